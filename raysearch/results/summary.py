@@ -1,0 +1,114 @@
+"""Write a search's results directory and the short summary printed at the end."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from raysearch.results.files import (
+    BEST_CONFIG,
+    EPOCHS,
+    SUMMARY_JSON,
+    SUMMARY_MD,
+    TRIALS,
+    write_json,
+    write_parquet,
+    write_yaml,
+)
+
+__all__ = ["summarize", "write_results"]
+
+METRIC = "best_anchored_val_loss"
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars -> Python, for YAML/JSON."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def summarize(trials: pd.DataFrame, run_dir: Path) -> dict[str, Any]:
+    """What the user reads first: the best trial, how trials ended, where the files are."""
+    counts = trials["status"].value_counts().to_dict() if not trials.empty else {}
+    finite = (
+        trials[trials[METRIC].map(lambda v: v is not None and math.isfinite(v))]
+        if not trials.empty
+        else trials
+    )
+    best: dict[str, Any] | None = None
+    if not finite.empty:
+        row = finite.iloc[0]
+        best = {
+            "trial_id": row["trial_id"],
+            METRIC: float(row[METRIC]),
+            "best_epoch": int(row["best_epoch"]),
+            "config": {
+                k[len("config/") :]: _plain(v) for k, v in row.items() if k.startswith("config/")
+            },
+            "test": {
+                k[len("test/") :]: _plain(v)
+                for k, v in row.items()
+                if k.startswith("test/") and not pd.isna(v)
+            },
+        }
+    failed = trials[trials["status"] == "failed"] if not trials.empty else trials
+    return {
+        "run_dir": str(run_dir),
+        "n_trials": len(trials),
+        "completed": int(counts.get("completed", 0)),
+        "stopped_by_asha": int(counts.get("stopped", 0)),
+        "failed": int(counts.get("failed", 0)),
+        "failures": [
+            {"trial_id": r["trial_id"], "reason": r["stop_reason"]} for _, r in failed.iterrows()
+        ],
+        "best": best,
+        "files": {name: str(run_dir / name) for name in (TRIALS, EPOCHS, BEST_CONFIG, SUMMARY_MD)},
+    }
+
+
+def _markdown(summary: dict[str, Any], trials: pd.DataFrame) -> str:
+    best = summary["best"]
+    lines = [f"# Search results: {summary['run_dir']}", ""]
+    lines.append(
+        f"{summary['n_trials']} trials: {summary['completed']} completed, "
+        f"{summary['stopped_by_asha']} stopped early by ASHA, {summary['failed']} failed."
+    )
+    if best:
+        lines += [
+            "",
+            f"Best: trial {best['trial_id']}, {METRIC} = {best[METRIC]:.4f} "
+            f"at epoch {best['best_epoch']}",
+            "",
+        ]
+        lines += [f"- {k}: {v}" for k, v in best["config"].items()]
+        if best["test"]:
+            lines += ["", "Test split (same metric, best checkpoint):", ""]
+            lines += [f"- {k}: {v:.4f}" for k, v in best["test"].items()]
+    for failure in summary["failures"]:
+        lines.append(f"- failed {failure['trial_id']}: {failure['reason']}")
+    shown = [c for c in ("trial_id", "status", "epochs_run", METRIC, "stop_reason") if c in trials]
+    shown += [c for c in trials.columns if c.startswith("config/") and trials[c].nunique() > 1]
+    if not trials.empty:
+        lines += ["", trials[shown].to_markdown(index=False, floatfmt=".4f")]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(run_dir: Path, trials: pd.DataFrame, epochs: pd.DataFrame) -> dict[str, Any]:
+    """Write trials/epochs parquet, best_config.yaml and the summary; return the summary."""
+    write_parquet(run_dir / TRIALS, trials)
+    write_parquet(run_dir / EPOCHS, epochs)
+    summary = summarize(trials, run_dir)
+    if summary["best"]:
+        write_yaml(
+            run_dir / BEST_CONFIG,
+            {
+                METRIC: summary["best"][METRIC],
+                "trial_id": summary["best"]["trial_id"],
+                "config": summary["best"]["config"],
+            },
+        )
+    write_json(run_dir / SUMMARY_JSON, summary)
+    (run_dir / SUMMARY_MD).write_text(_markdown(summary, trials))
+    return summary

@@ -1,0 +1,103 @@
+"""Turn Tune's ResultGrid into plain tables: one row per trial, one row per trial-epoch."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from raysearch.search.report import BEST_METRIC, METRIC, TIME_ATTR
+from raysearch.train.ray_train import OUTCOME_FILE
+
+__all__ = ["collect_results"]
+
+# Tune's bookkeeping columns that are not the trainer's metrics.
+_TUNE_COLUMNS = {
+    "timestamp",
+    "checkpoint_dir_name",
+    "done",
+    "training_iteration",
+    "trial_id",
+    "date",
+    "time_this_iter_s",
+    "time_total_s",
+    "pid",
+    "hostname",
+    "node_ip",
+    "time_since_restore",
+    "iterations_since_restore",
+    "should_checkpoint",
+    "checkpoint_path",
+}
+
+
+def _why_stopped(
+    error: BaseException | None, outcome: dict[str, Any] | None, epochs: int, max_epochs: int
+) -> tuple[str, str]:
+    """(status, reason) of a trial."""
+    if error is not None:
+        message = str(error).strip().splitlines()
+        detail = next((line for line in reversed(message) if line.strip()), type(error).__name__)
+        return "failed", detail[:300]
+    if outcome is not None:
+        return "completed", str(outcome.get("stop_reason", "finished"))
+    if epochs >= max_epochs:
+        return "completed", "max_epochs"
+    return "stopped", f"asha (after {epochs} of {max_epochs} epochs)"
+
+
+def _read_outcome(trial_path: str | None) -> dict[str, Any] | None:
+    if not trial_path:
+        return None
+    path = Path(trial_path) / OUTCOME_FILE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def collect_results(
+    grid: Any, max_epochs: int, fixed: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(trials, epochs) tables from a ``ray.tune.ResultGrid``."""
+    trial_rows: list[dict[str, Any]] = []
+    epoch_frames: list[pd.DataFrame] = []
+    for result in grid:
+        frame = result.metrics_dataframe
+        trial_id = _trial_id(result)
+        config = {k: v for k, v in (result.config or {}).items()}
+        if frame is not None and TIME_ATTR in frame and not frame.empty:
+            epochs_frame = frame[[c for c in frame.columns if c not in _TUNE_COLUMNS]].copy()
+            epochs_frame.insert(0, "trial_id", trial_id)
+            epoch_frames.append(epochs_frame)
+            epochs_run = int(frame[TIME_ATTR].max())
+            best = float(frame[METRIC].min())
+            best_epoch = int(frame.loc[frame[METRIC].idxmin(), TIME_ATTR])
+        else:
+            epochs_run, best, best_epoch = 0, math.nan, 0
+        outcome = _read_outcome(result.path)
+        status, reason = _why_stopped(result.error, outcome, epochs_run, max_epochs)
+        row = {
+            "trial_id": trial_id,
+            "status": status,
+            "stop_reason": reason,
+            "epochs_run": epochs_run,
+            BEST_METRIC: best,
+            "best_epoch": best_epoch,
+            **{f"config/{k}": v for k, v in {**fixed, **config}.items()},
+        }
+        for key, value in ((outcome or {}).get("test_metrics") or {}).items():
+            row[f"test/{key}"] = value
+        trial_rows.append(row)
+    trials = pd.DataFrame(trial_rows)
+    if not trials.empty:
+        trials = trials.sort_values(BEST_METRIC, na_position="last").reset_index(drop=True)
+    epochs = pd.concat(epoch_frames, ignore_index=True) if epoch_frames else pd.DataFrame()
+    return trials, epochs
+
+
+def _trial_id(result: Any) -> str:
+    frame = result.metrics_dataframe
+    if frame is not None and "trial_id" in frame and not frame.empty:
+        return str(frame["trial_id"].iloc[0])
+    return Path(result.path).name if result.path else "unknown"

@@ -1,0 +1,218 @@
+"""The search driver: resolve and validate everything, run Tune, write the results."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import platform
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from raysearch.errors import ConfigError
+from raysearch.results.files import OPTIONS
+from raysearch.search.params import build_trial_config, default_trial_config
+from raysearch.search.resources import plan_resources
+from raysearch.search.space import SearchSpace, load_space
+from raysearch.search.tracking import WandbOptions, make_wandb_callback
+from raysearch.search.trainable import TrialSetup, trial_config
+from raysearch.search.tuner import SearchPlan
+
+__all__ = ["SMOKE_OVERRIDES", "RunOptions", "load_run_options", "resolve_search", "run_search"]
+
+log = logging.getLogger(__name__)
+
+# --smoke: the tiny model on the tiny synthetic dataset, a few short trials.
+SMOKE_OVERRIDES: dict[str, Any] = {
+    "model.size": "tiny",
+    "data.daily_window": 60,
+    "data.monthly_window": 3,
+    "data.raion_pca_components": 2,
+    "data.anchor_stride": 3,
+}
+SMOKE_SETTINGS = {"num_samples": 4, "max_epochs": 3, "grace_period": 1}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The command line, parsed."""
+
+    space: str
+    num_samples: int | None = None
+    max_epochs: int | None = None
+    max_concurrent: int | None = None
+    workers_per_trial: int = 1
+    data: str | None = None
+    results: str = "results"
+    name: str = "run"
+    seed: int = 0
+    address: str | None = None
+    smoke: bool = False
+    wandb: WandbOptions = dataclasses.field(default_factory=WandbOptions)
+    resume: str | None = None  # a run directory to continue
+    argv: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunOptions:
+        data = dict(data)
+        data["wandb"] = WandbOptions(**data.get("wandb", {}))
+        data["argv"] = tuple(data.get("argv", ()))
+        return cls(**data)
+
+
+def load_run_options(run_dir: Path) -> RunOptions:
+    """The options a run was started with, to resume it (ConfigError if it isn't a run)."""
+    path = run_dir / OPTIONS
+    if not path.is_file():
+        raise ConfigError(
+            [
+                f"--resume {run_dir}: no {OPTIONS} there; is it a run directory "
+                "(results/<space>/<run>)?"
+            ],
+            "arguments",
+        )
+    options = RunOptions.from_json(json.loads(path.read_text()))
+    return dataclasses.replace(options, resume=str(run_dir))
+
+
+def _base_config(options: RunOptions, space: SearchSpace) -> Any:
+    from raysearch.data import SynthConfig
+
+    values: dict[str, Any] = {"data.path": options.data, "trainer.seed": options.seed}
+    if options.smoke:
+        values.update(SMOKE_OVERRIDES)
+        values["data.synth"] = SynthConfig.preset("tiny")
+    return build_trial_config(values, default_trial_config())
+
+
+def _space_for(options: RunOptions) -> SearchSpace:
+    space = load_space(options.space)
+    smoke = SMOKE_SETTINGS if options.smoke else {}
+    return space.with_settings(
+        num_samples=options.num_samples or smoke.get("num_samples"),
+        max_epochs=options.max_epochs or smoke.get("max_epochs"),
+        grace_period=smoke.get("grace_period"),
+    )
+
+
+def resolve_search(
+    options: RunOptions, cluster: dict[str, float], max_node_gpus: float = 0.0
+) -> SearchPlan:
+    """Everything checked and resolved, before any trial starts (raises ConfigError)."""
+    space = _space_for(options)
+    base = _base_config(options, space)
+    fixed = dict(space.fixed)
+    if options.smoke:  # smoke sizes win over the space's fixed model/data sizes
+        for key in ("size", "model_size", *SMOKE_OVERRIDES):
+            fixed.pop(key, None)
+        fixed = {k: v for k, v in fixed.items() if not k.startswith(("data.synth", "synth_"))}
+    resources = plan_resources(
+        cluster, options.workers_per_trial, options.max_concurrent, max_node_gpus
+    )
+    run_dir = Path(options.results) / space.name / options.name
+    setup = TrialSetup(
+        base_config=base,
+        fixed=fixed,
+        max_epochs=space.settings.max_epochs,
+        cache_dir=str((Path(options.results) / ".cache" / "data").resolve()),
+        storage_path=str(run_dir.resolve()),
+        resources=resources,
+    )
+    # Every start point and the defaults must build a valid trial config.
+    for point in space.start or [{}]:
+        trial_config(setup, point)
+    return SearchPlan(
+        space=space,
+        setup=setup,
+        seed=options.seed,
+        run_name="tune",
+        storage_path=str(run_dir.resolve()),
+    )
+
+
+def _metadata(options: RunOptions, plan: SearchPlan, fingerprint: str) -> dict[str, Any]:
+    import optuna
+    import ray
+    import torch
+
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except FileNotFoundError:
+        sha = ""
+    return {
+        "command": " ".join(["python -m raysearch.run", *options.argv[1:]]),
+        "space": plan.space.name,
+        "space_file": plan.space.path,
+        "settings": plan.space.settings.model_dump(),
+        "fixed": plan.space.fixed,
+        "seed": options.seed,
+        "smoke": options.smoke,
+        "resources": plan.setup.resources.describe(),
+        "data_fingerprint": fingerprint,
+        "git_sha": sha,
+        "versions": {
+            "python": platform.python_version(),
+            "ray": ray.__version__,
+            "torch": torch.__version__,
+            "optuna": optuna.__version__,
+        },
+        "machine": platform.platform(),
+    }
+
+
+def run_search(options: RunOptions) -> dict[str, Any]:
+    """Run the whole search; returns the summary written to the run directory."""
+    import ray
+
+    from raysearch.data import prepare
+    from raysearch.results.files import METADATA, write_json
+    from raysearch.results.report import print_summary
+    from raysearch.results.summary import write_results
+    from raysearch.search.collect import collect_results
+    from raysearch.search.tuner import build_tuner, restore_tuner
+
+    if options.resume:
+        options = load_run_options(Path(options.resume))
+    # Validate the space, flags and configs before Ray starts (fast, no cluster needed).
+    resolve_search(options, {"CPU": 1.0})
+    started = ray.is_initialized()
+    if not started:
+        ray.init(address=options.address, logging_level=logging.WARNING, configure_logging=False)
+    try:
+        nodes = [n for n in ray.nodes() if n.get("Alive")]
+        max_gpus = max((n["Resources"].get("GPU", 0.0) for n in nodes), default=0.0)
+        plan = resolve_search(options, ray.cluster_resources(), max_gpus)
+        log.info(
+            "search %s: %d trials, up to %d epochs; %s",
+            plan.space.name,
+            plan.space.settings.num_samples,
+            plan.space.settings.max_epochs,
+            plan.setup.resources.describe(),
+        )
+        # Build (or load) the data once here: a bad dataset fails before any trial starts,
+        # and trials with the same preprocessing find it in the cache.
+        first = plan.space.start[0] if plan.space.start else {}
+        data = prepare(trial_config(plan.setup, first).data, plan.setup.cache_dir)
+        run_dir = Path(plan.storage_path)
+        if not options.resume:
+            write_json(run_dir / OPTIONS, options.to_json())
+            write_json(run_dir / METADATA, _metadata(options, plan, data.fingerprint))
+        callbacks = []
+        if options.wandb.enabled:
+            group = f"{plan.space.name}/{options.name}"
+            callbacks.append(make_wandb_callback(options.wandb, group, plan.space.name, plan.setup))
+        grid = (restore_tuner(plan) if options.resume else build_tuner(plan, callbacks)).fit()
+        trials, epochs = collect_results(grid, plan.space.settings.max_epochs, plan.setup.fixed)
+        summary = write_results(run_dir, trials, epochs)
+        print_summary(summary)
+        return summary
+    finally:
+        if not started:
+            ray.shutdown()

@@ -1,0 +1,100 @@
+"""Plan a search's resources from the cluster and the flags, so no trial waits forever.
+
+A one-worker trial holds ``cpus_per_trial`` CPUs (and a GPU when the cluster has them).
+A trial of N >= 2 workers runs a Ray Train job: its driver holds a token CPU share and each
+worker a share of the rest, so N workers fit even on two cores (a driver holding a whole CPU plus
+one CPU per worker never starts on a 2-CPU machine: measured with Ray 2.58).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from raysearch.errors import ConfigError
+from raysearch.train.ray_train import DistributedPlan
+
+__all__ = ["DRIVER_CPU", "ResourcePlan", "plan_resources"]
+
+DRIVER_CPU = 0.01  # the CPU share a Ray Train trial's driver holds
+
+
+def _floor3(x: float) -> float:
+    return math.floor(x * 1000) / 1000
+
+
+@dataclass(frozen=True)
+class ResourcePlan:
+    workers_per_trial: int
+    max_concurrent: int
+    cpus_per_worker: float
+    gpus_per_worker: float
+    trial_resources: dict[str, float]
+
+    @property
+    def distributed(self) -> DistributedPlan:
+        return DistributedPlan(self.workers_per_trial, self.cpus_per_worker, self.gpus_per_worker)
+
+    def describe(self) -> str:
+        kind = "in-process" if self.workers_per_trial == 1 else "Ray Train (DDP)"
+        gpu = f", {self.gpus_per_worker:g} GPU" if self.gpus_per_worker else ""
+        return (
+            f"{self.max_concurrent} trial(s) at once, {self.workers_per_trial} worker(s) each "
+            f"({kind}), {self.cpus_per_worker:g} CPU{gpu} per worker"
+        )
+
+
+def plan_resources(
+    cluster: dict[str, float],
+    workers_per_trial: int,
+    max_concurrent: int | None,
+    max_node_gpus: float = 0.0,
+) -> ResourcePlan:
+    """Fit trials into ``cluster`` (``ray.cluster_resources()``); refuse what can never run."""
+    cpus = float(cluster.get("CPU", 0.0))
+    gpus = float(cluster.get("GPU", 0.0))
+    problems = []
+    if workers_per_trial < 1:
+        problems.append(f"--workers-per-trial must be >= 1, got {workers_per_trial}")
+    if max_concurrent is not None and max_concurrent < 1:
+        problems.append(f"--max-concurrent must be >= 1, got {max_concurrent}")
+    if cpus < 1:
+        problems.append(f"the Ray cluster has {cpus:g} CPUs; at least 1 is needed")
+    if problems:
+        raise ConfigError(problems, "resources")
+
+    gpus_per_worker = 1.0 if gpus >= 1 else 0.0
+    if gpus_per_worker and workers_per_trial > max(max_node_gpus, gpus):
+        raise ConfigError(
+            [
+                f"--workers-per-trial {workers_per_trial} needs {workers_per_trial} GPUs per "
+                f"trial; the cluster has {gpus:g} (largest node {max_node_gpus:g})"
+            ],
+            "resources",
+        )
+    per_trial = workers_per_trial * (gpus_per_worker or 1.0)
+    fits = max(1, int((gpus if gpus_per_worker else cpus) // per_trial))
+    if gpus_per_worker and max_concurrent is not None and max_concurrent > fits:
+        raise ConfigError(
+            [
+                f"--max-concurrent {max_concurrent} with {workers_per_trial} GPU worker(s) per "
+                f"trial needs {max_concurrent * workers_per_trial} GPUs; the cluster has "
+                f"{gpus:g}, so at most {fits} fit"
+            ],
+            "resources",
+        )
+    concurrent = max_concurrent or fits
+    # A Ray Train trial's driver only waits on its workers: it holds a token CPU share
+    # (Tune refuses zero) and its workers share the rest.
+    driver = 0.0 if workers_per_trial == 1 else DRIVER_CPU
+    share = (cpus - concurrent * driver) / (concurrent * workers_per_trial)
+    # Whole CPUs where they divide evenly; a fractional share when more workers than CPUs
+    # are asked for (CPU trials then share cores rather than wait).
+    cpus_per_worker = float(int(share)) if share >= 1 and driver == 0 else _floor3(share)
+    if workers_per_trial == 1:
+        trial_resources = {"cpu": cpus_per_worker, "gpu": gpus_per_worker}
+    else:
+        trial_resources = {"cpu": DRIVER_CPU}
+    return ResourcePlan(
+        workers_per_trial, concurrent, cpus_per_worker, gpus_per_worker, trial_resources
+    )

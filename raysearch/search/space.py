@@ -1,0 +1,269 @@
+"""Search spaces as YAML files: load, validate as a whole, and sample define-by-run.
+
+A space file (search_spaces/NAME.yaml)::
+
+    settings:   {num_samples, max_epochs, grace_period, reduction_factor, n_startup_trials}
+    fixed:      {name: value}              # constants every trial gets
+    parameters: {name: {type: float|int|categorical, low, high, log, step, choices,
+                        when: {other_param: value or [values]}}}
+    start:      [{name: value}, ...]       # first trials, e.g. the seed's configuration
+
+Every problem in a file is reported at once, naming the file and the field. Parameter
+names are resolved against the trial configuration (``raysearch.search.params``), so a
+typo is caught before any trial starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from raysearch.errors import ConfigError, ErrorCollector
+from raysearch.search.params import check_param_value, resolve_param
+
+__all__ = [
+    "SPACES_DIR",
+    "ParamSpec",
+    "SearchSettings",
+    "SearchSpace",
+    "available_spaces",
+    "load_space",
+]
+
+SPACES_DIR = Path(__file__).resolve().parents[2] / "search_spaces"
+
+Scalar = str | int | float | bool
+
+
+class ParamSpec(BaseModel):
+    """One searched parameter."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["float", "int", "categorical"]
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = None
+    choices: list[Scalar] | None = None
+    when: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
+
+    def allowed_by(self, values: Mapping[str, Any]) -> bool:
+        """True when every condition in ``when`` holds for the values sampled so far."""
+        for name, expected in self.when.items():
+            allowed = expected if isinstance(expected, list) else [expected]
+            if name not in values or values[name] not in allowed:
+                return False
+        return True
+
+
+class SearchSettings(BaseModel):
+    """How many trials, how long, and how hard ASHA and TPE cut."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    num_samples: int = Field(gt=0)
+    max_epochs: int = Field(gt=0)
+    grace_period: int = Field(default=1, ge=1)
+    reduction_factor: float = Field(default=3.0, gt=1.0)
+    n_startup_trials: int = Field(default=4, ge=0)
+
+
+class _SpaceFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    settings: SearchSettings
+    fixed: dict[str, Any] = Field(default_factory=dict)
+    parameters: dict[str, ParamSpec] = Field(default_factory=dict)
+    start: list[dict[str, Any]] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """A validated space: what is searched, what is fixed, and the search settings."""
+
+    name: str
+    path: str
+    settings: SearchSettings
+    parameters: dict[str, ParamSpec]
+    fixed: dict[str, Any] = field(default_factory=dict)
+    start: list[dict[str, Any]] = field(default_factory=list)
+    description: str = ""
+
+    def sample(self, trial: Any) -> dict[str, Any]:
+        """Define-by-run for Optuna: suggest each active parameter, compute nothing."""
+        values: dict[str, Any] = {}
+        for name, p in self.parameters.items():
+            if not p.allowed_by(values):
+                continue
+            if p.type == "categorical":
+                values[name] = trial.suggest_categorical(name, p.choices)
+            elif p.type == "int":
+                step = int(p.step) if p.step else 1
+                values[name] = trial.suggest_int(
+                    name, int(p.low), int(p.high), step=step, log=p.log
+                )
+            else:
+                values[name] = trial.suggest_float(name, p.low, p.high, step=p.step, log=p.log)
+        return values
+
+    def with_settings(self, **overrides: Any) -> SearchSpace:
+        """A copy with some settings replaced (CLI flags), validated again."""
+        kept = {k: v for k, v in overrides.items() if v is not None}
+        try:
+            settings = SearchSettings(**{**self.settings.model_dump(), **kept})
+        except ValidationError as err:
+            raise ConfigError(_pydantic_problems(err), "search settings") from None
+        return SearchSpace(
+            self.name,
+            self.path,
+            settings,
+            self.parameters,
+            self.fixed,
+            self.start,
+            self.description,
+        )
+
+
+def available_spaces(directory: Path = SPACES_DIR) -> list[str]:
+    """Names of the space files shipped in ``directory`` (searched recursively)."""
+    return sorted(p.stem for p in directory.rglob("*.yaml"))
+
+
+def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
+    """Load and validate a space by name (search_spaces/NAME.yaml) or by file path."""
+    path = Path(name_or_path)
+    if path.suffix not in {".yaml", ".yml"}:
+        matches = sorted(directory.rglob(f"{name_or_path}.yaml"))
+        if not matches:
+            valid = ", ".join(available_spaces(directory)) or "(none)"
+            raise ConfigError(
+                [f"--space: unknown space {name_or_path!r}; valid spaces: {valid}"], "arguments"
+            )
+        path = matches[0]
+    if not path.is_file():
+        raise ConfigError([f"{path}: file not found"], "search space")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError([f"{path}: not valid YAML: {err}"], "search space") from None
+    if not isinstance(raw, dict):
+        raise ConfigError([f"{path}: expected a mapping at the top level, got {raw!r}"])
+    try:
+        parsed = _SpaceFile(**raw)
+    except ValidationError as err:
+        raise ConfigError(
+            [f"{path}: {p}" for p in _pydantic_problems(err)], "search space"
+        ) from None
+    space = SearchSpace(
+        name=path.stem,
+        path=str(path),
+        settings=parsed.settings,
+        parameters=parsed.parameters,
+        fixed=parsed.fixed,
+        start=parsed.start,
+        description=parsed.description,
+    )
+    errors = ErrorCollector()
+    _check_space(space, errors)
+    errors.raise_if_any(ConfigError, f"search space {path}")
+    return space
+
+
+def _pydantic_problems(err: ValidationError) -> list[str]:
+    problems = []
+    for e in err.errors():
+        where = ".".join(str(x) for x in e["loc"])
+        got = f" (got {e['input']!r})" if "input" in e and not isinstance(e["input"], dict) else ""
+        problems.append(f"{where}: {e['msg']}{got}")
+    return problems
+
+
+def _check_space(space: SearchSpace, errors: ErrorCollector) -> None:
+    names = list(space.parameters)
+    for name in [*names, *space.fixed]:
+        problem = resolve_param(name)[1]
+        if problem:
+            errors.add(
+                f"parameters.{name}" if name in space.parameters else f"fixed.{name}", problem
+            )
+    for name in set(names) & set(space.fixed):
+        errors.add(f"fixed.{name}", "is also a searched parameter; keep one")
+    for name, value in space.fixed.items():
+        problem = check_param_value(name, value)
+        if problem:
+            errors.add(f"fixed.{name}", problem)
+    for i, name in enumerate(names):
+        _check_param(name, space.parameters[name], names[:i], space, errors)
+    for k, point in enumerate(space.start):
+        _check_start_point(k, point, space, errors)
+
+
+def _check_param(
+    name: str, p: ParamSpec, earlier: list[str], space: SearchSpace, errors: ErrorCollector
+) -> None:
+    where = f"parameters.{name}"
+    if p.type == "categorical":
+        errors.check(bool(p.choices), where, "a categorical parameter needs a non-empty 'choices'")
+        errors.check(
+            p.low is None and p.high is None, where, "categorical takes 'choices', not low/high"
+        )
+        for choice in p.choices or []:
+            problem = check_param_value(name, choice)
+            if problem:
+                errors.add(f"{where}.choices", problem)
+    else:
+        if p.low is None or p.high is None:
+            errors.add(where, f"a {p.type} parameter needs 'low' and 'high'")
+        elif not p.low < p.high:
+            errors.add(where, f"low < high must hold, but got (low={p.low}, high={p.high})")
+        elif p.log and p.low <= 0:
+            errors.add(where, f"log scale needs low > 0, got low={p.low}")
+        else:
+            for bound in (p.low, p.high):
+                problem = check_param_value(name, int(bound) if p.type == "int" else bound)
+                if problem:
+                    errors.add(where, problem)
+        errors.check(
+            p.choices is None, where, f"a {p.type} parameter takes low/high, not 'choices'"
+        )
+        errors.check(not (p.log and p.step), where, "'log' and 'step' cannot be combined")
+    for cond, expected in p.when.items():
+        if cond not in space.parameters:
+            errors.add(f"{where}.when", f"refers to {cond!r}, which is not a searched parameter")
+            continue
+        if cond not in earlier:
+            errors.add(f"{where}.when", f"{cond!r} must be listed before {name!r}")
+        target = space.parameters[cond]
+        allowed = expected if isinstance(expected, list) else [expected]
+        if target.type == "categorical":
+            bad = [v for v in allowed if v not in (target.choices or [])]
+            if bad:
+                errors.add(
+                    f"{where}.when", f"{cond} has no choice {bad}; choices: {target.choices}"
+                )
+
+
+def _check_start_point(
+    k: int, point: dict[str, Any], space: SearchSpace, errors: ErrorCollector
+) -> None:
+    where = f"start[{k}]"
+    for name, value in point.items():
+        p = space.parameters.get(name)
+        if p is None:
+            errors.add(where, f"{name!r} is not a searched parameter")
+        elif not p.allowed_by(point):
+            errors.add(where, f"{name!r} is set but its condition {p.when} does not hold")
+        elif p.type == "categorical" and value not in (p.choices or []):
+            errors.add(where, f"{name}={value!r} is not one of {p.choices}")
+        elif p.type != "categorical" and not (p.low <= value <= p.high):
+            errors.add(where, f"{name}={value!r} is outside [{p.low}, {p.high}]")
+    for name, p in space.parameters.items():
+        if name not in point and p.allowed_by(point):
+            errors.add(where, f"missing {name!r} (its condition holds, so the point must set it)")

@@ -1,0 +1,84 @@
+"""W&B logging of every trial as a run (through Ray Tune's WandbLoggerCallback).
+
+Offline by default, online only when the user configured W&B (``WANDB_API_KEY`` in the
+environment or a W&B entry in ~/.netrc, W&B's own login); an explicit ``WANDB_MODE``
+wins. The API key is never passed, logged or written by raysearch: W&B reads it itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import netrc
+import os
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+__all__ = ["WandbOptions", "flat_config", "make_wandb_callback", "wandb_mode"]
+
+
+@dataclass(frozen=True)
+class WandbOptions:
+    enabled: bool = True
+    project: str = "raysearch"
+    group: str | None = None  # default: <space>/<run>
+
+
+def _netrc_has_wandb() -> bool:
+    host = urlparse(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")).hostname or ""
+    path = os.environ.get("NETRC", os.path.expanduser("~/.netrc"))
+    if not os.path.isfile(path):
+        return False
+    try:
+        return netrc.netrc(path).authenticators(host) is not None
+    except (netrc.NetrcParseError, OSError):
+        return False
+
+
+def wandb_mode() -> str:
+    """'online' when the user configured W&B, else 'offline'; WANDB_MODE wins."""
+    explicit = os.environ.get("WANDB_MODE")
+    if explicit:
+        return explicit
+    return "online" if os.environ.get("WANDB_API_KEY") or _netrc_has_wandb() else "offline"
+
+
+def flat_config(config: Any, prefix: str = "") -> dict[str, Any]:
+    """A dataclass config as ``{"model.d_model": 64, ...}`` (every resolved value)."""
+    flat: dict[str, Any] = {}
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        key = f"{prefix}{field.name}"
+        if dataclasses.is_dataclass(value):
+            flat.update(flat_config(value, f"{key}."))
+        else:
+            flat[key] = (
+                value if isinstance(value, (int, float, str, bool, type(None))) else str(value)
+            )
+    return flat
+
+
+def make_wandb_callback(options: WandbOptions, group: str, space_name: str, setup: Any) -> Any:
+    """A WandbLoggerCallback that logs the resolved config and tags space and strategy."""
+    from ray.air.integrations.wandb import WandbLoggerCallback
+
+    from raysearch.search.trainable import trial_config
+
+    mode = wandb_mode()
+
+    class _RaysearchWandb(WandbLoggerCallback):
+        def log_trial_start(self, trial: Any) -> None:
+            resolved = flat_config(trial_config(setup, dict(trial.config)))
+            strategy = resolved.get("loss.strategy", "unknown")
+            self.kwargs = {
+                **self._base_kwargs,
+                "tags": [space_name, f"loss:{strategy}"],
+                "config": {**resolved, **dict(trial.config)},
+            }
+            super().log_trial_start(trial)
+
+    callback = _RaysearchWandb(
+        project=options.project, group=options.group or group, mode=mode, log_config=False
+    )
+    callback._base_kwargs = dict(callback.kwargs)
+    return callback

@@ -1,0 +1,109 @@
+"""One trial: build the trial config from the sampled values, prepare data, train, report.
+
+With one worker the epoch loop runs in the trial's own process; with two or more it runs
+through a Ray Train TorchTrainer whose reports Tune receives via ``TuneReportCallback``
+(the Train V2 pattern: the trial function builds and fits the trainer).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from raysearch.search.params import build_trial_config
+from raysearch.search.report import check_report
+from raysearch.search.resources import ResourcePlan
+from raysearch.train.ray_train import OUTCOME_FILE
+
+__all__ = ["OUTCOME_FILE", "TrialSetup", "run_trial", "trial_config"]
+
+
+@dataclass(frozen=True)
+class TrialSetup:
+    """Everything a trial needs besides its sampled values (pickled to the trial)."""
+
+    base_config: Any  # TrialConfig with the run's data and fixed settings applied
+    fixed: dict[str, Any]
+    max_epochs: int
+    cache_dir: str
+    storage_path: str
+    resources: ResourcePlan
+
+
+def trial_config(setup: TrialSetup, params: dict[str, Any]) -> Any:
+    return build_trial_config(
+        {**setup.fixed, **params, "trainer.max_epochs": setup.max_epochs}, setup.base_config
+    )
+
+
+def run_trial(params: dict[str, Any], setup: TrialSetup) -> None:
+    """The Tune function trainable (``tune.with_parameters(run_trial, setup=...)``)."""
+    from ray import tune
+
+    cfg = trial_config(setup, params)
+    context = tune.get_context()
+    if setup.resources.workers_per_trial == 1:
+        outcome = _fit_in_process(cfg, setup)
+    else:
+        outcome = _fit_with_ray_train(cfg, setup, context.get_trial_id())
+    target = Path(context.get_trial_dir()) / OUTCOME_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(json.dumps(outcome, indent=1, default=float))
+    os.replace(tmp, target)
+
+
+def _fit_in_process(cfg: Any, setup: TrialSetup) -> dict[str, Any]:
+    import torch
+    from ray import tune
+
+    from raysearch.data import prepare
+    from raysearch.train.loop import fit
+    from raysearch.train.ray_train import outcome_of
+
+    torch.set_num_threads(max(1, int(setup.resources.cpus_per_worker)))
+    data = prepare(cfg.data, setup.cache_dir)
+
+    def on_epoch(result: Any) -> None:
+        checkpoint = None
+        if result.checkpoint_dir is not None:
+            checkpoint = tune.Checkpoint.from_directory(str(result.checkpoint_dir))
+        tune.report(check_report(result.metrics), checkpoint=checkpoint)
+
+    with tempfile.TemporaryDirectory(prefix="raysearch-trial-") as scratch:
+        resume_from = None
+        restored = tune.get_checkpoint()
+        if restored is not None:
+            resume_from = Path(restored.to_directory(os.path.join(scratch, "resume")))
+        result = fit(
+            cfg,
+            data,
+            on_epoch=on_epoch,
+            checkpoint_dir=Path(scratch) / "checkpoint",
+            resume_from=resume_from,
+        )
+    return outcome_of(result)
+
+
+def _fit_with_ray_train(cfg: Any, setup: TrialSetup, trial_id: str) -> dict[str, Any]:
+    from ray.tune.integration.ray_train import TuneReportCallback
+
+    from raysearch.train.ray_train import fit_distributed
+
+    result, outcome = fit_distributed(
+        cfg,
+        setup.resources.distributed,
+        setup.cache_dir,
+        storage_path=os.path.join(setup.storage_path, "train"),
+        name=f"trial-{trial_id}",
+        callbacks=[TuneReportCallback()],
+    )
+    if result.error is not None:
+        raise result.error
+    if outcome is None:
+        raise RuntimeError(f"trial {trial_id}: Ray Train finished without writing its outcome")
+    return outcome

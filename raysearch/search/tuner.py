@@ -1,0 +1,129 @@
+"""Build the Ray Tune search: OptunaSearch (TPE, seeded) + ASHA on the anchored metric."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from raysearch.search.report import BEST_METRIC, METRIC, MODE, TIME_ATTR
+from raysearch.search.space import SearchSpace
+from raysearch.search.trainable import TrialSetup, run_trial
+
+__all__ = ["SearchPlan", "build_tuner", "restore_tuner"]
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """A resolved search: the space (with CLI overrides), the seed, where results go."""
+
+    space: SearchSpace
+    setup: TrialSetup
+    seed: int
+    run_name: str
+    storage_path: str  # Tune's experiment storage (results/<space>/<run>/tune)
+    max_failures: int = 0
+
+
+def build_sampler(space: SearchSpace, seed: int) -> Any:
+    import optuna
+
+    return optuna.samplers.TPESampler(
+        seed=seed,
+        n_startup_trials=space.settings.n_startup_trials,
+        multivariate=True,
+        group=True,  # conditional parameters (a3dro's budget_beta) get their own groups
+    )
+
+
+def build_searcher(space: SearchSpace, seed: int) -> Any:
+    """OptunaSearch told each trial's best anchored loss (not its last)."""
+    from ray.tune.search.optuna import OptunaSearch
+
+    return OptunaSearch(
+        space=space.sample,
+        metric=BEST_METRIC,
+        mode=MODE,
+        sampler=build_sampler(space, seed),
+        points_to_evaluate=[dict(p) for p in space.start] or None,
+    )
+
+
+def build_scheduler(space: SearchSpace) -> Any:
+    from ray.tune.schedulers import ASHAScheduler
+
+    s = space.settings
+    return ASHAScheduler(
+        time_attr=TIME_ATTR,
+        metric=METRIC,
+        mode=MODE,
+        max_t=s.max_epochs,
+        grace_period=min(s.grace_period, s.max_epochs),
+        reduction_factor=s.reduction_factor,
+        # Trials that reach max_epochs end themselves, so they evaluate the test split and
+        # write their outcome; ASHA only stops trials at its rungs below that.
+        stop_last_trials=False,
+    )
+
+
+def _trainable(plan: SearchPlan) -> Any:
+    from ray import tune
+
+    return tune.with_resources(
+        tune.with_parameters(run_trial, setup=plan.setup), plan.setup.resources.trial_resources
+    )
+
+
+def restore_tuner(plan: SearchPlan) -> Any:
+    """Continue an interrupted search: finished trials stay, unfinished ones restart from
+    their last checkpoint, errored ones stay failed; the searcher's state is restored."""
+    from ray import tune
+
+    path = os.path.join(os.path.abspath(plan.storage_path), plan.run_name)
+    return tune.Tuner.restore(
+        path,
+        trainable=_trainable(plan),
+        resume_unfinished=True,
+        resume_errored=False,
+        restart_errored=False,
+    )
+
+
+def build_tuner(plan: SearchPlan, callbacks: list[Any] | None = None) -> Any:
+    import ray.tune
+    from ray import tune
+
+    resources = plan.setup.resources
+    trainable = _trainable(plan)
+    return tune.Tuner(
+        trainable,
+        tune_config=tune.TuneConfig(
+            search_alg=build_searcher(plan.space, plan.seed),
+            scheduler=build_scheduler(plan.space),
+            num_samples=plan.space.settings.num_samples,
+            max_concurrent_trials=resources.max_concurrent,
+            reuse_actors=False,
+        ),
+        run_config=ray.tune.RunConfig(
+            name=plan.run_name,
+            storage_path=os.path.abspath(plan.storage_path),
+            callbacks=callbacks or [],
+            failure_config=ray.tune.FailureConfig(max_failures=plan.max_failures),
+            checkpoint_config=ray.tune.CheckpointConfig(num_to_keep=2),
+            progress_reporter=_progress_reporter(plan.space),
+            verbose=1,
+        ),
+    )
+
+
+def _progress_reporter(space: SearchSpace) -> Any:
+    from ray import tune
+
+    return tune.CLIReporter(
+        metric_columns={TIME_ATTR: "epoch", METRIC: "anchored_val", BEST_METRIC: "best"},
+        parameter_columns=list(space.parameters),
+        max_report_frequency=15,
+        sort_by_metric=True,
+        metric=BEST_METRIC,
+        mode=MODE,
+    )

@@ -1,0 +1,59 @@
+"""Resource planning: trials always fit the cluster; impossible requests are refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from raysearch.errors import ConfigError
+from raysearch.search.resources import DRIVER_CPU, plan_resources
+
+
+def test_laptop_default_uses_both_cores_with_one_trial_per_core() -> None:
+    plan = plan_resources({"CPU": 2.0}, workers_per_trial=1, max_concurrent=None)
+    assert plan.max_concurrent == 2
+    assert plan.trial_resources == {"cpu": 1.0, "gpu": 0.0}
+
+
+def test_two_workers_on_two_cpus_fit_beside_their_driver() -> None:
+    plan = plan_resources({"CPU": 2.0}, workers_per_trial=2, max_concurrent=None)
+    assert plan.max_concurrent == 1
+    assert plan.trial_resources == {"cpu": DRIVER_CPU}
+    total = plan.max_concurrent * (plan.workers_per_trial * plan.cpus_per_worker + DRIVER_CPU)
+    assert 1.9 < total <= 2.0
+
+
+@pytest.mark.parametrize(
+    "cpus,workers,concurrent", [(2, 4, None), (2, 2, 2), (3, 2, None), (16, 3, 4)]
+)
+def test_cpu_plans_never_ask_for_more_than_the_cluster(
+    cpus: int, workers: int, concurrent: int | None
+) -> None:
+    plan = plan_resources({"CPU": float(cpus)}, workers, concurrent)
+    if concurrent is not None:
+        assert plan.max_concurrent == concurrent
+    # Ray Train trials' drivers hold a token share; their workers share the rest.
+    assert plan.trial_resources == {"cpu": DRIVER_CPU}
+    used = plan.max_concurrent * (workers * plan.cpus_per_worker + DRIVER_CPU)
+    assert 0 < used <= cpus + 1e-9
+
+
+def test_gpu_cluster_gives_one_gpu_per_worker() -> None:
+    plan = plan_resources({"CPU": 16.0, "GPU": 4.0}, 2, None, max_node_gpus=4.0)
+    assert plan.gpus_per_worker == 1.0
+    assert plan.max_concurrent == 2
+
+
+def test_more_gpus_per_trial_than_any_node_is_refused() -> None:
+    with pytest.raises(ConfigError, match="GPUs per trial"):
+        plan_resources({"CPU": 16.0, "GPU": 2.0}, 4, None, max_node_gpus=2.0)
+
+
+def test_more_concurrent_gpu_trials_than_gpus_is_refused() -> None:
+    with pytest.raises(ConfigError, match="at most 2 fit"):
+        plan_resources({"CPU": 16.0, "GPU": 4.0}, 2, 3, max_node_gpus=4.0)
+
+
+def test_bad_flags_are_all_reported() -> None:
+    with pytest.raises(ConfigError) as err:
+        plan_resources({"CPU": 0.0}, 0, 0)
+    assert len(err.value.problems) == 3

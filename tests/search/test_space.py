@@ -1,0 +1,112 @@
+"""Search space files: every shipped one validates; bad files list every problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+
+from raysearch.errors import ConfigError
+from raysearch.search.space import SPACES_DIR, available_spaces, load_space
+
+SHIPPED = ["loss_ablation", "smoke"]
+
+
+def test_every_shipped_space_is_found_and_validates() -> None:
+    found = sorted(SPACES_DIR.rglob("*.yaml"))
+    assert len(found) == len(SHIPPED), f"expected {SHIPPED}, found {found}"
+    assert available_spaces() == sorted(SHIPPED)
+    for path in found:
+        space = load_space(path.stem)
+        assert space.parameters, f"{path} searches nothing"
+        assert space.settings.num_samples >= 1
+
+
+def test_unknown_space_lists_the_valid_ones() -> None:
+    with pytest.raises(ConfigError) as err:
+        load_space("loss_ablaton")
+    message = str(err.value)
+    assert "loss_ablaton" in message
+    for name in SHIPPED:
+        assert name in message
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_bad_space_reports_every_problem_at_once(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+settings: {num_samples: 4, max_epochs: 3}
+fixed: {dropout: 1.5, no_such_knob: 3}
+parameters:
+  loss_strategy: {type: categorical, choices: [uniform, nonsense]}
+  budget_beta: {type: float, low: 0.9, high: 0.1, when: {loss_strategy: a3dro}}
+  regret_clip: {type: float, low: 0.5, high: 5.0, when: {strategy: a3dro}}
+  lr: {type: float, low: 0.0, high: 0.1, log: true}
+start:
+  - {loss_strategy: uniform, budget_beta: 0.3}
+""",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    problems = err.value.problems
+    text = "\n".join(problems)
+    assert "no_such_knob" in text
+    assert "fixed.dropout" in text and "1.5" in text
+    assert "nonsense" in text
+    assert "low < high" in text and "0.9" in text
+    assert "'strategy'" in text  # the condition names a parameter that does not exist
+    assert "a3dro" in text  # condition value not among the choices
+    assert "log scale needs low > 0" in text
+    assert "start[0]" in text  # budget_beta set although its condition is false
+    assert len(problems) >= 8
+
+
+def test_structural_errors_name_the_field(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+settings: {num_samples: 0, max_epochs: 3, grace: 1}
+parameters:
+  dropout: {type: gaussian, low: 0.0, high: 0.5}
+""",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    text = str(err.value)
+    assert str(path) in text
+    assert "settings.num_samples" in text
+    assert "settings.grace" in text
+    assert "parameters.dropout.type" in text
+
+
+def test_condition_false_never_samples_the_conditional_parameter() -> None:
+    space = load_space("loss_ablation")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    seen = {"a3dro": 0, "other": 0}
+    for _ in range(60):
+        trial = study.ask()
+        values = space.sample(trial)
+        study.tell(trial, 0.0)
+        if values["loss_strategy"] == "a3dro":
+            seen["a3dro"] += 1
+            assert {"budget_beta", "regret_clip"} <= set(values)
+            assert 0.0 <= values["budget_beta"] <= 0.9
+        else:
+            seen["other"] += 1
+            assert "budget_beta" not in values and "regret_clip" not in values
+    assert seen["a3dro"] > 0 and seen["other"] > 0
+
+
+def test_settings_overrides_are_validated() -> None:
+    space = load_space("smoke")
+    assert space.with_settings(num_samples=7, max_epochs=None).settings.num_samples == 7
+    assert space.with_settings(num_samples=7).settings.max_epochs == space.settings.max_epochs
+    with pytest.raises(ConfigError, match="num_samples"):
+        space.with_settings(num_samples=0)
