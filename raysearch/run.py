@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from raysearch.cli import StrictParser, positive_int
+from raysearch.cli import StrictParser, non_negative_int, positive_int
 from raysearch.errors import RaysearchError
 from raysearch.search.driver import RunOptions, run_search
 from raysearch.search.space import available_spaces
@@ -60,6 +60,12 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         action="store_true",
         help="tiny model and data, a few short trials: a first look in minutes",
     )
+    parser.add_argument(
+        "--max-failures",
+        type=non_negative_int,
+        default=1,
+        help="times a trial whose worker died is retried from its last checkpoint",
+    )
     parser.add_argument("--no-wandb", action="store_true", help="do not log trials to W&B")
     parser.add_argument(
         "--wandb-project", default="raysearch", help="W&B project (default: raysearch)"
@@ -95,6 +101,7 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         seed=args.seed,
         address=args.address,
         smoke=args.smoke,
+        max_failures=args.max_failures,
         wandb=WandbOptions(not args.no_wandb, args.wandb_project, args.wandb_group),
         argv=tuple(sys.argv if argv is None else ["raysearch.run", *argv]),
     )

@@ -40,6 +40,9 @@ def _why_stopped(
     """(status, reason) of a trial."""
     if error is not None:
         message = str(error).strip().splitlines()
+        recorded = [line for line in message if "TrialFailedError" in line]
+        if recorded:
+            return "failed", recorded[-1].split("TrialFailedError:", 1)[-1].strip()[:300]
         detail = next((line for line in reversed(message) if line.strip()), type(error).__name__)
         return "failed", detail[:300]
     if outcome is not None:

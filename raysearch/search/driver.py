@@ -50,6 +50,7 @@ class RunOptions:
     seed: int = 0
     address: str | None = None
     smoke: bool = False
+    max_failures: int = 1
     wandb: WandbOptions = dataclasses.field(default_factory=WandbOptions)
     resume: str | None = None  # a run directory to continue
     argv: tuple[str, ...] = ()
@@ -122,6 +123,7 @@ def resolve_search(
         cache_dir=str((Path(options.results) / ".cache" / "data").resolve()),
         storage_path=str(run_dir.resolve()),
         resources=resources,
+        max_failures=options.max_failures,
     )
     # Every start point and the defaults must build a valid trial config.
     for point in space.start or [{}]:

@@ -19,7 +19,16 @@ from raysearch.search.report import check_report
 from raysearch.search.resources import ResourcePlan
 from raysearch.train.ray_train import OUTCOME_FILE
 
-__all__ = ["OUTCOME_FILE", "TrialSetup", "run_trial", "trial_config"]
+__all__ = [
+    "FAILED_FILE",
+    "OUTCOME_FILE",
+    "TrialFailedError",
+    "TrialSetup",
+    "run_trial",
+    "trial_config",
+]
+
+FAILED_FILE = "failed.json"  # in the trial directory: why a trial failed for good
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,7 @@ class TrialSetup:
     cache_dir: str
     storage_path: str
     resources: ResourcePlan
+    max_failures: int = 1  # worker failures retried from the last checkpoint
 
 
 def trial_config(setup: TrialSetup, params: dict[str, Any]) -> Any:
@@ -40,20 +50,38 @@ def trial_config(setup: TrialSetup, params: dict[str, Any]) -> Any:
     )
 
 
+class TrialFailedError(RuntimeError):
+    """A trial that cannot succeed (non-finite loss): recorded once, never retried."""
+
+
 def run_trial(params: dict[str, Any], setup: TrialSetup) -> None:
     """The Tune function trainable (``tune.with_parameters(run_trial, setup=...)``)."""
     from ray import tune
 
-    cfg = trial_config(setup, params)
+    from raysearch.search.report import NonFiniteMetricError
+    from raysearch.train import NonFiniteLossError
+
     context = tune.get_context()
-    if setup.resources.workers_per_trial == 1:
-        outcome = _fit_in_process(cfg, setup)
-    else:
-        outcome = _fit_with_ray_train(cfg, setup, context.get_trial_id())
-    target = Path(context.get_trial_dir()) / OUTCOME_FILE
+    trial_dir = Path(context.get_trial_dir())
+    failed = trial_dir / FAILED_FILE
+    if failed.is_file():  # a retry of a trial that failed for good: fail again at once
+        raise TrialFailedError(json.loads(failed.read_text())["reason"])
+    cfg = trial_config(setup, params)
+    try:
+        if setup.resources.workers_per_trial == 1:
+            outcome = _fit_in_process(cfg, setup)
+        else:
+            outcome = _fit_with_ray_train(cfg, setup, context.get_trial_id())
+    except (NonFiniteLossError, NonFiniteMetricError) as err:
+        _write_json(failed, {"reason": f"{type(err).__name__}: {err}"})
+        raise TrialFailedError(f"{type(err).__name__}: {err}") from err
+    _write_json(trial_dir / OUTCOME_FILE, outcome)
+
+
+def _write_json(target: Path, data: dict[str, Any]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(outcome, indent=1, default=float))
+    tmp.write_text(json.dumps(data, indent=1, default=float))
     os.replace(tmp, target)
 
 
@@ -101,6 +129,7 @@ def _fit_with_ray_train(cfg: Any, setup: TrialSetup, trial_id: str) -> dict[str,
         storage_path=os.path.join(setup.storage_path, "train"),
         name=f"trial-{trial_id}",
         callbacks=[TuneReportCallback()],
+        max_failures=setup.max_failures,
     )
     if result.error is not None:
         raise result.error

@@ -22,7 +22,6 @@ class SearchPlan:
     seed: int
     run_name: str
     storage_path: str  # Tune's experiment storage (results/<space>/<run>/tune)
-    max_failures: int = 0
 
 
 def build_sampler(space: SearchSpace, seed: int) -> Any:
@@ -108,7 +107,12 @@ def build_tuner(plan: SearchPlan, callbacks: list[Any] | None = None) -> Any:
             name=plan.run_name,
             storage_path=os.path.abspath(plan.storage_path),
             callbacks=callbacks or [],
-            failure_config=ray.tune.FailureConfig(max_failures=plan.max_failures),
+            # One-worker trials are retried by Tune; Ray Train trials by their own trainer.
+            failure_config=ray.tune.FailureConfig(
+                max_failures=plan.setup.max_failures
+                if plan.setup.resources.workers_per_trial == 1
+                else 0
+            ),
             checkpoint_config=ray.tune.CheckpointConfig(num_to_keep=2),
             progress_reporter=_progress_reporter(plan.space),
             verbose=1,
