@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from raysearch.search.report import BEST_METRIC, METRIC, TIME_ATTR
-from raysearch.train.ray_train import OUTCOME_FILE
+from raysearch.train.ray_train import FINAL_KEY
 
 __all__ = ["collect_results"]
 
@@ -34,6 +33,9 @@ _TUNE_COLUMNS = {
 }
 
 
+_OUTCOME_COLUMNS = {FINAL_KEY, "stop_reason", "best_epoch"}
+
+
 def _why_stopped(
     error: BaseException | None, outcome: dict[str, Any] | None, epochs: int, max_epochs: int
 ) -> tuple[str, str]:
@@ -52,13 +54,6 @@ def _why_stopped(
     return "stopped", f"asha (after {epochs} of {max_epochs} epochs)"
 
 
-def _read_outcome(trial_path: str | None) -> dict[str, Any] | None:
-    if not trial_path:
-        return None
-    path = Path(trial_path) / OUTCOME_FILE
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
 def collect_results(
     grid: Any, max_epochs: int, fixed: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -69,8 +64,19 @@ def collect_results(
         frame = result.metrics_dataframe
         trial_id = _trial_id(result)
         config = {k: v for k, v in (result.config or {}).items()}
+        outcome = None
+        if frame is not None and FINAL_KEY in frame:
+            finals = frame[frame[FINAL_KEY] == 1]
+            outcome = finals.iloc[-1].to_dict() if not finals.empty else None
+            frame = frame[frame[FINAL_KEY] != 1]
         if frame is not None and TIME_ATTR in frame and not frame.empty:
-            epochs_frame = frame[[c for c in frame.columns if c not in _TUNE_COLUMNS]].copy()
+            epochs_frame = frame[
+                [
+                    c
+                    for c in frame.columns
+                    if c not in _TUNE_COLUMNS | _OUTCOME_COLUMNS and not c.startswith("test/")
+                ]
+            ].copy()
             epochs_frame.insert(0, "trial_id", trial_id)
             epoch_frames.append(epochs_frame)
             epochs_run = int(frame[TIME_ATTR].max())
@@ -78,7 +84,6 @@ def collect_results(
             best_epoch = int(frame.loc[frame[METRIC].idxmin(), TIME_ATTR])
         else:
             epochs_run, best, best_epoch = 0, math.nan, 0
-        outcome = _read_outcome(result.path)
         status, reason = _why_stopped(result.error, outcome, epochs_run, max_epochs)
         row = {
             "trial_id": trial_id,
@@ -89,8 +94,9 @@ def collect_results(
             "best_epoch": best_epoch,
             **{f"config/{k}": v for k, v in {**fixed, **config}.items()},
         }
-        for key, value in ((outcome or {}).get("test_metrics") or {}).items():
-            row[f"test/{key}"] = value
+        for key, value in (outcome or {}).items():
+            if key.startswith("test/"):
+                row[key] = value
         trial_rows.append(row)
     trials = pd.DataFrame(trial_rows)
     if not trials.empty:

@@ -17,11 +17,9 @@ from typing import Any
 from raysearch.search.params import build_trial_config
 from raysearch.search.report import check_report
 from raysearch.search.resources import ResourcePlan
-from raysearch.train.ray_train import OUTCOME_FILE
 
 __all__ = [
     "FAILED_FILE",
-    "OUTCOME_FILE",
     "TrialFailedError",
     "TrialSetup",
     "run_trial",
@@ -69,13 +67,12 @@ def run_trial(params: dict[str, Any], setup: TrialSetup) -> None:
     cfg = trial_config(setup, params)
     try:
         if setup.resources.workers_per_trial == 1:
-            outcome = _fit_in_process(cfg, setup)
+            _fit_in_process(cfg, setup)
         else:
-            outcome = _fit_with_ray_train(cfg, setup, context.get_trial_id())
+            _fit_with_ray_train(cfg, setup, context.get_trial_id())
     except (NonFiniteLossError, NonFiniteMetricError) as err:
         _write_json(failed, {"reason": f"{type(err).__name__}: {err}"})
         raise TrialFailedError(f"{type(err).__name__}: {err}") from err
-    _write_json(trial_dir / OUTCOME_FILE, outcome)
 
 
 def _write_json(target: Path, data: dict[str, Any]) -> None:
@@ -85,18 +82,22 @@ def _write_json(target: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, target)
 
 
-def _fit_in_process(cfg: Any, setup: TrialSetup) -> dict[str, Any]:
+def _fit_in_process(cfg: Any, setup: TrialSetup) -> None:
     import torch
     from ray import tune
 
     from raysearch.data import prepare
     from raysearch.train.loop import fit
-    from raysearch.train.ray_train import outcome_of
+    from raysearch.train.ray_train import final_report
 
     torch.set_num_threads(max(1, int(setup.resources.cpus_per_worker)))
     data = prepare(cfg.data, setup.cache_dir)
 
+    last_metrics: dict[str, Any] = {}
+
     def on_epoch(result: Any) -> None:
+        last_metrics.clear()
+        last_metrics.update(result.metrics)
         checkpoint = None
         if result.checkpoint_dir is not None:
             checkpoint = tune.Checkpoint.from_directory(str(result.checkpoint_dir))
@@ -114,15 +115,16 @@ def _fit_in_process(cfg: Any, setup: TrialSetup) -> dict[str, Any]:
             checkpoint_dir=Path(scratch) / "checkpoint",
             resume_from=resume_from,
         )
-    return outcome_of(result)
+    if last_metrics:  # nothing to add when a resumed trial had no epoch left to run
+        tune.report(check_report(final_report(last_metrics, result)))
 
 
-def _fit_with_ray_train(cfg: Any, setup: TrialSetup, trial_id: str) -> dict[str, Any]:
+def _fit_with_ray_train(cfg: Any, setup: TrialSetup, trial_id: str) -> None:
     from ray.tune.integration.ray_train import TuneReportCallback
 
     from raysearch.train.ray_train import fit_distributed
 
-    result, outcome = fit_distributed(
+    result = fit_distributed(
         cfg,
         setup.resources.distributed,
         setup.cache_dir,
@@ -133,6 +135,3 @@ def _fit_with_ray_train(cfg: Any, setup: TrialSetup, trial_id: str) -> dict[str,
     )
     if result.error is not None:
         raise result.error
-    if outcome is None:
-        raise RuntimeError(f"trial {trial_id}: Ray Train finished without writing its outcome")
-    return outcome

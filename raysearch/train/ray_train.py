@@ -9,16 +9,16 @@ callback in ``callbacks``.
 
 from __future__ import annotations
 
-import json
 import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["OUTCOME_FILE", "DistributedPlan", "fit_distributed", "outcome_of", "write_outcome"]
+__all__ = ["FINAL_KEY", "DistributedPlan", "final_report", "fit_distributed"]
 
-OUTCOME_FILE = "outcome.json"
+FINAL_KEY = "final"  # marks the one report sent after the last epoch
 
 
 @dataclass(frozen=True)
@@ -40,23 +40,29 @@ def _worker_loop(config: dict[str, Any]) -> None:
     import torch
 
     from raysearch.data import prepare
-    from raysearch.train.loop import fit
 
-    threads = max(1, int(config["cpus_per_worker"]))
-    torch.set_num_threads(threads)
+    torch.set_num_threads(max(1, int(config["cpus_per_worker"])))
     cfg = config["trial_config"]
     data = prepare(cfg.data, config["cache_dir"])
-    context = ray.train.get_context()
-    rank = context.get_world_rank()
-    local_dir = Path(config["scratch_dir"]) / f"rank{rank}"
-    local_dir.mkdir(parents=True, exist_ok=True)
+    rank = ray.train.get_context().get_world_rank()
+    with tempfile.TemporaryDirectory(prefix=f"raysearch-rank{rank}-") as scratch:
+        _fit_and_report(cfg, data, rank, Path(scratch))
+
+
+def _fit_and_report(cfg: Any, data: Any, rank: int, scratch: Path) -> None:
+    import ray.train
+
+    from raysearch.train.loop import fit
 
     resume_from = None
     checkpoint = ray.train.get_checkpoint()
     if checkpoint is not None:
-        resume_from = Path(checkpoint.to_directory(str(local_dir / "resume")))
+        resume_from = Path(checkpoint.to_directory(str(scratch / "resume")))
+    last_metrics: dict[str, Any] = {}
 
     def on_epoch(result: Any) -> None:
+        last_metrics.clear()
+        last_metrics.update(result.metrics)
         ckpt = None
         if rank == 0 and result.checkpoint_dir is not None:
             ckpt = ray.train.Checkpoint.from_directory(str(result.checkpoint_dir))
@@ -66,28 +72,23 @@ def _worker_loop(config: dict[str, Any]) -> None:
         cfg,
         data,
         on_epoch=on_epoch,
-        checkpoint_dir=local_dir / "checkpoint" if rank == 0 else None,
+        checkpoint_dir=scratch / "checkpoint" if rank == 0 else None,
         resume_from=resume_from,
     )
-    if rank == 0:
-        write_outcome(Path(config["scratch_dir"]) / OUTCOME_FILE, result)
+    if last_metrics:  # nothing to add when a resumed run had no epoch left to run
+        ray.train.report(final_report(last_metrics, result))
 
 
-def outcome_of(result: Any) -> dict[str, Any]:
-    """What a finished fit tells the search: why it stopped, its best epoch, test metrics."""
+def final_report(last_metrics: dict[str, Any], result: Any) -> dict[str, Any]:
+    """The report after the last epoch: that epoch's metrics (so schedulers see nothing
+    new) plus why the fit stopped, its best epoch and the test-split metrics."""
     return {
-        "stop_reason": result.stop_reason,
-        "best_epoch": result.best_epoch,
-        "test_metrics": dict(result.test_metrics),
+        **last_metrics,
+        FINAL_KEY: 1,
+        "stop_reason": str(result.stop_reason),
+        "best_epoch": int(result.best_epoch),
+        **{f"test/{k}": float(v) for k, v in result.test_metrics.items()},
     }
-
-
-def write_outcome(path: Path, result: Any) -> None:
-    """Write ``outcome_of(result)`` atomically as JSON."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(outcome_of(result), indent=1, default=float))
-    os.replace(tmp, path)
 
 
 def fit_distributed(
@@ -99,19 +100,17 @@ def fit_distributed(
     name: str,
     callbacks: Sequence[Any] = (),
     max_failures: int = 0,
-) -> tuple[Any, dict[str, Any] | None]:
-    """Train ``cfg`` on ``plan.workers`` workers: (Ray Train's Result, the fit's outcome)."""
+) -> Any:
+    """Train ``cfg`` on ``plan.workers`` Ray Train workers; returns Ray Train's Result."""
     import ray.train
     from ray.train.torch import TorchConfig, TorchTrainer
 
-    scratch = Path(storage_path) / name / "scratch"
     trainer = TorchTrainer(
         _worker_loop,
         train_loop_config={
             "trial_config": cfg,
             "cache_dir": str(cache_dir),
             "cpus_per_worker": plan.cpus_per_worker,
-            "scratch_dir": str(scratch),
         },
         torch_config=TorchConfig(backend="nccl" if plan.use_gpu else "gloo"),
         scaling_config=ray.train.ScalingConfig(
@@ -129,7 +128,4 @@ def fit_distributed(
             checkpoint_config=ray.train.CheckpointConfig(num_to_keep=2),
         ),
     )
-    result = trainer.fit()
-    outcome_path = scratch / OUTCOME_FILE
-    outcome = json.loads(outcome_path.read_text()) if outcome_path.is_file() else None
-    return result, outcome
+    return trainer.fit()
