@@ -61,6 +61,11 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         help="tiny model and data, a few short trials: a first look in minutes",
     )
     parser.add_argument(
+        "--storage",
+        help="where Tune keeps checkpoints and search state: a shared path or s3://, gs:// URI "
+        "(default: the run directory under --results)",
+    )
+    parser.add_argument(
         "--max-failures",
         type=non_negative_int,
         default=1,
@@ -102,6 +107,7 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         address=args.address,
         smoke=args.smoke,
         max_failures=args.max_failures,
+        storage=args.storage,
         wandb=WandbOptions(not args.no_wandb, args.wandb_project, args.wandb_group),
         argv=tuple(sys.argv if argv is None else ["raysearch.run", *argv]),
     )

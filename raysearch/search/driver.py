@@ -50,6 +50,7 @@ class RunOptions:
     seed: int = 0
     address: str | None = None
     smoke: bool = False
+    storage: str | None = None
     max_failures: int = 1
     wandb: WandbOptions = dataclasses.field(default_factory=WandbOptions)
     resume: str | None = None  # a run directory to continue
@@ -115,13 +116,20 @@ def resolve_search(
     resources = plan_resources(
         cluster, options.workers_per_trial, options.max_concurrent, max_node_gpus
     )
-    run_dir = Path(options.results) / space.name / options.name
+    run_dir = (Path(options.results) / space.name / options.name).resolve()
+    # Tune's experiment (checkpoints, searcher state) goes to --storage when given (a shared
+    # path or s3:// / gs:// URI, so multi-node runs keep their checkpoints); tables to run_dir.
+    storage = (
+        options.storage.rstrip("/") + f"/{space.name}/{options.name}"
+        if options.storage
+        else str(run_dir)
+    )
     setup = TrialSetup(
         base_config=base,
         fixed=fixed,
         max_epochs=space.settings.max_epochs,
         cache_dir=str((Path(options.results) / ".cache" / "data").resolve()),
-        storage_path=str(run_dir.resolve()),
+        storage_path=storage,
         resources=resources,
         max_failures=options.max_failures,
     )
@@ -202,7 +210,7 @@ def run_search(options: RunOptions) -> dict[str, Any]:
         # and trials with the same preprocessing find it in the cache.
         first = plan.space.start[0] if plan.space.start else {}
         data = prepare(trial_config(plan.setup, first).data, plan.setup.cache_dir)
-        run_dir = Path(plan.storage_path)
+        run_dir = Path(plan.run_dir)
         if not options.resume:
             write_json(run_dir / OPTIONS, options.to_json())
             write_json(run_dir / METADATA, _metadata(options, plan, data.fingerprint))

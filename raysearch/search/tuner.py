@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +20,8 @@ class SearchPlan:
     setup: TrialSetup
     seed: int
     run_name: str
-    storage_path: str  # Tune's experiment storage (results/<space>/<run>/tune)
+    storage_path: str  # Tune's experiment storage: the run directory, or --storage URI
+    run_dir: str  # results/<space>/<run>: the tables and summary
 
 
 def build_sampler(space: SearchSpace, seed: int) -> Any:
@@ -78,7 +78,7 @@ def restore_tuner(plan: SearchPlan) -> Any:
     their last checkpoint, errored ones stay failed; the searcher's state is restored."""
     from ray import tune
 
-    path = os.path.join(os.path.abspath(plan.storage_path), plan.run_name)
+    path = f"{plan.storage_path.rstrip('/')}/{plan.run_name}"
     return tune.Tuner.restore(
         path,
         trainable=_trainable(plan),
@@ -105,7 +105,7 @@ def build_tuner(plan: SearchPlan, callbacks: list[Any] | None = None) -> Any:
         ),
         run_config=ray.tune.RunConfig(
             name=plan.run_name,
-            storage_path=os.path.abspath(plan.storage_path),
+            storage_path=plan.storage_path,
             callbacks=callbacks or [],
             # One-worker trials are retried by Tune; Ray Train trials by their own trainer.
             failure_config=ray.tune.FailureConfig(
