@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from raysearch.results.files import (
     SUMMARY_JSON,
     SUMMARY_MD,
     TRIALS,
+    atomic_write_text,
     write_json,
     write_parquet,
     write_yaml,
@@ -95,20 +97,26 @@ def _markdown(summary: dict[str, Any], trials: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_results(run_dir: Path, trials: pd.DataFrame, epochs: pd.DataFrame) -> dict[str, Any]:
-    """Write trials/epochs parquet, best_config.yaml and the summary; return the summary."""
+def write_results(
+    run_dir: Path,
+    trials: pd.DataFrame,
+    epochs: pd.DataFrame,
+    resolve: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Write trials/epochs parquet, best_config.yaml and the summary; return the summary.
+
+    ``resolve`` maps the best trial's config to its full resolved configuration (every
+    field of every section), written to best_config.yaml so the trial can be re-run.
+    """
     write_parquet(run_dir / TRIALS, trials)
     write_parquet(run_dir / EPOCHS, epochs)
     summary = summarize(trials, run_dir)
-    if summary["best"]:
-        write_yaml(
-            run_dir / BEST_CONFIG,
-            {
-                METRIC: summary["best"][METRIC],
-                "trial_id": summary["best"]["trial_id"],
-                "config": summary["best"]["config"],
-            },
-        )
+    best = summary["best"]
+    if best:
+        content = {METRIC: best[METRIC], "trial_id": best["trial_id"], "config": best["config"]}
+        if resolve is not None:
+            content["resolved"] = resolve(best["config"])
+        write_yaml(run_dir / BEST_CONFIG, content)
     write_json(run_dir / SUMMARY_JSON, summary)
-    (run_dir / SUMMARY_MD).write_text(_markdown(summary, trials))
+    atomic_write_text(run_dir / SUMMARY_MD, _markdown(summary, trials))
     return summary

@@ -36,6 +36,10 @@ _TUNE_COLUMNS = {
 _OUTCOME_COLUMNS = {FINAL_KEY, "stop_reason", "best_epoch"}
 
 
+def _is_test_metric(name: str) -> bool:
+    return name.startswith(("anchored_test_loss", "test_loss/", "test_regret/"))
+
+
 def _why_stopped(
     error: BaseException | None, outcome: dict[str, Any] | None, epochs: int, max_epochs: int
 ) -> tuple[str, str]:
@@ -74,7 +78,7 @@ def collect_results(
                 [
                     c
                     for c in frame.columns
-                    if c not in _TUNE_COLUMNS | _OUTCOME_COLUMNS and not c.startswith("test/")
+                    if c not in _TUNE_COLUMNS | _OUTCOME_COLUMNS and not _is_test_metric(c)
                 ]
             ].copy()
             epochs_frame.insert(0, "trial_id", trial_id)
@@ -95,8 +99,8 @@ def collect_results(
             **{f"config/{k}": v for k, v in {**fixed, **config}.items()},
         }
         for key, value in (outcome or {}).items():
-            if key.startswith("test/"):
-                row[key] = value
+            if _is_test_metric(key):
+                row[f"test/{key}"] = value
         trial_rows.append(row)
     trials = pd.DataFrame(trial_rows)
     if not trials.empty:

@@ -13,10 +13,10 @@ from typing import Any
 
 from raysearch.errors import ConfigError
 from raysearch.results.files import OPTIONS
-from raysearch.search.params import build_trial_config, default_trial_config
+from raysearch.search.params import build_trial_config, default_trial_config, resolve_param
 from raysearch.search.resources import plan_resources
 from raysearch.search.space import SearchSpace, load_space
-from raysearch.search.tracking import WandbOptions, make_wandb_callback
+from raysearch.search.tracking import WandbOptions, flat_config, make_wandb_callback
 from raysearch.search.trainable import TrialSetup, trial_config
 from raysearch.search.tuner import SearchPlan
 
@@ -82,14 +82,24 @@ def load_run_options(run_dir: Path) -> RunOptions:
     return dataclasses.replace(options, resume=str(run_dir))
 
 
-def _base_config(options: RunOptions, space: SearchSpace) -> Any:
-    from raysearch.data import SynthConfig
-
+def _base_config(options: RunOptions) -> Any:
     values: dict[str, Any] = {"data.path": options.data, "trainer.seed": options.seed}
-    if options.smoke:
-        values.update(SMOKE_OVERRIDES)
-        values["data.synth"] = SynthConfig.preset("tiny")
     return build_trial_config(values, default_trial_config())
+
+
+def _with_smoke(fixed: dict[str, Any]) -> dict[str, Any]:
+    """The space's fixed values with the smoke sizes winning over any that set the same
+    field (or a part of it), so ``--smoke`` is tiny whatever the space fixes."""
+    from raysearch.data import SYNTH_PRESETS
+
+    smoke = {**SMOKE_OVERRIDES, **{f"data.synth.{k}": v for k, v in SYNTH_PRESETS["tiny"].items()}}
+    smoke_paths = [resolve_param(k)[0] for k in smoke]
+    kept = {
+        k: v
+        for k, v in fixed.items()
+        if not any(resolve_param(k)[0][: len(p)] == p for p in smoke_paths)
+    }
+    return {**kept, **smoke}
 
 
 def _space_for(options: RunOptions) -> SearchSpace:
@@ -107,12 +117,8 @@ def resolve_search(
 ) -> SearchPlan:
     """Everything checked and resolved, before any trial starts (raises ConfigError)."""
     space = _space_for(options)
-    base = _base_config(options, space)
-    fixed = dict(space.fixed)
-    if options.smoke:  # smoke sizes win over the space's fixed model/data sizes
-        for key in ("size", "model_size", *SMOKE_OVERRIDES):
-            fixed.pop(key, None)
-        fixed = {k: v for k, v in fixed.items() if not k.startswith(("data.synth", "synth_"))}
+    base = _base_config(options)
+    fixed = _with_smoke(space.fixed) if options.smoke else dict(space.fixed)
     resources = plan_resources(
         cluster, options.workers_per_trial, options.max_concurrent, max_node_gpus
     )
@@ -141,7 +147,8 @@ def resolve_search(
         setup=setup,
         seed=options.seed,
         run_name="tune",
-        storage_path=str(run_dir.resolve()),
+        storage_path=storage,
+        run_dir=str(run_dir),
     )
 
 
@@ -220,7 +227,13 @@ def run_search(options: RunOptions) -> dict[str, Any]:
             callbacks.append(make_wandb_callback(options.wandb, group, plan.space.name, plan.setup))
         grid = (restore_tuner(plan) if options.resume else build_tuner(plan, callbacks)).fit()
         trials, epochs = collect_results(grid, plan.space.settings.max_epochs, plan.setup.fixed)
-        summary = write_results(run_dir, trials, epochs)
+        searched = set(plan.space.parameters)
+
+        def resolve(config: dict[str, Any]) -> dict[str, Any]:
+            params = {k: v for k, v in config.items() if k in searched and v == v}  # not NaN
+            return flat_config(trial_config(plan.setup, params))
+
+        summary = write_results(run_dir, trials, epochs, resolve)
         print_summary(summary)
         return summary
     finally:

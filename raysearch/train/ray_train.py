@@ -81,13 +81,14 @@ def _fit_and_report(cfg: Any, data: Any, rank: int, scratch: Path) -> None:
 
 def final_report(last_metrics: dict[str, Any], result: Any) -> dict[str, Any]:
     """The report after the last epoch: that epoch's metrics (so schedulers see nothing
-    new) plus why the fit stopped, its best epoch and the test-split metrics."""
+    new) plus why the fit stopped, its best epoch and the test-split metrics (named by the
+    trainer: ``anchored_test_loss``, ``test_loss/<task>``, ``test_regret/<task>``)."""
     return {
         **last_metrics,
         FINAL_KEY: 1,
         "stop_reason": str(result.stop_reason),
         "best_epoch": int(result.best_epoch),
-        **{f"test/{k}": float(v) for k, v in result.test_metrics.items()},
+        **{k: float(v) for k, v in result.test_metrics.items()},
     }
 
 

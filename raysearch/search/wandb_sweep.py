@@ -1,0 +1,201 @@
+"""The same search space as a W&B sweep, and a W&B sweep run's config back to a trial.
+
+``sweep_config(space)`` maps a raysearch space to W&B's sweep format: method ``bayes``,
+metric ``anchored_val_loss`` minimised, hyperband early termination with ASHA's grace
+period and reduction factor, and a command that makes ``wandb agent`` run raysearch's
+trainer. W&B sweeps have no conditional parameters: a parameter with ``when`` is always
+sampled, the YAML (``sweep_yaml``) says under which condition it is used, and
+``run_from_wandb_config`` drops it from the trial when the condition is false.
+
+W&B's hyperband counts the steps at which the run logged the metric, so the trainer must
+log ``anchored_val_loss`` once per epoch (``run_from_wandb_config`` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from raysearch.errors import ConfigError
+from raysearch.search.report import METRIC, TIME_ATTR
+from raysearch.search.space import ParamSpec, SearchSpace, load_space
+
+__all__ = [
+    "COMMAND",
+    "SPACE_KEY",
+    "run_from_wandb_config",
+    "sweep_config",
+    "sweep_yaml",
+    "trial_values",
+]
+
+SPACE_KEY = "raysearch_space"  # constant sweep parameter: which space file the run uses
+COMMAND = [
+    "${env}",
+    "${interpreter}",
+    "-m",
+    "raysearch.train",
+    "--from-wandb",
+    "${args_json_file}",
+]
+
+
+def _parameter(p: ParamSpec) -> dict[str, Any]:
+    if p.type == "categorical":
+        return {"values": list(p.choices or [])}
+    if p.type == "int":
+        low, high = int(p.low), int(p.high)
+        if p.log:  # W&B has no integer log-uniform: quantise a log-uniform with q=1
+            return {"distribution": "q_log_uniform_values", "min": low, "max": high, "q": 1}
+        if p.step and int(p.step) != 1:
+            return {"distribution": "q_uniform", "min": low, "max": high, "q": int(p.step)}
+        return {"distribution": "int_uniform", "min": low, "max": high}
+    if p.log:
+        return {"distribution": "log_uniform_values", "min": float(p.low), "max": float(p.high)}
+    if p.step:
+        return {
+            "distribution": "q_uniform",
+            "min": float(p.low),
+            "max": float(p.high),
+            "q": float(p.step),
+        }
+    return {"distribution": "uniform", "min": float(p.low), "max": float(p.high)}
+
+
+def sweep_config(space: SearchSpace, *, project: str | None = None) -> dict[str, Any]:
+    """The W&B sweep config (a plain dict) for ``space``."""
+    settings = space.settings
+    parameters: dict[str, Any] = {SPACE_KEY: {"value": space.name}}
+    parameters["trainer.max_epochs"] = {"value": settings.max_epochs}
+    for name, value in space.fixed.items():
+        parameters[name] = {"value": value}
+    for name, p in space.parameters.items():
+        parameters[name] = _parameter(p)
+    config: dict[str, Any] = {
+        "name": f"raysearch-{space.name}",
+        "description": space.description or f"raysearch space {space.name}",
+        "method": "bayes",
+        "metric": {"name": METRIC, "goal": "minimize"},
+        "run_cap": settings.num_samples,
+        "early_terminate": {
+            "type": "hyperband",
+            "min_iter": settings.grace_period,
+            "eta": settings.reduction_factor,
+        },
+        "command": list(COMMAND),
+        "parameters": parameters,
+    }
+    if project:
+        config["project"] = project
+    return config
+
+
+def _condition(p: ParamSpec) -> str:
+    parts = []
+    for name, expected in p.when.items():
+        allowed = expected if isinstance(expected, list) else [expected]
+        parts.append(f"{name} in {allowed}" if len(allowed) > 1 else f"{name} == {allowed[0]}")
+    return " and ".join(parts)
+
+
+def sweep_yaml(space: SearchSpace, *, project: str | None = None) -> str:
+    """``sweep_config`` as YAML that opens with how to run it and marks conditional params."""
+    text = yaml.safe_dump(sweep_config(space, project=project), sort_keys=False)
+    conditional = {name: _condition(p) for name, p in space.parameters.items() if p.when}
+    lines = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        name = stripped[:-1] if stripped.endswith(":") else ""
+        if line.startswith("  ") and not line.startswith("   ") and name in conditional:
+            lines.append(
+                f"  # conditional: only used when {conditional[name]}; W&B sweeps cannot "
+                "express conditions, so it is always sampled and the trainer drops it otherwise"
+            )
+        lines.append(line)
+    header = [
+        f"# W&B sweep for raysearch space {space.name!r} ({space.path})",
+        f"# written by: python -m raysearch.spaces export {space.name} --format wandb",
+        "# run: wandb sweep THIS_FILE  then  wandb agent ENTITY/PROJECT/SWEEP_ID",
+        f"# hyperband min_iter/eta = ASHA grace_period/reduction_factor; {TIME_ATTR}s are the steps",
+    ]
+    return "\n".join([*header, *lines]) + "\n"
+
+
+def trial_values(config: Mapping[str, Any], space: SearchSpace) -> dict[str, Any]:
+    """The flat values a trial gets from a W&B run config: W&B's own keys (``_wandb``)
+    and ``SPACE_KEY`` removed, integers restored, inactive conditional params dropped."""
+    values = {k: v for k, v in config.items() if not k.startswith("_") and k != SPACE_KEY}
+    problems = []
+    for name, p in space.parameters.items():
+        if name not in values:
+            if p.allowed_by(values):
+                problems.append(f"{name}: missing from the W&B config (its condition holds)")
+            continue
+        if p.type == "int":
+            value = values[name]
+            if isinstance(value, float) and not value.is_integer():
+                problems.append(f"{name}: expected an integer, got {value!r}")
+            else:
+                values[name] = int(value)
+    for name, p in space.parameters.items():
+        if name in values and not p.allowed_by(values):
+            del values[name]
+    if problems:
+        raise ConfigError(problems, "W&B sweep run config")
+    return values
+
+
+def run_from_wandb_config(
+    config: Mapping[str, Any],
+    *,
+    space: SearchSpace | None = None,
+    base: Any | None = None,
+    cache_dir: str | Path | None = None,
+    log: Callable[[dict[str, Any]], None] | None = None,
+    fit: Callable[..., Any] | None = None,
+    prepare: Callable[..., Any] | None = None,
+) -> dict[str, Any]:
+    """Train one W&B sweep run: build the trial config from the run's flat config with
+    ``build_trial_config``, prepare data, call the trainer and log each epoch's metrics.
+
+    ``space`` defaults to the one named by ``config[SPACE_KEY]``; ``log`` to ``wandb.log``
+    (the agent's run must be initialised); ``fit``/``prepare`` to raysearch's trainer and
+    data preparation (tests pass doubles). Returns the outcome: best epoch, its metrics,
+    the test metrics and why training stopped.
+    """
+    from raysearch.search.params import build_trial_config
+
+    if space is None:
+        if SPACE_KEY not in config:
+            raise ConfigError([f"{SPACE_KEY}: missing; the exported sweep config sets it"])
+        space = load_space(str(config[SPACE_KEY]))
+    cfg = build_trial_config(trial_values(config, space), base)
+    if fit is None:
+        from raysearch.train.loop import fit
+    if prepare is None:
+        from raysearch.data import prepare
+    run = None
+    if log is None:
+        import wandb
+
+        log, run = wandb.log, wandb.run
+    data = prepare(cfg.data, cache_dir)
+
+    def on_epoch(result: Any) -> None:
+        metrics = dict(result.metrics)
+        log({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
+
+    result = fit(cfg, data, on_epoch=on_epoch, checkpoint_dir=None)
+    if run is not None and METRIC in result.best_metrics:
+        # Bayes reads the run summary (the last value by default): make it the best epoch's,
+        # as Optuna is told in raysearch's own search.
+        run.summary[METRIC] = float(result.best_metrics[METRIC])
+    return {
+        "best_epoch": int(result.best_epoch),
+        "best_metrics": dict(result.best_metrics),
+        "test_metrics": dict(result.test_metrics),
+        "stop_reason": str(result.stop_reason),
+    }

@@ -1,0 +1,66 @@
+"""Resolving a search before Ray starts: overrides, smoke sizes, start points."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from raysearch.errors import ConfigError
+from raysearch.search.driver import RunOptions, resolve_search
+from raysearch.search.trainable import trial_config
+
+CLUSTER = {"CPU": 2.0}
+
+
+def test_cli_overrides_replace_the_space_settings(tmp_path: Path) -> None:
+    plan = resolve_search(
+        RunOptions(space="loss_ablation", num_samples=3, max_epochs=5, results=str(tmp_path)),
+        CLUSTER,
+    )
+    assert plan.space.settings.num_samples == 3
+    assert plan.space.settings.max_epochs == 5
+    assert plan.setup.max_epochs == 5
+    assert plan.setup.resources.max_concurrent == 2
+
+
+def test_smoke_sizes_win_over_the_space_fixed_values(tmp_path: Path) -> None:
+    # loss_ablation fixes the small model and a 90-day window; --smoke must still be tiny.
+    plan = resolve_search(
+        RunOptions(space="loss_ablation", smoke=True, results=str(tmp_path)), CLUSTER
+    )
+    cfg = trial_config(plan.setup, {"loss_strategy": "uniform"})
+    assert cfg.model.size == "tiny"
+    assert cfg.data.daily_window == 60
+    assert cfg.data.synth.days == 420
+    assert cfg.trainer.max_epochs == plan.space.settings.max_epochs == 3
+    assert plan.space.settings.num_samples == 4
+    # values the smoke run does not touch keep the space's fixed value
+    assert cfg.model.dropout == 0.1
+
+
+def test_a_sampled_trial_gets_fixed_and_searched_values(tmp_path: Path) -> None:
+    plan = resolve_search(RunOptions(space="loss_ablation", results=str(tmp_path)), CLUSTER)
+    cfg = trial_config(
+        plan.setup, {"loss_strategy": "a3dro", "budget_beta": 0.2, "regret_clip": 1.5}
+    )
+    assert (cfg.loss.strategy, cfg.loss.budget_beta, cfg.loss.regret_clip) == ("a3dro", 0.2, 1.5)
+    assert cfg.model.size == "small" and cfg.data.daily_window == 90
+
+
+def test_a_bad_override_is_refused_before_ray_starts(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="resources"):
+        resolve_search(
+            RunOptions(space="smoke", workers_per_trial=4, results=str(tmp_path)),
+            {"CPU": 8.0, "GPU": 2.0},
+            max_node_gpus=2.0,
+        )
+
+
+def test_storage_uri_keeps_tables_local(tmp_path: Path) -> None:
+    plan = resolve_search(
+        RunOptions(space="smoke", storage="s3://bucket/sweeps/", name="r1", results=str(tmp_path)),
+        CLUSTER,
+    )
+    assert plan.storage_path == "s3://bucket/sweeps/smoke/r1"
+    assert plan.run_dir == str((tmp_path / "smoke" / "r1").resolve())
