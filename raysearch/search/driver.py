@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import logging
 import platform
@@ -225,7 +226,12 @@ def run_search(options: RunOptions) -> dict[str, Any]:
         if options.wandb.enabled:
             group = f"{plan.space.name}/{options.name}"
             callbacks.append(make_wandb_callback(options.wandb, group, plan.space.name, plan.setup))
-        grid = (restore_tuner(plan) if options.resume else build_tuner(plan, callbacks)).fit()
+        tuner = restore_tuner(plan) if options.resume else build_tuner(plan, callbacks)
+        grid = tuner.fit()
+        # Drop Tune's objects (and W&B's callback) while Ray is still up, not at exit.
+        del tuner
+        callbacks.clear()
+        gc.collect()
         trials, epochs = collect_results(grid, plan.space.settings.max_epochs, plan.setup.fixed)
         searched = set(plan.space.parameters)
 

@@ -78,7 +78,11 @@ def make_wandb_callback(options: WandbOptions, group: str, space_name: str, setu
             super().log_trial_start(trial)
 
     callback = _RaysearchWandb(
-        project=options.project, group=options.group or group, mode=mode, log_config=False
+        project=options.project,
+        group=options.group or group,
+        mode=mode,
+        log_config=False,
+        settings={"silent": True, "console": "off"},  # the trial table shows progress
     )
     callback._base_kwargs = dict(callback.kwargs)
     return callback

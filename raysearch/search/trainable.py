@@ -8,6 +8,7 @@ through a Ray Train TorchTrainer whose reports Tune receives via ``TuneReportCal
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ __all__ = [
     "FAILED_FILE",
     "TrialFailedError",
     "TrialSetup",
+    "quiet_ray_logs",
     "run_trial",
     "trial_config",
 ]
@@ -48,6 +50,12 @@ def trial_config(setup: TrialSetup, params: dict[str, Any]) -> Any:
     )
 
 
+def quiet_ray_logs() -> None:
+    """Ray logs every checkpoint and report at INFO; the trial table already shows them."""
+    for name in ("ray.train", "ray.tune"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 class TrialFailedError(RuntimeError):
     """A trial that cannot succeed (non-finite loss): recorded once, never retried."""
 
@@ -59,6 +67,7 @@ def run_trial(params: dict[str, Any], setup: TrialSetup) -> None:
     from raysearch.search.report import NonFiniteMetricError
     from raysearch.train import NonFiniteLossError
 
+    quiet_ray_logs()
     context = tune.get_context()
     trial_dir = Path(context.get_trial_dir())
     failed = trial_dir / FAILED_FILE

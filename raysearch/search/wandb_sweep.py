@@ -21,7 +21,7 @@ import yaml
 
 from raysearch.errors import ConfigError
 from raysearch.search.report import METRIC, TIME_ATTR
-from raysearch.search.space import ParamSpec, SearchSpace, load_space
+from raysearch.search.space import SPACES_DIR, ParamSpec, SearchSpace, load_space
 
 __all__ = [
     "COMMAND",
@@ -68,7 +68,8 @@ def _parameter(p: ParamSpec) -> dict[str, Any]:
 def sweep_config(space: SearchSpace, *, project: str | None = None) -> dict[str, Any]:
     """The W&B sweep config (a plain dict) for ``space``."""
     settings = space.settings
-    parameters: dict[str, Any] = {SPACE_KEY: {"value": space.name}}
+    shipped = Path(space.path).resolve().is_relative_to(SPACES_DIR)
+    parameters: dict[str, Any] = {SPACE_KEY: {"value": space.name if shipped else space.path}}
     parameters["trainer.max_epochs"] = {"value": settings.max_epochs}
     for name, value in space.fixed.items():
         parameters[name] = {"value": value}
@@ -111,15 +112,15 @@ def sweep_yaml(space: SearchSpace, *, project: str | None = None) -> str:
         name = stripped[:-1] if stripped.endswith(":") else ""
         if line.startswith("  ") and not line.startswith("   ") and name in conditional:
             lines.append(
-                f"  # conditional: only used when {conditional[name]}; W&B sweeps cannot "
-                "express conditions, so it is always sampled and the trainer drops it otherwise"
+                f"  # conditional: used only when {conditional[name]}. W&B sweeps have no "
+                "conditions: always sampled, dropped by the trainer otherwise"
             )
         lines.append(line)
     header = [
         f"# W&B sweep for raysearch space {space.name!r} ({space.path})",
         f"# written by: python -m raysearch.spaces export {space.name} --format wandb",
         "# run: wandb sweep THIS_FILE  then  wandb agent ENTITY/PROJECT/SWEEP_ID",
-        f"# hyperband min_iter/eta = ASHA grace_period/reduction_factor; {TIME_ATTR}s are the steps",
+        f"# hyperband min_iter, eta = ASHA grace_period, reduction_factor ({TIME_ATTR}s)",
     ]
     return "\n".join([*header, *lines]) + "\n"
 

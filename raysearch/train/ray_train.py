@@ -36,10 +36,15 @@ class DistributedPlan:
 
 def _worker_loop(config: dict[str, Any]) -> None:
     """Runs on every Ray Train worker."""
+    import logging
+
     import ray.train
     import torch
 
     from raysearch.data import prepare
+
+    for name in ("ray.train", "ray.tune"):  # every report and checkpoint is logged at INFO
+        logging.getLogger(name).setLevel(logging.WARNING)
 
     torch.set_num_threads(max(1, int(config["cpus_per_worker"])))
     cfg = config["trial_config"]
