@@ -16,7 +16,7 @@ from pathlib import Path
 
 from raysearch.cli import StrictParser, non_negative_int, positive_int
 from raysearch.errors import RaysearchError
-from raysearch.search.driver import RunOptions, run_search
+from raysearch.search.driver import RunOptions, SearchInterrupted, run_search
 from raysearch.search.space import available_spaces
 from raysearch.search.tracking import WandbOptions
 
@@ -118,6 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(argv)
     try:
         run_search(options)
+    except SearchInterrupted as err:
+        print(f"interrupted: {err}", file=sys.stderr)
+        return 130
     except RaysearchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -46,22 +46,22 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 __all__ = [
+    "TASK_NAMES",
     "DatasetSpec",
     "Resolution",
     "SourceSpec",
     "TaskKind",
     "TaskSpec",
-    "TASK_NAMES",
 ]
 
 
-class Resolution(str, Enum):
+class Resolution(str, Enum):  # noqa: UP042 (str() of members kept as is)
     DAILY = "daily"
     MONTHLY = "monthly"
     RAION = "raion"
 
 
-class TaskKind(str, Enum):
+class TaskKind(str, Enum):  # noqa: UP042
     CLASSIFICATION = "classification"
     BINARY = "binary"
     COUNT = "count"

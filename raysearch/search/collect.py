@@ -81,6 +81,8 @@ def collect_results(
                     if c not in _TUNE_COLUMNS | _OUTCOME_COLUMNS and not _is_test_metric(c)
                 ]
             ].copy()
+            # a trial restored from a checkpoint may report an epoch again: keep the last
+            epochs_frame = epochs_frame.drop_duplicates(TIME_ATTR, keep="last")
             epochs_frame.insert(0, "trial_id", trial_id)
             epoch_frames.append(epochs_frame)
             epochs_run = int(frame[TIME_ATTR].max())

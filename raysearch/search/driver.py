@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from raysearch.errors import ConfigError
+from raysearch.errors import ConfigError, RaysearchError
 from raysearch.results.files import OPTIONS
 from raysearch.search.params import build_trial_config, default_trial_config, resolve_param
 from raysearch.search.resources import plan_resources
@@ -21,9 +21,21 @@ from raysearch.search.tracking import WandbOptions, flat_config, make_wandb_call
 from raysearch.search.trainable import TrialSetup, trial_config
 from raysearch.search.tuner import SearchPlan
 
-__all__ = ["SMOKE_OVERRIDES", "RunOptions", "load_run_options", "resolve_search", "run_search"]
+__all__ = [
+    "SMOKE_OVERRIDES",
+    "RunOptions",
+    "SearchInterrupted",
+    "load_run_options",
+    "resolve_search",
+    "run_search",
+]
 
 log = logging.getLogger(__name__)
+
+
+class SearchInterrupted(RaysearchError):
+    """The search was interrupted (Ctrl+C); its state is saved for --resume."""
+
 
 # --smoke: the tiny model on the tiny synthetic dataset, a few short trials.
 SMOKE_OVERRIDES: dict[str, Any] = {
@@ -241,6 +253,13 @@ def run_search(options: RunOptions) -> dict[str, Any]:
 
         summary = write_results(run_dir, trials, epochs, resolve)
         print_summary(summary)
+        unfinished = len(grid) - grid.num_terminated - grid.num_errors
+        if unfinished or len(grid) < plan.space.settings.num_samples:
+            raise SearchInterrupted(
+                f"the search stopped with {unfinished} unfinished trial(s) and "
+                f"{len(grid)} of {plan.space.settings.num_samples} started; continue it with: "
+                f"python -m raysearch.run --resume {run_dir}"
+            )
         return summary
     finally:
         if not started:

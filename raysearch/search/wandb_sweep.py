@@ -13,6 +13,7 @@ log ``anchored_val_loss`` once per epoch (``run_from_wandb_config`` does).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,9 @@ from raysearch.search.space import SPACES_DIR, ParamSpec, SearchSpace, load_spac
 
 __all__ = [
     "COMMAND",
+    "PROGRAM",
     "SPACE_KEY",
+    "read_args_file",
     "run_from_wandb_config",
     "sweep_config",
     "sweep_yaml",
@@ -33,6 +36,7 @@ __all__ = [
 ]
 
 SPACE_KEY = "raysearch_space"  # constant sweep parameter: which space file the run uses
+PROGRAM = "raysearch/train/__main__.py"
 COMMAND = [
     "${env}",
     "${interpreter}",
@@ -86,6 +90,8 @@ def sweep_config(space: SearchSpace, *, project: str | None = None) -> dict[str,
             "min_iter": settings.grace_period,
             "eta": settings.reduction_factor,
         },
+        # the agent requires a program; the command runs it as a module (-m), from the repo root
+        "program": PROGRAM,
         "command": list(COMMAND),
         "parameters": parameters,
     }
@@ -149,6 +155,34 @@ def trial_values(config: Mapping[str, Any], space: SearchSpace) -> dict[str, Any
     return values
 
 
+def read_args_file(path: str | Path) -> dict[str, Any]:
+    """The flat ``{name: value}`` JSON the agent writes for ``${args_json_file}``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError([f"--from-wandb {path}: file not found"], "arguments")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ConfigError([f"--from-wandb {path}: not valid JSON: {err}"], "arguments") from None
+    if not isinstance(data, dict):
+        raise ConfigError([f"--from-wandb {path}: expected a JSON object, got {data!r}"])
+    return data
+
+
+def _wandb_run(config: Mapping[str, Any], cfg: Any, space_name: str) -> tuple[Any, bool]:
+    """The active W&B run, or a new one (under ``wandb agent`` it joins the sweep's run);
+    the resolved trial config is added to the run's config, as raysearch's own runs log."""
+    import wandb
+
+    from raysearch.search.tracking import flat_config
+
+    owned = wandb.run is None
+    run = wandb.run or wandb.init(config=dict(config))
+    run.config.update(flat_config(cfg), allow_val_change=True)
+    run.tags = (*(run.tags or ()), space_name, f"loss:{cfg.loss.strategy}")
+    return run, owned
+
+
 def run_from_wandb_config(
     config: Mapping[str, Any],
     *,
@@ -162,8 +196,9 @@ def run_from_wandb_config(
     """Train one W&B sweep run: build the trial config from the run's flat config with
     ``build_trial_config``, prepare data, call the trainer and log each epoch's metrics.
 
-    ``space`` defaults to the one named by ``config[SPACE_KEY]``; ``log`` to ``wandb.log``
-    (the agent's run must be initialised); ``fit``/``prepare`` to raysearch's trainer and
+    ``space`` defaults to the one named by ``config[SPACE_KEY]``; ``log`` to the active W&B
+    run's ``log`` (a run is started, and finished, when none is active: under ``wandb
+    agent`` it is the sweep's run); ``fit``/``prepare`` to raysearch's trainer and
     data preparation (tests pass doubles). Returns the outcome: best epoch, its metrics,
     the test metrics and why training stopped.
     """
@@ -178,22 +213,25 @@ def run_from_wandb_config(
         from raysearch.train.loop import fit
     if prepare is None:
         from raysearch.data import prepare
-    run = None
-    if log is None:
-        import wandb
-
-        log, run = wandb.log, wandb.run
     data = prepare(cfg.data, cache_dir)
+    run, owned = None, False
+    if log is None:
+        run, owned = _wandb_run(config, cfg, space.name)
+        log = run.log
 
     def on_epoch(result: Any) -> None:
         metrics = dict(result.metrics)
         log({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
 
-    result = fit(cfg, data, on_epoch=on_epoch, checkpoint_dir=None)
-    if run is not None and METRIC in result.best_metrics:
-        # Bayes reads the run summary (the last value by default): make it the best epoch's,
-        # as Optuna is told in raysearch's own search.
-        run.summary[METRIC] = float(result.best_metrics[METRIC])
+    try:
+        result = fit(cfg, data, on_epoch=on_epoch, checkpoint_dir=None)
+        if run is not None and METRIC in result.best_metrics:
+            # Bayes reads the run summary (the last value by default): make it the best
+            # epoch's, as Optuna is told in raysearch's own search.
+            run.summary[METRIC] = float(result.best_metrics[METRIC])
+    finally:
+        if owned:
+            run.finish()
     return {
         "best_epoch": int(result.best_epoch),
         "best_metrics": dict(result.best_metrics),

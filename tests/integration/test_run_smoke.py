@@ -1,8 +1,12 @@
-"""The CLI end to end on the smoke space, against a real local Ray."""
+"""The CLI end to end on the smoke space, against a real local Ray, with W&B offline."""
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,69 +17,88 @@ import yaml
 
 pytestmark = pytest.mark.integration
 
+SECRET = "rs-test-secret-5f2a9c0e7b1d4c3a8e6f0a9b2c4d6e8f01234567"
+
 
 @pytest.fixture(scope="module")
 def smoke_run(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
     results = tmp_path_factory.mktemp("results")
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_API_KEY": SECRET}
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "raysearch.run",
-            "--space",
-            "smoke",
-            "--smoke",
-            "--results",
-            str(results),
-            "--name",
-            "it",
-            "--seed",
-            "3",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+        [sys.executable, "-m", "raysearch.run", "--space", "smoke", "--smoke",
+         "--results", str(results), "--name", "it", "--seed", "3"],
+        capture_output=True, text=True, timeout=900, check=False, env=env,
+    )  # fmt: skip
     return results / "smoke" / "it", proc
 
 
-def test_smoke_search_writes_every_result_file(
-    smoke_run: tuple[Path, subprocess.CompletedProcess[str]],
-) -> None:
+def test_smoke_search_writes_every_result_file(smoke_run) -> None:
     run_dir, proc = smoke_run
     assert proc.returncode == 0, proc.stderr[-3000:]
-    for name in (
-        "trials.parquet",
-        "epochs.parquet",
-        "best_config.yaml",
-        "summary.json",
-        "summary.md",
-        "metadata.json",
-    ):
+    for name in ("trials.parquet", "epochs.parquet", "best_config.yaml", "summary.json",
+                 "summary.md", "metadata.json"):  # fmt: skip
         assert (run_dir / name).is_file(), f"{name} missing in {run_dir}"
     assert "search finished" in proc.stdout
 
 
-def test_smoke_trials_and_epochs_tables(
-    smoke_run: tuple[Path, subprocess.CompletedProcess[str]],
-) -> None:
+def test_smoke_trials_and_epochs_tables(smoke_run) -> None:
     run_dir, _ = smoke_run
     trials = pd.read_parquet(run_dir / "trials.parquet")
     epochs = pd.read_parquet(run_dir / "epochs.parquet")
     assert len(trials) == 4  # --smoke: four trials
     assert set(trials["status"]) <= {"completed", "stopped", "failed"}
     assert trials["trial_id"].is_unique
-    # one epochs row per trial and epoch, as many as each trial ran
     per_trial = epochs.groupby("trial_id")["epoch"].agg(["count", "max"])
-    for _, row in trials.iterrows():
-        if row["epochs_run"]:
-            assert per_trial.loc[row["trial_id"], "count"] == row["epochs_run"]
-            assert per_trial.loc[row["trial_id"], "max"] == row["epochs_run"]
+    for _, row in trials.iterrows():  # one epochs row per trial and epoch it ran
+        assert per_trial.loc[row["trial_id"], "count"] == row["epochs_run"]
+        assert per_trial.loc[row["trial_id"], "max"] == row["epochs_run"]
     assert epochs["anchored_val_loss"].map(math.isfinite).all()
-    assert "config/loss_strategy" in trials
+    finished = trials[trials["status"] == "completed"]
+    assert not finished.empty and finished["test/anchored_test_loss"].map(math.isfinite).all()
     best = yaml.safe_load((run_dir / "best_config.yaml").read_text())
     assert best["config"]["loss_strategy"] in {"uniform", "kendall", "softplus_kendall", "a3dro"}
     assert math.isclose(best["best_anchored_val_loss"], trials["best_anchored_val_loss"].min())
+    assert best["resolved"]["model.size"] == "tiny"
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["n_trials"] == 4
+    assert summary["stopped_by_asha"] == int((trials["status"] == "stopped").sum())
+
+
+def _records(run_path: Path) -> list[str]:
+    """The records of a W&B offline run, read back with W&B's own tool."""
+    wandb = shutil.which("wandb", path=str(Path(sys.executable).parent))
+    assert wandb, "the wandb CLI is installed with the wandb package"
+    text = subprocess.run([wandb, "leet", "inspect", str(run_path)], capture_output=True,
+                          text=True, timeout=120, check=True).stdout  # fmt: skip
+    return re.split(r"^# record \d+: ", text, flags=re.M)
+
+
+def test_wandb_offline_runs_hold_config_and_every_epoch(smoke_run) -> None:
+    run_dir, _ = smoke_run
+    trials = pd.read_parquet(run_dir / "trials.parquet")
+    runs = sorted(run_dir.glob("tune/*/wandb/offline-run-*"))
+    assert len(runs) == len(trials)
+    for run_path in runs:
+        trial_id = run_path.name.rsplit("-", 1)[-1]
+        records = _records(run_path)
+        config = next(r for r in records if r.startswith("run\n"))
+        for key in ("model.size", "loss.strategy", "data.daily_window", "trainer.lr"):
+            assert f'key: "{key}"' in config, f"{key} not in the W&B config of {trial_id}"
+        assert 'tags: "smoke"' in config
+        epochs = [
+            int(json.loads(m))
+            for r in records if r.startswith("history")
+            for m in re.findall(r'nested_key: "epoch"\s+value_json: "([^"]+)"', r)
+        ]  # fmt: skip
+        ran = int(trials.loc[trials["trial_id"] == trial_id, "epochs_run"].iloc[0])
+        assert sorted(set(epochs)) == list(range(1, ran + 1))
+
+
+def test_no_secret_is_written_anywhere(smoke_run) -> None:
+    run_dir, proc = smoke_run
+    assert SECRET not in proc.stdout + proc.stderr
+    for path in run_dir.parent.parent.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), f"the API key leaked into {path}"

@@ -1,0 +1,63 @@
+"""On-disk cache of prepared data, keyed by a fingerprint of (dataset, preprocessing config).
+
+Trials on one node share it: a file lock makes the first trial build and write while the
+others wait, then load. Files are written to a temporary name and renamed (atomic).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+from filelock import FileLock
+
+from raysearch.data.config import DataConfig
+from raysearch.data.synth import GENERATOR_VERSION
+
+__all__ = ["CACHE_VERSION", "cached", "dataset_digest", "fingerprint"]
+
+CACHE_VERSION = "prep-1"  # bump when preprocessing changes what it writes
+
+
+def dataset_digest(cfg: DataConfig) -> str:
+    """Identity of the data: the synthetic config, or every file's bytes under ``path``."""
+    h = hashlib.blake2b(digest_size=16)
+    if cfg.path is None:
+        h.update(json.dumps([GENERATOR_VERSION, asdict(cfg.synth)], sort_keys=True).encode())
+        return h.hexdigest()
+    root = Path(cfg.path)
+    for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        h.update(str(file.relative_to(root)).encode())
+        with file.open("rb") as fh:
+            for block in iter(lambda fh=fh: fh.read(1 << 22), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def fingerprint(cfg: DataConfig) -> str:
+    """Hex key of the prepared tensors for ``cfg`` (changes with data or preprocessing)."""
+    key = [CACHE_VERSION, dataset_digest(cfg), cfg.preprocessing_key()]
+    return hashlib.blake2b(json.dumps(key, sort_keys=True).encode(), digest_size=12).hexdigest()
+
+
+def cached(cache_dir: str | Path, key: str, build: Callable[[], Any]) -> tuple[Any, bool]:
+    """(object, hit): load ``cache_dir/<key>.pt`` or build it under a lock and write it."""
+    root = Path(cache_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"{key}.pt"
+    if path.is_file():  # fast path: a finished file never changes
+        return torch.load(path, weights_only=False), True
+    with FileLock(str(path) + ".lock"):
+        if path.is_file():
+            return torch.load(path, weights_only=False), True
+        obj = build()
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+        return obj, False

@@ -1,0 +1,53 @@
+"""A plain-text description of a dataset: per source its date range, features and the
+observed fraction of each feature; per task the fraction of samples with a target per split."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from raysearch.data.config import DataConfig
+from raysearch.data.raw import RawDataset
+
+__all__ = ["describe", "source_summary"]
+
+
+def source_summary(raw: RawDataset) -> dict[str, dict]:
+    """source -> {resolution, first, last, observed: {feature: fraction}}."""
+    out = {}
+    for src in raw.sources.values():
+        seen = ~np.isnan(src.values)
+        rows = seen.reshape(seen.shape[0], -1).any(axis=1)
+        idx = np.flatnonzero(rows)
+        stamps = (
+            raw.months.strftime("%Y-%m")
+            if src.resolution == "monthly"
+            else raw.dates.strftime("%Y-%m-%d")
+        )
+        frac = seen.reshape(-1, seen.shape[-1]).mean(axis=0)
+        out[src.name] = {
+            "resolution": src.resolution,
+            "first": stamps[idx[0]] if len(idx) else None,
+            "last": stamps[idx[-1]] if len(idx) else None,
+            "observed": {f: float(v) for f, v in zip(src.features, frac, strict=True)},
+        }
+    return out
+
+
+def describe(raw: RawDataset, cfg: DataConfig) -> str:
+    """The report ``python -m raysearch.data describe`` prints."""
+    from raysearch.data.prepared import build
+
+    lines = [f"dataset {raw.name}: {raw.dates[0].date()} .. {raw.dates[-1].date()} "
+             f"({raw.n_days} days, {len(raw.raions)} raions)"]  # fmt: skip
+    for name, s in source_summary(raw).items():
+        lines.append(f"\nsource {name} ({s['resolution']}): {s['first']} .. {s['last']}, "
+                     f"{len(s['observed'])} features")  # fmt: skip
+        for feat, frac in s["observed"].items():
+            lines.append(f"  {feat:<32} observed {frac:6.1%}")
+    data = build(cfg, raw)
+    sizes = ", ".join(f"{k} {len(v)}" for k, v in data.splits.items())
+    lines.append(f"\ntasks (samples per split: {sizes})")
+    for task in data.spec.task_names:
+        cover = ", ".join(f"{k} {v[task]:.1%}" for k, v in data.availability.items())
+        lines.append(f"  {task:<16} target coverage: {cover}")
+    return "\n".join(lines)

@@ -1,0 +1,155 @@
+"""The dataset manifest (``manifest.yaml``): name, date range, sources, raions and tasks.
+
+    name: ukraine-losses
+    start: 2022-02-25                      # first and last day of the dataset (inclusive)
+    end: 2026-08-08
+    raions: raions.csv                     # raion, lat, lon (needed by raion sources)
+    sources:
+      equipment: {resolution: daily, file: equipment.csv}          # date + features
+      sentinel: {resolution: monthly, file: monthly/sentinel.parquet}   # month + features
+      geoconfirmed: {resolution: raion, file: raion/geo.parquet, features: [a, b]}
+    tasks:
+      regime: targets/regime.csv           # month, value
+      forecast: derived                    # from the monthly sources
+      daily_forecast: derived              # from the daily sources
+
+``features`` is optional; when given, the file must hold exactly those columns (plus keys).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from raysearch.data.raw import MONTHLY_TASKS
+from raysearch.data.spec import TASK_NAMES, Resolution
+from raysearch.errors import DataError, ErrorCollector
+
+__all__ = ["DERIVED", "MANIFEST_NAME", "Manifest", "SourceEntry", "read_manifest"]
+
+MANIFEST_NAME = "manifest.yaml"
+DERIVED = "derived"
+_RESOLUTIONS = tuple(r.value for r in Resolution)
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    name: str
+    resolution: str
+    file: str
+    features: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    root: Path
+    name: str
+    start: dt.date
+    end: dt.date
+    sources: tuple[SourceEntry, ...]
+    tasks: dict[str, str]  # task -> target file, or "derived"
+    raions: str | None = None
+
+    @property
+    def n_days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def _date(errs: ErrorCollector, where: str, value: object) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        errs.add(where, f"expected an ISO date YYYY-MM-DD, got {value!r}")
+        return None
+
+
+def read_manifest(root: str | Path) -> Manifest:
+    """Parse and check ``root/manifest.yaml``; one ``DataError`` lists every problem."""
+    root = Path(root)
+    path = root / MANIFEST_NAME
+    if not root.is_dir():
+        raise DataError([f"{root}: dataset directory does not exist"])
+    if not path.is_file():
+        raise DataError([f"{path}: manifest file missing (every dataset directory needs one)"])
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise DataError([f"{path}: not valid YAML ({exc})"]) from exc
+    if not isinstance(doc, dict):
+        raise DataError([f"{path}: expected a mapping at top level, got {type(doc).__name__}"])
+    errs = ErrorCollector()
+    where = str(path)
+    known = {"name", "start", "end", "raions", "sources", "tasks"}
+    for key in sorted(set(doc) - known):
+        errs.add(f"{where}: {key!r}", f"unknown key (expected some of {sorted(known)})")
+    for key in ("name", "start", "end", "sources", "tasks"):
+        errs.check(key in doc, where, f"missing required key {key!r}")
+    start = _date(errs, f"{where}: start", doc.get("start", "")) if "start" in doc else None
+    end = _date(errs, f"{where}: end", doc.get("end", "")) if "end" in doc else None
+    if start and end:
+        errs.check(end >= start, f"{where}: end", f"must be >= start {start}, got {end}")
+    sources = _sources(errs, where, doc.get("sources", {}))
+    tasks = _tasks(errs, where, doc.get("tasks", {}))
+    raions = doc.get("raions")
+    if any(s.resolution == "raion" for s in sources):
+        errs.check(
+            isinstance(raions, str),
+            f"{where}: raions",
+            f"a raion source needs a raions file (raion, lat, lon), got {raions!r}",
+        )
+    errs.raise_if_any(DataError, f"manifest {path}")
+    assert start is not None and end is not None
+    return Manifest(root, str(doc["name"]), start, end, sources, tasks, raions)
+
+
+def _sources(errs: ErrorCollector, where: str, doc: object) -> tuple[SourceEntry, ...]:
+    if not isinstance(doc, dict) or not doc:
+        errs.add(f"{where}: sources", f"expected a non-empty mapping name -> entry, got {doc!r}")
+        return ()
+    out = []
+    for name, entry in doc.items():
+        at = f"{where}: sources.{name}"
+        if not isinstance(entry, dict):
+            errs.add(at, f"expected a mapping with resolution and file, got {entry!r}")
+            continue
+        res, file, feats = entry.get("resolution"), entry.get("file"), entry.get("features")
+        errs.check(
+            res in _RESOLUTIONS, f"{at}.resolution", f"expected one of {_RESOLUTIONS}, got {res!r}"
+        )
+        ok_file = isinstance(file, str) and bool(file)
+        errs.check(ok_file, f"{at}.file", f"expected a path, got {file!r}")
+        ok_feats = feats is None or (
+            isinstance(feats, list) and all(isinstance(f, str) for f in feats)
+        )
+        errs.check(ok_feats, f"{at}.features", f"expected a list of column names, got {feats!r}")
+        for key in sorted(set(entry) - {"resolution", "file", "features"}):
+            errs.add(f"{at}: {key!r}", "unknown key (expected resolution, file, features)")
+        if res in _RESOLUTIONS and isinstance(file, str) and ok_feats:
+            out.append(SourceEntry(str(name), res, file, tuple(feats) if feats else None))
+    return tuple(out)
+
+
+def _tasks(errs: ErrorCollector, where: str, doc: object) -> dict[str, str]:
+    if not isinstance(doc, dict):
+        errs.add(f"{where}: tasks", f"expected a mapping task -> file or 'derived', got {doc!r}")
+        return {}
+    out = {}
+    for name, value in doc.items():
+        at = f"{where}: tasks.{name}"
+        if name not in TASK_NAMES:
+            errs.add(at, f"unknown task (expected one of {list(TASK_NAMES)})")
+        elif name in MONTHLY_TASKS:
+            if isinstance(value, str) and value and value != DERIVED:
+                out[name] = value
+            else:
+                errs.add(at, f"expected a target file (month, value), got {value!r}")
+        elif value != DERIVED:
+            errs.add(at, f"{name} is computed from the sources: write 'derived', got {value!r}")
+        else:
+            out[name] = DERIVED
+    return out

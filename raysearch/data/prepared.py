@@ -1,0 +1,205 @@
+"""``prepare``: load (or generate) a dataset, fit preprocessing on the training period,
+build windows, splits and reference anchors; cached on disk by fingerprint."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from threadpoolctl import threadpool_limits
+from torch.utils.data import Dataset
+
+from raysearch.data.anchors import compute_anchors
+from raysearch.data.cache import cached, fingerprint
+from raysearch.data.config import DataConfig
+from raysearch.data.contract import load_dataset
+from raysearch.data.preprocess import FittedSource, apply_source, fit_source
+from raysearch.data.raw import MONTHLY_TASKS, RawDataset
+from raysearch.data.spec import TASK_NAMES, DatasetSpec, Resolution, SourceSpec, TaskKind, TaskSpec
+from raysearch.data.synth import generate
+from raysearch.data.windows import (
+    SeriesTensors,
+    WindowDataset,
+    anchor_days,
+    calendar_of,
+    split_anchors,
+)
+
+__all__ = ["PreparedData", "build", "load_raw", "prepare"]
+
+log = logging.getLogger(__name__)
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class PreparedData:
+    spec: DatasetSpec
+    splits: dict[str, Dataset]
+    anchors: dict[str, dict[str, float]]
+    availability: dict[str, dict[str, float]]
+    fingerprint: str
+    split_days: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    fitted: dict[str, FittedSource] = field(default_factory=dict, repr=False)
+    train_end_day: int = -1  # statistics were fitted on days 0 .. train_end_day
+    from_cache: bool = False
+
+
+def load_raw(cfg: DataConfig) -> RawDataset:
+    """The dataset directory at ``cfg.path``, or the synthetic default generated in memory."""
+    return generate(cfg.synth) if cfg.path is None else load_dataset(cfg.path)
+
+
+def prepare(cfg: DataConfig, cache_dir: str | Path | None = None) -> PreparedData:
+    """Prepared data for ``cfg``; with ``cache_dir``, built once and then loaded from disk."""
+    t0 = time.perf_counter()
+    key = fingerprint(cfg)
+    if cache_dir is None:
+        state, hit = _state(cfg, load_raw(cfg)), False
+    else:
+        state, hit = cached(cache_dir, key, lambda: _state(cfg, load_raw(cfg)))
+    data = _from_state(state, cfg, key, hit)
+    log.info(
+        "data %s ready in %.2fs (%s)", key, time.perf_counter() - t0, "cache" if hit else "built"
+    )
+    return data
+
+
+def build(cfg: DataConfig, raw: RawDataset) -> PreparedData:
+    """Prepare an already loaded ``raw`` dataset (no cache)."""
+    return _from_state(_state(cfg, raw), cfg, "uncached", False)
+
+
+def _from_state(state: dict, cfg: DataConfig, key: str, hit: bool) -> PreparedData:
+    series: SeriesTensors = state["series"]
+    days = state["split_days"]
+    sets = {k: WindowDataset(series, days[k], cfg.daily_window, cfg.monthly_window) for k in SPLITS}
+    return PreparedData(
+        state["spec"], sets, state["anchors"], state["availability"], key, days,
+        state["fitted"], state["t1"], hit,
+    )  # fmt: skip
+
+
+def _tasks(raw: RawDataset, series: SeriesTensors, train: np.ndarray, horizon: int) -> tuple:
+    tasks = []
+    f_month = 0 if series.forecast is None else series.forecast[0].shape[1]
+    f_day = 0 if series.daily_forecast is None else series.daily_forecast[0].shape[1]
+    train_months = torch.as_tensor(np.unique(series.day_month[train].numpy() + 1))
+    for name, kind in TASK_NAMES.items():
+        if name in MONTHLY_TASKS:
+            if name not in raw.targets:
+                log.warning("task %r absent: the dataset has no target file for it", name)
+                continue
+            if not bool(series.targets[name][1][train_months].any()):
+                log.warning("task %r absent: no target in the training split", name)
+                continue
+            n_out = 4 if kind == TaskKind.CLASSIFICATION else 1
+            tasks.append(TaskSpec(name, kind, n_out))
+        elif name not in raw.derived_tasks:
+            log.warning("task %r absent: the manifest does not list it", name)
+        elif name == "forecast" and f_month:
+            tasks.append(TaskSpec(name, kind, f_month))
+        elif name == "daily_forecast" and f_day:
+            tasks.append(TaskSpec(name, kind, f_day, horizon=horizon))
+    return tuple(tasks)
+
+
+def _state(cfg: DataConfig, raw: RawDataset) -> dict:
+    """Everything a trial needs, as one picklable dict (what the cache stores).
+
+    BLAS and torch run single-threaded here: the matrices are small, and with trials in
+    parallel on a 2-core node multi-threaded kernels oversubscribe the cores (measured
+    10-20x slower). torch's thread count is restored afterwards.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            return _state_unlimited(cfg, raw)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _state_unlimited(cfg: DataConfig, raw: RawDataset) -> dict:
+    dm = raw.day_month
+    anchors, tend = anchor_days(
+        raw.n_days, dm, raw.month_last_day, cfg.daily_window, cfg.forecast_horizon_days,
+        cfg.anchor_stride,
+    )  # fmt: skip
+    sp = split_anchors(anchors, tend, cfg.val_fraction, cfg.test_fraction)
+    n_train_days = sp.t1 + 1
+    n_train_months = int((raw.month_last_day <= sp.t1).sum())
+    pad = cfg.monthly_window - 1
+    fitted: dict[str, FittedSource] = {}
+    tensors: dict[str, dict[str, tuple[torch.Tensor, torch.Tensor]]] = {
+        "daily": {}, "monthly": {}, "raion": {},
+    }  # fmt: skip
+    specs = []
+    for src in raw.sources.values():
+        n_fit = n_train_months if src.resolution == "monthly" else n_train_days
+        fit = fit_source(
+            src.values, n_fit, src.resolution, cfg.corr_threshold, cfg.raion_pca_components,
+            src.name,
+        )  # fmt: skip
+        fitted[src.name] = fit
+        x, m = apply_source(src.values, fit)
+        if src.resolution == "monthly":
+            x = np.concatenate([np.zeros((pad, x.shape[1]), np.float32), x])
+            m = np.concatenate([np.zeros((pad, m.shape[1]), bool), m])
+        tensors[src.resolution][src.name] = (torch.from_numpy(x), torch.from_numpy(m))
+        if fit.pca_components is not None:
+            feats = tuple(f"{src.name}_pc{i}" for i in range(len(fit.pca_components)))
+        else:
+            feats = tuple(src.features[i] for i in fit.keep)
+        specs.append(SourceSpec(src.name, Resolution(src.resolution), feats))
+    series = SeriesTensors(
+        daily=tensors["daily"],
+        monthly=tensors["monthly"],
+        raion=tensors["raion"],
+        calendar=calendar_of(pd.Timestamp(raw.start), raw.n_days),
+        day_month=torch.from_numpy(dm),
+        targets=_targets(raw),
+        forecast=_concat(tensors["monthly"]) if "forecast" in raw.derived_tasks else None,
+        daily_forecast=_concat(tensors["daily"]) if "daily_forecast" in raw.derived_tasks else None,
+        horizon=cfg.forecast_horizon_days,
+        pad=pad,
+    )
+    tasks = _tasks(raw, series, sp.anchors["train"], cfg.forecast_horizon_days)
+    names = {t.name for t in tasks}
+    series.targets = {k: v for k, v in series.targets.items() if k in names}  # batch = spec
+    anchors_b, avail = compute_anchors(
+        series, sp.anchors, tasks, cfg.daily_window, cfg.monthly_window
+    )
+    spec = DatasetSpec(
+        sources=tuple(specs),
+        tasks=tasks,
+        daily_window=cfg.daily_window,
+        monthly_window=cfg.monthly_window,
+        n_raions=len(raw.raions) if series.raion else 0,
+        raion_coords=raw.raion_coords if series.raion else (),
+    )
+    return {
+        "spec": spec, "series": series, "split_days": sp.anchors, "anchors": anchors_b,
+        "availability": avail, "fitted": fitted, "t1": sp.t1,
+    }  # fmt: skip
+
+
+def _concat(group: dict[str, tuple[torch.Tensor, torch.Tensor]]):
+    if not group:
+        return None
+    xs, ms = zip(*group.values(), strict=True)
+    return torch.cat(xs, dim=-1), torch.cat(ms, dim=-1)
+
+
+def _targets(raw: RawDataset) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    out = {}
+    for name, values in raw.targets.items():
+        m = ~np.isnan(values)
+        y = np.where(m, values, 0.0)
+        dtype = torch.long if TASK_NAMES[name] == TaskKind.CLASSIFICATION else torch.float32
+        out[name] = (torch.from_numpy(y).to(dtype), torch.from_numpy(m))
+    return out

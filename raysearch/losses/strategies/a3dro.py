@@ -1,0 +1,108 @@
+"""``a3dro``: budgeted, anchored distributionally robust weighting (seed 000 section 19).
+
+Baselines. During the first ``a3dro_warmup_epochs`` epochs ``end_epoch`` accumulates each
+task's epoch-mean training loss; when warm-up ends, ``b_i`` is the mean of those epoch means
+and freezes (buffers, saved in ``state_dict``). Epoch means rather than a batch median: the
+trainer all-reduces them, so every data-parallel rank freezes the same baselines.
+
+Weights (after warm-up; uniform before)::
+
+    r_i  = clamp(log L_i - log b_i, -c, c)        c = regret_clip
+    q    = softmax(r / lambda)                    lambda = temperature (uniform prior)
+    q_b  = (1 - beta) * q + beta / n              beta = budget_beta, n = tasks present
+
+A task's weight is at most ``(1 - beta) + beta / n`` (q_i -> 1 for one task): mixing with
+uniform adds ``beta/n`` to every weight, so the cap is not ``1 - beta`` as seed 000 states.
+The weights are detached (standard DRO practice: the adversary's distribution is chosen,
+not differentiated through).
+
+Objective: ``sum_i q_b_i * log(L_i / b_i)``, not ``sum_i q_b_i * L_i``. With the log form a
+task's gradient is ``q_b_i * grad(L_i) / L_i``: multiplying one task's loss by a constant
+``k`` throughout training (so its baseline is ``k * b_i`` too) leaves the regrets, the
+weights, the objective and every gradient unchanged, which is the point of anchoring on log
+ratios; with ``q * L`` that task's gradient would scale by ``k``. The objective uses the
+unclipped log ratio, so a task beyond the clip still gets gradient (the clip bounds the
+weights, not the signal). Before the baselines freeze, ``b_i`` is provisionally the first
+loss seen for the task (also scaled by ``k``), so the property holds during warm-up too.
+``log`` is taken of ``max(L_i, 1e-12)``: scale invariance is exact whenever losses exceed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+from torch import Tensor
+
+from raysearch.losses.config import LossConfig
+from raysearch.losses.strategies.base import LossStrategy
+
+__all__ = ["A3DROStrategy", "a3dro_weights", "weight_cap"]
+
+_EPS = 1e-12
+
+
+def weight_cap(beta: float, n: int) -> float:
+    """The largest weight budgeted A3DRO can give one of ``n`` tasks: ``(1-beta) + beta/n``."""
+    return (1.0 - beta) + beta / n
+
+
+def a3dro_weights(regrets: Tensor, temperature: float, beta: float) -> Tensor:
+    """``(1-beta) * softmax(regrets / temperature) + beta / n`` (regrets already clipped)."""
+    q = torch.softmax(regrets / temperature, dim=0)
+    return (1.0 - beta) * q + beta / regrets.numel()
+
+
+class A3DROStrategy(LossStrategy):
+    def __init__(self, task_names: tuple[str, ...], cfg: LossConfig) -> None:
+        super().__init__(task_names, cfg)
+        n = len(self.task_names)
+        self.register_buffer("baseline", torch.zeros(n, dtype=torch.float64))
+        self.register_buffer("provisional", torch.zeros(n, dtype=torch.float64))
+        self.register_buffer("warm_sum", torch.zeros(n, dtype=torch.float64))
+        self.register_buffer("warm_count", torch.zeros(n, dtype=torch.float64))
+        self.register_buffer("frozen", torch.zeros((), dtype=torch.bool))
+        self.last_regrets: dict[str, float] = {}
+
+    def forward(self, losses: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, float]]:
+        idx = self.index(losses)
+        values = torch.stack(list(losses.values()))
+        log_l = values.clamp_min(_EPS).log()
+        if bool(self.frozen):
+            log_b = self.baseline[idx].clamp_min(_EPS).log().to(log_l.dtype)
+            regrets = (log_l.detach() - log_b).clamp(-self.cfg.regret_clip, self.cfg.regret_clip)
+            weights = a3dro_weights(regrets, self.cfg.temperature, self.cfg.budget_beta)
+            self.last_regrets = dict(zip(losses, regrets.tolist(), strict=True))
+        else:
+            with torch.no_grad():
+                unseen = self.provisional[idx] == 0
+                first = values.detach().clamp_min(_EPS).to(self.provisional.dtype)
+                self.provisional[idx] = torch.where(unseen, first, self.provisional[idx])
+            log_b = self.provisional[idx].log().to(log_l.dtype)
+            weights = torch.full_like(values, 1.0 / len(idx))
+            self.last_regrets = {}
+        total = (weights.detach() * (log_l - log_b)).sum()
+        return total, dict(zip(losses, weights.tolist(), strict=True))
+
+    def end_epoch(self, epoch: int, epoch_losses: Mapping[str, float]) -> None:
+        if bool(self.frozen) or epoch > self.cfg.a3dro_warmup_epochs:
+            return
+        for task, value in epoch_losses.items():
+            if task in self.task_names:
+                i = self.task_names.index(task)
+                self.warm_sum[i] += float(value)
+                self.warm_count[i] += 1
+        if epoch == self.cfg.a3dro_warmup_epochs:
+            seen = self.warm_count > 0
+            # a task never seen in warm-up keeps its provisional (first-seen) baseline
+            self.baseline.copy_(
+                torch.where(seen, self.warm_sum / self.warm_count.clamp_min(1), self.provisional)
+            )
+            self.frozen.fill_(True)
+
+    @property
+    def baselines(self) -> dict[str, float]:
+        """The frozen baselines (empty before warm-up ends)."""
+        if not bool(self.frozen):
+            return {}
+        return dict(zip(self.task_names, self.baseline.tolist(), strict=True))

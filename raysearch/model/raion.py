@@ -1,0 +1,93 @@
+"""Geographic (raion) source encoders (seed 000 section 3).
+
+Per raion source: each raion-day's features are embedded (shared feature embedding plus a
+learned raion identity), raions attend to each other on the same day with an additive bias
+from the distance-based soft adjacency exp(-d / scale) (added to the logits as its log,
+-d / scale, with a learnable scale), and the raions are pooled (mask-aware) to one token per
+day, which then joins the daily stream like a daily source. All raion sources and all
+(batch, day) pairs run as one batched attention.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from raysearch.data.spec import SourceSpec
+from raysearch.model.blocks import GroupedTransformerBlock
+from raysearch.model.config import ModelDims
+from raysearch.model.embedding import ObservationEmbedding
+
+__all__ = ["GeographicAdjacency", "RaionEncoders"]
+
+
+class GeographicAdjacency(nn.Module):
+    """Log soft adjacency -d_ij / scale (R, R) from raion coordinates; None when absent."""
+
+    def __init__(self, coords: tuple[tuple[float, float], ...]) -> None:
+        super().__init__()
+        self.raw_scale = nn.Parameter(torch.zeros(()))  # scale = softplus(raw) / softplus(0)
+        if coords:
+            xy = torch.tensor(coords, dtype=torch.float32)  # (R, 2)
+            dist = torch.cdist(xy, xy)  # (R, R)
+            positive = dist[dist > 0]
+            unit = positive.median() if positive.numel() else torch.tensor(1.0)
+            self.register_buffer("dist", dist / unit, persistent=False)
+        else:
+            self.dist = None
+
+    def forward(self) -> Tensor | None:
+        if self.dist is None:
+            return None
+        scale = F.softplus(self.raw_scale) / F.softplus(torch.zeros(()))
+        return -self.dist / scale  # (R, R) log of exp(-d / scale)
+
+
+class RaionEncoders(nn.Module):
+    """raion batch {source: {"x","m": (B, T, R, F)}} -> tokens (G, B, T, D), observed (G, B, T)."""
+
+    def __init__(
+        self, sources: tuple[SourceSpec, ...], n_raions: int, coords: tuple, dims: ModelDims
+    ) -> None:
+        super().__init__()
+        g, d = len(sources), dims.d_model
+        self.names = [s.name for s in sources]
+        self.embed = nn.ModuleList(  # unobserved raions are dropped below, so no token
+            ObservationEmbedding(s.n_features, d, no_observation_token=False) for s in sources
+        )
+        self.raion_id = nn.Parameter(torch.randn(g, n_raions, d) * 0.02)
+        self.adjacency = GeographicAdjacency(coords)
+        self.blocks = nn.ModuleList(  # no dropout per raion-day: it is applied after pooling
+            GroupedTransformerBlock(g, d, dims.nhead, dims.ffn_mult, 0.0)
+            for _ in range(dims.layers)
+        )
+        self.drop = nn.Dropout(dims.dropout)
+        self.no_observation = nn.Parameter(torch.randn(g, d) * 0.02)
+
+    def forward(self, raion: dict[str, dict[str, Tensor]]) -> tuple[Tensor, Tensor]:
+        toks, obs = zip(
+            *(
+                emb(raion[n]["x"], raion[n]["m"])
+                for n, emb in zip(self.names, self.embed, strict=True)
+            ),
+            strict=True,
+        )
+        h = torch.stack(toks)  # (G, B, T, R, D)
+        observed = torch.stack(obs)  # (G, B, T, R)
+        g, b, t, r, d = h.shape
+        h = (h + self.raion_id[:, None, None].to(h.dtype)).view(g, b * t, r, d)  # (G, BT, R, D)
+        key_ok = observed.view(g * b * t, 1, 1, r)  # unobserved raions are not attended to
+        self_ok = torch.eye(r, dtype=torch.bool, device=h.device)  # except by themselves
+        geo = self.adjacency()
+        geo = torch.zeros(r, r, device=h.device) if geo is None else geo  # (R, R)
+        # one additive mask for every layer; each row keeps its own raion, so never empty
+        mask = geo.to(h.dtype).masked_fill(~(key_ok | self_ok), float("-inf"))  # (GBT, 1, R, R)
+        for blk in self.blocks:
+            h = blk(h, None, mask)  # (G, BT, R, D)
+        h = h.view(g, b, t, r, d)
+        w = observed[..., None].to(h.dtype)  # (G, B, T, R, 1)
+        pooled = self.drop((h * w).sum(3) / w.sum(3).clamp(min=1.0))  # (G, B, T, D)
+        day_obs = observed.any(dim=-1)  # (G, B, T)
+        nobs = self.no_observation[:, None, None].to(h.dtype)
+        return torch.where(day_obs[..., None], pooled, nobs), day_obs

@@ -1,0 +1,150 @@
+"""The numbers of a comparison: anytime curves, the best trial, per-strategy distributions.
+
+The anytime curve is the best anchored validation loss found so far against the epochs
+consumed by the whole search. The results files do not keep wall-clock order, so epochs
+are counted trial by trial in the order the trials were created (Tune numbers them), each
+trial's epochs in a row: the budget a sequential search would have spent to get there.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import pandas as pd
+
+from raysearch.results.runs import RunData
+
+__all__ = [
+    "METRIC",
+    "STRATEGY_COLUMNS",
+    "anytime_curve",
+    "best_trial",
+    "run_overview",
+    "strategies",
+    "strategy_table",
+]
+
+METRIC = "best_anchored_val_loss"
+STRATEGY_COLUMNS = ("config/loss_strategy", "config/loss.strategy", "config/strategy")
+_NUMBER = re.compile(r"(\d+)$")
+
+
+def _creation_key(trial_id: str) -> tuple[int, str]:
+    match = _NUMBER.search(str(trial_id))
+    return (int(match.group(1)) if match else -1, str(trial_id))
+
+
+def anytime_curve(run: RunData) -> pd.DataFrame:
+    """Columns epochs_consumed (1..N), trial_id, anchored_val_loss, best_so_far."""
+    columns = ["epochs_consumed", "trial_id", "anchored_val_loss", "best_so_far"]
+    epochs = run.epochs
+    if epochs.empty:
+        return pd.DataFrame(columns=columns)
+    if "timestamp" in epochs:
+        ordered = epochs.sort_values(["timestamp", "trial_id", "epoch"])
+    else:
+        order = {t: i for i, t in enumerate(sorted(epochs["trial_id"].unique(), key=_creation_key))}
+        ordered = epochs.assign(_order=epochs["trial_id"].map(order))
+        ordered = ordered.sort_values(["_order", "epoch"])
+    values = pd.to_numeric(ordered["anchored_val_loss"], errors="coerce")
+    finite = values.where(values.map(math.isfinite))
+    return pd.DataFrame(
+        {
+            "epochs_consumed": range(1, len(ordered) + 1),
+            "trial_id": ordered["trial_id"].to_numpy(),
+            "anchored_val_loss": values.to_numpy(),
+            "best_so_far": finite.cummin().ffill().to_numpy(),  # NaN epochs keep the best
+        }
+    )
+
+
+def strategies(trials: pd.DataFrame) -> pd.Series:
+    """The loss strategy of each trial ("(default)" when the run did not set one)."""
+    for column in STRATEGY_COLUMNS:
+        if column in trials:
+            return trials[column].fillna("(not set)").astype(str)
+    return pd.Series(["(default)"] * len(trials), index=trials.index, dtype=str)
+
+
+def _finite(trials: pd.DataFrame) -> pd.DataFrame:
+    values = pd.to_numeric(trials[METRIC], errors="coerce")
+    return trials[values.map(math.isfinite)]
+
+
+def best_trial(run: RunData) -> dict[str, Any] | None:
+    """The trial with the lowest finite best_anchored_val_loss, with its config."""
+    finite = _finite(run.trials)
+    if finite.empty:
+        return None
+    row = finite.loc[pd.to_numeric(finite[METRIC]).idxmin()]
+    config = {
+        k[len("config/") :]: _plain(v)
+        for k, v in row.items()
+        if k.startswith("config/") and not _missing(v)
+    }
+    return {
+        "trial_id": str(row["trial_id"]),
+        METRIC: float(row[METRIC]),
+        "best_epoch": int(row.get("best_epoch", 0)),
+        "status": str(row["status"]),
+        "config": config,
+    }
+
+
+def strategy_table(run: RunData) -> pd.DataFrame:
+    """Per loss strategy: trials, how they ended, best and median of the metric."""
+    trials = run.trials.assign(strategy=strategies(run.trials))
+    rows = []
+    for name, group in trials.groupby("strategy", sort=True):
+        finite = pd.to_numeric(_finite(group)[METRIC])
+        rows.append(
+            {
+                "strategy": name,
+                "trials": len(group),
+                "completed": int((group["status"] == "completed").sum()),
+                "stopped": int((group["status"] == "stopped").sum()),
+                "failed": int((group["status"] == "failed").sum()),
+                "best": float(finite.min()) if len(finite) else math.nan,
+                "median": float(finite.median()) if len(finite) else math.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def run_overview(run: RunData) -> dict[str, Any]:
+    """One row of the side-by-side table."""
+    trials = run.trials
+    curve = anytime_curve(run)
+    best = best_trial(run)
+    status = trials["status"].value_counts() if len(trials) else pd.Series(dtype=int)
+    to_best = math.nan
+    if best is not None and len(curve):
+        reached = curve[curve["best_so_far"] <= best[METRIC]]
+        to_best = int(reached["epochs_consumed"].iloc[0]) if len(reached) else math.nan
+    return {
+        "run": run.name,
+        "space": run.space_name,
+        "trials": len(trials),
+        "completed": int(status.get("completed", 0)),
+        "stopped by ASHA": int(status.get("stopped", 0)),
+        "failed": int(status.get("failed", 0)),
+        "epochs consumed": len(curve),
+        "best anchored_val_loss": best[METRIC] if best else math.nan,
+        "epochs to best": to_best,
+        "best strategy": best["config"].get(
+            "loss_strategy", best["config"].get("loss.strategy", "")
+        )
+        if best
+        else "",
+        "best trial": best["trial_id"] if best else "",
+    }
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value

@@ -1,0 +1,235 @@
+"""The comparison report's figures (matplotlib, Agg backend: no screen needed).
+
+Each function draws one PNG and writes it atomically; none of them computes anything the
+report states in numbers (that is ``raysearch.results.analysis``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from raysearch.results.analysis import METRIC, anytime_curve, strategies
+from raysearch.results.importance import Importance
+from raysearch.results.runs import RunData
+
+__all__ = [
+    "plot_anytime",
+    "plot_importance",
+    "plot_learning_curves",
+    "plot_parallel_coordinates",
+    "plot_strategies",
+]
+
+_STATUS_STYLE = {
+    "completed": {"color": "tab:blue", "marker": "o", "linestyle": "-"},
+    "stopped": {"color": "tab:orange", "marker": "x", "linestyle": "--"},
+    "failed": {"color": "tab:red", "marker": "s", "linestyle": ":"},
+}
+_YLABEL = "anchored_val_loss (mean clipped log ratio; < 0 beats the reference)"
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path
+
+
+def _legend_or_note(ax: plt.Axes, note: str) -> None:
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, note, ha="center", va="center", transform=ax.transAxes)
+
+
+def plot_anytime(runs: Sequence[RunData], path: Path, show_epochs: bool = False) -> Path:
+    """Best-so-far against epochs consumed, one step line per run on one axis."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for run in runs:
+        curve = anytime_curve(run)
+        if curve.empty:
+            continue
+        (line,) = ax.step(
+            curve["epochs_consumed"], curve["best_so_far"], where="post", label=run.name, lw=2
+        )
+        if show_epochs:
+            ax.scatter(
+                curve["epochs_consumed"],
+                curve["anchored_val_loss"],
+                s=10,
+                color=line.get_color(),
+                alpha=0.35,
+                label=f"{run.name}: each epoch",
+            )
+    ax.set_xlabel("epochs consumed by the search (trials in creation order)")
+    ax.set_ylabel("best anchored_val_loss so far")
+    ax.set_title("Anytime performance" + ("" if len(runs) == 1 else " across runs"))
+    ax.grid(alpha=0.3)
+    _legend_or_note(ax, "no trial reported an epoch")
+    return _save(fig, path)
+
+
+def plot_learning_curves(run: RunData, path: Path) -> Path:
+    """Each trial's anchored_val_loss by epoch, coloured by loss strategy; trials stopped
+    by ASHA dashed with an x, failed ones dotted; ASHA's rungs as grey lines."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    trials = run.trials.assign(strategy=strategies(run.trials)).set_index("trial_id")
+    colors = {name: f"C{i}" for i, name in enumerate(sorted(trials["strategy"].unique()))}
+    for trial_id, group in run.epochs.groupby("trial_id", sort=True):
+        kind = trials["status"].get(trial_id, "completed")
+        name = trials["strategy"].get(trial_id, "(unknown)")
+        style = {**_STATUS_STYLE.get(kind, _STATUS_STYLE["completed"])}
+        style["color"] = colors.get(name, "grey")
+        ax.plot(group["epoch"], group["anchored_val_loss"], **style, markersize=4, alpha=0.75)
+    for name, color in colors.items():
+        ax.plot([], [], color=color, lw=2, label=name)
+    reported = trials[trials.index.isin(run.epochs["trial_id"])]
+    for kind in ("stopped", "failed"):
+        if (reported["status"] == kind).any():
+            style = _STATUS_STYLE[kind]
+            ax.plot([], [], color="k", marker=style["marker"], ls=style["linestyle"], label=kind)
+    settings = run.settings
+    grace, eta = settings.get("grace_period"), settings.get("reduction_factor")
+    max_epochs = settings.get("max_epochs")
+    if grace and eta and max_epochs:
+        rung = float(grace)
+        while rung < max_epochs:
+            ax.axvline(rung, color="grey", lw=0.8, alpha=0.5)
+            rung *= float(eta)
+    ax.set_xlabel("epoch (grey lines: ASHA rungs)")
+    ax.set_ylabel(_YLABEL, fontsize=8)
+    ax.set_title(f"{run.name}: learning curves by trial")
+    ax.grid(alpha=0.3)
+    _legend_or_note(ax, "no trial reported an epoch")
+    return _save(fig, path)
+
+
+def plot_strategies(runs: Sequence[RunData], path: Path) -> Path:
+    """Distribution of best_anchored_val_loss per loss strategy, runs side by side."""
+    frames = []
+    for run in runs:
+        values = pd.to_numeric(run.trials[METRIC], errors="coerce")
+        frame = run.trials.assign(strategy=strategies(run.trials), value=values, run=run.name)
+        frames.append(frame[frame["value"].map(math.isfinite)])
+    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    names = sorted(data["strategy"].unique()) if len(data) else []
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(names) * max(1, len(runs))), 4.5))
+    width = 0.8 / max(1, len(runs))
+    rng = np.random.default_rng(0)
+    for r, run in enumerate(runs):
+        color = f"C{r}"
+        for s, name in enumerate(names):
+            group = data[(data["run"] == run.name) & (data["strategy"] == name)]
+            if group.empty:
+                continue
+            x = s + (r - (len(runs) - 1) / 2) * width
+            ax.boxplot(
+                group["value"],
+                positions=[x],
+                widths=width * 0.8,
+                showfliers=False,
+                patch_artist=True,
+                boxprops={"facecolor": color, "alpha": 0.25},
+                medianprops={"color": color},
+            )
+            for kind, part in group.groupby("status"):
+                jitter = rng.uniform(-width / 5, width / 5, len(part))
+                style = _STATUS_STYLE.get(kind, _STATUS_STYLE["completed"])
+                ax.scatter(x + jitter, part["value"], s=22, color=color, marker=style["marker"])
+    ax.set_xticks(range(len(names)), names)
+    for r, run in enumerate(runs):
+        ax.plot([], [], color=f"C{r}", lw=6, alpha=0.4, label=run.name)
+    for kind in ("completed", "stopped"):
+        ax.scatter([], [], color="k", marker=_STATUS_STYLE[kind]["marker"], label=kind)
+    ax.set_ylabel(f"{METRIC} per trial")
+    ax.set_title("Per-strategy distribution (o completed, x stopped by ASHA)")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def _axis_values(column: pd.Series) -> tuple[np.ndarray, list[float], list[str]]:
+    """Values scaled to [0, 1] (NaN -> -0.12, drawn as 'not set'), tick positions, labels."""
+    numeric = pd.to_numeric(column, errors="coerce")
+    is_numeric = column.dropna().map(lambda v: not isinstance(v, (bool, str))).all()
+    if is_numeric and numeric.notna().any():
+        low, high = float(numeric.min()), float(numeric.max())
+        span = high - low or 1.0
+        scaled = ((numeric - low) / span).to_numpy(dtype=float)
+        ticks, labels = [0.0, 1.0], [f"{low:.3g}", f"{high:.3g}"]
+    else:
+        choices = sorted(column.dropna().astype(str).unique())
+        position = {
+            c: (i / (len(choices) - 1) if len(choices) > 1 else 0.5) for i, c in enumerate(choices)
+        }
+        scaled = column.map(lambda v: position.get(str(v), math.nan) if pd.notna(v) else math.nan)
+        scaled = scaled.to_numpy(dtype=float)
+        ticks, labels = list(position.values()), choices
+    if np.isnan(scaled).any():
+        scaled = np.where(np.isnan(scaled), -0.12, scaled)
+        ticks, labels = [*ticks, -0.12], [*labels, "not set"]
+    return scaled, ticks, labels
+
+
+def plot_parallel_coordinates(run: RunData, path: Path) -> Path:
+    """One line per scored trial through normalised axes: each searched parameter, then
+    the metric; colour = best_anchored_val_loss (darker is better)."""
+    values = pd.to_numeric(run.trials[METRIC], errors="coerce")
+    trials = run.trials[values.map(math.isfinite)].copy()
+    params = run.searched
+    axes_names = [*params, METRIC]
+    fig, ax = plt.subplots(figsize=(max(6, 2.2 * len(axes_names)), 4.8))
+    if trials.empty:
+        ax.text(0.5, 0.5, "no trial with a finite metric", ha="center", transform=ax.transAxes)
+        return _save(fig, path)
+    columns = [trials[f"config/{p}"] for p in params] + [pd.to_numeric(trials[METRIC])]
+    scaled = [_axis_values(c) for c in columns]
+    metric = pd.to_numeric(trials[METRIC]).to_numpy(dtype=float)
+    norm = plt.Normalize(
+        metric.min(), metric.max() if metric.max() > metric.min() else metric.min() + 1
+    )
+    cmap = plt.get_cmap("viridis")
+    xs = np.arange(len(axes_names))
+    for i in np.argsort(-metric):  # best drawn last, on top
+        ys = [s[0][i] for s in scaled]
+        ax.plot(xs, ys, color=cmap(norm(metric[i])), alpha=0.8, lw=1.5)
+    for x, (_, ticks, labels) in zip(xs, scaled, strict=True):
+        ax.axvline(x, color="k", lw=0.8)
+        for tick, label in zip(ticks, labels, strict=True):
+            ax.text(x + 0.03, tick, label, fontsize=7, va="center")
+    ax.set_xticks(xs, axes_names, fontsize=8)
+    ax.set_yticks([])
+    ax.set_ylim(-0.2, 1.08)
+    ax.set_title(f"{run.name}: parallel coordinates ({len(trials)} scored trials)")
+    bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax)
+    bar.set_label(METRIC)
+    return _save(fig, path)
+
+
+def plot_importance(importance: Importance, title: str, path: Path) -> Path:
+    """Horizontal bars of fANOVA importance (or the reason none could be computed)."""
+    items = sorted(importance.values.items(), key=lambda kv: kv[1])
+    fig, ax = plt.subplots(figsize=(6, 0.5 * max(3, len(items)) + 1))
+    if items:
+        ax.barh([k for k, _ in items], [v for _, v in items], color="tab:green")
+        ax.set_xlim(0, 1)
+        ax.set_xlabel(f"fANOVA importance ({importance.n_trials} trials)")
+    else:
+        ax.text(0.5, 0.5, importance.note or "nothing to show", ha="center", wrap=True)
+        ax.set_axis_off()
+    ax.set_title(title)
+    return _save(fig, path)

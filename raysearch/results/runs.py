@@ -1,0 +1,130 @@
+"""Read run directories back (trials, epochs, metadata), checking them all before any use."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from raysearch.errors import ConfigError, ErrorCollector
+from raysearch.results.files import EPOCHS, METADATA, TRIALS
+
+__all__ = ["REQUIRED_FILES", "RunData", "load_run", "load_runs"]
+
+REQUIRED_FILES = (TRIALS, EPOCHS, METADATA)
+_TRIAL_COLUMNS = ("trial_id", "status", "epochs_run", "best_anchored_val_loss")
+_EPOCH_COLUMNS = ("trial_id", "epoch", "anchored_val_loss")
+
+
+@dataclass
+class RunData:
+    """One search's results as tables, plus what the report needs to label and read them."""
+
+    name: str  # label in the report: "<space>/<run directory name>"
+    path: Path
+    trials: pd.DataFrame
+    epochs: pd.DataFrame
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def space_name(self) -> str:
+        return str(self.metadata.get("space", "?"))
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return dict(self.metadata.get("settings") or {})
+
+    @property
+    def searched(self) -> list[str]:
+        """Parameter names that vary across trials (``config/`` columns with > 1 value)."""
+        fixed = set(self.metadata.get("fixed") or {})
+        names = []
+        for column in self.trials.columns:
+            if not column.startswith("config/"):
+                continue
+            name = column[len("config/") :]
+            values = self.trials[column].dropna()
+            if name not in fixed and values.astype(str).nunique() > 1:
+                names.append(name)
+        return names
+
+
+def _check_dir(run_dir: Path, errors: ErrorCollector) -> None:
+    if not run_dir.is_dir():
+        errors.add(str(run_dir), "not a directory (expected a run directory results/<space>/<run>)")
+        return
+    missing = [name for name in REQUIRED_FILES if not (run_dir / name).is_file()]
+    if missing:
+        errors.add(
+            str(run_dir),
+            f"not a run directory: missing {', '.join(missing)} "
+            "(a finished `python -m raysearch.run` writes them)",
+        )
+
+
+def _check_columns(run_dir: Path, name: str, frame: pd.DataFrame, need: Sequence[str]) -> str:
+    missing = [c for c in need if c not in frame.columns]
+    return f"{run_dir / name}: missing column(s) {missing}" if missing else ""
+
+
+def load_run(run_dir: str | Path) -> RunData:
+    """One run directory; ConfigError naming the directory and each missing file or column."""
+    return load_runs([run_dir])[0]
+
+
+def load_runs(run_dirs: Sequence[str | Path]) -> list[RunData]:
+    """Every run directory, all checked first: one ConfigError lists every problem."""
+    if not run_dirs:
+        raise ConfigError(["RUN_DIR: give at least one run directory"], "arguments")
+    paths = [Path(p) for p in run_dirs]
+    errors = ErrorCollector()
+    for path in paths:
+        _check_dir(path, errors)
+    errors.raise_if_any(ConfigError, "run directories")
+    runs = []
+    for path in paths:
+        trials = pd.read_parquet(path / TRIALS)
+        epochs = pd.read_parquet(path / EPOCHS)
+        for name, frame, need in (
+            (TRIALS, trials, _TRIAL_COLUMNS),
+            (EPOCHS, epochs, _EPOCH_COLUMNS),
+        ):
+            problem = _check_columns(path, name, frame, need) if len(frame) else ""
+            if problem:
+                errors.problems.append(problem)
+        try:
+            metadata = json.loads((path / METADATA).read_text())
+        except json.JSONDecodeError as err:
+            errors.add(str(path / METADATA), f"not valid JSON: {err}")
+            metadata = {}
+        if not errors.problems:
+            runs.append(_run(path, trials, epochs, metadata))
+    errors.raise_if_any(ConfigError, "run directories")
+    _unique_names(runs)
+    return runs
+
+
+def _run(path: Path, trials: pd.DataFrame, epochs: pd.DataFrame, metadata: dict) -> RunData:
+    if len(epochs):
+        # Tune's final report repeats the last epoch; keep one row per trial and epoch.
+        epochs = epochs.drop_duplicates(["trial_id", "epoch"], keep="first")
+        epochs = epochs.sort_values(["trial_id", "epoch"]).reset_index(drop=True)
+    else:  # no trial reported an epoch: the search wrote a table without columns
+        epochs = pd.DataFrame(columns=list(_EPOCH_COLUMNS))
+    if trials.empty:
+        trials = pd.DataFrame(columns=[*_TRIAL_COLUMNS, "stop_reason"])
+    name = f"{metadata.get('space', path.parent.name)}/{path.name}"
+    return RunData(name, path, trials, epochs, metadata)
+
+
+def _unique_names(runs: list[RunData]) -> None:
+    seen: dict[str, int] = {}
+    for run in runs:
+        count = seen.get(run.name, 0)
+        seen[run.name] = count + 1
+        if count:
+            run.name = f"{run.name} ({count + 1})"

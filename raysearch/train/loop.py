@@ -1,0 +1,308 @@
+"""``fit``: train one configuration, select on the anchored validation loss, test the best.
+
+Every epoch: train (``epoch.train_epoch``), tell the strategy the epoch's mean losses
+(A3DRO's warm-up), evaluate the validation split with ``evaluate_split``, detect collapse,
+update early stopping, checkpoint (rank 0) and call ``on_epoch`` (every rank). The model is
+selected on ``anchored_val_loss`` only; ``train_objective`` (the strategy's total) is
+reported under its own name and never selects anything. After the last epoch the best
+model is evaluated on the test split by the same function, so validation and test metrics
+have the same names and meaning (``anchored_test_loss``, ``test_loss/<task>``, ...).
+
+Inside a torch.distributed process group the model is wrapped in DDP, the train split is
+sharded by a ``GlobalBatchSampler`` (per-rank batch = batch_size // world size, and the
+same global batches whatever the number of workers, so the learning curve does not depend
+on it), evaluation
+shards without padding and all-reduces sums, and every rank reports identical metrics.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+
+from raysearch.data.spec import DatasetSpec, TaskKind
+from raysearch.errors import ConfigError
+from raysearch.losses import build_strategy, gated_tasks, inverse_frequency_weights
+from raysearch.model.config import ModelConfig
+from raysearch.train.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from raysearch.train.collapse import detect_collapse, warn_collapse
+from raysearch.train.config import TrialConfig
+from raysearch.train.distributed import GlobalBatchSampler, ShardSampler, rank_and_world
+from raysearch.train.early_stopping import EarlyStopping
+from raysearch.train.epoch import NonFiniteLossError, TrainParts, train_epoch
+from raysearch.train.evaluate import EvalResult, evaluate_split
+from raysearch.train.schedule import make_scheduler
+
+if TYPE_CHECKING:
+    from raysearch.data import PreparedData
+
+__all__ = ["EpochResult", "FitResult", "NonFiniteLossError", "fit"]
+
+ModelFactory = Callable[[DatasetSpec, ModelConfig], nn.Module]
+
+
+@dataclass
+class EpochResult:
+    """One epoch's flat metrics and the checkpoint written for it (rank 0; else None)."""
+
+    metrics: dict[str, float]
+    checkpoint_dir: Path | None = None
+
+
+@dataclass
+class FitResult:
+    best_epoch: int
+    best_metrics: dict[str, float]
+    test_metrics: dict[str, float]
+    stop_reason: str  # "max_epochs" | "early_stopping"
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def _device(name: str) -> torch.device:
+    if name == "cuda" or (name == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise ConfigError(["device: 'cuda' requested but no CUDA device is available"])
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def _amp_dtype(mode: str, device: torch.device) -> torch.dtype | None:
+    if mode == "bf16" or (mode == "auto" and device.type == "cuda"):
+        return torch.bfloat16
+    return None
+
+
+def _seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+def _class_weights(cfg: TrialConfig, data: PreparedData) -> dict[str, torch.Tensor]:
+    """Inverse class frequencies of classification targets on the training split."""
+    if not cfg.loss.regime_class_weights:
+        return {}
+    tasks = [t for t in data.spec.tasks if TaskKind(t.kind) is TaskKind.CLASSIFICATION]
+    counts = {t.name: torch.zeros(t.n_outputs, dtype=torch.float64) for t in tasks}
+    for batch in DataLoader(data.splits["train"], batch_size=256):
+        for t in tasks:
+            target = batch["targets"].get(t.name)
+            if target is not None:
+                y = target["y"][target["m"].bool()].long()
+                counts[t.name] += torch.bincount(y, minlength=t.n_outputs).double()
+    return {name: inverse_frequency_weights(c) for name, c in counts.items()}
+
+
+class _Run:
+    """The state of one fit (kept together so checkpoints capture all of it)."""
+
+    def __init__(self, cfg: TrialConfig, data: PreparedData, factory: ModelFactory) -> None:
+        t = cfg.trainer
+        self.cfg, self.data = cfg, data
+        self.rank, self.world = rank_and_world()
+        if t.batch_size % self.world:
+            raise ConfigError(
+                [f"batch_size: {t.batch_size} is not divisible by the {self.world} workers"]
+            )
+        self.device = _device(t.device)
+        self.amp_dtype = _amp_dtype(t.amp, self.device)
+        _seed_everything(t.seed)
+        self.model = factory(data.spec, cfg.model).to(self.device)
+        _seed_everything(t.seed * 1_000 + self.rank)  # same init everywhere, own dropout per rank
+        self.n_params = sum(p.numel() for p in self.model.parameters())
+        gated = gated_tasks(data.availability.get("train", {}), cfg.loss.availability_threshold)
+        train_tasks = [task for task in data.spec.tasks if task.name not in gated]
+        if not train_tasks:
+            raise ConfigError(
+                [f"availability_threshold: {cfg.loss.availability_threshold} gates every task"],
+                "loss config",
+            )
+        self.strategy = build_strategy(cfg.loss, [task.name for task in train_tasks])
+        self.strategy.to(self.device)
+        self.wrapped: nn.Module = self.model
+        if self.world > 1:
+            self.wrapped = DistributedDataParallel(self.model, find_unused_parameters=True)
+        groups: list[dict[str, Any]] = [{"params": list(self.model.parameters())}]
+        if list(self.strategy.parameters()):
+            groups.append({"params": list(self.strategy.parameters()), "weight_decay": 0.0})
+        self.optimizer = torch.optim.AdamW(groups, lr=t.lr, weight_decay=t.weight_decay)
+        self.train_loader, self.sampler = self._train_loader()
+        steps = math.ceil(len(self.train_loader) / t.accumulation_steps)
+        self.scheduler = make_scheduler(
+            self.optimizer,
+            t.warmup_epochs * steps,
+            t.max_epochs * steps,
+            t.warmup_start_factor,
+            t.min_lr_factor,
+        )
+        self.parts = TrainParts(
+            self.wrapped,
+            self.strategy,
+            self.optimizer,
+            self.scheduler,
+            train_tasks,
+            cfg.loss,
+            _class_weights(cfg, data),
+            self.device,
+            self.amp_dtype,
+            t.accumulation_steps,
+            t.grad_clip,
+        )
+        self.stopper = EarlyStopping(t.patience, t.min_delta, t.min_epochs)
+        self.epoch = 0
+        self.best_epoch = 0
+        self.best_metrics: dict[str, float] = {}
+        self.best_state: dict[str, torch.Tensor] = {}
+        self.history: list[dict[str, float]] = []
+
+    def _train_loader(self) -> tuple[DataLoader, GlobalBatchSampler]:
+        t, dataset = self.cfg.trainer, self.data.splits["train"]
+        if len(dataset) < t.batch_size:
+            raise ConfigError(
+                [f"batch_size: {t.batch_size} exceeds the {len(dataset)} training samples"]
+            )
+        sampler = GlobalBatchSampler(len(dataset), t.batch_size, self.rank, self.world, t.seed)
+        loader = DataLoader(
+            dataset,
+            batch_size=t.batch_size // self.world,
+            sampler=sampler,
+            num_workers=t.num_workers,
+        )
+        return loader, sampler
+
+    def eval_loader(self, split: str) -> DataLoader:
+        dataset = self.data.splits[split]
+        return DataLoader(
+            dataset,
+            batch_size=max(self.cfg.trainer.batch_size // self.world, 1),
+            sampler=ShardSampler(len(dataset), self.rank, self.world),
+            num_workers=self.cfg.trainer.num_workers,
+        )
+
+    def evaluate(self, split: str) -> EvalResult:
+        return evaluate_split(
+            self.model,
+            self.eval_loader(split),
+            self.data.spec.tasks,
+            self.data.anchors[split],
+            split,
+            self.device,
+            self.amp_dtype,
+        )
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "epoch": self.epoch,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "strategy": self.strategy.state_dict(),
+            "stopper": self.stopper.state_dict(),
+            "rng": capture_rng(),
+            "best_epoch": self.best_epoch,
+            "best_metrics": self.best_metrics,
+            "best_state": self.best_state,
+            "history": self.history,
+            "config": self.cfg,
+        }
+
+    def load(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.strategy.load_state_dict(state["strategy"])
+        self.stopper.load_state_dict(state["stopper"])
+        self.epoch = int(state["epoch"])
+        self.best_epoch = int(state["best_epoch"])
+        self.best_metrics = dict(state["best_metrics"])
+        self.best_state = dict(state["best_state"])
+        self.history = list(state["history"])
+        restore_rng(state["rng"])
+
+    def run_epoch(self) -> dict[str, float]:
+        self.epoch += 1
+        epoch, started = self.epoch, time.perf_counter()
+        self.sampler.set_epoch(epoch)
+        stats = train_epoch(self.parts, self.train_loader, epoch)
+        self.strategy.end_epoch(epoch, stats.losses)
+        val = self.evaluate("val")
+        bad = [t for t, v in val.losses.items() if not math.isfinite(v)]
+        if bad:
+            raise NonFiniteLossError("validation loss", bad, epoch)
+        collapsed = detect_collapse(
+            val.losses,
+            val.prediction_std,
+            self.cfg.loss.collapse_loss_threshold,
+            self.cfg.loss.collapse_std_threshold,
+        )
+        if self.rank == 0:
+            warn_collapse(collapsed, epoch, val.losses, val.prediction_std)
+        self.stopper.update(val.anchored)
+        if not self.best_metrics or val.anchored < self.best_metrics["anchored_val_loss"]:
+            self.best_epoch = epoch
+            self.best_state = {
+                k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()
+            }
+        metrics: dict[str, float] = {"epoch": epoch, **val.metrics()}
+        metrics["train_objective"] = stats.objective
+        metrics.update({f"train_loss/{t}": v for t, v in stats.losses.items()})
+        metrics.update({f"weight/{t}": v for t, v in stats.weights.items()})
+        metrics.update({f"collapsed/{t}": float(c) for t, c in collapsed.items()})
+        metrics["lr"] = self.optimizer.param_groups[0]["lr"]
+        metrics["n_params"] = float(self.n_params)
+        if self.best_epoch == epoch:
+            self.best_metrics = dict(metrics)
+        metrics["best_anchored_val_loss"] = self.best_metrics["anchored_val_loss"]
+        metrics["epoch_time_s"] = time.perf_counter() - started
+        self.history.append(metrics)
+        return metrics
+
+
+def fit(
+    cfg: TrialConfig,
+    data: PreparedData,
+    on_epoch: Callable[[EpochResult], None] | None = None,
+    checkpoint_dir: Path | None = None,
+    resume_from: Path | None = None,
+    *,
+    model_factory: ModelFactory | None = None,
+) -> FitResult:
+    """Train ``cfg`` on ``data``; checkpoint every epoch; return the best epoch and its test.
+
+    ``model_factory`` defaults to ``raysearch.model.build_model`` (tests pass tiny models).
+    Raises ``NonFiniteLossError`` when a loss becomes NaN/inf (the trial failed).
+    """
+    if model_factory is None:
+        from raysearch.model import build_model
+
+        model_factory = build_model
+    run = _Run(cfg, data, model_factory)
+    if resume_from is not None:
+        run.load(load_checkpoint(Path(resume_from)))
+    stop_reason = "early_stopping" if run.stopper.should_stop else "max_epochs"
+    while not run.stopper.should_stop and run.epoch < cfg.trainer.max_epochs:
+        metrics = run.run_epoch()
+        written = None
+        if checkpoint_dir is not None and run.rank == 0:
+            written = save_checkpoint(Path(checkpoint_dir), run.state())
+        if on_epoch is not None:
+            on_epoch(EpochResult(dict(metrics), written))
+        if run.stopper.should_stop:
+            stop_reason = "early_stopping"
+    if run.best_state:
+        run.model.load_state_dict(run.best_state)
+    test = run.evaluate("test")
+    return FitResult(
+        run.best_epoch, dict(run.best_metrics), test.metrics(), stop_reason, run.history
+    )

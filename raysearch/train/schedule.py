@@ -1,0 +1,37 @@
+"""Learning-rate schedule: linear warm-up from a fraction of the rate, then cosine decay.
+
+Per optimiser step ``s`` of ``total`` (warm-up ``w`` steps), the rate is ``lr * factor(s)``::
+
+    s < w:  start + (1 - start) * s / w             (start = warmup_start_factor, e.g. 0.1)
+    s >= w: floor + (1 - floor) * 0.5 * (1 + cos(pi * (s - w) / (total - w)))
+
+so the first step uses ``start * lr`` (not 1% of it, seed 000 12.1), the rate reaches ``lr``
+at the end of warm-up and ``floor * lr`` (min_lr_factor) at the last step.
+"""
+
+from __future__ import annotations
+
+import math
+
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LambdaLR
+
+__all__ = ["lr_factor", "make_scheduler"]
+
+
+def lr_factor(step: int, warmup_steps: int, total_steps: int, start: float, floor: float) -> float:
+    """The multiplier of the base rate at optimiser step ``step`` (0-based)."""
+    if step < warmup_steps:
+        return start + (1.0 - start) * step / warmup_steps
+    decay_steps = max(total_steps - warmup_steps, 1)
+    progress = min((step - warmup_steps) / decay_steps, 1.0)
+    return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def make_scheduler(
+    optimizer: Optimizer, warmup_steps: int, total_steps: int, start: float, floor: float
+) -> LambdaLR:
+    """A ``LambdaLR`` stepped once per optimiser step with ``lr_factor``."""
+    return LambdaLR(
+        optimizer, lambda step: lr_factor(step, warmup_steps, total_steps, start, floor)
+    )

@@ -1,0 +1,35 @@
+"""Running the search CLI from integration tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+__all__ = ["run_cli", "start_cli", "traceback_of"]
+
+
+def _command(args: list[str]) -> list[str]:
+    return [sys.executable, "-m", "raysearch.run", *args]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "WANDB_MODE": "offline", "RAY_AIR_NEW_OUTPUT": "0"}
+
+
+def run_cli(args: list[str], timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        _command(args), capture_output=True, text=True, timeout=timeout, check=False, env=_env()
+    )
+
+
+def start_cli(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(_command(args), stdout=out, stderr=subprocess.STDOUT, env=_env())
+
+
+def traceback_of(output: str, size: int = 4000) -> str:
+    """The first traceback in ``output`` (or its end), for assertion messages."""
+    start = output.find("Traceback")
+    return output[start : start + size] if start >= 0 else output[-size:]

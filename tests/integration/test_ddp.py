@@ -1,0 +1,44 @@
+"""Two Ray Train workers follow the same curve as one for the same global batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.integration.helpers import run_cli, traceback_of
+
+pytestmark = pytest.mark.integration
+
+SPACE = """
+settings: {num_samples: 1, max_epochs: 2, grace_period: 2, n_startup_trials: 1}
+fixed: {size: tiny, dropout: 0.0, batch_size: 8}
+parameters:
+  loss_strategy: {type: categorical, choices: [kendall]}
+"""
+
+
+def _curve(tmp_path: Path, workers: int) -> pd.DataFrame:
+    space = tmp_path / "one_trial.yaml"
+    space.write_text(SPACE)
+    proc = run_cli(
+        ["--space", str(space), "--smoke", "--num-samples", "1", "--max-epochs", "2",
+         "--workers-per-trial", str(workers), "--results", str(tmp_path / "results"),
+         "--name", f"w{workers}", "--no-wandb"]
+    )  # fmt: skip
+    assert proc.returncode == 0, traceback_of(proc.stdout + proc.stderr)
+    epochs = pd.read_parquet(tmp_path / "results" / "one_trial" / f"w{workers}" / "epochs.parquet")
+    return epochs.sort_values("epoch").reset_index(drop=True)
+
+
+def test_two_workers_match_one_worker(tmp_path: Path) -> None:
+    one = _curve(tmp_path, 1)
+    two = _curve(tmp_path, 2)
+    assert list(one["epoch"]) == list(two["epoch"]) == [1, 2]
+    columns = ["anchored_val_loss", "train_objective"] + [
+        c for c in one.columns if c.startswith(("train_loss/", "val_loss/"))
+    ]
+    for column in columns:
+        np.testing.assert_allclose(two[column], one[column], rtol=1e-4, atol=1e-5, err_msg=column)

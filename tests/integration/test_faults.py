@@ -1,0 +1,113 @@
+"""Faults: a killed trial process resumes from its checkpoint; an interrupted search
+resumes with --resume and finishes exactly its trials."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.integration.helpers import run_cli, start_cli, traceback_of
+
+pytestmark = pytest.mark.integration
+
+SPACE = """
+settings: {num_samples: 3, max_epochs: 4, grace_period: 4, n_startup_trials: 3}
+fixed: {size: tiny}
+parameters:
+  loss_strategy: {type: categorical, choices: [uniform, kendall, softplus_kendall]}
+"""
+
+
+def _reports(tune_dir: Path) -> dict[str, list[dict]]:
+    """Every report each trial made so far (Tune's result.json, one JSON line each)."""
+    out: dict[str, list[dict]] = {}
+    for path in tune_dir.glob("*/result.json"):
+        lines = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+        if lines:
+            out[lines[0]["trial_id"]] = lines
+    return out
+
+
+def _wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def _args(tmp_path: Path, name: str, space: Path) -> list[str]:
+    return ["--space", str(space), "--smoke", "--num-samples", "3", "--max-epochs", "4",
+            "--max-concurrent", "1", "--results", str(tmp_path / "results"), "--name", name,
+            "--no-wandb"]  # fmt: skip
+
+
+@pytest.fixture
+def space(tmp_path: Path) -> Path:
+    path = tmp_path / "faults.yaml"
+    path.write_text(SPACE)
+    return path
+
+
+def test_a_killed_trial_process_resumes_from_its_checkpoint(tmp_path: Path, space: Path) -> None:
+    log = tmp_path / "kill.log"
+    proc = start_cli([*_args(tmp_path, "kill", space), "--max-failures", "1"], log)
+    tune_dir = tmp_path / "results" / "faults" / "kill" / "tune"
+    try:
+        first = _wait_for(
+            lambda: next((r for r in _reports(tune_dir).values() if r[-1]["epoch"] >= 2), None),
+            300, "a trial to report its second epoch",
+        )  # fmt: skip
+        victim = first[0]["trial_id"]
+        os.kill(first[-1]["pid"], signal.SIGKILL)
+        assert proc.wait(timeout=600) == 0, traceback_of(log.read_text())
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    trials = pd.read_parquet(tmp_path / "results" / "faults" / "kill" / "trials.parquet")
+    row = trials.set_index("trial_id").loc[victim]
+    assert row["status"] == "completed" and row["epochs_run"] == 4
+    reports = [r for r in _reports(tune_dir)[victim] if not r.get("final")]
+    restored = [r for r in reports if r["iterations_since_restore"] == 1 and r["epoch"] > 1]
+    assert restored, "the retried trial started over instead of resuming from its checkpoint"
+    epochs = pd.read_parquet(tmp_path / "results" / "faults" / "kill" / "epochs.parquet")
+    mine = epochs[epochs["trial_id"] == victim]["epoch"]
+    assert sorted(set(mine)) == [1, 2, 3, 4]
+
+
+def test_an_interrupted_search_resumes_and_finishes_exactly_its_trials(
+    tmp_path: Path, space: Path
+) -> None:
+    log = tmp_path / "first.log"
+    proc = start_cli(_args(tmp_path, "resume", space), log)
+    run_dir = tmp_path / "results" / "faults" / "resume"
+    try:
+        # interrupt once the first trial finished and the second is running
+        _wait_for(lambda: len(_reports(run_dir / "tune")) >= 2, 400, "a second trial to start")
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    before = _reports(run_dir / "tune")
+    assert len(before) < 3, "the search finished before it could be interrupted"
+    done_before = {t for t, r in before.items() if any(x.get("final") for x in r)}
+
+    resumed = run_cli(["--resume", str(run_dir)])
+    assert resumed.returncode == 0, traceback_of(resumed.stdout + resumed.stderr)
+    trials = pd.read_parquet(run_dir / "trials.parquet")
+    assert len(trials) == 3 and trials["trial_id"].is_unique
+    assert set(trials["status"]) == {"completed"}
+    after = _reports(run_dir / "tune")
+    for trial_id in done_before:  # finished trials were not run again
+        assert len(after[trial_id]) == len(before[trial_id])
+    epochs = pd.read_parquet(run_dir / "epochs.parquet")
+    assert not epochs.duplicated(["trial_id", "epoch"]).any()
