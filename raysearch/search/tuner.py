@@ -121,13 +121,13 @@ def build_tuner(plan: SearchPlan, callbacks: list[Any] | None = None) -> Any:
 
 
 def _progress_reporter(space: SearchSpace) -> Any:
+    """The trial table. It is given no metric on purpose: Ray's "current best trial" line
+    looks up every parameter column without a default and crashes the driver when the best
+    trial lacks a conditional parameter (e.g. a kendall trial has no budget_beta)."""
     from ray import tune
 
     return tune.CLIReporter(
         metric_columns={TIME_ATTR: "epoch", METRIC: "anchored_val", BEST_METRIC: "best"},
         parameter_columns=list(space.parameters),
         max_report_frequency=15,
-        sort_by_metric=True,
-        metric=BEST_METRIC,
-        mode=MODE,
     )

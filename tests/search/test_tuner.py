@@ -1,0 +1,41 @@
+"""The Tune set-up: searcher, scheduler and trial table agree on metric and time attribute."""
+
+from __future__ import annotations
+
+import pytest
+
+from raysearch.search.report import BEST_METRIC, METRIC, TIME_ATTR
+from raysearch.search.space import load_space
+from raysearch.search.tuner import _progress_reporter, build_scheduler, build_searcher
+
+
+def test_scheduler_and_searcher_watch_the_anchored_metric() -> None:
+    space = load_space("loss_ablation")
+    scheduler = build_scheduler(space)
+    assert (scheduler._metric, scheduler._time_attr) == (METRIC, TIME_ATTR)
+    assert scheduler._max_t == space.settings.max_epochs
+    searcher = build_searcher(space, seed=0)
+    assert searcher.metric == BEST_METRIC and searcher.mode == "min"
+    # the seed's configuration is the first trial
+    assert searcher.suggest("t0") == space.start[0]
+
+
+def test_trial_table_has_no_best_trial_line_that_could_crash_the_driver() -> None:
+    """Ray's best-trial line looks up every parameter column without a default: with a
+    conditional parameter it raises KeyError when the best trial lacks it (seen with
+    kendall best and budget_beta a column). The table must not ask for that line."""
+    from ray.tune.progress_reporter import _best_trial_str
+
+    space = load_space("loss_ablation")
+    reporter = _progress_reporter(space)
+    best, _ = reporter._current_best_trial([_FakeTrial({"loss_strategy": "kendall"})])
+    assert best is None  # no metric and mode: Ray never formats the line
+    with pytest.raises(KeyError, match="budget_beta"):  # what it would do otherwise
+        _best_trial_str(_FakeTrial({"loss_strategy": "kendall"}), METRIC, list(space.parameters))
+
+
+class _FakeTrial:
+    def __init__(self, config: dict) -> None:
+        self.trial_id = "t0"
+        self.status = "RUNNING"
+        self.last_result = {METRIC: 0.0, BEST_METRIC: 0.0, TIME_ATTR: 1, "config": config}
