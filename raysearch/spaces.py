@@ -76,6 +76,11 @@ def _parser() -> StrictParser:
     export.add_argument("--format", required=True, choices=FORMATS, help="output format")
     export.add_argument("--out", type=Path, help="file to write (default: stdout)")
     export.add_argument("--project", help="W&B project to put in the sweep config")
+    export.add_argument(
+        "--smoke",
+        action="store_true",
+        help="as `raysearch.run --smoke` runs it: tiny model and data, a few short trials",
+    )
     return parser
 
 
@@ -89,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             from raysearch.search.wandb_sweep import sweep_yaml
 
-            text = sweep_yaml(load_space(args.name), project=args.project)
+            text = sweep_yaml(load_space(args.name), project=args.project, smoke=args.smoke)
             if args.out is None:
                 sys.stdout.write(text)
             else:

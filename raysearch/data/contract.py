@@ -214,7 +214,18 @@ def _source(
     return _dense(errs, man, entry, path, df, dates, values, tuple(feats), raions)
 
 
-def _dense(errs, man, entry, path, df, dates, values, feats, raions) -> RawSource | None:
+def _dense(
+    errs: ErrorCollector,
+    man: Manifest,
+    entry: SourceEntry,
+    path: Path,
+    df: pd.DataFrame,
+    dates: pd.Series,
+    values: np.ndarray,
+    feats: tuple[str, ...],
+    raions: tuple[str, ...],
+) -> RawSource | None:
+    """Long rows -> a dense array on the dataset's calendar (NaN where no row)."""
     if entry.resolution == "monthly":
         months = month_range(man.start, man.n_days)
         idx = dates.dt.to_period("M").to_numpy()

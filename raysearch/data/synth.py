@@ -21,7 +21,7 @@ from raysearch.data.raw import RawDataset, RawSource, month_index
 
 __all__ = ["GENERATOR_VERSION", "generate"]
 
-GENERATOR_VERSION = "synth-1"
+GENERATOR_VERSION = "synth-2"  # bump whenever the output changes (cache key)
 
 EQUIPMENT_CLASSES = (
     "aircraft", "helicopter", "tank", "apc", "field_artillery", "mrl", "drone", "naval_ship",

@@ -14,11 +14,20 @@ observed target elements only (``m`` True) and returns the count, so a split's l
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch.nn.functional as F
 from torch import Tensor
 
-from raysearch.data.spec import TaskKind, TaskSpec
 from raysearch.losses.zinb import zinb_nll
+
+if TYPE_CHECKING:
+    from raysearch.data.spec import TaskSpec
+
+# TaskKind values (a str enum, so ``task.kind == "count"`` holds). This module does not
+# import raysearch.data at run time: raysearch.data's reference anchors import it, and
+# importing the data package from here would make the two packages import each other.
+CLASSIFICATION, BINARY, COUNT = "classification", "binary", "count"
 
 __all__ = ["observed", "plain_loss_elements", "plain_loss_sum"]
 
@@ -26,13 +35,12 @@ __all__ = ["observed", "plain_loss_elements", "plain_loss_sum"]
 def observed(task: TaskSpec, output: Tensor, target: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
     """(output, y) restricted to observed targets (boolean indexing; never reads a missing y)."""
     y, m = target["y"], target["m"].bool()
-    kind = TaskKind(task.kind)
-    expected = tuple(y.shape) + ((task.n_outputs,) if kind is TaskKind.CLASSIFICATION else ())
-    if kind is TaskKind.COUNT:
+    expected = tuple(y.shape) + ((task.n_outputs,) if task.kind == CLASSIFICATION else ())
+    if task.kind == COUNT:
         expected = (*y.shape, 3)
     if tuple(output.shape) != expected or tuple(m.shape) != tuple(y.shape):
         raise ValueError(
-            f"task {task.name!r} ({kind.value}): output shape {tuple(output.shape)}, target y "
+            f"task {task.name!r} ({task.kind}): output shape {tuple(output.shape)}, target y "
             f"{tuple(y.shape)}, m {tuple(m.shape)}; expected output {expected} and m like y"
         )
     return output[m], y[m]
@@ -42,12 +50,11 @@ def plain_loss_elements(task: TaskSpec, output: Tensor, target: dict[str, Tensor
     """The plain loss of every observed target element, shape (n_observed,)."""
     out, y = observed(task, output, target)
     out = out.float()
-    kind = TaskKind(task.kind)
-    if kind is TaskKind.CLASSIFICATION:
+    if task.kind == CLASSIFICATION:
         return F.cross_entropy(out, y.long(), reduction="none")
-    if kind is TaskKind.BINARY:
+    if task.kind == BINARY:
         return F.binary_cross_entropy_with_logits(out, y.float(), reduction="none")
-    if kind is TaskKind.COUNT:
+    if task.kind == COUNT:
         return zinb_nll(out, y.float())
     return (out - y.float()).square()
 

@@ -13,13 +13,17 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 
 from raysearch.data.spec import SourceSpec
 from raysearch.model.blocks import GroupedTransformerBlock
 from raysearch.model.config import ModelDims
 from raysearch.model.embedding import ObservationEmbedding
 
-__all__ = ["GeographicAdjacency", "RaionEncoders"]
+__all__ = ["CHUNK_ELEMENTS", "GeographicAdjacency", "RaionEncoders"]
+
+# attention-map elements (G * chunk * heads * R * R) above which (b, t) pairs run in chunks
+CHUNK_ELEMENTS = 1 << 25
 
 
 class GeographicAdjacency(nn.Module):
@@ -64,6 +68,24 @@ class RaionEncoders(nn.Module):
         )
         self.drop = nn.Dropout(dims.dropout)
         self.no_observation = nn.Parameter(torch.randn(g, d) * 0.02)
+        self.nhead = dims.nhead
+        self.chunk_elements = CHUNK_ELEMENTS
+
+    def _attend_raions(self, h: Tensor, observed: Tensor, geo: Tensor) -> Tensor:
+        """h (G, N, R, D), observed (G, N, R), geo (R, R) -> (G, N, R, D)."""
+        g, n, r, _ = h.shape
+        key_ok = observed.reshape(g * n, 1, 1, r)  # unobserved raions are not attended to
+        self_ok = torch.eye(r, dtype=torch.bool, device=h.device)  # except by themselves
+        # one additive mask for every layer; each row keeps its own raion, so never empty
+        mask = geo.to(h.dtype).masked_fill(~(key_ok | self_ok), float("-inf"))  # (GN, 1, R, R)
+        for blk in self.blocks:
+            h = blk(h, None, mask)  # (G, N, R, D)
+        return h
+
+    def _attend_chunk(self, h: Tensor, observed: Tensor, geo: Tensor) -> Tensor:
+        if not torch.is_grad_enabled():
+            return self._attend_raions(h, observed, geo)
+        return checkpoint(self._attend_raions, h, observed, geo, use_reentrant=False)
 
     def forward(self, raion: dict[str, dict[str, Tensor]]) -> tuple[Tensor, Tensor]:
         toks, obs = zip(
@@ -77,14 +99,20 @@ class RaionEncoders(nn.Module):
         observed = torch.stack(obs)  # (G, B, T, R)
         g, b, t, r, d = h.shape
         h = (h + self.raion_id[:, None, None].to(h.dtype)).view(g, b * t, r, d)  # (G, BT, R, D)
-        key_ok = observed.view(g * b * t, 1, 1, r)  # unobserved raions are not attended to
-        self_ok = torch.eye(r, dtype=torch.bool, device=h.device)  # except by themselves
+        obs_flat = observed.view(g, b * t, r)  # (G, BT, R)
         geo = self.adjacency()
         geo = torch.zeros(r, r, device=h.device) if geo is None else geo  # (R, R)
-        # one additive mask for every layer; each row keeps its own raion, so never empty
-        mask = geo.to(h.dtype).masked_fill(~(key_ok | self_ok), float("-inf"))  # (GBT, 1, R, R)
-        for blk in self.blocks:
-            h = blk(h, None, mask)  # (G, BT, R, D)
+        # (b, t) pairs are independent here: at scale (hundreds of raions) run them in chunks,
+        # recomputed in the backward pass, so the (R, R) attention maps never all coexist
+        chunk = max(1, self.chunk_elements // (g * self.nhead * r * r))
+        if chunk >= b * t:
+            h = self._attend_raions(h, obs_flat, geo)
+        else:
+            parts = [
+                self._attend_chunk(h[:, i : i + chunk], obs_flat[:, i : i + chunk], geo)
+                for i in range(0, b * t, chunk)
+            ]
+            h = torch.cat(parts, dim=1)  # (G, BT, R, D)
         h = h.view(g, b, t, r, d)
         w = observed[..., None].to(h.dtype)  # (G, B, T, R, 1)
         pooled = self.drop((h * w).sum(3) / w.sum(3).clamp(min=1.0))  # (G, B, T, D)

@@ -75,8 +75,14 @@ def _best_section(run: RunData) -> list[str]:
     lines.append("")
     tasks = _per_task(run, best["trial_id"], best["best_epoch"])
     if not tasks.empty:
-        lines += ["Per task at that epoch (validation; `test/` from its checkpoint):", ""]
+        lines += ["Per task at that epoch (validation split):", ""]
         lines += [_table(tasks), ""]
+    trial = run.trials[run.trials["trial_id"] == best["trial_id"]].iloc[0]
+    test = {k: v for k, v in trial.items() if str(k).startswith("test/") and pd.notna(v)}
+    if test:
+        lines += ["Test split, best checkpoint:", ""]
+        lines += [f"- `{k[len('test/') :]}`: {_fmt(float(v))}" for k, v in test.items()]
+        lines.append("")
     return lines
 
 
@@ -91,11 +97,6 @@ def _per_task(run: RunData, trial_id: str, epoch: int) -> pd.DataFrame:
         prefix, _, task = str(column).partition("/")
         if task and prefix in _PER_TASK:
             table.setdefault(task, {})[prefix] = value
-    trial = run.trials[run.trials["trial_id"] == trial_id].iloc[0]
-    for column, value in trial.items():
-        prefix, _, task = str(column).partition("/")
-        if prefix == "test" and task in table:
-            table[task]["test_loss"] = value
     return pd.DataFrame.from_dict(table, orient="index").rename_axis("task").reset_index()
 
 

@@ -151,6 +151,8 @@ def plot_strategies(runs: Sequence[RunData], path: Path) -> Path:
                 style = _STATUS_STYLE.get(kind, _STATUS_STYLE["completed"])
                 ax.scatter(x + jitter, part["value"], s=22, color=color, marker=style["marker"])
     ax.set_xticks(range(len(names)), names)
+    if not names:
+        ax.text(0.5, 0.5, f"no trial with a finite {METRIC}", ha="center", transform=ax.transAxes)
     for r, run in enumerate(runs):
         ax.plot([], [], color=f"C{r}", lw=6, alpha=0.4, label=run.name)
     for kind in ("completed", "stopped"):

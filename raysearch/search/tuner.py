@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,12 +28,14 @@ class SearchPlan:
 def build_sampler(space: SearchSpace, seed: int) -> Any:
     import optuna
 
-    return optuna.samplers.TPESampler(
-        seed=seed,
-        n_startup_trials=space.settings.n_startup_trials,
-        multivariate=True,
-        group=True,  # conditional parameters (a3dro's budget_beta) get their own groups
-    )
+    with warnings.catch_warnings():  # group= is "experimental" in Optuna; we opt in
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(
+            seed=seed,
+            n_startup_trials=space.settings.n_startup_trials,
+            multivariate=True,
+            group=True,  # conditional parameters (a3dro's budget_beta) get their own groups
+        )
 
 
 def build_searcher(space: SearchSpace, seed: int) -> Any:

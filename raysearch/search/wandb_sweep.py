@@ -30,6 +30,7 @@ __all__ = [
     "SPACE_KEY",
     "read_args_file",
     "run_from_wandb_config",
+    "smoke_space",
     "sweep_config",
     "sweep_yaml",
     "trial_values",
@@ -69,8 +70,12 @@ def _parameter(p: ParamSpec) -> dict[str, Any]:
     return {"distribution": "uniform", "min": float(p.low), "max": float(p.high)}
 
 
-def sweep_config(space: SearchSpace, *, project: str | None = None) -> dict[str, Any]:
-    """The W&B sweep config (a plain dict) for ``space``."""
+def sweep_config(
+    space: SearchSpace, *, project: str | None = None, smoke: bool = False
+) -> dict[str, Any]:
+    """The W&B sweep config (a plain dict) for ``space`` (``smoke``: as ``--smoke`` runs it)."""
+    name = f"raysearch-{space.name}" + ("-smoke" if smoke else "")
+    space = smoke_space(space) if smoke else space
     settings = space.settings
     shipped = Path(space.path).resolve().is_relative_to(SPACES_DIR)
     parameters: dict[str, Any] = {SPACE_KEY: {"value": space.name if shipped else space.path}}
@@ -80,7 +85,7 @@ def sweep_config(space: SearchSpace, *, project: str | None = None) -> dict[str,
     for name, p in space.parameters.items():
         parameters[name] = _parameter(p)
     config: dict[str, Any] = {
-        "name": f"raysearch-{space.name}",
+        "name": name,
         "description": space.description or f"raysearch space {space.name}",
         "method": "bayes",
         "metric": {"name": METRIC, "goal": "minimize"},
@@ -100,6 +105,17 @@ def sweep_config(space: SearchSpace, *, project: str | None = None) -> dict[str,
     return config
 
 
+def smoke_space(space: SearchSpace) -> SearchSpace:
+    """``space`` as ``python -m raysearch.run --smoke`` runs it: the smoke settings, the
+    tiny model and the tiny synthetic dataset, as fixed values a W&B run receives."""
+    import dataclasses
+
+    from raysearch.search.driver import SMOKE_SETTINGS, _with_smoke
+
+    smoke = space.with_settings(**SMOKE_SETTINGS)
+    return dataclasses.replace(smoke, fixed=_with_smoke(space.fixed))
+
+
 def _condition(p: ParamSpec) -> str:
     parts = []
     for name, expected in p.when.items():
@@ -108,9 +124,9 @@ def _condition(p: ParamSpec) -> str:
     return " and ".join(parts)
 
 
-def sweep_yaml(space: SearchSpace, *, project: str | None = None) -> str:
+def sweep_yaml(space: SearchSpace, *, project: str | None = None, smoke: bool = False) -> str:
     """``sweep_config`` as YAML that opens with how to run it and marks conditional params."""
-    text = yaml.safe_dump(sweep_config(space, project=project), sort_keys=False)
+    text = yaml.safe_dump(sweep_config(space, project=project, smoke=smoke), sort_keys=False)
     conditional = {name: _condition(p) for name, p in space.parameters.items() if p.when}
     lines = []
     for line in text.splitlines():
@@ -124,7 +140,8 @@ def sweep_yaml(space: SearchSpace, *, project: str | None = None) -> str:
         lines.append(line)
     header = [
         f"# W&B sweep for raysearch space {space.name!r} ({space.path})",
-        f"# written by: python -m raysearch.spaces export {space.name} --format wandb",
+        f"# written by: python -m raysearch.spaces export {space.name} --format wandb"
+        + (" --smoke" if smoke else ""),
         "# run: wandb sweep THIS_FILE  then  wandb agent ENTITY/PROJECT/SWEEP_ID",
         f"# hyperband min_iter, eta = ASHA grace_period, reduction_factor ({TIME_ATTR}s)",
     ]
