@@ -14,7 +14,7 @@ __all__ = ["SYNTH_PRESETS", "DataConfig", "SynthConfig"]
 
 SYNTH_PRESETS: dict[str, dict[str, int]] = {
     "tiny": {"days": 420, "raions": 6},
-    "small": {"days": 730, "raions": 24},
+    "small": {"days": 1095, "raions": 24},
     "full": {"days": 1426, "raions": 263},
 }
 
@@ -30,7 +30,7 @@ def _check_date(errs: ErrorCollector, where: str, value: object) -> None:
 class SynthConfig:
     """The embedded synthetic dataset: ``days`` from ``start``, ``raions`` districts."""
 
-    days: int = 730
+    days: int = 1095
     raions: int = 24
     seed: int = 0
     start: str = "2022-02-24"

@@ -21,7 +21,7 @@ from raysearch.data.raw import RawDataset, RawSource, month_index
 
 __all__ = ["GENERATOR_VERSION", "generate"]
 
-GENERATOR_VERSION = "synth-2"  # bump whenever the output changes (cache key)
+GENERATOR_VERSION = "synth-3"  # bump whenever the output changes (cache key)
 
 EQUIPMENT_CLASSES = (
     "aircraft", "helicopter", "tank", "apc", "field_artillery", "mrl", "drone", "naval_ship",
@@ -255,7 +255,7 @@ def _targets(rng: np.random.Generator, zm: np.ndarray) -> dict[str, np.ndarray]:
     counts = rng.poisson(rng.gamma(theta, mu / theta)).astype(np.float64)
     casualty = np.where(rng.random(nm) < pi, 0.0, counts)
     casualty[np.isnan(lag)] = np.nan
-    anomaly = -0.8 * lag + 0.4 * rng.normal(0, 1, nm)
+    anomaly = -0.8 * lag + 0.25 * rng.normal(0, 1, nm)
     anomaly[rng.random(nm) < 0.1] = np.nan
     out = {"regime": regime, "transition": transition, "casualty": casualty, "anomaly": anomaly}
     return {k: v.astype(np.float32) for k, v in out.items()}

@@ -1,0 +1,144 @@
+"""Data-layer benchmark: build time and peak memory at the small default and full scale.
+
+    .venv/bin/python bench/bench_data.py   # small + full -> results/benchmarks/data.{md,json}
+    .venv/bin/python bench/bench_data.py --scales small
+
+Every measurement runs in a fresh subprocess (so peak RSS is its own): ``imports`` (the
+baseline: Python + torch + the package, no data), ``cold`` (generate + preprocess + write
+the cache) and ``cached`` (a second trial with the same config: load from the cache).
+Reported as seconds and MiB, and as ratios against the baselines measured in the same run.
+Targets (DESIGN.md): full scale < 60 s and < 4 GiB on 2 cores; cached load < 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "results" / "benchmarks"
+
+
+def _one(scale: str, mode: str, cache_dir: str) -> dict:
+    t0 = time.perf_counter()
+    from raysearch.data import DataConfig, SynthConfig, prepare
+
+    t_import = time.perf_counter() - t0
+    out: dict = {"scale": scale, "mode": mode, "import_s": t_import}
+    disk = str(Path(cache_dir) / "dataset")
+    if mode == "write":
+        from raysearch.data import generate, write_dataset
+
+        write_dataset(generate(SynthConfig.preset(scale)), disk)
+    elif mode != "imports":
+        cfg = DataConfig(synth=SynthConfig.preset(scale))
+        if mode == "disk":
+            cfg = DataConfig(path=disk)
+            cache_dir = str(Path(cache_dir) / "disk_cache")
+        t1 = time.perf_counter()
+        data = prepare(cfg, cache_dir=cache_dir)
+        out["prepare_s"] = time.perf_counter() - t1
+        out["from_cache"] = data.from_cache
+        out["samples"] = {k: len(v) for k, v in data.splits.items()}
+        t2 = time.perf_counter()
+        _ = data.splits["train"][0]
+        out["first_item_s"] = time.perf_counter() - t2
+    out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def _run(scale: str, mode: str, cache_dir: str) -> dict:
+    cmd = [sys.executable, __file__, "--one", scale, mode, cache_dir]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def _markdown(rows: list[dict], meta: dict) -> str:
+    lines = [
+        "# Data layer benchmark",
+        "",
+        f"Command: `{meta['command']}`  ",
+        f"Machine: {meta['cpus']} CPUs, Python {meta['python']}, load average at start "
+        f"{meta['loadavg']}",
+        "",
+        "| scale | samples (train/val/test) | cold build s | cached load s | cold / cached | "
+        "peak MiB cold | peak MiB cached | peak MiB imports only | cold / imports (MiB) | "
+        "from disk: cold s | from disk: peak MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        s = r["samples"]
+        lines.append(
+            f"| {r['scale']} | {s['train']}/{s['val']}/{s['test']} | {r['cold_s']:.2f} | "
+            f"{r['cached_s']:.3f} | {r['cold_over_cached']:.0f}x | {r['cold_mib']:.0f} | "
+            f"{r['cached_mib']:.0f} | {r['imports_mib']:.0f} | {r['cold_over_imports_mib']:.2f} | "
+            f"{r['disk_cold_s']:.2f} | {r['disk_cold_mib']:.0f} |"
+        )
+    lines += [
+        "",
+        "cold = generate the synthetic dataset + fit/apply preprocessing + reference anchors +",
+        "write the cache; cached = the same config again in a new process (a second trial).",
+        "Times exclude the Python/torch import (measured separately as the baseline process).",
+        "from disk = the same dataset written by `python -m raysearch.data synth` (parquet),",
+        "then validated, loaded and preprocessed through the contract loader (cold cache).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument(
+        "--scales", nargs="+", default=["small", "full"], choices=["tiny", "small", "full"]
+    )
+    p.add_argument("--one", nargs=3, metavar=("SCALE", "MODE", "CACHE_DIR"), help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.one:
+        print(json.dumps(_one(*args.one)))
+        return
+    rows = []
+    for scale in args.scales:
+        with tempfile.TemporaryDirectory(prefix="bench_data_") as cache:
+            base = _run(scale, "imports", cache)
+            cold = _run(scale, "cold", cache)
+            hot = _run(scale, "cached", cache)
+            _run(scale, "write", cache)
+            disk = _run(scale, "disk", cache)
+        assert not cold["from_cache"] and hot["from_cache"]
+        row = {
+            "scale": scale,
+            "samples": cold["samples"],
+            "cold_s": cold["prepare_s"],
+            "cached_s": hot["prepare_s"],
+            "cold_over_cached": cold["prepare_s"] / hot["prepare_s"],
+            "cold_mib": cold["peak_rss_mib"],
+            "cached_mib": hot["peak_rss_mib"],
+            "imports_mib": base["peak_rss_mib"],
+            "cold_over_imports_mib": cold["peak_rss_mib"] / base["peak_rss_mib"],
+            "import_s": base["import_s"],
+            "disk_cold_s": disk["prepare_s"],
+            "disk_cold_mib": disk["peak_rss_mib"],
+        }
+        rows.append(row)
+        print(json.dumps(row))
+    meta = {
+        "command": "python bench/bench_data.py --scales " + " ".join(args.scales),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "loadavg": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "data.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
+    (OUT / "data.md").write_text(_markdown(rows, meta))
+    print(f"wrote {OUT / 'data.md'}")
+
+
+if __name__ == "__main__":
+    main()

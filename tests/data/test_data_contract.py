@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from raysearch.data import DataConfig, SynthConfig, generate, load_dataset, prepare, write_dataset
+from raysearch.data.raw import RawDataset
+from raysearch.errors import DataError
+
+
+@pytest.fixture(scope="session")
+def csv_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 240-day, 3-raion dataset as CSV (small: every test copies and reloads it)."""
+    root = tmp_path_factory.mktemp("tiny_csv")
+    write_dataset(generate(SynthConfig(days=240, raions=3)), root, fmt="csv")
+    return root
+
+
+@pytest.fixture()
+def ds(csv_master: Path, tmp_path: Path) -> Path:
+    """A fresh, writable copy of the tiny CSV dataset."""
+    return Path(shutil.copytree(csv_master, tmp_path / "ds"))
+
+
+def _edit(path: Path, fn) -> None:
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    fn(df).to_csv(path, index=False)
+
+
+def _problems(root: Path) -> str:
+    with pytest.raises(DataError) as info:
+        load_dataset(root)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_round_trip_is_exact(tiny_raw: RawDataset, tmp_path: Path, fmt: str) -> None:
+    write_dataset(tiny_raw, tmp_path, fmt=fmt)
+    back = load_dataset(tmp_path)
+    assert back.n_days == tiny_raw.n_days and back.raions == tiny_raw.raions
+    assert back.raion_coords == tiny_raw.raion_coords
+    for name, src in tiny_raw.sources.items():
+        assert back.sources[name].features == src.features
+        assert np.array_equal(back.sources[name].values, src.values, equal_nan=True)
+    for name, y in tiny_raw.targets.items():
+        assert np.array_equal(back.targets[name], y, equal_nan=True)
+
+
+def test_missing_file_and_missing_manifest(ds: Path) -> None:
+    (ds / "daily" / "firms.csv").unlink()
+    text = _problems(ds)
+    assert "firms.csv" in text and "file missing" in text
+    (ds / "manifest.yaml").unlink()
+    assert "manifest file missing" in _problems(ds)
+
+
+def test_unknown_and_missing_columns(ds: Path) -> None:
+    path = ds / "daily" / "viina.csv"
+    _edit(path, lambda df: df.rename(columns={"events": "evnts"}))
+    text = _problems(ds)
+    assert "viina.csv" in text and "missing feature column(s) ['events']" in text
+    assert "unknown column(s) ['evnts']" in text
+
+
+def test_non_numeric_value_names_column_row_and_value(ds: Path) -> None:
+    def bad(df: pd.DataFrame) -> pd.DataFrame:
+        df.loc[4, "tank_delta"] = "about 5"
+        return df
+
+    _edit(ds / "daily" / "equipment.csv", bad)
+    text = _problems(ds)
+    assert "equipment.csv: column 'tank_delta'" in text
+    assert "'about 5' at row 5" in text
+
+
+def test_duplicate_and_unsorted_dates(ds: Path) -> None:
+    path = ds / "daily" / "personnel.csv"
+    _edit(path, lambda df: pd.concat([df.iloc[:10], df.iloc[[3]], df.iloc[10:]]))
+    text = _problems(ds)
+    assert "personnel.csv" in text and "duplicate date 2022-02-27" in text
+    assert "not sorted" in text and "row 11" in text
+
+
+def test_dates_outside_the_declared_range(ds: Path) -> None:
+    def shift(df: pd.DataFrame) -> pd.DataFrame:
+        df.loc[len(df) - 1, "date"] = "2030-01-01"
+        return df
+
+    _edit(ds / "daily" / "deepstate.csv", shift)
+    text = _problems(ds)
+    assert (
+        "deepstate.csv" in text and "2030-01-01" in text and "outside the manifest's range" in text
+    )
+
+
+def test_raion_source_without_raion_column(ds: Path) -> None:
+    _edit(ds / "raion" / "raion_firms.csv", lambda df: df.drop(columns=["raion"]))
+    text = _problems(ds)
+    assert "raion_firms.csv" in text and "missing key column 'raion'" in text
+
+
+def test_empty_source_and_task_without_targets(ds: Path) -> None:
+    _edit(ds / "monthly" / "iom.csv", lambda df: df.iloc[:0])
+    _edit(ds / "targets" / "anomaly.csv", lambda df: df.assign(value=""))
+    with pytest.raises(DataError) as info:
+        load_dataset(ds)
+    err = info.value
+    text = str(err)
+    assert "iom.csv" in text and "is empty" in text
+    assert "anomaly.csv" in text and "task 'anomaly' has no targets" in text
+    assert len(err.problems) == 2  # both reported at once
+
+
+def test_bad_target_values_and_manifest_keys(ds: Path) -> None:
+    def bad(df: pd.DataFrame) -> pd.DataFrame:
+        df.loc[3, "value"] = "7"
+        return df
+
+    _edit(ds / "targets" / "regime.csv", bad)
+    man = yaml.safe_load((ds / "manifest.yaml").read_text())
+    man["tasks"]["regmie"] = "targets/regime.csv"
+    (ds / "manifest.yaml").write_text(yaml.safe_dump(man))
+    assert "tasks.regmie: unknown task" in _problems(ds)
+    del man["tasks"]["regmie"]
+    (ds / "manifest.yaml").write_text(yaml.safe_dump(man))
+    assert "7.0 at row 4, expected an integer class 0..3" in _problems(ds)
+
+
+def test_nothing_starts_on_a_bad_dataset(ds: Path, tmp_path: Path) -> None:
+    (ds / "targets" / "casualty.csv").unlink()
+    with pytest.raises(DataError, match=r"casualty\.csv"):
+        prepare(DataConfig(path=str(ds), daily_window=30), cache_dir=tmp_path / "cache")
+    assert not list((tmp_path / "cache").glob("*.pt"))
+
+
+def test_absent_task_is_dropped_loudly(ds: Path, caplog: pytest.LogCaptureFixture) -> None:
+    man = yaml.safe_load((ds / "manifest.yaml").read_text())
+    del man["tasks"]["anomaly"]
+    (ds / "manifest.yaml").write_text(yaml.safe_dump(man))
+    data = prepare(
+        DataConfig(path=str(ds), daily_window=30, monthly_window=4, raion_pca_components=2)
+    )
+    assert "anomaly" not in data.spec.task_names
+    assert "anomaly" not in data.splits["train"][0]["targets"]
+    assert any("'anomaly' absent" in r.getMessage() for r in caplog.records)
+
+
+def test_task_without_training_targets_is_dropped_from_spec_and_batch(
+    ds: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = ds / "targets" / "casualty.csv"
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df.loc[: len(df) // 2, "value"] = ""  # no casualty target in the first half
+    df.to_csv(path, index=False)
+    cfg = DataConfig(path=str(ds), daily_window=30, monthly_window=4, raion_pca_components=2)
+    data = prepare(cfg)
+    assert "casualty" not in data.spec.task_names
+    assert "casualty" not in data.splits["test"][0]["targets"]
+    assert any(
+        "'casualty' absent: no target in the training" in r.getMessage() for r in caplog.records
+    )

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from raysearch.data.preprocess import (
+    apply_source,
+    fit_corr_filter,
+    fit_normaliser,
+    fit_source,
+    masked_corr,
+)
+from raysearch.errors import ConfigError
+
+
+def _with_holes(seed: int, shape: tuple[int, ...], frac: float = 0.2) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=shape).astype(np.float32)
+    x[rng.random(shape) < frac] = np.nan
+    return x
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.integers(3, 6))
+def test_masked_corr_is_pandas_pairwise_complete(seed: int, f: int) -> None:
+    x = _with_holes(seed, (40, f))
+    x[:, 1] = x[:, 0] * 2 + 0.1 * np.nan_to_num(x[:, 2])  # a correlated pair
+    ours = masked_corr(x)
+    ref = pd.DataFrame(x.astype(np.float64)).corr(min_periods=2).to_numpy()
+    ok = ~np.isnan(ref)
+    assert np.allclose(ours[ok], ref[ok], atol=1e-6)
+
+
+def test_corr_filter_keeps_the_higher_variance_feature_of_a_pair() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=500)
+    x = np.stack([a, 3 * a + 0.01 * rng.normal(size=500), rng.normal(size=500)], axis=1)
+    assert fit_corr_filter(x, 0.85) == (1, 2)  # 3a has the larger variance
+    assert fit_corr_filter(x, 1.0) == (0, 1, 2)
+    # works on (D, R, F) raion arrays too (rows = day x raion)
+    assert fit_corr_filter(x.reshape(50, 10, 3), 0.85) == (1, 2)
+
+
+@settings(max_examples=25, deadline=None)
+@given(arrays(np.float32, (30, 4), elements=st.floats(-1e3, 1e3, width=32)), st.integers(0, 99))
+def test_normaliser_ignores_missing_values(x: np.ndarray, seed: int) -> None:
+    holes = np.random.default_rng(seed).random(x.shape) < 0.3
+    y = x.copy()
+    y[holes] = np.nan
+    mean, std = fit_normaliser(y)
+    for j in range(4):
+        col = x[~holes[:, j], j].astype(np.float64)
+        if len(col):
+            assert np.isclose(mean[j], col.mean(), rtol=1e-4, atol=1e-3)
+            assert std[j] > 0
+
+
+def test_apply_zeroes_unobserved_and_masks_per_feature() -> None:
+    x = _with_holes(1, (20, 3))
+    fit = fit_source(x, 20, "daily", 0.85, 0, "d")
+    z, m = apply_source(x, fit)
+    assert np.array_equal(m, ~np.isnan(x))
+    assert (z[~m] == 0.0).all() and np.isfinite(z).all()
+    assert np.allclose(z[m[:, 0], 0].mean(), 0.0, atol=1e-5)
+
+
+def test_raion_pca_is_shared_masked_and_ignores_masked_raw_values() -> None:
+    x = _with_holes(2, (60, 5, 6), frac=0.1)
+    x[3, 2] = np.nan  # a raion-day with no report
+    fit = fit_source(x, 40, "raion", 0.99, 3, "r")
+    z, m = apply_source(x, fit)
+    assert z.shape == (60, 5, 3) and m.shape == (60, 5, 3)
+    assert not m[3, 2].any() and (z[3, 2] == 0).all()
+    assert m[4, 2].all()
+    # fitted on the first 40 days only: later days do not move it
+    x2 = x.copy()
+    x2[40:] *= 100.0
+    fit2 = fit_source(x2, 40, "raion", 0.99, 3, "r")
+    assert fit.equals(fit2)
+    assert not np.array_equal(apply_source(x2, fit2)[0][40:], z[40:])
+
+
+def test_pca_components_beyond_features_is_a_config_error() -> None:
+    x = _with_holes(3, (30, 4, 3))
+    with pytest.raises(ConfigError, match="raion_pca_components: 5"):
+        fit_source(x, 30, "raion", 1.0, 5, "raion_x")
