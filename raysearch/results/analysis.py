@@ -1,9 +1,10 @@
 """The numbers of a comparison: anytime curves, the best trial, per-strategy distributions.
 
 The anytime curve is the best anchored validation loss found so far against the epochs
-consumed by the whole search. The results files do not keep wall-clock order, so epochs
-are counted trial by trial in the order the trials were created (Tune numbers them), each
-trial's epochs in a row: the budget a sequential search would have spent to get there.
+consumed by the whole search. Epochs are counted in the order they ran when
+Tune's trial directories are beside the tables (their result.json has each report's
+time); otherwise trial by trial in the order the trials were created, each trial's epochs
+in a row: the budget a sequential search would have spent to get there.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = [
     "STRATEGY_COLUMNS",
     "anytime_curve",
     "best_trial",
+    "curve_order",
     "run_overview",
     "strategies",
     "strategy_table",
@@ -28,7 +30,7 @@ __all__ = [
 
 METRIC = "best_anchored_val_loss"
 STRATEGY_COLUMNS = ("config/loss_strategy", "config/loss.strategy", "config/strategy")
-_NUMBER = re.compile(r"(\d+)$")
+_NUMBER = re.compile(r"_(\d{5})$")  # older Tune ids: <hex>_<counter>
 
 
 def _creation_key(trial_id: str) -> tuple[int, str]:
@@ -42,12 +44,14 @@ def anytime_curve(run: RunData) -> pd.DataFrame:
     epochs = run.epochs
     if epochs.empty:
         return pd.DataFrame(columns=columns)
-    if "timestamp" in epochs:
-        ordered = epochs.sort_values(["timestamp", "trial_id", "epoch"])
+    if run.trial_order:
+        order = run.trial_order
     else:
-        order = {t: i for i, t in enumerate(sorted(epochs["trial_id"].unique(), key=_creation_key))}
-        ordered = epochs.assign(_order=epochs["trial_id"].map(order))
-        ordered = ordered.sort_values(["_order", "epoch"])
+        ids = sorted(epochs["trial_id"].unique(), key=_creation_key)
+        order = {t: i for i, t in enumerate(ids)}
+    ordered = epochs.assign(_order=epochs["trial_id"].map(order).fillna(len(order)))
+    keys = ["timestamp", "_order", "epoch"] if "timestamp" in epochs else ["_order", "epoch"]
+    ordered = ordered.sort_values(keys, kind="stable")
     values = pd.to_numeric(ordered["anchored_val_loss"], errors="coerce")
     finite = values.where(values.map(math.isfinite))
     return pd.DataFrame(
@@ -58,6 +62,15 @@ def anytime_curve(run: RunData) -> pd.DataFrame:
             "best_so_far": finite.cummin().ffill().to_numpy(),  # NaN epochs keep the best
         }
     )
+
+
+def curve_order(run: RunData) -> str:
+    """How ``anytime_curve`` orders epochs, in words for the report."""
+    if "timestamp" in run.epochs:
+        return "in the order they ran (wall clock, from Tune's trial results)"
+    if run.trial_order:
+        return "trial by trial in the order Tune created the trials"
+    return "trial by trial in trial-id order (Tune's trial directories were not found)"
 
 
 def strategies(trials: pd.DataFrame) -> pd.Series:

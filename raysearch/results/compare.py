@@ -19,6 +19,7 @@ import pandas as pd
 from raysearch.results.analysis import (
     METRIC,
     best_trial,
+    curve_order,
     run_overview,
     strategies,
     strategy_table,
@@ -152,7 +153,8 @@ def _branch_sections(
     for k, group in enumerate(conditional_groups(run, conditional), start=1):
         branch = branch_importance(run, group, space, seed=seed)
         names = ", ".join(f"`{n}`" for n in group)
-        lines += [f"#### Within the trials where {names} are set ({branch.n_trials})", ""]
+        verb = "is" if len(group) == 1 else "are"
+        lines += [f"#### Within the trials where {names} {verb} set ({branch.n_trials})", ""]
         if not branch.values:
             lines += [f"Not evaluated: {branch.note}.", ""]
             continue
@@ -180,6 +182,7 @@ def _run_section(run: RunData, index: int, out_dir: Path, seed: int) -> list[str
         f"- directory: `{run.path}`",
         f"- command: `{run.metadata.get('command', '?')}`",
         f"- settings: {', '.join(f'{k}={v}' for k, v in settings.items()) or '?'}",
+        f"- anytime curve: epochs counted {curve_order(run)}",
         "",
         *_best_section(run),
     ]
@@ -244,7 +247,7 @@ def compare_runs(run_dirs: Sequence[str | Path], out_dir: str | Path, *, seed: i
         "",
         f"Written {time.strftime('%Y-%m-%d %H:%M:%S %Z')}. Metric: `{METRIC}` (lower is "
         "better; 0 = the reference predictor, < 0 beats it). Epochs consumed count every "
-        "trial's epochs, trials in the order they were created.",
+        "trial's epochs (the order of each run is stated in its section).",
         "",
         "## Side by side",
         "",

@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from raysearch.results.analysis import METRIC, anytime_curve, strategies
 from raysearch.results.importance import Importance
@@ -75,7 +76,8 @@ def plot_anytime(runs: Sequence[RunData], path: Path, show_epochs: bool = False)
                 alpha=0.35,
                 label=f"{run.name}: each epoch",
             )
-    ax.set_xlabel("epochs consumed by the search (trials in creation order)")
+    ax.set_xlabel("epochs consumed by the search")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("best anchored_val_loss so far")
     ax.set_title("Anytime performance" + ("" if len(runs) == 1 else " across runs"))
     ax.grid(alpha=0.3)
@@ -111,6 +113,7 @@ def plot_learning_curves(run: RunData, path: Path) -> Path:
             ax.axvline(rung, color="grey", lw=0.8, alpha=0.5)
             rung *= float(eta)
     ax.set_xlabel("epoch (grey lines: ASHA rungs)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(_YLABEL, fontsize=8)
     ax.set_title(f"{run.name}: learning curves by trial")
     ax.grid(alpha=0.3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,13 +12,15 @@ from typing import Any
 import pandas as pd
 
 from raysearch.errors import ConfigError, ErrorCollector
-from raysearch.results.files import EPOCHS, METADATA, TRIALS
+from raysearch.results.files import EPOCHS, METADATA, TRIALS, TUNE_DIR
 
 __all__ = ["REQUIRED_FILES", "RunData", "load_run", "load_runs"]
 
 REQUIRED_FILES = (TRIALS, EPOCHS, METADATA)
 _TRIAL_COLUMNS = ("trial_id", "status", "epochs_run", "best_anchored_val_loss")
 _EPOCH_COLUMNS = ("trial_id", "epoch", "anchored_val_loss")
+# Tune names a trial's directory <trainable>_<trial_id>_<creation index>_<params>_<date>
+_TRIAL_DIR = re.compile(r"_([0-9a-f]{5,}(?:_\d{5})?)_(\d+)_")
 
 
 @dataclass
@@ -29,6 +32,8 @@ class RunData:
     trials: pd.DataFrame
     epochs: pd.DataFrame
     metadata: dict[str, Any] = field(default_factory=dict)
+    # trial_id -> the order Tune created it (from the trial directory names), when known
+    trial_order: dict[str, int] = field(default_factory=dict)
 
     @property
     def space_name(self) -> str:
@@ -59,11 +64,13 @@ def _check_dir(run_dir: Path, errors: ErrorCollector) -> None:
         return
     missing = [name for name in REQUIRED_FILES if not (run_dir / name).is_file()]
     if missing:
-        errors.add(
-            str(run_dir),
-            f"not a run directory: missing {', '.join(missing)} "
-            "(a finished `python -m raysearch.run` writes them)",
+        inside = sorted(p.name for p in run_dir.iterdir() if (p / TRIALS).is_file())
+        hint = (
+            f"; it holds run directories {', '.join(inside)}: pass those"
+            if inside
+            else " (a finished `python -m raysearch.run` writes them)"
         )
+        errors.add(str(run_dir), f"not a run directory: missing {', '.join(missing)}{hint}")
 
 
 def _check_columns(run_dir: Path, name: str, frame: pd.DataFrame, need: Sequence[str]) -> str:
@@ -118,7 +125,39 @@ def _run(path: Path, trials: pd.DataFrame, epochs: pd.DataFrame, metadata: dict)
     if trials.empty:
         trials = pd.DataFrame(columns=[*_TRIAL_COLUMNS, "stop_reason"])
     name = f"{metadata.get('space', path.parent.name)}/{path.name}"
-    return RunData(name, path, trials, epochs, metadata)
+    order, stamps = _tune_timing(path / TUNE_DIR)
+    if len(epochs) and len(stamps):
+        timed = epochs.merge(stamps, on=["trial_id", "epoch"], how="left")
+        if timed["timestamp"].notna().all():  # wall-clock order of every epoch is known
+            epochs = timed
+    return RunData(name, path, trials, epochs, metadata, order)
+
+
+def _tune_timing(tune_dir: Path) -> tuple[dict[str, int], pd.DataFrame]:
+    """Creation order of the trials and the wall-clock time of each epoch's report, from
+    Tune's trial directories (absent when the experiment was stored elsewhere)."""
+    order: dict[str, int] = {}
+    rows: list[dict[str, Any]] = []
+    if not tune_dir.is_dir():
+        return order, pd.DataFrame()
+    for trial_dir in tune_dir.iterdir():
+        match = _TRIAL_DIR.search(trial_dir.name)
+        if not match or not trial_dir.is_dir():
+            continue
+        order[match.group(1)] = int(match.group(2))
+        result = trial_dir / "result.json"
+        lines = result.read_text().splitlines() if result.is_file() else []
+        for line in lines:
+            try:
+                report = json.loads(line)
+            except json.JSONDecodeError:  # a line cut short by an interrupted run
+                continue
+            if {"trial_id", "epoch", "timestamp"} <= set(report):
+                rows.append({k: report[k] for k in ("trial_id", "epoch", "timestamp")})
+    stamps = pd.DataFrame(rows)
+    if len(stamps):
+        stamps = stamps.drop_duplicates(["trial_id", "epoch"], keep="first")
+    return order, stamps
 
 
 def _unique_names(runs: list[RunData]) -> None:

@@ -9,6 +9,7 @@ decrease with epochs), so plots look like a real search without running one.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from raysearch.results.files import METADATA, write_json
+from raysearch.results.files import METADATA, TUNE_DIR, write_json
 from raysearch.results.summary import write_results
 
 __all__ = ["STRATEGIES", "write_fake_run"]
@@ -54,6 +55,26 @@ def _epoch_rows(trial_id: str, losses: np.ndarray, rng: np.random.Generator) -> 
     return pd.DataFrame(rows)
 
 
+def _write_tune_dir(
+    tune: Path, trial_rows: list[dict[str, Any]], epoch_frames: list[pd.DataFrame]
+) -> None:
+    frames = {str(f["trial_id"].iloc[0]): f for f in epoch_frames}
+    clock = {0: 1_795_000_000.0, 1: 1_795_000_000.0}  # two slots running trials
+    for index, row in enumerate(trial_rows, start=1):
+        trial_id = str(row["trial_id"])
+        trial_dir = tune / f"run_trial_{trial_id}_{index}_loss_strategy=x_2026-11-23_20-00-00"
+        trial_dir.mkdir(parents=True, exist_ok=True)
+        slot = min(clock, key=clock.get)
+        lines = []
+        frame = frames.get(trial_id)
+        for _, epoch in frame.iterrows() if frame is not None else iter(()):
+            clock[slot] += float(epoch["epoch_time_s"])
+            report = {"trial_id": trial_id, "epoch": int(epoch["epoch"])}
+            lines.append(json.dumps({**report, "timestamp": int(clock[slot])}))
+        clock[slot] += 1.0
+        (trial_dir / "result.json").write_text("".join(f"{line}\n" for line in lines))
+
+
 def write_fake_run(
     run_dir: str | Path,
     *,
@@ -63,11 +84,14 @@ def write_fake_run(
     grace_period: int = 1,
     reduction_factor: float = 2.0,
     space: str = "loss_ablation",
+    tune_dir: bool = True,
 ) -> Path:
     """Write a run directory with ``n_trials`` trials (>= 5): returns its path.
 
     Trial 0 failed before its first report; every third of the others was stopped by
-    ASHA after ``grace_period`` (or twice that) epochs; the rest completed.
+    ASHA after ``grace_period`` (or twice that) epochs; the rest completed. With
+    ``tune_dir``, Tune's trial directories (creation index in the name, result.json with
+    each report's time) are written too: two trials run at a time, epochs interleaved.
     """
     if n_trials < 5:
         raise ValueError(
@@ -78,7 +102,7 @@ def write_fake_run(
     trial_rows: list[dict[str, Any]] = []
     epoch_frames: list[pd.DataFrame] = []
     for k in range(n_trials):
-        trial_id = f"{seed:04x}{k:02d}ab_{k:05d}"
+        trial_id = f"{rng.integers(0, 16**8):08x}"  # Tune's ids: 8 hex digits
         strategy = STRATEGIES[k % len(STRATEGIES)]
         config: dict[str, Any] = {"loss_strategy": strategy, "dropout": 0.1}
         if strategy == "a3dro":
@@ -108,6 +132,8 @@ def write_fake_run(
                 row["test/anchored_loss"] = float(losses.min() + rng.normal(0, 0.05))
         row.update({f"config/{name}": value for name, value in config.items()})
         trial_rows.append(row)
+    if tune_dir:
+        _write_tune_dir(run_dir / TUNE_DIR, trial_rows, epoch_frames)
     trials = pd.DataFrame(trial_rows)
     trials = trials.sort_values("best_anchored_val_loss", na_position="last")
     trials = trials.reset_index(drop=True)

@@ -28,6 +28,7 @@ __all__ = [
     "load_run_options",
     "resolve_search",
     "run_search",
+    "with_smoke",
 ]
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def _base_config(options: RunOptions) -> Any:
     return build_trial_config(values, default_trial_config())
 
 
-def _with_smoke(fixed: dict[str, Any]) -> dict[str, Any]:
+def with_smoke(fixed: dict[str, Any]) -> dict[str, Any]:
     """The space's fixed values with the smoke sizes winning over any that set the same
     field (or a part of it), so ``--smoke`` is tiny whatever the space fixes."""
     from raysearch.data import SYNTH_PRESETS
@@ -131,7 +132,7 @@ def resolve_search(
     """Everything checked and resolved, before any trial starts (raises ConfigError)."""
     space = _space_for(options)
     base = _base_config(options)
-    fixed = _with_smoke(space.fixed) if options.smoke else dict(space.fixed)
+    fixed = with_smoke(space.fixed) if options.smoke else dict(space.fixed)
     resources = plan_resources(
         cluster, options.workers_per_trial, options.max_concurrent, max_node_gpus
     )

@@ -48,6 +48,15 @@ COMMAND = [
 ]
 
 
+def _stepped(low: float, high: float, step: float, cast: type) -> dict[str, Any]:
+    """W&B's q_uniform rounds to multiples of q (not of low + k q): when low is not a
+    multiple of the step, list the grid's values instead."""
+    if abs(low / step - round(low / step)) < 1e-9:
+        return {"distribution": "q_uniform", "min": cast(low), "max": cast(high), "q": cast(step)}
+    count = round((high - low) / step) + 1
+    return {"values": [cast(round(low + k * step, 12)) for k in range(count)]}
+
+
 def _parameter(p: ParamSpec) -> dict[str, Any]:
     if p.type == "categorical":
         return {"values": list(p.choices or [])}
@@ -56,17 +65,12 @@ def _parameter(p: ParamSpec) -> dict[str, Any]:
         if p.log:  # W&B has no integer log-uniform: quantise a log-uniform with q=1
             return {"distribution": "q_log_uniform_values", "min": low, "max": high, "q": 1}
         if p.step and int(p.step) != 1:
-            return {"distribution": "q_uniform", "min": low, "max": high, "q": int(p.step)}
+            return _stepped(low, high, int(p.step), int)
         return {"distribution": "int_uniform", "min": low, "max": high}
     if p.log:
         return {"distribution": "log_uniform_values", "min": float(p.low), "max": float(p.high)}
     if p.step:
-        return {
-            "distribution": "q_uniform",
-            "min": float(p.low),
-            "max": float(p.high),
-            "q": float(p.step),
-        }
+        return _stepped(float(p.low), float(p.high), float(p.step), float)
     return {"distribution": "uniform", "min": float(p.low), "max": float(p.high)}
 
 
@@ -74,7 +78,7 @@ def sweep_config(
     space: SearchSpace, *, project: str | None = None, smoke: bool = False
 ) -> dict[str, Any]:
     """The W&B sweep config (a plain dict) for ``space`` (``smoke``: as ``--smoke`` runs it)."""
-    name = f"raysearch-{space.name}" + ("-smoke" if smoke else "")
+    sweep_name = f"raysearch-{space.name}" + ("-smoke" if smoke else "")
     space = smoke_space(space) if smoke else space
     settings = space.settings
     shipped = Path(space.path).resolve().is_relative_to(SPACES_DIR)
@@ -85,7 +89,7 @@ def sweep_config(
     for name, p in space.parameters.items():
         parameters[name] = _parameter(p)
     config: dict[str, Any] = {
-        "name": name,
+        "name": sweep_name,
         "description": space.description or f"raysearch space {space.name}",
         "method": "bayes",
         "metric": {"name": METRIC, "goal": "minimize"},
@@ -110,10 +114,10 @@ def smoke_space(space: SearchSpace) -> SearchSpace:
     tiny model and the tiny synthetic dataset, as fixed values a W&B run receives."""
     import dataclasses
 
-    from raysearch.search.driver import SMOKE_SETTINGS, _with_smoke
+    from raysearch.search.driver import SMOKE_SETTINGS, with_smoke
 
     smoke = space.with_settings(**SMOKE_SETTINGS)
-    return dataclasses.replace(smoke, fixed=_with_smoke(space.fixed))
+    return dataclasses.replace(smoke, fixed=with_smoke(space.fixed))
 
 
 def _condition(p: ParamSpec) -> str:
@@ -128,11 +132,14 @@ def sweep_yaml(space: SearchSpace, *, project: str | None = None, smoke: bool = 
     """``sweep_config`` as YAML that opens with how to run it and marks conditional params."""
     text = yaml.safe_dump(sweep_config(space, project=project, smoke=smoke), sort_keys=False)
     conditional = {name: _condition(p) for name, p in space.parameters.items() if p.when}
-    lines = []
+    lines: list[str] = []
+    in_parameters = False
     for line in text.splitlines():
-        stripped = line.strip()
-        name = stripped[:-1] if stripped.endswith(":") else ""
-        if line.startswith("  ") and not line.startswith("   ") and name in conditional:
+        if not line.startswith(" "):
+            in_parameters = line == "parameters:"
+        name = line.strip()[:-1] if line.endswith(":") else ""
+        top = line.startswith("  ") and not line.startswith("   ")
+        if in_parameters and top and name in conditional:
             lines.append(
                 f"  # conditional: used only when {conditional[name]}. W&B sweeps have no "
                 "conditions: always sampled, dropped by the trainer otherwise"

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from raysearch.results.analysis import (
+    METRIC,
+    anytime_curve,
+    best_trial,
+    run_overview,
+    strategy_table,
+)
+from raysearch.results.runs import RunData, load_run
+
+
+def _run(epochs: pd.DataFrame, trials: pd.DataFrame | None = None) -> RunData:
+    if trials is None:
+        ids = epochs["trial_id"].unique()
+        trials = pd.DataFrame(
+            {
+                "trial_id": ids,
+                "status": "completed",
+                "epochs_run": [int((epochs["trial_id"] == t).sum()) for t in ids],
+                METRIC: [
+                    epochs.loc[epochs["trial_id"] == t, "anchored_val_loss"].min() for t in ids
+                ],
+            }
+        )
+    return RunData("x/y", Path("."), trials, epochs, {"space": "x"})
+
+
+losses = st.lists(
+    st.lists(st.one_of(st.floats(-3, 3), st.just(math.nan)), min_size=1, max_size=6),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(losses)
+def test_anytime_curve_is_the_running_minimum_of_finite_losses(per_trial):
+    rows = [
+        {"trial_id": f"t_{k:05d}", "epoch": e + 1, "anchored_val_loss": v}
+        for k, values in enumerate(per_trial)
+        for e, v in enumerate(values)
+    ]
+    curve = anytime_curve(_run(pd.DataFrame(rows)))
+    assert list(curve["epochs_consumed"]) == list(range(1, len(rows) + 1))
+    best = curve["best_so_far"].to_numpy()
+    finite = best[~np.isnan(best)]
+    assert (np.diff(finite) <= 0).all()
+    # once a finite loss was seen, the curve is defined, and it ends at the overall minimum
+    values = np.array([r["anchored_val_loss"] for r in rows])
+    if np.isfinite(values).any():
+        assert finite[-1] == np.nanmin(values)
+        first = int(np.argmax(np.isfinite(values)))
+        assert not np.isnan(best[first:]).any() and np.isnan(best[:first]).all()
+
+
+def test_trials_are_counted_in_creation_order_not_string_order():
+    rows = [
+        {"trial_id": "abc_00010", "epoch": 1, "anchored_val_loss": -1.0},
+        {"trial_id": "abc_00002", "epoch": 1, "anchored_val_loss": 0.5},
+        {"trial_id": "abc_00002", "epoch": 2, "anchored_val_loss": 0.2},
+    ]
+    curve = anytime_curve(_run(pd.DataFrame(rows)))
+    assert list(curve["trial_id"]) == ["abc_00002", "abc_00002", "abc_00010"]
+    assert list(curve["best_so_far"]) == [0.5, 0.2, -1.0]
+
+
+def test_best_trial_ignores_failed_and_nan(two_runs):
+    run = load_run(two_runs[0])
+    best = best_trial(run)
+    finite = run.trials[run.trials[METRIC].notna()]
+    assert best[METRIC] == finite[METRIC].min()
+    assert best["status"] != "failed"
+    assert "loss_strategy" in best["config"]
+    # a non-a3dro best has no conditional parameters (NaN columns are left out)
+    if best["config"]["loss_strategy"] != "a3dro":
+        assert "budget_beta" not in best["config"]
+
+
+def test_strategy_table_accounts_for_every_trial(two_runs):
+    run = load_run(two_runs[1])
+    table = strategy_table(run)
+    assert table["trials"].sum() == len(run.trials)
+    assert (table["completed"] + table["stopped"] + table["failed"] == table["trials"]).all()
+    assert (table["best"] <= table["median"]).all()
+
+
+def test_overview_counts_and_epochs_to_best(two_runs):
+    run = load_run(two_runs[0])
+    row = run_overview(run)
+    assert row["trials"] == len(run.trials)
+    assert row["epochs consumed"] == len(run.epochs) == run.trials["epochs_run"].sum()
+    assert row["best anchored_val_loss"] == best_trial(run)[METRIC]
+    curve = anytime_curve(run)
+    at = curve[curve["epochs_consumed"] == row["epochs to best"]]["best_so_far"].iloc[0]
+    before = curve[curve["epochs_consumed"] == row["epochs to best"] - 1]["best_so_far"]
+    assert at == row["best anchored_val_loss"]
+    assert before.empty or before.iloc[0] > at

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import re
+
+import pandas as pd
+import pytest
+
+from raysearch.compare import main
+from raysearch.errors import ConfigError
+from raysearch.results.compare import REPORT, compare_runs
+from raysearch.results.files import TRIALS
+from raysearch.results.summary import write_results
+from raysearch.results.testing import write_fake_run
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def report(two_runs, tmp_path_factory):
+    """The report, made through the command line as a user would."""
+    out = tmp_path_factory.mktemp("report") / "cmp"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main([*map(str, two_runs), "--out", str(out)]) == 0
+    assert f"report: {out / REPORT}" in printed.getvalue()
+    return out / REPORT
+
+
+def test_report_has_every_section_for_every_run(report):
+    text = report.read_text()
+    assert text.count("## 1. loss_ablation/a") == 1 and text.count("## 2. loss_ablation/b") == 1
+    for heading in (
+        "## Side by side",
+        "### Trials stopped by ASHA",
+        "### Failed trials",
+        "### Per loss strategy",
+        "### Parameter importance (fANOVA)",
+        "### Parallel coordinates",
+    ):
+        assert heading in text
+    assert text.count("### Trials stopped by ASHA") == 2
+    assert "left out `budget_beta`: conditional" in text
+    assert "only one parameter: its importance is 1 by construction" in text
+    assert text.count("Per task at that epoch") == 2 and "| daily_forecast |" in text
+    assert "Best and median per loss strategy" in text
+    assert "Not evaluated: needs >= 3 trials" in text  # run b's a3dro branch
+    # the side-by-side table has one row per run
+    table = [line for line in text.splitlines() if line.startswith("| loss_ablation/")]
+    assert len(table) == 2
+
+
+def test_every_referenced_figure_exists_and_is_a_png(report):
+    names = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report.read_text())
+    expected = {"anytime.png", "strategies.png"}
+    for k in (1, 2):
+        expected |= {f"run{k}_{kind}.png" for kind in ("anytime", "learning_curves", "parallel")}
+    # run a has 3 scored a3dro trials (budget_beta and regret_clip vary), run b only 2;
+    # loss_strategy alone is the main importance: 1 by construction, so no figure
+    expected.add("run1_importance_branch1.png")
+    assert set(names) == expected and len(names) == len(expected)
+    assert {p.name for p in report.parent.glob("*.png")} == expected
+    for name in names:
+        data = (report.parent / name).read_bytes()
+        assert data.startswith(PNG_MAGIC) and len(data) > 5_000, name
+    assert not list(report.parent.glob(".*.tmp"))
+
+
+def test_bad_run_directory_fails_before_anything_is_written(two_runs, tmp_path):
+    (tmp_path / "broken").mkdir()
+    out = tmp_path / "out"
+    with pytest.raises(ConfigError, match=TRIALS):
+        compare_runs([two_runs[0], tmp_path / "broken"], out)
+    assert not out.exists()
+
+
+def test_cli_reports_bad_dir_with_exit_code_2(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main([str(tmp_path / "nope"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "nope") in err
+    assert not out.exists()
+
+
+def test_cli_needs_a_run_dir(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2
+
+
+def test_a_run_where_every_trial_failed_still_renders(tmp_path, recwarn):
+    run = write_fake_run(tmp_path / "loss_ablation" / "failed", n_trials=5)
+    trials = pd.read_parquet(run / TRIALS)
+    trials = trials.assign(status="failed", best_anchored_val_loss=math.nan, epochs_run=0)
+    write_results(run, trials, pd.DataFrame())  # collect writes a table without columns
+    report = compare_runs([run], tmp_path / "out")
+    text = report.read_text()
+    assert "No trial produced a finite best_anchored_val_loss." in text
+    assert "### Failed trials (5)" in text
+    assert "Not evaluated: needs >= 3 trials" in text
+    assert (report.parent / "run1_learning_curves.png").read_bytes().startswith(PNG_MAGIC)
+    assert not [w for w in recwarn if "legend" in str(w.message)]
