@@ -14,10 +14,17 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from raysearch.data.config import SynthConfig
 from raysearch.data.raw import RawDataset, RawSource, month_index
+
+
+def lfilter(b: list[float], a: list[float], x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """scipy.signal.lfilter, imported on first use: scipy.signal costs ~1.5 s to import and
+    every trial process imports this package."""
+    from scipy.signal import lfilter as _lfilter
+
+    return _lfilter(b, a, x, axis=axis)
 
 __all__ = ["GENERATOR_VERSION", "generate"]
 

@@ -110,7 +110,7 @@ def _run_distributed(cfg: Any, args: argparse.Namespace) -> dict[str, Any]:
     from raysearch.train.ray_train import DistributedPlan, fit_distributed
 
     storage = args.checkpoint_dir or tempfile.mkdtemp(prefix="raysearch-train-")
-    result, outcome = fit_distributed(
+    result = fit_distributed(
         cfg,
         DistributedPlan(workers=args.workers),
         args.cache_dir,
@@ -119,7 +119,8 @@ def _run_distributed(cfg: Any, args: argparse.Namespace) -> dict[str, Any]:
     )
     if result.error is not None:
         raise result.error
-    return {"metrics": dict(result.metrics or {}), **(outcome or {})}
+    # the last report is the wrapper's final one (stop reason, best epoch, test metrics)
+    return dict(result.metrics or {})
 
 
 def main(argv: list[str] | None = None) -> int:

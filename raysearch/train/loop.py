@@ -132,7 +132,10 @@ class _Run:
         self.strategy.to(self.device)
         self.wrapped: nn.Module = self.model
         if self.world > 1:
-            self.wrapped = DistributedDataParallel(self.model, find_unused_parameters=True)
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.wrapped = DistributedDataParallel(
+                self.model, device_ids=ids, find_unused_parameters=True
+            )
         groups: list[dict[str, Any]] = [{"params": list(self.model.parameters())}]
         if list(self.strategy.parameters()):
             groups.append({"params": list(self.strategy.parameters()), "weight_decay": 0.0})

@@ -1,0 +1,100 @@
+"""uniform, kendall, softplus_kendall and the registry."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from raysearch.errors import ConfigError
+from raysearch.losses import (
+    STRATEGIES,
+    STRATEGY_NAMES,
+    KendallStrategy,
+    LossConfig,
+    build_strategy,
+    kendall_terms,
+)
+
+TASKS = ("casualty", "regime", "transition", "anomaly", "forecast", "daily_forecast")
+loss_values = st.lists(st.floats(0.0, 1e4), min_size=1, max_size=6)
+
+
+def test_kendall_reproduces_seed_001_worked_example() -> None:
+    """Seed 001's table: log_vars and raw losses -> per-task contributions (its weights are
+    rounded to 3 digits, e.g. exp(-1.4) = 0.2466 shown as 0.247, hence the tolerance)."""
+    log_vars = torch.tensor([1.4, 1.05, 1.4, 1.4, 1.9, 1.4])
+    raw = torch.tensor([45.0, 2.5, 0.3, 1.2, 12.0, 2.0])
+    table = torch.tensor([6.26, 0.96, 0.74, 0.85, 1.85, 0.95])
+    terms = kendall_terms(raw, log_vars, (-2.0, 2.0))
+    assert torch.allclose(terms, table, atol=0.015)
+    strategy = KendallStrategy(TASKS, LossConfig(strategy="kendall"))
+    with torch.no_grad():
+        strategy.log_vars.copy_(log_vars)
+    total, weights = strategy(dict(zip(TASKS, raw, strict=True)))
+    reg = 0.01 * float(log_vars.square().sum())
+    assert float(total.detach()) == pytest.approx(float(terms.sum()) + reg, rel=1e-6)
+    assert weights["forecast"] == pytest.approx(0.5 * 0.1496, abs=1e-4)
+
+
+def test_kendall_clamps_log_vars_and_can_go_negative() -> None:
+    strategy = KendallStrategy(("a",), LossConfig(strategy="kendall"))
+    with torch.no_grad():
+        strategy.log_vars.fill_(-10.0)  # clamped to -2
+    total, weights = strategy({"a": torch.tensor(0.0)})
+    assert float(total.detach()) == pytest.approx(-1.0 + 0.01 * 4.0)  # 0.5 * (-2) + reg
+    assert weights["a"] == pytest.approx(0.5 * torch.e**2, rel=1e-5)
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=loss_values, raw=st.lists(st.floats(-50, 50), min_size=6, max_size=6))
+def test_softplus_kendall_is_never_negative(values: list[float], raw: list[float]) -> None:
+    strategy = build_strategy(LossConfig(strategy="softplus_kendall"), TASKS)
+    with torch.no_grad():
+        strategy.raw_scales.copy_(torch.tensor(raw))
+    losses = {t: torch.tensor(v) for t, v in zip(TASKS, values, strict=False)}
+    total, weights = strategy(losses)
+    assert float(total.detach()) >= 0.0
+    assert all(0.0 < w <= 1.0 for w in weights.values())
+
+
+@settings(max_examples=50, deadline=None)
+@given(values=loss_values)
+def test_uniform_is_the_mean_and_weights_sum_to_one(values: list[float]) -> None:
+    strategy = build_strategy(LossConfig(strategy="uniform"), TASKS)
+    losses = {t: torch.tensor(v, dtype=torch.float64) for t, v in zip(TASKS, values, strict=False)}
+    total, weights = strategy(losses)
+    assert float(total.detach()) == pytest.approx(sum(values) / len(values), rel=1e-9, abs=1e-9)
+    assert sum(weights.values()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("name", STRATEGY_NAMES)
+def test_every_strategy_takes_a_subset_and_trains_its_parameters(name: str) -> None:
+    strategy = build_strategy(LossConfig(strategy=name), TASKS)
+    x = torch.tensor(2.0, requires_grad=True)
+    total, weights = strategy({"regime": x * 1.5, "forecast": x**2})
+    total.backward()
+    assert set(weights) == {"regime", "forecast"}
+    assert x.grad is not None and torch.isfinite(x.grad)
+    for p in strategy.parameters():  # learnable weights get gradient only where tasks exist
+        assert p.grad is not None and torch.isfinite(p.grad).all()
+    state = strategy.state_dict()
+    clone = build_strategy(LossConfig(strategy=name), TASKS)
+    clone.load_state_dict(pickle.loads(pickle.dumps(state)))
+
+
+def test_registry_matches_config_names_and_rejects_unknown_loudly() -> None:
+    assert set(STRATEGIES) == set(STRATEGY_NAMES)
+    with pytest.raises(ConfigError, match=r"'dwa'.*a3dro.*kendall.*softplus_kendall.*uniform"):
+        LossConfig(strategy="dwa")
+
+
+def test_strategy_rejects_unknown_or_empty_losses() -> None:
+    strategy = build_strategy(LossConfig(), TASKS)
+    with pytest.raises(ValueError, match="non-empty subset"):
+        strategy({})
+    with pytest.raises(ValueError, match="'nope'"):
+        strategy({"nope": torch.tensor(1.0)})

@@ -1,0 +1,209 @@
+"""fit: metric names, accumulation equivalence, exact resume, early stopping, NaN, gating."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+from trainfakes import factory, fake_data
+
+from raysearch.data.spec import TASK_NAMES
+from raysearch.losses import LossConfig
+from raysearch.train import (
+    EpochResult,
+    NonFiniteLossError,
+    TaskCollapseWarning,
+    TrainerConfig,
+    TrialConfig,
+    fit,
+    load_checkpoint,
+)
+
+TASKS = tuple(TASK_NAMES)
+
+
+def _cfg(strategy: str = "uniform", **trainer: object) -> TrialConfig:
+    base = {"max_epochs": 2, "batch_size": 8, "lr": 1e-2, "min_epochs": 1, "warmup_epochs": 0}
+    return TrialConfig(
+        loss=LossConfig(strategy=strategy), trainer=TrainerConfig(**{**base, **trainer})
+    )
+
+
+def test_every_epoch_reports_the_agreed_metric_names_and_test_mirrors_val() -> None:
+    seen: list[EpochResult] = []
+    result = fit(_cfg("kendall"), fake_data(), on_epoch=seen.append, model_factory=factory())
+    expected = {"epoch", "anchored_val_loss", "train_objective", "lr", "epoch_time_s"}
+    expected |= {"n_params", "best_anchored_val_loss"}
+    for prefix in ("val_loss", "val_regret", "train_loss", "weight", "collapsed"):
+        expected |= {f"{prefix}/{t}" for t in TASKS}
+    assert [r.metrics["epoch"] for r in seen] == [1, 2]
+    for r in seen:
+        assert set(r.metrics) == expected
+        assert all(isinstance(v, int | float) and math.isfinite(v) for v in r.metrics.values())
+        assert r.checkpoint_dir is None  # no checkpoint_dir given
+    val_names = {
+        k.replace("val", "test") for k in seen[0].metrics if "val_" in k and "best" not in k
+    }
+    assert set(result.test_metrics) == val_names
+    best = min(r.metrics["anchored_val_loss"] for r in seen)
+    assert result.best_metrics["anchored_val_loss"] == best
+    assert seen[-1].metrics["best_anchored_val_loss"] == best
+    assert result.stop_reason == "max_epochs"
+
+
+def test_learns_the_planted_signal_below_the_reference() -> None:
+    result = fit(_cfg("a3dro", max_epochs=4), fake_data(), model_factory=factory())
+    assert result.best_metrics["anchored_val_loss"] < -0.3
+    assert result.test_metrics["anchored_test_loss"] < 0
+
+
+def _final_params(tmp: Path, **trainer: object) -> dict[str, torch.Tensor]:
+    data = fake_data(n_train=32, missing=0.0)
+    fit(
+        _cfg(max_epochs=1, grad_clip=0.05, **trainer),
+        data,
+        checkpoint_dir=tmp,
+        model_factory=factory(),
+    )
+    return load_checkpoint(tmp)["model"]
+
+
+def test_accumulating_k_micro_batches_equals_one_batch_k_times_larger(tmp_path: Path) -> None:
+    """Same samples per step (the sampler draws global batches from one permutation): 4
+    micro-batches of 4 == 1 batch of 16, clipping included (it acts on the averaged grads)."""
+    a = _final_params(tmp_path / "a", batch_size=4, accumulation_steps=4)
+    b = _final_params(tmp_path / "b", batch_size=16, accumulation_steps=1)
+    c = _final_params(tmp_path / "c", batch_size=4, accumulation_steps=1)
+    for name in a:
+        assert torch.allclose(a[name], b[name], atol=1e-6), name
+    assert any(not torch.allclose(a[n], c[n], atol=1e-4) for n in a)  # the test can fail
+
+
+def _comparable(history: list[dict[str, float]]) -> list[dict[str, float]]:
+    return [{k: v for k, v in h.items() if k != "epoch_time_s"} for h in history]
+
+
+@pytest.mark.parametrize("strategy", ["a3dro", "kendall"])  # buffers; learnable weights
+def test_resuming_from_a_checkpoint_continues_exactly(tmp_path: Path, strategy: str) -> None:
+    cfg = _cfg(strategy, max_epochs=4, warmup_epochs=1)
+    data = fake_data()
+    model = factory(dropout=0.3)  # dropout: the RNG state must be restored too
+    full = fit(cfg, data, checkpoint_dir=tmp_path / "full", model_factory=model)
+
+    class Crash(RuntimeError):
+        pass
+
+    def crash_after_two(result: EpochResult) -> None:
+        if result.metrics["epoch"] == 2:
+            raise Crash
+
+    with pytest.raises(Crash):
+        fit(
+            cfg,
+            data,
+            on_epoch=crash_after_two,
+            checkpoint_dir=tmp_path / "cut",
+            model_factory=model,
+        )
+    assert load_checkpoint(tmp_path / "cut")["epoch"] == 2
+    resumed_epochs: list[EpochResult] = []
+    resumed = fit(
+        cfg,
+        data,
+        on_epoch=resumed_epochs.append,
+        checkpoint_dir=tmp_path / "cut",
+        resume_from=tmp_path / "cut",
+        model_factory=model,
+    )
+    assert [r.metrics["epoch"] for r in resumed_epochs] == [3, 4]
+    assert _comparable(resumed.history) == _comparable(full.history)
+    assert resumed.test_metrics == full.test_metrics
+    assert resumed.best_epoch == full.best_epoch
+
+
+def test_early_stopping_honours_patience_min_delta_and_min_epochs() -> None:
+    data = fake_data(n_train=32, n_eval=16)
+    # min_delta 10: nothing after epoch 1 counts as an improvement
+    stopped = fit(
+        _cfg(max_epochs=10, patience=2, min_delta=10.0, min_epochs=1), data, model_factory=factory()
+    )
+    assert len(stopped.history) == 3 and stopped.stop_reason == "early_stopping"
+    held = fit(
+        _cfg(max_epochs=10, patience=2, min_delta=10.0, min_epochs=5), data, model_factory=factory()
+    )
+    assert len(held.history) == 5 and held.stop_reason == "early_stopping"
+    # with min_delta 0 a learning model keeps improving and runs to max_epochs
+    kept = fit(_cfg(max_epochs=3, patience=2, min_delta=0.0), data, model_factory=factory())
+    assert len(kept.history) == 3 and kept.stop_reason == "max_epochs"
+
+
+def test_non_finite_training_loss_names_task_and_epoch() -> None:
+    n_batches = 64 // 8
+    model = factory(nan_task="casualty", nan_after=n_batches + 3)  # epoch 2, 4th batch
+    seen: list[EpochResult] = []
+    with pytest.raises(NonFiniteLossError) as err:
+        fit(
+            _cfg(max_epochs=3, grad_clip=0.0),
+            fake_data(),
+            on_epoch=seen.append,
+            model_factory=model,
+        )
+    assert err.value.tasks == ["casualty"] and err.value.epoch == 2
+    assert err.value.stop_reason.startswith("non_finite:") and "casualty" in str(err.value)
+    assert len(seen) == 1
+
+
+def test_availability_gating_drops_sparse_tasks_from_training_only() -> None:
+    data = fake_data()
+    data.availability["train"]["transition"] = 0.05
+    cfg = TrialConfig(
+        loss=LossConfig(availability_threshold=0.1),
+        trainer=TrainerConfig(max_epochs=1, batch_size=8, warmup_epochs=0, min_epochs=1),
+    )
+    result = fit(cfg, data, model_factory=factory())
+    metrics = result.history[0]
+    assert "weight/transition" not in metrics and "train_loss/transition" not in metrics
+    assert "val_loss/transition" in metrics and "weight/regime" in metrics
+
+
+def test_constant_predictions_are_reported_as_collapse() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fit(
+            _cfg(max_epochs=1), fake_data(), model_factory=factory(constant_task="anomaly")
+        )
+    metrics = result.history[0]
+    assert metrics["collapsed/anomaly"] == 1.0 and metrics["collapsed/regime"] == 0.0
+    messages = [str(w.message) for w in caught if issubclass(w.category, TaskCollapseWarning)]
+    assert len(messages) == 1 and "'anomaly'" in messages[0] and "epoch 1" in messages[0]
+
+
+def test_checkpoint_is_one_file_written_every_epoch(tmp_path: Path) -> None:
+    dirs: list[Path | None] = []
+    fit(
+        _cfg(max_epochs=2),
+        fake_data(),
+        on_epoch=lambda r: dirs.append(r.checkpoint_dir),
+        checkpoint_dir=tmp_path,
+        model_factory=factory(),
+    )
+    assert dirs == [tmp_path, tmp_path]
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]
+    state = load_checkpoint(tmp_path)
+    assert state["epoch"] == 2
+    assert {"model", "optimizer", "scheduler", "strategy", "rng", "stopper"} <= set(state)
+
+
+def test_regime_class_weights_are_inverse_train_frequencies() -> None:
+    from raysearch.train.loop import _class_weights
+
+    data = fake_data()
+    cfg = TrialConfig(loss=LossConfig(regime_class_weights=True))
+    weights = _class_weights(cfg, data)["regime"]
+    target = data.splits["train"].targets["regime"]
+    counts = torch.bincount(target["y"][target["m"]], minlength=3).float()
+    assert torch.allclose(weights * counts, torch.full((3,), float(counts.sum()) / 3))
+    assert _class_weights(TrialConfig(), data) == {}

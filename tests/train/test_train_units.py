@@ -1,0 +1,126 @@
+"""Schedule, early stopping, collapse detection, samplers, checkpoints, configs."""
+
+from __future__ import annotations
+
+import itertools
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from raysearch.errors import ConfigError
+from raysearch.train import (
+    EarlyStopping,
+    TrainerConfig,
+    TrialConfig,
+    detect_collapse,
+    load_checkpoint,
+    lr_factor,
+    save_checkpoint,
+)
+from raysearch.train.distributed import GlobalBatchSampler, ShardSampler
+
+
+def test_warm_up_starts_at_the_start_factor_and_cosine_ends_at_the_floor() -> None:
+    factors = [lr_factor(s, 10, 110, 0.1, 0.01) for s in range(111)]
+    assert factors[0] == pytest.approx(0.1)
+    assert factors[10] == pytest.approx(1.0)
+    assert factors[110] == pytest.approx(0.01)
+    warm, decay = factors[:11], factors[10:]
+    assert all(a < b for a, b in itertools.pairwise(warm))
+    assert all(a >= b for a, b in itertools.pairwise(decay))
+
+
+def test_scheduler_steps_match_lr_factor() -> None:
+    from raysearch.train import make_scheduler
+
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.AdamW([p], lr=0.5)
+    sched = make_scheduler(opt, 2, 6, 0.2, 0.1)
+    seen = []
+    for _ in range(6):
+        seen.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert seen == pytest.approx([0.5 * lr_factor(s, 2, 6, 0.2, 0.1) for s in range(6)])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.lists(st.floats(-5, 5), min_size=1, max_size=30),
+    patience=st.integers(1, 5),
+    min_delta=st.floats(0, 1),
+    min_epochs=st.integers(1, 10),
+)
+def test_early_stopping_rule(values, patience, min_delta, min_epochs) -> None:
+    """Stops at the first epoch >= min_epochs with patience epochs since an improvement of
+    more than min_delta over the best so far (a reference implementation of the rule)."""
+    stopper = EarlyStopping(patience, min_delta, min_epochs)
+    best, bad, expected_stop = float("inf"), 0, None
+    for epoch, v in enumerate(values, start=1):
+        if v < best - min_delta:
+            best, bad = v, 0
+        else:
+            bad += 1
+        if expected_stop is None and epoch >= min_epochs and bad >= patience:
+            expected_stop = epoch
+        if stopper.update(v):
+            assert epoch == expected_stop
+            return
+    assert expected_stop is None
+
+
+def test_collapse_by_tiny_loss_or_constant_predictions() -> None:
+    flags = detect_collapse(
+        {"a": 1e-7, "b": 0.5, "c": 0.5}, {"a": 0.3, "b": 0.0, "c": 0.2}, 1e-5, 1e-6
+    )
+    assert flags == {"a": True, "b": True, "c": False}
+
+
+@pytest.mark.parametrize("world", [1, 2, 4])
+def test_global_batches_are_the_same_for_any_world_size(world: int) -> None:
+    n, batch = 37, 8
+    ranks = [GlobalBatchSampler(n, batch, r, world, seed=3) for r in range(world)]
+    single = GlobalBatchSampler(n, batch, 0, 1, seed=3)
+    for s in [*ranks, single]:
+        s.set_epoch(2)
+    per = batch // world
+    shards = [list(s) for s in ranks]
+    rebuilt = []
+    for j in range(n // batch):
+        for shard in shards:
+            rebuilt += shard[j * per : (j + 1) * per]
+    assert rebuilt == list(single)
+    assert len(set(rebuilt)) == (n // batch) * batch  # no repeats; only the tail is dropped
+    single.set_epoch(3)
+    assert list(single) != rebuilt  # a new order each epoch
+
+
+def test_shard_sampler_covers_every_sample_once_without_padding() -> None:
+    shards = [list(ShardSampler(10, r, 3)) for r in range(3)]
+    assert sorted(i for shard in shards for i in shard) == list(range(10))
+
+
+def test_checkpoint_write_is_atomic_and_round_trips(tmp_path: Path) -> None:
+    save_checkpoint(tmp_path, {"epoch": 1, "w": torch.ones(2)})
+    save_checkpoint(tmp_path, {"epoch": 2, "w": torch.zeros(2)})
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]  # no temp file left
+    state = load_checkpoint(tmp_path)
+    assert state["epoch"] == 2 and torch.equal(state["w"], torch.zeros(2))
+    with pytest.raises(FileNotFoundError, match=r"checkpoint\.pt"):
+        load_checkpoint(tmp_path / "missing")
+
+
+def test_trainer_config_collects_every_problem_and_pickles() -> None:
+    with pytest.raises(ConfigError) as err:
+        TrainerConfig(lr=-1.0, batch_size=0, amp="fp8", warmup_epochs=5, max_epochs=5)
+    text = str(err.value)
+    for word in ("lr", "-1.0", "batch_size", "amp", "'fp8'", "warmup_epochs"):
+        assert word in text
+    cfg = TrialConfig()
+    assert pickle.loads(pickle.dumps(cfg)) == cfg
+    with pytest.raises(ConfigError, match="trainer"):
+        TrialConfig(trainer={"lr": 1})  # type: ignore[arg-type]
