@@ -18,13 +18,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from raysearch.cli import StrictParser
+
 __all__ = ["build_config", "main", "parse_args"]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="python -m raysearch.train", description=__doc__.split("\n")[0]
-    )
+    p = StrictParser(prog="python -m raysearch.train", description=__doc__.split("\n")[0])
     p.add_argument("--data", default=None, help="dataset directory (default: synthetic)")
     p.add_argument("--synth", default="small", help="synthetic preset: tiny | small | full")
     p.add_argument("--size", default="small", help="model size preset")
@@ -46,7 +46,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--checkpoint-dir", default=None, help="keep checkpoints here")
     p.add_argument("--resume", default=None, help="checkpoint directory to resume from")
     p.add_argument("--json", default=None, help="write the final result here")
-    return p.parse_args(argv)
+    p.add_argument(
+        "--from-wandb",
+        default=None,
+        metavar="ARGS_JSON",
+        help="run one W&B sweep trial: the config is the JSON file `wandb agent` writes "
+        "(the exported sweep passes ${args_json_file}); no other config flag may be given",
+    )
+    args = p.parse_args(argv)
+    if args.from_wandb is not None:
+        allowed = {"from_wandb", "cache_dir", "threads", "json"}
+        given = [k for k, v in vars(args).items() if k not in allowed and v != p.get_default(k)]
+        if given:
+            p.error(f"--from-wandb takes its configuration from the sweep; drop {given}")
+    return args
 
 
 def build_config(args: argparse.Namespace) -> Any:
@@ -129,9 +142,14 @@ def main(argv: list[str] | None = None) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    cfg = build_config(args)
-    print(json.dumps(dataclasses.asdict(cfg), default=str), flush=True)
-    summary = _run_distributed(cfg, args) if args.workers >= 2 else _run_local(cfg, args)
+    if args.from_wandb is not None:
+        from raysearch.search.wandb_sweep import read_args_file, run_from_wandb_config
+
+        summary = run_from_wandb_config(read_args_file(args.from_wandb), cache_dir=args.cache_dir)
+    else:
+        cfg = build_config(args)
+        print(json.dumps(dataclasses.asdict(cfg), default=str), flush=True)
+        summary = _run_distributed(cfg, args) if args.workers >= 2 else _run_local(cfg, args)
     text = json.dumps(summary, indent=1, default=float)
     print(text)
     if args.json:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+
+from tests.wandb_records import offline_run
 
 pytestmark = pytest.mark.integration
 
@@ -66,15 +66,6 @@ def test_smoke_trials_and_epochs_tables(smoke_run) -> None:
     assert summary["stopped_by_asha"] == int((trials["status"] == "stopped").sum())
 
 
-def _records(run_path: Path) -> list[str]:
-    """The records of a W&B offline run, read back with W&B's own tool."""
-    wandb = shutil.which("wandb", path=str(Path(sys.executable).parent))
-    assert wandb, "the wandb CLI is installed with the wandb package"
-    text = subprocess.run([wandb, "leet", "inspect", str(run_path)], capture_output=True,
-                          text=True, timeout=120, check=True).stdout  # fmt: skip
-    return re.split(r"^# record \d+: ", text, flags=re.M)
-
-
 def test_wandb_offline_runs_hold_config_and_every_epoch(smoke_run) -> None:
     run_dir, _ = smoke_run
     trials = pd.read_parquet(run_dir / "trials.parquet")
@@ -82,18 +73,13 @@ def test_wandb_offline_runs_hold_config_and_every_epoch(smoke_run) -> None:
     assert len(runs) == len(trials)
     for run_path in runs:
         trial_id = run_path.name.rsplit("-", 1)[-1]
-        records = _records(run_path)
-        config = next(r for r in records if r.startswith("run\n"))
+        config, history = offline_run(run_path)
         for key in ("model.size", "loss.strategy", "data.daily_window", "trainer.lr"):
-            assert f'key: "{key}"' in config, f"{key} not in the W&B config of {trial_id}"
-        assert 'tags: "smoke"' in config
-        epochs = [
-            int(json.loads(m))
-            for r in records if r.startswith("history")
-            for m in re.findall(r'nested_key: "epoch"\s+value_json: "([^"]+)"', r)
-        ]  # fmt: skip
+            assert key in config, f"{key} not in the W&B config of {trial_id}"
+        epochs = sorted({int(row["epoch"]) for row in history if "epoch" in row})
         ran = int(trials.loc[trials["trial_id"] == trial_id, "epochs_run"].iloc[0])
-        assert sorted(set(epochs)) == list(range(1, ran + 1))
+        assert epochs == list(range(1, ran + 1))
+        assert all("anchored_val_loss" in row for row in history if "epoch" in row)
 
 
 def test_no_secret_is_written_anywhere(smoke_run) -> None:
