@@ -166,6 +166,32 @@ def resolve_search(
     )
 
 
+def data_extremes(plan: SearchPlan) -> list[dict[str, Any]]:
+    """Trial values at the bounds (or each choice) of every searched data parameter, e.g.
+    the largest raion_pca_components: the data layer can then refuse them up front."""
+    points = []
+    for name, p in plan.space.parameters.items():
+        if resolve_param(name)[0][:1] != ("data",):
+            continue
+        values = p.choices if p.type == "categorical" else [p.low, p.high]
+        for value in values or []:
+            points.append({name: int(value) if p.type == "int" else value})
+    return points
+
+
+def check_data_extremes(plan: SearchPlan, prepare: Any) -> None:
+    """Prepare the data for each extreme of the searched data parameters (cached, so the
+    trials that draw them pay nothing); all problems are raised at once."""
+    problems = []
+    for point in data_extremes(plan):
+        try:
+            prepare(trial_config(plan.setup, point).data, plan.setup.cache_dir)
+        except ConfigError as err:
+            problems.extend(f"search space parameter {point}: {p}" for p in err.problems)
+    if problems:
+        raise ConfigError(problems, f"search space {plan.space.path} for this dataset")
+
+
 def _metadata(options: RunOptions, plan: SearchPlan, fingerprint: str) -> dict[str, Any]:
     import optuna
     import ray
@@ -231,6 +257,7 @@ def run_search(options: RunOptions) -> dict[str, Any]:
         # and trials with the same preprocessing find it in the cache.
         first = plan.space.start[0] if plan.space.start else {}
         data = prepare(trial_config(plan.setup, first).data, plan.setup.cache_dir)
+        check_data_extremes(plan, prepare)
         run_dir = Path(plan.run_dir)
         if not options.resume:
             write_json(run_dir / OPTIONS, options.to_json())

@@ -64,3 +64,27 @@ def test_storage_uri_keeps_tables_local(tmp_path: Path) -> None:
     )
     assert plan.storage_path == "s3://bucket/sweeps/smoke/r1"
     assert plan.run_dir == str((tmp_path / "smoke" / "r1").resolve())
+
+
+def test_data_parameters_are_checked_at_their_extremes_before_trials(tmp_path: Path) -> None:
+    from raysearch.data import DataConfig, prepare
+    from raysearch.search.driver import check_data_extremes, data_extremes
+
+    space = tmp_path / "pca.yaml"
+    space.write_text(
+        "settings: {num_samples: 2, max_epochs: 1}\n"
+        "parameters:\n  raion_pca_components: {type: int, low: 2, high: 400}\n"
+        "  dropout: {type: float, low: 0.0, high: 0.3}\n"
+    )
+    plan = resolve_search(RunOptions(space=str(space), smoke=True, results=str(tmp_path)), CLUSTER)
+    assert data_extremes(plan) == [{"raion_pca_components": 2}, {"raion_pca_components": 400}]
+    built: list[DataConfig] = []
+
+    def recording_prepare(cfg: DataConfig, cache_dir: str):
+        built.append(cfg)
+        return prepare(cfg, cache_dir)
+
+    with pytest.raises(ConfigError) as err:
+        check_data_extremes(plan, recording_prepare)
+    assert "raion_pca_components" in str(err.value) and "400" in str(err.value)
+    assert sorted(c.raion_pca_components for c in built) == [2, 400]
