@@ -58,15 +58,24 @@ class GroupedLayerNorm(nn.Module):
 
 
 def attend(
-    q: Tensor, k: Tensor, v: Tensor, allowed: Tensor | None, bias: Tensor | None = None
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    allowed: Tensor | None,
+    bias: Tensor | None = None,
+    causal: bool = False,
 ) -> Tensor:
     """Masked attention: q (N, h, Lq, hd), k/v (N, h, Lk, hd), ``allowed`` (bool, True = may
     attend) broadcastable to (N, h, Lq, Lk); ``bias`` (same broadcast) is added to the logits.
     Rows with no allowed key produce zeros, never NaN. ``allowed=None`` means the caller
     already folded its mask into ``bias`` (-inf where not allowed) and every row keeps a key.
-    Attention probabilities are not dropped out (dropout acts on the residual branches).
+    ``causal=True`` with neither mask nor bias is the plain causal mask, handed to the fused
+    kernels as ``is_causal``. Attention probabilities are not dropped out (dropout acts on
+    the residual branches).
     """
     if allowed is None:
+        if causal and bias is None:
+            return F.scaled_dot_product_attention(q, k, v, is_causal=True)
         return F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
     has_key = allowed.any(dim=-1, keepdim=True)  # (.., Lq, 1)
     safe = allowed | ~has_key  # an empty row attends everywhere, then is zeroed
@@ -118,13 +127,15 @@ class GroupedTransformerBlock(nn.Module):
         self.ff2 = GroupedLinear(groups, ffn_mult * d, d)
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, x: Tensor, allowed: Tensor | None, bias: Tensor | None = None) -> Tensor:
+    def forward(
+        self, x: Tensor, allowed: Tensor | None, bias: Tensor | None = None, causal: bool = False
+    ) -> Tensor:
         g, n, length, d = x.shape
         h = self.nhead
         qkv = self.qkv(self.ln1(x))  # (G, N, L, 3D)
         qkv = qkv.view(g * n, length, 3, h, d // h).permute(2, 0, 3, 1, 4)  # (3, GN, h, L, hd)
         q, k, v = qkv.unbind(0)  # unbind, not indexing: one gradient buffer, not three
-        y = attend(q, k, v, allowed, bias)  # (GN, h, L, hd)
+        y = attend(q, k, v, allowed, bias, causal)  # (GN, h, L, hd)
         y = y.transpose(1, 2).reshape(g, n, length, d)  # (G, N, L, D)
         x = x + self.drop(self.proj(y))
         x = x + self.drop(self.ff2(F.gelu(self.ff1(self.ln2(x)))))

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from raysearch.data.spec import SourceSpec
-from raysearch.model.blocks import GroupedTransformerBlock, causal_mask, sinusoid
+from raysearch.model.blocks import GroupedTransformerBlock, sinusoid
 from raysearch.model.config import ModelDims
 from raysearch.model.embedding import ObservationEmbedding
 
@@ -51,7 +51,6 @@ class DailySourceEncoders(nn.Module):
         assert h is not None and observed is not None, "model built without daily-rate sources"
         t, d = h.shape[2], h.shape[3]
         h = h + sinusoid(t, d, h.device).to(h.dtype)  # (S, B, T, D)
-        allowed = causal_mask(t, h.device)  # (T, T)
         for blk in self.blocks:
-            h = blk(h, allowed)  # (S, B, T, D)
+            h = blk(h, None, causal=True)  # (S, B, T, D), causal self-attention
         return h, observed

@@ -27,7 +27,7 @@ class TemporalSourceGate(nn.Module):
     def __init__(self, d: int) -> None:
         super().__init__()
         self.conv = MultiScaleCausalConv(d, GATE_KERNELS)
-        self.score = nn.Linear(d, 1)
+        self.score = nn.Linear(d, 1, bias=False)  # a shared bias cancels in the softmax
         self.log_temperature = nn.Parameter(torch.zeros(()))
 
     def forward(self, h: Tensor, calendar: Tensor) -> Tensor:

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from raysearch.data.spec import SourceSpec
-from raysearch.model.blocks import GroupedTransformerBlock, causal_mask, sinusoid
+from raysearch.model.blocks import GroupedTransformerBlock, sinusoid
 from raysearch.model.config import ModelDims
 from raysearch.model.embedding import ObservationEmbedding
 
@@ -32,7 +32,7 @@ class MonthlySourceEncoders(nn.Module):
             GroupedTransformerBlock(g, d, dims.nhead, dims.ffn_mult, dims.dropout)
             for _ in range(dims.layers)
         )
-        self.score = nn.Linear(d, 1)
+        self.score = nn.Linear(d, 1, bias=False)  # a shared bias cancels in the softmax
 
     def forward(self, monthly: dict[str, dict[str, Tensor]]) -> Tensor:
         toks = [
@@ -42,8 +42,7 @@ class MonthlySourceEncoders(nn.Module):
         h = torch.stack(toks)  # (G, B, M, D)
         m, d = h.shape[2], h.shape[3]
         h = h + self.source_type.to(h.dtype) + sinusoid(m, d, h.device).to(h.dtype)
-        allowed = causal_mask(m, h.device)  # (M, M)
         for blk in self.blocks:
-            h = blk(h, allowed)  # (G, B, M, D)
+            h = blk(h, None, causal=True)  # (G, B, M, D), causal over month slots
         w = torch.softmax(self.score(h), dim=0)  # (G, B, M, 1)
         return (w * h).sum(0)  # (B, M, D)

@@ -20,21 +20,31 @@ from raysearch.model.blocks import GroupedTransformerBlock
 from raysearch.model.config import ModelDims
 from raysearch.model.embedding import ObservationEmbedding
 
-__all__ = ["CHUNK_ELEMENTS", "GeographicAdjacency", "RaionEncoders"]
+__all__ = ["CHUNK_ELEMENTS", "GeographicAdjacency", "RaionEncoders", "great_circle_km"]
 
 # attention-map elements (G * chunk * heads * R * R) above which (b, t) pairs run in chunks
 CHUNK_ELEMENTS = 1 << 25
 
 
+def great_circle_km(coords: tuple[tuple[float, float], ...]) -> Tensor:
+    """(R, R) haversine distances in km between (lat, lon) points in degrees."""
+    ll = torch.deg2rad(torch.tensor(coords, dtype=torch.float64))  # (R, 2)
+    lat, lon = ll[:, 0], ll[:, 1]
+    dlat, dlon = lat[:, None] - lat[None], lon[:, None] - lon[None]
+    a = torch.sin(dlat / 2) ** 2 + lat.cos()[:, None] * lat.cos()[None] * torch.sin(dlon / 2) ** 2
+    return (2 * 6371.0 * torch.asin(a.clamp(0, 1).sqrt())).float()
+
+
 class GeographicAdjacency(nn.Module):
-    """Log soft adjacency -d_ij / scale (R, R) from raion coordinates; None when absent."""
+    """Log soft adjacency -d_ij / scale (R, R) from raion (lat, lon) coordinates in degrees
+    (the data contract's); None when the dataset has none. Distances are great-circle km in
+    units of the median pairwise distance, so the learnable scale starts at 1 for any map."""
 
     def __init__(self, coords: tuple[tuple[float, float], ...]) -> None:
         super().__init__()
         self.raw_scale = nn.Parameter(torch.zeros(()))  # scale = softplus(raw) / softplus(0)
         if coords:
-            xy = torch.tensor(coords, dtype=torch.float32)  # (R, 2)
-            dist = torch.cdist(xy, xy)  # (R, R)
+            dist = great_circle_km(coords)  # (R, R)
             positive = dist[dist > 0]
             unit = positive.median() if positive.numel() else torch.tensor(1.0)
             self.register_buffer("dist", dist / unit, persistent=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from raysearch.model.blocks import GroupedTransformerBlock, causal_mask, sinusoid, window_mask
+from raysearch.model.blocks import GroupedTransformerBlock, sinusoid, window_mask
 from raysearch.model.config import ModelDims
 from raysearch.model.conv import MultiScaleCausalConv
 
@@ -61,7 +61,6 @@ class CausalTemporalEncoder(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         _, m, d = x.shape
         h = (x + sinusoid(m, d, x.device).to(x.dtype))[None]  # (1, B, M, D)
-        allowed = causal_mask(m, x.device)  # (M, M)
         for blk in self.blocks:
-            h = blk(h, allowed)
+            h = blk(h, None, causal=True)  # slot j attends to slots <= j
         return h[0]  # (B, M, D)

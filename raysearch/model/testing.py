@@ -50,7 +50,9 @@ def make_spec(
         for t in tasks
     )
     r = n_raions if raion else 0
-    xy = tuple((float(i % 3), float(i // 3) * 0.7) for i in range(r)) if coords else ()
+    xy = (
+        tuple((48.0 + (i // 3) * 0.7, 30.0 + i % 3) for i in range(r)) if coords else ()
+    )  # lat, lon
     return DatasetSpec(sources, task_specs, daily_window, monthly_window, r, xy)
 
 

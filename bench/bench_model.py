@@ -1,0 +1,159 @@
+"""Model throughput: forward+backward samples per second per size preset, on this machine.
+
+    .venv/bin/python bench/bench_model.py               # all presets -> results/benchmarks/
+    .venv/bin/python bench/bench_model.py --smoke-test  # tiny + small, 2 rounds, print only
+
+Shapes: B=16, T=90 days, M=6 months, R=24 raions, 5 daily + 5 monthly + 3 raion sources with
+seed 000's feature counts (raion sources at 8 PCA components). Every preset runs once per
+round, round-robin, so load from other processes on a shared machine hits all presets alike;
+each figure is the median over rounds, and speeds are also given as ratios to the baseline
+(the first preset, tiny) measured in the same run. Wall time and process CPU time are both
+recorded: CPU time is less sensitive to other processes competing for the cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from raysearch.model import ModelConfig, build_model, list_presets
+from raysearch.model.testing import make_spec, random_batch
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "results" / "benchmarks"
+
+SPEC = make_spec(
+    daily={"equipment": 51, "personnel": 7, "deepstate": 5, "firms": 13, "viina": 20},
+    monthly={"sentinel": 43, "hdx_conflict": 18, "hdx_food": 10, "hdx_rainfall": 6, "iom": 8},
+    raion={"geoconfirmed": 8, "deepstate_raion": 8, "firms_raion": 8},
+    daily_window=90,
+    monthly_window=6,
+    n_raions=24,
+    horizon=7,
+)
+
+
+def step(model: torch.nn.Module, batch: dict) -> tuple[float, float]:
+    """One forward+backward; (wall seconds, process CPU seconds)."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    out = model(batch)
+    sum(v.float().mean() for v in out.values()).backward()
+    model.zero_grad(set_to_none=True)
+    return time.perf_counter() - w0, time.process_time() - c0
+
+
+def run(sizes: list[str], rounds: int, batch_size: int) -> dict:
+    batch = random_batch(SPEC, batch_size, seed=0)
+    models = {}
+    for s in sizes:
+        torch.manual_seed(0)
+        models[s] = build_model(SPEC, ModelConfig(size=s)).train()
+        step(models[s], batch)  # warm-up
+    wall: dict[str, list[float]] = {s: [] for s in sizes}
+    cpu: dict[str, list[float]] = {s: [] for s in sizes}
+    load_before = os.getloadavg()[0]
+    for _ in range(rounds):
+        for s in sizes:
+            w, c = step(models[s], batch)
+            wall[s].append(w)
+            cpu[s].append(c)
+    rows = []
+    for s in sizes:
+        w, c = statistics.median(wall[s]), statistics.median(cpu[s])
+        n = sum(p.numel() for p in models[s].parameters())
+        rows.append(
+            {
+                "size": s,
+                "parameters": n,
+                "wall_s": w,
+                "cpu_s": c,
+                "samples_per_s": batch_size / w,
+                "samples_per_cpu_s": batch_size / c,
+            }
+        )
+    base = rows[0]
+    for r in rows:
+        r["speed_vs_baseline"] = r["samples_per_s"] / base["samples_per_s"]
+        r["cpu_speed_vs_baseline"] = r["samples_per_cpu_s"] / base["samples_per_cpu_s"]
+    return {
+        "baseline": base["size"],
+        "shapes": {
+            "batch": batch_size,
+            "days": SPEC.daily_window,
+            "months": SPEC.monthly_window,
+            "raions": SPEC.n_raions,
+            "sources": [len(SPEC.daily), len(SPEC.monthly), len(SPEC.raion)],
+        },
+        "rounds": rounds,
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(),
+            "load_avg_1min_before": load_before,
+            "load_avg_1min_after": os.getloadavg()[0],
+        },
+        "rows": rows,
+    }
+
+
+def markdown(res: dict) -> str:
+    sh, mach = res["shapes"], res["machine"]
+    lines = [
+        "# Model throughput (forward + backward, training mode)",
+        "",
+        f"Command: `.venv/bin/python bench/bench_model.py --rounds {res['rounds']} "
+        f"--threads {mach['torch_threads']} --batch-size {sh['batch']}`",
+        "",
+        f"Shapes: B={sh['batch']}, T={sh['days']} days, M={sh['months']} months, "
+        f"R={sh['raions']} raions, daily/monthly/raion sources = {sh['sources']}. "
+        f"Median of {res['rounds']} round-robin rounds. torch {mach['torch']}, "
+        f"{mach['torch_threads']} threads on {mach['cpu_count']} CPUs; 1-min load average "
+        f"{mach['load_avg_1min_before']:.1f} before, {mach['load_avg_1min_after']:.1f} after "
+        "(the machine is shared: compare ratios, not absolute figures).",
+        "",
+        f"| preset | parameters | s / batch (wall) | samples/s | x {res['baseline']} "
+        f"| CPU s / batch | x {res['baseline']} (CPU) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in res["rows"]:
+        lines.append(
+            f"| {r['size']} | {r['parameters']:,} | {r['wall_s']:.3f} | {r['samples_per_s']:.1f} "
+            f"| {r['speed_vs_baseline']:.2f} | {r['cpu_s']:.3f} "
+            f"| {r['cpu_speed_vs_baseline']:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", nargs="+", default=list_presets())
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--threads", type=int, default=1, help="torch threads (1: steadiest)")
+    p.add_argument("--smoke-test", action="store_true", help="tiny+small, 2 rounds, no files")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    sizes, rounds = (["tiny", "small"], 2) if args.smoke_test else (args.sizes, args.rounds)
+    res = run(sizes, rounds, args.batch_size)
+    text = markdown(res)
+    print(text)
+    if not args.smoke_test:
+        OUT.mkdir(parents=True, exist_ok=True)
+        for name, body in (("model.md", text), ("model.json", json.dumps(res, indent=2))):
+            tmp = OUT / f".{name}.tmp"
+            tmp.write_text(body)
+            tmp.replace(OUT / name)  # atomic
+        print(f"wrote {OUT / 'model.md'} and {OUT / 'model.json'}")
+
+
+if __name__ == "__main__":
+    main()
