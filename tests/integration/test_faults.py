@@ -16,9 +16,12 @@ from tests.integration.helpers import run_cli, start_cli, traceback_of
 
 pytestmark = pytest.mark.integration
 
+# The tiny sizes of --smoke, spelled out: --smoke would also shorten ASHA's grace period,
+# and these tests need every trial to run to its end.
 SPACE = """
 settings: {num_samples: 3, max_epochs: 4, grace_period: 4, n_startup_trials: 3}
-fixed: {size: tiny}
+fixed: {size: tiny, daily_window: 60, monthly_window: 3, raion_pca_components: 2,
+        anchor_stride: 3, data.synth.days: 420, data.synth.raions: 6}
 parameters:
   loss_strategy: {type: categorical, choices: [uniform, kendall, softplus_kendall]}
 """
@@ -45,7 +48,7 @@ def _wait_for(condition, timeout: float, what: str):
 
 
 def _args(tmp_path: Path, name: str, space: Path) -> list[str]:
-    return ["--space", str(space), "--smoke", "--num-samples", "3", "--max-epochs", "4",
+    return ["--space", str(space), "--num-samples", "3", "--max-epochs", "4",
             "--max-concurrent", "1", "--results", str(tmp_path / "results"), "--name", name,
             "--no-wandb"]  # fmt: skip
 
@@ -91,15 +94,19 @@ def test_an_interrupted_search_resumes_and_finishes_exactly_its_trials(
     run_dir = tmp_path / "results" / "faults" / "resume"
     try:
         # interrupt once the first trial finished and the second is running
-        _wait_for(lambda: len(_reports(run_dir / "tune")) >= 2, 400, "a second trial to start")
+        def second_running() -> bool:
+            reports = list(_reports(run_dir / "tune").values())
+            return len(reports) >= 2 and any(r[-1].get("final") for r in reports)
+
+        _wait_for(second_running, 400, "a second trial to start after the first finished")
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()
     before = _reports(run_dir / "tune")
-    assert len(before) < 3, "the search finished before it could be interrupted"
     done_before = {t for t, r in before.items() if any(x.get("final") for x in r)}
+    assert len(done_before) < 3, "the search finished before it could be interrupted"
 
     resumed = run_cli(["--resume", str(run_dir)])
     assert resumed.returncode == 0, traceback_of(resumed.stdout + resumed.stderr)
