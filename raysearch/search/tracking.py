@@ -65,6 +65,9 @@ def make_wandb_callback(options: WandbOptions, group: str, space_name: str, setu
     from raysearch.search.trainable import trial_config
 
     mode = wandb_mode()
+    # Ray's callback only skips its API-key check when WANDB_MODE says offline/disabled in
+    # the environment (a mode= argument is not enough), so the driver states its decision.
+    os.environ.setdefault("WANDB_MODE", mode)
 
     class _RaysearchWandb(WandbLoggerCallback):
         def log_trial_start(self, trial: Any) -> None:

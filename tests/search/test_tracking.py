@@ -1,0 +1,46 @@
+"""W&B: offline unless the user configured it; the callback starts without an API key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from raysearch.search.driver import RunOptions, resolve_search
+from raysearch.search.tracking import WandbOptions, flat_config, make_wandb_callback, wandb_mode
+
+
+@pytest.fixture
+def no_wandb_login(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for var in ("WANDB_MODE", "WANDB_API_KEY", "WANDB_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+
+def test_offline_without_a_login_online_with_one(no_wandb_login, monkeypatch, tmp_path) -> None:
+    assert wandb_mode() == "offline"
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine api.wandb.ai\n  login user\n  password abc\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    assert wandb_mode() == "online"
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    assert wandb_mode() == "disabled"
+
+
+def test_callback_sets_up_without_an_api_key(no_wandb_login, tmp_path: Path) -> None:
+    import os
+
+    plan = resolve_search(RunOptions(space="smoke", results=str(tmp_path)), {"CPU": 2.0})
+    callback = make_wandb_callback(WandbOptions(), "smoke/x", "smoke", plan.setup)
+    callback.setup()  # Ray checks for an API key here unless WANDB_MODE says offline
+    assert os.environ["WANDB_MODE"] == "offline"
+    assert callback.kwargs["mode"] == "offline"
+
+
+def test_flat_config_has_every_section_field() -> None:
+    from raysearch.search.params import default_trial_config
+
+    flat = flat_config(default_trial_config())
+    assert {"model.size", "loss.strategy", "trainer.lr", "data.synth.days"} <= set(flat)
+    assert all(isinstance(v, (int, float, str, bool, type(None))) for v in flat.values())
