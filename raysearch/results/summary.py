@@ -26,6 +26,11 @@ __all__ = ["summarize", "write_results"]
 METRIC = "best_anchored_val_loss"
 
 
+def _missing(value: Any) -> bool:
+    """NaN/None: a conditional parameter this trial did not use."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _plain(value: Any) -> Any:
     """numpy scalars -> Python, for YAML/JSON."""
     return value.item() if hasattr(value, "item") else value
@@ -47,7 +52,9 @@ def summarize(trials: pd.DataFrame, run_dir: Path) -> dict[str, Any]:
             METRIC: float(row[METRIC]),
             "best_epoch": int(row["best_epoch"]),
             "config": {
-                k[len("config/") :]: _plain(v) for k, v in row.items() if k.startswith("config/")
+                k[len("config/") :]: _plain(v)
+                for k, v in row.items()
+                if k.startswith("config/") and not _missing(v)
             },
             "test": {
                 k[len("test/") :]: _plain(v)

@@ -233,7 +233,7 @@ def run_search(options: RunOptions) -> dict[str, Any]:
     from raysearch.results.report import print_summary
     from raysearch.results.summary import write_results
     from raysearch.search.collect import collect_results
-    from raysearch.search.tuner import build_tuner, restore_tuner
+    from raysearch.search.tuner import TRIAL_SEED, build_tuner, restore_tuner
 
     if options.resume:
         options = load_run_options(Path(options.resume))
@@ -273,7 +273,7 @@ def run_search(options: RunOptions) -> dict[str, Any]:
         callbacks.clear()
         gc.collect()
         trials, epochs = collect_results(grid, plan.space.settings.max_epochs, plan.setup.fixed)
-        searched = set(plan.space.parameters)
+        searched = {*plan.space.parameters, TRIAL_SEED}
 
         def resolve(config: dict[str, Any]) -> dict[str, Any]:
             params = {k: v for k, v in config.items() if k in searched and v == v}  # not NaN

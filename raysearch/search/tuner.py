@@ -10,7 +10,9 @@ from raysearch.search.report import BEST_METRIC, METRIC, MODE, TIME_ATTR
 from raysearch.search.space import SearchSpace
 from raysearch.search.trainable import TrialSetup, run_trial
 
-__all__ = ["SearchPlan", "build_tuner", "restore_tuner"]
+__all__ = ["TRIAL_SEED", "SearchPlan", "build_tuner", "restore_tuner"]
+
+TRIAL_SEED = "trainer.seed"  # set per trial by the searcher
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,21 @@ def build_sampler(space: SearchSpace, seed: int) -> Any:
 
 
 def build_searcher(space: SearchSpace, seed: int) -> Any:
-    """OptunaSearch told each trial's best anchored loss (not its last)."""
+    """OptunaSearch told each trial's best anchored loss (not its last).
+
+    Every trial also gets its own training seed (the run's seed plus the Optuna trial
+    number): when TPE draws a configuration again (a loss ablation has only four
+    configurations outside A3DRO) the trial is a replicate that measures seed variance,
+    not a byte-identical re-run.
+    """
     from ray.tune.search.optuna import OptunaSearch
 
+    def define_by_run(trial: Any) -> dict[str, Any]:
+        space.sample(trial)  # suggests through the trial; Ray collects the values
+        return {TRIAL_SEED: seed + trial.number}
+
     return OptunaSearch(
-        space=space.sample,
+        space=define_by_run,
         metric=BEST_METRIC,
         mode=MODE,
         sampler=build_sampler(space, seed),

@@ -88,3 +88,26 @@ def test_data_parameters_are_checked_at_their_extremes_before_trials(tmp_path: P
         check_data_extremes(plan, recording_prepare)
     assert "raion_pca_components" in str(err.value) and "400" in str(err.value)
     assert sorted(c.raion_pca_components for c in built) == [2, 400]
+
+
+def test_summary_config_leaves_out_unused_conditional_parameters(tmp_path: Path) -> None:
+    import math
+
+    import pandas as pd
+
+    from raysearch.results.summary import summarize
+
+    trials = pd.DataFrame(
+        {
+            "trial_id": ["a", "b"],
+            "status": ["completed", "stopped"],
+            "stop_reason": ["max_epochs", "asha"],
+            "epochs_run": [3, 1],
+            "best_anchored_val_loss": [-0.4, 0.2],
+            "best_epoch": [3, 1],
+            "config/loss_strategy": ["kendall", "a3dro"],
+            "config/budget_beta": [math.nan, 0.3],
+        }
+    )
+    best = summarize(trials, tmp_path)["best"]
+    assert best["config"] == {"loss_strategy": "kendall"}

@@ -6,7 +6,7 @@ import pytest
 
 from raysearch.search.report import BEST_METRIC, METRIC, TIME_ATTR
 from raysearch.search.space import load_space
-from raysearch.search.tuner import _progress_reporter, build_scheduler, build_searcher
+from raysearch.search.tuner import TRIAL_SEED, _progress_reporter, build_scheduler, build_searcher
 
 
 def test_scheduler_and_searcher_watch_the_anchored_metric() -> None:
@@ -16,8 +16,14 @@ def test_scheduler_and_searcher_watch_the_anchored_metric() -> None:
     assert scheduler._max_t == space.settings.max_epochs
     searcher = build_searcher(space, seed=0)
     assert searcher.metric == BEST_METRIC and searcher.mode == "min"
-    # the seed's configuration is the first trial
-    assert searcher.suggest("t0") == space.start[0]
+    # the seed's configuration is the first trial, with the run's seed
+    assert searcher.suggest("t0") == {**space.start[0], TRIAL_SEED: 0}
+
+
+def test_every_trial_gets_its_own_training_seed() -> None:
+    searcher = build_searcher(load_space("smoke"), seed=7)
+    seeds = [searcher.suggest(f"t{i}")[TRIAL_SEED] for i in range(5)]
+    assert seeds == [7, 8, 9, 10, 11]
 
 
 def test_trial_table_has_no_best_trial_line_that_could_crash_the_driver() -> None:
