@@ -26,6 +26,7 @@ def lfilter(b: list[float], a: list[float], x: np.ndarray, axis: int = -1) -> np
 
     return _lfilter(b, a, x, axis=axis)
 
+
 __all__ = ["GENERATOR_VERSION", "generate"]
 
 GENERATOR_VERSION = "synth-3"  # bump whenever the output changes (cache key)
