@@ -10,7 +10,7 @@ from raysearch.search.report import BEST_METRIC, METRIC, MODE, TIME_ATTR
 from raysearch.search.space import SearchSpace
 from raysearch.search.trainable import TrialSetup, run_trial
 
-__all__ = ["TRIAL_SEED", "SearchPlan", "build_tuner", "restore_tuner"]
+__all__ = ["TRIAL_SEED", "DefineByRun", "SearchPlan", "build_tuner", "restore_tuner"]
 
 TRIAL_SEED = "trainer.seed"  # set per trial by the searcher
 
@@ -40,6 +40,19 @@ def build_sampler(space: SearchSpace, seed: int) -> Any:
         )
 
 
+@dataclass(frozen=True)
+class DefineByRun:
+    """The define-by-run function: suggest the space's values, and set the trial's seed.
+    A module-level class, not a closure: Tune pickles the searcher to save its state."""
+
+    space: SearchSpace
+    seed: int
+
+    def __call__(self, trial: Any) -> dict[str, Any]:
+        self.space.sample(trial)  # suggests through the trial; Ray collects the values
+        return {TRIAL_SEED: self.seed + trial.number}
+
+
 def build_searcher(space: SearchSpace, seed: int) -> Any:
     """OptunaSearch told each trial's best anchored loss (not its last).
 
@@ -50,12 +63,8 @@ def build_searcher(space: SearchSpace, seed: int) -> Any:
     """
     from ray.tune.search.optuna import OptunaSearch
 
-    def define_by_run(trial: Any) -> dict[str, Any]:
-        space.sample(trial)  # suggests through the trial; Ray collects the values
-        return {TRIAL_SEED: seed + trial.number}
-
     return OptunaSearch(
-        space=define_by_run,
+        space=DefineByRun(space, seed),
         metric=BEST_METRIC,
         mode=MODE,
         sampler=build_sampler(space, seed),

@@ -26,6 +26,19 @@ def test_every_trial_gets_its_own_training_seed() -> None:
     assert seeds == [7, 8, 9, 10, 11]
 
 
+def test_searcher_state_saves_and_restores(tmp_path) -> None:
+    """Tune pickles the searcher at every experiment checkpoint (and --resume reads it)."""
+    searcher = build_searcher(load_space("smoke"), seed=1)
+    first = [searcher.suggest(f"t{i}") for i in range(3)]
+    searcher.save(str(tmp_path / "searcher.pkl"))
+    restored = build_searcher(load_space("smoke"), seed=1)
+    restored.restore(str(tmp_path / "searcher.pkl"))
+    assert restored._ot_study.trials[2].params == searcher._ot_study.trials[2].params
+    assert [t.params for t in restored._ot_study.trials] == [
+        {k: v for k, v in f.items() if k != TRIAL_SEED} for f in first
+    ]
+
+
 def test_trial_table_has_no_best_trial_line_that_could_crash_the_driver() -> None:
     """Ray's best-trial line looks up every parameter column without a default: with a
     conditional parameter it raises KeyError when the best trial lacks it (seen with
