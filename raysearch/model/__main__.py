@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from raysearch.cli import StrictParser
 from raysearch.data.spec import DatasetSpec
 from raysearch.model.config import ModelConfig, list_presets
 from raysearch.model.summary import parameter_summary
@@ -32,7 +33,7 @@ def dataset_spec(name: str) -> DatasetSpec:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m raysearch.model")
+    p = StrictParser(prog="python -m raysearch.model")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("summary", help="parameters per stage and in total")
     s.add_argument("--size", choices=list_presets(), default="small")
