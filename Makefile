@@ -35,7 +35,7 @@ smoke: venv
 	$(PY) -m raysearch.run --space smoke --smoke $(ARGS)
 
 test: venv
-	$(PY) -m pytest -q -p no:cacheprovider $(ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider --durations=12 $(ARGS)
 
 test-fast: venv
 	$(PY) -m pytest -q -m "not integration and not slow" $(ARGS)
