@@ -12,6 +12,13 @@ What it does with the raw files' quirks:
 - corrections stay visible: a negative daily value is a correction published that day and
   is kept as data; ``correction_reported`` is 1 on the dates of the corrections file;
 - string fields (``personnel*``, ``greatest losses direction``) are ignored.
+The monthly ``casualty`` target (``monthly_casualty``) is the sum of the personnel source's
+daily ``personnel`` values over a calendar month, negative corrections included in the sum.
+A month is available only if every one of its calendar days is on the dataset's calendar
+and observed: a partial month (the first, February 2022, starts on the 25th; the last ends
+on the file's last day) or a month with a missing day has no target (never scaled up).
+The personnel source stays an input: a sample's casualty target is the month *after* its
+anchor day, so the model forecasts next month's total from the past days only.
 Column names are lower case with spaces as underscores (``field artillery`` ->
 ``field_artillery``).
 """
@@ -28,7 +35,13 @@ import pandas as pd
 from raysearch.data.raw import RawDataset, RawSource
 from raysearch.errors import DataError
 
-__all__ = ["EQUIPMENT_FILE", "PERSONNEL_FILE", "import_losses", "losses_raw"]
+__all__ = [
+    "EQUIPMENT_FILE",
+    "PERSONNEL_FILE",
+    "import_losses",
+    "losses_raw",
+    "monthly_casualty",
+]
 
 EQUIPMENT_FILE = "russia_losses_equipment.json"
 PERSONNEL_FILE = "russia_losses_personnel.json"
@@ -118,16 +131,47 @@ def losses_raw(src_dir: str | Path) -> RawDataset:
     )
 
 
+def monthly_casualty(
+    raw: RawDataset, source: str = "personnel", feature: str = "personnel"
+) -> np.ndarray:
+    """(NM,) float32 monthly sums of ``source.feature``'s daily values; NaN for a month with
+    a day off the calendar or unobserved. Raises DataError if the feature is absent."""
+    src = raw.sources.get(source)
+    if src is None or src.resolution != "daily" or feature not in src.features:
+        have = {n: list(s.features) for n, s in raw.sources.items() if s.resolution == "daily"}
+        raise DataError([f"casualty needs the daily source {source!r} with feature "
+                         f"{feature!r}; the dataset's daily sources are {have}"])  # fmt: skip
+    values = src.values[:, src.features.index(feature)].astype(np.float64)
+    months = raw.day_month
+    n_months = len(raw.months)
+    total = np.zeros(n_months)
+    np.add.at(total, months, np.nan_to_num(values))
+    observed = np.zeros(n_months, dtype=np.int64)
+    np.add.at(observed, months, ~np.isnan(values))
+    full = raw.months.days_in_month.to_numpy()
+    out = np.where(observed == full, total, np.nan).astype(np.float32)
+    if np.nanmin(out, initial=0.0) < 0:
+        bad = raw.months[np.flatnonzero(out < 0)[0]]
+        raise DataError([f"casualty: month {bad} sums to a negative count {out[out < 0][0]!r}"])
+    return out
+
+
 def import_losses(
-    src_dir: str | Path, out_dir: str | Path, phases: str | Path | None = None
+    src_dir: str | Path,
+    out_dir: str | Path,
+    phases: str | Path | None = None,
+    casualty: bool = False,
 ) -> RawDataset:
     """Convert ``src_dir``'s losses JSON into a contract dataset directory at ``out_dir``;
-    with ``phases`` (war-phases/phases.csv), add monthly regime and transition targets."""
+    with ``phases`` (war-phases/phases.csv), add monthly regime and transition targets;
+    with ``casualty``, the monthly personnel-loss count target."""
     from raysearch.data.phases_adapter import phase_targets
     from raysearch.data.writer import write_dataset
 
     raw = losses_raw(src_dir)
     if phases is not None:
         raw.targets = phase_targets(phases, raw.start, raw.n_days)
+    if casualty:
+        raw.targets["casualty"] = monthly_casualty(raw)
     write_dataset(raw, out_dir)
     return raw

@@ -10,7 +10,7 @@ import pytest
 from raysearch.errors import ConfigError
 from raysearch.search.space import SPACES_DIR, available_spaces, load_space
 
-SHIPPED = ["full", "loss_ablation", "model_size", "smoke"]
+SHIPPED = ["full", "loss_ablation", "model_size", "real_losses", "smoke"]
 
 
 def test_every_shipped_space_is_found_and_validates() -> None:

@@ -1,0 +1,131 @@
+"""The NASA FIRMS archive adapter on small CSV fixtures in the documented format."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from raysearch.data import load_dataset
+from raysearch.data.__main__ import main
+from raysearch.data.firms_adapter import FIRMS_FEATURES, assign_raions, firms_raw, read_firms
+from raysearch.errors import DataError
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SMALL = FIXTURES / "firms_small.csv"
+MALFORMED = FIXTURES / "firms_malformed.csv"
+
+
+def _feature(values: np.ndarray, name: str) -> np.ndarray:
+    return values[..., FIRMS_FEATURES.index(name)]
+
+
+def test_daily_features_by_hand() -> None:
+    raw, report = firms_raw(SMALL)
+    assert str(raw.start) == "2024-06-01" and raw.n_days == 3
+    assert report == {"malformed": 0, "outside_dates": 0, "outside_raions": 0}
+    v = raw.sources["firms"].values
+    assert v.shape == (3, 13) and raw.sources["firms"].features == FIRMS_FEATURES
+    day1 = dict(zip(FIRMS_FEATURES, v[0].tolist(), strict=True))
+    expected = {
+        "fire_count": 3, "brightness_mean": 340, "brightness_max": 350,
+        "brightness_std": math.sqrt(200 / 3), "bright_t31_mean": 886 / 3,
+        "bright_t31_max": 300, "frp_sum": 60, "frp_mean": 20, "frp_max": 30,
+        "high_confidence_count": 1, "daytime_count": 2, "scan_mean": 0.5, "track_mean": 0.5,
+    }  # fmt: skip
+    assert day1 == pytest.approx(expected, rel=1e-5)
+    assert _feature(v, "brightness_std")[2] == 0.0  # one fire
+    assert _feature(v, "daytime_count")[2] == 0 and _feature(v, "frp_sum")[2] == 4.5
+
+
+def test_a_day_without_fires_is_zero_count_and_unobserved_means() -> None:
+    v = firms_raw(SMALL)[0].sources["firms"].values[1]  # 2024-06-02: no detection
+    for name in ("fire_count", "frp_sum", "high_confidence_count", "daytime_count"):
+        assert _feature(v, name) == 0
+    for name in ("brightness_mean", "brightness_max", "frp_mean", "scan_mean", "track_mean"):
+        assert np.isnan(_feature(v, name))
+
+
+def test_explicit_date_range_pads_and_drops() -> None:
+    raw, report = firms_raw(SMALL, start="2024-05-30", end="2024-06-02")
+    v = raw.sources["firms"].values
+    assert raw.n_days == 4 and _feature(v, "fire_count").tolist() == [0, 0, 3, 0]
+    assert report["outside_dates"] == 1  # the 2024-06-03 fire
+
+
+def test_malformed_rows_are_all_named_in_one_error() -> None:
+    with pytest.raises(DataError) as info:
+        read_firms(MALFORMED)
+    text = str(info.value)
+    assert "row 2: malformed brightness='hot'" in text
+    assert "row 3: malformed acq_date='2024-06-31'" in text
+    assert "row 4: malformed frp='', confidence='x'" in text
+    assert "row 5: malformed daynight='E'" in text
+    assert "row 1:" not in text and "row 6:" not in text
+    with pytest.raises(DataError, match=r"row 5: malformed daynight='E', latitude='95\.00'"):
+        read_firms(MALFORMED, need_coords=True)
+
+
+def test_skip_malformed_drops_and_counts() -> None:
+    raw, report = firms_raw(MALFORMED, skip_malformed=True)
+    assert report["malformed"] == 4
+    assert _feature(raw.sources["firms"].values, "fire_count").tolist() == [1, 0, 1]
+
+
+def test_missing_column_and_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "f.csv"
+    bad.write_text("acq_date,brightness\n2024-06-01,300\n")
+    with pytest.raises(DataError, match=r"missing column\(s\) \['bright_t31'"):
+        read_firms(bad)
+    with pytest.raises(DataError, match="file missing"):
+        read_firms(tmp_path / "nope.csv")
+    no_coords = tmp_path / "no_coords.csv"
+    lines = SMALL.read_text().splitlines()
+    no_coords.write_text("\n".join(",".join(r.split(",")[2:]) for r in lines) + "\n")
+    with pytest.raises(DataError, match=r"missing column\(s\) \['latitude', 'longitude'\]"):
+        firms_raw(no_coords, FIXTURES / "raions_centroids.csv")
+
+
+def test_raion_variant_from_centroids() -> None:
+    raw, report = firms_raw(SMALL, FIXTURES / "raions_centroids.csv")
+    assert raw.raions == ("Kyivskyi", "Kharkivskyi", "Odeskyi")
+    per = raw.sources["firms_raion"].values
+    assert per.shape == (3, 3, 13) and report["outside_raions"] == 0
+    assert _feature(per, "fire_count").tolist() == [[2, 1, 0], [0, 0, 0], [0, 1, 0]]
+    assert _feature(per, "frp_sum")[0].tolist() == [30, 30, 0]
+    assert np.isnan(_feature(per, "frp_mean")[0, 2])  # Odeskyi: no fire
+    # the raion counts add up to the national ones
+    np.testing.assert_allclose(
+        _feature(per, "fire_count").sum(1), _feature(raw.sources["firms"].values, "fire_count")
+    )
+
+
+def test_raion_variant_from_geojson_polygons() -> None:
+    raw, report = firms_raw(SMALL, FIXTURES / "raions.geojson")
+    assert raw.raions == ("Kyivskyi", "Kharkivskyi")
+    counts = _feature(raw.sources["firms_raion"].values, "fire_count")
+    assert counts.tolist() == [[2, 1], [0, 0], [0, 0]]  # the 36.25 E fire is east of the box
+    assert report["outside_raions"] == 1
+
+
+def test_nearest_centroid_respects_the_distance_limit() -> None:
+    cents = np.array([[50.0, 30.0], [48.0, 35.0]])
+    idx = assign_raions(np.array([50.1, 48.2, 40.0]), np.array([30.1, 35.0, 20.0]), cents, None)
+    assert idx.tolist() == [0, 1, -1]
+
+
+def test_cli_writes_a_loadable_dataset(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "firms"
+    argv = ["firms", str(SMALL), str(out), "--raions", str(FIXTURES / "raions_centroids.csv")]
+    assert main(argv) == 0
+    assert "dropped rows: malformed 0" in capsys.readouterr().out
+    back = load_dataset(out)
+    assert set(back.sources) == {"firms", "firms_raion"}
+    assert back.sources["firms_raion"].values.shape == (3, 3, 13)
+    assert main(["firms", str(MALFORMED), str(tmp_path / "bad")]) == 2
+    assert "row 2: malformed brightness='hot'" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()  # nothing half-written
+    assert main(["firms", str(MALFORMED), str(tmp_path / "ok"), "--skip-malformed"]) == 0
+    assert "dropped rows: malformed 4" in capsys.readouterr().out
