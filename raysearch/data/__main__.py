@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from raysearch.cli import StrictParser
 from raysearch.data.config import SYNTH_PRESETS, DataConfig, SynthConfig
 from raysearch.data.raw import RawDataset
 from raysearch.data.spec import TASK_NAMES
@@ -24,7 +25,7 @@ __all__ = ["main", "task_report"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m raysearch.data", description=__doc__,
+    p = StrictParser(prog="python -m raysearch.data", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("synth", help="write the synthetic dataset to OUT_DIR")
