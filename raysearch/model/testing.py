@@ -15,7 +15,7 @@ from torch import Tensor
 
 from raysearch.data.spec import TASK_NAMES, DatasetSpec, Resolution, SourceSpec, TaskKind, TaskSpec
 
-__all__ = ["make_spec", "random_batch", "seed_spec", "tiny_spec"]
+__all__ = ["SEED_FEATURES", "make_spec", "random_batch", "seed_spec", "tiny_spec"]
 
 
 def _source(name: str, res: Resolution, n: int) -> SourceSpec:
@@ -65,13 +65,19 @@ def tiny_spec() -> DatasetSpec:
     )
 
 
+# Feature counts per source of the seed's run (raion sources after an 8-component PCA).
+SEED_FEATURES: dict[str, dict[str, int]] = {
+    "daily": {"equipment": 51, "personnel": 7, "deepstate": 5, "firms": 13, "viina": 20},
+    "monthly": {"sentinel": 43, "hdx_conflict": 18, "hdx_food": 10, "hdx_rainfall": 6, "iom": 8},
+    "raion": {"geoconfirmed_raion": 8, "deepstate_raion": 8, "firms_raion": 8},
+}
+
+
 def seed_spec() -> DatasetSpec:
     """Seed 000's feature counts: 5 daily, 5 monthly, 3 raion sources x 8 PCA components x
     263 raions, windows 365 days / 12 months, 7-day daily forecast of every daily feature."""
     return make_spec(
-        daily={"equipment": 51, "personnel": 7, "deepstate": 5, "firms": 13, "viina": 20},
-        monthly={"sentinel": 43, "hdx_conflict": 18, "hdx_food": 10, "hdx_rainfall": 6, "iom": 8},
-        raion={"geoconfirmed_raion": 8, "deepstate_raion": 8, "firms_raion": 8},
+        **SEED_FEATURES,
         daily_window=365,
         monthly_window=12,
         n_raions=263,

@@ -70,6 +70,10 @@ def make_wandb_callback(options: WandbOptions, group: str, space_name: str, setu
     os.environ.setdefault("WANDB_MODE", mode)
 
     class _RaysearchWandb(WandbLoggerCallback):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self._base_kwargs = dict(self.kwargs)  # wandb.init kwargs shared by every trial
+
         def log_trial_start(self, trial: Any) -> None:
             resolved = flat_config(trial_config(setup, dict(trial.config)))
             strategy = resolved.get("loss.strategy", "unknown")
@@ -87,5 +91,4 @@ def make_wandb_callback(options: WandbOptions, group: str, space_name: str, setu
         log_config=False,
         settings={"silent": True, "console": "off"},  # the trial table shows progress
     )
-    callback._base_kwargs = dict(callback.kwargs)
     return callback

@@ -8,7 +8,6 @@ through a Ray Train TorchTrainer whose reports Tune receives via ``TuneReportCal
 from __future__ import annotations
 
 import json
-import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -18,12 +17,12 @@ from typing import Any
 from raysearch.search.params import build_trial_config
 from raysearch.search.report import check_report
 from raysearch.search.resources import ResourcePlan
+from raysearch.train.ray_train import quiet_ray_logs
 
 __all__ = [
     "FAILED_FILE",
     "TrialFailedError",
     "TrialSetup",
-    "quiet_ray_logs",
     "run_trial",
     "trial_config",
 ]
@@ -48,12 +47,6 @@ def trial_config(setup: TrialSetup, params: dict[str, Any]) -> Any:
     return build_trial_config(
         {**setup.fixed, **params, "trainer.max_epochs": setup.max_epochs}, setup.base_config
     )
-
-
-def quiet_ray_logs() -> None:
-    """Ray logs every checkpoint and report at INFO; the trial table already shows them."""
-    for name in ("ray.train", "ray.tune"):
-        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 class TrialFailedError(RuntimeError):

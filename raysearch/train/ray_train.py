@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FINAL_KEY", "DistributedPlan", "final_report", "fit_distributed"]
+__all__ = ["FINAL_KEY", "DistributedPlan", "final_report", "fit_distributed", "quiet_ray_logs"]
 
 FINAL_KEY = "final"  # marks the one report sent after the last epoch
 
@@ -36,15 +36,13 @@ class DistributedPlan:
 
 def _worker_loop(config: dict[str, Any]) -> None:
     """Runs on every Ray Train worker."""
-    import logging
 
     import ray.train
     import torch
 
     from raysearch.data import prepare
 
-    for name in ("ray.train", "ray.tune"):  # every report and checkpoint is logged at INFO
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_ray_logs()
 
     torch.set_num_threads(max(1, int(config["cpus_per_worker"])))
     cfg = config["trial_config"]
@@ -82,6 +80,14 @@ def _fit_and_report(cfg: Any, data: Any, rank: int, scratch: Path) -> None:
     )
     if last_metrics:  # nothing to add when a resumed run had no epoch left to run
         ray.train.report(final_report(last_metrics, result))
+
+
+def quiet_ray_logs() -> None:
+    """Ray logs every report and checkpoint at INFO; the trial table already shows them."""
+    import logging
+
+    for name in ("ray.train", "ray.tune"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def final_report(last_metrics: dict[str, Any], result: Any) -> dict[str, Any]:
