@@ -61,6 +61,17 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         help="tiny model and data, a few short trials: a first look in minutes",
     )
     parser.add_argument(
+        "--searcher",
+        choices=["tpe", "random"],
+        help="how trials are drawn (default: the space's, tpe); random is the baseline",
+    )
+    parser.add_argument(
+        "--scheduler",
+        choices=["asha", "fifo"],
+        help="asha stops weak trials at its rungs; fifo runs every trial at full budget "
+        "(default: the space's, asha)",
+    )
+    parser.add_argument(
         "--storage",
         help="where Tune keeps checkpoints and search state: a shared path or s3://, gs:// URI "
         "(default: the run directory under --results)",
@@ -106,6 +117,8 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         seed=args.seed,
         address=args.address,
         smoke=args.smoke,
+        searcher=args.searcher,
+        scheduler=args.scheduler,
         max_failures=args.max_failures,
         storage=args.storage,
         wandb=WandbOptions(not args.no_wandb, args.wandb_project, args.wandb_group),

@@ -76,3 +76,12 @@ def test_flags_reach_the_options() -> None:
     assert (options.num_samples, options.max_epochs, options.max_concurrent) == (5, 2, 1)
     assert (options.workers_per_trial, options.data, options.results) == (2, "d", "r")
     assert (options.seed, options.address, options.smoke, options.name) == (7, "auto", True, "x")
+
+
+def test_searcher_and_scheduler_flags_take_only_known_values(tmp_path: Path) -> None:
+    options = parse_args(["--space", "smoke", "--searcher", "random", "--scheduler", "fifo"])
+    assert (options.searcher, options.scheduler) == ("random", "fifo")
+    assert parse_args(["--space", "smoke"]).searcher is None  # the space decides
+    proc = _run(["--space", "smoke", "--searcher", "grid"], tmp_path)
+    assert proc.returncode == 2
+    assert "--searcher" in proc.stderr and "'tpe'" in proc.stderr and "'random'" in proc.stderr

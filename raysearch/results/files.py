@@ -17,6 +17,7 @@ __all__ = [
     "OPTIONS",
     "SUMMARY_JSON",
     "SUMMARY_MD",
+    "TIMING",
     "TRIALS",
     "TUNE_DIR",
     "atomic_write_text",
@@ -32,6 +33,7 @@ SUMMARY_JSON = "summary.json"
 SUMMARY_MD = "summary.md"
 OPTIONS = "options.json"  # the parsed command line, for --resume
 METADATA = "metadata.json"  # command, seed, space, versions, git SHA, data fingerprint
+TIMING = "timing.json"  # the driver's phases: Ray start, set-up, Tune, collecting results
 TUNE_DIR = "tune"  # Ray Tune's experiment directory (resume from here)
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from raysearch.search.report import BEST_METRIC, METRIC, TIME_ATTR
 from raysearch.train.ray_train import FINAL_KEY
+from raysearch.train.timing import TIME_PREFIX
 
 __all__ = ["collect_results"]
 
@@ -103,6 +104,8 @@ def collect_results(
         for key, value in (outcome or {}).items():
             if _is_test_metric(key):
                 row[f"test/{key}"] = value
+            elif key.startswith(TIME_PREFIX):  # where the trial's wall time went
+                row[key] = value
         trial_rows.append(row)
     trials = pd.DataFrame(trial_rows)
     if not trials.empty:

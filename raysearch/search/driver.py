@@ -8,18 +8,20 @@ import json
 import logging
 import platform
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from raysearch.errors import ConfigError, RaysearchError
-from raysearch.results.files import OPTIONS
+from raysearch.results.files import OPTIONS, TIMING
 from raysearch.search.params import build_trial_config, default_trial_config, resolve_param
 from raysearch.search.resources import plan_resources
 from raysearch.search.space import SearchSpace, load_space
 from raysearch.search.tracking import WandbOptions, flat_config, make_wandb_callback
 from raysearch.search.trainable import TrialSetup, trial_config
 from raysearch.search.tuner import SearchPlan
+from raysearch.train.timing import PhaseClock
 
 __all__ = [
     "SMOKE_OVERRIDES",
@@ -64,6 +66,8 @@ class RunOptions:
     seed: int = 0
     address: str | None = None
     smoke: bool = False
+    searcher: str | None = None  # tpe | random (default: the space's)
+    scheduler: str | None = None  # asha | fifo (default: the space's)
     storage: str | None = None
     max_failures: int = 1
     wandb: WandbOptions = dataclasses.field(default_factory=WandbOptions)
@@ -123,6 +127,8 @@ def _space_for(options: RunOptions) -> SearchSpace:
         num_samples=options.num_samples or smoke.get("num_samples"),
         max_epochs=options.max_epochs or smoke.get("max_epochs"),
         grace_period=smoke.get("grace_period"),
+        searcher=options.searcher,
+        scheduler=options.scheduler,
     )
 
 
@@ -224,8 +230,13 @@ def _metadata(options: RunOptions, plan: SearchPlan, fingerprint: str) -> dict[s
     }
 
 
-def run_search(options: RunOptions) -> dict[str, Any]:
-    """Run the whole search; returns the summary written to the run directory."""
+def run_search(options: RunOptions, callbacks: list[Any] | None = None) -> dict[str, Any]:
+    """Run the whole search; returns the summary written to the run directory.
+
+    ``callbacks``: extra Ray Tune callbacks (benchmarks and tests observe trials with them).
+    The driver's own phases (Ray start, set-up, Tune, collecting results) are timed and
+    written to ``timing.json`` beside the summary, and returned under ``"timing"``.
+    """
     import ray
 
     from raysearch.data import prepare
@@ -239,9 +250,14 @@ def run_search(options: RunOptions) -> dict[str, Any]:
         options = load_run_options(Path(options.resume))
     # Validate the space, flags and configs before Ray starts (fast, no cluster needed).
     resolve_search(options, {"CPU": 1.0})
+    clock = PhaseClock()
     started = ray.is_initialized()
     if not started:
-        ray.init(address=options.address, logging_level=logging.WARNING, configure_logging=False)
+        with clock.phase("ray_init"):
+            ray.init(
+                address=options.address, logging_level=logging.WARNING, configure_logging=False
+            )
+    setup_started = time.perf_counter()
     try:
         nodes = [n for n in ray.nodes() if n.get("Alive")]
         max_gpus = max((n["Resources"].get("GPU", 0.0) for n in nodes), default=0.0)
@@ -262,12 +278,17 @@ def run_search(options: RunOptions) -> dict[str, Any]:
         if not options.resume:
             write_json(run_dir / OPTIONS, options.to_json())
             write_json(run_dir / METADATA, _metadata(options, plan, data.fingerprint))
-        callbacks = []
+        callbacks = list(callbacks or [])
         if options.wandb.enabled:
             group = f"{plan.space.name}/{options.name}"
             callbacks.append(make_wandb_callback(options.wandb, group, plan.space.name, plan.setup))
         tuner = restore_tuner(plan) if options.resume else build_tuner(plan, callbacks)
-        grid = tuner.fit()
+        clock.add("setup", time.perf_counter() - setup_started)
+        tune_started = time.time()
+        with clock.phase("tune"):
+            grid = tuner.fit()
+        tune_ended = time.time()
+        collect_started = time.perf_counter()
         # Drop Tune's objects (and W&B's callback) while Ray is still up, not at exit.
         del tuner
         callbacks.clear()
@@ -280,6 +301,14 @@ def run_search(options: RunOptions) -> dict[str, Any]:
             return flat_config(trial_config(plan.setup, params))
 
         summary = write_results(run_dir, trials, epochs, resolve)
+        clock.add("collect", time.perf_counter() - collect_started)
+        timing = {
+            **clock.metrics(),
+            "time/tune_started_unix": tune_started,
+            "time/tune_ended_unix": tune_ended,
+        }
+        write_json(run_dir / TIMING, timing)
+        summary["timing"] = timing
         print_summary(summary)
         unfinished = len(grid) - grid.num_terminated - grid.num_errors
         if unfinished or len(grid) < plan.space.settings.num_samples:

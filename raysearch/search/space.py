@@ -2,7 +2,8 @@
 
 A space file (search_spaces/NAME.yaml)::
 
-    settings:   {num_samples, max_epochs, grace_period, reduction_factor, n_startup_trials}
+    settings:   {num_samples, max_epochs, grace_period, reduction_factor, n_startup_trials,
+                 searcher: tpe|random, scheduler: asha|fifo}
     fixed:      {name: value}              # constants every trial gets
     parameters: {name: {type: float|int|categorical, low, high, log, step, choices,
                         when: {other_param: value or [values]}}}
@@ -63,7 +64,12 @@ class ParamSpec(BaseModel):
 
 
 class SearchSettings(BaseModel):
-    """How many trials, how long, and how hard ASHA and TPE cut."""
+    """How many trials, how long, and how hard ASHA and TPE cut.
+
+    ``searcher``/``scheduler`` default to TPE + ASHA; ``random`` and ``fifo`` (every trial
+    runs to max_epochs, or until the trainer's own early stopping) are the baselines a
+    search is compared against.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -72,6 +78,8 @@ class SearchSettings(BaseModel):
     grace_period: int = Field(default=1, ge=1)
     reduction_factor: float = Field(default=3.0, gt=1.0)
     n_startup_trials: int = Field(default=4, ge=0)
+    searcher: Literal["tpe", "random"] = "tpe"
+    scheduler: Literal["asha", "fifo"] = "asha"
 
 
 class _SpaceFile(BaseModel):

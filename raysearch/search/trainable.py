@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from raysearch.search.params import build_trial_config
 from raysearch.search.report import check_report
 from raysearch.search.resources import ResourcePlan
 from raysearch.train.ray_train import quiet_ray_logs
+from raysearch.train.timing import time_key
 
 __all__ = [
     "FAILED_FILE",
@@ -60,6 +62,7 @@ def run_trial(params: dict[str, Any], setup: TrialSetup) -> None:
     from raysearch.search.report import NonFiniteMetricError
     from raysearch.train import NonFiniteLossError
 
+    entered = time.time()
     quiet_ray_logs()
     context = tune.get_context()
     trial_dir = Path(context.get_trial_dir())
@@ -69,7 +72,7 @@ def run_trial(params: dict[str, Any], setup: TrialSetup) -> None:
     cfg = trial_config(setup, params)
     try:
         if setup.resources.workers_per_trial == 1:
-            _fit_in_process(cfg, setup)
+            _fit_in_process(cfg, setup, entered)
         else:
             _fit_with_ray_train(cfg, setup, context.get_trial_id())
     except (NonFiniteLossError, NonFiniteMetricError) as err:
@@ -84,7 +87,7 @@ def _write_json(target: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, target)
 
 
-def _fit_in_process(cfg: Any, setup: TrialSetup) -> None:
+def _fit_in_process(cfg: Any, setup: TrialSetup, entered: float) -> None:
     import torch
     from ray import tune
 
@@ -93,7 +96,9 @@ def _fit_in_process(cfg: Any, setup: TrialSetup) -> None:
     from raysearch.train.ray_train import final_report
 
     torch.set_num_threads(max(1, int(setup.resources.cpus_per_worker)))
+    started = time.perf_counter()
     data = prepare(cfg.data, setup.cache_dir)
+    timing = {time_key("data"): time.perf_counter() - started, "time/entered_unix": entered}
 
     last_metrics: dict[str, Any] = {}
 
@@ -118,7 +123,7 @@ def _fit_in_process(cfg: Any, setup: TrialSetup) -> None:
             resume_from=resume_from,
         )
     if last_metrics:  # nothing to add when a resumed trial had no epoch left to run
-        tune.report(check_report(final_report(last_metrics, result)))
+        tune.report(check_report({**final_report(last_metrics, result), **timing}))
 
 
 def _fit_with_ray_train(cfg: Any, setup: TrialSetup, trial_id: str) -> None:

@@ -28,8 +28,11 @@ class SearchPlan:
 
 
 def build_sampler(space: SearchSpace, seed: int) -> Any:
+    """TPE (seeded, multivariate, grouped) or, with ``searcher: random``, random sampling."""
     import optuna
 
+    if space.settings.searcher == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
     with warnings.catch_warnings():  # group= is "experimental" in Optuna; we opt in
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.samplers.TPESampler(
@@ -73,9 +76,12 @@ def build_searcher(space: SearchSpace, seed: int) -> Any:
 
 
 def build_scheduler(space: SearchSpace) -> Any:
-    from ray.tune.schedulers import ASHAScheduler
+    """ASHA on the anchored metric, or with ``scheduler: fifo`` every trial at full budget."""
+    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
     s = space.settings
+    if s.scheduler == "fifo":
+        return FIFOScheduler()
     return ASHAScheduler(
         time_attr=TIME_ATTR,
         metric=METRIC,

@@ -43,6 +43,7 @@ from raysearch.train.early_stopping import EarlyStopping
 from raysearch.train.epoch import NonFiniteLossError, TrainParts, train_epoch
 from raysearch.train.evaluate import EvalResult, evaluate_split
 from raysearch.train.schedule import make_scheduler
+from raysearch.train.timing import PhaseClock, time_key
 
 if TYPE_CHECKING:
     from raysearch.data import PreparedData
@@ -67,6 +68,8 @@ class FitResult:
     test_metrics: dict[str, float]
     stop_reason: str  # "max_epochs" | "early_stopping"
     history: list[dict[str, float]] = field(default_factory=list)
+    # wall seconds per phase of this fit: build, train, val, checkpoint, report, test
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _device(name: str) -> torch.device:
@@ -239,6 +242,7 @@ class _Run:
         self.sampler.set_epoch(epoch)
         stats = train_epoch(self.parts, self.train_loader, epoch)
         self.strategy.end_epoch(epoch, stats.losses)
+        trained = time.perf_counter()
         val = self.evaluate("val")
         bad = [t for t, v in val.losses.items() if not math.isfinite(v)]
         if bad:
@@ -267,7 +271,11 @@ class _Run:
         if self.best_epoch == epoch:
             self.best_metrics = dict(metrics)
         metrics["best_anchored_val_loss"] = self.best_metrics["anchored_val_loss"]
-        metrics["epoch_time_s"] = time.perf_counter() - started
+        ended = time.perf_counter()
+        metrics["epoch_time_s"] = ended - started
+        metrics[time_key("train")] = trained - started
+        metrics[time_key("val")] = ended - trained
+        metrics["time/end_unix"] = time.time()  # when this epoch's metrics were ready
         self.history.append(metrics)
         return metrics
 
@@ -290,22 +298,34 @@ def fit(
         from raysearch.model import build_model
 
         model_factory = build_model
-    run = _Run(cfg, data, model_factory)
-    if resume_from is not None:
-        run.load(load_checkpoint(Path(resume_from)))
+    clock = PhaseClock()
+    with clock.phase("build"):
+        run = _Run(cfg, data, model_factory)
+        if resume_from is not None:
+            run.load(load_checkpoint(Path(resume_from)))
     stop_reason = "early_stopping" if run.stopper.should_stop else "max_epochs"
     while not run.stopper.should_stop and run.epoch < cfg.trainer.max_epochs:
         metrics = run.run_epoch()
+        clock.add("train", metrics[time_key("train")])
+        clock.add("val", metrics[time_key("val")])
         written = None
         if checkpoint_dir is not None and run.rank == 0:
-            written = save_checkpoint(Path(checkpoint_dir), run.state())
+            with clock.phase("checkpoint"):
+                written = save_checkpoint(Path(checkpoint_dir), run.state())
         if on_epoch is not None:
-            on_epoch(EpochResult(dict(metrics), written))
+            with clock.phase("report"):
+                on_epoch(EpochResult(dict(metrics), written))
         if run.stopper.should_stop:
             stop_reason = "early_stopping"
-    if run.best_state:
-        run.model.load_state_dict(run.best_state)
-    test = run.evaluate("test")
+    with clock.phase("test"):
+        if run.best_state:
+            run.model.load_state_dict(run.best_state)
+        test = run.evaluate("test")
     return FitResult(
-        run.best_epoch, dict(run.best_metrics), test.metrics(), stop_reason, run.history
+        run.best_epoch,
+        dict(run.best_metrics),
+        test.metrics(),
+        stop_reason,
+        run.history,
+        dict(clock.seconds),
     )

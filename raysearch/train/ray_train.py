@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from raysearch.train.timing import time_key
 
 __all__ = ["FINAL_KEY", "DistributedPlan", "final_report", "fit_distributed", "quiet_ray_logs"]
 
@@ -37,6 +40,7 @@ class DistributedPlan:
 def _worker_loop(config: dict[str, Any]) -> None:
     """Runs on every Ray Train worker."""
 
+    entered = time.time()
     import ray.train
     import torch
 
@@ -46,13 +50,21 @@ def _worker_loop(config: dict[str, Any]) -> None:
 
     torch.set_num_threads(max(1, int(config["cpus_per_worker"])))
     cfg = config["trial_config"]
+    started = time.perf_counter()
     data = prepare(cfg.data, config["cache_dir"])
+    timing = {
+        time_key("data"): time.perf_counter() - started,
+        # the worker group's start: from the trainer's fit() call to this worker's loop
+        time_key("worker_start"): entered - config["submitted_unix"],
+    }
     rank = ray.train.get_context().get_world_rank()
     with tempfile.TemporaryDirectory(prefix=f"raysearch-rank{rank}-") as scratch:
-        _fit_and_report(cfg, data, rank, Path(scratch))
+        _fit_and_report(cfg, data, rank, Path(scratch), timing)
 
 
-def _fit_and_report(cfg: Any, data: Any, rank: int, scratch: Path) -> None:
+def _fit_and_report(
+    cfg: Any, data: Any, rank: int, scratch: Path, timing: dict[str, float]
+) -> None:
     import ray.train
 
     from raysearch.train.loop import fit
@@ -79,7 +91,7 @@ def _fit_and_report(cfg: Any, data: Any, rank: int, scratch: Path) -> None:
         resume_from=resume_from,
     )
     if last_metrics:  # nothing to add when a resumed run had no epoch left to run
-        ray.train.report(final_report(last_metrics, result))
+        ray.train.report({**final_report(last_metrics, result), **timing})
 
 
 def quiet_ray_logs() -> None:
@@ -123,6 +135,7 @@ def fit_distributed(
             "trial_config": cfg,
             "cache_dir": str(cache_dir),
             "cpus_per_worker": plan.cpus_per_worker,
+            "submitted_unix": time.time(),
         },
         torch_config=TorchConfig(backend="nccl" if plan.use_gpu else "gloo"),
         scaling_config=ray.train.ScalingConfig(

@@ -22,6 +22,17 @@ def test_cli_overrides_replace_the_space_settings(tmp_path: Path) -> None:
     assert plan.space.settings.max_epochs == 5
     assert plan.setup.max_epochs == 5
     assert plan.setup.resources.max_concurrent == 2
+    assert (plan.space.settings.searcher, plan.space.settings.scheduler) == ("tpe", "asha")
+    baseline = resolve_search(
+        RunOptions(
+            space="loss_ablation", searcher="random", scheduler="fifo", results=str(tmp_path)
+        ),
+        CLUSTER,
+    )
+    assert (baseline.space.settings.searcher, baseline.space.settings.scheduler) == (
+        "random",
+        "fifo",
+    )
 
 
 def test_smoke_sizes_win_over_the_space_fixed_values(tmp_path: Path) -> None:

@@ -58,3 +58,32 @@ class _FakeTrial:
         self.trial_id = "t0"
         self.status = "RUNNING"
         self.last_result = {METRIC: 0.0, BEST_METRIC: 0.0, TIME_ATTR: 1, "config": config}
+
+
+def test_baselines_random_search_and_full_budget_fifo() -> None:
+    import optuna
+    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+
+    space = load_space("loss_ablation")
+    assert isinstance(build_scheduler(space), ASHAScheduler)
+    assert isinstance(build_searcher(space, 0)._sampler, optuna.samplers.TPESampler)
+    baseline = space.with_settings(searcher="random", scheduler="fifo")
+    scheduler = build_scheduler(baseline)
+    assert isinstance(scheduler, FIFOScheduler) and not isinstance(scheduler, ASHAScheduler)
+    searcher = build_searcher(baseline, seed=3)
+    assert isinstance(searcher._sampler, optuna.samplers.RandomSampler)
+    # random draws are seeded: the same seed gives the same trials
+    again = build_searcher(baseline, seed=3)
+    draws = [searcher.suggest(f"t{i}") for i in range(6)]
+    assert draws == [again.suggest(f"t{i}") for i in range(6)]
+    assert len({d["loss_strategy"] for d in draws[1:]}) > 1  # after the start point
+
+
+def test_an_unknown_searcher_or_scheduler_is_one_error_naming_both() -> None:
+    from raysearch.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        load_space("smoke").with_settings(searcher="grid", scheduler="pbt")
+    message = str(err.value)
+    assert "searcher" in message and "scheduler" in message
+    assert "'tpe'" in message and "'asha'" in message

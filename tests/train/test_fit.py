@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def test_every_epoch_reports_the_agreed_metric_names_and_test_mirrors_val() -> N
     seen: list[EpochResult] = []
     result = fit(_cfg("kendall"), fake_data(), on_epoch=seen.append, model_factory=factory())
     expected = {"epoch", "anchored_val_loss", "train_objective", "lr", "epoch_time_s"}
-    expected |= {"n_params", "best_anchored_val_loss"}
+    expected |= {"n_params", "best_anchored_val_loss", "time/train_s", "time/val_s"}
+    expected |= {"time/end_unix"}
     for prefix in ("val_loss", "val_regret", "train_loss", "weight", "collapsed"):
         expected |= {f"{prefix}/{t}" for t in TASKS}
     assert [r.metrics["epoch"] for r in seen] == [1, 2]
@@ -45,13 +47,46 @@ def test_every_epoch_reports_the_agreed_metric_names_and_test_mirrors_val() -> N
         assert all(isinstance(v, int | float) and math.isfinite(v) for v in r.metrics.values())
         assert r.checkpoint_dir is None  # no checkpoint_dir given
     val_names = {
-        k.replace("val", "test") for k in seen[0].metrics if "val_" in k and "best" not in k
+        k.replace("val", "test")
+        for k in seen[0].metrics
+        if "val_" in k and "best" not in k and not k.startswith("time/")
     }
     assert set(result.test_metrics) == val_names
     best = min(r.metrics["anchored_val_loss"] for r in seen)
     assert result.best_metrics["anchored_val_loss"] == best
     assert seen[-1].metrics["best_anchored_val_loss"] == best
     assert result.stop_reason == "max_epochs"
+
+
+def test_timings_account_for_the_fit_phase_by_phase(tmp_path: Path) -> None:
+    seen: list[EpochResult] = []
+
+    def slow_report(result: EpochResult) -> None:
+        seen.append(result)
+        time.sleep(0.05)  # a report that costs something must show under "report"
+
+    started = time.perf_counter()
+    result = fit(
+        _cfg(max_epochs=3),
+        fake_data(),
+        on_epoch=slow_report,
+        checkpoint_dir=tmp_path,
+        model_factory=factory(),
+    )
+    wall = time.perf_counter() - started
+    t = result.timings
+    assert set(t) == {"build", "train", "val", "checkpoint", "report", "test"}
+    assert all(v > 0 for v in t.values())
+    # the totals are the sums of the per-epoch figures the epochs reported
+    assert t["train"] == pytest.approx(sum(r.metrics["time/train_s"] for r in seen))
+    assert t["val"] == pytest.approx(sum(r.metrics["time/val_s"] for r in seen))
+    assert t["report"] >= 3 * 0.05
+    # phases do not overlap and leave little of the fit unaccounted for
+    assert sum(t.values()) <= wall
+    assert sum(t.values()) > 0.9 * wall
+    for r in seen:
+        epoch = r.metrics["time/train_s"] + r.metrics["time/val_s"]
+        assert epoch == pytest.approx(r.metrics["epoch_time_s"])
 
 
 def test_learns_the_planted_signal_below_the_reference() -> None:
@@ -83,7 +118,10 @@ def test_accumulating_k_micro_batches_equals_one_batch_k_times_larger(tmp_path: 
 
 
 def _comparable(history: list[dict[str, float]]) -> list[dict[str, float]]:
-    return [{k: v for k, v in h.items() if k != "epoch_time_s"} for h in history]
+    return [
+        {k: v for k, v in h.items() if k != "epoch_time_s" and not k.startswith("time/")}
+        for h in history
+    ]
 
 
 @pytest.mark.parametrize("strategy", ["a3dro", "kendall"])  # buffers; learnable weights
