@@ -6,6 +6,7 @@ import dataclasses
 import gc
 import json
 import logging
+import os
 import platform
 import subprocess
 import time
@@ -48,6 +49,13 @@ SMOKE_OVERRIDES: dict[str, Any] = {
     "data.raion_pca_components": 2,
     "data.anchor_stride": 3,
 }
+# Ray Train's controller polls its workers (and forwards their reports) every 2 s by
+# default; each Ray Train trial waits for a poll to see its workers start and finish
+# (bench/overhead.py measures it). A local Ray started by the driver polls every 0.5 s
+# unless the variable is already set; on a cluster, set it where `ray start` runs.
+HEALTH_CHECK_ENV = "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S"
+HEALTH_CHECK_INTERVAL_S = "0.5"
+
 SMOKE_SETTINGS = {"num_samples": 4, "max_epochs": 3, "grace_period": 1}
 
 
@@ -253,6 +261,8 @@ def run_search(options: RunOptions, callbacks: list[Any] | None = None) -> dict[
     clock = PhaseClock()
     started = ray.is_initialized()
     if not started:
+        if options.address is None:  # the Ray we start inherits this process's environment
+            os.environ.setdefault(HEALTH_CHECK_ENV, HEALTH_CHECK_INTERVAL_S)
         with clock.phase("ray_init"):
             ray.init(
                 address=options.address, logging_level=logging.WARNING, configure_logging=False

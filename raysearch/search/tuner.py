@@ -10,9 +10,17 @@ from raysearch.search.report import BEST_METRIC, METRIC, MODE, TIME_ATTR
 from raysearch.search.space import SearchSpace
 from raysearch.search.trainable import TrialSetup, run_trial
 
-__all__ = ["TRIAL_SEED", "DefineByRun", "SearchPlan", "build_tuner", "restore_tuner"]
+__all__ = [
+    "REUSE_ACTORS",
+    "TRIAL_SEED",
+    "DefineByRun",
+    "SearchPlan",
+    "build_tuner",
+    "restore_tuner",
+]
 
 TRIAL_SEED = "trainer.seed"  # set per trial by the searcher
+REUSE_ACTORS = True  # a trial process runs trial after trial: imports and first-call costs once
 
 
 @dataclass(frozen=True)
@@ -131,7 +139,7 @@ def build_tuner(plan: SearchPlan, callbacks: list[Any] | None = None) -> Any:
             scheduler=build_scheduler(plan.space),
             num_samples=plan.space.settings.num_samples,
             max_concurrent_trials=resources.max_concurrent,
-            reuse_actors=False,
+            reuse_actors=REUSE_ACTORS,
         ),
         run_config=ray.tune.RunConfig(
             name=plan.run_name,

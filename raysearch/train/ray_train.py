@@ -56,6 +56,7 @@ def _worker_loop(config: dict[str, Any]) -> None:
         time_key("data"): time.perf_counter() - started,
         # the worker group's start: from the trainer's fit() call to this worker's loop
         time_key("worker_start"): entered - config["submitted_unix"],
+        "time/submitted_unix": config["submitted_unix"],
     }
     rank = ray.train.get_context().get_world_rank()
     with tempfile.TemporaryDirectory(prefix=f"raysearch-rank{rank}-") as scratch:
@@ -105,13 +106,16 @@ def quiet_ray_logs() -> None:
 def final_report(last_metrics: dict[str, Any], result: Any) -> dict[str, Any]:
     """The report after the last epoch: that epoch's metrics (so schedulers see nothing
     new) plus why the fit stopped, its best epoch and the test-split metrics (named by the
-    trainer: ``anchored_test_loss``, ``test_loss/<task>``, ``test_regret/<task>``)."""
+    trainer: ``anchored_test_loss``, ``test_loss/<task>``, ``test_regret/<task>``), the
+    fit's seconds per phase (``time/<phase>_s``) and when it was sent."""
     return {
         **last_metrics,
         FINAL_KEY: 1,
         "stop_reason": str(result.stop_reason),
         "best_epoch": int(result.best_epoch),
         **{k: float(v) for k, v in result.test_metrics.items()},
+        **{time_key(phase): float(s) for phase, s in result.timings.items()},
+        "time/final_unix": time.time(),
     }
 
 
