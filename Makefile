@@ -2,6 +2,8 @@
 # make test   set up (first time) and run the test suite (what .ci/run calls)
 # make smoke  a first look in a few minutes
 # make lint   ruff check + format check
+# make bench  every benchmark, tables and plots to results/benchmarks/ (about 35 min);
+#             make bench-quick: the same at small sizes (a few minutes), to results/benchmarks/quick/
 #
 # The venv is created on first use and reused; it is rebuilt when the pins change.
 
@@ -17,7 +19,7 @@ TORCH ?= torch==2.13.0
 endif
 ARGS ?=
 
-.PHONY: venv run smoke test test-fast lint format bench clean
+.PHONY: venv run smoke test test-fast lint format bench bench-quick clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -27,6 +29,11 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP) requirements-bench.txt
+	$(PY) -m pip install --quiet -r requirements-bench.txt -c constraints.txt
+	@touch $(BENCH_STAMP)
 
 run: venv
 	$(PY) -m raysearch.run --space loss_ablation $(ARGS)
@@ -39,6 +46,12 @@ test: venv
 
 test-fast: venv
 	$(PY) -m pytest -q -m "not integration and not slow" $(ARGS)
+
+bench: $(BENCH_STAMP)
+	$(PY) -m bench $(ARGS)
+
+bench-quick: $(BENCH_STAMP)
+	$(PY) -m bench --quick $(ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check raysearch tests bench

@@ -1,7 +1,7 @@
 """Model throughput: forward+backward samples per second per size preset, on this machine.
 
-    .venv/bin/python bench/bench_model.py               # all presets -> results/benchmarks/
-    .venv/bin/python bench/bench_model.py --smoke-test  # tiny + small, 2 rounds, print only
+    python -m bench model                      # all presets -> results/benchmarks/
+    python -m bench.bench_model --smoke-test   # tiny + small, 2 rounds, print only
 
 Shapes: B=16, T=90 days, M=6 months, R=24 raions, 5 daily + 5 monthly + 3 raion sources with
 seed 000's feature counts (raion sources at 8 PCA components). Every preset runs once per
@@ -14,7 +14,6 @@ recorded: CPU time is less sensitive to other processes competing for the cores.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -108,8 +107,8 @@ def markdown(res: dict) -> str:
     lines = [
         "# Model throughput (forward + backward, training mode)",
         "",
-        f"Command: `.venv/bin/python bench/bench_model.py --rounds {res['rounds']} "
-        f"--threads {mach['torch_threads']} --batch-size {sh['batch']}`",
+        f"Command: `python -m bench model` (python -m bench.bench_model --rounds {res['rounds']} "
+        f"--threads {mach['torch_threads']} --batch-size {sh['batch']})",
         "",
         f"Shapes: B={sh['batch']}, T={sh['days']} days, M={sh['months']} months, "
         f"R={sh['raions']} raions, daily/monthly/raion sources = {sh['sources']}. "
@@ -138,6 +137,7 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--threads", type=int, default=1, help="torch threads (1: steadiest)")
     p.add_argument("--smoke-test", action="store_true", help="tiny+small, 2 rounds, no files")
+    p.add_argument("--out", type=Path, default=OUT, help="where the tables go")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     sizes, rounds = (["tiny", "small"], 2) if args.smoke_test else (args.sizes, args.rounds)
@@ -145,12 +145,10 @@ def main() -> None:
     text = markdown(res)
     print(text)
     if not args.smoke_test:
-        OUT.mkdir(parents=True, exist_ok=True)
-        for name, body in (("model.md", text), ("model.json", json.dumps(res, indent=2))):
-            tmp = OUT / f".{name}.tmp"
-            tmp.write_text(body)
-            tmp.replace(OUT / name)  # atomic
-        print(f"wrote {OUT / 'model.md'} and {OUT / 'model.json'}")
+        from bench.common import write_outputs
+
+        for path in write_outputs("model", text, res, args.out):
+            print(f"wrote {path}")
 
 
 if __name__ == "__main__":

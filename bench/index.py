@@ -1,0 +1,62 @@
+"""results/benchmarks/README.md: every DESIGN.md target, met or missed, from the JSON files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["collect_targets", "write_index"]
+
+_DURATIONS = "durations.json"
+
+
+def collect_targets(out: Path) -> list[dict[str, Any]]:
+    """The ``targets`` of every ``<name>.json`` in ``out``, each tagged with its benchmark."""
+    rows = []
+    for path in sorted(out.glob("*.json")):
+        if path.name == _DURATIONS:
+            continue
+        data = json.loads(path.read_text())
+        for target in data.get("targets", []) if isinstance(data, dict) else []:
+            rows.append({"benchmark": path.stem, **target})
+    return rows
+
+
+def write_index(out: Path, durations: dict[str, float], quick: bool) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    store = out / _DURATIONS
+    known = json.loads(store.read_text()) if store.is_file() else {}
+    known.update(durations)
+    tmp = store.with_name(f".{store.name}.tmp")
+    tmp.write_text(json.dumps(known, indent=1) + "\n")
+    os.replace(tmp, store)
+    command = "python -m bench" + (" --quick" if quick else "")
+    lines = [
+        "# Benchmarks" + (" (quick mode: indicative only)" if quick else ""),
+        "",
+        f"Written by `{command}` (or `make bench{'-quick' if quick else ''}`); one benchmark: "
+        f"`{command} NAME`. Each table states its machine, versions, seeds and repeats; every "
+        "figure is a ratio against a baseline measured in the same run.",
+        "",
+        "## DESIGN.md targets",
+        "",
+        "| target | benchmark | measured | met | what bounds a miss |",
+        "|---|---|---|---|---|",
+    ]
+    for t in collect_targets(out):
+        met = "**met**" if t["met"] else "**missed**"
+        lines.append(
+            f"| {t['name']} | [{t['benchmark']}]({t['benchmark']}.md) | {t['figure']} | {met} "
+            f"| {t.get('bound', '')} |"
+        )
+    lines += ["", "## Benchmarks and how long each took (seconds, last run)", ""]
+    for name, seconds in known.items():
+        lines.append(f"- [{name}]({name}.md): {seconds:.0f} s")
+    lines.append(f"- total: {sum(known.values()) / 60:.1f} min")
+    target = out / "README.md"
+    tmp = target.with_name(".README.md.tmp")
+    tmp.write_text("\n".join(lines) + "\n")
+    os.replace(tmp, target)
+    return target

@@ -1,0 +1,363 @@
+"""Where a trial's wall time goes, for one-worker trials and two-worker Ray Train trials.
+
+    python -m bench.overhead [--quick] [--out DIR]
+
+The baseline, measured in the same run: a bare ``fit()`` of the same configuration in
+this process (no Ray, no Tune, no checkpoints). Then the same configuration as a search
+through the product's own driver (``raysearch.search.driver.run_search``): trials one at
+a time (``--max-concurrent 1``, so each trial's wall time is its own), full budget (fifo,
+so every trial trains every epoch), once with 1 worker per trial and once with 2 workers
+(a Ray Train TorchTrainer over gloo). A trial's wall time runs from the moment Tune could
+start it (the search's start, or the end of the previous trial) to Tune's "complete";
+the trial reports its own phases (``time/<phase>_s``). DESIGN.md: a trial's wall time
+outside training and validation (Ray start excluded) < 5%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bench.common import OUT, Target, base_meta, command_line, header, log, write_outputs
+
+__all__ = ["PHASES", "breakdown", "main"]
+
+# A trial's phases, in the order they happen; "other" is what is left of its wall time.
+PHASES = (
+    "start",  # Tune schedules it: trial process (or Ray Train controller) start, imports
+    "worker_start",  # Ray Train only: the worker group's start
+    "data",
+    "build",
+    "train",
+    "val",
+    "checkpoint",
+    "report",
+    "test",
+    "finish",  # from its last report to Tune's "complete" (teardown, Tune bookkeeping)
+    "other",
+)
+WORK = ("train", "val")
+
+
+def trial_clock() -> Any:
+    """A Tune callback recording when each trial completed, seen from the driver."""
+    from ray.tune import Callback
+
+    class TrialClock(Callback):
+        def __init__(self) -> None:
+            self.completed: dict[str, float] = {}
+
+        def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+            self.completed[trial.trial_id] = time.time()
+
+    return TrialClock()
+
+
+def breakdown(trials: pd.DataFrame, completed: dict[str, float], tune_started: float) -> list:
+    """Per trial (in the order they ran, one at a time): seconds per phase and its wall."""
+    order = sorted(completed, key=completed.get)
+    rows, previous = [], tune_started
+    for trial_id in order:
+        row = trials[trials["trial_id"] == trial_id].iloc[0]
+        wall = completed[trial_id] - previous
+        began = row.get("time/entered_unix")
+        if pd.isna(began) if began is not None else True:
+            began = row["time/submitted_unix"]
+        phases = {
+            "start": began - previous,
+            "worker_start": float(row.get("time/worker_start_s", 0.0) or 0.0),
+            "finish": completed[trial_id] - row["time/final_unix"],
+        }
+        for name in ("data", "build", "train", "val", "checkpoint", "report", "test"):
+            phases[name] = float(row[f"time/{name}_s"])
+        phases["other"] = wall - sum(phases.values())
+        rows.append({"trial_id": trial_id, "wall": wall, **phases})
+        previous = completed[trial_id]
+    return rows
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way of running the trials: the product now, or before a change (to compare)."""
+
+    name: str
+    label: str
+    workers: int
+    reuse_actors: bool = True
+    health_check_s: str | None = None  # None: the driver's default
+
+    @contextmanager
+    def applied(self) -> Iterator[None]:
+        from raysearch.search import tuner
+        from raysearch.search.driver import HEALTH_CHECK_ENV
+
+        saved_reuse, saved_env = tuner.REUSE_ACTORS, os.environ.pop(HEALTH_CHECK_ENV, None)
+        tuner.REUSE_ACTORS = self.reuse_actors
+        if self.health_check_s is not None:
+            os.environ[HEALTH_CHECK_ENV] = self.health_check_s
+        try:
+            yield
+        finally:
+            tuner.REUSE_ACTORS = saved_reuse
+            os.environ.pop(HEALTH_CHECK_ENV, None)
+            if saved_env is not None:
+                os.environ[HEALTH_CHECK_ENV] = saved_env
+
+
+VARIANTS = (
+    Variant("w1-fresh", "1 worker, a fresh process per trial (before)", 1, reuse_actors=False),
+    Variant("w1", "1 worker (now: trial processes reused)", 1),
+    Variant("w2-poll2s", "2 workers, Ray Train's 2 s poll (before)", 2, health_check_s="2.0"),
+    Variant("w2", "2 workers (now: 0.5 s poll)", 2),
+)
+
+
+def _search(options: Any, label: str) -> dict[str, Any]:
+    from raysearch.search.driver import run_search
+
+    clock = trial_clock()
+    summary = run_search(options, callbacks=[clock])
+    run_dir = Path(summary["run_dir"])
+    trials = pd.read_parquet(run_dir / "trials.parquet")
+    timing = summary["timing"]
+    rows = breakdown(trials, clock.completed, timing["time/tune_started_unix"])
+    return {"label": label, "rows": rows, "timing": timing, "trials": len(trials)}
+
+
+def _bare_fit(cfg: Any, cache_dir: str, threads: int) -> dict[str, float]:
+    import torch
+
+    from raysearch.data import prepare
+    from raysearch.train import fit
+
+    torch.set_num_threads(threads)
+    started = time.perf_counter()
+    data = prepare(cfg.data, cache_dir)
+    data_s = time.perf_counter() - started
+    result = fit(cfg, data)
+    wall = time.perf_counter() - started
+    return {"wall": wall, "data": data_s, **result.timings}
+
+
+PER_EPOCH = ("checkpoint", "report")  # grow with the epochs; the rest is paid once per trial
+
+
+def _totals(rows: list[dict[str, float]]) -> dict[str, float]:
+    total = {k: sum(r[k] for r in rows) for k in ("wall", *PHASES)}
+    work = total["train"] + total["val"]
+    total["outside_share"] = 1 - work / total["wall"]
+    total["needed_work_s"] = needed_work(total, len(rows))
+    return total
+
+
+def needed_work(total: dict[str, float], trials: int, target: float = 0.05) -> float:
+    """Training + validation seconds a trial needs for its overhead share to fall under
+    ``target``: fixed per-trial costs F and per-epoch costs p (a fraction of the work W)
+    give a share (F + pW) / (F + pW + W) < target when W > (1 - target) F / (target -
+    (1 - target) p); inf when the per-epoch costs alone exceed the target."""
+    work = total["train"] + total["val"]
+    per_epoch = sum(total[k] for k in PER_EPOCH) / work
+    fixed = (total["wall"] - work - sum(total[k] for k in PER_EPOCH)) / trials
+    margin = target - (1 - target) * per_epoch
+    return (1 - target) * fixed / margin if margin > 0 else float("inf")
+
+
+def run(quick: bool) -> dict[str, Any]:
+    from raysearch.search.driver import RunOptions, resolve_search
+    from raysearch.search.tracking import WandbOptions
+
+    space, epochs, samples = ("smoke", 3, 2) if quick else ("loss_ablation", 3, 3)
+    seed = 0
+    with tempfile.TemporaryDirectory(prefix="bench-overhead-") as tmp:
+        base = RunOptions(
+            space=space,
+            num_samples=samples,
+            max_epochs=epochs,
+            max_concurrent=1,
+            results=tmp,
+            seed=seed,
+            smoke=quick,
+            scheduler="fifo",
+            wandb=WandbOptions(enabled=False),
+            argv=("bench.overhead",),
+        )
+        # The baseline: the first trial's configuration (the space's start point), bare.
+        plan = resolve_search(base, {"CPU": 2.0})
+        from raysearch.search.trainable import trial_config
+
+        cfg = trial_config(plan.setup, {**plan.space.start[0], "trainer.seed": seed})
+        threads = max(1, int(plan.setup.resources.cpus_per_worker))
+        log(f"overhead: bare fit ({space}, {epochs} epochs, {threads} threads)")
+        bare = _bare_fit(cfg, plan.setup.cache_dir, threads)
+        runs = []
+        for variant in VARIANTS:
+            if quick and "(before)" in variant.label:
+                continue  # quick mode: the product as it is now
+            options = dataclasses.replace(
+                base,
+                workers_per_trial=variant.workers,
+                name=variant.name,
+                num_samples=samples if variant.workers == 1 else 2,
+            )
+            log(f"overhead: search, {variant.label}")
+            started = time.perf_counter()  # run_search starts Ray (timed) and stops it
+            with variant.applied():
+                runs.append({**_search(options, variant.label), "workers": variant.workers})
+            runs[-1]["search_wall"] = time.perf_counter() - started
+    for r in runs:
+        r["total"] = _totals(r["rows"])
+        r["trial_over_bare"] = r["total"]["wall"] / len(r["rows"]) / bare["wall"]
+    return {
+        "meta": base_meta(
+            quick,
+            seeds=[seed],
+            repeats=f"{samples} trials per 1-worker run, 2 per 2-worker run",
+            space=space,
+            epochs=epochs,
+        ),
+        "bare": bare,
+        "threads": threads,
+        "runs": runs,
+    }
+
+
+TARGET = "a trial's wall time outside training and validation (Ray start excluded) < 5%"
+
+
+def targets(result: dict[str, Any]) -> list[Target]:
+    found = []
+    for r in result["runs"]:
+        if "(before)" in r["label"]:
+            continue
+        t = r["total"]
+        share = t["outside_share"]
+        biggest = sorted(((k, t[k]) for k in PHASES if k not in WORK), key=lambda kv: -kv[1])[:3]
+        bound = ", ".join(f"{k} {v / len(r['rows']):.1f} s/trial" for k, v in biggest)
+        found.append(
+            Target(
+                f"{TARGET}: {r['label']}",
+                f"{share:.1%} (trial {t['wall'] / len(r['rows']):.1f} s, "
+                f"train+val {(t['train'] + t['val']) / len(r['rows']):.1f} s)",
+                share < 0.05,
+                ""
+                if share < 0.05
+                else f"largest: {bound}; met by trials of >= {t['needed_work_s']:.0f} s of "
+                "training + validation",
+            )
+        )
+    return found
+
+
+def markdown(result: dict[str, Any], command: str) -> str:
+    from bench.common import markdown_table
+
+    meta, bare = result["meta"], result["bare"]
+    lines = header("Where a trial's time goes", command, meta)
+    lines += [
+        f"Configuration: space `{meta['space']}` (its start point), {meta['epochs']} epochs, "
+        f"{result['threads']} torch thread(s) per 1-worker trial; trials one at a time, "
+        "full budget. Baseline: a bare `fit()` of the same configuration in one process "
+        f"(no Ray), {bare['wall']:.1f} s.",
+        "",
+        "Seconds per trial (mean over the trials of each run) and share of the trial's "
+        "wall time; `x bare` = trial wall time / the bare fit's.",
+        "",
+    ]
+    rows = []
+    for name in ("wall", *PHASES):
+        row: dict[str, Any] = {"phase": name}
+        row["bare"] = bare.get(name, 0.0)
+        for r in result["runs"]:
+            n = len(r["rows"])
+            row[r["label"]] = r["total"][name] / n
+            row[r["label"] + " share"] = f"{r['total'][name] / r['total']['wall']:.1%}"
+        rows.append(row)
+    columns = {"phase": "phase", "bare": "bare fit (s)"}
+    for r in result["runs"]:
+        columns[r["label"]] = f"{r['label']} (s)"
+        columns[r["label"] + " share"] = "share"
+    lines += [markdown_table(rows, columns, ".2f"), ""]
+    lines.append(
+        "| run | trials | trial wall x bare | outside train+val | Ray start | driver "
+        "set-up | collect results |"
+    )
+    lines.append("|---|---|---|---|---|---|---|")
+    for r in result["runs"]:
+        timing = r["timing"]
+        lines.append(
+            f"| {r['label']} | {len(r['rows'])} | {r['trial_over_bare']:.2f} "
+            f"| {r['total']['outside_share']:.1%} | {r['total']['needed_work_s']:.0f} s "
+            f"| {timing.get('time/ray_init_s', 0):.1f} s "
+            f"| {timing['time/setup_s']:.1f} s | {timing['time/collect_s']:.1f} s |"
+        )
+    lines += ["", "## Targets", ""]
+    for t in result["targets"]:
+        lines.append(
+            f"- {t['name']}: {t['figure']}: **{'met' if t['met'] else 'missed'}**"
+            + (f" ({t['bound']})" if t["bound"] else "")
+        )
+    lines += ["", "![where the time goes](overhead.png)"]
+    return "\n".join(lines) + "\n"
+
+
+def plot(result: dict[str, Any]) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = ["bare fit"] + [f"trial, {r['label']}" for r in result["runs"]]
+    per_trial = [dict(result["bare"])] + [
+        {k: v / len(r["rows"]) for k, v in r["total"].items()} for r in result["runs"]
+    ]
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    colours = plt.get_cmap("tab20").colors
+    for y, values in enumerate(per_trial):
+        left = 0.0
+        for i, phase in enumerate(PHASES):
+            width = max(values.get(phase, 0.0), 0.0)
+            ax.barh(
+                y,
+                width,
+                left=left,
+                color=colours[i % len(colours)],
+                label=phase if y == len(per_trial) - 1 else None,
+                hatch="" if phase in WORK else "//",
+                edgecolor="white",
+            )
+            left += width
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds per trial (hatched: outside training and validation)")
+    ax.legend(ncol=6, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25))
+    ax.set_title("Where a trial's wall time goes")
+    return fig
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(
+        prog="python -m bench.overhead", allow_abbrev=False, description=__doc__.splitlines()[0]
+    )
+    p.add_argument("--quick", action="store_true", help="the smoke sizes, 3 epochs")
+    p.add_argument("--out", type=Path, default=OUT)
+    args = p.parse_args(argv)
+    result = run(args.quick)
+    result["targets"] = [t.to_json() for t in targets(result)]
+    command = command_line("overhead", args.quick)
+    text = markdown(result, command)
+    print(text)
+    write_outputs("overhead", text, result, args.out, [("overhead", plot(result))])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,468 @@
+"""Search efficiency on the HAN, and parallel efficiency (writes search.* and parallel.*).
+
+    python -m bench.search [--quick] [--out DIR]
+
+Four methods on the same space (bench/spaces/han_bench.yaml), trial count and seeds:
+``tpe_asha`` (raysearch: Optuna TPE + ASHA through the product's driver), ``random_fifo``
+(random search, every trial at full budget: the baseline), ``random_asha`` and
+``optuna_hyperband`` (Optuna alone, no Ray: TPE + Optuna's Hyperband pruner, 2 processes
+sharing a journal-file storage, the same trainer). Two trials at once everywhere (2 CPUs).
+
+Anytime curves: the best anchored_val_loss so far against epochs consumed and against wall
+time. Headline: per seed, the epochs each method spent when it first reached the final best
+of full-budget random search with the same seed, as a fraction of random search's epochs
+(DESIGN.md: TPE+ASHA <= 1/3). Parallel efficiency: the share of the search's wall time
+(Tune's, from its start to its end; Ray start excluded) during which the k=2 worker slots
+were training or validating (DESIGN.md: >= 90%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bench.anytime import anytime_curve, epochs_to_reach, median_curve
+from bench.common import (
+    OUT,
+    ROOT,
+    Target,
+    base_meta,
+    command_line,
+    header,
+    log,
+    markdown_table,
+    write_outputs,
+)
+from bench.optuna_alone import OptunaAlone, run_optuna_alone
+
+__all__ = ["METHODS", "main"]
+
+SPACE = ROOT / "bench" / "spaces" / "han_bench.yaml"
+BASELINE = "random_fifo"
+METHODS = {  # name -> (searcher, scheduler) through raysearch's driver; None: Optuna alone
+    "random_fifo": ("random", "fifo"),
+    "tpe_asha": ("tpe", "asha"),
+    "random_asha": ("random", "asha"),
+    "optuna_hyperband": None,
+}
+CONCURRENT = 2
+
+
+@dataclass(frozen=True)
+class HanObjective:
+    """Optuna-alone's objective: the same trial config and trainer as a raysearch trial."""
+
+    setup: Any  # raysearch.search.trainable.TrialSetup
+    space: Any  # raysearch.search.space.SearchSpace
+    seed: int
+
+    def __call__(self, trial: Any, report: Any) -> float:
+        import torch
+
+        from raysearch.data import prepare
+        from raysearch.search.trainable import trial_config
+        from raysearch.train import fit
+
+        torch.set_num_threads(1)
+        params = self.space.sample(trial)
+        cfg = trial_config(self.setup, {**params, "trainer.seed": self.seed + trial.number})
+        data = prepare(cfg.data, self.setup.cache_dir)
+
+        def on_epoch(result: Any) -> None:
+            m = result.metrics
+            report(
+                int(m["epoch"]), float(m["anchored_val_loss"]), m["time/train_s"] + m["time/val_s"]
+            )
+
+        return float(fit(cfg, data, on_epoch=on_epoch).best_metrics["anchored_val_loss"])
+
+
+def _ray_method(method: str, seed: int, n: int, epochs: int, root: str) -> dict[str, Any]:
+    from raysearch.search.driver import RunOptions, run_search
+    from raysearch.search.tracking import WandbOptions
+
+    searcher, scheduler = METHODS[method]
+    options = RunOptions(
+        space=str(SPACE),
+        num_samples=n,
+        max_epochs=epochs,
+        max_concurrent=CONCURRENT,
+        results=root,
+        name=f"{method}-seed{seed}",
+        seed=seed,
+        searcher=searcher,
+        scheduler=scheduler,
+        wandb=WandbOptions(enabled=False),
+        argv=("bench.search",),
+    )
+    summary = run_search(options)
+    run_dir = Path(summary["run_dir"])
+    timing = summary["timing"]
+    ep = pd.read_parquet(run_dir / "epochs.parquet")
+    records = pd.DataFrame(
+        {
+            "trial": ep["trial_id"],
+            "epoch": ep["epoch"],
+            "value": ep["anchored_val_loss"],
+            "busy": ep["time/train_s"] + ep["time/val_s"],
+            "t": ep["time/end_unix"] - timing["time/tune_started_unix"],
+        }
+    )
+    wall = timing["time/tune_ended_unix"] - timing["time/tune_started_unix"]
+    return {"records": records, "wall": wall, "ray_init_s": timing.get("time/ray_init_s", 0.0)}
+
+
+def _optuna_method(seed: int, n: int, epochs: int, root: str) -> dict[str, Any]:
+    from raysearch.search.driver import RunOptions, resolve_search
+
+    plan = resolve_search(
+        RunOptions(space=str(SPACE), num_samples=n, max_epochs=epochs, results=root, seed=seed),
+        {"CPU": float(CONCURRENT)},
+    )
+    s = plan.space.settings
+    settings = OptunaAlone(
+        n_trials=n,
+        processes=CONCURRENT,
+        seed=seed,
+        n_startup_trials=s.n_startup_trials,
+        min_resource=s.grace_period,
+        max_resource=s.max_epochs,
+        reduction_factor=int(s.reduction_factor),
+    )
+    workdir = Path(root) / f"optuna-seed{seed}"
+    records, wall = run_optuna_alone(settings, HanObjective(plan.setup, plan.space, seed), workdir)
+    return {"records": records, "wall": wall, "ray_init_s": 0.0}
+
+
+def run(quick: bool) -> dict[str, Any]:
+    n, epochs, seeds = (6, 3, [0]) if quick else (20, 9, [0, 1, 2])
+    runs: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-search-") as root:
+        for seed in seeds:  # seed-major: load drift on a shared machine hits all methods
+            for method in METHODS:
+                log(f"search: {method}, seed {seed} ({n} trials, {epochs} epochs max)")
+                started = time.perf_counter()
+                if METHODS[method] is None:
+                    res = _optuna_method(seed, n, epochs, root)
+                else:
+                    res = _ray_method(method, seed, n, epochs, root)
+                res.update(method=method, seed=seed, total_s=time.perf_counter() - started)
+                log(
+                    f"search: {method}, seed {seed}: {len(res['records'])} epochs, "
+                    f"{res['wall']:.0f} s"
+                )
+                runs.append(res)
+    return {
+        "meta": base_meta(
+            quick,
+            seeds=seeds,
+            repeats=len(seeds),
+            trials=n,
+            max_epochs=epochs,
+            concurrent=CONCURRENT,
+        ),
+        "runs": runs,
+    }
+
+
+def analyse(result: dict[str, Any]) -> dict[str, Any]:
+    """Per run: its curve, epochs, best, busy share; per method: the medians over seeds."""
+    rows = []
+    for r in result["runs"]:
+        curve = anytime_curve(r["records"])
+        r["curve"] = curve
+        r["epochs"] = len(curve)
+        r["best"] = float(curve["best"].iloc[-1])
+        r["busy_share"] = float(r["records"]["busy"].sum()) / (CONCURRENT * r["wall"])
+    for r in result["runs"]:
+        base = next(b for b in result["runs"] if b["method"] == BASELINE and b["seed"] == r["seed"])
+        reach = epochs_to_reach(r["curve"], base["best"])
+        r["reach_ratio"] = reach / base["epochs"]
+        r["reach_wall_ratio"] = (
+            float(r["curve"].loc[r["curve"]["best"] <= base["best"], "t"].iloc[0]) / base["wall"]
+            if math.isfinite(reach)
+            else math.inf
+        )
+        rows.append(
+            {
+                k: r[k]
+                for k in (
+                    "method",
+                    "seed",
+                    "epochs",
+                    "best",
+                    "reach_ratio",
+                    "reach_wall_ratio",
+                    "wall",
+                    "busy_share",
+                )
+            }
+        )
+    per_method = []
+    for method in METHODS:
+        mine = [r for r in rows if r["method"] == method]
+        reached = [r["reach_ratio"] for r in mine if math.isfinite(r["reach_ratio"])]
+        per_method.append(
+            {
+                "method": method,
+                "seeds": len(mine),
+                "epochs": float(np.median([r["epochs"] for r in mine])),
+                "best": float(np.median([r["best"] for r in mine])),
+                "reached": f"{len(reached)}/{len(mine)}",
+                "reach_ratio": float(np.median([r["reach_ratio"] for r in mine])),
+                "reach_wall_ratio": float(np.median([r["reach_wall_ratio"] for r in mine])),
+                "wall": float(np.median([r["wall"] for r in mine])),
+                "busy_share": float(np.median([r["busy_share"] for r in mine])),
+            }
+        )
+    return {"rows": rows, "per_method": per_method}
+
+
+def _fmt_ratio(x: float) -> str:
+    return "not reached" if not math.isfinite(x) else f"{x:.2f}"
+
+
+def search_markdown(result: dict[str, Any], table: dict[str, Any], command: str) -> str:
+    meta = result["meta"]
+    lines = header("Search efficiency on the HAN", command, meta)
+    lines += [
+        f"Space `bench/spaces/han_bench.yaml`: {meta['trials']} trials per search, up to "
+        f"{meta['max_epochs']} epochs each, {meta['concurrent']} trials at once. Baseline "
+        f"({BASELINE}): random search with every trial at full budget, same seed. "
+        "`reach` = epochs spent when a method first matched the baseline's final best, "
+        "divided by the baseline's total epochs (wall: the same with Tune's wall time); "
+        "medians over seeds.",
+        "",
+    ]
+    shown = []
+    for m in table["per_method"]:
+        shown.append(
+            {
+                **m,
+                "reach_ratio": _fmt_ratio(m["reach_ratio"]),
+                "reach_wall_ratio": _fmt_ratio(m["reach_wall_ratio"]),
+            }
+        )
+    lines.append(
+        markdown_table(
+            shown,
+            {
+                "method": "method",
+                "seeds": "seeds",
+                "epochs": "epochs used",
+                "best": "best (median)",
+                "reached": "reached baseline's best",
+                "reach_ratio": "reach (epochs / baseline's)",
+                "reach_wall_ratio": "reach (wall / baseline's)",
+                "wall": "search wall (s)",
+            },
+            ".3f",
+        )
+    )
+    lines += ["", "Per seed:", ""]
+    per_seed = [
+        {
+            **r,
+            "reach_ratio": _fmt_ratio(r["reach_ratio"]),
+            "reach_wall_ratio": _fmt_ratio(r["reach_wall_ratio"]),
+        }
+        for r in table["rows"]
+    ]
+    lines.append(
+        markdown_table(
+            per_seed,
+            {
+                "method": "method",
+                "seed": "seed",
+                "epochs": "epochs",
+                "best": "best",
+                "reach_ratio": "reach (epochs)",
+                "reach_wall_ratio": "reach (wall)",
+                "wall": "wall (s)",
+            },
+            ".3f",
+        )
+    )
+    lines += ["", "## Targets", ""]
+    lines += [_target_line(t) for t in result["targets"]]
+    lines += ["", "![anytime curves](search_anytime.png)"]
+    return "\n".join(lines) + "\n"
+
+
+def _target_line(t: dict[str, Any]) -> str:
+    verdict = "met" if t["met"] else "missed"
+    return f"- {t['name']}: {t['figure']}: **{verdict}**" + (
+        f" ({t['bound']})" if t["bound"] else ""
+    )
+
+
+def search_targets(table: dict[str, Any]) -> list[Target]:
+    tpe = next(m for m in table["per_method"] if m["method"] == "tpe_asha")
+    base = next(m for m in table["per_method"] if m["method"] == BASELINE)
+    mine = [r for r in table["rows"] if r["method"] == "tpe_asha"]
+    ratios = ", ".join(_fmt_ratio(r["reach_ratio"]) for r in mine)
+    met = tpe["reach_ratio"] <= 1 / 3
+    return [
+        Target(
+            "ASHA + TPE reaches full-budget random search's best with <= 1/3 of its epochs",
+            f"median {_fmt_ratio(tpe['reach_ratio'])} (per seed: {ratios}; "
+            f"{tpe['epochs']:.0f} vs {base['epochs']:.0f} epochs in all)",
+            met,
+            ""
+            if met
+            else "ASHA's total budget is about 1/3 of random's here, so TPE must "
+            "find a configuration as good as random's best in fewer trials' full runs; "
+            f"{tpe['reached']} seeds reached it at all",
+        )
+    ]
+
+
+def parallel_markdown(result: dict[str, Any], table: dict[str, Any], command: str) -> str:
+    meta = result["meta"]
+    lines = header("Parallel efficiency", command, meta)
+    lines += [
+        f"k = {meta['concurrent']} trials at once on {meta['machine']['cpus']} CPUs. Busy "
+        "share = seconds the trials spent training or validating (summed over trials) / "
+        "(k x the search's wall time from Tune's start to its end; Ray start excluded). "
+        "Baseline in the same run: 100% = both slots training all the time. Medians over seeds.",
+        "",
+        markdown_table(
+            table["per_method"],
+            {
+                "method": "method",
+                "seeds": "seeds",
+                "busy_share": "busy share",
+                "wall": "search wall (s)",
+                "epochs": "epochs",
+            },
+            ".3f",
+        ),
+        "",
+        "## Targets",
+        "",
+        *[_target_line(t) for t in result["parallel_targets"]],
+        "",
+        "![busy share](parallel.png)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def parallel_targets(table: dict[str, Any]) -> list[Target]:
+    found = []
+    for m in table["per_method"]:
+        if m["method"] not in ("tpe_asha", BASELINE):
+            continue
+        met = m["busy_share"] >= 0.9
+        found.append(
+            Target(
+                f"busy workers >= 90% of the wall time, k={CONCURRENT}: {m['method']}",
+                f"{m['busy_share']:.1%}",
+                met,
+                ""
+                if met
+                else "each trial's fixed costs (scheduling, data, model build, the test "
+                "evaluation, checkpoints) leave its slot idle; see overhead.md",
+            )
+        )
+    return found
+
+
+def plots(result: dict[str, Any], table: dict[str, Any]) -> list[tuple[str, Any]]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for ax, axis, label in (
+        (axes[0], "epochs", "epochs consumed"),
+        (axes[1], "t", "wall time since the search started (s)"),
+    ):
+        for method in METHODS:
+            curves = [r["curve"] for r in result["runs"] if r["method"] == method]
+            top = max(c[axis].iloc[-1] for c in curves)
+            grid = np.linspace(0, top, 200)
+            med = median_curve(curves, axis, grid)
+            ax.plot(grid, med, label=method, lw=2 if method == "tpe_asha" else 1.3)
+            lo = np.full_like(grid, np.nan)
+            hi = np.full_like(grid, np.nan)
+            for i, g in enumerate(grid):
+                vals = [
+                    float(c.loc[c[axis] <= g, "best"].min()) for c in curves if (c[axis] <= g).any()
+                ]
+                if len(vals) == len(curves):
+                    lo[i], hi[i] = min(vals), max(vals)
+            ax.fill_between(grid, lo, hi, alpha=0.15)
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("best anchored_val_loss so far")
+    axes[0].legend()
+    fig.suptitle(f"Anytime curves (median over seeds {result['meta']['seeds']}, band: min-max)")
+    fig2, ax2 = plt.subplots(figsize=(6, 3))
+    names = [m["method"] for m in table["per_method"]]
+    ax2.bar(names, [m["busy_share"] for m in table["per_method"]])
+    ax2.axhline(0.9, color="k", ls="--", lw=1, label="target 90%")
+    ax2.set_ylim(0, 1)
+    ax2.set_ylabel("busy share of k x wall")
+    ax2.legend()
+    ax2.set_title(f"Parallel efficiency, k={CONCURRENT}")
+    return [("search_anytime", fig), ("parallel", fig2)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(
+        prog="python -m bench.search", allow_abbrev=False, description=__doc__.splitlines()[0]
+    )
+    p.add_argument("--quick", action="store_true", help="6 trials, 3 epochs, 1 seed")
+    p.add_argument("--out", type=Path, default=OUT)
+    args = p.parse_args(argv)
+    result = run(args.quick)
+    table = analyse(result)
+    result["targets"] = [t.to_json() for t in search_targets(table)]
+    result["parallel_targets"] = [t.to_json() for t in parallel_targets(table)]
+    command = command_line("search", args.quick)
+    figs = plots(result, table)
+    search_md = search_markdown(result, table, command)
+    parallel_md = parallel_markdown(result, table, command)
+    print(search_md)
+    print(parallel_md)
+    records = [
+        {
+            **{k: v for k, v in r.items() if k not in ("records", "curve")},
+            "records": r["records"].to_dict("list"),
+        }
+        for r in result["runs"]
+    ]
+    meta = result["meta"]
+    write_outputs(
+        "search",
+        search_md,
+        {
+            "meta": meta,
+            "targets": result["targets"],
+            "per_method": table["per_method"],
+            "rows": table["rows"],
+            "runs": records,
+        },
+        args.out,
+        figs[:1],
+    )
+    write_outputs(
+        "parallel",
+        parallel_md,
+        {"meta": meta, "targets": result["parallel_targets"], "per_method": table["per_method"]},
+        args.out,
+        figs[1:],
+    )
+
+
+if __name__ == "__main__":
+    main()
