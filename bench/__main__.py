@@ -34,7 +34,7 @@ from bench.common import OUT, ROOT, log
 SCRIPTS = {  # name -> the command that runs it (quick variant second)
     "data": (
         ["-m", "bench.bench_data"],
-        ["-m", "bench.bench_data", "--scales", "tiny", "small"],
+        ["-m", "bench.bench_data", "--scales", "small"],
     ),
     "model": (
         ["-m", "bench.bench_model", "--rounds", "3", "--threads", "1"],
