@@ -52,7 +52,10 @@ def incumbent_curve(records: pd.DataFrame, score: Callable[[object], float]) -> 
         holder[i] = i if values[i] < values[holder[i - 1]] else holder[i - 1]
     trials = ordered["trial"].to_numpy()[holder] if n else np.array([])
     scores: dict[object, float] = {}
-    best = np.array([scores.setdefault(k, score(k)) for k in trials], dtype=float)
+    for k in trials:
+        if k not in scores:
+            scores[k] = float(score(k))
+    best = np.array([scores[k] for k in trials], dtype=float)
     return pd.DataFrame(
         {
             "t": ordered["t"].to_numpy(dtype=float),

@@ -12,7 +12,7 @@ import json
 import os
 import platform
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,14 @@ __all__ = [
     "OUT",
     "ROOT",
     "Target",
+    "base_meta",
+    "command_line",
     "header",
+    "log",
     "machine",
     "markdown_table",
+    "per_method_medians",
+    "target_lines",
     "versions",
     "write_outputs",
 ]
@@ -78,13 +83,6 @@ class Target:
         return {"name": self.name, "figure": self.figure, "met": self.met, "bound": self.bound}
 
 
-@dataclass
-class Outputs:
-    name: str
-    command: str
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
 def header(title: str, command: str, meta: dict[str, Any]) -> list[str]:
     """The lines every table starts with: what ran, where, with which versions and seeds."""
     m, v = meta["machine"], meta["versions"]
@@ -102,6 +100,39 @@ def header(title: str, command: str, meta: dict[str, Any]) -> list[str]:
     if meta.get("quick"):
         lines.append("**Quick mode**: fewer trials and seeds; figures are indicative only.")
     return [*lines, ""]
+
+
+def target_lines(targets: list[dict[str, Any]]) -> list[str]:
+    """The "## Targets" list of a table: each target, its figure, met or missed (and why)."""
+    lines = []
+    for t in targets:
+        verdict = "met" if t["met"] else "missed"
+        bound = f" ({t['bound']})" if t.get("bound") else ""
+        lines.append(f"- {t['name']}: {t['figure']}: **{verdict}**{bound}")
+    return lines
+
+
+def per_method_medians(
+    rows: list[dict[str, Any]], methods: Any, keys: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Per method: the median over its rows (one per seed) of each key, the seeds, and how
+    many seeds reached the baseline (a finite ``reach_ratio``)."""
+    import math
+    import statistics
+
+    found = []
+    for method in methods:
+        mine = [r for r in rows if r["method"] == method]
+        reached = sum(math.isfinite(r.get("reach_ratio", math.inf)) for r in mine)
+        found.append(
+            {
+                "method": method,
+                "seeds": len(mine),
+                **{k: float(statistics.median(r[k] for r in mine)) for k in keys},
+                "reached": f"{reached}/{len(mine)}",
+            }
+        )
+    return found
 
 
 def markdown_table(rows: list[dict[str, Any]], columns: dict[str, str], fmt: str = ".3g") -> str:

@@ -259,7 +259,7 @@ def targets(result: dict[str, Any]) -> list[Target]:
 
 
 def markdown(result: dict[str, Any], command: str) -> str:
-    from bench.common import markdown_table
+    from bench.common import markdown_table, target_lines
 
     meta, bare = result["meta"], result["bare"]
     lines = header("Where a trial's time goes", command, meta)
@@ -301,11 +301,7 @@ def markdown(result: dict[str, Any], command: str) -> str:
             f"| {timing['time/setup_s']:.1f} s | {timing['time/collect_s']:.1f} s |"
         )
     lines += ["", "## Targets", ""]
-    for t in result["targets"]:
-        lines.append(
-            f"- {t['name']}: {t['figure']}: **{'met' if t['met'] else 'missed'}**"
-            + (f" ({t['bound']})" if t["bound"] else "")
-        )
+    lines += target_lines(result["targets"])
     lines += ["", "![where the time goes](overhead.png)"]
     return "\n".join(lines) + "\n"
 

@@ -39,6 +39,8 @@ from bench.common import (
     header,
     log,
     markdown_table,
+    per_method_medians,
+    target_lines,
     write_outputs,
 )
 from bench.optuna_alone import OptunaAlone, run_optuna_alone
@@ -206,23 +208,8 @@ def analyse(result: dict[str, Any]) -> dict[str, Any]:
                 )
             }
         )
-    per_method = []
-    for method in METHODS:
-        mine = [r for r in rows if r["method"] == method]
-        reached = [r["reach_ratio"] for r in mine if math.isfinite(r["reach_ratio"])]
-        per_method.append(
-            {
-                "method": method,
-                "seeds": len(mine),
-                "epochs": float(np.median([r["epochs"] for r in mine])),
-                "best": float(np.median([r["best"] for r in mine])),
-                "reached": f"{len(reached)}/{len(mine)}",
-                "reach_ratio": float(np.median([r["reach_ratio"] for r in mine])),
-                "reach_wall_ratio": float(np.median([r["reach_wall_ratio"] for r in mine])),
-                "wall": float(np.median([r["wall"] for r in mine])),
-                "busy_share": float(np.median([r["busy_share"] for r in mine])),
-            }
-        )
+    keys = ("epochs", "best", "reach_ratio", "reach_wall_ratio", "wall", "busy_share")
+    per_method = per_method_medians(rows, METHODS, keys)
     return {"rows": rows, "per_method": per_method}
 
 
@@ -292,16 +279,9 @@ def search_markdown(result: dict[str, Any], table: dict[str, Any], command: str)
         )
     )
     lines += ["", "## Targets", ""]
-    lines += [_target_line(t) for t in result["targets"]]
+    lines += target_lines(result["targets"])
     lines += ["", "![anytime curves](search_anytime.png)"]
     return "\n".join(lines) + "\n"
-
-
-def _target_line(t: dict[str, Any]) -> str:
-    verdict = "met" if t["met"] else "missed"
-    return f"- {t['name']}: {t['figure']}: **{verdict}**" + (
-        f" ({t['bound']})" if t["bound"] else ""
-    )
 
 
 def search_targets(table: dict[str, Any]) -> list[Target]:
@@ -348,7 +328,7 @@ def parallel_markdown(result: dict[str, Any], table: dict[str, Any], command: st
         "",
         "## Targets",
         "",
-        *[_target_line(t) for t in result["parallel_targets"]],
+        *target_lines(result["parallel_targets"]),
         "",
         "![busy share](parallel.png)",
     ]
