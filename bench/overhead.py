@@ -288,10 +288,10 @@ def markdown(result: dict[str, Any], command: str) -> str:
         columns[r["label"] + " share"] = "share"
     lines += [markdown_table(rows, columns, ".2f"), ""]
     lines.append(
-        "| run | trials | trial wall x bare | outside train+val | Ray start | driver "
-        "set-up | collect results |"
+        "| run | trials | trial wall x bare | outside train+val | train+val per trial for "
+        "< 5% | Ray start | driver set-up | collect results |"
     )
-    lines.append("|---|---|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|---|---|---|")
     for r in result["runs"]:
         timing = r["timing"]
         lines.append(
