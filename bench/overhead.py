@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import tempfile
 import time
@@ -249,13 +250,16 @@ def targets(result: dict[str, Any]) -> list[Target]:
                 f"{share:.1%} (trial {t['wall'] / len(r['rows']):.1f} s, "
                 f"train+val {(t['train'] + t['val']) / len(r['rows']):.1f} s)",
                 share < 0.05,
-                ""
-                if share < 0.05
-                else f"largest: {bound}; met by trials of >= {t['needed_work_s']:.0f} s of "
-                "training + validation",
+                "" if share < 0.05 else f"largest: {bound}; {_when_met(t['needed_work_s'])}",
             )
         )
     return found
+
+
+def _when_met(needed: float) -> str:
+    if math.isinf(needed):
+        return "never at this size: checkpoint + report alone exceed 5% of an epoch"
+    return f"met by trials of >= {needed:.0f} s of training + validation"
 
 
 def markdown(result: dict[str, Any], command: str) -> str:
