@@ -350,10 +350,22 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--quick", action="store_true", help="the smoke sizes, 3 epochs")
     p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument(
+        "--render",
+        action="store_true",
+        help="rebuild the table and plot from OUT/overhead.json without running anything",
+    )
     args = p.parse_args(argv)
-    result = run(args.quick)
+    if args.render:
+        import json
+
+        result = json.loads((args.out / "overhead.json").read_text())
+        for r in result["runs"]:  # recomputed: the figures derived from the measurements
+            r["total"] = _totals(r["rows"])
+    else:
+        result = run(args.quick)
     result["targets"] = [t.to_json() for t in targets(result)]
-    command = command_line("overhead", args.quick)
+    command = command_line("overhead", bool(result["meta"].get("quick")))
     text = markdown(result, command)
     print(text)
     write_outputs("overhead", text, result, args.out, [("overhead", plot(result))])
