@@ -236,7 +236,7 @@ def _lean_loggers() -> list[Any]:
     TensorBoard loggers (it adds whichever logger type is missing from the callbacks)."""
     from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback, TBXLoggerCallback
 
-    class NoCSV(CSVLoggerCallback):
+    class Silent:  # first in the bases: its no-ops win over the logger's methods
         def log_trial_start(self, trial: Any) -> None:
             pass
 
@@ -246,19 +246,13 @@ def _lean_loggers() -> list[Any]:
         def log_trial_end(self, trial: Any, failed: bool = False) -> None:
             pass
 
-    class NoTBX(TBXLoggerCallback):
+    class NoCSV(Silent, CSVLoggerCallback):
+        pass
+
+    class NoTBX(Silent, TBXLoggerCallback):
         def __init__(self) -> None:  # TBXLoggerCallback's imports tensorboardX
             self._trial_writer: dict = {}
             self._trial_result: dict = {}
-
-        def log_trial_start(self, trial: Any) -> None:
-            pass
-
-        def log_trial_result(self, iteration: int, trial: Any, result: dict) -> None:
-            pass
-
-        def log_trial_end(self, trial: Any, failed: bool = False) -> None:
-            pass
 
     return [JsonLoggerCallback(), NoCSV(), NoTBX()]
 
