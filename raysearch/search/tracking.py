@@ -11,6 +11,7 @@ import dataclasses
 import netrc
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -65,6 +66,7 @@ def make_wandb_callback(options: WandbOptions, group: str, space_name: str, setu
     from raysearch.search.trainable import trial_config
 
     mode = wandb_mode()
+    local_storage = "://" not in str(setup.storage_path)  # not s3:// or gs://
     # Ray's callback only skips its API-key check when WANDB_MODE says offline/disabled in
     # the environment (a mode= argument is not enough), so the driver states its decision.
     os.environ.setdefault("WANDB_MODE", mode)
@@ -82,6 +84,13 @@ def make_wandb_callback(options: WandbOptions, group: str, space_name: str, setu
                 "tags": [space_name, f"loss:{strategy}"],
                 "config": {**resolved, **dict(trial.config)},
             }
+            if local_storage and trial.path:
+                # Write the W&B run straight into the trial's directory under the run
+                # directory. By default it goes to Ray's staging copy, and Tune's last sync
+                # to the run directory can come before W&B has finished writing the last
+                # trial's run (found when trials got short: the run file was left empty).
+                Path(trial.path).mkdir(parents=True, exist_ok=True)
+                self.kwargs["dir"] = trial.path
             super().log_trial_start(trial)
 
     callback = _RaysearchWandb(
