@@ -54,6 +54,7 @@ from bench.common import (
     header,
     log,
     markdown_table,
+    per_method_medians,
     target_lines,
     write_outputs,
 )
@@ -389,57 +390,16 @@ def analyse(result: dict[str, Any]) -> dict[str, Any]:
         at = curve_values([r["curve"]], "epochs", np.array([budget / 3, budget]))[0]
         r["at_third"], r["at_full"] = float(at[0]), float(at[1])
         r["trials_per_s"] = r["trials"] / r["wall"]
+    keys = ("trials", "epochs", "final", "at_third", "at_full", "reach_ratio", "wall")
+    keys += ("trials_per_s",)
     rows = []
     for r in result["runs"]:
         base = next(b for b in result["runs"] if b["method"] == BASELINE and b["seed"] == r["seed"])
-        reach = epochs_to_reach(r["curve"], base["final"])
-        r["reach_ratio"] = reach / base["epochs"]
-        rows.append(
-            {
-                k: r[k]
-                for k in (
-                    "method",
-                    "seed",
-                    "trials",
-                    "epochs",
-                    "final",
-                    "at_third",
-                    "at_full",
-                    "reach_ratio",
-                    "wall",
-                    "trials_per_s",
-                )
-            }
-        )
-    per_method = []
-    for method in METHODS:
-        mine = [r for r in rows if r["method"] == method]
-        reached = [r for r in mine if math.isfinite(r["reach_ratio"])]
-
-        def med(key: str, mine: list[dict[str, Any]] = mine) -> float:
-            value = float(np.median([r[key] for r in mine]))
-            return round(value) if key in ("trials", "epochs") else value
-
-        per_method.append(
-            {
-                "method": method,
-                "seeds": len(mine),
-                **{
-                    k: med(k)
-                    for k in (
-                        "trials",
-                        "epochs",
-                        "final",
-                        "at_third",
-                        "at_full",
-                        "reach_ratio",
-                        "wall",
-                        "trials_per_s",
-                    )
-                },
-                "reached": f"{len(reached)}/{len(mine)}",
-            }
-        )
+        r["reach_ratio"] = epochs_to_reach(r["curve"], base["final"]) / base["epochs"]
+        rows.append({"method": r["method"], "seed": r["seed"], **{k: r[k] for k in keys}})
+    per_method = per_method_medians(rows, METHODS, keys)
+    for m in per_method:  # whole trials and epochs
+        m["trials"], m["epochs"] = round(m["trials"]), round(m["epochs"])
     return {"budget": budget, "rows": rows, "per_method": per_method}
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 
 from raysearch.search.report import BEST_METRIC, METRIC, TIME_ATTR
+from raysearch.timing import TIME_PREFIX
 from raysearch.train.ray_train import FINAL_KEY
-from raysearch.train.timing import TIME_PREFIX
 
 __all__ = ["collect_results"]
 

@@ -22,7 +22,7 @@ from raysearch.search.space import SearchSpace, load_space
 from raysearch.search.tracking import WandbOptions, flat_config, make_wandb_callback
 from raysearch.search.trainable import TrialSetup, trial_config
 from raysearch.search.tuner import SearchPlan
-from raysearch.train.timing import PhaseClock
+from raysearch.timing import PhaseClock
 
 __all__ = [
     "SMOKE_OVERRIDES",

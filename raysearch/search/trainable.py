@@ -18,8 +18,8 @@ from typing import Any
 from raysearch.search.params import build_trial_config
 from raysearch.search.report import check_report
 from raysearch.search.resources import ResourcePlan
+from raysearch.timing import time_key
 from raysearch.train.ray_train import quiet_ray_logs
-from raysearch.train.timing import time_key
 
 __all__ = [
     "FAILED_FILE",

@@ -35,6 +35,7 @@ from raysearch.data.spec import DatasetSpec, TaskKind
 from raysearch.errors import ConfigError
 from raysearch.losses import build_strategy, gated_tasks, inverse_frequency_weights
 from raysearch.model.config import ModelConfig
+from raysearch.timing import PhaseClock, time_key
 from raysearch.train.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from raysearch.train.collapse import detect_collapse, warn_collapse
 from raysearch.train.config import TrialConfig
@@ -43,7 +44,6 @@ from raysearch.train.early_stopping import EarlyStopping
 from raysearch.train.epoch import NonFiniteLossError, TrainParts, train_epoch
 from raysearch.train.evaluate import EvalResult, evaluate_split
 from raysearch.train.schedule import make_scheduler
-from raysearch.train.timing import PhaseClock, time_key
 
 if TYPE_CHECKING:
     from raysearch.data import PreparedData

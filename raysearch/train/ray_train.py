@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from raysearch.train.timing import time_key
+from raysearch.timing import time_key
 
 __all__ = ["FINAL_KEY", "DistributedPlan", "final_report", "fit_distributed", "quiet_ray_logs"]
 
