@@ -39,7 +39,6 @@ from bench.common import (
     target_lines,
     write_outputs,
 )
-from bench.hartmann import light_check_report  # pickled by value to the trials (see run())
 
 __all__ = ["RAY_OVERHEAD_S", "RAY_RATIO", "main", "overhead_per_slot"]
 
@@ -89,10 +88,12 @@ def sleep_trial(config: dict[str, Any], seconds: float) -> None:
     """Tune's function trainable: sleep, then report once (epoch 1)."""
     from ray import tune
 
+    from raysearch.search.report import check_report
+
     time.sleep(seconds)
     x = float(config["x"])
     tune.report(
-        light_check_report()(
+        check_report(
             {"epoch": 1, "anchored_val_loss": x, "best_anchored_val_loss": x, "unix": time.time()}
         )
     )
@@ -165,13 +166,10 @@ def _run_config(config: Config, d: float, k: int, root: str) -> dict[str, Any]:
 def run(quick: bool) -> dict[str, Any]:
     import ray
 
-    import bench.hartmann
-
     d = 1.0
     k = os.cpu_count() or 2
     # The trainable's module may be __main__ (pickled by value) or bench.bookkeeping, which
-    # Ray's workers cannot import; pickle both of ours by value.
-    ray.cloudpickle.register_pickle_by_value(bench.hartmann)
+    # Ray's workers cannot import: then pickle it by value.
     if __name__ != "__main__":
         ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     started = time.perf_counter()

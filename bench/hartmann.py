@@ -137,29 +137,13 @@ def check_against_botorch(points: int = 64, seed: int = 0) -> float:
     return worst
 
 
-def light_check_report() -> Any:
-    """``raysearch.search.report.check_report``, loaded without ``raysearch.search``'s
-    ``__init__`` (which imports torch: seconds per trial process on 2 busy cores, for a
-    trial that needs only NumPy)."""
-    import importlib.util
-
-    import raysearch
-
-    path = Path(raysearch.__file__).resolve().parent / "search" / "report.py"
-    spec = importlib.util.spec_from_file_location("_raysearch_search_report", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.check_report
-
-
 def hartmann_trial(config: dict[str, Any], epochs: int) -> None:
     """Tune's function trainable: epoch e of ``epochs`` reports f(x, e/epochs) and the best
     so far (the searcher's "trainer.seed" in ``config`` is ignored)."""
     from ray import tune
 
-    check_report = light_check_report()
+    from raysearch.search.report import check_report  # no torch: see raysearch/train
+
     x = [config[name] for name in PARAMS]
     best = math.inf
     for e in range(1, epochs + 1):

@@ -2,16 +2,36 @@
 
 ``raysearch.train.ray_train`` (the Ray Train wrapper) is imported on demand, not here, so
 the trainer runs in a test with no Ray at all.
+
+Its names are imported on first use (PEP 562), so that ``raysearch.train.ray_train`` and
+the search layer above it can be imported without torch: the Tune driver and trivial
+trials do not pay its import.
 """
 
-from raysearch.train.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
-from raysearch.train.collapse import TaskCollapseWarning, detect_collapse
-from raysearch.train.config import TrainerConfig, TrialConfig
-from raysearch.train.early_stopping import EarlyStopping
-from raysearch.train.epoch import EpochStats, NonFiniteLossError
-from raysearch.train.evaluate import EvalResult, evaluate_split
-from raysearch.train.loop import EpochResult, FitResult, fit
-from raysearch.train.schedule import lr_factor, make_scheduler
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_SOURCES = {
+    "CHECKPOINT_FILE": "raysearch.train.checkpoint",
+    "load_checkpoint": "raysearch.train.checkpoint",
+    "save_checkpoint": "raysearch.train.checkpoint",
+    "TaskCollapseWarning": "raysearch.train.collapse",
+    "detect_collapse": "raysearch.train.collapse",
+    "TrainerConfig": "raysearch.train.config",
+    "TrialConfig": "raysearch.train.config",
+    "EarlyStopping": "raysearch.train.early_stopping",
+    "EpochStats": "raysearch.train.epoch",
+    "NonFiniteLossError": "raysearch.train.epoch",
+    "EvalResult": "raysearch.train.evaluate",
+    "evaluate_split": "raysearch.train.evaluate",
+    "EpochResult": "raysearch.train.loop",
+    "FitResult": "raysearch.train.loop",
+    "fit": "raysearch.train.loop",
+    "lr_factor": "raysearch.train.schedule",
+    "make_scheduler": "raysearch.train.schedule",
+}
 
 __all__ = [
     "CHECKPOINT_FILE",
@@ -32,3 +52,9 @@ __all__ = [
     "make_scheduler",
     "save_checkpoint",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SOURCES:
+        return getattr(importlib.import_module(_SOURCES[name]), name)
+    raise AttributeError(f"module 'raysearch.train' has no attribute {name!r}")
