@@ -130,6 +130,8 @@ def build_tuner(plan: SearchPlan, callbacks: list[Any] | None = None) -> Any:
     import ray.tune
     from ray import tune
 
+    from raysearch.search.loggers import result_loggers
+
     resources = plan.setup.resources
     trainable = _trainable(plan)
     return tune.Tuner(
@@ -144,7 +146,7 @@ def build_tuner(plan: SearchPlan, callbacks: list[Any] | None = None) -> Any:
         run_config=ray.tune.RunConfig(
             name=plan.run_name,
             storage_path=plan.storage_path,
-            callbacks=callbacks or [],
+            callbacks=[*result_loggers(), *(callbacks or [])],
             # One-worker trials are retried by Tune; Ray Train trials by their own trainer.
             failure_config=ray.tune.FailureConfig(
                 max_failures=plan.setup.max_failures

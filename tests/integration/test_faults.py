@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -61,29 +64,28 @@ def space(tmp_path: Path) -> Path:
 
 
 def test_a_killed_trial_process_resumes_from_its_checkpoint(tmp_path: Path, space: Path) -> None:
-    log = tmp_path / "kill.log"
-    proc = start_cli([*_args(tmp_path, "kill", space), "--max-failures", "1"], log)
-    tune_dir = tmp_path / "results" / "faults" / "kill" / "tune"
-    try:
-        first = _wait_for(
-            lambda: next((r for r in _reports(tune_dir).values() if r[-1]["epoch"] >= 2), None),
-            300, "a trial to report its second epoch",
-        )  # fmt: skip
-        victim = first[0]["trial_id"]
-        os.kill(first[-1]["pid"], signal.SIGKILL)
-        assert proc.wait(timeout=600) == 0, traceback_of(log.read_text())
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    trials = pd.read_parquet(tmp_path / "results" / "faults" / "kill" / "trials.parquet")
+    """SIGKILL a trial's process the moment the driver has its epoch-3 report and checkpoint
+    (tests/integration/kill_after_report.py): the retry resumes from that checkpoint, and
+    no epoch's report is lost (Ray's stock result logger dropped epoch 3's line here)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.integration.kill_after_report", "3",
+         *_args(tmp_path, "kill", space), "--max-failures", "1"],
+        capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, "RAY_AIR_NEW_OUTPUT": "0"},
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, traceback_of(output)
+    victim = re.search(r"killing trial (\S+) \(pid \d+\) after epoch 3", output).group(1)
+    run_dir = tmp_path / "results" / "faults" / "kill"
+    trials = pd.read_parquet(run_dir / "trials.parquet")
     row = trials.set_index("trial_id").loc[victim]
     assert row["status"] == "completed" and row["epochs_run"] == 4
-    reports = [r for r in _reports(tune_dir)[victim] if not r.get("final")]
+    reports = [r for r in _reports(run_dir / "tune")[victim] if not r.get("final")]
     restored = [r for r in reports if r["iterations_since_restore"] == 1 and r["epoch"] > 1]
     assert restored, "the retried trial started over instead of resuming from its checkpoint"
-    epochs = pd.read_parquet(tmp_path / "results" / "faults" / "kill" / "epochs.parquet")
-    mine = epochs[epochs["trial_id"] == victim]["epoch"]
-    assert sorted(set(mine)) == [1, 2, 3, 4]
+    assert [r["epoch"] for r in reports] == [1, 2, 3, 4]  # resumed after 3: nothing re-run
+    epochs = pd.read_parquet(run_dir / "epochs.parquet")
+    assert sorted(epochs[epochs["trial_id"] == victim]["epoch"]) == [1, 2, 3, 4]
 
 
 def test_an_interrupted_search_resumes_and_finishes_exactly_its_trials(
