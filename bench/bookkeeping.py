@@ -36,7 +36,7 @@ from bench.common import (
     header,
     log,
     markdown_table,
-    target_lines,
+    targets_section,
     write_outputs,
 )
 
@@ -267,12 +267,8 @@ def markdown(result: dict[str, Any], command: str) -> str:
         "Ray's test runs 16 slots on 16 CPUs; here the driver, Ray's own processes and the "
         f"k = {k} trial processes share {k} CPUs, so the driver's per-trial work is not "
         "hidden behind spare cores.",
-        "",
-        "## Targets",
-        "",
+        *targets_section(result["targets"], "overhead per trial per slot", "bookkeeping.png"),
     ]
-    lines += target_lines(result["targets"])
-    lines += ["", "![overhead per trial per slot](bookkeeping.png)"]
     return "\n".join(lines) + "\n"
 
 

@@ -28,7 +28,7 @@ __all__ = [
     "machine",
     "markdown_table",
     "per_method_medians",
-    "target_lines",
+    "targets_section",
     "versions",
     "write_outputs",
 ]
@@ -102,14 +102,15 @@ def header(title: str, command: str, meta: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-def target_lines(targets: list[dict[str, Any]]) -> list[str]:
-    """The "## Targets" list of a table: each target, its figure, met or missed (and why)."""
-    lines = []
+def targets_section(targets: list[dict[str, Any]], caption: str, png: str) -> list[str]:
+    """The end of every table: "## Targets" (each target, its figure, met or missed and
+    why) and the benchmark's plot."""
+    lines = ["", "## Targets", ""]
     for t in targets:
         verdict = "met" if t["met"] else "missed"
         bound = f" ({t['bound']})" if t.get("bound") else ""
         lines.append(f"- {t['name']}: {t['figure']}: **{verdict}**{bound}")
-    return lines
+    return [*lines, "", f"![{caption}]({png})"]
 
 
 def per_method_medians(

@@ -55,7 +55,7 @@ from bench.common import (
     log,
     markdown_table,
     per_method_medians,
-    target_lines,
+    targets_section,
     write_outputs,
 )
 from bench.optuna_alone import OptunaAlone, run_optuna_alone
@@ -474,9 +474,9 @@ def markdown(result: dict[str, Any], table: dict[str, Any], command: str) -> str
             ".3g",
         )
     )
-    lines += ["", "## Targets", ""]
-    lines += target_lines(result["targets"])
-    lines += ["", "![simple regret against epochs](hartmann_regret.png)"]
+    lines += targets_section(
+        result["targets"], "simple regret against epochs", "hartmann_regret.png"
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -263,7 +263,7 @@ def _when_met(needed: float) -> str:
 
 
 def markdown(result: dict[str, Any], command: str) -> str:
-    from bench.common import markdown_table, target_lines
+    from bench.common import markdown_table, targets_section
 
     meta, bare = result["meta"], result["bare"]
     lines = header("Where a trial's time goes", command, meta)
@@ -304,9 +304,7 @@ def markdown(result: dict[str, Any], command: str) -> str:
             f"| {timing.get('time/ray_init_s', 0):.1f} s "
             f"| {timing['time/setup_s']:.1f} s | {timing['time/collect_s']:.1f} s |"
         )
-    lines += ["", "## Targets", ""]
-    lines += target_lines(result["targets"])
-    lines += ["", "![where the time goes](overhead.png)"]
+    lines += targets_section(result["targets"], "where the time goes", "overhead.png")
     return "\n".join(lines) + "\n"
 
 

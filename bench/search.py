@@ -40,7 +40,7 @@ from bench.common import (
     log,
     markdown_table,
     per_method_medians,
-    target_lines,
+    targets_section,
     write_outputs,
 )
 from bench.optuna_alone import OptunaAlone, run_optuna_alone
@@ -331,9 +331,7 @@ def search_markdown(result: dict[str, Any], table: dict[str, Any], command: str)
                 ".2f",
             ),
         ]
-    lines += ["", "## Targets", ""]
-    lines += target_lines(result["targets"])
-    lines += ["", "![anytime curves](search_anytime.png)"]
+    lines += targets_section(result["targets"], "anytime curves", "search_anytime.png")
     return "\n".join(lines) + "\n"
 
 
@@ -391,12 +389,7 @@ def parallel_markdown(result: dict[str, Any], table: dict[str, Any], command: st
             },
             ".3f",
         ),
-        "",
-        "## Targets",
-        "",
-        *target_lines(result["parallel_targets"]),
-        "",
-        "![busy share](parallel.png)",
+        *targets_section(result["parallel_targets"], "busy share", "parallel.png"),
     ]
     return "\n".join(lines) + "\n"
 
