@@ -10,17 +10,28 @@ from pathlib import Path
 __all__ = ["run_cli", "start_cli", "traceback_of"]
 
 
-def _command(args: list[str]) -> list[str]:
-    return [sys.executable, "-m", "raysearch.run", *args]
+CLI = "raysearch.run"
+
+
+def _command(args: list[str], module: str = CLI) -> list[str]:
+    return [sys.executable, "-m", module, *args]
 
 
 def _env() -> dict[str, str]:
     return {**os.environ, "WANDB_MODE": "offline", "RAY_AIR_NEW_OUTPUT": "0"}
 
 
-def run_cli(args: list[str], timeout: int = 900) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], timeout: int = 900, module: str = CLI
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m module args`` (the search CLI, or a test's variant of it)."""
     return subprocess.run(
-        _command(args), capture_output=True, text=True, timeout=timeout, check=False, env=_env()
+        _command(args, module),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=_env(),
     )
 
 

@@ -45,7 +45,10 @@ class KillAfterReport(Callback):
 def main(argv: list[str]) -> int:
     killer = KillAfterReport(int(argv[0]))
     run_search(parse_args(argv[1:]), callbacks=[killer])
-    return 0 if killer.killed else 1
+    if killer.killed is None:
+        print(f"no trial checkpointed epoch {killer.epoch}: nothing was killed", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

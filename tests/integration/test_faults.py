@@ -4,11 +4,8 @@ resumes with --resume and finishes exactly its trials."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -67,12 +64,11 @@ def test_a_killed_trial_process_resumes_from_its_checkpoint(tmp_path: Path, spac
     """SIGKILL a trial's process the moment the driver has its epoch-3 report and checkpoint
     (tests/integration/kill_after_report.py): the retry resumes from that checkpoint, and
     no epoch's report is lost (Ray's stock result logger dropped epoch 3's line here)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.integration.kill_after_report", "3",
-         *_args(tmp_path, "kill", space), "--max-failures", "1"],
-        capture_output=True, text=True, timeout=600, check=False,
-        env={**os.environ, "RAY_AIR_NEW_OUTPUT": "0"},
-    )  # fmt: skip
+    done = run_cli(
+        ["3", *_args(tmp_path, "kill", space), "--max-failures", "1"],
+        timeout=600,
+        module="tests.integration.kill_after_report",
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 0, traceback_of(output)
     victim = re.search(r"killing trial (\S+) \(pid \d+\) after epoch 3", output).group(1)
