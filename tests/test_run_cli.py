@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from raysearch.run import parse_args
+from raysearch.cli.run import parse_args
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:

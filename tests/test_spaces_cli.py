@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from raysearch.cli.spaces import main
 from raysearch.search.space import available_spaces, load_space
 from raysearch.search.wandb_sweep import sweep_config
-from raysearch.spaces import main
 
 
 def test_list_names_every_shipped_space(capsys):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -17,7 +16,8 @@ from typing import Any
 import torch
 from filelock import FileLock
 
-from raysearch.data.config import DataConfig
+from raysearch.core.data_config import DataConfig
+from raysearch.core.files import atomic_write
 from raysearch.data.synth import GENERATOR_VERSION
 
 __all__ = ["CACHE_VERSION", "cached", "dataset_digest", "fingerprint"]
@@ -57,7 +57,5 @@ def cached(cache_dir: str | Path, key: str, build: Callable[[], Any]) -> tuple[A
         if path.is_file():
             return torch.load(path, weights_only=False), True
         obj = build()
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
+        atomic_write(path, lambda tmp: torch.save(obj, tmp))
         return obj, False

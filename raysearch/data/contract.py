@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from raysearch.core.errors import DataError, ErrorCollector
 from raysearch.data.manifest import DERIVED, Manifest, SourceEntry, read_manifest
 from raysearch.data.raw import RawDataset, RawSource, month_range
-from raysearch.errors import DataError, ErrorCollector
 
 __all__ = ["load_dataset", "read_table"]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.decomposition import PCA
 
-from raysearch.errors import ConfigError
+from raysearch.core.errors import ConfigError
 
 __all__ = [
     "FittedSource",

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from raysearch.data.spec import DatasetSpec, TaskKind
-from raysearch.errors import ConfigError, DataError, ErrorCollector
+from raysearch.core.errors import ConfigError, DataError, ErrorCollector
+from raysearch.core.model_config import ModelConfig
+from raysearch.core.spec import DatasetSpec, TaskKind
 from raysearch.model.aggregation import MonthlyAggregation
-from raysearch.model.config import ModelConfig
 from raysearch.model.cross_resolution import CrossResolutionFusion
 from raysearch.model.daily import DailySourceEncoders
 from raysearch.model.embedding import CalendarEmbedding

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from torch import nn
 
-from raysearch.data.spec import DatasetSpec
-from raysearch.model.config import ModelConfig
+from raysearch.core.model_config import ModelConfig
+from raysearch.core.spec import DatasetSpec
+from raysearch.model.han import build_model
 
 __all__ = ["parameter_summary"]
 
@@ -16,7 +17,6 @@ def _count(module: nn.Module) -> int:
 
 def parameter_summary(spec: DatasetSpec, cfg: ModelConfig) -> dict[str, int]:
     """{stage: parameters} in forward order, heads as "heads.<task>", plus "total"."""
-    from raysearch.model.han import build_model
 
     model = build_model(spec, cfg)
     out: dict[str, int] = {}

@@ -1,6 +1,6 @@
 """Search spaces as YAML files: load, validate as a whole, and sample define-by-run.
 
-A space file (search_spaces/NAME.yaml)::
+A space file (shipped: raysearch/search/spaces/NAME.yaml; or any path)::
 
     settings:   {num_samples, max_epochs, grace_period, reduction_factor, n_startup_trials,
                  searcher: tpe|random, scheduler: asha|fifo}
@@ -16,18 +16,23 @@ typo is caught before any trial starts.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from raysearch.errors import ConfigError, ErrorCollector
-from raysearch.search.params import check_param_value, resolve_param
+from raysearch.core.data_config import SYNTH_PRESETS
+from raysearch.core.errors import ConfigError, ErrorCollector
+from raysearch.core.params import check_param_value, resolve_param
 
 __all__ = [
+    "SMOKE_FIXED",
+    "SMOKE_SETTINGS",
     "SPACES_DIR",
     "ParamSpec",
     "SearchSettings",
@@ -36,7 +41,22 @@ __all__ = [
     "load_space",
 ]
 
-SPACES_DIR = Path(__file__).resolve().parents[2] / "search_spaces"
+# The shipped spaces are package data (raysearch/search/spaces/*.yaml), found through
+# importlib.resources so an installed package finds them wherever it lives. pip installs
+# packages as directories, so the resource folder is a real directory.
+SPACES_DIR = Path(str(resources.files("raysearch.search").joinpath("spaces")))
+
+# --smoke: any space as a first look in minutes: the tiny model on the tiny synthetic
+# dataset, four short trials. These fixed values win over the space's own.
+SMOKE_FIXED: dict[str, Any] = {
+    "model.size": "tiny",
+    "data.daily_window": 60,
+    "data.monthly_window": 3,
+    "data.raion_pca_components": 2,
+    "data.anchor_stride": 3,
+    **{f"data.synth.{k}": v for k, v in SYNTH_PRESETS["tiny"].items()},
+}
+SMOKE_SETTINGS: dict[str, Any] = {"num_samples": 4, "max_epochs": 3, "grace_period": 1}
 
 Scalar = str | int | float | bool
 
@@ -121,6 +141,18 @@ class SearchSpace:
                 values[name] = trial.suggest_float(name, p.low, p.high, step=p.step, log=p.log)
         return values
 
+    def smoke(self) -> SearchSpace:
+        """This space as ``--smoke`` runs it: the smoke settings, and the smoke sizes winning
+        over any fixed value that sets the same field (or a part of it)."""
+        smoke_paths = [resolve_param(k)[0] for k in SMOKE_FIXED]
+        kept = {
+            k: v
+            for k, v in self.fixed.items()
+            if not any(resolve_param(k)[0][: len(p)] == p for p in smoke_paths)
+        }
+        smoke = self.with_settings(**SMOKE_SETTINGS)
+        return dataclasses.replace(smoke, fixed={**kept, **SMOKE_FIXED})
+
     def with_settings(self, **overrides: Any) -> SearchSpace:
         """A copy with some settings replaced (CLI flags), validated again."""
         kept = {k: v for k, v in overrides.items() if v is not None}
@@ -145,7 +177,7 @@ def available_spaces(directory: Path = SPACES_DIR) -> list[str]:
 
 
 def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
-    """Load and validate a space by name (search_spaces/NAME.yaml) or by file path."""
+    """Load and validate a space by name (a shipped space) or by file path."""
     path = Path(name_or_path)
     if path.suffix not in {".yaml", ".yml"}:
         matches = sorted(directory.rglob(f"{name_or_path}.yaml"))

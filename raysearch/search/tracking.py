@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from raysearch.search.trainable import trial_config
+
 __all__ = ["WandbOptions", "flat_config", "make_wandb_callback", "wandb_mode"]
 
 
@@ -61,9 +63,9 @@ def flat_config(config: Any, prefix: str = "") -> dict[str, Any]:
 
 def make_wandb_callback(options: WandbOptions, group: str, space_name: str, setup: Any) -> Any:
     """A WandbLoggerCallback that logs the resolved config and tags space and strategy."""
+    # Deferred: Ray takes seconds to import, and the command line imports this module
+    # (WandbOptions) before it reports a bad flag.
     from ray.air.integrations.wandb import WandbLoggerCallback
-
-    from raysearch.search.trainable import trial_config
 
     mode = wandb_mode()
     local_storage = "://" not in str(setup.storage_path)  # not s3:// or gs://

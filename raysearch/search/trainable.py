@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from raysearch.search.params import build_trial_config
+from raysearch.core.files import write_json
+from raysearch.core.metrics import time_key
+from raysearch.core.params import build_trial_config
 from raysearch.search.report import check_report
 from raysearch.search.resources import ResourcePlan
-from raysearch.timing import time_key
 from raysearch.train.ray_train import quiet_ray_logs
 
 __all__ = [
@@ -57,10 +58,13 @@ class TrialFailedError(RuntimeError):
 
 def run_trial(params: dict[str, Any], setup: TrialSetup) -> None:
     """The Tune function trainable (``tune.with_parameters(run_trial, setup=...)``)."""
+    # Deferred (here and below): these run in the trial's process. The driver and the
+    # command line import this module for TrialSetup and trial_config, before Ray starts,
+    # and do not pay torch's and Ray's imports for it.
     from ray import tune
 
     from raysearch.search.report import NonFiniteMetricError
-    from raysearch.train import NonFiniteLossError
+    from raysearch.train.epoch import NonFiniteLossError
 
     entered = time.time()
     quiet_ray_logs()
@@ -76,22 +80,16 @@ def run_trial(params: dict[str, Any], setup: TrialSetup) -> None:
         else:
             _fit_with_ray_train(cfg, setup, context.get_trial_id())
     except (NonFiniteLossError, NonFiniteMetricError) as err:
-        _write_json(failed, {"reason": f"{type(err).__name__}: {err}"})
+        write_json(failed, {"reason": f"{type(err).__name__}: {err}"})
         raise TrialFailedError(f"{type(err).__name__}: {err}") from err
 
 
-def _write_json(target: Path, data: dict[str, Any]) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1, default=float))
-    os.replace(tmp, target)
-
-
 def _fit_in_process(cfg: Any, setup: TrialSetup, entered: float) -> None:
+    # Deferred: runs in the trial's process (see run_trial).
     import torch
     from ray import tune
 
-    from raysearch.data import prepare
+    from raysearch.data.prepared import prepare
     from raysearch.train.loop import fit
     from raysearch.train.ray_train import final_report
 
@@ -127,6 +125,7 @@ def _fit_in_process(cfg: Any, setup: TrialSetup, entered: float) -> None:
 
 
 def _fit_with_ray_train(cfg: Any, setup: TrialSetup, trial_id: str) -> None:
+    # Deferred: runs in the trial's process (see run_trial).
     from ray.tune.integration.ray_train import TuneReportCallback
 
     from raysearch.train.ray_train import fit_distributed

@@ -25,8 +25,10 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 from torch.utils.data import DataLoader
 
-from raysearch.data.spec import TaskSpec
-from raysearch.losses import LossConfig, LossStrategy, task_losses
+from raysearch.core.loss_config import LossConfig
+from raysearch.core.spec import TaskSpec
+from raysearch.losses.strategies.base import LossStrategy
+from raysearch.losses.tasks import task_losses
 from raysearch.train.distributed import all_reduce_sum, rank_and_world
 from raysearch.train.evaluate import to_device
 

@@ -9,6 +9,7 @@ callback in ``callbacks``.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import time
@@ -17,11 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from raysearch.timing import time_key
+from raysearch.core.metrics import FINAL_KEY, time_key
 
-__all__ = ["FINAL_KEY", "DistributedPlan", "final_report", "fit_distributed", "quiet_ray_logs"]
-
-FINAL_KEY = "final"  # marks the one report sent after the last epoch
+__all__ = ["DistributedPlan", "final_report", "fit_distributed", "quiet_ray_logs"]
 
 
 @dataclass(frozen=True)
@@ -39,12 +38,13 @@ class DistributedPlan:
 
 def _worker_loop(config: dict[str, Any]) -> None:
     """Runs on every Ray Train worker."""
-
     entered = time.time()
+    # Deferred (here and below): Ray Train and torch are imported on the workers. The
+    # search imports this module for DistributedPlan before Ray starts, without them.
     import ray.train
     import torch
 
-    from raysearch.data import prepare
+    from raysearch.data.prepared import prepare
 
     quiet_ray_logs()
 
@@ -66,6 +66,7 @@ def _worker_loop(config: dict[str, Any]) -> None:
 def _fit_and_report(
     cfg: Any, data: Any, rank: int, scratch: Path, timing: dict[str, float]
 ) -> None:
+    # Deferred: runs on a Ray Train worker (see _worker_loop).
     import ray.train
 
     from raysearch.train.loop import fit
@@ -97,7 +98,6 @@ def _fit_and_report(
 
 def quiet_ray_logs() -> None:
     """Ray logs every report and checkpoint at INFO; the trial table already shows them."""
-    import logging
 
     for name in ("ray.train", "ray.tune"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -130,6 +130,7 @@ def fit_distributed(
     max_failures: int = 0,
 ) -> Any:
     """Train ``cfg`` on ``plan.workers`` Ray Train workers; returns Ray Train's Result."""
+    # Deferred: see _worker_loop.
     import ray.train
     from ray.train.torch import TorchConfig, TorchTrainer
 

@@ -5,8 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from raysearch.data import SynthConfig, generate, load_dataset
-from raysearch.data.__main__ import main
+from raysearch.cli.data import main
+from raysearch.core.data_config import SynthConfig
+from raysearch.data.contract import load_dataset
+from raysearch.data.synth import generate
 
 
 def test_synth_writes_the_generator_output(tmp_path: Path, capsys) -> None:

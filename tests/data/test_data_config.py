@@ -4,8 +4,8 @@ import pickle
 
 import pytest
 
-from raysearch.data import DataConfig, SynthConfig
-from raysearch.errors import ConfigError
+from raysearch.core.data_config import DataConfig, SynthConfig
+from raysearch.core.errors import ConfigError
 
 
 def test_data_config_collects_every_problem_and_quotes_values() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raysearch.losses import anchored_loss
+from raysearch.scoring.anchored import anchored_loss
 
 positive = st.floats(1e-6, 1e6)
 

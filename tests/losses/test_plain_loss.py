@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raysearch.data.spec import TaskKind, TaskSpec
-from raysearch.losses import plain_loss_sum
+from raysearch.core.spec import TaskKind, TaskSpec
+from raysearch.scoring.plain import plain_loss_sum
 
 REGIME = TaskSpec("regime", TaskKind.CLASSIFICATION, 3)
 TRANSITION = TaskSpec("transition", TaskKind.BINARY)

@@ -8,8 +8,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raysearch.data.spec import TaskKind, TaskSpec
-from raysearch.losses import plain_loss_sum, zinb_nll
+from raysearch.core.spec import TaskKind, TaskSpec
+from raysearch.scoring.plain import plain_loss_sum
+from raysearch.scoring.zinb import zinb_nll
 
 
 def _reference_nll(pi: float, mu: float, theta: float, k: int) -> float:

@@ -6,8 +6,14 @@ import pickle
 
 import pytest
 
-from raysearch.errors import ConfigError
-from raysearch.model import ModelConfig, SizePreset, list_presets, preset, register_preset
+from raysearch.core.errors import ConfigError
+from raysearch.core.model_config import (
+    ModelConfig,
+    SizePreset,
+    list_presets,
+    preset,
+    register_preset,
+)
 
 
 def test_registry_holds_the_four_sizes_in_growing_width() -> None:

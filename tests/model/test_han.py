@@ -7,10 +7,13 @@ import copy
 import pytest
 import torch
 
-from raysearch.data.spec import TaskKind
-from raysearch.errors import ConfigError, DataError
-from raysearch.model import ModelConfig, build_model, list_presets, parameter_summary
-from raysearch.model.testing import make_spec, random_batch, tiny_spec
+from raysearch.core.errors import ConfigError, DataError
+from raysearch.core.model_config import ModelConfig, list_presets
+from raysearch.core.spec import TaskKind
+from raysearch.model.han import build_model
+from raysearch.model.specs import make_spec, tiny_spec
+from raysearch.model.summary import parameter_summary
+from raysearch.testing.model import random_batch
 
 SPEC = tiny_spec()
 PRESETS = list_presets()
@@ -245,7 +248,7 @@ def test_every_parameter_joins_the_graph_even_with_nothing_missing() -> None:
 
 
 def test_observation_density_counts_observed_values_of_the_specs_sources() -> None:
-    from raysearch.model import observation_density
+    from raysearch.model.han import observation_density
 
     full = random_batch(SPEC, batch_size=2, seed=13, missing=0.0)
     half = random_batch(SPEC, batch_size=2, seed=13, missing=0.5)

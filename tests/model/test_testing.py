@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from raysearch.data.spec import TaskKind
-from raysearch.model.testing import random_batch, seed_spec, tiny_spec
+from raysearch.core.spec import TaskKind
+from raysearch.model.specs import original_spec, tiny_spec
+from raysearch.testing.model import random_batch
 
 
 def test_random_batch_follows_the_layout_of_spec_py() -> None:
@@ -39,7 +40,7 @@ def test_random_batch_is_deterministic_in_its_seed() -> None:
 
 
 def test_seed_spec_has_the_seed_runs_feature_counts() -> None:
-    spec = seed_spec()
+    spec = original_spec()
     assert sum(s.n_features for s in spec.daily) == 96
     assert sum(s.n_features for s in spec.monthly) == 85
     assert [s.n_features for s in spec.raion] == [8, 8, 8] and spec.n_raions == 263

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from raysearch.errors import ConfigError
-from raysearch.search.driver import RunOptions, resolve_search
+from raysearch.core.errors import ConfigError
+from raysearch.search.plan import RunOptions, resolve_search
 from raysearch.search.trainable import trial_config
 
 CLUSTER = {"CPU": 2.0}
@@ -78,8 +78,9 @@ def test_storage_uri_keeps_tables_local(tmp_path: Path) -> None:
 
 
 def test_data_parameters_are_checked_at_their_extremes_before_trials(tmp_path: Path) -> None:
-    from raysearch.data import DataConfig, prepare
-    from raysearch.search.driver import check_data_extremes, data_extremes
+    from raysearch.core.data_config import DataConfig
+    from raysearch.data.prepared import prepare
+    from raysearch.search.plan import check_data_extremes, data_extremes
 
     space = tmp_path / "pca.yaml"
     space.write_text(

@@ -7,7 +7,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from raysearch.errors import ConfigError
+from raysearch.core.errors import ConfigError
 from raysearch.search.space import SPACES_DIR, available_spaces, load_space
 
 SHIPPED = ["full", "loss_ablation", "model_size", "real_losses", "smoke"]

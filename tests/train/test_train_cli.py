@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from raysearch.errors import ConfigError
-from raysearch.train.__main__ import build_config, parse_args
+from raysearch.cli.train import build_config, parse_args
+from raysearch.core.errors import ConfigError
 
 
 def test_arguments_reach_every_section() -> None:

@@ -34,7 +34,7 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor
 
-from raysearch.losses.config import LossConfig
+from raysearch.core.loss_config import LossConfig
 from raysearch.losses.strategies.base import LossStrategy
 
 __all__ = ["A3DROStrategy", "a3dro_weights", "weight_cap"]
