@@ -2,6 +2,11 @@
 
 Trials on one node share it: a file lock makes the first trial build and write while the
 others wait, then load. Files are written to a temporary name and renamed (atomic).
+
+A build that fails (a bad dataset, a PCA too large for it) leaves nothing behind: its lock
+file and any cache directory it created are removed. Removing a lock file another process
+waits on can let two processes build the same key at once; both write the same bytes
+atomically, so the cache stays whole (the lock only saves the second build).
 """
 
 from __future__ import annotations
@@ -49,13 +54,27 @@ def fingerprint(cfg: DataConfig) -> str:
 def cached(cache_dir: str | Path, key: str, build: Callable[[], Any]) -> tuple[Any, bool]:
     """(object, hit): load ``cache_dir/<key>.pt`` or build it under a lock and write it."""
     root = Path(cache_dir)
-    root.mkdir(parents=True, exist_ok=True)
     path = root / f"{key}.pt"
     if path.is_file():  # fast path: a finished file never changes
         return torch.load(path, weights_only=False), True
-    with FileLock(str(path) + ".lock"):
-        if path.is_file():
-            return torch.load(path, weights_only=False), True
-        obj = build()
-        atomic_write(path, lambda tmp: torch.save(obj, tmp))
-        return obj, False
+    created = [d for d in (root, *root.parents) if not d.exists()]  # deepest first
+    root.mkdir(parents=True, exist_ok=True)
+    lock = Path(f"{path}.lock")
+    try:
+        with FileLock(str(lock)):
+            if path.is_file():
+                return torch.load(path, weights_only=False), True
+            obj = build()
+            atomic_write(path, lambda tmp: torch.save(obj, tmp))
+            return obj, False
+    finally:  # a failed build (an error, Ctrl+C) leaves no debris
+        if not path.is_file():
+            _remove_debris(lock, created)
+
+
+def _remove_debris(lock: Path, created: list[Path]) -> None:
+    """A failed build's lock file, and the directories this call created if still empty."""
+    lock.unlink(missing_ok=True)
+    for directory in created:
+        if directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()

@@ -1,13 +1,21 @@
 """Load a dataset directory into a ``RawDataset``, checking every file against the contract.
 
-Every problem (missing file, missing or unknown column, non-numeric value, duplicate or
-unsorted date, date outside the manifest's range, empty source, task without targets) is
-collected and raised as one ``DataError`` naming the file, column, row and what was expected.
-Rows count from 1 (the first data row below a CSV header is row 1).
+Every problem (missing file, missing or unknown column, non-numeric or infinite value,
+duplicate or unsorted date, date outside the manifest's range, empty source, a source with no
+observed value, task without targets, a raion without coordinates) is collected and raised as
+one ``DataError`` naming the file, column, row and what was expected. Rows count from 1 (the
+first data row below a CSV header is row 1).
+
+What is refused and what is only warned about (README, "Data"): a source whose every value
+is missing teaches nothing and is refused; a single feature column with no observed value is
+kept (preprocessing leaves it at zero, masked) and logged as a warning; a task whose targets
+are all missing is refused; a task with no target in the training split is left out of the
+search with a warning (``data.prepared``).
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +27,14 @@ from raysearch.data.raw import RawDataset, RawSource, month_range
 
 __all__ = ["load_dataset", "read_table"]
 
+log = logging.getLogger(__name__)
+
 KEYS = {"daily": ("date",), "monthly": ("month",), "raion": ("date", "raion")}
 TARGET_COLUMNS = ("month", "value")
 _VALID_TARGETS = {
     "regime": ("an integer class 0..3", lambda v: np.isin(v, [0, 1, 2, 3])),
     "transition": ("0 or 1", lambda v: np.isin(v, [0, 1])),
-    "casualty": ("a count >= 0", lambda v: v >= 0),
+    "casualty": ("a finite count >= 0", lambda v: np.isfinite(v) & (v >= 0)),
     "anomaly": ("a finite number", np.isfinite),
 }
 
@@ -93,9 +103,37 @@ def _raions(errs: ErrorCollector, man: Manifest) -> tuple[tuple[str, ...], tuple
         errs.add(str(path), f"missing column(s) {missing} (expected raion, lat, lon)")
         return (), ()
     coords = _numeric(errs, path, df, ["lat", "lon"], np.float64)
+    _check_coords(errs, path, coords)
+    if df["raion"].isna().any():
+        i = int(np.flatnonzero(df["raion"].isna().to_numpy())[0])
+        errs.add(f"{path}: column 'raion'", f"missing raion name at row {i + 1}")
     names = df["raion"].astype(str)
     _duplicates(errs, path, names, "raion")
     return tuple(names), tuple((float(a), float(o)) for a, o in coords)
+
+
+def _check_coords(errs: ErrorCollector, path: Path, coords: np.ndarray) -> None:
+    """Every raion needs a latitude in [-90, 90] and a longitude in [-180, 180]: the model's
+    geographic adjacency is built from them, and one missing coordinate makes it NaN."""
+    for j, (col, bound) in enumerate((("lat", 90.0), ("lon", 180.0))):
+        values = coords[:, j]
+        missing = np.isnan(values)
+        if missing.any():
+            i = int(np.flatnonzero(missing)[0])
+            what = "every value is missing" if missing.all() else f"missing at row {i + 1}"
+            errs.add(
+                f"{path}: column {col!r}",
+                f"{what} ({int(missing.sum())} of {len(values)} rows); every raion needs "
+                "coordinates",
+            )
+        outside = ~missing & (np.abs(np.nan_to_num(values)) > bound)
+        if outside.any():
+            i = int(np.flatnonzero(outside)[0])
+            errs.add(
+                f"{path}: column {col!r}",
+                f"{values[i]!r} at row {i + 1} is outside [-{bound:g}, {bound:g}] "
+                f"({int(outside.sum())} in all)",
+            )
 
 
 def _numeric(
@@ -119,6 +157,35 @@ def _numeric(
             )
         out[:, j] = num.to_numpy(dtype=np.float64, na_value=np.nan)
     return out
+
+
+def _observed(
+    errs: ErrorCollector, path: Path, name: str, values: np.ndarray, feats: list[str]
+) -> bool:
+    """Refuse infinite values and a source with no observed value; warn about a feature
+    column with none (it is kept, masked everywhere)."""
+    infinite = np.isinf(values)
+    for j in np.flatnonzero(infinite.any(axis=0)):
+        i = int(np.flatnonzero(infinite[:, j])[0])
+        errs.add(
+            f"{path}: column {feats[j]!r}",
+            f"infinite value {float(values[i, j])!r} at row {i + 1} "
+            f"({int(infinite[:, j].sum())} in all); expected a finite number or empty for "
+            "missing",
+        )
+    seen = ~np.isnan(values) & ~infinite
+    if not seen.any():
+        errs.add(
+            str(path),
+            f"source {name!r} has no observed value: all {len(values)} rows of {feats} are "
+            "empty; fill it or remove it from the manifest",
+        )
+        return False
+    for j in np.flatnonzero(~seen.any(axis=0)):
+        log.warning(
+            "%s: column %r has no observed value; it is kept but carries nothing", path, feats[j]
+        )
+    return not infinite.any()
 
 
 def _dates(errs: ErrorCollector, path: Path, col: pd.Series, monthly: bool) -> pd.Series | None:
@@ -199,6 +266,8 @@ def _source(
     if len(errs.problems) > n_before:
         return None
     values = _numeric(errs, path, df, feats)
+    if not _observed(errs, path, entry.name, values, feats):
+        return None
     monthly = entry.resolution == "monthly"
     dates = _dates(errs, path, df[keys[0]], monthly)
     if dates is None:

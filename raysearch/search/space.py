@@ -227,20 +227,23 @@ def _pydantic_problems(err: ValidationError) -> list[str]:
 
 def _check_space(space: SearchSpace, errors: ErrorCollector) -> None:
     names = list(space.parameters)
+    unknown = set()  # reported once here; their values are not checked again
     for name in [*names, *space.fixed]:
         problem = resolve_param(name)[1]
         if problem:
+            unknown.add(name)
             errors.add(
                 f"parameters.{name}" if name in space.parameters else f"fixed.{name}", problem
             )
     for name in set(names) & set(space.fixed):
         errors.add(f"fixed.{name}", "is also a searched parameter; keep one")
     for name, value in space.fixed.items():
-        problem = check_param_value(name, value)
+        problem = None if name in unknown else check_param_value(name, value)
         if problem:
             errors.add(f"fixed.{name}", problem)
     for i, name in enumerate(names):
-        _check_param(name, space.parameters[name], names[:i], space, errors)
+        if name not in unknown:
+            _check_param(name, space.parameters[name], names[:i], space, errors)
     for k, point in enumerate(space.start):
         _check_start_point(k, point, space, errors)
 
