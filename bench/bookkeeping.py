@@ -89,7 +89,7 @@ def sleep_trial(config: dict[str, Any], seconds: float) -> None:
     """Tune's function trainable: sleep, then report once (epoch 1)."""
     from ray import tune
 
-    from raysearch.search.report import check_report
+    from raysearch.core.report import check_report
 
     time.sleep(seconds)
     x = float(config["x"])

@@ -142,7 +142,7 @@ def hartmann_trial(config: dict[str, Any], epochs: int) -> None:
     so far (the searcher's "trainer.seed" in ``config`` is ignored)."""
     from ray import tune
 
-    from raysearch.search.report import check_report
+    from raysearch.core.report import check_report
 
     x = [config[name] for name in PARAMS]
     best = math.inf

@@ -7,6 +7,15 @@
 A search runs in four steps, one function each: check everything that needs no cluster
 (flags, space, configs, the dataset, whose cache is built here), start or join Ray, run
 Tune, and write the results directory.
+
+Bad input is refused before anything is written or started: the flags, the space and the
+dataset's contract are checked before torch and Ray are even imported (a refusal takes
+seconds), the data is prepared (and the searched data parameters' extremes) before Ray
+starts, and the run directory's first files (options.json, metadata.json) are written only
+after all of that passed. However the search then ends, the summary says so honestly
+(``results/summary.py``): finished, interrupted (``SearchInterrupted``: Ctrl+C once or
+twice, ``--resume`` continues), or every trial failed (``SearchFailed``); a results
+directory that cannot be written raises ``ResultsNotWritten``.
 """
 
 from __future__ import annotations
@@ -18,14 +27,19 @@ import subprocess
 import time
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from raysearch.core.errors import SearchInterrupted
+from raysearch.core.errors import (
+    ResultsNotWritten,
+    SearchFailed,
+    SearchInterrupted,
+)
 from raysearch.core.files import METADATA, OPTIONS, TIMING, write_json
 from raysearch.core.timing import PhaseClock
-from raysearch.data.prepared import PreparedData, prepare
+from raysearch.data.contract import load_dataset
+from raysearch.data.raw import RawDataset
 from raysearch.results.runs import RunData, load_run
-from raysearch.results.summary import write_results
+from raysearch.results.summary import ALL_FAILED, INTERRUPTED_SEARCH, write_results
 from raysearch.results.terminal import print_summary
 from raysearch.search.plan import (
     RunOptions,
@@ -34,11 +48,12 @@ from raysearch.search.plan import (
     load_run_options,
     resolve_search,
 )
-from raysearch.search.searcher import TRIAL_SEED
-from raysearch.search.session import ray_session
 from raysearch.search.tracking import flat_config, make_wandb_callback
 from raysearch.search.trainable import trial_config
-from raysearch.search.tuner import TuneOutcome, run_tune
+
+if TYPE_CHECKING:
+    from raysearch.data.prepared import PreparedData
+    from raysearch.search.tuner import TuneOutcome
 
 __all__ = ["RunData", "RunOptions", "load_run", "run_search"]
 
@@ -58,8 +73,10 @@ def run_search(
     (``num_samples``, ``max_epochs``, ``smoke``, ``seed``, ``data``, ``results``, ``name``,
     ...): ``run_search(space="loss_ablation", num_samples=8)``. Or pass ``options`` whole
     (what the CLI does). ``callbacks``: extra Ray Tune callbacks (benchmarks and tests observe
-    trials with them). Raises ``ConfigError``/``DataError`` on bad input before Ray starts, and
-    ``SearchInterrupted`` when trials are left unfinished (resume with ``resume=RUN_DIR``).
+    trials with them). Raises ``ConfigError``/``DataError`` on bad input before Ray starts,
+    ``SearchInterrupted`` when trials are left unfinished (resume with ``resume=RUN_DIR``),
+    ``SearchFailed`` when every trial failed, ``ResultsNotWritten`` when the run directory
+    cannot be written; in each case after the summary was written, if it could be.
     """
     options = _options(space, options, fields)
     if options.resume:
@@ -67,7 +84,42 @@ def run_search(
     clock = PhaseClock()
     with clock.phase("setup"):
         plan = resolve_search(options, {"CPU": 1.0})  # flags, space, configs: no cluster yet
-        data = _prepare_data(plan)
+        raw = _check_dataset(plan)  # the data contract: no torch, no Ray yet
+        data = _prepare_data(plan, raw)
+    try:
+        summary, outcome = _search(options, plan, data, clock, callbacks)
+    except KeyboardInterrupt:  # a second Ctrl+C: Tune's last snapshot is what is kept
+        raise SearchInterrupted(
+            f"interrupted twice; the search's state was saved at its last snapshot; continue "
+            f"it with: python -m raysearch.run --resume {plan.run_dir}"
+        ) from None
+    print_summary(summary)
+    if summary["state"] == INTERRUPTED_SEARCH:
+        raise SearchInterrupted(
+            f"the search stopped with {outcome.unfinished} unfinished trial(s) and "
+            f"{outcome.started} of {plan.space.settings.num_samples} created; continue it "
+            f"with: python -m raysearch.run --resume {plan.run_dir}"
+        )
+    if summary["state"] == ALL_FAILED:
+        first = summary["failures"][0]
+        raise SearchFailed(
+            f"every trial failed ({summary['failed']}); trial {first['trial_id']}: "
+            f"{first['reason']} (all reasons: {Path(plan.run_dir) / 'summary.md'})"
+        )
+    return summary
+
+
+def _search(
+    options: RunOptions,
+    plan: SearchPlan,
+    data: PreparedData,
+    clock: PhaseClock,
+    callbacks: list[Any] | None,
+) -> tuple[dict[str, Any], TuneOutcome]:
+    """Start (or join) Ray, run Tune, write the results directory."""
+    # Deferred: Ray takes seconds to import; bad input is refused before (module doc).
+    from raysearch.search.session import ray_session
+
     with ray_session(options.address) as cluster:
         clock.add("ray_init", cluster.init_s)
         plan = resolve_search(options, cluster.resources, cluster.max_node_gpus)
@@ -83,19 +135,25 @@ def run_search(
         with clock.phase("tune"):
             outcome = _run_tune(options, plan, callbacks)
         ended = time.time()
-    with clock.phase("collect"):
-        summary = _write_results(plan, outcome)
-    timing = {**clock.metrics(), "time/tune_started_unix": started, "time/tune_ended_unix": ended}
-    write_json(Path(plan.run_dir) / TIMING, timing)
+    run_dir = Path(plan.run_dir)
+    try:
+        with clock.phase("collect"):
+            summary = _write_results(plan, outcome)
+        timing = {
+            **clock.metrics(),
+            "time/tune_started_unix": started,
+            "time/tune_ended_unix": ended,
+        }
+        write_json(run_dir / TIMING, timing)
+    except OSError as err:  # a full disk, no permission: the files there are still whole
+        raise ResultsNotWritten(
+            f"could not write the results to {run_dir}: {err}. The files already there are "
+            f"whole and the search's state is kept; free space, then write them with: "
+            f"python -m raysearch.run --resume {run_dir}"
+        ) from err
     summary["timing"] = timing
-    print_summary(summary)
-    if outcome.unfinished or outcome.started < plan.space.settings.num_samples:
-        raise SearchInterrupted(
-            f"the search stopped with {outcome.unfinished} unfinished trial(s) and "
-            f"{outcome.started} of {plan.space.settings.num_samples} started; continue it "
-            f"with: python -m raysearch.run --resume {plan.run_dir}"
-        )
-    return summary
+    summary["files"][TIMING] = str(run_dir / TIMING)
+    return summary, outcome
 
 
 def _options(space: str | None, options: RunOptions | None, fields: dict[str, Any]) -> RunOptions:
@@ -108,13 +166,30 @@ def _options(space: str | None, options: RunOptions | None, fields: dict[str, An
     return RunOptions(space=space or "", **fields)
 
 
-def _prepare_data(plan: SearchPlan) -> PreparedData:
+def _check_dataset(plan: SearchPlan) -> RawDataset | None:
+    """Load the dataset directory through its contract (every problem at once, as one
+    DataError naming file, column and row), before torch and Ray are imported; None for
+    the embedded synthetic dataset."""
+    path = trial_config(plan.setup, plan.space.start[0] if plan.space.start else {}).data.path
+    return None if path is None else load_dataset(path)
+
+
+def _prepare_data(plan: SearchPlan, raw: RawDataset | None) -> PreparedData:
     """Build (or load) the data once, before Ray starts: a bad dataset fails in seconds, and
     trials with the same preprocessing find it in the cache. The extremes of searched data
     parameters (e.g. the largest PCA) are prepared too, so none of them fails in a trial."""
+    # Deferred: torch loads only once the flags, space and dataset passed (module doc).
+    from raysearch.data.prepared import prepare
+
     first = plan.space.start[0] if plan.space.start else {}
-    data = prepare(trial_config(plan.setup, first).data, plan.setup.cache_dir)
-    check_data_extremes(plan, prepare)
+    cfg = trial_config(plan.setup, first).data
+
+    def prepare_checked(other: Any, cache_dir: str) -> PreparedData:
+        """``prepare``, reusing the dataset loaded by ``_check_dataset`` when it is this one."""
+        return prepare(other, cache_dir, raw=raw if other.path == cfg.path else None)
+
+    data = prepare_checked(cfg, plan.setup.cache_dir)
+    check_data_extremes(plan, prepare_checked)
     return data
 
 
@@ -127,6 +202,9 @@ def _write_run_files(options: RunOptions, plan: SearchPlan, data: PreparedData) 
 
 
 def _run_tune(options: RunOptions, plan: SearchPlan, callbacks: list[Any] | None) -> TuneOutcome:
+    # Deferred: Ray Tune (module doc).
+    from raysearch.search.tuner import run_tune
+
     callbacks = list(callbacks or [])
     if options.wandb.enabled:
         group = f"{plan.space.name}/{options.name}"
@@ -135,13 +213,17 @@ def _run_tune(options: RunOptions, plan: SearchPlan, callbacks: list[Any] | None
 
 
 def _write_results(plan: SearchPlan, outcome: TuneOutcome) -> dict[str, Any]:
+    # Deferred: the searcher module imports Optuna and Ray Tune (module doc).
+    from raysearch.search.searcher import TRIAL_SEED
+
     searched = {*plan.space.parameters, TRIAL_SEED}
 
     def resolve(config: dict[str, Any]) -> dict[str, Any]:
         params = {k: v for k, v in config.items() if k in searched and v == v}  # not NaN
         return flat_config(trial_config(plan.setup, params))
 
-    return write_results(Path(plan.run_dir), outcome.trials, outcome.epochs, resolve)
+    planned = plan.space.settings.num_samples
+    return write_results(Path(plan.run_dir), outcome.trials, outcome.epochs, resolve, planned)
 
 
 def _metadata(options: RunOptions, plan: SearchPlan, fingerprint: str) -> dict[str, Any]:

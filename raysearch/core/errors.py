@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["ConfigError", "DataError", "ErrorCollector", "RaysearchError", "SearchInterrupted"]
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "ErrorCollector",
+    "RaysearchError",
+    "ResultsNotWritten",
+    "SearchFailed",
+    "SearchInterrupted",
+    "TrialFailure",
+]
 
 
 class RaysearchError(Exception):
@@ -63,3 +72,18 @@ class ErrorCollector:
 class SearchInterrupted(RaysearchError):
     """The search stopped before every trial finished (Ctrl+C, a dead driver); its state is
     saved, and ``--resume RUN_DIR`` continues it."""
+
+
+class SearchFailed(RaysearchError):
+    """The search ran to its end but every trial failed; the summary says why each did."""
+
+
+class ResultsNotWritten(RaysearchError):
+    """The results directory could not be written (a full disk, no permission); the files
+    already there are whole, and ``--resume RUN_DIR`` writes them again."""
+
+
+class TrialFailure(RuntimeError):
+    """A trial that cannot succeed however often it is retried (a non-finite loss or metric,
+    an unreadable checkpoint): the trial fails once with this reason and is never retried.
+    A crash (a killed process, a lost node) is not one: that is retried from a checkpoint."""

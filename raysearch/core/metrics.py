@@ -12,11 +12,17 @@ from __future__ import annotations
 __all__ = [
     "ANCHORED_CLIP",
     "BEST_VAL_METRIC",
+    "COMPLETED",
+    "FAILED",
     "FINAL_KEY",
+    "INTERRUPTED",
     "MODE",
+    "NOT_STARTED",
+    "STOPPED",
     "TEST_METRIC",
     "TIME_ATTR",
     "TIME_PREFIX",
+    "TRIAL_STATUSES",
     "VAL_METRIC",
     "is_test_metric",
     "time_key",
@@ -30,6 +36,14 @@ TIME_ATTR = "epoch"
 FINAL_KEY = "final"  # marks the one report sent after the last epoch
 ANCHORED_CLIP = 3.0  # C in clip(log(L_i / b_i), -C, C): fixed for a whole search
 TIME_PREFIX = "time/"
+
+# A trial's status in trials.parquet and the summary: how it ended, or that it did not.
+COMPLETED = "completed"  # ran to max_epochs or the trainer's early stopping; test split scored
+STOPPED = "stopped"  # stopped by ASHA at a rung
+FAILED = "failed"  # an error; the reason is in stop_reason
+INTERRUPTED = "interrupted"  # ran some epochs; the search stopped first (--resume continues it)
+NOT_STARTED = "not started"  # created, but the search stopped before it reported an epoch
+TRIAL_STATUSES = (COMPLETED, STOPPED, FAILED, INTERRUPTED, NOT_STARTED)
 
 
 def time_key(phase: str) -> str:

@@ -1,8 +1,10 @@
-"""The one way a trial reports to Tune.
+"""The one check every trial report passes, on every path (in-process and Ray Train).
 
 Ray's ASHA returns CONTINUE when the metric or time attribute is missing from a report,
 so a misnamed metric silently stops nothing. Every report goes through ``check_report``,
-which refuses a report without them or with a non-finite metric.
+which refuses a report without them or with a non-finite metric. It lives in core so both
+the trial function (``search/trainable.py``) and the Ray Train workers
+(``train/ray_train.py``) call it where the report is made.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from raysearch.core.errors import TrialFailure
 from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
 
 __all__ = ["NonFiniteMetricError", "check_report"]
 
 
-class NonFiniteMetricError(RuntimeError):
+class NonFiniteMetricError(TrialFailure):
     """A trial produced a non-finite metric; the trial fails with this reason."""
 
 

@@ -54,14 +54,21 @@ def load_raw(cfg: DataConfig) -> RawDataset:
     return generate(cfg.synth) if cfg.path is None else load_dataset(cfg.path)
 
 
-def prepare(cfg: DataConfig, cache_dir: str | Path | None = None) -> PreparedData:
-    """Prepared data for ``cfg``; with ``cache_dir``, built once and then loaded from disk."""
+def prepare(
+    cfg: DataConfig, cache_dir: str | Path | None = None, raw: RawDataset | None = None
+) -> PreparedData:
+    """Prepared data for ``cfg``; with ``cache_dir``, built once and then loaded from disk.
+    ``raw``: the dataset at ``cfg.path`` already loaded (and so checked), used on a miss."""
     t0 = time.perf_counter()
     key = fingerprint(cfg)
+
+    def build() -> dict:
+        return _state(cfg, raw if raw is not None else load_raw(cfg))
+
     if cache_dir is None:
-        state, hit = _state(cfg, load_raw(cfg)), False
+        state, hit = build(), False
     else:
-        state, hit = cached(cache_dir, key, lambda: _state(cfg, load_raw(cfg)))
+        state, hit = cached(cache_dir, key, build)
     data = _from_state(state, cfg, key, hit)
     log.info(
         "data %s ready in %.2fs (%s)", key, time.perf_counter() - t0, "cache" if hit else "built"

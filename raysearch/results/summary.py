@@ -1,4 +1,14 @@
-"""Write a search's results directory and the short summary printed at the end."""
+"""Write a search's results directory and the short summary printed at the end.
+
+The summary is honest however the search ended: ``state`` says whether it finished, was
+interrupted (Ctrl+C, a dead driver: ``--resume`` continues it) or ended with every trial
+failed; trials the search never ran are "not started" (never "stopped by ASHA"); ``files``
+names only files that exist. Every file is written atomically (``core.files``): a full
+disk or a second Ctrl+C leaves the previous version of a file, never half of one.
+
+summary.md is a list of sections (``SECTIONS``): each is a function of the summary and the
+trials table returning its lines (or none); a new section is one more function in the list.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +30,33 @@ from raysearch.core.files import (
     write_parquet,
     write_yaml,
 )
-from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.core.metrics import (
+    BEST_VAL_METRIC,
+    COMPLETED,
+    FAILED,
+    INTERRUPTED,
+    NOT_STARTED,
+    STOPPED,
+)
 
-__all__ = ["summarize", "write_results"]
+__all__ = [
+    "ALL_FAILED",
+    "FINISHED",
+    "INTERRUPTED_SEARCH",
+    "SECTIONS",
+    "STATES",
+    "Section",
+    "counts_line",
+    "markdown",
+    "summarize",
+    "write_results",
+]
+
+# How a search ended (summary["state"]).
+FINISHED, INTERRUPTED_SEARCH, ALL_FAILED = "finished", "interrupted", "every trial failed"
+STATES = (FINISHED, INTERRUPTED_SEARCH, ALL_FAILED)
+
+Section = Callable[[dict[str, Any], pd.DataFrame], list[str]]
 
 
 def _missing(value: Any) -> bool:
@@ -35,76 +69,138 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def summarize(trials: pd.DataFrame, run_dir: Path) -> dict[str, Any]:
-    """What the user reads first: the best trial, how trials ended, where the files are."""
-    counts = trials["status"].value_counts().to_dict() if not trials.empty else {}
-    finite = (
-        trials[trials[BEST_VAL_METRIC].map(lambda v: v is not None and math.isfinite(v))]
-        if not trials.empty
-        else trials
-    )
-    best: dict[str, Any] | None = None
-    if not finite.empty:
-        row = finite.iloc[0]
-        best = {
-            "trial_id": row["trial_id"],
-            BEST_VAL_METRIC: float(row[BEST_VAL_METRIC]),
-            "best_epoch": int(row["best_epoch"]),
-            "config": {
-                k[len("config/") :]: _plain(v)
-                for k, v in row.items()
-                if k.startswith("config/") and not _missing(v)
-            },
-            "test": {
-                k[len("test/") :]: _plain(v)
-                for k, v in row.items()
-                if k.startswith("test/") and not pd.isna(v)
-            },
-        }
-    failed = trials[trials["status"] == "failed"] if not trials.empty else trials
+def _best(trials: pd.DataFrame) -> dict[str, Any] | None:
+    if trials.empty:
+        return None
+    finite = trials[trials[BEST_VAL_METRIC].map(lambda v: v is not None and math.isfinite(v))]
+    if finite.empty:
+        return None
+    row = finite.sort_values(BEST_VAL_METRIC, kind="stable").iloc[0]
     return {
-        "run_dir": str(run_dir),
-        "n_trials": len(trials),
-        "completed": int(counts.get("completed", 0)),
-        "stopped_by_asha": int(counts.get("stopped", 0)),
-        "failed": int(counts.get("failed", 0)),
-        "failures": [
-            {"trial_id": r["trial_id"], "reason": r["stop_reason"]} for _, r in failed.iterrows()
-        ],
-        "best": best,
-        "files": {name: str(run_dir / name) for name in (TRIALS, EPOCHS, BEST_CONFIG, SUMMARY_MD)},
+        "trial_id": row["trial_id"],
+        BEST_VAL_METRIC: float(row[BEST_VAL_METRIC]),
+        "best_epoch": int(row["best_epoch"]),
+        "status": str(row["status"]),
+        "config": {
+            k[len("config/") :]: _plain(v)
+            for k, v in row.items()
+            if k.startswith("config/") and not _missing(v)
+        },
+        "test": {
+            k[len("test/") :]: _plain(v)
+            for k, v in row.items()
+            if k.startswith("test/") and not pd.isna(v)
+        },
     }
 
 
-def _markdown(summary: dict[str, Any], trials: pd.DataFrame) -> str:
+def summarize(trials: pd.DataFrame, run_dir: Path, planned: int | None = None) -> dict[str, Any]:
+    """What the user reads first: how the search ended, how each trial ended, the best
+    trial. ``planned``: the trials the search was to run; those Tune never created count
+    as not started. ``files`` is filled in by ``write_results`` with what it wrote."""
+    counts = trials["status"].value_counts().to_dict() if not trials.empty else {}
+    planned = max(planned or 0, len(trials))
+    not_started = int(counts.get(NOT_STARTED, 0)) + planned - len(trials)
+    unfinished = int(counts.get(INTERRUPTED, 0)) + not_started
+    failed = int(counts.get(FAILED, 0))
+    if unfinished:
+        state = INTERRUPTED_SEARCH
+    elif len(trials) and failed == len(trials):
+        state = ALL_FAILED
+    else:
+        state = FINISHED
+    failures = trials[trials["status"] == FAILED] if not trials.empty else trials
+    return {
+        "run_dir": str(run_dir),
+        "state": state,
+        "planned": planned,
+        "n_trials": len(trials),
+        "completed": int(counts.get(COMPLETED, 0)),
+        "stopped_by_asha": int(counts.get(STOPPED, 0)),
+        "failed": failed,
+        "interrupted": int(counts.get(INTERRUPTED, 0)),
+        "not_started": not_started,
+        "failures": [
+            {"trial_id": r["trial_id"], "reason": r["stop_reason"]} for _, r in failures.iterrows()
+        ],
+        "best": _best(trials),
+        "files": {},
+    }
+
+
+def counts_line(summary: dict[str, Any]) -> str:
+    """ "4 of 4 trials: 1 completed, 2 stopped early by ASHA, 1 failed" (zero counts left out)."""
+    parts = [
+        (summary["completed"], "completed"),
+        (summary["stopped_by_asha"], "stopped early by ASHA"),
+        (summary["failed"], "failed"),
+        (summary["interrupted"], "interrupted (resume continues them)"),
+        (summary["not_started"], "not started"),
+    ]
+    shown = ", ".join(f"{n} {what}" for n, what in parts if n) or "none ran"
+    return f"{summary['n_trials']} of {summary['planned']} trials created: {shown}"
+
+
+def _headline(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
+    lines = [f"# Search results: {summary['run_dir']}", "", f"Search {summary['state']}."]
+    if summary["state"] == INTERRUPTED_SEARCH:
+        lines.append(f"Continue it with: python -m raysearch.run --resume {summary['run_dir']}")
+    return [*lines, "", counts_line(summary) + "."]
+
+
+def _best_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
     best = summary["best"]
-    lines = [f"# Search results: {summary['run_dir']}", ""]
-    lines.append(
-        f"{summary['n_trials']} trials: {summary['completed']} completed, "
-        f"{summary['stopped_by_asha']} stopped early by ASHA, {summary['failed']} failed."
-    )
-    if best:
-        lines += [
-            "",
-            f"Best: trial {best['trial_id']}, {BEST_VAL_METRIC} = {best[BEST_VAL_METRIC]:.4f} "
-            f"at epoch {best['best_epoch']}",
-            "",
-        ]
-        lines += [f"- {k}: {v}" for k, v in best["config"].items()]
-        if best["test"]:
-            lines += ["", "Test split (same metric, best checkpoint):", ""]
-            lines += [f"- {k}: {v:.4f}" for k, v in best["test"].items()]
-    for failure in summary["failures"]:
-        lines.append(f"- failed {failure['trial_id']}: {failure['reason']}")
+    if not best:
+        return ["", f"No trial produced a finite {BEST_VAL_METRIC}."]
+    so_far = " so far" if summary["state"] == INTERRUPTED_SEARCH else ""
+    lines = [
+        "",
+        f"Best{so_far}: trial {best['trial_id']} ({best['status']}), {BEST_VAL_METRIC} = "
+        f"{best[BEST_VAL_METRIC]:.4f} at epoch {best['best_epoch']}",
+        "",
+    ]
+    lines += [f"- {k}: {v}" for k, v in best["config"].items()]
+    if best["test"]:
+        lines += ["", "Test split (same metric, best checkpoint):", ""]
+        lines += [f"- {k}: {v:.4f}" for k, v in best["test"].items()]
+    return lines
+
+
+def _failures_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
+    if not summary["failures"]:
+        return []
+    return ["", "Failed trials:", ""] + [
+        f"- {f['trial_id']}: {f['reason']}" for f in summary["failures"]
+    ]
+
+
+def _table_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
+    if trials.empty:
+        return []
     shown = [
         c
         for c in ("trial_id", "status", "epochs_run", BEST_VAL_METRIC, "stop_reason")
         if c in trials
     ]
     shown += [c for c in trials.columns if c.startswith("config/") and trials[c].nunique() > 1]
-    if not trials.empty:
-        lines += ["", trials[shown].to_markdown(index=False, floatfmt=".4f")]
-    return "\n".join(lines) + "\n"
+    return ["", trials[shown].to_markdown(index=False, floatfmt=".4f")]
+
+
+def _files_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
+    return ["", "Files:", ""] + [f"- {name}" for name in summary["files"]]
+
+
+SECTIONS: list[Section] = [
+    _headline,
+    _best_section,
+    _failures_section,
+    _table_section,
+    _files_section,
+]
+
+
+def markdown(summary: dict[str, Any], trials: pd.DataFrame) -> str:
+    return "\n".join(line for section in SECTIONS for line in section(summary, trials)) + "\n"
 
 
 def write_results(
@@ -112,25 +208,31 @@ def write_results(
     trials: pd.DataFrame,
     epochs: pd.DataFrame,
     resolve: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    planned: int | None = None,
 ) -> dict[str, Any]:
     """Write trials/epochs parquet, best_config.yaml and the summary; return the summary.
 
     ``resolve`` maps the best trial's config to its full resolved configuration (every
     field of every section), written to best_config.yaml so the trial can be re-run.
     """
-    write_parquet(run_dir / TRIALS, trials)
-    write_parquet(run_dir / EPOCHS, epochs)
-    summary = summarize(trials, run_dir)
+    written = [write_parquet(run_dir / TRIALS, trials), write_parquet(run_dir / EPOCHS, epochs)]
+    summary = summarize(trials, run_dir, planned)
     best = summary["best"]
     if best:
         content = {
             BEST_VAL_METRIC: best[BEST_VAL_METRIC],
             "trial_id": best["trial_id"],
+            "status": best["status"],
             "config": best["config"],
         }
         if resolve is not None:
             content["resolved"] = resolve(best["config"])
-        write_yaml(run_dir / BEST_CONFIG, content)
+        written.append(write_yaml(run_dir / BEST_CONFIG, content))
+    elif (run_dir / BEST_CONFIG).is_file():  # from an earlier write: no longer true
+        (run_dir / BEST_CONFIG).unlink()
+    # the two summary files name themselves: they are written last, or the error propagates
+    summary["files"] = {p.name: str(p) for p in written}
+    summary["files"].update({n: str(run_dir / n) for n in (SUMMARY_JSON, SUMMARY_MD)})
     write_json(run_dir / SUMMARY_JSON, summary)
-    atomic_write_text(run_dir / SUMMARY_MD, _markdown(summary, trials))
+    atomic_write_text(run_dir / SUMMARY_MD, markdown(summary, trials))
     return summary

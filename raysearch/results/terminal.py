@@ -1,4 +1,5 @@
-"""Print a search's summary in the terminal (rich)."""
+"""Print a search's summary in the terminal (rich): how it ended, the best trial, failures,
+and the files written."""
 
 from __future__ import annotations
 
@@ -7,21 +8,29 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.results.summary import FINISHED, INTERRUPTED_SEARCH, counts_line
+
 __all__ = ["print_summary"]
 
 
 def print_summary(summary: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
-    console.rule("[bold]search finished")
-    console.print(
-        f"{summary['n_trials']} trials: {summary['completed']} completed, "
-        f"[yellow]{summary['stopped_by_asha']} stopped early by ASHA[/], "
-        f"[red]{summary['failed']} failed[/]"
+    state = summary["state"]
+    colour = (
+        "bold"
+        if state == FINISHED
+        else "bold yellow"
+        if state == INTERRUPTED_SEARCH
+        else "bold red"
     )
+    console.rule(f"[{colour}]search {state}")
+    console.print(counts_line(summary))
     best = summary.get("best")
     if best:
-        table = Table(title=f"best trial {best['trial_id']}", show_header=False)
-        table.add_row("best_anchored_val_loss", f"{best['best_anchored_val_loss']:.4f}")
+        so_far = " so far" if state == INTERRUPTED_SEARCH else ""
+        table = Table(title=f"best trial{so_far}: {best['trial_id']}", show_header=False)
+        table.add_row(BEST_VAL_METRIC, f"{best[BEST_VAL_METRIC]:.4f}")
         table.add_row("best epoch", str(best["best_epoch"]))
         for key, value in best["config"].items():
             table.add_row(key, str(value))
@@ -29,7 +38,7 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
             table.add_row(f"test {key}", f"{value:.4f}")
         console.print(table)
     else:
-        console.print("[red]no trial produced a finite anchored_val_loss[/]")
+        console.print(f"[red]no trial produced a finite {BEST_VAL_METRIC}[/]")
     for failure in summary["failures"]:
         console.print(f"[red]failed[/] {failure['trial_id']}: {failure['reason']}")
     console.print(f"results: {summary['run_dir']}")

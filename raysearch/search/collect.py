@@ -16,7 +16,12 @@ import pandas as pd
 
 from raysearch.core.metrics import (
     BEST_VAL_METRIC,
+    COMPLETED,
+    FAILED,
     FINAL_KEY,
+    INTERRUPTED,
+    NOT_STARTED,
+    STOPPED,
     TIME_ATTR,
     TIME_PREFIX,
     VAL_METRIC,
@@ -47,22 +52,40 @@ _TUNE_COLUMNS = {
 _OUTCOME_COLUMNS = {FINAL_KEY, "stop_reason", "best_epoch"}
 
 
+_UNFINISHED = {"PENDING", "PAUSED", "RUNNING"}  # Tune's states of a trial left to resume
+
+
 def _why_stopped(
-    error: BaseException | None, outcome: dict[str, Any] | None, epochs: int, max_epochs: int
+    error: BaseException | None,
+    outcome: dict[str, Any] | None,
+    epochs: int,
+    max_epochs: int,
+    tune_status: str,
 ) -> tuple[str, str]:
-    """(status, reason) of a trial."""
+    """(status, reason) of a trial; ``tune_status`` is Tune's (TERMINATED, ERROR, ...)."""
     if error is not None:
         message = str(error).strip().splitlines()
         recorded = [line for line in message if "TrialFailedError" in line]
         if recorded:
-            return "failed", recorded[-1].split("TrialFailedError:", 1)[-1].strip()[:300]
+            return FAILED, recorded[-1].split("TrialFailedError:", 1)[-1].strip()[:300]
         detail = next((line for line in reversed(message) if line.strip()), type(error).__name__)
-        return "failed", detail[:300]
+        return FAILED, detail[:300]
     if outcome is not None:
-        return "completed", str(outcome.get("stop_reason", "finished"))
+        return COMPLETED, str(outcome.get("stop_reason", "finished"))
+    if tune_status in _UNFINISHED:  # the search stopped first (Ctrl+C, a dead driver)
+        if epochs == 0:
+            return NOT_STARTED, "the search stopped before this trial reported an epoch"
+        return INTERRUPTED, f"after {epochs} of {max_epochs} epochs (--resume continues it)"
     if epochs >= max_epochs:
-        return "completed", "max_epochs"
-    return "stopped", f"asha (after {epochs} of {max_epochs} epochs)"
+        return COMPLETED, "max_epochs"
+    return STOPPED, f"asha (after {epochs} of {max_epochs} epochs)"
+
+
+def _tune_statuses(grid: Any) -> list[str]:
+    """Tune's status of each trial, in the grid's order. ResultGrid keeps it private
+    (``_experiment_analysis.trials``; the Ray pin holds it); a trial Tune never started and
+    one ASHA stopped look the same without it."""
+    return [str(trial.status) for trial in grid._experiment_analysis.trials]
 
 
 def collect_results(
@@ -71,7 +94,7 @@ def collect_results(
     """(trials, epochs) tables from a ``ray.tune.ResultGrid``."""
     trial_rows: list[dict[str, Any]] = []
     epoch_frames: list[pd.DataFrame] = []
-    for result in grid:
+    for result, tune_status in zip(grid, _tune_statuses(grid), strict=True):
         frame = result.metrics_dataframe
         trial_id = _trial_id(result)
         config = {k: v for k, v in (result.config or {}).items()}
@@ -97,7 +120,7 @@ def collect_results(
             best_epoch = int(frame.loc[frame[VAL_METRIC].idxmin(), TIME_ATTR])
         else:
             epochs_run, best, best_epoch = 0, math.nan, 0
-        status, reason = _why_stopped(result.error, outcome, epochs_run, max_epochs)
+        status, reason = _why_stopped(result.error, outcome, epochs_run, max_epochs, tune_status)
         row = {
             "trial_id": trial_id,
             "created": _created(result, trial_id),

@@ -1,16 +1,24 @@
 """The trial scheduler: ASHA on the anchored validation loss, or FIFO (every trial at full
-budget, the baseline)."""
+budget, the baseline), and the memory that carries ASHA's rungs across ``--resume``.
+
+Tune saves the searcher's state with the experiment but not the scheduler's (ray#30838):
+a restored search would start ASHA with empty rungs, and a weak trial reaching a rung after
+the resume would pass it for want of anything to compare with. ``SchedulerMemory`` is a Tune
+callback whose state (saved by Tune with every experiment snapshot, restored before the
+trials are re-queued) is ASHA's rungs: the value each trial had at each milestone.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ray.tune import Callback
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
 from raysearch.core.metrics import MODE, TIME_ATTR, VAL_METRIC
 from raysearch.search.space import SearchSpace
 
-__all__ = ["build_scheduler"]
+__all__ = ["SchedulerMemory", "asha_rungs", "build_scheduler", "restore_asha_rungs"]
 
 
 def build_scheduler(space: SearchSpace) -> Any:
@@ -29,3 +37,56 @@ def build_scheduler(space: SearchSpace) -> Any:
         # write their outcome; ASHA only stops trials at its rungs below that.
         stop_last_trials=False,
     )
+
+
+# ASHA's bookkeeping is private to Ray (``_brackets``, each with ``_rungs``: a list of
+# (milestone, {trial_id: signed metric}), and ``_num_stopped``); the Ray pin (2.58.0) holds
+# it in place, and tests/search/test_scheduler_memory.py fails if it moves.
+
+
+def asha_rungs(scheduler: Any) -> dict[str, Any] | None:
+    """ASHA's decisions so far as plain data (None for any other scheduler)."""
+    if not isinstance(scheduler, ASHAScheduler):
+        return None
+    return {
+        "brackets": [
+            [[float(milestone), dict(recorded)] for milestone, recorded in bracket._rungs]
+            for bracket in scheduler._brackets
+        ],
+        "num_stopped": int(scheduler._num_stopped),
+    }
+
+
+def restore_asha_rungs(scheduler: Any, state: dict[str, Any]) -> None:
+    """Put rungs saved by ``asha_rungs`` back into ``scheduler`` (built with the same settings)."""
+    brackets = scheduler._brackets
+    saved = state["brackets"]
+    milestones = [[m for m, _ in b._rungs] for b in brackets]
+    if [[m for m, _ in b] for b in saved] != [[float(m) for m in b] for b in milestones]:
+        raise ValueError(
+            f"saved ASHA rungs at milestones {[[m for m, _ in b] for b in saved]} do not match "
+            f"this scheduler's {milestones}: the search's settings changed"
+        )
+    for bracket, rungs in zip(brackets, saved, strict=True):
+        bracket._rungs = [
+            (milestone, {str(k): float(v) for k, v in recorded.items()})
+            for (milestone, _), (_, recorded) in zip(bracket._rungs, rungs, strict=True)
+        ]
+    scheduler._num_stopped = int(state["num_stopped"])
+
+
+class SchedulerMemory(Callback):
+    """Saves the scheduler's rungs with Tune's experiment state and restores them on resume.
+
+    It must be built with the very scheduler object the Tuner gets: Tune pickles the tune
+    and run configs together, so after ``Tuner.restore`` both still point at one scheduler.
+    """
+
+    def __init__(self, scheduler: Any) -> None:
+        self.scheduler = scheduler
+
+    def get_state(self) -> dict[str, Any] | None:
+        return asha_rungs(self.scheduler)
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        restore_asha_rungs(self.scheduler, state)

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from raysearch.core.errors import TrialFailure
 from raysearch.core.files import write_json
 from raysearch.core.metrics import time_key
 from raysearch.core.params import build_trial_config
-from raysearch.search.report import check_report
+from raysearch.core.report import check_report
 from raysearch.search.resources import ResourcePlan
 from raysearch.train.ray_train import quiet_ray_logs
 
@@ -53,7 +54,8 @@ def trial_config(setup: TrialSetup, params: dict[str, Any]) -> Any:
 
 
 class TrialFailedError(RuntimeError):
-    """A trial that cannot succeed (non-finite loss): recorded once, never retried."""
+    """A trial that cannot succeed (a ``TrialFailure``: non-finite loss or metric, unreadable
+    checkpoint), on either path: recorded in the trial directory once, never retried."""
 
 
 def run_trial(params: dict[str, Any], setup: TrialSetup) -> None:
@@ -62,9 +64,6 @@ def run_trial(params: dict[str, Any], setup: TrialSetup) -> None:
     # command line import this module for TrialSetup and trial_config, before Ray starts,
     # and do not pay torch's and Ray's imports for it.
     from ray import tune
-
-    from raysearch.search.report import NonFiniteMetricError
-    from raysearch.train.epoch import NonFiniteLossError
 
     entered = time.time()
     quiet_ray_logs()
@@ -78,10 +77,17 @@ def run_trial(params: dict[str, Any], setup: TrialSetup) -> None:
         if setup.resources.workers_per_trial == 1:
             _fit_in_process(cfg, setup, entered)
         else:
-            _fit_with_ray_train(cfg, setup, context.get_trial_id())
-    except (NonFiniteLossError, NonFiniteMetricError) as err:
-        write_json(failed, {"reason": f"{type(err).__name__}: {err}"})
-        raise TrialFailedError(f"{type(err).__name__}: {err}") from err
+            reason = _fit_with_ray_train(cfg, setup, context.get_trial_id())
+            if reason is not None:
+                _fail(failed, reason)
+    except TrialFailure as err:
+        _fail(failed, f"{type(err).__name__}: {err}", err)
+
+
+def _fail(record: Path, reason: str, cause: BaseException | None = None) -> None:
+    """Record why the trial failed for good (a retry reads it and fails at once), and fail."""
+    write_json(record, {"reason": reason})
+    raise TrialFailedError(reason) from cause
 
 
 def _fit_in_process(cfg: Any, setup: TrialSetup, entered: float) -> None:
@@ -124,11 +130,13 @@ def _fit_in_process(cfg: Any, setup: TrialSetup, entered: float) -> None:
         tune.report(check_report({**final_report(last_metrics, result), **timing}))
 
 
-def _fit_with_ray_train(cfg: Any, setup: TrialSetup, trial_id: str) -> None:
+def _fit_with_ray_train(cfg: Any, setup: TrialSetup, trial_id: str) -> str | None:
+    """Fit on Ray Train workers; the reason of a TrialFailure they ended with, or None.
+    A crash the trainer could not recover from (its retries used up) is raised."""
     # Deferred: runs in the trial's process (see run_trial).
     from ray.tune.integration.ray_train import TuneReportCallback
 
-    from raysearch.train.ray_train import fit_distributed
+    from raysearch.train.ray_train import failure_of, fit_distributed
 
     result = fit_distributed(
         cfg,
@@ -141,3 +149,4 @@ def _fit_with_ray_train(cfg: Any, setup: TrialSetup, trial_id: str) -> None:
     )
     if result.error is not None:
         raise result.error
+    return failure_of(result)

@@ -16,7 +16,7 @@ from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
 from raysearch.search.collect import collect_results
 from raysearch.search.loggers import result_loggers
 from raysearch.search.plan import SearchPlan
-from raysearch.search.scheduler import build_scheduler
+from raysearch.search.scheduler import SchedulerMemory, build_scheduler
 from raysearch.search.searcher import build_searcher
 from raysearch.search.space import SearchSpace
 from raysearch.search.trainable import run_trial
@@ -24,34 +24,40 @@ from raysearch.search.trainable import run_trial
 __all__ = ["TuneOutcome", "build_tuner", "restore_tuner", "run_tune"]
 
 
-def _trainable(plan: SearchPlan) -> Any:
+def _trainable(plan: SearchPlan, function: Any = None) -> Any:
     return tune.with_resources(
-        tune.with_parameters(run_trial, setup=plan.setup), plan.setup.resources.trial_resources
+        tune.with_parameters(function or run_trial, setup=plan.setup),
+        plan.setup.resources.trial_resources,
     )
 
 
-def restore_tuner(plan: SearchPlan) -> Any:
+def restore_tuner(plan: SearchPlan, function: Any = None) -> Any:
     """Continue an interrupted search: finished trials stay, unfinished ones restart from
-    their last checkpoint, errored ones stay failed; the searcher's state is restored."""
+    their last checkpoint, errored ones stay failed; the searcher's state is restored, and
+    ASHA's rungs (``SchedulerMemory``, which Tune does not do itself). ``function``: the
+    trial function, ``run_trial`` unless a test gives a stand-in."""
     path = f"{plan.storage_path.rstrip('/')}/{plan.run_name}"
     return tune.Tuner.restore(
         path,
-        trainable=_trainable(plan),
+        trainable=_trainable(plan, function),
         resume_unfinished=True,
         resume_errored=False,
         restart_errored=False,
     )
 
 
-def build_tuner(plan: SearchPlan, callbacks: list[Any] | None = None) -> Any:
-
+def build_tuner(
+    plan: SearchPlan, callbacks: list[Any] | None = None, function: Any = None
+) -> Any:
+    """The Tuner of a new search (``function``: as in ``restore_tuner``)."""
     resources = plan.setup.resources
-    trainable = _trainable(plan)
+    trainable = _trainable(plan, function)
+    scheduler = build_scheduler(plan.space)
     return tune.Tuner(
         trainable,
         tune_config=tune.TuneConfig(
             search_alg=build_searcher(plan.space, plan.seed),
-            scheduler=build_scheduler(plan.space),
+            scheduler=scheduler,
             num_samples=plan.space.settings.num_samples,
             max_concurrent_trials=resources.max_concurrent,
             reuse_actors=plan.reuse_actors,
@@ -59,7 +65,9 @@ def build_tuner(plan: SearchPlan, callbacks: list[Any] | None = None) -> Any:
         run_config=ray.tune.RunConfig(
             name=plan.run_name,
             storage_path=plan.storage_path,
-            callbacks=[*result_loggers(), *(callbacks or [])],
+            # The memory comes before the caller's callbacks: Tune restores callback states
+            # by position.
+            callbacks=[*result_loggers(), SchedulerMemory(scheduler), *(callbacks or [])],
             # One-worker trials are retried by Tune; Ray Train trials by their own trainer.
             failure_config=ray.tune.FailureConfig(
                 max_failures=plan.setup.max_failures

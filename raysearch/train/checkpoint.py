@@ -3,22 +3,40 @@
 The file holds everything an exact resume needs: model, optimiser, scheduler, strategy
 (parameters and buffers), early-stopping state, RNG states, the epoch, the best model so far
 and its metrics. Only rank 0 writes; every rank can read.
+
+A checkpoint that cannot be read (truncated or damaged in storage) raises
+``CorruptCheckpointError``, a ``TrialFailure``: retrying would read the same bytes, so the
+trial fails at once with the file named, rather than crash-looping through its retries.
 """
 
 from __future__ import annotations
 
+import pickle
 import random
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from raysearch.core.errors import TrialFailure
 from raysearch.core.files import atomic_write
 
-__all__ = ["CHECKPOINT_FILE", "capture_rng", "load_checkpoint", "restore_rng", "save_checkpoint"]
+__all__ = [
+    "CHECKPOINT_FILE",
+    "CorruptCheckpointError",
+    "capture_rng",
+    "load_checkpoint",
+    "restore_rng",
+    "save_checkpoint",
+]
 
 CHECKPOINT_FILE = "checkpoint.pt"
+
+
+class CorruptCheckpointError(TrialFailure):
+    """A checkpoint file that exists but cannot be read back."""
 
 
 def capture_rng() -> dict[str, Any]:
@@ -54,4 +72,10 @@ def load_checkpoint(directory: Path) -> dict[str, Any]:
         path = path / CHECKPOINT_FILE
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path} (expected {CHECKPOINT_FILE})")
-    return torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
+        raise CorruptCheckpointError(
+            f"checkpoint {path} cannot be read ({type(err).__name__}: {err}); it is damaged"
+        ) from err
+    return state

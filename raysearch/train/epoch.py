@@ -25,6 +25,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 from torch.utils.data import DataLoader
 
+from raysearch.core.errors import TrialFailure
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.spec import TaskSpec
 from raysearch.losses.strategies.base import LossStrategy
@@ -35,7 +36,7 @@ from raysearch.train.evaluate import to_device
 __all__ = ["EpochStats", "NonFiniteLossError", "train_epoch"]
 
 
-class NonFiniteLossError(RuntimeError):
+class NonFiniteLossError(TrialFailure):
     """A training or evaluation loss became NaN/inf; ``stop_reason`` says which and when."""
 
     def __init__(self, what: str, tasks: Sequence[str], epoch: int) -> None:

@@ -5,6 +5,14 @@ inside the process group Ray Train sets up (gloo on CPU, nccl on GPU); every wor
 reports each epoch (Train V2 needs all ranks to report) and rank 0 attaches the
 checkpoint. This module knows Ray Train, not Ray Tune: the search passes Tune's report
 callback in ``callbacks``.
+
+Every report passes ``check_report`` on the worker, as in a one-worker trial. A
+``TrialFailure`` (a non-finite loss or metric, an unreadable checkpoint) must not be retried,
+but Ray Train wraps any worker exception in a ``WorkerGroupError`` and retries it up to
+``max_failures`` times. So the workers catch it (every rank raises it together: the
+non-finite flags and the metrics are all-reduced) and return its reason; the trainer's
+``Result.return_value`` carries it back (``failure_of``). A crashed worker is still an
+exception, retried from the last checkpoint.
 """
 
 from __future__ import annotations
@@ -18,9 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from raysearch.core.errors import TrialFailure
 from raysearch.core.metrics import FINAL_KEY, time_key
+from raysearch.core.report import check_report
 
-__all__ = ["DistributedPlan", "final_report", "fit_distributed", "quiet_ray_logs"]
+__all__ = ["DistributedPlan", "failure_of", "final_report", "fit_distributed", "quiet_ray_logs"]
+
+_FAILED = "trial_failure"  # the key of a worker's return value naming a TrialFailure
 
 
 @dataclass(frozen=True)
@@ -36,8 +48,8 @@ class DistributedPlan:
         return self.gpus_per_worker > 0
 
 
-def _worker_loop(config: dict[str, Any]) -> None:
-    """Runs on every Ray Train worker."""
+def _worker_loop(config: dict[str, Any]) -> dict[str, str] | None:
+    """Runs on every Ray Train worker; returns ``{_FAILED: reason}`` after a TrialFailure."""
     entered = time.time()
     # Deferred (here and below): Ray Train and torch are imported on the workers. The
     # search imports this module for DistributedPlan before Ray starts, without them.
@@ -60,7 +72,11 @@ def _worker_loop(config: dict[str, Any]) -> None:
     }
     rank = ray.train.get_context().get_world_rank()
     with tempfile.TemporaryDirectory(prefix=f"raysearch-rank{rank}-") as scratch:
-        _fit_and_report(cfg, data, rank, Path(scratch), timing)
+        try:
+            _fit_and_report(cfg, data, rank, Path(scratch), timing)
+        except TrialFailure as err:  # not raised: Ray Train would retry it (module doc)
+            return {_FAILED: f"{type(err).__name__}: {err}"}
+    return None
 
 
 def _fit_and_report(
@@ -83,7 +99,7 @@ def _fit_and_report(
         ckpt = None
         if rank == 0 and result.checkpoint_dir is not None:
             ckpt = ray.train.Checkpoint.from_directory(str(result.checkpoint_dir))
-        ray.train.report(dict(result.metrics), checkpoint=ckpt)
+        ray.train.report(check_report(result.metrics), checkpoint=ckpt)
 
     result = fit(
         cfg,
@@ -93,7 +109,7 @@ def _fit_and_report(
         resume_from=resume_from,
     )
     if last_metrics:  # nothing to add when a resumed run had no epoch left to run
-        ray.train.report({**final_report(last_metrics, result), **timing})
+        ray.train.report(check_report({**final_report(last_metrics, result), **timing}))
 
 
 def quiet_ray_logs() -> None:
@@ -117,6 +133,12 @@ def final_report(last_metrics: dict[str, Any], result: Any) -> dict[str, Any]:
         **{time_key(phase): float(s) for phase, s in result.timings.items()},
         "time/final_unix": time.time(),
     }
+
+
+def failure_of(result: Any) -> str | None:
+    """The reason of the TrialFailure a ``fit_distributed`` run ended with, or None."""
+    value = getattr(result, "return_value", None)
+    return value.get(_FAILED) if isinstance(value, dict) else None
 
 
 def fit_distributed(

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
-from raysearch.search.report import NonFiniteMetricError, check_report
+from raysearch.core.report import NonFiniteMetricError, check_report
 
 
 def test_a_complete_report_passes_unchanged() -> None:
