@@ -16,7 +16,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from raysearch.cli.args import StrictParser
 from raysearch.core.data_config import DataConfig, SynthConfig
@@ -26,6 +26,9 @@ from raysearch.core.model_config import ModelConfig
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import TrialConfig
 from raysearch.search.wandb_sweep import read_args_file, run_from_wandb_config
+
+if TYPE_CHECKING:
+    from raysearch.train.loop import EpochResult
 
 __all__ = ["build_config", "main", "parse_args"]
 
@@ -69,7 +72,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def build_config(args: argparse.Namespace) -> Any:
+def build_config(args: argparse.Namespace) -> TrialConfig:
     """The TrialConfig the arguments describe (every problem raised at once)."""
 
     data_fields = {
@@ -95,7 +98,7 @@ def build_config(args: argparse.Namespace) -> Any:
     )
 
 
-def _print_epoch(result: Any) -> None:
+def _print_epoch(result: EpochResult) -> None:
     m = result.metrics
     print(
         f"epoch {int(m['epoch']):3d}  anchored_val_loss {m['anchored_val_loss']:+.4f}  "
@@ -105,7 +108,7 @@ def _print_epoch(result: Any) -> None:
     )
 
 
-def _run_local(cfg: Any, args: argparse.Namespace) -> dict[str, Any]:
+def _run_local(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any]:
     # Deferred: torch takes seconds to import; a bad flag or value is reported first.
     from raysearch.data.prepared import prepare
     from raysearch.train.loop import fit
@@ -123,7 +126,7 @@ def _run_local(cfg: Any, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _run_distributed(cfg: Any, args: argparse.Namespace) -> dict[str, Any]:
+def _run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any]:
     # Deferred: Ray Train takes seconds to import; a bad flag or value is reported first.
     from raysearch.train.ray_train import DistributedPlan, fit_distributed
 
