@@ -53,7 +53,7 @@ from raysearch.search.trainable import trial_config
 
 if TYPE_CHECKING:
     from raysearch.data.prepared import PreparedData
-    from raysearch.search.tuner import TuneOutcome
+    from raysearch.search.tuner import TuneCallback, TuneOutcome
 
 __all__ = ["RunData", "RunOptions", "load_run", "run_search"]
 
@@ -64,7 +64,7 @@ def run_search(
     space: str | None = None,
     *,
     options: RunOptions | None = None,
-    callbacks: list[Any] | None = None,
+    callbacks: list[TuneCallback] | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
     """Run a whole search; returns the summary it wrote to the run directory.
@@ -201,7 +201,9 @@ def _write_run_files(options: RunOptions, plan: SearchPlan, data: PreparedData) 
     write_json(run_dir / METADATA, _metadata(options, plan, data.fingerprint))
 
 
-def _run_tune(options: RunOptions, plan: SearchPlan, callbacks: list[Any] | None) -> TuneOutcome:
+def _run_tune(
+    options: RunOptions, plan: SearchPlan, callbacks: list[TuneCallback] | None
+) -> TuneOutcome:
     # Deferred: Ray Tune (module doc).
     from raysearch.search.tuner import run_tune
 

@@ -84,12 +84,12 @@ def _best(trials: pd.DataFrame) -> dict[str, Any] | None:
         "config": {
             k[len("config/") :]: _plain(v)
             for k, v in row.items()
-            if k.startswith("config/") and not _missing(v)
+            if isinstance(k, str) and k.startswith("config/") and not _missing(v)
         },
         "test": {
             k[len("test/") :]: _plain(v)
             for k, v in row.items()
-            if k.startswith("test/") and not pd.isna(v)
+            if isinstance(k, str) and k.startswith("test/") and not pd.isna(v)
         },
     }
 

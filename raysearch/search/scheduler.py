@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ray.tune import Callback
-from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, TrialScheduler
 
 from raysearch.core.metrics import MODE, TIME_ATTR, VAL_METRIC
 from raysearch.search.space import SearchSpace
@@ -21,7 +21,7 @@ from raysearch.search.space import SearchSpace
 __all__ = ["SchedulerMemory", "asha_rungs", "build_scheduler", "restore_asha_rungs"]
 
 
-def build_scheduler(space: SearchSpace) -> Any:
+def build_scheduler(space: SearchSpace) -> TrialScheduler:
     """ASHA on the anchored metric, or with ``scheduler: fifo`` every trial at full budget."""
     s = space.settings
     if s.scheduler == "fifo":

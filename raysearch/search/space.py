@@ -17,11 +17,12 @@ typo is caught before any trial starts.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -29,6 +30,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from raysearch.core.data_config import SYNTH_PRESETS
 from raysearch.core.errors import ConfigError, ErrorCollector
 from raysearch.core.params import check_param_value, resolve_param
+
+if TYPE_CHECKING:
+    import optuna
 
 __all__ = [
     "SMOKE_FIXED",
@@ -57,6 +61,10 @@ SMOKE_FIXED: dict[str, Any] = {
     **{f"data.synth.{k}": v for k, v in SYNTH_PRESETS["tiny"].items()},
 }
 SMOKE_SETTINGS: dict[str, Any] = {"num_samples": 4, "max_epochs": 3, "grace_period": 1}
+# Old names of shipped spaces, still loaded for one release (until 0.3) with a warning.
+RENAMED_SPACES = {"real_losses": "war_losses"}  # "losses" alone means the loss functions
+
+log = logging.getLogger(__name__)
 
 Scalar = str | int | float | bool
 
@@ -81,6 +89,12 @@ class ParamSpec(BaseModel):
             if name not in values or values[name] not in allowed:
                 return False
         return True
+
+    def bounds(self) -> tuple[float, float]:
+        """(low, high) of a float or int parameter; loading a space checks both are set."""
+        if self.low is None or self.high is None:
+            raise ValueError(f"a {self.type} parameter has no low/high; load it with load_space")
+        return self.low, self.high
 
 
 class SearchSettings(BaseModel):
@@ -124,21 +138,21 @@ class SearchSpace:
     start: list[dict[str, Any]] = field(default_factory=list)
     description: str = ""
 
-    def sample(self, trial: Any) -> dict[str, Any]:
+    def sample(self, trial: optuna.Trial) -> dict[str, Any]:
         """Define-by-run for Optuna: suggest each active parameter, compute nothing."""
         values: dict[str, Any] = {}
         for name, p in self.parameters.items():
             if not p.allowed_by(values):
                 continue
             if p.type == "categorical":
-                values[name] = trial.suggest_categorical(name, p.choices)
+                values[name] = trial.suggest_categorical(name, p.choices or [])
             elif p.type == "int":
+                low, high = p.bounds()
                 step = int(p.step) if p.step else 1
-                values[name] = trial.suggest_int(
-                    name, int(p.low), int(p.high), step=step, log=p.log
-                )
+                values[name] = trial.suggest_int(name, int(low), int(high), step=step, log=p.log)
             else:
-                values[name] = trial.suggest_float(name, p.low, p.high, step=p.step, log=p.log)
+                low, high = p.bounds()
+                values[name] = trial.suggest_float(name, low, high, step=p.step, log=p.log)
         return values
 
     def smoke(self) -> SearchSpace:
@@ -178,6 +192,10 @@ def available_spaces(directory: Path = SPACES_DIR) -> list[str]:
 
 def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
     """Load and validate a space by name (a shipped space) or by file path."""
+    if name_or_path in RENAMED_SPACES:
+        new = RENAMED_SPACES[name_or_path]
+        log.warning("space %r is now called %r (the old name goes in 0.3)", name_or_path, new)
+        name_or_path = new
     path = Path(name_or_path)
     if path.suffix not in {".yaml", ".yml"}:
         matches = sorted(directory.rglob(f"{name_or_path}.yaml"))

@@ -13,15 +13,19 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from raysearch.core.errors import TrialFailure
 from raysearch.core.files import write_json
 from raysearch.core.metrics import time_key
 from raysearch.core.params import build_trial_config
 from raysearch.core.report import check_report
+from raysearch.core.trial_config import TrialConfig
 from raysearch.search.resources import ResourcePlan
 from raysearch.train.ray_train import quiet_ray_logs
+
+if TYPE_CHECKING:
+    from raysearch.train.loop import EpochResult
 
 __all__ = [
     "FAILED_FILE",
@@ -38,7 +42,7 @@ FAILED_FILE = "failed.json"  # in the trial directory: why a trial failed for go
 class TrialSetup:
     """Everything a trial needs besides its sampled values (pickled to the trial)."""
 
-    base_config: Any  # TrialConfig with the run's data and fixed settings applied
+    base_config: TrialConfig  # with the run's data and seed applied
     fixed: dict[str, Any]
     max_epochs: int
     cache_dir: str
@@ -47,7 +51,8 @@ class TrialSetup:
     max_failures: int = 1  # worker failures retried from the last checkpoint
 
 
-def trial_config(setup: TrialSetup, params: dict[str, Any]) -> Any:
+def trial_config(setup: TrialSetup, params: dict[str, Any]) -> TrialConfig:
+    """The trial's config: the space's fixed values, the sampled ``params``, the budget."""
     return build_trial_config(
         {**setup.fixed, **params, "trainer.max_epochs": setup.max_epochs}, setup.base_config
     )
@@ -90,7 +95,7 @@ def _fail(record: Path, reason: str, cause: BaseException | None = None) -> None
     raise TrialFailedError(reason) from cause
 
 
-def _fit_in_process(cfg: Any, setup: TrialSetup, entered: float) -> None:
+def _fit_in_process(cfg: TrialConfig, setup: TrialSetup, entered: float) -> None:
     # Deferred: runs in the trial's process (see run_trial).
     import torch
     from ray import tune
@@ -106,7 +111,7 @@ def _fit_in_process(cfg: Any, setup: TrialSetup, entered: float) -> None:
 
     last_metrics: dict[str, Any] = {}
 
-    def on_epoch(result: Any) -> None:
+    def on_epoch(result: EpochResult) -> None:
         last_metrics.clear()
         last_metrics.update(result.metrics)
         checkpoint = None
@@ -130,7 +135,7 @@ def _fit_in_process(cfg: Any, setup: TrialSetup, entered: float) -> None:
         tune.report(check_report({**final_report(last_metrics, result), **timing}))
 
 
-def _fit_with_ray_train(cfg: Any, setup: TrialSetup, trial_id: str) -> str | None:
+def _fit_with_ray_train(cfg: TrialConfig, setup: TrialSetup, trial_id: str) -> str | None:
     """Fit on Ray Train workers; the reason of a TrialFailure they ended with, or None.
     A crash the trainer could not recover from (its retries used up) is raised."""
     # Deferred: runs in the trial's process (see run_trial).

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 import ray.tune
@@ -21,7 +21,11 @@ from raysearch.search.searcher import build_searcher
 from raysearch.search.space import SearchSpace
 from raysearch.search.trainable import run_trial
 
-__all__ = ["TuneOutcome", "build_tuner", "restore_tuner", "run_tune"]
+__all__ = ["TuneCallback", "TuneOutcome", "build_tuner", "restore_tuner", "run_tune"]
+
+# What run_search's ``callbacks`` are: Ray Tune callbacks (named here, so the layers above
+# search type them without importing Tune).
+TuneCallback: TypeAlias = tune.Callback
 
 
 def _trainable(plan: SearchPlan, function: Any = None) -> Any:
@@ -31,7 +35,7 @@ def _trainable(plan: SearchPlan, function: Any = None) -> Any:
     )
 
 
-def restore_tuner(plan: SearchPlan, function: Any = None) -> Any:
+def restore_tuner(plan: SearchPlan, function: Any = None) -> tune.Tuner:
     """Continue an interrupted search: finished trials stay, unfinished ones restart from
     their last checkpoint, errored ones stay failed; the searcher's state is restored, and
     ASHA's rungs (``SchedulerMemory``, which Tune does not do itself). ``function``: the
@@ -47,8 +51,8 @@ def restore_tuner(plan: SearchPlan, function: Any = None) -> Any:
 
 
 def build_tuner(
-    plan: SearchPlan, callbacks: list[Any] | None = None, function: Any = None
-) -> Any:
+    plan: SearchPlan, callbacks: list[TuneCallback] | None = None, function: Any = None
+) -> tune.Tuner:
     """The Tuner of a new search (``function``: as in ``restore_tuner``)."""
     resources = plan.setup.resources
     trainable = _trainable(plan, function)
@@ -81,7 +85,7 @@ def build_tuner(
     )
 
 
-def _progress_reporter(space: SearchSpace) -> Any:
+def _progress_reporter(space: SearchSpace) -> tune.CLIReporter:
     """The trial table. It is given no metric on purpose: Ray's "current best trial" line
     looks up every parameter column without a default and crashes the driver when the best
     trial lacks a conditional parameter (e.g. a kendall trial has no budget_beta)."""
@@ -102,7 +106,7 @@ class TuneOutcome:
     unfinished: int  # created but neither terminated nor errored (an interrupted search)
 
 
-def run_tune(plan: SearchPlan, *, resume: bool, callbacks: list[Any]) -> TuneOutcome:
+def run_tune(plan: SearchPlan, *, resume: bool, callbacks: list[TuneCallback]) -> TuneOutcome:
     """Build (or restore) the Tuner, fit it, and collect the trials and epochs tables."""
     tuner = restore_tuner(plan) if resume else build_tuner(plan, callbacks)
     grid = tuner.fit()
