@@ -14,7 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from raysearch.cli.args import StrictParser, non_negative_int, positive_int
-from raysearch.core.errors import RaysearchError, SearchInterrupted
+from raysearch.core.errors import (
+    RaysearchError,
+    ResultsNotWritten,
+    SearchFailed,
+    SearchInterrupted,
+)
 from raysearch.search.plan import RunOptions, default_run_name
 from raysearch.search.space import available_spaces
 from raysearch.search.tracking import WandbOptions
@@ -136,7 +141,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SearchInterrupted as err:
         print(f"interrupted: {err}", file=sys.stderr)
         return 130
-    except RaysearchError as err:
+    except KeyboardInterrupt:  # Ctrl+C before the search started: nothing to resume
+        print("interrupted before the search started; nothing was run", file=sys.stderr)
+        return 130
+    except (SearchFailed, ResultsNotWritten) as err:  # ran, but no result to use
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except RaysearchError as err:  # bad input, refused before anything ran
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -3,10 +3,10 @@
 Trials on one node share it: a file lock makes the first trial build and write while the
 others wait, then load. Files are written to a temporary name and renamed (atomic).
 
-A build that fails (a bad dataset, a PCA too large for it) leaves nothing behind: its lock
-file and any cache directory it created are removed. Removing a lock file another process
-waits on can let two processes build the same key at once; both write the same bytes
-atomically, so the cache stays whole (the lock only saves the second build).
+No lock file is left behind, and a build that fails (a bad dataset, a PCA too large for
+it) leaves nothing at all: the cache directories it created are removed too. Removing a
+lock file another process waits on can let a third process build the same key at once;
+both write the same bytes atomically, so the cache stays whole (the lock only saves work).
 """
 
 from __future__ import annotations
@@ -68,14 +68,14 @@ def cached(cache_dir: str | Path, key: str, build: Callable[[], Any]) -> tuple[A
             obj = build()
             atomic_write(path, lambda tmp: torch.save(obj, tmp))
             return obj, False
-    finally:  # a failed build (an error, Ctrl+C) leaves no debris
+    finally:  # no lock file is left; a failed build (an error, Ctrl+C) leaves nothing
+        lock.unlink(missing_ok=True)
         if not path.is_file():
-            _remove_debris(lock, created)
+            _remove_created(created)
 
 
-def _remove_debris(lock: Path, created: list[Path]) -> None:
-    """A failed build's lock file, and the directories this call created if still empty."""
-    lock.unlink(missing_ok=True)
+def _remove_created(created: list[Path]) -> None:
+    """The directories a failed build created, if still empty (deepest first)."""
     for directory in created:
         if directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()

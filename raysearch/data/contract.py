@@ -182,10 +182,9 @@ def _observed(
             "empty; fill it or remove it from the manifest",
         )
         return False
-    for j in np.flatnonzero(~seen.any(axis=0)):
-        log.warning(
-            "%s: column %r has no observed value; it is kept but carries nothing", path, feats[j]
-        )
+    empty = [feats[j] for j in np.flatnonzero(~seen.any(axis=0))]
+    if empty:
+        log.warning("%s: column(s) %s never observed; kept, they carry nothing", path, empty)
     return not infinite.any()
 
 

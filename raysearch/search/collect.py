@@ -55,17 +55,16 @@ _TUNE_COLUMNS = {
 _OUTCOME_COLUMNS = {FINAL_KEY, "stop_reason", "best_epoch"}
 
 
-_UNFINISHED = {"PENDING", "PAUSED", "RUNNING"}  # Tune's states of a trial left to resume
-
-
 def _why_stopped(
     error: BaseException | None,
     outcome: dict[str, Any] | None,
     epochs: int,
     max_epochs: int,
-    tune_status: str,
+    done: bool,
 ) -> tuple[str, str]:
-    """(status, reason) of a trial; ``tune_status`` is Tune's (TERMINATED, ERROR, ...)."""
+    """(status, reason) of a trial. ``done``: Tune marked its last result done (it ended,
+    or ASHA stopped it); a trial live when the search stopped is not, though Tune's
+    clean-up then calls it TERMINATED like the others."""
     if error is not None:
         message = str(error).strip().splitlines()
         recorded = [line for line in message if "TrialFailedError" in line]
@@ -75,7 +74,7 @@ def _why_stopped(
         return FAILED, detail[:300]
     if outcome is not None:
         return COMPLETED, str(outcome.get("stop_reason", "finished"))
-    if tune_status in _UNFINISHED:  # the search stopped first (Ctrl+C, a dead driver)
+    if not done:  # the search stopped first (Ctrl+C, a dead driver)
         if epochs == 0:
             return NOT_STARTED, "the search stopped before this trial reported an epoch"
         return INTERRUPTED, f"after {epochs} of {max_epochs} epochs (--resume continues it)"
@@ -84,11 +83,11 @@ def _why_stopped(
     return STOPPED, f"asha (after {epochs} of {max_epochs} epochs)"
 
 
-def _tune_statuses(grid: Any) -> list[str]:
-    """Tune's status of each trial, in the grid's order. ResultGrid keeps it private
-    (``_experiment_analysis.trials``; the Ray pin holds it); a trial Tune never started and
-    one ASHA stopped look the same without it."""
-    return [str(trial.status) for trial in grid._experiment_analysis.trials]
+def _trial_ids(grid: ResultGrid) -> list[str]:
+    """Each trial's id in the grid's order, also for a trial that failed or never ran
+    before its first report (its results hold none). ResultGrid keeps its trials private
+    (``_experiment_analysis.trials``; the Ray pin holds it in place)."""
+    return [str(t.trial_id) for t in grid._experiment_analysis.trials]
 
 
 def collect_results(
@@ -97,11 +96,10 @@ def collect_results(
     """(trials, epochs) tables from a ``ray.tune.ResultGrid``."""
     trial_rows: list[dict[str, Any]] = []
     epoch_frames: list[pd.DataFrame] = []
-    statuses = _tune_statuses(grid)
+    trial_ids = _trial_ids(grid)
     for index in range(len(grid)):  # ResultGrid is indexed; it declares no __iter__
-        result, tune_status = grid[index], statuses[index]
+        result, trial_id = grid[index], trial_ids[index]
         frame = result.metrics_dataframe
-        trial_id = _trial_id(result)
         config = {k: v for k, v in (result.config or {}).items()}
         outcome: dict[str, Any] | None = None
         if frame is not None and FINAL_KEY in frame:
@@ -126,7 +124,8 @@ def collect_results(
             best_epoch = int(frame.nsmallest(1, VAL_METRIC)[TIME_ATTR].iloc[0])  # first best
         else:
             epochs_run, best, best_epoch = 0, math.nan, 0
-        status, reason = _why_stopped(result.error, outcome, epochs_run, max_epochs, tune_status)
+        done = bool((result.metrics or {}).get("done"))
+        status, reason = _why_stopped(result.error, outcome, epochs_run, max_epochs, done)
         row = {
             "trial_id": trial_id,
             "created": _created(result, trial_id),
@@ -156,10 +155,3 @@ def _created(result: Result, trial_id: str) -> int:
     name = Path(result.path).name if result.path else ""
     index = name.partition(f"_{trial_id}_")[2].split("_", 1)[0]
     return int(index) if index.isdigit() else -1
-
-
-def _trial_id(result: Result) -> str:
-    frame = result.metrics_dataframe
-    if frame is not None and "trial_id" in frame and not frame.empty:
-        return str(frame["trial_id"].iloc[0])
-    return Path(result.path).name if result.path else "unknown"

@@ -82,9 +82,7 @@ def run_trial(params: dict[str, Any], setup: TrialSetup) -> None:
         if setup.resources.workers_per_trial == 1:
             _fit_in_process(cfg, setup, entered)
         else:
-            reason = _fit_with_ray_train(cfg, setup, context.get_trial_id())
-            if reason is not None:
-                _fail(failed, reason)
+            _fit_with_ray_train(cfg, setup, context.get_trial_id(), failed)
     except TrialFailure as err:
         _fail(failed, f"{type(err).__name__}: {err}", err)
 
@@ -135,13 +133,15 @@ def _fit_in_process(cfg: TrialConfig, setup: TrialSetup, entered: float) -> None
         tune.report(check_report({**final_report(last_metrics, result), **timing}))
 
 
-def _fit_with_ray_train(cfg: TrialConfig, setup: TrialSetup, trial_id: str) -> str | None:
-    """Fit on Ray Train workers; the reason of a TrialFailure they ended with, or None.
+def _fit_with_ray_train(cfg: TrialConfig, setup: TrialSetup, trial_id: str, failed: Path) -> None:
+    """Fit on Ray Train workers (their epochs reach Tune through its report callback), then
+    report the final report they returned, or fail with the TrialFailure they returned.
     A crash the trainer could not recover from (its retries used up) is raised."""
     # Deferred: runs in the trial's process (see run_trial).
+    from ray import tune
     from ray.tune.integration.ray_train import TuneReportCallback
 
-    from raysearch.train.ray_train import failure_of, fit_distributed
+    from raysearch.train.ray_train import fit_distributed, outcome_of
 
     result = fit_distributed(
         cfg,
@@ -154,4 +154,8 @@ def _fit_with_ray_train(cfg: TrialConfig, setup: TrialSetup, trial_id: str) -> s
     )
     if result.error is not None:
         raise result.error
-    return failure_of(result)
+    final, reason = outcome_of(result)
+    if reason is not None:
+        _fail(failed, reason)
+    if final is not None:
+        tune.report(check_report(final))

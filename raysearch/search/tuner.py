@@ -12,7 +12,13 @@ import pandas as pd
 import ray.tune
 from ray import tune
 
-from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
+from raysearch.core.metrics import (
+    BEST_VAL_METRIC,
+    INTERRUPTED,
+    NOT_STARTED,
+    TIME_ATTR,
+    VAL_METRIC,
+)
 from raysearch.search.collect import collect_results
 from raysearch.search.loggers import result_loggers
 from raysearch.search.plan import SearchPlan
@@ -115,5 +121,6 @@ def run_tune(plan: SearchPlan, *, resume: bool, callbacks: list[TuneCallback]) -
     callbacks.clear()
     gc.collect()
     trials, epochs = collect_results(grid, plan.space.settings.max_epochs, plan.setup.fixed)
-    unfinished = len(grid) - grid.num_terminated - grid.num_errors
+    # not grid.num_terminated: Tune's clean-up after Ctrl+C marks live trials TERMINATED
+    unfinished = int(trials["status"].isin([INTERRUPTED, NOT_STARTED]).sum()) if len(trials) else 0
     return TuneOutcome(trials, epochs, started=len(grid), unfinished=unfinished)

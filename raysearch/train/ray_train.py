@@ -6,13 +6,20 @@ reports each epoch (Train V2 needs all ranks to report) and rank 0 attaches the
 checkpoint. This module knows Ray Train, not Ray Tune: the search passes Tune's report
 callback in ``callbacks``.
 
-Every report passes ``check_report`` on the worker, as in a one-worker trial. A
-``TrialFailure`` (a non-finite loss or metric, an unreadable checkpoint) must not be retried,
-but Ray Train wraps any worker exception in a ``WorkerGroupError`` and retries it up to
-``max_failures`` times. So the workers catch it (every rank raises it together: the
-non-finite flags and the metrics are all-reduced) and return its reason; the trainer's
-``Result.return_value`` carries it back (``failure_of``). A crashed worker is still an
-exception, retried from the last checkpoint.
+Every report passes ``check_report`` on the worker, as in a one-worker trial. How the fit
+ended travels back as rank 0's return value (Ray Train's ``Result.return_value``, read with
+``outcome_of``), not as a report:
+
+- the final report (test metrics, stop reason, timings). Sent through Tune's report
+  callback it could be lost: the callback's queue is drained by the trial's session only
+  while the trial function runs, and the function returns as soon as ``fit`` does (seen:
+  the last trial of a search without its test metrics). The trial function reports it.
+- a ``TrialFailure`` (a non-finite loss or metric, an unreadable checkpoint), which must not
+  be retried; but Ray Train wraps any worker exception in a ``WorkerGroupError`` and retries
+  it up to ``max_failures`` times. So the workers catch it (every rank raises it together:
+  the non-finite flags and the metrics are all-reduced) and return its reason.
+
+A crashed worker is still an exception, retried from the last checkpoint.
 """
 
 from __future__ import annotations
@@ -37,9 +44,10 @@ if TYPE_CHECKING:
     from raysearch.data.prepared import PreparedData
     from raysearch.train.loop import EpochResult, FitResult
 
-__all__ = ["DistributedPlan", "failure_of", "final_report", "fit_distributed", "quiet_ray_logs"]
+__all__ = ["DistributedPlan", "final_report", "fit_distributed", "outcome_of", "quiet_ray_logs"]
 
-_FAILED = "trial_failure"  # the key of a worker's return value naming a TrialFailure
+# The keys of rank 0's return value: the final report, or why the trial failed for good.
+_FINAL, _FAILED = "final_report", "trial_failure"
 
 
 @dataclass(frozen=True)
@@ -55,8 +63,8 @@ class DistributedPlan:
         return self.gpus_per_worker > 0
 
 
-def _worker_loop(config: dict[str, Any]) -> dict[str, str] | None:
-    """Runs on every Ray Train worker; returns ``{_FAILED: reason}`` after a TrialFailure."""
+def _worker_loop(config: dict[str, Any]) -> dict[str, Any]:
+    """Runs on every Ray Train worker; returns how the fit ended (``outcome_of``)."""
     entered = time.time()
     # Deferred (here and below): Ray Train and torch are imported on the workers. The
     # search imports this module for DistributedPlan before Ray starts, without them.
@@ -80,15 +88,16 @@ def _worker_loop(config: dict[str, Any]) -> dict[str, str] | None:
     rank = ray.train.get_context().get_world_rank()
     with tempfile.TemporaryDirectory(prefix=f"raysearch-rank{rank}-") as scratch:
         try:
-            _fit_and_report(cfg, data, rank, Path(scratch), timing)
+            return {_FINAL: _fit_and_report(cfg, data, rank, Path(scratch), timing)}
         except TrialFailure as err:  # not raised: Ray Train would retry it (module doc)
             return {_FAILED: f"{type(err).__name__}: {err}"}
-    return None
 
 
 def _fit_and_report(
     cfg: TrialConfig, data: PreparedData, rank: int, scratch: Path, timing: dict[str, float]
-) -> None:
+) -> dict[str, Any] | None:
+    """Fit, reporting every epoch; the final report (None when a resumed run had no epoch
+    left to run)."""
     # Deferred: runs on a Ray Train worker (see _worker_loop).
     import ray.train
 
@@ -115,8 +124,9 @@ def _fit_and_report(
         checkpoint_dir=scratch / "checkpoint" if rank == 0 else None,
         resume_from=resume_from,
     )
-    if last_metrics:  # nothing to add when a resumed run had no epoch left to run
-        ray.train.report(check_report({**final_report(last_metrics, result), **timing}))
+    if not last_metrics:
+        return None
+    return check_report({**final_report(last_metrics, result), **timing})
 
 
 def quiet_ray_logs() -> None:
@@ -142,10 +152,13 @@ def final_report(last_metrics: dict[str, Any], result: FitResult) -> dict[str, A
     }
 
 
-def failure_of(result: Any) -> str | None:
-    """The reason of the TrialFailure a ``fit_distributed`` run ended with, or None."""
+def outcome_of(result: Result) -> tuple[dict[str, Any] | None, str | None]:
+    """(final report, failure reason) of a finished ``fit_distributed`` run: the final
+    report to send Tune (None if no epoch was left to run), or why it failed for good."""
+    # Train V2's Result has return_value; the Result type mypy sees (Train V1's) does not.
     value = getattr(result, "return_value", None)
-    return value.get(_FAILED) if isinstance(value, dict) else None
+    value = value if isinstance(value, dict) else {}
+    return value.get(_FINAL), value.get(_FAILED)
 
 
 def fit_distributed(

@@ -65,7 +65,8 @@ def _dataset(work: Path, good: Path, edit: Callable[[Path], None]) -> list[str]:
 def _pca(work: Path, good: Path) -> list[str]:
     """A valid dataset and space, but the space searches more PCA components than it has."""
     args = _dataset(work, good, lambda root: None)
-    _space(work, SPACE + "  raion_pca_components: {type: int, low: 1, high: 99}\n")
+    searched = SPACE.replace(" raion_pca_components: 2,", "")
+    _space(work, searched + "  raion_pca_components: {type: int, low: 1, high: 99}\n")
     return args
 
 
@@ -171,9 +172,9 @@ def main(out: Path) -> int:
     for i, case in enumerate(CASES):
         work = out / f"case{i:02d}"
         work.mkdir(parents=True)
-        args = [*case.build(work, good), "--results", str(work / "results")]
+        args = case.build(work, good)
         if "--resume" not in args:
-            args += TINY
+            args += ["--results", str(work / "results"), *TINY]
         began = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-m", "raysearch.run", *args],

@@ -1,0 +1,111 @@
+"""Data-parallel trials (``--workers-per-trial 2``, Ray Train) under faults, on a real local
+Ray with 2 CPUs and three trials each: ASHA stopping a 2-worker trial frees its workers for
+the next trial, a non-finite loss fails its trial once with its reason (Ray Train does not
+retry it), and a killed worker is retried from the last checkpoint up to --max-failures.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from raysearch.testing.cli import run_cli, traceback_of
+
+pytestmark = pytest.mark.integration
+
+FIXED = """fixed: {size: tiny, daily_window: 60, monthly_window: 3, raion_pca_components: 2,
+        anchor_stride: 3, data.synth.days: 420, data.synth.raions: 6}
+"""
+# Trials run in the order of the start points, one at a time (a 2-worker trial takes both
+# CPUs). lr 1e-8 barely moves from its initial weights: worse than lr 3e-3 after an epoch,
+# so ASHA stops it at its first rung; lr 1e12 overflows in the first epoch.
+ASHA_SPACE = (
+    "settings: {num_samples: 3, max_epochs: 2, grace_period: 1, reduction_factor: 2,\n"
+    "           n_startup_trials: 3}\n"
+    + FIXED
+    + """parameters:
+  lr: {type: float, low: 1.0e-8, high: 1.0e+12, log: true}
+start: [{lr: 3.0e-3}, {lr: 1.0e-8}, {lr: 1.0e+12}]
+"""
+)
+KILL_SPACE = (
+    "settings: {num_samples: 3, max_epochs: 3, grace_period: 3, n_startup_trials: 3}\n"
+    + FIXED
+    + """parameters:
+  lr: {type: float, low: 1.0e-4, high: 1.0e-2, log: true}
+start: [{lr: 1.0e-3}, {lr: 2.0e-3}, {lr: 3.0e-3}]
+"""
+)
+
+
+def _search(
+    tmp_path: Path, text: str, name: str, extra: list[str], kills: str | None = None
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """Run the search CLI (with ``kills``: its variant that kills Ray Train workers)."""
+    space = tmp_path / f"{name}.yaml"
+    space.write_text(text)
+    args = ["--space", str(space), "--workers-per-trial", "2", "--max-concurrent", "1",
+            "--results", str(tmp_path / "results"), "--name", name, "--no-wandb",
+            *extra]  # fmt: skip
+    if kills is None:
+        done = run_cli(args, timeout=900)
+    else:
+        done = run_cli([kills, *args], 900, module="tests.integration.kill_ddp_worker")
+    return done, tmp_path / "results" / name / name
+
+
+def _epochs_reported(run_dir: Path) -> dict[str, list[int]]:
+    """Each trial's epoch reports as Tune received them (result.json), final report left out."""
+    out = {}
+    for path in run_dir.glob("tune/*/result.json"):
+        lines = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+        if lines:
+            out[lines[0]["trial_id"]] = [r["epoch"] for r in lines if not r.get("final")]
+    return out
+
+
+def test_asha_stops_a_two_worker_trial_the_next_starts_and_a_nan_trial_fails_once(
+    tmp_path: Path,
+) -> None:
+    done, run_dir = _search(tmp_path, ASHA_SPACE, "asha", ["--max-failures", "2"])
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, traceback_of(output)
+    trials = pd.read_parquet(run_dir / "trials.parquet").sort_values("created")
+    assert list(trials["config/lr"]) == [3e-3, 1e-8, 1e12]
+    good, weak, nan = (row for _, row in trials.iterrows())
+    assert good["status"] == "completed" and good["epochs_run"] == 2
+    assert pd.notna(good["test/anchored_test_loss"])  # the final report reached Tune
+    assert weak["status"] == "stopped" and weak["epochs_run"] == 1
+    # the trial after the stopped one got both CPUs: the stopped trial's workers were freed
+    assert nan["status"] == "failed", nan["stop_reason"]
+    assert nan["stop_reason"].startswith("NonFiniteLossError: training loss is not finite")
+    assert nan["trial_id"] in output
+    # Ray Train never retried it (a retry logs its failure policy's decision)
+    assert "[FailurePolicy]" not in output
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert (summary["completed"], summary["stopped_by_asha"], summary["failed"]) == (1, 1, 1)
+
+
+def test_a_killed_worker_is_retried_from_its_checkpoint_up_to_max_failures(
+    tmp_path: Path,
+) -> None:
+    """Trial 0 loses a worker after epoch 1 and resumes; trial 1 loses one after epochs 1
+    and 2, one more than --max-failures 1 allows, and fails; trial 2 runs untouched."""
+    done, run_dir = _search(tmp_path, KILL_SPACE, "kill", ["--max-failures", "1"], "0:1,1:1,1:2")
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, traceback_of(output)
+    assert len(re.findall(r"killing a Ray Train worker", output)) == 3
+    trials = pd.read_parquet(run_dir / "trials.parquet").sort_values("created")
+    resumed, exhausted, untouched = (row for _, row in trials.iterrows())
+    reported = _epochs_reported(run_dir)
+    assert resumed["status"] == "completed", resumed["stop_reason"]
+    assert reported[resumed["trial_id"]] == [1, 2, 3]  # resumed after epoch 1: none re-run
+    assert pd.notna(resumed["test/anchored_test_loss"])
+    assert exhausted["status"] == "failed" and exhausted["epochs_run"] == 2
+    assert "worker" in exhausted["stop_reason"]  # the worker's death, as Ray reports it
+    assert untouched["status"] == "completed" and reported[untouched["trial_id"]] == [1, 2, 3]

@@ -1,0 +1,118 @@
+"""ASHA keeps its rungs across --resume (SchedulerMemory), on a real local Ray: a weak trial
+that reaches a rung after a resume is still compared with the trials recorded there before
+the interruption, and stopped, also after a second interruption in a row.
+
+Trials report their ``dropout`` as the metric (``constant_trial``), so which trial ASHA
+stops is known: with reduction factor 2 a trial below the median of its rung stops.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import ray
+from ray import cloudpickle, tune
+from ray.tune import Callback
+
+from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
+from raysearch.core.report import check_report
+from raysearch.search.collect import collect_results
+from raysearch.search.plan import RunOptions, SearchPlan, resolve_search
+from raysearch.search.scheduler import asha_rungs, build_scheduler, restore_asha_rungs
+from raysearch.search.tuner import build_tuner, restore_tuner
+
+pytestmark = pytest.mark.integration
+
+# Start points run in order, one at a time: 0.1 runs to the end and sets every rung; 0.2
+# is stopped at epoch 1 (worse than 0.1); then the search is interrupted. After a resume
+# 0.5 reaches rung 1: only the restored rung (0.1, 0.2) can stop it. Interrupted again and
+# resumed, 0.6 meets the rung (0.1, 0.2, 0.5) and stops too.
+SPACE = """
+settings: {num_samples: 4, max_epochs: 4, grace_period: 1, reduction_factor: 2,
+           n_startup_trials: 4}
+parameters:
+  dropout: {type: float, low: 0.0, high: 0.9}
+start: [{dropout: 0.1}, {dropout: 0.2}, {dropout: 0.5}, {dropout: 0.6}]
+"""
+
+
+def constant_trial(params: dict[str, Any], setup: Any) -> None:
+    """A trial that reports its ``dropout`` as the anchored loss every epoch."""
+    value = float(params["dropout"])
+    for epoch in range(1, setup.max_epochs + 1):
+        tune.report(check_report({TIME_ATTR: epoch, VAL_METRIC: value, BEST_VAL_METRIC: value}))
+
+
+class InterruptAfterRung(Callback):
+    """Ctrl+C (SIGINT to this process: Tune's handler stops the search and saves it) once
+    a trial with one of ``values`` has had its rung-1 decision."""
+
+    def __init__(self, values: set[float]) -> None:
+        self.values = values
+
+    def on_trial_result(
+        self, iteration: int, trials: list[Any], trial: Any, result: dict[str, Any], **info: Any
+    ) -> None:
+        if result.get("epoch") == 1 and trial.config.get("dropout") in self.values:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    # the trial function goes to Ray's workers by value: they cannot import a test module
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR")
+    yield
+    ray.shutdown()
+
+
+def _plan(tmp_path: Path) -> SearchPlan:
+    space = tmp_path / "memory.yaml"
+    space.write_text(SPACE)
+    options = RunOptions(space=str(space), max_concurrent=1, results=str(tmp_path), name="m")
+    return resolve_search(options, {"CPU": 2.0})
+
+
+def _epochs_run(plan: SearchPlan, grid: Any) -> dict[float, tuple[str, int]]:
+    trials, _ = collect_results(grid, plan.space.settings.max_epochs, plan.setup.fixed)
+    return {
+        round(float(r["config/dropout"]), 3): (r["status"], int(r["epochs_run"]))
+        for _, r in trials.iterrows()
+    }
+
+
+def test_a_weak_trial_is_stopped_at_a_rung_recorded_before_two_resumes(
+    tmp_path: Path, local_ray: None
+) -> None:
+    plan = _plan(tmp_path)
+    tuner = build_tuner(plan, [InterruptAfterRung({0.2, 0.5})], function=constant_trial)
+    first = _epochs_run(plan, tuner.fit())
+    assert first[0.1] == ("completed", 4) and first[0.2] == ("stopped", 1)
+    assert 0.5 not in first or first[0.5][1] == 0, "interrupted too late"
+
+    second = _epochs_run(plan, restore_tuner(plan, function=constant_trial).fit())
+    assert second[0.5] == ("stopped", 1), "ASHA forgot its rung across the resume"
+    assert 0.6 not in second or second[0.6][1] == 0, "interrupted too late"
+
+    third = _epochs_run(plan, restore_tuner(plan, function=constant_trial).fit())
+    assert third[0.6] == ("stopped", 1), "ASHA forgot its rung across the second resume"
+    assert third[0.1] == ("completed", 4) and third[0.2] == ("stopped", 1)
+
+
+def test_rungs_round_trip_and_refuse_other_settings(tmp_path: Path) -> None:
+    plan = _plan(tmp_path)
+    scheduler = build_scheduler(plan.space)
+    scheduler._brackets[0]._rungs[-1][1].update({"a": -0.1, "b": -0.2})
+    saved = asha_rungs(scheduler)
+    fresh = build_scheduler(plan.space)
+    restore_asha_rungs(fresh, saved)
+    assert asha_rungs(fresh) == saved and saved["brackets"][0][-1][1] == {"a": -0.1, "b": -0.2}
+    other = build_scheduler(plan.space.with_settings(max_epochs=9))
+    with pytest.raises(ValueError, match="settings changed"):
+        restore_asha_rungs(other, saved)
