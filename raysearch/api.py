@@ -25,6 +25,8 @@ import logging
 import platform
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,7 +87,8 @@ def run_search(
     with clock.phase("setup"):
         plan = resolve_search(options, {"CPU": 1.0})  # flags, space, configs: no cluster yet
         raw = _check_dataset(plan)  # the data contract: no torch, no Ray yet
-        data = _prepare_data(plan, raw)
+        with _writing(Path(plan.setup.cache_dir), "the prepared data's cache", resume=None):
+            data = _prepare_data(plan, raw)
     try:
         summary, outcome = _search(options, plan, data, clock, callbacks)
     except KeyboardInterrupt:  # a second Ctrl+C: Tune's last snapshot is what is kept
@@ -130,30 +133,50 @@ def _search(
             plan.space.settings.max_epochs,
             plan.setup.resources.describe(),
         )
-        _write_run_files(options, plan, data)
+        with _writing(Path(plan.run_dir), "the run's options and metadata", resume=None):
+            _write_run_files(options, plan, data)
         started = time.time()
         with clock.phase("tune"):
             outcome = _run_tune(options, plan, callbacks)
         ended = time.time()
+    return _write_outputs(plan, outcome, clock, (started, ended)), outcome
+
+
+def _write_outputs(
+    plan: SearchPlan, outcome: TuneOutcome, clock: PhaseClock, tune_span: tuple[float, float]
+) -> dict[str, Any]:
+    """The results directory (tables, best config, summary, timing); ``ResultsNotWritten``
+    when it cannot be written, with every file already there whole."""
     run_dir = Path(plan.run_dir)
-    try:
+    with _writing(run_dir, "the results", resume=run_dir):
         with clock.phase("collect"):
             summary = _write_results(plan, outcome)
         timing = {
             **clock.metrics(),
-            "time/tune_started_unix": started,
-            "time/tune_ended_unix": ended,
+            "time/tune_started_unix": tune_span[0],
+            "time/tune_ended_unix": tune_span[1],
         }
-        write_json(run_dir / TIMING, timing)
-    except OSError as err:  # a full disk, no permission: the files there are still whole
-        raise ResultsNotWritten(
-            f"could not write the results to {run_dir}: {err}. The files already there are "
-            f"whole and the search's state is kept; free space, then write them with: "
-            f"python -m raysearch.run --resume {run_dir}"
-        ) from err
+        summary["files"][TIMING] = str(write_json(run_dir / TIMING, timing))
     summary["timing"] = timing
-    summary["files"][TIMING] = str(run_dir / TIMING)
-    return summary, outcome
+    return summary
+
+
+@contextmanager
+def _writing(where: Path, what: str, resume: Path | None) -> Iterator[None]:
+    """Turn a failed write (a full disk, no permission) into one clear ``ResultsNotWritten``;
+    atomic writes leave every file there as it was."""
+    try:
+        yield
+    except OSError as err:
+        again = (
+            f"free space, then write them with: python -m raysearch.run --resume {resume}"
+            if resume is not None
+            else "free space and run the command again"
+        )
+        raise ResultsNotWritten(
+            f"could not write {what} to {where}: {err}. Nothing there was left half-written; "
+            f"{again}"
+        ) from err
 
 
 def _options(space: str | None, options: RunOptions | None, fields: dict[str, Any]) -> RunOptions:

@@ -46,6 +46,7 @@ def test_changing_validation_values_leaves_every_fit_identical(
 ) -> None:
     first_after_train = tiny_data.train_end_day + 1
     other = build(tiny_cfg(), _perturbed(tiny_raw, first_after_train, -2.0))
+    assert set(tiny_data.fitted) == set(other.fitted) == set(tiny_raw.sources)  # not vacuous
     for name, fit in tiny_data.fitted.items():
         assert fit.equals(other.fitted[name]), name
 

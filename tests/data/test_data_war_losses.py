@@ -56,6 +56,7 @@ def test_no_zero_where_the_source_did_not_report(raw, src: Path) -> None:
         ("mobile SRBM system", "mobile_srbm_system"),
     ):
         reported = np.array([key in r for r in records])
+        assert (~reported).any(), f"every record reports {key!r}: nothing to check"
         assert np.isnan(_col(raw, "equipment", name)[~reported]).all()
 
 

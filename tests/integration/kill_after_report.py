@@ -1,9 +1,10 @@
-"""``python -m tests.integration.kill_after_report EPOCH [raysearch.run flags]``.
+"""``python -m tests.integration.kill_after_report EPOCH[:corrupt] [raysearch.run flags]``.
 
 The search CLI's driver, with one more Tune callback: the moment the driver has taken in
 the first trial's report of epoch EPOCH and is handed its checkpoint, it SIGKILLs that trial's
 process, once. This is the worst moment for a kill (nothing about that epoch has been
-synced to storage yet), and reaching it does not depend on timing.
+synced to storage yet), and reaching it does not depend on timing. With ``:corrupt`` it
+first cuts that checkpoint's file in half, as a failing disk or an interrupted copy would.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 from ray.tune import Callback
@@ -18,13 +20,15 @@ from ray.tune import Callback
 from raysearch.api import run_search
 from raysearch.cli.run import parse_args
 from raysearch.core.metrics import FINAL_KEY, TIME_ATTR
+from raysearch.train.checkpoint import CHECKPOINT_FILE
 
 __all__ = ["KillAfterReport"]
 
 
 class KillAfterReport(Callback):
-    def __init__(self, epoch: int) -> None:
+    def __init__(self, epoch: int, corrupt: bool = False) -> None:
         self.epoch = epoch
+        self.corrupt = corrupt
         self.killed: str | None = None
 
     def on_checkpoint(
@@ -37,12 +41,17 @@ class KillAfterReport(Callback):
             and not result.get(FINAL_KEY)
         ):
             self.killed = trial.trial_id
+            if self.corrupt:
+                path = Path(checkpoint.path) / CHECKPOINT_FILE
+                path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+                print(f"cut checkpoint {path} of trial {trial.trial_id} in half")
             print(f"killing trial {trial.trial_id} (pid {result['pid']}) after epoch {self.epoch}")
             os.kill(result["pid"], signal.SIGKILL)
 
 
 def main(argv: list[str]) -> int:
-    killer = KillAfterReport(int(argv[0]))
+    epoch, _, corrupt = argv[0].partition(":")
+    killer = KillAfterReport(int(epoch), corrupt == "corrupt")
     run_search(options=parse_args(argv[1:]), callbacks=[killer])
     if killer.killed is None:
         print(f"no trial checkpointed epoch {killer.epoch}: nothing was killed", file=sys.stderr)

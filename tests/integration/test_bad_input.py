@@ -9,14 +9,18 @@ same cases as a user meets them.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import raysearch.api
 from raysearch.cli.run import main
 from raysearch.core.errors import DataError
 from raysearch.data.cache import cached
+from raysearch.data.contract import load_dataset
 from tests.integration.bad_inputs import CASES, TINY, Case, write_good_dataset
 
 
@@ -80,3 +84,17 @@ def test_a_failed_cache_build_leaves_no_lock_file_or_directory(tmp_path: Path) -
     with pytest.raises(DataError):
         cached(cache, "key", build)
     assert sorted(p.name for p in cache.iterdir()) == ["other.pt"]  # no key.pt.lock
+
+
+def test_a_feature_column_with_no_observed_value_is_kept_with_a_warning(
+    good: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = Path(shutil.copytree(good, tmp_path / "data"))
+    path = root / "daily" / "viina.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False).assign(t_raid="")
+    frame.to_csv(path, index=False)
+    raw = load_dataset(root)
+    viina = raw.sources["viina"]
+    assert np.isnan(viina.values[:, viina.features.index("t_raid")]).all()
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("viina.csv" in w and "'t_raid'" in w and "never observed" in w for w in warned)

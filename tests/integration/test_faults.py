@@ -1,5 +1,7 @@
-"""Faults: a killed trial process resumes from its checkpoint; an interrupted search
-resumes with --resume and finishes exactly its trials."""
+"""Faults of a one-worker search through the command line: a killed trial process resumes
+from its checkpoint; Ctrl+C once writes an honest summary and --resume finishes exactly the
+search's trials; Ctrl+C twice, then a killed driver, and --resume still finishes it; a
+corrupt checkpoint fails its trial clearly, once."""
 
 from __future__ import annotations
 
@@ -98,13 +100,21 @@ def test_an_interrupted_search_resumes_and_finishes_exactly_its_trials(
 
         _wait_for(second_running, 400, "a second trial to start after the first finished")
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=300)
+        assert proc.wait(timeout=300) == 130, log.read_text()[-3000:]
     finally:
         if proc.poll() is None:
             proc.kill()
     before = _reports(run_dir / "tune")
     done_before = {t for t, r in before.items() if any(x.get("final") for x in r)}
     assert len(done_before) < 3, "the search finished before it could be interrupted"
+    # the summary of the interrupted search says so, and names only files that exist
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["state"] == "interrupted" and summary["stopped_by_asha"] == 0
+    assert summary["completed"] == len(done_before) and summary["planned"] == 3
+    assert summary["interrupted"] + summary["not_started"] == 3 - len(done_before)
+    assert summary["interrupted"] >= 1  # the second trial had reported when Ctrl+C came
+    assert all(Path(path).is_file() for path in summary["files"].values()), summary["files"]
+    assert "--resume" in log.read_text()
 
     resumed = run_cli(["--resume", str(run_dir)])
     assert resumed.returncode == 0, traceback_of(resumed.stdout + resumed.stderr)
@@ -116,3 +126,96 @@ def test_an_interrupted_search_resumes_and_finishes_exactly_its_trials(
         assert len(after[trial_id]) == len(before[trial_id])
     epochs = pd.read_parquet(run_dir / "epochs.parquet")
     assert not epochs.duplicated(["trial_id", "epoch"]).any()
+
+
+def _wait_for_log(log: Path, text: str, timeout: float) -> None:
+    _wait_for(lambda: text in log.read_text(errors="replace"), timeout, repr(text))
+
+
+def _epochs_reported(run_dir: Path) -> int:
+    return sum(len(r) for r in _reports(run_dir / "tune").values())
+
+
+def test_ctrl_c_twice_then_a_killed_driver_and_resume_still_finish_the_search(
+    tmp_path: Path, space: Path
+) -> None:
+    run_dir = tmp_path / "results" / "faults" / "twice"
+    log = tmp_path / "first.log"
+    proc = start_cli(_args(tmp_path, "twice", space), log)
+    try:
+        _wait_for(lambda: _epochs_reported(run_dir) >= 1, 400, "a first report")
+        proc.send_signal(signal.SIGINT)
+        _wait_for_log(log, "Stop signal received", 60)  # Tune took the first Ctrl+C
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=300) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    output = log.read_text()
+    assert "interrupted twice" in output and f"--resume {run_dir}" in output
+    assert (run_dir / "options.json").is_file()  # what --resume needs
+    assert not list(run_dir.glob(".*.tmp")), "a half-written file was left"
+
+    log = tmp_path / "second.log"
+    proc = start_cli(["--resume", str(run_dir)], log)
+    try:
+        reported = _epochs_reported(run_dir)
+        _wait_for(lambda: _epochs_reported(run_dir) > reported, 400, "a report after resuming")
+        proc.kill()  # SIGKILL: the driver writes nothing more
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+    resumed = run_cli(["--resume", str(run_dir)])
+    assert resumed.returncode == 0, traceback_of(resumed.stdout + resumed.stderr)
+    trials = pd.read_parquet(run_dir / "trials.parquet")
+    assert len(trials) == 3 and set(trials["status"]) == {"completed"}
+    epochs = pd.read_parquet(run_dir / "epochs.parquet")
+    assert (
+        epochs.groupby("trial_id")["epoch"].apply(sorted).map(tuple).tolist() == [(1, 2, 3, 4)] * 3
+    )
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["state"] == "finished" and summary["completed"] == 3
+
+
+CORRUPT_SPACE = """
+settings: {num_samples: 3, max_epochs: 3, grace_period: 3, n_startup_trials: 3}
+fixed: {size: tiny, daily_window: 60, monthly_window: 3, raion_pca_components: 2,
+        anchor_stride: 3, data.synth.days: 420, data.synth.raions: 6}
+parameters:
+  lr: {type: float, low: 1.0e-4, high: 1.0e+12, log: true}
+start: [{lr: 1.0e-3}, {lr: 1.0e+12}, {lr: 2.0e-3}]
+"""
+
+
+def test_a_corrupt_checkpoint_or_a_nan_loss_fails_its_trial_once_and_the_search_goes_on(
+    tmp_path: Path,
+) -> None:
+    """Trial 1's checkpoint of epoch 2 is cut in half and its process killed: the retry
+    cannot resume from it and fails the trial, naming the file (retrying again would read
+    the same bytes). Trial 2 (lr 1e12) overflows in its first epoch and fails with that
+    reason, recorded once (a retry reads the record and fails without training). Trial 3
+    runs to its end."""
+    space = tmp_path / "faults.yaml"
+    space.write_text(CORRUPT_SPACE)
+    args = ["--space", str(space), "--max-concurrent", "1", "--max-failures", "2",
+            "--results", str(tmp_path / "results"), "--name", "corrupt", "--no-wandb"]  # fmt: skip
+    done = run_cli(["2:corrupt", *args], timeout=600, module="tests.integration.kill_after_report")
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, traceback_of(output)
+    victim = re.search(r"cut checkpoint \S+ of trial (\S+) in half", output).group(1)
+    run_dir = tmp_path / "results" / "faults" / "corrupt"
+    trials = pd.read_parquet(run_dir / "trials.parquet").sort_values("created")
+    corrupt, nan, fine = (row for _, row in trials.iterrows())
+    assert corrupt["trial_id"] == victim and corrupt["status"] == "failed"
+    assert corrupt["stop_reason"].startswith("CorruptCheckpointError: checkpoint")
+    assert "checkpoint.pt" in corrupt["stop_reason"]
+    # epochs 1 and 2 only: the retry failed before training, and was not retried into it
+    assert [r["epoch"] for r in _reports(run_dir / "tune")[victim]] == [1, 2]
+    assert nan["status"] == "failed"
+    assert nan["stop_reason"].startswith("NonFiniteLossError: training loss is not finite")
+    (record,) = run_dir.glob(f"tune/*{nan['trial_id']}*/failed.json")
+    assert json.loads(record.read_text())["reason"] == nan["stop_reason"]
+    assert fine["status"] == "completed" and fine["epochs_run"] == 3

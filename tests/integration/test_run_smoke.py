@@ -89,7 +89,13 @@ def test_wandb_offline_runs_hold_config_and_every_epoch(smoke_run) -> None:
 
 def test_no_secret_is_written_anywhere(smoke_run) -> None:
     run_dir, proc = smoke_run
+    assert proc.returncode == 0, proc.stderr[-3000:]  # a run that wrote nothing proves nothing
     assert SECRET not in proc.stdout + proc.stderr
-    for path in run_dir.parent.parent.rglob("*"):
-        if path.is_file():
-            assert SECRET.encode() not in path.read_bytes(), f"the API key leaked into {path}"
+    scanned = [path for path in run_dir.parent.parent.rglob("*") if path.is_file()]
+    # the run's tables and, where a key would go, every trial's offline W&B run
+    names = {path.name for path in scanned}
+    assert {"trials.parquet", "summary.json", "metadata.json", "options.json"} <= names
+    runs = {path.parent for path in scanned if path.suffix == ".wandb"}
+    assert len(runs) == 4, f"expected the 4 trials' W&B run files, found {sorted(runs)}"
+    for path in scanned:
+        assert SECRET.encode() not in path.read_bytes(), f"the API key leaked into {path}"

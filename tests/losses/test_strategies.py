@@ -76,9 +76,20 @@ def test_every_strategy_takes_a_subset_and_trains_its_parameters(name: str) -> N
     assert x.grad is not None and torch.isfinite(x.grad)
     for p in strategy.parameters():  # learnable weights get gradient only where tasks exist
         assert p.grad is not None and torch.isfinite(p.grad).all()
+    with torch.no_grad():  # a state unlike a fresh strategy's, so the round trip shows
+        for value in strategy.state_dict().values():
+            if value.dtype == torch.bool:
+                value.logical_not_()
+            else:
+                value.add_(torch.arange(1, value.numel() + 1, dtype=value.dtype).view_as(value))
     state = strategy.state_dict()
     clone = build_strategy(LossConfig(strategy=name), TASKS)
+    fresh = clone.state_dict()
+    assert set(fresh) == set(state)
+    assert all(not torch.equal(fresh[k], state[k]) for k in state)  # the trip must move them
     clone.load_state_dict(pickle.loads(pickle.dumps(state)))
+    restored = clone.state_dict()
+    assert all(torch.equal(restored[k], state[k]) for k in state), name
 
 
 def test_registry_matches_config_names_and_rejects_unknown_loudly() -> None:

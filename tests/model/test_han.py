@@ -79,6 +79,7 @@ def test_masked_values_never_change_any_output(size: str) -> None:
 def test_nan_in_masked_positions_reaches_no_gradient(size: str) -> None:
     model = _model(size).train()
     batch = random_batch(SPEC, batch_size=2, seed=3)
+    assert any(bool((~src["m"]).any()) for src in _sources(batch))  # some NaN goes in
     for src in _sources(batch):
         src["x"] = torch.where(src["m"], src["x"], torch.tensor(float("nan")))
     out = model(batch)

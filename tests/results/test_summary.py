@@ -1,0 +1,121 @@
+"""The summary is honest however a search ended, and the results directory is never left
+half-written: trials that never ran are "not started", the files list names only files
+that exist, and a failing write (a full disk) leaves every earlier file whole."""
+
+from __future__ import annotations
+
+import errno
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import raysearch.api
+from raysearch.core.errors import ResultsNotWritten
+from raysearch.core.timing import PhaseClock
+from raysearch.results.summary import markdown, summarize, write_results
+from raysearch.search.plan import RunOptions, resolve_search
+from raysearch.search.tuner import TuneOutcome
+
+
+def _trial(trial_id: str, status: str, epochs: int, best: float, reason: str = "") -> dict:
+    return {
+        "trial_id": trial_id,
+        "status": status,
+        "stop_reason": reason or status,
+        "epochs_run": epochs,
+        "best_anchored_val_loss": best,
+        "best_epoch": min(epochs, 1),
+        "config/loss_strategy": "kendall",
+    }
+
+
+def _table(*rows: dict[str, Any]) -> pd.DataFrame:
+    return pd.DataFrame(list(rows)).sort_values("best_anchored_val_loss", na_position="last")
+
+
+INTERRUPTED_RUN = _table(
+    _trial("a", "completed", 3, -0.3),
+    _trial("b", "interrupted", 1, -0.1, "after 1 of 3 epochs (--resume continues it)"),
+    _trial("c", "not started", 0, math.nan, "the search stopped before this trial reported"),
+)
+
+
+def test_an_interrupted_search_says_so_and_never_blames_asha(tmp_path: Path) -> None:
+    summary = summarize(INTERRUPTED_RUN, tmp_path, planned=4)
+    assert summary["state"] == "interrupted"
+    counts = [summary[k] for k in ("completed", "stopped_by_asha", "interrupted", "not_started")]
+    assert counts == [1, 0, 1, 2]  # d was never even created: not started too
+    text = markdown(summary, INTERRUPTED_RUN)
+    assert "not started" in text and "ASHA" not in text
+    assert f"--resume {tmp_path}" in text and "Best so far" in text
+
+
+def test_every_trial_failed_is_its_own_ending_with_no_best(tmp_path: Path) -> None:
+    failed = _table(
+        _trial("a", "failed", 0, math.nan, "NonFiniteLossError: training loss ..."),
+        _trial("b", "failed", 1, math.nan, "CorruptCheckpointError: checkpoint ..."),
+    )
+    (tmp_path / "best_config.yaml").write_text("stale: from an earlier write\n")
+    summary = write_results(tmp_path, failed, pd.DataFrame(), planned=2)
+    assert summary["state"] == "every trial failed" and summary["best"] is None
+    assert [f["reason"][:18] for f in summary["failures"]] == [
+        "NonFiniteLossError",
+        "CorruptCheckpointE",
+    ]
+    assert "best_config.yaml" not in summary["files"]
+    assert not (tmp_path / "best_config.yaml").exists()
+
+
+def test_the_files_list_names_exactly_the_files_written(tmp_path: Path) -> None:
+    summary = write_results(tmp_path, INTERRUPTED_RUN, pd.DataFrame(), planned=3)
+    listed = set(summary["files"])
+    assert listed == {p.name for p in tmp_path.iterdir()}
+    assert listed == {"trials.parquet", "epochs.parquet", "best_config.yaml", "summary.json",
+                      "summary.md"}  # fmt: skip
+    assert json.loads((tmp_path / "summary.json").read_text())["files"] == summary["files"]
+
+
+def _full_disk_after(monkeypatch: pytest.MonkeyPatch, writes: int) -> None:
+    """Parquet writes succeed ``writes`` times, then write half a file and fail as a full
+    disk does."""
+    real = pd.DataFrame.to_parquet
+    count = {"n": 0}
+
+    def to_parquet(self: pd.DataFrame, path: Any, **kwargs: Any) -> None:
+        count["n"] += 1
+        if count["n"] > writes:
+            Path(path).write_bytes(b"PAR1 half a file")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(self, path, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", to_parquet)
+
+
+def test_a_full_disk_leaves_the_earlier_results_whole_and_says_how_to_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    space = tmp_path / "space.yaml"
+    space.write_text("settings: {num_samples: 3, max_epochs: 3}\n")
+    options = RunOptions(space=str(space), results=str(tmp_path), name="full")
+    plan = resolve_search(options, {"CPU": 2.0})
+    run_dir = Path(plan.run_dir)
+    first = TuneOutcome(INTERRUPTED_RUN.iloc[:1], pd.DataFrame(), started=1, unfinished=0)
+    raysearch.api._write_outputs(plan, first, PhaseClock(), (0.0, 1.0))  # an earlier write
+    before = {p.name: p.read_bytes() for p in run_dir.iterdir()}
+
+    _full_disk_after(monkeypatch, writes=1)  # trials.parquet fits, epochs.parquet does not
+    outcome = TuneOutcome(INTERRUPTED_RUN, pd.DataFrame(), started=3, unfinished=2)
+    with pytest.raises(ResultsNotWritten) as err:
+        raysearch.api._write_outputs(plan, outcome, PhaseClock(), (0.0, 1.0))
+    message = str(err.value)
+    assert "No space left on device" in message and f"--resume {run_dir}" in message
+    after = {p.name: p.read_bytes() for p in run_dir.iterdir()}
+    assert not [n for n in after if n.startswith(".")], "a temporary file was left"
+    assert set(after) == set(before)
+    for name in ("epochs.parquet", "summary.json", "summary.md", "best_config.yaml"):
+        assert after[name] == before[name], f"{name} changed by a failed write"
+    assert pd.read_parquet(run_dir / "trials.parquet")["trial_id"].tolist() == ["a", "b", "c"]
