@@ -66,6 +66,11 @@ class RunOptions:
     # A trial process runs trial after trial (imports and first-call costs paid once per
     # process); False starts a fresh process per trial (bench/overhead.py measures both).
     reuse_actors: bool = True
+    # How often Ray Train's controller polls a multi-worker trial's workers (Ray's default:
+    # 2 s; each such trial waits for a poll to see its workers start and finish), for a
+    # local Ray the driver starts. None: RAY_TRAIN_HEALTH_CHECK_INTERVAL_S if set, else
+    # 0.5 s. A cluster joined with ``address`` keeps its own (set it where `ray start` runs).
+    health_check_s: float | None = None
     argv: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -124,10 +129,26 @@ def _space_for(options: RunOptions) -> SearchSpace:
     )
 
 
+def _check_session(options: RunOptions) -> None:
+    problems = []
+    if options.health_check_s is not None:
+        if not options.health_check_s > 0:
+            problems.append(f"health_check_s: must be > 0, got {options.health_check_s!r}")
+        if options.address is not None:
+            problems.append(
+                f"health_check_s {options.health_check_s!r}: applies to a Ray the driver "
+                f"starts, not to the cluster at address {options.address!r} (set "
+                "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S where `ray start` runs)"
+            )
+    if problems:
+        raise ConfigError(problems, "run options")
+
+
 def resolve_search(
     options: RunOptions, cluster: dict[str, float], max_node_gpus: float = 0.0
 ) -> SearchPlan:
     """Everything checked and resolved, before any trial starts (raises ConfigError)."""
+    _check_session(options)
     space = _space_for(options)
     resources = plan_resources(
         cluster, options.workers_per_trial, options.max_concurrent, max_node_gpus
