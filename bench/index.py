@@ -37,8 +37,8 @@ def write_index(out: Path, durations: dict[str, float], quick: bool) -> Path:
         "# Benchmarks" + (" (quick mode: indicative only)" if quick else ""),
         "",
         f"Written by `{command}` (or `make bench{'-quick' if quick else ''}`); one benchmark: "
-        f"`{command} NAME`. Each table states its machine, versions, seeds and repeats; every "
-        "figure is a ratio against a baseline measured in the same run.",
+        f"`{command} NAME`. Each table states its command, commit, machine, versions, seeds "
+        "and repeats; every figure is a ratio against a baseline measured in the same run.",
         "",
         "## DESIGN.md targets",
         "",
