@@ -133,3 +133,19 @@ def test_an_unknown_benchmark_exits_2_naming_the_valid_ones(
     assert "'serch'" in err
     for name in BENCHMARKS.names():
         assert name in err
+
+
+def test_the_han_search_gives_a_methods_own_settings_through_a_copy_of_its_space(
+    tmp_path: Path,
+) -> None:
+    from raysearch.search.space import load_space
+
+    assert bench.search._space_file(METHODS["tpe_asha"], str(tmp_path)) == bench.search.SPACE
+    method = Method(
+        "tpe_fifo", "TPE, no early stopping", "tpe", "fifo", settings={"n_startup_trials": 2}
+    )
+    copy = load_space(str(bench.search._space_file(method, str(tmp_path))))
+    original = load_space(str(bench.search.SPACE))
+    assert copy.settings.n_startup_trials == 2 != original.settings.n_startup_trials
+    assert original.settings.model_copy(update={"n_startup_trials": 2}) == copy.settings
+    assert (copy.parameters, copy.fixed) == (original.parameters, original.fixed)
