@@ -26,6 +26,7 @@ from typing import Any
 from bench.benchmarks import BENCHMARKS, by_module
 
 __all__ = [
+    "AT_START",
     "OUT",
     "ROOT",
     "Target",
@@ -259,13 +260,20 @@ def recorded_meta(meta: dict[str, Any], name: str) -> dict[str, Any]:
     return {"command": command, "invocation": command, "git": None, **meta}
 
 
+# The commit and the machine's load as the benchmark process started: most benchmarks
+# build their metadata after measuring, when HEAD (a commit made meanwhile) and the load
+# may have changed.
+AT_START: dict[str, Any] = {"git": git_state(), "machine": machine()}
+
+
 def base_meta(quick: bool, *, seeds: Sequence[int], **extra: Any) -> dict[str, Any]:
     """What every table's header and JSON carry: the command (reproducing and exact), the
-    commit, the machine, the versions, quick mode and the seeds, then ``extra``."""
+    commit and the machine (as the process started), the versions, quick mode and the
+    seeds, then ``extra``."""
     return {
         **commands(),
-        "git": git_state(),
-        "machine": machine(),
+        "git": AT_START["git"],
+        "machine": AT_START["machine"],
         "versions": versions(),
         "quick": quick,
         "seeds": list(seeds),
