@@ -19,7 +19,7 @@ Benchmarks (each in its own process, one after another, so none competes for the
   bookkeeping  per-trial driver overhead for hundreds of trivial trials, beside Ray's
                release-test figure (10,000 1-s trials in < 800 s on 16 CPUs)
 
-The index, results/benchmarks/README.md, lists every DESIGN.md target as met or missed.
+The index, results/benchmarks/README.md, lists every docs/design.md target as met or missed.
 """
 
 from __future__ import annotations
