@@ -102,14 +102,14 @@ def make_wandb_callback(options: WandbOptions, group: str, space_name: str, setu
     # the environment (a mode= argument is not enough), so the driver states its decision.
     os.environ.setdefault("WANDB_MODE", mode)
 
-    class _MinSummaryActor(_WandbLoggingActor):  # type: ignore[misc]
+    class _MinSummaryActor(_WandbLoggingActor):
         """Ray's per-trial W&B process, with the run's summary of anchored_val_loss set to
         its best (lowest) epoch, as raysearch's sweep trainer and Optuna see it, instead of
         the last epoch's value."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._wandb = _BestSummary(self._wandb)
+            self._wandb = _BestSummary(self._wandb)  # type: ignore[assignment]
 
     class _RaysearchWandb(WandbLoggerCallback):
         _logger_actor_cls = _MinSummaryActor

@@ -94,7 +94,7 @@ def best_trial_line(trials: list[Any], parameters: list[str]) -> str | None:
     return f"Current best trial: {best.trial_id} with {BEST_VAL_METRIC}={value:.4f} ({shown})"
 
 
-class _TrialTable(tune.CLIReporter):  # type: ignore[misc]
+class _TrialTable(tune.CLIReporter):
     """Ray's trial table with our own best-trial line. Ray's line looks up every parameter
     column without a default and crashes the driver when the best trial lacks a
     conditional parameter (a kendall trial has no budget_beta), so it is switched off and
