@@ -2,14 +2,18 @@
 outside the checkout, then a search from a directory outside the checkout, by the console
 command and by the Python API, with the search spaces found inside the installed package.
 
+The checkout's files (tracked, or new and not ignored: what a clone holds) are copied to a
+scratch directory and installed from there with ``pip install .``, so a stale ``build/`` in
+the checkout cannot supply files a clean build lacks, and the test writes nothing into it.
 Affordable on 2 cores: the fresh venv sees the test run's own environment for the
 dependencies (a .pth line, so pip finds torch, Ray, ... already there and installs only
-raysearch); raysearch itself is built from the checkout and installed into the fresh venv.
+raysearch); raysearch itself is built and installed into the fresh venv.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -34,16 +38,25 @@ def _run(args: list[str], cwd: Path, timeout: int = 900) -> subprocess.Completed
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv (outside the checkout) with raysearch installed by ``pip install .``."""
-    venv = tmp_path_factory.mktemp("install") / "venv"
-    assert not venv.is_relative_to(REPO)
+    root = tmp_path_factory.mktemp("install")
+    venv, source = root / "venv", root / "raysearch"
+    assert not root.is_relative_to(REPO)
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO, capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.split("\0")  # fmt: skip
+    for name in filter(None, files):
+        if (REPO / name).is_file():  # a tracked file deleted in the work tree is skipped
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, source / name)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     purelib = "import sysconfig; print(sysconfig.get_path('purelib'))"
     site = Path(_run([str(venv / "bin" / "python"), "-c", purelib], cwd=venv).stdout.strip())
     # the dependencies: this test run's environment, appended to the fresh venv's path
     (site / "_raysearch_test_deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
     started = time.perf_counter()
-    proc = _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(REPO)],
-                cwd=venv.parent)  # fmt: skip
+    proc = _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "."],
+                cwd=source)  # fmt: skip
     print(f"pip install . took {time.perf_counter() - started:.0f} s")
     assert proc.returncode == 0, proc.stderr[-3000:]
     return venv
@@ -58,6 +71,7 @@ def test_the_installed_package_is_not_the_checkout(installed: Path, tmp_path: Pa
     assert proc.returncode == 0, proc.stderr
     module, spaces, version = proc.stdout.split()
     assert Path(module).is_relative_to(installed) and not Path(module).is_relative_to(REPO)
+    assert not Path(module).is_relative_to(installed.parent / "raysearch")  # not the copy
     assert Path(spaces).is_relative_to(installed)  # package data, from the installed copy
     assert {p.stem for p in Path(spaces).glob("*.yaml")} >= {"smoke", "loss_ablation"}
     assert version == "0.2.0"
