@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import optuna
+from optuna.storages import BaseStorage
+from optuna.trial import FrozenTrial
 from ray.tune.search.optuna import OptunaSearch
 
 from raysearch.core.metrics import BEST_VAL_METRIC, MODE
@@ -23,7 +25,7 @@ __all__ = ["TRIAL_SEED", "DefineByRun", "build_sampler", "build_searcher"]
 TRIAL_SEED = "trainer.seed"  # set per trial by the searcher
 
 
-def build_sampler(space: SearchSpace, seed: int) -> Any:
+def build_sampler(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
     """TPE (seeded, multivariate, grouped) or, with ``searcher: random``, random sampling."""
     if space.settings.searcher == "random":
         return optuna.samplers.RandomSampler(seed=seed)
@@ -45,14 +47,17 @@ class DefineByRun:
     space: SearchSpace
     seed: int
 
-    def __call__(self, trial: Any) -> dict[str, Any]:
+    def __call__(self, trial: optuna.Trial) -> dict[str, Any]:
         self.space.sample(trial)  # suggests through the trial; Ray collects the values
         return {TRIAL_SEED: self.seed + trial.number}
 
 
 def build_searcher(
-    space: SearchSpace, seed: int, storage: Any = None, warm_start: Sequence[Any] = ()
-) -> Any:
+    space: SearchSpace,
+    seed: int,
+    storage: BaseStorage | None = None,
+    warm_start: Sequence[FrozenTrial] = (),
+) -> OptunaSearch:
     """OptunaSearch told each trial's best anchored loss (not its last).
 
     Every trial also gets its own training seed (the run's seed plus the Optuna trial

@@ -12,11 +12,16 @@ import netrc
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from raysearch.core.metrics import VAL_METRIC
-from raysearch.search.trainable import trial_config
+from raysearch.search.trainable import TrialSetup, trial_config
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+    from ray.air.integrations.wandb import WandbLoggerCallback
+    from ray.tune.experiment import Trial
 
 __all__ = [
     "WandbOptions",
@@ -53,13 +58,13 @@ def wandb_mode() -> str:
     return "online" if os.environ.get("WANDB_API_KEY") or _netrc_has_wandb() else "offline"
 
 
-def flat_config(config: Any, prefix: str = "") -> dict[str, Any]:
+def flat_config(config: DataclassInstance, prefix: str = "") -> dict[str, Any]:
     """A dataclass config as ``{"model.d_model": 64, ...}`` (every resolved value)."""
     flat: dict[str, Any] = {}
     for field in dataclasses.fields(config):
         value = getattr(config, field.name)
         key = f"{prefix}{field.name}"
-        if dataclasses.is_dataclass(value):
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a section
             flat.update(flat_config(value, f"{key}."))
         else:
             flat[key] = (
@@ -90,7 +95,9 @@ def define_best_summary(run: Any) -> None:
     run.define_metric(VAL_METRIC, summary="min")
 
 
-def make_wandb_callback(options: WandbOptions, group: str, space_name: str, setup: Any) -> Any:
+def make_wandb_callback(
+    options: WandbOptions, group: str, space_name: str, setup: TrialSetup
+) -> WandbLoggerCallback:
     """A WandbLoggerCallback that logs the resolved config and tags space and strategy."""
     # Deferred: Ray takes seconds to import, and the command line imports this module
     # (WandbOptions) before it reports a bad flag.
@@ -118,7 +125,7 @@ def make_wandb_callback(options: WandbOptions, group: str, space_name: str, setu
             super().__init__(**kwargs)
             self._base_kwargs = dict(self.kwargs)  # wandb.init kwargs shared by every trial
 
-        def log_trial_start(self, trial: Any) -> None:
+        def log_trial_start(self, trial: Trial) -> None:
             resolved = flat_config(trial_config(setup, dict(trial.config)))
             strategy = resolved.get("loss.strategy", "unknown")
             self.kwargs = {

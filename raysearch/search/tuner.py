@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 import ray.tune
 from ray import tune
+from ray.tune.experiment import Trial
 
 from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
 from raysearch.search.collect import collect_results
@@ -22,7 +23,11 @@ from raysearch.search.space import SearchSpace
 from raysearch.search.study import open_storage, warm_start_trials
 from raysearch.search.trainable import run_trial
 
-__all__ = ["TuneOutcome", "build_tuner", "restore_tuner", "run_tune"]
+__all__ = ["TuneCallback", "TuneOutcome", "build_tuner", "restore_tuner", "run_tune"]
+
+# What run_search's ``callbacks`` are: Ray Tune callbacks (named here, so the layers above
+# search type them without importing Tune).
+TuneCallback: TypeAlias = tune.Callback
 
 
 def _trainable(plan: SearchPlan) -> Any:
@@ -31,7 +36,7 @@ def _trainable(plan: SearchPlan) -> Any:
     )
 
 
-def restore_tuner(plan: SearchPlan) -> Any:
+def restore_tuner(plan: SearchPlan) -> tune.Tuner:
     """Continue an interrupted search: finished trials stay, unfinished ones restart from
     their last checkpoint, errored ones stay failed; the searcher's state is restored."""
     path = f"{plan.storage_path.rstrip('/')}/{plan.run_name}"
@@ -44,7 +49,7 @@ def restore_tuner(plan: SearchPlan) -> Any:
     )
 
 
-def build_tuner(plan: SearchPlan, callbacks: list[Any] | None = None) -> Any:
+def build_tuner(plan: SearchPlan, callbacks: list[TuneCallback] | None = None) -> tune.Tuner:
 
     resources = plan.setup.resources
     trainable = _trainable(plan)
@@ -78,7 +83,7 @@ def build_tuner(plan: SearchPlan, callbacks: list[Any] | None = None) -> Any:
     )
 
 
-def best_trial_line(trials: list[Any], parameters: list[str]) -> str | None:
+def best_trial_line(trials: list[Trial], parameters: list[str]) -> str | None:
     """ "Current best trial: ..." by best anchored loss so far, a parameter the trial did not
     sample (a conditional one) shown as '-'; None before any trial reported."""
     scored = [
@@ -100,17 +105,17 @@ class _TrialTable(tune.CLIReporter):
     conditional parameter (a kendall trial has no budget_beta), so it is switched off and
     ``best_trial_line`` is shown below the status header instead."""
 
-    def _current_best_trial(self, trials: list[Any]) -> tuple[None, None]:
+    def _current_best_trial(self, trials: list[Trial]) -> tuple[None, None]:
         return None, None  # Ray's line: off
 
-    def _progress_str(self, trials: list[Any], done: bool, *sys_info: str, **kwargs: Any) -> str:
+    def _progress_str(self, trials: list[Trial], done: bool, *sys_info: str, **kwargs: Any) -> str:
         best = best_trial_line(trials, list(self._parameter_columns))
         return str(
             super()._progress_str(trials, done, *sys_info, *([best] if best else []), **kwargs)
         )
 
 
-def _progress_reporter(space: SearchSpace) -> Any:
+def _progress_reporter(space: SearchSpace) -> tune.CLIReporter:
     """The trial table: epoch, anchored loss, best so far per trial, and the best trial."""
     return _TrialTable(
         metric_columns={TIME_ATTR: "epoch", VAL_METRIC: "anchored_val", BEST_VAL_METRIC: "best"},
@@ -129,7 +134,7 @@ class TuneOutcome:
     unfinished: int  # created but neither terminated nor errored (an interrupted search)
 
 
-def run_tune(plan: SearchPlan, *, resume: bool, callbacks: list[Any]) -> TuneOutcome:
+def run_tune(plan: SearchPlan, *, resume: bool, callbacks: list[TuneCallback]) -> TuneOutcome:
     """Build (or restore) the Tuner, fit it, and collect the trials and epochs tables."""
     tuner = restore_tuner(plan) if resume else build_tuner(plan, callbacks)
     grid = tuner.fit()
