@@ -16,11 +16,14 @@ refused before Ray starts, naming each difference.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import OPTUNA_STUDY
 from raysearch.search.space import SearchSpace
+
+if TYPE_CHECKING:
+    import optuna
 
 __all__ = ["STUDY_NAME", "open_storage", "study_url", "warm_start_trials"]
 
@@ -75,7 +78,9 @@ def warm_start_trials(run_dir: str | Path, space: SearchSpace) -> list[Any]:
     seeded = []
     for trial in complete:
         replay = _Replay(trial.params)
-        space.sample(replay)  # the distributions this space gives the old trial's values
+        # the distributions this space gives the old trial's values (_Replay answers the
+        # three suggest_* calls sample makes, as an optuna.Trial would)
+        space.sample(cast("optuna.Trial", replay))
         for name in sorted(set(trial.distributions) | set(replay.distributions)):
             before, now = trial.distributions.get(name), replay.distributions.get(name)
             if before is None:
