@@ -116,6 +116,7 @@ def make_wandb_callback(
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            # Ray types the attribute as the wandb module; _BestSummary stands in for it
             self._wandb = _BestSummary(self._wandb)  # type: ignore[assignment]
 
     class _RaysearchWandb(WandbLoggerCallback):
