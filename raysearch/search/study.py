@@ -35,7 +35,7 @@ def study_url(run_dir: str | Path) -> str:
     return f"sqlite:///{(Path(run_dir) / OPTUNA_STUDY).resolve()}"
 
 
-def open_storage(run_dir: str | Path) -> Any:
+def open_storage(run_dir: str | Path) -> optuna.storages.RDBStorage:
     """The run's study storage (the file is created with its parent if missing)."""
     # Deferred: optuna (and SQLAlchemy) take a second to import; the command line imports
     # this module through the plan before it reports a bad flag.
@@ -45,7 +45,7 @@ def open_storage(run_dir: str | Path) -> Any:
     return optuna.storages.RDBStorage(study_url(run_dir))
 
 
-def _load_old_study(run_dir: Path) -> Any:
+def _load_old_study(run_dir: Path) -> optuna.Study:
     import optuna  # deferred: as in open_storage
 
     flag = f"--warm-start {run_dir}"
@@ -63,7 +63,7 @@ def _load_old_study(run_dir: Path) -> Any:
         ) from None
 
 
-def warm_start_trials(run_dir: str | Path, space: SearchSpace) -> list[Any]:
+def warm_start_trials(run_dir: str | Path, space: SearchSpace) -> list[optuna.trial.FrozenTrial]:
     """The COMPLETE trials of the study in ``run_dir``, as new trials for a study of
     ``space``; ConfigError (every difference at once) if one of them is not a valid trial
     of ``space``, or if the run has none."""
