@@ -7,7 +7,7 @@
 
 Each benchmark runs in its own process, one after another, so none competes for the cores;
 they are registered in bench/benchmarks.py (the methods they compare in bench/methods.py).
-The index, results/benchmarks/README.md, lists every DESIGN.md target as met or missed.
+The index, results/benchmarks/README.md, lists every docs/design.md target as met or missed.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ Every measurement runs in a fresh subprocess (so peak RSS is its own): ``imports
 baseline: Python + torch + the package, no data), ``cold`` (generate + preprocess + write
 the cache) and ``cached`` (a second trial with the same config: load from the cache).
 Reported as seconds and MiB, and as ratios against the baselines measured in the same run.
-Targets (DESIGN.md): full scale < 60 s and < 4 GiB on 2 cores; cached load < 1 s.
+Targets (docs/design.md): full scale < 60 s and < 4 GiB on 2 cores; cached load < 1 s.
 """
 
 from __future__ import annotations

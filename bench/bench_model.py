@@ -5,7 +5,7 @@
     python -m bench.bench_model --smoke-test   # tiny + small, 2 rounds, print only
 
 Shapes: B=16, T=90 days, M=6 months, R=24 raions, 5 daily + 5 monthly + 3 raion sources with
-seed 000's feature counts (raion sources at 8 PCA components). Every preset runs once per
+report 000's feature counts (raion sources at 8 PCA components). Every preset runs once per
 round, round-robin, so load from other processes on a shared machine hits all presets alike;
 each figure is the median over rounds, and speeds are also given as ratios to the baseline
 (the first preset, tiny) measured in the same run. Wall time and process CPU time are both
@@ -29,7 +29,7 @@ from raysearch.model.specs import ORIGINAL_FEATURES, make_spec
 from raysearch.testing.model import random_batch
 
 SEED = 0  # the model's initial weights and the random batch
-SPEC = make_spec(  # the seed's sources at a laptop-sized window
+SPEC = make_spec(  # the original's sources at a laptop-sized window
     **ORIGINAL_FEATURES,
     daily_window=90,
     monthly_window=6,

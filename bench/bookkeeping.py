@@ -212,7 +212,7 @@ def targets(result: dict[str, Any]) -> list[Target]:
     met = default["ratio"] <= RAY_RATIO
     return [
         Target(
-            "per-trial overhead vs Ray's release test (<= 1.28x ideal; not a DESIGN.md "
+            "per-trial overhead vs Ray's release test (<= 1.28x ideal; not a docs/design.md "
             "target): raysearch's default searcher, scheduler and reuse_actors",
             f"{default['ratio']:.2f}x ideal, {default['overhead_per_slot']:.2f} s per trial "
             f"per slot ({default['trials']} x {meta['sleep_s']:g}-s trials, k={meta['slots']})",

@@ -83,9 +83,9 @@ def machine() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Target:
-    """A DESIGN.md number and whether this run met it, with the figure that says so."""
+    """A docs/design.md number and whether this run met it, with the figure that says so."""
 
-    name: str  # the target as DESIGN.md states it
+    name: str  # the target as docs/design.md states it
     figure: str  # what was measured, e.g. "3.1% (1 worker), 38% (2 workers)"
     met: bool
     bound: str = ""  # for a miss: what bounds it

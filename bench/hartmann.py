@@ -27,7 +27,7 @@ their values became known), the incumbent is the trial with the lowest value rep
 far at any fidelity (what a user would pick from the results table); its regret is
 f(x_inc, 1) - f*: its configuration evaluated at full fidelity. Headline: per seed, the
 epochs a method spent to first reach the final regret of random_fifo with the same seed,
-over random_fifo's epochs (DESIGN.md's "<= 1/3", here on a function instead of the HAN).
+over random_fifo's epochs (docs/design.md's "<= 1/3", here on a function instead of the HAN).
 """
 
 from __future__ import annotations

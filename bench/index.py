@@ -1,4 +1,4 @@
-"""results/benchmarks/README.md: every DESIGN.md target, met or missed, from the JSON files."""
+"""results/benchmarks/README.md: every target of docs/design.md, met or missed, from the JSONs."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def write_index(out: Path, durations: dict[str, float], quick: bool) -> Path:
         f"`{command} NAME`. Each table states its command, commit, machine, versions, seeds "
         "and repeats; every figure is a ratio against a baseline measured in the same run.",
         "",
-        "## DESIGN.md targets",
+        "## Targets ([docs/design.md](../../docs/design.md))",
         "",
         "| target | benchmark | measured | met | what bounds a miss |",
         "|---|---|---|---|---|",

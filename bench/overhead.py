@@ -9,7 +9,7 @@ a time (``--max-concurrent 1``, so each trial's wall time is its own), full budg
 so every trial trains every epoch), once with 1 worker per trial and once with 2 workers
 (a Ray Train TorchTrainer over gloo). A trial's wall time runs from the moment Tune could
 start it (the search's start, or the end of the previous trial) to Tune's "complete";
-the trial reports its own phases (``time/<phase>_s``). DESIGN.md: a trial's wall time
+the trial reports its own phases (``time/<phase>_s``). docs/design.md: a trial's wall time
 outside training and validation (Ray start excluded) < 5%.
 """
 

@@ -12,9 +12,9 @@ processes sharing a journal-file storage, the same trainer). Two trials at once 
 Anytime curves: the best anchored_val_loss so far against epochs consumed and against wall
 time. Headline: per seed, the epochs each method spent when it first reached the final best
 of full-budget random search with the same seed, as a fraction of random search's epochs
-(DESIGN.md: TPE+ASHA <= 1/3). Parallel efficiency: the share of the search's wall time
+(docs/design.md: TPE+ASHA <= 1/3). Parallel efficiency: the share of the search's wall time
 (Tune's, from its start to its end; Ray start excluded) during which the k=2 worker slots
-were training or validating (DESIGN.md: >= 90%).
+were training or validating (docs/design.md: >= 90%).
 """
 
 from __future__ import annotations
