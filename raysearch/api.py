@@ -123,7 +123,7 @@ def _search(
     # Deferred: Ray takes seconds to import; bad input is refused before (module doc).
     from raysearch.search.session import ray_session
 
-    with ray_session(options.address) as cluster:
+    with ray_session(options.address, options.health_check_s) as cluster:
         clock.add("ray_init", cluster.init_s)
         plan = resolve_search(options, cluster.resources, cluster.max_node_gpus)
         log.info(

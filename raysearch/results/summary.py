@@ -142,9 +142,11 @@ def counts_line(summary: dict[str, Any]) -> str:
 
 
 def _headline(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
-    lines = [f"# Search results: {summary['run_dir']}", "", f"Search {summary['state']}."]
+    run_dir = Path(summary["run_dir"])  # shown as <space>/<run>: no machine path in the file
+    name = f"{run_dir.parent.name}/{run_dir.name}"
+    lines = [f"# Search results: {name}", "", f"Search {summary['state']}."]
     if summary["state"] == INTERRUPTED_SEARCH:
-        lines.append(f"Continue it with: python -m raysearch.run --resume {summary['run_dir']}")
+        lines.append(f"Continue it with: python -m raysearch.run --resume RESULTS/{name}")
     return [*lines, "", counts_line(summary) + "."]
 
 

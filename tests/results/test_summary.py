@@ -15,10 +15,12 @@ import pytest
 
 import raysearch.api
 from raysearch.core.errors import ResultsNotWritten
+from raysearch.core.files import SUMMARY_MD
 from raysearch.core.timing import PhaseClock
 from raysearch.results.summary import markdown, summarize, write_results
 from raysearch.search.plan import RunOptions, resolve_search
 from raysearch.search.tuner import TuneOutcome
+from raysearch.testing.results import write_fake_run
 
 
 def _trial(trial_id: str, status: str, epochs: int, best: float, reason: str = "") -> dict:
@@ -51,7 +53,8 @@ def test_an_interrupted_search_says_so_and_never_blames_asha(tmp_path: Path) -> 
     assert counts == [1, 0, 1, 2]  # d was never even created: not started too
     text = markdown(summary, INTERRUPTED_RUN)
     assert "not started" in text and "ASHA" not in text
-    assert f"--resume {tmp_path}" in text and "Best so far" in text
+    assert f"--resume RESULTS/{tmp_path.parent.name}/{tmp_path.name}" in text
+    assert "Best so far" in text and str(tmp_path) not in text
 
 
 def test_every_trial_failed_is_its_own_ending_with_no_best(tmp_path: Path) -> None:
@@ -119,3 +122,10 @@ def test_a_full_disk_leaves_the_earlier_results_whole_and_says_how_to_finish(
     for name in ("epochs.parquet", "summary.json", "summary.md", "best_config.yaml"):
         assert after[name] == before[name], f"{name} changed by a failed write"
     assert pd.read_parquet(run_dir / "trials.parquet")["trial_id"].tolist() == ["a", "b", "c"]
+
+
+def test_summary_md_shows_the_run_relative_to_the_results_root(tmp_path: Path) -> None:
+    run_dir = write_fake_run(tmp_path / "results" / "loss_ablation" / "r1")
+    text = (run_dir / SUMMARY_MD).read_text()
+    assert text.splitlines()[0] == "# Search results: loss_ablation/r1"
+    assert str(tmp_path) not in text
