@@ -51,15 +51,16 @@ def constant_trial(params: dict[str, Any], setup: Any) -> None:
 
 class InterruptAfterRung(Callback):
     """Ctrl+C (SIGINT to this process: Tune's handler stops the search and saves it) once
-    a trial with one of ``values`` has had its rung-1 decision."""
+    a trial with one of ``values`` has reported ``epoch`` (and had its rung decision)."""
 
-    def __init__(self, values: set[float]) -> None:
+    def __init__(self, values: set[float], epoch: int = 1) -> None:
         self.values = values
+        self.epoch = epoch
 
     def on_trial_result(
         self, iteration: int, trials: list[Any], trial: Any, result: dict[str, Any], **info: Any
     ) -> None:
-        if result.get("epoch") == 1 and trial.config.get("dropout") in self.values:
+        if result.get("epoch") == self.epoch and trial.config.get("dropout") in self.values:
             os.kill(os.getpid(), signal.SIGINT)
 
 
@@ -103,6 +104,17 @@ def test_a_weak_trial_is_stopped_at_a_rung_recorded_before_two_resumes(
     third = _epochs_run(plan, restore_tuner(plan, function=constant_trial).fit())
     assert third[0.6] == ("stopped", 1), "ASHA forgot its rung across the second resume"
     assert third[0.1] == ("completed", 4) and third[0.2] == ("stopped", 1)
+
+
+def test_a_trial_live_at_ctrl_c_is_interrupted_not_stopped(tmp_path: Path, local_ray: None) -> None:
+    """Tune's clean-up after Ctrl+C marks a running trial TERMINATED, like one ASHA stopped;
+    the tables tell them apart (and the search is unfinished)."""
+    plan = _plan(tmp_path)
+    tuner = build_tuner(plan, [InterruptAfterRung({0.1}, epoch=2)], function=constant_trial)
+    trials, _ = collect_results(tuner.fit(), plan.space.settings.max_epochs, plan.setup.fixed)
+    first = trials.set_index("config/dropout").loc[0.1]
+    assert (first["status"], first["epochs_run"]) == ("interrupted", 2), first["stop_reason"]
+    assert set(trials["status"]) <= {"interrupted", "not started"}
 
 
 def test_rungs_round_trip_and_refuse_other_settings(tmp_path: Path) -> None:
