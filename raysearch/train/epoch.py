@@ -47,6 +47,10 @@ class NonFiniteLossError(TrialFailure):
             f"{what} is not finite for task(s) {self.tasks} at epoch {epoch}; the trial failed"
         )
 
+    def __reduce__(self) -> tuple[type[NonFiniteLossError], tuple[str, list[str], int]]:
+        # pickled with its own arguments: Ray carries it from a worker process to the driver
+        return (type(self), (self.what, self.tasks, self.epoch))
+
 
 @dataclass
 class EpochStats:
