@@ -7,6 +7,7 @@ file or the new one, never half of one. The temporary file is removed if writing
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Callable
@@ -28,6 +29,7 @@ __all__ = [
     "TUNE_DIR",
     "atomic_write",
     "atomic_write_bytes",
+    "atomic_write_serialised",
     "atomic_write_text",
     "write_json",
     "write_parquet",
@@ -73,6 +75,18 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def atomic_write_serialised(
+    path: str | os.PathLike[str], dump: Callable[[io.BytesIO], object]
+) -> Path:
+    """``dump(buffer)`` in memory, then the bytes written atomically. For ``torch.save``:
+    writing to a file itself it reports a full disk as a RuntimeError about zip positions
+    (it ignores short writes); written from memory, a full disk is an ``OSError`` (ENOSPC)
+    like every other write here. Costs one copy of the file in memory."""
+    buffer = io.BytesIO()
+    dump(buffer)
+    return atomic_write(path, lambda tmp: tmp.write_bytes(buffer.getbuffer()))
 
 
 def write_json(path: str | os.PathLike[str], data: Any) -> Path:

@@ -23,7 +23,7 @@ import torch
 from filelock import FileLock
 
 from raysearch.core.data_config import DataConfig
-from raysearch.core.files import atomic_write
+from raysearch.core.files import atomic_write_serialised
 from raysearch.data.synth import GENERATOR_VERSION
 
 __all__ = ["CACHE_VERSION", "cached", "dataset_digest", "fingerprint"]
@@ -66,7 +66,7 @@ def cached(cache_dir: str | Path, key: str, build: Callable[[], Any]) -> tuple[A
             if path.is_file():
                 return torch.load(path, weights_only=False), True
             obj = build()
-            atomic_write(path, lambda tmp: torch.save(obj, tmp))
+            atomic_write_serialised(path, lambda buffer: torch.save(obj, buffer))
             return obj, False
     finally:  # no lock file is left; a failed build (an error, Ctrl+C) leaves nothing
         lock.unlink(missing_ok=True)

@@ -1,4 +1,5 @@
-"""Checkpoints: one directory holding one file, written atomically (``atomic_write``).
+"""Checkpoints: one directory holding one file, written atomically (``atomic_write_serialised``:
+a full disk is an OSError, and no half-written file is left).
 
 The file holds everything an exact resume needs: model, optimiser, scheduler, strategy
 (parameters and buffers), early-stopping state, RNG states, the epoch, the best model so far
@@ -21,7 +22,7 @@ import numpy as np
 import torch
 
 from raysearch.core.errors import TrialFailure
-from raysearch.core.files import atomic_write
+from raysearch.core.files import atomic_write_serialised
 
 __all__ = [
     "CHECKPOINT_FILE",
@@ -61,7 +62,7 @@ def restore_rng(state: dict[str, Any]) -> None:
 def save_checkpoint(directory: Path, state: dict[str, Any]) -> Path:
     """Write ``state`` to ``directory/checkpoint.pt`` atomically; returns the directory."""
     directory = Path(directory)
-    atomic_write(directory / CHECKPOINT_FILE, lambda tmp: torch.save(state, tmp))
+    atomic_write_serialised(directory / CHECKPOINT_FILE, lambda buffer: torch.save(state, buffer))
     return directory
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import torch
 
 import raysearch.api
 from raysearch.cli.run import main
@@ -55,11 +54,13 @@ def test_every_trial_failed_exits_1_naming_a_reason(
 def test_a_full_disk_while_caching_the_data_exits_1_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def full(obj: Any, path: Any, *args: Any, **kwargs: Any) -> None:
-        Path(path).write_bytes(b"half")
+    real = Path.write_bytes
+
+    def full(self: Path, data: Any) -> int:  # half the bytes fit
+        real(self, bytes(data)[: len(data) // 2])
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(torch, "save", full)
+    monkeypatch.setattr(Path, "write_bytes", full)
     monkeypatch.setattr(raysearch.api, "_search", None)  # never reached
     assert main(_args(tmp_path)) == 1
     err = capsys.readouterr().err
