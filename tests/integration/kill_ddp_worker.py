@@ -15,6 +15,7 @@ import signal
 import sys
 from typing import Any
 
+import ray
 from ray.tune import Callback
 from ray.util.state import list_actors
 
@@ -36,8 +37,9 @@ class KillDDPWorker(Callback):
         key = (trials.index(trial), int(result.get(TIME_ATTR, 0)))
         if key not in self.kills or key in self.done or result.get(FINAL_KEY):
             return
-        workers = list_actors(
-            filters=[("class_name", "=", "RayTrainWorker"), ("state", "=", "ALIVE")]
+        workers = list_actors(  # this search's Ray: other Rays may run on the machine
+            address=ray.get_runtime_context().gcs_address,
+            filters=[("class_name", "=", "RayTrainWorker"), ("state", "=", "ALIVE")],
         )
         if not workers:
             return
