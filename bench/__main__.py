@@ -18,6 +18,9 @@ Benchmarks (each in its own process, one after another, so none competes for the
                (multi-fidelity, known optimum), hundreds of trials: simple regret vs budget
   bookkeeping  per-trial driver overhead for hundreds of trivial trials, beside Ray's
                release-test figure (10,000 1-s trials in < 800 s on 16 CPUs)
+  han_table    the HAN learning-curve table (a discrete HAN space, every epoch's val and
+               test loss and time, 2 seeds) and its rung reliability and seed noise; built
+               once (about 2 h of one core), then only re-rendered while the grid is unchanged
 
 The index, results/benchmarks/README.md, lists every DESIGN.md target as met or missed.
 """
@@ -44,6 +47,7 @@ SCRIPTS = {  # name -> the command that runs it (quick variant second)
     "search": (["-m", "bench.search"], ["-m", "bench.search", "--quick"]),
     "hartmann": (["-m", "bench.hartmann"], ["-m", "bench.hartmann", "--quick"]),
     "bookkeeping": (["-m", "bench.bookkeeping"], ["-m", "bench.bookkeeping", "--quick"]),
+    "han_table": (["-m", "bench.han_table"], ["-m", "bench.han_table", "--quick"]),
 }
 ALIASES = {"parallel": "search"}  # parallel efficiency is measured on the search's runs
 
