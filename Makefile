@@ -1,7 +1,7 @@
 # make run    set up (first time) and run the loss_ablation search on the embedded data
 # make test   set up (first time) and run the test suite (what .ci/run calls)
 # make smoke  a first look in a few minutes
-# make lint   ruff check + format check
+# make lint   ruff (check + format), the import contracts (lint-imports) and mypy
 # make bench  every benchmark, tables and plots to results/benchmarks/ (about 35 min);
 #             make bench-quick: the same at small sizes (a few minutes), to results/benchmarks/quick/
 #
@@ -56,6 +56,8 @@ bench-quick: $(BENCH_STAMP)
 lint: venv
 	$(VENV)/bin/ruff check raysearch tests bench
 	$(VENV)/bin/ruff format --check raysearch tests bench
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 format: venv
 	$(VENV)/bin/ruff format raysearch tests bench

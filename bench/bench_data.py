@@ -29,13 +29,15 @@ OUT = ROOT / "results" / "benchmarks"
 
 def _one(scale: str, mode: str, cache_dir: str) -> dict:
     t0 = time.perf_counter()
-    from raysearch.data import DataConfig, SynthConfig, prepare
+    from raysearch.core.data_config import DataConfig, SynthConfig
+    from raysearch.data.prepared import prepare
 
     t_import = time.perf_counter() - t0
     out: dict = {"scale": scale, "mode": mode, "import_s": t_import}
     disk = str(Path(cache_dir) / "dataset")
     if mode == "write":
-        from raysearch.data import generate, write_dataset
+        from raysearch.data.synth import generate
+        from raysearch.data.writer import write_dataset
 
         write_dataset(generate(SynthConfig.preset(scale)), disk)
     elif mode != "imports":

@@ -22,14 +22,16 @@ from pathlib import Path
 
 import torch
 
-from raysearch.model import ModelConfig, build_model, list_presets
-from raysearch.model.testing import SEED_FEATURES, make_spec, random_batch
+from raysearch.core.model_config import ModelConfig, list_presets
+from raysearch.model.han import build_model
+from raysearch.model.specs import ORIGINAL_FEATURES, make_spec
+from raysearch.testing.model import random_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "benchmarks"
 
 SPEC = make_spec(  # the seed's sources at a laptop-sized window
-    **SEED_FEATURES,
+    **ORIGINAL_FEATURES,
     daily_window=90,
     monthly_window=6,
     n_raions=24,

@@ -142,7 +142,7 @@ def hartmann_trial(config: dict[str, Any], epochs: int) -> None:
     so far (the searcher's "trainer.seed" in ``config`` is ignored)."""
     from ray import tune
 
-    from raysearch.search.report import check_report  # no torch: see raysearch/train
+    from raysearch.search.report import check_report
 
     x = [config[name] for name in PARAMS]
     best = math.inf
@@ -245,7 +245,8 @@ def _lean_loggers() -> list[Any]:
 def _ray_method(method: str, seed: int, scale: Scale, root: str) -> dict[str, Any]:
     from ray import tune
 
-    from raysearch.search.tuner import build_scheduler, build_searcher
+    from raysearch.search.scheduler import build_scheduler
+    from raysearch.search.searcher import build_searcher
 
     space = _space(method, scale)
     recorder = _recorder()

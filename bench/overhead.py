@@ -4,7 +4,7 @@
 
 The baseline, measured in the same run: a bare ``fit()`` of the same configuration in
 this process (no Ray, no Tune, no checkpoints). Then the same configuration as a search
-through the product's own driver (``raysearch.search.driver.run_search``): trials one at
+through the product's own driver (``raysearch.api.run_search``): trials one at
 a time (``--max-concurrent 1``, so each trial's wall time is its own), full budget (fifo,
 so every trial trains every epoch), once with 1 worker per trial and once with 2 workers
 (a Ray Train TorchTrainer over gloo). A trial's wall time runs from the moment Tune could
@@ -99,17 +99,14 @@ class Variant:
 
     @contextmanager
     def applied(self) -> Iterator[None]:
-        from raysearch.search import tuner
-        from raysearch.search.driver import HEALTH_CHECK_ENV
+        from raysearch.search.session import HEALTH_CHECK_ENV
 
-        saved_reuse, saved_env = tuner.REUSE_ACTORS, os.environ.pop(HEALTH_CHECK_ENV, None)
-        tuner.REUSE_ACTORS = self.reuse_actors
+        saved_env = os.environ.pop(HEALTH_CHECK_ENV, None)
         if self.health_check_s is not None:
             os.environ[HEALTH_CHECK_ENV] = self.health_check_s
         try:
             yield
         finally:
-            tuner.REUSE_ACTORS = saved_reuse
             os.environ.pop(HEALTH_CHECK_ENV, None)
             if saved_env is not None:
                 os.environ[HEALTH_CHECK_ENV] = saved_env
@@ -124,10 +121,10 @@ VARIANTS = (
 
 
 def _search(options: Any, label: str) -> dict[str, Any]:
-    from raysearch.search.driver import run_search
+    from raysearch.api import run_search
 
     clock = trial_clock()
-    summary = run_search(options, callbacks=[clock])
+    summary = run_search(options=options, callbacks=[clock])
     run_dir = Path(summary["run_dir"])
     trials = pd.read_parquet(run_dir / "trials.parquet")
     timing = summary["timing"]
@@ -138,8 +135,8 @@ def _search(options: Any, label: str) -> dict[str, Any]:
 def _bare_fit(cfg: Any, cache_dir: str, threads: int) -> dict[str, float]:
     import torch
 
-    from raysearch.data import prepare
-    from raysearch.train import fit
+    from raysearch.data.prepared import prepare
+    from raysearch.train.loop import fit
 
     torch.set_num_threads(threads)
     started = time.perf_counter()
@@ -174,7 +171,7 @@ def needed_work(total: dict[str, float], trials: int, target: float = 0.05) -> f
 
 
 def run(quick: bool) -> dict[str, Any]:
-    from raysearch.search.driver import RunOptions, resolve_search
+    from raysearch.search.plan import RunOptions, resolve_search
     from raysearch.search.tracking import WandbOptions
 
     space, epochs, samples = ("smoke", 3, 2) if quick else ("loss_ablation", 3, 3)
@@ -207,6 +204,7 @@ def run(quick: bool) -> dict[str, Any]:
             options = dataclasses.replace(
                 base,
                 workers_per_trial=variant.workers,
+                reuse_actors=variant.reuse_actors,
                 name=variant.name,
                 num_samples=samples if variant.workers == 1 else 2,
             )

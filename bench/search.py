@@ -69,9 +69,9 @@ class HanObjective:
     def __call__(self, trial: Any, report: Any) -> float:
         import torch
 
-        from raysearch.data import prepare
+        from raysearch.data.prepared import prepare
         from raysearch.search.trainable import trial_config
-        from raysearch.train import fit
+        from raysearch.train.loop import fit
 
         torch.set_num_threads(1)
         params = self.space.sample(trial)
@@ -88,7 +88,8 @@ class HanObjective:
 
 
 def _ray_method(method: str, seed: int, n: int, epochs: int, root: str) -> dict[str, Any]:
-    from raysearch.search.driver import RunOptions, run_search
+    from raysearch.api import run_search
+    from raysearch.search.plan import RunOptions
     from raysearch.search.tracking import WandbOptions
 
     searcher, scheduler = METHODS[method]
@@ -105,7 +106,7 @@ def _ray_method(method: str, seed: int, n: int, epochs: int, root: str) -> dict[
         wandb=WandbOptions(enabled=False),
         argv=("bench.search",),
     )
-    summary = run_search(options)
+    summary = run_search(options=options)
     run_dir = Path(summary["run_dir"])
     timing = summary["timing"]
     ep = pd.read_parquet(run_dir / "epochs.parquet")
@@ -123,7 +124,7 @@ def _ray_method(method: str, seed: int, n: int, epochs: int, root: str) -> dict[
 
 
 def _optuna_method(seed: int, n: int, epochs: int, root: str) -> dict[str, Any]:
-    from raysearch.search.driver import RunOptions, resolve_search
+    from raysearch.search.plan import RunOptions, resolve_search
 
     plan = resolve_search(
         RunOptions(space=str(SPACE), num_samples=n, max_epochs=epochs, results=root, seed=seed),

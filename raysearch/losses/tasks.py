@@ -23,9 +23,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from raysearch.data.spec import TaskKind, TaskSpec
-from raysearch.losses.config import LossConfig
-from raysearch.losses.plain import observed, plain_loss_elements
+from raysearch.core.loss_config import LossConfig
+from raysearch.core.spec import TaskKind, TaskSpec
+from raysearch.scoring.plain import observed, plain_loss_elements
 
 __all__ = ["BatchLosses", "focal_loss", "gated_tasks", "inverse_frequency_weights", "task_losses"]
 

@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from raysearch.core.model_config import ModelDims
 from raysearch.model.blocks import CrossAttention
-from raysearch.model.config import ModelDims
 
 __all__ = ["MonthlyAggregation"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from raysearch.core.model_config import ModelDims
 from raysearch.model.blocks import CrossAttention, causal_mask
-from raysearch.model.config import ModelDims
 
 __all__ = ["CrossResolutionFusion"]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from raysearch.data.spec import SourceSpec
+from raysearch.core.model_config import ModelDims
+from raysearch.core.spec import SourceSpec
 from raysearch.model.blocks import GroupedTransformerBlock, sinusoid
-from raysearch.model.config import ModelDims
 from raysearch.model.embedding import ObservationEmbedding
 
 __all__ = ["DailySourceEncoders"]

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from raysearch.data.spec import TaskKind, TaskSpec
+from raysearch.core.spec import TaskKind, TaskSpec
 
 __all__ = ["LatentStatePredictor", "TaskHead", "UncertaintyHead", "build_head", "zinb_moments"]
 

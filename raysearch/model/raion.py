@@ -15,9 +15,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
-from raysearch.data.spec import SourceSpec
+from raysearch.core.model_config import ModelDims
+from raysearch.core.spec import SourceSpec
 from raysearch.model.blocks import GroupedTransformerBlock
-from raysearch.model.config import ModelDims
 from raysearch.model.embedding import ObservationEmbedding
 
 __all__ = ["CHUNK_ELEMENTS", "GeographicAdjacency", "RaionEncoders", "great_circle_km"]

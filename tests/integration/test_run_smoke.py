@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.wandb_records import offline_run
+from raysearch.testing.wandb import offline_run
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +55,11 @@ def test_smoke_trials_and_epochs_tables(smoke_run) -> None:
         assert per_trial.loc[row["trial_id"], "count"] == row["epochs_run"]
         assert per_trial.loc[row["trial_id"], "max"] == row["epochs_run"]
     assert epochs["anchored_val_loss"].map(math.isfinite).all()
+    # what the report needs from Tune is in the tables: creation order and report times
+    created = sorted(trials["created"])
+    assert created == list(range(created[0], created[0] + 4)) and created[0] >= 0
+    assert epochs["timestamp"].notna().all()
+    assert (epochs.groupby("trial_id")["timestamp"].diff().dropna() >= 0).all()
     finished = trials[trials["status"] == "completed"]
     assert not finished.empty and finished["test/anchored_test_loss"].map(math.isfinite).all()
     best = yaml.safe_load((run_dir / "best_config.yaml").read_text())

@@ -9,15 +9,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raysearch.errors import ConfigError
-from raysearch.losses import (
-    STRATEGIES,
-    STRATEGY_NAMES,
-    KendallStrategy,
-    LossConfig,
-    build_strategy,
-    kendall_terms,
-)
+from raysearch.core.errors import ConfigError
+from raysearch.core.loss_config import STRATEGY_NAMES, LossConfig
+from raysearch.losses.strategies.kendall import KendallStrategy, kendall_terms
+from raysearch.losses.strategies.registry import STRATEGIES, build_strategy
 
 TASKS = ("casualty", "regime", "transition", "anomaly", "forecast", "daily_forecast")
 loss_values = st.lists(st.floats(0.0, 1e4), min_size=1, max_size=6)

@@ -6,7 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raysearch.data.spec import TaskKind, TaskSpec
+from raysearch.core.spec import TaskKind, TaskSpec
 from raysearch.model.heads import LatentStatePredictor, UncertaintyHead, build_head
 
 

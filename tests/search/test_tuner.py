@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from raysearch.search.report import BEST_METRIC, METRIC, TIME_ATTR
+from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
+from raysearch.search.scheduler import build_scheduler
+from raysearch.search.searcher import TRIAL_SEED, build_searcher
 from raysearch.search.space import load_space
-from raysearch.search.tuner import TRIAL_SEED, _progress_reporter, build_scheduler, build_searcher
+from raysearch.search.tuner import _progress_reporter
 
 
 def test_scheduler_and_searcher_watch_the_anchored_metric() -> None:
     space = load_space("loss_ablation")
     scheduler = build_scheduler(space)
-    assert (scheduler._metric, scheduler._time_attr) == (METRIC, TIME_ATTR)
+    assert (scheduler._metric, scheduler._time_attr) == (VAL_METRIC, TIME_ATTR)
     assert scheduler._max_t == space.settings.max_epochs
     searcher = build_searcher(space, seed=0)
-    assert searcher.metric == BEST_METRIC and searcher.mode == "min"
+    assert searcher.metric == BEST_VAL_METRIC and searcher.mode == "min"
     # the seed's configuration is the first trial, with the run's seed
     assert searcher.suggest("t0") == {**space.start[0], TRIAL_SEED: 0}
 
@@ -50,14 +52,16 @@ def test_trial_table_has_no_best_trial_line_that_could_crash_the_driver() -> Non
     best, _ = reporter._current_best_trial([_FakeTrial({"loss_strategy": "kendall"})])
     assert best is None  # no metric and mode: Ray never formats the line
     with pytest.raises(KeyError, match="budget_beta"):  # what it would do otherwise
-        _best_trial_str(_FakeTrial({"loss_strategy": "kendall"}), METRIC, list(space.parameters))
+        _best_trial_str(
+            _FakeTrial({"loss_strategy": "kendall"}), VAL_METRIC, list(space.parameters)
+        )
 
 
 class _FakeTrial:
     def __init__(self, config: dict) -> None:
         self.trial_id = "t0"
         self.status = "RUNNING"
-        self.last_result = {METRIC: 0.0, BEST_METRIC: 0.0, TIME_ATTR: 1, "config": config}
+        self.last_result = {VAL_METRIC: 0.0, BEST_VAL_METRIC: 0.0, TIME_ATTR: 1, "config": config}
 
 
 def test_baselines_random_search_and_full_budget_fifo() -> None:
@@ -80,7 +84,7 @@ def test_baselines_random_search_and_full_budget_fifo() -> None:
 
 
 def test_an_unknown_searcher_or_scheduler_is_one_error_naming_both() -> None:
-    from raysearch.errors import ConfigError
+    from raysearch.core.errors import ConfigError
 
     with pytest.raises(ConfigError) as err:
         load_space("smoke").with_settings(searcher="grid", scheduler="pbt")

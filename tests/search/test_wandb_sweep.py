@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -9,8 +10,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raysearch.errors import ConfigError
-from raysearch.search.params import build_trial_config, default_trial_config
+import raysearch
+from raysearch.core.errors import ConfigError
+from raysearch.core.params import build_trial_config
+from raysearch.core.trial_config import TrialConfig
 from raysearch.search.space import (
     SPACES_DIR,
     ParamSpec,
@@ -161,7 +164,7 @@ def test_parameter_forms_follow_the_space():
     assert config["name"] == "raysearch-t"
     assert params["dropout"] == {"value": 0.2} and params["trainer.max_epochs"] == {"value": 9}
     assert "--from-wandb" in config["command"]
-    assert (SPACES_DIR.parent / config["program"]).is_file()
+    assert (Path(raysearch.__file__).parents[1] / config["program"]).is_file()
 
 
 def test_a_step_grid_not_aligned_to_zero_is_listed():
@@ -291,7 +294,7 @@ def test_run_from_wandb_config_builds_the_trial_and_logs_each_epoch():
     cfg = seen["cfg"]
     assert cfg.loss.strategy == "kendall"
     assert cfg.trainer.max_epochs == 2
-    default = default_trial_config().loss.budget_beta
+    default = TrialConfig().loss.budget_beta
     assert cfg.loss.budget_beta == default != 0.5  # dropped: the default is kept
     assert seen["data"] == cfg.data and seen["data_arg"] == "DATA"
     assert [m["epoch"] for m in logged] == [1, 2] and "tag" not in logged[0]

@@ -1,4 +1,4 @@
-"""`python -m raysearch.train --from-wandb ARGS_JSON`: what `wandb agent` runs, offline."""
+"""`raysearch train --from-wandb ARGS_JSON`: what `wandb agent` runs, offline."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from raysearch.search.space import load_space
 from raysearch.search.wandb_sweep import sweep_config
-from tests.wandb_records import offline_run
+from raysearch.testing.wandb import offline_run
 
 
 def _agent_args(choice: dict) -> dict:
@@ -30,7 +30,7 @@ def test_a_sweep_run_trains_the_exported_configuration(tmp_path: Path) -> None:
     out = tmp_path / "result.json"
     env = {**os.environ, "WANDB_MODE": "offline", "WANDB_DIR": str(tmp_path)}
     proc = subprocess.run(
-        [sys.executable, "-m", "raysearch.train", "--from-wandb", str(args), "--json", str(out),
+        [sys.executable, "-m", "raysearch", "train", "--from-wandb", str(args), "--json", str(out),
          "--cache-dir", str(tmp_path / "cache")],
         capture_output=True, text=True, timeout=600, check=False, env=env, cwd=tmp_path,
     )  # fmt: skip
@@ -48,7 +48,7 @@ def test_a_sweep_run_trains_the_exported_configuration(tmp_path: Path) -> None:
 
 def test_from_wandb_refuses_other_config_flags(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "raysearch.train", "--from-wandb", "x.json", "--size", "tiny"],
+        [sys.executable, "-m", "raysearch", "train", "--from-wandb", "x.json", "--size", "tiny"],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert proc.returncode == 2

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor, nn
 
-from raysearch.losses.config import LossConfig
+from raysearch.core.loss_config import LossConfig
 from raysearch.losses.strategies.base import LossStrategy
 
 __all__ = ["KendallStrategy", "kendall_terms"]

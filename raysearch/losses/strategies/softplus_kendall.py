@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from raysearch.losses.config import LossConfig
+from raysearch.core.loss_config import LossConfig
 from raysearch.losses.strategies.base import LossStrategy
 
 __all__ = ["SoftplusKendallStrategy"]
