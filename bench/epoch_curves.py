@@ -36,10 +36,10 @@ def fit_with_test_curve(cfg: Any, data: Any) -> tuple[list[dict[str, float]], An
     The model runs in float32 on the device ``fit`` put it on (bf16 autocast is not
     applied to the test scoring: this is for CPU benchmarks).
     """
-    from raysearch.model import build_model
-    from raysearch.train import fit
+    from raysearch.model.han import build_model
     from raysearch.train.checkpoint import capture_rng, restore_rng
     from raysearch.train.evaluate import evaluate_split
+    from raysearch.train.loop import fit
 
     built: list[torch.nn.Module] = []
     marks: list[tuple[float, float]] = []  # (cpu, wall) at the end of the last epoch
@@ -61,7 +61,7 @@ def fit_with_test_curve(cfg: Any, data: Any) -> tuple[list[dict[str, float]], An
                 model,
                 loader,
                 data.spec.tasks,
-                data.anchors["test"],
+                data.references["test"],
                 "test",
                 next(model.parameters()).device,
             )

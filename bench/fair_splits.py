@@ -55,9 +55,9 @@ def measure(epochs: int) -> dict[str, Any]:
     import torch
 
     from bench.epoch_curves import fit_with_test_curve
-    from raysearch.data import build, generate
-    from raysearch.data.synth import GENERATOR_VERSION
-    from raysearch.search.params import build_trial_config
+    from raysearch.core.params import build_trial_config
+    from raysearch.data.prepared import build
+    from raysearch.data.synth import GENERATOR_VERSION, generate
 
     torch.set_num_threads(1)
     base = {**DATA, "dropout": 0.1, "trainer.max_epochs": epochs, "trainer.device": "cpu"}

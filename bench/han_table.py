@@ -136,7 +136,7 @@ def curve(table: pd.DataFrame, config: dict[str, Any], seed: int) -> pd.DataFram
 
 def _train(plan: TablePlan, config: dict[str, Any], seed: int, data: Any) -> list[dict]:
     from bench.epoch_curves import fit_with_test_curve
-    from raysearch.search.params import build_trial_config
+    from raysearch.core.params import build_trial_config
 
     values = {**plan.fixed, **config, "trainer.seed": seed, "trainer.device": "cpu"}
     values |= {"trainer.max_epochs": plan.epochs, "trainer.patience": plan.epochs}
@@ -173,8 +173,9 @@ def run(plan: TablePlan, out: Path) -> pd.DataFrame:
     """Train every (configuration, seed) not yet in the partial file, then the table."""
     import torch
 
-    from raysearch.data import build, generate
-    from raysearch.search.params import build_trial_config
+    from raysearch.core.params import build_trial_config
+    from raysearch.data.prepared import build
+    from raysearch.data.synth import generate
 
     torch.set_num_threads(1)
     out.mkdir(parents=True, exist_ok=True)

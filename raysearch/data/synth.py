@@ -4,12 +4,13 @@ planted signal, generated deterministically from ``SynthConfig.seed``.
 The planted signal: each month has a phase (``regimes.phases``: 4 intensity classes, every
 class within any 5 consecutive months, so every time split of 5+ target months holds every
 class and transitions: the small and full presets at the searches' settings; the tiny
-preset's val and test span 2-3 months, too few for 4 monthly classes). The daily latent conflict intensity ``z`` follows the phase's level
-(smoothed over a few days) plus AR(1) noise; it drives the daily sources (equipment and
-personnel losses are Poisson in ``exp(a + b z)``), the monthly and raion sources. Month
-``m``'s regime is month ``m - 1``'s phase; its transition, casualty and anomaly targets
-follow month ``m - 1`` too (the mean of ``z``): a model that reads the daily window can
-learn them, a class prior / constant / persistence reference cannot.
+preset's val and test span 2-3 months, too few for 4 monthly classes). The daily latent
+conflict intensity ``z`` follows the phase's level (smoothed over a few days) plus AR(1)
+noise; it drives the daily sources (equipment and personnel losses are Poisson in
+``exp(a + b z)``), the monthly and raion sources. Month ``m``'s regime is month ``m - 1``'s
+phase; its transition, casualty and anomaly targets follow month ``m - 1`` too (the mean of
+``z``): a model that reads the daily window can learn them, a class prior / constant /
+persistence reference cannot.
 """
 
 from __future__ import annotations

@@ -7,10 +7,14 @@ import pytest
 import torch
 
 from bench.epoch_curves import CURVE_COLUMNS, fit_with_test_curve
-from raysearch.data import DataConfig, SynthConfig, build, generate
-from raysearch.losses import LossConfig
-from raysearch.model import ModelConfig
-from raysearch.train import TrainerConfig, TrialConfig, fit
+from raysearch.core.data_config import DataConfig, SynthConfig
+from raysearch.core.loss_config import LossConfig
+from raysearch.core.model_config import ModelConfig
+from raysearch.core.trainer_config import TrainerConfig
+from raysearch.core.trial_config import TrialConfig
+from raysearch.data.prepared import build
+from raysearch.data.synth import generate
+from raysearch.train.loop import fit
 
 
 @pytest.fixture(scope="module")

@@ -72,8 +72,8 @@ def fake_training(monkeypatch: pytest.MonkeyPatch) -> list:
         return _fake_epochs(config, seed, plan.epochs)
 
     monkeypatch.setattr(ht, "_train", train)
-    monkeypatch.setattr("raysearch.data.build", lambda cfg, raw: None)
-    monkeypatch.setattr("raysearch.data.generate", lambda synth: None)
+    monkeypatch.setattr("raysearch.data.prepared.build", lambda cfg, raw: None)
+    monkeypatch.setattr("raysearch.data.synth.generate", lambda synth: None)
     return trained
 
 

@@ -11,10 +11,11 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raysearch.data import DataConfig, SynthConfig, build, generate
+from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
 from raysearch.data.cache import fingerprint
-from raysearch.data.config import SYNTH_PRESETS
+from raysearch.data.prepared import build
 from raysearch.data.regimes import N_CLASSES
+from raysearch.data.synth import generate
 from raysearch.data.windows import anchor_days, split_anchors
 
 # (preset, daily_window, anchor_stride): loss_ablation and model_size (small, 90, 3), the
@@ -81,9 +82,11 @@ def small_fair():
 def test_a_short_training_beats_the_references_on_val_and_test(small_fair) -> None:
     """The tiny HAN, 5 epochs (about 20 s on one core): the planted signal is learnable and
     what it learns on the training months holds on validation and on test."""
-    from raysearch.losses import LossConfig
-    from raysearch.model import ModelConfig
-    from raysearch.train import TrainerConfig, TrialConfig, fit
+    from raysearch.core.loss_config import LossConfig
+    from raysearch.core.model_config import ModelConfig
+    from raysearch.core.trainer_config import TrainerConfig
+    from raysearch.core.trial_config import TrialConfig
+    from raysearch.train.loop import fit
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
