@@ -99,7 +99,8 @@ def rung_reliability(
 
 def noise_floor(table: pd.DataFrame, epochs: list[int], column: str = VAL) -> list[dict]:
     """Per epoch: the median (and max) over configurations of the sd between seeds, and the
-    sd between configurations of the seed means; also for the best value so far."""
+    sd between configurations of the seed means; also for the best value so far; and the
+    median sd between seeds once each seed's mean over configurations is removed."""
     wide = _wide(table, column)
     best = wide.cummin(axis=1)
     out = []
@@ -111,6 +112,10 @@ def noise_floor(table: pd.DataFrame, epochs: list[int], column: str = VAL) -> li
             row[f"{label}seed_sd_median"] = float(seed_sd.median())
             row[f"{label}seed_sd_max"] = float(seed_sd.max())
             row[f"{label}config_sd"] = float(by_config.mean().std(ddof=1))
+        # a seed can move every configuration alike (same initial weights): that shift
+        # reorders nothing; what is left after removing each seed's mean can
+        offsets = wide[e] - wide[e].groupby(level="seed").transform("mean")
+        row["seed_sd_centred_median"] = float(offsets.groupby(level=KEYS).std(ddof=1).median())
         out.append(row)
     return out
 
@@ -200,11 +205,13 @@ def markdown(s: dict[str, Any], command: str) -> str:
         "## Seed-noise floor",
         "",
         "Per epoch: the sd between the seeds of one configuration (median and max over "
-        "configurations) beside the sd between configurations of the seed means; *best*: "
-        "the best value so far.",
+        "configurations); the same once each seed's mean over all configurations is removed "
+        "(a seed that moves every configuration alike reorders nothing); beside it the sd "
+        "between configurations of the seed means; *best*: the best value so far.",
         "",
     ]
     cols = {"epoch": "epoch", "seed_sd_median": "seed sd (median)", "seed_sd_max": "(max)"}
+    cols |= {"seed_sd_centred_median": "seed sd, seed offset removed"}
     cols |= {"config_sd": "between configs", "best_seed_sd_median": "best: seed sd"}
     cols |= {"best_config_sd": "best: between configs"}
     lines += ["Validation:", "", markdown_table(s["noise_floor"], cols, ".3f"), ""]
@@ -263,6 +270,8 @@ def plot(table: pd.DataFrame, s: dict[str, Any]) -> Any:
     nf = s["noise_floor"]
     ep = [x["epoch"] for x in nf]
     ax.plot(ep, [x["seed_sd_median"] for x in nf], "o-", label="sd between seeds (median)")
+    ax.plot(ep, [x["seed_sd_centred_median"] for x in nf], "^-",
+            label="sd between seeds, seed offset removed")  # fmt: skip
     ax.plot(ep, [x["config_sd"] for x in nf], "s-", label="sd between configurations")
     ax.set(title="seed-noise floor (val)", xlabel="epoch", xscale="log", ylabel="sd")
     _epoch_ticks(ax, s)

@@ -220,6 +220,17 @@ def test_the_noise_floor_is_the_sd_between_seeds(gap: float, q: list[float]) -> 
     for row in rows:
         assert row["seed_sd_median"] == pytest.approx(gap / math.sqrt(2), abs=1e-9)
         assert row["config_sd"] == pytest.approx(float(np.std(qa, ddof=1)), rel=1e-6)
+        assert row["seed_sd_centred_median"] == pytest.approx(0.0, abs=1e-9)  # a common shift
+
+
+def test_the_centred_noise_floor_keeps_what_reorders_configurations() -> None:
+    """Seed 1 swaps the two halves of the configurations: no common shift to remove."""
+    q = np.arange(6.0)
+    values = np.stack([q, q[::-1]], axis=1)[:, :, None] + np.zeros((1, 1, 2))
+    row = noise_floor(_table(values), [2])[0]
+    expected = np.median(np.abs(q - q[::-1]) / math.sqrt(2))
+    assert row["seed_sd_centred_median"] == pytest.approx(expected)
+    assert row["seed_sd_centred_median"] == pytest.approx(row["seed_sd_median"])
 
 
 def test_val_test_agreement_sees_a_reversed_test() -> None:
