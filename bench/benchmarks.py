@@ -139,3 +139,23 @@ register(
         writes=("bookkeeping",),
     )
 )
+register(
+    Benchmark(
+        "han_table",
+        "bench.han_table",
+        "the HAN learning-curve table (a discrete HAN space, every epoch's val and test loss "
+        "and time, 2 seeds), its rung reliability and seed noise; built once (about 2 h of one "
+        "core), then only re-rendered while the grid is unchanged",
+        writes=("han_table",),
+    )
+)
+register(
+    Benchmark(
+        "fair_splits",
+        "bench.fair_splits",
+        "the synthetic default's regime coverage per split and val-vs-test agreement of fixed "
+        "configurations, per generator version",
+        writes=("fair_splits",),
+        quick_args=("--epochs", "2"),
+    )
+)

@@ -1,11 +1,16 @@
 """The embedded default: a synthetic dataset with the HAN's shapes, missingness and a
 planted signal, generated deterministically from ``SynthConfig.seed``.
 
-The planted signal: a slow latent conflict intensity ``z`` (daily AR(1)) drives the daily
-sources (equipment and personnel losses are Poisson in ``exp(a + b z)``), the monthly and
-raion sources. Month ``m``'s regime, transition, casualty and anomaly targets are driven by
-the mean of ``z`` over month ``m - 1``: a model that reads the daily window can learn them,
-a class prior / constant / persistence reference cannot.
+The planted signal: each month has a phase (``regimes.phases``: 4 intensity classes, every
+class within any 5 consecutive months, so every time split of 5+ target months holds every
+class and transitions: the small and full presets at the searches' settings; the tiny
+preset's val and test span 2-3 months, too few for 4 monthly classes). The daily latent
+conflict intensity ``z`` follows the phase's level (smoothed over a few days) plus AR(1)
+noise; it drives the daily sources (equipment and personnel losses are Poisson in
+``exp(a + b z)``), the monthly and raion sources. Month ``m``'s regime is month ``m - 1``'s
+phase; its transition, casualty and anomaly targets follow month ``m - 1`` too (the mean of
+``z``): a model that reads the daily window can learn them, a class prior / constant /
+persistence reference cannot.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import pandas as pd
 
 from raysearch.core.data_config import SynthConfig
 from raysearch.data.raw import RawDataset, RawSource, month_index
+from raysearch.data.regimes import phases
 
 
 def lfilter(b: list[float], a: list[float], x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -30,7 +36,7 @@ def lfilter(b: list[float], a: list[float], x: np.ndarray, axis: int = -1) -> np
 
 __all__ = ["GENERATOR_VERSION", "generate"]
 
-GENERATOR_VERSION = "synth-3"  # bump whenever the output changes (cache key)
+GENERATOR_VERSION = "synth-4"  # bump whenever the output changes (cache key)
 
 EQUIPMENT_CLASSES = (
     "aircraft", "helicopter", "tank", "apc", "field_artillery", "mrl", "drone", "naval_ship",
@@ -42,6 +48,7 @@ LATE_START = {"special_equipment": 20, "cruise_missiles": 66, "submarines": 567,
               "ground_robotic": 1300, "mobile_srbm": 30}  # fmt: skip
 MONTHLY_COUNTS = {"sentinel": 43, "hdx_conflict": 18, "hdx_food": 10, "hdx_rainfall": 6, "iom": 8}
 RAION_COUNTS = {"geoconfirmed": 50, "deepstate": 48, "firms": 35}
+LEVELS = np.asarray([-1.2, -0.4, 0.4, 1.2])  # the latent intensity of each phase
 
 
 def generate(cfg: SynthConfig) -> RawDataset:
@@ -51,7 +58,8 @@ def generate(cfg: SynthConfig) -> RawDataset:
     n_days = cfg.days
     dates = pd.date_range(start, periods=n_days, freq="D")
     dm = month_index(dates, start)
-    z = _latent(rng, n_days)
+    phase = phases(rng, int(dm[-1]) + 1)
+    z = _latent(rng, LEVELS[phase[dm]])
     zm = np.bincount(dm, weights=z) / np.bincount(dm)  # (NM,) mean intensity per month
     season = np.sin(2 * np.pi * (dates.dayofyear.to_numpy() - 80) / 365.25).astype(np.float32)
 
@@ -77,15 +85,26 @@ def generate(cfg: SynthConfig) -> RawDataset:
         start=start,
         n_days=n_days,
         sources=sources,
-        targets=_targets(rng, zm),
+        targets=_targets(rng, zm, phase),
         raions=tuple(f"R{i:03d}" for i in range(cfg.raions)),
         raion_coords=coords,
     )
 
 
-def _latent(rng: np.random.Generator, n: int, phi: float = 0.99) -> np.ndarray:
-    eps = rng.normal(0.0, np.sqrt(1 - phi**2), size=n + 200)
-    return lfilter([1.0], [1.0, -phi], eps)[200:].astype(np.float64)
+def _latent(
+    rng: np.random.Generator,
+    level: np.ndarray,
+    smooth: float = 0.75,
+    phi: float = 0.95,
+    sd: float = 0.3,
+) -> np.ndarray:
+    """The daily intensity: ``level`` (one per day) smoothed exponentially (a phase change
+    takes a few days), plus AR(1) noise of stationary standard deviation ``sd``."""
+    n = len(level)
+    ramp = lfilter([1.0 - smooth], [1.0, -smooth], np.concatenate([np.full(30, level[0]), level]))
+    eps = rng.normal(0.0, sd * np.sqrt(1 - phi**2), size=n + 200)
+    noise = lfilter([1.0], [1.0, -phi], eps)[200:]
+    return (ramp[30:] + noise).astype(np.float64)
 
 
 def _rolling(x: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
@@ -234,27 +253,10 @@ def _raion(
     return RawSource(name, "raion", names, values)
 
 
-def _regimes(lag: np.ndarray, margin: float = 0.3) -> np.ndarray:
-    """4 classes from last month's intensity, with hysteresis so phases persist."""
-    cuts = np.asarray([-0.6, 0.1, 0.8])
-    out = np.full(len(lag), np.nan)
-    state = -1
-    for m, value in enumerate(lag):
-        if np.isnan(value):
-            continue
-        bucket = int(np.searchsorted(cuts, value))
-        low = cuts[state - 1] - margin if state > 0 else -np.inf
-        high = cuts[state] + margin if 0 <= state < len(cuts) else np.inf
-        if state < 0 or not low <= value <= high:
-            state = bucket
-        out[m] = state
-    return out
-
-
-def _targets(rng: np.random.Generator, zm: np.ndarray) -> dict[str, np.ndarray]:
+def _targets(rng: np.random.Generator, zm: np.ndarray, phase: np.ndarray) -> dict[str, np.ndarray]:
     nm = len(zm)
     lag = np.concatenate([[np.nan], zm[:-1]])  # month m's targets follow month m-1
-    regime = _regimes(lag)
+    regime = np.concatenate([[np.nan], phase[:-1]]).astype(np.float64)
     prev = np.concatenate([[np.nan], regime[:-1]])
     transition = np.where(np.isnan(regime) | np.isnan(prev), np.nan, (regime != prev) * 1.0)
     lz = np.nan_to_num(lag)

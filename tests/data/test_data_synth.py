@@ -60,7 +60,7 @@ def test_targets_kinds(tiny_raw: RawDataset) -> None:
     t = {k: v[~np.isnan(v)] for k, v in tiny_raw.targets.items()}
     assert set(np.unique(t["regime"])) <= {0, 1, 2, 3}
     assert set(np.unique(t["transition"])) <= {0, 1}
-    assert 0 < t["transition"].mean() < 0.5
+    assert 0 < t["transition"].mean() < 1  # both labels occur
     assert (t["casualty"] >= 0).all() and (t["casualty"] == 0).mean() > 0.1  # excess zeros
 
 

@@ -1,0 +1,51 @@
+"""Scoring the test split every epoch (bench.epoch_curves) changes nothing in the training,
+and its figure at the selected epoch is the one ``fit`` reports for test."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from bench.epoch_curves import CURVE_COLUMNS, fit_with_test_curve
+from raysearch.core.data_config import DataConfig, SynthConfig
+from raysearch.core.loss_config import LossConfig
+from raysearch.core.model_config import ModelConfig
+from raysearch.core.trainer_config import TrainerConfig
+from raysearch.core.trial_config import TrialConfig
+from raysearch.data.prepared import build
+from raysearch.data.synth import generate
+from raysearch.train.loop import fit
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    synth = SynthConfig.preset("tiny")
+    cfg = DataConfig(
+        synth=synth, daily_window=30, monthly_window=3, anchor_stride=4, raion_pca_components=2
+    )
+    return build(cfg, generate(synth))
+
+
+def test_the_curves_match_a_plain_fit(tiny) -> None:
+    # dropout > 0: the training draws from torch's RNG, which the test scoring must not move
+    cfg = TrialConfig(
+        model=ModelConfig(size="tiny", dropout=0.3),
+        loss=LossConfig(strategy="kendall"),
+        trainer=TrainerConfig(max_epochs=3, lr=5e-3, seed=3, device="cpu", patience=3),
+    )
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        rows, result = fit_with_test_curve(cfg, tiny)
+        plain = fit(cfg, tiny)
+    finally:
+        torch.set_num_threads(threads)
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    assert all(set(r) == set(CURVE_COLUMNS) for r in rows)
+    assert [r["anchored_val_loss"] for r in rows] == [h["anchored_val_loss"] for h in plain.history]
+    assert result.best_epoch == plain.best_epoch
+    at_best = rows[plain.best_epoch - 1]["anchored_test_loss"]
+    assert at_best == pytest.approx(plain.test_metrics["anchored_test_loss"], abs=1e-9)
+    assert len({r["anchored_test_loss"] for r in rows}) > 1
+    for r in rows:
+        assert 0 < r["epoch_time_s"] <= r["epoch_wall_s"]
