@@ -31,8 +31,9 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 venv: $(STAMP)
 
 BENCH_STAMP := $(VENV)/.bench-installed
-$(BENCH_STAMP): $(STAMP) requirements-bench.txt
+$(BENCH_STAMP): $(STAMP) requirements-bench.txt requirements-bench-nodeps.txt
 	$(PY) -m pip install --quiet -r requirements-bench.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-bench-nodeps.txt -c constraints.txt
 	@touch $(BENCH_STAMP)
 
 run: venv

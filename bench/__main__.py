@@ -18,6 +18,10 @@ Benchmarks (each in its own process, one after another, so none competes for the
                (multi-fidelity, known optimum), hundreds of trials: simple regret vs budget
   bookkeeping  per-trial driver overhead for hundreds of trivial trials, beside Ray's
                release-test figure (10,000 1-s trials in < 800 s on 16 CPUs)
+  scaling      search quality against trials at once (k = 1, 4, 16, 64) on the simulator:
+               the default, random+ASHA, TPE without early stopping, Optuna alone (and
+               W&B Sweeps with --methods wandb --merge); the default's speed-up, its
+               decision time to 2,000 trials, the simulator against real Ray runs
 
 The index, results/benchmarks/README.md, lists every DESIGN.md target as met or missed.
 """
@@ -44,6 +48,7 @@ SCRIPTS = {  # name -> the command that runs it (quick variant second)
     "search": (["-m", "bench.search"], ["-m", "bench.search", "--quick"]),
     "hartmann": (["-m", "bench.hartmann"], ["-m", "bench.hartmann", "--quick"]),
     "bookkeeping": (["-m", "bench.bookkeeping"], ["-m", "bench.bookkeeping", "--quick"]),
+    "scaling": (["-m", "bench.scaling"], ["-m", "bench.scaling", "--quick"]),
 }
 ALIASES = {"parallel": "search"}  # parallel efficiency is measured on the search's runs
 

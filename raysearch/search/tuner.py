@@ -20,6 +20,7 @@ __all__ = [
 ]
 
 TRIAL_SEED = "trainer.seed"  # set per trial by the searcher
+MAX_OBSERVATIONS = 400  # TPE fits on at most this many trials (bounds a suggestion's cost)
 REUSE_ACTORS = True  # a trial process runs trial after trial: imports and first-call costs once
 
 
@@ -35,15 +36,22 @@ class SearchPlan:
     run_dir: str  # results/<space>/<run>: the tables and summary
 
 
-def build_sampler(space: SearchSpace, seed: int) -> Any:
-    """TPE (seeded, multivariate, grouped) or, with ``searcher: random``, random sampling."""
+def build_sampler(
+    space: SearchSpace, seed: int, max_observations: int | None = MAX_OBSERVATIONS
+) -> Any:
+    """TPE (seeded, multivariate, grouped) that also learns from running trials and fits on
+    at most ``max_observations`` trials (raysearch.search.live_tpe), or, with
+    ``searcher: random``, random sampling."""
     import optuna
+
+    from raysearch.search.live_tpe import LiveTPESampler
 
     if space.settings.searcher == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     with warnings.catch_warnings():  # group= is "experimental" in Optuna; we opt in
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.TPESampler(
+        return LiveTPESampler(
+            max_observations=max_observations,
             seed=seed,
             n_startup_trials=space.settings.n_startup_trials,
             multivariate=True,
@@ -64,7 +72,7 @@ class DefineByRun:
         return {TRIAL_SEED: self.seed + trial.number}
 
 
-def build_searcher(space: SearchSpace, seed: int) -> Any:
+def build_searcher(space: SearchSpace, seed: int, sampler: Any | None = None) -> Any:
     """OptunaSearch told each trial's best anchored loss (not its last).
 
     Every trial also gets its own training seed (the run's seed plus the Optuna trial
@@ -78,7 +86,7 @@ def build_searcher(space: SearchSpace, seed: int) -> Any:
         space=DefineByRun(space, seed),
         metric=BEST_METRIC,
         mode=MODE,
-        sampler=build_sampler(space, seed),
+        sampler=sampler if sampler is not None else build_sampler(space, seed),
         points_to_evaluate=[dict(p) for p in space.start] or None,
     )
 

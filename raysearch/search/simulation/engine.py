@@ -47,7 +47,8 @@ class Policy(Protocol):
 class SimSettings:
     """``workers`` trials at once, at most ``num_trials`` trials. ``target``: end the run as
     soon as a trial reports a value at or below it; ``epoch_budget``: as soon as that many
-    epochs (of all trials) were reported. ``seed`` gives the training seed of a
+    epochs (of all trials) were reported; ``time_limit``: at the first epoch that ends at or
+    after that many simulated seconds. ``seed`` gives the training seed of a
     trial whose configuration has none (``seed`` + trial number)."""
 
     workers: int
@@ -55,6 +56,7 @@ class SimSettings:
     seed: int = 0
     target: float | None = None
     epoch_budget: int | None = None  # end the run when this many epochs were reported
+    time_limit: float | None = None  # end the run at the first event after this time
     start_s: float = 0.0  # simulated seconds from a worker taking a trial to its first epoch
 
     def __post_init__(self) -> None:
@@ -65,6 +67,8 @@ class SimSettings:
             problems.append(f"num_trials must be >= 1, got {self.num_trials}")
         if self.epoch_budget is not None and self.epoch_budget < 1:
             problems.append(f"epoch_budget must be >= 1, got {self.epoch_budget}")
+        if self.time_limit is not None and self.time_limit <= 0:
+            problems.append(f"time_limit must be > 0, got {self.time_limit}")
         if self.start_s < 0:
             problems.append(f"start_s must be >= 0, got {self.start_s}")
         if problems:
@@ -167,6 +171,8 @@ def simulate(policy: Policy, source: CurveSource, settings: SimSettings) -> SimR
             reached = True
             break
         if settings.epoch_budget is not None and len(epoch_rows) >= settings.epoch_budget:
+            break
+        if settings.time_limit is not None and now >= settings.time_limit:
             break
         if epoch == trial.curve.epochs or not go_on:
             end(trial, epoch, stopped=epoch < trial.curve.epochs)

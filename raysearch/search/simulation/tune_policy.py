@@ -31,16 +31,14 @@ _ITERATION = "training_iteration"  # Tune adds it to every result; OptunaSearch 
 
 @dataclass(eq=False)
 class SimTrial:
-    """The parts of Tune's Trial that schedulers and searchers read."""
+    """The parts of Tune's Trial that schedulers and searchers read: ``config`` as the
+    searcher suggested it (nested), ``evaluated_params`` flattened ("trainer.seed")."""
 
     trial_id: str
     config: dict[str, Any]
+    evaluated_params: dict[str, Any]
     status: str = "PENDING"
     last_result: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def evaluated_params(self) -> dict[str, Any]:
-        return dict(self.config)
 
     def is_finished(self) -> bool:
         return self.status in ("TERMINATED", "ERROR")
@@ -77,15 +75,17 @@ class TunePolicy:
         self._best: dict[str, float] = {}
 
     def next_trial(self, trial_id: str) -> Mapping[str, Any] | None:
+        from ray.tune.utils import flatten_dict
+
         config = self.searcher.suggest(trial_id)
         if config is None or config == "FINISHED":
             return None
-        trial = SimTrial(trial_id, dict(config))
+        trial = SimTrial(trial_id, dict(config), flatten_dict(dict(config)))
         self._trials[trial_id] = trial
         self.controller.trials.append(trial)
         self.scheduler.on_trial_add(self.controller, trial)
         trial.status = "RUNNING"
-        return trial.config
+        return trial.evaluated_params
 
     def on_result(self, trial_id: str, epoch: int, value: float) -> bool:
         trial = self._trials[trial_id]

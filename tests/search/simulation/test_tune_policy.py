@@ -67,6 +67,9 @@ def test_asha_decisions_reach_the_trials_and_optuna_hears_every_trial() -> None:
             assert row.epochs in (1, 3)  # ASHA's rungs below max_t
         else:
             assert not row.stopped and row.epochs == 9
+    # each trial trains with the seed the searcher gave it (the run's seed + trial number)
+    assert result.trials["seed"].tolist() == [3 + n for n in range(30)]
+    assert all(set(c) == {"x"} for c in result.configs)
     study = searcher._ot_study
     assert len(study.trials) == 30
     assert all(t.state.name == "COMPLETE" for t in study.trials)

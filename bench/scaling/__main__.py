@@ -1,0 +1,176 @@
+"""python -m bench.scaling [--quick] [--out DIR] [--render] [--processes N]
+[--benchmarks NAME ...] [--methods NAME ...]
+
+Runs every (benchmark, method, k, seed) on the simulator, then the default's reach runs
+(trials keep coming until the default's k=1 median is reached), then the decision-time
+runs; writes scaling.md, scaling.json and scaling.png. ``--render`` re-renders the table
+from scaling.json. Simulated searches run in ``--processes`` worker processes, niced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import statistics
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bench.common import OUT, base_meta, command_line, log, write_outputs
+from bench.scaling.benchmarks import BENCHMARKS
+from bench.scaling.grid import Job, run_job
+from bench.scaling.methods import DEFAULT, METHODS
+
+WORKERS = (1, 4, 16, 64)
+FULL = {"seeds": 10, "workers": WORKERS, "decision_trials": 2000}
+QUICK = {"seeds": 3, "workers": (1, 16), "decision_trials": 300}
+MAIN = ("default", "before_fix", "random_asha", "tpe_fifo", "optuna_hyperband")
+SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of the grid
+    "liar_off": (("hartmann", "lcbench-189906"), (1, 16, 64)),
+    "told_pruned": (("hartmann", "lcbench-189906"), (1, 16, 64)),
+    "budget_view": (("hartmann", "lcbench-189906"), (1, 16, 64)),
+    "wandb": (("hartmann", "lcbench-189906", "han"), (1, 16)),
+}
+DEFAULT_METHODS = [*MAIN, "liar_off", "told_pruned", "budget_view"]  # W&B: --methods wandb
+REACH_SPEEDUP_FLOOR = 2  # reach runs at k stop at 2 x T1 / k: speed-ups below k/2 read "< k/2"
+
+
+def _pool_map(jobs: list[Job], processes: int) -> list[dict[str, Any]]:
+    log(f"scaling: {len(jobs)} runs on {processes} processes")
+    done: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(
+        processes, initializer=os.nice, initargs=(10,)
+    ) as pool:
+        for record in pool.imap_unordered(run_job, jobs):
+            done.append(record)
+            if len(done) % 20 == 0 or len(done) == len(jobs):
+                spent = time.perf_counter() - started
+                log(f"scaling: {len(done)}/{len(jobs)} runs, {spent:.0f} s")
+    return done
+
+
+def _jobs(benches: list[str], methods: list[str], scale: dict[str, Any]) -> list[Job]:
+    jobs = []
+    for bench in benches:
+        for method in methods:
+            workers = scale["workers"]
+            if method in SUBSETS:
+                benches_of, workers_of = SUBSETS[method]
+                if bench not in benches_of:
+                    continue
+                workers = tuple(k for k in workers if k in workers_of)
+            for k in workers:
+                jobs += [Job(bench, method, k, seed) for seed in range(scale["seeds"])]
+    return jobs
+
+
+def _reach_jobs(
+    trials: list[dict[str, Any]], benches: list[str], scale: dict[str, Any], processes: int
+) -> list[dict[str, Any]]:
+    """The default's reach runs: k=1 first (no time limit), then k > 1 up to 2 T1 / k."""
+    found = []
+    for bench in benches:
+        firsts = [
+            r["best"]
+            for r in trials
+            if r["bench"] == bench and r["method"] == DEFAULT and r["workers"] == 1
+        ]
+        if not firsts:
+            continue
+        target = statistics.median(firsts)
+        base = [
+            Job(bench, DEFAULT, 1, s, kind="reach", target=target) for s in range(scale["seeds"])
+        ]
+        ones = _pool_map(base, processes)
+        found += ones
+        t1 = statistics.median(r["end"] if r["reached"] else float("inf") for r in ones)
+        if t1 == float("inf"):
+            log(f"scaling: {bench}: k=1 does not reach its own median in most seeds")
+            continue
+        more = [
+            replace(job, workers=k, time_limit=REACH_SPEEDUP_FLOOR * t1 / k)
+            for k in scale["workers"]
+            if k > 1
+            for job in base
+        ]
+        found += _pool_map(more, processes)
+    return found
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.scaling", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="3 seeds, k = 1 and 16")
+    p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--render", action="store_true", help="re-render from scaling.json")
+    p.add_argument("--processes", type=int, default=2)
+    p.add_argument("--no-ray", action="store_true", help="skip the check against real Ray runs")
+    p.add_argument("--benchmarks", nargs="+", choices=list(BENCHMARKS), default=list(BENCHMARKS))
+    p.add_argument("--methods", nargs="+", choices=list(METHODS), default=DEFAULT_METHODS)
+    p.add_argument("--merge", action="store_true", help="keep scaling.json's other runs")
+    return p.parse_args(argv)
+
+
+def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
+    scale = QUICK if args.quick else FULL
+    started = time.perf_counter()
+    runs = _pool_map(_jobs(args.benchmarks, args.methods, scale), args.processes)
+    reach, decisions = old.get("reach", []), old.get("decisions", [])
+    reality = old.get("reality")
+    if DEFAULT in args.methods:  # the default's own figures: speed-up, decision time, reality
+        reach = _reach_jobs(runs, args.benchmarks, scale, args.processes)
+        from bench.scaling.decisions import decision_jobs
+
+        jobs = decision_jobs(args.benchmarks, scale["decision_trials"], args.quick)
+        decisions = _pool_map(jobs, args.processes)
+        if "hartmann" in args.benchmarks and not args.no_ray:
+            from bench.scaling.reality import compare_with_ray
+
+            reality = compare_with_ray(list(range(scale["seeds"])))
+    command = command_line("scaling", args.quick)
+    if args.methods != DEFAULT_METHODS or args.benchmarks != list(BENCHMARKS):
+        flags = ["--quick"] if args.quick else []
+        flags += ["--benchmarks", *args.benchmarks, "--methods", *args.methods]
+        flags += ["--merge"] if args.merge else []
+        command = "python -m bench.scaling " + " ".join(flags)
+    return {
+        "meta": old.get("meta")
+        or base_meta(
+            args.quick,
+            seeds=list(range(scale["seeds"])),
+            workers=list(scale["workers"]),
+            processes=args.processes,
+        ),
+        "commands": [*old.get("commands", []), command],
+        "runs": [r for r in old.get("runs", []) if r["method"] not in args.methods] + runs,
+        "reach": reach,
+        "decisions": decisions,
+        "reality": reality,
+        "benchmark_s": {
+            **old.get("benchmark_s", {}),
+            command: round(time.perf_counter() - started, 1),
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parse(argv)
+    from bench.scaling.report import render
+
+    path = args.out / "scaling.json"
+    if args.render:
+        data = json.loads(path.read_text())
+    else:
+        old = json.loads(path.read_text()) if args.merge and path.is_file() else {}
+        data = _run(args, old)
+    text, targets, figures = render(data)
+    data["targets"] = targets
+    print(text)
+    write_outputs("scaling", text, data, args.out, figures)
+
+
+if __name__ == "__main__":
+    main()
