@@ -1,7 +1,7 @@
 # make run    set up (first time) and run the loss_ablation search on the embedded data
 # make test   set up (first time) and run the test suite (what .ci/run calls)
 # make smoke  a first look in a few minutes
-# make lint   ruff check + format check
+# make lint   ruff (check + format), the import contracts (lint-imports) and mypy
 # make bench  every benchmark, tables and plots to results/benchmarks/ (about 35 min);
 #             make bench-quick: the same at small sizes (a few minutes), to results/benchmarks/quick/
 #
@@ -11,29 +11,39 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# CPU machines get the CPU wheel of the pinned torch; GPU nodes the same pin's CUDA build.
+# CPU machines get the CPU wheel of the pinned torch (torch==2.13.0+cpu). PyPI does not
+# carry it: it lives on PyTorch's CPU index (the one cluster.yaml's set-up passes). The
+# install first asks the machine's own package sources (a mirror or wheel directory that
+# carries the wheel answers at once) and only if they lack it asks TORCH_INDEX as well. GPU
+# nodes (nvidia-smi present) get the same pin's CUDA build from PyPI. PIP_NET bounds each
+# request (seconds, retries), so an unreachable index fails the install instead of hanging it.
 ifeq ($(shell command -v nvidia-smi 2>/dev/null),)
 TORCH ?= torch==2.13.0+cpu
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 else
 TORCH ?= torch==2.13.0
+TORCH_INDEX ?=
 endif
+PIP_NET ?= --timeout 15 --retries 1
+PIP := $(PY) -m pip install --quiet $(PIP_NET)
 ARGS ?=
 
 .PHONY: venv run smoke test test-fast lint format bench bench-quick clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet "$(TORCH)" -c constraints.txt
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt -c constraints.txt
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(if $(TORCH_INDEX),$(PIP) "$(TORCH)" -c constraints.txt 2>/dev/null || { \
+	  echo "$(TORCH) is not on this machine's package sources: adding $(TORCH_INDEX)"; \
+	  $(PIP) "$(TORCH)" --extra-index-url $(TORCH_INDEX) -c constraints.txt; },$(PIP) "$(TORCH)" -c constraints.txt)
+	$(PIP) -r requirements.txt -r requirements-dev.txt -c constraints.txt
+	$(PIP) --no-deps -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)
 
 BENCH_STAMP := $(VENV)/.bench-installed
-$(BENCH_STAMP): $(STAMP) requirements-bench.txt requirements-bench-nodeps.txt
-	$(PY) -m pip install --quiet -r requirements-bench.txt -c constraints.txt
-	$(PY) -m pip install --quiet --no-deps -r requirements-bench-nodeps.txt -c constraints.txt
+$(BENCH_STAMP): $(STAMP) requirements-bench.txt
+	$(PIP) -r requirements-bench.txt -c constraints.txt
 	@touch $(BENCH_STAMP)
 
 run: venv
@@ -42,8 +52,10 @@ run: venv
 smoke: venv
 	$(PY) -m raysearch.run --space smoke --smoke $(ARGS)
 
+# -rs prints why each test skipped; --only-gpu-skips fails the run if one skipped for any
+# reason but "no GPU" (raysearch/testing/skips.py)
 test: venv
-	$(PY) -m pytest -q -p no:cacheprovider --durations=12 $(ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider -rs --only-gpu-skips --durations=12 $(ARGS)
 
 test-fast: venv
 	$(PY) -m pytest -q -m "not integration and not slow" $(ARGS)
@@ -57,6 +69,8 @@ bench-quick: $(BENCH_STAMP)
 lint: venv
 	$(VENV)/bin/ruff check raysearch tests bench
 	$(VENV)/bin/ruff format --check raysearch tests bench
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 format: venv
 	$(VENV)/bin/ruff format raysearch tests bench

@@ -10,7 +10,7 @@ wall time n*d/k (every slot sleeping all the time). Figures: wall / ideal and th
 per trial per slot, (wall - ideal) * k / n, beside Ray's own release test (10,000 1-s
 trials in < 800 s on 16 CPUs: at most 1.28x the ideal 625 s, i.e. 0.28 s per trial per
 slot). Configurations: actors reused or not (raysearch's default is
-``raysearch.search.tuner.REUSE_ACTORS``), and Tune's random searcher
+``RunOptions.reuse_actors``), and Tune's random searcher
 (``BasicVariantGenerator``) instead of OptunaSearch. The wall time is ``Tuner.fit()``'s;
 Ray's start (once per process) and an untimed 2-trial warm-up run are outside it.
 """
@@ -32,13 +32,13 @@ from bench.common import (
     OUT,
     Target,
     base_meta,
-    command_line,
     header,
     log,
     markdown_table,
     targets_section,
     write_outputs,
 )
+from raysearch.search.plan import RunOptions
 
 __all__ = ["RAY_OVERHEAD_S", "RAY_RATIO", "main", "overhead_per_slot"]
 
@@ -59,7 +59,7 @@ def _configs(quick: bool) -> list[Config]:
     """raysearch's default first, then the other reuse_actors, then Tune's random searcher.
     A fresh process per trial costs seconds, so those configurations run fewer trials (the
     figures are per trial); the random searcher runs half as many (it keeps no history)."""
-    from raysearch.search.tuner import REUSE_ACTORS as default
+    default = RunOptions(space="").reuse_actors
 
     many, fresh, random = (30, 10, 30) if quick else (200, 40, 100)
 
@@ -109,7 +109,8 @@ def _space(n: int) -> Any:
 def _run_config(config: Config, d: float, k: int, root: str) -> dict[str, Any]:
     from ray import tune
 
-    from raysearch.search.tuner import build_scheduler, build_searcher
+    from raysearch.search.scheduler import build_scheduler
+    from raysearch.search.searcher import build_searcher
 
     n = config.trials
     space = _space(n)
@@ -192,8 +193,6 @@ def run(quick: bool) -> dict[str, Any]:
                 rows.append(row)
     finally:
         ray.shutdown()
-    from raysearch.search.tuner import REUSE_ACTORS
-
     meta = base_meta(
         quick,
         seeds=[SEED],
@@ -201,7 +200,7 @@ def run(quick: bool) -> dict[str, Any]:
         trials={r["label"]: r["trials"] for r in rows},
         sleep_s=d,
         slots=k,
-        default_reuse_actors=REUSE_ACTORS,
+        default_reuse_actors=RunOptions(space="").reuse_actors,
         ray_init_s=round(ray_init_s, 2),
     )
     return {"meta": meta, "rows": rows}
@@ -213,7 +212,7 @@ def targets(result: dict[str, Any]) -> list[Target]:
     met = default["ratio"] <= RAY_RATIO
     return [
         Target(
-            "per-trial overhead vs Ray's release test (<= 1.28x ideal; not a DESIGN.md "
+            "per-trial overhead vs Ray's release test (<= 1.28x ideal; not a docs/design.md "
             "target): raysearch's default searcher, scheduler and reuse_actors",
             f"{default['ratio']:.2f}x ideal, {default['overhead_per_slot']:.2f} s per trial "
             f"per slot ({default['trials']} x {meta['sleep_s']:g}-s trials, k={meta['slots']})",
@@ -231,10 +230,10 @@ def targets(result: dict[str, Any]) -> list[Target]:
     ]
 
 
-def markdown(result: dict[str, Any], command: str) -> str:
+def markdown(result: dict[str, Any]) -> str:
     meta = result["meta"]
     d, k = meta["sleep_s"], meta["slots"]
-    lines = header("Per-trial bookkeeping overhead", command, meta)
+    lines = header("Per-trial bookkeeping overhead", meta)
     lines += [
         f"n trials per configuration (column `trials`), each sleeping d = {d:g} s and "
         f"reporting once; 1 CPU per trial, k = {k} at once. Baseline, for the same n, d and "
@@ -243,7 +242,7 @@ def markdown(result: dict[str, Any], command: str) -> str:
         "d, is then spread over fewer trials). "
         "Scheduler: raysearch's ASHA (`build_scheduler`) everywhere. raysearch's default "
         f"is reuse_actors={meta['default_reuse_actors']} "
-        "(`raysearch.search.tuner.REUSE_ACTORS`). Wall = `Tuner.fit()`; Ray's start "
+        "(`RunOptions.reuse_actors`). Wall = `Tuner.fit()`; Ray's start "
         f"({meta['ray_init_s']:.1f} s, once per process) and an untimed 2-trial warm-up "
         "`Tuner.fit()` are outside it. Ray's release test: "
         f"10,000 1-s trials in < 800 s on 16 CPUs = {RAY_RATIO:.2f}x ideal, "
@@ -312,7 +311,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     result = run(args.quick)
     result["targets"] = [t.to_json() for t in targets(result)]
-    text = markdown(result, command_line("bookkeeping", args.quick))
+    text = markdown(result)
     print(text)
     write_outputs("bookkeeping", text, result, args.out, [("bookkeeping", plot(result))])
 

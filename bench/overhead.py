@@ -4,12 +4,12 @@
 
 The baseline, measured in the same run: a bare ``fit()`` of the same configuration in
 this process (no Ray, no Tune, no checkpoints). Then the same configuration as a search
-through the product's own driver (``raysearch.search.driver.run_search``): trials one at
+through the product's own driver (``raysearch.api.run_search``): trials one at
 a time (``--max-concurrent 1``, so each trial's wall time is its own), full budget (fifo,
 so every trial trains every epoch), once with 1 worker per trial and once with 2 workers
 (a Ray Train TorchTrainer over gloo). A trial's wall time runs from the moment Tune could
 start it (the search's start, or the end of the previous trial) to Tune's "complete";
-the trial reports its own phases (``time/<phase>_s``). DESIGN.md: a trial's wall time
+the trial reports its own phases (``time/<phase>_s``). docs/design.md: a trial's wall time
 outside training and validation (Ray start excluded) < 5%.
 """
 
@@ -18,18 +18,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-import os
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from bench.common import OUT, Target, base_meta, command_line, header, log, write_outputs
+from bench.common import OUT, Target, base_meta, header, log, recorded_meta, write_outputs
 
 __all__ = ["PHASES", "breakdown", "main"]
 
@@ -89,45 +86,40 @@ def breakdown(trials: pd.DataFrame, completed: dict[str, float], tune_started: f
 
 @dataclass(frozen=True)
 class Variant:
-    """One way of running the trials: the product now, or before a change (to compare)."""
+    """One way of running the trials: the product now (its defaults), or before a change
+    (to compare), as the ``RunOptions`` settings that differ."""
 
     name: str
     label: str
     workers: int
     reuse_actors: bool = True
-    health_check_s: str | None = None  # None: the driver's default
+    health_check_s: float | None = None  # None: the driver's default (0.5 s)
 
-    @contextmanager
-    def applied(self) -> Iterator[None]:
-        from raysearch.search import tuner
-        from raysearch.search.driver import HEALTH_CHECK_ENV
-
-        saved_reuse, saved_env = tuner.REUSE_ACTORS, os.environ.pop(HEALTH_CHECK_ENV, None)
-        tuner.REUSE_ACTORS = self.reuse_actors
-        if self.health_check_s is not None:
-            os.environ[HEALTH_CHECK_ENV] = self.health_check_s
-        try:
-            yield
-        finally:
-            tuner.REUSE_ACTORS = saved_reuse
-            os.environ.pop(HEALTH_CHECK_ENV, None)
-            if saved_env is not None:
-                os.environ[HEALTH_CHECK_ENV] = saved_env
+    def options(self, base: Any, samples: int) -> Any:
+        """``base`` (a RunOptions) run this way."""
+        return dataclasses.replace(
+            base,
+            workers_per_trial=self.workers,
+            reuse_actors=self.reuse_actors,
+            health_check_s=self.health_check_s,
+            name=self.name,
+            num_samples=samples if self.workers == 1 else 2,
+        )
 
 
 VARIANTS = (
     Variant("w1-fresh", "1 worker, a fresh process per trial (before)", 1, reuse_actors=False),
     Variant("w1", "1 worker (now: trial processes reused)", 1),
-    Variant("w2-poll2s", "2 workers, Ray Train's 2 s poll (before)", 2, health_check_s="2.0"),
+    Variant("w2-poll2s", "2 workers, Ray Train's 2 s poll (before)", 2, health_check_s=2.0),
     Variant("w2", "2 workers (now: 0.5 s poll)", 2),
 )
 
 
 def _search(options: Any, label: str) -> dict[str, Any]:
-    from raysearch.search.driver import run_search
+    from raysearch.api import run_search
 
     clock = trial_clock()
-    summary = run_search(options, callbacks=[clock])
+    summary = run_search(options=options, callbacks=[clock])
     run_dir = Path(summary["run_dir"])
     trials = pd.read_parquet(run_dir / "trials.parquet")
     timing = summary["timing"]
@@ -138,8 +130,8 @@ def _search(options: Any, label: str) -> dict[str, Any]:
 def _bare_fit(cfg: Any, cache_dir: str, threads: int) -> dict[str, float]:
     import torch
 
-    from raysearch.data import prepare
-    from raysearch.train import fit
+    from raysearch.data.prepared import prepare
+    from raysearch.train.loop import fit
 
     torch.set_num_threads(threads)
     started = time.perf_counter()
@@ -174,7 +166,7 @@ def needed_work(total: dict[str, float], trials: int, target: float = 0.05) -> f
 
 
 def run(quick: bool) -> dict[str, Any]:
-    from raysearch.search.driver import RunOptions, resolve_search
+    from raysearch.search.plan import RunOptions, resolve_search
     from raysearch.search.tracking import WandbOptions
 
     space, epochs, samples = ("smoke", 3, 2) if quick else ("loss_ablation", 3, 3)
@@ -201,19 +193,13 @@ def run(quick: bool) -> dict[str, Any]:
         log(f"overhead: bare fit ({space}, {epochs} epochs, {threads} threads)")
         bare = _bare_fit(cfg, plan.setup.cache_dir, threads)
         runs = []
-        for variant in VARIANTS:
-            if quick and "(before)" in variant.label:
-                continue  # quick mode: the product as it is now
-            options = dataclasses.replace(
-                base,
-                workers_per_trial=variant.workers,
-                name=variant.name,
-                num_samples=samples if variant.workers == 1 else 2,
-            )
+        # quick mode: the product as it is now
+        variants = [v for v in VARIANTS if not (quick and "(before)" in v.label)]
+        for variant in variants:
             log(f"overhead: search, {variant.label}")
             started = time.perf_counter()  # run_search starts Ray (timed) and stops it
-            with variant.applied():
-                runs.append({**_search(options, variant.label), "workers": variant.workers})
+            options = variant.options(base, samples)
+            runs.append({**_search(options, variant.label), "workers": variant.workers})
             runs[-1]["search_wall"] = time.perf_counter() - started
     for r in runs:
         r["total"] = _totals(r["rows"])
@@ -225,6 +211,7 @@ def run(quick: bool) -> dict[str, Any]:
             repeats=f"{samples} trials per 1-worker run, 2 per 2-worker run",
             space=space,
             epochs=epochs,
+            variants=[dataclasses.asdict(v) for v in variants],
         ),
         "bare": bare,
         "threads": threads,
@@ -262,11 +249,11 @@ def _when_met(needed: float) -> str:
     return f"met by trials of >= {needed:.0f} s of training + validation"
 
 
-def markdown(result: dict[str, Any], command: str) -> str:
+def markdown(result: dict[str, Any]) -> str:
     from bench.common import markdown_table, targets_section
 
     meta, bare = result["meta"], result["bare"]
-    lines = header("Where a trial's time goes", command, meta)
+    lines = header("Where a trial's time goes", meta)
     lines += [
         f"Configuration: space `{meta['space']}` (its start point), {meta['epochs']} epochs, "
         f"{result['threads']} torch thread(s) per 1-worker trial; trials one at a time, "
@@ -358,13 +345,13 @@ def main(argv: list[str] | None = None) -> None:
         import json
 
         result = json.loads((args.out / "overhead.json").read_text())
+        result["meta"] = recorded_meta(result["meta"], "overhead")
         for r in result["runs"]:  # recomputed: the figures derived from the measurements
             r["total"] = _totals(r["rows"])
     else:
         result = run(args.quick)
     result["targets"] = [t.to_json() for t in targets(result)]
-    command = command_line("overhead", bool(result["meta"].get("quick")))
-    text = markdown(result, command)
+    text = markdown(result)
     print(text)
     write_outputs("overhead", text, result, args.out, [("overhead", plot(result))])
 

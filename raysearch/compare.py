@@ -1,48 +1,8 @@
-"""``python -m raysearch.compare RUN_DIR [RUN_DIR ...]``: compare finished searches.
-
-Writes report.md and its PNG figures to ``--out`` (default results/compare/<timestamp>/)
-and prints where. Every RUN_DIR is checked first; a bad one is reported (naming it and
-the missing file) before anything is written.
-"""
-
-from __future__ import annotations
+"""Deprecated alias (removed in 0.3): ``python -m raysearch.compare`` is ``raysearch compare``."""
 
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 
-from raysearch.cli import StrictParser
-from raysearch.errors import RaysearchError
-
-__all__ = ["main"]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = StrictParser(
-        prog="python -m raysearch.compare",
-        description="Compare search runs: a markdown report with PNG plots.",
-    )
-    parser.add_argument(
-        "run_dirs", nargs="+", type=Path, metavar="RUN_DIR", help="results/<space>/<run>"
-    )
-    parser.add_argument(
-        "--out", type=Path, help="report directory (default: results/compare/<timestamp>/)"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the fANOVA forest")
-    args = parser.parse_args(argv)
-
-    from raysearch.results.compare import compare_runs, default_out_dir
-
-    out = args.out if args.out is not None else default_out_dir()
-    try:
-        report = compare_runs(args.run_dirs, out, seed=args.seed)
-    except RaysearchError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(f"report: {report}")
-    print(f"figures: {', '.join(sorted(p.name for p in report.parent.glob('*.png')))}")
-    return 0
-
+from raysearch.cli import run_alias
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_alias("python -m raysearch.compare", "compare"))

@@ -6,9 +6,9 @@ others wait, then load. Files are written to a temporary name and renamed (atomi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -17,7 +17,8 @@ from typing import Any
 import torch
 from filelock import FileLock
 
-from raysearch.data.config import DataConfig
+from raysearch.core.data_config import DataConfig
+from raysearch.core.files import atomic_write
 from raysearch.data.synth import GENERATOR_VERSION
 
 __all__ = ["CACHE_VERSION", "cached", "dataset_digest", "fingerprint"]
@@ -35,7 +36,7 @@ def dataset_digest(cfg: DataConfig) -> str:
     for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
         h.update(str(file.relative_to(root)).encode())
         with file.open("rb") as fh:
-            for block in iter(lambda fh=fh: fh.read(1 << 22), b""):
+            for block in iter(functools.partial(fh.read, 1 << 22), b""):
                 h.update(block)
     return h.hexdigest()
 
@@ -57,7 +58,5 @@ def cached(cache_dir: str | Path, key: str, build: Callable[[], Any]) -> tuple[A
         if path.is_file():
             return torch.load(path, weights_only=False), True
         obj = build()
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
+        atomic_write(path, lambda tmp: torch.save(obj, tmp))
         return obj, False

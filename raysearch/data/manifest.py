@@ -24,9 +24,9 @@ from pathlib import Path
 
 import yaml
 
+from raysearch.core.errors import DataError, ErrorCollector
+from raysearch.core.spec import TASK_NAMES, Resolution
 from raysearch.data.raw import MONTHLY_TASKS
-from raysearch.data.spec import TASK_NAMES, Resolution
-from raysearch.errors import DataError, ErrorCollector
 
 __all__ = ["DERIVED", "MANIFEST_NAME", "Manifest", "SourceEntry", "read_manifest"]
 

@@ -1,5 +1,5 @@
 """``prepare``: load (or generate) a dataset, fit preprocessing on the training period,
-build windows, splits and reference anchors; cached on disk by fingerprint."""
+build windows, splits and the reference losses b_i; cached on disk by fingerprint."""
 
 from __future__ import annotations
 
@@ -12,15 +12,14 @@ import numpy as np
 import pandas as pd
 import torch
 from threadpoolctl import threadpool_limits
-from torch.utils.data import Dataset
 
-from raysearch.data.anchors import compute_anchors
+from raysearch.core.data_config import DataConfig
+from raysearch.core.spec import TASK_NAMES, DatasetSpec, Resolution, SourceSpec, TaskKind, TaskSpec
 from raysearch.data.cache import cached, fingerprint
-from raysearch.data.config import DataConfig
 from raysearch.data.contract import load_dataset
 from raysearch.data.preprocess import FittedSource, apply_source, fit_source
 from raysearch.data.raw import MONTHLY_TASKS, RawDataset
-from raysearch.data.spec import TASK_NAMES, DatasetSpec, Resolution, SourceSpec, TaskKind, TaskSpec
+from raysearch.data.references import compute_references
 from raysearch.data.synth import generate
 from raysearch.data.windows import (
     SeriesTensors,
@@ -39,8 +38,8 @@ SPLITS = ("train", "val", "test")
 @dataclass
 class PreparedData:
     spec: DatasetSpec
-    splits: dict[str, Dataset]
-    anchors: dict[str, dict[str, float]]
+    splits: dict[str, WindowDataset]
+    references: dict[str, dict[str, float]]  # split -> task -> b_i
     availability: dict[str, dict[str, float]]
     fingerprint: str
     split_days: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -79,7 +78,7 @@ def _from_state(state: dict, cfg: DataConfig, key: str, hit: bool) -> PreparedDa
     days = state["split_days"]
     sets = {k: WindowDataset(series, days[k], cfg.daily_window, cfg.monthly_window) for k in SPLITS}
     return PreparedData(
-        state["spec"], sets, state["anchors"], state["availability"], key, days,
+        state["spec"], sets, state["references"], state["availability"], key, days,
         state["fitted"], state["t1"], hit,
     )  # fmt: skip
 
@@ -171,7 +170,7 @@ def _state_unlimited(cfg: DataConfig, raw: RawDataset) -> dict:
     tasks = _tasks(raw, series, sp.anchors["train"], cfg.forecast_horizon_days)
     names = {t.name for t in tasks}
     series.targets = {k: v for k, v in series.targets.items() if k in names}  # batch = spec
-    anchors_b, avail = compute_anchors(
+    references, avail = compute_references(
         series, sp.anchors, tasks, cfg.daily_window, cfg.monthly_window
     )
     spec = DatasetSpec(
@@ -183,7 +182,7 @@ def _state_unlimited(cfg: DataConfig, raw: RawDataset) -> dict:
         raion_coords=raw.raion_coords if series.raion else (),
     )
     return {
-        "spec": spec, "series": series, "split_days": sp.anchors, "anchors": anchors_b,
+        "spec": spec, "series": series, "split_days": sp.anchors, "references": references,
         "availability": avail, "fitted": fitted, "t1": sp.t1,
     }  # fmt: skip
 

@@ -1,6 +1,6 @@
 """Statistics fitted on the training period only, then applied to every day.
 
-Order per raion source (seed 000 sections 5.2-5.3): correlation filter on the raw values,
+Order per raion source (report 000 §5.2-5.3): correlation filter on the raw values,
 normalisation, then one PCA shared across raions. Daily and monthly sources are only
 normalised. Arrays carry NaN for unobserved values; every fit ignores them.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.decomposition import PCA
 
-from raysearch.errors import ConfigError
+from raysearch.core.errors import ConfigError
 
 __all__ = [
     "FittedSource",
@@ -39,6 +39,7 @@ class FittedSource:
     pca_scale: np.ndarray | None = None  # (k,) sqrt of explained variance
 
     def equals(self, other: FittedSource) -> bool:
+        pairs: list[tuple[np.ndarray | None, np.ndarray | None]]
         pairs = [(self.mean, other.mean), (self.std, other.std)]
         pairs += [(self.pca_components, other.pca_components), (self.pca_mean, other.pca_mean)]
         same = all(

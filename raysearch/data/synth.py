@@ -15,13 +15,14 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from raysearch.data.config import SynthConfig
+from raysearch.core.data_config import SynthConfig
 from raysearch.data.raw import RawDataset, RawSource, month_index
 
 
 def lfilter(b: list[float], a: list[float], x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """scipy.signal.lfilter, imported on first use: scipy.signal costs ~1.5 s to import and
-    every trial process imports this package."""
+    """scipy.signal.lfilter, imported on first use."""
+    # Deferred: scipy.signal costs ~1.5 s to import and every trial process imports this
+    # module; only building the synthetic dataset (once, then cached) needs it.
     from scipy.signal import lfilter as _lfilter
 
     return _lfilter(b, a, x, axis=axis)

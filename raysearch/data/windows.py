@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
-from raysearch.errors import ConfigError
+from raysearch.core.errors import ConfigError
 
 __all__ = [
     "SeriesTensors",

@@ -1,68 +1,7 @@
-"""Command line: ``python -m raysearch.model summary --size base [--json] [--dataset seed]``.
+"""Deprecated alias (removed in 0.3): ``python -m raysearch.model`` is ``raysearch model``."""
 
-Prints the parameters per stage and in total of a preset, for the feature counts of the
-default (embedded synthetic) dataset, of seed 000's run (``seed``) or of ``tiny_spec()``.
-"""
-
-from __future__ import annotations
-
-import argparse
-import json
 import sys
 
-from raysearch.cli import StrictParser
-from raysearch.data.spec import DatasetSpec
-from raysearch.model.config import ModelConfig, list_presets
-from raysearch.model.summary import parameter_summary
-from raysearch.model.testing import seed_spec, tiny_spec
+from raysearch.cli import run_alias
 
-__all__ = ["main"]
-
-DATASETS = ("default", "seed", "tiny")
-
-
-def dataset_spec(name: str) -> DatasetSpec:
-    """The DatasetSpec called ``name`` (one of DATASETS)."""
-    if name == "seed":
-        return seed_spec()
-    if name == "tiny":
-        return tiny_spec()
-    from raysearch.data import DataConfig, prepare  # the data layer: only when asked for
-
-    return prepare(DataConfig()).spec
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = StrictParser(prog="python -m raysearch.model")
-    sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("summary", help="parameters per stage and in total")
-    s.add_argument("--size", choices=list_presets(), default="small")
-    s.add_argument("--dataset", choices=DATASETS, default="default")
-    s.add_argument("--d-model", type=int, default=None)
-    s.add_argument("--nhead", type=int, default=None)
-    s.add_argument("--layers", type=int, default=None)
-    s.add_argument("--json", action="store_true", help="print one JSON object")
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    cfg = ModelConfig(size=args.size, d_model=args.d_model, nhead=args.nhead, layers=args.layers)
-    counts = parameter_summary(dataset_spec(args.dataset), cfg)
-    if args.json:
-        print(json.dumps({"size": args.size, "dataset": args.dataset, "parameters": counts}))
-        return 0
-    dims = cfg.resolve()
-    print(
-        f"{args.size}: d_model={dims.d_model} nhead={dims.nhead} layers={dims.layers}"
-        f"  (dataset: {args.dataset})"
-    )
-    width = max(map(len, counts))
-    for stage, n in counts.items():
-        share = 100.0 * n / counts["total"]
-        print(f"  {stage:<{width}}  {n:>12,}  {share:5.1f}%")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+sys.exit(run_alias("python -m raysearch.model", "model"))

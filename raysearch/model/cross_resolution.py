@@ -1,4 +1,4 @@
-"""Step 5: bidirectional cross-resolution fusion with gating (seed 000 step 5).
+"""Step 5: bidirectional cross-resolution fusion with gating (report 000 §2 step 5).
 
 The aggregated daily stream attends to the monthly sources (coarser context) and the monthly
 stream attends to the aggregated daily one (finer detail), both causally over month slots
@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from raysearch.core.model_config import ModelDims
 from raysearch.model.blocks import CrossAttention, causal_mask
-from raysearch.model.config import ModelDims
 
 __all__ = ["CrossResolutionFusion"]
 

@@ -1,4 +1,4 @@
-"""Step 1: daily source encoders (seed 000 section 2, step 1).
+"""Step 1: daily source encoders (report 000 §2 step 1).
 
 Each daily source is embedded (``ObservationEmbedding``); the raion sources arrive as one
 pooled token per day from ``RaionEncoders`` and are encoded here like daily sources. All S
@@ -10,9 +10,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from raysearch.data.spec import SourceSpec
+from raysearch.core.model_config import ModelDims
+from raysearch.core.spec import SourceSpec
 from raysearch.model.blocks import GroupedTransformerBlock, sinusoid
-from raysearch.model.config import ModelDims
 from raysearch.model.embedding import ObservationEmbedding
 
 __all__ = ["DailySourceEncoders"]

@@ -1,4 +1,4 @@
-"""The Multi-Resolution HAN, wired in seed 000's order (section 8), built from a DatasetSpec.
+"""The Multi-Resolution HAN, wired in report 000's order (§8), built from a DatasetSpec.
 
     raion sources ─► RaionEncoders (cross-raion attention, geographic bias, pooled per day)
                                    │ one token per day per raion source
@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from raysearch.data.spec import DatasetSpec, TaskKind
-from raysearch.errors import ConfigError, DataError, ErrorCollector
+from raysearch.core.errors import ConfigError, DataError, ErrorCollector
+from raysearch.core.model_config import ModelConfig
+from raysearch.core.spec import DatasetSpec, TaskKind
 from raysearch.model.aggregation import MonthlyAggregation
-from raysearch.model.config import ModelConfig
 from raysearch.model.cross_resolution import CrossResolutionFusion
 from raysearch.model.daily import DailySourceEncoders
 from raysearch.model.embedding import CalendarEmbedding
@@ -105,7 +105,9 @@ def observation_density(spec: DatasetSpec, batch: Batch) -> Tensor:
     source of ``spec`` (the batch is assumed checked by ``check_batch``)."""
     observed, total = None, 0
     for s in spec.sources:
-        m = batch[s.resolution.value][s.name]["m"]  # type: ignore[index]
+        group = batch[s.resolution.value]
+        assert isinstance(group, dict), "check_batch guarantees a dict per resolution"
+        m = group[s.name]["m"]
         per_sample = m.flatten(1).sum(1).float()  # (B,)
         observed = per_sample if observed is None else observed + per_sample
         total += m[0].numel()

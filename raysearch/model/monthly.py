@@ -1,4 +1,4 @@
-"""Step 4: monthly source encoders (seed 000 step 4).
+"""Step 4: monthly source encoders (report 000 §2 step 4).
 
 Each monthly source is embedded per feature with its own masks (the anchor's month arrives
 fully masked and becomes the no-observation token), encoded by a causal transformer with
@@ -11,9 +11,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from raysearch.data.spec import SourceSpec
+from raysearch.core.model_config import ModelDims
+from raysearch.core.spec import SourceSpec
 from raysearch.model.blocks import GroupedTransformerBlock, sinusoid
-from raysearch.model.config import ModelDims
 from raysearch.model.embedding import ObservationEmbedding
 
 __all__ = ["MonthlySourceEncoders"]

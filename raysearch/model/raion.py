@@ -1,4 +1,4 @@
-"""Geographic (raion) source encoders (seed 000 section 3).
+"""Geographic (raion) source encoders (report 000 §3).
 
 Per raion source: each raion-day's features are embedded (shared feature embedding plus a
 learned raion identity), raions attend to each other on the same day with an additive bias
@@ -15,9 +15,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
-from raysearch.data.spec import SourceSpec
+from raysearch.core.model_config import ModelDims
+from raysearch.core.spec import SourceSpec
 from raysearch.model.blocks import GroupedTransformerBlock
-from raysearch.model.config import ModelDims
 from raysearch.model.embedding import ObservationEmbedding
 
 __all__ = ["CHUNK_ELEMENTS", "GeographicAdjacency", "RaionEncoders", "great_circle_km"]

@@ -1,24 +1,22 @@
 """The numbers of a comparison: anytime curves, the best trial, per-strategy distributions.
 
 The anytime curve is the best anchored validation loss found so far against the epochs
-consumed by the whole search. Epochs are counted in the order they ran when
-Tune's trial directories are beside the tables (their result.json has each report's
-time); otherwise trial by trial in the order the trials were created, each trial's epochs
-in a row: the budget a sequential search would have spent to get there.
+consumed by the whole search. Epochs are counted in the order they ran when epochs.parquet
+has each report's time; otherwise trial by trial in the order the trials were created,
+each trial's epochs in a row: the budget a sequential search would have spent to get there.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 import pandas as pd
 
+from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.results.runs import RunData
 
 __all__ = [
-    "METRIC",
     "STRATEGY_COLUMNS",
     "anytime_curve",
     "best_trial",
@@ -28,14 +26,7 @@ __all__ = [
     "strategy_table",
 ]
 
-METRIC = "best_anchored_val_loss"
 STRATEGY_COLUMNS = ("config/loss_strategy", "config/loss.strategy", "config/strategy")
-_NUMBER = re.compile(r"_(\d{5})$")  # older Tune ids: <hex>_<counter>
-
-
-def _creation_key(trial_id: str) -> tuple[int, str]:
-    match = _NUMBER.search(str(trial_id))
-    return (int(match.group(1)) if match else -1, str(trial_id))
 
 
 def anytime_curve(run: RunData) -> pd.DataFrame:
@@ -47,7 +38,7 @@ def anytime_curve(run: RunData) -> pd.DataFrame:
     if run.trial_order:
         order = run.trial_order
     else:
-        ids = sorted(epochs["trial_id"].unique(), key=_creation_key)
+        ids = sorted(epochs["trial_id"].unique())
         order = {t: i for i, t in enumerate(ids)}
     ordered = epochs.assign(_order=epochs["trial_id"].map(order).fillna(len(order)))
     keys = ["timestamp", "_order", "epoch"] if "timestamp" in epochs else ["_order", "epoch"]
@@ -67,10 +58,10 @@ def anytime_curve(run: RunData) -> pd.DataFrame:
 def curve_order(run: RunData) -> str:
     """How ``anytime_curve`` orders epochs, in words for the report."""
     if "timestamp" in run.epochs:
-        return "in the order they ran (wall clock, from Tune's trial results)"
+        return "in the order they ran (each epoch's report time)"
     if run.trial_order:
-        return "trial by trial in the order Tune created the trials"
-    return "trial by trial in trial-id order (Tune's trial directories were not found)"
+        return "trial by trial in the order the search created the trials"
+    return "trial by trial in trial-id order (the run's tables hold no creation order)"
 
 
 def strategies(trials: pd.DataFrame) -> pd.Series:
@@ -82,7 +73,7 @@ def strategies(trials: pd.DataFrame) -> pd.Series:
 
 
 def _finite(trials: pd.DataFrame) -> pd.DataFrame:
-    values = pd.to_numeric(trials[METRIC], errors="coerce")
+    values = pd.to_numeric(trials[BEST_VAL_METRIC], errors="coerce")
     return trials[values.map(math.isfinite)]
 
 
@@ -91,15 +82,15 @@ def best_trial(run: RunData) -> dict[str, Any] | None:
     finite = _finite(run.trials)
     if finite.empty:
         return None
-    row = finite.loc[pd.to_numeric(finite[METRIC]).idxmin()]
+    row = finite.iloc[int(pd.to_numeric(finite[BEST_VAL_METRIC]).to_numpy().argmin())]
     config = {
         k[len("config/") :]: _plain(v)
         for k, v in row.items()
-        if k.startswith("config/") and not _missing(v)
+        if isinstance(k, str) and k.startswith("config/") and not _missing(v)
     }
     return {
         "trial_id": str(row["trial_id"]),
-        METRIC: float(row[METRIC]),
+        BEST_VAL_METRIC: float(row[BEST_VAL_METRIC]),
         "best_epoch": int(row.get("best_epoch", 0)),
         "status": str(row["status"]),
         "config": config,
@@ -111,7 +102,7 @@ def strategy_table(run: RunData) -> pd.DataFrame:
     trials = run.trials.assign(strategy=strategies(run.trials))
     rows = []
     for name, group in trials.groupby("strategy", sort=True):
-        finite = pd.to_numeric(_finite(group)[METRIC])
+        finite = pd.to_numeric(_finite(group)[BEST_VAL_METRIC])
         rows.append(
             {
                 "strategy": name,
@@ -134,7 +125,7 @@ def run_overview(run: RunData) -> dict[str, Any]:
     status = trials["status"].value_counts() if len(trials) else pd.Series(dtype=int)
     to_best = math.nan
     if best is not None and len(curve):
-        reached = curve[curve["best_so_far"] <= best[METRIC]]
+        reached = curve[curve["best_so_far"] <= best[BEST_VAL_METRIC]]
         to_best = int(reached["epochs_consumed"].iloc[0]) if len(reached) else math.nan
     return {
         "run": run.name,
@@ -144,7 +135,7 @@ def run_overview(run: RunData) -> dict[str, Any]:
         "stopped by ASHA": int(status.get("stopped", 0)),
         "failed": int(status.get("failed", 0)),
         "epochs consumed": len(curve),
-        "best anchored_val_loss": best[METRIC] if best else math.nan,
+        "best anchored_val_loss": best[BEST_VAL_METRIC] if best else math.nan,
         "epochs to best": to_best,
         "best strategy": best["config"].get(
             "loss_strategy", best["config"].get("loss.strategy", "")

@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import optuna
 import pandas as pd
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.importance import FanovaImportanceEvaluator, get_param_importances
 
-from raysearch.errors import ConfigError
-from raysearch.results.analysis import METRIC
+from raysearch.core.errors import ConfigError
+from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.results.runs import RunData
+from raysearch.search.space import load_space
 
 __all__ = [
     "Importance",
@@ -44,7 +48,6 @@ class Importance:
 
 def run_space(run: RunData) -> Any | None:
     """The run's SearchSpace (from metadata.json's space file or name), or None if gone."""
-    from raysearch.search.space import load_space
 
     candidates = [run.metadata.get("space_file"), run.metadata.get("space")]
     for candidate in candidates:
@@ -61,12 +64,6 @@ def run_space(run: RunData) -> Any | None:
 
 def _distribution(values: pd.Series, spec: Any | None) -> Any | None:
     """The Optuna distribution for ``values``: the space's when it holds them all."""
-    from optuna.distributions import (
-        CategoricalDistribution,
-        FloatDistribution,
-        IntDistribution,
-    )
-
     if spec is not None:
         if spec.type == "categorical" and set(values) <= set(spec.choices or []):
             return CategoricalDistribution(list(spec.choices))
@@ -85,7 +82,7 @@ def _distribution(values: pd.Series, spec: Any | None) -> Any | None:
 
 def _usable(run: RunData) -> pd.DataFrame:
     trials = run.trials
-    values = pd.to_numeric(trials.get(METRIC, pd.Series(dtype=float)), errors="coerce")
+    values = pd.to_numeric(trials.get(BEST_VAL_METRIC, pd.Series(dtype=float)), errors="coerce")
     return trials[(trials["status"] != "failed") & values.map(math.isfinite)]
 
 
@@ -117,15 +114,14 @@ def conditional_groups(run: RunData, names: list[str]) -> list[list[str]]:
 
 
 def _evaluate(usable: pd.DataFrame, params: list[str], space: Any | None, seed: int) -> Importance:
-    import optuna
-    from optuna.importance import FanovaImportanceEvaluator, get_param_importances
-
     result = Importance(n_trials=len(usable))
     if not params:
         result.note = "no parameter varies across trials"
         return result
     if len(usable) < MIN_TRIALS:
-        result.note = f"needs >= {MIN_TRIALS} trials with a finite {METRIC}, got {len(usable)}"
+        result.note = (
+            f"needs >= {MIN_TRIALS} trials with a finite {BEST_VAL_METRIC}, got {len(usable)}"
+        )
         return result
     distributions = {}
     for name in params:
@@ -147,7 +143,7 @@ def _evaluate(usable: pd.DataFrame, params: list[str], space: Any | None, seed: 
         optuna.trial.create_trial(
             params={n: _plain(row[f"config/{n}"]) for n in distributions},
             distributions=distributions,
-            value=float(row[METRIC]),
+            value=float(row[BEST_VAL_METRIC]),
         )
         for _, row in usable.iterrows()
     ]

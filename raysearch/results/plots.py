@@ -7,7 +7,6 @@ report states in numbers (that is ``raysearch.results.analysis``).
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,7 +20,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from raysearch.results.analysis import METRIC, anytime_curve, strategies
+from raysearch.core.files import atomic_write
+from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.results.analysis import anytime_curve, strategies
 from raysearch.results.importance import Importance
 from raysearch.results.runs import RunData
 
@@ -42,11 +43,10 @@ _YLABEL = "anchored_val_loss (mean clipped log ratio; < 0 beats the reference)"
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -94,9 +94,16 @@ def plot_learning_curves(run: RunData, path: Path) -> Path:
     for trial_id, group in run.epochs.groupby("trial_id", sort=True):
         kind = trials["status"].get(trial_id, "completed")
         name = trials["strategy"].get(trial_id, "(unknown)")
-        style = {**_STATUS_STYLE.get(kind, _STATUS_STYLE["completed"])}
-        style["color"] = colors.get(name, "grey")
-        ax.plot(group["epoch"], group["anchored_val_loss"], **style, markersize=4, alpha=0.75)
+        style = _STATUS_STYLE.get(kind, _STATUS_STYLE["completed"])
+        ax.plot(
+            group["epoch"],
+            group["anchored_val_loss"],
+            color=colors.get(name, "grey"),
+            marker=style["marker"],
+            linestyle=style["linestyle"],
+            markersize=4,
+            alpha=0.75,
+        )
     for name, color in colors.items():
         ax.plot([], [], color=color, lw=2, label=name)
     reported = trials[trials.index.isin(run.epochs["trial_id"])]
@@ -125,7 +132,7 @@ def plot_strategies(runs: Sequence[RunData], path: Path) -> Path:
     """Distribution of best_anchored_val_loss per loss strategy, runs side by side."""
     frames = []
     for run in runs:
-        values = pd.to_numeric(run.trials[METRIC], errors="coerce")
+        values = pd.to_numeric(run.trials[BEST_VAL_METRIC], errors="coerce")
         frame = run.trials.assign(strategy=strategies(run.trials), value=values, run=run.name)
         frames.append(frame[frame["value"].map(math.isfinite)])
     data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -155,12 +162,18 @@ def plot_strategies(runs: Sequence[RunData], path: Path) -> Path:
                 ax.scatter(x + jitter, part["value"], s=22, color=color, marker=style["marker"])
     ax.set_xticks(range(len(names)), names)
     if not names:
-        ax.text(0.5, 0.5, f"no trial with a finite {METRIC}", ha="center", transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            f"no trial with a finite {BEST_VAL_METRIC}",
+            ha="center",
+            transform=ax.transAxes,
+        )
     for r, run in enumerate(runs):
         ax.plot([], [], color=f"C{r}", lw=6, alpha=0.4, label=run.name)
     for kind in ("completed", "stopped"):
         ax.scatter([], [], color="k", marker=_STATUS_STYLE[kind]["marker"], label=kind)
-    ax.set_ylabel(f"{METRIC} per trial")
+    ax.set_ylabel(f"{BEST_VAL_METRIC} per trial")
     ax.set_title("Per-strategy distribution (o completed, x stopped by ASHA)")
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize=8)
@@ -181,8 +194,9 @@ def _axis_values(column: pd.Series) -> tuple[np.ndarray, list[float], list[str]]
         position = {
             c: (i / (len(choices) - 1) if len(choices) > 1 else 0.5) for i, c in enumerate(choices)
         }
-        scaled = column.map(lambda v: position.get(str(v), math.nan) if pd.notna(v) else math.nan)
-        scaled = scaled.to_numpy(dtype=float)
+        scaled = column.map(
+            lambda v: position.get(str(v), math.nan) if pd.notna(v) else math.nan
+        ).to_numpy(dtype=float)
         ticks, labels = list(position.values()), choices
     if np.isnan(scaled).any():
         scaled = np.where(np.isnan(scaled), -0.12, scaled)
@@ -193,17 +207,17 @@ def _axis_values(column: pd.Series) -> tuple[np.ndarray, list[float], list[str]]
 def plot_parallel_coordinates(run: RunData, path: Path) -> Path:
     """One line per scored trial through normalised axes: each searched parameter, then
     the metric; colour = best_anchored_val_loss (darker is better)."""
-    values = pd.to_numeric(run.trials[METRIC], errors="coerce")
+    values = pd.to_numeric(run.trials[BEST_VAL_METRIC], errors="coerce")
     trials = run.trials[values.map(math.isfinite)].copy()
     params = run.searched
-    axes_names = [*params, METRIC]
+    axes_names = [*params, BEST_VAL_METRIC]
     fig, ax = plt.subplots(figsize=(max(6, 2.2 * len(axes_names)), 4.8))
     if trials.empty:
         ax.text(0.5, 0.5, "no trial with a finite metric", ha="center", transform=ax.transAxes)
         return _save(fig, path)
-    columns = [trials[f"config/{p}"] for p in params] + [pd.to_numeric(trials[METRIC])]
+    columns = [trials[f"config/{p}"] for p in params] + [pd.to_numeric(trials[BEST_VAL_METRIC])]
     scaled = [_axis_values(c) for c in columns]
-    metric = pd.to_numeric(trials[METRIC]).to_numpy(dtype=float)
+    metric = pd.to_numeric(trials[BEST_VAL_METRIC]).to_numpy(dtype=float)
     norm = plt.Normalize(
         metric.min(), metric.max() if metric.max() > metric.min() else metric.min() + 1
     )
@@ -213,7 +227,7 @@ def plot_parallel_coordinates(run: RunData, path: Path) -> Path:
         ys = [s[0][i] for s in scaled]
         ax.plot(xs, ys, color=cmap(norm(metric[i])), alpha=0.8, lw=1.5)
     for x, (_, ticks, labels) in zip(xs, scaled, strict=True):
-        ax.axvline(x, color="k", lw=0.8)
+        ax.axvline(float(x), color="k", lw=0.8)
         for tick, label in zip(ticks, labels, strict=True):
             ax.text(x + 0.03, tick, label, fontsize=7, va="center")
     ax.set_xticks(xs, axes_names, fontsize=8)
@@ -221,7 +235,7 @@ def plot_parallel_coordinates(run: RunData, path: Path) -> Path:
     ax.set_ylim(-0.2, 1.08)
     ax.set_title(f"{run.name}: parallel coordinates ({len(trials)} scored trials)")
     bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax)
-    bar.set_label(METRIC)
+    bar.set_label(BEST_VAL_METRIC)
     return _save(fig, path)
 
 

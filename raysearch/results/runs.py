@@ -1,9 +1,12 @@
-"""Read run directories back (trials, epochs, metadata), checking them all before any use."""
+"""Read run directories back (trials, epochs, metadata), checking them all before any use.
+
+Only the files raysearch writes are read (trials.parquet, epochs.parquet, metadata.json);
+Tune's own experiment directory is the search layer's business.
+"""
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,16 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-from raysearch.errors import ConfigError, ErrorCollector
-from raysearch.results.files import EPOCHS, METADATA, TRIALS, TUNE_DIR
+from raysearch.core.errors import ConfigError, ErrorCollector
+from raysearch.core.files import EPOCHS, METADATA, TRIALS
 
 __all__ = ["REQUIRED_FILES", "RunData", "load_run", "load_runs"]
 
 REQUIRED_FILES = (TRIALS, EPOCHS, METADATA)
 _TRIAL_COLUMNS = ("trial_id", "status", "epochs_run", "best_anchored_val_loss")
 _EPOCH_COLUMNS = ("trial_id", "epoch", "anchored_val_loss")
-# Tune names a trial's directory <trainable>_<trial_id>_<creation index>_<params>_<date>
-_TRIAL_DIR = re.compile(r"_([0-9a-f]{5,}(?:_\d{5})?)_(\d+)_")
 
 
 @dataclass
@@ -32,7 +33,7 @@ class RunData:
     trials: pd.DataFrame
     epochs: pd.DataFrame
     metadata: dict[str, Any] = field(default_factory=dict)
-    # trial_id -> the order Tune created it (from the trial directory names), when known
+    # trial_id -> the order the search created it (trials.parquet's ``created``), when known
     trial_order: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -125,39 +126,12 @@ def _run(path: Path, trials: pd.DataFrame, epochs: pd.DataFrame, metadata: dict)
     if trials.empty:
         trials = pd.DataFrame(columns=[*_TRIAL_COLUMNS, "stop_reason"])
     name = f"{metadata.get('space', path.parent.name)}/{path.name}"
-    order, stamps = _tune_timing(path / TUNE_DIR)
-    if len(epochs) and len(stamps):
-        timed = epochs.merge(stamps, on=["trial_id", "epoch"], how="left")
-        if timed["timestamp"].notna().all():  # wall-clock order of every epoch is known
-            epochs = timed
-    return RunData(name, path, trials, epochs, metadata, order)
-
-
-def _tune_timing(tune_dir: Path) -> tuple[dict[str, int], pd.DataFrame]:
-    """Creation order of the trials and the wall-clock time of each epoch's report, from
-    Tune's trial directories (absent when the experiment was stored elsewhere)."""
+    if "timestamp" in epochs and epochs["timestamp"].isna().any():
+        epochs = epochs.drop(columns="timestamp")  # the wall-clock order is known for all or none
     order: dict[str, int] = {}
-    rows: list[dict[str, Any]] = []
-    if not tune_dir.is_dir():
-        return order, pd.DataFrame()
-    for trial_dir in tune_dir.iterdir():
-        match = _TRIAL_DIR.search(trial_dir.name)
-        if not match or not trial_dir.is_dir():
-            continue
-        order[match.group(1)] = int(match.group(2))
-        result = trial_dir / "result.json"
-        lines = result.read_text().splitlines() if result.is_file() else []
-        for line in lines:
-            try:
-                report = json.loads(line)
-            except json.JSONDecodeError:  # a line cut short by an interrupted run
-                continue
-            if {"trial_id", "epoch", "timestamp"} <= set(report):
-                rows.append({k: report[k] for k in ("trial_id", "epoch", "timestamp")})
-    stamps = pd.DataFrame(rows)
-    if len(stamps):
-        stamps = stamps.drop_duplicates(["trial_id", "epoch"], keep="first")
-    return order, stamps
+    if "created" in trials and len(trials) and (trials["created"] >= 0).all():
+        order = {str(t): int(c) for t, c in zip(trials["trial_id"], trials["created"], strict=True)}
+    return RunData(name, path, trials, epochs, metadata, order)
 
 
 def _unique_names(runs: list[RunData]) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from raysearch.results.files import (
+from raysearch.core.files import (
     BEST_CONFIG,
     EPOCHS,
     SUMMARY_JSON,
@@ -20,10 +20,9 @@ from raysearch.results.files import (
     write_parquet,
     write_yaml,
 )
+from raysearch.core.metrics import BEST_VAL_METRIC
 
 __all__ = ["summarize", "write_results"]
-
-METRIC = "best_anchored_val_loss"
 
 
 def _missing(value: Any) -> bool:
@@ -40,7 +39,7 @@ def summarize(trials: pd.DataFrame, run_dir: Path) -> dict[str, Any]:
     """What the user reads first: the best trial, how trials ended, where the files are."""
     counts = trials["status"].value_counts().to_dict() if not trials.empty else {}
     finite = (
-        trials[trials[METRIC].map(lambda v: v is not None and math.isfinite(v))]
+        trials[trials[BEST_VAL_METRIC].map(lambda v: v is not None and math.isfinite(v))]
         if not trials.empty
         else trials
     )
@@ -49,17 +48,17 @@ def summarize(trials: pd.DataFrame, run_dir: Path) -> dict[str, Any]:
         row = finite.iloc[0]
         best = {
             "trial_id": row["trial_id"],
-            METRIC: float(row[METRIC]),
+            BEST_VAL_METRIC: float(row[BEST_VAL_METRIC]),
             "best_epoch": int(row["best_epoch"]),
             "config": {
                 k[len("config/") :]: _plain(v)
                 for k, v in row.items()
-                if k.startswith("config/") and not _missing(v)
+                if isinstance(k, str) and k.startswith("config/") and not _missing(v)
             },
             "test": {
                 k[len("test/") :]: _plain(v)
                 for k, v in row.items()
-                if k.startswith("test/") and not pd.isna(v)
+                if isinstance(k, str) and k.startswith("test/") and not pd.isna(v)
             },
         }
     failed = trials[trials["status"] == "failed"] if not trials.empty else trials
@@ -79,7 +78,8 @@ def summarize(trials: pd.DataFrame, run_dir: Path) -> dict[str, Any]:
 
 def _markdown(summary: dict[str, Any], trials: pd.DataFrame) -> str:
     best = summary["best"]
-    lines = [f"# Search results: {summary['run_dir']}", ""]
+    run_dir = Path(summary["run_dir"])  # shown as <space>/<run>: no machine path in the file
+    lines = [f"# Search results: {run_dir.parent.name}/{run_dir.name}", ""]
     lines.append(
         f"{summary['n_trials']} trials: {summary['completed']} completed, "
         f"{summary['stopped_by_asha']} stopped early by ASHA, {summary['failed']} failed."
@@ -87,7 +87,7 @@ def _markdown(summary: dict[str, Any], trials: pd.DataFrame) -> str:
     if best:
         lines += [
             "",
-            f"Best: trial {best['trial_id']}, {METRIC} = {best[METRIC]:.4f} "
+            f"Best: trial {best['trial_id']}, {BEST_VAL_METRIC} = {best[BEST_VAL_METRIC]:.4f} "
             f"at epoch {best['best_epoch']}",
             "",
         ]
@@ -97,7 +97,11 @@ def _markdown(summary: dict[str, Any], trials: pd.DataFrame) -> str:
             lines += [f"- {k}: {v:.4f}" for k, v in best["test"].items()]
     for failure in summary["failures"]:
         lines.append(f"- failed {failure['trial_id']}: {failure['reason']}")
-    shown = [c for c in ("trial_id", "status", "epochs_run", METRIC, "stop_reason") if c in trials]
+    shown = [
+        c
+        for c in ("trial_id", "status", "epochs_run", BEST_VAL_METRIC, "stop_reason")
+        if c in trials
+    ]
     shown += [c for c in trials.columns if c.startswith("config/") and trials[c].nunique() > 1]
     if not trials.empty:
         lines += ["", trials[shown].to_markdown(index=False, floatfmt=".4f")]
@@ -120,7 +124,11 @@ def write_results(
     summary = summarize(trials, run_dir)
     best = summary["best"]
     if best:
-        content = {METRIC: best[METRIC], "trial_id": best["trial_id"], "config": best["config"]}
+        content = {
+            BEST_VAL_METRIC: best[BEST_VAL_METRIC],
+            "trial_id": best["trial_id"],
+            "config": best["config"],
+        }
         if resolve is not None:
             content["resolved"] = resolve(best["config"])
         write_yaml(run_dir / BEST_CONFIG, content)

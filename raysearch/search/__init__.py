@@ -1,19 +1,5 @@
-"""The search: spaces, resources, the Tune set-up (OptunaSearch TPE + ASHA) and the driver."""
-
-from raysearch.search.report import BEST_METRIC, METRIC, MODE, TIME_ATTR, check_report
-from raysearch.search.resources import ResourcePlan, plan_resources
-from raysearch.search.space import SearchSettings, SearchSpace, available_spaces, load_space
-
-__all__ = [
-    "BEST_METRIC",
-    "METRIC",
-    "MODE",
-    "TIME_ATTR",
-    "ResourcePlan",
-    "SearchSettings",
-    "SearchSpace",
-    "available_spaces",
-    "check_report",
-    "load_space",
-    "plan_resources",
-]
+"""The search, and the only layer that knows Ray Tune: spaces (``space`` and the shipped
+``spaces/*.yaml``), the resource plan, the searcher and scheduler, the Tune set-up
+(``tuner``), one trial (``trainable``), W&B logging and sweep export, and turning Tune's
+results into tables (``collect``). Import from the modules; this file imports nothing.
+"""

@@ -1,22 +1,35 @@
-"""Turn Tune's ResultGrid into plain tables: one row per trial, one row per trial-epoch."""
+"""Turn Tune's ResultGrid into plain tables: one row per trial, one row per trial-epoch.
+
+Everything later readers need from Tune is copied into the tables here, so nothing above
+the search layer reads Tune's own files: ``created`` (the order Tune created the trials,
+from the index in their directory names) in trials.parquet, and each epoch's report time
+(``timestamp``, Unix seconds) in epochs.parquet.
+"""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from raysearch.search.report import BEST_METRIC, METRIC, TIME_ATTR
-from raysearch.timing import TIME_PREFIX
-from raysearch.train.ray_train import FINAL_KEY
+from raysearch.core.metrics import (
+    BEST_VAL_METRIC,
+    FINAL_KEY,
+    TIME_ATTR,
+    TIME_PREFIX,
+    VAL_METRIC,
+    is_test_metric,
+)
+
+if TYPE_CHECKING:
+    from ray.tune import Result, ResultGrid
 
 __all__ = ["collect_results"]
 
 # Tune's bookkeeping columns that are not the trainer's metrics.
 _TUNE_COLUMNS = {
-    "timestamp",
     "checkpoint_dir_name",
     "done",
     "training_iteration",
@@ -35,10 +48,6 @@ _TUNE_COLUMNS = {
 
 
 _OUTCOME_COLUMNS = {FINAL_KEY, "stop_reason", "best_epoch"}
-
-
-def _is_test_metric(name: str) -> bool:
-    return name.startswith(("anchored_test_loss", "test_loss/", "test_regret/"))
 
 
 def _why_stopped(
@@ -60,26 +69,28 @@ def _why_stopped(
 
 
 def collect_results(
-    grid: Any, max_epochs: int, fixed: dict[str, Any]
+    grid: ResultGrid, max_epochs: int, fixed: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(trials, epochs) tables from a ``ray.tune.ResultGrid``."""
     trial_rows: list[dict[str, Any]] = []
     epoch_frames: list[pd.DataFrame] = []
-    for result in grid:
+    for index in range(len(grid)):  # ResultGrid is indexed; it declares no __iter__
+        result = grid[index]
         frame = result.metrics_dataframe
         trial_id = _trial_id(result)
         config = {k: v for k, v in (result.config or {}).items()}
-        outcome = None
+        outcome: dict[str, Any] | None = None
         if frame is not None and FINAL_KEY in frame:
             finals = frame[frame[FINAL_KEY] == 1]
-            outcome = finals.iloc[-1].to_dict() if not finals.empty else None
+            if not finals.empty:
+                outcome = {str(k): v for k, v in finals.iloc[-1].items()}
             frame = frame[frame[FINAL_KEY] != 1]
         if frame is not None and TIME_ATTR in frame and not frame.empty:
             epochs_frame = frame[
                 [
                     c
                     for c in frame.columns
-                    if c not in _TUNE_COLUMNS | _OUTCOME_COLUMNS and not _is_test_metric(c)
+                    if c not in _TUNE_COLUMNS | _OUTCOME_COLUMNS and not is_test_metric(c)
                 ]
             ].copy()
             # a trial restored from a checkpoint may report an epoch again: keep the last
@@ -87,34 +98,43 @@ def collect_results(
             epochs_frame.insert(0, "trial_id", trial_id)
             epoch_frames.append(epochs_frame)
             epochs_run = int(frame[TIME_ATTR].max())
-            best = float(frame[METRIC].min())
-            best_epoch = int(frame.loc[frame[METRIC].idxmin(), TIME_ATTR])
+            best = float(frame[VAL_METRIC].min())
+            best_epoch = int(frame.nsmallest(1, VAL_METRIC)[TIME_ATTR].iloc[0])  # first best
         else:
             epochs_run, best, best_epoch = 0, math.nan, 0
         status, reason = _why_stopped(result.error, outcome, epochs_run, max_epochs)
         row = {
             "trial_id": trial_id,
+            "created": _created(result, trial_id),
             "status": status,
             "stop_reason": reason,
             "epochs_run": epochs_run,
-            BEST_METRIC: best,
+            BEST_VAL_METRIC: best,
             "best_epoch": best_epoch,
             **{f"config/{k}": v for k, v in {**fixed, **config}.items()},
         }
         for key, value in (outcome or {}).items():
-            if _is_test_metric(key):
+            if is_test_metric(key):
                 row[f"test/{key}"] = value
             elif key.startswith(TIME_PREFIX):  # where the trial's wall time went
                 row[key] = value
         trial_rows.append(row)
     trials = pd.DataFrame(trial_rows)
     if not trials.empty:
-        trials = trials.sort_values(BEST_METRIC, na_position="last").reset_index(drop=True)
+        trials = trials.sort_values(BEST_VAL_METRIC, na_position="last").reset_index(drop=True)
     epochs = pd.concat(epoch_frames, ignore_index=True) if epoch_frames else pd.DataFrame()
     return trials, epochs
 
 
-def _trial_id(result: Any) -> str:
+def _created(result: Result, trial_id: str) -> int:
+    """The order Tune created the trial: the index in its directory's name
+    (``<trainable>_<trial_id>_<index>_<params>_<date>``), -1 if it cannot be read."""
+    name = Path(result.path).name if result.path else ""
+    index = name.partition(f"_{trial_id}_")[2].split("_", 1)[0]
+    return int(index) if index.isdigit() else -1
+
+
+def _trial_id(result: Result) -> str:
     frame = result.metrics_dataframe
     if frame is not None and "trial_id" in frame and not frame.empty:
         return str(frame["trial_id"].iloc[0])

@@ -11,12 +11,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["BEST_METRIC", "METRIC", "MODE", "TIME_ATTR", "NonFiniteMetricError", "check_report"]
+from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
 
-METRIC = "anchored_val_loss"  # what ASHA compares at each rung
-BEST_METRIC = "best_anchored_val_loss"  # what Optuna is told a trial achieved
-MODE = "min"
-TIME_ATTR = "epoch"
+__all__ = ["NonFiniteMetricError", "check_report"]
 
 
 class NonFiniteMetricError(RuntimeError):
@@ -25,13 +22,13 @@ class NonFiniteMetricError(RuntimeError):
 
 def check_report(metrics: Mapping[str, Any]) -> dict[str, Any]:
     """Return a copy of ``metrics`` that Tune can use, or raise naming what is wrong."""
-    missing = [k for k in (METRIC, BEST_METRIC, TIME_ATTR) if k not in metrics]
+    missing = [k for k in (VAL_METRIC, BEST_VAL_METRIC, TIME_ATTR) if k not in metrics]
     if missing:
         raise KeyError(
-            f"a trial report must hold {METRIC!r}, {BEST_METRIC!r} and {TIME_ATTR!r}; "
+            f"a trial report must hold {VAL_METRIC!r}, {BEST_VAL_METRIC!r} and {TIME_ATTR!r}; "
             f"missing {missing} (got keys {sorted(metrics)})"
         )
-    value = float(metrics[METRIC])
+    value = float(metrics[VAL_METRIC])
     if not math.isfinite(value):
-        raise NonFiniteMetricError(f"{METRIC} is {value} at {TIME_ATTR} {metrics[TIME_ATTR]}")
+        raise NonFiniteMetricError(f"{VAL_METRIC} is {value} at {TIME_ATTR} {metrics[TIME_ATTR]}")
     return dict(metrics)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from raysearch.errors import ConfigError
+from raysearch.core.errors import ConfigError
 from raysearch.train.ray_train import DistributedPlan
 
 __all__ = ["DRIVER_CPU", "ResourcePlan", "plan_resources"]

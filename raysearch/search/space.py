@@ -1,13 +1,13 @@
 """Search spaces as YAML files: load, validate as a whole, and sample define-by-run.
 
-A space file (search_spaces/NAME.yaml)::
+A space file (shipped: raysearch/search/spaces/NAME.yaml; or any path)::
 
     settings:   {num_samples, max_epochs, grace_period, reduction_factor, n_startup_trials,
                  searcher: tpe|random, scheduler: asha|fifo}
     fixed:      {name: value}              # constants every trial gets
     parameters: {name: {type: float|int|categorical, low, high, log, step, choices,
                         when: {other_param: value or [values]}}}
-    start:      [{name: value}, ...]       # first trials, e.g. the seed's configuration
+    start:      [{name: value}, ...]       # first trials, e.g. the original configuration
 
 Every problem in a file is reported at once, naming the file and the field. Parameter
 names are resolved against the trial configuration (``raysearch.search.params``), so a
@@ -16,18 +16,27 @@ typo is caught before any trial starts.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from raysearch.errors import ConfigError, ErrorCollector
-from raysearch.search.params import check_param_value, resolve_param
+from raysearch.core.data_config import SYNTH_PRESETS
+from raysearch.core.errors import ConfigError, ErrorCollector
+from raysearch.core.params import check_param_value, resolve_param
+
+if TYPE_CHECKING:
+    import optuna
 
 __all__ = [
+    "SMOKE_FIXED",
+    "SMOKE_SETTINGS",
     "SPACES_DIR",
     "ParamSpec",
     "SearchSettings",
@@ -36,7 +45,26 @@ __all__ = [
     "load_space",
 ]
 
-SPACES_DIR = Path(__file__).resolve().parents[2] / "search_spaces"
+# The shipped spaces are package data (raysearch/search/spaces/*.yaml), found through
+# importlib.resources so an installed package finds them wherever it lives. pip installs
+# packages as directories, so the resource folder is a real directory.
+SPACES_DIR = Path(str(resources.files("raysearch.search").joinpath("spaces")))
+
+# --smoke: any space as a first look in minutes: the tiny model on the tiny synthetic
+# dataset, four short trials. These fixed values win over the space's own.
+SMOKE_FIXED: dict[str, Any] = {
+    "model.size": "tiny",
+    "data.daily_window": 60,
+    "data.monthly_window": 3,
+    "data.raion_pca_components": 2,
+    "data.anchor_stride": 3,
+    **{f"data.synth.{k}": v for k, v in SYNTH_PRESETS["tiny"].items()},
+}
+SMOKE_SETTINGS: dict[str, Any] = {"num_samples": 4, "max_epochs": 3, "grace_period": 1}
+# Old names of shipped spaces, still loaded for one release (until 0.3) with a warning.
+RENAMED_SPACES = {"real_losses": "war_losses"}  # "losses" alone means the loss functions
+
+log = logging.getLogger(__name__)
 
 Scalar = str | int | float | bool
 
@@ -61,6 +89,12 @@ class ParamSpec(BaseModel):
             if name not in values or values[name] not in allowed:
                 return False
         return True
+
+    def bounds(self) -> tuple[float, float]:
+        """(low, high) of a float or int parameter; loading a space checks both are set."""
+        if self.low is None or self.high is None:
+            raise ValueError(f"a {self.type} parameter has no low/high; load it with load_space")
+        return self.low, self.high
 
 
 class SearchSettings(BaseModel):
@@ -104,22 +138,34 @@ class SearchSpace:
     start: list[dict[str, Any]] = field(default_factory=list)
     description: str = ""
 
-    def sample(self, trial: Any) -> dict[str, Any]:
+    def sample(self, trial: optuna.Trial) -> dict[str, Any]:
         """Define-by-run for Optuna: suggest each active parameter, compute nothing."""
         values: dict[str, Any] = {}
         for name, p in self.parameters.items():
             if not p.allowed_by(values):
                 continue
             if p.type == "categorical":
-                values[name] = trial.suggest_categorical(name, p.choices)
+                values[name] = trial.suggest_categorical(name, p.choices or [])
             elif p.type == "int":
+                low, high = p.bounds()
                 step = int(p.step) if p.step else 1
-                values[name] = trial.suggest_int(
-                    name, int(p.low), int(p.high), step=step, log=p.log
-                )
+                values[name] = trial.suggest_int(name, int(low), int(high), step=step, log=p.log)
             else:
-                values[name] = trial.suggest_float(name, p.low, p.high, step=p.step, log=p.log)
+                low, high = p.bounds()
+                values[name] = trial.suggest_float(name, low, high, step=p.step, log=p.log)
         return values
+
+    def smoke(self) -> SearchSpace:
+        """This space as ``--smoke`` runs it: the smoke settings, and the smoke sizes winning
+        over any fixed value that sets the same field (or a part of it)."""
+        smoke_paths = [resolve_param(k)[0] for k in SMOKE_FIXED]
+        kept = {
+            k: v
+            for k, v in self.fixed.items()
+            if not any(resolve_param(k)[0][: len(p)] == p for p in smoke_paths)
+        }
+        smoke = self.with_settings(**SMOKE_SETTINGS)
+        return dataclasses.replace(smoke, fixed={**kept, **SMOKE_FIXED})
 
     def with_settings(self, **overrides: Any) -> SearchSpace:
         """A copy with some settings replaced (CLI flags), validated again."""
@@ -145,7 +191,11 @@ def available_spaces(directory: Path = SPACES_DIR) -> list[str]:
 
 
 def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
-    """Load and validate a space by name (search_spaces/NAME.yaml) or by file path."""
+    """Load and validate a space by name (a shipped space) or by file path."""
+    if name_or_path in RENAMED_SPACES:
+        new = RENAMED_SPACES[name_or_path]
+        log.warning("space %r is now called %r (the old name goes in 0.3)", name_or_path, new)
+        name_or_path = new
     path = Path(name_or_path)
     if path.suffix not in {".yaml", ".yml"}:
         matches = sorted(directory.rglob(f"{name_or_path}.yaml"))

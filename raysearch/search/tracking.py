@@ -12,10 +12,24 @@ import netrc
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-__all__ = ["WandbOptions", "flat_config", "make_wandb_callback", "wandb_mode"]
+from raysearch.core.metrics import VAL_METRIC
+from raysearch.search.trainable import TrialSetup, trial_config
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+    from ray.air.integrations.wandb import WandbLoggerCallback
+    from ray.tune.experiment import Trial
+
+__all__ = [
+    "WandbOptions",
+    "define_best_summary",
+    "flat_config",
+    "make_wandb_callback",
+    "wandb_mode",
+]
 
 
 @dataclass(frozen=True)
@@ -44,13 +58,13 @@ def wandb_mode() -> str:
     return "online" if os.environ.get("WANDB_API_KEY") or _netrc_has_wandb() else "offline"
 
 
-def flat_config(config: Any, prefix: str = "") -> dict[str, Any]:
+def flat_config(config: DataclassInstance, prefix: str = "") -> dict[str, Any]:
     """A dataclass config as ``{"model.d_model": 64, ...}`` (every resolved value)."""
     flat: dict[str, Any] = {}
     for field in dataclasses.fields(config):
         value = getattr(config, field.name)
         key = f"{prefix}{field.name}"
-        if dataclasses.is_dataclass(value):
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a section
             flat.update(flat_config(value, f"{key}."))
         else:
             flat[key] = (
@@ -59,11 +73,35 @@ def flat_config(config: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def make_wandb_callback(options: WandbOptions, group: str, space_name: str, setup: Any) -> Any:
-    """A WandbLoggerCallback that logs the resolved config and tags space and strategy."""
-    from ray.air.integrations.wandb import WandbLoggerCallback
+class _BestSummary:
+    """The ``wandb`` module as Ray's logging process uses it, but ``init`` also defines the
+    metric's summary as its minimum (``define_metric``; the process has no hook after init)."""
 
-    from raysearch.search.trainable import trial_config
+    def __init__(self, wandb: Any) -> None:
+        self._wandb = wandb
+
+    def init(self, *args: Any, **kwargs: Any) -> Any:
+        run = self._wandb.init(*args, **kwargs)
+        define_best_summary(run)
+        return run
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wandb, name)
+
+
+def define_best_summary(run: Any) -> None:
+    """Make the W&B run's summary of anchored_val_loss its lowest value (``{"min": x}``),
+    in both paths: Tune's logger (this module) and the sweep trainer (wandb_sweep.py)."""
+    run.define_metric(VAL_METRIC, summary="min")
+
+
+def make_wandb_callback(
+    options: WandbOptions, group: str, space_name: str, setup: TrialSetup
+) -> WandbLoggerCallback:
+    """A WandbLoggerCallback that logs the resolved config and tags space and strategy."""
+    # Deferred: Ray takes seconds to import, and the command line imports this module
+    # (WandbOptions) before it reports a bad flag.
+    from ray.air.integrations.wandb import WandbLoggerCallback, _WandbLoggingActor
 
     mode = wandb_mode()
     local_storage = "://" not in str(setup.storage_path)  # not s3:// or gs://
@@ -71,12 +109,24 @@ def make_wandb_callback(options: WandbOptions, group: str, space_name: str, setu
     # the environment (a mode= argument is not enough), so the driver states its decision.
     os.environ.setdefault("WANDB_MODE", mode)
 
+    class _MinSummaryActor(_WandbLoggingActor):
+        """Ray's per-trial W&B process, with the run's summary of anchored_val_loss set to
+        its best (lowest) epoch, as raysearch's sweep trainer and Optuna see it, instead of
+        the last epoch's value."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # Ray types the attribute as the wandb module; _BestSummary stands in for it
+            self._wandb = _BestSummary(self._wandb)  # type: ignore[assignment]
+
     class _RaysearchWandb(WandbLoggerCallback):
+        _logger_actor_cls = _MinSummaryActor
+
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self._base_kwargs = dict(self.kwargs)  # wandb.init kwargs shared by every trial
 
-        def log_trial_start(self, trial: Any) -> None:
+        def log_trial_start(self, trial: Trial) -> None:
             resolved = flat_config(trial_config(setup, dict(trial.config)))
             strategy = resolved.get("loss.strategy", "unknown")
             self.kwargs = {

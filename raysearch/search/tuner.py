@@ -1,129 +1,44 @@
-"""Build the Ray Tune search: OptunaSearch (TPE, seeded) + ASHA on the anchored metric."""
+"""The Ray Tune set-up: a Tuner over the trial function with the searcher, the scheduler,
+the result loggers and the trial table; or the same search restored for ``--resume``;
+``run_tune`` fits it and turns Tune's results into the run's tables."""
 
 from __future__ import annotations
 
-import warnings
+import gc
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
-from raysearch.search.report import BEST_METRIC, METRIC, MODE, TIME_ATTR
+import pandas as pd
+import ray.tune
+from ray import tune
+from ray.tune.experiment import Trial
+
+from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
+from raysearch.search.collect import collect_results
+from raysearch.search.loggers import result_loggers
+from raysearch.search.plan import SearchPlan
+from raysearch.search.scheduler import build_scheduler
+from raysearch.search.searcher import build_searcher
 from raysearch.search.space import SearchSpace
-from raysearch.search.trainable import TrialSetup, run_trial
+from raysearch.search.study import open_storage, warm_start_trials
+from raysearch.search.trainable import run_trial
 
-__all__ = [
-    "REUSE_ACTORS",
-    "TRIAL_SEED",
-    "DefineByRun",
-    "SearchPlan",
-    "build_tuner",
-    "restore_tuner",
-]
+__all__ = ["TuneCallback", "TuneOutcome", "build_tuner", "restore_tuner", "run_tune"]
 
-TRIAL_SEED = "trainer.seed"  # set per trial by the searcher
-MAX_OBSERVATIONS = 400  # TPE fits on at most this many trials (bounds a suggestion's cost)
-REUSE_ACTORS = True  # a trial process runs trial after trial: imports and first-call costs once
-
-
-@dataclass(frozen=True)
-class SearchPlan:
-    """A resolved search: the space (with CLI overrides), the seed, where results go."""
-
-    space: SearchSpace
-    setup: TrialSetup
-    seed: int
-    run_name: str
-    storage_path: str  # Tune's experiment storage: the run directory, or --storage URI
-    run_dir: str  # results/<space>/<run>: the tables and summary
-
-
-def build_sampler(
-    space: SearchSpace, seed: int, max_observations: int | None = MAX_OBSERVATIONS
-) -> Any:
-    """TPE (seeded, multivariate, grouped) that also learns from running trials and fits on
-    at most ``max_observations`` trials (raysearch.search.live_tpe), or, with
-    ``searcher: random``, random sampling."""
-    import optuna
-
-    from raysearch.search.live_tpe import LiveTPESampler
-
-    if space.settings.searcher == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
-    with warnings.catch_warnings():  # group= is "experimental" in Optuna; we opt in
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return LiveTPESampler(
-            max_observations=max_observations,
-            seed=seed,
-            n_startup_trials=space.settings.n_startup_trials,
-            multivariate=True,
-            group=True,  # conditional parameters (a3dro's budget_beta) get their own groups
-        )
-
-
-@dataclass(frozen=True)
-class DefineByRun:
-    """The define-by-run function: suggest the space's values, and set the trial's seed.
-    A module-level class, not a closure: Tune pickles the searcher to save its state."""
-
-    space: SearchSpace
-    seed: int
-
-    def __call__(self, trial: Any) -> dict[str, Any]:
-        self.space.sample(trial)  # suggests through the trial; Ray collects the values
-        return {TRIAL_SEED: self.seed + trial.number}
-
-
-def build_searcher(space: SearchSpace, seed: int, sampler: Any | None = None) -> Any:
-    """OptunaSearch told each trial's best anchored loss (not its last).
-
-    Every trial also gets its own training seed (the run's seed plus the Optuna trial
-    number): when TPE draws a configuration again (a loss ablation has only four
-    configurations outside A3DRO) the trial is a replicate that measures seed variance,
-    not a byte-identical re-run.
-    """
-    from ray.tune.search.optuna import OptunaSearch
-
-    return OptunaSearch(
-        space=DefineByRun(space, seed),
-        metric=BEST_METRIC,
-        mode=MODE,
-        sampler=sampler if sampler is not None else build_sampler(space, seed),
-        points_to_evaluate=[dict(p) for p in space.start] or None,
-    )
-
-
-def build_scheduler(space: SearchSpace) -> Any:
-    """ASHA on the anchored metric, or with ``scheduler: fifo`` every trial at full budget."""
-    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
-
-    s = space.settings
-    if s.scheduler == "fifo":
-        return FIFOScheduler()
-    return ASHAScheduler(
-        time_attr=TIME_ATTR,
-        metric=METRIC,
-        mode=MODE,
-        max_t=s.max_epochs,
-        grace_period=min(s.grace_period, s.max_epochs),
-        reduction_factor=s.reduction_factor,
-        # Trials that reach max_epochs end themselves, so they evaluate the test split and
-        # write their outcome; ASHA only stops trials at its rungs below that.
-        stop_last_trials=False,
-    )
+# What run_search's ``callbacks`` are: Ray Tune callbacks (named here, so the layers above
+# search type them without importing Tune).
+TuneCallback: TypeAlias = tune.Callback
 
 
 def _trainable(plan: SearchPlan) -> Any:
-    from ray import tune
-
     return tune.with_resources(
         tune.with_parameters(run_trial, setup=plan.setup), plan.setup.resources.trial_resources
     )
 
 
-def restore_tuner(plan: SearchPlan) -> Any:
+def restore_tuner(plan: SearchPlan) -> tune.Tuner:
     """Continue an interrupted search: finished trials stay, unfinished ones restart from
     their last checkpoint, errored ones stay failed; the searcher's state is restored."""
-    from ray import tune
-
     path = f"{plan.storage_path.rstrip('/')}/{plan.run_name}"
     return tune.Tuner.restore(
         path,
@@ -134,22 +49,22 @@ def restore_tuner(plan: SearchPlan) -> Any:
     )
 
 
-def build_tuner(plan: SearchPlan, callbacks: list[Any] | None = None) -> Any:
-    import ray.tune
-    from ray import tune
-
-    from raysearch.search.loggers import result_loggers
+def build_tuner(plan: SearchPlan, callbacks: list[TuneCallback] | None = None) -> tune.Tuner:
 
     resources = plan.setup.resources
     trainable = _trainable(plan)
+    warm_start = warm_start_trials(plan.warm_start, plan.space) if plan.warm_start else []
+    searcher = build_searcher(
+        plan.space, plan.seed, storage=open_storage(plan.run_dir), warm_start=warm_start
+    )
     return tune.Tuner(
         trainable,
         tune_config=tune.TuneConfig(
-            search_alg=build_searcher(plan.space, plan.seed),
+            search_alg=searcher,
             scheduler=build_scheduler(plan.space),
             num_samples=plan.space.settings.num_samples,
             max_concurrent_trials=resources.max_concurrent,
-            reuse_actors=REUSE_ACTORS,
+            reuse_actors=plan.reuse_actors,
         ),
         run_config=ray.tune.RunConfig(
             name=plan.run_name,
@@ -168,14 +83,65 @@ def build_tuner(plan: SearchPlan, callbacks: list[Any] | None = None) -> Any:
     )
 
 
-def _progress_reporter(space: SearchSpace) -> Any:
-    """The trial table. It is given no metric on purpose: Ray's "current best trial" line
-    looks up every parameter column without a default and crashes the driver when the best
-    trial lacks a conditional parameter (e.g. a kendall trial has no budget_beta)."""
-    from ray import tune
+def best_trial_line(trials: list[Trial], parameters: list[str]) -> str | None:
+    """ "Current best trial: ..." by best anchored loss so far, a parameter the trial did not
+    sample (a conditional one) shown as '-'; None before any trial reported."""
+    scored = [
+        (t.last_result[BEST_VAL_METRIC], t)
+        for t in trials
+        if t.last_result and t.last_result.get(BEST_VAL_METRIC) is not None
+    ]
+    if not scored:
+        return None
+    value, best = min(scored, key=lambda pair: pair[0])
+    config = best.last_result.get("config") or best.config
+    shown = ", ".join(f"{p}={config.get(p, '-')}" for p in parameters)
+    return f"Current best trial: {best.trial_id} with {BEST_VAL_METRIC}={value:.4f} ({shown})"
 
-    return tune.CLIReporter(
-        metric_columns={TIME_ATTR: "epoch", METRIC: "anchored_val", BEST_METRIC: "best"},
+
+class _TrialTable(tune.CLIReporter):
+    """Ray's trial table with our own best-trial line. Ray's line looks up every parameter
+    column without a default and crashes the driver when the best trial lacks a
+    conditional parameter (a kendall trial has no budget_beta), so it is switched off and
+    ``best_trial_line`` is shown below the status header instead."""
+
+    def _current_best_trial(self, trials: list[Trial]) -> tuple[None, None]:
+        return None, None  # Ray's line: off
+
+    def _progress_str(self, trials: list[Trial], done: bool, *sys_info: str, **kwargs: Any) -> str:
+        best = best_trial_line(trials, list(self._parameter_columns))
+        return str(
+            super()._progress_str(trials, done, *sys_info, *([best] if best else []), **kwargs)
+        )
+
+
+def _progress_reporter(space: SearchSpace) -> tune.CLIReporter:
+    """The trial table: epoch, anchored loss, best so far per trial, and the best trial."""
+    return _TrialTable(
+        metric_columns={TIME_ATTR: "epoch", VAL_METRIC: "anchored_val", BEST_VAL_METRIC: "best"},
         parameter_columns=list(space.parameters),
         max_report_frequency=15,
     )
+
+
+@dataclass(frozen=True)
+class TuneOutcome:
+    """What Tune left: the run's tables, and how many trials did not finish."""
+
+    trials: pd.DataFrame
+    epochs: pd.DataFrame
+    started: int  # trials Tune created
+    unfinished: int  # created but neither terminated nor errored (an interrupted search)
+
+
+def run_tune(plan: SearchPlan, *, resume: bool, callbacks: list[TuneCallback]) -> TuneOutcome:
+    """Build (or restore) the Tuner, fit it, and collect the trials and epochs tables."""
+    tuner = restore_tuner(plan) if resume else build_tuner(plan, callbacks)
+    grid = tuner.fit()
+    # Drop Tune's objects (and W&B's callback) while Ray is still up, not at exit.
+    del tuner
+    callbacks.clear()
+    gc.collect()
+    trials, epochs = collect_results(grid, plan.space.settings.max_epochs, plan.setup.fixed)
+    unfinished = len(grid) - grid.num_terminated - grid.num_errors
+    return TuneOutcome(trials, epochs, started=len(grid), unfinished=unfinished)

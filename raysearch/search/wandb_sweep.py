@@ -8,7 +8,11 @@ sampled, the YAML (``sweep_yaml``) says under which condition it is used, and
 ``run_from_wandb_config`` drops it from the trial when the condition is false.
 
 W&B's hyperband counts the steps at which the run logged the metric, so the trainer must
-log ``anchored_val_loss`` once per epoch (``run_from_wandb_config`` does).
+log ``anchored_val_loss`` once per epoch (``run_from_wandb_config`` does). Its engine (the
+``sweeps`` package, which tests/search/test_wandb_sweep.py runs on the exported config)
+compares runs at band b on their (b+1)-th value: with ``min_iter`` = ASHA's grace period its
+first check comes one epoch after ASHA's first rung. A run's summary of the metric is its
+minimum (``define_metric``), which is what Bayes reads, as Optuna reads each trial's best.
 """
 
 from __future__ import annotations
@@ -16,13 +20,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from raysearch.errors import ConfigError
-from raysearch.search.report import METRIC, TIME_ATTR
+from raysearch.core.errors import ConfigError
+from raysearch.core.metrics import TIME_ATTR, VAL_METRIC
+from raysearch.core.params import build_trial_config
+from raysearch.core.trial_config import TrialConfig
 from raysearch.search.space import SPACES_DIR, ParamSpec, SearchSpace, load_space
+from raysearch.search.tracking import define_best_summary, flat_config
+
+if TYPE_CHECKING:
+    from wandb import Run
+
+    from raysearch.data.prepared import PreparedData
+    from raysearch.train.loop import EpochResult, FitResult
 
 __all__ = [
     "COMMAND",
@@ -30,19 +43,19 @@ __all__ = [
     "SPACE_KEY",
     "read_args_file",
     "run_from_wandb_config",
-    "smoke_space",
     "sweep_config",
     "sweep_yaml",
     "trial_values",
 ]
 
 SPACE_KEY = "raysearch_space"  # constant sweep parameter: which space file the run uses
-PROGRAM = "raysearch/train/__main__.py"
+PROGRAM = "raysearch/cli/train.py"
 COMMAND = [
     "${env}",
     "${interpreter}",
     "-m",
-    "raysearch.train",
+    "raysearch",
+    "train",
     "--from-wandb",
     "${args_json_file}",
 ]
@@ -60,18 +73,19 @@ def _stepped(low: float, high: float, step: float, cast: type) -> dict[str, Any]
 def _parameter(p: ParamSpec) -> dict[str, Any]:
     if p.type == "categorical":
         return {"values": list(p.choices or [])}
+    low, high = p.bounds()
     if p.type == "int":
-        low, high = int(p.low), int(p.high)
+        ilow, ihigh = int(low), int(high)
         if p.log:  # W&B has no integer log-uniform: quantise a log-uniform with q=1
-            return {"distribution": "q_log_uniform_values", "min": low, "max": high, "q": 1}
+            return {"distribution": "q_log_uniform_values", "min": ilow, "max": ihigh, "q": 1}
         if p.step and int(p.step) != 1:
-            return _stepped(low, high, int(p.step), int)
-        return {"distribution": "int_uniform", "min": low, "max": high}
+            return _stepped(ilow, ihigh, int(p.step), int)
+        return {"distribution": "int_uniform", "min": ilow, "max": ihigh}
     if p.log:
-        return {"distribution": "log_uniform_values", "min": float(p.low), "max": float(p.high)}
+        return {"distribution": "log_uniform_values", "min": float(low), "max": float(high)}
     if p.step:
-        return _stepped(float(p.low), float(p.high), float(p.step), float)
-    return {"distribution": "uniform", "min": float(p.low), "max": float(p.high)}
+        return _stepped(float(low), float(high), float(p.step), float)
+    return {"distribution": "uniform", "min": float(low), "max": float(high)}
 
 
 def sweep_config(
@@ -79,7 +93,7 @@ def sweep_config(
 ) -> dict[str, Any]:
     """The W&B sweep config (a plain dict) for ``space`` (``smoke``: as ``--smoke`` runs it)."""
     sweep_name = f"raysearch-{space.name}" + ("-smoke" if smoke else "")
-    space = smoke_space(space) if smoke else space
+    space = space.smoke() if smoke else space
     settings = space.settings
     shipped = Path(space.path).resolve().is_relative_to(SPACES_DIR)
     parameters: dict[str, Any] = {SPACE_KEY: {"value": space.name if shipped else space.path}}
@@ -92,7 +106,7 @@ def sweep_config(
         "name": sweep_name,
         "description": space.description or f"raysearch space {space.name}",
         "method": "bayes",
-        "metric": {"name": METRIC, "goal": "minimize"},
+        "metric": {"name": VAL_METRIC, "goal": "minimize"},
         "run_cap": settings.num_samples,
         "early_terminate": {
             "type": "hyperband",
@@ -107,17 +121,6 @@ def sweep_config(
     if project:
         config["project"] = project
     return config
-
-
-def smoke_space(space: SearchSpace) -> SearchSpace:
-    """``space`` as ``python -m raysearch.run --smoke`` runs it: the smoke settings, the
-    tiny model and the tiny synthetic dataset, as fixed values a W&B run receives."""
-    import dataclasses
-
-    from raysearch.search.driver import SMOKE_SETTINGS, with_smoke
-
-    smoke = space.with_settings(**SMOKE_SETTINGS)
-    return dataclasses.replace(smoke, fixed=with_smoke(space.fixed))
 
 
 def _condition(p: ParamSpec) -> str:
@@ -147,10 +150,13 @@ def sweep_yaml(space: SearchSpace, *, project: str | None = None, smoke: bool = 
         lines.append(line)
     header = [
         f"# W&B sweep for raysearch space {space.name!r} ({space.path})",
-        f"# written by: python -m raysearch.spaces export {space.name} --format wandb"
+        f"# written by: raysearch spaces export {space.name} --format wandb"
         + (" --smoke" if smoke else ""),
         "# run: wandb sweep THIS_FILE  then  wandb agent ENTITY/PROJECT/SWEEP_ID",
-        f"# hyperband min_iter, eta = ASHA grace_period, reduction_factor ({TIME_ATTR}s)",
+        f"# hyperband min_iter, eta = ASHA grace_period, reduction_factor ({TIME_ATTR}s); W&B's",
+        "# engine checks a run at band b after b+1 logged epochs, one epoch after ASHA's rung",
+        "# run_cap = the space's num_samples (W&B's service takes it; the 2022 sweeps package",
+        "# does not)",
     ]
     return "\n".join([*header, *lines]) + "\n"
 
@@ -193,15 +199,15 @@ def read_args_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def _wandb_run(config: Mapping[str, Any], cfg: Any, space_name: str) -> tuple[Any, bool]:
+def _wandb_run(config: Mapping[str, Any], cfg: TrialConfig, space_name: str) -> tuple[Run, bool]:
     """The active W&B run, or a new one (under ``wandb agent`` it joins the sweep's run);
     the resolved trial config is added to the run's config, as raysearch's own runs log."""
+    # Deferred: wandb takes seconds to import; exporting a sweep does not need it.
     import wandb
-
-    from raysearch.search.tracking import flat_config
 
     owned = wandb.run is None
     run = wandb.run or wandb.init(config=dict(config))
+    define_best_summary(run)  # Bayes and hyperband then read the best epoch's value
     run.config.update(flat_config(cfg), allow_val_change=True)
     run.tags = (*(run.tags or ()), space_name, f"loss:{cfg.loss.strategy}")
     return run, owned
@@ -211,11 +217,11 @@ def run_from_wandb_config(
     config: Mapping[str, Any],
     *,
     space: SearchSpace | None = None,
-    base: Any | None = None,
+    base: TrialConfig | None = None,
     cache_dir: str | Path | None = None,
     log: Callable[[dict[str, Any]], None] | None = None,
-    fit: Callable[..., Any] | None = None,
-    prepare: Callable[..., Any] | None = None,
+    fit: Callable[..., FitResult] | None = None,
+    prepare: Callable[..., PreparedData] | None = None,
 ) -> dict[str, Any]:
     """Train one W&B sweep run: build the trial config from the run's flat config with
     ``build_trial_config``, prepare data, call the trainer and log each epoch's metrics.
@@ -226,35 +232,35 @@ def run_from_wandb_config(
     data preparation (tests pass doubles). Returns the outcome: best epoch, its metrics,
     the test metrics and why training stopped.
     """
-    from raysearch.search.params import build_trial_config
 
     if space is None:
         if SPACE_KEY not in config:
             raise ConfigError([f"{SPACE_KEY}: missing; the exported sweep config sets it"])
         space = load_space(str(config[SPACE_KEY]))
     cfg = build_trial_config(trial_values(config, space), base)
-    if fit is None:
-        from raysearch.train.loop import fit
-    if prepare is None:
-        from raysearch.data import prepare
+    if fit is None:  # deferred: torch; exporting a sweep (this module) does not need it
+        from raysearch.train.loop import fit as train_fit
+
+        fit = train_fit
+    if prepare is None:  # deferred: torch, as above
+        from raysearch.data.prepared import prepare as prepare_data
+
+        prepare = prepare_data
     data = prepare(cfg.data, cache_dir)
-    run, owned = None, False
+    run: Run | None = None
+    owned = False
     if log is None:
         run, owned = _wandb_run(config, cfg, space.name)
         log = run.log
 
-    def on_epoch(result: Any) -> None:
+    def on_epoch(result: EpochResult) -> None:
         metrics = dict(result.metrics)
         log({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
 
     try:
         result = fit(cfg, data, on_epoch=on_epoch, checkpoint_dir=None)
-        if run is not None and METRIC in result.best_metrics:
-            # Bayes reads the run summary (the last value by default): make it the best
-            # epoch's, as Optuna is told in raysearch's own search.
-            run.summary[METRIC] = float(result.best_metrics[METRIC])
     finally:
-        if owned:
+        if owned and run is not None:
             run.finish()
     return {
         "best_epoch": int(result.best_epoch),

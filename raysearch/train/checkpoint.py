@@ -1,4 +1,4 @@
-"""Checkpoints: one directory holding one file, written atomically (temp file + os.replace).
+"""Checkpoints: one directory holding one file, written atomically (``atomic_write``).
 
 The file holds everything an exact resume needs: model, optimiser, scheduler, strategy
 (parameters and buffers), early-stopping state, RNG states, the epoch, the best model so far
@@ -7,13 +7,14 @@ and its metrics. Only rank 0 writes; every rank can read.
 
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from raysearch.core.files import atomic_write
 
 __all__ = ["CHECKPOINT_FILE", "capture_rng", "load_checkpoint", "restore_rng", "save_checkpoint"]
 
@@ -42,11 +43,7 @@ def restore_rng(state: dict[str, Any]) -> None:
 def save_checkpoint(directory: Path, state: dict[str, Any]) -> Path:
     """Write ``state`` to ``directory/checkpoint.pt`` atomically; returns the directory."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / CHECKPOINT_FILE
-    tmp = directory / f".{CHECKPOINT_FILE}.{os.getpid()}.tmp"
-    torch.save(state, tmp)
-    os.replace(tmp, target)
+    atomic_write(directory / CHECKPOINT_FILE, lambda tmp: torch.save(state, tmp))
     return directory
 
 

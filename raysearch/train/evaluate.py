@@ -1,9 +1,9 @@
-"""Evaluate one split: the same function for validation and test (seed 001's lesson).
+"""Evaluate one split: the same function for validation and test (report 001's lesson).
 
 Per task it accumulates ``plain_loss_sum`` sums and counts over every batch (all-reduced
 across ranks when a process group is initialised), so ``L_i = sum / count`` is the exact
 split loss whatever the batch size or number of ranks, then scores ``anchored_loss``
-against the split's reference anchors. It also accumulates each output's first and
+against the split's reference losses b_i. It also accumulates each output's first and
 second moments for collapse detection (constant predictions).
 """
 
@@ -13,13 +13,14 @@ import contextlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, overload
 
 import torch
 from torch import Tensor, nn
 
-from raysearch.data.spec import TaskKind, TaskSpec
-from raysearch.losses.anchored import DEFAULT_ANCHOR_CLIP, anchored_loss
-from raysearch.losses.plain import plain_loss_sum
+from raysearch.core.spec import TaskKind, TaskSpec
+from raysearch.scoring.anchored import ANCHORED_CLIP, anchored_loss
+from raysearch.scoring.plain import plain_loss_sum
 from raysearch.train.distributed import all_reduce_sum
 
 __all__ = ["EvalResult", "evaluate_split", "output_size", "to_device"]
@@ -56,6 +57,10 @@ def output_size(task: TaskSpec) -> int:
     return 1
 
 
+@overload
+def to_device(batch: Mapping[str, Any], device: torch.device) -> dict[str, Any]: ...
+@overload
+def to_device(batch: object, device: torch.device) -> object: ...
 def to_device(batch: object, device: torch.device) -> object:
     """The batch (nested dicts of tensors) on ``device``."""
     if isinstance(batch, Tensor):
@@ -76,11 +81,11 @@ def evaluate_split(
     model: nn.Module,
     batches: Iterable[dict],
     tasks: Sequence[TaskSpec],
-    anchors: Mapping[str, float],
+    references: Mapping[str, float],
     split: str,
     device: torch.device,
     amp_dtype: torch.dtype | None = None,
-    clip: float = DEFAULT_ANCHOR_CLIP,
+    clip: float = ANCHORED_CLIP,
 ) -> EvalResult:
     """Plain losses of ``model`` on every batch of a split, then the anchored loss."""
     was_training = model.training
@@ -119,7 +124,7 @@ def evaluate_split(
             var = (stats[2] / stats[0] - mean.square()).clamp_min(0.0)
             spread[task.name] = float(var.sqrt().mean())
     if all(math.isfinite(v) for v in losses.values()):
-        anchored, regrets = anchored_loss(losses, dict(anchors), clip)
+        anchored, regrets = anchored_loss(losses, dict(references), clip)
     else:  # the trainer turns a non-finite evaluation into NonFiniteLossError
         anchored, regrets = math.nan, {}
     return EvalResult(

@@ -31,14 +31,17 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from raysearch.data.spec import DatasetSpec, TaskKind
-from raysearch.errors import ConfigError
-from raysearch.losses import build_strategy, gated_tasks, inverse_frequency_weights
-from raysearch.model.config import ModelConfig
-from raysearch.timing import PhaseClock, time_key
+from raysearch.core.errors import ConfigError
+from raysearch.core.metrics import time_key
+from raysearch.core.model_config import ModelConfig
+from raysearch.core.spec import DatasetSpec, TaskKind
+from raysearch.core.timing import PhaseClock
+from raysearch.core.trial_config import TrialConfig
+from raysearch.losses.strategies.registry import build_strategy
+from raysearch.losses.tasks import gated_tasks, inverse_frequency_weights
+from raysearch.model.han import build_model
 from raysearch.train.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from raysearch.train.collapse import detect_collapse, warn_collapse
-from raysearch.train.config import TrialConfig
 from raysearch.train.distributed import GlobalBatchSampler, ShardSampler, rank_and_world
 from raysearch.train.early_stopping import EarlyStopping
 from raysearch.train.epoch import NonFiniteLossError, TrainParts, train_epoch
@@ -46,7 +49,7 @@ from raysearch.train.evaluate import EvalResult, evaluate_split
 from raysearch.train.schedule import make_scheduler
 
 if TYPE_CHECKING:
-    from raysearch.data import PreparedData
+    from raysearch.data.prepared import PreparedData
 
 __all__ = ["EpochResult", "FitResult", "NonFiniteLossError", "fit"]
 
@@ -201,7 +204,7 @@ class _Run:
             self.model,
             self.eval_loader(split),
             self.data.spec.tasks,
-            self.data.anchors[split],
+            self.data.references[split],
             split,
             self.device,
             self.amp_dtype,
@@ -295,8 +298,6 @@ def fit(
     Raises ``NonFiniteLossError`` when a loss becomes NaN/inf (the trial failed).
     """
     if model_factory is None:
-        from raysearch.model import build_model
-
         model_factory = build_model
     clock = PhaseClock()
     with clock.phase("build"):

@@ -9,19 +9,25 @@ callback in ``callbacks``.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from raysearch.timing import time_key
+from raysearch.core.metrics import FINAL_KEY, time_key
+from raysearch.core.trial_config import TrialConfig
 
-__all__ = ["FINAL_KEY", "DistributedPlan", "final_report", "fit_distributed", "quiet_ray_logs"]
+if TYPE_CHECKING:
+    from ray.train import Result
 
-FINAL_KEY = "final"  # marks the one report sent after the last epoch
+    from raysearch.data.prepared import PreparedData
+    from raysearch.train.loop import EpochResult, FitResult
+
+__all__ = ["DistributedPlan", "final_report", "fit_distributed", "quiet_ray_logs"]
 
 
 @dataclass(frozen=True)
@@ -39,17 +45,18 @@ class DistributedPlan:
 
 def _worker_loop(config: dict[str, Any]) -> None:
     """Runs on every Ray Train worker."""
-
     entered = time.time()
+    # Deferred (here and below): Ray Train and torch are imported on the workers. The
+    # search imports this module for DistributedPlan before Ray starts, without them.
     import ray.train
     import torch
 
-    from raysearch.data import prepare
+    from raysearch.data.prepared import prepare
 
     quiet_ray_logs()
 
     torch.set_num_threads(max(1, int(config["cpus_per_worker"])))
-    cfg = config["trial_config"]
+    cfg: TrialConfig = config["trial_config"]
     started = time.perf_counter()
     data = prepare(cfg.data, config["cache_dir"])
     timing = {
@@ -64,8 +71,9 @@ def _worker_loop(config: dict[str, Any]) -> None:
 
 
 def _fit_and_report(
-    cfg: Any, data: Any, rank: int, scratch: Path, timing: dict[str, float]
+    cfg: TrialConfig, data: PreparedData, rank: int, scratch: Path, timing: dict[str, float]
 ) -> None:
+    # Deferred: runs on a Ray Train worker (see _worker_loop).
     import ray.train
 
     from raysearch.train.loop import fit
@@ -76,7 +84,7 @@ def _fit_and_report(
         resume_from = Path(checkpoint.to_directory(str(scratch / "resume")))
     last_metrics: dict[str, Any] = {}
 
-    def on_epoch(result: Any) -> None:
+    def on_epoch(result: EpochResult) -> None:
         last_metrics.clear()
         last_metrics.update(result.metrics)
         ckpt = None
@@ -97,13 +105,12 @@ def _fit_and_report(
 
 def quiet_ray_logs() -> None:
     """Ray logs every report and checkpoint at INFO; the trial table already shows them."""
-    import logging
 
     for name in ("ray.train", "ray.tune"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def final_report(last_metrics: dict[str, Any], result: Any) -> dict[str, Any]:
+def final_report(last_metrics: dict[str, Any], result: FitResult) -> dict[str, Any]:
     """The report after the last epoch: that epoch's metrics (so schedulers see nothing
     new) plus why the fit stopped, its best epoch and the test-split metrics (named by the
     trainer: ``anchored_test_loss``, ``test_loss/<task>``, ``test_regret/<task>``), the
@@ -120,7 +127,7 @@ def final_report(last_metrics: dict[str, Any], result: Any) -> dict[str, Any]:
 
 
 def fit_distributed(
-    cfg: Any,
+    cfg: TrialConfig,
     plan: DistributedPlan,
     cache_dir: str | os.PathLike[str],
     *,
@@ -128,8 +135,9 @@ def fit_distributed(
     name: str,
     callbacks: Sequence[Any] = (),
     max_failures: int = 0,
-) -> Any:
+) -> Result:
     """Train ``cfg`` on ``plan.workers`` Ray Train workers; returns Ray Train's Result."""
+    # Deferred: see _worker_loop.
     import ray.train
     from ray.train.torch import TorchConfig, TorchTrainer
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 import time
@@ -10,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from raysearch.testing.cluster import LocalCluster, alive, stop_local_cluster
 
 # A process that names the marker, with a child that does not and that ignores SIGTERM
 # (as a stuck raylet might): both belong to the "cluster".
@@ -20,16 +21,6 @@ child = subprocess.Popen([sys.executable, "-c",
 print(child.pid, flush=True)
 time.sleep(120)
 """
-
-
-def _conftest() -> Any:
-    path = Path(__file__).with_name("conftest.py")
-    spec = importlib.util.spec_from_file_location("cluster_conftest", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["cluster_conftest"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _wait_for(predicate: Any, timeout: float = 20.0) -> bool:
@@ -43,7 +34,6 @@ def _wait_for(predicate: Any, timeout: float = 20.0) -> bool:
 
 @pytest.mark.timeout(120)
 def test_stop_kills_the_marked_tree_and_spares_other_processes(tmp_path: Path) -> None:
-    tools = _conftest()
     marker = tmp_path / "rsc-marker"
     marker.mkdir()
     tree = subprocess.Popen(
@@ -53,15 +43,15 @@ def test_stop_kills_the_marked_tree_and_spares_other_processes(tmp_path: Path) -
     try:
         assert tree.stdout is not None
         child = int(tree.stdout.readline())
-        cluster = tools.LocalCluster(marker, "127.0.0.1:1", 0, "")
+        cluster = LocalCluster(marker, "127.0.0.1:1", 0, "")
         assert _wait_for(lambda: {tree.pid, child} <= cluster.pids())
         assert bystander.pid not in cluster.pids()
 
-        left = tools.stop_local_cluster(cluster, grace=1.0)  # the child needs SIGKILL
+        left = stop_local_cluster(cluster, grace=1.0)  # the child needs SIGKILL
 
         assert left == set()
         assert tree.wait(timeout=10) != 0
-        assert not tools._alive(child)
+        assert not alive(child)
         assert bystander.poll() is None, "a process outside the cluster was killed"
         assert not marker.exists()  # the temp dir goes with the cluster
     finally:

@@ -169,7 +169,7 @@ def test_files_open_with_the_command_that_runs_them() -> None:
 
 def test_search_commands_in_the_docs_parse_with_the_cli() -> None:
     """Every complete `python -m raysearch.run ...` line in docs/cluster.md is valid CLI."""
-    from raysearch.run import parse_args
+    from raysearch.cli.run import parse_args
 
     text = (REPO / "docs" / "cluster.md").read_text().replace("\\\n", " ")
     commands = re.findall(r"python -m raysearch\.run ([^'`\n]+)", text)

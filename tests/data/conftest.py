@@ -6,8 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from raysearch.data import DataConfig, PreparedData, SynthConfig, build, generate
+from raysearch.core.data_config import DataConfig, SynthConfig
+from raysearch.data.prepared import PreparedData, build
 from raysearch.data.raw import RawDataset
+from raysearch.data.synth import generate
 
 
 def _tiny_cfg(**kw: object) -> DataConfig:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import torch
 
-from raysearch.data import DataConfig, SynthConfig, cached, fingerprint, prepare
+from raysearch.core.data_config import DataConfig, SynthConfig
+from raysearch.data.cache import cached, fingerprint
+from raysearch.data.prepared import prepare
 
 
 def test_second_prepare_loads_the_same_tensors(tiny_cfg: Callable, tmp_path: Path) -> None:
@@ -19,7 +21,7 @@ def test_second_prepare_loads_the_same_tensors(tiny_cfg: Callable, tmp_path: Pat
     assert not first.from_cache and second.from_cache
     assert first.fingerprint == second.fingerprint
     assert len(list(tmp_path.glob("*.pt"))) == 1
-    assert second.spec == first.spec and second.anchors == first.anchors
+    assert second.spec == first.spec and second.references == first.references
     a, b = first.splits["val"][2], second.splits["val"][2]
     assert torch.equal(a["raion"]["raion_firms"]["x"], b["raion"]["raion_firms"]["x"])
     assert took < 5.0  # generous: only a load (the benchmark measures it properly)

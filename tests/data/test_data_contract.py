@@ -8,9 +8,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from raysearch.data import DataConfig, SynthConfig, generate, load_dataset, prepare, write_dataset
+from raysearch.core.data_config import DataConfig, SynthConfig
+from raysearch.core.errors import DataError
+from raysearch.data.contract import load_dataset
+from raysearch.data.prepared import prepare
 from raysearch.data.raw import RawDataset
-from raysearch.errors import DataError
+from raysearch.data.synth import generate
+from raysearch.data.writer import write_dataset
 
 
 @pytest.fixture(scope="session")

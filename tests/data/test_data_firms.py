@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from raysearch.data import load_dataset
-from raysearch.data.__main__ import main
-from raysearch.data.firms_adapter import FIRMS_FEATURES, assign_raions, firms_raw, read_firms
-from raysearch.errors import DataError
+from raysearch.cli.data import main
+from raysearch.core.errors import DataError
+from raysearch.data.adapters.firms import FIRMS_FEATURES, assign_raions, firms_raw, read_firms
+from raysearch.data.contract import load_dataset
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SMALL = FIXTURES / "firms_small.csv"

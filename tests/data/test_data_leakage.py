@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from raysearch.data import PreparedData, build
+from raysearch.data.prepared import PreparedData, build
 from raysearch.data.raw import RawDataset
 
 
@@ -37,8 +37,8 @@ def test_changing_test_values_leaves_every_fit_identical(
     assert other.split_days.keys() == tiny_data.split_days.keys()
     for name, fit in tiny_data.fitted.items():
         assert fit.equals(other.fitted[name]), name
-    assert other.anchors["val"] == tiny_data.anchors["val"]  # references fit on train only
-    assert other.anchors["test"] != tiny_data.anchors["test"]  # the test targets did change
+    assert other.references["val"] == tiny_data.references["val"]  # references fit on train only
+    assert other.references["test"] != tiny_data.references["test"]  # the test targets did change
 
 
 def test_changing_validation_values_leaves_every_fit_identical(

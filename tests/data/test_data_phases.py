@@ -13,13 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raysearch.data import load_dataset
-from raysearch.data.__main__ import main
-from raysearch.data.losses_adapter import PERSONNEL_FILE, monthly_casualty
-from raysearch.data.phases_adapter import BASELINE_CLASS, daily_phases, phase_targets
+from raysearch.cli.data import main
+from raysearch.core.errors import DataError
+from raysearch.data.adapters.casualty import monthly_casualty
+from raysearch.data.adapters.war_losses import PERSONNEL_FILE
+from raysearch.data.adapters.war_phases import BASELINE_CLASS, daily_phases, phase_targets
+from raysearch.data.contract import load_dataset
 from raysearch.data.raw import RawDataset, RawSource
 from raysearch.data.writer import write_dataset
-from raysearch.errors import DataError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 START = dt.date(2022, 2, 25)  # the losses files' first day
@@ -27,8 +28,8 @@ N_DAYS = 1626
 
 
 @pytest.fixture(scope="module")
-def phases_csv(shared_dir: str) -> Path:
-    return Path(shared_dir) / "data" / "war-phases" / "phases.csv"
+def phases_csv(real_data_dir: Path) -> Path:
+    return real_data_dir / "war-phases" / "phases.csv"
 
 
 @pytest.fixture(scope="module")
@@ -151,11 +152,11 @@ def test_casualty_without_personnel_source_is_an_error() -> None:
 
 
 def test_import_phases_adds_targets_and_reports_absent_tasks(
-    shared_dir: str, phases_csv: Path, tmp_path: Path, capsys
+    real_data_dir: Path, phases_csv: Path, tmp_path: Path, capsys
 ) -> None:
-    src = Path(shared_dir) / "data" / "ukraine-losses"
+    src = real_data_dir / "ukraine-losses"
     out = tmp_path / "real"
-    assert main(["import-losses", str(src), str(out)]) == 0
+    assert main(["import-war-losses", str(src), str(out)]) == 0
     capsys.readouterr()
     assert main(["import-phases", str(phases_csv), str(out)]) == 0
     text = capsys.readouterr().out
@@ -170,7 +171,7 @@ def test_import_phases_adds_targets_and_reports_absent_tasks(
     assert np.isnan(back.targets["casualty"][0])  # February 2022 starts on the 25th
     assert back.targets["regime"][months.index("2024-09")] == 3
     one_step = tmp_path / "one_step"  # import-losses --phases --casualty: the same targets
-    argv = ["import-losses", str(src), str(one_step), "--phases", str(phases_csv), "--casualty"]
+    argv = ["import-war-losses", str(src), str(one_step), "--phases", str(phases_csv), "--casualty"]
     assert main(argv) == 0
     again = load_dataset(one_step)
     for task, values in back.targets.items():

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from raysearch.core.errors import ConfigError
 from raysearch.data.preprocess import (
     apply_source,
     fit_corr_filter,
@@ -14,7 +15,6 @@ from raysearch.data.preprocess import (
     fit_source,
     masked_corr,
 )
-from raysearch.errors import ConfigError
 
 
 def _with_holes(seed: int, shape: tuple[int, ...], frac: float = 0.2) -> np.ndarray:

@@ -6,9 +6,10 @@ from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GroupKFold, cross_val_predict
 
-from raysearch.data import DataConfig, SynthConfig, build, generate
+from raysearch.core.data_config import DataConfig, SynthConfig
+from raysearch.data.prepared import build
 from raysearch.data.raw import RawDataset
-from raysearch.data.synth import MONTHLY_COUNTS, RAION_COUNTS
+from raysearch.data.synth import MONTHLY_COUNTS, RAION_COUNTS, generate
 
 
 def test_generator_is_deterministic_and_seed_matters() -> None:
@@ -111,5 +112,5 @@ def test_planted_signal_is_learnable_where_a_constant_is_not(small_data) -> None
 
 def test_anchors_are_positive_and_finite(small_data) -> None:
     for split in ("val", "test"):
-        values = np.array(list(small_data.anchors[split].values()))
+        values = np.array(list(small_data.references[split].values()))
         assert np.isfinite(values).all() and (values > 0).all()

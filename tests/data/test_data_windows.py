@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch.utils.data import default_collate
 
-from raysearch.data import PreparedData, build
+from raysearch.core.errors import ConfigError
+from raysearch.data.prepared import PreparedData, build
 from raysearch.data.raw import RawDataset
 from raysearch.data.windows import anchor_days, split_anchors
-from raysearch.errors import ConfigError
 
 
 def _copy(raw: RawDataset) -> RawDataset:

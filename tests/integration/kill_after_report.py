@@ -15,10 +15,9 @@ from typing import Any
 
 from ray.tune import Callback
 
-from raysearch.run import parse_args
-from raysearch.search.driver import run_search
-from raysearch.search.report import TIME_ATTR
-from raysearch.train.ray_train import FINAL_KEY
+from raysearch.api import run_search
+from raysearch.cli.run import parse_args
+from raysearch.core.metrics import FINAL_KEY, TIME_ATTR
 
 __all__ = ["KillAfterReport"]
 
@@ -44,7 +43,7 @@ class KillAfterReport(Callback):
 
 def main(argv: list[str]) -> int:
     killer = KillAfterReport(int(argv[0]))
-    run_search(parse_args(argv[1:]), callbacks=[killer])
+    run_search(options=parse_args(argv[1:]), callbacks=[killer])
     if killer.killed is None:
         print(f"no trial checkpointed epoch {killer.epoch}: nothing was killed", file=sys.stderr)
         return 1

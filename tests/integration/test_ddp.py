@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.integration.helpers import run_cli, traceback_of
+from raysearch.testing.cli import run_cli, traceback_of
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.integration.helpers import run_cli, start_cli, traceback_of
+from raysearch.testing.cli import run_cli, start_cli, traceback_of
 
 pytestmark = pytest.mark.integration
 

@@ -1,5 +1,5 @@
 """The real losses data end to end: import losses and phases, describe, the model built
-from a two-source manifest, and a --smoke search of the real_losses space on it."""
+from a two-source manifest, and a --smoke search of the war_losses space on it."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ import torch
 import yaml
 from torch.utils.data import default_collate
 
-from raysearch.data import DataConfig, prepare
-from raysearch.data.__main__ import main as data_main
-from raysearch.model import ModelConfig, build_model
-from tests.integration.helpers import run_cli
+from raysearch.cli.data import main as data_main
+from raysearch.core.data_config import DataConfig
+from raysearch.core.model_config import ModelConfig
+from raysearch.data.prepared import prepare
+from raysearch.model.han import build_model
+from raysearch.testing.cli import run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -24,11 +26,11 @@ REAL_TASKS = {"regime", "transition", "casualty", "daily_forecast"}
 
 
 @pytest.fixture(scope="module")
-def real_dir(shared_dir: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def real_dir(real_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("real") / "ukraine"
-    src = Path(shared_dir) / "data" / "ukraine-losses"
-    phases = Path(shared_dir) / "data" / "war-phases" / "phases.csv"
-    assert data_main(["import-losses", str(src), str(out)]) == 0
+    src = real_data_dir / "ukraine-losses"
+    phases = real_data_dir / "war-phases" / "phases.csv"
+    assert data_main(["import-war-losses", str(src), str(out)]) == 0
     assert data_main(["import-phases", str(phases), str(out)]) == 0
     return out
 
@@ -65,17 +67,17 @@ def test_two_source_model_has_no_monthly_or_raion_stage(real_dir: Path) -> None:
     assert out["regime"].shape == (4, 4) and out["casualty"].shape == (4, 3)
     assert all(torch.isfinite(v).all() for v in out.values())
     for split in ("val", "test"):
-        assert set(data.anchors[split]) == REAL_TASKS
-        assert all(math.isfinite(b) and b > 0 for b in data.anchors[split].values())
+        assert set(data.references[split]) == REAL_TASKS
+        assert all(math.isfinite(b) and b > 0 for b in data.references[split].values())
 
 
 def test_smoke_search_on_the_real_dataset(real_dir: Path, tmp_path: Path) -> None:
     results = tmp_path / "results"
-    args = ["--space", "real_losses", "--data", str(real_dir), "--smoke", "--results",
+    args = ["--space", "war_losses", "--data", str(real_dir), "--smoke", "--results",
             str(results), "--name", "it", "--seed", "1", "--no-wandb"]  # fmt: skip
     proc = run_cli(args, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    run_dir = results / "real_losses" / "it"
+    run_dir = results / "war_losses" / "it"
     trials = pd.read_parquet(run_dir / "trials.parquet")
     assert len(trials) == 4 and set(trials["status"]) <= {"completed", "stopped"}
     epochs = pd.read_parquet(run_dir / "epochs.parquet")

@@ -9,7 +9,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raysearch.losses import A3DROStrategy, LossConfig, a3dro_weights, weight_cap
+from raysearch.core.loss_config import LossConfig
+from raysearch.losses.strategies.a3dro import A3DROStrategy, a3dro_weights, weight_cap
 
 TASKS = ("regime", "transition", "casualty", "anomaly")
 

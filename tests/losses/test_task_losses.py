@@ -8,15 +8,10 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raysearch.data.spec import TaskKind, TaskSpec
-from raysearch.errors import ConfigError
-from raysearch.losses import (
-    LossConfig,
-    focal_loss,
-    gated_tasks,
-    inverse_frequency_weights,
-    task_losses,
-)
+from raysearch.core.errors import ConfigError
+from raysearch.core.loss_config import LossConfig
+from raysearch.core.spec import TaskKind, TaskSpec
+from raysearch.losses.tasks import focal_loss, gated_tasks, inverse_frequency_weights, task_losses
 
 REGIME = TaskSpec("regime", TaskKind.CLASSIFICATION, 3)
 TRANSITION = TaskSpec("transition", TaskKind.BINARY)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from raysearch.model import ModelConfig
+from raysearch.core.model_config import ModelConfig
 from raysearch.model.aggregation import MonthlyAggregation
 
 

@@ -7,10 +7,13 @@ import copy
 import pytest
 import torch
 
-from raysearch.data.spec import TaskKind
-from raysearch.errors import ConfigError, DataError
-from raysearch.model import ModelConfig, build_model, list_presets, parameter_summary
-from raysearch.model.testing import make_spec, random_batch, tiny_spec
+from raysearch.core.errors import ConfigError, DataError
+from raysearch.core.model_config import ModelConfig, list_presets
+from raysearch.core.spec import TaskKind
+from raysearch.model.han import build_model
+from raysearch.model.parameters import parameter_counts
+from raysearch.model.specs import make_spec, tiny_spec
+from raysearch.testing.model import random_batch
 
 SPEC = tiny_spec()
 PRESETS = list_presets()
@@ -85,7 +88,7 @@ def test_nan_in_masked_positions_reaches_no_gradient(size: str) -> None:
 
 
 def test_partially_observed_timestep_ignores_its_masked_features() -> None:
-    # seed 002: a day with SOME features observed must still ignore the masked ones
+    # report 002: a day with SOME features observed must still ignore the masked ones
     model = _model()
     batch = random_batch(SPEC, batch_size=2, seed=4, missing=0.0)
     src = batch["daily"]["equipment"]
@@ -155,10 +158,10 @@ def test_gradients_reach_every_parameter(size: str) -> None:
 
 
 def test_parameter_counts_grow_with_the_preset() -> None:
-    totals = [parameter_summary(SPEC, ModelConfig(size=s))["total"] for s in list_presets()]
+    totals = [parameter_counts(SPEC, ModelConfig(size=s))["total"] for s in list_presets()]
     assert totals == sorted(totals) and len(set(totals)) == len(totals)
-    wider = parameter_summary(SPEC, ModelConfig(size="tiny", d_model=32))["total"]
-    deeper = parameter_summary(SPEC, ModelConfig(size="tiny", layers=2))["total"]
+    wider = parameter_counts(SPEC, ModelConfig(size="tiny", d_model=32))["total"]
+    deeper = parameter_counts(SPEC, ModelConfig(size="tiny", layers=2))["total"]
     assert wider > totals[0] and deeper > totals[0]
 
 
@@ -245,7 +248,7 @@ def test_every_parameter_joins_the_graph_even_with_nothing_missing() -> None:
 
 
 def test_observation_density_counts_observed_values_of_the_specs_sources() -> None:
-    from raysearch.model import observation_density
+    from raysearch.model.han import observation_density
 
     full = random_batch(SPEC, batch_size=2, seed=13, missing=0.0)
     half = random_batch(SPEC, batch_size=2, seed=13, missing=0.5)

@@ -7,8 +7,10 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from raysearch.data import DataConfig, SynthConfig, prepare
-from raysearch.model import ModelConfig, build_model
+from raysearch.core.data_config import DataConfig, SynthConfig
+from raysearch.core.model_config import ModelConfig
+from raysearch.data.prepared import prepare
+from raysearch.model.han import build_model
 
 
 def test_model_trains_on_a_prepared_batch_and_only_reads_observed_values(tmp_path: Path) -> None:

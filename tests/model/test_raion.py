@@ -6,9 +6,10 @@ import math
 
 import torch
 
-from raysearch.model import ModelConfig
+from raysearch.core.model_config import ModelConfig
 from raysearch.model.raion import GeographicAdjacency, RaionEncoders, great_circle_km
-from raysearch.model.testing import random_batch, tiny_spec
+from raysearch.model.specs import tiny_spec
+from raysearch.testing.model import random_batch
 
 COORDS = ((48.0, 30.0), (48.0, 31.0), (48.0, 33.0), (51.0, 34.0))  # (lat, lon)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from raysearch.results.testing import write_fake_run
+from raysearch.testing.results import write_fake_run
 
 
 @pytest.fixture(scope="module")

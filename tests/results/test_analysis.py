@@ -8,13 +8,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raysearch.results.analysis import (
-    METRIC,
-    anytime_curve,
-    best_trial,
-    run_overview,
-    strategy_table,
-)
+from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.results.analysis import anytime_curve, best_trial, run_overview, strategy_table
 from raysearch.results.runs import RunData, load_run
 
 
@@ -26,7 +21,7 @@ def _run(epochs: pd.DataFrame, trials: pd.DataFrame | None = None) -> RunData:
                 "trial_id": ids,
                 "status": "completed",
                 "epochs_run": [int((epochs["trial_id"] == t).sum()) for t in ids],
-                METRIC: [
+                BEST_VAL_METRIC: [
                     epochs.loc[epochs["trial_id"] == t, "anchored_val_loss"].min() for t in ids
                 ],
             }
@@ -76,8 +71,8 @@ def test_trials_are_counted_in_creation_order_not_string_order():
 def test_best_trial_ignores_failed_and_nan(two_runs):
     run = load_run(two_runs[0])
     best = best_trial(run)
-    finite = run.trials[run.trials[METRIC].notna()]
-    assert best[METRIC] == finite[METRIC].min()
+    finite = run.trials[run.trials[BEST_VAL_METRIC].notna()]
+    assert best[BEST_VAL_METRIC] == finite[BEST_VAL_METRIC].min()
     assert best["status"] != "failed"
     assert "loss_strategy" in best["config"]
     # a non-a3dro best has no conditional parameters (NaN columns are left out)
@@ -98,7 +93,7 @@ def test_overview_counts_and_epochs_to_best(two_runs):
     row = run_overview(run)
     assert row["trials"] == len(run.trials)
     assert row["epochs consumed"] == len(run.epochs) == run.trials["epochs_run"].sum()
-    assert row["best anchored_val_loss"] == best_trial(run)[METRIC]
+    assert row["best anchored_val_loss"] == best_trial(run)[BEST_VAL_METRIC]
     curve = anytime_curve(run)
     at = curve[curve["epochs_consumed"] == row["epochs to best"]]["best_so_far"].iloc[0]
     before = curve[curve["epochs_consumed"] == row["epochs to best"] - 1]["best_so_far"]

@@ -8,12 +8,12 @@ import re
 import pandas as pd
 import pytest
 
-from raysearch.compare import main
-from raysearch.errors import ConfigError
-from raysearch.results.compare import REPORT, compare_runs
-from raysearch.results.files import TRIALS
+from raysearch.cli.compare import main
+from raysearch.core.errors import ConfigError
+from raysearch.core.files import TRIALS
+from raysearch.results.comparison import REPORT, compare_runs
 from raysearch.results.summary import write_results
-from raysearch.results.testing import write_fake_run
+from raysearch.testing.results import write_fake_run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from raysearch.results.analysis import METRIC
+from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.results.importance import MIN_TRIALS, param_importance, run_space
 from raysearch.results.runs import RunData, load_run
 from raysearch.search.space import ParamSpec, SearchSettings, SearchSpace
@@ -23,7 +23,7 @@ def _run(n: int, seed: int = 0) -> RunData:
             "trial_id": [f"t_{k:05d}" for k in range(n)],
             "status": "completed",
             "epochs_run": 3,
-            METRIC: 5 * x + 0.01 * y,
+            BEST_VAL_METRIC: 5 * x + 0.01 * y,
             "config/x": x,
             "config/y": y,
             "config/kind": kind,
@@ -46,7 +46,7 @@ def test_the_parameter_that_drives_the_metric_is_most_important():
 def test_conditional_and_failed_are_left_out_and_named():
     run = _run(12)
     run.trials.loc[0, "status"] = "failed"
-    run.trials.loc[1, METRIC] = math.nan
+    run.trials.loc[1, BEST_VAL_METRIC] = math.nan
     result = param_importance(run)
     assert result.n_trials == 10
     assert "z" in result.excluded and "of 10 trials" in result.excluded["z"]

@@ -1,17 +1,15 @@
 from __future__ import annotations
 
 import itertools
-import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from raysearch.errors import ConfigError
+from raysearch.core.errors import ConfigError
+from raysearch.core.files import EPOCHS, METADATA, TRIALS
 from raysearch.results.analysis import anytime_curve, curve_order
-from raysearch.results.files import EPOCHS, METADATA, TRIALS, TUNE_DIR
 from raysearch.results.runs import load_run, load_runs
-from raysearch.results.testing import write_fake_run
+from raysearch.testing.results import write_fake_run
 
 
 def test_fake_run_has_every_kind_of_trial(two_runs):
@@ -32,7 +30,7 @@ def test_searched_excludes_fixed_and_constant_params(two_runs):
     assert run.name == "loss_ablation/a"
 
 
-def test_fake_runs_tune_directories_give_an_interleaved_wall_clock(two_runs):
+def test_fake_runs_report_times_give_an_interleaved_wall_clock(two_runs):
     run = load_run(two_runs[0])
     assert run.epochs["timestamp"].notna().all()
     assert sorted(run.trial_order.values()) == list(range(1, len(run.trials) + 1))
@@ -87,39 +85,37 @@ def test_needs_at_least_one_directory():
         load_runs([])
 
 
-def _tune_trial(tune: Path, trial_id: str, index: int, stamps: dict[int, int]) -> None:
-    trial_dir = tune / f"run_trial_{trial_id}_{index}_loss_strategy=uniform_2026-11-23_20-06-04"
-    trial_dir.mkdir(parents=True)
-    lines = [
-        json.dumps({"trial_id": trial_id, "epoch": e, "timestamp": t}) for e, t in stamps.items()
-    ]
-    (trial_dir / "result.json").write_text("\n".join([*lines, '{"epoch": 9, "tim']) + "\n")
-
-
-def test_wall_clock_order_comes_from_tunes_trial_directories(tmp_path):
-    path = write_fake_run(tmp_path / "r", n_trials=5, tune_dir=False)
-    trials = pd.read_parquet(path / TRIALS)
+def test_wall_clock_order_comes_from_the_epochs_report_times(tmp_path):
+    path = write_fake_run(tmp_path / "r", n_trials=5, timestamps=False)
     epochs = pd.read_parquet(path / EPOCHS)
-    ran = trials[trials["epochs_run"] > 0]["trial_id"].tolist()
-    for index, trial_id in enumerate(sorted(ran), start=1):
-        n = int(trials.set_index("trial_id").loc[trial_id, "epochs_run"])
-        # trials interleave: epoch e of trial k at time 10*e + k
-        _tune_trial(path / TUNE_DIR, trial_id, index, {e: 10 * e + index for e in range(1, n + 1)})
+    order = {t: i for i, t in enumerate(sorted(epochs["trial_id"].unique()), start=1)}
+    # trials interleave: epoch e of trial k reported at time 10*e + k
+    epochs["timestamp"] = 10 * epochs["epoch"] + epochs["trial_id"].map(order)
+    epochs.to_parquet(path / EPOCHS)
     run = load_run(path)
-    assert run.trial_order == {t: i for i, t in enumerate(sorted(ran), start=1)}
-    assert run.epochs["timestamp"].notna().all() and len(run.epochs) == len(epochs)
     curve = anytime_curve(run)
-    assert "wall clock" in curve_order(run)
+    assert "order they ran" in curve_order(run)
     merged = curve.merge(run.epochs, on=["trial_id", "anchored_val_loss"])
     assert merged["timestamp"].is_monotonic_increasing
+    assert merged["timestamp"].tolist() != sorted(merged["timestamp"].tolist(), reverse=True)
 
 
 def test_without_timestamps_trials_follow_creation_order(tmp_path):
-    path = write_fake_run(tmp_path / "r", n_trials=5, tune_dir=False)
+    path = write_fake_run(tmp_path / "r", n_trials=5, timestamps=False)
+    trials = pd.read_parquet(path / TRIALS)
     ran = pd.read_parquet(path / EPOCHS)["trial_id"].unique().tolist()
     created = sorted(ran, reverse=True)  # creation order unrelated to the ids' string order
-    for index, trial_id in enumerate(created, start=1):
-        (path / TUNE_DIR / f"run_trial_{trial_id}_{index}_x=1_2026").mkdir(parents=True)
+    trials["created"] = trials["trial_id"].map({t: i for i, t in enumerate(created, 1)}).fillna(9)
+    trials.to_parquet(path / TRIALS)
     run = load_run(path)
     assert "timestamp" not in run.epochs and "creat" in curve_order(run)
     assert list(dict.fromkeys(anytime_curve(run)["trial_id"])) == created
+
+
+def test_without_creation_order_trials_follow_their_ids(tmp_path):
+    path = write_fake_run(tmp_path / "r", n_trials=5, timestamps=False)
+    pd.read_parquet(path / TRIALS).drop(columns="created").to_parquet(path / TRIALS)
+    run = load_run(path)
+    assert run.trial_order == {} and "trial-id order" in curve_order(run)
+    ids = list(dict.fromkeys(anytime_curve(run)["trial_id"]))
+    assert ids == sorted(ids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from raysearch.errors import ConfigError
+from raysearch.core.errors import ConfigError
 from raysearch.search.resources import DRIVER_CPU, plan_resources
 
 

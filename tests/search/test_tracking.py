@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from raysearch.search.driver import RunOptions, resolve_search
+from raysearch.search.plan import RunOptions, resolve_search
 from raysearch.search.tracking import WandbOptions, flat_config, make_wandb_callback, wandb_mode
 
 
@@ -39,8 +39,8 @@ def test_callback_sets_up_without_an_api_key(no_wandb_login, tmp_path: Path) -> 
 
 
 def test_flat_config_has_every_section_field() -> None:
-    from raysearch.search.params import default_trial_config
+    from raysearch.core.trial_config import TrialConfig
 
-    flat = flat_config(default_trial_config())
+    flat = flat_config(TrialConfig())
     assert {"model.size", "loss.strategy", "trainer.lr", "data.synth.days"} <= set(flat)
     assert all(isinstance(v, (int, float, str, bool, type(None))) for v in flat.values())

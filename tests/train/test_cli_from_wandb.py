@@ -1,4 +1,4 @@
-"""`python -m raysearch.train --from-wandb ARGS_JSON`: what `wandb agent` runs, offline."""
+"""`raysearch train --from-wandb ARGS_JSON`: what `wandb agent` runs, offline."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from raysearch.search.space import load_space
 from raysearch.search.wandb_sweep import sweep_config
-from tests.wandb_records import offline_run
+from raysearch.testing.wandb import offline_run, offline_summary
 
 
 def _agent_args(choice: dict) -> dict:
@@ -30,7 +30,7 @@ def test_a_sweep_run_trains_the_exported_configuration(tmp_path: Path) -> None:
     out = tmp_path / "result.json"
     env = {**os.environ, "WANDB_MODE": "offline", "WANDB_DIR": str(tmp_path)}
     proc = subprocess.run(
-        [sys.executable, "-m", "raysearch.train", "--from-wandb", str(args), "--json", str(out),
+        [sys.executable, "-m", "raysearch", "train", "--from-wandb", str(args), "--json", str(out),
          "--cache-dir", str(tmp_path / "cache")],
         capture_output=True, text=True, timeout=600, check=False, env=env, cwd=tmp_path,
     )  # fmt: skip
@@ -44,11 +44,15 @@ def test_a_sweep_run_trains_the_exported_configuration(tmp_path: Path) -> None:
     epochs = [int(row["epoch"]) for row in history if "epoch" in row]
     assert epochs and epochs == list(range(1, len(epochs) + 1))
     assert all("anchored_val_loss" in row for row in history if "epoch" in row)
+    # the run's summary is the best epoch's value (define_metric), not the last epoch's
+    values = [row["anchored_val_loss"] for row in history if "anchored_val_loss" in row]
+    assert offline_summary(runs[0])["anchored_val_loss"] == {"min": min(values)}
+    assert min(values) == result["best_metrics"]["anchored_val_loss"]
 
 
 def test_from_wandb_refuses_other_config_flags(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "raysearch.train", "--from-wandb", "x.json", "--size", "tiny"],
+        [sys.executable, "-m", "raysearch", "train", "--from-wandb", "x.json", "--size", "tiny"],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert proc.returncode == 2

@@ -14,10 +14,12 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from trainfakes import factory, fake_data
 
-from raysearch.losses import LossConfig
-from raysearch.train import TrainerConfig, TrialConfig, fit
+from raysearch.core.loss_config import LossConfig
+from raysearch.core.trainer_config import TrainerConfig
+from raysearch.core.trial_config import TrialConfig
+from raysearch.testing.train import factory, fake_data
+from raysearch.train.loop import fit
 
 TRAINER = TrainerConfig(max_epochs=2, batch_size=8, lr=1e-2, warmup_epochs=1, min_epochs=1)
 # uniform is linear in the per-task batch means, so half-batch means averaged by DDP equal

@@ -9,19 +9,16 @@ from pathlib import Path
 
 import pytest
 import torch
-from trainfakes import factory, fake_data
 
-from raysearch.data.spec import TASK_NAMES
-from raysearch.losses import LossConfig
-from raysearch.train import (
-    EpochResult,
-    NonFiniteLossError,
-    TaskCollapseWarning,
-    TrainerConfig,
-    TrialConfig,
-    fit,
-    load_checkpoint,
-)
+from raysearch.core.loss_config import LossConfig
+from raysearch.core.spec import TASK_NAMES
+from raysearch.core.trainer_config import TrainerConfig
+from raysearch.core.trial_config import TrialConfig
+from raysearch.testing.train import factory, fake_data
+from raysearch.train.checkpoint import load_checkpoint
+from raysearch.train.collapse import TaskCollapseWarning
+from raysearch.train.epoch import NonFiniteLossError
+from raysearch.train.loop import EpochResult, fit
 
 TASKS = tuple(TASK_NAMES)
 

@@ -11,17 +11,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raysearch.errors import ConfigError
-from raysearch.train import (
-    EarlyStopping,
-    TrainerConfig,
-    TrialConfig,
-    detect_collapse,
-    load_checkpoint,
-    lr_factor,
-    save_checkpoint,
-)
+from raysearch.core.errors import ConfigError
+from raysearch.core.trainer_config import TrainerConfig
+from raysearch.core.trial_config import TrialConfig
+from raysearch.train.checkpoint import load_checkpoint, save_checkpoint
+from raysearch.train.collapse import detect_collapse
 from raysearch.train.distributed import GlobalBatchSampler, ShardSampler
+from raysearch.train.early_stopping import EarlyStopping
+from raysearch.train.schedule import lr_factor
 
 
 def test_warm_up_starts_at_the_start_factor_and_cosine_ends_at_the_floor() -> None:
@@ -35,7 +32,7 @@ def test_warm_up_starts_at_the_start_factor_and_cosine_ends_at_the_floor() -> No
 
 
 def test_scheduler_steps_match_lr_factor() -> None:
-    from raysearch.train import make_scheduler
+    from raysearch.train.schedule import make_scheduler
 
     p = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.AdamW([p], lr=0.5)

@@ -1,4 +1,4 @@
-"""``a3dro``: budgeted, anchored distributionally robust weighting (seed 000 section 19).
+"""``a3dro``: budgeted, anchored distributionally robust weighting (report 000 §19).
 
 Baselines. During the first ``a3dro_warmup_epochs`` epochs ``end_epoch`` accumulates each
 task's epoch-mean training loss; when warm-up ends, ``b_i`` is the mean of those epoch means
@@ -12,7 +12,7 @@ Weights (after warm-up; uniform before)::
     q_b  = (1 - beta) * q + beta / n              beta = budget_beta, n = tasks present
 
 A task's weight is at most ``(1 - beta) + beta / n`` (q_i -> 1 for one task): mixing with
-uniform adds ``beta/n`` to every weight, so the cap is not ``1 - beta`` as seed 000 states.
+uniform adds ``beta/n`` to every weight, so the cap is not ``1 - beta`` as report 000 states.
 The weights are detached (standard DRO practice: the adversary's distribution is chosen,
 not differentiated through).
 
@@ -34,7 +34,7 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor
 
-from raysearch.losses.config import LossConfig
+from raysearch.core.loss_config import LossConfig
 from raysearch.losses.strategies.base import LossStrategy
 
 __all__ = ["A3DROStrategy", "a3dro_weights", "weight_cap"]
@@ -54,6 +54,13 @@ def a3dro_weights(regrets: Tensor, temperature: float, beta: float) -> Tensor:
 
 
 class A3DROStrategy(LossStrategy):
+    # buffers (register_buffer below): saved in the state dict, moved with the module
+    baseline: Tensor
+    provisional: Tensor
+    warm_sum: Tensor
+    warm_count: Tensor
+    frozen: Tensor
+
     def __init__(self, task_names: tuple[str, ...], cfg: LossConfig) -> None:
         super().__init__(task_names, cfg)
         n = len(self.task_names)

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from torch import Tensor, nn
 
-from raysearch.losses.config import LossConfig
+from raysearch.core.loss_config import LossConfig
 
 __all__ = ["LossStrategy"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from raysearch.errors import ConfigError
-from raysearch.losses.config import LossConfig
+from raysearch.core.errors import ConfigError
+from raysearch.core.loss_config import LossConfig
 from raysearch.losses.strategies.a3dro import A3DROStrategy
 from raysearch.losses.strategies.base import LossStrategy
 from raysearch.losses.strategies.kendall import KendallStrategy

@@ -1,0 +1,60 @@
+"""``raysearch <command>``: every command line of the project, one module per command.
+
+    raysearch run --space loss_ablation      the search (also: python -m raysearch.run)
+    raysearch spaces list|show|export        the shipped search spaces
+    raysearch compare RUN_DIR [RUN_DIR ...]  a report comparing finished searches
+    raysearch data synth|import-war-losses|import-phases|firms|describe
+    raysearch train --size tiny ...          one configuration, no Tune (debugging)
+    raysearch model summary --size base      parameters per stage
+
+``python -m raysearch <command>`` is the same. Each command module has ``main(argv) -> int``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+__all__ = ["COMMANDS", "main", "run_alias"]
+
+COMMANDS: dict[str, str] = {
+    "run": "the search: Ray Tune + Optuna TPE + ASHA on the anchored validation loss",
+    "spaces": "list, show and export the search spaces",
+    "compare": "compare finished searches: a markdown report with plots",
+    "data": "make, import and describe datasets",
+    "train": "train one configuration without Tune",
+    "model": "the HAN's parameters per stage",
+}
+
+
+def _usage() -> str:
+    lines = ["usage: raysearch <command> [options]", "", "commands:"]
+    lines += [f"  {name:<9} {text}" for name, text in COMMANDS.items()]
+    lines += ["", "raysearch <command> --help shows a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(_usage())
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    if command not in COMMANDS:
+        print(
+            f"raysearch: error: unknown command {command!r}; valid: {', '.join(COMMANDS)}",
+            file=sys.stderr,
+        )
+        return 2
+    # Deferred: only the chosen command's module is imported (some import torch and Ray,
+    # which take seconds; `raysearch spaces list` needs neither).
+    module = importlib.import_module(f"raysearch.cli.{command}")
+    return int(module.main(rest))
+
+
+def run_alias(old: str, command: str) -> int:
+    """Run ``raysearch <command>`` for a deprecated ``python -m`` form, saying what replaced
+    it (the aliases are kept for one release, until raysearch 0.3)."""
+    print(f"note: `{old}` is now `raysearch {command}`; it goes in raysearch 0.3", file=sys.stderr)
+    return main([command, *sys.argv[1:]])

@@ -1,0 +1,43 @@
+"""Argument parsing shared by raysearch's command-line entry points."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+__all__ = ["StrictParser", "non_negative_int", "positive_int"]
+
+
+class StrictParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors list every valid flag (unknown flags are errors).
+
+    Abbreviations are off: ``--num-sample`` is a typo to report, not ``--num-samples``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        flags = sorted({s for a in self._actions for s in a.option_strings if s.startswith("--")})
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\nvalid flags: {', '.join(flags)}\n")
+
+
+def _int_at_least(low: int, expected: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
+        return value
+
+    return parse
+
+
+positive_int = _int_at_least(1, "a positive integer")
+non_negative_int = _int_at_least(0, "an integer >= 0")

@@ -1,0 +1,49 @@
+"""``raysearch compare RUN_DIR [RUN_DIR ...]``: compare finished searches.
+
+Writes report.md and its PNG figures to ``--out`` (default results/compare/<timestamp>/)
+and prints where. Every RUN_DIR is checked first; a bad one is reported (naming it and
+the missing file) before anything is written.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from raysearch.cli.args import StrictParser
+from raysearch.core.errors import RaysearchError
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = StrictParser(
+        prog="raysearch compare",
+        description="Compare search runs: a markdown report with PNG plots.",
+    )
+    parser.add_argument(
+        "run_dirs", nargs="+", type=Path, metavar="RUN_DIR", help="results/<space>/<run>"
+    )
+    parser.add_argument(
+        "--out", type=Path, help="report directory (default: results/compare/<timestamp>/)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fANOVA forest")
+    args = parser.parse_args(argv)
+
+    # Deferred: matplotlib and optuna take seconds to import; a bad flag is reported first.
+    from raysearch.results.comparison import compare_runs, default_out_dir
+
+    out = args.out if args.out is not None else default_out_dir()
+    try:
+        report = compare_runs(args.run_dirs, out, seed=args.seed)
+    except RaysearchError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"report: {report}")
+    print(f"figures: {', '.join(sorted(p.name for p in report.parent.glob('*.png')))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

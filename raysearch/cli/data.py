@@ -1,0 +1,145 @@
+"""Data commands.
+
+raysearch data synth OUT_DIR [--preset small] [--days N --raions R --seed S]
+raysearch data import-war-losses SRC_DIR OUT_DIR [--phases PHASES_CSV] [--casualty]
+raysearch data import-phases PHASES_CSV DATASET_DIR [--no-casualty]
+raysearch data firms FIRMS_CSV OUT_DIR [--raions GEOMETRY] [--skip-malformed]
+raysearch data describe DIR [--daily-window 365 --monthly-window 12 --horizon 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+from raysearch.cli.args import StrictParser
+from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
+from raysearch.core.errors import RaysearchError
+from raysearch.core.spec import TASK_NAMES
+from raysearch.data.adapters.firms import import_firms
+from raysearch.data.adapters.war_losses import import_war_losses
+from raysearch.data.adapters.war_phases import import_phases
+from raysearch.data.contract import load_dataset
+from raysearch.data.describe import describe, source_summary
+from raysearch.data.raw import RawDataset
+from raysearch.data.synth import generate
+from raysearch.data.writer import write_dataset
+
+__all__ = ["main", "task_report"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = StrictParser(prog="raysearch data", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("synth", help="write the synthetic dataset to OUT_DIR")
+    s.add_argument("out_dir")
+    s.add_argument("--preset", choices=sorted(SYNTH_PRESETS), default="small")
+    s.add_argument("--days", type=int, help="overrides the preset")
+    s.add_argument("--raions", type=int, help="overrides the preset")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    i = sub.add_parser(
+        "import-war-losses",
+        aliases=["import-losses"],  # the old name, kept for one release (until 0.3)
+        help="the war's daily losses JSON -> equipment, personnel sources",
+    )
+    i.add_argument("src_dir")
+    i.add_argument("out_dir")
+    i.add_argument("--phases", help="war-phases CSV: adds monthly regime and transition targets")
+    i.add_argument(
+        "--casualty", action="store_true", help="add the monthly casualty count (personnel)"
+    )
+    ph = sub.add_parser(
+        "import-phases", help="add regime, transition (and casualty) targets to a dataset"
+    )
+    ph.add_argument("phases")
+    ph.add_argument("dataset_dir")
+    ph.add_argument(
+        "--no-casualty",
+        action="store_true",
+        help="do not add the monthly casualty count from the personnel source",
+    )
+    f = sub.add_parser("firms", help="NASA FIRMS archive CSV -> firms daily (and raion) source")
+    f.add_argument("firms_csv")
+    f.add_argument("out_dir")
+    f.add_argument("--raions", help="raion geometry: CSV (raion, lat, lon) or GeoJSON polygons")
+    f.add_argument("--skip-malformed", action="store_true", help="drop malformed rows, count them")
+    f.add_argument("--start", help="first day (YYYY-MM-DD); default: the first fire's date")
+    f.add_argument("--end", help="last day (YYYY-MM-DD); default: the last fire's date")
+    d = sub.add_parser("describe", help="date ranges, observed fractions, target coverage")
+    d.add_argument("dir")
+    d.add_argument("--daily-window", type=int, default=DataConfig.daily_window)
+    d.add_argument("--monthly-window", type=int, default=DataConfig.monthly_window)
+    d.add_argument("--horizon", type=int, default=DataConfig.forecast_horizon_days)
+    return p
+
+
+def task_report(raw: RawDataset) -> list[str]:
+    """One line per HAN task: months with a target, derived, or absent (never stood in for)."""
+    lines = ["tasks:"]
+    n_months = len(raw.months)
+    for task in TASK_NAMES:
+        if task in raw.targets:
+            k = int((~np.isnan(raw.targets[task])).sum())
+            lines.append(f"  {task:<15} target in {k}/{n_months} months ({k / n_months:.1%})")
+        elif task in raw.derived_tasks:
+            lines.append(f"  {task:<15} derived from the sources")
+        elif task == "forecast":
+            lines.append(f"  {task:<15} absent: no monthly source to forecast (not trained)")
+        else:
+            lines.append(f"  {task:<15} absent: no real target in this dataset (not trained)")
+    return lines
+
+
+def _imported(raw: RawDataset, out_dir: str) -> str:
+
+    lines = [f"wrote {out_dir}: {raw.n_days} days from {raw.start}"]
+    for name, s in source_summary(raw).items():
+        low = {f: round(v, 3) for f, v in s["observed"].items() if v < 1.0}
+        lines.append(f"  {name}: {len(s['observed'])} features; observed < 100%: {low}")
+    return "\n".join(lines + task_report(raw))
+
+
+def _run(args: argparse.Namespace) -> str:
+
+    if args.command == "synth":
+        base = SYNTH_PRESETS[args.preset]
+        synth = SynthConfig(days=args.days or base["days"], raions=args.raions or base["raions"],
+                            seed=args.seed)  # fmt: skip
+        path = write_dataset(generate(synth), args.out_dir, args.format)
+        return f"wrote {path} ({synth})"
+    if args.command in ("import-war-losses", "import-losses"):
+        raw = import_war_losses(args.src_dir, args.out_dir, args.phases, args.casualty)
+        return _imported(raw, args.out_dir)
+    if args.command == "import-phases":
+        raw = import_phases(args.phases, args.dataset_dir, casualty=not args.no_casualty)
+        return _imported(raw, args.dataset_dir)
+    if args.command == "firms":
+        raw, report = import_firms(args.firms_csv, args.out_dir, args.raions, args.start,
+                                   args.end, args.skip_malformed)  # fmt: skip
+        return _imported(raw, args.out_dir) + "\n" + report
+    cfg = DataConfig(
+        path=args.dir,
+        daily_window=args.daily_window,
+        monthly_window=args.monthly_window,
+        forecast_horizon_days=args.horizon,
+    )
+    return describe(load_dataset(args.dir), cfg)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        print(_run(args))
+    except RaysearchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

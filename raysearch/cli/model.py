@@ -1,0 +1,81 @@
+"""Command line: ``raysearch.model.parameters --size base [--json] [--dataset original]``.
+
+Prints the parameters per stage and in total of a preset, for the feature counts of the
+default (embedded synthetic) dataset, of the original HAN's run (``original``, report 000)
+or of ``tiny_spec()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from raysearch.cli.args import StrictParser
+from raysearch.core.data_config import DataConfig
+from raysearch.core.errors import RaysearchError
+from raysearch.core.model_config import ModelConfig, list_presets
+from raysearch.core.spec import DatasetSpec
+from raysearch.data.prepared import prepare
+from raysearch.model.parameters import parameter_counts
+from raysearch.model.specs import original_spec, tiny_spec
+
+__all__ = ["main"]
+
+DATASETS = ("default", "original", "tiny")
+OLD_NAMES = {"seed": "original"}  # the old name of "original", kept for one release (0.3)
+
+
+def dataset_spec(name: str) -> DatasetSpec:
+    """The DatasetSpec called ``name`` (one of DATASETS)."""
+    if name == "original":
+        return original_spec()
+    if name == "tiny":
+        return tiny_spec()
+
+    return prepare(DataConfig()).spec
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = StrictParser(prog="raysearch model")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("summary", help="parameters per stage and in total")
+    s.add_argument("--size", choices=list_presets(), default="small")
+    s.add_argument(
+        "--dataset", choices=[*DATASETS, *OLD_NAMES], default="default", help="feature counts"
+    )
+    s.add_argument("--d-model", type=int, default=None)
+    s.add_argument("--nhead", type=int, default=None)
+    s.add_argument("--layers", type=int, default=None)
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    args.dataset = OLD_NAMES.get(args.dataset, args.dataset)
+    try:
+        cfg = ModelConfig(
+            size=args.size, d_model=args.d_model, nhead=args.nhead, layers=args.layers
+        )
+        counts = parameter_counts(dataset_spec(args.dataset), cfg)
+    except RaysearchError as err:  # a bad value: one message, exit 2
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"size": args.size, "dataset": args.dataset, "parameters": counts}))
+        return 0
+    dims = cfg.resolve()
+    print(
+        f"{args.size}: d_model={dims.d_model} nhead={dims.nhead} layers={dims.layers}"
+        f"  (dataset: {args.dataset})"
+    )
+    width = max(map(len, counts))
+    for stage, n in counts.items():
+        share = 100.0 * n / counts["total"]
+        print(f"  {stage:<{width}}  {n:>12,}  {share:5.1f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

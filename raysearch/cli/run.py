@@ -1,0 +1,154 @@
+"""``raysearch run --space NAME`` (also ``python -m raysearch.run``): the search, end to end.
+
+Parse, validate everything (space, flags, data) before Ray starts a trial, plan resources
+from the cluster, run Tune (OptunaSearch TPE + ASHA on the anchored validation loss),
+then write results/<space>/<run>/ and print a summary.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from raysearch.cli.args import StrictParser, non_negative_int, positive_int
+from raysearch.core.errors import RaysearchError, SearchInterrupted
+from raysearch.search.plan import RunOptions, default_run_name
+from raysearch.search.space import available_spaces
+from raysearch.search.tracking import WandbOptions
+
+__all__ = ["main", "parse_args"]
+
+
+def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
+    parser = StrictParser(
+        prog="raysearch run",
+        description="Search the HAN's hyperparameters with Ray Tune (Optuna TPE + ASHA).",
+    )
+    parser.add_argument("--space", help=f"a shipped space ({', '.join(available_spaces())})")
+    parser.add_argument("--num-samples", type=positive_int, help="trials (default: the space's)")
+    parser.add_argument(
+        "--max-epochs", type=positive_int, help="epochs per trial (default: the space's)"
+    )
+    parser.add_argument(
+        "--max-concurrent",
+        type=positive_int,
+        help="trials at once (default: as many as the cluster fits)",
+    )
+    parser.add_argument(
+        "--workers-per-trial",
+        type=positive_int,
+        default=1,
+        help="data-parallel workers per trial; >= 2 runs each trial with Ray Train",
+    )
+    parser.add_argument(
+        "--data", type=Path, help="dataset directory (default: the embedded synthetic dataset)"
+    )
+    parser.add_argument(
+        "--results", type=Path, default=Path("results"), help="results root (default: results/)"
+    )
+    parser.add_argument("--name", help="run name (default: a timestamp)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the searcher and the trials")
+    parser.add_argument("--address", help="join an existing Ray cluster (e.g. 'auto')")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny model and data, a few short trials: a first look in minutes",
+    )
+    parser.add_argument(
+        "--searcher",
+        choices=["tpe", "random"],
+        help="how trials are drawn (default: the space's, tpe); random is the baseline",
+    )
+    parser.add_argument(
+        "--scheduler",
+        choices=["asha", "fifo"],
+        help="asha stops weak trials at its rungs; fifo runs every trial at full budget "
+        "(default: the space's, asha)",
+    )
+    parser.add_argument(
+        "--storage",
+        help="where Tune keeps checkpoints and search state: a shared path or s3://, gs:// URI "
+        "(default: the run directory under --results)",
+    )
+    parser.add_argument(
+        "--max-failures",
+        type=non_negative_int,
+        default=1,
+        help="times a trial whose worker died is retried from its last checkpoint",
+    )
+    parser.add_argument("--no-wandb", action="store_true", help="do not log trials to W&B")
+    parser.add_argument(
+        "--wandb-project", default="raysearch", help="W&B project (default: raysearch)"
+    )
+    parser.add_argument("--wandb-group", help="W&B group (default: <space>/<run>)")
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN_DIR",
+        help="continue an interrupted search in RUN_DIR (results/<space>/<run>)",
+    )
+    parser.add_argument(
+        "--warm-start",
+        type=Path,
+        metavar="RUN_DIR",
+        help="seed the new search's Optuna study with the finished trials of RUN_DIR "
+        "(a run of a space with the same parameters)",
+    )
+    args = parser.parse_args(argv)
+    if args.resume is not None:
+        others = [
+            a
+            for a in (argv if argv is not None else sys.argv[1:])
+            if a.startswith("--") and a != "--resume"
+        ]
+        if others:
+            parser.error(f"--resume takes no other flags (the run's own are reused), got {others}")
+        return RunOptions(space="", resume=str(args.resume))
+    if args.space is None:
+        parser.error("the following arguments are required: --space (or --resume RUN_DIR)")
+    return RunOptions(
+        space=args.space,
+        num_samples=args.num_samples,
+        max_epochs=args.max_epochs,
+        max_concurrent=args.max_concurrent,
+        workers_per_trial=args.workers_per_trial,
+        data=str(args.data) if args.data else None,
+        results=str(args.results),
+        name=args.name or default_run_name(),
+        seed=args.seed,
+        address=args.address,
+        smoke=args.smoke,
+        searcher=args.searcher,
+        scheduler=args.scheduler,
+        max_failures=args.max_failures,
+        storage=args.storage,
+        wandb=WandbOptions(not args.no_wandb, args.wandb_project, args.wandb_group),
+        warm_start=str(args.warm_start) if args.warm_start else None,
+        argv=tuple(sys.argv if argv is None else ["raysearch.run", *argv]),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # the trial table from CLIReporter
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    options = parse_args(argv)
+    # Deferred: the search stack (torch, Ray) takes seconds to import; a bad flag is
+    # reported without it.
+    from raysearch.api import run_search
+
+    try:
+        run_search(options=options)
+    except SearchInterrupted as err:
+        print(f"interrupted: {err}", file=sys.stderr)
+        return 130
+    except RaysearchError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

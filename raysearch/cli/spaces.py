@@ -1,0 +1,109 @@
+"""``raysearch spaces list | show NAME | export NAME --format wandb``.
+
+list: the shipped search spaces; show: one space, validated, as the search will run it;
+export: the same space in another tool's format (W&B sweeps), to stdout or ``--out FILE``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from raysearch.cli.args import StrictParser
+from raysearch.core.errors import RaysearchError
+from raysearch.core.files import atomic_write_text
+from raysearch.search.space import SearchSpace, available_spaces, load_space
+from raysearch.search.wandb_sweep import sweep_yaml
+
+__all__ = ["describe_space", "main"]
+
+FORMATS = ("wandb",)
+
+
+def _range(name: str, space: SearchSpace) -> str:
+    p = space.parameters[name]
+    if p.type == "categorical":
+        text = f"categorical {list(p.choices or [])}"
+    else:
+        text = f"{p.type} [{p.low:g}, {p.high:g}]"
+        text += " log" if p.log else ""
+        text += f" step {p.step:g}" if p.step else ""
+    if p.when:
+        text += f"  (only when {p.when})"
+    return text
+
+
+def describe_space(space: SearchSpace) -> str:
+    """A plain-text description: settings, fixed values, parameters, start points."""
+    s = space.settings
+    lines = [
+        f"{space.name}: {space.description}",
+        f"file: {space.path}",
+        f"settings: {s.num_samples} trials, up to {s.max_epochs} epochs; ASHA grace "
+        f"{s.grace_period}, reduction {s.reduction_factor:g}; TPE startup {s.n_startup_trials}",
+        "fixed:",
+        *[f"  {k} = {v!r}" for k, v in space.fixed.items()],
+        "parameters:",
+        *[f"  {name}: {_range(name, space)}" for name in space.parameters],
+    ]
+    if space.start:
+        lines += ["start points:", *[f"  {point}" for point in space.start]]
+    return "\n".join(lines)
+
+
+def _list() -> str:
+    rows = []
+    for name in available_spaces():
+        space = load_space(name)
+        rows.append(
+            f"{name:<20} {len(space.parameters):>2} params  {space.settings.num_samples:>3} trials"
+            f"  {space.description}"
+        )
+    return "\n".join(rows) if rows else "(no shipped spaces)"
+
+
+def _parser() -> StrictParser:
+    parser = StrictParser(
+        prog="raysearch spaces",
+        description="List, show and export raysearch search spaces.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=StrictParser)
+    sub.add_parser("list", help="the shipped spaces")
+    show = sub.add_parser("show", help="one space, validated")
+    show.add_argument("name", help="space name or path to a space file")
+    export = sub.add_parser("export", help="the space in another tool's format")
+    export.add_argument("name", help="space name or path to a space file")
+    export.add_argument("--format", required=True, choices=FORMATS, help="output format")
+    export.add_argument("--out", type=Path, help="file to write (default: stdout)")
+    export.add_argument("--project", help="W&B project to put in the sweep config")
+    export.add_argument(
+        "--smoke",
+        action="store_true",
+        help="as `raysearch.run --smoke` runs it: tiny model and data, a few short trials",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            print(_list())
+        elif args.command == "show":
+            print(describe_space(load_space(args.name)))
+        else:
+            text = sweep_yaml(load_space(args.name), project=args.project, smoke=args.smoke)
+            if args.out is None:
+                sys.stdout.write(text)
+            else:
+                atomic_write_text(args.out, text)
+                print(f"wrote {args.out}")
+    except RaysearchError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Train one configuration without Tune (for debugging).
+
+    raysearch train --size tiny --loss-strategy a3dro --max-epochs 5
+    raysearch train --data DIR --workers 2        # through Ray Train (DDP, gloo)
+
+With no ``--data`` it uses the embedded synthetic dataset (``--synth tiny|small|full``).
+Prints one line per epoch and the final result as JSON (also written to ``--json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, get_type_hints
+
+from raysearch.cli.args import StrictParser
+from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
+from raysearch.core.errors import RaysearchError
+from raysearch.core.files import atomic_write_text
+from raysearch.core.loss_config import LossConfig
+from raysearch.core.model_config import ModelConfig
+from raysearch.core.trainer_config import TrainerConfig
+from raysearch.core.trial_config import SECTIONS, TrialConfig
+from raysearch.search.wandb_sweep import read_args_file, run_from_wandb_config
+
+if TYPE_CHECKING:
+    from raysearch.train.loop import EpochResult
+
+__all__ = ["CONFIG_FLAGS", "build_config", "main", "parse_args"]
+
+# The flags that set a TrialConfig field: flag -> (section, field, help). Their type and
+# default are read from the section's dataclass, never restated here, so the command
+# with no flag trains ``TrialConfig()``. ``--seed`` also seeds the synthetic data.
+CONFIG_FLAGS: dict[str, tuple[str, str, str]] = {
+    "--size": ("model", "size", "model size preset"),
+    "--dropout": ("model", "dropout", "model dropout"),
+    "--loss-strategy": ("loss", "strategy", "loss strategy"),
+    "--budget-beta": ("loss", "budget_beta", "a3dro: mix with uniform weights"),
+    "--regret-clip": ("loss", "regret_clip", "a3dro: |log regret| cap"),
+    "--max-epochs": ("trainer", "max_epochs", "epochs at most"),
+    "--batch-size": ("trainer", "batch_size", "global batch size"),
+    "--lr": ("trainer", "lr", "learning rate"),
+    "--seed": ("trainer", "seed", "training seed (and the synthetic data's)"),
+    "--daily-window": ("data", "daily_window", "daily input window in days"),
+    "--monthly-window": ("data", "monthly_window", "monthly input window in months"),
+    "--anchor-stride": ("data", "anchor_stride", "days between window anchors"),
+    "--pca": ("data", "raion_pca_components", "raion PCA components (0 = none)"),
+}
+
+
+def _config_field(section: str, name: str) -> tuple[type, Any]:
+    """(type, default) of a TrialConfig section's field, from its dataclass."""
+    config = get_type_hints(TrialConfig)[section]
+    field = next(f for f in dataclasses.fields(config) if f.name == name)
+    kind = get_type_hints(config)[name]
+    if kind not in (int, float, str) or field.default is dataclasses.MISSING:
+        raise TypeError(f"{section}.{name}: a flag needs an int, float or str default")
+    return kind, field.default
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = StrictParser(prog="raysearch train", description=__doc__.split("\n")[0])
+    p.add_argument("--data", default=None, help="dataset directory (default: synthetic)")
+    synth = DataConfig().synth
+    p.add_argument(
+        "--synth",
+        default=None,
+        help=f"synthetic preset: {' | '.join(SYNTH_PRESETS)} (default: the DataConfig's, "
+        f"{synth.days} days x {synth.raions} raions)",
+    )
+    for flag, (section, name, text) in CONFIG_FLAGS.items():
+        kind, default = _config_field(section, name)
+        p.add_argument(flag, type=kind, default=default, help=f"{text} (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=1, help=">= 2: data-parallel via Ray Train")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    p.add_argument("--cache-dir", default=os.path.join(".cache", "raysearch"))
+    p.add_argument("--checkpoint-dir", default=None, help="keep checkpoints here")
+    p.add_argument("--resume", default=None, help="checkpoint directory to resume from")
+    p.add_argument("--json", default=None, help="write the final result here")
+    p.add_argument(
+        "--from-wandb",
+        default=None,
+        metavar="ARGS_JSON",
+        help="run one W&B sweep trial: the config is the JSON file `wandb agent` writes "
+        "(the exported sweep passes ${args_json_file}); no other config flag may be given",
+    )
+    args = p.parse_args(argv)
+    if args.from_wandb is not None:
+        allowed = {"from_wandb", "cache_dir", "threads", "json"}
+        given = [k for k, v in vars(args).items() if k not in allowed and v != p.get_default(k)]
+        if given:
+            p.error(f"--from-wandb takes its configuration from the sweep; drop {given}")
+    return args
+
+
+def build_config(args: argparse.Namespace) -> TrialConfig:
+    """The TrialConfig the arguments describe (every problem raised at once)."""
+    values: dict[str, dict[str, Any]] = {section: {} for section in SECTIONS}
+    for flag, (section, name, _) in CONFIG_FLAGS.items():
+        values[section][name] = getattr(args, flag.removeprefix("--").replace("-", "_"))
+    synth = (
+        SynthConfig.preset(args.synth, seed=args.seed)
+        if args.synth is not None
+        else dataclasses.replace(DataConfig().synth, seed=args.seed)
+    )
+    return TrialConfig(
+        data=DataConfig(path=args.data, synth=synth, **values["data"]),
+        model=ModelConfig(**values["model"]),
+        loss=LossConfig(**values["loss"]),
+        trainer=TrainerConfig(**values["trainer"]),
+    )
+
+
+def _print_epoch(result: EpochResult) -> None:
+    m = result.metrics
+    print(
+        f"epoch {int(m['epoch']):3d}  anchored_val_loss {m['anchored_val_loss']:+.4f}  "
+        f"best {m['best_anchored_val_loss']:+.4f}  train_objective {m['train_objective']:.4f}  "
+        f"lr {m['lr']:.2e}  {m['epoch_time_s']:.1f}s",
+        flush=True,
+    )
+
+
+def _run_local(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any]:
+    # Deferred: torch takes seconds to import; a bad flag or value is reported first.
+    from raysearch.data.prepared import prepare
+    from raysearch.train.loop import fit
+
+    data = prepare(cfg.data, args.cache_dir)
+    with tempfile.TemporaryDirectory(prefix="raysearch-train-") as scratch:
+        ckpt = Path(args.checkpoint_dir) if args.checkpoint_dir else Path(scratch) / "checkpoint"
+        resume = Path(args.resume) if args.resume else None
+        result = fit(cfg, data, on_epoch=_print_epoch, checkpoint_dir=ckpt, resume_from=resume)
+    return {
+        "stop_reason": result.stop_reason,
+        "best_epoch": result.best_epoch,
+        "best_metrics": result.best_metrics,
+        "test_metrics": result.test_metrics,
+    }
+
+
+def _run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any]:
+    # Deferred: Ray Train takes seconds to import; a bad flag or value is reported first.
+    from raysearch.train.ray_train import DistributedPlan, fit_distributed
+
+    storage = args.checkpoint_dir or tempfile.mkdtemp(prefix="raysearch-train-")
+    result = fit_distributed(
+        cfg,
+        DistributedPlan(workers=args.workers),
+        args.cache_dir,
+        storage_path=os.path.abspath(storage),
+        name="debug",
+    )
+    if result.error is not None:
+        raise result.error
+    # the last report is the wrapper's final one (stop reason, best epoch, test metrics)
+    return dict(result.metrics or {})
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        summary = _train(args)
+    except RaysearchError as err:  # a bad value, file or dataset: one message, exit 2
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    text = json.dumps(summary, indent=1, default=float)
+    print(text)
+    if args.json:
+        atomic_write_text(args.json, text)
+    return 0
+
+
+def _train(args: argparse.Namespace) -> dict[str, Any]:
+    if args.from_wandb is not None:
+        config = read_args_file(args.from_wandb)
+        _set_threads(args.threads)
+        return run_from_wandb_config(config, cache_dir=args.cache_dir)
+    cfg = build_config(args)  # every bad value reported before torch loads
+    _set_threads(args.threads)
+    print(json.dumps(dataclasses.asdict(cfg), default=str), flush=True)
+    return _run_distributed(cfg, args) if args.workers >= 2 else _run_local(cfg, args)
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads:
+        import torch  # deferred: seconds to import; only needed with --threads
+
+        torch.set_num_threads(threads)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

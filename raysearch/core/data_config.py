@@ -1,0 +1,130 @@
+"""Typed, picklable configs of the data layer: the synthetic generator and preprocessing.
+
+Both validate on construction and raise one ``ConfigError`` listing every problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+
+from raysearch.core.errors import ConfigError, ErrorCollector
+
+__all__ = ["SYNTH_PRESETS", "DataConfig", "SynthConfig"]
+
+SYNTH_PRESETS: dict[str, dict[str, int]] = {
+    "tiny": {"days": 420, "raions": 6},
+    "small": {"days": 1095, "raions": 24},
+    "full": {"days": 1426, "raions": 263},
+}
+
+
+def _check_date(errs: ErrorCollector, where: str, value: object) -> None:
+    try:
+        dt.date.fromisoformat(str(value))
+    except ValueError:
+        errs.add(where, f"must be an ISO date YYYY-MM-DD, got {value!r}")
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """The embedded synthetic dataset: ``days`` from ``start``, ``raions`` districts."""
+
+    days: int = 1095
+    raions: int = 24
+    seed: int = 0
+    start: str = "2022-02-24"
+
+    def __post_init__(self) -> None:
+        errs = ErrorCollector()
+        errs.check(
+            isinstance(self.days, int) and self.days >= 120,
+            "synth.days",
+            f"must be an int >= 120 (four months), got {self.days!r}",
+        )
+        errs.check(
+            isinstance(self.raions, int) and self.raions >= 1,
+            "synth.raions",
+            f"must be an int >= 1, got {self.raions!r}",
+        )
+        errs.check(isinstance(self.seed, int), "synth.seed", f"must be an int, got {self.seed!r}")
+        _check_date(errs, "synth.start", self.start)
+        errs.raise_if_any(ConfigError, "synthetic data config")
+
+    @classmethod
+    def preset(cls, name: str, seed: int = 0) -> SynthConfig:
+        """``tiny`` (420 days, 6 raions), ``small`` (the defaults) or ``full`` (1,426 x 263)."""
+        if name not in SYNTH_PRESETS:
+            raise ConfigError(
+                [f"synth preset: unknown {name!r}, expected one of {sorted(SYNTH_PRESETS)}"]
+            )
+        preset = SYNTH_PRESETS[name]
+        return cls(days=preset["days"], raions=preset["raions"], seed=seed)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the data comes from and how it is preprocessed (all fitted on train only)."""
+
+    path: str | None = None
+    synth: SynthConfig = SynthConfig()
+    corr_threshold: float = 0.85
+    raion_pca_components: int = 8
+    daily_window: int = 365
+    monthly_window: int = 12
+    forecast_horizon_days: int = 7
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    anchor_stride: int = 1
+
+    def __post_init__(self) -> None:
+        errs = ErrorCollector()
+        errs.check(
+            self.path is None or (isinstance(self.path, str) and self.path != ""),
+            "path",
+            f"must be None (synthetic default) or a directory path, got {self.path!r}",
+        )
+        errs.check(
+            isinstance(self.synth, SynthConfig),
+            "synth",
+            f"must be a SynthConfig, got {type(self.synth).__name__}",
+        )
+        errs.check(
+            _is_num(self.corr_threshold) and 0.0 < self.corr_threshold <= 1.0,
+            "corr_threshold",
+            f"must be in (0, 1] (1 = keep all), got {self.corr_threshold!r}",
+        )
+        for name, low in (
+            ("raion_pca_components", 0),
+            ("daily_window", 1),
+            ("monthly_window", 1),
+            ("forecast_horizon_days", 1),
+            ("anchor_stride", 1),
+        ):
+            value = getattr(self, name)
+            errs.check(
+                isinstance(value, int) and not isinstance(value, bool) and value >= low,
+                name,
+                f"must be an int >= {low}, got {value!r}",
+            )
+        for name in ("val_fraction", "test_fraction"):
+            value = getattr(self, name)
+            errs.check(
+                _is_num(value) and 0.0 < value < 1.0, name, f"must be in (0, 1), got {value!r}"
+            )
+        if _is_num(self.val_fraction) and _is_num(self.test_fraction):
+            errs.check(
+                self.val_fraction + self.test_fraction < 0.9,
+                "val_fraction + test_fraction",
+                f"must leave >= 10% for training, got {self.val_fraction} + {self.test_fraction}",
+            )
+        errs.raise_if_any(ConfigError, "data config")
+
+    def preprocessing_key(self) -> dict[str, object]:
+        """The fields that change the prepared tensors (all but the data's identity)."""
+        skip = ("path", "synth")
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+
+
+def _is_num(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -1,0 +1,88 @@
+"""The results layout in one place (file names, syne-tune style), and atomic writes.
+
+Every file raysearch writes goes through ``atomic_write``: written to a hidden temporary
+file beside the target, then renamed over it, so a reader (or a resumed run) sees the old
+file or the new one, never half of one. The temporary file is removed if writing fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+__all__ = [
+    "BEST_CONFIG",
+    "EPOCHS",
+    "METADATA",
+    "OPTIONS",
+    "OPTUNA_STUDY",
+    "SUMMARY_JSON",
+    "SUMMARY_MD",
+    "TIMING",
+    "TRIALS",
+    "TUNE_DIR",
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "write_json",
+    "write_parquet",
+    "write_yaml",
+]
+
+TRIALS = "trials.parquet"  # one row per trial
+EPOCHS = "epochs.parquet"  # one row per trial and epoch
+BEST_CONFIG = "best_config.yaml"
+SUMMARY_JSON = "summary.json"
+SUMMARY_MD = "summary.md"
+OPTIONS = "options.json"  # the parsed command line, for --resume
+METADATA = "metadata.json"  # command, seed, space, versions, git SHA, data fingerprint
+TIMING = "timing.json"  # the driver's phases: Ray start, set-up, Tune, collecting results
+OPTUNA_STUDY = "optuna.db"  # the Optuna study (SQLite): optuna-dashboard, optuna.load_study
+TUNE_DIR = "tune"  # Ray Tune's experiment directory (resume from here)
+
+
+class _Parquet(Protocol):
+    def to_parquet(self, path: Path, *, index: bool) -> Any: ...
+
+
+def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
+    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it over ``path``.
+
+    The parent directory is created. If ``write`` raises, the temporary file is removed and
+    ``path`` is left as it was.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    return atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    return atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def write_json(path: str | os.PathLike[str], data: Any) -> Path:
+    return atomic_write_text(path, json.dumps(data, indent=2, default=str))
+
+
+def write_yaml(path: str | os.PathLike[str], data: Any) -> Path:
+    return atomic_write_text(path, yaml.safe_dump(data, sort_keys=False))
+
+
+def write_parquet(path: str | os.PathLike[str], frame: _Parquet) -> Path:
+    """A pandas DataFrame as parquet (no index); core does not import pandas itself."""
+    return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))

@@ -1,0 +1,120 @@
+"""Flat hyperparameter names (as in space files and W&B) <-> fields of the trial config.
+
+A name is either dotted (``loss.budget_beta``, ``data.synth.days``), an alias below, or a
+field name that exists in exactly one section of the trial configuration. Values are
+checked by the section configs' own validation, so a space file is checked by the same
+rules a trial would apply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from raysearch.core.errors import ConfigError
+from raysearch.core.trial_config import SECTIONS, TrialConfig
+
+__all__ = [
+    "ALIASES",
+    "build_trial_config",
+    "check_param_value",
+    "resolve_param",
+]
+
+ALIASES: dict[str, str] = {
+    "loss_strategy": "loss.strategy",
+    "size": "model.size",
+    "model_size": "model.size",
+    "learning_rate": "trainer.lr",
+    "lr": "trainer.lr",
+    "seed": "trainer.seed",
+    "synth_days": "data.synth.days",
+    "synth_raions": "data.synth.raions",
+    "data_seed": "data.synth.seed",
+}
+
+
+def _fields(obj: Any) -> set[str]:
+    return {f.name for f in dataclasses.fields(obj)}
+
+
+def resolve_param(name: str, base: TrialConfig | None = None) -> tuple[tuple[str, ...], str | None]:
+    """The path of ``name`` in the trial config, or an error message naming the valid ones."""
+    base = base if base is not None else TrialConfig()
+    dotted = ALIASES.get(name, name)
+    if "." in dotted:
+        path = tuple(dotted.split("."))
+        node = base
+        for part in path:
+            if not dataclasses.is_dataclass(node) or part not in _fields(node):
+                return (
+                    path,
+                    f"unknown parameter {name!r} (no field {part!r} in {type(node).__name__})",
+                )
+            node = getattr(node, part)
+        return path, None
+    owners = [s for s in SECTIONS if name in _fields(getattr(base, s))]
+    if len(owners) == 1:
+        return (owners[0], name), None
+    if len(owners) > 1:
+        options = ", ".join(f"{s}.{name}" for s in owners)
+        return (), f"ambiguous parameter {name!r}: write one of {options}"
+    return (), f"unknown parameter {name!r}; valid names: {', '.join(valid_names(base))}"
+
+
+def valid_names(base: TrialConfig | None = None) -> list[str]:
+    base = base if base is not None else TrialConfig()
+    names = set(ALIASES)
+    for s in SECTIONS:
+        names |= _fields(getattr(base, s))
+    return sorted(names)
+
+
+def _apply(node: Any, updates: list[tuple[tuple[str, ...], Any]]) -> Any:
+    """Replace all ``updates`` in one step, so validation sees the final combination."""
+    direct: dict[str, Any] = {}
+    nested: dict[str, list[tuple[tuple[str, ...], Any]]] = {}
+    for path, value in updates:
+        if len(path) == 1:
+            direct[path[0]] = value
+        else:
+            nested.setdefault(path[0], []).append((path[1:], value))
+    for key, sub in nested.items():
+        direct[key] = _apply(getattr(node, key), sub)
+    return dataclasses.replace(node, **direct)
+
+
+def build_trial_config(values: Mapping[str, Any], base: TrialConfig | None = None) -> TrialConfig:
+    """``base`` with every flat name in ``values`` set; all problems raised at once."""
+    config = base if base is not None else TrialConfig()
+    by_section: dict[str, list[tuple[tuple[str, ...], Any]]] = {}
+    problems: list[str] = []
+    for name, value in values.items():
+        path, problem = resolve_param(name, config)
+        if problem:
+            problems.append(problem)
+            continue
+        by_section.setdefault(path[0], []).append((path[1:], value))
+    for section, updates in by_section.items():
+        try:
+            node = _apply(getattr(config, section), updates)
+        except ConfigError as err:
+            problems.extend(err.problems)
+            continue
+        except TypeError as err:
+            problems.append(f"{section}: {err}")
+            continue
+        config = dataclasses.replace(config, **{section: node})
+    if problems:
+        raise ConfigError(problems, "trial configuration")
+    return config
+
+
+def check_param_value(name: str, value: Any) -> str | None:
+    """None if ``name=value`` gives a valid trial config, else the problem."""
+    try:
+        build_trial_config({name: value})
+    except ConfigError as err:
+        return "; ".join(err.problems)
+    return None

@@ -1,0 +1,83 @@
+"""The trainer's configuration (a frozen dataclass, validated on construction).
+
+>>> TrainerConfig(lr=3e-4).lr
+0.0003
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from raysearch.core.errors import ConfigError, ErrorCollector
+
+__all__ = ["AMP_MODES", "DEVICES", "TrainerConfig"]
+
+DEVICES = ("auto", "cpu", "cuda")
+AMP_MODES = ("auto", "off", "bf16")  # auto: bf16 autocast on CUDA, off on CPU
+
+
+def _int(value: object, low: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _num(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@dataclass(frozen=True)
+class TrainerConfig:
+    """The optimisation loop. ``batch_size`` is the global micro-batch (split across ranks);
+    an optimiser step averages ``accumulation_steps`` micro-batches."""
+
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    batch_size: int = 16
+    accumulation_steps: int = 1
+    max_epochs: int = 20
+    warmup_epochs: int = 1  # linear warm-up from warmup_start_factor * lr, then cosine
+    warmup_start_factor: float = 0.1
+    min_lr_factor: float = 0.01  # cosine decays to min_lr_factor * lr at max_epochs
+    grad_clip: float = 1.0  # max global gradient norm; 0 = off
+    patience: int = 5  # epochs without an improvement of min_delta before stopping
+    min_delta: float = 1e-3
+    min_epochs: int = 3  # never stop early before this many epochs
+    seed: int = 0
+    device: str = "auto"
+    amp: str = "auto"
+    num_workers: int = 0  # DataLoader worker processes
+
+    def __post_init__(self) -> None:
+        errs = ErrorCollector()
+        errs.check(_num(self.lr) and self.lr > 0, "lr", f"must be a number > 0, got {self.lr!r}")
+        for name in ("weight_decay", "grad_clip", "min_delta"):
+            value = getattr(self, name)
+            errs.check(_num(value) and value >= 0, name, f"must be a number >= 0, got {value!r}")
+        for name in ("warmup_start_factor", "min_lr_factor"):
+            value = getattr(self, name)
+            errs.check(
+                _num(value) and 0 < value <= 1, name, f"must be a number in (0, 1], got {value!r}"
+            )
+        for name, low in (
+            ("batch_size", 1),
+            ("accumulation_steps", 1),
+            ("max_epochs", 1),
+            ("warmup_epochs", 0),
+            ("patience", 1),
+            ("min_epochs", 1),
+            ("seed", 0),
+            ("num_workers", 0),
+        ):
+            value = getattr(self, name)
+            errs.check(_int(value, low), name, f"must be an int >= {low}, got {value!r}")
+        if _int(self.warmup_epochs, 0) and _int(self.max_epochs, 1):
+            errs.check(
+                self.warmup_epochs < self.max_epochs or self.warmup_epochs == 0,
+                "warmup_epochs",
+                f"must be < max_epochs ({self.max_epochs}), got {self.warmup_epochs}",
+            )
+        errs.check(
+            self.device in DEVICES, "device", f"must be one of {DEVICES}, got {self.device!r}"
+        )
+        errs.check(self.amp in AMP_MODES, "amp", f"must be one of {AMP_MODES}, got {self.amp!r}")
+        errs.raise_if_any(ConfigError, "trainer config")

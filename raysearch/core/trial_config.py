@@ -1,0 +1,45 @@
+"""The trial configuration: data, model, loss and trainer sections, each validated.
+
+>>> TrialConfig().loss.strategy
+'uniform'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from raysearch.core.data_config import DataConfig
+from raysearch.core.errors import ConfigError, ErrorCollector
+from raysearch.core.loss_config import LossConfig
+from raysearch.core.model_config import ModelConfig
+from raysearch.core.trainer_config import TrainerConfig
+
+__all__ = ["SECTIONS", "TrialConfig"]
+
+SECTIONS = ("data", "model", "loss", "trainer")
+
+
+@dataclass(frozen=True)
+class TrialConfig:
+    """Everything one trial needs: data, model, loss and trainer sections."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+
+    def __post_init__(self) -> None:
+        errs = ErrorCollector()
+        for name, kind in (
+            ("data", DataConfig),
+            ("model", ModelConfig),
+            ("loss", LossConfig),
+            ("trainer", TrainerConfig),
+        ):
+            value = getattr(self, name)
+            errs.check(
+                isinstance(value, kind),
+                name,
+                f"must be a {kind.__name__}, got {type(value).__name__}",
+            )
+        errs.raise_if_any(ConfigError, "trial config")

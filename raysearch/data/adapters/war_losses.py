@@ -1,0 +1,151 @@
+"""Adapter: the public daily losses JSON (ukraine-losses) -> equipment and personnel sources.
+
+What it does with the raw files' quirks:
+- cumulative counts become daily values: ``value[d] = cum[d] - cum[d-1]``; on the first
+  record (2022-02-25) the count since the invasion (2022-02-24, zero) is the value;
+- a class absent on a day is unobserved that day (NaN), never zero; a class that starts
+  late (``cruise missiles``, ``submarines``, ...) is NaN on its first day too, because its
+  first cumulative count holds losses of days it was not reported;
+- ``military auto`` + ``fuel tank`` (until 2022-04-30) were merged into ``vehicles and fuel
+  tanks`` (from 2022-05-01): the merged class is extended backwards as their sum, so it is
+  observed from the first day; the two old classes stay as their own features until then;
+- corrections stay visible: a negative daily value is a correction published that day and
+  is kept as data; ``correction_reported`` is 1 on the dates of the corrections file;
+- string fields (``personnel*``, ``greatest losses direction``) are ignored.
+The monthly ``casualty`` target (``monthly_casualty``) is the sum of the personnel source's
+daily ``personnel`` values over a calendar month, negative corrections included in the sum.
+A month is available only if every one of its calendar days is on the dataset's calendar
+and observed: a partial month (the first, February 2022, starts on the 25th; the last ends
+on the file's last day) or a month with a missing day has no target (never scaled up).
+The personnel source stays an input: a sample's casualty target is the month *after* its
+anchor day, so the model forecasts next month's total from the past days only.
+Column names are lower case with spaces as underscores (``field artillery`` ->
+``field_artillery``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from raysearch.core.errors import DataError
+from raysearch.data.adapters.casualty import monthly_casualty
+from raysearch.data.adapters.war_phases import phase_targets
+from raysearch.data.raw import RawDataset, RawSource
+from raysearch.data.writer import write_dataset
+
+__all__ = [
+    "EQUIPMENT_FILE",
+    "PERSONNEL_FILE",
+    "import_war_losses",
+    "war_losses_raw",
+]
+
+EQUIPMENT_FILE = "russia_losses_equipment.json"
+PERSONNEL_FILE = "russia_losses_personnel.json"
+CORRECTION_FILE = "russia_losses_equipment_correction.json"
+MERGED = ("vehicles and fuel tanks", ("military auto", "fuel tank"))
+WAR_START = dt.date(2022, 2, 24)
+
+
+def _records(path: Path) -> list[dict]:
+    if not path.is_file():
+        raise DataError([f"{path}: file missing (expected the daily losses JSON)"])
+    try:
+        doc = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError([f"{path}: not valid JSON ({exc})"]) from exc
+    if not isinstance(doc, list) or not all(isinstance(r, dict) and "date" in r for r in doc):
+        raise DataError([f"{path}: expected a list of records, each with a 'date'"])
+    return doc
+
+
+def _cumulative(records: list[dict], path: Path) -> tuple[pd.DatetimeIndex, pd.DataFrame]:
+    """Cumulative counts on a full daily calendar (NaN = class not reported that day)."""
+    rows = {r["date"]: {k: v for k, v in r.items() if _is_count(k, v)} for r in records}
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index = pd.to_datetime(frame.index, format="%Y-%m-%d", errors="coerce")
+    if frame.index.isna().any() or frame.index.duplicated().any():
+        raise DataError([f"{path}: unparseable or duplicate 'date' values"])
+    frame = frame.sort_index()
+    days = pd.date_range(frame.index[0], frame.index[-1], freq="D")
+    return days, frame.reindex(days).astype(np.float64)
+
+
+def _is_count(key: str, value: object) -> bool:
+    return (
+        key not in ("date", "day")
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+    )
+
+
+def _daily(cum: pd.DataFrame) -> pd.DataFrame:
+    """Daily values from cumulative counts; NaN where today or yesterday is unreported."""
+    delta = cum.diff()
+    if cum.index[0].date() == WAR_START + dt.timedelta(days=1):
+        delta.iloc[0] = cum.iloc[0]  # counts start at zero on the invasion day
+    return delta
+
+
+def _snake(name: str) -> str:
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def war_losses_raw(src_dir: str | Path) -> RawDataset:
+    """The two daily sources as a ``RawDataset`` (no targets; daily_forecast derived)."""
+    src = Path(src_dir)
+    eq_path, pe_path = src / EQUIPMENT_FILE, src / PERSONNEL_FILE
+    days, eq = _cumulative(_records(eq_path), eq_path)
+    merged, parts = MERGED
+    if merged in eq and all(p in eq for p in parts):
+        back = eq[list(parts)].sum(axis=1, min_count=len(parts))
+        eq[merged] = eq[merged].fillna(back)
+    eq_daily = _daily(eq)
+    eq_daily.columns = [_snake(c) for c in eq_daily.columns]
+    corr_path = src / CORRECTION_FILE
+    if corr_path.is_file():
+        dates = pd.to_datetime([r["date"] for r in _records(corr_path)], format="%Y-%m-%d")
+        eq_daily["correction_reported"] = days.isin(dates).astype(np.float64)
+    pdays, pe = _cumulative(_records(pe_path), pe_path)
+    if not pdays.equals(days):
+        raise DataError([f"{pe_path}: dates {pdays[0].date()}..{pdays[-1].date()} differ from "
+                         f"{eq_path.name}'s {days[0].date()}..{days[-1].date()}"])  # fmt: skip
+    pe_daily = _daily(pe)
+    pe_daily.columns = [_snake(c) for c in pe_daily.columns]
+    sources = {
+        "equipment": RawSource("equipment", "daily", tuple(eq_daily.columns),
+                               eq_daily.to_numpy(np.float32)),
+        "personnel": RawSource("personnel", "daily", tuple(pe_daily.columns),
+                               pe_daily.to_numpy(np.float32)),
+    }  # fmt: skip
+    return RawDataset(
+        name="ukraine-losses (daily equipment and personnel)",
+        start=days[0].date(),
+        n_days=len(days),
+        sources=sources,
+        targets={},
+        derived_tasks=("daily_forecast",),
+    )
+
+
+def import_war_losses(
+    src_dir: str | Path,
+    out_dir: str | Path,
+    phases: str | Path | None = None,
+    casualty: bool = False,
+) -> RawDataset:
+    """Convert ``src_dir``'s losses JSON into a contract dataset directory at ``out_dir``;
+    with ``phases`` (war-phases/phases.csv), add monthly regime and transition targets;
+    with ``casualty``, the monthly personnel-loss count target."""
+    raw = war_losses_raw(src_dir)
+    if phases is not None:
+        raw.targets = phase_targets(phases, raw.start, raw.n_days)
+    if casualty:
+        raw.targets["casualty"] = monthly_casualty(raw)
+    write_dataset(raw, out_dir)
+    return raw

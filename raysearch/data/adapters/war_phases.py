@@ -1,0 +1,122 @@
+"""Adapter: the war-phases timeline (war-phases/phases.csv) -> regime and transition.
+
+Choices (documented, as the phases README asks):
+- a day's phase is that of the *primary* operation covering it: the one that started most
+  recently (ties: the later row); a day no operation covers is ``baseline`` (class 3);
+  an operation covers its days ``start .. end`` inclusive; an empty ``end`` means ongoing
+  until the dataset's last day;
+- a day is a ``transition`` day if an operation starts or ends on it (the closing of an
+  operation with an empty ``end`` is not a transition: it has not ended);
+- a month's ``regime`` is the coarse class held by most of its days on the dataset's
+  calendar (ties: the later class); a month's ``transition`` is 1 if any of its days is.
+Per-day labels (``daily_phases``) are what the rule produces; the data contract keys
+these targets by month, so ``phase_targets`` writes the monthly ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from raysearch.core.errors import DataError
+from raysearch.data.adapters.casualty import monthly_casualty
+from raysearch.data.contract import load_dataset
+from raysearch.data.manifest import read_manifest
+from raysearch.data.raw import RawDataset, month_index, month_range
+from raysearch.data.writer import write_dataset
+
+__all__ = ["BASELINE_CLASS", "daily_phases", "import_phases", "phase_targets"]
+
+BASELINE_CLASS = 3
+COLUMNS = ("operation", "start", "end", "coarse_class")
+
+
+def _read(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataError([f"{path}: file missing (expected the war-phases CSV)"])
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise DataError([f"{path}: missing column(s) {missing}; found {list(df.columns)}"])
+    problems = []
+    for col in ("start", "end"):
+        text = df[col].where(df[col] != "", None)
+        parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        bad = parsed.isna() & text.notna()
+        if col == "start":
+            bad |= text.isna()
+        for i in np.flatnonzero(bad.to_numpy()):
+            problems.append(f"{path}: column {col!r}: {df[col].iloc[i]!r} at row {i + 1}, "
+                            "expected YYYY-MM-DD")  # fmt: skip
+        df[col] = parsed
+    classes = pd.to_numeric(df["coarse_class"], errors="coerce")
+    for i in np.flatnonzero(~classes.isin([0, 1, 2, 3]).to_numpy()):
+        problems.append(f"{path}: column 'coarse_class': {df['coarse_class'].iloc[i]!r} at "
+                        f"row {i + 1}, expected 0..3")  # fmt: skip
+    ended = df["end"].notna() & df["start"].notna()
+    for i in np.flatnonzero((ended & (df["end"] < df["start"])).to_numpy()):
+        problems.append(f"{path}: row {i + 1}: end {df['end'].iloc[i].date()} is before "
+                        f"start {df['start'].iloc[i].date()}")  # fmt: skip
+    if problems:
+        raise DataError(problems, f"phases file {path}")
+    df["coarse_class"] = classes.astype(int)
+    return df
+
+
+def daily_phases(path: str | Path, start: dt.date, n_days: int) -> dict[str, np.ndarray]:
+    """Per day of ``start .. start + n_days - 1``: ``regime`` (int64 0..3, the primary
+    operation's coarse class) and ``transition`` (bool, an operation starts or ends)."""
+    ops = _read(Path(path))
+    dates = pd.date_range(start, periods=n_days, freq="D")
+    last = dates[-1]
+    day_class = np.full(n_days, BASELINE_CLASS, dtype=np.int64)
+    started = np.full(n_days, np.datetime64("NaT"), dtype="datetime64[ns]")
+    boundary = np.zeros(n_days, dtype=bool)
+    for op_start, op_end, coarse in zip(
+        ops["start"], ops["end"], ops["coarse_class"].to_numpy(), strict=True
+    ):
+        begin = pd.Timestamp(op_start)
+        has_end = not pd.isna(op_end)
+        end = pd.Timestamp(op_end) if has_end else last
+        cover = (dates >= begin) & (dates <= end)
+        newer = cover & ~(started > begin.to_datetime64())  # most recent start wins
+        day_class[newer] = coarse
+        started[newer] = begin.to_datetime64()
+        boundary |= dates == begin
+        if has_end:
+            boundary |= dates == end
+    return {"regime": day_class, "transition": boundary}
+
+
+def phase_targets(path: str | Path, start: dt.date, n_days: int) -> dict[str, np.ndarray]:
+    """Monthly ``regime`` (0..3) and ``transition`` (0/1) on the dataset's month calendar."""
+    days = daily_phases(path, start, n_days)
+    dates = pd.date_range(start, periods=n_days, freq="D")
+    months = month_index(dates, start)
+    n_months = len(month_range(start, n_days))
+    counts = np.zeros((n_months, 4), dtype=np.int64)
+    np.add.at(counts, (months, days["regime"]), 1)
+    regime = (3 - np.argmax(counts[:, ::-1], axis=1)).astype(np.float32)  # ties -> later class
+    transition = np.zeros(n_months, dtype=np.float32)
+    np.maximum.at(transition, months, days["transition"].astype(np.float32))
+    return {"regime": regime, "transition": transition}
+
+
+def import_phases(phases: str | Path, dataset_dir: str | Path, casualty: bool = True) -> RawDataset:
+    """Add monthly ``regime`` and ``transition`` (and, with ``casualty``, the monthly
+    personnel-loss count; see ``casualty.monthly_casualty``) to the dataset at
+    ``dataset_dir``, rewriting it in its own file format. Everything is computed before
+    anything is written."""
+    raw = load_dataset(dataset_dir)
+    targets = dict(raw.targets)
+    targets.update(phase_targets(phases, raw.start, raw.n_days))
+    if casualty:
+        targets["casualty"] = monthly_casualty(raw)
+    suffixes = {Path(s.file).suffix for s in read_manifest(dataset_dir).sources}
+    fmt = "csv" if suffixes == {".csv"} else "parquet"
+    raw.targets = targets
+    write_dataset(raw, dataset_dir, fmt)
+    return raw

@@ -1,0 +1,265 @@
+"""The comparison report: report.md plus PNG figures for one or more run directories.
+
+Per run: the best anchored_val_loss and its config, the anytime curve, the trials ASHA
+stopped, per-strategy distributions, fANOVA parameter importance and a parallel-coordinates
+plot. Across runs: a side-by-side table and the anytime curves on one axis. Every run
+directory is checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from raysearch.core.files import atomic_write_text
+from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.results.analysis import (
+    best_trial,
+    curve_order,
+    run_overview,
+    strategies,
+    strategy_table,
+)
+from raysearch.results.importance import (
+    Importance,
+    branch_importance,
+    conditional_groups,
+    param_importance,
+    run_space,
+)
+from raysearch.results.plots import (
+    plot_anytime,
+    plot_importance,
+    plot_learning_curves,
+    plot_parallel_coordinates,
+    plot_strategies,
+)
+from raysearch.results.runs import RunData, load_runs
+
+__all__ = ["REPORT", "compare_runs", "default_out_dir"]
+
+REPORT = "report.md"
+_PER_TASK = ("val_loss", "val_regret", "weight", "collapsed")
+
+
+def default_out_dir(root: str | Path = "results") -> Path:
+    return Path(root) / "compare" / time.strftime("%Y%m%d-%H%M%S")
+
+
+def _table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "(none)"
+    return frame.to_markdown(index=False, floatfmt=".4f")
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "n/a" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+def _best_section(run: RunData) -> list[str]:
+    best = best_trial(run)
+    if best is None:
+        return [f"No trial produced a finite {BEST_VAL_METRIC}.", ""]
+    lines = [
+        f"**Best {BEST_VAL_METRIC} = {best[BEST_VAL_METRIC]:.4f}**: trial `{best['trial_id']}` "
+        f"({best['status']}), at epoch {best['best_epoch']}. Its config:",
+        "",
+    ]
+    lines += [f"- `{k}`: {_fmt(v)}" for k, v in best["config"].items()]
+    lines.append("")
+    tasks = _per_task(run, best["trial_id"], best["best_epoch"])
+    if not tasks.empty:
+        lines += ["Per task at that epoch (validation split):", ""]
+        lines += [_table(tasks), ""]
+    trial = run.trials[run.trials["trial_id"] == best["trial_id"]].iloc[0]
+    test = {k: v for k, v in trial.items() if str(k).startswith("test/") and pd.notna(v)}
+    if test:
+        lines += ["Test split, best checkpoint:", ""]
+        lines += [f"- `{k[len('test/') :]}`: {_fmt(float(v))}" for k, v in test.items()]
+        lines.append("")
+    return lines
+
+
+def _per_task(run: RunData, trial_id: str, epoch: int) -> pd.DataFrame:
+    """The best epoch's per-task columns (val_loss/<task>, val_regret/<task>, ...)."""
+    rows = run.epochs[(run.epochs["trial_id"] == trial_id) & (run.epochs["epoch"] == epoch)]
+    if rows.empty:
+        return pd.DataFrame()
+    row = rows.iloc[0]
+    table: dict[str, dict[str, Any]] = {}
+    for column, value in row.items():
+        prefix, _, task = str(column).partition("/")
+        if task and prefix in _PER_TASK:
+            table.setdefault(task, {})[prefix] = value
+    return pd.DataFrame.from_dict(table, orient="index").rename_axis("task").reset_index()
+
+
+def _stopped_section(run: RunData) -> list[str]:
+    trials = run.trials.assign(strategy=strategies(run.trials))
+    shown = ["trial_id", "strategy", "epochs_run", BEST_VAL_METRIC, "stop_reason"]
+    stopped = trials[trials["status"] == "stopped"]
+    failed = trials[trials["status"] == "failed"]
+    lines = [
+        f"### Trials stopped by ASHA ({len(stopped)} of {len(trials)})",
+        "",
+        _table(stopped[[c for c in shown if c in stopped]]),
+        "",
+    ]
+    if len(failed):
+        lines += [f"### Failed trials ({len(failed)})", ""]
+        lines += [f"- `{r['trial_id']}`: {r.get('stop_reason', '')}" for _, r in failed.iterrows()]
+        lines.append("")
+    return lines
+
+
+def _importance_section(importance: Importance, figure: str | None) -> list[str]:
+    lines = ["### Parameter importance (fANOVA)", ""]
+    if importance.values:
+        ranked = sorted(importance.values.items(), key=lambda kv: -kv[1])
+        table = pd.DataFrame(ranked, columns=["parameter", "importance"])
+        lines += [
+            f"Over {importance.n_trials} trials with a finite {BEST_VAL_METRIC} (completed and "
+            "stopped by ASHA; a stopped trial counts with the best value it reached), and "
+            "over the parameters set in all of them.",
+            "",
+            _table(table),
+            "",
+        ]
+        lines += [f"![importance]({figure})", ""] if figure else []
+    else:
+        lines += [f"Not evaluated: {importance.note}.", ""]
+    for name, reason in importance.excluded.items():
+        lines.append(f"- left out `{name}`: {reason}")
+    if importance.values and importance.note:
+        lines.append(f"- note: {importance.note}")
+    return [*lines, ""]
+
+
+def _branch_sections(
+    run: RunData, importance: Importance, space: Any, seed: int, out_dir: Path, prefix: str
+) -> list[str]:
+    """Importance within each branch of the conditional parameters left out above."""
+    conditional = [n for n, why in importance.excluded.items() if why.startswith("conditional")]
+    lines: list[str] = []
+    for k, group in enumerate(conditional_groups(run, conditional), start=1):
+        branch = branch_importance(run, group, space, seed=seed)
+        names = ", ".join(f"`{n}`" for n in group)
+        verb = "is" if len(group) == 1 else "are"
+        lines += [f"#### Within the trials where {names} {verb} set ({branch.n_trials})", ""]
+        if not branch.values:
+            lines += [f"Not evaluated: {branch.note}.", ""]
+            continue
+        ranked = sorted(branch.values.items(), key=lambda kv: -kv[1])
+        table = pd.DataFrame(ranked, columns=["parameter", "importance"])
+        lines += [_table(table), ""]
+        if len(branch.values) > 1:
+            figure = f"{prefix}_importance_branch{k}.png"
+            title = f"{run.name}: importance where {', '.join(group)} set"
+            plot_importance(branch, title, out_dir / figure)
+            lines += [f"![branch importance]({figure})", ""]
+        else:
+            lines += [f"Note: {branch.note}.", ""]
+    return lines
+
+
+def _run_section(run: RunData, index: int, out_dir: Path, seed: int) -> list[str]:
+    prefix = f"run{index}"
+    settings = run.settings
+    lines = [
+        f"## {index}. {run.name}",
+        "",
+        f"- directory: `{run.path}`",
+        f"- command: `{run.metadata.get('command', '?')}`",
+        f"- settings: {', '.join(f'{k}={v}' for k, v in settings.items()) or '?'}",
+        f"- anytime curve: epochs counted {curve_order(run)}",
+        "",
+        *_best_section(run),
+    ]
+    plot_anytime([run], out_dir / f"{prefix}_anytime.png", show_epochs=True)
+    plot_learning_curves(run, out_dir / f"{prefix}_learning_curves.png")
+    lines += [
+        "### Anytime curve and learning curves",
+        "",
+        f"![anytime]({prefix}_anytime.png)",
+        "",
+        f"![learning curves]({prefix}_learning_curves.png)",
+        "",
+        *_stopped_section(run),
+        "### Per loss strategy",
+        "",
+        _table(strategy_table(run)),
+        "",
+    ]
+    space = run_space(run)
+    importance = param_importance(run, space, seed=seed)
+    figure = f"{prefix}_importance.png" if len(importance.values) > 1 else None
+    if figure:
+        plot_importance(importance, f"{run.name}: parameter importance", out_dir / figure)
+    lines += _importance_section(importance, figure)
+    lines += _branch_sections(run, importance, space, seed, out_dir, prefix)
+    plot_parallel_coordinates(run, out_dir / f"{prefix}_parallel.png")
+    lines += [
+        "### Parallel coordinates",
+        "",
+        "One line per trial with a finite metric, through each searched parameter "
+        "(normalised; 'not set' = a conditional parameter whose condition failed).",
+        "",
+        f"![parallel coordinates]({prefix}_parallel.png)",
+        "",
+    ]
+    return lines
+
+
+def _strategies_across(runs: Sequence[RunData]) -> pd.DataFrame:
+    """One row per strategy, best and median of each run side by side."""
+    merged: pd.DataFrame | None = None
+    for run in runs:
+        table = strategy_table(run)
+        if table.empty:
+            continue
+        table = table.set_index("strategy")[["best", "median"]]
+        table.columns = [f"{run.name} {c}" for c in table.columns]
+        merged = table if merged is None else merged.join(table, how="outer")
+    return pd.DataFrame() if merged is None else merged.reset_index()
+
+
+def compare_runs(run_dirs: Sequence[str | Path], out_dir: str | Path, *, seed: int = 0) -> Path:
+    """Check every run directory, then write report.md and its PNGs to ``out_dir``."""
+    runs = load_runs(run_dirs)  # raises before anything is written
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    overview = pd.DataFrame([run_overview(r) for r in runs])
+    plot_anytime(runs, out / "anytime.png")
+    plot_strategies(runs, out / "strategies.png")
+    lines = [
+        f"# Comparison of {len(runs)} run(s)",
+        "",
+        f"Written {time.strftime('%Y-%m-%d %H:%M:%S %Z')}. Metric: `{BEST_VAL_METRIC}` (lower is "
+        "better; 0 = the reference predictor, < 0 beats it). Epochs consumed count every "
+        "trial's epochs (the order of each run is stated in its section).",
+        "",
+        "## Side by side",
+        "",
+        _table(overview),
+        "",
+        "Best and median per loss strategy (finite trials only):",
+        "",
+        _table(_strategies_across(runs)),
+        "",
+        "![anytime curves](anytime.png)",
+        "",
+        "![per-strategy distributions](strategies.png)",
+        "",
+    ]
+    for index, run in enumerate(runs, start=1):
+        lines += _run_section(run, index, out, seed)
+    report = out / REPORT
+    atomic_write_text(report, "\n".join(lines).rstrip() + "\n")
+    return report

@@ -1,0 +1,235 @@
+"""A search resolved before anything runs: the options a user gave (``RunOptions``) and the
+plan built from them and the cluster (``SearchPlan``): the space with its overrides, the
+resources, where results go, and what every trial receives. All of it is validated here,
+so a bad flag, space or value fails before Ray starts a trial.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from raysearch.core.data_config import DataConfig
+from raysearch.core.errors import ConfigError
+from raysearch.core.files import OPTIONS, OPTUNA_STUDY
+from raysearch.core.params import build_trial_config, resolve_param
+from raysearch.core.trial_config import TrialConfig
+from raysearch.search.resources import plan_resources
+from raysearch.search.space import SearchSpace, load_space
+from raysearch.search.study import warm_start_trials
+from raysearch.search.tracking import WandbOptions
+from raysearch.search.trainable import TrialSetup, trial_config
+
+__all__ = [
+    "RunOptions",
+    "SearchPlan",
+    "check_data_extremes",
+    "data_extremes",
+    "default_run_name",
+    "load_run_options",
+    "resolve_search",
+]
+
+
+def default_run_name() -> str:
+    """A timestamp plus a random suffix: two searches started in the same second (two
+    notebook calls) never share a run directory."""
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the user asked for: the command line's flags, or ``run_search``'s arguments."""
+
+    space: str
+    num_samples: int | None = None
+    max_epochs: int | None = None
+    max_concurrent: int | None = None
+    workers_per_trial: int = 1
+    data: str | None = None
+    results: str = "results"
+    name: str = dataclasses.field(default_factory=default_run_name)
+    seed: int = 0
+    address: str | None = None
+    smoke: bool = False
+    searcher: str | None = None  # tpe | random (default: the space's)
+    scheduler: str | None = None  # asha | fifo (default: the space's)
+    storage: str | None = None
+    max_failures: int = 1
+    wandb: WandbOptions = dataclasses.field(default_factory=WandbOptions)
+    resume: str | None = None  # a run directory to continue
+    warm_start: str | None = None  # a finished run whose trials seed this search's study
+    # A trial process runs trial after trial (imports and first-call costs paid once per
+    # process); False starts a fresh process per trial (bench/overhead.py measures both).
+    reuse_actors: bool = True
+    # How often Ray Train's controller polls a multi-worker trial's workers (Ray's default:
+    # 2 s; each such trial waits for a poll to see its workers start and finish), for a
+    # local Ray the driver starts. None: RAY_TRAIN_HEALTH_CHECK_INTERVAL_S if set, else
+    # 0.5 s. A cluster joined with ``address`` keeps its own (set it where `ray start` runs).
+    health_check_s: float | None = None
+    argv: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunOptions:
+        data = dict(data)
+        data["wandb"] = WandbOptions(**data.get("wandb", {}))
+        data["argv"] = tuple(data.get("argv", ()))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """A resolved search: the space (with CLI overrides), the seed, where results go."""
+
+    space: SearchSpace
+    setup: TrialSetup
+    seed: int
+    run_name: str  # Tune's experiment name under storage_path
+    storage_path: str  # Tune's experiment storage: the run directory, or --storage URI
+    run_dir: str  # results/<space>/<run>: the tables and summary
+    reuse_actors: bool = True  # RunOptions.reuse_actors
+    warm_start: str | None = None  # RunOptions.warm_start, checked against the space
+
+
+def load_run_options(run_dir: Path) -> RunOptions:
+    """The options a run was started with, to resume it (ConfigError if it isn't a run)."""
+    path = run_dir / OPTIONS
+    if not path.is_file():
+        raise ConfigError(
+            [
+                f"--resume {run_dir}: no {OPTIONS} there; is it a run directory "
+                "(results/<space>/<run>)?"
+            ],
+            "arguments",
+        )
+    options = RunOptions.from_json(json.loads(path.read_text()))
+    return dataclasses.replace(options, resume=str(run_dir))
+
+
+def _base_config(options: RunOptions) -> TrialConfig:
+    values: dict[str, Any] = {"data.path": options.data, "trainer.seed": options.seed}
+    return build_trial_config(values, TrialConfig())
+
+
+def _space_for(options: RunOptions) -> SearchSpace:
+    space = load_space(options.space)
+    if options.smoke:
+        space = space.smoke()
+    return space.with_settings(
+        num_samples=options.num_samples,
+        max_epochs=options.max_epochs,
+        searcher=options.searcher,
+        scheduler=options.scheduler,
+    )
+
+
+def _check_session(options: RunOptions) -> None:
+    problems = []
+    if options.health_check_s is not None:
+        if not options.health_check_s > 0:
+            problems.append(f"health_check_s: must be > 0, got {options.health_check_s!r}")
+        if options.address is not None:
+            problems.append(
+                f"health_check_s {options.health_check_s!r}: applies to a Ray the driver "
+                f"starts, not to the cluster at address {options.address!r} (set "
+                "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S where `ray start` runs)"
+            )
+    if problems:
+        raise ConfigError(problems, "run options")
+
+
+def resolve_search(
+    options: RunOptions, cluster: dict[str, float], max_node_gpus: float = 0.0
+) -> SearchPlan:
+    """Everything checked and resolved, before any trial starts (raises ConfigError)."""
+    _check_session(options)
+    space = _space_for(options)
+    resources = plan_resources(
+        cluster, options.workers_per_trial, options.max_concurrent, max_node_gpus
+    )
+    run_dir = (Path(options.results) / space.name / options.name).resolve()
+    # Tune's experiment (checkpoints, searcher state) goes to --storage when given (a shared
+    # path or s3:// / gs:// URI, so multi-node runs keep their checkpoints); tables to run_dir.
+    storage = (
+        options.storage.rstrip("/") + f"/{space.name}/{options.name}"
+        if options.storage
+        else str(run_dir)
+    )
+    setup = TrialSetup(
+        base_config=_base_config(options),
+        fixed=dict(space.fixed),
+        max_epochs=space.settings.max_epochs,
+        cache_dir=str((Path(options.results) / ".cache" / "data").resolve()),
+        storage_path=storage,
+        resources=resources,
+        max_failures=options.max_failures,
+    )
+    # Every start point and the defaults must build a valid trial config.
+    for point in space.start or [{}]:
+        trial_config(setup, point)
+    _check_study(options, run_dir, space)
+    return SearchPlan(
+        space=space,
+        setup=setup,
+        seed=options.seed,
+        run_name="tune",
+        storage_path=storage,
+        run_dir=str(run_dir),
+        reuse_actors=options.reuse_actors,
+        warm_start=options.warm_start,
+    )
+
+
+def _check_study(options: RunOptions, run_dir: Path, space: SearchSpace) -> None:
+    """A new search starts a new study: refuse a run directory that holds one already, and
+    check a warm start's trials against the space (ConfigError)."""
+    if options.resume:
+        return
+    if (run_dir / OPTUNA_STUDY).exists():
+        raise ConfigError(
+            [f"--name {options.name}: {run_dir} holds a search already ({OPTUNA_STUDY}); "
+             f"continue it with --resume {run_dir}, or choose another --name"],
+            "arguments",
+        )  # fmt: skip
+    if options.warm_start:
+        if Path(options.warm_start).resolve() == run_dir:
+            raise ConfigError(
+                [f"--warm-start {options.warm_start}: that is this run's own directory"],
+                "arguments",
+            )
+        warm_start_trials(options.warm_start, space)
+
+
+def data_extremes(plan: SearchPlan) -> list[dict[str, Any]]:
+    """Trial values at the bounds (or each choice) of every searched data parameter, e.g.
+    the largest raion_pca_components: the data layer can then refuse them up front."""
+    points = []
+    for name, p in plan.space.parameters.items():
+        if resolve_param(name)[0][:1] != ("data",):
+            continue
+        values = (p.choices or []) if p.type == "categorical" else list(p.bounds())
+        for value in values:
+            points.append({name: int(value) if p.type == "int" else value})
+    return points
+
+
+def check_data_extremes(plan: SearchPlan, prepare: Callable[[DataConfig, str], object]) -> None:
+    """Prepare the data for each extreme of the searched data parameters (cached, so the
+    trials that draw them pay nothing); all problems are raised at once."""
+    problems: list[str] = []
+    for point in data_extremes(plan):
+        try:
+            prepare(trial_config(plan.setup, point).data, plan.setup.cache_dir)
+        except ConfigError as err:
+            problems.extend(f"search space parameter {point}: {p}" for p in err.problems)
+    if problems:
+        raise ConfigError(problems, f"search space {plan.space.path} for this dataset")

@@ -1,0 +1,101 @@
+"""The searcher: Optuna's TPE (seeded, multivariate, grouped) behind Ray Tune's OptunaSearch,
+fitted on the trials still running too (``live_tpe``: quality that holds with many trials
+at once) and on at most ``MAX_OBSERVATIONS`` trials (a suggestion's cost stays bounded).
+
+Conditional parameters are sampled define-by-run (``DefineByRun``); every trial gets its
+own training seed, so a configuration drawn twice is a replicate, not an identical re-run.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+from optuna.storages import BaseStorage
+from optuna.trial import FrozenTrial
+from ray.tune.search.optuna import OptunaSearch
+
+from raysearch.core.metrics import BEST_VAL_METRIC, MODE
+from raysearch.search.live_tpe import LiveTPESampler
+from raysearch.search.space import SearchSpace
+from raysearch.search.study import STUDY_NAME
+
+__all__ = ["MAX_OBSERVATIONS", "TRIAL_SEED", "DefineByRun", "build_sampler", "build_searcher"]
+
+TRIAL_SEED = "trainer.seed"  # set per trial by the searcher
+MAX_OBSERVATIONS = 400  # TPE fits on at most this many trials (bounds a suggestion's cost)
+
+
+def build_sampler(
+    space: SearchSpace, seed: int, max_observations: int | None = MAX_OBSERVATIONS
+) -> optuna.samplers.BaseSampler:
+    """TPE (seeded, multivariate, grouped) that also learns from running trials and fits on
+    at most ``max_observations`` trials (raysearch.search.live_tpe), or, with
+    ``searcher: random``, random sampling."""
+    if space.settings.searcher == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    with warnings.catch_warnings():  # group= is "experimental" in Optuna; we opt in
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return LiveTPESampler(
+            max_observations=max_observations,
+            seed=seed,
+            n_startup_trials=space.settings.n_startup_trials,
+            multivariate=True,
+            group=True,  # conditional parameters (a3dro's budget_beta) get their own groups
+        )
+
+
+@dataclass(frozen=True)
+class DefineByRun:
+    """The define-by-run function: suggest the space's values, and set the trial's seed.
+    A module-level class, not a closure: Tune pickles the searcher to save its state."""
+
+    space: SearchSpace
+    seed: int
+
+    def __call__(self, trial: optuna.Trial) -> dict[str, Any]:
+        self.space.sample(trial)  # suggests through the trial; Ray collects the values
+        return {TRIAL_SEED: self.seed + trial.number}
+
+
+def build_searcher(
+    space: SearchSpace,
+    seed: int,
+    storage: BaseStorage | None = None,
+    warm_start: Sequence[FrozenTrial] = (),
+    sampler: optuna.samplers.BaseSampler | None = None,
+) -> OptunaSearch:
+    """OptunaSearch told each trial's best anchored loss (not its last).
+
+    Every trial also gets its own training seed (the run's seed plus the Optuna trial
+    number): when TPE draws a configuration again (a loss ablation has only four
+    configurations outside A3DRO) the trial is a replicate that measures seed variance,
+    not a byte-identical re-run.
+
+    ``storage``: an Optuna storage for the study (``study.open_storage``: the run
+    directory's SQLite file); None keeps it in memory. ``warm_start``: finished trials
+    (``study.warm_start_trials``) added to the study before the first suggestion.
+    ``sampler``: instead of ``build_sampler(space, seed)`` (the benchmarks compare others).
+    """
+    if warm_start:
+        if storage is None:
+            raise ValueError("warm_start needs a storage: an in-memory study cannot be seeded")
+        study = optuna.create_study(
+            storage=storage,
+            study_name=STUDY_NAME,
+            direction="minimize" if MODE == "min" else "maximize",
+            load_if_exists=True,
+        )
+        study.add_trials(warm_start)
+    return OptunaSearch(
+        space=DefineByRun(space, seed),
+        metric=BEST_VAL_METRIC,
+        mode=MODE,
+        sampler=sampler if sampler is not None else build_sampler(space, seed),
+        points_to_evaluate=[dict(p) for p in space.start] or None,
+        storage=storage,
+        study_name=STUDY_NAME,
+    )

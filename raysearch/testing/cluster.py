@@ -1,0 +1,190 @@
+"""A local multi-node Ray cluster for tests: clusters/local.yaml (Ray's fake multi-node provider).
+
+The cluster is isolated from any other Ray on the machine: its own ``--temp-dir`` (so
+``ray.init()`` elsewhere, which reads ``/tmp/ray/ray_current_cluster``, never finds it),
+free ports, and no global ``RAY_ADDRESS``. It is stopped by process id, never with
+``ray stop`` (which would kill every Ray on the machine, other people's included): every
+process whose command line names the cluster's temp dir, plus all their descendants.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from ray._private.services import get_node_ip_address
+
+RAY = str(Path(sys.executable).with_name("ray"))
+
+
+@dataclass(frozen=True)
+class LocalCluster:
+    temp_dir: Path  # the cluster's --temp-dir: sessions, logs, the copied autoscaling config
+    address: str  # GCS address host:port
+    dashboard_port: int
+    start_output: str
+
+    def env(self) -> dict[str, str]:
+        """Environment for a subprocess that talks to this cluster (``--address auto``)."""
+        env = dict(os.environ)
+        env["RAY_ADDRESS"] = self.address
+        env.pop("RAY_FAKE_CLUSTER", None)
+        return env
+
+    def pids(self) -> set[int]:
+        return cluster_pids(self.temp_dir)
+
+    def stop(self) -> set[int]:
+        return stop_local_cluster(self)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("", 0))
+        return int(s.getsockname()[1])
+
+
+def _node_ip() -> str:
+
+    return get_node_ip_address()
+
+
+def start_local_cluster(config: Path, timeout: float = 300.0) -> LocalCluster:
+    """``RAY_FAKE_CLUSTER=1 ray start --head --num-cpus=0 --autoscaling-config=...``."""
+    temp_dir = Path(tempfile.mkdtemp(prefix="rsc-", dir="/tmp"))  # short: unix socket paths
+    port = free_port()
+    address = f"{_node_ip()}:{port}"
+    cfg = yaml.safe_load(config.read_text())
+    cfg["provider"]["gcs_address"] = address  # worker nodes join this head, not :6379
+    autoscaling = temp_dir / "local.yaml"
+    autoscaling.write_text(yaml.safe_dump(cfg))
+    head_cpus = int(cfg["available_node_types"][cfg["head_node_type"]]["resources"]["CPU"])
+    dashboard_port = free_port()
+    cmd = [
+        RAY,
+        "start",
+        "--head",
+        f"--num-cpus={head_cpus}",
+        f"--port={port}",
+        f"--dashboard-port={dashboard_port}",
+        f"--ray-client-server-port={free_port()}",
+        f"--dashboard-agent-listen-port={free_port()}",
+        f"--metrics-export-port={free_port()}",
+        "--object-store-memory=200000000",
+        f"--temp-dir={temp_dir}",
+        f"--autoscaling-config={autoscaling}",
+        "--disable-usage-stats",
+    ]
+    env = dict(
+        os.environ,
+        RAY_FAKE_CLUSTER="1",
+        AUTOSCALER_UPDATE_INTERVAL_S="1",
+        # The dashboard's modules start as subprocesses; on a loaded 2-core machine they
+        # can take longer than Ray's 30 s default, and the state API needs them.
+        RAY_DASHBOARD_SUBPROCESS_MODULE_WAIT_READY_TIMEOUT="180",
+    )
+    env.pop("RAY_ADDRESS", None)
+    try:
+        proc = subprocess.run(
+            cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        stop_local_cluster(LocalCluster(temp_dir, address, dashboard_port, ""))
+        raise
+    cluster = LocalCluster(temp_dir, address, dashboard_port, proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        stop_local_cluster(cluster)
+        raise RuntimeError(f"ray start failed ({proc.returncode}):\n{cluster.start_output}")
+    return cluster
+
+
+def _processes() -> dict[int, tuple[int, str, str]]:
+    """pid -> (parent pid, state, command line) of every process we can read."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue  # exited while we looked
+        # "pid (comm) state ppid ...": comm may hold spaces, so split after the last ")".
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        table[int(entry)] = (
+            int(ppid),
+            state,
+            cmdline.replace(b"\0", b" ").decode(errors="replace"),
+        )
+    return table
+
+
+def cluster_pids(temp_dir: Path) -> set[int]:
+    """Live processes of the cluster: those naming ``temp_dir``, and their descendants."""
+    table = {pid: row for pid, row in _processes().items() if row[1] != "Z"}
+    found = {pid for pid, (_, _, cmd) in table.items() if str(temp_dir) in cmd}
+    found.discard(os.getpid())
+    grew = True
+    while grew:
+        children = {pid for pid, (ppid, _, _) in table.items() if ppid in found} - found
+        found |= children
+        grew = bool(children)
+    return found
+
+
+def _signal(pids: set[int], sig: signal.Signals) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def stop_local_cluster(cluster: LocalCluster, grace: float = 10.0) -> set[int]:
+    """SIGTERM the cluster's processes, SIGKILL what is left after ``grace`` seconds.
+
+    Returns the pids still alive afterwards (empty when the clean-up worked).
+    """
+    deadline = time.monotonic() + grace
+    pids = cluster_pids(cluster.temp_dir)
+    _signal(pids, signal.SIGTERM)
+    while pids and time.monotonic() < deadline:
+        time.sleep(0.5)
+        pids = cluster_pids(cluster.temp_dir) | {p for p in pids if alive(p)}
+        _signal(pids, signal.SIGTERM)
+    if pids:
+        table = _processes()
+        stubborn = {p: _label(table[p][2]) for p in pids if p in table}
+        print(f"SIGKILL after {grace:g} s of SIGTERM: {stubborn}")
+    for _ in range(5):
+        if not pids:
+            break
+        _signal(pids, signal.SIGKILL)
+        time.sleep(0.5)
+        pids = cluster_pids(cluster.temp_dir) | {p for p in pids if alive(p)}
+    shutil.rmtree(cluster.temp_dir, ignore_errors=True)
+    return pids
+
+
+def _label(cmdline: str) -> str:
+    """The program of a command line: its script for Python, else its executable."""
+    args = cmdline.split()
+    scripts = [a for a in args[1:3] if a.endswith(".py")]
+    return os.path.basename(scripts[0] if scripts else args[0] if args else "?")
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"

@@ -1,0 +1,87 @@
+"""The command line: bad input gives one clear error and starts nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from raysearch.cli.run import parse_args
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "raysearch.run", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_unknown_space_lists_valid_spaces_and_writes_nothing(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    proc = _run(["--space", "no_such_space", "--results", str(results)], tmp_path)
+    assert proc.returncode == 2
+    assert "no_such_space" in proc.stderr
+    assert "loss_ablation" in proc.stderr and "smoke" in proc.stderr
+    assert "Started a local Ray instance" not in proc.stdout + proc.stderr
+    assert not results.exists()
+
+
+def test_unknown_flag_is_an_error_listing_the_valid_flags(tmp_path: Path) -> None:
+    proc = _run(["--space", "smoke", "--num-sample", "3"], tmp_path)
+    assert proc.returncode == 2
+    assert "--num-sample" in proc.stderr
+    assert "valid flags:" in proc.stderr and "--num-samples" in proc.stderr
+
+
+@pytest.mark.parametrize("flag", ["--num-samples", "--max-epochs", "--workers-per-trial"])
+def test_counts_must_be_positive(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--space", "smoke", flag, "0"])
+    assert exit_info.value.code == 2
+    assert "expected a positive integer, got 0" in capsys.readouterr().err
+
+
+def test_flags_reach_the_options() -> None:
+    options = parse_args(
+        [
+            "--space",
+            "smoke",
+            "--num-samples",
+            "5",
+            "--max-epochs",
+            "2",
+            "--max-concurrent",
+            "1",
+            "--workers-per-trial",
+            "2",
+            "--data",
+            "d",
+            "--results",
+            "r",
+            "--seed",
+            "7",
+            "--address",
+            "auto",
+            "--smoke",
+            "--name",
+            "x",
+        ]
+    )
+    assert (options.num_samples, options.max_epochs, options.max_concurrent) == (5, 2, 1)
+    assert (options.workers_per_trial, options.data, options.results) == (2, "d", "r")
+    assert (options.seed, options.address, options.smoke, options.name) == (7, "auto", True, "x")
+
+
+def test_searcher_and_scheduler_flags_take_only_known_values(tmp_path: Path) -> None:
+    options = parse_args(["--space", "smoke", "--searcher", "random", "--scheduler", "fifo"])
+    assert (options.searcher, options.scheduler) == ("random", "fifo")
+    assert parse_args(["--space", "smoke"]).searcher is None  # the space decides
+    proc = _run(["--space", "smoke", "--searcher", "grid"], tmp_path)
+    assert proc.returncode == 2
+    assert "--searcher" in proc.stderr and "'tpe'" in proc.stderr and "'random'" in proc.stderr

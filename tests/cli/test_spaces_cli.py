@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from raysearch.cli.spaces import main
+from raysearch.search.space import available_spaces, load_space
+from raysearch.search.wandb_sweep import sweep_config
+
+
+def test_list_names_every_shipped_space(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    names = available_spaces()
+    assert len(names) >= 2
+    assert [line.split()[0] for line in out.splitlines()] == names
+
+
+def test_show_prints_settings_and_conditions(capsys):
+    assert main(["show", "loss_ablation"]) == 0
+    out = capsys.readouterr().out
+    space = load_space("loss_ablation")
+    assert f"{space.settings.num_samples} trials" in out
+    for name in space.parameters:
+        assert f"  {name}:" in out
+    assert "only when {'loss_strategy': 'a3dro'}" in out
+
+
+def test_export_writes_the_sweep_config(tmp_path, capsys):
+    out = tmp_path / "sub" / "sweep.yaml"
+    assert main(["export", "smoke", "--format", "wandb", "--out", str(out)]) == 0
+    assert str(out) in capsys.readouterr().out
+    assert yaml.safe_load(out.read_text()) == sweep_config(load_space("smoke"))
+    assert out.read_text().startswith("# W&B sweep for raysearch space 'smoke'")
+
+
+def test_export_to_stdout(capsys):
+    assert main(["export", "smoke", "--format", "wandb", "--project", "p", "--smoke"]) == 0
+    out = capsys.readouterr().out
+    assert yaml.safe_load(out) == sweep_config(load_space("smoke"), project="p", smoke=True)
+    assert "--format wandb --smoke" in out
+
+
+def test_unknown_space_lists_the_valid_ones(capsys):
+    assert main(["show", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "'nope'" in err and all(name in err for name in available_spaces())
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["export", "smoke"], ["export", "smoke", "--format", "optuna"], ["bogus"], []],
+)
+def test_bad_arguments_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2

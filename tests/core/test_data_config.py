@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from raysearch.core.data_config import DataConfig, SynthConfig
+from raysearch.core.errors import ConfigError
+
+
+def test_data_config_collects_every_problem_and_quotes_values() -> None:
+    with pytest.raises(ConfigError) as info:
+        DataConfig(corr_threshold=1.5, daily_window=0, val_fraction=0.6, test_fraction=0.5)
+    text = str(info.value)
+    assert len(info.value.problems) == 3
+    for needle in ("corr_threshold", "1.5", "daily_window", "0", "val_fraction + test_fraction"):
+        assert needle in text
+
+
+def test_synth_config_rejects_bad_values_together() -> None:
+    with pytest.raises(ConfigError) as info:
+        SynthConfig(days=10, raions=0, start="2022-13-01")
+    assert len(info.value.problems) == 3
+    assert "'2022-13-01'" in str(info.value)
+
+
+def test_presets_and_unknown_preset() -> None:
+    assert SynthConfig.preset("full").days == 1426
+    assert SynthConfig.preset("full").raions == 263
+    assert SynthConfig.preset("small") == SynthConfig()
+    with pytest.raises(ConfigError, match="'huge'"):
+        SynthConfig.preset("huge")
+
+
+def test_configs_pickle_and_preprocessing_key_excludes_identity() -> None:
+    cfg = DataConfig(path="/x", raion_pca_components=4)
+    assert pickle.loads(pickle.dumps(cfg)) == cfg
+    key = cfg.preprocessing_key()
+    assert "path" not in key and "synth" not in key and key["raion_pca_components"] == 4

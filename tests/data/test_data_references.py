@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import default_collate
+
+from raysearch.data.prepared import PreparedData
+from raysearch.data.references import _fit_zinb
+from raysearch.scoring.plain import plain_loss_sum
+
+
+def test_casualty_reference_recovers_a_known_zinb() -> None:
+    rng = np.random.default_rng(0)
+    pi, mu, theta = 0.3, 12.0, 2.0
+    counts = rng.poisson(rng.gamma(theta, mu / theta, 4000))
+    counts[rng.random(4000) < pi] = 0
+    p = _fit_zinb(torch.as_tensor(counts, dtype=torch.float32))
+    assert abs(float(torch.sigmoid(p[0])) - pi) < 0.05
+    assert abs(float(p[1].exp()) - mu) < 1.5
+    assert abs(float(p[2].exp()) - theta) < 0.5
+
+
+def _brute_force_reference(item: dict, task: str) -> torch.Tensor:
+    """The reference output for one item, read from the item itself."""
+    if task == "daily_forecast":
+        x = torch.cat([v["x"] for v in item["daily"].values()], dim=1)
+        m = torch.cat([v["m"] for v in item["daily"].values()], dim=1)
+    else:
+        x = torch.cat([v["x"] for v in item["monthly"].values()], dim=1)
+        m = torch.cat([v["m"] for v in item["monthly"].values()], dim=1)
+    last = torch.zeros(x.shape[1])
+    for f in range(x.shape[1]):
+        seen = torch.nonzero(m[:, f]).flatten()
+        if len(seen):
+            last[f] = x[seen[-1], f]
+    return last
+
+
+def test_vectorised_anchors_equal_a_loop_over_dataset_items(tiny_data: PreparedData) -> None:
+    spec = tiny_data.spec
+    ds = tiny_data.splits["val"]
+    items = [ds[i] for i in range(len(ds))]
+    batch = default_collate(items)
+    for task in ("forecast", "daily_forecast"):
+        t = spec.task(task)
+        pred = torch.stack([_brute_force_reference(it, task) for it in items])
+        if task == "daily_forecast":
+            pred = pred[:, None, :].expand(-1, t.horizon, -1)
+        total, count = plain_loss_sum(t, pred, batch["targets"][task])
+        assert np.isclose(float(total) / float(count), tiny_data.references["val"][task], rtol=1e-5)
+
+
+def test_constant_references_use_train_targets_only(tiny_data: PreparedData) -> None:
+    train = default_collate(
+        [tiny_data.splits["train"][i] for i in range(len(tiny_data.splits["train"]))]
+    )
+    val = default_collate([tiny_data.splits["val"][i] for i in range(len(tiny_data.splits["val"]))])
+    y, m = train["targets"]["anomaly"]["y"], train["targets"]["anomaly"]["m"]
+    mean = y[m].mean()
+    yv, mv = val["targets"]["anomaly"]["y"], val["targets"]["anomaly"]["m"]
+    assert np.isclose(
+        float(((yv[mv] - mean) ** 2).mean()), tiny_data.references["val"]["anomaly"], rtol=1e-5
+    )
+    y, m = train["targets"]["regime"]["y"][train["targets"]["regime"]["m"]], None
+    prior = (torch.bincount(y, minlength=4) + 1.0) / (len(y) + 4.0)
+    yv = val["targets"]["regime"]["y"][val["targets"]["regime"]["m"]]
+    ce = float(-prior.log()[yv].mean())
+    assert np.isclose(ce, tiny_data.references["val"]["regime"], rtol=1e-5)
+
+
+def test_availability_is_the_fraction_of_samples_with_a_target(tiny_data: PreparedData) -> None:
+    ds = tiny_data.splits["test"]
+    m = torch.stack([ds[i]["targets"]["anomaly"]["m"] for i in range(len(ds))])
+    assert np.isclose(tiny_data.availability["test"]["anomaly"], float(m.float().mean()))
+    assert set(tiny_data.references) == {"val", "test"}

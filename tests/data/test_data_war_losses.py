@@ -1,0 +1,119 @@
+"""The real daily losses files (data/ukraine-losses in the repository) through the adapter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from raysearch.cli.data import main
+from raysearch.core.data_config import DataConfig
+from raysearch.core.errors import DataError
+from raysearch.data.adapters.war_losses import EQUIPMENT_FILE, war_losses_raw
+from raysearch.data.adapters.war_phases import phase_targets
+from raysearch.data.contract import load_dataset
+from raysearch.data.prepared import prepare
+
+
+@pytest.fixture(scope="module")
+def src(real_data_dir: Path) -> Path:
+    return real_data_dir / "ukraine-losses"
+
+
+@pytest.fixture(scope="module")
+def raw(src: Path):
+    return war_losses_raw(src)
+
+
+def _col(raw, source: str, feature: str) -> np.ndarray:
+    s = raw.sources[source]
+    return s.values[:, s.features.index(feature)]
+
+
+def test_days_and_late_starting_classes(raw, src: Path) -> None:
+    assert raw.n_days == 1626 and str(raw.start) == "2022-02-25"
+    records = json.loads((src / EQUIPMENT_FILE).read_text())
+    for key, name in (("submarines", "submarines"), ("cruise missiles", "cruise_missiles"),
+                      ("ground robotic systems", "ground_robotic_systems")):  # fmt: skip
+        reported = np.array([key in r for r in records])
+        observed = ~np.isnan(_col(raw, "equipment", name))
+        # unobserved on every day the class was absent, and on its first (cumulative) day
+        assert not observed[~reported].any()
+        assert observed.sum() == reported.sum() - 1
+    assert 0.6 < (~np.isnan(_col(raw, "equipment", "submarines"))).mean() < 0.7
+    pow_ = _col(raw, "personnel", "pow")
+    assert np.isnan(pow_[100:]).all() and not np.isnan(pow_[:60]).any()
+
+
+def test_no_zero_where_the_source_did_not_report(raw, src: Path) -> None:
+    records = json.loads((src / EQUIPMENT_FILE).read_text())
+    for key, name in (
+        ("military auto", "military_auto"),
+        ("mobile SRBM system", "mobile_srbm_system"),
+    ):
+        reported = np.array([key in r for r in records])
+        assert np.isnan(_col(raw, "equipment", name)[~reported]).all()
+
+
+def test_daily_values_merge_and_corrections(raw, src: Path) -> None:
+    records = json.loads((src / EQUIPMENT_FILE).read_text())
+    tank = _col(raw, "equipment", "tank")
+    cum = np.array([r["tank"] for r in records], dtype=float)
+    assert np.array_equal(np.cumsum(tank), cum)  # differences of the cumulative counts
+    assert (tank < 0).sum() >= 1  # corrections kept as data
+    vft = _col(raw, "equipment", "vehicles_and_fuel_tanks")
+    assert not np.isnan(vft).any()  # merged class extended backwards
+    may1 = [r["date"] for r in records].index("2022-05-01")
+    assert vft[may1] == 1796 - (1701 + 76)
+    assert _col(raw, "equipment", "correction_reported").sum() == 28
+
+
+def test_cli_import_then_describe_then_prepare(src: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "losses"
+    assert main(["import-war-losses", str(src), str(out)]) == 0
+    assert "1626 days" in capsys.readouterr().out
+    back = load_dataset(out)
+    assert back.n_days == 1626 and set(back.sources) == {"equipment", "personnel"}
+    assert main(["describe", str(out), "--daily-window", "60"]) == 0
+    text = capsys.readouterr().out
+    assert "submarines" in text and "65.1%" in text and "daily_forecast" in text
+    data = prepare(DataConfig(path=str(out), daily_window=60))
+    assert data.spec.task_names == ("daily_forecast",)
+    assert data.references["val"]["daily_forecast"] > 0
+
+
+def test_missing_input_file_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    assert main(["import-war-losses", str(tmp_path), os.fspath(tmp_path / "out")]) == 2
+    assert "russia_losses_equipment.json: file missing" in capsys.readouterr().err
+
+
+def test_phases_give_monthly_regime_and_transition(
+    real_data_dir: Path, src: Path, tmp_path: Path
+) -> None:
+    phases = real_data_dir / "war-phases" / "phases.csv"
+    out = tmp_path / "with_phases"
+    assert main(["import-war-losses", str(src), str(out), "--phases", str(phases)]) == 0
+    back = load_dataset(out)
+    months = list(back.months.strftime("%Y-%m"))
+    regime, transition = back.targets["regime"], back.targets["transition"]
+    assert regime[months.index("2022-03")] == 0  # Kyiv, Kharkiv, Mariupol
+    assert regime[months.index("2023-01")] == 2  # Bakhmut
+    assert regime[months.index("2025-06")] == 3  # Kursk, ongoing
+    assert transition[months.index("2022-05")] == 1  # Sievierodonetsk starts 05-06
+    assert transition[months.index("2023-01")] == 0
+    assert 0 < transition.mean() < 0.4  # rare positives
+    data = prepare(DataConfig(path=str(out), daily_window=90))
+    assert {"regime", "transition", "daily_forecast"} <= set(data.spec.task_names)
+
+
+def test_bad_phases_file_names_row_and_value(tmp_path: Path) -> None:
+    bad = tmp_path / "phases.csv"
+    bad.write_text("operation,start,end,coarse_class\nX,2022-02-30,,1\nY,2022-03-01,,7\n")
+    with pytest.raises(DataError) as info:
+        phase_targets(bad, dt.date(2022, 2, 25), 100)
+    text = str(info.value)
+    assert "'2022-02-30' at row 1" in text and "'7' at row 2" in text

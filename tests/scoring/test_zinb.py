@@ -1,0 +1,67 @@
+"""ZINB NLL: matches the distribution's definition, is a valid pmf, is never negative."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from raysearch.core.spec import TaskKind, TaskSpec
+from raysearch.scoring.plain import plain_loss_sum
+from raysearch.scoring.zinb import zinb_nll
+
+
+def _reference_nll(pi: float, mu: float, theta: float, k: int) -> float:
+    nb = math.exp(
+        math.lgamma(k + theta)
+        - math.lgamma(theta)
+        - math.lgamma(k + 1)
+        + theta * math.log(theta / (theta + mu))
+        + k * math.log(mu / (theta + mu))
+    )
+    p = pi + (1 - pi) * nb if k == 0 else (1 - pi) * nb
+    return -math.log(p)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pi_logit=st.floats(-4, 4),
+    log_mu=st.floats(-3, 4),
+    log_theta=st.floats(-2, 4),
+    k=st.integers(0, 60),
+)
+def test_matches_the_textbook_formula(
+    pi_logit: float, log_mu: float, log_theta: float, k: int
+) -> None:
+    params = torch.tensor([[pi_logit, log_mu, log_theta]])
+    got = float(zinb_nll(params, torch.tensor([float(k)])))
+    pi = 1 / (1 + math.exp(-pi_logit))
+    expected = _reference_nll(pi, math.exp(log_mu), math.exp(log_theta), k)
+    assert math.isclose(got, expected, rel_tol=1e-4, abs_tol=1e-4)
+    assert got >= 0
+
+
+@settings(max_examples=20, deadline=None)
+@given(pi_logit=st.floats(-3, 3), log_mu=st.floats(-2, 2), log_theta=st.floats(-1, 3))
+def test_probabilities_sum_to_one(pi_logit: float, log_mu: float, log_theta: float) -> None:
+    k = torch.arange(0, 400, dtype=torch.float32)
+    params = torch.tensor([[pi_logit, log_mu, log_theta]]).expand(len(k), 3)
+    total = torch.exp(-zinb_nll(params, k).double()).sum()
+    assert abs(float(total) - 1.0) < 1e-4
+
+
+def test_extreme_parameters_stay_finite_with_finite_gradients() -> None:
+    params = torch.tensor([[30.0, 50.0, -60.0], [-30.0, -50.0, 60.0]], requires_grad=True)
+    loss = zinb_nll(params, torch.tensor([0.0, 1e6])).sum()
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(params.grad).all()
+
+
+def test_plain_loss_of_count_task_is_the_zinb_nll() -> None:
+    task = TaskSpec("casualty", TaskKind.COUNT)
+    params = torch.tensor([[0.0, 1.0, 0.5], [1.0, 0.0, 0.0]])
+    y = torch.tensor([3.0, 0.0])
+    s, c = plain_loss_sum(task, params, {"y": y, "m": torch.tensor([True, False])})
+    assert int(c) == 1 and torch.allclose(s, zinb_nll(params[:1], y[:1]).sum())

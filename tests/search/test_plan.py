@@ -1,0 +1,125 @@
+"""Resolving a search before Ray starts: overrides, smoke sizes, start points."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from raysearch.core.errors import ConfigError
+from raysearch.search.plan import RunOptions, resolve_search
+from raysearch.search.trainable import trial_config
+
+CLUSTER = {"CPU": 2.0}
+
+
+def test_cli_overrides_replace_the_space_settings(tmp_path: Path) -> None:
+    plan = resolve_search(
+        RunOptions(space="loss_ablation", num_samples=3, max_epochs=5, results=str(tmp_path)),
+        CLUSTER,
+    )
+    assert plan.space.settings.num_samples == 3
+    assert plan.space.settings.max_epochs == 5
+    assert plan.setup.max_epochs == 5
+    assert plan.setup.resources.max_concurrent == 2
+    assert (plan.space.settings.searcher, plan.space.settings.scheduler) == ("tpe", "asha")
+    baseline = resolve_search(
+        RunOptions(
+            space="loss_ablation", searcher="random", scheduler="fifo", results=str(tmp_path)
+        ),
+        CLUSTER,
+    )
+    assert (baseline.space.settings.searcher, baseline.space.settings.scheduler) == (
+        "random",
+        "fifo",
+    )
+
+
+def test_smoke_sizes_win_over_the_space_fixed_values(tmp_path: Path) -> None:
+    # loss_ablation fixes the small model and a 90-day window; --smoke must still be tiny.
+    plan = resolve_search(
+        RunOptions(space="loss_ablation", smoke=True, results=str(tmp_path)), CLUSTER
+    )
+    cfg = trial_config(plan.setup, {"loss_strategy": "uniform"})
+    assert cfg.model.size == "tiny"
+    assert cfg.data.daily_window == 60
+    assert cfg.data.synth.days == 420
+    assert cfg.trainer.max_epochs == plan.space.settings.max_epochs == 3
+    assert plan.space.settings.num_samples == 4
+    # values the smoke run does not touch keep the space's fixed value
+    assert cfg.model.dropout == 0.1
+
+
+def test_a_sampled_trial_gets_fixed_and_searched_values(tmp_path: Path) -> None:
+    plan = resolve_search(RunOptions(space="loss_ablation", results=str(tmp_path)), CLUSTER)
+    cfg = trial_config(
+        plan.setup, {"loss_strategy": "a3dro", "budget_beta": 0.2, "regret_clip": 1.5}
+    )
+    assert (cfg.loss.strategy, cfg.loss.budget_beta, cfg.loss.regret_clip) == ("a3dro", 0.2, 1.5)
+    assert cfg.model.size == "small" and cfg.data.daily_window == 90
+
+
+def test_a_bad_override_is_refused_before_ray_starts(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="resources"):
+        resolve_search(
+            RunOptions(space="smoke", workers_per_trial=4, results=str(tmp_path)),
+            {"CPU": 8.0, "GPU": 2.0},
+            max_node_gpus=2.0,
+        )
+
+
+def test_storage_uri_keeps_tables_local(tmp_path: Path) -> None:
+    plan = resolve_search(
+        RunOptions(space="smoke", storage="s3://bucket/sweeps/", name="r1", results=str(tmp_path)),
+        CLUSTER,
+    )
+    assert plan.storage_path == "s3://bucket/sweeps/smoke/r1"
+    assert plan.run_dir == str((tmp_path / "smoke" / "r1").resolve())
+
+
+def test_data_parameters_are_checked_at_their_extremes_before_trials(tmp_path: Path) -> None:
+    from raysearch.core.data_config import DataConfig
+    from raysearch.data.prepared import prepare
+    from raysearch.search.plan import check_data_extremes, data_extremes
+
+    space = tmp_path / "pca.yaml"
+    space.write_text(
+        "settings: {num_samples: 2, max_epochs: 1}\n"
+        "parameters:\n  raion_pca_components: {type: int, low: 2, high: 400}\n"
+        "  dropout: {type: float, low: 0.0, high: 0.3}\n"
+    )
+    plan = resolve_search(RunOptions(space=str(space), smoke=True, results=str(tmp_path)), CLUSTER)
+    assert data_extremes(plan) == [{"raion_pca_components": 2}, {"raion_pca_components": 400}]
+    built: list[DataConfig] = []
+
+    def recording_prepare(cfg: DataConfig, cache_dir: str):
+        built.append(cfg)
+        return prepare(cfg, cache_dir)
+
+    with pytest.raises(ConfigError) as err:
+        check_data_extremes(plan, recording_prepare)
+    assert "raion_pca_components" in str(err.value) and "400" in str(err.value)
+    assert sorted(c.raion_pca_components for c in built) == [2, 400]
+
+
+def test_summary_config_leaves_out_unused_conditional_parameters(tmp_path: Path) -> None:
+    import math
+
+    import pandas as pd
+
+    from raysearch.results.summary import summarize
+
+    trials = pd.DataFrame(
+        {
+            "trial_id": ["a", "b"],
+            "status": ["completed", "stopped"],
+            "stop_reason": ["max_epochs", "asha"],
+            "epochs_run": [3, 1],
+            "best_anchored_val_loss": [-0.4, 0.2],
+            "best_epoch": [3, 1],
+            "config/loss_strategy": ["kendall", "a3dro"],
+            "config/budget_beta": [math.nan, 0.3],
+        }
+    )
+    best = summarize(trials, tmp_path)["best"]
+    assert best["config"] == {"loss_strategy": "kendall"}
