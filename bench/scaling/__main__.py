@@ -33,6 +33,8 @@ SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of 
     "told_pruned": (("hartmann", "lcbench-189906"), (1, 16, 64)),
     "budget_view": (("hartmann", "lcbench-189906"), (1, 16, 64)),
     "wandb": (("hartmann", "lcbench-189906", "han"), (1, 16)),
+    "grace3": (("lcbench-167168", "lcbench-189906"), (1, 16)),
+    "brackets3": (("lcbench-167168", "lcbench-189906"), (1, 16)),
 }
 DEFAULT_METHODS = [*MAIN, "liar_off", "told_pruned", "budget_view"]  # W&B: --methods wandb
 REACH_SPEEDUP_FLOOR = 2  # reach runs at k stop at 2 x T1 / k: speed-ups below k/2 read "< k/2"
@@ -114,26 +116,39 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def _kept(old: list[dict[str, Any]], benches: list[str], methods: list[str] | None = None):
+    """Old records outside what this run re-measures (by benchmark, and method if given)."""
+    return [
+        r
+        for r in old
+        if r["bench"] not in benches or (methods is not None and r["method"] not in methods)
+    ]
+
+
 def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
     scale = QUICK if args.quick else FULL
     started = time.perf_counter()
-    runs = _pool_map(_jobs(args.benchmarks, args.methods, scale), args.processes)
+    benches = args.benchmarks
+    runs = _pool_map(_jobs(benches, args.methods, scale), args.processes)
+    runs = _kept(old.get("runs", []), benches, args.methods) + runs
     reach, decisions = old.get("reach", []), old.get("decisions", [])
-    reality = old.get("reality")
+    rungs, reality = old.get("rungs", []), old.get("reality")
     if DEFAULT in args.methods:  # the default's own figures: speed-up, decision time, reality
-        reach = _reach_jobs(runs, args.benchmarks, scale, args.processes)
         from bench.scaling.decisions import decision_jobs
+        from bench.scaling.rungs import rung_reliability
 
-        jobs = decision_jobs(args.benchmarks, scale["decision_trials"], args.quick)
-        decisions = _pool_map(jobs, args.processes)
-        if "hartmann" in args.benchmarks and not args.no_ray:
+        reach = _kept(reach, benches) + _reach_jobs(runs, benches, scale, args.processes)
+        jobs = decision_jobs(benches, scale["decision_trials"], args.quick)
+        decisions = _kept(decisions, benches) + _pool_map(jobs, args.processes)
+        rungs = _kept(rungs, benches) + [rung_reliability(bench) for bench in benches]
+        if "hartmann" in benches and not args.no_ray:
             from bench.scaling.reality import compare_with_ray
 
             reality = compare_with_ray(list(range(scale["seeds"])))
     command = command_line("scaling", args.quick)
-    if args.methods != DEFAULT_METHODS or args.benchmarks != list(BENCHMARKS):
+    if args.methods != DEFAULT_METHODS or benches != list(BENCHMARKS) or args.merge:
         flags = ["--quick"] if args.quick else []
-        flags += ["--benchmarks", *args.benchmarks, "--methods", *args.methods]
+        flags += ["--benchmarks", *benches, "--methods", *args.methods]
         flags += ["--merge"] if args.merge else []
         command = "python -m bench.scaling " + " ".join(flags)
     return {
@@ -145,10 +160,11 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
             processes=args.processes,
         ),
         "commands": [*old.get("commands", []), command],
-        "runs": [r for r in old.get("runs", []) if r["method"] not in args.methods] + runs,
+        "runs": runs,
         "reach": reach,
         "decisions": decisions,
         "reality": reality,
+        "rungs": rungs,
         "benchmark_s": {
             **old.get("benchmark_s", {}),
             command: round(time.perf_counter() - started, 1),

@@ -51,6 +51,7 @@ def quality(runs: list[Record]) -> list[dict[str, Any]]:
                 "bench": bench,
                 "method": method,
                 "workers": k,
+                "synthetic": any(r.get("source", "").endswith("synthetic") for r in records),
                 "regret": spread([r["best"] - r["optimum"] for r in records]),
                 "epochs": spread([r["epochs"] for r in records]),
                 "hours": spread([r["end"] / 3600 for r in records]),

@@ -60,6 +60,7 @@ def run_job(job: Job) -> dict[str, Any]:
         target=job.target,
         time_limit=job.time_limit,
     )
+    np.random.seed(job.seed)  # ASHA draws a trial's bracket from NumPy's global generator
     started = time.perf_counter()
     result = simulate(policy, source, settings)
     spent = time.perf_counter() - started
@@ -69,6 +70,7 @@ def run_job(job: Job) -> dict[str, Any]:
     decide = result.trials["decide_s"].to_numpy()
     return {
         **asdict(job),
+        "source": source.name,
         "optimum": float(source.optimum),
         "trials": len(result.configs),
         "epochs": len(values),

@@ -90,6 +90,28 @@ def _budget_view(space: Any, seed: int, workers: int) -> Any:
     )
 
 
+def _asha(space: Any, seed: int, workers: int, grace: int = 1, brackets: int = 1) -> Any:
+    """The default searcher with ASHA at another grace period or number of brackets."""
+    from ray.tune.schedulers import ASHAScheduler
+
+    from raysearch.search.report import METRIC, MODE, TIME_ATTR
+    from raysearch.search.simulation.tune_policy import TunePolicy
+    from raysearch.search.tuner import build_searcher
+
+    s = space.settings
+    scheduler = ASHAScheduler(
+        time_attr=TIME_ATTR,
+        metric=METRIC,
+        mode=MODE,
+        max_t=s.max_epochs,
+        grace_period=grace,
+        reduction_factor=s.reduction_factor,
+        brackets=brackets,
+        stop_last_trials=False,
+    )
+    return TunePolicy(build_searcher(space, seed), scheduler, workers)
+
+
 def _optuna_alone(space: Any, seed: int, workers: int) -> Any:
     from bench.scaling.others import OptunaAlonePolicy
 
@@ -120,6 +142,12 @@ METHODS = {
             "tpe_fifo",
             "TPE, no early stopping",
             lambda space, seed, k: _product(space, seed, k, scheduler="fifo"),
+        ),
+        Method("grace3", "the default, ASHA grace period 3", lambda sp, s, k: _asha(sp, s, k, 3)),
+        Method(
+            "brackets3",
+            "the default, ASHA with 3 brackets",
+            lambda sp, s, k: _asha(sp, s, k, brackets=3),
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),

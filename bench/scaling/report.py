@@ -9,6 +9,7 @@ from bench.common import Target, header, markdown_table, targets_section
 from bench.scaling.analyse import equal_epochs, quality, speedups
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.methods import DEFAULT, METHODS
+from bench.scaling.notes import setup_lines, why_lines
 
 __all__ = ["render"]
 
@@ -25,7 +26,10 @@ def _quality_tables(rows: list[dict[str, Any]]) -> list[str]:
     lines = []
     workers = sorted({r["workers"] for r in rows})
     for bench in [b for b in BENCHMARKS if any(r["bench"] == b for r in rows)]:
-        lines += [f"### {BENCHMARKS[bench].title}", ""]
+        title = BENCHMARKS[bench].title
+        if any(r.get("synthetic") for r in rows if r["bench"] == bench):
+            title += " (the synthetic stand-in: results/benchmarks/han_table.parquet is not there)"
+        lines += [f"### {title}", ""]
         table = []
         for method in [m for m in METHODS if any(r["method"] == m for r in rows)]:
             mine = {r["workers"]: r for r in rows if r["bench"] == bench and r["method"] == method}
@@ -161,6 +165,24 @@ def _targets(speed: list[dict[str, Any]], comparisons: list[dict[str, Any]]) -> 
     return found
 
 
+def _rung_lines(rungs: list[dict[str, Any]]) -> list[str]:
+    if not rungs:
+        return []
+    table = [
+        {"bench": r["bench"], **{f"r{k}": f"{v:.2f}" for k, v in r["rho"].items()}} for r in rungs
+    ]
+    columns = {"bench": "benchmark"}
+    columns.update({f"r{k}": f"epoch {k}" for k in ("1", "3", "9", "27")})
+    return [
+        "How well ASHA's rungs rank configurations: Spearman correlation of the value at a "
+        f"rung with the best value of the whole curve, {rungs[0]['configs']} random "
+        "configurations per benchmark.",
+        "",
+        markdown_table(table, columns),
+        "",
+    ]
+
+
 def _decision_lines(records: list[dict[str, Any]]) -> list[str]:
     from bench.scaling.decisions import decision_figures
 
@@ -243,7 +265,8 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
         "`, then `".join(data["commands"]),
         data["meta"],
     )
-    lines += data.get("notes", [])
+    lines += setup_lines()
+    lines += why_lines(rows, data.get("rungs") or [])
     lines += [
         "## Quality against k",
         "",
@@ -256,6 +279,7 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
     lines += _speedup_lines(speed)
     lines += ["## At equal epochs", ""]
     lines += _equal_lines(comparisons)
+    lines += _rung_lines(data.get("rungs") or [])
     lines += _decision_lines(data.get("decisions") or [])
     lines += _reality_lines(data.get("reality"))
     lines += targets_section(targets, "regret against k", "scaling.png")
