@@ -185,7 +185,9 @@ def lcbench_space(settings: Any) -> Any:
 def _to_unit(rows: np.ndarray) -> np.ndarray:
     unit = np.empty_like(rows, dtype=float)
     for j, (low, high, log, _) in enumerate(PARAMS.values()):
-        lo, hi, x = (np.log(low), np.log(high), np.log(rows[:, j])) if log else (low, high, rows[:, j])
+        lo, hi, x = (
+            (np.log(low), np.log(high), np.log(rows[:, j])) if log else (low, high, rows[:, j])
+        )
         unit[:, j] = (x - lo) / (hi - lo)
     return unit
 

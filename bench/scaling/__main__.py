@@ -1,10 +1,14 @@
 """python -m bench.scaling [--quick] [--out DIR] [--render] [--processes N]
-[--benchmarks NAME ...] [--methods NAME ...]
+[--benchmarks NAME ...] [--methods NAME ...] [--parts PART ...] [--merge]
 
-Runs every (benchmark, method, k, seed) on the simulator, then the default's reach runs
-(trials keep coming until the default's k=1 median is reached), then the decision-time
-runs; writes scaling.md, scaling.json and scaling.png. ``--render`` re-renders the table
-from scaling.json. Simulated searches run in ``--processes`` worker processes, niced.
+Runs every (benchmark, method, k, seed) on the simulator (``runs``), then the default's
+reach runs (``reach``: trials keep coming until the default's k=1 median is reached), the
+decision-time runs (``decisions``), the rungs' reliability (``rungs``) and the check against
+real Ray runs (``reality``: Hartmann at k=4, starts a local Ray); writes scaling.md,
+scaling.json and scaling.png. ``--merge`` keeps what scaling.json holds of the benchmarks,
+methods and parts not re-measured (W&B's slow runs: ``--methods wandb --merge``).
+``--render`` re-renders the table from scaling.json. Simulated searches run in
+``--processes`` worker processes, niced.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of 
     "grace3": (("lcbench-167168", "lcbench-189906"), (1, 16)),
     "brackets3": (("lcbench-167168", "lcbench-189906"), (1, 16)),
 }
+PARTS = ("runs", "reach", "decisions", "rungs", "reality")
 DEFAULT_METHODS = [*MAIN, "liar_off", "told_pruned", "budget_view"]  # W&B: --methods wandb
 REACH_SPEEDUP_FLOOR = 2  # reach runs at k stop at 2 x T1 / k: speed-ups below k/2 read "< k/2"
 
@@ -109,10 +114,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument("--render", action="store_true", help="re-render from scaling.json")
     p.add_argument("--processes", type=int, default=2)
-    p.add_argument("--no-ray", action="store_true", help="skip the check against real Ray runs")
     p.add_argument("--benchmarks", nargs="+", choices=list(BENCHMARKS), default=list(BENCHMARKS))
     p.add_argument("--methods", nargs="+", choices=list(METHODS), default=DEFAULT_METHODS)
     p.add_argument("--merge", action="store_true", help="keep scaling.json's other runs")
+    p.add_argument(
+        "--parts",
+        nargs="+",
+        choices=PARTS,
+        default=list(PARTS),
+        help="what to measure (with --merge, the rest is kept from scaling.json)",
+    )
     return p.parse_args(argv)
 
 
@@ -129,26 +140,33 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
     scale = QUICK if args.quick else FULL
     started = time.perf_counter()
     benches = args.benchmarks
-    runs = _pool_map(_jobs(benches, args.methods, scale), args.processes)
-    runs = _kept(old.get("runs", []), benches, args.methods) + runs
+    runs = old.get("runs", [])
+    if "runs" in args.parts:
+        new = _pool_map(_jobs(benches, args.methods, scale), args.processes)
+        runs = _kept(runs, benches, args.methods) + new
     reach, decisions = old.get("reach", []), old.get("decisions", [])
     rungs, reality = old.get("rungs", []), old.get("reality")
-    if DEFAULT in args.methods:  # the default's own figures: speed-up, decision time, reality
-        from bench.scaling.decisions import decision_jobs
-        from bench.scaling.rungs import rung_reliability
-
+    parts = set(args.parts) if DEFAULT in args.methods else set()  # the default's own figures
+    if "reach" in parts:
         reach = _kept(reach, benches) + _reach_jobs(runs, benches, scale, args.processes)
+    if "decisions" in parts:
+        from bench.scaling.decisions import decision_jobs
+
         jobs = decision_jobs(benches, scale["decision_trials"], args.quick)
         decisions = _kept(decisions, benches) + _pool_map(jobs, args.processes)
-        rungs = _kept(rungs, benches) + [rung_reliability(bench) for bench in benches]
-        if "hartmann" in benches and not args.no_ray:
-            from bench.scaling.reality import compare_with_ray
+    if "rungs" in parts:
+        from bench.scaling.rungs import rung_reliability
 
-            reality = compare_with_ray(list(range(scale["seeds"])))
+        rungs = _kept(rungs, benches) + [rung_reliability(bench) for bench in benches]
+    if "reality" in parts and "hartmann" in benches:
+        from bench.scaling.reality import compare_with_ray
+
+        reality = compare_with_ray(list(range(scale["seeds"])))
     command = command_line("scaling", args.quick)
     if args.methods != DEFAULT_METHODS or benches != list(BENCHMARKS) or args.merge:
         flags = ["--quick"] if args.quick else []
         flags += ["--benchmarks", *benches, "--methods", *args.methods]
+        flags += ["--parts", *args.parts] if args.parts != list(PARTS) else []
         flags += ["--merge"] if args.merge else []
         command = "python -m bench.scaling " + " ".join(flags)
     return {

@@ -21,17 +21,36 @@ class Method:
 
 def _product(space: Any, seed: int, workers: int, **settings: Any) -> Any:
     """What python -m raysearch.run builds for the space (with settings overridden)."""
+    from raysearch.search.scheduler import build_scheduler
+    from raysearch.search.searcher import build_searcher
     from raysearch.search.simulation.tune_policy import TunePolicy
-    from raysearch.search.tuner import build_scheduler, build_searcher
 
     space = space.with_settings(**settings) if settings else space
     return TunePolicy(build_searcher(space, seed), build_scheduler(space), workers)
 
 
+def _sqlite(space: Any, seed: int, workers: int) -> Any:
+    """The default with its study in a SQLite file, as raysearch run keeps it (run directory's
+    optuna.db): every report and suggestion goes through the database."""
+    import tempfile
+
+    from raysearch.search.scheduler import build_scheduler
+    from raysearch.search.searcher import build_searcher
+    from raysearch.search.simulation.tune_policy import TunePolicy
+    from raysearch.search.study import open_storage
+
+    where = tempfile.TemporaryDirectory(prefix="bench-scaling-study-")
+    searcher = build_searcher(space, seed, storage=open_storage(where.name))
+    policy = TunePolicy(searcher, build_scheduler(space), workers)
+    policy.keep = where  # type: ignore[attr-defined]  # the file lives as long as the run
+    return policy
+
+
 def _uncapped(space: Any, seed: int, workers: int) -> Any:
     """The default with no cap on the observations TPE fits on."""
+    from raysearch.search.scheduler import build_scheduler
+    from raysearch.search.searcher import build_sampler, build_searcher
     from raysearch.search.simulation.tune_policy import TunePolicy
-    from raysearch.search.tuner import build_sampler, build_scheduler, build_searcher
 
     sampler = build_sampler(space, seed, max_observations=None)
     return TunePolicy(build_searcher(space, seed, sampler), build_scheduler(space), workers)
@@ -56,9 +75,10 @@ def _before_fix(
     import optuna
     from ray.tune.search.optuna import OptunaSearch
 
-    from raysearch.search.report import BEST_METRIC, MODE
+    from raysearch.core.metrics import BEST_VAL_METRIC, MODE
+    from raysearch.search.scheduler import build_scheduler
+    from raysearch.search.searcher import DefineByRun
     from raysearch.search.simulation.tune_policy import TunePolicy
-    from raysearch.search.tuner import DefineByRun, build_scheduler
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -71,7 +91,7 @@ def _before_fix(
         )
     extra = {"max_epochs": space.settings.max_epochs} if searcher_class else {}
     searcher = (searcher_class or OptunaSearch)(
-        space=DefineByRun(space, seed), metric=BEST_METRIC, mode=MODE, sampler=sampler, **extra
+        space=DefineByRun(space, seed), metric=BEST_VAL_METRIC, mode=MODE, sampler=sampler, **extra
     )
     return TunePolicy(searcher, build_scheduler(space.with_settings(scheduler="asha")), workers)
 
@@ -94,14 +114,14 @@ def _asha(space: Any, seed: int, workers: int, grace: int = 1, brackets: int = 1
     """The default searcher with ASHA at another grace period or number of brackets."""
     from ray.tune.schedulers import ASHAScheduler
 
-    from raysearch.search.report import METRIC, MODE, TIME_ATTR
+    from raysearch.core.metrics import MODE, TIME_ATTR, VAL_METRIC
+    from raysearch.search.searcher import build_searcher
     from raysearch.search.simulation.tune_policy import TunePolicy
-    from raysearch.search.tuner import build_searcher
 
     s = space.settings
     scheduler = ASHAScheduler(
         time_attr=TIME_ATTR,
-        metric=METRIC,
+        metric=VAL_METRIC,
         mode=MODE,
         max_t=s.max_epochs,
         grace_period=grace,
@@ -132,6 +152,7 @@ METHODS = {
         Method("liar_off", "candidate: constant liar off", _liar_off),
         Method("told_pruned", "candidate: stopped trials told PRUNED", _told_pruned),
         Method("budget_view", "candidate: BOHB-like model at one budget", _budget_view),
+        Method("default_sqlite", "the default, its study in SQLite (as a run keeps it)", _sqlite),
         Method("default_uncapped", "the default without its observation cap", _uncapped),
         Method(
             "random_asha",

@@ -86,11 +86,11 @@ class SweepsPolicy:
     """
 
     def __init__(self, space: Any, seed: int) -> None:
-        from raysearch.search.report import METRIC
+        from raysearch.core.metrics import VAL_METRIC
         from raysearch.search.wandb_sweep import sweep_config
 
         self.config = sweep_config(space)
-        self.metric = METRIC
+        self.metric = VAL_METRIC
         self.space, self.seed = space, seed
         self._runs: dict[str, Any] = {}
         self._numbers: dict[str, int] = {}

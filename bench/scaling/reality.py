@@ -23,13 +23,24 @@ __all__ = ["compare_with_ray"]
 WORKERS = 4
 
 
+def _method() -> Any:
+    """bench/hartmann.py's raysearch method: build_searcher + build_scheduler, TPE + ASHA."""
+    from bench.hartmann import METHODS
+
+    found = next(m for m in METHODS if m.name == "tpe_asha")
+    if (found.searcher, found.scheduler, found.engine) != ("tpe", "asha", "tune"):
+        raise RuntimeError(f"bench/hartmann.py's tpe_asha is not raysearch's TPE + ASHA: {found}")
+    return found
+
+
 def _real(seeds: list[int], trials: int, epochs: int) -> list[float]:
     import ray
 
     from bench.hartmann import CONCURRENT, Scale, _ray_method
     from raysearch.search.simulation.hartmann import F_STAR
 
-    assert CONCURRENT == WORKERS, "bench/hartmann.py runs 4 trials at once"
+    if CONCURRENT != WORKERS:
+        raise RuntimeError(f"bench/hartmann.py runs {CONCURRENT} trials at once, not {WORKERS}")
     ray.init(
         num_cpus=os.cpu_count() or 2,
         include_dashboard=False,
@@ -41,7 +52,7 @@ def _real(seeds: list[int], trials: int, epochs: int) -> list[float]:
         with tempfile.TemporaryDirectory(prefix="bench-scaling-ray-") as root:
             for seed in seeds:
                 scale = Scale(trials=trials, epochs=epochs, seeds=(seed,))
-                res = _ray_method("tpe_asha", seed, scale, root)
+                res = _ray_method(_method(), seed, scale, root)
                 regrets.append(float(res["records"]["value"].min()) - F_STAR)
     finally:
         ray.shutdown()
@@ -49,12 +60,11 @@ def _real(seeds: list[int], trials: int, epochs: int) -> list[float]:
 
 
 def _simulated(seeds: list[int], trials: int, epochs: int) -> list[float]:
-    from bench.hartmann import METHODS, Scale, _space
+    from bench.hartmann import Scale, _space
     from raysearch.search.simulation.hartmann import F_STAR, HartmannCurves
     from raysearch.search.simulation.runs import run_search
 
-    assert METHODS["tpe_asha"] == ("tpe", "asha")
-    space = _space("tpe_asha", Scale(trials=trials, epochs=epochs, seeds=tuple(seeds)))
+    space = _space(_method(), Scale(trials=trials, epochs=epochs, seeds=tuple(seeds)))
     source = HartmannCurves(max_epochs=epochs)
     return [run_search(space, source, WORKERS, seed).best - F_STAR for seed in seeds]
 

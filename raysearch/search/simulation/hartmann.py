@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from raysearch.search.simulation.curves import Curve
+from raysearch.search.space import ParamSpec, SearchSettings, SearchSpace
 
 __all__ = ["F_STAR", "PARAMS", "X_STAR", "HartmannCurves", "augmented_hartmann", "hartmann_space"]
 
@@ -77,9 +78,7 @@ class HartmannCurves:
         return Curve(np.asarray(augmented_hartmann(x, fidelity)), seconds)
 
 
-def hartmann_space(settings: Any) -> Any:
-    """The search space: x1..x6 uniform in [0, 1], with ``settings`` (SearchSettings)."""
-    from raysearch.search.space import ParamSpec, SearchSpace
-
+def hartmann_space(settings: SearchSettings) -> SearchSpace:
+    """The search space: x1..x6 uniform in [0, 1], with ``settings``."""
     params = {name: ParamSpec(type="float", low=0.0, high=1.0) for name in PARAMS}
     return SearchSpace("hartmann", "", settings, params)

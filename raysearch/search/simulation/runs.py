@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from raysearch.search.scheduler import build_scheduler
+from raysearch.search.searcher import build_searcher
 from raysearch.search.simulation.curves import CurveSource
 from raysearch.search.simulation.engine import SimResult, SimSettings, simulate
 from raysearch.search.simulation.tune_policy import TunePolicy
@@ -28,8 +30,6 @@ def run_search(
 ) -> SimResult:
     """Simulate the search ``python -m raysearch.run`` would run on ``space`` (its searcher
     and scheduler, built as the product builds them) with ``workers`` trials at once."""
-    from raysearch.search.tuner import build_scheduler, build_searcher
-
     if space.settings.max_epochs != source.max_epochs:
         raise ValueError(
             f"the space runs {space.settings.max_epochs} epochs but {source.name}'s curves "

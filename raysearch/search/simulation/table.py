@@ -10,11 +10,12 @@ configuration the table does not hold is refused, naming the value.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -76,7 +77,7 @@ class TableCurves:
                     f"{dict(zip(self.params, values, strict=True))}, seed {seed}: {err}"
                 )
                 continue
-            curves.setdefault(key, {})[int(seed)] = curve
+            curves.setdefault(key, {})[int(cast(Any, seed))] = curve
         lengths = {c.epochs for by_seed in curves.values() for c in by_seed.values()}
         if len(lengths) > 1:
             problems.append(
@@ -146,8 +147,6 @@ def check_space(table: TableCurves, space: Any) -> list[str]:
     """Problems that would stop ``space`` from running on ``table``: a parameter that is
     not categorical (a table holds listed values only), a configuration of the grid the
     table lacks, a different number of epochs."""
-    import itertools
-
     problems = []
     if space.settings.max_epochs != table.max_epochs:
         problems.append(

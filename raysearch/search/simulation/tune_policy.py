@@ -22,7 +22,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from raysearch.search.report import BEST_METRIC, METRIC, TIME_ATTR
+from ray.tune.schedulers import TrialScheduler
+from ray.tune.search import ConcurrencyLimiter
+from ray.tune.utils import flatten_dict
+
+from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
 
 __all__ = ["SimController", "SimTrial", "TunePolicy"]
 
@@ -64,9 +68,6 @@ class TunePolicy:
     """Drive a Tune ``Searcher`` and ``TrialScheduler`` (built by raysearch for a Tuner)."""
 
     def __init__(self, searcher: Any, scheduler: Any, workers: int) -> None:
-        from ray.tune.schedulers import TrialScheduler
-        from ray.tune.search import ConcurrencyLimiter
-
         self._stop, self._pause = TrialScheduler.STOP, TrialScheduler.PAUSE
         self.searcher = ConcurrencyLimiter(searcher, max_concurrent=workers)
         self.scheduler = scheduler
@@ -75,8 +76,6 @@ class TunePolicy:
         self._best: dict[str, float] = {}
 
     def next_trial(self, trial_id: str) -> Mapping[str, Any] | None:
-        from ray.tune.utils import flatten_dict
-
         config = self.searcher.suggest(trial_id)
         if config is None or config == "FINISHED":
             return None
@@ -93,8 +92,8 @@ class TunePolicy:
         self._best[trial_id] = best
         result = {
             TIME_ATTR: epoch,
-            METRIC: value,
-            BEST_METRIC: best,
+            VAL_METRIC: value,
+            BEST_VAL_METRIC: best,
             _ITERATION: epoch,
             "trial_id": trial_id,
         }

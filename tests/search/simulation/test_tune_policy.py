@@ -8,11 +8,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from raysearch.search.scheduler import build_scheduler
+from raysearch.search.searcher import build_searcher
 from raysearch.search.simulation.curves import Curve
 from raysearch.search.simulation.engine import SimSettings, simulate
 from raysearch.search.simulation.tune_policy import TunePolicy
 from raysearch.search.space import ParamSpec, SearchSettings, SearchSpace
-from raysearch.search.tuner import build_scheduler, build_searcher
 
 
 class FlatSource:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from raysearch.simulate import main
+from raysearch.cli.simulate import main
 
 SPACE = {
     "description": "a small categorical grid of the HAN table's shape",
