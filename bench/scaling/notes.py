@@ -43,10 +43,11 @@ def setup_lines() -> list[str]:
         "before this fix (Ray's OptunaSearch with Optuna's TPESampler, constant liar on, and "
         "ASHA); random search + ASHA; TPE without early stopping (`--scheduler fifo`); "
         "Optuna alone (TPE + Optuna's HyperbandPruner, ask/tell, k trials asked and not yet "
-        "told); W&B Sweeps' own engine (`sweeps` 0.3.0: bayes search + hyperband early "
-        "termination on raysearch's exported sweep config; slow, so on three benchmarks at "
-        "k = 1 and 16); and the candidate fixes that were tried (on Hartmann and LCBench "
-        "189906).",
+        "told); W&B Sweeps' own engine (`sweeps` 0.2.0, the version requirements-dev.txt "
+        "pins: bayes search + hyperband early termination on raysearch's exported sweep "
+        "config, run offline; its hyperband checks a band one epoch after ASHA's rung; its "
+        "GP takes about a second per suggestion, so it runs on three benchmarks at k = 1 and "
+        "16); and the candidate fixes that were tried (on Hartmann and LCBench 189906).",
         "",
     ]
 
