@@ -16,8 +16,9 @@ from bench.scaling.grid import Job
 
 __all__ = ["binned", "decision_figures", "decision_jobs"]
 
-COST_METHODS = ("default", "default_sqlite", "default_uncapped", "before_fix")
+COST_METHODS = ("default", "default_uncapped", "before_fix")
 COST_BENCHMARKS = ("hartmann", "lcbench-189906", "han")
+STORED = ("default_sqlite", "default_journal")  # the study in a file: on Hartmann only
 COST_WORKERS = 16
 QUALITY = {"benchmarks": ("hartmann", "lcbench-189906"), "trials": 1000, "seeds": 10}
 
@@ -27,7 +28,7 @@ def decision_jobs(benches: list[str], trials: int, quick: bool) -> list[Job]:
         Job(bench, method, COST_WORKERS, 0, kind="decisions", trials=trials)
         for bench in COST_BENCHMARKS
         if bench in benches
-        for method in COST_METHODS
+        for method in (*COST_METHODS, *(STORED if bench == "hartmann" else ()))
     ]
     seeds = 2 if quick else QUALITY["seeds"]
     size = trials // 2 if quick else QUALITY["trials"]

@@ -29,10 +29,14 @@ def _product(space: Any, seed: int, workers: int, **settings: Any) -> Any:
     return TunePolicy(build_searcher(space, seed), build_scheduler(space), workers)
 
 
-def _sqlite(space: Any, seed: int, workers: int) -> Any:
-    """The default with its study in a SQLite file, as raysearch run keeps it (run directory's
-    optuna.db): every report and suggestion goes through the database."""
+def _stored(space: Any, seed: int, workers: int, journal: bool = False) -> Any:
+    """The default with its study in a file: SQLite as raysearch run keeps it (the run
+    directory's optuna.db), or Optuna's journal file: every report and suggestion goes
+    through the storage."""
     import tempfile
+
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
 
     from raysearch.search.scheduler import build_scheduler
     from raysearch.search.searcher import build_searcher
@@ -40,7 +44,11 @@ def _sqlite(space: Any, seed: int, workers: int) -> Any:
     from raysearch.search.study import open_storage
 
     where = tempfile.TemporaryDirectory(prefix="bench-scaling-study-")
-    searcher = build_searcher(space, seed, storage=open_storage(where.name))
+    if journal:
+        storage = JournalStorage(JournalFileBackend(f"{where.name}/journal.log"))
+    else:
+        storage = open_storage(where.name)
+    searcher = build_searcher(space, seed, storage=storage)
     policy = TunePolicy(searcher, build_scheduler(space), workers)
     policy.keep = where  # type: ignore[attr-defined]  # the file lives as long as the run
     return policy
@@ -152,7 +160,12 @@ METHODS = {
         Method("liar_off", "candidate: constant liar off", _liar_off),
         Method("told_pruned", "candidate: stopped trials told PRUNED", _told_pruned),
         Method("budget_view", "candidate: BOHB-like model at one budget", _budget_view),
-        Method("default_sqlite", "the default, its study in SQLite (as a run keeps it)", _sqlite),
+        Method("default_sqlite", "the default, its study in SQLite (as a run keeps it)", _stored),
+        Method(
+            "default_journal",
+            "the default, its study in Optuna's journal file",
+            lambda sp, s, k: _stored(sp, s, k, journal=True),
+        ),
         Method("default_uncapped", "the default without its observation cap", _uncapped),
         Method(
             "random_asha",
