@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench.common import OUT, base_meta, command_line, log, write_outputs
+from bench.common import OUT, base_meta, log, recorded_meta, write_outputs
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.grid import Job, run_job
 from bench.scaling.methods import DEFAULT, METHODS
@@ -162,22 +162,20 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
         from bench.scaling.reality import compare_with_ray
 
         reality = compare_with_ray(list(range(scale["seeds"])))
-    command = command_line("scaling", args.quick)
-    if args.methods != DEFAULT_METHODS or benches != list(BENCHMARKS) or args.merge:
-        flags = ["--quick"] if args.quick else []
-        flags += ["--benchmarks", *benches, "--methods", *args.methods]
-        flags += ["--parts", *args.parts] if args.parts != list(PARTS) else []
-        flags += ["--merge"] if args.merge else []
-        command = "python -m bench.scaling " + " ".join(flags)
+    meta = base_meta(
+        args.quick,
+        seeds=list(range(scale["seeds"])),
+        workers=list(scale["workers"]),
+        processes=args.processes,
+    )
+    # a merged table: the first run's header, then each later run's command and commit
+    later = old.get("later", [])
+    if old:
+        later = [*later, {k: meta[k] for k in ("command", "invocation", "git")}]
+    command = meta["command"]
     return {
-        "meta": old.get("meta")
-        or base_meta(
-            args.quick,
-            seeds=list(range(scale["seeds"])),
-            workers=list(scale["workers"]),
-            processes=args.processes,
-        ),
-        "commands": [*old.get("commands", []), command],
+        "meta": recorded_meta(old["meta"], "scaling") if old else meta,
+        "later": later,
         "runs": runs,
         "reach": reach,
         "decisions": decisions,
@@ -197,6 +195,7 @@ def main(argv: list[str] | None = None) -> None:
     path = args.out / "scaling.json"
     if args.render:
         data = json.loads(path.read_text())
+        data["meta"] = recorded_meta(data["meta"], "scaling")
     else:
         old = json.loads(path.read_text()) if args.merge and path.is_file() else {}
         data = _run(args, old)

@@ -260,11 +260,11 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
         if (c := equal_epochs(runs, bench, DEFAULT, other, k)) is not None
     ]
     targets = [t.to_json() for t in _targets(speed, comparisons)]
-    lines = header(
-        "Search quality against trials at once (simulated)",
-        "`, then `".join(data["commands"]),
-        data["meta"],
-    )
+    lines = header("Search quality against trials at once (simulated)", data["meta"])
+    for run in data.get("later", []):  # what --merge added, and from which commit
+        git = run["git"]
+        code = f"git {git['sha'][:10]}" + (" with uncommitted changes" if git["dirty"] else "")
+        lines += [f"Then: `{run['invocation']}` ({code}).", ""]
     lines += setup_lines()
     lines += why_lines(rows, data.get("rungs") or [])
     lines += [

@@ -1,7 +1,8 @@
 """How well ASHA's rungs rank a benchmark's configurations: for random configurations,
 the Spearman correlation of the value at each rung (epochs 1, 3, 9, 27) with the best
 value over the whole curve. Low values mean early stopping drops configurations that
-would have ended best (evidence for the equal-epoch comparisons)."""
+would have ended best (evidence for the equal-epoch comparisons). Also how long a trial
+runs to its end, which bounds how soon any search can see a configuration's full curve."""
 
 from __future__ import annotations
 
@@ -41,4 +42,12 @@ def rung_reliability(bench: str, n: int = 400, seed: int = 0) -> dict[str, Any]:
     for rung in (r for r in RUNGS if r < epochs):
         at = np.array([c.value(rung) for c in curves])
         found[str(rung)] = float(spearmanr(at, final).statistic)
-    return {"bench": bench, "configs": n, "rho": found}
+    seconds = np.array([sum(c.duration(e) for e in range(1, epochs + 1)) for c in curves])
+    return {
+        "bench": bench,
+        "configs": n,
+        "rho": found,
+        # how long one trial runs to the end (simulated seconds): the shortest wall time in
+        # which any search can see a configuration's full curve
+        "trial_s": {"median": float(np.median(seconds)), "p10": float(np.quantile(seconds, 0.1))},
+    }
