@@ -62,7 +62,12 @@ def decision_figures(records: list[dict[str, Any]], width: int = 250) -> dict[st
     from bench.scaling.analyse import spread
 
     cost = [
-        {"bench": r["bench"], "method": r["method"], "bins": binned(r["decide_ms"], width)}
+        {
+            "bench": r["bench"],
+            "method": r["method"],
+            "bins": binned(r["decide_ms"], width),
+            "cpu_bins": binned(r.get("decide_cpu_ms") or r["decide_ms"], width),
+        }
         for r in records
         if r["kind"] == "decisions"
     ]

@@ -68,6 +68,7 @@ def run_job(job: Job) -> dict[str, Any]:
     best = np.minimum.accumulate(values)
     new = np.flatnonzero(np.r_[True, best[1:] < best[:-1]])
     decide = result.trials["decide_s"].to_numpy()
+    cpu = result.trials["decide_cpu_s"].to_numpy()
     return {
         **asdict(job),
         "source": source.name,
@@ -86,5 +87,8 @@ def run_job(job: Job) -> dict[str, Any]:
         "decide_ms_max": round(1000 * float(decide.max()), 3),
         # per trial, in trial order, for the decision-time runs only (the others: the mean)
         "decide_ms": [round(1000 * float(x), 3) for x in decide] if job.kind == "decisions" else [],
+        "decide_cpu_ms": [round(1000 * float(x), 3) for x in cpu]
+        if job.kind == "decisions"
+        else [],
         "cpu_s": round(spent, 2),
     }

@@ -12,9 +12,10 @@ clock per trial, and is not added to the simulated one.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -80,7 +81,8 @@ class SimResult:
     """``epochs``: one row per reported epoch (trial, epoch, value, t: simulated seconds
     when it was known), in the order the policy heard them. ``trials``: one row per trial
     (trial, seed, start, end, epochs, stopped, decide_s: real seconds the policy spent on
-    it). ``configs[i]``: trial i's configuration. ``end``: the simulated time the run ended."""
+    it, decide_cpu_s: the CPU seconds of those). ``configs[i]``: trial i's configuration.
+    ``end``: the simulated time the run ended."""
 
     epochs: pd.DataFrame
     trials: pd.DataFrame
@@ -99,14 +101,37 @@ class SimResult:
         return busy / (self.workers * self.end) if self.end > 0 else 0.0
 
 
+_TRIAL_COLUMNS = ("trial", "seed", "start", "end", "epochs", "stopped", "decide_s", "decide_cpu_s")
+_NO_CURVE: Any = None  # a trial being asked for has no curve yet
+
+
 @dataclass
 class _Running:
     number: int
     trial_id: str
     curve: TrialCurve
     start: float
-    decide_s: float = 0.0
+    decide_s: float = 0.0  # real (wall-clock) seconds the policy spent on this trial
+    decide_cpu_s: float = 0.0  # the CPU seconds of those (not inflated by a busy machine)
     done: int = 0  # epochs reported so far
+
+    def timed(self, call: Callable[..., Any], *args: Any) -> Any:
+        """``call(*args)``, its wall and CPU time added to the trial's decision time."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        found = call(*args)
+        self.decide_s += time.perf_counter() - wall
+        self.decide_cpu_s += time.process_time() - cpu
+        return found
+
+    def row(self, end: float, epochs: int, stopped: bool) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": end,
+            "epochs": epochs,
+            "stopped": stopped,
+            "decide_s": self.decide_s,
+            "decide_cpu_s": self.decide_cpu_s,
+        }
 
 
 def simulate(policy: Policy, source: CurveSource, settings: SimSettings) -> SimResult:
@@ -130,16 +155,15 @@ def simulate(policy: Policy, source: CurveSource, settings: SimSettings) -> SimR
                 exhausted = True
                 return
             trial_id = f"sim_{number:05d}"
-            began = time.perf_counter()
-            config = policy.next_trial(trial_id)
-            spent = time.perf_counter() - began
+            asking = _Running(number, trial_id, _NO_CURVE, now)
+            config = asking.timed(policy.next_trial, trial_id)
             if config is None:
                 exhausted = not running  # nothing running: nothing will free it later
                 return
             values = {k: v for k, v in config.items() if k != SEED_KEY}
             seed = int(config.get(SEED_KEY, settings.seed + number))
             configs.append(values)
-            trial = _Running(number, trial_id, source.curve(values, seed), now, spent)
+            trial = dataclasses.replace(asking, curve=source.curve(values, seed))
             trial_rows.append({"trial": number, "seed": seed})
             running[number] = trial
             heapq.heappush(
@@ -148,12 +172,8 @@ def simulate(policy: Policy, source: CurveSource, settings: SimSettings) -> SimR
             order += 1
 
     def end(trial: _Running, epoch: int, stopped: bool) -> None:
-        began = time.perf_counter()
-        policy.on_end(trial.trial_id, stopped)
-        trial.decide_s += time.perf_counter() - began
-        trial_rows[trial.number].update(
-            start=trial.start, end=now, epochs=epoch, stopped=stopped, decide_s=trial.decide_s
-        )
+        trial.timed(policy.on_end, trial.trial_id, stopped)
+        trial_rows[trial.number].update(trial.row(now, epoch, stopped))
         del running[trial.number]
 
     fill()
@@ -164,9 +184,7 @@ def simulate(policy: Policy, source: CurveSource, settings: SimSettings) -> SimR
         value = trial.curve.value(epoch)
         trial.done = epoch
         epoch_rows.append((number, epoch, value, now))
-        began = time.perf_counter()
-        go_on = policy.on_result(trial.trial_id, epoch, value)
-        trial.decide_s += time.perf_counter() - began
+        go_on = trial.timed(policy.on_result, trial.trial_id, epoch, value)
         if settings.target is not None and value <= settings.target:
             reached = True
             break
@@ -183,14 +201,10 @@ def simulate(policy: Policy, source: CurveSource, settings: SimSettings) -> SimR
             )
             order += 1
     for trial in list(running.values()):  # cut off by the target or the budget
-        trial_rows[trial.number].update(
-            start=trial.start, end=now, epochs=trial.done, stopped=True, decide_s=trial.decide_s
-        )
+        trial_rows[trial.number].update(trial.row(now, trial.done, stopped=True))
     return SimResult(
         epochs=pd.DataFrame(epoch_rows, columns=["trial", "epoch", "value", "t"]),
-        trials=pd.DataFrame(
-            trial_rows, columns=["trial", "seed", "start", "end", "epochs", "stopped", "decide_s"]
-        ),
+        trials=pd.DataFrame(trial_rows, columns=[*_TRIAL_COLUMNS]),
         configs=configs,
         end=now,
         reached=reached,
