@@ -159,3 +159,14 @@ register(
         quick_args=("--epochs", "2"),
     )
 )
+register(
+    Benchmark(
+        "scaling",
+        "bench.scaling",
+        "search quality against trials at once (k = 1, 4, 16, 64) on the simulator, on "
+        "Hartmann, LCBench and the HAN table: the default against random+ASHA, TPE without "
+        "early stopping, Optuna alone and W&B Sweeps; its speed-up, its decision time to "
+        "2,000 trials, the simulator against real Ray runs",
+        writes=("scaling",),
+    )
+)

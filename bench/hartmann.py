@@ -6,8 +6,9 @@ BoTorch's augmented Hartmann 6-D (``botorch.test_functions.multi_fidelity.
 AugmentedHartmann``): six inputs in [0, 1] and a fidelity s in [0, 1]; minimise; the
 optimum is f* = -3.32237 at s = 1. Lower fidelity is pessimistic (f(x, s) >= f(x, 1)), a
 learning curve that improves with budget. A trial's epoch e of E sets s = e/E and reports
-f(x, s), without noise. The function is evaluated here in NumPy (checked against BoTorch
-at start), so a trial process does not import torch.
+f(x, s), without noise. The function is evaluated in NumPy (raysearch.search.simulation.
+hartmann, shared with the simulator; checked against BoTorch at start), so a trial
+process does not import torch.
 
 Four methods (bench/methods.py), the same space (x1..x6 uniform floats in [0, 1]), trial
 count and seeds:
@@ -61,30 +62,9 @@ from bench.common import (
 from bench.methods import METHODS as REGISTRY
 from bench.methods import Method, describe
 from bench.optuna_alone import run_optuna_alone
+from raysearch.search.simulation.hartmann import F_STAR, PARAMS, X_STAR, augmented_hartmann
 
 __all__ = ["F_STAR", "METHODS", "NAMES", "X_STAR", "augmented_hartmann", "main", "regret"]
-
-# AugmentedHartmann's constants (BoTorch 0.18.1; P already scaled by 1e-4).
-_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
-_A = np.array(
-    [
-        [10, 3, 17, 3.5, 1.7, 8],
-        [0.05, 10, 17, 0.1, 8, 14],
-        [3, 3.5, 1.7, 10, 17, 8],
-        [17, 8, 0.05, 10, 0.1, 14],
-    ]
-)
-_P = 1e-4 * np.array(
-    [
-        [1312, 1696, 5569, 124, 8283, 5886],
-        [2329, 4135, 8307, 3736, 1004, 9991],
-        [2348, 1451, 3522, 2883, 3047, 6650],
-        [4047, 8828, 8732, 5743, 1091, 381.0],
-    ]
-)
-F_STAR = -3.32237
-X_STAR = (0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573)
-PARAMS = tuple(f"x{i}" for i in range(1, 7))
 
 BASELINE = "random_fifo"
 METHODS = REGISTRY.select(("tpe_asha", "random_fifo", "random_asha", "optuna_hyperband"))
@@ -104,14 +84,6 @@ class Scale:
 
 FULL = Scale(trials=200, epochs=27, seeds=(0, 1, 2))
 QUICK = Scale(trials=40, epochs=9, seeds=(0,))
-
-
-def augmented_hartmann(x: Sequence[float], s: float) -> float:
-    """BoTorch's AugmentedHartmann at inputs ``x`` (6 values in [0, 1]) and fidelity ``s``."""
-    inner = np.sum(_A * (np.asarray(x, dtype=float)[None, :] - _P) ** 2, axis=1)
-    alpha = _ALPHA.copy()
-    alpha[0] = 1.0 - 0.1 * (1.0 - s)
-    return float(-np.sum(alpha * np.exp(-inner)))
 
 
 def regret(x: Sequence[float]) -> float:

@@ -3,6 +3,7 @@
     raysearch run --space loss_ablation      the search (also: python -m raysearch.run)
     raysearch spaces list|show|export        the shipped search spaces
     raysearch compare RUN_DIR [RUN_DIR ...]  a report comparing finished searches
+    raysearch simulate --table T --space S   a search with k trials at once, simulated
     raysearch data synth|import-war-losses|import-phases|firms|describe
     raysearch train --size tiny ...          one configuration, no Tune (debugging)
     raysearch model summary --size base      parameters per stage
@@ -22,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "run": "the search: Ray Tune + Optuna TPE + ASHA on the anchored validation loss",
     "spaces": "list, show and export the search spaces",
     "compare": "compare finished searches: a markdown report with plots",
+    "simulate": "how a search goes with k trials at once, simulated on recorded curves",
     "data": "make, import and describe datasets",
     "train": "train one configuration without Tune",
     "model": "the HAN's parameters per stage",

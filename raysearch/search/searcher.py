@@ -1,4 +1,6 @@
-"""The searcher: Optuna's TPE (seeded, multivariate, grouped) behind Ray Tune's OptunaSearch.
+"""The searcher: Optuna's TPE (seeded, multivariate, grouped) behind Ray Tune's OptunaSearch,
+fitted on the trials still running too (``live_tpe``: quality that holds with many trials
+at once) and on at most ``MAX_OBSERVATIONS`` trials (a suggestion's cost stays bounded).
 
 Conditional parameters are sampled define-by-run (``DefineByRun``); every trial gets its
 own training seed, so a configuration drawn twice is a replicate, not an identical re-run.
@@ -17,21 +19,28 @@ from optuna.trial import FrozenTrial
 from ray.tune.search.optuna import OptunaSearch
 
 from raysearch.core.metrics import BEST_VAL_METRIC, MODE
+from raysearch.search.live_tpe import LiveTPESampler
 from raysearch.search.space import SearchSpace
 from raysearch.search.study import STUDY_NAME
 
-__all__ = ["TRIAL_SEED", "DefineByRun", "build_sampler", "build_searcher"]
+__all__ = ["MAX_OBSERVATIONS", "TRIAL_SEED", "DefineByRun", "build_sampler", "build_searcher"]
 
 TRIAL_SEED = "trainer.seed"  # set per trial by the searcher
+MAX_OBSERVATIONS = 400  # TPE fits on at most this many trials (bounds a suggestion's cost)
 
 
-def build_sampler(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
-    """TPE (seeded, multivariate, grouped) or, with ``searcher: random``, random sampling."""
+def build_sampler(
+    space: SearchSpace, seed: int, max_observations: int | None = MAX_OBSERVATIONS
+) -> optuna.samplers.BaseSampler:
+    """TPE (seeded, multivariate, grouped) that also learns from running trials and fits on
+    at most ``max_observations`` trials (raysearch.search.live_tpe), or, with
+    ``searcher: random``, random sampling."""
     if space.settings.searcher == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     with warnings.catch_warnings():  # group= is "experimental" in Optuna; we opt in
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.TPESampler(
+        return LiveTPESampler(
+            max_observations=max_observations,
             seed=seed,
             n_startup_trials=space.settings.n_startup_trials,
             multivariate=True,
@@ -57,6 +66,7 @@ def build_searcher(
     seed: int,
     storage: BaseStorage | None = None,
     warm_start: Sequence[FrozenTrial] = (),
+    sampler: optuna.samplers.BaseSampler | None = None,
 ) -> OptunaSearch:
     """OptunaSearch told each trial's best anchored loss (not its last).
 
@@ -68,6 +78,7 @@ def build_searcher(
     ``storage``: an Optuna storage for the study (``study.open_storage``: the run
     directory's SQLite file); None keeps it in memory. ``warm_start``: finished trials
     (``study.warm_start_trials``) added to the study before the first suggestion.
+    ``sampler``: instead of ``build_sampler(space, seed)`` (the benchmarks compare others).
     """
     if warm_start:
         if storage is None:
@@ -83,7 +94,7 @@ def build_searcher(
         space=DefineByRun(space, seed),
         metric=BEST_VAL_METRIC,
         mode=MODE,
-        sampler=build_sampler(space, seed),
+        sampler=sampler if sampler is not None else build_sampler(space, seed),
         points_to_evaluate=[dict(p) for p in space.start] or None,
         storage=storage,
         study_name=STUDY_NAME,

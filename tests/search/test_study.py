@@ -5,6 +5,7 @@ whose space has the same parameters."""
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from pathlib import Path
 
 import optuna
@@ -101,3 +102,17 @@ def test_an_in_memory_study_cannot_be_warm_started(tmp_path: Path) -> None:
     _old_run(tmp_path)
     with pytest.raises(ValueError, match="needs a storage"):
         build_searcher(SPACE, seed=0, warm_start=warm_start_trials(tmp_path, SPACE))
+
+
+def test_the_study_file_commits_without_a_disk_sync_each_time_and_keeps_it_when_pickled(
+    tmp_path: Path,
+) -> None:
+    def pragmas(storage: object) -> tuple[str, int]:
+        with storage.engine.connect() as connection:  # type: ignore[attr-defined]
+            mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+            sync = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+        return mode, sync
+
+    storage = open_storage(tmp_path / "run")
+    assert pragmas(storage) == ("wal", 1)  # write-ahead log, synchronous=NORMAL
+    assert pragmas(pickle.loads(pickle.dumps(storage))) == ("wal", 1)

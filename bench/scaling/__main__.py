@@ -1,0 +1,211 @@
+"""python -m bench.scaling [--quick] [--out DIR] [--render] [--processes N]
+[--benchmarks NAME ...] [--methods NAME ...] [--parts PART ...] [--merge]
+
+Runs every (benchmark, method, k, seed) on the simulator (``runs``), then the default's
+reach runs (``reach``: trials keep coming until the default's k=1 median is reached), the
+decision-time runs (``decisions``), the rungs' reliability (``rungs``) and the check against
+real Ray runs (``reality``: Hartmann at k=4, starts a local Ray); writes scaling.md,
+scaling.json and scaling.png. ``--merge`` keeps what scaling.json holds of the benchmarks,
+methods and parts not re-measured (W&B's slow runs: ``--methods wandb --merge``).
+``--render`` re-renders the table from scaling.json. Simulated searches run in
+``--processes`` worker processes, niced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import statistics
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bench.common import OUT, base_meta, log, recorded_meta, write_outputs
+from bench.scaling.benchmarks import BENCHMARKS
+from bench.scaling.grid import Job, run_job
+from bench.scaling.methods import DEFAULT, METHODS
+
+WORKERS = (1, 4, 16, 64)
+FULL = {"seeds": 10, "workers": WORKERS, "decision_trials": 2000}
+QUICK = {"seeds": 2, "workers": (1, 16), "decision_trials": 200}
+MAIN = ("default", "before_fix", "random_asha", "tpe_fifo", "optuna_hyperband")
+SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of the grid
+    "liar_off": (("hartmann", "lcbench-189906"), (1, 16, 64)),
+    "told_pruned": (("hartmann", "lcbench-189906"), (1, 16, 64)),
+    "budget_view": (("hartmann", "lcbench-189906"), (1, 16, 64)),
+    "wandb": (("hartmann", "lcbench-189906", "han"), (1, 16)),
+    "grace3": (("lcbench-167168", "lcbench-189906"), (1, 16)),
+    "brackets3": (("lcbench-167168", "lcbench-189906"), (1, 16)),
+}
+PARTS = ("runs", "reach", "decisions", "rungs", "reality")
+# The candidate fixes, the ASHA variants and W&B (about a second per suggestion) are run
+# separately and merged: --methods liar_off told_pruned budget_view grace3 brackets3 --merge
+DEFAULT_METHODS = list(MAIN)
+REACH_SPEEDUP_FLOOR = 2  # reach runs at k stop at 2 x T1 / k: speed-ups below k/2 read "< k/2"
+
+
+def _pool_map(jobs: list[Job], processes: int) -> list[dict[str, Any]]:
+    log(f"scaling: {len(jobs)} runs on {processes} processes")
+    done: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(
+        processes, initializer=os.nice, initargs=(10,)
+    ) as pool:
+        for record in pool.imap_unordered(run_job, jobs):
+            done.append(record)
+            if len(done) % 20 == 0 or len(done) == len(jobs):
+                spent = time.perf_counter() - started
+                log(f"scaling: {len(done)}/{len(jobs)} runs, {spent:.0f} s")
+    return done
+
+
+def _jobs(benches: list[str], methods: list[str], scale: dict[str, Any]) -> list[Job]:
+    jobs = []
+    for bench in benches:
+        for method in methods:
+            workers = scale["workers"]
+            if method in SUBSETS:
+                benches_of, workers_of = SUBSETS[method]
+                if bench not in benches_of:
+                    continue
+                workers = tuple(k for k in workers if k in workers_of)
+            for k in workers:
+                jobs += [Job(bench, method, k, seed) for seed in range(scale["seeds"])]
+    return jobs
+
+
+def _reach_jobs(
+    trials: list[dict[str, Any]], benches: list[str], scale: dict[str, Any], processes: int
+) -> list[dict[str, Any]]:
+    """The default's reach runs: k=1 first (no time limit), then k > 1 up to 2 T1 / k."""
+    found = []
+    for bench in benches:
+        firsts = [
+            r["best"]
+            for r in trials
+            if r["bench"] == bench and r["method"] == DEFAULT and r["workers"] == 1
+        ]
+        if not firsts:
+            continue
+        target = statistics.median(firsts)
+        base = [
+            Job(bench, DEFAULT, 1, s, kind="reach", target=target) for s in range(scale["seeds"])
+        ]
+        ones = _pool_map(base, processes)
+        found += ones
+        t1 = statistics.median(r["end"] if r["reached"] else float("inf") for r in ones)
+        if t1 == float("inf"):
+            log(f"scaling: {bench}: k=1 does not reach its own median in most seeds")
+            continue
+        more = [
+            replace(job, workers=k, time_limit=REACH_SPEEDUP_FLOOR * t1 / k)
+            for k in scale["workers"]
+            if k > 1
+            for job in base
+        ]
+        found += _pool_map(more, processes)
+    return found
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.scaling", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="2 seeds, k = 1 and 16")
+    p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--render", action="store_true", help="re-render from scaling.json")
+    p.add_argument("--processes", type=int, default=2)
+    p.add_argument("--benchmarks", nargs="+", choices=list(BENCHMARKS), default=list(BENCHMARKS))
+    p.add_argument("--methods", nargs="+", choices=list(METHODS), default=DEFAULT_METHODS)
+    p.add_argument("--merge", action="store_true", help="keep scaling.json's other runs")
+    p.add_argument(
+        "--parts",
+        nargs="+",
+        choices=PARTS,
+        default=list(PARTS),
+        help="what to measure (with --merge, the rest is kept from scaling.json)",
+    )
+    return p.parse_args(argv)
+
+
+def _kept(old: list[dict[str, Any]], benches: list[str], methods: list[str] | None = None):
+    """Old records outside what this run re-measures (by benchmark, and method if given)."""
+    return [
+        r
+        for r in old
+        if r["bench"] not in benches or (methods is not None and r["method"] not in methods)
+    ]
+
+
+def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
+    scale = QUICK if args.quick else FULL
+    started = time.perf_counter()
+    benches = args.benchmarks
+    runs = old.get("runs", [])
+    if "runs" in args.parts:
+        new = _pool_map(_jobs(benches, args.methods, scale), args.processes)
+        runs = _kept(runs, benches, args.methods) + new
+    reach, decisions = old.get("reach", []), old.get("decisions", [])
+    rungs, reality = old.get("rungs", []), old.get("reality")
+    parts = set(args.parts) if DEFAULT in args.methods else set()  # the default's own figures
+    if "reach" in parts:
+        reach = _kept(reach, benches) + _reach_jobs(runs, benches, scale, args.processes)
+    if "decisions" in parts:
+        from bench.scaling.decisions import decision_jobs
+
+        jobs = decision_jobs(benches, scale["decision_trials"], args.quick)
+        decisions = _kept(decisions, benches) + _pool_map(jobs, args.processes)
+    if "rungs" in parts:
+        from bench.scaling.rungs import rung_reliability
+
+        rungs = _kept(rungs, benches) + [rung_reliability(bench) for bench in benches]
+    if "reality" in parts and "hartmann" in benches:
+        from bench.scaling.reality import compare_with_ray
+
+        reality = compare_with_ray(list(range(scale["seeds"])))
+    meta = base_meta(
+        args.quick,
+        seeds=list(range(scale["seeds"])),
+        workers=list(scale["workers"]),
+        processes=args.processes,
+    )
+    # a merged table: the first run's header, then each later run's command and commit
+    later = old.get("later", [])
+    if old:
+        later = [*later, {k: meta[k] for k in ("command", "invocation", "git")}]
+    command = meta["command"]
+    return {
+        "meta": recorded_meta(old["meta"], "scaling") if old else meta,
+        "later": later,
+        "runs": runs,
+        "reach": reach,
+        "decisions": decisions,
+        "reality": reality,
+        "rungs": rungs,
+        "benchmark_s": {
+            **old.get("benchmark_s", {}),
+            command: round(time.perf_counter() - started, 1),
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parse(argv)
+    from bench.scaling.report import render
+
+    path = args.out / "scaling.json"
+    if args.render:
+        data = json.loads(path.read_text())
+        data["meta"] = recorded_meta(data["meta"], "scaling")
+    else:
+        old = json.loads(path.read_text()) if args.merge and path.is_file() else {}
+        data = _run(args, old)
+    text, targets, figures = render(data)
+    data["targets"] = targets
+    print(text)
+    write_outputs("scaling", text, data, args.out, figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""The scaling benchmark's figures, from its run records (bench.scaling.grid)."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+__all__ = ["best_at", "equal_epochs", "quality", "speedups", "spread"]
+
+Record = dict[str, Any]
+
+
+def best_at(record: Record, *, epochs: float | None = None, seconds: float | None = None) -> float:
+    """The run's best value after ``epochs`` epochs, or ``seconds`` simulated seconds
+    (inf before its first result)."""
+    column, limit = (0, epochs) if epochs is not None else (1, seconds)
+    found = math.inf
+    for point in record["improvements"]:
+        if point[column] > limit:
+            break
+        found = point[2]
+    return found
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """Median and 25th/75th percentiles (inf allowed)."""
+    arr = np.asarray(values, dtype=float)
+    q25, q75 = np.quantile(arr, [0.25, 0.75]) if len(arr) else (math.nan, math.nan)
+    return {"median": float(np.median(arr)), "q25": float(q25), "q75": float(q75), "n": len(arr)}
+
+
+def _cells(runs: list[Record]) -> dict[tuple[str, str, int], list[Record]]:
+    cells: dict[tuple[str, str, int], list[Record]] = defaultdict(list)
+    for r in runs:
+        cells[(r["bench"], r["method"], r["workers"])].append(r)
+    for records in cells.values():
+        records.sort(key=lambda r: r["seed"])
+    return cells
+
+
+def quality(runs: list[Record]) -> list[dict[str, Any]]:
+    """Per (benchmark, method, k): regret after the search's trials, epochs, wall time."""
+    rows = []
+    for (bench, method, k), records in sorted(_cells(runs).items()):
+        rows.append(
+            {
+                "bench": bench,
+                "method": method,
+                "workers": k,
+                "synthetic": any(r.get("source", "").endswith("synthetic") for r in records),
+                "regret": spread([r["best"] - r["optimum"] for r in records]),
+                "epochs": spread([r["epochs"] for r in records]),
+                "hours": spread([r["end"] / 3600 for r in records]),
+                "busy": spread([r["busy"] for r in records]),
+                "decide_ms": spread([r["decide_ms_mean"] for r in records]),
+            }
+        )
+    return rows
+
+
+def equal_epochs(runs: list[Record], bench: str, a: str, b: str, k: int) -> dict[str, Any] | None:
+    """``a`` against ``b`` at the same k, seed by seed at the same epochs: the fewer of the
+    two runs' epochs. Regret medians and how many seeds ``a`` was at least as good."""
+    cells = _cells(runs)
+    mine, theirs = cells.get((bench, a, k)), cells.get((bench, b, k))
+    if not mine or not theirs:
+        return None
+    pairs = [(x, y) for x in mine for y in theirs if x["seed"] == y["seed"]]
+    ra, rb, budgets = [], [], []
+    for x, y in pairs:
+        budget = min(x["epochs"], y["epochs"])
+        budgets.append(budget)
+        ra.append(best_at(x, epochs=budget) - x["optimum"])
+        rb.append(best_at(y, epochs=budget) - y["optimum"])
+    return {
+        "bench": bench,
+        "workers": k,
+        "a": a,
+        "b": b,
+        "epochs": spread(budgets),
+        "regret_a": spread(ra),
+        "regret_b": spread(rb),
+        "a_not_worse": sum(x <= y for x, y in zip(ra, rb, strict=True)),
+        "seeds": len(pairs),
+    }
+
+
+def speedups(reach: list[Record], runs: list[Record]) -> list[dict[str, Any]]:
+    """Per benchmark and k: the default's simulated time to reach its own k=1 median
+    (median over seeds; inf: not reached within the run's limit), the speed-up over k=1,
+    and the regret after the same trial count at k and at k=1."""
+    from bench.scaling.methods import DEFAULT
+
+    cells = _cells(reach)
+    trials = _cells(runs)
+    rows = []
+    for bench in sorted({r["bench"] for r in reach}):
+        ones = cells.get((bench, DEFAULT, 1), [])
+        t1 = statistics.median(_reach_time(r) for r in ones)
+        for (b, _, k), records in sorted(cells.items()):
+            if b != bench:
+                continue
+            tk = statistics.median(_reach_time(r) for r in records)
+            limit = records[0]["time_limit"]
+            at = trials.get((bench, DEFAULT, k), [])
+            rows.append(
+                {
+                    "bench": bench,
+                    "workers": k,
+                    "target": records[0]["target"],
+                    "target_regret": records[0]["target"] - records[0]["optimum"],
+                    "seconds": tk,
+                    "limit": limit,
+                    "speedup": t1 / tk if math.isfinite(tk) else math.nan,
+                    "speedup_floor": t1 / limit if limit else math.nan,
+                    "reached": sum(_reach_time(r) < math.inf for r in records),
+                    "seeds": len(records),
+                    "regret_trials": spread([r["best"] - r["optimum"] for r in at]),
+                }
+            )
+    return rows
+
+
+def _reach_time(record: Record) -> float:
+    return record["end"] if record["reached"] else math.inf

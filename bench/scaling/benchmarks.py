@@ -1,0 +1,94 @@
+"""The benchmarks: a curve source and a search space each, by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.common import OUT, ROOT
+
+__all__ = ["BENCHMARKS", "HAN_SPACE", "HAN_TABLE", "Benchmark", "load"]
+
+HAN_TABLE = OUT / "han_table.parquet"
+HAN_SPACE = ROOT / "bench" / "spaces" / "han_table.yaml"
+TRIALS = 200  # a search's trials (the issue's "200 trials at k=1")
+STARTUP = 10  # TPE's random start-up trials on the synthetic benchmarks (as bench/hartmann)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    title: str
+    build: Callable[[], tuple[Any, Any]]  # -> (search space, curve source)
+
+
+def _settings(epochs: int) -> Any:
+    from raysearch.search.space import SearchSettings
+
+    return SearchSettings(
+        num_samples=TRIALS,
+        max_epochs=epochs,
+        grace_period=1,
+        reduction_factor=3,
+        n_startup_trials=STARTUP,
+    )
+
+
+def _hartmann() -> tuple[Any, Any]:
+    from raysearch.search.simulation.hartmann import HartmannCurves, hartmann_space
+
+    source = HartmannCurves(max_epochs=27)
+    return hartmann_space(_settings(27)), source
+
+
+def _lcbench(task: str) -> Callable[[], tuple[Any, Any]]:
+    def build() -> tuple[Any, Any]:
+        from bench.lcbench import EPOCHS, LCBenchCurves, lcbench_space
+
+        return lcbench_space(_settings(EPOCHS)), LCBenchCurves(task)
+
+    return build
+
+
+def han_table(path: Path = HAN_TABLE, space_file: Path = HAN_SPACE) -> tuple[Any, Any]:
+    """The HAN table's space (its own settings, 200 trials) and curves; the synthetic
+    stand-in (bench.scaling.synthetic) when the table has not been generated."""
+    from raysearch.search.simulation.table import TableCurves, check_space
+    from raysearch.search.space import load_space
+
+    space = load_space(str(space_file)).with_settings(num_samples=TRIALS)
+    if path.is_file():
+        import pandas as pd
+
+        source = TableCurves(pd.read_parquet(path), tuple(space.parameters), name="han-table")
+    else:
+        from bench.scaling.synthetic import synthetic_han_table
+
+        frame = synthetic_han_table(space, seeds=2)
+        source = TableCurves(frame, tuple(space.parameters), name="han-table-synthetic")
+    problems = check_space(source, space)
+    if problems:
+        raise ValueError(f"{path}: {'; '.join(problems)}")
+    return space, source
+
+
+BENCHMARKS = {
+    b.name: b
+    for b in (
+        Benchmark("hartmann", "augmented Hartmann 6-D (27 epochs)", _hartmann),
+        *(
+            Benchmark(f"lcbench-{t}", f"LCBench {t} (YAHPO surrogate, 50 epochs)", _lcbench(t))
+            for t in ("167168", "189873", "189906")
+        ),
+        Benchmark("han", "HAN learning-curve table", han_table),
+    )
+}
+
+
+def load(name: str) -> tuple[Any, Any]:
+    """(space, source) of a benchmark, by name."""
+    if name not in BENCHMARKS:
+        raise ValueError(f"unknown benchmark {name!r}; valid: {', '.join(BENCHMARKS)}")
+    return BENCHMARKS[name].build()

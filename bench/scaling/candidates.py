@@ -1,0 +1,104 @@
+"""Candidate fixes measured on the way to the default (issue 14: "try candidates one at a
+time"), kept here so the measurements can be re-run. Each is a change to the search as it
+was before the fix; the one kept is raysearch.search.live_tpe.
+
+- ``liar_off``: TPE's constant liar off (running trials are left out, not counted as bad).
+- ``told_pruned``: tell Optuna PRUNED (not COMPLETE with the truncated value) for trials
+  ASHA stopped, as Optuna's own pruners record them; TPE then orders them by how far they
+  got, then by value.
+- ``budget_view``: a BOHB-like model: TPE compares trials at one budget, the largest epoch
+  that at least 10 trials reported, running ones included; trials that ended before it
+  count as pruned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from optuna.samplers import TPESampler
+from optuna.study import Study
+from optuna.trial import FrozenTrial, TrialState
+from ray.tune.search.optuna import OptunaSearch
+
+__all__ = ["BudgetViewSampler", "ToldPruned"]
+
+MIN_POINTS = 10
+
+
+class ToldPruned(OptunaSearch):
+    """Ray's OptunaSearch telling PRUNED for a trial whose last epoch is below max_epochs."""
+
+    def __init__(self, *args: Any, max_epochs: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._max_epochs = max_epochs
+
+    def on_trial_complete(
+        self, trial_id: str, result: dict | None = None, error: bool = False
+    ) -> None:
+        epoch = (result or {}).get("epoch")
+        if error or epoch is None or epoch >= self._max_epochs:
+            super().on_trial_complete(trial_id, result, error)
+            return
+        trial = self._ot_trials[trial_id]
+        reported = self._ot_study._storage.get_trial(trial._trial_id).intermediate_values
+        if int(epoch) not in reported:
+            trial.report(float(result[self.metric]), int(epoch))  # type: ignore[index]
+        self._ot_study.tell(trial, state=TrialState.PRUNED)
+        self._completed_trials.add(trial_id)
+
+
+def _at(trial: FrozenTrial, state: TrialState, value: float | None) -> FrozenTrial:
+    return FrozenTrial(
+        number=trial.number,
+        state=state,
+        value=value,
+        datetime_start=trial.datetime_start,
+        datetime_complete=None,
+        params=trial.params,
+        distributions=trial.distributions,
+        user_attrs=trial.user_attrs,
+        system_attrs=trial.system_attrs,
+        intermediate_values=trial.intermediate_values,
+        trial_id=trial._trial_id,
+    )
+
+
+class _BudgetView:
+    def __init__(self, study: Study) -> None:
+        self._study = study
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._study, name)
+
+    def _get_trials(
+        self, deepcopy: bool = True, states: Any = None, use_cache: bool = False
+    ) -> list[FrozenTrial]:
+        trials = self._study._get_trials(
+            deepcopy=False,
+            states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING),
+            use_cache=use_cache,
+        )
+        counts: dict[int, int] = {}
+        for t in trials:
+            for step in t.intermediate_values:
+                counts[step] = counts.get(step, 0) + 1
+        enough = [s for s, n in counts.items() if n >= MIN_POINTS]
+        budget = max(enough) if enough else None
+        out = []
+        for t in trials:
+            if budget is not None and budget in t.intermediate_values:
+                out.append(_at(t, TrialState.COMPLETE, t.intermediate_values[budget]))
+            elif t.state == TrialState.RUNNING:
+                out.append(t)
+            elif t.intermediate_values:
+                out.append(_at(t, TrialState.PRUNED, None))
+            else:
+                out.append(t)
+        return [t for t in out if states is None or t.state in states]
+
+
+class BudgetViewSampler(TPESampler):
+    """TPE fitted on the study as seen at one budget (see the module)."""
+
+    def _sample(self, study: Any, trial: Any, search_space: dict[str, Any]) -> Any:
+        return super()._sample(_BudgetView(study), trial, search_space)

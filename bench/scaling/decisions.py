@@ -1,0 +1,87 @@
+"""The driver's decision time as a search grows to 2,000 trials (issue 14 item 5).
+
+Per trial, the real seconds the driver spends deciding for it: the searcher's suggestion
+and the handling of each of its results by the scheduler and the searcher (what Tune's
+controller calls; the simulator times each call). The default caps the observations TPE
+fits on (raysearch.search.live_tpe). Measured: the default (study in memory), the default
+with its study in SQLite as ``raysearch run`` keeps it, the default without the cap and
+the search before the fix; and the cap's effect on quality at 1,000 trials.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.scaling.grid import Job
+
+__all__ = ["binned", "decision_figures", "decision_jobs"]
+
+COST_METHODS = ("default", "default_uncapped", "before_fix")
+COST_BENCHMARKS = ("hartmann", "lcbench-189906", "han")
+STORED = ("default_sqlite", "default_journal")  # the study in a file: on Hartmann only
+COST_WORKERS = 16
+QUALITY = {"benchmarks": ("hartmann", "lcbench-189906"), "trials": 1000, "seeds": 10}
+
+
+def decision_jobs(benches: list[str], trials: int, quick: bool) -> list[Job]:
+    jobs = [
+        Job(bench, method, COST_WORKERS, 0, kind="decisions", trials=trials)
+        for bench in COST_BENCHMARKS
+        if bench in benches
+        for method in (*COST_METHODS, *(STORED if bench == "hartmann" else ()))
+    ]
+    seeds = 2 if quick else QUALITY["seeds"]
+    size = trials // 2 if quick else QUALITY["trials"]
+    jobs += [
+        Job(bench, method, COST_WORKERS, seed, kind="cap", trials=size)
+        for bench in QUALITY["benchmarks"]
+        if bench in benches
+        for method in ("default", "default_uncapped")
+        for seed in range(seeds)
+    ]
+    return jobs
+
+
+def binned(decide_ms: list[float], width: int) -> list[dict[str, Any]]:
+    """Mean decision time per trial over trials [i, i + width)."""
+    import statistics
+
+    return [
+        {
+            "from": i,
+            "to": min(i + width, len(decide_ms)),
+            "mean_ms": statistics.fmean(decide_ms[i : i + width]),
+        }
+        for i in range(0, len(decide_ms), width)
+    ]
+
+
+def decision_figures(records: list[dict[str, Any]], width: int = 250) -> dict[str, Any]:
+    """Per (benchmark, method): mean decision ms per trial in bins of ``width`` trials;
+    and the cap's effect: regret after the cap runs' trials, capped against uncapped."""
+    from bench.scaling.analyse import spread
+
+    cost = [
+        {
+            "bench": r["bench"],
+            "method": r["method"],
+            "bins": binned(r["decide_ms"], width),
+            "cpu_bins": binned(r.get("decide_cpu_ms") or r["decide_ms"], width),
+        }
+        for r in records
+        if r["kind"] == "decisions"
+    ]
+    effect = []
+    for bench in sorted({r["bench"] for r in records if r["kind"] == "cap"}):
+        row: dict[str, Any] = {"bench": bench}
+        for method in ("default", "default_uncapped"):
+            mine = [
+                r
+                for r in records
+                if r["kind"] == "cap" and r["bench"] == bench and r["method"] == method
+            ]
+            row[method] = spread([r["best"] - r["optimum"] for r in mine])
+            row[f"{method}_ms"] = spread([r["decide_ms_mean"] for r in mine])
+            row["trials"] = mine[0]["trials"] if mine else 0
+        effect.append(row)
+    return {"cost": cost, "effect": effect}

@@ -1,0 +1,94 @@
+"""The runs of the scaling benchmark: which (benchmark, method, k, seed) and how each runs.
+
+``trials`` runs: every method, 200 trials (the space's num_samples). ``reach`` runs: the
+default only, trials keep coming until the target (the default's median best at k=1 after
+200 trials) is reached, up to a time limit. ``decisions`` and ``cap`` runs: the driver's
+decision time to 2,000 trials, and the observation cap's effect (bench.scaling.decisions).
+A run's record keeps its improvements (each new best: epochs spent, simulated seconds,
+value), so the best at any budget of epochs or time can be read back.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Any
+
+__all__ = ["Job", "run_job"]
+
+REACH_TRIALS = 3  # a reach run at k=1 starts at most this many times the space's trials
+
+
+@dataclass(frozen=True)
+class Job:
+    bench: str
+    method: str
+    workers: int
+    seed: int
+    kind: str = "trials"  # or "reach"
+    target: float | None = None  # reach: the value to reach
+    time_limit: float | None = None  # reach: simulated seconds
+    trials: int | None = None  # instead of the space's num_samples
+
+
+def _quiet() -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.simplefilter("ignore")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def run_job(job: Job) -> dict[str, Any]:
+    """Run one simulated search; its record (plain JSON types)."""
+    import numpy as np
+
+    from bench.scaling.benchmarks import load
+    from bench.scaling.methods import METHODS
+    from raysearch.search.simulation.engine import SimSettings, simulate
+
+    _quiet()
+    space, source = load(job.bench)
+    policy = METHODS[job.method].policy(space, job.seed, job.workers)
+    trials = job.trials or space.settings.num_samples
+    settings = SimSettings(
+        workers=job.workers,
+        num_trials=REACH_TRIALS * trials * job.workers if job.kind == "reach" else trials,
+        seed=job.seed,
+        target=job.target,
+        time_limit=job.time_limit,
+    )
+    np.random.seed(job.seed)  # ASHA draws a trial's bracket from NumPy's global generator
+    started = time.perf_counter()
+    result = simulate(policy, source, settings)
+    spent = time.perf_counter() - started
+    values = result.epochs["value"].to_numpy()
+    best = np.minimum.accumulate(values)
+    new = np.flatnonzero(np.r_[True, best[1:] < best[:-1]])
+    decide = result.trials["decide_s"].to_numpy()
+    cpu = result.trials["decide_cpu_s"].to_numpy()
+    return {
+        **asdict(job),
+        "source": source.name,
+        "optimum": float(source.optimum),
+        "trials": len(result.configs),
+        "epochs": len(values),
+        "end": float(result.end),
+        "best": float(best[-1]),
+        "reached": bool(result.reached),
+        "busy": float(result.busy_fraction()),
+        "improvements": [
+            [int(i) + 1, round(float(result.epochs["t"].iloc[i]), 2), float(f"{best[i]:.6g}")]
+            for i in new
+        ],
+        "decide_ms_mean": round(1000 * float(decide.mean()), 3),
+        "decide_ms_max": round(1000 * float(decide.max()), 3),
+        # per trial, in trial order, for the decision-time runs only (the others: the mean)
+        "decide_ms": [round(1000 * float(x), 3) for x in decide] if job.kind == "decisions" else [],
+        "decide_cpu_ms": [round(1000 * float(x), 3) for x in cpu]
+        if job.kind == "decisions"
+        else [],
+        "cpu_s": round(spent, 2),
+    }

@@ -1,0 +1,189 @@
+"""The searches compared, as simulation policies: ``policy(space, seed, workers)``."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["DEFAULT", "METHODS", "Method"]
+
+DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    label: str
+    policy: Callable[[Any, int, int], Any]
+
+
+def _product(space: Any, seed: int, workers: int, **settings: Any) -> Any:
+    """What python -m raysearch.run builds for the space (with settings overridden)."""
+    from raysearch.search.scheduler import build_scheduler
+    from raysearch.search.searcher import build_searcher
+    from raysearch.search.simulation.tune_policy import TunePolicy
+
+    space = space.with_settings(**settings) if settings else space
+    return TunePolicy(build_searcher(space, seed), build_scheduler(space), workers)
+
+
+def _stored(space: Any, seed: int, workers: int, journal: bool = False) -> Any:
+    """The default with its study in a file: SQLite as raysearch run keeps it (the run
+    directory's optuna.db), or Optuna's journal file: every report and suggestion goes
+    through the storage."""
+    import tempfile
+
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    from raysearch.search.scheduler import build_scheduler
+    from raysearch.search.searcher import build_searcher
+    from raysearch.search.simulation.tune_policy import TunePolicy
+    from raysearch.search.study import open_storage
+
+    where = tempfile.TemporaryDirectory(prefix="bench-scaling-study-")
+    if journal:
+        storage = JournalStorage(JournalFileBackend(f"{where.name}/journal.log"))
+    else:
+        storage = open_storage(where.name)
+    searcher = build_searcher(space, seed, storage=storage)
+    policy = TunePolicy(searcher, build_scheduler(space), workers)
+    policy.keep = where  # type: ignore[attr-defined]  # the file lives as long as the run
+    return policy
+
+
+def _uncapped(space: Any, seed: int, workers: int) -> Any:
+    """The default with no cap on the observations TPE fits on."""
+    from raysearch.search.scheduler import build_scheduler
+    from raysearch.search.searcher import build_sampler, build_searcher
+    from raysearch.search.simulation.tune_policy import TunePolicy
+
+    sampler = build_sampler(space, seed, max_observations=None)
+    return TunePolicy(build_searcher(space, seed, sampler), build_scheduler(space), workers)
+
+
+def _liar_off(space: Any, seed: int, workers: int) -> Any:
+    """Before the fix, with TPE's constant liar off (running trials not counted as bad)."""
+    return _before_fix(space, seed, workers, constant_liar=False)
+
+
+def _before_fix(
+    space: Any,
+    seed: int,
+    workers: int,
+    sampler_class: Any = None,
+    searcher_class: Any = None,
+    **tpe: Any,
+) -> Any:
+    """raysearch's search as it was built before the scale-out fix (commit c9edc79):
+    Ray's OptunaSearch with a seeded multivariate, grouped TPESampler, told each trial's
+    best value; ASHA with the space's grace period and reduction factor."""
+    import optuna
+    from ray.tune.search.optuna import OptunaSearch
+
+    from raysearch.core.metrics import BEST_VAL_METRIC, MODE
+    from raysearch.search.scheduler import build_scheduler
+    from raysearch.search.searcher import DefineByRun
+    from raysearch.search.simulation.tune_policy import TunePolicy
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = (sampler_class or optuna.samplers.TPESampler)(
+            seed=seed,
+            n_startup_trials=space.settings.n_startup_trials,
+            multivariate=True,
+            group=True,
+            **tpe,
+        )
+    extra = {"max_epochs": space.settings.max_epochs} if searcher_class else {}
+    searcher = (searcher_class or OptunaSearch)(
+        space=DefineByRun(space, seed), metric=BEST_VAL_METRIC, mode=MODE, sampler=sampler, **extra
+    )
+    return TunePolicy(searcher, build_scheduler(space.with_settings(scheduler="asha")), workers)
+
+
+def _told_pruned(space: Any, seed: int, workers: int) -> Any:
+    from bench.scaling.candidates import ToldPruned
+
+    return _before_fix(space, seed, workers, searcher_class=ToldPruned)
+
+
+def _budget_view(space: Any, seed: int, workers: int) -> Any:
+    from bench.scaling.candidates import BudgetViewSampler, ToldPruned
+
+    return _before_fix(
+        space, seed, workers, sampler_class=BudgetViewSampler, searcher_class=ToldPruned
+    )
+
+
+def _asha(space: Any, seed: int, workers: int, grace: int = 1, brackets: int = 1) -> Any:
+    """The default searcher with ASHA at another grace period or number of brackets."""
+    from ray.tune.schedulers import ASHAScheduler
+
+    from raysearch.core.metrics import MODE, TIME_ATTR, VAL_METRIC
+    from raysearch.search.searcher import build_searcher
+    from raysearch.search.simulation.tune_policy import TunePolicy
+
+    s = space.settings
+    scheduler = ASHAScheduler(
+        time_attr=TIME_ATTR,
+        metric=VAL_METRIC,
+        mode=MODE,
+        max_t=s.max_epochs,
+        grace_period=grace,
+        reduction_factor=s.reduction_factor,
+        brackets=brackets,
+        stop_last_trials=False,
+    )
+    return TunePolicy(build_searcher(space, seed), scheduler, workers)
+
+
+def _optuna_alone(space: Any, seed: int, workers: int) -> Any:
+    from bench.scaling.others import OptunaAlonePolicy
+
+    return OptunaAlonePolicy(space, seed)
+
+
+def _wandb(space: Any, seed: int, workers: int) -> Any:
+    from bench.scaling.others import SweepsPolicy
+
+    return SweepsPolicy(space, seed)
+
+
+METHODS = {
+    m.name: m
+    for m in (
+        Method(DEFAULT, "raysearch default (TPE + ASHA, fixed)", _product),
+        Method("before_fix", "raysearch before the fix (TPE + ASHA)", _before_fix),
+        Method("liar_off", "candidate: constant liar off", _liar_off),
+        Method("told_pruned", "candidate: stopped trials told PRUNED", _told_pruned),
+        Method("budget_view", "candidate: BOHB-like model at one budget", _budget_view),
+        Method("default_sqlite", "the default, its study in SQLite (as a run keeps it)", _stored),
+        Method(
+            "default_journal",
+            "the default, its study in Optuna's journal file",
+            lambda sp, s, k: _stored(sp, s, k, journal=True),
+        ),
+        Method("default_uncapped", "the default without its observation cap", _uncapped),
+        Method(
+            "random_asha",
+            "random + ASHA",
+            lambda space, seed, k: _product(space, seed, k, searcher="random", scheduler="asha"),
+        ),
+        Method(
+            "tpe_fifo",
+            "TPE, no early stopping",
+            lambda space, seed, k: _product(space, seed, k, scheduler="fifo"),
+        ),
+        Method("grace3", "the default, ASHA grace period 3", lambda sp, s, k: _asha(sp, s, k, 3)),
+        Method(
+            "brackets3",
+            "the default, ASHA with 3 brackets",
+            lambda sp, s, k: _asha(sp, s, k, brackets=3),
+        ),
+        Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
+        Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),
+    )
+}

@@ -1,0 +1,68 @@
+"""The scaling benchmark's plot: regret after 200 trials against k, per benchmark."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.scaling.benchmarks import BENCHMARKS
+from bench.scaling.methods import DEFAULT, METHODS
+
+__all__ = ["SHOWN", "plot"]
+
+# the methods in the plot (the candidate fixes and ASHA variants are in the tables only),
+# each with one colour on every panel
+SHOWN = ("default", "before_fix", "random_asha", "tpe_fifo", "optuna_hyperband", "wandb")
+
+
+def plot(rows: list[dict[str, Any]]) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colours = dict(zip(SHOWN, plt.get_cmap("tab10").colors, strict=False))
+    benches = [b for b in BENCHMARKS if any(r["bench"] == b for r in rows)]
+    fig, axes = plt.subplots(1, len(benches), figsize=(4.2 * len(benches), 4.0), squeeze=False)
+    for ax, bench in zip(axes[0], benches, strict=True):
+        for method in SHOWN:
+            mine = sorted(
+                (r for r in rows if r["bench"] == bench and r["method"] == method),
+                key=lambda r: r["workers"],
+            )
+            if not mine:
+                continue
+            ks = [r["workers"] for r in mine]
+            med = [max(r["regret"]["median"], 1e-5) for r in mine]
+            lo = [max(r["regret"]["q25"], 1e-5) for r in mine]
+            hi = [max(r["regret"]["q75"], 1e-5) for r in mine]
+            colour = colours[method]
+            ax.plot(
+                ks,
+                med,
+                marker="o",
+                color=colour,
+                lw=2.4 if method == DEFAULT else 1.2,
+                label=METHODS[method].label,
+            )
+            ax.fill_between(ks, lo, hi, color=colour, alpha=0.12)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xticks([1, 4, 16, 64], labels=["1", "4", "16", "64"])
+        ax.set_xlabel("trials at once (k)")
+        ax.set_title(BENCHMARKS[bench].title, fontsize=9)
+        ax.grid(alpha=0.3, which="both")
+    axes[0][0].set_ylabel("regret after 200 trials (median, IQR band)")
+    found: dict[str, Any] = {}
+    for ax in axes[0]:  # every method once, whichever panel has it
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            found.setdefault(label, handle)
+    fig.legend(
+        list(found.values()),
+        list(found),
+        loc="lower center",
+        ncol=4,
+        fontsize=8,
+        bbox_to_anchor=(0.5, -0.08),
+    )
+    fig.tight_layout()
+    return fig

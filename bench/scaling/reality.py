@@ -1,0 +1,97 @@
+"""The simulator against real Ray Tune runs: augmented Hartmann at k = 4, same seeds.
+
+The real runs are bench/hartmann.py's (``_ray_method``): raysearch's ``build_searcher`` and
+``build_scheduler`` in a real ``tune.Tuner`` on a local Ray, 4 trials at once, each trial a
+Tune function that reports f(x, e/E) for e = 1..E (it takes milliseconds, and Ray's own
+timing decides the order of events). The simulated runs drive the same objects on the
+simulator (epochs of 1 s +- 20%). Per seed, the best value found after the same 200
+trials; the two regret distributions are compared by their medians and quartiles and by a
+two-sided Mann-Whitney U test (scipy).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import statistics
+import tempfile
+import time
+from typing import Any
+
+__all__ = ["compare_with_ray"]
+
+WORKERS = 4
+
+
+def _method() -> Any:
+    """bench/hartmann.py's raysearch method: build_searcher + build_scheduler, TPE + ASHA."""
+    from bench.hartmann import METHODS
+
+    found = next(m for m in METHODS if m.name == "tpe_asha")
+    if (found.searcher, found.scheduler, found.engine) != ("tpe", "asha", "tune"):
+        raise RuntimeError(f"bench/hartmann.py's tpe_asha is not raysearch's TPE + ASHA: {found}")
+    return found
+
+
+def _real(seeds: list[int], trials: int, epochs: int) -> list[float]:
+    import ray
+
+    from bench.hartmann import CONCURRENT, Scale, _ray_method
+    from raysearch.search.simulation.hartmann import F_STAR
+
+    if CONCURRENT != WORKERS:
+        raise RuntimeError(f"bench/hartmann.py runs {CONCURRENT} trials at once, not {WORKERS}")
+    ray.init(
+        num_cpus=os.cpu_count() or 2,
+        include_dashboard=False,
+        logging_level=logging.WARNING,
+        configure_logging=False,
+    )
+    regrets = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-scaling-ray-") as root:
+            for seed in seeds:
+                scale = Scale(trials=trials, epochs=epochs, seeds=(seed,))
+                res = _ray_method(_method(), seed, scale, root)
+                regrets.append(float(res["records"]["value"].min()) - F_STAR)
+    finally:
+        ray.shutdown()
+    return regrets
+
+
+def _simulated(seeds: list[int], trials: int, epochs: int) -> list[float]:
+    from bench.hartmann import Scale, _space
+    from raysearch.search.simulation.hartmann import F_STAR, HartmannCurves
+    from raysearch.search.simulation.runs import run_search
+
+    space = _space(_method(), Scale(trials=trials, epochs=epochs, seeds=tuple(seeds)))
+    source = HartmannCurves(max_epochs=epochs)
+    return [run_search(space, source, WORKERS, seed).best - F_STAR for seed in seeds]
+
+
+def compare_with_ray(seeds: list[int], trials: int = 200, epochs: int = 27) -> dict[str, Any]:
+    """Regret after ``trials`` trials, real Ray and simulated, per seed, and how they agree."""
+    from scipy.stats import mannwhitneyu
+
+    started = time.perf_counter()
+    real = _real(seeds, trials, epochs)
+    real_s = time.perf_counter() - started
+    simulated = _simulated(seeds, trials, epochs)
+    test = mannwhitneyu(real, simulated, alternative="two-sided")
+
+    def quartiles(values: list[float]) -> list[float]:
+        q = statistics.quantiles(values, n=4)
+        return [q[0], statistics.median(values), q[2]]
+
+    return {
+        "seeds": seeds,
+        "trials": trials,
+        "epochs": epochs,
+        "workers": WORKERS,
+        "real": real,
+        "simulated": simulated,
+        "real_quartiles": quartiles(real),
+        "simulated_quartiles": quartiles(simulated),
+        "mannwhitney_p": float(test.pvalue),
+        "real_s": round(real_s, 1),
+    }

@@ -1,0 +1,348 @@
+"""The scaling benchmark's table (scaling.md), targets and plot, from its JSON."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from bench.common import Target, header, markdown_table, targets_section
+from bench.scaling.analyse import equal_epochs, quality, speedups
+from bench.scaling.benchmarks import BENCHMARKS
+from bench.scaling.methods import DEFAULT, METHODS
+from bench.scaling.notes import bound_lines, setup_lines, why_lines
+
+__all__ = ["render"]
+
+SPEEDUP_TARGETS = {16: 10.0, 64: 32.0}
+
+
+def _q(s: dict[str, float], fmt: str = ".3g") -> str:
+    if not math.isfinite(s["median"]):
+        return "inf"
+    return f"{format(s['median'], fmt)} [{format(s['q25'], fmt)}, {format(s['q75'], fmt)}]"
+
+
+def _quality_tables(rows: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    workers = sorted({r["workers"] for r in rows})
+    for bench in [b for b in BENCHMARKS if any(r["bench"] == b for r in rows)]:
+        title = BENCHMARKS[bench].title
+        if any(r.get("synthetic") for r in rows if r["bench"] == bench):
+            title += " (the synthetic stand-in: results/benchmarks/han_table.parquet is not there)"
+        lines += [f"### {title}", ""]
+        table = []
+        for method in [m for m in METHODS if any(r["method"] == m for r in rows)]:
+            mine = {r["workers"]: r for r in rows if r["bench"] == bench and r["method"] == method}
+            if not mine:
+                continue
+            row = {"method": METHODS[method].label}
+            for k in workers:
+                row[f"k{k}"] = _q(mine[k]["regret"]) if k in mine else ""
+                row[f"e{k}"] = f"{mine[k]['epochs']['median']:,.0f}" if k in mine else ""
+            table.append(row)
+        columns = {"method": "method"}
+        for k in workers:
+            columns[f"k{k}"] = f"k={k}: regret"
+            columns[f"e{k}"] = "epochs"
+        lines += [markdown_table(table, columns), ""]
+    return lines
+
+
+def _speedup(r: dict[str, Any]) -> str:
+    if math.isfinite(r["speedup"]):
+        return f"{r['speedup']:.1f}x"
+    return "1x" if r["workers"] == 1 else f"< {r['speedup_floor']:.1f}x"
+
+
+def _speedup_lines(rows: list[dict[str, Any]]) -> list[str]:
+    table = []
+    for r in rows:
+        shown = _speedup(r)
+        table.append(
+            {
+                "bench": r["bench"],
+                "k": r["workers"],
+                "target": f"{r['target_regret']:.3g}",
+                "hours": "not reached"
+                if not math.isfinite(r["seconds"])
+                else f"{r['seconds'] / 3600:.3g}",
+                "reached": f"{r['reached']}/{r['seeds']}",
+                "speedup": shown,
+                "regret": _q(r["regret_trials"]),
+            }
+        )
+    return [
+        markdown_table(
+            table,
+            {
+                "bench": "benchmark",
+                "k": "k",
+                "target": "target regret (k=1 median)",
+                "hours": "sim. hours to reach (median)",
+                "reached": "seeds reached",
+                "speedup": "speed-up vs k=1",
+                "regret": "regret after 200 trials",
+            },
+        ),
+        "",
+    ]
+
+
+def _equal_lines(comparisons: list[dict[str, Any]]) -> list[str]:
+    table = [
+        {
+            "bench": c["bench"],
+            "k": c["workers"],
+            "vs": METHODS[c["b"]].label,
+            "epochs": f"{c['epochs']['median']:,.0f}",
+            "ours": _q(c["regret_a"]),
+            "theirs": _q(c["regret_b"]),
+            "wins": f"{c['a_not_worse']}/{c['seeds']}",
+        }
+        for c in comparisons
+    ]
+    return [
+        markdown_table(
+            table,
+            {
+                "bench": "benchmark",
+                "k": "k",
+                "vs": "against",
+                "epochs": "epochs (median)",
+                "ours": "default: regret",
+                "theirs": "theirs: regret",
+                "wins": "seeds default <= theirs",
+            },
+        ),
+        "",
+    ]
+
+
+def _targets(
+    speed: list[dict[str, Any]],
+    comparisons: list[dict[str, Any]],
+    decisions: list[dict[str, Any]],
+    reality: dict[str, Any] | None,
+) -> list[Target]:
+    found = [*_decision_targets(decisions), *_reality_targets(reality)]
+    for k, need in SPEEDUP_TARGETS.items():
+        mine = [r for r in speed if r["workers"] == k]
+        if not mine:
+            continue
+        figures = ", ".join(
+            f"{r['bench']} {r['speedup']:.1f}x"
+            if math.isfinite(r["speedup"])
+            else f"{r['bench']} < {r['speedup_floor']:.1f}x"
+            for r in mine
+        )
+        met = all(math.isfinite(r["speedup"]) and r["speedup"] >= need for r in mine)
+        found.append(
+            Target(
+                f"k={k} reaches the default's k=1 median (200 trials) >= {need:g}x sooner "
+                "in wall time, on each benchmark",
+                figures,
+                met,
+                "" if met else "see 'Why the targets are missed' above",
+            )
+        )
+    for other, k_rule in (("random_asha", None), ("tpe_fifo", None), ("optuna_hyperband", 1)):
+        mine = [
+            c for c in comparisons if c["b"] == other and (k_rule is None or c["workers"] == k_rule)
+        ]
+        if not mine:
+            continue
+        losses = [c for c in mine if c["regret_a"]["median"] > c["regret_b"]["median"]]
+        figure = "; ".join(
+            f"{c['bench']} k={c['workers']}: "
+            f"{c['regret_a']['median']:.3g} vs {c['regret_b']['median']:.3g}"
+            for c in losses
+        )
+        found.append(
+            Target(
+                f"at equal epochs{' and k=1' if k_rule else ' and equal k'} the default is "
+                f"no worse than {METHODS[other].label} (median regret)",
+                f"{len(mine) - len(losses)}/{len(mine)} cells no worse"
+                + (f"; worse: {figure}" if losses else ""),
+                not losses,
+                "" if not losses else "see the equal-epochs table",
+            )
+        )
+    return found
+
+
+def _rung_lines(rungs: list[dict[str, Any]]) -> list[str]:
+    if not rungs:
+        return []
+    table = [
+        {"bench": r["bench"], **{f"r{k}": f"{v:.2f}" for k, v in r["rho"].items()}} for r in rungs
+    ]
+    columns = {"bench": "benchmark"}
+    columns.update({f"r{k}": f"epoch {k}" for k in ("1", "3", "9", "27")})
+    return [
+        "How well ASHA's rungs rank configurations: Spearman correlation of the value at a "
+        f"rung with the best value of the whole curve, {rungs[0]['configs']} random "
+        "configurations per benchmark.",
+        "",
+        markdown_table(table, columns),
+        "",
+    ]
+
+
+def _decision_targets(records: list[dict[str, Any]]) -> list[Target]:
+    from bench.scaling.decisions import decision_figures
+
+    found = []
+    for method in ("default", "default_sqlite"):
+        last = [
+            (c["bench"], c["bins"][-1])
+            for c in decision_figures(records)["cost"]
+            if c["method"] == method and c["bins"]
+        ]
+        if not last:
+            continue
+        worst = max(b["mean_ms"] for _, b in last)
+        figure = ", ".join(
+            f"{bench} {b['mean_ms']:.1f} ms (trials to {b['to']:,})" for bench, b in last
+        )
+        where = "study in memory" if method == "default" else "study in SQLite, as a run keeps it"
+        found.append(
+            Target(
+                f"the driver decides in < 50 ms per trial at 2,000 trials ({where})",
+                figure,
+                worst < 50,
+                ""
+                if worst < 50
+                else "see 'Decision time': Optuna's SQLite storage commits "
+                "every report and re-reads the running trials at every suggestion",
+            )
+        )
+    return found
+
+
+def _reality_targets(reality: dict[str, Any] | None) -> list[Target]:
+    if not reality:
+        return []
+    p = reality["mannwhitney_p"]
+    real, sim = reality["real_quartiles"][1], reality["simulated_quartiles"][1]
+    return [
+        Target(
+            "simulated and real Ray runs give regret distributions that agree within their "
+            f"noise (Hartmann, k={reality['workers']}, {len(reality['seeds'])} seeds)",
+            f"median regret real {real:.3g}, simulated {sim:.3g}; Mann-Whitney U p = {p:.2f}",
+            p > 0.05,
+            "" if p > 0.05 else "the distributions differ at the 5% level",
+        )
+    ]
+
+
+def _decision_lines(records: list[dict[str, Any]]) -> list[str]:
+    from bench.scaling.decisions import decision_figures
+
+    if not records:
+        return []
+    figures = decision_figures(records)
+    lines = ["## Decision time", ""]
+    table = []
+    for c in figures["cost"]:
+        row = {"bench": c["bench"], "method": METHODS[c["method"]].label}
+        for b, wall in zip(c["cpu_bins"], c["bins"], strict=True):
+            row[b["to"]] = f"{b['mean_ms']:.1f} ({wall['mean_ms']:.0f})"
+        table.append(row)
+    ends = sorted({b["to"] for c in figures["cost"] for b in c["bins"]})
+    columns = {"bench": "benchmark", "method": "search"}
+    columns.update({e: f"trials to {e:,}" for e in ends})
+    lines += [
+        "Per trial, the driver's time deciding for it (its suggestion and the handling of "
+        "each of its results by scheduler and searcher), mean over each range of trials, in "
+        "CPU ms (wall ms in brackets: this machine was shared, so wall time includes waiting "
+        "for the CPU; a study in a file also waits for the disk). k = 16.",
+        "",
+        markdown_table(table, columns),
+        "",
+    ]
+    rows = [
+        {
+            "bench": e["bench"],
+            "trials": e["trials"],
+            "capped": _q(e["default"]),
+            "uncapped": _q(e["default_uncapped"]),
+            "capped_ms": f"{e['default_ms']['median']:.1f}",
+            "uncapped_ms": f"{e['default_uncapped_ms']['median']:.1f}",
+        }
+        for e in figures["effect"]
+    ]
+    if rows:
+        lines += [
+            markdown_table(
+                rows,
+                {
+                    "bench": "benchmark",
+                    "trials": "trials",
+                    "capped": "regret, capped",
+                    "uncapped": "regret, uncapped",
+                    "capped_ms": "ms/trial, capped",
+                    "uncapped_ms": "ms/trial, uncapped",
+                },
+            ),
+            "",
+        ]
+    return lines
+
+
+def _reality_lines(reality: dict[str, Any] | None) -> list[str]:
+    if not reality:
+        return []
+    real, sim = reality["real_quartiles"], reality["simulated_quartiles"]
+    return [
+        "## The simulator against real Ray runs",
+        "",
+        f"Augmented Hartmann, k = {reality['workers']}, {reality['trials']} trials, seeds "
+        f"{reality['seeds']}: regret median [25th, 75th percentile], real Ray Tune "
+        f"{real[1]:.3g} [{real[0]:.3g}, {real[2]:.3g}], simulated {sim[1]:.3g} "
+        f"[{sim[0]:.3g}, {sim[2]:.3g}]; Mann-Whitney U two-sided p = "
+        f"{reality['mannwhitney_p']:.2f} ({reality['real_s']:.0f} s of real runs).",
+        "",
+    ]
+
+
+def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[str, Any]]]:
+    """(markdown, targets as JSON, [(png stem, figure)])."""
+    from bench.scaling.plots import plot
+
+    runs, reach = data["runs"], data["reach"]
+    rows = quality(runs)
+    speed = speedups(reach, runs) if reach else []
+    comparisons = [
+        c
+        for bench in BENCHMARKS
+        for k in sorted({r["workers"] for r in runs})
+        for other in ("random_asha", "tpe_fifo", "optuna_hyperband", "wandb", "before_fix")
+        if (c := equal_epochs(runs, bench, DEFAULT, other, k)) is not None
+    ]
+    decisions, reality = data.get("decisions") or [], data.get("reality")
+    targets = [t.to_json() for t in _targets(speed, comparisons, decisions, reality)]
+    lines = header("Search quality against trials at once (simulated)", data["meta"])
+    for run in data.get("later", []):  # what --merge added, and from which commit
+        git = run["git"]
+        code = f"git {git['sha'][:10]}" + (" with uncommitted changes" if git["dirty"] else "")
+        lines += [f"Then: `{run['invocation']}` ({code}).", ""]
+    lines += setup_lines()
+    lines += why_lines(rows, data.get("rungs") or [])
+    lines += [
+        "## Quality against k",
+        "",
+        "Regret after 200 trials: median [25th, 75th percentile] over seeds; epochs: all "
+        "trials' epochs (median).",
+        "",
+    ]
+    lines += _quality_tables(rows)
+    lines += ["## Speed-up of the default", ""]
+    lines += _speedup_lines(speed)
+    lines += ["## At equal epochs", ""]
+    lines += _equal_lines(comparisons)
+    lines += _rung_lines(data.get("rungs") or [])
+    lines += bound_lines(speed, comparisons, data.get("rungs") or [])
+    lines += _decision_lines(data.get("decisions") or [])
+    lines += _reality_lines(data.get("reality"))
+    lines += targets_section(targets, "regret against k", "scaling.png")
+    return "\n".join(lines) + "\n", targets, [("scaling", plot(rows))]

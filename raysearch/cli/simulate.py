@@ -1,0 +1,138 @@
+"""``raysearch simulate`` (or ``python -m raysearch.simulate``): how a search would go with k
+trials at once, in seconds.
+
+Runs raysearch's own searcher and scheduler (what ``python -m raysearch.run`` builds for the
+space) on a discrete-event clock with k simulated workers; each trial's curve comes from a
+table of recorded curves (``--table``, e.g. results/benchmarks/han_table.parquet with
+``--space bench/spaces/han_table.yaml``) or from augmented Hartmann 6-D (``--curves
+hartmann``). No Ray cluster starts and nothing trains. For each k: the best value found
+(median and spread over ``--seeds`` searches), the simulated wall time, and how much sooner
+than with the first k it reaches the first k's median result (searches that go on until
+they reach it, up to 5 times the trials).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from raysearch.cli.args import StrictParser, positive_int
+from raysearch.core.errors import ConfigError, RaysearchError
+
+__all__ = ["main"]
+
+REACH_CAP = 5  # searches for the target run at most this many times the space's trials
+
+
+def _parser() -> StrictParser:
+    p = StrictParser(prog="raysearch simulate", description=__doc__.splitlines()[1].strip())
+    curves = p.add_mutually_exclusive_group(required=True)
+    curves.add_argument("--table", type=Path, help="recorded curves (parquet or CSV, long format)")
+    curves.add_argument("--curves", choices=["hartmann"], help="a synthetic benchmark")
+    p.add_argument("--space", help="space name or YAML file (required with --table)")
+    p.add_argument("--metric", default="anchored_val_loss", help="table column to minimise")
+    p.add_argument("--workers", type=positive_int, nargs="+", default=[1, 4, 16, 64])
+    p.add_argument("--seeds", type=positive_int, default=10, help="searches per k")
+    p.add_argument("--num-samples", type=positive_int, help="trials per search")
+    p.add_argument("--searcher", choices=["tpe", "random"], help="override the space's")
+    p.add_argument("--scheduler", choices=["asha", "fifo"], help="override the space's")
+    p.add_argument("--out", type=Path, help="write the figures as JSON here")
+    return p
+
+
+def _resolve(args: Any) -> tuple[Any, Any]:
+    """The space and the curve source, or a ConfigError listing every problem."""
+    # Deferred: the search layer imports Ray and Optuna (seconds); --help needs neither.
+    from raysearch.search.simulation.hartmann import HartmannCurves, hartmann_space
+    from raysearch.search.simulation.table import check_space, read_table
+    from raysearch.search.space import SearchSettings, load_space
+
+    overrides = {
+        "num_samples": args.num_samples,
+        "searcher": args.searcher,
+        "scheduler": args.scheduler,
+    }
+    if args.curves == "hartmann":
+        if args.space:
+            raise ConfigError(["--space: not used with --curves hartmann (its space is x1..x6)"])
+        hartmann = HartmannCurves()
+        space = hartmann_space(SearchSettings(num_samples=200, max_epochs=hartmann.max_epochs))
+        return space.with_settings(**overrides), hartmann
+    if not args.space:
+        raise ConfigError(["--space: required with --table (its parameters name table columns)"])
+    space = load_space(args.space).with_settings(**overrides)
+    try:
+        source = read_table(args.table, list(space.parameters), args.metric)
+    except ValueError as err:
+        raise ConfigError([f"--table {args.table}: {err}"], "arguments") from None
+    problems = check_space(source, space)
+    if problems:
+        raise ConfigError([f"--table {args.table}: {p}" for p in problems], "arguments")
+    return space, source
+
+
+def _report(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| k | best (median [q25, q75]) | regret | sim. wall h | sooner than k="
+        f"{rows[0]['workers']} | epochs | busy |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        s = r["summary"]
+        b, g = s["best"], s["regret"]
+        sooner = r["speedup"]
+        lines.append(
+            f"| {r['workers']} | {b['median']:.4g} [{b['q25']:.4g}, {b['q75']:.4g}] | "
+            f"{g['median']:.3g} | {s['hours']['median']:.3g} | "
+            f"{'not reached' if not math.isfinite(sooner) else f'{sooner:.1f}x'} | "
+            f"{s['epochs']['median']:.0f} | {s['busy']['median']:.0%} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        space, source = _resolve(args)
+    except RaysearchError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    # Deferred: as in _resolve (Ray and Optuna only once the arguments are good).
+    import statistics
+
+    import optuna
+
+    from raysearch.search.simulation.runs import run_search, summarise, time_to_reach
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    rows = []
+    for k in args.workers:
+        results = [run_search(space, source, k, seed) for seed in range(args.seeds)]
+        rows.append({"workers": k, "summary": summarise(results, source.optimum)})
+    target = rows[0]["summary"]["best"]["median"]
+    cap = REACH_CAP * space.settings.num_samples
+    for r in rows:  # trials keep coming until the first k's median is reached (or the cap)
+        reach = [
+            run_search(space, source, r["workers"], seed, num_trials=cap, target=target)
+            for seed in range(args.seeds)
+        ]
+        r["reach_s"] = statistics.median(time_to_reach(x, target) for x in reach)
+    first = rows[0]["reach_s"]
+    for r in rows:
+        r["speedup"] = first / r["reach_s"] if r["reach_s"] > 0 else math.inf
+    print(
+        f"{space.name} on {source.name}: {space.settings.num_samples} trials per search, "
+        f"{space.settings.searcher} + {space.settings.scheduler}, {args.seeds} seeds"
+    )
+    print(_report(rows))
+    if args.out:
+        args.out.write_text(json.dumps({"space": space.name, "rows": rows}, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

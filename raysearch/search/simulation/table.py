@@ -1,0 +1,176 @@
+"""A table of recorded learning curves as a curve source (e.g. the HAN table).
+
+Long format, one row per (configuration, seed, epoch): a column per searched parameter
+(NaN where a conditional parameter is inactive), ``seed``, ``epoch`` (1..E), the metric
+(lower is better) and the epoch's duration in seconds. A sampled configuration is looked up
+by its parameter values; a trial seed picks one of the recorded seeds (seed mod their
+number), so replicates of a configuration see the seed-to-seed spread the table holds. A
+configuration the table does not hold is refused, naming the value.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from raysearch.search.simulation.curves import Curve
+
+__all__ = ["TableCurves", "check_space", "read_table"]
+
+Key = tuple[Any, ...]
+
+
+def _norm(value: Any) -> Any:
+    """A parameter value as a lookup key: NaN and None alike, numbers by value."""
+    if value is None:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float | np.integer | np.floating):
+        number = float(value)
+        return None if math.isnan(number) else round(number, 9)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class TableCurves:
+    """Curves of ``metric`` per configuration of ``params``, read from ``frame``."""
+
+    frame: pd.DataFrame
+    params: tuple[str, ...]
+    metric: str = "anchored_val_loss"
+    seconds: str = "epoch_time_s"
+    name: str = "table"
+
+    def __post_init__(self) -> None:
+        need = [*self.params, "seed", "epoch", self.metric, self.seconds]
+        missing = [c for c in need if c not in self.frame.columns]
+        if missing:
+            raise ValueError(
+                f"{self.name}: missing column(s) {missing}; "
+                f"the table has {list(self.frame.columns)}"
+            )
+        curves: dict[Key, dict[int, Curve]] = {}
+        problems: list[str] = []
+        ordered = self.frame.sort_values("epoch", kind="stable")
+        for group, rows in ordered.groupby([*self.params, "seed"], dropna=False, sort=True):
+            *values, seed = group
+            key = tuple(_norm(v) for v in values)
+            epochs = rows["epoch"].to_numpy()
+            if not np.array_equal(epochs, np.arange(1, len(epochs) + 1)):
+                problems.append(
+                    f"{dict(zip(self.params, values, strict=True))}, seed {seed}: "
+                    f"epochs {epochs.tolist()} are not 1..{len(epochs)}"
+                )
+                continue
+            try:
+                curve = Curve(rows[self.metric].to_numpy(), rows[self.seconds].to_numpy())
+            except ValueError as err:
+                problems.append(
+                    f"{dict(zip(self.params, values, strict=True))}, seed {seed}: {err}"
+                )
+                continue
+            curves.setdefault(key, {})[int(cast(Any, seed))] = curve
+        lengths = {c.epochs for by_seed in curves.values() for c in by_seed.values()}
+        if len(lengths) > 1:
+            problems.append(
+                f"curves of different lengths {sorted(lengths)}: every curve needs the same epochs"
+            )
+        if problems:
+            shown = "; ".join(problems[:5]) + (
+                f"; ... ({len(problems)} in all)" if len(problems) > 5 else ""
+            )
+            raise ValueError(f"{self.name}: {shown}")
+        if not curves:
+            raise ValueError(f"{self.name}: the table holds no curves")
+        object.__setattr__(self, "_curves", curves)
+        object.__setattr__(self, "_epochs", lengths.pop())
+
+    @property
+    def max_epochs(self) -> int:
+        return self._epochs  # type: ignore[attr-defined]
+
+    @property
+    def optimum(self) -> float:
+        return float(self.frame[self.metric].min())
+
+    @property
+    def configurations(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.params, key, strict=True)) for key in self._curves]  # type: ignore[attr-defined]
+
+    def curve(self, config: Mapping[str, Any], seed: int) -> Curve:
+        key = tuple(_norm(config.get(p)) for p in self.params)
+        by_seed = self._curves.get(key)  # type: ignore[attr-defined]
+        if by_seed is None:
+            raise ValueError(f"{self.name}: no curves for {self._describe_miss(key)}")
+        seeds = sorted(by_seed)
+        return by_seed[seeds[seed % len(seeds)]]
+
+    def _describe_miss(self, key: Key) -> str:
+        """Name the first parameter whose value the table lacks, given the ones before."""
+        held = list(self._curves)  # type: ignore[attr-defined]
+        for i, name in enumerate(self.params):
+            options = {k[i] for k in held}
+            if key[i] not in options:
+                shown = ", ".join("NaN" if o is None else repr(o) for o in sorted(options, key=str))
+                where = ", ".join(
+                    f"{p}={v!r}" for p, v in zip(self.params[:i], key[:i], strict=True)
+                )
+                return (
+                    f"{name}={'NaN' if key[i] is None else repr(key[i])}"
+                    + (f" (with {where})" if where else "")
+                    + f"; the table holds {shown}"
+                )
+            held = [k for k in held if k[i] == key[i]]
+        return f"configuration {dict(zip(self.params, key, strict=True))}"
+
+
+def read_table(
+    path: str | Path, params: Sequence[str], metric: str = "anchored_val_loss"
+) -> TableCurves:
+    """A :class:`TableCurves` from a parquet or CSV file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: file not found")
+    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    return TableCurves(frame, tuple(params), metric, name=str(path.name))
+
+
+def check_space(table: TableCurves, space: Any) -> list[str]:
+    """Problems that would stop ``space`` from running on ``table``: a parameter that is
+    not categorical (a table holds listed values only), a configuration of the grid the
+    table lacks, a different number of epochs."""
+    problems = []
+    if space.settings.max_epochs != table.max_epochs:
+        problems.append(
+            f"settings.max_epochs: {space.settings.max_epochs}, but the table's curves have "
+            f"{table.max_epochs} epochs"
+        )
+    if set(space.parameters) != set(table.params):
+        problems.append(f"parameters {sorted(space.parameters)} != table {sorted(table.params)}")
+        return problems
+    for name, p in space.parameters.items():
+        if p.type != "categorical":
+            problems.append(f"parameters.{name}: a table holds listed values; make it categorical")
+    if problems:
+        return problems
+    names = list(space.parameters)
+    for combo in itertools.product(*(space.parameters[n].choices or [] for n in names)):
+        config: dict[str, Any] = {}
+        for name, value in zip(names, combo, strict=True):
+            if space.parameters[name].allowed_by(config):
+                config[name] = value
+        try:
+            table.curve(config, seed=0)
+        except ValueError as err:
+            message = str(err)
+            if message not in problems:
+                problems.append(message)
+    return problems

@@ -1,0 +1,114 @@
+"""The scaling benchmark's pieces: the synthetic HAN table, the other searches as
+simulation policies, and the figures read back from run records."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from bench.scaling.analyse import best_at, equal_epochs
+from bench.scaling.synthetic import grid, synthetic_han_table
+from raysearch.search.simulation.engine import SimSettings, simulate
+from raysearch.search.simulation.hartmann import HartmannCurves, hartmann_space
+from raysearch.search.simulation.runs import run_search
+from raysearch.search.simulation.table import TableCurves, check_space
+from raysearch.search.space import ParamSpec, SearchSettings, SearchSpace
+
+
+def _han_like_space(trials: int = 24) -> SearchSpace:
+    """The HAN table's shape: categorical values, two of them only under a3dro."""
+    settings = SearchSettings(num_samples=trials, max_epochs=9, n_startup_trials=4)
+    params = {
+        "size": ParamSpec(type="categorical", choices=["tiny", "small"]),
+        "loss_strategy": ParamSpec(type="categorical", choices=["uniform", "a3dro"]),
+        "dropout": ParamSpec(type="categorical", choices=[0.0, 0.15]),
+        "budget_beta": ParamSpec(
+            type="categorical", choices=[0.0, 0.35], when={"loss_strategy": "a3dro"}
+        ),
+    }
+    return SearchSpace("han-like", "", settings, params)
+
+
+def test_the_default_search_runs_on_a_table_of_the_han_contract() -> None:
+    space = _han_like_space()
+    frame = synthetic_han_table(space, seeds=2)
+    assert len(grid(space)) == 2 * 2 + 2 * 2 * 2  # uniform: size x dropout; a3dro: x beta
+    assert frame["budget_beta"].isna().sum() == 2 * 2 * 2 * 9  # uniform rows, 2 seeds, 9 epochs
+    table = TableCurves(frame, tuple(space.parameters))
+    assert check_space(table, space) == []
+    result = run_search(space, table, workers=4, seed=1)
+    assert len(result.configs) == 24
+    held = [{k: v for k, v in c.items() if v is not None} for c in table.configurations]
+    assert all(c in held for c in result.configs)
+    assert result.best >= table.optimum
+
+
+def test_check_space_names_what_the_table_cannot_run() -> None:
+    space = _han_like_space()
+    table = TableCurves(synthetic_han_table(space), tuple(space.parameters))
+    wider = SearchSpace(
+        "wider",
+        "",
+        space.settings,
+        {**space.parameters, "dropout": ParamSpec(type="categorical", choices=[0.0, 0.3])},
+    )
+    problems = check_space(table, wider)
+    assert problems and all("dropout=0.3" in p for p in problems)
+    floats = SearchSpace(
+        "floats",
+        "",
+        space.settings,
+        {**space.parameters, "dropout": ParamSpec(type="float", low=0, high=1)},
+    )
+    assert check_space(table, floats) == [
+        "parameters.dropout: a table holds listed values; make it categorical"
+    ]
+
+
+@pytest.mark.parametrize("name", ["optuna_hyperband", "wandb"])
+def test_the_other_searches_run_on_the_simulator(name: str) -> None:
+    if name == "wandb":
+        pytest.importorskip("sweeps")
+    from bench.scaling.methods import METHODS
+
+    settings = SearchSettings(num_samples=12, max_epochs=9, grace_period=1, reduction_factor=3)
+    space = hartmann_space(settings)
+    policy = METHODS[name].policy(space, 0, 3)
+    result = simulate(policy, HartmannCurves(max_epochs=9), SimSettings(workers=3, num_trials=12))
+    assert len(result.configs) == 12
+    assert all(set(c) == {f"x{i}" for i in range(1, 7)} for c in result.configs)
+    assert result.trials["stopped"].any()  # its early stopping reached the trials
+    assert (result.trials["epochs"] < 9).sum() == result.trials["stopped"].sum()
+
+
+def _record(points: list[list[float]], epochs: int, seed: int = 0) -> dict:
+    return {"improvements": points, "epochs": epochs, "optimum": 0.0, "seed": seed}
+
+
+def test_best_at_reads_the_best_at_a_budget_of_epochs_or_seconds() -> None:
+    record = _record([[1, 2.0, 0.9], [5, 6.0, 0.5], [9, 9.5, 0.1]], epochs=12)
+    assert best_at(record, epochs=0) == math.inf
+    assert best_at(record, epochs=4) == 0.9
+    assert best_at(record, epochs=5) == 0.5
+    assert best_at(record, seconds=9.4) == 0.5
+    assert best_at(record, seconds=100) == 0.1
+
+
+def test_equal_epochs_compares_each_seed_at_the_smaller_budget() -> None:
+    runs = []
+    for seed in range(3):
+        mine = _record([[1, 1.0, 0.8], [40, 40.0, 0.2]], epochs=50, seed=seed)
+        theirs = _record([[1, 1.0, 0.6]], epochs=30, seed=seed)
+        runs += [
+            {**mine, "bench": "b", "method": "default", "workers": 4},
+            {**theirs, "bench": "b", "method": "random_asha", "workers": 4},
+        ]
+    found = equal_epochs(runs, "b", "default", "random_asha", 4)
+    assert found is not None
+    # at 30 epochs the default had 0.8 (its 0.2 came at epoch 40): it is worse there
+    assert found["regret_a"]["median"] == pytest.approx(0.8)
+    assert found["regret_b"]["median"] == pytest.approx(0.6)
+    assert found["a_not_worse"] == 0 and found["seeds"] == 3
+    assert np.isclose(found["epochs"]["median"], 30)

@@ -1,0 +1,97 @@
+"""python -m raysearch.simulate: a search's quality and speed-up per k, on a table of curves."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from raysearch.cli.simulate import main
+
+SPACE = {
+    "description": "a small categorical grid of the HAN table's shape",
+    "settings": {"num_samples": 12, "max_epochs": 6, "grace_period": 1, "reduction_factor": 3},
+    "parameters": {
+        "size": {"type": "categorical", "choices": ["tiny", "small"]},
+        "dropout": {"type": "categorical", "choices": [0.0, 0.15, 0.3]},
+    },
+}
+
+
+def _table(path: Path, epochs: int = 6, skip: tuple[str, float] | None = None) -> Path:
+    rows = []
+    for i, size in enumerate(["tiny", "small"]):
+        for j, dropout in enumerate([0.0, 0.15, 0.3]):
+            if skip == (size, dropout):
+                continue
+            for seed in (0, 1):
+                for e in range(1, epochs + 1):
+                    value = 0.1 * (i + j) + 1.0 / e + 0.01 * seed
+                    rows.append((size, dropout, seed, e, value, 1.0 + i))
+    frame = pd.DataFrame(
+        rows,
+        columns=["size", "dropout", "seed", "epoch", "anchored_val_loss", "epoch_time_s"],
+    )
+    frame.to_parquet(path)
+    return path
+
+
+@pytest.fixture
+def space_file(tmp_path: Path) -> Path:
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(SPACE, sort_keys=False))
+    return path
+
+
+def test_it_reports_each_k_on_a_table(tmp_path: Path, space_file: Path, capsys) -> None:
+    table = _table(tmp_path / "curves.parquet")
+    out = tmp_path / "sim.json"
+    args = ["--table", str(table), "--space", str(space_file), "--workers", "1", "3"]
+    assert main([*args, "--seeds", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| 1 |" in printed and "| 3 |" in printed
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["workers"] for r in rows] == [1, 3]
+    assert rows[0]["speedup"] == pytest.approx(1.0)
+    for r in rows:
+        best = r["summary"]["best"]["median"]
+        assert 0.15 <= best < 1.0  # a value the table holds (its lowest is 1/6)
+        assert r["summary"]["busy"]["median"] <= 1.0
+    assert math.isfinite(rows[1]["reach_s"])  # the grid is small: k=3 reaches k=1's median
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("missing", "file not found"),
+        ("hole", "dropout=0.15 (with size='small'); the table holds 0.0, 0.3"),
+        ("float", "parameters.dropout: a table holds listed values; make it categorical"),
+        ("epochs", "settings.max_epochs: 6, but the table's curves have 4 epochs"),
+    ],
+)
+def test_bad_input_is_one_clear_error_and_exit_2(
+    tmp_path: Path, space_file: Path, capsys, change: str, expected: str
+) -> None:
+    table = tmp_path / "curves.parquet"
+    if change == "hole":
+        _table(table, skip=("small", 0.15))
+    elif change == "epochs":
+        _table(table, epochs=4)
+    elif change != "missing":
+        _table(table)
+    if change == "float":
+        space = dict(SPACE, parameters={**SPACE["parameters"]})
+        space["parameters"]["dropout"] = {"type": "float", "low": 0.0, "high": 0.3}
+        space_file.write_text(yaml.safe_dump(space, sort_keys=False))
+    code = main(["--table", str(table), "--space", str(space_file), "--seeds", "1"])
+    assert code == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_hartmann_takes_no_space(capsys) -> None:
+    assert main(["--curves", "hartmann", "--space", "smoke"]) == 2
+    assert "--space: not used with --curves hartmann" in capsys.readouterr().err

@@ -1,0 +1,103 @@
+"""Curve sources: a table of recorded curves, augmented Hartmann."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from raysearch.search.simulation.hartmann import (
+    F_STAR,
+    X_STAR,
+    HartmannCurves,
+    augmented_hartmann,
+)
+from raysearch.search.simulation.table import TableCurves
+
+PARAMS = ("size", "loss_strategy", "dropout", "budget_beta")
+
+
+def _table(epochs: int = 3) -> pd.DataFrame:
+    """Two configurations x two seeds; budget_beta NaN unless a3dro."""
+    rows = []
+    configs = [("tiny", "uniform", 0.0, math.nan), ("small", "a3dro", 0.15, 0.35)]
+    for c, (size, strategy, dropout, beta) in enumerate(configs):
+        for seed in (0, 1):
+            for e in range(1, epochs + 1):
+                rows.append(
+                    {
+                        "size": size,
+                        "loss_strategy": strategy,
+                        "dropout": dropout,
+                        "budget_beta": beta,
+                        "seed": seed,
+                        "epoch": e,
+                        "anchored_val_loss": 10 * c + seed + 1 / e,
+                        "anchored_test_loss": math.nan,
+                        "epoch_time_s": 2.0 + c,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_a_configuration_gets_its_curve_and_a_seed_picks_a_recorded_seed() -> None:
+    table = TableCurves(_table(), PARAMS)
+    assert table.max_epochs == 3
+    plain = {"size": "tiny", "loss_strategy": "uniform", "dropout": 0.0}  # no budget_beta
+    np.testing.assert_allclose(table.curve(plain, seed=0).values, [1, 0.5, 1 / 3])
+    np.testing.assert_allclose(table.curve(plain, seed=5).values, [2, 1.5, 4 / 3])
+    a3dro = {"size": "small", "loss_strategy": "a3dro", "dropout": 0.15, "budget_beta": 0.35}
+    curve = table.curve(a3dro, seed=2)
+    np.testing.assert_allclose(curve.values, [11, 10.5, 10 + 1 / 3])
+    assert curve.duration(1) == 3.0
+    assert table.optimum == pytest.approx(1 / 3)
+
+
+def test_a_configuration_the_table_lacks_is_refused_naming_the_value() -> None:
+    table = TableCurves(_table(), PARAMS)
+    with pytest.raises(ValueError, match=r"dropout=0\.3 \(with size='tiny', loss_strategy="):
+        table.curve({"size": "tiny", "loss_strategy": "uniform", "dropout": 0.3}, seed=0)
+    with pytest.raises(ValueError, match=r"size='huge'; the table holds 'small', 'tiny'"):
+        table.curve({"size": "huge", "loss_strategy": "uniform", "dropout": 0.0}, seed=0)
+
+
+def test_a_broken_table_is_refused() -> None:
+    frame = _table()
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['epoch_time_s'\]"):
+        TableCurves(frame.drop(columns="epoch_time_s"), PARAMS)
+    gap = frame[~((frame["epoch"] == 2) & (frame["seed"] == 1) & (frame["size"] == "tiny"))]
+    with pytest.raises(ValueError, match=r"epochs \[1, 3\] are not 1\.\.2"):
+        TableCurves(gap, PARAMS)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    x=st.lists(st.floats(0.0, 1.0), min_size=6, max_size=6),
+    s=st.floats(0.0, 1.0),
+)
+def test_hartmann_matches_botorchs_formula_and_lower_fidelity_is_pessimistic(
+    x: list[float], s: float
+) -> None:
+    # BoTorch's AugmentedHartmann, written out: alpha_1 = 1 - 0.1 (1 - s)
+    from raysearch.search.simulation import hartmann as h
+
+    alpha = h._ALPHA.copy()
+    alpha[0] = 1.0 - 0.1 * (1.0 - s)
+    inner = np.sum(h._A * (np.array(x)[None, :] - h._P) ** 2, axis=1)
+    assert augmented_hartmann(x, s) == pytest.approx(-np.sum(alpha * np.exp(-inner)), abs=1e-12)
+    assert augmented_hartmann(x, s) >= augmented_hartmann(x, 1.0) - 1e-12
+    assert augmented_hartmann(x, 1.0) >= F_STAR - 1e-5
+
+
+def test_hartmann_curves_reach_the_optimum_at_full_fidelity() -> None:
+    curves = HartmannCurves(max_epochs=9)
+    curve = curves.curve(dict(zip([f"x{i}" for i in range(1, 7)], X_STAR, strict=True)), seed=1)
+    assert curve.epochs == 9 and curve.value(9) == pytest.approx(F_STAR, abs=1e-5)
+    assert np.all(np.diff(curve.values) < 0)  # improves with budget
+    assert np.all((curve.seconds >= 0.8) & (curve.seconds <= 1.2))
+    with pytest.raises(ValueError, match=r"inputs must be in \[0, 1\], got \{'x1': 1.5\}"):
+        curves.curve({"x1": 1.5, "x2": 0, "x3": 0, "x4": 0, "x5": 0, "x6": 0}, seed=0)

@@ -1,0 +1,101 @@
+"""Ray Tune's searcher and scheduler driven by the simulator through Tune's interfaces."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pytest
+
+from raysearch.search.scheduler import build_scheduler
+from raysearch.search.searcher import build_searcher
+from raysearch.search.simulation.curves import Curve
+from raysearch.search.simulation.engine import SimSettings, simulate
+from raysearch.search.simulation.tune_policy import TunePolicy
+from raysearch.search.space import ParamSpec, SearchSettings, SearchSpace
+
+
+class FlatSource:
+    """A trial reports x every epoch (epochs of 1 s): ASHA keeps the small x's."""
+
+    name = "flat"
+    optimum = 0.0
+    max_epochs = 9
+
+    def curve(self, config: Mapping[str, Any], seed: int) -> Curve:
+        return Curve(np.full(9, float(config["x"])), np.ones(9))
+
+
+def _space(**settings: Any) -> SearchSpace:
+    s = SearchSettings(num_samples=30, max_epochs=9, grace_period=1, reduction_factor=3, **settings)
+    return SearchSpace("flat", "", s, {"x": ParamSpec(type="float", low=0.0, high=1.0)})
+
+
+class Recording:
+    """A scheduler wrapper that records every decision it hands back."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.decisions: list[tuple[str, int, str]] = []
+
+    def on_trial_add(self, controller: Any, trial: Any) -> None:
+        self.inner.on_trial_add(controller, trial)
+
+    def on_trial_result(self, controller: Any, trial: Any, result: dict) -> str:
+        decision = self.inner.on_trial_result(controller, trial, result)
+        self.decisions.append((trial.trial_id, result["epoch"], decision))
+        return decision
+
+    def on_trial_complete(self, controller: Any, trial: Any, result: dict) -> None:
+        self.inner.on_trial_complete(controller, trial, result)
+
+
+def test_asha_decisions_reach_the_trials_and_optuna_hears_every_trial() -> None:
+    space = _space()
+    searcher = build_searcher(space, seed=3)
+    scheduler = Recording(build_scheduler(space))
+    policy = TunePolicy(searcher, scheduler, workers=4)
+    result = simulate(policy, FlatSource(), SimSettings(workers=4, num_trials=30, seed=3))
+
+    stops = {(t, e) for t, e, d in scheduler.decisions if d == "STOP"}
+    ran = {f"sim_{r.trial:05d}": r for r in result.trials.itertuples()}
+    assert stops, "ASHA stopped nothing: the check below would be empty"
+    for trial_id, row in ran.items():
+        stopped_at = [e for t, e in stops if t == trial_id and e < 9]
+        if stopped_at:
+            assert bool(row.stopped) and row.epochs == min(stopped_at)
+            assert row.epochs in (1, 3)  # ASHA's rungs below max_t
+        else:
+            assert not row.stopped and row.epochs == 9
+    # each trial trains with the seed the searcher gave it (the run's seed + trial number)
+    assert result.trials["seed"].tolist() == [3 + n for n in range(30)]
+    assert all(set(c) == {"x"} for c in result.configs)
+    study = searcher._ot_study
+    assert len(study.trials) == 30
+    assert all(t.state.name == "COMPLETE" for t in study.trials)
+    # each trial was told its best value (the product's metric), here x itself
+    told = sorted(t.value for t in study.trials)
+    assert told == pytest.approx(sorted(c["x"] for c in result.configs))
+
+
+def test_fifo_runs_every_trial_to_the_end() -> None:
+    space = _space(scheduler="fifo")
+    policy = TunePolicy(build_searcher(space, 0), build_scheduler(space), workers=3)
+    result = simulate(policy, FlatSource(), SimSettings(workers=3, num_trials=12))
+    assert (result.trials["epochs"] == 9).all() and not result.trials["stopped"].any()
+
+
+class Pausing:
+    def on_trial_add(self, controller: Any, trial: Any) -> None:
+        pass
+
+    def on_trial_result(self, controller: Any, trial: Any, result: dict) -> str:
+        return "PAUSE"
+
+
+def test_a_scheduler_that_pauses_is_refused_by_name() -> None:
+    space = _space()
+    policy = TunePolicy(build_searcher(space, 0), Pausing(), workers=1)
+    with pytest.raises(NotImplementedError, match="Pausing paused trial sim_00000"):
+        simulate(policy, FlatSource(), SimSettings(workers=1, num_trials=2))

@@ -1,0 +1,118 @@
+"""LiveTPESampler: TPE that counts running trials with their latest value, on a bounded view."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import optuna
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from optuna.trial import TrialState
+
+from raysearch.search.live_tpe import LiveTPESampler, _LiveView
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+
+
+def _objective(x: float) -> float:
+    return (x - 0.3) ** 2
+
+
+def _sequential(sampler: optuna.samplers.BaseSampler, n: int) -> list[float]:
+    study = optuna.create_study(sampler=sampler)
+    drawn = []
+    for _ in range(n):
+        trial = study.ask()
+        x = trial.suggest_float("x", 0.0, 1.0)
+        drawn.append(x)
+        study.tell(trial, _objective(x))
+    return drawn
+
+
+def test_one_trial_at_a_time_it_draws_exactly_what_tpe_draws() -> None:
+    plain = _sequential(optuna.samplers.TPESampler(seed=4, n_startup_trials=5), 30)
+    live = _sequential(LiveTPESampler(seed=4, n_startup_trials=5, max_observations=None), 30)
+    assert live == plain
+
+
+def _study_with_a_running_star(sampler: optuna.samplers.BaseSampler) -> optuna.Study:
+    """20 finished trials spread over [0, 1] (value: distance to 0.8, the optimum) except
+    near 0.8, and a running trial at 0.8 that has reported 0.0 after its first epoch."""
+    study = optuna.create_study(sampler=sampler)
+    for x in np.linspace(0.0, 0.6, 20):
+        study.add_trial(
+            optuna.trial.create_trial(
+                params={"x": float(x)},
+                distributions={"x": optuna.distributions.FloatDistribution(0.0, 1.0)},
+                value=abs(float(x) - 0.8),
+            )
+        )
+    study.enqueue_trial({"x": 0.8})
+    star = study.ask()
+    assert star.suggest_float("x", 0.0, 1.0) == 0.8
+    star.report(0.0, step=1)
+    return study
+
+
+def _draws(study: optuna.Study, n: int) -> list[float]:
+    found = []
+    for _ in range(n):
+        trial = study.ask()
+        found.append(trial.suggest_float("x", 0.0, 1.0))
+        study.tell(trial, state=TrialState.FAIL)  # no feedback: each draw sees the same study
+    return found
+
+
+def test_a_running_trial_with_a_report_draws_the_search_to_it() -> None:
+    live = _draws(_study_with_a_running_star(LiveTPESampler(seed=0, n_startup_trials=5)), 20)
+    plain = _draws(
+        _study_with_a_running_star(optuna.samplers.TPESampler(seed=0, n_startup_trials=5)), 20
+    )
+    near = lambda xs: sum(abs(x - 0.8) < 0.1 for x in xs)  # noqa: E731
+    # TPE's constant liar counts the running trial as bad; the live view as the best
+    assert near(live) >= 10
+    assert near(plain) <= 2
+
+
+def test_the_view_counts_running_trials_by_their_latest_report_and_leaves_the_rest_pending() -> (
+    None
+):
+    study = _study_with_a_running_star(optuna.samplers.RandomSampler(seed=0))
+    quiet = study.ask({"x": optuna.distributions.FloatDistribution(0.0, 1.0)})  # no report yet
+    view = _LiveView(study, max_observations=None)
+    complete = view._get_trials(states=(TrialState.COMPLETE,))
+    assert len(complete) == 21
+    assert min(t.value for t in complete) == 0.0
+    running = view._get_trials(states=(TrialState.RUNNING,))
+    assert [t.number for t in running] == [quiet.number]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    values=st.lists(st.floats(-10, 10, allow_nan=False), min_size=1, max_size=60),
+    cap=st.integers(8, 40),
+)
+def test_the_cap_keeps_the_best_quarter_and_the_most_recent(values: list[float], cap: int) -> None:
+    study = optuna.create_study()
+    dist = {"x": optuna.distributions.FloatDistribution(0.0, 1.0)}
+    for i, v in enumerate(values):
+        study.add_trial(
+            optuna.trial.create_trial(params={"x": i / 60}, distributions=dist, value=v)
+        )
+    kept = _LiveView(study, max_observations=cap)._get_trials(states=(TrialState.COMPLETE,))
+    numbers = {t.number for t in kept}
+    assert len(kept) == min(cap, len(values))
+    by_value = sorted(range(len(values)), key=lambda i: values[i])
+    best = set(by_value[: cap // 4]) if len(values) > cap else set(by_value)
+    assert best <= numbers
+    rest = sorted(numbers - best)
+    if rest:  # the others are the most recent trials outside the best quarter
+        assert all(i in numbers for i in range(rest[0], len(values)) if i not in best)
+
+
+def test_a_tiny_cap_is_refused() -> None:
+    with pytest.raises(ValueError, match="max_observations must be >= 8, got 3"):
+        LiveTPESampler(max_observations=3)
