@@ -91,7 +91,12 @@ def test_every_benchmark_is_a_bench_module_with_a_main() -> None:
     for b in BENCHMARKS:
         assert importlib.util.find_spec(b.module) is not None, b.module
         assert by_module(b.module) is b
-        source = Path(importlib.util.find_spec(b.module).origin).read_text()
+        spec = importlib.util.find_spec(b.module)
+        assert spec is not None and spec.origin is not None
+        origin = Path(spec.origin)
+        if spec.submodule_search_locations:  # a package: python -m runs its __main__
+            origin = origin.with_name("__main__.py")
+        source = origin.read_text()
         assert "def main(" in source and '__name__ == "__main__"' in source, b.module
 
 
