@@ -1,4 +1,4 @@
-"""Command line: ``raysearch model summary --size base [--json] [--dataset original]``.
+"""Command line: ``raysearch.model.parameters --size base [--json] [--dataset original]``.
 
 Prints the parameters per stage and in total of a preset, for the feature counts of the
 default (embedded synthetic) dataset, of the original HAN's run (``original``, report 000)
@@ -16,8 +16,8 @@ from raysearch.core.data_config import DataConfig
 from raysearch.core.model_config import ModelConfig, list_presets
 from raysearch.core.spec import DatasetSpec
 from raysearch.data.prepared import prepare
+from raysearch.model.parameters import parameter_counts
 from raysearch.model.specs import original_spec, tiny_spec
-from raysearch.model.summary import parameter_summary
 
 __all__ = ["main"]
 
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     args.dataset = OLD_NAMES.get(args.dataset, args.dataset)
     cfg = ModelConfig(size=args.size, d_model=args.d_model, nhead=args.nhead, layers=args.layers)
-    counts = parameter_summary(dataset_spec(args.dataset), cfg)
+    counts = parameter_counts(dataset_spec(args.dataset), cfg)
     if args.json:
         print(json.dumps({"size": args.size, "dataset": args.dataset, "parameters": counts}))
         return 0

@@ -17,6 +17,7 @@ typo is caught before any trial starts.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -57,6 +58,10 @@ SMOKE_FIXED: dict[str, Any] = {
     **{f"data.synth.{k}": v for k, v in SYNTH_PRESETS["tiny"].items()},
 }
 SMOKE_SETTINGS: dict[str, Any] = {"num_samples": 4, "max_epochs": 3, "grace_period": 1}
+# Old names of shipped spaces, still loaded for one release (until 0.3) with a warning.
+RENAMED_SPACES = {"real_losses": "war_losses"}  # "losses" alone means the loss functions
+
+log = logging.getLogger(__name__)
 
 Scalar = str | int | float | bool
 
@@ -178,6 +183,10 @@ def available_spaces(directory: Path = SPACES_DIR) -> list[str]:
 
 def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
     """Load and validate a space by name (a shipped space) or by file path."""
+    if name_or_path in RENAMED_SPACES:
+        new = RENAMED_SPACES[name_or_path]
+        log.warning("space %r is now called %r (the old name goes in 0.3)", name_or_path, new)
+        name_or_path = new
     path = Path(name_or_path)
     if path.suffix not in {".yaml", ".yml"}:
         matches = sorted(directory.rglob(f"{name_or_path}.yaml"))

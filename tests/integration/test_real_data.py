@@ -1,5 +1,5 @@
 """The real losses data end to end: import losses and phases, describe, the model built
-from a two-source manifest, and a --smoke search of the real_losses space on it."""
+from a two-source manifest, and a --smoke search of the war_losses space on it."""
 
 from __future__ import annotations
 
@@ -73,11 +73,11 @@ def test_two_source_model_has_no_monthly_or_raion_stage(real_dir: Path) -> None:
 
 def test_smoke_search_on_the_real_dataset(real_dir: Path, tmp_path: Path) -> None:
     results = tmp_path / "results"
-    args = ["--space", "real_losses", "--data", str(real_dir), "--smoke", "--results",
+    args = ["--space", "war_losses", "--data", str(real_dir), "--smoke", "--results",
             str(results), "--name", "it", "--seed", "1", "--no-wandb"]  # fmt: skip
     proc = run_cli(args, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    run_dir = results / "real_losses" / "it"
+    run_dir = results / "war_losses" / "it"
     trials = pd.read_parquet(run_dir / "trials.parquet")
     assert len(trials) == 4 and set(trials["status"]) <= {"completed", "stopped"}
     epochs = pd.read_parquet(run_dir / "epochs.parquet")

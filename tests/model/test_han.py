@@ -11,8 +11,8 @@ from raysearch.core.errors import ConfigError, DataError
 from raysearch.core.model_config import ModelConfig, list_presets
 from raysearch.core.spec import TaskKind
 from raysearch.model.han import build_model
+from raysearch.model.parameters import parameter_counts
 from raysearch.model.specs import make_spec, tiny_spec
-from raysearch.model.summary import parameter_summary
 from raysearch.testing.model import random_batch
 
 SPEC = tiny_spec()
@@ -158,10 +158,10 @@ def test_gradients_reach_every_parameter(size: str) -> None:
 
 
 def test_parameter_counts_grow_with_the_preset() -> None:
-    totals = [parameter_summary(SPEC, ModelConfig(size=s))["total"] for s in list_presets()]
+    totals = [parameter_counts(SPEC, ModelConfig(size=s))["total"] for s in list_presets()]
     assert totals == sorted(totals) and len(set(totals)) == len(totals)
-    wider = parameter_summary(SPEC, ModelConfig(size="tiny", d_model=32))["total"]
-    deeper = parameter_summary(SPEC, ModelConfig(size="tiny", layers=2))["total"]
+    wider = parameter_counts(SPEC, ModelConfig(size="tiny", d_model=32))["total"]
+    deeper = parameter_counts(SPEC, ModelConfig(size="tiny", layers=2))["total"]
     assert wider > totals[0] and deeper > totals[0]
 
 

@@ -10,7 +10,7 @@ import pytest
 from raysearch.core.errors import ConfigError
 from raysearch.search.space import SPACES_DIR, available_spaces, load_space
 
-SHIPPED = ["full", "loss_ablation", "model_size", "real_losses", "smoke"]
+SHIPPED = ["full", "loss_ablation", "model_size", "smoke", "war_losses"]
 
 
 def test_every_shipped_space_is_found_and_validates() -> None:
@@ -110,3 +110,10 @@ def test_settings_overrides_are_validated() -> None:
     assert space.with_settings(num_samples=7).settings.max_epochs == space.settings.max_epochs
     with pytest.raises(ConfigError, match="num_samples"):
         space.with_settings(num_samples=0)
+
+
+def test_a_renamed_space_loads_under_its_old_name_with_a_warning(caplog) -> None:
+    with caplog.at_level("WARNING"):
+        space = load_space("real_losses")
+    assert space.name == "war_losses"
+    assert "now called 'war_losses'" in caplog.text

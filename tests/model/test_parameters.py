@@ -1,4 +1,4 @@
-"""Parameter summary and the ``python -m raysearch.model summary`` command."""
+"""Parameter summary and the ``python -m raysearch.model.parameters`` command."""
 
 from __future__ import annotations
 
@@ -9,22 +9,22 @@ import pytest
 from raysearch.cli.model import main
 from raysearch.core.model_config import ModelConfig
 from raysearch.model.han import build_model
+from raysearch.model.parameters import parameter_counts
 from raysearch.model.specs import original_spec, tiny_spec
-from raysearch.model.summary import parameter_summary
 
 SEED_TOTAL = 7_340_782  # seed 000's run, d_model 64 / nhead 4
 SEED_DAILY_FORECAST_HEAD = 4_400_000  # its DailyForecastingHead, replaced by a latent predictor
 
 
 def test_stage_counts_add_up_to_the_models_parameters() -> None:
-    counts = parameter_summary(tiny_spec(), ModelConfig(size="tiny"))
+    counts = parameter_counts(tiny_spec(), ModelConfig(size="tiny"))
     model = build_model(tiny_spec(), ModelConfig(size="tiny"))
     assert counts["total"] == sum(p.numel() for p in model.parameters())
     assert {"daily_encoders", "monthly_aggregation", "heads.daily_forecast"} <= set(counts)
 
 
 def test_base_at_the_seeds_feature_counts_matches_the_seed_without_its_forecast_head() -> None:
-    counts = parameter_summary(original_spec(), ModelConfig(size="base"))
+    counts = parameter_counts(original_spec(), ModelConfig(size="base"))
     comparable = SEED_TOTAL - SEED_DAILY_FORECAST_HEAD  # ~2.9M: everything but that head
     assert abs(counts["total"] - comparable) <= 0.3 * comparable
     assert counts["heads.daily_forecast"] < 100_000  # tens of thousands, not millions
@@ -34,7 +34,7 @@ def test_summary_command_prints_json(capsys: pytest.CaptureFixture[str]) -> None
     assert main(["summary", "--size", "tiny", "--dataset", "tiny", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["size"] == "tiny"
-    assert doc["parameters"] == parameter_summary(tiny_spec(), ModelConfig(size="tiny"))
+    assert doc["parameters"] == parameter_counts(tiny_spec(), ModelConfig(size="tiny"))
 
 
 def test_summary_command_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:

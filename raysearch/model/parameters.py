@@ -8,14 +8,14 @@ from raysearch.core.model_config import ModelConfig
 from raysearch.core.spec import DatasetSpec
 from raysearch.model.han import build_model
 
-__all__ = ["parameter_summary"]
+__all__ = ["parameter_counts"]
 
 
 def _count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def parameter_summary(spec: DatasetSpec, cfg: ModelConfig) -> dict[str, int]:
+def parameter_counts(spec: DatasetSpec, cfg: ModelConfig) -> dict[str, int]:
     """{stage: parameters} in forward order, heads as "heads.<task>", plus "total"."""
 
     model = build_model(spec, cfg)
