@@ -27,6 +27,7 @@ from raysearch.data.prepared import PreparedData, prepare
 from raysearch.results.runs import RunData, load_run
 from raysearch.results.summary import write_results
 from raysearch.results.terminal import print_summary
+from raysearch.search.finalists import FinalistsResult, run_finalists
 from raysearch.search.plan import (
     RunOptions,
     SearchPlan,
@@ -83,12 +84,18 @@ def run_search(
         with clock.phase("tune"):
             outcome = _run_tune(options, plan, callbacks)
         ended = time.time()
+        with clock.phase("finalists"):  # issue 15: re-train the top configurations, pick
+            finalists = None
+            if not outcome.unfinished:
+                finalists = run_finalists(plan, outcome.trials, resume=bool(options.resume))
     with clock.phase("collect"):
-        summary = _write_results(plan, outcome)
+        summary = _write_results(plan, outcome, finalists)
     timing = {**clock.metrics(), "time/tune_started_unix": started, "time/tune_ended_unix": ended}
     write_json(Path(plan.run_dir) / TIMING, timing)
     summary["timing"] = timing
     print_summary(summary)
+    if finalists is not None and finalists.unfinished:
+        outcome = dataclasses.replace(outcome, unfinished=finalists.unfinished)
     if outcome.unfinished or outcome.started < plan.space.settings.num_samples:
         raise SearchInterrupted(
             f"the search stopped with {outcome.unfinished} unfinished trial(s) and "
@@ -134,14 +141,23 @@ def _run_tune(options: RunOptions, plan: SearchPlan, callbacks: list[Any] | None
     return run_tune(plan, resume=bool(options.resume), callbacks=callbacks)
 
 
-def _write_results(plan: SearchPlan, outcome: TuneOutcome) -> dict[str, Any]:
+def _write_results(
+    plan: SearchPlan, outcome: TuneOutcome, finalists: FinalistsResult | None
+) -> dict[str, Any]:
     searched = {*plan.space.parameters, TRIAL_SEED}
 
     def resolve(config: dict[str, Any]) -> dict[str, Any]:
         params = {k: v for k, v in config.items() if k in searched and v == v}  # not NaN
         return flat_config(trial_config(plan.setup, params))
 
-    return write_results(Path(plan.run_dir), outcome.trials, outcome.epochs, resolve)
+    return write_results(
+        Path(plan.run_dir),
+        outcome.trials,
+        outcome.epochs,
+        resolve,
+        settings=plan.space.settings.model_dump(),
+        finalists=finalists.table if finalists is not None else None,
+    )
 
 
 def _metadata(options: RunOptions, plan: SearchPlan, fingerprint: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import yaml
 __all__ = [
     "BEST_CONFIG",
     "EPOCHS",
+    "FINALISTS",
     "METADATA",
     "OPTIONS",
     "SUMMARY_JSON",
@@ -42,6 +43,7 @@ OPTIONS = "options.json"  # the parsed command line, for --resume
 METADATA = "metadata.json"  # command, seed, space, versions, git SHA, data fingerprint
 TIMING = "timing.json"  # the driver's phases: Ray start, set-up, Tune, collecting results
 TUNE_DIR = "tune"  # Ray Tune's experiment directory (resume from here)
+FINALISTS = "finalists.parquet"  # one row per finalist replicate (search/finalists.py)
 
 
 class _Parquet(Protocol):

@@ -12,6 +12,7 @@ import pandas as pd
 from raysearch.core.files import (
     BEST_CONFIG,
     EPOCHS,
+    FINALISTS,
     SUMMARY_JSON,
     SUMMARY_MD,
     TRIALS,
@@ -21,6 +22,7 @@ from raysearch.core.files import (
     write_yaml,
 )
 from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.results.evidence import evidence_markdown, gather_evidence, picked_config
 
 __all__ = ["summarize", "write_results"]
 
@@ -112,6 +114,9 @@ def write_results(
     trials: pd.DataFrame,
     epochs: pd.DataFrame,
     resolve: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    *,
+    settings: dict[str, Any] | None = None,
+    finalists: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Write trials/epochs parquet, best_config.yaml and the summary; return the summary.
 
@@ -122,6 +127,13 @@ def write_results(
     write_parquet(run_dir / EPOCHS, epochs)
     summary = summarize(trials, run_dir)
     best = summary["best"]
+    # issue 15: the evidence section, and the finalists' pick (when there are finalists)
+    if finalists is not None:
+        write_parquet(run_dir / FINALISTS, finalists)
+    summary["evidence"] = gather_evidence(trials, epochs, settings or {}, finalists)
+    summary["pick"] = picked_config(finalists)
+    if summary["pick"]:  # best_config.yaml holds the finalists' pick, chosen on the mean
+        best = {**summary["pick"], "trial_id": f"finalist {summary['pick']['finalist']}"}
     if best:
         content = {
             BEST_VAL_METRIC: best[BEST_VAL_METRIC],
@@ -132,5 +144,7 @@ def write_results(
             content["resolved"] = resolve(best["config"])
         write_yaml(run_dir / BEST_CONFIG, content)
     write_json(run_dir / SUMMARY_JSON, summary)
-    atomic_write_text(run_dir / SUMMARY_MD, _markdown(summary, trials))
+    evidence = evidence_markdown(summary["evidence"], summary["pick"])
+    markdown = _markdown(summary, trials) + "\n" + "\n".join(evidence)
+    atomic_write_text(run_dir / SUMMARY_MD, markdown)
     return summary

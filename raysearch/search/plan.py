@@ -59,6 +59,8 @@ class RunOptions:
     smoke: bool = False
     searcher: str | None = None  # tpe | random (default: the space's)
     scheduler: str | None = None  # asha | fifo (default: the space's)
+    finalists: int | None = None  # configurations re-trained after the search (the space's)
+    replicates: int | None = None  # fresh seeds per finalist (default: the space's)
     storage: str | None = None
     max_failures: int = 1
     wandb: WandbOptions = dataclasses.field(default_factory=WandbOptions)
@@ -121,6 +123,8 @@ def _space_for(options: RunOptions) -> SearchSpace:
         max_epochs=options.max_epochs,
         searcher=options.searcher,
         scheduler=options.scheduler,
+        finalists=options.finalists,
+        replicates=options.replicates,
     )
 
 
@@ -129,6 +133,15 @@ def resolve_search(
 ) -> SearchPlan:
     """Everything checked and resolved, before any trial starts (raises ConfigError)."""
     space = _space_for(options)
+    if space.settings.finalists and options.workers_per_trial > 1:
+        raise ConfigError(
+            [
+                f"--finalists {space.settings.finalists}: finalists re-train in one process "
+                f"per replicate; use --workers-per-trial 1 (got {options.workers_per_trial}) "
+                "or --finalists 0"
+            ],
+            "arguments",
+        )
     resources = plan_resources(
         cluster, options.workers_per_trial, options.max_concurrent, max_node_gpus
     )

@@ -52,7 +52,7 @@ from raysearch.train.schedule import make_scheduler
 if TYPE_CHECKING:
     from raysearch.data.prepared import PreparedData
 
-__all__ = ["EpochResult", "FitResult", "NonFiniteLossError", "fit"]
+__all__ = ["EpochResult", "FitResult", "ModelFactory", "NonFiniteLossError", "fit"]
 
 ModelFactory = Callable[[DatasetSpec, ModelConfig], nn.Module]
 
