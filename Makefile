@@ -57,6 +57,7 @@ lint: venv
 	$(VENV)/bin/ruff check raysearch tests bench
 	$(VENV)/bin/ruff format --check raysearch tests bench
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 format: venv
 	$(VENV)/bin/ruff format raysearch tests bench

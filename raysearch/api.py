@@ -39,7 +39,7 @@ from raysearch.search.searcher import TRIAL_SEED
 from raysearch.search.session import ray_session
 from raysearch.search.tracking import flat_config, make_wandb_callback
 from raysearch.search.trainable import trial_config
-from raysearch.search.tuner import TuneOutcome, run_tune
+from raysearch.search.tuner import TuneCallback, TuneOutcome, run_tune
 
 __all__ = ["RunData", "RunOptions", "load_run", "run_search"]
 
@@ -50,7 +50,7 @@ def run_search(
     space: str | None = None,
     *,
     options: RunOptions | None = None,
-    callbacks: list[Any] | None = None,
+    callbacks: list[TuneCallback] | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
     """Run a whole search; returns the summary it wrote to the run directory.
@@ -133,7 +133,9 @@ def _write_run_files(options: RunOptions, plan: SearchPlan, data: PreparedData) 
     write_json(run_dir / METADATA, _metadata(options, plan, data.fingerprint))
 
 
-def _run_tune(options: RunOptions, plan: SearchPlan, callbacks: list[Any] | None) -> TuneOutcome:
+def _run_tune(
+    options: RunOptions, plan: SearchPlan, callbacks: list[TuneCallback] | None
+) -> TuneOutcome:
     callbacks = list(callbacks or [])
     if options.wandb.enabled:
         group = f"{plan.space.name}/{options.name}"

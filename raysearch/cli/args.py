@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 __all__ = ["StrictParser", "non_negative_int", "positive_int"]
 
@@ -16,9 +16,9 @@ class StrictParser(argparse.ArgumentParser):
     Abbreviations are off: ``--num-sample`` is a typo to report, not ``--num-samples``.
     """
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         flags = sorted({s for a in self._actions for s in a.option_strings if s.startswith("--")})

@@ -108,10 +108,10 @@ def _run(args: argparse.Namespace) -> str:
 
     if args.command == "synth":
         base = SYNTH_PRESETS[args.preset]
-        cfg = SynthConfig(days=args.days or base["days"], raions=args.raions or base["raions"],
-                          seed=args.seed)  # fmt: skip
-        path = write_dataset(generate(cfg), args.out_dir, args.format)
-        return f"wrote {path} ({cfg})"
+        synth = SynthConfig(days=args.days or base["days"], raions=args.raions or base["raions"],
+                            seed=args.seed)  # fmt: skip
+        path = write_dataset(generate(synth), args.out_dir, args.format)
+        return f"wrote {path} ({synth})"
     if args.command in ("import-war-losses", "import-losses"):
         raw = import_war_losses(args.src_dir, args.out_dir, args.phases, args.casualty)
         return _imported(raw, args.out_dir)

@@ -16,37 +16,65 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 from raysearch.cli.args import StrictParser
-from raysearch.core.data_config import DataConfig, SynthConfig
+from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
 from raysearch.core.files import atomic_write_text
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.model_config import ModelConfig
 from raysearch.core.trainer_config import TrainerConfig
-from raysearch.core.trial_config import TrialConfig
+from raysearch.core.trial_config import SECTIONS, TrialConfig
 from raysearch.search.wandb_sweep import read_args_file, run_from_wandb_config
 
-__all__ = ["build_config", "main", "parse_args"]
+if TYPE_CHECKING:
+    from raysearch.train.loop import EpochResult
+
+__all__ = ["CONFIG_FLAGS", "build_config", "main", "parse_args"]
+
+# The flags that set a TrialConfig field: flag -> (section, field, help). Their type and
+# default are read from the section's dataclass, never restated here, so the command
+# with no flag trains ``TrialConfig()``. ``--seed`` also seeds the synthetic data.
+CONFIG_FLAGS: dict[str, tuple[str, str, str]] = {
+    "--size": ("model", "size", "model size preset"),
+    "--dropout": ("model", "dropout", "model dropout"),
+    "--loss-strategy": ("loss", "strategy", "loss strategy"),
+    "--budget-beta": ("loss", "budget_beta", "a3dro: mix with uniform weights"),
+    "--regret-clip": ("loss", "regret_clip", "a3dro: |log regret| cap"),
+    "--max-epochs": ("trainer", "max_epochs", "epochs at most"),
+    "--batch-size": ("trainer", "batch_size", "global batch size"),
+    "--lr": ("trainer", "lr", "learning rate"),
+    "--seed": ("trainer", "seed", "training seed (and the synthetic data's)"),
+    "--daily-window": ("data", "daily_window", "daily input window in days"),
+    "--monthly-window": ("data", "monthly_window", "monthly input window in months"),
+    "--anchor-stride": ("data", "anchor_stride", "days between window anchors"),
+    "--pca": ("data", "raion_pca_components", "raion PCA components (0 = none)"),
+}
+
+
+def _config_field(section: str, name: str) -> tuple[type, Any]:
+    """(type, default) of a TrialConfig section's field, from its dataclass."""
+    config = get_type_hints(TrialConfig)[section]
+    field = next(f for f in dataclasses.fields(config) if f.name == name)
+    kind = get_type_hints(config)[name]
+    if kind not in (int, float, str) or field.default is dataclasses.MISSING:
+        raise TypeError(f"{section}.{name}: a flag needs an int, float or str default")
+    return kind, field.default
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = StrictParser(prog="raysearch train", description=__doc__.split("\n")[0])
     p.add_argument("--data", default=None, help="dataset directory (default: synthetic)")
-    p.add_argument("--synth", default="small", help="synthetic preset: tiny | small | full")
-    p.add_argument("--size", default="small", help="model size preset")
-    p.add_argument("--dropout", type=float, default=0.1)
-    p.add_argument("--loss-strategy", default="uniform")
-    p.add_argument("--budget-beta", type=float, default=0.35)
-    p.add_argument("--regret-clip", type=float, default=3.0)
-    p.add_argument("--max-epochs", type=int, default=20)
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--daily-window", type=int, default=None)
-    p.add_argument("--monthly-window", type=int, default=None)
-    p.add_argument("--anchor-stride", type=int, default=None)
-    p.add_argument("--pca", type=int, default=None, help="raion PCA components (0 = none)")
+    synth = DataConfig().synth
+    p.add_argument(
+        "--synth",
+        default=None,
+        help=f"synthetic preset: {' | '.join(SYNTH_PRESETS)} (default: the DataConfig's, "
+        f"{synth.days} days x {synth.raions} raions)",
+    )
+    for flag, (section, name, text) in CONFIG_FLAGS.items():
+        kind, default = _config_field(section, name)
+        p.add_argument(flag, type=kind, default=default, help=f"{text} (default: %(default)s)")
     p.add_argument("--workers", type=int, default=1, help=">= 2: data-parallel via Ray Train")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     p.add_argument("--cache-dir", default=os.path.join(".cache", "raysearch"))
@@ -69,33 +97,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def build_config(args: argparse.Namespace) -> Any:
+def build_config(args: argparse.Namespace) -> TrialConfig:
     """The TrialConfig the arguments describe (every problem raised at once)."""
-
-    data_fields = {
-        "daily_window": args.daily_window,
-        "monthly_window": args.monthly_window,
-        "anchor_stride": args.anchor_stride,
-        "raion_pca_components": args.pca,
-    }
-    data = DataConfig(
-        path=args.data,
-        synth=SynthConfig.preset(args.synth, seed=args.seed),
-        **{k: v for k, v in data_fields.items() if v is not None},
+    values: dict[str, dict[str, Any]] = {section: {} for section in SECTIONS}
+    for flag, (section, name, _) in CONFIG_FLAGS.items():
+        values[section][name] = getattr(args, flag.removeprefix("--").replace("-", "_"))
+    synth = (
+        SynthConfig.preset(args.synth, seed=args.seed)
+        if args.synth is not None
+        else dataclasses.replace(DataConfig().synth, seed=args.seed)
     )
     return TrialConfig(
-        data=data,
-        model=ModelConfig(size=args.size, dropout=args.dropout),
-        loss=LossConfig(
-            strategy=args.loss_strategy, budget_beta=args.budget_beta, regret_clip=args.regret_clip
-        ),
-        trainer=TrainerConfig(
-            max_epochs=args.max_epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed
-        ),
+        data=DataConfig(path=args.data, synth=synth, **values["data"]),
+        model=ModelConfig(**values["model"]),
+        loss=LossConfig(**values["loss"]),
+        trainer=TrainerConfig(**values["trainer"]),
     )
 
 
-def _print_epoch(result: Any) -> None:
+def _print_epoch(result: EpochResult) -> None:
     m = result.metrics
     print(
         f"epoch {int(m['epoch']):3d}  anchored_val_loss {m['anchored_val_loss']:+.4f}  "
@@ -105,7 +125,7 @@ def _print_epoch(result: Any) -> None:
     )
 
 
-def _run_local(cfg: Any, args: argparse.Namespace) -> dict[str, Any]:
+def _run_local(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any]:
     # Deferred: torch takes seconds to import; a bad flag or value is reported first.
     from raysearch.data.prepared import prepare
     from raysearch.train.loop import fit
@@ -123,7 +143,7 @@ def _run_local(cfg: Any, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _run_distributed(cfg: Any, args: argparse.Namespace) -> dict[str, Any]:
+def _run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any]:
     # Deferred: Ray Train takes seconds to import; a bad flag or value is reported first.
     from raysearch.train.ray_train import DistributedPlan, fit_distributed
 

@@ -62,7 +62,8 @@ class SynthConfig:
             raise ConfigError(
                 [f"synth preset: unknown {name!r}, expected one of {sorted(SYNTH_PRESETS)}"]
             )
-        return cls(seed=seed, **SYNTH_PRESETS[name])
+        preset = SYNTH_PRESETS[name]
+        return cls(days=preset["days"], raions=preset["raions"], seed=seed)
 
 
 @dataclass(frozen=True)

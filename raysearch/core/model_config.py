@@ -111,7 +111,7 @@ class ModelConfig:
         errs.check(known, "size", f"unknown preset {self.size!r}; valid: {list_presets()}")
         for name in ("d_model", "nhead", "layers"):
             v = getattr(self, name)
-            ok = v is None or (isinstance(v, Integral) and not isinstance(v, bool) and v >= 1)
+            ok = v is None or (isinstance(v, Integral) and not isinstance(v, bool) and int(v) >= 1)
             errs.check(ok, name, f"must be a positive int or None, got {v!r}")
         errs.check(
             isinstance(self.dropout, Real)

@@ -6,6 +6,7 @@ others wait, then load. Files are written to a temporary name and renamed (atomi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -35,7 +36,7 @@ def dataset_digest(cfg: DataConfig) -> str:
     for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
         h.update(str(file.relative_to(root)).encode())
         with file.open("rb") as fh:
-            for block in iter(lambda fh=fh: fh.read(1 << 22), b""):
+            for block in iter(functools.partial(fh.read, 1 << 22), b""):
                 h.update(block)
     return h.hexdigest()
 

@@ -8,6 +8,7 @@ Rows count from 1 (the first data row below a CSV header is row 1).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ __all__ = ["load_dataset", "read_table"]
 
 KEYS = {"daily": ("date",), "monthly": ("month",), "raion": ("date", "raion")}
 TARGET_COLUMNS = ("month", "value")
-_VALID_TARGETS = {
+_VALID_TARGETS: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
     "regime": ("an integer class 0..3", lambda v: np.isin(v, [0, 1, 2, 3])),
     "transition": ("0 or 1", lambda v: np.isin(v, [0, 1])),
     "casualty": ("a count >= 0", lambda v: v >= 0),
@@ -102,7 +103,7 @@ def _numeric(
     errs: ErrorCollector, path: Path, df: pd.DataFrame, cols: list[str], dtype: type = np.float32
 ) -> np.ndarray:
     """Columns as ``dtype`` (NaN kept); reports the first non-numeric cell of each column."""
-    out = np.empty((len(df), len(cols)), dtype=dtype)
+    out: np.ndarray = np.empty((len(df), len(cols)), dtype=dtype)
     for j, col in enumerate(cols):
         raw = df[col]
         if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
@@ -136,7 +137,9 @@ def _dates(errs: ErrorCollector, path: Path, col: pd.Series, monthly: bool) -> p
             f"unparseable date {col.iloc[i]!r} at row {i + 1}; expected {fmt.replace('%', '')}",
         )
         return None
-    return parsed.dt.to_period("M").dt.to_timestamp() if monthly else parsed
+    # start_time: each month's first day, as to_timestamp() (whose stub says it returns an
+    # array, not the Series it returns)
+    return parsed.dt.to_period("M").dt.start_time if monthly else parsed
 
 
 def _duplicates(errs: ErrorCollector, path: Path, key: pd.Series | pd.DataFrame, what: str) -> None:
@@ -207,8 +210,8 @@ def _source(
     if monthly:
         lo = lo.to_period("M").to_timestamp()
     in_range = _order_and_range(errs, path, dates, lo, hi)
-    key = dates if entry.resolution != "raion" else pd.DataFrame({"d": dates, "r": df["raion"]})
-    _duplicates(errs, path, key, "date" if entry.resolution != "raion" else "(date, raion)")
+    ident = dates if entry.resolution != "raion" else pd.DataFrame({"d": dates, "r": df["raion"]})
+    _duplicates(errs, path, ident, "date" if entry.resolution != "raion" else "(date, raion)")
     if not in_range or len(errs.problems) > n_before:
         return None
     return _dense(errs, man, entry, path, df, dates, values, tuple(feats), raions)

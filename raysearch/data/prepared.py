@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import torch
 from threadpoolctl import threadpool_limits
-from torch.utils.data import Dataset
 
 from raysearch.core.data_config import DataConfig
 from raysearch.core.spec import TASK_NAMES, DatasetSpec, Resolution, SourceSpec, TaskKind, TaskSpec
@@ -43,7 +42,7 @@ class PreparedData:
     every origin as a view of its own (``origins``; one unless ``val_origins`` > 1)."""
 
     spec: DatasetSpec
-    splits: dict[str, Dataset]
+    splits: dict[str, WindowDataset]
     references: dict[str, dict[str, float]]  # split -> task -> b_i
     availability: dict[str, dict[str, float]]
     fingerprint: str

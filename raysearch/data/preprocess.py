@@ -39,6 +39,7 @@ class FittedSource:
     pca_scale: np.ndarray | None = None  # (k,) sqrt of explained variance
 
     def equals(self, other: FittedSource) -> bool:
+        pairs: list[tuple[np.ndarray | None, np.ndarray | None]]
         pairs = [(self.mean, other.mean), (self.std, other.std)]
         pairs += [(self.pca_components, other.pca_components), (self.pca_mean, other.pca_mean)]
         same = all(

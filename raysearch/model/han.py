@@ -105,7 +105,9 @@ def observation_density(spec: DatasetSpec, batch: Batch) -> Tensor:
     source of ``spec`` (the batch is assumed checked by ``check_batch``)."""
     observed, total = None, 0
     for s in spec.sources:
-        m = batch[s.resolution.value][s.name]["m"]  # type: ignore[index]
+        group = batch[s.resolution.value]
+        assert isinstance(group, dict), "check_batch guarantees a dict per resolution"
+        m = group[s.name]["m"]
         per_sample = m.flatten(1).sum(1).float()  # (B,)
         observed = per_sample if observed is None else observed + per_sample
         total += m[0].numel()

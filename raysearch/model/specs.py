@@ -74,7 +74,9 @@ def original_spec() -> DatasetSpec:
     x 8 PCA components x 263 raions, windows 365 days / 12 months, a 7-day daily forecast of
     every daily feature."""
     return make_spec(
-        **ORIGINAL_FEATURES,
+        daily=ORIGINAL_FEATURES["daily"],
+        monthly=ORIGINAL_FEATURES["monthly"],
+        raion=ORIGINAL_FEATURES["raion"],
         daily_window=365,
         monthly_window=12,
         n_raions=263,

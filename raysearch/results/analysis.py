@@ -82,11 +82,11 @@ def best_trial(run: RunData) -> dict[str, Any] | None:
     finite = _finite(run.trials)
     if finite.empty:
         return None
-    row = finite.loc[pd.to_numeric(finite[BEST_VAL_METRIC]).idxmin()]
+    row = finite.iloc[int(pd.to_numeric(finite[BEST_VAL_METRIC]).to_numpy().argmin())]
     config = {
         k[len("config/") :]: _plain(v)
         for k, v in row.items()
-        if k.startswith("config/") and not _missing(v)
+        if isinstance(k, str) and k.startswith("config/") and not _missing(v)
     }
     return {
         "trial_id": str(row["trial_id"]),

@@ -136,10 +136,8 @@ def _stopped_section(run: RunData) -> list[str]:
 def _importance_section(importance: Importance, figure: str | None) -> list[str]:
     lines = ["### Parameter importance (fANOVA)", ""]
     if importance.values:
-        table = pd.DataFrame(
-            sorted(importance.values.items(), key=lambda kv: -kv[1]),
-            columns=["parameter", "importance"],
-        )
+        ranked = sorted(importance.values.items(), key=lambda kv: -kv[1])
+        table = pd.DataFrame(ranked, columns=["parameter", "importance"])
         lines += [
             f"Over {importance.n_trials} trials with a finite {BEST_VAL_METRIC} (completed and "
             "stopped by ASHA; a stopped trial counts with the best value it reached), and "
@@ -172,10 +170,8 @@ def _branch_sections(
         if not branch.values:
             lines += [f"Not evaluated: {branch.note}.", ""]
             continue
-        table = pd.DataFrame(
-            sorted(branch.values.items(), key=lambda kv: -kv[1]),
-            columns=["parameter", "importance"],
-        )
+        ranked = sorted(branch.values.items(), key=lambda kv: -kv[1])
+        table = pd.DataFrame(ranked, columns=["parameter", "importance"])
         lines += [_table(table), ""]
         if len(branch.values) > 1:
             figure = f"{prefix}_importance_branch{k}.png"

@@ -94,9 +94,16 @@ def plot_learning_curves(run: RunData, path: Path) -> Path:
     for trial_id, group in run.epochs.groupby("trial_id", sort=True):
         kind = trials["status"].get(trial_id, "completed")
         name = trials["strategy"].get(trial_id, "(unknown)")
-        style = {**_STATUS_STYLE.get(kind, _STATUS_STYLE["completed"])}
-        style["color"] = colors.get(name, "grey")
-        ax.plot(group["epoch"], group["anchored_val_loss"], **style, markersize=4, alpha=0.75)
+        style = _STATUS_STYLE.get(kind, _STATUS_STYLE["completed"])
+        ax.plot(
+            group["epoch"],
+            group["anchored_val_loss"],
+            color=colors.get(name, "grey"),
+            marker=style["marker"],
+            linestyle=style["linestyle"],
+            markersize=4,
+            alpha=0.75,
+        )
     for name, color in colors.items():
         ax.plot([], [], color=color, lw=2, label=name)
     reported = trials[trials.index.isin(run.epochs["trial_id"])]
@@ -187,8 +194,9 @@ def _axis_values(column: pd.Series) -> tuple[np.ndarray, list[float], list[str]]
         position = {
             c: (i / (len(choices) - 1) if len(choices) > 1 else 0.5) for i, c in enumerate(choices)
         }
-        scaled = column.map(lambda v: position.get(str(v), math.nan) if pd.notna(v) else math.nan)
-        scaled = scaled.to_numpy(dtype=float)
+        scaled = column.map(
+            lambda v: position.get(str(v), math.nan) if pd.notna(v) else math.nan
+        ).to_numpy(dtype=float)
         ticks, labels = list(position.values()), choices
     if np.isnan(scaled).any():
         scaled = np.where(np.isnan(scaled), -0.12, scaled)
@@ -219,7 +227,7 @@ def plot_parallel_coordinates(run: RunData, path: Path) -> Path:
         ys = [s[0][i] for s in scaled]
         ax.plot(xs, ys, color=cmap(norm(metric[i])), alpha=0.8, lw=1.5)
     for x, (_, ticks, labels) in zip(xs, scaled, strict=True):
-        ax.axvline(x, color="k", lw=0.8)
+        ax.axvline(float(x), color="k", lw=0.8)
         for tick, label in zip(ticks, labels, strict=True):
             ax.text(x + 0.03, tick, label, fontsize=7, va="center")
     ax.set_xticks(xs, axes_names, fontsize=8)

@@ -55,12 +55,12 @@ def summarize(trials: pd.DataFrame, run_dir: Path) -> dict[str, Any]:
             "config": {
                 k[len("config/") :]: _plain(v)
                 for k, v in row.items()
-                if k.startswith("config/") and not _missing(v)
+                if isinstance(k, str) and k.startswith("config/") and not _missing(v)
             },
             "test": {
                 k[len("test/") :]: _plain(v)
                 for k, v in row.items()
-                if k.startswith("test/") and not pd.isna(v)
+                if isinstance(k, str) and k.startswith("test/") and not pd.isna(v)
             },
         }
     failed = trials[trials["status"] == "failed"] if not trials.empty else trials

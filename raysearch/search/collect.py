@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -22,6 +22,9 @@ from raysearch.core.metrics import (
     VAL_METRIC,
     is_test_metric,
 )
+
+if TYPE_CHECKING:
+    from ray.tune import Result, ResultGrid
 
 __all__ = ["collect_results"]
 
@@ -66,19 +69,21 @@ def _why_stopped(
 
 
 def collect_results(
-    grid: Any, max_epochs: int, fixed: dict[str, Any]
+    grid: ResultGrid, max_epochs: int, fixed: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(trials, epochs) tables from a ``ray.tune.ResultGrid``."""
     trial_rows: list[dict[str, Any]] = []
     epoch_frames: list[pd.DataFrame] = []
-    for result in grid:
+    for index in range(len(grid)):  # ResultGrid is indexed; it declares no __iter__
+        result = grid[index]
         frame = result.metrics_dataframe
         trial_id = _trial_id(result)
         config = {k: v for k, v in (result.config or {}).items()}
-        outcome = None
+        outcome: dict[str, Any] | None = None
         if frame is not None and FINAL_KEY in frame:
             finals = frame[frame[FINAL_KEY] == 1]
-            outcome = finals.iloc[-1].to_dict() if not finals.empty else None
+            if not finals.empty:
+                outcome = {str(k): v for k, v in finals.iloc[-1].items()}
             frame = frame[frame[FINAL_KEY] != 1]
         if frame is not None and TIME_ATTR in frame and not frame.empty:
             epochs_frame = frame[
@@ -94,7 +99,7 @@ def collect_results(
             epoch_frames.append(epochs_frame)
             epochs_run = int(frame[TIME_ATTR].max())
             best = float(frame[VAL_METRIC].min())
-            best_epoch = int(frame.loc[frame[VAL_METRIC].idxmin(), TIME_ATTR])
+            best_epoch = int(frame.nsmallest(1, VAL_METRIC)[TIME_ATTR].iloc[0])  # first best
         else:
             epochs_run, best, best_epoch = 0, math.nan, 0
         status, reason = _why_stopped(result.error, outcome, epochs_run, max_epochs)
@@ -121,7 +126,7 @@ def collect_results(
     return trials, epochs
 
 
-def _created(result: Any, trial_id: str) -> int:
+def _created(result: Result, trial_id: str) -> int:
     """The order Tune created the trial: the index in its directory's name
     (``<trainable>_<trial_id>_<index>_<params>_<date>``), -1 if it cannot be read."""
     name = Path(result.path).name if result.path else ""
@@ -129,7 +134,7 @@ def _created(result: Any, trial_id: str) -> int:
     return int(index) if index.isdigit() else -1
 
 
-def _trial_id(result: Any) -> str:
+def _trial_id(result: Result) -> str:
     frame = result.metrics_dataframe
     if frame is not None and "trial_id" in frame and not frame.empty:
         return str(frame["trial_id"].iloc[0])

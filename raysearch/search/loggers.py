@@ -13,18 +13,21 @@ staging directory starts empty).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
+from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback, LoggerCallback
+
+if TYPE_CHECKING:
+    from ray.tune.experiment import Trial
 
 __all__ = ["KeepLocalCSVLogger", "KeepLocalJsonLogger", "result_loggers"]
 
 
-class _KeepLocal:
-    def _restore_from_remote(self, file_name: str, trial: Any) -> None:
-        if Path(trial.local_path, file_name).is_file():
+class _KeepLocal(LoggerCallback):
+    def _restore_from_remote(self, file_name: str, trial: Trial) -> None:
+        if trial.local_path is not None and Path(trial.local_path, file_name).is_file():
             return  # the driver wrote this file; the stored copy can only be older
-        super()._restore_from_remote(file_name, trial)  # type: ignore[misc]
+        super()._restore_from_remote(file_name, trial)
 
 
 class KeepLocalJsonLogger(_KeepLocal, JsonLoggerCallback):
@@ -35,7 +38,7 @@ class KeepLocalCSVLogger(_KeepLocal, CSVLoggerCallback):
     """Tune's progress.csv logger, without the restart that can drop the last report."""
 
 
-def result_loggers() -> list[Any]:
+def result_loggers() -> list[LoggerCallback]:
     """The loggers that replace Tune's default JSON and CSV ones (Tune adds its own only
     when no callback of their type is given)."""
     return [KeepLocalJsonLogger(), KeepLocalCSVLogger()]

@@ -183,8 +183,8 @@ def data_extremes(plan: SearchPlan) -> list[dict[str, Any]]:
     for name, p in plan.space.parameters.items():
         if resolve_param(name)[0][:1] != ("data",):
             continue
-        values = p.choices if p.type == "categorical" else [p.low, p.high]
-        for value in values or []:
+        values = (p.choices or []) if p.type == "categorical" else list(p.bounds())
+        for value in values:
             points.append({name: int(value) if p.type == "int" else value})
     return points
 
@@ -192,7 +192,7 @@ def data_extremes(plan: SearchPlan) -> list[dict[str, Any]]:
 def check_data_extremes(plan: SearchPlan, prepare: Callable[[DataConfig, str], object]) -> None:
     """Prepare the data for each extreme of the searched data parameters (cached, so the
     trials that draw them pay nothing); all problems are raised at once."""
-    problems = []
+    problems: list[str] = []
     for point in data_extremes(plan):
         try:
             prepare(trial_config(plan.setup, point).data, plan.setup.cache_dir)

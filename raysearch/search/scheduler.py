@@ -3,9 +3,7 @@ budget, the baseline)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, TrialScheduler
 
 from raysearch.core.metrics import MODE, TIME_ATTR, VAL_METRIC
 from raysearch.search.space import SearchSpace
@@ -13,7 +11,7 @@ from raysearch.search.space import SearchSpace
 __all__ = ["build_scheduler"]
 
 
-def build_scheduler(space: SearchSpace) -> Any:
+def build_scheduler(space: SearchSpace) -> TrialScheduler:
     """ASHA on the anchored metric, or with ``scheduler: fifo`` every trial at full budget."""
     s = space.settings
     if s.scheduler == "fifo":

@@ -21,7 +21,7 @@ __all__ = ["TRIAL_SEED", "DefineByRun", "build_sampler", "build_searcher"]
 TRIAL_SEED = "trainer.seed"  # set per trial by the searcher
 
 
-def build_sampler(space: SearchSpace, seed: int) -> Any:
+def build_sampler(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
     """TPE (seeded, multivariate, grouped) or, with ``searcher: random``, random sampling."""
     if space.settings.searcher == "random":
         return optuna.samplers.RandomSampler(seed=seed)
@@ -43,12 +43,12 @@ class DefineByRun:
     space: SearchSpace
     seed: int
 
-    def __call__(self, trial: Any) -> dict[str, Any]:
+    def __call__(self, trial: optuna.Trial) -> dict[str, Any]:
         self.space.sample(trial)  # suggests through the trial; Ray collects the values
         return {TRIAL_SEED: self.seed + trial.number}
 
 
-def build_searcher(space: SearchSpace, seed: int) -> Any:
+def build_searcher(space: SearchSpace, seed: int) -> OptunaSearch:
     """OptunaSearch told each trial's best anchored loss (not its last).
 
     Every trial also gets its own training seed (the run's seed plus the Optuna trial

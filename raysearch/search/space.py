@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -30,6 +30,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from raysearch.core.data_config import SYNTH_PRESETS
 from raysearch.core.errors import ConfigError, ErrorCollector
 from raysearch.core.params import check_param_value, resolve_param
+
+if TYPE_CHECKING:
+    import optuna
 
 __all__ = [
     "SMOKE_FIXED",
@@ -92,6 +95,12 @@ class ParamSpec(BaseModel):
                 return False
         return True
 
+    def bounds(self) -> tuple[float, float]:
+        """(low, high) of a float or int parameter; loading a space checks both are set."""
+        if self.low is None or self.high is None:
+            raise ValueError(f"a {self.type} parameter has no low/high; load it with load_space")
+        return self.low, self.high
+
 
 class SearchSettings(BaseModel):
     """How many trials, how long, and how hard ASHA and TPE cut.
@@ -146,21 +155,21 @@ class SearchSpace:
     start: list[dict[str, Any]] = field(default_factory=list)
     description: str = ""
 
-    def sample(self, trial: Any) -> dict[str, Any]:
+    def sample(self, trial: optuna.Trial) -> dict[str, Any]:
         """Define-by-run for Optuna: suggest each active parameter, compute nothing."""
         values: dict[str, Any] = {}
         for name, p in self.parameters.items():
             if not p.allowed_by(values):
                 continue
             if p.type == "categorical":
-                values[name] = trial.suggest_categorical(name, p.choices)
+                values[name] = trial.suggest_categorical(name, p.choices or [])
             elif p.type == "int":
+                low, high = p.bounds()
                 step = int(p.step) if p.step else 1
-                values[name] = trial.suggest_int(
-                    name, int(p.low), int(p.high), step=step, log=p.log
-                )
+                values[name] = trial.suggest_int(name, int(low), int(high), step=step, log=p.log)
             else:
-                values[name] = trial.suggest_float(name, p.low, p.high, step=p.step, log=p.log)
+                low, high = p.bounds()
+                values[name] = trial.suggest_float(name, low, high, step=p.step, log=p.log)
         return values
 
     def smoke(self) -> SearchSpace:

@@ -12,10 +12,15 @@ import netrc
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from raysearch.search.trainable import trial_config
+from raysearch.search.trainable import TrialSetup, trial_config
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+    from ray.air.integrations.wandb import WandbLoggerCallback
+    from ray.tune.experiment import Trial
 
 __all__ = ["WandbOptions", "flat_config", "make_wandb_callback", "wandb_mode"]
 
@@ -46,13 +51,13 @@ def wandb_mode() -> str:
     return "online" if os.environ.get("WANDB_API_KEY") or _netrc_has_wandb() else "offline"
 
 
-def flat_config(config: Any, prefix: str = "") -> dict[str, Any]:
+def flat_config(config: DataclassInstance, prefix: str = "") -> dict[str, Any]:
     """A dataclass config as ``{"model.d_model": 64, ...}`` (every resolved value)."""
     flat: dict[str, Any] = {}
     for field in dataclasses.fields(config):
         value = getattr(config, field.name)
         key = f"{prefix}{field.name}"
-        if dataclasses.is_dataclass(value):
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a section
             flat.update(flat_config(value, f"{key}."))
         else:
             flat[key] = (
@@ -61,7 +66,9 @@ def flat_config(config: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def make_wandb_callback(options: WandbOptions, group: str, space_name: str, setup: Any) -> Any:
+def make_wandb_callback(
+    options: WandbOptions, group: str, space_name: str, setup: TrialSetup
+) -> WandbLoggerCallback:
     """A WandbLoggerCallback that logs the resolved config and tags space and strategy."""
     # Deferred: Ray takes seconds to import, and the command line imports this module
     # (WandbOptions) before it reports a bad flag.
@@ -78,7 +85,7 @@ def make_wandb_callback(options: WandbOptions, group: str, space_name: str, setu
             super().__init__(**kwargs)
             self._base_kwargs = dict(self.kwargs)  # wandb.init kwargs shared by every trial
 
-        def log_trial_start(self, trial: Any) -> None:
+        def log_trial_start(self, trial: Trial) -> None:
             resolved = flat_config(trial_config(setup, dict(trial.config)))
             strategy = resolved.get("loss.strategy", "unknown")
             self.kwargs = {

@@ -13,14 +13,18 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from raysearch.core.files import write_json
 from raysearch.core.metrics import time_key
 from raysearch.core.params import build_trial_config
+from raysearch.core.trial_config import TrialConfig
 from raysearch.search.report import check_report
 from raysearch.search.resources import ResourcePlan
 from raysearch.train.ray_train import quiet_ray_logs
+
+if TYPE_CHECKING:
+    from raysearch.train.loop import EpochResult
 
 __all__ = [
     "FAILED_FILE",
@@ -37,7 +41,7 @@ FAILED_FILE = "failed.json"  # in the trial directory: why a trial failed for go
 class TrialSetup:
     """Everything a trial needs besides its sampled values (pickled to the trial)."""
 
-    base_config: Any  # TrialConfig with the run's data and fixed settings applied
+    base_config: TrialConfig  # with the run's data and seed applied
     fixed: dict[str, Any]
     max_epochs: int
     cache_dir: str
@@ -46,7 +50,8 @@ class TrialSetup:
     max_failures: int = 1  # worker failures retried from the last checkpoint
 
 
-def trial_config(setup: TrialSetup, params: dict[str, Any]) -> Any:
+def trial_config(setup: TrialSetup, params: dict[str, Any]) -> TrialConfig:
+    """The trial's config: the space's fixed values, the sampled ``params``, the budget."""
     return build_trial_config(
         {**setup.fixed, **params, "trainer.max_epochs": setup.max_epochs}, setup.base_config
     )
@@ -84,7 +89,7 @@ def run_trial(params: dict[str, Any], setup: TrialSetup) -> None:
         raise TrialFailedError(f"{type(err).__name__}: {err}") from err
 
 
-def _fit_in_process(cfg: Any, setup: TrialSetup, entered: float) -> None:
+def _fit_in_process(cfg: TrialConfig, setup: TrialSetup, entered: float) -> None:
     # Deferred: runs in the trial's process (see run_trial).
     import torch
     from ray import tune
@@ -100,7 +105,7 @@ def _fit_in_process(cfg: Any, setup: TrialSetup, entered: float) -> None:
 
     last_metrics: dict[str, Any] = {}
 
-    def on_epoch(result: Any) -> None:
+    def on_epoch(result: EpochResult) -> None:
         last_metrics.clear()
         last_metrics.update(result.metrics)
         checkpoint = None
@@ -124,7 +129,7 @@ def _fit_in_process(cfg: Any, setup: TrialSetup, entered: float) -> None:
         tune.report(check_report({**final_report(last_metrics, result), **timing}))
 
 
-def _fit_with_ray_train(cfg: Any, setup: TrialSetup, trial_id: str) -> None:
+def _fit_with_ray_train(cfg: TrialConfig, setup: TrialSetup, trial_id: str) -> None:
     # Deferred: runs in the trial's process (see run_trial).
     from ray.tune.integration.ray_train import TuneReportCallback
 

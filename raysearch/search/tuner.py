@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 import ray.tune
@@ -21,7 +21,11 @@ from raysearch.search.searcher import build_searcher
 from raysearch.search.space import SearchSpace
 from raysearch.search.trainable import run_trial
 
-__all__ = ["TuneOutcome", "build_tuner", "restore_tuner", "run_tune"]
+__all__ = ["TuneCallback", "TuneOutcome", "build_tuner", "restore_tuner", "run_tune"]
+
+# What run_search's ``callbacks`` are: Ray Tune callbacks (named here, so the layers above
+# search type them without importing Tune).
+TuneCallback: TypeAlias = tune.Callback
 
 
 def _trainable(plan: SearchPlan) -> Any:
@@ -30,7 +34,7 @@ def _trainable(plan: SearchPlan) -> Any:
     )
 
 
-def restore_tuner(plan: SearchPlan) -> Any:
+def restore_tuner(plan: SearchPlan) -> tune.Tuner:
     """Continue an interrupted search: finished trials stay, unfinished ones restart from
     their last checkpoint, errored ones stay failed; the searcher's state is restored."""
     path = f"{plan.storage_path.rstrip('/')}/{plan.run_name}"
@@ -43,7 +47,7 @@ def restore_tuner(plan: SearchPlan) -> Any:
     )
 
 
-def build_tuner(plan: SearchPlan, callbacks: list[Any] | None = None) -> Any:
+def build_tuner(plan: SearchPlan, callbacks: list[TuneCallback] | None = None) -> tune.Tuner:
 
     resources = plan.setup.resources
     trainable = _trainable(plan)
@@ -73,7 +77,7 @@ def build_tuner(plan: SearchPlan, callbacks: list[Any] | None = None) -> Any:
     )
 
 
-def _progress_reporter(space: SearchSpace) -> Any:
+def _progress_reporter(space: SearchSpace) -> tune.CLIReporter:
     """The trial table. It is given no metric on purpose: Ray's "current best trial" line
     looks up every parameter column without a default and crashes the driver when the best
     trial lacks a conditional parameter (e.g. a kendall trial has no budget_beta)."""
@@ -94,7 +98,7 @@ class TuneOutcome:
     unfinished: int  # created but neither terminated nor errored (an interrupted search)
 
 
-def run_tune(plan: SearchPlan, *, resume: bool, callbacks: list[Any]) -> TuneOutcome:
+def run_tune(plan: SearchPlan, *, resume: bool, callbacks: list[TuneCallback]) -> TuneOutcome:
     """Build (or restore) the Tuner, fit it, and collect the trials and epochs tables."""
     tuner = restore_tuner(plan) if resume else build_tuner(plan, callbacks)
     grid = tuner.fit()

@@ -16,15 +16,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.metrics import TIME_ATTR, VAL_METRIC
 from raysearch.core.params import build_trial_config
+from raysearch.core.trial_config import TrialConfig
 from raysearch.search.space import SPACES_DIR, ParamSpec, SearchSpace, load_space
 from raysearch.search.tracking import flat_config
+
+if TYPE_CHECKING:
+    from wandb import Run
+
+    from raysearch.data.prepared import PreparedData
+    from raysearch.train.loop import EpochResult, FitResult
 
 __all__ = [
     "COMMAND",
@@ -62,18 +69,19 @@ def _stepped(low: float, high: float, step: float, cast: type) -> dict[str, Any]
 def _parameter(p: ParamSpec) -> dict[str, Any]:
     if p.type == "categorical":
         return {"values": list(p.choices or [])}
+    low, high = p.bounds()
     if p.type == "int":
-        low, high = int(p.low), int(p.high)
+        ilow, ihigh = int(low), int(high)
         if p.log:  # W&B has no integer log-uniform: quantise a log-uniform with q=1
-            return {"distribution": "q_log_uniform_values", "min": low, "max": high, "q": 1}
+            return {"distribution": "q_log_uniform_values", "min": ilow, "max": ihigh, "q": 1}
         if p.step and int(p.step) != 1:
-            return _stepped(low, high, int(p.step), int)
-        return {"distribution": "int_uniform", "min": low, "max": high}
+            return _stepped(ilow, ihigh, int(p.step), int)
+        return {"distribution": "int_uniform", "min": ilow, "max": ihigh}
     if p.log:
-        return {"distribution": "log_uniform_values", "min": float(p.low), "max": float(p.high)}
+        return {"distribution": "log_uniform_values", "min": float(low), "max": float(high)}
     if p.step:
-        return _stepped(float(p.low), float(p.high), float(p.step), float)
-    return {"distribution": "uniform", "min": float(p.low), "max": float(p.high)}
+        return _stepped(float(low), float(high), float(p.step), float)
+    return {"distribution": "uniform", "min": float(low), "max": float(high)}
 
 
 def sweep_config(
@@ -184,7 +192,7 @@ def read_args_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def _wandb_run(config: Mapping[str, Any], cfg: Any, space_name: str) -> tuple[Any, bool]:
+def _wandb_run(config: Mapping[str, Any], cfg: TrialConfig, space_name: str) -> tuple[Run, bool]:
     """The active W&B run, or a new one (under ``wandb agent`` it joins the sweep's run);
     the resolved trial config is added to the run's config, as raysearch's own runs log."""
     # Deferred: wandb takes seconds to import; exporting a sweep does not need it.
@@ -201,11 +209,11 @@ def run_from_wandb_config(
     config: Mapping[str, Any],
     *,
     space: SearchSpace | None = None,
-    base: Any | None = None,
+    base: TrialConfig | None = None,
     cache_dir: str | Path | None = None,
     log: Callable[[dict[str, Any]], None] | None = None,
-    fit: Callable[..., Any] | None = None,
-    prepare: Callable[..., Any] | None = None,
+    fit: Callable[..., FitResult] | None = None,
+    prepare: Callable[..., PreparedData] | None = None,
 ) -> dict[str, Any]:
     """Train one W&B sweep run: build the trial config from the run's flat config with
     ``build_trial_config``, prepare data, call the trainer and log each epoch's metrics.
@@ -223,16 +231,21 @@ def run_from_wandb_config(
         space = load_space(str(config[SPACE_KEY]))
     cfg = build_trial_config(trial_values(config, space), base)
     if fit is None:  # deferred: torch; exporting a sweep (this module) does not need it
-        from raysearch.train.loop import fit
+        from raysearch.train.loop import fit as train_fit
+
+        fit = train_fit
     if prepare is None:  # deferred: torch, as above
-        from raysearch.data.prepared import prepare
+        from raysearch.data.prepared import prepare as prepare_data
+
+        prepare = prepare_data
     data = prepare(cfg.data, cache_dir)
-    run, owned = None, False
+    run: Run | None = None
+    owned = False
     if log is None:
         run, owned = _wandb_run(config, cfg, space.name)
         log = run.log
 
-    def on_epoch(result: Any) -> None:
+    def on_epoch(result: EpochResult) -> None:
         metrics = dict(result.metrics)
         log({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
 
@@ -243,7 +256,7 @@ def run_from_wandb_config(
             # epoch's, as Optuna is told in raysearch's own search.
             run.summary[VAL_METRIC] = float(result.best_metrics[VAL_METRIC])
     finally:
-        if owned:
+        if owned and run is not None:
             run.finish()
     return {
         "best_epoch": int(result.best_epoch),

@@ -8,7 +8,9 @@ all-zero output (the "reference" here), so a model that learns scores below 0.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -127,7 +129,7 @@ class FakePrepared:
     """Duck-typed ``raysearch.data.PreparedData``."""
 
     spec: DatasetSpec
-    splits: dict[str, Dataset]
+    splits: dict[str, FakeDataset]
     references: dict[str, dict[str, float]]
     availability: dict[str, dict[str, float]] = field(default_factory=dict)
     fingerprint: str = "fake"
@@ -165,7 +167,7 @@ def fake_origins(k: int, n_train: int = 64, n_eval: int = 32, seed: int = 0) -> 
     return last
 
 
-def factory(**kwargs: object):
+def factory(**kwargs: Any) -> Callable[[DatasetSpec, object], FakeModel]:
     """A model_factory for ``fit`` building ``FakeModel(spec, **kwargs)``."""
 
     def build(spec: DatasetSpec, _cfg: object) -> FakeModel:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 from torch.utils.data import DataLoader
@@ -71,6 +72,13 @@ class TrainParts:
     amp_dtype: torch.dtype | None
     accumulation_steps: int
     grad_clip: float
+
+
+def _no_sync(model: nn.Module) -> contextlib.AbstractContextManager:
+    """DDP's context that skips the gradient all-reduce (for all but a group's last batch)."""
+    if not isinstance(model, DistributedDataParallel):
+        raise TypeError(f"{type(model).__name__} is not DDP-wrapped: it cannot skip a sync")
+    return model.no_sync()
 
 
 def _check_finite(losses: Mapping[str, Tensor], tasks: Sequence[TaskSpec], epoch: int) -> None:
@@ -131,7 +139,7 @@ def train_epoch(
         group = min(k, n_batches - start)
         last = b - start == group - 1
         batch = to_device(batch, parts.device)
-        sync = model.no_sync() if world > 1 and not last else contextlib.nullcontext()
+        sync = _no_sync(model) if world > 1 and not last else contextlib.nullcontext()
         with sync:
             with _autocast(parts):
                 outputs = model(batch)

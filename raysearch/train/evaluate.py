@@ -13,6 +13,7 @@ import contextlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, overload
 
 import torch
 from torch import Tensor, nn
@@ -56,6 +57,10 @@ def output_size(task: TaskSpec) -> int:
     return 1
 
 
+@overload
+def to_device(batch: Mapping[str, Any], device: torch.device) -> dict[str, Any]: ...
+@overload
+def to_device(batch: object, device: torch.device) -> object: ...
 def to_device(batch: object, device: torch.device) -> object:
     """The batch (nested dicts of tensors) on ``device``."""
     if isinstance(batch, Tensor):

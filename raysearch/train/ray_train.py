@@ -16,9 +16,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from raysearch.core.metrics import FINAL_KEY, time_key
+from raysearch.core.trial_config import TrialConfig
+
+if TYPE_CHECKING:
+    from ray.train import Result
+
+    from raysearch.data.prepared import PreparedData
+    from raysearch.train.loop import EpochResult, FitResult
 
 __all__ = ["DistributedPlan", "final_report", "fit_distributed", "quiet_ray_logs"]
 
@@ -49,7 +56,7 @@ def _worker_loop(config: dict[str, Any]) -> None:
     quiet_ray_logs()
 
     torch.set_num_threads(max(1, int(config["cpus_per_worker"])))
-    cfg = config["trial_config"]
+    cfg: TrialConfig = config["trial_config"]
     started = time.perf_counter()
     data = prepare(cfg.data, config["cache_dir"])
     timing = {
@@ -64,7 +71,7 @@ def _worker_loop(config: dict[str, Any]) -> None:
 
 
 def _fit_and_report(
-    cfg: Any, data: Any, rank: int, scratch: Path, timing: dict[str, float]
+    cfg: TrialConfig, data: PreparedData, rank: int, scratch: Path, timing: dict[str, float]
 ) -> None:
     # Deferred: runs on a Ray Train worker (see _worker_loop).
     import ray.train
@@ -77,7 +84,7 @@ def _fit_and_report(
         resume_from = Path(checkpoint.to_directory(str(scratch / "resume")))
     last_metrics: dict[str, Any] = {}
 
-    def on_epoch(result: Any) -> None:
+    def on_epoch(result: EpochResult) -> None:
         last_metrics.clear()
         last_metrics.update(result.metrics)
         ckpt = None
@@ -103,7 +110,7 @@ def quiet_ray_logs() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def final_report(last_metrics: dict[str, Any], result: Any) -> dict[str, Any]:
+def final_report(last_metrics: dict[str, Any], result: FitResult) -> dict[str, Any]:
     """The report after the last epoch: that epoch's metrics (so schedulers see nothing
     new) plus why the fit stopped, its best epoch and the test-split metrics (named by the
     trainer: ``anchored_test_loss``, ``test_loss/<task>``, ``test_regret/<task>``), the
@@ -120,7 +127,7 @@ def final_report(last_metrics: dict[str, Any], result: Any) -> dict[str, Any]:
 
 
 def fit_distributed(
-    cfg: Any,
+    cfg: TrialConfig,
     plan: DistributedPlan,
     cache_dir: str | os.PathLike[str],
     *,
@@ -128,7 +135,7 @@ def fit_distributed(
     name: str,
     callbacks: Sequence[Any] = (),
     max_failures: int = 0,
-) -> Any:
+) -> Result:
     """Train ``cfg`` on ``plan.workers`` Ray Train workers; returns Ray Train's Result."""
     # Deferred: see _worker_loop.
     import ray.train

@@ -92,7 +92,7 @@ def read_firms(
     if rows.any() and not skip_malformed:
         problems = []
         for i in np.flatnonzero(rows):
-            cols = [c for c in required if bad.at[df.index[i], c]]
+            cols = [c for c in required if bad.at[df.index[int(i)], c]]
             vals = ", ".join(f"{c}={df[c].iloc[i]!r}" for c in cols)
             problems.append(f"{path}: row {i + 1}: malformed {vals}")
         raise DataError(problems, f"FIRMS file {path}")
@@ -226,8 +226,12 @@ def firms_raw(
         report["outside_raions"] = int((idx < 0).sum())
         located = df.assign(raion=idx)[idx >= 0]
         full = pd.MultiIndex.from_product([days, range(len(rnames))], names=["date", "raion"])
-        per = _aggregate(located, ["date", "raion"]).reindex(full).to_numpy(np.float64, copy=True)
-        per = per.reshape(len(days), len(rnames), len(FIRMS_FEATURES))
+        per = (
+            _aggregate(located, ["date", "raion"])
+            .reindex(full)
+            .to_numpy(np.float64, copy=True)
+            .reshape(len(days), len(rnames), len(FIRMS_FEATURES))
+        )
         sources["firms_raion"] = RawSource("firms_raion", "raion", FIRMS_FEATURES,
                                            _zero_fill_counts(per).astype(np.float32))  # fmt: skip
         names = tuple(rnames)

@@ -75,15 +75,19 @@ def daily_phases(path: str | Path, start: dt.date, n_days: int) -> dict[str, np.
     day_class = np.full(n_days, BASELINE_CLASS, dtype=np.int64)
     started = np.full(n_days, np.datetime64("NaT"), dtype="datetime64[ns]")
     boundary = np.zeros(n_days, dtype=bool)
-    for row in ops.itertuples(index=False):
-        end = last if pd.isna(row.end) else row.end
-        cover = (dates >= row.start) & (dates <= end)
-        newer = cover & ~(started > np.datetime64(row.start))  # most recent start wins
-        day_class[newer] = row.coarse_class
-        started[newer] = np.datetime64(row.start)
-        boundary |= dates == row.start
-        if not pd.isna(row.end):
-            boundary |= dates == row.end
+    for op_start, op_end, coarse in zip(
+        ops["start"], ops["end"], ops["coarse_class"].to_numpy(), strict=True
+    ):
+        begin = pd.Timestamp(op_start)
+        has_end = not pd.isna(op_end)
+        end = pd.Timestamp(op_end) if has_end else last
+        cover = (dates >= begin) & (dates <= end)
+        newer = cover & ~(started > begin.to_datetime64())  # most recent start wins
+        day_class[newer] = coarse
+        started[newer] = begin.to_datetime64()
+        boundary |= dates == begin
+        if has_end:
+            boundary |= dates == end
     return {"regime": day_class, "transition": boundary}
 
 

@@ -54,6 +54,13 @@ def a3dro_weights(regrets: Tensor, temperature: float, beta: float) -> Tensor:
 
 
 class A3DROStrategy(LossStrategy):
+    # buffers (register_buffer below): saved in the state dict, moved with the module
+    baseline: Tensor
+    provisional: Tensor
+    warm_sum: Tensor
+    warm_count: Tensor
+    frozen: Tensor
+
     def __init__(self, task_names: tuple[str, ...], cfg: LossConfig) -> None:
         super().__init__(task_names, cfg)
         n = len(self.task_names)
