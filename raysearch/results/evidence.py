@@ -54,7 +54,7 @@ RHO_GOOD = 0.8  # ... and from this on, well
 NOISE_Z = 2.0  # a margin under NOISE_Z standard errors is inside the noise
 
 
-def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+def spearman(x: Sequence[float] | pd.Series, y: Sequence[float] | pd.Series) -> float:
     """Spearman's rank correlation; NaN for fewer than 3 pairs or a constant side."""
     a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(a) != len(b):
@@ -103,7 +103,9 @@ def epoch_reliability(
     """Per epoch ``e`` in ``at``: the trials that ran past ``e`` and Spearman's rho between
     their anchored_val_loss at ``e`` and their final values."""
     finals = _finals(trials)
-    ran = trials.set_index(trials["trial_id"].astype(str))["epochs_run"] if len(trials) else {}
+    ran: dict[str, int] = {
+        str(t): int(e) for t, e in zip(trials["trial_id"], trials["epochs_run"], strict=True)
+    }
     rows = []
     for e in at:
         rows_e = epochs[epochs["epoch"] == e] if len(epochs) else epochs
@@ -158,10 +160,15 @@ def finalist_table(finalists: pd.DataFrame) -> pd.DataFrame:
     search saw, whether it is the pick, and (the pick only) the mean test value."""
     rows = []
     test = f"test/{TEST_METRIC}"
-    for rank, group in finalists.groupby("finalist", sort=True):
+    for rank in sorted(finalists["finalist"].unique()):
+        group = finalists[finalists["finalist"] == rank]
         done = group[group["status"] == "completed"]
         values = pd.to_numeric(done[BEST_VAL_METRIC], errors="coerce").dropna()
-        tests = pd.to_numeric(done[test], errors="coerce").dropna() if test in done else []
+        tests = (
+            pd.to_numeric(done[test], errors="coerce").dropna()
+            if test in done
+            else pd.Series(dtype=float)
+        )
         rows.append(
             {
                 "finalist": int(rank),
@@ -315,16 +322,16 @@ def picked_config(finalists: pd.DataFrame | None) -> dict[str, Any] | None:
     rows = finalists[finalists["pick"] & (finalists["status"] == "completed")]
     first = finalists[finalists["pick"]].iloc[0]
     values = pd.to_numeric(rows[BEST_VAL_METRIC], errors="coerce").dropna()
-    tests = [c for c in rows.columns if c.startswith("test/")]
+    tests = [str(c) for c in rows.columns if str(c).startswith("test/")]
     return {
         "finalist": int(first["finalist"]),
         BEST_VAL_METRIC: float(values.mean()),
         "sd": float(values.std(ddof=1)) if len(values) >= 2 else math.nan,
         "replicates": len(values),
         "config": {
-            c[len("config/") :]: _plain(v)
+            str(c)[len("config/") :]: _plain(v)
             for c, v in first.items()
-            if c.startswith("config/") and not pd.isna(v)
+            if str(c).startswith("config/") and not pd.isna(v)
         },
         "test": {c[len("test/") :]: float(pd.to_numeric(rows[c]).mean()) for c in tests},
     }

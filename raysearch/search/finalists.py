@@ -92,7 +92,8 @@ def pick_finalist(table: pd.DataFrame) -> int | None:
     if done.empty:
         return None
     means = done.groupby("finalist")[BEST_VAL_METRIC].mean().sort_index()
-    return int(means.idxmin())
+    ranks = [int(r) for r in means.index]
+    return ranks[int(means.to_numpy().argmin())]
 
 
 def run_finalist(config: dict[str, Any], setup: TrialSetup) -> None:
@@ -119,7 +120,7 @@ def _tuner(plan: SearchPlan, points: list[dict[str, Any]], resume: bool) -> Any:
         run_config=ray.tune.RunConfig(
             name=FINALISTS_RUN,
             storage_path=plan.storage_path,
-            callbacks=result_loggers(),
+            callbacks=[*result_loggers()],
             failure_config=ray.tune.FailureConfig(max_failures=setup.max_failures),
             checkpoint_config=ray.tune.CheckpointConfig(num_to_keep=1),
             progress_reporter=tune.CLIReporter(
