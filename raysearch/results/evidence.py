@@ -54,7 +54,9 @@ RHO_GOOD = 0.8  # ... and from this on, well
 NOISE_Z = 2.0  # a margin under NOISE_Z standard errors is inside the noise
 
 
-def spearman(x: Sequence[float] | pd.Series, y: Sequence[float] | pd.Series) -> float:
+def spearman(
+    x: Sequence[float] | pd.Series | np.ndarray, y: Sequence[float] | pd.Series | np.ndarray
+) -> float:
     """Spearman's rank correlation; NaN for fewer than 3 pairs or a constant side."""
     a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(a) != len(b):
