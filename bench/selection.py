@@ -57,6 +57,7 @@ def _space_file(space: str, variant: str, root: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     root = Path(args.results)
+    root.mkdir(parents=True, exist_ok=True)
     for variant in args.variants:
         space = _space_file(args.space, variant, root)
         for seed in args.seeds:
@@ -96,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             wall = time.time() - started
             stamp = {"wall_s": wall, "load_at_start": load, "returncode": proc.returncode}
+            run_dir.mkdir(parents=True, exist_ok=True)
             (run_dir / "wall.json").write_text(json.dumps(stamp))
             log(f"selection: {name} exit {proc.returncode} in {wall / 60:.1f} min")
             if proc.returncode:
@@ -209,6 +211,23 @@ def _strategies(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _copy(source: Path, target: Path, root: Path, data: str | None) -> None:
+    """Copy a run's file; in text files, machine paths become placeholders."""
+    if source.suffix not in (".md", ".json"):
+        shutil.copy2(source, target)
+        return
+    target.write_text(_clean(source.read_text(), root, data))
+
+
+def _clean(text: str, root: Path, data: str | None) -> str:
+    """``text`` with the dataset, results and repository paths as placeholders."""
+    for path, name in ((data, "DATASET_DIR"), (str(root.resolve()), "RESULTS"),
+                       (str(root), "RESULTS"), (str(ROOT), ".")):  # fmt: skip
+        if path:
+            text = text.replace(path, name)
+    return text
+
+
 def _fmt(value: Any, digits: int = 3) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -257,7 +276,7 @@ def report(args: argparse.Namespace) -> int:
                                            & trials[TEST].notna()).sum()),
                          "spearman": rho, "q10": q10, "q90": q90},
             "strategies": _strategies([r for _, r in found]),
-            "command": meta["command"],
+            "command": _clean(meta["command"], root, args.data),
             "settings": meta["settings"],
             "fixed": meta["fixed"],
         }  # fmt: skip
@@ -266,7 +285,7 @@ def report(args: argparse.Namespace) -> int:
             target.mkdir(parents=True, exist_ok=True)
             for name in COPIED:
                 if (r["dir"] / name).is_file():
-                    shutil.copy2(r["dir"] / name, target / name)
+                    _copy(r["dir"] / name, target / name, root, args.data)
     lines += _render(data, args)
     out.mkdir(parents=True, exist_ok=True)
     (out / "selection.json").write_text(json.dumps(data, indent=1, default=str) + "\n")

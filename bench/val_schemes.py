@@ -20,6 +20,7 @@ import argparse
 import json
 import math
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,9 @@ def draw_configs(space_name: str, n: int, seed: int) -> list[dict[str, Any]]:
     return configs
 
 
-def run_one(space_name: str, config: dict[str, Any], scheme: str, epochs: int) -> dict[str, Any]:
+def run_one(
+    space_name: str, config: dict[str, Any], scheme: str, epochs: int, data_dir: str | None
+) -> dict[str, Any]:
     """One fit of ``config`` under ``scheme``: its val and test values and CPU cost."""
     import torch
 
@@ -75,6 +78,7 @@ def run_one(space_name: str, config: dict[str, Any], scheme: str, epochs: int) -
     torch.set_num_threads(1)
     space = load_space(space_name)
     values = {**space.fixed, **config, **SCHEMES[scheme], "trainer.max_epochs": epochs}
+    values["data.path"] = data_dir
     cfg = build_trial_config(values)
     data = prepare(cfg.data, ROOT / "results" / ".cache" / "data")
     cpu = time.process_time()
@@ -155,7 +159,8 @@ def render(data: dict[str, Any]) -> str:
         meta,
     )
     lines += [
-        f"Space `{meta['space']}` (its fixed values; synthetic default data), "
+        f"Space `{meta['space']}` (its fixed values; "
+        f"{'the synthetic default' if not meta.get('data') else 'the dataset ' + meta['data']}), "
         f"{meta['configs']} configurations drawn at random (Optuna RandomSampler, seed "
         f"{meta['seed']}; training seed = seed + index), each trained {meta['epochs']} epochs "
         "under every scheme with the same seed; one thread; no scheduler.",
@@ -185,7 +190,7 @@ def render(data: dict[str, Any]) -> str:
             fmt=".2f",
         ),
         "",
-        "![validation against common test, per scheme](val_schemes.png)",
+        f"![validation against common test, per scheme]({data['name']}.png)",
     ]
     return "\n".join(lines)
 
@@ -207,9 +212,16 @@ def figure(data: dict[str, Any]) -> Any:
     return fig
 
 
+def _command(argv: list[str], data: str | None) -> str:
+    """The command line, with the dataset directory (a machine path) as DATASET_DIR."""
+    words = ["DATASET_DIR" if data and word == data else word for word in argv]
+    return " ".join(["python -m bench.val_schemes", *words])
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.val_schemes", description=__doc__)
     p.add_argument("--space", default="loss_ablation")
+    p.add_argument("--data", help="dataset directory (default: the synthetic default)")
     p.add_argument("--configs", type=int, default=10)
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--seed", type=int, default=0)
@@ -221,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.quick:
         args.configs, args.epochs = 4, 2
-    partial = ROOT / "results" / ".cache" / f"val_schemes-{args.configs}-{args.epochs}.jsonl"
+    tag = f"{args.space}-{args.configs}-{args.epochs}"
+    partial = ROOT / "results" / ".cache" / f"val_schemes-{tag}.jsonl"
     partial.parent.mkdir(parents=True, exist_ok=True)
     done = (
         [json.loads(line) for line in partial.read_text().splitlines()] if partial.is_file() else []
@@ -237,20 +250,26 @@ def main(argv: list[str] | None = None) -> int:
                 "config": k,
                 "scheme": scheme,
                 "values": config,
-                **run_one(args.space, config, scheme, args.epochs),
+                **run_one(args.space, config, scheme, args.epochs, args.data),
             }
             done.append(row)
             with partial.open("a") as fh:
                 fh.write(json.dumps(row) + "\n")
     rows = [r for r in done if r["scheme"] in args.schemes and r["config"] < args.configs]
+    name = "val_schemes" if args.space == "loss_ablation" else f"val_schemes_{args.space}"
     data = {
-        "command": "python -m bench.val_schemes " + " ".join(argv or []),
+        "command": _command(argv if argv is not None else sys.argv[1:], args.data),
         "meta": base_meta(
-            args.quick, space=args.space, configs=args.configs, epochs=args.epochs, seed=args.seed
+            args.quick,
+            space=args.space,
+            data=Path(args.data).name if args.data else None,
+            configs=args.configs,
+            epochs=args.epochs,
+            seed=args.seed,
         ),
         **analyse(rows, args.schemes),
+        "name": name,
     }
-    name = "val_schemes"
     write_outputs(name, render(data), data, args.out, [(name, figure(data))])
     for t in data["table"]:
         log(

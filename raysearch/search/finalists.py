@@ -63,7 +63,7 @@ def _missing(value: Any) -> bool:
 def select_finalists(trials: pd.DataFrame, parameters: list[str], n: int) -> list[dict[str, Any]]:
     """The ``n`` best distinct configurations (searched values only, conditional ones left
     out where unset), best first, each with its value in the search (``search_value``)."""
-    if trials.empty or BEST_VAL_METRIC not in trials:
+    if n <= 0 or trials.empty or BEST_VAL_METRIC not in trials:
         return []
     values = pd.to_numeric(trials[BEST_VAL_METRIC], errors="coerce")
     usable = trials[(trials["status"] != "failed") & values.map(math.isfinite)]
@@ -139,6 +139,8 @@ def run_finalists(
     """Re-train the search's finalists (None when ``settings.finalists`` is 0 or no trial
     has a finite value), pick on the mean, and score the pick's replicates on test."""
     settings = plan.space.settings
+    if not settings.finalists:
+        return None
     finalists = select_finalists(trials, list(plan.space.parameters), settings.finalists)
     if not finalists:
         return None

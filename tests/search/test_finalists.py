@@ -38,6 +38,7 @@ def test_finalists_are_the_best_distinct_configurations_whatever_their_seed() ->
     assert [c["search_value"] for c in chosen] == [-0.5, -0.3, -0.2]
     assert len(select_finalists(_trials(), params, 10)) == 3  # no more than there are
     assert select_finalists(_trials().iloc[:0], params, 2) == []
+    assert select_finalists(_trials(), params, 0) == []  # finalists off
 
 
 def test_the_pick_is_the_best_mean_over_finished_replicates() -> None:
