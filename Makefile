@@ -11,28 +11,39 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# CPU machines get the CPU wheel of the pinned torch; GPU nodes the same pin's CUDA build.
+# CPU machines get the CPU wheel of the pinned torch (torch==2.13.0+cpu). PyPI does not
+# carry it: it lives on PyTorch's CPU index (the one cluster.yaml's set-up passes). The
+# install first asks the machine's own package sources (a mirror or wheel directory that
+# carries the wheel answers at once) and only if they lack it asks TORCH_INDEX as well. GPU
+# nodes (nvidia-smi present) get the same pin's CUDA build from PyPI. PIP_NET bounds each
+# request (seconds, retries), so an unreachable index fails the install instead of hanging it.
 ifeq ($(shell command -v nvidia-smi 2>/dev/null),)
 TORCH ?= torch==2.13.0+cpu
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 else
 TORCH ?= torch==2.13.0
+TORCH_INDEX ?=
 endif
+PIP_NET ?= --timeout 15 --retries 1
+PIP := $(PY) -m pip install --quiet $(PIP_NET)
 ARGS ?=
 
 .PHONY: venv run smoke test test-fast lint format bench bench-quick clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet "$(TORCH)" -c constraints.txt
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt -c constraints.txt
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(if $(TORCH_INDEX),$(PIP) "$(TORCH)" -c constraints.txt 2>/dev/null || { \
+	  echo "$(TORCH) is not on this machine's package sources: adding $(TORCH_INDEX)"; \
+	  $(PIP) "$(TORCH)" --extra-index-url $(TORCH_INDEX) -c constraints.txt; },$(PIP) "$(TORCH)" -c constraints.txt)
+	$(PIP) -r requirements.txt -r requirements-dev.txt -c constraints.txt
+	$(PIP) --no-deps -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP) requirements-bench.txt
-	$(PY) -m pip install --quiet -r requirements-bench.txt -c constraints.txt
+	$(PIP) -r requirements-bench.txt -c constraints.txt
 	@touch $(BENCH_STAMP)
 
 run: venv
@@ -41,8 +52,10 @@ run: venv
 smoke: venv
 	$(PY) -m raysearch.run --space smoke --smoke $(ARGS)
 
+# -rs prints why each test skipped; --only-gpu-skips fails the run if one skipped for any
+# reason but "no GPU" (raysearch/testing/skips.py)
 test: venv
-	$(PY) -m pytest -q -p no:cacheprovider --durations=12 $(ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider -rs --only-gpu-skips --durations=12 $(ARGS)
 
 test-fast: venv
 	$(PY) -m pytest -q -m "not integration and not slow" $(ARGS)

@@ -5,21 +5,9 @@
     python -m bench overhead search  # some of them
     make bench / make bench-quick
 
-Benchmarks (each in its own process, one after another, so none competes for the cores):
-  data         data build time and memory, small and full scale (DESIGN: < 60 s, < 4 GiB;
-               a cached load < 1 s)
-  model        HAN forward+backward throughput per size preset
-  overhead     where a trial's wall time goes, 1-worker and 2-worker Ray Train trials,
-               against a bare fit() of the same configuration (DESIGN: < 5% outside train+val)
-  search       TPE+ASHA vs random (full budget) vs random+ASHA vs Optuna alone (TPE +
-               Hyperband, 2 processes on a journal storage) on the HAN; anytime curves;
-               also writes parallel.md (DESIGN: <= 1/3 of random's epochs; >= 90% busy)
-  hartmann     the same searchers and schedulers on BoTorch's augmented Hartmann 6-D
-               (multi-fidelity, known optimum), hundreds of trials: simple regret vs budget
-  bookkeeping  per-trial driver overhead for hundreds of trivial trials, beside Ray's
-               release-test figure (10,000 1-s trials in < 800 s on 16 CPUs)
-
-The index, results/benchmarks/README.md, lists every DESIGN.md target as met or missed.
+Each benchmark runs in its own process, one after another, so none competes for the cores;
+they are registered in bench/benchmarks.py (the methods they compare in bench/methods.py).
+The index, results/benchmarks/README.md, lists every docs/design.md target as met or missed.
 """
 
 from __future__ import annotations
@@ -27,65 +15,63 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import textwrap
 import time
 
+from bench.benchmarks import BENCHMARKS, aliases, resolve
 from bench.common import OUT, ROOT, log
+from bench.index import write_index
+from bench.registry import RegistryError
 
-SCRIPTS = {  # name -> the command that runs it (quick variant second)
-    "data": (
-        ["-m", "bench.bench_data"],
-        ["-m", "bench.bench_data", "--scales", "small"],
-    ),
-    "model": (
-        ["-m", "bench.bench_model", "--rounds", "3", "--threads", "1"],
-        ["-m", "bench.bench_model", "--rounds", "1", "--sizes", "tiny", "small"],
-    ),
-    "overhead": (["-m", "bench.overhead"], ["-m", "bench.overhead", "--quick"]),
-    "search": (["-m", "bench.search"], ["-m", "bench.search", "--quick"]),
-    "hartmann": (["-m", "bench.hartmann"], ["-m", "bench.hartmann", "--quick"]),
-    "bookkeeping": (["-m", "bench.bookkeeping"], ["-m", "bench.bookkeeping", "--quick"]),
-}
-ALIASES = {"parallel": "search"}  # parallel efficiency is measured on the search's runs
+
+def _epilog() -> str:
+    lines = ["benchmarks:"]
+    for b in BENCHMARKS:
+        lines += textwrap.wrap(
+            b.summary, 88, initial_indent=f"  {b.name:<12} ", subsequent_indent=" " * 15
+        )
+    lines += [f"aliases: {', '.join(f'{t} ({b})' for t, b in aliases().items())}"]
+    return "\n".join(lines)
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
+    doc = __doc__ or ""
     p = argparse.ArgumentParser(
         prog="python -m bench",
-        description=__doc__.splitlines()[0],
+        description=doc.splitlines()[0],
         allow_abbrev=False,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n".join(__doc__.splitlines()[1:]),
+        epilog="\n".join(doc.splitlines()[1:]) + "\n\n" + _epilog(),
     )
     p.add_argument(
         "names",
         nargs="*",
         metavar="NAME",
-        help=f"benchmarks to run (default: all): {', '.join([*SCRIPTS, *ALIASES])}",
+        help=f"benchmarks to run (default: all): {', '.join([*BENCHMARKS.names(), *aliases()])}",
     )
     p.add_argument("--quick", action="store_true", help="small sizes, a few minutes in all")
     args = p.parse_args(argv)
-    unknown = [n for n in args.names if n not in SCRIPTS and n not in ALIASES]
-    if unknown:
-        p.error(f"unknown benchmark(s) {unknown}; valid: {', '.join([*SCRIPTS, *ALIASES])}")
+    try:
+        args.benchmarks = resolve(args.names)
+    except RegistryError as err:
+        p.error(str(err))
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
-    names = list(dict.fromkeys(ALIASES.get(n, n) for n in args.names)) or list(SCRIPTS)
     out = OUT / "quick" if args.quick else OUT
     failed = []
     timings = {}
-    for name in names:
-        command = [sys.executable, *SCRIPTS[name][1 if args.quick else 0], "--out", str(out)]
-        log(f"== bench {name}: {' '.join(command[1:])}")
+    for bench in args.benchmarks:
+        command = [sys.executable, *bench.argv(args.quick, out)]
+        log(f"== bench {bench.name}: {' '.join(command[1:])}")
         started = time.perf_counter()
         code = subprocess.run(command, cwd=ROOT, check=False).returncode
-        timings[name] = time.perf_counter() - started
-        log(f"== bench {name}: exit {code} after {timings[name]:.0f} s")
+        timings[bench.name] = time.perf_counter() - started
+        log(f"== bench {bench.name}: exit {code} after {timings[bench.name]:.0f} s")
         if code != 0:
-            failed.append(name)
-    from bench.index import write_index
+            failed.append(bench.name)
 
     write_index(out, {k: round(v, 1) for k, v in timings.items()}, quick=args.quick)
     log(f"wrote {out / 'README.md'}")

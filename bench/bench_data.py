@@ -1,21 +1,20 @@
 """Data-layer benchmark: build time and peak memory at the small default and full scale.
 
     python -m bench data            # small + full -> results/benchmarks/data.{md,json}
+    python -m bench data --quick    # small only -> results/benchmarks/quick/
     python -m bench.bench_data --scales small --out DIR
 
 Every measurement runs in a fresh subprocess (so peak RSS is its own): ``imports`` (the
 baseline: Python + torch + the package, no data), ``cold`` (generate + preprocess + write
 the cache) and ``cached`` (a second trial with the same config: load from the cache).
 Reported as seconds and MiB, and as ratios against the baselines measured in the same run.
-Targets (DESIGN.md): full scale < 60 s and < 4 GiB on 2 cores; cached load < 1 s.
+Targets (docs/design.md): full scale < 60 s and < 4 GiB on 2 cores; cached load < 1 s.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -25,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "benchmarks"
+SCALES = ("small", "full")
+QUICK_SCALES = ("small",)
+SEED = 0  # the synthetic data's (SynthConfig.preset's default)
 
 
 def _one(scale: str, mode: str, cache_dir: str) -> dict:
@@ -39,9 +41,9 @@ def _one(scale: str, mode: str, cache_dir: str) -> dict:
         from raysearch.data.synth import generate
         from raysearch.data.writer import write_dataset
 
-        write_dataset(generate(SynthConfig.preset(scale)), disk)
+        write_dataset(generate(SynthConfig.preset(scale, seed=SEED)), disk)
     elif mode != "imports":
-        cfg = DataConfig(synth=SynthConfig.preset(scale))
+        cfg = DataConfig(synth=SynthConfig.preset(scale, seed=SEED))
         if mode == "disk":
             cfg = DataConfig(path=disk)
             cache_dir = str(Path(cache_dir) / "disk_cache")
@@ -64,13 +66,10 @@ def _run(scale: str, mode: str, cache_dir: str) -> dict:
 
 
 def _markdown(rows: list[dict], meta: dict) -> str:
+    from bench.common import header  # Deferred: see main
+
     lines = [
-        "# Data layer benchmark",
-        "",
-        f"Command: `{meta['command']}`  ",
-        f"Machine: {meta['cpus']} CPUs, Python {meta['python']}, load average at start "
-        f"{meta['loadavg']}",
-        "",
+        *header("Data layer benchmark", meta),
         "| scale | samples (train/val/test) | cold build s | cached load s | cold / cached | "
         "peak MiB cold | peak MiB cached | peak MiB imports only | cold / imports (MiB) | "
         "from disk: cold s | from disk: peak MiB |",
@@ -89,23 +88,32 @@ def _markdown(rows: list[dict], meta: dict) -> str:
         "cold = generate the synthetic dataset + fit/apply preprocessing + reference anchors +",
         "write the cache; cached = the same config again in a new process (a second trial).",
         "Times exclude the Python/torch import (measured separately as the baseline process).",
-        "from disk = the same dataset written by `python -m raysearch.data synth` (parquet),",
+        "from disk = the same dataset written by `raysearch data synth` (parquet),",
         "then validated, loaded and preprocessed through the contract loader (cold cache).",
     ]
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument(
-        "--scales", nargs="+", default=["small", "full"], choices=["tiny", "small", "full"]
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(
+        prog="python -m bench.bench_data",
+        description=__doc__.splitlines()[0],
+        allow_abbrev=False,
     )
+    scales = p.add_mutually_exclusive_group()
+    scales.add_argument("--scales", nargs="+", choices=["tiny", "small", "full"])
+    scales.add_argument("--quick", action="store_true", help=f"--scales {' '.join(QUICK_SCALES)}")
     p.add_argument("--out", type=Path, default=OUT, help="where the tables go")
     p.add_argument("--one", nargs=3, metavar=("SCALE", "MODE", "CACHE_DIR"), help=argparse.SUPPRESS)
-    args = p.parse_args()
+    args = p.parse_args(argv)
     if args.one:
         print(json.dumps(_one(*args.one)))
         return
+    # Deferred: a --one process (this file run as a script) measures its own imports only.
+    from bench.common import base_meta, write_outputs
+
+    args.scales = args.scales or list(QUICK_SCALES if args.quick else SCALES)
+    meta = base_meta(args.quick, seeds=[SEED], repeats=1, scales=args.scales)
     rows = []
     for scale in args.scales:
         with tempfile.TemporaryDirectory(prefix="bench_data_") as cache:
@@ -131,22 +139,13 @@ def main() -> None:
         }
         rows.append(row)
         print(json.dumps(row))
-    meta = {
-        "command": "python -m bench data"
-        + ("" if args.scales == ["small", "full"] else " (--scales " + " ".join(args.scales) + ")"),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "loadavg": " ".join(f"{x:.1f}" for x in os.getloadavg()),
-    }
-    from bench.common import write_outputs
-
     data = {"meta": meta, "rows": rows, "targets": [t.to_json() for t in _targets(rows)]}
     for path in write_outputs("data", _markdown(rows, meta), data, args.out):
         print(f"wrote {path}")
 
 
 def _targets(rows: list[dict]) -> list:
-    from bench.common import Target
+    from bench.common import Target  # Deferred: see main
 
     found = []
     for row in rows:

@@ -1,10 +1,11 @@
 """Model throughput: forward+backward samples per second per size preset, on this machine.
 
     python -m bench model                      # all presets -> results/benchmarks/
+    python -m bench model --quick              # tiny + small, 1 round -> results/benchmarks/quick/
     python -m bench.bench_model --smoke-test   # tiny + small, 2 rounds, print only
 
 Shapes: B=16, T=90 days, M=6 months, R=24 raions, 5 daily + 5 monthly + 3 raion sources with
-seed 000's feature counts (raion sources at 8 PCA components). Every preset runs once per
+report 000's feature counts (raion sources at 8 PCA components). Every preset runs once per
 round, round-robin, so load from other processes on a shared machine hits all presets alike;
 each figure is the median over rounds, and speeds are also given as ratios to the baseline
 (the first preset, tiny) measured in the same run. Wall time and process CPU time are both
@@ -15,22 +16,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
 
 import torch
 
+from bench.common import OUT, base_meta, header, write_outputs
 from raysearch.core.model_config import ModelConfig, list_presets
 from raysearch.model.han import build_model
 from raysearch.model.specs import ORIGINAL_FEATURES, make_spec
 from raysearch.testing.model import random_batch
 
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "results" / "benchmarks"
-
-SPEC = make_spec(  # the seed's sources at a laptop-sized window
+SEED = 0  # the model's initial weights and the random batch
+SPEC = make_spec(  # the original's sources at a laptop-sized window
     **ORIGINAL_FEATURES,
     daily_window=90,
     monthly_window=6,
@@ -49,10 +48,10 @@ def step(model: torch.nn.Module, batch: dict) -> tuple[float, float]:
 
 
 def run(sizes: list[str], rounds: int, batch_size: int) -> dict:
-    batch = random_batch(SPEC, batch_size, seed=0)
+    batch = random_batch(SPEC, batch_size, seed=SEED)
     models = {}
     for s in sizes:
-        torch.manual_seed(0)
+        torch.manual_seed(SEED)
         models[s] = build_model(SPEC, ModelConfig(size=s)).train()
         step(models[s], batch)  # warm-up
     wall: dict[str, list[float]] = {s: [] for s in sizes}
@@ -91,32 +90,22 @@ def run(sizes: list[str], rounds: int, batch_size: int) -> dict:
             "sources": [len(SPEC.daily), len(SPEC.monthly), len(SPEC.raion)],
         },
         "rounds": rounds,
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(),
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "processor": platform.processor() or platform.machine(),
-            "load_avg_1min_before": load_before,
-            "load_avg_1min_after": os.getloadavg()[0],
-        },
+        "torch_threads": torch.get_num_threads(),
+        "load_avg_1min_before": load_before,
+        "load_avg_1min_after": os.getloadavg()[0],
         "rows": rows,
     }
 
 
 def markdown(res: dict) -> str:
-    sh, mach = res["shapes"], res["machine"]
+    sh, meta = res["shapes"], res["meta"]
     lines = [
-        "# Model throughput (forward + backward, training mode)",
-        "",
-        f"Command: `python -m bench model` (python -m bench.bench_model --rounds {res['rounds']} "
-        f"--threads {mach['torch_threads']} --batch-size {sh['batch']})",
-        "",
+        *header("Model throughput (forward + backward, training mode)", meta),
         f"Shapes: B={sh['batch']}, T={sh['days']} days, M={sh['months']} months, "
         f"R={sh['raions']} raions, daily/monthly/raion sources = {sh['sources']}. "
-        f"Median of {res['rounds']} round-robin rounds. torch {mach['torch']}, "
-        f"{mach['torch_threads']} threads on {mach['cpu_count']} CPUs; 1-min load average "
-        f"{mach['load_avg_1min_before']:.1f} before, {mach['load_avg_1min_after']:.1f} after "
+        f"Median of {res['rounds']} round-robin rounds. {res['torch_threads']} torch threads "
+        f"on {meta['machine']['cpus']} CPUs; 1-min load average "
+        f"{res['load_avg_1min_before']:.1f} before, {res['load_avg_1min_after']:.1f} after "
         "(the machine is shared: compare ratios, not absolute figures).",
         "",
         f"| preset | parameters | s / batch (wall) | samples/s | x {res['baseline']} "
@@ -132,23 +121,32 @@ def markdown(res: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sizes", nargs="+", default=list_presets())
-    p.add_argument("--rounds", type=int, default=5)
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(
+        prog="python -m bench.bench_model",
+        description=__doc__.splitlines()[0],
+        allow_abbrev=False,
+    )
+    p.add_argument("--sizes", nargs="+", choices=list_presets(), help="default: all presets")
+    p.add_argument("--rounds", type=int, help="default: 5")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--threads", type=int, default=1, help="torch threads (1: steadiest)")
-    p.add_argument("--smoke-test", action="store_true", help="tiny+small, 2 rounds, no files")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="tiny+small, 1 round")
+    mode.add_argument("--smoke-test", action="store_true", help="tiny+small, 2 rounds, no files")
     p.add_argument("--out", type=Path, default=OUT, help="where the tables go")
-    args = p.parse_args()
+    args = p.parse_args(argv)
+    if (args.quick or args.smoke_test) and (args.sizes or args.rounds):
+        p.error("--quick and --smoke-test choose the sizes and rounds themselves")
     torch.set_num_threads(args.threads)
-    sizes, rounds = (["tiny", "small"], 2) if args.smoke_test else (args.sizes, args.rounds)
-    res = run(sizes, rounds, args.batch_size)
+    sizes, rounds = args.sizes or list_presets(), args.rounds or 5
+    if args.quick or args.smoke_test:
+        sizes, rounds = ["tiny", "small"], 1 if args.quick else 2
+    meta = base_meta(args.quick, seeds=[SEED], repeats=rounds, threads=args.threads)
+    res = {"meta": meta, **run(sizes, rounds, args.batch_size)}
     text = markdown(res)
     print(text)
     if not args.smoke_test:
-        from bench.common import write_outputs
-
         for path in write_outputs("model", text, res, args.out):
             print(f"wrote {path}")
 

@@ -32,7 +32,6 @@ from bench.common import (
     OUT,
     Target,
     base_meta,
-    command_line,
     header,
     log,
     markdown_table,
@@ -213,7 +212,7 @@ def targets(result: dict[str, Any]) -> list[Target]:
     met = default["ratio"] <= RAY_RATIO
     return [
         Target(
-            "per-trial overhead vs Ray's release test (<= 1.28x ideal; not a DESIGN.md "
+            "per-trial overhead vs Ray's release test (<= 1.28x ideal; not a docs/design.md "
             "target): raysearch's default searcher, scheduler and reuse_actors",
             f"{default['ratio']:.2f}x ideal, {default['overhead_per_slot']:.2f} s per trial "
             f"per slot ({default['trials']} x {meta['sleep_s']:g}-s trials, k={meta['slots']})",
@@ -231,10 +230,10 @@ def targets(result: dict[str, Any]) -> list[Target]:
     ]
 
 
-def markdown(result: dict[str, Any], command: str) -> str:
+def markdown(result: dict[str, Any]) -> str:
     meta = result["meta"]
     d, k = meta["sleep_s"], meta["slots"]
-    lines = header("Per-trial bookkeeping overhead", command, meta)
+    lines = header("Per-trial bookkeeping overhead", meta)
     lines += [
         f"n trials per configuration (column `trials`), each sleeping d = {d:g} s and "
         f"reporting once; 1 CPU per trial, k = {k} at once. Baseline, for the same n, d and "
@@ -312,7 +311,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     result = run(args.quick)
     result["targets"] = [t.to_json() for t in targets(result)]
-    text = markdown(result, command_line("bookkeeping", args.quick))
+    text = markdown(result)
     print(text)
     write_outputs("bookkeeping", text, result, args.out, [("bookkeeping", plot(result))])
 

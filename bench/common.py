@@ -1,9 +1,12 @@
-"""What every benchmark shares: the machine and versions it ran on, and atomic output.
+"""What every benchmark shares: what ran (command, code, machine, versions, seeds) and
+atomic output.
 
 Each benchmark writes ``results/benchmarks/<name>.md`` (the table a person reads),
 ``<name>.json`` (the same figures, for the index and for comparisons across commits) and
 PNG plots beside them. Every figure is given as a ratio against a baseline measured in the
-same run, with the machine, versions, seeds and repeat count in the header.
+same run. ``base_meta`` records, for every table, the command that reproduces it and the
+exact one that ran, the git commit (and whether the tree had uncommitted changes), the
+machine, the versions, the seeds and the repeat count; ``header`` prints them.
 """
 
 from __future__ import annotations
@@ -11,23 +14,31 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
+import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench.benchmarks import BENCHMARKS, by_module
+
 __all__ = [
+    "AT_START",
     "OUT",
     "ROOT",
     "Target",
     "base_meta",
-    "command_line",
+    "commands",
+    "git_state",
     "header",
     "log",
     "machine",
     "markdown_table",
     "per_method_medians",
+    "recorded_meta",
     "targets_section",
     "versions",
     "write_outputs",
@@ -72,9 +83,9 @@ def machine() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Target:
-    """A DESIGN.md number and whether this run met it, with the figure that says so."""
+    """A docs/design.md number and whether this run met it, with the figure that says so."""
 
-    name: str  # the target as DESIGN.md states it
+    name: str  # the target as docs/design.md states it
     figure: str  # what was measured, e.g. "3.1% (1 worker), 38% (2 workers)"
     met: bool
     bound: str = ""  # for a miss: what bounds it
@@ -83,20 +94,26 @@ class Target:
         return {"name": self.name, "figure": self.figure, "met": self.met, "bound": self.bound}
 
 
-def header(title: str, command: str, meta: dict[str, Any]) -> list[str]:
-    """The lines every table starts with: what ran, where, with which versions and seeds."""
-    m, v = meta["machine"], meta["versions"]
+def header(title: str, meta: dict[str, Any]) -> list[str]:
+    """The lines every table starts with: what ran (the command, the exact invocation, the
+    commit), where, with which versions and seeds."""
+    m, v, git = meta["machine"], meta["versions"], meta["git"]
+    ran = f" (ran `{meta['invocation']}`)" if meta["invocation"] != meta["command"] else ""
+    if git is None:  # a table measured before benchmarks recorded their commit (--render)
+        code = "not recorded"
+    else:
+        code = f"git {git['sha']}" + (", with uncommitted changes" if git["dirty"] else "")
     lines = [
         f"# {title}",
         "",
-        f"Command: `{command}`",
+        f"Command: `{meta['command']}`{ran}",
         "",
+        f"Code: {code}.",
         f"Machine: {m['cpus']} CPUs ({m['cpu']}), {m['memory_gib']} GiB, {m['platform']}; "
         f"1-min load {m['load_avg_1min']} at start.",
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
+        f"Seeds: {meta['seeds']}; repeats: {meta.get('repeats', len(meta['seeds']))}.",
     ]
-    if "seeds" in meta:
-        lines.append(f"Seeds: {meta['seeds']}; repeats: {meta.get('repeats', len(meta['seeds']))}.")
     if meta.get("quick"):
         lines.append("**Quick mode**: fewer trials and seeds; figures are indicative only.")
     return [*lines, ""]
@@ -177,12 +194,91 @@ def write_outputs(
     return written
 
 
-def command_line(name: str, quick: bool) -> str:
-    return "python -m bench " + name + (" --quick" if quick else "")
+def _repo_relative(arg: str) -> str:
+    """A path inside the repository as a relative one (``--out=/…/results`` too): no
+    machine paths in a committed table."""
+    flag, eq, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+    path = Path(value)
+    if path.is_absolute() and path.is_relative_to(ROOT):
+        value = str(path.relative_to(ROOT)) or "."
+    return f"{flag}{eq}{value}"
 
 
-def base_meta(quick: bool, **extra: Any) -> dict[str, Any]:
-    return {"machine": machine(), "versions": versions(), "quick": quick, **extra}
+def _without_out(args: Sequence[str]) -> list[str]:
+    kept, skip = [], False
+    for a in args:
+        if skip:
+            skip = False
+        elif a == "--out":
+            skip = True
+        elif not a.startswith("--out="):
+            kept.append(a)
+    return kept
+
+
+def commands(argv: Sequence[str] | None = None) -> dict[str, str]:
+    """``invocation``: the exact command this process runs (``argv``: the interpreter's
+    arguments, default ``sys.orig_argv[1:]``), repository paths made relative; ``command``:
+    the one a person types to reproduce it, ``python -m bench NAME [--quick]`` when the
+    arguments are the registered benchmark's, else the invocation itself."""
+    args = list(sys.orig_argv[1:] if argv is None else argv)
+    invocation = shlex.join(["python", *(_repo_relative(a) for a in args)])
+    command = invocation
+    bench = by_module(args[1]) if len(args) >= 2 and args[0] == "-m" else None
+    if bench is not None:
+        rest = tuple(_without_out(args[2:]))
+        for quick, expected in ((False, bench.full_args), (True, bench.quick_args)):
+            if rest == expected:
+                command = bench.command(quick)
+    return {"command": command, "invocation": invocation}
+
+
+def git_state() -> dict[str, Any]:
+    """The commit the benchmark runs and whether the tree differs from it (results/ aside:
+    a run of ``python -m bench`` rewrites its tables as it goes)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"git {' '.join(args)} failed in the repository ({done.stderr.strip()}): a "
+                "benchmark records the commit it measured, so run it from a git clone"
+            )
+        return done.stdout.strip()
+
+    sha = git("rev-parse", "HEAD")
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results")
+    return {"sha": sha, "dirty": bool(changed)}
+
+
+def recorded_meta(meta: dict[str, Any], name: str) -> dict[str, Any]:
+    """``meta`` read back from a table's JSON (``--render``); one written before benchmarks
+    recorded their command and commit gets the registered command and no commit."""
+    if "git" in meta:
+        return meta
+    command = BENCHMARKS[name].command(bool(meta.get("quick")))
+    return {"command": command, "invocation": command, "git": None, **meta}
+
+
+# The commit and the machine's load as the benchmark process started: most benchmarks
+# build their metadata after measuring, when HEAD (a commit made meanwhile) and the load
+# may have changed.
+AT_START: dict[str, Any] = {"git": git_state(), "machine": machine()}
+
+
+def base_meta(quick: bool, *, seeds: Sequence[int], **extra: Any) -> dict[str, Any]:
+    """What every table's header and JSON carry: the command (reproducing and exact), the
+    commit and the machine (as the process started), the versions, quick mode and the
+    seeds, then ``extra``."""
+    return {
+        **commands(),
+        "git": AT_START["git"],
+        "machine": AT_START["machine"],
+        "versions": versions(),
+        "quick": quick,
+        "seeds": list(seeds),
+        **extra,
+    }
 
 
 def log(message: str) -> None:

@@ -9,7 +9,8 @@ learning curve that improves with budget. A trial's epoch e of E sets s = e/E an
 f(x, s), without noise. The function is evaluated here in NumPy (checked against BoTorch
 at start), so a trial process does not import torch.
 
-Four methods, the same space (x1..x6 uniform floats in [0, 1]), trial count and seeds:
+Four methods (bench/methods.py), the same space (x1..x6 uniform floats in [0, 1]), trial
+count and seeds:
 ``tpe_asha`` (raysearch's own searcher and scheduler: ``build_searcher`` /
 ``build_scheduler`` from raysearch.search.tuner, Optuna TPE + ASHA with grace period 1 and
 reduction factor 3), ``random_fifo`` (random search, every trial at full budget: the
@@ -26,7 +27,7 @@ their values became known), the incumbent is the trial with the lowest value rep
 far at any fidelity (what a user would pick from the results table); its regret is
 f(x_inc, 1) - f*: its configuration evaluated at full fidelity. Headline: per seed, the
 epochs a method spent to first reach the final regret of random_fifo with the same seed,
-over random_fifo's epochs (DESIGN.md's "<= 1/3", here on a function instead of the HAN).
+over random_fifo's epochs (docs/design.md's "<= 1/3", here on a function instead of the HAN).
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ from bench.common import (
     OUT,
     Target,
     base_meta,
-    command_line,
     header,
     log,
     markdown_table,
@@ -58,9 +58,11 @@ from bench.common import (
     targets_section,
     write_outputs,
 )
-from bench.optuna_alone import OptunaAlone, run_optuna_alone
+from bench.methods import METHODS as REGISTRY
+from bench.methods import Method, describe
+from bench.optuna_alone import run_optuna_alone
 
-__all__ = ["F_STAR", "METHODS", "X_STAR", "augmented_hartmann", "main", "regret"]
+__all__ = ["F_STAR", "METHODS", "NAMES", "X_STAR", "augmented_hartmann", "main", "regret"]
 
 # AugmentedHartmann's constants (BoTorch 0.18.1; P already scaled by 1e-4).
 _ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
@@ -85,14 +87,10 @@ X_STAR = (0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573)
 PARAMS = tuple(f"x{i}" for i in range(1, 7))
 
 BASELINE = "random_fifo"
-METHODS = {  # name -> (searcher, scheduler) through Ray Tune; None: Optuna alone
-    "tpe_asha": ("tpe", "asha"),
-    "random_fifo": ("random", "fifo"),
-    "random_asha": ("random", "asha"),
-    "optuna_hyperband": None,
-}
+METHODS = REGISTRY.select(("tpe_asha", "random_fifo", "random_asha", "optuna_hyperband"))
+NAMES = tuple(m.name for m in METHODS)
 CONCURRENT = 4  # Ray trials at once, each with CPUs / CONCURRENT
-OPTUNA_PROCESSES = 2
+OPTUNA_PROCESSES = 2  # Optuna alone's processes (unless a method fixes its own)
 REUSE = True  # documented in the module docstring and the table
 GRACE, REDUCTION, STARTUP = 1, 3, 10
 
@@ -177,21 +175,24 @@ class HartmannObjective:
         return best
 
 
-def _space(method: str, scale: Scale) -> Any:
-    from raysearch.search.space import ParamSpec, SearchSettings, SearchSpace
+def _settings(scale: Scale) -> Any:
+    """The benchmark's search settings (a method sets its searcher and scheduler)."""
+    from raysearch.search.space import SearchSettings
 
-    searcher, scheduler = METHODS[method]
-    settings = SearchSettings(
+    return SearchSettings(
         num_samples=scale.trials,
         max_epochs=scale.epochs,
         grace_period=GRACE,
         reduction_factor=REDUCTION,
         n_startup_trials=STARTUP,
-        searcher=searcher,
-        scheduler=scheduler,
     )
+
+
+def _space(method: Method, scale: Scale) -> Any:
+    from raysearch.search.space import ParamSpec, SearchSpace
+
     params = {name: ParamSpec(type="float", low=0.0, high=1.0) for name in PARAMS}
-    return SearchSpace("hartmann", "", settings, params)
+    return method.tune_space(SearchSpace("hartmann", "", _settings(scale), params))
 
 
 def _recorder() -> Any:
@@ -242,7 +243,7 @@ def _lean_loggers() -> list[Any]:
     return [JsonLoggerCallback(), NoCSV(), NoTBX()]
 
 
-def _ray_method(method: str, seed: int, scale: Scale, root: str) -> dict[str, Any]:
+def _ray_method(method: Method, seed: int, scale: Scale, root: str) -> dict[str, Any]:
     from ray import tune
 
     from raysearch.search.scheduler import build_scheduler
@@ -260,11 +261,11 @@ def _ray_method(method: str, seed: int, scale: Scale, root: str) -> dict[str, An
             search_alg=build_searcher(space, seed),
             scheduler=build_scheduler(space),
             num_samples=scale.trials,
-            max_concurrent_trials=CONCURRENT,
+            max_concurrent_trials=method.concurrent or CONCURRENT,
             reuse_actors=REUSE,
         ),
         run_config=tune.RunConfig(
-            name=f"{method}-seed{seed}",
+            name=f"{method.name}-seed{seed}",
             storage_path=root,
             verbose=0,
             callbacks=[recorder, *_lean_loggers()],
@@ -275,7 +276,7 @@ def _ray_method(method: str, seed: int, scale: Scale, root: str) -> dict[str, An
     wall = time.time() - started
     errors = [r.error for r in grid if r.error is not None]
     if errors:
-        raise RuntimeError(f"{method} seed {seed}: {len(errors)} trial(s) failed: {errors[0]}")
+        raise RuntimeError(f"{method.name} seed {seed}: {len(errors)} trial(s) failed: {errors[0]}")
     records = pd.DataFrame(recorder.rows, columns=["trial", "epoch", "value", "unix"])
     records["t"] = records.pop("unix") - started
     return {"records": records, "configs": recorder.configs, "wall": wall}
@@ -292,19 +293,14 @@ def _optuna_configs(journal: Path) -> dict[int, list[float]]:
     return {t.number: [float(t.params[p]) for p in PARAMS] for t in study.trials if t.params}
 
 
-def _optuna_method(seed: int, scale: Scale, root: str) -> dict[str, Any]:
-    settings = OptunaAlone(
-        n_trials=scale.trials,
-        processes=OPTUNA_PROCESSES,
-        seed=seed,
-        n_startup_trials=STARTUP,
-        min_resource=GRACE,
-        max_resource=scale.epochs,
-        reduction_factor=REDUCTION,
-    )
-    workdir = Path(root) / f"optuna-seed{seed}"
+def _optuna_method(method: Method, seed: int, scale: Scale, root: str) -> dict[str, Any]:
+    settings = method.optuna_alone(_settings(scale), seed=seed, processes=OPTUNA_PROCESSES)
+    workdir = Path(root) / f"{method.name}-seed{seed}"
     records, wall = run_optuna_alone(settings, HartmannObjective(scale.epochs), workdir)
     return {"records": records, "configs": _optuna_configs(workdir / "journal.log"), "wall": wall}
+
+
+_RUNNERS = {"tune": _ray_method, "optuna_alone": _optuna_method}  # by Method.engine
 
 
 def run(quick: bool) -> dict[str, Any]:
@@ -329,16 +325,14 @@ def run(quick: bool) -> dict[str, Any]:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-hartmann-") as root:
             for seed in scale.seeds:  # seed-major: load drift hits every method alike
-                for method, how in METHODS.items():
+                for method in METHODS:
                     began = time.perf_counter()
-                    if how is None:
-                        res = _optuna_method(seed, scale, root)
-                    else:
-                        res = _ray_method(method, seed, scale, root)
-                    res.update(method=method, seed=seed, total_s=time.perf_counter() - began)
+                    res = _RUNNERS[method.engine](method, seed, scale, root)
+                    res.update(method=method.name, seed=seed, total_s=time.perf_counter() - began)
                     log(
-                        f"hartmann: {method}, seed {seed}: {res['records']['trial'].nunique()} "
-                        f"trials, {len(res['records'])} epochs, {res['wall']:.1f} s"
+                        f"hartmann: {method.name}, seed {seed}: "
+                        f"{res['records']['trial'].nunique()} trials, {len(res['records'])} "
+                        f"epochs, {res['wall']:.1f} s"
                     )
                     runs.append(res)
     finally:
@@ -358,6 +352,7 @@ def run(quick: bool) -> dict[str, Any]:
         f_star=F_STAR,
         botorch_max_abs_diff=worst,
         ray_init_s=round(ray_init_s, 2),
+        methods=describe(METHODS),
     )
     return {"meta": meta, "runs": runs}
 
@@ -382,7 +377,7 @@ def analyse(result: dict[str, Any]) -> dict[str, Any]:
         base = next(b for b in result["runs"] if b["method"] == BASELINE and b["seed"] == r["seed"])
         r["reach_ratio"] = epochs_to_reach(r["curve"], base["final"]) / base["epochs"]
         rows.append({"method": r["method"], "seed": r["seed"], **{k: r[k] for k in keys}})
-    per_method = per_method_medians(rows, METHODS, keys)
+    per_method = per_method_medians(rows, NAMES, keys)
     for m in per_method:  # whole trials and epochs
         m["trials"], m["epochs"] = round(m["trials"]), round(m["epochs"])
     return {"budget": budget, "rows": rows, "per_method": per_method}
@@ -414,9 +409,9 @@ def targets(table: dict[str, Any]) -> list[Target]:
     ]
 
 
-def markdown(result: dict[str, Any], table: dict[str, Any], command: str) -> str:
+def markdown(result: dict[str, Any], table: dict[str, Any]) -> str:
     meta = result["meta"]
-    lines = header("Search at scale: augmented Hartmann 6-D", command, meta)
+    lines = header("Search at scale: augmented Hartmann 6-D", meta)
     lines += [
         f"BoTorch's `AugmentedHartmann` (6 inputs + fidelity; f* = {F_STAR}), minimised; "
         f"{meta['trials']} trials per search, epoch e of E = {meta['max_epochs']} evaluates "
@@ -491,7 +486,7 @@ def plot(result: dict[str, Any], table: dict[str, Any]) -> Any:
     top = max(r["epochs"] for r in result["runs"])
     grid = np.linspace(1, top, 400)
     floor = 1e-6  # log axis: a regret of 0 would vanish
-    for method in METHODS:
+    for method in NAMES:
         curves = [r["curve"] for r in result["runs"] if r["method"] == method]
         ends = max(c["epochs"].iloc[-1] for c in curves)
         mine = grid[grid <= ends]
@@ -531,8 +526,7 @@ def main(argv: list[str] | None = None) -> None:
     result = run(args.quick)
     table = analyse(result)
     result["targets"] = [t.to_json() for t in targets(table)]
-    command = command_line("hartmann", args.quick)
-    text = markdown(result, table, command)
+    text = markdown(result, table)
     print(text)
     data = {
         "meta": result["meta"],

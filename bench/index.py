@@ -1,4 +1,4 @@
-"""results/benchmarks/README.md: every DESIGN.md target, met or missed, from the JSON files."""
+"""results/benchmarks/README.md: every target of docs/design.md, met or missed, from the JSONs."""
 
 from __future__ import annotations
 
@@ -37,10 +37,10 @@ def write_index(out: Path, durations: dict[str, float], quick: bool) -> Path:
         "# Benchmarks" + (" (quick mode: indicative only)" if quick else ""),
         "",
         f"Written by `{command}` (or `make bench{'-quick' if quick else ''}`); one benchmark: "
-        f"`{command} NAME`. Each table states its machine, versions, seeds and repeats; every "
-        "figure is a ratio against a baseline measured in the same run.",
+        f"`{command} NAME`. Each table states its command, commit, machine, versions, seeds "
+        "and repeats; every figure is a ratio against a baseline measured in the same run.",
         "",
-        "## DESIGN.md targets",
+        "## Targets ([docs/design.md](../../docs/design.md))",
         "",
         "| target | benchmark | measured | met | what bounds a miss |",
         "|---|---|---|---|---|",

@@ -9,7 +9,7 @@ a time (``--max-concurrent 1``, so each trial's wall time is its own), full budg
 so every trial trains every epoch), once with 1 worker per trial and once with 2 workers
 (a Ray Train TorchTrainer over gloo). A trial's wall time runs from the moment Tune could
 start it (the search's start, or the end of the previous trial) to Tune's "complete";
-the trial reports its own phases (``time/<phase>_s``). DESIGN.md: a trial's wall time
+the trial reports its own phases (``time/<phase>_s``). docs/design.md: a trial's wall time
 outside training and validation (Ray start excluded) < 5%.
 """
 
@@ -18,18 +18,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-import os
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from bench.common import OUT, Target, base_meta, command_line, header, log, write_outputs
+from bench.common import OUT, Target, base_meta, header, log, recorded_meta, write_outputs
 
 __all__ = ["PHASES", "breakdown", "main"]
 
@@ -89,33 +86,31 @@ def breakdown(trials: pd.DataFrame, completed: dict[str, float], tune_started: f
 
 @dataclass(frozen=True)
 class Variant:
-    """One way of running the trials: the product now, or before a change (to compare)."""
+    """One way of running the trials: the product now (its defaults), or before a change
+    (to compare), as the ``RunOptions`` settings that differ."""
 
     name: str
     label: str
     workers: int
     reuse_actors: bool = True
-    health_check_s: str | None = None  # None: the driver's default
+    health_check_s: float | None = None  # None: the driver's default (0.5 s)
 
-    @contextmanager
-    def applied(self) -> Iterator[None]:
-        from raysearch.search.session import HEALTH_CHECK_ENV
-
-        saved_env = os.environ.pop(HEALTH_CHECK_ENV, None)
-        if self.health_check_s is not None:
-            os.environ[HEALTH_CHECK_ENV] = self.health_check_s
-        try:
-            yield
-        finally:
-            os.environ.pop(HEALTH_CHECK_ENV, None)
-            if saved_env is not None:
-                os.environ[HEALTH_CHECK_ENV] = saved_env
+    def options(self, base: Any, samples: int) -> Any:
+        """``base`` (a RunOptions) run this way."""
+        return dataclasses.replace(
+            base,
+            workers_per_trial=self.workers,
+            reuse_actors=self.reuse_actors,
+            health_check_s=self.health_check_s,
+            name=self.name,
+            num_samples=samples if self.workers == 1 else 2,
+        )
 
 
 VARIANTS = (
     Variant("w1-fresh", "1 worker, a fresh process per trial (before)", 1, reuse_actors=False),
     Variant("w1", "1 worker (now: trial processes reused)", 1),
-    Variant("w2-poll2s", "2 workers, Ray Train's 2 s poll (before)", 2, health_check_s="2.0"),
+    Variant("w2-poll2s", "2 workers, Ray Train's 2 s poll (before)", 2, health_check_s=2.0),
     Variant("w2", "2 workers (now: 0.5 s poll)", 2),
 )
 
@@ -198,20 +193,13 @@ def run(quick: bool) -> dict[str, Any]:
         log(f"overhead: bare fit ({space}, {epochs} epochs, {threads} threads)")
         bare = _bare_fit(cfg, plan.setup.cache_dir, threads)
         runs = []
-        for variant in VARIANTS:
-            if quick and "(before)" in variant.label:
-                continue  # quick mode: the product as it is now
-            options = dataclasses.replace(
-                base,
-                workers_per_trial=variant.workers,
-                reuse_actors=variant.reuse_actors,
-                name=variant.name,
-                num_samples=samples if variant.workers == 1 else 2,
-            )
+        # quick mode: the product as it is now
+        variants = [v for v in VARIANTS if not (quick and "(before)" in v.label)]
+        for variant in variants:
             log(f"overhead: search, {variant.label}")
             started = time.perf_counter()  # run_search starts Ray (timed) and stops it
-            with variant.applied():
-                runs.append({**_search(options, variant.label), "workers": variant.workers})
+            options = variant.options(base, samples)
+            runs.append({**_search(options, variant.label), "workers": variant.workers})
             runs[-1]["search_wall"] = time.perf_counter() - started
     for r in runs:
         r["total"] = _totals(r["rows"])
@@ -223,6 +211,7 @@ def run(quick: bool) -> dict[str, Any]:
             repeats=f"{samples} trials per 1-worker run, 2 per 2-worker run",
             space=space,
             epochs=epochs,
+            variants=[dataclasses.asdict(v) for v in variants],
         ),
         "bare": bare,
         "threads": threads,
@@ -260,11 +249,11 @@ def _when_met(needed: float) -> str:
     return f"met by trials of >= {needed:.0f} s of training + validation"
 
 
-def markdown(result: dict[str, Any], command: str) -> str:
+def markdown(result: dict[str, Any]) -> str:
     from bench.common import markdown_table, targets_section
 
     meta, bare = result["meta"], result["bare"]
-    lines = header("Where a trial's time goes", command, meta)
+    lines = header("Where a trial's time goes", meta)
     lines += [
         f"Configuration: space `{meta['space']}` (its start point), {meta['epochs']} epochs, "
         f"{result['threads']} torch thread(s) per 1-worker trial; trials one at a time, "
@@ -356,13 +345,13 @@ def main(argv: list[str] | None = None) -> None:
         import json
 
         result = json.loads((args.out / "overhead.json").read_text())
+        result["meta"] = recorded_meta(result["meta"], "overhead")
         for r in result["runs"]:  # recomputed: the figures derived from the measurements
             r["total"] = _totals(r["rows"])
     else:
         result = run(args.quick)
     result["targets"] = [t.to_json() for t in targets(result)]
-    command = command_line("overhead", bool(result["meta"].get("quick")))
-    text = markdown(result, command)
+    text = markdown(result)
     print(text)
     write_outputs("overhead", text, result, args.out, [("overhead", plot(result))])
 

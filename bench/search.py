@@ -2,18 +2,19 @@
 
     python -m bench.search [--quick] [--out DIR]
 
-Four methods on the same space (bench/spaces/han_bench.yaml), trial count and seeds:
-``tpe_asha`` (raysearch: Optuna TPE + ASHA through the product's driver), ``random_fifo``
-(random search, every trial at full budget: the baseline), ``random_asha`` and
-``optuna_hyperband`` (Optuna alone, no Ray: TPE + Optuna's Hyperband pruner, 2 processes
-sharing a journal-file storage, the same trainer). Two trials at once everywhere (2 CPUs).
+Four methods (bench/methods.py) on the same space (bench/spaces/han_bench.yaml), trial
+count and seeds: ``tpe_asha`` (raysearch: Optuna TPE + ASHA through the product's driver),
+``random_fifo`` (random search, every trial at full budget: the baseline), ``random_asha``
+and ``optuna_hyperband`` (Optuna alone, no Ray: TPE + Optuna's Hyperband pruner, 2
+processes sharing a journal-file storage, the same trainer). Two trials at once everywhere
+(2 CPUs).
 
 Anytime curves: the best anchored_val_loss so far against epochs consumed and against wall
 time. Headline: per seed, the epochs each method spent when it first reached the final best
 of full-budget random search with the same seed, as a fraction of random search's epochs
-(DESIGN.md: TPE+ASHA <= 1/3). Parallel efficiency: the share of the search's wall time
+(docs/design.md: TPE+ASHA <= 1/3). Parallel efficiency: the share of the search's wall time
 (Tune's, from its start to its end; Ray start excluded) during which the k=2 worker slots
-were training or validating (DESIGN.md: >= 90%).
+were training or validating (docs/design.md: >= 90%).
 """
 
 from __future__ import annotations
@@ -35,26 +36,24 @@ from bench.common import (
     ROOT,
     Target,
     base_meta,
-    command_line,
     header,
     log,
     markdown_table,
     per_method_medians,
+    recorded_meta,
     targets_section,
     write_outputs,
 )
-from bench.optuna_alone import OptunaAlone, run_optuna_alone
+from bench.methods import METHODS as REGISTRY
+from bench.methods import Method, describe
+from bench.optuna_alone import run_optuna_alone
 
-__all__ = ["METHODS", "main"]
+__all__ = ["METHODS", "NAMES", "main"]
 
 SPACE = ROOT / "bench" / "spaces" / "han_bench.yaml"
 BASELINE = "random_fifo"
-METHODS = {  # name -> (searcher, scheduler) through raysearch's driver; None: Optuna alone
-    "random_fifo": ("random", "fifo"),
-    "tpe_asha": ("tpe", "asha"),
-    "random_asha": ("random", "asha"),
-    "optuna_hyperband": None,
-}
+METHODS = REGISTRY.select(("random_fifo", "tpe_asha", "random_asha", "optuna_hyperband"))
+NAMES = tuple(m.name for m in METHODS)
 CONCURRENT = 2
 
 
@@ -87,22 +86,36 @@ class HanObjective:
         return float(fit(cfg, data, on_epoch=on_epoch).best_metrics["anchored_val_loss"])
 
 
-def _ray_method(method: str, seed: int, n: int, epochs: int, root: str) -> dict[str, Any]:
+def _space_file(method: Method, root: str) -> Path:
+    """The benchmark's space, or a copy with the method's own settings (``run_search``
+    overrides only the searcher and the scheduler)."""
+    if not method.settings:
+        return SPACE
+    import yaml
+
+    text = yaml.safe_load(SPACE.read_text())
+    text["settings"] = {**text["settings"], **method.settings}
+    path = Path(root) / method.name / SPACE.name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(text, sort_keys=False))
+    return path
+
+
+def _ray_method(method: Method, seed: int, n: int, epochs: int, root: str) -> dict[str, Any]:
     from raysearch.api import run_search
     from raysearch.search.plan import RunOptions
     from raysearch.search.tracking import WandbOptions
 
-    searcher, scheduler = METHODS[method]
     options = RunOptions(
-        space=str(SPACE),
+        space=str(_space_file(method, root)),
         num_samples=n,
         max_epochs=epochs,
-        max_concurrent=CONCURRENT,
+        max_concurrent=method.concurrent or CONCURRENT,
         results=root,
-        name=f"{method}-seed{seed}",
+        name=f"{method.name}-seed{seed}",
         seed=seed,
-        searcher=searcher,
-        scheduler=scheduler,
+        searcher=method.searcher,
+        scheduler=method.scheduler,
         wandb=WandbOptions(enabled=False),
         argv=("bench.search",),
     )
@@ -123,26 +136,20 @@ def _ray_method(method: str, seed: int, n: int, epochs: int, root: str) -> dict[
     return {"records": records, "wall": wall, "ray_init_s": timing.get("time/ray_init_s", 0.0)}
 
 
-def _optuna_method(seed: int, n: int, epochs: int, root: str) -> dict[str, Any]:
+def _optuna_method(method: Method, seed: int, n: int, epochs: int, root: str) -> dict[str, Any]:
     from raysearch.search.plan import RunOptions, resolve_search
 
     plan = resolve_search(
         RunOptions(space=str(SPACE), num_samples=n, max_epochs=epochs, results=root, seed=seed),
         {"CPU": float(CONCURRENT)},
     )
-    s = plan.space.settings
-    settings = OptunaAlone(
-        n_trials=n,
-        processes=CONCURRENT,
-        seed=seed,
-        n_startup_trials=s.n_startup_trials,
-        min_resource=s.grace_period,
-        max_resource=s.max_epochs,
-        reduction_factor=int(s.reduction_factor),
-    )
-    workdir = Path(root) / f"optuna-seed{seed}"
+    settings = method.optuna_alone(plan.space.settings, seed=seed, processes=CONCURRENT)
+    workdir = Path(root) / f"{method.name}-seed{seed}"
     records, wall = run_optuna_alone(settings, HanObjective(plan.setup, plan.space, seed), workdir)
     return {"records": records, "wall": wall, "ray_init_s": 0.0}
+
+
+_RUNNERS = {"tune": _ray_method, "optuna_alone": _optuna_method}  # by Method.engine
 
 
 def run(quick: bool) -> dict[str, Any]:
@@ -151,15 +158,13 @@ def run(quick: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-search-") as root:
         for seed in seeds:  # seed-major: load drift on a shared machine hits all methods
             for method in METHODS:
-                log(f"search: {method}, seed {seed} ({n} trials, {epochs} epochs max)")
+                log(f"search: {method.name}, seed {seed} ({n} trials, {epochs} epochs max)")
                 started = time.perf_counter()
-                if METHODS[method] is None:
-                    res = _optuna_method(seed, n, epochs, root)
-                else:
-                    res = _ray_method(method, seed, n, epochs, root)
-                res.update(method=method, seed=seed, total_s=time.perf_counter() - started)
+                run_method = _RUNNERS[method.engine]
+                res = run_method(method, seed, n, epochs, root)
+                res.update(method=method.name, seed=seed, total_s=time.perf_counter() - started)
                 log(
-                    f"search: {method}, seed {seed}: {len(res['records'])} epochs, "
+                    f"search: {method.name}, seed {seed}: {len(res['records'])} epochs, "
                     f"{res['wall']:.0f} s"
                 )
                 runs.append(res)
@@ -171,6 +176,7 @@ def run(quick: bool) -> dict[str, Any]:
             trials=n,
             max_epochs=epochs,
             concurrent=CONCURRENT,
+            methods=describe(METHODS),
         ),
         "runs": runs,
     }
@@ -210,7 +216,7 @@ def analyse(result: dict[str, Any]) -> dict[str, Any]:
             }
         )
     keys = ("epochs", "best", "reach_ratio", "reach_wall_ratio", "wall", "busy_share")
-    per_method = per_method_medians(rows, METHODS, keys)
+    per_method = per_method_medians(rows, NAMES, keys)
     return {"rows": rows, "per_method": per_method}
 
 
@@ -250,9 +256,9 @@ def _fmt_ratio(x: float) -> str:
     return "not reached" if not math.isfinite(x) else f"{x:.2f}"
 
 
-def search_markdown(result: dict[str, Any], table: dict[str, Any], command: str) -> str:
+def search_markdown(result: dict[str, Any], table: dict[str, Any]) -> str:
     meta = result["meta"]
-    lines = header("Search efficiency on the HAN", command, meta)
+    lines = header("Search efficiency on the HAN", meta)
     lines += [
         f"Space `bench/spaces/han_bench.yaml`: {meta['trials']} trials per search, up to "
         f"{meta['max_epochs']} epochs each, {meta['concurrent']} trials at once. Baseline "
@@ -370,9 +376,9 @@ def _search_bound(tpe: dict[str, Any], base: dict[str, Any], rankings: list) -> 
     return text
 
 
-def parallel_markdown(result: dict[str, Any], table: dict[str, Any], command: str) -> str:
+def parallel_markdown(result: dict[str, Any], table: dict[str, Any]) -> str:
     meta = result["meta"]
-    lines = header("Parallel efficiency", command, meta)
+    lines = header("Parallel efficiency", meta)
     lines += [
         f"k = {meta['concurrent']} trials at once on {meta['machine']['cpus']} CPUs. Busy "
         "share = seconds the trials spent training or validating (summed over trials) / "
@@ -436,7 +442,7 @@ def plots(result: dict[str, Any], table: dict[str, Any]) -> list[tuple[str, Any]
         (axes[0], "epochs", "epochs consumed"),
         (axes[1], "t", "wall time since the search started (s)"),
     ):
-        for method in METHODS:
+        for method in NAMES:
             curves = [r["curve"] for r in result["runs"] if r["method"] == method]
             top = max(c[axis].iloc[-1] for c in curves)
             grid = np.linspace(0, top, 200)
@@ -476,7 +482,7 @@ def _load(path: Path) -> dict[str, Any]:
         run = {k: v for k, v in r.items() if k != "records"}
         run["records"] = pd.DataFrame(r["records"])
         runs.append(run)
-    return {"meta": saved["meta"], "runs": runs}
+    return {"meta": recorded_meta(saved["meta"], "search"), "runs": runs}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -492,14 +498,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = p.parse_args(argv)
     result = _load(args.out / "search.json") if args.render else run(args.quick)
-    args.quick = bool(result["meta"].get("quick"))
     table = analyse(result)
     result["targets"] = [t.to_json() for t in search_targets(table, rung_rankings(result))]
     result["parallel_targets"] = [t.to_json() for t in parallel_targets(table, result)]
-    command = command_line("search", args.quick)
     figs = plots(result, table)
-    search_md = search_markdown(result, table, command)
-    parallel_md = parallel_markdown(result, table, command)
+    search_md = search_markdown(result, table)
+    parallel_md = parallel_markdown(result, table)
     print(search_md)
     print(parallel_md)
     records = [

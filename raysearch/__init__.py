@@ -1,0 +1,48 @@
+"""raysearch: hyperparameter search for the Multi-Resolution HAN (Ray Tune, Optuna, ASHA).
+
+The Python API, for a notebook or a script::
+
+    import raysearch
+    summary = raysearch.run_search(space="smoke", smoke=True)   # a whole search
+    run = raysearch.load_run(summary["run_dir"])                 # its tables, read back
+
+``run_search(space=..., **fields)`` takes any field of ``raysearch.search.plan.RunOptions``
+(``num_samples``, ``max_epochs``, ``data``, ``results``, ``name``, ``seed``, ``warm_start``,
+...) and returns the summary it wrote to ``results/<space>/<run>/``; each call gets its own
+run directory. ``load_run(run_dir)`` returns a ``RunData`` (trials and epochs as pandas
+DataFrames, the metadata). The command line is ``raysearch <command>``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from raysearch.api import run_search
+    from raysearch.results.runs import load_run
+
+__all__ = ["__version__", "load_run", "run_search"]
+
+try:
+    __version__ = version("raysearch")
+except PackageNotFoundError:  # imported from a checkout that was never installed
+    __version__ = "0+unknown"
+
+# Deferred (PEP 562): ``run_search`` and ``load_run`` are imported on first use, because
+# importing the search stack (torch, Ray, pandas) takes seconds; ``import raysearch`` stays
+# light, so a command line reports a bad flag at once and ``raysearch.__version__`` is free.
+_LAZY = {"run_search": "raysearch.api", "load_run": "raysearch.results.runs"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module 'raysearch' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

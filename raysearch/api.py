@@ -69,7 +69,7 @@ def run_search(
     with clock.phase("setup"):
         plan = resolve_search(options, {"CPU": 1.0})  # flags, space, configs: no cluster yet
         data = _prepare_data(plan)
-    with ray_session(options.address) as cluster:
+    with ray_session(options.address, options.health_check_s) as cluster:
         clock.add("ray_init", cluster.init_s)
         plan = resolve_search(options, cluster.resources, cluster.max_node_gpus)
         log.info(

@@ -1,4 +1,5 @@
-"""Shared test set-up: small thread counts (2-core machines), deterministic torch."""
+"""Shared test set-up: small thread counts (2-core machines), deterministic torch, the real
+data shipped in data/, and the ``--only-gpu-skips`` check (raysearch/testing/skips.py)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,30 @@ os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 os.environ.setdefault("RAY_DEDUP_LOGS", "0")
 
+from pathlib import Path
+
 import pytest
 import torch
 
 torch.set_num_threads(1)
 
-SHARED = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+pytest_plugins = ["raysearch.testing.skips"]
+
+REAL_DATA = Path(__file__).resolve().parents[1] / "data"
+REAL_FILES = (
+    "ukraine-losses/russia_losses_equipment.json",
+    "ukraine-losses/russia_losses_personnel.json",
+    "ukraine-losses/russia_losses_equipment_correction.json",
+    "ukraine-losses/LICENSE",
+    "war-phases/phases.csv",
+)
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> str:
-    """../shared beside the repository (real data for tests; read-only)."""
-    if not os.path.isdir(SHARED):
-        pytest.skip(f"shared data directory not found at {SHARED}")
-    return SHARED
+def real_data_dir() -> Path:
+    """data/ in the repository: the daily losses and the war phases (never skipped: a test
+    that needs them fails when they are missing)."""
+    missing = [name for name in REAL_FILES if not (REAL_DATA / name).is_file()]
+    if missing:
+        pytest.fail(f"real data missing from the repository ({REAL_DATA}): {missing}")
+    return REAL_DATA

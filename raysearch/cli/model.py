@@ -13,6 +13,7 @@ import sys
 
 from raysearch.cli.args import StrictParser
 from raysearch.core.data_config import DataConfig
+from raysearch.core.errors import RaysearchError
 from raysearch.core.model_config import ModelConfig, list_presets
 from raysearch.core.spec import DatasetSpec
 from raysearch.data.prepared import prepare
@@ -53,8 +54,14 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     args.dataset = OLD_NAMES.get(args.dataset, args.dataset)
-    cfg = ModelConfig(size=args.size, d_model=args.d_model, nhead=args.nhead, layers=args.layers)
-    counts = parameter_counts(dataset_spec(args.dataset), cfg)
+    try:
+        cfg = ModelConfig(
+            size=args.size, d_model=args.d_model, nhead=args.nhead, layers=args.layers
+        )
+        counts = parameter_counts(dataset_spec(args.dataset), cfg)
+    except RaysearchError as err:  # a bad value: one message, exit 2
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps({"size": args.size, "dataset": args.dataset, "parameters": counts}))
         return 0

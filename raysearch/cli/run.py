@@ -103,6 +103,13 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         metavar="RUN_DIR",
         help="continue an interrupted search in RUN_DIR (results/<space>/<run>)",
     )
+    parser.add_argument(
+        "--warm-start",
+        type=Path,
+        metavar="RUN_DIR",
+        help="seed the new search's Optuna study with the finished trials of RUN_DIR "
+        "(a run of a space with the same parameters)",
+    )
     args = parser.parse_args(argv)
     if args.resume is not None:
         others = [
@@ -134,6 +141,7 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         max_failures=args.max_failures,
         storage=args.storage,
         wandb=WandbOptions(not args.no_wandb, args.wandb_project, args.wandb_group),
+        warm_start=str(args.warm_start) if args.warm_start else None,
         argv=tuple(sys.argv if argv is None else ["raysearch.run", *argv]),
     )
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, get_type_hints
 
 from raysearch.cli.args import StrictParser
 from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
+from raysearch.core.errors import RaysearchError
 from raysearch.core.files import atomic_write_text
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.model_config import ModelConfig
@@ -164,21 +165,34 @@ def _run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, An
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.threads:
-        import torch  # deferred: seconds to import; only needed with --threads
-
-        torch.set_num_threads(args.threads)
-    if args.from_wandb is not None:
-        summary = run_from_wandb_config(read_args_file(args.from_wandb), cache_dir=args.cache_dir)
-    else:
-        cfg = build_config(args)
-        print(json.dumps(dataclasses.asdict(cfg), default=str), flush=True)
-        summary = _run_distributed(cfg, args) if args.workers >= 2 else _run_local(cfg, args)
+    try:
+        summary = _train(args)
+    except RaysearchError as err:  # a bad value, file or dataset: one message, exit 2
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     text = json.dumps(summary, indent=1, default=float)
     print(text)
     if args.json:
         atomic_write_text(args.json, text)
     return 0
+
+
+def _train(args: argparse.Namespace) -> dict[str, Any]:
+    if args.from_wandb is not None:
+        config = read_args_file(args.from_wandb)
+        _set_threads(args.threads)
+        return run_from_wandb_config(config, cache_dir=args.cache_dir)
+    cfg = build_config(args)  # every bad value reported before torch loads
+    _set_threads(args.threads)
+    print(json.dumps(dataclasses.asdict(cfg), default=str), flush=True)
+    return _run_distributed(cfg, args) if args.workers >= 2 else _run_local(cfg, args)
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads:
+        import torch  # deferred: seconds to import; only needed with --threads
+
+        torch.set_num_threads(threads)
 
 
 if __name__ == "__main__":

@@ -30,12 +30,12 @@ class LossConfig:
     """
 
     strategy: str = "uniform"
-    # a3dro (seed 000 section 19)
+    # a3dro (report 000 §19)
     budget_beta: float = 0.35  # mix with uniform; a weight never exceeds (1-beta) + beta/n
     regret_clip: float = 3.0  # |log(L_i/b_i)| cap inside a3dro (not the anchored metric's C)
     temperature: float = 1.0  # softmax temperature lambda over regrets
     a3dro_warmup_epochs: int = 1  # epochs whose mean training losses become the baselines
-    # kendall (seed 001)
+    # kendall (report 001)
     kendall_clamp: tuple[float, float] = (-2.0, 2.0)
     kendall_reg: float = 0.01
     # task losses

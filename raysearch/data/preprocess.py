@@ -1,6 +1,6 @@
 """Statistics fitted on the training period only, then applied to every day.
 
-Order per raion source (seed 000 sections 5.2-5.3): correlation filter on the raw values,
+Order per raion source (report 000 §5.2-5.3): correlation filter on the raw values,
 normalisation, then one PCA shared across raions. Daily and monthly sources are only
 normalised. Arrays carry NaN for unobserved values; every fit ignores them.
 """

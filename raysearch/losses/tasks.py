@@ -9,7 +9,7 @@ availability fraction is 0), never replaced by a synthetic stand-in. Options:
 - transition (BINARY): focal loss (Lin et al. 2017) with ``alpha`` on positives and
   ``1 - alpha`` on negatives, ``(1 - p_t)^gamma`` focusing;
 - casualty (COUNT): ZINB NLL; anomaly, forecast, daily_forecast: MSE on observed elements;
-- availability gating (seed 000 18.2.C): ``gated_tasks`` names the tasks whose target
+- availability gating (report 000 §18.2.C): ``gated_tasks`` names the tasks whose target
   availability on the training split is below the threshold; the trainer leaves them out
   of the objective for the whole run (they are still evaluated and reported).
 """

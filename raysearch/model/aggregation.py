@@ -1,4 +1,4 @@
-"""Step 3: learnable monthly aggregation (seed 000 step 3).
+"""Step 3: learnable monthly aggregation (report 000 §2 step 3).
 
 Not an average: one learned query per month slot cross-attends to the days of ITS OWN month
 only (``day_month`` gives each day's slot). The anchor's month (slot M-1) therefore sees its

@@ -1,7 +1,7 @@
-"""Multi-scale causal convolutions (seed 000 steps 2 and 2.5).
+"""Multi-scale causal convolutions (report 000 §2, steps 2 and 2.5).
 
 Depthwise causal convolutions at several kernel sizes (left padding only, so output t sees
-inputs <= t), mixed pointwise and normalised per timestep. Seed 000 normalised with
+inputs <= t), mixed pointwise and normalised per timestep. Report 000 normalised with
 GroupNorm, whose statistics span the whole sequence and so leak the future into the past;
 a per-timestep LayerNorm keeps the stage causal.
 """

@@ -1,4 +1,4 @@
-"""Step 5: bidirectional cross-resolution fusion with gating (seed 000 step 5).
+"""Step 5: bidirectional cross-resolution fusion with gating (report 000 §2 step 5).
 
 The aggregated daily stream attends to the monthly sources (coarser context) and the monthly
 stream attends to the aggregated daily one (finer detail), both causally over month slots

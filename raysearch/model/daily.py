@@ -1,4 +1,4 @@
-"""Step 1: daily source encoders (seed 000 section 2, step 1).
+"""Step 1: daily source encoders (report 000 §2 step 1).
 
 Each daily source is embedded (``ObservationEmbedding``); the raion sources arrive as one
 pooled token per day from ``RaionEncoders`` and are encoded here like daily sources. All S

@@ -1,6 +1,6 @@
 """Observation embedding: from (values, per-feature masks) to one token per timestep.
 
-Seed 000 step 1's input side, with seed 002's bug impossible by construction:
+Report 000 §2 step 1's input side, with report 002's bug impossible by construction:
 
 1. every masked value is replaced by 0 before any arithmetic (so -999, NaN or 1e9 in a
    masked position never reach a layer nor a gradient);

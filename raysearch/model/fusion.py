@@ -1,4 +1,4 @@
-"""Step 2: daily cross-source fusion with the temporal source gate (seed 000 step 2).
+"""Step 2: daily cross-source fusion with the temporal source gate (report 000 §2 step 2).
 
 On each day the S source tokens (plus a learned source-type embedding) attend to each other
 (a source unobserved that day is not attended to, except by itself). A temporal source gate

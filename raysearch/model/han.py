@@ -1,4 +1,4 @@
-"""The Multi-Resolution HAN, wired in seed 000's order (section 8), built from a DatasetSpec.
+"""The Multi-Resolution HAN, wired in report 000's order (§8), built from a DatasetSpec.
 
     raion sources ─► RaionEncoders (cross-raion attention, geographic bias, pooled per day)
                                    │ one token per day per raion source

@@ -6,9 +6,9 @@ latent. Outputs follow spec.py's MODEL OUTPUT layout:
     CLASSIFICATION (B, n_classes)   BINARY (B,)   COUNT (B, 3) [pi_logit, log_mu, log_theta]
     REGRESSION (B,)   FORECAST (B, F_month)   DAILY_FORECAST (B, H, F_day)
 
-The daily forecast is seed 000 18.2.A's ``LatentStatePredictor``: a GRU cell rolls the
+The daily forecast is report 000 §18.2.A's ``LatentStatePredictor``: a GRU cell rolls the
 latent state H days forward and a low-rank decoder maps each latent to the F_day features
-(a few tens of thousands of parameters instead of the seed's 4.4M-parameter head).
+(a few tens of thousands of parameters instead of the original's 4.4M-parameter head).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Step 4: monthly source encoders (seed 000 step 4).
+"""Step 4: monthly source encoders (report 000 §2 step 4).
 
 Each monthly source is embedded per feature with its own masks (the anchor's month arrives
 fully masked and becomes the no-observation token), encoded by a causal transformer with

@@ -1,4 +1,4 @@
-"""Geographic (raion) source encoders (seed 000 section 3).
+"""Geographic (raion) source encoders (report 000 §3).
 
 Per raion source: each raion-day's features are embedded (shared feature embedding plus a
 learned raion identity), raions attend to each other on the same day with an additive bias

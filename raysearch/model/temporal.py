@@ -1,6 +1,6 @@
 """Steps 2.5 and 6: the daily temporal encoder and the causal (monthly) temporal encoder.
 
-Daily (seed 000 step 2.5): calendar + sinusoidal positions, multi-scale causal convolutions
+Daily (report 000 §2 step 2.5): calendar + sinusoidal positions, multi-scale causal convolutions
 (3, 7, 14, 28 days) blended into the stream by a learned gate, then local causal attention
 over a ~1-month window. Monthly (step 6): a causal transformer over the month slots.
 """

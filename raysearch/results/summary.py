@@ -80,7 +80,8 @@ def summarize(trials: pd.DataFrame, run_dir: Path) -> dict[str, Any]:
 
 def _markdown(summary: dict[str, Any], trials: pd.DataFrame) -> str:
     best = summary["best"]
-    lines = [f"# Search results: {summary['run_dir']}", ""]
+    run_dir = Path(summary["run_dir"])  # shown as <space>/<run>: no machine path in the file
+    lines = [f"# Search results: {run_dir.parent.name}/{run_dir.name}", ""]
     lines.append(
         f"{summary['n_trials']} trials: {summary['completed']} completed, "
         f"{summary['stopped_by_asha']} stopped early by ASHA, {summary['failed']} failed."

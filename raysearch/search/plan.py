@@ -17,11 +17,12 @@ from typing import Any
 
 from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import ConfigError
-from raysearch.core.files import OPTIONS
+from raysearch.core.files import OPTIONS, OPTUNA_STUDY
 from raysearch.core.params import build_trial_config, resolve_param
 from raysearch.core.trial_config import TrialConfig
 from raysearch.search.resources import plan_resources
 from raysearch.search.space import SearchSpace, load_space
+from raysearch.search.study import warm_start_trials
 from raysearch.search.tracking import WandbOptions
 from raysearch.search.trainable import TrialSetup, trial_config
 
@@ -65,9 +66,15 @@ class RunOptions:
     max_failures: int = 1
     wandb: WandbOptions = dataclasses.field(default_factory=WandbOptions)
     resume: str | None = None  # a run directory to continue
+    warm_start: str | None = None  # a finished run whose trials seed this search's study
     # A trial process runs trial after trial (imports and first-call costs paid once per
     # process); False starts a fresh process per trial (bench/overhead.py measures both).
     reuse_actors: bool = True
+    # How often Ray Train's controller polls a multi-worker trial's workers (Ray's default:
+    # 2 s; each such trial waits for a poll to see its workers start and finish), for a
+    # local Ray the driver starts. None: RAY_TRAIN_HEALTH_CHECK_INTERVAL_S if set, else
+    # 0.5 s. A cluster joined with ``address`` keeps its own (set it where `ray start` runs).
+    health_check_s: float | None = None
     argv: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -92,6 +99,7 @@ class SearchPlan:
     storage_path: str  # Tune's experiment storage: the run directory, or --storage URI
     run_dir: str  # results/<space>/<run>: the tables and summary
     reuse_actors: bool = True  # RunOptions.reuse_actors
+    warm_start: str | None = None  # RunOptions.warm_start, checked against the space
 
 
 def load_run_options(run_dir: Path) -> RunOptions:
@@ -128,10 +136,26 @@ def _space_for(options: RunOptions) -> SearchSpace:
     )
 
 
+def _check_session(options: RunOptions) -> None:
+    problems = []
+    if options.health_check_s is not None:
+        if not options.health_check_s > 0:
+            problems.append(f"health_check_s: must be > 0, got {options.health_check_s!r}")
+        if options.address is not None:
+            problems.append(
+                f"health_check_s {options.health_check_s!r}: applies to a Ray the driver "
+                f"starts, not to the cluster at address {options.address!r} (set "
+                "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S where `ray start` runs)"
+            )
+    if problems:
+        raise ConfigError(problems, "run options")
+
+
 def resolve_search(
     options: RunOptions, cluster: dict[str, float], max_node_gpus: float = 0.0
 ) -> SearchPlan:
     """Everything checked and resolved, before any trial starts (raises ConfigError)."""
+    _check_session(options)
     space = _space_for(options)
     if space.settings.finalists and options.workers_per_trial > 1:
         raise ConfigError(
@@ -165,6 +189,7 @@ def resolve_search(
     # Every start point and the defaults must build a valid trial config.
     for point in space.start or [{}]:
         trial_config(setup, point)
+    _check_study(options, run_dir, space)
     return SearchPlan(
         space=space,
         setup=setup,
@@ -173,7 +198,28 @@ def resolve_search(
         storage_path=storage,
         run_dir=str(run_dir),
         reuse_actors=options.reuse_actors,
+        warm_start=options.warm_start,
     )
+
+
+def _check_study(options: RunOptions, run_dir: Path, space: SearchSpace) -> None:
+    """A new search starts a new study: refuse a run directory that holds one already, and
+    check a warm start's trials against the space (ConfigError)."""
+    if options.resume:
+        return
+    if (run_dir / OPTUNA_STUDY).exists():
+        raise ConfigError(
+            [f"--name {options.name}: {run_dir} holds a search already ({OPTUNA_STUDY}); "
+             f"continue it with --resume {run_dir}, or choose another --name"],
+            "arguments",
+        )  # fmt: skip
+    if options.warm_start:
+        if Path(options.warm_start).resolve() == run_dir:
+            raise ConfigError(
+                [f"--warm-start {options.warm_start}: that is this run's own directory"],
+                "arguments",
+            )
+        warm_start_trials(options.warm_start, space)
 
 
 def data_extremes(plan: SearchPlan) -> list[dict[str, Any]]:

@@ -7,14 +7,18 @@ own training seed, so a configuration drawn twice is a replicate, not an identic
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import optuna
+from optuna.storages import BaseStorage
+from optuna.trial import FrozenTrial
 from ray.tune.search.optuna import OptunaSearch
 
 from raysearch.core.metrics import BEST_VAL_METRIC, MODE
 from raysearch.search.space import SearchSpace
+from raysearch.search.study import STUDY_NAME
 
 __all__ = ["TRIAL_SEED", "DefineByRun", "build_sampler", "build_searcher"]
 
@@ -48,18 +52,39 @@ class DefineByRun:
         return {TRIAL_SEED: self.seed + trial.number}
 
 
-def build_searcher(space: SearchSpace, seed: int) -> OptunaSearch:
+def build_searcher(
+    space: SearchSpace,
+    seed: int,
+    storage: BaseStorage | None = None,
+    warm_start: Sequence[FrozenTrial] = (),
+) -> OptunaSearch:
     """OptunaSearch told each trial's best anchored loss (not its last).
 
     Every trial also gets its own training seed (the run's seed plus the Optuna trial
     number): when TPE draws a configuration again (a loss ablation has only four
     configurations outside A3DRO) the trial is a replicate that measures seed variance,
     not a byte-identical re-run.
+
+    ``storage``: an Optuna storage for the study (``study.open_storage``: the run
+    directory's SQLite file); None keeps it in memory. ``warm_start``: finished trials
+    (``study.warm_start_trials``) added to the study before the first suggestion.
     """
+    if warm_start:
+        if storage is None:
+            raise ValueError("warm_start needs a storage: an in-memory study cannot be seeded")
+        study = optuna.create_study(
+            storage=storage,
+            study_name=STUDY_NAME,
+            direction="minimize" if MODE == "min" else "maximize",
+            load_if_exists=True,
+        )
+        study.add_trials(warm_start)
     return OptunaSearch(
         space=DefineByRun(space, seed),
         metric=BEST_VAL_METRIC,
         mode=MODE,
         sampler=build_sampler(space, seed),
         points_to_evaluate=[dict(p) for p in space.start] or None,
+        storage=storage,
+        study_name=STUDY_NAME,
     )

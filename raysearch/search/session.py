@@ -12,12 +12,19 @@ from dataclasses import dataclass
 
 import ray
 
-__all__ = ["HEALTH_CHECK_ENV", "HEALTH_CHECK_INTERVAL_S", "Cluster", "ray_session"]
+__all__ = [
+    "HEALTH_CHECK_ENV",
+    "HEALTH_CHECK_INTERVAL_S",
+    "Cluster",
+    "local_ray_env",
+    "ray_session",
+]
 
 # Ray Train's controller polls its workers (and forwards their reports) every 2 s by
 # default; each Ray Train trial waits for a poll to see its workers start and finish
-# (bench/overhead.py measures it). A local Ray started by the driver polls every 0.5 s
-# unless the variable is already set; on a cluster, set it where `ray start` runs.
+# (bench/overhead.py measures it). A local Ray started by the driver polls every
+# ``health_check_s`` (RunOptions.health_check_s): by default the variable's value if it is
+# set, else 0.5 s. On a cluster, set the variable where `ray start` runs.
 HEALTH_CHECK_ENV = "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S"
 HEALTH_CHECK_INTERVAL_S = "0.5"
 
@@ -31,21 +38,44 @@ class Cluster:
     init_s: float  # seconds spent starting (or joining) Ray; 0 when it was already up
 
 
+def local_ray_env(health_check_s: float | None) -> dict[str, str]:
+    """The environment variables a local Ray started by the driver gets."""
+    if health_check_s is None:
+        return {HEALTH_CHECK_ENV: os.environ.get(HEALTH_CHECK_ENV, HEALTH_CHECK_INTERVAL_S)}
+    return {HEALTH_CHECK_ENV: str(health_check_s)}
+
+
 @contextmanager
-def ray_session(address: str | None) -> Iterator[Cluster]:
-    """Start a local Ray (``address`` None) or join one; shut down only a Ray started here.
-    A Ray already initialised in this process (a notebook, a test) is used as it is."""
-    started = not ray.is_initialized()
-    began = time.perf_counter()
-    if started:
-        if address is None:  # the Ray we start inherits this process's environment
-            os.environ.setdefault(HEALTH_CHECK_ENV, HEALTH_CHECK_INTERVAL_S)
-        ray.init(address=address, logging_level=logging.WARNING, configure_logging=False)
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in os.environ for the block, the previous values restored after it."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
     try:
-        nodes = [n for n in ray.nodes() if n.get("Alive")]
-        max_gpus = max((n["Resources"].get("GPU", 0.0) for n in nodes), default=0.0)
-        init_s = time.perf_counter() - began if started else 0.0
-        yield Cluster(dict(ray.cluster_resources()), float(max_gpus), init_s)
+        yield
     finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextmanager
+def ray_session(address: str | None, health_check_s: float | None = None) -> Iterator[Cluster]:
+    """Start a local Ray (``address`` None) or join one; shut down only a Ray started here.
+    A Ray already initialised in this process (a notebook, a test) is used as it is. A local
+    Ray inherits this process's environment, with ``local_ray_env(health_check_s)``."""
+    started = not ray.is_initialized()
+    local = started and address is None
+    began = time.perf_counter()
+    with _environment(local_ray_env(health_check_s) if local else {}):
         if started:
-            ray.shutdown()
+            ray.init(address=address, logging_level=logging.WARNING, configure_logging=False)
+        try:
+            nodes = [n for n in ray.nodes() if n.get("Alive")]
+            max_gpus = max((n["Resources"].get("GPU", 0.0) for n in nodes), default=0.0)
+            init_s = time.perf_counter() - began if started else 0.0
+            yield Cluster(dict(ray.cluster_resources()), float(max_gpus), init_s)
+        finally:
+            if started:
+                ray.shutdown()

@@ -7,7 +7,7 @@ A space file (shipped: raysearch/search/spaces/NAME.yaml; or any path)::
     fixed:      {name: value}              # constants every trial gets
     parameters: {name: {type: float|int|categorical, low, high, log, step, choices,
                         when: {other_param: value or [values]}}}
-    start:      [{name: value}, ...]       # first trials, e.g. the seed's configuration
+    start:      [{name: value}, ...]       # first trials, e.g. the original configuration
 
 Every problem in a file is reported at once, naming the file and the field. Parameter
 names are resolved against the trial configuration (``raysearch.search.params``), so a

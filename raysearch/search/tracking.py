@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from raysearch.core.metrics import VAL_METRIC
 from raysearch.search.trainable import TrialSetup, trial_config
 
 if TYPE_CHECKING:
@@ -22,7 +23,13 @@ if TYPE_CHECKING:
     from ray.air.integrations.wandb import WandbLoggerCallback
     from ray.tune.experiment import Trial
 
-__all__ = ["WandbOptions", "flat_config", "make_wandb_callback", "wandb_mode"]
+__all__ = [
+    "WandbOptions",
+    "define_best_summary",
+    "flat_config",
+    "make_wandb_callback",
+    "wandb_mode",
+]
 
 
 @dataclass(frozen=True)
@@ -66,13 +73,35 @@ def flat_config(config: DataclassInstance, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+class _BestSummary:
+    """The ``wandb`` module as Ray's logging process uses it, but ``init`` also defines the
+    metric's summary as its minimum (``define_metric``; the process has no hook after init)."""
+
+    def __init__(self, wandb: Any) -> None:
+        self._wandb = wandb
+
+    def init(self, *args: Any, **kwargs: Any) -> Any:
+        run = self._wandb.init(*args, **kwargs)
+        define_best_summary(run)
+        return run
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wandb, name)
+
+
+def define_best_summary(run: Any) -> None:
+    """Make the W&B run's summary of anchored_val_loss its lowest value (``{"min": x}``),
+    in both paths: Tune's logger (this module) and the sweep trainer (wandb_sweep.py)."""
+    run.define_metric(VAL_METRIC, summary="min")
+
+
 def make_wandb_callback(
     options: WandbOptions, group: str, space_name: str, setup: TrialSetup
 ) -> WandbLoggerCallback:
     """A WandbLoggerCallback that logs the resolved config and tags space and strategy."""
     # Deferred: Ray takes seconds to import, and the command line imports this module
     # (WandbOptions) before it reports a bad flag.
-    from ray.air.integrations.wandb import WandbLoggerCallback
+    from ray.air.integrations.wandb import WandbLoggerCallback, _WandbLoggingActor
 
     mode = wandb_mode()
     local_storage = "://" not in str(setup.storage_path)  # not s3:// or gs://
@@ -80,7 +109,19 @@ def make_wandb_callback(
     # the environment (a mode= argument is not enough), so the driver states its decision.
     os.environ.setdefault("WANDB_MODE", mode)
 
+    class _MinSummaryActor(_WandbLoggingActor):
+        """Ray's per-trial W&B process, with the run's summary of anchored_val_loss set to
+        its best (lowest) epoch, as raysearch's sweep trainer and Optuna see it, instead of
+        the last epoch's value."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # Ray types the attribute as the wandb module; _BestSummary stands in for it
+            self._wandb = _BestSummary(self._wandb)  # type: ignore[assignment]
+
     class _RaysearchWandb(WandbLoggerCallback):
+        _logger_actor_cls = _MinSummaryActor
+
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self._base_kwargs = dict(self.kwargs)  # wandb.init kwargs shared by every trial

@@ -11,6 +11,7 @@ from typing import Any, TypeAlias
 import pandas as pd
 import ray.tune
 from ray import tune
+from ray.tune.experiment import Trial
 
 from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
 from raysearch.search.collect import collect_results
@@ -19,6 +20,7 @@ from raysearch.search.plan import SearchPlan
 from raysearch.search.scheduler import build_scheduler
 from raysearch.search.searcher import build_searcher
 from raysearch.search.space import SearchSpace
+from raysearch.search.study import open_storage, warm_start_trials
 from raysearch.search.trainable import run_trial
 
 __all__ = ["TuneCallback", "TuneOutcome", "build_tuner", "restore_tuner", "run_tune"]
@@ -51,10 +53,14 @@ def build_tuner(plan: SearchPlan, callbacks: list[TuneCallback] | None = None) -
 
     resources = plan.setup.resources
     trainable = _trainable(plan)
+    warm_start = warm_start_trials(plan.warm_start, plan.space) if plan.warm_start else []
+    searcher = build_searcher(
+        plan.space, plan.seed, storage=open_storage(plan.run_dir), warm_start=warm_start
+    )
     return tune.Tuner(
         trainable,
         tune_config=tune.TuneConfig(
-            search_alg=build_searcher(plan.space, plan.seed),
+            search_alg=searcher,
             scheduler=build_scheduler(plan.space),
             num_samples=plan.space.settings.num_samples,
             max_concurrent_trials=resources.max_concurrent,
@@ -77,11 +83,41 @@ def build_tuner(plan: SearchPlan, callbacks: list[TuneCallback] | None = None) -
     )
 
 
+def best_trial_line(trials: list[Trial], parameters: list[str]) -> str | None:
+    """ "Current best trial: ..." by best anchored loss so far, a parameter the trial did not
+    sample (a conditional one) shown as '-'; None before any trial reported."""
+    scored = [
+        (t.last_result[BEST_VAL_METRIC], t)
+        for t in trials
+        if t.last_result and t.last_result.get(BEST_VAL_METRIC) is not None
+    ]
+    if not scored:
+        return None
+    value, best = min(scored, key=lambda pair: pair[0])
+    config = best.last_result.get("config") or best.config
+    shown = ", ".join(f"{p}={config.get(p, '-')}" for p in parameters)
+    return f"Current best trial: {best.trial_id} with {BEST_VAL_METRIC}={value:.4f} ({shown})"
+
+
+class _TrialTable(tune.CLIReporter):
+    """Ray's trial table with our own best-trial line. Ray's line looks up every parameter
+    column without a default and crashes the driver when the best trial lacks a
+    conditional parameter (a kendall trial has no budget_beta), so it is switched off and
+    ``best_trial_line`` is shown below the status header instead."""
+
+    def _current_best_trial(self, trials: list[Trial]) -> tuple[None, None]:
+        return None, None  # Ray's line: off
+
+    def _progress_str(self, trials: list[Trial], done: bool, *sys_info: str, **kwargs: Any) -> str:
+        best = best_trial_line(trials, list(self._parameter_columns))
+        return str(
+            super()._progress_str(trials, done, *sys_info, *([best] if best else []), **kwargs)
+        )
+
+
 def _progress_reporter(space: SearchSpace) -> tune.CLIReporter:
-    """The trial table. It is given no metric on purpose: Ray's "current best trial" line
-    looks up every parameter column without a default and crashes the driver when the best
-    trial lacks a conditional parameter (e.g. a kendall trial has no budget_beta)."""
-    return tune.CLIReporter(
+    """The trial table: epoch, anchored loss, best so far per trial, and the best trial."""
+    return _TrialTable(
         metric_columns={TIME_ATTR: "epoch", VAL_METRIC: "anchored_val", BEST_VAL_METRIC: "best"},
         parameter_columns=list(space.parameters),
         max_report_frequency=15,

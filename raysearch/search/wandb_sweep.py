@@ -8,7 +8,11 @@ sampled, the YAML (``sweep_yaml``) says under which condition it is used, and
 ``run_from_wandb_config`` drops it from the trial when the condition is false.
 
 W&B's hyperband counts the steps at which the run logged the metric, so the trainer must
-log ``anchored_val_loss`` once per epoch (``run_from_wandb_config`` does).
+log ``anchored_val_loss`` once per epoch (``run_from_wandb_config`` does). Its engine (the
+``sweeps`` package, which tests/search/test_wandb_sweep.py runs on the exported config)
+compares runs at band b on their (b+1)-th value: with ``min_iter`` = ASHA's grace period its
+first check comes one epoch after ASHA's first rung. A run's summary of the metric is its
+minimum (``define_metric``), which is what Bayes reads, as Optuna reads each trial's best.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from raysearch.core.metrics import TIME_ATTR, VAL_METRIC
 from raysearch.core.params import build_trial_config
 from raysearch.core.trial_config import TrialConfig
 from raysearch.search.space import SPACES_DIR, ParamSpec, SearchSpace, load_space
-from raysearch.search.tracking import flat_config
+from raysearch.search.tracking import define_best_summary, flat_config
 
 if TYPE_CHECKING:
     from wandb import Run
@@ -149,7 +153,10 @@ def sweep_yaml(space: SearchSpace, *, project: str | None = None, smoke: bool = 
         f"# written by: raysearch spaces export {space.name} --format wandb"
         + (" --smoke" if smoke else ""),
         "# run: wandb sweep THIS_FILE  then  wandb agent ENTITY/PROJECT/SWEEP_ID",
-        f"# hyperband min_iter, eta = ASHA grace_period, reduction_factor ({TIME_ATTR}s)",
+        f"# hyperband min_iter, eta = ASHA grace_period, reduction_factor ({TIME_ATTR}s); W&B's",
+        "# engine checks a run at band b after b+1 logged epochs, one epoch after ASHA's rung",
+        "# run_cap = the space's num_samples (W&B's service takes it; the 2022 sweeps package",
+        "# does not)",
     ]
     return "\n".join([*header, *lines]) + "\n"
 
@@ -200,6 +207,7 @@ def _wandb_run(config: Mapping[str, Any], cfg: TrialConfig, space_name: str) -> 
 
     owned = wandb.run is None
     run = wandb.run or wandb.init(config=dict(config))
+    define_best_summary(run)  # Bayes and hyperband then read the best epoch's value
     run.config.update(flat_config(cfg), allow_val_change=True)
     run.tags = (*(run.tags or ()), space_name, f"loss:{cfg.loss.strategy}")
     return run, owned
@@ -251,10 +259,6 @@ def run_from_wandb_config(
 
     try:
         result = fit(cfg, data, on_epoch=on_epoch, checkpoint_dir=None)
-        if run is not None and VAL_METRIC in result.best_metrics:
-            # Bayes reads the run summary (the last value by default): make it the best
-            # epoch's, as Optuna is told in raysearch's own search.
-            run.summary[VAL_METRIC] = float(result.best_metrics[VAL_METRIC])
     finally:
         if owned and run is not None:
             run.finish()

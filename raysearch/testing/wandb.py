@@ -9,18 +9,40 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["offline_run"]
+__all__ = ["offline_run", "offline_summary"]
 
 
-def offline_run(run_path: Path) -> tuple[dict[str, object], list[dict[str, object]]]:
-    """(config, history rows) of the offline run in ``run_path``."""
+def _records(run_path: Path) -> list[str]:
+    """The run file's records as `wandb leet inspect` prints them, one string each."""
     wandb = shutil.which("wandb", path=str(Path(sys.executable).parent))
     assert wandb, "the wandb CLI is installed with the wandb package"
     text = subprocess.run(
         [wandb, "leet", "inspect", str(run_path)],
         capture_output=True, text=True, timeout=120, check=True,
     ).stdout  # fmt: skip
-    records = re.split(r"^# record \d+: ", text, flags=re.M)
+    return re.split(r"^# record \d+: ", text, flags=re.M)
+
+
+def offline_summary(run_path: Path) -> dict[str, object]:
+    """The run's summary as W&B keeps it: every summary update in order, the last one per
+    key winning (``{"anchored_val_loss": {"min": -0.3}, "epoch": 3, ...}``)."""
+    summary: dict[str, object] = {}
+    for record in _records(run_path):
+        if not record.startswith("summary\n"):
+            continue
+        for update in re.findall(r"update: \{(.*?)\n  \}", record, flags=re.S):
+            keys = re.findall(r'(?:nested_)?key: "([^"]+)"', update)
+            value = re.search(r'value_json: "((?:[^"\\]|\\.)*)"', update)
+            if keys and value:
+                summary[".".join(keys)] = json.loads(
+                    value.group(1).encode().decode("unicode_escape")
+                )
+    return summary
+
+
+def offline_run(run_path: Path) -> tuple[dict[str, object], list[dict[str, object]]]:
+    """(config, history rows) of the offline run in ``run_path``."""
+    records = _records(run_path)
     config: dict[str, object] = {}
     history: list[dict[str, object]] = []
     for record in records:

@@ -1,4 +1,4 @@
-"""Task-collapse detection (seed 000 13.3): reported as a metric and a warning, never acted on.
+"""Task-collapse detection (report 000 §13.3): reported as a metric and a warning, never acted on.
 
 A task has collapsed on a split when its plain loss is below ``loss_threshold`` (a loss of
 ~1e-5 on a real task is a model predicting the target trivially, or a missing target

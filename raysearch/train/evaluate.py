@@ -1,4 +1,4 @@
-"""Evaluate one split: the same function for validation and test (seed 001's lesson).
+"""Evaluate one split: the same function for validation and test (report 001's lesson).
 
 Per task it accumulates ``plain_loss_sum`` sums and counts over every batch (all-reduced
 across ranks when a process group is initialised), so ``L_i = sum / count`` is the exact

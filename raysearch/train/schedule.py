@@ -5,7 +5,7 @@ Per optimiser step ``s`` of ``total`` (warm-up ``w`` steps), the rate is ``lr * 
     s < w:  start + (1 - start) * s / w             (start = warmup_start_factor, e.g. 0.1)
     s >= w: floor + (1 - floor) * 0.5 * (1 + cos(pi * (s - w) / (total - w)))
 
-so the first step uses ``start * lr`` (not 1% of it, seed 000 12.1), the rate reaches ``lr``
+so the first step uses ``start * lr`` (not 1% of it, report 000 §12.1), the rate reaches ``lr``
 at the end of warm-up and ``floor * lr`` (min_lr_factor) at the last step.
 """
 

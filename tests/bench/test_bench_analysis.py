@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.overhead import PHASES, breakdown, needed_work
-from bench.search import BASELINE, METHODS, analyse
+from bench.search import BASELINE, NAMES, analyse
 
 seconds = st.floats(min_value=0.0, max_value=100.0, allow_nan=False)
 
@@ -97,7 +97,7 @@ def test_reach_ratio_counts_epochs_until_the_baselines_final_best() -> None:
         "random_asha": [0.3, 0.3],  # never
         "optuna_hyperband": [0.2],  # ties at its first: 1/10
     }
-    assert set(others) | {BASELINE} == set(METHODS)
+    assert set(others) | {BASELINE} == set(NAMES)
     result = {"runs": [_run(BASELINE, 0, baseline, 100.0)]}
     result["runs"] += [_run(m, 0, v, 10.0) for m, v in others.items()]
     table = analyse(result)

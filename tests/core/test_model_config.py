@@ -21,7 +21,7 @@ def test_registry_holds_the_four_sizes_in_growing_width() -> None:
     assert names[:4] == ["tiny", "small", "base", "large"]
     widths = [preset(n).d_model for n in names[:4]]
     assert widths == sorted(widths) and len(set(widths)) == 4
-    assert (preset("base").d_model, preset("base").nhead) == (64, 4)  # the seed's run
+    assert (preset("base").d_model, preset("base").nhead) == (64, 4)  # report 000
 
 
 def test_unknown_preset_names_the_valid_ones() -> None:

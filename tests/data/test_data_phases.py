@@ -28,8 +28,8 @@ N_DAYS = 1626
 
 
 @pytest.fixture(scope="module")
-def phases_csv(shared_dir: str) -> Path:
-    return Path(shared_dir) / "data" / "war-phases" / "phases.csv"
+def phases_csv(real_data_dir: Path) -> Path:
+    return real_data_dir / "war-phases" / "phases.csv"
 
 
 @pytest.fixture(scope="module")
@@ -152,9 +152,9 @@ def test_casualty_without_personnel_source_is_an_error() -> None:
 
 
 def test_import_phases_adds_targets_and_reports_absent_tasks(
-    shared_dir: str, phases_csv: Path, tmp_path: Path, capsys
+    real_data_dir: Path, phases_csv: Path, tmp_path: Path, capsys
 ) -> None:
-    src = Path(shared_dir) / "data" / "ukraine-losses"
+    src = real_data_dir / "ukraine-losses"
     out = tmp_path / "real"
     assert main(["import-war-losses", str(src), str(out)]) == 0
     capsys.readouterr()

@@ -1,4 +1,4 @@
-"""The real daily losses files (../shared/data/ukraine-losses) through the adapter."""
+"""The real daily losses files (data/ukraine-losses in the repository) through the adapter."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from raysearch.data.prepared import prepare
 
 
 @pytest.fixture(scope="module")
-def src(shared_dir: str) -> Path:
-    return Path(shared_dir) / "data" / "ukraine-losses"
+def src(real_data_dir: Path) -> Path:
+    return real_data_dir / "ukraine-losses"
 
 
 @pytest.fixture(scope="module")
@@ -92,9 +92,9 @@ def test_missing_input_file_is_a_clear_error(tmp_path: Path, capsys) -> None:
 
 
 def test_phases_give_monthly_regime_and_transition(
-    shared_dir: str, src: Path, tmp_path: Path
+    real_data_dir: Path, src: Path, tmp_path: Path
 ) -> None:
-    phases = Path(shared_dir) / "data" / "war-phases" / "phases.csv"
+    phases = real_data_dir / "war-phases" / "phases.csv"
     out = tmp_path / "with_phases"
     assert main(["import-war-losses", str(src), str(out), "--phases", str(phases)]) == 0
     back = load_dataset(out)

@@ -26,10 +26,10 @@ REAL_TASKS = {"regime", "transition", "casualty", "daily_forecast"}
 
 
 @pytest.fixture(scope="module")
-def real_dir(shared_dir: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def real_dir(real_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("real") / "ukraine"
-    src = Path(shared_dir) / "data" / "ukraine-losses"
-    phases = Path(shared_dir) / "data" / "war-phases" / "phases.csv"
+    src = real_data_dir / "ukraine-losses"
+    phases = real_data_dir / "war-phases" / "phases.csv"
     assert data_main(["import-war-losses", str(src), str(out)]) == 0
     assert data_main(["import-phases", str(phases), str(out)]) == 0
     return out

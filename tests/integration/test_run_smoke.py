@@ -9,11 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import optuna
 import pandas as pd
 import pytest
 import yaml
 
-from raysearch.testing.wandb import offline_run
+from raysearch.search.study import STUDY_NAME, study_url
+from raysearch.testing.wandb import offline_run, offline_summary
 
 pytestmark = pytest.mark.integration
 
@@ -85,6 +87,45 @@ def test_wandb_offline_runs_hold_config_and_every_epoch(smoke_run) -> None:
         ran = int(trials.loc[trials["trial_id"] == trial_id, "epochs_run"].iloc[0])
         assert epochs == list(range(1, ran + 1))
         assert all("anchored_val_loss" in row for row in history if "epoch" in row)
+        # the summary is the best epoch's value (what Optuna is told), not the last one's
+        values = [row["anchored_val_loss"] for row in history if "anchored_val_loss" in row]
+        best = float(trials.loc[trials["trial_id"] == trial_id, "best_anchored_val_loss"].iloc[0])
+        assert offline_summary(run_path)["anchored_val_loss"] == {"min": min(values)}
+        assert math.isclose(min(values), best)
+
+
+def test_the_optuna_study_is_in_the_run_directory(smoke_run) -> None:
+    run_dir, _ = smoke_run
+    study = optuna.load_study(study_name=STUDY_NAME, storage=study_url(run_dir))
+    trials = pd.read_parquet(run_dir / "trials.parquet")
+    assert len(study.trials) == len(trials) == 4
+    assert {t.state.name for t in study.trials} == {"COMPLETE"}
+    assert sorted(t.value for t in study.trials) == pytest.approx(
+        sorted(trials["best_anchored_val_loss"])
+    )
+    assert study.trials[0].params == {"loss_strategy": "a3dro", "budget_beta": 0.35}  # start
+
+
+def test_a_warm_started_search_holds_the_old_trials(smoke_run, tmp_path: Path) -> None:
+    old_dir, _ = smoke_run
+    old = optuna.load_study(study_name=STUDY_NAME, storage=study_url(old_dir)).trials
+    proc = subprocess.run(
+        [sys.executable, "-m", "raysearch", "run", "--space", "smoke", "--smoke", "--no-wandb",
+         "--num-samples", "2", "--max-epochs", "2", "--results", str(tmp_path), "--name", "warm",
+         "--warm-start", str(old_dir)],
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_dir = tmp_path / "smoke" / "warm"
+    trials = optuna.load_study(study_name=STUDY_NAME, storage=study_url(run_dir)).trials
+    assert len(trials) == len(old) + 2
+    seeded, new = trials[: len(old)], trials[len(old) :]
+    assert [(t.params, t.value) for t in seeded] == [(t.params, t.value) for t in old]
+    assert all(t.user_attrs["warm_start_from"] == str(old_dir) for t in seeded)
+    assert [t.state.name for t in new] == ["COMPLETE", "COMPLETE"]
+    assert len(pd.read_parquet(run_dir / "trials.parquet")) == 2  # the tables: this run only
+    options = json.loads((run_dir / "options.json").read_text())
+    assert options["warm_start"] == str(old_dir)
 
 
 def test_no_secret_is_written_anywhere(smoke_run) -> None:

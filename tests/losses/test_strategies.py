@@ -19,7 +19,7 @@ loss_values = st.lists(st.floats(0.0, 1e4), min_size=1, max_size=6)
 
 
 def test_kendall_reproduces_seed_001_worked_example() -> None:
-    """Seed 001's table: log_vars and raw losses -> per-task contributions (its weights are
+    """Report 001's table: log_vars and raw losses -> per-task contributions (its weights are
     rounded to 3 digits, e.g. exp(-1.4) = 0.2466 shown as 0.247, hence the tolerance)."""
     log_vars = torch.tensor([1.4, 1.05, 1.4, 1.4, 1.9, 1.4])
     raw = torch.tensor([45.0, 2.5, 0.3, 1.2, 12.0, 2.0])

@@ -88,7 +88,7 @@ def test_nan_in_masked_positions_reaches_no_gradient(size: str) -> None:
 
 
 def test_partially_observed_timestep_ignores_its_masked_features() -> None:
-    # seed 002: a day with SOME features observed must still ignore the masked ones
+    # report 002: a day with SOME features observed must still ignore the masked ones
     model = _model()
     batch = random_batch(SPEC, batch_size=2, seed=4, missing=0.0)
     src = batch["daily"]["equipment"]

@@ -26,8 +26,8 @@ def test_each_kind_gets_the_output_layout_of_spec_py() -> None:
 
 def test_latent_predictor_is_small_and_every_day_ahead_differs() -> None:
     torch.manual_seed(0)
-    head = LatentStatePredictor(d=64, horizon=7, n_features=165)  # the seed's 165 x 7 days
-    assert sum(p.numel() for p in head.parameters()) < 100_000  # the seed's head: 4.4M
+    head = LatentStatePredictor(d=64, horizon=7, n_features=165)  # report 000: 165 x 7 days
+    assert sum(p.numel() for p in head.parameters()) < 100_000  # the original's head: 4.4M
     y = head(torch.randn(2, 64), torch.randn(2, 64))
     assert y.shape == (2, 7, 165)
     assert not torch.allclose(y[:, 0], y[:, 1])

@@ -8,7 +8,7 @@ from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
 from raysearch.search.scheduler import build_scheduler
 from raysearch.search.searcher import TRIAL_SEED, build_searcher
 from raysearch.search.space import load_space
-from raysearch.search.tuner import _progress_reporter
+from raysearch.search.tuner import _progress_reporter, best_trial_line
 
 
 def test_scheduler_and_searcher_watch_the_anchored_metric() -> None:
@@ -18,7 +18,7 @@ def test_scheduler_and_searcher_watch_the_anchored_metric() -> None:
     assert scheduler._max_t == space.settings.max_epochs
     searcher = build_searcher(space, seed=0)
     assert searcher.metric == BEST_VAL_METRIC and searcher.mode == "min"
-    # the seed's configuration is the first trial, with the run's seed
+    # the original configuration is the first trial, with the run's seed
     assert searcher.suggest("t0") == {**space.start[0], TRIAL_SEED: 0}
 
 
@@ -41,27 +41,37 @@ def test_searcher_state_saves_and_restores(tmp_path) -> None:
     ]
 
 
-def test_trial_table_has_no_best_trial_line_that_could_crash_the_driver() -> None:
-    """Ray's best-trial line looks up every parameter column without a default: with a
+class _FakeTrial:
+    def __init__(self, trial_id: str, config: dict, best: float) -> None:
+        self.trial_id, self.config, self.status = trial_id, config, "RUNNING"
+        self.last_result = {VAL_METRIC: best + 0.1, BEST_VAL_METRIC: best, TIME_ATTR: 2,
+                            "config": config}  # fmt: skip
+
+
+def test_the_trial_table_shows_the_best_trial_without_its_conditional_parameter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ray's own best-trial line looks up every parameter column without a default: with a
     conditional parameter it raises KeyError when the best trial lacks it (seen with
-    kendall best and budget_beta a column). The table must not ask for that line."""
+    kendall best and budget_beta a column). The table shows its own line instead."""
+    from ray.tune import progress_reporter
     from ray.tune.progress_reporter import _best_trial_str
 
+    # the table and error rows are Ray's (they need real trials); the status lines are ours
+    monkeypatch.setattr(progress_reporter, "_trial_progress_str", lambda *a, **k: "TABLE")
+    monkeypatch.setattr(progress_reporter, "_trial_errors_str", lambda *a, **k: "")
     space = load_space("loss_ablation")
-    reporter = _progress_reporter(space)
-    best, _ = reporter._current_best_trial([_FakeTrial({"loss_strategy": "kendall"})])
-    assert best is None  # no metric and mode: Ray never formats the line
-    with pytest.raises(KeyError, match="budget_beta"):  # what it would do otherwise
-        _best_trial_str(
-            _FakeTrial({"loss_strategy": "kendall"}), VAL_METRIC, list(space.parameters)
-        )
-
-
-class _FakeTrial:
-    def __init__(self, config: dict) -> None:
-        self.trial_id = "t0"
-        self.status = "RUNNING"
-        self.last_result = {VAL_METRIC: 0.0, BEST_VAL_METRIC: 0.0, TIME_ATTR: 1, "config": config}
+    kendall = _FakeTrial("kendall1", {"loss_strategy": "kendall", "dropout": 0.2}, -0.25)
+    a3dro = {"loss_strategy": "a3dro", "budget_beta": 0.3, "dropout": 0.1}
+    a3dro = _FakeTrial("a3dro01", a3dro, 0.1)
+    text = _progress_reporter(space)._progress_str([a3dro, kendall], done=False)
+    (line,) = [row for row in text.splitlines() if row.startswith("Current best trial")]
+    assert line.startswith("Current best trial: kendall1 with best_anchored_val_loss=-0.2500")
+    assert line.endswith("(loss_strategy=kendall, budget_beta=-, regret_clip=-)")
+    assert text.index("Current best trial") < text.index("TABLE")
+    assert best_trial_line([], list(space.parameters)) is None
+    with pytest.raises(KeyError, match="budget_beta"):  # what Ray's own line would do
+        _best_trial_str(kendall, VAL_METRIC, list(space.parameters))
 
 
 def test_baselines_random_search_and_full_budget_fifo() -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from raysearch.search.space import load_space
 from raysearch.search.wandb_sweep import sweep_config
-from raysearch.testing.wandb import offline_run
+from raysearch.testing.wandb import offline_run, offline_summary
 
 
 def _agent_args(choice: dict) -> dict:
@@ -44,6 +44,10 @@ def test_a_sweep_run_trains_the_exported_configuration(tmp_path: Path) -> None:
     epochs = [int(row["epoch"]) for row in history if "epoch" in row]
     assert epochs and epochs == list(range(1, len(epochs) + 1))
     assert all("anchored_val_loss" in row for row in history if "epoch" in row)
+    # the run's summary is the best epoch's value (define_metric), not the last epoch's
+    values = [row["anchored_val_loss"] for row in history if "anchored_val_loss" in row]
+    assert offline_summary(runs[0])["anchored_val_loss"] == {"min": min(values)}
+    assert min(values) == result["best_metrics"]["anchored_val_loss"]
 
 
 def test_from_wandb_refuses_other_config_flags(tmp_path: Path) -> None:

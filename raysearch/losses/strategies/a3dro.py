@@ -1,4 +1,4 @@
-"""``a3dro``: budgeted, anchored distributionally robust weighting (seed 000 section 19).
+"""``a3dro``: budgeted, anchored distributionally robust weighting (report 000 §19).
 
 Baselines. During the first ``a3dro_warmup_epochs`` epochs ``end_epoch`` accumulates each
 task's epoch-mean training loss; when warm-up ends, ``b_i`` is the mean of those epoch means
@@ -12,7 +12,7 @@ Weights (after warm-up; uniform before)::
     q_b  = (1 - beta) * q + beta / n              beta = budget_beta, n = tasks present
 
 A task's weight is at most ``(1 - beta) + beta / n`` (q_i -> 1 for one task): mixing with
-uniform adds ``beta/n`` to every weight, so the cap is not ``1 - beta`` as seed 000 states.
+uniform adds ``beta/n`` to every weight, so the cap is not ``1 - beta`` as report 000 states.
 The weights are detached (standard DRO practice: the adversary's distribution is chosen,
 not differentiated through).
 

@@ -1,11 +1,11 @@
-"""``kendall``: homoscedastic uncertainty weighting (Kendall et al. 2018), seed 001's form.
+"""``kendall``: homoscedastic uncertainty weighting (Kendall et al. 2018), report 001's form.
 
     L = sum_i [0.5 exp(-s_i) L_i + 0.5 s_i] + reg sum_i s_i^2,  s_i = clamp(log_var_i, lo, hi)
 
 over the tasks present, with ``log_var_i`` learnable (initialised at 0), clamped to
 ``kendall_clamp`` (default (-2, 2)) and regularised by ``kendall_reg`` (default 0.01). The
 weight reported for a task is its multiplier ``0.5 * exp(-s_i)``. The objective can be
-negative (``0.5 * s_i < 0``): seed 000 15.4; ``softplus_kendall`` is the variant that is not.
+negative (``0.5 * s_i < 0``): report 000 §15.4; ``softplus_kendall`` is the variant that is not.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``softplus_kendall``: Kendall weighting that is never negative (seed 000 18.2.B).
+"""``softplus_kendall``: Kendall weighting that is never negative (report 000 §18.2.B).
 
     L = sum_i [exp(-c_i) * L_i + c_i],   c_i = softplus(raw_i) >= 0
 

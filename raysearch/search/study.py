@@ -1,0 +1,146 @@
+"""The Optuna study as a record of the search: a SQLite file in the run directory.
+
+The searcher (Ray Tune's OptunaSearch, ``searcher.py``) keeps its study in
+``RUN_DIR/optuna.db`` instead of in memory, so ``optuna-dashboard sqlite:///RUN_DIR/optuna.db``
+and ``optuna.load_study(study_name="raysearch", storage="sqlite:///RUN_DIR/optuna.db")`` open
+it while the search runs and after. Tune pickles the searcher at every checkpoint; Optuna's
+RDBStorage pickles as its URL and reconnects, so a resumed search (``--resume``) writes on
+into the same file.
+
+``--warm-start RUN_DIR`` seeds a new study with a finished run's COMPLETE trials (parameters
+and values): TPE starts from what that run learned. The old trials must be valid trials of
+the new space (same parameters, ranges, choices and conditions); otherwise the search is
+refused before Ray starts, naming each difference.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from raysearch.core.errors import ConfigError
+from raysearch.core.files import OPTUNA_STUDY
+from raysearch.search.space import SearchSpace
+
+if TYPE_CHECKING:
+    import optuna
+
+__all__ = ["STUDY_NAME", "open_storage", "study_url", "warm_start_trials"]
+
+STUDY_NAME = "raysearch"  # one study per run directory
+
+
+def study_url(run_dir: str | Path) -> str:
+    """The SQLAlchemy URL of a run's study file (what optuna-dashboard takes)."""
+    return f"sqlite:///{(Path(run_dir) / OPTUNA_STUDY).resolve()}"
+
+
+def open_storage(run_dir: str | Path) -> optuna.storages.RDBStorage:
+    """The run's study storage (the file is created with its parent if missing)."""
+    # Deferred: optuna (and SQLAlchemy) take a second to import; the command line imports
+    # this module through the plan before it reports a bad flag.
+    import optuna
+
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
+    return optuna.storages.RDBStorage(study_url(run_dir))
+
+
+def _load_old_study(run_dir: Path) -> optuna.Study:
+    import optuna  # deferred: as in open_storage
+
+    flag = f"--warm-start {run_dir}"
+    if not (run_dir / OPTUNA_STUDY).is_file():
+        raise ConfigError(
+            [f"{flag}: no {OPTUNA_STUDY} there; give the directory of a finished search "
+             "(results/<space>/<run>) made by a raysearch that keeps its Optuna study"],
+            "arguments",
+        )  # fmt: skip
+    try:
+        return optuna.load_study(study_name=STUDY_NAME, storage=study_url(run_dir))
+    except KeyError:
+        raise ConfigError(
+            [f"{flag}: {OPTUNA_STUDY} holds no study named {STUDY_NAME!r}"], "arguments"
+        ) from None
+
+
+def warm_start_trials(run_dir: str | Path, space: SearchSpace) -> list[optuna.trial.FrozenTrial]:
+    """The COMPLETE trials of the study in ``run_dir``, as new trials for a study of
+    ``space``; ConfigError (every difference at once) if one of them is not a valid trial
+    of ``space``, or if the run has none."""
+    import optuna  # deferred: as in open_storage
+
+    run_dir = Path(run_dir)
+    old = _load_old_study(run_dir)
+    complete = old.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    problems: list[str] = []
+    if not complete:
+        problems.append(f"the study in {run_dir} has no COMPLETE trial to start from")
+    seeded = []
+    for trial in complete:
+        replay = _Replay(trial.params)
+        # the distributions this space gives the old trial's values (_Replay answers the
+        # three suggest_* calls sample makes, as an optuna.Trial would)
+        space.sample(cast("optuna.Trial", replay))
+        for name in sorted(set(trial.distributions) | set(replay.distributions)):
+            before, now = trial.distributions.get(name), replay.distributions.get(name)
+            if before is None:
+                problems.append(f"trial {trial.number}: has no {name!r}, which this space samples")
+            elif now is None:
+                problems.append(f"trial {trial.number}: has {name!r}, which this space lacks")
+            elif before != now:
+                problems.append(
+                    f"trial {trial.number}: {name!r} was {before}, this space makes it {now}"
+                )
+        seeded.append(
+            optuna.trial.create_trial(
+                params=trial.params,
+                distributions=trial.distributions,
+                value=trial.value,
+                user_attrs={"warm_start_from": str(run_dir), "warm_start_trial": trial.number},
+            )
+        )
+    if problems:
+        raise ConfigError(
+            _first(problems), f"--warm-start {run_dir}: its trials do not fit space {space.name!r}"
+        )
+    return seeded
+
+
+class _Replay:
+    """Stands in for an Optuna trial in ``SearchSpace.sample``: answers each suggestion with
+    the old trial's value and records the distribution this space asks for."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        # Deferred: as in open_storage.
+        from optuna.distributions import (
+            CategoricalDistribution,
+            FloatDistribution,
+            IntDistribution,
+        )
+
+        self._kinds = (CategoricalDistribution, FloatDistribution, IntDistribution)
+        self.params = params
+        self.distributions: dict[str, Any] = {}
+
+    def _answer(self, name: str, distribution: Any) -> Any:
+        self.distributions[name] = distribution
+        return self.params.get(name)
+
+    def suggest_categorical(self, name: str, choices: list[Any]) -> Any:
+        return self._answer(name, self._kinds[0](choices))
+
+    def suggest_float(
+        self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False
+    ) -> Any:
+        return self._answer(name, self._kinds[1](low, high, log=log, step=step))
+
+    def suggest_int(
+        self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
+    ) -> Any:
+        return self._answer(name, self._kinds[2](low, high, log=log, step=step))
+
+
+def _first(problems: list[str], limit: int = 20) -> list[str]:
+    """At most ``limit`` problems, and how many more (a large study repeats itself)."""
+    more = len(problems) - limit
+    return problems[:limit] + ([f"... and {more} more"] if more > 0 else [])

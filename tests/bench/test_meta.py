@@ -1,0 +1,71 @@
+"""What every benchmark table records about its run: the commands, the commit, the seeds;
+and the overhead variants as RunOptions settings, not patched modules or environment."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+
+from bench.common import ROOT, base_meta, commands, header, recorded_meta
+from bench.overhead import VARIANTS
+from raysearch.search.plan import RunOptions
+from raysearch.search.session import HEALTH_CHECK_ENV
+
+
+def test_the_command_is_the_registered_one_when_the_arguments_are() -> None:
+    out = str(ROOT / "results" / "benchmarks" / "quick")
+    found = commands(["-m", "bench.search", "--quick", "--out", out])
+    assert found == {
+        "command": "python -m bench search --quick",
+        "invocation": "python -m bench.search --quick --out results/benchmarks/quick",
+    }
+    full = commands(["-m", "bench.bench_model", "--rounds", "3", "--threads", "1", f"--out={out}"])
+    assert full["command"] == "python -m bench model"
+    assert full["invocation"].endswith("--threads 1 --out=results/benchmarks/quick")
+    other = commands(["-m", "bench.bench_model", "--rounds", "2", "--out", out])
+    assert other["command"] == other["invocation"]  # not the registered arguments
+    assert str(ROOT) not in " ".join([*found.values(), *other.values()])
+
+
+def test_base_meta_carries_the_commit_command_machine_versions_and_seeds() -> None:
+    meta = base_meta(True, seeds=(3, 4), trials=5)
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert meta["git"]["sha"] == head
+    assert isinstance(meta["git"]["dirty"], bool)
+    assert meta["invocation"].startswith("python ") and meta["command"]
+    assert meta["seeds"] == [3, 4] and meta["trials"] == 5 and meta["quick"] is True
+    assert {"python", "torch", "ray", "optuna"} <= set(meta["versions"])
+    text = "\n".join(header("T", meta))
+    assert f"Code: git {head}" in text
+    assert f"Command: `{meta['command']}`" in text
+    assert "Seeds: [3, 4]" in text
+    assert "Quick mode" in text
+
+
+def test_a_table_read_back_from_before_the_commit_was_recorded_says_so() -> None:
+    meta = base_meta(False, seeds=[0])
+    old = {k: v for k, v in meta.items() if k not in ("git", "command", "invocation")}
+    upgraded = recorded_meta(old, "search")
+    assert upgraded["command"] == "python -m bench search"
+    assert "Code: not recorded." in header("T", upgraded)
+    assert recorded_meta(meta, "search") is meta
+
+
+def test_overhead_variants_are_run_options_settings() -> None:
+    defaults = RunOptions(space="smoke")
+    base = RunOptions(space="smoke", num_samples=3, max_epochs=3)
+    env_before = os.environ.get(HEALTH_CHECK_ENV)
+    for variant in VARIANTS:
+        options = variant.options(base, samples=3)
+        assert options.workers_per_trial == variant.workers
+        settings = (options.reuse_actors, options.health_check_s)
+        if "(before)" in variant.label:
+            assert settings != (defaults.reuse_actors, defaults.health_check_s), variant
+        else:  # "now": the product's defaults
+            assert settings == (defaults.reuse_actors, defaults.health_check_s), variant
+        assert dataclasses.replace(options, name=base.name, num_samples=3, workers_per_trial=1,
+                                   reuse_actors=True, health_check_s=None) == base  # fmt: skip
+    assert os.environ.get(HEALTH_CHECK_ENV) == env_before

@@ -1,0 +1,103 @@
+"""The Optuna study in the run directory (search/study.py) and --warm-start: the study
+survives Tune's pickling of the searcher, and a warm start takes only the trials of a run
+whose space has the same parameters."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import optuna
+import pytest
+
+from raysearch.core.errors import ConfigError
+from raysearch.core.files import OPTUNA_STUDY
+from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.search.searcher import TRIAL_SEED, build_searcher
+from raysearch.search.space import ParamSpec, load_space
+from raysearch.search.study import STUDY_NAME, open_storage, study_url, warm_start_trials
+
+SPACE = load_space("smoke")
+
+
+def _finish(searcher, trial_id: str, value: float) -> dict:
+    config = searcher.suggest(trial_id)
+    searcher.on_trial_complete(trial_id, {BEST_VAL_METRIC: value})
+    return config
+
+
+def _study(run_dir: Path):
+    return optuna.load_study(study_name=STUDY_NAME, storage=study_url(run_dir))
+
+
+def _old_run(run_dir: Path, values=(0.5, -0.2, 0.1)) -> list[dict]:
+    searcher = build_searcher(SPACE, seed=0, storage=open_storage(run_dir))
+    return [_finish(searcher, f"t{i}", v) for i, v in enumerate(values)]
+
+
+def test_the_study_is_a_file_that_survives_the_searchers_pickling(tmp_path: Path) -> None:
+    searcher = build_searcher(SPACE, seed=0, storage=open_storage(tmp_path))
+    _finish(searcher, "a", 0.3)
+    searcher.suggest("b")  # running when Tune checkpoints the searcher
+    searcher.save(str(tmp_path / "searcher.pkl"))
+    del searcher
+    # --resume: Tune builds nothing new; it unpickles the searcher, which reconnects
+    restored = build_searcher(SPACE, seed=0)  # in memory, then overwritten by restore
+    restored.restore(str(tmp_path / "searcher.pkl"))
+    restored.on_trial_complete("b", {BEST_VAL_METRIC: -0.4})
+    restored.suggest("c")
+    trials = _study(tmp_path).trials
+    assert (tmp_path / OPTUNA_STUDY).is_file()
+    assert [(t.number, t.state.name, t.value) for t in trials] == [
+        (0, "COMPLETE", 0.3),
+        (1, "COMPLETE", -0.4),
+        (2, "RUNNING", None),
+    ]
+
+
+def test_a_warm_start_seeds_the_study_with_the_old_complete_trials(tmp_path: Path) -> None:
+    old_dir, new_dir = tmp_path / "old", tmp_path / "new"
+    old_configs = _old_run(old_dir)
+    _study(old_dir)  # a running trial is not carried over:
+    build_searcher(SPACE, seed=0, storage=open_storage(old_dir)).suggest("running")
+    seeded = warm_start_trials(old_dir, SPACE)
+    assert len(seeded) == 3
+    searcher = build_searcher(SPACE, seed=1, storage=open_storage(new_dir), warm_start=seeded)
+    config = searcher.suggest("new")
+    trials = _study(new_dir).trials
+    assert [t.value for t in trials[:3]] == [0.5, -0.2, 0.1]
+    old_params = [{k: v for k, v in c.items() if k != TRIAL_SEED} for c in old_configs]
+    assert [t.params for t in trials[:3]] == old_params
+    assert all(t.user_attrs["warm_start_from"] == str(old_dir) for t in trials[:3])
+    assert trials[3].state.name == "RUNNING" and config[TRIAL_SEED] == 1 + 3
+
+
+def test_a_warm_start_from_another_space_names_every_difference(tmp_path: Path) -> None:
+    _old_run(tmp_path)
+    beta = ParamSpec(type="float", low=0.0, high=0.5, when={"loss_strategy": "a3dro"})
+    dropout = ParamSpec(type="float", low=0.0, high=0.3)
+    narrower = dataclasses.replace(
+        SPACE, parameters={**SPACE.parameters, "budget_beta": beta, "dropout": dropout}
+    )
+    with pytest.raises(ConfigError) as err:
+        warm_start_trials(tmp_path, narrower)
+    problems = err.value.problems
+    assert "do not fit space 'smoke'" in str(err.value)
+    assert sum("has no 'dropout', which this space samples" in p for p in problems) == 3
+    beta = [p for p in problems if "'budget_beta' was" in p]
+    assert beta and all("high=0.9" in p and "high=0.5" in p for p in beta)  # at least trial 0
+    assert beta[0].startswith("trial 0:")
+
+
+def test_a_warm_start_needs_a_study(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=f"no {OPTUNA_STUDY} there"):
+        warm_start_trials(tmp_path, SPACE)
+    optuna.create_study(study_name=STUDY_NAME, storage=study_url(tmp_path))
+    with pytest.raises(ConfigError, match="no COMPLETE trial"):
+        warm_start_trials(tmp_path, SPACE)
+
+
+def test_an_in_memory_study_cannot_be_warm_started(tmp_path: Path) -> None:
+    _old_run(tmp_path)
+    with pytest.raises(ValueError, match="needs a storage"):
+        build_searcher(SPACE, seed=0, warm_start=warm_start_trials(tmp_path, SPACE))

@@ -1,0 +1,43 @@
+"""The package's Python API: ``raysearch.run_search``, ``raysearch.load_run`` (imported on
+first use) and ``raysearch.__version__``; ``import raysearch`` loads none of the heavy
+libraries."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib.metadata import version
+
+import pytest
+
+import raysearch
+
+HEAVY = ("torch", "ray", "pandas", "optuna", "wandb", "numpy")
+
+
+def test_import_raysearch_is_light() -> None:
+    code = (
+        "import sys, raysearch; raysearch.__version__; "
+        f"print(','.join(sorted({{n.split('.')[0] for n in sys.modules}} & set({HEAVY!r}))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_the_api_is_exported() -> None:
+    from raysearch.api import run_search
+    from raysearch.results.runs import load_run
+
+    assert raysearch.run_search is run_search and raysearch.load_run is load_run
+    assert {"run_search", "load_run", "__version__"} <= set(dir(raysearch))
+    assert set(raysearch.__all__) == {"run_search", "load_run", "__version__"}
+    assert raysearch.run_search.__doc__ and raysearch.load_run.__doc__
+
+
+def test_version_is_the_installed_distributions() -> None:
+    assert raysearch.__version__ == version("raysearch")
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'runsearch'"):
+        raysearch.runsearch  # noqa: B018
