@@ -1,6 +1,8 @@
 """How well each validation scheme's score predicts the test score, and at what cost.
 
-    python -m bench.val_schemes [--configs 10] [--epochs 6] [--quick]
+    python -m bench val_schemes          (both spaces; about 2 hours of one core)
+    python -m bench.val_schemes [--spaces loss_ablation war_losses] [--configs 10]
+        [--epochs 6] [--schemes holdout rolling2 rolling3 blocked3] [--quick]
 
 The same configurations (drawn at random from a space, each with its own training seed)
 are trained at full budget (no scheduler) under each scheme: one validation split (K = 1,
@@ -18,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -153,14 +153,10 @@ def analyse(rows: list[dict[str, Any]], schemes: list[str]) -> dict[str, Any]:
 
 def render(data: dict[str, Any]) -> str:
     meta = data["meta"]
-    lines = header(
-        "Validation schemes: does the validation score predict the test score?",
-        data["command"],
-        meta,
-    )
+    lines = header("Validation schemes: does the validation score predict the test score?", meta)
     lines += [
         f"Space `{meta['space']}` (its fixed values; "
-        f"{'the synthetic default' if not meta.get('data') else 'the dataset ' + meta['data']}), "
+        f"{'the synthetic default' if not meta.get('data') else 'the real data of data/'}), "
         f"{meta['configs']} configurations drawn at random (Optuna RandomSampler, seed "
         f"{meta['seed']}; training seed = seed + index), each trained {meta['epochs']} epochs "
         "under every scheme with the same seed; one thread; no scheduler.",
@@ -212,71 +208,84 @@ def figure(data: dict[str, Any]) -> Any:
     return fig
 
 
-def _command(argv: list[str], data: str | None) -> str:
-    """The command line, with the dataset directory (a machine path) as DATASET_DIR."""
-    words = ["DATASET_DIR" if data and word == data else word for word in argv]
-    return " ".join(["python -m bench.val_schemes", *words])
+def _real_data() -> str:
+    """The war_losses dataset built from the repository's data/ (once)."""
+    from raysearch.data.adapters.war_losses import import_war_losses
+
+    out = ROOT / "results" / "datasets" / "ukraine"
+    if not (out / "manifest.yaml").is_file():
+        data = ROOT / "data"
+        import_war_losses(
+            data / "ukraine-losses", out, data / "war-phases" / "phases.csv", casualty=True
+        )
+    return str(out)
+
+
+def measure(space: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Every configuration under every scheme (resuming from the partial file), analysed."""
+    data_dir = args.data or (_real_data() if space == "war_losses" else None)
+    partial = (
+        ROOT / "results" / ".cache" / f"val_schemes-{space}-{args.configs}-{args.epochs}.jsonl"
+    )
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    lines = partial.read_text().splitlines() if partial.is_file() else []
+    done = [json.loads(line) for line in lines]
+    seen = {(r["config"], r["scheme"]) for r in done}
+    for k, config in enumerate(draw_configs(space, args.configs, args.seed)):
+        for scheme in args.schemes:
+            if (k, scheme) in seen:
+                continue
+            log(f"val_schemes: {space} config {k} {config} under {scheme}")
+            row = {
+                "config": k,
+                "scheme": scheme,
+                "values": config,
+                **run_one(space, config, scheme, args.epochs, data_dir),
+            }
+            done.append(row)
+            with partial.open("a") as fh:
+                fh.write(json.dumps(row) + "\n")
+    rows = [r for r in done if r["scheme"] in args.schemes and r["config"] < args.configs]
+    name = "val_schemes" if space == "loss_ablation" else f"val_schemes_{space}"
+    meta = base_meta(
+        args.quick,
+        seeds=[args.seed],
+        space=space,
+        data="ukraine" if data_dir else None,
+        configs=args.configs,
+        epochs=args.epochs,
+        seed=args.seed,
+    )
+    return {"meta": meta, "name": name, **analyse(rows, args.schemes)}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.val_schemes", description=__doc__)
-    p.add_argument("--space", default="loss_ablation")
-    p.add_argument("--data", help="dataset directory (default: the synthetic default)")
+    p.add_argument("--spaces", nargs="+", default=["loss_ablation", "war_losses"])
+    p.add_argument("--data", help="dataset directory (default: synthetic; war_losses: data/)")
     p.add_argument("--configs", type=int, default=10)
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
-        "--schemes", nargs="+", default=["holdout", "rolling2", "blocked3"], choices=list(SCHEMES)
+        "--schemes",
+        nargs="+",
+        default=["holdout", "rolling2", "rolling3", "blocked3"],
+        choices=list(SCHEMES),
     )
     p.add_argument("--quick", action="store_true")
     p.add_argument("--out", type=Path, default=OUT)
     args = p.parse_args(argv)
     if args.quick:
         args.configs, args.epochs = 4, 2
-    tag = f"{args.space}-{args.configs}-{args.epochs}"
-    partial = ROOT / "results" / ".cache" / f"val_schemes-{tag}.jsonl"
-    partial.parent.mkdir(parents=True, exist_ok=True)
-    done = (
-        [json.loads(line) for line in partial.read_text().splitlines()] if partial.is_file() else []
-    )
-    seen = {(r["config"], r["scheme"]) for r in done}
-    configs = draw_configs(args.space, args.configs, args.seed)
-    for k, config in enumerate(configs):
-        for scheme in args.schemes:
-            if (k, scheme) in seen:
-                continue
-            log(f"val_schemes: config {k} {config} under {scheme}")
-            row = {
-                "config": k,
-                "scheme": scheme,
-                "values": config,
-                **run_one(args.space, config, scheme, args.epochs, args.data),
-            }
-            done.append(row)
-            with partial.open("a") as fh:
-                fh.write(json.dumps(row) + "\n")
-    rows = [r for r in done if r["scheme"] in args.schemes and r["config"] < args.configs]
-    name = "val_schemes" if args.space == "loss_ablation" else f"val_schemes_{args.space}"
-    data = {
-        "command": _command(argv if argv is not None else sys.argv[1:], args.data),
-        "meta": base_meta(
-            args.quick,
-            space=args.space,
-            data=Path(args.data).name if args.data else None,
-            configs=args.configs,
-            epochs=args.epochs,
-            seed=args.seed,
-        ),
-        **analyse(rows, args.schemes),
-        "name": name,
-    }
-    write_outputs(name, render(data), data, args.out, [(name, figure(data))])
-    for t in data["table"]:
-        log(
-            f"{t['scheme']}: rho_own {t['rho_own']:.2f} rho_common {t['rho_common']:.2f} "
-            f"cpu x{t['cpu_ratio']:.2f}"
-        )
-    return 0 if all(math.isfinite(t["cpu_ratio"]) for t in data["table"]) else 1
+    for space in args.spaces:
+        data = measure(space, args)
+        write_outputs(data["name"], render(data), data, args.out, [(data["name"], figure(data))])
+        for t in data["table"]:
+            log(
+                f"{space} {t['scheme']}: rho_own {t['rho_own']:.2f} rho_common "
+                f"{t['rho_common']:.2f} cpu x{t['cpu_ratio']:.2f}"
+            )
+    return 0
 
 
 if __name__ == "__main__":
