@@ -37,10 +37,14 @@ from bench.common import (
     write_outputs,
 )
 
+# rollingK: the validation period cut into K blocks; rollingKw: K blocks each as large as
+# the one validation split (val_fraction x K), so each origin's b_i rests on as many samples.
 SCHEMES: dict[str, dict[str, Any]] = {
     "holdout": {"val_origins": 1},
     "rolling2": {"val_origins": 2, "val_scheme": "rolling"},
     "rolling3": {"val_origins": 3, "val_scheme": "rolling"},
+    "rolling2w": {"val_origins": 2, "val_scheme": "rolling", "widen": True},
+    "rolling3w": {"val_origins": 3, "val_scheme": "rolling", "widen": True},
     "blocked3": {"val_origins": 3, "val_scheme": "blocked"},
 }
 BOOTSTRAP = 2000
@@ -77,8 +81,12 @@ def run_one(
 
     torch.set_num_threads(1)
     space = load_space(space_name)
-    values = {**space.fixed, **config, **SCHEMES[scheme], "trainer.max_epochs": epochs}
+    scheme_values = {k: v for k, v in SCHEMES[scheme].items() if k != "widen"}
+    values = {**space.fixed, **config, **scheme_values, "trainer.max_epochs": epochs}
     values["data.path"] = data_dir
+    if SCHEMES[scheme].get("widen"):
+        base = build_trial_config({**space.fixed, **config}).data.val_fraction
+        values["val_fraction"] = base * scheme_values["val_origins"]
     cfg = build_trial_config(values)
     data = prepare(cfg.data, ROOT / "results" / ".cache" / "data")
     cpu = time.process_time()
