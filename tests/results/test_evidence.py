@@ -229,3 +229,20 @@ def test_the_summary_holds_the_evidence_and_best_config_holds_the_pick(tmp_path:
     assert picked_config(None) is None
     lines = evidence_markdown(summary["evidence"], None)
     assert lines[0].startswith("## Evidence")
+
+
+def test_the_terminal_summary_names_the_pick_and_the_warnings(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from raysearch.results.terminal import print_summary
+
+    finals = [-0.6, -0.5, -0.4, -0.3, -0.2, -0.1]
+    trials, epochs = _search(finals, list(reversed(finals)), [8] * 6)
+    summary = write_results(
+        tmp_path, trials, epochs, settings=SETTINGS, finalists=_finalists([-0.45, -0.5], 0.01)
+    )
+    console = Console(record=True, width=200)
+    print_summary(summary, console)
+    text = console.export_text()
+    assert "pick: finalist 2 loss_strategy=s2" in text and "over 3 fresh seeds" in text
+    assert "warning: ASHA's first rung" in text
