@@ -4,7 +4,8 @@
     python -m bench.selection run --space war_losses --data DIR --seeds 0
     python -m bench.selection report --space loss_ablation --out results/examples/loss_ablation
 
-``run`` searches the space once per seed and variant, one search at a time, each with
+``run`` (start it niced, ``nice -n 10 python -m bench.selection run ...``: its searches
+inherit the niceness) searches the space once per seed and variant, one search at a time, each with
 ``python -m raysearch.run`` (W&B off): ``origins`` is the space as shipped (its validation
 origins and finalists); ``holdout`` is the same space with one validation split and no
 finalists (a copy of the space file with ``val_origins: 1``). A finished run directory is
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
             log_file = root / f"{space_dir}-{name}.log"
             with log_file.open("ab") as out:
                 proc = subprocess.run(
-                    ["nice", "-n", "10", *command],
+                    command,
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     check=False,
@@ -117,8 +118,14 @@ def _load(root: Path, space: str, variant: str, seed: int) -> dict[str, Any] | N
         "summary": json.loads((run_dir / "summary.json").read_text()),
         "trials": pd.read_parquet(run_dir / "trials.parquet"),
         "finalists": pd.read_parquet(finalists) if finalists.is_file() else None,
-        "wall": json.loads(wall.read_text()) if wall.is_file() else {},
+        "wall": json.loads(wall.read_text()) if wall.is_file() else _timing(run_dir),
     }
+
+
+def _timing(run_dir: Path) -> dict[str, float]:
+    """The driver's own phase clock, when the runner did not time the search."""
+    timing = json.loads((run_dir / "timing.json").read_text())
+    return {"wall_s": sum(v for k, v in timing.items() if k.endswith("_s"))}
 
 
 def _strategy(config: dict[str, Any]) -> str:
@@ -295,7 +302,7 @@ def report(args: argparse.Namespace) -> int:
 
 
 def _render(data: dict[str, Any], args: argparse.Namespace) -> list[str]:
-    lines = ["Commands (from the repository root; each search runs alone, niced):", "", "```"]
+    lines = ["Commands (from the repository root; one search at a time, niced):", "", "```"]
     lines.append(
         f"python -m bench.selection run --space {args.space} --seeds "
         + " ".join(map(str, args.seeds))
