@@ -26,12 +26,8 @@ from raysearch.results.analysis import (
     strategies,
     strategy_table,
 )
-from raysearch.results.evidence import (
-    evidence_markdown,
-    gather_evidence,
-    load_finalists,
-    picked_config,
-)
+from raysearch.results.evidence import load_finalists, picked_config
+from raysearch.results.evidence_report import evidence_markdown, gather_evidence
 from raysearch.results.importance import (
     Importance,
     branch_importance,

@@ -22,7 +22,8 @@ from raysearch.core.files import (
     write_yaml,
 )
 from raysearch.core.metrics import BEST_VAL_METRIC
-from raysearch.results.evidence import evidence_markdown, gather_evidence, picked_config
+from raysearch.results.evidence import picked_config
+from raysearch.results.evidence_report import evidence_markdown, gather_evidence
 
 __all__ = ["summarize", "write_results"]
 

@@ -18,8 +18,6 @@ from raysearch.results.evidence import (
     NOISE_Z,
     asha_rungs,
     epoch_reliability,
-    evidence_markdown,
-    gather_evidence,
     margin_check,
     picked_config,
     pooled_sd,
@@ -27,6 +25,7 @@ from raysearch.results.evidence import (
     spearman,
     val_test_agreement,
 )
+from raysearch.results.evidence_report import evidence_markdown, gather_evidence
 from raysearch.results.summary import write_results
 
 distinct = st.lists(st.integers(-1000, 1000), min_size=3, max_size=30, unique=True)
