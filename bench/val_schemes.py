@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import time
 from pathlib import Path
@@ -206,13 +207,19 @@ def figure(data: dict[str, Any]) -> Any:
     import matplotlib.pyplot as plt
 
     schemes = [t["scheme"] for t in data["table"]]
-    fig, axes = plt.subplots(1, len(schemes), figsize=(3.6 * len(schemes), 3.6), sharey=True)
-    for ax, s, t in zip(np.atleast_1d(axes), schemes, data["table"], strict=True):
-        rows = data["rows"][s]
-        ax.scatter([r["val"] for r in rows], [r["common_test"] for r in rows], s=18)
-        ax.set_title(f"{s}: rho {t['rho_common']:.2f}", fontsize=9)
-        ax.set_xlabel("best_anchored_val_loss")
-    np.atleast_1d(axes)[0].set_ylabel("mean anchored_test_loss (all schemes)")
+    cols = min(3, len(schemes))
+    rows = math.ceil(len(schemes) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.8 * cols, 3.4 * rows), squeeze=False)
+    for ax, s, t in zip(axes.flat, schemes, data["table"], strict=False):
+        found = data["rows"][s]
+        ax.scatter([r["val"] for r in found], [r["common_test"] for r in found], s=18)
+        ax.set_title(f"{s}: rho {t['rho_common']:.2f} (cpu x{t['cpu_ratio']:.1f})", fontsize=9)
+        ax.set_xlabel("best_anchored_val_loss", fontsize=8)
+        ax.set_ylabel("mean anchored_test_loss", fontsize=8)
+    for ax in list(axes.flat)[len(schemes) :]:
+        ax.set_axis_off()
+    fig.suptitle(f"{data['meta']['space']}: validation against the common test target")
+    fig.tight_layout()
     return fig
 
 
