@@ -67,7 +67,9 @@ def select_finalists(trials: pd.DataFrame, parameters: list[str], n: int) -> lis
         return []
     values = pd.to_numeric(trials[BEST_VAL_METRIC], errors="coerce")
     usable = trials[(trials["status"] != "failed") & values.map(math.isfinite)]
-    usable = usable.assign(_value=values).sort_values("_value", kind="stable")
+    # values of the usable rows only: assigning a longer Series to an empty frame would
+    # give the frame that Series' index (pandas 3), i.e. rows for the failed trials
+    usable = usable.assign(_value=values.loc[usable.index]).sort_values("_value", kind="stable")
     chosen: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
     for _, row in usable.iterrows():
         params = {

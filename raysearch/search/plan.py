@@ -118,7 +118,10 @@ def load_run_options(run_dir: Path) -> RunOptions:
 
 
 def _base_config(options: RunOptions) -> TrialConfig:
-    values: dict[str, Any] = {"data.path": options.data, "trainer.seed": options.seed}
+    # Absolute: Tune runs each trial in its own directory, where a relative --data (the
+    # documented `--data results/datasets/ukraine`) names nothing.
+    data = str(Path(options.data).resolve()) if options.data else None
+    values: dict[str, Any] = {"data.path": data, "trainer.seed": options.seed}
     return build_trial_config(values, TrialConfig())
 
 

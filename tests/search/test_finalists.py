@@ -39,6 +39,8 @@ def test_finalists_are_the_best_distinct_configurations_whatever_their_seed() ->
     assert len(select_finalists(_trials(), params, 10)) == 3  # no more than there are
     assert select_finalists(_trials().iloc[:0], params, 2) == []
     assert select_finalists(_trials(), params, 0) == []  # finalists off
+    failed = _trials().assign(status="failed", **{BEST_VAL_METRIC: math.nan})
+    assert select_finalists(failed, params, 2) == []  # nothing to re-train
 
 
 def test_the_pick_is_the_best_mean_over_finished_replicates() -> None:
