@@ -1,7 +1,7 @@
 """Does the configuration a search picks hold up on the test split? (issue 15's proof)
 
-    python -m bench.selection run --space loss_ablation --seeds 0 1 2 3 4
-    python -m bench.selection run --space war_losses --data DIR --seeds 0
+    python -m bench.selection run --space loss_ablation        (seeds 0 1000 2000 3000 4000)
+    python -m bench.selection run --space war_losses --data DIR --seeds 0 1000 2000
     python -m bench.selection report --space loss_ablation --out results/examples/loss_ablation
 
 ``run`` (start it niced, ``nice -n 10 python -m bench.selection run ...``: its searches
@@ -374,7 +374,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("command", choices=["run", "report"])
     p.add_argument("--space", default="loss_ablation")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    # Far apart: a trial trains with seed = run seed + trial number, so runs with seeds 0
+    # and 1 would train the same configuration with the same seed (identical trials).
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1000, 2000, 3000, 4000])
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     p.add_argument("--data", help="dataset directory (default: the synthetic default)")
     p.add_argument("--results", default=str(ROOT / "results" / "selection"))
