@@ -170,3 +170,13 @@ register(
         writes=("scaling",),
     )
 )
+register(
+    Benchmark(
+        "val_schemes",
+        "bench.val_schemes",
+        "validation schemes (one split, rolling origins, blocked folds over time) on "
+        "loss_ablation and war_losses: how well the validation value ranks configurations "
+        "by their test value, and the CPU cost (issue 15)",
+        writes=("val_schemes", "val_schemes_war_losses"),
+    )
+)

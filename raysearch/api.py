@@ -55,6 +55,7 @@ from raysearch.search.trainable import trial_config
 
 if TYPE_CHECKING:
     from raysearch.data.prepared import PreparedData
+    from raysearch.search.finalists import FinalistsResult
     from raysearch.search.tuner import TuneCallback, TuneOutcome
 
 __all__ = ["RunData", "RunOptions", "load_run", "run_search"]
@@ -97,7 +98,7 @@ def run_search(
             f"it with: python -m raysearch.run --resume {plan.run_dir}"
         ) from None
     print_summary(summary)
-    if summary["state"] == INTERRUPTED_SEARCH:
+    if summary["state"] == INTERRUPTED_SEARCH or outcome.unfinished:
         raise SearchInterrupted(
             f"the search stopped with {outcome.unfinished} unfinished trial(s) and "
             f"{outcome.started} of {plan.space.settings.num_samples} created; continue it "
@@ -139,18 +140,39 @@ def _search(
         with clock.phase("tune"):
             outcome = _run_tune(options, plan, callbacks)
         ended = time.time()
-    return _write_outputs(plan, outcome, clock, (started, ended)), outcome
+        with clock.phase("finalists"):  # re-train the top configurations with fresh seeds
+            finalists = _run_finalists(options, plan, outcome)
+    if finalists is not None and finalists.unfinished:
+        outcome = dataclasses.replace(outcome, unfinished=finalists.unfinished)
+    return _write_outputs(plan, outcome, clock, (started, ended), finalists), outcome
+
+
+def _run_finalists(
+    options: RunOptions, plan: SearchPlan, outcome: TuneOutcome
+) -> FinalistsResult | None:
+    """Re-train the top configurations with fresh seeds (settings.finalists, off by default):
+    only after a search whose trials all ended."""
+    if outcome.unfinished or not plan.space.settings.finalists:
+        return None
+    # Deferred: Ray Tune takes seconds to import; bad input is refused before (module doc).
+    from raysearch.search.finalists import run_finalists
+
+    return run_finalists(plan, outcome.trials, resume=bool(options.resume))
 
 
 def _write_outputs(
-    plan: SearchPlan, outcome: TuneOutcome, clock: PhaseClock, tune_span: tuple[float, float]
+    plan: SearchPlan,
+    outcome: TuneOutcome,
+    clock: PhaseClock,
+    tune_span: tuple[float, float],
+    finalists: FinalistsResult | None,
 ) -> dict[str, Any]:
     """The results directory (tables, best config, summary, timing); ``ResultsNotWritten``
     when it cannot be written, with every file already there whole."""
     run_dir = Path(plan.run_dir)
     with _writing(run_dir, "the results", resume=run_dir):
         with clock.phase("collect"):
-            summary = _write_results(plan, outcome)
+            summary = _write_results(plan, outcome, finalists)
         timing = {
             **clock.metrics(),
             "time/tune_started_unix": tune_span[0],
@@ -237,7 +259,9 @@ def _run_tune(
     return run_tune(plan, resume=bool(options.resume), callbacks=callbacks)
 
 
-def _write_results(plan: SearchPlan, outcome: TuneOutcome) -> dict[str, Any]:
+def _write_results(
+    plan: SearchPlan, outcome: TuneOutcome, finalists: FinalistsResult | None
+) -> dict[str, Any]:
     # Deferred: the searcher module imports Optuna and Ray Tune (module doc).
     from raysearch.search.searcher import TRIAL_SEED
 
@@ -248,7 +272,15 @@ def _write_results(plan: SearchPlan, outcome: TuneOutcome) -> dict[str, Any]:
         return flat_config(trial_config(plan.setup, params))
 
     planned = plan.space.settings.num_samples
-    return write_results(Path(plan.run_dir), outcome.trials, outcome.epochs, resolve, planned)
+    return write_results(
+        Path(plan.run_dir),
+        outcome.trials,
+        outcome.epochs,
+        resolve,
+        planned,
+        settings=plan.space.settings.model_dump(),
+        finalists=finalists.table if finalists is not None else None,
+    )
 
 
 def _metadata(options: RunOptions, plan: SearchPlan, fingerprint: str) -> dict[str, Any]:

@@ -74,6 +74,19 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         "(default: the space's, asha)",
     )
     parser.add_argument(
+        "--finalists",
+        type=non_negative_int,
+        metavar="N",
+        help="after the search, re-train the N best configurations with fresh seeds and "
+        "pick on their mean (0 = off; default: the space's)",
+    )
+    parser.add_argument(
+        "--replicates",
+        type=positive_int,
+        metavar="R",
+        help="fresh seeds per finalist, at least 2 (default: the space's)",
+    )
+    parser.add_argument(
         "--storage",
         help="where Tune keeps checkpoints and search state: a shared path or s3://, gs:// URI "
         "(default: the run directory under --results)",
@@ -128,6 +141,8 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         smoke=args.smoke,
         searcher=args.searcher,
         scheduler=args.scheduler,
+        finalists=args.finalists,
+        replicates=args.replicates,
         max_failures=args.max_failures,
         storage=args.storage,
         wandb=WandbOptions(not args.no_wandb, args.wandb_project, args.wandb_group),

@@ -50,6 +50,7 @@ CONFIG_FLAGS: dict[str, tuple[str, str, str]] = {
     "--monthly-window": ("data", "monthly_window", "monthly input window in months"),
     "--anchor-stride": ("data", "anchor_stride", "days between window anchors"),
     "--pca": ("data", "raion_pca_components", "raion PCA components (0 = none)"),
+    "--val-origins": ("data", "val_origins", "validation origins K (K models in lockstep)"),
 }
 
 

@@ -10,13 +10,17 @@ from dataclasses import dataclass, fields
 
 from raysearch.core.errors import ConfigError, ErrorCollector
 
-__all__ = ["SYNTH_PRESETS", "DataConfig", "SynthConfig"]
+__all__ = ["SYNTH_PRESETS", "VAL_SCHEMES", "DataConfig", "SynthConfig"]
 
 SYNTH_PRESETS: dict[str, dict[str, int]] = {
     "tiny": {"days": 420, "raions": 6},
     "small": {"days": 1095, "raions": 24},
     "full": {"days": 1426, "raions": 263},
 }
+# How K validation origins are laid out (raysearch/data/windows.py, ``validation_folds``):
+# rolling = the validation period cut into K successive blocks, each origin trained on
+# what came before its block; blocked = purged K-fold over train + validation.
+VAL_SCHEMES = ("rolling", "blocked")
 
 
 def _check_date(errs: ErrorCollector, where: str, value: object) -> None:
@@ -76,6 +80,10 @@ class DataConfig:
     val_fraction: float = 0.15
     test_fraction: float = 0.15
     anchor_stride: int = 1
+    # K origins: a trial trains K models in lockstep (about K times the training time) and
+    # reports the mean of their anchored validation losses; 1 = one split, as before.
+    val_origins: int = 1
+    val_scheme: str = "rolling"
 
     def __post_init__(self) -> None:
         errs = ErrorCollector()
@@ -100,6 +108,7 @@ class DataConfig:
             ("monthly_window", 1),
             ("forecast_horizon_days", 1),
             ("anchor_stride", 1),
+            ("val_origins", 1),
         ):
             value = getattr(self, name)
             errs.check(
@@ -118,6 +127,18 @@ class DataConfig:
                 "val_fraction + test_fraction",
                 f"must leave >= 10% for training, got {self.val_fraction} + {self.test_fraction}",
             )
+        errs.check(
+            self.val_scheme in VAL_SCHEMES,
+            "val_scheme",
+            f"must be one of {VAL_SCHEMES}, got {self.val_scheme!r}",
+        )
+        errs.check(
+            self.val_scheme != "blocked"
+            or not isinstance(self.val_origins, int)
+            or self.val_origins >= 2,
+            "val_origins",
+            f"val_scheme 'blocked' needs >= 2 folds, got {self.val_origins!r}",
+        )
         errs.raise_if_any(ConfigError, "data config")
 
     def preprocessing_key(self) -> dict[str, object]:

@@ -19,6 +19,7 @@ import yaml
 __all__ = [
     "BEST_CONFIG",
     "EPOCHS",
+    "FINALISTS",
     "METADATA",
     "OPTIONS",
     "OPTUNA_STUDY",
@@ -46,6 +47,7 @@ METADATA = "metadata.json"  # command, seed, space, versions, git SHA, data fing
 TIMING = "timing.json"  # the driver's phases: Ray start, set-up, Tune, collecting results
 OPTUNA_STUDY = "optuna.db"  # the Optuna study (SQLite): optuna-dashboard, optuna.load_study
 TUNE_DIR = "tune"  # Ray Tune's experiment directory (resume from here)
+FINALISTS = "finalists.parquet"  # one row per finalist replicate (search/finalists.py)
 
 
 class _Parquet(Protocol):

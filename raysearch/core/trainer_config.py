@@ -46,6 +46,9 @@ class TrainerConfig:
     device: str = "auto"
     amp: str = "auto"
     num_workers: int = 0  # DataLoader worker processes
+    # Score the test split with the best model after the last epoch. Finalist replicates
+    # turn it off: only the configuration a search picks is scored on test, once.
+    score_test: bool = True
 
     def __post_init__(self) -> None:
         errs = ErrorCollector()
@@ -78,6 +81,11 @@ class TrainerConfig:
             )
         errs.check(
             self.device in DEVICES, "device", f"must be one of {DEVICES}, got {self.device!r}"
+        )
+        errs.check(
+            isinstance(self.score_test, bool),
+            "score_test",
+            f"must be true or false, got {self.score_test!r}",
         )
         errs.check(self.amp in AMP_MODES, "amp", f"must be one of {AMP_MODES}, got {self.amp!r}")
         errs.raise_if_any(ConfigError, "trainer config")

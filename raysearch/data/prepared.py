@@ -27,6 +27,7 @@ from raysearch.data.windows import (
     anchor_days,
     calendar_of,
     split_anchors,
+    validation_folds,
 )
 
 __all__ = ["PreparedData", "build", "load_raw", "prepare"]
@@ -37,6 +38,9 @@ SPLITS = ("train", "val", "test")
 
 @dataclass
 class PreparedData:
+    """The splits of the last validation origin (the one that scores the test split), and
+    every origin as a view of its own (``origins``; one unless ``val_origins`` > 1)."""
+
     spec: DatasetSpec
     splits: dict[str, WindowDataset]
     references: dict[str, dict[str, float]]  # split -> task -> b_i
@@ -46,6 +50,12 @@ class PreparedData:
     fitted: dict[str, FittedSource] = field(default_factory=dict, repr=False)
     train_end_day: int = -1  # statistics were fitted on days 0 .. train_end_day
     from_cache: bool = False
+    earlier: list[PreparedData] = field(default_factory=list, repr=False)
+
+    def origins(self) -> list[PreparedData]:
+        """Every validation origin in time order, each with its own train and val splits
+        and references b_i fitted on its own training part; the last one is ``self``."""
+        return [*self.earlier, self]
 
 
 def load_raw(cfg: DataConfig) -> RawDataset:
@@ -82,12 +92,17 @@ def build(cfg: DataConfig, raw: RawDataset) -> PreparedData:
 
 def _from_state(state: dict, cfg: DataConfig, key: str, hit: bool) -> PreparedData:
     series: SeriesTensors = state["series"]
-    days = state["split_days"]
-    sets = {k: WindowDataset(series, days[k], cfg.daily_window, cfg.monthly_window) for k in SPLITS}
-    return PreparedData(
-        state["spec"], sets, state["references"], state["availability"], key, days,
-        state["fitted"], state["t1"], hit,
-    )  # fmt: skip
+    views = []
+    for origin in state["origins"]:
+        days = origin["split_days"]
+        sets = {
+            k: WindowDataset(series, days[k], cfg.daily_window, cfg.monthly_window) for k in SPLITS
+        }
+        refs, avail = origin["references"], origin["availability"]
+        fitted, t1 = state["fitted"], state["t1"]
+        views.append(PreparedData(state["spec"], sets, refs, avail, key, days, fitted, t1, hit))
+    views[-1].earlier = views[:-1]
+    return views[-1]
 
 
 def _tasks(raw: RawDataset, series: SeriesTensors, train: np.ndarray, horizon: int) -> tuple:
@@ -137,8 +152,9 @@ def _state_unlimited(cfg: DataConfig, raw: RawDataset) -> dict:
         cfg.anchor_stride,
     )  # fmt: skip
     sp = split_anchors(anchors, tend, cfg.val_fraction, cfg.test_fraction)
-    n_train_days = sp.t1 + 1
-    n_train_months = int((raw.month_last_day <= sp.t1).sum())
+    folds = validation_folds(anchors, tend, sp, cfg.val_origins, cfg.val_scheme)
+    n_train_days = folds.fit_end + 1
+    n_train_months = int((raw.month_last_day <= folds.fit_end).sum())
     pad = cfg.monthly_window - 1
     fitted: dict[str, FittedSource] = {}
     tensors: dict[str, dict[str, tuple[torch.Tensor, torch.Tensor]]] = {
@@ -174,12 +190,16 @@ def _state_unlimited(cfg: DataConfig, raw: RawDataset) -> dict:
         horizon=cfg.forecast_horizon_days,
         pad=pad,
     )
-    tasks = _tasks(raw, series, sp.anchors["train"], cfg.forecast_horizon_days)
+    tasks = _tasks(raw, series, folds.origins[0].train, cfg.forecast_horizon_days)
     names = {t.name for t in tasks}
     series.targets = {k: v for k, v in series.targets.items() if k in names}  # batch = spec
-    references, avail = compute_references(
-        series, sp.anchors, tasks, cfg.daily_window, cfg.monthly_window
-    )
+    origins = []
+    for origin in folds.origins:  # references b_i re-fitted on each origin's training part
+        days = {"train": origin.train, "val": origin.val, "test": sp.anchors["test"]}
+        references, avail = compute_references(
+            series, days, tasks, cfg.daily_window, cfg.monthly_window
+        )
+        origins.append({"split_days": days, "references": references, "availability": avail})
     spec = DatasetSpec(
         sources=tuple(specs),
         tasks=tasks,
@@ -189,8 +209,8 @@ def _state_unlimited(cfg: DataConfig, raw: RawDataset) -> dict:
         raion_coords=raw.raion_coords if series.raion else (),
     )
     return {
-        "spec": spec, "series": series, "split_days": sp.anchors, "references": references,
-        "availability": avail, "fitted": fitted, "t1": sp.t1,
+        "spec": spec, "series": series, "origins": origins, "fitted": fitted,
+        "t1": folds.fit_end,
     }  # fmt: skip
 
 

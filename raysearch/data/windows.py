@@ -20,12 +20,15 @@ from torch.utils.data import Dataset
 from raysearch.core.errors import ConfigError
 
 __all__ = [
+    "Folds",
+    "Origin",
     "SeriesTensors",
     "Splits",
     "WindowDataset",
     "anchor_days",
     "calendar_of",
     "split_anchors",
+    "validation_folds",
 ]
 
 
@@ -109,6 +112,65 @@ def split_anchors(
         ],
         "data splits",
     )
+
+
+@dataclass(frozen=True)
+class Origin:
+    """One validation origin: a model trained on ``train`` is scored on ``val``."""
+
+    train: np.ndarray  # anchor days
+    val: np.ndarray
+
+
+@dataclass(frozen=True)
+class Folds:
+    """The K origins in time order (the last one also scores the test split)."""
+
+    origins: tuple[Origin, ...]
+    fit_end: int  # preprocessing statistics are fitted on days 0 .. fit_end
+
+
+def validation_folds(
+    anchors: np.ndarray, target_end: np.ndarray, splits: Splits, k: int, scheme: str
+) -> Folds:
+    """K origins over the time before the test split.
+
+    ``rolling``: the validation anchors are cut into K successive blocks; origin j trains on
+    the anchors whose targets end before block j's first day (so the gap is at least the
+    horizon, as between train and val), and preprocessing is fitted before the first block.
+    K = 1 is ``splits`` itself. ``blocked``: every anchor whose targets end by ``t2`` is cut
+    into K blocks; fold j trains on the anchors whose targets end before the block or that
+    come after every target of the block (purged), and preprocessing is fitted on days up
+    to ``t2``, validation blocks included.
+    """
+    if scheme == "rolling":
+        pool, fit_end = splits.anchors["val"], splits.t1
+    else:
+        pool, fit_end = anchors[target_end <= splits.t2], splits.t2
+    if len(pool) < k:
+        raise ConfigError(
+            [
+                f"val_origins: {k} {scheme} origins need >= {k} anchors to validate on, "
+                f"got {len(pool)} (raise val_fraction or lower anchor_stride)"
+            ],
+            "data splits",
+        )
+    ends = dict(zip(anchors.tolist(), target_end.tolist(), strict=True))
+    origins = []
+    for block in np.array_split(pool, k):
+        before = anchors[target_end < block[0]]
+        if scheme == "blocked":
+            last_target = max(ends[int(d)] for d in block)
+            after = pool[pool > last_target]
+            before = np.concatenate([pool[np.isin(pool, before)], after])
+        if not len(before):
+            raise ConfigError(
+                [f"val_origins: the {scheme} origin validating from day {block[0]} has no "
+                 "training sample (lower val_origins or raise the data's length)"],
+                "data splits",
+            )  # fmt: skip
+        origins.append(Origin(before, block))
+    return Folds(tuple(origins), fit_end)
 
 
 def calendar_of(start: pd.Timestamp, n_days: int) -> torch.Tensor:

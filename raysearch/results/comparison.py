@@ -1,9 +1,10 @@
 """The comparison report: report.md plus PNG figures for one or more run directories.
 
-Per run: the best anchored_val_loss and its config, the anytime curve, the trials ASHA
-stopped, per-strategy distributions, fANOVA parameter importance and a parallel-coordinates
-plot. Across runs: a side-by-side table and the anytime curves on one axis. Every run
-directory is checked before anything is written.
+Per run: the best anchored_val_loss and its config, the evidence that the pick will hold
+(``raysearch.results.evidence``), the anytime curve, the trials ASHA stopped, per-strategy
+distributions, fANOVA parameter importance and a parallel-coordinates plot. Across runs: a
+side-by-side table and the anytime curves on one axis. Every run directory is checked
+before anything is written.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from raysearch.results.analysis import (
     strategies,
     strategy_table,
 )
+from raysearch.results.evidence import load_finalists, picked_config
+from raysearch.results.evidence_report import evidence_markdown, gather_evidence
 from raysearch.results.importance import (
     Importance,
     branch_importance,
@@ -85,6 +88,13 @@ def _best_section(run: RunData) -> list[str]:
         lines += [f"- `{k[len('test/') :]}`: {_fmt(float(v))}" for k, v in test.items()]
         lines.append("")
     return lines
+
+
+def _evidence_section(run: RunData) -> list[str]:
+    """Rung reliability, val-to-test agreement, the noise floor and the warnings."""
+    finalists = load_finalists(run.path)
+    evidence = gather_evidence(run.trials, run.epochs, run.settings, finalists)
+    return evidence_markdown(evidence, picked_config(finalists), heading="###")
 
 
 def _per_task(run: RunData, trial_id: str, epoch: int) -> pd.DataFrame:
@@ -181,6 +191,7 @@ def _run_section(run: RunData, index: int, out_dir: Path, seed: int) -> list[str
         f"- anytime curve: epochs counted {curve_order(run)}",
         "",
         *_best_section(run),
+        *_evidence_section(run),
     ]
     plot_anytime([run], out_dir / f"{prefix}_anytime.png", show_epochs=True)
     plot_learning_curves(run, out_dir / f"{prefix}_learning_curves.png")

@@ -1,5 +1,6 @@
 """Parameter importance of one run: Optuna's fANOVA on an in-memory study of its trials.
 
+The per-trial training seed is left out (a replicate, not a hyperparameter).
 Every trial that ended with a finite best_anchored_val_loss (completed or stopped by ASHA)
 becomes a finished Optuna trial with that value. Conditional parameters (``when``) are
 missing from the trials where their condition fails, and fANOVA needs every parameter in
@@ -22,6 +23,7 @@ from optuna.importance import FanovaImportanceEvaluator, get_param_importances
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.results.evidence import SEED_PARAMETER
 from raysearch.results.runs import RunData
 from raysearch.search.space import load_space
 
@@ -31,6 +33,7 @@ __all__ = [
     "conditional_groups",
     "param_importance",
     "run_space",
+    "searched_knobs",
 ]
 
 MIN_TRIALS = 3
@@ -86,9 +89,15 @@ def _usable(run: RunData) -> pd.DataFrame:
     return trials[(trials["status"] != "failed") & values.map(math.isfinite)]
 
 
+def searched_knobs(run: RunData) -> list[str]:
+    """The searched parameters that are hyperparameters: the per-trial training seed is a
+    replicate, not a knob (the finalists' replicates measure what it does)."""
+    return [name for name in run.searched if name != SEED_PARAMETER]
+
+
 def param_importance(run: RunData, space: Any | None = None, seed: int = 0) -> Importance:
     """fANOVA importance of the parameters searched in ``run`` (space: its SearchSpace)."""
-    return _evaluate(_usable(run), run.searched, space, seed)
+    return _evaluate(_usable(run), searched_knobs(run), space, seed)
 
 
 def branch_importance(
@@ -99,7 +108,9 @@ def branch_importance(
     usable = _usable(run)
     columns = [f"config/{name}" for name in excluded]
     subset = usable[usable[columns].notna().all(axis=1)] if columns else usable.iloc[:0]
-    varying = [name for name in run.searched if subset[f"config/{name}"].astype(str).nunique() > 1]
+    varying = [
+        name for name in searched_knobs(run) if subset[f"config/{name}"].astype(str).nunique() > 1
+    ]
     return _evaluate(subset, varying, space, seed)
 
 

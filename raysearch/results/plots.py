@@ -23,7 +23,7 @@ from matplotlib.ticker import MaxNLocator
 from raysearch.core.files import atomic_write
 from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.results.analysis import anytime_curve, strategies
-from raysearch.results.importance import Importance
+from raysearch.results.importance import Importance, searched_knobs
 from raysearch.results.runs import RunData
 
 __all__ = [
@@ -209,7 +209,7 @@ def plot_parallel_coordinates(run: RunData, path: Path) -> Path:
     the metric; colour = best_anchored_val_loss (darker is better)."""
     values = pd.to_numeric(run.trials[BEST_VAL_METRIC], errors="coerce")
     trials = run.trials[values.map(math.isfinite)].copy()
-    params = run.searched
+    params = searched_knobs(run)  # the training seed is no axis: it is not a knob
     axes_names = [*params, BEST_VAL_METRIC]
     fig, ax = plt.subplots(figsize=(max(6, 2.2 * len(axes_names)), 4.8))
     if trials.empty:

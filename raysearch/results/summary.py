@@ -22,6 +22,7 @@ import pandas as pd
 from raysearch.core.files import (
     BEST_CONFIG,
     EPOCHS,
+    FINALISTS,
     SUMMARY_JSON,
     SUMMARY_MD,
     TRIALS,
@@ -38,6 +39,8 @@ from raysearch.core.metrics import (
     NOT_STARTED,
     STOPPED,
 )
+from raysearch.results.evidence import picked_config
+from raysearch.results.evidence_report import evidence_markdown, gather_evidence
 
 __all__ = [
     "ALL_FAILED",
@@ -192,10 +195,18 @@ def _files_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
     return ["", "Files:", ""] + [f"- {name}" for name in summary["files"]]
 
 
+def _evidence_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
+    """Issue 15: can the pick be trusted (rung reliability, val-to-test, seed noise)."""
+    if "evidence" not in summary:
+        return []
+    return ["", *evidence_markdown(summary["evidence"], summary.get("pick"))]
+
+
 SECTIONS: list[Section] = [
     _headline,
     _best_section,
     _failures_section,
+    _evidence_section,
     _table_section,
     _files_section,
 ]
@@ -211,6 +222,9 @@ def write_results(
     epochs: pd.DataFrame,
     resolve: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     planned: int | None = None,
+    *,
+    settings: dict[str, Any] | None = None,
+    finalists: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Write trials/epochs parquet, best_config.yaml and the summary; return the summary.
 
@@ -220,6 +234,13 @@ def write_results(
     written = [write_parquet(run_dir / TRIALS, trials), write_parquet(run_dir / EPOCHS, epochs)]
     summary = summarize(trials, run_dir, planned)
     best = summary["best"]
+    # issue 15: the evidence section, and the finalists' pick (when there are finalists)
+    if finalists is not None:
+        written.append(write_parquet(run_dir / FINALISTS, finalists))
+    summary["evidence"] = gather_evidence(trials, epochs, settings or {}, finalists)
+    summary["pick"] = picked_config(finalists)
+    if summary["pick"]:  # best_config.yaml holds the finalists' pick, chosen on the mean
+        best = {**summary["pick"], "trial_id": f"finalist {summary['pick']['finalist']}"}
     if best:
         content = {
             BEST_VAL_METRIC: best[BEST_VAL_METRIC],

@@ -39,6 +39,17 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
         console.print(table)
     else:
         console.print(f"[red]no trial produced a finite {BEST_VAL_METRIC}[/]")
+    pick = summary.get("pick")
+    if pick:  # the finalists' pick (issue 15): what best_config.yaml holds
+        test = pick["test"].get(TEST_METRIC, float("nan"))
+        console.print(
+            f"[bold]pick[/]: finalist {pick['finalist']} "
+            + ", ".join(f"{k}={v}" for k, v in pick["config"].items())
+            + f"; {BEST_VAL_METRIC} {pick[BEST_VAL_METRIC]:.4f} ± "
+            f"{pick['sd']:.4f} over {pick['replicates']} fresh seeds; test {test:.4f}"
+        )
+    for warning in summary.get("evidence", {}).get("warnings", []):
+        console.print(f"[yellow]warning[/]: {warning}")
     for failure in summary["failures"]:
         console.print(f"[red]failed[/] {failure['trial_id']}: {failure['reason']}")
     console.print(f"results: {summary['run_dir']}")

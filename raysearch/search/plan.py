@@ -60,6 +60,8 @@ class RunOptions:
     smoke: bool = False
     searcher: str | None = None  # tpe | random (default: the space's)
     scheduler: str | None = None  # asha | fifo (default: the space's)
+    finalists: int | None = None  # configurations re-trained after the search (the space's)
+    replicates: int | None = None  # fresh seeds per finalist (default: the space's)
     storage: str | None = None
     max_failures: int = 1
     wandb: WandbOptions = dataclasses.field(default_factory=WandbOptions)
@@ -116,7 +118,10 @@ def load_run_options(run_dir: Path) -> RunOptions:
 
 
 def _base_config(options: RunOptions) -> TrialConfig:
-    values: dict[str, Any] = {"data.path": options.data, "trainer.seed": options.seed}
+    # Absolute: Tune runs each trial in its own directory, where a relative --data (the
+    # documented `--data results/datasets/ukraine`) names nothing.
+    data = str(Path(options.data).resolve()) if options.data else None
+    values: dict[str, Any] = {"data.path": data, "trainer.seed": options.seed}
     return build_trial_config(values, TrialConfig())
 
 
@@ -129,6 +134,8 @@ def _space_for(options: RunOptions) -> SearchSpace:
         max_epochs=options.max_epochs,
         searcher=options.searcher,
         scheduler=options.scheduler,
+        finalists=options.finalists,
+        replicates=options.replicates,
     )
 
 
@@ -153,6 +160,15 @@ def resolve_search(
     """Everything checked and resolved, before any trial starts (raises ConfigError)."""
     _check_session(options)
     space = _space_for(options)
+    if space.settings.finalists and options.workers_per_trial > 1:
+        raise ConfigError(
+            [
+                f"--finalists {space.settings.finalists}: finalists re-train in one process "
+                f"per replicate; use --workers-per-trial 1 (got {options.workers_per_trial}) "
+                "or --finalists 0"
+            ],
+            "arguments",
+        )
     resources = plan_resources(
         cluster, options.workers_per_trial, options.max_concurrent, max_node_gpus
     )

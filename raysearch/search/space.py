@@ -3,7 +3,7 @@
 A space file (shipped: raysearch/search/spaces/NAME.yaml; or any path)::
 
     settings:   {num_samples, max_epochs, grace_period, reduction_factor, n_startup_trials,
-                 searcher: tpe|random, scheduler: asha|fifo}
+                 searcher: tpe|random, scheduler: asha|fifo, finalists, replicates}
     fixed:      {name: value}              # constants every trial gets
     parameters: {name: {type: float|int|categorical, low, high, log, step, choices,
                         when: {other_param: value or [values]}}}
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from raysearch.core.data_config import SYNTH_PRESETS
 from raysearch.core.errors import ConfigError, ErrorCollector
@@ -60,7 +60,12 @@ SMOKE_FIXED: dict[str, Any] = {
     "data.anchor_stride": 3,
     **{f"data.synth.{k}": v for k, v in SYNTH_PRESETS["tiny"].items()},
 }
-SMOKE_SETTINGS: dict[str, Any] = {"num_samples": 4, "max_epochs": 3, "grace_period": 1}
+SMOKE_SETTINGS: dict[str, Any] = {
+    "num_samples": 4,
+    "max_epochs": 3,
+    "grace_period": 1,
+    "finalists": 0,
+}
 # Old names of shipped spaces, still loaded for one release (until 0.3) with a warning.
 RENAMED_SPACES = {"real_losses": "war_losses"}  # "losses" alone means the loss functions
 
@@ -114,6 +119,18 @@ class SearchSettings(BaseModel):
     n_startup_trials: int = Field(default=4, ge=0)
     searcher: Literal["tpe", "random"] = "tpe"
     scheduler: Literal["asha", "fifo"] = "asha"
+    # After the search: retrain the top ``finalists`` configurations with ``replicates``
+    # fresh seeds each at full budget and pick on the mean (0 = off; search/finalists.py).
+    finalists: int = Field(default=0, ge=0)
+    replicates: int = Field(default=3, ge=2)
+
+    @model_validator(mode="after")
+    def _finalists_fit(self) -> SearchSettings:
+        if self.finalists > self.num_samples:
+            raise ValueError(
+                f"finalists ({self.finalists}) cannot exceed num_samples ({self.num_samples})"
+            )
+        return self
 
 
 class _SpaceFile(BaseModel):

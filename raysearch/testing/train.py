@@ -133,6 +133,10 @@ class FakePrepared:
     references: dict[str, dict[str, float]]
     availability: dict[str, dict[str, float]] = field(default_factory=dict)
     fingerprint: str = "fake"
+    earlier: list[FakePrepared] = field(default_factory=list)
+
+    def origins(self) -> list[FakePrepared]:
+        return [*self.earlier, self]
 
 
 def fake_data(
@@ -150,6 +154,17 @@ def fake_data(
         for s, d in splits.items()
     }
     return FakePrepared(spec, splits, references, availability)
+
+
+def fake_origins(k: int, n_train: int = 64, n_eval: int = 32, seed: int = 0) -> FakePrepared:
+    """``k`` validation origins, each its own ``fake_data`` (different samples), sharing
+    the last one's test split."""
+    views = [fake_data(n_train, n_eval, seed=seed + 10 * j) for j in range(k)]
+    last = views[-1]
+    for view in views[:-1]:
+        view.splits["test"], view.references["test"] = last.splits["test"], last.references["test"]
+    last.earlier = views[:-1]
+    return last
 
 
 def factory(**kwargs: Any) -> Callable[[DatasetSpec, object], FakeModel]:

@@ -32,7 +32,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 from raysearch.core.errors import ConfigError
-from raysearch.core.metrics import time_key
+from raysearch.core.metrics import BEST_VAL_METRIC, TIME_PREFIX, VAL_METRIC, time_key
 from raysearch.core.model_config import ModelConfig
 from raysearch.core.spec import DatasetSpec, TaskKind
 from raysearch.core.timing import PhaseClock
@@ -46,12 +46,13 @@ from raysearch.train.distributed import GlobalBatchSampler, ShardSampler, rank_a
 from raysearch.train.early_stopping import EarlyStopping
 from raysearch.train.epoch import NonFiniteLossError, TrainParts, train_epoch
 from raysearch.train.evaluate import EvalResult, evaluate_split
+from raysearch.train.origins import combine_origins
 from raysearch.train.schedule import make_scheduler
 
 if TYPE_CHECKING:
     from raysearch.data.prepared import PreparedData
 
-__all__ = ["EpochResult", "FitResult", "NonFiniteLossError", "fit"]
+__all__ = ["EpochResult", "FitResult", "ModelFactory", "NonFiniteLossError", "fit"]
 
 ModelFactory = Callable[[DatasetSpec, ModelConfig], nn.Module]
 
@@ -111,7 +112,8 @@ def _class_weights(cfg: TrialConfig, data: PreparedData) -> dict[str, torch.Tens
 
 
 class _Run:
-    """The state of one fit (kept together so checkpoints capture all of it)."""
+    """One validation origin's training state: model, optimiser, schedule, strategy, data
+    loaders and its best model so far (kept together so checkpoints capture all of it)."""
 
     def __init__(self, cfg: TrialConfig, data: PreparedData, factory: ModelFactory) -> None:
         t = cfg.trainer
@@ -168,12 +170,7 @@ class _Run:
             t.accumulation_steps,
             t.grad_clip,
         )
-        self.stopper = EarlyStopping(t.patience, t.min_delta, t.min_epochs)
-        self.epoch = 0
-        self.best_epoch = 0
-        self.best_metrics: dict[str, float] = {}
         self.best_state: dict[str, torch.Tensor] = {}
-        self.history: list[dict[str, float]] = []
 
     def _train_loader(self) -> tuple[DataLoader, GlobalBatchSampler]:
         t, dataset = self.cfg.trainer, self.data.splits["train"]
@@ -212,18 +209,11 @@ class _Run:
 
     def state(self) -> dict[str, Any]:
         return {
-            "epoch": self.epoch,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "strategy": self.strategy.state_dict(),
-            "stopper": self.stopper.state_dict(),
-            "rng": capture_rng(),
-            "best_epoch": self.best_epoch,
-            "best_metrics": self.best_metrics,
             "best_state": self.best_state,
-            "history": self.history,
-            "config": self.cfg,
         }
 
     def load(self, state: dict[str, Any]) -> None:
@@ -231,17 +221,14 @@ class _Run:
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.strategy.load_state_dict(state["strategy"])
-        self.stopper.load_state_dict(state["stopper"])
-        self.epoch = int(state["epoch"])
-        self.best_epoch = int(state["best_epoch"])
-        self.best_metrics = dict(state["best_metrics"])
         self.best_state = dict(state["best_state"])
-        self.history = list(state["history"])
-        restore_rng(state["rng"])
 
-    def run_epoch(self) -> dict[str, float]:
-        self.epoch += 1
-        epoch, started = self.epoch, time.perf_counter()
+    def keep_best(self) -> None:
+        self.best_state = {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
+
+    def run_epoch(self, epoch: int) -> dict[str, float]:
+        """Train one epoch and score the validation split: this origin's metrics."""
+        started = time.perf_counter()
         self.sampler.set_epoch(epoch)
         stats = train_epoch(self.parts, self.train_loader, epoch)
         self.strategy.end_epoch(epoch, stats.losses)
@@ -258,12 +245,6 @@ class _Run:
         )
         if self.rank == 0:
             warn_collapse(collapsed, epoch, val.losses, val.prediction_std)
-        self.stopper.update(val.anchored)
-        if not self.best_metrics or val.anchored < self.best_metrics["anchored_val_loss"]:
-            self.best_epoch = epoch
-            self.best_state = {
-                k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()
-            }
         metrics: dict[str, float] = {"epoch": epoch, **val.metrics()}
         metrics["train_objective"] = stats.objective
         metrics.update({f"train_loss/{t}": v for t, v in stats.losses.items()})
@@ -271,16 +252,80 @@ class _Run:
         metrics.update({f"collapsed/{t}": float(c) for t, c in collapsed.items()})
         metrics["lr"] = self.optimizer.param_groups[0]["lr"]
         metrics["n_params"] = float(self.n_params)
-        if self.best_epoch == epoch:
-            self.best_metrics = dict(metrics)
-        metrics["best_anchored_val_loss"] = self.best_metrics["anchored_val_loss"]
-        ended = time.perf_counter()
-        metrics["epoch_time_s"] = ended - started
         metrics[time_key("train")] = trained - started
-        metrics[time_key("val")] = ended - trained
+        metrics[time_key("val")] = time.perf_counter() - trained
+        return metrics
+
+
+class _Lockstep:
+    """The K origins of one trial trained epoch by epoch, with one epoch counter, one early
+    stopper and one best epoch, all on the mean anchored validation loss over origins."""
+
+    def __init__(self, cfg: TrialConfig, data: PreparedData, factory: ModelFactory) -> None:
+        t = cfg.trainer
+        self.cfg = cfg
+        self.runs = [_Run(cfg, view, factory) for view in data.origins()]
+        self.rank = self.runs[0].rank
+        self.stopper = EarlyStopping(t.patience, t.min_delta, t.min_epochs)
+        self.epoch = 0
+        self.best_epoch = 0
+        self.best_metrics: dict[str, float] = {}
+        self.history: list[dict[str, float]] = []
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "epoch": self.epoch,
+            "origins": [run.state() for run in self.runs],
+            "stopper": self.stopper.state_dict(),
+            "rng": capture_rng(),
+            "best_epoch": self.best_epoch,
+            "best_metrics": self.best_metrics,
+            "history": self.history,
+            "config": self.cfg,
+        }
+
+    def load(self, state: dict[str, Any]) -> None:
+        if len(state["origins"]) != len(self.runs):
+            raise ConfigError(
+                [
+                    f"val_origins: the checkpoint holds {len(state['origins'])} origins, "
+                    f"this run has {len(self.runs)}"
+                ]
+            )
+        for run, origin in zip(self.runs, state["origins"], strict=True):
+            run.load(origin)
+        self.stopper.load_state_dict(state["stopper"])
+        self.epoch = int(state["epoch"])
+        self.best_epoch = int(state["best_epoch"])
+        self.best_metrics = dict(state["best_metrics"])
+        self.history = list(state["history"])
+        restore_rng(state["rng"])
+
+    def run_epoch(self) -> dict[str, float]:
+        self.epoch += 1
+        epoch, started = self.epoch, time.perf_counter()
+        metrics = combine_origins([run.run_epoch(epoch) for run in self.runs])
+        self.stopper.update(metrics[VAL_METRIC])
+        if not self.best_metrics or metrics[VAL_METRIC] < self.best_metrics[VAL_METRIC]:
+            self.best_epoch = epoch
+            for run in self.runs:
+                run.keep_best()
+            self.best_metrics = {k: v for k, v in metrics.items() if not k.startswith(TIME_PREFIX)}
+        metrics[BEST_VAL_METRIC] = self.best_metrics[VAL_METRIC]
+        metrics["epoch_time_s"] = time.perf_counter() - started
+        # validation's seconds include the bookkeeping after it (so train + val = the epoch)
+        metrics[time_key("val")] = metrics["epoch_time_s"] - metrics[time_key("train")]
         metrics["time/end_unix"] = time.time()  # when this epoch's metrics were ready
         self.history.append(metrics)
         return metrics
+
+    def test(self) -> dict[str, float]:
+        """The test split, scored once by the last origin's best model (trained on the most
+        recent data); the earlier origins only validate."""
+        last = self.runs[-1]
+        if last.best_state:
+            last.model.load_state_dict(last.best_state)
+        return last.evaluate("test").metrics()
 
 
 def fit(
@@ -294,14 +339,16 @@ def fit(
 ) -> FitResult:
     """Train ``cfg`` on ``data``; checkpoint every epoch; return the best epoch and its test.
 
-    ``model_factory`` defaults to ``raysearch.model.build_model`` (tests pass tiny models).
-    Raises ``NonFiniteLossError`` when a loss becomes NaN/inf (the trial failed).
+    With K validation origins (``data.origins()``) K models train in lockstep, and every
+    epoch reports the mean over origins. ``model_factory`` defaults to
+    ``raysearch.model.build_model`` (tests pass tiny models). Raises ``NonFiniteLossError``
+    when a loss becomes NaN/inf (the trial failed).
     """
     if model_factory is None:
         model_factory = build_model
     clock = PhaseClock()
     with clock.phase("build"):
-        run = _Run(cfg, data, model_factory)
+        run = _Lockstep(cfg, data, model_factory)
         if resume_from is not None:
             run.load(load_checkpoint(Path(resume_from)))
     stop_reason = "early_stopping" if run.stopper.should_stop else "max_epochs"
@@ -318,14 +365,14 @@ def fit(
                 on_epoch(EpochResult(dict(metrics), written))
         if run.stopper.should_stop:
             stop_reason = "early_stopping"
-    with clock.phase("test"):
-        if run.best_state:
-            run.model.load_state_dict(run.best_state)
-        test = run.evaluate("test")
+    test: dict[str, float] = {}
+    if cfg.trainer.score_test:
+        with clock.phase("test"):
+            test = run.test()
     return FitResult(
         run.best_epoch,
         dict(run.best_metrics),
-        test.metrics(),
+        test,
         stop_reason,
         run.history,
         dict(clock.seconds),

@@ -85,3 +85,15 @@ def test_searcher_and_scheduler_flags_take_only_known_values(tmp_path: Path) -> 
     proc = _run(["--space", "smoke", "--searcher", "grid"], tmp_path)
     assert proc.returncode == 2
     assert "--searcher" in proc.stderr and "'tpe'" in proc.stderr and "'random'" in proc.stderr
+
+
+def test_finalists_flags_reach_the_options_and_a_bad_count_exits_2(tmp_path: Path) -> None:
+    options = parse_args(["--space", "smoke", "--finalists", "3", "--replicates", "2"])
+    assert (options.finalists, options.replicates) == (3, 2)
+    assert parse_args(["--space", "smoke"]).finalists is None  # the space decides
+    results = tmp_path / "results"
+    proc = _run(["--space", "smoke", "--finalists", "2", "--replicates", "1",
+                 "--results", str(results)], tmp_path)  # fmt: skip
+    assert proc.returncode == 2
+    assert "replicates" in proc.stderr and "Started a local Ray" not in proc.stdout + proc.stderr
+    assert not results.exists()

@@ -3,12 +3,14 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import matplotlib.axes
 import numpy as np
 import pandas as pd
 import pytest
 
 from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.results.importance import MIN_TRIALS, param_importance, run_space
+from raysearch.results.plots import plot_parallel_coordinates
 from raysearch.results.runs import RunData, load_run
 from raysearch.search.space import ParamSpec, SearchSettings, SearchSpace
 
@@ -82,3 +84,24 @@ def test_fake_run_space_is_found_from_metadata(two_runs):
     result = param_importance(run, space)
     assert result.values == pytest.approx({"loss_strategy": 1.0})
     assert set(result.excluded) == {"budget_beta", "regret_clip"}
+
+
+def test_the_training_seed_is_neither_a_parameter_nor_an_axis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = _run(16)
+    run.trials["config/trainer.seed"] = range(16)  # varies like a searched value
+    assert "trainer.seed" in run.searched
+    result = param_importance(run)
+    assert "trainer.seed" not in result.values and "trainer.seed" not in result.excluded
+    assert max(result.values, key=result.values.get) == "x"
+    axes: list[str] = []
+    original = matplotlib.axes.Axes.set_xticks
+
+    def spy(self, ticks, labels=None, **kw):  # the parallel plot names its axes here
+        axes.extend(labels or [])
+        return original(self, ticks, labels, **kw)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "set_xticks", spy)
+    plot_parallel_coordinates(run, tmp_path / "p.png")
+    assert "x" in axes and "trainer.seed" not in axes

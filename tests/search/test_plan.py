@@ -123,3 +123,11 @@ def test_summary_config_leaves_out_unused_conditional_parameters(tmp_path: Path)
     )
     best = summarize(trials, tmp_path)["best"]
     assert best["config"] == {"loss_strategy": "kendall"}
+
+
+def test_a_relative_data_directory_reaches_the_trials_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    plan = resolve_search(RunOptions(space="smoke", data="datasets/x"), {"CPU": 2})
+    assert plan.setup.base_config.data.path == str(tmp_path / "datasets" / "x")

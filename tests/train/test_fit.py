@@ -100,7 +100,7 @@ def _final_params(tmp: Path, **trainer: object) -> dict[str, torch.Tensor]:
         checkpoint_dir=tmp,
         model_factory=factory(),
     )
-    return load_checkpoint(tmp)["model"]
+    return load_checkpoint(tmp)["origins"][-1]["model"]
 
 
 def test_accumulating_k_micro_batches_equals_one_batch_k_times_larger(tmp_path: Path) -> None:
@@ -229,7 +229,9 @@ def test_checkpoint_is_one_file_written_every_epoch(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]
     state = load_checkpoint(tmp_path)
     assert state["epoch"] == 2
-    assert {"model", "optimizer", "scheduler", "strategy", "rng", "stopper"} <= set(state)
+    assert {"epoch", "origins", "rng", "stopper", "best_epoch", "history"} <= set(state)
+    assert len(state["origins"]) == 1
+    assert {"model", "optimizer", "scheduler", "strategy", "best_state"} <= set(state["origins"][0])
 
 
 def test_regime_class_weights_are_inverse_train_frequencies() -> None:

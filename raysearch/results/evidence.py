@@ -1,0 +1,230 @@
+"""How far a search's pick can be trusted: the numbers of the evidence section (the section
+itself, its warnings and its markdown: ``raysearch.results.evidence_report``).
+
+- **Rung reliability**: at each ASHA rung (epoch ``ceil(grace * rf^k)`` below max_epochs),
+  the Spearman correlation between the trials' anchored validation loss there and their
+  final values (``best_anchored_val_loss``), over the trials that went past the rung.
+- **Val-to-test agreement**: Spearman correlation of validation and test values over the
+  completed trials (each scored on test with its best checkpoint).
+- **Seed-noise floor**: the pooled standard deviation of replicates (the finalists'
+  re-trainings; TPE re-draws of one configuration that ran the same number of epochs).
+- **The pick's margin** over the runner-up against the noise: inside it when smaller than
+  ``NOISE_Z`` standard errors of the difference of their means.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from raysearch.core.files import FINALISTS
+from raysearch.core.metrics import BEST_VAL_METRIC, TEST_METRIC, VAL_METRIC
+
+__all__ = [
+    "MIN_RANKED",
+    "NOISE_Z",
+    "RHO_BAD",
+    "RHO_GOOD",
+    "SEED_PARAMETER",
+    "asha_rungs",
+    "config_key",
+    "epoch_reliability",
+    "final_values",
+    "finalist_table",
+    "load_finalists",
+    "margin_check",
+    "picked_config",
+    "pooled_sd",
+    "redraw_groups",
+    "spearman",
+    "val_test_agreement",
+]
+
+SEED_PARAMETER = "trainer.seed"  # set per trial by the searcher: a replicate, not a knob
+MIN_RANKED = 4  # trials needed before a rank correlation is reported
+RHO_BAD = 0.5  # a rung whose values correlate less with the final ones ranks badly
+RHO_GOOD = 0.8  # ... and from this on, well
+NOISE_Z = 2.0  # a margin under NOISE_Z standard errors is inside the noise
+
+
+def spearman(
+    x: Sequence[float] | pd.Series | np.ndarray, y: Sequence[float] | pd.Series | np.ndarray
+) -> float:
+    """Spearman's rank correlation; NaN for fewer than 3 pairs or a constant side."""
+    a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(a) != len(b):
+        raise ValueError(f"spearman: {len(a)} x values against {len(b)} y values")
+    if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return math.nan
+    return float(spearmanr(a, b).statistic)
+
+
+def pooled_sd(groups: Sequence[Sequence[float]]) -> tuple[float, int]:
+    """(pooled standard deviation, degrees of freedom) of replicate groups; groups of one
+    add nothing; (NaN, 0) when no group has two values."""
+    squares, dof = 0.0, 0
+    for group in groups:
+        values = np.asarray(group, dtype=float)
+        if len(values) >= 2:
+            squares += float(((values - values.mean()) ** 2).sum())
+            dof += len(values) - 1
+    return (math.sqrt(squares / dof), dof) if dof else (math.nan, 0)
+
+
+def asha_rungs(settings: Mapping[str, Any]) -> list[int]:
+    """The epochs where ASHA compares trials (below max_epochs; none for FIFO)."""
+    if settings.get("scheduler", "asha") != "asha" or "max_epochs" not in settings:
+        return []
+    grace, factor = float(settings.get("grace_period", 1)), float(settings["reduction_factor"])
+    rungs, milestone = [], min(grace, float(settings["max_epochs"]))
+    while milestone < settings["max_epochs"]:
+        rungs.append(math.ceil(milestone))
+        milestone *= factor
+    return rungs
+
+
+def final_values(trials: pd.DataFrame) -> pd.Series:
+    """trial_id -> final value, for the trials that did not fail and have a finite one."""
+    if trials.empty:
+        return pd.Series(dtype=float)
+    values = pd.to_numeric(trials[BEST_VAL_METRIC], errors="coerce")
+    keep = (trials["status"] != "failed") & values.map(math.isfinite)
+    return pd.Series(values[keep].to_numpy(), index=trials.loc[keep, "trial_id"].astype(str))
+
+
+def epoch_reliability(
+    trials: pd.DataFrame, epochs: pd.DataFrame, at: Sequence[int]
+) -> pd.DataFrame:
+    """Per epoch ``e`` in ``at``: the trials that ran past ``e`` and Spearman's rho between
+    their anchored_val_loss at ``e`` and their final values."""
+    finals = final_values(trials)
+    ran: dict[str, int] = {
+        str(t): int(e) for t, e in zip(trials["trial_id"], trials["epochs_run"], strict=True)
+    }
+    rows = []
+    for e in at:
+        rows_e = epochs[epochs["epoch"] == e] if len(epochs) else epochs
+        here = pd.Series(
+            pd.to_numeric(rows_e[VAL_METRIC]).to_numpy() if len(rows_e) else [],
+            index=rows_e["trial_id"].astype(str) if len(rows_e) else [],
+            dtype=float,
+        )
+        ids = [t for t in here.index if t in finals.index and ran[t] > e]
+        rho = spearman(here[ids], finals[ids]) if len(ids) >= MIN_RANKED else math.nan
+        rows.append({"epoch": int(e), "trials": len(ids), "spearman": rho})
+    return pd.DataFrame(rows, columns=["epoch", "trials", "spearman"])
+
+
+def val_test_agreement(trials: pd.DataFrame) -> dict[str, float]:
+    """Over the completed trials with both values: how many, Spearman's rho, the means."""
+    column = f"test/{TEST_METRIC}"
+    if trials.empty or column not in trials:
+        return {"trials": 0, "spearman": math.nan, "mean_val": math.nan, "mean_test": math.nan}
+    val = pd.to_numeric(trials[BEST_VAL_METRIC], errors="coerce")
+    test = pd.to_numeric(trials[column], errors="coerce")
+    keep = (trials["status"] == "completed") & val.map(math.isfinite) & test.map(math.isfinite)
+    n = int(keep.sum())
+    return {
+        "trials": n,
+        "spearman": spearman(val[keep], test[keep]) if n >= MIN_RANKED else math.nan,
+        "mean_val": float(val[keep].mean()) if n else math.nan,
+        "mean_test": float(test[keep].mean()) if n else math.nan,
+    }
+
+
+def config_key(row: pd.Series, columns: Sequence[str]) -> tuple:
+    """A trial's values of ``columns`` as a hashable key (NaN: not set)."""
+    return tuple((c, None if pd.isna(row[c]) else str(row[c])) for c in columns if c in row.index)
+
+
+def redraw_groups(trials: pd.DataFrame, parameters: Sequence[str]) -> list[list[float]]:
+    """Final values of trials that share every searched value but the seed and ran the
+    same number of epochs (TPE drew the configuration again): groups of two or more."""
+    finals = final_values(trials)
+    columns = [f"config/{p}" for p in parameters if p != SEED_PARAMETER]
+    groups: dict[tuple, list[float]] = {}
+    for _, row in trials.iterrows():
+        trial = str(row["trial_id"])
+        if trial in finals.index:
+            key = (*config_key(row, columns), int(row["epochs_run"]))
+            groups.setdefault(key, []).append(float(finals[trial]))
+    return [g for g in groups.values() if len(g) >= 2]
+
+
+def finalist_table(finalists: pd.DataFrame) -> pd.DataFrame:
+    """Per finalist: replicates finished, mean and sd of their values, the value the
+    search saw, whether it is the pick, and (the pick only) the mean test value."""
+    rows = []
+    test = f"test/{TEST_METRIC}"
+    for rank in sorted(finalists["finalist"].unique()):
+        group = finalists[finalists["finalist"] == rank]
+        done = group[group["status"] == "completed"]
+        values = pd.to_numeric(done[BEST_VAL_METRIC], errors="coerce").dropna()
+        tests = (
+            pd.to_numeric(done[test], errors="coerce").dropna()
+            if test in done
+            else pd.Series(dtype=float)
+        )
+        rows.append(
+            {
+                "finalist": int(rank),
+                "replicates": len(values),
+                "mean": float(values.mean()) if len(values) else math.nan,
+                "sd": float(values.std(ddof=1)) if len(values) >= 2 else math.nan,
+                "search_value": float(group["search_value"].iloc[0]),
+                "pick": bool(group["pick"].any()),
+                "test_mean": float(np.mean(tests)) if len(tests) else math.nan,
+                "test_sd": float(np.std(tests, ddof=1)) if len(tests) >= 2 else math.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def margin_check(
+    best: float, n_best: int, runner_up: float, n_runner_up: int, sd: float
+) -> dict[str, Any]:
+    """The pick's margin and the noise threshold: NOISE_Z standard errors of the
+    difference of two means of ``n`` replicates with seed standard deviation ``sd``."""
+    margin = runner_up - best
+    threshold = NOISE_Z * sd * math.sqrt(1 / n_best + 1 / n_runner_up)
+    inside = math.isfinite(threshold) and margin < threshold
+    return {"margin": margin, "threshold": threshold, "inside_noise": bool(inside)}
+
+
+def picked_config(finalists: pd.DataFrame | None) -> dict[str, Any] | None:
+    """The finalists' pick: its searched values, the mean and sd of its replicates'
+    validation values, and the mean of their test metrics (None without finalists)."""
+    if finalists is None or not len(finalists) or not finalists["pick"].any():
+        return None
+    rows = finalists[finalists["pick"] & (finalists["status"] == "completed")]
+    first = finalists[finalists["pick"]].iloc[0]
+    values = pd.to_numeric(rows[BEST_VAL_METRIC], errors="coerce").dropna()
+    tests = [str(c) for c in rows.columns if str(c).startswith("test/")]
+    return {
+        "finalist": int(first["finalist"]),
+        BEST_VAL_METRIC: float(values.mean()),
+        "sd": float(values.std(ddof=1)) if len(values) >= 2 else math.nan,
+        "replicates": len(values),
+        "config": {
+            str(c)[len("config/") :]: _plain(v)
+            for c, v in first.items()
+            if str(c).startswith("config/") and not pd.isna(v)
+        },
+        "test": {c[len("test/") :]: float(pd.to_numeric(rows[c]).mean()) for c in tests},
+    }
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def load_finalists(run_dir: Path) -> pd.DataFrame | None:
+    """The run's finalists.parquet, or None for a run without finalists."""
+    path = Path(run_dir) / FINALISTS
+    return pd.read_parquet(path) if path.is_file() else None

@@ -1,0 +1,207 @@
+"""The evidence section of every summary and comparison report: what it states, its
+plain-words warnings and its markdown (the numbers: ``raysearch.results.evidence``).
+
+Two warnings: the pick's margin over the runner-up is inside the seed noise (smaller than
+``NOISE_Z`` standard errors of the difference of their means), or rung 1 ranks trials badly
+(rho < ``RHO_BAD``), with the first later epoch that ranks them well (rho >= ``RHO_GOOD``),
+i.e. the longer grace period that would.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from raysearch.core.metrics import BEST_VAL_METRIC, TEST_METRIC
+from raysearch.results.evidence import (
+    MIN_RANKED,
+    NOISE_Z,
+    RHO_BAD,
+    RHO_GOOD,
+    SEED_PARAMETER,
+    asha_rungs,
+    config_key,
+    epoch_reliability,
+    final_values,
+    finalist_table,
+    margin_check,
+    pooled_sd,
+    redraw_groups,
+    val_test_agreement,
+)
+
+__all__ = ["evidence_markdown", "gather_evidence"]
+
+
+def _parameters(trials: pd.DataFrame) -> list[str]:
+    return [
+        c[len("config/") :]
+        for c in trials.columns
+        if c.startswith("config/") and c != f"config/{SEED_PARAMETER}"
+    ]
+
+
+def _search_margin(trials: pd.DataFrame, sd: float) -> dict[str, Any] | None:
+    """The search's best trial against the best trial of another configuration."""
+    finals = final_values(trials)
+    if len(finals) < 2:
+        return None
+    columns = [f"config/{p}" for p in _parameters(trials)]
+    ranked = trials.assign(_id=trials["trial_id"].astype(str))
+    ranked = ranked[ranked["_id"].isin(finals.index)]
+    ranked = ranked.assign(_value=ranked["_id"].map(finals)).sort_values("_value")
+    best = ranked.iloc[0]
+    key = config_key(best, columns)
+    others = [r for _, r in ranked.iloc[1:].iterrows() if config_key(r, columns) != key]
+    if not others:
+        return None
+    out = margin_check(float(best["_value"]), 1, float(others[0]["_value"]), 1, sd)
+    return {"basis": "search (one run per trial)", **out}
+
+
+def gather_evidence(
+    trials: pd.DataFrame,
+    epochs: pd.DataFrame,
+    settings: Mapping[str, Any],
+    finalists: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """Everything the evidence section states, as plain JSON-ready values."""
+    rungs = epoch_reliability(trials, epochs, asha_rungs(settings))
+    redraws = redraw_groups(trials, _parameters(trials))
+    redraw_sd, redraw_dof = pooled_sd(redraws)
+    noise: dict[str, Any] = {
+        "redraws": {"sd": redraw_sd, "dof": redraw_dof, "groups": len(redraws)}
+    }
+    table = pd.DataFrame()
+    margin = None
+    if finalists is not None and len(finalists):
+        table = finalist_table(finalists)
+        groups = [
+            pd.to_numeric(g.loc[g["status"] == "completed", BEST_VAL_METRIC]).dropna().tolist()
+            for _, g in finalists.groupby("finalist")
+        ]
+        sd, dof = pooled_sd(groups)
+        noise["finalists"] = {"sd": sd, "dof": dof}
+        scored = table.dropna(subset=["mean"]).sort_values("mean")
+        if len(scored) >= 2 and scored["pick"].iloc[0]:
+            pick, runner = scored.iloc[0], scored.iloc[1]
+            margin = {
+                "basis": "finalists (mean of replicates)",
+                **margin_check(
+                    pick["mean"], pick["replicates"], runner["mean"], runner["replicates"], sd
+                ),
+            }
+    else:
+        margin = _search_margin(trials, redraw_sd)
+    evidence: dict[str, Any] = {
+        "rungs": rungs.to_dict("records"),
+        "val_test": val_test_agreement(trials),
+        "noise": noise,
+        "finalists": table.to_dict("records"),
+        "margin": margin,
+        "grace_suggestion": None,
+        "warnings": [],
+    }
+    _warn(evidence, trials, epochs, settings)
+    return evidence
+
+
+def _warn(
+    evidence: dict[str, Any],
+    trials: pd.DataFrame,
+    epochs: pd.DataFrame,
+    settings: Mapping[str, Any],
+) -> None:
+    margin = evidence["margin"]
+    if margin is not None and margin["inside_noise"]:
+        evidence["warnings"].append(
+            f"The pick's margin over the runner-up ({margin['margin']:.3f}, {margin['basis']}) "
+            f"is inside the seed noise: smaller than {NOISE_Z:g} standard errors of the "
+            f"difference ({margin['threshold']:.3f}). Another set of seeds could reverse "
+            "the order; treat the two as tied."
+        )
+    first = evidence["rungs"][0] if evidence["rungs"] else None
+    if first is None or not first["spearman"] < RHO_BAD:  # NaN: too few trials to judge
+        return
+    later = epoch_reliability(
+        trials, epochs, range(first["epoch"] + 1, int(settings["max_epochs"]))
+    )
+    good = later[(later["trials"] >= MIN_RANKED) & (later["spearman"] >= RHO_GOOD)]
+    text = (
+        f"ASHA's first rung (epoch {first['epoch']}) ranks trials badly: Spearman's rho "
+        f"between the values there and the trials' final values is {first['spearman']:.2f} "
+        f"over the {first['trials']} trials that went past it, so trials it stopped may "
+        "have been the best. "
+    )
+    if len(good):
+        row = good.iloc[0]
+        evidence["grace_suggestion"] = {k: row[k] for k in ("epoch", "trials", "spearman")}
+        text += (
+            f"Epoch {int(row['epoch'])} ranks them well (rho {row['spearman']:.2f} over "
+            f"{int(row['trials'])} trials): a grace_period of {int(row['epoch'])} would."
+        )
+    else:
+        text += (
+            f"No later epoch before max_epochs ranks them well (rho >= {RHO_GOOD:g}) in this run; "
+            "a longer grace period or FIFO would show which does."
+        )
+    evidence["warnings"].append(text)
+
+
+def _num(value: float, digits: int = 3) -> str:
+    return "n/a" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
+
+
+def evidence_markdown(
+    evidence: Mapping[str, Any], pick: Mapping[str, Any] | None, heading: str = "##"
+) -> list[str]:
+    """The evidence section of summary.md and of the comparison report (markdown lines)."""
+    lines = [f"{heading} Evidence: will the pick hold?", ""]
+    if pick:
+        test = pick["test"].get(TEST_METRIC, math.nan)
+        lines += [
+            f"**Pick (finalist {pick['finalist']}, chosen on the mean of {pick['replicates']} "
+            f"fresh seeds):** {BEST_VAL_METRIC} {_num(pick[BEST_VAL_METRIC])} ± "
+            f"{_num(pick['sd'])}; {TEST_METRIC} {_num(test)} (mean over the same replicates, "
+            "the only test scores of the finalists). Its values: "
+            + ", ".join(f"`{k}` = {v}" for k, v in pick["config"].items()),
+            "",
+        ]
+    lines += [f"**Warning:** {w}" for w in evidence["warnings"]]
+    lines += [""] if evidence["warnings"] else []
+    noise = evidence["noise"]
+    floor = noise.get("finalists")
+    redraws = noise["redraws"]
+    lines.append(
+        "- Seed-noise floor (sd of one training's value): "
+        + (f"finalists {_num(floor['sd'])} ({floor['dof']} dof); " if floor else "")
+        + f"TPE re-draws {_num(redraws['sd'])} ({redraws['groups']} configuration(s) drawn "
+        "again with the same epochs)."
+    )
+    vt = evidence["val_test"]
+    lines.append(
+        f"- Val-to-test agreement over {vt['trials']} completed trials: Spearman "
+        f"{_num(vt['spearman'], 2)} (mean val {_num(vt['mean_val'])}, mean test "
+        f"{_num(vt['mean_test'])})."
+    )
+    margin = evidence["margin"]
+    if margin is not None:
+        lines.append(
+            f"- The pick's margin over the runner-up: {_num(margin['margin'])} "
+            f"({margin['basis']}); inside the noise below {_num(margin['threshold'])}."
+        )
+    if evidence["rungs"]:
+        lines += ["", "Rung reliability (Spearman over the trials that went past each rung):", ""]
+        lines += ["| rung | epoch | trials | Spearman |", "|---:|---:|---:|---:|"]
+        lines += [
+            f"| {k} | {r['epoch']} | {r['trials']} | {_num(r['spearman'], 2)} |"
+            for k, r in enumerate(evidence["rungs"], start=1)
+        ]
+    if evidence["finalists"]:
+        table = pd.DataFrame(evidence["finalists"])
+        lines += ["", "Finalists re-trained with fresh seeds (val = best_anchored_val_loss):", ""]
+        lines.append(table.to_markdown(index=False, floatfmt=".3f"))
+    return [*lines, ""]

@@ -1,0 +1,225 @@
+"""Re-evaluation of a search's finalists: a second, small, fixed Tune run after the search.
+
+The top ``settings.finalists`` distinct configurations of the search (by their best
+anchored validation loss; the training seed does not make a configuration distinct) are
+trained again with ``settings.replicates`` fresh seeds each, at full budget (FIFO, every
+replicate to ``max_epochs``), with the test split left alone. The pick is the finalist with
+the lowest mean validation value over its replicates; then, and only for the pick, each
+replicate's best model is scored on the test split, once. A finalist's value in the search
+itself was selected as the best of many, so it is optimistic; the replicates' mean is not.
+
+The table (finalists.parquet) has one row per replicate: ``finalist`` (1 = the search's
+best), ``seed``, ``status``, ``epochs_run``, ``best_anchored_val_loss``, ``best_epoch``,
+``search_value`` (the configuration's value in the search), ``pick``, ``config/<name>`` for
+every searched parameter, and ``test/<metric>`` on the pick's rows only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import ray.tune
+from ray import tune
+from ray.tune.schedulers import FIFOScheduler
+
+from raysearch.core.metrics import BEST_VAL_METRIC, FINAL_KEY, TIME_ATTR, VAL_METRIC
+from raysearch.search.loggers import result_loggers
+from raysearch.search.plan import SearchPlan
+from raysearch.search.searcher import TRIAL_SEED
+from raysearch.search.trainable import TrialSetup, run_trial, trial_config
+
+__all__ = [
+    "FINALISTS_RUN",
+    "REPLICATE_SEED_OFFSET",
+    "FinalistsResult",
+    "pick_finalist",
+    "run_finalists",
+    "select_finalists",
+]
+
+FINALISTS_RUN = "finalists"  # Tune's experiment name beside the search's ("tune")
+# Replicate r of every finalist trains with seed (run seed + offset + r): never a seed the
+# search itself used (those are run seed + Optuna trial number).
+REPLICATE_SEED_OFFSET = 100_000
+
+
+@dataclass(frozen=True)
+class FinalistsResult:
+    """The replicates' table and how many replicates did not finish (an interrupted run)."""
+
+    table: pd.DataFrame
+    unfinished: int = 0
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def select_finalists(trials: pd.DataFrame, parameters: list[str], n: int) -> list[dict[str, Any]]:
+    """The ``n`` best distinct configurations (searched values only, conditional ones left
+    out where unset), best first, each with its value in the search (``search_value``)."""
+    if n <= 0 or trials.empty or BEST_VAL_METRIC not in trials:
+        return []
+    values = pd.to_numeric(trials[BEST_VAL_METRIC], errors="coerce")
+    usable = trials[(trials["status"] != "failed") & values.map(math.isfinite)]
+    # values of the usable rows only: assigning a longer Series to an empty frame would
+    # give the frame that Series' index (pandas 3), i.e. rows for the failed trials
+    usable = usable.assign(_value=values.loc[usable.index]).sort_values("_value", kind="stable")
+    chosen: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
+    for _, row in usable.iterrows():
+        params = {
+            name: _plain(row[f"config/{name}"])
+            for name in parameters
+            if name != TRIAL_SEED
+            and f"config/{name}" in row
+            and not _missing(row[f"config/{name}"])
+        }
+        key = tuple(sorted(params.items()))
+        if key not in chosen:
+            chosen[key] = {"params": params, "search_value": float(row["_value"])}
+        if len(chosen) == n:
+            break
+    return list(chosen.values())
+
+
+def pick_finalist(table: pd.DataFrame) -> int | None:
+    """The finalist with the lowest mean best_anchored_val_loss over its finished
+    replicates (ties: the better-ranked in the search); None if none finished."""
+    done = table[(table["status"] == "completed") & table[BEST_VAL_METRIC].map(math.isfinite)]
+    if done.empty:
+        return None
+    means = done.groupby("finalist")[BEST_VAL_METRIC].mean().sort_index()
+    ranks = [int(r) for r in means.index]
+    return ranks[int(means.to_numpy().argmin())]
+
+
+def run_finalist(config: dict[str, Any], setup: TrialSetup) -> None:
+    """The Tune trainable: one replicate, the search's trial function on its values."""
+    run_trial(config["point"]["params"], setup)
+
+
+def _tuner(plan: SearchPlan, points: list[dict[str, Any]], resume: bool) -> Any:
+    setup = dataclasses.replace(plan.setup, fixed={**plan.setup.fixed, "trainer.score_test": False})
+    trainable = tune.with_resources(
+        tune.with_parameters(run_finalist, setup=setup), setup.resources.trial_resources
+    )
+    path = f"{plan.storage_path.rstrip('/')}/{FINALISTS_RUN}"
+    if resume and tune.Tuner.can_restore(path):
+        return tune.Tuner.restore(path, trainable=trainable, resume_unfinished=True)
+    return tune.Tuner(
+        trainable,
+        param_space={"point": tune.grid_search(points)},
+        tune_config=tune.TuneConfig(
+            scheduler=FIFOScheduler(),
+            max_concurrent_trials=setup.resources.max_concurrent,
+            reuse_actors=plan.reuse_actors,
+        ),
+        run_config=ray.tune.RunConfig(
+            name=FINALISTS_RUN,
+            storage_path=plan.storage_path,
+            callbacks=[*result_loggers()],
+            failure_config=ray.tune.FailureConfig(max_failures=setup.max_failures),
+            checkpoint_config=ray.tune.CheckpointConfig(num_to_keep=1),
+            progress_reporter=tune.CLIReporter(
+                metric_columns={TIME_ATTR: "epoch", VAL_METRIC: "anchored_val"},
+                parameter_columns={"point/finalist": "finalist", "point/seed": "seed"},
+                max_report_frequency=15,
+            ),
+            verbose=1,
+        ),
+    )
+
+
+def run_finalists(
+    plan: SearchPlan, trials: pd.DataFrame, *, resume: bool
+) -> FinalistsResult | None:
+    """Re-train the search's finalists (None when ``settings.finalists`` is 0 or no trial
+    has a finite value), pick on the mean, and score the pick's replicates on test."""
+    settings = plan.space.settings
+    if not settings.finalists:
+        return None
+    finalists = select_finalists(trials, list(plan.space.parameters), settings.finalists)
+    if not finalists:
+        return None
+    points = [
+        {
+            "finalist": rank,
+            "seed": plan.seed + REPLICATE_SEED_OFFSET + r,
+            "search_value": f["search_value"],
+            "params": {**f["params"], TRIAL_SEED: plan.seed + REPLICATE_SEED_OFFSET + r},
+        }
+        for rank, f in enumerate(finalists, start=1)
+        for r in range(settings.replicates)
+    ]
+    grid = _tuner(plan, points, resume).fit()
+    rows, checkpoints = [], []
+    for result in grid:
+        rows.append(_row(result, list(plan.space.parameters)))
+        checkpoints.append(result.checkpoint)
+    table = pd.DataFrame(rows)
+    pick = pick_finalist(table)
+    table["pick"] = table["finalist"] == pick
+    for i in table.index[table["pick"] & (table["status"] == "completed")]:
+        params = {
+            k[len("config/") :]: v for k, v in table.loc[i].items() if k.startswith("config/")
+        }
+        params = {k: _plain(v) for k, v in params.items() if not _missing(v)}
+        params[TRIAL_SEED] = int(table.loc[i, "seed"])
+        for key, value in _score_test(plan.setup, params, checkpoints[i]).items():
+            table.loc[i, f"test/{key}"] = value
+    table = table.sort_values(["finalist", "seed"]).reset_index(drop=True)
+    unfinished = len(grid) - grid.num_terminated - grid.num_errors
+    return FinalistsResult(table, unfinished)
+
+
+def _row(result: Any, parameters: list[str]) -> dict[str, Any]:
+    point = (result.config or {})["point"]
+    frame = result.metrics_dataframe
+    epochs = frame[frame[TIME_ATTR].notna()] if frame is not None and len(frame) else None
+    best, best_epoch, epochs_run = math.nan, 0, 0
+    if epochs is not None and VAL_METRIC in epochs and len(epochs):
+        values = pd.to_numeric(epochs[VAL_METRIC])
+        best = float(values.min())
+        best_epoch = int(epochs.loc[values.idxmin(), TIME_ATTR])
+        epochs_run = int(epochs[TIME_ATTR].max())
+    row = {
+        "finalist": int(point["finalist"]),
+        "seed": int(point["seed"]),
+        "trial_id": str(frame["trial_id"].iloc[0]) if epochs_run else "",
+        "status": _status(result.error, frame),
+        "epochs_run": epochs_run,
+        BEST_VAL_METRIC: best,
+        "best_epoch": best_epoch,
+        "search_value": float(point["search_value"]),
+    }
+    params = point["params"]
+    row.update({f"config/{n}": params.get(n, math.nan) for n in parameters if n != TRIAL_SEED})
+    return row
+
+
+def _status(error: BaseException | None, frame: pd.DataFrame | None) -> str:
+    if error is not None:
+        return "failed"
+    finished = frame is not None and FINAL_KEY in frame and bool((frame[FINAL_KEY] == 1).any())
+    return "completed" if finished else "unfinished"
+
+
+def _score_test(setup: TrialSetup, params: dict[str, Any], checkpoint: Any) -> dict[str, float]:
+    """The pick's replicate on the test split, from its last checkpoint (best weights)."""
+    # Deferred: torch and the model load only when a search has finalists to score.
+    from raysearch.data.prepared import prepare
+    from raysearch.train.final_test import score_checkpoint_test
+
+    cfg = trial_config(setup, params)
+    data = prepare(cfg.data, setup.cache_dir)
+    with checkpoint.as_directory() as directory:
+        return score_checkpoint_test(cfg, data, Path(directory))
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value

@@ -1,0 +1,69 @@
+"""The issue-15 proof's arithmetic (bench/selection.py) and the scheme table (val_schemes)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from bench.selection import _clean, _seed_row, _targets
+from bench.val_schemes import SCHEMES, analyse
+
+
+def _found(test: float, val: float, sd: float) -> dict:
+    pick = {"config": {"loss_strategy": "kendall"}, "best_anchored_val_loss": val, "sd": sd,
+            "test": {"anchored_test_loss": test}}  # fmt: skip
+    summary = {
+        "best": {"config": {"loss_strategy": "a3dro"}, "best_anchored_val_loss": -0.5,
+                 "test": {"anchored_test_loss": 0.1}},
+        "pick": pick,
+        "evidence": {"noise": {"finalists": {"sd": sd}}, "warnings": [],
+                     "rungs": [{"spearman": 0.4}]},
+    }  # fmt: skip
+    return {"summary": summary, "wall": {"wall_s": 600.0}}
+
+
+def test_a_pick_holds_when_its_test_is_below_zero_and_within_two_sds_of_its_val() -> None:
+    row = _seed_row(0, _found(test=-0.10, val=-0.15, sd=0.03))
+    assert row["pick"] == "kendall" and row["search_best"] == "a3dro"
+    assert row["beats_references"] and row["within_spread"]
+    assert row["gap_in_sd"] == pytest.approx(0.05 / 0.03)
+    far = _seed_row(1, _found(test=0.05, val=-0.15, sd=0.03))
+    assert not far["beats_references"] and not far["within_spread"]
+
+
+def test_the_targets_count_the_seeds_and_compare_the_correlations() -> None:
+    picks = [_seed_row(s, _found(-0.1 if s < 4 else 0.2, -0.12, 0.05)) for s in range(5)]
+    data = {
+        "variants": {
+            "origins": {"picks": picks, "val_test": {"spearman": 0.6}},
+            "holdout": {"picks": [], "val_test": {"spearman": 0.2}},
+        }
+    }
+    text = "\n".join(_targets(data))
+    assert "4 of 5: **met**" in text and "0.60 against one split 0.20: **met**" in text
+    data["variants"]["holdout"]["val_test"]["spearman"] = math.nan
+    assert "**missed**" in "\n".join(_targets(data))
+
+
+def test_committed_text_loses_the_machine_paths(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    text = f"--data /data/dir --results {root} {root.resolve()}/x/summary.md"
+    cleaned = _clean(text, root, "/data/dir")
+    assert "/data/dir" not in cleaned and str(tmp_path) not in cleaned
+    assert "--data DATASET_DIR" in cleaned and "RESULTS/x/summary.md" in cleaned
+
+
+def test_the_scheme_table_ranks_against_a_target_common_to_every_scheme() -> None:
+    rows = []
+    for k in range(5):  # holdout ranks configurations backwards, rolling2 in order
+        rows.append({"config": k, "scheme": "holdout", "val": -k, "test": k, "cpu_s": 10.0})
+        rows.append({"config": k, "scheme": "rolling2", "val": k, "test": k, "cpu_s": 21.0})
+    result = analyse(rows, ["holdout", "rolling2"])
+    table = {t["scheme"]: t for t in result["table"]}
+    assert table["holdout"]["rho_common"] == pytest.approx(-1.0)
+    assert table["rolling2"]["rho_common"] == pytest.approx(1.0)
+    assert table["rolling2"]["cpu_ratio"] == pytest.approx(2.1)
+    assert table["rolling2"]["p_better_common"] > 0.9
+    assert {"holdout", "rolling2", "blocked3"} <= set(SCHEMES)

@@ -1,0 +1,59 @@
+"""A smoke search with two validation origins and finalists, end to end on a local Ray."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from raysearch.search.finalists import REPLICATE_SEED_OFFSET
+from raysearch.search.space import SPACES_DIR
+from raysearch.testing.cli import run_cli, traceback_of
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("finalists")
+    space = yaml.safe_load((SPACES_DIR / "smoke.yaml").read_text())
+    space["fixed"]["val_origins"] = 2
+    path = root / "smoke_origins.yaml"
+    path.write_text(yaml.safe_dump(space, sort_keys=False))
+    proc = run_cli(
+        ["--space", str(path), "--smoke", "--finalists", "2", "--replicates", "2",
+         "--no-wandb", "--results", str(root), "--name", "it", "--seed", "1"]
+    )  # fmt: skip
+    assert proc.returncode == 0, traceback_of(proc.stdout + proc.stderr)
+    return root / "smoke_origins" / "it"
+
+
+def test_every_epoch_reports_the_mean_of_two_origins(run_dir: Path) -> None:
+    epochs = pd.read_parquet(run_dir / "epochs.parquet")
+    per_origin = epochs[["anchored_val_loss/origin_1", "anchored_val_loss/origin_2"]]
+    assert (per_origin.mean(axis=1) - epochs["anchored_val_loss"]).abs().max() < 1e-9
+
+
+def test_finalists_retrain_with_fresh_seeds_and_only_the_pick_is_tested(run_dir: Path) -> None:
+    table = pd.read_parquet(run_dir / "finalists.parquet")
+    assert sorted(table["finalist"]) == [1, 1, 2, 2]
+    assert set(table["seed"]) == {1 + REPLICATE_SEED_OFFSET, 2 + REPLICATE_SEED_OFFSET}
+    assert (table["status"] == "completed").all() and (table["epochs_run"] == 3).all()
+    pick = table[table["pick"]]
+    assert pick["finalist"].nunique() == 1
+    assert pick["test/anchored_test_loss"].map(math.isfinite).all()
+    assert table.loc[~table["pick"], "test/anchored_test_loss"].isna().all()
+    means = table.groupby("finalist")["best_anchored_val_loss"].mean()
+    assert int(pick["finalist"].iloc[0]) == int(means.idxmin())
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["pick"]["finalist"] == int(means.idxmin())
+    assert math.isclose(summary["pick"]["test"]["anchored_test_loss"],
+                        pick["test/anchored_test_loss"].mean())  # fmt: skip
+    assert {"rungs", "val_test", "noise", "warnings"} <= set(summary["evidence"])
+    best = yaml.safe_load((run_dir / "best_config.yaml").read_text())
+    assert best["config"] == summary["pick"]["config"]
+    assert "Evidence: will the pick hold?" in (run_dir / "summary.md").read_text()

@@ -1,0 +1,247 @@
+"""The evidence section: rank correlations, the noise floor, rungs, and the two warnings."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.results.evidence import (
+    MIN_RANKED,
+    NOISE_Z,
+    asha_rungs,
+    epoch_reliability,
+    margin_check,
+    picked_config,
+    pooled_sd,
+    redraw_groups,
+    spearman,
+    val_test_agreement,
+)
+from raysearch.results.evidence_report import evidence_markdown, gather_evidence
+from raysearch.results.summary import write_results
+
+distinct = st.lists(st.integers(-1000, 1000), min_size=3, max_size=30, unique=True)
+
+
+@given(distinct)
+def test_spearman_is_one_for_any_increasing_map_and_minus_one_for_a_decreasing(x) -> None:
+    assert spearman(x, [v**3 + 2 * v for v in x]) == pytest.approx(1.0)
+    assert spearman(x, [-math.exp(v / 500) for v in x]) == pytest.approx(-1.0)
+
+
+@given(distinct, st.randoms(use_true_random=False))
+def test_spearman_is_symmetric_and_ignores_the_scale(x, rnd) -> None:
+    y = [rnd.uniform(-1, 1) for _ in x]
+    rho = spearman(x, y)
+    assert -1.0 <= rho <= 1.0 or math.isnan(rho)
+    assert spearman(y, x) == pytest.approx(rho, nan_ok=True)
+    assert spearman([3 * v + 7 for v in x], y) == pytest.approx(rho, nan_ok=True)
+
+
+def test_spearman_of_too_few_or_constant_values_is_not_a_number() -> None:
+    assert math.isnan(spearman([1.0, 2.0], [2.0, 1.0]))
+    assert math.isnan(spearman([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match="3 x values against 2"):
+        spearman([1, 2, 3], [1, 2])
+
+
+values = st.lists(st.floats(-10, 10), min_size=2, max_size=10)
+
+
+@given(values)
+def test_pooled_sd_of_one_group_is_its_sample_sd(group) -> None:
+    sd, dof = pooled_sd([group])
+    assert dof == len(group) - 1
+    assert sd == pytest.approx(float(np.std(group, ddof=1)), abs=1e-9)
+
+
+@given(st.lists(values, min_size=1, max_size=5), st.floats(-50, 50), st.floats(0.1, 10))
+def test_pooled_sd_ignores_group_shifts_and_scales_with_the_values(groups, shift, scale) -> None:
+    sd, dof = pooled_sd(groups)
+    shifted = [[v + shift * (i + 1) for v in g] for i, g in enumerate(groups)]
+    assert pooled_sd(shifted)[0] == pytest.approx(sd, abs=1e-6)
+    assert pooled_sd([[v * scale for v in g] for g in groups])[0] == pytest.approx(
+        sd * scale, abs=1e-6
+    )
+    assert dof == sum(len(g) - 1 for g in groups)
+
+
+def test_pooled_sd_without_a_replicate_is_unknown() -> None:
+    sd, dof = pooled_sd([[1.0], [2.0]])
+    assert math.isnan(sd) and dof == 0
+
+
+@given(st.integers(1, 5), st.sampled_from([2.0, 3.0, 4.0]), st.integers(1, 60))
+def test_asha_rungs_are_the_geometric_milestones_below_max_epochs(grace, factor, max_epochs):
+    rungs = asha_rungs(
+        {"grace_period": grace, "reduction_factor": factor, "max_epochs": max_epochs}
+    )
+    assert all(r < max_epochs for r in rungs)
+    if grace < max_epochs:
+        assert rungs[0] == grace
+        assert [b / a for a, b in itertools.pairwise(rungs)] == [factor] * (len(rungs) - 1)
+        assert grace * factor ** len(rungs) >= max_epochs  # none missing
+    assert asha_rungs({"scheduler": "fifo", "max_epochs": max_epochs}) == []
+
+
+@given(st.floats(0.0, 0.3), st.floats(0.0, 0.3))
+def test_the_margin_is_inside_the_noise_exactly_below_z_standard_errors(margin, sd) -> None:
+    out = margin_check(0.0, 3, margin, 3, sd)
+    threshold = NOISE_Z * sd * math.sqrt(2 / 3)
+    assert out["threshold"] == pytest.approx(threshold)
+    assert out["inside_noise"] == (margin < out["threshold"])
+    assert not margin_check(-1.0, 1, -0.5, 1, math.nan)["inside_noise"]  # unknown noise
+
+
+def _search(finals: list[float], at_rung: list[float], epochs_run: list[int]) -> tuple:
+    """Trials with a final value, values ``at_rung`` at epochs 1-2 (2 is the first rung),
+    their final values after, and epochs run."""
+    n = len(finals)
+    trials = pd.DataFrame(
+        {
+            "trial_id": [f"t{i}" for i in range(n)],
+            "status": ["completed" if e == 8 else "stopped" for e in epochs_run],
+            "epochs_run": epochs_run,
+            BEST_VAL_METRIC: finals,
+            "best_epoch": epochs_run,
+            "config/loss_strategy": [f"s{i}" for i in range(n)],
+            "config/trainer.seed": list(range(n)),
+        }
+    )
+    rows = [
+        {"trial_id": f"t{i}", "epoch": e, "anchored_val_loss": at_rung[i] if e <= 2 else finals[i]}
+        for i in range(n)
+        for e in range(1, epochs_run[i] + 1)
+    ]
+    return trials, pd.DataFrame(rows)
+
+
+SETTINGS = {"scheduler": "asha", "grace_period": 2, "reduction_factor": 2, "max_epochs": 8}
+
+
+def test_rung_reliability_counts_only_trials_that_went_past_the_rung() -> None:
+    finals = [-0.5, -0.4, -0.3, -0.2, -0.1, 0.0]
+    trials, epochs = _search(finals, finals, [8, 8, 8, 8, 2, 2])
+    table = epoch_reliability(trials, epochs, [2])
+    assert table.iloc[0]["trials"] == 4  # the two stopped at the rung did not pass it
+    assert table.iloc[0]["spearman"] == pytest.approx(1.0)
+    few = epoch_reliability(trials, epochs, [4])  # 4 trials passed epoch 4
+    assert few.iloc[0]["trials"] == MIN_RANKED
+
+
+def test_a_first_rung_that_ranks_badly_is_warned_about_with_the_grace_that_would_rank_well():
+    finals = [-0.6, -0.5, -0.4, -0.3, -0.2, -0.1]
+    reversed_at_rung = list(reversed(finals))  # epoch 2 ranks them backwards
+    trials, epochs = _search(finals, reversed_at_rung, [8] * 6)
+    evidence = gather_evidence(trials, epochs, SETTINGS)
+    assert evidence["rungs"][0]["spearman"] == pytest.approx(-1.0)
+    warning = next(w for w in evidence["warnings"] if "first rung" in w)
+    assert "epoch 2" in warning and "grace_period of 3" in warning
+    assert evidence["grace_suggestion"]["epoch"] == 3
+
+
+def test_a_first_rung_that_ranks_well_brings_no_warning() -> None:
+    finals = [-0.6, -0.5, -0.4, -0.3, -0.2, -0.1]
+    trials, epochs = _search(finals, finals, [8] * 6)
+    evidence = gather_evidence(trials, epochs, SETTINGS)
+    assert not [w for w in evidence["warnings"] if "first rung" in w]
+    assert evidence["grace_suggestion"] is None
+
+
+def _finalists(means: list[float], spread: float) -> pd.DataFrame:
+    rows = []
+    for rank, mean in enumerate(means, start=1):
+        for r, delta in enumerate((-spread, 0.0, spread)):
+            rows.append(
+                {
+                    "finalist": rank,
+                    "seed": 100 + r,
+                    "status": "completed",
+                    BEST_VAL_METRIC: mean + delta,
+                    "search_value": mean - 0.1,
+                    "pick": rank == int(np.argmin(means)) + 1,
+                    "config/loss_strategy": f"s{rank}",
+                    "test/anchored_test_loss": mean + 0.05 if rank == 1 else math.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(("spread", "warned"), [(0.2, True), (0.001, False)])
+def test_a_pick_inside_the_seed_noise_is_warned_about(spread: float, warned: bool) -> None:
+    finals = [-0.6, -0.5, -0.4, -0.3, -0.2, -0.1]
+    trials, epochs = _search(finals, finals, [8] * 6)
+    evidence = gather_evidence(trials, epochs, SETTINGS, _finalists([-0.5, -0.45], spread))
+    noise = [w for w in evidence["warnings"] if "inside the seed noise" in w]
+    assert bool(noise) == warned
+    assert evidence["noise"]["finalists"]["sd"] == pytest.approx(spread)
+    assert evidence["margin"]["margin"] == pytest.approx(0.05)
+
+
+def test_without_finalists_the_margin_uses_tpe_redraws_as_the_noise() -> None:
+    finals = [-0.50, -0.49, -0.30, -0.10]
+    trials, epochs = _search(finals, finals, [8] * 4)
+    trials["config/loss_strategy"] = ["a", "b", "b", "c"]  # b drawn twice: -0.49 and -0.30
+    evidence = gather_evidence(trials, epochs, SETTINGS)
+    assert evidence["noise"]["redraws"]["groups"] == 1
+    assert evidence["noise"]["redraws"]["sd"] == pytest.approx(np.std([-0.49, -0.30], ddof=1))
+    assert evidence["margin"]["inside_noise"]
+    assert any("inside the seed noise" in w for w in evidence["warnings"])
+
+
+def test_redraws_need_the_same_values_and_the_same_epochs() -> None:
+    trials, _ = _search([-0.5, -0.4, -0.3], [0, 0, 0], [8, 8, 4])
+    trials["config/loss_strategy"] = ["a", "a", "a"]
+    assert redraw_groups(trials, ["loss_strategy", "trainer.seed"]) == [[-0.5, -0.4]]
+
+
+def test_val_to_test_agreement_is_over_completed_trials_with_a_test_value() -> None:
+    trials, _ = _search([-0.5, -0.4, -0.3, -0.2, -0.1], [0] * 5, [8, 8, 8, 8, 2])
+    trials["test/anchored_test_loss"] = [-0.2, -0.3, -0.1, 0.0, math.nan]
+    agreement = val_test_agreement(trials)
+    assert agreement["trials"] == 4
+    assert agreement["spearman"] == pytest.approx(
+        spearman([-0.5, -0.4, -0.3, -0.2], [-0.2, -0.3, -0.1, 0.0])
+    )
+
+
+def test_the_summary_holds_the_evidence_and_best_config_holds_the_pick(tmp_path: Path) -> None:
+    finals = [-0.6, -0.5, -0.4, -0.3, -0.2, -0.1]
+    trials, epochs = _search(finals, list(reversed(finals)), [8] * 6)
+    finalists = _finalists([-0.45, -0.5], 0.01)  # finalist 2 wins on the mean
+    summary = write_results(tmp_path, trials, epochs, settings=SETTINGS, finalists=finalists)
+    assert summary["pick"]["finalist"] == 2
+    assert summary["pick"]["config"] == {"loss_strategy": "s2"}
+    assert summary["pick"][BEST_VAL_METRIC] == pytest.approx(-0.5)
+    text = (tmp_path / "summary.md").read_text()
+    assert "Evidence" in text and "first rung" in text and "Pick (finalist 2" in text
+    assert "loss_strategy: s2" in (tmp_path / "best_config.yaml").read_text()
+    assert (tmp_path / "finalists.parquet").is_file()
+    assert picked_config(None) is None
+    lines = evidence_markdown(summary["evidence"], None)
+    assert lines[0].startswith("## Evidence")
+
+
+def test_the_terminal_summary_names_the_pick_and_the_warnings(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from raysearch.results.terminal import print_summary
+
+    finals = [-0.6, -0.5, -0.4, -0.3, -0.2, -0.1]
+    trials, epochs = _search(finals, list(reversed(finals)), [8] * 6)
+    summary = write_results(
+        tmp_path, trials, epochs, settings=SETTINGS, finalists=_finalists([-0.45, -0.5], 0.01)
+    )
+    console = Console(record=True, width=200)
+    print_summary(summary, console)
+    text = console.export_text()
+    assert "pick: finalist 2 loss_strategy=s2" in text and "over 3 fresh seeds" in text
+    assert "warning: ASHA's first rung" in text

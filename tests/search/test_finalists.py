@@ -1,0 +1,72 @@
+"""Which configurations become finalists, and which finalist is picked (no Ray here)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from raysearch.core.errors import ConfigError
+from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.search.finalists import pick_finalist, select_finalists
+from raysearch.search.plan import RunOptions, resolve_search
+
+
+def _trials() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "trial_id": ["a", "b", "c", "d", "e"],
+            "status": ["completed", "completed", "failed", "stopped", "completed"],
+            BEST_VAL_METRIC: [-0.5, -0.45, -0.9, -0.3, -0.2],
+            "config/loss_strategy": ["a3dro", "a3dro", "kendall", "uniform", "kendall"],
+            "config/budget_beta": [0.3, 0.3, math.nan, math.nan, math.nan],
+            "config/trainer.seed": [0, 1, 2, 3, 4],
+            "config/size": ["small"] * 5,  # fixed: not a searched parameter
+        }
+    )
+
+
+def test_finalists_are_the_best_distinct_configurations_whatever_their_seed() -> None:
+    params = ["loss_strategy", "budget_beta", "trainer.seed"]
+    chosen = select_finalists(_trials(), params, 3)
+    assert [c["params"] for c in chosen] == [
+        {"loss_strategy": "a3dro", "budget_beta": 0.3},  # a and b: one configuration
+        {"loss_strategy": "uniform"},  # c failed; unset budget_beta left out
+        {"loss_strategy": "kendall"},
+    ]
+    assert [c["search_value"] for c in chosen] == [-0.5, -0.3, -0.2]
+    assert len(select_finalists(_trials(), params, 10)) == 3  # no more than there are
+    assert select_finalists(_trials().iloc[:0], params, 2) == []
+    assert select_finalists(_trials(), params, 0) == []  # finalists off
+    failed = _trials().assign(status="failed", **{BEST_VAL_METRIC: math.nan})
+    assert select_finalists(failed, params, 2) == []  # nothing to re-train
+
+
+def test_the_pick_is_the_best_mean_over_finished_replicates() -> None:
+    table = pd.DataFrame(
+        {
+            "finalist": [1, 1, 2, 2, 2],
+            "status": ["completed", "completed", "completed", "completed", "failed"],
+            BEST_VAL_METRIC: [-0.6, -0.2, -0.45, -0.45, -5.0],
+        }
+    )
+    assert pick_finalist(table) == 2  # 1's best replicate is best, its mean is not
+    table.loc[2:3, "status"] = "failed"
+    assert pick_finalist(table) == 1
+    table["status"] = "failed"
+    assert pick_finalist(table) is None
+
+
+def test_finalists_settings_are_checked_before_anything_runs() -> None:
+    plan = resolve_search(RunOptions(space="smoke", finalists=2, replicates=4), {"CPU": 2})
+    assert (plan.space.settings.finalists, plan.space.settings.replicates) == (2, 4)
+    smoke = resolve_search(RunOptions(space="loss_ablation", smoke=True), {"CPU": 2})
+    assert smoke.space.settings.finalists == 0  # off on the smoke path
+    for options, words in (
+        (RunOptions(space="smoke", finalists=2, replicates=1), "replicates"),
+        (RunOptions(space="smoke", finalists=9, num_samples=4), "cannot exceed num_samples"),
+        (RunOptions(space="smoke", finalists=1, workers_per_trial=2), "--workers-per-trial 1"),
+    ):
+        with pytest.raises(ConfigError, match=words):
+            resolve_search(options, {"CPU": 4})
