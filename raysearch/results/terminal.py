@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.core.metrics import BEST_VAL_METRIC, TEST_METRIC
 from raysearch.results.summary import FINISHED, INTERRUPTED_SEARCH, counts_line
 
 __all__ = ["print_summary"]
