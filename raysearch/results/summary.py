@@ -240,7 +240,8 @@ def write_results(
     summary["evidence"] = gather_evidence(trials, epochs, settings or {}, finalists)
     summary["pick"] = picked_config(finalists)
     if summary["pick"]:  # best_config.yaml holds the finalists' pick, chosen on the mean
-        best = {**summary["pick"], "trial_id": f"finalist {summary['pick']['finalist']}"}
+        pick = summary["pick"]
+        best = {**pick, "trial_id": f"finalist {pick['finalist']}", "status": "finalist"}
     if best:
         content = {
             BEST_VAL_METRIC: best[BEST_VAL_METRIC],

@@ -107,13 +107,13 @@ def test_a_full_disk_leaves_the_earlier_results_whole_and_says_how_to_finish(
     plan = resolve_search(options, {"CPU": 2.0})
     run_dir = Path(plan.run_dir)
     first = TuneOutcome(INTERRUPTED_RUN.iloc[:1], pd.DataFrame(), started=1, unfinished=0)
-    raysearch.api._write_outputs(plan, first, PhaseClock(), (0.0, 1.0))  # an earlier write
+    raysearch.api._write_outputs(plan, first, PhaseClock(), (0.0, 1.0), None)  # an earlier write
     before = {p.name: p.read_bytes() for p in run_dir.iterdir()}
 
     _full_disk_after(monkeypatch, writes=1)  # trials.parquet fits, epochs.parquet does not
     outcome = TuneOutcome(INTERRUPTED_RUN, pd.DataFrame(), started=3, unfinished=2)
     with pytest.raises(ResultsNotWritten) as err:
-        raysearch.api._write_outputs(plan, outcome, PhaseClock(), (0.0, 1.0))
+        raysearch.api._write_outputs(plan, outcome, PhaseClock(), (0.0, 1.0), None)
     message = str(err.value)
     assert "No space left on device" in message and f"--resume {run_dir}" in message
     after = {p.name: p.read_bytes() for p in run_dir.iterdir()}
