@@ -35,7 +35,9 @@ class BatchLosses:
     """Per-task training losses of one batch (only tasks with targets) and availability."""
 
     losses: dict[str, Tensor]  # task -> scalar mean loss over observed targets
-    counts: dict[str, int]  # task -> observed target elements
+    # task -> the mean's denominator: observed elements, or for class-weighted cross-entropy
+    # their classes' weight sum (what a data-parallel trainer needs to weight ranks' means)
+    normalisers: dict[str, float]
     availability: dict[str, float]  # every requested task -> fraction of elements observed
 
 
@@ -53,18 +55,24 @@ def _training_loss(
     target: dict[str, Tensor],
     cfg: LossConfig,
     class_weights: Tensor | None,
-) -> Tensor:
+) -> tuple[Tensor, float]:
+    """(mean training loss over the observed targets, the mean's denominator)."""
     kind = TaskKind(task.kind)
     if kind is TaskKind.CLASSIFICATION and (cfg.label_smoothing > 0 or class_weights is not None):
         out, y = observed(task, output, target)
         weight = class_weights.to(out.device) if class_weights is not None else None
-        return F.cross_entropy(
+        loss = F.cross_entropy(
             out.float(), y.long(), weight=weight, label_smoothing=cfg.label_smoothing
         )
+        # cross_entropy's weighted mean divides by the targets' class weights
+        norm = float(weight[y.long()].sum()) if weight is not None else float(y.numel())
+        return loss, norm
     if kind is TaskKind.BINARY and cfg.focal:
         out, y = observed(task, output, target)
-        return focal_loss(out.float(), y.float(), cfg.focal_alpha, cfg.focal_gamma).mean()
-    return plain_loss_elements(task, output, target).mean()
+        focal = focal_loss(out.float(), y.float(), cfg.focal_alpha, cfg.focal_gamma)
+        return focal.mean(), float(focal.numel())
+    elements = plain_loss_elements(task, output, target)
+    return elements.mean(), float(elements.numel())
 
 
 def task_losses(
@@ -87,8 +95,8 @@ def task_losses(
         if count == 0:
             continue
         weights = (class_weights or {}).get(task.name)
-        result.losses[task.name] = _training_loss(task, outputs[task.name], target, cfg, weights)
-        result.counts[task.name] = count
+        loss, norm = _training_loss(task, outputs[task.name], target, cfg, weights)
+        result.losses[task.name], result.normalisers[task.name] = loss, norm
     return result
 
 

@@ -30,11 +30,11 @@ from raysearch.core.errors import TrialFailure
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.spec import TaskSpec
 from raysearch.losses.strategies.base import LossStrategy
-from raysearch.losses.tasks import task_losses
+from raysearch.losses.tasks import BatchLosses, task_losses
 from raysearch.train.distributed import all_reduce_sum, rank_and_world
 from raysearch.train.evaluate import to_device
 
-__all__ = ["EpochStats", "NonFiniteLossError", "train_epoch"]
+__all__ = ["EpochStats", "NonFiniteLossError", "rank_share", "train_epoch"]
 
 
 class NonFiniteLossError(TrialFailure):
@@ -86,14 +86,44 @@ def _no_sync(model: nn.Module) -> contextlib.AbstractContextManager:
     return model.no_sync()
 
 
-def _check_finite(losses: Mapping[str, Tensor], tasks: Sequence[TaskSpec], epoch: int) -> None:
-    flags = torch.tensor(
-        [float(t.name in losses and not bool(torch.isfinite(losses[t.name]))) for t in tasks]
-    )
-    all_reduce_sum(flags, op="max")
-    if flags.any():
-        bad = [t.name for t, f in zip(tasks, flags.tolist(), strict=True) if f]
+def rank_share(
+    losses: Mapping[str, Tensor],
+    normalisers: Mapping[str, float],
+    global_normalisers: Mapping[str, float],
+    world: int,
+) -> dict[str, Tensor]:
+    """This rank's per-task losses, scaled so that their mean over ranks is the global batch's
+    mean over its observed targets (what one process computes on the whole batch).
+
+    A rank's loss is a mean over its own observed targets; when targets are sparse the ranks
+    see different numbers of them, and the plain mean of the ranks' means (what DDP's gradient
+    average takes) would weight a rank's few targets like another's many. Scaling rank r's
+    mean by ``world * n_r / N`` (n_r its denominator, N the sum over ranks) makes it exact."""
+    return {
+        name: loss * (world * normalisers[name] / global_normalisers[name])
+        for name, loss in losses.items()
+    }
+
+
+def _global_batch_losses(
+    result: BatchLosses, tasks: Sequence[TaskSpec], epoch: int, world: int
+) -> tuple[dict[str, Tensor], set[str]]:
+    """``rank_share`` of this batch's losses, and the tasks observed anywhere in the global
+    batch; one all-reduce carries the denominators and the non-finite flags together."""
+    n = len(tasks)
+    stats = torch.zeros(2 * n, dtype=torch.float64)
+    for i, t in enumerate(tasks):
+        if t.name in result.losses:
+            stats[i] = float(not bool(torch.isfinite(result.losses[t.name])))
+            stats[n + i] = result.normalisers[t.name]
+    all_reduce_sum(stats)
+    if stats[:n].any():
+        bad = [t.name for t, f in zip(tasks, stats[:n].tolist(), strict=True) if f]
         raise NonFiniteLossError("training loss", bad, epoch)
+    totals = {t.name: float(stats[n + i]) for i, t in enumerate(tasks) if stats[n + i] > 0}
+    if world == 1:
+        return dict(result.losses), set(totals)
+    return rank_share(result.losses, result.normalisers, totals, world), set(totals)
 
 
 def _autocast(parts: TrainParts) -> contextlib.AbstractContextManager:
@@ -134,8 +164,10 @@ def train_epoch(
     world = rank_and_world()[1]
     params = [p for g in parts.optimizer.param_groups for p in g["params"]]
     n = len(parts.tasks)
-    # per task: loss sum, batches, weight sum; then objective sum, batches
-    acc = torch.zeros(3 * n + 2, dtype=torch.float64)
+    # per task: loss sum, global batches, weight sum, weights; then objective sum, batches.
+    # Each rank adds its scaled loss / world and 1 / world per global batch that observed the
+    # task, so the all-reduced ratio is the mean of the global batches' means on any world.
+    acc = torch.zeros(4 * n + 2, dtype=torch.float64)
     n_batches, steps = len(loader), 0
     model.train()
     parts.optimizer.zero_grad(set_to_none=True)
@@ -151,16 +183,20 @@ def train_epoch(
             result = task_losses(
                 parts.tasks, outputs, batch["targets"], parts.loss_cfg, parts.class_weights
             )
-            _check_finite(result.losses, parts.tasks, epoch)
-            if result.losses:
-                objective, weights = parts.strategy(result.losses)
-                acc[3 * n] += float(objective.detach())
-                acc[3 * n + 1] += 1
+            losses, observed = _global_batch_losses(result, parts.tasks, epoch, world)
+            for i, t in enumerate(parts.tasks):
+                if t.name in observed:
+                    acc[n + i] += 1.0 / world
+                if t.name in losses:
+                    acc[i] += float(losses[t.name].detach()) / world
+            if losses:
+                objective, weights = parts.strategy(losses)
+                acc[4 * n] += float(objective.detach())
+                acc[4 * n + 1] += 1
                 for i, t in enumerate(parts.tasks):
-                    if t.name in result.losses:
-                        acc[i] += float(result.losses[t.name].detach())
-                        acc[n + i] += 1
+                    if t.name in losses:
                         acc[2 * n + i] += weights[t.name]
+                        acc[3 * n + i] += 1
             else:  # no targets at all: contributes nothing, but keeps DDP's graph in step
                 objective = sum(o.float().sum() for o in outputs.values()) * 0.0
             (objective / group).backward()
@@ -170,9 +206,11 @@ def train_epoch(
         if on_batch is not None:
             on_batch(b)
     all_reduce_sum(acc)
-    losses = {t.name: float(acc[i] / acc[n + i]) for i, t in enumerate(parts.tasks) if acc[n + i]}
+    means = {t.name: float(acc[i] / acc[n + i]) for i, t in enumerate(parts.tasks) if acc[n + i]}
     weights = {
-        t.name: float(acc[2 * n + i] / acc[n + i]) for i, t in enumerate(parts.tasks) if acc[n + i]
+        t.name: float(acc[2 * n + i] / acc[3 * n + i])
+        for i, t in enumerate(parts.tasks)
+        if acc[3 * n + i]
     }
-    objective = float(acc[3 * n] / acc[3 * n + 1]) if acc[3 * n + 1] else math.nan
-    return EpochStats(losses, weights, objective, steps)
+    objective = float(acc[4 * n] / acc[4 * n + 1]) if acc[4 * n + 1] else math.nan
+    return EpochStats(means, weights, objective, steps)

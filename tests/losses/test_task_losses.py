@@ -39,7 +39,7 @@ def test_task_without_targets_contributes_nothing_and_reports_zero_availability(
     assert result.availability == pytest.approx(
         {"regime": 2 / 3, "transition": 1.0, "anomaly": 0.0}
     )
-    assert result.counts == {"regime": 2, "transition": 3}
+    assert result.normalisers == {"regime": 2.0, "transition": 3.0}
 
 
 def test_task_missing_from_the_batch_is_unavailable() -> None:
