@@ -53,21 +53,19 @@ def _lcbench(task: str) -> Callable[[], tuple[Any, Any]]:
 
 
 def han_table(path: Path = HAN_TABLE, space_file: Path = HAN_SPACE) -> tuple[Any, Any]:
-    """The HAN table's space (its own settings, 200 trials) and curves; the synthetic
-    stand-in (bench.scaling.synthetic) when the table has not been generated."""
+    """The HAN table's space (its own settings, 200 trials) and its recorded curves."""
     from raysearch.search.simulation.table import TableCurves, check_space
     from raysearch.search.space import load_space
 
+    import pandas as pd
+
     space = load_space(str(space_file)).with_settings(num_samples=TRIALS)
-    if path.is_file():
-        import pandas as pd
-
-        source = TableCurves(pd.read_parquet(path), tuple(space.parameters), name="han-table")
-    else:
-        from bench.scaling.synthetic import synthetic_han_table
-
-        frame = synthetic_han_table(space, seeds=2)
-        source = TableCurves(frame, tuple(space.parameters), name="han-table-synthetic")
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: the HAN learning-curve table is not there; build it with "
+            "`python -m bench han_table` (about 2 hours on 2 cores) or leave out --benchmarks han"
+        )
+    source = TableCurves(pd.read_parquet(path), tuple(space.parameters), name="han-table")
     problems = check_space(source, space)
     if problems:
         raise ValueError(f"{path}: {'; '.join(problems)}")
