@@ -54,10 +54,10 @@ def _lcbench(task: str) -> Callable[[], tuple[Any, Any]]:
 
 def han_table(path: Path = HAN_TABLE, space_file: Path = HAN_SPACE) -> tuple[Any, Any]:
     """The HAN table's space (its own settings, 200 trials) and its recorded curves."""
+    import pandas as pd
+
     from raysearch.search.simulation.table import TableCurves, check_space
     from raysearch.search.space import load_space
-
-    import pandas as pd
 
     space = load_space(str(space_file)).with_settings(num_samples=TRIALS)
     if not path.is_file():

@@ -1,9 +1,10 @@
 """A synthetic stand-in for the HAN learning-curve table, in the same long format.
 
 Used by the tests (the benchmark itself reads only the recorded table,
-results/benchmarks/han_table.parquet). Every configuration of a categorical space's grid (``when`` respected) gets, per seed,
-a curve that falls towards a configuration-dependent floor and then rises (it overfits, as
-the HAN does), with seed noise; epochs take longer for larger models.
+results/benchmarks/han_table.parquet). Every configuration of a categorical space's grid
+(``when`` respected) gets, per seed, a curve that falls towards a configuration-dependent
+floor and then rises (it overfits, as the HAN does), with seed noise; epochs take longer for
+larger models.
 """
 
 from __future__ import annotations
