@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from bench.selection import _clean, _seed_row, _targets
+from bench.selection_report import _clean, _seed_row, _strategies, _targets
 from bench.val_schemes import SCHEMES, analyse
 
 
@@ -67,3 +68,43 @@ def test_the_scheme_table_ranks_against_a_target_common_to_every_scheme() -> Non
     assert table["rolling2"]["cpu_ratio"] == pytest.approx(2.1)
     assert table["rolling2"]["p_better_common"] > 0.9
     assert {"holdout", "rolling2", "blocked3"} <= set(SCHEMES)
+
+
+def _run(strategies: list[str], vals: list[float], tests: list[float], pick: str) -> dict:
+    trials = pd.DataFrame(
+        {
+            "config/loss_strategy": strategies,
+            "status": [*(["completed"] * (len(strategies) - 1)), "stopped"],
+            "best_anchored_val_loss": vals,
+            "test/anchored_test_loss": [*tests[:-1], math.nan],
+        }
+    )
+    finalists = pd.DataFrame(
+        {
+            "config/loss_strategy": [pick, pick, "a3dro", "a3dro"],
+            "status": ["completed"] * 4,
+            "best_anchored_val_loss": [-0.2, -0.1, -0.3, 0.1],
+            "test/anchored_test_loss": [-0.05, -0.15, math.nan, math.nan],
+        }
+    )
+    summary = {"pick": {"config": {"loss_strategy": pick}}, "best": None}
+    return {"trials": trials, "finalists": finalists, "summary": summary}
+
+
+def test_the_strategy_table_pools_searches_and_tests_only_the_picks_replicates() -> None:
+    runs = [
+        _run(["kendall", "a3dro", "kendall"], [-0.2, 0.1, -0.9], [-0.1, 0.3, 9.0], "kendall"),
+        _run(["kendall", "uniform", "a3dro"], [-0.4, 0.0, -0.9], [0.1, 0.2, 9.0], "uniform"),
+    ]
+    rows = {r["strategy"]: r for r in _strategies(runs)}
+    kendall = rows["kendall"]
+    # the stopped trial (val -0.9, no test) counts as a trial, not in the means
+    assert (kendall["trials"], kendall["completed"]) == (3, 2)
+    assert kendall["val_mean"] == pytest.approx(-0.3) and kendall["test_mean"] == pytest.approx(0)
+    assert (
+        kendall["picked"] == 1 and rows["uniform"]["picked"] == 1 and rows["a3dro"]["picked"] == 0
+    )
+    # replicates: kendall is a finalist once (2), a3dro twice (4); only picks are tested
+    assert kendall["replicates"] == 2 and rows["a3dro"]["replicates"] == 4
+    assert kendall["rep_test_n"] == 2 and kendall["rep_test_mean"] == pytest.approx(-0.1)
+    assert rows["a3dro"]["rep_test_n"] == 0 and math.isnan(rows["a3dro"]["rep_test_mean"])
