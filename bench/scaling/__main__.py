@@ -3,8 +3,9 @@
 
 Runs every (benchmark, method, k, seed) on the simulator (``runs``), then the default's
 reach runs (``reach``: trials keep coming until the default's k=1 median is reached), the
-decision-time runs (``decisions``), the rungs' reliability (``rungs``) and the check against
-real Ray runs (``reality``: Hartmann at k=4, starts a local Ray); writes scaling.md,
+decision-time runs (``decisions``), the decision cap's effect on quality (``cap``), the
+rungs' reliability (``rungs``) and the check against real Ray runs (``reality``: Hartmann
+at k=4, starts a local Ray); writes scaling.md,
 scaling.json and scaling.png. ``--merge`` keeps what scaling.json holds of the benchmarks,
 methods and parts not re-measured (W&B's slow runs: ``--methods wandb --merge``).
 ``--render`` re-renders the table from scaling.json. Simulated searches run in
@@ -40,7 +41,7 @@ SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of 
     "grace3": (("lcbench-167168", "lcbench-189906"), (1, 16)),
     "brackets3": (("lcbench-167168", "lcbench-189906"), (1, 16)),
 }
-PARTS = ("runs", "reach", "decisions", "rungs", "reality")
+PARTS = ("runs", "reach", "decisions", "cap", "rungs", "reality")
 # The candidate fixes, the ASHA variants and W&B (about a second per suggestion) are run
 # separately and merged: --methods liar_off told_pruned budget_view grace3 brackets3 --merge
 DEFAULT_METHODS = list(MAIN)
@@ -151,11 +152,18 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
     parts = set(args.parts) if DEFAULT in args.methods else set()  # the default's own figures
     if "reach" in parts:
         reach = _kept(reach, benches) + _reach_jobs(runs, benches, scale, args.processes)
-    if "decisions" in parts:
-        from bench.scaling.decisions import decision_jobs
+    for kind in ("decisions", "cap"):  # the records of both parts share one list, by kind
+        if kind not in parts:
+            continue
+        from bench.scaling.decisions import cap_jobs, decision_jobs
 
-        jobs = decision_jobs(benches, scale["decision_trials"], args.quick)
-        decisions = _kept(decisions, benches) + _pool_map(jobs, args.processes)
+        jobs = (
+            decision_jobs(benches, scale["decision_trials"])
+            if kind == "decisions"
+            else cap_jobs(benches, scale["decision_trials"], args.quick)
+        )
+        kept = [r for r in decisions if r["kind"] != kind or r["bench"] not in benches]
+        decisions = kept + _pool_map(jobs, args.processes)
     if "rungs" in parts:
         from bench.scaling.rungs import rung_reliability
 

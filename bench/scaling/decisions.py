@@ -14,7 +14,7 @@ from typing import Any
 
 from bench.scaling.grid import Job
 
-__all__ = ["binned", "decision_figures", "decision_jobs"]
+__all__ = ["binned", "cap_jobs", "decision_figures", "decision_jobs"]
 
 COST_METHODS = ("default", "default_uncapped", "before_fix")
 COST_BENCHMARKS = ("hartmann", "lcbench-189906", "han")
@@ -23,23 +23,28 @@ COST_WORKERS = 16
 QUALITY = {"benchmarks": ("hartmann", "lcbench-189906"), "trials": 1000, "seeds": 10}
 
 
-def decision_jobs(benches: list[str], trials: int, quick: bool) -> list[Job]:
-    jobs = [
+def decision_jobs(benches: list[str], trials: int) -> list[Job]:
+    """The decision-time runs: one search of ``trials`` trials per benchmark and method."""
+    return [
         Job(bench, method, COST_WORKERS, 0, kind="decisions", trials=trials)
         for bench in COST_BENCHMARKS
         if bench in benches
         for method in (*COST_METHODS, *(STORED if bench == "hartmann" else ()))
     ]
+
+
+def cap_jobs(benches: list[str], trials: int, quick: bool) -> list[Job]:
+    """The cap's effect on quality: capped and uncapped searches of half the decision
+    runs' trials (1,000), 10 seeds (the uncapped ones cost minutes each: part ``cap``)."""
     seeds = 2 if quick else QUALITY["seeds"]
     size = trials // 2 if quick else QUALITY["trials"]
-    jobs += [
+    return [
         Job(bench, method, COST_WORKERS, seed, kind="cap", trials=size)
         for bench in QUALITY["benchmarks"]
         if bench in benches
         for method in ("default", "default_uncapped")
         for seed in range(seeds)
     ]
-    return jobs
 
 
 def binned(decide_ms: list[float], width: int) -> list[dict[str, Any]]:
