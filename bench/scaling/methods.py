@@ -61,7 +61,7 @@ def _uncapped(space: Any, seed: int, workers: int) -> Any:
     from raysearch.search.simulation.tune_policy import TunePolicy
 
     sampler = build_sampler(space, seed, max_observations=None)
-    return TunePolicy(build_searcher(space, seed, sampler), build_scheduler(space), workers)
+    return TunePolicy(build_searcher(space, seed, sampler=sampler), build_scheduler(space), workers)
 
 
 def _liar_off(space: Any, seed: int, workers: int) -> Any:

@@ -64,6 +64,7 @@ class DefineByRun:
 def build_searcher(
     space: SearchSpace,
     seed: int,
+    *,
     storage: BaseStorage | None = None,
     warm_start: Sequence[FrozenTrial] = (),
     sampler: optuna.samplers.BaseSampler | None = None,

@@ -83,6 +83,25 @@ def test_the_other_searches_run_on_the_simulator(name: str) -> None:
     assert (result.trials["epochs"] < 9).sum() == result.trials["stopped"].sum()
 
 
+def _every_method() -> list[str]:
+    from bench.scaling.methods import METHODS
+
+    return [name for name in METHODS if name != "wandb"]  # wandb: the test above
+
+
+@pytest.mark.parametrize("name", _every_method())
+def test_every_method_builds_and_searches_on_the_simulator(name: str) -> None:
+    """Every registered method (the decision-time variants too) runs a small search."""
+    from bench.scaling.methods import METHODS
+
+    settings = SearchSettings(num_samples=8, max_epochs=9, grace_period=1, reduction_factor=3)
+    space = hartmann_space(settings)
+    policy = METHODS[name].policy(space, 0, 2)
+    result = simulate(policy, HartmannCurves(max_epochs=9), SimSettings(workers=2, num_trials=8))
+    assert len(result.configs) == 8
+    assert all(set(c) == {f"x{i}" for i in range(1, 7)} for c in result.configs)
+
+
 def _record(points: list[list[float]], epochs: int, seed: int = 0) -> dict:
     return {"improvements": points, "epochs": epochs, "optimum": 0.0, "seed": seed}
 
