@@ -60,6 +60,9 @@ def test_the_trial_table_shows_the_best_trial_without_its_conditional_parameter(
     # the table and error rows are Ray's (they need real trials); the status lines are ours
     monkeypatch.setattr(progress_reporter, "_trial_progress_str", lambda *a, **k: "TABLE")
     monkeypatch.setattr(progress_reporter, "_trial_errors_str", lambda *a, **k: "")
+    # Ray prints the table only at its global verbosity >= 1, which an earlier search in the
+    # same process may have lowered (verbose=0)
+    monkeypatch.setattr(progress_reporter, "has_verbosity", lambda level: True)
     space = load_space("loss_ablation")
     kendall = _FakeTrial("kendall1", {"loss_strategy": "kendall", "dropout": 0.2}, -0.25)
     a3dro = {"loss_strategy": "a3dro", "budget_beta": 0.3, "dropout": 0.1}
