@@ -36,10 +36,14 @@ def test_cli_overrides_replace_the_space_settings(tmp_path: Path) -> None:
 
 
 def test_smoke_sizes_win_over_the_space_fixed_values(tmp_path: Path) -> None:
-    # loss_ablation fixes the small model and a 90-day window; --smoke must still be tiny.
-    plan = resolve_search(
-        RunOptions(space="loss_ablation", smoke=True, results=str(tmp_path)), CLUSTER
+    # the space fixes the small model and a 90-day window; --smoke must still be tiny
+    space = tmp_path / "sized.yaml"
+    space.write_text(
+        "settings: {num_samples: 8, max_epochs: 8}\n"
+        "fixed: {size: small, daily_window: 90, dropout: 0.1}\n"
+        "parameters:\n  loss_strategy: {type: categorical, choices: [uniform, kendall]}\n"
     )
+    plan = resolve_search(RunOptions(space=str(space), smoke=True, results=str(tmp_path)), CLUSTER)
     cfg = trial_config(plan.setup, {"loss_strategy": "uniform"})
     assert cfg.model.size == "tiny"
     assert cfg.data.daily_window == 60
@@ -56,7 +60,7 @@ def test_a_sampled_trial_gets_fixed_and_searched_values(tmp_path: Path) -> None:
         plan.setup, {"loss_strategy": "a3dro", "budget_beta": 0.2, "regret_clip": 1.5}
     )
     assert (cfg.loss.strategy, cfg.loss.budget_beta, cfg.loss.regret_clip) == ("a3dro", 0.2, 1.5)
-    assert cfg.model.size == "small" and cfg.data.daily_window == 90
+    assert cfg.model.size == "tiny" and cfg.data.daily_window == 60  # the space's fixed values
 
 
 def test_a_bad_override_is_refused_before_ray_starts(tmp_path: Path) -> None:
