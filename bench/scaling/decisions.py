@@ -4,7 +4,8 @@ Per trial, the real seconds the driver spends deciding for it: the searcher's su
 and the handling of each of its results by the scheduler and the searcher (what Tune's
 controller calls; the simulator times each call). The default caps the observations TPE
 fits on (raysearch.search.live_tpe). Measured: the default (study in memory), the default
-with its study in SQLite as ``raysearch run`` keeps it, the default without the cap and
+with its study in Optuna's journal file as ``raysearch run`` keeps it (and in SQLite, as
+runs kept it before), the default without the cap and
 the search before the fix; and the cap's effect on quality at 1,000 trials.
 """
 

@@ -29,14 +29,25 @@ def _product(space: Any, seed: int, workers: int, **settings: Any) -> Any:
     return TunePolicy(build_searcher(space, seed), build_scheduler(space), workers)
 
 
+def _sqlite_connect(path: str) -> Any:
+    """SQLite in write-ahead-log mode, synced at checkpoints (what runs kept before the
+    journal file)."""
+    import sqlite3
+
+    connection = sqlite3.connect(path, check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    return connection
+
+
 def _stored(space: Any, seed: int, workers: int, journal: bool = False) -> Any:
-    """The default with its study in a file: SQLite as raysearch run keeps it (the run
-    directory's optuna.db), or Optuna's journal file: every report and suggestion goes
-    through the storage."""
+    """The default with its study in a file: Optuna's journal file as raysearch run keeps
+    it (``study.open_storage``), or SQLite (WAL) as runs kept it before: every report and
+    suggestion goes through the storage."""
+    import functools
     import tempfile
 
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
+    import optuna
 
     from raysearch.search.scheduler import build_scheduler
     from raysearch.search.searcher import build_searcher
@@ -44,10 +55,13 @@ def _stored(space: Any, seed: int, workers: int, journal: bool = False) -> Any:
     from raysearch.search.study import open_storage
 
     where = tempfile.TemporaryDirectory(prefix="bench-scaling-study-")
+    storage: Any
     if journal:
-        storage = JournalStorage(JournalFileBackend(f"{where.name}/journal.log"))
-    else:
         storage = open_storage(where.name)
+    else:
+        path = f"{where.name}/optuna.db"
+        engine = {"creator": functools.partial(_sqlite_connect, path)}
+        storage = optuna.storages.RDBStorage(f"sqlite:///{path}", engine_kwargs=engine)
     searcher = build_searcher(space, seed, storage=storage)
     policy = TunePolicy(searcher, build_scheduler(space), workers)
     policy.keep = where  # type: ignore[attr-defined]  # the file lives as long as the run
@@ -160,10 +174,12 @@ METHODS = {
         Method("liar_off", "candidate: constant liar off", _liar_off),
         Method("told_pruned", "candidate: stopped trials told PRUNED", _told_pruned),
         Method("budget_view", "candidate: BOHB-like model at one budget", _budget_view),
-        Method("default_sqlite", "the default, its study in SQLite (as a run keeps it)", _stored),
+        Method(
+            "default_sqlite", "the default, its study in SQLite (as runs kept it before)", _stored
+        ),
         Method(
             "default_journal",
-            "the default, its study in Optuna's journal file",
+            "the default, its study in Optuna's journal file (as a run keeps it)",
             lambda sp, s, k: _stored(sp, s, k, journal=True),
         ),
         Method("default_uncapped", "the default without its observation cap", _uncapped),

@@ -192,7 +192,7 @@ def _decision_targets(records: list[dict[str, Any]]) -> list[Target]:
     from bench.scaling.decisions import decision_figures
 
     found = []
-    for method in ("default", "default_sqlite"):
+    for method in ("default", "default_journal"):
         last = [
             (c["bench"], c["bins"][-1])
             for c in decision_figures(records)["cost"]
@@ -204,7 +204,7 @@ def _decision_targets(records: list[dict[str, Any]]) -> list[Target]:
         figure = ", ".join(
             f"{bench} {b['mean_ms']:.1f} ms (trials to {b['to']:,})" for bench, b in last
         )
-        where = "study in memory" if method == "default" else "study in SQLite, as a run keeps it"
+        where = "study in memory" if method == "default" else "study in a file, as a run keeps it"
         found.append(
             Target(
                 f"the driver decides in < 50 ms per trial at 2,000 trials ({where})",
@@ -212,8 +212,8 @@ def _decision_targets(records: list[dict[str, Any]]) -> list[Target]:
                 worst < 50,
                 ""
                 if worst < 50
-                else "see 'Decision time': Optuna's SQLite storage commits "
-                "every report and re-reads the running trials at every suggestion",
+                else "see 'Decision time': the study's file storage costs every report "
+                "and every suggestion a write and a read",
             )
         )
     return found

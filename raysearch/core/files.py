@@ -45,7 +45,7 @@ SUMMARY_MD = "summary.md"
 OPTIONS = "options.json"  # the parsed command line, for --resume
 METADATA = "metadata.json"  # command, seed, space, versions, git SHA, data fingerprint
 TIMING = "timing.json"  # the driver's phases: Ray start, set-up, Tune, collecting results
-OPTUNA_STUDY = "optuna.db"  # the Optuna study (SQLite): optuna-dashboard, optuna.load_study
+OPTUNA_STUDY = "optuna.journal"  # the Optuna study (journal file): optuna-dashboard, load_study
 TUNE_DIR = "tune"  # Ray Tune's experiment directory (resume from here)
 FINALISTS = "finalists.parquet"  # one row per finalist replicate (search/finalists.py)
 

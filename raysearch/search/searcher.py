@@ -77,7 +77,7 @@ def build_searcher(
     not a byte-identical re-run.
 
     ``storage``: an Optuna storage for the study (``study.open_storage``: the run
-    directory's SQLite file); None keeps it in memory. ``warm_start``: finished trials
+    directory's journal file); None keeps it in memory. ``warm_start``: finished trials
     (``study.warm_start_trials``) added to the study before the first suggestion.
     ``sampler``: instead of ``build_sampler(space, seed)`` (the benchmarks compare others).
     """

@@ -1,11 +1,16 @@
-"""The Optuna study as a record of the search: a SQLite file in the run directory.
+"""The Optuna study as a record of the search: Optuna's journal file in the run directory.
 
 The searcher (Ray Tune's OptunaSearch, ``searcher.py``) keeps its study in
-``RUN_DIR/optuna.db`` instead of in memory, so ``optuna-dashboard sqlite:///RUN_DIR/optuna.db``
-and ``optuna.load_study(study_name="raysearch", storage="sqlite:///RUN_DIR/optuna.db")`` open
-it while the search runs and after. Tune pickles the searcher at every checkpoint; Optuna's
-RDBStorage pickles as its URL and reconnects, so a resumed search (``--resume``) writes on
+``RUN_DIR/optuna.journal`` instead of in memory, so ``optuna-dashboard RUN_DIR/optuna.journal``
+and ``optuna.load_study(study_name="raysearch", storage=open_storage(RUN_DIR))`` open it while
+the search runs and after. Tune pickles the searcher at every checkpoint; the journal storage
+pickles as its file's path and replays the file, so a resumed search (``--resume``) writes on
 into the same file.
+
+Why a journal and not SQLite: the searcher writes several times per trial (each epoch's
+report, each parameter). Through SQLAlchemy each write cost the driver about 52 ms of CPU
+per trial whatever the study's size; the journal appends a line (about 7 ms at 250 trials,
+25 ms at 2,000: results/benchmarks/scaling.md, "Decision time").
 
 ``--warm-start RUN_DIR`` seeds a new study with a finished run's COMPLETE trials (parameters
 and values): TPE starts from what that run learned. The old trials must be valid trials of
@@ -15,8 +20,6 @@ refused before Ray starts, naming each difference.
 
 from __future__ import annotations
 
-import functools
-import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -27,43 +30,20 @@ from raysearch.search.space import SearchSpace
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["STUDY_NAME", "open_storage", "study_url", "warm_start_trials"]
+__all__ = ["STUDY_NAME", "open_storage", "warm_start_trials"]
 
 STUDY_NAME = "raysearch"  # one study per run directory
 
 
-def study_url(run_dir: str | Path) -> str:
-    """The SQLAlchemy URL of a run's study file (what optuna-dashboard takes)."""
-    return f"sqlite:///{(Path(run_dir) / OPTUNA_STUDY).resolve()}"
-
-
-def _connect(path: str) -> sqlite3.Connection:
-    """A connection to the study file in write-ahead-log mode, synced at checkpoints.
-
-    SQLite's default syncs the disk at every commit, and the searcher commits several times
-    per trial (each epoch's report, each parameter): about 12 ms each on a busy disk, which
-    made the driver's decision time per trial 250-490 ms (results/benchmarks/scaling.md,
-    "Decision time"). With WAL and synchronous=NORMAL a commit is an append; the file stays
-    consistent if the driver is killed (only a power cut can lose the last commits), and
-    readers (optuna-dashboard) do not block the writer."""
-    connection = sqlite3.connect(path, check_same_thread=False)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
-    return connection
-
-
-def open_storage(run_dir: str | Path) -> optuna.storages.RDBStorage:
+def open_storage(run_dir: str | Path) -> optuna.storages.JournalStorage:
     """The run's study storage (the file is created with its parent if missing)."""
-    # Deferred: optuna (and SQLAlchemy) take a second to import; the command line imports
-    # this module through the plan before it reports a bad flag.
-    import optuna
+    # Deferred: optuna takes a second to import; the command line imports this module
+    # through the plan before it reports a bad flag.
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
 
     Path(run_dir).mkdir(parents=True, exist_ok=True)
-    path = str((Path(run_dir) / OPTUNA_STUDY).resolve())
-    # A module-level function and its argument: the storage pickles (Tune saves the
-    # searcher) and reconnects the same way when unpickled.
-    engine = {"creator": functools.partial(_connect, path)}
-    return optuna.storages.RDBStorage(study_url(run_dir), engine_kwargs=engine)
+    return JournalStorage(JournalFileBackend(str((Path(run_dir) / OPTUNA_STUDY).resolve())))
 
 
 def _load_old_study(run_dir: Path) -> optuna.Study:
@@ -77,7 +57,7 @@ def _load_old_study(run_dir: Path) -> optuna.Study:
             "arguments",
         )  # fmt: skip
     try:
-        return optuna.load_study(study_name=STUDY_NAME, storage=study_url(run_dir))
+        return optuna.load_study(study_name=STUDY_NAME, storage=open_storage(run_dir))
     except KeyError:
         raise ConfigError(
             [f"{flag}: {OPTUNA_STUDY} holds no study named {STUDY_NAME!r}"], "arguments"

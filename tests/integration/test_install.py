@@ -84,7 +84,7 @@ def test_a_search_from_outside_the_checkout(installed: Path, tmp_path: Path) -> 
                 cwd=tmp_path)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     (run_dir,) = (tmp_path / "results" / "smoke").iterdir()
-    assert (run_dir / "trials.parquet").is_file() and (run_dir / "optuna.db").is_file()
+    assert (run_dir / "trials.parquet").is_file() and (run_dir / "optuna.journal").is_file()
 
 
 def test_the_python_api_from_outside_the_checkout(installed: Path, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from raysearch.search.study import STUDY_NAME, study_url
+from raysearch.search.study import STUDY_NAME, open_storage
 from raysearch.testing.wandb import offline_run, offline_summary
 
 pytestmark = pytest.mark.integration
@@ -96,7 +96,7 @@ def test_wandb_offline_runs_hold_config_and_every_epoch(smoke_run) -> None:
 
 def test_the_optuna_study_is_in_the_run_directory(smoke_run) -> None:
     run_dir, _ = smoke_run
-    study = optuna.load_study(study_name=STUDY_NAME, storage=study_url(run_dir))
+    study = optuna.load_study(study_name=STUDY_NAME, storage=open_storage(run_dir))
     trials = pd.read_parquet(run_dir / "trials.parquet")
     assert len(study.trials) == len(trials) == 4
     assert {t.state.name for t in study.trials} == {"COMPLETE"}
@@ -108,7 +108,7 @@ def test_the_optuna_study_is_in_the_run_directory(smoke_run) -> None:
 
 def test_a_warm_started_search_holds_the_old_trials(smoke_run, tmp_path: Path) -> None:
     old_dir, _ = smoke_run
-    old = optuna.load_study(study_name=STUDY_NAME, storage=study_url(old_dir)).trials
+    old = optuna.load_study(study_name=STUDY_NAME, storage=open_storage(old_dir)).trials
     proc = subprocess.run(
         [sys.executable, "-m", "raysearch", "run", "--space", "smoke", "--smoke", "--no-wandb",
          "--num-samples", "2", "--max-epochs", "2", "--results", str(tmp_path), "--name", "warm",
@@ -117,7 +117,7 @@ def test_a_warm_started_search_holds_the_old_trials(smoke_run, tmp_path: Path) -
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     run_dir = tmp_path / "smoke" / "warm"
-    trials = optuna.load_study(study_name=STUDY_NAME, storage=study_url(run_dir)).trials
+    trials = optuna.load_study(study_name=STUDY_NAME, storage=open_storage(run_dir)).trials
     assert len(trials) == len(old) + 2
     seeded, new = trials[: len(old)], trials[len(old) :]
     assert [(t.params, t.value) for t in seeded] == [(t.params, t.value) for t in old]
