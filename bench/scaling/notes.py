@@ -18,7 +18,23 @@ def _median(rows: list[dict[str, Any]], bench: str, method: str, k: int) -> floa
     return math.nan
 
 
-def setup_lines() -> list[str]:
+def _wandb_sentence(methods: set[str]) -> str:
+    if "wandb" in methods:
+        return (
+            "W&B Sweeps' own engine (`sweeps` 0.2.0, the version requirements-dev.txt pins: "
+            "bayes search + hyperband early termination on raysearch's exported sweep config, "
+            "run offline; its hyperband checks a band one epoch after ASHA's rung; its GP takes "
+            "about a second per suggestion, so it runs on three benchmarks at k = 1 and 16); "
+        )
+    return (
+        "not W&B Sweeps' own engine: its GP takes about a second per suggestion, and 10 seeds "
+        "x 200 trials x k = 1, 16 x 3 benchmarks is about 3.3 hours of one core, which this "
+        "table's run did not have (`python -m bench.scaling --methods wandb --merge` adds it); "
+    )
+
+
+def setup_lines(methods: set[str]) -> list[str]:
+    """What the table measures; ``methods``: the methods its runs hold."""
     return [
         "## What is measured",
         "",
@@ -43,11 +59,8 @@ def setup_lines() -> list[str]:
         "before this fix (Ray's OptunaSearch with Optuna's TPESampler, constant liar on, and "
         "ASHA); random search + ASHA; TPE without early stopping (`--scheduler fifo`); "
         "Optuna alone (TPE + Optuna's HyperbandPruner, ask/tell, k trials asked and not yet "
-        "told); W&B Sweeps' own engine (`sweeps` 0.2.0, the version requirements-dev.txt "
-        "pins: bayes search + hyperband early termination on raysearch's exported sweep "
-        "config, run offline; its hyperband checks a band one epoch after ASHA's rung; its "
-        "GP takes about a second per suggestion, so it runs on three benchmarks at k = 1 and "
-        "16); and the candidate fixes that were tried (on Hartmann and LCBench 189906).",
+        "told); " + _wandb_sentence(methods) + "and the candidate fixes that were tried (on "
+        "Hartmann and LCBench 189906).",
         "",
     ]
 

@@ -326,7 +326,7 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
         git = run["git"]
         code = f"git {git['sha'][:10]}" + (" with uncommitted changes" if git["dirty"] else "")
         lines += [f"Then: `{run['invocation']}` ({code}).", ""]
-    lines += setup_lines()
+    lines += setup_lines({r["method"] for r in runs})
     lines += why_lines(rows, data.get("rungs") or [])
     lines += [
         "## Quality against k",
