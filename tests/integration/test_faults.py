@@ -153,7 +153,11 @@ def test_ctrl_c_twice_then_a_killed_driver_and_resume_still_finish_the_search(
         if proc.poll() is None:
             proc.kill()
     output = log.read_text()
-    assert "interrupted twice" in output and f"--resume {run_dir}" in output
+    # Usually the second Ctrl+C lands while Tune is still stopping ("interrupted twice"); on
+    # a loaded machine Tune may have stopped already, and the driver reports the unfinished
+    # trials. Either way: one message with the resume command, no traceback, exit 130.
+    assert "interrupted twice" in output or "unfinished trial(s)" in output, output
+    assert f"--resume {run_dir}" in output and "Traceback" not in output, output
     assert (run_dir / "options.json").is_file()  # what --resume needs
     assert not list(run_dir.glob(".*.tmp")), "a half-written file was left"
 
