@@ -1,11 +1,17 @@
 """Print a search's summary in the terminal (rich): how it ended, the best trial, failures,
-and the files written."""
+and the files written.
+
+Every piece of text that comes from a trial, a configuration or the file system is escaped
+(``rich.markup.escape``): a failure reason such as gloo's ``[/__w/.../pair.cc:553] ...``
+would otherwise be read as a closing markup tag, and rich would raise instead of printing.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from raysearch.core.metrics import BEST_VAL_METRIC, TEST_METRIC
@@ -25,17 +31,17 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
         else "bold red"
     )
     console.rule(f"[{colour}]search {state}")
-    console.print(counts_line(summary))
+    console.print(escape(counts_line(summary)))
     best = summary.get("best")
     if best:
         so_far = " so far" if state == INTERRUPTED_SEARCH else ""
-        table = Table(title=f"best trial{so_far}: {best['trial_id']}", show_header=False)
+        table = Table(title=escape(f"best trial{so_far}: {best['trial_id']}"), show_header=False)
         table.add_row(BEST_VAL_METRIC, f"{best[BEST_VAL_METRIC]:.4f}")
         table.add_row("best epoch", str(best["best_epoch"]))
         for key, value in best["config"].items():
-            table.add_row(key, str(value))
+            table.add_row(escape(key), escape(str(value)))
         for key, value in best["test"].items():
-            table.add_row(f"test {key}", f"{value:.4f}")
+            table.add_row(escape(f"test {key}"), f"{value:.4f}")
         console.print(table)
     else:
         console.print(f"[red]no trial produced a finite {BEST_VAL_METRIC}[/]")
@@ -44,14 +50,15 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
         test = pick["test"].get(TEST_METRIC, float("nan"))
         console.print(
             f"[bold]pick[/]: finalist {pick['finalist']} "
-            + ", ".join(f"{k}={v}" for k, v in pick["config"].items())
+            + escape(", ".join(f"{k}={v}" for k, v in pick["config"].items()))
             + f"; {BEST_VAL_METRIC} {pick[BEST_VAL_METRIC]:.4f} ± "
             f"{pick['sd']:.4f} over {pick['replicates']} fresh seeds; test {test:.4f}"
         )
     for warning in summary.get("evidence", {}).get("warnings", []):
-        console.print(f"[yellow]warning[/]: {warning}")
+        console.print(f"[yellow]warning[/]: {escape(warning)}")
     for failure in summary["failures"]:
-        console.print(f"[red]failed[/] {failure['trial_id']}: {failure['reason']}")
-    console.print(f"results: {summary['run_dir']}")
+        reason = escape(f"{failure['trial_id']}: {failure['reason']}")
+        console.print(f"[red]failed[/] {reason}")
+    console.print(escape(f"results: {summary['run_dir']}"))
     for name, path in summary["files"].items():
-        console.print(f"  {name}: {path}")
+        console.print(escape(f"  {name}: {path}"))

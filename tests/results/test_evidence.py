@@ -245,3 +245,26 @@ def test_the_terminal_summary_names_the_pick_and_the_warnings(tmp_path: Path) ->
     text = console.export_text()
     assert "pick: finalist 2 loss_strategy=s2" in text and "over 3 fresh seeds" in text
     assert "warning: ASHA's first rung" in text
+
+
+def test_the_terminal_prints_failure_reasons_and_values_with_brackets_verbatim(
+    tmp_path: Path,
+) -> None:
+    """A failure reason from gloo holds ``[/__w/.../pair.cc:553]``: rich must print it as
+    text (read as markup it is a closing tag, and rich raised instead of printing)."""
+    from rich.console import Console
+
+    from raysearch.results.terminal import print_summary
+
+    finals = [-0.6, -0.5, -0.4]
+    trials, epochs = _search(finals, list(reversed(finals)), [8] * 3)
+    summary = write_results(tmp_path, trials, epochs, settings=SETTINGS)
+    reason = "Connection closed by peer [/__w/pytorch/gloo/transport/tcp/pair.cc:553]"
+    summary["failures"] = [{"trial_id": "t9", "reason": reason}]
+    summary["best"]["config"]["layers"] = "[bold]not markup[/]"
+    summary["evidence"]["warnings"] = ["rung [1] of [/x]"]
+    console = Console(record=True, width=300)
+    print_summary(summary, console)
+    text = console.export_text()
+    assert f"failed t9: {reason}" in text
+    assert "[bold]not markup[/]" in text and "rung [1] of [/x]" in text
