@@ -34,6 +34,7 @@ EXAMPLE_FILES = (
     "best_config.yaml", "metadata.json",
 )  # fmt: skip
 SEED_FILES = ("summary.md", "summary.json", "trials.parquet", "finalists.parquet", "metadata.json")
+TARGET_SEARCHES = 5  # issue 15 judges its targets over 5 search seeds
 SPREAD_Z = 2.0  # "within the seed spread": |test - val| <= SPREAD_Z pooled replicate sds
 
 
@@ -339,17 +340,30 @@ def _targets(data: dict[str, Any]) -> list[str]:
     picks = found["origins"]["picks"]
     beat = sum(p["beats_references"] for p in picks)
     within = sum(p["within_spread"] for p in picks)
-    lines = ["## Targets (issue 15, done when)", "",
+    judged = len(picks) >= TARGET_SEARCHES  # the done-when lines are about 5 search seeds
+
+    def verdict(met: bool) -> str:
+        return f": **{'met' if met else 'missed'}**" if judged else ""
+
+    head = (
+        "## Targets (issue 15, done when)"
+        if judged
+        else (
+            f"## Against issue 15's targets ({len(picks)} search(es); the targets are judged "
+            f"over {TARGET_SEARCHES}: figures only)"
+        )
+    )
+    lines = [head, "",
              f"- the pick beats the references on test (anchored_test_loss < 0) in >= 4 of 5 "
-             f"searches: {beat} of {len(picks)}: **{'met' if beat >= 4 else 'missed'}**",
+             f"searches: {beat} of {len(picks)}" + verdict(beat >= 4),
              f"- its test figure lies within the finalists' seed spread of its validation "
              f"figure (|test - val| <= {SPREAD_Z:g} pooled replicate sd): {within} of "
-             f"{len(picks)}: **{'met' if within == len(picks) else 'missed'}**"]  # fmt: skip
+             f"{len(picks)}" + verdict(within == len(picks))]  # fmt: skip
     if "holdout" in found:
         a, b = found["origins"]["val_test"]["spearman"], found["holdout"]["val_test"]["spearman"]
         met = math.isfinite(a) and math.isfinite(b) and a > b
         lines.append(
             f"- val-to-test rank correlation over completed trials, rolling origins "
-            f"{_fmt(a, 2)} against one split {_fmt(b, 2)}: **{'met' if met else 'missed'}**"
+            f"{_fmt(a, 2)} against one split {_fmt(b, 2)}" + verdict(met)
         )
     return lines

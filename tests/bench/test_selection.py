@@ -46,6 +46,9 @@ def test_the_targets_count_the_seeds_and_compare_the_correlations() -> None:
     assert "4 of 5: **met**" in text and "0.60 against one split 0.20: **met**" in text
     data["variants"]["holdout"]["val_test"]["spearman"] = math.nan
     assert "**missed**" in "\n".join(_targets(data))
+    data["variants"]["origins"]["picks"] = picks[:1]  # one search: figures, no verdicts
+    one = "\n".join(_targets(data))
+    assert "1 of 1" in one and "**met**" not in one and "**missed**" not in one
 
 
 def test_committed_text_loses_the_machine_paths(tmp_path: Path) -> None:
