@@ -4,6 +4,7 @@ simulation policies, and the figures read back from run records."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -67,18 +68,26 @@ def test_check_space_names_what_the_table_cannot_run() -> None:
     ]
 
 
+def _hartmann_search(method: str, trials: int, workers: int) -> Any:
+    """A registered method's search of ``trials`` trials on 9-epoch Hartmann; checks that
+    every trial got a full configuration."""
+    from bench.scaling.methods import METHODS
+
+    settings = SearchSettings(num_samples=trials, max_epochs=9, grace_period=1, reduction_factor=3)
+    policy = METHODS[method].policy(hartmann_space(settings), 0, workers)
+    result = simulate(
+        policy, HartmannCurves(max_epochs=9), SimSettings(workers=workers, num_trials=trials)
+    )
+    assert len(result.configs) == trials
+    assert all(set(c) == {f"x{i}" for i in range(1, 7)} for c in result.configs)
+    return result
+
+
 @pytest.mark.parametrize("name", ["optuna_hyperband", "wandb"])
 def test_the_other_searches_run_on_the_simulator(name: str) -> None:
     if name == "wandb":
         pytest.importorskip("sweeps")
-    from bench.scaling.methods import METHODS
-
-    settings = SearchSettings(num_samples=12, max_epochs=9, grace_period=1, reduction_factor=3)
-    space = hartmann_space(settings)
-    policy = METHODS[name].policy(space, 0, 3)
-    result = simulate(policy, HartmannCurves(max_epochs=9), SimSettings(workers=3, num_trials=12))
-    assert len(result.configs) == 12
-    assert all(set(c) == {f"x{i}" for i in range(1, 7)} for c in result.configs)
+    result = _hartmann_search(name, trials=12, workers=3)
     assert result.trials["stopped"].any()  # its early stopping reached the trials
     assert (result.trials["epochs"] < 9).sum() == result.trials["stopped"].sum()
 
@@ -92,14 +101,7 @@ def _every_method() -> list[str]:
 @pytest.mark.parametrize("name", _every_method())
 def test_every_method_builds_and_searches_on_the_simulator(name: str) -> None:
     """Every registered method (the decision-time variants too) runs a small search."""
-    from bench.scaling.methods import METHODS
-
-    settings = SearchSettings(num_samples=8, max_epochs=9, grace_period=1, reduction_factor=3)
-    space = hartmann_space(settings)
-    policy = METHODS[name].policy(space, 0, 2)
-    result = simulate(policy, HartmannCurves(max_epochs=9), SimSettings(workers=2, num_trials=8))
-    assert len(result.configs) == 8
-    assert all(set(c) == {f"x{i}" for i in range(1, 7)} for c in result.configs)
+    _hartmann_search(name, trials=8, workers=2)
 
 
 def _record(points: list[list[float]], epochs: int, seed: int = 0) -> dict:
