@@ -175,3 +175,17 @@ def factory(**kwargs: Any) -> Callable[[DatasetSpec, object], FakeModel]:
         return FakeModel(spec, **kwargs)
 
     return build
+
+
+class Crash(RuntimeError):
+    """Raised by ``crash_at``: a training killed mid-run, for resume tests."""
+
+
+def crash_at(epoch: int) -> Callable[[Any], None]:
+    """An ``on_epoch`` callback that raises ``Crash`` once epoch ``epoch`` is reported."""
+
+    def on_epoch(result: Any) -> None:
+        if result.metrics["epoch"] == epoch:
+            raise Crash
+
+    return on_epoch

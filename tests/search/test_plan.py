@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from raysearch.core.errors import ConfigError
-from raysearch.search.plan import RunOptions, resolve_search
+from raysearch.search.plan import RunOptions, SearchPlan, resolve_search
 from raysearch.search.trainable import trial_config
 
 CLUSTER = {"CPU": 2.0}
@@ -35,15 +35,21 @@ def test_cli_overrides_replace_the_space_settings(tmp_path: Path) -> None:
     )
 
 
+def _smoke_plan(tmp_path: Path, space_text: str) -> SearchPlan:
+    """The --smoke plan of a space file written from ``space_text``."""
+    space = tmp_path / "space.yaml"
+    space.write_text(space_text)
+    return resolve_search(RunOptions(space=str(space), smoke=True, results=str(tmp_path)), CLUSTER)
+
+
 def test_smoke_sizes_win_over_the_space_fixed_values(tmp_path: Path) -> None:
     # the space fixes the small model and a 90-day window; --smoke must still be tiny
-    space = tmp_path / "sized.yaml"
-    space.write_text(
+    plan = _smoke_plan(
+        tmp_path,
         "settings: {num_samples: 8, max_epochs: 8}\n"
         "fixed: {size: small, daily_window: 90, dropout: 0.1}\n"
-        "parameters:\n  loss_strategy: {type: categorical, choices: [uniform, kendall]}\n"
+        "parameters:\n  loss_strategy: {type: categorical, choices: [uniform, kendall]}\n",
     )
-    plan = resolve_search(RunOptions(space=str(space), smoke=True, results=str(tmp_path)), CLUSTER)
     cfg = trial_config(plan.setup, {"loss_strategy": "uniform"})
     assert cfg.model.size == "tiny"
     assert cfg.data.daily_window == 60
@@ -86,13 +92,12 @@ def test_data_parameters_are_checked_at_their_extremes_before_trials(tmp_path: P
     from raysearch.data.prepared import prepare
     from raysearch.search.plan import check_data_extremes, data_extremes
 
-    space = tmp_path / "pca.yaml"
-    space.write_text(
+    plan = _smoke_plan(
+        tmp_path,
         "settings: {num_samples: 2, max_epochs: 1}\n"
         "parameters:\n  raion_pca_components: {type: int, low: 2, high: 400}\n"
-        "  dropout: {type: float, low: 0.0, high: 0.3}\n"
+        "  dropout: {type: float, low: 0.0, high: 0.3}\n",
     )
-    plan = resolve_search(RunOptions(space=str(space), smoke=True, results=str(tmp_path)), CLUSTER)
     assert data_extremes(plan) == [{"raion_pca_components": 2}, {"raion_pca_components": 400}]
     built: list[DataConfig] = []
 

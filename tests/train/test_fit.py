@@ -14,7 +14,7 @@ from raysearch.core.loss_config import LossConfig
 from raysearch.core.spec import TASK_NAMES
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import TrialConfig
-from raysearch.testing.train import factory, fake_data
+from raysearch.testing.train import Crash, crash_at, factory, fake_data
 from raysearch.train.checkpoint import load_checkpoint
 from raysearch.train.collapse import TaskCollapseWarning
 from raysearch.train.epoch import NonFiniteLossError
@@ -128,18 +128,11 @@ def test_resuming_from_a_checkpoint_continues_exactly(tmp_path: Path, strategy: 
     model = factory(dropout=0.3)  # dropout: the RNG state must be restored too
     full = fit(cfg, data, checkpoint_dir=tmp_path / "full", model_factory=model)
 
-    class Crash(RuntimeError):
-        pass
-
-    def crash_after_two(result: EpochResult) -> None:
-        if result.metrics["epoch"] == 2:
-            raise Crash
-
     with pytest.raises(Crash):
         fit(
             cfg,
             data,
-            on_epoch=crash_after_two,
+            on_epoch=crash_at(2),
             checkpoint_dir=tmp_path / "cut",
             model_factory=model,
         )

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import TrialConfig
-from raysearch.testing.train import FakePrepared, factory, fake_data, fake_origins
+from raysearch.testing.train import Crash, FakePrepared, crash_at, factory, fake_data, fake_origins
 from raysearch.train.checkpoint import load_checkpoint
-from raysearch.train.loop import EpochResult, fit
+from raysearch.train.loop import fit
 from raysearch.train.origins import combine_origins, origin_key
 
 
@@ -123,15 +123,8 @@ def test_a_resumed_trial_resumes_every_origin_exactly(tmp_path: Path) -> None:
     model = factory(dropout=0.3)  # dropout: the shared RNG state must come back too
     full = fit(cfg, data, model_factory=model)
 
-    class Crash(RuntimeError):
-        pass
-
-    def crash_after_two(result: EpochResult) -> None:
-        if result.metrics["epoch"] == 2:
-            raise Crash
-
     with pytest.raises(Crash):
-        fit(cfg, data, crash_after_two, checkpoint_dir=tmp_path, model_factory=model)
+        fit(cfg, data, crash_at(2), checkpoint_dir=tmp_path, model_factory=model)
     state = load_checkpoint(tmp_path)
     assert state["epoch"] == 2 and len(state["origins"]) == 2
     resumed = fit(cfg, data, checkpoint_dir=tmp_path, resume_from=tmp_path, model_factory=model)
