@@ -8,8 +8,8 @@ pickles as its file's path and replays the file, so a resumed search (``--resume
 into the same file.
 
 Why a journal and not SQLite: the searcher writes several times per trial (each epoch's
-report, each parameter). Through SQLAlchemy each write cost the driver about 52 ms of CPU
-per trial whatever the study's size; the journal appends a line (about 7 ms at 250 trials,
+report, each parameter). Through SQLAlchemy those writes cost the driver about 52 ms of CPU
+per trial whatever the study's size; the journal appends a line (about 12 ms at 250 trials,
 25 ms at 2,000: results/benchmarks/scaling.md, "Decision time").
 
 ``--warm-start RUN_DIR`` seeds a new study with a finished run's COMPLETE trials (parameters
