@@ -1,0 +1,138 @@
+"""ASHA that stops trials at a rung only once that rung has shown that it ranks trials.
+
+ASHA stops a trial at a rung (an epoch milestone) when its value there is outside the best
+1/reduction_factor of the values recorded at that rung. That is only as good as the rung's
+ranking: a trial that is bad at epoch 1 but would be good at the end is lost. How well an
+early epoch ranks configurations depends on the problem (results/benchmarks/scaling.md,
+Spearman correlation of the value at epoch 1 with the curve's best over 400 random
+configurations: Hartmann 1.00, LCBench 0.83-0.87, the HAN table 0.20), and among the
+configurations a search actually draws it is lower still.
+
+``GatedASHA`` is Ray's ASHAScheduler with a gate in front of its STOP decisions. At a
+rung ``r`` it looks at the trials that have reported both at ``r`` and at the next point
+(the next milestone of the bracket, or the last epoch ``max_t``; with ``against="final"``
+always ``max_t``). Only when there are at least ``n_min`` such pairs and their Spearman
+correlation is at least ``threshold`` does ASHA's STOP at ``r`` stand; otherwise the trial
+continues. Every trial is still recorded in the rung exactly as ASHA records it, so the
+rung's cut-off stays ASHA's. The gate is judged afresh at every decision: a rung can open
+and close again as pairs come in.
+
+The values at ``max_t`` are not in ASHA's rungs; the scheduler keeps them in ``finals``
+(signed as ASHA signs its values), which ``scheduler.asha_rungs`` saves for ``--resume``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Literal
+
+import numpy as np
+from ray.tune.schedulers import ASHAScheduler, TrialScheduler
+from scipy.stats import spearmanr
+
+__all__ = ["GatedASHA", "rung_spearman"]
+
+Against = Literal["next", "final"]
+
+
+def rung_spearman(at_rung: dict[str, float], later: dict[str, float]) -> tuple[float, int]:
+    """Spearman correlation of the trials' values at a rung with their later values, over
+    the trials in both (NaN when fewer than 3 pairs or either side is constant), and the
+    number of pairs."""
+    common = sorted(at_rung.keys() & later.keys())
+    x = np.array([at_rung[t] for t in common], dtype=float)
+    y = np.array([later[t] for t in common], dtype=float)
+    if len(common) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan"), len(common)
+    return float(spearmanr(x, y).statistic), len(common)
+
+
+class GatedASHA(ASHAScheduler):
+    """ASHA whose STOP at a rung stands only once the rung ranks trials (see the module).
+
+    ``threshold``: the least Spearman correlation between the values at a rung and at the
+    next point for the rung to stop trials; ``n_min``: the least number of trials with both
+    values. ``held`` counts, per milestone, the trials ASHA would have stopped there and the
+    gate continued."""
+
+    def __init__(
+        self,
+        *args: Any,
+        threshold: float = 0.5,
+        n_min: int = 8,
+        against: Against = "next",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        problems = []
+        if not -1.0 <= threshold <= 1.0:
+            problems.append(f"threshold must be in [-1, 1], got {threshold!r}")
+        if n_min < 3:
+            problems.append(f"n_min must be >= 3, got {n_min!r}")
+        if against not in ("next", "final"):
+            problems.append(f"against must be 'next' or 'final', got {against!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        self.threshold = threshold
+        self.n_min = n_min
+        self.against = against
+        self.finals: dict[str, float] = {}  # trial id -> signed value at max_t
+        self.held: Counter[float] = Counter()
+
+    def _values_at(self, milestone: float) -> dict[str, float]:
+        """Every bracket's recorded (signed) values at ``milestone``; at ``max_t`` or
+        beyond, the trials' values at their last epoch."""
+        if milestone >= self._max_t:
+            return self.finals
+        found: dict[str, float] = {}
+        for bracket in self._brackets:
+            for m, recorded in bracket._rungs:
+                if m == milestone:
+                    found.update(recorded)
+        return found
+
+    def _later(self, bracket: Any, milestone: float) -> float:
+        """The point a rung at ``milestone`` is checked against: the bracket's next
+        milestone, or ``max_t``."""
+        above = [m for m, _ in bracket._rungs if m > milestone]
+        if self.against == "final" or not above:
+            return float(self._max_t)
+        return float(min(above))
+
+    def reliability(self, bracket: Any, milestone: float) -> tuple[float, int]:
+        """The rung's Spearman correlation with its later point, and the number of pairs."""
+        return rung_spearman(
+            self._values_at(milestone), self._values_at(self._later(bracket, milestone))
+        )
+
+    def reliable(self, bracket: Any, milestone: float) -> bool:
+        """The rung may stop trials: ``n_min`` pairs with a correlation >= ``threshold``."""
+        rho, pairs = self.reliability(bracket, milestone)
+        return pairs >= self.n_min and bool(rho >= self.threshold)
+
+    def _keep_final(self, trial_id: str, result: dict[str, Any]) -> None:
+        op = self._metric_op  # set once metric and mode are (on_trial_add refuses trials before)
+        if op is not None and self._time_attr in result and self._metric in result:
+            if result[self._time_attr] >= self._max_t:
+                self.finals[trial_id] = op * float(result[self._metric])
+
+    def on_trial_result(self, tune_controller: Any, trial: Any, result: dict[str, Any]) -> str:
+        bracket = self._trial_info.get(trial.trial_id)
+        seen = set() if bracket is None else {m for m, r in bracket._rungs if trial.trial_id in r}
+        action = super().on_trial_result(tune_controller, trial, result)
+        self._keep_final(trial.trial_id, result)
+        if action != TrialScheduler.STOP or bracket is None:
+            return action
+        # ASHA has just recorded the trial at the rung whose decision this is
+        milestone = next(
+            (m for m, r in bracket._rungs if trial.trial_id in r and m not in seen), None
+        )
+        if milestone is None or milestone >= self._max_t or self.reliable(bracket, milestone):
+            return action
+        self._num_stopped -= 1
+        self.held[milestone] += 1
+        return TrialScheduler.CONTINUE
+
+    def on_trial_complete(self, tune_controller: Any, trial: Any, result: dict[str, Any]) -> None:
+        self._keep_final(trial.trial_id, result)
+        super().on_trial_complete(tune_controller, trial, result)

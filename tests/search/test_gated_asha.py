@@ -1,0 +1,153 @@
+"""GatedASHA: ASHA's STOP at a rung stands only once the rung ranks trials (Spearman with the
+next point >= threshold over >= n_min trials); driven by fake trials, no Ray cluster."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ray.tune.schedulers import ASHAScheduler, TrialScheduler
+
+from raysearch.search.gated_asha import GatedASHA, rung_spearman
+
+MAX_T = 9  # reduction factor 3, grace 1: rungs at epochs 1 and 3 (and 9, the end)
+STOP, CONTINUE = TrialScheduler.STOP, TrialScheduler.CONTINUE
+
+
+@dataclass
+class FakeTrial:
+    trial_id: str
+
+
+def _settings() -> dict[str, object]:
+    return {
+        "time_attr": "epoch",
+        "metric": "loss",
+        "mode": "min",
+        "max_t": MAX_T,
+        "grace_period": 1,
+        "reduction_factor": 3,
+        "stop_last_trials": False,
+    }
+
+
+def _gated(**gate: object) -> GatedASHA:
+    return GatedASHA(**_settings(), **gate)  # type: ignore[arg-type]
+
+
+def _run(scheduler: ASHAScheduler, name: str, curve: list[float]) -> tuple[str, int]:
+    """One trial, epoch by epoch until stopped or done: the last decision and its epoch."""
+    trial = FakeTrial(name)
+    scheduler.on_trial_add(None, trial)  # type: ignore[arg-type]
+    decision, epoch = CONTINUE, 0
+    for epoch, value in enumerate(curve, start=1):
+        result = {"epoch": epoch, "loss": value}
+        decision = scheduler.on_trial_result(None, trial, result)  # type: ignore[arg-type]
+        if decision == STOP:
+            break
+    scheduler.on_trial_complete(None, trial, result)  # type: ignore[arg-type]
+    return decision, epoch
+
+
+def _ranked(n: int) -> list[list[float]]:
+    """n curves whose every epoch ranks them the same way (Spearman 1 between any epochs)."""
+    return [[1.0 + i - 0.01 * e for e in range(1, MAX_T + 1)] for i in range(n)]
+
+
+def test_a_rung_without_enough_pairs_continues_what_asha_stops() -> None:
+    gated, plain = _gated(n_min=6), ASHAScheduler(**_settings())  # type: ignore[arg-type]
+    for i, curve in enumerate(_ranked(3)):
+        _run(gated, f"t{i}", curve)
+        _run(plain, f"t{i}", curve)
+    worst = [10.0] * MAX_T
+    held = dict(gated.held)
+    assert _run(plain, "bad", worst) == (STOP, 1)
+    assert _run(gated, "bad", worst)[1] == MAX_T  # (at MAX_T it ends, whatever ASHA says)
+    assert gated.held[1] == held[1] + 1 and gated.held[3] == held.get(3, 0) + 1
+    # the continued trial is still recorded in the rungs, as ASHA records it
+    assert all("bad" in recorded for _, recorded in gated._brackets[0]._rungs[1:])
+
+
+def test_a_reliable_rung_stops_as_asha_does() -> None:
+    gated = _gated(n_min=6)
+    for i, curve in enumerate(_ranked(8)):  # the rungs open after 6 trials ran through
+        _run(gated, f"t{i}", curve)
+    # t6 and t7, worse than the best third at epoch 1, were stopped there: 6 pairs
+    assert gated.reliability(gated._brackets[0], 1.0) == (pytest.approx(1.0), 6)
+    stopped = gated._num_stopped
+    asha = copy.deepcopy(gated)  # the same rungs: what plain ASHA decides from here
+    for name, curve in (("bad", [10.0] * MAX_T), ("mid", [4.5] * MAX_T), ("good", [0.0] * MAX_T)):
+        assert _run(gated, name, curve) == _run_asha(asha, name, curve)
+    assert _run(gated, "worse", [10.0] * MAX_T) == (STOP, 1)
+    assert gated._num_stopped == asha._num_stopped + 1 > stopped
+
+
+def _run_asha(scheduler: GatedASHA, name: str, curve: list[float]) -> tuple[str, int]:
+    """``_run`` with the gate taken out: ASHA's own decisions on the same rungs."""
+    scheduler.on_trial_result = (  # type: ignore[method-assign]
+        lambda c, t, r: ASHAScheduler.on_trial_result(scheduler, c, t, r)
+    )
+    return _run(scheduler, name, curve)
+
+
+def test_a_rung_that_ranks_backwards_never_stops() -> None:
+    gated = _gated(n_min=4, threshold=0.5)
+    # epoch 1 ranks the trials in the reverse order of epoch 3 and after
+    for i in range(12):
+        curve = [float(i)] + [float(20 - i)] * (MAX_T - 1)
+        _run(gated, f"t{i}", curve)
+    rho, pairs = gated.reliability(gated._brackets[0], 1.0)
+    assert pairs == 12 and rho == pytest.approx(-1.0)
+    held = gated.held[1]
+    assert _run(gated, "bad", [30.0] + [0.0] * (MAX_T - 1))[1] == MAX_T
+    assert gated.held[1] == held + 1
+
+
+def test_against_final_compares_with_the_last_epoch() -> None:
+    gated = _gated(n_min=4, against="final")
+    for i in range(6):  # epoch 3 ranks as epoch 1 does; the last epoch reverses both
+        _run(gated, f"t{i}", [float(i)] * (MAX_T - 1) + [float(20 - i)])
+    rho, pairs = gated.reliability(gated._brackets[0], 1.0)
+    assert pairs == 6 and rho == pytest.approx(-1.0)
+    assert rung_spearman(gated._values_at(1.0), gated._values_at(3.0))[0] == pytest.approx(1.0)
+
+
+def test_bad_gate_settings_are_refused_together() -> None:
+    with pytest.raises(ValueError, match=r"threshold .* 1\.5.*n_min .* 2.*against .* 'last'"):
+        _gated(threshold=1.5, n_min=2, against="last")
+
+
+curves = st.lists(
+    st.lists(st.floats(0.0, 1.0), min_size=MAX_T, max_size=MAX_T), min_size=1, max_size=30
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(curves=curves, threshold=st.sampled_from([-0.2, 0.3, 0.8]), n_min=st.integers(3, 6))
+def test_each_decision_is_asha_s_when_the_rung_is_reliable_and_continue_otherwise(
+    curves: list[list[float]], threshold: float, n_min: int
+) -> None:
+    gated = _gated(threshold=threshold, n_min=n_min)
+    for i, curve in enumerate(curves):
+        trial = FakeTrial(f"t{i}")
+        gated.on_trial_add(None, trial)  # type: ignore[arg-type]
+        for epoch, value in enumerate(curve, start=1):
+            result = {"epoch": epoch, "loss": value}
+            asha = copy.deepcopy(gated)
+            wanted = ASHAScheduler.on_trial_result(asha, None, trial, result)  # type: ignore[arg-type]
+            decision = gated.on_trial_result(None, trial, result)  # type: ignore[arg-type]
+            bracket = gated._brackets[0]
+            rho, pairs = gated.reliability(bracket, float(epoch))
+            if decision == STOP and epoch < MAX_T:  # only at a rung that ranks trials
+                assert pairs >= n_min and rho >= threshold
+            if wanted == STOP and epoch < MAX_T:
+                open_ = pairs >= n_min and rho >= threshold
+                assert decision == (STOP if open_ else CONTINUE)
+            else:
+                assert decision == wanted
+            if decision == STOP:
+                break
+        gated.on_trial_complete(None, trial, result)  # type: ignore[arg-type]
