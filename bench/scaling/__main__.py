@@ -40,6 +40,7 @@ SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of 
     "wandb": (("hartmann", "lcbench-189906", "han"), (1, 16)),
     "grace3": (("lcbench-167168", "lcbench-189906"), (1, 16)),
     "brackets3": (("lcbench-167168", "lcbench-189906"), (1, 16)),
+    "gated_asha_05": (("hartmann", "lcbench-167168", "lcbench-189906", "han"), (1, 16)),
 }
 PARTS = ("runs", "reach", "decisions", "cap", "rungs", "reality")
 # The candidate fixes, the ASHA variants and W&B (about a second per suggestion) are run

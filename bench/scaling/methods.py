@@ -154,6 +154,29 @@ def _asha(space: Any, seed: int, workers: int, grace: int = 1, brackets: int = 1
     return TunePolicy(build_searcher(space, seed), scheduler, workers)
 
 
+def _gated(space: Any, seed: int, workers: int, threshold: float = 0.9) -> Any:
+    """The default searcher with rung-gated ASHA (raysearch.search.gated_asha): a rung
+    stops trials only once its values rank the trials' values at the next rung (Spearman
+    >= ``threshold`` over at least 8 trials)."""
+    from raysearch.core.metrics import MODE, TIME_ATTR, VAL_METRIC
+    from raysearch.search.gated_asha import GatedASHA
+    from raysearch.search.searcher import build_searcher
+    from raysearch.search.simulation.tune_policy import TunePolicy
+
+    s = space.settings
+    scheduler = GatedASHA(
+        time_attr=TIME_ATTR,
+        metric=VAL_METRIC,
+        mode=MODE,
+        max_t=s.max_epochs,
+        grace_period=min(s.grace_period, s.max_epochs),
+        reduction_factor=s.reduction_factor,
+        stop_last_trials=False,
+        threshold=threshold,
+    )
+    return TunePolicy(build_searcher(space, seed), scheduler, workers)
+
+
 def _optuna_alone(space: Any, seed: int, workers: int) -> Any:
     from bench.scaling.others import OptunaAlonePolicy
 
@@ -198,6 +221,16 @@ METHODS = {
             "brackets3",
             "the default, ASHA with 3 brackets",
             lambda sp, s, k: _asha(sp, s, k, brackets=3),
+        ),
+        Method(
+            "gated_asha",
+            "candidate: rung-gated ASHA (Spearman >= 0.9 with the next rung)",
+            _gated,
+        ),
+        Method(
+            "gated_asha_05",
+            "candidate: rung-gated ASHA (Spearman >= 0.5 with the next rung)",
+            lambda sp, s, k: _gated(sp, s, k, threshold=0.5),
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),
