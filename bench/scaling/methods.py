@@ -154,7 +154,9 @@ def _asha(space: Any, seed: int, workers: int, grace: int = 1, brackets: int = 1
     return TunePolicy(build_searcher(space, seed), scheduler, workers)
 
 
-def _gated(space: Any, seed: int, workers: int, threshold: float = 0.9) -> Any:
+def _gated(
+    space: Any, seed: int, workers: int, threshold: float = 0.9, unmeasured: str = "continue"
+) -> Any:
     """The default searcher with rung-gated ASHA (raysearch.search.gated_asha): a rung
     stops trials only once its values rank the trials' values at the next rung (Spearman
     >= ``threshold`` over at least 8 trials)."""
@@ -173,6 +175,7 @@ def _gated(space: Any, seed: int, workers: int, threshold: float = 0.9) -> Any:
         reduction_factor=s.reduction_factor,
         stop_last_trials=False,
         threshold=threshold,
+        unmeasured=unmeasured,  # type: ignore[arg-type]
     )
     return TunePolicy(build_searcher(space, seed), scheduler, workers)
 
@@ -226,6 +229,11 @@ METHODS = {
             "gated_asha",
             "candidate: rung-gated ASHA (Spearman >= 0.9 with the next rung)",
             _gated,
+        ),
+        Method(
+            "gated_asha_lazy",
+            "candidate: rung-gated ASHA (>= 0.9), ASHA's own decisions until 8 pairs",
+            lambda sp, s, k: _gated(sp, s, k, unmeasured="asha"),
         ),
         Method(
             "gated_asha_05",

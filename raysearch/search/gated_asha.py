@@ -33,6 +33,7 @@ from scipy.stats import spearmanr
 __all__ = ["GatedASHA", "rung_spearman"]
 
 Against = Literal["next", "final"]
+Unmeasured = Literal["continue", "asha"]
 
 
 def rung_spearman(at_rung: dict[str, float], later: dict[str, float]) -> tuple[float, int]:
@@ -52,8 +53,10 @@ class GatedASHA(ASHAScheduler):
 
     ``threshold``: the least Spearman correlation between the values at a rung and at the
     next point for the rung to stop trials; ``n_min``: the least number of trials with both
-    values. ``held`` counts, per milestone, the trials ASHA would have stopped there and the
-    gate continued."""
+    values; ``unmeasured``: what a rung with fewer pairs does, continue every trial (the
+    default) or leave the decision to ASHA (the gate then only closes on evidence).
+    ``held`` counts, per milestone, the trials ASHA would have stopped there and the gate
+    continued."""
 
     def __init__(
         self,
@@ -61,6 +64,7 @@ class GatedASHA(ASHAScheduler):
         threshold: float = 0.5,
         n_min: int = 8,
         against: Against = "next",
+        unmeasured: Unmeasured = "continue",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -71,8 +75,11 @@ class GatedASHA(ASHAScheduler):
             problems.append(f"n_min must be >= 3, got {n_min!r}")
         if against not in ("next", "final"):
             problems.append(f"against must be 'next' or 'final', got {against!r}")
+        if unmeasured not in ("continue", "asha"):
+            problems.append(f"unmeasured must be 'continue' or 'asha', got {unmeasured!r}")
         if problems:
             raise ValueError("; ".join(problems))
+        self.unmeasured = unmeasured
         self.threshold = threshold
         self.n_min = n_min
         self.against = against
@@ -106,9 +113,12 @@ class GatedASHA(ASHAScheduler):
         )
 
     def reliable(self, bracket: Any, milestone: float) -> bool:
-        """The rung may stop trials: ``n_min`` pairs with a correlation >= ``threshold``."""
+        """The rung may stop trials: ``n_min`` pairs with a correlation >= ``threshold``
+        (with ``unmeasured="asha"``, also while it has fewer than ``n_min`` pairs)."""
         rho, pairs = self.reliability(bracket, milestone)
-        return pairs >= self.n_min and bool(rho >= self.threshold)
+        if pairs < self.n_min:
+            return self.unmeasured == "asha"
+        return bool(rho >= self.threshold)
 
     def _keep_final(self, trial_id: str, result: dict[str, Any]) -> None:
         op = self._metric_op  # set once metric and mode are (on_trial_add refuses trials before)

@@ -115,9 +115,18 @@ def test_against_final_compares_with_the_last_epoch() -> None:
     assert rung_spearman(gated._values_at(1.0), gated._values_at(3.0))[0] == pytest.approx(1.0)
 
 
+def test_unmeasured_asha_leaves_a_rung_without_enough_pairs_to_asha() -> None:
+    gated = _gated(n_min=6, unmeasured="asha")
+    for i, curve in enumerate(_ranked(3)):
+        _run(gated, f"t{i}", curve)
+    assert gated.reliability(gated._brackets[0], 1.0)[1] < 6
+    assert _run(gated, "bad", [10.0] * MAX_T) == (STOP, 1)
+    assert not gated.held
+
+
 def test_bad_gate_settings_are_refused_together() -> None:
-    with pytest.raises(ValueError, match=r"threshold .* 1\.5.*n_min .* 2.*against .* 'last'"):
-        _gated(threshold=1.5, n_min=2, against="last")
+    with pytest.raises(ValueError, match=r"threshold .* 1\.5.*n_min .* 2.*against .* 'last'.*un"):
+        _gated(threshold=1.5, n_min=2, against="last", unmeasured="stop")
 
 
 curves = st.lists(
@@ -126,11 +135,16 @@ curves = st.lists(
 
 
 @settings(max_examples=60, deadline=None)
-@given(curves=curves, threshold=st.sampled_from([-0.2, 0.3, 0.8]), n_min=st.integers(3, 6))
+@given(
+    curves=curves,
+    threshold=st.sampled_from([-0.2, 0.3, 0.8]),
+    n_min=st.integers(3, 6),
+    unmeasured=st.sampled_from(["continue", "asha"]),
+)
 def test_each_decision_is_asha_s_when_the_rung_is_reliable_and_continue_otherwise(
-    curves: list[list[float]], threshold: float, n_min: int
+    curves: list[list[float]], threshold: float, n_min: int, unmeasured: str
 ) -> None:
-    gated = _gated(threshold=threshold, n_min=n_min)
+    gated = _gated(threshold=threshold, n_min=n_min, unmeasured=unmeasured)
     for i, curve in enumerate(curves):
         trial = FakeTrial(f"t{i}")
         gated.on_trial_add(None, trial)  # type: ignore[arg-type]
@@ -141,10 +155,11 @@ def test_each_decision_is_asha_s_when_the_rung_is_reliable_and_continue_otherwis
             decision = gated.on_trial_result(None, trial, result)  # type: ignore[arg-type]
             bracket = gated._brackets[0]
             rho, pairs = gated.reliability(bracket, float(epoch))
-            if decision == STOP and epoch < MAX_T:  # only at a rung that ranks trials
-                assert pairs >= n_min and rho >= threshold
+            # a rung stops trials only once it ranks them (or, unmeasured, if ASHA decides)
+            open_ = rho >= threshold if pairs >= n_min else unmeasured == "asha"
+            if decision == STOP and epoch < MAX_T:
+                assert open_
             if wanted == STOP and epoch < MAX_T:
-                open_ = pairs >= n_min and rho >= threshold
                 assert decision == (STOP if open_ else CONTINUE)
             else:
                 assert decision == wanted
