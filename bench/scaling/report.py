@@ -8,6 +8,7 @@ from typing import Any
 from bench.common import Target, header, markdown_table, targets_section
 from bench.scaling.analyse import equal_epochs, quality, speedups
 from bench.scaling.benchmarks import BENCHMARKS
+from bench.scaling.gate_notes import gate_lines
 from bench.scaling.methods import DEFAULT, METHODS
 from bench.scaling.notes import bound_lines, setup_lines, why_lines
 
@@ -328,6 +329,7 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
         lines += [f"Then: `{run['invocation']}` ({code}).", ""]
     lines += setup_lines({r["method"] for r in runs})
     lines += why_lines(rows, data.get("rungs") or [])
+    lines += gate_lines(runs)
     lines += [
         "## Quality against k",
         "",

@@ -133,3 +133,21 @@ def test_equal_epochs_compares_each_seed_at_the_smaller_budget() -> None:
     assert found["regret_b"]["median"] == pytest.approx(0.6)
     assert found["a_not_worse"] == 0 and found["seeds"] == 3
     assert np.isclose(found["epochs"]["median"], 30)
+
+
+def test_the_gate_section_compares_each_gated_candidate_with_the_default() -> None:
+    from bench.scaling.gate_notes import gate_lines
+
+    def run(method: str, seed: int, points: list[list[float]], epochs: int) -> dict[str, Any]:
+        extra = {"bench": "hartmann", "method": method, "workers": 16, "best": points[-1][2]}
+        extra |= {"end": 1.0, "busy": 1.0, "decide_ms_mean": 1.0}
+        return {**_record(points, epochs, seed), **extra}
+
+    runs = [run("default", s, [[1, 1.0, 0.5]], 100) for s in range(3)]
+    assert gate_lines(runs) == []
+    # the gated runs end better (0.1) but spend 200 epochs: at 100 they still had 0.7
+    runs += [run("gated_asha_lazy", s, [[1, 1.0, 0.7], [150, 2.0, 0.1]], 200) for s in range(3)]
+    text = "\n".join(gate_lines(runs))
+    row = next(line for line in text.splitlines() if line.startswith("| hartmann"))
+    assert "0.1 [0.1, 0.1] (200)" in row and "0.5 [0.5, 0.5] (100)" in row
+    assert "0.7 [0.7, 0.7] vs 0.5 [0.5, 0.5]" in row and row.rstrip(" |").endswith("0/3")
