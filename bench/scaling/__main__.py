@@ -41,6 +41,7 @@ SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of 
     "grace3": (("lcbench-167168", "lcbench-189906"), (1, 16)),
     "brackets3": (("lcbench-167168", "lcbench-189906"), (1, 16)),
     "gated_asha_05": (("hartmann", "lcbench-167168", "lcbench-189906", "han"), (1, 16)),
+    "gated_asha_lazy_07": (("lcbench-167168", "lcbench-189906", "han"), (1, 16, 64)),
 }
 PARTS = ("runs", "reach", "decisions", "cap", "rungs", "reality")
 # The candidate fixes, the ASHA variants and W&B (about a second per suggestion) are run

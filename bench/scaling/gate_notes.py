@@ -12,7 +12,7 @@ from bench.scaling.methods import DEFAULT, METHODS
 
 __all__ = ["GATED", "gate_lines"]
 
-GATED = ("gated_asha", "gated_asha_lazy", "gated_asha_05")
+GATED = ("gated_asha", "gated_asha_lazy", "gated_asha_lazy_07", "gated_asha_05")
 
 
 def _q(s: dict[str, float]) -> str:
@@ -62,7 +62,8 @@ def gate_lines(runs: list[dict[str, Any]]) -> list[str]:
         "once that rung has shown it ranks trials: among the trials with a value at the rung "
         "and at the next milestone, Spearman >= the threshold over at least 8 trials. Until "
         "then the trial continues (`gated_asha`, `gated_asha_05`), or, with fewer than 8 "
-        "pairs, ASHA decides (`gated_asha_lazy`: the gate only closes on evidence). Every "
+        "pairs, ASHA decides (`gated_asha_lazy`, `gated_asha_lazy_07`: the gate only closes "
+        "on evidence). Every "
         "trial is recorded in the rung as ASHA records it. Same seeds, 200 trials, k; "
         "median [25th, 75th percentile] over seeds; at equal epochs: seed by seed at the "
         "fewer of the two runs' epochs.",

@@ -236,6 +236,11 @@ METHODS = {
             lambda sp, s, k: _gated(sp, s, k, unmeasured="asha"),
         ),
         Method(
+            "gated_asha_lazy_07",
+            "candidate: rung-gated ASHA (>= 0.7), ASHA's own decisions until 8 pairs",
+            lambda sp, s, k: _gated(sp, s, k, threshold=0.7, unmeasured="asha"),
+        ),
+        Method(
             "gated_asha_05",
             "candidate: rung-gated ASHA (Spearman >= 0.5 with the next rung)",
             lambda sp, s, k: _gated(sp, s, k, threshold=0.5),
