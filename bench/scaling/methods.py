@@ -232,8 +232,8 @@ METHODS = {
         ),
         Method(
             "gated_asha_lazy",
-            "candidate: rung-gated ASHA (>= 0.9), ASHA's own decisions until 8 pairs",
-            lambda sp, s, k: _gated(sp, s, k, unmeasured="asha"),
+            "`scheduler: gated_asha`: rung-gated ASHA (>= 0.9), ASHA's own decisions until 8 pairs",
+            lambda sp, s, k: _product(sp, s, k, scheduler="gated_asha"),
         ),
         Method(
             "gated_asha_lazy_07",

@@ -21,7 +21,7 @@ from raysearch.core.errors import (
     SearchInterrupted,
 )
 from raysearch.search.plan import RunOptions, default_run_name
-from raysearch.search.space import available_spaces
+from raysearch.search.space import SCHEDULERS, available_spaces
 from raysearch.search.tracking import WandbOptions
 
 __all__ = ["main", "parse_args"]
@@ -69,9 +69,9 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
     )
     parser.add_argument(
         "--scheduler",
-        choices=["asha", "fifo"],
-        help="asha stops weak trials at its rungs; fifo runs every trial at full budget "
-        "(default: the space's, asha)",
+        choices=SCHEDULERS,
+        help="asha stops weak trials at its rungs; gated_asha only at rungs that have shown "
+        "they rank trials; fifo runs every trial at full budget (default: the space's, asha)",
     )
     parser.add_argument(
         "--finalists",

@@ -22,6 +22,7 @@ from typing import Any
 
 from raysearch.cli.args import StrictParser, positive_int
 from raysearch.core.errors import ConfigError, RaysearchError
+from raysearch.search.space import SCHEDULERS  # pydantic and yaml only: --help stays quick
 
 __all__ = ["main"]
 
@@ -39,7 +40,7 @@ def _parser() -> StrictParser:
     p.add_argument("--seeds", type=positive_int, default=10, help="searches per k")
     p.add_argument("--num-samples", type=positive_int, help="trials per search")
     p.add_argument("--searcher", choices=["tpe", "random"], help="override the space's")
-    p.add_argument("--scheduler", choices=["asha", "fifo"], help="override the space's")
+    p.add_argument("--scheduler", choices=SCHEDULERS, help="override the space's")
     p.add_argument("--out", type=Path, help="write the figures as JSON here")
     return p
 

@@ -78,8 +78,10 @@ def pooled_sd(groups: Sequence[Sequence[float]]) -> tuple[float, int]:
 
 
 def asha_rungs(settings: Mapping[str, Any]) -> list[int]:
-    """The epochs where ASHA compares trials (below max_epochs; none for FIFO)."""
-    if settings.get("scheduler", "asha") != "asha" or "max_epochs" not in settings:
+    """The epochs where ASHA (gated or not) compares trials (below max_epochs; none for
+    FIFO)."""
+    asha = settings.get("scheduler", "asha") in ("asha", "gated_asha")
+    if not asha or "max_epochs" not in settings:
         return []
     grace, factor = float(settings.get("grace_period", 1)), float(settings["reduction_factor"])
     rungs, milestone = [], min(grace, float(settings["max_epochs"]))

@@ -59,7 +59,7 @@ class RunOptions:
     address: str | None = None
     smoke: bool = False
     searcher: str | None = None  # tpe | random (default: the space's)
-    scheduler: str | None = None  # asha | fifo (default: the space's)
+    scheduler: str | None = None  # asha | gated_asha | fifo (default: the space's)
     finalists: int | None = None  # configurations re-trained after the search (the space's)
     replicates: int | None = None  # fresh seeds per finalist (default: the space's)
     storage: str | None = None

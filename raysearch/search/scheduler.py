@@ -1,5 +1,7 @@
-"""The trial scheduler: ASHA on the anchored validation loss, or FIFO (every trial at full
-budget, the baseline), and the memory that carries ASHA's rungs across ``--resume``.
+"""The trial scheduler: ASHA on the anchored validation loss, rung-gated ASHA
+(``gated_asha``: ASHA whose stops at a rung stand only once the rung has shown it ranks
+trials, ``search/gated_asha.py``), or FIFO (every trial at full budget, the baseline), and
+the memory that carries ASHA's rungs across ``--resume``.
 
 Tune saves the searcher's state with the experiment but not the scheduler's (ray#30838):
 a restored search would start ASHA with empty rungs, and a weak trial reaching a rung after
@@ -16,27 +18,40 @@ from ray.tune import Callback
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, TrialScheduler
 
 from raysearch.core.metrics import MODE, TIME_ATTR, VAL_METRIC
+from raysearch.search.gated_asha import GatedASHA
 from raysearch.search.space import SearchSpace
 
 __all__ = ["SchedulerMemory", "asha_rungs", "build_scheduler", "restore_asha_rungs"]
 
 
+# gated_asha's gate: a rung's stops stand once >= GATE_PAIRS trials have values there and
+# at the next milestone and their Spearman is >= GATE_THRESHOLD; with fewer pairs ASHA
+# decides (so a search too small to measure its rungs is plain ASHA). Chosen on the
+# simulator (results/benchmarks/scaling.md, "ASHA gated by its rungs' reliability").
+GATE_THRESHOLD = 0.9
+GATE_PAIRS = 8
+
+
 def build_scheduler(space: SearchSpace) -> TrialScheduler:
-    """ASHA on the anchored metric, or with ``scheduler: fifo`` every trial at full budget."""
+    """ASHA on the anchored metric (``gated_asha``: behind the rung-reliability gate), or
+    with ``scheduler: fifo`` every trial at full budget."""
     s = space.settings
     if s.scheduler == "fifo":
         return FIFOScheduler()
-    return ASHAScheduler(
-        time_attr=TIME_ATTR,
-        metric=VAL_METRIC,
-        mode=MODE,
-        max_t=s.max_epochs,
-        grace_period=min(s.grace_period, s.max_epochs),
-        reduction_factor=s.reduction_factor,
+    asha: dict[str, Any] = {
+        "time_attr": TIME_ATTR,
+        "metric": VAL_METRIC,
+        "mode": MODE,
+        "max_t": s.max_epochs,
+        "grace_period": min(s.grace_period, s.max_epochs),
+        "reduction_factor": s.reduction_factor,
         # Trials that reach max_epochs end themselves, so they evaluate the test split and
         # write their outcome; ASHA only stops trials at its rungs below that.
-        stop_last_trials=False,
-    )
+        "stop_last_trials": False,
+    }
+    if s.scheduler == "gated_asha":
+        return GatedASHA(**asha, threshold=GATE_THRESHOLD, n_min=GATE_PAIRS, unmeasured="asha")
+    return ASHAScheduler(**asha)
 
 
 # ASHA's bookkeeping is private to Ray (``_brackets``, each with ``_rungs``: a list of
@@ -48,13 +63,16 @@ def asha_rungs(scheduler: Any) -> dict[str, Any] | None:
     """ASHA's decisions so far as plain data (None for any other scheduler)."""
     if not isinstance(scheduler, ASHAScheduler):
         return None
-    return {
+    state: dict[str, Any] = {
         "brackets": [
             [[float(milestone), dict(recorded)] for milestone, recorded in bracket._rungs]
             for bracket in scheduler._brackets
         ],
         "num_stopped": int(scheduler._num_stopped),
     }
+    if isinstance(scheduler, GatedASHA):  # the values at max_t its gate compares with
+        state["finals"] = dict(scheduler.finals)
+    return state
 
 
 def restore_asha_rungs(scheduler: Any, state: dict[str, Any]) -> None:
@@ -73,6 +91,8 @@ def restore_asha_rungs(scheduler: Any, state: dict[str, Any]) -> None:
             for (milestone, _), (_, recorded) in zip(bracket._rungs, rungs, strict=True)
         ]
     scheduler._num_stopped = int(state["num_stopped"])
+    if isinstance(scheduler, GatedASHA):
+        scheduler.finals = {str(k): float(v) for k, v in state.get("finals", {}).items()}
 
 
 class SchedulerMemory(Callback):

@@ -3,7 +3,7 @@
 A space file (shipped: raysearch/search/spaces/NAME.yaml; or any path)::
 
     settings:   {num_samples, max_epochs, grace_period, reduction_factor, n_startup_trials,
-                 searcher: tpe|random, scheduler: asha|fifo, finalists, replicates}
+                 searcher: tpe|random, scheduler: asha|gated_asha|fifo, finalists, replicates}
     fixed:      {name: value}              # constants every trial gets
     parameters: {name: {type: float|int|categorical, low, high, log, step, choices,
                         when: {other_param: value or [values]}}}
@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import optuna
 
 __all__ = [
+    "SCHEDULERS",
     "SMOKE_FIXED",
     "SMOKE_SETTINGS",
     "SPACES_DIR",
@@ -102,12 +103,18 @@ class ParamSpec(BaseModel):
         return self.low, self.high
 
 
+SchedulerName = Literal["asha", "gated_asha", "fifo"]
+SCHEDULERS: tuple[str, ...] = get_args(SchedulerName)
+
+
 class SearchSettings(BaseModel):
     """How many trials, how long, and how hard ASHA and TPE cut.
 
-    ``searcher``/``scheduler`` default to TPE + ASHA; ``random`` and ``fifo`` (every trial
-    runs to max_epochs, or until the trainer's own early stopping) are the baselines a
-    search is compared against.
+    ``searcher``/``scheduler`` default to TPE + ASHA; ``gated_asha`` is ASHA whose stops at
+    a rung stand only once that rung has shown it ranks trials (for curves whose early
+    epochs mislead, as the HAN's do); ``random`` and ``fifo`` (every trial runs to
+    max_epochs, or until the trainer's own early stopping) are the baselines a search is
+    compared against.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -118,7 +125,7 @@ class SearchSettings(BaseModel):
     reduction_factor: float = Field(default=3.0, gt=1.0)
     n_startup_trials: int = Field(default=4, ge=0)
     searcher: Literal["tpe", "random"] = "tpe"
-    scheduler: Literal["asha", "fifo"] = "asha"
+    scheduler: SchedulerName = "asha"
     # After the search: retrain the top ``finalists`` configurations with ``replicates``
     # fresh seeds each at full budget and pick on the mean (0 = off; search/finalists.py).
     finalists: int = Field(default=0, ge=0)

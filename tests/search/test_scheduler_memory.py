@@ -23,6 +23,7 @@ from ray.tune import Callback
 from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
 from raysearch.core.report import check_report
 from raysearch.search.collect import collect_results
+from raysearch.search.gated_asha import GatedASHA
 from raysearch.search.plan import RunOptions, SearchPlan, resolve_search
 from raysearch.search.scheduler import asha_rungs, build_scheduler, restore_asha_rungs
 from raysearch.search.tuner import build_tuner, restore_tuner
@@ -117,14 +118,32 @@ def test_a_trial_live_at_ctrl_c_is_interrupted_not_stopped(tmp_path: Path, local
     assert set(trials["status"]) <= {"interrupted", "not started"}
 
 
-def test_rungs_round_trip_and_refuse_other_settings(tmp_path: Path) -> None:
-    plan = _plan(tmp_path)
-    scheduler = build_scheduler(plan.space)
+@pytest.mark.parametrize("kind", ["asha", "gated_asha"])
+def test_rungs_round_trip_and_refuse_other_settings(tmp_path: Path, kind: str) -> None:
+    space = _plan(tmp_path).space.with_settings(scheduler=kind)
+    scheduler = build_scheduler(space)
     scheduler._brackets[0]._rungs[-1][1].update({"a": -0.1, "b": -0.2})
+    if kind == "gated_asha":  # the gate also keeps the trials' values at max_t
+        assert isinstance(scheduler, GatedASHA)
+        scheduler.finals.update({"a": -0.3})
     saved = asha_rungs(scheduler)
-    fresh = build_scheduler(plan.space)
+    fresh = build_scheduler(space)
     restore_asha_rungs(fresh, saved)
     assert asha_rungs(fresh) == saved and saved["brackets"][0][-1][1] == {"a": -0.1, "b": -0.2}
-    other = build_scheduler(plan.space.with_settings(max_epochs=9))
+    if kind == "gated_asha":
+        assert isinstance(fresh, GatedASHA) and fresh.finals == {"a": -0.3}
+    other = build_scheduler(space.with_settings(max_epochs=9))
     with pytest.raises(ValueError, match="settings changed"):
         restore_asha_rungs(other, saved)
+
+
+def test_gated_asha_is_the_measured_gate(tmp_path: Path) -> None:
+    """``scheduler: gated_asha`` builds the gate scaling.md measured: Spearman >= 0.9 over
+    >= 8 pairs, ASHA's own decisions below that; plain asha stays Ray's ASHA."""
+    space = _plan(tmp_path).space
+    gated = build_scheduler(space.with_settings(scheduler="gated_asha"))
+    assert isinstance(gated, GatedASHA)
+    assert (gated.threshold, gated.n_min, gated.unmeasured, gated.against) == (
+        0.9, 8, "asha", "next",
+    )  # fmt: skip
+    assert not isinstance(build_scheduler(space), GatedASHA)
