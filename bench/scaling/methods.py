@@ -136,22 +136,12 @@ def _asha(space: Any, seed: int, workers: int, grace: int = 1, brackets: int = 1
     """The default searcher with ASHA at another grace period or number of brackets."""
     from ray.tune.schedulers import ASHAScheduler
 
-    from raysearch.core.metrics import MODE, TIME_ATTR, VAL_METRIC
+    from raysearch.search.scheduler import asha_arguments
     from raysearch.search.searcher import build_searcher
     from raysearch.search.simulation.tune_policy import TunePolicy
 
-    s = space.settings
-    scheduler = ASHAScheduler(
-        time_attr=TIME_ATTR,
-        metric=VAL_METRIC,
-        mode=MODE,
-        max_t=s.max_epochs,
-        grace_period=grace,
-        reduction_factor=s.reduction_factor,
-        brackets=brackets,
-        stop_last_trials=False,
-    )
-    return TunePolicy(build_searcher(space, seed), scheduler, workers)
+    arguments = {**asha_arguments(space), "grace_period": grace, "brackets": brackets}
+    return TunePolicy(build_searcher(space, seed), ASHAScheduler(**arguments), workers)
 
 
 def _gated(
@@ -160,20 +150,13 @@ def _gated(
     """The default searcher with rung-gated ASHA (raysearch.search.gated_asha): a rung
     stops trials only once its values rank the trials' values at the next rung (Spearman
     >= ``threshold`` over at least 8 trials)."""
-    from raysearch.core.metrics import MODE, TIME_ATTR, VAL_METRIC
     from raysearch.search.gated_asha import GatedASHA
+    from raysearch.search.scheduler import asha_arguments
     from raysearch.search.searcher import build_searcher
     from raysearch.search.simulation.tune_policy import TunePolicy
 
-    s = space.settings
     scheduler = GatedASHA(
-        time_attr=TIME_ATTR,
-        metric=VAL_METRIC,
-        mode=MODE,
-        max_t=s.max_epochs,
-        grace_period=min(s.grace_period, s.max_epochs),
-        reduction_factor=s.reduction_factor,
-        stop_last_trials=False,
+        **asha_arguments(space),
         threshold=threshold,
         unmeasured=unmeasured,  # type: ignore[arg-type]
     )

@@ -21,7 +21,13 @@ from raysearch.core.metrics import MODE, TIME_ATTR, VAL_METRIC
 from raysearch.search.gated_asha import GatedASHA
 from raysearch.search.space import SearchSpace
 
-__all__ = ["SchedulerMemory", "asha_rungs", "build_scheduler", "restore_asha_rungs"]
+__all__ = [
+    "SchedulerMemory",
+    "asha_arguments",
+    "asha_rungs",
+    "build_scheduler",
+    "restore_asha_rungs",
+]
 
 
 # gated_asha's gate: a rung's stops stand once >= GATE_PAIRS trials have values there and
@@ -32,13 +38,10 @@ GATE_THRESHOLD = 0.9
 GATE_PAIRS = 8
 
 
-def build_scheduler(space: SearchSpace) -> TrialScheduler:
-    """ASHA on the anchored metric (``gated_asha``: behind the rung-reliability gate), or
-    with ``scheduler: fifo`` every trial at full budget."""
+def asha_arguments(space: SearchSpace) -> dict[str, Any]:
+    """The keyword arguments of the ASHA the space asks for (its rungs, metric and mode)."""
     s = space.settings
-    if s.scheduler == "fifo":
-        return FIFOScheduler()
-    asha: dict[str, Any] = {
+    return {
         "time_attr": TIME_ATTR,
         "metric": VAL_METRIC,
         "mode": MODE,
@@ -49,9 +52,18 @@ def build_scheduler(space: SearchSpace) -> TrialScheduler:
         # write their outcome; ASHA only stops trials at its rungs below that.
         "stop_last_trials": False,
     }
-    if s.scheduler == "gated_asha":
-        return GatedASHA(**asha, threshold=GATE_THRESHOLD, n_min=GATE_PAIRS, unmeasured="asha")
-    return ASHAScheduler(**asha)
+
+
+def build_scheduler(space: SearchSpace) -> TrialScheduler:
+    """ASHA on the anchored metric (``gated_asha``: behind the rung-reliability gate), or
+    with ``scheduler: fifo`` every trial at full budget."""
+    if space.settings.scheduler == "fifo":
+        return FIFOScheduler()
+    if space.settings.scheduler == "gated_asha":
+        return GatedASHA(
+            **asha_arguments(space), threshold=GATE_THRESHOLD, n_min=GATE_PAIRS, unmeasured="asha"
+        )
+    return ASHAScheduler(**asha_arguments(space))
 
 
 # ASHA's bookkeeping is private to Ray (``_brackets``, each with ``_rungs``: a list of
