@@ -151,3 +151,8 @@ def test_the_gate_section_compares_each_gated_candidate_with_the_default() -> No
     row = next(line for line in text.splitlines() if line.startswith("| hartmann"))
     assert "0.1 [0.1, 0.1] (200)" in row and "0.5 [0.5, 0.5] (100)" in row
     assert "0.7 [0.7, 0.7] vs 0.5 [0.5, 0.5]" in row and row.rstrip(" |").endswith("0/3")
+    assert "HAN table's rungs unreliable" not in text  # no HAN runs: no HAN figure claimed
+    han = [{**r, "bench": "han", "workers": 1} for r in runs]
+    han = [{**r, "method": "gated_asha"} if r["method"] != "default" else r for r in han]
+    text = "\n".join(gate_lines(han))
+    assert "(k=1: regret after 200 trials 0.1 instead of 0.5)" in text  # from the runs
