@@ -9,20 +9,28 @@ was before the fix; the one kept is raysearch.search.live_tpe.
 - ``budget_view``: a BOHB-like model: TPE compares trials at one budget, the largest epoch
   that at least 10 trials reported, running ones included; trials that ended before it
   count as pruned.
+- ``final_scale``: the default's live view with every trial that has not reached the last
+  epoch moved to the scale of final values: its value at epoch e plus the median change from
+  epoch e to the last epoch over the trials that reached it (at least 3 of them). TPE then
+  compares a running or stopped trial with finished ones like for like.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from optuna.samplers import TPESampler
 from optuna.study import Study
 from optuna.trial import FrozenTrial, TrialState
 from ray.tune.search.optuna import OptunaSearch
 
-__all__ = ["BudgetViewSampler", "ToldPruned"]
+from raysearch.search.live_tpe import LiveTPESampler, _LiveView
+
+__all__ = ["BudgetViewSampler", "FinalScaleSampler", "ToldPruned"]
 
 MIN_POINTS = 10
+MIN_FULL = 3  # final_scale: trials that reached the last epoch before an offset is used
 
 
 class ToldPruned(OptunaSearch):
@@ -102,3 +110,41 @@ class BudgetViewSampler(TPESampler):
 
     def _sample(self, study: Any, trial: Any, search_space: dict[str, Any]) -> Any:
         return super()._sample(_BudgetView(study), trial, search_space)
+
+
+class _FinalScaleView(_LiveView):
+    def __init__(self, study: Study, max_observations: int | None, last: int) -> None:
+        super().__init__(study, max_observations)
+        self._last = last
+
+    def _get_trials(
+        self, deepcopy: bool = True, states: Any = None, use_cache: bool = False
+    ) -> list[FrozenTrial]:
+        trials = super()._get_trials(deepcopy=False, states=None, use_cache=use_cache)
+        full = [t.intermediate_values for t in trials if self._last in t.intermediate_values]
+        out = []
+        for t in trials:
+            steps = t.intermediate_values
+            if t.state != TrialState.COMPLETE or not steps or self._last in steps:
+                out.append(t)
+                continue
+            step = max(steps)
+            changes = [c[self._last] - c[step] for c in full if step in c]
+            if len(changes) < MIN_FULL:
+                out.append(t)
+                continue
+            value = float(t.value) + float(np.median(changes))  # type: ignore[arg-type]
+            out.append(_at(t, TrialState.COMPLETE, value))
+        return [t for t in out if states is None or t.state in states]
+
+
+class FinalScaleSampler(LiveTPESampler):
+    """The default's TPE, fitted with unfinished trials moved to the final scale (module)."""
+
+    def __init__(self, *, last_epoch: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._last = last_epoch
+
+    def _sample(self, study: Study, trial: FrozenTrial, search_space: dict[str, Any]) -> Any:
+        view = _FinalScaleView(study, self._max_observations, self._last)
+        return TPESampler._sample(self, view, trial, search_space)  # type: ignore[arg-type]

@@ -132,6 +132,29 @@ def _budget_view(space: Any, seed: int, workers: int) -> Any:
     )
 
 
+def _final_scale(space: Any, seed: int, workers: int) -> Any:
+    """The default with unfinished trials moved to the scale of final values for TPE."""
+    import optuna
+
+    from bench.scaling.candidates import FinalScaleSampler
+    from raysearch.search.scheduler import build_scheduler
+    from raysearch.search.searcher import MAX_OBSERVATIONS, build_searcher
+    from raysearch.search.simulation.tune_policy import TunePolicy
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = FinalScaleSampler(
+            last_epoch=space.settings.max_epochs,
+            max_observations=MAX_OBSERVATIONS,
+            seed=seed,
+            n_startup_trials=space.settings.n_startup_trials,
+            multivariate=True,
+            group=True,
+        )
+    searcher = build_searcher(space, seed, sampler=sampler)
+    return TunePolicy(searcher, build_scheduler(space), workers)
+
+
 def _asha(space: Any, seed: int, workers: int, grace: int = 1, brackets: int = 1) -> Any:
     """The default searcher with ASHA at another grace period or number of brackets."""
     from ray.tune.schedulers import ASHAScheduler
@@ -227,6 +250,11 @@ METHODS = {
             "gated_asha_05",
             "candidate: rung-gated ASHA (Spearman >= 0.5 with the next rung)",
             lambda sp, s, k: _gated(sp, s, k, threshold=0.5),
+        ),
+        Method(
+            "final_scale",
+            "candidate: TPE sees unfinished trials on the final scale",
+            _final_scale,
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),

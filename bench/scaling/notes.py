@@ -116,7 +116,34 @@ def why_lines(rows: list[dict[str, Any]], rungs: list[dict[str, Any]]) -> list[s
         "what early stopping costs, not how quality holds with k.",
         "",
     ]
-    return lines
+    return lines + _final_scale_lines(rows)
+
+
+def _final_scale_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The verdict on the final-scale view, measured on the fixed default."""
+    cells = [
+        (bench, k, _median(rows, bench, "final_scale", k), _median(rows, bench, DEFAULT, k))
+        for bench in sorted({r["bench"] for r in rows})
+        for k in (1, 4, 16, 64)
+    ]
+    cells = [c for c in cells if math.isfinite(c[2]) and math.isfinite(c[3])]
+    if not cells:
+        return []
+    better = [c for c in cells if c[2] < c[3]]
+    worse = [c for c in cells if c[2] > c[3]]
+    shown = ", ".join(f"{b} k={k} {v:.3g} vs {d:.3g}" for b, k, v, d in worse)
+    kept = "Kept" if len(better) > len(worse) else "Not kept"
+    return [
+        "Measured later, on the fixed default: TPE seeing unfinished trials (running or "
+        "stopped) on the scale of final values, each at its value at its last epoch plus the "
+        "median change from that epoch to the last over the trials that got there "
+        "(`final_scale`, bench/scaling/candidates.py). Median regret after 200 trials, "
+        f"against the default: better in {len(better)} of {len(cells)} cells, worse in "
+        f"{len(worse)} ({shown}). {kept}. A likely reason: the shift credits a trial ASHA "
+        "stopped with the improvement of the trials that went on, which it would not have "
+        "made, so TPE counts stopped trials among the good ones.",
+        "",
+    ]
 
 
 def bound_lines(

@@ -1,0 +1,45 @@
+"""The final-scale view (a measured candidate, bench/scaling/candidates.py): a trial that
+did not reach the last epoch is shifted by the median change to the last epoch."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+from optuna.distributions import FloatDistribution
+from optuna.trial import TrialState, create_trial
+
+from bench.scaling.candidates import _FinalScaleView
+
+LAST = 4
+
+
+def _study(curves: list[dict[int, float]]) -> optuna.Study:
+    study = optuna.create_study()
+    for i, curve in enumerate(curves):
+        study.add_trial(
+            create_trial(
+                state=TrialState.COMPLETE,
+                value=curve[max(curve)],
+                params={"x": float(i)},
+                distributions={"x": FloatDistribution(0.0, 100.0)},
+                intermediate_values=curve,
+            )
+        )
+    return study
+
+
+def _values(study: optuna.Study) -> list[float]:
+    view = _FinalScaleView(study, max_observations=None, last=LAST)
+    return [float(t.value) for t in view._get_trials()]  # type: ignore[arg-type]
+
+
+def test_a_stopped_trial_moves_by_the_median_change_to_the_last_epoch() -> None:
+    full = [{1: 3.0, 4: 2.0}, {1: 4.0, 4: 2.0}, {1: 6.0, 4: 3.0}]  # changes -1, -2, -3
+    study = _study([*full, {1: 5.0}, {2: 7.0}])
+    # epoch 1: shifted by -2; epoch 2: no finished trial reported it, left as it is
+    assert _values(study) == [2.0, 2.0, 3.0, pytest.approx(3.0), 7.0]
+
+
+def test_no_shift_before_three_trials_reach_the_last_epoch() -> None:
+    study = _study([{1: 3.0, 4: 2.0}, {1: 4.0, 4: 2.0}, {1: 5.0}])
+    assert _values(study) == [2.0, 2.0, 5.0]
