@@ -13,6 +13,8 @@ was before the fix; the one kept is raysearch.search.live_tpe.
   epoch moved to the scale of final values: its value at epoch e plus the median change from
   epoch e to the last epoch over the trials that reached it (at least 3 of them). TPE then
   compares a running or stopped trial with finished ones like for like.
+- ``final_scale_running``: the same shift for running trials only; a trial ASHA stopped
+  keeps its value, so with one trial at a time the search is the default's.
 """
 
 from __future__ import annotations
@@ -113,19 +115,26 @@ class BudgetViewSampler(TPESampler):
 
 
 class _FinalScaleView(_LiveView):
-    def __init__(self, study: Study, max_observations: int | None, last: int) -> None:
+    def __init__(
+        self, study: Study, max_observations: int | None, last: int, running_only: bool
+    ) -> None:
         super().__init__(study, max_observations)
         self._last = last
+        self._running_only = running_only
 
     def _get_trials(
         self, deepcopy: bool = True, states: Any = None, use_cache: bool = False
     ) -> list[FrozenTrial]:
         trials = super()._get_trials(deepcopy=False, states=None, use_cache=use_cache)
         full = [t.intermediate_values for t in trials if self._last in t.intermediate_values]
+        running = {
+            t.number for t in self._study._get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        }
         out = []
         for t in trials:
             steps = t.intermediate_values
-            if t.state != TrialState.COMPLETE or not steps or self._last in steps:
+            kept = self._running_only and t.number not in running
+            if kept or t.state != TrialState.COMPLETE or not steps or self._last in steps:
                 out.append(t)
                 continue
             step = max(steps)
@@ -141,10 +150,11 @@ class _FinalScaleView(_LiveView):
 class FinalScaleSampler(LiveTPESampler):
     """The default's TPE, fitted with unfinished trials moved to the final scale (module)."""
 
-    def __init__(self, *, last_epoch: int, **kwargs: Any) -> None:
+    def __init__(self, *, last_epoch: int, running_only: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._last = last_epoch
+        self._running_only = running_only
 
     def _sample(self, study: Study, trial: FrozenTrial, search_space: dict[str, Any]) -> Any:
-        view = _FinalScaleView(study, self._max_observations, self._last)
+        view = _FinalScaleView(study, self._max_observations, self._last, self._running_only)
         return TPESampler._sample(self, view, trial, search_space)  # type: ignore[arg-type]

@@ -132,8 +132,9 @@ def _budget_view(space: Any, seed: int, workers: int) -> Any:
     )
 
 
-def _final_scale(space: Any, seed: int, workers: int) -> Any:
-    """The default with unfinished trials moved to the scale of final values for TPE."""
+def _final_scale(space: Any, seed: int, workers: int, running_only: bool = False) -> Any:
+    """The default with unfinished trials (or only the running ones) moved to the scale of
+    final values for TPE."""
     import optuna
 
     from bench.scaling.candidates import FinalScaleSampler
@@ -145,6 +146,7 @@ def _final_scale(space: Any, seed: int, workers: int) -> Any:
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         sampler = FinalScaleSampler(
             last_epoch=space.settings.max_epochs,
+            running_only=running_only,
             max_observations=MAX_OBSERVATIONS,
             seed=seed,
             n_startup_trials=space.settings.n_startup_trials,
@@ -255,6 +257,11 @@ METHODS = {
             "final_scale",
             "candidate: TPE sees unfinished trials on the final scale",
             _final_scale,
+        ),
+        Method(
+            "final_scale_running",
+            "candidate: TPE sees running trials on the final scale",
+            lambda sp, s, k: _final_scale(sp, s, k, running_only=True),
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),

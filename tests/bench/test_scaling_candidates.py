@@ -28,8 +28,8 @@ def _study(curves: list[dict[int, float]]) -> optuna.Study:
     return study
 
 
-def _values(study: optuna.Study) -> list[float]:
-    view = _FinalScaleView(study, max_observations=None, last=LAST)
+def _values(study: optuna.Study, running_only: bool = False) -> list[float]:
+    view = _FinalScaleView(study, max_observations=None, last=LAST, running_only=running_only)
     return [float(t.value) for t in view._get_trials()]  # type: ignore[arg-type]
 
 
@@ -43,3 +43,12 @@ def test_a_stopped_trial_moves_by_the_median_change_to_the_last_epoch() -> None:
 def test_no_shift_before_three_trials_reach_the_last_epoch() -> None:
     study = _study([{1: 3.0, 4: 2.0}, {1: 4.0, 4: 2.0}, {1: 5.0}])
     assert _values(study) == [2.0, 2.0, 5.0]
+
+
+def test_running_only_leaves_a_stopped_trial_as_it_is() -> None:
+    full = [{1: 3.0, 4: 2.0}, {1: 4.0, 4: 2.0}, {1: 6.0, 4: 3.0}]
+    study = _study([*full, {1: 5.0}])
+    assert _values(study, running_only=True) == [2.0, 2.0, 3.0, 5.0]
+    running = study.ask()
+    running.report(5.0, 1)  # a running trial at epoch 1: shifted by -2
+    assert _values(study, running_only=True) == [2.0, 2.0, 3.0, 5.0, pytest.approx(3.0)]
