@@ -80,6 +80,35 @@ def _jobs(benches: list[str], methods: list[str], scale: dict[str, Any]) -> list
     return jobs
 
 
+def _candidate_reach_jobs(
+    reach: list[dict[str, Any]], methods: list[str], benches: list[str]
+) -> list[Job]:
+    """Reach runs of other methods at k = 16 and 64 (the targets' k), with the default's
+    target, k=1 time and time limits, from the default's recorded k=1 reach runs."""
+    jobs = []
+    for bench in benches:
+        ones = [r for r in reach if (r["bench"], r["method"], r["workers"]) == (bench, DEFAULT, 1)]
+        times = [r["end"] if r["reached"] else float("inf") for r in ones]
+        if not ones or statistics.median(times) == float("inf"):
+            continue
+        t1 = statistics.median(times)
+        jobs += [
+            Job(
+                bench,
+                method,
+                k,
+                r["seed"],
+                kind="reach",
+                target=r["target"],
+                time_limit=REACH_SPEEDUP_FLOOR * t1 / k,
+            )
+            for method in methods
+            for k in (16, 64)
+            for r in ones
+        ]
+    return jobs
+
+
 def _reach_jobs(
     trials: list[dict[str, Any]], benches: list[str], scale: dict[str, Any], processes: int
 ) -> list[dict[str, Any]]:
@@ -153,7 +182,11 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
     rungs, reality = old.get("rungs", []), old.get("reality")
     parts = set(args.parts) if DEFAULT in args.methods else set()  # the default's own figures
     if "reach" in parts:
-        reach = _kept(reach, benches) + _reach_jobs(runs, benches, scale, args.processes)
+        reach = _kept(reach, benches, [DEFAULT]) + _reach_jobs(runs, benches, scale, args.processes)
+    others = [m for m in args.methods if m != DEFAULT]
+    if "reach" in args.parts and others:
+        jobs = _candidate_reach_jobs(reach, others, benches)
+        reach = _kept(reach, benches, others) + _pool_map(jobs, args.processes)
     for kind in ("decisions", "cap"):  # the records of both parts share one list, by kind
         if kind not in parts:
             continue

@@ -89,27 +89,31 @@ def equal_epochs(runs: list[Record], bench: str, a: str, b: str, k: int) -> dict
     }
 
 
-def speedups(reach: list[Record], runs: list[Record]) -> list[dict[str, Any]]:
-    """Per benchmark and k: the default's simulated time to reach its own k=1 median
-    (median over seeds; inf: not reached within the run's limit), the speed-up over k=1,
-    and the regret after the same trial count at k and at k=1."""
+def speedups(
+    reach: list[Record], runs: list[Record], method: str | None = None
+) -> list[dict[str, Any]]:
+    """Per benchmark and k: a method's (the default's if None) simulated time to reach the
+    default's k=1 median (median over seeds; inf: not reached within the run's limit), the
+    speed-up over the default's k=1 time, and the regret after the same trial count."""
     from bench.scaling.methods import DEFAULT
 
+    method = method or DEFAULT
     cells = _cells(reach)
     trials = _cells(runs)
     rows = []
-    for bench in sorted({r["bench"] for r in reach}):
+    for bench in sorted({r["bench"] for r in reach if r["method"] == method}):
         ones = cells.get((bench, DEFAULT, 1), [])
         t1 = statistics.median(_reach_time(r) for r in ones)
-        for (b, _, k), records in sorted(cells.items()):
-            if b != bench:
+        for (b, m, k), records in sorted(cells.items()):
+            if b != bench or m != method:
                 continue
             tk = statistics.median(_reach_time(r) for r in records)
             limit = records[0]["time_limit"]
-            at = trials.get((bench, DEFAULT, k), [])
+            at = trials.get((bench, method, k), [])
             rows.append(
                 {
                     "bench": bench,
+                    "method": method,
                     "workers": k,
                     "target": records[0]["target"],
                     "target_regret": records[0]["target"] - records[0]["optimum"],

@@ -10,7 +10,7 @@ from bench.scaling.analyse import equal_epochs, quality, speedups
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.gate_notes import gate_lines
 from bench.scaling.methods import DEFAULT, METHODS
-from bench.scaling.notes import bound_lines, setup_lines, why_lines
+from bench.scaling.notes import bound_lines, candidate_lines, setup_lines, why_lines
 
 __all__ = ["render"]
 
@@ -61,6 +61,7 @@ def _speedup_lines(rows: list[dict[str, Any]]) -> list[str]:
         shown = _speedup(r)
         table.append(
             {
+                **({"method": METHODS[r["method"]].label} if r["method"] != DEFAULT else {}),
                 "bench": r["bench"],
                 "k": r["workers"],
                 "target": f"{r['target_regret']:.3g}",
@@ -76,6 +77,7 @@ def _speedup_lines(rows: list[dict[str, Any]]) -> list[str]:
         markdown_table(
             table,
             {
+                **({"method": "method"} if any(r["method"] != DEFAULT for r in rows) else {}),
                 "bench": "benchmark",
                 "k": "k",
                 "target": "target regret (k=1 median)",
@@ -329,6 +331,7 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
         lines += [f"Then: `{run['invocation']}` ({code}).", ""]
     lines += setup_lines({r["method"] for r in runs})
     lines += why_lines(rows, data.get("rungs") or [])
+    lines += candidate_lines(runs)
     lines += gate_lines(runs)
     lines += [
         "## Quality against k",
@@ -340,6 +343,18 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
     lines += _quality_tables(rows)
     lines += ["## Speed-up of the default", ""]
     lines += _speedup_lines(speed)
+    candidates = [
+        row
+        for method in sorted({r["method"] for r in reach} - {DEFAULT})
+        for row in speedups(reach, runs, method)
+    ]
+    if candidates:
+        lines += [
+            "Candidates' reach runs, with the default's target, k=1 time and time limits "
+            "(k = 16 and 64; `--methods NAME --parts reach --merge`):",
+            "",
+        ]
+        lines += _speedup_lines(candidates)
     lines += ["## At equal epochs", ""]
     lines += _equal_lines(comparisons)
     lines += _rung_lines(data.get("rungs") or [])

@@ -156,3 +156,33 @@ def test_the_gate_section_compares_each_gated_candidate_with_the_default() -> No
     han = [{**r, "method": "gated_asha"} if r["method"] != "default" else r for r in han]
     text = "\n".join(gate_lines(han))
     assert "(k=1: regret after 200 trials 0.1 instead of 0.5)" in text  # from the runs
+
+
+def _reach(method: str, k: int, ends: list[float]) -> list[dict]:
+    return [
+        {
+            "bench": "b", "method": method, "workers": k, "seed": seed, "kind": "reach",
+            "end": end, "reached": math.isfinite(end), "target": 0.5, "optimum": 0.0,
+            "time_limit": None if k == 1 else 2 * 200 / k, "best": 0.4,
+        }
+        for seed, end in enumerate(ends)
+    ]  # fmt: skip
+
+
+def test_a_candidates_speed_up_is_measured_against_the_defaults_k1_time() -> None:
+    from bench.scaling.__main__ import _candidate_reach_jobs
+    from bench.scaling.analyse import speedups
+
+    ones = _reach("default", 1, [100.0, 200.0, 300.0])
+    jobs = _candidate_reach_jobs(ones, ["final_scale_running"], ["b"])
+    assert {(j.method, j.workers, j.time_limit, j.target) for j in jobs} == {
+        ("final_scale_running", 16, 2 * 200 / 16, 0.5),
+        ("final_scale_running", 64, 2 * 200 / 64, 0.5),
+    }
+    assert sorted(j.seed for j in jobs if j.workers == 16) == [0, 1, 2]
+    reach = ones + _reach("default", 16, [40.0] * 3) + _reach("x", 16, [10.0, 20.0, math.inf])
+    mine = {r["workers"]: r for r in speedups(reach, [])}
+    theirs = speedups(reach, [], "x")
+    assert mine[16]["speedup"] == pytest.approx(5.0) and set(mine) == {1, 16}
+    assert [(r["workers"], r["reached"]) for r in theirs] == [(16, 2)]
+    assert theirs[0]["speedup"] == pytest.approx(200 / 20)
