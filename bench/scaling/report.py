@@ -91,6 +91,27 @@ def _speedup_lines(rows: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _met(r: dict[str, Any]) -> bool:
+    return math.isfinite(r["speedup"]) and r["speedup"] >= SPEEDUP_TARGETS[r["workers"]]
+
+
+def _candidate_speedup_verdicts(
+    candidates: list[dict[str, Any]], speed: list[dict[str, Any]]
+) -> list[str]:
+    """How many (benchmark, k) speed-up targets each candidate meets, and the default."""
+    lines = []
+    for method in sorted({r["method"] for r in candidates}):
+        mine = [r for r in candidates if r["method"] == method and r["workers"] in SPEEDUP_TARGETS]
+        cells = {(r["bench"], r["workers"]) for r in mine}
+        theirs = [r for r in speed if (r["bench"], r["workers"]) in cells]
+        lines.append(
+            f"- {METHODS[method].label}: speed-up target met in {sum(map(_met, mine))} of "
+            f"{len(mine)} (benchmark, k) cells; the default in {sum(map(_met, theirs))} of "
+            f"{len(theirs)}."
+        )
+    return [*lines, ""] if lines else []
+
+
 def _equal_lines(comparisons: list[dict[str, Any]]) -> list[str]:
     table = [
         {
@@ -355,6 +376,7 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
             "",
         ]
         lines += _speedup_lines(candidates)
+        lines += _candidate_speedup_verdicts(candidates, speed)
     lines += ["## At equal epochs", ""]
     lines += _equal_lines(comparisons)
     lines += _rung_lines(data.get("rungs") or [])

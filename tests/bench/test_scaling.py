@@ -186,3 +186,9 @@ def test_a_candidates_speed_up_is_measured_against_the_defaults_k1_time() -> Non
     assert mine[16]["speedup"] == pytest.approx(5.0) and set(mine) == {1, 16}
     assert [(r["workers"], r["reached"]) for r in theirs] == [(16, 2)]
     assert theirs[0]["speedup"] == pytest.approx(200 / 20)
+    from bench.scaling.report import _candidate_speedup_verdicts
+
+    verdict = _candidate_speedup_verdicts(
+        [{**r, "method": "final_scale_running"} for r in theirs], list(mine.values())
+    )
+    assert "met in 1 of 1 (benchmark, k) cells; the default in 0 of 1" in verdict[0]
