@@ -139,7 +139,7 @@ def _final_scale(space: Any, seed: int, workers: int, running_only: bool = False
 
     from bench.scaling.candidates import FinalScaleSampler
     from raysearch.search.scheduler import build_scheduler
-    from raysearch.search.searcher import MAX_OBSERVATIONS, build_searcher
+    from raysearch.search.searcher import MAX_OBSERVATIONS, build_searcher, tpe_arguments
     from raysearch.search.simulation.tune_policy import TunePolicy
 
     with warnings.catch_warnings():
@@ -148,10 +148,7 @@ def _final_scale(space: Any, seed: int, workers: int, running_only: bool = False
             last_epoch=space.settings.max_epochs,
             running_only=running_only,
             max_observations=MAX_OBSERVATIONS,
-            seed=seed,
-            n_startup_trials=space.settings.n_startup_trials,
-            multivariate=True,
-            group=True,
+            **tpe_arguments(space, seed),
         )
     searcher = build_searcher(space, seed, sampler=sampler)
     return TunePolicy(searcher, build_scheduler(space), workers)

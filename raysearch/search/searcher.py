@@ -23,7 +23,14 @@ from raysearch.search.live_tpe import LiveTPESampler
 from raysearch.search.space import SearchSpace
 from raysearch.search.study import STUDY_NAME
 
-__all__ = ["MAX_OBSERVATIONS", "TRIAL_SEED", "DefineByRun", "build_sampler", "build_searcher"]
+__all__ = [
+    "MAX_OBSERVATIONS",
+    "TRIAL_SEED",
+    "DefineByRun",
+    "build_sampler",
+    "build_searcher",
+    "tpe_arguments",
+]
 
 TRIAL_SEED = "trainer.seed"  # set per trial by the searcher
 MAX_OBSERVATIONS = 400  # TPE fits on at most this many trials (bounds a suggestion's cost)
@@ -39,13 +46,18 @@ def build_sampler(
         return optuna.samplers.RandomSampler(seed=seed)
     with warnings.catch_warnings():  # group= is "experimental" in Optuna; we opt in
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return LiveTPESampler(
-            max_observations=max_observations,
-            seed=seed,
-            n_startup_trials=space.settings.n_startup_trials,
-            multivariate=True,
-            group=True,  # conditional parameters (a3dro's budget_beta) get their own groups
-        )
+        return LiveTPESampler(max_observations=max_observations, **tpe_arguments(space, seed))
+
+
+def tpe_arguments(space: SearchSpace, seed: int) -> dict[str, Any]:
+    """The keyword arguments of the TPE that ``build_sampler`` builds (the benchmarks'
+    variants of it use them too)."""
+    return {
+        "seed": seed,
+        "n_startup_trials": space.settings.n_startup_trials,
+        "multivariate": True,
+        "group": True,  # conditional parameters (a3dro's budget_beta) get their own groups
+    }
 
 
 @dataclass(frozen=True)
