@@ -159,7 +159,7 @@ def _targets(
             else f"{r['bench']} < {r['speedup_floor']:.1f}x"
             for r in mine
         )
-        met = all(math.isfinite(r["speedup"]) and r["speedup"] >= need for r in mine)
+        met = all(map(_met, mine))
         found.append(
             Target(
                 f"k={k} reaches the default's k=1 median (200 trials) >= {need:g}x sooner "

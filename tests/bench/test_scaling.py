@@ -192,3 +192,21 @@ def test_a_candidates_speed_up_is_measured_against_the_defaults_k1_time() -> Non
         [{**r, "method": "final_scale_running"} for r in theirs], list(mine.values())
     )
     assert "met in 1 of 1 (benchmark, k) cells; the default in 0 of 1" in verdict[0]
+
+
+def test_a_candidates_verdict_counts_cells_and_seeds_against_the_default() -> None:
+    from bench.scaling.notes import _against_default
+
+    def run(method: str, k: int, seed: int, best: float) -> dict:
+        return {**_record([], epochs=10, seed=seed), "bench": "b", "method": method,
+                "workers": k, "best": best, "end": 1.0, "busy": 1.0,
+                "decide_ms_mean": 1.0}  # fmt: skip
+
+    runs = [run("default", k, s, 0.5) for k in (1, 16) for s in range(3)]
+    runs += [run("x", 1, s, 0.5) for s in range(3)]  # k=1: the same
+    runs += [run("x", 16, 0, 0.4), run("x", 16, 1, 0.4), run("x", 16, 2, 0.9)]
+    verdict = _against_default(runs, "x")
+    assert verdict is not None and _against_default(runs, "absent") is None
+    # median at k=16: 0.4 against 0.5 (better); seeds at k > 1: 2 better, 1 worse
+    assert verdict.startswith("median regret better in 1 of 2 cells, worse in 0")
+    assert "better in 2 of 3 runs, worse in 1, the same in 0" in verdict
