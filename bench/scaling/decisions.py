@@ -89,5 +89,15 @@ def decision_figures(records: list[dict[str, Any]], width: int = 250) -> dict[st
             row[method] = spread([r["best"] - r["optimum"] for r in mine])
             row[f"{method}_ms"] = spread([r["decide_ms_mean"] for r in mine])
             row["trials"] = mine[0]["trials"] if mine else 0
+        regret = {
+            (r["method"], r["seed"]): r["best"]
+            for r in records
+            if r["kind"] == "cap" and r["bench"] == bench
+        }
+        seeds = [s for m, s in regret if m == "default" and ("default_uncapped", s) in regret]
+        row["seeds"] = len(seeds)
+        row["capped_not_worse"] = sum(
+            regret[("default", s)] <= regret[("default_uncapped", s)] for s in seeds
+        )
         effect.append(row)
     return {"cost": cost, "effect": effect}

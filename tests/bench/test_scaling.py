@@ -210,3 +210,17 @@ def test_a_candidates_verdict_counts_cells_and_seeds_against_the_default() -> No
     # median at k=16: 0.4 against 0.5 (better); seeds at k > 1: 2 better, 1 worse
     assert verdict.startswith("median regret better in 1 of 2 cells, worse in 0")
     assert "better in 2 of 3 runs, worse in 1, the same in 0" in verdict
+
+
+def test_the_caps_effect_compares_capped_and_uncapped_seed_by_seed() -> None:
+    from bench.scaling.decisions import decision_figures
+
+    def run(method: str, seed: int, best: float) -> dict:
+        return {"kind": "cap", "bench": "b", "method": method, "seed": seed, "best": best,
+                "optimum": 0.0, "decide_ms_mean": 5.0, "trials": 1000}  # fmt: skip
+
+    records = [run("default", s, b) for s, b in enumerate([0.1, 0.2, 0.3])]
+    records += [run("default_uncapped", s, b) for s, b in enumerate([0.2, 0.1, 0.3])]
+    (effect,) = decision_figures(records)["effect"]
+    assert (effect["capped_not_worse"], effect["seeds"]) == (2, 3)  # seeds 0 and 2
+    assert effect["default"]["median"] == pytest.approx(0.2) and effect["trials"] == 1000
