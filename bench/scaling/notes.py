@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from bench.common import markdown_table
 from bench.scaling.methods import DEFAULT, METHODS
 
 __all__ = ["candidate_lines", "setup_lines", "why_lines"]
@@ -119,66 +120,117 @@ def why_lines(rows: list[dict[str, Any]], rungs: list[dict[str, Any]]) -> list[s
     return lines
 
 
-def _against_default(runs: list[dict[str, Any]], method: str) -> str | None:
-    """A method against the default after 200 trials, per benchmark and k: median regret
-    better or worse, and seed by seed over the cells with k > 1; None if it did not run."""
-    from bench.scaling.analyse import quality
+CANDIDATES = ("final_scale", "final_scale_running")  # measured on the fixed default
 
-    rows = quality([r for r in runs if r["method"] in (method, DEFAULT)])
-    cells = [
-        (bench, k, _median(rows, bench, method, k), _median(rows, bench, DEFAULT, k))
-        for bench in sorted({r["bench"] for r in rows})
-        for k in (1, 4, 16, 64)
-    ]
-    cells = [c for c in cells if math.isfinite(c[2]) and math.isfinite(c[3])]
-    if not cells:
-        return None
-    better = sum(v < d for _, _, v, d in cells)
-    worse = [f"{b} k={k} {v:.3g} vs {d:.3g}" for b, k, v, d in cells if v > d]
-    regret: dict[tuple[str, str, int, int], float] = {
+
+def _paired_cells(
+    rows: list[dict[str, Any]], runs: list[dict[str, Any]], method: str
+) -> list[dict[str, Any]]:
+    """Per benchmark and k where both ran: the method's and the default's median regret
+    after 200 trials, and in how many seeds the method was better or worse."""
+    regret = {
         (r["method"], r["bench"], r["workers"], r["seed"]): r["best"] - r["optimum"]
         for r in runs
         if r["method"] in (method, DEFAULT) and r.get("kind", "trials") == "trials"
     }
-    pairs = [
-        (v, regret[(DEFAULT, b, k, seed)])
-        for (m, b, k, seed), v in regret.items()
-        if m == method and k > 1 and (DEFAULT, b, k, seed) in regret
+    cells = []
+    for bench in sorted({b for _, b, _, _ in regret}):
+        for k in (1, 4, 16, 64):
+            mine, theirs = _median(rows, bench, method, k), _median(rows, bench, DEFAULT, k)
+            if not (math.isfinite(mine) and math.isfinite(theirs)):
+                continue
+            pairs = [
+                (v, regret[(DEFAULT, b, kk, seed)])
+                for (m, b, kk, seed), v in regret.items()
+                if (m, b, kk) == (method, bench, k) and (DEFAULT, b, kk, seed) in regret
+            ]
+            cells.append(
+                {
+                    "method": method,
+                    "bench": bench,
+                    "workers": k,
+                    "mine": mine,
+                    "theirs": theirs,
+                    "better": sum(v < d for v, d in pairs),
+                    "worse": sum(v > d for v, d in pairs),
+                    "seeds": len(pairs),
+                }
+            )
+    return cells
+
+
+def _against_default(cells: list[dict[str, Any]]) -> str:
+    """Median regret better or worse per cell, and seed by seed over the cells with k > 1."""
+    worse = [
+        f"{c['bench']} k={c['workers']} {c['mine']:.3g} vs {c['theirs']:.3g}"
+        for c in cells
+        if c["mine"] > c["theirs"]
     ]
+    wide = [c for c in cells if c["workers"] > 1]
+    better, lost, seeds = (sum(c[key] for c in wide) for key in ("better", "worse", "seeds"))
     return (
-        f"median regret better in {better} of {len(cells)} cells, worse in {len(worse)}"
+        f"median regret better in {sum(c['mine'] < c['theirs'] for c in cells)} of "
+        f"{len(cells)} cells, worse in {len(worse)}"
         + (f" ({', '.join(worse)})" if worse else "")
-        + f"; seed by seed at k > 1, better in {sum(v < d for v, d in pairs)} of {len(pairs)} "
-        f"runs, worse in {sum(v > d for v, d in pairs)}, the same in "
-        f"{sum(v == d for v, d in pairs)}."
+        + f"; seed by seed at k > 1, better in {better} of {seeds} runs, worse in {lost}, the "
+        f"same in {seeds - better - lost}."
     )
 
 
-def candidate_lines(runs: list[dict[str, Any]]) -> list[str]:
+def _paired_table(cells: list[dict[str, Any]]) -> list[str]:
+    table = [
+        {
+            "method": c["method"],
+            "bench": c["bench"],
+            "k": c["workers"],
+            "mine": f"{c['mine']:.3g}",
+            "theirs": f"{c['theirs']:.3g}",
+            "better": f"{c['better']}/{c['seeds']}",
+            "worse": f"{c['worse']}/{c['seeds']}",
+        }
+        for c in cells
+        if c["workers"] > 1
+    ]
+    columns = {
+        "method": "candidate",
+        "bench": "benchmark",
+        "k": "k",
+        "mine": "its median regret",
+        "theirs": "the default's",
+        "better": "seeds better",
+        "worse": "seeds worse",
+    }
+    return ["Seed by seed at k > 1, after 200 trials:", "", markdown_table(table, columns), ""]
+
+
+def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[str]:
     """The verdicts on the final-scale views, measured on the fixed default."""
+    found = {m: _paired_cells(rows, runs, m) for m in CANDIDATES}
     lines = []
-    if (verdict := _against_default(runs, "final_scale")) is not None:
+    if found["final_scale"]:
         lines += [
             "Measured later, on the fixed default: TPE seeing unfinished trials (running or "
             "stopped) on the scale of final values, each at its value at its last epoch plus "
             "the median change from that epoch to the last over the trials that got there "
             "(`final_scale`, bench/scaling/candidates.py). Against the default, after 200 "
-            f"trials: {verdict} Not kept: it is worse at k=1 on the three LCBench tasks. A "
-            "likely reason: the shift credits a trial ASHA stopped with the improvement of the "
-            "trials that went on, which it would not have made, so TPE counts stopped trials "
-            "among the good ones.",
+            f"trials: {_against_default(found['final_scale'])} Not kept: it is worse at k=1 on "
+            "the three LCBench tasks. A likely reason: the shift credits a trial ASHA stopped "
+            "with the improvement of the trials that went on, which it would not have made, "
+            "so TPE counts stopped trials among the good ones.",
             "",
         ]
-    if (verdict := _against_default(runs, "final_scale_running")) is not None:
+    if found["final_scale_running"]:
         lines += [
             "The same shift for running trials only (`final_scale_running`; a stopped trial "
-            "keeps its value, so at k=1 the search is the default's): " + verdict + " Not "
-            "made the default: its gains are at k = 4 and 16, within the seeds' spread, and "
-            "its reach runs (under the default's speed-up table) meet no speed-up target the "
-            "default misses.",
+            "keeps its value, so at k=1 the search is the default's): "
+            + _against_default(found["final_scale_running"])
+            + " Not made the default: its gains are at k = 4 and 16, within the seeds' "
+            "spread, and its reach runs (under the default's speed-up table) meet no "
+            "speed-up target the default misses.",
             "",
         ]
-    return lines
+    cells = [c for m in CANDIDATES for c in found[m]]
+    return lines + (_paired_table(cells) if cells else [])
 
 
 def bound_lines(

@@ -359,7 +359,7 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
         lines += [f"Then: `{run['invocation']}` ({code}).", ""]
     lines += setup_lines({r["method"] for r in runs})
     lines += why_lines(rows, data.get("rungs") or [])
-    lines += candidate_lines(runs)
+    lines += candidate_lines(rows, runs)
     lines += gate_lines(runs)
     lines += [
         "## Quality against k",

@@ -195,7 +195,8 @@ def test_a_candidates_speed_up_is_measured_against_the_defaults_k1_time() -> Non
 
 
 def test_a_candidates_verdict_counts_cells_and_seeds_against_the_default() -> None:
-    from bench.scaling.notes import _against_default
+    from bench.scaling.analyse import quality
+    from bench.scaling.notes import _against_default, _paired_cells, _paired_table
 
     def run(method: str, k: int, seed: int, best: float) -> dict:
         return {**_record([], epochs=10, seed=seed), "bench": "b", "method": method,
@@ -205,11 +206,15 @@ def test_a_candidates_verdict_counts_cells_and_seeds_against_the_default() -> No
     runs = [run("default", k, s, 0.5) for k in (1, 16) for s in range(3)]
     runs += [run("x", 1, s, 0.5) for s in range(3)]  # k=1: the same
     runs += [run("x", 16, 0, 0.4), run("x", 16, 1, 0.4), run("x", 16, 2, 0.9)]
-    verdict = _against_default(runs, "x")
-    assert verdict is not None and _against_default(runs, "absent") is None
+    rows = quality(runs)
+    cells = _paired_cells(rows, runs, "x")
+    assert _paired_cells(rows, runs, "absent") == []
+    verdict = _against_default(cells)
     # median at k=16: 0.4 against 0.5 (better); seeds at k > 1: 2 better, 1 worse
     assert verdict.startswith("median regret better in 1 of 2 cells, worse in 0")
     assert "better in 2 of 3 runs, worse in 1, the same in 0" in verdict
+    table = "\n".join(_paired_table(cells))
+    assert "| x | b | 16 | 0.4 | 0.5 | 2/3 | 1/3 |" in table and "| 1 |" not in table
 
 
 def test_the_caps_effect_compares_capped_and_uncapped_seed_by_seed() -> None:
