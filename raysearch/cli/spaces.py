@@ -41,7 +41,9 @@ def describe_space(space: SearchSpace) -> str:
         f"{space.name}: {space.description}",
         f"file: {space.path}",
         f"settings: {s.num_samples} trials, up to {s.max_epochs} epochs; ASHA grace "
-        f"{s.grace_period}, reduction {s.reduction_factor:g}; TPE startup {s.n_startup_trials}",
+        f"{s.grace_period}, reduction {s.reduction_factor:g}"
+        + (f", {s.brackets} brackets" if s.brackets > 1 else "")
+        + f"; TPE startup {s.n_startup_trials}",
         "fixed:",
         *[f"  {k} = {v!r}" for k, v in space.fixed.items()],
         "parameters:",

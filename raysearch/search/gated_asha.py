@@ -8,14 +8,14 @@ Spearman correlation of the value at epoch 1 with the curve's best over 400 rand
 configurations: Hartmann 1.00, LCBench 0.83-0.87, the HAN table 0.20), and among the
 configurations a search actually draws it is lower still.
 
-``GatedASHA`` is Ray's ASHAScheduler with a gate in front of its STOP decisions. At a
-rung ``r`` it looks at the trials that have reported both at ``r`` and at the next point
-(the next milestone of the bracket, or the last epoch ``max_t``; with ``against="final"``
-always ``max_t``). Only when there are at least ``n_min`` such pairs and their Spearman
-correlation is at least ``threshold`` does ASHA's STOP at ``r`` stand; otherwise the trial
-continues. Every trial is still recorded in the rung exactly as ASHA records it, so the
-rung's cut-off stays ASHA's. The gate is judged afresh at every decision: a rung can open
-and close again as pairs come in.
+``GatedASHA`` is Ray's ASHAScheduler (its brackets seeded: ``search/asha.py``) with a gate
+in front of its STOP decisions. At a rung ``r`` it looks at the trials that have reported
+both at ``r`` and at the next point (the next milestone of the bracket, or the last epoch
+``max_t``; with ``against="final"`` always ``max_t``). Only when there are at least
+``n_min`` such pairs and their Spearman correlation is at least ``threshold`` does ASHA's
+STOP at ``r`` stand; otherwise the trial continues. Every trial is still recorded in the
+rung exactly as ASHA records it, so the rung's cut-off stays ASHA's. The gate is judged
+afresh at every decision: a rung can open and close again as pairs come in.
 
 The values at ``max_t`` are not in ASHA's rungs; the scheduler keeps them in ``finals``
 (signed as ASHA signs its values), which ``scheduler.asha_rungs`` saves for ``--resume``.
@@ -27,8 +27,10 @@ from collections import Counter
 from typing import Any, Literal
 
 import numpy as np
-from ray.tune.schedulers import ASHAScheduler, TrialScheduler
+from ray.tune.schedulers import TrialScheduler
 from scipy.stats import spearmanr
+
+from raysearch.search.asha import SeededASHA
 
 __all__ = ["GatedASHA", "rung_spearman"]
 
@@ -48,7 +50,7 @@ def rung_spearman(at_rung: dict[str, float], later: dict[str, float]) -> tuple[f
     return float(spearmanr(x, y).statistic), len(common)
 
 
-class GatedASHA(ASHAScheduler):
+class GatedASHA(SeededASHA):
     """ASHA whose STOP at a rung stands only once the rung ranks trials (see the module).
 
     ``threshold``: the least Spearman correlation between the values at a rung and at the

@@ -18,6 +18,7 @@ from ray.tune import Callback
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, TrialScheduler
 
 from raysearch.core.metrics import MODE, TIME_ATTR, VAL_METRIC
+from raysearch.search.asha import SeededASHA
 from raysearch.search.gated_asha import GatedASHA
 from raysearch.search.space import SearchSpace
 
@@ -48,22 +49,28 @@ def asha_arguments(space: SearchSpace) -> dict[str, Any]:
         "max_t": s.max_epochs,
         "grace_period": min(s.grace_period, s.max_epochs),
         "reduction_factor": s.reduction_factor,
+        "brackets": s.brackets,
         # Trials that reach max_epochs end themselves, so they evaluate the test split and
         # write their outcome; ASHA only stops trials at its rungs below that.
         "stop_last_trials": False,
     }
 
 
-def build_scheduler(space: SearchSpace) -> TrialScheduler:
-    """ASHA on the anchored metric (``gated_asha``: behind the rung-reliability gate), or
-    with ``scheduler: fifo`` every trial at full budget."""
+def build_scheduler(space: SearchSpace, seed: int = 0) -> TrialScheduler:
+    """ASHA on the anchored metric, its Hyperband brackets (if the space asks for more than
+    one) drawn from ``seed`` (``search/asha.py``); ``gated_asha``: behind the
+    rung-reliability gate; with ``scheduler: fifo`` every trial at full budget."""
     if space.settings.scheduler == "fifo":
         return FIFOScheduler()
     if space.settings.scheduler == "gated_asha":
         return GatedASHA(
-            **asha_arguments(space), threshold=GATE_THRESHOLD, n_min=GATE_PAIRS, unmeasured="asha"
+            **asha_arguments(space),
+            seed=seed,
+            threshold=GATE_THRESHOLD,
+            n_min=GATE_PAIRS,
+            unmeasured="asha",
         )
-    return ASHAScheduler(**asha_arguments(space))
+    return SeededASHA(**asha_arguments(space), seed=seed)
 
 
 # ASHA's bookkeeping is private to Ray (``_brackets``, each with ``_rungs``: a list of
@@ -82,6 +89,8 @@ def asha_rungs(scheduler: Any) -> dict[str, Any] | None:
         ],
         "num_stopped": int(scheduler._num_stopped),
     }
+    if isinstance(scheduler, SeededASHA):  # each trial's bracket, for the same draws on
+        state["bracket_of"] = dict(scheduler.bracket_of)
     if isinstance(scheduler, GatedASHA):  # the values at max_t its gate compares with
         state["finals"] = dict(scheduler.finals)
     return state
@@ -103,6 +112,8 @@ def restore_asha_rungs(scheduler: Any, state: dict[str, Any]) -> None:
             for (milestone, _), (_, recorded) in zip(bracket._rungs, rungs, strict=True)
         ]
     scheduler._num_stopped = int(state["num_stopped"])
+    if isinstance(scheduler, SeededASHA):  # saved before brackets were a setting: one bracket
+        scheduler.restore_brackets(state.get("bracket_of", {}))
     if isinstance(scheduler, GatedASHA):
         scheduler.finals = {str(k): float(v) for k, v in state.get("finals", {}).items()}
 

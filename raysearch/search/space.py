@@ -2,8 +2,9 @@
 
 A space file (shipped: raysearch/search/spaces/NAME.yaml; or any path)::
 
-    settings:   {num_samples, max_epochs, grace_period, reduction_factor, n_startup_trials,
-                 searcher: tpe|random, scheduler: asha|gated_asha|fifo, finalists, replicates}
+    settings:   {num_samples, max_epochs, grace_period, reduction_factor, brackets,
+                 n_startup_trials, searcher: tpe|random, scheduler: asha|gated_asha|fifo,
+                 finalists, replicates}
     fixed:      {name: value}              # constants every trial gets
     parameters: {name: {type: float|int|categorical, low, high, log, step, choices,
                         when: {other_param: value or [values]}}}
@@ -65,6 +66,7 @@ SMOKE_SETTINGS: dict[str, Any] = {
     "num_samples": 4,
     "max_epochs": 3,
     "grace_period": 1,
+    "brackets": 1,
     "finalists": 0,
 }
 # Old names of shipped spaces, still loaded for one release (until 0.3) with a warning.
@@ -114,7 +116,8 @@ class SearchSettings(BaseModel):
     a rung stand only once that rung has shown it ranks trials (for curves whose early
     epochs mislead, as the HAN's do); ``random`` and ``fifo`` (every trial runs to
     max_epochs, or until the trainer's own early stopping) are the baselines a search is
-    compared against.
+    compared against. ``brackets`` > 1: ASHA with that many Hyperband brackets (bracket s
+    first stops trials at ``grace_period * reduction_factor**s``; search/asha.py).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -123,6 +126,7 @@ class SearchSettings(BaseModel):
     max_epochs: int = Field(gt=0)
     grace_period: int = Field(default=1, ge=1)
     reduction_factor: float = Field(default=3.0, gt=1.0)
+    brackets: int = Field(default=1, ge=1)
     n_startup_trials: int = Field(default=4, ge=0)
     searcher: Literal["tpe", "random"] = "tpe"
     scheduler: SchedulerName = "asha"
@@ -132,11 +136,27 @@ class SearchSettings(BaseModel):
     replicates: int = Field(default=3, ge=2)
 
     @model_validator(mode="after")
-    def _finalists_fit(self) -> SearchSettings:
+    def _consistent(self) -> SearchSettings:
+        problems = []
         if self.finalists > self.num_samples:
-            raise ValueError(
+            problems.append(
                 f"finalists ({self.finalists}) cannot exceed num_samples ({self.num_samples})"
             )
+        if self.brackets > 1:
+            if self.scheduler == "fifo":
+                problems.append(
+                    f"brackets ({self.brackets}) needs an ASHA scheduler, not 'fifo' (which "
+                    "stops no trial)"
+                )
+            first = self.grace_period * self.reduction_factor ** (self.brackets - 1)
+            if first >= self.max_epochs:
+                problems.append(
+                    f"brackets ({self.brackets}): the last bracket's first rung, grace_period "
+                    f"* reduction_factor**(brackets - 1) = {first:g}, must be below max_epochs "
+                    f"({self.max_epochs}), or that bracket never stops a trial"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
@@ -263,7 +283,8 @@ def _pydantic_problems(err: ValidationError) -> list[str]:
     for e in err.errors():
         where = ".".join(str(x) for x in e["loc"])
         got = f" (got {e['input']!r})" if "input" in e and not isinstance(e["input"], dict) else ""
-        problems.append(f"{where}: {e['msg']}{got}")
+        msg = e["msg"].removeprefix("Value error, ")  # our validators' own sentences
+        problems.append(f"{where}: {msg}{got}" if where else f"{msg}{got}")
     return problems
 
 

@@ -64,7 +64,7 @@ def build_tuner(
     """The Tuner of a new search (``function``: as in ``restore_tuner``)."""
     resources = plan.setup.resources
     trainable = _trainable(plan, function)
-    scheduler = build_scheduler(plan.space)
+    scheduler = build_scheduler(plan.space, plan.seed)
     warm_start = warm_start_trials(plan.warm_start, plan.space) if plan.warm_start else []
     searcher = build_searcher(
         plan.space, plan.seed, storage=open_storage(plan.run_dir), warm_start=warm_start

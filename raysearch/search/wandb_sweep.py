@@ -158,6 +158,11 @@ def sweep_yaml(space: SearchSpace, *, project: str | None = None, smoke: bool = 
         "# run_cap = the space's num_samples (W&B's service takes it; the 2022 sweeps package",
         "# does not)",
     ]
+    if space.settings.brackets > 1:
+        header.append(
+            f"# brackets: {space.settings.brackets} (ASHA's Hyperband brackets) has no key here: "
+            "W&B's hyperband runs one schedule of bands"
+        )
     return "\n".join([*header, *lines]) + "\n"
 
 

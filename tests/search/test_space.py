@@ -112,6 +112,20 @@ def test_settings_overrides_are_validated() -> None:
         space.with_settings(num_samples=0)
 
 
+def test_brackets_need_asha_and_room_below_max_epochs() -> None:
+    """Each Hyperband bracket must be able to stop a trial; both problems at once."""
+    space = load_space("smoke").with_settings(max_epochs=27, grace_period=1, reduction_factor=3)
+    assert space.with_settings(brackets=3).settings.brackets == 3  # first rungs 1, 3, 9 < 27
+    with pytest.raises(ConfigError) as err:
+        space.with_settings(brackets=4, scheduler="fifo")
+    message = str(err.value)
+    assert "brackets (4) needs an ASHA scheduler, not 'fifo'" in message
+    assert "= 27, must be below max_epochs (27)" in message and "Value error" not in message
+    with pytest.raises(ConfigError, match="brackets"):
+        space.with_settings(brackets=0)
+    assert space.with_settings(brackets=3).smoke().settings.brackets == 1  # --smoke: 3 epochs
+
+
 def test_a_renamed_space_loads_under_its_old_name_with_a_warning(caplog) -> None:
     with caplog.at_level("WARNING"):
         space = load_space("real_losses")

@@ -35,7 +35,7 @@ def run_search(
             f"the space runs {space.settings.max_epochs} epochs but {source.name}'s curves "
             f"have {source.max_epochs}: set max_epochs to {source.max_epochs}"
         )
-    policy = TunePolicy(build_searcher(space, seed), build_scheduler(space), workers)
+    policy = TunePolicy(build_searcher(space, seed), build_scheduler(space, seed), workers)
     settings = SimSettings(
         workers=workers,
         num_trials=num_trials or space.settings.num_samples,

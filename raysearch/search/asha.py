@@ -1,0 +1,61 @@
+"""Ray's ASHA with Hyperband brackets whose draws are seeded and survive ``--resume``.
+
+With ``brackets`` > 1, Ray's ASHAScheduler puts each new trial in one of its brackets
+(bracket s has its first rung at ``grace_period * reduction_factor**s``), drawn with
+weights ``e**(rungs - most rungs)``, so most trials go to the most aggressive bracket. Ray
+draws from NumPy's global generator, which nothing seeds: two searches with the same
+``--seed`` would put their trials in different brackets. ``SeededASHA`` makes the same
+draw from its own generator, seeded by the search's seed, and remembers each trial's
+bracket (``bracket_of``): ``scheduler.asha_rungs`` saves it, and after ``--resume`` a trial
+goes back to its bracket and the draws for new trials go on where they stopped.
+
+With one bracket (the default) every trial is in it, exactly as in Ray's ASHA.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from ray.tune.schedulers import ASHAScheduler
+
+__all__ = ["SeededASHA"]
+
+
+class SeededASHA(ASHAScheduler):
+    """Ray's ASHAScheduler drawing each trial's bracket from a generator seeded by ``seed``
+    (see the module)."""
+
+    def __init__(self, *args: Any, seed: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seed = seed
+        self.bracket_of: dict[str, int] = {}  # trial id -> index into self._brackets
+        self._draws = np.random.RandomState(seed)
+
+    def _weights(self) -> np.ndarray:
+        sizes = np.array([len(b._rungs) for b in self._brackets], dtype=float)
+        weights = np.e ** (sizes - sizes.max())
+        return weights / weights.sum()
+
+    def _draw(self) -> int:
+        return int(self._draws.choice(len(self._brackets), p=self._weights()))
+
+    def on_trial_add(self, tune_controller: Any, trial: Any) -> None:
+        if not self._metric or not self._metric_op:  # Ray's own error names what is missing
+            super().on_trial_add(tune_controller, trial)
+        index = self.bracket_of.get(trial.trial_id)
+        if index is None:
+            index = self.bracket_of[trial.trial_id] = self._draw()
+        self._trial_info[trial.trial_id] = self._brackets[index]
+
+    def restore_brackets(self, bracket_of: dict[str, int]) -> None:
+        """Put saved bracket memberships back, and move the generator past their draws."""
+        if any(not 0 <= i < len(self._brackets) for i in bracket_of.values()):
+            raise ValueError(
+                f"saved bracket indices {sorted(set(bracket_of.values()))} do not fit this "
+                f"scheduler's {len(self._brackets)} bracket(s): the search's settings changed"
+            )
+        self.bracket_of = {str(k): int(v) for k, v in bracket_of.items()}
+        self._draws = np.random.RandomState(self.seed)
+        for _ in self.bracket_of:
+            self._draw()
