@@ -41,6 +41,10 @@ def _parser() -> StrictParser:
     p.add_argument("--num-samples", type=positive_int, help="trials per search")
     p.add_argument("--searcher", choices=["tpe", "random"], help="override the space's")
     p.add_argument("--scheduler", choices=SCHEDULERS, help="override the space's")
+    p.add_argument("--grace-period", type=positive_int, help="ASHA's (override the space's)")
+    p.add_argument(
+        "--brackets", type=positive_int, help="ASHA's Hyperband brackets (override the space's)"
+    )
     p.add_argument("--out", type=Path, help="write the figures as JSON here")
     return p
 
@@ -56,6 +60,8 @@ def _resolve(args: Any) -> tuple[Any, Any]:
         "num_samples": args.num_samples,
         "searcher": args.searcher,
         "scheduler": args.scheduler,
+        "grace_period": args.grace_period,
+        "brackets": args.brackets,
     }
     if args.curves == "hartmann":
         if args.space:
@@ -125,13 +131,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     first = rows[0]["reach_s"]
     for r in rows:
         r["speedup"] = first / r["reach_s"] if r["reach_s"] > 0 else math.inf
+    s = space.settings
+    asha = (
+        f" (grace period {s.grace_period}"
+        + (f", {s.brackets} brackets)" if s.brackets > 1 else ")")
+        if s.scheduler != "fifo"
+        else ""
+    )
     print(
-        f"{space.name} on {source.name}: {space.settings.num_samples} trials per search, "
-        f"{space.settings.searcher} + {space.settings.scheduler}, {args.seeds} seeds"
+        f"{space.name} on {source.name}: {s.num_samples} trials per search, "
+        f"{s.searcher} + {s.scheduler}{asha}, {args.seeds} seeds"
     )
     print(_report(rows))
     if args.out:
-        args.out.write_text(json.dumps({"space": space.name, "rows": rows}, indent=1) + "\n")
+        record = {"space": space.name, "settings": s.model_dump(), "rows": rows}
+        args.out.write_text(json.dumps(record, indent=1) + "\n")
     return 0
 
 

@@ -64,6 +64,22 @@ def test_it_reports_each_k_on_a_table(tmp_path: Path, space_file: Path, capsys) 
     assert math.isfinite(rows[1]["reach_s"])  # the grid is small: k=3 reaches k=1's median
 
 
+def test_asha_settings_from_flags_reach_the_search(
+    tmp_path: Path, space_file: Path, capsys
+) -> None:
+    table = _table(tmp_path / "curves.parquet")
+    out = tmp_path / "sim.json"
+    args = ["--table", str(table), "--space", str(space_file), "--workers", "2", "--seeds", "1"]
+    assert main([*args, "--brackets", "2", "--out", str(out)]) == 0
+    assert "asha (grace period 1, 2 brackets)" in capsys.readouterr().out
+    assert json.loads(out.read_text())["settings"]["brackets"] == 2
+    # 6 epochs: a second bracket after grace period 2 would first stop trials at 2 * 3 = 6
+    assert main([*args, "--brackets", "2", "--grace-period", "2"]) == 2
+    assert "brackets (2): the last bracket's first rung" in capsys.readouterr().err
+    assert main([*args, "--grace-period", "2", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["settings"]["grace_period"] == 2
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
