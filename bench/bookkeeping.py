@@ -131,7 +131,7 @@ def _run_config(config: Config, d: float, k: int, root: str) -> dict[str, Any]:
         param_space=param_space,
         tune_config=tune.TuneConfig(
             **search,
-            scheduler=build_scheduler(space),
+            scheduler=build_scheduler(space, SEED),
             num_samples=n,
             max_concurrent_trials=k,
             reuse_actors=config.reuse_actors,

@@ -231,7 +231,7 @@ def _ray_method(method: Method, seed: int, scale: Scale, root: str) -> dict[str,
         trainable,
         tune_config=tune.TuneConfig(
             search_alg=build_searcher(space, seed),
-            scheduler=build_scheduler(space),
+            scheduler=build_scheduler(space, seed),
             num_samples=scale.trials,
             max_concurrent_trials=method.concurrent or CONCURRENT,
             reuse_actors=REUSE,

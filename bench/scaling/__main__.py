@@ -38,8 +38,6 @@ SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of 
     "told_pruned": (("hartmann", "lcbench-189906"), (1, 16, 64)),
     "budget_view": (("hartmann", "lcbench-189906"), (1, 16, 64)),
     "wandb": (("hartmann", "lcbench-189906", "han"), (1, 16)),
-    "grace3": (("lcbench-167168", "lcbench-189906"), (1, 16)),
-    "brackets3": (("lcbench-167168", "lcbench-189906"), (1, 16)),
     "gated_asha_05": (("hartmann", "lcbench-167168", "lcbench-189906", "han"), (1, 16)),
     "gated_asha_lazy_07": (("lcbench-167168", "lcbench-189906", "han"), (1, 16, 64)),
 }

@@ -60,7 +60,9 @@ def run_job(job: Job) -> dict[str, Any]:
         target=job.target,
         time_limit=job.time_limit,
     )
-    np.random.seed(job.seed)  # ASHA draws a trial's bracket from NumPy's global generator
+    # Ray's ASHA drew a trial's bracket from NumPy's global generator; raysearch's draws
+    # from its own (search/asha.py). Seeded still, for any library that draws from it.
+    np.random.seed(job.seed)
     started = time.perf_counter()
     result = simulate(policy, source, settings)
     spent = time.perf_counter() - started

@@ -26,7 +26,7 @@ def _product(space: Any, seed: int, workers: int, **settings: Any) -> Any:
     from raysearch.search.simulation.tune_policy import TunePolicy
 
     space = space.with_settings(**settings) if settings else space
-    return TunePolicy(build_searcher(space, seed), build_scheduler(space), workers)
+    return TunePolicy(build_searcher(space, seed), build_scheduler(space, seed), workers)
 
 
 def _sqlite_connect(path: str) -> Any:
@@ -63,7 +63,7 @@ def _stored(space: Any, seed: int, workers: int, journal: bool = False) -> Any:
         engine = {"creator": functools.partial(_sqlite_connect, path)}
         storage = optuna.storages.RDBStorage(f"sqlite:///{path}", engine_kwargs=engine)
     searcher = build_searcher(space, seed, storage=storage)
-    policy = TunePolicy(searcher, build_scheduler(space), workers)
+    policy = TunePolicy(searcher, build_scheduler(space, seed), workers)
     policy.keep = where  # type: ignore[attr-defined]  # the file lives as long as the run
     return policy
 
@@ -75,7 +75,9 @@ def _uncapped(space: Any, seed: int, workers: int) -> Any:
     from raysearch.search.simulation.tune_policy import TunePolicy
 
     sampler = build_sampler(space, seed, max_observations=None)
-    return TunePolicy(build_searcher(space, seed, sampler=sampler), build_scheduler(space), workers)
+    return TunePolicy(
+        build_searcher(space, seed, sampler=sampler), build_scheduler(space, seed), workers
+    )
 
 
 def _liar_off(space: Any, seed: int, workers: int) -> Any:
@@ -115,7 +117,9 @@ def _before_fix(
     searcher = (searcher_class or OptunaSearch)(
         space=DefineByRun(space, seed), metric=BEST_VAL_METRIC, mode=MODE, sampler=sampler, **extra
     )
-    return TunePolicy(searcher, build_scheduler(space.with_settings(scheduler="asha")), workers)
+    return TunePolicy(
+        searcher, build_scheduler(space.with_settings(scheduler="asha"), seed), workers
+    )
 
 
 def _told_pruned(space: Any, seed: int, workers: int) -> Any:
@@ -151,19 +155,7 @@ def _final_scale(space: Any, seed: int, workers: int, running_only: bool = False
             **tpe_arguments(space, seed),
         )
     searcher = build_searcher(space, seed, sampler=sampler)
-    return TunePolicy(searcher, build_scheduler(space), workers)
-
-
-def _asha(space: Any, seed: int, workers: int, grace: int = 1, brackets: int = 1) -> Any:
-    """The default searcher with ASHA at another grace period or number of brackets."""
-    from ray.tune.schedulers import ASHAScheduler
-
-    from raysearch.search.scheduler import asha_arguments
-    from raysearch.search.searcher import build_searcher
-    from raysearch.search.simulation.tune_policy import TunePolicy
-
-    arguments = {**asha_arguments(space), "grace_period": grace, "brackets": brackets}
-    return TunePolicy(build_searcher(space, seed), ASHAScheduler(**arguments), workers)
+    return TunePolicy(searcher, build_scheduler(space, seed), workers)
 
 
 def _gated(
@@ -224,11 +216,15 @@ METHODS = {
             "TPE, no early stopping",
             lambda space, seed, k: _product(space, seed, k, scheduler="fifo"),
         ),
-        Method("grace3", "the default, ASHA grace period 3", lambda sp, s, k: _asha(sp, s, k, 3)),
+        Method(
+            "grace3",
+            "the default, ASHA grace period 3 (`grace_period: 3`)",
+            lambda sp, s, k: _product(sp, s, k, grace_period=3),
+        ),
         Method(
             "brackets3",
-            "the default, ASHA with 3 brackets",
-            lambda sp, s, k: _asha(sp, s, k, brackets=3),
+            "the default, ASHA with 3 brackets (`brackets: 3`)",
+            lambda sp, s, k: _product(sp, s, k, brackets=3),
         ),
         Method(
             "gated_asha",

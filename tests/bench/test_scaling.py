@@ -69,14 +69,14 @@ def test_check_space_names_what_the_table_cannot_run() -> None:
 
 
 def _hartmann_search(method: str, trials: int, workers: int) -> Any:
-    """A registered method's search of ``trials`` trials on 9-epoch Hartmann; checks that
-    every trial got a full configuration."""
+    """A registered method's search of ``trials`` trials on 10-epoch Hartmann (room for 3
+    brackets); checks that every trial got a full configuration."""
     from bench.scaling.methods import METHODS
 
-    settings = SearchSettings(num_samples=trials, max_epochs=9, grace_period=1, reduction_factor=3)
+    settings = SearchSettings(num_samples=trials, max_epochs=10, grace_period=1, reduction_factor=3)
     policy = METHODS[method].policy(hartmann_space(settings), 0, workers)
     result = simulate(
-        policy, HartmannCurves(max_epochs=9), SimSettings(workers=workers, num_trials=trials)
+        policy, HartmannCurves(max_epochs=10), SimSettings(workers=workers, num_trials=trials)
     )
     assert len(result.configs) == trials
     assert all(set(c) == {f"x{i}" for i in range(1, 7)} for c in result.configs)
@@ -198,23 +198,31 @@ def test_a_candidates_verdict_counts_cells_and_seeds_against_the_default() -> No
     from bench.scaling.analyse import quality
     from bench.scaling.notes import _against_default, _paired_cells, _paired_table
 
-    def run(method: str, k: int, seed: int, best: float) -> dict:
-        return {**_record([], epochs=10, seed=seed), "bench": "b", "method": method,
-                "workers": k, "best": best, "end": 1.0, "busy": 1.0,
-                "decide_ms_mean": 1.0}  # fmt: skip
+    def run(method: str, k: int, seed: int, best: float, end: float = 10.0) -> dict:
+        # the run's first result (0.95) at 1 s, its best at its end
+        return {**_record([[1, 1.0, 0.95], [10, end, best]], epochs=10, seed=seed),
+                "bench": "b", "method": method, "workers": k, "best": best, "end": end,
+                "busy": 1.0, "decide_ms_mean": 1.0}  # fmt: skip
 
     runs = [run("default", k, s, 0.5) for k in (1, 16) for s in range(3)]
     runs += [run("x", 1, s, 0.5) for s in range(3)]  # k=1: the same
-    runs += [run("x", 16, 0, 0.4), run("x", 16, 1, 0.4), run("x", 16, 2, 0.9)]
+    # k=16: x ends better in seeds 0 and 1, but seed 1 got there after the default's end
+    runs += [run("x", 16, 0, 0.4), run("x", 16, 1, 0.4, end=20.0), run("x", 16, 2, 0.9)]
     rows = quality(runs)
     cells = _paired_cells(rows, runs, "x")
     assert _paired_cells(rows, runs, "absent") == []
     verdict = _against_default(cells)
     # median at k=16: 0.4 against 0.5 (better); seeds at k > 1: 2 better, 1 worse
     assert verdict.startswith("median regret better in 1 of 2 cells, worse in 0")
-    assert "better in 2 of 3 runs, worse in 1, the same in 0" in verdict
+    assert "at k > 1, better in 2 of 3 runs, worse in 1, the same in 0" in verdict
+    # at equal wall time (10 s) seed 1 had only its first result: worse, like seed 2
+    assert "at equal simulated wall time, better in 1, worse in 2" in verdict
+    assert "sign test p = 1" in verdict  # 1 against 2 is no evidence either way
+    every = _against_default(cells, least_k=1)
+    assert "at every k, better in 2 of 6 runs, worse in 1, the same in 3" in every
     table = "\n".join(_paired_table(cells))
-    assert "| x | b | 16 | 0.4 | 0.5 | 2/3 | 1/3 |" in table and "| 1 |" not in table
+    assert "| x | b | 16 | 0.4 | 0.5 | 2/3 | 1/3 | 1/2 |" in table
+    assert "| x | b | 1 | 0.5 | 0.5 | 0/3 | 0/3 | 0/0 |" in table
 
 
 def test_the_caps_effect_compares_capped_and_uncapped_seed_by_seed() -> None:
