@@ -69,6 +69,7 @@ class RunOptions:
     warm_start: str | None = None  # a finished run whose trials seed this search's study
     # A trial process runs trial after trial (imports and first-call costs paid once per
     # process); False starts a fresh process per trial (bench/overhead.py measures both).
+    # Multi-worker (Ray Train) trials always get a fresh one (resolve_search says why).
     reuse_actors: bool = True
     # How often Ray Train's controller polls a multi-worker trial's workers (Ray's default:
     # 2 s; each such trial waits for a poll to see its workers start and finish), for a
@@ -200,7 +201,13 @@ def resolve_search(
         run_name="tune",
         storage_path=storage,
         run_dir=str(run_dir),
-        reuse_actors=options.reuse_actors,
+        # A multi-worker trial's function runs a Ray Train fit; stopping it (ASHA) tears the
+        # worker group down, and Tune gives a reused process 2 s to finish
+        # (TUNE_FUNCTION_THREAD_TIMEOUT_S) before it fails the next trial with "Trainable
+        # runner reuse requires reset_config()". On a loaded machine the teardown takes
+        # longer, so such trials get a fresh process each (a second or two, against the
+        # worker group's own start; bench/overhead.py).
+        reuse_actors=options.reuse_actors and options.workers_per_trial == 1,
         warm_start=options.warm_start,
     )
 

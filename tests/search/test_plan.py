@@ -35,6 +35,21 @@ def test_cli_overrides_replace_the_space_settings(tmp_path: Path) -> None:
     )
 
 
+def test_only_one_worker_trials_reuse_their_process(tmp_path: Path) -> None:
+    """A Ray Train trial's process is not reused: Tune gives a stopped one 2 s to tear its
+    worker group down before it fails the next trial (seen under load)."""
+
+    def plan(workers: int, reuse: bool = True) -> SearchPlan:
+        options = RunOptions(
+            space="smoke", workers_per_trial=workers, reuse_actors=reuse,
+            results=str(tmp_path), name=f"w{workers}{reuse}", finalists=0,
+        )  # fmt: skip
+        return resolve_search(options, CLUSTER)
+
+    assert plan(1).reuse_actors and not plan(1, reuse=False).reuse_actors
+    assert not plan(2).reuse_actors
+
+
 def _smoke_plan(tmp_path: Path, space_text: str) -> SearchPlan:
     """The --smoke plan of a space file written from ``space_text``."""
     space = tmp_path / "space.yaml"
