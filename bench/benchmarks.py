@@ -172,6 +172,17 @@ register(
 )
 register(
     Benchmark(
+        "scaling_confirm",
+        "bench.scaling.confirm",
+        "a candidate that beat the default in scaling.md (seeds 0-9), run again with the "
+        "default on fresh seeds (10-19): the claim, stated before, is judged by a sign test",
+        writes=("scaling_confirm",),
+        full_args=("--method", "brackets3_final_scale_running"),
+        quick_args=("--method", "brackets3_final_scale_running", "--seeds", "2"),
+    )
+)
+register(
+    Benchmark(
         "val_schemes",
         "bench.val_schemes",
         "validation schemes (one split, rolling origins, blocked folds over time) on "

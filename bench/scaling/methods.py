@@ -256,6 +256,11 @@ METHODS = {
             "candidate: TPE sees running trials on the final scale",
             lambda sp, s, k: _final_scale(sp, s, k, running_only=True),
         ),
+        Method(
+            "brackets3_final_scale_running",
+            "candidate: 3 brackets, TPE sees running trials on the final scale",
+            lambda sp, s, k: _final_scale(sp.with_settings(brackets=3), s, k, running_only=True),
+        ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),
     )

@@ -124,7 +124,7 @@ def why_lines(rows: list[dict[str, Any]], rungs: list[dict[str, Any]]) -> list[s
 CANDIDATES = ("final_scale", "final_scale_running", "grace3", "brackets3")  # on the fixed default
 
 
-def _paired_cells(
+def paired_cells(
     rows: list[dict[str, Any]], runs: list[dict[str, Any]], method: str
 ) -> list[dict[str, Any]]:
     """Per benchmark and k where both ran: the method's and the default's median regret
@@ -170,7 +170,7 @@ def _paired_cells(
     return cells
 
 
-def _sign_p(better: int, worse: int) -> float:
+def sign_p(better: int, worse: int) -> float:
     """Two-sided sign test: how likely a split this uneven is if neither is better (ties
     left out)."""
     from scipy.stats import binomtest
@@ -178,7 +178,7 @@ def _sign_p(better: int, worse: int) -> float:
     return float(binomtest(better, better + worse).pvalue) if better + worse else 1.0
 
 
-def _against_default(cells: list[dict[str, Any]], least_k: int = 2) -> str:
+def against_default(cells: list[dict[str, Any]], least_k: int = 2) -> str:
     """Median regret better or worse per cell, and seed by seed over the cells with
     k >= ``least_k`` (1: every k, for a candidate whose k=1 search is not the default's),
     after 200 trials and at equal simulated wall time."""
@@ -199,11 +199,11 @@ def _against_default(cells: list[dict[str, Any]], least_k: int = 2) -> str:
         + (f" ({', '.join(worse)})" if worse else "")
         + f"; seed by seed {which}, better in {better} of {seeds} runs, worse in {lost}, the "
         f"same in {seeds - better - lost}; at equal simulated wall time, better in "
-        f"{t_better}, worse in {t_lost} (two-sided sign test p = {_sign_p(t_better, t_lost):.2g})."
+        f"{t_better}, worse in {t_lost} (two-sided sign test p = {sign_p(t_better, t_lost):.2g})."
     )
 
 
-def _paired_table(cells: list[dict[str, Any]]) -> list[str]:
+def paired_table(cells: list[dict[str, Any]]) -> list[str]:
     table = [
         {
             "method": c["method"],
@@ -240,7 +240,7 @@ def _paired_table(cells: list[dict[str, Any]]) -> list[str]:
 def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[str]:
     """The verdicts on the candidates measured on the fixed default: the final-scale views
     and ASHA's settings."""
-    found = {m: _paired_cells(rows, runs, m) for m in CANDIDATES}
+    found = {m: paired_cells(rows, runs, m) for m in CANDIDATES}
     lines = []
     if found["final_scale"]:
         lines += [
@@ -248,7 +248,7 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
             "stopped) on the scale of final values, each at its value at its last epoch plus "
             "the median change from that epoch to the last over the trials that got there "
             "(`final_scale`, bench/scaling/candidates.py). Against the default, after 200 "
-            f"trials: {_against_default(found['final_scale'])} Not kept: it is worse at k=1 on "
+            f"trials: {against_default(found['final_scale'])} Not kept: it is worse at k=1 on "
             "the three LCBench tasks. A likely reason: the shift credits a trial ASHA stopped "
             "with the improvement of the trials that went on, which it would not have made, "
             "so TPE counts stopped trials among the good ones.",
@@ -258,7 +258,7 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
         lines += [
             "The same shift for running trials only (`final_scale_running`; a stopped trial "
             "keeps its value, so at k=1 the search is the default's): "
-            + _against_default(found["final_scale_running"])
+            + against_default(found["final_scale_running"])
             + " Not made the default: its gains are at k = 4 and 16, within the seeds' "
             "spread, and its reach runs (under the default's speed-up table) meet no "
             "speed-up target the default misses.",
@@ -272,9 +272,9 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
             "(`brackets3`: `brackets: 3`; each trial joins one bracket, whose first rung is "
             "at epoch 1, 3 or 9, most often the first, drawn as Ray's ASHA draws it but from "
             "the search's seed). Grace period 3 against the default: "
-            + _against_default(found["grace3"], least_k=1)
+            + against_default(found["grace3"], least_k=1)
             + " Three brackets against the default: "
-            + _against_default(found["brackets3"], least_k=1)
+            + against_default(found["brackets3"], least_k=1)
             + " Both spend more epochs per trial, so they are better after 200 trials more "
             "often than at equal wall time, the figure a user waits for. Not made the default: "
             "at equal wall time neither is better by a margin the seeds support, and their "
@@ -285,7 +285,7 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
             "",
         ]
     cells = [c for m in CANDIDATES for c in found[m]]
-    return lines + (_paired_table(cells) if cells else [])
+    return lines + (paired_table(cells) if cells else [])
 
 
 def bound_lines(

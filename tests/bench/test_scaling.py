@@ -196,7 +196,7 @@ def test_a_candidates_speed_up_is_measured_against_the_defaults_k1_time() -> Non
 
 def test_a_candidates_verdict_counts_cells_and_seeds_against_the_default() -> None:
     from bench.scaling.analyse import quality
-    from bench.scaling.notes import _against_default, _paired_cells, _paired_table
+    from bench.scaling.notes import against_default, paired_cells, paired_table
 
     def run(method: str, k: int, seed: int, best: float, end: float = 10.0) -> dict:
         # the run's first result (0.95) at 1 s, its best at its end
@@ -209,20 +209,32 @@ def test_a_candidates_verdict_counts_cells_and_seeds_against_the_default() -> No
     # k=16: x ends better in seeds 0 and 1, but seed 1 got there after the default's end
     runs += [run("x", 16, 0, 0.4), run("x", 16, 1, 0.4, end=20.0), run("x", 16, 2, 0.9)]
     rows = quality(runs)
-    cells = _paired_cells(rows, runs, "x")
-    assert _paired_cells(rows, runs, "absent") == []
-    verdict = _against_default(cells)
+    cells = paired_cells(rows, runs, "x")
+    assert paired_cells(rows, runs, "absent") == []
+    verdict = against_default(cells)
     # median at k=16: 0.4 against 0.5 (better); seeds at k > 1: 2 better, 1 worse
     assert verdict.startswith("median regret better in 1 of 2 cells, worse in 0")
     assert "at k > 1, better in 2 of 3 runs, worse in 1, the same in 0" in verdict
     # at equal wall time (10 s) seed 1 had only its first result: worse, like seed 2
     assert "at equal simulated wall time, better in 1, worse in 2" in verdict
     assert "sign test p = 1" in verdict  # 1 against 2 is no evidence either way
-    every = _against_default(cells, least_k=1)
+    every = against_default(cells, least_k=1)
     assert "at every k, better in 2 of 6 runs, worse in 1, the same in 3" in every
-    table = "\n".join(_paired_table(cells))
+    table = "\n".join(paired_table(cells))
     assert "| x | b | 16 | 0.4 | 0.5 | 2/3 | 1/3 | 1/2 |" in table
     assert "| x | b | 1 | 0.5 | 0.5 | 0/3 | 0/3 | 0/0 |" in table
+
+
+def test_the_confirmation_needs_more_wins_at_equal_wall_time_and_a_small_p() -> None:
+    from bench.scaling.confirm import verdict
+
+    def cells(better: int, worse: int) -> list[dict]:
+        return [{"time_better": better, "time_worse": worse}]
+
+    assert verdict(cells(104, 70))["met"]  # p = 0.012
+    assert not verdict(cells(96, 78))["met"]  # p = 0.2: more wins, not enough
+    assert not verdict(cells(70, 104))["met"]  # as unlikely, the other way
+    assert verdict(cells(9, 0))["p"] < 0.05 and not verdict(cells(0, 0))["met"]
 
 
 def test_the_caps_effect_compares_capped_and_uncapped_seed_by_seed() -> None:
