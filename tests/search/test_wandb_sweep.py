@@ -297,3 +297,11 @@ def test_run_from_wandb_config_builds_the_trial_and_logs_each_epoch():
 def test_run_from_wandb_config_needs_the_space():
     with pytest.raises(ConfigError, match=SPACE_KEY):
         run_from_wandb_config({"loss_strategy": "uniform"}, log=print)
+
+
+def test_brackets_say_they_have_no_wandb_key() -> None:
+    """W&B's hyperband has no brackets setting: the export says it left them out."""
+    space = load_space("war_losses")
+    assert "brackets" not in sweep_yaml(space)
+    wide = space.with_settings(brackets=2, grace_period=1, max_epochs=16)
+    assert "# brackets: 2 (ASHA's Hyperband brackets) has no key here" in sweep_yaml(wide)
