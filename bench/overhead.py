@@ -181,6 +181,7 @@ def run(quick: bool) -> dict[str, Any]:
             seed=seed,
             smoke=quick,
             scheduler="fifo",
+            finalists=0,  # a trial's own time; finalists re-train after the search
             wandb=WandbOptions(enabled=False),
             argv=("bench.overhead",),
         )
