@@ -10,7 +10,15 @@ from bench.common import markdown_table
 from bench.scaling.analyse import best_at
 from bench.scaling.methods import DEFAULT, METHODS
 
-__all__ = ["candidate_lines", "setup_lines", "why_lines"]
+__all__ = [
+    "against_default",
+    "candidate_lines",
+    "paired_cells",
+    "paired_table",
+    "setup_lines",
+    "sign_p",
+    "why_lines",
+]
 
 
 def _median(rows: list[dict[str, Any]], bench: str, method: str, k: int) -> float:
