@@ -49,8 +49,8 @@ def _wait_for(condition, timeout: float, what: str):
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def _args(tmp_path: Path, name: str, space: Path) -> list[str]:
-    return ["--space", str(space), "--num-samples", "3", "--max-epochs", "4",
+def _args(tmp_path: Path, name: str, space: Path, samples: int = 3) -> list[str]:
+    return ["--space", str(space), "--num-samples", str(samples), "--max-epochs", "4",
             "--max-concurrent", "1", "--results", str(tmp_path / "results"), "--name", name,
             "--no-wandb"]  # fmt: skip
 
@@ -67,7 +67,7 @@ def test_a_killed_trial_process_resumes_from_its_checkpoint(tmp_path: Path, spac
     (tests/integration/kill_after_report.py): the retry resumes from that checkpoint, and
     no epoch's report is lost (Ray's stock result logger dropped epoch 3's line here)."""
     done = run_cli(
-        ["3", *_args(tmp_path, "kill", space), "--max-failures", "1"],
+        ["3", *_args(tmp_path, "kill", space, samples=1), "--max-failures", "1"],
         timeout=600,
         module="tests.integration.kill_after_report",
     )
