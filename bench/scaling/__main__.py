@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
-import os
 import statistics
 import time
 from dataclasses import replace
@@ -26,7 +24,7 @@ from typing import Any
 
 from bench.common import OUT, base_meta, log, recorded_meta, write_outputs
 from bench.scaling.benchmarks import BENCHMARKS
-from bench.scaling.grid import Job, run_job
+from bench.scaling.grid import Job, pool_map
 from bench.scaling.methods import DEFAULT, METHODS
 
 WORKERS = (1, 4, 16, 64)
@@ -46,21 +44,6 @@ PARTS = ("runs", "reach", "decisions", "cap", "rungs", "reality")
 # separately and merged: --methods liar_off told_pruned budget_view grace3 brackets3 --merge
 DEFAULT_METHODS = list(MAIN)
 REACH_SPEEDUP_FLOOR = 2  # reach runs at k stop at 2 x T1 / k: speed-ups below k/2 read "< k/2"
-
-
-def _pool_map(jobs: list[Job], processes: int) -> list[dict[str, Any]]:
-    log(f"scaling: {len(jobs)} runs on {processes} processes")
-    done: list[dict[str, Any]] = []
-    started = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(
-        processes, initializer=os.nice, initargs=(10,)
-    ) as pool:
-        for record in pool.imap_unordered(run_job, jobs):
-            done.append(record)
-            if len(done) % 20 == 0 or len(done) == len(jobs):
-                spent = time.perf_counter() - started
-                log(f"scaling: {len(done)}/{len(jobs)} runs, {spent:.0f} s")
-    return done
 
 
 def _jobs(benches: list[str], methods: list[str], scale: dict[str, Any]) -> list[Job]:
@@ -124,7 +107,7 @@ def _reach_jobs(
         base = [
             Job(bench, DEFAULT, 1, s, kind="reach", target=target) for s in range(scale["seeds"])
         ]
-        ones = _pool_map(base, processes)
+        ones = pool_map(base, processes)
         found += ones
         t1 = statistics.median(r["end"] if r["reached"] else float("inf") for r in ones)
         if t1 == float("inf"):
@@ -136,7 +119,7 @@ def _reach_jobs(
             if k > 1
             for job in base
         ]
-        found += _pool_map(more, processes)
+        found += pool_map(more, processes)
     return found
 
 
@@ -174,7 +157,7 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
     benches = args.benchmarks
     runs = old.get("runs", [])
     if "runs" in args.parts:
-        new = _pool_map(_jobs(benches, args.methods, scale), args.processes)
+        new = pool_map(_jobs(benches, args.methods, scale), args.processes)
         runs = _kept(runs, benches, args.methods) + new
     reach, decisions = old.get("reach", []), old.get("decisions", [])
     rungs, reality = old.get("rungs", []), old.get("reality")
@@ -184,7 +167,7 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
     others = [m for m in args.methods if m != DEFAULT]
     if "reach" in args.parts and others:
         jobs = _candidate_reach_jobs(reach, others, benches)
-        reach = _kept(reach, benches, others) + _pool_map(jobs, args.processes)
+        reach = _kept(reach, benches, others) + pool_map(jobs, args.processes)
     for kind in ("decisions", "cap"):  # the records of both parts share one list, by kind
         if kind not in parts:
             continue
@@ -196,7 +179,7 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
             else cap_jobs(benches, scale["decision_trials"], args.quick)
         )
         kept = [r for r in decisions if r["kind"] != kind or r["bench"] not in benches]
-        decisions = kept + _pool_map(jobs, args.processes)
+        decisions = kept + pool_map(jobs, args.processes)
     if "rungs" in parts:
         from bench.scaling.rungs import rung_reliability
 

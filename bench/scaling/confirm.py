@@ -81,8 +81,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from bench.scaling.__main__ import _pool_map
-    from bench.scaling.grid import Job
+    from bench.scaling.grid import Job, pool_map
 
     args = _parse(argv)
     path = args.out / "scaling_confirm.json"
@@ -99,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
             for seed in seeds
         ]
         meta = base_meta(False, seeds=seeds, method=args.method, processes=args.processes)
-        data = {"meta": meta, "runs": _pool_map(jobs, args.processes)}
+        data = {"meta": meta, "runs": pool_map(jobs, args.processes)}
     text, targets = render(data)
     data["targets"] = targets
     print(text)

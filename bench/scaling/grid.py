@@ -10,13 +10,16 @@ value), so the best at any budget of epochs or time can be read back.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["Job", "run_job"]
+from bench.common import log
+
+__all__ = ["Job", "pool_map", "run_job"]
 
 REACH_TRIALS = 3  # a reach run at k=1 starts at most this many times the space's trials
 
@@ -94,3 +97,19 @@ def run_job(job: Job) -> dict[str, Any]:
         else [],
         "cpu_s": round(spent, 2),
     }
+
+
+def pool_map(jobs: list[Job], processes: int) -> list[dict[str, Any]]:
+    """Run ``jobs`` in ``processes`` niced worker processes (spawned), logging progress."""
+    log(f"scaling: {len(jobs)} runs on {processes} processes")
+    done: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(
+        processes, initializer=os.nice, initargs=(10,)
+    ) as pool:
+        for record in pool.imap_unordered(run_job, jobs):
+            done.append(record)
+            if len(done) % 20 == 0 or len(done) == len(jobs):
+                spent = time.perf_counter() - started
+                log(f"scaling: {len(done)}/{len(jobs)} runs, {spent:.0f} s")
+    return done
