@@ -52,8 +52,8 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     )
     lines = header("A candidate against the default on fresh seeds (simulated)", data["meta"])
     lines += [
-        f"Candidate: `{method}` ({METHODS[method].label}), picked in scaling.md as the best of "
-        "the candidates measured on seeds 0-9. The claim, stated before these runs: at equal "
+        f"Candidate: `{method}` ({METHODS[method].label}), measured in scaling.md on seeds "
+        "0-9 beside other candidates. The claim, stated before these runs: at equal "
         "simulated wall time it is better than the default in more seeded runs than it is "
         f"worse, two-sided sign test p < {ALPHA:g}, over every benchmark and k = "
         f"{', '.join(map(str, WORKERS))} (200 trials each, as in scaling.md).",
