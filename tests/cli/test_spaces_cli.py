@@ -26,6 +26,15 @@ def test_show_prints_settings_and_conditions(capsys):
     assert "only when {'loss_strategy': 'a3dro'}" in out
 
 
+def test_show_names_brackets_only_when_there_are_several():
+    from raysearch.cli.spaces import describe_space
+
+    space = load_space("war_losses")
+    assert "brackets" not in describe_space(space)
+    wide = space.with_settings(brackets=2, grace_period=1, max_epochs=16)
+    assert "ASHA grace 1, reduction 2, 2 brackets; TPE startup" in describe_space(wide)
+
+
 def test_export_writes_the_sweep_config(tmp_path, capsys):
     out = tmp_path / "sub" / "sweep.yaml"
     assert main(["export", "smoke", "--format", "wandb", "--out", str(out)]) == 0
