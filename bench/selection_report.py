@@ -62,6 +62,11 @@ def _strategy(config: dict[str, Any]) -> str:
     return str(config.get("loss_strategy", config.get("loss.strategy", "?")))
 
 
+def _number(value: float | None) -> float:
+    """A number from a run's summary.json, where a missing one is null."""
+    return math.nan if value is None else float(value)
+
+
 def _seed_row(seed: int, found: dict[str, Any]) -> dict[str, Any]:
     """The pick of one search and whether it holds on test."""
     summary = found["summary"]
@@ -69,22 +74,23 @@ def _seed_row(seed: int, found: dict[str, Any]) -> dict[str, Any]:
     row: dict[str, Any] = {
         "seed": seed,
         "search_best": _strategy(best.get("config", {})),
-        "search_best_val": best.get(VAL, math.nan),
-        "search_best_test": best.get("test", {}).get("anchored_test_loss", math.nan),
+        "search_best_val": _number(best.get(VAL)),
+        "search_best_test": _number(best.get("test", {}).get("anchored_test_loss")),
         "wall_min": found["wall"].get("wall_s", math.nan) / 60,
         "load": found["wall"].get("load_at_start", math.nan),
         "warnings": len(summary["evidence"]["warnings"]),
     }
     pick = summary.get("pick")
     if pick:
-        sd = summary["evidence"]["noise"]["finalists"]["sd"]
-        gap = pick["test"]["anchored_test_loss"] - pick[VAL]
+        sd = _number(summary["evidence"]["noise"]["finalists"]["sd"])
+        test = _number(pick["test"]["anchored_test_loss"])
+        gap = test - _number(pick[VAL])
         row.update(
             pick=_strategy(pick["config"]),
-            pick_val=pick[VAL],
-            pick_sd=pick["sd"],
+            pick_val=_number(pick[VAL]),
+            pick_sd=_number(pick["sd"]),
             noise_sd=sd,
-            pick_test=pick["test"]["anchored_test_loss"],
+            pick_test=test,
             gap_in_sd=gap / sd if sd else math.nan,
         )
     else:  # no finalists: the search's best trial is the pick
@@ -95,7 +101,7 @@ def _seed_row(seed: int, found: dict[str, Any]) -> dict[str, Any]:
         )
     row["beats_references"] = bool(row["pick_test"] < 0)
     row["within_spread"] = bool(abs(row.get("gap_in_sd", math.inf)) <= SPREAD_Z)
-    row["rung1_rho"] = (summary["evidence"]["rungs"] or [{}])[0].get("spearman", math.nan)
+    row["rung1_rho"] = _number((summary["evidence"]["rungs"] or [{}])[0].get("spearman"))
     return row
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -91,8 +92,24 @@ def atomic_write_serialised(
     return atomic_write(path, lambda tmp: tmp.write_bytes(buffer.getbuffer()))
 
 
+def _finite(data: Any) -> Any:
+    """``data`` with every NaN or infinite float as None: JSON has no NaN, and Python's
+    ``json`` writes a bare ``NaN`` that strict readers (JavaScript, jq, most languages'
+    parsers) refuse."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    return data
+
+
 def write_json(path: str | os.PathLike[str], data: Any) -> Path:
-    return atomic_write_text(path, json.dumps(data, indent=2, default=str))
+    """``data`` as standard JSON: a missing number (NaN, say a finalist never tested) is
+    ``null``."""
+    text = json.dumps(_finite(data), indent=2, default=str, allow_nan=False)
+    return atomic_write_text(path, text)
 
 
 def write_yaml(path: str | os.PathLike[str], data: Any) -> Path:

@@ -34,6 +34,15 @@ def test_a_pick_holds_when_its_test_is_below_zero_and_within_two_sds_of_its_val(
     assert not far["beats_references"] and not far["within_spread"]
 
 
+def test_a_missing_number_in_summary_json_is_nan_in_the_row() -> None:
+    found = _found(test=-0.10, val=-0.15, sd=None)  # type: ignore[arg-type]
+    found["summary"]["evidence"]["rungs"] = [{"spearman": None}]  # JSON null: too few trials
+    row = _seed_row(0, found)
+    assert math.isnan(row["noise_sd"]) and math.isnan(row["pick_sd"])
+    assert math.isnan(row["gap_in_sd"]) and math.isnan(row["rung1_rho"])
+    assert row["pick_test"] == pytest.approx(-0.10) and not row["within_spread"]
+
+
 def test_the_targets_count_the_seeds_and_compare_the_correlations() -> None:
     picks = [_seed_row(s, _found(-0.1 if s < 4 else 0.2, -0.12, 0.05)) for s in range(5)]
     data = {
