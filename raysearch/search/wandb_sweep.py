@@ -1,9 +1,10 @@
 """The same search space as a W&B sweep, and a W&B sweep run's config back to a trial.
 
-``sweep_config(space)`` maps a raysearch space to W&B's sweep format: method ``bayes``,
-metric ``anchored_val_loss`` minimised, hyperband early termination with ASHA's grace
-period and reduction factor, and a command that makes ``wandb agent`` run raysearch's
-trainer. W&B sweeps have no conditional parameters: a parameter with ``when`` is always
+``sweep_config(space)`` maps a raysearch space to W&B's sweep format: the space's searcher
+as W&B's method (TPE as ``bayes``, random as ``random``), metric ``anchored_val_loss``
+minimised, its ASHA as hyperband early termination with ASHA's grace period and reduction
+factor (none for ``scheduler: fifo``), and a command that makes ``wandb agent`` run
+raysearch's trainer. W&B sweeps have no conditional parameters: a parameter with ``when`` is always
 sampled, the YAML (``sweep_yaml``) says under which condition it is used, and
 ``run_from_wandb_config`` drops it from the trial when the condition is false.
 
@@ -41,6 +42,7 @@ __all__ = [
     "COMMAND",
     "PROGRAM",
     "SPACE_KEY",
+    "WANDB_METHOD",
     "read_args_file",
     "run_from_wandb_config",
     "sweep_config",
@@ -48,6 +50,7 @@ __all__ = [
     "trial_values",
 ]
 
+WANDB_METHOD = {"tpe": "bayes", "random": "random"}  # W&B has no TPE: its GP is the model
 SPACE_KEY = "raysearch_space"  # constant sweep parameter: which space file the run uses
 PROGRAM = "raysearch/cli/train.py"
 COMMAND = [
@@ -105,14 +108,17 @@ def sweep_config(
     config: dict[str, Any] = {
         "name": sweep_name,
         "description": space.description or f"raysearch space {space.name}",
-        "method": "bayes",
+        "method": WANDB_METHOD[settings.searcher],
         "metric": {"name": VAL_METRIC, "goal": "minimize"},
         "run_cap": settings.num_samples,
-        "early_terminate": {
+    }
+    if settings.scheduler != "fifo":
+        config["early_terminate"] = {
             "type": "hyperband",
             "min_iter": settings.grace_period,
             "eta": settings.reduction_factor,
-        },
+        }
+    config |= {
         # the agent requires a program; the command runs it as a module (-m), from the repo root
         "program": PROGRAM,
         "command": list(COMMAND),
@@ -134,6 +140,7 @@ def _condition(p: ParamSpec) -> str:
 def sweep_yaml(space: SearchSpace, *, project: str | None = None, smoke: bool = False) -> str:
     """``sweep_config`` as YAML that opens with how to run it and marks conditional params."""
     text = yaml.safe_dump(sweep_config(space, project=project, smoke=smoke), sort_keys=False)
+    settings = (space.smoke() if smoke else space).settings
     conditional = {name: _condition(p) for name, p in space.parameters.items() if p.when}
     lines: list[str] = []
     in_parameters = False
@@ -153,14 +160,29 @@ def sweep_yaml(space: SearchSpace, *, project: str | None = None, smoke: bool = 
         f"# written by: raysearch spaces export {space.name} --format wandb"
         + (" --smoke" if smoke else ""),
         "# run: wandb sweep THIS_FILE  then  wandb agent ENTITY/PROJECT/SWEEP_ID",
-        f"# hyperband min_iter, eta = ASHA grace_period, reduction_factor ({TIME_ATTR}s); W&B's",
-        "# engine checks a run at band b after b+1 logged epochs, one epoch after ASHA's rung",
+        f"# method {WANDB_METHOD[settings.searcher]}: the space's searcher ({settings.searcher})"
+        + (" as W&B's nearest, its Bayesian search" if settings.searcher == "tpe" else ""),
+    ]
+    if settings.scheduler == "fifo":
+        header.append("# no early_terminate: the space's scheduler is fifo (no early stopping)")
+    else:
+        header += [
+            f"# hyperband min_iter, eta = ASHA grace_period, reduction_factor ({TIME_ATTR}s); "
+            "W&B's",
+            "# engine checks a run at band b after b+1 logged epochs, one epoch after ASHA's "
+            "rung",
+        ]
+    if settings.scheduler == "gated_asha":
+        header.append(
+            "# scheduler gated_asha: W&B's hyperband has no gate; it stops runs as ASHA would"
+        )
+    header += [
         "# run_cap = the space's num_samples (W&B's service takes it; the 2022 sweeps package",
         "# does not)",
     ]
-    if space.settings.brackets > 1:
+    if settings.brackets > 1:
         header.append(
-            f"# brackets: {space.settings.brackets} (ASHA's Hyperband brackets) has no key here: "
+            f"# brackets: {settings.brackets} (ASHA's Hyperband brackets) has no key here: "
             "W&B's hyperband runs one schedule of bands"
         )
     return "\n".join([*header, *lines]) + "\n"

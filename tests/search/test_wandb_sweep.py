@@ -305,3 +305,23 @@ def test_brackets_say_they_have_no_wandb_key() -> None:
     assert "brackets" not in sweep_yaml(space)
     wide = space.with_settings(brackets=2, grace_period=1, max_epochs=16)
     assert "# brackets: 2 (ASHA's Hyperband brackets) has no key here" in sweep_yaml(wide)
+
+
+@pytest.mark.parametrize(
+    ("searcher", "scheduler", "method", "stops"),
+    [("tpe", "asha", "bayes", True), ("random", "asha", "random", True),
+     ("tpe", "fifo", "bayes", False), ("random", "fifo", "random", False),
+     ("tpe", "gated_asha", "bayes", True)],
+)  # fmt: skip
+def test_the_export_follows_the_spaces_searcher_and_scheduler(
+    searcher: str, scheduler: str, method: str, stops: bool
+) -> None:
+    space = SMALL.with_settings(searcher=searcher, scheduler=scheduler)
+    config = wandb_checked(sweep_config(space))
+    assert config["method"] == method
+    assert ("early_terminate" in config) is stops
+    text = sweep_yaml(space)
+    assert ("# no early_terminate: the space's scheduler is fifo" in text) is (not stops)
+    assert ("W&B's hyperband has no gate" in text) is (scheduler == "gated_asha")
+    for proposed in _proposals(sweep_config(space), 2):  # the engine runs this method
+        assert trial_values(proposed, space)["strategy"] in ("uniform", "a3dro")
