@@ -169,8 +169,7 @@ def sweep_yaml(space: SearchSpace, *, project: str | None = None, smoke: bool = 
         header += [
             f"# hyperband min_iter, eta = ASHA grace_period, reduction_factor ({TIME_ATTR}s); "
             "W&B's",
-            "# engine checks a run at band b after b+1 logged epochs, one epoch after ASHA's "
-            "rung",
+            "# engine checks a run at band b after b+1 logged epochs, one epoch after ASHA's rung",
         ]
     if settings.scheduler == "gated_asha":
         header.append(
