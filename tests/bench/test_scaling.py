@@ -249,3 +249,28 @@ def test_the_caps_effect_compares_capped_and_uncapped_seed_by_seed() -> None:
     (effect,) = decision_figures(records)["effect"]
     assert (effect["capped_not_worse"], effect["seeds"]) == (2, 3)  # seeds 0 and 2
     assert effect["default"]["median"] == pytest.approx(0.2) and effect["trials"] == 1000
+
+
+def test_a_confirmation_gets_seeds_no_earlier_confirmation_used() -> None:
+    from bench.scaling.confirm import fresh_seeds
+
+    done = [{"method": "a", "seeds": list(range(10, 20))}]
+    assert fresh_seeds([], None, 10) == list(range(10, 20))
+    assert fresh_seeds(done, None, 10) == list(range(20, 30))
+    assert fresh_seeds(done, 40, 3) == [40, 41, 42]
+    with pytest.raises(ValueError, match=r"seeds \[18, 19\] already judged a"):
+        fresh_seeds(done, 18, 4)
+    with pytest.raises(ValueError, match="seeds below 10 chose the candidates"):
+        fresh_seeds(done, 5, 2)
+
+
+def test_the_confirmation_ledger_reads_a_table_of_one_confirmation_and_adds_to_it() -> None:
+    from bench.scaling.confirm import ledger
+
+    git = {"sha": "0" * 40, "dirty": False}
+    one = {"meta": {"method": "grace3", "seeds": [10], "command": "c", "git": git},
+           "runs": [{"seed": 10}]}  # fmt: skip
+    (old,) = ledger(one)
+    assert (old["method"], old["seeds"], old["runs"]) == ("grace3", [10], [{"seed": 10}])
+    two = {"meta": one["meta"], "confirmations": [old, {**old, "method": "brackets3"}]}
+    assert [c["method"] for c in ledger(two)] == ["grace3", "brackets3"]
