@@ -71,7 +71,7 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         "--scheduler",
         choices=SCHEDULERS,
         help="asha stops weak trials at its rungs; gated_asha only at rungs that have shown "
-        "they rank trials; fifo runs every trial at full budget (default: the space's, asha)",
+        "they rank trials; fifo runs every trial at full budget (default: the space's, gated_asha)",
     )
     parser.add_argument(
         "--finalists",

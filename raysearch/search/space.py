@@ -112,9 +112,11 @@ SCHEDULERS: tuple[str, ...] = get_args(SchedulerName)
 class SearchSettings(BaseModel):
     """How many trials, how long, and how hard ASHA and TPE cut.
 
-    ``searcher``/``scheduler`` default to TPE + ASHA; ``gated_asha`` is ASHA whose stops at
-    a rung stand only once that rung has shown it ranks trials (for curves whose early
-    epochs mislead, as the HAN's do); ``random`` and ``fifo`` (every trial runs to
+    ``searcher``/``scheduler`` default to TPE + ``gated_asha``: ASHA whose stops at a rung
+    stand only once that rung has shown it ranks trials, as it does on curves like
+    Hartmann's, and not on curves whose early epochs mislead, as the HAN's do (chosen on the
+    simulator and confirmed on fresh seeds: results/benchmarks/scaling_confirm.md).
+    ``asha`` is Ray's ASHA without the gate; ``random`` and ``fifo`` (every trial runs to
     max_epochs, or until the trainer's own early stopping) are the baselines a search is
     compared against. ``brackets`` > 1: ASHA with that many Hyperband brackets (bracket s
     first stops trials at ``grace_period * reduction_factor**s``; search/asha.py).
@@ -129,7 +131,7 @@ class SearchSettings(BaseModel):
     brackets: int = Field(default=1, ge=1)
     n_startup_trials: int = Field(default=4, ge=0)
     searcher: Literal["tpe", "random"] = "tpe"
-    scheduler: SchedulerName = "asha"
+    scheduler: SchedulerName = "gated_asha"
     # After the search: retrain the top ``finalists`` configurations with ``replicates``
     # fresh seeds each at full budget and pick on the mean (0 = off; search/finalists.py).
     finalists: int = Field(default=0, ge=0)

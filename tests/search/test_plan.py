@@ -22,7 +22,7 @@ def test_cli_overrides_replace_the_space_settings(tmp_path: Path) -> None:
     assert plan.space.settings.max_epochs == 5
     assert plan.setup.max_epochs == 5
     assert plan.setup.resources.max_concurrent == 2
-    assert (plan.space.settings.searcher, plan.space.settings.scheduler) == ("tpe", "asha")
+    assert (plan.space.settings.searcher, plan.space.settings.scheduler) == ("tpe", "gated_asha")
     baseline = resolve_search(
         RunOptions(
             space="loss_ablation", searcher="random", scheduler="fifo", results=str(tmp_path)

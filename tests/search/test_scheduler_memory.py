@@ -139,11 +139,13 @@ def test_rungs_round_trip_and_refuse_other_settings(tmp_path: Path, kind: str) -
 
 def test_gated_asha_is_the_measured_gate(tmp_path: Path) -> None:
     """``scheduler: gated_asha`` builds the gate scaling.md measured: Spearman >= 0.9 over
-    >= 8 pairs, ASHA's own decisions below that; plain asha stays Ray's ASHA."""
+    >= 8 pairs, ASHA's own decisions below that, and the default; plain asha stays Ray's
+    ASHA."""
     space = _plan(tmp_path).space
     gated = build_scheduler(space.with_settings(scheduler="gated_asha"))
     assert isinstance(gated, GatedASHA)
+    assert isinstance(build_scheduler(space), GatedASHA)  # its file names no scheduler
     assert (gated.threshold, gated.n_min, gated.unmeasured, gated.against) == (
         0.9, 8, "asha", "next",
     )  # fmt: skip
-    assert not isinstance(build_scheduler(space), GatedASHA)
+    assert not isinstance(build_scheduler(space.with_settings(scheduler="asha")), GatedASHA)
