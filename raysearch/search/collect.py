@@ -83,11 +83,12 @@ def _why_stopped(
     return STOPPED, f"asha (after {epochs} of {max_epochs} epochs)"
 
 
-def _trial_ids(grid: ResultGrid) -> list[str]:
-    """Each trial's id in the grid's order, also for a trial that failed or never ran
-    before its first report (its results hold none). ResultGrid keeps its trials private
+def _trials(grid: ResultGrid) -> list[Any]:
+    """Tune's trials in the grid's order. A trial's id and config are read from these, not
+    from its results: a trial that failed before its first report has none, and Result's
+    config is its last result's. ResultGrid keeps its trials private
     (``_experiment_analysis.trials``; the Ray pin holds it in place)."""
-    return [str(t.trial_id) for t in grid._experiment_analysis.trials]
+    return list(grid._experiment_analysis.trials)
 
 
 def collect_results(
@@ -96,11 +97,12 @@ def collect_results(
     """(trials, epochs) tables from a ``ray.tune.ResultGrid``."""
     trial_rows: list[dict[str, Any]] = []
     epoch_frames: list[pd.DataFrame] = []
-    trial_ids = _trial_ids(grid)
+    trials_of = _trials(grid)
     for index in range(len(grid)):  # ResultGrid is indexed; it declares no __iter__
-        result, trial_id = grid[index], trial_ids[index]
+        result, trial = grid[index], trials_of[index]
+        trial_id = str(trial.trial_id)
         frame = result.metrics_dataframe
-        config = {k: v for k, v in (result.config or {}).items()}
+        config = dict(trial.config or {})
         outcome: dict[str, Any] | None = None
         if frame is not None and FINAL_KEY in frame:
             finals = frame[frame[FINAL_KEY] == 1]

@@ -1,0 +1,69 @@
+"""search/collect.py: a trial's row in trials.parquet names the trial's own configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from raysearch.core.metrics import BEST_VAL_METRIC, FAILED, TIME_ATTR, VAL_METRIC
+from raysearch.search.collect import collect_results
+
+
+@dataclass
+class _Trial:
+    trial_id: str
+    config: dict[str, Any]
+
+
+@dataclass
+class _Result:  # what collect_results reads of ray.tune.Result
+    metrics: dict[str, Any]
+    metrics_dataframe: pd.DataFrame | None
+    error: BaseException | None = None
+    path: str = ""
+
+    @property
+    def config(self) -> dict[str, Any] | None:  # as Ray's: the last result's config
+        return self.metrics.get("config") if self.metrics else None
+
+
+@dataclass
+class _Analysis:
+    trials: list[_Trial] = field(default_factory=list)
+
+
+class _Grid:
+    def __init__(self, pairs: list[tuple[_Trial, _Result]]) -> None:
+        self._experiment_analysis = _Analysis([t for t, _ in pairs])
+        self._results = [r for _, r in pairs]
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    def __getitem__(self, index: int) -> _Result:
+        return self._results[index]
+
+
+def test_each_row_holds_its_trials_own_config_also_when_it_failed_before_reporting(
+    tmp_path: Path,
+) -> None:
+    frame = pd.DataFrame({TIME_ATTR: [1, 2], VAL_METRIC: [0.5, 0.4], "done": [False, True]})
+    ran = (
+        _Trial("a", {"lr": 0.1}),
+        _Result({"config": {"lr": 0.1}, "done": True}, frame, path=str(tmp_path / "t_a_00000_x")),
+    )
+    # failed at its start: no result of its own; Tune's last result may be another trial's
+    failed = (
+        _Trial("b", {"lr": 1e12}),
+        _Result({"config": {"lr": 0.1}}, None, error=RuntimeError("boom")),
+    )
+    never = (_Trial("c", {"lr": 0.3}), _Result({}, None, error=RuntimeError("no report")))
+    trials, _ = collect_results(_Grid([ran, failed, never]), 2, {"size": "tiny"})  # type: ignore[arg-type]
+    rows = trials.set_index("trial_id")
+    assert rows.loc["a", "config/lr"] == 0.1 and rows.loc["a", BEST_VAL_METRIC] == 0.4
+    assert rows.loc["b", "config/lr"] == 1e12 and rows.loc["b", "status"] == FAILED
+    assert rows.loc["c", "config/lr"] == 0.3 and rows.loc["c", "stop_reason"] == "no report"
+    assert (rows["config/size"] == "tiny").all()
