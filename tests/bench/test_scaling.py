@@ -280,3 +280,12 @@ def test_the_confirmation_ledger_reads_a_table_of_one_confirmation_and_adds_to_i
     assert (old["method"], old["seeds"], old["runs"]) == ("grace3", [10], [{"seed": 10}])
     two = {"meta": one["meta"], "confirmations": [old, {**old, "method": "brackets3"}]}
     assert [c["method"] for c in ledger(two)] == ["grace3", "brackets3"]
+
+
+def test_the_reality_check_runs_raysearchs_default_search() -> None:
+    """The simulator is checked against real Ray runs of the search users get by default."""
+    from bench.scaling.reality import _method
+    from raysearch.search.space import SearchSettings
+
+    default = SearchSettings(num_samples=1, max_epochs=1)
+    assert (_method().searcher, _method().scheduler) == (default.searcher, default.scheduler)
