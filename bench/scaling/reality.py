@@ -1,12 +1,13 @@
 """The simulator against real Ray Tune runs: augmented Hartmann at k = 4, same seeds.
 
 The real runs are run as bench/hartmann.py runs its methods (``_ray_method``), with
-raysearch's default search: ``build_searcher`` and ``build_scheduler`` in a real ``tune.Tuner`` on a local Ray, 4 trials at once, each trial a
-Tune function that reports f(x, e/E) for e = 1..E (it takes milliseconds, and Ray's own
-timing decides the order of events). The simulated runs drive the same objects on the
-simulator (epochs of 1 s +- 20%). Per seed, the best value found after the same 200
-trials; the two regret distributions are compared by their medians and quartiles and by a
-two-sided Mann-Whitney U test (scipy).
+raysearch's default search: ``build_searcher`` and ``build_scheduler`` in a real
+``tune.Tuner`` on a local Ray, 4 trials at once, each trial a Tune function that reports
+f(x, e/E) for e = 1..E (it takes milliseconds, and Ray's own timing decides the order of
+events). The simulated runs drive the same objects on the simulator (epochs of 1 s +-
+20%). Per seed, the best value found after the same 200 trials; the two regret
+distributions are compared by their medians and quartiles and by a two-sided
+Mann-Whitney U test (scipy).
 """
 
 from __future__ import annotations
