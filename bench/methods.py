@@ -128,6 +128,7 @@ def describe(methods: tuple[Method, ...]) -> list[dict[str, Any]]:
 
 
 METHODS: Registry[Method] = Registry("method")
+RAYSEARCH = "tpe_gated_asha"  # raysearch's default search, as the benchmarks name it
 register = METHODS.register
 
 register(
