@@ -6,6 +6,8 @@ import math
 from typing import Any
 
 from bench.common import Target, header, markdown_table, targets_section
+from bench.methods import METHODS as REGISTRY
+from bench.methods import RAYSEARCH
 from bench.scaling.analyse import equal_epochs, quality, speedups
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.gate_notes import gate_lines
@@ -330,7 +332,8 @@ def _reality_lines(reality: dict[str, Any] | None) -> list[str]:
     return [
         "## The simulator against real Ray runs",
         "",
-        f"Augmented Hartmann, k = {reality['workers']}, {reality['trials']} trials, seeds "
+        f"{REGISTRY[RAYSEARCH].label} (`bench.scaling.reality`) on augmented Hartmann, "
+        f"k = {reality['workers']}, {reality['trials']} trials, seeds "
         f"{reality['seeds']}: regret median [25th, 75th percentile], real Ray Tune "
         f"{real[1]:.3g} [{real[0]:.3g}, {real[2]:.3g}], simulated {sim[1]:.3g} "
         f"[{sim[0]:.3g}, {sim[2]:.3g}]; Mann-Whitney U two-sided p = "
