@@ -332,7 +332,7 @@ def _reality_lines(reality: dict[str, Any] | None) -> list[str]:
     return [
         "## The simulator against real Ray runs",
         "",
-        f"{REGISTRY[RAYSEARCH].label} (`bench.scaling.reality`) on augmented Hartmann, "
+        f"{REGISTRY[RAYSEARCH].description} (`bench.scaling.reality`) on augmented Hartmann, "
         f"k = {reality['workers']}, {reality['trials']} trials, seeds "
         f"{reality['seeds']}: regret median [25th, 75th percentile], real Ray Tune "
         f"{real[1]:.3g} [{real[0]:.3g}, {real[2]:.3g}], simulated {sim[1]:.3g} "

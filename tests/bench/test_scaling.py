@@ -289,3 +289,14 @@ def test_the_reality_check_runs_raysearchs_default_search() -> None:
 
     default = SearchSettings(num_samples=1, max_epochs=1)
     assert (_method().searcher, _method().scheduler) == (default.searcher, default.scheduler)
+
+
+def test_the_reality_paragraph_names_the_search_and_the_agreement() -> None:
+    from bench.scaling.report import _reality_lines
+
+    record = {"workers": 4, "trials": 200, "seeds": [0, 1], "real_quartiles": [0.1, 0.2, 0.3],
+              "simulated_quartiles": [0.1, 0.25, 0.3], "mannwhitney_p": 0.85,
+              "real_s": 300}  # fmt: skip
+    text = "\n".join(_reality_lines(record))
+    assert "raysearch's default: Optuna TPE + rung-gated ASHA" in text
+    assert "real Ray Tune 0.2 [0.1, 0.3], simulated 0.25 [0.1, 0.3]" in text and "p = 0.85" in text
