@@ -469,6 +469,7 @@ def plots(result: dict[str, Any], table: dict[str, Any]) -> list[tuple[str, Any]
     ax2.axhline(0.9, color="k", ls="--", lw=1, label="target 90%")
     ax2.set_ylim(0, 1)
     ax2.set_ylabel("busy share of k x wall")
+    ax2.tick_params(axis="x", labelrotation=15)
     ax2.legend()
     ax2.set_title(f"Parallel efficiency, k={CONCURRENT}")
     return [("search_anytime", fig), ("parallel", fig2)]
