@@ -4,9 +4,9 @@
 
 Each trial sleeps d seconds and reports once; n trials go through Ray Tune with
 raysearch's searcher (``build_searcher`` on a one-float space: Optuna TPE, so its
-bookkeeping is included) and scheduler (``build_scheduler``: ASHA), 1 CPU per trial, so
-k = CPUs trials run at once. The baseline, computed for the same n, d and k: the ideal
-wall time n*d/k (every slot sleeping all the time). Figures: wall / ideal and the overhead
+bookkeeping is included) and scheduler (``build_scheduler``: the default, rung-gated ASHA),
+1 CPU per trial, so k = CPUs trials run at once. The baseline, computed for the same n, d
+and k: the ideal wall time n*d/k (every slot sleeping all the time). Figures: wall / ideal and the overhead
 per trial per slot, (wall - ideal) * k / n, beside Ray's own release test (10,000 1-s
 trials in < 800 s on 16 CPUs: at most 1.28x the ideal 625 s, i.e. 0.28 s per trial per
 slot). Configurations: actors reused or not (raysearch's default is
@@ -240,7 +240,8 @@ def markdown(result: dict[str, Any]) -> str:
         "k: the ideal wall time n*d/k. A fresh process per trial costs seconds, so that "
         "configuration runs fewer trials (its fixed start-up, `first report after` minus "
         "d, is then spread over fewer trials). "
-        "Scheduler: raysearch's ASHA (`build_scheduler`) everywhere. raysearch's default "
+        "Scheduler: raysearch's default (`build_scheduler`: rung-gated ASHA) everywhere. "
+        "raysearch's default "
         f"is reuse_actors={meta['default_reuse_actors']} "
         "(`RunOptions.reuse_actors`). Wall = `Tuner.fit()`; Ray's start "
         f"({meta['ray_init_s']:.1f} s, once per process) and an untimed 2-trial warm-up "

@@ -12,9 +12,9 @@ process does not import torch.
 
 Four methods (bench/methods.py), the same space (x1..x6 uniform floats in [0, 1]), trial
 count and seeds:
-``tpe_asha`` (raysearch's own searcher and scheduler: ``build_searcher`` /
-``build_scheduler`` from raysearch.search.tuner, Optuna TPE + ASHA with grace period 1 and
-reduction factor 3), ``random_fifo`` (random search, every trial at full budget: the
+``tpe_gated_asha`` (raysearch's default searcher and scheduler: ``build_searcher`` /
+``build_scheduler`` from raysearch.search.tuner, Optuna TPE + rung-gated ASHA with grace
+period 1 and reduction factor 3), ``random_fifo`` (random search, every trial at full budget: the
 baseline), ``random_asha`` and ``optuna_hyperband`` (Optuna alone, no Ray: TPE + Optuna's
 Hyperband pruner, 2 processes sharing a journal-file storage). The Ray methods run trials
 with half a CPU each, 4 at once, and reuse actors (the trials are trivial; a fresh process
@@ -60,14 +60,14 @@ from bench.common import (
     write_outputs,
 )
 from bench.methods import METHODS as REGISTRY
-from bench.methods import Method, describe
+from bench.methods import RAYSEARCH, Method, describe
 from bench.optuna_alone import run_optuna_alone
 from raysearch.search.simulation.hartmann import F_STAR, PARAMS, X_STAR, augmented_hartmann
 
 __all__ = ["F_STAR", "METHODS", "NAMES", "X_STAR", "augmented_hartmann", "main", "regret"]
 
 BASELINE = "random_fifo"
-METHODS = REGISTRY.select(("tpe_asha", "random_fifo", "random_asha", "optuna_hyperband"))
+METHODS = REGISTRY.select((RAYSEARCH, "random_fifo", "random_asha", "optuna_hyperband"))
 NAMES = tuple(m.name for m in METHODS)
 CONCURRENT = 4  # Ray trials at once, each with CPUs / CONCURRENT
 OPTUNA_PROCESSES = 2  # Optuna alone's processes (unless a method fixes its own)
@@ -360,10 +360,10 @@ def _fmt_ratio(x: float) -> str:
 
 
 def targets(table: dict[str, Any]) -> list[Target]:
-    tpe = next(m for m in table["per_method"] if m["method"] == "tpe_asha")
+    tpe = next(m for m in table["per_method"] if m["method"] == RAYSEARCH)
     base = next(m for m in table["per_method"] if m["method"] == BASELINE)
     ratios = ", ".join(
-        _fmt_ratio(r["reach_ratio"]) for r in table["rows"] if r["method"] == "tpe_asha"
+        _fmt_ratio(r["reach_ratio"]) for r in table["rows"] if r["method"] == RAYSEARCH
     )
     met = tpe["reach_ratio"] <= 1 / 3
     return [
@@ -468,7 +468,7 @@ def plot(result: dict[str, Any], table: dict[str, Any]) -> Any:
         lo = np.where(full, np.nanmin(np.where(np.isnan(values), np.inf, values), axis=0), np.nan)
         hi = np.where(full, np.nanmax(np.where(np.isnan(values), -np.inf, values), axis=0), np.nan)
         (line,) = ax.plot(
-            mine, np.maximum(med, floor), label=method, lw=2.2 if method == "tpe_asha" else 1.4
+            mine, np.maximum(med, floor), label=method, lw=2.2 if method == RAYSEARCH else 1.4
         )
         ax.fill_between(
             mine, np.maximum(lo, floor), np.maximum(hi, floor), color=line.get_color(), alpha=0.15

@@ -3,7 +3,8 @@
     python -m bench.search [--quick] [--out DIR]
 
 Four methods (bench/methods.py) on the same space (bench/spaces/han_bench.yaml), trial
-count and seeds: ``tpe_asha`` (raysearch: Optuna TPE + ASHA through the product's driver),
+count and seeds: ``tpe_gated_asha`` (raysearch's default: Optuna TPE + rung-gated ASHA
+through the product's driver),
 ``random_fifo`` (random search, every trial at full budget: the baseline), ``random_asha``
 and ``optuna_hyperband`` (Optuna alone, no Ray: TPE + Optuna's Hyperband pruner, 2
 processes sharing a journal-file storage, the same trainer). Two trials at once everywhere
@@ -45,14 +46,14 @@ from bench.common import (
     write_outputs,
 )
 from bench.methods import METHODS as REGISTRY
-from bench.methods import Method, describe
+from bench.methods import RAYSEARCH, Method, describe
 from bench.optuna_alone import run_optuna_alone
 
 __all__ = ["METHODS", "NAMES", "main"]
 
 SPACE = ROOT / "bench" / "spaces" / "han_bench.yaml"
 BASELINE = "random_fifo"
-METHODS = REGISTRY.select(("random_fifo", "tpe_asha", "random_asha", "optuna_hyperband"))
+METHODS = REGISTRY.select(("random_fifo", RAYSEARCH, "random_asha", "optuna_hyperband"))
 NAMES = tuple(m.name for m in METHODS)
 CONCURRENT = 2
 
@@ -343,9 +344,9 @@ def search_markdown(result: dict[str, Any], table: dict[str, Any]) -> str:
 
 
 def search_targets(table: dict[str, Any], rankings: list[dict[str, Any]]) -> list[Target]:
-    tpe = next(m for m in table["per_method"] if m["method"] == "tpe_asha")
+    tpe = next(m for m in table["per_method"] if m["method"] == RAYSEARCH)
     base = next(m for m in table["per_method"] if m["method"] == BASELINE)
-    mine = [r for r in table["rows"] if r["method"] == "tpe_asha"]
+    mine = [r for r in table["rows"] if r["method"] == RAYSEARCH]
     ratios = ", ".join(_fmt_ratio(r["reach_ratio"]) for r in mine)
     met = tpe["reach_ratio"] <= 1 / 3
     return [
@@ -411,7 +412,7 @@ def work_per_trial(result: dict[str, Any], method: str) -> tuple[float, float]:
 def parallel_targets(table: dict[str, Any], result: dict[str, Any]) -> list[Target]:
     found = []
     for m in table["per_method"]:
-        if m["method"] not in ("tpe_asha", BASELINE):
+        if m["method"] not in (RAYSEARCH, BASELINE):
             continue
         work, wall = work_per_trial(result, m["method"])
         met = m["busy_share"] >= 0.9
@@ -447,7 +448,7 @@ def plots(result: dict[str, Any], table: dict[str, Any]) -> list[tuple[str, Any]
             top = max(c[axis].iloc[-1] for c in curves)
             grid = np.linspace(0, top, 200)
             med = median_curve(curves, axis, grid)
-            ax.plot(grid, med, label=method, lw=2 if method == "tpe_asha" else 1.3)
+            ax.plot(grid, med, label=method, lw=2 if method == RAYSEARCH else 1.3)
             lo = np.full_like(grid, np.nan)
             hi = np.full_like(grid, np.nan)
             for i, g in enumerate(grid):
@@ -468,6 +469,7 @@ def plots(result: dict[str, Any], table: dict[str, Any]) -> list[tuple[str, Any]
     ax2.axhline(0.9, color="k", ls="--", lw=1, label="target 90%")
     ax2.set_ylim(0, 1)
     ax2.set_ylabel("busy share of k x wall")
+    ax2.tick_params(axis="x", labelrotation=15)
     ax2.legend()
     ax2.set_title(f"Parallel efficiency, k={CONCURRENT}")
     return [("search_anytime", fig), ("parallel", fig2)]

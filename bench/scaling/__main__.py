@@ -30,7 +30,7 @@ from bench.scaling.methods import DEFAULT, METHODS
 WORKERS = (1, 4, 16, 64)
 FULL = {"seeds": 10, "workers": WORKERS, "decision_trials": 2000}
 QUICK = {"seeds": 2, "workers": (1, 16), "decision_trials": 200}
-MAIN = ("default", "before_fix", "random_asha", "tpe_fifo", "optuna_hyperband")
+MAIN = ("default", "tpe_asha", "before_fix", "random_asha", "tpe_fifo", "optuna_hyperband")
 SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of the grid
     "liar_off": (("hartmann", "lcbench-189906"), (1, 16, 64)),
     "told_pruned": (("hartmann", "lcbench-189906"), (1, 16, 64)),
@@ -64,29 +64,30 @@ def _jobs(benches: list[str], methods: list[str], scale: dict[str, Any]) -> list
 def _candidate_reach_jobs(
     reach: list[dict[str, Any]], methods: list[str], benches: list[str]
 ) -> list[Job]:
-    """Reach runs of other methods at k = 16 and 64 (the targets' k), with the default's
-    target, k=1 time and time limits, from the default's recorded k=1 reach runs."""
+    """Reach runs of other methods at k = 16 and 64 (the targets' k), with their baseline's
+    target, k=1 time and time limits, from the baseline's recorded k=1 reach runs."""
     jobs = []
     for bench in benches:
-        ones = [r for r in reach if (r["bench"], r["method"], r["workers"]) == (bench, DEFAULT, 1)]
-        times = [r["end"] if r["reached"] else float("inf") for r in ones]
-        if not ones or statistics.median(times) == float("inf"):
-            continue
-        t1 = statistics.median(times)
-        jobs += [
-            Job(
-                bench,
-                method,
-                k,
-                r["seed"],
-                kind="reach",
-                target=r["target"],
-                time_limit=REACH_SPEEDUP_FLOOR * t1 / k,
-            )
-            for method in methods
-            for k in (16, 64)
-            for r in ones
-        ]
+        for method in methods:
+            base = (bench, METHODS[method].baseline, 1)
+            ones = [r for r in reach if (r["bench"], r["method"], r["workers"]) == base]
+            times = [r["end"] if r["reached"] else float("inf") for r in ones]
+            if not ones or statistics.median(times) == float("inf"):
+                continue
+            t1 = statistics.median(times)
+            jobs += [
+                Job(
+                    bench,
+                    method,
+                    k,
+                    r["seed"],
+                    kind="reach",
+                    target=r["target"],
+                    time_limit=REACH_SPEEDUP_FLOOR * t1 / k,
+                )
+                for k in (16, 64)
+                for r in ones
+            ]
     return jobs
 
 

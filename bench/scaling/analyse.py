@@ -92,17 +92,18 @@ def equal_epochs(runs: list[Record], bench: str, a: str, b: str, k: int) -> dict
 def speedups(
     reach: list[Record], runs: list[Record], method: str | None = None
 ) -> list[dict[str, Any]]:
-    """Per benchmark and k: a method's (the default's if None) simulated time to reach the
-    default's k=1 median (median over seeds; inf: not reached within the run's limit), the
-    speed-up over the default's k=1 time, and the regret after the same trial count."""
-    from bench.scaling.methods import DEFAULT
+    """Per benchmark and k: a method's (the default's if None) simulated time to reach its
+    baseline's k=1 median (median over seeds; inf: not reached within the run's limit), the
+    speed-up over its baseline's k=1 time, and the regret after the same trial count."""
+    from bench.scaling.methods import DEFAULT, METHODS
 
     method = method or DEFAULT
+    baseline = METHODS[method].baseline
     cells = _cells(reach)
     trials = _cells(runs)
     rows = []
     for bench in sorted({r["bench"] for r in reach if r["method"] == method}):
-        ones = cells.get((bench, DEFAULT, 1), [])
+        ones = cells.get((bench, baseline, 1), [])
         t1 = statistics.median(_reach_time(r) for r in ones)
         for (b, m, k), records in sorted(cells.items()):
             if b != bench or m != method:

@@ -1,9 +1,10 @@
 """python -m bench.scaling.confirm --method NAME [--first-seed N] [--seeds N] [--out DIR]
 [--processes N] [--render]
 
-A candidate that looked better than the default in scaling.md was picked from several
-candidates, all measured on seeds 0-9: the best of many comparisons looks better than it
-is. This runs the default and the candidate again on fresh seeds, on every benchmark and k,
+A candidate that looked better than its baseline (the default, or the search it was
+measured on) in scaling.md was picked from several candidates, all measured on seeds 0-9:
+the best of many comparisons looks better than it is. This runs the baseline and the
+candidate again on fresh seeds, on every benchmark and k,
 and judges the claim stated before those runs: at equal simulated wall time (seed by seed,
 the shorter run's end) the candidate is better in more runs than it is worse, with a
 two-sided sign test p < ``ALPHA``.
@@ -81,10 +82,12 @@ def fresh_seeds(confirmations: list[dict[str, Any]], first: int | None, count: i
 
 def _section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
     method, runs, seeds = confirmation["method"], confirmation["runs"], confirmation["seeds"]
+    base = METHODS[method].baseline
     cells = paired_cells(quality(runs), runs, method)
     found = verdict(cells)
     target = Target(
-        f"{METHODS[method].label} is better than the default at equal simulated wall time on "
+        f"{METHODS[method].label} is better than {METHODS[base].label} at equal simulated wall "
+        f"time on "
         f"fresh seeds ({seeds[0]}-{seeds[-1]}; sign test p < {ALPHA:g})",
         f"better in {found['better']} runs, worse in {found['worse']}, p = {found['p']:.2g}",
         found["met"],
@@ -97,13 +100,14 @@ def _section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
         "",
         f"Candidate: `{method}` ({METHODS[method].label}), measured in scaling.md on seeds "
         "0-9 beside other candidates. The claim, stated before these runs: at equal "
-        "simulated wall time it is better than the default in more seeded runs than it is "
+        f"simulated wall time it is better than its baseline ({METHODS[base].label}) in "
+        "more seeded runs than it is "
         f"worse, two-sided sign test p < {ALPHA:g}, over every benchmark and k = "
         f"{', '.join(map(str, WORKERS))} (200 trials each, as in scaling.md).",
         "",
         f"Ran: `{confirmation['command']}` ({code}).",
         "",
-        f"Against the default: {against_default(cells, least_k=1)}",
+        f"Against {METHODS[base].label}: {against_default(cells, least_k=1)}",
         "",
         *paired_table(cells),
         "",
@@ -115,11 +119,11 @@ def _section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
 
 def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """(markdown, targets as JSON): one section and one target per confirmation."""
-    lines = header("Candidates against the default on fresh seeds (simulated)", data["meta"])
+    lines = header("Candidates against their baseline on fresh seeds (simulated)", data["meta"])
     for later in data.get("later", []):
         lines += [f"Then: `{later['command']}` (git {later['git']['sha'][:10]}).", ""]
     lines += [
-        "Each candidate here beat the default on seeds 0-9 in scaling.md, where it was "
+        "Each candidate here beat its baseline on seeds 0-9 in scaling.md, where it was "
         "measured beside other candidates. Each is judged on seeds no other confirmation "
         "used, by a claim stated before its runs.",
         "",
@@ -173,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
         jobs = [
             Job(bench, method, k, seed)
             for bench in BENCHMARKS
-            for method in (DEFAULT, args.method)
+            for method in (METHODS[args.method].baseline, args.method)
             for k in WORKERS
             for seed in seeds
         ]

@@ -7,9 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DEFAULT", "METHODS", "Method"]
+__all__ = ["BEFORE_GATE", "DEFAULT", "METHODS", "Method"]
 
 DEFAULT = "default"
+# The default before its scheduler was rung-gated ASHA: the candidates from the live-TPE fix
+# to the gate were measured against it (their ``baseline``).
+BEFORE_GATE = "tpe_asha"
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,7 @@ class Method:
     name: str
     label: str
     policy: Callable[[Any, int, int], Any]
+    baseline: str = DEFAULT  # what a candidate is compared with, seed by seed
 
 
 def _product(space: Any, seed: int, workers: int, **settings: Any) -> Any:
@@ -137,8 +141,8 @@ def _budget_view(space: Any, seed: int, workers: int) -> Any:
 
 
 def _final_scale(space: Any, seed: int, workers: int, running_only: bool = False) -> Any:
-    """The default with unfinished trials (or only the running ones) moved to the scale of
-    final values for TPE."""
+    """TPE + ASHA (the default before the gate) with unfinished trials (or only the running
+    ones) moved to the scale of final values for TPE."""
     import optuna
 
     from bench.scaling.candidates import FinalScaleSampler
@@ -155,7 +159,9 @@ def _final_scale(space: Any, seed: int, workers: int, running_only: bool = False
             **tpe_arguments(space, seed),
         )
     searcher = build_searcher(space, seed, sampler=sampler)
-    return TunePolicy(searcher, build_scheduler(space, seed), workers)
+    return TunePolicy(
+        searcher, build_scheduler(space.with_settings(scheduler="asha"), seed), workers
+    )
 
 
 def _gated(
@@ -192,11 +198,19 @@ def _wandb(space: Any, seed: int, workers: int) -> Any:
 METHODS = {
     m.name: m
     for m in (
-        Method(DEFAULT, "raysearch default (TPE + ASHA, fixed)", _product),
-        Method("before_fix", "raysearch before the fix (TPE + ASHA)", _before_fix),
-        Method("liar_off", "candidate: constant liar off", _liar_off),
-        Method("told_pruned", "candidate: stopped trials told PRUNED", _told_pruned),
-        Method("budget_view", "candidate: BOHB-like model at one budget", _budget_view),
+        Method(DEFAULT, "raysearch default (TPE + rung-gated ASHA)", _product),
+        Method(
+            BEFORE_GATE,
+            "TPE + ASHA, the default before the gate (`scheduler: asha`)",
+            lambda sp, s, k: _product(sp, s, k, scheduler="asha"),
+            BEFORE_GATE,  # its own reference, as the default's is the default
+        ),
+        Method("before_fix", "raysearch before the fix (TPE + ASHA)", _before_fix, BEFORE_GATE),
+        Method("liar_off", "candidate: constant liar off", _liar_off, BEFORE_GATE),
+        Method("told_pruned", "candidate: stopped trials told PRUNED", _told_pruned, BEFORE_GATE),
+        Method(
+            "budget_view", "candidate: BOHB-like model at one budget", _budget_view, BEFORE_GATE
+        ),
         Method(
             "default_sqlite", "the default, its study in SQLite (as runs kept it before)", _stored
         ),
@@ -218,48 +232,58 @@ METHODS = {
         ),
         Method(
             "grace3",
-            "the default, ASHA grace period 3 (`grace_period: 3`)",
-            lambda sp, s, k: _product(sp, s, k, grace_period=3),
+            "TPE + ASHA, grace period 3 (`grace_period: 3`)",
+            lambda sp, s, k: _product(sp, s, k, grace_period=3, scheduler="asha"),
+            BEFORE_GATE,
         ),
         Method(
             "brackets3",
-            "the default, ASHA with 3 brackets (`brackets: 3`)",
-            lambda sp, s, k: _product(sp, s, k, brackets=3),
+            "TPE + ASHA with 3 brackets (`brackets: 3`)",
+            lambda sp, s, k: _product(sp, s, k, brackets=3, scheduler="asha"),
+            BEFORE_GATE,
         ),
         Method(
             "gated_asha",
             "candidate: rung-gated ASHA (Spearman >= 0.9 with the next rung)",
             _gated,
+            BEFORE_GATE,
         ),
         Method(
             "gated_asha_lazy",
-            "`scheduler: gated_asha`: rung-gated ASHA (>= 0.9), ASHA's own decisions until 8 pairs",
+            "`scheduler: gated_asha` (now the default): rung-gated ASHA (>= 0.9), ASHA's own "
+            "decisions until 8 pairs",
             lambda sp, s, k: _product(sp, s, k, scheduler="gated_asha"),
+            BEFORE_GATE,
         ),
         Method(
             "gated_asha_lazy_07",
             "candidate: rung-gated ASHA (>= 0.7), ASHA's own decisions until 8 pairs",
             lambda sp, s, k: _gated(sp, s, k, threshold=0.7, unmeasured="asha"),
+            BEFORE_GATE,
         ),
         Method(
             "gated_asha_05",
             "candidate: rung-gated ASHA (Spearman >= 0.5 with the next rung)",
             lambda sp, s, k: _gated(sp, s, k, threshold=0.5),
+            BEFORE_GATE,
         ),
         Method(
             "final_scale",
             "candidate: TPE sees unfinished trials on the final scale",
             _final_scale,
+            BEFORE_GATE,
         ),
         Method(
             "final_scale_running",
             "candidate: TPE sees running trials on the final scale",
             lambda sp, s, k: _final_scale(sp, s, k, running_only=True),
+            BEFORE_GATE,
         ),
         Method(
             "brackets3_final_scale_running",
             "candidate: 3 brackets, TPE sees running trials on the final scale",
             lambda sp, s, k: _final_scale(sp.with_settings(brackets=3), s, k, running_only=True),
+            BEFORE_GATE,
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),

@@ -8,7 +8,7 @@ from typing import Any
 
 from bench.common import markdown_table
 from bench.scaling.analyse import best_at
-from bench.scaling.methods import DEFAULT, METHODS
+from bench.scaling.methods import BEFORE_GATE, METHODS
 
 __all__ = [
     "against_default",
@@ -66,9 +66,12 @@ def setup_lines(methods: set[str]) -> list[str]:
         "20,000 random configurations refined by a local search; the HAN table: its lowest "
         "value). Same seeds (0-9) for every method and k.",
         "",
-        "Methods: the default (what `python -m raysearch.run` builds now); the default "
-        "before this fix (Ray's OptunaSearch with Optuna's TPESampler, constant liar on, and "
-        "ASHA); random search + ASHA; TPE without early stopping (`--scheduler fifo`); "
+        "Methods: the default (what `python -m raysearch.run` builds now: TPE that sees "
+        "running trials, and ASHA behind a rung-reliability gate); TPE + ASHA without the "
+        "gate (`tpe_asha`, the default until the gate, and the search the candidates below "
+        "were measured on); the default before the live-TPE fix (Ray's OptunaSearch with "
+        "Optuna's TPESampler, constant liar on, and ASHA); random search + ASHA; TPE "
+        "without early stopping (`--scheduler fifo`); "
         "Optuna alone (TPE + Optuna's HyperbandPruner, ask/tell, k trials asked and not yet "
         "told); " + _wandb_sentence(methods) + "and the candidate fixes that were tried (on "
         "Hartmann and LCBench 189906).",
@@ -80,7 +83,7 @@ def why_lines(rows: list[dict[str, Any]], rungs: list[dict[str, Any]]) -> list[s
     """Why the default lost quality as k grew, and what each candidate fix did."""
     bench = "hartmann"
     before = [(k, _median(rows, bench, "before_fix", k)) for k in (1, 4, 16, 64)]
-    now = [(k, _median(rows, bench, DEFAULT, k)) for k in (1, 4, 16, 64)]
+    now = [(k, _median(rows, bench, BEFORE_GATE, k)) for k in (1, 4, 16, 64)]
     fmt = ", ".join(f"k={k}: {v:.3g}" for k, v in before if math.isfinite(v))
     fmt_now = ", ".join(f"k={k}: {v:.3g}" for k, v in now if math.isfinite(v))
     lines = [
@@ -100,14 +103,15 @@ def why_lines(rows: list[dict[str, Any]], rungs: list[dict[str, Any]]) -> list[s
         "sees every running trial that has reported an epoch as an observation with its "
         "latest value, which is what Ray's OptunaSearch tells Optuna when ASHA stops a trial "
         "(its best value so far). A trial that has not reported yet stays pending. At k=1 the "
-        "search is unchanged (identical draws). Now: " + fmt_now + ".",
+        "search is unchanged (identical draws). With it (and ASHA as it was, before the "
+        "gate below): " + fmt_now + ".",
         "",
         "Candidates, each measured alone on the search before the fix (same budget, k, "
         "seeds; median regret after 200 trials):",
         "",
     ]
     for bench in ("hartmann", "lcbench-189906"):
-        for method in ("before_fix", "liar_off", "told_pruned", "budget_view", DEFAULT):
+        for method in ("before_fix", "liar_off", "told_pruned", "budget_view", BEFORE_GATE):
             values = [(k, _median(rows, bench, method, k)) for k in (1, 16, 64)]
             if not any(math.isfinite(v) for _, v in values):
                 continue
@@ -129,7 +133,7 @@ def why_lines(rows: list[dict[str, Any]], rungs: list[dict[str, Any]]) -> list[s
     return lines
 
 
-CANDIDATES = (  # measured on the fixed default
+CANDIDATES = (  # measured on the fixed TPE + ASHA, then the default (BEFORE_GATE)
     "final_scale",
     "final_scale_running",
     "grace3",
@@ -141,25 +145,27 @@ CANDIDATES = (  # measured on the fixed default
 def paired_cells(
     rows: list[dict[str, Any]], runs: list[dict[str, Any]], method: str
 ) -> list[dict[str, Any]]:
-    """Per benchmark and k where both ran: the method's and the default's median regret
-    after 200 trials, in how many seeds the method was better or worse after 200 trials,
-    and at equal simulated wall time (the shorter of the two runs: a method that spends
-    more epochs per trial gets no more time for them)."""
+    """Per benchmark and k where both ran: the method's and its baseline's (the default, or
+    the search the method was measured on) median regret after 200 trials, in how many
+    seeds the method was better or worse after 200 trials, and at equal simulated wall time
+    (the shorter of the two runs: a method that spends more epochs per trial gets no more
+    time for them)."""
+    base = METHODS[method].baseline
     records = {
         (r["method"], r["bench"], r["workers"], r["seed"]): r
         for r in runs
-        if r["method"] in (method, DEFAULT) and r.get("kind", "trials") == "trials"
+        if r["method"] in (method, base) and r.get("kind", "trials") == "trials"
     }
     cells = []
     for bench in sorted({b for _, b, _, _ in records}):
         for k in (1, 4, 16, 64):
-            mine, theirs = _median(rows, bench, method, k), _median(rows, bench, DEFAULT, k)
+            mine, theirs = _median(rows, bench, method, k), _median(rows, bench, base, k)
             if not (math.isfinite(mine) and math.isfinite(theirs)):
                 continue
             pairs = [
-                (x, records[(DEFAULT, b, kk, seed)])
+                (x, records[(base, b, kk, seed)])
                 for (m, b, kk, seed), x in records.items()
-                if (m, b, kk) == (method, bench, k) and (DEFAULT, b, kk, seed) in records
+                if (m, b, kk) == (method, bench, k) and (base, b, kk, seed) in records
             ]
             regrets = [(x["best"] - x["optimum"], y["best"] - y["optimum"]) for x, y in pairs]
             timed = [
@@ -170,6 +176,7 @@ def paired_cells(
             cells.append(
                 {
                     "method": method,
+                    "baseline": base,
                     "bench": bench,
                     "workers": k,
                     "mine": mine,
@@ -236,14 +243,16 @@ def paired_table(cells: list[dict[str, Any]]) -> list[str]:
         "bench": "benchmark",
         "k": "k",
         "mine": "its median regret",
-        "theirs": "the default's",
+        "theirs": "its baseline's",
         "better": "seeds better",
         "worse": "seeds worse",
         "time": "at equal wall time: better/worse",
     }
     return [
-        "Seed by seed against the default: regret after 200 trials, and at equal simulated "
-        "wall time (the shorter of the two runs; a candidate that spends more epochs per "
+        "Seed by seed against its baseline ("
+        + "; ".join(sorted({f"{METHODS[c['baseline']].label}" for c in cells}))
+        + "): regret after 200 trials, and at equal simulated wall time (the shorter of the "
+        "two runs; a candidate that spends more epochs per "
         "trial gets no more time for them):",
         "",
         markdown_table(table, columns),
@@ -252,17 +261,19 @@ def paired_table(cells: list[dict[str, Any]]) -> list[str]:
 
 
 def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[str]:
-    """The verdicts on the candidates measured on the fixed default: the final-scale views
-    and ASHA's settings."""
+    """The verdicts on the candidates measured on the fixed TPE + ASHA (the default before
+    the gate): the final-scale views and ASHA's settings."""
     found = {m: paired_cells(rows, runs, m) for m in CANDIDATES}
     lines = []
     if found["final_scale"]:
         lines += [
-            "Measured later, on the fixed default: TPE seeing unfinished trials (running or "
-            "stopped) on the scale of final values, each at its value at its last epoch plus "
-            "the median change from that epoch to the last over the trials that got there "
-            "(`final_scale`, bench/scaling/candidates.py). Against the default, after 200 "
-            f"trials: {against_default(found['final_scale'])} Not kept: it is worse at k=1 on "
+            "Measured later, on the fixed TPE + ASHA (`tpe_asha`, the default until the "
+            "gate below; 'the default' in this paragraph and the next three): TPE seeing "
+            "unfinished trials (running or stopped) on the scale of final values, each at its "
+            "value at its last epoch plus the median change from that epoch to the last over "
+            "the trials that got there (`final_scale`, bench/scaling/candidates.py). Against "
+            f"the default, after 200 trials: {against_default(found['final_scale'])} Not kept: "
+            "it is worse at k=1 on "
             "the three LCBench tasks. A likely reason: the shift credits a trial ASHA stopped "
             "with the improvement of the trials that went on, which it would not have made, "
             "so TPE counts stopped trials among the good ones.",

@@ -11,7 +11,15 @@ __all__ = ["SHOWN", "plot"]
 
 # the methods in the plot (the candidate fixes and ASHA variants are in the tables only),
 # each with one colour on every panel
-SHOWN = ("default", "before_fix", "random_asha", "tpe_fifo", "optuna_hyperband", "wandb")
+SHOWN = (
+    "default",
+    "tpe_asha",
+    "before_fix",
+    "random_asha",
+    "tpe_fifo",
+    "optuna_hyperband",
+    "wandb",
+)
 
 
 def plot(rows: list[dict[str, Any]]) -> Any:

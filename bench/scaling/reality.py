@@ -1,12 +1,13 @@
 """The simulator against real Ray Tune runs: augmented Hartmann at k = 4, same seeds.
 
-The real runs are bench/hartmann.py's (``_ray_method``): raysearch's ``build_searcher`` and
-``build_scheduler`` in a real ``tune.Tuner`` on a local Ray, 4 trials at once, each trial a
-Tune function that reports f(x, e/E) for e = 1..E (it takes milliseconds, and Ray's own
-timing decides the order of events). The simulated runs drive the same objects on the
-simulator (epochs of 1 s +- 20%). Per seed, the best value found after the same 200
-trials; the two regret distributions are compared by their medians and quartiles and by a
-two-sided Mann-Whitney U test (scipy).
+The real runs are run as bench/hartmann.py runs its methods (``_ray_method``), with
+raysearch's default search: ``build_searcher`` and ``build_scheduler`` in a real
+``tune.Tuner`` on a local Ray, 4 trials at once, each trial a Tune function that reports
+f(x, e/E) for e = 1..E (it takes milliseconds, and Ray's own timing decides the order of
+events). The simulated runs drive the same objects on the simulator (epochs of 1 s +-
+20%). Per seed, the best value found after the same 200 trials; the two regret
+distributions are compared by their medians and quartiles and by a two-sided
+Mann-Whitney U test (scipy).
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ WORKERS = 4
 
 
 def _method() -> Any:
-    """bench/hartmann.py's raysearch method: build_searcher + build_scheduler, TPE + ASHA."""
-    from bench.hartmann import METHODS
+    """raysearch's default as bench/hartmann.py runs a method: build_searcher +
+    build_scheduler, TPE + rung-gated ASHA."""
+    from bench.methods import METHODS
+    from raysearch.search.space import SearchSettings
 
-    found = next(m for m in METHODS if m.name == "tpe_asha")
-    if (found.searcher, found.scheduler, found.engine) != ("tpe", "asha", "tune"):
-        raise RuntimeError(f"bench/hartmann.py's tpe_asha is not raysearch's TPE + ASHA: {found}")
+    found = METHODS["tpe_gated_asha"]
+    default = SearchSettings(num_samples=1, max_epochs=1)
+    if (found.searcher, found.scheduler) != (default.searcher, default.scheduler):
+        raise RuntimeError(f"{found.name} is not raysearch's default search: {default}")
     return found
 
 

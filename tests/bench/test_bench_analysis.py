@@ -93,7 +93,7 @@ def _run(method: str, seed: int, values: list[float], wall: float) -> dict:
 def test_reach_ratio_counts_epochs_until_the_baselines_final_best() -> None:
     baseline = [0.5, 0.4, 0.3, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5]  # best 0.2, 10 epochs
     others = {
-        "tpe_asha": [0.6, 0.19, 0.5],  # reaches 0.2 at its 2nd epoch: 2/10
+        "tpe_gated_asha": [0.6, 0.19, 0.5],  # reaches 0.2 at its 2nd epoch: 2/10
         "random_asha": [0.3, 0.3],  # never
         "optuna_hyperband": [0.2],  # ties at its first: 1/10
     }
@@ -103,7 +103,7 @@ def test_reach_ratio_counts_epochs_until_the_baselines_final_best() -> None:
     table = analyse(result)
     ratio = {r["method"]: r["reach_ratio"] for r in table["rows"]}
     assert ratio[BASELINE] == pytest.approx(4 / 10)
-    assert ratio["tpe_asha"] == pytest.approx(2 / 10)
+    assert ratio["tpe_gated_asha"] == pytest.approx(2 / 10)
     assert ratio["random_asha"] == math.inf
     assert ratio["optuna_hyperband"] == pytest.approx(1 / 10)
     busy = {r["method"]: r["busy_share"] for r in table["rows"]}

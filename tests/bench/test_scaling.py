@@ -135,7 +135,7 @@ def test_equal_epochs_compares_each_seed_at_the_smaller_budget() -> None:
     assert np.isclose(found["epochs"]["median"], 30)
 
 
-def test_the_gate_section_compares_each_gated_candidate_with_the_default() -> None:
+def test_the_gate_section_compares_each_gated_candidate_with_tpe_and_asha() -> None:
     from bench.scaling.gate_notes import gate_lines
 
     def run(method: str, seed: int, points: list[list[float]], epochs: int) -> dict[str, Any]:
@@ -143,7 +143,7 @@ def test_the_gate_section_compares_each_gated_candidate_with_the_default() -> No
         extra |= {"end": 1.0, "busy": 1.0, "decide_ms_mean": 1.0}
         return {**_record(points, epochs, seed), **extra}
 
-    runs = [run("default", s, [[1, 1.0, 0.5]], 100) for s in range(3)]
+    runs = [run("tpe_asha", s, [[1, 1.0, 0.5]], 100) for s in range(3)]
     assert gate_lines(runs) == []
     # the gated runs end better (0.1) but spend 200 epochs: at 100 they still had 0.7
     runs += [run("gated_asha_lazy", s, [[1, 1.0, 0.7], [150, 2.0, 0.1]], 200) for s in range(3)]
@@ -152,8 +152,10 @@ def test_the_gate_section_compares_each_gated_candidate_with_the_default() -> No
     assert "0.1 [0.1, 0.1] (200)" in row and "0.5 [0.5, 0.5] (100)" in row
     assert "0.7 [0.7, 0.7] vs 0.5 [0.5, 0.5]" in row and row.rstrip(" |").endswith("0/3")
     assert "HAN table's rungs unreliable" not in text  # no HAN runs: no HAN figure claimed
+    # at equal wall time (the shorter run's end, 1.0 s) both had their first value
+    assert "at equal simulated wall time, better in 0, worse in 3" in text
     han = [{**r, "bench": "han", "workers": 1} for r in runs]
-    han = [{**r, "method": "gated_asha"} if r["method"] != "default" else r for r in han]
+    han = [{**r, "method": "gated_asha"} if r["method"] != "tpe_asha" else r for r in han]
     text = "\n".join(gate_lines(han))
     assert "(k=1: regret after 200 trials 0.1 instead of 0.5)" in text  # from the runs
 
@@ -169,32 +171,35 @@ def _reach(method: str, k: int, ends: list[float]) -> list[dict]:
     ]  # fmt: skip
 
 
-def test_a_candidates_speed_up_is_measured_against_the_defaults_k1_time() -> None:
+def test_a_candidates_speed_up_is_measured_against_its_baselines_k1_time() -> None:
     from bench.scaling.__main__ import _candidate_reach_jobs
     from bench.scaling.analyse import speedups
 
-    ones = _reach("default", 1, [100.0, 200.0, 300.0])
+    # final_scale_running was measured on TPE + ASHA (tpe_asha), the default before the gate
+    ones = _reach("tpe_asha", 1, [100.0, 200.0, 300.0])
     jobs = _candidate_reach_jobs(ones, ["final_scale_running"], ["b"])
     assert {(j.method, j.workers, j.time_limit, j.target) for j in jobs} == {
         ("final_scale_running", 16, 2 * 200 / 16, 0.5),
         ("final_scale_running", 64, 2 * 200 / 64, 0.5),
     }
     assert sorted(j.seed for j in jobs if j.workers == 16) == [0, 1, 2]
-    reach = ones + _reach("default", 16, [40.0] * 3) + _reach("x", 16, [10.0, 20.0, math.inf])
-    mine = {r["workers"]: r for r in speedups(reach, [])}
-    theirs = speedups(reach, [], "x")
+    assert _candidate_reach_jobs(ones, ["random_asha"], ["b"]) == []  # its baseline: the default
+    reach = ones + _reach("tpe_asha", 16, [40.0] * 3)
+    reach += _reach("final_scale_running", 16, [10.0, 20.0, math.inf])
+    mine = {r["workers"]: r for r in speedups(reach, [], "tpe_asha")}
+    theirs = speedups(reach, [], "final_scale_running")
     assert mine[16]["speedup"] == pytest.approx(5.0) and set(mine) == {1, 16}
+    assert speedups(reach, []) == []  # the default has no reach runs here
     assert [(r["workers"], r["reached"]) for r in theirs] == [(16, 2)]
     assert theirs[0]["speedup"] == pytest.approx(200 / 20)
     from bench.scaling.report import _candidate_speedup_verdicts
 
-    verdict = _candidate_speedup_verdicts(
-        [{**r, "method": "final_scale_running"} for r in theirs], list(mine.values())
-    )
-    assert "met in 1 of 1 (benchmark, k) cells; the default in 0 of 1" in verdict[0]
+    verdict = _candidate_speedup_verdicts(theirs, {"tpe_asha": list(mine.values())})
+    assert "met in 1 of 1 (benchmark, k) cells; TPE + ASHA, the default before" in verdict[0]
+    assert verdict[0].endswith("in 0 of 1.")
 
 
-def test_a_candidates_verdict_counts_cells_and_seeds_against_the_default() -> None:
+def test_a_candidates_verdict_counts_cells_and_seeds_against_its_baseline() -> None:
     from bench.scaling.analyse import quality
     from bench.scaling.notes import against_default, paired_cells, paired_table
 
@@ -204,13 +209,14 @@ def test_a_candidates_verdict_counts_cells_and_seeds_against_the_default() -> No
                 "bench": "b", "method": method, "workers": k, "best": best, "end": end,
                 "busy": 1.0, "decide_ms_mean": 1.0}  # fmt: skip
 
-    runs = [run("default", k, s, 0.5) for k in (1, 16) for s in range(3)]
-    runs += [run("x", 1, s, 0.5) for s in range(3)]  # k=1: the same
-    # k=16: x ends better in seeds 0 and 1, but seed 1 got there after the default's end
-    runs += [run("x", 16, 0, 0.4), run("x", 16, 1, 0.4, end=20.0), run("x", 16, 2, 0.9)]
+    runs = [run("tpe_asha", k, s, 0.5) for k in (1, 16) for s in range(3)]
+    runs += [run("grace3", 1, s, 0.5) for s in range(3)]  # k=1: the same
+    # k=16: grace3 ends better in seeds 0 and 1, but seed 1 got there after the default's end
+    runs += [run("grace3", 16, 0, 0.4), run("grace3", 16, 1, 0.4, end=20.0)]
+    runs += [run("grace3", 16, 2, 0.9)]
     rows = quality(runs)
-    cells = paired_cells(rows, runs, "x")
-    assert paired_cells(rows, runs, "absent") == []
+    cells = paired_cells(rows, runs, "grace3")  # against its baseline, tpe_asha
+    assert paired_cells(rows, runs, "brackets3") == []
     verdict = against_default(cells)
     # median at k=16: 0.4 against 0.5 (better); seeds at k > 1: 2 better, 1 worse
     assert verdict.startswith("median regret better in 1 of 2 cells, worse in 0")
@@ -221,8 +227,8 @@ def test_a_candidates_verdict_counts_cells_and_seeds_against_the_default() -> No
     every = against_default(cells, least_k=1)
     assert "at every k, better in 2 of 6 runs, worse in 1, the same in 3" in every
     table = "\n".join(paired_table(cells))
-    assert "| x | b | 16 | 0.4 | 0.5 | 2/3 | 1/3 | 1/2 |" in table
-    assert "| x | b | 1 | 0.5 | 0.5 | 0/3 | 0/3 | 0/0 |" in table
+    assert "| grace3 | b | 16 | 0.4 | 0.5 | 2/3 | 1/3 | 1/2 |" in table
+    assert "| grace3 | b | 1 | 0.5 | 0.5 | 0/3 | 0/3 | 0/0 |" in table
 
 
 def test_the_confirmation_needs_more_wins_at_equal_wall_time_and_a_small_p() -> None:
@@ -274,3 +280,23 @@ def test_the_confirmation_ledger_reads_a_table_of_one_confirmation_and_adds_to_i
     assert (old["method"], old["seeds"], old["runs"]) == ("grace3", [10], [{"seed": 10}])
     two = {"meta": one["meta"], "confirmations": [old, {**old, "method": "brackets3"}]}
     assert [c["method"] for c in ledger(two)] == ["grace3", "brackets3"]
+
+
+def test_the_reality_check_runs_raysearchs_default_search() -> None:
+    """The simulator is checked against real Ray runs of the search users get by default."""
+    from bench.scaling.reality import _method
+    from raysearch.search.space import SearchSettings
+
+    default = SearchSettings(num_samples=1, max_epochs=1)
+    assert (_method().searcher, _method().scheduler) == (default.searcher, default.scheduler)
+
+
+def test_the_reality_paragraph_names_the_search_and_the_agreement() -> None:
+    from bench.scaling.report import _reality_lines
+
+    record = {"workers": 4, "trials": 200, "seeds": [0, 1], "real_quartiles": [0.1, 0.2, 0.3],
+              "simulated_quartiles": [0.1, 0.25, 0.3], "mannwhitney_p": 0.85,
+              "real_s": 300}  # fmt: skip
+    text = "\n".join(_reality_lines(record))
+    assert "raysearch's default: Optuna TPE + rung-gated ASHA" in text
+    assert "real Ray Tune 0.2 [0.1, 0.3], simulated 0.25 [0.1, 0.3]" in text and "p = 0.85" in text
