@@ -2,17 +2,17 @@
 
     python -m bench.bookkeeping [--quick] [--out DIR]
 
-Each trial sleeps d seconds and reports once; n trials go through Ray Tune with
-raysearch's searcher (``build_searcher`` on a one-float space: Optuna TPE, so its
-bookkeeping is included) and scheduler (``build_scheduler``: the default, rung-gated ASHA),
-1 CPU per trial, so k = CPUs trials run at once. The baseline, computed for the same n, d
-and k: the ideal wall time n*d/k (every slot sleeping all the time). Figures: wall / ideal and the overhead
-per trial per slot, (wall - ideal) * k / n, beside Ray's own release test (10,000 1-s
-trials in < 800 s on 16 CPUs: at most 1.28x the ideal 625 s, i.e. 0.28 s per trial per
+Each trial sleeps d seconds and reports once; n trials go through Ray Tune with raysearch's
+searcher (``build_searcher`` on a one-float space: Optuna TPE, so its bookkeeping is
+included) and scheduler (``build_scheduler``: the default, rung-gated ASHA), 1 CPU per
+trial, so k = CPUs trials run at once. The baseline, computed for the same n, d and k: the
+ideal wall time n*d/k (every slot sleeping all the time). Figures: wall / ideal and the
+overhead per trial per slot, (wall - ideal) * k / n, beside Ray's own release test (10,000
+1-s trials in < 800 s on 16 CPUs: at most 1.28x the ideal 625 s, i.e. 0.28 s per trial per
 slot). Configurations: actors reused or not (raysearch's default is
-``RunOptions.reuse_actors``), and Tune's random searcher
-(``BasicVariantGenerator``) instead of OptunaSearch. The wall time is ``Tuner.fit()``'s;
-Ray's start (once per process) and an untimed 2-trial warm-up run are outside it.
+``RunOptions.reuse_actors``), and Tune's random searcher (``BasicVariantGenerator``)
+instead of OptunaSearch. The wall time is ``Tuner.fit()``'s; Ray's start (once per process)
+and an untimed 2-trial warm-up run are outside it.
 """
 
 from __future__ import annotations
