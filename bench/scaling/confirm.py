@@ -27,7 +27,7 @@ from bench.common import OUT, Target, base_meta, header, recorded_meta, write_ou
 from bench.scaling.analyse import quality
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.methods import DEFAULT, METHODS
-from bench.scaling.notes import against_default, paired_cells, paired_table, sign_p
+from bench.scaling.notes import against_baseline, paired_cells, paired_table, sign_p
 
 ALPHA = 0.05
 WORKERS = (1, 4, 16, 64)
@@ -107,7 +107,7 @@ def _section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
         "",
         f"Ran: `{confirmation['command']}` ({code}).",
         "",
-        f"Against {METHODS[base].label}: {against_default(cells, least_k=1)}",
+        f"Against {METHODS[base].label}: {against_baseline(cells, least_k=1)}",
         "",
         *paired_table(cells),
         "",

@@ -10,7 +10,7 @@ from bench.common import markdown_table
 from bench.scaling.analyse import equal_epochs, quality
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.methods import BEFORE_GATE, METHODS
-from bench.scaling.notes import against_default, paired_cells
+from bench.scaling.notes import against_baseline, paired_cells
 
 __all__ = ["GATED", "gate_lines"]
 
@@ -23,13 +23,13 @@ def _q(s: dict[str, float]) -> str:
 
 def _han_sentence(rows: dict[tuple[str, str, int], dict[str, Any]]) -> str:
     """What the strict gate does on the HAN table at k=1, from the recorded runs."""
-    gated, default = rows.get(("han", "gated_asha", 1)), rows.get(("han", BEFORE_GATE, 1))
-    if gated is None or default is None:
+    gated, asha = rows.get(("han", "gated_asha", 1)), rows.get(("han", BEFORE_GATE, 1))
+    if gated is None or asha is None:
         return ""
     return (
         "With threshold 0.9 the gate finds the HAN table's rungs unreliable and runs its "
         f"trials to the end (k=1: regret after 200 trials {gated['regret']['median']:.3g} "
-        f"instead of {default['regret']['median']:.3g}). "
+        f"instead of {asha['regret']['median']:.3g}). "
     )
 
 
@@ -51,7 +51,7 @@ def gate_lines(runs: list[dict[str, Any]]) -> list[str]:
                         "k": k,
                         "method": METHODS[method].label.removeprefix("candidate: "),
                         "regret": f"{_q(theirs['regret'])} ({theirs['epochs']['median']:,.0f})",
-                        "default": f"{_q(mine['regret'])} ({mine['epochs']['median']:,.0f})",
+                        "asha": f"{_q(mine['regret'])} ({mine['epochs']['median']:,.0f})",
                         "epochs": f"{same['epochs']['median']:,.0f}",
                         "same": f"{_q(same['regret_a'])} vs {_q(same['regret_b'])}",
                         "wins": f"{same['a_not_worse']}/{same['seeds']}",
@@ -64,7 +64,7 @@ def gate_lines(runs: list[dict[str, Any]]) -> list[str]:
         "k": "k",
         "method": "gated ASHA",
         "regret": "gated: regret after 200 trials (epochs)",
-        "default": "TPE + ASHA: regret after 200 trials (epochs)",
+        "asha": "TPE + ASHA: regret after 200 trials (epochs)",
         "epochs": "equal epochs (median)",
         "same": "at equal epochs: gated vs TPE + ASHA",
         "wins": "seeds gated <= TPE + ASHA",
@@ -96,7 +96,7 @@ def gate_lines(runs: list[dict[str, Any]]) -> list[str]:
         "longer finishes later, and k workers spend epochs k at a time. At equal simulated "
         "wall time (seed by seed, the shorter run's end), the gate that leaves unmeasured "
         "rungs to ASHA (`gated_asha_lazy`, `scheduler: gated_asha`) against TPE + ASHA: "
-        + (against_default(lazy, least_k=1) if lazy else "not run.")
+        + (against_baseline(lazy, least_k=1) if lazy else "not run.")
         + " It was picked from these candidates on these seeds, so the claim that it is "
         "better at equal wall time (sign test p < 0.05) was stated before running both again "
         "on fresh seeds, 20-29, and it held there ([scaling_confirm.md](scaling_confirm.md)). "

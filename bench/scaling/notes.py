@@ -11,7 +11,7 @@ from bench.scaling.analyse import best_at
 from bench.scaling.methods import BEFORE_GATE, METHODS
 
 __all__ = [
-    "against_default",
+    "against_baseline",
     "candidate_lines",
     "paired_cells",
     "paired_table",
@@ -199,10 +199,11 @@ def sign_p(better: int, worse: int) -> float:
     return float(binomtest(better, better + worse).pvalue) if better + worse else 1.0
 
 
-def against_default(cells: list[dict[str, Any]], least_k: int = 2) -> str:
-    """Median regret better or worse per cell, and seed by seed over the cells with
-    k >= ``least_k`` (1: every k, for a candidate whose k=1 search is not the default's),
-    after 200 trials and at equal simulated wall time."""
+def against_baseline(cells: list[dict[str, Any]], least_k: int = 2) -> str:
+    """A candidate against its baseline (``paired_cells``): median regret better or worse
+    per cell, and seed by seed over the cells with k >= ``least_k`` (1: every k, for a
+    candidate whose k=1 search is not its baseline's), after 200 trials and at equal
+    simulated wall time."""
     worse = [
         f"{c['bench']} k={c['workers']} {c['mine']:.3g} vs {c['theirs']:.3g}"
         for c in cells
@@ -272,7 +273,7 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
             "unfinished trials (running or stopped) on the scale of final values, each at its "
             "value at its last epoch plus the median change from that epoch to the last over "
             "the trials that got there (`final_scale`, bench/scaling/candidates.py). Against "
-            f"the default, after 200 trials: {against_default(found['final_scale'])} Not kept: "
+            f"the default, after 200 trials: {against_baseline(found['final_scale'])} Not kept: "
             "it is worse at k=1 on "
             "the three LCBench tasks. A likely reason: the shift credits a trial ASHA stopped "
             "with the improvement of the trials that went on, which it would not have made, "
@@ -283,7 +284,7 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
         lines += [
             "The same shift for running trials only (`final_scale_running`; a stopped trial "
             "keeps its value, so at k=1 the search is the default's): "
-            + against_default(found["final_scale_running"])
+            + against_baseline(found["final_scale_running"])
             + " Not made the default: its gains are at k = 4 and 16, within the seeds' "
             "spread, and its reach runs (under the default's speed-up table) meet no "
             "speed-up target the default misses.",
@@ -297,9 +298,9 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
             "(`brackets3`: `brackets: 3`; each trial joins one bracket, whose first rung is "
             "at epoch 1, 3 or 9, most often the first, drawn as Ray's ASHA draws it but from "
             "the search's seed). Grace period 3 against the default: "
-            + against_default(found["grace3"], least_k=1)
+            + against_baseline(found["grace3"], least_k=1)
             + " Three brackets against the default: "
-            + against_default(found["brackets3"], least_k=1)
+            + against_baseline(found["brackets3"], least_k=1)
             + " Both spend more epochs per trial, so they are better after 200 trials more "
             "often than at equal wall time, the figure a user waits for. Not made the default: "
             "at equal wall time neither is better by a margin the seeds support, and their "
@@ -313,7 +314,7 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
         lines += [
             "Both together (`brackets3_final_scale_running`: 3 brackets, and running trials "
             "on the final scale), against the default: "
-            + against_default(found["brackets3_final_scale_running"], least_k=1)
+            + against_baseline(found["brackets3_final_scale_running"], least_k=1)
             + " The smallest sign-test p of the candidates here, but picked as the "
             "best of several candidates on the same seeds, where the best of many comparisons "
             "looks better than it is. So it was run again with the default on fresh seeds, "

@@ -201,7 +201,7 @@ def test_a_candidates_speed_up_is_measured_against_its_baselines_k1_time() -> No
 
 def test_a_candidates_verdict_counts_cells_and_seeds_against_its_baseline() -> None:
     from bench.scaling.analyse import quality
-    from bench.scaling.notes import against_default, paired_cells, paired_table
+    from bench.scaling.notes import against_baseline, paired_cells, paired_table
 
     def run(method: str, k: int, seed: int, best: float, end: float = 10.0) -> dict:
         # the run's first result (0.95) at 1 s, its best at its end
@@ -217,14 +217,14 @@ def test_a_candidates_verdict_counts_cells_and_seeds_against_its_baseline() -> N
     rows = quality(runs)
     cells = paired_cells(rows, runs, "grace3")  # against its baseline, tpe_asha
     assert paired_cells(rows, runs, "brackets3") == []
-    verdict = against_default(cells)
+    verdict = against_baseline(cells)
     # median at k=16: 0.4 against 0.5 (better); seeds at k > 1: 2 better, 1 worse
     assert verdict.startswith("median regret better in 1 of 2 cells, worse in 0")
     assert "at k > 1, better in 2 of 3 runs, worse in 1, the same in 0" in verdict
     # at equal wall time (10 s) seed 1 had only its first result: worse, like seed 2
     assert "at equal simulated wall time, better in 1, worse in 2" in verdict
     assert "sign test p = 1" in verdict  # 1 against 2 is no evidence either way
-    every = against_default(cells, least_k=1)
+    every = against_baseline(cells, least_k=1)
     assert "at every k, better in 2 of 6 runs, worse in 1, the same in 3" in every
     table = "\n".join(paired_table(cells))
     assert "| grace3 | b | 16 | 0.4 | 0.5 | 2/3 | 1/3 | 1/2 |" in table
