@@ -86,9 +86,8 @@ def _section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
     cells = paired_cells(quality(runs), runs, method)
     found = verdict(cells)
     target = Target(
-        f"{METHODS[method].label} is better than {METHODS[base].label} at equal simulated wall "
-        f"time on "
-        f"fresh seeds ({seeds[0]}-{seeds[-1]}; sign test p < {ALPHA:g})",
+        f"{METHODS[method].label} is better than {METHODS[base].label} at equal simulated "
+        f"wall time on fresh seeds ({seeds[0]}-{seeds[-1]}; sign test p < {ALPHA:g})",
         f"better in {found['better']} runs, worse in {found['worse']}, p = {found['p']:.2g}",
         found["met"],
         "" if found["met"] else "not confirmed: it stays a candidate",

@@ -353,7 +353,14 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
         c
         for bench in BENCHMARKS
         for k in sorted({r["workers"] for r in runs})
-        for other in ("random_asha", "tpe_fifo", "optuna_hyperband", "wandb", "tpe_asha")
+        for other in (
+            "random_asha",
+            "tpe_fifo",
+            "optuna_hyperband",
+            "wandb",
+            "before_fix",
+            "tpe_asha",
+        )
         if (c := equal_epochs(runs, bench, DEFAULT, other, k)) is not None
     ]
     decisions, reality = data.get("decisions") or [], data.get("reality")
