@@ -158,3 +158,46 @@ class FinalScaleSampler(LiveTPESampler):
     def _sample(self, study: Study, trial: FrozenTrial, search_space: dict[str, Any]) -> Any:
         view = _FinalScaleView(study, self._max_observations, self._last, self._running_only)
         return TPESampler._sample(self, view, trial, search_space)  # type: ignore[arg-type]
+
+
+class PendingRandomSampler(LiveTPESampler):
+    """The default's TPE, drawing a trial at random with probability running / (running +
+    finished): the share of the trials started so far whose final result the model has not
+    seen. With one trial at a time nothing is running, so the search is the default's; with
+    k at once, the first waves are mostly random and later ones mostly TPE (``pending_random``:
+    k suggestions from one model look alike, a random share spreads them)."""
+
+    def __init__(self, *, seed: int, **kwargs: Any) -> None:
+        super().__init__(seed=seed, **kwargs)
+        self._coin = np.random.RandomState(seed)
+        self._random_trials: set[int] = set()
+        self._decided: set[int] = set()
+
+    def _is_random(self, study: Study, trial: FrozenTrial) -> bool:
+        if trial.number not in self._decided:
+            self._decided.add(trial.number)
+            states = (TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED)
+            trials = study._get_trials(deepcopy=False, states=states)
+            running = sum(
+                t.state == TrialState.RUNNING and t.number != trial.number for t in trials
+            )
+            finished = sum(t.state != TrialState.RUNNING for t in trials)
+            if running and self._coin.uniform() < running / (running + finished):
+                self._random_trials.add(trial.number)
+        return trial.number in self._random_trials
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, Any]
+    ) -> Any:
+        if self._is_random(study, trial):
+            return {}
+        return super().sample_relative(study, trial, search_space)
+
+    def sample_independent(
+        self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: Any
+    ) -> Any:
+        if self._is_random(study, trial):
+            return self._random_sampler.sample_independent(
+                study, trial, param_name, param_distribution
+            )
+        return super().sample_independent(study, trial, param_name, param_distribution)

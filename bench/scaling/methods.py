@@ -164,6 +164,25 @@ def _final_scale(space: Any, seed: int, workers: int, running_only: bool = False
     )
 
 
+def _pending_random(space: Any, seed: int, workers: int) -> Any:
+    """The default with a random share of suggestions as large as the share of started
+    trials still running (bench/scaling/candidates.py)."""
+    import optuna
+
+    from bench.scaling.candidates import PendingRandomSampler
+    from raysearch.search.scheduler import build_scheduler
+    from raysearch.search.searcher import MAX_OBSERVATIONS, build_searcher, tpe_arguments
+    from raysearch.search.simulation.tune_policy import TunePolicy
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = PendingRandomSampler(
+            max_observations=MAX_OBSERVATIONS, **tpe_arguments(space, seed)
+        )
+    searcher = build_searcher(space, seed, sampler=sampler)
+    return TunePolicy(searcher, build_scheduler(space, seed), workers)
+
+
 def _gated(
     space: Any, seed: int, workers: int, threshold: float = 0.9, unmeasured: str = "continue"
 ) -> Any:
@@ -284,6 +303,11 @@ METHODS = {
             "candidate: 3 brackets, TPE sees running trials on the final scale",
             lambda sp, s, k: _final_scale(sp.with_settings(brackets=3), s, k, running_only=True),
             BEFORE_GATE,
+        ),
+        Method(
+            "pending_random",
+            "candidate: the default, a random share of suggestions = the share still running",
+            _pending_random,
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),
