@@ -133,12 +133,13 @@ def why_lines(rows: list[dict[str, Any]], rungs: list[dict[str, Any]]) -> list[s
     return lines
 
 
-CANDIDATES = (  # measured on the fixed TPE + ASHA, then the default (BEFORE_GATE)
+CANDIDATES = (  # the first five measured on TPE + ASHA (BEFORE_GATE), the rest on the default
     "final_scale",
     "final_scale_running",
     "grace3",
     "brackets3",
     "brackets3_final_scale_running",
+    "pending_random",
 )
 
 
@@ -320,6 +321,18 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
             "looks better than it is. So it was run again with the default on fresh seeds, "
             "10-19, with the claim stated before the runs (`python -m bench scaling_confirm`: "
             "[scaling_confirm.md](scaling_confirm.md) holds the figures and the verdict).",
+            "",
+        ]
+    if found["pending_random"]:
+        lines += [
+            "Measured on the gated default (its baseline): a random share of suggestions as "
+            "large as the share of started trials still running, running / (running + "
+            "finished), since k suggestions drawn from one model look alike "
+            "(`pending_random`, bench/scaling/candidates.py; with one trial at a time nothing "
+            "is running and the search is the default's). Against the default: "
+            + against_baseline(found["pending_random"])
+            + " Not kept: a random draw costs more than the likeness of k suggestions saves; "
+            "the seed-by-seed rows below show where (k = 64 above all).",
             "",
         ]
     cells = [c for m in CANDIDATES for c in found[m]]
