@@ -140,47 +140,45 @@ def _budget_view(space: Any, seed: int, workers: int) -> Any:
     )
 
 
-def _final_scale(space: Any, seed: int, workers: int, running_only: bool = False) -> Any:
-    """TPE + ASHA (the default before the gate) with unfinished trials (or only the running
-    ones) moved to the scale of final values for TPE."""
+def _with_sampler(space: Any, seed: int, workers: int, sampler_class: Any, **kwargs: Any) -> Any:
+    """The product's search for ``space`` with its TPE replaced by ``sampler_class`` (a
+    LiveTPESampler variant, built with the default's TPE arguments and ``kwargs``)."""
     import optuna
 
-    from bench.scaling.candidates import FinalScaleSampler
     from raysearch.search.scheduler import build_scheduler
     from raysearch.search.searcher import MAX_OBSERVATIONS, build_searcher, tpe_arguments
     from raysearch.search.simulation.tune_policy import TunePolicy
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        sampler = FinalScaleSampler(
-            last_epoch=space.settings.max_epochs,
-            running_only=running_only,
-            max_observations=MAX_OBSERVATIONS,
-            **tpe_arguments(space, seed),
+        sampler = sampler_class(
+            max_observations=MAX_OBSERVATIONS, **tpe_arguments(space, seed), **kwargs
         )
     searcher = build_searcher(space, seed, sampler=sampler)
-    return TunePolicy(
-        searcher, build_scheduler(space.with_settings(scheduler="asha"), seed), workers
+    return TunePolicy(searcher, build_scheduler(space, seed), workers)
+
+
+def _final_scale(space: Any, seed: int, workers: int, running_only: bool = False) -> Any:
+    """TPE + ASHA (the default before the gate) with unfinished trials (or only the running
+    ones) moved to the scale of final values for TPE."""
+    from bench.scaling.candidates import FinalScaleSampler
+
+    return _with_sampler(
+        space.with_settings(scheduler="asha"),
+        seed,
+        workers,
+        FinalScaleSampler,
+        last_epoch=space.settings.max_epochs,
+        running_only=running_only,
     )
 
 
 def _pending_random(space: Any, seed: int, workers: int) -> Any:
     """The default with a random share of suggestions as large as the share of started
     trials still running (bench/scaling/candidates.py)."""
-    import optuna
-
     from bench.scaling.candidates import PendingRandomSampler
-    from raysearch.search.scheduler import build_scheduler
-    from raysearch.search.searcher import MAX_OBSERVATIONS, build_searcher, tpe_arguments
-    from raysearch.search.simulation.tune_policy import TunePolicy
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        sampler = PendingRandomSampler(
-            max_observations=MAX_OBSERVATIONS, **tpe_arguments(space, seed)
-        )
-    searcher = build_searcher(space, seed, sampler=sampler)
-    return TunePolicy(searcher, build_scheduler(space, seed), workers)
+    return _with_sampler(space, seed, workers, PendingRandomSampler)
 
 
 def _gated(

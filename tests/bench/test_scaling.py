@@ -300,3 +300,20 @@ def test_the_reality_paragraph_names_the_search_and_the_agreement() -> None:
     text = "\n".join(_reality_lines(record))
     assert "raysearch's default: Optuna TPE + rung-gated ASHA" in text
     assert "real Ray Tune 0.2 [0.1, 0.3], simulated 0.25 [0.1, 0.3]" in text and "p = 0.85" in text
+
+
+def test_pending_random_draws_at_random_only_while_other_trials_run() -> None:
+    """At k=1 nothing else runs when a trial is drawn: no draw is random and the search is
+    the default's. At k=8 some draws are random."""
+    from bench.scaling.methods import METHODS
+
+    settings = SearchSettings(num_samples=40, max_epochs=10, grace_period=1, reduction_factor=3)
+    found = {}
+    for k in (1, 8):
+        policy = METHODS["pending_random"].policy(hartmann_space(settings), 0, k)
+        sim = SimSettings(workers=k, num_trials=40)
+        found[k] = (simulate(policy, HartmannCurves(max_epochs=10), sim).configs, policy)
+    sampler = found[1][1].searcher.searcher._sampler  # ConcurrencyLimiter -> OptunaSearch
+    assert sampler._random_trials == set()
+    assert found[1][0] == _hartmann_search("default", 40, 1).configs
+    assert found[8][1].searcher.searcher._sampler._random_trials
