@@ -1,6 +1,7 @@
-"""A local multi-node Ray cluster for tests: clusters/local.yaml (Ray's fake multi-node provider).
+"""Local Ray clusters for tests: clusters/local.yaml (Ray's fake multi-node provider), and a
+one-node Ray that the integration tests' searches share.
 
-The cluster is isolated from any other Ray on the machine: its own ``--temp-dir`` (so
+A cluster is isolated from any other Ray on the machine: its own ``--temp-dir`` (so
 ``ray.init()`` elsewhere, which reads ``/tmp/ray/ray_current_cluster``, never finds it),
 free ports, and no global ``RAY_ADDRESS``. It is stopped by process id, never with
 ``ray stop`` (which would kill every Ray on the machine, other people's included): every
@@ -9,6 +10,7 @@ process whose command line names the cluster's temp dir, plus all their descenda
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -17,6 +19,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,8 +48,41 @@ class LocalCluster:
     def pids(self) -> set[int]:
         return cluster_pids(self.temp_dir)
 
-    def stop(self) -> set[int]:
-        return stop_local_cluster(self)
+    def stop(self, grace: float = 10.0) -> set[int]:
+        return stop_local_cluster(self, grace)
+
+    def cpus_in_use(self) -> tuple[float, float]:
+        """(CPUs in use, CPUs) as the autoscaler's monitor last saw them: an actor, a task
+        or a placement group bundle that holds a CPU counts."""
+        url = f"http://127.0.0.1:{self.dashboard_port}/api/cluster_status"
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            status = json.load(reply)
+        used, total = status["data"]["clusterStatus"]["loadMetricsReport"]["usage"]["CPU"]
+        return float(used), float(total)
+
+    def wait_idle(self, timeout: float) -> float:
+        """Seconds until no CPU is in use; AssertionError naming what is held after
+        ``timeout`` seconds."""
+        started = time.monotonic()
+        while True:
+            used, total = self.cpus_in_use()
+            waited = time.monotonic() - started
+            if used == 0:
+                return waited
+            if waited > timeout:
+                raise AssertionError(
+                    f"{used:g} of {total:g} CPUs still in use {timeout:g} s after the test"
+                )
+            time.sleep(0.5)
+
+    @contextmanager
+    def joined(self, idle_within_s: float) -> Iterator[str]:
+        """The address, for a block of searches that must leave the cluster idle again
+        within ``idle_within_s`` seconds (AssertionError otherwise). A cluster already busy
+        when the block starts is the same error, not a hang."""
+        self.wait_idle(idle_within_s)
+        yield self.address
+        self.wait_idle(idle_within_s)
 
 
 def free_port() -> int:
@@ -60,7 +98,7 @@ def _node_ip() -> str:
 
 def start_local_cluster(config: Path, timeout: float = 300.0) -> LocalCluster:
     """``RAY_FAKE_CLUSTER=1 ray start --head --num-cpus=0 --autoscaling-config=...``."""
-    temp_dir = Path(tempfile.mkdtemp(prefix="rsc-", dir="/tmp"))  # short: unix socket paths
+    temp_dir = _temp_dir()
     port = free_port()
     address = f"{_node_ip()}:{port}"
     cfg = yaml.safe_load(config.read_text())
@@ -68,12 +106,47 @@ def start_local_cluster(config: Path, timeout: float = 300.0) -> LocalCluster:
     autoscaling = temp_dir / "local.yaml"
     autoscaling.write_text(yaml.safe_dump(cfg))
     head_cpus = int(cfg["available_node_types"][cfg["head_node_type"]]["resources"]["CPU"])
+    return _start_head(
+        temp_dir,
+        port,
+        head_cpus,
+        [f"--autoscaling-config={autoscaling}"],
+        {"RAY_FAKE_CLUSTER": "1", "AUTOSCALER_UPDATE_INTERVAL_S": "1"},
+        timeout,
+    )
+
+
+def start_local_ray(
+    num_cpus: int, env: dict[str, str] | None = None, timeout: float = 300.0
+) -> LocalCluster:
+    """A one-node Ray (``ray start --head``) that many searches join with ``--address``, each
+    sparing the start and stop of a Ray of its own; ``env`` is the environment its
+    processes (and so the trials) get on top of this one's."""
+    temp_dir = _temp_dir()
+    return _start_head(temp_dir, free_port(), num_cpus, [], dict(env or {}), timeout)
+
+
+def _temp_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="rsc-", dir="/tmp"))  # short: unix socket paths
+
+
+def _start_head(
+    temp_dir: Path,
+    port: int,
+    num_cpus: int,
+    extra_args: list[str],
+    extra_env: dict[str, str],
+    timeout: float,
+) -> LocalCluster:
+    """``ray start --head`` isolated in ``temp_dir`` on free ports; stopped (by pid) again
+    when it fails to start."""
+    address = f"{_node_ip()}:{port}"
     dashboard_port = free_port()
     cmd = [
         RAY,
         "start",
         "--head",
-        f"--num-cpus={head_cpus}",
+        f"--num-cpus={num_cpus}",
         f"--port={port}",
         f"--dashboard-port={dashboard_port}",
         f"--ray-client-server-port={free_port()}",
@@ -81,16 +154,15 @@ def start_local_cluster(config: Path, timeout: float = 300.0) -> LocalCluster:
         f"--metrics-export-port={free_port()}",
         "--object-store-memory=200000000",
         f"--temp-dir={temp_dir}",
-        f"--autoscaling-config={autoscaling}",
+        *extra_args,
         "--disable-usage-stats",
     ]
     env = dict(
         os.environ,
-        RAY_FAKE_CLUSTER="1",
-        AUTOSCALER_UPDATE_INTERVAL_S="1",
         # The dashboard's modules start as subprocesses; on a loaded 2-core machine they
         # can take longer than Ray's 30 s default, and the state API needs them.
         RAY_DASHBOARD_SUBPROCESS_MODULE_WAIT_READY_TIMEOUT="180",
+        **extra_env,
     )
     env.pop("RAY_ADDRESS", None)
     try:

@@ -44,7 +44,12 @@ start: [{lr: 1.0e-3}, {lr: 2.0e-3}, {lr: 3.0e-3}]
 
 
 def _search(
-    tmp_path: Path, text: str, name: str, extra: list[str], kills: str | None = None
+    tmp_path: Path,
+    address: str,
+    text: str,
+    name: str,
+    extra: list[str],
+    kills: str | None = None,
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     """Run the search CLI (with ``kills``: its variant that kills Ray Train workers)."""
     space = tmp_path / f"{name}.yaml"
@@ -53,9 +58,10 @@ def _search(
             "--results", str(tmp_path / "results"), "--name", name, "--no-wandb",
             *extra]  # fmt: skip
     if kills is None:
-        done = run_cli(args, timeout=900)
+        done = run_cli(args, timeout=900, address=address)
     else:
-        done = run_cli([kills, *args], 900, module="tests.integration.kill_ddp_worker")
+        module = "tests.integration.kill_ddp_worker"
+        done = run_cli([kills, *args], 900, module=module, address=address)
     return done, tmp_path / "results" / name / name
 
 
@@ -70,9 +76,9 @@ def _epochs_reported(run_dir: Path) -> dict[str, list[int]]:
 
 
 def test_asha_stops_a_two_worker_trial_the_next_starts_and_a_nan_trial_fails_once(
-    tmp_path: Path,
+    tmp_path: Path, ray_address: str
 ) -> None:
-    done, run_dir = _search(tmp_path, ASHA_SPACE, "asha", ["--max-failures", "2"])
+    done, run_dir = _search(tmp_path, ray_address, ASHA_SPACE, "asha", ["--max-failures", "2"])
     output = done.stdout + done.stderr
     assert done.returncode == 0, traceback_of(output)
     trials = pd.read_parquet(run_dir / "trials.parquet").sort_values("created")
@@ -92,11 +98,12 @@ def test_asha_stops_a_two_worker_trial_the_next_starts_and_a_nan_trial_fails_onc
 
 
 def test_a_killed_worker_is_retried_from_its_checkpoint_up_to_max_failures(
-    tmp_path: Path,
+    tmp_path: Path, ray_address: str
 ) -> None:
     """Trial 0 loses a worker after epoch 1 and resumes; trial 1 loses one after epochs 1
     and 2, one more than --max-failures 1 allows, and fails; trial 2 runs untouched."""
-    done, run_dir = _search(tmp_path, KILL_SPACE, "kill", ["--max-failures", "1"], "0:1,1:1,1:2")
+    retries = ["--max-failures", "1"]
+    done, run_dir = _search(tmp_path, ray_address, KILL_SPACE, "kill", retries, "0:1,1:1,1:2")
     output = done.stdout + done.stderr
     assert done.returncode == 0, traceback_of(output)
     assert len(re.findall(r"killing a Ray Train worker", output)) == 3

@@ -13,21 +13,25 @@ import yaml
 from raysearch.search.finalists import REPLICATE_SEED_OFFSET
 from raysearch.search.space import SPACES_DIR
 from raysearch.testing.cli import run_cli, traceback_of
+from raysearch.testing.cluster import LocalCluster
+from tests.integration.conftest import IDLE_WITHIN_S
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def run_dir(tmp_path_factory: pytest.TempPathFactory, shared_ray: LocalCluster) -> Path:
     root = tmp_path_factory.mktemp("finalists")
     space = yaml.safe_load((SPACES_DIR / "smoke.yaml").read_text())
     space["fixed"]["val_origins"] = 2
     path = root / "smoke_origins.yaml"
     path.write_text(yaml.safe_dump(space, sort_keys=False))
-    proc = run_cli(
-        ["--space", str(path), "--smoke", "--finalists", "2", "--replicates", "2",
-         "--no-wandb", "--results", str(root), "--name", "it", "--seed", "1"]
-    )  # fmt: skip
+    with shared_ray.joined(IDLE_WITHIN_S) as address:
+        proc = run_cli(
+            ["--space", str(path), "--smoke", "--finalists", "2", "--replicates", "2",
+             "--no-wandb", "--results", str(root), "--name", "it", "--seed", "1"],
+            address=address,
+        )  # fmt: skip
     assert proc.returncode == 0, traceback_of(proc.stdout + proc.stderr)
     return root / "smoke_origins" / "it"
 

@@ -1,6 +1,7 @@
 """raysearch as a stranger installs it: ``pip install .`` (not editable) into a fresh venv
 outside the checkout, then a search from a directory outside the checkout, by the console
-command and by the Python API, with the search spaces found inside the installed package.
+command (starting its own Ray) and by the Python API (joining one), with the search spaces
+found inside the installed package.
 
 The checkout's files (tracked, or new and not ignored: what a clone holds) are copied to a
 scratch directory and installed from there with ``pip install .``, so a stale ``build/`` in
@@ -87,10 +88,14 @@ def test_a_search_from_outside_the_checkout(installed: Path, tmp_path: Path) -> 
     assert (run_dir / "trials.parquet").is_file() and (run_dir / "optuna.journal").is_file()
 
 
-def test_the_python_api_from_outside_the_checkout(installed: Path, tmp_path: Path) -> None:
+def test_the_python_api_from_outside_the_checkout(
+    installed: Path, tmp_path: Path, ray_address: str
+) -> None:
+    """Joining a running Ray, as a notebook on a cluster would (the search above started
+    its own)."""
     code = (
-        "import raysearch; s = raysearch.run_search(space='smoke', smoke=True); "
-        "print(len(raysearch.load_run(s['run_dir']).trials))"
+        f"import raysearch; s = raysearch.run_search(space='smoke', smoke=True, "
+        f"address={ray_address!r}); print(len(raysearch.load_run(s['run_dir']).trials))"
     )
     proc = _run([str(installed / "bin" / "python"), "-c", code], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -71,11 +71,11 @@ def test_two_source_model_has_no_monthly_or_raion_stage(real_dir: Path) -> None:
         assert all(math.isfinite(b) and b > 0 for b in data.references[split].values())
 
 
-def test_smoke_search_on_the_real_dataset(real_dir: Path, tmp_path: Path) -> None:
+def test_smoke_search_on_the_real_dataset(real_dir: Path, tmp_path: Path, ray_address: str) -> None:
     results = tmp_path / "results"
     args = ["--space", "war_losses", "--data", str(real_dir), "--smoke", "--results",
             str(results), "--name", "it", "--seed", "1", "--no-wandb"]  # fmt: skip
-    proc = run_cli(args, timeout=300)
+    proc = run_cli(args, timeout=300, address=ray_address)
     assert proc.returncode == 0, proc.stderr[-3000:]
     run_dir = results / "war_losses" / "it"
     trials = pd.read_parquet(run_dir / "trials.parquet")

@@ -106,13 +106,15 @@ def test_the_optuna_study_is_in_the_run_directory(smoke_run) -> None:
     assert study.trials[0].params == {"loss_strategy": "a3dro", "budget_beta": 0.35}  # start
 
 
-def test_a_warm_started_search_holds_the_old_trials(smoke_run, tmp_path: Path) -> None:
+def test_a_warm_started_search_holds_the_old_trials(
+    smoke_run, tmp_path: Path, ray_address: str
+) -> None:
     old_dir, _ = smoke_run
     old = optuna.load_study(study_name=STUDY_NAME, storage=open_storage(old_dir)).trials
     proc = subprocess.run(
         [sys.executable, "-m", "raysearch", "run", "--space", "smoke", "--smoke", "--no-wandb",
          "--num-samples", "2", "--max-epochs", "2", "--results", str(tmp_path), "--name", "warm",
-         "--warm-start", str(old_dir)],
+         "--warm-start", str(old_dir), "--address", ray_address],
         capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
