@@ -3,7 +3,7 @@
 A search joins it with ``--address`` instead of starting and stopping a Ray of its own,
 which costs about 15 s a search on a 2-core machine. Joining is also how searches run on a
 cluster. The search a user starts with no address (its own local Ray) is still run end to
-end: tests/integration/test_run_smoke.py's first search and tests/integration/test_install.py.
+end: the installed command's search in tests/integration/test_install.py.
 
 Sharing checks one more thing: after every test that used it, the Ray must be idle again
 within a minute, so a search that ends (finished, interrupted, failed, its driver killed)

@@ -15,7 +15,9 @@ import pytest
 import yaml
 
 from raysearch.search.study import STUDY_NAME, open_storage
+from raysearch.testing.cluster import LocalCluster
 from raysearch.testing.wandb import offline_run, offline_summary
+from tests.integration.conftest import IDLE_WITHIN_S
 
 pytestmark = pytest.mark.integration
 
@@ -24,15 +26,16 @@ SECRET = "rs-test-secret-5f2a9c0e7b1d4c3a8e6f0a9b2c4d6e8f01234567"
 
 @pytest.fixture(scope="module")
 def smoke_run(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, shared_ray: LocalCluster
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
     results = tmp_path_factory.mktemp("results")
     env = {**os.environ, "WANDB_MODE": "offline", "WANDB_API_KEY": SECRET}
-    proc = subprocess.run(
-        [sys.executable, "-m", "raysearch.run", "--space", "smoke", "--smoke",
-         "--results", str(results), "--name", "it", "--seed", "3"],
-        capture_output=True, text=True, timeout=900, check=False, env=env,
-    )  # fmt: skip
+    with shared_ray.joined(IDLE_WITHIN_S) as address:
+        proc = subprocess.run(
+            [sys.executable, "-m", "raysearch.run", "--space", "smoke", "--smoke",
+             "--results", str(results), "--name", "it", "--seed", "3", "--address", address],
+            capture_output=True, text=True, timeout=900, check=False, env=env,
+        )  # fmt: skip
     return results / "smoke" / "it", proc
 
 
