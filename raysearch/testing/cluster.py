@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -29,6 +30,8 @@ import yaml
 from ray._private.services import get_node_ip_address
 
 RAY = str(Path(sys.executable).with_name("ray"))
+# the monitor's status line: "ResourceUsage: 1.0/2.0 CPU, 0.0 GiB/15.94 GiB memory, ..."
+CPU_USAGE = re.compile(r"ResourceUsage: .*?(?P<used>[0-9.]+)/(?P<total>[0-9.]+) CPU\b")
 
 
 @dataclass(frozen=True)
@@ -51,28 +54,33 @@ class LocalCluster:
     def stop(self, grace: float = 10.0) -> set[int]:
         return stop_local_cluster(self, grace)
 
-    def cpus_in_use(self) -> tuple[float, float]:
-        """(CPUs in use, CPUs) as the autoscaler's monitor last saw them: an actor, a task
-        or a placement group bundle that holds a CPU counts."""
+    def cpus_in_use(self) -> tuple[float, float] | None:
+        """(CPUs in use, CPUs) as the autoscaler's monitor last saw them (an actor, a task or
+        a placement group bundle that holds a CPU counts), from its status line
+        ``ResourceUsage: 1.0/2.0 CPU, ...``; None while the status names no CPUs yet. (The
+        status's structured ``usage`` field sometimes lacks CPU for a whole session here.)"""
         url = f"http://127.0.0.1:{self.dashboard_port}/api/cluster_status"
         with urllib.request.urlopen(url, timeout=10) as reply:
             status = json.load(reply)
-        used, total = status["data"]["clusterStatus"]["loadMetricsReport"]["usage"]["CPU"]
-        return float(used), float(total)
+        found = CPU_USAGE.search(status["data"]["autoscalingStatus"] or "")
+        return None if found is None else (float(found["used"]), float(found["total"]))
 
     def wait_idle(self, timeout: float) -> float:
-        """Seconds until no CPU is in use; AssertionError naming what is held after
-        ``timeout`` seconds."""
+        """Seconds until no CPU is in use; AssertionError naming what is held (or that the
+        usage could not be read) after ``timeout`` seconds."""
         started = time.monotonic()
         while True:
-            used, total = self.cpus_in_use()
+            usage = self.cpus_in_use()
             waited = time.monotonic() - started
-            if used == 0:
+            if usage is not None and usage[0] == 0:
                 return waited
             if waited > timeout:
-                raise AssertionError(
-                    f"{used:g} of {total:g} CPUs still in use {timeout:g} s after the test"
+                held = (
+                    "no CPU usage reported"
+                    if usage is None
+                    else (f"{usage[0]:g} of {usage[1]:g} CPUs still in use")
                 )
+                raise AssertionError(f"{held} {timeout:g} s after the test")
             time.sleep(0.5)
 
     @contextmanager

@@ -36,7 +36,7 @@ def test_a_held_cpu_fails_the_idle_check_until_its_driver_is_gone(shared_ray: Lo
     try:
         assert driver.stdout is not None and driver.stdout.readline().strip() == "holding"
         deadline = time.monotonic() + 30
-        while shared_ray.cpus_in_use()[0] != 1 and time.monotonic() < deadline:
+        while shared_ray.cpus_in_use() != (1.0, 2.0) and time.monotonic() < deadline:
             time.sleep(0.5)
         assert shared_ray.cpus_in_use() == (1.0, 2.0)
         with pytest.raises(AssertionError, match="1 of 2 CPUs still in use"):
