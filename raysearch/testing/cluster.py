@@ -80,7 +80,7 @@ class LocalCluster:
                     if usage is None
                     else (f"{usage[0]:g} of {usage[1]:g} CPUs still in use")
                 )
-                raise AssertionError(f"{held} {timeout:g} s after the test")
+                raise AssertionError(f"{held} after {timeout:g} s of waiting for an idle Ray")
             time.sleep(0.5)
 
     @contextmanager
