@@ -30,6 +30,7 @@ import yaml
 from ray._private.services import get_node_ip_address
 
 RAY = str(Path(sys.executable).with_name("ray"))
+IDLE_WITHIN_S = 60.0  # a search that ended has freed what it held within this (joined)
 # the monitor's status line: "ResourceUsage: 1.0/2.0 CPU, 0.0 GiB/15.94 GiB memory, ..."
 CPU_USAGE = re.compile(r"ResourceUsage: .*?(?P<used>[0-9.]+)/(?P<total>[0-9.]+) CPU\b")
 
@@ -84,7 +85,7 @@ class LocalCluster:
             time.sleep(0.5)
 
     @contextmanager
-    def joined(self, idle_within_s: float) -> Iterator[str]:
+    def joined(self, idle_within_s: float = IDLE_WITHIN_S) -> Iterator[str]:
         """The address, for a block of searches that must leave the cluster idle again
         within ``idle_within_s`` seconds (AssertionError otherwise). A cluster already busy
         when the block starts is the same error, not a hang."""

@@ -14,7 +14,6 @@ from raysearch.search.finalists import REPLICATE_SEED_OFFSET
 from raysearch.search.space import SPACES_DIR
 from raysearch.testing.cli import run_cli, traceback_of
 from raysearch.testing.cluster import LocalCluster
-from tests.integration.conftest import IDLE_WITHIN_S
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +25,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory, shared_ray: LocalCluster) 
     space["fixed"]["val_origins"] = 2
     path = root / "smoke_origins.yaml"
     path.write_text(yaml.safe_dump(space, sort_keys=False))
-    with shared_ray.joined(IDLE_WITHIN_S) as address:
+    with shared_ray.joined() as address:
         proc = run_cli(
             ["--space", str(path), "--smoke", "--finalists", "2", "--replicates", "2",
              "--no-wandb", "--results", str(root), "--name", "it", "--seed", "1"],

@@ -17,7 +17,6 @@ import yaml
 from raysearch.search.study import STUDY_NAME, open_storage
 from raysearch.testing.cluster import LocalCluster
 from raysearch.testing.wandb import offline_run, offline_summary
-from tests.integration.conftest import IDLE_WITHIN_S
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +29,7 @@ def smoke_run(
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
     results = tmp_path_factory.mktemp("results")
     env = {**os.environ, "WANDB_MODE": "offline", "WANDB_API_KEY": SECRET}
-    with shared_ray.joined(IDLE_WITHIN_S) as address:
+    with shared_ray.joined() as address:
         proc = subprocess.run(
             [sys.executable, "-m", "raysearch.run", "--space", "smoke", "--smoke",
              "--results", str(results), "--name", "it", "--seed", "3", "--address", address],
