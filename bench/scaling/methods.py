@@ -200,6 +200,26 @@ def _gated(
     return TunePolicy(build_searcher(space, seed), scheduler, workers)
 
 
+def _gated_final(space: Any, seed: int, workers: int) -> Any:
+    """The default with its gate judged against the last epoch: a rung's stops stand once
+    its values rank the trials' values at ``max_t`` (the default: at the next milestone),
+    by the same threshold and number of pairs."""
+    from raysearch.search.gated_asha import GatedASHA
+    from raysearch.search.scheduler import GATE_PAIRS, GATE_THRESHOLD, asha_arguments
+    from raysearch.search.searcher import build_searcher
+    from raysearch.search.simulation.tune_policy import TunePolicy
+
+    scheduler = GatedASHA(
+        **asha_arguments(space),
+        seed=seed,
+        threshold=GATE_THRESHOLD,
+        n_min=GATE_PAIRS,
+        unmeasured="asha",
+        against="final",
+    )
+    return TunePolicy(build_searcher(space, seed), scheduler, workers)
+
+
 def _optuna_alone(space: Any, seed: int, workers: int) -> Any:
     from bench.scaling.others import OptunaAlonePolicy
 
@@ -306,6 +326,11 @@ METHODS = {
             "pending_random",
             "candidate: the default, a random share of suggestions = the share still running",
             _pending_random,
+        ),
+        Method(
+            "gated_final",
+            "candidate: the default, its gate judged against the last epoch, not the next rung",
+            _gated_final,
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),
