@@ -3,6 +3,7 @@
 
 Runs every (benchmark, method, k, seed) on the simulator (``runs``), then the default's
 reach runs (``reach``: trials keep coming until the default's k=1 median is reached), the
+searches that spend fewer epochs than the default given the default's epochs (``budget``), the
 decision-time runs (``decisions``), the decision cap's effect on quality (``cap``), the
 rungs' reliability (``rungs``) and the check against real Ray runs (``reality``: Hartmann
 at k=4, starts a local Ray); writes scaling.md,
@@ -39,7 +40,10 @@ SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of 
     "gated_asha_05": (("hartmann", "lcbench-167168", "lcbench-189906", "han"), (1, 16)),
     "gated_asha_lazy_07": (("lcbench-167168", "lcbench-189906", "han"), (1, 16, 64)),
 }
-PARTS = ("runs", "reach", "decisions", "cap", "rungs", "reality")
+PARTS = ("runs", "reach", "budget", "decisions", "cap", "rungs", "reality")
+# budget runs: the searches the targets compare at equal epochs that spend fewer epochs in
+# 200 trials than the default, given the default's epochs seed by seed (at these k)
+BUDGET_METHODS = {"random_asha": WORKERS, "optuna_hyperband": (1,)}
 # The candidate fixes, the ASHA variants and W&B (about a second per suggestion) are run
 # separately and merged: --methods liar_off told_pruned budget_view grace3 brackets3 --merge
 DEFAULT_METHODS = list(MAIN)
@@ -89,6 +93,22 @@ def _candidate_reach_jobs(
                 for r in ones
             ]
     return jobs
+
+
+def budget_jobs(runs: list[dict[str, Any]], benches: list[str]) -> list[Job]:
+    """Each of BUDGET_METHODS at the default's epochs: per benchmark, k and seed of the
+    default's recorded runs, as many trials as it takes to spend as many epochs."""
+    spent = {
+        (r["bench"], r["workers"], r["seed"]): r["epochs"]
+        for r in runs
+        if r["method"] == DEFAULT and r.get("kind", "trials") == "trials"
+    }
+    return [
+        Job(bench, method, k, seed, kind="budget", epoch_budget=epochs)
+        for (bench, k, seed), epochs in sorted(spent.items())
+        for method, workers in BUDGET_METHODS.items()
+        if bench in benches and k in workers
+    ]
 
 
 def _reach_jobs(
@@ -161,6 +181,7 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
         new = pool_map(_jobs(benches, args.methods, scale), args.processes)
         runs = _kept(runs, benches, args.methods) + new
     reach, decisions = old.get("reach", []), old.get("decisions", [])
+    budget = old.get("budget", [])
     rungs, reality = old.get("rungs", []), old.get("reality")
     parts = set(args.parts) if DEFAULT in args.methods else set()  # the default's own figures
     if "reach" in parts:
@@ -169,6 +190,8 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
     if "reach" in args.parts and others:
         jobs = _candidate_reach_jobs(reach, others, benches)
         reach = _kept(reach, benches, others) + pool_map(jobs, args.processes)
+    if "budget" in parts:
+        budget = _kept(budget, benches) + pool_map(budget_jobs(runs, benches), args.processes)
     for kind in ("decisions", "cap"):  # the records of both parts share one list, by kind
         if kind not in parts:
             continue
@@ -205,6 +228,7 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
         "later": later,
         "runs": runs,
         "reach": reach,
+        "budget": budget,
         "decisions": decisions,
         "reality": reality,
         "rungs": rungs,

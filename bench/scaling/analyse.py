@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["best_at", "equal_epochs", "quality", "speedups", "spread"]
+__all__ = ["at_budget", "best_at", "equal_epochs", "quality", "speedups", "spread"]
 
 Record = dict[str, Any]
 
@@ -86,6 +86,37 @@ def equal_epochs(runs: list[Record], bench: str, a: str, b: str, k: int) -> dict
         "regret_b": spread(rb),
         "a_not_worse": sum(x <= y for x, y in zip(ra, rb, strict=True)),
         "seeds": len(pairs),
+    }
+
+
+def at_budget(
+    runs: list[Record], budget: list[Record], bench: str, other: str, k: int
+) -> dict[str, Any] | None:
+    """The default after its trials against ``other`` given the default's epochs (its
+    budget runs), seed by seed at the same k: regret medians, how many seeds the default
+    was at least as good, and how many trials ``other`` took (``short``: seeds whose budget
+    run ran out of trials before it had spent the default's epochs)."""
+    from bench.scaling.methods import DEFAULT
+
+    mine = {r["seed"]: r for r in _cells(runs).get((bench, DEFAULT, k), [])}
+    theirs = {r["seed"]: r for r in _cells(budget).get((bench, other, k), [])}
+    seeds = sorted(mine.keys() & theirs.keys())
+    if not seeds:
+        return None
+    ra = [mine[s]["best"] - mine[s]["optimum"] for s in seeds]
+    rb = [theirs[s]["best"] - theirs[s]["optimum"] for s in seeds]
+    return {
+        "bench": bench,
+        "workers": k,
+        "a": DEFAULT,
+        "b": other,
+        "epochs": spread([mine[s]["epochs"] for s in seeds]),
+        "trials_b": spread([theirs[s]["trials"] for s in seeds]),
+        "short": sum(theirs[s]["epochs"] < mine[s]["epochs"] for s in seeds),
+        "regret_a": spread(ra),
+        "regret_b": spread(rb),
+        "a_not_worse": sum(x <= y for x, y in zip(ra, rb, strict=True)),
+        "seeds": len(seeds),
     }
 
 

@@ -2,7 +2,9 @@
 
 ``trials`` runs: every method, 200 trials (the space's num_samples). ``reach`` runs: the
 default only, trials keep coming until the target (the default's median best at k=1 after
-200 trials) is reached, up to a time limit. ``decisions`` and ``cap`` runs: the driver's
+200 trials) is reached, up to a time limit. ``budget`` runs: a search that spends fewer
+epochs than the default gets as many trials as it takes to spend the default's epochs
+(seed by seed, at the same k). ``decisions`` and ``cap`` runs: the driver's
 decision time to 2,000 trials, and the observation cap's effect (bench.scaling.decisions).
 A run's record keeps its improvements (each new best: epochs spent, simulated seconds,
 value), so the best at any budget of epochs or time can be read back.
@@ -22,6 +24,7 @@ from bench.common import log
 __all__ = ["Job", "pool_map", "run_job"]
 
 REACH_TRIALS = 3  # a reach run at k=1 starts at most this many times the space's trials
+BUDGET_TRIALS = 100  # a budget run starts at most this many times the space's trials
 
 
 @dataclass(frozen=True)
@@ -30,10 +33,11 @@ class Job:
     method: str
     workers: int
     seed: int
-    kind: str = "trials"  # or "reach"
+    kind: str = "trials"  # or "reach", "budget"
     target: float | None = None  # reach: the value to reach
     time_limit: float | None = None  # reach: simulated seconds
     trials: int | None = None  # instead of the space's num_samples
+    epoch_budget: int | None = None  # budget: end the run after this many epochs
 
 
 def _quiet() -> None:
@@ -56,12 +60,17 @@ def run_job(job: Job) -> dict[str, Any]:
     space, source = load(job.bench)
     policy = METHODS[job.method].policy(space, job.seed, job.workers)
     trials = job.trials or space.settings.num_samples
+    if job.kind == "reach":
+        trials *= REACH_TRIALS * job.workers
+    elif job.kind == "budget":
+        trials *= BUDGET_TRIALS
     settings = SimSettings(
         workers=job.workers,
-        num_trials=REACH_TRIALS * trials * job.workers if job.kind == "reach" else trials,
+        num_trials=trials,
         seed=job.seed,
         target=job.target,
         time_limit=job.time_limit,
+        epoch_budget=job.epoch_budget,
     )
     # Ray's ASHA drew a trial's bracket from NumPy's global generator; raysearch's draws
     # from its own (search/asha.py). Seeded still, for any library that draws from it.

@@ -8,7 +8,7 @@ from typing import Any
 from bench.common import Target, header, markdown_table, targets_section
 from bench.methods import METHODS as REGISTRY
 from bench.methods import RAYSEARCH
-from bench.scaling.analyse import equal_epochs, quality, speedups
+from bench.scaling.analyse import at_budget, equal_epochs, quality, speedups
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.gate_notes import gate_lines
 from bench.scaling.methods import DEFAULT, METHODS
@@ -147,9 +147,79 @@ def _equal_lines(comparisons: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _budget_lines(comparisons: list[dict[str, Any]]) -> list[str]:
+    if not comparisons:
+        return []
+    table = [
+        {
+            "bench": c["bench"],
+            "k": c["workers"],
+            "vs": METHODS[c["b"]].label,
+            "epochs": f"{c['epochs']['median']:,.0f}",
+            "trials": f"{c['trials_b']['median']:,.0f}"
+            + (f" ({c['short']} ran out of trials)" if c["short"] else ""),
+            "ours": _q(c["regret_a"]),
+            "theirs": _q(c["regret_b"]),
+            "wins": f"{c['a_not_worse']}/{c['seeds']}",
+        }
+        for c in comparisons
+    ]
+    return [
+        "### At the default's epochs",
+        "",
+        "The table above compares at the fewer of two runs' epochs, so a search that spends "
+        "fewer epochs in 200 trials than the default is compared at its own small budget. "
+        "Here it gets the default's epochs instead: seed by seed, the same k, as many trials "
+        "as it takes to spend as many epochs as the default's run of 200 trials "
+        "(`--parts budget`). The default: its regret after its 200 trials.",
+        "",
+        markdown_table(
+            table,
+            {
+                "bench": "benchmark",
+                "k": "k",
+                "vs": "against",
+                "epochs": "epochs (median)",
+                "trials": "their trials (median)",
+                "ours": "default: regret",
+                "theirs": "theirs: regret",
+                "wins": "seeds default <= theirs",
+            },
+        ),
+        "",
+    ]
+
+
+def _no_worse_target(
+    comparisons: list[dict[str, Any]], other: str, k_rule: int | None, where: str
+) -> Target | None:
+    """The default no worse than ``other`` (median regret) in every cell of ``comparisons``
+    (only k = ``k_rule`` if given)."""
+    mine = [
+        c for c in comparisons if c["b"] == other and (k_rule is None or c["workers"] == k_rule)
+    ]
+    if not mine:
+        return None
+    losses = [c for c in mine if c["regret_a"]["median"] > c["regret_b"]["median"]]
+    figure = "; ".join(
+        f"{c['bench']} k={c['workers']}: "
+        f"{c['regret_a']['median']:.3g} vs {c['regret_b']['median']:.3g}"
+        for c in losses
+    )
+    return Target(
+        f"{where}{' and k=1' if k_rule else ' and equal k'} the default is "
+        f"no worse than {METHODS[other].label} (median regret)",
+        f"{len(mine) - len(losses)}/{len(mine)} cells no worse"
+        + (f"; worse: {figure}" if losses else ""),
+        not losses,
+        "" if not losses else "see the equal-epochs tables",
+    )
+
+
 def _targets(
     speed: list[dict[str, Any]],
     comparisons: list[dict[str, Any]],
+    budgets: list[dict[str, Any]],
     decisions: list[dict[str, Any]],
     reality: dict[str, Any] | None,
 ) -> list[Target]:
@@ -175,27 +245,11 @@ def _targets(
             )
         )
     for other, k_rule in (("random_asha", None), ("tpe_fifo", None), ("optuna_hyperband", 1)):
-        mine = [
-            c for c in comparisons if c["b"] == other and (k_rule is None or c["workers"] == k_rule)
-        ]
-        if not mine:
-            continue
-        losses = [c for c in mine if c["regret_a"]["median"] > c["regret_b"]["median"]]
-        figure = "; ".join(
-            f"{c['bench']} k={c['workers']}: "
-            f"{c['regret_a']['median']:.3g} vs {c['regret_b']['median']:.3g}"
-            for c in losses
-        )
-        found.append(
-            Target(
-                f"at equal epochs{' and k=1' if k_rule else ' and equal k'} the default is "
-                f"no worse than {METHODS[other].label} (median regret)",
-                f"{len(mine) - len(losses)}/{len(mine)} cells no worse"
-                + (f"; worse: {figure}" if losses else ""),
-                not losses,
-                "" if not losses else "see the equal-epochs table",
-            )
-        )
+        if (t := _no_worse_target(comparisons, other, k_rule, "at equal epochs")) is not None:
+            found.append(t)
+        at_mine = "at the default's epochs (theirs given the trials to spend them)"
+        if (t := _no_worse_target(budgets, other, k_rule, at_mine)) is not None:
+            found.append(t)
     return found
 
 
@@ -363,8 +417,15 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
         )
         if (c := equal_epochs(runs, bench, DEFAULT, other, k)) is not None
     ]
+    budgets = [
+        c
+        for bench in BENCHMARKS
+        for k in sorted({r["workers"] for r in runs})
+        for other in ("random_asha", "optuna_hyperband")
+        if (c := at_budget(runs, data.get("budget") or [], bench, other, k)) is not None
+    ]
     decisions, reality = data.get("decisions") or [], data.get("reality")
-    targets = [t.to_json() for t in _targets(speed, comparisons, decisions, reality)]
+    targets = [t.to_json() for t in _targets(speed, comparisons, budgets, decisions, reality)]
     lines = header("Search quality against trials at once (simulated)", data["meta"])
     for run in data.get("later", []):  # what --merge added, and from which commit
         git = run["git"]
@@ -397,8 +458,9 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
         lines += _candidate_speedup_verdicts(candidates, by_method)
     lines += ["## At equal epochs", ""]
     lines += _equal_lines(comparisons)
+    lines += _budget_lines(budgets)
     lines += _rung_lines(data.get("rungs") or [])
-    lines += bound_lines(speed, comparisons, data.get("rungs") or [])
+    lines += bound_lines(speed, comparisons, data.get("rungs") or [], budgets)
     lines += _decision_lines(data.get("decisions") or [])
     lines += _reality_lines(data.get("reality"))
     lines += targets_section(targets, "regret against k", "scaling.png")

@@ -135,6 +135,49 @@ def test_equal_epochs_compares_each_seed_at_the_smaller_budget() -> None:
     assert np.isclose(found["epochs"]["median"], 30)
 
 
+def _budget_record(seed: int, best: float, epochs: int, trials: int = 200) -> dict:
+    return {"seed": seed, "best": best, "optimum": 0.0, "epochs": epochs, "trials": trials}
+
+
+def test_budget_runs_give_each_seed_the_defaults_epochs_at_its_k() -> None:
+    from bench.scaling.__main__ import budget_jobs
+
+    runs = [
+        {"bench": "b", "method": "default", "workers": k, "seed": s, "epochs": 100 * k + s}
+        for k in (1, 4)
+        for s in range(2)
+    ]
+    runs.append({"bench": "b", "method": "random_asha", "workers": 1, "seed": 0, "epochs": 7})
+    jobs = budget_jobs(runs, ["b"])
+    random = {(j.workers, j.seed): j.epoch_budget for j in jobs if j.method == "random_asha"}
+    assert random == {(1, 0): 100, (1, 1): 101, (4, 0): 400, (4, 1): 401}
+    # Optuna alone is a k=1 target only
+    assert {(j.workers, j.seed) for j in jobs if j.method == "optuna_hyperband"} == {(1, 0), (1, 1)}
+    assert all(j.kind == "budget" for j in jobs)
+    assert budget_jobs(runs, ["other"]) == []
+
+
+def test_at_budget_compares_the_defaults_run_with_theirs_at_its_epochs() -> None:
+    from bench.scaling.analyse import at_budget
+
+    runs = [
+        {**_budget_record(s, 0.2 + s, 500), "bench": "b", "method": "default", "workers": 4}
+        for s in range(3)
+    ]
+    budget = [  # seed 2 ran out of trials at 300 epochs
+        {**_budget_record(s, b, e, 1000), "bench": "b", "method": "random_asha", "workers": 4}
+        for s, b, e in ((0, 0.1, 500), (1, 1.5, 500), (2, 2.2, 300))
+    ]
+    found = at_budget(runs, budget, "b", "random_asha", 4)
+    assert found is not None
+    assert found["a_not_worse"] == 2 and found["seeds"] == 3  # seeds 1 and 2
+    assert found["regret_a"]["median"] == pytest.approx(1.2)
+    assert found["regret_b"]["median"] == pytest.approx(1.5)
+    assert found["short"] == 1
+    assert found["trials_b"]["median"] == 1000
+    assert at_budget(runs, budget, "b", "random_asha", 16) is None
+
+
 def test_the_gate_section_compares_each_gated_candidate_with_tpe_and_asha() -> None:
     from bench.scaling.gate_notes import gate_lines
 
