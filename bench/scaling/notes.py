@@ -431,7 +431,8 @@ def bound_lines(
             "- Against random search + ASHA given the default's epochs ("
             + ", ".join(f"{c['bench']} k={c['workers']}" for c in lost)
             + "): with as many epochs as the default spends, random + ASHA finds the better "
-            "configuration there. It spends them on many more, shorter trials (epochs per trial, the default's against theirs: "
+            "configuration there. It spends them on many more, shorter trials (epochs per "
+            "trial, the default's against theirs: "
             f"{per_trial}). As TPE's suggestions improve they clear ASHA's cut-off, which "
             "is set by every value the rung has recorded, so the default stops few of its "
             "later trials; where the first epochs rank configurations well, more "
