@@ -200,6 +200,28 @@ def _gated(
     return TunePolicy(build_searcher(space, seed), scheduler, workers)
 
 
+WINDOW = 27  # reduction_factor**3 values: not tuned
+
+
+def _window(space: Any, seed: int, workers: int) -> Any:
+    """The default with ASHA's cut-off at each rung set by the rung's last WINDOW values
+    (raysearch.search.asha), not by every value it has recorded."""
+    from raysearch.search.gated_asha import GatedASHA
+    from raysearch.search.scheduler import GATE_PAIRS, GATE_THRESHOLD, asha_arguments
+    from raysearch.search.searcher import build_searcher
+    from raysearch.search.simulation.tune_policy import TunePolicy
+
+    scheduler = GatedASHA(
+        **asha_arguments(space),
+        seed=seed,
+        threshold=GATE_THRESHOLD,
+        n_min=GATE_PAIRS,
+        unmeasured="asha",
+        window=WINDOW,
+    )
+    return TunePolicy(build_searcher(space, seed), scheduler, workers)
+
+
 def _gated_final(space: Any, seed: int, workers: int) -> Any:
     """The default with its gate judged against the last epoch: a rung's stops stand once
     its values rank the trials' values at ``max_t`` (the default: at the next milestone),
@@ -331,6 +353,11 @@ METHODS = {
             "gated_final",
             "candidate: the default, its gate judged against the last epoch, not the next rung",
             _gated_final,
+        ),
+        Method(
+            "window_asha",
+            "candidate: the default, ASHA's cut-off from each rung's last 27 values",
+            _window,
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),

@@ -10,6 +10,13 @@ bracket (``bracket_of``): ``scheduler.asha_rungs`` saves it, and after ``--resum
 goes back to its bracket and the draws for new trials go on where they stopped.
 
 With one bracket (the default) every trial is in it, exactly as in Ray's ASHA.
+
+``window``: a rung's cut-off (the value a trial must beat there to go on) is set by the last
+``window`` values recorded at the rung, not by all of them. Ray's cut-off is the
+(1 - 1/reduction_factor) quantile of every value the rung has seen. Under a model-based
+searcher the trials get better as the search goes on, so a late trial beats that cut-off
+more and more often and ASHA stops fewer and fewer trials; with a window the cut-off keeps
+up with the trials the searcher draws now. None (the default): Ray's cut-off.
 """
 
 from __future__ import annotations
@@ -18,16 +25,45 @@ from typing import Any
 
 import numpy as np
 from ray.tune.schedulers import ASHAScheduler
+from ray.tune.schedulers.async_hyperband import _Bracket
 
 __all__ = ["SeededASHA"]
 
 
-class SeededASHA(ASHAScheduler):
-    """Ray's ASHAScheduler drawing each trial's bracket from a generator seeded by ``seed``
-    (see the module)."""
+class _WindowBracket(_Bracket):
+    """Ray's bracket whose cut-off at a rung is set by the last ``window`` values recorded
+    there (a rung's values are a dict in the order they were recorded)."""
 
-    def __init__(self, *args: Any, seed: int = 0, **kwargs: Any) -> None:
+    window: int
+
+    @classmethod
+    def of(cls, bracket: _Bracket, window: int) -> _WindowBracket:
+        """``bracket`` (its rungs and settings, as Ray built it) with a window."""
+        found = cls.__new__(cls)
+        found.__dict__.update(vars(bracket))
+        found.window = window
+        return found
+
+    def cutoff(self, recorded: dict[str, float]) -> Any:
+        if not recorded:
+            return None
+        recent = list(recorded.values())[-self.window :]
+        return np.nanpercentile(recent, (1 - 1 / self.rf) * 100)
+
+
+class SeededASHA(ASHAScheduler):
+    """Ray's ASHAScheduler drawing each trial's bracket from a generator seeded by ``seed``,
+    with ``window``: each rung's cut-off from its last ``window`` values (see the module)."""
+
+    def __init__(self, *args: Any, seed: int = 0, window: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if window is not None and (isinstance(window, bool) or not isinstance(window, int)):
+            raise ValueError(f"window must be a whole number of values or None, got {window!r}")
+        if window is not None and window < 3:
+            raise ValueError(f"window must be >= 3 values, got {window!r}")
+        if window is not None:
+            self._brackets = [_WindowBracket.of(b, window) for b in self._brackets]
+        self.window = window
         self.seed = seed
         self.bracket_of: dict[str, int] = {}  # trial id -> index into self._brackets
         self._draws = np.random.RandomState(seed)

@@ -60,3 +60,73 @@ def test_saved_brackets_that_do_not_fit_the_scheduler_are_refused() -> None:
     two = SeededASHA(**{**ARGS, "brackets": 2}, seed=0)
     with pytest.raises(ValueError, match=r"indices \[0, 2\] do not fit .* 2 bracket"):
         two.restore_brackets({"t0": 0, "t1": 2})
+
+
+def _decisions(scheduler: ASHAScheduler, losses: list[float]) -> list[str]:
+    """Each trial t<i> reports ``losses[i]`` at epoch 1, in order; the scheduler's decisions."""
+    found = []
+    for i, loss in enumerate(losses):
+        trial = SimpleNamespace(trial_id=f"t{i}")
+        scheduler.on_trial_add(None, trial)
+        found.append(scheduler.on_trial_result(None, trial, {"epoch": 1, "loss": loss}))
+    return found
+
+
+ONE = {**ARGS, "brackets": 1}
+losses_st = st.lists(st.floats(0, 10, allow_nan=False), min_size=1, max_size=60)
+
+
+@settings(max_examples=50, deadline=None)
+@given(losses=losses_st, window=st.integers(3, 20))
+def test_a_windowed_rung_stops_a_trial_outside_the_best_third_of_its_last_values(
+    losses: list[float], window: int
+) -> None:
+    """A trial goes on at the first rung iff its loss is at most the 1/3 quantile of the
+    last ``window`` losses before it (Ray's rule, over the window instead of all)."""
+    decided = _decisions(SeededASHA(**ONE, seed=0, window=window), losses)
+    for i, loss in enumerate(losses):
+        before = [-x for x in losses[max(0, i - window) : i]]  # ASHA signs losses as rewards
+        cutoff = np.nanpercentile(before, 100 * (1 - 1 / 3)) if before else None
+        stops = cutoff is not None and -loss < cutoff
+        assert decided[i] == ("STOP" if stops else "CONTINUE"), (i, loss, before)
+
+
+@settings(max_examples=25, deadline=None)
+@given(losses=losses_st)
+def test_a_window_as_long_as_the_search_is_rays_asha(losses: list[float]) -> None:
+    windowed = SeededASHA(**ONE, seed=0, window=max(3, len(losses)))
+    assert _decisions(windowed, losses) == _decisions(ASHAScheduler(**ONE), losses)
+
+
+def test_a_window_tracks_better_trials_where_rays_cutoff_stops_none() -> None:
+    """60 trials from a poor region, then 30 from a good one (a searcher that has learned):
+    Ray's cut-off, the best third of every loss so far, lets each good trial go on; a
+    window of 9 judges the good trials among themselves and stops most of them."""
+    rng = np.random.RandomState(0)
+    losses = list(rng.uniform(5, 6, 60)) + list(rng.uniform(0, 1, 30))
+    ray = _decisions(ASHAScheduler(**ONE), losses)[60:]
+    windowed = _decisions(SeededASHA(**ONE, seed=0, window=9), losses)[69:]
+    assert ray.count("STOP") == 0
+    assert windowed.count("STOP") / len(windowed) >= 0.4
+
+
+def test_a_resumed_windowed_search_decides_as_the_uninterrupted_one() -> None:
+    losses = list(np.random.RandomState(1).uniform(0, 10, 60))
+    first = SeededASHA(**ONE, seed=0, window=9)
+    whole = _decisions(first, losses)
+    head = SeededASHA(**ONE, seed=0, window=9)
+    _decisions(head, losses[:30])
+    resumed = SeededASHA(**ONE, seed=0, window=9)
+    restore_asha_rungs(resumed, asha_rungs(head))
+    rest = []
+    for i, loss in enumerate(losses[30:], start=30):
+        trial = SimpleNamespace(trial_id=f"t{i}")
+        resumed.on_trial_add(None, trial)
+        rest.append(resumed.on_trial_result(None, trial, {"epoch": 1, "loss": loss}))
+    assert rest == whole[30:]
+
+
+@pytest.mark.parametrize("window", [2, 0, 4.5, True])
+def test_a_window_of_fewer_than_three_whole_values_is_refused(window: Any) -> None:
+    with pytest.raises(ValueError, match=f"window .*got {window!r}"):
+        SeededASHA(**ONE, seed=0, window=window)
