@@ -141,6 +141,7 @@ CANDIDATES = (  # the first five measured on TPE + ASHA (BEFORE_GATE), the rest 
     "brackets3_final_scale_running",
     "pending_random",
     "gated_final",
+    "window_asha",
 )
 
 
@@ -348,6 +349,22 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
             "the search is ASHA's. Not kept: better at k <= 4 on LCBench 167168 and 189906, "
             "worse at k <= 4 on LCBench 189873, and not better at equal wall time by a margin "
             "the seeds support.",
+            "",
+        ]
+    if found["window_asha"]:
+        lines += [
+            "Measured on the gated default (its baseline): ASHA's cut-off at each rung set by "
+            "the rung's last 27 values instead of by all of them (`window_asha`; "
+            "raysearch.search.asha, `window`). Ray's cut-off is the best third of every value "
+            "the rung has recorded; as TPE's draws get better they clear it more and more "
+            "often, and the default stops few of its later trials. A window judges a trial "
+            "among the trials drawn lately. It spends fewer epochs on 200 trials. Against the "
+            "default: " + against_baseline(found["window_asha"], least_k=1) + " Its reach "
+            "runs, with the default's k=1 target and time, meet more of the speed-up targets "
+            "than the default's own (the verdicts under the default's speed-up table). Not "
+            "made the default: after 200 trials it is worse on LCBench 167168 and 189906 at k=1 and on "
+            "Hartmann at k=64, and at equal wall time it is no better by a margin the seeds "
+            "support.",
             "",
         ]
     cells = [c for m in CANDIDATES for c in found[m]]
