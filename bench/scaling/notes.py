@@ -363,8 +363,8 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
             "runs, with the default's k=1 target and time, meet more of the speed-up targets "
             "than the default's own (the verdicts under the default's speed-up table). Not "
             "made the default: after 200 trials it is worse on LCBench 167168 and 189906 at "
-            "k=1 and on Hartmann at k=64, and at equal wall time it is no better by a margin the seeds "
-            "support.",
+            "k=1 and on Hartmann at k=64, and at equal wall time it is no better by a margin "
+            "the seeds support.",
             "",
         ]
     cells = [c for m in CANDIDATES for c in found[m]]
