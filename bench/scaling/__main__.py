@@ -112,21 +112,28 @@ def budget_jobs(runs: list[dict[str, Any]], benches: list[str]) -> list[Job]:
 
 
 def _reach_jobs(
-    trials: list[dict[str, Any]], benches: list[str], scale: dict[str, Any], processes: int
+    trials: list[dict[str, Any]],
+    benches: list[str],
+    scale: dict[str, Any],
+    processes: int,
+    method: str = DEFAULT,
 ) -> list[dict[str, Any]]:
-    """The default's reach runs: k=1 first (no time limit), then k > 1 up to 2 T1 / k."""
+    """A method's reach runs against its own k=1 median (the default's, unless another
+    method is given): k=1 first (no time limit), then k > 1 up to 2 T1 / k."""
     found = []
     for bench in benches:
         firsts = [
             r["best"]
             for r in trials
-            if r["bench"] == bench and r["method"] == DEFAULT and r["workers"] == 1
+            if r["bench"] == bench and r["method"] == method and r["workers"] == 1
         ]
         if not firsts:
             continue
         target = statistics.median(firsts)
+        against = None if method == DEFAULT else method
         base = [
-            Job(bench, DEFAULT, 1, s, kind="reach", target=target) for s in range(scale["seeds"])
+            Job(bench, method, 1, s, kind="reach", target=target, against=against)
+            for s in range(scale["seeds"])
         ]
         ones = pool_map(base, processes)
         found += ones
@@ -154,13 +161,22 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--methods", nargs="+", choices=list(METHODS), default=DEFAULT_METHODS)
     p.add_argument("--merge", action="store_true", help="keep scaling.json's other runs")
     p.add_argument(
+        "--own-reach",
+        action="store_true",
+        help="with --parts reach: the methods' reach runs against their own k=1 median, as "
+        "the default's are, instead of their baseline's",
+    )
+    p.add_argument(
         "--parts",
         nargs="+",
         choices=PARTS,
         default=list(PARTS),
         help="what to measure (with --merge, the rest is kept from scaling.json)",
     )
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.own_reach and ("reach" not in args.parts or args.methods == [DEFAULT]):
+        p.error("--own-reach needs --parts reach and a method other than the default")
+    return args
 
 
 def _kept(old: list[dict[str, Any]], benches: list[str], methods: list[str] | None = None):
@@ -188,10 +204,18 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
         reach = _kept(reach, benches, [DEFAULT]) + _reach_jobs(runs, benches, scale, args.processes)
     others = [m for m in args.methods if m != DEFAULT]
     if "reach" in args.parts and others:
-        jobs = _candidate_reach_jobs(reach, others, benches)
-        reach = _kept(reach, benches, others) + pool_map(jobs, args.processes)
-    if "budget" in parts:
-        budget = _kept(budget, benches) + pool_map(budget_jobs(runs, benches), args.processes)
+        # re-measured: the others' reach runs of this kind (own k=1, or their baseline's)
+        def redone(r: dict[str, Any]) -> bool:
+            own = r.get("against") == r["method"]
+            return r["bench"] in benches and r["method"] in others and own == args.own_reach
+
+        kept = [r for r in reach if not redone(r)]
+        if args.own_reach:
+            for method in others:
+                kept += _reach_jobs(runs, benches, scale, args.processes, method=method)
+            reach = kept
+        else:
+            reach = kept + pool_map(_candidate_reach_jobs(reach, others, benches), args.processes)
     for kind in ("decisions", "cap"):  # the records of both parts share one list, by kind
         if kind not in parts:
             continue

@@ -9,7 +9,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["at_budget", "best_at", "equal_epochs", "quality", "speedups", "spread"]
+__all__ = [
+    "at_budget",
+    "best_at",
+    "equal_epochs",
+    "quality",
+    "reach_against",
+    "speedups",
+    "spread",
+]
 
 Record = dict[str, Any]
 
@@ -120,16 +128,33 @@ def at_budget(
     }
 
 
+def reach_against(record: Record) -> str:
+    """Whose k=1 target and time a reach run was run against: its own (``against``), or,
+    for runs recorded without it, its method's baseline."""
+    from bench.scaling.methods import METHODS
+
+    return record.get("against") or METHODS[record["method"]].baseline
+
+
 def speedups(
-    reach: list[Record], runs: list[Record], method: str | None = None
+    reach: list[Record], runs: list[Record], method: str | None = None, own: bool = False
 ) -> list[dict[str, Any]]:
     """Per benchmark and k: a method's (the default's if None) simulated time to reach its
-    baseline's k=1 median (median over seeds; inf: not reached within the run's limit), the
-    speed-up over its baseline's k=1 time, and the regret after the same trial count."""
+    baseline's k=1 median (with ``own``: its own k=1 median; median over seeds; inf: not
+    reached within the run's limit), the speed-up over that k=1 time, and the regret after
+    the same trial count."""
     from bench.scaling.methods import DEFAULT, METHODS
 
     method = method or DEFAULT
-    baseline = METHODS[method].baseline
+    baseline = method if own else METHODS[method].baseline
+    # the baseline's k=1 runs against itself, and the method's runs against the baseline
+    reach = [
+        r
+        for r in reach
+        if reach_against(r) == baseline
+        and (r["method"] in (method, baseline))
+        and (r["method"] == method or r["workers"] == 1)
+    ]
     cells = _cells(reach)
     trials = _cells(runs)
     rows = []

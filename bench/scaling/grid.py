@@ -38,6 +38,7 @@ class Job:
     time_limit: float | None = None  # reach: simulated seconds
     trials: int | None = None  # instead of the space's num_samples
     epoch_budget: int | None = None  # budget: end the run after this many epochs
+    against: str | None = None  # reach: whose k=1 target and time (None: the baseline's)
 
 
 def _quiet() -> None:

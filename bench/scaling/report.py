@@ -8,7 +8,7 @@ from typing import Any
 from bench.common import Target, header, markdown_table, targets_section
 from bench.methods import METHODS as REGISTRY
 from bench.methods import RAYSEARCH
-from bench.scaling.analyse import at_budget, equal_epochs, quality, speedups
+from bench.scaling.analyse import at_budget, equal_epochs, quality, reach_against, speedups
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.gate_notes import gate_lines
 from bench.scaling.methods import DEFAULT, METHODS
@@ -456,6 +456,24 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
         ]
         lines += _speedup_lines(candidates)
         lines += _candidate_speedup_verdicts(candidates, by_method)
+    owned = sorted({r["method"] for r in reach if reach_against(r) == r["method"]} - {DEFAULT})
+    own = [row for m in owned for row in speedups(reach, runs, m, own=True)]
+    own = [row for row in own if row["method"] != METHODS[row["method"]].baseline]
+    if own:
+        lines += [
+            "Candidates' reach runs against their own k=1 median and time, as the default's "
+            "are measured (what the targets would read if the candidate were the default; "
+            "`--methods NAME --parts reach --own-reach --merge`):",
+            "",
+        ]
+        lines += _speedup_lines(own)
+        for method in sorted({r["method"] for r in own}):
+            mine = [r for r in own if r["method"] == method and r["workers"] in SPEEDUP_TARGETS]
+            lines.append(
+                f"- {METHODS[method].label}, against its own k=1: speed-up target met in "
+                f"{sum(map(_met, mine))} of {len(mine)} (benchmark, k) cells."
+            )
+        lines.append("")
     lines += ["## At equal epochs", ""]
     lines += _equal_lines(comparisons)
     lines += _budget_lines(budgets)

@@ -242,6 +242,25 @@ def test_a_candidates_speed_up_is_measured_against_its_baselines_k1_time() -> No
     assert verdict[0].endswith("in 0 of 1.")
 
 
+def test_a_candidates_own_reach_runs_are_kept_apart_from_those_against_its_baseline() -> None:
+    """window_asha's baseline is the default: its reach runs against the default's k=1 and
+    against its own k=1 (``against``) are two speed-ups, neither mixed into the other."""
+    from bench.scaling.analyse import speedups
+
+    reach = _reach("default", 1, [100.0, 200.0, 300.0])  # the default's k=1: median 200
+    reach += _reach("window_asha", 16, [10.0, 20.0, 30.0])  # against the default's
+    own = _reach("window_asha", 1, [40.0, 50.0, 60.0]) + _reach("window_asha", 16, [5.0] * 3)
+    reach += [{**r, "against": "window_asha"} for r in own]
+    vs_default = speedups(reach, [], "window_asha")
+    vs_own = speedups(reach, [], "window_asha", own=True)
+    assert [(r["workers"], r["speedup"]) for r in vs_default] == [(16, pytest.approx(10.0))]
+    assert [(r["workers"], r["speedup"]) for r in vs_own] == [
+        (1, pytest.approx(1.0)),
+        (16, pytest.approx(50 / 5)),
+    ]
+    assert [r["workers"] for r in speedups(reach, [])] == [1]  # the default's own
+
+
 def test_a_candidates_verdict_counts_cells_and_seeds_against_its_baseline() -> None:
     from bench.scaling.analyse import quality
     from bench.scaling.notes import against_baseline, paired_cells, paired_table
