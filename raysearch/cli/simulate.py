@@ -45,6 +45,11 @@ def _parser() -> StrictParser:
     p.add_argument(
         "--brackets", type=positive_int, help="ASHA's Hyperband brackets (override the space's)"
     )
+    p.add_argument(
+        "--cutoff-window",
+        type=positive_int,
+        help="ASHA's cut-off at a rung from its last N values (override the space's; >= 3)",
+    )
     p.add_argument("--out", type=Path, help="write the figures as JSON here")
     return p
 
@@ -62,6 +67,7 @@ def _resolve(args: Any) -> tuple[Any, Any]:
         "scheduler": args.scheduler,
         "grace_period": args.grace_period,
         "brackets": args.brackets,
+        "cutoff_window": args.cutoff_window,
     }
     if args.curves == "hartmann":
         if args.space:
@@ -134,7 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     s = space.settings
     asha = (
         f" (grace period {s.grace_period}"
-        + (f", {s.brackets} brackets)" if s.brackets > 1 else ")")
+        + (f", {s.brackets} brackets" if s.brackets > 1 else "")
+        + (f", cut-offs from each rung's last {s.cutoff_window} values" if s.cutoff_window else "")
+        + ")"
         if s.scheduler != "fifo"
         else ""
     )

@@ -43,6 +43,7 @@ def describe_space(space: SearchSpace) -> str:
         f"settings: {s.num_samples} trials, up to {s.max_epochs} epochs; ASHA grace "
         f"{s.grace_period}, reduction {s.reduction_factor:g}"
         + (f", {s.brackets} brackets" if s.brackets > 1 else "")
+        + (f", cut-off window {s.cutoff_window}" if s.cutoff_window else "")
         + f"; TPE startup {s.n_startup_trials}",
         "fixed:",
         *[f"  {k} = {v!r}" for k, v in space.fixed.items()],

@@ -58,19 +58,22 @@ def asha_arguments(space: SearchSpace) -> dict[str, Any]:
 
 def build_scheduler(space: SearchSpace, seed: int = 0) -> TrialScheduler:
     """ASHA on the anchored metric, its Hyperband brackets (if the space asks for more than
-    one) drawn from ``seed`` (``search/asha.py``); ``gated_asha``: behind the
+    one) drawn from ``seed`` and its cut-offs from each rung's last ``cutoff_window``
+    values if the space sets one (``search/asha.py``); ``gated_asha``: behind the
     rung-reliability gate; with ``scheduler: fifo`` every trial at full budget."""
     if space.settings.scheduler == "fifo":
         return FIFOScheduler()
+    window = space.settings.cutoff_window
     if space.settings.scheduler == "gated_asha":
         return GatedASHA(
             **asha_arguments(space),
             seed=seed,
+            window=window,
             threshold=GATE_THRESHOLD,
             n_min=GATE_PAIRS,
             unmeasured="asha",
         )
-    return SeededASHA(**asha_arguments(space), seed=seed)
+    return SeededASHA(**asha_arguments(space), seed=seed, window=window)
 
 
 # ASHA's bookkeeping is private to Ray (``_brackets``, each with ``_rungs``: a list of

@@ -120,6 +120,8 @@ class SearchSettings(BaseModel):
     max_epochs, or until the trainer's own early stopping) are the baselines a search is
     compared against. ``brackets`` > 1: ASHA with that many Hyperband brackets (bracket s
     first stops trials at ``grace_period * reduction_factor**s``; search/asha.py).
+    ``cutoff_window``: ASHA's cut-off at a rung from the rung's last that many values, not
+    from all of them (search/asha.py; None: Ray's cut-off).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -129,6 +131,7 @@ class SearchSettings(BaseModel):
     grace_period: int = Field(default=1, ge=1)
     reduction_factor: float = Field(default=3.0, gt=1.0)
     brackets: int = Field(default=1, ge=1)
+    cutoff_window: int | None = Field(default=None, ge=3)
     n_startup_trials: int = Field(default=4, ge=0)
     searcher: Literal["tpe", "random"] = "tpe"
     scheduler: SchedulerName = "gated_asha"
@@ -143,6 +146,11 @@ class SearchSettings(BaseModel):
         if self.finalists > self.num_samples:
             problems.append(
                 f"finalists ({self.finalists}) cannot exceed num_samples ({self.num_samples})"
+            )
+        if self.cutoff_window is not None and self.scheduler == "fifo":
+            problems.append(
+                f"cutoff_window ({self.cutoff_window}) needs an ASHA scheduler, not 'fifo' "
+                "(which stops no trial)"
             )
         if self.brackets > 1:
             if self.scheduler == "fifo":

@@ -184,6 +184,11 @@ def sweep_yaml(space: SearchSpace, *, project: str | None = None, smoke: bool = 
             f"# brackets: {settings.brackets} (ASHA's Hyperband brackets) has no key here: "
             "W&B's hyperband runs one schedule of bands"
         )
+    if settings.cutoff_window is not None:
+        header.append(
+            f"# cutoff_window: {settings.cutoff_window} (ASHA's cut-off from each rung's last "
+            "values) has no key here: W&B's hyperband has no window"
+        )
     return "\n".join([*header, *lines]) + "\n"
 
 

@@ -78,6 +78,11 @@ def test_asha_settings_from_flags_reach_the_search(
     assert "brackets (2): the last bracket's first rung" in capsys.readouterr().err
     assert main([*args, "--grace-period", "2", "--out", str(out)]) == 0
     assert json.loads(out.read_text())["settings"]["grace_period"] == 2
+    assert main([*args, "--cutoff-window", "9", "--out", str(out)]) == 0
+    assert "cut-offs from each rung's last 9 values" in capsys.readouterr().out
+    assert json.loads(out.read_text())["settings"]["cutoff_window"] == 9
+    assert main([*args, "--cutoff-window", "9", "--scheduler", "fifo"]) == 2
+    assert "cutoff_window (9) needs an ASHA scheduler" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

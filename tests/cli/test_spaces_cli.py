@@ -33,6 +33,8 @@ def test_show_names_brackets_only_when_there_are_several():
     assert "brackets" not in describe_space(space)
     wide = space.with_settings(brackets=2, grace_period=1, max_epochs=16)
     assert "ASHA grace 1, reduction 2, 2 brackets; TPE startup" in describe_space(wide)
+    assert "cut-off window" not in describe_space(space)
+    assert ", cut-off window 27; TPE" in describe_space(space.with_settings(cutoff_window=27))
 
 
 def test_export_writes_the_sweep_config(tmp_path, capsys):

@@ -149,3 +149,19 @@ def test_gated_asha_is_the_measured_gate(tmp_path: Path) -> None:
         0.9, 8, "asha", "next",
     )  # fmt: skip
     assert not isinstance(build_scheduler(space.with_settings(scheduler="asha")), GatedASHA)
+
+
+def test_a_spaces_cutoff_window_reaches_both_ashas_and_survives_resume(tmp_path: Path) -> None:
+    """``cutoff_window`` windows every bracket of asha and gated_asha; its rungs come back on
+    --resume into a scheduler built the same way, with the window."""
+    from raysearch.search.asha import _WindowBracket
+
+    space = _plan(tmp_path).space
+    assert build_scheduler(space).window is None
+    for name in ("asha", "gated_asha"):
+        scheduler = build_scheduler(space.with_settings(scheduler=name, cutoff_window=9))
+        assert scheduler.window == 9
+        assert all(isinstance(b, _WindowBracket) for b in scheduler._brackets)
+        fresh = build_scheduler(space.with_settings(scheduler=name, cutoff_window=9))
+        restore_asha_rungs(fresh, asha_rungs(scheduler))
+        assert all(b.window == 9 for b in fresh._brackets)

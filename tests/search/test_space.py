@@ -126,6 +126,17 @@ def test_brackets_need_asha_and_room_below_max_epochs() -> None:
     assert space.with_settings(brackets=3).smoke().settings.brackets == 1  # --smoke: 3 epochs
 
 
+def test_a_cutoff_window_needs_asha_and_three_values() -> None:
+    space = load_space("smoke")
+    assert space.settings.cutoff_window is None  # Ray's cut-off unless a space asks
+    assert space.with_settings(cutoff_window=27).settings.cutoff_window == 27
+    with pytest.raises(ConfigError) as err:
+        space.with_settings(cutoff_window=27, scheduler="fifo")
+    assert "cutoff_window (27) needs an ASHA scheduler, not 'fifo'" in str(err.value)
+    with pytest.raises(ConfigError, match="cutoff_window"):
+        space.with_settings(cutoff_window=2)
+
+
 def test_a_renamed_space_loads_under_its_old_name_with_a_warning(caplog) -> None:
     with caplog.at_level("WARNING"):
         space = load_space("real_losses")

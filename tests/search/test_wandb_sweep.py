@@ -305,6 +305,9 @@ def test_brackets_say_they_have_no_wandb_key() -> None:
     assert "brackets" not in sweep_yaml(space)
     wide = space.with_settings(brackets=2, grace_period=1, max_epochs=16)
     assert "# brackets: 2 (ASHA's Hyperband brackets) has no key here" in sweep_yaml(wide)
+    assert "cutoff_window" not in sweep_yaml(space)
+    windowed = space.with_settings(cutoff_window=27)
+    assert "# cutoff_window: 27 (ASHA's cut-off from each rung's last" in sweep_yaml(windowed)
 
 
 @pytest.mark.parametrize(
