@@ -205,21 +205,9 @@ WINDOW = 27  # reduction_factor**3 values: not tuned
 
 def _window(space: Any, seed: int, workers: int) -> Any:
     """The default with ASHA's cut-off at each rung set by the rung's last WINDOW values
-    (raysearch.search.asha), not by every value it has recorded."""
-    from raysearch.search.gated_asha import GatedASHA
-    from raysearch.search.scheduler import GATE_PAIRS, GATE_THRESHOLD, asha_arguments
-    from raysearch.search.searcher import build_searcher
-    from raysearch.search.simulation.tune_policy import TunePolicy
-
-    scheduler = GatedASHA(
-        **asha_arguments(space),
-        seed=seed,
-        threshold=GATE_THRESHOLD,
-        n_min=GATE_PAIRS,
-        unmeasured="asha",
-        window=WINDOW,
-    )
-    return TunePolicy(build_searcher(space, seed), scheduler, workers)
+    (the space setting ``cutoff_window``; raysearch.search.asha), not by every value it has
+    recorded."""
+    return _product(space, seed, workers, cutoff_window=WINDOW)
 
 
 def _gated_final(space: Any, seed: int, workers: int) -> Any:

@@ -354,17 +354,19 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
     if found["window_asha"]:
         lines += [
             "Measured on the gated default (its baseline): ASHA's cut-off at each rung set by "
-            "the rung's last 27 values instead of by all of them (`window_asha`; "
-            "raysearch.search.asha, `window`). Ray's cut-off is the best third of every value "
-            "the rung has recorded; as TPE's draws get better they clear it more and more "
-            "often, and the default stops few of its later trials. A window judges a trial "
-            "among the trials drawn lately. It spends fewer epochs on 200 trials. Against the "
-            "default: " + against_baseline(found["window_asha"], least_k=1) + " Its reach "
-            "runs, with the default's k=1 target and time, meet more of the speed-up targets "
-            "than the default's own (the verdicts under the default's speed-up table). Not "
-            "made the default: after 200 trials it is worse on LCBench 167168 and 189906 at "
-            "k=1 and on Hartmann at k=64, and at equal wall time it is no better by a margin "
-            "the seeds support.",
+            "the rung's last 27 values instead of by all of them (`window_asha`: the space "
+            "setting `cutoff_window: 27`, raysearch.search.asha). Ray's cut-off is the best "
+            "third of every value the rung has recorded; as TPE's draws get better they clear "
+            "it more and more often, and the default stops few of its later trials. A window "
+            "judges a trial among the trials drawn lately. It spends fewer epochs on 200 "
+            "trials. Against the default: "
+            + against_baseline(found["window_asha"], least_k=1)
+            + " Its reach runs meet more of the speed-up targets than the default's, both "
+            "with the default's k=1 target and time and against its own k=1 (the verdicts "
+            "under the default's speed-up table). Not made the default: after 200 trials it "
+            "is worse on LCBench 167168 and 189906 at k=1 and on Hartmann at k=64, at equal "
+            "wall time it is no better by a margin the seeds support, and its speed-ups are "
+            "not yet confirmed on fresh seeds. A space can set it.",
             "",
         ]
     cells = [c for m in CANDIDATES for c in found[m]]
