@@ -117,9 +117,13 @@ def _candidate_speedup_verdicts(
     return [*lines, ""] if lines else []
 
 
-def _equal_lines(comparisons: list[dict[str, Any]]) -> list[str]:
-    table = [
-        {
+def _comparison_table(comparisons: list[dict[str, Any]]) -> str:
+    """The default against others, one row per (benchmark, k, other); with a column of
+    their trials when the comparisons carry them (the budget runs)."""
+    budget = any("trials_b" in c for c in comparisons)
+    table = []
+    for c in comparisons:
+        row = {
             "bench": c["bench"],
             "k": c["workers"],
             "vs": METHODS[c["b"]].label,
@@ -128,42 +132,24 @@ def _equal_lines(comparisons: list[dict[str, Any]]) -> list[str]:
             "theirs": _q(c["regret_b"]),
             "wins": f"{c['a_not_worse']}/{c['seeds']}",
         }
-        for c in comparisons
-    ]
-    return [
-        markdown_table(
-            table,
-            {
-                "bench": "benchmark",
-                "k": "k",
-                "vs": "against",
-                "epochs": "epochs (median)",
-                "ours": "default: regret",
-                "theirs": "theirs: regret",
-                "wins": "seeds default <= theirs",
-            },
-        ),
-        "",
-    ]
+        if budget:
+            short = f" ({c['short']} ran out of trials)" if c["short"] else ""
+            row["trials"] = f"{c['trials_b']['median']:,.0f}{short}"
+        table.append(row)
+    columns = {"bench": "benchmark", "k": "k", "vs": "against", "epochs": "epochs (median)"}
+    if budget:
+        columns["trials"] = "their trials (median)"
+    columns |= {
+        "ours": "default: regret",
+        "theirs": "theirs: regret",
+        "wins": "seeds default <= theirs",
+    }
+    return markdown_table(table, columns)
 
 
 def _budget_lines(comparisons: list[dict[str, Any]]) -> list[str]:
     if not comparisons:
         return []
-    table = [
-        {
-            "bench": c["bench"],
-            "k": c["workers"],
-            "vs": METHODS[c["b"]].label,
-            "epochs": f"{c['epochs']['median']:,.0f}",
-            "trials": f"{c['trials_b']['median']:,.0f}"
-            + (f" ({c['short']} ran out of trials)" if c["short"] else ""),
-            "ours": _q(c["regret_a"]),
-            "theirs": _q(c["regret_b"]),
-            "wins": f"{c['a_not_worse']}/{c['seeds']}",
-        }
-        for c in comparisons
-    ]
     return [
         "### At the default's epochs",
         "",
@@ -173,19 +159,7 @@ def _budget_lines(comparisons: list[dict[str, Any]]) -> list[str]:
         "as it takes to spend as many epochs as the default's run of 200 trials "
         "(`--parts budget`). The default: its regret after its 200 trials.",
         "",
-        markdown_table(
-            table,
-            {
-                "bench": "benchmark",
-                "k": "k",
-                "vs": "against",
-                "epochs": "epochs (median)",
-                "trials": "their trials (median)",
-                "ours": "default: regret",
-                "theirs": "theirs: regret",
-                "wins": "seeds default <= theirs",
-            },
-        ),
+        _comparison_table(comparisons),
         "",
     ]
 
@@ -475,7 +449,7 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
             )
         lines.append("")
     lines += ["## At equal epochs", ""]
-    lines += _equal_lines(comparisons)
+    lines += [_comparison_table(comparisons), ""]
     lines += _budget_lines(budgets)
     lines += _rung_lines(data.get("rungs") or [])
     lines += bound_lines(speed, comparisons, data.get("rungs") or [], budgets)
