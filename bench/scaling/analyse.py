@@ -108,7 +108,8 @@ def at_budget(
 
     mine = {r["seed"]: r for r in _cells(runs).get((bench, DEFAULT, k), [])}
     theirs = {r["seed"]: r for r in _cells(budget).get((bench, other, k), [])}
-    seeds = sorted(mine.keys() & theirs.keys())
+    # a budget run made for other runs of the default (re-measured since) is not compared
+    seeds = sorted(s for s in mine.keys() & theirs.keys() if _budget_of(theirs[s], mine[s]))
     if not seeds:
         return None
     ra = [mine[s]["best"] - mine[s]["optimum"] for s in seeds]
@@ -134,6 +135,11 @@ def reach_against(record: Record) -> str:
     from bench.scaling.methods import METHODS
 
     return record.get("against") or METHODS[record["method"]].baseline
+
+
+def _budget_of(budget_run: Record, default_run: Record) -> bool:
+    """The budget run was given this run of the default's epochs."""
+    return budget_run.get("epoch_budget") == default_run["epochs"]
 
 
 def speedups(

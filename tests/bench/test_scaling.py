@@ -168,6 +168,7 @@ def test_at_budget_compares_the_defaults_run_with_theirs_at_its_epochs() -> None
         {**_budget_record(s, b, e, 1000), "bench": "b", "method": "random_asha", "workers": 4}
         for s, b, e in ((0, 0.1, 500), (1, 1.5, 500), (2, 2.2, 300))
     ]
+    budget = [{**r, "epoch_budget": 500} for r in budget]
     found = at_budget(runs, budget, "b", "random_asha", 4)
     assert found is not None
     assert found["a_not_worse"] == 2 and found["seeds"] == 3  # seeds 1 and 2
@@ -176,6 +177,9 @@ def test_at_budget_compares_the_defaults_run_with_theirs_at_its_epochs() -> None
     assert found["short"] == 1
     assert found["trials_b"]["median"] == 1000
     assert at_budget(runs, budget, "b", "random_asha", 16) is None
+    # the default re-measured since (other epochs): its old budget runs are not compared
+    stale = [{**r, "epoch_budget": 400} if r["seed"] == 0 else r for r in budget]
+    assert at_budget(runs, stale, "b", "random_asha", 4)["seeds"] == 2
 
 
 def test_the_gate_section_compares_each_gated_candidate_with_tpe_and_asha() -> None:
