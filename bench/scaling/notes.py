@@ -359,7 +359,7 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
             "third of every value the rung has recorded; as TPE's draws get better they clear "
             "it more and more often, and the default stops few of its later trials. A window "
             "judges a trial among the trials drawn lately. It spends fewer epochs on 200 "
-            "trials. Against the default: "
+            "trials, except on the HAN table. Against the default: "
             + against_baseline(found["window_asha"], least_k=1)
             + " Its reach runs meet more of the speed-up targets than the default's, both "
             "with the default's k=1 target and time and against its own k=1 (the verdicts "
