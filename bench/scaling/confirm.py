@@ -1,5 +1,5 @@
-"""python -m bench.scaling.confirm --method NAME [--first-seed N] [--seeds N] [--out DIR]
-[--processes N] [--render]
+"""python -m bench.scaling.confirm --method NAME [--claim wall|reach] [--first-seed N]
+[--seeds N] [--out DIR] [--processes N] [--render]
 
 A candidate that looked better than its baseline (the default, or the search it was
 measured on) in scaling.md was picked from several candidates, all measured on seeds 0-9:
@@ -7,7 +7,11 @@ the best of many comparisons looks better than it is. This runs the baseline and
 candidate again on fresh seeds, on every benchmark and k,
 and judges the claim stated before those runs: at equal simulated wall time (seed by seed,
 the shorter run's end) the candidate is better in more runs than it is worse, with a
-two-sided sign test p < ``ALPHA``.
+two-sided sign test p < ``ALPHA``. With ``--claim reach`` the claim is about the speed-up
+targets instead: at k = 16 and 64, with the baseline's k=1 target and time as recorded in
+scaling.json (seeds 0-9; its reach runs), the candidate reaches the target sooner than
+the baseline (seed by seed; a run that does not reach it within 2 T1 / k counts as never)
+in more runs than later, sign test p < ``ALPHA``.
 
 scaling_confirm.{md,json} is a ledger: each confirmation is added to the ones before, and
 gets seeds no earlier confirmation used (by default the next block of ``--seeds`` after
@@ -19,18 +23,31 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
-from bench.common import OUT, Target, base_meta, header, recorded_meta, write_outputs
-from bench.scaling.analyse import quality
+import numpy as np
+
+from bench.common import (
+    OUT,
+    Target,
+    base_meta,
+    header,
+    markdown_table,
+    recorded_meta,
+    write_outputs,
+)
+from bench.scaling.analyse import quality, reach_against
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.methods import DEFAULT, METHODS
 from bench.scaling.notes import against_baseline, paired_cells, paired_table, sign_p
 
 ALPHA = 0.05
 WORKERS = (1, 4, 16, 64)
+REACH_WORKERS = (16, 64)  # the speed-up targets' k
+REACH_FLOOR = 2  # reach runs at k stop at 2 T1 / k, as in scaling.md
 FIRST_SEED = 10  # scaling.md's runs use seeds 0-9
 
 
@@ -41,6 +58,47 @@ def verdict(cells: list[dict[str, Any]]) -> dict[str, Any]:
     worse = sum(c["time_worse"] for c in cells)
     p = sign_p(better, worse)
     return {"better": better, "worse": worse, "p": p, "met": better > worse and p < ALPHA}
+
+
+def reach_references(scaling: dict[str, Any], baseline: str) -> dict[str, dict[str, float]]:
+    """Per benchmark, the baseline's k=1 target and median time to reach it (T1), from its
+    reach runs against its own k=1 in scaling.json; benchmarks where T1 is not finite are
+    left out (no speed-up can be measured)."""
+    import statistics
+
+    found = {}
+    for bench in BENCHMARKS:
+        ones = [
+            r
+            for r in scaling.get("reach", [])
+            if (r["bench"], r["method"], r["workers"]) == (bench, baseline, 1)
+            and reach_against(r) == baseline
+        ]
+        if not ones:
+            continue
+        t1 = statistics.median(r["end"] if r["reached"] else float("inf") for r in ones)
+        if t1 < float("inf"):
+            found[bench] = {"target": float(ones[0]["target"]), "t1": float(t1)}
+    return found
+
+
+def reach_verdict(runs: list[dict[str, Any]], method: str) -> dict[str, Any]:
+    """Seed by seed at each (benchmark, k): the candidate's time to reach against its
+    baseline's (never reached: inf); runs sooner, later, the sign test's p, the claim."""
+    base = METHODS[method].baseline
+    time = {
+        (r["bench"], r["method"], r["workers"], r["seed"]): r["end"] if r["reached"] else math.inf
+        for r in runs
+    }
+    sooner = later = 0
+    for (bench, m, k, seed), mine in time.items():
+        if m != method:
+            continue
+        theirs = time[(bench, base, k, seed)]
+        sooner += mine < theirs
+        later += mine > theirs
+    p = sign_p(sooner, later)
+    return {"better": sooner, "worse": later, "p": p, "met": sooner > later and p < ALPHA}
 
 
 def ledger(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -80,7 +138,65 @@ def fresh_seeds(confirmations: list[dict[str, Any]], first: int | None, count: i
     return seeds
 
 
+def _reach_section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
+    method, runs, seeds = confirmation["method"], confirmation["runs"], confirmation["seeds"]
+    base = METHODS[method].baseline
+    found = reach_verdict(runs, method)
+    target = Target(
+        f"{METHODS[method].label} reaches {METHODS[base].label}'s k=1 median sooner at k = "
+        f"16 and 64 on fresh seeds ({seeds[0]}-{seeds[-1]}; sign test p < {ALPHA:g})",
+        f"sooner in {found['better']} runs, later in {found['worse']}, p = {found['p']:.2g}",
+        found["met"],
+        "" if found["met"] else "not confirmed: it stays a candidate",
+    )
+    references = confirmation["references"]
+    table = []
+    for bench, ref in references.items():
+        for k in REACH_WORKERS:
+            row: dict[str, Any] = {"bench": bench, "k": k}
+            for who, m in (("base", base), ("mine", method)):
+                cell = [r for r in runs if (r["bench"], r["method"], r["workers"]) == (bench, m, k)]
+                times = [r["end"] if r["reached"] else math.inf for r in cell]
+                tk = float(np.median(times)) if times else math.inf
+                row[f"{who}_reached"] = f"{sum(math.isfinite(t) for t in times)}/{len(times)}"
+                row[f"{who}_speedup"] = (
+                    f"{ref['t1'] / tk:.1f}x" if math.isfinite(tk) else f"< {k / REACH_FLOOR:g}x"
+                )
+            table.append(row)
+    git = confirmation["git"]
+    code = f"git {git['sha'][:10]}" + (" with uncommitted changes" if git["dirty"] else "")
+    lines = [
+        f"## `{method}`, speed-ups: seeds {seeds[0]}-{seeds[-1]}",
+        "",
+        f"Candidate: `{method}` ({METHODS[method].label}). The claim, stated before these "
+        f"runs: at k = 16 and 64, with {METHODS[base].label}'s k=1 target and time as "
+        "scaling.md recorded them on seeds 0-9, it reaches the target sooner than "
+        f"{METHODS[base].label} (seed by seed; not within 2 T1 / k counts as never) in more "
+        f"runs than later, two-sided sign test p < {ALPHA:g}.",
+        "",
+        f"Ran: `{confirmation['command']}` ({code}).",
+        "",
+        markdown_table(
+            table,
+            {
+                "bench": "benchmark",
+                "k": "k",
+                "base_reached": "baseline: seeds reached",
+                "base_speedup": "baseline: speed-up",
+                "mine_reached": "candidate: seeds reached",
+                "mine_speedup": "candidate: speed-up",
+            },
+        ),
+        "",
+        f"Verdict: {target.figure}: **{'confirmed' if target.met else 'not confirmed'}**.",
+        "",
+    ]
+    return lines, target
+
+
 def _section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
+    if confirmation.get("claim") == "reach":
+        return _reach_section(confirmation)
     method, runs, seeds = confirmation["method"], confirmation["runs"], confirmation["seeds"]
     base = METHODS[method].baseline
     cells = paired_cells(quality(runs), runs, method)
@@ -142,6 +258,12 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.scaling.confirm", description=__doc__)
     p.add_argument("--method", choices=[m for m in METHODS if m != DEFAULT])
+    p.add_argument(
+        "--claim",
+        choices=["wall", "reach"],
+        default="wall",
+        help="better at equal wall time (default), or sooner to the speed-up targets",
+    )
     p.add_argument("--first-seed", type=int, default=None, help="default: the next fresh seed")
     p.add_argument("--seeds", type=int, default=10)
     p.add_argument("--processes", type=int, default=2)
@@ -173,23 +295,53 @@ def main(argv: list[str] | None = None) -> None:
         except ValueError as e:
             print(f"error: {e}", file=sys.stderr)
             raise SystemExit(2) from None
-        jobs = [
-            Job(bench, method, k, seed)
-            for bench in BENCHMARKS
-            for method in (METHODS[args.method].baseline, args.method)
-            for k in WORKERS
-            for seed in seeds
-        ]
+        base = METHODS[args.method].baseline
+        references: dict[str, dict[str, float]] = {}
+        if args.claim == "reach":
+            scaling = args.out / "scaling.json"
+            if scaling.is_file():
+                references = reach_references(json.loads(scaling.read_text()), base)
+            if not references:
+                print(
+                    f"error: --claim reach: no reach runs of {base} at k=1 in {scaling}",
+                    file=sys.stderr,
+                )
+                raise SystemExit(2)
+            jobs = [
+                Job(
+                    bench,
+                    method,
+                    k,
+                    seed,
+                    kind="reach",
+                    target=ref["target"],
+                    time_limit=REACH_FLOOR * ref["t1"] / k,
+                )
+                for bench, ref in references.items()
+                for method in (base, args.method)
+                for k in REACH_WORKERS
+                for seed in seeds
+            ]
+        else:
+            jobs = [
+                Job(bench, method, k, seed)
+                for bench in BENCHMARKS
+                for method in (base, args.method)
+                for k in WORKERS
+                for seed in seeds
+            ]
         meta = base_meta(False, seeds=seeds, method=args.method, processes=args.processes)
-        confirmations.append(
-            {
-                "method": args.method,
-                "seeds": seeds,
-                "command": meta["command"],
-                "git": meta["git"],
-                "runs": pool_map(jobs, args.processes),
-            }
-        )
+        confirmation = {
+            "method": args.method,
+            "claim": args.claim,
+            "seeds": seeds,
+            "command": meta["command"],
+            "git": meta["git"],
+            "runs": pool_map(jobs, args.processes),
+        }
+        if references:
+            confirmation["references"] = references
+        confirmations.append(confirmation)
         later = old.get("later", [])
         if old:
             later = [*later, {k: meta[k] for k in ("command", "invocation", "git")}]

@@ -309,6 +309,40 @@ def test_the_confirmation_needs_more_wins_at_equal_wall_time_and_a_small_p() -> 
     assert verdict(cells(9, 0))["p"] < 0.05 and not verdict(cells(0, 0))["met"]
 
 
+def test_a_reach_claim_compares_times_to_the_baselines_target_seed_by_seed() -> None:
+    """Sooner counts a run the baseline never reached; both never reaching it is a tie."""
+    from bench.scaling.confirm import reach_verdict
+
+    def run(method: str, seed: int, end: float) -> dict:
+        return {
+            "bench": "b", "method": method, "workers": 16, "seed": seed,
+            "end": end if math.isfinite(end) else 99.0, "reached": math.isfinite(end),
+        }  # fmt: skip
+
+    pairs = [(5.0, 9.0), (5.0, math.inf), (9.0, 5.0), (math.inf, math.inf)]
+    runs = [run("window_asha", s, mine) for s, (mine, _) in enumerate(pairs)]
+    runs += [run("default", s, theirs) for s, (_, theirs) in enumerate(pairs)]
+    found = reach_verdict(runs, "window_asha")
+    assert (found["better"], found["worse"]) == (2, 1) and not found["met"]
+    many = []
+    for s in range(10):
+        many += [run("window_asha", s, 5.0), run("default", s, math.inf)]
+    assert reach_verdict(many, "window_asha")["met"]  # 10 to 0: p = 0.002
+
+
+def test_reach_references_are_the_baselines_own_k1_target_and_median_time() -> None:
+    from bench.scaling.confirm import reach_references
+
+    ones = _reach("default", 1, [100.0, 200.0, 300.0])
+    others = [{**r, "bench": "hartmann"} for r in ones]
+    never = [{**r, "bench": "han", "end": 9.0, "reached": False} for r in ones]
+    # another method's k=1 runs are not the baseline's
+    own = [{**r, "bench": "hartmann", "method": "window_asha", "against": "window_asha"}
+           for r in ones]  # fmt: skip
+    found = reach_references({"reach": others + never + own}, "default")
+    assert found == {"hartmann": {"target": 0.5, "t1": 200.0}}  # han: T1 not finite
+
+
 def test_the_caps_effect_compares_capped_and_uncapped_seed_by_seed() -> None:
     from bench.scaling.decisions import decision_figures
 
