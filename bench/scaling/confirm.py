@@ -238,9 +238,9 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     for later in data.get("later", []):
         lines += [f"Then: `{later['command']}` (git {later['git']['sha'][:10]}).", ""]
     lines += [
-        "Each candidate here beat its baseline on seeds 0-9 in scaling.md, where it was "
-        "measured beside other candidates. Each is judged on seeds no other confirmation "
-        "used, by a claim stated before its runs.",
+        "Each candidate here looked better than its baseline on seeds 0-9 in scaling.md, "
+        "where it was measured beside other candidates. Each is judged on seeds no other "
+        "confirmation used, by a claim stated before its runs.",
         "",
     ]
     targets = []
