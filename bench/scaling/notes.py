@@ -365,8 +365,9 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
             "with the default's k=1 target and time and against its own k=1 (the verdicts "
             "under the default's speed-up table). Not made the default: after 200 trials it "
             "is worse on LCBench 167168 and 189906 at k=1 and on Hartmann at k=64, at equal "
-            "wall time it is no better by a margin the seeds support, and its speed-ups are "
-            "not yet confirmed on fresh seeds. A space can set it.",
+            "wall time it is no better by a margin the seeds support, and on fresh seeds its "
+            "speed-ups did not hold beyond Hartmann ([scaling_confirm.md]"
+            "(scaling_confirm.md)). A space can set it.",
             "",
         ]
     cells = [c for m in CANDIDATES for c in found[m]]
