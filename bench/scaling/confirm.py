@@ -138,16 +138,30 @@ def fresh_seeds(confirmations: list[dict[str, Any]], first: int | None, count: i
     return seeds
 
 
+def _claim_target(claim: str, found: dict[str, Any], more: str, less: str) -> Target:
+    """The confirmation's target: ``claim``, with the runs it won (``more``) and lost."""
+    return Target(
+        claim,
+        f"{more} in {found['better']} runs, {less} in {found['worse']}, p = {found['p']:.2g}",
+        found["met"],
+        "" if found["met"] else "not confirmed: it stays a candidate",
+    )
+
+
+def _code(confirmation: dict[str, Any]) -> str:
+    git = confirmation["git"]
+    return f"git {git['sha'][:10]}" + (" with uncommitted changes" if git["dirty"] else "")
+
+
 def _reach_section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
     method, runs, seeds = confirmation["method"], confirmation["runs"], confirmation["seeds"]
     base = METHODS[method].baseline
-    found = reach_verdict(runs, method)
-    target = Target(
+    target = _claim_target(
         f"{METHODS[method].label} reaches {METHODS[base].label}'s k=1 median sooner at k = "
         f"16 and 64 on fresh seeds ({seeds[0]}-{seeds[-1]}; sign test p < {ALPHA:g})",
-        f"sooner in {found['better']} runs, later in {found['worse']}, p = {found['p']:.2g}",
-        found["met"],
-        "" if found["met"] else "not confirmed: it stays a candidate",
+        reach_verdict(runs, method),
+        "sooner",
+        "later",
     )
     references = confirmation["references"]
     table = []
@@ -163,8 +177,6 @@ def _reach_section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
                     f"{ref['t1'] / tk:.1f}x" if math.isfinite(tk) else f"< {k / REACH_FLOOR:g}x"
                 )
             table.append(row)
-    git = confirmation["git"]
-    code = f"git {git['sha'][:10]}" + (" with uncommitted changes" if git["dirty"] else "")
     lines = [
         f"## `{method}`, speed-ups: seeds {seeds[0]}-{seeds[-1]}",
         "",
@@ -174,7 +186,7 @@ def _reach_section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
         f"{METHODS[base].label} (seed by seed; not within 2 T1 / k counts as never) in more "
         f"runs than later, two-sided sign test p < {ALPHA:g}.",
         "",
-        f"Ran: `{confirmation['command']}` ({code}).",
+        f"Ran: `{confirmation['command']}` ({_code(confirmation)}).",
         "",
         markdown_table(
             table,
@@ -200,16 +212,13 @@ def _section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
     method, runs, seeds = confirmation["method"], confirmation["runs"], confirmation["seeds"]
     base = METHODS[method].baseline
     cells = paired_cells(quality(runs), runs, method)
-    found = verdict(cells)
-    target = Target(
+    target = _claim_target(
         f"{METHODS[method].label} is better than {METHODS[base].label} at equal simulated "
         f"wall time on fresh seeds ({seeds[0]}-{seeds[-1]}; sign test p < {ALPHA:g})",
-        f"better in {found['better']} runs, worse in {found['worse']}, p = {found['p']:.2g}",
-        found["met"],
-        "" if found["met"] else "not confirmed: it stays a candidate",
+        verdict(cells),
+        "better",
+        "worse",
     )
-    git = confirmation["git"]
-    code = f"git {git['sha'][:10]}" + (" with uncommitted changes" if git["dirty"] else "")
     lines = [
         f"## `{method}`: seeds {seeds[0]}-{seeds[-1]}",
         "",
@@ -220,7 +229,7 @@ def _section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
         f"worse, two-sided sign test p < {ALPHA:g}, over every benchmark and k = "
         f"{', '.join(map(str, WORKERS))} (200 trials each, as in scaling.md).",
         "",
-        f"Ran: `{confirmation['command']}` ({code}).",
+        f"Ran: `{confirmation['command']}` ({_code(confirmation)}).",
         "",
         f"Against {METHODS[base].label}: {against_baseline(cells, least_k=1)}",
         "",
