@@ -182,20 +182,28 @@ def _pending_random(space: Any, seed: int, workers: int) -> Any:
 
 
 def _gated(
-    space: Any, seed: int, workers: int, threshold: float = 0.9, unmeasured: str = "continue"
+    space: Any,
+    seed: int,
+    workers: int,
+    threshold: float = 0.9,
+    unmeasured: str = "continue",
+    against: str = "next",
 ) -> Any:
     """The default searcher with rung-gated ASHA (raysearch.search.gated_asha): a rung
-    stops trials only once its values rank the trials' values at the next rung (Spearman
-    >= ``threshold`` over at least 8 trials)."""
+    stops trials only once its values rank the trials' values at the next rung (or, with
+    ``against="final"``, at the last epoch; Spearman >= ``threshold`` over at least 8)."""
     from raysearch.search.gated_asha import GatedASHA
-    from raysearch.search.scheduler import asha_arguments
+    from raysearch.search.scheduler import GATE_PAIRS, asha_arguments
     from raysearch.search.searcher import build_searcher
     from raysearch.search.simulation.tune_policy import TunePolicy
 
     scheduler = GatedASHA(
         **asha_arguments(space),
+        seed=seed,
         threshold=threshold,
+        n_min=GATE_PAIRS,
         unmeasured=unmeasured,  # type: ignore[arg-type]
+        against=against,  # type: ignore[arg-type]
     )
     return TunePolicy(build_searcher(space, seed), scheduler, workers)
 
@@ -208,26 +216,6 @@ def _window(space: Any, seed: int, workers: int) -> Any:
     (the space setting ``cutoff_window``; raysearch.search.asha), not by every value it has
     recorded."""
     return _product(space, seed, workers, cutoff_window=WINDOW)
-
-
-def _gated_final(space: Any, seed: int, workers: int) -> Any:
-    """The default with its gate judged against the last epoch: a rung's stops stand once
-    its values rank the trials' values at ``max_t`` (the default: at the next milestone),
-    by the same threshold and number of pairs."""
-    from raysearch.search.gated_asha import GatedASHA
-    from raysearch.search.scheduler import GATE_PAIRS, GATE_THRESHOLD, asha_arguments
-    from raysearch.search.searcher import build_searcher
-    from raysearch.search.simulation.tune_policy import TunePolicy
-
-    scheduler = GatedASHA(
-        **asha_arguments(space),
-        seed=seed,
-        threshold=GATE_THRESHOLD,
-        n_min=GATE_PAIRS,
-        unmeasured="asha",
-        against="final",
-    )
-    return TunePolicy(build_searcher(space, seed), scheduler, workers)
 
 
 def _optuna_alone(space: Any, seed: int, workers: int) -> Any:
@@ -340,7 +328,7 @@ METHODS = {
         Method(
             "gated_final",
             "candidate: the default, its gate judged against the last epoch, not the next rung",
-            _gated_final,
+            lambda sp, s, k: _gated(sp, s, k, unmeasured="asha", against="final"),
         ),
         Method(
             "window_asha",

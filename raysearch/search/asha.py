@@ -57,11 +57,9 @@ class SeededASHA(ASHAScheduler):
 
     def __init__(self, *args: Any, seed: int = 0, window: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if window is not None and (isinstance(window, bool) or not isinstance(window, int)):
-            raise ValueError(f"window must be a whole number of values or None, got {window!r}")
-        if window is not None and window < 3:
-            raise ValueError(f"window must be >= 3 values, got {window!r}")
         if window is not None:
+            if isinstance(window, bool) or not isinstance(window, int) or window < 3:
+                raise ValueError(f"window must be a whole number >= 3 or None, got {window!r}")
             self._brackets = [_WindowBracket.of(b, window) for b in self._brackets]
         self.window = window
         self.seed = seed
