@@ -335,6 +335,11 @@ METHODS = {
             "candidate: the default, ASHA's cut-off from each rung's last 27 values",
             _window,
         ),
+        Method(
+            "gated_brackets3",
+            "candidate: the default with 3 Hyperband brackets (`brackets: 3`)",
+            lambda sp, s, k: _product(sp, s, k, brackets=3),
+        ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),
     )

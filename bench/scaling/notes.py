@@ -142,6 +142,7 @@ CANDIDATES = (  # the first five measured on TPE + ASHA (BEFORE_GATE), the rest 
     "pending_random",
     "gated_final",
     "window_asha",
+    "gated_brackets3",
 )
 
 
