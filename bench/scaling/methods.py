@@ -173,6 +173,17 @@ def _final_scale(space: Any, seed: int, workers: int, running_only: bool = False
     )
 
 
+def _default_final_scale(space: Any, seed: int, workers: int) -> Any:
+    """The default (its gated scheduler) with running trials moved to the scale of final
+    values for TPE (``final_scale_running``'s view on today's default)."""
+    from bench.scaling.candidates import FinalScaleSampler
+
+    return _with_sampler(
+        space, seed, workers, FinalScaleSampler, last_epoch=space.settings.max_epochs,
+        running_only=True,
+    )  # fmt: skip
+
+
 def _pending_random(space: Any, seed: int, workers: int) -> Any:
     """The default with a random share of suggestions as large as the share of started
     trials still running (bench/scaling/candidates.py)."""
@@ -339,6 +350,11 @@ METHODS = {
             "gated_brackets3",
             "candidate: the default with 3 Hyperband brackets (`brackets: 3`)",
             lambda sp, s, k: _product(sp, s, k, brackets=3),
+        ),
+        Method(
+            "default_final_scale",
+            "candidate: the default, TPE sees running trials on the final scale",
+            _default_final_scale,
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),

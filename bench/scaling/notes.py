@@ -143,6 +143,7 @@ CANDIDATES = (  # the first five measured on TPE + ASHA (BEFORE_GATE), the rest 
     "gated_final",
     "window_asha",
     "gated_brackets3",
+    "default_final_scale",
 )
 
 
