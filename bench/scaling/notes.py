@@ -387,6 +387,19 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
             "LCBench 167168 and 189906 target and the HAN table's.",
             "",
         ]
+    if found["default_final_scale"]:
+        lines += [
+            "Measured on the gated default (its baseline): `final_scale_running` above on "
+            "today's default (`default_final_scale`: TPE sees each running trial's value plus "
+            "the median change from its epoch to the last over the trials that got there, at "
+            "least 3). With one trial at a time nothing runs while TPE draws, and at k = 64 "
+            "few trials have finished within 200, so those runs are the default's. Against "
+            "the default: " + against_baseline(found["default_final_scale"], least_k=1) + " "
+            "Not kept: better at k = 16 on the LCBench tasks, worse seed by seed on Hartmann "
+            "at k = 16 and on LCBench 189873 at k = 4, and not better at equal wall time by a "
+            "margin the seeds support.",
+            "",
+        ]
     cells = [c for m in CANDIDATES for c in found[m]]
     return lines + (paired_table(cells) if cells else [])
 
