@@ -393,7 +393,7 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
             "today's default (`default_final_scale`: TPE sees each running trial's value plus "
             "the median change from its epoch to the last over the trials that got there, at "
             "least 3). With one trial at a time nothing runs while TPE draws, and at k = 64 "
-            "few trials have finished within 200, so those runs are the default's. Against "
+            "few trials have finished within 200, so most of those runs are the default's. Against "
             "the default: " + against_baseline(found["default_final_scale"], least_k=1) + " "
             "Not kept: better at k = 16 on the LCBench tasks, worse seed by seed on Hartmann "
             "at k = 16 and on LCBench 189873 at k = 4, and not better at equal wall time by a "
