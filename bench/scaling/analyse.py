@@ -17,6 +17,7 @@ __all__ = [
     "reach_against",
     "speedups",
     "spread",
+    "worth",
 ]
 
 Record = dict[str, Any]
@@ -194,3 +195,55 @@ def speedups(
 
 def _reach_time(record: Record) -> float:
     return record["end"] if record["reached"] else math.inf
+
+
+def _median_first(records: list[Record], column: int, level: float) -> float:
+    """The least epochs (column 0) or simulated seconds (column 1) at which the median
+    over the runs of their regret so far is at most ``level`` (inf: not within the runs)."""
+    points = sorted({p[column] for r in records for p in r["improvements"]})
+    key = "epochs" if column == 0 else "seconds"
+    for at in points:
+        regrets = [best_at(r, **{key: at}) - r["optimum"] for r in records]
+        if statistics.median(regrets) <= level:
+            return float(at)
+    return math.inf
+
+
+def worth(runs: list[Record], method: str) -> list[dict[str, Any]]:
+    """What k trials at once buy, at the quality they reach: per benchmark and k > 1, the
+    median regret after the method's trials at k, and the simulated time and epochs the
+    method takes to that regret at k=1 and at k (each from the median over seeds of the
+    regret so far). ``speedup`` = time at k=1 / time at k: how many workers the k act as.
+    ``epoch_ratio`` = epochs at k=1 / epochs at k: below 1, the k trials at once need more
+    epochs than one at a time for the same result. Where k=1 never got that low within its
+    trials, the k=1 figures are its run's end and the speed-up a lower bound (``beyond``)."""
+    cells = _cells(runs)
+    rows = []
+    for (bench, m, k), records in sorted(cells.items()):
+        ones = cells.get((bench, m, 1))
+        if m != method or k == 1 or not ones:
+            continue
+        # the improvements' own values (``best`` has more digits than they keep)
+        level = statistics.median(best_at(r, epochs=math.inf) - r["optimum"] for r in records)
+        seconds_k, epochs_k = _median_first(records, 1, level), _median_first(records, 0, level)
+        seconds_1, epochs_1 = _median_first(ones, 1, level), _median_first(ones, 0, level)
+        beyond = not math.isfinite(seconds_1)
+        if beyond:
+            seconds_1 = statistics.median(r["end"] for r in ones)
+            epochs_1 = statistics.median(r["epochs"] for r in ones)
+        rows.append(
+            {
+                "bench": bench,
+                "method": m,
+                "workers": k,
+                "regret": level,
+                "seconds_1": seconds_1,
+                "seconds_k": seconds_k,
+                "epochs_1": epochs_1,
+                "epochs_k": epochs_k,
+                "speedup": seconds_1 / seconds_k,
+                "epoch_ratio": epochs_1 / epochs_k,
+                "beyond": beyond,
+            }
+        )
+    return rows

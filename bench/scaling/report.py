@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import math
+import statistics
 from typing import Any
 
 from bench.common import Target, header, markdown_table, targets_section
 from bench.methods import METHODS as REGISTRY
 from bench.methods import RAYSEARCH
-from bench.scaling.analyse import at_budget, equal_epochs, quality, reach_against, speedups
+from bench.scaling.analyse import (
+    at_budget,
+    equal_epochs,
+    quality,
+    reach_against,
+    speedups,
+    worth,
+)
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.gate_notes import gate_lines
 from bench.scaling.methods import DEFAULT, METHODS
@@ -91,6 +99,82 @@ def _speedup_lines(rows: list[dict[str, Any]]) -> list[str]:
         ),
         "",
     ]
+
+
+WORTH = ("default", "tpe_fifo", "random_asha")  # the searches whose speed-ups are read
+
+
+def _worth_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """What k trials at once buy at the quality they reach (analyse.worth)."""
+    if not rows:
+        return []
+    table = [
+        {
+            "method": METHODS[r["method"]].label,
+            "bench": r["bench"],
+            "k": r["workers"],
+            "regret": r["regret"],
+            "h1": r["seconds_1"] / 3600,
+            "hk": r["seconds_k"] / 3600,
+            "speedup": ("≥ " if r["beyond"] else "") + f"{r['speedup']:.1f}x",
+            "e1": round(r["epochs_1"]),
+            "ek": round(r["epochs_k"]),
+            "ratio": ("≥ " if r["beyond"] else "") + f"{r['epoch_ratio']:.2f}",
+        }
+        for r in rows
+    ]
+    lines = [
+        "### What k trials at once buy",
+        "",
+        "At the quality each search reaches: the median regret after 200 trials at k, and "
+        "the simulated time and epochs the same search takes to it one trial at a time and "
+        "k at a time, each read from the median over seeds of the regret so far "
+        "(`bench.scaling.analyse.worth`, from the runs above). The speed-up is how many "
+        "workers the k act as. 'Epochs, k=1 / k' below 1 means the k trials at once spent "
+        "more epochs than one at a time for the same result. Where one trial at a time never "
+        "got as low, its run's end stands in, and the figures are lower bounds (≥).",
+        "",
+        markdown_table(
+            table,
+            {
+                "method": "search",
+                "bench": "benchmark",
+                "k": "k",
+                "regret": "regret after 200 trials at k (median)",
+                "h1": "sim. hours, k=1",
+                "hk": "sim. hours, k",
+                "speedup": "speed-up",
+                "e1": "epochs, k=1",
+                "ek": "epochs, k",
+                "ratio": "epochs, k=1 / k",
+            },
+        ),
+        "",
+    ]
+    for method in WORTH:
+        mine = [r for r in rows if r["method"] == method and not r["beyond"]]
+        if not mine:
+            continue
+        ratios = sorted(r["epoch_ratio"] for r in mine)
+        lines.append(
+            f"- {METHODS[method].label}: epochs, k=1 / k from {ratios[0]:.2f} to "
+            f"{ratios[-1]:.2f} (median {statistics.median(ratios):.2f}) over "
+            f"{len(mine)} (benchmark, k) cells."
+        )
+    lines += [
+        "",
+        "Random search draws the same configurations whatever the results, so its ratio "
+        "stays near 1. A model-based search's ratio is what its model loses by drawing k "
+        "trials before their results are in. If every epoch took the same time and every "
+        "worker were busy, the speed-up would be k times the ratio, so the targets (10x at "
+        "k = 16, 32x at k = 64) would need a ratio of at least 10/16 and 32/64. Epoch times "
+        "differ between configurations (on LCBench, by the surrogate's times), so the "
+        "measured speed-up can be above or below that.",
+        "",
+        "![speed-up against k](scaling_speedup.png)",
+        "",
+    ]
+    return lines
 
 
 def _met(r: dict[str, Any]) -> bool:
@@ -372,7 +456,7 @@ def _reality_lines(reality: dict[str, Any] | None) -> list[str]:
 
 def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[str, Any]]]:
     """(markdown, targets as JSON, [(png stem, figure)])."""
-    from bench.scaling.plots import plot
+    from bench.scaling.plots import plot, plot_worth
 
     runs, reach = data["runs"], data["reach"]
     rows = quality(runs)
@@ -448,6 +532,8 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
                 f"{sum(map(_met, mine))} of {len(mine)} (benchmark, k) cells."
             )
         lines.append("")
+    worth_rows = [row for method in WORTH for row in worth(runs, method)]
+    lines += _worth_lines(worth_rows)
     lines += ["## At equal epochs", ""]
     lines += [_comparison_table(comparisons), ""]
     lines += _budget_lines(budgets)
@@ -456,4 +542,7 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
     lines += _decision_lines(data.get("decisions") or [])
     lines += _reality_lines(data.get("reality"))
     lines += targets_section(targets, "regret against k", "scaling.png")
-    return "\n".join(lines) + "\n", targets, [("scaling", plot(rows))]
+    figures = [("scaling", plot(rows))]
+    if worth_rows:
+        figures.append(("scaling_speedup", plot_worth(worth_rows)))
+    return "\n".join(lines) + "\n", targets, figures

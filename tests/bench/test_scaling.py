@@ -8,8 +8,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bench.scaling.analyse import best_at, equal_epochs
+from bench.scaling.analyse import best_at, equal_epochs, worth
 from bench.scaling.synthetic import grid, synthetic_han_table
 from raysearch.search.simulation.engine import SimSettings, simulate
 from raysearch.search.simulation.hartmann import HartmannCurves, hartmann_space
@@ -417,3 +419,83 @@ def test_pending_random_draws_at_random_only_while_other_trials_run() -> None:
     assert sampler._random_trials == set()
     assert found[1][0] == _hartmann_search("default", 40, 1).configs
     assert found[8][1].searcher.searcher._sampler._random_trials
+
+
+def _curve_run(points: list[list[float]], workers: int, seed: int, method: str = "m") -> dict:
+    """A 200-trial run record whose improvements are ``points`` (epochs, seconds, value)."""
+    return {
+        **_record(points, epochs=int(points[-1][0]), seed=seed),
+        "bench": "b",
+        "method": method,
+        "workers": workers,
+        "best": points[-1][2],
+        "end": points[-1][1],
+    }
+
+
+_improvements = st.lists(
+    st.tuples(
+        st.integers(1, 50), st.floats(0.5, 50.0), st.floats(0.01, 1.0)
+    ),  # (epochs, seconds, drop in value) per new best
+    min_size=1,
+    max_size=6,
+).map(
+    lambda steps: [
+        [sum(s[0] for s in steps[: i + 1]), sum(s[1] for s in steps[: i + 1]),
+         10.0 - sum(s[2] for s in steps[: i + 1])]
+        for i in range(len(steps))
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_improvements, min_size=1, max_size=5), st.sampled_from([4, 16, 64]))
+def test_k_runs_that_are_k_times_faster_copies_of_k1_read_as_a_speed_up_of_k(
+    curves: list[list[list[float]]], k: int
+) -> None:
+    ones = [_curve_run(c, 1, seed) for seed, c in enumerate(curves)]
+    fast = [_curve_run([[e, t / k, v] for e, t, v in c], k, seed) for seed, c in enumerate(curves)]
+    (row,) = worth(ones + fast, "m")
+    assert row["workers"] == k and not row["beyond"]
+    assert row["speedup"] == pytest.approx(k)
+    assert row["epoch_ratio"] == pytest.approx(1.0)
+    assert row["regret"] == pytest.approx(float(np.median([c[-1][2] for c in curves])))
+
+
+def test_worth_reads_each_side_at_the_regret_k_reaches_and_bounds_what_k1_never_reached() -> None:
+    ones = [_curve_run([[10, 100.0, 0.5], [40, 400.0, 0.2]], 1, seed) for seed in range(3)]
+    # k=4 gets to 0.2 after 80 epochs and 50 s: k=1 took 40 epochs and 400 s to get there
+    fours = [_curve_run([[20, 10.0, 0.4], [80, 50.0, 0.2]], 4, seed) for seed in range(3)]
+    # k=16 gets lower than k=1 ever did: k=1's end stands in, a lower bound
+    sixteens = [_curve_run([[16, 5.0, 0.1]], 16, seed) for seed in range(3)]
+    others = [_curve_run([[1, 1.0, 0.0]], 4, seed, method="other") for seed in range(3)]
+    rows = {r["workers"]: r for r in worth(ones + fours + sixteens + others, "m")}
+    assert set(rows) == {4, 16}  # no k=1 row, no other method's
+    assert rows[4]["speedup"] == pytest.approx(8.0)
+    assert rows[4]["epoch_ratio"] == pytest.approx(0.5)
+    assert not rows[4]["beyond"]
+    assert rows[16]["beyond"]
+    assert rows[16]["speedup"] == pytest.approx(80.0)  # 400 s (k=1's end) / 5 s
+    assert rows[16]["epoch_ratio"] == pytest.approx(40 / 16)
+
+
+def test_the_worth_section_has_a_row_per_cell_marks_lower_bounds_and_shows_its_plot() -> None:
+    from bench.scaling.plots import plot_worth
+    from bench.scaling.report import _worth_lines
+
+    ones = [_curve_run([[10, 100.0, 0.5], [40, 400.0, 0.2]], 1, s, "default") for s in range(3)]
+    fours = [_curve_run([[20, 10.0, 0.4], [80, 50.0, 0.2]], 4, s, "default") for s in range(3)]
+    sixteens = [_curve_run([[16, 5.0, 0.1]], 16, s, "default") for s in range(3)]
+    for record in ones + fours + sixteens:
+        record["bench"] = "hartmann"  # a benchmark the plot has a panel for
+    rows = worth(ones + fours + sixteens, "default")
+    lines = _worth_lines(rows)
+    text = "\n".join(lines).splitlines()
+    table = [line for line in text if line.startswith("| raysearch default")]
+    assert len(table) == 2
+    assert "| 8.0x |" in table[0] and "≥" not in table[0]
+    assert "| ≥ 80.0x |" in table[1]
+    assert "![speed-up against k](scaling_speedup.png)" in lines
+    assert _worth_lines([]) == []
+    figure = plot_worth(rows)
+    assert len(figure.axes) == 1 and figure.axes[0].get_title()  # one benchmark, one panel
