@@ -409,9 +409,12 @@ def bound_lines(
     comparisons: list[dict[str, Any]],
     rungs: list[dict[str, Any]],
     budgets: list[dict[str, Any]] | None = None,
+    worth: list[dict[str, Any]] | None = None,
 ) -> list[str]:
-    """What bounds the targets the default misses, from the figures."""
+    """What bounds the targets the default misses, from the figures (``worth``: the
+    default's rows of analyse.worth)."""
     lines = ["## Why the targets are missed", ""]
+    ratio = {(r["bench"], r["workers"]): r for r in worth or [] if not r["beyond"]}
     by_bench = {r["bench"]: r for r in rungs}
     for row in speed:
         if row["workers"] not in (16, 64):
@@ -437,6 +440,12 @@ def bound_lines(
             "(the k=1 target: "
             f"{row['target_regret']:.3g}): with k trials drawn from the same model the search "
             "needs more trials for the same result, and TPE sees each result later."
+            + (
+                f" To the regret it reaches, it spends {1 / cell['epoch_ratio']:.1f} times the "
+                "epochs it spends one trial at a time ('What k trials at once buy')."
+                if (cell := ratio.get((row["bench"], row["workers"]))) and cell["epoch_ratio"] < 1
+                else ""
+            )
         )
     worse = [c for c in comparisons if c["regret_a"]["median"] > c["regret_b"]["median"]]
     fifo = [c for c in worse if c["b"] == "tpe_fifo"]

@@ -538,7 +538,8 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
     lines += [_comparison_table(comparisons), ""]
     lines += _budget_lines(budgets)
     lines += _rung_lines(data.get("rungs") or [])
-    lines += bound_lines(speed, comparisons, data.get("rungs") or [], budgets)
+    mine = [r for r in worth_rows if r["method"] == DEFAULT]
+    lines += bound_lines(speed, comparisons, data.get("rungs") or [], budgets, mine)
     lines += _decision_lines(data.get("decisions") or [])
     lines += _reality_lines(data.get("reality"))
     lines += targets_section(targets, "regret against k", "scaling.png")
