@@ -184,6 +184,23 @@ def _default_final_scale(space: Any, seed: int, workers: int) -> Any:
     )  # fmt: skip
 
 
+def ei_candidates(workers: int) -> int:
+    """``narrow_ei``'s TPE candidates per draw: Optuna's 24 up to 2 trials at once, then
+    64 // k, at least 4 (16 at k=4, 8 at k=8, 4 from k=16)."""
+    return max(4, min(24, 64 // workers))
+
+
+def _narrow_ei(space: Any, seed: int, workers: int) -> Any:
+    """The default with TPE choosing each draw as the best of fewer candidates from its
+    model as k grows (``ei_candidates``): less greedy, so k draws made before their
+    results are in spread out."""
+    from raysearch.search.live_tpe import LiveTPESampler
+
+    return _with_sampler(
+        space, seed, workers, LiveTPESampler, n_ei_candidates=ei_candidates(workers)
+    )
+
+
 def _pending_random(space: Any, seed: int, workers: int) -> Any:
     """The default with a random share of suggestions as large as the share of started
     trials still running (bench/scaling/candidates.py)."""
@@ -355,6 +372,11 @@ METHODS = {
             "default_final_scale",
             "candidate: the default, TPE sees running trials on the final scale",
             _default_final_scale,
+        ),
+        Method(
+            "narrow_ei",
+            "candidate: the default, TPE's best of max(4, 64 // k) candidates (24 at k <= 2)",
+            _narrow_ei,
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),

@@ -144,6 +144,7 @@ CANDIDATES = (  # the first five measured on TPE + ASHA (BEFORE_GATE), the rest 
     "window_asha",
     "gated_brackets3",
     "default_final_scale",
+    "narrow_ei",
 )
 
 
