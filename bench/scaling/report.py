@@ -182,9 +182,15 @@ def _met(r: dict[str, Any]) -> bool:
 
 
 def _candidate_speedup_verdicts(
-    candidates: list[dict[str, Any]], by_method: dict[str, list[dict[str, Any]]]
+    candidates: list[dict[str, Any]],
+    by_method: dict[str, list[dict[str, Any]]],
+    reach: list[dict[str, Any]] | None = None,
 ) -> list[str]:
-    """How many (benchmark, k) speed-up targets each candidate meets, and its baseline."""
+    """How many (benchmark, k) speed-up targets each candidate meets, and its baseline;
+    with the ``reach`` records, how often it reached the target sooner than its baseline,
+    seed by seed (confirm.reach_verdict)."""
+    from bench.scaling.confirm import reach_verdict
+
     lines = []
     for method in sorted({r["method"] for r in candidates}):
         base = METHODS[method].baseline
@@ -193,11 +199,27 @@ def _candidate_speedup_verdicts(
         mine = [r for r in candidates if r["method"] == method and r["workers"] in SPEEDUP_TARGETS]
         cells = {(r["bench"], r["workers"]) for r in mine}
         theirs = [r for r in by_method.get(base, []) if (r["bench"], r["workers"]) in cells]
-        lines.append(
+        line = (
             f"- {METHODS[method].label}: speed-up target met in {sum(map(_met, mine))} of "
             f"{len(mine)} (benchmark, k) cells; {METHODS[base].label} in "
             f"{sum(map(_met, theirs))} of {len(theirs)}."
         )
+        runs = [
+            r
+            for r in reach or []
+            if reach_against(r) == base
+            and r["method"] in (method, base)
+            and (r["bench"], r["workers"]) in cells
+        ]
+        paired = {(r["bench"], r["workers"], r["seed"]) for r in runs if r["method"] == base}
+        runs = [r for r in runs if (r["bench"], r["workers"], r["seed"]) in paired]
+        if any(r["method"] == method for r in runs):
+            found = reach_verdict(runs, method)
+            line += (
+                f" Seed by seed it reached the target sooner in {found['better']} runs and "
+                f"later in {found['worse']} (two-sided sign test p = {found['p']:.2g})."
+            )
+        lines.append(line)
     return [*lines, ""] if lines else []
 
 
@@ -513,7 +535,7 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
             "",
         ]
         lines += _speedup_lines(candidates)
-        lines += _candidate_speedup_verdicts(candidates, by_method)
+        lines += _candidate_speedup_verdicts(candidates, by_method, reach)
     owned = sorted({r["method"] for r in reach if reach_against(r) == r["method"]} - {DEFAULT})
     own = [row for m in owned for row in speedups(reach, runs, m, own=True)]
     own = [row for row in own if row["method"] != METHODS[row["method"]].baseline]
