@@ -246,6 +246,12 @@ def test_a_candidates_speed_up_is_measured_against_its_baselines_k1_time() -> No
     verdict = _candidate_speedup_verdicts(theirs, {"tpe_asha": list(mine.values())})
     assert "met in 1 of 1 (benchmark, k) cells; TPE + ASHA, the default before" in verdict[0]
     assert verdict[0].endswith("in 0 of 1.")
+    # with the reach runs: seed by seed, 10 and 20 s beat 40 s, inf (never) loses to it
+    verdict = _candidate_speedup_verdicts(theirs, {"tpe_asha": list(mine.values())}, reach)
+    assert verdict[0].endswith(
+        "Seed by seed it reached the target sooner in 2 runs and later in 1 "
+        "(two-sided sign test p = 1)."
+    )
 
 
 def test_a_candidates_own_reach_runs_are_kept_apart_from_those_against_its_baseline() -> None:
