@@ -184,7 +184,7 @@ def _default_final_scale(space: Any, seed: int, workers: int) -> Any:
     )  # fmt: skip
 
 
-def ei_candidates(workers: int) -> int:
+def _ei_candidates(workers: int) -> int:
     """``narrow_ei``'s TPE candidates per draw: Optuna's 24 up to 2 trials at once, then
     64 // k, at least 4 (16 at k=4, 8 at k=8, 4 from k=16)."""
     return max(4, min(24, 64 // workers))
@@ -192,12 +192,12 @@ def ei_candidates(workers: int) -> int:
 
 def _narrow_ei(space: Any, seed: int, workers: int) -> Any:
     """The default with TPE choosing each draw as the best of fewer candidates from its
-    model as k grows (``ei_candidates``): less greedy, so k draws made before their
+    model as k grows (``_ei_candidates``): less greedy, so k draws made before their
     results are in spread out."""
     from raysearch.search.live_tpe import LiveTPESampler
 
     return _with_sampler(
-        space, seed, workers, LiveTPESampler, n_ei_candidates=ei_candidates(workers)
+        space, seed, workers, LiveTPESampler, n_ei_candidates=_ei_candidates(workers)
     )
 
 

@@ -101,7 +101,7 @@ def _speedup_lines(rows: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-WORTH = ("default", "tpe_fifo", "random_asha")  # the searches whose speed-ups are read
+WORTH = (DEFAULT, "tpe_fifo", "random_asha")  # the searches whose speed-ups are read
 
 
 def _worth_lines(rows: list[dict[str, Any]]) -> list[str]:
