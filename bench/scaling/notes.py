@@ -148,6 +148,19 @@ CANDIDATES = (  # the first five measured on TPE + ASHA (BEFORE_GATE), the rest 
 )
 
 
+def _same_runs(runs: list[dict[str, Any]], method: str, other: str, bench: str) -> tuple[int, int]:
+    """How many of ``method``'s runs on ``bench`` found the same best value with the same
+    epochs as ``other``'s with the same k and seed, and how many it has."""
+    theirs = {
+        (r["workers"], r["seed"]): (r["best"], r["epochs"])
+        for r in runs
+        if r["method"] == other and r["bench"] == bench
+    }
+    mine = [r for r in runs if r["method"] == method and r["bench"] == bench]
+    same = sum(theirs.get((r["workers"], r["seed"])) == (r["best"], r["epochs"]) for r in mine)
+    return same, len(mine)
+
+
 def paired_cells(
     rows: list[dict[str, Any]], runs: list[dict[str, Any]], method: str
 ) -> list[dict[str, Any]]:
@@ -375,13 +388,20 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
             "",
         ]
     if found["gated_brackets3"]:
+        same = _same_runs(runs, "gated_brackets3", "brackets3", "hartmann")
         lines += [
             "Measured on the gated default (its baseline): the default with 3 Hyperband "
             "brackets (`gated_brackets3`: `brackets: 3`, the gate in front of every "
             "bracket's stops). Against the default: "
             + against_baseline(found["gated_brackets3"], least_k=1)
-            + " On Hartmann its 40 runs are `brackets3`'s above, seed for seed (best value "
-            "and epochs): the gate held no stop there, where the rungs rank perfectly. Its "
+            + f" On Hartmann {same[0]} of its {same[1]} runs are `brackets3`'s above, seed "
+            "for seed (best value and epochs)"
+            + (
+                ": the gate held no stop there, where the rungs rank perfectly."
+                if same[0] == same[1]
+                else "."
+            )
+            + " Its "
             "reach runs (under the default's speed-up "
             "table) meet 2 of the 10 targets, the default 0. Not made the default: at equal "
             "wall time it is no better by a margin the seeds support, and it misses every "

@@ -23,7 +23,9 @@ SHOWN = (
 )
 
 
-def plot(rows: list[dict[str, Any]]) -> Any:
+def _panels(rows: list[dict[str, Any]]) -> tuple[Any, list[tuple[Any, str]], dict[str, Any]]:
+    """A figure with one panel per benchmark in ``rows`` ([(axes, benchmark)]), and each
+    shown method's colour."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -32,7 +34,21 @@ def plot(rows: list[dict[str, Any]]) -> Any:
     colours = dict(zip(SHOWN, plt.get_cmap("tab10").colors, strict=False))
     benches = [b for b in BENCHMARKS if any(r["bench"] == b for r in rows)]
     fig, axes = plt.subplots(1, len(benches), figsize=(4.2 * len(benches), 4.0), squeeze=False)
-    for ax, bench in zip(axes[0], benches, strict=True):
+    return fig, list(zip(axes[0], benches, strict=True)), colours
+
+
+def _k_axis(ax: Any, bench: str) -> None:
+    """k on a log-2 axis at 1, 4, 16, 64, the benchmark's title, a grid."""
+    ax.set_xscale("log", base=2)
+    ax.set_xticks([1, 4, 16, 64], labels=["1", "4", "16", "64"])
+    ax.set_xlabel("trials at once (k)")
+    ax.set_title(BENCHMARKS[bench].title, fontsize=9)
+    ax.grid(alpha=0.3, which="both")
+
+
+def plot(rows: list[dict[str, Any]]) -> Any:
+    fig, panels, colours = _panels(rows)
+    for ax, bench in panels:
         for method in SHOWN:
             mine = sorted(
                 (r for r in rows if r["bench"] == bench and r["method"] == method),
@@ -54,15 +70,11 @@ def plot(rows: list[dict[str, Any]]) -> Any:
                 label=METHODS[method].label,
             )
             ax.fill_between(ks, lo, hi, color=colour, alpha=0.12)
-        ax.set_xscale("log", base=2)
+        _k_axis(ax, bench)
         ax.set_yscale("log")
-        ax.set_xticks([1, 4, 16, 64], labels=["1", "4", "16", "64"])
-        ax.set_xlabel("trials at once (k)")
-        ax.set_title(BENCHMARKS[bench].title, fontsize=9)
-        ax.grid(alpha=0.3, which="both")
-    axes[0][0].set_ylabel("regret after 200 trials (median, IQR band; 0 drawn at 1e-5)")
+    panels[0][0].set_ylabel("regret after 200 trials (median, IQR band; 0 drawn at 1e-5)")
     found: dict[str, Any] = {}
-    for ax in axes[0]:  # every method once, whichever panel has it
+    for ax, _ in panels:  # every method once, whichever panel has it
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             found.setdefault(label, handle)
     fig.legend(
@@ -80,15 +92,8 @@ def plot(rows: list[dict[str, Any]]) -> Any:
 def plot_worth(rows: list[dict[str, Any]]) -> Any:
     """Speed-up against k at the quality each search reaches after 200 trials, per
     benchmark, beside the ideal (k) and the issue's targets (10x at 16, 32x at 64)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    colours = dict(zip(SHOWN, plt.get_cmap("tab10").colors, strict=False))
-    benches = [b for b in BENCHMARKS if any(r["bench"] == b for r in rows)]
-    fig, axes = plt.subplots(1, len(benches), figsize=(4.2 * len(benches), 4.0), squeeze=False)
-    for ax, bench in zip(axes[0], benches, strict=True):
+    fig, panels, colours = _panels(rows)
+    for ax, bench in panels:
         ax.plot([1, 64], [1, 64], ls="--", color="grey", lw=1, label="ideal: k")
         ax.plot([16, 64], [10, 32], ls="none", marker="*", ms=11, color="black",
                 label="targets (10x, 32x)")  # fmt: skip
@@ -107,17 +112,13 @@ def plot_worth(rows: list[dict[str, Any]]) -> Any:
                 if r["beyond"]:
                     ax.annotate("≥", (r["workers"], r["speedup"]), textcoords="offset points",
                                 xytext=(4, 4), fontsize=9, color=colours[method])  # fmt: skip
-        ax.set_xscale("log", base=2)
+        _k_axis(ax, bench)
         ax.set_yscale("log", base=2)
-        ax.set_xticks([1, 4, 16, 64], labels=["1", "4", "16", "64"])
         ticks = [0.5, 1, 2, 4, 8, 16, 32, 64, 128]
         ax.set_yticks(ticks, labels=[f"{t:g}" for t in ticks])
         ax.set_ylim(0.4, 140)
-        ax.set_xlabel("trials at once (k)")
-        ax.set_title(BENCHMARKS[bench].title, fontsize=9)
-        ax.grid(alpha=0.3, which="both")
-    axes[0][0].set_ylabel("speed-up at the regret k reaches in 200 trials")
-    handles, labels = axes[0][0].get_legend_handles_labels()
+    panels[0][0].set_ylabel("speed-up at the regret k reaches in 200 trials")
+    handles, labels = panels[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8,
                bbox_to_anchor=(0.5, -0.08))  # fmt: skip
     fig.tight_layout()

@@ -505,3 +505,20 @@ def test_the_worth_section_has_a_row_per_cell_marks_lower_bounds_and_shows_its_p
     assert _worth_lines([]) == []
     figure = plot_worth(rows)
     assert len(figure.axes) == 1 and figure.axes[0].get_title()  # one benchmark, one panel
+
+
+def test_same_runs_counts_runs_with_the_same_best_and_epochs_at_the_same_k_and_seed() -> None:
+    from bench.scaling.notes import _same_runs
+
+    def run(method: str, k: int, seed: int, best: float, epochs: int) -> dict:
+        return {"method": method, "bench": "hartmann", "workers": k, "seed": seed,
+                "best": best, "epochs": epochs}  # fmt: skip
+
+    runs = [
+        run("a", 1, 0, 0.5, 10), run("b", 1, 0, 0.5, 10),  # the same
+        run("a", 1, 1, 0.5, 10), run("b", 1, 1, 0.5, 11),  # other epochs
+        run("a", 4, 0, 0.4, 10), run("b", 4, 0, 0.3, 10),  # another best
+        run("a", 16, 0, 0.2, 9),  # nothing to compare with
+    ]  # fmt: skip
+    assert _same_runs(runs, "a", "b", "hartmann") == (1, 4)
+    assert _same_runs(runs, "a", "b", "lcbench-189906") == (0, 0)
