@@ -454,7 +454,7 @@ def bound_lines(
     """What bounds the targets the default misses, from the figures (``worth``: the
     default's rows of analyse.worth)."""
     lines = ["## Why the targets are missed", ""]
-    ratio = {(r["bench"], r["workers"]): r for r in worth or [] if not r["beyond"]}
+    worth_of = {(r["bench"], r["workers"]): r for r in worth or [] if not r["beyond"]}
     by_bench = {r["bench"]: r for r in rungs}
     for row in speed:
         if row["workers"] not in (16, 64):
@@ -483,7 +483,8 @@ def bound_lines(
             + (
                 f" To the regret it reaches, it spends {1 / cell['epoch_ratio']:.1f} times the "
                 "epochs it spends one trial at a time ('What k trials at once buy')."
-                if (cell := ratio.get((row["bench"], row["workers"]))) and cell["epoch_ratio"] < 1
+                if (cell := worth_of.get((row["bench"], row["workers"])))
+                and cell["epoch_ratio"] < 1
                 else ""
             )
         )
