@@ -8,6 +8,9 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
+import pandas as pd
+
+from bench.anytime import median_curve
 
 __all__ = [
     "at_budget",
@@ -197,16 +200,20 @@ def _reach_time(record: Record) -> float:
     return record["end"] if record["reached"] else math.inf
 
 
-def _median_first(records: list[Record], column: int, level: float) -> float:
-    """The least epochs (column 0) or simulated seconds (column 1) at which the median
-    over the runs of their regret so far is at most ``level`` (inf: not within the runs)."""
-    points = sorted({p[column] for r in records for p in r["improvements"]})
-    key = "epochs" if column == 0 else "seconds"
-    for at in points:
-        regrets = [best_at(r, **{key: at}) - r["optimum"] for r in records]
-        if statistics.median(regrets) <= level:
-            return float(at)
-    return math.inf
+def _regret_curve(record: Record) -> pd.DataFrame:
+    """The run's improvements as an anytime curve of regret (bench.anytime's columns)."""
+    curve = pd.DataFrame(record["improvements"], columns=["epochs", "t", "best"], dtype=float)
+    return curve.assign(best=curve["best"] - record["optimum"])
+
+
+def _median_first(records: list[Record], axis: str, level: float) -> float:
+    """The least ``axis`` value (``epochs``, or ``t``: simulated seconds) at which the
+    median over the runs of their regret so far is at most ``level`` (inf: not within the
+    runs)."""
+    curves = [_regret_curve(r) for r in records]
+    grid = np.unique(np.concatenate([c[axis].to_numpy() for c in curves]))
+    reached = np.flatnonzero(median_curve(curves, axis, grid) <= level)
+    return float(grid[reached[0]]) if len(reached) else math.inf
 
 
 def worth(runs: list[Record], method: str) -> list[dict[str, Any]]:
@@ -225,8 +232,11 @@ def worth(runs: list[Record], method: str) -> list[dict[str, Any]]:
             continue
         # the improvements' own values (``best`` has more digits than they keep)
         level = statistics.median(best_at(r, epochs=math.inf) - r["optimum"] for r in records)
-        seconds_k, epochs_k = _median_first(records, 1, level), _median_first(records, 0, level)
-        seconds_1, epochs_1 = _median_first(ones, 1, level), _median_first(ones, 0, level)
+        seconds_k, epochs_k = (
+            _median_first(records, "t", level),
+            _median_first(records, "epochs", level),
+        )
+        seconds_1, epochs_1 = _median_first(ones, "t", level), _median_first(ones, "epochs", level)
         beyond = not math.isfinite(seconds_1)
         if beyond:
             seconds_1 = statistics.median(r["end"] for r in ones)
