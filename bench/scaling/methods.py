@@ -258,6 +258,15 @@ def _wandb(space: Any, seed: int, workers: int) -> Any:
     return SweepsPolicy(space, seed)
 
 
+def _synetune(searcher: str) -> Callable[[Any, int, int], Any]:
+    def policy(space: Any, seed: int, workers: int) -> Any:
+        from bench.scaling.others import SyneTunePolicy
+
+        return SyneTunePolicy(space, seed, searcher)
+
+    return policy
+
+
 METHODS = {
     m.name: m
     for m in (
@@ -380,5 +389,11 @@ METHODS = {
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),
+        Method(
+            "synetune_cqr",
+            "candidate: syne-tune's ASHA-CQR (ASHA + conformal quantile regression)",
+            _synetune("cqr"),
+        ),
+        Method("synetune_bohb", "candidate: syne-tune's BOHB (ASHA + KDE)", _synetune("kde")),
     )
 }

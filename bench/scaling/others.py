@@ -131,3 +131,86 @@ class SweepsPolicy:
         run = self._runs[trial_id]
         run.state = sweeps.RunState.finished
         run.stopped = stopped
+
+
+def _synetune_domain(p: Any) -> Any:
+    """A raysearch parameter as a syne-tune domain."""
+    from syne_tune import config_space as cs
+
+    if p.type == "categorical":
+        return cs.choice(list(p.choices))
+    low, high = p.bounds()
+    if p.type == "int":
+        if p.step not in (None, 1):
+            return cs.choice(list(range(int(low), int(high) + 1, int(p.step))))
+        return cs.lograndint(int(low), int(high)) if p.log else cs.randint(int(low), int(high))
+    if p.step is not None:
+        return cs.finrange(low, high, round((high - low) / p.step) + 1)
+    return cs.loguniform(low, high) if p.log else cs.uniform(low, high)
+
+
+class SyneTunePolicy:
+    """syne-tune's asynchronous successive halving with one of its model-based searchers
+    (``cqr``: conformal quantile regression, its ASHA-CQR; ``kde``: its BOHB; ``bore``),
+    fitted on each trial's last value. ASHA's grace period, reduction factor and brackets
+    are the space's. syne-tune has no conditional parameters: every parameter is sampled and
+    one whose ``when`` condition is false is dropped from the trial (as for W&B)."""
+
+    METRIC, TIME = "value", "epoch"
+
+    def __init__(self, space: Any, seed: int, searcher: str) -> None:
+        from syne_tune.optimizer.schedulers.asha import AsynchronousSuccessiveHalving
+
+        s = space.settings
+        np.random.seed(seed)  # syne-tune draws each trial's bracket from NumPy's global
+        self.scheduler = AsynchronousSuccessiveHalving(
+            config_space={n: _synetune_domain(p) for n, p in space.parameters.items()},
+            metric=self.METRIC,
+            do_minimize=True,
+            searcher=searcher,
+            time_attr=self.TIME,
+            max_t=s.max_epochs,
+            grace_period=s.grace_period,
+            reduction_factor=s.reduction_factor,
+            brackets=s.brackets,
+            random_seed=seed,
+        )
+        self.space, self.seed = space, seed
+        self._trials: dict[str, Any] = {}
+        self._last: dict[str, dict[str, float]] = {}
+
+    def next_trial(self, trial_id: str) -> Mapping[str, Any] | None:
+        import datetime
+
+        from syne_tune.backend.trial_status import Trial
+
+        from raysearch.search.simulation.engine import SEED_KEY
+
+        suggestion = self.scheduler.suggest()
+        if suggestion is None:
+            return None
+        number = len(self._trials)
+        trial = Trial(number, suggestion.config, datetime.datetime.now())
+        self.scheduler.on_trial_add(trial)
+        self._trials[trial_id] = trial
+        chosen: dict[str, Any] = {}
+        for name, p in self.space.parameters.items():
+            if p.allowed_by(chosen):
+                value = suggestion.config[name]
+                chosen[name] = value.item() if isinstance(value, np.generic) else value
+        return {**chosen, SEED_KEY: self.seed + number}
+
+    def on_result(self, trial_id: str, epoch: int, value: float) -> bool:
+        from syne_tune.optimizer.scheduler import SchedulerDecision
+
+        result = {self.METRIC: value, self.TIME: epoch}
+        self._last[trial_id] = result
+        decision = self.scheduler.on_trial_result(self._trials[trial_id], result)
+        return bool(decision == SchedulerDecision.CONTINUE)
+
+    def on_end(self, trial_id: str, stopped: bool) -> None:
+        trial = self._trials[trial_id]
+        if stopped:
+            self.scheduler.on_trial_remove(trial)
+        else:
+            self.scheduler.on_trial_complete(trial, self._last.pop(trial_id))
