@@ -41,6 +41,7 @@ SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of 
     "gated_asha_lazy_07": (("lcbench-167168", "lcbench-189906", "han"), (1, 16, 64)),
     # about a third of a second per suggestion: the two tasks where the default loses most
     "synetune_cqr": (("lcbench-167168", "lcbench-189906"), (1, 16)),
+    "synetune_asha": (("lcbench-167168", "lcbench-189906"), (1, 16)),
 }
 PARTS = ("runs", "reach", "budget", "decisions", "cap", "rungs", "reality")
 # budget runs: the searches the targets compare at equal epochs that spend fewer epochs in

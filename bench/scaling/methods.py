@@ -395,5 +395,11 @@ METHODS = {
             _synetune("cqr"),
         ),
         Method("synetune_bohb", "candidate: syne-tune's BOHB (ASHA + KDE)", _synetune("kde")),
+        Method(
+            "synetune_asha",
+            "syne-tune's ASHA with random search (a check of the syne-tune policy)",
+            _synetune("random_search"),
+            "random_asha",
+        ),
     )
 }
