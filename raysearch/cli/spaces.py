@@ -44,7 +44,8 @@ def describe_space(space: SearchSpace) -> str:
         f"{s.grace_period}, reduction {s.reduction_factor:g}"
         + (f", {s.brackets} brackets" if s.brackets > 1 else "")
         + (f", cut-off window {s.cutoff_window}" if s.cutoff_window else "")
-        + f"; TPE startup {s.n_startup_trials}",
+        + f"; TPE startup {s.n_startup_trials}"
+        + ("" if s.multivariate else ", independent TPE"),
         "fixed:",
         *[f"  {k} = {v!r}" for k, v in space.fixed.items()],
         "parameters:",

@@ -1,6 +1,7 @@
-"""The searcher: Optuna's TPE (seeded, multivariate, grouped) behind Ray Tune's OptunaSearch,
-fitted on the trials still running too (``live_tpe``: quality that holds with many trials
-at once) and on at most ``MAX_OBSERVATIONS`` trials (a suggestion's cost stays bounded).
+"""The searcher: Optuna's TPE (seeded; multivariate and grouped unless the space says
+``multivariate: false``) behind Ray Tune's OptunaSearch, fitted on the trials still running
+too (``live_tpe``: quality that holds with many trials at once) and on at most
+``MAX_OBSERVATIONS`` trials (a suggestion's cost stays bounded).
 
 Conditional parameters are sampled define-by-run (``DefineByRun``); every trial gets its
 own training seed, so a configuration drawn twice is a replicate, not an identical re-run.
@@ -39,8 +40,8 @@ MAX_OBSERVATIONS = 400  # TPE fits on at most this many trials (bounds a suggest
 def build_sampler(
     space: SearchSpace, seed: int, max_observations: int | None = MAX_OBSERVATIONS
 ) -> optuna.samplers.BaseSampler:
-    """TPE (seeded, multivariate, grouped) that also learns from running trials and fits on
-    at most ``max_observations`` trials (raysearch.search.live_tpe), or, with
+    """TPE (seeded; multivariate and grouped by default) that also learns from running
+    trials and fits on at most ``max_observations`` trials (raysearch.search.live_tpe), or, with
     ``searcher: random``, random sampling."""
     if space.settings.searcher == "random":
         return optuna.samplers.RandomSampler(seed=seed)
@@ -55,8 +56,10 @@ def tpe_arguments(space: SearchSpace, seed: int) -> dict[str, Any]:
     return {
         "seed": seed,
         "n_startup_trials": space.settings.n_startup_trials,
-        "multivariate": True,
-        "group": True,  # conditional parameters (a3dro's budget_beta) get their own groups
+        # jointly (conditional parameters, a3dro's budget_beta, get their own groups), or
+        # one model per parameter (``multivariate: false``)
+        "multivariate": space.settings.multivariate,
+        "group": space.settings.multivariate,
     }
 
 

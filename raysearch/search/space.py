@@ -3,7 +3,8 @@
 A space file (shipped: raysearch/search/spaces/NAME.yaml; or any path)::
 
     settings:   {num_samples, max_epochs, grace_period, reduction_factor, brackets,
-                 n_startup_trials, searcher: tpe|random, scheduler: asha|gated_asha|fifo,
+                 n_startup_trials, searcher: tpe|random, multivariate,
+                 scheduler: asha|gated_asha|fifo,
                  finalists, replicates}
     fixed:      {name: value}              # constants every trial gets
     parameters: {name: {type: float|int|categorical, low, high, log, step, choices,
@@ -122,6 +123,8 @@ class SearchSettings(BaseModel):
     first stops trials at ``grace_period * reduction_factor**s``; search/asha.py).
     ``cutoff_window``: ASHA's cut-off at a rung from the rung's last that many values, not
     from all of them (search/asha.py; None: Ray's cut-off).
+    ``multivariate``: TPE models the parameters jointly (Optuna's multivariate TPE, a group
+    per set of conditions); false: one model per parameter (Optuna's independent TPE).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -134,6 +137,7 @@ class SearchSettings(BaseModel):
     cutoff_window: int | None = Field(default=None, ge=3)
     n_startup_trials: int = Field(default=4, ge=0)
     searcher: Literal["tpe", "random"] = "tpe"
+    multivariate: bool = True
     scheduler: SchedulerName = "gated_asha"
     # After the search: retrain the top ``finalists`` configurations with ``replicates``
     # fresh seeds each at full budget and pick on the mean (0 = off; search/finalists.py).
@@ -146,6 +150,11 @@ class SearchSettings(BaseModel):
         if self.finalists > self.num_samples:
             problems.append(
                 f"finalists ({self.finalists}) cannot exceed num_samples ({self.num_samples})"
+            )
+        if not self.multivariate and self.searcher != "tpe":
+            problems.append(
+                f"multivariate (false) sets how TPE models the parameters; searcher "
+                f"{self.searcher!r} has no model"
             )
         if self.cutoff_window is not None and self.scheduler == "fifo":
             problems.append(

@@ -142,3 +142,24 @@ def test_a_renamed_space_loads_under_its_old_name_with_a_warning(caplog) -> None
         space = load_space("real_losses")
     assert space.name == "war_losses"
     assert "now called 'war_losses'" in caplog.text
+
+
+def test_multivariate_false_gives_independent_tpe_and_needs_tpe() -> None:
+    """``multivariate: false``: TPE draws each parameter from its own model (it infers no
+    joint search space); the default models them jointly. A random searcher has no model."""
+    from raysearch.search.searcher import build_sampler
+
+    space = load_space("loss_ablation")
+    assert space.settings.multivariate  # jointly unless a space asks
+    study = optuna.create_study()
+    for _ in range(3):  # past nothing: the joint space is the parameters seen so far
+        trial = study.ask()
+        space.sample(trial)
+        study.tell(trial, 1.0)
+    frozen = study.trials[-1]
+    joint = build_sampler(space, 0).infer_relative_search_space(study, frozen)
+    alone = build_sampler(space.with_settings(multivariate=False), 0)
+    assert joint and alone.infer_relative_search_space(study, frozen) == {}
+    with pytest.raises(ConfigError) as err:
+        space.with_settings(multivariate=False, searcher="random")
+    assert "multivariate (false)" in str(err.value) and "'random' has no model" in str(err.value)
