@@ -387,6 +387,11 @@ METHODS = {
             "candidate: the default, TPE's best of max(4, 64 // k) candidates (24 at k <= 2)",
             _narrow_ei,
         ),
+        Method(
+            "tpe_independent",
+            "candidate: the default with independent TPE (`multivariate: false`)",
+            lambda sp, s, k: _product(sp, s, k, multivariate=False),
+        ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),
         Method(

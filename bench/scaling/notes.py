@@ -4,6 +4,7 @@ what bounds the targets missed. Figures are read from the runs, not typed in."""
 from __future__ import annotations
 
 import math
+import statistics
 from typing import Any
 
 from bench.common import markdown_table
@@ -145,6 +146,10 @@ CANDIDATES = (  # the first five measured on TPE + ASHA (BEFORE_GATE), the rest 
     "gated_brackets3",
     "default_final_scale",
     "narrow_ei",
+    "synetune_asha",
+    "synetune_bohb",
+    "synetune_cqr",
+    "tpe_independent",
 )
 
 
@@ -159,6 +164,45 @@ def _same_runs(runs: list[dict[str, Any]], method: str, other: str, bench: str) 
     mine = [r for r in runs if r["method"] == method and r["bench"] == bench]
     same = sum(theirs.get((r["workers"], r["seed"])) == (r["best"], r["epochs"]) for r in mine)
     return same, len(mine)
+
+
+def by_bench(cells: list[dict[str, Any]]) -> str:
+    """Where a candidate's median regret after 200 trials beats its baseline's at every k
+    measured, where it loses at every k, and where it does both."""
+    groups: dict[str, list[str]] = {"better": [], "worse": [], "mixed": []}
+    for bench in sorted({c["bench"] for c in cells}):
+        mine = [c for c in cells if c["bench"] == bench]
+        if all(c["mine"] < c["theirs"] for c in mine):
+            groups["better"].append(bench)
+        elif all(c["mine"] > c["theirs"] for c in mine):
+            groups["worse"].append(bench)
+        else:
+            groups["mixed"].append(bench)
+    said = {
+        "better": "better at every k on {}",
+        "worse": "worse at every k on {}",
+        "mixed": "better at some k and not at others on {}",
+    }
+    return "; ".join(said[g].format(", ".join(b)) for g, b in groups.items() if b)
+
+
+def epoch_share(runs: list[dict[str, Any]], method: str) -> tuple[float, float, float]:
+    """A method's epochs in 200 trials over its baseline's, seed by seed: (median, min,
+    max) over the runs both have."""
+    base = METHODS[method].baseline
+    spent = {
+        (r["method"], r["bench"], r["workers"], r["seed"]): r["epochs"]
+        for r in runs
+        if r["method"] in (method, base) and r.get("kind", "trials") == "trials"
+    }
+    shares = [
+        epochs / spent[(base, *key)]
+        for (m, *key), epochs in spent.items()
+        if m == method and (base, *key) in spent
+    ]
+    if not shares:
+        return math.nan, math.nan, math.nan
+    return statistics.median(shares), min(shares), max(shares)
 
 
 def paired_cells(
@@ -440,8 +484,54 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
             "table, and no better at equal wall time by a margin the seeds support.",
             "",
         ]
+    lines += _synetune_lines(found, runs)
     cells = [c for m in CANDIDATES for c in found[m]]
     return lines + (paired_table(cells) if cells else [])
+
+
+def _synetune_lines(
+    found: dict[str, list[dict[str, Any]]], runs: list[dict[str, Any]]
+) -> list[str]:
+    """syne-tune's asynchronous searchers (bench/scaling/others.py): the control of its
+    scheduler with random search, then BOHB and ASHA-CQR against the default."""
+    lines = []
+    if found["synetune_asha"]:
+        lines += [
+            "A check of the syne-tune policy: syne-tune's ASHA with random search "
+            "(`synetune_asha`) against Ray's random + ASHA on the same curves. "
+            + against_baseline(found["synetune_asha"], least_k=1)
+            + " Its epochs are {:.2f} of random + ASHA's (median; {:.2f}-{:.2f}). The two "
+            "schedulers cut alike, so a difference below comes from syne-tune's "
+            "searcher.".format(*epoch_share(runs, "synetune_asha")),
+            "",
+        ]
+    for method, what in (
+        (
+            "synetune_bohb",
+            "syne-tune 0.16's BOHB (`synetune_bohb`): its asynchronous successive halving "
+            "with a kernel density estimator of the good trials, fitted on each trial's last "
+            "value and drawing a third of its trials at random",
+        ),
+        (
+            "synetune_cqr",
+            "syne-tune 0.16's ASHA-CQR (`synetune_cqr`): its asynchronous successive halving "
+            "with conformal quantile regression (gradient-boosted trees) fitted on each "
+            "trial's last value",
+        ),
+    ):
+        if not found[method]:
+            continue
+        lines += [
+            "Measured on the default (its baseline): a library searcher made for "
+            f"asynchronous multi-fidelity search, {what}. Grace period, reduction factor "
+            "and brackets are the space's; running trials are not shown to the model. "
+            "Against the default: "
+            + against_baseline(found[method], least_k=1)
+            + f" By benchmark: {by_bench(found[method])}. Its epochs in 200 trials are "
+            "{:.2f} of the default's (median; {:.2f}-{:.2f}).".format(*epoch_share(runs, method)),
+            "",
+        ]
+    return lines
 
 
 def bound_lines(

@@ -158,7 +158,7 @@ class SyneTunePolicy:
 
     METRIC, TIME = "value", "epoch"
 
-    def __init__(self, space: Any, seed: int, searcher: str) -> None:
+    def __init__(self, space: Any, seed: int, searcher: str, **searcher_kwargs: Any) -> None:
         from syne_tune.optimizer.schedulers.asha import AsynchronousSuccessiveHalving
 
         s = space.settings
@@ -174,6 +174,7 @@ class SyneTunePolicy:
             reduction_factor=s.reduction_factor,
             brackets=s.brackets,
             random_seed=seed,
+            searcher_kwargs=searcher_kwargs,
         )
         self.space, self.seed = space, seed
         self._trials: dict[str, Any] = {}
