@@ -39,8 +39,7 @@ SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of 
     "wandb": (("hartmann", "lcbench-189906", "han"), (1, 16)),
     "gated_asha_05": (("hartmann", "lcbench-167168", "lcbench-189906", "han"), (1, 16)),
     "gated_asha_lazy_07": (("lcbench-167168", "lcbench-189906", "han"), (1, 16, 64)),
-    # about a third of a second per suggestion: the two tasks where the default loses most
-    "synetune_cqr": (("lcbench-167168", "lcbench-189906"), (1, 16)),
+    # a check of the syne-tune policy on two tasks
     "synetune_asha": (("lcbench-167168", "lcbench-189906"), (1, 16)),
 }
 PARTS = ("runs", "reach", "budget", "decisions", "cap", "rungs", "reality")

@@ -394,11 +394,6 @@ METHODS = {
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),
-        Method(
-            "synetune_cqr",
-            "candidate: syne-tune's ASHA-CQR (ASHA + conformal quantile regression)",
-            _synetune("cqr"),
-        ),
         Method("synetune_bohb", "candidate: syne-tune's BOHB (ASHA + KDE)", _synetune("kde")),
         Method(
             "synetune_asha",

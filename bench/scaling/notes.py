@@ -148,7 +148,6 @@ CANDIDATES = (  # the first five measured on TPE + ASHA (BEFORE_GATE), the rest 
     "narrow_ei",
     "synetune_asha",
     "synetune_bohb",
-    "synetune_cqr",
     "tpe_independent",
 )
 
@@ -517,7 +516,7 @@ def _synetune_lines(
     found: dict[str, list[dict[str, Any]]], runs: list[dict[str, Any]]
 ) -> list[str]:
     """syne-tune's asynchronous searchers (bench/scaling/others.py): the control of its
-    scheduler with random search, then BOHB and ASHA-CQR against the default."""
+    scheduler with random search, then BOHB against the default."""
     lines = []
     if found["synetune_asha"]:
         lines += [
@@ -536,19 +535,14 @@ def _synetune_lines(
             "with a kernel density estimator of the good trials, fitted on each trial's last "
             "value and drawing a third of its trials at random",
         ),
-        (
-            "synetune_cqr",
-            "syne-tune 0.16's ASHA-CQR (`synetune_cqr`): its asynchronous successive halving "
-            "with conformal quantile regression (gradient-boosted trees) fitted on each "
-            "trial's last value",
-        ),
     ):
         if not found[method]:
             continue
         lines += [
             "Measured on the default (its baseline): a library searcher made for "
             f"asynchronous multi-fidelity search, {what}. Grace period, reduction factor "
-            "and brackets are the space's; running trials are not shown to the model. "
+            "and brackets are the space's; a running trial enters the model with its latest "
+            "value, as in the default's TPE, and one with no value yet is left out. "
             "Against the default: "
             + against_baseline(found[method], least_k=1)
             + f" By benchmark: {by_bench(found[method])}. Its epochs in 200 trials are "

@@ -1,10 +1,12 @@
 """The searches compared with raysearch's that are not Ray Tune objects, as simulation
-policies: Optuna alone (TPE + Optuna's Hyperband pruner, ask/tell) and W&B Sweeps' own engine
-(the ``sweeps`` package: bayes search + hyperband early termination, run offline).
+policies: Optuna alone (TPE + Optuna's Hyperband pruner, ask/tell), W&B Sweeps' own engine
+(the ``sweeps`` package: bayes search + hyperband early termination, run offline) and
+syne-tune's asynchronous successive halving with its searchers.
 
-Both run on the same simulator, curves and space as raysearch's searches; k trials at once
+All run on the same simulator, curves and space as raysearch's searches; k trials at once
 means k trials asked and not yet told (Optuna: RUNNING trials, which TPE's constant liar
-sees; W&B: runs in state ``running``, which its GP treats as fantasies).
+sees; W&B: runs in state ``running``, which its GP treats as fantasies; syne-tune: running
+trials, which its model fits with their latest value once they have reported one).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["OptunaAlonePolicy", "SweepsPolicy"]
+__all__ = ["OptunaAlonePolicy", "SweepsPolicy", "SyneTunePolicy"]
 
 
 class OptunaAlonePolicy:
@@ -150,11 +152,11 @@ def _synetune_domain(p: Any) -> Any:
 
 
 class SyneTunePolicy:
-    """syne-tune's asynchronous successive halving with one of its model-based searchers
-    (``cqr``: conformal quantile regression, its ASHA-CQR; ``kde``: its BOHB; ``bore``),
-    fitted on each trial's last value. ASHA's grace period, reduction factor and brackets
-    are the space's. syne-tune has no conditional parameters: every parameter is sampled and
-    one whose ``when`` condition is false is dropped from the trial (as for W&B)."""
+    """syne-tune's asynchronous successive halving with one of its searchers (``kde``: its
+    BOHB, a model fitted on each trial's last value; ``random_search``: its ASHA), and
+    ``searcher_kwargs`` for it. ASHA's grace period, reduction factor and brackets are the
+    space's. syne-tune has no conditional parameters: every parameter is sampled and one
+    whose ``when`` condition is false is dropped from the trial (as for W&B)."""
 
     METRIC, TIME = "value", "epoch"
 
