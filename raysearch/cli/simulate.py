@@ -13,6 +13,7 @@ they reach it, up to 5 times the trials).
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
@@ -40,6 +41,12 @@ def _parser() -> StrictParser:
     p.add_argument("--seeds", type=positive_int, default=10, help="searches per k")
     p.add_argument("--num-samples", type=positive_int, help="trials per search")
     p.add_argument("--searcher", choices=["tpe", "random"], help="override the space's")
+    p.add_argument(
+        "--multivariate",
+        action=argparse.BooleanOptionalAction,
+        help="TPE models the parameters jointly; --no-multivariate: one model per parameter "
+        "(override the space's)",
+    )
     p.add_argument("--scheduler", choices=SCHEDULERS, help="override the space's")
     p.add_argument("--grace-period", type=positive_int, help="ASHA's (override the space's)")
     p.add_argument(
@@ -64,6 +71,7 @@ def _resolve(args: Any) -> tuple[Any, Any]:
     overrides = {
         "num_samples": args.num_samples,
         "searcher": args.searcher,
+        "multivariate": args.multivariate,
         "scheduler": args.scheduler,
         "grace_period": args.grace_period,
         "brackets": args.brackets,
@@ -148,7 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         f"{space.name} on {source.name}: {s.num_samples} trials per search, "
-        f"{s.searcher} + {s.scheduler}{asha}, {args.seeds} seeds"
+        f"{s.searcher}{'' if s.multivariate else ' (independent)'} + {s.scheduler}{asha}, "
+        f"{args.seeds} seeds"
     )
     print(_report(rows))
     if args.out:

@@ -64,7 +64,7 @@ def test_it_reports_each_k_on_a_table(tmp_path: Path, space_file: Path, capsys) 
     assert math.isfinite(rows[1]["reach_s"])  # the grid is small: k=3 reaches k=1's median
 
 
-def test_asha_settings_from_flags_reach_the_search(
+def test_search_settings_from_flags_reach_the_search(
     tmp_path: Path, space_file: Path, capsys
 ) -> None:
     table = _table(tmp_path / "curves.parquet")
@@ -83,6 +83,13 @@ def test_asha_settings_from_flags_reach_the_search(
     assert json.loads(out.read_text())["settings"]["cutoff_window"] == 9
     assert main([*args, "--cutoff-window", "9", "--scheduler", "fifo"]) == 2
     assert "cutoff_window (9) needs an ASHA scheduler" in capsys.readouterr().err
+    assert main([*args, "--no-multivariate", "--out", str(out)]) == 0
+    assert "tpe (independent) + gated_asha" in capsys.readouterr().out
+    assert json.loads(out.read_text())["settings"]["multivariate"] is False
+    assert main([*args, "--out", str(out)]) == 0  # without the flag: the space's (joint)
+    assert json.loads(out.read_text())["settings"]["multivariate"] is True
+    assert main([*args, "--no-multivariate", "--searcher", "random"]) == 2
+    assert "searcher 'random' has no model" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
