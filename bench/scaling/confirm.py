@@ -42,9 +42,8 @@ from bench.common import (
 from bench.scaling.analyse import quality, reach_against
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.methods import DEFAULT, METHODS
-from bench.scaling.notes import against_baseline, paired_cells, paired_table, sign_p
+from bench.scaling.notes import ALPHA, against_baseline, paired_cells, paired_table, sign_p
 
-ALPHA = 0.05
 WORKERS = (1, 4, 16, 64)
 REACH_WORKERS = (16, 64)  # the speed-up targets' k
 REACH_FLOOR = 2  # reach runs at k stop at 2 T1 / k, as in scaling.md

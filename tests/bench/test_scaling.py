@@ -564,3 +564,18 @@ def test_same_runs_counts_runs_with_the_same_best_and_epochs_at_the_same_k_and_s
     ]  # fmt: skip
     assert _same_runs(runs, "a", "b", "hartmann") == (1, 4)
     assert _same_runs(runs, "a", "b", "lcbench-189906") == (0, 0)
+
+
+def test_the_synetune_check_says_where_a_difference_comes_from_only_when_seeds_support_it() -> None:
+    from bench.scaling.notes import _synetune_lines
+
+    def check(time_better: int, time_worse: int) -> str:
+        cell = {**_cell("lcbench-189906", 16, 0.05, 0.047), "better": time_better,
+                "worse": time_worse, "seeds": 20, "time_better": time_better,
+                "time_worse": time_worse}  # fmt: skip
+        return _synetune_lines({"synetune_asha": [cell], "synetune_bohb": []}, [])[0]
+
+    assert "comes from its searcher, not from its scheduler" in check(9, 11)  # p = 0.82
+    even = check(18, 2)  # p = 0.0004: the schedulers differ
+    assert "differs from Ray's ASHA by more than the seeds' noise" in even
+    assert "comes from its searcher" not in even
