@@ -511,7 +511,13 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
                 f"{_median(rows, bench, 'tpe_independent', 16):.3g}"
                 for bench in sorted({c["bench"] for c in found["tpe_independent"]})
             )
-            + ".",
+            + ". On fresh seeds it is better at equal wall time over every benchmark and k "
+            "([scaling_confirm.md](scaling_confirm.md), seeds 40-49), but not on each: "
+            "clearly better on LCBench 189873, worse on Hartmann up to k = 16 and on the HAN "
+            "table at k = 4 and 16. Not made the default, as the HAN table is raysearch's own "
+            "model: a space whose curves are like LCBench's can set `multivariate: false`, "
+            "and `raysearch simulate --no-multivariate` on a table of its curves shows "
+            "which to choose.",
             "",
         ]
     cells = [c for m in CANDIDATES for c in found[m]]

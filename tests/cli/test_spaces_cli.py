@@ -26,7 +26,7 @@ def test_show_prints_settings_and_conditions(capsys):
     assert "only when {'loss_strategy': 'a3dro'}" in out
 
 
-def test_show_names_brackets_only_when_there_are_several():
+def test_show_names_settings_only_where_they_differ_from_plain_asha_and_joint_tpe():
     from raysearch.cli.spaces import describe_space
 
     space = load_space("war_losses")
@@ -35,6 +35,9 @@ def test_show_names_brackets_only_when_there_are_several():
     assert "ASHA grace 1, reduction 2, 2 brackets; TPE startup" in describe_space(wide)
     assert "cut-off window" not in describe_space(space)
     assert ", cut-off window 27; TPE" in describe_space(space.with_settings(cutoff_window=27))
+    assert "independent" not in describe_space(space)
+    alone = describe_space(space.with_settings(multivariate=False))
+    assert f"TPE startup {space.settings.n_startup_trials}, independent TPE" in alone
 
 
 def test_export_writes_the_sweep_config(tmp_path, capsys):
