@@ -494,9 +494,11 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
         lines += [
             "Measured on the default (its baseline), after syne-tune's BOHB above held up "
             "with k on LCBench: the default with independent TPE (`tpe_independent`: the "
-            "space setting `multivariate: false`, one model per parameter instead of one "
-            "joint model, as BOHB's kernel density estimator samples each parameter's "
-            "kernel on its own). Everything else is the default's. Against the default: "
+            "space setting `multivariate: false`). Each parameter is drawn from its own "
+            "model, so one draw mixes the values of different good trials, where the "
+            "default's joint TPE, like BOHB, draws near one good trial (BOHB with three "
+            "times its estimator's bandwidth). Everything else is the default's. Against "
+            "the default: "
             + against_baseline(found["tpe_independent"], least_k=1)
             + f" By benchmark: {by_bench(found['tpe_independent'])}. Its epochs in 200 "
             "trials are {:.2f} of the default's (median; {:.2f}-{:.2f}).".format(
@@ -511,13 +513,16 @@ def candidate_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> l
                 f"{_median(rows, bench, 'tpe_independent', 16):.3g}"
                 for bench in sorted({c["bench"] for c in found["tpe_independent"]})
             )
-            + ". On fresh seeds it is better at equal wall time over every benchmark and k "
-            "([scaling_confirm.md](scaling_confirm.md), seeds 40-49), but not on each: "
-            "clearly better on LCBench 189873, worse on Hartmann up to k = 16 and on the HAN "
-            "table at k = 4 and 16. Not made the default, as the HAN table is raysearch's own "
-            "model: a space whose curves are like LCBench's can set `multivariate: false`, "
-            "and `raysearch simulate --no-multivariate` on a table of its curves shows "
-            "which to choose.",
+            + ". Both claims held on fresh seeds ([scaling_confirm.md](scaling_confirm.md)): "
+            "better at equal wall time over every benchmark and k (seeds 40-49), and "
+            "sooner to the default's k=1 target at k = 16 and 64 (seeds 50-59). Not on "
+            "each benchmark: clearly better on LCBench 189873 every time, worse on Hartmann "
+            "up to k = 16 every time, and on the HAN table worse at k = 4 and 16 on seeds "
+            "40-49 but sooner to its best configuration at k = 16 on seeds 50-59 (the "
+            "table's regret moves in large steps). Not yet the default: making it so "
+            "re-measures every figure the default's rest on. Until then a space sets "
+            "`multivariate: false`, and `raysearch simulate --no-multivariate` on a table of "
+            "its curves shows which to choose.",
             "",
         ]
     cells = [c for m in CANDIDATES for c in found[m]]
@@ -559,7 +564,8 @@ def _synetune_lines(
             "synetune_bohb",
             "syne-tune 0.16's BOHB (`synetune_bohb`): its asynchronous successive halving "
             "with a kernel density estimator of the good trials, fitted on each trial's last "
-            "value and drawing a third of its trials at random",
+            "value; it draws each candidate around one good trial with three times the "
+            "estimator's bandwidth, and a third of its trials at random",
         ),
     ):
         if not found[method]:
