@@ -8,7 +8,7 @@ from typing import Any
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.methods import DEFAULT, METHODS
 
-__all__ = ["SHOWN", "plot", "plot_worth"]
+__all__ = ["SEARCHERS", "SHOWN", "plot", "plot_worth"]
 
 # the methods in the plot (the candidate fixes and ASHA variants are in the tables only),
 # each with one colour on every panel
@@ -21,17 +21,22 @@ SHOWN = (
     "optuna_hyperband",
     "wandb",
 )
+# the searchers plot (scaling_searchers.png): the default's joint TPE beside the searchers
+# that draw more widely, the library's and the setting
+SEARCHERS = ("default", "tpe_independent", "synetune_bohb", "random_asha")
 
 
-def _panels(rows: list[dict[str, Any]]) -> tuple[Any, list[tuple[Any, str]], dict[str, Any]]:
+def _panels(
+    rows: list[dict[str, Any]], shown: tuple[str, ...] = SHOWN
+) -> tuple[Any, list[tuple[Any, str]], dict[str, Any]]:
     """A figure with one panel per benchmark in ``rows`` ([(axes, benchmark)]), and each
-    shown method's colour."""
+    method's colour (``shown``'s order)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colours = dict(zip(SHOWN, plt.get_cmap("tab10").colors, strict=False))
+    colours = dict(zip(shown, plt.get_cmap("tab10").colors, strict=False))
     benches = [b for b in BENCHMARKS if any(r["bench"] == b for r in rows)]
     fig, axes = plt.subplots(1, len(benches), figsize=(4.2 * len(benches), 4.0), squeeze=False)
     return fig, list(zip(axes[0], benches, strict=True)), colours
@@ -46,10 +51,11 @@ def _k_axis(ax: Any, bench: str) -> None:
     ax.grid(alpha=0.3, which="both")
 
 
-def plot(rows: list[dict[str, Any]]) -> Any:
-    fig, panels, colours = _panels(rows)
+def plot(rows: list[dict[str, Any]], shown: tuple[str, ...] = SHOWN) -> Any:
+    """Regret after 200 trials against k, a panel per benchmark, for each of ``shown``."""
+    fig, panels, colours = _panels(rows, shown)
     for ax, bench in panels:
-        for method in SHOWN:
+        for method in shown:
             mine = sorted(
                 (r for r in rows if r["bench"] == bench and r["method"] == method),
                 key=lambda r: r["workers"],

@@ -478,7 +478,7 @@ def _reality_lines(reality: dict[str, Any] | None) -> list[str]:
 
 def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[str, Any]]]:
     """(markdown, targets as JSON, [(png stem, figure)])."""
-    from bench.scaling.plots import plot, plot_worth
+    from bench.scaling.plots import SEARCHERS, plot, plot_worth
 
     runs, reach = data["runs"], data["reach"]
     rows = quality(runs)
@@ -514,6 +514,15 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
     lines += setup_lines({r["method"] for r in runs})
     lines += why_lines(rows, data.get("rungs") or [])
     lines += candidate_lines(rows, runs)
+    searchers = [r for r in rows if r["method"] in SEARCHERS]
+    if {r["method"] for r in searchers} > {DEFAULT}:
+        lines += [
+            "The default's joint TPE beside the searchers that draw more widely, and "
+            "random + ASHA:",
+            "",
+            "![regret against k: searchers](scaling_searchers.png)",
+            "",
+        ]
     lines += gate_lines(runs)
     lines += [
         "## Quality against k",
@@ -566,6 +575,8 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
     lines += _reality_lines(data.get("reality"))
     lines += targets_section(targets, "regret against k", "scaling.png")
     figures = [("scaling", plot(rows))]
+    if {r["method"] for r in searchers} > {DEFAULT}:
+        figures.append(("scaling_searchers", plot(searchers, SEARCHERS)))
     if worth_rows:
         figures.append(("scaling_speedup", plot_worth(worth_rows)))
     return "\n".join(lines) + "\n", targets, figures

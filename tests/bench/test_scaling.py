@@ -579,3 +579,19 @@ def test_the_synetune_check_says_where_a_difference_comes_from_only_when_seeds_s
     even = check(18, 2)  # p = 0.0004: the schedulers differ
     assert "differs from Ray's ASHA by more than the seeds' noise" in even
     assert "comes from its searcher" not in even
+
+
+def test_the_searchers_plot_draws_only_its_methods_each_once() -> None:
+    from bench.scaling.methods import METHODS
+    from bench.scaling.plots import SEARCHERS, plot
+
+    def row(method: str, k: int) -> dict:
+        regret = {"median": 0.1 / k, "q25": 0.05 / k, "q75": 0.2 / k}
+        return {"bench": "hartmann", "method": method, "workers": k, "regret": regret}
+
+    rows = [row(m, k) for m in ("default", "tpe_independent", "tpe_fifo") for k in (1, 4)]
+    figure = plot(rows, SEARCHERS)
+    labels = [text.get_text() for text in figure.legends[0].get_texts()]
+    assert labels == [METHODS["default"].label, METHODS["tpe_independent"].label]
+    (ax,) = figure.axes
+    assert [list(line.get_xdata()) for line in ax.get_lines()] == [[1, 4], [1, 4]]
