@@ -515,7 +515,8 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
     lines += why_lines(rows, data.get("rungs") or [])
     lines += candidate_lines(rows, runs)
     searchers = [r for r in rows if r["method"] in SEARCHERS]
-    if {r["method"] for r in searchers} > {DEFAULT}:
+    show_searchers = {r["method"] for r in searchers} > {DEFAULT}  # and one to compare
+    if show_searchers:
         lines += [
             "The default's joint TPE beside the searchers that draw more widely, and "
             "random + ASHA:",
@@ -575,7 +576,7 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
     lines += _reality_lines(data.get("reality"))
     lines += targets_section(targets, "regret against k", "scaling.png")
     figures = [("scaling", plot(rows))]
-    if {r["method"] for r in searchers} > {DEFAULT}:
+    if show_searchers:
         figures.append(("scaling_searchers", plot(searchers, SEARCHERS)))
     if worth_rows:
         figures.append(("scaling_speedup", plot_worth(worth_rows)))

@@ -41,8 +41,8 @@ def build_sampler(
     space: SearchSpace, seed: int, max_observations: int | None = MAX_OBSERVATIONS
 ) -> optuna.samplers.BaseSampler:
     """TPE (seeded; multivariate and grouped by default) that also learns from running
-    trials and fits on at most ``max_observations`` trials (raysearch.search.live_tpe), or, with
-    ``searcher: random``, random sampling."""
+    trials and fits on at most ``max_observations`` trials (raysearch.search.live_tpe),
+    or, with ``searcher: random``, random sampling."""
     if space.settings.searcher == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     with warnings.catch_warnings():  # group= is "experimental" in Optuna; we opt in
