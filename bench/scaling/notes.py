@@ -559,30 +559,25 @@ def _synetune_lines(
             ),
             "",
         ]
-    for method, what in (
-        (
-            "synetune_bohb",
-            "syne-tune 0.16's BOHB (`synetune_bohb`): its asynchronous successive halving "
-            "with a kernel density estimator of the good trials, fitted on each trial's last "
-            "value; it draws each candidate around one good trial with three times the "
-            "estimator's bandwidth, and a third of its trials at random",
-        ),
-    ):
-        if not found[method]:
-            continue
+    if found["synetune_bohb"]:
         lines += [
             "Measured on the default (its baseline): a library searcher made for "
-            f"asynchronous multi-fidelity search, {what}. Grace period, reduction factor "
-            "and brackets are the space's; a running trial enters the model with its latest "
-            "value, as in the default's TPE, and one with no value yet is left out. "
-            "Against the default: "
-            + against_baseline(found[method], least_k=1)
-            + f" By benchmark: {by_bench(found[method])}. Its epochs in 200 trials are "
-            "{:.2f} of the default's (median; {:.2f}-{:.2f}).".format(*epoch_share(runs, method))
+            "asynchronous multi-fidelity search, syne-tune 0.16's BOHB (`synetune_bohb`): its "
+            "asynchronous successive halving with a kernel density estimator of the good "
+            "trials, fitted on each trial's last value; it draws each candidate around one "
+            "good trial with three times the estimator's bandwidth, and a third of its trials "
+            "at random. Grace period, reduction factor and brackets are the space's; a "
+            "running trial enters the model with its latest value, as in the default's TPE, "
+            "and one with no value yet is left out. Against the default: "
+            + against_baseline(found["synetune_bohb"], least_k=1)
+            + f" By benchmark: {by_bench(found['synetune_bohb'])}. Its epochs in 200 trials "
+            "are {:.2f} of the default's (median; {:.2f}-{:.2f}).".format(
+                *epoch_share(runs, "synetune_bohb")
+            )
             + " Not kept: it is worse at every k on Hartmann and on the HAN table up to "
-            "k = 16, and it would bring "
-            "syne-tune, with XGBoost and NCCL (about 700 MB), into the install. That it "
-            "lost little with k on LCBench led to the next candidate.",
+            "k = 16, and it would bring syne-tune, with XGBoost and NCCL (about 700 MB), "
+            "into the install. That it lost little with k on LCBench led to the next "
+            "candidate.",
             "",
         ]
     return lines
