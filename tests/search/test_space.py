@@ -152,7 +152,7 @@ def test_multivariate_false_gives_independent_tpe_and_needs_tpe() -> None:
     space = load_space("loss_ablation")
     assert space.settings.multivariate  # jointly unless a space asks
     study = optuna.create_study()
-    for _ in range(3):  # past nothing: the joint space is the parameters seen so far
+    for _ in range(3):  # finished trials: the joint search space is what they share
         trial = study.ask()
         space.sample(trial)
         study.tell(trial, 1.0)
