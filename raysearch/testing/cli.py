@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["run_cli", "start_cli", "traceback_of"]
+__all__ = ["run_cli", "start_cli", "traceback_of", "without_ray_sigterm_noise"]
 
 
 CLI = "raysearch.run"
@@ -49,3 +50,35 @@ def traceback_of(output: str, size: int = 4000) -> str:
     """The first traceback in ``output`` (or its end), for assertion messages."""
     start = output.find("Traceback")
     return output[start : start + size] if start >= 0 else output[-size:]
+
+
+# A line a Ray worker printed, as the driver forwards it: "(run_trial pid=123) text", the
+# prefix perhaps in colour.
+_WORKER_LINE = re.compile(r"^(?:\x1b\[\d+m)?\((\w+) pid=(\d+)\)(?:\x1b\[0m)? ?(.*)$")
+
+
+def without_ray_sigterm_noise(output: str) -> str:
+    """``output`` less the blocks a Ray worker prints when Ray's SIGTERM handler raises
+    SystemExit while Python runs a callback (``Exception ignored in: ...``, a traceback
+    through ``sigterm_handler``, ``SystemExit: 1``; every line from the same worker). That
+    is Ray stopping a trial's process at Ctrl+C, a race in Ray's shutdown, not a failure of
+    the search; any other traceback is kept."""
+    kept: list[str] = []
+    block: list[str] = []
+    worker = None
+    for line in output.splitlines():
+        match = _WORKER_LINE.match(line)
+        if block and match and match.group(1, 2) == worker:
+            block.append(line)
+            if match.group(3) == "SystemExit: 1":
+                if not any("sigterm_handler" in x for x in block):
+                    kept += block
+                block, worker = [], None
+            continue
+        kept += block
+        block, worker = [], None
+        if match and match.group(3).startswith("Exception ignored in:"):
+            block, worker = [line], match.group(1, 2)
+        else:
+            kept.append(line)
+    return "\n".join(kept + block)

@@ -39,3 +39,35 @@ def test_bad_input_exits_2_with_one_message(case: str, tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
     assert expected in proc.stderr, proc.stderr
     assert "error" in proc.stderr.lower()
+
+
+def test_only_rays_sigterm_race_is_dropped_from_a_logs_tracebacks() -> None:
+    """At Ctrl+C Ray's SIGTERM handler can raise SystemExit in a trial's worker while Python
+    runs a callback; Python prints that block, which the driver forwards. It is dropped;
+    any other traceback, from a worker or the driver, stays."""
+    from raysearch.testing.cli import without_ray_sigterm_noise
+
+    def worker(pid: int, text: str) -> str:
+        return f"\x1b[36m(run_trial pid={pid})\x1b[0m {text}"
+
+    race = [
+        worker(7, "Exception ignored in: <function WeakSet.__init__.<locals>._remove>"),
+        worker(7, "Traceback (most recent call last):"),
+        worker(7, '  File "ray/_private/worker.py", line 1060, in sigterm_handler'),
+        worker(7, "SystemExit: 1"),
+    ]
+    crash = [
+        worker(8, "Exception ignored in: <function f>"),
+        worker(8, "Traceback (most recent call last):"),
+        worker(8, "ValueError: boom"),
+        worker(9, "Exception ignored in: <function g>"),  # an exit that is not Ray's handler
+        worker(9, "Traceback (most recent call last):"),
+        worker(9, '  File "trainable.py", line 3, in on_exit'),
+        worker(9, "SystemExit: 1"),
+    ]
+    log = "\n".join(["search started", *race, *crash, "interrupted: --resume x"])
+    cleaned = without_ray_sigterm_noise(log)
+    assert cleaned.splitlines() == ["search started", *crash, "interrupted: --resume x"]
+    assert without_ray_sigterm_noise("\n".join(race)) == ""
+    driver = "Traceback (most recent call last):\nKeyError: 'x'"
+    assert without_ray_sigterm_noise(driver) == driver

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from raysearch.testing.cli import run_cli, start_cli, traceback_of
+from raysearch.testing.cli import run_cli, start_cli, traceback_of, without_ray_sigterm_noise
 
 pytestmark = pytest.mark.integration
 
@@ -160,9 +160,11 @@ def test_ctrl_c_twice_then_a_killed_driver_and_resume_still_finish_the_search(
     output = log.read_text()
     # Usually the second Ctrl+C lands while Tune is still stopping ("interrupted twice"); on
     # a loaded machine Tune may have stopped already, and the driver reports the unfinished
-    # trials. Either way: one message with the resume command, no traceback, exit 130.
+    # trials. Either way: one message with the resume command, no traceback, exit 130 (Ray
+    # stopping the trial's worker may print its own SIGTERM race, which is not the search's).
     assert "interrupted twice" in output or "unfinished trial(s)" in output, output
-    assert f"--resume {run_dir}" in output and "Traceback" not in output, output
+    assert f"--resume {run_dir}" in output, output
+    assert "Traceback" not in without_ray_sigterm_noise(output), output
     assert (run_dir / "options.json").is_file()  # what --resume needs
     assert not list(run_dir.glob(".*.tmp")), "a half-written file was left"
 
