@@ -153,14 +153,14 @@ def _synetune_domain(p: Any) -> Any:
 
 class SyneTunePolicy:
     """syne-tune's asynchronous successive halving with one of its searchers (``kde``: its
-    BOHB, a model fitted on each trial's last value; ``random_search``: its ASHA), and
-    ``searcher_kwargs`` for it. ASHA's grace period, reduction factor and brackets are the
-    space's. syne-tune has no conditional parameters: every parameter is sampled and one
-    whose ``when`` condition is false is dropped from the trial (as for W&B)."""
+    BOHB, a model fitted on each trial's last value; ``random_search``: its ASHA). ASHA's
+    grace period, reduction factor and brackets are the space's. syne-tune has no
+    conditional parameters: every parameter is sampled and one whose ``when`` condition is
+    false is dropped from the trial (as for W&B)."""
 
     METRIC, TIME = "value", "epoch"
 
-    def __init__(self, space: Any, seed: int, searcher: str, **searcher_kwargs: Any) -> None:
+    def __init__(self, space: Any, seed: int, searcher: str) -> None:
         from syne_tune.optimizer.schedulers.asha import AsynchronousSuccessiveHalving
 
         s = space.settings
@@ -176,7 +176,6 @@ class SyneTunePolicy:
             reduction_factor=s.reduction_factor,
             brackets=s.brackets,
             random_seed=seed,
-            searcher_kwargs=searcher_kwargs,
         )
         self.space, self.seed = space, seed
         self._trials: dict[str, Any] = {}
