@@ -16,7 +16,9 @@ next one is drawn.
 
 The view also bounds the cost of a suggestion as the study grows: TPE fits on at most
 ``max_observations`` trials (the best quarter and the most recent rest), since Optuna's
-TPE costs time in proportion to the trials it fits on.
+TPE costs time in proportion to the trials it fits on. It is built once per trial: TPE
+samples a trial in several calls (one per parameter with independent TPE, one per group
+with grouped TPE), and the study does not change between them.
 """
 
 from __future__ import annotations
@@ -62,11 +64,13 @@ def _rank(trial: FrozenTrial, sign: float) -> tuple[int, float]:
 
 
 class _LiveView:
-    """The study as TPE's ``_sample`` reads it (everything else is the study's)."""
+    """The study as TPE's ``_sample`` reads it (everything else is the study's), as it was
+    when first read."""
 
     def __init__(self, study: Study, max_observations: int | None) -> None:
         self._study = study
         self._max_observations = max_observations
+        self._kept: list[FrozenTrial] | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._study, name)
@@ -77,19 +81,18 @@ class _LiveView:
         states: Container[TrialState] | None = None,
         use_cache: bool = False,
     ) -> list[FrozenTrial]:
-        trials = self._study._get_trials(deepcopy=False, states=_STATES, use_cache=use_cache)
-        observed, pending = [], []
-        for t in trials:
-            if t.state != TrialState.RUNNING:
-                observed.append(t)
-            elif t.intermediate_values:
-                observed.append(_observed(t))
-            else:
-                pending.append(t)
-        kept = self._cap(observed) + pending
-        return sorted(
-            (t for t in kept if states is None or t.state in states), key=lambda t: t.number
-        )
+        if self._kept is None:
+            trials = self._study._get_trials(deepcopy=False, states=_STATES, use_cache=False)
+            observed, pending = [], []
+            for t in trials:
+                if t.state != TrialState.RUNNING:
+                    observed.append(t)
+                elif t.intermediate_values:
+                    observed.append(_observed(t))
+                else:
+                    pending.append(t)
+            self._kept = sorted(self._cap(observed) + pending, key=lambda t: t.number)
+        return [t for t in self._kept if states is None or t.state in states]
 
     def _cap(self, observed: list[FrozenTrial]) -> list[FrozenTrial]:
         cap = self._max_observations
@@ -112,9 +115,20 @@ class LiveTPESampler(TPESampler):
             raise ValueError(f"max_observations must be >= 8, got {max_observations}")
         super().__init__(**kwargs)
         self._max_observations = max_observations
+        self._view: tuple[int, _LiveView] | None = None  # (trial number, its view)
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        super().before_trial(study, trial)
+        self._view = None  # a new trial reads the study afresh
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_view"] = None  # Tune pickles the searcher; the view is the study's, for now
+        return state
 
     def _sample(self, study: Study, trial: FrozenTrial, search_space: dict[str, Any]) -> Any:
         if study._is_multi_objective():
             raise ValueError("LiveTPESampler is for single-objective studies")
-        view = _LiveView(study, self._max_observations)
-        return super()._sample(view, trial, search_space)  # type: ignore[arg-type]
+        if self._view is None or self._view[0] != trial.number:
+            self._view = (trial.number, _LiveView(study, self._max_observations))
+        return super()._sample(self._view[1], trial, search_space)  # type: ignore[arg-type]

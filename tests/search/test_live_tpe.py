@@ -116,3 +116,55 @@ def test_the_cap_keeps_the_best_quarter_and_the_most_recent(values: list[float],
 def test_a_tiny_cap_is_refused() -> None:
     with pytest.raises(ValueError, match="max_observations must be >= 8, got 3"):
         LiveTPESampler(max_observations=3)
+
+
+def _reads_per_trial(multivariate: bool) -> list[int]:
+    """How often the live view reads the study (the only reads that ask for running trials:
+    TPE's constant liar is off) per suggestion of 5 parameters, past TPE's startup."""
+    sampler = LiveTPESampler(
+        seed=0, n_startup_trials=4, multivariate=multivariate, group=multivariate
+    )
+    study = optuna.create_study(sampler=sampler)
+    reads = []
+    real = study._get_trials
+
+    def counted(*args: object, **kwargs: object) -> list[optuna.trial.FrozenTrial]:
+        if TrialState.RUNNING in (kwargs.get("states") or ()):  # type: ignore[operator]
+            reads.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    study._get_trials = counted  # type: ignore[method-assign]
+    per_trial = []
+    for n in range(12):
+        reads.clear()
+        trial = study.ask()
+        xs = [trial.suggest_float(f"x{i}", 0.0, 1.0) for i in range(5)]
+        per_trial.append(len(reads))
+        study.tell(trial, sum(xs) + n * 1e-3)
+    return per_trial[-4:]
+
+
+@pytest.mark.parametrize("multivariate", [False, True])
+def test_the_live_view_is_built_once_per_trial_not_once_per_parameter(multivariate: bool) -> None:
+    # independent TPE samples each of the 5 parameters in its own call; the view of the
+    # study is built at the first and kept for the rest of the trial
+    assert _reads_per_trial(multivariate) == [1, 1, 1, 1]
+
+
+def test_a_trial_sees_the_trials_that_finished_before_it_and_pickles_without_its_view() -> None:
+    import pickle
+
+    sampler = LiveTPESampler(seed=0, n_startup_trials=2, multivariate=False)
+    study = optuna.create_study(sampler=sampler)
+    seen = []
+    for _ in range(6):
+        trial = study.ask()
+        trial.suggest_float("x", 0.0, 1.0)
+        trial.suggest_float("y", 0.0, 1.0)
+        if sampler._view is not None:
+            seen.append(len(sampler._view[1]._get_trials(states=(TrialState.COMPLETE,))))
+        study.tell(trial, 1.0)
+    assert seen == [2, 3, 4, 5]  # each trial's view holds every trial told before it
+    again = pickle.loads(pickle.dumps(sampler))
+    assert again._view is None
+    assert sampler._view is not None
