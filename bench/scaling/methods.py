@@ -209,6 +209,13 @@ def _pending_random(space: Any, seed: int, workers: int) -> Any:
     return _with_sampler(space, seed, workers, PendingRandomSampler)
 
 
+def _alternate(space: Any, seed: int, workers: int) -> Any:
+    """The default with joint and independent TPE taking turns, trial by trial."""
+    from bench.scaling.candidates import AlternatingTPESampler
+
+    return _with_sampler(space, seed, workers, AlternatingTPESampler)
+
+
 def _gated(
     space: Any,
     seed: int,
@@ -391,6 +398,11 @@ METHODS = {
             "tpe_independent",
             "candidate: the default with independent TPE (`multivariate: false`)",
             lambda sp, s, k: _product(sp, s, k, multivariate=False),
+        ),
+        Method(
+            "tpe_alternate",
+            "candidate: the default, joint and independent TPE taking turns, trial by trial",
+            _alternate,
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),

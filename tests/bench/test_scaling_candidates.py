@@ -1,5 +1,6 @@
-"""The final-scale view (a measured candidate, bench/scaling/candidates.py): a trial that
-did not reach the last epoch is shifted by the median change to the last epoch."""
+"""Measured candidates (bench/scaling/candidates.py): the final-scale view (a trial that
+did not reach the last epoch is shifted by the median change to the last epoch) and the
+alternating TPE (joint and independent TPE, trial by trial)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState, create_trial
 
-from bench.scaling.candidates import _FinalScaleView
+from bench.scaling.candidates import AlternatingTPESampler, _FinalScaleView
 
 LAST = 4
 
@@ -52,3 +53,15 @@ def test_running_only_leaves_a_stopped_trial_as_it_is() -> None:
     running = study.ask()
     running.report(5.0, 1)  # a running trial at epoch 1: shifted by -2
     assert _values(study, running_only=True) == [2.0, 2.0, 3.0, 5.0, pytest.approx(3.0)]
+
+
+def test_alternating_tpe_draws_even_trials_jointly_and_odd_ones_one_parameter_at_a_time() -> None:
+    sampler = AlternatingTPESampler(seed=0, n_startup_trials=2, max_observations=None)
+    study = optuna.create_study(sampler=sampler)
+    joint = []
+    for _ in range(8):
+        trial = study.ask()
+        frozen = study._storage.get_trial(trial._trial_id)
+        joint.append(bool(sampler.infer_relative_search_space(study, frozen)))
+        study.tell(trial, trial.suggest_float("x", 0, 1) + trial.suggest_float("y", 0, 1))
+    assert joint[2:] == [True, False] * 3  # the joint model has no space before a trial ends
