@@ -399,14 +399,19 @@ def _reality_targets(reality: dict[str, Any] | None) -> list[Target]:
 
 
 def _decision_lines(records: list[dict[str, Any]]) -> list[str]:
-    from bench.scaling.decisions import decision_figures
+    from bench.scaling.decisions import COST_BENCHMARKS, COST_METHODS, STORED, decision_figures
 
     if not records:
         return []
+
     figures = decision_figures(records)
     lines = ["## Decision time", ""]
     table = []
-    for c in figures["cost"]:
+    order = [*COST_METHODS, *STORED]
+    for c in sorted(
+        figures["cost"],  # in the order the runs are listed, not the order they finished
+        key=lambda c: (COST_BENCHMARKS.index(c["bench"]), order.index(c["method"])),
+    ):
         row = {"bench": c["bench"], "method": METHODS[c["method"]].label}
         for b, wall in zip(c["cpu_bins"], c["bins"], strict=True):
             row[b["to"]] = f"{b['mean_ms']:.1f} ({wall['mean_ms']:.0f})"

@@ -368,6 +368,25 @@ def test_the_caps_effect_compares_capped_and_uncapped_seed_by_seed() -> None:
     assert effect["default"]["median"] == pytest.approx(0.2) and effect["trials"] == 1000
 
 
+def test_the_decision_table_lists_runs_by_benchmark_and_method_not_as_they_finished() -> None:
+    from bench.scaling.report import _decision_lines
+
+    def run(bench: str, method: str) -> dict:
+        return {"kind": "decisions", "bench": bench, "method": method,
+                "decide_ms": [1.0] * 4, "decide_cpu_ms": [1.0] * 4}  # fmt: skip
+
+    finished = [run("han", "default"), run("hartmann", "default_journal"),
+                run("hartmann", "default"), run("han", "before_fix")]  # fmt: skip
+    table = "\n".join(_decision_lines(finished)).splitlines()
+    rows = [line.split(" | ")[:2] for line in table if line[:2] == "| "]
+    assert [(b[2:], m) for b, m in rows[1:]] == [
+        ("hartmann", "raysearch default (TPE + rung-gated ASHA)"),
+        ("hartmann", "the default, its study in Optuna's journal file (as a run keeps it)"),
+        ("han", "raysearch default (TPE + rung-gated ASHA)"),
+        ("han", "raysearch before the fix (TPE + ASHA)"),
+    ]
+
+
 def test_a_confirmation_gets_seeds_no_earlier_confirmation_used() -> None:
     from bench.scaling.confirm import fresh_seeds
 
