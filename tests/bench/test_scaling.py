@@ -548,6 +548,16 @@ def test_by_bench_sorts_benchmarks_into_better_worse_and_mixed() -> None:
     assert by_bench(cells[:2]) == "better at every k on a"
 
 
+def test_bench_counts_sums_equal_wall_time_verdicts_over_k_per_benchmark() -> None:
+    from bench.scaling.notes import bench_counts
+
+    def cell(bench: str, k: int, better: int, worse: int) -> dict[str, Any]:
+        return {**_cell(bench, k, 0.1, 0.2), "time_better": better, "time_worse": worse}
+
+    cells = [cell("b", 1, 2, 7), cell("a", 1, 6, 3), cell("a", 16, 4, 5), cell("b", 64, 9, 1)]
+    assert bench_counts(cells) == "a 10 better, 8 worse, b 11 better, 8 worse"
+
+
 def test_epoch_share_pairs_runs_by_benchmark_k_and_seed_with_the_baseline() -> None:
     from bench.scaling.methods import METHODS
     from bench.scaling.notes import epoch_share
