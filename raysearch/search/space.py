@@ -125,6 +125,8 @@ class SearchSettings(BaseModel):
     from all of them (search/asha.py; None: Ray's cut-off).
     ``multivariate``: TPE models the parameters jointly (Optuna's multivariate TPE, a group
     per set of conditions); false: one model per parameter (Optuna's independent TPE).
+    Joint by default: on the HAN table's curves it finds the better configurations, where
+    one model per parameter does better on LCBench's (results/benchmarks/scaling.md).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
