@@ -10,6 +10,7 @@ from typing import Any
 from bench.common import markdown_table
 from bench.scaling.analyse import best_at
 from bench.scaling.methods import BEFORE_GATE, DEFAULT, METHODS
+from raysearch.search.simulation.runs import sign_p
 
 __all__ = [
     "ALPHA",
@@ -272,14 +273,6 @@ def paired_cells(
 
 
 ALPHA = 0.05  # a sign test's p below this: a margin the seeds support
-
-
-def sign_p(better: int, worse: int) -> float:
-    """Two-sided sign test: how likely a split this uneven is if neither is better (ties
-    left out)."""
-    from scipy.stats import binomtest
-
-    return float(binomtest(better, better + worse).pvalue) if better + worse else 1.0
 
 
 def against_baseline(cells: list[dict[str, Any]], least_k: int = 2) -> str:

@@ -8,7 +8,8 @@ table of recorded curves (``--table``, e.g. results/benchmarks/han_table.parquet
 hartmann``). No Ray cluster starts and nothing trains. For each k: the best value found
 (median and spread over ``--seeds`` searches), the simulated wall time, and how much sooner
 than with the first k it reaches the first k's median result (searches that go on until
-they reach it, up to 5 times the trials).
+they reach it, up to 5 times the trials). ``--against SETTING=VALUE ...``: the search again
+with those settings changed, on the same seeds, compared with it seed by seed.
 """
 
 from __future__ import annotations
@@ -57,8 +58,61 @@ def _parser() -> StrictParser:
         type=positive_int,
         help="ASHA's cut-off at a rung from its last N values (override the space's; >= 3)",
     )
+    p.add_argument(
+        "--against",
+        nargs="+",
+        metavar="SETTING=VALUE",
+        help="also run the search with these space settings changed (e.g. multivariate=false "
+        "scheduler=asha), on the same seeds, and compare the two seed by seed",
+    )
     p.add_argument("--out", type=Path, help="write the figures as JSON here")
     return p
+
+
+def _against_values(pairs: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """``--against``'s settings (SETTING=VALUE, VALUE read as YAML: false, 27, null), and the
+    problems with them."""
+    import yaml
+
+    from raysearch.search.space import SearchSettings
+
+    values: dict[str, Any] = {}
+    problems = []
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            problems.append(f"--against {pair!r}: expected SETTING=VALUE, e.g. multivariate=false")
+        elif key not in SearchSettings.model_fields:
+            problems.append(
+                f"--against {pair!r}: no setting {key!r}; settings: "
+                + ", ".join(SearchSettings.model_fields)
+            )
+        elif key in values:
+            problems.append(f"--against {pair!r}: {key} is given twice")
+        else:
+            values[key] = yaml.safe_load(text) if text else None
+    return values, problems
+
+
+def _inputs(args: Any) -> tuple[Any, Any, Any]:
+    """The space, the curve source and the space ``--against`` compares with (None without
+    it), or a ConfigError listing every problem with the arguments."""
+    values, problems = _against_values(args.against or [])
+    try:
+        space, source = _resolve(args)
+    except ConfigError as err:
+        raise ConfigError([*err.problems, *problems], err.context) from None
+    if problems:
+        raise ConfigError(problems, "arguments")
+    if not args.against:
+        return space, source, None
+    other = space.replace_settings(**values)
+    if other.settings == space.settings:
+        raise ConfigError(
+            [f"--against {' '.join(args.against)}: the space's settings already are these"],
+            "arguments",
+        )
+    return space, source, other
 
 
 def _resolve(args: Any) -> tuple[Any, Any]:
@@ -115,10 +169,35 @@ def _report(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _paired_report(rows: list[dict[str, Any]], what: str) -> str:
+    lines = [
+        f"Against {what}, on the same seeds (better: {what} found a lower value than the "
+        "search above; equal wall time: by the end of the shorter of the two searches):",
+        "",
+        f"| k | best (median), above | best (median), {what} | better / worse / same | p | "
+        "at equal wall time: better / worse | p |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        c = r["against"]
+        lines.append(
+            f"| {r['workers']} | {r['summary']['best']['median']:.4g} | "
+            f"{c['summary']['best']['median']:.4g} | {c['better']} / {c['worse']} / "
+            f"{c['same']} | {c['p']:.2g} | {c['time_better']} / {c['time_worse']} | "
+            f"{c['time_p']:.2g} |"
+        )
+    lines += [
+        "",
+        "p: two-sided sign test over the seeds (ties left out): below 0.05, a split this "
+        "uneven is unlikely if neither search is better on these curves.",
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        space, source = _resolve(args)
+        space, source, other = _inputs(args)
     except RaysearchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -127,13 +206,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import optuna
 
-    from raysearch.search.simulation.runs import run_search, summarise, time_to_reach
+    from raysearch.search.simulation.runs import paired, run_search, summarise, time_to_reach
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     rows = []
     for k in args.workers:
         results = [run_search(space, source, k, seed) for seed in range(args.seeds)]
         rows.append({"workers": k, "summary": summarise(results, source.optimum)})
+        if other is not None:
+            theirs = [run_search(other, source, k, seed) for seed in range(args.seeds)]
+            rows[-1]["against"] = {
+                "summary": summarise(theirs, source.optimum),
+                **paired(results, theirs),
+            }
     target = rows[0]["summary"]["best"]["median"]
     cap = REACH_CAP * space.settings.num_samples
     for r in rows:  # trials keep coming until the first k's median is reached (or the cap)
@@ -160,8 +245,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{args.seeds} seeds"
     )
     print(_report(rows))
+    if other is not None:
+        print()
+        print(_paired_report(rows, " ".join(args.against)))
     if args.out:
         record = {"space": space.name, "settings": s.model_dump(), "rows": rows}
+        if other is not None:
+            record["against"] = {"given": args.against, "settings": other.settings.model_dump()}
         args.out.write_text(json.dumps(record, indent=1) + "\n")
     return 0
 

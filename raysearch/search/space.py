@@ -233,10 +233,15 @@ class SearchSpace:
         return dataclasses.replace(smoke, fixed={**kept, **SMOKE_FIXED})
 
     def with_settings(self, **overrides: Any) -> SearchSpace:
-        """A copy with some settings replaced (CLI flags), validated again."""
-        kept = {k: v for k, v in overrides.items() if v is not None}
+        """A copy with some settings replaced (CLI flags: None is a flag not given),
+        validated again."""
+        return self.replace_settings(**{k: v for k, v in overrides.items() if v is not None})
+
+    def replace_settings(self, **values: Any) -> SearchSpace:
+        """A copy with these settings, None included (a setting set back to null),
+        validated again."""
         try:
-            settings = SearchSettings(**{**self.settings.model_dump(), **kept})
+            settings = SearchSettings(**{**self.settings.model_dump(), **values})
         except ValidationError as err:
             raise ConfigError(_pydantic_problems(err), "search settings") from None
         return SearchSpace(

@@ -123,3 +123,41 @@ def test_bad_input_is_one_clear_error_and_exit_2(
 def test_hartmann_takes_no_space(capsys) -> None:
     assert main(["--curves", "hartmann", "--space", "smoke"]) == 2
     assert "--space: not used with --curves hartmann" in capsys.readouterr().err
+
+
+def test_against_runs_the_changed_search_on_the_same_seeds(
+    tmp_path: Path, space_file: Path, capsys
+) -> None:
+    table = _table(tmp_path / "curves.parquet")
+    out = tmp_path / "sim.json"
+    args = ["--table", str(table), "--space", str(space_file), "--workers", "1", "2"]
+    assert main([*args, "--seeds", "3", "--against", "scheduler=fifo", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Against scheduler=fifo, on the same seeds" in printed
+    record = json.loads(out.read_text())
+    assert record["against"]["settings"]["scheduler"] == "fifo"
+    assert record["settings"]["scheduler"] == "gated_asha"
+    for row in record["rows"]:
+        theirs = row["against"]
+        assert theirs["better"] + theirs["worse"] + theirs["same"] == theirs["seeds"] == 3
+        # fifo stops no trial: every one of its 12 trials runs all 6 epochs
+        assert theirs["summary"]["epochs"]["median"] == 12 * 6
+        assert row["summary"]["epochs"]["median"] < 12 * 6  # the default's ASHA stops some
+
+
+def test_against_problems_are_reported_with_the_others_and_exit_2(
+    tmp_path: Path, space_file: Path, capsys
+) -> None:
+    table = _table(tmp_path / "curves.parquet")
+    args = ["--table", str(table), "--seeds", "1", "--workers", "1"]
+    bad = ["--against", "multivariat=false", "grace_period", "brackets=2", "brackets=3"]
+    assert main([*args, "--space", str(tmp_path / "missing.yaml"), *bad]) == 2
+    err = capsys.readouterr().err
+    assert "missing.yaml" in err  # the space's problem and every --against one, at once
+    assert "--against 'multivariat=false': no setting 'multivariat'" in err
+    assert "--against 'grace_period': expected SETTING=VALUE" in err
+    assert "--against 'brackets=3': brackets is given twice" in err
+    assert main([*args, "--space", str(space_file), "--against", "multivariate=maybe"]) == 2
+    assert "multivariate" in capsys.readouterr().err
+    assert main([*args, "--space", str(space_file), "--against", "grace_period=1"]) == 2
+    assert "the space's settings already are these" in capsys.readouterr().err

@@ -110,6 +110,12 @@ def test_settings_overrides_are_validated() -> None:
     assert space.with_settings(num_samples=7).settings.max_epochs == space.settings.max_epochs
     with pytest.raises(ConfigError, match="num_samples"):
         space.with_settings(num_samples=0)
+    windowed = space.with_settings(cutoff_window=27)
+    # a flag not given (None) keeps the setting; replace_settings sets it back to null
+    assert windowed.with_settings(cutoff_window=None).settings.cutoff_window == 27
+    assert windowed.replace_settings(cutoff_window=None).settings.cutoff_window is None
+    with pytest.raises(ConfigError, match="cutoff_window"):
+        space.replace_settings(cutoff_window=2)
 
 
 def test_brackets_need_asha_and_room_below_max_epochs() -> None:

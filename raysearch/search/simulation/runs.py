@@ -15,7 +15,7 @@ from raysearch.search.simulation.curves import CurveSource
 from raysearch.search.simulation.engine import SimResult, SimSettings, simulate
 from raysearch.search.simulation.tune_policy import TunePolicy
 
-__all__ = ["run_search", "summarise", "time_to_reach"]
+__all__ = ["best_by", "paired", "run_search", "sign_p", "summarise", "time_to_reach"]
 
 
 def run_search(
@@ -50,6 +50,47 @@ def time_to_reach(result: SimResult, value: float) -> float:
     """Simulated seconds until a trial first reported ``value`` or lower (inf: never)."""
     hit = np.flatnonzero(result.epochs["value"].to_numpy() <= value)
     return float(result.epochs["t"].iloc[hit[0]]) if len(hit) else math.inf
+
+
+def best_by(result: SimResult, seconds: float) -> float:
+    """The best value reported by ``seconds`` simulated seconds (inf: none yet)."""
+    reported = result.epochs["value"].to_numpy()[result.epochs["t"].to_numpy() <= seconds]
+    return float(reported.min()) if len(reported) else math.inf
+
+
+def sign_p(better: int, worse: int) -> float:
+    """Two-sided sign test: how likely a split this uneven is if neither search is better
+    (ties left out)."""
+    from scipy.stats import binomtest
+
+    return float(binomtest(better, better + worse).pvalue) if better + worse else 1.0
+
+
+def paired(base: Sequence[SimResult], other: Sequence[SimResult]) -> dict[str, Any]:
+    """``other`` against ``base``, seed by seed (the i-th of each ran with the same seed):
+    in how many seeds its best value is lower, higher or the same after all its trials,
+    and at equal simulated wall time (by the end of the shorter of the two searches, so
+    a search that spends longer per trial gets no more time for it); sign-test p of each."""
+    if len(base) != len(other):
+        raise ValueError(f"paired needs one run of each per seed: {len(base)} against {len(other)}")
+    better = sum(o.best < b.best for b, o in zip(base, other, strict=True))
+    worse = sum(o.best > b.best for b, o in zip(base, other, strict=True))
+    at_time = [
+        (best_by(b, min(b.end, o.end)), best_by(o, min(b.end, o.end)))
+        for b, o in zip(base, other, strict=True)
+    ]
+    time_better = sum(o < b for b, o in at_time)
+    time_worse = sum(o > b for b, o in at_time)
+    return {
+        "seeds": len(base),
+        "better": better,
+        "worse": worse,
+        "same": len(base) - better - worse,
+        "p": sign_p(better, worse),
+        "time_better": time_better,
+        "time_worse": time_worse,
+        "time_p": sign_p(time_better, time_worse),
+    }
 
 
 def summarise(results: Sequence[SimResult], optimum: float) -> dict[str, Any]:

@@ -1,0 +1,57 @@
+"""Two searches compared seed by seed (raysearch.search.simulation.runs.paired)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from raysearch.search.simulation.engine import SimResult
+from raysearch.search.simulation.runs import best_by, paired, sign_p
+
+
+def _result(points: list[tuple[float, float]], end: float) -> SimResult:
+    """A run whose reports are (simulated seconds, value) and which ended at ``end``."""
+    epochs = pd.DataFrame(
+        {
+            "trial": range(len(points)),
+            "epoch": 1,
+            "value": [v for _, v in points],
+            "t": [t for t, _ in points],
+        }
+    )
+    return SimResult(epochs, pd.DataFrame(), [], end, False, 1)
+
+
+def test_better_after_its_trials_can_be_worse_at_equal_wall_time() -> None:
+    fast = _result([(5.0, 1.0)], end=10.0)  # the base: done by t=10
+    slow = _result([(5.0, 2.0), (20.0, 0.5)], end=20.0)  # better, but only after t=10
+    found = paired([fast], [slow])
+    assert (found["better"], found["worse"], found["same"]) == (1, 0, 0)
+    assert (found["time_better"], found["time_worse"]) == (0, 1)  # at t=10: 2.0 against 1.0
+    assert best_by(slow, 4.0) == float("inf")
+
+
+runs = st.lists(st.tuples(st.floats(0, 100), st.floats(-5, 5)), min_size=1, max_size=6).map(
+    lambda points: _result(points, end=max(t for t, _ in points))
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(pairs=st.lists(st.tuples(runs, runs), min_size=1, max_size=8))
+def test_swapping_the_searches_swaps_better_and_worse(pairs: list) -> None:
+    base, other = [a for a, _ in pairs], [b for _, b in pairs]
+    one, two = paired(base, other), paired(other, base)
+    assert (one["better"], one["worse"], one["same"]) == (two["worse"], two["better"], two["same"])
+    assert (one["time_better"], one["time_worse"]) == (two["time_worse"], two["time_better"])
+    assert one["p"] == pytest.approx(two["p"])
+    itself = paired(base, base)
+    assert (itself["better"], itself["worse"], itself["time_better"], itself["p"]) == (0, 0, 0, 1.0)
+
+
+def test_the_sign_test() -> None:
+    assert sign_p(10, 0) == pytest.approx(2 / 2**10)
+    assert sign_p(5, 5) == 1.0 and sign_p(0, 0) == 1.0
+    with pytest.raises(ValueError, match="one run of each per seed: 2 against 1"):
+        paired([_result([(1.0, 1.0)], 1.0)] * 2, [_result([(1.0, 1.0)], 1.0)])
