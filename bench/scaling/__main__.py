@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import OUT, base_meta, log, recorded_meta, write_outputs
+from bench.scaling.analyse import reach_limit
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.grid import Job, pool_map
 from bench.scaling.methods import DEFAULT, METHODS
@@ -49,7 +50,6 @@ BUDGET_METHODS = {"random_asha": WORKERS, "optuna_hyperband": (1,)}
 # The candidate fixes, the ASHA variants and W&B (about a second per suggestion) are run
 # separately and merged: --methods liar_off told_pruned budget_view grace3 brackets3 --merge
 DEFAULT_METHODS = list(MAIN)
-REACH_SPEEDUP_FLOOR = 2  # reach runs at k stop at 2 x T1 / k: speed-ups below k/2 read "< k/2"
 
 
 def _jobs(benches: list[str], methods: list[str], scale: dict[str, Any]) -> list[Job]:
@@ -89,7 +89,7 @@ def _candidate_reach_jobs(
                     r["seed"],
                     kind="reach",
                     target=r["target"],
-                    time_limit=REACH_SPEEDUP_FLOOR * t1 / k,
+                    time_limit=reach_limit(t1, k),
                 )
                 for k in (16, 64)
                 for r in ones
@@ -121,7 +121,7 @@ def _reach_jobs(
     method: str = DEFAULT,
 ) -> list[dict[str, Any]]:
     """A method's reach runs against its own k=1 median (the default's, unless another
-    method is given): k=1 first (no time limit), then k > 1 up to 2 T1 / k."""
+    method is given): k=1 first (no time limit), then k > 1 up to ``reach_limit``."""
     found = []
     for bench in benches:
         firsts = [
@@ -144,7 +144,7 @@ def _reach_jobs(
             log(f"scaling: {bench}: k=1 does not reach its own median in most seeds")
             continue
         more = [
-            replace(job, workers=k, time_limit=REACH_SPEEDUP_FLOOR * t1 / k)
+            replace(job, workers=k, time_limit=reach_limit(t1, k))
             for k in scale["workers"]
             if k > 1
             for job in base

@@ -231,8 +231,8 @@ def test_a_candidates_speed_up_is_measured_against_its_baselines_k1_time() -> No
     ones = _reach("tpe_asha", 1, [100.0, 200.0, 300.0])
     jobs = _candidate_reach_jobs(ones, ["final_scale_running"], ["b"])
     assert {(j.method, j.workers, j.time_limit, j.target) for j in jobs} == {
-        ("final_scale_running", 16, 2 * 200 / 16, 0.5),
-        ("final_scale_running", 64, 2 * 200 / 64, 0.5),
+        ("final_scale_running", 16, 2 * 200 / 10, 0.5),  # the targets' 10x and 32x
+        ("final_scale_running", 64, 2 * 200 / 32, 0.5),
     }
     assert sorted(j.seed for j in jobs if j.workers == 16) == [0, 1, 2]
     assert _candidate_reach_jobs(ones, ["random_asha"], ["b"]) == []  # its baseline: the default
@@ -255,6 +255,28 @@ def test_a_candidates_speed_up_is_measured_against_its_baselines_k1_time() -> No
         "Seed by seed it reached the target sooner in 2 runs and later in 1 "
         "(two-sided sign test p = 1)."
     )
+
+
+def test_a_reach_run_goes_on_long_enough_to_decide_the_target() -> None:
+    from bench.scaling.analyse import reach_limit, speedups
+
+    assert (reach_limit(200.0, 4), reach_limit(200.0, 16), reach_limit(200.0, 64)) == (
+        100.0,  # no target at k=4: 2 T1 / k
+        40.0,  # 2 T1 / 10
+        12.5,  # 2 T1 / 32
+    )
+    # 10 seeds at k=16, T1 = 200: five reach by 15 s, five do not within the limit (40 s).
+    # The median is the mean of the 5th and 6th: at least (15 + 40) / 2 = 27.5 s, so the
+    # speed-up is below 200 / 27.5 = 7.3x: the 10x target is missed, and the bound says by
+    # how much (not k/2 = 8x, nor 200 / 40 = 5x)
+    ones = _reach("default", 1, [100.0, 200.0, 300.0])
+    late = [
+        {**r, "time_limit": 40.0}
+        for r in _reach("default", 16, [5.0, 8.0, 10.0, 12.0, 15.0] + [math.inf] * 5)
+    ]
+    (row,) = [r for r in speedups(ones + late, []) if r["workers"] == 16]
+    assert math.isnan(row["speedup"]) and row["reached"] == 5
+    assert row["speedup_floor"] == pytest.approx(200 / 27.5)
 
 
 def test_a_candidates_own_reach_runs_are_kept_apart_from_those_against_its_baseline() -> None:
