@@ -190,6 +190,16 @@ def _kept(old: list[dict[str, Any]], benches: list[str], methods: list[str] | No
     ]
 
 
+def redone(record: dict[str, Any], benches: list[str], methods: list[str], own: bool) -> bool:
+    """The reach run is one that re-measuring ``methods``' reach runs (against their own
+    k=1 with ``own``, or against their baseline's) replaces. A method that is its own
+    baseline (``tpe_asha``) has one kind of reach run, recorded either way."""
+    from bench.scaling.analyse import reach_against
+
+    mine = reach_against(record) == record["method"]
+    return record["bench"] in benches and record["method"] in methods and mine == own
+
+
 def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
     scale = QUICK if args.quick else FULL
     started = time.perf_counter()
@@ -206,12 +216,7 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
         reach = _kept(reach, benches, [DEFAULT]) + _reach_jobs(runs, benches, scale, args.processes)
     others = [m for m in args.methods if m != DEFAULT]
     if "reach" in args.parts and others:
-        # re-measured: the others' reach runs of this kind (own k=1, or their baseline's)
-        def redone(r: dict[str, Any]) -> bool:
-            own = r.get("against") == r["method"]
-            return r["bench"] in benches and r["method"] in others and own == args.own_reach
-
-        kept = [r for r in reach if not redone(r)]
+        kept = [r for r in reach if not redone(r, benches, others, args.own_reach)]
         if args.own_reach:
             for method in others:
                 kept += _reach_jobs(runs, benches, scale, args.processes, method=method)

@@ -257,6 +257,20 @@ def test_a_candidates_speed_up_is_measured_against_its_baselines_k1_time() -> No
     )
 
 
+def test_re_measuring_reach_runs_replaces_only_their_kind() -> None:
+    from bench.scaling.__main__ import redone
+
+    window = _reach("window_asha", 16, [1.0])[0]  # against the default's k=1
+    window_own = {**window, "against": "window_asha"}
+    tpe_asha = _reach("tpe_asha", 16, [1.0])[0]  # its own baseline: its runs are its own
+    tpe_asha_own = {**tpe_asha, "against": "tpe_asha"}
+    records = [window, window_own, tpe_asha, tpe_asha_own]
+    assert [redone(r, ["b"], ["window_asha"], own=False) for r in records] == [1, 0, 0, 0]
+    assert [redone(r, ["b"], ["window_asha"], own=True) for r in records] == [0, 1, 0, 0]
+    assert [redone(r, ["b"], ["tpe_asha"], own=True) for r in records] == [0, 0, 1, 1]
+    assert not redone(tpe_asha, ["other"], ["tpe_asha"], own=True)
+
+
 def test_a_reach_run_goes_on_long_enough_to_decide_the_target() -> None:
     from bench.scaling.analyse import reach_limit, speedups
 
