@@ -8,7 +8,7 @@ import statistics
 from typing import Any
 
 from bench.common import markdown_table
-from bench.scaling.analyse import best_at
+from bench.scaling.analyse import SPEEDUP_TARGETS, best_at
 from bench.scaling.methods import BEFORE_GATE, DEFAULT, METHODS
 from raysearch.search.simulation.runs import sign_p
 
@@ -622,9 +622,9 @@ def bound_lines(
     worth_of = {(r["bench"], r["workers"]): r for r in worth or [] if not r["beyond"]}
     by_bench = {r["bench"]: r for r in rungs}
     for row in speed:
-        if row["workers"] not in (16, 64):
+        if row["workers"] not in SPEEDUP_TARGETS:
             continue
-        need = 10 if row["workers"] == 16 else 32
+        need = SPEEDUP_TARGETS[row["workers"]]
         if math.isfinite(row["speedup"]) and row["speedup"] >= need:
             continue
         ones = next((r for r in speed if r["bench"] == row["bench"] and r["workers"] == 1), None)
@@ -639,7 +639,7 @@ def bound_lines(
             else ""
         )
         lines.append(
-            f"- {row['bench']}, k={row['workers']}: reaching the k=1 median {need}x sooner "
+            f"- {row['bench']}, k={row['workers']}: reaching the k=1 median {need:g}x sooner "
             f"means within {allowed:.0f} simulated s{trial_text}. After 200 trials the "
             f"default's regret is {row['regret_trials']['median']:.3g} at k={row['workers']} "
             "(the k=1 target: "
