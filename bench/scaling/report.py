@@ -212,7 +212,17 @@ def _candidate_speedup_verdicts(
         ]
         paired = {(r["bench"], r["workers"], r["seed"]) for r in runs if r["method"] == base}
         runs = [r for r in runs if (r["bench"], r["workers"], r["seed"]) in paired]
-        if any(r["method"] == method for r in runs):
+        limits = {(r["bench"], r["workers"]): r["limit"] for r in theirs}
+        if any(
+            not math.isclose(r["limit"], limits.get((r["bench"], r["workers"]), r["limit"]))
+            for r in mine
+        ):
+            line += (
+                " Its reach runs stopped earlier than its baseline's (at 2 T1 / k, the limit "
+                "before `reach_limit`), so these counts are not a fair comparison: re-run them "
+                f"(`--methods {method} --parts reach --merge`)."
+            )
+        elif any(r["method"] == method for r in runs):
             found = reach_verdict(runs, method)
             line += (
                 f" Seed by seed it reached the target sooner in {found['better']} runs and "

@@ -257,6 +257,21 @@ def test_a_candidates_speed_up_is_measured_against_its_baselines_k1_time() -> No
     )
 
 
+def test_a_candidate_whose_reach_runs_had_less_time_than_its_baseline_is_not_judged() -> None:
+    from bench.scaling.analyse import speedups
+    from bench.scaling.report import _candidate_speedup_verdicts
+
+    reach = _reach("tpe_asha", 1, [100.0, 200.0, 300.0]) + _reach("tpe_asha", 16, [40.0] * 3)
+    short = _reach("final_scale_running", 16, [10.0, 20.0, math.inf])
+    for limit, fair in ((2 * 200 / 16, True), (2 * 200 / 32, False)):
+        mine = [{**r, "time_limit": limit} for r in short]
+        theirs = speedups(reach + mine, [], "final_scale_running")
+        base = speedups(reach + mine, [], "tpe_asha")
+        (line, _) = _candidate_speedup_verdicts(theirs, {"tpe_asha": base}, reach + mine)
+        assert ("Seed by seed" in line) == fair
+        assert ("not a fair comparison" in line) != fair
+
+
 def test_re_measuring_reach_runs_replaces_only_their_kind() -> None:
     from bench.scaling.__main__ import redone
 
