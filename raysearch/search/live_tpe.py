@@ -123,7 +123,8 @@ class LiveTPESampler(TPESampler):
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_view"] = None  # Tune pickles the searcher; the view is the study's, for now
+        state["_view"] = None  # Tune pickles the searcher: the view holds the study (and
+        # recursed when unpickled); the next trial builds its own
         return state
 
     def _sample(self, study: Study, trial: FrozenTrial, search_space: dict[str, Any]) -> Any:
