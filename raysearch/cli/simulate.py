@@ -22,9 +22,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from raysearch.cli.args import StrictParser, positive_int
 from raysearch.core.errors import ConfigError, RaysearchError
-from raysearch.search.space import SCHEDULERS  # pydantic and yaml only: --help stays quick
+from raysearch.search.space import (
+    SCHEDULERS,
+    SearchSettings,
+)  # pydantic and yaml only: --help stays quick
 
 __all__ = ["main"]
 
@@ -72,10 +77,6 @@ def _parser() -> StrictParser:
 def _against_values(pairs: list[str]) -> tuple[dict[str, Any], list[str]]:
     """``--against``'s settings (SETTING=VALUE, VALUE read as YAML: false, 27, null), and the
     problems with them."""
-    import yaml
-
-    from raysearch.search.space import SearchSettings
-
     values: dict[str, Any] = {}
     problems = []
     for pair in pairs:

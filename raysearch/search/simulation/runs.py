@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.stats import binomtest
 
 from raysearch.search.scheduler import build_scheduler
 from raysearch.search.searcher import build_searcher
@@ -61,8 +62,6 @@ def best_by(result: SimResult, seconds: float) -> float:
 def sign_p(better: int, worse: int) -> float:
     """Two-sided sign test: how likely a split this uneven is if neither search is better
     (ties left out)."""
-    from scipy.stats import binomtest
-
     return float(binomtest(better, better + worse).pvalue) if better + worse else 1.0
 
 
