@@ -201,7 +201,6 @@ def speedups(
                     "target_regret": records[0]["target"] - records[0]["optimum"],
                     "seconds": tk,
                     "limit": limit,
-                    "t1": t1,
                     "speedup": t1 / tk if math.isfinite(tk) else math.nan,
                     # not reached: below T1 over the least the median can be, every seed
                     # not reached counted as reaching at the limit
