@@ -26,10 +26,9 @@ import yaml
 
 from raysearch.cli.args import StrictParser, positive_int
 from raysearch.core.errors import ConfigError, RaysearchError
-from raysearch.search.space import (
-    SCHEDULERS,
-    SearchSettings,
-)  # pydantic and yaml only: --help stays quick
+
+# pydantic and yaml only: --help stays quick
+from raysearch.search.space import SCHEDULERS, SearchSettings
 
 __all__ = ["main"]
 
@@ -107,7 +106,10 @@ def _inputs(args: Any) -> tuple[Any, Any, Any]:
         raise ConfigError(problems, "arguments")
     if not args.against:
         return space, source, None
-    other = space.replace_settings(**values)
+    try:
+        other = space.replace_settings(**values)
+    except ConfigError as err:
+        raise ConfigError([f"--against: {p}" for p in err.problems], "arguments") from None
     if other.settings == space.settings:
         raise ConfigError(
             [f"--against {' '.join(args.against)}: the space's settings already are these"],

@@ -158,6 +158,6 @@ def test_against_problems_are_reported_with_the_others_and_exit_2(
     assert "--against 'grace_period': expected SETTING=VALUE" in err
     assert "--against 'brackets=3': brackets is given twice" in err
     assert main([*args, "--space", str(space_file), "--against", "multivariate=maybe"]) == 2
-    assert "multivariate" in capsys.readouterr().err
+    assert "--against: multivariate" in capsys.readouterr().err
     assert main([*args, "--space", str(space_file), "--against", "grace_period=1"]) == 2
     assert "the space's settings already are these" in capsys.readouterr().err
