@@ -218,9 +218,9 @@ def _candidate_speedup_verdicts(
             for r in mine
         ):
             line += (
-                " Its reach runs stopped earlier than its baseline's (at 2 T1 / k, the limit "
-                "before `reach_limit`), so these counts are not a fair comparison: re-run them "
-                f"(`--methods {method} --parts reach --merge`)."
+                " Its reach runs had other time limits than its baseline's (they ran before "
+                "`reach_limit`, to 2 T1 / k), so these counts are not a fair comparison: re-run "
+                f"them (`--methods {method} --parts reach --merge`)."
             )
         elif any(r["method"] == method for r in runs):
             found = reach_verdict(runs, method)
