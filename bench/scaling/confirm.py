@@ -10,8 +10,10 @@ the shorter run's end) the candidate is better in more runs than it is worse, wi
 two-sided sign test p < ``ALPHA``. With ``--claim reach`` the claim is about the speed-up
 targets instead: at k = 16 and 64, with the baseline's k=1 target and time as recorded in
 scaling.json (seeds 0-9; its reach runs), the candidate reaches the target sooner than
-the baseline (seed by seed; a run that does not reach it within 2 T1 / k counts as never)
-in more runs than later, sign test p < ``ALPHA``.
+the baseline (seed by seed; a run that does not reach it within ``reach_limit``, 2 T1 / s
+with s the speed-up the target asks for at k, counts as never) in more runs than later,
+sign test p < ``ALPHA``. Confirmations recorded before that rule stopped runs at 2 T1 / k,
+and render as they ran.
 
 scaling_confirm.{md,json} is a ledger: each confirmation is added to the ones before, and
 gets seeds no earlier confirmation used (by default the next block of ``--seeds`` after
@@ -39,14 +41,15 @@ from bench.common import (
     recorded_meta,
     write_outputs,
 )
-from bench.scaling.analyse import quality, reach_against
+from bench.scaling.analyse import quality, reach_against, reach_limit
 from bench.scaling.benchmarks import BENCHMARKS
+from bench.scaling.grid import Job, pool_map
 from bench.scaling.methods import DEFAULT, METHODS
 from bench.scaling.notes import ALPHA, against_baseline, paired_cells, paired_table, sign_p
 
 WORKERS = (1, 4, 16, 64)
 REACH_WORKERS = (16, 64)  # the speed-up targets' k
-REACH_FLOOR = 2  # reach runs at k stop at 2 T1 / k, as in scaling.md
+LEGACY_REACH_FLOOR = 2  # confirmations without recorded limits stopped at 2 T1 / k
 FIRST_SEED = 10  # scaling.md's runs use seeds 0-9
 
 
@@ -98,6 +101,30 @@ def reach_verdict(runs: list[dict[str, Any]], method: str) -> dict[str, Any]:
         later += mine > theirs
     p = sign_p(sooner, later)
     return {"better": sooner, "worse": later, "p": p, "met": sooner > later and p < ALPHA}
+
+
+def reach_jobs(
+    references: dict[str, dict[str, Any]], methods: tuple[str, ...], seeds: list[int]
+) -> list[Job]:
+    """The reach runs of a confirmation, each at k going on for ``reach_limit`` (recorded in
+    ``references``, which the confirmation keeps, so it renders as it ran)."""
+    for ref in references.values():
+        ref["limits"] = {str(k): reach_limit(ref["t1"], k) for k in REACH_WORKERS}
+    return [
+        Job(
+            bench,
+            method,
+            k,
+            seed,
+            kind="reach",
+            target=ref["target"],
+            time_limit=ref["limits"][str(k)],
+        )
+        for bench, ref in references.items()
+        for method in methods
+        for k in REACH_WORKERS
+        for seed in seeds
+    ]
 
 
 def ledger(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -152,8 +179,20 @@ def _code(confirmation: dict[str, Any]) -> str:
     return f"git {git['sha'][:10]}" + (" with uncommitted changes" if git["dirty"] else "")
 
 
+def run_limit(reference: dict[str, Any], k: int) -> float:
+    """How long the confirmation's reach runs at k went on: the limit it recorded, or, for
+    a confirmation recorded before limits were (``reach_limit`` since), 2 T1 / k."""
+    limits = reference.get("limits")
+    if limits is None:
+        return LEGACY_REACH_FLOOR * reference["t1"] / k
+    return float(limits[str(k)])
+
+
 def _reach_section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
     method, runs, seeds = confirmation["method"], confirmation["runs"], confirmation["seeds"]
+    references = confirmation["references"]
+    recorded = all("limits" in ref for ref in references.values())
+    rule = "2 T1 / s, s the speed-up the target asks for" if recorded else "2 T1 / k"
     base = METHODS[method].baseline
     target = _claim_target(
         f"{METHODS[method].label} reaches {METHODS[base].label}'s k=1 median sooner at k = "
@@ -162,7 +201,6 @@ def _reach_section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
         "sooner",
         "later",
     )
-    references = confirmation["references"]
     table = []
     for bench, ref in references.items():
         for k in REACH_WORKERS:
@@ -173,7 +211,9 @@ def _reach_section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
                 tk = float(np.median(times)) if times else math.inf
                 row[f"{who}_reached"] = f"{sum(math.isfinite(t) for t in times)}/{len(times)}"
                 row[f"{who}_speedup"] = (
-                    f"{ref['t1'] / tk:.1f}x" if math.isfinite(tk) else f"< {k / REACH_FLOOR:g}x"
+                    f"{ref['t1'] / tk:.1f}x"
+                    if math.isfinite(tk)
+                    else f"< {ref['t1'] / run_limit(ref, k):g}x"
                 )
             table.append(row)
     lines = [
@@ -182,7 +222,7 @@ def _reach_section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
         f"Candidate: `{method}` ({METHODS[method].label}). The claim, stated before these "
         f"runs: at k = 16 and 64, with {METHODS[base].label}'s k=1 target and time as "
         "scaling.md recorded them on seeds 0-9, it reaches the target sooner than "
-        f"{METHODS[base].label} (seed by seed; not within 2 T1 / k counts as never) in more "
+        f"{METHODS[base].label} (seed by seed; not within {rule} counts as never) in more "
         f"runs than later, two-sided sign test p < {ALPHA:g}.",
         "",
         f"Ran: `{confirmation['command']}` ({_code(confirmation)}).",
@@ -284,8 +324,6 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from bench.scaling.grid import Job, pool_map
-
     args = _parse(argv)
     path = args.out / "scaling_confirm.json"
     old = json.loads(path.read_text()) if path.is_file() else {}
@@ -315,21 +353,7 @@ def main(argv: list[str] | None = None) -> None:
                     file=sys.stderr,
                 )
                 raise SystemExit(2)
-            jobs = [
-                Job(
-                    bench,
-                    method,
-                    k,
-                    seed,
-                    kind="reach",
-                    target=ref["target"],
-                    time_limit=REACH_FLOOR * ref["t1"] / k,
-                )
-                for bench, ref in references.items()
-                for method in (base, args.method)
-                for k in REACH_WORKERS
-                for seed in seeds
-            ]
+            jobs = reach_jobs(references, (base, args.method), seeds)
         else:
             jobs = [
                 Job(bench, method, k, seed)

@@ -405,6 +405,23 @@ def test_reach_references_are_the_baselines_own_k1_target_and_median_time() -> N
     assert found == {"hartmann": {"target": 0.5, "t1": 200.0}}  # han: T1 not finite
 
 
+def test_a_confirmations_reach_runs_go_on_as_long_as_the_benchmarks_and_render_so() -> None:
+    from bench.scaling.analyse import reach_limit
+    from bench.scaling.confirm import reach_jobs, run_limit
+
+    references = {"hartmann": {"target": 0.5, "t1": 200.0}}
+    jobs = reach_jobs(references, ("default", "window_asha"), [60, 61])
+    assert {(j.workers, j.time_limit) for j in jobs} == {(16, 40.0), (64, 12.5)}
+    assert {(j.method, j.seed, j.target) for j in jobs} == {
+        (m, s, 0.5) for m in ("default", "window_asha") for s in (60, 61)
+    }
+    # the limits are kept with the confirmation, and a later rule does not re-write them
+    assert run_limit(references["hartmann"], 16) == reach_limit(200.0, 16) == 40.0
+    assert run_limit({"target": 0.5, "t1": 200.0, "limits": {"16": 25.0}}, 16) == 25.0
+    # a confirmation recorded before limits were kept stopped its runs at 2 T1 / k
+    assert run_limit({"target": 0.5, "t1": 200.0}, 16) == 25.0
+
+
 def test_the_caps_effect_compares_capped_and_uncapped_seed_by_seed() -> None:
     from bench.scaling.decisions import decision_figures
 
