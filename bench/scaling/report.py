@@ -527,7 +527,13 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
         lines += [f"Then: `{run['invocation']}` ({code}).", ""]
     lines += setup_lines({r["method"] for r in runs})
     lines += why_lines(rows, data.get("rungs") or [])
-    lines += candidate_lines(rows, runs)
+    by_method = {m: speedups(reach, runs, m) for m in sorted({r["method"] for r in reach})}
+    met = {
+        method: (sum(map(_met, mine)), len(mine))
+        for method, rows_of in by_method.items()
+        if (mine := [r for r in rows_of if r["workers"] in SPEEDUP_TARGETS])
+    }
+    lines += candidate_lines(rows, runs, met)
     searchers = [r for r in rows if r["method"] in SEARCHERS]
     show_searchers = {r["method"] for r in searchers} > {DEFAULT}  # and one to compare
     if show_searchers:
@@ -560,7 +566,6 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
         "",
     ]
     lines += _speedup_lines(speed)
-    by_method = {m: speedups(reach, runs, m) for m in sorted({r["method"] for r in reach})}
     candidates = [row for m, rows_of in by_method.items() if m != DEFAULT for row in rows_of]
     if candidates:
         lines += [

@@ -692,3 +692,12 @@ def test_the_searchers_plot_draws_only_its_methods_each_once() -> None:
     assert labels == [METHODS["default"].label, METHODS["tpe_independent"].label]
     (ax,) = figure.axes
     assert [list(line.get_xdata()) for line in ax.get_lines()] == [[1, 4], [1, 4]]
+
+
+def test_a_candidates_paragraph_counts_the_targets_from_the_reach_runs_it_is_given() -> None:
+    from bench.scaling.notes import targets_met
+
+    met = {"default": (2, 10), "narrow_ei": (3, 10)}
+    assert targets_met(met, "narrow_ei") == "meet 3 of the 10 targets, the default 2"
+    assert targets_met({"narrow_ei": (1, 4)}, "narrow_ei") == "meet 1 of the 4 targets"
+    assert targets_met(met, "gated_brackets3") == "have not been run"
