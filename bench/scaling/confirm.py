@@ -192,7 +192,7 @@ def _reach_section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
     method, runs, seeds = confirmation["method"], confirmation["runs"], confirmation["seeds"]
     references = confirmation["references"]
     recorded = all("limits" in ref for ref in references.values())
-    rule = "2 T1 / s, s the speed-up the target asks for" if recorded else "2 T1 / k"
+    rule = "2 T1 / s (s: the speed-up the target asks for)" if recorded else "2 T1 / k"
     base = METHODS[method].baseline
     target = _claim_target(
         f"{METHODS[method].label} reaches {METHODS[base].label}'s k=1 median sooner at k = "
