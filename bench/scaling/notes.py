@@ -454,9 +454,12 @@ def candidate_lines(
             "with the default's k=1 target and time and against its own k=1 (the verdicts "
             "under the default's speed-up table). Not made the default: after 200 trials it "
             "is worse on LCBench 167168 and 189906 at k=1 and on Hartmann at k=64, at equal "
-            "wall time it is no better by a margin the seeds support, and on fresh seeds its "
-            "speed-ups did not hold beyond Hartmann ([scaling_confirm.md]"
-            "(scaling_confirm.md)). A space can set it.",
+            "wall time it is no better by a margin the seeds support. Its speed-ups on fresh "
+            "seeds ([scaling_confirm.md](scaling_confirm.md)): with reach runs stopped at "
+            "2 T1 / k (seeds 30-39) they held on Hartmann only; with runs long enough to "
+            "decide the targets (`reach_limit`, seeds 60-69) it reached the default's k=1 "
+            "result sooner in most runs, but on LCBench 167168 and 189906 neither search "
+            "meets a target, and at k = 64 on the HAN table it is behind. A space can set it.",
             "",
         ]
     if found["gated_brackets3"]:
