@@ -103,13 +103,20 @@ def reach_verdict(runs: list[dict[str, Any]], method: str) -> dict[str, Any]:
     return {"better": sooner, "worse": later, "p": p, "met": sooner > later and p < ALPHA}
 
 
+def with_limits(references: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``references`` with each benchmark's ``reach_limit`` per k, which the confirmation
+    keeps, so it renders as it ran."""
+    return {
+        bench: {**ref, "limits": {str(k): reach_limit(ref["t1"], k) for k in REACH_WORKERS}}
+        for bench, ref in references.items()
+    }
+
+
 def reach_jobs(
     references: dict[str, dict[str, Any]], methods: tuple[str, ...], seeds: list[int]
 ) -> list[Job]:
-    """The reach runs of a confirmation, each at k going on for ``reach_limit`` (recorded in
-    ``references``, which the confirmation keeps, so it renders as it ran)."""
-    for ref in references.values():
-        ref["limits"] = {str(k): reach_limit(ref["t1"], k) for k in REACH_WORKERS}
+    """The reach runs of a confirmation, each at k going on for the limit ``references``
+    hold (``with_limits``)."""
     return [
         Job(
             bench,
@@ -353,6 +360,7 @@ def main(argv: list[str] | None = None) -> None:
                     file=sys.stderr,
                 )
                 raise SystemExit(2)
+            references = with_limits(references)
             jobs = reach_jobs(references, (base, args.method), seeds)
         else:
             jobs = [

@@ -496,7 +496,9 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
 
     runs, reach = data["runs"], data["reach"]
     rows = quality(runs)
-    speed = speedups(reach, runs) if reach else []
+    # each method's speed-up rows, with its baseline's k=1 target and time
+    by_method = {m: speedups(reach, runs, m) for m in sorted({r["method"] for r in reach})}
+    speed = by_method.get(DEFAULT, [])
     comparisons = [
         c
         for bench in BENCHMARKS
@@ -527,7 +529,6 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
         lines += [f"Then: `{run['invocation']}` ({code}).", ""]
     lines += setup_lines({r["method"] for r in runs})
     lines += why_lines(rows, data.get("rungs") or [])
-    by_method = {m: speedups(reach, runs, m) for m in sorted({r["method"] for r in reach})}
     met = {
         method: (sum(map(_met, mine)), len(mine))
         for method, rows_of in by_method.items()

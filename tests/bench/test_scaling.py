@@ -407,9 +407,9 @@ def test_reach_references_are_the_baselines_own_k1_target_and_median_time() -> N
 
 def test_a_confirmations_reach_runs_go_on_as_long_as_the_benchmarks_and_render_so() -> None:
     from bench.scaling.analyse import reach_limit
-    from bench.scaling.confirm import reach_jobs, run_limit
+    from bench.scaling.confirm import reach_jobs, run_limit, with_limits
 
-    references = {"hartmann": {"target": 0.5, "t1": 200.0}}
+    references = with_limits({"hartmann": {"target": 0.5, "t1": 200.0}})
     jobs = reach_jobs(references, ("default", "window_asha"), [60, 61])
     assert {(j.workers, j.time_limit) for j in jobs} == {(16, 40.0), (64, 12.5)}
     assert {(j.method, j.seed, j.target) for j in jobs} == {
