@@ -209,6 +209,14 @@ def _pending_random(space: Any, seed: int, workers: int) -> Any:
     return _with_sampler(space, seed, workers, PendingRandomSampler)
 
 
+def _pending_wide(space: Any, seed: int, workers: int) -> Any:
+    """The default with TPE's candidates drawn from wider kernels the more trials are
+    running (bench/scaling/candidates.py)."""
+    from bench.scaling.candidates import PendingWideSampler
+
+    return _with_sampler(space, seed, workers, PendingWideSampler)
+
+
 def _alternate(space: Any, seed: int, workers: int) -> Any:
     """The default with joint and independent TPE taking turns, trial by trial."""
     from bench.scaling.candidates import AlternatingTPESampler
@@ -403,6 +411,12 @@ METHODS = {
             "tpe_alternate",
             "candidate: the default, joint and independent TPE taking turns, trial by trial",
             _alternate,
+        ),
+        Method(
+            "pending_wide",
+            "candidate: the default, TPE's candidates drawn from kernels 1 + 2 r / (r + 16) "
+            "times wider, r the trials running",
+            _pending_wide,
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),

@@ -156,6 +156,7 @@ CANDIDATES = (  # the first five measured on TPE + ASHA (BEFORE_GATE), the rest 
     "synetune_bohb",
     "tpe_independent",
     "tpe_alternate",
+    "pending_wide",
 )
 
 
