@@ -111,7 +111,7 @@ def _suggestions(sampler: optuna.samplers.BaseSampler, running: int) -> list[flo
         study.tell(trial, trial.suggest_float("x", -1, 1) ** 2)
     held = [study.ask() for _ in range(running)]
     drawn = [t.suggest_float("x", -1, 1) for t in held]
-    return drawn + [study.ask().suggest_float("x", -1, 1)]
+    return [*drawn, study.ask().suggest_float("x", -1, 1)]
 
 
 def test_pending_wide_is_the_default_tpe_with_nothing_running_and_not_with_trials_running():
