@@ -126,6 +126,24 @@ def _before_fix(
     )
 
 
+def _optuna_tpe_fifo(space: Any, seed: int, workers: int) -> Any:
+    """TPE without early stopping as Optuna builds it (the default's TPE arguments, its
+    constant liar: a running trial counts among the bad ones, whatever it reported), not
+    the live view (``tpe_fifo``: a running trial counts with its latest value)."""
+    import optuna
+
+    from raysearch.search.scheduler import build_scheduler
+    from raysearch.search.searcher import build_searcher, tpe_arguments
+    from raysearch.search.simulation.tune_policy import TunePolicy
+
+    space = space.with_settings(scheduler="fifo")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(constant_liar=True, **tpe_arguments(space, seed))
+    searcher = build_searcher(space, seed, sampler=sampler)
+    return TunePolicy(searcher, build_scheduler(space, seed), workers)
+
+
 def _told_pruned(space: Any, seed: int, workers: int) -> Any:
     from bench.scaling.candidates import ToldPruned
 
@@ -316,6 +334,12 @@ METHODS = {
             "tpe_fifo",
             "TPE, no early stopping",
             lambda space, seed, k: _product(space, seed, k, scheduler="fifo"),
+        ),
+        Method(
+            "tpe_fifo_optuna",
+            "TPE, no early stopping, Optuna's own (constant liar)",
+            _optuna_tpe_fifo,
+            "tpe_fifo",
         ),
         Method(
             "grace3",

@@ -19,6 +19,7 @@ __all__ = [
     "by_bench",
     "candidate_lines",
     "epoch_share",
+    "liar_lines",
     "paired_cells",
     "paired_table",
     "setup_lines",
@@ -138,6 +139,36 @@ def why_lines(rows: list[dict[str, Any]], rungs: list[dict[str, Any]]) -> list[s
         "",
     ]
     return lines
+
+
+def liar_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[str]:
+    """TPE without early stopping loses quality with k too: the live view against Optuna's
+    own constant liar, to tell whether the running trials' handling is why."""
+    cells = paired_cells(rows, runs, "tpe_fifo_optuna")
+    if not cells:
+        return []
+    lines = [
+        "TPE without early stopping loses quality with k as well (the quality tables below). "
+        "Is the running trials' handling why? TPE without early stopping, with the live view "
+        "(`tpe_fifo`: a running trial counts with its latest value) and as Optuna builds it "
+        "(`tpe_fifo_optuna`: the same TPE arguments, Optuna's constant liar: every running "
+        "trial counts among the bad ones, whatever it reported), median regret after 200 "
+        "trials:",
+        "",
+    ]
+    for bench in sorted({c["bench"] for c in cells}):
+        pairs = [(c["workers"], c["theirs"], c["mine"]) for c in cells if c["bench"] == bench]
+        live = ", ".join(f"k={k} {v:.3g}" for k, v, _ in pairs)
+        liar = ", ".join(f"k={k} {v:.3g}" for k, _, v in pairs)
+        lines.append(f"- {bench}: the live view {live}; Optuna's liar {liar}")
+    return [
+        *lines,
+        "",
+        "Optuna's liar against the live view: "
+        + against_baseline(cells)
+        + " With one trial at a time the two are the same search.",
+        "",
+    ]
 
 
 CANDIDATES = (  # the first five measured on TPE + ASHA (BEFORE_GATE), the rest on the default

@@ -21,7 +21,13 @@ from bench.scaling.analyse import (
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.gate_notes import gate_lines
 from bench.scaling.methods import DEFAULT, METHODS
-from bench.scaling.notes import bound_lines, candidate_lines, setup_lines, why_lines
+from bench.scaling.notes import (
+    bound_lines,
+    candidate_lines,
+    liar_lines,
+    setup_lines,
+    why_lines,
+)
 
 __all__ = ["render"]
 
@@ -529,6 +535,7 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
         lines += [f"Then: `{run['invocation']}` ({code}).", ""]
     lines += setup_lines({r["method"] for r in runs})
     lines += why_lines(rows, data.get("rungs") or [])
+    lines += liar_lines(rows, runs)
     met = {
         method: (sum(map(_met, mine)), len(mine))
         for method, rows_of in by_method.items()

@@ -359,6 +359,25 @@ def test_a_candidates_verdict_counts_cells_and_seeds_against_its_baseline() -> N
     assert "| grace3 | b | 1 | 0.5 | 0.5 | 0/3 | 0/3 | 0/0 |" in table
 
 
+def test_the_liar_paragraph_sets_optunas_liar_beside_the_live_view() -> None:
+    from bench.scaling.analyse import quality
+    from bench.scaling.notes import liar_lines
+
+    def run(method: str, k: int, seed: int, best: float) -> dict:
+        return {**_record([[1, 1.0, 0.95], [10, 10.0, best]], epochs=10, seed=seed),
+                "bench": "b", "method": method, "workers": k, "best": best, "end": 10.0,
+                "busy": 1.0, "decide_ms_mean": 1.0}  # fmt: skip
+
+    runs = [run("tpe_fifo", k, s, 0.5 if k == 1 else 0.6) for k in (1, 16) for s in range(3)]
+    assert liar_lines(quality(runs), runs) == []  # nothing to set beside it
+    runs += [
+        run("tpe_fifo_optuna", k, s, 0.5 if k == 1 else 0.8) for k in (1, 16) for s in range(3)
+    ]
+    text = "\n".join(liar_lines(quality(runs), runs))
+    assert "- b: the live view k=1 0.5, k=16 0.6; Optuna's liar k=1 0.5, k=16 0.8" in text
+    assert "at k > 1, better in 0 of 3 runs, worse in 3" in text
+
+
 def test_the_confirmation_needs_more_wins_at_equal_wall_time_and_a_small_p() -> None:
     from bench.scaling.confirm import verdict
 
