@@ -235,6 +235,14 @@ def _pending_wide(space: Any, seed: int, workers: int) -> Any:
     return _with_sampler(space, seed, workers, PendingWideSampler)
 
 
+def _pending_mix(space: Any, seed: int, workers: int) -> Any:
+    """The default with independent TPE for a share r / (r + 16) of its trials, r the
+    trials running (bench/scaling/candidates.py)."""
+    from bench.scaling.candidates import PendingMixSampler
+
+    return _with_sampler(space, seed, workers, PendingMixSampler)
+
+
 def _alternate(space: Any, seed: int, workers: int) -> Any:
     """The default with joint and independent TPE taking turns, trial by trial."""
     from bench.scaling.candidates import AlternatingTPESampler
@@ -441,6 +449,12 @@ METHODS = {
             "candidate: the default, TPE's candidates drawn from kernels 1 + 2 r / (r + 16) "
             "times wider, r the trials running",
             _pending_wide,
+        ),
+        Method(
+            "pending_mix",
+            "candidate: the default, independent TPE for a share r / (r + 16) of its trials, "
+            "r the trials running",
+            _pending_mix,
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),

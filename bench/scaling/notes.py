@@ -191,6 +191,7 @@ CANDIDATES = (  # the first five measured on TPE + ASHA (BEFORE_GATE), the rest 
     "tpe_independent",
     "tpe_alternate",
     "pending_wide",
+    "pending_mix",
 )
 
 
