@@ -632,6 +632,25 @@ def candidate_lines(
             "ahead at k = 16 and 64 on LCBench 189906.",
             "",
         ]
+    if found["pending_mix"]:
+        lines += [
+            "Measured on the gated default (its baseline), after independent TPE held on "
+            "fresh seeds but lost on the HAN table and on Hartmann up to k = 16, and the "
+            "two taking turns lost on the HAN table at k = 1: the default's joint TPE for a "
+            "trial, or independent TPE with probability r / (r + 16), r the trials running "
+            "when it is drawn (`pending_mix`, bench/scaling/candidates.py; a coin per trial "
+            "from the search's seed). With one trial at a time nothing is running and the "
+            "search is the default's; with 16 at once about half the draws are independent, "
+            "with 64 four in five. The rule was set before its runs, with no probe (r / "
+            "(r + 16) is `pending_wide`'s, whose form was picked on these seeds). Against "
+            "the default: "
+            + against_baseline(found["pending_mix"])
+            + f" At equal simulated wall time, by benchmark over every k: "
+            f"{bench_counts(found['pending_mix'])}. Its reach runs "
+            + targets_met(met, "pending_mix")
+            + " (its k=1 is the default's, so they are also its own).",
+            "",
+        ]
     cells = [c for m in CANDIDATES for c in found[m]]
     return lines + (paired_table(cells) if cells else [])
 
