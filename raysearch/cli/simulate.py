@@ -244,7 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         f"{space.name} on {source.name}: {s.num_samples} trials per search, "
-        f"{s.searcher}{'' if s.multivariate else ' (independent)'} + {s.scheduler}{asha}, "
+        f"{s.searcher}{'' if s.multivariate else ' (independent)'}"
+        f"{' (independent as trials run)' if s.independent_when_running else ''}"
+        f" + {s.scheduler}{asha}, "
         f"{args.seeds} seeds"
     )
     print(_report(rows))

@@ -45,7 +45,8 @@ def describe_space(space: SearchSpace) -> str:
         + (f", {s.brackets} brackets" if s.brackets > 1 else "")
         + (f", cut-off window {s.cutoff_window}" if s.cutoff_window else "")
         + f"; TPE startup {s.n_startup_trials}"
-        + ("" if s.multivariate else ", independent TPE"),
+        + ("" if s.multivariate else ", independent TPE")
+        + (", independent TPE as trials run" if s.independent_when_running else ""),
         "fixed:",
         *[f"  {k} = {v!r}" for k, v in space.fixed.items()],
         "parameters:",

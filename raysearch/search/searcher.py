@@ -21,6 +21,7 @@ from ray.tune.search.optuna import OptunaSearch
 
 from raysearch.core.metrics import BEST_VAL_METRIC, MODE
 from raysearch.search.live_tpe import LiveTPESampler
+from raysearch.search.mixed_tpe import MixedTPESampler
 from raysearch.search.space import SearchSpace
 from raysearch.search.study import STUDY_NAME
 
@@ -41,12 +42,15 @@ def build_sampler(
     space: SearchSpace, seed: int, max_observations: int | None = MAX_OBSERVATIONS
 ) -> optuna.samplers.BaseSampler:
     """TPE (seeded; multivariate and grouped by default) that also learns from running
-    trials and fits on at most ``max_observations`` trials (raysearch.search.live_tpe),
-    or, with ``searcher: random``, random sampling."""
+    trials and fits on at most ``max_observations`` trials (raysearch.search.live_tpe);
+    with ``independent_when_running``, mixed with independent TPE as more trials run
+    (raysearch.search.mixed_tpe); or, with ``searcher: random``, random sampling."""
     if space.settings.searcher == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     with warnings.catch_warnings():  # group= is "experimental" in Optuna; we opt in
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if space.settings.independent_when_running:
+            return MixedTPESampler(max_observations=max_observations, **tpe_arguments(space, seed))
         return LiveTPESampler(max_observations=max_observations, **tpe_arguments(space, seed))
 
 

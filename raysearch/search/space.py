@@ -127,6 +127,10 @@ class SearchSettings(BaseModel):
     per set of conditions); false: one model per parameter (Optuna's independent TPE).
     Joint by default: on the HAN table's curves it finds the better configurations, where
     one model per parameter does better on LCBench's (results/benchmarks/scaling.md).
+    ``independent_when_running``: joint TPE draws a trial with one model per parameter
+    instead with probability r / (r + 16), r the trials running (search/mixed_tpe.py):
+    one trial at a time it is joint TPE, draw for draw; with many at once mostly
+    independent, whose draws spread out.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -140,6 +144,7 @@ class SearchSettings(BaseModel):
     n_startup_trials: int = Field(default=4, ge=0)
     searcher: Literal["tpe", "random"] = "tpe"
     multivariate: bool = True
+    independent_when_running: bool = False
     scheduler: SchedulerName = "gated_asha"
     # After the search: retrain the top ``finalists`` configurations with ``replicates``
     # fresh seeds each at full budget and pick on the mean (0 = off; search/finalists.py).
@@ -157,6 +162,15 @@ class SearchSettings(BaseModel):
             problems.append(
                 f"multivariate (false) sets how TPE models the parameters; searcher "
                 f"{self.searcher!r} has no model"
+            )
+        if self.independent_when_running and (self.searcher != "tpe" or not self.multivariate):
+            problems.append(
+                "independent_when_running (true) mixes independent draws into joint TPE; "
+                + (
+                    f"searcher {self.searcher!r} has no model"
+                    if self.searcher != "tpe"
+                    else "multivariate is false, so every draw is independent already"
+                )
             )
         if self.cutoff_window is not None and self.scheduler == "fifo":
             problems.append(

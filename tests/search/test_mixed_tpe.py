@@ -1,0 +1,88 @@
+"""MixedTPESampler: joint TPE one trial at a time, independent TPE for a share of the draws
+that grows with the trials running (``independent_when_running``)."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import optuna
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from raysearch.core.errors import ConfigError
+from raysearch.search.live_tpe import LiveTPESampler
+from raysearch.search.mixed_tpe import HALF, MixedTPESampler, independent_share
+from raysearch.search.searcher import build_sampler
+from raysearch.search.space import load_space
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+
+TPE = {"n_startup_trials": 4, "max_observations": None}
+
+
+@given(st.integers(0, 10_000), st.integers(1, 100))
+def test_the_independent_share_is_none_alone_half_at_half_and_grows(running: int, more: int):
+    assert independent_share(0) == 0.0 and independent_share(HALF) == 0.5
+    assert 0.0 <= independent_share(running) < independent_share(running + more) < 1.0
+
+
+def _sequential(sampler: optuna.samplers.BaseSampler, n: int) -> list[tuple[float, float]]:
+    study = optuna.create_study(sampler=sampler)
+    drawn = []
+    for _ in range(n):
+        trial = study.ask()
+        x, y = trial.suggest_float("x", 0, 1), trial.suggest_float("y", 0, 1)
+        drawn.append((x, y))
+        study.tell(trial, (x - 0.3) ** 2 + (y - 0.6) ** 2)
+    return drawn
+
+
+def test_one_trial_at_a_time_it_draws_exactly_what_joint_tpe_draws() -> None:
+    joint = LiveTPESampler(seed=5, multivariate=True, group=True, **TPE)
+    assert _sequential(MixedTPESampler(seed=5, **TPE), 25) == _sequential(joint, 25)
+
+
+def test_the_more_trials_run_the_more_draws_are_independent() -> None:
+    sampler = MixedTPESampler(seed=0, **TPE)
+    study = optuna.create_study(sampler=sampler)
+
+    def joint(trial: optuna.Trial) -> bool:  # joint TPE infers a relative search space
+        frozen = study._storage.get_trial(trial._trial_id)
+        return bool(sampler.infer_relative_search_space(study, frozen))
+
+    for _ in range(8):
+        trial = study.ask()
+        study.tell(trial, trial.suggest_float("x", 0, 1) + trial.suggest_float("y", 0, 1))
+    held = [study.ask() for _ in range(120)]  # trial i is drawn with i others running
+    independent = [not joint(t) for t in held]
+    assert not independent[0]  # nothing else running yet
+    # P = r / (r + 16): 0.33 on average over r = 0..19, 0.87 over r = 100..119
+    assert sum(independent[:20]) <= 12 < sum(independent[-20:])
+
+
+def test_it_pickles_with_its_decisions_as_tune_saves_a_searcher() -> None:
+    sampler = MixedTPESampler(seed=2, **TPE)
+    study = optuna.create_study(sampler=sampler)
+    for _ in range(6):
+        study.ask()
+    copy = pickle.loads(pickle.dumps(sampler))
+    assert copy._independent == sampler._independent and len(copy._independent) == 6
+
+
+def test_the_setting_builds_it_and_needs_joint_tpe() -> None:
+    space = load_space("smoke")
+    assert not space.settings.independent_when_running  # off unless a space asks
+    assert type(build_sampler(space, 0)) is LiveTPESampler
+    mixed = space.with_settings(independent_when_running=True)
+    assert isinstance(build_sampler(mixed, 0), MixedTPESampler)
+    with pytest.raises(ConfigError) as err:
+        space.with_settings(independent_when_running=True, multivariate=False)
+    assert "independent_when_running (true)" in str(err.value)
+    assert "multivariate is false" in str(err.value)
+    with pytest.raises(ConfigError, match="'random' has no model"):
+        space.with_settings(independent_when_running=True, searcher="random")
+    with pytest.raises(ValueError, match="half must be >= 1, got 0"):
+        MixedTPESampler(seed=0, half=0)
