@@ -18,7 +18,8 @@ was before the fix; the one kept is raysearch.search.live_tpe.
 - ``pending_random``: a random share of suggestions as large as the share still running.
 - ``tpe_alternate``: joint and independent TPE, trial by trial.
 - ``pending_mix``: independent TPE for a trial with probability r / (r + 16), r the trials
-  running, joint TPE (the default's) otherwise.
+  running, joint TPE (the default's) otherwise; confirmed on fresh seeds, it is now the
+  space setting ``independent_when_running`` (raysearch.search.mixed_tpe).
 - ``pending_wide``: TPE draws its candidates from its density of good configurations with
   every kernel widened by 1 + 2 r / (r + 16), r the trials running (BOHB draws its
   candidates with kernels 3 times wider, at every k).
@@ -47,7 +48,6 @@ __all__ = [
     "AlternatingTPESampler",
     "BudgetViewSampler",
     "FinalScaleSampler",
-    "PendingMixSampler",
     "PendingRandomSampler",
     "PendingWideSampler",
     "ToldPruned",
@@ -312,25 +312,3 @@ class PendingWideSampler(LiveTPESampler):
             else _ParzenEstimator
         )
         return super()._sample(study, trial, search_space)
-
-
-class PendingMixSampler(AlternatingTPESampler):
-    """The default's joint TPE, or independent TPE with probability r / (r + 16), r the
-    trials running when the trial is drawn (a coin per trial, from the seed). With one
-    trial at a time it is the default; with many at once mostly independent TPE, which
-    held up with k on LCBench (``pending_mix``)."""
-
-    def __init__(self, *, seed: int, **kwargs: Any) -> None:
-        super().__init__(seed=seed, **kwargs)
-        self._coin = np.random.RandomState(seed + 2)
-        self._apart: dict[int, bool] = {}
-
-    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
-        if trial.number not in self._apart:
-            running = study._get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-            r = sum(t.number != trial.number for t in running)
-            self._apart[trial.number] = bool(r) and self._coin.uniform() < r / (r + 16)
-        super().before_trial(study, trial)
-
-    def _for(self, trial: FrozenTrial) -> LiveTPESampler:
-        return self._samplers[int(self._apart.get(trial.number, False))]

@@ -235,14 +235,6 @@ def _pending_wide(space: Any, seed: int, workers: int) -> Any:
     return _with_sampler(space, seed, workers, PendingWideSampler)
 
 
-def _pending_mix(space: Any, seed: int, workers: int) -> Any:
-    """The default with independent TPE for a share r / (r + 16) of its trials, r the
-    trials running (bench/scaling/candidates.py)."""
-    from bench.scaling.candidates import PendingMixSampler
-
-    return _with_sampler(space, seed, workers, PendingMixSampler)
-
-
 def _alternate(space: Any, seed: int, workers: int) -> Any:
     """The default with joint and independent TPE taking turns, trial by trial."""
     from bench.scaling.candidates import AlternatingTPESampler
@@ -454,7 +446,7 @@ METHODS = {
             "pending_mix",
             "candidate: the default, independent TPE for a share r / (r + 16) of its trials, "
             "r the trials running",
-            _pending_mix,
+            lambda sp, s, k: _product(sp, s, k, independent_when_running=True),
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),

@@ -1,8 +1,8 @@
 """Measured candidates (bench/scaling/candidates.py): the final-scale view (a trial that
 did not reach the last epoch is shifted by the median change to the last epoch), the
-alternating TPE (joint and independent TPE, trial by trial), the pending-widened TPE
-(candidates from wider kernels the more trials are running) and the pending mix (independent
-TPE for a share of trials that grows with the trials running)."""
+alternating TPE (joint and independent TPE, trial by trial) and the pending-widened TPE
+(candidates from wider kernels the more trials are running). The pending mix is the space
+setting ``independent_when_running`` now: tests/search/test_mixed_tpe.py."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from optuna.trial import TrialState, create_trial
 
 from bench.scaling.candidates import (
     AlternatingTPESampler,
-    PendingMixSampler,
     PendingWideSampler,
     _FinalScaleView,
     _WideParzenEstimator,
@@ -122,28 +121,3 @@ def test_pending_wide_is_the_default_tpe_with_nothing_running_and_not_with_trial
 
     assert _suggestions(tpe(PendingWideSampler), 0) == _suggestions(tpe(LiveTPESampler), 0)
     assert _suggestions(tpe(PendingWideSampler), 8) != _suggestions(tpe(LiveTPESampler), 8)
-
-
-def test_pending_mix_draws_jointly_one_at_a_time_and_more_often_apart_the_more_run():
-    sampler = PendingMixSampler(seed=0, n_startup_trials=2, max_observations=None)
-    study = optuna.create_study(sampler=sampler)
-
-    def joint(trial: optuna.Trial) -> bool:
-        frozen = study._storage.get_trial(trial._trial_id)
-        return bool(sampler.infer_relative_search_space(study, frozen))
-
-    def draw(trial: optuna.Trial) -> float:
-        return trial.suggest_float("x", 0, 1) + trial.suggest_float("y", 0, 1)
-
-    alone = []
-    for _ in range(12):  # one at a time: nothing else running, always the joint model
-        trial = study.ask()
-        alone.append(joint(trial))
-        study.tell(trial, draw(trial))
-    assert alone[2:] == [True] * 10
-    held = [study.ask() for _ in range(120)]  # trial i is drawn with i others running
-    together = [joint(t) for t in held]
-    assert together[0]  # nothing else running yet
-    apart = [not j for j in together]
-    # P(apart) = r / (r + 16): 0.33 on average over r = 0..19, 0.87 over r = 100..119
-    assert sum(apart[:20]) <= 12 < sum(apart[-20:])
