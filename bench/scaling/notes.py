@@ -649,7 +649,14 @@ def candidate_lines(
             + f" At equal simulated wall time, by benchmark over every k: "
             f"{bench_counts(found['pending_mix'])}. Its reach runs "
             + targets_met(met, "pending_mix")
-            + " (its k=1 is the default's, so they are also its own).",
+            + " (its k=1 is the default's, so they are also its own). Kept, as the space "
+            "setting `independent_when_running` (off by default): both claims held on "
+            "fresh seeds ([scaling_confirm.md](scaling_confirm.md)), better at equal wall "
+            "time (seeds 80-89, ahead at every k > 1 there too) and sooner to the default's "
+            "k=1 target at k = 16 and 64 (seeds 90-99); its gain is on LCBench, and on "
+            "the HAN table it is about even on both sets of seeds. Not yet the default: "
+            "that changes every measurement of the default search at k > 1, here and in "
+            "the other benchmarks, and they are to be run again first.",
             "",
         ]
     cells = [c for m in CANDIDATES for c in found[m]]

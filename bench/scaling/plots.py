@@ -23,7 +23,7 @@ SHOWN = (
 )
 # the searchers plot (scaling_searchers.png): the default's joint TPE beside the searchers
 # that draw more widely, the library's and the setting
-SEARCHERS = ("default", "tpe_independent", "synetune_bohb", "random_asha")
+SEARCHERS = ("default", "pending_mix", "tpe_independent", "synetune_bohb", "random_asha")
 
 
 def _panels(
