@@ -4,8 +4,8 @@ With k trials at once, TPE draws k configurations before their results are in. J
 (multivariate) TPE draws each near one good trial, so k draws from one model look alike;
 independent TPE draws each parameter from its own model, so a draw mixes the values of
 different good trials. On the scaling benchmark (results/benchmarks/scaling.md) joint TPE
-is the better search one trial at a time (Hartmann, the HAN table) and independent TPE
-the better one with many trials at once on LCBench.
+is the better search on Hartmann and the HAN table one trial at a time; independent TPE
+is better on LCBench, most of all with many trials at once.
 
 :class:`MixedTPESampler` draws a trial with independent TPE with probability
 r / (r + ``half``), r the other trials running when it is drawn (a coin per trial, from
