@@ -52,6 +52,12 @@ def _parser() -> StrictParser:
         help="TPE models the parameters jointly; --no-multivariate: one model per parameter "
         "(override the space's)",
     )
+    p.add_argument(
+        "--independent-when-running",
+        action=argparse.BooleanOptionalAction,
+        help="joint TPE draws a trial with one model per parameter with probability "
+        "r / (r + 16), r the trials running (override the space's)",
+    )
     p.add_argument("--scheduler", choices=SCHEDULERS, help="override the space's")
     p.add_argument("--grace-period", type=positive_int, help="ASHA's (override the space's)")
     p.add_argument(
@@ -129,6 +135,7 @@ def _resolve(args: Any) -> tuple[Any, Any]:
         "num_samples": args.num_samples,
         "searcher": args.searcher,
         "multivariate": args.multivariate,
+        "independent_when_running": args.independent_when_running,
         "scheduler": args.scheduler,
         "grace_period": args.grace_period,
         "brackets": args.brackets,

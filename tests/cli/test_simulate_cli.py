@@ -90,6 +90,11 @@ def test_search_settings_from_flags_reach_the_search(
     assert json.loads(out.read_text())["settings"]["multivariate"] is True
     assert main([*args, "--no-multivariate", "--searcher", "random"]) == 2
     assert "searcher 'random' has no model" in capsys.readouterr().err
+    assert main([*args, "--independent-when-running", "--out", str(out)]) == 0
+    assert "tpe (independent as trials run) + gated_asha" in capsys.readouterr().out
+    assert json.loads(out.read_text())["settings"]["independent_when_running"] is True
+    assert main([*args, "--independent-when-running", "--no-multivariate"]) == 2
+    assert "multivariate is false" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
