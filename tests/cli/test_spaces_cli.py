@@ -38,6 +38,8 @@ def test_show_names_settings_only_where_they_differ_from_plain_asha_and_joint_tp
     assert "independent" not in describe_space(space)
     alone = describe_space(space.with_settings(multivariate=False))
     assert f"TPE startup {space.settings.n_startup_trials}, independent TPE" in alone
+    mixed = describe_space(space.with_settings(independent_when_running=True))
+    assert f"TPE startup {space.settings.n_startup_trials}, independent TPE as trials run" in mixed
 
 
 def test_export_writes_the_sweep_config(tmp_path, capsys):
