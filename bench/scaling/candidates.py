@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 from optuna.distributions import CategoricalDistribution
-from optuna.samplers import BaseSampler, TPESampler
+from optuna.samplers import TPESampler
 from optuna.samplers._tpe.parzen_estimator import _ParzenEstimator
 from optuna.samplers._tpe.probability_distributions import (
     _BatchedCategoricalDistributions,
@@ -43,6 +43,7 @@ from optuna.trial import FrozenTrial, TrialState
 from ray.tune.search.optuna import OptunaSearch
 
 from raysearch.search.live_tpe import LiveTPESampler, _LiveView
+from raysearch.search.mixed_tpe import MixedTPESampler
 
 __all__ = [
     "AlternatingTPESampler",
@@ -226,45 +227,18 @@ class PendingRandomSampler(LiveTPESampler):
         return super().sample_independent(study, trial, param_name, param_distribution)
 
 
-class AlternatingTPESampler(BaseSampler):
+class AlternatingTPESampler(MixedTPESampler):
     """The default's TPE (joint) for even trial numbers, independent TPE for odd ones, both
     fitted on every trial (``tpe_alternate``: joint TPE won where parameters interact,
     Hartmann and the HAN table, and independent TPE on LCBench; half of each is a portfolio
-    that needs no knowledge of the problem)."""
-
-    def __init__(self, *, seed: int, **kwargs: Any) -> None:
-        joint = {**kwargs, "multivariate": True, "group": True}
-        apart = {**kwargs, "multivariate": False, "group": False}
-        self._samplers = (
-            LiveTPESampler(seed=seed, **joint),
-            LiveTPESampler(seed=seed + 1, **apart),
-        )
+    that needs no knowledge of the problem). MixedTPESampler's two samplers, chosen by the
+    trial's number instead of a coin."""
 
     def _for(self, trial: FrozenTrial) -> LiveTPESampler:
         return self._samplers[trial.number % 2]
 
-    def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, Any]:
-        return self._for(trial).infer_relative_search_space(study, trial)
-
-    def sample_relative(
-        self, study: Study, trial: FrozenTrial, search_space: dict[str, Any]
-    ) -> dict[str, Any]:
-        return self._for(trial).sample_relative(study, trial, search_space)
-
-    def sample_independent(
-        self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: Any
-    ) -> Any:
-        return self._for(trial).sample_independent(study, trial, param_name, param_distribution)
-
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
         self._for(trial).before_trial(study, trial)
-
-    def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState, values: Any) -> None:
-        self._for(trial).after_trial(study, trial, state, values)
-
-    def reseed_rng(self) -> None:
-        for sampler in self._samplers:
-            sampler.reseed_rng()
 
 
 def widening(running: int) -> float:
