@@ -18,7 +18,7 @@ from bench.scaling.grid import Job
 
 __all__ = ["binned", "cap_jobs", "decision_figures", "decision_jobs"]
 
-COST_METHODS = ("default", "tpe_independent", "default_uncapped", "before_fix")
+COST_METHODS = ("default", "tpe_independent", "pending_mix", "default_uncapped", "before_fix")
 COST_BENCHMARKS = ("hartmann", "lcbench-189906", "han")
 STORED = ("default_sqlite", "default_journal")  # the study in a file: on Hartmann only
 COST_WORKERS = 16
