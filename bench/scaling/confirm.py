@@ -45,7 +45,14 @@ from bench.scaling.analyse import quality, reach_against, reach_limit
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.grid import Job, pool_map
 from bench.scaling.methods import DEFAULT, METHODS
-from bench.scaling.notes import ALPHA, against_baseline, paired_cells, paired_table, sign_p
+from bench.scaling.notes import (
+    ALPHA,
+    against_baseline,
+    bench_counts,
+    paired_cells,
+    paired_table,
+    sign_p,
+)
 
 WORKERS = (1, 4, 16, 64)
 REACH_WORKERS = (16, 64)  # the speed-up targets' k
@@ -278,6 +285,9 @@ def _section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
         f"Ran: `{confirmation['command']}` ({_code(confirmation)}).",
         "",
         f"Against {METHODS[base].label}: {against_baseline(cells, least_k=1)}",
+        "",
+        f"At equal simulated wall time, by benchmark over every k: {bench_counts(cells)}; by "
+        f"k over every benchmark: {bench_counts(cells, by='workers')}.",
         "",
         *paired_table(cells),
         "",

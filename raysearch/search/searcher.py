@@ -49,9 +49,8 @@ def build_sampler(
         return optuna.samplers.RandomSampler(seed=seed)
     with warnings.catch_warnings():  # group= is "experimental" in Optuna; we opt in
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        if space.settings.independent_when_running:
-            return MixedTPESampler(max_observations=max_observations, **tpe_arguments(space, seed))
-        return LiveTPESampler(max_observations=max_observations, **tpe_arguments(space, seed))
+        tpe = MixedTPESampler if space.settings.independent_when_running else LiveTPESampler
+        return tpe(max_observations=max_observations, **tpe_arguments(space, seed))
 
 
 def tpe_arguments(space: SearchSpace, seed: int) -> dict[str, Any]:

@@ -376,6 +376,12 @@ def test_the_liar_paragraph_sets_optunas_liar_beside_the_live_view() -> None:
     text = "\n".join(liar_lines(quality(runs), runs))
     assert "- b: the live view k=1 0.5, k=16 0.6; Optuna's liar k=1 0.5, k=16 0.8" in text
     assert "at k > 1, better in 0 of 3 runs, worse in 3" in text
+    assert "neither is ahead seed by seed" in text  # 0 against 3: p = 0.25
+    runs += [run("tpe_fifo", 16, s, 0.6) for s in range(3, 10)]
+    runs += [run("tpe_fifo_optuna", 16, s, 0.8) for s in range(3, 10)]
+    text = "\n".join(liar_lines(quality(runs), runs))
+    assert "the live view is ahead, by a margin the seeds support" in text  # 0 against 10
+    assert "By benchmark over every k: b 0 better, 10 worse." in text
 
 
 def test_the_confirmation_needs_more_wins_at_equal_wall_time_and_a_small_p() -> None:
@@ -643,6 +649,9 @@ def test_bench_counts_sums_equal_wall_time_verdicts_over_k_per_benchmark() -> No
 
     cells = [cell("b", 1, 2, 7), cell("a", 1, 6, 3), cell("a", 16, 4, 5), cell("b", 64, 9, 1)]
     assert bench_counts(cells) == "a 10 better, 8 worse, b 11 better, 8 worse"
+    assert bench_counts(cells, by="workers") == (
+        "k=1 8 better, 10 worse, k=16 4 better, 5 worse, k=64 9 better, 1 worse"
+    )
 
 
 def test_epoch_share_pairs_runs_by_benchmark_k_and_seed_with_the_baseline() -> None:
