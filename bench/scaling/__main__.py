@@ -223,6 +223,8 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
             reach = kept
         else:
             reach = kept + pool_map(_candidate_reach_jobs(reach, others, benches), args.processes)
+    if "budget" in parts:
+        budget = _kept(budget, benches) + pool_map(budget_jobs(runs, benches), args.processes)
     for kind in ("decisions", "cap"):  # the records of both parts share one list, by kind
         if kind not in parts:
             continue

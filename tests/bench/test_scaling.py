@@ -162,6 +162,36 @@ def test_budget_runs_give_each_seed_the_defaults_epochs_at_its_k() -> None:
     assert budget_jobs(runs, ["other"]) == []
 
 
+def test_the_budget_part_runs_the_budget_jobs_and_keeps_other_benchmarks(monkeypatch) -> None:
+    """``--parts budget`` re-measures the budget runs of the benchmarks asked for, from the
+    default's recorded epochs, and keeps the rest (a refactor once dropped the part)."""
+    import bench.scaling.__main__ as scaling
+
+    ran: list[Any] = []
+
+    def fake_pool(jobs: list[Any], processes: int) -> list[dict]:
+        ran.extend(jobs)
+        return [
+            {"bench": j.bench, "method": j.method, "epoch_budget": j.epoch_budget} for j in jobs
+        ]
+
+    monkeypatch.setattr(scaling, "pool_map", fake_pool)
+    runs = [
+        {"bench": b, "method": "default", "workers": 1, "seed": 0, "epochs": 9}
+        for b in ("han", "hartmann")
+    ]
+    old_b = {"bench": "hartmann", "method": "random_asha", "epoch_budget": 1}
+    old = {"meta": {}, "runs": runs, "budget": [{**old_b, "bench": "han"}, old_b]}
+    args = scaling._parse(["--methods", "default", "--parts", "budget", "--benchmarks", "han"])
+    found = scaling._run(args, old)["budget"]
+    assert {(j.bench, j.method, j.epoch_budget) for j in ran} == {
+        ("han", "random_asha", 9),
+        ("han", "optuna_hyperband", 9),
+    }
+    assert old_b in found and {**old_b, "bench": "han"} not in found  # replaced, not kept
+    assert len(found) == 3
+
+
 def test_at_budget_compares_the_defaults_run_with_theirs_at_its_epochs() -> None:
     from bench.scaling.analyse import at_budget
 
