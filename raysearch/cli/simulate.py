@@ -56,7 +56,8 @@ def _parser() -> StrictParser:
         "--independent-when-running",
         action=argparse.BooleanOptionalAction,
         help="joint TPE draws a trial with one model per parameter with probability "
-        "r / (r + 16), r the trials running (override the space's)",
+        "r / (r + 16), r the trials running (on by default with joint TPE); "
+        "--no-independent-when-running: joint TPE for every draw (override the space's)",
     )
     p.add_argument("--scheduler", choices=SCHEDULERS, help="override the space's")
     p.add_argument("--grace-period", type=positive_int, help="ASHA's (override the space's)")

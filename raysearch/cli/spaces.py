@@ -46,7 +46,12 @@ def describe_space(space: SearchSpace) -> str:
         + (f", cut-off window {s.cutoff_window}" if s.cutoff_window else "")
         + f"; TPE startup {s.n_startup_trials}"
         + ("" if s.multivariate else ", independent TPE")
-        + (", independent TPE as trials run" if s.independent_when_running else ""),
+        + (", independent TPE as trials run" if s.independent_when_running else "")
+        + (
+            ", joint TPE for every draw"
+            if s.searcher == "tpe" and s.multivariate and not s.independent_when_running
+            else ""
+        ),
         "fixed:",
         *[f"  {k} = {v!r}" for k, v in space.fixed.items()],
         "parameters:",

@@ -1,7 +1,8 @@
 """The searcher: Optuna's TPE (seeded; multivariate and grouped unless the space says
 ``multivariate: false``) behind Ray Tune's OptunaSearch, fitted on the trials still running
 too (``live_tpe``: quality that holds with many trials at once) and on at most
-``MAX_OBSERVATIONS`` trials (a suggestion's cost stays bounded).
+``MAX_OBSERVATIONS`` trials (a suggestion's cost stays bounded); with many trials running,
+more and more of its draws are independent TPE's (``mixed_tpe``: their draws spread out).
 
 Conditional parameters are sampled define-by-run (``DefineByRun``); every trial gets its
 own training seed, so a configuration drawn twice is a replicate, not an identical re-run.
@@ -42,9 +43,10 @@ def build_sampler(
     space: SearchSpace, seed: int, max_observations: int | None = MAX_OBSERVATIONS
 ) -> optuna.samplers.BaseSampler:
     """TPE (seeded; multivariate and grouped by default) that also learns from running
-    trials and fits on at most ``max_observations`` trials (raysearch.search.live_tpe);
-    with ``independent_when_running``, mixed with independent TPE as more trials run
-    (raysearch.search.mixed_tpe); or, with ``searcher: random``, random sampling."""
+    trials and fits on at most ``max_observations`` trials (raysearch.search.live_tpe),
+    mixed with independent TPE as more trials run (``independent_when_running``, on by
+    default with joint TPE; raysearch.search.mixed_tpe); or, with ``searcher: random``,
+    random sampling."""
     if space.settings.searcher == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     with warnings.catch_warnings():  # group= is "experimental" in Optuna; we opt in

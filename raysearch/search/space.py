@@ -130,7 +130,10 @@ class SearchSettings(BaseModel):
     ``independent_when_running``: joint TPE draws a trial with one model per parameter
     instead with probability r / (r + 16), r the trials running (search/mixed_tpe.py):
     one trial at a time it is joint TPE, draw for draw; with many at once mostly
-    independent, whose draws spread out.
+    independent, whose draws spread out. On by default wherever joint TPE runs (chosen on
+    the simulator and confirmed on fresh seeds: results/benchmarks/scaling_confirm.md);
+    left unset with ``multivariate: false`` or ``searcher: random`` it is off, as there is
+    no joint TPE to mix into; set true there, it is an error.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -144,12 +147,19 @@ class SearchSettings(BaseModel):
     n_startup_trials: int = Field(default=4, ge=0)
     searcher: Literal["tpe", "random"] = "tpe"
     multivariate: bool = True
-    independent_when_running: bool = False
+    # True unless left unset where there is no joint TPE (``_consistent``)
+    independent_when_running: bool = True
     scheduler: SchedulerName = "gated_asha"
     # After the search: retrain the top ``finalists`` configurations with ``replicates``
     # fresh seeds each at full budget and pick on the mean (0 = off; search/finalists.py).
     finalists: int = Field(default=0, ge=0)
     replicates: int = Field(default=3, ge=2)
+
+    def given(self) -> dict[str, Any]:
+        """The settings set, not those left to their defaults: what a copy with some
+        settings changed starts from, so a default that depends on others
+        (``independent_when_running``) follows them."""
+        return self.model_dump(include=self.model_fields_set)
 
     @model_validator(mode="after")
     def _consistent(self) -> SearchSettings:
@@ -163,7 +173,12 @@ class SearchSettings(BaseModel):
                 f"multivariate (false) sets how TPE models the parameters; searcher "
                 f"{self.searcher!r} has no model"
             )
-        if self.independent_when_running and (self.searcher != "tpe" or not self.multivariate):
+        joint = self.searcher == "tpe" and self.multivariate
+        if "independent_when_running" not in self.model_fields_set and not joint:
+            # the default means "where there is joint TPE": off here, and still unset, so a
+            # copy with other settings (replace_settings) takes the default again
+            object.__setattr__(self, "independent_when_running", False)
+        if self.independent_when_running and not joint:
             problems.append(
                 "independent_when_running (true) mixes independent draws into joint TPE; "
                 + (
@@ -255,7 +270,7 @@ class SearchSpace:
         """A copy with these settings, None included (a setting set back to null),
         validated again."""
         try:
-            settings = SearchSettings(**{**self.settings.model_dump(), **values})
+            settings = SearchSettings(**{**self.settings.given(), **values})
         except ValidationError as err:
             raise ConfigError(_pydantic_problems(err), "search settings") from None
         return SearchSpace(

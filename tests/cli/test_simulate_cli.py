@@ -90,7 +90,10 @@ def test_search_settings_from_flags_reach_the_search(
     assert json.loads(out.read_text())["settings"]["multivariate"] is True
     assert main([*args, "--no-multivariate", "--searcher", "random"]) == 2
     assert "searcher 'random' has no model" in capsys.readouterr().err
-    assert main([*args, "--independent-when-running", "--out", str(out)]) == 0
+    assert main([*args, "--no-independent-when-running", "--out", str(out)]) == 0
+    assert "tpe + gated_asha" in capsys.readouterr().out
+    assert json.loads(out.read_text())["settings"]["independent_when_running"] is False
+    assert main([*args, "--out", str(out)]) == 0  # without the flag: the default's (on)
     assert "tpe (independent as trials run) + gated_asha" in capsys.readouterr().out
     assert json.loads(out.read_text())["settings"]["independent_when_running"] is True
     assert main([*args, "--independent-when-running", "--no-multivariate"]) == 2

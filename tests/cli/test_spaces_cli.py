@@ -35,11 +35,12 @@ def test_show_names_settings_only_where_they_differ_from_plain_asha_and_joint_tp
     assert "ASHA grace 1, reduction 2, 2 brackets; TPE startup" in describe_space(wide)
     assert "cut-off window" not in describe_space(space)
     assert ", cut-off window 27; TPE" in describe_space(space.with_settings(cutoff_window=27))
-    assert "independent" not in describe_space(space)
+    startup = f"TPE startup {space.settings.n_startup_trials}"
+    assert f"{startup}, independent TPE as trials run\n" in describe_space(space)  # default
     alone = describe_space(space.with_settings(multivariate=False))
-    assert f"TPE startup {space.settings.n_startup_trials}, independent TPE" in alone
-    mixed = describe_space(space.with_settings(independent_when_running=True))
-    assert f"TPE startup {space.settings.n_startup_trials}, independent TPE as trials run" in mixed
+    assert f"{startup}, independent TPE\n" in alone
+    joint = describe_space(space.with_settings(independent_when_running=False))
+    assert f"{startup}, joint TPE for every draw\n" in joint
 
 
 def test_export_writes_the_sweep_config(tmp_path, capsys):

@@ -72,12 +72,25 @@ def test_it_pickles_with_its_decisions_as_tune_saves_a_searcher() -> None:
     assert copy._independent == sampler._independent and len(copy._independent) == 6
 
 
-def test_the_setting_builds_it_and_needs_joint_tpe() -> None:
+def test_the_default_builds_it_where_there_is_joint_tpe() -> None:
     space = load_space("smoke")
-    assert not space.settings.independent_when_running  # off unless a space asks
-    assert type(build_sampler(space, 0)) is LiveTPESampler
-    mixed = space.with_settings(independent_when_running=True)
-    assert isinstance(build_sampler(mixed, 0), MixedTPESampler)
+    assert space.settings.independent_when_running  # on by default with joint TPE
+    assert isinstance(build_sampler(space, 0), MixedTPESampler)
+    off = space.with_settings(independent_when_running=False)
+    assert type(build_sampler(off, 0)) is LiveTPESampler
+    # left unset, it follows the other settings: off without joint TPE, and back on with it
+    alone = space.with_settings(multivariate=False)
+    assert not alone.settings.independent_when_running
+    assert alone.with_settings(multivariate=True).settings.independent_when_running
+    assert not space.with_settings(searcher="random").settings.independent_when_running
+    # set false, it stays false when other settings change
+    assert not off.with_settings(
+        multivariate=True, grace_period=2
+    ).settings.independent_when_running
+
+
+def test_set_true_it_needs_joint_tpe() -> None:
+    space = load_space("smoke")
     with pytest.raises(ConfigError) as err:
         space.with_settings(independent_when_running=True, multivariate=False)
     assert "independent_when_running (true)" in str(err.value)
