@@ -92,12 +92,12 @@ class Method:
         update = dict(self.settings)
         if ENGINES[self.engine] is None:
             update.update(searcher=self.searcher, scheduler=self.scheduler)
-        return SearchSettings(**{**base.model_dump(), **update})
+        return SearchSettings(**{**base.given(), **update})
 
     def tune_space(self, space: SearchSpace) -> SearchSpace:
         """``space`` as this method searches it through Ray Tune."""
         self._require("tune")
-        return space.with_settings(**self.search_settings(space.settings).model_dump())
+        return space.with_settings(**self.search_settings(space.settings).given())
 
     def optuna_alone(
         self, base: SearchSettings, *, seed: int, processes: int, start: tuple = ()

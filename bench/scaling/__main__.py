@@ -32,7 +32,15 @@ from bench.scaling.methods import DEFAULT, METHODS
 WORKERS = (1, 4, 16, 64)
 FULL = {"seeds": 10, "workers": WORKERS, "decision_trials": 2000}
 QUICK = {"seeds": 2, "workers": (1, 16), "decision_trials": 200}
-MAIN = ("default", "tpe_asha", "before_fix", "random_asha", "tpe_fifo", "optuna_hyperband")
+MAIN = (
+    "default",
+    "before_mix",
+    "tpe_asha",
+    "before_fix",
+    "random_asha",
+    "tpe_fifo",
+    "optuna_hyperband",
+)
 SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of the grid
     "liar_off": (("hartmann", "lcbench-189906"), (1, 16, 64)),
     "told_pruned": (("hartmann", "lcbench-189906"), (1, 16, 64)),

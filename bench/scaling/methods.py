@@ -7,12 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["BEFORE_GATE", "DEFAULT", "METHODS", "Method"]
+__all__ = ["BEFORE_GATE", "BEFORE_MIX", "DEFAULT", "METHODS", "Method"]
 
 DEFAULT = "default"
 # The default before its scheduler was rung-gated ASHA: the candidates from the live-TPE fix
 # to the gate were measured against it (their ``baseline``).
 BEFORE_GATE = "tpe_asha"
+# The default before ``independent_when_running`` (joint TPE for every draw): the
+# candidates from the gate to independent_when_running were measured against it.
+BEFORE_MIX = "before_mix"
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,20 @@ def _product(space: Any, seed: int, workers: int, **settings: Any) -> Any:
 
     space = space.with_settings(**settings) if settings else space
     return TunePolicy(build_searcher(space, seed), build_scheduler(space, seed), workers)
+
+
+def _joint(policy: Callable[..., Any]) -> Callable[..., Any]:
+    """``policy`` on the space with ``independent_when_running: false``: joint TPE for
+    every draw, as the searches measured before it was the default ran (so their
+    recorded runs stay reproducible)."""
+
+    def pinned(space: Any, seed: int, workers: int, **kwargs: Any) -> Any:
+        return policy(space.with_settings(independent_when_running=False), seed, workers, **kwargs)
+
+    return pinned
+
+
+_before_mix = _joint(_product)
 
 
 def _sqlite_connect(path: str) -> Any:
@@ -276,7 +293,7 @@ def _window(space: Any, seed: int, workers: int) -> Any:
     """The default with ASHA's cut-off at each rung set by the rung's last WINDOW values
     (the space setting ``cutoff_window``; raysearch.search.asha), not by every value it has
     recorded."""
-    return _product(space, seed, workers, cutoff_window=WINDOW)
+    return _before_mix(space, seed, workers, cutoff_window=WINDOW)
 
 
 def _optuna_alone(space: Any, seed: int, workers: int) -> Any:
@@ -303,11 +320,21 @@ def _synetune(searcher: str) -> Callable[[Any, int, int], Any]:
 METHODS = {
     m.name: m
     for m in (
-        Method(DEFAULT, "raysearch default (TPE + rung-gated ASHA)", _product),
+        Method(
+            DEFAULT,
+            "raysearch default (TPE, independent as trials run, + rung-gated ASHA)",
+            _product,
+        ),
+        Method(
+            BEFORE_MIX,
+            "the default before `independent_when_running` (joint TPE for every draw)",
+            _before_mix,
+            BEFORE_MIX,  # its own reference, as the default's is the default
+        ),
         Method(
             BEFORE_GATE,
             "TPE + ASHA, the default before the gate (`scheduler: asha`)",
-            lambda sp, s, k: _product(sp, s, k, scheduler="asha"),
+            lambda sp, s, k: _before_mix(sp, s, k, scheduler="asha"),
             BEFORE_GATE,  # its own reference, as the default's is the default
         ),
         Method("before_fix", "raysearch before the fix (TPE + ASHA)", _before_fix, BEFORE_GATE),
@@ -332,8 +359,8 @@ METHODS = {
         ),
         Method(
             "tpe_fifo",
-            "TPE, no early stopping",
-            lambda space, seed, k: _product(space, seed, k, scheduler="fifo"),
+            "TPE (joint), no early stopping",
+            lambda space, seed, k: _before_mix(space, seed, k, scheduler="fifo"),
         ),
         Method(
             "tpe_fifo_optuna",
@@ -344,38 +371,38 @@ METHODS = {
         Method(
             "grace3",
             "TPE + ASHA, grace period 3 (`grace_period: 3`)",
-            lambda sp, s, k: _product(sp, s, k, grace_period=3, scheduler="asha"),
+            lambda sp, s, k: _before_mix(sp, s, k, grace_period=3, scheduler="asha"),
             BEFORE_GATE,
         ),
         Method(
             "brackets3",
             "TPE + ASHA with 3 brackets (`brackets: 3`)",
-            lambda sp, s, k: _product(sp, s, k, brackets=3, scheduler="asha"),
+            lambda sp, s, k: _before_mix(sp, s, k, brackets=3, scheduler="asha"),
             BEFORE_GATE,
         ),
         Method(
             "gated_asha",
             "candidate: rung-gated ASHA (Spearman >= 0.9 with the next rung)",
-            _gated,
+            _joint(_gated),
             BEFORE_GATE,
         ),
         Method(
             "gated_asha_lazy",
             "`scheduler: gated_asha` (now the default): rung-gated ASHA (>= 0.9), ASHA's own "
             "decisions until 8 pairs",
-            lambda sp, s, k: _product(sp, s, k, scheduler="gated_asha"),
+            lambda sp, s, k: _before_mix(sp, s, k, scheduler="gated_asha"),
             BEFORE_GATE,
         ),
         Method(
             "gated_asha_lazy_07",
             "candidate: rung-gated ASHA (>= 0.7), ASHA's own decisions until 8 pairs",
-            lambda sp, s, k: _gated(sp, s, k, threshold=0.7, unmeasured="asha"),
+            lambda sp, s, k: _joint(_gated)(sp, s, k, threshold=0.7, unmeasured="asha"),
             BEFORE_GATE,
         ),
         Method(
             "gated_asha_05",
             "candidate: rung-gated ASHA (Spearman >= 0.5 with the next rung)",
-            lambda sp, s, k: _gated(sp, s, k, threshold=0.5),
+            lambda sp, s, k: _joint(_gated)(sp, s, k, threshold=0.5),
             BEFORE_GATE,
         ),
         Method(
@@ -400,57 +427,72 @@ METHODS = {
             "pending_random",
             "candidate: the default, a random share of suggestions = the share still running",
             _pending_random,
+            BEFORE_MIX,
         ),
         Method(
             "gated_final",
             "candidate: the default, its gate judged against the last epoch, not the next rung",
-            lambda sp, s, k: _gated(sp, s, k, unmeasured="asha", against="final"),
+            lambda sp, s, k: _joint(_gated)(sp, s, k, unmeasured="asha", against="final"),
+            BEFORE_MIX,
         ),
         Method(
             "window_asha",
             "candidate: the default, ASHA's cut-off from each rung's last 27 values",
             _window,
+            BEFORE_MIX,
         ),
         Method(
             "gated_brackets3",
             "candidate: the default with 3 Hyperband brackets (`brackets: 3`)",
-            lambda sp, s, k: _product(sp, s, k, brackets=3),
+            lambda sp, s, k: _before_mix(sp, s, k, brackets=3),
+            BEFORE_MIX,
         ),
         Method(
             "default_final_scale",
             "candidate: the default, TPE sees running trials on the final scale",
             _default_final_scale,
+            BEFORE_MIX,
         ),
         Method(
             "narrow_ei",
             "candidate: the default, TPE's best of max(4, 64 // k) candidates (24 at k <= 2)",
             _narrow_ei,
+            BEFORE_MIX,
         ),
         Method(
             "tpe_independent",
             "candidate: the default with independent TPE (`multivariate: false`)",
             lambda sp, s, k: _product(sp, s, k, multivariate=False),
+            BEFORE_MIX,
         ),
         Method(
             "tpe_alternate",
             "candidate: the default, joint and independent TPE taking turns, trial by trial",
             _alternate,
+            BEFORE_MIX,
         ),
         Method(
             "pending_wide",
             "candidate: the default, TPE's candidates drawn from kernels 1 + 2 r / (r + 16) "
             "times wider, r the trials running",
             _pending_wide,
+            BEFORE_MIX,
         ),
         Method(
             "pending_mix",
-            "candidate: the default, independent TPE for a share r / (r + 16) of its trials, "
-            "r the trials running",
+            "candidate, now the default: independent TPE for a share r / (r + 16) of its "
+            "trials, r the trials running (`independent_when_running`)",
             lambda sp, s, k: _product(sp, s, k, independent_when_running=True),
+            BEFORE_MIX,
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),
-        Method("synetune_bohb", "candidate: syne-tune's BOHB (ASHA + KDE)", _synetune("kde")),
+        Method(
+            "synetune_bohb",
+            "candidate: syne-tune's BOHB (ASHA + KDE)",
+            _synetune("kde"),
+            BEFORE_MIX,
+        ),
         Method(
             "synetune_asha",
             "syne-tune's ASHA with random search (a check of the syne-tune policy)",

@@ -14,6 +14,7 @@ __all__ = ["SEARCHERS", "SHOWN", "plot", "plot_worth"]
 # each with one colour on every panel
 SHOWN = (
     "default",
+    "before_mix",
     "tpe_asha",
     "before_fix",
     "random_asha",
@@ -21,9 +22,9 @@ SHOWN = (
     "optuna_hyperband",
     "wandb",
 )
-# the searchers plot (scaling_searchers.png): the default's joint TPE beside the searchers
-# that draw more widely, the library's and the setting
-SEARCHERS = ("default", "pending_mix", "tpe_independent", "synetune_bohb", "random_asha")
+# the searchers plot (scaling_searchers.png): the default (joint TPE, independent as trials
+# run) beside joint TPE alone and the searchers that draw more widely, the library's too
+SEARCHERS = ("default", "before_mix", "tpe_independent", "synetune_bohb", "random_asha")
 
 
 def _panels(

@@ -73,6 +73,10 @@ def test_a_method_sets_its_searcher_scheduler_and_settings_over_the_benchmarks()
     s = tpe_fifo.tune_space(_space(base)).settings
     assert (s.searcher, s.scheduler, s.n_startup_trials) == ("tpe", "fifo", 3)
     assert (s.num_samples, s.max_epochs, s.grace_period) == (40, 9, 2)  # the benchmark's
+    assert s.independent_when_running  # the default's, with joint TPE
+    # random search over the benchmark's TPE settings: the default that needs TPE follows it
+    r = METHODS["random_asha"].tune_space(_space(base)).settings
+    assert (r.searcher, r.independent_when_running, r.num_samples) == ("random", False, 40)
     optuna = METHODS["optuna_hyperband"].optuna_alone(base, seed=5, processes=2)
     assert (optuna.n_trials, optuna.max_resource, optuna.min_resource) == (40, 9, 2)
     assert (optuna.n_startup_trials, optuna.processes, optuna.seed) == (10, 2, 5)

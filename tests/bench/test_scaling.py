@@ -339,12 +339,13 @@ def test_a_reach_run_goes_on_long_enough_to_decide_the_target() -> None:
 
 
 def test_a_candidates_own_reach_runs_are_kept_apart_from_those_against_its_baseline() -> None:
-    """window_asha's baseline is the default: its reach runs against the default's k=1 and
-    against its own k=1 (``against``) are two speed-ups, neither mixed into the other."""
+    """window_asha's baseline is the default as it was (before_mix): its reach runs against
+    that k=1 and against its own k=1 (``against``) are two speed-ups, neither mixed into the
+    other."""
     from bench.scaling.analyse import speedups
 
-    reach = _reach("default", 1, [100.0, 200.0, 300.0])  # the default's k=1: median 200
-    reach += _reach("window_asha", 16, [10.0, 20.0, 30.0])  # against the default's
+    reach = _reach("before_mix", 1, [100.0, 200.0, 300.0])  # its baseline's k=1: median 200
+    reach += _reach("window_asha", 16, [10.0, 20.0, 30.0])  # against its baseline's
     own = _reach("window_asha", 1, [40.0, 50.0, 60.0]) + _reach("window_asha", 16, [5.0] * 3)
     reach += [{**r, "against": "window_asha"} for r in own]
     vs_default = speedups(reach, [], "window_asha")
@@ -354,7 +355,8 @@ def test_a_candidates_own_reach_runs_are_kept_apart_from_those_against_its_basel
         (1, pytest.approx(1.0)),
         (16, pytest.approx(50 / 5)),
     ]
-    assert [r["workers"] for r in speedups(reach, [])] == [1]  # the default's own
+    assert [r["workers"] for r in speedups(reach, [], "before_mix")] == [1]  # its own
+    assert speedups(reach, []) == []  # the default has no reach runs here
 
 
 def test_a_candidates_verdict_counts_cells_and_seeds_against_its_baseline() -> None:
@@ -438,12 +440,12 @@ def test_a_reach_claim_compares_times_to_the_baselines_target_seed_by_seed() -> 
 
     pairs = [(5.0, 9.0), (5.0, math.inf), (9.0, 5.0), (math.inf, math.inf)]
     runs = [run("window_asha", s, mine) for s, (mine, _) in enumerate(pairs)]
-    runs += [run("default", s, theirs) for s, (_, theirs) in enumerate(pairs)]
+    runs += [run("before_mix", s, theirs) for s, (_, theirs) in enumerate(pairs)]
     found = reach_verdict(runs, "window_asha")
     assert (found["better"], found["worse"]) == (2, 1) and not found["met"]
     many = []
     for s in range(10):
-        many += [run("window_asha", s, 5.0), run("default", s, math.inf)]
+        many += [run("window_asha", s, 5.0), run("before_mix", s, math.inf)]
     assert reach_verdict(many, "window_asha")["met"]  # 10 to 0: p = 0.002
 
 
@@ -492,6 +494,7 @@ def test_the_caps_effect_compares_capped_and_uncapped_seed_by_seed() -> None:
 
 
 def test_the_decision_table_lists_runs_by_benchmark_and_method_not_as_they_finished() -> None:
+    from bench.scaling.methods import METHODS
     from bench.scaling.report import _decision_lines
 
     def run(bench: str, method: str) -> dict:
@@ -503,9 +506,9 @@ def test_the_decision_table_lists_runs_by_benchmark_and_method_not_as_they_finis
     table = "\n".join(_decision_lines(finished)).splitlines()
     rows = [line.split(" | ")[:2] for line in table if line[:2] == "| "]
     assert [(b[2:], m) for b, m in rows[1:]] == [
-        ("hartmann", "raysearch default (TPE + rung-gated ASHA)"),
+        ("hartmann", METHODS["default"].label),
         ("hartmann", "the default, its study in Optuna's journal file (as a run keeps it)"),
-        ("han", "raysearch default (TPE + rung-gated ASHA)"),
+        ("han", METHODS["default"].label),
         ("han", "raysearch before the fix (TPE + ASHA)"),
     ]
 
@@ -755,7 +758,9 @@ def test_the_searchers_plot_draws_only_its_methods_each_once() -> None:
 def test_a_candidates_paragraph_counts_the_targets_from_the_reach_runs_it_is_given() -> None:
     from bench.scaling.notes import targets_met
 
-    met = {"default": (2, 10), "narrow_ei": (3, 10)}
-    assert targets_met(met, "narrow_ei") == "meet 3 of the 10 targets, the default 2"
+    met = {"default": (4, 10), "before_mix": (2, 10), "narrow_ei": (3, 10), "wandb": (1, 10)}
+    # beside its own baseline's: the default as it was then, or the default
+    assert targets_met(met, "narrow_ei") == "meet 3 of the 10 targets, `before_mix` 2"
+    assert targets_met(met, "wandb") == "meet 1 of the 10 targets, the default 4"
     assert targets_met({"narrow_ei": (1, 4)}, "narrow_ei") == "meet 1 of the 4 targets"
     assert targets_met(met, "gated_brackets3") == "have not been run"
