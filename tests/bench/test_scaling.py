@@ -719,8 +719,10 @@ def test_same_runs_counts_runs_with_the_same_best_and_epochs_at_the_same_k_and_s
         run("a", 1, 1, 0.5, 10), run("b", 1, 1, 0.5, 11),  # other epochs
         run("a", 4, 0, 0.4, 10), run("b", 4, 0, 0.3, 10),  # another best
         run("a", 16, 0, 0.2, 9),  # nothing to compare with
+        run("a", 64, 0, -3.2913995289152624, 9),  # the same but in the last digit
+        run("b", 64, 0, -3.291399528915263, 9),
     ]  # fmt: skip
-    assert _same_runs(runs, "a", "b", "hartmann") == (1, 4)
+    assert _same_runs(runs, "a", "b", "hartmann") == (2, 5)
     assert _same_runs(runs, "a", "b", "lcbench-189906") == (0, 0)
 
 
