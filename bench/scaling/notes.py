@@ -75,11 +75,14 @@ def setup_lines(methods: set[str]) -> list[str]:
         "value). Same seeds (0-9) for every method and k.",
         "",
         "Methods: the default (what `python -m raysearch.run` builds now: TPE that sees "
-        "running trials, and ASHA behind a rung-reliability gate); TPE + ASHA without the "
-        "gate (`tpe_asha`, the default until the gate, and the search the candidates below "
-        "were measured on); the default before the live-TPE fix (Ray's OptunaSearch with "
-        "Optuna's TPESampler, constant liar on, and ASHA); random search + ASHA; TPE "
-        "without early stopping (`--scheduler fifo`); "
+        "running trials, joint one trial at a time and more and more often independent as "
+        "more trials run, and ASHA behind a rung-reliability gate); the default before "
+        "`independent_when_running` (`before_mix`: joint TPE for every draw, and the "
+        "search the candidates since the gate were measured on); TPE + ASHA without the "
+        "gate (`tpe_asha`, the default until the gate, and the search the first candidates "
+        "below were measured on); the default before the live-TPE fix (Ray's OptunaSearch "
+        "with Optuna's TPESampler, constant liar on, and ASHA); random search + ASHA; joint "
+        "TPE without early stopping (`--scheduler fifo`); "
         "Optuna alone (TPE + Optuna's HyperbandPruner, ask/tell, k trials asked and not yet "
         "told); " + _wandb_sentence(methods) + "and the candidate fixes that were tried (on "
         "Hartmann and LCBench 189906).",
