@@ -187,7 +187,7 @@ def liar_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[s
     ]
 
 
-CANDIDATES = (  # the first five measured on TPE + ASHA (BEFORE_GATE), the rest on the default
+CANDIDATES = (  # the first five measured on TPE + ASHA (BEFORE_GATE), the rest on BEFORE_MIX
     "final_scale",
     "final_scale_running",
     "grace3",
@@ -226,16 +226,20 @@ def _same_runs(runs: list[dict[str, Any]], method: str, other: str, bench: str) 
 
 
 def _same_line(runs: list[dict[str, Any]], method: str) -> str:
-    """How many of ``method``'s runs the default's runs repeat exactly, over every
-    benchmark (for a candidate that became the default)."""
+    """How many of ``method``'s runs the default's runs repeat (``_same_runs``), over every
+    benchmark (for a candidate that became the default), and why the rest may part."""
     counts = [_same_runs(runs, method, DEFAULT, b) for b in sorted({r["bench"] for r in runs})]
     same, total = sum(c[0] for c in counts), sum(c[1] for c in counts)
-    return (
+    line = (
         f"{same} of its {total} runs found the same best value with the same epochs as the "
-        "default's with the same k and seed (the two ran on different machines: where a last "
-        "digit of floating point differs, a close call in TPE can go the other way and the "
-        "runs part from there)"
+        "default's with the same k and seed"
     )
+    if same < total:
+        line += (
+            " (runs recorded on different machines can part: where a last digit of floating "
+            "point differs, a close call in TPE can go the other way)"
+        )
+    return line
 
 
 def by_bench(cells: list[dict[str, Any]]) -> str:
@@ -488,7 +492,7 @@ def candidate_lines(
             "The candidates from here on were measured on the gated default as it was "
             "before `independent_when_running`: joint TPE for every draw (`before_mix`, "
             "their baseline, and 'the default' in their paragraphs). The last of them, "
-            "`pending_mix`, is the default now, run for run.",
+            "`pending_mix`, is the default now.",
             "",
         ]
     if found["pending_random"]:

@@ -726,6 +726,21 @@ def test_same_runs_counts_runs_with_the_same_best_and_epochs_at_the_same_k_and_s
     assert _same_runs(runs, "a", "b", "lcbench-189906") == (0, 0)
 
 
+def test_a_candidate_that_became_the_default_says_why_runs_part_only_when_some_do() -> None:
+    from bench.scaling.notes import _same_line
+
+    def run(method: str, seed: int, best: float) -> dict:
+        return {"method": method, "bench": "han", "workers": 4, "seed": seed, "best": best,
+                "epochs": 10}  # fmt: skip
+
+    same = [run(m, s, 0.5) for m in ("default", "pending_mix") for s in (0, 1)]
+    assert _same_line(same, "pending_mix").startswith("2 of its 2 runs found the same best")
+    assert "part" not in _same_line(same, "pending_mix")
+    parted = [*same[:3], run("pending_mix", 1, 0.4)]
+    assert _same_line(parted, "pending_mix").startswith("1 of its 2 runs")
+    assert "can part" in _same_line(parted, "pending_mix")
+
+
 def test_the_synetune_check_says_where_a_difference_comes_from_only_when_seeds_support_it() -> None:
     from bench.scaling.notes import _synetune_lines
 
