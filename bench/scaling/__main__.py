@@ -27,20 +27,11 @@ from bench.common import OUT, base_meta, log, recorded_meta, write_outputs
 from bench.scaling.analyse import reach_limit
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.grid import Job, pool_map
-from bench.scaling.methods import DEFAULT, METHODS
+from bench.scaling.methods import DEFAULT, MAIN, METHODS
 
 WORKERS = (1, 4, 16, 64)
 FULL = {"seeds": 10, "workers": WORKERS, "decision_trials": 2000}
 QUICK = {"seeds": 2, "workers": (1, 16), "decision_trials": 200}
-MAIN = (
-    "default",
-    "before_mix",
-    "tpe_asha",
-    "before_fix",
-    "random_asha",
-    "tpe_fifo",
-    "optuna_hyperband",
-)
 SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of the grid
     "liar_off": (("hartmann", "lcbench-189906"), (1, 16, 64)),
     "told_pruned": (("hartmann", "lcbench-189906"), (1, 16, 64)),
@@ -57,7 +48,7 @@ PARTS = ("runs", "reach", "budget", "decisions", "cap", "rungs", "reality")
 BUDGET_METHODS = {"random_asha": WORKERS, "optuna_hyperband": (1,)}
 # The candidate fixes, the ASHA variants and W&B (about a second per suggestion) are run
 # separately and merged: --methods liar_off told_pruned budget_view grace3 brackets3 --merge
-DEFAULT_METHODS = list(MAIN)
+DEFAULT_METHODS = list(MAIN)  # the searches a full run measures; the rest with --methods
 
 
 def _jobs(benches: list[str], methods: list[str], scale: dict[str, Any]) -> list[Job]:

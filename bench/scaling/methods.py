@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["BEFORE_GATE", "BEFORE_MIX", "DEFAULT", "METHODS", "Method"]
+__all__ = ["BEFORE_GATE", "BEFORE_MIX", "DEFAULT", "MAIN", "METHODS", "Method"]
 
 DEFAULT = "default"
 # The default before its scheduler was rung-gated ASHA: the candidates from the live-TPE fix
@@ -16,6 +16,17 @@ BEFORE_GATE = "tpe_asha"
 # The default before ``independent_when_running`` (joint TPE for every draw): the
 # candidates from the gate to independent_when_running were measured against it.
 BEFORE_MIX = "before_mix"
+# The searches every benchmark and k is measured with by default (and plotted); the candidates,
+# ASHA variants and W&B are run with --methods.
+MAIN = (
+    DEFAULT,
+    BEFORE_MIX,
+    BEFORE_GATE,
+    "before_fix",
+    "random_asha",
+    "tpe_fifo",
+    "optuna_hyperband",
+)
 
 
 @dataclass(frozen=True)

@@ -228,16 +228,17 @@ def _same_runs(runs: list[dict[str, Any]], method: str, other: str, bench: str) 
 def _same_line(runs: list[dict[str, Any]], method: str) -> str:
     """How many of ``method``'s runs the default's runs repeat (``_same_runs``), over every
     benchmark (for a candidate that became the default), and why the rest may part."""
-    counts = [_same_runs(runs, method, DEFAULT, b) for b in sorted({r["bench"] for r in runs})]
-    same, total = sum(c[0] for c in counts), sum(c[1] for c in counts)
+    counts = {b: _same_runs(runs, method, DEFAULT, b) for b in sorted({r["bench"] for r in runs})}
+    same, total = sum(c[0] for c in counts.values()), sum(c[1] for c in counts.values())
     line = (
         f"{same} of its {total} runs found the same best value with the same epochs as the "
         "default's with the same k and seed"
     )
     if same < total:
+        parted = ", ".join(f"{b} {n - s}" for b, (s, n) in counts.items() if s < n)
         line += (
-            " (runs recorded on different machines can part: where a last digit of floating "
-            "point differs, a close call in TPE can go the other way)"
+            f" (the others: {parted}; runs recorded on different machines can part: where a "
+            "last digit of floating point differs, a close call in TPE can go the other way)"
         )
     return line
 

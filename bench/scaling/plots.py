@@ -6,22 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from bench.scaling.benchmarks import BENCHMARKS
-from bench.scaling.methods import DEFAULT, METHODS
+from bench.scaling.methods import DEFAULT, MAIN, METHODS
 
 __all__ = ["SEARCHERS", "SHOWN", "plot", "plot_worth"]
 
 # the methods in the plot (the candidate fixes and ASHA variants are in the tables only),
 # each with one colour on every panel
-SHOWN = (
-    "default",
-    "before_mix",
-    "tpe_asha",
-    "before_fix",
-    "random_asha",
-    "tpe_fifo",
-    "optuna_hyperband",
-    "wandb",
-)
+SHOWN = (*MAIN, "wandb")
 # the searchers plot (scaling_searchers.png): the default (joint TPE, independent as trials
 # run) beside joint TPE alone and the searchers that draw more widely, the library's too
 SEARCHERS = ("default", "before_mix", "tpe_independent", "synetune_bohb", "random_asha")
