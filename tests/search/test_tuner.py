@@ -81,9 +81,12 @@ def test_baselines_random_search_and_full_budget_fifo() -> None:
     import optuna
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
+    from raysearch.search.mixed_tpe import MixedTPESampler
+
     space = load_space("loss_ablation")
     assert isinstance(build_scheduler(space), ASHAScheduler)
-    assert isinstance(build_searcher(space, 0)._sampler, optuna.samplers.TPESampler)
+    # TPE, joint one trial at a time and independent more often as more trials run
+    assert isinstance(build_searcher(space, 0)._sampler, MixedTPESampler)
     baseline = space.with_settings(searcher="random", scheduler="fifo")
     scheduler = build_scheduler(baseline)
     assert isinstance(scheduler, FIFOScheduler) and not isinstance(scheduler, ASHAScheduler)
