@@ -13,7 +13,7 @@ from pathlib import Path
 from raysearch.cli.args import StrictParser
 from raysearch.core.errors import RaysearchError
 from raysearch.core.files import atomic_write_text
-from raysearch.search.space import SearchSpace, available_spaces, load_space
+from raysearch.search.space import SearchSettings, SearchSpace, available_spaces, load_space
 from raysearch.search.wandb_sweep import sweep_yaml
 
 __all__ = ["describe_space", "main"]
@@ -34,6 +34,17 @@ def _range(name: str, space: SearchSpace) -> str:
     return text
 
 
+def _tpe_draws(s: SearchSettings) -> str:
+    """How TPE draws a trial, for the settings line ('' without TPE)."""
+    if s.searcher != "tpe":
+        return ""
+    if not s.multivariate:
+        return ", independent TPE"
+    if s.independent_when_running:
+        return ", independent TPE as trials run"
+    return ", joint TPE for every draw"
+
+
 def describe_space(space: SearchSpace) -> str:
     """A plain-text description: settings, fixed values, parameters, start points."""
     s = space.settings
@@ -45,13 +56,7 @@ def describe_space(space: SearchSpace) -> str:
         + (f", {s.brackets} brackets" if s.brackets > 1 else "")
         + (f", cut-off window {s.cutoff_window}" if s.cutoff_window else "")
         + f"; TPE startup {s.n_startup_trials}"
-        + ("" if s.multivariate else ", independent TPE")
-        + (", independent TPE as trials run" if s.independent_when_running else "")
-        + (
-            ", joint TPE for every draw"
-            if s.searcher == "tpe" and s.multivariate and not s.independent_when_running
-            else ""
-        ),
+        + _tpe_draws(s),
         "fixed:",
         *[f"  {k} = {v!r}" for k, v in space.fixed.items()],
         "parameters:",

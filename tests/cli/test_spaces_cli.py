@@ -41,6 +41,7 @@ def test_show_names_settings_only_where_they_differ_from_plain_asha_and_joint_tp
     assert f"{startup}, independent TPE\n" in alone
     joint = describe_space(space.with_settings(independent_when_running=False))
     assert f"{startup}, joint TPE for every draw\n" in joint
+    assert f"{startup}\n" in describe_space(space.with_settings(searcher="random"))  # no TPE
 
 
 def test_export_writes_the_sweep_config(tmp_path, capsys):
