@@ -356,12 +356,37 @@ def _rung_lines(rungs: list[dict[str, Any]]) -> list[str]:
     ]
     columns = {"bench": "benchmark"}
     columns.update({f"r{k}": f"epoch {k}" for k in ("1", "3", "9", "27")})
-    return [
+    lines = [
         "How well ASHA's rungs rank configurations: Spearman correlation of the value at a "
         f"rung with the best value of the whole curve, {rungs[0]['configs']} random "
         "configurations per benchmark.",
         "",
         markdown_table(table, columns),
+        "",
+    ]
+    best = [r for r in rungs if "best" in r]
+    if not best:
+        return lines
+    among = [
+        {
+            "bench": r["bench"],
+            "curves": f"{r['best']['curves']} of {r['best']['of']:,}",
+            **{f"r{k}": f"{v['final']:.2f} ({v['next']:.2f})" for k, v in r["best"]["rho"].items()},
+        }
+        for r in best
+    ]
+    columns = {"bench": "benchmark", "curves": "best curves"}
+    columns.update({f"r{k}": f"epoch {k}" for k in ("1", "3", "9", "27")})
+    return [
+        *lines,
+        "The same among the best configurations only, where a search that has found the "
+        "good region draws and where ASHA's cut-off then comes from: the best tenth of the "
+        f"distinct curves of {best[0]['best']['drawn']:,} random configurations (by the "
+        "curve's best value); Spearman of the value at the rung with the curve's best, and "
+        "in brackets with the next rung (the last epoch after the last rung), which is what "
+        "the default's gate checks (`bench.scaling.rungs.among_the_best`).",
+        "",
+        markdown_table(among, columns),
         "",
     ]
 

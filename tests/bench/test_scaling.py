@@ -783,3 +783,70 @@ def test_a_candidates_paragraph_counts_the_targets_from_the_reach_runs_it_is_giv
     assert targets_met(met, "wandb") == "meet 1 of the 10 targets, the default 4"
     assert targets_met({"narrow_ei": (1, 4)}, "narrow_ei") == "meet 1 of the 4 targets"
     assert targets_met(met, "gated_brackets3") == "have not been run"
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    quality=st.lists(
+        st.floats(0.0, 1.0, allow_nan=False), min_size=10, max_size=40, unique=True
+    ).filter(lambda q: min(np.diff(np.sort(q))) > 1e-6),
+    bad=st.integers(90, 300),
+)
+def test_among_the_best_sees_a_first_epoch_that_favours_fast_starters_among_the_best(
+    quality: list[float], bad: int
+) -> None:
+    from bench.scaling.rungs import among_the_best
+
+    epochs = 12  # rungs 1, 3, 9; after 9 the last epoch
+    q = np.asarray(quality)
+    # the best curves: slow starters, the better at the end the worse at every rung
+    good = np.repeat((5.0 - q)[:, None], epochs, axis=1)
+    good[:, -1] = q
+    # many worse curves, ranked perfectly by every rung, that must not be counted
+    worse = 2.0 + np.arange(bad, dtype=float)[:, None] + np.linspace(1.0, 0.0, epochs)[None, :]
+    found = among_the_best(np.vstack([worse, good, good]))  # duplicates count once
+    assert found["of"] == len(q) + bad
+    assert found["curves"] == min(len(q) + bad, max(5, round(0.1 * (len(q) + bad))))
+    if found["curves"] <= len(q):  # only slow starters among the best
+        for rung in ("1", "3", "9"):
+            assert found["rho"][rung]["final"] == pytest.approx(-1.0)
+        # neighbouring rungs agree; the last rung against the last epoch does not
+        assert found["rho"]["1"]["next"] == pytest.approx(1.0)
+        assert found["rho"]["3"]["next"] == pytest.approx(1.0)
+        assert found["rho"]["9"]["next"] == pytest.approx(-1.0)
+    assert set(found["rho"]) == {"1", "3", "9"}
+
+
+def test_the_rung_section_shows_the_best_configurations_and_why_lines_cite_them() -> None:
+    from bench.scaling.notes import bound_lines
+    from bench.scaling.report import _rung_lines
+
+    rungs = [
+        {
+            "bench": "lcbench-1",
+            "configs": 400,
+            "rho": {"1": 0.84, "3": 0.93},
+            "best": {
+                "curves": 200,
+                "of": 2000,
+                "drawn": 2000,
+                "rho": {"1": {"final": 0.07, "next": 0.97}, "3": {"final": 0.2, "next": 0.9}},
+            },
+            "trial_s": {"median": 80.0, "p10": 40.0},
+        }
+    ]
+    text = "\n".join(_rung_lines(rungs))
+    assert "| lcbench-1 | 200 of 2,000 | 0.07 (0.97) | 0.20 (0.90) |" in text
+    comparison = {
+        "bench": "lcbench-1",
+        "workers": 1,
+        "b": "tpe_fifo",
+        "regret_a": {"median": 0.04},
+        "regret_b": {"median": 0.02},
+    }
+    why = "\n".join(bound_lines([], [comparison], rungs))
+    assert "epoch 1 ranks them far worse (lcbench-1 0.07)" in why
+    assert "agrees with the next rung (lcbench-1 0.97)" in why
+    # without the figures, no claim about them
+    plain = [{k: v for k, v in rungs[0].items() if k != "best"}]
+    assert "far worse" not in "\n".join(bound_lines([], [comparison], plain))
