@@ -18,7 +18,6 @@ __all__ = ["among_the_best", "rung_reliability"]
 
 RUNGS = (1, 3, 9, 27)
 BEST_OF = 2000  # random configurations drawn to find the best tenth among
-BEST_SHARE = 0.1  # the share of the distinct curves, by their best value, called the best
 
 
 def _random_configs(space: Any, n: int, seed: int) -> list[dict[str, Any]]:
@@ -35,28 +34,18 @@ def _random_configs(space: Any, n: int, seed: int) -> list[dict[str, Any]]:
 
 
 def among_the_best(values: Any, rungs: tuple[int, ...] = RUNGS) -> dict[str, Any]:
-    """Per rung below the curves' end, over the best ``BEST_SHARE`` of the distinct curves
-    in ``values`` (curves x epochs, lower is better; best by the curve's lowest value, at
-    least 5 curves): Spearman of the value at the rung with the curve's best (``final``)
-    and with the value at the next rung, or the last epoch after the last rung (``next``)."""
-    import numpy as np
-    from scipy.stats import spearmanr
+    """``rank_rungs`` (raysearch.search.simulation.rungs) on ``values`` at ``rungs`` below
+    the curves' end, as the record keeps it: per rung, Spearman among the best tenth with
+    the curve's best (``final``) and with the next rung, or the last epoch (``next``)."""
+    from raysearch.search.simulation.rungs import rank_rungs
 
-    curves = np.unique(np.asarray(values, dtype=float), axis=0)
-    epochs = curves.shape[1]
-    final = curves.min(axis=1)
-    count = min(len(curves), max(5, round(BEST_SHARE * len(curves))))
-    best = curves[np.argsort(final, kind="stable")[:count]]
-    best_final = best.min(axis=1)
-    points = [r for r in rungs if r < epochs]
-    found: dict[str, dict[str, float]] = {}
-    for i, rung in enumerate(points):
-        later = points[i + 1] if i + 1 < len(points) else epochs
-        found[str(rung)] = {
-            "final": float(spearmanr(best[:, rung - 1], best_final).statistic),
-            "next": float(spearmanr(best[:, rung - 1], best[:, later - 1]).statistic),
-        }
-    return {"curves": int(count), "of": len(curves), "rho": found}
+    epochs = len(values[0])
+    ranks = rank_rungs(values, [r for r in rungs if r < epochs])
+    return {
+        "curves": ranks.best_curves,
+        "of": ranks.curves,
+        "rho": {str(r.epoch): {"final": r.best, "next": r.best_later} for r in ranks.rungs},
+    }
 
 
 def rung_reliability(bench: str, n: int = 400, seed: int = 0) -> dict[str, Any]:
@@ -66,6 +55,7 @@ def rung_reliability(bench: str, n: int = 400, seed: int = 0) -> dict[str, Any]:
     from scipy.stats import spearmanr
 
     from bench.scaling.benchmarks import load
+    from raysearch.search.simulation.rungs import sample_curves
 
     space, source = load(bench)
     configs = _random_configs(space, n, seed)
@@ -77,11 +67,7 @@ def rung_reliability(bench: str, n: int = 400, seed: int = 0) -> dict[str, Any]:
         at = np.array([c.value(rung) for c in curves])
         found[str(rung)] = float(spearmanr(at, final).statistic)
     seconds = np.array([sum(c.duration(e) for e in range(1, epochs + 1)) for c in curves])
-    many = _random_configs(space, BEST_OF, seed + 1)
-    values = [
-        [c.value(e) for e in range(1, epochs + 1)]
-        for c in (source.curve(config, seed + 1 + i) for i, config in enumerate(many))
-    ]
+    values = sample_curves(space, source, BEST_OF, seed + 1)
     return {
         "bench": bench,
         "configs": n,

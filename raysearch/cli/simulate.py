@@ -9,12 +9,15 @@ hartmann``). No Ray cluster starts and nothing trains. For each k: the best valu
 (median and spread over ``--seeds`` searches), the simulated wall time, and how much sooner
 than with the first k it reaches the first k's median result (searches that go on until
 they reach it, up to 5 times the trials). ``--against SETTING=VALUE ...``: the search again
-with those settings changed, on the same seeds, compared with it seed by seed.
+with those settings changed, on the same seeds, compared with it seed by seed. With ASHA,
+how well its rungs rank the curves, over all of them and over the best tenth
+(search/simulation/rungs.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -205,6 +208,44 @@ def _paired_report(rows: list[dict[str, Any]], what: str) -> str:
     return "\n".join(lines)
 
 
+POOR_RANK = 0.5  # a rung ranks the best curves poorly below this Spearman's rho
+
+
+def _rung_report(ranks: Any, gate: float, gated: bool) -> str:
+    """How the space's rungs rank the curves (``rank_rungs``), and what to try where the
+    best curves start slowly (``gated``: the scheduler is gated_asha, whose gate lets a
+    rung's stops stand once it agrees with the next rung at Spearman >= ``gate``)."""
+    lines = [
+        "How the rungs rank these curves: Spearman's rho of the value at a rung with the "
+        f"curve's best, over {ranks.curves:,} distinct curves of random configurations and "
+        f"over the best {ranks.best_curves:,} of them (by their best value); and over the "
+        "best with the next rung, which is what scheduler gated_asha's gate checks:",
+        "",
+        "| rung (epoch) | every curve | best curves | best curves, with the next rung |",
+        "|---|---|---|---|",
+    ]
+    for r in ranks.rungs:
+        lines.append(
+            f"| {r.epoch} | {r.every:.2f} | {r.best:.2f} | {r.best_later:.2f} (epoch {r.later}) |"
+        )
+    slow = [r for r in ranks.rungs if r.best < POOR_RANK and r.best_later >= gate]
+    if slow:
+        epochs = ", ".join(str(r.epoch) for r in slow)
+        # a later first rung past the slow ones, unless the last of them is ASHA's last rung
+        later = "a later first rung or " if slow[-1] != ranks.rungs[-1] else ""
+        lines += [
+            "",
+            f"At epoch {epochs} the best curves rank poorly (rho < {POOR_RANK}) while the "
+            "next rung agrees: the configurations that end best start slowly and ASHA stops "
+            "them there"
+            + (", and the gate does not see it" if gated else "")
+            + f". To measure what {later}no early stopping buys: "
+            + (f"--against grace_period={slow[-1].later} or " if later else "")
+            + "--against scheduler=fifo.",
+        ]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -217,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import optuna
 
+    from raysearch.search.scheduler import GATE_THRESHOLD
+    from raysearch.search.simulation.rungs import rank_rungs, rung_epochs, sample_curves
     from raysearch.search.simulation.runs import paired, run_search, summarise, time_to_reach
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -261,8 +304,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if other is not None:
         print()
         print(_paired_report(rows, " ".join(args.against)))
+    ranks = None
+    if s.scheduler != "fifo" and (epochs := rung_epochs(s)):
+        ranks = rank_rungs(sample_curves(space, source), epochs)
+        print()
+        print(_rung_report(ranks, GATE_THRESHOLD, s.scheduler == "gated_asha"))
     if args.out:
         record = {"space": space.name, "settings": s.model_dump(), "rows": rows}
+        if ranks is not None:
+            record["rungs"] = dataclasses.asdict(ranks)
         if other is not None:
             record["against"] = {"given": args.against, "settings": other.settings.model_dump()}
         args.out.write_text(json.dumps(record, indent=1) + "\n")

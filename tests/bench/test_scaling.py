@@ -785,36 +785,19 @@ def test_a_candidates_paragraph_counts_the_targets_from_the_reach_runs_it_is_giv
     assert targets_met(met, "gated_brackets3") == "have not been run"
 
 
-@settings(max_examples=25, deadline=None)
-@given(
-    quality=st.lists(
-        st.floats(0.0, 1.0, allow_nan=False), min_size=10, max_size=40, unique=True
-    ).filter(lambda q: min(np.diff(np.sort(q))) > 1e-6),
-    bad=st.integers(90, 300),
-)
-def test_among_the_best_sees_a_first_epoch_that_favours_fast_starters_among_the_best(
-    quality: list[float], bad: int
-) -> None:
+def test_among_the_best_records_raysearchs_rung_ranks_at_the_rungs_below_the_end() -> None:
     from bench.scaling.rungs import among_the_best
+    from raysearch.search.simulation.rungs import rank_rungs
 
-    epochs = 12  # rungs 1, 3, 9; after 9 the last epoch
-    q = np.asarray(quality)
-    # the best curves: slow starters, the better at the end the worse at every rung
-    good = np.repeat((5.0 - q)[:, None], epochs, axis=1)
-    good[:, -1] = q
-    # many worse curves, ranked perfectly by every rung, that must not be counted
-    worse = 2.0 + np.arange(bad, dtype=float)[:, None] + np.linspace(1.0, 0.0, epochs)[None, :]
-    found = among_the_best(np.vstack([worse, good, good]))  # duplicates count once
-    assert found["of"] == len(q) + bad
-    assert found["curves"] == min(len(q) + bad, max(5, round(0.1 * (len(q) + bad))))
-    if found["curves"] <= len(q):  # only slow starters among the best
-        for rung in ("1", "3", "9"):
-            assert found["rho"][rung]["final"] == pytest.approx(-1.0)
-        # neighbouring rungs agree; the last rung against the last epoch does not
-        assert found["rho"]["1"]["next"] == pytest.approx(1.0)
-        assert found["rho"]["3"]["next"] == pytest.approx(1.0)
-        assert found["rho"]["9"]["next"] == pytest.approx(-1.0)
-    assert set(found["rho"]) == {"1", "3", "9"}
+    rng = np.random.default_rng(0)
+    values = np.sort(rng.random((60, 30)), axis=1)[:, ::-1]  # 30 epochs: rungs 1, 3, 9, 27
+    found = among_the_best(values)
+    ranks = rank_rungs(values, [1, 3, 9, 27])
+    assert (found["curves"], found["of"]) == (ranks.best_curves, ranks.curves) == (6, 60)
+    assert found["rho"] == {
+        str(r.epoch): {"final": r.best, "next": r.best_later} for r in ranks.rungs
+    }
+    assert list(among_the_best(values[:, :9])["rho"]) == ["1", "3"]  # rung 9 is the end
 
 
 def test_the_rung_section_shows_the_best_configurations_and_why_lines_cite_them() -> None:

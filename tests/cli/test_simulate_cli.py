@@ -22,7 +22,11 @@ SPACE = {
 }
 
 
-def _table(path: Path, epochs: int = 6, skip: tuple[str, float] | None = None) -> Path:
+def _table(
+    path: Path, epochs: int = 6, skip: tuple[str, float] | None = None, slow: bool = False
+) -> Path:
+    """Curves of the grid; ``slow``: the configurations that end best are the worst until
+    the last epoch."""
     rows = []
     for i, size in enumerate(["tiny", "small"]):
         for j, dropout in enumerate([0.0, 0.15, 0.3]):
@@ -31,6 +35,8 @@ def _table(path: Path, epochs: int = 6, skip: tuple[str, float] | None = None) -
             for seed in (0, 1):
                 for e in range(1, epochs + 1):
                     value = 0.1 * (i + j) + 1.0 / e + 0.01 * seed
+                    if slow and e < epochs:
+                        value = 2.0 - 0.1 * (i + j) - 0.01 * seed
                     rows.append((size, dropout, seed, e, value, 1.0 + i))
     frame = pd.DataFrame(
         rows,
@@ -62,6 +68,34 @@ def test_it_reports_each_k_on_a_table(tmp_path: Path, space_file: Path, capsys) 
         assert 0.15 <= best < 1.0  # a value the table holds (its lowest is 1/6)
         assert r["summary"]["busy"]["median"] <= 1.0
     assert math.isfinite(rows[1]["reach_s"])  # the grid is small: k=3 reaches k=1's median
+
+
+def test_it_shows_how_the_rungs_rank_and_names_rungs_that_stop_slow_starters(
+    tmp_path: Path, space_file: Path, capsys
+) -> None:
+    out = tmp_path / "sim.json"
+    args = ["--space", str(space_file), "--workers", "1", "--seeds", "1", "--out", str(out)]
+    assert main(["--table", str(_table(tmp_path / "even.parquet")), *args]) == 0
+    printed = capsys.readouterr().out
+    assert "| 1 | 1.00 | 1.00 | 1.00 (epoch 3) |" in printed  # parallel curves rank perfectly
+    assert "| 3 | 1.00 | 1.00 | 1.00 (epoch 6) |" in printed
+    assert "start slowly" not in printed
+    rungs = json.loads(out.read_text())["rungs"]
+    assert (rungs["curves"], rungs["best_curves"]) == (8, 5)  # 12 curves, 4 of them twice
+    slow = str(_table(tmp_path / "slow.parquet", slow=True))
+    assert main(["--table", slow, *args]) == 0
+    printed = capsys.readouterr().out
+    assert "| 1 | -1.00 | -1.00 | 1.00 (epoch 3) |" in printed
+    assert "| 3 | -1.00 | -1.00 | -1.00 (epoch 6) |" in printed
+    assert "At epoch 1 the best curves rank poorly" in printed
+    assert "ASHA stops them there, and the gate does not see it" in printed
+    assert "--against grace_period=3 or --against scheduler=fifo" in printed
+    assert main(["--table", slow, *args, "--scheduler", "asha"]) == 0
+    printed = capsys.readouterr().out
+    assert "ASHA stops them there. To measure" in printed  # no gate to speak of
+    assert main(["--table", slow, *args, "--scheduler", "fifo"]) == 0
+    assert "How the rungs rank" not in capsys.readouterr().out  # nothing stops trials
+    assert "rungs" not in json.loads(out.read_text())
 
 
 def test_search_settings_from_flags_reach_the_search(
