@@ -280,7 +280,8 @@ def _gated(
 ) -> Any:
     """The default searcher with rung-gated ASHA (raysearch.search.gated_asha): a rung
     stops trials only once its values rank the trials' values at the next rung (or, with
-    ``against="final"``, at the last epoch; Spearman >= ``threshold`` over at least 8)."""
+    ``against="final"``, at the last epoch; with ``against="chain"``, along the chain of
+    rungs to the end; Spearman >= ``threshold`` over at least 8)."""
     from raysearch.search.gated_asha import GatedASHA
     from raysearch.search.scheduler import GATE_PAIRS, asha_arguments
     from raysearch.search.searcher import build_searcher
@@ -495,6 +496,11 @@ METHODS = {
             "trials, r the trials running (`independent_when_running`)",
             lambda sp, s, k: _product(sp, s, k, independent_when_running=True),
             BEFORE_MIX,
+        ),
+        Method(
+            "gated_chain",
+            "candidate: the default, its gate judged along the chain of rungs to the end",
+            lambda sp, s, k: _gated(sp, s, k, unmeasured="asha", against="chain"),
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),

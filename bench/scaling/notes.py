@@ -187,7 +187,9 @@ def liar_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[s
     ]
 
 
-CANDIDATES = (  # the first five measured on TPE + ASHA (BEFORE_GATE), the rest on BEFORE_MIX
+# the first five measured on TPE + ASHA (BEFORE_GATE), then on BEFORE_MIX up to
+# pending_mix, then on the default
+CANDIDATES = (
     "final_scale",
     "final_scale_running",
     "grace3",
@@ -205,6 +207,7 @@ CANDIDATES = (  # the first five measured on TPE + ASHA (BEFORE_GATE), the rest 
     "tpe_alternate",
     "pending_wide",
     "pending_mix",
+    "gated_chain",
 )
 
 

@@ -17,12 +17,23 @@ STOP at ``r`` stand; otherwise the trial continues. Every trial is still recorde
 rung exactly as ASHA records it, so the rung's cut-off stays ASHA's. The gate is judged
 afresh at every decision: a rung can open and close again as pairs come in.
 
+Neighbouring rungs can agree while the first rung ranks the configurations that end best
+barely at all: where those start slowly, each step of the curve keeps the order of the
+last, and the order drifts step by step (results/benchmarks/scaling.md, the LCBench
+tasks: among their best tenth epoch 1 agrees with epoch 3 at 0.92-0.97 and with the
+curve's best at 0.12-0.19). ``against="chain"`` judges a rung by the chain of links from
+it to the end: the product of the Spearman correlations of each point with the next
+(each at least 0) over the links measured so far (``n_min`` pairs each, from the rung
+on), so a rung opens only while every measured step after it keeps the order.
+
 The values at ``max_t`` are not in ASHA's rungs; the scheduler keeps them in ``finals``
 (signed as ASHA signs its values), which ``scheduler.asha_rungs`` saves for ``--resume``.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections import Counter
 from typing import Any, Literal
 
@@ -34,7 +45,7 @@ from raysearch.search.asha import SeededASHA
 
 __all__ = ["GatedASHA", "rung_spearman"]
 
-Against = Literal["next", "final"]
+Against = Literal["next", "final", "chain"]
 Unmeasured = Literal["continue", "asha"]
 
 
@@ -54,9 +65,10 @@ class GatedASHA(SeededASHA):
     """ASHA whose STOP at a rung stands only once the rung ranks trials (see the module).
 
     ``threshold``: the least Spearman correlation between the values at a rung and at the
-    next point for the rung to stop trials; ``n_min``: the least number of trials with both
-    values; ``unmeasured``: what a rung with fewer pairs does, continue every trial (the
-    default) or leave the decision to ASHA (the gate then only closes on evidence).
+    next point (``against="chain"``: the chain's product) for the rung to stop trials;
+    ``n_min``: the least number of trials with both values; ``unmeasured``: what a rung
+    with fewer pairs does, continue every trial (the default) or leave the decision to
+    ASHA (the gate then only closes on evidence).
     ``held`` counts, per milestone, the trials ASHA would have stopped there and the gate
     continued."""
 
@@ -75,8 +87,8 @@ class GatedASHA(SeededASHA):
             problems.append(f"threshold must be in [-1, 1], got {threshold!r}")
         if n_min < 3:
             problems.append(f"n_min must be >= 3, got {n_min!r}")
-        if against not in ("next", "final"):
-            problems.append(f"against must be 'next' or 'final', got {against!r}")
+        if against not in ("next", "final", "chain"):
+            problems.append(f"against must be 'next', 'final' or 'chain', got {against!r}")
         if unmeasured not in ("continue", "asha"):
             problems.append(f"unmeasured must be 'continue' or 'asha', got {unmeasured!r}")
         if problems:
@@ -109,10 +121,31 @@ class GatedASHA(SeededASHA):
         return float(min(above))
 
     def reliability(self, bracket: Any, milestone: float) -> tuple[float, int]:
-        """The rung's Spearman correlation with its later point, and the number of pairs."""
+        """The rung's Spearman correlation with its later point, and the number of pairs
+        (``against="chain"``: the chain's product, and the pairs of its first link)."""
+        if self.against == "chain":
+            return self._chain(bracket, milestone)
         return rung_spearman(
             self._values_at(milestone), self._values_at(self._later(bracket, milestone))
         )
+
+    def _chain(self, bracket: Any, milestone: float) -> tuple[float, int]:
+        """The product over the links from ``milestone`` to ``max_t`` (the bracket's later
+        milestones, then the last epoch) of each link's Spearman correlation, a negative or
+        undefined one counted as 0, up to the first link with fewer than ``n_min`` pairs;
+        and the number of pairs of the first link."""
+        points = sorted(
+            {float(m) for m, _ in bracket._rungs if m >= milestone} | {float(self._max_t)}
+        )
+        product, first = 1.0, 0
+        for i, (here, there) in enumerate(itertools.pairwise(points)):
+            rho, pairs = rung_spearman(self._values_at(here), self._values_at(there))
+            if i == 0:
+                first = pairs
+            if pairs < self.n_min:
+                break
+            product *= 0.0 if math.isnan(rho) else max(rho, 0.0)
+        return product, first
 
     def reliable(self, bracket: Any, milestone: float) -> bool:
         """The rung may stop trials: ``n_min`` pairs with a correlation >= ``threshold``

@@ -52,6 +52,11 @@ def _run(scheduler: ASHAScheduler, name: str, curve: list[float]) -> tuple[str, 
     return decision, epoch
 
 
+curves = st.lists(
+    st.lists(st.floats(0.0, 1.0), min_size=MAX_T, max_size=MAX_T), min_size=1, max_size=30
+)
+
+
 def _ranked(n: int) -> list[list[float]]:
     """n curves whose every epoch ranks them the same way (Spearman 1 between any epochs)."""
     return [[1.0 + i - 0.01 * e for e in range(1, MAX_T + 1)] for i in range(n)]
@@ -115,6 +120,49 @@ def test_against_final_compares_with_the_last_epoch() -> None:
     assert rung_spearman(gated._values_at(1.0), gated._values_at(3.0))[0] == pytest.approx(1.0)
 
 
+def test_against_chain_closes_a_rung_when_a_later_step_reverses_the_order() -> None:
+    chain, following = _gated(n_min=4, against="chain"), _gated(n_min=4)
+    # (the next-point gate opens after 4 pairs and lets ASHA stop the last two at epoch 1)
+    for i in range(6):  # epochs 1 to 8 rank alike; the last epoch reverses them
+        curve = [float(i)] * (MAX_T - 1) + [float(20 - i)]
+        _run(chain, f"t{i}", curve)
+        _run(following, f"t{i}", curve)
+    assert chain.reliability(chain._brackets[0], 1.0) == (0.0, 6)
+    assert following.reliability(following._brackets[0], 1.0) == (pytest.approx(1.0), 4)
+    bad = [30.0] + [0.0] * (MAX_T - 1)
+    assert _run(following, "bad", bad) == (STOP, 1)  # epoch 1 agrees with epoch 3
+    assert _run(chain, "bad", bad)[1] == MAX_T  # but not, through epoch 3, with the end
+
+
+def test_against_chain_multiplies_the_measured_links_only() -> None:
+    gated = _gated(n_min=4, against="chain", threshold=0.9)
+    # six trials that report epochs 1 to 3 only: epoch 3 keeps epoch 1's order but for one
+    # swap, and no trial reaches the end (the link from 3 to the end is unmeasured)
+    for i, third in enumerate([0, 2, 1, 3, 4, 5]):
+        _run(gated, f"t{i}", [float(i), float(i), float(third)])
+    rho_13, pairs = rung_spearman(gated._values_at(1.0), gated._values_at(3.0))
+    assert pairs == 6 and 0 < rho_13 < 1
+    assert gated.reliability(gated._brackets[0], 1.0) == (pytest.approx(rho_13), 6)
+    assert gated.reliability(gated._brackets[0], 3.0) == (1.0, 0)  # nothing measured
+
+
+@settings(max_examples=40, deadline=None)
+@given(curves=curves, n_min=st.integers(3, 6))
+def test_the_chain_never_ranks_a_rung_above_its_link_with_the_next_point(
+    curves: list[list[float]], n_min: int
+) -> None:
+    gated = _gated(n_min=n_min, against="chain")
+    for i, curve in enumerate(curves):
+        _run(gated, f"t{i}", curve)
+    for milestone, later in ((1.0, 3.0), (3.0, float(MAX_T))):
+        rho, pairs = gated.reliability(gated._brackets[0], milestone)
+        first, first_pairs = rung_spearman(gated._values_at(milestone), gated._values_at(later))
+        assert pairs == first_pairs
+        assert 0.0 <= rho <= 1.0
+        if pairs >= n_min:  # a product of factors in [0, 1], the first of them this link's
+            assert rho <= max(first, 0.0) + 1e-12 or first != first
+
+
 def test_unmeasured_asha_leaves_a_rung_without_enough_pairs_to_asha() -> None:
     gated = _gated(n_min=6, unmeasured="asha")
     for i, curve in enumerate(_ranked(3)):
@@ -129,22 +177,18 @@ def test_bad_gate_settings_are_refused_together() -> None:
         _gated(threshold=1.5, n_min=2, against="last", unmeasured="stop")
 
 
-curves = st.lists(
-    st.lists(st.floats(0.0, 1.0), min_size=MAX_T, max_size=MAX_T), min_size=1, max_size=30
-)
-
-
 @settings(max_examples=60, deadline=None)
 @given(
     curves=curves,
     threshold=st.sampled_from([-0.2, 0.3, 0.8]),
     n_min=st.integers(3, 6),
     unmeasured=st.sampled_from(["continue", "asha"]),
+    against=st.sampled_from(["next", "final", "chain"]),
 )
 def test_each_decision_is_asha_s_when_the_rung_is_reliable_and_continue_otherwise(
-    curves: list[list[float]], threshold: float, n_min: int, unmeasured: str
+    curves: list[list[float]], threshold: float, n_min: int, unmeasured: str, against: str
 ) -> None:
-    gated = _gated(threshold=threshold, n_min=n_min, unmeasured=unmeasured)
+    gated = _gated(threshold=threshold, n_min=n_min, unmeasured=unmeasured, against=against)
     for i, curve in enumerate(curves):
         trial = FakeTrial(f"t{i}")
         gated.on_trial_add(None, trial)  # type: ignore[arg-type]
