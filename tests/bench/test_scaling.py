@@ -659,7 +659,7 @@ def _cell(bench: str, k: int, mine: float, theirs: float) -> dict:
     return {"bench": bench, "workers": k, "mine": mine, "theirs": theirs}
 
 
-def test_by_bench_sorts_benchmarks_into_better_worse_and_mixed() -> None:
+def test_by_bench_sorts_benchmarks_into_better_worse_same_and_mixed() -> None:
     from bench.scaling.notes import by_bench
 
     cells = [
@@ -667,9 +667,11 @@ def test_by_bench_sorts_benchmarks_into_better_worse_and_mixed() -> None:
         _cell("b", 1, 0.5, 0.2), _cell("b", 16, 0.4, 0.3),  # worse at both
         _cell("c", 1, 0.1, 0.2), _cell("c", 16, 0.4, 0.3),  # one each
         _cell("d", 4, 0.2, 0.2),  # a tie is not better
+        _cell("e", 1, 0.2, 0.2), _cell("e", 4, 0.2, 0.3),  # a tie and a win
     ]  # fmt: skip
     assert by_bench(cells) == (
-        "better at every k on a; worse at every k on b; better at some k and not at others on c, d"
+        "better at every k on a; worse at every k on b; the same median at every k on d; "
+        "better at some k and not at others on c, e"
     )
     assert by_bench(cells[:2]) == "better at every k on a"
 
