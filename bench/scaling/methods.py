@@ -500,7 +500,7 @@ METHODS = {
         Method(
             "gated_chain",
             "candidate: the default, its gate judged along the chain of rungs to the end",
-            lambda sp, s, k: _gated(sp, s, k, unmeasured="asha", against="chain"),
+            lambda sp, s, k: _product(sp, s, k, gate_against="chain"),
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),

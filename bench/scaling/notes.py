@@ -731,8 +731,8 @@ def _chain_lines(
         "Measured on today's default (its baseline), after the rung table below showed why "
         "the gate lets ASHA stop slow starters (among the best tenth of configurations, "
         "neighbouring rungs agree while the first rung ranks them barely at all): the gate "
-        "judged along the chain of rungs to the end (`gated_chain`: "
-        '`GatedASHA(against="chain")`, raysearch/search/gated_asha.py). A rung\'s stops '
+        "judged along the chain of rungs to the end (`gated_chain`: the space setting "
+        "`gate_against: chain`, raysearch/search/gated_asha.py). A rung's stops "
         "stand once the product of the Spearman correlations of each rung with the next, "
         "and of the last rung with the last epoch, is >= 0.9, over the links from the rung "
         "on that have 8 pairs or more; ASHA decides while the first link has fewer. With "

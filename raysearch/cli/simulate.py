@@ -63,6 +63,12 @@ def _parser() -> StrictParser:
         "--no-independent-when-running: joint TPE for every draw (override the space's)",
     )
     p.add_argument("--scheduler", choices=SCHEDULERS, help="override the space's")
+    p.add_argument(
+        "--gate-against",
+        choices=["next", "chain"],
+        help="what gated_asha's gate judges a rung by: its agreement with the next rung, or "
+        "along the chain of rungs to the end (override the space's)",
+    )
     p.add_argument("--grace-period", type=positive_int, help="ASHA's (override the space's)")
     p.add_argument(
         "--brackets", type=positive_int, help="ASHA's Hyperband brackets (override the space's)"
@@ -144,6 +150,7 @@ def _resolve(args: Any) -> tuple[Any, Any]:
         "grace_period": args.grace_period,
         "brackets": args.brackets,
         "cutoff_window": args.cutoff_window,
+        "gate_against": args.gate_against,
     }
     if args.curves == "hartmann":
         if args.space:
@@ -211,10 +218,11 @@ def _paired_report(rows: list[dict[str, Any]], what: str) -> str:
 POOR_RANK = 0.5  # a rung ranks the best curves poorly below this Spearman's rho
 
 
-def _rung_report(ranks: Any, gate: float, gated: bool) -> str:
+def _rung_report(ranks: Any, gate: float, gated: str | None) -> str:
     """How the space's rungs rank the curves (``rank_rungs``), and what to try where the
-    best curves start slowly (``gated``: the scheduler is gated_asha, whose gate lets a
-    rung's stops stand once it agrees with the next rung at Spearman >= ``gate``)."""
+    best curves start slowly (``gated``: what gated_asha's gate judges a rung by, "next"
+    (it lets a rung's stops stand once it agrees with the next rung at Spearman >=
+    ``gate``) or "chain"; None without the gate)."""
     lines = [
         "How the rungs rank these curves: Spearman's rho of the value at a rung with the "
         f"curve's best, over {ranks.curves:,} distinct curves of random configurations and "
@@ -230,18 +238,23 @@ def _rung_report(ranks: Any, gate: float, gated: bool) -> str:
         )
     slow = [r for r in ranks.rungs if r.best < POOR_RANK and r.best_later >= gate]
     if slow:
-        epochs = ", ".join(str(r.epoch) for r in slow)
-        # a later first rung past the slow ones, unless the last of them is ASHA's last rung
-        later = "a later first rung or " if slow[-1] != ranks.rungs[-1] else ""
+        # what to measure: a first rung past the slow ones (unless the last of them is
+        # ASHA's last rung), the chain gate (where the gate judges by the next rung), none
+        options = []
+        if slow[-1] != ranks.rungs[-1]:
+            options.append(("a later first rung", f"grace_period={slow[-1].later}"))
+        if gated == "next":
+            options.append(("a gate judged along the chain of rungs", "gate_against=chain"))
+        options.append(("no early stopping", "scheduler=fifo"))
+        what = ", ".join(o[0] for o in options[:-1]) + (" or " if len(options) > 1 else "")
+        runs = ", ".join(f"--against {o[1]}" for o in options)
         lines += [
             "",
-            f"At epoch {epochs} the best curves rank poorly (rho < {POOR_RANK}) while the "
-            "next rung agrees: the configurations that end best start slowly and ASHA stops "
-            "them there"
-            + (", and the gate does not see it" if gated else "")
-            + f". To measure what {later}no early stopping buys: "
-            + (f"--against grace_period={slow[-1].later} or " if later else "")
-            + "--against scheduler=fifo.",
+            f"At epoch {', '.join(str(r.epoch) for r in slow)} the best curves rank poorly "
+            f"(rho < {POOR_RANK}) while the next rung agrees: the configurations that end "
+            "best start slowly and ASHA stops them there"
+            + (", and the gate does not see it" if gated == "next" else "")
+            + f". To measure what {what}{options[-1][0]} buys: {runs}.",
         ]
     return "\n".join(lines)
 
@@ -289,6 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" (grace period {s.grace_period}"
         + (f", {s.brackets} brackets" if s.brackets > 1 else "")
         + (f", cut-offs from each rung's last {s.cutoff_window} values" if s.cutoff_window else "")
+        + (", its gate along the chain of rungs" if s.gate_against == "chain" else "")
         + ")"
         if s.scheduler != "fifo"
         else ""
@@ -308,7 +322,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if s.scheduler != "fifo" and (epochs := rung_epochs(s)):
         ranks = rank_rungs(sample_curves(space, source), epochs)
         print()
-        print(_rung_report(ranks, GATE_THRESHOLD, s.scheduler == "gated_asha"))
+        gated = s.gate_against if s.scheduler == "gated_asha" else None
+        print(_rung_report(ranks, GATE_THRESHOLD, gated))
     if args.out:
         record = {"space": space.name, "settings": s.model_dump(), "rows": rows}
         if ranks is not None:

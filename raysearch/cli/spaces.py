@@ -55,6 +55,7 @@ def describe_space(space: SearchSpace) -> str:
         f"{s.grace_period}, reduction {s.reduction_factor:g}"
         + (f", {s.brackets} brackets" if s.brackets > 1 else "")
         + (f", cut-off window {s.cutoff_window}" if s.cutoff_window else "")
+        + (", gate judged along the chain of rungs" if s.gate_against == "chain" else "")
         + f"; TPE startup {s.n_startup_trials}"
         + _tpe_draws(s),
         "fixed:",

@@ -60,7 +60,8 @@ def build_scheduler(space: SearchSpace, seed: int = 0) -> TrialScheduler:
     """ASHA on the anchored metric, its Hyperband brackets (if the space asks for more than
     one) drawn from ``seed`` and its cut-offs from each rung's last ``cutoff_window``
     values if the space sets one (``search/asha.py``); ``gated_asha``: behind the
-    rung-reliability gate; with ``scheduler: fifo`` every trial at full budget."""
+    rung-reliability gate, judged against the next rung or along the chain of rungs
+    (``gate_against``); with ``scheduler: fifo`` every trial at full budget."""
     if space.settings.scheduler == "fifo":
         return FIFOScheduler()
     window = space.settings.cutoff_window
@@ -72,6 +73,7 @@ def build_scheduler(space: SearchSpace, seed: int = 0) -> TrialScheduler:
             threshold=GATE_THRESHOLD,
             n_min=GATE_PAIRS,
             unmeasured="asha",
+            against=space.settings.gate_against,
         )
     return SeededASHA(**asha_arguments(space), seed=seed, window=window)
 

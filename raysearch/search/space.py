@@ -3,8 +3,9 @@
 A space file (shipped: raysearch/search/spaces/NAME.yaml; or any path)::
 
     settings:   {num_samples, max_epochs, grace_period, reduction_factor, brackets,
-                 n_startup_trials, searcher: tpe|random, multivariate,
-                 scheduler: asha|gated_asha|fifo,
+                 cutoff_window, n_startup_trials, searcher: tpe|random, multivariate,
+                 independent_when_running, scheduler: asha|gated_asha|fifo,
+                 gate_against: next|chain,
                  finalists, replicates}
     fixed:      {name: value}              # constants every trial gets
     parameters: {name: {type: float|int|categorical, low, high, log, step, choices,
@@ -134,6 +135,11 @@ class SearchSettings(BaseModel):
     the simulator and confirmed on fresh seeds: results/benchmarks/scaling_confirm.md);
     left unset with ``multivariate: false`` or ``searcher: random`` it is off, as there is
     no joint TPE to mix into; set true there, it is an error.
+    ``gate_against``: what ``gated_asha``'s gate judges a rung by: ``next``, its Spearman
+    correlation with the next rung; ``chain``, the product of those correlations from the
+    rung to the last epoch over the links measured so far (search/gated_asha.py), which
+    also holds the stops of a rung that agrees with the next one while the order drifts
+    later, as it does among LCBench's best configurations (results/benchmarks/scaling.md).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -150,6 +156,7 @@ class SearchSettings(BaseModel):
     # True unless left unset where there is no joint TPE (``_consistent``)
     independent_when_running: bool = True
     scheduler: SchedulerName = "gated_asha"
+    gate_against: Literal["next", "chain"] = "next"
     # After the search: retrain the top ``finalists`` configurations with ``replicates``
     # fresh seeds each at full budget and pick on the mean (0 = off; search/finalists.py).
     finalists: int = Field(default=0, ge=0)
@@ -186,6 +193,11 @@ class SearchSettings(BaseModel):
                     if self.searcher != "tpe"
                     else "multivariate is false, so every draw is independent already"
                 )
+            )
+        if self.gate_against != "next" and self.scheduler != "gated_asha":
+            problems.append(
+                f"gate_against ({self.gate_against!r}) sets what gated_asha's gate judges a "
+                f"rung by; scheduler {self.scheduler!r} has no gate"
             )
         if self.cutoff_window is not None and self.scheduler == "fifo":
             problems.append(

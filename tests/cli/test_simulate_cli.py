@@ -89,10 +89,18 @@ def test_it_shows_how_the_rungs_rank_and_names_rungs_that_stop_slow_starters(
     assert "| 3 | -1.00 | -1.00 | -1.00 (epoch 6) |" in printed
     assert "At epoch 1 the best curves rank poorly" in printed
     assert "ASHA stops them there, and the gate does not see it" in printed
-    assert "--against grace_period=3 or --against scheduler=fifo" in printed
+    assert (
+        "To measure what a later first rung, a gate judged along the chain of rungs or no "
+        "early stopping buys: --against grace_period=3, --against gate_against=chain, "
+        "--against scheduler=fifo." in printed
+    )
     assert main(["--table", slow, *args, "--scheduler", "asha"]) == 0
     printed = capsys.readouterr().out
     assert "ASHA stops them there. To measure" in printed  # no gate to speak of
+    assert "gate_against" not in printed
+    assert main(["--table", slow, *args, "--gate-against", "chain"]) == 0
+    printed = capsys.readouterr().out  # the gate is the chain already
+    assert "the gate does not see it" not in printed and "--against gate_against" not in printed
     assert main(["--table", slow, *args, "--scheduler", "fifo"]) == 0
     assert "How the rungs rank" not in capsys.readouterr().out  # nothing stops trials
     assert "rungs" not in json.loads(out.read_text())
@@ -130,6 +138,13 @@ def test_search_settings_from_flags_reach_the_search(
     assert main([*args, "--out", str(out)]) == 0  # without the flag: the default's (on)
     assert "tpe (independent as trials run) + gated_asha" in capsys.readouterr().out
     assert json.loads(out.read_text())["settings"]["independent_when_running"] is True
+    assert main([*args, "--gate-against", "chain", "--out", str(out)]) == 0
+    assert "gated_asha (grace period 1, its gate along the chain of rungs)" in (
+        capsys.readouterr().out
+    )
+    assert json.loads(out.read_text())["settings"]["gate_against"] == "chain"
+    assert main([*args, "--gate-against", "chain", "--scheduler", "asha"]) == 2
+    assert "scheduler 'asha' has no gate" in capsys.readouterr().err
     assert main([*args, "--independent-when-running", "--no-multivariate"]) == 2
     assert "multivariate is false" in capsys.readouterr().err
 

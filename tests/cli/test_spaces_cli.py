@@ -35,6 +35,9 @@ def test_show_names_settings_only_where_they_differ_from_plain_asha_and_joint_tp
     assert "ASHA grace 1, reduction 2, 2 brackets; TPE startup" in describe_space(wide)
     assert "cut-off window" not in describe_space(space)
     assert ", cut-off window 27; TPE" in describe_space(space.with_settings(cutoff_window=27))
+    assert "chain" not in describe_space(space)
+    chain = describe_space(space.with_settings(gate_against="chain"))
+    assert ", gate judged along the chain of rungs; TPE" in chain
     startup = f"TPE startup {space.settings.n_startup_trials}"
     assert f"{startup}, independent TPE as trials run\n" in describe_space(space)  # default
     alone = describe_space(space.with_settings(multivariate=False))

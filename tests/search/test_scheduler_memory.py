@@ -151,6 +151,12 @@ def test_gated_asha_is_the_measured_gate(tmp_path: Path) -> None:
     assert not isinstance(build_scheduler(space.with_settings(scheduler="asha")), GatedASHA)
 
 
+def test_a_spaces_gate_against_reaches_the_gate(tmp_path: Path) -> None:
+    space = _plan(tmp_path).space
+    assert build_scheduler(space).against == "next"
+    assert build_scheduler(space.with_settings(gate_against="chain")).against == "chain"
+
+
 def test_a_spaces_cutoff_window_reaches_both_ashas_and_survives_resume(tmp_path: Path) -> None:
     """``cutoff_window`` windows every bracket of asha and gated_asha; its rungs come back on
     --resume into a scheduler built the same way, with the window."""

@@ -143,6 +143,19 @@ def test_a_cutoff_window_needs_asha_and_three_values() -> None:
         space.with_settings(cutoff_window=2)
 
 
+def test_the_gate_is_judged_against_the_next_rung_unless_a_space_asks_for_the_chain() -> None:
+    space = load_space("smoke")
+    assert space.settings.gate_against == "next"
+    assert space.with_settings(gate_against="chain").settings.gate_against == "chain"
+    with pytest.raises(ConfigError) as err:
+        space.with_settings(gate_against="chain", scheduler="asha")
+    assert "gate_against ('chain') sets what gated_asha's gate judges" in str(err.value)
+    assert "scheduler 'asha' has no gate" in str(err.value)
+    assert space.with_settings(scheduler="fifo").settings.gate_against == "next"
+    with pytest.raises(ConfigError, match="gate_against"):
+        space.with_settings(gate_against="final")
+
+
 def test_a_renamed_space_loads_under_its_old_name_with_a_warning(caplog) -> None:
     with caplog.at_level("WARNING"):
         space = load_space("real_losses")
