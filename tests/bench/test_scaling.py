@@ -835,3 +835,21 @@ def test_the_rung_section_shows_the_best_configurations_and_why_lines_cite_them(
     # without the figures, no claim about them
     plain = [{k: v for k, v in rungs[0].items() if k != "best"}]
     assert "far worse" not in "\n".join(bound_lines([], [comparison], plain))
+
+
+def test_the_chain_paragraph_counts_the_runs_that_are_the_defaults() -> None:
+    from bench.scaling.notes import _held_line
+
+    def run(method: str, bench: str, seed: int, best: float) -> dict:
+        return {"method": method, "bench": bench, "workers": 4, "seed": seed, "best": best,
+                "epochs": 100}  # fmt: skip
+
+    runs = [
+        run("default", "hartmann", 0, 0.1), run("gated_chain", "hartmann", 0, 0.1),
+        run("default", "hartmann", 1, 0.2), run("gated_chain", "hartmann", 1, 0.3),
+        run("default", "han", 0, 0.5), run("gated_chain", "han", 0, 0.5),
+    ]  # fmt: skip
+    line = _held_line(runs)
+    assert "on Hartmann, whose rungs rank perfectly, 1 of its 2" in line
+    assert "the HAN table, whose rungs the default's gate already holds, 1 of its 1" in line
+    assert _held_line([r for r in runs if r["bench"] == "lcbench"]) == ""
