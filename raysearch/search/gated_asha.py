@@ -43,7 +43,7 @@ from scipy.stats import spearmanr
 
 from raysearch.search.asha import SeededASHA
 
-__all__ = ["GatedASHA", "rung_spearman"]
+__all__ = ["GatedASHA", "rung_spearman", "spearman"]
 
 Against = Literal["next", "final", "chain"]
 Unmeasured = Literal["continue", "asha"]
@@ -56,9 +56,15 @@ def rung_spearman(at_rung: dict[str, float], later: dict[str, float]) -> tuple[f
     common = sorted(at_rung.keys() & later.keys())
     x = np.array([at_rung[t] for t in common], dtype=float)
     y = np.array([later[t] for t in common], dtype=float)
-    if len(common) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return float("nan"), len(common)
-    return float(spearmanr(x, y).statistic), len(common)
+    return spearman(x, y), len(common)
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rho of two equally long arrays; NaN for fewer than 3 pairs or a
+    constant side."""
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
+    return float(spearmanr(x, y).statistic)
 
 
 class GatedASHA(SeededASHA):

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 import optuna
-from scipy.stats import spearmanr
 
+from raysearch.search.gated_asha import spearman
 from raysearch.search.simulation.curves import CurveSource
 from raysearch.search.space import SearchSettings, SearchSpace
 
@@ -76,13 +76,6 @@ def rung_epochs(settings: SearchSettings) -> list[int]:
     return out
 
 
-def _rho(x: np.ndarray, y: np.ndarray) -> float:
-    """Spearman's rho; NaN for fewer than 3 pairs or a constant side."""
-    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return float("nan")
-    return float(spearmanr(x, y).statistic)
-
-
 def rank_rungs(values: Any, rungs: list[int]) -> RungRanks:
     """The ranking at each of ``rungs`` (epochs, 1-based, below the curves' end) of the
     curves in ``values`` (curves x epochs, lower is better; identical curves count once)."""
@@ -104,9 +97,9 @@ def rank_rungs(values: Any, rungs: list[int]) -> RungRanks:
             RungRank(
                 epoch=rung,
                 later=later,
-                every=_rho(curves[:, rung - 1], final),
-                best=_rho(best[:, rung - 1], best_final),
-                best_later=_rho(best[:, rung - 1], best[:, later - 1]),
+                every=spearman(curves[:, rung - 1], final),
+                best=spearman(best[:, rung - 1], best_final),
+                best_later=spearman(best[:, rung - 1], best[:, later - 1]),
             )
         )
     return RungRanks(curves=len(curves), best_curves=count, rungs=tuple(found))
