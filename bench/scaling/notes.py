@@ -208,6 +208,7 @@ CANDIDATES = (
     "pending_wide",
     "pending_mix",
     "gated_chain",
+    "gated_defer",
 )
 
 

@@ -26,6 +26,17 @@ it to the end: the product of the Spearman correlations of each point with the n
 (each at least 0) over the links measured so far (``n_min`` pairs each, from the rung
 on), so a rung opens only while every measured step after it keeps the order.
 
+Until a rung has ``n_min`` pairs it cannot be judged. ``unmeasured="asha"`` lets ASHA stop
+trials there meanwhile, which costs little one trial at a time but decides a whole first
+wave at k trials at once: they all reach the first rung together, before any pair exists,
+and a rung that ranks badly loses two thirds of them for good. ``unmeasured="continue"``
+runs them on, which costs a whole wave of full trials where the rungs rank well.
+``unmeasured="defer"`` sits between: ASHA's stop at an unmeasured rung is put off, the
+trial goes on, and its value at the next points is what measures the rung; once the rung
+has ``n_min`` pairs the deferred stop is carried out at the trial's next result if the rung
+ranks trials and the trial's value there is still below the rung's cut-off (ASHA's, over
+the values recorded since), and dropped otherwise.
+
 The values at ``max_t`` are not in ASHA's rungs; the scheduler keeps them in ``finals``
 (signed as ASHA signs its values), which ``scheduler.asha_rungs`` saves for ``--resume``.
 """
@@ -46,7 +57,7 @@ from raysearch.search.asha import SeededASHA
 __all__ = ["GatedASHA", "rung_spearman", "spearman"]
 
 Against = Literal["next", "final", "chain"]
-Unmeasured = Literal["continue", "asha"]
+Unmeasured = Literal["continue", "asha", "defer"]
 
 
 def rung_spearman(at_rung: dict[str, float], later: dict[str, float]) -> tuple[float, int]:
@@ -73,10 +84,12 @@ class GatedASHA(SeededASHA):
     ``threshold``: the least Spearman correlation between the values at a rung and at the
     next point (``against="chain"``: the chain's product) for the rung to stop trials;
     ``n_min``: the least number of trials with both values; ``unmeasured``: what a rung
-    with fewer pairs does, continue every trial (the default) or leave the decision to
-    ASHA (the gate then only closes on evidence).
+    with fewer pairs does: continue every trial (the default), leave the decision to
+    ASHA (the gate then only closes on evidence), or ``defer`` ASHA's stop until the rung
+    is measured (see the module).
     ``held`` counts, per milestone, the trials ASHA would have stopped there and the gate
-    continued."""
+    continued; ``deferred`` holds, per running trial, the milestones whose stop waits for
+    its rung to be measured."""
 
     def __init__(
         self,
@@ -95,8 +108,8 @@ class GatedASHA(SeededASHA):
             problems.append(f"n_min must be >= 3, got {n_min!r}")
         if against not in ("next", "final", "chain"):
             problems.append(f"against must be 'next', 'final' or 'chain', got {against!r}")
-        if unmeasured not in ("continue", "asha"):
-            problems.append(f"unmeasured must be 'continue' or 'asha', got {unmeasured!r}")
+        if unmeasured not in ("continue", "asha", "defer"):
+            problems.append(f"unmeasured must be 'continue', 'asha' or 'defer', got {unmeasured!r}")
         if problems:
             raise ValueError("; ".join(problems))
         self.unmeasured = unmeasured
@@ -105,6 +118,7 @@ class GatedASHA(SeededASHA):
         self.against = against
         self.finals: dict[str, float] = {}  # trial id -> signed value at max_t
         self.held: Counter[float] = Counter()
+        self.deferred: dict[str, list[float]] = {}  # trial id -> milestones of deferred stops
 
     def _values_at(self, milestone: float) -> dict[str, float]:
         """Every bracket's recorded (signed) values at ``milestone``; at ``max_t`` or
@@ -161,6 +175,29 @@ class GatedASHA(SeededASHA):
             return self.unmeasured == "asha"
         return bool(rho >= self.threshold)
 
+    def _due(self, bracket: Any, trial_id: str) -> bool:
+        """A stop deferred at one of the trial's rungs is due: that rung is now measured
+        and ranks trials, and the trial's value there is still below the rung's cut-off
+        (ASHA's, over the other values the rung has recorded since). A rung measured as
+        not ranking drops its deferred stop for good."""
+        pending = self.deferred.get(trial_id, [])
+        for milestone in list(pending):
+            rho, pairs = self.reliability(bracket, milestone)
+            if pairs < self.n_min:
+                continue
+            pending.remove(milestone)
+            if rho < self.threshold:
+                continue
+            others = dict(next(r for m, r in bracket._rungs if m == milestone))
+            value = others.pop(trial_id)
+            cutoff = bracket.cutoff(others)
+            if cutoff is not None and value < cutoff:
+                del self.deferred[trial_id]
+                return True
+        if not pending:
+            del self.deferred[trial_id]
+        return False
+
     def _keep_final(self, trial_id: str, result: dict[str, Any]) -> None:
         op = self._metric_op  # set once metric and mode are (on_trial_add refuses trials before)
         if op is not None and self._time_attr in result and self._metric in result:
@@ -172,7 +209,13 @@ class GatedASHA(SeededASHA):
         seen = set() if bracket is None else {m for m, r in bracket._rungs if trial.trial_id in r}
         action = super().on_trial_result(tune_controller, trial, result)
         self._keep_final(trial.trial_id, result)
-        if action != TrialScheduler.STOP or bracket is None:
+        if bracket is None:
+            return action
+        if trial.trial_id in self.deferred and self._due(bracket, trial.trial_id):
+            if action != TrialScheduler.STOP:
+                self._num_stopped += 1
+            return TrialScheduler.STOP
+        if action != TrialScheduler.STOP:
             return action
         # ASHA has just recorded the trial at the rung whose decision this is
         milestone = next(
@@ -182,8 +225,15 @@ class GatedASHA(SeededASHA):
             return action
         self._num_stopped -= 1
         self.held[milestone] += 1
+        if self.unmeasured == "defer" and self.reliability(bracket, milestone)[1] < self.n_min:
+            self.deferred.setdefault(trial.trial_id, []).append(milestone)
         return TrialScheduler.CONTINUE
 
     def on_trial_complete(self, tune_controller: Any, trial: Any, result: dict[str, Any]) -> None:
         self._keep_final(trial.trial_id, result)
+        self.deferred.pop(trial.trial_id, None)
         super().on_trial_complete(tune_controller, trial, result)
+
+    def on_trial_remove(self, tune_controller: Any, trial: Any) -> None:
+        self.deferred.pop(trial.trial_id, None)
+        super().on_trial_remove(tune_controller, trial)

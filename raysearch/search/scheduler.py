@@ -98,6 +98,7 @@ def asha_rungs(scheduler: Any) -> dict[str, Any] | None:
         state["bracket_of"] = dict(scheduler.bracket_of)
     if isinstance(scheduler, GatedASHA):  # the values at max_t its gate compares with
         state["finals"] = dict(scheduler.finals)
+        state["deferred"] = {t: list(ms) for t, ms in scheduler.deferred.items()}
     return state
 
 
@@ -121,6 +122,9 @@ def restore_asha_rungs(scheduler: Any, state: dict[str, Any]) -> None:
         scheduler.restore_brackets(state.get("bracket_of", {}))
     if isinstance(scheduler, GatedASHA):
         scheduler.finals = {str(k): float(v) for k, v in state.get("finals", {}).items()}
+        scheduler.deferred = {
+            str(k): [float(m) for m in ms] for k, ms in state.get("deferred", {}).items()
+        }
 
 
 class SchedulerMemory(Callback):

@@ -172,6 +172,38 @@ def test_unmeasured_asha_leaves_a_rung_without_enough_pairs_to_asha() -> None:
     assert not gated.held
 
 
+def test_unmeasured_defer_carries_out_a_stop_once_the_rung_ranks_trials() -> None:
+    decisions = {}
+    for unmeasured in ("asha", "continue", "defer"):
+        gated = _gated(n_min=3, unmeasured=unmeasured)
+        for i, curve in enumerate(_ranked(2)):  # two pairs at epochs 1 and 3: unmeasured
+            _run(gated, f"t{i}", curve)
+        stopped = gated._num_stopped
+        decisions[unmeasured] = _run(gated, "bad", [10.0] * MAX_T)
+        # defer: its own epoch 3 is the third pair, the rung ranks (rho 1), and it is the
+        # worst; ASHA stops it at rung 3 as well, and the stop is counted once
+        if unmeasured != "continue":  # (continued, it is stopped at the end, as ASHA does)
+            assert gated._num_stopped == stopped + 1
+        assert not gated.deferred
+    assert decisions == {"asha": (STOP, 1), "continue": (STOP, MAX_T), "defer": (STOP, 3)}
+
+
+def test_unmeasured_defer_drops_a_stop_when_the_rung_does_not_rank() -> None:
+    gated = _gated(n_min=3, threshold=0.5, unmeasured="defer")
+    for i in range(2):  # epoch 1 ranks the trials in the reverse order of epoch 3 and after
+        _run(gated, f"t{i}", [float(i)] + [float(20 - i)] * (MAX_T - 1))
+    trial = FakeTrial("slow")  # the worst at epoch 1, the best from epoch 2 on
+    gated.on_trial_add(None, trial)  # type: ignore[arg-type]
+    curve = [10.0] + [0.0] * (MAX_T - 1)
+    first = gated.on_trial_result(None, trial, {"epoch": 1, "loss": curve[0]})  # type: ignore[arg-type]
+    assert first == CONTINUE and gated.deferred == {"slow": [1.0]}
+    for epoch in range(2, MAX_T + 1):
+        result = {"epoch": epoch, "loss": curve[epoch - 1]}
+        assert gated.on_trial_result(None, trial, result) == CONTINUE  # type: ignore[arg-type]
+    assert gated.reliability(gated._brackets[0], 1.0) == (pytest.approx(-1.0), 3)
+    assert gated.deferred == {}  # measured at epoch 3, and dropped
+
+
 def test_bad_gate_settings_are_refused_together() -> None:
     with pytest.raises(ValueError, match=r"threshold .* 1\.5.*n_min .* 2.*against .* 'last'.*un"):
         _gated(threshold=1.5, n_min=2, against="last", unmeasured="stop")
@@ -210,3 +242,49 @@ def test_each_decision_is_asha_s_when_the_rung_is_reliable_and_continue_otherwis
             if decision == STOP:
                 break
         gated.on_trial_complete(None, trial, result)  # type: ignore[arg-type]
+
+
+def _due(gated: GatedASHA, trial_id: str, pending: list[float]) -> bool:
+    """One of the trial's deferred stops is due, judged on the rungs as they are now."""
+    bracket = gated._brackets[0]
+    for milestone in pending:
+        rho, pairs = gated.reliability(bracket, milestone)
+        others = dict(next(r for m, r in bracket._rungs if m == milestone))
+        value = others.pop(trial_id)
+        cutoff = bracket.cutoff(others)
+        if pairs >= gated.n_min and rho >= gated.threshold and cutoff is not None:
+            if value < cutoff:
+                return True
+    return False
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    curves=curves,
+    threshold=st.sampled_from([-0.2, 0.3, 0.8]),
+    n_min=st.integers(3, 6),
+    against=st.sampled_from(["next", "chain"]),
+)
+def test_defer_stops_at_an_open_rung_or_when_a_deferred_stop_falls_due(
+    curves: list[list[float]], threshold: float, n_min: int, against: str
+) -> None:
+    gated = _gated(threshold=threshold, n_min=n_min, unmeasured="defer", against=against)
+    for i, curve in enumerate(curves):
+        trial = FakeTrial(f"t{i}")
+        gated.on_trial_add(None, trial)  # type: ignore[arg-type]
+        for epoch, value in enumerate(curve, start=1):
+            result = {"epoch": epoch, "loss": value}
+            pending = list(gated.deferred.get(trial.trial_id, []))
+            asha = copy.deepcopy(gated)
+            wanted = ASHAScheduler.on_trial_result(asha, None, trial, result)  # type: ignore[arg-type]
+            decision = gated.on_trial_result(None, trial, result)  # type: ignore[arg-type]
+            rho, pairs = gated.reliability(gated._brackets[0], float(epoch))
+            open_ = (pairs >= n_min and rho >= threshold) or epoch >= MAX_T
+            due = _due(gated, trial.trial_id, pending)
+            assert decision == (STOP if due or (wanted == STOP and open_) else CONTINUE)
+            if wanted == STOP and not open_ and not due:  # put off only while unmeasured
+                assert (float(epoch) in gated.deferred.get(trial.trial_id, [])) == (pairs < n_min)
+            if decision == STOP:
+                break
+        gated.on_trial_complete(None, trial, result)  # type: ignore[arg-type]
+        assert trial.trial_id not in gated.deferred
