@@ -850,15 +850,34 @@ def _among_best(rungs: list[dict[str, Any]], benches: set[str]) -> str:
     )
 
 
+def _met_by(others: list[dict[str, Any]], bench: str, k: int, need: float) -> str:
+    """Which of the other searches run to the default's target and time at ``k`` meet the
+    speed-up target there (none run: nothing)."""
+    here = [r for r in others if (r["bench"], r["workers"]) == (bench, k)]
+    if not here:
+        return ""
+    met = [r for r in here if math.isfinite(r["speedup"]) and r["speedup"] >= need]
+    if not met:
+        return f" None of the {len(here)} other searches run to the same target meets it."
+    return (
+        f" Of the {len(here)} other searches run to the same target, "
+        + ", ".join(f"{METHODS[r['method']].label} ({r['speedup']:.1f}x)" for r in met)
+        + (" meets" if len(met) == 1 else " meet")
+        + " it."
+    )
+
+
 def bound_lines(
     speed: list[dict[str, Any]],
     comparisons: list[dict[str, Any]],
     rungs: list[dict[str, Any]],
     budgets: list[dict[str, Any]] | None = None,
     worth: list[dict[str, Any]] | None = None,
+    others: list[dict[str, Any]] | None = None,
 ) -> list[str]:
     """What bounds the targets the default misses, from the figures (``worth``: the
-    default's rows of analyse.worth)."""
+    default's rows of analyse.worth; ``others``: the speed-up rows of the other searches
+    run to the default's k=1 target and time, which say whether a search meets it)."""
     lines = ["## Why the targets are missed", ""]
     worth_of = {(r["bench"], r["workers"]): r for r in worth or [] if not r["beyond"]}
     by_bench = {r["bench"]: r for r in rungs}
@@ -893,6 +912,7 @@ def bound_lines(
                 and cell["epoch_ratio"] < 1
                 else ""
             )
+            + _met_by(others or [], row["bench"], row["workers"], need)
         )
     worse = [c for c in comparisons if c["regret_a"]["median"] > c["regret_b"]["median"]]
     fifo = [c for c in worse if c["b"] == "tpe_fifo"]

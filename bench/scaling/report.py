@@ -634,7 +634,8 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
     lines += _budget_lines(budgets)
     lines += _rung_lines(data.get("rungs") or [])
     mine = [r for r in worth_rows if r["method"] == DEFAULT]
-    lines += bound_lines(speed, comparisons, data.get("rungs") or [], budgets, mine)
+    to_default = [r for r in candidates if METHODS[r["method"]].baseline == DEFAULT]
+    lines += bound_lines(speed, comparisons, data.get("rungs") or [], budgets, mine, to_default)
     lines += _decision_lines(data.get("decisions") or [])
     lines += _reality_lines(data.get("reality"))
     lines += targets_section(targets, "regret against k", "scaling.png")

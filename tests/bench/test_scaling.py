@@ -853,3 +853,23 @@ def test_the_chain_paragraph_counts_the_runs_that_are_the_defaults() -> None:
     assert "on Hartmann, whose rungs rank perfectly, 1 of its 2" in line
     assert "the HAN table, whose rungs the default's gate already holds, 1 of its 1" in line
     assert _held_line([r for r in runs if r["bench"] == "lcbench"]) == ""
+
+
+def test_a_missed_speed_up_names_the_other_searches_that_meet_it() -> None:
+    from bench.scaling.notes import bound_lines
+
+    def row(method: str, k: int, speedup: float) -> dict:
+        return {"bench": "han", "method": method, "workers": k, "speedup": speedup,
+                "seconds": 3600.0 / speedup, "target_regret": 0.0,
+                "regret_trials": {"median": 0.1}}  # fmt: skip
+
+    speed = [row("default", 1, 1.0), row("default", 16, 6.3), row("default", 64, 40.0)]
+    others = [row("tpe_fifo", 16, 10.8), row("random_asha", 16, math.nan)]
+    why = "\n".join(bound_lines(speed, [], [], others=others))
+    assert "Of the 2 other searches run to the same target, TPE (joint), no early" in why
+    assert "stopping (10.8x) meets it." in why
+    assert "k=64" not in why  # met by the default: not a missed target
+    # a search that falls short of 10x, or did not reach it, does not meet it
+    short = [row("tpe_fifo", 16, 9.9), row("random_asha", 16, math.nan)]
+    assert "None of the 2 other searches" in "\n".join(bound_lines(speed, [], [], others=short))
+    assert "other searches" not in "\n".join(bound_lines(speed, [], []))
