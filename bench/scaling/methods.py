@@ -505,7 +505,7 @@ METHODS = {
         Method(
             "gated_defer",
             "candidate: the default, ASHA's stops at a rung not yet measured deferred until it is",
-            lambda sp, s, k: _gated(sp, s, k, unmeasured="defer"),
+            lambda sp, s, k: _product(sp, s, k, gate_unmeasured="defer"),
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),

@@ -69,6 +69,12 @@ def _parser() -> StrictParser:
         help="what gated_asha's gate judges a rung by: its agreement with the next rung, or "
         "along the chain of rungs to the end (override the space's)",
     )
+    p.add_argument(
+        "--gate-unmeasured",
+        choices=["asha", "defer"],
+        help="what gated_asha's gate does with ASHA's stop at a rung it cannot judge yet: "
+        "let it stand, or defer it until the rung is measured (override the space's)",
+    )
     p.add_argument("--grace-period", type=positive_int, help="ASHA's (override the space's)")
     p.add_argument(
         "--brackets", type=positive_int, help="ASHA's Hyperband brackets (override the space's)"
@@ -151,6 +157,7 @@ def _resolve(args: Any) -> tuple[Any, Any]:
         "brackets": args.brackets,
         "cutoff_window": args.cutoff_window,
         "gate_against": args.gate_against,
+        "gate_unmeasured": args.gate_unmeasured,
     }
     if args.curves == "hartmann":
         if args.space:
@@ -303,6 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         + (f", {s.brackets} brackets" if s.brackets > 1 else "")
         + (f", cut-offs from each rung's last {s.cutoff_window} values" if s.cutoff_window else "")
         + (", its gate along the chain of rungs" if s.gate_against == "chain" else "")
+        + (", stops at unmeasured rungs deferred" if s.gate_unmeasured == "defer" else "")
         + ")"
         if s.scheduler != "fifo"
         else ""

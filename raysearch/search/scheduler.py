@@ -61,7 +61,8 @@ def build_scheduler(space: SearchSpace, seed: int = 0) -> TrialScheduler:
     one) drawn from ``seed`` and its cut-offs from each rung's last ``cutoff_window``
     values if the space sets one (``search/asha.py``); ``gated_asha``: behind the
     rung-reliability gate, judged against the next rung or along the chain of rungs
-    (``gate_against``); with ``scheduler: fifo`` every trial at full budget."""
+    (``gate_against``), a stop at a rung it cannot judge yet left to ASHA or deferred
+    (``gate_unmeasured``); with ``scheduler: fifo`` every trial at full budget."""
     if space.settings.scheduler == "fifo":
         return FIFOScheduler()
     window = space.settings.cutoff_window
@@ -72,7 +73,7 @@ def build_scheduler(space: SearchSpace, seed: int = 0) -> TrialScheduler:
             window=window,
             threshold=GATE_THRESHOLD,
             n_min=GATE_PAIRS,
-            unmeasured="asha",
+            unmeasured=space.settings.gate_unmeasured,
             against=space.settings.gate_against,
         )
     return SeededASHA(**asha_arguments(space), seed=seed, window=window)

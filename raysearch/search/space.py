@@ -5,7 +5,7 @@ A space file (shipped: raysearch/search/spaces/NAME.yaml; or any path)::
     settings:   {num_samples, max_epochs, grace_period, reduction_factor, brackets,
                  cutoff_window, n_startup_trials, searcher: tpe|random, multivariate,
                  independent_when_running, scheduler: asha|gated_asha|fifo,
-                 gate_against: next|chain,
+                 gate_against: next|chain, gate_unmeasured: asha|defer,
                  finalists, replicates}
     fixed:      {name: value}              # constants every trial gets
     parameters: {name: {type: float|int|categorical, low, high, log, step, choices,
@@ -140,6 +140,13 @@ class SearchSettings(BaseModel):
     rung to the last epoch over the links measured so far (search/gated_asha.py), which
     also holds the stops of a rung that agrees with the next one while the order drifts
     later, as it does among LCBench's best configurations (results/benchmarks/scaling.md).
+    ``gate_unmeasured``: what ``gated_asha``'s gate does with ASHA's stop at a rung it
+    cannot judge yet (fewer than 8 trials with a value there and at the next point):
+    ``asha``, let it stand; ``defer``, let the trial go on and carry the stop out once
+    the rung is measured and ranks trials, or drop it if the rung does not
+    (search/gated_asha.py). With many trials at once the first wave reaches the first
+    rung before anything is measured; ``defer`` keeps ASHA from deciding that wave
+    blind (results/benchmarks/scaling.md).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -157,6 +164,7 @@ class SearchSettings(BaseModel):
     independent_when_running: bool = True
     scheduler: SchedulerName = "gated_asha"
     gate_against: Literal["next", "chain"] = "next"
+    gate_unmeasured: Literal["asha", "defer"] = "asha"
     # After the search: retrain the top ``finalists`` configurations with ``replicates``
     # fresh seeds each at full budget and pick on the mean (0 = off; search/finalists.py).
     finalists: int = Field(default=0, ge=0)
@@ -198,6 +206,11 @@ class SearchSettings(BaseModel):
             problems.append(
                 f"gate_against ({self.gate_against!r}) sets what gated_asha's gate judges a "
                 f"rung by; scheduler {self.scheduler!r} has no gate"
+            )
+        if self.gate_unmeasured != "asha" and self.scheduler != "gated_asha":
+            problems.append(
+                f"gate_unmeasured ({self.gate_unmeasured!r}) sets what gated_asha's gate "
+                f"does at a rung it cannot judge yet; scheduler {self.scheduler!r} has no gate"
             )
         if self.cutoff_window is not None and self.scheduler == "fifo":
             problems.append(

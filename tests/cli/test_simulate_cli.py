@@ -143,6 +143,11 @@ def test_search_settings_from_flags_reach_the_search(
         capsys.readouterr().out
     )
     assert json.loads(out.read_text())["settings"]["gate_against"] == "chain"
+    assert main([*args, "--gate-unmeasured", "defer", "--out", str(out)]) == 0
+    assert "gated_asha (grace period 1, stops at unmeasured rungs deferred)" in (
+        capsys.readouterr().out
+    )
+    assert json.loads(out.read_text())["settings"]["gate_unmeasured"] == "defer"
     assert main([*args, "--gate-against", "chain", "--scheduler", "asha"]) == 2
     assert "scheduler 'asha' has no gate" in capsys.readouterr().err
     assert main([*args, "--independent-when-running", "--no-multivariate"]) == 2

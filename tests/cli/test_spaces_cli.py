@@ -38,6 +38,9 @@ def test_show_names_settings_only_where_they_differ_from_plain_asha_and_joint_tp
     assert "chain" not in describe_space(space)
     chain = describe_space(space.with_settings(gate_against="chain"))
     assert ", gate judged along the chain of rungs; TPE" in chain
+    assert "deferred" not in describe_space(space)
+    defer = describe_space(space.with_settings(gate_unmeasured="defer"))
+    assert ", stops at unmeasured rungs deferred; TPE" in defer
     startup = f"TPE startup {space.settings.n_startup_trials}"
     assert f"{startup}, independent TPE as trials run\n" in describe_space(space)  # default
     alone = describe_space(space.with_settings(multivariate=False))

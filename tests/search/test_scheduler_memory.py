@@ -157,6 +157,8 @@ def test_a_spaces_gate_against_reaches_the_gate(tmp_path: Path) -> None:
     space = _plan(tmp_path).space
     assert build_scheduler(space).against == "next"
     assert build_scheduler(space.with_settings(gate_against="chain")).against == "chain"
+    deferring = build_scheduler(space.with_settings(gate_unmeasured="defer"))
+    assert isinstance(deferring, GatedASHA) and deferring.unmeasured == "defer"
 
 
 def test_a_spaces_cutoff_window_reaches_both_ashas_and_survives_resume(tmp_path: Path) -> None:

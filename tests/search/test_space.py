@@ -156,6 +156,18 @@ def test_the_gate_is_judged_against_the_next_rung_unless_a_space_asks_for_the_ch
         space.with_settings(gate_against="final")
 
 
+def test_a_stop_at_an_unmeasured_rung_is_asha_s_unless_a_space_defers_it() -> None:
+    space = load_space("smoke")
+    assert space.settings.gate_unmeasured == "asha"
+    assert space.with_settings(gate_unmeasured="defer").settings.gate_unmeasured == "defer"
+    with pytest.raises(ConfigError) as err:  # both reported at once
+        space.with_settings(gate_unmeasured="defer", gate_against="chain", scheduler="fifo")
+    assert "gate_unmeasured ('defer') sets what gated_asha's gate does" in str(err.value)
+    assert "gate_against ('chain')" in str(err.value)
+    with pytest.raises(ConfigError, match="gate_unmeasured"):
+        space.with_settings(gate_unmeasured="continue")
+
+
 def test_a_renamed_space_loads_under_its_old_name_with_a_warning(caplog) -> None:
     with caplog.at_level("WARNING"):
         space = load_space("real_losses")
