@@ -225,11 +225,13 @@ def _paired_report(rows: list[dict[str, Any]], what: str) -> str:
 POOR_RANK = 0.5  # a rung ranks the best curves poorly below this Spearman's rho
 
 
-def _rung_report(ranks: Any, gate: float, gated: str | None) -> str:
+def _rung_report(ranks: Any, gate: float, gated: str | None, unmeasured: str, pairs: int) -> str:
     """How the space's rungs rank the curves (``rank_rungs``), and what to try where the
     best curves start slowly (``gated``: what gated_asha's gate judges a rung by, "next"
     (it lets a rung's stops stand once it agrees with the next rung at Spearman >=
-    ``gate``) or "chain"; None without the gate)."""
+    ``gate``) or "chain"; None without the gate) and where the first rung ranks every
+    curve poorly while the gate leaves the stops at a rung with fewer than ``pairs`` pairs
+    to ASHA (``unmeasured``)."""
     lines = [
         "How the rungs rank these curves: Spearman's rho of the value at a rung with the "
         f"curve's best, over {ranks.curves:,} distinct curves of random configurations and "
@@ -263,6 +265,16 @@ def _rung_report(ranks: Any, gate: float, gated: str | None) -> str:
             + (", and the gate does not see it" if gated == "next" else "")
             + f". To measure what {what}{options[-1][0]} buys: {runs}.",
         ]
+    first = ranks.rungs[0] if ranks.rungs else None
+    if first is not None and first.every < POOR_RANK and gated and unmeasured == "asha":
+        lines += [
+            "",
+            f"At epoch {first.epoch}, the first rung, even random curves rank poorly (rho "
+            f"{first.every:.2f} < {POOR_RANK}). With many trials at once the first of them "
+            f"reach it before the gate has the {pairs} pairs it judges a rung by, and "
+            "ASHA stops two thirds of them there. To measure deferring those stops until "
+            "the rung is measured: --against gate_unmeasured=defer.",
+        ]
     return "\n".join(lines)
 
 
@@ -278,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import optuna
 
-    from raysearch.search.scheduler import GATE_THRESHOLD
+    from raysearch.search.scheduler import GATE_PAIRS, GATE_THRESHOLD
     from raysearch.search.simulation.rungs import rank_rungs, rung_epochs, sample_curves
     from raysearch.search.simulation.runs import paired, run_search, summarise, time_to_reach
 
@@ -331,7 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ranks = rank_rungs(sample_curves(space, source), epochs)
         print()
         gated = s.gate_against if s.scheduler == "gated_asha" else None
-        print(_rung_report(ranks, GATE_THRESHOLD, gated))
+        print(_rung_report(ranks, GATE_THRESHOLD, gated, s.gate_unmeasured, GATE_PAIRS))
     if args.out:
         record = {"space": space.name, "settings": s.model_dump(), "rows": rows}
         if ranks is not None:

@@ -79,7 +79,7 @@ def test_it_shows_how_the_rungs_rank_and_names_rungs_that_stop_slow_starters(
     printed = capsys.readouterr().out
     assert "| 1 | 1.00 | 1.00 | 1.00 (epoch 3) |" in printed  # parallel curves rank perfectly
     assert "| 3 | 1.00 | 1.00 | 1.00 (epoch 6) |" in printed
-    assert "start slowly" not in printed
+    assert "start slowly" not in printed and "even random curves" not in printed
     rungs = json.loads(out.read_text())["rungs"]
     assert (rungs["curves"], rungs["best_curves"]) == (8, 5)  # 12 curves, 4 of them twice
     slow = str(_table(tmp_path / "slow.parquet", slow=True))
@@ -94,10 +94,16 @@ def test_it_shows_how_the_rungs_rank_and_names_rungs_that_stop_slow_starters(
         "early stopping buys: --against grace_period=3, --against gate_against=chain, "
         "--against scheduler=fifo." in printed
     )
+    # epoch 1 ranks every curve backwards: the first wave's stops are ASHA's, blind
+    assert "At epoch 1, the first rung, even random curves rank poorly (rho -1.00" in printed
+    assert "before the gate has the 8 pairs" in printed
+    assert "--against gate_unmeasured=defer." in printed
+    assert main(["--table", slow, *args, "--gate-unmeasured", "defer"]) == 0
+    assert "even random curves" not in capsys.readouterr().out  # deferred already
     assert main(["--table", slow, *args, "--scheduler", "asha"]) == 0
     printed = capsys.readouterr().out
     assert "ASHA stops them there. To measure" in printed  # no gate to speak of
-    assert "gate_against" not in printed
+    assert "gate_against" not in printed and "gate_unmeasured" not in printed
     assert main(["--table", slow, *args, "--gate-against", "chain"]) == 0
     printed = capsys.readouterr().out  # the gate is the chain already
     assert "the gate does not see it" not in printed and "--against gate_against" not in printed
