@@ -175,3 +175,28 @@ def test_a_spaces_cutoff_window_reaches_both_ashas_and_survives_resume(tmp_path:
         fresh = build_scheduler(space.with_settings(scheduler=name, cutoff_window=9))
         restore_asha_rungs(fresh, asha_rungs(scheduler))
         assert all(b.window == 9 for b in fresh._brackets)
+
+
+DEFER_SPACE = """
+settings: {num_samples: 9, max_epochs: 9, grace_period: 1, reduction_factor: 3,
+           n_startup_trials: 9, gate_unmeasured: defer}
+parameters:
+  dropout: {type: float, low: 0.0, high: 0.9}
+start: [{dropout: 0.1}, {dropout: 0.2}, {dropout: 0.3}, {dropout: 0.4}, {dropout: 0.5},
+        {dropout: 0.6}, {dropout: 0.7}, {dropout: 0.8}, {dropout: 0.9}]
+"""
+
+
+def test_a_deferred_stop_is_carried_out_in_a_real_search(tmp_path: Path, local_ray: None) -> None:
+    """One trial at a time, each worse than the last: every stop ASHA wants at epoch 1 is
+    deferred until 8 trials have values at epochs 1 and 3 (the 8th trial's own epoch 3);
+    then the rung ranks them (Spearman 1), the 8th trial is stopped there and the 9th at
+    epoch 1, as ASHA would."""
+    space = tmp_path / "defer.yaml"
+    space.write_text(DEFER_SPACE)
+    options = RunOptions(space=str(space), max_concurrent=1, results=str(tmp_path), name="d")
+    plan = resolve_search(options, {"CPU": 2.0})
+    assert plan.space.settings.gate_unmeasured == "defer"
+    ran = _epochs_run(plan, build_tuner(plan, [], function=constant_trial).fit())
+    assert [ran[round(0.1 * i, 3)] for i in range(1, 8)] == [("completed", 9)] * 7
+    assert ran[0.8] == ("stopped", 3) and ran[0.9] == ("stopped", 1)
