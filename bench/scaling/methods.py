@@ -504,7 +504,8 @@ METHODS = {
         ),
         Method(
             "gated_defer",
-            "candidate: the default, ASHA's stops at a rung not yet measured deferred until it is",
+            "candidate: the default with ASHA's stops at an unmeasured rung deferred "
+            "(`gate_unmeasured: defer`)",
             lambda sp, s, k: _product(sp, s, k, gate_unmeasured="defer"),
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
