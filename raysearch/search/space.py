@@ -140,13 +140,8 @@ class SearchSettings(BaseModel):
     rung to the last epoch over the links measured so far (search/gated_asha.py), which
     also holds the stops of a rung that agrees with the next one while the order drifts
     later, as it does among LCBench's best configurations (results/benchmarks/scaling.md).
-    ``gate_unmeasured``: what ``gated_asha``'s gate does with ASHA's stop at a rung it
-    cannot judge yet (fewer than 8 trials with a value there and at the next point):
-    ``asha``, let it stand; ``defer``, let the trial go on and carry the stop out once
-    the rung is measured and ranks trials, or drop it if the rung does not
-    (search/gated_asha.py). With many trials at once the first wave reaches the first
-    rung before anything is measured; ``defer`` keeps ASHA from deciding that wave
-    blind (results/benchmarks/scaling.md).
+    ``gate_unmeasured``: a stop at a rung the gate cannot judge yet (under 8 pairs) stands
+    (``asha``) or waits until the rung is measured (``defer``; search/gated_asha.py).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
