@@ -272,7 +272,7 @@ def _rung_report(ranks: Any, gate: float, gated: str | None, unmeasured: str, pa
             f"At epoch {first.epoch}, the first rung, even random curves rank poorly (rho "
             f"{first.every:.2f} < {POOR_RANK}). With many trials at once the first of them "
             f"reach it before the gate has the {pairs} pairs it judges a rung by, and "
-            "ASHA stops two thirds of them there. To measure deferring those stops until "
+            "ASHA's stops there stand unjudged. To measure deferring those stops until "
             "the rung is measured: --against gate_unmeasured=defer.",
         ]
     return "\n".join(lines)

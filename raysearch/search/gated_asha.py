@@ -170,7 +170,10 @@ class GatedASHA(SeededASHA):
     def reliable(self, bracket: Any, milestone: float) -> bool:
         """The rung may stop trials: ``n_min`` pairs with a correlation >= ``threshold``
         (with ``unmeasured="asha"``, also while it has fewer than ``n_min`` pairs)."""
-        rho, pairs = self.reliability(bracket, milestone)
+        return self._opens(*self.reliability(bracket, milestone))
+
+    def _opens(self, rho: float, pairs: int) -> bool:
+        """``reliable``'s verdict on a rung's correlation and its number of pairs."""
         if pairs < self.n_min:
             return self.unmeasured == "asha"
         return bool(rho >= self.threshold)
@@ -221,11 +224,14 @@ class GatedASHA(SeededASHA):
         milestone = next(
             (m for m, r in bracket._rungs if trial.trial_id in r and m not in seen), None
         )
-        if milestone is None or milestone >= self._max_t or self.reliable(bracket, milestone):
+        if milestone is None or milestone >= self._max_t:
+            return action
+        rho, pairs = self.reliability(bracket, milestone)  # once: the chain's is dear
+        if self._opens(rho, pairs):
             return action
         self._num_stopped -= 1
         self.held[milestone] += 1
-        if self.unmeasured == "defer" and self.reliability(bracket, milestone)[1] < self.n_min:
+        if self.unmeasured == "defer" and pairs < self.n_min:
             self.deferred.setdefault(trial.trial_id, []).append(milestone)
         return TrialScheduler.CONTINUE
 
