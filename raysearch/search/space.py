@@ -125,23 +125,20 @@ class SearchSettings(BaseModel):
     ``cutoff_window``: ASHA's cut-off at a rung from the rung's last that many values, not
     from all of them (search/asha.py; None: Ray's cut-off).
     ``multivariate``: TPE models the parameters jointly (Optuna's multivariate TPE, a group
-    per set of conditions); false: one model per parameter (Optuna's independent TPE).
-    Joint by default: on the HAN table's curves it finds the better configurations, where
-    one model per parameter does better on LCBench's (results/benchmarks/scaling.md).
+    per set of conditions; the default, better on the HAN table's curves); false: one model
+    per parameter (Optuna's independent TPE, better on LCBench's; results/benchmarks).
     ``independent_when_running``: joint TPE draws a trial with one model per parameter
-    instead with probability r / (r + 16), r the trials running (search/mixed_tpe.py):
-    one trial at a time it is joint TPE, draw for draw; with many at once mostly
-    independent, whose draws spread out. On by default wherever joint TPE runs (chosen on
-    the simulator and confirmed on fresh seeds: results/benchmarks/scaling_confirm.md);
-    left unset with ``multivariate: false`` or ``searcher: random`` it is off, as there is
-    no joint TPE to mix into; set true there, it is an error.
+    instead with probability r / (r + 16), r the trials running (search/mixed_tpe.py), so
+    k draws at once spread out. On by default wherever joint TPE runs (confirmed on fresh
+    seeds: results/benchmarks/scaling_confirm.md); left unset with ``multivariate: false``
+    or ``searcher: random`` it is off (no joint TPE to mix into); set true there, an error.
     ``gate_against``: what ``gated_asha``'s gate judges a rung by: ``next``, its Spearman
-    correlation with the next rung; ``chain``, the product of those correlations from the
-    rung to the last epoch over the links measured so far (search/gated_asha.py), which
-    also holds the stops of a rung that agrees with the next one while the order drifts
-    later, as it does among LCBench's best configurations (results/benchmarks/scaling.md).
-    ``gate_unmeasured``: a stop at a rung the gate cannot judge yet (under 8 pairs) stands
-    (``asha``) or waits until the rung is measured (``defer``; search/gated_asha.py).
+    correlation with the next rung; ``chain``, the product of those along the measured
+    links to the last epoch, which also holds a rung whose order drifts later
+    (search/gated_asha.py). ``gate_unmeasured``: a stop at a rung the gate cannot judge yet
+    (under 8 pairs) waits until it can (``defer``, the default wherever the gate runs:
+    confirmed on fresh seeds) or stands (``asha``); left unset with another scheduler it is
+    ``asha``, which means nothing there; set ``defer`` there, an error.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -159,7 +156,8 @@ class SearchSettings(BaseModel):
     independent_when_running: bool = True
     scheduler: SchedulerName = "gated_asha"
     gate_against: Literal["next", "chain"] = "next"
-    gate_unmeasured: Literal["asha", "defer"] = "asha"
+    # "defer" unless left unset where there is no gate
+    gate_unmeasured: Literal["asha", "defer"] = "defer"
     # After the search: retrain the top ``finalists`` configurations with ``replicates``
     # fresh seeds each at full budget and pick on the mean (0 = off; search/finalists.py).
     finalists: int = Field(default=0, ge=0)
@@ -202,6 +200,8 @@ class SearchSettings(BaseModel):
                 f"gate_against ({self.gate_against!r}) sets what gated_asha's gate judges a "
                 f"rung by; scheduler {self.scheduler!r} has no gate"
             )
+        if "gate_unmeasured" not in self.model_fields_set and self.scheduler != "gated_asha":
+            object.__setattr__(self, "gate_unmeasured", "asha")  # still unset, as above
         if self.gate_unmeasured != "asha" and self.scheduler != "gated_asha":
             problems.append(
                 f"gate_unmeasured ({self.gate_unmeasured!r}) sets what gated_asha's gate "
