@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["BEFORE_GATE", "BEFORE_MIX", "DEFAULT", "MAIN", "METHODS", "Method"]
+__all__ = ["BEFORE_DEFER", "BEFORE_GATE", "BEFORE_MIX", "DEFAULT", "MAIN", "METHODS", "Method"]
 
 DEFAULT = "default"
 # The default before its scheduler was rung-gated ASHA: the candidates from the live-TPE fix
@@ -16,10 +16,15 @@ BEFORE_GATE = "tpe_asha"
 # The default before ``independent_when_running`` (joint TPE for every draw): the
 # candidates from the gate to independent_when_running were measured against it.
 BEFORE_MIX = "before_mix"
+# The default before ``gate_unmeasured: defer`` (ASHA's stops at a rung the gate cannot judge
+# yet stand): the candidates from independent_when_running to the deferral were measured
+# against it.
+BEFORE_DEFER = "before_defer"
 # The searches every benchmark and k is measured with by default (and plotted); the candidates,
 # ASHA variants and W&B are run with --methods.
 MAIN = (
     DEFAULT,
+    BEFORE_DEFER,
     BEFORE_MIX,
     BEFORE_GATE,
     "before_fix",
@@ -47,18 +52,30 @@ def _product(space: Any, seed: int, workers: int, **settings: Any) -> Any:
     return TunePolicy(build_searcher(space, seed), build_scheduler(space, seed), workers)
 
 
-def _joint(policy: Callable[..., Any]) -> Callable[..., Any]:
-    """``policy`` on the space with ``independent_when_running: false``: joint TPE for
-    every draw, as the searches measured before it was the default ran (so their
-    recorded runs stay reproducible)."""
+def _pinned(policy: Callable[..., Any], **settings: Any) -> Callable[..., Any]:
+    """``policy`` on the space with ``settings``: the defaults a search was measured with
+    before they changed, so its recorded runs stay reproducible."""
 
     def pinned(space: Any, seed: int, workers: int, **kwargs: Any) -> Any:
-        return policy(space.with_settings(independent_when_running=False), seed, workers, **kwargs)
+        return policy(space.with_settings(**settings), seed, workers, **kwargs)
 
     return pinned
 
 
+def _lazy(policy: Callable[..., Any]) -> Callable[..., Any]:
+    """``policy`` with ``gate_unmeasured: asha``: ASHA's stops at a rung the gate cannot
+    judge yet stand, as in the searches measured before ``defer`` was the default."""
+    return _pinned(policy, gate_unmeasured="asha")
+
+
+def _joint(policy: Callable[..., Any]) -> Callable[..., Any]:
+    """``policy`` with joint TPE for every draw (``independent_when_running: false``) and
+    the lazy gate, as the searches measured before ``independent_when_running`` ran."""
+    return _pinned(policy, independent_when_running=False, gate_unmeasured="asha")
+
+
 _before_mix = _joint(_product)
+_before_defer = _lazy(_product)
 
 
 def _sqlite_connect(path: str) -> Any:
@@ -334,8 +351,15 @@ METHODS = {
     for m in (
         Method(
             DEFAULT,
-            "raysearch default (TPE, independent as trials run, + rung-gated ASHA)",
+            "raysearch default (TPE, independent as trials run, + rung-gated ASHA, stops at "
+            "unmeasured rungs deferred)",
             _product,
+        ),
+        Method(
+            BEFORE_DEFER,
+            "the default before `gate_unmeasured: defer` (ASHA's stops at unmeasured rungs stand)",
+            _before_defer,
+            BEFORE_DEFER,  # its own reference, as the default's is the default
         ),
         Method(
             BEFORE_MIX,
@@ -438,7 +462,7 @@ METHODS = {
         Method(
             "pending_random",
             "candidate: the default, a random share of suggestions = the share still running",
-            _pending_random,
+            _lazy(_pending_random),
             BEFORE_MIX,
         ),
         Method(
@@ -462,51 +486,53 @@ METHODS = {
         Method(
             "default_final_scale",
             "candidate: the default, TPE sees running trials on the final scale",
-            _default_final_scale,
+            _lazy(_default_final_scale),
             BEFORE_MIX,
         ),
         Method(
             "narrow_ei",
             "candidate: the default, TPE's best of max(4, 64 // k) candidates (24 at k <= 2)",
-            _narrow_ei,
+            _lazy(_narrow_ei),
             BEFORE_MIX,
         ),
         Method(
             "tpe_independent",
             "candidate: the default with independent TPE (`multivariate: false`)",
-            lambda sp, s, k: _product(sp, s, k, multivariate=False),
+            lambda sp, s, k: _before_defer(sp, s, k, multivariate=False),
             BEFORE_MIX,
         ),
         Method(
             "tpe_alternate",
             "candidate: the default, joint and independent TPE taking turns, trial by trial",
-            _alternate,
+            _lazy(_alternate),
             BEFORE_MIX,
         ),
         Method(
             "pending_wide",
             "candidate: the default, TPE's candidates drawn from kernels 1 + 2 r / (r + 16) "
             "times wider, r the trials running",
-            _pending_wide,
+            _lazy(_pending_wide),
             BEFORE_MIX,
         ),
         Method(
             "pending_mix",
             "candidate, now the default: independent TPE for a share r / (r + 16) of its "
             "trials, r the trials running (`independent_when_running`)",
-            lambda sp, s, k: _product(sp, s, k, independent_when_running=True),
+            lambda sp, s, k: _before_defer(sp, s, k, independent_when_running=True),
             BEFORE_MIX,
         ),
         Method(
             "gated_chain",
             "candidate: the default, its gate judged along the chain of rungs to the end",
-            lambda sp, s, k: _product(sp, s, k, gate_against="chain"),
+            lambda sp, s, k: _before_defer(sp, s, k, gate_against="chain"),
+            BEFORE_DEFER,
         ),
         Method(
             "gated_defer",
-            "candidate: the default with ASHA's stops at an unmeasured rung deferred "
+            "candidate, now the default: ASHA's stops at an unmeasured rung deferred "
             "(`gate_unmeasured: defer`)",
             lambda sp, s, k: _product(sp, s, k, gate_unmeasured="defer"),
+            BEFORE_DEFER,
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),

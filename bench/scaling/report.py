@@ -20,7 +20,7 @@ from bench.scaling.analyse import (
 )
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.gate_notes import gate_lines
-from bench.scaling.methods import BEFORE_MIX, DEFAULT, METHODS
+from bench.scaling.methods import BEFORE_DEFER, BEFORE_MIX, DEFAULT, METHODS
 from bench.scaling.notes import (
     bound_lines,
     candidate_lines,
@@ -106,7 +106,8 @@ def _speedup_lines(rows: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-WORTH = (DEFAULT, BEFORE_MIX, "tpe_fifo", "random_asha")  # the searches whose speed-ups are read
+# the searches whose speed-ups are read
+WORTH = (DEFAULT, BEFORE_DEFER, BEFORE_MIX, "tpe_fifo", "random_asha")
 
 
 def _worth_lines(rows: list[dict[str, Any]]) -> list[str]:
