@@ -837,7 +837,7 @@ def test_the_rung_section_shows_the_best_configurations_and_why_lines_cite_them(
     assert "far worse" not in "\n".join(bound_lines([], [comparison], plain))
 
 
-def test_the_chain_paragraph_counts_the_runs_that_are_the_defaults() -> None:
+def test_the_chain_paragraph_counts_the_runs_that_are_its_baselines() -> None:
     from bench.scaling.notes import _held_line
 
     def run(method: str, bench: str, seed: int, best: float) -> dict:
@@ -845,9 +845,9 @@ def test_the_chain_paragraph_counts_the_runs_that_are_the_defaults() -> None:
                 "epochs": 100}  # fmt: skip
 
     runs = [
-        run("default", "hartmann", 0, 0.1), run("gated_chain", "hartmann", 0, 0.1),
-        run("default", "hartmann", 1, 0.2), run("gated_chain", "hartmann", 1, 0.3),
-        run("default", "han", 0, 0.5), run("gated_chain", "han", 0, 0.5),
+        run("before_defer", "hartmann", 0, 0.1), run("gated_chain", "hartmann", 0, 0.1),
+        run("before_defer", "hartmann", 1, 0.2), run("gated_chain", "hartmann", 1, 0.3),
+        run("before_defer", "han", 0, 0.5), run("gated_chain", "han", 0, 0.5),
     ]  # fmt: skip
     line = _held_line(runs)
     assert "on Hartmann, whose rungs rank perfectly, 1 of its 2" in line

@@ -94,12 +94,13 @@ def test_it_shows_how_the_rungs_rank_and_names_rungs_that_stop_slow_starters(
         "early stopping buys: --against grace_period=3, --against gate_against=chain, "
         "--against scheduler=fifo." in printed
     )
+    assert "even random curves" not in printed  # the default defers the first wave's stops
+    assert main(["--table", slow, *args, "--gate-unmeasured", "asha"]) == 0
+    printed = capsys.readouterr().out
     # epoch 1 ranks every curve backwards: the first wave's stops are ASHA's, blind
     assert "At epoch 1, the first rung, even random curves rank poorly (rho -1.00" in printed
     assert "before the gate has the 8 pairs" in printed
     assert "--against gate_unmeasured=defer." in printed
-    assert main(["--table", slow, *args, "--gate-unmeasured", "defer"]) == 0
-    assert "even random curves" not in capsys.readouterr().out  # deferred already
     assert main(["--table", slow, *args, "--scheduler", "asha"]) == 0
     printed = capsys.readouterr().out
     assert "ASHA stops them there. To measure" in printed  # no gate to speak of
@@ -119,7 +120,9 @@ def test_search_settings_from_flags_reach_the_search(
     out = tmp_path / "sim.json"
     args = ["--table", str(table), "--space", str(space_file), "--workers", "2", "--seeds", "1"]
     assert main([*args, "--brackets", "2", "--out", str(out)]) == 0
-    assert "asha (grace period 1, 2 brackets)" in capsys.readouterr().out
+    assert "asha (grace period 1, 2 brackets, stops at unmeasured rungs deferred)" in (
+        capsys.readouterr().out
+    )
     assert json.loads(out.read_text())["settings"]["brackets"] == 2
     # 6 epochs: a second bracket after grace period 2 would first stop trials at 2 * 3 = 6
     assert main([*args, "--brackets", "2", "--grace-period", "2"]) == 2
@@ -145,11 +148,14 @@ def test_search_settings_from_flags_reach_the_search(
     assert "tpe (independent as trials run) + gated_asha" in capsys.readouterr().out
     assert json.loads(out.read_text())["settings"]["independent_when_running"] is True
     assert main([*args, "--gate-against", "chain", "--out", str(out)]) == 0
-    assert "gated_asha (grace period 1, its gate along the chain of rungs)" in (
+    assert "gated_asha (grace period 1, its gate along the chain of rungs, stops at" in (
         capsys.readouterr().out
     )
     assert json.loads(out.read_text())["settings"]["gate_against"] == "chain"
-    assert main([*args, "--gate-unmeasured", "defer", "--out", str(out)]) == 0
+    assert main([*args, "--gate-unmeasured", "asha", "--out", str(out)]) == 0
+    assert "gated_asha (grace period 1)" in capsys.readouterr().out
+    assert json.loads(out.read_text())["settings"]["gate_unmeasured"] == "asha"
+    assert main([*args, "--out", str(out)]) == 0  # without the flag: the default's (defer)
     assert "gated_asha (grace period 1, stops at unmeasured rungs deferred)" in (
         capsys.readouterr().out
     )

@@ -26,21 +26,20 @@ def test_show_prints_settings_and_conditions(capsys):
     assert "only when {'loss_strategy': 'a3dro'}" in out
 
 
-def test_show_names_settings_only_where_they_differ_from_plain_asha_and_joint_tpe():
+def test_show_names_the_settings_that_shape_asha_and_tpe():
     from raysearch.cli.spaces import describe_space
 
     space = load_space("war_losses")
     assert "brackets" not in describe_space(space)
     wide = space.with_settings(brackets=2, grace_period=1, max_epochs=16)
-    assert "ASHA grace 1, reduction 2, 2 brackets; TPE startup" in describe_space(wide)
+    assert "ASHA grace 1, reduction 2, 2 brackets, stops at" in describe_space(wide)
     assert "cut-off window" not in describe_space(space)
-    assert ", cut-off window 27; TPE" in describe_space(space.with_settings(cutoff_window=27))
+    assert ", cut-off window 27, stops" in describe_space(space.with_settings(cutoff_window=27))
     assert "chain" not in describe_space(space)
     chain = describe_space(space.with_settings(gate_against="chain"))
-    assert ", gate judged along the chain of rungs; TPE" in chain
-    assert "deferred" not in describe_space(space)
-    defer = describe_space(space.with_settings(gate_unmeasured="defer"))
-    assert ", stops at unmeasured rungs deferred; TPE" in defer
+    assert ", gate judged along the chain of rungs, stops" in chain
+    assert ", stops at unmeasured rungs deferred; TPE" in describe_space(space)  # default
+    assert "deferred" not in describe_space(space.with_settings(gate_unmeasured="asha"))
     startup = f"TPE startup {space.settings.n_startup_trials}"
     assert f"{startup}, independent TPE as trials run\n" in describe_space(space)  # default
     alone = describe_space(space.with_settings(multivariate=False))

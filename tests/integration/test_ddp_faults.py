@@ -24,9 +24,11 @@ FIXED = """fixed: {size: tiny, daily_window: 60, monthly_window: 3, raion_pca_co
 # Trials run in the order of the start points, one at a time (a 2-worker trial takes both
 # CPUs). lr 1e-8 barely moves from its initial weights: worse than lr 3e-3 after an epoch,
 # so ASHA stops it at its first rung; lr 1e12 overflows in the first epoch.
+# ASHA's stop stands at once (gate_unmeasured: asha): the default would defer it until
+# the rung had 8 pairs, and 3 trials never give it them
 ASHA_SPACE = (
     "settings: {num_samples: 3, max_epochs: 2, grace_period: 1, reduction_factor: 2,\n"
-    "           n_startup_trials: 3}\n"
+    "           n_startup_trials: 3, gate_unmeasured: asha}\n"
     + FIXED
     + """parameters:
   lr: {type: float, low: 1.0e-8, high: 1.0e+12, log: true}

@@ -26,6 +26,7 @@ from raysearch.search.collect import collect_results
 from raysearch.search.gated_asha import GatedASHA
 from raysearch.search.plan import RunOptions, SearchPlan, resolve_search
 from raysearch.search.scheduler import asha_rungs, build_scheduler, restore_asha_rungs
+from raysearch.search.space import load_space
 from raysearch.search.tuner import build_tuner, restore_tuner
 
 pytestmark = pytest.mark.integration
@@ -33,10 +34,11 @@ pytestmark = pytest.mark.integration
 # Start points run in order, one at a time: 0.1 runs to the end and sets every rung; 0.2
 # is stopped at epoch 1 (worse than 0.1); then the search is interrupted. After a resume
 # 0.5 reaches rung 1: only the restored rung (0.1, 0.2) can stop it. Interrupted again and
-# resumed, 0.6 meets the rung (0.1, 0.2, 0.5) and stops too.
+# resumed, 0.6 meets the rung (0.1, 0.2, 0.5) and stops too. ASHA's stops stand at once
+# (gate_unmeasured: asha): the default would defer them until the rung had 8 pairs.
 SPACE = """
 settings: {num_samples: 4, max_epochs: 4, grace_period: 1, reduction_factor: 2,
-           n_startup_trials: 4}
+           n_startup_trials: 4, gate_unmeasured: asha}
 parameters:
   dropout: {type: float, low: 0.0, high: 0.9}
 start: [{dropout: 0.1}, {dropout: 0.2}, {dropout: 0.5}, {dropout: 0.6}]
@@ -141,14 +143,14 @@ def test_rungs_round_trip_and_refuse_other_settings(tmp_path: Path, kind: str) -
 
 def test_gated_asha_is_the_measured_gate(tmp_path: Path) -> None:
     """``scheduler: gated_asha`` builds the gate scaling.md measured: Spearman >= 0.9 over
-    >= 8 pairs, ASHA's own decisions below that, and the default; plain asha stays Ray's
+    >= 8 pairs, ASHA's stops below that deferred, and the default; plain asha stays Ray's
     ASHA."""
-    space = _plan(tmp_path).space
+    space = load_space("smoke")  # a shipped space that sets neither scheduler nor gate
     gated = build_scheduler(space.with_settings(scheduler="gated_asha"))
     assert isinstance(gated, GatedASHA)
     assert isinstance(build_scheduler(space), GatedASHA)  # its file names no scheduler
     assert (gated.threshold, gated.n_min, gated.unmeasured, gated.against) == (
-        0.9, 8, "asha", "next",
+        0.9, 8, "defer", "next",
     )  # fmt: skip
     assert not isinstance(build_scheduler(space.with_settings(scheduler="asha")), GatedASHA)
 
@@ -179,7 +181,7 @@ def test_a_spaces_cutoff_window_reaches_both_ashas_and_survives_resume(tmp_path:
 
 DEFER_SPACE = """
 settings: {num_samples: 9, max_epochs: 9, grace_period: 1, reduction_factor: 3,
-           n_startup_trials: 9, gate_unmeasured: defer}
+           n_startup_trials: 9}
 parameters:
   dropout: {type: float, low: 0.0, high: 0.9}
 start: [{dropout: 0.1}, {dropout: 0.2}, {dropout: 0.3}, {dropout: 0.4}, {dropout: 0.5},

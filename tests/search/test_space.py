@@ -156,10 +156,15 @@ def test_the_gate_is_judged_against_the_next_rung_unless_a_space_asks_for_the_ch
         space.with_settings(gate_against="final")
 
 
-def test_a_stop_at_an_unmeasured_rung_is_asha_s_unless_a_space_defers_it() -> None:
+def test_a_stop_at_an_unmeasured_rung_is_deferred_wherever_the_gate_runs() -> None:
     space = load_space("smoke")
-    assert space.settings.gate_unmeasured == "asha"
-    assert space.with_settings(gate_unmeasured="defer").settings.gate_unmeasured == "defer"
+    assert space.settings.scheduler == "gated_asha"
+    assert space.settings.gate_unmeasured == "defer"
+    assert space.with_settings(gate_unmeasured="asha").settings.gate_unmeasured == "asha"
+    # left unset, it follows the scheduler: no gate, nothing deferred, and no error
+    ungated = space.with_settings(scheduler="asha")
+    assert ungated.settings.gate_unmeasured == "asha"
+    assert ungated.with_settings(scheduler="gated_asha").settings.gate_unmeasured == "defer"
     with pytest.raises(ConfigError) as err:  # both reported at once
         space.with_settings(gate_unmeasured="defer", gate_against="chain", scheduler="fifo")
     assert "gate_unmeasured ('defer') sets what gated_asha's gate does" in str(err.value)

@@ -52,7 +52,7 @@ class Recording:
 
 
 def test_asha_decisions_reach_the_trials_and_optuna_hears_every_trial() -> None:
-    space = _space()
+    space = _space(gate_unmeasured="asha")  # stops at ASHA's rungs, none deferred past them
     searcher = build_searcher(space, seed=3)
     scheduler = Recording(build_scheduler(space))
     policy = TunePolicy(searcher, scheduler, workers=4)
