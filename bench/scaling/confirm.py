@@ -44,7 +44,7 @@ from bench.common import (
 from bench.scaling.analyse import quality, reach_against, reach_limit
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.grid import Job, pool_map
-from bench.scaling.methods import DEFAULT, METHODS
+from bench.scaling.methods import ADOPTED, DEFAULT, METHODS
 from bench.scaling.notes import (
     ALPHA,
     against_baseline,
@@ -178,13 +178,20 @@ def fresh_seeds(confirmations: list[dict[str, Any]], first: int | None, count: i
     return seeds
 
 
-def _claim_target(claim: str, found: dict[str, Any], more: str, less: str) -> Target:
-    """The confirmation's target: ``claim``, with the runs it won (``more``) and lost."""
+def _claim_target(claim: str, found: dict[str, Any], more: str, less: str, method: str) -> Target:
+    """The confirmation's target: ``claim``, with the runs it won (``more``) and lost; a
+    miss by a candidate that became the default anyway says so."""
+    if found["met"]:
+        bound = ""
+    elif method in ADOPTED:
+        bound = "not confirmed: made the default on its other claim, which held"
+    else:
+        bound = "not confirmed: it stays a candidate"
     return Target(
         claim,
         f"{more} in {found['better']} runs, {less} in {found['worse']}, p = {found['p']:.2g}",
         found["met"],
-        "" if found["met"] else "not confirmed: it stays a candidate",
+        bound,
     )
 
 
@@ -214,6 +221,7 @@ def _reach_section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
         reach_verdict(runs, method),
         "sooner",
         "later",
+        method,
     )
     table = []
     for bench, ref in references.items():
@@ -271,6 +279,7 @@ def _section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
         verdict(cells),
         "better",
         "worse",
+        method,
     )
     lines = [
         f"## `{method}`: seeds {seeds[0]}-{seeds[-1]}",

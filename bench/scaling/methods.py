@@ -7,7 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["BEFORE_DEFER", "BEFORE_GATE", "BEFORE_MIX", "DEFAULT", "MAIN", "METHODS", "Method"]
+__all__ = [
+    "ADOPTED",
+    "BEFORE_DEFER",
+    "BEFORE_GATE",
+    "BEFORE_MIX",
+    "DEFAULT",
+    "MAIN",
+    "METHODS",
+    "Method",
+]
 
 DEFAULT = "default"
 # The default before its scheduler was rung-gated ASHA: the candidates from the live-TPE fix
@@ -20,6 +29,8 @@ BEFORE_MIX = "before_mix"
 # yet stand): the candidates from independent_when_running to the deferral were measured
 # against it.
 BEFORE_DEFER = "before_defer"
+# The candidates that became the default, in turn (each is a part of today's default).
+ADOPTED = ("gated_asha_lazy", "pending_mix", "gated_defer")
 # The searches every benchmark and k is measured with by default (and plotted); the candidates,
 # ASHA variants and W&B are run with --methods.
 MAIN = (

@@ -428,6 +428,21 @@ def test_the_confirmation_needs_more_wins_at_equal_wall_time_and_a_small_p() -> 
     assert verdict(cells(9, 0))["p"] < 0.05 and not verdict(cells(0, 0))["met"]
 
 
+def test_a_missed_claim_says_whether_the_candidate_stays_one_or_became_the_default() -> None:
+    from bench.scaling.confirm import _claim_target
+
+    missed = {"better": 48, "worse": 43, "p": 0.68, "met": False}
+    adopted = _claim_target("claim", missed, "sooner", "later", "gated_defer")
+    assert adopted.bound == "not confirmed: made the default on its other claim, which held"
+    assert _claim_target("claim", missed, "sooner", "later", "gated_chain").bound == (
+        "not confirmed: it stays a candidate"
+    )
+    held = _claim_target("claim", {**missed, "met": True}, "sooner", "later", "gated_defer")
+    assert (
+        held.met and held.bound == "" and held.figure == "sooner in 48 runs, later in 43, p = 0.68"
+    )
+
+
 def test_a_reach_claim_compares_times_to_the_baselines_target_seed_by_seed() -> None:
     """Sooner counts a run the baseline never reached; both never reaching it is a tie."""
     from bench.scaling.confirm import reach_verdict
