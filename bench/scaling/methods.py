@@ -545,6 +545,12 @@ METHODS = {
             lambda sp, s, k: _product(sp, s, k, gate_unmeasured="defer"),
             BEFORE_DEFER,
         ),
+        Method(
+            "gated_chain_defer",
+            "candidate: the default, its gate judged along the chain of rungs to the end "
+            "(`gate_against: chain`)",
+            lambda sp, s, k: _product(sp, s, k, gate_against="chain"),
+        ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),
         Method(

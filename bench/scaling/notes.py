@@ -191,7 +191,7 @@ def liar_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[s
 
 
 # the first five measured on TPE + ASHA (BEFORE_GATE), then on BEFORE_MIX up to
-# pending_mix, then on BEFORE_DEFER up to gated_defer
+# pending_mix, then on BEFORE_DEFER up to gated_defer, then on the default (deferring)
 CANDIDATES = (
     "final_scale",
     "final_scale_running",
@@ -212,6 +212,7 @@ CANDIDATES = (
     "pending_mix",
     "gated_chain",
     "gated_defer",
+    "gated_chain_defer",
 )
 
 
