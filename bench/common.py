@@ -11,13 +11,15 @@ machine, the versions, the seeds and the repeat count; ``header`` prints them.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import platform
 import shlex
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -37,6 +39,7 @@ __all__ = [
     "log",
     "machine",
     "markdown_table",
+    "merge_lock",
     "per_method_medians",
     "recorded_meta",
     "targets_section",
@@ -170,6 +173,23 @@ def markdown_table(rows: list[dict[str, Any]], columns: dict[str, str], fmt: str
     for row in rows:
         lines.append("| " + " | ".join(cell(row.get(k)) for k in columns) + " |")
     return "\n".join(lines)
+
+
+@contextmanager
+def merge_lock(target: Path) -> Iterator[None]:
+    """Hold ``.<target name>.lock`` beside ``target`` (an exclusive ``flock``) while a
+    benchmark reads ``target``, adds to it and writes it back. Two ``--merge`` runs into one
+    file at once would each write back only what it read plus its own records, and the one
+    that finished first would lose its records; with the lock the second waits, and says so,
+    then reads what the first wrote. The lock goes with the process, however it ends."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_name(f".{target.name}.lock"), "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"{target}: another benchmark is writing it; waiting until it has written")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def write_outputs(

@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench.common import OUT, base_meta, log, recorded_meta, write_outputs
+from bench.common import OUT, base_meta, log, merge_lock, recorded_meta, write_outputs
 from bench.scaling.analyse import reach_limit
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.grid import Job, pool_map
@@ -276,16 +276,17 @@ def main(argv: list[str] | None = None) -> None:
     from bench.scaling.report import render
 
     path = args.out / "scaling.json"
-    if args.render:
-        data = json.loads(path.read_text())
-        data["meta"] = recorded_meta(data["meta"], "scaling")
-    else:
-        old = json.loads(path.read_text()) if args.merge and path.is_file() else {}
-        data = _run(args, old)
-    text, targets, figures = render(data)
-    data["targets"] = targets
-    print(text)
-    write_outputs("scaling", text, data, args.out, figures)
+    with merge_lock(path):
+        if args.render:
+            data = json.loads(path.read_text())
+            data["meta"] = recorded_meta(data["meta"], "scaling")
+        else:
+            old = json.loads(path.read_text()) if args.merge and path.is_file() else {}
+            data = _run(args, old)
+        text, targets, figures = render(data)
+        data["targets"] = targets
+        print(text)
+        write_outputs("scaling", text, data, args.out, figures)
 
 
 if __name__ == "__main__":

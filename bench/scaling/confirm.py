@@ -38,6 +38,7 @@ from bench.common import (
     base_meta,
     header,
     markdown_table,
+    merge_lock,
     recorded_meta,
     write_outputs,
 )
@@ -352,6 +353,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
     path = args.out / "scaling_confirm.json"
+    # held from reading the ledger to writing it: a second confirmation waits, then takes
+    # the seeds after this one's
+    with merge_lock(path):
+        _confirm(args, path)
+
+
+def _confirm(args: argparse.Namespace, path: Path) -> None:
     old = json.loads(path.read_text()) if path.is_file() else {}
     if old:
         old["meta"] = recorded_meta(old["meta"], "scaling_confirm")

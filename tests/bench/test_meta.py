@@ -4,10 +4,16 @@ and the overhead variants as RunOptions settings, not patched modules or environ
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
+import threading
+import time
+from pathlib import Path
 
-from bench.common import ROOT, base_meta, commands, header, recorded_meta
+import pytest
+
+from bench.common import ROOT, base_meta, commands, header, merge_lock, recorded_meta
 from bench.overhead import VARIANTS
 from raysearch.search.plan import RunOptions
 from raysearch.search.session import HEALTH_CHECK_ENV
@@ -69,3 +75,33 @@ def test_overhead_variants_are_run_options_settings() -> None:
         assert dataclasses.replace(options, name=base.name, num_samples=3, workers_per_trial=1,
                                    reuse_actors=True, health_check_s=None) == base  # fmt: skip
     assert os.environ.get(HEALTH_CHECK_ENV) == env_before
+
+
+def test_a_second_merge_into_a_table_waits_for_the_first_and_keeps_its_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two benchmarks merging into one JSON at once: the later one must read what the
+    earlier one wrote, not the file as it was (each would keep only its own records)."""
+    table = tmp_path / "scaling.json"
+    table.write_text("[]")
+    inside, release = threading.Event(), threading.Event()
+
+    def merge(record: str, hold: bool) -> None:
+        with merge_lock(table):
+            records = json.loads(table.read_text())
+            if hold:
+                inside.set()
+                release.wait(10)
+            table.write_text(json.dumps([*records, record]))
+
+    first = threading.Thread(target=merge, args=("first", True))
+    first.start()
+    assert inside.wait(10)
+    second = threading.Thread(target=merge, args=("second", False))
+    second.start()
+    time.sleep(0.5)  # the second has asked for the file while the first holds it
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert json.loads(table.read_text()) == ["first", "second"]
+    assert "another benchmark is writing it" in capsys.readouterr().err
