@@ -547,8 +547,8 @@ METHODS = {
         ),
         Method(
             "gated_chain_defer",
-            "candidate: the default, its gate judged along the chain of rungs to the end "
-            "(`gate_against: chain`)",
+            "candidate: today's default (stops at unmeasured rungs deferred), its gate judged "
+            "along the chain of rungs (`gate_against: chain`)",
             lambda sp, s, k: _product(sp, s, k, gate_against="chain"),
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
