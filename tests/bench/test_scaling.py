@@ -565,12 +565,18 @@ def test_the_reality_check_runs_raysearchs_default_search() -> None:
 def test_the_reality_paragraph_names_the_search_and_the_agreement() -> None:
     from bench.scaling.report import _reality_lines
 
-    record = {"workers": 4, "trials": 200, "seeds": [0, 1], "real_quartiles": [0.1, 0.2, 0.3],
+    record = {"workers": 4, "trials": 200, "seeds": [0, 1, 2], "real_quartiles": [0.1, 0.2, 0.3],
               "simulated_quartiles": [0.1, 0.25, 0.3], "mannwhitney_p": 0.85,
-              "real_s": 300}  # fmt: skip
+              "real_s": 300, "real": [0.21, 0.03, 0.19],
+              "simulated": [0.02, 0.04, 0.2]}  # fmt: skip
     text = "\n".join(_reality_lines(record))
     assert "raysearch's default: Optuna TPE + rung-gated ASHA" in text
     assert "real Ray Tune 0.2 [0.1, 0.3], simulated 0.25 [0.1, 0.3]" in text and "p = 0.85" in text
+    # seed by seed: real higher in seed 0, lower in seeds 1 and 2
+    assert "the higher regret in 1 and the lower in 2" in text
+    # the widest gap of the pooled six is 0.04 to 0.19: two real runs above it, one simulated
+    assert "between 0.04 and 0.19: real runs ended above that gap in 2 of 3" in text
+    assert "simulated ones in 1 of 3" in text
 
 
 def test_pending_random_draws_at_random_only_while_other_trials_run() -> None:
