@@ -336,6 +336,12 @@ def test_a_reach_run_goes_on_long_enough_to_decide_the_target() -> None:
     (row,) = [r for r in speedups(ones + late, []) if r["workers"] == 16]
     assert math.isnan(row["speedup"]) and row["reached"] == 5
     assert row["speedup_floor"] == pytest.approx(200 / 27.5)
+    # the seeds' spread: three quarters of them reached it only past the limit (a bound,
+    # 200 / 40), a quarter by 10 s (the third fastest of ten)
+    assert row["speedup_quartiles"] == [(5.0, True), (20.0, False)]
+    from bench.scaling.report import _speedup_spread
+
+    assert _speedup_spread(row) == "< 5.0x, 20.0x"
 
 
 def test_a_candidates_own_reach_runs_are_kept_apart_from_those_against_its_baseline() -> None:
