@@ -6,10 +6,13 @@ more and more of its draws are independent TPE's (``mixed_tpe``: their draws spr
 
 Conditional parameters are sampled define-by-run (``DefineByRun``); every trial gets its
 own training seed, so a configuration drawn twice is a replicate, not an identical re-run.
+A resumed search settles Tune's snapshot of the searcher with the study's journal, which
+may be ahead of it (``StudyOptunaSearch``).
 """
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +20,7 @@ from typing import Any
 
 import optuna
 from optuna.storages import BaseStorage
-from optuna.trial import FrozenTrial
+from optuna.trial import FrozenTrial, TrialState
 from ray.tune.search.optuna import OptunaSearch
 
 from raysearch.core.metrics import BEST_VAL_METRIC, MODE
@@ -30,10 +33,13 @@ __all__ = [
     "MAX_OBSERVATIONS",
     "TRIAL_SEED",
     "DefineByRun",
+    "StudyOptunaSearch",
     "build_sampler",
     "build_searcher",
     "tpe_arguments",
 ]
+
+log = logging.getLogger(__name__)
 
 TRIAL_SEED = "trainer.seed"  # set per trial by the searcher
 MAX_OBSERVATIONS = 400  # TPE fits on at most this many trials (bounds a suggestion's cost)
@@ -81,6 +87,69 @@ class DefineByRun:
         return {TRIAL_SEED: self.seed + trial.number}
 
 
+class StudyOptunaSearch(OptunaSearch):
+    """Ray Tune's OptunaSearch, settled on restore with its study as the journal has it.
+
+    Tune snapshots the searcher now and then; the study's journal records every report and
+    every finished trial as it happens. A driver killed between two snapshots leaves the
+    journal ahead of the snapshot that ``--resume`` restores. Two things can then be true:
+    - A trial the snapshot has running may have finished in the study. Tune resumes the
+      trial, and telling Optuna of it again would fail: Optuna keeps a finished trial as it
+      is. Its later results go to Tune's tables, not to the study, which keeps the value it
+      recorded.
+    - A trial asked for after the snapshot is running in the study, though Tune never heard
+      of it and will not run it. It is told FAIL, so the study shows what happened to it and
+      TPE stops counting it among the running trials.
+    Each is logged once, at restore."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._finished_in_study: set[str] = set()  # Tune's trial ids
+
+    def restore(self, checkpoint_path: str) -> None:
+        super().restore(checkpoint_path)
+        self._finished_in_study = set()
+        if self._ot_study is None:
+            return  # a snapshot from before the search was set up: no trials to settle
+        study = {t.number: t for t in self._ot_study.get_trials(deepcopy=False)}
+        for trial_id, ot_trial in self._ot_trials.items():
+            if trial_id in self._completed_trials:
+                continue
+            frozen = study[ot_trial.number]
+            if frozen.state.is_finished():
+                self._finished_in_study.add(trial_id)
+                log.warning(
+                    "trial %s finished in the study (Optuna trial %d, %s) after Tune's last "
+                    "snapshot of the search; Tune resumes it, and the study keeps the value "
+                    "it recorded",
+                    trial_id,
+                    frozen.number,
+                    frozen.state.name,
+                )
+        known = {t.number for t in self._ot_trials.values()}
+        for frozen in study.values():
+            if frozen.state == TrialState.RUNNING and frozen.number not in known:
+                self._ot_study.tell(frozen.number, state=TrialState.FAIL)
+                log.warning(
+                    "Optuna trial %d was asked for after Tune's last snapshot of the search "
+                    "and died with the driver; told FAIL",
+                    frozen.number,
+                )
+
+    def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
+        if trial_id in self._finished_in_study:
+            return  # logged at restore
+        super().on_trial_result(trial_id, result)
+
+    def on_trial_complete(
+        self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
+    ) -> None:
+        if trial_id in self._finished_in_study:
+            self._completed_trials.add(trial_id)
+            return  # logged at restore
+        super().on_trial_complete(trial_id, result, error)
+
+
 def build_searcher(
     space: SearchSpace,
     seed: int,
@@ -88,7 +157,7 @@ def build_searcher(
     storage: BaseStorage | None = None,
     warm_start: Sequence[FrozenTrial] = (),
     sampler: optuna.samplers.BaseSampler | None = None,
-) -> OptunaSearch:
+) -> StudyOptunaSearch:
     """OptunaSearch told each trial's best anchored loss (not its last).
 
     Every trial also gets its own training seed (the run's seed plus the Optuna trial
@@ -111,7 +180,7 @@ def build_searcher(
             load_if_exists=True,
         )
         study.add_trials(warm_start)
-    return OptunaSearch(
+    return StudyOptunaSearch(
         space=DefineByRun(space, seed),
         metric=BEST_VAL_METRIC,
         mode=MODE,

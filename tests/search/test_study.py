@@ -56,6 +56,59 @@ def test_the_study_is_a_file_that_survives_the_searchers_pickling(tmp_path: Path
     ]
 
 
+def test_a_resume_from_a_snapshot_behind_the_journal_settles_with_the_study(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A driver killed between two of Tune's snapshots of the searcher: trial "a" finished
+    and trial "b" was asked for after the last one. The resumed search goes on: Tune's
+    further results for "a" leave the study's record of it as it is, and "b", which Tune
+    never heard of, is told FAIL."""
+    searcher = build_searcher(SPACE, seed=0, storage=open_storage(tmp_path))
+    searcher.suggest("a")
+    searcher.on_trial_result("a", {BEST_VAL_METRIC: 0.5, "training_iteration": 1})
+    searcher.save(str(tmp_path / "searcher.pkl"))  # Tune's last snapshot
+    searcher.on_trial_result("a", {BEST_VAL_METRIC: 0.3, "training_iteration": 2})
+    searcher.on_trial_complete("a", {BEST_VAL_METRIC: 0.3})
+    searcher.suggest("b")
+    del searcher  # killed
+
+    restored = build_searcher(SPACE, seed=0)
+    with caplog.at_level("WARNING", logger="raysearch.search.searcher"):
+        restored.restore(str(tmp_path / "searcher.pkl"))
+    # Tune resumes "a" from its own checkpoint: it reports epoch 2 again, and finishes
+    restored.on_trial_result("a", {BEST_VAL_METRIC: 0.4, "training_iteration": 2})
+    restored.on_trial_complete("a", {BEST_VAL_METRIC: 0.2})
+    restored.suggest("c")
+    trials = _study(tmp_path).trials
+    assert [(t.number, t.state.name, t.value) for t in trials] == [
+        (0, "COMPLETE", 0.3),
+        (1, "FAIL", None),
+        (2, "RUNNING", None),
+    ]
+    assert trials[0].intermediate_values == {1: 0.5, 2: 0.3}
+    said = caplog.text
+    assert "trial a finished in the study (Optuna trial 0, COMPLETE)" in said
+    assert "Optuna trial 1 was asked for after Tune's last snapshot" in said
+
+
+def test_a_resume_from_a_snapshot_level_with_the_journal_changes_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    searcher = build_searcher(SPACE, seed=0, storage=open_storage(tmp_path))
+    _finish(searcher, "a", 0.3)
+    searcher.suggest("b")
+    searcher.save(str(tmp_path / "searcher.pkl"))
+    restored = build_searcher(SPACE, seed=0)
+    with caplog.at_level("WARNING", logger="raysearch.search.searcher"):
+        restored.restore(str(tmp_path / "searcher.pkl"))
+    restored.on_trial_result("b", {BEST_VAL_METRIC: 0.1, "training_iteration": 1})
+    restored.on_trial_complete("b", {BEST_VAL_METRIC: 0.1})
+    trials = _study(tmp_path).trials
+    assert [(t.state.name, t.value) for t in trials] == [("COMPLETE", 0.3), ("COMPLETE", 0.1)]
+    assert trials[1].intermediate_values == {1: 0.1}
+    assert [r.getMessage() for r in caplog.records if r.name == "raysearch.search.searcher"] == []
+
+
 def test_a_warm_start_seeds_the_study_with_the_old_complete_trials(tmp_path: Path) -> None:
     old_dir, new_dir = tmp_path / "old", tmp_path / "new"
     old_configs = _old_run(old_dir)
