@@ -58,3 +58,26 @@ def test_stop_kills_the_marked_tree_and_spares_other_processes(tmp_path: Path) -
         for proc in (tree, bystander):
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.mark.timeout(120)
+def test_stop_kills_a_process_that_names_only_the_clusters_address(tmp_path: Path) -> None:
+    """The head's Ray Client server names the GCS address, not the temp dir, and is nobody's
+    child once `ray start` has exited; a process naming a longer port is another cluster's."""
+    marker = tmp_path / "rsc-marker"
+    marker.mkdir()
+    sleep = "import time; time.sleep(120)"
+    server = subprocess.Popen([sys.executable, "-c", sleep, "--address=127.0.0.1:6500"])
+    other = subprocess.Popen([sys.executable, "-c", sleep, "--address=127.0.0.1:65001"])
+    try:
+        cluster = LocalCluster(marker, "127.0.0.1:6500", 0, "")
+        assert _wait_for(lambda: server.pid in cluster.pids())
+        assert other.pid not in cluster.pids()
+
+        assert stop_local_cluster(cluster, grace=1.0) == set()
+        assert server.wait(timeout=10) != 0
+        assert other.poll() is None, "another cluster's process was killed"
+    finally:
+        for proc in (server, other):
+            proc.kill()
+            proc.wait(timeout=10)
