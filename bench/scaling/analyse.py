@@ -212,8 +212,7 @@ def speedups(
                     "seeds": len(records),
                     # the seeds' spread: T1 over the slow quarter's and the fast quarter's time
                     "speedup_quartiles": [
-                        (t1 / time if time else math.inf, censored)
-                        for time, censored in _quartile_times(records, limit)
+                        (t1 / time, censored) for time, censored in _quartile_times(records, limit)
                     ],
                     "regret_trials": spread([r["best"] - r["optimum"] for r in at]),
                 }

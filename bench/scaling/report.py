@@ -75,7 +75,7 @@ def _speedup(r: dict[str, Any]) -> str:
 def _speedup_spread(r: dict[str, Any]) -> str:
     """The seeds' spread of a speed-up: the slow quarter's, then the fast quarter's; '<'
     where that seed did not reach the target within the run's limit."""
-    if r["workers"] == 1 or "speedup_quartiles" not in r:
+    if r["workers"] == 1:
         return ""
     return ", ".join(
         ("< " if censored else "") + (f"{x:.1f}x" if math.isfinite(x) else "inf")
