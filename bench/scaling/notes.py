@@ -803,7 +803,6 @@ def _defer_lines(
     the default."""
     if not cells:
         return []
-    share = epoch_share(runs, "gated_defer")
     return [
         "Measured on the default (its baseline), after its runs on the HAN table at k = "
         "64 ended at median regret 0.127 (quartiles too), where TPE without early stopping "
@@ -823,14 +822,7 @@ def _defer_lines(
         "which deferred a stop again at the next rung before carrying out an older one that "
         "had fallen due, reached Hartmann's target in time in 5 of 20 seeds, the default in "
         "10; the version measured here in 9 (on the HAN table 17 of 20, the default 0). "
-        "Against the default: "
-        + against_baseline(cells, least_k=1)
-        + f" By benchmark: {by_bench(cells)}. At equal simulated wall time, by benchmark "
-        f"over every k: {bench_counts(cells)}; by k over every benchmark: "
-        f"{bench_counts(cells, by='workers')}. Its epochs in 200 trials are "
-        "{:.2f} of the default's (median; {:.2f}-{:.2f}).".format(*share)
-        + " Its reach runs "
-        + targets_met(met, "gated_defer")
+        + _against_line(cells, runs, met, "gated_defer")
         + ". On fresh seeds ([scaling_confirm.md](scaling_confirm.md)) it held at equal "
         "wall time (seeds 120-129), but did not reach the default's k=1 target sooner at "
         "k = 16 and 64 (seeds 130-139): sooner on the HAN table (at k = 64 53.4x, the "
@@ -851,27 +843,41 @@ def _defer_lines(
     ]
 
 
+def _against_line(
+    cells: list[dict[str, Any]],
+    runs: list[dict[str, Any]],
+    met: dict[str, tuple[int, int]],
+    method: str,
+) -> str:
+    """A candidate measured on a default against it: regret and equal-wall-time counts over
+    every k, by benchmark and by k, its epochs, and its reach runs' targets (the sentence
+    ends without its full stop)."""
+    return (
+        "Against the default: "
+        + against_baseline(cells, least_k=1)
+        + f" By benchmark: {by_bench(cells)}. At equal simulated wall time, by benchmark "
+        f"over every k: {bench_counts(cells)}; by k over every benchmark: "
+        f"{bench_counts(cells, by='workers')}. Its epochs in 200 trials are "
+        "{:.2f} of the default's (median; {:.2f}-{:.2f}).".format(*epoch_share(runs, method))
+        + " Its reach runs "
+        + targets_met(met, method)
+    )
+
+
 def _chain_defer_lines(
     cells: list[dict[str, Any]], runs: list[dict[str, Any]], met: dict[str, tuple[int, int]]
 ) -> list[str]:
     """``gated_chain_defer`` against the default: the chain gate on today's default."""
     if not cells:
         return []
-    share = epoch_share(runs, "gated_chain_defer")
     return [
         "Measured on today's default (its baseline, stops at unmeasured rungs deferred), "
         "because LCBench 167168 is the one benchmark whose speed-up targets the default "
         "misses, and the chain gate (`gated_chain` above) was better there at every k on "
         "seeds 0-9 and on fresh seeds: `gated_chain_defer` is the default with the space "
         "setting `gate_against: chain`, the two settings as they ship, with no probe and "
-        "no new constant. Against the default: "
-        + against_baseline(cells, least_k=1)
-        + f" By benchmark: {by_bench(cells)}. At equal simulated wall time, by benchmark "
-        f"over every k: {bench_counts(cells)}; by k over every benchmark: "
-        f"{bench_counts(cells, by='workers')}. Its epochs in 200 trials are "
-        "{:.2f} of the default's (median; {:.2f}-{:.2f}).".format(*share)
-        + " Its reach runs "
-        + targets_met(met, "gated_chain_defer")
+        "no new constant. "
+        + _against_line(cells, runs, met, "gated_chain_defer")
         + ". Measured as the default's are, against its own k=1 results (the own-reach "
         "lines under 'Speed-up of the default'), it meets 8 of the 10, as many as the "
         "default: LCBench 167168's now (24.1x at k = 16, 45.6x at k = 64), and not 189906's "
