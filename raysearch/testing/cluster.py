@@ -50,7 +50,7 @@ class LocalCluster:
         return env
 
     def pids(self) -> set[int]:
-        return cluster_pids(self.temp_dir, self.address)
+        return cluster_pids(self)
 
     def stop(self, grace: float = 10.0) -> set[int]:
         return stop_local_cluster(self, grace)
@@ -209,17 +209,17 @@ def _processes() -> dict[int, tuple[int, str, str]]:
     return table
 
 
-def cluster_pids(temp_dir: Path, address: str | None = None) -> set[int]:
-    """Live processes of the cluster: those naming ``temp_dir`` or its GCS ``address``, and
+def cluster_pids(cluster: LocalCluster) -> set[int]:
+    """Live processes of the cluster: those naming its temp dir or its GCS address, and
     their descendants. The head's Ray Client server names only the address, and once
     ``ray start`` has exited it is nobody's descendant."""
     table = {pid: row for pid, row in _processes().items() if row[1] != "Z"}
     # the address, not a longer port that starts with it
-    names_address = re.compile(re.escape(address) + r"(?!\d)").search if address else None
+    names_address = re.compile(re.escape(cluster.address) + r"(?!\d)").search
     found = {
         pid
         for pid, (_, _, cmd) in table.items()
-        if str(temp_dir) in cmd or (names_address is not None and names_address(cmd))
+        if str(cluster.temp_dir) in cmd or names_address(cmd)
     }
     found.discard(os.getpid())
     grew = True
@@ -244,11 +244,11 @@ def stop_local_cluster(cluster: LocalCluster, grace: float = 10.0) -> set[int]:
     Returns the pids still alive afterwards (empty when the clean-up worked).
     """
     deadline = time.monotonic() + grace
-    pids = cluster_pids(cluster.temp_dir, cluster.address)
+    pids = cluster_pids(cluster)
     _signal(pids, signal.SIGTERM)
     while pids and time.monotonic() < deadline:
         time.sleep(0.5)
-        pids = cluster_pids(cluster.temp_dir, cluster.address) | {p for p in pids if alive(p)}
+        pids = cluster_pids(cluster) | {p for p in pids if alive(p)}
         _signal(pids, signal.SIGTERM)
     if pids:
         table = _processes()
@@ -259,7 +259,7 @@ def stop_local_cluster(cluster: LocalCluster, grace: float = 10.0) -> set[int]:
             break
         _signal(pids, signal.SIGKILL)
         time.sleep(0.5)
-        pids = cluster_pids(cluster.temp_dir, cluster.address) | {p for p in pids if alive(p)}
+        pids = cluster_pids(cluster) | {p for p in pids if alive(p)}
     shutil.rmtree(cluster.temp_dir, ignore_errors=True)
     return pids
 
