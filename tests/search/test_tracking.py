@@ -44,3 +44,34 @@ def test_flat_config_has_every_section_field() -> None:
     flat = flat_config(TrialConfig())
     assert {"model.size", "loss.strategy", "trainer.lr", "data.synth.days"} <= set(flat)
     assert all(isinstance(v, (int, float, str, bool, type(None))) for v in flat.values())
+
+
+def test_a_trials_logging_process_ends_its_wandb_service_before_ray_kills_it(
+    no_wandb_login, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ray kills a trial's logging process as soon as its run loop returns. Had W&B's
+    service process been left for W&B's own exit hook, the kill could cut the hook off
+    mid-teardown (a ConnectionResetError traceback in a search that succeeded); the loop
+    ends it itself, and the run's record is complete on disk."""
+    import queue
+
+    import psutil
+    from ray.air.integrations.wandb import _QueueItem
+
+    plan = resolve_search(RunOptions(space="smoke", results=str(tmp_path)), {"CPU": 2.0})
+    callback = make_wandb_callback(WandbOptions(), "smoke/x", "smoke", plan.setup)
+    callback.setup()
+    monkeypatch.chdir(tmp_path)  # the logging process changes into the trial's directory
+    items: queue.Queue = queue.Queue()
+    for epoch, loss in ((1, 0.5), (2, 0.3), (3, 0.4)):
+        items.put((_QueueItem.RESULT, {"training_iteration": epoch, "anchored_val_loss": loss}))
+    items.put((_QueueItem.END, None))
+    actor = callback._logger_actor_cls(
+        str(tmp_path), items, [], [], **{**callback.kwargs, "dir": str(tmp_path), "id": "t1"}
+    )
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    actor.run()
+    left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+    assert not [p.name() for p in left if p.is_running()], "W&B's service outlived the run"
+    (run_file,) = tmp_path.glob("wandb/offline-run-*/run-t1.wandb")
+    assert run_file.stat().st_size > 0
