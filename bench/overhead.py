@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -94,14 +95,18 @@ class Variant:
     workers: int
     reuse_actors: bool = True
     health_check_s: float | None = None  # None: the driver's default (0.5 s)
+    wandb: bool = False  # W&B logging (offline), as a search runs unless --no-wandb
 
     def options(self, base: Any, samples: int) -> Any:
         """``base`` (a RunOptions) run this way."""
+        from raysearch.search.tracking import WandbOptions
+
         return dataclasses.replace(
             base,
             workers_per_trial=self.workers,
             reuse_actors=self.reuse_actors,
             health_check_s=self.health_check_s,
+            wandb=WandbOptions(enabled=self.wandb),
             name=self.name,
             num_samples=samples if self.workers == 1 else 2,
         )
@@ -112,6 +117,9 @@ VARIANTS = (
     Variant("w1", "1 worker (now: trial processes reused)", 1),
     Variant("w2-poll2s", "2 workers, Ray Train's 2 s poll (before)", 2, health_check_s=2.0),
     Variant("w2", "2 workers (now: 0.5 s poll)", 2),
+    # the rows above log nothing to W&B, to time Ray and Tune alone; a search logs each
+    # trial to W&B unless --no-wandb, through a W&B process per trial
+    Variant("w1-wandb", "1 worker, W&B offline (a search's default)", 1, wandb=True),
 )
 
 
@@ -167,8 +175,8 @@ def needed_work(total: dict[str, float], trials: int, target: float = 0.05) -> f
 
 def run(quick: bool) -> dict[str, Any]:
     from raysearch.search.plan import RunOptions, resolve_search
-    from raysearch.search.tracking import WandbOptions
 
+    os.environ["WANDB_MODE"] = "offline"  # the W&B row's runs stay on this machine
     space, epochs, samples = ("smoke", 3, 2) if quick else ("loss_ablation", 3, 3)
     seed = 0
     with tempfile.TemporaryDirectory(prefix="bench-overhead-") as tmp:
@@ -182,7 +190,6 @@ def run(quick: bool) -> dict[str, Any]:
             smoke=quick,
             scheduler="fifo",
             finalists=0,  # a trial's own time; finalists re-train after the search
-            wandb=WandbOptions(enabled=False),
             argv=("bench.overhead",),
         )
         # The baseline: the first trial's configuration (the space's start point), bare.
@@ -281,16 +288,17 @@ def markdown(result: dict[str, Any]) -> str:
     lines += [markdown_table(rows, columns, ".2f"), ""]
     lines.append(
         "| run | trials | trial wall x bare | outside train+val | train+val per trial for "
-        "< 5% | Ray start | driver set-up | collect results |"
+        "< 5% | Ray start | driver set-up | collect results | search wall |"
     )
-    lines.append("|---|---|---|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
     for r in result["runs"]:
         timing = r["timing"]
         lines.append(
             f"| {r['label']} | {len(r['rows'])} | {r['trial_over_bare']:.2f} "
             f"| {r['total']['outside_share']:.1%} | {r['total']['needed_work_s']:.0f} s "
             f"| {timing.get('time/ray_init_s', 0):.1f} s "
-            f"| {timing['time/setup_s']:.1f} s | {timing['time/collect_s']:.1f} s |"
+            f"| {timing['time/setup_s']:.1f} s | {timing['time/collect_s']:.1f} s "
+            f"| {r['search_wall']:.1f} s |"
         )
     lines += targets_section(result["targets"], "where the time goes", "overhead.png")
     return "\n".join(lines) + "\n"

@@ -72,8 +72,12 @@ def test_overhead_variants_are_run_options_settings() -> None:
             assert settings != (defaults.reuse_actors, defaults.health_check_s), variant
         else:  # "now": the product's defaults
             assert settings == (defaults.reuse_actors, defaults.health_check_s), variant
+        assert options.wandb.enabled == variant.wandb
         assert dataclasses.replace(options, name=base.name, num_samples=3, workers_per_trial=1,
-                                   reuse_actors=True, health_check_s=None) == base  # fmt: skip
+                                   reuse_actors=True, health_check_s=None,
+                                   wandb=base.wandb) == base  # fmt: skip
+    # one row times a search as it runs by default, with W&B; the rest time Ray and Tune alone
+    assert [v.wandb for v in VARIANTS].count(True) == 1
     assert os.environ.get(HEALTH_CHECK_ENV) == env_before
 
 
