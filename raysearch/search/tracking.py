@@ -8,6 +8,7 @@ wins. The API key is never passed, logged or written by raysearch: W&B reads it 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import netrc
 import os
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
     from ray.air.integrations.wandb import WandbLoggerCallback
     from ray.tune.experiment import Trial
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "WandbOptions",
@@ -104,6 +107,18 @@ def make_wandb_callback(
     from ray.air.integrations.wandb import WandbLoggerCallback, _WandbLoggingActor
 
     mode = wandb_mode()
+    where = (
+        "written into each trial's directory (`wandb sync` uploads them)"
+        if mode == "offline"
+        else f"project {options.project}"
+    )
+    log.info(
+        "W&B %s: a run per trial, %s, group %s; --no-wandb turns it off (each trial's run "
+        "costs a W&B process beside it: README, 'Comparing sweeps')",
+        mode,
+        where,
+        options.group or group,
+    )
     local_storage = "://" not in str(setup.storage_path)  # not s3:// or gs://
     # Ray's callback only skips its API-key check when WANDB_MODE says offline/disabled in
     # the environment (a mode= argument is not enough), so the driver states its decision.

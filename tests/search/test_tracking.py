@@ -28,11 +28,15 @@ def test_offline_without_a_login_online_with_one(no_wandb_login, monkeypatch, tm
     assert wandb_mode() == "disabled"
 
 
-def test_callback_sets_up_without_an_api_key(no_wandb_login, tmp_path: Path) -> None:
+def test_callback_sets_up_without_an_api_key(no_wandb_login, tmp_path: Path, caplog) -> None:
     import os
 
     plan = resolve_search(RunOptions(space="smoke", results=str(tmp_path)), {"CPU": 2.0})
-    callback = make_wandb_callback(WandbOptions(), "smoke/x", "smoke", plan.setup)
+    with caplog.at_level("INFO", logger="raysearch.search.tracking"):
+        callback = make_wandb_callback(WandbOptions(), "smoke/x", "smoke", plan.setup)
+    # the search says W&B is on, where its runs go and how to turn it off
+    assert "W&B offline" in caplog.text and "smoke/x" in caplog.text
+    assert "--no-wandb" in caplog.text
     callback.setup()  # Ray checks for an API key here unless WANDB_MODE says offline
     assert os.environ["WANDB_MODE"] == "offline"
     assert callback.kwargs["mode"] == "offline"
