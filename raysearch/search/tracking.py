@@ -114,7 +114,7 @@ def make_wandb_callback(
     )
     log.info(
         "W&B %s: a run per trial, %s, group %s; --no-wandb turns it off (each trial's run "
-        "costs a W&B process beside it: README, 'Comparing sweeps')",
+        "costs two W&B processes beside it: README, 'Comparing sweeps')",
         mode,
         where,
         options.group or group,
