@@ -97,7 +97,11 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         default=1,
         help="times a trial whose worker died is retried from its last checkpoint",
     )
-    parser.add_argument("--no-wandb", action="store_true", help="do not log trials to W&B")
+    parser.add_argument(
+        "--no-wandb",
+        action="store_true",
+        help="do not log trials to W&B (spares two W&B processes per trial)",
+    )
     parser.add_argument(
         "--wandb-project", default="raysearch", help="W&B project (default: raysearch)"
     )
