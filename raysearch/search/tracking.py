@@ -107,11 +107,10 @@ def make_wandb_callback(
     from ray.air.integrations.wandb import WandbLoggerCallback, _WandbLoggingActor
 
     mode = wandb_mode()
-    where = (
-        "written into each trial's directory (`wandb sync` uploads them)"
-        if mode == "offline"
-        else f"project {options.project}"
-    )
+    where = {
+        "offline": "written into each trial's directory (`wandb sync` uploads them)",
+        "disabled": "kept nowhere (WANDB_MODE=disabled)",
+    }.get(mode, f"project {options.project}")
     log.info(
         "W&B %s: a run per trial, %s, group %s; --no-wandb turns it off (each trial's run "
         "costs two W&B processes beside it: README, 'Comparing sweeps')",

@@ -28,18 +28,31 @@ def test_offline_without_a_login_online_with_one(no_wandb_login, monkeypatch, tm
     assert wandb_mode() == "disabled"
 
 
-def test_callback_sets_up_without_an_api_key(no_wandb_login, tmp_path: Path, caplog) -> None:
+def test_callback_sets_up_without_an_api_key(no_wandb_login, tmp_path: Path) -> None:
     import os
 
     plan = resolve_search(RunOptions(space="smoke", results=str(tmp_path)), {"CPU": 2.0})
-    with caplog.at_level("INFO", logger="raysearch.search.tracking"):
-        callback = make_wandb_callback(WandbOptions(), "smoke/x", "smoke", plan.setup)
-    # the search says W&B is on, where its runs go and how to turn it off
-    assert "W&B offline" in caplog.text and "smoke/x" in caplog.text
-    assert "--no-wandb" in caplog.text
+    callback = make_wandb_callback(WandbOptions(), "smoke/x", "smoke", plan.setup)
     callback.setup()  # Ray checks for an API key here unless WANDB_MODE says offline
     assert os.environ["WANDB_MODE"] == "offline"
     assert callback.kwargs["mode"] == "offline"
+
+
+def test_a_search_says_where_its_wandb_runs_go_and_how_to_turn_it_off(
+    no_wandb_login, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    plan = resolve_search(RunOptions(space="smoke", results=str(tmp_path)), {"CPU": 2.0})
+    for mode, where in (
+        ("offline", "each trial's directory"),
+        ("online", "project raysearch"),
+        ("disabled", "kept nowhere"),
+    ):
+        monkeypatch.setenv("WANDB_MODE", mode)
+        caplog.clear()
+        with caplog.at_level("INFO", logger="raysearch.search.tracking"):
+            make_wandb_callback(WandbOptions(), "smoke/x", "smoke", plan.setup)
+        assert f"W&B {mode}:" in caplog.text and where in caplog.text, caplog.text
+        assert "group smoke/x" in caplog.text and "--no-wandb" in caplog.text
 
 
 def test_flat_config_has_every_section_field() -> None:
