@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from raysearch.search.plan import RunOptions, resolve_search
 from raysearch.search.tracking import WandbOptions, flat_config, make_wandb_callback, wandb_mode
+
+if TYPE_CHECKING:
+    from ray.air.integrations.wandb import WandbLoggerCallback
 
 
 @pytest.fixture
@@ -16,6 +20,12 @@ def no_wandb_login(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
     monkeypatch.setenv("HOME", str(tmp_path))
+
+
+def smoke_callback(results: Path) -> WandbLoggerCallback:
+    """The W&B callback of a smoke search writing into ``results``, group smoke/x."""
+    plan = resolve_search(RunOptions(space="smoke", results=str(results)), {"CPU": 2.0})
+    return make_wandb_callback(WandbOptions(), "smoke/x", "smoke", plan.setup)
 
 
 def test_offline_without_a_login_online_with_one(no_wandb_login, monkeypatch, tmp_path) -> None:
@@ -31,8 +41,7 @@ def test_offline_without_a_login_online_with_one(no_wandb_login, monkeypatch, tm
 def test_callback_sets_up_without_an_api_key(no_wandb_login, tmp_path: Path) -> None:
     import os
 
-    plan = resolve_search(RunOptions(space="smoke", results=str(tmp_path)), {"CPU": 2.0})
-    callback = make_wandb_callback(WandbOptions(), "smoke/x", "smoke", plan.setup)
+    callback = smoke_callback(tmp_path)
     callback.setup()  # Ray checks for an API key here unless WANDB_MODE says offline
     assert os.environ["WANDB_MODE"] == "offline"
     assert callback.kwargs["mode"] == "offline"
@@ -41,7 +50,6 @@ def test_callback_sets_up_without_an_api_key(no_wandb_login, tmp_path: Path) -> 
 def test_a_search_says_where_its_wandb_runs_go_and_how_to_turn_it_off(
     no_wandb_login, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog
 ) -> None:
-    plan = resolve_search(RunOptions(space="smoke", results=str(tmp_path)), {"CPU": 2.0})
     for mode, where in (
         ("offline", "each trial's directory"),
         ("online", "project raysearch"),
@@ -50,7 +58,7 @@ def test_a_search_says_where_its_wandb_runs_go_and_how_to_turn_it_off(
         monkeypatch.setenv("WANDB_MODE", mode)
         caplog.clear()
         with caplog.at_level("INFO", logger="raysearch.search.tracking"):
-            make_wandb_callback(WandbOptions(), "smoke/x", "smoke", plan.setup)
+            smoke_callback(tmp_path)
         assert f"W&B {mode}:" in caplog.text and where in caplog.text, caplog.text
         assert "group smoke/x" in caplog.text and "--no-wandb" in caplog.text
 
@@ -75,8 +83,7 @@ def test_a_trials_logging_process_ends_its_wandb_service_before_ray_kills_it(
     import psutil
     from ray.air.integrations.wandb import _QueueItem
 
-    plan = resolve_search(RunOptions(space="smoke", results=str(tmp_path)), {"CPU": 2.0})
-    callback = make_wandb_callback(WandbOptions(), "smoke/x", "smoke", plan.setup)
+    callback = smoke_callback(tmp_path)
     callback.setup()
     monkeypatch.chdir(tmp_path)  # the logging process changes into the trial's directory
     items: queue.Queue = queue.Queue()
