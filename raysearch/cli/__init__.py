@@ -17,7 +17,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-__all__ = ["COMMANDS", "main", "run_alias"]
+__all__ = ["COMMANDS", "command_description", "main", "run_alias"]
 
 COMMANDS: dict[str, str] = {
     "run": "the search: Ray Tune + Optuna TPE + ASHA on the anchored validation loss",
@@ -28,6 +28,12 @@ COMMANDS: dict[str, str] = {
     "train": "train one configuration without Tune",
     "model": "the HAN's parameters per stage",
 }
+
+
+def command_description(command: str) -> str:
+    """A command's --help description: its line in ``raysearch --help``, as a sentence."""
+    text = COMMANDS[command]
+    return f"{text[0].upper()}{text[1:]}."
 
 
 def _usage() -> str:

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser
 from raysearch.core.errors import RaysearchError
 
@@ -20,7 +21,7 @@ __all__ = ["main"]
 def main(argv: Sequence[str] | None = None) -> int:
     parser = StrictParser(
         prog="raysearch compare",
-        description="Compare search runs: a markdown report with PNG plots.",
+        description=command_description("compare"),
     )
     parser.add_argument(
         "run_dirs", nargs="+", type=Path, metavar="RUN_DIR", help="results/<space>/<run>"

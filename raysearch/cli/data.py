@@ -1,4 +1,4 @@
-"""Data commands.
+"""``raysearch data``: make, import and describe datasets.
 
 raysearch data synth OUT_DIR [--preset small] [--days N --raions R --seed S]
 raysearch data import-war-losses SRC_DIR OUT_DIR [--phases PHASES_CSV] [--casualty]
@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
 
+from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser
 from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
 from raysearch.core.errors import RaysearchError
@@ -32,8 +34,12 @@ __all__ = ["main", "task_report"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = StrictParser(prog="raysearch data", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = StrictParser(
+        prog="raysearch data",
+        description=command_description("data"),
+        epilog="examples:\n" + textwrap.indent(__doc__.split("\n\n", 1)[1], "  "),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("synth", help="write the synthetic dataset to OUT_DIR")
     s.add_argument("out_dir")

@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 
+from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser
 from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import RaysearchError
@@ -37,7 +38,7 @@ def dataset_spec(name: str) -> DatasetSpec:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = StrictParser(prog="raysearch model")
+    p = StrictParser(prog="raysearch model", description=command_description("model"))
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("summary", help="parameters per stage and in total")
     s.add_argument("--size", choices=list_presets(), default="small")

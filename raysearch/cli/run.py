@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, non_negative_int, positive_int
 from raysearch.core.errors import (
     RaysearchError,
@@ -30,7 +31,7 @@ __all__ = ["main", "parse_args"]
 def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
     parser = StrictParser(
         prog="raysearch run",
-        description="Search the HAN's hyperparameters with Ray Tune (Optuna TPE + ASHA).",
+        description=command_description("run"),
     )
     parser.add_argument("--space", help=f"a shipped space ({', '.join(available_spaces())})")
     parser.add_argument("--num-samples", type=positive_int, help="trials (default: the space's)")

@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, positive_int
 from raysearch.core.errors import ConfigError, RaysearchError
 
@@ -39,7 +40,7 @@ REACH_CAP = 5  # searches for the target run at most this many times the space's
 
 
 def _parser() -> StrictParser:
-    p = StrictParser(prog="raysearch simulate", description=__doc__.splitlines()[1].strip())
+    p = StrictParser(prog="raysearch simulate", description=command_description("simulate"))
     curves = p.add_mutually_exclusive_group(required=True)
     curves.add_argument("--table", type=Path, help="recorded curves (parquet or CSV, long format)")
     curves.add_argument("--curves", choices=["hartmann"], help="a synthetic benchmark")

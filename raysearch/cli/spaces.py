@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser
 from raysearch.core.errors import RaysearchError
 from raysearch.core.files import atomic_write_text
@@ -83,7 +84,7 @@ def _list() -> str:
 def _parser() -> StrictParser:
     parser = StrictParser(
         prog="raysearch spaces",
-        description="List, show and export raysearch search spaces.",
+        description=command_description("spaces"),
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=StrictParser)
     sub.add_parser("list", help="the shipped spaces")

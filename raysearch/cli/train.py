@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_type_hints
 
+from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser
 from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
 from raysearch.core.errors import RaysearchError
@@ -65,7 +66,7 @@ def _config_field(section: str, name: str) -> tuple[type, Any]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = StrictParser(prog="raysearch train", description=__doc__.split("\n")[0])
+    p = StrictParser(prog="raysearch train", description=command_description("train"))
     p.add_argument("--data", default=None, help="dataset directory (default: synthetic)")
     synth = DataConfig().synth
     p.add_argument(
