@@ -42,6 +42,7 @@ __all__ = [
     "merge_lock",
     "per_method_medians",
     "recorded_meta",
+    "records_json",
     "targets_section",
     "versions",
     "write_outputs",
@@ -192,6 +193,27 @@ def merge_lock(target: Path) -> Iterator[None]:
         yield
 
 
+def _json_key(key: Any) -> str:
+    """A dict key as ``json.dumps`` writes it (an int key becomes a string, and so on)."""
+    return json.dumps({key: 0})[1:-4]
+
+
+def records_json(data: Any, depth: int = 0) -> str:
+    """``data`` as JSON with its top two levels laid out and everything below on one line:
+    a benchmark's lists of records (a search, a trial) hold one record per line. A merge that
+    adds records then shows in ``git diff`` as the lines it added, and a table of thousands
+    of runs is that many lines, not millions (``json.dumps(indent=1)`` gave each number its
+    own line)."""
+    pad = " " * (depth + 1)
+    if depth < 2 and isinstance(data, dict) and data:
+        items = [f"{pad}{_json_key(k)}: {records_json(v, depth + 1)}" for k, v in data.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
+    if depth < 2 and isinstance(data, list) and data:
+        items = [f"{pad}{records_json(v, 2)}" for v in data]
+        return "[\n" + ",\n".join(items) + "\n" + " " * depth + "]"
+    return json.dumps(data, default=str)
+
+
 def write_outputs(
     name: str, markdown: str, data: dict[str, Any], out: Path = OUT, figures: Any = ()
 ) -> list[Path]:
@@ -199,7 +221,7 @@ def write_outputs(
     every file atomically (a benchmark that fails half-way leaves the old files)."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for suffix, body in ((".md", markdown), (".json", json.dumps(data, indent=1, default=str))):
+    for suffix, body in ((".md", markdown), (".json", records_json(data))):
         target = out / f"{name}{suffix}"
         tmp = target.with_name(f".{target.name}.tmp")
         tmp.write_text(body if body.endswith("\n") else body + "\n")

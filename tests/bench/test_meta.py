@@ -12,8 +12,18 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bench.common import ROOT, base_meta, commands, header, merge_lock, recorded_meta
+from bench.common import (
+    ROOT,
+    base_meta,
+    commands,
+    header,
+    merge_lock,
+    recorded_meta,
+    records_json,
+)
 from bench.overhead import VARIANTS
 from raysearch.search.plan import RunOptions
 from raysearch.search.session import HEALTH_CHECK_ENV
@@ -109,3 +119,36 @@ def test_a_second_merge_into_a_table_waits_for_the_first_and_keeps_its_records(
     second.join(10)
     assert json.loads(table.read_text()) == ["first", "second"]
     assert "another benchmark is writing it" in capsys.readouterr().err
+
+
+_JSON_LEAVES = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+_JSON = st.recursive(
+    _JSON_LEAVES,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=10,
+)
+
+
+@given(_JSON)
+def test_a_tables_json_reads_back_as_what_was_written(data: object) -> None:
+    assert json.loads(records_json(data)) == data
+
+
+@given(
+    st.dictionaries(st.text(), _JSON, max_size=3),
+    st.lists(st.dictionaries(st.text(), _JSON, min_size=1, max_size=4), min_size=1, max_size=5),
+    st.lists(st.dictionaries(st.text(), _JSON, min_size=1, max_size=4), min_size=1, max_size=5),
+)
+def test_records_merged_into_a_table_are_lines_added_and_nothing_else(
+    meta: dict, old: list[dict], new: list[dict]
+) -> None:
+    """What a ``--merge`` does to a table's JSON (records added to a list of them, its meta
+    as it was): in the
+    file, each record is one line, and the old file's lines are all still there, in order,
+    with the new records' lines between them (the line before a new record gains a comma)."""
+    before = records_json({"meta": meta, "runs": old}).splitlines()
+    after = records_json({"meta": meta, "runs": old + new}).splitlines()
+    assert len(after) == len(before) + len(new)
+    kept = iter(line.rstrip(",") for line in after)
+    assert all(line.rstrip(",") in kept for line in before)  # a subsequence of the new file
+    assert [json.loads(line.strip().rstrip(",")) for line in after[-len(new) - 2 : -2]] == new
