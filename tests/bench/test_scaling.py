@@ -900,3 +900,24 @@ def test_a_missed_speed_up_names_the_other_searches_that_meet_it() -> None:
     short = [row("tpe_fifo", 16, 9.9), row("random_asha", 16, math.nan)]
     assert "None of the 2 other searches" in "\n".join(bound_lines(speed, [], [], others=short))
     assert "other searches" not in "\n".join(bound_lines(speed, [], []))
+
+
+def test_a_missed_no_worse_target_names_each_lost_cell_with_its_seeds() -> None:
+    """The default against another search cell by cell: met only when no cell's median is
+    worse; a lost cell names both medians and in how many seeds the default was no worse."""
+    from bench.scaling.report import _no_worse_target
+
+    def cell(k: int, mine: float, theirs: float, not_worse: int) -> dict[str, Any]:
+        return {"bench": "hartmann", "workers": k, "b": "random_asha", "seeds": 10,
+                "regret_a": {"median": mine}, "regret_b": {"median": theirs},
+                "a_not_worse": not_worse}  # fmt: skip
+
+    cells = [cell(1, 0.1, 0.2, 9), cell(4, 0.31, 0.3, 6), cell(16, 0.5, 0.2, 1)]
+    missed = _no_worse_target(cells, "random_asha", None, "at equal epochs")
+    assert missed is not None and not missed.met
+    assert missed.figure.startswith("1/3 cells no worse")
+    assert "hartmann k=4: 0.31 vs 0.3 (no worse in 6/10 seeds)" in missed.figure
+    assert "hartmann k=16: 0.5 vs 0.2 (no worse in 1/10 seeds)" in missed.figure
+    assert "k=1:" not in missed.figure
+    only_k1 = _no_worse_target(cells, "random_asha", 1, "at equal epochs")
+    assert only_k1 is not None and only_k1.met and only_k1.figure == "1/1 cells no worse"
