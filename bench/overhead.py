@@ -20,16 +20,18 @@ import dataclasses
 import math
 import os
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import psutil
 
 from bench.common import OUT, Target, base_meta, header, log, recorded_meta, write_outputs
 
-__all__ = ["PHASES", "breakdown", "main"]
+__all__ = ["PHASES", "WandbMemory", "breakdown", "main"]
 
 # A trial's phases, in the order they happen; "other" is what is left of its wall time.
 PHASES = (
@@ -123,16 +125,72 @@ VARIANTS = (
 )
 
 
+# The processes W&B logging adds for each trial, all on the driver's node (Ray's W&B
+# callback places them there): the trial's logging actor, the queue the driver feeds it
+# through, and W&B's own service processes, as their command lines name them.
+WANDB_PROCESSES = ("ray::_MinSummaryActor", "ray::_QueueActor", "wandb-core", "wandb-xpu")
+LOGGING_ACTOR = WANDB_PROCESSES[0]  # one per trial being logged
+
+
+class WandbMemory:
+    """While open, samples this machine's W&B processes (``WANDB_PROCESSES``) every
+    ``interval`` s and keeps the sample whose memory was highest: how many processes, how
+    many of them logging actors (trials being logged), and their PSS (resident memory with
+    pages shared between processes split among them, so the sum is what they cost)."""
+
+    def __init__(self, interval: float = 1.0) -> None:
+        self.interval = interval
+        self.peak = {"bytes": 0, "processes": 0, "trials": 0}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> WandbMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while True:
+            self.sample()
+            if self._stop.wait(self.interval):
+                return
+
+    def sample(self) -> None:
+        found = {"bytes": 0, "processes": 0, "trials": 0}
+        for proc in psutil.process_iter(["cmdline"]):
+            command = " ".join(proc.info["cmdline"] or ())
+            if not any(name in command for name in WANDB_PROCESSES):
+                continue
+            try:
+                found["bytes"] += proc.memory_full_info().pss
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue  # ended (or not ours) between the listing and the read
+            found["processes"] += 1
+            found["trials"] += LOGGING_ACTOR in command
+        if found["bytes"] > self.peak["bytes"]:
+            self.peak = found
+
+
 def _search(options: Any, label: str) -> dict[str, Any]:
     from raysearch.api import run_search
 
     clock = trial_clock()
-    summary = run_search(options=options, callbacks=[clock])
+    with WandbMemory() as memory:
+        summary = run_search(options=options, callbacks=[clock])
     run_dir = Path(summary["run_dir"])
     trials = pd.read_parquet(run_dir / "trials.parquet")
     timing = summary["timing"]
     rows = breakdown(trials, clock.completed, timing["time/tune_started_unix"])
-    return {"label": label, "rows": rows, "timing": timing, "trials": len(trials)}
+    return {
+        "label": label,
+        "rows": rows,
+        "timing": timing,
+        "trials": len(trials),
+        "wandb_memory": memory.peak,
+    }
 
 
 def _bare_fit(cfg: Any, cache_dir: str, threads: int) -> dict[str, float]:
@@ -288,9 +346,10 @@ def markdown(result: dict[str, Any]) -> str:
     lines += [markdown_table(rows, columns, ".2f"), ""]
     lines.append(
         "| run | trials | trial wall x bare | outside train+val | train+val per trial for "
-        "< 5% | Ray start | driver set-up | collect results | search wall |"
+        "< 5% | Ray start | driver set-up | collect results | search wall "
+        "| W&B processes at their peak | W&B memory per trial logged |"
     )
-    lines.append("|---|---|---|---|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in result["runs"]:
         timing = r["timing"]
         lines.append(
@@ -298,10 +357,29 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {r['total']['outside_share']:.1%} | {r['total']['needed_work_s']:.0f} s "
             f"| {timing.get('time/ray_init_s', 0):.1f} s "
             f"| {timing['time/setup_s']:.1f} s | {timing['time/collect_s']:.1f} s "
-            f"| {r['search_wall']:.1f} s |"
+            f"| {r['search_wall']:.1f} s | {_wandb_memory(r.get('wandb_memory'))} |"
         )
+    lines += [
+        "",
+        "W&B memory: the W&B processes on the driver's node (each logged trial's logging "
+        "actor and queue actor, which Ray's W&B callback places there, and W&B's service "
+        "processes), sampled every second; at the sample where their memory (PSS: shared "
+        "pages split among the processes sharing them) was highest, how many there were "
+        "and their memory over the trials being logged then. A search with k trials at "
+        "once logs k trials at a time, all from the driver's node.",
+    ]
     lines += targets_section(result["targets"], "where the time goes", "overhead.png")
     return "\n".join(lines) + "\n"
+
+
+def _wandb_memory(peak: dict[str, int] | None) -> str:
+    """The W&B columns of a run: processes at the peak | memory per trial logged."""
+    if peak is None:
+        return "not measured | not measured"  # recorded before this column
+    if not peak["processes"]:
+        return "0 | none"
+    per_trial = peak["bytes"] / max(1, peak["trials"]) / 2**20
+    return f"{peak['processes']} ({peak['trials']} trial(s) logged) | {per_trial:.0f} MB"
 
 
 def plot(result: dict[str, Any]) -> Any:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -108,3 +110,27 @@ def test_reach_ratio_counts_epochs_until_the_baselines_final_best() -> None:
     assert ratio["optuna_hyperband"] == pytest.approx(1 / 10)
     busy = {r["method"]: r["busy_share"] for r in table["rows"]}
     assert busy[BASELINE] == pytest.approx(10 / (2 * 100.0))  # 10 busy seconds, k=2
+
+
+def test_wandb_memory_counts_the_processes_wandb_logging_adds_and_no_others() -> None:
+    """Two sleeping processes, one named as a trial's W&B logging actor is (its command line
+    carries the name, as Ray's process title does), one not: a sample counts the first, as a
+    trial being logged, with its memory, and leaves the second out."""
+    from bench.overhead import LOGGING_ACTOR, WandbMemory
+
+    sleep = [sys.executable, "-c", "import time; time.sleep(60)"]
+    logging_actor = subprocess.Popen([*sleep, LOGGING_ACTOR])
+    bystander = subprocess.Popen([*sleep, "ray::ImplicitFunc"])
+    try:
+        memory = WandbMemory()
+        memory.sample()
+    finally:
+        for proc in (logging_actor, bystander):
+            proc.kill()
+            proc.wait()
+    # other W&B processes on this machine (a search running beside the tests) add to these
+    assert memory.peak["processes"] >= 1 and memory.peak["trials"] >= 1
+    assert memory.peak["bytes"] > 0
+    mine = WandbMemory()
+    mine.sample()  # both ended: neither is counted now
+    assert mine.peak["processes"] == memory.peak["processes"] - 1
