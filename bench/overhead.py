@@ -127,20 +127,24 @@ VARIANTS = (
 
 # The processes W&B logging adds for each trial, all on the driver's node (Ray's W&B
 # callback places them there): the trial's logging actor, the queue the driver feeds it
-# through, and W&B's own service processes, as their command lines name them.
-WANDB_PROCESSES = ("ray::_MinSummaryActor", "ray::_QueueActor", "wandb-core", "wandb-xpu")
-LOGGING_ACTOR = WANDB_PROCESSES[0]  # one per trial being logged
+# through, and W&B's own service processes, as their command lines name them. Ray makes
+# queue actors of its own too (a two-worker trial has one, W&B or not), so a run without
+# W&B can show one.
+LOGGING_ACTOR = "ray::_MinSummaryActor"  # one per trial being logged
+QUEUE_ACTOR = "ray::_QueueActor"
+WANDB_PROCESSES = (LOGGING_ACTOR, QUEUE_ACTOR, "wandb-core", "wandb-xpu")
 
 
 class WandbMemory:
     """While open, samples this machine's W&B processes (``WANDB_PROCESSES``) every
     ``interval`` s and keeps the sample whose memory was highest: how many processes, how
-    many of them logging actors (trials being logged), and their PSS (resident memory with
-    pages shared between processes split among them, so the sum is what they cost)."""
+    many of them logging actors (trials being logged) and queue actors, and their PSS
+    (resident memory with pages shared between processes split among them, so the sum is
+    what they cost)."""
 
     def __init__(self, interval: float = 1.0) -> None:
         self.interval = interval
-        self.peak = {"bytes": 0, "processes": 0, "trials": 0}
+        self.peak = {"bytes": 0, "processes": 0, "trials": 0, "queues": 0}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -159,7 +163,7 @@ class WandbMemory:
                 return
 
     def sample(self) -> None:
-        found = {"bytes": 0, "processes": 0, "trials": 0}
+        found = {"bytes": 0, "processes": 0, "trials": 0, "queues": 0}
         for proc in psutil.process_iter(["cmdline"]):
             command = " ".join(proc.info["cmdline"] or ())
             if not any(name in command for name in WANDB_PROCESSES):
@@ -170,6 +174,7 @@ class WandbMemory:
                 continue  # ended (or not ours) between the listing and the read
             found["processes"] += 1
             found["trials"] += LOGGING_ACTOR in command
+            found["queues"] += QUEUE_ACTOR in command
         if found["bytes"] > self.peak["bytes"]:
             self.peak = found
 
@@ -265,7 +270,13 @@ def run(quick: bool) -> dict[str, Any]:
             log(f"overhead: search, {variant.label}")
             started = time.perf_counter()  # run_search starts Ray (timed) and stops it
             options = variant.options(base, samples)
-            runs.append({**_search(options, variant.label), "workers": variant.workers})
+            runs.append(
+                {
+                    **_search(options, variant.label),
+                    "workers": variant.workers,
+                    "wandb": variant.wandb,
+                }
+            )
             runs[-1]["search_wall"] = time.perf_counter() - started
     for r in runs:
         r["total"] = _totals(r["rows"])
@@ -357,7 +368,7 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {r['total']['outside_share']:.1%} | {r['total']['needed_work_s']:.0f} s "
             f"| {timing.get('time/ray_init_s', 0):.1f} s "
             f"| {timing['time/setup_s']:.1f} s | {timing['time/collect_s']:.1f} s "
-            f"| {r['search_wall']:.1f} s | {_wandb_memory(r.get('wandb_memory'))} |"
+            f"| {r['search_wall']:.1f} s | {_wandb_memory(r)} |"
         )
     lines += [
         "",
@@ -366,20 +377,27 @@ def markdown(result: dict[str, Any]) -> str:
         "processes), sampled every second; at the sample where their memory (PSS: shared "
         "pages split among the processes sharing them) was highest, how many there were "
         "and their memory over the trials being logged then. A search with k trials at "
-        "once logs k trials at a time, all from the driver's node.",
+        "once logs k trials at a time, all from the driver's node. Ray makes queue actors "
+        "of its own as well (a two-worker trial has one, W&B or not): a run without W&B "
+        "shows how many.",
     ]
     lines += targets_section(result["targets"], "where the time goes", "overhead.png")
     return "\n".join(lines) + "\n"
 
 
-def _wandb_memory(peak: dict[str, int] | None) -> str:
+def _wandb_memory(run: dict[str, Any]) -> str:
     """The W&B columns of a run: processes at the peak | memory per trial logged."""
+    peak = run.get("wandb_memory")
     if peak is None:
-        return "not measured | not measured"  # recorded before this column
-    if not peak["processes"]:
-        return "0 | none"
+        return "not measured | not measured"  # recorded before these columns
+    if not run["wandb"]:
+        ray_own = f"; {peak['queues']} queue actor(s) of Ray's own" if peak["queues"] else ""
+        return f"W&B off{ray_own} | W&B off"
     per_trial = peak["bytes"] / max(1, peak["trials"]) / 2**20
-    return f"{peak['processes']} ({peak['trials']} trial(s) logged) | {per_trial:.0f} MB"
+    return (
+        f"{peak['processes']} ({peak['trials']} trial(s) logged, {peak['queues']} queue "
+        f"actor(s)) | {per_trial:.0f} MB"
+    )
 
 
 def plot(result: dict[str, Any]) -> Any:

@@ -113,24 +113,24 @@ def test_reach_ratio_counts_epochs_until_the_baselines_final_best() -> None:
 
 
 def test_wandb_memory_counts_the_processes_wandb_logging_adds_and_no_others() -> None:
-    """Two sleeping processes, one named as a trial's W&B logging actor is (its command line
-    carries the name, as Ray's process title does), one not: a sample counts the first, as a
-    trial being logged, with its memory, and leaves the second out."""
-    from bench.overhead import LOGGING_ACTOR, WandbMemory
+    """Three sleeping processes, named as a trial's W&B logging actor and queue actor are
+    (the command line carries the name, as Ray's process title does) and as a trial is: a
+    sample counts the first two, with their memory, and leaves the third out."""
+    from bench.overhead import LOGGING_ACTOR, QUEUE_ACTOR, WandbMemory
 
     sleep = [sys.executable, "-c", "import time; time.sleep(60)"]
-    logging_actor = subprocess.Popen([*sleep, LOGGING_ACTOR])
-    bystander = subprocess.Popen([*sleep, "ray::ImplicitFunc"])
+    procs = [subprocess.Popen([*sleep, name]) for name in (LOGGING_ACTOR, QUEUE_ACTOR)]
+    procs.append(subprocess.Popen([*sleep, "ray::ImplicitFunc"]))  # a bystander
     try:
         memory = WandbMemory()
         memory.sample()
     finally:
-        for proc in (logging_actor, bystander):
+        for proc in procs:
             proc.kill()
             proc.wait()
     # other W&B processes on this machine (a search running beside the tests) add to these
-    assert memory.peak["processes"] >= 1 and memory.peak["trials"] >= 1
+    assert memory.peak["trials"] >= 1 and memory.peak["queues"] >= 1
     assert memory.peak["bytes"] > 0
-    mine = WandbMemory()
-    mine.sample()  # both ended: neither is counted now
-    assert mine.peak["processes"] == memory.peak["processes"] - 1
+    after = WandbMemory()
+    after.sample()  # all three ended: the two counted before are not counted now
+    assert after.peak["processes"] == memory.peak["processes"] - 2
