@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.benchmarks import BENCHMARKS, by_module
+from bench.index import refresh_index
 
 __all__ = [
     "AT_START",
@@ -218,7 +219,8 @@ def write_outputs(
     name: str, markdown: str, data: dict[str, Any], out: Path = OUT, figures: Any = ()
 ) -> list[Path]:
     """Write ``<name>.md``, ``<name>.json`` and each (stem, matplotlib Figure) as PNG,
-    every file atomically (a benchmark that fails half-way leaves the old files)."""
+    every file atomically (a benchmark that fails half-way leaves the old files), and
+    refresh the index's targets where ``out`` has one (``bench.index.refresh_index``)."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for suffix, body in ((".md", markdown), (".json", records_json(data))):
@@ -233,6 +235,8 @@ def write_outputs(
         fig.savefig(tmp, dpi=110, bbox_inches="tight")
         os.replace(tmp, target)
         written.append(target)
+    if index := refresh_index(out):
+        written.append(index)
     return written
 
 

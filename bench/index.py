@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["collect_targets", "write_index"]
+__all__ = ["collect_targets", "refresh_index", "write_index"]
 
 _DURATIONS = "durations.json"
 
@@ -60,3 +60,14 @@ def write_index(out: Path, durations: dict[str, float], quick: bool) -> Path:
     tmp.write_text("\n".join(lines) + "\n")
     os.replace(tmp, target)
     return target
+
+
+def refresh_index(out: Path) -> Path | None:
+    """Rewrite an existing index's targets from the JSONs, keeping its durations and its
+    mode: one benchmark run on its own (``python -m bench.scaling``, a ``--render``) then
+    leaves no stale figure in it. None where ``out`` has no index."""
+    target = out / "README.md"
+    if not target.is_file():
+        return None
+    quick = target.read_text().startswith("# Benchmarks (quick mode")
+    return write_index(out, {}, quick)

@@ -17,13 +17,16 @@ from hypothesis import strategies as st
 
 from bench.common import (
     ROOT,
+    Target,
     base_meta,
     commands,
     header,
     merge_lock,
     recorded_meta,
     records_json,
+    write_outputs,
 )
+from bench.index import write_index
 from bench.overhead import VARIANTS
 from raysearch.search.plan import RunOptions
 from raysearch.search.session import HEALTH_CHECK_ENV
@@ -152,3 +155,22 @@ def test_records_merged_into_a_table_are_lines_added_and_nothing_else(
     kept = iter(line.rstrip(",") for line in after)
     assert all(line.rstrip(",") in kept for line in before)  # a subsequence of the new file
     assert [json.loads(line.strip().rstrip(",")) for line in after[-len(new) - 2 : -2]] == new
+
+
+@pytest.mark.parametrize("quick", [False, True])
+def test_a_table_written_on_its_own_refreshes_the_index_where_there_is_one(
+    tmp_path: Path, quick: bool
+) -> None:
+    """``python -m bench.scaling`` (or a ``--render``) writes one table, not through
+    ``python -m bench``: the index takes the table's targets at once, and keeps its
+    durations and its mode; where there is no index, none is made."""
+    write_index(tmp_path, {"demo": 3.0}, quick=quick)
+    target = Target("a demo target", "1.0", True).to_json()
+    write_outputs("demo", "# demo\n", {"targets": [target]}, tmp_path)
+    index = (tmp_path / "README.md").read_text()
+    assert "| a demo target | [demo](demo.md) | 1.0 | **met** |" in index
+    assert "[demo](demo.md): 3 s" in index
+    assert index.startswith("# Benchmarks (quick mode") == quick
+    elsewhere = tmp_path / "no-index"
+    write_outputs("demo", "# demo\n", {"targets": [target]}, elsewhere)
+    assert not (elsewhere / "README.md").exists()
