@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -134,3 +135,22 @@ def test_wandb_memory_counts_the_processes_wandb_logging_adds_and_no_others() ->
     after = WandbMemory()
     after.sample()  # all three ended: the two counted before are not counted now
     assert after.peak["processes"] == memory.peak["processes"] - 2
+
+
+def test_the_processes_wandb_memory_looks_for_are_named_as_the_product_names_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``WandbMemory`` finds a trial's W&B processes by their class names: the logging
+    actor raysearch's callback starts and Ray's queue actor. Renamed on either side, the
+    bench would report no W&B memory at all, so the names are checked against the classes."""
+    from ray.util import queue
+
+    from bench.overhead import LOGGING_ACTOR, QUEUE_ACTOR
+    from raysearch.search.plan import RunOptions, resolve_search
+    from raysearch.search.tracking import WandbOptions, make_wandb_callback
+
+    monkeypatch.setenv("WANDB_MODE", "offline")  # the callback would set it for the session
+    plan = resolve_search(RunOptions(space="smoke", results=str(tmp_path)), {"CPU": 2.0})
+    callback = make_wandb_callback(WandbOptions(), "smoke/x", "smoke", plan.setup)
+    assert f"ray::{callback._logger_actor_cls.__name__}" == LOGGING_ACTOR
+    assert f"ray::{queue._QueueActor.__name__}" == QUEUE_ACTOR
