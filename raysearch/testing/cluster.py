@@ -95,9 +95,21 @@ class LocalCluster:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports that were free: every socket is held open until all are
+    chosen. (Chosen one at a time, a port closed again can come back: the shared Ray's
+    head and its dashboard once drew the same one, and ``ray start`` refused.)"""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def _node_ip() -> str:
@@ -150,7 +162,11 @@ def _start_head(
     """``ray start --head`` isolated in ``temp_dir`` on free ports; stopped (by pid) again
     when it fails to start."""
     address = f"{_node_ip()}:{port}"
-    dashboard_port = free_port()
+    # ``port`` was chosen before (the address goes into the autoscaling config), and its
+    # socket is closed: it may be drawn again, so it is left out
+    dashboard_port, client_port, agent_port, metrics_port = [p for p in free_ports(5) if p != port][
+        :4
+    ]
     cmd = [
         RAY,
         "start",
@@ -158,9 +174,9 @@ def _start_head(
         f"--num-cpus={num_cpus}",
         f"--port={port}",
         f"--dashboard-port={dashboard_port}",
-        f"--ray-client-server-port={free_port()}",
-        f"--dashboard-agent-listen-port={free_port()}",
-        f"--metrics-export-port={free_port()}",
+        f"--ray-client-server-port={client_port}",
+        f"--dashboard-agent-listen-port={agent_port}",
+        f"--metrics-export-port={metrics_port}",
         "--object-store-memory=200000000",
         f"--temp-dir={temp_dir}",
         *extra_args,
