@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -17,7 +17,7 @@ class _ReusingSocket:
     """A socket whose ``bind(("", 0))`` takes the lowest port no open socket holds: a port
     closed again is the next one handed out, as a kernel may do."""
 
-    held: set[int] = set()
+    held: ClassVar[set[int]] = set()
 
     def __init__(self) -> None:
         self.port: int | None = None
