@@ -31,7 +31,7 @@ import psutil
 
 from bench.common import OUT, Target, base_meta, header, log, recorded_meta, write_outputs
 
-__all__ = ["PHASES", "WandbMemory", "breakdown", "main"]
+__all__ = ["PHASES", "WandbMemory", "breakdown", "hold_runs", "main", "memory_against_runs"]
 
 # A trial's phases, in the order they happen; "other" is what is left of its wall time.
 PHASES = (
@@ -125,12 +125,12 @@ VARIANTS = (
 )
 
 
-# The processes W&B logging adds for each trial, all on the driver's node (Ray's W&B
-# callback places them there): the trial's logging actor, the queue the driver feeds it
-# through, and W&B's own service processes, as their command lines name them. Ray makes
-# queue actors of its own too (a two-worker trial has one, W&B or not), so a run without
-# W&B can show one.
-LOGGING_ACTOR = "ray::_MinSummaryActor"  # one per trial being logged
+# The processes W&B logging adds, all on the driver's node: the search's one logging
+# actor (raysearch's W&B callback places it there) and W&B's own service processes, as
+# their command lines name them. Before, Ray's W&B callback started a logging actor and a
+# queue actor per trial; Ray makes queue actors of its own too (a two-worker trial has
+# one, W&B or not), so any run can show one, and they are counted apart.
+LOGGING_ACTOR = "ray::WandbRuns"  # one per search
 QUEUE_ACTOR = "ray::_QueueActor"
 WANDB_PROCESSES = (LOGGING_ACTOR, QUEUE_ACTOR, "wandb-core", "wandb-xpu")
 
@@ -138,13 +138,12 @@ WANDB_PROCESSES = (LOGGING_ACTOR, QUEUE_ACTOR, "wandb-core", "wandb-xpu")
 class WandbMemory:
     """While open, samples this machine's W&B processes (``WANDB_PROCESSES``) every
     ``interval`` s and keeps the sample whose memory was highest: how many processes, how
-    many of them logging actors (trials being logged) and queue actors, and their PSS
-    (resident memory with pages shared between processes split among them, so the sum is
-    what they cost)."""
+    many of them logging actors and queue actors, and their PSS (resident memory with
+    pages shared between processes split among them, so the sum is what they cost)."""
 
     def __init__(self, interval: float = 1.0) -> None:
         self.interval = interval
-        self.peak = {"bytes": 0, "processes": 0, "trials": 0, "queues": 0}
+        self.peak = {"bytes": 0, "processes": 0, "actors": 0, "queues": 0}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -163,7 +162,7 @@ class WandbMemory:
                 return
 
     def sample(self) -> None:
-        found = {"bytes": 0, "processes": 0, "trials": 0, "queues": 0}
+        found = {"bytes": 0, "processes": 0, "actors": 0, "queues": 0}
         for proc in psutil.process_iter(["cmdline"]):
             command = " ".join(proc.info["cmdline"] or ())
             if not any(name in command for name in WANDB_PROCESSES):
@@ -173,10 +172,84 @@ class WandbMemory:
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue  # ended (or not ours) between the listing and the read
             found["processes"] += 1
-            found["trials"] += LOGGING_ACTOR in command
+            found["actors"] += LOGGING_ACTOR in command
             found["queues"] += QUEUE_ACTOR in command
         if found["bytes"] > self.peak["bytes"]:
             self.peak = found
+
+
+RUNS_OPEN = (1, 4, 16)  # trials logged at once
+HOLD_EPOCHS = 3
+
+
+def hold_runs(count: int, root: str) -> None:
+    """In this process: ``count`` offline W&B runs opened in one ``WandbRuns`` (as the
+    search's logging actor holds them), ``HOLD_EPOCHS`` epochs logged to each; prints
+    "ready", holds them until stdin closes, then closes them."""
+    import sys
+
+    from raysearch.search.tracking import WandbRuns, split_result
+
+    runs = WandbRuns()
+    for i in range(count):
+        run_dir = Path(root, f"t{i}")
+        run_dir.mkdir(parents=True)
+        settings = {"silent": True, "console": "off"}
+        runs.start(f"t{i}", {"project": "bench", "mode": "offline", "id": f"t{i}",
+                             "dir": str(run_dir), "settings": settings})  # fmt: skip
+    for epoch in range(1, HOLD_EPOCHS + 1):
+        for i in range(count):
+            runs.log(f"t{i}", *split_result({"training_iteration": epoch, "loss": 1 / epoch}))
+    print("ready", flush=True)
+    sys.stdin.read()
+    runs.close()
+
+
+def _tree_pss(procs: list[psutil.Popen]) -> tuple[int, int]:
+    """(PSS bytes, processes) of ``procs`` and all their children."""
+    tree = [q for p in procs for q in (p, *p.children(recursive=True))]
+    return sum(q.memory_full_info().pss for q in tree), len(tree)
+
+
+def memory_against_runs(counts: tuple[int, ...] = RUNS_OPEN) -> list[dict[str, Any]]:
+    """W&B's memory with ``n`` trials' runs open, laid out two ways on the same runs: a
+    process per run (W&B's share of what Ray's W&B callback started per trial; its Ray
+    actor and queue actor came on top) and one process for every run (raysearch's
+    logging actor, without Ray's share of the actor)."""
+    import subprocess
+    import sys
+
+    rows = []
+    for n in counts:
+        for layout, processes, per_process in (("a process per run", n, 1), ("one process", 1, n)):
+            with tempfile.TemporaryDirectory(prefix="bench-wandb-") as tmp:
+                command = [sys.executable, "-c", "import sys; from bench.overhead import "
+                           "hold_runs; hold_runs(int(sys.argv[1]), sys.argv[2])"]  # fmt: skip
+                env = {**os.environ, "WANDB_MODE": "offline"}
+                procs = [
+                    psutil.Popen(
+                        [*command, str(per_process), f"{tmp}/p{i}"],
+                        env=env,
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        text=True,
+                        cwd=Path(__file__).parent.parent,
+                    )
+                    for i in range(processes)
+                ]
+                for proc in procs:  # each prints "ready" once its runs are open and logged
+                    if proc.stdout is None or proc.stdout.readline() != "ready\n":
+                        raise RuntimeError(
+                            f"holding {per_process} W&B run(s) failed (stderr above)"
+                        )
+                pss, count = _tree_pss(procs)
+                for proc in procs:
+                    proc.communicate("", timeout=120)
+                    if proc.returncode != 0:
+                        raise RuntimeError(f"holding {per_process} W&B run(s) failed")
+            rows.append({"runs": n, "layout": layout, "bytes": pss, "processes": count})
+            log(f"overhead: {n} W&B run(s), {layout}: {pss / 2**20:.0f} MB in {count} processes")
+    return rows
 
 
 def _search(options: Any, label: str) -> dict[str, Any]:
@@ -278,6 +351,8 @@ def run(quick: bool) -> dict[str, Any]:
                 }
             )
             runs[-1]["search_wall"] = time.perf_counter() - started
+    log("overhead: W&B's memory against trials logged at once")
+    by_runs = memory_against_runs(RUNS_OPEN[:2] if quick else RUNS_OPEN)
     for r in runs:
         r["total"] = _totals(r["rows"])
         r["trial_over_bare"] = r["total"]["wall"] / len(r["rows"]) / bare["wall"]
@@ -293,6 +368,7 @@ def run(quick: bool) -> dict[str, Any]:
         "bare": bare,
         "threads": threads,
         "runs": runs,
+        "wandb_by_runs": by_runs,
     }
 
 
@@ -358,7 +434,7 @@ def markdown(result: dict[str, Any]) -> str:
     lines.append(
         "| run | trials | trial wall x bare | outside train+val | train+val per trial for "
         "< 5% | Ray start | driver set-up | collect results | search wall "
-        "| W&B processes at their peak | W&B memory per trial logged |"
+        "| W&B processes at their peak | W&B memory at its peak |"
     )
     lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in result["runs"]:
@@ -372,31 +448,69 @@ def markdown(result: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "W&B memory: the W&B processes on the driver's node (each logged trial's logging "
-        "actor and queue actor, which Ray's W&B callback places there, and W&B's service "
-        "processes), sampled every second; at the sample where their memory (PSS: shared "
-        "pages split among the processes sharing them) was highest, how many there were "
-        "and their memory over the trials being logged then. A search with k trials at "
-        "once logs k trials at a time, all from the driver's node. Ray makes queue actors "
-        "of its own as well (a two-worker trial has one, W&B or not): a run without W&B "
-        "shows how many.",
+        "W&B memory: the W&B processes on the driver's node (the search's logging actor, "
+        "which holds every trial's run, and W&B's service processes), sampled every "
+        "second; at the sample where their memory (PSS: shared pages split among the "
+        "processes sharing them) was highest, how many there were and their memory. Ray "
+        "makes queue actors of its own (a two-worker trial has one, W&B or not): a run "
+        "without W&B shows how many.",
+        *_memory_by_runs(result.get("wandb_by_runs")),
     ]
     lines += targets_section(result["targets"], "where the time goes", "overhead.png")
     return "\n".join(lines) + "\n"
 
 
+def _memory_by_runs(rows: list[dict[str, Any]] | None) -> list[str]:
+    """The table of W&B's memory against trials logged at once, two layouts."""
+    if not rows:
+        return []  # recorded before this table
+    counts = sorted({r["runs"] for r in rows})
+    layouts = list(dict.fromkeys(r["layout"] for r in rows))
+    cell = {(r["runs"], r["layout"]): r for r in rows}
+    lines = [
+        "",
+        "### W&B's memory against trials logged at once",
+        "",
+        "The same offline runs (each with its epochs logged) held open at once, outside "
+        "Ray, in a process per run, as Ray's W&B callback laid them out (its Ray actor "
+        "and queue actor per trial came on top: 303 MB per trial in all, measured in situ "
+        "at c8deebe), and in one process for every run, as raysearch's logging actor "
+        "holds them. Memory is PSS, summed over each layout's processes and their W&B "
+        "service processes.",
+        "",
+        "| trials logged at once | " + " | ".join(layouts) + " |",
+        "|---|" + "---|" * len(layouts),
+    ]
+    for n in counts:
+        lines.append(
+            f"| {n} | "
+            + " | ".join(
+                f"{cell[n, layout]['bytes'] / 2**20:.0f} MB "
+                f"({cell[n, layout]['processes']} processes)"
+                for layout in layouts
+            )
+            + " |"
+        )
+    return lines
+
+
 def _wandb_memory(run: dict[str, Any]) -> str:
-    """The W&B columns of a run: processes at the peak | memory per trial logged."""
+    """The W&B columns of a run: processes at the peak | memory at the peak."""
     peak = run.get("wandb_memory")
     if peak is None:
         return "not measured | not measured"  # recorded before these columns
     if not run["wandb"]:
         ray_own = f"; {peak['queues']} queue actor(s) of Ray's own" if peak["queues"] else ""
         return f"W&B off{ray_own} | W&B off"
-    per_trial = peak["bytes"] / max(1, peak["trials"]) / 2**20
+    if "trials" in peak:  # recorded with Ray's per-trial W&B actors
+        per_trial = peak["bytes"] / max(1, peak["trials"]) / 2**20
+        return (
+            f"{peak['processes']} ({peak['trials']} trial(s) logged, {peak['queues']} queue "
+            f"actor(s)) | {per_trial:.0f} MB per trial logged"
+        )
     return (
-        f"{peak['processes']} ({peak['trials']} trial(s) logged, {peak['queues']} queue "
-        f"actor(s)) | {per_trial:.0f} MB"
+        f"{peak['processes']} ({peak['actors']} logging actor(s), {peak['queues']} queue "
+        f"actor(s)) | {peak['bytes'] / 2**20:.0f} MB"
     )
 
 

@@ -50,7 +50,7 @@ from raysearch.search.plan import (
     load_run_options,
     resolve_search,
 )
-from raysearch.search.tracking import flat_config, make_wandb_callback
+from raysearch.search.tracking import flat_config
 from raysearch.search.trainable import trial_config
 
 if TYPE_CHECKING:
@@ -250,6 +250,7 @@ def _run_tune(
     options: RunOptions, plan: SearchPlan, callbacks: list[TuneCallback] | None
 ) -> TuneOutcome:
     # Deferred: Ray Tune (module doc).
+    from raysearch.search.loggers import make_wandb_callback
     from raysearch.search.tuner import run_tune
 
     callbacks = list(callbacks or [])

@@ -1,36 +1,34 @@
-"""W&B logging of every trial as a run (through Ray Tune's WandbLoggerCallback).
+"""W&B logging of every trial as a run: the options, the mode, and ``WandbRuns``, the one
+process that holds every trial's run (Tune's side of it is ``loggers.WandbCallback``).
 
 Offline by default, online only when the user configured W&B (``WANDB_API_KEY`` in the
 environment or a W&B entry in ~/.netrc, W&B's own login); an explicit ``WANDB_MODE``
-wins. The API key is never passed, logged or written by raysearch: W&B reads it itself.
+wins. raysearch never logs or writes the API key: W&B reads it itself, and the logging
+process gets the driver's W&B settings through its Ray runtime environment, as Ray's own
+W&B callback passes the key.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
 import netrc
+import numbers
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from raysearch.core.metrics import VAL_METRIC
-from raysearch.search.trainable import TrialSetup, trial_config
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
-    from ray.air.integrations.wandb import WandbLoggerCallback
-    from ray.tune.experiment import Trial
-
-log = logging.getLogger(__name__)
 
 __all__ = [
     "WandbOptions",
+    "WandbRuns",
     "define_best_summary",
     "flat_config",
-    "make_wandb_callback",
+    "split_result",
     "wandb_mode",
 ]
 
@@ -76,105 +74,74 @@ def flat_config(config: DataclassInstance, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-class _BestSummary:
-    """The ``wandb`` module as Ray's logging process uses it, but ``init`` also defines the
-    metric's summary as its minimum (``define_metric``; the process has no hook after init)."""
-
-    def __init__(self, wandb: Any) -> None:
-        self._wandb = wandb
-
-    def init(self, *args: Any, **kwargs: Any) -> Any:
-        run = self._wandb.init(*args, **kwargs)
-        define_best_summary(run)
-        return run
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._wandb, name)
-
-
 def define_best_summary(run: Any) -> None:
     """Make the W&B run's summary of anchored_val_loss its lowest value (``{"min": x}``),
     in both paths: Tune's logger (this module) and the sweep trainer (wandb_sweep.py)."""
     run.define_metric(VAL_METRIC, summary="min")
 
 
-def make_wandb_callback(
-    options: WandbOptions, group: str, space_name: str, setup: TrialSetup
-) -> WandbLoggerCallback:
-    """A WandbLoggerCallback that logs the resolved config and tags space and strategy."""
-    # Deferred: Ray takes seconds to import, and the command line imports this module
-    # (WandbOptions) before it reports a bad flag.
-    from ray.air.integrations.wandb import WandbLoggerCallback, _WandbLoggingActor
+# Results that go to a run's config rather than its history (as Ray's W&B callback files
+# them), and results that are not logged at all.
+_TO_CONFIG = ("trial_id", "experiment_tag", "node_ip", "experiment_id", "hostname", "pid", "date")
+_EXCLUDED = ("done", "should_checkpoint", "config")
 
-    mode = wandb_mode()
-    where = {
-        "offline": "written into each trial's directory (`wandb sync` uploads them)",
-        "disabled": "kept nowhere (WANDB_MODE=disabled)",
-    }.get(mode, f"project {options.project}")
-    log.info(
-        "W&B %s: a run per trial, %s, group %s; --no-wandb turns it off (each trial's run "
-        "costs two W&B processes beside it: README, 'Comparing sweeps')",
-        mode,
-        where,
-        options.group or group,
-    )
-    local_storage = "://" not in str(setup.storage_path)  # not s3:// or gs://
-    # Ray's callback only skips its API-key check when WANDB_MODE says offline/disabled in
-    # the environment (a mode= argument is not enough), so the driver states its decision.
-    os.environ.setdefault("WANDB_MODE", mode)
 
-    class _MinSummaryActor(_WandbLoggingActor):
-        """Ray's per-trial W&B process, with the run's summary of anchored_val_loss set to
-        its best (lowest) epoch, as raysearch's sweep trainer and Optuna see it, instead of
-        the last epoch's value."""
+def split_result(result: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A Tune result as (history row, config update): nested keys joined by "/", numbers
+    logged, the bookkeeping keys (``_TO_CONFIG``) kept in the config, the rest dropped."""
+    from ray.tune.utils import flatten_dict
 
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            # Ray types the attribute as the wandb module; _BestSummary stands in for it
-            self._wandb = _BestSummary(self._wandb)  # type: ignore[assignment]
+    row: dict[str, Any] = {}  # numbers only (a numpy scalar is one)
+    config: dict[str, Any] = {}
+    for key, value in flatten_dict(result, delimiter="/").items():
+        top = key.split("/", 1)[0]
+        if top in _EXCLUDED:
+            continue
+        if top in _TO_CONFIG:
+            config[key] = value
+        elif isinstance(value, numbers.Number):
+            row[key] = value
+    return row, config
 
-        def run(self) -> None:
-            """Ray's loop (one W&B run), then W&B's teardown while the process is whole:
-            Ray kills the process as soon as this returns, and W&B's own teardown at exit
-            could then lose its service process mid-way and print a ConnectionResetError
-            traceback in a search that succeeded (about one trial in four on 2 cores)."""
-            try:
-                super().run()
-            finally:
-                self._wandb.teardown()
 
-    class _RaysearchWandb(WandbLoggerCallback):
-        _logger_actor_cls = _MinSummaryActor
+class WandbRuns:
+    """Every trial's W&B run, held in one process (``wandb.init(reinit="create_new")``).
 
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self._base_kwargs = dict(self.kwargs)  # wandb.init kwargs shared by every trial
+    Ray's own W&B callback starts a process per trial, and a queue actor beside it, both
+    on the driver's node, each with W&B's service processes: about 300 MB per running
+    trial on the head. W&B can hold many runs in one process, sharing one service, so
+    raysearch logs every trial through this one actor, which the driver calls without
+    waiting. A plain class: ``WandbCallback`` makes it a Ray actor; tests call it as is."""
 
-        def log_trial_start(self, trial: Trial) -> None:
-            resolved = flat_config(trial_config(setup, dict(trial.config)))
-            strategy = resolved.get("loss.strategy", "unknown")
-            self.kwargs = {
-                **self._base_kwargs,
-                "tags": [space_name, f"loss:{strategy}"],
-                "config": {**resolved, **dict(trial.config)},
-            }
-            if local_storage and trial.path:
-                # Write the W&B run straight into the trial's directory under the run
-                # directory. By default it goes to Ray's staging copy, and Tune's last sync
-                # to the run directory can come before W&B has finished writing the last
-                # trial's run (found when trials got short: the run file was left empty).
-                Path(trial.path).mkdir(parents=True, exist_ok=True)
-                self.kwargs["dir"] = trial.path
-            super().log_trial_start(trial)
+    def __init__(self) -> None:
+        import wandb
 
-    callback = _RaysearchWandb(
-        project=options.project,
-        group=options.group or group,
-        mode=mode,
-        log_config=False,
-        settings={"silent": True, "console": "off"},  # the trial table shows progress
-        # each trial's process holds one run; Ray asks for reinit=True, which W&B 0.30
-        # warns about in every trial's output
-        reinit="finish_previous",
-    )
-    return callback
+        self._wandb = wandb
+        self._runs: dict[str, Any] = {}
+
+    def start(self, trial_id: str, init: dict[str, Any]) -> None:
+        """Open ``trial_id``'s run (``init``: wandb.init's keyword arguments)."""
+        if trial_id in self._runs:  # a trial Tune restarted keeps its run
+            return
+        run = self._wandb.init(**init, reinit="create_new")
+        define_best_summary(run)
+        self._runs[trial_id] = run
+
+    def log(self, trial_id: str, row: dict[str, Any], config: dict[str, Any]) -> None:
+        """One result of ``trial_id``'s: the history row at its training iteration."""
+        run = self._runs[trial_id]
+        if config:
+            run.config.update(config, allow_val_change=True)
+        run.log(row, step=row.get("training_iteration"))
+
+    def finish(self, trial_id: str, failed: bool) -> None:
+        """Close ``trial_id``'s run, marked failed (exit code 1) when the trial failed."""
+        self._runs.pop(trial_id).finish(exit_code=int(failed))
+
+    def close(self) -> int:
+        """Close every run still open and end W&B's service; how many were still open."""
+        left = list(self._runs)
+        for trial_id in left:
+            self.finish(trial_id, failed=False)
+        self._wandb.teardown()
+        return len(left)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["offline_run", "offline_summary"]
+__all__ = ["offline_exit_code", "offline_run", "offline_summary"]
 
 
 def _records(run_path: Path) -> list[str]:
@@ -38,6 +38,15 @@ def offline_summary(run_path: Path) -> dict[str, object]:
                     value.group(1).encode().decode("unicode_escape")
                 )
     return summary
+
+
+def offline_exit_code(run_path: Path) -> int | None:
+    """The exit code the run was finished with (``None``: never finished)."""
+    for record in _records(run_path):
+        if record.startswith("exit\n"):
+            found = re.search(r"exit_code: (-?\d+)", record)
+            return int(found.group(1)) if found else 0  # proto3 leaves a zero out
+    return None
 
 
 def offline_run(run_path: Path) -> tuple[dict[str, object], list[dict[str, object]]]:

@@ -1,17 +1,26 @@
-"""W&B: offline unless the user configured it; the callback starts without an API key."""
+"""W&B: offline unless the user configured it; every trial's run in one process."""
 
 from __future__ import annotations
 
+import numbers
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import psutil
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from raysearch.core.metrics import VAL_METRIC
+from raysearch.search.loggers import WandbCallback, make_wandb_callback
 from raysearch.search.plan import RunOptions, resolve_search
-from raysearch.search.tracking import WandbOptions, flat_config, make_wandb_callback, wandb_mode
-
-if TYPE_CHECKING:
-    from ray.air.integrations.wandb import WandbLoggerCallback
+from raysearch.search.tracking import (
+    WandbOptions,
+    WandbRuns,
+    flat_config,
+    split_result,
+    wandb_mode,
+)
+from raysearch.testing.wandb import offline_exit_code, offline_run, offline_summary
 
 
 @pytest.fixture
@@ -22,7 +31,7 @@ def no_wandb_login(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
 
 
-def smoke_callback(results: Path) -> WandbLoggerCallback:
+def smoke_callback(results: Path) -> WandbCallback:
     """The W&B callback of a smoke search writing into ``results``, group smoke/x."""
     plan = resolve_search(RunOptions(space="smoke", results=str(results)), {"CPU": 2.0})
     return make_wandb_callback(WandbOptions(), "smoke/x", "smoke", plan.setup)
@@ -38,15 +47,6 @@ def test_offline_without_a_login_online_with_one(no_wandb_login, monkeypatch, tm
     assert wandb_mode() == "disabled"
 
 
-def test_callback_sets_up_without_an_api_key(no_wandb_login, tmp_path: Path) -> None:
-    import os
-
-    callback = smoke_callback(tmp_path)
-    callback.setup()  # Ray checks for an API key here unless WANDB_MODE says offline
-    assert os.environ["WANDB_MODE"] == "offline"
-    assert callback.kwargs["mode"] == "offline"
-
-
 def test_a_search_says_where_its_wandb_runs_go_and_how_to_turn_it_off(
     no_wandb_login, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog
 ) -> None:
@@ -57,8 +57,9 @@ def test_a_search_says_where_its_wandb_runs_go_and_how_to_turn_it_off(
     ):
         monkeypatch.setenv("WANDB_MODE", mode)
         caplog.clear()
-        with caplog.at_level("INFO", logger="raysearch.search.tracking"):
-            smoke_callback(tmp_path)
+        with caplog.at_level("INFO", logger="raysearch.search.loggers"):
+            callback = smoke_callback(tmp_path)
+        assert callback.init["mode"] == mode and callback.init["group"] == "smoke/x"
         assert f"W&B {mode}:" in caplog.text and where in caplog.text, caplog.text
         assert "group smoke/x" in caplog.text and "--no-wandb" in caplog.text
 
@@ -71,31 +72,65 @@ def test_flat_config_has_every_section_field() -> None:
     assert all(isinstance(v, (int, float, str, bool, type(None))) for v in flat.values())
 
 
-def test_a_trials_logging_process_ends_its_wandb_service_before_ray_kills_it(
-    no_wandb_login, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _wandb_services() -> list[psutil.Process]:
+    return [p for p in psutil.Process().children(recursive=True) if p.name() == "wandb-core"]
+
+
+def test_every_trials_run_is_held_in_one_process_with_one_wandb_service(
+    no_wandb_login, tmp_path: Path
 ) -> None:
-    """Ray kills a trial's logging process as soon as its run loop returns. Had W&B's
-    service process been left for W&B's own exit hook, the kill could cut the hook off
-    mid-teardown (a ConnectionResetError traceback in a search that succeeded); the loop
-    ends it itself, and the run's record is complete on disk."""
-    import queue
+    """Three trials' runs open at once in one WandbRuns (the search's one logging actor):
+    one W&B service serves them all, each run's file holds its own epochs with its best
+    value as the summary, and closing ends the service, so Ray's kill cannot cut W&B's own
+    teardown off mid-way (a ConnectionResetError traceback in a search that succeeded)."""
+    runs = WandbRuns()
+    curves = {"t0": (0.5, 0.3, 0.4), "t1": (0.9, 0.8, 0.7), "t2": (0.2, 0.6, 0.1)}
+    for trial_id in curves:
+        init = {"project": "p", "mode": "offline", "id": trial_id, "dir": str(tmp_path / trial_id)}
+        (tmp_path / trial_id).mkdir()
+        runs.start(trial_id, {**init, "settings": {"silent": True, "console": "off"}})
+    for epoch in range(3):  # interleaved, as k trials report
+        for trial_id, curve in curves.items():
+            row, config = split_result(
+                {"training_iteration": epoch + 1, VAL_METRIC: curve[epoch], "trial_id": trial_id}
+            )
+            runs.log(trial_id, row, config)
+    assert len(_wandb_services()) == 1, "one W&B service for every run"
+    runs.finish("t1", failed=True)
+    assert runs.close() == 2  # t0 and t2 were still open
+    assert not [p for p in _wandb_services() if p.is_running()], "W&B's service outlived close"
+    for trial_id, curve in curves.items():
+        (run_file,) = tmp_path.glob(f"{trial_id}/wandb/offline-run-*/run-{trial_id}.wandb")
+        config, history = offline_run(run_file)
+        assert [row[VAL_METRIC] for row in history if VAL_METRIC in row] == list(curve)
+        assert offline_summary(run_file)[VAL_METRIC] == {"min": min(curve)}
+        assert config["trial_id"] == trial_id
+        assert offline_exit_code(run_file) == (1 if trial_id == "t1" else 0)  # t1 failed
 
-    import psutil
-    from ray.air.integrations.wandb import _QueueItem
 
-    callback = smoke_callback(tmp_path)
-    callback.setup()
-    monkeypatch.chdir(tmp_path)  # the logging process changes into the trial's directory
-    items: queue.Queue = queue.Queue()
-    for epoch, loss in ((1, 0.5), (2, 0.3), (3, 0.4)):
-        items.put((_QueueItem.RESULT, {"training_iteration": epoch, "anchored_val_loss": loss}))
-    items.put((_QueueItem.END, None))
-    actor = callback._logger_actor_cls(
-        str(tmp_path), items, [], [], **{**callback.kwargs, "dir": str(tmp_path), "id": "t1"}
+results = st.recursive(
+    st.one_of(st.floats(allow_nan=False), st.integers(), st.text(max_size=3), st.booleans()),
+    lambda inner: st.dictionaries(st.sampled_from(["a", "b", "c"]), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from([VAL_METRIC, "training_iteration", "time/epoch_s", "trial_id", "pid",
+                         "done", "config", "should_checkpoint", "node_ip", "note"]),
+        results,
     )
-    before = {p.pid for p in psutil.Process().children(recursive=True)}
-    actor.run()
-    left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
-    assert not [p.name() for p in left if p.is_running()], "W&B's service outlived the run"
-    (run_file,) = tmp_path.glob("wandb/offline-run-*/run-t1.wandb")
-    assert run_file.stat().st_size > 0
+)  # fmt: skip
+def test_a_result_splits_into_numbers_logged_and_bookkeeping_in_the_config(result) -> None:
+    row, config = split_result(result)
+    assert all(isinstance(v, numbers.Number) for v in row.values())
+    for key in (*row, *config):
+        top = key.split("/", 1)[0]
+        assert top not in {"done", "config", "should_checkpoint"}
+        assert (key in config) == (top in {"trial_id", "pid", "node_ip"})
+    # every number outside the excluded and bookkeeping keys is logged, under its path
+    for key, value in result.items():
+        if key not in {"done", "config", "should_checkpoint", "trial_id", "pid", "node_ip"}:
+            if isinstance(value, numbers.Number):
+                assert row[key] == value
