@@ -123,7 +123,10 @@ class WandbRuns:
         """Open ``trial_id``'s run (``init``: wandb.init's keyword arguments)."""
         if trial_id in self._runs:  # a trial Tune restarted keeps its run
             return
-        run = self._wandb.init(**init, reinit="create_new")
+        # No system metrics: this process runs on the driver's node, so W&B's CPU, memory
+        # and GPU charts would show that node, not the trial's (and each run samples them)
+        settings = {**init.get("settings", {}), "x_disable_stats": True}
+        run = self._wandb.init(**{**init, "settings": settings}, reinit="create_new")
         define_best_summary(run)
         self._runs[trial_id] = run
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["offline_exit_code", "offline_run", "offline_summary"]
+__all__ = ["offline_exit_code", "offline_record_kinds", "offline_run", "offline_summary"]
 
 
 def _records(run_path: Path) -> list[str]:
@@ -38,6 +38,11 @@ def offline_summary(run_path: Path) -> dict[str, object]:
                     value.group(1).encode().decode("unicode_escape")
                 )
     return summary
+
+
+def offline_record_kinds(run_path: Path) -> set[str]:
+    """The kinds of record the run file holds ("history", "summary", "stats", ...)."""
+    return {record.split("\n", 1)[0] for record in _records(run_path)[1:]}
 
 
 def offline_exit_code(run_path: Path) -> int | None:

@@ -20,7 +20,12 @@ from raysearch.search.tracking import (
     split_result,
     wandb_mode,
 )
-from raysearch.testing.wandb import offline_exit_code, offline_run, offline_summary
+from raysearch.testing.wandb import (
+    offline_exit_code,
+    offline_record_kinds,
+    offline_run,
+    offline_summary,
+)
 
 
 @pytest.fixture
@@ -106,6 +111,9 @@ def test_every_trials_run_is_held_in_one_process_with_one_wandb_service(
         assert offline_summary(run_file)[VAL_METRIC] == {"min": min(curve)}
         assert config["trial_id"] == trial_id
         assert offline_exit_code(run_file) == (1 if trial_id == "t1" else 0)  # t1 failed
+    # no system metrics: they would describe this process's node, not the trial's
+    assert "stats" not in offline_record_kinds(run_file)
+    assert {"history", "summary", "exit"} <= offline_record_kinds(run_file)
 
 
 results = st.recursive(
