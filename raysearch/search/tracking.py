@@ -89,6 +89,8 @@ _EXCLUDED = ("done", "should_checkpoint", "config")
 def split_result(result: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """A Tune result as (history row, config update): nested keys joined by "/", numbers
     logged, the bookkeeping keys (``_TO_CONFIG``) kept in the config, the rest dropped."""
+    # Deferred: Ray takes seconds to import, and the command line imports this module
+    # (WandbOptions) before it reports a bad flag.
     from ray.tune.utils import flatten_dict
 
     row: dict[str, Any] = {}  # numbers only (a numpy scalar is one)
@@ -114,6 +116,7 @@ class WandbRuns:
     waiting. A plain class: ``WandbCallback`` makes it a Ray actor; tests call it as is."""
 
     def __init__(self) -> None:
+        # Deferred: W&B takes a second to import, and only the logging process needs it.
         import wandb
 
         self._wandb = wandb
