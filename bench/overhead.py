@@ -471,12 +471,13 @@ def _memory_by_runs(rows: list[dict[str, Any]] | None) -> list[str]:
         "",
         "### W&B's memory against trials logged at once",
         "",
-        "The same offline runs (each with its epochs logged) held open at once, outside "
-        "Ray, in a process per run, as Ray's W&B callback laid them out (its Ray actor "
-        "and queue actor per trial came on top: 303 MB per trial in all, measured in situ "
-        "at c8deebe), and in one process for every run, as raysearch's logging actor "
-        "holds them. Memory is PSS, summed over each layout's processes and their W&B "
-        "service processes.",
+        "The same offline runs (each with its epochs logged, W&B's system metrics off as "
+        "raysearch opens them) held open at once, outside Ray, in a process per run, as "
+        "Ray's W&B callback laid them out, and in one process for every run, as "
+        "raysearch's logging actor holds them. Ray's callback cost more than its column: "
+        "a Ray actor and a queue actor per trial, and system metrics on (303 MB per trial "
+        "in all, measured in situ at c8deebe). Memory is PSS, summed over each layout's "
+        "processes and their W&B service processes.",
         "",
         "| trials logged at once | " + " | ".join(layouts) + " |",
         "|---|" + "---|" * len(layouts),
