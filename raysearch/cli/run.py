@@ -101,8 +101,8 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
     parser.add_argument(
         "--no-wandb",
         action="store_true",
-        help="do not log trials to W&B (spares the search its W&B logging process and the "
-        "time each report takes)",
+        help="do not log trials to W&B (spares the search its W&B logging process on the "
+        "driver's node)",
     )
     parser.add_argument(
         "--wandb-project", default="raysearch", help="W&B project (default: raysearch)"
