@@ -137,8 +137,15 @@ def test_a_result_splits_into_numbers_logged_and_bookkeeping_in_the_config(resul
         top = key.split("/", 1)[0]
         assert top not in {"done", "config", "should_checkpoint"}
         assert (key in config) == (top in {"trial_id", "pid", "node_ip"})
+
     # every number outside the excluded and bookkeeping keys is logged, under its path
+    def leaves(value: object, path: str) -> list[tuple[str, object]]:
+        if isinstance(value, dict):
+            return [leaf for k, v in value.items() for leaf in leaves(v, f"{path}/{k}")]
+        return [(path, value)]
+
     for key, value in result.items():
         if key not in {"done", "config", "should_checkpoint", "trial_id", "pid", "node_ip"}:
-            if isinstance(value, numbers.Number):
-                assert row[key] == value
+            for path, leaf in leaves(value, key):
+                if isinstance(leaf, numbers.Number):
+                    assert row[path] == leaf
