@@ -77,8 +77,9 @@ def test_smoke_trials_and_epochs_tables(smoke_run) -> None:
 
 def test_wandb_offline_runs_hold_config_and_every_epoch(smoke_run) -> None:
     run_dir, proc = smoke_run
-    # a W&B process per trial, and none of them warns or leaves a traceback behind (Ray's
-    # reinit=True warned in every trial; W&B's teardown, cut off by Ray's kill, in some)
+    # the search's W&B process neither warns nor leaves a traceback behind (with Ray's
+    # W&B callback, its reinit=True warned in every trial, and W&B's teardown, cut off by
+    # Ray's kill of the trial's logging actor, left one in some)
     assert "wandb: WARNING" not in proc.stderr and "Traceback" not in proc.stderr
     trials = pd.read_parquet(run_dir / "trials.parquet")
     runs = sorted(run_dir.glob("tune/*/wandb/offline-run-*"))
