@@ -19,6 +19,8 @@ import argparse
 import dataclasses
 import math
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -186,8 +188,6 @@ def hold_runs(count: int, root: str) -> None:
     """In this process: ``count`` offline W&B runs opened in one ``WandbRuns`` (as the
     search's logging actor holds them), ``HOLD_EPOCHS`` epochs logged to each; prints
     "ready", holds them until stdin closes, then closes them."""
-    import sys
-
     from raysearch.search.tracking import WandbRuns, split_result
 
     runs = WandbRuns()
@@ -216,9 +216,6 @@ def memory_against_runs(counts: tuple[int, ...] = RUNS_OPEN) -> list[dict[str, A
     process per run (W&B's share of what Ray's W&B callback started per trial; its Ray
     actor and queue actor came on top) and one process for every run (raysearch's
     logging actor, without Ray's share of the actor)."""
-    import subprocess
-    import sys
-
     rows = []
     for n in counts:
         for layout, processes, per_process in (("a process per run", n, 1), ("one process", 1, n)):

@@ -123,9 +123,8 @@ class WandbRuns:
         self._runs: dict[str, Any] = {}
 
     def start(self, trial_id: str, init: dict[str, Any]) -> None:
-        """Open ``trial_id``'s run (``init``: wandb.init's keyword arguments)."""
-        if trial_id in self._runs:  # a trial Tune restarted keeps its run
-            return
+        """Open ``trial_id``'s run (``init``: wandb.init's keyword arguments); the driver
+        opens each trial's run once (``WandbCallback``), and a trial Tune restarts keeps it."""
         # No system metrics: this process runs on the driver's node, so W&B's CPU, memory
         # and GPU charts would show that node, not the trial's (and each run samples them)
         settings = {**init.get("settings", {}), "x_disable_stats": True}
