@@ -21,14 +21,7 @@ from raysearch.cli.args import StrictParser
 from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
 from raysearch.core.errors import RaysearchError
 from raysearch.core.spec import TASK_NAMES
-from raysearch.data.adapters.firms import import_firms
-from raysearch.data.adapters.war_losses import import_war_losses
-from raysearch.data.adapters.war_phases import import_phases
-from raysearch.data.contract import load_dataset
-from raysearch.data.describe import describe, source_summary
 from raysearch.data.raw import RawDataset
-from raysearch.data.synth import generate
-from raysearch.data.writer import write_dataset
 
 __all__ = ["main", "task_report"]
 
@@ -102,6 +95,7 @@ def task_report(raw: RawDataset) -> list[str]:
 
 
 def _imported(raw: RawDataset, out_dir: str) -> str:
+    from raysearch.data.describe import source_summary  # Deferred: see _run
 
     lines = [f"wrote {out_dir}: {raw.n_days} days from {raw.start}"]
     for name, s in source_summary(raw).items():
@@ -111,30 +105,46 @@ def _imported(raw: RawDataset, out_dir: str) -> str:
 
 
 def _run(args: argparse.Namespace) -> str:
-
+    # Deferred (each command's imports, here and in _imported): describing a dataset imports
+    # torch and scikit-learn (about 2 s); --help and a bad flag answer before them, and each
+    # command pays only for what it runs.
     if args.command == "synth":
+        from raysearch.data.synth import generate
+        from raysearch.data.writer import write_dataset
+
         base = SYNTH_PRESETS[args.preset]
         synth = SynthConfig(days=args.days or base["days"], raions=args.raions or base["raions"],
                             seed=args.seed)  # fmt: skip
         path = write_dataset(generate(synth), args.out_dir, args.format)
         return f"wrote {path} ({synth})"
     if args.command in ("import-war-losses", "import-losses"):
+        from raysearch.data.adapters.war_losses import import_war_losses
+
         raw = import_war_losses(args.src_dir, args.out_dir, args.phases, args.casualty)
         return _imported(raw, args.out_dir)
     if args.command == "import-phases":
+        from raysearch.data.adapters.war_phases import import_phases
+
         raw = import_phases(args.phases, args.dataset_dir, casualty=not args.no_casualty)
         return _imported(raw, args.dataset_dir)
     if args.command == "firms":
+        from raysearch.data.adapters.firms import import_firms
+
         raw, report = import_firms(args.firms_csv, args.out_dir, args.raions, args.start,
                                    args.end, args.skip_malformed)  # fmt: skip
         return _imported(raw, args.out_dir) + "\n" + report
+    from raysearch.data.contract import load_dataset
+
     cfg = DataConfig(
         path=args.dir,
         daily_window=args.daily_window,
         monthly_window=args.monthly_window,
         forecast_horizon_days=args.horizon,
     )
-    return describe(load_dataset(args.dir), cfg)
+    raw = load_dataset(args.dir)  # a missing or invalid dataset fails before torch loads
+    from raysearch.data.describe import describe
+
+    return describe(raw, cfg)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

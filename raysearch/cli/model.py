@@ -17,9 +17,6 @@ from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import RaysearchError
 from raysearch.core.model_config import ModelConfig, list_presets
 from raysearch.core.spec import DatasetSpec
-from raysearch.data.prepared import prepare
-from raysearch.model.parameters import parameter_counts
-from raysearch.model.specs import original_spec, tiny_spec
 
 __all__ = ["main"]
 
@@ -29,6 +26,11 @@ OLD_NAMES = {"seed": "original"}  # the old name of "original", kept for one rel
 
 def dataset_spec(name: str) -> DatasetSpec:
     """The DatasetSpec called ``name`` (one of DATASETS)."""
+    # Deferred (here and in main): the model and data layers import torch and scikit-learn
+    # (about 3 s); --help and a bad flag answer before them.
+    from raysearch.data.prepared import prepare
+    from raysearch.model.specs import original_spec, tiny_spec
+
     if name == "original":
         return original_spec()
     if name == "tiny":
@@ -59,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg = ModelConfig(
             size=args.size, d_model=args.d_model, nhead=args.nhead, layers=args.layers
         )
+        from raysearch.model.parameters import parameter_counts  # Deferred: see dataset_spec
+
         counts = parameter_counts(dataset_spec(args.dataset), cfg)
     except RaysearchError as err:  # a bad value: one message, exit 2
         print(f"error: {err}", file=sys.stderr)
