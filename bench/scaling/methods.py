@@ -291,6 +291,14 @@ def _pending_wide(space: Any, seed: int, workers: int) -> Any:
     return _with_sampler(space, seed, workers, PendingWideSampler)
 
 
+def _mix_half4(space: Any, seed: int, workers: int) -> Any:
+    """The default with independent TPE for a share r / (r + 4) of its draws, r the other
+    trials running (the default's share is r / (r + 16))."""
+    from raysearch.search.mixed_tpe import MixedTPESampler
+
+    return _with_sampler(space, seed, workers, MixedTPESampler, half=4)
+
+
 def _alternate(space: Any, seed: int, workers: int) -> Any:
     """The default with joint and independent TPE taking turns, trial by trial."""
     from bench.scaling.candidates import AlternatingTPESampler
@@ -550,6 +558,12 @@ METHODS = {
             "candidate: today's default (stops at unmeasured rungs deferred), its gate judged "
             "along the chain of rungs (`gate_against: chain`)",
             lambda sp, s, k: _product(sp, s, k, gate_against="chain"),
+        ),
+        Method(
+            "mix_half4",
+            "candidate: today's default, independent TPE for a share r / (r + 4) of its "
+            "trials (the default's: r / (r + 16)), r the trials running",
+            _mix_half4,
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),

@@ -213,6 +213,7 @@ CANDIDATES = (
     "gated_chain",
     "gated_defer",
     "gated_chain_defer",
+    "mix_half4",
 )
 
 
