@@ -850,13 +850,15 @@ def _against_line(
     runs: list[dict[str, Any]],
     met: dict[str, tuple[int, int]],
     method: str,
+    least_k: int = 1,
 ) -> str:
     """A candidate measured on a default against it: regret and equal-wall-time counts over
-    every k, by benchmark and by k, its epochs, and its reach runs' targets (the sentence
-    ends without its full stop)."""
+    every k (seed by seed over k >= ``least_k``: 2 for a candidate that is the default one
+    trial at a time), by benchmark and by k, its epochs, and its reach runs' targets (the
+    sentence ends without its full stop)."""
     return (
         "Against the default: "
-        + against_baseline(cells, least_k=1)
+        + against_baseline(cells, least_k=least_k)
         + f" By benchmark: {by_bench(cells)}. At equal simulated wall time, by benchmark "
         f"over every k: {bench_counts(cells)}; by k over every benchmark: "
         f"{bench_counts(cells, by='workers')}. Its epochs in 200 trials are "
@@ -917,14 +919,8 @@ def _mix_half4_lines(
         + "{} of its {} runs at k = 1 found the same best value with the same epochs as "
         "the default's".format(*_same_at_k1(runs, "mix_half4"))
         + "), so the speed-up targets it is judged by are the default's. It is a probe of "
-        "one value on seeds 0-9. Against the default: "
-        + against_baseline(cells, least_k=2)
-        + f" By benchmark: {by_bench(cells)}. At equal simulated wall time, by benchmark "
-        f"over every k: {bench_counts(cells)}; by k over every benchmark: "
-        f"{bench_counts(cells, by='workers')}. Its epochs in 200 trials are "
-        "{:.2f} of the default's (median; {:.2f}-{:.2f}).".format(*epoch_share(runs, "mix_half4"))
-        + " Its reach runs "
-        + targets_met(met, "mix_half4")
+        "one value on seeds 0-9. "
+        + _against_line(cells, runs, met, "mix_half4", least_k=2)
         + ". Not kept: a larger share of independent draws does not mend LCBench 167168, "
         "the benchmark whose targets the default misses (at k = 16 even with the default, "
         "seed by seed, and its target reached within the run's limit in 1 of 10 seeds), "
