@@ -105,9 +105,9 @@ def _imported(raw: RawDataset, out_dir: str) -> str:
 
 
 def _run(args: argparse.Namespace) -> str:
-    # Deferred (each command's imports, here and in _imported): describing a dataset imports
-    # torch and scikit-learn (about 2 s); --help and a bad flag answer before them, and each
-    # command pays only for what it runs.
+    # Deferred (each command's imports, here and in _imported): --help and a bad flag answer
+    # before them, and each command pays only for what it runs (torch only when describing
+    # a dataset, inside raysearch.data.describe).
     if args.command == "synth":
         from raysearch.data.synth import generate
         from raysearch.data.writer import write_dataset
@@ -134,6 +134,7 @@ def _run(args: argparse.Namespace) -> str:
                                    args.end, args.skip_malformed)  # fmt: skip
         return _imported(raw, args.out_dir) + "\n" + report
     from raysearch.data.contract import load_dataset
+    from raysearch.data.describe import describe
 
     cfg = DataConfig(
         path=args.dir,
@@ -141,10 +142,7 @@ def _run(args: argparse.Namespace) -> str:
         monthly_window=args.monthly_window,
         forecast_horizon_days=args.horizon,
     )
-    raw = load_dataset(args.dir)  # a missing or invalid dataset fails before torch loads
-    from raysearch.data.describe import describe
-
-    return describe(raw, cfg)
+    return describe(load_dataset(args.dir), cfg)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

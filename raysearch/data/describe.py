@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from raysearch.core.data_config import DataConfig
-from raysearch.data.prepared import build
 from raysearch.data.raw import RawDataset
 
 __all__ = ["describe", "source_summary"]
@@ -36,6 +35,9 @@ def source_summary(raw: RawDataset) -> dict[str, dict]:
 
 def describe(raw: RawDataset, cfg: DataConfig) -> str:
     """The report ``python -m raysearch.data describe`` prints."""
+    # Deferred: building the samples imports torch and scikit-learn (about 2 s); the
+    # importers print ``source_summary`` alone and need neither.
+    from raysearch.data.prepared import build
 
     lines = [f"dataset {raw.name}: {raw.dates[0].date()} .. {raw.dates[-1].date()} "
              f"({raw.n_days} days, {len(raw.raions)} raions)"]  # fmt: skip

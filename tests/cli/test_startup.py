@@ -57,3 +57,20 @@ def test_help_and_bad_input_answer_before_torch_and_ray_are_imported(tmp_path: P
     for argv, status, heavy in answers:
         assert status == (0 if "--help" in argv else 2), argv
         assert heavy == [], f"{' '.join(argv)} imported {heavy} before answering"
+
+
+def test_importing_a_dataset_does_not_import_torch(real_data_dir: Path, tmp_path: Path) -> None:
+    """The importers print each source's summary; only describing a dataset builds its
+    samples, which needs torch."""
+    out = tmp_path / "ukraine"
+    argv = ["data", "import-war-losses", str(real_data_dir / "ukraine-losses"), str(out)]
+    code = (
+        f"import sys; from raysearch.cli import main; status = main({argv!r}); "
+        f"print(status, sorted({{n.split('.')[0] for n in sys.modules}} & set({HEAVY!r})))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "0 []"
+    assert "equipment" in proc.stdout  # the summary was printed
