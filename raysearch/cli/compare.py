@@ -14,6 +14,7 @@ from pathlib import Path
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser
 from raysearch.core.errors import RaysearchError
+from raysearch.results.runs import load_runs
 
 __all__ = ["main"]
 
@@ -32,15 +33,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the fANOVA forest")
     args = parser.parse_args(argv)
 
-    # Deferred: matplotlib and optuna take seconds to import; a bad flag is reported first.
-    from raysearch.results.comparison import compare_runs, default_out_dir
-
-    out = args.out if args.out is not None else default_out_dir()
     try:
-        report = compare_runs(args.run_dirs, out, seed=args.seed)
+        runs = load_runs(args.run_dirs)  # a bad RUN_DIR is reported before the slow imports
     except RaysearchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    # Deferred: matplotlib, optuna and scikit-learn take seconds to import.
+    from raysearch.results.comparison import default_out_dir, write_report
+
+    out = args.out if args.out is not None else default_out_dir()
+    report = write_report(runs, out, seed=args.seed)
     print(f"report: {report}")
     print(f"figures: {', '.join(sorted(p.name for p in report.parent.glob('*.png')))}")
     return 0

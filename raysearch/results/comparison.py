@@ -44,7 +44,7 @@ from raysearch.results.plots import (
 )
 from raysearch.results.runs import RunData, load_runs
 
-__all__ = ["REPORT", "compare_runs", "default_out_dir"]
+__all__ = ["REPORT", "compare_runs", "default_out_dir", "write_report"]
 
 REPORT = "report.md"
 _PER_TASK = ("val_loss", "val_regret", "weight", "collapsed")
@@ -243,7 +243,12 @@ def _strategies_across(runs: Sequence[RunData]) -> pd.DataFrame:
 
 def compare_runs(run_dirs: Sequence[str | Path], out_dir: str | Path, *, seed: int = 0) -> Path:
     """Check every run directory, then write report.md and its PNGs to ``out_dir``."""
-    runs = load_runs(run_dirs)  # raises before anything is written
+    return write_report(load_runs(run_dirs), out_dir, seed=seed)  # raises before writing
+
+
+def write_report(runs: Sequence[RunData], out_dir: str | Path, *, seed: int = 0) -> Path:
+    """report.md and its PNGs in ``out_dir`` for runs read by
+    :func:`~raysearch.results.runs.load_runs`."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     overview = pd.DataFrame([run_overview(r) for r in runs])

@@ -1,5 +1,6 @@
-"""--help, a bad flag and a bad value answer before torch and Ray are imported (they take
-seconds): a user's typo is reported at once, by every command."""
+"""--help, a bad flag and a bad value answer before torch, Ray, matplotlib, Optuna and
+scikit-learn are imported (together they take seconds): a user's typo is reported at once,
+by every command."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-HEAVY = ("torch", "ray")
+HEAVY = ("torch", "ray", "matplotlib", "optuna", "sklearn")
 
 CASES = [
     ["run", "--help"],
@@ -29,8 +30,8 @@ CASES = [
 ]
 
 
-def test_help_and_bad_input_answer_before_torch_and_ray_are_imported(tmp_path: Path) -> None:
-    """Every case in one process, in turn: a case that imported torch or Ray is the first
+def test_help_and_bad_input_answer_before_the_heavy_imports(tmp_path: Path) -> None:
+    """Every case in one process, in turn: a case that imported one of HEAVY is the first
     whose list is not empty (the modules stay imported for the cases after it)."""
     cases = [[a.replace("{tmp}", str(tmp_path)) for a in argv] for argv in CASES]
     code = textwrap.dedent(
