@@ -154,7 +154,7 @@ def liar_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[s
     if not cells:
         return []
     lines = [
-        "TPE without early stopping loses quality with k as well (the quality tables below). "
+        "TPE without early stopping loses quality with k as well ('Quality against k'). "
         "Is the running trials' handling why? TPE without early stopping, with the live view "
         "(`tpe_fifo`: a running trial counts with its latest value) and as Optuna builds it "
         "(`tpe_fifo_optuna`: the same TPE arguments, Optuna's constant liar: every running "
@@ -544,7 +544,7 @@ def candidate_lines(
             "setting `cutoff_window: 27`, raysearch.search.asha). Ray's cut-off is the best "
             "third of every value the rung has recorded, so a searcher whose draws get better "
             "clears it more and more often (the default's epochs per trial: 'Why the "
-            "targets are missed' below). A window judges a trial among the trials drawn "
+            "targets are missed'). A window judges a trial among the trials drawn "
             "lately. It spends fewer epochs on 200 "
             "trials, except on the HAN table. Against the default: "
             + against_baseline(found["window_asha"], least_k=1)
@@ -646,7 +646,7 @@ def candidate_lines(
             "40-49 but sooner to its best configuration at k = 16 on seeds 50-59 (the "
             "table's regret moves in large steps). At equal simulated wall time, by "
             f"benchmark over every k: {bench_counts(found['tpe_independent'])}. Its decision "
-            "time at 2,000 trials is in 'Decision time' below. Not the default: the HAN "
+            "time at 2,000 trials is in 'Decision time'. Not the default: the HAN "
             "table holds the curves of the model raysearch searches, and there joint TPE "
             "is better at equal wall time, on these seeds and on seeds 40-49, as it is on "
             "Hartmann up to k = 16. A space whose curves look like LCBench's sets "
@@ -764,11 +764,12 @@ def _chain_lines(
         return []
     share = epoch_share(runs, "gated_chain")
     return [
-        "Measured on the default (its baseline), after the rung table below showed why "
-        "the gate lets ASHA stop slow starters (among the best tenth of configurations, "
-        "neighbouring rungs agree while the first rung ranks them barely at all): the gate "
-        "judged along the chain of rungs to the end (`gated_chain`: the space setting "
-        "`gate_against: chain`, raysearch/search/gated_asha.py). A rung's stops "
+        "Measured on the default (its baseline), after the rung table ('How well ASHA's "
+        "rungs rank') showed why the gate lets ASHA stop slow starters (among the best "
+        "tenth of configurations, neighbouring rungs agree while the first rung ranks them "
+        "barely at all): the gate judged along the chain of rungs to the end "
+        "(`gated_chain`: the space setting `gate_against: chain`, "
+        "raysearch/search/gated_asha.py). A rung's stops "
         "stand once the product of the Spearman correlations of each rung with the next, "
         "and of the last rung with the last epoch, is >= 0.9, over the links from the rung "
         "on that have 8 pairs or more; ASHA decides while the first link has fewer. With "

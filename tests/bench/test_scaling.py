@@ -3,7 +3,9 @@ simulation policies, and the figures read back from run records."""
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -921,3 +923,36 @@ def test_a_missed_no_worse_target_names_each_lost_cell_with_its_seeds() -> None:
     assert "k=1:" not in missed.figure
     only_k1 = _no_worse_target(cells, "random_asha", 1, "at equal epochs")
     assert only_k1 is not None and only_k1.met and only_k1.figure == "1/1 cells no worse"
+
+
+def test_the_committed_table_renders_with_the_answers_first_and_its_commands_last() -> None:
+    """scaling.md is long: a reader meets the targets and the plot first, the tables they
+    come from next, the story of the candidates after them, and the log of every command
+    that added to the table last. Rendered from the committed scaling.json, so the code
+    and the committed records still agree."""
+    import matplotlib.pyplot as plt
+
+    from bench.scaling.report import render
+
+    data = json.loads((Path(__file__).parents[2] / "results/benchmarks/scaling.json").read_text())
+    markdown, targets, figures = render(data)
+    for _, figure in figures:
+        plt.close(figure)
+    headings = [line for line in markdown.splitlines() if line.startswith("## ")]
+    order = [
+        "## Targets",
+        "## What is measured",
+        "## Quality against k",
+        "## Speed-up of the default",
+        "## At equal epochs",
+        "## Why the targets are missed",
+        "## Why quality dropped with k, and the fix",
+        "## How this file was made",
+    ]
+    assert [h for h in headings if h in order] == order
+    assert headings[0] == "## Targets" and headings[-1] == "## How this file was made"
+    assert markdown.index("![regret against k](scaling.png)") < markdown.index("## What is")
+    log = markdown[markdown.index("## How this file was made") :]
+    assert log.count("- `python -m bench.scaling") == len(data["later"])
+    assert "Then:" not in markdown
+    assert len(targets) == len(data["targets"])
