@@ -6,6 +6,12 @@ value and decides whether the trial goes on; a worker that a trial frees (finish
 stopped) asks the policy for the next trial at once. Events at the same instant are handled
 in the order they were scheduled, so a run is reproducible.
 
+A :class:`PausingPolicy` may also pause a trial (``on_result`` returns :data:`PAUSE`): it
+frees its worker and keeps its epochs, and a freed worker first asks the policy which
+paused trial, if any, to resume (from its next epoch, after ``start_s`` again, as a trial
+restored from its checkpoint). A trial that reports its last epoch ends, whatever the
+policy decides. Trials still paused when the run ends are ended as stopped.
+
 The policy's own computing time (suggesting, handling a result) is measured with the real
 clock per trial, and is not added to the simulated one.
 """
@@ -17,15 +23,16 @@ import heapq
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
 
 from raysearch.search.simulation.curves import CurveSource, TrialCurve
 
-__all__ = ["Policy", "SimResult", "SimSettings", "simulate"]
+__all__ = ["PAUSE", "PausingPolicy", "Policy", "SimResult", "SimSettings", "simulate"]
 
 SEED_KEY = "trainer.seed"  # a sampled configuration's training seed (raysearch's searcher sets it)
+PAUSE: Literal["pause"] = "pause"  # what a PausingPolicy's on_result returns to pause the trial
 
 
 class Policy(Protocol):
@@ -35,12 +42,22 @@ class Policy(Protocol):
         """The configuration of a new trial, or None when there is nothing to start."""
         ...
 
-    def on_result(self, trial_id: str, epoch: int, value: float) -> bool:
-        """The trial reported ``value`` after ``epoch``; True: it may go on."""
+    def on_result(self, trial_id: str, epoch: int, value: float) -> bool | Literal["pause"]:
+        """The trial reported ``value`` after ``epoch``; True: it may go on, False: it
+        stops; :data:`PAUSE` (a :class:`PausingPolicy` only): it waits to be resumed."""
         ...
 
     def on_end(self, trial_id: str, stopped: bool) -> None:
         """The trial ended: it ran all its epochs, or (``stopped``) was stopped early."""
+        ...
+
+
+@runtime_checkable
+class PausingPolicy(Policy, Protocol):
+    """A policy that may pause trials: ``on_result`` returns True, False or :data:`PAUSE`."""
+
+    def resume(self) -> str | None:
+        """A worker is free: the id of the paused trial to run on it, or None for a new one."""
         ...
 
 
@@ -80,9 +97,10 @@ class SimSettings:
 class SimResult:
     """``epochs``: one row per reported epoch (trial, epoch, value, t: simulated seconds
     when it was known), in the order the policy heard them. ``trials``: one row per trial
-    (trial, seed, start, end, epochs, stopped, decide_s: real seconds the policy spent on
-    it, decide_cpu_s: the CPU seconds of those). ``configs[i]``: trial i's configuration.
-    ``end``: the simulated time the run ended."""
+    (trial, seed, start, end, epochs, stopped, paused_s: simulated seconds it spent paused
+    between start and end, decide_s: real seconds the policy spent on it, decide_cpu_s: the
+    CPU seconds of those). ``configs[i]``: trial i's configuration. ``end``: the simulated
+    time the run ended."""
 
     epochs: pd.DataFrame
     trials: pd.DataFrame
@@ -97,11 +115,22 @@ class SimResult:
 
     def busy_fraction(self) -> float:
         """Worker-seconds spent in trials over workers x the run's length."""
-        busy = float((self.trials["end"] - self.trials["start"]).sum())
+        t = self.trials
+        busy = float((t["end"] - t["start"] - t["paused_s"]).sum())
         return busy / (self.workers * self.end) if self.end > 0 else 0.0
 
 
-_TRIAL_COLUMNS = ("trial", "seed", "start", "end", "epochs", "stopped", "decide_s", "decide_cpu_s")
+_TRIAL_COLUMNS = (
+    "trial",
+    "seed",
+    "start",
+    "end",
+    "epochs",
+    "stopped",
+    "paused_s",
+    "decide_s",
+    "decide_cpu_s",
+)
 _NO_CURVE: Any = None  # a trial being asked for has no curve yet
 
 
@@ -114,6 +143,8 @@ class _Running:
     decide_s: float = 0.0  # real (wall-clock) seconds the policy spent on this trial
     decide_cpu_s: float = 0.0  # the CPU seconds of those (not inflated by a busy machine)
     done: int = 0  # epochs reported so far
+    paused_s: float = 0.0  # simulated seconds spent paused
+    paused_at: float = 0.0  # when it was last paused
 
     def timed(self, call: Callable[..., Any], *args: Any) -> Any:
         """``call(*args)``, its wall and CPU time added to the trial's decision time."""
@@ -129,6 +160,7 @@ class _Running:
             "end": end,
             "epochs": epochs,
             "stopped": stopped,
+            "paused_s": self.paused_s,
             "decide_s": self.decide_s,
             "decide_cpu_s": self.decide_cpu_s,
         }
@@ -136,10 +168,12 @@ class _Running:
 
 def simulate(policy: Policy, source: CurveSource, settings: SimSettings) -> SimResult:
     """Run ``policy`` on ``source`` with ``settings.workers`` workers until it has started
-    ``num_trials`` trials and they have ended, it has nothing more to start, or the target
-    is reached."""
+    ``num_trials`` trials and they have ended, it has nothing more to start or resume, or
+    the target is reached."""
+    pausing = isinstance(policy, PausingPolicy)
     events: list[tuple[float, int, int, int]] = []  # (time, order, trial number, epoch)
     running: dict[int, _Running] = {}
+    paused: dict[str, _Running] = {}  # by trial id
     epoch_rows: list[tuple[int, int, float, float]] = []
     trial_rows: list[dict[str, Any]] = []
     configs: list[dict[str, Any]] = []
@@ -147,9 +181,38 @@ def simulate(policy: Policy, source: CurveSource, settings: SimSettings) -> SimR
     now = 0.0
     exhausted = False
 
+    def schedule(trial: _Running, epoch: int, start: float) -> None:
+        nonlocal order
+        heapq.heappush(
+            events, (now + start + trial.curve.duration(epoch), order, trial.number, epoch)
+        )
+        order += 1
+
+    def resumed() -> bool:
+        """A paused trial the policy resumes on a free worker (False: none)."""
+        if not paused:
+            return False
+        asked = _Running(-1, "", _NO_CURVE, now)
+        trial_id = asked.timed(policy.resume)  # type: ignore[attr-defined]
+        if trial_id is None:
+            return False
+        if trial_id not in paused:
+            raise ValueError(f"{type(policy).__name__} resumed {trial_id!r}, not a paused trial")
+        trial = paused.pop(trial_id)
+        trial.decide_s += asked.decide_s
+        trial.decide_cpu_s += asked.decide_cpu_s
+        trial.paused_s += now - trial.paused_at
+        running[trial.number] = trial
+        schedule(trial, trial.done + 1, settings.start_s)
+        return True
+
     def fill() -> None:
-        nonlocal order, exhausted
-        while not exhausted and len(running) < settings.workers:
+        nonlocal exhausted
+        while len(running) < settings.workers:
+            if pausing and resumed():
+                continue
+            if exhausted:
+                return
             number = len(configs)
             if number >= settings.num_trials:
                 exhausted = True
@@ -166,10 +229,7 @@ def simulate(policy: Policy, source: CurveSource, settings: SimSettings) -> SimR
             trial = dataclasses.replace(asking, curve=source.curve(values, seed))
             trial_rows.append({"trial": number, "seed": seed})
             running[number] = trial
-            heapq.heappush(
-                events, (now + settings.start_s + trial.curve.duration(1), order, number, 1)
-            )
-            order += 1
+            schedule(trial, 1, settings.start_s)
 
     def end(trial: _Running, epoch: int, stopped: bool) -> None:
         trial.timed(policy.on_end, trial.trial_id, stopped)
@@ -177,7 +237,7 @@ def simulate(policy: Policy, source: CurveSource, settings: SimSettings) -> SimR
         del running[trial.number]
 
     fill()
-    reached = False
+    reached = cut = False
     while events:
         now, _, number, epoch = heapq.heappop(events)
         trial = running[number]
@@ -185,23 +245,35 @@ def simulate(policy: Policy, source: CurveSource, settings: SimSettings) -> SimR
         trial.done = epoch
         epoch_rows.append((number, epoch, value, now))
         go_on = trial.timed(policy.on_result, trial.trial_id, epoch, value)
+        if go_on == PAUSE and not pausing:
+            raise ValueError(
+                f"{type(policy).__name__} paused {trial.trial_id} but has no resume(): "
+                "a policy that pauses trials is a PausingPolicy"
+            )
         if settings.target is not None and value <= settings.target:
-            reached = True
+            reached = cut = True
             break
         if settings.epoch_budget is not None and len(epoch_rows) >= settings.epoch_budget:
+            cut = True
             break
         if settings.time_limit is not None and now >= settings.time_limit:
+            cut = True
             break
         if epoch == trial.curve.epochs or not go_on:
             end(trial, epoch, stopped=epoch < trial.curve.epochs)
             fill()
+        elif go_on == PAUSE:
+            trial.paused_at = now
+            paused[trial.trial_id] = running.pop(number)
+            fill()
         else:
-            heapq.heappush(
-                events, (now + trial.curve.duration(epoch + 1), order, number, epoch + 1)
-            )
-            order += 1
-    for trial in list(running.values()):  # cut off by the target or the budget
-        trial_rows[trial.number].update(trial.row(now, trial.done, stopped=True))
+            schedule(trial, epoch + 1, 0.0)
+    if not cut:  # the run ran out of trials: those still paused will not resume
+        for trial in list(paused.values()):
+            trial.timed(policy.on_end, trial.trial_id, True)
+    for trial in [*running.values(), *paused.values()]:  # cut off, or never resumed
+        end_at = trial.paused_at if trial.trial_id in paused else now
+        trial_rows[trial.number].update(trial.row(end_at, trial.done, stopped=True))
     return SimResult(
         epochs=pd.DataFrame(epoch_rows, columns=["trial", "epoch", "value", "t"]),
         trials=pd.DataFrame(trial_rows, columns=[*_TRIAL_COLUMNS]),

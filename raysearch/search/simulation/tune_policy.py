@@ -10,23 +10,30 @@ The same calls, in the same order, as Tune's controller makes them (ray 2.58,
 Not replayed: the duplicate of the last result Tune re-sends when a function trainable
 returns (ASHA has already recorded it; Optuna ignores a second report of a step).
 
+A scheduler may pause trials (PAUSE): as Tune's controller does, the searcher still hears
+the result, the trial is PAUSED and frees its worker, and a free worker runs the trial the
+scheduler's ``choose_trial_to_run`` picks among the PAUSED ones (the simulator creates new
+trials only when a worker asks, so none is PENDING then), or else a new one. Under a
+scheduler that pauses, Tune's ``max_concurrent_trials`` counts paused trials as live: pass
+``limit_concurrency=False`` unless the scheduler resumes a paused trial whenever k are.
+
 Trials are :class:`SimTrial` objects carrying what Ray's schedulers and searchers read of
 a ``ray.tune.experiment.Trial``: ``trial_id``, ``config``, ``evaluated_params``, ``status``,
-``last_result``. A scheduler that pauses trials (PAUSE) is refused: the simulator does not
-resume them.
+``last_result``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ray.tune.schedulers import TrialScheduler
-from ray.tune.search import ConcurrencyLimiter
+from ray.tune.search import ConcurrencyLimiter, Searcher
 from ray.tune.utils import flatten_dict
 
 from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
+from raysearch.search.simulation.engine import PAUSE
 
 __all__ = ["SimController", "SimTrial", "TunePolicy"]
 
@@ -65,11 +72,17 @@ class SimController:
 
 
 class TunePolicy:
-    """Drive a Tune ``Searcher`` and ``TrialScheduler`` (built by raysearch for a Tuner)."""
+    """Drive a Tune ``Searcher`` and ``TrialScheduler`` (built by raysearch for a Tuner),
+    the searcher behind a ``ConcurrencyLimiter`` of ``workers`` trials (what
+    ``max_concurrent_trials=workers`` does) unless ``limit_concurrency`` is False."""
 
-    def __init__(self, searcher: Any, scheduler: Any, workers: int) -> None:
+    def __init__(
+        self, searcher: Any, scheduler: Any, workers: int, *, limit_concurrency: bool = True
+    ) -> None:
         self._stop, self._pause = TrialScheduler.STOP, TrialScheduler.PAUSE
-        self.searcher = ConcurrencyLimiter(searcher, max_concurrent=workers)
+        self.searcher: Searcher = (
+            ConcurrencyLimiter(searcher, max_concurrent=workers) if limit_concurrency else searcher
+        )
         self.scheduler = scheduler
         self.controller = SimController()
         self._trials: dict[str, SimTrial] = {}
@@ -86,7 +99,7 @@ class TunePolicy:
         trial.status = "RUNNING"
         return trial.evaluated_params
 
-    def on_result(self, trial_id: str, epoch: int, value: float) -> bool:
+    def on_result(self, trial_id: str, epoch: int, value: float) -> bool | Literal["pause"]:
         trial = self._trials[trial_id]
         best = min(value, self._best.get(trial_id, value))
         self._best[trial_id] = best
@@ -99,15 +112,21 @@ class TunePolicy:
         }
         decision = self.scheduler.on_trial_result(self.controller, trial, result)
         trial.last_result = result
-        if decision == self._pause:
-            raise NotImplementedError(
-                f"{type(self.scheduler).__name__} paused trial {trial_id}: the simulator "
-                "runs schedulers that continue or stop trials (ASHA, FIFO), not ones that pause"
-            )
         if decision == self._stop:
             return False
         self.searcher.on_trial_result(trial_id, result)
+        if decision == self._pause:
+            trial.status = "PAUSED"
+            return PAUSE
         return True
+
+    def resume(self) -> str | None:
+        """The PAUSED trial the scheduler chooses to run, if it chooses one."""
+        chosen = self.scheduler.choose_trial_to_run(self.controller)
+        if chosen is None or chosen.status != "PAUSED":
+            return None
+        chosen.status = "RUNNING"
+        return str(chosen.trial_id)
 
     def on_end(self, trial_id: str, stopped: bool) -> None:
         trial = self._trials[trial_id]

@@ -86,16 +86,48 @@ def test_fifo_runs_every_trial_to_the_end() -> None:
     assert (result.trials["epochs"] == 9).all() and not result.trials["stopped"].any()
 
 
-class Pausing:
+class PauseAtTwo:
+    """A Tune scheduler that pauses every trial at epoch 2 and resumes the oldest paused
+    trial once ``after`` trials have started (choose_trial_to_run, as Tune asks it)."""
+
+    def __init__(self, after: int) -> None:
+        self.after = after
+
     def on_trial_add(self, controller: Any, trial: Any) -> None:
         pass
 
     def on_trial_result(self, controller: Any, trial: Any, result: dict) -> str:
-        return "PAUSE"
+        return "PAUSE" if result["training_iteration"] == 2 else "CONTINUE"
+
+    def choose_trial_to_run(self, controller: Any) -> Any:
+        if len(controller.get_trials()) < self.after:
+            return None
+        return next((t for t in controller.get_trials() if t.status == "PAUSED"), None)
+
+    def on_trial_complete(self, controller: Any, trial: Any, result: dict) -> None:
+        pass
 
 
-def test_a_scheduler_that_pauses_is_refused_by_name() -> None:
+def test_a_scheduler_that_pauses_frees_the_worker_and_resumes_the_trial_it_chooses() -> None:
     space = _space()
-    policy = TunePolicy(build_searcher(space, 0), Pausing(), workers=1)
-    with pytest.raises(NotImplementedError, match="Pausing paused trial sim_00000"):
-        simulate(policy, FlatSource(), SimSettings(workers=1, num_trials=2))
+    searcher = build_searcher(space, 0)
+    policy = TunePolicy(searcher, PauseAtTwo(after=3), workers=2, limit_concurrency=False)
+    result = simulate(policy, FlatSource(), SimSettings(workers=2, num_trials=3))
+    trials = result.trials
+    assert (trials["epochs"] == 9).all() and not trials["stopped"].any()
+    # trials 0 and 1 pause at epoch 2: trial 2 takes a worker, the other resumes trial 0
+    assert trials["paused_s"].iloc[0] == 0.0 and trials["paused_s"].iloc[1] > 0
+    assert trials["start"].iloc[2] == 2.0
+    assert all(t.status == "TERMINATED" for t in policy.controller.get_trials())
+    # the searcher heard the paused trials' results: Optuna has every epoch of each
+    study = searcher._ot_study  # Ray's OptunaSearch keeps its study there
+    assert [len(t.intermediate_values) for t in study.trials] == [9, 9, 9]
+
+
+def test_under_the_concurrency_limit_a_paused_trial_counts_as_live() -> None:
+    """Tune's max_concurrent_trials counts paused trials, so with the limiter and a
+    scheduler that resumes only later, the search runs out of trials to start."""
+    space = _space()
+    policy = TunePolicy(build_searcher(space, 0), PauseAtTwo(after=3), workers=2)
+    result = simulate(policy, FlatSource(), SimSettings(workers=2, num_trials=3))
+    assert len(result.trials) == 2 and result.trials["stopped"].all()
