@@ -23,6 +23,13 @@ was before the fix; the one kept is raysearch.search.live_tpe.
 - ``pending_wide``: TPE draws its candidates from its density of good configurations with
   every kernel widened by 1 + 2 r / (r + 16), r the trials running (BOHB draws its
   candidates with kernels 3 times wider, at every k).
+- ``promotion_asha``, ``random_promotion``: ASHA as its paper states it (Li et al. 2020,
+  "A System for Massively Parallel Hyperparameter Tuning"), which promotes trials instead
+  of stopping them (``PromotionASHA``), with joint TPE and with random search. Optuna's TPE
+  leaves its random start-up once ``n_startup_trials`` trials have finished, and under
+  promotion few do (a trial not promoted stays paused, RUNNING to Optuna): TPE there is
+  ``ObservedStartTPESampler``, which counts the trials it observes, running ones with a
+  value included.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from optuna.samplers._tpe.probability_distributions import (
 )
 from optuna.study import Study
 from optuna.trial import FrozenTrial, TrialState
+from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 from ray.tune.search.optuna import OptunaSearch
 
 from raysearch.search.live_tpe import LiveTPESampler, _LiveView
@@ -49,8 +57,10 @@ __all__ = [
     "AlternatingTPESampler",
     "BudgetViewSampler",
     "FinalScaleSampler",
+    "ObservedStartTPESampler",
     "PendingRandomSampler",
     "PendingWideSampler",
+    "PromotionASHA",
     "ToldPruned",
     "widening",
 ]
@@ -286,3 +296,107 @@ class PendingWideSampler(LiveTPESampler):
             else _ParzenEstimator
         )
         return super()._sample(study, trial, search_space)
+
+
+class ObservedStartTPESampler(LiveTPESampler):
+    """LiveTPESampler (joint) whose random start-up ends once ``n_startup_trials`` trials are
+    observed: finished, or running with a reported value (Optuna counts finished ones)."""
+
+    def _observed(self, study: Study) -> int:
+        states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+        trials = study._get_trials(deepcopy=False, states=states, use_cache=False)
+        return sum(t.state != TrialState.RUNNING or bool(t.intermediate_values) for t in trials)
+
+    def _sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, Any]
+    ) -> dict[str, Any]:
+        if search_space == {} or self._observed(study) < self._n_startup_trials:
+            return {}
+        return self._sample(study, trial, search_space)
+
+    def sample_independent(
+        self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: Any
+    ) -> Any:
+        if self._observed(study) < self._n_startup_trials:
+            return self._random_sampler.sample_independent(
+                study, trial, param_name, param_distribution
+            )
+        return self._sample(study, trial, {param_name: param_distribution})[param_name]
+
+
+class PromotionASHA(FIFOScheduler):
+    """ASHA that promotes (the paper's algorithm), where Ray's ASHA stops. A trial that
+    reaches a rung pauses there, unless it is the trial a free worker would take anyway.
+    A free worker takes, from the top rung down, a paused trial among the best
+    1 / ``reduction_factor`` of every value its rung has recorded (``choose_trial_to_run``);
+    if none is, a new trial. Where Ray's ASHA decides a trial's fate once, when it reaches
+    the rung, against the values recorded by then, a paused trial here can still be
+    promoted later, as its rung fills with worse trials. Trials never promoted stay paused
+    until the search ends. Under Tune it needs ``max_concurrent_trials`` unset: paused
+    trials count as live. One bracket (the space's ``brackets: 1``)."""
+
+    def __init__(
+        self,
+        *,
+        time_attr: str,
+        metric: str,
+        mode: str,
+        max_t: int,
+        grace_period: int,
+        reduction_factor: float,
+    ) -> None:
+        super().__init__()
+        if mode != "min":
+            raise ValueError(f"PromotionASHA minimises; got mode={mode!r}")
+        self.time_attr, self.eta = time_attr, reduction_factor
+        self._metric, self._metric_op = metric, 1.0  # what Tune's schedulers keep
+        self.rungs: list[int] = []
+        rung = grace_period
+        while rung < max_t:
+            self.rungs.append(rung)
+            rung = round(rung * reduction_factor)
+        self.recorded: dict[int, dict[str, float]] = {r: {} for r in self.rungs}
+        self.paused_at: dict[str, int] = {}  # trial id -> the rung it waits at
+
+    def _promotable(self, trial_id: str, rung: int) -> bool:
+        values = self.recorded[rung]
+        top = int(len(values) / self.eta)
+        mine = (values[trial_id], trial_id)  # ties broken by trial id
+        return sum((v, t) < mine for t, v in values.items()) < top
+
+    def _candidates(self, trials: list[Any]) -> list[Any]:
+        """The paused trials a free worker may take, the highest rung first, best first."""
+        waiting = [t for t in trials if t.trial_id in self.paused_at and t.status == "PAUSED"]
+        found = [t for t in waiting if self._promotable(t.trial_id, self.paused_at[t.trial_id])]
+        return sorted(
+            found,
+            key=lambda t: (
+                -self.paused_at[t.trial_id],
+                self.recorded[self.paused_at[t.trial_id]][t.trial_id],
+            ),
+        )
+
+    def on_trial_result(self, tune_controller: Any, trial: Any, result: dict) -> str:
+        epoch = int(result[self.time_attr])
+        if epoch not in self.recorded:
+            return TrialScheduler.CONTINUE
+        self.recorded[epoch][trial.trial_id] = float(result[self._metric])
+        self.paused_at.pop(trial.trial_id, None)
+        if self._promotable(trial.trial_id, epoch):
+            higher = self._candidates(tune_controller.get_trials())
+            if not higher or self.paused_at[higher[0].trial_id] <= epoch:
+                return TrialScheduler.CONTINUE
+        self.paused_at[trial.trial_id] = epoch
+        return TrialScheduler.PAUSE
+
+    def choose_trial_to_run(self, tune_controller: Any) -> Any:
+        trials = tune_controller.get_trials()
+        pending = next((t for t in trials if t.status == "PENDING"), None)
+        candidates = self._candidates(trials)
+        return candidates[0] if candidates else pending
+
+    def on_trial_complete(self, tune_controller: Any, trial: Any, result: dict) -> None:
+        self.paused_at.pop(trial.trial_id, None)
+
+    def on_trial_remove(self, tune_controller: Any, trial: Any) -> None:
+        self.paused_at.pop(trial.trial_id, None)

@@ -299,6 +299,38 @@ def _mix_half4(space: Any, seed: int, workers: int) -> Any:
     return _with_sampler(space, seed, workers, MixedTPESampler, half=4)
 
 
+def _promotion(space: Any, seed: int, workers: int, random: bool = False) -> Any:
+    """ASHA that promotes trials instead of stopping them (``PromotionASHA``, the space's
+    rungs) with joint live TPE whose start-up counts running trials with a value
+    (``ObservedStartTPESampler``; the searcher of ``tpe_asha``, its baseline, but for that),
+    or with random search; no limit on live trials (paused ones count as live under Tune)."""
+    import optuna
+
+    from bench.scaling.candidates import ObservedStartTPESampler, PromotionASHA
+    from raysearch.search.scheduler import asha_arguments
+    from raysearch.search.searcher import MAX_OBSERVATIONS, build_searcher, tpe_arguments
+    from raysearch.search.simulation.tune_policy import TunePolicy
+
+    if space.settings.brackets != 1:
+        raise ValueError(f"PromotionASHA runs one bracket, not {space.settings.brackets}")
+    asha = asha_arguments(space)
+    scheduler = PromotionASHA(
+        **{k: asha[k] for k in ("time_attr", "metric", "mode", "max_t", "grace_period")},
+        reduction_factor=asha["reduction_factor"],
+    )
+    sampler: Any
+    if random:
+        sampler = optuna.samplers.RandomSampler(seed=seed)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            sampler = ObservedStartTPESampler(
+                max_observations=MAX_OBSERVATIONS, **tpe_arguments(space, seed)
+            )
+    searcher = build_searcher(space, seed, sampler=sampler)
+    return TunePolicy(searcher, scheduler, workers, limit_concurrency=False)
+
+
 def _alternate(space: Any, seed: int, workers: int) -> Any:
     """The default with joint and independent TPE taking turns, trial by trial."""
     from bench.scaling.candidates import AlternatingTPESampler
@@ -564,6 +596,19 @@ METHODS = {
             "candidate: today's default, independent TPE for a share r / (r + 4) of its "
             "trials (the default's: r / (r + 16)), r the trials running",
             _mix_half4,
+        ),
+        Method(
+            "promotion_asha",
+            "candidate: TPE (joint) with ASHA that promotes trials (the ASHA paper's), "
+            "not stops them",
+            _promotion,
+            BEFORE_GATE,
+        ),
+        Method(
+            "random_promotion",
+            "candidate: random search with ASHA that promotes trials (the ASHA paper's)",
+            lambda space, seed, k: _promotion(space, seed, k, random=True),
+            "random_asha",
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),

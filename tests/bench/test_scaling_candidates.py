@@ -6,23 +6,32 @@ setting ``independent_when_running`` now: tests/search/test_mixed_tpe.py."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import optuna
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from optuna.distributions import FloatDistribution
 from optuna.samplers._tpe.parzen_estimator import _ParzenEstimator, _ParzenEstimatorParameters
 from optuna.trial import TrialState, create_trial
+from ray.tune.search import Searcher
 
 from bench.scaling.candidates import (
     AlternatingTPESampler,
+    ObservedStartTPESampler,
     PendingWideSampler,
+    PromotionASHA,
     _FinalScaleView,
     _WideParzenEstimator,
     widening,
 )
+from raysearch.core.metrics import TIME_ATTR, VAL_METRIC
 from raysearch.search.live_tpe import LiveTPESampler
+from raysearch.search.simulation.curves import Curve
+from raysearch.search.simulation.engine import SimSettings, simulate
+from raysearch.search.simulation.tune_policy import TunePolicy
 
 LAST = 4
 
@@ -121,3 +130,108 @@ def test_pending_wide_is_the_default_tpe_with_nothing_running_and_not_with_trial
 
     assert _suggestions(tpe(PendingWideSampler), 0) == _suggestions(tpe(LiveTPESampler), 0)
     assert _suggestions(tpe(PendingWideSampler), 8) != _suggestions(tpe(LiveTPESampler), 8)
+
+
+class _Listed(Searcher):
+    """A Tune searcher that suggests {"x": value} for each value in turn."""
+
+    def __init__(self, values: list[float]) -> None:
+        super().__init__(metric=VAL_METRIC, mode="min")
+        self.values = list(values)
+
+    def suggest(self, trial_id: str) -> dict | None:
+        return {"x": self.values.pop(0)} if self.values else None
+
+    def on_trial_complete(self, trial_id: str, result: Any = None, error: bool = False) -> None:
+        pass
+
+
+class _Flat:
+    """Trial with configuration x reports x at every epoch (epochs of 1 s)."""
+
+    name, optimum, max_epochs = "flat", 0.0, 9
+
+    def curve(self, config: dict, seed: int) -> Curve:
+        return Curve(np.full(9, float(config["x"])), np.ones(9))
+
+
+def _promote(values: list[float], workers: int) -> Any:
+    scheduler = PromotionASHA(
+        time_attr=TIME_ATTR,
+        metric=VAL_METRIC,
+        mode="min",
+        max_t=9,
+        grace_period=1,
+        reduction_factor=3,
+    )
+    policy = TunePolicy(_Listed(values), scheduler, workers, limit_concurrency=False)
+    return simulate(policy, _Flat(), SimSettings(workers, len(values)))
+
+
+def test_promotion_asha_promotes_the_best_third_of_each_rung_as_workers_free() -> None:
+    # one worker: 3 is the best third of rung 1 once it holds 3 values and goes on to
+    # rung 3, where it waits (alone there); 2 goes on likewise; 1, with rung 3 holding 3
+    # values, runs to the end; 9, 8, 7, 6 are never in the best third of rung 1
+    result = _promote([5, 4, 3, 2, 1, 9, 8, 7, 6], workers=1)
+    assert result.trials["epochs"].tolist() == [1, 1, 3, 3, 9, 1, 1, 1, 1]
+    assert result.trials["stopped"].tolist() == [True] * 4 + [False] + [True] * 4
+
+
+def _paper_asha(values: list[float], rungs: tuple[int, ...] = (1, 3), top: int = 9) -> list[int]:
+    """Each trial's epochs under the ASHA paper's promotion rule with one worker (its
+    Algorithm 2): a free worker promotes, from the top rung down, the best trial of the
+    rung's best third not yet promoted, else starts the next trial."""
+    recorded: dict[int, list[tuple[float, int]]] = {r: [] for r in rungs}
+    promoted: dict[int, set[int]] = {r: set() for r in rungs}
+    epochs = [0] * len(values)
+    started = 0
+    while True:
+        job = None
+        for i in reversed(range(len(rungs))):
+            best = sorted(recorded[rungs[i]])[: len(recorded[rungs[i]]) // 3]
+            waiting = [t for _, t in best if t not in promoted[rungs[i]]]
+            if waiting:
+                promoted[rungs[i]].add(waiting[0])
+                job = (waiting[0], rungs[i + 1] if i + 1 < len(rungs) else top)
+                break
+        if job is None and started < len(values):
+            job, started = (started, rungs[0]), started + 1
+        if job is None:
+            return epochs
+        trial, epochs[trial] = job
+        if job[1] < top:
+            recorded[job[1]].append((values[trial], trial))
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(st.integers(0, 20), min_size=1, max_size=40))
+def test_promotion_asha_with_one_worker_is_the_papers_algorithm(values: list[int]) -> None:
+    result = _promote([float(v) for v in values], workers=1)
+    assert result.trials["epochs"].tolist() == _paper_asha([float(v) for v in values])
+
+
+@settings(max_examples=20, deadline=None)
+@given(values=st.lists(st.integers(0, 20), min_size=1, max_size=30), workers=st.integers(2, 5))
+def test_promotion_asha_stops_trials_only_at_its_rungs_and_keeps_k_workers(
+    values: list[int], workers: int
+) -> None:
+    result = _promote([float(v) for v in values], workers)
+    assert set(result.trials["epochs"]) <= {1, 3, 9}
+    assert result.busy_fraction() <= 1.0 + 1e-9
+
+
+def test_observed_start_tpe_leaves_its_start_up_on_running_trials_with_a_value() -> None:
+    study = optuna.create_study()
+    distributions = {"x": FloatDistribution(0.0, 1.0)}
+    for i in range(12):  # running, each with a value: observed, though none finished
+        trial = study.ask(distributions)
+        study._storage.set_trial_intermediate_value(trial._trial_id, 1, float(i))
+    sampler = ObservedStartTPESampler(seed=0, n_startup_trials=10)
+    plain = LiveTPESampler(seed=0, n_startup_trials=10)
+    assert sampler._observed(study) == 12
+    trial = study.ask()
+    frozen = study._storage.get_trial(trial._trial_id)
+    x = distributions["x"]
+    first = optuna.samplers.RandomSampler(seed=0).sample_independent(study, frozen, "x", x)
+    assert plain.sample_independent(study, frozen, "x", x) == first  # still starting up
+    assert sampler.sample_independent(study, frozen, "x", x) != first  # TPE's draw
