@@ -29,7 +29,10 @@ was before the fix; the one kept is raysearch.search.live_tpe.
   leaves its random start-up once ``n_startup_trials`` trials have finished, and under
   promotion few do (a trial not promoted stays paused, RUNNING to Optuna): TPE there is
   ``ObservedStartTPESampler``, which counts the trials it observes, running ones with a
-  value included.
+  value included. ``promotion_mixed``: the same with the default's TPE (joint, and
+  independent for a share of the draws that grows with the trials running), each of its
+  two TPEs so started (``ObservedStartMixedSampler``). To Optuna a paused trial is running,
+  so under promotion most of its draws are independent, even one trial at a time.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ __all__ = [
     "AlternatingTPESampler",
     "BudgetViewSampler",
     "FinalScaleSampler",
+    "ObservedStartMixedSampler",
     "ObservedStartTPESampler",
     "PendingRandomSampler",
     "PendingWideSampler",
@@ -322,6 +326,20 @@ class ObservedStartTPESampler(LiveTPESampler):
                 study, trial, param_name, param_distribution
             )
         return self._sample(study, trial, {param_name: param_distribution})[param_name]
+
+
+class ObservedStartMixedSampler(MixedTPESampler):
+    """MixedTPESampler whose joint and independent TPEs are ObservedStartTPESamplers."""
+
+    def __init__(self, *, seed: int, **kwargs: Any) -> None:
+        super().__init__(seed=seed, **kwargs)
+        kwargs.pop("half", None)
+        self._samplers = (
+            ObservedStartTPESampler(seed=seed, **{**kwargs, "multivariate": True, "group": True}),
+            ObservedStartTPESampler(
+                seed=seed + 1, **{**kwargs, "multivariate": False, "group": False}
+            ),
+        )
 
 
 class PromotionASHA(FIFOScheduler):

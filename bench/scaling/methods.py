@@ -299,14 +299,22 @@ def _mix_half4(space: Any, seed: int, workers: int) -> Any:
     return _with_sampler(space, seed, workers, MixedTPESampler, half=4)
 
 
-def _promotion(space: Any, seed: int, workers: int, random: bool = False) -> Any:
+def _promotion(
+    space: Any, seed: int, workers: int, random: bool = False, mixed: bool = False
+) -> Any:
     """ASHA that promotes trials instead of stopping them (``PromotionASHA``, the space's
     rungs) with joint live TPE whose start-up counts running trials with a value
     (``ObservedStartTPESampler``; the searcher of ``tpe_asha``, its baseline, but for that),
-    or with random search; no limit on live trials (paused ones count as live under Tune)."""
+    or with random search, or (``mixed``) with the default's mix of joint and independent
+    TPE, so started (``ObservedStartMixedSampler``); no limit on live trials (paused ones
+    count as live under Tune)."""
     import optuna
 
-    from bench.scaling.candidates import ObservedStartTPESampler, PromotionASHA
+    from bench.scaling.candidates import (
+        ObservedStartMixedSampler,
+        ObservedStartTPESampler,
+        PromotionASHA,
+    )
     from raysearch.search.scheduler import asha_arguments
     from raysearch.search.searcher import MAX_OBSERVATIONS, build_searcher, tpe_arguments
     from raysearch.search.simulation.tune_policy import TunePolicy
@@ -324,9 +332,8 @@ def _promotion(space: Any, seed: int, workers: int, random: bool = False) -> Any
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            sampler = ObservedStartTPESampler(
-                max_observations=MAX_OBSERVATIONS, **tpe_arguments(space, seed)
-            )
+            tpe = ObservedStartMixedSampler if mixed else ObservedStartTPESampler
+            sampler = tpe(max_observations=MAX_OBSERVATIONS, **tpe_arguments(space, seed))
     searcher = build_searcher(space, seed, sampler=sampler)
     return TunePolicy(searcher, scheduler, workers, limit_concurrency=False)
 
@@ -603,6 +610,12 @@ METHODS = {
             "not stops them",
             _promotion,
             BEFORE_GATE,
+        ),
+        Method(
+            "promotion_mixed",
+            "candidate: the default's TPE (joint, independent as trials run) with ASHA that "
+            "promotes trials (the ASHA paper's), not stops them",
+            lambda space, seed, k: _promotion(space, seed, k, mixed=True),
         ),
         Method(
             "random_promotion",
