@@ -38,6 +38,7 @@ was before the fix; the one kept is raysearch.search.live_tpe.
 from __future__ import annotations
 
 import functools
+import heapq
 from typing import Any
 
 import numpy as np
@@ -382,17 +383,18 @@ class PromotionASHA(FIFOScheduler):
         mine = (values[trial_id], trial_id)  # ties broken by trial id
         return sum((v, t) < mine for t, v in values.items()) < top
 
-    def _candidates(self, trials: list[Any]) -> list[Any]:
-        """The paused trials a free worker may take, the highest rung first, best first."""
-        waiting = [t for t in trials if t.trial_id in self.paused_at and t.status == "PAUSED"]
-        found = [t for t in waiting if self._promotable(t.trial_id, self.paused_at[t.trial_id])]
-        return sorted(
-            found,
-            key=lambda t: (
-                -self.paused_at[t.trial_id],
-                self.recorded[self.paused_at[t.trial_id]][t.trial_id],
-            ),
-        )
+    def _candidate(self, trials: list[Any]) -> Any:
+        """The paused trial a free worker takes: from the highest rung down, the best paused
+        trial among the rung's best 1 / reduction_factor (None if there is none)."""
+        paused = {t.trial_id: t for t in trials if t.status == "PAUSED"}
+        for rung in reversed(self.rungs):
+            values = self.recorded[rung]
+            top = int(len(values) / self.eta)
+            best = heapq.nsmallest(top, values.items(), key=lambda item: (item[1], item[0]))
+            for trial_id, _ in best:
+                if trial_id in paused and self.paused_at.get(trial_id) == rung:
+                    return paused[trial_id]
+        return None
 
     def on_trial_result(self, tune_controller: Any, trial: Any, result: dict) -> str:
         epoch = int(result[self.time_attr])
@@ -401,17 +403,16 @@ class PromotionASHA(FIFOScheduler):
         self.recorded[epoch][trial.trial_id] = float(result[self._metric])
         self.paused_at.pop(trial.trial_id, None)
         if self._promotable(trial.trial_id, epoch):
-            higher = self._candidates(tune_controller.get_trials())
-            if not higher or self.paused_at[higher[0].trial_id] <= epoch:
+            waiting = self._candidate(tune_controller.get_trials())
+            if waiting is None or self.paused_at[waiting.trial_id] <= epoch:
                 return TrialScheduler.CONTINUE
         self.paused_at[trial.trial_id] = epoch
         return TrialScheduler.PAUSE
 
     def choose_trial_to_run(self, tune_controller: Any) -> Any:
         trials = tune_controller.get_trials()
-        pending = next((t for t in trials if t.status == "PENDING"), None)
-        candidates = self._candidates(trials)
-        return candidates[0] if candidates else pending
+        waiting = self._candidate(trials)
+        return waiting or next((t for t in trials if t.status == "PENDING"), None)
 
     def on_trial_complete(self, tune_controller: Any, trial: Any, result: dict) -> None:
         self.paused_at.pop(trial.trial_id, None)
