@@ -397,6 +397,13 @@ def test_a_candidates_verdict_counts_cells_and_seeds_against_its_baseline() -> N
     table = "\n".join(paired_table(cells))
     assert "| grace3 | b | 16 | 0.4 | 0.5 | 2/3 | 1/3 | 1/2 |" in table
     assert "| grace3 | b | 1 | 0.5 | 0.5 | 0/3 | 0/3 | 0/0 |" in table
+    # against another search than its baseline: brackets3 ran only where grace3 did
+    runs += [run("brackets3", 16, s, 0.45) for s in range(3)]
+    rows = quality(runs)
+    other = paired_cells(rows, runs, "grace3", against="brackets3")
+    assert [(c["baseline"], c["workers"], c["better"], c["worse"]) for c in other] == [
+        ("brackets3", 16, 2, 1)
+    ]
 
 
 def test_the_liar_paragraph_sets_optunas_liar_beside_the_live_view() -> None:
