@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from optuna.distributions import FloatDistribution
 from optuna.samplers._tpe.parzen_estimator import _ParzenEstimator, _ParzenEstimatorParameters
 from optuna.trial import TrialState, create_trial
+from ray.tune.schedulers import TrialScheduler
 from ray.tune.search import Searcher
 
 from bench.scaling.candidates import (
@@ -31,7 +32,7 @@ from raysearch.core.metrics import TIME_ATTR, VAL_METRIC
 from raysearch.search.live_tpe import LiveTPESampler
 from raysearch.search.simulation.curves import Curve
 from raysearch.search.simulation.engine import SimSettings, simulate
-from raysearch.search.simulation.tune_policy import TunePolicy
+from raysearch.search.simulation.tune_policy import SimController, SimTrial, TunePolicy
 
 LAST = 4
 
@@ -235,3 +236,28 @@ def test_observed_start_tpe_leaves_its_start_up_on_running_trials_with_a_value()
     first = optuna.samplers.RandomSampler(seed=0).sample_independent(study, frozen, "x", x)
     assert plain.sample_independent(study, frozen, "x", x) == first  # still starting up
     assert sampler.sample_independent(study, frozen, "x", x) != first  # TPE's draw
+
+
+def test_a_trial_that_could_go_on_yields_its_worker_to_a_candidate_at_a_higher_rung() -> None:
+    """The paper's free worker looks from the top rung down: a trial reaching rung 1 among
+    its best third pauses if a trial paused at rung 3 is among that rung's best third."""
+    scheduler = PromotionASHA(
+        time_attr=TIME_ATTR, metric=VAL_METRIC, mode="min", max_t=9, grace_period=1,
+        reduction_factor=3,
+    )  # fmt: skip
+    controller = SimController()
+    for trial_id, status in (("a", "PAUSED"), ("b", "TERMINATED"), ("c", "PAUSED")):
+        controller.trials.append(SimTrial(trial_id, {}, {}, status=status))
+    # a waits at rung 3, best of its three: promotable; at rung 1 two values so far
+    scheduler.recorded[3] = {"a": 0.1, "b": 0.5, "c": 0.9}
+    scheduler.recorded[1] = {"a": 0.2, "b": 0.6, "c": 0.8}
+    scheduler.paused_at.update({"a": 3, "c": 3})
+    d = SimTrial("d", {}, {}, status="RUNNING")
+    controller.trials.append(d)
+    # d ends rung 1 best of four (the best third: 1): it could go on, but a goes first
+    decision = scheduler.on_trial_result(controller, d, {TIME_ATTR: 1, VAL_METRIC: 0.0})
+    assert decision == TrialScheduler.PAUSE
+    d.status = "PAUSED"
+    assert scheduler.choose_trial_to_run(controller) is controller.trials[0]  # a
+    controller.trials[0].status = "RUNNING"
+    assert scheduler.choose_trial_to_run(controller) is d  # then d, rung 1's best
