@@ -332,15 +332,8 @@ class ObservedStartTPESampler(LiveTPESampler):
 class ObservedStartMixedSampler(MixedTPESampler):
     """MixedTPESampler whose joint and independent TPEs are ObservedStartTPESamplers."""
 
-    def __init__(self, *, seed: int, **kwargs: Any) -> None:
-        super().__init__(seed=seed, **kwargs)
-        kwargs.pop("half", None)
-        self._samplers = (
-            ObservedStartTPESampler(seed=seed, **{**kwargs, "multivariate": True, "group": True}),
-            ObservedStartTPESampler(
-                seed=seed + 1, **{**kwargs, "multivariate": False, "group": False}
-            ),
-        )
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(tpe=ObservedStartTPESampler, **kwargs)
 
 
 class PromotionASHA(FIFOScheduler):
@@ -377,21 +370,19 @@ class PromotionASHA(FIFOScheduler):
         self.recorded: dict[int, dict[str, float]] = {r: {} for r in self.rungs}
         self.paused_at: dict[str, int] = {}  # trial id -> the rung it waits at
 
-    def _promotable(self, trial_id: str, rung: int) -> bool:
+    def _best(self, rung: int) -> list[str]:
+        """The trials among the rung's best 1 / reduction_factor of every value it has
+        recorded, best first (ties broken by trial id)."""
         values = self.recorded[rung]
         top = int(len(values) / self.eta)
-        mine = (values[trial_id], trial_id)  # ties broken by trial id
-        return sum((v, t) < mine for t, v in values.items()) < top
+        return [t for t, _ in heapq.nsmallest(top, values.items(), key=lambda i: (i[1], i[0]))]
 
     def _candidate(self, trials: list[Any]) -> Any:
         """The paused trial a free worker takes: from the highest rung down, the best paused
-        trial among the rung's best 1 / reduction_factor (None if there is none)."""
+        trial among the rung's best (None if there is none)."""
         paused = {t.trial_id: t for t in trials if t.status == "PAUSED"}
         for rung in reversed(self.rungs):
-            values = self.recorded[rung]
-            top = int(len(values) / self.eta)
-            best = heapq.nsmallest(top, values.items(), key=lambda item: (item[1], item[0]))
-            for trial_id, _ in best:
+            for trial_id in self._best(rung):
                 if trial_id in paused and self.paused_at.get(trial_id) == rung:
                     return paused[trial_id]
         return None
@@ -402,7 +393,7 @@ class PromotionASHA(FIFOScheduler):
             return TrialScheduler.CONTINUE
         self.recorded[epoch][trial.trial_id] = float(result[self._metric])
         self.paused_at.pop(trial.trial_id, None)
-        if self._promotable(trial.trial_id, epoch):
+        if trial.trial_id in self._best(epoch):
             waiting = self._candidate(tune_controller.get_trials())
             if waiting is None or self.paused_at[waiting.trial_id] <= epoch:
                 return TrialScheduler.CONTINUE

@@ -39,15 +39,23 @@ def independent_share(running: int, half: int = HALF) -> float:
 
 class MixedTPESampler(BaseSampler):
     """Joint TPE, or independent TPE with probability ``independent_share(r)``, r the
-    other trials running when a trial is drawn (see the module). ``kwargs`` are
-    LiveTPESampler's (its ``multivariate`` and ``group`` are set here)."""
+    other trials running when a trial is drawn (see the module). ``kwargs`` are those of
+    ``tpe`` (LiveTPESampler, or a subclass the benchmarks compare; its ``multivariate``
+    and ``group`` are set here)."""
 
-    def __init__(self, *, seed: int, half: int = HALF, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        half: int = HALF,
+        tpe: type[LiveTPESampler] = LiveTPESampler,
+        **kwargs: Any,
+    ) -> None:
         if half < 1:
             raise ValueError(f"half must be >= 1, got {half}")
         self._samplers = (
-            LiveTPESampler(seed=seed, **{**kwargs, "multivariate": True, "group": True}),
-            LiveTPESampler(seed=seed + 1, **{**kwargs, "multivariate": False, "group": False}),
+            tpe(seed=seed, **{**kwargs, "multivariate": True, "group": True}),
+            tpe(seed=seed + 1, **{**kwargs, "multivariate": False, "group": False}),
         )
         self._half = half
         self._coin = np.random.RandomState(seed + 2)
