@@ -33,6 +33,13 @@ was before the fix; the one kept is raysearch.search.live_tpe.
   independent for a share of the draws that grows with the trials running), each of its
   two TPEs so started (``ObservedStartMixedSampler``). To Optuna a paused trial is running,
   so under promotion most of its draws are independent, even one trial at a time.
+- ``gated_cut``: the default with its gate judging a rung by what its cut costs, not by
+  how well it ranks (``CutCostGatedASHA``): among the trials with a value at the rung and
+  at the furthest later point that 8 of them have reached, the best later value that the
+  rung's best third keeps, against the best of all, in units of the best's distance from
+  the median. Where the configurations that end best start slowly, a rung's order can agree
+  with the next rung's while its cut still drops the best; this gate sees that once
+  trials reach the end.
 """
 
 from __future__ import annotations
@@ -54,12 +61,14 @@ from optuna.trial import FrozenTrial, TrialState
 from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 from ray.tune.search.optuna import OptunaSearch
 
+from raysearch.search.gated_asha import GatedASHA
 from raysearch.search.live_tpe import LiveTPESampler, _LiveView
 from raysearch.search.mixed_tpe import MixedTPESampler
 
 __all__ = [
     "AlternatingTPESampler",
     "BudgetViewSampler",
+    "CutCostGatedASHA",
     "FinalScaleSampler",
     "ObservedStartMixedSampler",
     "ObservedStartTPESampler",
@@ -67,6 +76,7 @@ __all__ = [
     "PendingWideSampler",
     "PromotionASHA",
     "ToldPruned",
+    "cut_cost",
     "widening",
 ]
 
@@ -410,3 +420,54 @@ class PromotionASHA(FIFOScheduler):
 
     def on_trial_remove(self, tune_controller: Any, trial: Any) -> None:
         self.paused_at.pop(trial.trial_id, None)
+
+
+def cut_cost(at_rung: dict[str, float], later: dict[str, float], eta: float) -> tuple[float, int]:
+    """What a cut at a rung costs, over the trials with values at the rung and later
+    (values signed as ASHA signs them: higher is better): keep the best ``ceil(n / eta)``
+    of the n trials by their value at the rung; the cost is the best later value minus the
+    best later value kept, over the best later value minus the median one (0 where they
+    are equal: nothing to lose). Returns the cost and n (NaN for fewer than 3 pairs)."""
+    common = sorted(at_rung.keys() & later.keys())
+    if len(common) < 3:
+        return float("nan"), len(common)
+    x = np.array([at_rung[t] for t in common])
+    y = np.array([later[t] for t in common])
+    kept = np.argsort(-x, kind="stable")[: int(np.ceil(len(common) / eta))]
+    scale = y.max() - np.median(y)
+    if scale <= 0:
+        return 0.0, len(common)
+    return float((y.max() - y[kept].max()) / scale), len(common)
+
+
+class CutCostGatedASHA(GatedASHA):
+    """The default's gated ASHA (its stops at an unmeasured rung deferred) whose gate judges
+    a rung by the cost of its cut (``cut_cost``), not by a correlation: the rung's
+    reliability is 1 - that cost, against the furthest later point (the bracket's later
+    milestones, then the last epoch) with at least ``n_min`` pairs; it is unmeasured while
+    the next point has fewer. With the default's threshold (0.9), a rung stops trials
+    while its cut keeps a trial within a tenth of the best's distance from the median.
+    ``also_next``: the rung must also rank trials as the default's gate asks (Spearman
+    with the next point); its reliability is then the smaller of the two."""
+
+    def __init__(self, *args: Any, also_next: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.also_next = also_next
+
+    def reliability(self, bracket: Any, milestone: float) -> tuple[float, int]:
+        here = self._values_at(milestone)
+        later = sorted(
+            {float(m) for m, _ in bracket._rungs if m > milestone} | {float(self._max_t)}
+        )
+        found, first = float("nan"), 0
+        for i, point in enumerate(later):
+            cost, pairs = cut_cost(here, self._values_at(point), self._reduction_factor)
+            if i == 0:
+                first = pairs
+            if pairs < self.n_min:
+                break
+            found = 1.0 - cost
+        if self.also_next and first >= self.n_min:
+            # (NaN, a constant side, closes the rung, as the default's gate does)
+            found = float(np.minimum(found, super().reliability(bracket, milestone)[0]))
+        return found, first

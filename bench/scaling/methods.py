@@ -373,6 +373,29 @@ def _gated(
     return TunePolicy(build_searcher(space, seed), scheduler, workers)
 
 
+def _cut_gated(space: Any, seed: int, workers: int, also_next: bool = False) -> Any:
+    """The default with its gate judging a rung by what its cut costs
+    (bench.scaling.candidates.CutCostGatedASHA), with the default's threshold, pairs and
+    deferred stops; ``also_next``: and by the default's Spearman with the next rung."""
+    from bench.scaling.candidates import CutCostGatedASHA
+    from raysearch.search.scheduler import GATE_PAIRS, GATE_THRESHOLD, asha_arguments
+    from raysearch.search.searcher import build_searcher
+    from raysearch.search.simulation.tune_policy import TunePolicy
+
+    if space.settings.scheduler != "gated_asha" or space.settings.gate_unmeasured != "defer":
+        raise ValueError("gated_cut is the default's gate: scheduler gated_asha, defer")
+    scheduler = CutCostGatedASHA(
+        **asha_arguments(space),
+        seed=seed,
+        window=space.settings.cutoff_window,
+        threshold=GATE_THRESHOLD,
+        n_min=GATE_PAIRS,
+        unmeasured="defer",
+        also_next=also_next,
+    )
+    return TunePolicy(build_searcher(space, seed), scheduler, workers)
+
+
 WINDOW = 27  # reduction_factor**3 values: not tuned
 
 
@@ -597,6 +620,18 @@ METHODS = {
             "candidate: today's default (stops at unmeasured rungs deferred), its gate judged "
             "along the chain of rungs (`gate_against: chain`)",
             lambda sp, s, k: _product(sp, s, k, gate_against="chain"),
+        ),
+        Method(
+            "gated_cut",
+            "candidate: today's default, its gate judging a rung by what its cut costs (the "
+            "best later value its best third keeps), not by Spearman with the next rung",
+            _cut_gated,
+        ),
+        Method(
+            "gated_next_cut",
+            "candidate: today's default, its gate also judging a rung by what its cut costs "
+            "(a rung stops trials only if it ranks them and its cut keeps the best)",
+            lambda space, seed, k: _cut_gated(space, seed, k, also_next=True),
         ),
         Method(
             "mix_half4",

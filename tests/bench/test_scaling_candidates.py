@@ -1,7 +1,8 @@
 """Measured candidates (bench/scaling/candidates.py): the final-scale view (a trial that
 did not reach the last epoch is shifted by the median change to the last epoch), the
 alternating TPE (joint and independent TPE, trial by trial) and the pending-widened TPE
-(candidates from wider kernels the more trials are running). The pending mix is the space
+(candidates from wider kernels the more trials are running), promoting ASHA and the cut-cost
+gate (a rung judged by whether its cut keeps the best later value). The pending mix is the space
 setting ``independent_when_running`` now: tests/search/test_mixed_tpe.py."""
 
 from __future__ import annotations
@@ -21,18 +22,22 @@ from ray.tune.search import Searcher
 
 from bench.scaling.candidates import (
     AlternatingTPESampler,
+    CutCostGatedASHA,
     ObservedStartTPESampler,
     PendingWideSampler,
     PromotionASHA,
     _FinalScaleView,
     _WideParzenEstimator,
+    cut_cost,
     widening,
 )
 from raysearch.core.metrics import TIME_ATTR, VAL_METRIC
+from raysearch.search.gated_asha import GatedASHA
 from raysearch.search.live_tpe import LiveTPESampler
 from raysearch.search.simulation.curves import Curve
 from raysearch.search.simulation.engine import SimSettings, simulate
 from raysearch.search.simulation.tune_policy import SimController, SimTrial, TunePolicy
+from tests.search.test_gated_asha import MAX_T, _run, _settings
 
 LAST = 4
 
@@ -261,3 +266,84 @@ def test_a_trial_that_could_go_on_yields_its_worker_to_a_candidate_at_a_higher_r
     assert scheduler.choose_trial_to_run(controller) is controller.trials[0]  # a
     controller.trials[0].status = "RUNNING"
     assert scheduler.choose_trial_to_run(controller) is d  # then d, rung 1's best
+
+
+def test_cut_cost_is_the_best_value_the_cut_drops_in_units_of_its_lead_on_the_median() -> None:
+    # signed as ASHA signs (higher is better); the rung keeps the best ceil(6 / 3) = 2: a, b
+    at_rung = {"a": 6.0, "b": 5.0, "c": 4.0, "d": 3.0, "e": 2.0, "f": 1.0}
+    later = {"a": 3.0, "b": 2.0, "c": 1.0, "d": 10.0, "e": 0.0, "f": 2.0}
+    # best later 10 (d, dropped), best kept 3 (a), median later 2: (10 - 3) / (10 - 2)
+    assert cut_cost(at_rung, later, 3) == (pytest.approx(7 / 8), 6)
+    assert cut_cost(at_rung, {**later, "d": 3.0}, 3) == (0.0, 6)  # a ties the best
+    assert cut_cost(at_rung, {"a": 1.0, "b": 2.0}, 3)[1] == 2  # too few pairs: NaN
+    assert np.isnan(cut_cost(at_rung, {"a": 1.0, "b": 2.0}, 3)[0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(
+        st.tuples(st.floats(-5, 5), st.floats(-5, 5)),
+        min_size=3,
+        max_size=30,
+        unique_by=lambda v: v[0],
+    ),
+    eta=st.sampled_from([2, 3, 4]),
+)
+def test_cut_cost_is_zero_exactly_when_the_cut_keeps_a_best_trial(
+    values: list[tuple[float, float]], eta: int
+) -> None:
+    at_rung = {f"t{i}": x for i, (x, _) in enumerate(values)}
+    later = {f"t{i}": y for i, (_, y) in enumerate(values)}
+    cost, pairs = cut_cost(at_rung, later, eta)
+    kept = sorted(at_rung, key=at_rung.__getitem__, reverse=True)[: -(-pairs // eta)]
+    keeps_a_best = max(later[t] for t in kept) == max(later.values())
+    assert pairs == len(values) and cost >= 0.0
+    assert (cost == 0.0) == (keeps_a_best or max(later.values()) == np.median(list(later.values())))
+    assert cut_cost(at_rung, at_rung, eta)[0] == 0.0  # a rung judged against itself loses nothing
+
+
+def test_the_cut_gate_closes_a_rung_whose_order_holds_to_the_next_rung_but_not_to_the_end():
+    cut = CutCostGatedASHA(**_settings(), n_min=4, threshold=0.9, unmeasured="defer")
+    following = GatedASHA(**_settings(), n_min=4, threshold=0.9, unmeasured="defer")
+    # epochs 1 to 8 rank the four alike; the last epoch puts the slowest starter first
+    curves = [[float(i)] * (MAX_T - 1) + [float(20 - i)] for i in range(3)]
+    curves.append([-1.0] * (MAX_T - 1) + [25.0])
+    for i, curve in enumerate(curves[:3]):
+        _run(cut, f"t{i}", curve)
+        _run(following, f"t{i}", curve)
+    rung = cut._brackets[0]
+    rho, pairs = cut.reliability(rung, 1.0)
+    assert pairs == 3 and np.isnan(rho)  # unmeasured: 3 pairs < 4
+    _run(cut, "t3", curves[3])
+    _run(following, "t3", curves[3])
+    # four pairs at epoch 3 and at the end: the end decides, and the cut drops the best
+    cost, pairs = cut_cost(cut._values_at(1.0), cut._values_at(float(MAX_T)), 3)
+    assert pairs == 4 and cost > 0.1
+    assert cut.reliability(rung, 1.0) == (pytest.approx(1.0 - cost), 4)
+    bad = [30.0] + [0.0] * (MAX_T - 1)
+    assert _run(following, "bad", bad) == (TrialScheduler.STOP, 1)  # epoch 1 agrees with 3
+    assert _run(cut, "bad", bad)[1] == MAX_T  # but its cut loses the best at the end
+
+
+def test_the_cut_gate_judges_against_the_next_rung_until_enough_trials_reach_the_end():
+    cut = CutCostGatedASHA(**_settings(), n_min=4, threshold=0.9, unmeasured="defer")
+    for i in range(4):  # every epoch ranks alike; they report epochs 1 to 3 only
+        _run(cut, f"t{i}", [float(i)] * 3)
+    assert cut.finals == {}
+    assert cut.reliability(cut._brackets[0], 1.0) == (1.0, 4)  # against epoch 3: nothing lost
+    assert _run(cut, "bad", [30.0] * MAX_T) == (TrialScheduler.STOP, 1)
+
+
+def test_with_also_next_a_rung_whose_cut_keeps_the_best_but_that_ranks_badly_stops_nothing():
+    gates = {
+        also: CutCostGatedASHA(**_settings(), n_min=4, unmeasured="defer", also_next=also)
+        for also in (False, True)
+    }
+    # epoch 1 ranks the four 0 1 2 3, every later epoch 0 3 1 2: Spearman 0.4, but the
+    # trial first at epoch 1 is first at the end too, so a cut there loses nothing
+    for i, (first, later) in enumerate([(0, 0), (1, 3), (2, 1), (3, 2)]):
+        for gated in gates.values():
+            _run(gated, f"t{i}", [float(first)] + [float(later)] * (MAX_T - 1))
+    bad = [30.0] * MAX_T
+    assert _run(gates[False], "bad", bad) == (TrialScheduler.STOP, 1)
+    assert _run(gates[True], "bad", bad) == (TrialScheduler.STOP, 3)  # epoch 3 ranks as the end
