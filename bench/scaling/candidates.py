@@ -36,10 +36,12 @@ was before the fix; the one kept is raysearch.search.live_tpe.
 - ``gated_cut``: the default with its gate judging a rung by what its cut costs, not by
   how well it ranks (``CutCostGatedASHA``): among the trials with a value at the rung and
   at the furthest later point that 8 of them have reached, the best later value that the
-  rung's best third keeps, against the best of all, in units of the best's distance from
-  the median. Where the configurations that end best start slowly, a rung's order can agree
+  rung's best third keeps, against the best of all, in units of the best's lead over the
+  median. Where the configurations that end best start slowly, a rung's order can agree
   with the next rung's while its cut still drops the best; this gate sees that once
-  trials reach the end.
+  trials reach the end. ``gated_next_cut``: that cost beside the default's correlation
+  (a rung stops trials only if it ranks them and its cut keeps the best), which became
+  the space setting ``gate_cut_cost`` (raysearch.search.gated_asha).
 """
 
 from __future__ import annotations
@@ -76,7 +78,6 @@ __all__ = [
     "PendingWideSampler",
     "PromotionASHA",
     "ToldPruned",
-    "cut_cost",
     "widening",
 ]
 
@@ -422,52 +423,17 @@ class PromotionASHA(FIFOScheduler):
         self.paused_at.pop(trial.trial_id, None)
 
 
-def cut_cost(at_rung: dict[str, float], later: dict[str, float], eta: float) -> tuple[float, int]:
-    """What a cut at a rung costs, over the trials with values at the rung and later
-    (values signed as ASHA signs them: higher is better): keep the best ``ceil(n / eta)``
-    of the n trials by their value at the rung; the cost is the best later value minus the
-    best later value kept, over the best later value minus the median one (0 where they
-    are equal: nothing to lose). Returns the cost and n (NaN for fewer than 3 pairs)."""
-    common = sorted(at_rung.keys() & later.keys())
-    if len(common) < 3:
-        return float("nan"), len(common)
-    x = np.array([at_rung[t] for t in common])
-    y = np.array([later[t] for t in common])
-    kept = np.argsort(-x, kind="stable")[: int(np.ceil(len(common) / eta))]
-    scale = y.max() - np.median(y)
-    if scale <= 0:
-        return 0.0, len(common)
-    return float((y.max() - y[kept].max()) / scale), len(common)
-
-
 class CutCostGatedASHA(GatedASHA):
     """The default's gated ASHA (its stops at an unmeasured rung deferred) whose gate judges
-    a rung by the cost of its cut (``cut_cost``), not by a correlation: the rung's
-    reliability is 1 - that cost, against the furthest later point (the bracket's later
-    milestones, then the last epoch) with at least ``n_min`` pairs; it is unmeasured while
-    the next point has fewer. With the default's threshold (0.9), a rung stops trials
-    while its cut keeps a trial within a tenth of the best's distance from the median.
-    ``also_next``: the rung must also rank trials as the default's gate asks (Spearman
-    with the next point); its reliability is then the smaller of the two."""
-
-    def __init__(self, *args: Any, also_next: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.also_next = also_next
+    a rung by the cost of its cut alone (raysearch.search.gated_asha.cut_cost, against the
+    furthest later point with ``n_min`` pairs), not by a correlation: its reliability is
+    1 - that cost, unmeasured while the next point has fewer than ``n_min`` pairs. (Beside
+    the correlation, as ``gated_next_cut`` measured it, it is the space setting
+    ``gate_cut_cost``.)"""
 
     def reliability(self, bracket: Any, milestone: float) -> tuple[float, int]:
-        here = self._values_at(milestone)
-        later = sorted(
-            {float(m) for m, _ in bracket._rungs if m > milestone} | {float(self._max_t)}
-        )
-        found, first = float("nan"), 0
-        for i, point in enumerate(later):
-            cost, pairs = cut_cost(here, self._values_at(point), self._reduction_factor)
-            if i == 0:
-                first = pairs
-            if pairs < self.n_min:
-                break
-            found = 1.0 - cost
-        if self.also_next and first >= self.n_min:
-            # (NaN, a constant side, closes the rung, as the default's gate does)
-            found = float(np.minimum(found, super().reliability(bracket, milestone)[0]))
-        return found, first
+        here, later = self._values_at(milestone), self._values_at(self._later(bracket, milestone))
+        pairs = len(here.keys() & later.keys())
+        if pairs < self.n_min:
+            return float("nan"), pairs
+        return 1.0 - self._furthest_cut_cost(bracket, milestone), pairs

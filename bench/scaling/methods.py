@@ -373,10 +373,10 @@ def _gated(
     return TunePolicy(build_searcher(space, seed), scheduler, workers)
 
 
-def _cut_gated(space: Any, seed: int, workers: int, also_next: bool = False) -> Any:
-    """The default with its gate judging a rung by what its cut costs
+def _cut_gated(space: Any, seed: int, workers: int) -> Any:
+    """The default with its gate judging a rung by what its cut costs alone
     (bench.scaling.candidates.CutCostGatedASHA), with the default's threshold, pairs and
-    deferred stops; ``also_next``: and by the default's Spearman with the next rung."""
+    deferred stops."""
     from bench.scaling.candidates import CutCostGatedASHA
     from raysearch.search.scheduler import GATE_PAIRS, GATE_THRESHOLD, asha_arguments
     from raysearch.search.searcher import build_searcher
@@ -391,7 +391,6 @@ def _cut_gated(space: Any, seed: int, workers: int, also_next: bool = False) -> 
         threshold=GATE_THRESHOLD,
         n_min=GATE_PAIRS,
         unmeasured="defer",
-        also_next=also_next,
     )
     return TunePolicy(build_searcher(space, seed), scheduler, workers)
 
@@ -630,8 +629,9 @@ METHODS = {
         Method(
             "gated_next_cut",
             "candidate: today's default, its gate also judging a rung by what its cut costs "
-            "(a rung stops trials only if it ranks them and its cut keeps the best)",
-            lambda space, seed, k: _cut_gated(space, seed, k, also_next=True),
+            "(a rung stops trials only if it ranks them and its cut keeps the best; "
+            "`gate_cut_cost: true`)",
+            lambda sp, s, k: _product(sp, s, k, gate_cut_cost=True),
         ),
         Method(
             "mix_half4",

@@ -76,6 +76,12 @@ def _parser() -> StrictParser:
         help="what gated_asha's gate does with ASHA's stop at a rung it cannot judge yet: "
         "let it stand, or defer it until the rung is measured (override the space's)",
     )
+    p.add_argument(
+        "--gate-cut-cost",
+        action=argparse.BooleanOptionalAction,
+        help="gated_asha's gate also asks that a rung's cut keep the trials that end best "
+        "(off by default; override the space's)",
+    )
     p.add_argument("--grace-period", type=positive_int, help="ASHA's (override the space's)")
     p.add_argument(
         "--brackets", type=positive_int, help="ASHA's Hyperband brackets (override the space's)"
@@ -159,6 +165,7 @@ def _resolve(args: Any) -> tuple[Any, Any]:
         "cutoff_window": args.cutoff_window,
         "gate_against": args.gate_against,
         "gate_unmeasured": args.gate_unmeasured,
+        "gate_cut_cost": args.gate_cut_cost,
     }
     if args.curves == "hartmann":
         if args.space:
@@ -226,13 +233,15 @@ def _paired_report(rows: list[dict[str, Any]], what: str) -> str:
 POOR_RANK = 0.5  # a rung ranks the best curves poorly below this Spearman's rho
 
 
-def _rung_report(ranks: Any, gate: float, gated: str | None, unmeasured: str, pairs: int) -> str:
+def _rung_report(
+    ranks: Any, gate: float, gated: str | None, unmeasured: str, pairs: int, cut_cost: bool
+) -> str:
     """How the space's rungs rank the curves (``rank_rungs``), and what to try where the
     best curves start slowly (``gated``: what gated_asha's gate judges a rung by, "next"
     (it lets a rung's stops stand once it agrees with the next rung at Spearman >=
-    ``gate``) or "chain"; None without the gate) and where the first rung ranks every
-    curve poorly while the gate leaves the stops at a rung with fewer than ``pairs`` pairs
-    to ASHA (``unmeasured``)."""
+    ``gate``) or "chain"; None without the gate; ``cut_cost``: the gate also weighs what a
+    rung's cut costs) and where the first rung ranks every curve poorly while the gate
+    leaves the stops at a rung with fewer than ``pairs`` pairs to ASHA (``unmeasured``)."""
     lines = [
         "How the rungs rank these curves: Spearman's rho of the value at a rung with the "
         f"curve's best, over {ranks.curves:,} distinct curves of random configurations and "
@@ -253,6 +262,8 @@ def _rung_report(ranks: Any, gate: float, gated: str | None, unmeasured: str, pa
         options = []
         if slow[-1] != ranks.rungs[-1]:
             options.append(("a later first rung", f"grace_period={slow[-1].later}"))
+        if gated and not cut_cost:
+            options.append(("a gate that weighs what a cut costs", "gate_cut_cost=true"))
         if gated == "next":
             options.append(("a gate judged along the chain of rungs", "gate_against=chain"))
         options.append(("no early stopping", "scheduler=fifo"))
@@ -263,7 +274,7 @@ def _rung_report(ranks: Any, gate: float, gated: str | None, unmeasured: str, pa
             f"At epoch {', '.join(str(r.epoch) for r in slow)} the best curves rank poorly "
             f"(rho < {POOR_RANK}) while the next rung agrees: the configurations that end "
             "best start slowly and ASHA stops them there"
-            + (", and the gate does not see it" if gated == "next" else "")
+            + (", and the gate does not see it" if gated == "next" and not cut_cost else "")
             + f". To measure what {what}{options[-1][0]} buys: {runs}.",
         ]
     first = ranks.rungs[0] if ranks.rungs else None
@@ -323,6 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         + (f", {s.brackets} brackets" if s.brackets > 1 else "")
         + (f", cut-offs from each rung's last {s.cutoff_window} values" if s.cutoff_window else "")
         + (", its gate along the chain of rungs" if s.gate_against == "chain" else "")
+        + (", its gate weighing what a cut costs" if s.gate_cut_cost else "")
         + (", stops at unmeasured rungs deferred" if s.gate_unmeasured == "defer" else "")
         + ")"
         if s.scheduler != "fifo"
@@ -344,7 +356,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ranks = rank_rungs(sample_curves(space, source), epochs)
         print()
         gated = s.gate_against if s.scheduler == "gated_asha" else None
-        print(_rung_report(ranks, GATE_THRESHOLD, gated, s.gate_unmeasured, GATE_PAIRS))
+        print(
+            _rung_report(
+                ranks, GATE_THRESHOLD, gated, s.gate_unmeasured, GATE_PAIRS, s.gate_cut_cost
+            )
+        )
     if args.out:
         record = {"space": space.name, "settings": s.model_dump(), "rows": rows}
         if ranks is not None:

@@ -57,6 +57,7 @@ def describe_space(space: SearchSpace) -> str:
         + (f", {s.brackets} brackets" if s.brackets > 1 else "")
         + (f", cut-off window {s.cutoff_window}" if s.cutoff_window else "")
         + (", gate judged along the chain of rungs" if s.gate_against == "chain" else "")
+        + (", gate weighing what a cut costs" if s.gate_cut_cost else "")
         + (", stops at unmeasured rungs deferred" if s.gate_unmeasured == "defer" else "")
         + f"; TPE startup {s.n_startup_trials}"
         + _tpe_draws(s),

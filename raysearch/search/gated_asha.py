@@ -26,6 +26,18 @@ it to the end: the product of the Spearman correlations of each point with the n
 (each at least 0) over the links measured so far (``n_min`` pairs each, from the rung
 on), so a rung opens only while every measured step after it keeps the order.
 
+A correlation weighs every pair alike, while ASHA's cut only matters for the trials it
+drops that would have ended best. ``cut_cost=True`` also asks that the cut keep them: over
+the trials with a value at the rung and at the furthest later point that ``n_min`` of them
+have reached (the last epoch once enough trials have), keep the best ``1 / reduction_factor``
+by their value at the rung, as ASHA does; the cost is what the best later value among all
+of them leads the best kept one by, in units of its lead over their median later value
+(``cut_cost``). The rung's reliability is then the smaller of its correlation and ``1 -
+cost``, so with the default threshold (0.9) a rung stops trials only while its cut keeps a
+trial within a tenth of the best's lead. Where the configurations that end best start
+slowly (LCBench 167168 in results/benchmarks/scaling.md), neighbouring rungs agree but
+the cut drops the best once trials reach the end, and the rung closes.
+
 Until a rung has ``n_min`` pairs it cannot be judged. ``unmeasured="asha"`` lets ASHA stop
 trials there meanwhile, which costs little one trial at a time but decides a whole first
 wave at k trials at once: they all reach the first rung together, before any pair exists,
@@ -54,7 +66,7 @@ from scipy.stats import spearmanr
 
 from raysearch.search.asha import SeededASHA
 
-__all__ = ["GatedASHA", "rung_spearman", "spearman"]
+__all__ = ["GatedASHA", "cut_cost", "rung_spearman", "spearman"]
 
 Against = Literal["next", "final", "chain"]
 Unmeasured = Literal["continue", "asha", "defer"]
@@ -78,6 +90,24 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
     return float(spearmanr(x, y).statistic)
 
 
+def cut_cost(at_rung: dict[str, float], later: dict[str, float], eta: float) -> tuple[float, int]:
+    """What a cut at a rung costs, over the trials with values at the rung and later
+    (values signed as ASHA signs them: higher is better): keep the best ``ceil(n / eta)``
+    of the n trials by their value at the rung; the cost is the best later value minus the
+    best later value kept, over the best later value minus the median one (0 where they
+    are equal: nothing to lose). Returns the cost and n (NaN for fewer than 3 pairs)."""
+    common = sorted(at_rung.keys() & later.keys())
+    if len(common) < 3:
+        return float("nan"), len(common)
+    x = np.array([at_rung[t] for t in common])
+    y = np.array([later[t] for t in common])
+    kept = np.argsort(-x, kind="stable")[: math.ceil(len(common) / eta)]
+    lead = y.max() - np.median(y)
+    if lead <= 0:
+        return 0.0, len(common)
+    return float((y.max() - y[kept].max()) / lead), len(common)
+
+
 class GatedASHA(SeededASHA):
     """ASHA whose STOP at a rung stands only once the rung ranks trials (see the module).
 
@@ -86,7 +116,9 @@ class GatedASHA(SeededASHA):
     ``n_min``: the least number of trials with both values; ``unmeasured``: what a rung
     with fewer pairs does: continue every trial (the default), leave the decision to
     ASHA (the gate then only closes on evidence), or ``defer`` ASHA's stop until the rung
-    is measured (see the module).
+    is measured (see the module); ``cut_cost``: a rung must also keep, in its cut, a trial
+    within ``1 - threshold`` of the best later value's lead over the median (see the
+    module).
     ``held`` counts, per milestone, the trials ASHA would have stopped there and the gate
     continued; ``deferred`` holds, per running trial, the milestones whose stop waits for
     its rung to be measured."""
@@ -98,6 +130,7 @@ class GatedASHA(SeededASHA):
         n_min: int = 8,
         against: Against = "next",
         unmeasured: Unmeasured = "continue",
+        cut_cost: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -116,6 +149,7 @@ class GatedASHA(SeededASHA):
         self.threshold = threshold
         self.n_min = n_min
         self.against = against
+        self.cut_cost = cut_cost
         self.finals: dict[str, float] = {}  # trial id -> signed value at max_t
         self.held: Counter[float] = Counter()
         self.deferred: dict[str, list[float]] = {}  # trial id -> milestones of deferred stops
@@ -142,12 +176,31 @@ class GatedASHA(SeededASHA):
 
     def reliability(self, bracket: Any, milestone: float) -> tuple[float, int]:
         """The rung's Spearman correlation with its later point, and the number of pairs
-        (``against="chain"``: the chain's product, and the pairs of its first link)."""
+        (``against="chain"``: the chain's product, and the pairs of its first link); with
+        ``cut_cost``, once measured, the smaller of that and 1 - the cost of its cut (NaN,
+        a side with one value, stays NaN and keeps the rung closed)."""
         if self.against == "chain":
-            return self._chain(bracket, milestone)
-        return rung_spearman(
-            self._values_at(milestone), self._values_at(self._later(bracket, milestone))
-        )
+            rho, pairs = self._chain(bracket, milestone)
+        else:
+            rho, pairs = rung_spearman(
+                self._values_at(milestone), self._values_at(self._later(bracket, milestone))
+            )
+        if self.cut_cost and pairs >= self.n_min:
+            rho = float(np.minimum(rho, 1.0 - self._furthest_cut_cost(bracket, milestone)))
+        return rho, pairs
+
+    def _furthest_cut_cost(self, bracket: Any, milestone: float) -> float:
+        """The cost of the rung's cut (``cut_cost``) against the furthest later point (the
+        bracket's later milestones, then ``max_t``) with at least ``n_min`` pairs; NaN
+        where even the next point has fewer."""
+        here, found = self._values_at(milestone), float("nan")
+        later = {float(m) for m, _ in bracket._rungs if m > milestone} | {float(self._max_t)}
+        for point in sorted(later):
+            cost, pairs = cut_cost(here, self._values_at(point), self._reduction_factor)
+            if pairs < self.n_min:
+                break
+            found = cost
+        return found
 
     def _chain(self, bracket: Any, milestone: float) -> tuple[float, int]:
         """The product over the links from ``milestone`` to ``max_t`` (the bracket's later

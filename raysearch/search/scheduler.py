@@ -62,7 +62,8 @@ def build_scheduler(space: SearchSpace, seed: int = 0) -> TrialScheduler:
     values if the space sets one (``search/asha.py``); ``gated_asha``: behind the
     rung-reliability gate, judged against the next rung or along the chain of rungs
     (``gate_against``), a stop at a rung it cannot judge yet left to ASHA or deferred
-    (``gate_unmeasured``); with ``scheduler: fifo`` every trial at full budget."""
+    (``gate_unmeasured``), weighing what a rung's cut costs if the space asks
+    (``gate_cut_cost``); with ``scheduler: fifo`` every trial at full budget."""
     if space.settings.scheduler == "fifo":
         return FIFOScheduler()
     window = space.settings.cutoff_window
@@ -75,6 +76,7 @@ def build_scheduler(space: SearchSpace, seed: int = 0) -> TrialScheduler:
             n_min=GATE_PAIRS,
             unmeasured=space.settings.gate_unmeasured,
             against=space.settings.gate_against,
+            cut_cost=space.settings.gate_cut_cost,
         )
     return SeededASHA(**asha_arguments(space), seed=seed, window=window)
 

@@ -5,7 +5,7 @@ A space file (shipped: raysearch/search/spaces/NAME.yaml; or any path)::
     settings:   {num_samples, max_epochs, grace_period, reduction_factor, brackets,
                  cutoff_window, n_startup_trials, searcher: tpe|random, multivariate,
                  independent_when_running, scheduler: asha|gated_asha|fifo,
-                 gate_against: next|chain, gate_unmeasured: asha|defer,
+                 gate_against: next|chain, gate_unmeasured: asha|defer, gate_cut_cost,
                  finalists, replicates}
     fixed:      {name: value}              # constants every trial gets
     parameters: {name: {type: float|int|categorical, low, high, log, step, choices,
@@ -139,6 +139,10 @@ class SearchSettings(BaseModel):
     (under 8 pairs) waits until it can (``defer``, the default wherever the gate runs:
     confirmed on fresh seeds) or stands (``asha``); left unset with another scheduler it is
     ``asha``, which means nothing there; set ``defer`` there, an error.
+    ``gate_cut_cost``: the gate also asks that a rung's cut keep the trials that end best:
+    among the trials with values at the rung and at the furthest later point 8 of them have
+    reached, the rung's best third (ASHA's cut) must hold a trial within a tenth of the best
+    later value's lead over the median (search/gated_asha.py).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -158,6 +162,7 @@ class SearchSettings(BaseModel):
     gate_against: Literal["next", "chain"] = "next"
     # "defer" unless left unset where there is no gate
     gate_unmeasured: Literal["asha", "defer"] = "defer"
+    gate_cut_cost: bool = False
     # After the search: retrain the top ``finalists`` configurations with ``replicates``
     # fresh seeds each at full budget and pick on the mean (0 = off; search/finalists.py).
     finalists: int = Field(default=0, ge=0)
@@ -199,6 +204,11 @@ class SearchSettings(BaseModel):
             problems.append(
                 f"gate_against ({self.gate_against!r}) sets what gated_asha's gate judges a "
                 f"rung by; scheduler {self.scheduler!r} has no gate"
+            )
+        if self.gate_cut_cost and self.scheduler != "gated_asha":
+            problems.append(
+                f"gate_cut_cost (true) asks gated_asha's gate to weigh what a rung's cut "
+                f"costs; scheduler {self.scheduler!r} has no gate"
             )
         if "gate_unmeasured" not in self.model_fields_set and self.scheduler != "gated_asha":
             object.__setattr__(self, "gate_unmeasured", "asha")  # still unset, as above

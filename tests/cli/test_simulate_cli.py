@@ -90,8 +90,9 @@ def test_it_shows_how_the_rungs_rank_and_names_rungs_that_stop_slow_starters(
     assert "At epoch 1 the best curves rank poorly" in printed
     assert "ASHA stops them there, and the gate does not see it" in printed
     assert (
-        "To measure what a later first rung, a gate judged along the chain of rungs or no "
-        "early stopping buys: --against grace_period=3, --against gate_against=chain, "
+        "To measure what a later first rung, a gate that weighs what a cut costs, a gate "
+        "judged along the chain of rungs or no early stopping buys: --against "
+        "grace_period=3, --against gate_cut_cost=true, --against gate_against=chain, "
         "--against scheduler=fifo." in printed
     )
     assert "even random curves" not in printed  # the default defers the first wave's stops
@@ -108,6 +109,11 @@ def test_it_shows_how_the_rungs_rank_and_names_rungs_that_stop_slow_starters(
     assert main(["--table", slow, *args, "--gate-against", "chain"]) == 0
     printed = capsys.readouterr().out  # the gate is the chain already
     assert "the gate does not see it" not in printed and "--against gate_against" not in printed
+    assert main(["--table", slow, *args, "--gate-cut-cost"]) == 0
+    printed = capsys.readouterr().out  # the gate weighs the cut already
+    assert "its gate weighing what a cut costs" in printed
+    assert "the gate does not see it" not in printed and "gate_cut_cost=true" not in printed
+    assert "--against gate_against=chain" in printed
     assert main(["--table", slow, *args, "--scheduler", "fifo"]) == 0
     assert "How the rungs rank" not in capsys.readouterr().out  # nothing stops trials
     assert "rungs" not in json.loads(out.read_text())

@@ -38,6 +38,9 @@ def test_show_names_the_settings_that_shape_asha_and_tpe():
     assert "chain" not in describe_space(space)
     chain = describe_space(space.with_settings(gate_against="chain"))
     assert ", gate judged along the chain of rungs, stops" in chain
+    assert "cut costs" not in describe_space(space)
+    weighing = describe_space(space.with_settings(gate_cut_cost=True))
+    assert ", gate weighing what a cut costs, stops" in weighing
     assert ", stops at unmeasured rungs deferred; TPE" in describe_space(space)  # default
     assert "deferred" not in describe_space(space.with_settings(gate_unmeasured="asha"))
     startup = f"TPE startup {space.settings.n_startup_trials}"

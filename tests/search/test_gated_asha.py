@@ -6,12 +6,13 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ray.tune.schedulers import ASHAScheduler, TrialScheduler
 
-from raysearch.search.gated_asha import GatedASHA, rung_spearman
+from raysearch.search.gated_asha import GatedASHA, cut_cost, rung_spearman
 
 MAX_T = 9  # reduction factor 3, grace 1: rungs at epochs 1 and 3 (and 9, the end)
 STOP, CONTINUE = TrialScheduler.STOP, TrialScheduler.CONTINUE
@@ -288,3 +289,85 @@ def test_defer_stops_at_an_open_rung_or_when_a_deferred_stop_falls_due(
                 break
         gated.on_trial_complete(None, trial, result)  # type: ignore[arg-type]
         assert trial.trial_id not in gated.deferred
+
+
+def test_cut_cost_is_the_best_value_the_cut_drops_in_units_of_its_lead_on_the_median() -> None:
+    # signed as ASHA signs (higher is better); the rung keeps the best ceil(6 / 3) = 2: a, b
+    at_rung = {"a": 6.0, "b": 5.0, "c": 4.0, "d": 3.0, "e": 2.0, "f": 1.0}
+    later = {"a": 3.0, "b": 2.0, "c": 1.0, "d": 10.0, "e": 0.0, "f": 2.0}
+    # best later 10 (d, dropped), best kept 3 (a), median later 2: (10 - 3) / (10 - 2)
+    assert cut_cost(at_rung, later, 3) == (pytest.approx(7 / 8), 6)
+    assert cut_cost(at_rung, {**later, "d": 3.0}, 3) == (0.0, 6)  # a ties the best
+    assert cut_cost(at_rung, {"a": 1.0, "b": 2.0}, 3)[1] == 2  # too few pairs: NaN
+    assert np.isnan(cut_cost(at_rung, {"a": 1.0, "b": 2.0}, 3)[0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(
+        st.tuples(st.floats(-5, 5), st.floats(-5, 5)),
+        min_size=3,
+        max_size=30,
+        unique_by=lambda v: v[0],
+    ),
+    eta=st.sampled_from([2, 3, 4]),
+)
+def test_cut_cost_is_zero_exactly_when_the_cut_keeps_a_best_trial(
+    values: list[tuple[float, float]], eta: int
+) -> None:
+    at_rung = {f"t{i}": x for i, (x, _) in enumerate(values)}
+    later = {f"t{i}": y for i, (_, y) in enumerate(values)}
+    cost, pairs = cut_cost(at_rung, later, eta)
+    kept = sorted(at_rung, key=at_rung.__getitem__, reverse=True)[: -(-pairs // eta)]
+    keeps_a_best = max(later[t] for t in kept) == max(later.values())
+    assert pairs == len(values) and cost >= 0.0
+    assert (cost == 0.0) == (keeps_a_best or max(later.values()) == np.median(list(later.values())))
+    assert cut_cost(at_rung, at_rung, eta)[0] == 0.0  # a rung judged against itself loses nothing
+
+
+def test_with_cut_cost_a_rung_whose_order_holds_to_the_next_rung_but_not_to_the_end_stops_none():
+    weighing, following = _gated(n_min=4, unmeasured="defer", cut_cost=True), _gated(n_min=4)
+    # epochs 1 to 8 rank the four alike; the last epoch puts the slowest starter first
+    curves = [[float(i)] * (MAX_T - 1) + [float(20 - i)] for i in range(3)]
+    curves.append([-1.0] * (MAX_T - 1) + [25.0])
+    for i, curve in enumerate(curves):
+        _run(weighing, f"t{i}", curve)
+        _run(following, f"t{i}", curve)
+    rung = weighing._brackets[0]
+    cost, pairs = cut_cost(weighing._values_at(1.0), weighing._values_at(float(MAX_T)), 3)
+    assert pairs == 4 and cost > 0.1  # the cut at epoch 1 drops the best at the end
+    assert weighing.reliability(rung, 1.0) == (pytest.approx(1.0 - cost), 4)
+    bad = [30.0] + [0.0] * (MAX_T - 1)
+    assert _run(following, "bad", bad) == (STOP, 1)  # epoch 1 agrees with epoch 3
+    assert _run(weighing, "bad", bad)[1] == MAX_T
+
+
+def test_with_cut_cost_a_rung_that_ranks_badly_stays_closed_though_its_cut_keeps_the_best():
+    weighing = _gated(n_min=4, unmeasured="defer", cut_cost=True)
+    # epoch 1 ranks the four 0 1 2 3, every later epoch 0 3 1 2: Spearman 0.4, though the
+    # trial first at epoch 1 is first at the end too (the cut there loses nothing)
+    for i, (first, later) in enumerate([(0, 0), (1, 3), (2, 1), (3, 2)]):
+        _run(weighing, f"t{i}", [float(first)] + [float(later)] * (MAX_T - 1))
+    assert weighing.reliability(weighing._brackets[0], 1.0) == (pytest.approx(0.4), 4)
+    assert _run(weighing, "bad", [30.0] * MAX_T) == (STOP, 3)  # epoch 3 ranks as the end
+
+
+@settings(max_examples=40, deadline=None)
+@given(curves=curves, n_min=st.integers(3, 6), against=st.sampled_from(["next", "chain"]))
+def test_weighing_the_cut_never_opens_a_rung_the_correlation_keeps_closed(
+    curves: list[list[float]], n_min: int, against: str
+) -> None:
+    gated = _gated(n_min=n_min, against=against, cut_cost=True)
+    for i, curve in enumerate(curves):
+        _run(gated, f"t{i}", curve)
+    bracket = gated._brackets[0]
+    for milestone in (1.0, 3.0):
+        mine, pairs = gated.reliability(bracket, milestone)
+        gated.cut_cost = False  # the same trials, judged by the correlation alone
+        theirs, their_pairs = gated.reliability(bracket, milestone)
+        gated.cut_cost = True
+        assert pairs == their_pairs
+        assert gated._opens(mine, pairs) <= gated._opens(theirs, pairs)
+        if pairs >= n_min and not np.isnan(theirs):
+            cost = gated._furthest_cut_cost(bracket, milestone)
+            assert mine == pytest.approx(min(theirs, 1.0 - cost))

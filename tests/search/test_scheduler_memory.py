@@ -159,6 +159,8 @@ def test_a_spaces_gate_against_reaches_the_gate(tmp_path: Path) -> None:
     space = _plan(tmp_path).space
     assert build_scheduler(space).against == "next"
     assert build_scheduler(space.with_settings(gate_against="chain")).against == "chain"
+    assert build_scheduler(space).cut_cost is False
+    assert build_scheduler(space.with_settings(gate_cut_cost=True)).cut_cost is True
     deferring = build_scheduler(space.with_settings(gate_unmeasured="defer"))
     assert isinstance(deferring, GatedASHA) and deferring.unmeasured == "defer"
 

@@ -156,6 +156,19 @@ def test_the_gate_is_judged_against_the_next_rung_unless_a_space_asks_for_the_ch
         space.with_settings(gate_against="final")
 
 
+def test_the_gate_weighs_what_a_cut_costs_only_where_a_space_asks_and_a_gate_runs() -> None:
+    space = load_space("smoke")
+    assert space.settings.gate_cut_cost is False
+    assert space.with_settings(gate_cut_cost=True).settings.gate_cut_cost is True
+    with pytest.raises(ConfigError) as err:  # reported with the other gate setting at once
+        space.with_settings(gate_cut_cost=True, gate_against="chain", scheduler="fifo")
+    assert "gate_cut_cost (true) asks gated_asha's gate" in str(err.value)
+    assert "scheduler 'fifo' has no gate" in str(err.value)
+    assert "gate_against ('chain')" in str(err.value)
+    with pytest.raises(ConfigError, match="gate_cut_cost"):
+        space.with_settings(gate_cut_cost="sometimes")
+
+
 def test_a_stop_at_an_unmeasured_rung_is_deferred_wherever_the_gate_runs() -> None:
     space = load_space("smoke")
     assert space.settings.scheduler == "gated_asha"
