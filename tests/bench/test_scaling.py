@@ -704,9 +704,10 @@ def test_by_bench_sorts_benchmarks_into_better_worse_same_and_mixed() -> None:
         _cell("c", 1, 0.1, 0.2), _cell("c", 16, 0.4, 0.3),  # one each
         _cell("d", 4, 0.2, 0.2),  # a tie is not better
         _cell("e", 1, 0.2, 0.2), _cell("e", 4, 0.2, 0.3),  # a tie and a win
+        _cell("f", 1, 0.2, 0.2 * (1 + 1e-12)), _cell("f", 4, 0.0, 1e-15),  # last-digit ties
     ]  # fmt: skip
     assert by_bench(cells) == (
-        "better at every k on a; worse at every k on b; the same median at every k on d; "
+        "better at every k on a; worse at every k on b; the same median at every k on d, f; "
         "better at some k and not at others on c, e"
     )
     assert by_bench(cells[:2]) == "better at every k on a"
