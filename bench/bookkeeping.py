@@ -100,7 +100,8 @@ def sleep_trial(config: dict[str, Any], seconds: float) -> None:
 
 
 def _space(n: int) -> Any:
-    from raysearch.search.space import ParamSpec, SearchSettings, SearchSpace
+    from raysearch.search.settings import SearchSettings
+    from raysearch.search.space import ParamSpec, SearchSpace
 
     settings = SearchSettings(num_samples=n, max_epochs=1, grace_period=1, n_startup_trials=10)
     return SearchSpace("bookkeeping", "", settings, {"x": ParamSpec(type="float", low=0, high=1)})

@@ -149,7 +149,7 @@ class HartmannObjective:
 
 def _settings(scale: Scale) -> Any:
     """The benchmark's search settings (a method sets its searcher and scheduler)."""
-    from raysearch.search.space import SearchSettings
+    from raysearch.search.settings import SearchSettings
 
     return SearchSettings(
         num_samples=scale.trials,

@@ -27,7 +27,8 @@ from pydantic import ValidationError
 
 from bench.optuna_alone import OptunaAlone
 from bench.registry import Registry
-from raysearch.search.space import SearchSettings, SearchSpace
+from raysearch.search.settings import SearchSettings
+from raysearch.search.space import SearchSpace
 
 __all__ = ["ENGINES", "METHODS", "Method", "describe", "register"]
 

@@ -25,7 +25,7 @@ class Benchmark:
 
 
 def _settings(epochs: int) -> Any:
-    from raysearch.search.space import SearchSettings
+    from raysearch.search.settings import SearchSettings
 
     return SearchSettings(
         num_samples=TRIALS,

@@ -28,7 +28,7 @@ def _method() -> Any:
     """raysearch's default as bench/hartmann.py runs a method: build_searcher +
     build_scheduler, TPE + rung-gated ASHA."""
     from bench.methods import METHODS
-    from raysearch.search.space import SearchSettings
+    from raysearch.search.settings import SearchSettings
 
     found = METHODS["tpe_gated_asha"]
     default = SearchSettings(num_samples=1, max_epochs=1)

@@ -22,7 +22,8 @@ from raysearch.core.errors import (
     SearchInterrupted,
 )
 from raysearch.search.plan import RunOptions, default_run_name
-from raysearch.search.space import SCHEDULERS, available_spaces
+from raysearch.search.settings import SCHEDULERS
+from raysearch.search.space import available_spaces
 from raysearch.search.tracking import WandbOptions
 
 __all__ = ["main", "parse_args"]

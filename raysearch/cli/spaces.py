@@ -14,7 +14,8 @@ from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser
 from raysearch.core.errors import RaysearchError
 from raysearch.core.files import atomic_write_text
-from raysearch.search.space import SearchSettings, SearchSpace, available_spaces, load_space
+from raysearch.search.settings import SearchSettings
+from raysearch.search.space import SearchSpace, available_spaces, load_space
 from raysearch.search.wandb_sweep import sweep_yaml
 
 __all__ = ["describe_space", "main"]

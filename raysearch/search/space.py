@@ -6,7 +6,7 @@ A space file (shipped: raysearch/search/spaces/NAME.yaml; or any path)::
                  cutoff_window, n_startup_trials, searcher: tpe|random, multivariate,
                  independent_when_running, scheduler: asha|gated_asha|fifo,
                  gate_against: next|chain, gate_unmeasured: asha|defer, gate_cut_cost,
-                 finalists, replicates}
+                 finalists, replicates}    # raysearch/search/settings.py
     fixed:      {name: value}              # constants every trial gets
     parameters: {name: {type: float|int|categorical, low, high, log, step, choices,
                         when: {other_param: value or [values]}}}
@@ -25,25 +25,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from raysearch.core.data_config import SYNTH_PRESETS
 from raysearch.core.errors import ConfigError, ErrorCollector
 from raysearch.core.params import check_param_value, resolve_param
+from raysearch.search.settings import SearchSettings
 
 if TYPE_CHECKING:
     import optuna
 
 __all__ = [
-    "SCHEDULERS",
     "SMOKE_FIXED",
     "SMOKE_SETTINGS",
     "SPACES_DIR",
     "ParamSpec",
-    "SearchSettings",
     "SearchSpace",
     "available_spaces",
     "load_space",
@@ -105,139 +104,6 @@ class ParamSpec(BaseModel):
         if self.low is None or self.high is None:
             raise ValueError(f"a {self.type} parameter has no low/high; load it with load_space")
         return self.low, self.high
-
-
-SchedulerName = Literal["asha", "gated_asha", "fifo"]
-SCHEDULERS: tuple[str, ...] = get_args(SchedulerName)
-
-
-class SearchSettings(BaseModel):
-    """How many trials, how long, and how hard ASHA and TPE cut.
-
-    ``searcher``/``scheduler`` default to TPE + ``gated_asha``: ASHA whose stops at a rung
-    stand only once that rung has shown it ranks trials, as it does on curves like
-    Hartmann's, and not on curves whose early epochs mislead, as the HAN's do (chosen on the
-    simulator and confirmed on fresh seeds: results/benchmarks/scaling_confirm.md).
-    ``asha`` is Ray's ASHA without the gate; ``random`` and ``fifo`` (every trial runs to
-    max_epochs, or until the trainer's own early stopping) are the baselines a search is
-    compared against. ``brackets`` > 1: ASHA with that many Hyperband brackets (bracket s
-    first stops trials at ``grace_period * reduction_factor**s``; search/asha.py).
-    ``cutoff_window``: ASHA's cut-off at a rung from the rung's last that many values, not
-    from all of them (search/asha.py; None: Ray's cut-off).
-    ``multivariate``: TPE models the parameters jointly (Optuna's multivariate TPE, a group
-    per set of conditions; the default, better on the HAN table's curves); false: one model
-    per parameter (Optuna's independent TPE, better on LCBench's; results/benchmarks).
-    ``independent_when_running``: joint TPE draws a trial with one model per parameter
-    instead with probability r / (r + 16), r the trials running (search/mixed_tpe.py), so
-    k draws at once spread out. On by default wherever joint TPE runs (confirmed on fresh
-    seeds: results/benchmarks/scaling_confirm.md); left unset with ``multivariate: false``
-    or ``searcher: random`` it is off (no joint TPE to mix into); set true there, an error.
-    ``gate_against``: what ``gated_asha``'s gate judges a rung by: ``next``, its Spearman
-    correlation with the next rung; ``chain``, the product of those along the measured
-    links to the last epoch, which also holds a rung whose order drifts later
-    (search/gated_asha.py). ``gate_unmeasured``: a stop at a rung the gate cannot judge yet
-    (under 8 pairs) waits until it can (``defer``, the default wherever the gate runs:
-    confirmed on fresh seeds) or stands (``asha``); left unset with another scheduler it is
-    ``asha``, which means nothing there; set ``defer`` there, an error.
-    ``gate_cut_cost``: the gate also asks that a rung's cut keep the trials that end best:
-    among the trials with values at the rung and at the furthest later point 8 of them have
-    reached, the rung's best third (ASHA's cut) must hold a trial within a tenth of the best
-    later value's lead over the median (search/gated_asha.py).
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    num_samples: int = Field(gt=0)
-    max_epochs: int = Field(gt=0)
-    grace_period: int = Field(default=1, ge=1)
-    reduction_factor: float = Field(default=3.0, gt=1.0)
-    brackets: int = Field(default=1, ge=1)
-    cutoff_window: int | None = Field(default=None, ge=3)
-    n_startup_trials: int = Field(default=4, ge=0)
-    searcher: Literal["tpe", "random"] = "tpe"
-    multivariate: bool = True
-    # True unless left unset where there is no joint TPE (``_consistent``)
-    independent_when_running: bool = True
-    scheduler: SchedulerName = "gated_asha"
-    gate_against: Literal["next", "chain"] = "next"
-    # "defer" unless left unset where there is no gate
-    gate_unmeasured: Literal["asha", "defer"] = "defer"
-    gate_cut_cost: bool = False
-    # After the search: retrain the top ``finalists`` configurations with ``replicates``
-    # fresh seeds each at full budget and pick on the mean (0 = off; search/finalists.py).
-    finalists: int = Field(default=0, ge=0)
-    replicates: int = Field(default=3, ge=2)
-
-    def given(self) -> dict[str, Any]:
-        """The settings set, not those left to their defaults: what a copy with some
-        settings changed starts from, so a default that depends on others
-        (``independent_when_running``) follows them."""
-        return self.model_dump(include=self.model_fields_set)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> SearchSettings:
-        problems = []
-        if self.finalists > self.num_samples:
-            problems.append(
-                f"finalists ({self.finalists}) cannot exceed num_samples ({self.num_samples})"
-            )
-        if not self.multivariate and self.searcher != "tpe":
-            problems.append(
-                f"multivariate (false) sets how TPE models the parameters; searcher "
-                f"{self.searcher!r} has no model"
-            )
-        joint = self.searcher == "tpe" and self.multivariate
-        if "independent_when_running" not in self.model_fields_set and not joint:
-            # the default means "where there is joint TPE": off here, and still unset, so a
-            # copy with other settings (replace_settings) takes the default again
-            object.__setattr__(self, "independent_when_running", False)
-        if self.independent_when_running and not joint:
-            problems.append(
-                "independent_when_running (true) mixes independent draws into joint TPE; "
-                + (
-                    f"searcher {self.searcher!r} has no model"
-                    if self.searcher != "tpe"
-                    else "multivariate is false, so every draw is independent already"
-                )
-            )
-        if self.gate_against != "next" and self.scheduler != "gated_asha":
-            problems.append(
-                f"gate_against ({self.gate_against!r}) sets what gated_asha's gate judges a "
-                f"rung by; scheduler {self.scheduler!r} has no gate"
-            )
-        if self.gate_cut_cost and self.scheduler != "gated_asha":
-            problems.append(
-                f"gate_cut_cost (true) asks gated_asha's gate to weigh what a rung's cut "
-                f"costs; scheduler {self.scheduler!r} has no gate"
-            )
-        if "gate_unmeasured" not in self.model_fields_set and self.scheduler != "gated_asha":
-            object.__setattr__(self, "gate_unmeasured", "asha")  # still unset, as above
-        if self.gate_unmeasured != "asha" and self.scheduler != "gated_asha":
-            problems.append(
-                f"gate_unmeasured ({self.gate_unmeasured!r}) sets what gated_asha's gate "
-                f"does at a rung it cannot judge yet; scheduler {self.scheduler!r} has no gate"
-            )
-        if self.cutoff_window is not None and self.scheduler == "fifo":
-            problems.append(
-                f"cutoff_window ({self.cutoff_window}) needs an ASHA scheduler, not 'fifo' "
-                "(which stops no trial)"
-            )
-        if self.brackets > 1:
-            if self.scheduler == "fifo":
-                problems.append(
-                    f"brackets ({self.brackets}) needs an ASHA scheduler, not 'fifo' (which "
-                    "stops no trial)"
-                )
-            first = self.grace_period * self.reduction_factor ** (self.brackets - 1)
-            if first >= self.max_epochs:
-                problems.append(
-                    f"brackets ({self.brackets}): the last bracket's first rung, grace_period "
-                    f"* reduction_factor**(brackets - 1) = {first:g}, must be below max_epochs "
-                    f"({self.max_epochs}), or that bracket never stops a trial"
-                )
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
 
 
 class _SpaceFile(BaseModel):

@@ -16,7 +16,8 @@ from bench.benchmarks import BENCHMARKS, Benchmark, by_module, resolve
 from bench.common import OUT
 from bench.methods import METHODS, Method
 from bench.registry import Registry, RegistryError
-from raysearch.search.space import ParamSpec, SearchSettings, SearchSpace
+from raysearch.search.settings import SearchSettings
+from raysearch.search.space import ParamSpec, SearchSpace
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 
 from bench.scaling.analyse import best_at, equal_epochs, worth
 from bench.scaling.synthetic import grid, synthetic_han_table
+from raysearch.search.settings import SearchSettings
 from raysearch.search.simulation.engine import SimSettings, simulate
 from raysearch.search.simulation.hartmann import HartmannCurves, hartmann_space
 from raysearch.search.simulation.runs import run_search
 from raysearch.search.simulation.table import TableCurves, check_space
-from raysearch.search.space import ParamSpec, SearchSettings, SearchSpace
+from raysearch.search.space import ParamSpec, SearchSpace
 
 
 def _han_like_space(trials: int = 24) -> SearchSpace:
@@ -571,7 +572,7 @@ def test_the_confirmation_ledger_reads_a_table_of_one_confirmation_and_adds_to_i
 def test_the_reality_check_runs_raysearchs_default_search() -> None:
     """The simulator is checked against real Ray runs of the search users get by default."""
     from bench.scaling.reality import _method
-    from raysearch.search.space import SearchSettings
+    from raysearch.search.settings import SearchSettings
 
     default = SearchSettings(num_samples=1, max_epochs=1)
     assert (_method().searcher, _method().scheduler) == (default.searcher, default.scheduler)

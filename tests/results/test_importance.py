@@ -12,7 +12,8 @@ from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.results.importance import MIN_TRIALS, param_importance, run_space
 from raysearch.results.plots import plot_parallel_coordinates
 from raysearch.results.runs import RunData, load_run
-from raysearch.search.space import ParamSpec, SearchSettings, SearchSpace
+from raysearch.search.settings import SearchSettings
+from raysearch.search.space import ParamSpec, SearchSpace
 
 
 def _run(n: int, seed: int = 0) -> RunData:

@@ -16,14 +16,8 @@ from raysearch.core.errors import ConfigError
 from raysearch.core.metrics import VAL_METRIC
 from raysearch.core.params import build_trial_config
 from raysearch.core.trial_config import TrialConfig
-from raysearch.search.space import (
-    SPACES_DIR,
-    ParamSpec,
-    SearchSettings,
-    SearchSpace,
-    available_spaces,
-    load_space,
-)
+from raysearch.search.settings import SearchSettings
+from raysearch.search.space import SPACES_DIR, ParamSpec, SearchSpace, available_spaces, load_space
 from raysearch.search.wandb_sweep import (
     SPACE_KEY,
     read_args_file,

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from raysearch.search.settings import SearchSettings
 from raysearch.search.simulation.curves import Curve
-from raysearch.search.space import ParamSpec, SearchSettings, SearchSpace
+from raysearch.search.space import ParamSpec, SearchSpace
 
 __all__ = ["F_STAR", "PARAMS", "X_STAR", "HartmannCurves", "augmented_hartmann", "hartmann_space"]
 

@@ -23,8 +23,9 @@ import numpy as np
 import optuna
 
 from raysearch.search.gated_asha import spearman
+from raysearch.search.settings import SearchSettings
 from raysearch.search.simulation.curves import CurveSource
-from raysearch.search.space import SearchSettings, SearchSpace
+from raysearch.search.space import SearchSpace
 
 __all__ = [
     "BEST_SHARE",

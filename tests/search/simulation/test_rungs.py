@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from raysearch.search.settings import SearchSettings
 from raysearch.search.simulation.hartmann import HartmannCurves, hartmann_space
 from raysearch.search.simulation.rungs import rank_rungs, rung_epochs, sample_curves
-from raysearch.search.space import SearchSettings
 
 quality = st.lists(
     st.floats(0.0, 1.0, allow_nan=False), min_size=10, max_size=40, unique=True

@@ -10,10 +10,11 @@ import pytest
 
 from raysearch.search.scheduler import build_scheduler
 from raysearch.search.searcher import build_searcher
+from raysearch.search.settings import SearchSettings
 from raysearch.search.simulation.curves import Curve
 from raysearch.search.simulation.engine import SimSettings, simulate
 from raysearch.search.simulation.tune_policy import TunePolicy
-from raysearch.search.space import ParamSpec, SearchSettings, SearchSpace
+from raysearch.search.space import ParamSpec, SearchSpace
 
 
 class FlatSource:
