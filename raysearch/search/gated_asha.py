@@ -193,14 +193,13 @@ class GatedASHA(SeededASHA):
         """The cost of the rung's cut (``cut_cost``) against the furthest later point (the
         bracket's later milestones, then ``max_t``) with at least ``n_min`` pairs; NaN
         where even the next point has fewer."""
-        here, found = self._values_at(milestone), float("nan")
+        here = self._values_at(milestone)
         later = {float(m) for m, _ in bracket._rungs if m > milestone} | {float(self._max_t)}
-        for point in sorted(later):
-            cost, pairs = cut_cost(here, self._values_at(point), self._reduction_factor)
-            if pairs < self.n_min:
-                break
-            found = cost
-        return found
+        for point in sorted(later, reverse=True):  # counting pairs is cheap, the cost is not
+            there = self._values_at(point)
+            if len(here.keys() & there.keys()) >= self.n_min:
+                return cut_cost(here, there, self._reduction_factor)[0]
+        return float("nan")
 
     def _chain(self, bracket: Any, milestone: float) -> tuple[float, int]:
         """The product over the links from ``milestone`` to ``max_t`` (the bracket's later
