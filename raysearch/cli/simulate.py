@@ -31,7 +31,7 @@ from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, positive_int
 from raysearch.core.errors import ConfigError, RaysearchError
 
-# pydantic and yaml only: --help stays quick
+# pydantic only: --help stays quick
 from raysearch.search.settings import SCHEDULERS, SearchSettings
 
 __all__ = ["main"]
@@ -150,7 +150,6 @@ def _inputs(args: Any) -> tuple[Any, Any, Any]:
 def _resolve(args: Any) -> tuple[Any, Any]:
     """The space and the curve source, or a ConfigError listing every problem."""
     # Deferred: the search layer imports Ray and Optuna (seconds); --help needs neither.
-    from raysearch.search.settings import SearchSettings
     from raysearch.search.simulation.hartmann import HartmannCurves, hartmann_space
     from raysearch.search.simulation.table import check_space, read_table
     from raysearch.search.space import load_space
