@@ -352,17 +352,19 @@ def _gated(
     threshold: float = 0.9,
     unmeasured: str = "continue",
     against: str = "next",
+    gate: Any = None,
 ) -> Any:
-    """The default searcher with rung-gated ASHA (raysearch.search.gated_asha): a rung
-    stops trials only once its values rank the trials' values at the next rung (or, with
-    ``against="final"``, at the last epoch; with ``against="chain"``, along the chain of
-    rungs to the end; Spearman >= ``threshold`` over at least 8)."""
+    """The default searcher with rung-gated ASHA (raysearch.search.gated_asha, or the
+    subclass ``gate``): a rung stops trials only once its values rank the trials' values
+    at the next rung (or, with ``against="final"``, at the last epoch; with
+    ``against="chain"``, along the chain of rungs to the end; Spearman >= ``threshold``
+    over at least 8)."""
     from raysearch.search.gated_asha import GatedASHA
     from raysearch.search.scheduler import GATE_PAIRS, asha_arguments
     from raysearch.search.searcher import build_searcher
     from raysearch.search.simulation.tune_policy import TunePolicy
 
-    scheduler = GatedASHA(
+    scheduler = (gate or GatedASHA)(
         **asha_arguments(space),
         seed=seed,
         threshold=threshold,
@@ -378,21 +380,8 @@ def _cut_gated(space: Any, seed: int, workers: int) -> Any:
     (bench.scaling.candidates.CutCostGatedASHA), with the default's threshold, pairs and
     deferred stops."""
     from bench.scaling.candidates import CutCostGatedASHA
-    from raysearch.search.scheduler import GATE_PAIRS, GATE_THRESHOLD, asha_arguments
-    from raysearch.search.searcher import build_searcher
-    from raysearch.search.simulation.tune_policy import TunePolicy
 
-    if space.settings.scheduler != "gated_asha" or space.settings.gate_unmeasured != "defer":
-        raise ValueError("gated_cut is the default's gate: scheduler gated_asha, defer")
-    scheduler = CutCostGatedASHA(
-        **asha_arguments(space),
-        seed=seed,
-        window=space.settings.cutoff_window,
-        threshold=GATE_THRESHOLD,
-        n_min=GATE_PAIRS,
-        unmeasured="defer",
-    )
-    return TunePolicy(build_searcher(space, seed), scheduler, workers)
+    return _gated(space, seed, workers, unmeasured="defer", gate=CutCostGatedASHA)
 
 
 WINDOW = 27  # reduction_factor**3 values: not tuned

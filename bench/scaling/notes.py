@@ -29,10 +29,14 @@ __all__ = [
 ]
 
 
-def _median(rows: list[dict[str, Any]], bench: str, method: str, k: int) -> float:
+def _median(
+    rows: list[dict[str, Any]], bench: str, method: str, k: int, field: str = "regret"
+) -> float:
+    """The median over seeds of a quality row's ``field`` (regret, epochs, ...); NaN where
+    the cell was not run."""
     for r in rows:
         if (r["bench"], r["method"], r["workers"]) == (bench, method, k):
-            return r["regret"]["median"]
+            return r[field]["median"]
     return math.nan
 
 
@@ -1064,8 +1068,8 @@ def _cut_lines(
             "configuration (median regret after 200 trials at k = 1 "
             f"{_median(rows, 'han', 'gated_cut', 1):.3g}, the default "
             f"{_median(rows, 'han', DEFAULT, 1):.3g}; epochs "
-            f"{_median_epochs(runs, 'han', 'gated_cut', 1):,.0f} against "
-            f"{_median_epochs(runs, 'han', DEFAULT, 1):,.0f}).",
+            f"{_median(rows, 'han', 'gated_cut', 1, 'epochs'):,.0f} against "
+            f"{_median(rows, 'han', DEFAULT, 1, 'epochs'):,.0f}).",
             "",
         ]
     if found["gated_next_cut"]:
@@ -1095,16 +1099,6 @@ def _cut_lines(
             "",
         ]
     return lines
-
-
-def _median_epochs(runs: list[dict[str, Any]], bench: str, method: str, k: int) -> float:
-    """The median over seeds of a method's epochs in its 200 trials."""
-    return statistics.median(
-        r["epochs"]
-        for r in runs
-        if (r["bench"], r["method"], r["workers"], r.get("kind", "trials"))
-        == (bench, method, k, "trials")
-    )
 
 
 def _time_counts(cells: list[dict[str, Any]]) -> tuple[int, int]:
