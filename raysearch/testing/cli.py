@@ -61,8 +61,8 @@ def without_ray_sigterm_noise(output: str) -> str:
     """``output`` less the blocks a Ray worker prints when Ray's SIGTERM handler raises
     SystemExit while Python runs a callback (``Exception ignored in: ...``, a traceback
     through ``sigterm_handler``, ``SystemExit: 1``; every line from the same worker). That
-    is Ray stopping a trial's process at Ctrl+C, a race in Ray's shutdown, not a failure of
-    the search; any other traceback is kept."""
+    is Ray stopping a trial's process (at Ctrl+C, or once ASHA cuts or the trial ends), a
+    race in Ray's shutdown, not a failure of the search; any other traceback is kept."""
     kept: list[str] = []
     block: list[str] = []
     worker = None

@@ -42,9 +42,10 @@ def test_bad_input_exits_2_with_one_message(case: str, tmp_path: Path) -> None:
 
 
 def test_only_rays_sigterm_race_is_dropped_from_a_logs_tracebacks() -> None:
-    """At Ctrl+C Ray's SIGTERM handler can raise SystemExit in a trial's worker while Python
-    runs a callback; Python prints that block, which the driver forwards. It is dropped;
-    any other traceback, from a worker or the driver, stays."""
+    """When Ray stops a trial's process (at Ctrl+C, or once its trial ends or is cut), Ray's
+    SIGTERM handler can raise SystemExit while Python runs a callback; Python prints that
+    block, which the driver forwards. It is dropped; any other traceback, from a worker or
+    the driver, stays."""
     from raysearch.testing.cli import without_ray_sigterm_noise
 
     def worker(pid: int, text: str) -> str:
@@ -53,6 +54,9 @@ def test_only_rays_sigterm_race_is_dropped_from_a_logs_tracebacks() -> None:
     race = [
         worker(7, "Exception ignored in: <function WeakSet.__init__.<locals>._remove>"),
         worker(7, "Traceback (most recent call last):"),
+        worker(7, '  File "python3.11/_weakrefset.py", line 39, in _remove'),
+        worker(7, "    def _remove(item, selfref=ref(self)):"),
+        worker(7, ""),  # Python's blank line, forwarded with the worker's prefix
         worker(7, '  File "ray/_private/worker.py", line 1060, in sigterm_handler'),
         worker(7, "SystemExit: 1"),
     ]

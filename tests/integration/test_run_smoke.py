@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from raysearch.search.study import STUDY_NAME, open_storage
+from raysearch.testing.cli import traceback_of, without_ray_sigterm_noise
 from raysearch.testing.cluster import LocalCluster
 from raysearch.testing.wandb import offline_run, offline_summary
 
@@ -79,8 +80,12 @@ def test_wandb_offline_runs_hold_config_and_every_epoch(smoke_run) -> None:
     run_dir, proc = smoke_run
     # the search's W&B process neither warns nor leaves a traceback behind (with Ray's
     # W&B callback, its reinit=True warned in every trial, and W&B's teardown, cut off by
-    # Ray's kill of the trial's logging actor, left one in some)
-    assert "wandb: WARNING" not in proc.stderr and "Traceback" not in proc.stderr
+    # Ray's kill of the trial's logging actor, left one in some). Ray stopping a finished
+    # or cut trial's process may print its own SIGTERM race (Python was in a callback when
+    # Ray's handler raised SystemExit); that is Ray's, not W&B's, and is set aside.
+    stderr = without_ray_sigterm_noise(proc.stderr)
+    assert "wandb: WARNING" not in stderr, stderr[-3000:]
+    assert "Traceback" not in stderr, traceback_of(stderr)
     trials = pd.read_parquet(run_dir / "trials.parquet")
     runs = sorted(run_dir.glob("tune/*/wandb/offline-run-*"))
     assert len(runs) == len(trials)
