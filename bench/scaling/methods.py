@@ -9,6 +9,7 @@ from typing import Any
 
 __all__ = [
     "ADOPTED",
+    "BEFORE_CUT",
     "BEFORE_DEFER",
     "BEFORE_GATE",
     "BEFORE_MIX",
@@ -29,12 +30,16 @@ BEFORE_MIX = "before_mix"
 # yet stand): the candidates from independent_when_running to the deferral were measured
 # against it.
 BEFORE_DEFER = "before_defer"
+# The default before ``gate_cut_cost`` (its gate judges a rung by its correlation alone): the
+# candidates from the deferral to the cut's cost were measured against it.
+BEFORE_CUT = "before_cut"
 # The candidates that became the default, in turn (each is a part of today's default).
-ADOPTED = ("gated_asha_lazy", "pending_mix", "gated_defer")
+ADOPTED = ("gated_asha_lazy", "pending_mix", "gated_defer", "gated_next_cut")
 # The searches every benchmark and k is measured with by default (and plotted); the candidates,
 # ASHA variants and W&B are run with --methods.
 MAIN = (
     DEFAULT,
+    BEFORE_CUT,
     BEFORE_DEFER,
     BEFORE_MIX,
     BEFORE_GATE,
@@ -73,20 +78,30 @@ def _pinned(policy: Callable[..., Any], **settings: Any) -> Callable[..., Any]:
     return pinned
 
 
+def _uncut(policy: Callable[..., Any]) -> Callable[..., Any]:
+    """``policy`` with ``gate_cut_cost: false``: the gate judges a rung by its correlation
+    alone, as in the searches measured before the cut's cost was the default."""
+    return _pinned(policy, gate_cut_cost=False)
+
+
 def _lazy(policy: Callable[..., Any]) -> Callable[..., Any]:
     """``policy`` with ``gate_unmeasured: asha``: ASHA's stops at a rung the gate cannot
-    judge yet stand, as in the searches measured before ``defer`` was the default."""
-    return _pinned(policy, gate_unmeasured="asha")
+    judge yet stand, as in the searches measured before ``defer`` was the default (and
+    before the cut's cost)."""
+    return _pinned(policy, gate_unmeasured="asha", gate_cut_cost=False)
 
 
 def _joint(policy: Callable[..., Any]) -> Callable[..., Any]:
     """``policy`` with joint TPE for every draw (``independent_when_running: false``) and
     the lazy gate, as the searches measured before ``independent_when_running`` ran."""
-    return _pinned(policy, independent_when_running=False, gate_unmeasured="asha")
+    return _pinned(
+        policy, independent_when_running=False, gate_unmeasured="asha", gate_cut_cost=False
+    )
 
 
 _before_mix = _joint(_product)
 _before_defer = _lazy(_product)
+_before_cut = _uncut(_product)
 
 
 def _sqlite_connect(path: str) -> Any:
@@ -421,8 +436,14 @@ METHODS = {
         Method(
             DEFAULT,
             "raysearch default (TPE, independent as trials run, + rung-gated ASHA, stops at "
-            "unmeasured rungs deferred)",
+            "unmeasured rungs deferred, the gate weighing what a cut costs)",
             _product,
+        ),
+        Method(
+            BEFORE_CUT,
+            "the default before `gate_cut_cost` (its gate judges a rung by its correlation alone)",
+            _before_cut,
+            BEFORE_CUT,  # its own reference, as the default's is the default
         ),
         Method(
             BEFORE_DEFER,
@@ -600,33 +621,37 @@ METHODS = {
             "gated_defer",
             "candidate, now the default: ASHA's stops at an unmeasured rung deferred "
             "(`gate_unmeasured: defer`)",
-            lambda sp, s, k: _product(sp, s, k, gate_unmeasured="defer"),
+            lambda sp, s, k: _before_cut(sp, s, k, gate_unmeasured="defer"),
             BEFORE_DEFER,
         ),
         Method(
             "gated_chain_defer",
-            "candidate: today's default (stops at unmeasured rungs deferred), its gate judged "
+            "candidate: the default (stops at unmeasured rungs deferred), its gate judged "
             "along the chain of rungs (`gate_against: chain`)",
-            lambda sp, s, k: _product(sp, s, k, gate_against="chain"),
+            lambda sp, s, k: _before_cut(sp, s, k, gate_against="chain"),
+            BEFORE_CUT,
         ),
         Method(
             "gated_cut",
-            "candidate: today's default, its gate judging a rung by what its cut costs (the "
+            "candidate: the default, its gate judging a rung by what its cut costs (the "
             "best later value its best third keeps), not by Spearman with the next rung",
             _cut_gated,
+            BEFORE_CUT,
         ),
         Method(
             "gated_next_cut",
-            "candidate: today's default, its gate also judging a rung by what its cut costs "
+            "candidate, now the default: its gate also judging a rung by what its cut costs "
             "(a rung stops trials only if it ranks them and its cut keeps the best; "
             "`gate_cut_cost: true`)",
             lambda sp, s, k: _product(sp, s, k, gate_cut_cost=True),
+            BEFORE_CUT,
         ),
         Method(
             "mix_half4",
-            "candidate: today's default, independent TPE for a share r / (r + 4) of its "
+            "candidate: the default, independent TPE for a share r / (r + 4) of its "
             "trials (the default's: r / (r + 16)), r the trials running",
-            _mix_half4,
+            _uncut(_mix_half4),
+            BEFORE_CUT,
         ),
         Method(
             "promotion_asha",
@@ -640,6 +665,7 @@ METHODS = {
             "candidate: the default's TPE (joint, independent as trials run) with ASHA that "
             "promotes trials (the ASHA paper's), not stops them",
             lambda space, seed, k: _promotion(space, seed, k, mixed=True),
+            BEFORE_CUT,
         ),
         Method(
             "random_promotion",
