@@ -44,7 +44,9 @@ class SearchSettings(BaseModel):
     ``gate_cut_cost``: the gate also asks that a rung's cut keep the trials that end best:
     among the trials with values at the rung and at the furthest later point 8 of them have
     reached, the rung's best third (ASHA's cut) must hold a trial within a tenth of the best
-    later value's lead over the median (search/gated_asha.py).
+    later value's lead over the median (search/gated_asha.py). On by default wherever the
+    gate runs (confirmed on fresh seeds); left unset with another scheduler it is off; set
+    true there, an error.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -64,7 +66,8 @@ class SearchSettings(BaseModel):
     gate_against: Literal["next", "chain"] = "next"
     # "defer" unless left unset where there is no gate
     gate_unmeasured: Literal["asha", "defer"] = "defer"
-    gate_cut_cost: bool = False
+    # True unless left unset where there is no gate
+    gate_cut_cost: bool = True
     # After the search: retrain the top ``finalists`` configurations with ``replicates``
     # fresh seeds each at full budget and pick on the mean (0 = off; search/finalists.py).
     finalists: int = Field(default=0, ge=0)
@@ -107,6 +110,8 @@ class SearchSettings(BaseModel):
                 f"gate_against ({self.gate_against!r}) sets what gated_asha's gate judges a "
                 f"rung by; scheduler {self.scheduler!r} has no gate"
             )
+        if "gate_cut_cost" not in self.model_fields_set and self.scheduler != "gated_asha":
+            object.__setattr__(self, "gate_cut_cost", False)  # still unset, as above
         if self.gate_cut_cost and self.scheduler != "gated_asha":
             problems.append(
                 f"gate_cut_cost (true) asks gated_asha's gate to weigh what a rung's cut "
