@@ -80,7 +80,8 @@ def _parser() -> StrictParser:
         "--gate-cut-cost",
         action=argparse.BooleanOptionalAction,
         help="gated_asha's gate also asks that a rung's cut keep the trials that end best "
-        "(off by default; override the space's)",
+        "(on by default wherever the gate runs; --no-gate-cut-cost: by its correlation "
+        "alone; override the space's)",
     )
     p.add_argument("--grace-period", type=positive_int, help="ASHA's (override the space's)")
     p.add_argument(

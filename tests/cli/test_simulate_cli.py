@@ -88,6 +88,17 @@ def test_it_shows_how_the_rungs_rank_and_names_rungs_that_stop_slow_starters(
     assert "| 1 | -1.00 | -1.00 | 1.00 (epoch 3) |" in printed
     assert "| 3 | -1.00 | -1.00 | -1.00 (epoch 6) |" in printed
     assert "At epoch 1 the best curves rank poorly" in printed
+    assert "its gate weighing what a cut costs" in printed  # the default weighs the cut
+    assert "the gate does not see it" not in printed and "gate_cut_cost=true" not in printed
+    assert (
+        "To measure what a later first rung, a gate judged along the chain of rungs or no "
+        "early stopping buys: --against grace_period=3, --against gate_against=chain, "
+        "--against scheduler=fifo." in printed
+    )
+    assert "even random curves" not in printed  # the default defers the first wave's stops
+    assert main(["--table", slow, *args, "--no-gate-cut-cost"]) == 0
+    printed = capsys.readouterr().out  # a gate that judges by the next rung alone is blind
+    assert "cut costs," not in printed.splitlines()[0]
     assert "ASHA stops them there, and the gate does not see it" in printed
     assert (
         "To measure what a later first rung, a gate that weighs what a cut costs, a gate "
@@ -95,7 +106,6 @@ def test_it_shows_how_the_rungs_rank_and_names_rungs_that_stop_slow_starters(
         "grace_period=3, --against gate_cut_cost=true, --against gate_against=chain, "
         "--against scheduler=fifo." in printed
     )
-    assert "even random curves" not in printed  # the default defers the first wave's stops
     assert main(["--table", slow, *args, "--gate-unmeasured", "asha"]) == 0
     printed = capsys.readouterr().out
     # epoch 1 ranks every curve backwards: the first wave's stops are ASHA's, blind
@@ -106,14 +116,10 @@ def test_it_shows_how_the_rungs_rank_and_names_rungs_that_stop_slow_starters(
     printed = capsys.readouterr().out
     assert "ASHA stops them there. To measure" in printed  # no gate to speak of
     assert "gate_against" not in printed and "gate_unmeasured" not in printed
-    assert main(["--table", slow, *args, "--gate-against", "chain"]) == 0
+    assert main(["--table", slow, *args, "--gate-against", "chain", "--no-gate-cut-cost"]) == 0
     printed = capsys.readouterr().out  # the gate is the chain already
     assert "the gate does not see it" not in printed and "--against gate_against" not in printed
-    assert main(["--table", slow, *args, "--gate-cut-cost"]) == 0
-    printed = capsys.readouterr().out  # the gate weighs the cut already
-    assert "its gate weighing what a cut costs" in printed
-    assert "the gate does not see it" not in printed and "gate_cut_cost=true" not in printed
-    assert "--against gate_against=chain" in printed
+    assert "--against gate_cut_cost=true" in printed
     assert main(["--table", slow, *args, "--scheduler", "fifo"]) == 0
     assert "How the rungs rank" not in capsys.readouterr().out  # nothing stops trials
     assert "rungs" not in json.loads(out.read_text())
@@ -126,8 +132,9 @@ def test_search_settings_from_flags_reach_the_search(
     out = tmp_path / "sim.json"
     args = ["--table", str(table), "--space", str(space_file), "--workers", "2", "--seeds", "1"]
     assert main([*args, "--brackets", "2", "--out", str(out)]) == 0
-    assert "asha (grace period 1, 2 brackets, stops at unmeasured rungs deferred)" in (
-        capsys.readouterr().out
+    assert (
+        "asha (grace period 1, 2 brackets, its gate weighing what a cut costs, stops at "
+        "unmeasured rungs deferred)" in capsys.readouterr().out
     )
     assert json.loads(out.read_text())["settings"]["brackets"] == 2
     # 6 epochs: a second bracket after grace period 2 would first stop trials at 2 * 3 = 6
@@ -154,18 +161,22 @@ def test_search_settings_from_flags_reach_the_search(
     assert "tpe (independent as trials run) + gated_asha" in capsys.readouterr().out
     assert json.loads(out.read_text())["settings"]["independent_when_running"] is True
     assert main([*args, "--gate-against", "chain", "--out", str(out)]) == 0
-    assert "gated_asha (grace period 1, its gate along the chain of rungs, stops at" in (
-        capsys.readouterr().out
+    assert (
+        "gated_asha (grace period 1, its gate along the chain of rungs, its gate weighing "
+        "what a cut costs, stops at" in capsys.readouterr().out
     )
     assert json.loads(out.read_text())["settings"]["gate_against"] == "chain"
-    assert main([*args, "--gate-unmeasured", "asha", "--out", str(out)]) == 0
+    assert main([*args, "--gate-unmeasured", "asha", "--no-gate-cut-cost", "--out", str(out)]) == 0
     assert "gated_asha (grace period 1)" in capsys.readouterr().out
+    assert json.loads(out.read_text())["settings"]["gate_cut_cost"] is False
     assert json.loads(out.read_text())["settings"]["gate_unmeasured"] == "asha"
-    assert main([*args, "--out", str(out)]) == 0  # without the flag: the default's (defer)
-    assert "gated_asha (grace period 1, stops at unmeasured rungs deferred)" in (
-        capsys.readouterr().out
+    assert main([*args, "--out", str(out)]) == 0  # without the flags: the default's
+    assert (
+        "gated_asha (grace period 1, its gate weighing what a cut costs, stops at unmeasured "
+        "rungs deferred)" in capsys.readouterr().out
     )
     assert json.loads(out.read_text())["settings"]["gate_unmeasured"] == "defer"
+    assert json.loads(out.read_text())["settings"]["gate_cut_cost"] is True
     assert main([*args, "--gate-against", "chain", "--scheduler", "asha"]) == 2
     assert "scheduler 'asha' has no gate" in capsys.readouterr().err
     assert main([*args, "--independent-when-running", "--no-multivariate"]) == 2

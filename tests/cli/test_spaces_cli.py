@@ -32,15 +32,14 @@ def test_show_names_the_settings_that_shape_asha_and_tpe():
     space = load_space("war_losses")
     assert "brackets" not in describe_space(space)
     wide = space.with_settings(brackets=2, grace_period=1, max_epochs=16)
-    assert "ASHA grace 1, reduction 2, 2 brackets, stops at" in describe_space(wide)
+    assert "ASHA grace 1, reduction 2, 2 brackets, gate weighing" in describe_space(wide)
     assert "cut-off window" not in describe_space(space)
-    assert ", cut-off window 27, stops" in describe_space(space.with_settings(cutoff_window=27))
+    assert ", cut-off window 27, gate" in describe_space(space.with_settings(cutoff_window=27))
     assert "chain" not in describe_space(space)
     chain = describe_space(space.with_settings(gate_against="chain"))
-    assert ", gate judged along the chain of rungs, stops" in chain
-    assert "cut costs" not in describe_space(space)
-    weighing = describe_space(space.with_settings(gate_cut_cost=True))
-    assert ", gate weighing what a cut costs, stops" in weighing
+    assert ", gate judged along the chain of rungs, gate weighing" in chain
+    assert ", gate weighing what a cut costs, stops" in describe_space(space)  # default
+    assert "cut costs" not in describe_space(space.with_settings(gate_cut_cost=False))
     assert ", stops at unmeasured rungs deferred; TPE" in describe_space(space)  # default
     assert "deferred" not in describe_space(space.with_settings(gate_unmeasured="asha"))
     startup = f"TPE startup {space.settings.n_startup_trials}"

@@ -143,14 +143,14 @@ def test_rungs_round_trip_and_refuse_other_settings(tmp_path: Path, kind: str) -
 
 def test_gated_asha_is_the_measured_gate(tmp_path: Path) -> None:
     """``scheduler: gated_asha`` builds the gate scaling.md measured: Spearman >= 0.9 over
-    >= 8 pairs, ASHA's stops below that deferred, and the default; plain asha stays Ray's
-    ASHA."""
+    >= 8 pairs, ASHA's stops below that deferred, what a cut costs weighed, and the
+    default; plain asha stays Ray's ASHA."""
     space = load_space("smoke")  # a shipped space that sets neither scheduler nor gate
     gated = build_scheduler(space.with_settings(scheduler="gated_asha"))
     assert isinstance(gated, GatedASHA)
     assert isinstance(build_scheduler(space), GatedASHA)  # its file names no scheduler
-    assert (gated.threshold, gated.n_min, gated.unmeasured, gated.against) == (
-        0.9, 8, "defer", "next",
+    assert (gated.threshold, gated.n_min, gated.unmeasured, gated.against, gated.cut_cost) == (
+        0.9, 8, "defer", "next", True,
     )  # fmt: skip
     assert not isinstance(build_scheduler(space.with_settings(scheduler="asha")), GatedASHA)
 
@@ -159,8 +159,8 @@ def test_a_spaces_gate_against_reaches_the_gate(tmp_path: Path) -> None:
     space = _plan(tmp_path).space
     assert build_scheduler(space).against == "next"
     assert build_scheduler(space.with_settings(gate_against="chain")).against == "chain"
-    assert build_scheduler(space).cut_cost is False
-    assert build_scheduler(space.with_settings(gate_cut_cost=True)).cut_cost is True
+    assert build_scheduler(space).cut_cost is True
+    assert build_scheduler(space.with_settings(gate_cut_cost=False)).cut_cost is False
     deferring = build_scheduler(space.with_settings(gate_unmeasured="defer"))
     assert isinstance(deferring, GatedASHA) and deferring.unmeasured == "defer"
 

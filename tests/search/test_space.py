@@ -156,10 +156,15 @@ def test_the_gate_is_judged_against_the_next_rung_unless_a_space_asks_for_the_ch
         space.with_settings(gate_against="final")
 
 
-def test_the_gate_weighs_what_a_cut_costs_only_where_a_space_asks_and_a_gate_runs() -> None:
+def test_the_gate_weighs_what_a_cut_costs_wherever_it_runs_unless_a_space_says_not() -> None:
     space = load_space("smoke")
-    assert space.settings.gate_cut_cost is False
-    assert space.with_settings(gate_cut_cost=True).settings.gate_cut_cost is True
+    assert space.settings.scheduler == "gated_asha"
+    assert space.settings.gate_cut_cost is True
+    assert space.with_settings(gate_cut_cost=False).settings.gate_cut_cost is False
+    # left unset, it follows the scheduler: no gate, no cut weighed, and no error
+    ungated = space.with_settings(scheduler="asha")
+    assert ungated.settings.gate_cut_cost is False
+    assert ungated.with_settings(scheduler="gated_asha").settings.gate_cut_cost is True
     with pytest.raises(ConfigError) as err:  # reported with the other gate setting at once
         space.with_settings(gate_cut_cost=True, gate_against="chain", scheduler="fifo")
     assert "gate_cut_cost (true) asks gated_asha's gate" in str(err.value)
