@@ -21,7 +21,7 @@ from bench.scaling.analyse import (
 )
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.gate_notes import gate_lines
-from bench.scaling.methods import BEFORE_DEFER, BEFORE_MIX, DEFAULT, METHODS
+from bench.scaling.methods import BEFORE_CUT, BEFORE_DEFER, BEFORE_MIX, DEFAULT, METHODS
 from bench.scaling.notes import (
     bound_lines,
     candidate_lines,
@@ -122,7 +122,7 @@ def _speedup_lines(rows: list[dict[str, Any]]) -> list[str]:
 
 
 # the searches whose speed-ups are read
-WORTH = (DEFAULT, BEFORE_DEFER, BEFORE_MIX, "tpe_fifo", "random_asha")
+WORTH = (DEFAULT, BEFORE_CUT, BEFORE_DEFER, BEFORE_MIX, "tpe_fifo", "random_asha")
 
 
 def _worth_lines(rows: list[dict[str, Any]]) -> list[str]:
