@@ -62,8 +62,8 @@ def build_scheduler(space: SearchSpace, seed: int = 0) -> TrialScheduler:
     values if the space sets one (``search/asha.py``); ``gated_asha``: behind the
     rung-reliability gate, judged against the next rung or along the chain of rungs
     (``gate_against``), a stop at a rung it cannot judge yet left to ASHA or deferred
-    (``gate_unmeasured``), weighing what a rung's cut costs if the space asks
-    (``gate_cut_cost``); with ``scheduler: fifo`` every trial at full budget."""
+    (``gate_unmeasured``), and weighing what a rung's cut costs unless the space says
+    not to (``gate_cut_cost``); with ``scheduler: fifo`` every trial at full budget."""
     if space.settings.scheduler == "fifo":
         return FIFOScheduler()
     window = space.settings.cutoff_window
