@@ -529,14 +529,9 @@ def candidate_lines(
             "[scaling_confirm.md](scaling_confirm.md) holds the figures and the verdict).",
             "",
         ]
-    if any(found[m] for m in CANDIDATES if METHODS[m].baseline == BEFORE_MIX):
-        lines += [
-            "The candidates from here on were measured on the gated default as it was "
-            "before `independent_when_running`: joint TPE for every draw (`before_mix`, "
-            "their baseline, and 'the default' in their paragraphs). The last of them, "
-            "`pending_mix`, is the default now.",
-            "",
-        ]
+    lines += _era_lines(
+        found, BEFORE_MIX, "independent_when_running", "joint TPE for every draw", "pending_mix"
+    )
     if found["pending_random"]:
         lines += [
             "Measured on the gated default (its baseline): a random share of suggestions as "
@@ -750,30 +745,43 @@ def candidate_lines(
             + ".",
             "",
         ]
-    if found["gated_chain"] or found["gated_defer"]:
-        lines += [
-            "The two candidates that follow were measured on the default as it was before "
-            "`gate_unmeasured: defer`: ASHA's stops at a rung the gate cannot judge yet "
-            "stand (`before_defer`, their baseline, and 'the default' in their paragraphs). "
-            "The second, `gated_defer`, is the default now.",
-            "",
-        ]
+    lines += _era_lines(
+        found,
+        BEFORE_DEFER,
+        "gate_unmeasured: defer",
+        "ASHA's stops at a rung the gate cannot judge yet stand",
+        "gated_defer",
+    )
     lines += _chain_lines(found["gated_chain"], runs, met)
     lines += _defer_lines(found["gated_defer"], runs, met)
-    if any(found[m] for m in CANDIDATES if METHODS[m].baseline == BEFORE_CUT):
-        lines += [
-            "The candidates that follow were measured on the default as it was before "
-            "`gate_cut_cost`: its gate judges a rung by its correlation alone (`before_cut`, "
-            "their baseline, and 'the default' in their paragraphs). The last, "
-            "`gated_next_cut`, is the default now.",
-            "",
-        ]
+    lines += _era_lines(
+        found,
+        BEFORE_CUT,
+        "gate_cut_cost",
+        "its gate judges a rung by its correlation alone",
+        "gated_next_cut",
+    )
     lines += _chain_defer_lines(found["gated_chain_defer"], runs, met)
     lines += _mix_half4_lines(found["mix_half4"], runs, met)
     lines += _promotion_lines(found, rows, runs, met)
     lines += _cut_lines(found, rows, runs, met)
     cells = [c for m in CANDIDATES for c in found[m]]
     return lines + (paired_table(cells) if cells else [])
+
+
+def _era_lines(
+    found: dict[str, list[dict[str, Any]]], baseline: str, change: str, what: str, adopted: str
+) -> list[str]:
+    """The line that opens the candidates measured on ``baseline``, the default before
+    ``change`` (``what`` it did instead), of which ``adopted`` became the default."""
+    if not any(found[m] for m in CANDIDATES if METHODS[m].baseline == baseline):
+        return []
+    return [
+        f"The candidates that follow were measured on the default as it was before "
+        f"`{change}`: {what} (`{baseline}`, their baseline, and 'the default' in their "
+        f"paragraphs). The last of them, `{adopted}`, is the default now.",
+        "",
+    ]
 
 
 def _held_line(runs: list[dict[str, Any]]) -> str:

@@ -965,3 +965,21 @@ def test_the_committed_table_renders_with_the_answers_first_and_its_commands_las
     assert log.count("- `python -m bench.scaling") == len(data["later"])
     assert "Then:" not in markdown
     assert len(targets) == len(data["targets"])
+
+
+def test_the_candidates_measured_on_an_earlier_default_are_introduced_only_where_they_ran() -> None:
+    """Each era of candidates (measured on a default since replaced) opens with one line
+    naming that default, the change that replaced it and the candidate adopted; a page
+    without that era's candidates has no such line."""
+    from bench.scaling.methods import BEFORE_CUT, BEFORE_DEFER, METHODS
+    from bench.scaling.notes import CANDIDATES, _era_lines
+
+    found: dict[str, list[dict[str, Any]]] = {m: [] for m in CANDIDATES}
+    assert _era_lines(found, BEFORE_CUT, "gate_cut_cost", "alone", "gated_next_cut") == []
+    found["mix_half4"] = [{"bench": "hartmann"}]  # measured on before_cut
+    assert METHODS["mix_half4"].baseline == BEFORE_CUT
+    line, blank = _era_lines(found, BEFORE_CUT, "gate_cut_cost", "alone", "gated_next_cut")
+    assert blank == ""
+    assert "before `gate_cut_cost`: alone (`before_cut`, their baseline" in line
+    assert line.endswith("The last of them, `gated_next_cut`, is the default now.")
+    assert _era_lines(found, BEFORE_DEFER, "gate_unmeasured: defer", "x", "gated_defer") == []
