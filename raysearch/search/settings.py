@@ -11,6 +11,9 @@ __all__ = ["SCHEDULERS", "SchedulerName", "SearchSettings"]
 
 SchedulerName = Literal["asha", "gated_asha", "fifo"]
 SCHEDULERS: tuple[str, ...] = get_args(SchedulerName)
+# The gate's settings whose defaults hold where the gate runs; left unset with another
+# scheduler each takes the value that means nothing there (``SearchSettings._consistent``).
+_UNGATED = {"gate_unmeasured": "asha", "gate_cut_cost": False}
 
 
 class SearchSettings(BaseModel):
@@ -64,9 +67,9 @@ class SearchSettings(BaseModel):
     independent_when_running: bool = True
     scheduler: SchedulerName = "gated_asha"
     gate_against: Literal["next", "chain"] = "next"
-    # "defer" unless left unset where there is no gate
+    # "defer" unless left unset where there is no gate (_UNGATED)
     gate_unmeasured: Literal["asha", "defer"] = "defer"
-    # True unless left unset where there is no gate
+    # True unless left unset where there is no gate (_UNGATED)
     gate_cut_cost: bool = True
     # After the search: retrain the top ``finalists`` configurations with ``replicates``
     # fresh seeds each at full budget and pick on the mean (0 = off; search/finalists.py).
@@ -105,20 +108,20 @@ class SearchSettings(BaseModel):
                     else "multivariate is false, so every draw is independent already"
                 )
             )
+        if self.scheduler != "gated_asha":  # still unset, as above
+            for name, value in _UNGATED.items():
+                if name not in self.model_fields_set:
+                    object.__setattr__(self, name, value)
         if self.gate_against != "next" and self.scheduler != "gated_asha":
             problems.append(
                 f"gate_against ({self.gate_against!r}) sets what gated_asha's gate judges a "
                 f"rung by; scheduler {self.scheduler!r} has no gate"
             )
-        if "gate_cut_cost" not in self.model_fields_set and self.scheduler != "gated_asha":
-            object.__setattr__(self, "gate_cut_cost", False)  # still unset, as above
         if self.gate_cut_cost and self.scheduler != "gated_asha":
             problems.append(
                 f"gate_cut_cost (true) asks gated_asha's gate to weigh what a rung's cut "
                 f"costs; scheduler {self.scheduler!r} has no gate"
             )
-        if "gate_unmeasured" not in self.model_fields_set and self.scheduler != "gated_asha":
-            object.__setattr__(self, "gate_unmeasured", "asha")  # still unset, as above
         if self.gate_unmeasured != "asha" and self.scheduler != "gated_asha":
             problems.append(
                 f"gate_unmeasured ({self.gate_unmeasured!r}) sets what gated_asha's gate "
