@@ -647,6 +647,12 @@ METHODS = {
             BEFORE_CUT,
         ),
         Method(
+            "chain_cut",
+            "candidate: the default (the gate weighing what a cut costs), its gate judged "
+            "along the chain of rungs (`gate_against: chain`)",
+            lambda sp, s, k: _product(sp, s, k, gate_against="chain"),
+        ),
+        Method(
             "mix_half4",
             "candidate: the default, independent TPE for a share r / (r + 4) of its "
             "trials (the default's: r / (r + 16)), r the trials running",

@@ -206,7 +206,7 @@ def liar_lines(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[s
 
 # the first five measured on TPE + ASHA (BEFORE_GATE), then on BEFORE_MIX up to
 # pending_mix, then on BEFORE_DEFER up to gated_defer, then on BEFORE_CUT (deferring) up to
-# gated_next_cut
+# gated_next_cut, then on the default
 CANDIDATES = (
     "final_scale",
     "final_scale_running",
@@ -234,6 +234,7 @@ CANDIDATES = (
     "random_promotion",
     "gated_cut",
     "gated_next_cut",
+    "chain_cut",
 )
 
 
