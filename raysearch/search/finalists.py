@@ -31,6 +31,7 @@ from raysearch.core.metrics import BEST_VAL_METRIC, FINAL_KEY, TIME_ATTR, VAL_ME
 from raysearch.search.loggers import result_loggers
 from raysearch.search.plan import SearchPlan
 from raysearch.search.searcher import TRIAL_SEED
+from raysearch.search.session import fit
 from raysearch.search.trainable import TrialSetup, run_trial, trial_config
 
 __all__ = [
@@ -156,9 +157,9 @@ def run_finalists(
         for rank, f in enumerate(finalists, start=1)
         for r in range(settings.replicates)
     ]
-    grid = _tuner(plan, points, resume).fit()
+    grid = fit(_tuner(plan, points, resume))
     rows, checkpoints = [], []
-    for result in grid:
+    for result in (grid[i] for i in range(len(grid))):  # a ResultGrid indexes, not iterates
         rows.append(_row(result, list(plan.space.parameters)))
         checkpoints.append(result.checkpoint)
     table = pd.DataFrame(rows)

@@ -11,11 +11,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import ray
+from ray.tune import ResultGrid, Tuner
 
 __all__ = [
+    "FREQUENT_SNAPSHOT_ENV",
     "HEALTH_CHECK_ENV",
     "HEALTH_CHECK_INTERVAL_S",
     "Cluster",
+    "fit",
     "local_ray_env",
     "ray_session",
 ]
@@ -27,6 +30,14 @@ __all__ = [
 # set, else 0.5 s. On a cluster, set the variable where `ray start` runs.
 HEALTH_CHECK_ENV = "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S"
 HEALTH_CHECK_INTERVAL_S = "0.5"
+# Tune warns whenever it snapshots the experiment twice within 5 s, which it must each time
+# a trial has saved ``num_to_keep`` checkpoints, and a raysearch trial saves one per epoch:
+# with epochs of a second (--smoke, tiny spaces) that is every other epoch, and `make smoke`
+# printed the warning three times. Its advice (keep more checkpoints, save them less often)
+# is to raysearch, not to the user, who has no flag for either. A snapshot slow to save
+# still warns (Tune's TUNE_WARN_SLOW_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S), and a value
+# the user set is kept.
+FREQUENT_SNAPSHOT_ENV = "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S"
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,13 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def fit(tuner: Tuner) -> ResultGrid:
+    """``tuner.fit()`` without Tune's frequent-snapshot warning
+    (``FREQUENT_SNAPSHOT_ENV``), the environment restored after it."""
+    with _environment({FREQUENT_SNAPSHOT_ENV: os.environ.get(FREQUENT_SNAPSHOT_ENV, "0")}):
+        return tuner.fit()
 
 
 @contextmanager

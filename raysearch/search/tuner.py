@@ -25,6 +25,7 @@ from raysearch.search.loggers import result_loggers
 from raysearch.search.plan import SearchPlan
 from raysearch.search.scheduler import SchedulerMemory, build_scheduler
 from raysearch.search.searcher import build_searcher
+from raysearch.search.session import fit
 from raysearch.search.space import SearchSpace
 from raysearch.search.study import open_storage, warm_start_trials
 from raysearch.search.trainable import run_trial
@@ -151,7 +152,7 @@ class TuneOutcome:
 def run_tune(plan: SearchPlan, *, resume: bool, callbacks: list[TuneCallback]) -> TuneOutcome:
     """Build (or restore) the Tuner, fit it, and collect the trials and epochs tables."""
     tuner = restore_tuner(plan) if resume else build_tuner(plan, callbacks)
-    grid = tuner.fit()
+    grid = fit(tuner)
     # Drop Tune's objects (and W&B's callback) while Ray is still up, not at exit.
     del tuner
     callbacks.clear()
