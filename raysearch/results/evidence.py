@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 from raysearch.core.files import FINALISTS
 from raysearch.core.metrics import BEST_VAL_METRIC, TEST_METRIC, VAL_METRIC
@@ -62,6 +61,10 @@ def spearman(
         raise ValueError(f"spearman: {len(a)} x values against {len(b)} y values")
     if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
         return math.nan
+    # Deferred: scipy.stats takes most of a second to import, and the command line imports
+    # this module (through the results it writes) before it checks its flags.
+    from scipy.stats import spearmanr
+
     return float(spearmanr(a, b).statistic)
 
 

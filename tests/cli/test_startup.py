@@ -1,6 +1,6 @@
-"""--help, a bad flag and a bad value answer before torch, Ray, matplotlib, Optuna and
-scikit-learn are imported (together they take seconds): a user's typo is reported at once,
-by every command."""
+"""--help, a bad flag and a bad value answer before torch, Ray, matplotlib, Optuna,
+scikit-learn and SciPy are imported (together they take seconds): a user's typo is
+reported at once, by every command."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-HEAVY = ("torch", "ray", "matplotlib", "optuna", "sklearn")
+HEAVY = ("torch", "ray", "matplotlib", "optuna", "sklearn", "scipy")
 
 CASES = [
     ["run", "--help"],
