@@ -1,5 +1,5 @@
 """python -m bench.scaling [--quick] [--out DIR] [--render] [--processes N]
-[--benchmarks NAME ...] [--methods NAME ...] [--parts PART ...] [--merge]
+[--benchmarks NAME ...] [--methods NAME ...] [--parts PART ...] [--merge] [--first-seed N]
 
 Runs every (benchmark, method, k, seed) on the simulator (``runs``), then the default's
 reach runs (``reach``: trials keep coming until the default's k=1 median is reached), the
@@ -10,7 +10,9 @@ at k=4, starts a local Ray); writes scaling.md,
 scaling.json and scaling.png. ``--merge`` keeps what scaling.json holds of the benchmarks,
 methods and parts not re-measured (W&B's slow runs: ``--methods wandb --merge``).
 ``--render`` re-renders the table from scaling.json. Simulated searches run in
-``--processes`` worker processes, niced.
+``--processes`` worker processes, niced. ``--first-seed N`` runs seeds N to N + 9 instead of
+0-9, into a directory of their own (``--out``): the default was chosen on seeds 0-9, so its
+figures there flatter it, and fresh seeds tell what it does on seeds nothing was picked on.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -51,6 +54,12 @@ BUDGET_METHODS = {"random_asha": WORKERS, "optuna_hyperband": (1,)}
 DEFAULT_METHODS = list(MAIN)  # the searches a full run measures; the rest with --methods
 
 
+def seeds_of(scale: dict[str, Any]) -> list[int]:
+    """The seeds a run measures: ``scale["seeds"]`` of them from ``scale["first_seed"]``."""
+    first = scale.get("first_seed", 0)
+    return list(range(first, first + scale["seeds"]))
+
+
 def _jobs(benches: list[str], methods: list[str], scale: dict[str, Any]) -> list[Job]:
     jobs = []
     for bench in benches:
@@ -62,7 +71,7 @@ def _jobs(benches: list[str], methods: list[str], scale: dict[str, Any]) -> list
                     continue
                 workers = tuple(k for k in workers if k in workers_of)
             for k in workers:
-                jobs += [Job(bench, method, k, seed) for seed in range(scale["seeds"])]
+                jobs += [Job(bench, method, k, seed) for seed in seeds_of(scale)]
     return jobs
 
 
@@ -134,7 +143,7 @@ def _reach_jobs(
         against = None if method == DEFAULT else method
         base = [
             Job(bench, method, 1, s, kind="reach", target=target, against=against)
-            for s in range(scale["seeds"])
+            for s in seeds_of(scale)
         ]
         ones = pool_map(base, processes)
         found += ones
@@ -162,6 +171,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--methods", nargs="+", choices=list(METHODS), default=DEFAULT_METHODS)
     p.add_argument("--merge", action="store_true", help="keep scaling.json's other runs")
     p.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="the first of the seeds run (default 0: seeds 0-9); fresh seeds go to an --out "
+        "of their own",
+    )
+    p.add_argument(
         "--own-reach",
         action="store_true",
         help="with --parts reach: the methods' reach runs against their own k=1 median, as "
@@ -177,6 +193,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.own_reach and ("reach" not in args.parts or args.methods == [DEFAULT]):
         p.error("--own-reach needs --parts reach and a method other than the default")
+    if args.first_seed < 0:
+        p.error(f"--first-seed must be >= 0, got {args.first_seed}")
+    if args.first_seed and args.out.resolve() == OUT.resolve():
+        p.error(
+            f"--first-seed {args.first_seed}: fresh seeds go to an --out of their own, not "
+            f"{OUT} (whose tables every other search is compared on, seeds 0-9)"
+        )
     return args
 
 
@@ -200,7 +223,15 @@ def redone(record: dict[str, Any], benches: list[str], methods: list[str], own: 
 
 
 def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
-    scale = QUICK if args.quick else FULL
+    scale = {**(QUICK if args.quick else FULL), "first_seed": args.first_seed}
+    if old and old["meta"].get("seeds") not in (None, seeds_of(scale)):
+        print(
+            f"python -m bench.scaling: error: --merge: {args.out / 'scaling.json'} holds "
+            f"seeds {old['meta']['seeds']}, this run {seeds_of(scale)}; a table holds one "
+            "set of seeds (give another --out)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
     started = time.perf_counter()
     benches = args.benchmarks
     runs = old.get("runs", [])
@@ -243,10 +274,10 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
     if "reality" in parts and "hartmann" in benches:
         from bench.scaling.reality import compare_with_ray
 
-        reality = compare_with_ray(list(range(scale["seeds"])))
+        reality = compare_with_ray(seeds_of(scale))
     meta = base_meta(
         args.quick,
-        seeds=list(range(scale["seeds"])),
+        seeds=seeds_of(scale),
         workers=list(scale["workers"]),
         processes=args.processes,
     )

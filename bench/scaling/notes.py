@@ -63,8 +63,9 @@ def _wandb_sentence(methods: set[str]) -> str:
     )
 
 
-def setup_lines(methods: set[str]) -> list[str]:
-    """What the table measures; ``methods``: the methods its runs hold."""
+def setup_lines(methods: set[str], seeds: list[int]) -> list[str]:
+    """What the table measures; ``methods``: the methods its runs hold, ``seeds`` their
+    seeds."""
     return [
         "## What is measured",
         "",
@@ -83,7 +84,7 @@ def setup_lines(methods: set[str]) -> list[str]:
         "6). Regret: the best value any trial reported so far minus the benchmark's optimum "
         "(Hartmann: f* = -3.32237; LCBench: bench/data/lcbench/optima.json, the best of "
         "20,000 random configurations refined by a local search; the HAN table: its lowest "
-        "value). Same seeds (0-9) for every method and k.",
+        f"value). Same seeds ({min(seeds)}-{max(seeds)}) for every method and k.",
         "",
         "Methods: the default (what `python -m raysearch.run` builds now: TPE that sees "
         "running trials, joint one trial at a time and more and more often independent as "

@@ -628,7 +628,7 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
         "to this file.",
     ]
     lines += targets_section(targets, "regret against k", "scaling.png")
-    lines += ["", *setup_lines({r["method"] for r in runs})]
+    lines += ["", *setup_lines({r["method"] for r in runs}, data["meta"]["seeds"])]
     lines += [
         "## Quality against k",
         "",

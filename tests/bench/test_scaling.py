@@ -983,3 +983,27 @@ def test_the_candidates_measured_on_an_earlier_default_are_introduced_only_where
     assert "before `gate_cut_cost`: alone (`before_cut`, their baseline" in line
     assert line.endswith("The last of them, `gated_next_cut`, is the default now.")
     assert _era_lines(found, BEFORE_DEFER, "gate_unmeasured: defer", "x", "gated_defer") == []
+
+
+def test_fresh_seeds_run_their_own_seeds_into_their_own_table(monkeypatch, tmp_path) -> None:
+    """``--first-seed`` moves every job's seed and the recorded seeds, refuses the main
+    table (seeds 0-9, which every search is compared on) and a merge into another seed set."""
+    import bench.scaling.__main__ as scaling
+
+    ran: list[Any] = []
+
+    def fake_pool(jobs: list[Any], processes: int) -> list[dict]:
+        ran.extend(jobs)
+        return [{"bench": j.bench, "method": j.method, "workers": j.workers} for j in jobs]
+
+    monkeypatch.setattr(scaling, "pool_map", fake_pool)
+    argv = ["--methods", "random_asha", "--parts", "runs", "--benchmarks", "han"]
+    data = scaling._run(scaling._parse([*argv, "--first-seed", "200", "--out", str(tmp_path)]), {})
+    assert {j.seed for j in ran} == set(range(200, 210))
+    assert data["meta"]["seeds"] == list(range(200, 210))
+    with pytest.raises(SystemExit) as refused:
+        scaling._parse([*argv, "--first-seed", "200"])  # the main table's --out
+    assert refused.value.code == 2
+    with pytest.raises(SystemExit) as refused:
+        scaling._run(scaling._parse([*argv, "--out", str(tmp_path), "--merge"]), data)
+    assert refused.value.code == 2
