@@ -45,6 +45,9 @@ SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of 
     # a check of the syne-tune policy on two tasks
     "synetune_asha": (("lcbench-167168", "lcbench-189906"), (1, 16)),
 }
+# Where a run on fresh seeds (--first-seed) is kept beside the main table, whose targets
+# section then shows its targets too.
+FRESH = "scaling_fresh"
 PARTS = ("runs", "reach", "budget", "decisions", "cap", "rungs", "reality")
 # budget runs: the searches the targets compare at equal epochs that spend fewer epochs in
 # 200 trials than the default, given the default's epochs seed by seed (at these k)
@@ -314,7 +317,13 @@ def main(argv: list[str] | None = None) -> None:
         else:
             old = json.loads(path.read_text()) if args.merge and path.is_file() else {}
             data = _run(args, old)
-        text, targets, figures = render(data)
+        fresh = args.out / FRESH / "scaling.json"
+        text, targets, figures = render(
+            data,
+            (json.loads(fresh.read_text()), FRESH)
+            if not args.first_seed and fresh.is_file()
+            else None,
+        )
         data["targets"] = targets
         print(text)
         write_outputs("scaling", text, data, args.out, figures)

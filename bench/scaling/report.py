@@ -562,8 +562,28 @@ def _split_sentence(real: list[float], simulated: list[float]) -> str:
     )
 
 
-def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[str, Any]]]:
-    """(markdown, targets as JSON, [(png stem, figure)])."""
+def fresh_lines(fresh: dict[str, Any], where: str, seeds: list[int]) -> list[str]:
+    """The targets as a run on fresh seeds reads them (``fresh``: its scaling.json, in the
+    directory ``where`` beside this table, whose runs have ``seeds``)."""
+    theirs = fresh["meta"]["seeds"]
+    lines = [
+        "",
+        f"The default was chosen on seeds {min(seeds)}-{max(seeds)} (the candidates below "
+        "were measured on them), so the figures above flatter it. On fresh seeds "
+        f"{min(theirs)}-{max(theirs)}, which chose nothing, the same targets read "
+        f"([{where}/scaling.md]({where}/scaling.md), `{fresh['meta']['command']}`):",
+        "",
+    ]
+    for t in fresh["targets"]:
+        lines.append(f"- {t['name']}: {t['figure']}: **{'met' if t['met'] else 'missed'}**")
+    return lines
+
+
+def render(
+    data: dict[str, Any], fresh: tuple[dict[str, Any], str] | None = None
+) -> tuple[str, list[dict[str, Any]], list[tuple[str, Any]]]:
+    """(markdown, targets as JSON, [(png stem, figure)]); ``fresh``: a run on fresh seeds
+    (its scaling.json, and its directory beside this table), whose targets follow ours."""
     from bench.scaling.plots import SEARCHERS, plot, plot_worth
 
     runs, reach = data["runs"], data["reach"]
@@ -628,6 +648,8 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[tuple[
         "to this file.",
     ]
     lines += targets_section(targets, "regret against k", "scaling.png")
+    if fresh is not None:
+        lines += fresh_lines(*fresh, data["meta"]["seeds"])
     lines += ["", *setup_lines({r["method"] for r in runs}, data["meta"]["seeds"])]
     lines += [
         "## Quality against k",

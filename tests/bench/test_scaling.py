@@ -1007,3 +1007,21 @@ def test_fresh_seeds_run_their_own_seeds_into_their_own_table(monkeypatch, tmp_p
     with pytest.raises(SystemExit) as refused:
         scaling._run(scaling._parse([*argv, "--out", str(tmp_path), "--merge"]), data)
     assert refused.value.code == 2
+
+
+def test_the_main_table_shows_the_fresh_seeds_targets_beside_its_own() -> None:
+    from bench.scaling.report import fresh_lines
+
+    targets = [
+        {"name": "k=16 reaches it >= 10x sooner", "figure": "han 12.0x", "met": True},
+        {"name": "k=64 reaches it >= 32x sooner", "figure": "han 20.0x", "met": False},
+    ]
+    fresh = {
+        "meta": {"seeds": list(range(1000, 1010)), "command": "python -m x"},
+        "targets": targets,
+    }
+    text = "\n".join(fresh_lines(fresh, "scaling_fresh", list(range(10))))
+    assert "seeds 0-9" in text and "fresh seeds 1000-1009" in text
+    assert "- k=16 reaches it >= 10x sooner: han 12.0x: **met**" in text
+    assert "- k=64 reaches it >= 32x sooner: han 20.0x: **missed**" in text
+    assert "(scaling_fresh/scaling.md)" in text
