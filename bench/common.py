@@ -44,6 +44,7 @@ __all__ = [
     "per_method_medians",
     "recorded_meta",
     "records_json",
+    "target_line",
     "targets_section",
     "versions",
     "write_outputs",
@@ -124,14 +125,18 @@ def header(title: str, meta: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def target_line(target: dict[str, Any], why: bool = True) -> str:
+    """One target as a list item: its name, its figure, met or missed, and (``why``) what
+    bounds a miss."""
+    verdict = "met" if target["met"] else "missed"
+    bound = f" ({target['bound']})" if why and target.get("bound") else ""
+    return f"- {target['name']}: {target['figure']}: **{verdict}**{bound}"
+
+
 def targets_section(targets: list[dict[str, Any]], caption: str, png: str) -> list[str]:
     """The end of every table: "## Targets" (each target, its figure, met or missed and
     why) and the benchmark's plot."""
-    lines = ["", "## Targets", ""]
-    for t in targets:
-        verdict = "met" if t["met"] else "missed"
-        bound = f" ({t['bound']})" if t.get("bound") else ""
-        lines.append(f"- {t['name']}: {t['figure']}: **{verdict}**{bound}")
+    lines = ["", "## Targets", "", *map(target_line, targets)]
     return [*lines, "", f"![{caption}]({png})"]
 
 

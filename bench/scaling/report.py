@@ -7,7 +7,7 @@ import math
 import statistics
 from typing import Any
 
-from bench.common import Target, header, markdown_table, targets_section
+from bench.common import Target, header, markdown_table, target_line, targets_section
 from bench.methods import METHODS as REGISTRY
 from bench.methods import RAYSEARCH
 from bench.scaling.analyse import (
@@ -574,9 +574,8 @@ def fresh_lines(fresh: dict[str, Any], where: str, seeds: list[int]) -> list[str
         f"([{where}/scaling.md]({where}/scaling.md), `{fresh['meta']['command']}`):",
         "",
     ]
-    for t in fresh["targets"]:
-        lines.append(f"- {t['name']}: {t['figure']}: **{'met' if t['met'] else 'missed'}**")
-    return lines
+    # what bounds a miss is told in their table
+    return lines + [target_line(t, why=False) for t in fresh["targets"]]
 
 
 def render(
