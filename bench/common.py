@@ -125,6 +125,18 @@ def header(title: str, meta: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def seed_ranges(seeds: Sequence[int]) -> str:
+    """Seeds as runs of consecutive ones: [0, ..., 9, 1000, ..., 1009] -> "0-9 and 1000-1009"."""
+    runs: list[list[int]] = []
+    for seed in sorted(seeds):
+        if runs and seed == runs[-1][-1] + 1:
+            runs[-1].append(seed)
+        else:
+            runs.append([seed])
+    parts = [f"{r[0]}-{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in runs]
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+
+
 def target_line(target: dict[str, Any], why: bool = True) -> str:
     """One target as a list item: its name, its figure, met or missed, and (``why``) what
     bounds a miss."""

@@ -1,5 +1,6 @@
 """python -m bench.scaling [--quick] [--out DIR] [--render] [--processes N]
 [--benchmarks NAME ...] [--methods NAME ...] [--parts PART ...] [--merge] [--first-seed N]
+[--pool DIR DIR ...]
 
 Runs every (benchmark, method, k, seed) on the simulator (``runs``), then the default's
 reach runs (``reach``: trials keep coming until the default's k=1 median is reached), the
@@ -13,6 +14,11 @@ methods and parts not re-measured (W&B's slow runs: ``--methods wandb --merge``)
 ``--processes`` worker processes, niced. ``--first-seed N`` runs seeds N to N + 9 instead of
 0-9, into a directory of their own (``--out``): the default was chosen on seeds 0-9, so its
 figures there flatter it, and fresh seeds tell what it does on seeds nothing was picked on.
+``--pool DIR DIR ...`` pools tables on disjoint seeds (the main table and a fresh one) into
+one (``--out``): their runs and budget runs of the methods they share, and the default's
+reach runs measured again against the median of all their k=1 runs. Ten seeds decide a
+target per (benchmark, k) only roughly, and the cells they miss move from one set of seeds
+to the next; twenty decide it more steadily.
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of 
 # Where a run on fresh seeds (--first-seed) is kept beside the main table, whose targets
 # section then shows its targets too.
 FRESH = "scaling_fresh"
+# Where the pool of the main table and the fresh one (--pool) is kept, beside the main table.
+POOLED = "scaling_pooled"
 PARTS = ("runs", "reach", "budget", "decisions", "cap", "rungs", "reality")
 # budget runs: the searches the targets compare at equal epochs that spend fewer epochs in
 # 200 trials than the default, given the default's epochs seed by seed (at these k)
@@ -58,7 +66,10 @@ DEFAULT_METHODS = list(MAIN)  # the searches a full run measures; the rest with 
 
 
 def seeds_of(scale: dict[str, Any]) -> list[int]:
-    """The seeds a run measures: ``scale["seeds"]`` of them from ``scale["first_seed"]``."""
+    """The seeds a run measures: ``scale["seed_list"]`` (a pool), or ``scale["seeds"]`` of
+    them from ``scale["first_seed"]``."""
+    if "seed_list" in scale:
+        return list(scale["seed_list"])
     first = scale.get("first_seed", 0)
     return list(range(first, first + scale["seeds"]))
 
@@ -171,7 +182,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--render", action="store_true", help="re-render from scaling.json")
     p.add_argument("--processes", type=int, default=2)
     p.add_argument("--benchmarks", nargs="+", choices=list(BENCHMARKS), default=list(BENCHMARKS))
-    p.add_argument("--methods", nargs="+", choices=list(METHODS), default=DEFAULT_METHODS)
+    p.add_argument("--methods", nargs="+", choices=list(METHODS), help="default: " + " ".join(MAIN))
     p.add_argument("--merge", action="store_true", help="keep scaling.json's other runs")
     p.add_argument(
         "--first-seed",
@@ -190,10 +201,43 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--parts",
         nargs="+",
         choices=PARTS,
-        default=list(PARTS),
-        help="what to measure (with --merge, the rest is kept from scaling.json)",
+        help="what to measure (default: all; with --merge, the rest is kept from "
+        "scaling.json; with --pool, reach alone)",
+    )
+    p.add_argument(
+        "--pool",
+        nargs="+",
+        type=Path,
+        metavar="DIR",
+        help="pool these tables (on disjoint seeds) into --out: their shared methods' runs, "
+        "and the default's reach runs against the pooled k=1 median",
     )
     args = p.parse_args(argv)
+    if args.pool is not None:
+        given = [
+            flag
+            for flag, used in (
+                ("--methods", args.methods is not None),
+                ("--merge", args.merge),
+                ("--first-seed", args.first_seed != 0),
+                ("--quick", args.quick),
+                ("--own-reach", args.own_reach),
+                ("--parts other than reach", args.parts not in (None, ["reach"])),
+            )
+            if used
+        ]
+        if given:
+            p.error(
+                f"--pool takes its methods and runs from the pooled tables and measures the "
+                f"default's reach runs alone: drop {', '.join(given)}"
+            )
+        if len(args.pool) < 2:
+            p.error(f"--pool needs two tables or more, got {len(args.pool)}")
+        if args.out.resolve() in {OUT.resolve(), *(d.resolve() for d in args.pool)}:
+            p.error(f"--pool: the pool goes to an --out of its own, not {args.out}")
+        args.methods, args.parts = [DEFAULT], ["reach"]
+    args.methods = args.methods or list(DEFAULT_METHODS)
+    args.parts = args.parts or list(PARTS)
     if args.own_reach and ("reach" not in args.parts or args.methods == [DEFAULT]):
         p.error("--own-reach needs --parts reach and a method other than the default")
     if args.first_seed < 0:
@@ -225,16 +269,61 @@ def redone(record: dict[str, Any], benches: list[str], methods: list[str], own: 
     return record["bench"] in benches and record["method"] in methods and mine == own
 
 
+def _refuse(message: str) -> None:
+    print(f"python -m bench.scaling: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def pooled(dirs: list[Path]) -> dict[str, Any]:
+    """The tables in ``dirs`` as one: their seeds (disjoint), and their runs and budget
+    runs of the methods every one of them ran. Refused (exit 2) when a table is missing,
+    quick, at other k, or shares a seed with another."""
+    tables = []
+    for d in dirs:
+        path = d / "scaling.json"
+        if not path.is_file():
+            _refuse(f"--pool: {path} does not exist (run the table first)")
+        tables.append((path, json.loads(path.read_text())))
+    seen: dict[int, Path] = {}
+    for path, table in tables:
+        meta = table["meta"]
+        if meta["quick"] or meta["workers"] != list(FULL["workers"]):
+            _refuse(
+                f"--pool: {path} is a quick table or runs other k ({meta['workers']}); a "
+                f"pool needs full tables (k = {list(FULL['workers'])})"
+            )
+        for seed in meta["seeds"]:
+            if seed in seen:
+                _refuse(f"--pool: seed {seed} is in both {seen[seed]} and {path}")
+            seen[seed] = path
+    shared = set.intersection(*({r["method"] for r in t["runs"]} for _, t in tables))
+    if DEFAULT not in shared:
+        _refuse(f"--pool: not every table ran the default ({DEFAULT})")
+    return {
+        "seeds": sorted(seen),
+        "methods": sorted(shared),
+        "runs": [r for _, t in tables for r in t["runs"] if r["method"] in shared],
+        "budget": [r for _, t in tables for r in t.get("budget", []) if r["method"] in shared],
+        # a benchmark's rung reliability is measured on random configurations, not seeds
+        "rungs": next((t["rungs"] for _, t in tables if t.get("rungs")), []),
+        "from": [
+            {"table": str(path), "command": t["meta"]["command"], "git": t["meta"]["git"]["sha"]}
+            for path, t in tables
+        ],
+    }
+
+
 def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
     scale = {**(QUICK if args.quick else FULL), "first_seed": args.first_seed}
-    if old and old["meta"].get("seeds") not in (None, seeds_of(scale)):
-        print(
-            f"python -m bench.scaling: error: --merge: {args.out / 'scaling.json'} holds "
-            f"seeds {old['meta']['seeds']}, this run {seeds_of(scale)}; a table holds one "
-            "set of seeds (give another --out)",
-            file=sys.stderr,
+    pool = pooled(args.pool) if args.pool else None
+    if pool is not None:
+        scale["seed_list"] = pool["seeds"]
+        old = {k: pool[k] for k in ("runs", "budget", "rungs")}
+    if old and old.get("meta", {}).get("seeds") not in (None, seeds_of(scale)):
+        _refuse(
+            f"--merge: {args.out / 'scaling.json'} holds seeds {old['meta']['seeds']}, this "
+            f"run {seeds_of(scale)}; a table holds one set of seeds (give another --out)"
         )
-        raise SystemExit(2)
     started = time.perf_counter()
     benches = args.benchmarks
     runs = old.get("runs", [])
@@ -283,14 +372,15 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
         seeds=seeds_of(scale),
         workers=list(scale["workers"]),
         processes=args.processes,
+        **({"pooled": pool["from"]} if pool is not None else {}),
     )
     # a merged table: the first run's header, then each later run's command and commit
     later = old.get("later", [])
-    if old:
+    if "meta" in old:
         later = [*later, {k: meta[k] for k in ("command", "invocation", "git")}]
     command = meta["command"]
     return {
-        "meta": recorded_meta(old["meta"], "scaling") if old else meta,
+        "meta": recorded_meta(old["meta"], "scaling") if "meta" in old else meta,
         "later": later,
         "runs": runs,
         "reach": reach,
@@ -317,13 +407,15 @@ def main(argv: list[str] | None = None) -> None:
         else:
             old = json.loads(path.read_text()) if args.merge and path.is_file() else {}
             data = _run(args, old)
-        fresh = args.out / FRESH / "scaling.json"
-        text, targets, figures = render(
-            data,
-            (json.loads(fresh.read_text()), FRESH)
-            if not args.first_seed and fresh.is_file()
-            else None,
-        )
+        # the main table: the same targets on fresh seeds, and on both sets pooled
+        beside = [
+            (json.loads(table.read_text()), where)
+            for where in (FRESH, POOLED)
+            if not args.first_seed
+            and not args.pool
+            and (table := args.out / where / "scaling.json").is_file()
+        ]
+        text, targets, figures = render(data, beside)
         data["targets"] = targets
         print(text)
         write_outputs("scaling", text, data, args.out, figures)

@@ -7,7 +7,7 @@ import math
 import statistics
 from typing import Any
 
-from bench.common import markdown_table
+from bench.common import markdown_table, seed_ranges
 from bench.scaling.analyse import SPEEDUP_TARGETS, best_at
 from bench.scaling.methods import (
     BEFORE_CUT,
@@ -84,28 +84,45 @@ def setup_lines(methods: set[str], seeds: list[int]) -> list[str]:
         "6). Regret: the best value any trial reported so far minus the benchmark's optimum "
         "(Hartmann: f* = -3.32237; LCBench: bench/data/lcbench/optima.json, the best of "
         "20,000 random configurations refined by a local search; the HAN table: its lowest "
-        f"value). Same seeds ({min(seeds)}-{max(seeds)}) for every method and k.",
+        f"value). Same seeds ({seed_ranges(seeds)}) for every method and k.",
         "",
-        "Methods: the default (what `python -m raysearch.run` builds now: TPE that sees "
-        "running trials, joint one trial at a time and more and more often independent as "
-        "more trials run, and ASHA behind a rung-reliability gate, which defers the stops "
-        "at a rung it cannot judge yet and weighs what a rung's cut costs); the default "
-        "before `gate_cut_cost` (`before_cut`: its gate judges a rung by its correlation "
-        "alone, and the search the candidates after the deferral were measured on); the "
-        "default before `gate_unmeasured: defer` "
-        "(`before_defer`: those stops stand, and the search `gated_chain` and "
-        "`gated_defer` were measured on); the default before "
-        "`independent_when_running` (`before_mix`: joint TPE for every draw, and the "
-        "search the candidates from the gate to it were measured on); TPE + ASHA without the "
-        "gate (`tpe_asha`, the default until the gate, and the search the first candidates "
-        "below were measured on); the default before the live-TPE fix (Ray's OptunaSearch "
-        "with Optuna's TPESampler, constant liar on, and ASHA); random search + ASHA; joint "
-        "TPE without early stopping (`--scheduler fifo`); "
-        "Optuna alone (TPE + Optuna's HyperbandPruner, ask/tell, k trials asked and not yet "
-        "told); " + _wandb_sentence(methods) + "and the candidate fixes that were tried (on "
-        "Hartmann and LCBench 189906).",
+        _methods_sentence(methods),
         "",
     ]
+
+
+# What setup_lines says of each method a table may hold, in this order.
+_SETUP_METHODS = {
+    DEFAULT: "the default (what `python -m raysearch.run` builds now: TPE that sees running "
+    "trials, joint one trial at a time and more and more often independent as more trials "
+    "run, and ASHA behind a rung-reliability gate, which defers the stops at a rung it "
+    "cannot judge yet and weighs what a rung's cut costs)",
+    BEFORE_CUT: "the default before `gate_cut_cost` (`before_cut`: its gate judges a rung by "
+    "its correlation alone, and the search the candidates after the deferral were measured "
+    "on)",
+    BEFORE_DEFER: "the default before `gate_unmeasured: defer` (`before_defer`: those stops "
+    "stand, and the search `gated_chain` and `gated_defer` were measured on)",
+    BEFORE_MIX: "the default before `independent_when_running` (`before_mix`: joint TPE for "
+    "every draw, and the search the candidates from the gate to it were measured on)",
+    BEFORE_GATE: "TPE + ASHA without the gate (`tpe_asha`, the default until the gate, and "
+    "the search the first candidates below were measured on)",
+    "before_fix": "the default before the live-TPE fix (Ray's OptunaSearch with Optuna's "
+    "TPESampler, constant liar on, and ASHA)",
+    "random_asha": "random search + ASHA",
+    "tpe_fifo": "joint TPE without early stopping (`--scheduler fifo`)",
+    "optuna_hyperband": "Optuna alone (TPE + Optuna's HyperbandPruner, ask/tell, k trials "
+    "asked and not yet told)",
+}
+
+
+def _methods_sentence(methods: set[str]) -> str:
+    """The methods a table's runs hold, W&B's engine (or why it is missing) and, if any
+    ran, the candidate fixes."""
+    named = [text for method, text in _SETUP_METHODS.items() if method in methods]
+    named.append(_wandb_sentence(methods).removesuffix("; "))
+    if methods - set(_SETUP_METHODS) - {"wandb"}:
+        named.append("and the candidate fixes that were tried (on Hartmann and LCBench 189906)")
+    return "Methods: " + "; ".join(named) + "."
 
 
 def why_lines(rows: list[dict[str, Any]], rungs: list[dict[str, Any]]) -> list[str]:
