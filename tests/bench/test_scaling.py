@@ -1009,8 +1009,8 @@ def test_fresh_seeds_run_their_own_seeds_into_their_own_table(monkeypatch, tmp_p
     assert refused.value.code == 2
 
 
-def test_the_main_table_shows_the_fresh_seeds_targets_beside_its_own() -> None:
-    from bench.scaling.report import fresh_lines
+def test_the_main_table_shows_the_fresh_and_pooled_seeds_targets_beside_its_own() -> None:
+    from bench.scaling.report import beside_lines
 
     targets = [
         {"name": "k=16 reaches it >= 10x sooner", "figure": "han 12.0x", "met": True},
@@ -1020,8 +1020,116 @@ def test_the_main_table_shows_the_fresh_seeds_targets_beside_its_own() -> None:
         "meta": {"seeds": list(range(1000, 1010)), "command": "python -m x"},
         "targets": targets,
     }
-    text = "\n".join(fresh_lines(fresh, "scaling_fresh", list(range(10))))
+    text = "\n".join(beside_lines(fresh, "scaling_fresh", list(range(10))))
     assert "seeds 0-9" in text and "fresh seeds 1000-1009" in text
     assert "- k=16 reaches it >= 10x sooner: han 12.0x: **met**" in text
     assert "- k=64 reaches it >= 32x sooner: han 20.0x: **missed**" in text
     assert "(scaling_fresh/scaling.md)" in text
+    pool = {**fresh, "meta": {**fresh["meta"], "seeds": [*range(10), *range(1000, 1010)]}}
+    text = "\n".join(beside_lines(pool, "scaling_pooled", list(range(10))))
+    assert "fresh seeds" not in text  # ours are among them
+    assert "seeds 0-9 and 1000-1009 pooled (20 seeds" in text
+    assert "(scaling_pooled/scaling.md)" in text and "han 20.0x: **missed**" in text
+
+
+def _table(path: Path, seeds: list[int], methods: list[str], **meta: Any) -> Path:
+    """A minimal scaling.json: k=1 runs of ``methods`` on the HAN table, best = seed."""
+    runs = [
+        {"bench": "han", "method": m, "workers": 1, "seed": s, "best": float(s)}
+        for m in methods
+        for s in seeds
+    ]
+    path.mkdir(parents=True)
+    meta = {"quick": False, "workers": [1, 4, 16, 64], "seeds": seeds, "command": "c", **meta}
+    table = {"meta": {**meta, "git": {"sha": "abc"}}, "runs": runs, "budget": []}
+    (path / "scaling.json").write_text(json.dumps(table))
+    return path
+
+
+def test_a_pool_joins_tables_on_disjoint_seeds_and_reaches_the_pooled_median(
+    monkeypatch, tmp_path
+) -> None:
+    """``--pool``: the seeds of both tables, the runs of the methods both ran, and the
+    default's reach runs over every seed against the median of all k=1 runs."""
+    import bench.scaling.__main__ as scaling
+
+    a = _table(tmp_path / "a", [0, 1, 2], ["default", "random_asha"])
+    b = _table(tmp_path / "b", [10, 11], ["default"])
+    ran: list[Any] = []
+
+    def fake_pool(jobs: list[Any], processes: int) -> list[dict]:
+        ran.extend(jobs)
+        return [
+            {"bench": j.bench, "method": j.method, "workers": j.workers, "seed": j.seed}
+            | {"end": 100.0, "reached": True, "target": j.target}
+            for j in jobs
+        ]
+
+    monkeypatch.setattr(scaling, "pool_map", fake_pool)
+    argv = ["--benchmarks", "han", "--out", str(tmp_path / "pool"), "--pool", str(a), str(b)]
+    data = scaling._run(scaling._parse(argv), {})
+    assert data["meta"]["seeds"] == [0, 1, 2, 10, 11]
+    assert [p["table"] for p in data["meta"]["pooled"]] == [
+        str(a / "scaling.json"),
+        str(b / "scaling.json"),
+    ]
+    assert {r["method"] for r in data["runs"]} == {"default"}  # b did not run random_asha
+    assert {j.kind for j in ran} == {"reach"} and {j.method for j in ran} == {"default"}
+    assert {j.seed for j in ran if j.workers == 1} == {0, 1, 2, 10, 11}
+    assert {j.target for j in ran} == {2.0}  # the median of bests 0, 1, 2, 10, 11
+    assert {j.workers for j in ran} == {1, 4, 16, 64}
+
+
+def test_a_pool_is_refused_before_it_runs(monkeypatch, tmp_path, capsys) -> None:
+    """Overlapping seeds, a quick table, a missing table, flags a pool does not take and an
+    --out among the pooled tables exit 2, naming what is wrong, and nothing runs."""
+    import bench.scaling.__main__ as scaling
+
+    monkeypatch.setattr(scaling, "pool_map", lambda jobs, processes: pytest.fail("ran"))
+    a = _table(tmp_path / "a", [0, 1], ["default"])
+    b = _table(tmp_path / "b", [1, 2], ["default"])
+    q = _table(tmp_path / "q", [5, 6], ["default"], quick=True)
+    out = ["--out", str(tmp_path / "pool")]
+    for pool, named in (
+        ([a, b], "seed 1 is in both"),
+        ([a, q], "quick"),
+        ([a, tmp_path / "none"], "none/scaling.json does not exist"),
+    ):
+        with pytest.raises(SystemExit) as refused:
+            scaling._run(scaling._parse([*out, "--pool", *map(str, pool)]), {})
+        assert refused.value.code == 2
+        assert named in capsys.readouterr().err
+    for argv, named in (
+        ([*out, "--pool", str(a), str(b), "--parts", "runs"], "--parts other than reach"),
+        ([*out, "--pool", str(a), str(b), "--methods", "default"], "--methods"),
+        ([*out, "--pool", str(a)], "two tables or more"),
+        (["--out", str(a), "--pool", str(a), str(b)], "an --out of its own"),
+    ):
+        with pytest.raises(SystemExit) as refused:
+            scaling._parse(argv)
+        assert refused.value.code == 2
+        assert named in capsys.readouterr().err
+
+
+@given(st.sets(st.integers(0, 60), min_size=1))
+def test_seed_ranges_name_every_seed_once(seeds: set[int]) -> None:
+    from bench.common import seed_ranges
+
+    named: list[int] = []
+    for part in seed_ranges(seeds).replace(" and ", ", ").split(", "):
+        first, _, last = part.partition("-")
+        assert not named or int(first) > named[-1] + 1  # runs are maximal
+        named += range(int(first), int(last or first) + 1)
+    assert named == sorted(seeds)
+
+
+def test_a_tables_methods_paragraph_names_the_methods_it_ran() -> None:
+    from bench.scaling.notes import setup_lines
+
+    text = "\n".join(setup_lines({"default", "random_asha"}, [0, 1, 2]))
+    assert "random search + ASHA" in text and "the default (what" in text
+    assert "`before_cut`" not in text and "candidate fixes" not in text
+    assert "Same seeds (0-2)" in text
+    text = "\n".join(setup_lines({"default", "before_cut", "gated_chain"}, [0, 5]))
+    assert "`before_cut`" in text and "candidate fixes" in text
+    assert "random search + ASHA" not in text and "Same seeds (0 and 5)" in text
