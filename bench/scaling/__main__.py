@@ -219,6 +219,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
             for flag, used in (
                 ("--methods", args.methods is not None),
                 ("--merge", args.merge),
+                ("--render", args.render),
                 ("--first-seed", args.first_seed != 0),
                 ("--quick", args.quick),
                 ("--own-reach", args.own_reach),

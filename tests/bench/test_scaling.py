@@ -1102,6 +1102,7 @@ def test_a_pool_is_refused_before_it_runs(monkeypatch, tmp_path, capsys) -> None
     for argv, named in (
         ([*out, "--pool", str(a), str(b), "--parts", "runs"], "--parts other than reach"),
         ([*out, "--pool", str(a), str(b), "--methods", "default"], "--methods"),
+        ([*out, "--pool", str(a), str(b), "--render"], "--render"),
         ([*out, "--pool", str(a)], "two tables or more"),
         (["--out", str(a), "--pool", str(a), str(b)], "an --out of its own"),
     ):
