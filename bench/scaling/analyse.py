@@ -16,6 +16,7 @@ __all__ = [
     "at_budget",
     "best_at",
     "equal_epochs",
+    "met_share",
     "quality",
     "reach_against",
     "speedups",
@@ -161,6 +162,24 @@ def reach_limit(t1: float, k: int) -> float:
     return REACH_MARGIN * t1 / SPEEDUP_TARGETS.get(k, k)
 
 
+RESAMPLES = 2000  # seed resamples behind a speed-up target's share (met_share)
+
+
+def met_share(ones: list[float], at_k: list[float], need: float, seed: int = 0) -> float:
+    """How sure a speed-up verdict is: the share of bootstrap resamples of the seeds (the
+    k=1 times and the times at k, each resampled with replacement) in which the median
+    k=1 time over the median time at k is at least ``need``. A time not reached is inf, so
+    a resample whose median at k was not reached misses. (A share, not a confidence
+    interval: a median that is inf has no interval, and the verdict is what a user reads.)"""
+    rng = np.random.default_rng(seed)
+    t1 = np.asarray(ones, dtype=float)[rng.integers(len(ones), size=(RESAMPLES, len(ones)))]
+    tk = np.asarray(at_k, dtype=float)[rng.integers(len(at_k), size=(RESAMPLES, len(at_k)))]
+    # t1 / tk >= need without inf / inf: a median at k not reached misses (even where
+    # k=1's is not reached either); one reached where k=1's is not meets it
+    m1, mk = np.median(t1, axis=1), np.median(tk, axis=1)
+    return float(np.mean(np.isfinite(mk) & (m1 >= need * mk)))
+
+
 def speedups(
     reach: list[Record], runs: list[Record], method: str | None = None, own: bool = False
 ) -> list[dict[str, Any]]:
@@ -215,6 +234,14 @@ def speedups(
                         (t1 / time, censored) for time, censored in _quartile_times(records, limit)
                     ],
                     "regret_trials": spread([r["best"] - r["optimum"] for r in at]),
+                    # how many seed resamples meet the target at k (None: no target at k)
+                    "met_share": met_share(
+                        [_reach_time(r) for r in ones],
+                        [_reach_time(r) for r in records],
+                        SPEEDUP_TARGETS[k],
+                    )
+                    if k in SPEEDUP_TARGETS
+                    else None,
                 }
             )
     return rows

@@ -1134,3 +1134,27 @@ def test_a_tables_methods_paragraph_names_the_methods_it_ran() -> None:
     text = "\n".join(setup_lines({"default", "before_cut", "gated_chain"}, [0, 5]))
     assert "`before_cut`" in text and "candidate fixes" in text
     assert "random search + ASHA" not in text and "Same seeds (0 and 5)" in text
+
+
+_times = st.lists(st.floats(1.0, 1e4), min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_times, _times, st.sampled_from([10.0, 32.0]), st.floats(0.05, 1.0))
+def test_a_speedup_verdicts_share_of_resamples_follows_the_times(
+    ones: list[float], at_k: list[float], need: float, faster: float
+) -> None:
+    """The share of seed resamples meeting a speed-up target: every resample meets it when
+    every seed at k beats every seed at k=1 by the target, none when none does or none
+    reached it, and a search faster at every seed never meets it less often."""
+    from bench.scaling.analyse import met_share
+
+    share = met_share(ones, at_k, need)
+    assert 0.0 <= share <= 1.0
+    if max(at_k) * need <= min(ones):
+        assert share == 1.0
+    if min(at_k) * need > max(ones):
+        assert share == 0.0
+    assert met_share(ones, [math.inf] * len(at_k), need) == 0.0
+    assert met_share([math.inf] * len(ones), [math.inf] * len(at_k), need) == 0.0
+    assert met_share(ones, [t * faster for t in at_k], need) >= share
