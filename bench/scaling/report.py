@@ -657,6 +657,15 @@ def render(
         ]
     story += gate_lines(runs)
     lines = header("Search quality against trials at once (simulated)", data["meta"])
+    if pooled := data["meta"].get("pooled"):  # --pool: the tables it joins
+        lines += [
+            "Pooled from "
+            + " and ".join(source["table"] for source in pooled)
+            + " (their own tables give the commands and commits that ran them): their runs "
+            "as they were recorded, and the default's reach runs run again against the "
+            "median of all their k=1 runs.",
+            "",
+        ]
     lines += [
         "The answers first: the targets and the plot of regret against k, then the tables "
         "they come from (quality against k, the default's speed-up, equal epochs), why the "
