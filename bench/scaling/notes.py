@@ -126,7 +126,10 @@ def _methods_sentence(methods: set[str]) -> str:
 
 
 def why_lines(rows: list[dict[str, Any]], rungs: list[dict[str, Any]]) -> list[str]:
-    """Why the default lost quality as k grew, and what each candidate fix did."""
+    """Why the default lost quality as k grew, and what each candidate fix did (empty in a
+    table without the search before the fix: one on fresh seeds, a pool)."""
+    if not any(r["method"] == "before_fix" for r in rows):
+        return []
     bench = "hartmann"
     before = [(k, _median(rows, bench, "before_fix", k)) for k in (1, 4, 16, 64)]
     now = [(k, _median(rows, bench, BEFORE_GATE, k)) for k in (1, 4, 16, 64)]

@@ -644,8 +644,8 @@ def render(
     }
     searchers = [r for r in rows if r["method"] in SEARCHERS]
     show_searchers = {r["method"] for r in searchers} > {DEFAULT}  # and one to compare
-    story = why_lines(rows, data.get("rungs") or [])
-    story += liar_lines(rows, runs)
+    history = why_lines(rows, data.get("rungs") or [])  # empty without the history's runs
+    story = history + liar_lines(rows, runs)
     story += candidate_lines(rows, runs, met)
     if show_searchers:
         story += [
@@ -670,9 +670,14 @@ def render(
         "The answers first: the targets and the plot of regret against k, then the tables "
         "they come from (quality against k, the default's speed-up, equal epochs), why the "
         "missed targets are missed, the simulator against real Ray runs and the decision "
-        "time. After them, how the default came to be: why quality dropped as k grew, and "
-        "every candidate measured on the way, kept or not. Last, every command that added "
-        "to this file.",
+        "time."
+        + (
+            " After them, how the default came to be: why quality dropped as k grew, and "
+            "every candidate measured on the way, kept or not."
+            if history
+            else ""
+        )
+        + (" Last, every command that added to this file." if later else ""),
     ]
     lines += targets_section(targets, "regret against k", "scaling.png")
     for other, where in beside:

@@ -1158,3 +1158,14 @@ def test_a_speedup_verdicts_share_of_resamples_follows_the_times(
     assert met_share(ones, [math.inf] * len(at_k), need) == 0.0
     assert met_share([math.inf] * len(ones), [math.inf] * len(at_k), need) == 0.0
     assert met_share(ones, [t * faster for t in at_k], need) >= share
+
+
+def test_a_table_without_the_history_runs_tells_no_history() -> None:
+    """A table on fresh seeds or a pool holds no search from before the fix: the story of
+    the fix, which reads those runs, is left out rather than told with blanks."""
+    from bench.scaling.notes import why_lines
+
+    row = {"bench": "hartmann", "workers": 1, "regret": {"median": 0.1}, "epochs": {}}
+    assert why_lines([{**row, "method": "default"}], []) == []
+    told = why_lines([{**row, "method": "before_fix"}, {**row, "method": "tpe_asha"}], [])
+    assert "Before the fix, on Hartmann the default's median regret" in "\n".join(told)
