@@ -76,8 +76,10 @@ def _quality_tables(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def _speedup(r: dict[str, Any]) -> str:
-    if math.isfinite(r["speedup"]):
-        return f"{r['speedup']:.1f}x"
+    x, need = r["speedup"], SPEEDUP_TARGETS.get(r["workers"], math.inf)
+    if math.isfinite(x):
+        # one decimal, or two where one would round a miss up to the target (9.96x, not 10.0x)
+        return f"{x:.2f}x" if x < need <= round(x, 1) else f"{x:.1f}x"
     return "1x" if r["workers"] == 1 else f"< {r['speedup_floor']:.1f}x"
 
 

@@ -1169,3 +1169,12 @@ def test_a_table_without_the_history_runs_tells_no_history() -> None:
     assert why_lines([{**row, "method": "default"}], []) == []
     told = why_lines([{**row, "method": "before_fix"}, {**row, "method": "tpe_asha"}], [])
     assert "Before the fix, on Hartmann the default's median regret" in "\n".join(told)
+
+
+def test_a_speedup_just_short_of_its_target_does_not_read_as_meeting_it() -> None:
+    from bench.scaling.report import _speedup
+
+    assert _speedup({"speedup": 9.962, "workers": 16}) == "9.96x"  # not "10.0x", missed
+    assert _speedup({"speedup": 10.04, "workers": 16}) == "10.0x"
+    assert _speedup({"speedup": 31.97, "workers": 64}) == "31.97x"
+    assert _speedup({"speedup": 9.962, "workers": 4}) == "10.0x"  # no target at k=4
