@@ -13,14 +13,18 @@ _DURATIONS = "durations.json"
 
 
 def collect_targets(out: Path) -> list[dict[str, Any]]:
-    """The ``targets`` of every ``<name>.json`` in ``out``, each tagged with its benchmark."""
+    """The ``targets`` of every ``<name>.json`` in ``out``, each tagged with its benchmark,
+    each followed by those of the tables kept beside it in ``<name>_*/<name>.json`` (a run
+    on other seeds, a pool), tagged with their directory."""
     rows = []
     for path in sorted(out.glob("*.json")):
         if path.name == _DURATIONS:
             continue
-        data = json.loads(path.read_text())
-        for target in data.get("targets", []) if isinstance(data, dict) else []:
-            rows.append({"benchmark": path.stem, **target})
+        for table in [path, *sorted(out.glob(f"{path.stem}_*/{path.name}"))]:
+            data = json.loads(table.read_text())
+            name = table.relative_to(out).with_suffix("").as_posix()
+            for target in data.get("targets", []) if isinstance(data, dict) else []:
+                rows.append({"benchmark": name, **target})
     return rows
 
 

@@ -174,3 +174,13 @@ def test_a_table_written_on_its_own_refreshes_the_index_where_there_is_one(
     elsewhere = tmp_path / "no-index"
     write_outputs("demo", "# demo\n", {"targets": [target]}, elsewhere)
     assert not (elsewhere / "README.md").exists()
+    # a table kept beside it (other seeds, a pool) follows it in the index, tagged
+    beside = Target("a demo target", "2.0", False).to_json()
+    write_outputs("demo", "# demo\n", {"targets": [beside]}, tmp_path / "demo_pooled")
+    write_outputs("demo", "# demo\n", {"targets": [target]}, tmp_path)  # refreshes it
+    index = (tmp_path / "README.md").read_text()
+    ours = index.index("| a demo target | [demo](demo.md) | 1.0 | **met** |")
+    theirs = index.index(
+        "| a demo target | [demo_pooled/demo](demo_pooled/demo.md) | 2.0 | **missed** |"
+    )
+    assert ours < theirs
