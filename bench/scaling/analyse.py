@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bench.anytime import median_curve
+from raysearch.search.simulation.runs import resampled_speedups
 
 __all__ = [
     "at_budget",
@@ -162,22 +163,11 @@ def reach_limit(t1: float, k: int) -> float:
     return REACH_MARGIN * t1 / SPEEDUP_TARGETS.get(k, k)
 
 
-RESAMPLES = 2000  # seed resamples behind a speed-up target's share (met_share)
-
-
-def met_share(ones: list[float], at_k: list[float], need: float, seed: int = 0) -> float:
-    """How sure a speed-up verdict is: the share of bootstrap resamples of the seeds (the
-    k=1 times and the times at k, each resampled with replacement) in which the median
-    k=1 time over the median time at k is at least ``need``. A time not reached is inf, so
-    a resample whose median at k was not reached misses. (A share, not a confidence
-    interval: a median that is inf has no interval, and the verdict is what a user reads.)"""
-    rng = np.random.default_rng(seed)
-    t1 = np.asarray(ones, dtype=float)[rng.integers(len(ones), size=(RESAMPLES, len(ones)))]
-    tk = np.asarray(at_k, dtype=float)[rng.integers(len(at_k), size=(RESAMPLES, len(at_k)))]
-    # t1 / tk >= need without inf / inf: a median at k not reached misses (even where
-    # k=1's is not reached either); one reached where k=1's is not meets it
-    m1, mk = np.median(t1, axis=1), np.median(tk, axis=1)
-    return float(np.mean(np.isfinite(mk) & (m1 >= need * mk)))
+def met_share(ones: list[float], at_k: list[float], need: float) -> float:
+    """How sure a speed-up verdict is: the share of bootstrap resamples of the seeds whose
+    medians meet the target (``resampled_speedups``: a resample whose median at k was not
+    reached misses). A share, not an interval: the verdict is what a user reads."""
+    return float(np.mean(resampled_speedups(ones, at_k) >= need))
 
 
 def speedups(

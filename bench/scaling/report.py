@@ -19,7 +19,6 @@ from bench.common import (
 from bench.methods import METHODS as REGISTRY
 from bench.methods import RAYSEARCH
 from bench.scaling.analyse import (
-    RESAMPLES,
     SPEEDUP_TARGETS,
     at_budget,
     equal_epochs,
@@ -39,6 +38,7 @@ from bench.scaling.notes import (
     sign_p,
     why_lines,
 )
+from raysearch.search.simulation.runs import RESAMPLES
 
 __all__ = ["render"]
 

@@ -8,7 +8,8 @@ table of recorded curves (``--table``, e.g. results/benchmarks/han_table.parquet
 hartmann``). No Ray cluster starts and nothing trains. For each k: the best value found
 (median and spread over ``--seeds`` searches), the simulated wall time, and how much sooner
 than with the first k it reaches the first k's median result (searches that go on until
-they reach it, up to 5 times the trials). ``--against SETTING=VALUE ...``: the search again
+they reach it, up to 5 times the trials), with the range 90% of bootstrap resamples of the
+seeds give it. ``--against SETTING=VALUE ...``: the search again
 with those settings changed, on the same seeds, compared with it seed by seed. With ASHA,
 how well its rungs rank the curves, over all of them and over the best tenth
 (search/simulation/rungs.py).
@@ -187,20 +188,29 @@ def _resolve(args: Any) -> tuple[Any, Any]:
     return space, source
 
 
+def _times(x: float) -> str:
+    """A speed-up: 0 (or NaN) where the target was not reached, inf where only this k
+    reached it."""
+    if not x > 0:
+        return "not reached"
+    return f"{x:.1f}x" if math.isfinite(x) else "inf"
+
+
 def _report(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| k | best (median [q25, q75]) | regret | sim. wall h | sooner than k="
-        f"{rows[0]['workers']} | epochs | busy |",
+        f"{rows[0]['workers']} [90% of seed resamples] | epochs | busy |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         s = r["summary"]
         b, g = s["best"], s["regret"]
-        sooner = r["speedup"]
+        sooner = _times(r["speedup"]) + (
+            " [{}, {}]".format(*map(_times, r["speedup_range"])) if "speedup_range" in r else ""
+        )
         lines.append(
             f"| {r['workers']} | {b['median']:.4g} [{b['q25']:.4g}, {b['q75']:.4g}] | "
-            f"{g['median']:.3g} | {s['hours']['median']:.3g} | "
-            f"{'not reached' if not math.isfinite(sooner) else f'{sooner:.1f}x'} | "
+            f"{g['median']:.3g} | {s['hours']['median']:.3g} | {sooner} | "
             f"{s['epochs']['median']:.0f} | {s['busy']['median']:.0%} |"
         )
     return "\n".join(lines)
@@ -301,11 +311,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Deferred: as in _resolve (Ray and Optuna only once the arguments are good).
     import statistics
 
+    import numpy as np
     import optuna
 
     from raysearch.search.scheduler import GATE_PAIRS, GATE_THRESHOLD
     from raysearch.search.simulation.rungs import rank_rungs, rung_epochs, sample_curves
-    from raysearch.search.simulation.runs import paired, run_search, summarise, time_to_reach
+    from raysearch.search.simulation.runs import (
+        paired,
+        resampled_speedups,
+        run_search,
+        summarise,
+        time_to_reach,
+    )
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     rows = []
@@ -325,10 +342,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_search(space, source, r["workers"], seed, num_trials=cap, target=target)
             for seed in range(args.seeds)
         ]
-        r["reach_s"] = statistics.median(time_to_reach(x, target) for x in reach)
+        r["reach_times"] = [time_to_reach(x, target) for x in reach]
+        r["reach_s"] = statistics.median(r["reach_times"])
     first = rows[0]["reach_s"]
     for r in rows:
         r["speedup"] = first / r["reach_s"] if r["reach_s"] > 0 else math.inf
+        if r is not rows[0]:  # how far the seeds pin it down: 5th and 95th of resamples
+            ratios = resampled_speedups(rows[0]["reach_times"], r["reach_times"])
+            r["speedup_range"] = (
+                float(np.quantile(ratios, 0.05, method="lower")),
+                float(np.quantile(ratios, 0.95, method="higher")),
+            )
     s = space.settings
     asha = (
         f" (grace period {s.grace_period}"

@@ -68,6 +68,11 @@ def test_it_reports_each_k_on_a_table(tmp_path: Path, space_file: Path, capsys) 
         assert 0.15 <= best < 1.0  # a value the table holds (its lowest is 1/6)
         assert r["summary"]["busy"]["median"] <= 1.0
     assert math.isfinite(rows[1]["reach_s"])  # the grid is small: k=3 reaches k=1's median
+    # how far the seeds pin the speed-up down, beside it
+    assert "speedup_range" not in rows[0]
+    low, high = rows[1]["speedup_range"]
+    assert low <= rows[1]["speedup"] <= high
+    assert f"{rows[1]['speedup']:.1f}x [{low:.1f}x, {high:.1f}x]" in printed
 
 
 def test_it_shows_how_the_rungs_rank_and_names_rungs_that_stop_slow_starters(

@@ -16,7 +16,17 @@ from raysearch.search.simulation.curves import CurveSource
 from raysearch.search.simulation.engine import SimResult, SimSettings, simulate
 from raysearch.search.simulation.tune_policy import TunePolicy
 
-__all__ = ["best_by", "paired", "run_search", "sign_p", "summarise", "time_to_reach"]
+__all__ = [
+    "best_by",
+    "paired",
+    "resampled_speedups",
+    "run_search",
+    "sign_p",
+    "summarise",
+    "time_to_reach",
+]
+
+RESAMPLES = 2000  # bootstrap resamples of the seeds behind a speed-up's spread
 
 
 def run_search(
@@ -51,6 +61,22 @@ def time_to_reach(result: SimResult, value: float) -> float:
     """Simulated seconds until a trial first reported ``value`` or lower (inf: never)."""
     hit = np.flatnonzero(result.epochs["value"].to_numpy() <= value)
     return float(result.epochs["t"].iloc[hit[0]]) if len(hit) else math.inf
+
+
+def resampled_speedups(
+    first: Sequence[float], at_k: Sequence[float], resamples: int = RESAMPLES, seed: int = 0
+) -> np.ndarray:
+    """How far the seeds pin a speed-up down: for each of ``resamples`` bootstrap resamples
+    of the seeds (``first``'s times to the target and ``at_k``'s, each drawn with
+    replacement), the median of ``first`` over the median of ``at_k``. A time not reached
+    is inf: a resample whose median at k is inf reads 0 (it did not get there), one whose
+    median at k is finite while ``first``'s is inf reads inf."""
+    rng = np.random.default_rng(seed)
+    a, b = np.asarray(first, dtype=float), np.asarray(at_k, dtype=float)
+    m1 = np.median(a[rng.integers(len(a), size=(resamples, len(a)))], axis=1)
+    mk = np.median(b[rng.integers(len(b), size=(resamples, len(b)))], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 is a k that started there
+        return np.where(np.isfinite(mk), m1 / mk, 0.0)
 
 
 def best_by(result: SimResult, seconds: float) -> float:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from raysearch.search.simulation.engine import SimResult
-from raysearch.search.simulation.runs import best_by, paired, sign_p
+from raysearch.search.simulation.runs import best_by, paired, resampled_speedups, sign_p
 
 
 def _result(points: list[tuple[float, float]], end: float) -> SimResult:
@@ -55,3 +57,26 @@ def test_the_sign_test() -> None:
     assert sign_p(5, 5) == 1.0 and sign_p(0, 0) == 1.0
     with pytest.raises(ValueError, match="one run of each per seed: 2 against 1"):
         paired([_result([(1.0, 1.0)], 1.0)] * 2, [_result([(1.0, 1.0)], 1.0)])
+
+
+_reach_times = st.lists(st.floats(1.0, 1e4), min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_reach_times, _reach_times, st.floats(0.05, 1.0))
+def test_resampled_speedups_stay_within_what_the_seeds_allow(
+    first: list[float], at_k: list[float], faster: float
+) -> None:
+    """Every resample's speed-up lies between the slowest and the fastest the seeds allow;
+    a k whose seeds are all faster reads higher in every resample, and a k that never got
+    there reads 0."""
+    ratios = resampled_speedups(first, at_k, resamples=200)
+    assert len(ratios) == 200
+    assert (ratios >= min(first) / max(at_k) * (1 - 1e-9)).all()
+    assert (ratios <= max(first) / min(at_k) * (1 + 1e-9)).all()
+    quicker = resampled_speedups(first, [t * faster for t in at_k], resamples=200)
+    assert (quicker >= ratios * (1 - 1e-9)).all()
+    assert (resampled_speedups(first, [math.inf] * len(at_k), resamples=200) == 0).all()
+    assert (resampled_speedups([math.inf] * len(first), at_k, resamples=200) == math.inf).all()
+    neither = resampled_speedups([math.inf] * len(first), [math.inf] * len(at_k), resamples=9)
+    assert (neither == 0).all()  # not NaN: k did not get there either
