@@ -30,7 +30,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from bench.common import OUT, base_meta, log, merge_lock, recorded_meta, write_outputs
 from bench.scaling.analyse import reach_limit
@@ -270,7 +270,7 @@ def redone(record: dict[str, Any], benches: list[str], methods: list[str], own: 
     return record["bench"] in benches and record["method"] in methods and mine == own
 
 
-def _refuse(message: str) -> None:
+def _refuse(message: str) -> NoReturn:
     print(f"python -m bench.scaling: error: {message}", file=sys.stderr)
     raise SystemExit(2)
 
@@ -302,13 +302,17 @@ def pooled(dirs: list[Path]) -> dict[str, Any]:
         _refuse(f"--pool: not every table ran the default ({DEFAULT})")
     return {
         "seeds": sorted(seen),
-        "methods": sorted(shared),
         "runs": [r for _, t in tables for r in t["runs"] if r["method"] in shared],
         "budget": [r for _, t in tables for r in t.get("budget", []) if r["method"] in shared],
         # a benchmark's rung reliability is measured on random configurations, not seeds
         "rungs": next((t["rungs"] for _, t in tables if t.get("rungs")), []),
         "from": [
-            {"table": str(path), "command": t["meta"]["command"], "git": t["meta"]["git"]["sha"]}
+            {
+                "table": str(path),
+                "command": t["meta"]["command"],
+                # None: a table measured before benchmarks recorded their commit
+                "git": t["meta"]["git"]["sha"] if t["meta"]["git"] else None,
+            }
             for path, t in tables
         ],
     }
