@@ -32,7 +32,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bench.common import OUT, base_meta, log, merge_lock, recorded_meta, write_outputs
+from bench.common import OUT, ROOT, base_meta, log, merge_lock, recorded_meta, write_outputs
 from bench.scaling.analyse import reach_limit
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.grid import Job, pool_map
@@ -54,6 +54,7 @@ SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of 
 # Where a run on fresh seeds (--first-seed) is kept beside the main table, whose targets
 # section then shows its targets too.
 FRESH = "scaling_fresh"
+README = ROOT / "README.md"  # whose block of the default's speed-ups a render rewrites
 # Where the pool of the main table and the fresh one (--pool) is kept, beside the main table.
 POOLED = "scaling_pooled"
 PARTS = ("runs", "reach", "budget", "decisions", "cap", "rungs", "reality")
@@ -402,7 +403,7 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
-    from bench.scaling.report import render
+    from bench.scaling.report import readme_block, render, write_readme_block
 
     path = args.out / "scaling.json"
     with merge_lock(path):
@@ -424,6 +425,8 @@ def main(argv: list[str] | None = None) -> None:
         data["targets"] = targets
         print(text)
         write_outputs("scaling", text, data, args.out, figures)
+        if args.out.resolve() == OUT.resolve():  # the README's speed-ups follow the tables
+            write_readme_block(README, readme_block([data, *(other for other, _ in beside)]))
 
 
 if __name__ == "__main__":

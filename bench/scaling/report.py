@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import statistics
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from bench.common import (
@@ -40,7 +42,7 @@ from bench.scaling.notes import (
 )
 from raysearch.search.simulation.runs import RESAMPLES
 
-__all__ = ["render"]
+__all__ = ["readme_block", "render", "write_readme_block"]
 
 
 def _q(s: dict[str, float], fmt: str = ".3g") -> str:
@@ -596,6 +598,51 @@ def beside_lines(other: dict[str, Any], where: str, seeds: list[int]) -> list[st
         )
     # what bounds a miss is told in their table
     return ["", intro, "", *(target_line(t, why=False) for t in other["targets"])]
+
+
+# The README's block of the default's speed-ups, written by a render of the main table.
+README_BLOCK = (
+    "<!-- scaling speed-ups: python -m bench.scaling --render writes this -->",
+    "<!-- end of scaling speed-ups -->",
+)
+
+
+def readme_block(tables: Sequence[dict[str, Any]]) -> list[str]:
+    """The default's speed-up targets on each table's seeds (the main table, then those
+    kept beside it), one row per (seeds, k), for the README: its figures then follow the
+    tables and go stale with them, not by hand."""
+    table, benches = [], list(BENCHMARKS)
+    for data in tables:
+        rows = {(r["bench"], r["workers"]): r for r in speedups(data["reach"], data["runs"])}
+        for k, need in SPEEDUP_TARGETS.items():
+            mine = [rows[b, k] for b in benches if (b, k) in rows]
+            table.append(
+                {
+                    "seeds": seed_ranges(data["meta"]["seeds"]),
+                    "k": k,
+                    **{r["bench"]: _speedup(r) + _share(r) for r in mine},
+                    "met": f"{sum(map(_met, mine))} of {len(mine)} (>= {need:g}x)",
+                }
+            )
+    return [
+        README_BLOCK[0],
+        markdown_table(
+            table, {"seeds": "seeds", "k": "k", **{b: b for b in benches}, "met": "met"}
+        ),
+        README_BLOCK[1],
+    ]
+
+
+def write_readme_block(readme: Path, block: list[str]) -> None:
+    """Put ``block`` between the README's markers (``README_BLOCK``), atomically."""
+    text = readme.read_text()
+    start, end = text.find(README_BLOCK[0]), text.find(README_BLOCK[1])
+    if start < 0 or end < start:
+        raise ValueError(f"{readme}: no '{README_BLOCK[0]}' ... '{README_BLOCK[1]}' block")
+    new = text[:start] + "\n".join(block) + text[end + len(README_BLOCK[1]) :]
+    tmp = readme.with_name(f".{readme.name}.tmp")
+    tmp.write_text(new)
+    os.replace(tmp, readme)
 
 
 def render(

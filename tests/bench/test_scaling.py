@@ -1178,3 +1178,37 @@ def test_a_speedup_just_short_of_its_target_does_not_read_as_meeting_it() -> Non
     assert _speedup({"speedup": 10.04, "workers": 16}) == "10.0x"
     assert _speedup({"speedup": 31.97, "workers": 64}) == "31.97x"
     assert _speedup({"speedup": 9.962, "workers": 4}) == "10.0x"  # no target at k=4
+
+
+def test_the_readmes_speedups_are_the_committed_tables() -> None:
+    """The README's table of the default's speed-ups is what the committed tables give (a
+    re-run without its render, or a hand edit, would leave it stale)."""
+    from bench.common import ROOT
+    from bench.scaling.report import README_BLOCK, readme_block
+
+    out = ROOT / "results" / "benchmarks"
+    tables = [
+        json.loads(path.read_text())
+        for path in (
+            out / "scaling.json",
+            *(out / d / "scaling.json" for d in ("scaling_fresh", "scaling_pooled")),
+        )
+    ]
+    readme = (ROOT / "README.md").read_text()
+    block = readme[
+        readme.index(README_BLOCK[0]) : readme.index(README_BLOCK[1]) + len(README_BLOCK[1])
+    ]
+    assert block == "\n".join(readme_block(tables))
+    assert "| 0-9 and 1000-1009 | 16 |" in block  # the pool is among them
+
+
+def test_the_readme_block_is_written_between_its_markers(tmp_path) -> None:
+    from bench.scaling.report import README_BLOCK, write_readme_block
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"before\n{README_BLOCK[0]}\nold\n{README_BLOCK[1]}\nafter\n")
+    write_readme_block(readme, [README_BLOCK[0], "new", README_BLOCK[1]])
+    assert readme.read_text() == f"before\n{README_BLOCK[0]}\nnew\n{README_BLOCK[1]}\nafter\n"
+    readme.write_text("no markers\n")
+    with pytest.raises(ValueError, match=r"README\.md: no"):
+        write_readme_block(readme, ["x"])
