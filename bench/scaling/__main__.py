@@ -403,7 +403,7 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
-    from bench.scaling.report import readme_block, render, write_readme_block
+    from bench.scaling.report import readme_block, readme_workers, render, write_readme_block
 
     path = args.out / "scaling.json"
     with merge_lock(path):
@@ -426,7 +426,8 @@ def main(argv: list[str] | None = None) -> None:
         print(text)
         write_outputs("scaling", text, data, args.out, figures)
         if args.out.resolve() == OUT.resolve():  # the README's speed-ups follow the tables
-            write_readme_block(README, readme_block([data, *(other for other, _ in beside)]))
+            tables = [data, *(other for other, _ in beside)]
+            write_readme_block(README, readme_block(tables), readme_workers(data["runs"]))
 
 
 if __name__ == "__main__":

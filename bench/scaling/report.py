@@ -42,7 +42,7 @@ from bench.scaling.notes import (
 )
 from raysearch.search.simulation.runs import RESAMPLES
 
-__all__ = ["readme_block", "render", "write_readme_block"]
+__all__ = ["readme_block", "readme_workers", "render", "write_readme_block"]
 
 
 def _q(s: dict[str, float], fmt: str = ".3g") -> str:
@@ -600,11 +600,45 @@ def beside_lines(other: dict[str, Any], where: str, seeds: list[int]) -> list[st
     return ["", intro, "", *(target_line(t, why=False) for t in other["targets"])]
 
 
-# The README's block of the default's speed-ups, written by a render of the main table.
+# The README's blocks of the default's figures, written by a render of the main table:
+# its speed-up targets, and what k workers act as.
 README_BLOCK = (
     "<!-- scaling speed-ups: python -m bench.scaling --render writes this -->",
     "<!-- end of scaling speed-ups -->",
 )
+README_WORKERS = (
+    "<!-- scaling workers: python -m bench.scaling --render writes this -->",
+    "<!-- end of scaling workers -->",
+)
+
+
+def readme_workers(runs: list[dict[str, Any]]) -> list[str]:
+    """What k workers running the default act as on each benchmark, and the epochs they
+    spend for the same result as one at a time (``analyse.worth``), for the README."""
+    rows = worth(runs, DEFAULT)
+    table = []
+    for bench in BENCHMARKS:
+        cells = {}
+        for r in (r for r in rows if r["bench"] == bench):
+            # beyond k=1's run: k=1's figures are its end, so k's lower bounds, and the
+            # epochs' multiple an upper one
+            low, high = ("≥ ", "≤ ") if r["beyond"] else ("", "")
+            cells[f"k{r['workers']}"] = (
+                f"{low}{r['speedup']:.1f} ({high}{1 / r['epoch_ratio']:.1f}x the epochs)"
+            )
+        if cells:
+            table.append({"bench": bench, **cells})
+    ks = sorted({r["workers"] for r in rows})
+    ratios = [r["epoch_ratio"] for r in rows if not r["beyond"]]
+    return [
+        README_WORKERS[0],
+        markdown_table(table, {"bench": "benchmark", **{f"k{k}": f"k={k}" for k in ks}}),
+        "",
+        f"Seeds {seed_ranges(sorted({r['seed'] for r in runs if r['method'] == DEFAULT}))}; "
+        "epochs one at a time over k at a time, median over every benchmark and k: "
+        f"{statistics.median(ratios):.2f}.",
+        README_WORKERS[1],
+    ]
 
 
 def readme_block(tables: Sequence[dict[str, Any]]) -> list[str]:
@@ -633,13 +667,17 @@ def readme_block(tables: Sequence[dict[str, Any]]) -> list[str]:
     ]
 
 
-def write_readme_block(readme: Path, block: list[str]) -> None:
-    """Put ``block`` between the README's markers (``README_BLOCK``), atomically."""
+def write_readme_block(readme: Path, *blocks: list[str]) -> None:
+    """Put each of ``blocks`` between its markers in the README (its first and last
+    lines, ``README_BLOCK`` or ``README_WORKERS``), atomically."""
     text = readme.read_text()
-    start, end = text.find(README_BLOCK[0]), text.find(README_BLOCK[1])
-    if start < 0 or end < start:
-        raise ValueError(f"{readme}: no '{README_BLOCK[0]}' ... '{README_BLOCK[1]}' block")
-    new = text[:start] + "\n".join(block) + text[end + len(README_BLOCK[1]) :]
+    for block in blocks:
+        first, last = block[0], block[-1]
+        start, end = text.find(first), text.find(last)
+        if start < 0 or end < start:
+            raise ValueError(f"{readme}: no '{first}' ... '{last}' block")
+        text = text[:start] + "\n".join(block) + text[end + len(last) :]
+    new = text
     tmp = readme.with_name(f".{readme.name}.tmp")
     tmp.write_text(new)
     os.replace(tmp, readme)
