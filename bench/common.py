@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from bench.benchmarks import BENCHMARKS, by_module
 from bench.index import refresh_index
@@ -342,6 +342,13 @@ def base_meta(quick: bool, *, seeds: Sequence[int], **extra: Any) -> dict[str, A
         "seeds": list(seeds),
         **extra,
     }
+
+
+def refuse(prog: str, message: str) -> NoReturn:
+    """A bad flag or input found after parsing: one line as argparse words its own errors
+    (``prog: error: message``), exit status 2."""
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def log(message: str) -> None:

@@ -26,13 +26,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bench.common import OUT, ROOT, base_meta, log, merge_lock, recorded_meta, write_outputs
+from bench.common import OUT, ROOT, base_meta, log, merge_lock, recorded_meta, refuse, write_outputs
 from bench.scaling.analyse import reach_limit
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.grid import Job, pool_map
@@ -272,8 +271,7 @@ def redone(record: dict[str, Any], benches: list[str], methods: list[str], own: 
 
 
 def _refuse(message: str) -> NoReturn:
-    print(f"python -m bench.scaling: error: {message}", file=sys.stderr)
-    raise SystemExit(2)
+    refuse("python -m bench.scaling", message)
 
 
 def pooled(dirs: list[Path]) -> dict[str, Any]:

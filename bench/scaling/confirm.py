@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ from bench.common import (
     markdown_table,
     merge_lock,
     recorded_meta,
+    refuse,
     write_outputs,
 )
 from bench.scaling.analyse import quality, reach_against, reach_limit
@@ -365,16 +365,14 @@ def _confirm(args: argparse.Namespace, path: Path) -> None:
         old["meta"] = recorded_meta(old["meta"], "scaling_confirm")
     if args.render:
         if not old:
-            print(f"error: --render: no {path} to render", file=sys.stderr)
-            raise SystemExit(2)
+            refuse("python -m bench.scaling.confirm", f"--render: no {path} to render")
         data = old
     else:
         confirmations = ledger(old) if old else []
         try:
             seeds = fresh_seeds(confirmations, args.first_seed, args.seeds)
         except ValueError as e:
-            print(f"error: {e}", file=sys.stderr)
-            raise SystemExit(2) from None
+            refuse("python -m bench.scaling.confirm", str(e))
         base = METHODS[args.method].baseline
         references: dict[str, dict[str, float]] = {}
         if args.claim == "reach":
@@ -382,11 +380,10 @@ def _confirm(args: argparse.Namespace, path: Path) -> None:
             if scaling.is_file():
                 references = reach_references(json.loads(scaling.read_text()), base)
             if not references:
-                print(
-                    f"error: --claim reach: no reach runs of {base} at k=1 in {scaling}",
-                    file=sys.stderr,
+                refuse(
+                    "python -m bench.scaling.confirm",
+                    f"--claim reach: no reach runs of {base} at k=1 in {scaling}",
                 )
-                raise SystemExit(2)
             references = with_limits(references)
             jobs = reach_jobs(references, (base, args.method), seeds)
         else:

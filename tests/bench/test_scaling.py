@@ -1226,3 +1226,24 @@ def test_the_readme_block_is_written_between_its_markers(tmp_path) -> None:
     readme.write_text("no markers\n")
     with pytest.raises(ValueError, match=r"README\.md: no"):
         write_readme_block(readme, ["x"])
+
+
+def test_a_confirmation_refuses_what_it_cannot_run_before_it_runs(
+    monkeypatch, tmp_path, capsys
+) -> None:
+    """Nothing to render, seeds that chose the candidates, and a reach claim without the
+    baseline's reach runs each exit 2 with one line naming it, and nothing runs."""
+    import bench.scaling.confirm as confirm
+
+    monkeypatch.setattr(confirm, "pool_map", lambda jobs, processes: pytest.fail("ran"))
+    out = ["--out", str(tmp_path)]
+    for argv, named in (
+        (["--render"], "--render: no"),
+        (["--method", "gated_chain", "--first-seed", "3"], "--first-seed 3: seeds below"),
+        (["--method", "gated_chain", "--claim", "reach"], "--claim reach: no reach runs"),
+    ):
+        with pytest.raises(SystemExit) as refused:
+            confirm.main([*argv, *out])
+        assert refused.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith("python -m bench.scaling.confirm: error: ") and named in err
