@@ -401,7 +401,7 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
-    from bench.scaling.report import readme_block, readme_workers, render, write_readme_block
+    from bench.scaling.report import readme_speedups, readme_workers, render, write_readme_blocks
 
     path = args.out / "scaling.json"
     with merge_lock(path):
@@ -425,7 +425,7 @@ def main(argv: list[str] | None = None) -> None:
         write_outputs("scaling", text, data, args.out, figures)
         if args.out.resolve() == OUT.resolve():  # the README's speed-ups follow the tables
             tables = [data, *(other for other, _ in beside)]
-            write_readme_block(README, readme_block(tables), readme_workers(data["runs"]))
+            write_readme_blocks(README, readme_speedups(tables), readme_workers(data["runs"]))
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ from bench.scaling.notes import (
 )
 from raysearch.search.simulation.runs import RESAMPLES
 
-__all__ = ["readme_block", "readme_workers", "render", "write_readme_block"]
+__all__ = ["readme_speedups", "readme_workers", "render", "write_readme_blocks"]
 
 
 def _q(s: dict[str, float], fmt: str = ".3g") -> str:
@@ -602,7 +602,7 @@ def beside_lines(other: dict[str, Any], where: str, seeds: list[int]) -> list[st
 
 # The README's blocks of the default's figures, written by a render of the main table:
 # its speed-up targets, and what k workers act as.
-README_BLOCK = (
+README_SPEEDUPS = (
     "<!-- scaling speed-ups: python -m bench.scaling --render writes this -->",
     "<!-- end of scaling speed-ups -->",
 )
@@ -641,7 +641,7 @@ def readme_workers(runs: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def readme_block(tables: Sequence[dict[str, Any]]) -> list[str]:
+def readme_speedups(tables: Sequence[dict[str, Any]]) -> list[str]:
     """The default's speed-up targets on each table's seeds (the main table, then those
     kept beside it), one row per (seeds, k), for the README: its figures then follow the
     tables and go stale with them, not by hand."""
@@ -659,17 +659,17 @@ def readme_block(tables: Sequence[dict[str, Any]]) -> list[str]:
                 }
             )
     return [
-        README_BLOCK[0],
+        README_SPEEDUPS[0],
         markdown_table(
             table, {"seeds": "seeds", "k": "k", **{b: b for b in benches}, "met": "met"}
         ),
-        README_BLOCK[1],
+        README_SPEEDUPS[1],
     ]
 
 
-def write_readme_block(readme: Path, *blocks: list[str]) -> None:
+def write_readme_blocks(readme: Path, *blocks: list[str]) -> None:
     """Put each of ``blocks`` between its markers in the README (its first and last
-    lines, ``README_BLOCK`` or ``README_WORKERS``), atomically."""
+    lines, ``README_SPEEDUPS`` or ``README_WORKERS``), atomically."""
     text = readme.read_text()
     for block in blocks:
         first, last = block[0], block[-1]

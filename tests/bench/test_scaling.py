@@ -1184,7 +1184,12 @@ def test_the_readmes_speedups_are_the_committed_tables() -> None:
     """The README's table of the default's speed-ups is what the committed tables give (a
     re-run without its render, or a hand edit, would leave it stale)."""
     from bench.common import ROOT
-    from bench.scaling.report import README_BLOCK, README_WORKERS, readme_block, readme_workers
+    from bench.scaling.report import (
+        README_SPEEDUPS,
+        README_WORKERS,
+        readme_speedups,
+        readme_workers,
+    )
 
     out = ROOT / "results" / "benchmarks"
     tables = [
@@ -1196,9 +1201,10 @@ def test_the_readmes_speedups_are_the_committed_tables() -> None:
     ]
     readme = (ROOT / "README.md").read_text()
     block = readme[
-        readme.index(README_BLOCK[0]) : readme.index(README_BLOCK[1]) + len(README_BLOCK[1])
+        readme.index(README_SPEEDUPS[0]) : readme.index(README_SPEEDUPS[1])
+        + len(README_SPEEDUPS[1])
     ]
-    assert block == "\n".join(readme_block(tables))
+    assert block == "\n".join(readme_speedups(tables))
     assert "| 0-9 and 1000-1009 | 16 |" in block  # the pool is among them
     first, last = README_WORKERS
     workers = readme[readme.index(first) : readme.index(last) + len(last)]
@@ -1207,25 +1213,25 @@ def test_the_readmes_speedups_are_the_committed_tables() -> None:
 
 
 def test_the_readme_block_is_written_between_its_markers(tmp_path) -> None:
-    from bench.scaling.report import README_BLOCK, README_WORKERS, write_readme_block
+    from bench.scaling.report import README_SPEEDUPS, README_WORKERS, write_readme_blocks
 
     readme = tmp_path / "README.md"
-    readme.write_text(f"before\n{README_BLOCK[0]}\nold\n{README_BLOCK[1]}\nafter\n")
-    write_readme_block(readme, [README_BLOCK[0], "new", README_BLOCK[1]])
-    assert readme.read_text() == f"before\n{README_BLOCK[0]}\nnew\n{README_BLOCK[1]}\nafter\n"
+    readme.write_text(f"before\n{README_SPEEDUPS[0]}\nold\n{README_SPEEDUPS[1]}\nafter\n")
+    write_readme_blocks(readme, [README_SPEEDUPS[0], "new", README_SPEEDUPS[1]])
+    assert readme.read_text() == f"before\n{README_SPEEDUPS[0]}\nnew\n{README_SPEEDUPS[1]}\nafter\n"
     readme.write_text(
-        f"{README_BLOCK[0]}\n{README_BLOCK[1]}\n{README_WORKERS[0]}\n{README_WORKERS[1]}"
+        f"{README_SPEEDUPS[0]}\n{README_SPEEDUPS[1]}\n{README_WORKERS[0]}\n{README_WORKERS[1]}"
     )
-    write_readme_block(readme, [README_BLOCK[0], "a", README_BLOCK[1]], [*README_WORKERS])
+    write_readme_blocks(readme, [README_SPEEDUPS[0], "a", README_SPEEDUPS[1]], [*README_WORKERS])
     assert readme.read_text().split("\n") == [
-        README_BLOCK[0],
+        README_SPEEDUPS[0],
         "a",
-        README_BLOCK[1],
+        README_SPEEDUPS[1],
         *README_WORKERS,
     ]
     readme.write_text("no markers\n")
     with pytest.raises(ValueError, match=r"README\.md: no"):
-        write_readme_block(readme, ["x"])
+        write_readme_blocks(readme, ["x"])
 
 
 def test_a_confirmation_refuses_what_it_cannot_run_before_it_runs(
