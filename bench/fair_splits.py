@@ -54,10 +54,10 @@ def coverage(data: Any, raw: Any) -> dict[str, dict[str, Any]]:
 def measure(epochs: int) -> dict[str, Any]:
     import torch
 
-    from bench.epoch_curves import fit_with_test_curve
     from raysearch.core.params import build_trial_config
     from raysearch.data.prepared import build
     from raysearch.data.synth import GENERATOR_VERSION, generate
+    from raysearch.train.curves import fit_with_test_curve
 
     torch.set_num_threads(1)
     base = {**DATA, "dropout": 0.1, "trainer.max_epochs": epochs, "trainer.device": "cpu"}

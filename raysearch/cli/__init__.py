@@ -4,6 +4,7 @@
     raysearch spaces list|show|export        the shipped search spaces
     raysearch compare RUN_DIR [RUN_DIR ...]  a report comparing finished searches
     raysearch simulate --table T --space S   a search with k trials at once, simulated
+    raysearch curves --space GRID            record a grid's learning curves for simulate
     raysearch data synth|import-war-losses|import-phases|firms|describe
     raysearch train --size tiny ...          one configuration, no Tune (debugging)
     raysearch model summary --size base      parameters per stage
@@ -24,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "spaces": "list, show and export the search spaces",
     "compare": "compare finished searches: a markdown report with plots",
     "simulate": "how a search goes with k trials at once, simulated on recorded curves",
+    "curves": "record the learning curves of a space's grid, for simulate",
     "data": "make, import and describe datasets",
     "train": "train one configuration without Tune",
     "model": "the HAN's parameters per stage",

@@ -21,6 +21,7 @@ from bench.han_table_report import (
     val_test_agreement,
     write_report,
 )
+from raysearch.search.simulation.record import grid
 from raysearch.search.space import load_space
 
 FAST = settings(max_examples=15, deadline=None)
@@ -28,23 +29,13 @@ FAST = settings(max_examples=15, deadline=None)
 
 def test_the_space_file_validates_and_spans_the_grid() -> None:
     space = load_space(str(ht.SPACE))
-    configs = ht.grid(space.parameters)
+    configs = grid(space.parameters)
     assert len(configs) == 2 * 3 * (3 + 3 * 2)
     assert len({json.dumps(c, sort_keys=True) for c in configs}) == len(configs)
     for c in configs:
         has_a3dro_knobs = {"budget_beta", "regret_clip"} <= set(c)
         assert has_a3dro_knobs == (c["loss_strategy"] == "a3dro")
     assert space.settings.max_epochs in rung_epochs(space.settings.max_epochs)
-
-
-def test_a_grid_takes_categorical_parameters_only(tmp_path: Path) -> None:
-    path = tmp_path / "s.yaml"
-    path.write_text(
-        "settings: {num_samples: 2, max_epochs: 3}\n"
-        "parameters:\n  lr: {type: float, low: 0.001, high: 0.01}\n"
-    )
-    with pytest.raises(ValueError, match="categorical"):
-        ht.grid(load_space(str(path)).parameters)
 
 
 def _fake_epochs(config: dict, seed: int, epochs: int) -> list[dict]:
@@ -71,9 +62,8 @@ def fake_training(monkeypatch: pytest.MonkeyPatch) -> list:
         trained.append((json.dumps(config, sort_keys=True), seed))
         return _fake_epochs(config, seed, plan.epochs)
 
-    monkeypatch.setattr(ht, "_train", train)
-    monkeypatch.setattr("raysearch.data.prepared.build", lambda cfg, raw: None)
-    monkeypatch.setattr("raysearch.data.synth.generate", lambda synth: None)
+    monkeypatch.setattr("raysearch.search.simulation.record._train", train)
+    monkeypatch.setattr("raysearch.data.prepared.prepare", lambda cfg, cache_dir: None)
     return trained
 
 
@@ -104,41 +94,7 @@ def test_the_table_has_the_contract_columns_one_row_per_config_seed_epoch(
     assert one["anchored_val_loss"].tolist() == [
         e["anchored_val_loss"] for e in _fake_epochs(config, 1, plan.epochs)
     ]
-    assert not (tmp_path / "han_table.partial.jsonl").exists()
-
-
-def test_an_interrupted_build_resumes_without_redoing_finished_runs(
-    tmp_path: Path, fake_training: list, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    plan = ht.plan_for(quick=True)
-    fake = ht._train
-
-    def crash_after_three(p, config, seed, data):
-        if len(fake_training) == 3:
-            raise KeyboardInterrupt
-        return fake(p, config, seed, data)
-
-    monkeypatch.setattr(ht, "_train", crash_after_three)
-    with pytest.raises(KeyboardInterrupt):
-        ht.run(plan, tmp_path)
-    lines = (tmp_path / "han_table.partial.jsonl").read_text().splitlines()
-    assert len(lines) == 1 + 3  # the plan, then one line per finished run
-    with (tmp_path / "han_table.partial.jsonl").open("a") as fh:
-        fh.write('{"key": "cut by a cra')  # a line a crash cut short is redone
-    monkeypatch.setattr(ht, "_train", fake)
-    table = ht.run(plan, tmp_path)
-    runs = len(plan.configs) * len(plan.seeds)
-    assert len(fake_training) == runs  # 3 before the crash, the rest after
-    assert len(set(fake_training)) == runs
-    assert len(table) == runs * plan.epochs
-
-
-def test_a_partial_file_of_another_grid_is_refused(tmp_path: Path, fake_training: list) -> None:
-    (tmp_path / "han_table.partial.jsonl").write_text('{"plan": "another"}\n')
-    with pytest.raises(SystemExit) as err:
-        ht.run(ht.plan_for(quick=True), tmp_path)
-    assert err.value.code == 2
-    assert fake_training == []
+    assert not (tmp_path / "han_table.parquet.partial.jsonl").exists()
 
 
 def _table(values: np.ndarray, test: np.ndarray | None = None) -> pd.DataFrame:

@@ -10,7 +10,6 @@ configuration the table does not hold is refused, naming the value.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from raysearch.search.simulation.curves import Curve
+from raysearch.search.simulation.record import grid
 
 __all__ = ["TableCurves", "check_space", "read_table"]
 
@@ -161,12 +161,7 @@ def check_space(table: TableCurves, space: Any) -> list[str]:
             problems.append(f"parameters.{name}: a table holds listed values; make it categorical")
     if problems:
         return problems
-    names = list(space.parameters)
-    for combo in itertools.product(*(space.parameters[n].choices or [] for n in names)):
-        config: dict[str, Any] = {}
-        for name, value in zip(names, combo, strict=True):
-            if space.parameters[name].allowed_by(config):
-                config[name] = value
+    for config in grid(space.parameters):
         try:
             table.curve(config, seed=0)
         except ValueError as err:

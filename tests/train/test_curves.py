@@ -1,4 +1,4 @@
-"""Scoring the test split every epoch (bench.epoch_curves) changes nothing in the training,
+"""Scoring the test split every epoch (raysearch.train.curves) changes nothing in the training,
 and its figure at the selected epoch is the one ``fit`` reports for test."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench.epoch_curves import CURVE_COLUMNS, fit_with_test_curve
 from raysearch.core.data_config import DataConfig, SynthConfig
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.model_config import ModelConfig
@@ -14,6 +13,7 @@ from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import TrialConfig
 from raysearch.data.prepared import build
 from raysearch.data.synth import generate
+from raysearch.train.curves import CURVE_COLUMNS, fit_with_test_curve
 from raysearch.train.loop import fit
 
 

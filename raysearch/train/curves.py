@@ -1,7 +1,8 @@
-"""One configuration's learning curve on validation AND test, from raysearch's own ``fit``.
+"""One configuration's learning curve on validation AND test, from the trainer's own ``fit``.
 
 ``fit`` scores the validation split every epoch and the test split once, for the best
-epoch. A learning-curve table (and any check of val-to-test agreement) needs the test
+epoch. A table of learning curves (``raysearch curves``, the HAN table) and any check of
+val-to-test agreement need the test
 split every epoch too: ``fit_with_test_curve`` builds the model through ``fit``'s ``model_factory``
 (so it holds the epoch's model) and, in the ``on_epoch`` hook, scores the test split with
 the trainer's own ``evaluate_split`` against the test split's reference losses. The RNG
@@ -23,6 +24,11 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
+from raysearch.model.han import build_model
+from raysearch.train.checkpoint import capture_rng, restore_rng
+from raysearch.train.evaluate import evaluate_split
+from raysearch.train.loop import fit
+
 __all__ = ["CURVE_COLUMNS", "fit_with_test_curve"]
 
 CURVE_COLUMNS = (
@@ -36,11 +42,6 @@ def fit_with_test_curve(cfg: Any, data: Any) -> tuple[list[dict[str, float]], An
     The model runs in float32 on the device ``fit`` put it on (bf16 autocast is not
     applied to the test scoring: this is for CPU benchmarks).
     """
-    from raysearch.model.han import build_model
-    from raysearch.train.checkpoint import capture_rng, restore_rng
-    from raysearch.train.evaluate import evaluate_split
-    from raysearch.train.loop import fit
-
     built: list[torch.nn.Module] = []
     marks: list[tuple[float, float]] = []  # (cpu, wall) at the end of the last epoch
 

@@ -1,0 +1,85 @@
+"""Record the learning curves of a space's grid, for ``raysearch simulate --table``.
+
+    raysearch curves --space my_grid.yaml --seeds 2 --out results/curves/my_grid.parquet
+    raysearch curves --space my_grid.yaml --data results/datasets/ukraine
+
+Every combination of the space's categorical values is trained for the space's
+``max_epochs`` with early stopping off, once per training seed, on the dataset a search
+would use (``--data``, or the synthetic default), one torch thread each, so an epoch's
+recorded time is one core's. Progress and an estimate of the time left are printed after
+each run. An interrupted recording resumes where it stopped (``<out>.partial.jsonl``); a
+finished table is kept and not trained again. Then simulate searches on it:
+
+    raysearch simulate --table results/curves/my_grid.parquet --space my_grid.yaml \\
+        --workers 1 4 16 64 --seeds 10
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from raysearch.cli import command_description
+from raysearch.cli.args import StrictParser, positive_int
+from raysearch.core.errors import ConfigError, RaysearchError
+
+__all__ = ["main"]
+
+
+def _parser() -> StrictParser:
+    p = StrictParser(prog="raysearch curves", description=command_description("curves"))
+    p.add_argument("--space", required=True, help="space name or YAML file (categorical values)")
+    p.add_argument("--data", default=None, help="dataset directory (default: synthetic)")
+    p.add_argument("--seeds", type=positive_int, default=2, help="training seeds per configuration")
+    p.add_argument(
+        "--out", type=Path, default=None, help="the table (default: results/curves/<space>.parquet)"
+    )
+    p.add_argument("--device", default=None, help="the trainer's device (default: its own, auto)")
+    p.add_argument("--cache-dir", default=os.path.join(".cache", "raysearch"))
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    # Deferred: the search layer imports Ray and Optuna, and pandas reads a table (seconds);
+    # --help needs none of them.
+    import pandas as pd
+
+    from raysearch.search.simulation.record import plan_for_space, record
+    from raysearch.search.space import load_space
+
+    try:
+        space = load_space(args.space)
+        plan = plan_for_space(space, args.seeds, args.data, args.device)
+        out = args.out or Path("results") / "curves" / f"{space.name}.parquet"
+        if out.suffix != ".parquet":
+            raise ConfigError([f"--out {out}: a table of curves is a .parquet file"], "arguments")
+        if out.exists():
+            recorded = pd.read_parquet(out).attrs.get("plan")
+            if recorded != plan.fingerprint():
+                raise ConfigError(
+                    [
+                        f"--out {out}: holds curves recorded for another grid, seeds, epochs "
+                        f"or data (plan {recorded!r}, now {plan.fingerprint()!r}); delete it "
+                        "or choose another --out"
+                    ],
+                    "arguments",
+                )
+            print(f"curves: {out} already holds these curves")
+        else:
+            record(plan, out, cache_dir=args.cache_dir)
+            print(f"curves: wrote {out}")
+    except RaysearchError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(
+        f"next: raysearch simulate --table {out} --space {args.space} --workers 1 4 16 64 "
+        "--seeds 10"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""Record a space's learning curves, the table ``raysearch simulate --table`` reads.
+
+    raysearch curves --space my_grid.yaml [--data DIR] --seeds 2 --out my_curves.parquet
+
+Every configuration of the space's grid (its categorical parameters' values, a parameter
+taking part only where its ``when`` holds) is trained with the trainer's own ``fit`` for
+the space's ``max_epochs`` with early stopping off, once per training seed, as a trial of
+``raysearch run`` would be configured (the space's fixed values, the configuration, the
+dataset). Each epoch becomes one row:
+
+    <one column per parameter, NaN where inactive>, seed, epoch (1..E), anchored_val_loss,
+    anchored_test_loss, epoch_time_s, epoch_wall_s
+
+``epoch_time_s`` is the epoch's train + validation time in CPU seconds (with one torch
+thread, its time on a core of its own, whatever else runs); ``epoch_wall_s`` the wall time.
+Finished runs are appended to ``<out>.partial.jsonl`` as they end, so an interrupted
+recording resumes where it stopped; the table is written (atomically) once every run is
+in, and the partial file removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from raysearch.core.errors import ConfigError
+from raysearch.core.params import build_trial_config
+from raysearch.core.trial_config import TrialConfig
+
+__all__ = [
+    "CURVE_COLUMNS",
+    "CurvePlan",
+    "grid",
+    "partial_path",
+    "plan_for_space",
+    "record",
+]
+
+# after the parameters' columns
+CURVE_COLUMNS = (
+    "seed", "epoch", "anchored_val_loss", "anchored_test_loss", "epoch_time_s", "epoch_wall_s",
+)  # fmt: skip
+
+
+def grid(parameters: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every combination of categorical ``parameters`` (name -> ParamSpec), a parameter
+    taking part only where its ``when`` holds; in the file's order."""
+    not_grid = [n for n, p in parameters.items() if p.type != "categorical"]
+    if not_grid:
+        raise ValueError(f"a grid takes categorical parameters only, got {not_grid}")
+    configs: list[dict[str, Any]] = [{}]
+    for name, p in parameters.items():
+        grown = []
+        for config in configs:
+            if p.allowed_by(config):
+                grown += [{**config, name: value} for value in p.choices]
+            else:
+                grown.append(config)
+        configs = grown
+    return configs
+
+
+@dataclass(frozen=True)
+class CurvePlan:
+    """What a recording trains: each configuration once per seed, for ``epochs`` epochs."""
+
+    params: tuple[str, ...]  # the table's parameter columns, in the space's order
+    configs: tuple[dict[str, Any], ...]
+    seeds: tuple[int, ...]
+    epochs: int
+    fixed: dict[str, Any] = field(default_factory=dict)  # the space's fixed values
+    data: str | None = None  # a dataset directory; None: the synthetic data ``fixed`` sets
+    device: str | None = None  # the trainer's device; None: its default (not in the key)
+
+    def runs(self) -> list[tuple[dict[str, Any], int]]:
+        return [(c, s) for c in self.configs for s in self.seeds]
+
+    def trial_config(self, config: Mapping[str, Any], seed: int) -> TrialConfig:
+        """The config a run trains: as ``raysearch run`` builds a trial's, early stopping off."""
+        values = {**self.fixed, **config, "trainer.seed": seed}
+        values |= {"trainer.max_epochs": self.epochs, "trainer.patience": self.epochs}
+        if self.device is not None:
+            values["trainer.device"] = self.device
+        return build_trial_config(values, build_trial_config({"data.path": self.data}))
+
+    def fingerprint(self) -> str:
+        """Changes with the grid, seeds, epochs, fixed values or data (a dataset's bytes)."""
+        # Deferred: the data modules import torch; a plan is made and checked without it.
+        from raysearch.data.cache import dataset_digest
+        from raysearch.data.synth import GENERATOR_VERSION
+
+        body: list[Any] = [list(self.configs), list(self.seeds), self.epochs, self.fixed]
+        body.append(GENERATOR_VERSION)
+        if self.data is not None:
+            body.append(dataset_digest(self.trial_config(self.configs[0], 0).data))
+        return hashlib.blake2b(json.dumps(body, sort_keys=True).encode(), digest_size=8).hexdigest()
+
+
+def plan_for_space(
+    space: Any, seeds: int, data: str | None = None, device: str | None = None
+) -> CurvePlan:
+    """The plan of a space's grid (ConfigError naming every problem, before anything trains)."""
+    problems = [
+        f"parameters.{name}: a table of curves holds listed values; make it categorical "
+        f"(type {p.type!r})"
+        for name, p in space.parameters.items()
+        if p.type != "categorical"
+    ]
+    if seeds < 1:
+        problems.append(f"seeds: at least 1, got {seeds!r}")
+    if data is not None and not Path(data).is_dir():
+        problems.append(f"data: {data!r} is not a directory")
+    if problems:
+        raise ConfigError(problems, "curve recording")
+    plan = CurvePlan(
+        params=tuple(space.parameters),
+        configs=tuple(grid(space.parameters)),
+        seeds=tuple(range(seeds)),
+        epochs=space.settings.max_epochs,
+        fixed=dict(space.fixed),
+        data=None if data is None else str(Path(data).resolve()),
+        device=device,
+    )
+    bad = []
+    for config in plan.configs:  # every configuration builds before the first one trains
+        try:
+            plan.trial_config(config, 0)
+        except ConfigError as err:
+            bad += [f"{config}: {p}" for p in err.problems if f"{config}: {p}" not in bad]
+    if bad:
+        raise ConfigError(bad, "curve recording")
+    return plan
+
+
+def partial_path(out: Path) -> Path:
+    return out.with_name(f"{out.name}.partial.jsonl")
+
+
+def _rows(plan: CurvePlan, config: Mapping[str, Any], seed: int, epochs: list[dict]) -> list[dict]:
+    values = {p: config.get(p, math.nan) for p in plan.params}
+    return [{**values, "seed": seed, **e} for e in epochs]
+
+
+def _train(plan: CurvePlan, config: Mapping[str, Any], seed: int, data: Any) -> list[dict]:
+    # Deferred: torch takes seconds to import; a plan is checked before it loads.
+    from raysearch.train.curves import fit_with_test_curve
+
+    epochs, _ = fit_with_test_curve(plan.trial_config(config, seed), data)
+    return epochs
+
+
+def _key(config: Mapping[str, Any], seed: int) -> str:
+    return json.dumps([config, seed], sort_keys=True)
+
+
+def _load_partial(path: Path, fingerprint: str) -> dict[str, list[dict]] | None:
+    """Finished runs of ``path`` (None if there is no partial file yet)."""
+    if not path.is_file():
+        return None
+    text = path.read_text()
+    if not text.endswith("\n"):  # a line a crash cut short: drop it before appending again
+        text = text[: text.rfind("\n") + 1]
+        path.write_text(text)
+    lines = text.splitlines()
+    head = json.loads(lines[0]) if lines else {}
+    if head.get("plan") != fingerprint:
+        raise ConfigError(
+            [
+                f"{path}: recorded for another grid, seeds, epochs or data (plan "
+                f"{head.get('plan')!r}, now {fingerprint!r}); delete it to start over"
+            ],
+            "curve recording",
+        )
+    done = {}
+    for line in lines[1:]:
+        entry = json.loads(line)
+        done[entry["key"]] = entry["rows"]
+    return done
+
+
+def record(
+    plan: CurvePlan,
+    out: Path,
+    *,
+    cache_dir: str | Path | None = None,
+    log: Callable[[str], None] = print,
+) -> pd.DataFrame:
+    """Train every (configuration, seed) not yet in ``out``'s partial file, then write the
+    table to ``out`` (parquet) and return it. ``cache_dir``: where prepared data is cached."""
+    # Deferred: torch and the data pipeline take seconds to import.
+    import torch
+
+    from raysearch.data.cache import fingerprint as data_key
+    from raysearch.data.prepared import prepare
+
+    out = Path(out)
+    partial = partial_path(out)
+    key = plan.fingerprint()
+    done = _load_partial(partial, key)
+    runs = plan.runs()
+    todo = [(c, s) for c, s in runs if done is None or _key(c, s) not in done]
+    log(
+        f"curves: {len(runs)} runs ({len(plan.configs)} configurations x {len(plan.seeds)} "
+        f"seeds, {plan.epochs} epochs); {len(runs) - len(todo)} already recorded"
+    )
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    prepared: dict[str, Any] = {}
+    spent: list[float] = []
+    try:
+        for i, (config, seed) in enumerate(todo, 1):
+            cfg = plan.trial_config(config, seed).data
+            if data_key(cfg) not in prepared:  # a DataError here comes before any file
+                prepared[data_key(cfg)] = prepare(cfg, cache_dir)
+            if done is None:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                partial.write_text(json.dumps({"plan": key}) + "\n")
+                done = {}
+            started = time.perf_counter()
+            rows = _rows(plan, config, seed, _train(plan, config, seed, prepared[data_key(cfg)]))
+            with partial.open("a") as fh:
+                fh.write(json.dumps({"key": _key(config, seed), "rows": rows}) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            spent.append(time.perf_counter() - started)
+            left = len(todo) - i
+            eta = sum(spent) / len(spent) * left
+            log(
+                f"[{len(runs) - left}/{len(runs)}] {config} seed {seed}: "
+                f"anchored_val_loss {rows[-1]['anchored_val_loss']:+.3f} at epoch "
+                f"{plan.epochs}; {spent[-1]:.0f} s; ETA {eta / 60:.0f} min"
+            )
+    finally:
+        torch.set_num_threads(threads)
+    done = _load_partial(partial, key) or {}
+    rows = [r for c, s in runs for r in done[_key(c, s)]]
+    table = pd.DataFrame(rows, columns=[*plan.params, *CURVE_COLUMNS])
+    table["seed"] = table["seed"].astype("int64")
+    table["epoch"] = table["epoch"].astype("int64")
+    table.attrs = {"plan": key}  # kept in the parquet's metadata
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    table.to_parquet(tmp, index=False)
+    os.replace(tmp, out)
+    partial.unlink()
+    return table

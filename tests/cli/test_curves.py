@@ -1,0 +1,73 @@
+"""``raysearch curves``: a grid's curves recorded by real training, then simulated on; bad
+spaces and a table of another plan are refused with exit status 2 before anything trains."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from raysearch.cli.curves import main as curves
+from raysearch.cli.simulate import main as simulate
+
+GRID = """\
+settings: {num_samples: 4, max_epochs: 2, grace_period: 1, reduction_factor: 2,
+           n_startup_trials: 2}
+fixed: {size: tiny, daily_window: 30, monthly_window: 3, anchor_stride: 8,
+        raion_pca_components: 2, synth_days: 420, synth_raions: 6}
+parameters:
+  dropout: {type: categorical, choices: [0.0, 0.3]}
+"""
+
+
+def test_recorded_curves_are_simulated_on_and_not_trained_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    space = tmp_path / "grid.yaml"
+    space.write_text(GRID)
+    out = tmp_path / "curves.parquet"
+    args = ["--space", str(space), "--seeds", "1", "--out", str(out)]
+    args += ["--cache-dir", str(tmp_path / "cache"), "--device", "cpu"]
+    assert curves(args) == 0
+    table = pd.read_parquet(out)
+    assert sorted(table["dropout"].unique()) == [0.0, 0.3]
+    assert table.groupby("dropout")["epoch"].apply(list).tolist() == [[1, 2], [1, 2]]
+    assert (table["epoch_time_s"] > 0).all() and table["anchored_val_loss"].notna().all()
+    said = capsys.readouterr().out
+    assert f"raysearch simulate --table {out} --space {space}" in said
+    assert curves(args) == 0  # kept, not trained again
+    assert "already holds these curves" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(pd.read_parquet(out), table)
+    sim = ["--table", str(out), "--space", str(space), "--workers", "1", "2", "--seeds", "2"]
+    assert simulate(sim) == 0
+    assert "| 2 |" in capsys.readouterr().out
+
+
+def test_another_plan_over_a_recorded_table_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    space = tmp_path / "grid.yaml"
+    space.write_text(GRID)
+    out = tmp_path / "curves.parquet"
+    frame = pd.DataFrame({"dropout": [0.0]})
+    frame.attrs = {"plan": "another"}
+    frame.to_parquet(out)
+    monkeypatch.setattr("raysearch.search.simulation.record._train", pytest.fail)
+    assert curves(["--space", str(space), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {out}: holds curves recorded for another" in err
+
+
+def test_a_space_that_is_not_a_grid_is_refused_naming_each_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    space = tmp_path / "grid.yaml"
+    space.write_text(GRID + "  lr: {type: float, low: 0.001, high: 0.01}\n")
+    monkeypatch.setattr("raysearch.search.simulation.record._train", pytest.fail)
+    code = curves(["--space", str(space), "--data", str(tmp_path / "nowhere")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "parameters.lr" in err and "categorical" in err and "nowhere" in err
+    assert not (Path("results") / "curves" / "grid.parquet").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.yaml"]

@@ -1,0 +1,200 @@
+"""Recording a space's learning curves (``raysearch curves``): the grid, the plan's checks,
+the table's format (what ``raysearch simulate --table`` reads), and resuming an interrupted
+recording."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from raysearch.core.errors import ConfigError, DataError
+from raysearch.search.simulation import record as rec
+from raysearch.search.simulation.table import TableCurves, check_space
+from raysearch.search.space import ParamSpec, load_space
+
+SPACE = """\
+settings: {num_samples: 4, max_epochs: 3, grace_period: 1, reduction_factor: 3}
+fixed: {daily_window: 30, anchor_stride: 4, raion_pca_components: 2, data.synth.days: 420,
+        data.synth.raions: 6, size: tiny}
+parameters:
+  loss_strategy: {type: categorical, choices: [uniform, a3dro]}
+  dropout: {type: categorical, choices: [0.0, 0.3]}
+  budget_beta: {type: categorical, choices: [0.35, 0.7], when: {loss_strategy: a3dro}}
+"""
+
+
+def _space(tmp_path: Path, text: str = SPACE):
+    path = tmp_path / "grid.yaml"
+    path.write_text(text)
+    return load_space(str(path))
+
+
+def _fake_epochs(config: dict, seed: int, epochs: int) -> list[dict]:
+    """A made-up curve: decreasing, shifted by the configuration and the seed."""
+    shift = 0.1 * len(json.dumps(config)) % 0.7 + 0.01 * seed
+    return [
+        {
+            "epoch": e,
+            "anchored_val_loss": shift + 1.0 / e,
+            "anchored_test_loss": shift + 1.2 / e,
+            "epoch_time_s": 0.5,
+            "epoch_wall_s": 0.7,
+        }
+        for e in range(1, epochs + 1)
+    ]
+
+
+@pytest.fixture
+def fake_training(monkeypatch: pytest.MonkeyPatch) -> list:
+    """``record`` without training or data: records every (config, seed) it trains."""
+    trained: list = []
+
+    def train(plan, config, seed, data):
+        trained.append((json.dumps(config, sort_keys=True), seed))
+        return _fake_epochs(config, seed, plan.epochs)
+
+    monkeypatch.setattr(rec, "_train", train)
+    monkeypatch.setattr("raysearch.data.prepared.prepare", lambda cfg, cache_dir: None)
+    return trained
+
+
+# a space of categorical parameters: (name, number of choices, condition on the first)
+parameters = st.lists(st.integers(1, 3), min_size=1, max_size=4).flatmap(
+    lambda sizes: st.tuples(
+        st.just(sizes), st.lists(st.booleans(), min_size=len(sizes), max_size=len(sizes))
+    )
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(spec=parameters)
+def test_the_grid_holds_every_allowed_combination_once(spec) -> None:
+    sizes, conditional = spec
+    params = {
+        f"p{i}": ParamSpec(
+            type="categorical",
+            choices=[f"c{j}" for j in range(n)],
+            when={"p0": "c0"} if i > 0 and conditional[i] else {},
+        )
+        for i, n in enumerate(sizes)
+    }
+    configs = rec.grid(params)
+    # p0 = c0 takes every later parameter; any other p0 value only the unconditional ones
+    others = [n for i, n in enumerate(sizes[1:], 1) if not conditional[i]]
+    expected = math.prod(sizes[1:]) + (sizes[0] - 1) * math.prod(others)
+    assert len(configs) == expected
+    assert len({json.dumps(c, sort_keys=True) for c in configs}) == expected
+    for c in configs:
+        for i in range(1, len(sizes)):
+            assert (f"p{i}" in c) == (not conditional[i] or c["p0"] == "c0")
+
+
+def test_a_plan_names_every_problem_before_anything_trains(tmp_path: Path) -> None:
+    space = _space(
+        tmp_path,
+        "settings: {num_samples: 2, max_epochs: 3}\n"
+        "parameters:\n  lr: {type: float, low: 0.001, high: 0.01}\n"
+        "  dropout: {type: categorical, choices: [0.0, 0.3]}\n",
+    )
+    with pytest.raises(ConfigError) as err:
+        rec.plan_for_space(space, seeds=0, data=str(tmp_path / "missing"))
+    text = "\n".join(err.value.problems)
+    assert "parameters.lr" in text and "categorical" in text
+    assert "seeds: at least 1, got 0" in text
+    assert "missing" in text and "not a directory" in text
+    assert len(err.value.problems) == 3
+
+
+def test_the_table_is_what_the_simulator_reads(tmp_path: Path, fake_training: list) -> None:
+    space = _space(tmp_path)
+    plan = rec.plan_for_space(space, seeds=2)
+    assert len(plan.configs) == 2 + 2 * 2  # uniform x 2 dropouts, a3dro x 2 dropouts x 2 betas
+    out = tmp_path / "curves" / "grid.parquet"
+    table = rec.record(plan, out, log=lambda line: None)
+    assert list(table.columns) == [*space.parameters, *rec.CURVE_COLUMNS]
+    stored = pd.read_parquet(out)
+    pd.testing.assert_frame_equal(stored, table)
+    assert stored.attrs["plan"] == plan.fingerprint()
+    assert len(stored) == len(plan.configs) * 2 * 3
+    assert not stored.duplicated([*space.parameters, "seed", "epoch"]).any()
+    assert stored["seed"].dtype == np.int64 and stored["epoch"].dtype == np.int64
+    a3dro = stored["loss_strategy"] == "a3dro"
+    assert stored.loc[~a3dro, "budget_beta"].isna().all()
+    assert stored.loc[a3dro, "budget_beta"].notna().all()
+    assert not rec.partial_path(out).exists()
+    curves = TableCurves(stored, tuple(space.parameters))
+    assert check_space(curves, space) == []
+    one = curves.curve({"loss_strategy": "a3dro", "dropout": 0.3, "budget_beta": 0.7}, seed=1)
+    expected = _fake_epochs({"loss_strategy": "a3dro", "dropout": 0.3, "budget_beta": 0.7}, 1, 3)
+    assert one.values.tolist() == [e["anchored_val_loss"] for e in expected]
+
+
+def test_an_interrupted_recording_resumes_without_redoing_finished_runs(
+    tmp_path: Path, fake_training: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = rec.plan_for_space(_space(tmp_path), seeds=2)
+    out = tmp_path / "grid.parquet"
+    fake = rec._train
+
+    def crash_after_three(p, config, seed, data):
+        if len(fake_training) == 3:
+            raise KeyboardInterrupt
+        return fake(p, config, seed, data)
+
+    monkeypatch.setattr(rec, "_train", crash_after_three)
+    with pytest.raises(KeyboardInterrupt):
+        rec.record(plan, out, log=lambda line: None)
+    assert not out.exists()
+    lines = rec.partial_path(out).read_text().splitlines()
+    assert len(lines) == 1 + 3  # the plan, then one line per finished run
+    with rec.partial_path(out).open("a") as fh:
+        fh.write('{"key": "cut by a cra')  # a line a crash cut short is redone
+    monkeypatch.setattr(rec, "_train", fake)
+    table = rec.record(plan, out, log=lambda line: None)
+    runs = len(plan.configs) * len(plan.seeds)
+    assert len(fake_training) == runs  # 3 before the crash, the rest after
+    assert len(set(fake_training)) == runs
+    assert len(table) == runs * plan.epochs
+
+
+def test_a_partial_file_of_another_plan_is_refused(tmp_path: Path, fake_training: list) -> None:
+    out = tmp_path / "grid.parquet"
+    rec.partial_path(out).write_text('{"plan": "another"}\n')
+    with pytest.raises(ConfigError, match=r"grid\.parquet\.partial\.jsonl: recorded for another"):
+        rec.record(rec.plan_for_space(_space(tmp_path), seeds=1), out, log=lambda line: None)
+    assert fake_training == []
+
+
+def test_a_failed_data_preparation_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(cfg, cache_dir):
+        raise DataError(["data: broken"])
+
+    monkeypatch.setattr("raysearch.data.prepared.prepare", broken)
+    out = tmp_path / "grid.parquet"
+    with pytest.raises(DataError, match="broken"):
+        rec.record(rec.plan_for_space(_space(tmp_path), seeds=1), out, log=lambda line: None)
+    assert list(tmp_path.iterdir()) == [tmp_path / "grid.yaml"]
+
+
+def test_the_plan_changes_with_what_the_curves_depend_on(tmp_path: Path) -> None:
+    space = _space(tmp_path)
+    base = rec.plan_for_space(space, seeds=1)
+    assert rec.plan_for_space(space, seeds=1, device="cpu").fingerprint() == base.fingerprint()
+    assert rec.plan_for_space(space, seeds=2).fingerprint() != base.fingerprint()
+    longer = _space(tmp_path, SPACE.replace("max_epochs: 3", "max_epochs: 4"))
+    assert rec.plan_for_space(longer, seeds=1).fingerprint() != base.fingerprint()
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.csv").write_text("x\n1\n")
+    first = rec.plan_for_space(space, seeds=1, data=str(data)).fingerprint()
+    (data / "a.csv").write_text("x\n2\n")
+    assert rec.plan_for_space(space, seeds=1, data=str(data)).fingerprint() != first
