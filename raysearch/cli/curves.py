@@ -6,9 +6,10 @@
 Every combination of the space's categorical values is trained for the space's
 ``max_epochs`` with early stopping off, once per training seed, on the dataset a search
 would use (``--data``, or the synthetic default), one torch thread each, so an epoch's
-recorded time is one core's. Progress and an estimate of the time left are printed after
-each run. An interrupted recording resumes where it stopped (``<out>.partial.jsonl``); a
-finished table is kept and not trained again. Then simulate searches on it:
+recorded time is one core's; ``--processes N`` trains N at once. Progress and an estimate
+of the time left are printed after each run. An interrupted recording (Ctrl+C, exit status
+130) resumes where it stopped (``<out>.partial.jsonl``); a finished table is kept and not
+trained again. Then simulate searches on it:
 
     raysearch simulate --table results/curves/my_grid.parquet --space my_grid.yaml \\
         --workers 1 4 16 64 --seeds 10
@@ -36,6 +37,7 @@ def _parser() -> StrictParser:
     p.add_argument(
         "--out", type=Path, default=None, help="the table (default: results/curves/<space>.parquet)"
     )
+    p.add_argument("--processes", type=positive_int, default=1, help="runs at once, one core each")
     p.add_argument("--device", default=None, help="the trainer's device (default: its own, auto)")
     p.add_argument("--cache-dir", default=os.path.join(".cache", "raysearch"))
     return p
@@ -47,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # --help needs none of them.
     import pandas as pd
 
-    from raysearch.search.simulation.record import plan_for_space, record
+    from raysearch.search.simulation.record import partial_path, plan_for_space, record
     from raysearch.search.space import load_space
 
     try:
@@ -69,8 +71,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             print(f"curves: {out} already holds these curves")
         else:
-            record(plan, out, cache_dir=args.cache_dir)
+            record(plan, out, processes=args.processes, cache_dir=args.cache_dir)
             print(f"curves: wrote {out}")
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: the finished runs are kept in {partial_path(out)}; the same command "
+            "resumes from them",
+            file=sys.stderr,
+        )
+        return 130
     except RaysearchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

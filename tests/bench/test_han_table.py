@@ -64,6 +64,7 @@ def fake_training(monkeypatch: pytest.MonkeyPatch) -> list:
 
     monkeypatch.setattr("raysearch.search.simulation.record._train", train)
     monkeypatch.setattr("raysearch.data.prepared.prepare", lambda cfg, cache_dir: None)
+    monkeypatch.setattr("raysearch.search.simulation.record._PREPARED", {})
     return trained
 
 

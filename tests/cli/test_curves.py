@@ -39,6 +39,10 @@ def test_recorded_curves_are_simulated_on_and_not_trained_twice(
     assert curves(args) == 0  # kept, not trained again
     assert "already holds these curves" in capsys.readouterr().out
     pd.testing.assert_frame_equal(pd.read_parquet(out), table)
+    wide = tmp_path / "two_at_once.parquet"
+    assert curves([*args[:-6], "--out", str(wide), *args[-4:], "--processes", "2"]) == 0
+    same = ["dropout", "seed", "epoch", "anchored_val_loss", "anchored_test_loss"]
+    pd.testing.assert_frame_equal(pd.read_parquet(wide)[same], table[same])
     sim = ["--table", str(out), "--space", str(space), "--workers", "1", "2", "--seeds", "2"]
     assert simulate(sim) == 0
     assert "| 2 |" in capsys.readouterr().out

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -158,6 +159,38 @@ def _train(plan: CurvePlan, config: Mapping[str, Any], seed: int, data: Any) -> 
     return epochs
 
 
+_PREPARED: dict[str, Any] = {}  # a process's prepared data, by data key
+
+
+def _record_one(
+    plan: CurvePlan, config: Mapping[str, Any], seed: int, cache_dir: str | Path | None
+) -> tuple[list[dict], float]:
+    """One run's rows and its wall seconds, trained on one torch thread (in this process or
+    a worker's; the data is prepared once per process)."""
+    # Deferred: torch and the data pipeline take seconds to import.
+    import torch
+
+    from raysearch.data.cache import fingerprint as data_key
+    from raysearch.data.prepared import prepare
+
+    torch.set_num_threads(1)
+    cfg = plan.trial_config(config, seed).data
+    key = data_key(cfg)
+    if key not in _PREPARED:
+        _PREPARED[key] = prepare(cfg, cache_dir)
+    started = time.perf_counter()
+    rows = _rows(plan, config, seed, _train(plan, config, seed, _PREPARED[key]))
+    return rows, time.perf_counter() - started
+
+
+def _record_any(
+    work: tuple[CurvePlan, Mapping[str, Any], int, str | Path | None],
+) -> tuple[Mapping[str, Any], int, list[dict], float]:
+    """``_record_one`` in a pool's worker: (config, seed, rows, wall seconds)."""
+    plan, config, seed, cache_dir = work
+    return (config, seed, *_record_one(plan, config, seed, cache_dir))
+
+
 def _key(config: Mapping[str, Any], seed: int) -> str:
     return json.dumps([config, seed], sort_keys=True)
 
@@ -191,16 +224,15 @@ def record(
     plan: CurvePlan,
     out: Path,
     *,
+    processes: int = 1,
     cache_dir: str | Path | None = None,
     log: Callable[[str], None] = print,
 ) -> pd.DataFrame:
-    """Train every (configuration, seed) not yet in ``out``'s partial file, then write the
-    table to ``out`` (parquet) and return it. ``cache_dir``: where prepared data is cached."""
-    # Deferred: torch and the data pipeline take seconds to import.
+    """Train every (configuration, seed) not yet in ``out``'s partial file, ``processes``
+    runs at once, then write the table to ``out`` (parquet) and return it. ``cache_dir``:
+    where prepared data is cached (shared by the processes)."""
+    # Deferred: torch takes seconds to import.
     import torch
-
-    from raysearch.data.cache import fingerprint as data_key
-    from raysearch.data.prepared import prepare
 
     out = Path(out)
     partial = partial_path(out)
@@ -210,37 +242,49 @@ def record(
     todo = [(c, s) for c, s in runs if done is None or _key(c, s) not in done]
     log(
         f"curves: {len(runs)} runs ({len(plan.configs)} configurations x {len(plan.seeds)} "
-        f"seeds, {plan.epochs} epochs); {len(runs) - len(todo)} already recorded"
+        f"seeds, {plan.epochs} epochs, {processes} at once); {len(runs) - len(todo)} "
+        "already recorded"
     )
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    prepared: dict[str, Any] = {}
-    spent: list[float] = []
-    try:
-        for i, (config, seed) in enumerate(todo, 1):
-            cfg = plan.trial_config(config, seed).data
-            if data_key(cfg) not in prepared:  # a DataError here comes before any file
-                prepared[data_key(cfg)] = prepare(cfg, cache_dir)
-            if done is None:
-                out.parent.mkdir(parents=True, exist_ok=True)
-                partial.write_text(json.dumps({"plan": key}) + "\n")
-                done = {}
-            started = time.perf_counter()
-            rows = _rows(plan, config, seed, _train(plan, config, seed, prepared[data_key(cfg)]))
-            with partial.open("a") as fh:
-                fh.write(json.dumps({"key": _key(config, seed), "rows": rows}) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            spent.append(time.perf_counter() - started)
-            left = len(todo) - i
-            eta = sum(spent) / len(spent) * left
-            log(
-                f"[{len(runs) - left}/{len(runs)}] {config} seed {seed}: "
-                f"anchored_val_loss {rows[-1]['anchored_val_loss']:+.3f} at epoch "
-                f"{plan.epochs}; {spent[-1]:.0f} s; ETA {eta / 60:.0f} min"
-            )
-    finally:
-        torch.set_num_threads(threads)
+    started = time.perf_counter()
+    finished = 0
+
+    def keep(config: Mapping[str, Any], seed: int, rows: list[dict], seconds: float) -> None:
+        nonlocal finished
+        if not partial.is_file():  # written with the first run: a failure before leaves nothing
+            out.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(json.dumps({"plan": key}) + "\n")
+        with partial.open("a") as fh:
+            fh.write(json.dumps({"key": _key(config, seed), "rows": rows}) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        finished += 1
+        left = len(todo) - finished
+        eta = (time.perf_counter() - started) / finished * left
+        log(
+            f"[{len(runs) - left}/{len(runs)}] {config} seed {seed}: anchored_val_loss "
+            f"{rows[-1]['anchored_val_loss']:+.3f} at epoch {plan.epochs}; {seconds:.0f} s; "
+            f"ETA {eta / 60:.0f} min"
+        )
+
+    if processes == 1:
+        threads = torch.get_num_threads()
+        try:
+            for config, seed in todo:
+                keep(config, seed, *_record_one(plan, config, seed, cache_dir))
+        finally:
+            torch.set_num_threads(threads)
+            _PREPARED.clear()
+    else:
+        context = multiprocessing.get_context("spawn")  # no fork of a process holding torch
+        pool = context.Pool(processes)
+        try:
+            work = [(plan, config, seed, cache_dir) for config, seed in todo]
+            for finished_run in pool.imap_unordered(_record_any, work):
+                keep(*finished_run)
+            pool.close()
+        finally:  # an error or Ctrl+C: the runs in flight and not started are dropped
+            pool.terminate()
+            pool.join()
     done = _load_partial(partial, key) or {}
     rows = [r for c, s in runs for r in done[_key(c, s)]]
     table = pd.DataFrame(rows, columns=[*plan.params, *CURVE_COLUMNS])

@@ -62,6 +62,7 @@ def fake_training(monkeypatch: pytest.MonkeyPatch) -> list:
 
     monkeypatch.setattr(rec, "_train", train)
     monkeypatch.setattr("raysearch.data.prepared.prepare", lambda cfg, cache_dir: None)
+    monkeypatch.setattr(rec, "_PREPARED", {})
     return trained
 
 
@@ -179,6 +180,7 @@ def test_a_failed_data_preparation_leaves_no_file(
         raise DataError(["data: broken"])
 
     monkeypatch.setattr("raysearch.data.prepared.prepare", broken)
+    monkeypatch.setattr(rec, "_PREPARED", {})
     out = tmp_path / "grid.parquet"
     with pytest.raises(DataError, match="broken"):
         rec.record(rec.plan_for_space(_space(tmp_path), seeds=1), out, log=lambda line: None)
