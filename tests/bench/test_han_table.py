@@ -23,6 +23,7 @@ from bench.han_table_report import (
 )
 from raysearch.search.simulation.record import grid
 from raysearch.search.space import load_space
+from raysearch.testing.curves import fake_epochs, fake_recording
 
 FAST = settings(max_examples=15, deadline=None)
 
@@ -38,34 +39,10 @@ def test_the_space_file_validates_and_spans_the_grid() -> None:
     assert space.settings.max_epochs in rung_epochs(space.settings.max_epochs)
 
 
-def _fake_epochs(config: dict, seed: int, epochs: int) -> list[dict]:
-    """A made-up curve: decreasing, shifted by the configuration and the seed."""
-    shift = 0.1 * len(json.dumps(config)) % 0.7 + 0.01 * seed
-    return [
-        {
-            "epoch": e,
-            "anchored_val_loss": shift + 1.0 / e,
-            "anchored_test_loss": shift + 1.2 / e,
-            "epoch_time_s": 0.5,
-            "epoch_wall_s": 0.7,
-        }
-        for e in range(1, epochs + 1)
-    ]
-
-
 @pytest.fixture
 def fake_training(monkeypatch: pytest.MonkeyPatch) -> list:
-    """``run`` without training or data: records every (config, seed) it trains."""
-    trained: list = []
-
-    def train(plan, config, seed, data):
-        trained.append((json.dumps(config, sort_keys=True), seed))
-        return _fake_epochs(config, seed, plan.epochs)
-
-    monkeypatch.setattr("raysearch.search.simulation.record._train", train)
-    monkeypatch.setattr("raysearch.data.prepared.prepare", lambda cfg, cache_dir: None)
-    monkeypatch.setattr("raysearch.search.simulation.record._PREPARED", {})
-    return trained
+    """``record`` without training or data: records every (config, seed) it trains."""
+    return fake_recording(monkeypatch)
 
 
 def test_the_table_has_the_contract_columns_one_row_per_config_seed_epoch(
@@ -93,7 +70,7 @@ def test_the_table_has_the_contract_columns_one_row_per_config_seed_epoch(
     one = ht.curve(stored, config, seed=1)
     assert one["epoch"].tolist() == list(range(1, plan.epochs + 1))
     assert one["anchored_val_loss"].tolist() == [
-        e["anchored_val_loss"] for e in _fake_epochs(config, 1, plan.epochs)
+        e["anchored_val_loss"] for e in fake_epochs(config, 1, plan.epochs)
     ]
     assert not (tmp_path / "han_table.parquet.partial.jsonl").exists()
 

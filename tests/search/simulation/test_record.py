@@ -18,6 +18,7 @@ from raysearch.core.errors import ConfigError, DataError
 from raysearch.search.simulation import record as rec
 from raysearch.search.simulation.table import TableCurves, check_space
 from raysearch.search.space import ParamSpec, load_space
+from raysearch.testing.curves import fake_epochs, fake_recording
 
 SPACE = """\
 settings: {num_samples: 4, max_epochs: 3, grace_period: 1, reduction_factor: 3}
@@ -36,34 +37,10 @@ def _space(tmp_path: Path, text: str = SPACE):
     return load_space(str(path))
 
 
-def _fake_epochs(config: dict, seed: int, epochs: int) -> list[dict]:
-    """A made-up curve: decreasing, shifted by the configuration and the seed."""
-    shift = 0.1 * len(json.dumps(config)) % 0.7 + 0.01 * seed
-    return [
-        {
-            "epoch": e,
-            "anchored_val_loss": shift + 1.0 / e,
-            "anchored_test_loss": shift + 1.2 / e,
-            "epoch_time_s": 0.5,
-            "epoch_wall_s": 0.7,
-        }
-        for e in range(1, epochs + 1)
-    ]
-
-
 @pytest.fixture
 def fake_training(monkeypatch: pytest.MonkeyPatch) -> list:
     """``record`` without training or data: records every (config, seed) it trains."""
-    trained: list = []
-
-    def train(plan, config, seed, data):
-        trained.append((json.dumps(config, sort_keys=True), seed))
-        return _fake_epochs(config, seed, plan.epochs)
-
-    monkeypatch.setattr(rec, "_train", train)
-    monkeypatch.setattr("raysearch.data.prepared.prepare", lambda cfg, cache_dir: None)
-    monkeypatch.setattr(rec, "_PREPARED", {})
-    return trained
+    return fake_recording(monkeypatch)
 
 
 # a space of categorical parameters: (name, number of choices, condition on the first)
@@ -133,7 +110,7 @@ def test_the_table_is_what_the_simulator_reads(tmp_path: Path, fake_training: li
     curves = TableCurves(stored, tuple(space.parameters))
     assert check_space(curves, space) == []
     one = curves.curve({"loss_strategy": "a3dro", "dropout": 0.3, "budget_beta": 0.7}, seed=1)
-    expected = _fake_epochs({"loss_strategy": "a3dro", "dropout": 0.3, "budget_beta": 0.7}, 1, 3)
+    expected = fake_epochs({"loss_strategy": "a3dro", "dropout": 0.3, "budget_beta": 0.7}, 1, 3)
     assert one.values.tolist() == [e["anchored_val_loss"] for e in expected]
 
 
