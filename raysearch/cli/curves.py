@@ -2,14 +2,16 @@
 
     raysearch curves --space my_grid.yaml --seeds 2 --out results/curves/my_grid.parquet
     raysearch curves --space my_grid.yaml --data results/datasets/ukraine
+    raysearch curves --space loss_ablation --points 3   # floats: 3 values across each range
 
-Every combination of the space's categorical values is trained for the space's
-``max_epochs`` with early stopping off, once per training seed, on the dataset a search
-would use (``--data``, or the synthetic default), one torch thread each, so an epoch's
-recorded time is one core's; ``--processes N`` trains N at once. Progress and an estimate
-of the time left are printed after each run. An interrupted recording (Ctrl+C, exit status
-130) resumes where it stopped (``<out>.partial.jsonl``); a finished table is kept and not
-trained again. Then simulate searches on it:
+Every combination of the space's categorical values (with ``--points N``, N values across
+each float and int parameter's range, the grid's space file written beside the table) is
+trained for the space's ``max_epochs`` with early stopping off, once per training seed, on
+the dataset a search would use (``--data``, or the synthetic default), one torch thread
+each, so an epoch's recorded time is one core's; ``--processes N`` trains N at once.
+Progress and an estimate of the time left are printed after each run. An interrupted
+recording (Ctrl+C, exit status 130) resumes where it stopped (``<out>.partial.jsonl``); a
+finished table is kept and not trained again. Then simulate searches on it:
 
     raysearch simulate --table results/curves/my_grid.parquet --space my_grid.yaml \\
         --workers 1 4 16 64 --seeds 10
@@ -25,6 +27,7 @@ from pathlib import Path
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, positive_int
 from raysearch.core.errors import ConfigError, RaysearchError
+from raysearch.core.files import atomic_write_text
 
 __all__ = ["main"]
 
@@ -36,6 +39,13 @@ def _parser() -> StrictParser:
     p.add_argument("--seeds", type=positive_int, default=2, help="training seeds per configuration")
     p.add_argument(
         "--out", type=Path, default=None, help="the table (default: results/curves/<space>.parquet)"
+    )
+    p.add_argument(
+        "--points",
+        type=positive_int,
+        default=None,
+        help="record N values across each float and int parameter's range (geometric where "
+        "log) and write the grid's space file beside the table (<out>.yaml)",
     )
     p.add_argument("--processes", type=positive_int, default=1, help="runs at once, one core each")
     p.add_argument("--device", default=None, help="the trainer's device (default: its own, auto)")
@@ -49,11 +59,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     # --help needs none of them.
     import pandas as pd
 
-    from raysearch.search.simulation.record import partial_path, plan_for_space, record
+    from raysearch.search.simulation.record import (
+        discretized,
+        partial_path,
+        plan_for_space,
+        record,
+        space_yaml,
+    )
     from raysearch.search.space import load_space
 
+    out: Path | None = None
     try:
         space = load_space(args.space)
+        if args.points is not None:
+            space = discretized(space, args.points)
         plan = plan_for_space(space, args.seeds, args.data, args.device)
         out = args.out or Path("results") / "curves" / f"{space.name}.parquet"
         if out.suffix != ".parquet":
@@ -69,23 +88,31 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ],
                     "arguments",
                 )
+        simulated = args.space
+        if args.points is not None:  # the grid's own space file, beside the table
+            simulated = str(out.with_suffix(".yaml"))
+            header = (
+                f"{space.name} with {args.points} values across each float and int parameter's "
+                f"range (raysearch curves --points {args.points}); its curves: {out.name}"
+            )
+            out.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(simulated, space_yaml(space, header))
+            if load_space(simulated).parameters != space.parameters:
+                raise AssertionError(f"{simulated}: does not read back as the grid it holds")
+        if out.exists():
             print(f"curves: {out} already holds these curves")
         else:
             record(plan, out, processes=args.processes, cache_dir=args.cache_dir)
             print(f"curves: wrote {out}")
     except KeyboardInterrupt:
-        print(
-            f"interrupted: the finished runs are kept in {partial_path(out)}; the same command "
-            "resumes from them",
-            file=sys.stderr,
-        )
+        kept = f"the finished runs are kept in {partial_path(out)}; " if out else ""
+        print(f"interrupted: {kept}the same command resumes", file=sys.stderr)
         return 130
     except RaysearchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(
-        f"next: raysearch simulate --table {out} --space {args.space} --workers 1 4 16 64 "
-        "--seeds 10"
+        f"next: raysearch simulate --table {out} --space {simulated} --workers 1 4 16 64 --seeds 10"
     )
     return 0
 

@@ -10,6 +10,9 @@ import pytest
 
 from raysearch.cli.curves import main as curves
 from raysearch.cli.simulate import main as simulate
+from raysearch.search.simulation.table import TableCurves, check_space
+from raysearch.search.space import load_space
+from raysearch.testing.curves import fake_recording
 
 GRID = """\
 settings: {num_samples: 4, max_epochs: 2, grace_period: 1, reduction_factor: 2,
@@ -75,3 +78,26 @@ def test_a_space_that_is_not_a_grid_is_refused_naming_each_problem(
     assert "parameters.lr" in err and "categorical" in err and "nowhere" in err
     assert not (Path("results") / "curves" / "grid.parquet").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.yaml"]
+
+
+def test_points_record_a_float_space_and_write_its_grid_beside_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trained = fake_recording(monkeypatch)
+    space = tmp_path / "floats.yaml"
+    space.write_text(
+        GRID + "  lr: {type: float, low: 0.0001, high: 0.01, log: true, when: {dropout: 0.3}}\n"
+    )
+    out = tmp_path / "curves" / "floats.parquet"
+    assert curves(["--space", str(space), "--points", "3", "--out", str(out)]) == 0
+    grid_file = out.with_suffix(".yaml")
+    assert f"--table {out} --space {grid_file}" in capsys.readouterr().out
+    grid = load_space(str(grid_file))
+    assert grid.parameters["lr"].choices == [0.0001, 0.001, 0.01]
+    assert len(trained) == (1 + 3) * 2  # dropout 0.0, and 0.3 with 3 lrs; 2 seeds
+    table = pd.read_parquet(out)
+    assert check_space(TableCurves(table, tuple(grid.parameters)), grid) == []
+    sim = ["--table", str(out), "--space", str(grid_file), "--workers", "2", "--seeds", "2"]
+    assert simulate(sim) == 0
+    assert curves(["--space", str(space), "--points", "2", "--out", str(out)]) == 2
+    assert "holds curves recorded for another" in capsys.readouterr().err

@@ -20,6 +20,7 @@ in, and the partial file removed.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -31,7 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import yaml
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.params import build_trial_config
@@ -40,10 +43,12 @@ from raysearch.core.trial_config import TrialConfig
 __all__ = [
     "CURVE_COLUMNS",
     "CurvePlan",
+    "discretized",
     "grid",
     "partial_path",
     "plan_for_space",
     "record",
+    "space_yaml",
 ]
 
 # after the parameters' columns
@@ -68,6 +73,71 @@ def grid(parameters: Mapping[str, Any]) -> list[dict[str, Any]]:
                 grown.append(config)
         configs = grown
     return configs
+
+
+def _spread(p: Any, points: int) -> list[int | float]:
+    """``points`` values from a float or int parameter's low to its high (geometric where
+    ``log``), on its step, without repeats; floats to 10 significant digits."""
+    low, high = p.bounds()
+    raw = np.geomspace(low, high, points) if p.log else np.linspace(low, high, points)
+    values: list[int | float] = []
+    for v in raw:
+        if p.step:
+            v = low + round((v - low) / p.step) * p.step
+        value: int | float = round(v) if p.type == "int" else float(f"{v:.10g}")
+        if value not in values:
+            values.append(value)
+    return values
+
+
+def discretized(space: Any, points: int) -> Any:
+    """``space`` with each float and int parameter made categorical: ``points`` values
+    across its range (geometric where ``log``), its ``when`` kept; categorical parameters
+    as they are; each start point moved to the nearest values. Curves recorded on it are
+    what ``raysearch simulate`` runs on."""
+    if points < 2:
+        raise ConfigError([f"points: at least 2, got {points!r}"], "curve recording")
+    params = {
+        name: p
+        if p.type == "categorical"
+        else p.model_copy(
+            update={
+                "type": "categorical",
+                "choices": _spread(p, points),
+                "low": None,
+                "high": None,
+                "log": False,
+                "step": None,
+            }
+        )
+        for name, p in space.parameters.items()
+    }
+
+    def nearest(name: str, value: Any) -> Any:
+        if space.parameters.get(name) is None or space.parameters[name].type == "categorical":
+            return value
+        return min(params[name].choices, key=lambda c: abs(c - value))
+
+    start = [{k: nearest(k, v) for k, v in point.items()} for point in space.start]
+    return dataclasses.replace(space, parameters=params, start=start)
+
+
+def space_yaml(space: Any, header: str) -> str:
+    """A space file for ``space`` (its given settings, fixed values, parameters and start
+    points), ``header`` as its opening comment."""
+    body: dict[str, Any] = {}
+    if space.description:
+        body["description"] = space.description
+    body["settings"] = space.settings.given()
+    if space.fixed:
+        body["fixed"] = space.fixed
+    body["parameters"] = {
+        name: p.model_dump(exclude_defaults=True) for name, p in space.parameters.items()
+    }
+    if space.start:
+        body["start"] = space.start
+    comment = "".join(f"# {line}\n" for line in header.splitlines())
+    return comment + yaml.safe_dump(body, sort_keys=False, default_flow_style=None)
 
 
 @dataclass(frozen=True)
@@ -112,7 +182,7 @@ def plan_for_space(
     """The plan of a space's grid (ConfigError naming every problem, before anything trains)."""
     problems = [
         f"parameters.{name}: a table of curves holds listed values; make it categorical "
-        f"(type {p.type!r})"
+        f"(type {p.type!r}), or record N values across its range (raysearch curves --points N)"
         for name, p in space.parameters.items()
         if p.type != "categorical"
     ]

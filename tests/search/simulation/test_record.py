@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -177,3 +178,58 @@ def test_the_plan_changes_with_what_the_curves_depend_on(tmp_path: Path) -> None
     first = rec.plan_for_space(space, seeds=1, data=str(data)).fingerprint()
     (data / "a.csv").write_text("x\n2\n")
     assert rec.plan_for_space(space, seeds=1, data=str(data)).fingerprint() != first
+
+
+bounds = st.tuples(st.floats(1e-4, 10.0), st.floats(1.01, 100.0), st.booleans(), st.integers(2, 7))
+
+
+@settings(max_examples=60, deadline=None)
+@given(spec=bounds, start=st.floats(0.0, 1.0))
+def test_points_span_a_float_range_and_start_points_move_to_the_nearest(spec, start) -> None:
+    low, factor, log, points = spec
+    high = low * factor
+    base = _space(
+        Path(tempfile.mkdtemp()),
+        "settings: {num_samples: 2, max_epochs: 3}\n"
+        "parameters:\n"
+        f"  lr: {{type: float, low: {low!r}, high: {high!r}, log: {str(log).lower()}}}\n"
+        "  size: {type: categorical, choices: [tiny, small]}\n"
+        f"start:\n  - {{lr: {low + start * (high - low)!r}, size: small}}\n",
+    )
+    grid_space = rec.discretized(base, points)
+    choices = grid_space.parameters["lr"].choices
+    assert grid_space.parameters["lr"].type == "categorical"
+    assert grid_space.parameters["size"] == base.parameters["size"]
+    assert choices == sorted(choices) and len(set(choices)) == len(choices) <= points
+    assert choices[0] == pytest.approx(low, rel=1e-5) and choices[-1] == pytest.approx(
+        high, rel=1e-5
+    )
+    steps = np.diff(np.log(choices) if log else choices)
+    assert np.allclose(steps, steps[0], rtol=1e-3)  # evenly spaced on the parameter's scale
+    moved = grid_space.start[0]["lr"]
+    assert moved in choices and moved == min(choices, key=lambda c: abs(c - base.start[0]["lr"]))
+    assert grid_space.start[0]["size"] == "small"
+
+
+def test_points_keep_an_int_parameter_whole_and_on_its_step(tmp_path: Path) -> None:
+    base = _space(
+        tmp_path,
+        "settings: {num_samples: 2, max_epochs: 3}\n"
+        "parameters:\n  raion_pca_components: {type: int, low: 0, high: 8, step: 2}\n",
+    )
+    assert rec.discretized(base, 4).parameters["raion_pca_components"].choices == [0, 2, 6, 8]
+    assert rec.discretized(base, 9).parameters["raion_pca_components"].choices == [0, 2, 4, 6, 8]
+    with pytest.raises(ConfigError, match="points: at least 2, got 1"):
+        rec.discretized(base, 1)
+
+
+def test_a_discretized_space_file_reads_back_as_the_grid(tmp_path: Path) -> None:
+    space = rec.discretized(load_space("loss_ablation"), 3)
+    path = tmp_path / "grid.yaml"
+    path.write_text(rec.space_yaml(space, "a header\non two lines"))
+    assert path.read_text().startswith("# a header\n# on two lines\n")
+    back = load_space(str(path))
+    assert back.parameters == space.parameters
+    assert back.settings == space.settings and back.fixed == space.fixed
+    assert back.start == space.start
+    assert len(rec.grid(back.parameters)) == 3 + 3 * 3
