@@ -78,12 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if out.suffix != ".parquet":
             raise ConfigError([f"--out {out}: a table of curves is a .parquet file"], "arguments")
         if out.exists():
-            recorded = pd.read_parquet(out).attrs.get("plan")
-            if recorded != plan.fingerprint():
+            recorded, key = pd.read_parquet(out).attrs.get("plan"), plan.fingerprint()
+            if recorded != key:
                 raise ConfigError(
                     [
                         f"--out {out}: holds curves recorded for another grid, seeds, epochs "
-                        f"or data (plan {recorded!r}, now {plan.fingerprint()!r}); delete it "
+                        f"or data (plan {recorded!r}, now {key!r}); delete it "
                         "or choose another --out"
                     ],
                     "arguments",

@@ -229,7 +229,7 @@ def _train(plan: CurvePlan, config: Mapping[str, Any], seed: int, data: Any) -> 
     return epochs
 
 
-_PREPARED: dict[str, Any] = {}  # a process's prepared data, by data key
+_PREPARED: dict[Any, Any] = {}  # a process's prepared data, by its DataConfig
 
 
 def _record_one(
@@ -240,16 +240,14 @@ def _record_one(
     # Deferred: torch and the data pipeline take seconds to import.
     import torch
 
-    from raysearch.data.cache import fingerprint as data_key
     from raysearch.data.prepared import prepare
 
     torch.set_num_threads(1)
     cfg = plan.trial_config(config, seed).data
-    key = data_key(cfg)
-    if key not in _PREPARED:
-        _PREPARED[key] = prepare(cfg, cache_dir)
+    if cfg not in _PREPARED:  # by the data config: a dataset's files are hashed once
+        _PREPARED[cfg] = prepare(cfg, cache_dir)
     started = time.perf_counter()
-    rows = _rows(plan, config, seed, _train(plan, config, seed, _PREPARED[key]))
+    rows = _rows(plan, config, seed, _train(plan, config, seed, _PREPARED[cfg]))
     return rows, time.perf_counter() - started
 
 
