@@ -2,18 +2,20 @@
 
 ``fit`` scores the validation split every epoch and the test split once, for the best
 epoch. A table of learning curves (``raysearch curves``, the HAN table) and any check of
-val-to-test agreement need the test
-split every epoch too: ``fit_with_test_curve`` builds the model through ``fit``'s ``model_factory``
-(so it holds the epoch's model) and, in the ``on_epoch`` hook, scores the test split with
-the trainer's own ``evaluate_split`` against the test split's reference losses. The RNG
-state is saved and restored around that evaluation (a DataLoader draws a seed from torch's
-generator), so the training and the validation curve are exactly those of a plain ``fit``.
+val-to-test agreement need the test split every epoch too: ``fit_with_test_curve`` builds
+the model through ``fit``'s ``model_factory`` (so it holds the epoch's model) and, in the
+``on_epoch`` hook, scores the test split with the trainer's own ``evaluate_split`` against
+the test split's reference losses. The RNG state is saved and restored around that
+evaluation (a DataLoader draws a seed from torch's generator), so the training and the
+validation curve are exactly those of a plain ``fit``.
+
 ``epoch_wall_s`` is the trainer's train + validation wall time (the test scoring is not in
-it). ``epoch_time_s`` is the same phase in CPU seconds: the wall time scaled by the share
-of a core the process got between two epoch ends (CPU over wall time, the test scoring
-excluded). With one torch thread that is the epoch's time on a core of its own, whatever
-else the machine runs: a benchmark table's times do not depend on the load it was built
-under.
+it). ``epoch_time_s`` is the time a search would wait for the epoch (``epoch_seconds``): on
+the CPU, the wall time scaled by the share of a core the process got between two epoch
+ends (CPU over wall time, the test scoring excluded), which with one torch thread is the
+epoch's time on a core of its own, whatever else the machine runs, so a table's times do
+not depend on the load it was built under; on a GPU, the wall time, as the process waits
+for the device, not for a core.
 """
 
 from __future__ import annotations
@@ -29,11 +31,21 @@ from raysearch.train.checkpoint import capture_rng, restore_rng
 from raysearch.train.evaluate import evaluate_split
 from raysearch.train.loop import fit
 
-__all__ = ["CURVE_COLUMNS", "fit_with_test_curve"]
+__all__ = ["CURVE_COLUMNS", "epoch_seconds", "fit_with_test_curve"]
 
 CURVE_COLUMNS = (
     "epoch", "anchored_val_loss", "anchored_test_loss", "epoch_time_s", "epoch_wall_s",
 )  # fmt: skip
+
+
+def epoch_seconds(epoch_wall: float, cpu: float, wall: float, device_type: str) -> float:
+    """An epoch's time for the table (module docstring): on the CPU ``epoch_wall`` scaled by
+    the process's share of a core, ``cpu`` over ``wall`` seconds between two epoch ends, at
+    most 1; on any other device ``epoch_wall``."""
+    if device_type != "cpu":
+        return epoch_wall
+    share = min(1.0, cpu / wall) if wall > 0 else 1.0
+    return epoch_wall * share
 
 
 def fit_with_test_curve(cfg: Any, data: Any) -> tuple[list[dict[str, float]], Any]:
@@ -56,26 +68,21 @@ def fit_with_test_curve(cfg: Any, data: Any) -> tuple[list[dict[str, float]], An
     def on_epoch(result: Any) -> None:
         cpu, wall = time.process_time() - marks[-1][0], time.perf_counter() - marks[-1][1]
         model = built[-1]
+        device = next(model.parameters()).device
         state = capture_rng()
         try:
             test = evaluate_split(
-                model,
-                loader,
-                data.spec.tasks,
-                data.references["test"],
-                "test",
-                next(model.parameters()).device,
+                model, loader, data.spec.tasks, data.references["test"], "test", device
             )
         finally:
             restore_rng(state)
         m = result.metrics
-        share = min(1.0, cpu / wall) if wall > 0 else 1.0
         rows.append(
             {
                 "epoch": int(m["epoch"]),
                 "anchored_val_loss": float(m["anchored_val_loss"]),
                 "anchored_test_loss": float(test.anchored),
-                "epoch_time_s": float(m["epoch_time_s"]) * share,
+                "epoch_time_s": epoch_seconds(float(m["epoch_time_s"]), cpu, wall, device.type),
                 "epoch_wall_s": float(m["epoch_time_s"]),
             }
         )

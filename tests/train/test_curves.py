@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from raysearch.core.data_config import DataConfig, SynthConfig
 from raysearch.core.loss_config import LossConfig
@@ -13,7 +15,7 @@ from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import TrialConfig
 from raysearch.data.prepared import build
 from raysearch.data.synth import generate
-from raysearch.train.curves import CURVE_COLUMNS, fit_with_test_curve
+from raysearch.train.curves import CURVE_COLUMNS, epoch_seconds, fit_with_test_curve
 from raysearch.train.loop import fit
 
 
@@ -49,3 +51,22 @@ def test_the_curves_match_a_plain_fit(tiny) -> None:
     assert len({r["anchored_test_loss"] for r in rows}) > 1
     for r in rows:
         assert 0 < r["epoch_time_s"] <= r["epoch_wall_s"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    epoch_wall=st.floats(0.0, 1e4),
+    cpu=st.floats(0.0, 1e4),
+    wall=st.floats(0.0, 1e4),
+    device=st.sampled_from(["cpu", "cuda", "mps"]),
+)
+def test_an_epoch_takes_its_core_share_on_the_cpu_and_its_wall_time_elsewhere(
+    epoch_wall: float, cpu: float, wall: float, device: str
+) -> None:
+    seconds = epoch_seconds(epoch_wall, cpu, wall, device)
+    if device != "cpu":
+        assert seconds == epoch_wall  # a GPU epoch waits for the device, not for a core
+    else:
+        assert 0.0 <= seconds <= epoch_wall
+        if wall > 0 and cpu < wall:
+            assert seconds == pytest.approx(epoch_wall * cpu / wall)

@@ -11,8 +11,9 @@ dataset). Each epoch becomes one row:
     <one column per parameter, NaN where inactive>, seed, epoch (1..E), anchored_val_loss,
     anchored_test_loss, epoch_time_s, epoch_wall_s
 
-``epoch_time_s`` is the epoch's train + validation time in CPU seconds (with one torch
-thread, its time on a core of its own, whatever else runs); ``epoch_wall_s`` the wall time.
+``epoch_time_s`` is the epoch's train + validation time as a search would wait for it: on
+the CPU its CPU seconds (with one torch thread, its time on a core of its own, whatever else
+runs), on a GPU its wall time (raysearch.train.curves); ``epoch_wall_s`` the wall time.
 Finished runs are appended to ``<out>.partial.jsonl`` as they end, so an interrupted
 recording resumes where it stopped; the table is written (atomically) once every run is
 in, and the partial file removed.
