@@ -47,7 +47,12 @@ def _parser() -> StrictParser:
         help="record N values across each float and int parameter's range (geometric where "
         "log) and write the grid's space file beside the table (<out>.yaml)",
     )
-    p.add_argument("--processes", type=positive_int, default=1, help="runs at once, one core each")
+    p.add_argument(
+        "--processes",
+        type=positive_int,
+        default=1,
+        help="runs at once, one core each (on a GPU node, a GPU each, in turn)",
+    )
     p.add_argument("--device", default=None, help="the trainer's device (default: its own, auto)")
     p.add_argument("--cache-dir", default=os.path.join(".cache", "raysearch"))
     return p

@@ -27,6 +27,7 @@ import json
 import math
 import multiprocessing
 import os
+import queue
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ __all__ = [
     "plan_for_space",
     "record",
     "space_yaml",
+    "worker_gpus",
 ]
 
 # after the parameters' columns
@@ -252,6 +254,26 @@ def _record_one(
     return rows, time.perf_counter() - started
 
 
+def worker_gpus(processes: int, visible: str | None, count: int) -> list[str]:
+    """The GPU each of ``processes`` workers is given (its CUDA_VISIBLE_DEVICES), round robin
+    over the GPUs this process sees: ``visible``, its own CUDA_VISIBLE_DEVICES, or with None
+    all ``count``. Empty where there are none."""
+    if visible is not None:
+        ids = [v.strip() for v in visible.split(",") if v.strip()]
+    else:
+        ids = [str(i) for i in range(count)]
+    return [ids[i % len(ids)] for i in range(processes)] if ids else []
+
+
+def _take_gpu(gpus: Any) -> None:
+    """A pool worker's initializer: see only the next GPU of ``gpus`` (a queue). A worker
+    started after the queue ran out (one replacing a dead worker) sees what its parent saw."""
+    try:
+        os.environ["CUDA_VISIBLE_DEVICES"] = gpus.get_nowait()
+    except queue.Empty:
+        return
+
+
 def _record_any(
     work: tuple[CurvePlan, Mapping[str, Any], int, str | Path | None],
 ) -> tuple[Mapping[str, Any], int, list[dict], float]:
@@ -345,7 +367,18 @@ def record(
             _PREPARED.clear()
     else:
         context = multiprocessing.get_context("spawn")  # no fork of a process holding torch
-        pool = context.Pool(processes)
+        gpus = []
+        if plan.device in (None, "auto", "cuda"):  # N runs on one GPU would share it
+            visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+            gpus = worker_gpus(processes, visible, torch.cuda.device_count())
+        if gpus:
+            log(f"curves: one GPU per worker (CUDA_VISIBLE_DEVICES {', '.join(gpus)})")
+            given = context.Queue()
+            for gpu in gpus:
+                given.put(gpu)
+            pool = context.Pool(processes, initializer=_take_gpu, initargs=(given,))
+        else:
+            pool = context.Pool(processes)
         try:
             work = [(plan, config, seed, cache_dir) for config, seed in todo]
             for finished_run in pool.imap_unordered(_record_any, work):

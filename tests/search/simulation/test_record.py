@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -233,3 +235,43 @@ def test_a_discretized_space_file_reads_back_as_the_grid(tmp_path: Path) -> None
     assert back.settings == space.settings and back.fixed == space.fixed
     assert back.start == space.start
     assert len(rec.grid(back.parameters)) == 3 + 3 * 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    processes=st.integers(1, 12),
+    count=st.integers(0, 8),
+    visible=st.none() | st.lists(st.sampled_from("01234567"), unique=True, max_size=4),
+)
+def test_each_worker_gets_the_next_visible_gpu_in_turn(processes, count, visible) -> None:
+    env = None if visible is None else ",".join(visible)
+    gpus = rec.worker_gpus(processes, env, count)
+    ids = [str(i) for i in range(count)] if visible is None else visible
+    if not ids:
+        assert gpus == []  # no GPU: the workers are not pinned
+        return
+    assert len(gpus) == processes and set(gpus) <= set(ids)
+    assert gpus[: len(ids)] == ids[:processes]  # every GPU used before one is shared
+    for gpu in ids:  # shared as evenly as the counts allow
+        assert gpus.count(gpu) in (processes // len(ids), -(-processes // len(ids)))
+
+
+def test_a_pool_worker_sees_only_its_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    import queue
+
+    given: queue.Queue[str] = queue.Queue()
+    given.put("3")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
+    rec._take_gpu(given)
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "3"
+    rec._take_gpu(given)  # a worker started after the queue ran out keeps what it had
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "3"
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs 2 CUDA devices")
+def test_two_workers_record_on_two_gpus(tmp_path: Path) -> None:
+    plan = rec.plan_for_space(_space(tmp_path), seeds=1)
+    table = rec.record(plan, tmp_path / "gpu.parquet", processes=2, log=lambda line: None)
+    assert len(table) == len(plan.configs) * plan.epochs
+    assert (table["epoch_time_s"] == table["epoch_wall_s"]).all()  # a GPU epoch: wall time
