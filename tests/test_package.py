@@ -27,11 +27,15 @@ def test_import_raysearch_is_light() -> None:
 def test_the_api_is_exported() -> None:
     from raysearch.api import run_search
     from raysearch.results.runs import load_run
+    from raysearch.search.simulation.record import record_curves
 
     assert raysearch.run_search is run_search and raysearch.load_run is load_run
-    assert {"run_search", "load_run", "__version__"} <= set(dir(raysearch))
-    assert set(raysearch.__all__) == {"run_search", "load_run", "__version__"}
+    assert raysearch.record_curves is record_curves
+    names = {"run_search", "load_run", "record_curves", "__version__"}
+    assert names <= set(dir(raysearch))
+    assert set(raysearch.__all__) == names
     assert raysearch.run_search.__doc__ and raysearch.load_run.__doc__
+    assert raysearch.record_curves.__doc__
 
 
 def test_version_is_the_installed_distributions() -> None:

@@ -26,8 +26,7 @@ from pathlib import Path
 
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, positive_int
-from raysearch.core.errors import ConfigError, RaysearchError
-from raysearch.core.files import atomic_write_text
+from raysearch.core.errors import RaysearchError
 
 __all__ = ["main"]
 
@@ -60,64 +59,29 @@ def _parser() -> StrictParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    # Deferred: the search layer imports Ray and Optuna, and pandas reads a table (seconds);
-    # --help needs none of them.
-    import pandas as pd
+    # Deferred: the search layer imports Ray and Optuna (seconds); --help needs neither.
+    from raysearch.search.simulation.record import record_curves
 
-    from raysearch.search.simulation.record import (
-        discretized,
-        partial_path,
-        plan_for_space,
-        record,
-        space_yaml,
-    )
-    from raysearch.search.space import load_space
-
-    out: Path | None = None
     try:
-        space = load_space(args.space)
-        if args.points is not None:
-            space = discretized(space, args.points)
-        plan = plan_for_space(space, args.seeds, args.data, args.device)
-        out = args.out or Path("results") / "curves" / f"{space.name}.parquet"
-        if out.suffix != ".parquet":
-            raise ConfigError([f"--out {out}: a table of curves is a .parquet file"], "arguments")
-        if out.exists():
-            recorded, key = pd.read_parquet(out).attrs.get("plan"), plan.fingerprint()
-            if recorded != key:
-                raise ConfigError(
-                    [
-                        f"--out {out}: holds curves recorded for another grid, seeds, epochs "
-                        f"or data (plan {recorded!r}, now {key!r}); delete it "
-                        "or choose another --out"
-                    ],
-                    "arguments",
-                )
-        simulated = args.space
-        if args.points is not None:  # the grid's own space file, beside the table
-            simulated = str(out.with_suffix(".yaml"))
-            header = (
-                f"{space.name} with {args.points} values across each float and int parameter's "
-                f"range (raysearch curves --points {args.points}); its curves: {out.name}"
-            )
-            out.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(simulated, space_yaml(space, header))
-            if load_space(simulated).parameters != space.parameters:
-                raise AssertionError(f"{simulated}: does not read back as the grid it holds")
-        if out.exists():
-            print(f"curves: {out} already holds these curves")
-        else:
-            record(plan, out, processes=args.processes, cache_dir=args.cache_dir)
-            print(f"curves: wrote {out}")
+        recorded = record_curves(
+            args.space,
+            out=args.out,
+            data=args.data,
+            seeds=args.seeds,
+            points=args.points,
+            processes=args.processes,
+            device=args.device,
+            cache_dir=args.cache_dir,
+        )
     except KeyboardInterrupt:
-        kept = f"the finished runs are kept in {partial_path(out)}; " if out else ""
-        print(f"interrupted: {kept}the same command resumes", file=sys.stderr)
+        print("interrupted: the same command resumes from the finished runs", file=sys.stderr)
         return 130
     except RaysearchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(
-        f"next: raysearch simulate --table {out} --space {simulated} --workers 1 4 16 64 --seeds 10"
+        f"next: raysearch simulate --table {recorded.table} --space {recorded.space} "
+        "--workers 1 4 16 64 --seeds 10"
     )
     return 0
 

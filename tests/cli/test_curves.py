@@ -63,7 +63,7 @@ def test_another_plan_over_a_recorded_table_is_refused(
     monkeypatch.setattr("raysearch.search.simulation.record._train", pytest.fail)
     assert curves(["--space", str(space), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert f"--out {out}: holds curves recorded for another" in err
+    assert f"out: {out} holds curves recorded for another" in err
 
 
 def test_a_space_that_is_not_a_grid_is_refused_naming_each_problem(

@@ -39,17 +39,20 @@ import pandas as pd
 import yaml
 
 from raysearch.core.errors import ConfigError
+from raysearch.core.files import atomic_write_text
 from raysearch.core.params import build_trial_config
 from raysearch.core.trial_config import TrialConfig
 
 __all__ = [
     "CURVE_COLUMNS",
     "CurvePlan",
+    "Recorded",
     "discretized",
     "grid",
     "partial_path",
     "plan_for_space",
     "record",
+    "record_curves",
     "space_yaml",
     "worker_gpus",
 ]
@@ -399,3 +402,68 @@ def record(
     os.replace(tmp, out)
     partial.unlink()
     return table
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What ``record_curves`` left: the table, the space file that simulates on it, and
+    whether it trained (False: the table already held these curves)."""
+
+    table: Path
+    space: str
+    trained: bool
+
+
+def record_curves(
+    space: str,
+    *,
+    out: str | Path | None = None,
+    data: str | None = None,
+    seeds: int = 2,
+    points: int | None = None,
+    processes: int = 1,
+    device: str | None = None,
+    cache_dir: str | Path | None = None,
+    log: Callable[[str], None] = print,
+) -> Recorded:
+    """Record the curves of ``space`` (a name or a file) into ``out`` (default
+    results/curves/<space>.parquet): ``raysearch curves``. Every problem is a ConfigError
+    before anything trains; a table already holding these curves is kept, one holding
+    others refused. With ``points``, the grid's space file is written beside the table."""
+    # Deferred: the space module imports Optuna (a second); a bad argument is named first.
+    from raysearch.search.space import load_space
+
+    loaded = load_space(space)
+    if points is not None:
+        loaded = discretized(loaded, points)
+    plan = plan_for_space(loaded, seeds, data, device)
+    table = Path(out) if out is not None else Path("results") / "curves" / f"{loaded.name}.parquet"
+    if table.suffix != ".parquet":
+        raise ConfigError([f"out: {table} is not a .parquet file"], "curve recording")
+    key = plan.fingerprint()
+    if table.exists() and (held := pd.read_parquet(table).attrs.get("plan")) != key:
+        raise ConfigError(
+            [
+                f"out: {table} holds curves recorded for another grid, seeds, epochs or data "
+                f"(plan {held!r}, now {key!r}); delete it or choose another"
+            ],
+            "curve recording",
+        )
+    simulated = space
+    if points is not None:  # the grid's own space file, beside the table
+        simulated = str(table.with_suffix(".yaml"))
+        header = (
+            f"{loaded.name} with {points} values across each float and int parameter's range "
+            f"(raysearch curves --points {points}); its curves: {table.name}"
+        )
+        table.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(simulated, space_yaml(loaded, header))
+        if load_space(simulated).parameters != loaded.parameters:
+            raise AssertionError(f"{simulated}: does not read back as the grid it holds")
+    if table.exists():
+        log(f"curves: {table} already holds these curves")
+        return Recorded(table, simulated, trained=False)
+    log(f"curves: recording into {table} (finished runs kept in {partial_path(table)})")
+    record(plan, table, processes=processes, cache_dir=cache_dir, log=log)
+    log(f"curves: wrote {table}")
+    return Recorded(table, simulated, trained=True)

@@ -275,3 +275,21 @@ def test_two_workers_record_on_two_gpus(tmp_path: Path) -> None:
     table = rec.record(plan, tmp_path / "gpu.parquet", processes=2, log=lambda line: None)
     assert len(table) == len(plan.configs) * plan.epochs
     assert (table["epoch_time_s"] == table["epoch_wall_s"]).all()  # a GPU epoch: wall time
+
+
+def test_record_curves_from_python_keeps_a_finished_table(
+    tmp_path: Path, fake_training: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    lines: list[str] = []
+    first = rec.record_curves("loss_ablation", points=2, seeds=1, log=lines.append)
+    assert first.table == Path("results/curves/loss_ablation.parquet") and first.trained
+    assert first.space == "results/curves/loss_ablation.yaml"
+    assert len(fake_training) == 3 + 2 * 2  # uniform, kendall, softplus_kendall; a3dro 2 x 2
+    assert any("finished runs kept in" in line for line in lines)
+    again = rec.record_curves("loss_ablation", points=2, seeds=1, log=lines.append)
+    assert not again.trained and len(fake_training) == 7
+    with pytest.raises(ConfigError, match="holds curves recorded for another"):
+        rec.record_curves("loss_ablation", points=3, seeds=1, out=first.table)
+    with pytest.raises(ConfigError, match=r"is not a \.parquet file"):
+        rec.record_curves("loss_ablation", points=2, out="curves.csv")
