@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,9 @@ from raysearch.core.errors import ConfigError
 from raysearch.core.files import atomic_write_text
 from raysearch.core.params import build_trial_config
 from raysearch.core.trial_config import TrialConfig
+
+if TYPE_CHECKING:
+    from raysearch.search.space import ParamSpec, SearchSpace
 
 __all__ = [
     "CURVE_COLUMNS",
@@ -63,7 +66,7 @@ CURVE_COLUMNS = (
 )  # fmt: skip
 
 
-def grid(parameters: Mapping[str, Any]) -> list[dict[str, Any]]:
+def grid(parameters: Mapping[str, ParamSpec]) -> list[dict[str, Any]]:
     """Every combination of categorical ``parameters`` (name -> ParamSpec), a parameter
     taking part only where its ``when`` holds; in the file's order."""
     not_grid = [n for n, p in parameters.items() if p.type != "categorical"]
@@ -74,14 +77,14 @@ def grid(parameters: Mapping[str, Any]) -> list[dict[str, Any]]:
         grown = []
         for config in configs:
             if p.allowed_by(config):
-                grown += [{**config, name: value} for value in p.choices]
+                grown += [{**config, name: value} for value in p.choices or []]
             else:
                 grown.append(config)
         configs = grown
     return configs
 
 
-def _spread(p: Any, points: int) -> list[int | float]:
+def _spread(p: ParamSpec, points: int) -> list[int | float]:
     """``points`` values from a float or int parameter's low to its high (geometric where
     ``log``), on its step, without repeats; floats to 10 significant digits."""
     low, high = p.bounds()
@@ -96,7 +99,7 @@ def _spread(p: Any, points: int) -> list[int | float]:
     return values
 
 
-def discretized(space: Any, points: int) -> Any:
+def discretized(space: SearchSpace, points: int) -> SearchSpace:
     """``space`` with each float and int parameter made categorical: ``points`` values
     across its range (geometric where ``log``), its ``when`` kept; categorical parameters
     as they are; each start point moved to the nearest values. Curves recorded on it are
@@ -122,13 +125,14 @@ def discretized(space: Any, points: int) -> Any:
     def nearest(name: str, value: Any) -> Any:
         if space.parameters.get(name) is None or space.parameters[name].type == "categorical":
             return value
-        return min(params[name].choices, key=lambda c: abs(c - value))
+        numbers = [c for c in params[name].choices or [] if isinstance(c, int | float)]
+        return min(numbers, key=lambda c: abs(c - value))
 
     start = [{k: nearest(k, v) for k, v in point.items()} for point in space.start]
     return dataclasses.replace(space, parameters=params, start=start)
 
 
-def space_yaml(space: Any, header: str) -> str:
+def space_yaml(space: SearchSpace, header: str) -> str:
     """A space file for ``space`` (its given settings, fixed values, parameters and start
     points), ``header`` as its opening comment."""
     body: dict[str, Any] = {}
@@ -183,7 +187,7 @@ class CurvePlan:
 
 
 def plan_for_space(
-    space: Any, seeds: int, data: str | None = None, device: str | None = None
+    space: SearchSpace, seeds: int, data: str | None = None, device: str | None = None
 ) -> CurvePlan:
     """The plan of a space's grid (ConfigError naming every problem, before anything trains)."""
     problems = [
