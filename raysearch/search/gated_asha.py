@@ -241,7 +241,7 @@ class GatedASHA(SeededASHA):
             if pairs < self.n_min:
                 continue
             pending.remove(milestone)
-            if rho < self.threshold:
+            if not self._opens(rho, pairs):  # NaN (no ranking to judge by) keeps it closed
                 continue
             others = dict(next(r for m, r in bracket._rungs if m == milestone))
             value = others.pop(trial_id)
