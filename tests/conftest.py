@@ -1,5 +1,6 @@
-"""Shared test set-up: small thread counts (2-core machines), deterministic torch, the real
-data shipped in data/, and the ``--only-gpu-skips`` check (raysearch/testing/skips.py)."""
+"""Shared test set-up: small thread counts (2-core machines), deterministic torch, no time
+limit on hypothesis examples, the real data shipped in data/, and the ``--only-gpu-skips``
+check (raysearch/testing/skips.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import settings
 
 torch.set_num_threads(1)
+
+# No time limit per example: a timed check fails on a loaded 2-core machine (a first call
+# that imports or warms up is slow) and says nothing about the behaviour under test.
+settings.register_profile("raysearch", deadline=None)
+settings.load_profile("raysearch")
 
 pytest_plugins = ["raysearch.testing.skips"]
 
