@@ -32,7 +32,8 @@ from typing import Any
 import pandas as pd
 
 from bench.common import OUT, ROOT, log
-from raysearch.search.simulation.record import CURVE_COLUMNS, CurvePlan, grid, record
+from raysearch.search.simulation.grid import grid
+from raysearch.search.simulation.record import CURVE_COLUMNS, CurvePlan, record
 
 __all__ = [
     "COLUMNS",

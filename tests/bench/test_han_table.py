@@ -21,7 +21,7 @@ from bench.han_table_report import (
     val_test_agreement,
     write_report,
 )
-from raysearch.search.simulation.record import grid
+from raysearch.search.simulation.grid import grid
 from raysearch.search.space import load_space
 from raysearch.testing.curves import fake_epochs, fake_recording
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from raysearch.search.simulation.curves import Curve
-from raysearch.search.simulation.record import grid
+from raysearch.search.simulation.grid import grid
 
 __all__ = ["TableCurves", "check_space", "read_table"]
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from raysearch.core.errors import ConfigError, DataError
 from raysearch.search.simulation import record as rec
+from raysearch.search.simulation.grid import discretized, grid, space_yaml
 from raysearch.search.simulation.table import TableCurves, check_space
 from raysearch.search.space import ParamSpec, load_space
 from raysearch.testing.curves import fake_epochs, fake_recording
@@ -66,7 +67,7 @@ def test_the_grid_holds_every_allowed_combination_once(spec) -> None:
         )
         for i, n in enumerate(sizes)
     }
-    configs = rec.grid(params)
+    configs = grid(params)
     # p0 = c0 takes every later parameter; any other p0 value only the unconditional ones
     others = [n for i, n in enumerate(sizes[1:], 1) if not conditional[i]]
     expected = math.prod(sizes[1:]) + (sizes[0] - 1) * math.prod(others)
@@ -198,7 +199,7 @@ def test_points_span_a_float_range_and_start_points_move_to_the_nearest(spec, st
         "  size: {type: categorical, choices: [tiny, small]}\n"
         f"start:\n  - {{lr: {low + start * (high - low)!r}, size: small}}\n",
     )
-    grid_space = rec.discretized(base, points)
+    grid_space = discretized(base, points)
     choices = grid_space.parameters["lr"].choices
     assert grid_space.parameters["lr"].type == "categorical"
     assert grid_space.parameters["size"] == base.parameters["size"]
@@ -219,22 +220,22 @@ def test_points_keep_an_int_parameter_whole_and_on_its_step(tmp_path: Path) -> N
         "settings: {num_samples: 2, max_epochs: 3}\n"
         "parameters:\n  raion_pca_components: {type: int, low: 0, high: 8, step: 2}\n",
     )
-    assert rec.discretized(base, 4).parameters["raion_pca_components"].choices == [0, 2, 6, 8]
-    assert rec.discretized(base, 9).parameters["raion_pca_components"].choices == [0, 2, 4, 6, 8]
+    assert discretized(base, 4).parameters["raion_pca_components"].choices == [0, 2, 6, 8]
+    assert discretized(base, 9).parameters["raion_pca_components"].choices == [0, 2, 4, 6, 8]
     with pytest.raises(ConfigError, match="points: at least 2, got 1"):
-        rec.discretized(base, 1)
+        discretized(base, 1)
 
 
 def test_a_discretized_space_file_reads_back_as_the_grid(tmp_path: Path) -> None:
-    space = rec.discretized(load_space("loss_ablation"), 3)
+    space = discretized(load_space("loss_ablation"), 3)
     path = tmp_path / "grid.yaml"
-    path.write_text(rec.space_yaml(space, "a header\non two lines"))
+    path.write_text(space_yaml(space, "a header\non two lines"))
     assert path.read_text().startswith("# a header\n# on two lines\n")
     back = load_space(str(path))
     assert back.parameters == space.parameters
     assert back.settings == space.settings and back.fixed == space.fixed
     assert back.start == space.start
-    assert len(rec.grid(back.parameters)) == 3 + 3 * 3
+    assert len(grid(back.parameters)) == 3 + 3 * 3
 
 
 @settings(max_examples=60, deadline=None)
