@@ -14,11 +14,11 @@ methods and parts not re-measured (W&B's slow runs: ``--methods wandb --merge``)
 ``--processes`` worker processes, niced. ``--first-seed N`` runs seeds N to N + 9 instead of
 0-9, into a directory of their own (``--out``): the default was chosen on seeds 0-9, so its
 figures there flatter it, and fresh seeds tell what it does on seeds nothing was picked on.
-``--pool DIR DIR ...`` pools tables on disjoint seeds (the main table and a fresh one) into
+``--pool DIR DIR ...`` pools tables on disjoint seeds (the main table and fresh ones) into
 one (``--out``): their runs and budget runs of the methods they share, and the default's
 reach runs measured again against the median of all their k=1 runs. Ten seeds decide a
 target per (benchmark, k) only roughly, and the cells they miss move from one set of seeds
-to the next; twenty decide it more steadily.
+to the next; more decide it more steadily.
 """
 
 from __future__ import annotations
@@ -50,11 +50,11 @@ SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of 
     # a check of the syne-tune policy on two tasks
     "synetune_asha": (("lcbench-167168", "lcbench-189906"), (1, 16)),
 }
-# Where a run on fresh seeds (--first-seed) is kept beside the main table, whose targets
-# section then shows its targets too.
+# Where runs on fresh seeds (--first-seed) are kept beside the main table, whose targets
+# section then shows theirs too: directories named FRESH, FRESH + "2", ...
 FRESH = "scaling_fresh"
 README = ROOT / "README.md"  # whose block of the default's speed-ups a render rewrites
-# Where the pool of the main table and the fresh one (--pool) is kept, beside the main table.
+# Where the pool of the main table and the fresh ones (--pool) is kept, beside the main table.
 POOLED = "scaling_pooled"
 PARTS = ("runs", "reach", "budget", "decisions", "cap", "rungs", "reality")
 # budget runs: the searches the targets compare at equal epochs that spend fewer epochs in
@@ -399,6 +399,20 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def beside_tables(out: Path) -> list[tuple[dict[str, Any], str]]:
+    """The tables kept beside the main table in ``out``, as (scaling.json, directory): each
+    run on fresh seeds (``FRESH``, ``FRESH`` + "2", ... in the order of their first seed),
+    then the pool of them all (``POOLED``)."""
+    fresh = [
+        (json.loads(path.read_text()), path.parent.name)
+        for path in out.glob(f"{FRESH}*/scaling.json")
+        if path.parent.name == FRESH or path.parent.name[len(FRESH) :].isdigit()
+    ]
+    fresh.sort(key=lambda table: min(table[0]["meta"]["seeds"]))
+    pool = out / POOLED / "scaling.json"
+    return fresh + ([(json.loads(pool.read_text()), POOLED)] if pool.is_file() else [])
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
     from bench.scaling.report import readme_speedups, readme_workers, render, write_readme_blocks
@@ -411,14 +425,8 @@ def main(argv: list[str] | None = None) -> None:
         else:
             old = json.loads(path.read_text()) if args.merge and path.is_file() else {}
             data = _run(args, old)
-        # the main table: the same targets on fresh seeds, and on both sets pooled
-        beside = [
-            (json.loads(table.read_text()), where)
-            for where in (FRESH, POOLED)
-            if not args.first_seed
-            and not args.pool
-            and (table := args.out / where / "scaling.json").is_file()
-        ]
+        # the main table: the same targets on each set of fresh seeds, and on all pooled
+        beside = [] if args.first_seed or args.pool else beside_tables(args.out)
         text, targets, figures = render(data, beside)
         data["targets"] = targets
         print(text)

@@ -1184,6 +1184,7 @@ def test_the_readmes_speedups_are_the_committed_tables() -> None:
     """The README's table of the default's speed-ups is what the committed tables give (a
     re-run without its render, or a hand edit, would leave it stale)."""
     from bench.common import ROOT
+    from bench.scaling.__main__ import beside_tables
     from bench.scaling.report import (
         README_SPEEDUPS,
         README_WORKERS,
@@ -1192,13 +1193,9 @@ def test_the_readmes_speedups_are_the_committed_tables() -> None:
     )
 
     out = ROOT / "results" / "benchmarks"
-    tables = [
-        json.loads(path.read_text())
-        for path in (
-            out / "scaling.json",
-            *(out / d / "scaling.json" for d in ("scaling_fresh", "scaling_pooled")),
-        )
-    ]
+    beside = beside_tables(out)
+    assert [where for _, where in beside] == ["scaling_fresh", "scaling_pooled"]
+    tables = [json.loads((out / "scaling.json").read_text()), *(t for t, _ in beside)]
     readme = (ROOT / "README.md").read_text()
     block = readme[
         readme.index(README_SPEEDUPS[0]) : readme.index(README_SPEEDUPS[1])
@@ -1210,6 +1207,28 @@ def test_the_readmes_speedups_are_the_committed_tables() -> None:
     workers = readme[readme.index(first) : readme.index(last) + len(last)]
     assert workers == "\n".join(readme_workers(tables[0]["runs"]))
     assert "| lcbench-167168 |" in workers
+
+
+def test_the_tables_beside_the_main_one_are_each_fresh_set_by_its_seeds_then_the_pool(
+    tmp_path,
+) -> None:
+    from bench.scaling.__main__ import beside_tables
+
+    def table(where: str, seeds: list[int]) -> None:
+        (tmp_path / where).mkdir()
+        (tmp_path / where / "scaling.json").write_text(json.dumps({"meta": {"seeds": seeds}}))
+
+    assert beside_tables(tmp_path) == []
+    table("scaling_pooled", [0, 1000, 2000])
+    table("scaling_fresh3", [2000])
+    table("scaling_fresh", [1000])
+    table("scaling_freshest", [3000])  # not a set of fresh seeds' directory
+    (tmp_path / "scaling_fresh2").mkdir()  # a run not yet written
+    assert [(t["meta"]["seeds"], where) for t, where in beside_tables(tmp_path)] == [
+        ([1000], "scaling_fresh"),
+        ([2000], "scaling_fresh3"),
+        ([0, 1000, 2000], "scaling_pooled"),
+    ]
 
 
 def test_the_readme_block_is_written_between_its_markers(tmp_path) -> None:
