@@ -5,6 +5,8 @@
 Runs every (benchmark, method, k, seed) on the simulator (``runs``), then the default's
 reach runs (``reach``: trials keep coming until the default's k=1 median is reached), the
 searches that spend fewer epochs than the default given the default's epochs (``budget``), the
+default, random + ASHA and TPE without early stopping again, recording what every trial's
+configuration would reach if run to its end (``draws``: bench/scaling/draws.py), the
 decision-time runs (``decisions``), the decision cap's effect on quality (``cap``), the
 rungs' reliability (``rungs``) and the check against real Ray runs (``reality``: Hartmann
 at k=4, starts a local Ray); writes scaling.md,
@@ -56,7 +58,7 @@ FRESH = "scaling_fresh"
 README = ROOT / "README.md"  # whose block of the default's speed-ups a render rewrites
 # Where the pool of the main table and the fresh ones (--pool) is kept, beside the main table.
 POOLED = "scaling_pooled"
-PARTS = ("runs", "reach", "budget", "decisions", "cap", "rungs", "reality")
+PARTS = ("runs", "reach", "budget", "draws", "decisions", "cap", "rungs", "reality")
 # budget runs: the searches the targets compare at equal epochs that spend fewer epochs in
 # 200 trials than the default, given the default's epochs seed by seed (at these k)
 BUDGET_METHODS = {"random_asha": WORKERS, "optuna_hyperband": (1,)}
@@ -351,6 +353,12 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
             reach = kept + pool_map(_candidate_reach_jobs(reach, others, benches), args.processes)
     if "budget" in parts:
         budget = _kept(budget, benches) + pool_map(budget_jobs(runs, benches), args.processes)
+    draws = old.get("draws", [])
+    if "draws" in parts:
+        from bench.scaling.draws import draws_jobs
+
+        jobs = draws_jobs(benches, seeds_of(scale), tuple(scale["workers"]))
+        draws = _kept(draws, benches) + pool_map(jobs, args.processes)
     for kind in ("decisions", "cap"):  # the records of both parts share one list, by kind
         if kind not in parts:
             continue
@@ -389,6 +397,7 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
         "runs": runs,
         "reach": reach,
         "budget": budget,
+        "draws": draws,
         "decisions": decisions,
         "reality": reality,
         "rungs": rungs,

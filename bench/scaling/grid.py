@@ -33,7 +33,7 @@ class Job:
     method: str
     workers: int
     seed: int
-    kind: str = "trials"  # or "reach", "budget"
+    kind: str = "trials"  # or "reach", "budget", "draws" (bench.scaling.draws)
     target: float | None = None  # reach: the value to reach
     time_limit: float | None = None  # reach: simulated seconds
     trials: int | None = None  # instead of the space's num_samples
@@ -84,7 +84,7 @@ def run_job(job: Job) -> dict[str, Any]:
     new = np.flatnonzero(np.r_[True, best[1:] < best[:-1]])
     decide = result.trials["decide_s"].to_numpy()
     cpu = result.trials["decide_cpu_s"].to_numpy()
-    return {
+    record = {
         **asdict(job),
         "source": source.name,
         "optimum": float(source.optimum),
@@ -107,6 +107,11 @@ def run_job(job: Job) -> dict[str, Any]:
         else [],
         "cpu_s": round(spent, 2),
     }
+    if job.kind == "draws":
+        from bench.scaling.draws import drawn
+
+        record["drawn"] = drawn(result, source)
+    return record
 
 
 def pool_map(jobs: list[Job], processes: int) -> list[dict[str, Any]]:

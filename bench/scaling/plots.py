@@ -8,7 +8,7 @@ from typing import Any
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.methods import DEFAULT, MAIN, METHODS
 
-__all__ = ["SEARCHERS", "SHOWN", "plot", "plot_worth"]
+__all__ = ["SEARCHERS", "SHOWN", "plot", "plot_draws", "plot_worth"]
 
 # the methods in the plot (the candidate fixes and ASHA variants are in the tables only),
 # each with one colour on every panel
@@ -119,5 +119,38 @@ def plot_worth(rows: list[dict[str, Any]]) -> Any:
     handles, labels = panels[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8,
                bbox_to_anchor=(0.5, -0.08))  # fmt: skip
+    fig.tight_layout()
+    return fig
+
+
+# the draws plot's searches (bench.scaling.draws.DRAWS_METHODS), by short names
+DRAWN = {"default": "default", "random_asha": "random + ASHA", "tpe_fifo": "TPE, no early stopping"}
+
+
+def plot_draws(rows: list[dict[str, Any]]) -> Any:
+    """Per benchmark, against k: each search's median regret after 200 trials (solid) and
+    that of the best configuration it drew, were it run to its end (dashed); ``rows`` from
+    ``bench.scaling.draws.draws_rows``."""
+    fig, panels, colours = _panels(rows, tuple(DRAWN))
+    for ax, bench in panels:
+        for method, name in DRAWN.items():
+            mine = sorted(
+                (r for r in rows if r["bench"] == bench and r["method"] == method),
+                key=lambda r: r["workers"],
+            )
+            for key, style, what in (("reached", "-", "reached"), ("drawn", "--", "best drawn")):
+                ax.plot(
+                    [r["workers"] for r in mine],
+                    [max(r[key]["median"], 1e-5) for r in mine],
+                    style,
+                    marker="o",
+                    markersize=3,
+                    color=colours[method],
+                    label=f"{name}: {what}",
+                )
+        ax.set_yscale("log")
+        ax.set_ylabel("regret after 200 trials (median)")
+        _k_axis(ax, bench)
+    panels[0][0].legend(fontsize=7)
     fig.tight_layout()
     return fig

@@ -30,6 +30,7 @@ from bench.scaling.analyse import (
     worth,
 )
 from bench.scaling.benchmarks import BENCHMARKS
+from bench.scaling.draws import draws_lines, draws_rows
 from bench.scaling.gate_notes import gate_lines
 from bench.scaling.methods import BEFORE_CUT, BEFORE_DEFER, BEFORE_MIX, DEFAULT, METHODS
 from bench.scaling.notes import (
@@ -689,7 +690,7 @@ def render(
     """(markdown, targets as JSON, [(png stem, figure)]); ``beside``: other tables (their
     scaling.json, and their directory beside this one: a run on fresh seeds, a pool),
     whose targets follow ours."""
-    from bench.scaling.plots import SEARCHERS, plot, plot_worth
+    from bench.scaling.plots import SEARCHERS, plot, plot_draws, plot_worth
 
     runs, reach = data["runs"], data["reach"]
     rows = quality(runs)
@@ -835,6 +836,7 @@ def render(
     mine = [r for r in worth_rows if r["method"] == DEFAULT]
     to_default = [r for r in candidates if METHODS[r["method"]].baseline == DEFAULT]
     lines += bound_lines(speed, comparisons, data.get("rungs") or [], budgets, mine, to_default)
+    lines += draws_lines(data.get("draws") or [])
     lines += _reality_lines(data.get("reality"))
     lines += _decision_lines(data.get("decisions") or [])
     lines += story
@@ -845,4 +847,6 @@ def render(
         figures.append(("scaling_searchers", plot(searchers, SEARCHERS)))
     if worth_rows:
         figures.append(("scaling_speedup", plot_worth(worth_rows)))
+    if data.get("draws"):
+        figures.append(("scaling_draws", plot_draws(draws_rows(data["draws"]))))
     return "\n".join(lines) + "\n", targets, figures

@@ -1,0 +1,211 @@
+"""What the searches draw, apart from what their stops keep (``--parts draws``).
+
+A search's regret mixes two things: where it draws configurations (its model) and which of
+them its scheduler runs far enough to show what they are worth (its stops). A draws run is
+a search run as ``runs`` makes it that also records, for every trial in the order they
+started, the best value its configuration's whole curve reaches (as if it had run to its
+last epoch) and how many epochs all trials had reported before its first. From these, the
+regret of the best configuration drawn: after the search's trials, and at random + ASHA's
+epochs (seed by seed, the fewer of the two runs'), beside the regret the search reached.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any
+
+from bench.common import markdown_table
+from bench.scaling.analyse import Record, best_at, spread
+from bench.scaling.benchmarks import BENCHMARKS
+from bench.scaling.grid import Job
+from bench.scaling.methods import DEFAULT, METHODS
+
+__all__ = [
+    "DRAWS_METHODS",
+    "drawn",
+    "drawn_best",
+    "draws_jobs",
+    "draws_lines",
+    "draws_rows",
+]
+
+# the default; random search, whose draws ignore every result; TPE that runs every trial to
+# its end, whose stops keep everything it draws
+DRAWS_METHODS = (DEFAULT, "random_asha", "tpe_fifo")
+AGAINST = "random_asha"  # the search whose epochs the draws are also compared at
+
+
+def draws_jobs(benches: list[str], seeds: list[int], workers: tuple[int, ...]) -> list[Job]:
+    return [
+        Job(bench, method, k, seed, kind="draws")
+        for bench in benches
+        for method in DRAWS_METHODS
+        for k in workers
+        for seed in seeds
+    ]
+
+
+def drawn(result: Any, source: Any) -> list[list[float]]:
+    """Per trial of a simulated run (``result``, on ``source``), in trial order: [the epochs
+    all trials had reported before its first, the best value of its whole curve]. A trial
+    cut off before its first epoch counts from the run's last."""
+    order = result.epochs.reset_index(drop=True)
+    first = order.reset_index().groupby("trial")["index"].min().to_dict()
+    seeds = result.trials.set_index("trial")["seed"].to_dict()
+    found = []
+    for number, config in enumerate(result.configs):
+        curve = source.curve(config, int(seeds[number]))
+        best = min(curve.value(e) for e in range(1, curve.epochs + 1))
+        found.append([int(first.get(number, len(order))), float(f"{best:.9g}")])
+    return found
+
+
+def drawn_best(record: Record, epochs: float = math.inf) -> float:
+    """The best whole-curve value of the configurations the run had drawn before
+    ``epochs`` epochs were reported (inf if none)."""
+    return min((best for before, best in record["drawn"] if before < epochs), default=math.inf)
+
+
+def _started(record: Record, epochs: float) -> int:
+    return sum(before < epochs for before, _ in record["drawn"])
+
+
+def draws_rows(draws: list[Record]) -> list[dict[str, Any]]:
+    """Per (benchmark, k, method): the regret reached after the search's trials and the
+    regret of the best configuration it drew; at ``AGAINST``'s epochs (seed by seed, the
+    fewer of the two runs'), the same and the trials it had drawn."""
+    cells: dict[tuple[str, int, str], dict[int, Record]] = {}
+    for r in draws:
+        cells.setdefault((r["bench"], r["workers"], r["method"]), {})[r["seed"]] = r
+    rows = []
+    for (bench, k, method), mine in sorted(cells.items()):
+        theirs = cells.get((bench, k, AGAINST), {})
+        seeds = sorted(mine)
+        budgets = {s: min(mine[s]["epochs"], theirs[s]["epochs"]) for s in seeds if s in theirs}
+        rows.append(
+            {
+                "bench": bench,
+                "workers": k,
+                "method": method,
+                "reached": spread([mine[s]["best"] - mine[s]["optimum"] for s in seeds]),
+                "drawn": spread([drawn_best(mine[s]) - mine[s]["optimum"] for s in seeds]),
+                "trials": spread([mine[s]["trials"] for s in seeds]),
+                "at": {
+                    "epochs": spread(list(budgets.values())),
+                    "trials": spread([_started(mine[s], e) for s, e in budgets.items()]),
+                    "reached": spread(
+                        [
+                            best_at(mine[s], epochs=e) - mine[s]["optimum"]
+                            for s, e in budgets.items()
+                        ]
+                    ),
+                    "drawn": spread(
+                        [drawn_best(mine[s], e) - mine[s]["optimum"] for s, e in budgets.items()]
+                    ),
+                },
+            }
+        )
+    return rows
+
+
+def _q(s: dict[str, float]) -> str:
+    return f"{s['median']:.3g} [{s['q25']:.3g}, {s['q75']:.3g}]"
+
+
+def _best_draw(row: dict[str, Any], at: bool) -> float:
+    """The row's median regret of its best draw: after its trials, or (``at``) at
+    ``AGAINST``'s epochs."""
+    return float((row["at"] if at else row)["drawn"]["median"])
+
+
+def _cell_sentences(rows: list[dict[str, Any]]) -> list[str]:
+    """How often the default's best draw is no worse than random search's, after 200 trials
+    and at random + ASHA's epochs, and where not."""
+    by = {(r["bench"], r["workers"], r["method"]): r for r in rows}
+    pairs = [
+        (by[b, k, DEFAULT], by[b, k, AGAINST])
+        for b, k, m in sorted(by)
+        if m == DEFAULT and (b, k, AGAINST) in by
+    ]
+    if not pairs:
+        return []
+    out = []
+    for when, at in (("after their 200 trials", False), ("at random + ASHA's epochs", True)):
+        worse = [
+            f"{a['bench']} k={a['workers']}: {_best_draw(a, at):.3g} vs {_best_draw(b, at):.3g}"
+            for a, b in pairs
+            if _best_draw(a, at) > _best_draw(b, at)
+        ]
+        out.append(
+            f"- The default's best draw {when} (median regret, were it run to its end) is no "
+            f"worse than random search's in {len(pairs) - len(worse)} of {len(pairs)} cells"
+            + (f"; worse: {'; '.join(worse)}." if worse else ".")
+        )
+    lost = [
+        (a["reached"]["median"] - a["drawn"]["median"], a["bench"], a["workers"]) for a, _ in pairs
+    ]
+    gap, bench, k = max(lost)
+    out.append(
+        "- What the default's stops lose after its 200 trials (median regret reached minus "
+        f"that of its best draw) is largest on {bench} at k={k}: {gap:.3g}; the median over "
+        f"every cell is {statistics.median(g for g, _, _ in lost):.3g}."
+    )
+    return out
+
+
+def draws_lines(draws: list[Record]) -> list[str]:
+    """The section of scaling.md on draws and stops (empty without draws runs)."""
+    if not draws:
+        return []
+    rows = draws_rows(draws)
+    table = [
+        {
+            "bench": r["bench"],
+            "k": r["workers"],
+            "search": METHODS[r["method"]].label,
+            "reached": _q(r["reached"]),
+            "drawn": _q(r["drawn"]),
+            "epochs": f"{r['at']['epochs']['median']:,.0f}",
+            "at_trials": f"{r['at']['trials']['median']:,.0f}",
+            "at_reached": _q(r["at"]["reached"]),
+            "at_drawn": _q(r["at"]["drawn"]),
+        }
+        for bench in BENCHMARKS
+        for r in rows
+        if r["bench"] == bench
+    ]
+    seeds = sorted({r["seed"] for r in draws})
+    return [
+        "## What the searches draw, and what their stops keep",
+        "",
+        "A search's regret mixes where it draws configurations (its model) with which of them "
+        "its scheduler runs far enough to show what they are worth (its stops). Here the "
+        "searches were run again as above, recording for every trial the best value its "
+        "configuration's whole curve reaches, as if it had run to its last epoch "
+        "(`--parts draws`, `bench.scaling.draws`; seeds "
+        f"{seeds[0]}-{seeds[-1]}). 'Best drawn': the regret of the best configuration the "
+        "search drew; 'reached': the regret it found. At random + ASHA's epochs: seed by seed "
+        "at the fewer of the two runs' epochs, as the equal-epochs tables compare, with the "
+        "trials each had started by then. Median [25th, 75th percentile] over seeds.",
+        "",
+        markdown_table(
+            table,
+            {
+                "bench": "benchmark",
+                "k": "k",
+                "search": "search",
+                "reached": "after 200 trials: reached",
+                "drawn": "best drawn",
+                "epochs": "random + ASHA's epochs",
+                "at_trials": "trials by then",
+                "at_reached": "reached by then",
+                "at_drawn": "best drawn by then",
+            },
+        ),
+        "",
+        *_cell_sentences(rows),
+        "",
+        "![best drawn and reached against k](scaling_draws.png)",
+        "",
+    ]

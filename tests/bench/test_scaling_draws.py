@@ -1,0 +1,113 @@
+"""bench.scaling.draws: what a search draws, apart from what its stops keep."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bench.scaling.draws import AGAINST, DRAWS_METHODS, drawn_best, draws_lines, draws_rows
+from bench.scaling.grid import Job, run_job
+
+
+@pytest.mark.parametrize("method", ["random_asha", "tpe_fifo"])
+def test_a_draws_run_records_each_trials_whole_curve_and_when_it_first_reported(method) -> None:
+    """Every trial's entry is the best of its configuration's whole curve, which is never
+    worse than what the run reached from it; without stops (TPE alone) the run reaches
+    exactly its best draw, with ASHA's it may not."""
+    record = run_job(Job("hartmann", method, 2, 3, kind="draws", trials=24))
+    drawn = record["drawn"]
+    assert len(drawn) == record["trials"] == 24
+    firsts = [before for before, _ in drawn]
+    assert firsts[0] == 0 and all(0 <= f < record["epochs"] for f in firsts)
+    assert drawn_best(record) <= record["best"] + 1e-6
+    if method == "tpe_fifo":
+        assert drawn_best(record) == pytest.approx(record["best"], rel=1e-5)
+    # the whole curve's best, were each trial run to its end: at or below what it reported
+    assert drawn_best(record, epochs=1) == drawn[0][1]
+
+
+def test_the_first_epochs_index_is_the_epochs_reported_before_it() -> None:
+    """Two workers, three trials of fixed curves: the third starts when the first ends."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from bench.scaling.draws import drawn
+    from raysearch.search.simulation.curves import Curve
+
+    curves = {0: [3.0, 2.0], 1: [5.0, 1.0, 4.0], 2: [0.5]}
+    source = SimpleNamespace(
+        curve=lambda config, seed: Curve(curves[config["x"]], [1.0] * len(curves[config["x"]]))
+    )
+    result = SimpleNamespace(
+        # the order the policy heard them: trial 0 and 1 together, then 2 after 0 ended
+        epochs=pd.DataFrame(
+            {"trial": [0, 1, 0, 1, 2], "epoch": [1, 1, 2, 2, 1], "value": [3, 5, 2, 1, 0.5]}
+        ),
+        trials=pd.DataFrame({"trial": [0, 1, 2, 3], "seed": [7, 8, 9, 10]}),
+        configs=[{"x": 0}, {"x": 1}, {"x": 2}, {"x": 0}],  # trial 3: cut off before a result
+    )
+    assert drawn(result, source) == [[0, 2.0], [1, 1.0], [4, 0.5], [5, 2.0]]
+
+
+def _run(method: str, seed: int, epochs: int, best: float, drawn: list[list[float]], k=4) -> dict:
+    return {
+        "bench": "lcbench-167168",
+        "method": method,
+        "workers": k,
+        "seed": seed,
+        "epochs": epochs,
+        "optimum": 0.0,
+        "best": best,
+        "trials": len(drawn),
+        "improvements": [[1, 1.0, best + 0.5], [epochs // 2, 2.0, best]],
+        "drawn": drawn,
+    }
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 500), st.floats(0.0, 1.0)), min_size=1, max_size=30).map(
+        lambda pairs: [list(p) for p in pairs]
+    ),
+    st.integers(0, 600),
+)
+def test_drawn_best_is_the_least_over_the_trials_that_reported_before_the_budget(
+    drawn, epochs
+) -> None:
+    record = {"drawn": drawn}
+    found = drawn_best(record, epochs)
+    kept = [best for before, best in drawn if before < epochs]
+    assert found == (min(kept) if kept else math.inf)
+    assert drawn_best(record) <= found  # more epochs: never a worse best draw
+
+
+def test_draws_rows_compare_each_seed_at_random_ashas_epochs() -> None:
+    draws = []
+    for seed in range(3):
+        # the default draws its best configuration late, after random + ASHA's epochs
+        draws.append(
+            _run("default", seed, 900, 0.2, [[0, 0.6], [50, 0.3], [400, 0.1], [800, 0.05]])
+        )
+        draws.append(_run(AGAINST, seed, 300, 0.25, [[0, 0.5], [10, 0.2], [20, 0.15]]))
+    rows = {r["method"]: r for r in draws_rows(draws)}
+    mine, theirs = rows["default"], rows[AGAINST]
+    assert mine["drawn"]["median"] == 0.05 and mine["reached"]["median"] == 0.2
+    assert mine["at"]["epochs"]["median"] == 300  # the fewer of the two runs' epochs
+    assert mine["at"]["trials"]["median"] == 2  # reported before epoch 300: two of four
+    assert mine["at"]["drawn"]["median"] == 0.3
+    assert theirs["at"]["drawn"]["median"] == 0.15
+    text = "\n".join(draws_lines(draws))
+    assert "## What the searches draw, and what their stops keep" in text
+    assert "scaling_draws.png" in text
+    # after 200 trials the default drew the better configuration; at random's epochs not
+    assert "no worse than random search's in 1 of 1 cells." in text
+    assert "in 0 of 1 cells; worse: lcbench-167168 k=4: 0.3 vs 0.15." in text
+    assert "largest on lcbench-167168 at k=4: 0.15" in text
+
+
+def test_no_draws_runs_no_section() -> None:
+    assert draws_lines([]) == []
+    assert set(DRAWS_METHODS) >= {"default", AGAINST}
