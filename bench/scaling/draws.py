@@ -154,11 +154,26 @@ def _cell_sentences(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def draws_lines(draws: list[Record]) -> list[str]:
-    """The section of scaling.md on draws and stops (empty without draws runs)."""
+def same_runs(draws: list[Record], runs: list[Record]) -> tuple[int, int]:
+    """How many draws runs ended as the run of the same benchmark, method, k and seed among
+    ``runs`` did (the same best value after as many epochs), of those that have one."""
+    ended = {(r["bench"], r["method"], r["workers"], r["seed"]): r for r in runs}
+    twins = [
+        (d, ended[key])
+        for d in draws
+        if (key := (d["bench"], d["method"], d["workers"], d["seed"])) in ended
+    ]
+    same = sum(d["best"] == r["best"] and d["epochs"] == r["epochs"] for d, r in twins)
+    return same, len(twins)
+
+
+def draws_lines(draws: list[Record], runs: list[Record]) -> list[str]:
+    """The section of scaling.md on draws and stops (empty without draws runs); ``runs``:
+    the table's runs, which the draws runs repeat."""
     if not draws:
         return []
     rows = draws_rows(draws)
+    same, twins = same_runs(draws, runs)
     table = [
         {
             "bench": r["bench"],
@@ -184,7 +199,8 @@ def draws_lines(draws: list[Record]) -> list[str]:
         "searches were run again as above, recording for every trial the best value its "
         "configuration's whole curve reaches, as if it had run to its last epoch "
         "(`--parts draws`, `bench.scaling.draws`; seeds "
-        f"{seeds[0]}-{seeds[-1]}). 'Best drawn': the regret of the best configuration the "
+        f"{seeds[0]}-{seeds[-1]}; {same} of the {twins} that repeat a run above ended as it "
+        "did). 'Best drawn': the regret of the best configuration the "
         "search drew; 'reached': the regret it found. At random + ASHA's epochs: seed by seed "
         "at the fewer of the two runs' epochs, as the equal-epochs tables compare, with the "
         "trials each had started by then. Median [25th, 75th percentile] over seeds.",

@@ -99,7 +99,10 @@ def test_draws_rows_compare_each_seed_at_random_ashas_epochs() -> None:
     assert mine["at"]["trials"]["median"] == 2  # reported before epoch 300: two of four
     assert mine["at"]["drawn"]["median"] == 0.3
     assert theirs["at"]["drawn"]["median"] == 0.15
-    text = "\n".join(draws_lines(draws))
+    runs = [{k: v for k, v in r.items() if k != "drawn"} for r in draws]
+    runs[0] = {**runs[0], "best": 0.19}  # one run above ended otherwise
+    text = "\n".join(draws_lines(draws, runs))
+    assert "5 of the 6 that repeat a run above ended as it did" in text
     assert "## What the searches draw, and what their stops keep" in text
     assert "scaling_draws.png" in text
     # after 200 trials the default drew the better configuration; at random's epochs not
@@ -109,5 +112,5 @@ def test_draws_rows_compare_each_seed_at_random_ashas_epochs() -> None:
 
 
 def test_no_draws_runs_no_section() -> None:
-    assert draws_lines([]) == []
+    assert draws_lines([], []) == []
     assert set(DRAWS_METHODS) >= {"default", AGAINST}
