@@ -578,13 +578,18 @@ def _split_sentence(real: list[float], simulated: list[float]) -> str:
     )
 
 
-def beside_lines(other: dict[str, Any], where: str, seeds: list[int]) -> list[str]:
+def beside_lines(
+    other: dict[str, Any], where: str, seeds: list[int], again: bool = False
+) -> list[str]:
     """The targets as another table reads them (``other``: its scaling.json, in the
     directory ``where`` beside this table, whose runs have ``seeds``): a run on fresh
-    seeds, or a pool of this table's seeds with others."""
+    seeds (``again``: not the first set of them shown), or a pool of this table's seeds
+    with others."""
     theirs = other["meta"]["seeds"]
     link = f"([{where}/scaling.md]({where}/scaling.md), `{other['meta']['command']}`)"
-    if not set(theirs) & set(seeds):
+    if not set(theirs) & set(seeds) and again:
+        intro = f"On fresh seeds {seed_ranges(theirs)} as well, the same targets read {link}:"
+    elif not set(theirs) & set(seeds):
         intro = (
             f"The default was chosen on seeds {seed_ranges(seeds)} (the candidates below were "
             "measured on them), so the figures above flatter it. On fresh seeds "
@@ -768,8 +773,10 @@ def render(
         + (" Last, every command that added to this file." if later else ""),
     ]
     lines += targets_section(targets, "regret against k", "scaling.png")
+    fresh = 0
     for other, where in beside:
-        lines += beside_lines(other, where, data["meta"]["seeds"])
+        lines += beside_lines(other, where, data["meta"]["seeds"], again=fresh > 0)
+        fresh += not set(other["meta"]["seeds"]) & set(data["meta"]["seeds"])
     lines += ["", *setup_lines({r["method"] for r in runs}, data["meta"]["seeds"])]
     lines += [
         "## Quality against k",

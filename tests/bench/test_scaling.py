@@ -1025,6 +1025,10 @@ def test_the_main_table_shows_the_fresh_and_pooled_seeds_targets_beside_its_own(
     assert "- k=16 reaches it >= 10x sooner: han 12.0x: **met**" in text
     assert "- k=64 reaches it >= 32x sooner: han 20.0x: **missed**" in text
     assert "(scaling_fresh/scaling.md)" in text
+    more = {**fresh, "meta": {**fresh["meta"], "seeds": list(range(2000, 2010))}}
+    text = "\n".join(beside_lines(more, "scaling_fresh2", list(range(10)), again=True))
+    assert "flatter" not in text  # said before the first set of fresh seeds
+    assert "On fresh seeds 2000-2009 as well" in text and "(scaling_fresh2/scaling.md)" in text
     pool = {**fresh, "meta": {**fresh["meta"], "seeds": [*range(10), *range(1000, 1010)]}}
     text = "\n".join(beside_lines(pool, "scaling_pooled", list(range(10))))
     assert "fresh seeds" not in text  # ours are among them
@@ -1194,7 +1198,7 @@ def test_the_readmes_speedups_are_the_committed_tables() -> None:
 
     out = ROOT / "results" / "benchmarks"
     beside = beside_tables(out)
-    assert [where for _, where in beside] == ["scaling_fresh", "scaling_pooled"]
+    assert [where for _, where in beside] == ["scaling_fresh", "scaling_fresh2", "scaling_pooled"]
     tables = [json.loads((out / "scaling.json").read_text()), *(t for t, _ in beside)]
     readme = (ROOT / "README.md").read_text()
     block = readme[
