@@ -57,7 +57,8 @@ def drawn(result: Any, source: Any) -> list[list[float]]:
     for number, config in enumerate(result.configs):
         curve = source.curve(config, int(seeds[number]))
         best = min(curve.value(e) for e in range(1, curve.epochs + 1))
-        found.append([int(first.get(number, len(order))), float(f"{best:.9g}")])
+        # unrounded: a regret of 0 stays 0 where the best draw is the optimum
+        found.append([int(first.get(number, len(order))), float(best)])
     return found
 
 

@@ -128,29 +128,51 @@ DRAWN = {"default": "default", "random_asha": "random + ASHA", "tpe_fifo": "TPE,
 
 
 def plot_draws(rows: list[dict[str, Any]]) -> Any:
-    """Per benchmark, against k: each search's median regret after 200 trials (solid) and
-    that of the best configuration it drew, were it run to its end (dashed); ``rows`` from
+    """Per benchmark (columns), against k: each search's median regret reached (solid) and
+    that of the best configuration it drew, were it run to its end (dashed); after 200
+    trials (top row) and at random + ASHA's epochs (bottom row). ``rows`` from
     ``bench.scaling.draws.draws_rows``."""
-    fig, panels, colours = _panels(rows, tuple(DRAWN))
-    for ax, bench in panels:
-        for method, name in DRAWN.items():
-            mine = sorted(
-                (r for r in rows if r["bench"] == bench and r["method"] == method),
-                key=lambda r: r["workers"],
-            )
-            for key, style, what in (("reached", "-", "reached"), ("drawn", "--", "best drawn")):
-                ax.plot(
-                    [r["workers"] for r in mine],
-                    [max(r[key]["median"], 1e-5) for r in mine],
-                    style,
-                    marker="o",
-                    markersize=3,
-                    color=colours[method],
-                    label=f"{name}: {what}",
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colours = dict(zip(DRAWN, plt.get_cmap("tab10").colors, strict=False))
+    benches = [b for b in BENCHMARKS if any(r["bench"] == b for r in rows)]
+    fig, axes = plt.subplots(
+        2, len(benches), figsize=(4.2 * len(benches), 7.6), squeeze=False, sharex=True
+    )
+    for col, bench in enumerate(benches):
+        for row, (when, pick) in enumerate(
+            (("after 200 trials", lambda r: r), ("at random + ASHA's epochs", lambda r: r["at"]))
+        ):
+            ax = axes[row][col]
+            for method, name in DRAWN.items():
+                mine = sorted(
+                    (r for r in rows if r["bench"] == bench and r["method"] == method),
+                    key=lambda r: r["workers"],
                 )
-        ax.set_yscale("log")
-        ax.set_ylabel("regret after 200 trials (median)")
-        _k_axis(ax, bench)
-    panels[0][0].legend(fontsize=7)
+                for key, style, what in (
+                    ("reached", "-", "reached"),
+                    ("drawn", "--", "best drawn"),
+                ):
+                    ax.plot(
+                        [r["workers"] for r in mine],
+                        [max(pick(r)[key]["median"], 1e-5) for r in mine],
+                        style,
+                        marker="o",
+                        markersize=3,
+                        lw=2.2 if method == DEFAULT else 1.2,
+                        color=colours[method],
+                        label=f"{name}: {what}",
+                    )
+            ax.set_yscale("log")
+            _k_axis(ax, bench)
+            ax.set_title(f"{BENCHMARKS[bench].title}\n{when}", fontsize=8)
+        axes[0][col].set_xlabel("")
+    for row in axes:
+        row[0].set_ylabel("regret (median; 0 drawn at 1e-5)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=6, fontsize=8, bbox_to_anchor=(0.5, -0.03))
     fig.tight_layout()
     return fig
