@@ -11,6 +11,7 @@ epochs (seed by seed, the fewer of the two runs'), beside the regret the search 
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from typing import Any
@@ -143,6 +144,25 @@ def _cell_sentences(rows: list[dict[str, Any]]) -> list[str]:
             f"worse than random search's in {len(pairs) - len(worse)} of {len(pairs)} cells"
             + (f"; worse: {'; '.join(worse)}." if worse else ".")
         )
+    trailing = {
+        k: statistics.median(
+            a["at"]["reached"]["median"] - a["at"]["drawn"]["median"]
+            for a, _ in pairs
+            if a["workers"] == k
+        )
+        for k in sorted({a["workers"] for a, _ in pairs})
+    }
+    out.append(
+        "- At random + ASHA's epochs, what the default has reached trails its best draw (by "
+        "then, were it run to its end) by a median over the benchmarks of "
+        + ", ".join(f"{gap:.3g} at k={k}" for k, gap in trailing.items())
+        + (
+            ": the more trials at once, the further it trails, its best draws not yet run "
+            "far enough to show what they are worth."
+            if all(a <= b for a, b in itertools.pairwise(trailing.values()))
+            else "."
+        )
+    )
     lost = [
         (a["reached"]["median"] - a["drawn"]["median"], a["bench"], a["workers"]) for a, _ in pairs
     ]

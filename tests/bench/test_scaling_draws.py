@@ -109,6 +109,12 @@ def test_draws_rows_compare_each_seed_at_random_ashas_epochs() -> None:
     assert "no worse than random search's in 1 of 1 cells." in text
     assert "in 0 of 1 cells; worse: lcbench-167168 k=4: 0.3 vs 0.15." in text
     assert "largest on lcbench-167168 at k=4: 0.15" in text
+    # by random's 300 epochs the default had reached 0.7 (0.2 + 0.5) and drawn 0.3
+    assert "trails its best draw (by then, were it run to its end) by a median over the " in text
+    assert "benchmarks of 0.4 at k=4: the more trials at once, the further it trails" in text
+    wider = [{**r, "workers": 16, "improvements": [[1, 1.0, 0.35]]} for r in draws]
+    text = "\n".join(draws_lines(draws + wider, runs))
+    assert "0.4 at k=4, 0.05 at k=16." in text  # trails less at k=16: no such claim
 
 
 def test_no_draws_runs_no_section() -> None:
