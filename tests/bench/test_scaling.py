@@ -1206,7 +1206,7 @@ def test_the_readmes_speedups_are_the_committed_tables() -> None:
         + len(README_SPEEDUPS[1])
     ]
     assert block == "\n".join(readme_speedups(tables))
-    assert "| 0-9 and 1000-1009 | 16 |" in block  # the pool is among them
+    assert "| 0-9, 1000-1009 and 2000-2009 | 16 |" in block  # the pool is among them
     first, last = README_WORKERS
     workers = readme[readme.index(first) : readme.index(last) + len(last)]
     assert workers == "\n".join(readme_workers(tables[0]["runs"]))
