@@ -16,7 +16,7 @@ import math
 import statistics
 from typing import Any
 
-from bench.common import markdown_table
+from bench.common import markdown_table, seed_ranges
 from bench.scaling.analyse import Record, best_at, spread
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.grid import Job
@@ -220,7 +220,7 @@ def draws_lines(draws: list[Record], runs: list[Record]) -> list[str]:
         "searches were run again as above, recording for every trial the best value its "
         "configuration's whole curve reaches, as if it had run to its last epoch "
         "(`--parts draws`, `bench.scaling.draws`; seeds "
-        f"{seeds[0]}-{seeds[-1]}; {same} of the {twins} that repeat a run above ended as it "
+        f"{seed_ranges(seeds)}; {same} of the {twins} that repeat a run above ended as it "
         "did). 'Best drawn': the regret of the best configuration the "
         "search drew; 'reached': the regret it found. At random + ASHA's epochs: seed by seed "
         "at the fewer of the two runs' epochs, as the equal-epochs tables compare, with the "

@@ -102,7 +102,7 @@ def test_draws_rows_compare_each_seed_at_random_ashas_epochs() -> None:
     runs = [{k: v for k, v in r.items() if k != "drawn"} for r in draws]
     runs[0] = {**runs[0], "best": 0.19}  # one run above ended otherwise
     text = "\n".join(draws_lines(draws, runs))
-    assert "5 of the 6 that repeat a run above ended as it did" in text
+    assert "seeds 0-2; 5 of the 6 that repeat a run above ended as it did" in text
     assert "## What the searches draw, and what their stops keep" in text
     assert "scaling_draws.png" in text
     # after 200 trials the default drew the better configuration; at random's epochs not
