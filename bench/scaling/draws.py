@@ -21,6 +21,7 @@ from bench.scaling.analyse import Record, best_at, spread
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.grid import Job
 from bench.scaling.methods import DEFAULT, METHODS
+from raysearch.search.simulation.runs import whole_curve_bests
 
 __all__ = [
     "DRAWS_METHODS",
@@ -53,14 +54,11 @@ def drawn(result: Any, source: Any) -> list[list[float]]:
     cut off before its first epoch counts from the run's last."""
     order = result.epochs.reset_index(drop=True)
     first = order.reset_index().groupby("trial")["index"].min().to_dict()
-    seeds = result.trials.set_index("trial")["seed"].to_dict()
-    found = []
-    for number, config in enumerate(result.configs):
-        curve = source.curve(config, int(seeds[number]))
-        best = min(curve.value(e) for e in range(1, curve.epochs + 1))
-        # unrounded: a regret of 0 stays 0 where the best draw is the optimum
-        found.append([int(first.get(number, len(order))), float(best)])
-    return found
+    # unrounded: a regret of 0 stays 0 where the best draw is the optimum
+    return [
+        [int(first.get(number, len(order))), float(best)]
+        for number, best in enumerate(whole_curve_bests(result, source))
+    ]
 
 
 def drawn_best(record: Record, epochs: float = math.inf) -> float:

@@ -198,9 +198,9 @@ def _times(x: float) -> str:
 
 def _report(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| k | best (median [q25, q75]) | regret | sim. wall h | sooner than k="
+        "| k | best (median [q25, q75]) | best drawn | regret | sim. wall h | sooner than k="
         f"{rows[0]['workers']} [90% of seed resamples] | epochs | busy |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         s = r["summary"]
@@ -210,9 +210,17 @@ def _report(rows: list[dict[str, Any]]) -> str:
         )
         lines.append(
             f"| {r['workers']} | {b['median']:.4g} [{b['q25']:.4g}, {b['q75']:.4g}] | "
-            f"{g['median']:.3g} | {s['hours']['median']:.3g} | {sooner} | "
+            f"{s['drawn']['median']:.4g} | {g['median']:.3g} | {s['hours']['median']:.3g} | "
+            f"{sooner} | "
             f"{s['epochs']['median']:.0f} | {s['busy']['median']:.0%} |"
         )
+    lines += [
+        "",
+        "best drawn: the best value any configuration the search drew reaches over its whole "
+        "curve, as if every trial had run to its last epoch (median over seeds). Below best, "
+        "the search drew a better configuration than it found: its early stops, or its end, "
+        "cut it off before it showed its value.",
+    ]
     return "\n".join(lines)
 
 
@@ -328,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     for k in args.workers:
         results = [run_search(space, source, k, seed) for seed in range(args.seeds)]
-        rows.append({"workers": k, "summary": summarise(results, source.optimum)})
+        rows.append({"workers": k, "summary": summarise(results, source.optimum, source)})
         if other is not None:
             theirs = [run_search(other, source, k, seed) for seed in range(args.seeds)]
             rows[-1]["against"] = {

@@ -257,3 +257,19 @@ def test_against_problems_are_reported_with_the_others_and_exit_2(
     assert "--against: multivariate" in capsys.readouterr().err
     assert main([*args, "--space", str(space_file), "--against", "grace_period=1"]) == 2
     assert "the space's settings already are these" in capsys.readouterr().err
+
+
+def test_best_drawn_shows_what_early_stopping_cut_off(tmp_path: Path, space_file: Path, capsys):
+    """On curves whose best configurations start worst, ASHA stops them before they show
+    their value: the best drawn is below the best found. Without early stopping every drawn
+    configuration runs to its end, and the two are the same."""
+    out = tmp_path / "sim.json"
+    slow = str(_table(tmp_path / "slow.parquet", slow=True))
+    args = ["--table", slow, "--space", str(space_file), "--workers", "1", "--seeds", "2"]
+    assert main([*args, "--scheduler", "asha", "--out", str(out)]) == 0
+    assert "best drawn: the best value any configuration" in capsys.readouterr().out
+    summary = json.loads(out.read_text())["rows"][0]["summary"]
+    assert summary["drawn"]["median"] < summary["best"]["median"]
+    assert main([*args, "--scheduler", "fifo", "--out", str(out)]) == 0
+    summary = json.loads(out.read_text())["rows"][0]["summary"]
+    assert summary["drawn"] == summary["best"]

@@ -24,6 +24,7 @@ __all__ = [
     "sign_p",
     "summarise",
     "time_to_reach",
+    "whole_curve_bests",
 ]
 
 RESAMPLES = 2000  # bootstrap resamples of the seeds behind a speed-up's spread
@@ -118,8 +119,24 @@ def paired(base: Sequence[SimResult], other: Sequence[SimResult]) -> dict[str, A
     }
 
 
-def summarise(results: Sequence[SimResult], optimum: float) -> dict[str, Any]:
-    """Medians (and the spread: 25th and 75th percentiles) over seeds of one setting."""
+def whole_curve_bests(result: SimResult, source: CurveSource) -> np.ndarray:
+    """Per trial of ``result`` (a run on ``source``), in trial order: the best value its
+    configuration's whole curve reaches with the trial's seed, as if it had run to its
+    last epoch. Their least is what the search would have found had its stops, and its
+    end, cut off nothing it drew."""
+    seeds = result.trials.set_index("trial")["seed"]
+    bests = []
+    for number, config in enumerate(result.configs):
+        curve = source.curve(config, int(seeds[number]))
+        bests.append(min(curve.value(e) for e in range(1, curve.epochs + 1)))
+    return np.asarray(bests, dtype=float)
+
+
+def summarise(
+    results: Sequence[SimResult], optimum: float, source: CurveSource | None = None
+) -> dict[str, Any]:
+    """Medians (and the spread: 25th and 75th percentiles) over seeds of one setting; with
+    the runs' ``source``, also of the best value drawn (``whole_curve_bests``)."""
 
     def spread(values: list[float]) -> dict[str, float]:
         q1, q3 = np.quantile(values, [0.25, 0.75])
@@ -133,4 +150,9 @@ def summarise(results: Sequence[SimResult], optimum: float) -> dict[str, Any]:
         "epochs": spread([float(len(r.epochs)) for r in results]),
         "busy": spread([r.busy_fraction() for r in results]),
         "decide_ms": spread([1000 * float(r.trials["decide_s"].mean()) for r in results]),
+        **(
+            {"drawn": spread([float(whole_curve_bests(r, source).min()) for r in results])}
+            if source is not None
+            else {}
+        ),
     }
