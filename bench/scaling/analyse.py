@@ -19,6 +19,7 @@ __all__ = [
     "equal_epochs",
     "met_share",
     "quality",
+    "quartiles",
     "reach_against",
     "speedups",
     "spread",
@@ -45,6 +46,13 @@ def spread(values: list[float]) -> dict[str, float]:
     arr = np.asarray(values, dtype=float)
     q25, q75 = np.quantile(arr, [0.25, 0.75]) if len(arr) else (math.nan, math.nan)
     return {"median": float(np.median(arr)), "q25": float(q25), "q75": float(q75), "n": len(arr)}
+
+
+def quartiles(s: dict[str, float], fmt: str = ".3g") -> str:
+    """A ``spread`` as "median [25th, 75th percentile]" ("inf" where the median is)."""
+    if not math.isfinite(s["median"]):
+        return "inf"
+    return f"{format(s['median'], fmt)} [{format(s['q25'], fmt)}, {format(s['q75'], fmt)}]"
 
 
 def _cells(runs: list[Record]) -> dict[tuple[str, str, int], list[Record]]:

@@ -17,7 +17,7 @@ import statistics
 from typing import Any
 
 from bench.common import markdown_table, seed_ranges
-from bench.scaling.analyse import Record, best_at, spread
+from bench.scaling.analyse import Record, best_at, quartiles, spread
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.grid import Job
 from bench.scaling.methods import DEFAULT, METHODS
@@ -90,7 +90,6 @@ def draws_rows(draws: list[Record]) -> list[dict[str, Any]]:
                 "method": method,
                 "reached": spread([mine[s]["best"] - mine[s]["optimum"] for s in seeds]),
                 "drawn": spread([drawn_best(mine[s]) - mine[s]["optimum"] for s in seeds]),
-                "trials": spread([mine[s]["trials"] for s in seeds]),
                 "at": {
                     "epochs": spread(list(budgets.values())),
                     "trials": spread([_started(mine[s], e) for s, e in budgets.items()]),
@@ -107,10 +106,6 @@ def draws_rows(draws: list[Record]) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def _q(s: dict[str, float]) -> str:
-    return f"{s['median']:.3g} [{s['q25']:.3g}, {s['q75']:.3g}]"
 
 
 def _best_draw(row: dict[str, Any], at: bool) -> float:
@@ -198,12 +193,12 @@ def draws_lines(draws: list[Record], runs: list[Record]) -> list[str]:
             "bench": r["bench"],
             "k": r["workers"],
             "search": METHODS[r["method"]].label,
-            "reached": _q(r["reached"]),
-            "drawn": _q(r["drawn"]),
+            "reached": quartiles(r["reached"]),
+            "drawn": quartiles(r["drawn"]),
             "epochs": f"{r['at']['epochs']['median']:,.0f}",
             "at_trials": f"{r['at']['trials']['median']:,.0f}",
-            "at_reached": _q(r["at"]["reached"]),
-            "at_drawn": _q(r["at"]["drawn"]),
+            "at_reached": quartiles(r["at"]["reached"]),
+            "at_drawn": quartiles(r["at"]["drawn"]),
         }
         for bench in BENCHMARKS
         for r in rows

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.common import markdown_table
-from bench.scaling.analyse import equal_epochs, quality
+from bench.scaling.analyse import equal_epochs, quality, quartiles
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.methods import BEFORE_GATE, METHODS
 from bench.scaling.notes import against_baseline, paired_cells
@@ -17,8 +17,9 @@ __all__ = ["GATED", "gate_lines"]
 GATED = ("gated_asha", "gated_asha_lazy", "gated_asha_lazy_07", "gated_asha_05")
 
 
-def _q(s: dict[str, float]) -> str:
-    return f"{s['median']:.3g} [{s['q25']:.3g}, {s['q75']:.3g}]"
+def _with_epochs(row: dict[str, Any]) -> str:
+    """A quality row's regret, and its epochs (median) in brackets."""
+    return f"{quartiles(row['regret'])} ({row['epochs']['median']:,.0f})"
 
 
 def _han_sentence(rows: dict[tuple[str, str, int], dict[str, Any]]) -> str:
@@ -50,10 +51,10 @@ def gate_lines(runs: list[dict[str, Any]]) -> list[str]:
                         "bench": bench,
                         "k": k,
                         "method": METHODS[method].label.removeprefix("candidate: "),
-                        "regret": f"{_q(theirs['regret'])} ({theirs['epochs']['median']:,.0f})",
-                        "asha": f"{_q(mine['regret'])} ({mine['epochs']['median']:,.0f})",
+                        "regret": _with_epochs(theirs),
+                        "asha": _with_epochs(mine),
                         "epochs": f"{same['epochs']['median']:,.0f}",
-                        "same": f"{_q(same['regret_a'])} vs {_q(same['regret_b'])}",
+                        "same": f"{quartiles(same['regret_a'])} vs {quartiles(same['regret_b'])}",
                         "wins": f"{same['a_not_worse']}/{same['seeds']}",
                     }
                 )

@@ -25,6 +25,7 @@ from bench.scaling.analyse import (
     at_budget,
     equal_epochs,
     quality,
+    quartiles,
     reach_against,
     speedups,
     worth,
@@ -46,12 +47,6 @@ from raysearch.search.simulation.runs import RESAMPLES
 __all__ = ["readme_speedups", "readme_workers", "render", "write_readme_blocks"]
 
 
-def _q(s: dict[str, float], fmt: str = ".3g") -> str:
-    if not math.isfinite(s["median"]):
-        return "inf"
-    return f"{format(s['median'], fmt)} [{format(s['q25'], fmt)}, {format(s['q75'], fmt)}]"
-
-
 def _quality_tables(rows: list[dict[str, Any]]) -> list[str]:
     lines = []
     workers = sorted({r["workers"] for r in rows})
@@ -67,7 +62,7 @@ def _quality_tables(rows: list[dict[str, Any]]) -> list[str]:
                 continue
             row = {"method": METHODS[method].label}
             for k in workers:
-                row[f"k{k}"] = _q(mine[k]["regret"]) if k in mine else ""
+                row[f"k{k}"] = quartiles(mine[k]["regret"]) if k in mine else ""
                 row[f"e{k}"] = f"{mine[k]['epochs']['median']:,.0f}" if k in mine else ""
             table.append(row)
         columns = {"method": "method"}
@@ -119,7 +114,7 @@ def _speedup_lines(rows: list[dict[str, Any]]) -> list[str]:
                 "reached": f"{r['reached']}/{r['seeds']}",
                 "speedup": shown + _share(r),
                 "spread": _speedup_spread(r),
-                "regret": _q(r["regret_trials"]),
+                "regret": quartiles(r["regret_trials"]),
             }
         )
     return [
@@ -285,8 +280,8 @@ def _comparison_table(comparisons: list[dict[str, Any]]) -> str:
             "k": c["workers"],
             "vs": METHODS[c["b"]].label,
             "epochs": f"{c['epochs']['median']:,.0f}",
-            "ours": _q(c["regret_a"]),
-            "theirs": _q(c["regret_b"]),
+            "ours": quartiles(c["regret_a"]),
+            "theirs": quartiles(c["regret_b"]),
             "wins": f"{c['a_not_worse']}/{c['seeds']}",
         }
         if budget:
@@ -506,8 +501,8 @@ def _decision_lines(records: list[dict[str, Any]]) -> list[str]:
         {
             "bench": e["bench"],
             "trials": e["trials"],
-            "capped": _q(e["default"]),
-            "uncapped": _q(e["default_uncapped"]),
+            "capped": quartiles(e["default"]),
+            "uncapped": quartiles(e["default_uncapped"]),
             "not_worse": f"{e['capped_not_worse']}/{e['seeds']}",
             "capped_ms": f"{e['default_ms']['median']:.1f}",
             "uncapped_ms": f"{e['default_uncapped_ms']['median']:.1f}",
