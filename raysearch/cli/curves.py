@@ -9,6 +9,9 @@ each float and int parameter's range, the grid's space file written beside the t
 trained for the space's ``max_epochs`` with early stopping off, once per training seed, on
 the dataset a search would use (``--data``, or the synthetic default), one torch thread
 each, so an epoch's recorded time is one core's; ``--processes N`` trains N at once.
+``--address auto`` joins a running Ray cluster and trains the runs as Ray tasks across its
+nodes (one CPU each, or one GPU each where the cluster has GPUs; ``--processes N`` then
+caps how many train at once); the table is written where this command runs.
 Progress and an estimate of the time left are printed after each run. An interrupted
 recording (Ctrl+C, exit status 130) resumes where it stopped (``<out>.partial.jsonl``); a
 finished table is kept and not trained again. Then simulate searches on it:
@@ -49,8 +52,15 @@ def _parser() -> StrictParser:
     p.add_argument(
         "--processes",
         type=positive_int,
-        default=1,
-        help="runs at once, one core each (on a GPU node, a GPU each, in turn)",
+        default=None,
+        help="runs at once, one core each (on a GPU node, a GPU each, in turn); default 1, "
+        "with --address as many as the cluster fits",
+    )
+    p.add_argument(
+        "--address",
+        default=None,
+        help="join this Ray cluster (auto: the one this node belongs to) and train the runs "
+        "as Ray tasks across its nodes; --data must be at the same path on each node",
     )
     p.add_argument("--device", default=None, help="the trainer's device (default: its own, auto)")
     p.add_argument("--cache-dir", default=os.path.join(".cache", "raysearch"))
@@ -70,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seeds=args.seeds,
             points=args.points,
             processes=args.processes,
+            address=args.address,
             device=args.device,
             cache_dir=args.cache_dir,
         )

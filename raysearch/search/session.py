@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import ray
 from ray.tune import ResultGrid, Tuner
 
+from raysearch.core.errors import ConfigError
+
 __all__ = [
     "FREQUENT_SNAPSHOT_ENV",
     "HEALTH_CHECK_ENV",
@@ -82,13 +84,25 @@ def fit(tuner: Tuner) -> ResultGrid:
 def ray_session(address: str | None, health_check_s: float | None = None) -> Iterator[Cluster]:
     """Start a local Ray (``address`` None) or join one; shut down only a Ray started here.
     A Ray already initialised in this process (a notebook, a test) is used as it is. A local
-    Ray inherits this process's environment, with ``local_ray_env(health_check_s)``."""
+    Ray inherits this process's environment, with ``local_ray_env(health_check_s)``. An
+    ``address`` where Ray finds no cluster is a ConfigError naming it."""
     started = not ray.is_initialized()
     local = started and address is None
     began = time.perf_counter()
     with _environment(local_ray_env(health_check_s) if local else {}):
         if started:
-            ray.init(address=address, logging_level=logging.WARNING, configure_logging=False)
+            try:
+                ray.init(address=address, logging_level=logging.WARNING, configure_logging=False)
+            except ConnectionError as err:
+                if address is None:  # a local Ray that did not start: not the user's input
+                    raise
+                raise ConfigError(
+                    [
+                        f"address: no Ray cluster to join at {address!r} (Ray: {err}); start "
+                        "one (`ray start --head`, `ray up cluster.yaml`) or leave out --address"
+                    ],
+                    "Ray cluster",
+                ) from None
         try:
             nodes = [n for n in ray.nodes() if n.get("Alive")]
             max_gpus = max((n["Resources"].get("GPU", 0.0) for n in nodes), default=0.0)

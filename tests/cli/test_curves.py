@@ -101,3 +101,22 @@ def test_points_record_a_float_space_and_write_its_grid_beside_the_table(
     assert simulate(sim) == 0
     assert curves(["--space", str(space), "--points", "2", "--out", str(out)]) == 2
     assert "holds curves recorded for another" in capsys.readouterr().err
+
+
+def test_an_address_with_no_cluster_is_refused_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    space = tmp_path / "grid.yaml"
+    space.write_text(GRID)
+
+    def no_cluster(**kwargs: object) -> None:  # what ray.init raises where none runs
+        raise ConnectionError("Could not find any running Ray instance.")
+
+    monkeypatch.setattr("raysearch.search.session.ray.init", no_cluster)
+    monkeypatch.setattr("raysearch.search.simulation.record._train", pytest.fail)
+    out = tmp_path / "curves.parquet"
+    code = curves(["--space", str(space), "--out", str(out), "--address", "auto"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "address: no Ray cluster to join at 'auto'" in err and "ray start --head" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.yaml"]  # nothing written

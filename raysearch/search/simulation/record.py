@@ -17,6 +17,11 @@ runs), on a GPU its wall time (raysearch.train.curves); ``epoch_wall_s`` the wal
 Finished runs are appended to ``<out>.partial.jsonl`` as they end, so an interrupted
 recording resumes where it stopped; the table is written (atomically) once every run is
 in, and the partial file removed.
+
+On one machine ``processes`` runs train at once, each in a process of its own. With an
+``address`` the recording joins that Ray cluster and trains each run as a Ray task, one CPU
+each, or one GPU each on a cluster with GPUs (``run_resources``), so a grid is recorded
+across the cluster's nodes; the driver alone writes the partial file and the table.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ __all__ = [
     "plan_for_space",
     "record",
     "record_curves",
+    "run_resources",
     "worker_gpus",
 ]
 
@@ -183,6 +189,16 @@ def worker_gpus(processes: int, visible: str | None, count: int) -> list[str]:
     return [ids[i % len(ids)] for i in range(processes)] if ids else []
 
 
+def run_resources(device: str | None, cluster_gpus: float) -> dict[str, float]:
+    """What one run asks a Ray cluster for: a GPU (and a CPU to feed it) where the trainer
+    may use one (``device`` None, ``auto`` or ``cuda``) and the cluster has GPUs, or where
+    it must (``cuda``: an autoscaling cluster adds GPU nodes for it); else one CPU, which
+    its one torch thread keeps busy."""
+    if device == "cuda" or (device in (None, "auto") and cluster_gpus > 0):
+        return {"num_cpus": 1, "num_gpus": 1}
+    return {"num_cpus": 1}
+
+
 def _take_gpu(gpus: Any) -> None:
     """A pool worker's initializer: see only the next GPU of ``gpus`` (a queue). A worker
     started after the queue ran out (one replacing a dead worker) sees what its parent saw."""
@@ -233,13 +249,17 @@ def record(
     plan: CurvePlan,
     out: Path,
     *,
-    processes: int = 1,
+    processes: int | None = None,
+    address: str | None = None,
     cache_dir: str | Path | None = None,
     log: Callable[[str], None] = print,
 ) -> pd.DataFrame:
-    """Train every (configuration, seed) not yet in ``out``'s partial file, ``processes``
-    runs at once, then write the table to ``out`` (parquet) and return it. ``cache_dir``:
-    where prepared data is cached (shared by the processes)."""
+    """Train every (configuration, seed) not yet in ``out``'s partial file, then write the
+    table to ``out`` (parquet) and return it. Without ``address``, ``processes`` runs at
+    once on this machine (None: 1); with one, as Ray tasks on that cluster, at most
+    ``processes`` at once (None: every run is queued, Ray starts what the cluster fits).
+    ``cache_dir``: where prepared data is cached (shared by the processes; on a cluster,
+    the same path on each node)."""
     # Deferred: torch takes seconds to import.
     import torch
 
@@ -249,10 +269,12 @@ def record(
     done = _load_partial(partial, key)
     runs = plan.runs()
     todo = [(c, s) for c, s in runs if done is None or _key(c, s) not in done]
+    if address is None:
+        processes = processes or 1
+    at_once = "as many at once as the cluster fits" if processes is None else f"{processes} at once"
     log(
         f"curves: {len(runs)} runs ({len(plan.configs)} configurations x {len(plan.seeds)} "
-        f"seeds, {plan.epochs} epochs, {processes} at once); {len(runs) - len(todo)} "
-        "already recorded"
+        f"seeds, {plan.epochs} epochs, {at_once}); {len(runs) - len(todo)} already recorded"
     )
     started = time.perf_counter()
     finished = 0
@@ -275,7 +297,9 @@ def record(
             f"ETA {eta / 60:.0f} min"
         )
 
-    if processes == 1:
+    if address is not None:
+        _record_on_ray(plan, todo, address, processes, cache_dir, keep, log)
+    elif processes is None or processes == 1:
         threads = torch.get_num_threads()
         try:
             for config, seed in todo:
@@ -284,27 +308,7 @@ def record(
             torch.set_num_threads(threads)
             _PREPARED.clear()
     else:
-        context = multiprocessing.get_context("spawn")  # no fork of a process holding torch
-        gpus = []
-        if plan.device in (None, "auto", "cuda"):  # N runs on one GPU would share it
-            visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-            gpus = worker_gpus(processes, visible, torch.cuda.device_count())
-        if gpus:
-            log(f"curves: one GPU per worker (CUDA_VISIBLE_DEVICES {', '.join(gpus)})")
-            given = context.Queue()
-            for gpu in gpus:
-                given.put(gpu)
-            pool = context.Pool(processes, initializer=_take_gpu, initargs=(given,))
-        else:
-            pool = context.Pool(processes)
-        try:
-            work = [(plan, config, seed, cache_dir) for config, seed in todo]
-            for finished_run in pool.imap_unordered(_record_any, work):
-                keep(*finished_run)
-            pool.close()
-        finally:  # an error or Ctrl+C: the runs in flight and not started are dropped
-            pool.terminate()
-            pool.join()
+        _record_in_pool(plan, todo, processes, cache_dir, keep, log)
     done = _load_partial(partial, key) or {}
     rows = [r for c, s in runs for r in done[_key(c, s)]]
     table = pd.DataFrame(rows, columns=[*plan.params, *CURVE_COLUMNS])
@@ -317,6 +321,84 @@ def record(
     os.replace(tmp, out)
     partial.unlink()
     return table
+
+
+def _record_in_pool(
+    plan: CurvePlan,
+    todo: list[tuple[dict[str, Any], int]],
+    processes: int,
+    cache_dir: str | Path | None,
+    keep: Callable[..., None],
+    log: Callable[[str], None],
+) -> None:
+    """``todo``'s runs in ``processes`` processes of this machine (a GPU each, in turn over
+    the GPUs it sees, where the trainer may use one), each kept as it finishes."""
+    # Deferred: torch takes seconds to import.
+    import torch
+
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding torch
+    gpus = []
+    if plan.device in (None, "auto", "cuda"):  # N runs on one GPU would share it
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        gpus = worker_gpus(processes, visible, torch.cuda.device_count())
+    if gpus:
+        log(f"curves: one GPU per worker (CUDA_VISIBLE_DEVICES {', '.join(gpus)})")
+        given = context.Queue()
+        for gpu in gpus:
+            given.put(gpu)
+        pool = context.Pool(processes, initializer=_take_gpu, initargs=(given,))
+    else:
+        pool = context.Pool(processes)
+    try:
+        work = [(plan, config, seed, cache_dir) for config, seed in todo]
+        for finished_run in pool.imap_unordered(_record_any, work):
+            keep(*finished_run)
+        pool.close()
+    finally:  # an error or Ctrl+C: the runs in flight and not started are dropped
+        pool.terminate()
+        pool.join()
+
+
+def _record_on_ray(
+    plan: CurvePlan,
+    todo: list[tuple[dict[str, Any], int]],
+    address: str,
+    processes: int | None,
+    cache_dir: str | Path | None,
+    keep: Callable[..., None],
+    log: Callable[[str], None],
+) -> None:
+    """``todo``'s runs as Ray tasks on the cluster at ``address`` (``run_resources`` each, at
+    most ``processes`` in flight, None: all), each kept as it finishes; on an error or
+    Ctrl+C the tasks not finished are cancelled."""
+    # Deferred: Ray takes seconds to import, and only a recording on a cluster needs it.
+    import ray
+
+    from raysearch.search.session import ray_session
+
+    if cache_dir is not None:  # a task's working directory is not the driver's
+        cache_dir = Path(cache_dir).resolve()
+    with ray_session(address) as cluster:
+        resources = run_resources(plan.device, cluster.resources.get("GPU", 0.0))
+        names = {"num_cpus": "CPU", "num_gpus": "GPU"}
+        each = " and ".join(f"{v:g} {names[k]}" for k, v in resources.items())
+        log(
+            f"curves: on the Ray cluster at {address} ({cluster.resources.get('CPU', 0):g} "
+            f"CPUs, {cluster.resources.get('GPU', 0):g} GPUs), {each} per run"
+        )
+        task = ray.remote(_record_any).options(**resources)
+        waiting = [(plan, config, seed, cache_dir) for config, seed in todo]
+        limit = len(waiting) if processes is None else processes
+        running: list[Any] = []
+        try:
+            while waiting or running:
+                while waiting and len(running) < limit:
+                    running.append(task.remote(waiting.pop(0)))
+                ready, running = ray.wait(running, num_returns=1)
+                keep(*ray.get(ready[0]))
+        finally:  # an error or Ctrl+C: what is still queued or training is cancelled
+            for ref in running:
+                ray.cancel(ref, force=True)
 
 
 @dataclass(frozen=True)
@@ -336,7 +418,8 @@ def record_curves(
     data: str | None = None,
     seeds: int = 2,
     points: int | None = None,
-    processes: int = 1,
+    processes: int | None = None,
+    address: str | None = None,
     device: str | None = None,
     cache_dir: str | Path | None = None,
     log: Callable[[str], None] = print,
@@ -344,7 +427,9 @@ def record_curves(
     """Record the curves of ``space`` (a name or a file) into ``out`` (default
     results/curves/<space>.parquet): ``raysearch curves``. Every problem is a ConfigError
     before anything trains; a table already holding these curves is kept, one holding
-    others refused. With ``points``, the grid's space file is written beside the table."""
+    others refused. With ``points``, the grid's space file is written beside the table.
+    The runs train ``processes`` at once on this machine, or with ``address`` as Ray tasks
+    on that cluster (``record``)."""
     # Deferred: the space module imports Optuna (a second); a bad argument is named first.
     from raysearch.search.space import load_space
 
@@ -353,8 +438,13 @@ def record_curves(
         loaded = discretized(loaded, points)
     plan = plan_for_space(loaded, seeds, data, device)
     table = Path(out) if out is not None else Path("results") / "curves" / f"{loaded.name}.parquet"
+    problems = []
     if table.suffix != ".parquet":
-        raise ConfigError([f"out: {table} is not a .parquet file"], "curve recording")
+        problems.append(f"out: {table} is not a .parquet file")
+    if processes is not None and processes < 1:
+        problems.append(f"processes: at least 1, got {processes!r}")
+    if problems:
+        raise ConfigError(problems, "curve recording")
     key = plan.fingerprint()
     if table.exists() and (held := pd.read_parquet(table).attrs.get("plan")) != key:
         raise ConfigError(
@@ -379,6 +469,6 @@ def record_curves(
         log(f"curves: {table} already holds these curves")
         return Recorded(table, simulated, trained=False)
     log(f"curves: recording into {table} (finished runs kept in {partial_path(table)})")
-    record(plan, table, processes=processes, cache_dir=cache_dir, log=log)
+    record(plan, table, processes=processes, address=address, cache_dir=cache_dir, log=log)
     log(f"curves: wrote {table}")
     return Recorded(table, simulated, trained=True)

@@ -294,3 +294,15 @@ def test_record_curves_from_python_keeps_a_finished_table(
         rec.record_curves("loss_ablation", points=3, seeds=1, out=first.table)
     with pytest.raises(ConfigError, match=r"is not a \.parquet file"):
         rec.record_curves("loss_ablation", points=2, out="curves.csv")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    device=st.sampled_from([None, "auto", "cuda", "cpu"]),
+    gpus=st.sampled_from([0.0, 0.5, 1.0, 8.0]),
+)
+def test_a_run_on_a_cluster_asks_for_a_gpu_only_where_it_may_train_on_one(device, gpus) -> None:
+    asked = rec.run_resources(device, gpus)
+    assert asked["num_cpus"] == 1  # its one torch thread, or what feeds its GPU
+    wants_gpu = device == "cuda" or (device != "cpu" and gpus > 0)
+    assert asked.get("num_gpus", 0) == (1 if wants_gpu else 0)
