@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
+from collections.abc import Sequence
 from typing import Any
 
 from bench.common import markdown_table, seed_ranges
@@ -181,9 +182,12 @@ def same_runs(draws: list[Record], runs: list[Record]) -> tuple[int, int]:
     return same, len(twins)
 
 
-def draws_lines(draws: list[Record], runs: list[Record]) -> list[str]:
+def draws_lines(
+    draws: list[Record], runs: list[Record], beside: Sequence[tuple[dict[str, Any], str]] = ()
+) -> list[str]:
     """The section of scaling.md on draws and stops (empty without draws runs); ``runs``:
-    the table's runs, which the draws runs repeat."""
+    the table's runs, which the draws runs repeat; ``beside``: the tables kept beside this
+    one, as (scaling.json, directory), whose draws runs on other seeds are summed up too."""
     if not draws:
         return []
     rows = draws_rows(draws)
@@ -235,7 +239,26 @@ def draws_lines(draws: list[Record], runs: list[Record]) -> list[str]:
         ),
         "",
         *_cell_sentences(rows),
+        *_beside_sentences(beside, seeds),
         "",
         "![best drawn and reached against k](scaling_draws.png)",
         "",
     ]
+
+
+def _beside_sentences(beside: Sequence[tuple[dict[str, Any], str]], seeds: list[int]) -> list[str]:
+    """The same sentences on each table beside this one with draws runs on seeds of its own
+    (fresh seeds, which chose nothing)."""
+    out = []
+    for other, where in beside:
+        theirs = sorted({r["seed"] for r in other.get("draws") or []})
+        if not theirs or set(theirs) & set(seeds):
+            continue
+        link = f"{where}/scaling.md#what-the-searches-draw-and-what-their-stops-keep"
+        out += [
+            "",
+            f"On fresh seeds {seed_ranges(theirs)}, which chose nothing ([{where}]({link})):",
+            "",
+            *_cell_sentences(draws_rows(other["draws"])),
+        ]
+    return out

@@ -838,7 +838,7 @@ def render(
     mine = [r for r in worth_rows if r["method"] == DEFAULT]
     to_default = [r for r in candidates if METHODS[r["method"]].baseline == DEFAULT]
     lines += bound_lines(speed, comparisons, data.get("rungs") or [], budgets, mine, to_default)
-    lines += draws_lines(data.get("draws") or [], runs)
+    lines += draws_lines(data.get("draws") or [], runs, beside)
     lines += _reality_lines(data.get("reality"))
     lines += _decision_lines(data.get("decisions") or [])
     lines += story

@@ -119,6 +119,31 @@ def test_draws_rows_compare_each_seed_at_random_ashas_epochs() -> None:
     assert "0.4 at k=4, 0.05 at k=16." in text  # trails less at k=16: no such claim
 
 
+def test_draws_on_fresh_seeds_beside_the_table_are_summed_up_in_its_section() -> None:
+    def pair(seed: int, late: bool) -> list[dict]:
+        best = [[0, 0.6], [400, 0.05]] if late else [[0, 0.1]]
+        return [
+            _run("default", seed, 900, 0.2, best),
+            _run(AGAINST, seed, 300, 0.25, [[0, 0.5], [10, 0.2]]),
+        ]
+
+    draws = pair(0, late=True) + pair(1, late=True)
+    fresh = {"draws": pair(1000, late=False) + pair(1001, late=False)}
+    pooled = {"draws": draws + fresh["draws"]}  # seeds of this table's: told in its own
+    beside = [(fresh, "scaling_fresh"), (pooled, "scaling_pooled")]
+    text = "\n".join(draws_lines(draws, draws, beside))
+    mine, theirs = text.split("On fresh seeds 1000-1001, which chose nothing")
+    assert "at random + ASHA's epochs (median regret, were it run to its end) is no worse " in mine
+    assert "in 0 of 1 cells; worse:" in mine
+    assert "(scaling_fresh/scaling.md#what-the-searches-draw-and-what-their-stops-keep)" in theirs
+    assert (
+        "at random + ASHA's epochs (median regret, were it run to its end) is no worse " in theirs
+    )
+    assert "in 1 of 1 cells." in theirs.split("at random + ASHA's epochs")[1]
+    assert "scaling_pooled" not in text
+    assert text.index("On fresh seeds") < text.index("scaling_draws.png")
+
+
 def test_no_draws_runs_no_section() -> None:
     assert draws_lines([], []) == []
     assert set(DRAWS_METHODS) >= {"default", AGAINST}
