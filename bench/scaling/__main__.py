@@ -46,7 +46,7 @@ SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of 
     "liar_off": (("hartmann", "lcbench-189906"), (1, 16, 64)),
     "told_pruned": (("hartmann", "lcbench-189906"), (1, 16, 64)),
     "budget_view": (("hartmann", "lcbench-189906"), (1, 16, 64)),
-    "wandb": (("hartmann", "lcbench-189906", "han"), (1, 16)),
+    "wandb": (("hartmann", "lcbench-167168", "lcbench-189873", "lcbench-189906", "han"), (1, 16)),
     "gated_asha_05": (("hartmann", "lcbench-167168", "lcbench-189906", "han"), (1, 16)),
     "gated_asha_lazy_07": (("lcbench-167168", "lcbench-189906", "han"), (1, 16, 64)),
     # a check of the syne-tune policy on two tasks
