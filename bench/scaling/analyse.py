@@ -41,6 +41,17 @@ def best_at(record: Record, *, epochs: float | None = None, seconds: float | Non
     return found
 
 
+def regret(record: Record, value: float) -> float:
+    """``value`` less the run's optimum, both at the precision of its improvements (6
+    significant digits, bench.scaling.grid), so a value read from them (``best_at``) that is
+    the optimum has a regret of 0, not minus the rounding's few 1e-7."""
+    return _kept(value) - _kept(record["optimum"])
+
+
+def _kept(value: float) -> float:
+    return float(f"{value:.6g}")
+
+
 def spread(values: list[float]) -> dict[str, float]:
     """Median and 25th/75th percentiles (inf allowed)."""
     arr = np.asarray(values, dtype=float)
@@ -96,8 +107,8 @@ def equal_epochs(runs: list[Record], bench: str, a: str, b: str, k: int) -> dict
     for x, y in pairs:
         budget = min(x["epochs"], y["epochs"])
         budgets.append(budget)
-        ra.append(best_at(x, epochs=budget) - x["optimum"])
-        rb.append(best_at(y, epochs=budget) - y["optimum"])
+        ra.append(regret(x, best_at(x, epochs=budget)))
+        rb.append(regret(y, best_at(y, epochs=budget)))
     return {
         "bench": bench,
         "workers": k,
@@ -263,7 +274,7 @@ def _quartile_times(records: list[Record], limit: float | None) -> list[tuple[fl
 def _regret_curve(record: Record) -> pd.DataFrame:
     """The run's improvements as an anytime curve of regret (bench.anytime's columns)."""
     curve = pd.DataFrame(record["improvements"], columns=["epochs", "t", "best"], dtype=float)
-    return curve.assign(best=curve["best"] - record["optimum"])
+    return curve.assign(best=[regret(record, v) for v in curve["best"]])
 
 
 def _median_first(records: list[Record], axis: str, level: float) -> float:
@@ -291,7 +302,7 @@ def worth(runs: list[Record], method: str) -> list[dict[str, Any]]:
         if m != method or k == 1 or not ones:
             continue
         # the improvements' own values (``best`` has more digits than they keep)
-        level = statistics.median(best_at(r, epochs=math.inf) - r["optimum"] for r in records)
+        level = statistics.median(regret(r, best_at(r, epochs=math.inf)) for r in records)
         seconds_k, epochs_k = (
             _median_first(records, "t", level),
             _median_first(records, "epochs", level),

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench.common import markdown_table, seed_ranges
-from bench.scaling.analyse import Record, best_at, quartiles, spread
+from bench.scaling.analyse import Record, best_at, quartiles, regret, spread
 from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.grid import Job
 from bench.scaling.methods import DEFAULT, METHODS
@@ -95,13 +95,10 @@ def draws_rows(draws: list[Record]) -> list[dict[str, Any]]:
                     "epochs": spread(list(budgets.values())),
                     "trials": spread([_started(mine[s], e) for s, e in budgets.items()]),
                     "reached": spread(
-                        [
-                            best_at(mine[s], epochs=e) - mine[s]["optimum"]
-                            for s, e in budgets.items()
-                        ]
+                        [regret(mine[s], best_at(mine[s], epochs=e)) for s, e in budgets.items()]
                     ),
                     "drawn": spread(
-                        [drawn_best(mine[s], e) - mine[s]["optimum"] for s, e in budgets.items()]
+                        [regret(mine[s], drawn_best(mine[s], e)) for s, e in budgets.items()]
                     ),
                 },
             }

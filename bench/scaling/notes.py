@@ -8,7 +8,7 @@ import statistics
 from typing import Any
 
 from bench.common import markdown_table, seed_ranges
-from bench.scaling.analyse import SPEEDUP_TARGETS, best_at
+from bench.scaling.analyse import SPEEDUP_TARGETS, best_at, regret
 from bench.scaling.methods import (
     BEFORE_CUT,
     BEFORE_DEFER,
@@ -386,7 +386,7 @@ def paired_cells(
             ]
             regrets = [(x["best"] - x["optimum"], y["best"] - y["optimum"]) for x, y in pairs]
             timed = [
-                (best_at(x, seconds=t) - x["optimum"], best_at(y, seconds=t) - y["optimum"])
+                (regret(x, best_at(x, seconds=t)), regret(y, best_at(y, seconds=t)))
                 for x, y in pairs
                 for t in [min(x["end"], y["end"])]
             ]

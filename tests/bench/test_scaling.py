@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.scaling.analyse import best_at, equal_epochs, worth
+from bench.scaling.analyse import best_at, equal_epochs, regret, worth
 from bench.scaling.synthetic import grid, synthetic_han_table
 from raysearch.search.settings import SearchSettings
 from raysearch.search.simulation.engine import SimSettings, simulate
@@ -123,6 +123,24 @@ def test_best_at_reads_the_best_at_a_budget_of_epochs_or_seconds() -> None:
     assert best_at(record, epochs=5) == 0.5
     assert best_at(record, seconds=9.4) == 0.5
     assert best_at(record, seconds=100) == 0.1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    optimum=st.floats(-10, 10, allow_nan=False),
+    above=st.lists(st.floats(0, 5, allow_nan=False), min_size=2, max_size=2),
+)
+def test_a_run_that_reached_the_optimum_has_no_regret_at_its_records_precision(
+    optimum, above
+) -> None:
+    # a run's improvements keep 6 significant digits (bench.scaling.grid); its optimum all
+    kept = float(f"{optimum:.6g}")
+    record = _record([[1, 1.0, float(f"{optimum + max(above):.6g}")], [3, 2.0, kept]], epochs=3)
+    record["optimum"] = optimum
+    assert regret(record, best_at(record, epochs=3)) == 0  # not minus the rounding
+    assert regret(record, best_at(record, epochs=1)) >= 0
+    low, high = sorted(optimum + a for a in above)
+    assert regret(record, low) <= regret(record, high)  # orders values as they are ordered
 
 
 def test_equal_epochs_compares_each_seed_at_the_smaller_budget() -> None:
