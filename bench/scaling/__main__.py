@@ -46,7 +46,10 @@ SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of 
     "liar_off": (("hartmann", "lcbench-189906"), (1, 16, 64)),
     "told_pruned": (("hartmann", "lcbench-189906"), (1, 16, 64)),
     "budget_view": (("hartmann", "lcbench-189906"), (1, 16, 64)),
-    "wandb": (("hartmann", "lcbench-167168", "lcbench-189873", "lcbench-189906", "han"), (1, 16)),
+    "wandb": (
+        ("hartmann", "lcbench-167168", "lcbench-189873", "lcbench-189906", "han"),
+        (1, 16, 64),
+    ),
     "gated_asha_05": (("hartmann", "lcbench-167168", "lcbench-189906", "han"), (1, 16)),
     "gated_asha_lazy_07": (("lcbench-167168", "lcbench-189906", "han"), (1, 16, 64)),
     # a check of the syne-tune policy on two tasks
@@ -187,6 +190,14 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--methods", nargs="+", choices=list(METHODS), help="default: " + " ".join(MAIN))
     p.add_argument("--merge", action="store_true", help="keep scaling.json's other runs")
     p.add_argument(
+        "--workers",
+        nargs="+",
+        type=int,
+        choices=WORKERS,
+        help="with --merge and --parts runs: measure the methods at these k only, keeping "
+        "their runs at the others (default: every k the method runs at)",
+    )
+    p.add_argument(
         "--first-seed",
         type=int,
         default=0,
@@ -241,6 +252,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         args.methods, args.parts = [DEFAULT], ["reach"]
     args.methods = args.methods or list(DEFAULT_METHODS)
     args.parts = args.parts or list(PARTS)
+    if args.workers is not None and (not args.merge or args.parts != ["runs"]):
+        p.error("--workers needs --merge and --parts runs: the other parts read every k")
     if args.own_reach and ("reach" not in args.parts or args.methods == [DEFAULT]):
         p.error("--own-reach needs --parts reach and a method other than the default")
     if args.first_seed < 0:
@@ -253,12 +266,20 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _kept(old: list[dict[str, Any]], benches: list[str], methods: list[str] | None = None):
-    """Old records outside what this run re-measures (by benchmark, and method if given)."""
+def _kept(
+    old: list[dict[str, Any]],
+    benches: list[str],
+    methods: list[str] | None = None,
+    workers: list[int] | None = None,
+) -> list[dict[str, Any]]:
+    """Old records outside what this run re-measures (by benchmark, and method and k if
+    given)."""
     return [
         r
         for r in old
-        if r["bench"] not in benches or (methods is not None and r["method"] not in methods)
+        if r["bench"] not in benches
+        or (methods is not None and r["method"] not in methods)
+        or (workers is not None and r["workers"] not in workers)
     ]
 
 
@@ -334,8 +355,9 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
     benches = args.benchmarks
     runs = old.get("runs", [])
     if "runs" in args.parts:
-        new = pool_map(_jobs(benches, args.methods, scale), args.processes)
-        runs = _kept(runs, benches, args.methods) + new
+        measured = {**scale, "workers": tuple(args.workers or scale["workers"])}
+        new = pool_map(_jobs(benches, args.methods, measured), args.processes)
+        runs = _kept(runs, benches, args.methods, args.workers) + new
     reach, decisions = old.get("reach", []), old.get("decisions", [])
     budget = old.get("budget", [])
     rungs, reality = old.get("rungs", []), old.get("reality")

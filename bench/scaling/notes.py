@@ -54,7 +54,7 @@ def _wandb_sentence(methods: set[str]) -> str:
             "bayes search + hyperband early termination on raysearch's exported sweep config, "
             "run offline; its hyperband checks a band one epoch after ASHA's rung; its GP takes "
             "0.5 to 0.6 s of CPU per suggestion here, 30 to 42 minutes of one core per benchmark "
-            "for 10 seeds x k = 1 and 16, so it runs at k = 1 and 16 only); "
+            "for 10 seeds x k = 1 and 16, so it runs at k = 1, 16 and 64, not 4); "
         )
     return (
         "not W&B Sweeps' own engine: its GP takes about a second per suggestion, and 10 seeds "

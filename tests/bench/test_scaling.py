@@ -1027,6 +1027,38 @@ def test_fresh_seeds_run_their_own_seeds_into_their_own_table(monkeypatch, tmp_p
     assert refused.value.code == 2
 
 
+def test_workers_measures_a_method_at_those_k_and_keeps_its_runs_at_the_others(
+    monkeypatch,
+) -> None:
+    import bench.scaling.__main__ as scaling
+
+    ran: list[Any] = []
+
+    def fake_pool(jobs: list[Any], processes: int) -> list[dict]:
+        ran.extend(jobs)
+        return [
+            {"bench": j.bench, "method": j.method, "workers": j.workers, "new": 1} for j in jobs
+        ]
+
+    monkeypatch.setattr(scaling, "pool_map", fake_pool)
+    old_runs = [
+        {"bench": b, "method": m, "workers": k, "seed": 0}
+        for b in ("han", "hartmann")
+        for m in ("wandb", "default")
+        for k in (1, 16, 64)
+    ]
+    argv = ["--methods", "wandb", "--parts", "runs", "--benchmarks", "han", "--merge"]
+    runs = scaling._run(scaling._parse([*argv, "--workers", "64"]), {"runs": old_runs})["runs"]
+    assert {(j.bench, j.method, j.workers) for j in ran} == {("han", "wandb", 64)}
+    replaced = {"bench": "han", "method": "wandb", "workers": 64, "seed": 0}
+    assert replaced not in runs and [r for r in old_runs if r != replaced] == runs[:-10]
+    assert all(r.get("new") for r in runs[-10:])  # ten seeds at k=64
+    for wrong in (argv[:-1], [*argv[:3], "runs", "budget", *argv[4:]]):
+        with pytest.raises(SystemExit) as refused:
+            scaling._parse([*wrong, "--workers", "64"])  # no merge; a part reading every k
+        assert refused.value.code == 2
+
+
 def test_the_main_table_shows_the_fresh_and_pooled_seeds_targets_beside_its_own() -> None:
     from bench.scaling.report import beside_lines
 
