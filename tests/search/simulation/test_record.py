@@ -292,8 +292,10 @@ def test_record_curves_from_python_keeps_a_finished_table(
     assert not again.trained and len(fake_training) == 7
     with pytest.raises(ConfigError, match="holds curves recorded for another"):
         rec.record_curves("loss_ablation", points=3, seeds=1, out=first.table)
-    with pytest.raises(ConfigError, match=r"is not a \.parquet file"):
-        rec.record_curves("loss_ablation", points=2, out="curves.csv")
+    with pytest.raises(ConfigError, match=r"is not a \.parquet file") as both:
+        rec.record_curves("loss_ablation", points=2, out="curves.csv", processes=0)
+    assert "processes: at least 1, got 0" in str(both.value)  # every problem at once
+    assert len(fake_training) == 7
 
 
 @settings(max_examples=60, deadline=None)
