@@ -78,10 +78,10 @@ def plot(rows: list[dict[str, Any]], shown: tuple[str, ...] = SHOWN) -> Any:
     fig.legend(
         list(found.values()),
         list(found),
-        loc="lower center",
+        loc="upper center",  # below the panels, whatever rows it takes (saved to fit)
         ncol=4,
         fontsize=8,
-        bbox_to_anchor=(0.5, -0.08),
+        bbox_to_anchor=(0.5, 0.0),
     )
     fig.tight_layout()
     return fig
@@ -117,8 +117,7 @@ def plot_worth(rows: list[dict[str, Any]]) -> Any:
         ax.set_ylim(0.4, 140)
     panels[0][0].set_ylabel("speed-up at the regret k reaches in 200 trials")
     handles, labels = panels[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8,
-               bbox_to_anchor=(0.5, -0.08))  # fmt: skip
+    fig.legend(handles, labels, loc="upper center", ncol=5, fontsize=8, bbox_to_anchor=(0.5, 0.0))
     fig.tight_layout()
     return fig
 
