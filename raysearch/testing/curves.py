@@ -35,7 +35,7 @@ def fake_recording(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
         trained.append((json.dumps(config, sort_keys=True), seed))
         return fake_epochs(config, seed, plan.epochs)
 
-    monkeypatch.setattr("raysearch.search.simulation.record._train", train)
-    monkeypatch.setattr("raysearch.search.simulation.record._PREPARED", {})
+    monkeypatch.setattr("raysearch.search.simulation.record_runs._train", train)
+    monkeypatch.setattr("raysearch.search.simulation.record_runs._PREPARED", {})
     monkeypatch.setattr("raysearch.data.prepared.prepare", lambda cfg, cache_dir: None)
     return trained

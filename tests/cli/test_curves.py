@@ -60,7 +60,7 @@ def test_another_plan_over_a_recorded_table_is_refused(
     frame = pd.DataFrame({"dropout": [0.0]})
     frame.attrs = {"plan": "another"}
     frame.to_parquet(out)
-    monkeypatch.setattr("raysearch.search.simulation.record._train", pytest.fail)
+    monkeypatch.setattr("raysearch.search.simulation.record_runs._train", pytest.fail)
     assert curves(["--space", str(space), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert f"out: {out} holds curves recorded for another" in err
@@ -71,7 +71,7 @@ def test_a_space_that_is_not_a_grid_is_refused_naming_each_problem(
 ) -> None:
     space = tmp_path / "grid.yaml"
     space.write_text(GRID + "  lr: {type: float, low: 0.001, high: 0.01}\n")
-    monkeypatch.setattr("raysearch.search.simulation.record._train", pytest.fail)
+    monkeypatch.setattr("raysearch.search.simulation.record_runs._train", pytest.fail)
     code = curves(["--space", str(space), "--data", str(tmp_path / "nowhere")])
     assert code == 2
     err = capsys.readouterr().err
@@ -113,7 +113,7 @@ def test_an_address_with_no_cluster_is_refused_naming_it(
         raise ConnectionError("Could not find any running Ray instance.")
 
     monkeypatch.setattr("raysearch.search.session.ray.init", no_cluster)
-    monkeypatch.setattr("raysearch.search.simulation.record._train", pytest.fail)
+    monkeypatch.setattr("raysearch.search.simulation.record_runs._train", pytest.fail)
     out = tmp_path / "curves.parquet"
     code = curves(["--space", str(space), "--out", str(out), "--address", "auto"])
     assert code == 2

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from raysearch.core.errors import ConfigError, DataError
 from raysearch.search.simulation import record as rec
+from raysearch.search.simulation import record_runs
 from raysearch.search.simulation.grid import discretized, grid, space_yaml
 from raysearch.search.simulation.table import TableCurves, check_space
 from raysearch.search.space import ParamSpec, load_space
@@ -123,14 +124,14 @@ def test_an_interrupted_recording_resumes_without_redoing_finished_runs(
 ) -> None:
     plan = rec.plan_for_space(_space(tmp_path), seeds=2)
     out = tmp_path / "grid.parquet"
-    fake = rec._train
+    fake = record_runs._train
 
     def crash_after_three(p, config, seed, data):
         if len(fake_training) == 3:
             raise KeyboardInterrupt
         return fake(p, config, seed, data)
 
-    monkeypatch.setattr(rec, "_train", crash_after_three)
+    monkeypatch.setattr(record_runs, "_train", crash_after_three)
     with pytest.raises(KeyboardInterrupt):
         rec.record(plan, out, log=lambda line: None)
     assert not out.exists()
@@ -138,7 +139,7 @@ def test_an_interrupted_recording_resumes_without_redoing_finished_runs(
     assert len(lines) == 1 + 3  # the plan, then one line per finished run
     with rec.partial_path(out).open("a") as fh:
         fh.write('{"key": "cut by a cra')  # a line a crash cut short is redone
-    monkeypatch.setattr(rec, "_train", fake)
+    monkeypatch.setattr(record_runs, "_train", fake)
     table = rec.record(plan, out, log=lambda line: None)
     runs = len(plan.configs) * len(plan.seeds)
     assert len(fake_training) == runs  # 3 before the crash, the rest after
@@ -161,7 +162,7 @@ def test_a_failed_data_preparation_leaves_no_file(
         raise DataError(["data: broken"])
 
     monkeypatch.setattr("raysearch.data.prepared.prepare", broken)
-    monkeypatch.setattr(rec, "_PREPARED", {})
+    monkeypatch.setattr(record_runs, "_PREPARED", {})
     out = tmp_path / "grid.parquet"
     with pytest.raises(DataError, match="broken"):
         rec.record(rec.plan_for_space(_space(tmp_path), seeds=1), out, log=lambda line: None)
@@ -246,7 +247,7 @@ def test_a_discretized_space_file_reads_back_as_the_grid(tmp_path: Path) -> None
 )
 def test_each_worker_gets_the_next_visible_gpu_in_turn(processes, count, visible) -> None:
     env = None if visible is None else ",".join(visible)
-    gpus = rec.worker_gpus(processes, env, count)
+    gpus = record_runs.worker_gpus(processes, env, count)
     ids = [str(i) for i in range(count)] if visible is None else visible
     if not ids:
         assert gpus == []  # no GPU: the workers are not pinned
@@ -263,9 +264,9 @@ def test_a_pool_worker_sees_only_its_gpu(monkeypatch: pytest.MonkeyPatch) -> Non
     given: queue.Queue[str] = queue.Queue()
     given.put("3")
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
-    rec._take_gpu(given)
+    record_runs._take_gpu(given)
     assert os.environ["CUDA_VISIBLE_DEVICES"] == "3"
-    rec._take_gpu(given)  # a worker started after the queue ran out keeps what it had
+    record_runs._take_gpu(given)  # a worker started after the queue ran out keeps what it had
     assert os.environ["CUDA_VISIBLE_DEVICES"] == "3"
 
 
@@ -304,7 +305,7 @@ def test_record_curves_from_python_keeps_a_finished_table(
     gpus=st.sampled_from([0.0, 0.5, 1.0, 8.0]),
 )
 def test_a_run_on_a_cluster_asks_for_a_gpu_only_where_it_may_train_on_one(device, gpus) -> None:
-    asked = rec.run_resources(device, gpus)
+    asked = record_runs.run_resources(device, gpus)
     assert asked["num_cpus"] == 1  # its one torch thread, or what feeds its GPU
     wants_gpu = device == "cuda" or (device != "cpu" and gpus > 0)
     assert asked.get("num_gpus", 0) == (1 if wants_gpu else 0)
