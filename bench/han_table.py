@@ -32,8 +32,9 @@ from typing import Any
 import pandas as pd
 
 from bench.common import OUT, ROOT, log
+from raysearch.search.simulation.curve_plan import CurvePlan
 from raysearch.search.simulation.grid import grid
-from raysearch.search.simulation.record import CURVE_COLUMNS, CurvePlan, record
+from raysearch.search.simulation.record import CURVE_COLUMNS, record
 
 __all__ = [
     "COLUMNS",

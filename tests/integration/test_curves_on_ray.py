@@ -25,6 +25,10 @@ fixed: {size: tiny, daily_window: 30, monthly_window: 3, anchor_stride: 8,
 parameters:
   dropout: {type: categorical, choices: [0.0, 0.3, 0.5]}
 """
+# the same grid with runs of seconds each (a worker's first run also imports torch): a run's
+# end reaches the state API, which hears a worker's events every second, before the
+# recording's job ends and its workers with it
+LONG_GRID = GRID.replace("max_epochs: 2", "max_epochs: 20")
 SAME = ["dropout", "seed", "epoch", "anchored_val_loss", "anchored_test_loss"]
 
 
@@ -88,7 +92,8 @@ def test_processes_caps_the_runs_training_at_once_on_a_cluster(
     tmp_path: Path, shared_ray: LocalCluster, ray_address: str
 ) -> None:
     space = tmp_path / "grid.yaml"
-    space.write_text(GRID)
+    assert LONG_GRID != GRID
+    space.write_text(LONG_GRID)
     args = ["--space", str(space), "--seeds", "1", "--device", "cpu", "--address", ray_address]
     args += ["--cache-dir", str(tmp_path / "cache"), "--processes", "1"]
     since = time.time() * 1000

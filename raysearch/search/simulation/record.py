@@ -27,12 +27,11 @@ and the table.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,8 +39,7 @@ import pandas as pd
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import atomic_write_text
-from raysearch.core.params import build_trial_config
-from raysearch.core.trial_config import TrialConfig
+from raysearch.search.simulation.curve_plan import CurvePlan
 from raysearch.search.simulation.grid import discretized, grid, space_yaml
 from raysearch.search.simulation.record_runs import record_here, record_in_pool, record_on_ray
 
@@ -50,7 +48,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CURVE_COLUMNS",
-    "CurvePlan",
     "Recorded",
     "partial_path",
     "plan_for_space",
@@ -62,42 +59,6 @@ __all__ = [
 CURVE_COLUMNS = (
     "seed", "epoch", "anchored_val_loss", "anchored_test_loss", "epoch_time_s", "epoch_wall_s",
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class CurvePlan:
-    """What a recording trains: each configuration once per seed, for ``epochs`` epochs."""
-
-    params: tuple[str, ...]  # the table's parameter columns, in the space's order
-    configs: tuple[dict[str, Any], ...]
-    seeds: tuple[int, ...]
-    epochs: int
-    fixed: dict[str, Any] = field(default_factory=dict)  # the space's fixed values
-    data: str | None = None  # a dataset directory; None: the synthetic data ``fixed`` sets
-    device: str | None = None  # the trainer's device; None: its default (not in the key)
-
-    def runs(self) -> list[tuple[dict[str, Any], int]]:
-        return [(c, s) for c in self.configs for s in self.seeds]
-
-    def trial_config(self, config: Mapping[str, Any], seed: int) -> TrialConfig:
-        """The config a run trains: as ``raysearch run`` builds a trial's, early stopping off."""
-        values = {**self.fixed, **config, "trainer.seed": seed}
-        values |= {"trainer.max_epochs": self.epochs, "trainer.patience": self.epochs}
-        if self.device is not None:
-            values["trainer.device"] = self.device
-        return build_trial_config(values, build_trial_config({"data.path": self.data}))
-
-    def fingerprint(self) -> str:
-        """Changes with the grid, seeds, epochs, fixed values or data (a dataset's bytes)."""
-        # Deferred: the data modules import torch; a plan is made and checked without it.
-        from raysearch.data.cache import dataset_digest
-        from raysearch.data.synth import GENERATOR_VERSION
-
-        body: list[Any] = [list(self.configs), list(self.seeds), self.epochs, self.fixed]
-        body.append(GENERATOR_VERSION)
-        if self.data is not None:
-            body.append(dataset_digest(self.trial_config(self.configs[0], 0).data))
-        return hashlib.blake2b(json.dumps(body, sort_keys=True).encode(), digest_size=8).hexdigest()
 
 
 def plan_for_space(

@@ -15,10 +15,9 @@ import queue
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from raysearch.search.simulation.record import CurvePlan
+from raysearch.search.simulation.curve_plan import CurvePlan
 
 __all__ = ["record_here", "record_in_pool", "record_on_ray", "run_resources", "worker_gpus"]
 
