@@ -152,8 +152,11 @@ def record(
     runs = plan.runs()
     todo = [(c, s) for c, s in runs if done is None or _key(c, s) not in done]
     if address is None:
-        processes = processes or 1
-    at_once = "as many at once as the cluster fits" if processes is None else f"{processes} at once"
+        at_once = f"{processes or 1} at once"
+    elif processes is None:
+        at_once = "as many at once as the cluster fits"
+    else:
+        at_once = f"at most {processes} at once"
     log(
         f"curves: {len(runs)} runs ({len(plan.configs)} configurations x {len(plan.seeds)} "
         f"seeds, {plan.epochs} epochs, {at_once}); {len(runs) - len(todo)} already recorded"
