@@ -315,14 +315,20 @@ def _mix_half4(space: Any, seed: int, workers: int) -> Any:
 
 
 def _promotion(
-    space: Any, seed: int, workers: int, random: bool = False, mixed: bool = False
+    space: Any,
+    seed: int,
+    workers: int,
+    random: bool = False,
+    mixed: bool = False,
+    pasha: bool = False,
 ) -> Any:
     """ASHA that promotes trials instead of stopping them (``PromotionASHA``, the space's
     rungs) with joint live TPE whose start-up counts running trials with a value
     (``ObservedStartTPESampler``; the searcher of ``tpe_asha``, its baseline, but for that),
     or with random search, or (``mixed``) with the default's mix of joint and independent
     TPE, so started (``ObservedStartMixedSampler``); no limit on live trials (paused ones
-    count as live under Tune)."""
+    count as live under Tune). ``pasha``: PASHA's scheduler in place of PromotionASHA
+    (bench/scaling/pasha.py: promoting ASHA whose top rung rises while rankings change)."""
     import optuna
 
     from bench.scaling.candidates import (
@@ -330,6 +336,7 @@ def _promotion(
         ObservedStartTPESampler,
         PromotionASHA,
     )
+    from bench.scaling.pasha import PASHA
     from raysearch.search.scheduler import asha_arguments
     from raysearch.search.searcher import MAX_OBSERVATIONS, build_searcher, tpe_arguments
     from raysearch.search.simulation.tune_policy import TunePolicy
@@ -337,7 +344,7 @@ def _promotion(
     if space.settings.brackets != 1:
         raise ValueError(f"PromotionASHA runs one bracket, not {space.settings.brackets}")
     asha = asha_arguments(space)
-    scheduler = PromotionASHA(
+    scheduler = (PASHA if pasha else PromotionASHA)(
         **{k: asha[k] for k in ("time_attr", "metric", "mode", "max_t", "grace_period")},
         reduction_factor=asha["reduction_factor"],
     )
@@ -678,6 +685,19 @@ METHODS = {
             "candidate: random search with ASHA that promotes trials (the ASHA paper's)",
             lambda space, seed, k: _promotion(space, seed, k, random=True),
             "random_asha",
+        ),
+        Method(
+            "pasha",
+            "candidate: TPE (joint) with PASHA (promoting ASHA whose top rung rises only "
+            "while the top two rungs rank trials differently)",
+            lambda space, seed, k: _promotion(space, seed, k, pasha=True),
+            "promotion_asha",
+        ),
+        Method(
+            "random_pasha",
+            "candidate: random search with PASHA",
+            lambda space, seed, k: _promotion(space, seed, k, random=True, pasha=True),
+            "random_promotion",
         ),
         Method("optuna_hyperband", "Optuna alone (TPE + Hyperband pruner)", _optuna_alone),
         Method("wandb", "W&B Sweeps (bayes + hyperband)", _wandb),
