@@ -8,7 +8,7 @@ import statistics
 from typing import Any
 
 from bench.common import markdown_table, seed_ranges
-from bench.scaling.analyse import SPEEDUP_TARGETS, best_at, regret
+from bench.scaling.analyse import SPEEDUP_TARGETS, best_at, equal_epochs, regret
 from bench.scaling.methods import (
     BEFORE_CUT,
     BEFORE_DEFER,
@@ -256,6 +256,8 @@ CANDIDATES = (
     "gated_cut",
     "gated_next_cut",
     "chain_cut",
+    "pasha",
+    "random_pasha",
 )
 
 
@@ -786,6 +788,7 @@ def candidate_lines(
     lines += _chain_defer_lines(found["gated_chain_defer"], runs, met)
     lines += _mix_half4_lines(found["mix_half4"], runs, met)
     lines += _promotion_lines(found, rows, runs, met)
+    lines += _pasha_lines(found, rows, runs)
     lines += _cut_lines(found, rows, runs, met)
     lines += _chain_cut_lines(found["chain_cut"], runs, met)
     cells = [c for m in CANDIDATES for c in found[m]]
@@ -1087,6 +1090,94 @@ def _promotion_lines(
             "",
         ]
     return lines
+
+
+def _no_worse_at_equal_epochs(
+    runs: list[dict[str, Any]], method: str, other: str = "random_asha"
+) -> tuple[int, int]:
+    """In how many (benchmark, k) cells ``method``'s median regret at equal epochs (the
+    fewer of two runs', seed by seed) is no worse than ``other``'s, and over how many."""
+    cells = [
+        c
+        for bench in sorted({r["bench"] for r in runs})
+        for k in (1, 4, 16, 64)
+        if (c := equal_epochs(runs, bench, method, other, k)) is not None
+    ]
+    return sum(c["regret_a"]["median"] <= c["regret_b"]["median"] for c in cells), len(cells)
+
+
+def _per_trial(runs: list[dict[str, Any]], pairs: list[tuple[str, str]], k: int = 1) -> str:
+    """Per benchmark, for each (method, other) pair, the median over seeds of each one's
+    epochs per trial at ``k``: "bench m vs o and m2 vs o2"."""
+
+    def median(method: str, bench: str) -> float:
+        return statistics.median(
+            r["epochs"] / r["trials"]
+            for r in runs
+            if (r["method"], r["bench"], r["workers"]) == (method, bench, k)
+            and r.get("kind", "trials") == "trials"
+        )
+
+    benches = sorted({r["bench"] for r in runs if r["method"] == pairs[0][0]})
+    return ", ".join(
+        f"{b} " + " and ".join(f"{median(m, b):.1f} vs {median(o, b):.1f}" for m, o in pairs)
+        for b in benches
+    )
+
+
+def _pasha_lines(
+    found: dict[str, list[dict[str, Any]]],
+    rows: list[dict[str, Any]],
+    runs: list[dict[str, Any]],
+) -> list[str]:
+    """PASHA (bench/scaling/pasha.py) against promoting ASHA, with joint TPE and with random
+    search, and at equal epochs against random + ASHA beside the default."""
+    if not (found["pasha"] and found["random_pasha"]):
+        return []
+    cells, rand = found["pasha"], found["random_pasha"]
+    mine, total = _no_worse_at_equal_epochs(runs, "pasha")
+    ours, _ = _no_worse_at_equal_epochs(runs, DEFAULT)
+    random_mine, _ = _no_worse_at_equal_epochs(runs, "random_pasha")
+    random_theirs, _ = _no_worse_at_equal_epochs(runs, "random_promotion")
+    helps = mine > ours
+    return [
+        "The issue names PASHA (Bohdal et al. 2023), made to spend fewer epochs where "
+        "rankings settle early, which is where the default loses to random + ASHA at equal "
+        "epochs. `PASHA` (bench/scaling/pasha.py) is `PromotionASHA` whose top rung starts "
+        "at its second rung (epoch 3 here): trials pause there, and the top rises one rung "
+        "each time the top two rungs order their trials differently by more than the "
+        "search's noise (the 90th percentile gap between two trials whose order flipped and "
+        "flipped back between epochs, as the paper's code estimates it); past the last rung "
+        "trials run to the end. Regret here is a run's best value at any epoch, so a trial "
+        "PASHA leaves at a low rung counts at that rung's value (the paper retrains the "
+        "configuration it picks for the full budget). With joint TPE started as "
+        "`promotion_asha`'s (`pasha`), against `promotion_asha` (its baseline): "
+        + against_baseline(cells, least_k=1)
+        + f" By benchmark: {by_bench(cells)}. Its epochs in 200 trials are "
+        "{:.2f} of `promotion_asha`'s (median; {:.2f}-{:.2f}). ".format(*epoch_share(runs, "pasha"))
+        + "Against today's default: "
+        + against_baseline(paired_cells(rows, runs, "pasha", DEFAULT), least_k=1)
+        + f" At equal epochs it is no worse than random + ASHA in {mine} of {total} cells, "
+        f"the default in {ours}. With random search (`random_pasha`), against "
+        "`random_promotion` (its baseline; the two draw the same configurations): "
+        + against_baseline(rand, least_k=1)
+        + " Its epochs in 200 trials are {:.2f} of `random_promotion`'s (median; "
+        "{:.2f}-{:.2f}); ".format(*epoch_share(runs, "random_pasha"))
+        + f"at equal epochs no worse than random + ASHA in {random_mine} of {total} cells, "
+        f"`random_promotion` in {random_theirs}. Epochs per trial at k=1 (median over "
+        "seeds), `pasha` against `promotion_asha` and `random_pasha` against "
+        "`random_promotion`: "
+        + _per_trial(runs, [("pasha", "promotion_asha"), ("random_pasha", "random_promotion")])
+        + ": it saves epochs on the HAN table and Hartmann, hardly on the LCBench tasks, "
+        "where the default's equal-epoch losses are. "
+        + (
+            "Not kept: it gains equal-epoch cells, but it loses to the default after 200 trials."
+            if helps
+            else "Not kept: it wins no more equal-epoch cells than the default, and it "
+            "loses to the default after 200 trials."
+        ),
+        "",
+    ]
 
 
 def _cut_lines(
