@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from ray.tune import ResultGrid, Tuner
 from raysearch.core.errors import ConfigError
 
 __all__ = [
+    "CONNECT_TIMEOUT_S",
     "FREQUENT_SNAPSHOT_ENV",
     "HEALTH_CHECK_ENV",
     "HEALTH_CHECK_INTERVAL_S",
@@ -23,6 +25,7 @@ __all__ = [
     "fit",
     "local_ray_env",
     "ray_session",
+    "unreachable",
 ]
 
 # Ray Train's controller polls its workers (and forwards their reports) every 2 s by
@@ -40,6 +43,35 @@ HEALTH_CHECK_INTERVAL_S = "0.5"
 # still warns (Tune's TUNE_WARN_SLOW_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S), and a value
 # the user set is kept.
 FREQUENT_SNAPSHOT_ENV = "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S"
+
+
+# How long the driver waits for a TCP answer at a host:port ``address`` before it calls it
+# unreachable. Ray itself retries an address where nothing answers for minutes (over 5 at
+# Ray 2.58), logging only its retries.
+CONNECT_TIMEOUT_S = 10.0
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+
+
+def unreachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> str | None:
+    """Why nothing answers at ``address`` when it names a host and port (``host:port`` or
+    ``ray://host:port``): the connection's error; None if something answers, or if the
+    address is not of that form ('auto', 'local': Ray finds those itself). As Ray does, a
+    local host also counts as this node's IP address."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        return None
+    hosts = [host.strip("[]")]
+    if hosts[0] in LOCAL_HOSTS:
+        hosts.append(ray.util.get_node_ip_address())
+    errors = []
+    for name in hosts:
+        try:
+            socket.create_connection((name, int(port)), timeout=timeout_s).close()
+        except OSError as err:
+            errors.append(f"{name}:{port}: {err}")
+        else:
+            return None
+    return "; ".join(errors)
 
 
 @dataclass(frozen=True)
@@ -85,11 +117,20 @@ def ray_session(address: str | None, health_check_s: float | None = None) -> Ite
     """Start a local Ray (``address`` None) or join one; shut down only a Ray started here.
     A Ray already initialised in this process (a notebook, a test) is used as it is. A local
     Ray inherits this process's environment, with ``local_ray_env(health_check_s)``. An
-    ``address`` where Ray finds no cluster is a ConfigError naming it."""
+    ``address`` where Ray finds no cluster, or a host:port where nothing answers within
+    ``CONNECT_TIMEOUT_S`` (``unreachable``), is a ConfigError naming it."""
     started = not ray.is_initialized()
     local = started and address is None
     began = time.perf_counter()
     with _environment(local_ray_env(health_check_s) if local else {}):
+        if started and address is not None and (why := unreachable(address)) is not None:
+            raise ConfigError(
+                [
+                    f"address: nothing answers at {address!r} ({why}); check the host and "
+                    "port (`ray start --head` prints the address to join), or leave out --address"
+                ],
+                "Ray cluster",
+            )
         if started:
             try:
                 ray.init(address=address, logging_level=logging.WARNING, configure_logging=False)

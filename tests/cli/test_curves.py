@@ -120,3 +120,19 @@ def test_an_address_with_no_cluster_is_refused_naming_it(
     err = capsys.readouterr().err
     assert "address: no Ray cluster to join at 'auto'" in err and "ray start --head" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.yaml"]  # nothing written
+
+
+def test_an_address_where_nothing_answers_is_refused_before_ray_joins(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.search.test_session import closed_port
+
+    space = tmp_path / "grid.yaml"
+    space.write_text(GRID)
+    monkeypatch.setattr("raysearch.search.session.ray.init", pytest.fail)
+    monkeypatch.setattr("raysearch.search.simulation.record_runs._train", pytest.fail)
+    address = f"127.0.0.1:{closed_port()}"
+    out = tmp_path / "curves.parquet"
+    assert curves(["--space", str(space), "--out", str(out), "--address", address]) == 2
+    assert f"address: nothing answers at '{address}'" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.yaml"]  # nothing written

@@ -97,3 +97,17 @@ def test_finalists_flags_reach_the_options_and_a_bad_count_exits_2(tmp_path: Pat
     assert proc.returncode == 2
     assert "replicates" in proc.stderr and "Started a local Ray" not in proc.stdout + proc.stderr
     assert not results.exists()
+
+
+def test_an_address_where_nothing_answers_exits_2_naming_it_with_no_run_written(
+    tmp_path: Path,
+) -> None:
+    from tests.search.test_session import closed_port
+
+    results, address = tmp_path / "results", f"127.0.0.1:{closed_port()}"
+    args = ["--space", "smoke", "--smoke", "--no-wandb", "--results", str(results)]
+    proc = _run([*args, "--address", address], tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert f"address: nothing answers at '{address}'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not list(results.glob("**/options.json"))  # no run directory was begun

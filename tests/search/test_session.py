@@ -1,10 +1,13 @@
 """The environment of a Ray the driver starts: Ray Train's poll interval is a RunOptions
 setting, applied for the session only, and refused where it cannot apply; Tune's warning
-about frequent snapshots is off while a search fits, unless the user set it."""
+about frequent snapshots is off while a search fits, unless the user set it. An address
+where nothing answers is refused at once, naming it, before Ray tries to join."""
 
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Iterator
 
 import pytest
 
@@ -17,7 +20,51 @@ from raysearch.search.session import (
     _environment,
     fit,
     local_ray_env,
+    ray_session,
+    unreachable,
 )
+
+
+def closed_port() -> int:
+    """A port on this machine where nothing listens (one the OS just handed out, closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def listening() -> Iterator[int]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        yield int(s.getsockname()[1])
+
+
+def test_an_address_is_reachable_where_something_listens_and_not_where_nothing_does(
+    listening: int,
+) -> None:
+    assert unreachable(f"127.0.0.1:{listening}") is None
+    assert unreachable(f"ray://127.0.0.1:{listening}") is None
+    port = closed_port()
+    why = unreachable(f"127.0.0.1:{port}", timeout_s=2.0)
+    assert why is not None and f"127.0.0.1:{port}" in why
+    assert unreachable(f"ray://localhost:{port}", timeout_s=2.0) is not None
+
+
+@pytest.mark.parametrize("address", ["auto", "local", "head", "head:port"])
+def test_an_address_without_a_host_and_port_is_left_to_ray(address: str) -> None:
+    assert unreachable(address) is None
+
+
+@pytest.mark.parametrize("scheme", ["", "ray://"])
+def test_a_session_at_an_address_where_nothing_answers_is_refused_before_ray_joins(
+    scheme: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("raysearch.search.session.ray.init", pytest.fail)
+    address = f"{scheme}127.0.0.1:{closed_port()}"
+    with pytest.raises(ConfigError, match=f"address: nothing answers at '{address}'"):
+        with ray_session(address):
+            pytest.fail("the session began")
 
 
 def test_the_setting_wins_else_the_variable_else_the_default(
