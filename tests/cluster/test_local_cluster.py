@@ -44,7 +44,7 @@ print(json.dumps([{"pid": a.pid, "node_id": a.node_id, "cls": a.class_name} for 
 RUN_NODES = """
 import json
 from ray.util.state import list_tasks
-rows = list_tasks(filters=[("func_or_class_name", "=", "_record_any")], detail=True, limit=10000)
+rows = list_tasks(filters=[("func_or_class_name", "=", "_record_task")], detail=True, limit=10000)
 print(json.dumps(sorted({t.node_id for t in rows if t.node_id})))
 """
 

@@ -76,7 +76,7 @@ def _runs_trained(cluster: LocalCluster, since_ms: float, count: int) -> list[tu
     deadline = time.monotonic() + 60
     while True:
         tasks = list_tasks(
-            address, filters=[("func_or_class_name", "=", "_record_any")], detail=True
+            address, filters=[("func_or_class_name", "=", "_record_task")], detail=True
         )
         spans = sorted(
             (t.start_time_ms, t.end_time_ms)

@@ -93,7 +93,14 @@ def _record_any(
     work: tuple[CurvePlan, Mapping[str, Any], int, str | Path | None],
 ) -> tuple[Mapping[str, Any], int, list[dict], float]:
     """``_record_one`` in a pool's worker: (config, seed, rows, wall seconds)."""
-    plan, config, seed, cache_dir = work
+    return _record_task(*work)
+
+
+def _record_task(
+    plan: CurvePlan, config: Mapping[str, Any], seed: int, cache_dir: str | Path | None
+) -> tuple[Mapping[str, Any], int, list[dict], float]:
+    """``_record_one`` as a Ray task: (config, seed, rows, wall seconds). Ray passes the
+    plan, put in its object store once, as the plan itself."""
     return (config, seed, *_record_one(plan, config, seed, cache_dir))
 
 
@@ -179,14 +186,16 @@ def record_on_ray(
             f"curves: on the Ray cluster at {address} ({cluster.resources.get('CPU', 0):g} "
             f"CPUs, {cluster.resources.get('GPU', 0):g} GPUs), {each} per run"
         )
-        task = ray.remote(_record_any).options(**resources)
-        waiting = [(plan, config, seed, cache_dir) for config, seed in todo]
+        task = ray.remote(_record_task).options(**resources)
+        shared = ray.put(plan)  # once, not pickled again for each of its runs
+        waiting = list(todo)
         limit = len(waiting) if processes is None else processes
         running: list[Any] = []
         try:
             while waiting or running:
                 while waiting and len(running) < limit:
-                    running.append(task.remote(waiting.pop(0)))
+                    config, seed = waiting.pop(0)
+                    running.append(task.remote(shared, config, seed, cache_dir))
                 ready, running = ray.wait(running, num_returns=1)
                 keep(*ray.get(ready[0]))
         finally:  # an error or Ctrl+C: what is still queued or training is cancelled
