@@ -22,6 +22,7 @@ __all__ = [
     "HEALTH_CHECK_ENV",
     "HEALTH_CHECK_INTERVAL_S",
     "Cluster",
+    "check_address",
     "fit",
     "local_ray_env",
     "ray_session",
@@ -74,6 +75,18 @@ def unreachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> str | Non
     return "; ".join(errors)
 
 
+def check_address(address: str) -> None:
+    """A ConfigError naming ``address`` where nothing answers at it (``unreachable``)."""
+    if (why := unreachable(address)) is not None:
+        raise ConfigError(
+            [
+                f"address: nothing answers at {address!r} ({why}); check the host and port "
+                "(`ray start --head` prints the address to join), or leave out --address"
+            ],
+            "Ray cluster",
+        )
+
+
 @dataclass(frozen=True)
 class Cluster:
     """What the Ray cluster offers: ``ray.cluster_resources()`` and its largest node's GPUs."""
@@ -123,14 +136,8 @@ def ray_session(address: str | None, health_check_s: float | None = None) -> Ite
     local = started and address is None
     began = time.perf_counter()
     with _environment(local_ray_env(health_check_s) if local else {}):
-        if started and address is not None and (why := unreachable(address)) is not None:
-            raise ConfigError(
-                [
-                    f"address: nothing answers at {address!r} ({why}); check the host and "
-                    "port (`ray start --head` prints the address to join), or leave out --address"
-                ],
-                "Ray cluster",
-            )
+        if started and address is not None:
+            check_address(address)
         if started:
             try:
                 ray.init(address=address, logging_level=logging.WARNING, configure_logging=False)

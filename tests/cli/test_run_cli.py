@@ -99,7 +99,7 @@ def test_finalists_flags_reach_the_options_and_a_bad_count_exits_2(tmp_path: Pat
     assert not results.exists()
 
 
-def test_an_address_where_nothing_answers_exits_2_naming_it_with_no_run_written(
+def test_an_address_where_nothing_answers_exits_2_before_the_data_is_prepared(
     tmp_path: Path,
 ) -> None:
     from tests.search.test_session import closed_port
@@ -110,4 +110,5 @@ def test_an_address_where_nothing_answers_exits_2_naming_it_with_no_run_written(
     assert proc.returncode == 2, proc.stderr
     assert f"address: nothing answers at '{address}'" in proc.stderr
     assert "Traceback" not in proc.stderr
+    assert "ready in" not in proc.stderr  # refused before the data was prepared
     assert not list(results.glob("**/options.json"))  # no run directory was begun
