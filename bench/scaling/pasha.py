@@ -12,9 +12,10 @@ with their order one rung down. If a trial's place moved by more than ``epsilon`
 ``epsilon`` is the search's own noise (``noisy_gap``): among pairs of trials whose order
 flipped between epochs and flipped back, the 90th percentile of their gap.
 
-As syne-tune 0.13's ``PASHARungSystem`` (the paper's code), it starts with its top at the
-second rung and estimates ``epsilon`` from the epochs between the top two rungs. Unlike
-it, a space needs two rungs at least (syne-tune's start with fewer is its first rung)."""
+As syne-tune's ``PASHARungSystem`` (the paper's code, gone from syne-tune 0.16), it starts
+with its top at the second rung and estimates ``epsilon`` from the epochs between the top
+two rungs. Unlike it, a space needs two rungs at least (syne-tune's start with fewer is
+its first rung)."""
 
 from __future__ import annotations
 

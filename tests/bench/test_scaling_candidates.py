@@ -160,8 +160,12 @@ class _Flat:
         return Curve(np.full(9, float(config["x"])), np.ones(9))
 
 
-def _promote(values: list[float], workers: int) -> Any:
-    scheduler = PromotionASHA(
+def promoting(
+    kind: type[PromotionASHA], values: list[float], workers: int, source: Any
+) -> tuple[Any, Any]:
+    """A simulated search of ``values`` in turn under a promoting scheduler of ``kind``
+    (rungs 1 and 3, 9 epochs): its result and the scheduler."""
+    scheduler = kind(
         time_attr=TIME_ATTR,
         metric=VAL_METRIC,
         mode="min",
@@ -170,7 +174,11 @@ def _promote(values: list[float], workers: int) -> Any:
         reduction_factor=3,
     )
     policy = TunePolicy(_Listed(values), scheduler, workers, limit_concurrency=False)
-    return simulate(policy, _Flat(), SimSettings(workers, len(values)))
+    return simulate(policy, source, SimSettings(workers, len(values))), scheduler
+
+
+def _promote(values: list[float], workers: int) -> Any:
+    return promoting(PromotionASHA, values, workers, _Flat())[0]
 
 
 def test_promotion_asha_promotes_the_best_third_of_each_rung_as_workers_free() -> None:

@@ -14,9 +14,7 @@ from hypothesis import strategies as st
 from bench.scaling.pasha import PASHA, PERCENTILE, noisy_gap, ranking_holds
 from raysearch.core.metrics import TIME_ATTR, VAL_METRIC
 from raysearch.search.simulation.curves import Curve
-from raysearch.search.simulation.engine import SimSettings, simulate
-from raysearch.search.simulation.tune_policy import TunePolicy
-from tests.bench.test_scaling_candidates import _Listed
+from tests.bench.test_scaling_candidates import promoting
 
 
 def _gap_by_pairs(curves: dict[str, list[float]], low: int, high: int) -> float | None:
@@ -87,16 +85,7 @@ class _Crossing:
 
 
 def _pasha(values: list[float], sign: float, workers: int = 1) -> tuple[Any, PASHA]:
-    scheduler = PASHA(
-        time_attr=TIME_ATTR,
-        metric=VAL_METRIC,
-        mode="min",
-        max_t=9,
-        grace_period=1,
-        reduction_factor=3,
-    )
-    policy = TunePolicy(_Listed(values), scheduler, workers, limit_concurrency=False)
-    return simulate(policy, _Crossing(sign), SimSettings(workers, len(values))), scheduler
+    return promoting(PASHA, values, workers, _Crossing(sign))
 
 
 VALUES = [5.0, 4.0, 3.0, 2.0, 1.0, 9.0, 8.0, 7.0, 6.0]
