@@ -76,7 +76,20 @@ def unreachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> str | Non
 
 
 def check_address(address: str) -> None:
-    """A ConfigError naming ``address`` where nothing answers at it (``unreachable``)."""
+    """A ConfigError naming ``address`` where it is a URL Ray cannot join (http://, the
+    dashboard's and the jobs API's, is the likely one) or where nothing answers at it
+    (``unreachable``)."""
+    scheme, sep, _ = address.partition("://")
+    if sep and scheme != "ray":
+        raise ConfigError(
+            [
+                f"address: {address!r} is a {scheme}:// URL (the dashboard's or the jobs "
+                "API's, for `ray job submit`), not one Ray can join; give the head's address "
+                "(host:6379, what `ray start --head` prints), 'auto' on a cluster's node, or "
+                "ray://host:10001 for Ray Client"
+            ],
+            "Ray cluster",
+        )
     if (why := unreachable(address)) is not None:
         raise ConfigError(
             [

@@ -129,3 +129,14 @@ def test_fit_keeps_a_threshold_the_user_set(monkeypatch: pytest.MonkeyPatch) -> 
     fit(tuner)  # type: ignore[arg-type]
     assert tuner.seen == "2.5"
     assert os.environ[FREQUENT_SNAPSHOT_ENV] == "2.5"
+
+
+@pytest.mark.parametrize("address", ["http://127.0.0.1:8265", "https://head:443"])
+def test_a_url_ray_cannot_join_is_refused_saying_which_address_to_give(
+    address: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("raysearch.search.session.ray.init", pytest.fail)
+    with pytest.raises(ConfigError, match=f"address: '{address}' is a .*:// URL") as refused:
+        with ray_session(address):
+            pytest.fail("the session began")
+    assert "host:6379" in str(refused.value)
