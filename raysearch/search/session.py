@@ -83,7 +83,7 @@ def check_address(address: str) -> None:
     if sep and scheme != "ray":
         raise ConfigError(
             [
-                f"address: {address!r} is a {scheme}:// URL (the dashboard's or the jobs "
+                f"address: {address!r} is a {scheme}:// address (the dashboard's or the jobs "
                 "API's, for `ray job submit`), not one Ray can join; give the head's address "
                 "(host:6379, what `ray start --head` prints), 'auto' on a cluster's node, or "
                 "ray://host:10001 for Ray Client"

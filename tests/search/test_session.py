@@ -136,7 +136,7 @@ def test_a_url_ray_cannot_join_is_refused_saying_which_address_to_give(
     address: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("raysearch.search.session.ray.init", pytest.fail)
-    with pytest.raises(ConfigError, match=f"address: '{address}' is a .*:// URL") as refused:
+    with pytest.raises(ConfigError, match=f"address: '{address}' is a .*:// address") as refused:
         with ray_session(address):
             pytest.fail("the session began")
     assert "host:6379" in str(refused.value)
