@@ -298,8 +298,8 @@ def _refuse(message: str) -> NoReturn:
 
 
 def pooled(dirs: list[Path]) -> dict[str, Any]:
-    """The tables in ``dirs`` as one: their seeds (disjoint), and their runs and budget
-    runs of the methods every one of them ran. Refused (exit 2) when a table is missing,
+    """The tables in ``dirs`` as one: their seeds (disjoint), and their runs, budget runs
+    and draws runs of the methods every one of them ran (drew). Refused (exit 2) when a table is missing,
     quick, at other k, or shares a seed with another."""
     tables = []
     for d in dirs:
@@ -322,10 +322,13 @@ def pooled(dirs: list[Path]) -> dict[str, Any]:
     shared = set.intersection(*({r["method"] for r in t["runs"]} for _, t in tables))
     if DEFAULT not in shared:
         _refuse(f"--pool: not every table ran the default ({DEFAULT})")
+    # the draws runs of the methods every table drew (none if a table has none)
+    drawn = set.intersection(*({r["method"] for r in t.get("draws", [])} for _, t in tables))
     return {
         "seeds": sorted(seen),
         "runs": [r for _, t in tables for r in t["runs"] if r["method"] in shared],
         "budget": [r for _, t in tables for r in t.get("budget", []) if r["method"] in shared],
+        "draws": [r for _, t in tables for r in t.get("draws", []) if r["method"] in drawn],
         # a benchmark's rung reliability is measured on random configurations, not seeds
         "rungs": next((t["rungs"] for _, t in tables if t.get("rungs")), []),
         "from": [
@@ -345,7 +348,7 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
     pool = pooled(args.pool) if args.pool else None
     if pool is not None:
         scale["seed_list"] = pool["seeds"]
-        old = {k: pool[k] for k in ("runs", "budget", "rungs")}
+        old = {k: pool[k] for k in ("runs", "budget", "rungs", "draws")}
     if old and old.get("meta", {}).get("seeds") not in (None, seeds_of(scale)):
         _refuse(
             f"--merge: {args.out / 'scaling.json'} holds seeds {old['meta']['seeds']}, this "

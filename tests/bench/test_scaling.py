@@ -1086,16 +1086,20 @@ def test_the_main_table_shows_the_fresh_and_pooled_seeds_targets_beside_its_own(
     assert "(scaling_pooled/scaling.md)" in text and "han 20.0x: **missed**" in text
 
 
-def _table(path: Path, seeds: list[int], methods: list[str], **meta: Any) -> Path:
-    """A minimal scaling.json: k=1 runs of ``methods`` on the HAN table, best = seed."""
+def _table(
+    path: Path, seeds: list[int], methods: list[str], drawn: tuple[str, ...] = (), **meta: Any
+) -> Path:
+    """A minimal scaling.json: k=1 runs of ``methods`` on the HAN table, best = seed, and
+    draws runs (k=1) of the methods ``drawn``."""
     runs = [
         {"bench": "han", "method": m, "workers": 1, "seed": s, "best": float(s)}
         for m in methods
         for s in seeds
     ]
+    draws = [{**r, "kind": "draws"} for r in runs if r["method"] in drawn]
     path.mkdir(parents=True)
     meta = {"quick": False, "workers": [1, 4, 16, 64], "seeds": seeds, "command": "c", **meta}
-    table = {"meta": {**meta, "git": {"sha": "abc"}}, "runs": runs, "budget": []}
+    table = {"meta": {**meta, "git": {"sha": "abc"}}, "runs": runs, "budget": [], "draws": draws}
     (path / "scaling.json").write_text(json.dumps(table))
     return path
 
@@ -1132,6 +1136,21 @@ def test_a_pool_joins_tables_on_disjoint_seeds_and_reaches_the_pooled_median(
     assert {j.seed for j in ran if j.workers == 1} == {0, 1, 2, 10, 11}
     assert {j.target for j in ran} == {2.0}  # the median of bests 0, 1, 2, 10, 11
     assert {j.workers for j in ran} == {1, 4, 16, 64}
+
+
+def test_a_pool_carries_the_draws_runs_of_the_methods_every_table_drew(tmp_path) -> None:
+    import bench.scaling.__main__ as scaling
+
+    a = _table(tmp_path / "a", [0, 1], ["default", "random_asha"], ("default", "random_asha"))
+    b = _table(tmp_path / "b", [10], ["default", "random_asha"], ("default",))
+    pool = scaling.pooled([a, b])
+    assert sorted((r["method"], r["seed"]) for r in pool["draws"]) == [
+        ("default", 0),
+        ("default", 1),
+        ("default", 10),
+    ]
+    c = _table(tmp_path / "c", [20], ["default"])  # no draws runs
+    assert scaling.pooled([a, b, c])["draws"] == []  # draws on some seeds only: none
 
 
 def test_a_pool_is_refused_before_it_runs(monkeypatch, tmp_path, capsys) -> None:
