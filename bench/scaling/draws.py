@@ -245,16 +245,20 @@ def draws_lines(
 
 def _beside_sentences(beside: Sequence[tuple[dict[str, Any], str]], seeds: list[int]) -> list[str]:
     """The same sentences on each table beside this one with draws runs on seeds of its own
-    (fresh seeds, which chose nothing)."""
+    (fresh seeds, which chose nothing), or on this table's seeds and more (a pool)."""
     out = []
     for other, where in beside:
         theirs = sorted({r["seed"] for r in other.get("draws") or []})
-        if not theirs or set(theirs) & set(seeds):
-            continue
         link = f"{where}/scaling.md#what-the-searches-draw-and-what-their-stops-keep"
+        if theirs and not set(theirs) & set(seeds):
+            intro = f"On fresh seeds {seed_ranges(theirs)}, which chose nothing"
+        elif set(seeds) < set(theirs):
+            intro = f"On seeds {seed_ranges(theirs)} pooled ({len(theirs)} seeds)"
+        else:
+            continue
         out += [
             "",
-            f"On fresh seeds {seed_ranges(theirs)}, which chose nothing ([{where}]({link})):",
+            f"{intro} ([{where}]({link})):",
             "",
             *_cell_sentences(draws_rows(other["draws"])),
         ]

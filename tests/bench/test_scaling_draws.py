@@ -129,9 +129,11 @@ def test_draws_on_fresh_seeds_beside_the_table_are_summed_up_in_its_section() ->
 
     draws = pair(0, late=True) + pair(1, late=True)
     fresh = {"draws": pair(1000, late=False) + pair(1001, late=False)}
-    pooled = {"draws": draws + fresh["draws"]}  # seeds of this table's: told in its own
-    beside = [(fresh, "scaling_fresh"), (pooled, "scaling_pooled")]
+    pooled = {"draws": draws + fresh["draws"]}  # this table's seeds and more: told after
+    again = {"draws": draws}  # only this table's seeds: told in its own section already
+    beside = [(fresh, "scaling_fresh"), (again, "scaling_again"), (pooled, "scaling_pooled")]
     text = "\n".join(draws_lines(draws, draws, beside))
+    text, pool = text.split("On seeds 0-1 and 1000-1001 pooled (4 seeds)")
     mine, theirs = text.split("On fresh seeds 1000-1001, which chose nothing")
     assert "at random + ASHA's epochs (median regret, were it run to its end) is no worse " in mine
     assert "in 0 of 1 cells; worse:" in mine
@@ -140,8 +142,10 @@ def test_draws_on_fresh_seeds_beside_the_table_are_summed_up_in_its_section() ->
         "at random + ASHA's epochs (median regret, were it run to its end) is no worse " in theirs
     )
     assert "in 1 of 1 cells." in theirs.split("at random + ASHA's epochs")[1]
-    assert "scaling_pooled" not in text
-    assert text.index("On fresh seeds") < text.index("scaling_draws.png")
+    assert "scaling_again" not in text + pool
+    assert "(scaling_pooled/scaling.md#what-the-searches-draw" in pool
+    assert "at random + ASHA's epochs (median regret, were it run to its end)" in pool
+    assert "scaling_draws.png" in pool  # the fresh seeds, then the pool, then the figure
 
 
 def test_no_draws_runs_no_section() -> None:
