@@ -88,11 +88,10 @@ def run_search(
     with clock.phase("setup"):
         plan = resolve_search(options, {"CPU": 1.0})  # flags, space, configs: no cluster yet
         raw = _check_dataset(plan)  # the data contract: no torch, no Ray yet
-        if options.address is not None:  # a wrong address, before the data is prepared
-            # Deferred: Ray takes seconds to import; bad input is refused before (module doc).
-            from raysearch.search.session import check_address
+        # Deferred: Ray takes seconds to import; bad input is refused before (module doc).
+        from raysearch.search.session import check_address
 
-            check_address(options.address)
+        check_address(options.address)  # a wrong address (or RAY_ADDRESS), before the data
         with _writing(Path(plan.setup.cache_dir), "the prepared data's cache", resume=None):
             data = _prepare_data(plan, raw)
     try:

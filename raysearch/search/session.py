@@ -21,9 +21,12 @@ __all__ = [
     "FREQUENT_SNAPSHOT_ENV",
     "HEALTH_CHECK_ENV",
     "HEALTH_CHECK_INTERVAL_S",
+    "RAY_ADDRESS_ENV",
     "Cluster",
+    "Joined",
     "check_address",
     "fit",
+    "joined_address",
     "local_ray_env",
     "ray_session",
     "unreachable",
@@ -75,26 +78,55 @@ def unreachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> str | Non
     return "; ".join(errors)
 
 
-def check_address(address: str) -> None:
-    """A ConfigError naming ``address`` where it is a URL Ray cannot join (http://, the
-    dashboard's and the jobs API's, is the likely one) or where nothing answers at it
-    (``unreachable``)."""
-    scheme, sep, _ = address.partition("://")
+# ray.init() with no address joins the cluster this variable names (`ray job submit` sets it
+# for a job's driver; a shell may keep one from an earlier cluster).
+RAY_ADDRESS_ENV = "RAY_ADDRESS"
+
+
+@dataclass(frozen=True)
+class Joined:
+    """The address Ray will join and where it came from: ``field`` ("address": given, or
+    RAY_ADDRESS: the environment's, with no address given) and how to do without it."""
+
+    address: str
+    field: str
+    instead: str
+
+
+def joined_address(address: str | None) -> Joined | None:
+    """What ``ray.init(address=address)`` joins: ``address``, else the environment's
+    RAY_ADDRESS; None where it starts a local Ray."""
+    if address is not None:
+        return Joined(address, "address", "leave out --address")
+    if env := os.environ.get(RAY_ADDRESS_ENV):
+        return Joined(env, RAY_ADDRESS_ENV, f"unset {RAY_ADDRESS_ENV} for a local Ray")
+    return None
+
+
+def check_address(address: str | None) -> None:
+    """A ConfigError naming the address Ray would join (``joined_address``) where it is a
+    URL Ray cannot join (http://, the dashboard's and the jobs API's, is the likely one) or
+    where nothing answers at it (``unreachable``); nothing to check for a local Ray."""
+    joined = joined_address(address)
+    if joined is None:
+        return
+    given, name = joined.address, joined.field
+    scheme, sep, _ = given.partition("://")
     if sep and scheme != "ray":
         raise ConfigError(
             [
-                f"address: {address!r} is a {scheme}:// address (the dashboard's or the jobs "
+                f"{name}: {given!r} is a {scheme}:// address (the dashboard's or the jobs "
                 "API's, for `ray job submit`), not one Ray can join; give the head's address "
                 "(host:6379, what `ray start --head` prints), 'auto' on a cluster's node, or "
-                "ray://host:10001 for Ray Client"
+                f"ray://host:10001 for Ray Client; or {joined.instead}"
             ],
             "Ray cluster",
         )
-    if (why := unreachable(address)) is not None:
+    if (why := unreachable(given)) is not None:
         raise ConfigError(
             [
-                f"address: nothing answers at {address!r} ({why}); check the host and port "
-                "(`ray start --head` prints the address to join), or leave out --address"
+                f"{name}: nothing answers at {given!r} ({why}); check the host and port "
+                f"(`ray start --head` prints the address to join), or {joined.instead}"
             ],
             "Ray cluster",
         )
@@ -143,24 +175,26 @@ def ray_session(address: str | None, health_check_s: float | None = None) -> Ite
     """Start a local Ray (``address`` None) or join one; shut down only a Ray started here.
     A Ray already initialised in this process (a notebook, a test) is used as it is. A local
     Ray inherits this process's environment, with ``local_ray_env(health_check_s)``. An
-    ``address`` where Ray finds no cluster, or a host:port where nothing answers within
-    ``CONNECT_TIMEOUT_S`` (``unreachable``), is a ConfigError naming it."""
+    address to join (``address``, else RAY_ADDRESS) where Ray finds no cluster, or a
+    host:port where nothing answers within ``CONNECT_TIMEOUT_S`` (``unreachable``), is a
+    ConfigError naming it."""
     started = not ray.is_initialized()
-    local = started and address is None
+    joined = joined_address(address)
+    local = started and joined is None
     began = time.perf_counter()
     with _environment(local_ray_env(health_check_s) if local else {}):
-        if started and address is not None:
-            check_address(address)
         if started:
+            check_address(address)
             try:
                 ray.init(address=address, logging_level=logging.WARNING, configure_logging=False)
             except ConnectionError as err:
-                if address is None:  # a local Ray that did not start: not the user's input
+                if joined is None:  # a local Ray that did not start: not the user's input
                     raise
                 raise ConfigError(
                     [
-                        f"address: no Ray cluster to join at {address!r} (Ray: {err}); start "
-                        "one (`ray start --head`, `ray up cluster.yaml`) or leave out --address"
+                        f"{joined.field}: no Ray cluster to join at {joined.address!r} (Ray: "
+                        f"{err}); start one (`ray start --head`, `ray up cluster.yaml`) or "
+                        f"{joined.instead}"
                     ],
                     "Ray cluster",
                 ) from None

@@ -17,8 +17,11 @@ from raysearch.search.session import (
     FREQUENT_SNAPSHOT_ENV,
     HEALTH_CHECK_ENV,
     HEALTH_CHECK_INTERVAL_S,
+    RAY_ADDRESS_ENV,
+    Joined,
     _environment,
     fit,
+    joined_address,
     local_ray_env,
     ray_session,
     unreachable,
@@ -140,3 +143,41 @@ def test_a_url_ray_cannot_join_is_refused_saying_which_address_to_give(
         with ray_session(address):
             pytest.fail("the session began")
     assert "host:6379" in str(refused.value)
+
+
+def test_the_address_joined_is_the_one_given_else_the_environments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(RAY_ADDRESS_ENV, raising=False)
+    assert joined_address(None) is None  # a local Ray
+    assert joined_address("auto") == Joined("auto", "address", "leave out --address")
+    monkeypatch.setenv(RAY_ADDRESS_ENV, "head:6379")
+    assert joined_address("auto").address == "auto"  # given wins
+    assert joined_address(None) == Joined(
+        "head:6379", RAY_ADDRESS_ENV, f"unset {RAY_ADDRESS_ENV} for a local Ray"
+    )
+
+
+def test_a_ray_address_in_the_environment_where_nothing_answers_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("raysearch.search.session.ray.init", pytest.fail)
+    address = f"127.0.0.1:{closed_port()}"
+    monkeypatch.setenv(RAY_ADDRESS_ENV, address)
+    with pytest.raises(ConfigError, match=f"RAY_ADDRESS: nothing answers at '{address}'") as no:
+        with ray_session(None):
+            pytest.fail("the session began")
+    assert "unset RAY_ADDRESS for a local Ray" in str(no.value)
+
+
+def test_no_cluster_at_the_environments_address_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_cluster(**kwargs: object) -> None:  # what ray.init raises where none runs
+        raise ConnectionError("Could not find any running Ray instance.")
+
+    monkeypatch.setattr("raysearch.search.session.ray.init", no_cluster)
+    monkeypatch.setenv(RAY_ADDRESS_ENV, "auto")
+    with pytest.raises(ConfigError, match="RAY_ADDRESS: no Ray cluster to join at 'auto'"):
+        with ray_session(None):
+            pytest.fail("the session began")
