@@ -43,6 +43,7 @@ from raysearch.data.raw import RawDataset
 from raysearch.results.runs import RunData, load_run
 from raysearch.results.summary import ALL_FAILED, INTERRUPTED_SEARCH, write_results
 from raysearch.results.terminal import print_summary
+from raysearch.search.address import check_address
 from raysearch.search.plan import (
     RunOptions,
     SearchPlan,
@@ -88,9 +89,6 @@ def run_search(
     with clock.phase("setup"):
         plan = resolve_search(options, {"CPU": 1.0})  # flags, space, configs: no cluster yet
         raw = _check_dataset(plan)  # the data contract: no torch, no Ray yet
-        # Deferred: Ray takes seconds to import; bad input is refused before (module doc).
-        from raysearch.search.session import check_address
-
         check_address(options.address)  # a wrong address (or RAY_ADDRESS), before the data
         with _writing(Path(plan.setup.cache_dir), "the prepared data's cache", resume=None):
             data = _prepare_data(plan, raw)

@@ -20,6 +20,7 @@ from raysearch.core.errors import ConfigError
 from raysearch.core.files import OPTIONS, OPTUNA_STUDY
 from raysearch.core.params import build_trial_config, resolve_param
 from raysearch.core.trial_config import TrialConfig
+from raysearch.search.address import joined_address
 from raysearch.search.resources import plan_resources
 from raysearch.search.space import SearchSpace, load_space
 from raysearch.search.study import warm_start_trials
@@ -145,10 +146,10 @@ def _check_session(options: RunOptions) -> None:
     if options.health_check_s is not None:
         if not options.health_check_s > 0:
             problems.append(f"health_check_s: must be > 0, got {options.health_check_s!r}")
-        if options.address is not None:
+        if (joined := joined_address(options.address)) is not None:
             problems.append(
                 f"health_check_s {options.health_check_s!r}: applies to a Ray the driver "
-                f"starts, not to the cluster at address {options.address!r} (set "
+                f"starts, not to the cluster at {joined.field} {joined.address!r} (set "
                 "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S where `ray start` runs)"
             )
     if problems:

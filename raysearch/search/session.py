@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,21 +14,16 @@ import ray
 from ray.tune import ResultGrid, Tuner
 
 from raysearch.core.errors import ConfigError
+from raysearch.search.address import check_address, joined_address
 
 __all__ = [
-    "CONNECT_TIMEOUT_S",
     "FREQUENT_SNAPSHOT_ENV",
     "HEALTH_CHECK_ENV",
     "HEALTH_CHECK_INTERVAL_S",
-    "RAY_ADDRESS_ENV",
     "Cluster",
-    "Joined",
-    "check_address",
     "fit",
-    "joined_address",
     "local_ray_env",
     "ray_session",
-    "unreachable",
 ]
 
 # Ray Train's controller polls its workers (and forwards their reports) every 2 s by
@@ -47,89 +41,6 @@ HEALTH_CHECK_INTERVAL_S = "0.5"
 # still warns (Tune's TUNE_WARN_SLOW_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S), and a value
 # the user set is kept.
 FREQUENT_SNAPSHOT_ENV = "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S"
-
-
-# How long the driver waits for a TCP answer at a host:port ``address`` before it calls it
-# unreachable. Ray itself retries an address where nothing answers for minutes (over 5 at
-# Ray 2.58), logging only its retries.
-CONNECT_TIMEOUT_S = 10.0
-LOCAL_HOSTS = ("localhost", "127.0.0.1")
-
-
-def unreachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> str | None:
-    """Why nothing answers at ``address`` when it names a host and port (``host:port`` or
-    ``ray://host:port``): the connection's error; None if something answers, or if the
-    address is not of that form ('auto', 'local': Ray finds those itself). As Ray does, a
-    local host also counts as this node's IP address."""
-    host, sep, port = address.removeprefix("ray://").rpartition(":")
-    if not sep or not host or not port.isdigit():
-        return None
-    hosts = [host.strip("[]")]
-    if hosts[0] in LOCAL_HOSTS:
-        hosts.append(ray.util.get_node_ip_address())
-    errors = []
-    for name in hosts:
-        try:
-            socket.create_connection((name, int(port)), timeout=timeout_s).close()
-        except OSError as err:
-            errors.append(f"{name}:{port}: {err}")
-        else:
-            return None
-    return "; ".join(errors)
-
-
-# ray.init() with no address joins the cluster this variable names (`ray job submit` sets it
-# for a job's driver; a shell may keep one from an earlier cluster).
-RAY_ADDRESS_ENV = "RAY_ADDRESS"
-
-
-@dataclass(frozen=True)
-class Joined:
-    """The address Ray will join and where it came from: ``field`` ("address": given, or
-    RAY_ADDRESS: the environment's, with no address given) and how to do without it."""
-
-    address: str
-    field: str
-    instead: str
-
-
-def joined_address(address: str | None) -> Joined | None:
-    """What ``ray.init(address=address)`` joins: ``address``, else the environment's
-    RAY_ADDRESS; None where it starts a local Ray."""
-    if address is not None:
-        return Joined(address, "address", "leave out --address")
-    if env := os.environ.get(RAY_ADDRESS_ENV):
-        return Joined(env, RAY_ADDRESS_ENV, f"unset {RAY_ADDRESS_ENV} for a local Ray")
-    return None
-
-
-def check_address(address: str | None) -> None:
-    """A ConfigError naming the address Ray would join (``joined_address``) where it is a
-    URL Ray cannot join (http://, the dashboard's and the jobs API's, is the likely one) or
-    where nothing answers at it (``unreachable``); nothing to check for a local Ray."""
-    joined = joined_address(address)
-    if joined is None:
-        return
-    given, name = joined.address, joined.field
-    scheme, sep, _ = given.partition("://")
-    if sep and scheme != "ray":
-        raise ConfigError(
-            [
-                f"{name}: {given!r} is a {scheme}:// address (the dashboard's or the jobs "
-                "API's, for `ray job submit`), not one Ray can join; give the head's address "
-                "(host:6379, what `ray start --head` prints), 'auto' on a cluster's node, or "
-                f"ray://host:10001 for Ray Client; or {joined.instead}"
-            ],
-            "Ray cluster",
-        )
-    if (why := unreachable(given)) is not None:
-        raise ConfigError(
-            [
-                f"{name}: nothing answers at {given!r} ({why}); check the host and port "
-                f"(`ray start --head` prints the address to join), or {joined.instead}"
-            ],
-            "Ray cluster",
-        )
 
 
 @dataclass(frozen=True)

@@ -12,19 +12,16 @@ from collections.abc import Iterator
 import pytest
 
 from raysearch.core.errors import ConfigError
+from raysearch.search.address import RAY_ADDRESS_ENV, Joined, joined_address, unreachable
 from raysearch.search.plan import RunOptions, resolve_search
 from raysearch.search.session import (
     FREQUENT_SNAPSHOT_ENV,
     HEALTH_CHECK_ENV,
     HEALTH_CHECK_INTERVAL_S,
-    RAY_ADDRESS_ENV,
-    Joined,
     _environment,
     fit,
-    joined_address,
     local_ray_env,
     ray_session,
-    unreachable,
 )
 
 
@@ -101,6 +98,15 @@ def test_the_environment_is_restored_after_the_session(monkeypatch: pytest.Monke
 def test_a_bad_interval_is_refused_before_ray(value: float) -> None:
     with pytest.raises(ConfigError, match="health_check_s: must be > 0"):
         resolve_search(RunOptions(space="smoke", health_check_s=value), {"CPU": 2.0})
+
+
+def test_an_interval_for_the_cluster_ray_address_names_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(RAY_ADDRESS_ENV, "head:6379")
+    options = RunOptions(space="smoke", health_check_s=2.0)
+    with pytest.raises(ConfigError, match="not to the cluster at RAY_ADDRESS 'head:6379'"):
+        resolve_search(options, {"CPU": 2.0})
 
 
 def test_an_interval_for_a_joined_cluster_is_refused() -> None:
