@@ -13,6 +13,7 @@ from raysearch.cli.simulate import main as simulate
 from raysearch.search.simulation.table import TableCurves, check_space
 from raysearch.search.space import load_space
 from raysearch.testing.curves import fake_recording
+from tests.search.test_session import closed_port
 
 GRID = """\
 settings: {num_samples: 4, max_epochs: 2, grace_period: 1, reduction_factor: 2,
@@ -125,8 +126,6 @@ def test_an_address_with_no_cluster_is_refused_naming_it(
 def test_an_address_where_nothing_answers_is_refused_before_ray_joins(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.search.test_session import closed_port
-
     space = tmp_path / "grid.yaml"
     space.write_text(GRID)
     monkeypatch.setattr("raysearch.search.session.ray.init", pytest.fail)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from raysearch.cli.run import parse_args
+from tests.search.test_session import closed_port
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -102,8 +103,6 @@ def test_finalists_flags_reach_the_options_and_a_bad_count_exits_2(tmp_path: Pat
 def test_an_address_where_nothing_answers_exits_2_before_the_data_is_prepared(
     tmp_path: Path,
 ) -> None:
-    from tests.search.test_session import closed_port
-
     results, address = tmp_path / "results", f"127.0.0.1:{closed_port()}"
     args = ["--space", "smoke", "--smoke", "--no-wandb", "--results", str(results)]
     proc = _run([*args, "--address", address], tmp_path)
