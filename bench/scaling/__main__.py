@@ -8,8 +8,9 @@ searches that spend fewer epochs than the default given the default's epochs (``
 default, random + ASHA and TPE without early stopping again, recording what every trial's
 configuration would reach if run to its end (``draws``: bench/scaling/draws.py), the
 decision-time runs (``decisions``), the decision cap's effect on quality (``cap``), the
-rungs' reliability (``rungs``) and the check against real Ray runs (``reality``: Hartmann
-at k=4, starts a local Ray); writes scaling.md,
+rungs' reliability (``rungs``), the check against real Ray runs (``reality``: Hartmann
+at k=4, starts a local Ray) and the same searches run by Ray Tune one trial at a time
+(``replay``: every benchmark, trial for trial; starts a local Ray); writes scaling.md,
 scaling.json and scaling.png. ``--merge`` keeps what scaling.json holds of the benchmarks,
 methods and parts not re-measured (W&B's slow runs: ``--methods wandb --merge``).
 ``--render`` re-renders the table from scaling.json. Simulated searches run in
@@ -61,7 +62,7 @@ FRESH = "scaling_fresh"
 README = ROOT / "README.md"  # whose block of the default's speed-ups a render rewrites
 # Where the pool of the main table and the fresh ones (--pool) is kept, beside the main table.
 POOLED = "scaling_pooled"
-PARTS = ("runs", "reach", "budget", "draws", "decisions", "cap", "rungs", "reality")
+PARTS = ("runs", "reach", "budget", "draws", "decisions", "cap", "rungs", "reality", "replay")
 # budget runs: the searches the targets compare at equal epochs that spend fewer epochs in
 # 200 trials than the default, given the default's epochs seed by seed (at these k)
 BUDGET_METHODS = {"random_asha": WORKERS, "optuna_hyperband": (1,)}
@@ -404,6 +405,11 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
         from bench.scaling.reality import compare_with_ray
 
         reality = compare_with_ray(seeds_of(scale))
+    replay = old.get("replay", [])
+    if "replay" in parts:
+        from bench.scaling.reality import replay_with_ray
+
+        replay = _kept(replay, benches) + replay_with_ray(benches, seeds_of(scale))
     meta = base_meta(
         args.quick,
         seeds=seeds_of(scale),
@@ -425,6 +431,7 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
         "draws": draws,
         "decisions": decisions,
         "reality": reality,
+        "replay": replay,
         "rungs": rungs,
         "benchmark_s": {
             **old.get("benchmark_s", {}),

@@ -1,4 +1,6 @@
-"""The simulator against real Ray Tune runs: augmented Hartmann at k = 4, same seeds.
+"""The simulator against real Ray Tune runs: augmented Hartmann at k = 4, same seeds
+(``compare_with_ray``); and one trial at a time on every benchmark, trial for trial
+(``replay_with_ray``).
 
 The real runs are run as bench/hartmann.py runs its methods (``_ray_method``), with
 raysearch's default search: ``build_searcher`` and ``build_scheduler`` in a real
@@ -8,6 +10,13 @@ events). The simulated runs drive the same objects on the simulator (epochs of 1
 20%). Per seed, the best value found after the same 200 trials; the two regret
 distributions are compared by their medians and quartiles and by a two-sided
 Mann-Whitney U test (scipy).
+
+One trial at a time nothing but the search orders what happens, so there the simulated and
+the real run of a seed must be the same run: ``replay_with_ray`` runs the default search of
+each benchmark in a real Tuner on the benchmark's own curves
+(``raysearch.search.simulation.replay``) and on the simulator, and records per seed whether
+they started the same trials with the same seeds and stopped each at the same epoch, or
+where they first parted.
 """
 
 from __future__ import annotations
@@ -19,7 +28,9 @@ import tempfile
 import time
 from typing import Any
 
-__all__ = ["compare_with_ray"]
+from bench.common import log
+
+__all__ = ["compare_with_ray", "replay_with_ray"]
 
 WORKERS = 4
 
@@ -99,3 +110,52 @@ def compare_with_ray(seeds: list[int], trials: int = 200, epochs: int = 27) -> d
         "mannwhitney_p": float(test.pvalue),
         "real_s": round(real_s, 1),
     }
+
+
+def replay_with_ray(benches: list[str], seeds: list[int]) -> list[dict[str, Any]]:
+    """Per benchmark and seed: the default search (200 trials) one trial at a time, in Ray
+    Tune and on the simulator, and whether they ran the same trials (``same``) or where
+    they first parted (``difference``)."""
+    import ray
+
+    from bench.common import ROOT
+    from bench.scaling.benchmarks import load
+    from raysearch.search.simulation.replay import first_difference, run_in_tune
+    from raysearch.search.simulation.runs import run_search
+
+    ray.init(
+        num_cpus=os.cpu_count() or 2,
+        include_dashboard=False,
+        logging_level=logging.WARNING,
+        configure_logging=False,
+        # Ray's workers import the benchmarks' curve sources (bench.lcbench) from the checkout
+        runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}},
+    )
+    records = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-scaling-replay-") as root:
+            for bench in benches:
+                space, source = load(bench)
+                for seed in seeds:
+                    real = run_in_tune(space, source, seed, root)
+                    simulated = run_search(space, source, 1, seed)
+                    difference = first_difference(simulated, real)
+                    records.append(
+                        {
+                            "bench": bench,
+                            "seed": seed,
+                            "trials": len(real.configs),
+                            "epochs": len(real.epochs),
+                            "same": difference is None,
+                            "difference": difference,
+                            "real_s": round(real.wall_s, 1),
+                        }
+                    )
+                    log(
+                        f"replay {bench} seed {seed}: {len(real.configs)} trials, "
+                        f"{len(real.epochs)} epochs in {real.wall_s:.0f} s: "
+                        + ("the same run" if difference is None else difference)
+                    )
+    finally:
+        ray.shutdown()
+    return records

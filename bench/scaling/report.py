@@ -558,6 +558,45 @@ def _reality_lines(reality: dict[str, Any] | None) -> list[str]:
     ]
 
 
+def _replay_lines(replay: list[dict[str, Any]], under_reality: bool) -> list[str]:
+    """The simulator against Ray Tune one trial at a time (``--parts replay``): how many
+    runs were the same run trial for trial, per benchmark, and where the others parted."""
+    if not replay:
+        return []
+    benches = list(dict.fromkeys(r["bench"] for r in replay))
+    same = sum(r["same"] for r in replay)
+    per_bench = ", ".join(
+        f"{b} {sum(r['same'] for r in replay if r['bench'] == b)}/"
+        f"{sum(r['bench'] == b for r in replay)}"
+        for b in benches
+    )
+    seeds = sorted({r["seed"] for r in replay})
+    trials = sorted({r["trials"] for r in replay})
+    lines = [] if under_reality else ["## The simulator against real Ray runs", ""]
+    lines += [
+        "One trial at a time, nothing but the search orders what happens, so there the "
+        "simulator must run exactly the search Ray Tune runs. The default search of each "
+        "benchmark was run in a real Tuner on a local Ray, each trial a function trainable "
+        "reporting its configuration's curve from the benchmark's source "
+        "(`raysearch.search.simulation.replay`; the study in a journal file, as a run keeps "
+        "it), and on the simulator, with the same seed "
+        f"({', '.join(map(str, trials))} trials, seeds {seeds[0]}-{seeds[-1]}; "
+        f"{sum(r['real_s'] for r in replay):.0f} s of real runs; `--parts replay`). "
+        f"The same run trial for trial (the same configurations with the same training "
+        f"seeds, in the same order, each stopped at the same epoch with the same values) "
+        f"in {same} of {len(replay)}: {per_bench}."
+    ]
+    parted = [r for r in replay if not r["same"]]
+    if parted:
+        lines[-1] += (
+            " Where they parted: "
+            + "; ".join(f"{r['bench']} seed {r['seed']}: {r['difference']}" for r in parted[:5])
+            + ("; ..." if len(parted) > 5 else "")
+            + "."
+        )
+    return [*lines, ""]
+
+
 def _split_sentence(real: list[float], simulated: list[float]) -> str:
     """Where the pooled regrets of the two sets of runs part most widely, and how many of
     each lie above: with runs that end near the optimum or near a local one, a median of 10
@@ -840,6 +879,7 @@ def render(
     lines += bound_lines(speed, comparisons, data.get("rungs") or [], budgets, mine, to_default)
     lines += draws_lines(data.get("draws") or [], runs, beside)
     lines += _reality_lines(data.get("reality"))
+    lines += _replay_lines(data.get("replay") or [], bool(data.get("reality")))
     lines += _decision_lines(data.get("decisions") or [])
     lines += story
     if later:
