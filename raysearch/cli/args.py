@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-__all__ = ["StrictParser", "non_negative_int", "positive_int"]
+__all__ = ["StrictParser", "non_negative_float", "non_negative_int", "positive_int"]
 
 
 class StrictParser(argparse.ArgumentParser):
@@ -41,3 +42,14 @@ def _int_at_least(low: int, expected: str) -> Callable[[str], int]:
 
 positive_int = _int_at_least(1, "a positive integer")
 non_negative_int = _int_at_least(0, "an integer >= 0")
+
+
+def non_negative_float(text: str) -> float:
+    """A finite number >= 0 (seconds, say)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value

@@ -12,7 +12,9 @@ they reach it, up to 5 times the trials), with the range 90% of bootstrap resamp
 seeds give it. ``--against SETTING=VALUE ...``: the search again
 with those settings changed, on the same seeds, compared with it seed by seed. With ASHA,
 how well its rungs rank the curves, over all of them and over the best tenth
-(search/simulation/rungs.py).
+(search/simulation/rungs.py). ``--trial-start-s S``: each trial also takes S simulated
+seconds before its first epoch (what a cluster pays per trial beside its epochs), which
+costs most the searches that start many short trials.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 import yaml
 
 from raysearch.cli import command_description
-from raysearch.cli.args import StrictParser, positive_int
+from raysearch.cli.args import StrictParser, non_negative_float, positive_int
 from raysearch.core.errors import ConfigError, RaysearchError
 
 # pydantic only: --help stays quick
@@ -99,6 +101,17 @@ def _parser() -> StrictParser:
         metavar="SETTING=VALUE",
         help="also run the search with these space settings changed (e.g. multivariate=false "
         "scheduler=asha), on the same seeds, and compare the two seed by seed",
+    )
+    p.add_argument(
+        "--trial-start-s",
+        type=non_negative_float,
+        default=0.0,
+        metavar="SECONDS",
+        help="simulated seconds each trial takes before its first epoch, and a paused trial "
+        "before it resumes: what a cluster pays per trial beside its epochs (Ray starting "
+        "it, loading data, building the model; results/benchmarks/overhead.md measured "
+        "about 3 s for a one-worker trial and about 20 s for a two-worker one on a 2-core "
+        "machine); default 0, epochs only",
     )
     p.add_argument("--out", type=Path, help="write the figures as JSON here")
     return p
@@ -333,12 +346,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    seeds, start = range(args.seeds), args.trial_start_s
     rows = []
     for k in args.workers:
-        results = [run_search(space, source, k, seed) for seed in range(args.seeds)]
+        results = [run_search(space, source, k, seed, start_s=start) for seed in seeds]
         rows.append({"workers": k, "summary": summarise(results, source.optimum, source)})
         if other is not None:
-            theirs = [run_search(other, source, k, seed) for seed in range(args.seeds)]
+            theirs = [run_search(other, source, k, seed, start_s=start) for seed in seeds]
             rows[-1]["against"] = {
                 "summary": summarise(theirs, source.optimum),
                 **paired(results, theirs),
@@ -347,8 +361,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     cap = REACH_CAP * space.settings.num_samples
     for r in rows:  # trials keep coming until the first k's median is reached (or the cap)
         reach = [
-            run_search(space, source, r["workers"], seed, num_trials=cap, target=target)
-            for seed in range(args.seeds)
+            run_search(
+                space, source, r["workers"], seed, num_trials=cap, target=target, start_s=start
+            )
+            for seed in seeds
         ]
         r["reach_times"] = [time_to_reach(x, target) for x in reach]
         r["reach_s"] = statistics.median(r["reach_times"])
@@ -379,6 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{' (independent as trials run)' if s.independent_when_running else ''}"
         f" + {s.scheduler}{asha}, "
         f"{args.seeds} seeds"
+        + (f", each trial starting {start:g} s before its first epoch" if start else "")
     )
     print(_report(rows))
     if other is not None:
@@ -395,7 +412,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
     if args.out:
-        record = {"space": space.name, "settings": s.model_dump(), "rows": rows}
+        record = {
+            "space": space.name,
+            "settings": s.model_dump(),
+            "trial_start_s": start,
+            "rows": rows,
+        }
         if ranks is not None:
             record["rungs"] = dataclasses.asdict(ranks)
         if other is not None:

@@ -273,3 +273,29 @@ def test_best_drawn_shows_what_early_stopping_cut_off(tmp_path: Path, space_file
     assert main([*args, "--scheduler", "fifo", "--out", str(out)]) == 0
     summary = json.loads(out.read_text())["rows"][0]["summary"]
     assert summary["drawn"] == summary["best"]
+
+
+def test_a_trial_start_cost_adds_to_each_trial_and_is_said(
+    tmp_path: Path, space_file: Path, capsys
+) -> None:
+    """One trial at a time the search's decisions do not depend on time, so a start cost
+    of S s per trial adds S x trials to every search's simulated wall time."""
+    table = _table(tmp_path / "curves.parquet")
+    args = ["--table", str(table), "--space", str(space_file), "--workers", "1", "--seeds", "3"]
+    hours = {}
+    for start in ("0", "90"):
+        out = tmp_path / f"sim{start}.json"
+        assert main([*args, "--trial-start-s", start, "--out", str(out)]) == 0
+        record = json.loads(out.read_text())
+        assert record["trial_start_s"] == float(start)
+        hours[start] = record["rows"][0]["summary"]["hours"]
+        said = capsys.readouterr().out
+        assert ("each trial starting 90 s before its first epoch" in said) == (start == "90")
+    trials = SPACE["settings"]["num_samples"]
+    for q in ("q25", "median", "q75"):
+        assert hours["90"][q] == pytest.approx(hours["0"][q] + 90 * trials / 3600)
+    for bad in ("-1", "nan", "soon"):
+        with pytest.raises(SystemExit) as exited:
+            main([*args, "--trial-start-s", bad])
+        assert exited.value.code == 2
+        assert f"--trial-start-s: expected a number >= 0, got {bad!r}" in capsys.readouterr().err

@@ -39,9 +39,12 @@ def run_search(
     num_trials: int | None = None,
     target: float | None = None,
     epoch_budget: int | None = None,
+    start_s: float = 0.0,
 ) -> SimResult:
     """Simulate the search ``python -m raysearch.run`` would run on ``space`` (its searcher
-    and scheduler, built as the product builds them) with ``workers`` trials at once."""
+    and scheduler, built as the product builds them) with ``workers`` trials at once;
+    ``start_s``: simulated seconds each trial spends before its first epoch (and a paused
+    one before it resumes), beside its epochs."""
     if space.settings.max_epochs != source.max_epochs:
         raise ValueError(
             f"the space runs {space.settings.max_epochs} epochs but {source.name}'s curves "
@@ -54,6 +57,7 @@ def run_search(
         seed=seed,
         target=target,
         epoch_budget=epoch_budget,
+        start_s=start_s,
     )
     return simulate(policy, source, settings)
 
