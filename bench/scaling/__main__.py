@@ -10,7 +10,8 @@ configuration would reach if run to its end (``draws``: bench/scaling/draws.py),
 decision-time runs (``decisions``), the decision cap's effect on quality (``cap``), the
 rungs' reliability (``rungs``), the check against real Ray runs (``reality``: Hartmann
 at k=4, starts a local Ray) and the same searches run by Ray Tune one trial at a time
-(``replay``: every benchmark, trial for trial; starts a local Ray); writes scaling.md,
+(``replay``: every benchmark, trial for trial; starts a local Ray), and the default and
+random + ASHA with a start cost per trial (``start``); writes scaling.md,
 scaling.json and scaling.png. ``--merge`` keeps what scaling.json holds of the benchmarks,
 methods and parts not re-measured (W&B's slow runs: ``--methods wandb --merge``).
 ``--render`` re-renders the table from scaling.json. Simulated searches run in
@@ -62,7 +63,23 @@ FRESH = "scaling_fresh"
 README = ROOT / "README.md"  # whose block of the default's speed-ups a render rewrites
 # Where the pool of the main table and the fresh ones (--pool) is kept, beside the main table.
 POOLED = "scaling_pooled"
-PARTS = ("runs", "reach", "budget", "draws", "decisions", "cap", "rungs", "reality", "replay")
+PARTS = (
+    "runs",
+    "reach",
+    "budget",
+    "draws",
+    "decisions",
+    "cap",
+    "rungs",
+    "reality",
+    "replay",
+    "start",
+)
+# start runs: the default and random + ASHA again with each trial taking START_S simulated
+# seconds before its first epoch (about what a two-worker trial's start costs here:
+# results/benchmarks/overhead.md)
+START_S = 20.0
+START_METHODS = ("default", "random_asha")
 # budget runs: the searches the targets compare at equal epochs that spend fewer epochs in
 # 200 trials than the default, given the default's epochs seed by seed (at these k)
 BUDGET_METHODS = {"random_asha": WORKERS, "optuna_hyperband": (1,)}
@@ -405,6 +422,16 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
         from bench.scaling.reality import compare_with_ray
 
         reality = compare_with_ray(seeds_of(scale))
+    start = old.get("start", [])
+    if "start" in parts:
+        jobs = [
+            Job(bench, method, k, seed, start_s=START_S)
+            for bench in benches
+            for method in START_METHODS
+            for k in scale["workers"]
+            for seed in seeds_of(scale)
+        ]
+        start = _kept(start, benches) + pool_map(jobs, args.processes)
     replay = old.get("replay", [])
     if "replay" in parts:
         from bench.scaling.reality import replay_with_ray
@@ -432,6 +459,7 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
         "decisions": decisions,
         "reality": reality,
         "replay": replay,
+        "start": start,
         "rungs": rungs,
         "benchmark_s": {
             **old.get("benchmark_s", {}),

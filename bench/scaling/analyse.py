@@ -17,6 +17,7 @@ __all__ = [
     "at_budget",
     "best_at",
     "equal_epochs",
+    "equal_time",
     "met_share",
     "quality",
     "quartiles",
@@ -115,6 +116,33 @@ def equal_epochs(runs: list[Record], bench: str, a: str, b: str, k: int) -> dict
         "a": a,
         "b": b,
         "epochs": spread(budgets),
+        "regret_a": spread(ra),
+        "regret_b": spread(rb),
+        "a_not_worse": sum(x <= y for x, y in zip(ra, rb, strict=True)),
+        "seeds": len(pairs),
+    }
+
+
+def equal_time(runs: list[Record], bench: str, a: str, b: str, k: int) -> dict[str, Any] | None:
+    """``a`` against ``b`` at the same k, seed by seed at the same simulated wall time: the
+    shorter of the two runs. Regret medians and how many seeds ``a`` was at least as good."""
+    cells = _cells(runs)
+    mine, theirs = cells.get((bench, a, k)), cells.get((bench, b, k))
+    if not mine or not theirs:
+        return None
+    pairs = [(x, y) for x in mine for y in theirs if x["seed"] == y["seed"]]
+    ra, rb, hours = [], [], []
+    for x, y in pairs:
+        seconds = min(x["end"], y["end"])
+        hours.append(seconds / 3600)
+        ra.append(regret(x, best_at(x, seconds=seconds)))
+        rb.append(regret(y, best_at(y, seconds=seconds)))
+    return {
+        "bench": bench,
+        "workers": k,
+        "a": a,
+        "b": b,
+        "hours": spread(hours),
         "regret_a": spread(ra),
         "regret_b": spread(rb),
         "a_not_worse": sum(x <= y for x, y in zip(ra, rb, strict=True)),

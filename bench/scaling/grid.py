@@ -39,6 +39,7 @@ class Job:
     trials: int | None = None  # instead of the space's num_samples
     epoch_budget: int | None = None  # budget: end the run after this many epochs
     against: str | None = None  # reach: whose k=1 target and time (None: the baseline's)
+    start_s: float = 0.0  # simulated seconds each trial takes before its first epoch
 
 
 def _quiet() -> None:
@@ -72,6 +73,7 @@ def run_job(job: Job) -> dict[str, Any]:
         target=job.target,
         time_limit=job.time_limit,
         epoch_budget=job.epoch_budget,
+        start_s=job.start_s,
     )
     # Ray's ASHA drew a trial's bracket from NumPy's global generator; raysearch's draws
     # from its own (search/asha.py). Seeded still, for any library that draws from it.

@@ -1345,3 +1345,79 @@ def test_a_confirmation_refuses_what_it_cannot_run_before_it_runs(
         assert refused.value.code == 2
         err = capsys.readouterr().err
         assert err.startswith("python -m bench.scaling.confirm: error: ") and named in err
+
+
+def test_equal_time_compares_two_searches_at_the_shorter_runs_end() -> None:
+    from bench.scaling.analyse import equal_time
+
+    def run(method: str, seed: int, points: list[list[float]], end: float) -> dict:
+        return {**_record(points, 10, seed), "bench": "b", "method": method, "workers": 4}
+
+    # seed 0: the default ends first (100 s), when the other still had 0.6; seed 1: the
+    # other ends first (50 s), when the default had not yet found its 0.2
+    runs = [
+        {**run("default", 0, [[1, 10.0, 0.5]], 100), "end": 100.0},
+        {**run("random_asha", 0, [[1, 10.0, 0.6], [9, 150.0, 0.1]], 200), "end": 200.0},
+        {**run("default", 1, [[1, 10.0, 0.5], [5, 60.0, 0.2]], 90), "end": 90.0},
+        {**run("random_asha", 1, [[1, 40.0, 0.3]], 50), "end": 50.0},
+    ]
+    found = equal_time(runs, "b", "default", "random_asha", 4)
+    assert found is not None
+    assert found["a_not_worse"] == 1 and found["seeds"] == 2  # seed 0 only
+    assert found["hours"]["median"] == pytest.approx(75 / 3600)
+    assert found["regret_a"]["median"] == pytest.approx(0.5)
+    assert found["regret_b"]["median"] == pytest.approx(0.45)  # 0.6 and 0.3
+    assert equal_time(runs, "b", "default", "random_asha", 16) is None
+
+
+def test_the_start_part_runs_the_default_and_random_asha_with_a_start_cost(monkeypatch) -> None:
+    import bench.scaling.__main__ as scaling
+    from bench.scaling.report import _start_lines
+
+    ran: list[Any] = []
+
+    def fake_pool(jobs: list[Any], processes: int) -> list[dict]:
+        ran.extend(jobs)
+        # with the start cost the default reaches 0.1 by 10 s, random + ASHA 0.2
+        return [
+            {
+                **_record([[1, 10.0, 0.1 if j.method == "default" else 0.2]], 5, j.seed),
+                "bench": j.bench,
+                "method": j.method,
+                "workers": j.workers,
+                "start_s": j.start_s,
+                "end": 20.0,
+            }
+            for j in jobs
+        ]
+
+    monkeypatch.setattr(scaling, "pool_map", fake_pool)
+    old = {"meta": {}, "start": [{"bench": "hartmann", "kept": True}]}
+    args = scaling._parse(["--quick", "--parts", "start", "--benchmarks", "han"])
+    start = scaling._run(args, old)["start"]
+    assert {(j.bench, j.method, j.start_s) for j in ran} == {
+        ("han", "default", scaling.START_S),
+        ("han", "random_asha", scaling.START_S),
+    }
+    assert {(j.workers, j.seed) for j in ran} == {(k, s) for k in (1, 16) for s in (0, 1)}
+    assert {"bench": "hartmann", "kept": True} in start  # another benchmark's: kept
+    # without a start cost (the main runs) random + ASHA is ahead at equal time
+    runs = [
+        {**r, "improvements": [[1, 10.0, 0.3 if r["method"] == "default" else 0.2]]}
+        for r in start
+        if r["bench"] == "han"
+    ]
+    text = "\n".join(_start_lines(runs, [r for r in start if r["bench"] == "han"]))
+    assert "no worse in 0 of 2 cells with no start cost and in 2 of 2 with 20 s" in text
+    assert "| han | 16 | 20 s | 0.00556 | 0.1 [0.1, 0.1] | 0.2 [0.2, 0.2] | 2/2 |" in text
+    assert "| han | 16 | 0 s |" in text
+    assert _start_lines(runs, []) == []
+
+
+def test_a_runs_start_cost_adds_to_each_trial_one_at_a_time() -> None:
+    from bench.scaling.grid import Job, run_job
+
+    plain = run_job(Job("hartmann", "random_asha", 1, 0, trials=6))
+    started = run_job(Job("hartmann", "random_asha", 1, 0, trials=6, start_s=30.0))
+    assert started["start_s"] == 30.0 and started["epochs"] == plain["epochs"]
+    assert started["end"] == pytest.approx(plain["end"] + 6 * 30.0)
