@@ -343,9 +343,12 @@ def _start_lines(runs: list[dict[str, Any]], start: list[dict[str, Any]]) -> lis
         "on the same seeds. Regret at equal simulated wall time (seed by seed, at the shorter "
         "run's end), median [25th, 75th percentile]. By the median the default is no worse "
         f"in {counts['0 s'][0]} of {counts['0 s'][1]} cells with no start cost and in "
-        f"{with_start[0]} of {with_start[1]} with {start_s[-1]:g} s. At equal epochs, with "
-        f"{start_s[-1]:g} s, it is no worse in {with_start[2]} of {with_start[1]} (with none, "
-        f"in {counts['0 s'][2]}): the start cost moves the clock, not what an epoch buys.",
+        f"{with_start[0]} of {with_start[1]} with {start_s[-1]:g} s (seeds "
+        f"{seed_ranges({r['seed'] for r in start})}). At equal epochs, the targets' "
+        f"measure, it is no worse in {with_start[2]} of {with_start[1]} with "
+        f"{start_s[-1]:g} s and in {counts['0 s'][2]} without: a start cost adds no "
+        "epochs, though with k > 1 it changes the order results arrive in, and so what the "
+        "searches draw.",
         "",
         f"| benchmark | k | trial start | wall time, h (median) | default | "
         f"{METHODS[other].label} | seeds default <= theirs |",

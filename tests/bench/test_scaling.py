@@ -1408,7 +1408,7 @@ def test_the_start_part_runs_the_default_and_random_asha_with_a_start_cost(monke
         if r["bench"] == "han"
     ]
     text = "\n".join(_start_lines(runs, [r for r in start if r["bench"] == "han"]))
-    assert "no worse in 0 of 2 cells with no start cost and in 2 of 2 with 20 s" in text
+    assert "no worse in 0 of 2 cells with no start cost and in 2 of 2 with 20 s (seeds 0-1)" in text
     assert "| han | 16 | 20 s | 0.00556 | 0.1 [0.1, 0.1] | 0.2 [0.2, 0.2] | 2/2 |" in text
     assert "| han | 16 | 0 s |" in text
     assert _start_lines(runs, []) == []
