@@ -300,27 +300,30 @@ def _comparison_table(comparisons: list[dict[str, Any]]) -> str:
     return markdown_table(table, columns)
 
 
-def _start_lines(runs: list[dict[str, Any]], start: list[dict[str, Any]]) -> list[str]:
+_START_AGAINST = "random_asha"  # what the default meets with a start cost per trial
+
+
+def _start_cells(
+    runs: list[dict[str, Any]], start: list[dict[str, Any]]
+) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, tuple[int, int, int]]]:
     """The default against random + ASHA at equal wall time, with no start cost per trial
-    (the runs above) and with the start part's (``--parts start``)."""
-    if not start:
-        return []
+    (``runs``) and with each start cost in ``start``: the cells (start label, comparison),
+    and per start label how many cells the default is no worse in by the median at equal
+    wall time, of how many, and at equal epochs."""
+    workers = sorted({r["workers"] for r in start})
     start_s = sorted({r["start_s"] for r in start})
-    other = "random_asha"
     rows, counts = [], {}
     for label, records in (("0 s", runs), *((f"{s:g} s", start) for s in start_s)):
-        found = [
-            c
+        pairs = [
+            (
+                equal_time(records, bench, DEFAULT, _START_AGAINST, k),
+                equal_epochs(records, bench, DEFAULT, _START_AGAINST, k),
+            )
             for bench in BENCHMARKS
-            for k in sorted({r["workers"] for r in start})
-            if (c := equal_time(records, bench, DEFAULT, other, k)) is not None
+            for k in workers
         ]
-        epochs = [
-            c
-            for bench in BENCHMARKS
-            for k in sorted({r["workers"] for r in start})
-            if (c := equal_epochs(records, bench, DEFAULT, other, k)) is not None
-        ]
+        found = [t for t, _ in pairs if t is not None]
+        epochs = [e for _, e in pairs if e is not None]
         counts[label] = (
             sum(c["regret_a"]["median"] <= c["regret_b"]["median"] for c in found),
             len(found),
@@ -328,7 +331,39 @@ def _start_lines(runs: list[dict[str, Any]], start: list[dict[str, Any]]) -> lis
         )
         rows += [(label, c) for c in found]
     rows.sort(key=lambda row: (list(BENCHMARKS).index(row[1]["bench"]), row[1]["workers"]))
-    with_start = counts[f"{start_s[-1]:g} s"]
+    return rows, counts
+
+
+def _start_sentence(counts: dict[str, tuple[int, int, int]]) -> str:
+    last = list(counts)[-1]
+    return (
+        f"the default is no worse in {counts['0 s'][0]} of {counts['0 s'][1]} "
+        f"cells with no start cost and in {counts[last][0]} of {counts[last][1]} with "
+        f"{last}; at equal epochs, in {counts['0 s'][2]} and {counts[last][2]}"
+    )
+
+
+def _start_lines(
+    runs: list[dict[str, Any]],
+    start: list[dict[str, Any]],
+    beside: Sequence[tuple[dict[str, Any], str]] = (),
+) -> list[str]:
+    """The default against random + ASHA at equal wall time, with no start cost per trial
+    (the runs above) and with the start part's (``--parts start``); the same counts on
+    each table beside this one (fresh seeds) with start runs of its own."""
+    if not start:
+        return []
+    start_s = sorted({r["start_s"] for r in start})
+    rows, counts = _start_cells(runs, start)
+    fresh = []
+    for other, where in beside:
+        theirs = other.get("start") or []
+        if theirs and not {r["seed"] for r in theirs} & {r["seed"] for r in start}:
+            link = f"{where}/scaling.md#with-a-start-cost-per-trial"
+            fresh.append(
+                f"on fresh seeds {seed_ranges({r['seed'] for r in theirs})} "
+                f"([{where}]({link})), " + _start_sentence(_start_cells(other["runs"], theirs)[1])
+            )
     lines = [
         "## With a start cost per trial",
         "",
@@ -337,21 +372,19 @@ def _start_lines(runs: list[dict[str, Any]], start: list[dict[str, Any]]) -> lis
         "trial on the 2-core development machine, about 20 s for a two-worker one through Ray "
         "Train), and a search that starts many short trials pays that many times. The "
         "simulated wall times above count epochs only. Here the default and "
-        f"{METHODS[other].label} were run again with each trial taking "
+        f"{METHODS[_START_AGAINST].label} were run again with each trial taking "
         f"{' and '.join(f'{s:g}' for s in start_s)} s before its first epoch "
         "(`--parts start`; `raysearch simulate --trial-start-s` does it on your own curves), "
         "on the same seeds. Regret at equal simulated wall time (seed by seed, at the shorter "
-        "run's end), median [25th, 75th percentile]. By the median the default is no worse "
-        f"in {counts['0 s'][0]} of {counts['0 s'][1]} cells with no start cost and in "
-        f"{with_start[0]} of {with_start[1]} with {start_s[-1]:g} s (seeds "
-        f"{seed_ranges({r['seed'] for r in start})}). At equal epochs, the targets' "
-        f"measure, it is no worse in {with_start[2]} of {with_start[1]} with "
-        f"{start_s[-1]:g} s and in {counts['0 s'][2]} without: a start cost adds no "
-        "epochs, though with k > 1 it changes the order results arrive in, and so what the "
-        "searches draw.",
+        "run's end), median [25th, 75th percentile]. By the median "
+        + _start_sentence(counts)
+        + f" (seeds {seed_ranges({r['seed'] for r in start})})"
+        + ("; " + "; ".join(fresh) if fresh else "")
+        + ". A start cost adds no epochs, though with k > 1 it changes the order results "
+        "arrive in, and so what the searches draw.",
         "",
         f"| benchmark | k | trial start | wall time, h (median) | default | "
-        f"{METHODS[other].label} | seeds default <= theirs |",
+        f"{METHODS[_START_AGAINST].label} | seeds default <= theirs |",
         "|---|---|---|---|---|---|---|",
     ]
     for label, c in rows:
@@ -942,7 +975,7 @@ def render(
     to_default = [r for r in candidates if METHODS[r["method"]].baseline == DEFAULT]
     lines += bound_lines(speed, comparisons, data.get("rungs") or [], budgets, mine, to_default)
     lines += draws_lines(data.get("draws") or [], runs, beside)
-    lines += _start_lines(runs, data.get("start") or [])
+    lines += _start_lines(runs, data.get("start") or [], beside)
     lines += _reality_lines(data.get("reality"))
     lines += _replay_lines(data.get("replay") or [], bool(data.get("reality")))
     lines += _decision_lines(data.get("decisions") or [])

@@ -1408,10 +1408,26 @@ def test_the_start_part_runs_the_default_and_random_asha_with_a_start_cost(monke
         if r["bench"] == "han"
     ]
     text = "\n".join(_start_lines(runs, [r for r in start if r["bench"] == "han"]))
-    assert "no worse in 0 of 2 cells with no start cost and in 2 of 2 with 20 s (seeds 0-1)" in text
+    assert (
+        "no worse in 0 of 2 cells with no start cost and in 2 of 2 with 20 s; at equal "
+        "epochs, in 0 and 2 (seeds 0-1)" in text
+    )
     assert "| han | 16 | 20 s | 0.00556 | 0.1 [0.1, 0.1] | 0.2 [0.2, 0.2] | 2/2 |" in text
     assert "| han | 16 | 0 s |" in text
     assert _start_lines(runs, []) == []
+    # a table beside it on fresh seeds with start runs of its own is counted too; one on
+    # the same seeds (a pool) is not
+    han = [r for r in start if r["bench"] == "han"]
+    fresh = [{**r, "seed": r["seed"] + 5} for r in han]
+    fresh_runs = [{**r, "seed": r["seed"] + 5} for r in runs]
+    beside = [({"runs": fresh_runs, "start": fresh}, "fresh"), ({"runs": runs, "start": han}, "p")]
+    text = "\n".join(_start_lines(runs, han, beside))
+    assert (
+        "(seeds 0-1); on fresh seeds 5-6 ([fresh](fresh/scaling.md#with-a-start-cost-per-trial"
+        ")), the default is no worse in 0 of 2 cells with no start cost and in 2 of 2 with "
+        "20 s; at equal epochs, in 0 and 2. A start cost" in text
+    )
+    assert "(p/scaling.md" not in text
 
 
 def test_a_runs_start_cost_adds_to_each_trial_one_at_a_time() -> None:
