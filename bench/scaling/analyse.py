@@ -96,58 +96,55 @@ def quality(runs: list[Record]) -> list[dict[str, Any]]:
     return rows
 
 
-def equal_epochs(runs: list[Record], bench: str, a: str, b: str, k: int) -> dict[str, Any] | None:
-    """``a`` against ``b`` at the same k, seed by seed at the same epochs: the fewer of the
-    two runs' epochs. Regret medians and how many seeds ``a`` was at least as good."""
+def _at_the_lesser(
+    runs: list[Record], bench: str, a: str, b: str, k: int, spent: str
+) -> dict[str, Any] | None:
+    """``a`` against ``b`` at the same k, seed by seed at the lesser of the two runs'
+    ``spent`` ("epochs", or "end": simulated seconds): the regrets there and how many seeds
+    ``a`` was at least as good; ``budgets``: that lesser amount, per seed."""
     cells = _cells(runs)
     mine, theirs = cells.get((bench, a, k)), cells.get((bench, b, k))
     if not mine or not theirs:
         return None
     pairs = [(x, y) for x in mine for y in theirs if x["seed"] == y["seed"]]
+    axis = "epochs" if spent == "epochs" else "seconds"
     ra, rb, budgets = [], [], []
     for x, y in pairs:
-        budget = min(x["epochs"], y["epochs"])
+        budget = min(x[spent], y[spent])
         budgets.append(budget)
-        ra.append(regret(x, best_at(x, epochs=budget)))
-        rb.append(regret(y, best_at(y, epochs=budget)))
+        ra.append(regret(x, best_at(x, **{axis: budget})))
+        rb.append(regret(y, best_at(y, **{axis: budget})))
     return {
         "bench": bench,
         "workers": k,
         "a": a,
         "b": b,
-        "epochs": spread(budgets),
+        "budgets": budgets,
         "regret_a": spread(ra),
         "regret_b": spread(rb),
         "a_not_worse": sum(x <= y for x, y in zip(ra, rb, strict=True)),
         "seeds": len(pairs),
     }
+
+
+def equal_epochs(runs: list[Record], bench: str, a: str, b: str, k: int) -> dict[str, Any] | None:
+    """``a`` against ``b`` at the same k, seed by seed at the same epochs: the fewer of the
+    two runs' epochs. Regret medians and how many seeds ``a`` was at least as good."""
+    found = _at_the_lesser(runs, bench, a, b, k, "epochs")
+    if found is None:
+        return None
+    budgets = found.pop("budgets")
+    return {**found, "epochs": spread(budgets)}
 
 
 def equal_time(runs: list[Record], bench: str, a: str, b: str, k: int) -> dict[str, Any] | None:
     """``a`` against ``b`` at the same k, seed by seed at the same simulated wall time: the
     shorter of the two runs. Regret medians and how many seeds ``a`` was at least as good."""
-    cells = _cells(runs)
-    mine, theirs = cells.get((bench, a, k)), cells.get((bench, b, k))
-    if not mine or not theirs:
+    found = _at_the_lesser(runs, bench, a, b, k, "end")
+    if found is None:
         return None
-    pairs = [(x, y) for x in mine for y in theirs if x["seed"] == y["seed"]]
-    ra, rb, hours = [], [], []
-    for x, y in pairs:
-        seconds = min(x["end"], y["end"])
-        hours.append(seconds / 3600)
-        ra.append(regret(x, best_at(x, seconds=seconds)))
-        rb.append(regret(y, best_at(y, seconds=seconds)))
-    return {
-        "bench": bench,
-        "workers": k,
-        "a": a,
-        "b": b,
-        "hours": spread(hours),
-        "regret_a": spread(ra),
-        "regret_b": spread(rb),
-        "a_not_worse": sum(x <= y for x, y in zip(ra, rb, strict=True)),
-        "seeds": len(pairs),
-    }
+    budgets = found.pop("budgets")
+    return {**found, "hours": spread([s / 3600 for s in budgets])}
 
 
 def at_budget(
