@@ -317,7 +317,8 @@ def _refuse(message: str) -> NoReturn:
 
 def pooled(dirs: list[Path]) -> dict[str, Any]:
     """The tables in ``dirs`` as one: their seeds (disjoint), and their runs, budget runs
-    and draws runs of the methods every one of them ran (drew). Refused (exit 2) when a
+    and draws runs of the methods every one of them ran (drew), and their start runs when
+    every one has them. Refused (exit 2) when a
     table is missing, quick, at other k, or shares a seed with another."""
     tables = []
     for d in dirs:
@@ -342,11 +343,16 @@ def pooled(dirs: list[Path]) -> dict[str, Any]:
         _refuse(f"--pool: not every table ran the default ({DEFAULT})")
     # the draws runs of the methods every table drew (none if a table has none)
     drawn = set.intersection(*({r["method"] for r in t.get("draws", [])} for _, t in tables))
+    # the start runs, where every table has them for the methods the start part runs
+    started = all(
+        set(START_METHODS) <= {r["method"] for r in t.get("start", [])} for _, t in tables
+    )
     return {
         "seeds": sorted(seen),
         "runs": [r for _, t in tables for r in t["runs"] if r["method"] in shared],
         "budget": [r for _, t in tables for r in t.get("budget", []) if r["method"] in shared],
         "draws": [r for _, t in tables for r in t.get("draws", []) if r["method"] in drawn],
+        "start": [r for _, t in tables for r in t.get("start", [])] if started else [],
         # a benchmark's rung reliability is measured on random configurations, not seeds
         "rungs": next((t["rungs"] for _, t in tables if t.get("rungs")), []),
         "from": [
@@ -366,7 +372,7 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
     pool = pooled(args.pool) if args.pool else None
     if pool is not None:
         scale["seed_list"] = pool["seeds"]
-        old = {k: pool[k] for k in ("runs", "budget", "rungs", "draws")}
+        old = {k: pool[k] for k in ("runs", "budget", "rungs", "draws", "start")}
     if old and old.get("meta", {}).get("seeds") not in (None, seeds_of(scale)):
         _refuse(
             f"--merge: {args.out / 'scaling.json'} holds seeds {old['meta']['seeds']}, this "

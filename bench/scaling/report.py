@@ -356,14 +356,21 @@ def _start_lines(
     start_s = sorted({r["start_s"] for r in start})
     rows, counts = _start_cells(runs, start)
     fresh = []
+    seeds = {r["seed"] for r in start}
     for other, where in beside:
         theirs = other.get("start") or []
-        if theirs and not {r["seed"] for r in theirs} & {r["seed"] for r in start}:
-            link = f"{where}/scaling.md#with-a-start-cost-per-trial"
-            fresh.append(
-                f"on fresh seeds {seed_ranges({r['seed'] for r in theirs})} "
-                f"([{where}]({link})), " + _start_sentence(_start_cells(other["runs"], theirs)[1])
-            )
+        their_seeds = {r["seed"] for r in theirs}
+        if theirs and not their_seeds & seeds:
+            intro = f"on fresh seeds {seed_ranges(their_seeds)}"
+        elif seeds < their_seeds:
+            intro = f"on seeds {seed_ranges(their_seeds)} pooled ({len(their_seeds)} seeds)"
+        else:
+            continue
+        link = f"{where}/scaling.md#with-a-start-cost-per-trial"
+        fresh.append(
+            f"{intro} ([{where}]({link})), "
+            + _start_sentence(_start_cells(other["runs"], theirs)[1])
+        )
     lines = [
         "## With a start cost per trial",
         "",

@@ -1153,6 +1153,25 @@ def test_a_pool_carries_the_draws_runs_of_the_methods_every_table_drew(tmp_path)
     assert scaling.pooled([a, b, c])["draws"] == []  # draws on some seeds only: none
 
 
+def test_a_pool_carries_the_start_runs_when_every_table_has_them(tmp_path) -> None:
+    import bench.scaling.__main__ as scaling
+
+    tables = [
+        _table(tmp_path / "a", [0, 1], ["default", "random_asha"]),
+        _table(tmp_path / "b", [10], ["default", "random_asha"]),
+    ]
+    for path in tables:
+        table = json.loads((path / "scaling.json").read_text())
+        table["start"] = [{**r, "start_s": scaling.START_S} for r in table["runs"]]
+        (path / "scaling.json").write_text(json.dumps(table))
+    found = scaling.pooled(tables)["start"]
+    assert sorted((r["method"], r["seed"]) for r in found) == [
+        (m, s) for m in ("default", "random_asha") for s in (0, 1, 10)
+    ]
+    c = _table(tmp_path / "c", [20], ["default", "random_asha"])  # no start runs
+    assert scaling.pooled([*tables, c])["start"] == []  # on some seeds only: none
+
+
 def test_a_pool_is_refused_before_it_runs(monkeypatch, tmp_path, capsys) -> None:
     """Overlapping seeds, a quick table, a missing table, flags a pool does not take and an
     --out among the pooled tables exit 2, naming what is wrong, and nothing runs."""
@@ -1428,6 +1447,10 @@ def test_the_start_part_runs_the_default_and_random_asha_with_a_start_cost(monke
         "20 s; at equal epochs, in 0 and 2. A start cost" in text
     )
     assert "(p/scaling.md" not in text
+    # a pool of this table's seeds and more is counted, named as a pool
+    both = [*han, *fresh]
+    text = "\n".join(_start_lines(runs, han, [({"runs": runs + fresh_runs, "start": both}, "q")]))
+    assert "on seeds 0-1 and 5-6 pooled (4 seeds) ([q](q/scaling.md#with-a-start-cost" in text
 
 
 def test_a_runs_start_cost_adds_to_each_trial_one_at_a_time() -> None:
