@@ -32,6 +32,7 @@ from raysearch.search.scheduler import build_scheduler
 from raysearch.search.searcher import TRIAL_SEED, build_searcher
 from raysearch.search.simulation.curves import CurveSource
 from raysearch.search.simulation.engine import SimResult
+from raysearch.search.simulation.runs import check_epochs
 from raysearch.search.study import open_storage
 
 __all__ = ["TuneRun", "first_difference", "run_in_tune"]
@@ -113,11 +114,7 @@ def run_in_tune(
     ``seed``) in a real Tuner, ``workers`` trials at once, each trial reporting its curve
     from ``source``; on the Ray this process has joined. The study's journal and Tune's
     experiment go under ``root``."""
-    if space.settings.max_epochs != source.max_epochs:
-        raise ValueError(
-            f"the space runs {space.settings.max_epochs} epochs but {source.name}'s curves "
-            f"have {source.max_epochs}: set max_epochs to {source.max_epochs}"
-        )
+    check_epochs(space, source)
     name = f"replay-{source.name}-seed{seed}"
     recorder = _Recorder()
     trainable = tune.with_resources(

@@ -18,6 +18,7 @@ from raysearch.search.simulation.tune_policy import TunePolicy
 
 __all__ = [
     "best_by",
+    "check_epochs",
     "paired",
     "resampled_speedups",
     "run_search",
@@ -28,6 +29,15 @@ __all__ = [
 ]
 
 RESAMPLES = 2000  # bootstrap resamples of the seeds behind a speed-up's spread
+
+
+def check_epochs(space: Any, source: CurveSource) -> None:
+    """A ValueError unless the space runs as many epochs as the source's curves have."""
+    if space.settings.max_epochs != source.max_epochs:
+        raise ValueError(
+            f"the space runs {space.settings.max_epochs} epochs but {source.name}'s curves "
+            f"have {source.max_epochs}: set max_epochs to {source.max_epochs}"
+        )
 
 
 def run_search(
@@ -45,11 +55,7 @@ def run_search(
     and scheduler, built as the product builds them) with ``workers`` trials at once;
     ``start_s``: simulated seconds each trial spends before its first epoch (and a paused
     one before it resumes), beside its epochs."""
-    if space.settings.max_epochs != source.max_epochs:
-        raise ValueError(
-            f"the space runs {space.settings.max_epochs} epochs but {source.name}'s curves "
-            f"have {source.max_epochs}: set max_epochs to {source.max_epochs}"
-        )
+    check_epochs(space, source)
     policy = TunePolicy(build_searcher(space, seed), build_scheduler(space, seed), workers)
     settings = SimSettings(
         workers=workers,

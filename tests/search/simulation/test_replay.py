@@ -7,11 +7,15 @@ from __future__ import annotations
 import dataclasses
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from raysearch.search.settings import SearchSettings
 from raysearch.search.simulation.engine import SimResult
-from raysearch.search.simulation.replay import TuneRun, first_difference
+from raysearch.search.simulation.hartmann import HartmannCurves, hartmann_space
+from raysearch.search.simulation.replay import TuneRun, first_difference, run_in_tune
+from raysearch.search.simulation.runs import run_search
 
 Trial = tuple[dict[str, object], int, list[float]]  # configuration, seed, its values
 
@@ -85,3 +89,16 @@ def test_a_run_with_other_values_or_fewer_trials_differs() -> None:
         real, configs=real.configs[:1], seeds=real.seeds[:1], epochs=real.epochs.iloc[:2]
     )
     assert first_difference(simulated, shorter) == "the simulator started 2 trials, Tune 1"
+
+
+def test_a_space_with_other_epochs_than_the_curves_is_refused_before_anything_runs(
+    tmp_path,
+) -> None:
+    space = hartmann_space(SearchSettings(num_samples=4, max_epochs=9))
+    source = HartmannCurves(max_epochs=27)
+    expected = "the space runs 9 epochs but hartmann's curves have 27: set max_epochs to 27"
+    with pytest.raises(ValueError, match=expected):
+        run_search(space, source, 1, 0)
+    with pytest.raises(ValueError, match=expected):  # before Tune: no Ray is running here
+        run_in_tune(space, source, 0, tmp_path)
+    assert not any(tmp_path.iterdir())
