@@ -318,8 +318,8 @@ def _refuse(message: str) -> NoReturn:
 def pooled(dirs: list[Path]) -> dict[str, Any]:
     """The tables in ``dirs`` as one: their seeds (disjoint), and their runs, budget runs
     and draws runs of the methods every one of them ran (drew), and their start runs when
-    every one has them. Refused (exit 2) when a
-    table is missing, quick, at other k, or shares a seed with another."""
+    every one has them. Refused (exit 2) when a table is missing, quick, at other k, or
+    shares a seed with another."""
     tables = []
     for d in dirs:
         path = d / "scaling.json"

@@ -28,7 +28,7 @@ import tempfile
 import time
 from typing import Any
 
-from bench.common import log
+from bench.common import ROOT, log
 
 __all__ = ["compare_with_ray", "replay_with_ray"]
 
@@ -118,7 +118,6 @@ def replay_with_ray(benches: list[str], seeds: list[int]) -> list[dict[str, Any]
     they first parted (``difference``)."""
     import ray
 
-    from bench.common import ROOT
     from bench.scaling.benchmarks import load
     from raysearch.search.simulation.replay import first_difference, run_in_tune
     from raysearch.search.simulation.runs import run_search
