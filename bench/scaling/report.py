@@ -300,7 +300,10 @@ def _comparison_table(comparisons: list[dict[str, Any]]) -> str:
     return markdown_table(table, columns)
 
 
-_START_AGAINST = "random_asha"  # what the default meets with a start cost per trial
+def _start_rival(start: list[dict[str, Any]]) -> str:
+    """The search the start runs set against the default (``--parts start`` runs two)."""
+    (other,) = {r["method"] for r in start} - {DEFAULT}
+    return other
 
 
 def _start_cells(
@@ -312,12 +315,13 @@ def _start_cells(
     wall time, of how many, and at equal epochs."""
     workers = sorted({r["workers"] for r in start})
     start_s = sorted({r["start_s"] for r in start})
+    other = _start_rival(start)
     rows, counts = [], {}
     for label, records in (("0 s", runs), *((f"{s:g} s", start) for s in start_s)):
         pairs = [
             (
-                equal_time(records, bench, DEFAULT, _START_AGAINST, k),
-                equal_epochs(records, bench, DEFAULT, _START_AGAINST, k),
+                equal_time(records, bench, DEFAULT, other, k),
+                equal_epochs(records, bench, DEFAULT, other, k),
             )
             for bench in BENCHMARKS
             for k in workers
@@ -379,7 +383,7 @@ def _start_lines(
         "trial on the 2-core development machine, about 20 s for a two-worker one through Ray "
         "Train), and a search that starts many short trials pays that many times. The "
         "simulated wall times above count epochs only. Here the default and "
-        f"{METHODS[_START_AGAINST].label} were run again with each trial taking "
+        f"{METHODS[_start_rival(start)].label} were run again with each trial taking "
         f"{' and '.join(f'{s:g}' for s in start_s)} s before its first epoch "
         "(`--parts start`; `raysearch simulate --trial-start-s` does it on your own curves), "
         "on the same seeds. Regret at equal simulated wall time (seed by seed, at the shorter "
@@ -391,7 +395,7 @@ def _start_lines(
         "arrive in, and so what the searches draw.",
         "",
         f"| benchmark | k | trial start | wall time, h (median) | default | "
-        f"{METHODS[_START_AGAINST].label} | seeds default <= theirs |",
+        f"{METHODS[_start_rival(start)].label} | seeds default <= theirs |",
         "|---|---|---|---|---|---|---|",
     ]
     for label, c in rows:

@@ -100,33 +100,22 @@ class _Recorder(tune.Callback):
         )
 
 
-def run_in_tune(
-    space: Any,
-    source: CurveSource,
-    seed: int,
-    root: str | Path,
-    *,
-    workers: int = 1,
-    num_trials: int | None = None,
-    cpus_per_trial: float = 1.0,
-) -> TuneRun:
+def run_in_tune(space: Any, source: CurveSource, seed: int, root: str | Path) -> TuneRun:
     """Run the search ``python -m raysearch.run`` would run on ``space`` (seeded with
-    ``seed``) in a real Tuner, ``workers`` trials at once, each trial reporting its curve
-    from ``source``; on the Ray this process has joined. The study's journal and Tune's
-    experiment go under ``root``."""
+    ``seed``) in a real Tuner, one trial at a time (one CPU each), each trial reporting its
+    curve from ``source``; on the Ray this process has joined. The study's journal and
+    Tune's experiment go under ``root``."""
     check_epochs(space, source)
     name = f"replay-{source.name}-seed{seed}"
     recorder = _Recorder()
-    trainable = tune.with_resources(
-        tune.with_parameters(_report_curve, source=source), {"cpu": cpus_per_trial}
-    )
+    trainable = tune.with_resources(tune.with_parameters(_report_curve, source=source), {"cpu": 1})
     tuner = tune.Tuner(
         trainable,
         tune_config=tune.TuneConfig(
             search_alg=build_searcher(space, seed, storage=open_storage(Path(root) / name)),
             scheduler=build_scheduler(space, seed),
-            num_samples=num_trials or space.settings.num_samples,
-            max_concurrent_trials=workers,
+            num_samples=space.settings.num_samples,
+            max_concurrent_trials=1,
             reuse_actors=True,
         ),
         run_config=tune.RunConfig(
