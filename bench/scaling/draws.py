@@ -4,9 +4,11 @@ A search's regret mixes two things: where it draws configurations (its model) an
 them its scheduler runs far enough to show what they are worth (its stops). A draws run is
 a search run as ``runs`` makes it that also records, for every trial in the order they
 started, the best value its configuration's whole curve reaches (as if it had run to its
-last epoch) and how many epochs all trials had reported before its first. From these, the
-regret of the best configuration drawn: after the search's trials, and at random + ASHA's
-epochs (seed by seed, the fewer of the two runs'), beside the regret the search reached.
+last epoch) and how many epochs all trials had reported before its first, and for each new
+best the run found, the epoch of its own trial it was reported at. From these, the regret
+of the best configuration drawn: after the search's trials, and at random + ASHA's epochs
+(seed by seed, the fewer of the two runs'), beside the regret the search reached and how
+far along its trial's curve that was found.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from raysearch.search.simulation.runs import whole_curve_bests
 
 __all__ = [
     "DRAWS_METHODS",
+    "depth_at",
     "drawn",
     "drawn_best",
     "draws_jobs",
@@ -68,6 +71,21 @@ def drawn_best(record: Record, epochs: float = math.inf) -> float:
     return min((best for before, best in record["drawn"] if before < epochs), default=math.inf)
 
 
+def depth_at(record: Record, epochs: float) -> float:
+    """The epoch of its own trial at which the run's best value after ``epochs`` epochs
+    was reported (NaN before its first result, or for a record without ``depths``: runs
+    recorded before they were kept)."""
+    depths = record.get("depths")
+    if depths is None:
+        return math.nan
+    found = math.nan
+    for point, depth in zip(record["improvements"], depths, strict=True):
+        if point[0] > epochs:
+            break
+        found = float(depth)
+    return found
+
+
 def _started(record: Record, epochs: float) -> int:
     return sum(before < epochs for before, _ in record["drawn"])
 
@@ -100,6 +118,7 @@ def draws_rows(draws: list[Record]) -> list[dict[str, Any]]:
                     "drawn": spread(
                         [regret(mine[s], drawn_best(mine[s], e)) for s, e in budgets.items()]
                     ),
+                    "depth": spread([depth_at(mine[s], e) for s, e in budgets.items()]),
                 },
             }
         )
@@ -154,6 +173,7 @@ def _cell_sentences(rows: list[dict[str, Any]]) -> list[str]:
             else "."
         )
     )
+    out += _depth_sentence(pairs)
     lost = [
         (a["reached"]["median"] - a["drawn"]["median"], a["bench"], a["workers"]) for a, _ in pairs
     ]
@@ -164,6 +184,38 @@ def _cell_sentences(rows: list[dict[str, Any]]) -> list[str]:
         f"every cell is {statistics.median(g for g, _, _ in lost):.3g}."
     )
     return out
+
+
+def _depth_sentence(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[str]:
+    """At random + ASHA's epochs, how deep in its trial each search's best by then was found,
+    per k (none when a run has no depths recorded)."""
+    if any(math.isnan(r["at"]["depth"]["median"]) for pair in pairs for r in pair):
+        return []
+    ks = sorted({a["workers"] for a, _ in pairs})
+    depth = {
+        (side, k): statistics.median(
+            p[side]["at"]["depth"]["median"] for p in pairs if p[0]["workers"] == k
+        )
+        for side in (0, 1)
+        for k in ks
+    }
+    deeper = all(depth[1, k] > depth[0, k] for k in ks)
+    return [
+        "- At random + ASHA's epochs, the epoch of its own trial at which each search's best "
+        "by then was reported (median over seeds, then over the benchmarks), at k = "
+        + ", ".join(str(k) for k in ks)
+        + ": the default's "
+        + ", ".join(f"{depth[0, k]:.0f}" for k in ks)
+        + "; random + ASHA's "
+        + ", ".join(f"{depth[1, k]:.0f}" for k in ks)
+        + (
+            ". Random + ASHA's came from deeper in its trial at every k: in as few epochs its "
+            "stops had run a few trials far, while the default's epochs were spread over "
+            "trials not as far along their curves."
+            if deeper
+            else "."
+        )
+    ]
 
 
 def same_runs(draws: list[Record], runs: list[Record]) -> tuple[int, int]:
@@ -200,6 +252,7 @@ def draws_lines(
             "at_trials": f"{r['at']['trials']['median']:,.0f}",
             "at_reached": quartiles(r["at"]["reached"]),
             "at_drawn": quartiles(r["at"]["drawn"]),
+            "at_depth": _depth_cell(r["at"]["depth"]),
         }
         for bench in BENCHMARKS
         for r in rows
@@ -218,7 +271,9 @@ def draws_lines(
         "did). 'Best drawn': the regret of the best configuration the "
         "search drew; 'reached': the regret it found. At random + ASHA's epochs: seed by seed "
         "at the fewer of the two runs' epochs, as the equal-epochs tables compare, with the "
-        "trials each had started by then. Median [25th, 75th percentile] over seeds.",
+        "trials each had started by then, and the epoch of its own trial at which the best "
+        "it had reached by then was reported ('its trial's epoch', median; '-' for runs "
+        "recorded before it was kept). Median [25th, 75th percentile] over seeds.",
         "",
         markdown_table(
             table,
@@ -232,6 +287,7 @@ def draws_lines(
                 "at_trials": "trials by then",
                 "at_reached": "reached by then",
                 "at_drawn": "best drawn by then",
+                "at_depth": "its trial's epoch",
             },
         ),
         "",
@@ -241,6 +297,10 @@ def draws_lines(
         "![best drawn and reached against k](scaling_draws.png)",
         "",
     ]
+
+
+def _depth_cell(depth: dict[str, float]) -> str:
+    return "-" if math.isnan(depth["median"]) else f"{depth['median']:.0f}"
 
 
 def _beside_sentences(beside: Sequence[tuple[dict[str, Any], str]], seeds: list[int]) -> list[str]:

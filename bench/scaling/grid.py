@@ -113,6 +113,8 @@ def run_job(job: Job) -> dict[str, Any]:
         from bench.scaling.draws import drawn
 
         record["drawn"] = drawn(result, source)
+        # per improvement: the epoch of its own trial it was reported at
+        record["depths"] = [int(result.epochs["epoch"].iloc[i]) for i in new]
     return record
 
 

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bench.scaling.draws import AGAINST, DRAWS_METHODS, drawn_best, draws_lines, draws_rows
+from bench.scaling.draws import (
+    AGAINST,
+    DRAWS_METHODS,
+    depth_at,
+    drawn_best,
+    draws_lines,
+    draws_rows,
+)
 from bench.scaling.grid import Job, run_job
 
 
@@ -29,6 +36,13 @@ def test_a_draws_run_records_each_trials_whole_curve_and_when_it_first_reported(
         assert drawn_best(record) == pytest.approx(record["best"], rel=1e-5)
     # within the first epoch reported, one configuration had been drawn: the first to report
     assert drawn_best(record, epochs=1) == next(best for before, best in drawn if before == 0)
+    # each improvement's epoch of its own trial: the first is any trial's first epoch
+    depths = record["depths"]
+    assert len(depths) == len(record["improvements"]) and depths[0] == 1
+    assert all(1 <= d <= 27 for d in depths)  # Hartmann's curves run 27 epochs
+    assert depth_at(record, record["epochs"]) == depths[-1]
+    if method == "tpe_fifo":  # every trial runs to its end, so some best comes after epoch 1
+        assert max(depths) > 1
 
 
 def test_the_first_epochs_index_is_the_epochs_reported_before_it() -> None:
@@ -86,6 +100,26 @@ def test_drawn_best_is_the_least_over_the_trials_that_reported_before_the_budget
     assert drawn_best(record) <= found  # more epochs: never a worse best draw
 
 
+@given(
+    st.lists(st.tuples(st.integers(1, 40), st.integers(1, 50)), min_size=1, max_size=20),
+    st.integers(0, 900),
+)
+def test_depth_at_is_the_trial_epoch_of_the_last_improvement_within_the_budget(
+    steps, epochs
+) -> None:
+    """Improvements at rising epochs spent; the depth read back at a budget is that of the
+    last improvement at or before it, NaN before the first, and NaN without depths."""
+    spent = [sum(gap for gap, _ in steps[: i + 1]) for i in range(len(steps))]
+    record = {
+        "improvements": [[e, float(e), 1.0 / e] for e in spent],
+        "depths": [d for _, d in steps],
+    }
+    kept = [d for e, (_, d) in zip(spent, steps, strict=True) if e <= epochs]
+    found = depth_at(record, epochs)
+    assert found == kept[-1] if kept else math.isnan(found)
+    assert math.isnan(depth_at({"improvements": record["improvements"]}, epochs))
+
+
 def test_draws_rows_compare_each_seed_at_random_ashas_epochs() -> None:
     draws = []
     for seed in range(3):
@@ -117,6 +151,26 @@ def test_draws_rows_compare_each_seed_at_random_ashas_epochs() -> None:
     wider = [{**r, "workers": 16, "improvements": [[1, 1.0, 0.35]]} for r in draws]
     text = "\n".join(draws_lines(draws + wider, runs))
     assert "0.4 at k=4, 0.05 at k=16." in text  # trails less at k=16: no such claim
+    assert "the epoch of its own trial at which each search's best" not in text  # no depths
+    assert "| - |" in text
+
+
+def test_the_section_says_how_deep_in_its_trial_each_searchs_best_was_found() -> None:
+    """Improvements at epochs 1 and half the run's: by random + ASHA's 300 epochs the
+    default's best is its first (epoch 2 of its trial), random's its second (epoch 50)."""
+    draws = []
+    for seed in range(3):
+        mine = _run("default", seed, 900, 0.2, [[0, 0.6]])
+        theirs = _run(AGAINST, seed, 300, 0.25, [[0, 0.5]])
+        draws += [{**mine, "depths": [1, 2]}, {**theirs, "depths": [1, 50]}]
+    draws[0] = {**draws[0], "depths": [2, 9]}  # the first seed's: its first found at epoch 2
+    text = "\n".join(draws_lines(draws, draws))
+    assert "at k = 4: the default's 1; random + ASHA's 50. Random + ASHA's came from" in text
+    assert "| 50 |" in text and "| 1 |" in text
+    shallow = [{**r, "depths": [1, 1]} if r["method"] == AGAINST else r for r in draws]
+    text = "\n".join(draws_lines(shallow, shallow))
+    assert "the default's 1; random + ASHA's 1." in text  # no deeper: no claim
+    assert "Random + ASHA's came from" not in text
 
 
 def test_draws_on_fresh_seeds_beside_the_table_are_summed_up_in_its_section() -> None:
