@@ -199,23 +199,34 @@ def _depth_sentence(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[
         for side in (0, 1)
         for k in ks
     }
-    deeper = all(depth[1, k] > depth[0, k] for k in ks)
-    return [
-        "- At random + ASHA's epochs, the epoch of its own trial at which each search's best "
-        "by then was reported (median over seeds, then over the benchmarks), at k = "
-        + ", ".join(str(k) for k in ks)
+    deeper = [k for k in ks if depth[1, k] > depth[0, k]]
+    level = [k for k in ks if depth[1, k] == depth[0, k]]
+    out = (
+        "- At random + ASHA's epochs, how far along its trial each search's best by then was "
+        "reported (its trial's epoch; median over seeds, then over the benchmarks), at k = "
+        + _ks(ks)
         + ": the default's "
         + ", ".join(f"{depth[0, k]:.0f}" for k in ks)
         + "; random + ASHA's "
         + ", ".join(f"{depth[1, k]:.0f}" for k in ks)
-        + (
-            ". Random + ASHA's came from deeper in its trial at every k: in as few epochs its "
-            "stops had run a few trials far, while the default's epochs were spread over "
-            "trials not as far along their curves."
-            if deeper
-            else "."
+        + "."
+    )
+    if deeper:
+        out += (
+            f" Where random + ASHA's is the deeper (k = {_ks(deeper)}), in as few epochs its "
+            "stops had run a few trials far, while the default's epochs were spread over trials "
+            "not as far along their curves."
         )
-    ]
+    if level:
+        out += (
+            f" Where the two are as deep (k = {_ks(level)}), what parts them is which "
+            "configurations each had run that far."
+        )
+    return [out]
+
+
+def _ks(ks: list[int]) -> str:
+    return ", ".join(str(k) for k in ks)
 
 
 def same_runs(draws: list[Record], runs: list[Record]) -> tuple[int, int]:

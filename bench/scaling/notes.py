@@ -1376,10 +1376,12 @@ def bound_lines(
     budgets: list[dict[str, Any]] | None = None,
     worth: list[dict[str, Any]] | None = None,
     others: list[dict[str, Any]] | None = None,
+    drawn: bool = False,
 ) -> list[str]:
     """What bounds the targets the default misses, from the figures (``worth``: the
     default's rows of analyse.worth; ``others``: the speed-up rows of the other searches
-    run to the default's k=1 target and time, which say whether a search meets it)."""
+    run to the default's k=1 target and time, which say whether a search meets it;
+    ``drawn``: the table has draws runs, whose section the random + ASHA line points to)."""
     lines = ["## Why the targets are missed", ""]
     worth_of = {(r["bench"], r["workers"]): r for r in worth or [] if not r["beyond"]}
     by_bench = {r["bench"]: r for r in rungs}
@@ -1443,6 +1445,13 @@ def bound_lines(
             "trials; on a small grid of configurations (the HAN table) random search with "
             "200 trials also draws nearly every configuration, while TPE draws the ones it "
             "believes good again (as replicates with a new training seed)."
+            + (
+                " 'What the searches draw, and what their stops keep' gives, cell by cell, "
+                "the trials each had started by then and how far along its trial each one's "
+                "best was."
+                if drawn
+                else ""
+            )
         )
     lost = [
         c

@@ -984,7 +984,15 @@ def render(
     lines += _rung_lines(data.get("rungs") or [])
     mine = [r for r in worth_rows if r["method"] == DEFAULT]
     to_default = [r for r in candidates if METHODS[r["method"]].baseline == DEFAULT]
-    lines += bound_lines(speed, comparisons, data.get("rungs") or [], budgets, mine, to_default)
+    lines += bound_lines(
+        speed,
+        comparisons,
+        data.get("rungs") or [],
+        budgets,
+        mine,
+        to_default,
+        drawn=bool(data.get("draws")),
+    )
     lines += draws_lines(data.get("draws") or [], runs, beside)
     lines += _start_lines(runs, data.get("start") or [], beside)
     lines += _reality_lines(data.get("reality"))

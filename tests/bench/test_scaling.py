@@ -891,6 +891,10 @@ def test_the_rung_section_shows_the_best_configurations_and_why_lines_cite_them(
     # without the figures, no claim about them
     plain = [{k: v for k, v in rungs[0].items() if k != "best"}]
     assert "far worse" not in "\n".join(bound_lines([], [comparison], plain))
+    # against random + ASHA: the draws section is named only where the table has it
+    rand = {**comparison, "b": "random_asha"}
+    assert "What the searches draw" in "\n".join(bound_lines([], [rand], rungs, drawn=True))
+    assert "What the searches draw" not in "\n".join(bound_lines([], [rand], rungs))
 
 
 def test_the_chain_paragraph_counts_the_runs_that_are_its_baselines() -> None:

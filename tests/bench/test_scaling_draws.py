@@ -165,12 +165,16 @@ def test_the_section_says_how_deep_in_its_trial_each_searchs_best_was_found() ->
         draws += [{**mine, "depths": [1, 2]}, {**theirs, "depths": [1, 50]}]
     draws[0] = {**draws[0], "depths": [2, 9]}  # the first seed's: its first found at epoch 2
     text = "\n".join(draws_lines(draws, draws))
-    assert "at k = 4: the default's 1; random + ASHA's 50. Random + ASHA's came from" in text
+    assert "at k = 4: the default's 1; random + ASHA's 50. Where random + ASHA's is the " in text
+    assert "deeper (k = 4), in as few epochs its stops had run a few trials far" in text
     assert "| 50 |" in text and "| 1 |" in text
+    assert "Where the two are as deep" not in text
     shallow = [{**r, "depths": [1, 1]} if r["method"] == AGAINST else r for r in draws]
-    text = "\n".join(draws_lines(shallow, shallow))
-    assert "the default's 1; random + ASHA's 1." in text  # no deeper: no claim
-    assert "Random + ASHA's came from" not in text
+    wide = [{**r, "workers": 16} for r in draws]  # at k=16 random + ASHA's is deeper
+    text = "\n".join(draws_lines(shallow + wide, shallow + wide))
+    assert "at k = 4, 16: the default's 1, 1; random + ASHA's 1, 50." in text
+    assert "Where random + ASHA's is the deeper (k = 16)," in text
+    assert "Where the two are as deep (k = 4), what parts them is which configurations" in text
 
 
 def test_draws_on_fresh_seeds_beside_the_table_are_summed_up_in_its_section() -> None:
