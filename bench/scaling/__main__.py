@@ -10,8 +10,9 @@ configuration would reach if run to its end (``draws``: bench/scaling/draws.py),
 decision-time runs (``decisions``), the decision cap's effect on quality (``cap``), the
 rungs' reliability (``rungs``), the check against real Ray runs (``reality``: Hartmann
 at k=4, starts a local Ray) and the same searches run by Ray Tune one trial at a time
-(``replay``: every benchmark, trial for trial; starts a local Ray), and the default and
-random + ASHA with a start cost per trial (``start``); writes scaling.md,
+(``replay``: every benchmark, trial for trial; starts a local Ray) and 4 at once, each
+epoch taking its recorded time, scaled (``timed``: distributions; starts a local Ray), and
+the default and random + ASHA with a start cost per trial (``start``); writes scaling.md,
 scaling.json and scaling.png. ``--merge`` keeps what scaling.json holds of the benchmarks,
 methods and parts not re-measured (W&B's slow runs: ``--methods wandb --merge``).
 ``--render`` re-renders the table from scaling.json. Simulated searches run in
@@ -73,6 +74,7 @@ PARTS = (
     "rungs",
     "reality",
     "replay",
+    "timed",
     "start",
 )
 # start runs: the default and random + ASHA again with each trial taking START_S simulated
@@ -443,6 +445,11 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
         from bench.scaling.reality import replay_with_ray
 
         replay = _kept(replay, benches) + replay_with_ray(benches, seeds_of(scale))
+    timed = old.get("timed", [])
+    if "timed" in parts:
+        from bench.scaling.reality import timed_with_ray
+
+        timed = _kept(timed, benches) + timed_with_ray(benches, seeds_of(scale))
     meta = base_meta(
         args.quick,
         seeds=seeds_of(scale),
@@ -465,6 +472,7 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
         "decisions": decisions,
         "reality": reality,
         "replay": replay,
+        "timed": timed,
         "start": start,
         "rungs": rungs,
         "benchmark_s": {

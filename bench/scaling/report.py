@@ -43,6 +43,7 @@ from bench.scaling.notes import (
     sign_p,
     why_lines,
 )
+from bench.scaling.reality import timed_lines
 from raysearch.search.simulation.runs import RESAMPLES
 
 __all__ = ["readme_speedups", "readme_workers", "render", "write_readme_blocks"]
@@ -997,6 +998,7 @@ def render(
     lines += _start_lines(runs, data.get("start") or [], beside)
     lines += _reality_lines(data.get("reality"))
     lines += _replay_lines(data.get("replay") or [], bool(data.get("reality")))
+    lines += timed_lines(data.get("timed") or [], bool(data.get("reality") or data.get("replay")))
     lines += _decision_lines(data.get("decisions") or [])
     lines += story
     if later:

@@ -613,6 +613,31 @@ def test_the_reality_paragraph_names_the_search_and_the_agreement() -> None:
     assert "simulated ones in 1 of 3" in text
 
 
+def test_the_timed_check_tells_each_benchmarks_distributions_and_where_they_differ() -> None:
+    """Ten seeds a benchmark: on han the two ways agree; on lcbench-1 the real runs spend
+    twice the epochs, every one of them more than any simulated run (p < 0.05)."""
+    from bench.scaling.reality import timed_lines
+
+    def rec(bench: str, seed: int, real_epochs: int) -> dict:
+        return {"bench": bench, "seed": seed, "workers": 4, "time_scale": 0.05, "trials": 200,
+                "real_regret": 0.01 * (seed % 5), "simulated_regret": 0.01 * ((seed + 1) % 5),
+                "real_epochs": real_epochs, "simulated_epochs": 1000 + seed,
+                "real_s": 130.0, "simulated_s": 120.0}  # fmt: skip
+
+    timed = [rec("han", s, 1000 + (s * 7) % 10) for s in range(10)]
+    timed += [rec("lcbench-1", s, 2000 + s) for s in range(10)]
+    text = "\n".join(timed_lines(timed, under=True))
+    assert not text.startswith("## ")  # under the section Hartmann's check began
+    assert "With 4 trials at once" in text and "(200 trials, seeds 0-9; 2600 s of real" in text
+    assert "| han | 4 | 0.05 | 0.02 [0.01, 0.03] | 0.02 [0.01, 0.03] | 1.00 |" in text
+    assert "| 2,004 [2,002, 2,007] | 1,004 [1,002, 1,007] | 0.00 | 130 / 120 |" in text
+    assert "Where the two differ at p < 0.05: lcbench-1 (epochs, p = 0.00)." in text
+    agree = "\n".join(timed_lines(timed[:10], under=False))
+    assert agree.startswith("## The simulator against real Ray runs")
+    assert "No benchmark's regrets or epochs differ between the two at p < 0.05." in agree
+    assert timed_lines([], under=True) == []
+
+
 def test_pending_random_draws_at_random_only_while_other_trials_run() -> None:
     """At k=1 nothing else runs when a trial is drawn: no draw is random and the search is
     the default's. At k=8 some draws are random."""

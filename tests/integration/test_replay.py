@@ -74,3 +74,24 @@ def test_one_trial_at_a_time_the_simulator_runs_the_search_tune_runs(
     if space.name == "hartmann":  # the rungs rank Hartmann's curves: the check covers stops
         ran = real.epochs.groupby("trial")["epoch"].max()
         assert (ran < space.settings.max_epochs).any()
+
+
+def test_two_trials_at_once_run_side_by_side_and_more_than_rays_cpus_are_refused(
+    joined: None, tmp_path: Path
+) -> None:
+    """With 2 workers two trials run at once: a later trial reports while an earlier one
+    has epochs still to come (one at a time, never); each epoch sleeps (its 1 s +- 20%
+    scaled to 20-30 ms) so both are running when the second starts. 3 workers on the
+    shared Ray's 2 CPUs is refused before anything runs."""
+    space, source = _hartmann("fifo")
+    space = space.with_settings(num_samples=6)
+    real = run_in_tune(space, source, seed=3, root=tmp_path, workers=2, time_scale=0.025)
+    order = real.epochs["trial"].tolist()
+    assert sorted(set(order)) == list(range(6))
+    last = {t: max(i for i, x in enumerate(order) if x == t) for t in set(order)}
+    first = {t: min(i for i, x in enumerate(order) if x == t) for t in set(order)}
+    assert any(first[b] < last[a] for a in last for b in first if b > a)
+    assert (real.epochs.groupby("trial")["epoch"].max() == space.settings.max_epochs).all()
+    with pytest.raises(ValueError, match="workers: 3 trials at once need 3 CPUs; Ray has 2"):
+        run_in_tune(space, source, seed=3, root=tmp_path / "refused", workers=3)
+    assert not (tmp_path / "refused").exists()

@@ -9,7 +9,9 @@ configuration and training seed, epoch by epoch. One trial at a time, nothing bu
 decides what happens next, so the two runs of a seed must agree trial for trial: the same
 configurations with the same seeds, stopped at the same epochs (``first_difference``). With
 k trials at once Ray's own timing orders the results, and only the distributions of many
-seeds can be compared (bench/scaling/reality.py).
+seeds can be compared (bench/scaling/reality.py); there each epoch can take its recorded
+duration, scaled (``time_scale``), so that the order results arrive in follows the curves'
+clocks as the simulator's does, with Ray's own delays on top.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import ray
 from ray import tune
 from ray.tune.utils import flatten_dict
 
@@ -63,13 +66,16 @@ def _split(config: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
     return params, int(params.pop(TRIAL_SEED))
 
 
-def _report_curve(config: dict[str, Any], source: CurveSource) -> None:
+def _report_curve(config: dict[str, Any], source: CurveSource, time_scale: float) -> None:
     """Tune's function trainable: the source's curve for the trial, epoch by epoch, with
-    what raysearch's trainable reports to the scheduler and searcher."""
+    what raysearch's trainable reports to the scheduler and searcher; each epoch first
+    sleeps its recorded duration times ``time_scale`` (0: none)."""
     params, seed = _split(config)
     curve = source.curve(params, seed)
     best = math.inf
     for epoch in range(1, curve.epochs + 1):
+        if time_scale > 0:
+            time.sleep(curve.duration(epoch) * time_scale)
         value = curve.value(epoch)
         best = min(best, value)
         tune.report({TIME_ATTR: epoch, VAL_METRIC: value, BEST_VAL_METRIC: best})
@@ -100,22 +106,44 @@ class _Recorder(tune.Callback):
         )
 
 
-def run_in_tune(space: Any, source: CurveSource, seed: int, root: str | Path) -> TuneRun:
+def run_in_tune(
+    space: Any,
+    source: CurveSource,
+    seed: int,
+    root: str | Path,
+    workers: int = 1,
+    time_scale: float = 0.0,
+) -> TuneRun:
     """Run the search ``python -m raysearch.run`` would run on ``space`` (seeded with
-    ``seed``) in a real Tuner, one trial at a time (one CPU each), each trial reporting its
-    curve from ``source``; on the Ray this process has joined. The study's journal and
-    Tune's experiment go under ``root``."""
+    ``seed``) in a real Tuner, ``workers`` trials at once (one CPU each: the Ray this
+    process has joined must have that many), each trial reporting its curve from
+    ``source``, each epoch after sleeping its recorded duration times ``time_scale``
+    (0: at once). The study's journal and Tune's experiment go under ``root``. A
+    ValueError names every bad argument before anything runs."""
     check_epochs(space, source)
+    problems = []
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        problems.append(f"workers: a whole number >= 1, got {workers!r}")
+    if not (isinstance(time_scale, int | float) and math.isfinite(time_scale) and time_scale >= 0):
+        problems.append(f"time_scale: a finite number >= 0, got {time_scale!r}")
+    if not problems and workers > (cpus := ray.cluster_resources().get("CPU", 0)):
+        # Tune would run fewer at once than asked, and nothing would say so
+        problems.append(f"workers: {workers} trials at once need {workers} CPUs; Ray has {cpus}")
+    if problems:
+        raise ValueError("run_in_tune: " + "; ".join(problems))
     name = f"replay-{source.name}-seed{seed}"
     recorder = _Recorder()
-    trainable = tune.with_resources(tune.with_parameters(_report_curve, source=source), {"cpu": 1})
+    trainable = tune.with_resources(
+        tune.with_parameters(_report_curve, source=source, time_scale=float(time_scale)),
+        {"cpu": 1},
+    )
     tuner = tune.Tuner(
         trainable,
         tune_config=tune.TuneConfig(
             search_alg=build_searcher(space, seed, storage=open_storage(Path(root) / name)),
             scheduler=build_scheduler(space, seed),
             num_samples=space.settings.num_samples,
-            max_concurrent_trials=1,
+            max_concurrent_trials=workers,
             reuse_actors=True,
         ),
         run_config=tune.RunConfig(

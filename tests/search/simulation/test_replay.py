@@ -1,4 +1,5 @@
-"""first_difference: where a simulated run and Ray Tune's run of the same search part.
+"""first_difference: where a simulated run and Ray Tune's run of the same search part; what
+run_in_tune refuses, and what its trials sleep.
 
 (The runs themselves, in a real Tuner: tests/integration/test_replay.py.)"""
 
@@ -11,7 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from raysearch.core.metrics import VAL_METRIC
+from raysearch.search.searcher import TRIAL_SEED
 from raysearch.search.settings import SearchSettings
+from raysearch.search.simulation import replay
 from raysearch.search.simulation.engine import SimResult
 from raysearch.search.simulation.hartmann import HartmannCurves, hartmann_space
 from raysearch.search.simulation.replay import TuneRun, first_difference, run_in_tune
@@ -102,3 +106,41 @@ def test_a_space_with_other_epochs_than_the_curves_is_refused_before_anything_ru
     with pytest.raises(ValueError, match=expected):  # before Tune: no Ray is running here
         run_in_tune(space, source, 0, tmp_path)
     assert not any(tmp_path.iterdir())
+
+
+def test_bad_workers_and_time_scale_are_refused_together_before_anything_runs(tmp_path) -> None:
+    space = hartmann_space(SearchSettings(num_samples=4, max_epochs=9))
+    source = HartmannCurves(max_epochs=9)
+    with pytest.raises(ValueError) as raised:  # before Tune: no Ray is running here
+        run_in_tune(space, source, 0, tmp_path, workers=0, time_scale=float("nan"))
+    assert "workers: a whole number >= 1, got 0" in str(raised.value)
+    assert "time_scale: a finite number >= 0, got nan" in str(raised.value)
+    with pytest.raises(ValueError, match="workers: a whole number >= 1, got True"):
+        run_in_tune(space, source, 0, tmp_path, workers=True)
+    with pytest.raises(ValueError, match="time_scale: a finite number >= 0, got -1"):
+        run_in_tune(space, source, 0, tmp_path, time_scale=-1)
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("time_scale", [0.0, 0.25])
+def test_each_epoch_sleeps_its_recorded_duration_scaled_before_it_reports(
+    monkeypatch, time_scale
+) -> None:
+    """The trainable, run in this process with Tune's report and the clock's sleep
+    recorded: one sleep per epoch, its duration times the scale, before that epoch's
+    report (none at scale 0)."""
+    events: list[tuple[str, float]] = []
+    monkeypatch.setattr(replay.time, "sleep", lambda s: events.append(("sleep", s)))
+    monkeypatch.setattr(
+        replay.tune, "report", lambda metrics: events.append(("report", metrics[VAL_METRIC]))
+    )
+    source = HartmannCurves(max_epochs=5)
+    params = {"x1": 0.1, "x2": 0.2, "x3": 0.3, "x4": 0.4, "x5": 0.5, "x6": 0.6}
+    replay._report_curve({**params, TRIAL_SEED: 7}, source, time_scale)
+    curve = source.curve(params, 7)
+    expected: list[tuple[str, float]] = []
+    for epoch in range(1, 6):
+        if time_scale:
+            expected.append(("sleep", pytest.approx(curve.duration(epoch) * time_scale)))
+        expected.append(("report", pytest.approx(curve.value(epoch))))
+    assert events == expected
