@@ -166,7 +166,7 @@ def _resolve(args: Any) -> tuple[Any, Any]:
     """The space and the curve source, or a ConfigError listing every problem."""
     # Deferred: the search layer imports Ray and Optuna (seconds); --help needs neither.
     from raysearch.search.simulation.hartmann import HartmannCurves, hartmann_space
-    from raysearch.search.simulation.table import check_space, read_table
+    from raysearch.search.simulation.table import check_space, not_categorical, read_table
     from raysearch.search.space import load_space
 
     overrides = {
@@ -194,7 +194,9 @@ def _resolve(args: Any) -> tuple[Any, Any]:
     try:
         source = read_table(args.table, list(space.parameters), args.metric)
     except ValueError as err:
-        raise ConfigError([f"--table {args.table}: {err}"], "arguments") from None
+        # with what the space alone says is wrong, which may be why the table cannot be read
+        problems = [f"--space {args.space}: {p}" for p in not_categorical(space)]
+        raise ConfigError([*problems, f"--table {args.table}: {err}"], "arguments") from None
     problems = check_space(source, space)
     if problems:
         raise ConfigError([f"--table {args.table}: {p}" for p in problems], "arguments")

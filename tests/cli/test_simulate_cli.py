@@ -216,6 +216,22 @@ def test_bad_input_is_one_clear_error_and_exit_2(
     assert expected in capsys.readouterr().err
 
 
+def test_a_space_that_searches_fewer_parameters_than_the_table_says_what_is_wrong(
+    tmp_path: Path, space_file: Path, capsys
+) -> None:
+    """Dropout alone, as a float, on a table that varies size and dropout: the space's own
+    problem and the table's columns, each once, in a few lines."""
+    table = _table(tmp_path / "curves.parquet")
+    space = dict(SPACE, parameters={"dropout": {"type": "float", "low": 0.0, "high": 0.3}})
+    space_file.write_text(yaml.safe_dump(space, sort_keys=False))
+    assert main(["--table", str(table), "--space", str(space_file), "--seeds", "1"]) == 2
+    err = capsys.readouterr().err
+    assert f"--space {space_file}: parameters.dropout: a table holds listed values" in err
+    assert "72 rows share their dropout, seed and epoch with another row" in err
+    assert "its other columns: size" in err
+    assert len(err) < 800
+
+
 def test_hartmann_takes_no_space(capsys) -> None:
     assert main(["--curves", "hartmann", "--space", "smoke"]) == 2
     assert "--space: not used with --curves hartmann" in capsys.readouterr().err

@@ -22,7 +22,7 @@ import pandas as pd
 from raysearch.search.simulation.curves import Curve
 from raysearch.search.simulation.grid import grid
 
-__all__ = ["TableCurves", "check_space", "read_table"]
+__all__ = ["TableCurves", "check_space", "not_categorical", "read_table"]
 
 Key = tuple[Any, ...]
 
@@ -56,6 +56,17 @@ class TableCurves:
             raise ValueError(
                 f"{self.name}: missing column(s) {missing}; "
                 f"the table has {list(self.frame.columns)}"
+            )
+        keys = [*self.params, "seed", "epoch"]
+        shared = self.frame.duplicated(keys, keep=False)
+        if shared.any():
+            # the configurations differ in columns not named: each curve would mix several
+            others = [c for c in self.frame.columns if c not in {*need, *keys}]
+            raise ValueError(
+                f"{self.name}: {int(shared.sum()):,} rows share their {', '.join(self.params)}, "
+                "seed and epoch with another row: its configurations differ in columns the "
+                "space does not search (search every parameter the table varies), or rows "
+                "repeat" + (f"; its other columns: {', '.join(others)}" if others else "")
             )
         curves: dict[Key, dict[int, Curve]] = {}
         problems: list[str] = []
@@ -143,10 +154,19 @@ def read_table(
     return TableCurves(frame, tuple(params), metric, name=str(path.name))
 
 
+def not_categorical(space: Any) -> list[str]:
+    """The space's parameters a table cannot hold: a table holds listed values only."""
+    return [
+        f"parameters.{name}: a table holds listed values; make it categorical"
+        for name, p in space.parameters.items()
+        if p.type != "categorical"
+    ]
+
+
 def check_space(table: TableCurves, space: Any) -> list[str]:
     """Problems that would stop ``space`` from running on ``table``: a parameter that is
-    not categorical (a table holds listed values only), a configuration of the grid the
-    table lacks, a different number of epochs."""
+    not categorical (``not_categorical``), a configuration of the grid the table lacks, a
+    different number of epochs."""
     problems = []
     if space.settings.max_epochs != table.max_epochs:
         problems.append(
@@ -156,9 +176,7 @@ def check_space(table: TableCurves, space: Any) -> list[str]:
     if set(space.parameters) != set(table.params):
         problems.append(f"parameters {sorted(space.parameters)} != table {sorted(table.params)}")
         return problems
-    for name, p in space.parameters.items():
-        if p.type != "categorical":
-            problems.append(f"parameters.{name}: a table holds listed values; make it categorical")
+    problems += not_categorical(space)
     if problems:
         return problems
     for config in grid(space.parameters):

@@ -74,6 +74,25 @@ def test_a_broken_table_is_refused() -> None:
         TableCurves(gap, PARAMS)
 
 
+def test_a_table_whose_configurations_differ_in_columns_not_searched_says_so() -> None:
+    """Searching size alone on a table that also varies loss_strategy, dropout and
+    budget_beta: each (size, seed, epoch) holds one row per configuration of the rest. One
+    short error names the columns, not one line per mixed curve."""
+    frame = _table()
+    frame = pd.concat([frame, frame.assign(dropout=0.3)], ignore_index=True)  # 2 per size
+    with pytest.raises(ValueError) as raised:
+        TableCurves(frame, ("size",))
+    message = str(raised.value)
+    assert "24 rows share their size, seed and epoch with another row" in message
+    assert "; its other columns: loss_strategy, dropout, budget_beta, anchored_test_loss" in (
+        message
+    )
+    assert "are not 1.." not in message and len(message) < 400
+    repeated = pd.concat([_table(), _table().iloc[:3]], ignore_index=True)  # a curve twice
+    with pytest.raises(ValueError, match="6 rows share their size, loss_strategy, dropout, b"):
+        TableCurves(repeated, PARAMS)
+
+
 @settings(max_examples=50, deadline=None)
 @given(
     x=st.lists(st.floats(0.0, 1.0), min_size=6, max_size=6),
