@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from raysearch.core.errors import (
+    ConfigError,
     ResultsNotWritten,
     SearchFailed,
     SearchInterrupted,
@@ -204,6 +205,14 @@ def _writing(where: Path, what: str, resume: Path | None) -> Iterator[None]:
 
 
 def _options(space: str | None, options: RunOptions | None, fields: dict[str, Any]) -> RunOptions:
+    known = {f.name for f in dataclasses.fields(RunOptions)} - {"argv"}
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise ConfigError(
+            [f"{name}: not a run_search argument" for name in unknown]
+            + [f"the arguments: space, options, callbacks, {', '.join(sorted(known - {'space'}))}"],
+            "run_search arguments",
+        )
     if options is not None:
         if space is not None:
             fields = {**fields, "space": space}
@@ -286,6 +295,22 @@ def _write_results(
     )
 
 
+def _command(options: RunOptions) -> str:
+    """What repeats the search: the command line it was started with, or for a search
+    started from Python the ``run_search`` call with the arguments that differ from their
+    defaults (not ``name``: a new search gets a new run directory)."""
+    if options.argv:
+        return " ".join(["python -m raysearch.run", *options.argv[1:]])
+    defaults = RunOptions(space=options.space)
+    given = [
+        f"{f.name}={getattr(options, f.name)!r}"
+        for f in dataclasses.fields(RunOptions)
+        if f.name not in ("space", "name", "argv")
+        and getattr(options, f.name) != getattr(defaults, f.name)
+    ]
+    return f"raysearch.run_search({', '.join([repr(options.space), *given])})"
+
+
 def _metadata(options: RunOptions, plan: SearchPlan, fingerprint: str) -> dict[str, Any]:
     try:  # the commit of the raysearch that ran (empty for an installed copy)
         sha = subprocess.run(
@@ -298,7 +323,7 @@ def _metadata(options: RunOptions, plan: SearchPlan, fingerprint: str) -> dict[s
     except FileNotFoundError:  # no git on this machine
         sha = ""
     return {
-        "command": " ".join(["python -m raysearch.run", *options.argv[1:]]),
+        "command": _command(options),
         "space": plan.space.name,
         "space_file": plan.space.path,
         "settings": plan.space.settings.model_dump(),

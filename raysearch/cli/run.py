@@ -8,7 +8,6 @@ then write results/<space>/<run>/ and print a summary.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -159,7 +158,6 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # the trial table from CLIReporter
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     options = parse_args(argv)
     # Deferred: the search stack (torch, Ray) takes seconds to import; a bad flag is

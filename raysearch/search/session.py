@@ -41,6 +41,11 @@ HEALTH_CHECK_INTERVAL_S = "0.5"
 # still warns (Tune's TUNE_WARN_SLOW_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S), and a value
 # the user set is kept.
 FREQUENT_SNAPSHOT_ENV = "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S"
+# Tune's newer console output ignores the progress reporter (raysearch's trial table) and
+# prints a box of every configuration and result instead, for each trial; "0" keeps the
+# table, for a search started from the command line and from Python alike. A value the user
+# set is kept.
+NEW_OUTPUT_ENV = "RAY_AIR_NEW_OUTPUT"
 
 
 @dataclass(frozen=True)
@@ -75,9 +80,15 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 def fit(tuner: Tuner) -> ResultGrid:
-    """``tuner.fit()`` without Tune's frequent-snapshot warning
-    (``FREQUENT_SNAPSHOT_ENV``), the environment restored after it."""
-    with _environment({FREQUENT_SNAPSHOT_ENV: os.environ.get(FREQUENT_SNAPSHOT_ENV, "0")}):
+    """``tuner.fit()`` without Tune's frequent-snapshot warning (``FREQUENT_SNAPSHOT_ENV``)
+    and with raysearch's trial table (``NEW_OUTPUT_ENV``), the environment restored after
+    it."""
+    with _environment(
+        {
+            FREQUENT_SNAPSHOT_ENV: os.environ.get(FREQUENT_SNAPSHOT_ENV, "0"),
+            NEW_OUTPUT_ENV: os.environ.get(NEW_OUTPUT_ENV, "0"),
+        }
+    ):
         return tuner.fit()
 
 

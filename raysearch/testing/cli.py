@@ -20,7 +20,7 @@ def _command(args: list[str], module: str = CLI, address: str | None = None) -> 
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "WANDB_MODE": "offline", "RAY_AIR_NEW_OUTPUT": "0"}
+    return {**os.environ, "WANDB_MODE": "offline"}
 
 
 def run_cli(

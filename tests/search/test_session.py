@@ -1,6 +1,7 @@
 """The environment of a Ray the driver starts: Ray Train's poll interval is a RunOptions
 setting, applied for the session only, and refused where it cannot apply; Tune's warning
-about frequent snapshots is off while a search fits, unless the user set it. An address
+about frequent snapshots and its newer output are off while a search fits, unless the user
+set them. An address
 where nothing answers is refused at once, naming it, before Ray tries to join."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from raysearch.search.session import (
     FREQUENT_SNAPSHOT_ENV,
     HEALTH_CHECK_ENV,
     HEALTH_CHECK_INTERVAL_S,
+    NEW_OUTPUT_ENV,
     _environment,
     fit,
     local_ray_env,
@@ -125,6 +127,7 @@ class _Tuner:
 
     def fit(self) -> str:
         self.seen = os.environ.get(FREQUENT_SNAPSHOT_ENV)
+        self.output = os.environ.get(NEW_OUTPUT_ENV)
         return "grid"
 
 
@@ -136,6 +139,20 @@ def test_fit_silences_the_frequent_snapshot_warning_for_the_fit_only(
     assert fit(tuner) == "grid"  # type: ignore[arg-type]
     assert tuner.seen == "0"
     assert FREQUENT_SNAPSHOT_ENV not in os.environ
+
+
+def test_fit_keeps_raysearchs_trial_table_from_python_too(monkeypatch) -> None:
+    """A search started from Python (run_search, a notebook) gets the trial table as the
+    command line does: Tune's newer output, which ignores the progress reporter, is off
+    for the fit, unless the user turned it on."""
+    monkeypatch.delenv(NEW_OUTPUT_ENV, raising=False)
+    tuner = _Tuner()
+    fit(tuner)  # type: ignore[arg-type]
+    assert tuner.output == "0"
+    assert NEW_OUTPUT_ENV not in os.environ
+    monkeypatch.setenv(NEW_OUTPUT_ENV, "1")
+    fit(tuner)  # type: ignore[arg-type]
+    assert tuner.output == "1"
 
 
 def test_fit_keeps_a_threshold_the_user_set(monkeypatch: pytest.MonkeyPatch) -> None:
