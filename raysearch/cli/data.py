@@ -19,7 +19,7 @@ import numpy as np
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser
 from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
-from raysearch.core.errors import RaysearchError
+from raysearch.core.errors import ConfigError, RaysearchError
 from raysearch.core.spec import TASK_NAMES
 from raysearch.data.raw import RawDataset
 
@@ -142,7 +142,24 @@ def _run(args: argparse.Namespace) -> str:
         monthly_window=args.monthly_window,
         forecast_horizon_days=args.horizon,
     )
-    return describe(load_dataset(args.dir), cfg)
+    raw = load_dataset(args.dir)
+    try:
+        return describe(raw, cfg)
+    except ConfigError as err:
+        if err.context != "data splits":
+            raise
+        # the splits' own words name config fields; here the user set (or left) flags
+        raise ConfigError(
+            [
+                f"--daily-window {args.daily_window}, --monthly-window {args.monthly_window}, "
+                f"--horizon {args.horizon}: windows this long leave too few samples of "
+                f"{args.dir}'s {raw.n_days} days for training, validation and test; give "
+                "shorter ones (the tiny preset's 420 days: --daily-window 60 "
+                "--monthly-window 3)",
+                *err.problems,
+            ],
+            err.context,
+        ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

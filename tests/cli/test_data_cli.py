@@ -26,6 +26,22 @@ def test_describe_reports_a_bad_dataset_and_exit_code(tmp_path: Path, capsys) ->
     assert "manifest file missing" in capsys.readouterr().err
 
 
+def test_describing_the_tiny_preset_names_the_flags_that_make_its_windows_fit(
+    tmp_path: Path, capsys
+) -> None:
+    """The README's two commands in a row: the default windows (a year of days) leave the
+    tiny preset's 420 days no training sample; the error names the flags and the shorter
+    windows that fit, and those describe it."""
+    assert main(["synth", str(tmp_path), "--preset", "tiny"]) == 0
+    capsys.readouterr()
+    assert main(["describe", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--daily-window 365, --monthly-window 12, --horizon 7: windows this long" in err
+    assert f"{tmp_path}'s 420 days" in err and "--daily-window 60 --monthly-window 3" in err
+    assert main(["describe", str(tmp_path), "--daily-window", "60", "--monthly-window", "3"]) == 0
+    assert "tasks (samples per split: train" in capsys.readouterr().out
+
+
 def test_bad_arguments_exit_through_argparse(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         main(["synth", str(tmp_path), "--dayz", "3"])
