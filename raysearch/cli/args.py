@@ -12,7 +12,8 @@ __all__ = ["StrictParser", "non_negative_float", "non_negative_int", "positive_i
 
 
 class StrictParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors list every valid flag (unknown flags are errors).
+    """An ArgumentParser whose errors list every valid flag where a flag is unknown or
+    missing; a known flag's bad value is one line naming it and the value.
 
     Abbreviations are off: ``--num-sample`` is a typo to report, not ``--num-samples``.
     """
@@ -22,6 +23,8 @@ class StrictParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
+        if message.startswith("argument "):  # argparse's words for a known flag's bad value
+            self.exit(2, f"{self.prog}: error: {message} ({self.prog} --help: every flag)\n")
         flags = sorted({s for a in self._actions for s in a.option_strings if s.startswith("--")})
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}\nvalid flags: {', '.join(flags)}\n")

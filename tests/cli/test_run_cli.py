@@ -45,7 +45,12 @@ def test_counts_must_be_positive(flag: str, capsys: pytest.CaptureFixture[str]) 
     with pytest.raises(SystemExit) as exit_info:
         parse_args(["--space", "smoke", flag, "0"])
     assert exit_info.value.code == 2
-    assert "expected a positive integer, got 0" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # one line naming the flag and the value: no usage block, no list of every flag
+    assert err == (
+        f"raysearch run: error: argument {flag}: expected a positive integer, got 0 "
+        "(raysearch run --help: every flag)\n"
+    )
 
 
 def test_flags_reach_the_options() -> None:
