@@ -132,16 +132,21 @@ def summarize(trials: pd.DataFrame, run_dir: Path, planned: int | None = None) -
 
 
 def counts_line(summary: dict[str, Any]) -> str:
-    """ "4 of 4 trials: 1 completed, 2 stopped early by ASHA, 1 failed" (zero counts left out)."""
+    """ "4 of 4 trials created: 1 completed, 2 stopped early by ASHA, 1 failed" (zero counts
+    left out): how the created trials ended, then the planned trials never created ("2 of 4
+    trials created: 2 not started; 2 never created")."""
+    never = summary["planned"] - summary["n_trials"]
     parts = [
         (summary["completed"], "completed"),
         (summary["stopped_by_asha"], "stopped early by ASHA"),
         (summary["failed"], "failed"),
         (summary["interrupted"], "interrupted (resume continues them)"),
-        (summary["not_started"], "not started"),
+        (summary["not_started"] - never, "not started"),
     ]
     shown = ", ".join(f"{n} {what}" for n, what in parts if n) or "none ran"
-    return f"{summary['n_trials']} of {summary['planned']} trials created: {shown}"
+    return f"{summary['n_trials']} of {summary['planned']} trials created: {shown}" + (
+        f"; {never} never created" if never else ""
+    )
 
 
 def _headline(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:

@@ -53,6 +53,11 @@ def test_an_interrupted_search_says_so_and_never_blames_asha(tmp_path: Path) -> 
     assert counts == [1, 0, 1, 2]  # d was never even created: not started too
     text = markdown(summary, INTERRUPTED_RUN)
     assert "not started" in text and "ASHA" not in text
+    # the created trials' endings add up to the created ones; the one never created after
+    assert (
+        "3 of 4 trials created: 1 completed, 1 interrupted (resume continues them), "
+        "1 not started; 1 never created." in text
+    )
     assert f"--resume RESULTS/{tmp_path.parent.name}/{tmp_path.name}" in text
     assert "Best so far" in text and str(tmp_path) not in text
 
