@@ -30,6 +30,7 @@ class ResourcePlan:
     cpus_per_worker: float
     gpus_per_worker: float
     trial_resources: dict[str, float]
+    shares_cores: bool = False  # more CPU workers at once than the cluster has CPUs
 
     @property
     def distributed(self) -> DistributedPlan:
@@ -41,6 +42,11 @@ class ResourcePlan:
         return (
             f"{self.max_concurrent} trial(s) at once, {self.workers_per_trial} worker(s) each "
             f"({kind}), {self.cpus_per_worker:g} CPU{gpu} per worker"
+            + (
+                " (more workers than CPUs: they share cores, each slower)"
+                if self.shares_cores
+                else ""
+            )
         )
 
 
@@ -96,5 +102,10 @@ def plan_resources(
     else:
         trial_resources = {"cpu": DRIVER_CPU}
     return ResourcePlan(
-        workers_per_trial, concurrent, cpus_per_worker, gpus_per_worker, trial_resources
+        workers_per_trial,
+        concurrent,
+        cpus_per_worker,
+        gpus_per_worker,
+        trial_resources,
+        shares_cores=not gpus_per_worker and concurrent * workers_per_trial > cpus,
     )

@@ -37,6 +37,14 @@ def test_cpu_plans_never_ask_for_more_than_the_cluster(
     assert 0 < used <= cpus + 1e-9
 
 
+@pytest.mark.parametrize("cpus,workers,shared", [(2, 4, True), (2, 2, False), (4, 4, False)])
+def test_the_plan_says_when_workers_share_cores(cpus: int, workers: int, shared: bool) -> None:
+    """Four workers on two CPUs run, half a core each, and the plan line says so; two on
+    two (beside a token driver share) or four on four do not share."""
+    described = plan_resources({"CPU": float(cpus)}, workers, None).describe()
+    assert ("more workers than CPUs: they share cores" in described) == shared
+
+
 def test_gpu_cluster_gives_one_gpu_per_worker() -> None:
     plan = plan_resources({"CPU": 16.0, "GPU": 4.0}, 2, None, max_node_gpus=4.0)
     assert plan.gpus_per_worker == 1.0
