@@ -33,6 +33,8 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,25 @@ WORKERS = 4
 TIMED_REAL_S = 240.0
 
 
+@contextmanager
+def _local_ray(cpus: int) -> Iterator[None]:
+    """A local Ray with ``cpus`` CPUs for the block, shut down after it; its workers import
+    the benchmarks' curve sources (bench.lcbench) from the checkout."""
+    import ray
+
+    ray.init(
+        num_cpus=cpus,
+        include_dashboard=False,
+        logging_level=logging.WARNING,
+        configure_logging=False,
+        runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}},
+    )
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
 def _method() -> Any:
     """raysearch's default as bench/hartmann.py runs a method: build_searcher +
     build_scheduler, TPE + rung-gated ASHA."""
@@ -64,28 +85,19 @@ def _method() -> Any:
 
 
 def _real(seeds: list[int], trials: int, epochs: int) -> list[float]:
-    import ray
 
     from bench.hartmann import CONCURRENT, Scale, _ray_method
     from raysearch.search.simulation.hartmann import F_STAR
 
     if CONCURRENT != WORKERS:
         raise RuntimeError(f"bench/hartmann.py runs {CONCURRENT} trials at once, not {WORKERS}")
-    ray.init(
-        num_cpus=os.cpu_count() or 2,
-        include_dashboard=False,
-        logging_level=logging.WARNING,
-        configure_logging=False,
-    )
     regrets = []
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-scaling-ray-") as root:
-            for seed in seeds:
-                scale = Scale(trials=trials, epochs=epochs, seeds=(seed,))
-                res = _ray_method(_method(), seed, scale, root)
-                regrets.append(float(res["records"]["value"].min()) - F_STAR)
-    finally:
-        ray.shutdown()
+    cpus = os.cpu_count() or 2
+    with _local_ray(cpus), tempfile.TemporaryDirectory(prefix="bench-scaling-ray-") as root:
+        for seed in seeds:
+            scale = Scale(trials=trials, epochs=epochs, seeds=(seed,))
+            res = _ray_method(_method(), seed, scale, root)
+            regrets.append(float(res["records"]["value"].min()) - F_STAR)
     return regrets
 
 
@@ -131,47 +143,36 @@ def replay_with_ray(benches: list[str], seeds: list[int]) -> list[dict[str, Any]
     """Per benchmark and seed: the default search (200 trials) one trial at a time, in Ray
     Tune and on the simulator, and whether they ran the same trials (``same``) or where
     they first parted (``difference``)."""
-    import ray
 
     from bench.scaling.benchmarks import load
     from raysearch.search.simulation.replay import first_difference, run_in_tune
     from raysearch.search.simulation.runs import run_search
 
-    ray.init(
-        num_cpus=os.cpu_count() or 2,
-        include_dashboard=False,
-        logging_level=logging.WARNING,
-        configure_logging=False,
-        # Ray's workers import the benchmarks' curve sources (bench.lcbench) from the checkout
-        runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}},
-    )
     records = []
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-scaling-replay-") as root:
-            for bench in benches:
-                space, source = load(bench)
-                for seed in seeds:
-                    real = run_in_tune(space, source, seed, root)
-                    simulated = run_search(space, source, 1, seed)
-                    difference = first_difference(simulated, real)
-                    records.append(
-                        {
-                            "bench": bench,
-                            "seed": seed,
-                            "trials": len(real.configs),
-                            "epochs": len(real.epochs),
-                            "same": difference is None,
-                            "difference": difference,
-                            "real_s": round(real.wall_s, 1),
-                        }
-                    )
-                    log(
-                        f"replay {bench} seed {seed}: {len(real.configs)} trials, "
-                        f"{len(real.epochs)} epochs in {real.wall_s:.0f} s: "
-                        + ("the same run" if difference is None else difference)
-                    )
-    finally:
-        ray.shutdown()
+    cpus = os.cpu_count() or 2
+    with _local_ray(cpus), tempfile.TemporaryDirectory(prefix="bench-scaling-replay-") as root:
+        for bench in benches:
+            space, source = load(bench)
+            for seed in seeds:
+                real = run_in_tune(space, source, seed, root)
+                simulated = run_search(space, source, 1, seed)
+                difference = first_difference(simulated, real)
+                records.append(
+                    {
+                        "bench": bench,
+                        "seed": seed,
+                        "trials": len(real.configs),
+                        "epochs": len(real.epochs),
+                        "same": difference is None,
+                        "difference": difference,
+                        "real_s": round(real.wall_s, 1),
+                    }
+                )
+                log(
+                    f"replay {bench} seed {seed}: {len(real.configs)} trials, "
+                    f"{len(real.epochs)} epochs in {real.wall_s:.0f} s: "
+                    + ("the same run" if difference is None else difference)
+                )
     return records
 
 
@@ -180,55 +181,45 @@ def timed_with_ray(benches: list[str], seeds: list[int]) -> list[dict[str, Any]]
     real Tuner, each epoch taking its recorded duration times the benchmark's time scale
     (TIMED_REAL_S over the median simulated run's length), and on the simulator; the regret
     and epochs of each."""
-    import ray
 
     from bench.scaling.benchmarks import load
     from raysearch.search.simulation.replay import run_in_tune
     from raysearch.search.simulation.runs import run_search
 
-    ray.init(
-        # the trials sleep: more trials at once than cores is what a cluster's GPUs give
-        num_cpus=max(os.cpu_count() or 2, WORKERS),
-        include_dashboard=False,
-        logging_level=logging.WARNING,
-        configure_logging=False,
-        runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}},
-    )
     records = []
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-scaling-timed-") as root:
-            for bench in benches:
-                space, source = load(bench)
-                simulated = {seed: run_search(space, source, WORKERS, seed) for seed in seeds}
-                scale = TIMED_REAL_S / statistics.median(r.end for r in simulated.values())
-                for seed in seeds:
-                    sim = simulated[seed]
-                    real = run_in_tune(
-                        space, source, seed, Path(root) / bench, workers=WORKERS, time_scale=scale
-                    )
-                    records.append(
-                        {
-                            "bench": bench,
-                            "seed": seed,
-                            "workers": WORKERS,
-                            "time_scale": scale,
-                            "trials": len(real.configs),
-                            "real_regret": real.best - source.optimum,
-                            "simulated_regret": sim.best - source.optimum,
-                            "real_epochs": len(real.epochs),
-                            "simulated_epochs": len(sim.epochs),
-                            "real_s": round(real.wall_s, 1),
-                            "simulated_s": round(sim.end * scale, 1),
-                        }
-                    )
-                    log(
-                        f"timed {bench} seed {seed}: real {len(real.configs)} trials, "
-                        f"{len(real.epochs)} epochs, regret {real.best - source.optimum:.4g} in "
-                        f"{real.wall_s:.0f} s; simulated {len(sim.epochs)} epochs, regret "
-                        f"{sim.best - source.optimum:.4g} ({sim.end * scale:.0f} s scaled)"
-                    )
-    finally:
-        ray.shutdown()
+    # the trials sleep: more at once than cores is what a cluster's GPUs give
+    cpus = max(os.cpu_count() or 2, WORKERS)
+    with _local_ray(cpus), tempfile.TemporaryDirectory(prefix="bench-scaling-timed-") as root:
+        for bench in benches:
+            space, source = load(bench)
+            simulated = {seed: run_search(space, source, WORKERS, seed) for seed in seeds}
+            scale = TIMED_REAL_S / statistics.median(r.end for r in simulated.values())
+            for seed in seeds:
+                sim = simulated[seed]
+                real = run_in_tune(
+                    space, source, seed, Path(root) / bench, workers=WORKERS, time_scale=scale
+                )
+                records.append(
+                    {
+                        "bench": bench,
+                        "seed": seed,
+                        "workers": WORKERS,
+                        "time_scale": scale,
+                        "trials": len(real.configs),
+                        "real_regret": real.best - source.optimum,
+                        "simulated_regret": sim.best - source.optimum,
+                        "real_epochs": len(real.epochs),
+                        "simulated_epochs": len(sim.epochs),
+                        "real_s": round(real.wall_s, 1),
+                        "simulated_s": round(sim.end * scale, 1),
+                    }
+                )
+                log(
+                    f"timed {bench} seed {seed}: real {len(real.configs)} trials, "
+                    f"{len(real.epochs)} epochs, regret {real.best - source.optimum:.4g} in "
+                    f"{real.wall_s:.0f} s; simulated {len(sim.epochs)} epochs, regret "
+                    f"{sim.best - source.optimum:.4g} ({sim.end * scale:.0f} s scaled)"
+                )
     return records
 
 
