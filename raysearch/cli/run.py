@@ -55,7 +55,7 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
     parser.add_argument(
         "--results", type=Path, default=Path("results"), help="results root (default: results/)"
     )
-    parser.add_argument("--name", help="run name (default: a timestamp)")
+    parser.add_argument("--name", help="run name (default: a timestamp and a random suffix)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the searcher and the trials")
     parser.add_argument("--address", help="join an existing Ray cluster (e.g. 'auto')")
     parser.add_argument(
