@@ -144,7 +144,6 @@ def replay_with_ray(benches: list[str], seeds: list[int]) -> list[dict[str, Any]
     """Per benchmark and seed: the default search (200 trials) one trial at a time, in Ray
     Tune and on the simulator, and whether they ran the same trials (``same``) or where
     they first parted (``difference``)."""
-
     from bench.scaling.benchmarks import load
     from raysearch.search.simulation.replay import first_difference, run_in_tune
     from raysearch.search.simulation.runs import run_search
@@ -182,7 +181,6 @@ def timed_with_ray(benches: list[str], seeds: list[int]) -> list[dict[str, Any]]
     real Tuner, each epoch taking its recorded duration times the benchmark's time scale
     (TIMED_TOTAL_S over the sum of the simulated runs' lengths), and on the simulator; the
     regret and epochs of each."""
-
     from bench.scaling.benchmarks import load
     from raysearch.search.simulation.replay import run_in_tune
     from raysearch.search.simulation.runs import run_search
