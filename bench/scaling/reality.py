@@ -47,9 +47,10 @@ __all__ = ["compare_with_ray", "replay_with_ray", "timed_lines", "timed_with_ray
 WORKERS = 4
 # the real seconds a benchmark's timed runs take together, had each its simulated length:
 # its time scale is this over the sum of the simulated runs' lengths (a run's length has a
-# long tail on LCBench: of seeds 0-9 at k=4, one run is 9 times another). Tune's controller
-# takes some ms per result here (its scheduler, searcher, journal and loggers), in turn
-# for all k trials; its delays stay in the real runs, as part of what is checked.
+# long tail on LCBench: of seeds 0-9 at k=4, the longest run is 14 times the shortest,
+# scaling.json's timed records). Tune's controller takes some ms per result here (its
+# scheduler, searcher, journal and loggers), in turn for all k trials; its delays stay in
+# the real runs, as part of what is checked.
 TIMED_TOTAL_S = 1800.0
 
 
