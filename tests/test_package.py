@@ -45,3 +45,10 @@ def test_version_is_the_installed_distributions() -> None:
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'runsearch'"):
         raysearch.runsearch  # noqa: B018
+
+
+def test_the_command_line_prints_the_installed_version() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "raysearch", "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout == f"raysearch {version('raysearch')}\n"

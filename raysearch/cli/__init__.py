@@ -41,7 +41,10 @@ def command_description(command: str) -> str:
 def _usage() -> str:
     lines = ["usage: raysearch <command> [options]", "", "commands:"]
     lines += [f"  {name:<9} {text}" for name, text in COMMANDS.items()]
-    lines += ["", "raysearch <command> --help shows a command's options."]
+    lines += [
+        "",
+        "raysearch <command> --help shows a command's options; raysearch --version, the version.",
+    ]
     return "\n".join(lines)
 
 
@@ -50,6 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args or args[0] in ("-h", "--help"):
         print(_usage())
         return 0 if args else 2
+    if args[0] == "--version":
+        # Deferred: the package's own __init__ (light: it imports nothing of the stack).
+        from raysearch import __version__
+
+        print(f"raysearch {__version__}")
+        return 0
     command, rest = args[0], args[1:]
     if command not in COMMANDS:
         print(
