@@ -292,6 +292,7 @@ def _write_results(
         planned,
         settings=plan.space.settings.model_dump(),
         finalists=finalists.table if finalists is not None else None,
+        time_budget_s=plan.time_budget_s if outcome.out_of_time else None,
     )
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-__all__ = ["StrictParser", "non_negative_float", "non_negative_int", "positive_int"]
+__all__ = ["StrictParser", "duration", "non_negative_float", "non_negative_int", "positive_int"]
 
 
 class StrictParser(argparse.ArgumentParser):
@@ -56,3 +57,26 @@ def non_negative_float(text: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
     return value
+
+
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)([smhd]?)")
+
+
+def duration(text: str) -> float:
+    """Seconds from a duration: a number of seconds (``600``), or numbers with units s, m,
+    h, d written together (``90s``, ``45m``, ``8h``, ``1h30m``); more than 0."""
+    spelled = text.strip().lower()
+    parts = _DURATION.findall(spelled)
+    if (
+        not spelled
+        or "".join(a + u for a, u in parts) != spelled
+        or (len(parts) > 1 and any(not u for _, u in parts))
+    ):
+        raise argparse.ArgumentTypeError(
+            f"expected a duration such as 600 (seconds), 45m, 8h or 1h30m, got {text!r}"
+        )
+    seconds = sum(float(amount) * _UNITS[unit] for amount, unit in parts)
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise argparse.ArgumentTypeError(f"expected a duration above 0, got {text!r}")
+    return seconds

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from raysearch.cli import command_description
-from raysearch.cli.args import StrictParser, non_negative_int, positive_int
+from raysearch.cli.args import StrictParser, duration, non_negative_int, positive_int
 from raysearch.core.errors import (
     RaysearchError,
     ResultsNotWritten,
@@ -54,6 +54,14 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
     )
     parser.add_argument(
         "--results", type=Path, default=Path("results"), help="results root (default: results/)"
+    )
+    parser.add_argument(
+        "--time-budget",
+        type=duration,
+        metavar="DURATION",
+        help="stop the search after this long (600 = seconds, 45m, 8h, 1h30m): running "
+        "trials are cut and no more start; the finalists, if any, train after it "
+        "(default: no limit, the search ends after --num-samples trials)",
     )
     parser.add_argument("--name", help="run name (default: a timestamp and a random suffix)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the searcher and the trials")
@@ -150,6 +158,7 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         finalists=args.finalists,
         replicates=args.replicates,
         max_failures=args.max_failures,
+        time_budget_s=args.time_budget,
         storage=args.storage,
         wandb=WandbOptions(not args.no_wandb, args.wandb_project, args.wandb_group),
         warm_start=str(args.warm_start) if args.warm_start else None,

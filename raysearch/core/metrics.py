@@ -18,6 +18,7 @@ __all__ = [
     "INTERRUPTED",
     "MODE",
     "NOT_STARTED",
+    "OUT_OF_TIME",
     "STOPPED",
     "TEST_METRIC",
     "TIME_ATTR",
@@ -43,7 +44,9 @@ STOPPED = "stopped"  # stopped by ASHA at a rung
 FAILED = "failed"  # an error; the reason is in stop_reason
 INTERRUPTED = "interrupted"  # ran some epochs; the search stopped first (--resume continues it)
 NOT_STARTED = "not started"  # created, but the search stopped before it reported an epoch
-TRIAL_STATUSES = (COMPLETED, STOPPED, FAILED, INTERRUPTED, NOT_STARTED)
+# Cut when the search's time budget (--time-budget) ran out; also how such a search ended.
+OUT_OF_TIME = "out of time"
+TRIAL_STATUSES = (COMPLETED, STOPPED, FAILED, INTERRUPTED, NOT_STARTED, OUT_OF_TIME)
 
 
 def time_key(phase: str) -> str:

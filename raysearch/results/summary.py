@@ -37,6 +37,7 @@ from raysearch.core.metrics import (
     FAILED,
     INTERRUPTED,
     NOT_STARTED,
+    OUT_OF_TIME,
     STOPPED,
 )
 from raysearch.results.evidence import picked_config
@@ -46,6 +47,7 @@ __all__ = [
     "ALL_FAILED",
     "FINISHED",
     "INTERRUPTED_SEARCH",
+    "OUT_OF_TIME",
     "SECTIONS",
     "STATES",
     "Section",
@@ -57,7 +59,8 @@ __all__ = [
 
 # How a search ended (summary["state"]).
 FINISHED, INTERRUPTED_SEARCH, ALL_FAILED = "finished", "interrupted", "every trial failed"
-STATES = (FINISHED, INTERRUPTED_SEARCH, ALL_FAILED)
+# OUT_OF_TIME (core.metrics, also a trial's status): its time budget ran out first.
+STATES = (FINISHED, INTERRUPTED_SEARCH, ALL_FAILED, OUT_OF_TIME)
 
 Section = Callable[[dict[str, Any], pd.DataFrame], list[str]]
 
@@ -97,19 +100,30 @@ def _best(trials: pd.DataFrame) -> dict[str, Any] | None:
     }
 
 
-def summarize(trials: pd.DataFrame, run_dir: Path, planned: int | None = None) -> dict[str, Any]:
+def summarize(
+    trials: pd.DataFrame,
+    run_dir: Path,
+    planned: int | None = None,
+    *,
+    time_budget_s: float | None = None,
+) -> dict[str, Any]:
     """What the user reads first: how the search ended, how each trial ended, the best
     trial. ``planned``: the trials the search was to run; those Tune never created count
-    as not started. ``files`` is filled in by ``write_results`` with what it wrote."""
+    as not started, unless ``time_budget_s`` is given: the search's time budget (seconds)
+    ran out, and ended it before it created them. ``files`` is filled in by
+    ``write_results`` with what it wrote."""
     counts = trials["status"].value_counts().to_dict() if not trials.empty else {}
     planned = max(planned or 0, len(trials))
-    not_started = int(counts.get(NOT_STARTED, 0)) + planned - len(trials)
+    never = 0 if time_budget_s is not None else planned - len(trials)
+    not_started = int(counts.get(NOT_STARTED, 0)) + never
     unfinished = int(counts.get(INTERRUPTED, 0)) + not_started
     failed = int(counts.get(FAILED, 0))
     if unfinished:
         state = INTERRUPTED_SEARCH
     elif len(trials) and failed == len(trials):
         state = ALL_FAILED
+    elif time_budget_s is not None:
+        state = OUT_OF_TIME
     else:
         state = FINISHED
     failures = trials[trials["status"] == FAILED] if not trials.empty else trials
@@ -123,6 +137,8 @@ def summarize(trials: pd.DataFrame, run_dir: Path, planned: int | None = None) -
         "failed": failed,
         "interrupted": int(counts.get(INTERRUPTED, 0)),
         "not_started": not_started,
+        "out_of_time": int(counts.get(OUT_OF_TIME, 0)),
+        "time_budget_s": time_budget_s,
         "failures": [
             {"trial_id": r["trial_id"], "reason": r["stop_reason"]} for _, r in failures.iterrows()
         ],
@@ -136,16 +152,19 @@ def counts_line(summary: dict[str, Any]) -> str:
     left out): how the created trials ended, then the planned trials never created ("2 of 4
     trials created: 2 not started; 2 never created")."""
     never = summary["planned"] - summary["n_trials"]
+    out_of_time = summary.get("out_of_time", 0)  # a summary.json from before the budget
     parts = [
         (summary["completed"], "completed"),
         (summary["stopped_by_asha"], "stopped early by ASHA"),
         (summary["failed"], "failed"),
         (summary["interrupted"], "interrupted (resume continues them)"),
-        (summary["not_started"] - never, "not started"),
+        (summary["not_started"] - (never if summary["state"] != OUT_OF_TIME else 0), "not started"),
+        (out_of_time, "cut when the time budget ran out"),
     ]
     shown = ", ".join(f"{n} {what}" for n, what in parts if n) or "none ran"
+    ran_out = " (the time budget ran out first)" if summary["state"] == OUT_OF_TIME else ""
     return f"{summary['n_trials']} of {summary['planned']} trials created: {shown}" + (
-        f"; {never} never created" if never else ""
+        f"; {never} never created{ran_out}" if never else ""
     )
 
 
@@ -155,6 +174,11 @@ def _headline(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
     lines = [f"# Search results: {name}", "", f"Search {summary['state']}."]
     if summary["state"] == INTERRUPTED_SEARCH:
         lines.append(f"Continue it with: python -m raysearch.run --resume RESULTS/{name}")
+    if summary["state"] == OUT_OF_TIME:
+        lines.append(
+            f"Its time budget of {summary['time_budget_s']:g} s ran out. Go on from its trials "
+            f"in a new search with: python -m raysearch.run --warm-start RESULTS/{name} ..."
+        )
     return [*lines, "", counts_line(summary) + "."]
 
 
@@ -230,14 +254,16 @@ def write_results(
     *,
     settings: dict[str, Any] | None = None,
     finalists: pd.DataFrame | None = None,
+    time_budget_s: float | None = None,
 ) -> dict[str, Any]:
     """Write trials/epochs parquet, best_config.yaml and the summary; return the summary.
+    ``time_budget_s``: the search's time budget, when it ran out (``summarize``).
 
     ``resolve`` maps the best trial's config to its full resolved configuration (every
     field of every section), written to best_config.yaml so the trial can be re-run.
     """
     written = [write_parquet(run_dir / TRIALS, trials), write_parquet(run_dir / EPOCHS, epochs)]
-    summary = summarize(trials, run_dir, planned)
+    summary = summarize(trials, run_dir, planned, time_budget_s=time_budget_s)
     best = summary["best"]
     # issue 15: the evidence section, and the finalists' pick (when there are finalists)
     if finalists is not None:

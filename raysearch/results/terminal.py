@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from raysearch.core.metrics import BEST_VAL_METRIC, TEST_METRIC
-from raysearch.results.summary import FINISHED, INTERRUPTED_SEARCH, counts_line
+from raysearch.results.summary import FINISHED, INTERRUPTED_SEARCH, OUT_OF_TIME, counts_line
 
 __all__ = ["print_summary"]
 
@@ -25,7 +25,7 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
     state = summary["state"]
     colour = (
         "bold"
-        if state == FINISHED
+        if state in (FINISHED, OUT_OF_TIME)  # out of time: ended as it was told to
         else "bold yellow"
         if state == INTERRUPTED_SEARCH
         else "bold red"
@@ -62,3 +62,10 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
     console.print(escape(f"results: {summary['run_dir']}"))
     for name, path in summary["files"].items():
         console.print(escape(f"  {name}: {path}"))
+    if state == OUT_OF_TIME:
+        console.print(
+            escape(
+                f"its time budget of {summary['time_budget_s']:g} s ran out; go on from its "
+                f"trials in a new search with --warm-start {summary['run_dir']}"
+            )
+        )

@@ -21,6 +21,7 @@ from raysearch.core.metrics import (
     FINAL_KEY,
     INTERRUPTED,
     NOT_STARTED,
+    OUT_OF_TIME,
     STOPPED,
     TIME_ATTR,
     TIME_PREFIX,
@@ -61,10 +62,12 @@ def _why_stopped(
     epochs: int,
     max_epochs: int,
     done: bool,
+    out_of_time: bool = False,
 ) -> tuple[str, str]:
     """(status, reason) of a trial. ``done``: Tune marked its last result done (it ended,
     or ASHA stopped it); a trial live when the search stopped is not, though Tune's
-    clean-up then calls it TERMINATED like the others."""
+    clean-up then calls it TERMINATED like the others. ``out_of_time``: the search's time
+    budget stopped it, so a trial not done was cut by the budget, not interrupted."""
     if error is not None:
         message = str(error).strip().splitlines()
         recorded = [line for line in message if "TrialFailedError" in line]
@@ -74,6 +77,10 @@ def _why_stopped(
         return FAILED, detail[:300]
     if outcome is not None:
         return COMPLETED, str(outcome.get("stop_reason", "finished"))
+    if not done and out_of_time:
+        if epochs == 0:
+            return OUT_OF_TIME, "the time budget ran out before this trial reported an epoch"
+        return OUT_OF_TIME, f"the time budget ran out after {epochs} of {max_epochs} epochs"
     if not done:  # the search stopped first (Ctrl+C, a dead driver)
         if epochs == 0:
             return NOT_STARTED, "the search stopped before this trial reported an epoch"
@@ -92,9 +99,10 @@ def _trials(grid: ResultGrid) -> list[Any]:
 
 
 def collect_results(
-    grid: ResultGrid, max_epochs: int, fixed: dict[str, Any]
+    grid: ResultGrid, max_epochs: int, fixed: dict[str, Any], *, out_of_time: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(trials, epochs) tables from a ``ray.tune.ResultGrid``."""
+    """(trials, epochs) tables from a ``ray.tune.ResultGrid``; ``out_of_time``: the search's
+    time budget stopped it (``_why_stopped``)."""
     trial_rows: list[dict[str, Any]] = []
     epoch_frames: list[pd.DataFrame] = []
     trials_of = _trials(grid)
@@ -127,7 +135,9 @@ def collect_results(
         else:
             epochs_run, best, best_epoch = 0, math.nan, 0
         done = bool((result.metrics or {}).get("done"))
-        status, reason = _why_stopped(result.error, outcome, epochs_run, max_epochs, done)
+        status, reason = _why_stopped(
+            result.error, outcome, epochs_run, max_epochs, done, out_of_time
+        )
         row = {
             "trial_id": trial_id,
             "created": _created(result, trial_id),

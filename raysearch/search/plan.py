@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -17,7 +18,8 @@ from typing import Any
 
 from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import ConfigError
-from raysearch.core.files import OPTIONS, OPTUNA_STUDY
+from raysearch.core.files import OPTIONS, OPTUNA_STUDY, SUMMARY_JSON
+from raysearch.core.metrics import OUT_OF_TIME
 from raysearch.core.params import build_trial_config, resolve_param
 from raysearch.core.trial_config import TrialConfig
 from raysearch.search.address import joined_address
@@ -65,6 +67,9 @@ class RunOptions:
     replicates: int | None = None  # fresh seeds per finalist (default: the space's)
     storage: str | None = None
     max_failures: int = 1
+    # Seconds the search may run (Ray Tune's time_budget_s): when they run out, Tune stops
+    # every trial and creates no more; None: until num_samples trials have ended.
+    time_budget_s: float | None = None
     wandb: WandbOptions = dataclasses.field(default_factory=WandbOptions)
     resume: str | None = None  # a run directory to continue
     warm_start: str | None = None  # a finished run whose trials seed this search's study
@@ -102,6 +107,7 @@ class SearchPlan:
     run_dir: str  # results/<space>/<run>: the tables and summary
     reuse_actors: bool = True  # RunOptions.reuse_actors
     warm_start: str | None = None  # RunOptions.warm_start, checked against the space
+    time_budget_s: float | None = None  # RunOptions.time_budget_s
 
 
 def load_run_options(run_dir: Path) -> RunOptions:
@@ -112,6 +118,16 @@ def load_run_options(run_dir: Path) -> RunOptions:
             [
                 f"--resume {run_dir}: no {OPTIONS} there; is it a run directory "
                 "(results/<space>/<run>)?"
+            ],
+            "arguments",
+        )
+    summary = run_dir / SUMMARY_JSON
+    if summary.is_file() and json.loads(summary.read_text()).get("state") == OUT_OF_TIME:
+        raise ConfigError(
+            [
+                f"--resume {run_dir}: that search ended when its time budget ran out, which "
+                "--resume cannot undo; go on from its trials in a new search with "
+                f"--warm-start {run_dir}"
             ],
             "arguments",
         )
@@ -143,6 +159,13 @@ def _space_for(options: RunOptions) -> SearchSpace:
 
 def _check_session(options: RunOptions) -> None:
     problems = []
+    budget = options.time_budget_s
+    if budget is not None and (
+        isinstance(budget, bool)
+        or not isinstance(budget, int | float)
+        or not (math.isfinite(budget) and budget > 0)
+    ):
+        problems.append(f"time_budget_s: must be a number of seconds > 0, got {budget!r}")
     if options.health_check_s is not None:
         if not options.health_check_s > 0:
             problems.append(f"health_check_s: must be > 0, got {options.health_check_s!r}")
@@ -210,6 +233,7 @@ def resolve_search(
         # worker group's own start; bench/overhead.py).
         reuse_actors=options.reuse_actors and options.workers_per_trial == 1,
         warm_start=options.warm_start,
+        time_budget_s=options.time_budget_s,
     )
 
 

@@ -16,6 +16,10 @@ per trial whatever the study's size; the journal appends a line (about 12 ms at 
 and values): TPE starts from what that run learned. The old trials must be valid trials of
 the new space (same parameters, ranges, choices and conditions); otherwise the search is
 refused before Ray starts, naming each difference.
+
+When a search's time budget (``--time-budget``) runs out, Tune stops the running trials
+without telling the searcher; ``settle_cut_trials`` tells the study, so it records no trial
+as running after the search.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from raysearch.search.space import SearchSpace
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["STUDY_NAME", "open_storage", "warm_start_trials"]
+__all__ = ["STUDY_NAME", "open_storage", "settle_cut_trials", "warm_start_trials"]
 
 STUDY_NAME = "raysearch"  # one study per run directory
 
@@ -44,6 +48,25 @@ def open_storage(run_dir: str | Path) -> optuna.storages.JournalStorage:
 
     Path(run_dir).mkdir(parents=True, exist_ok=True)
     return JournalStorage(JournalFileBackend(str((Path(run_dir) / OPTUNA_STUDY).resolve())))
+
+
+def settle_cut_trials(run_dir: str | Path) -> int:
+    """Tell the run's study about the trials still running in it: those the time budget
+    cut. One that reported is told COMPLETE with its best value, as a trial ASHA stopped is
+    told (Ray's OptunaSearch tells the metric of its last report, here the best so far);
+    one that never reported is told FAIL, as a trial the searcher asked for and Tune never
+    ran is at a restore. Returns how many it told."""
+    import optuna  # deferred: as in open_storage
+
+    study = optuna.load_study(study_name=STUDY_NAME, storage=open_storage(run_dir))
+    best = min if study.direction == optuna.study.StudyDirection.MINIMIZE else max
+    running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    for trial in running:
+        if trial.intermediate_values:
+            study.tell(trial.number, best(trial.intermediate_values.values()))
+        else:
+            study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+    return len(running)
 
 
 def _load_old_study(run_dir: Path) -> optuna.Study:

@@ -5,6 +5,7 @@ the result loggers and the trial table; or the same search restored for ``--resu
 from __future__ import annotations
 
 import gc
+import time
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -17,6 +18,7 @@ from raysearch.core.metrics import (
     BEST_VAL_METRIC,
     INTERRUPTED,
     NOT_STARTED,
+    OUT_OF_TIME,
     TIME_ATTR,
     VAL_METRIC,
 )
@@ -27,7 +29,7 @@ from raysearch.search.scheduler import SchedulerMemory, build_scheduler
 from raysearch.search.searcher import build_searcher
 from raysearch.search.session import fit
 from raysearch.search.space import SearchSpace
-from raysearch.search.study import open_storage, warm_start_trials
+from raysearch.search.study import open_storage, settle_cut_trials, warm_start_trials
 from raysearch.search.trainable import run_trial
 
 __all__ = ["TuneCallback", "TuneOutcome", "build_tuner", "restore_tuner", "run_tune"]
@@ -78,6 +80,7 @@ def build_tuner(
             num_samples=plan.space.settings.num_samples,
             max_concurrent_trials=resources.max_concurrent,
             reuse_actors=plan.reuse_actors,
+            time_budget_s=plan.time_budget_s,
         ),
         run_config=ray.tune.RunConfig(
             name=plan.run_name,
@@ -147,17 +150,34 @@ class TuneOutcome:
     epochs: pd.DataFrame
     started: int  # trials Tune created
     unfinished: int  # created but neither terminated nor errored (an interrupted search)
+    # The time budget ran out before the search ended: it cut trials, or left some of
+    # num_samples uncreated (not an interruption: nothing is left to resume).
+    out_of_time: bool = False
 
 
 def run_tune(plan: SearchPlan, *, resume: bool, callbacks: list[TuneCallback]) -> TuneOutcome:
     """Build (or restore) the Tuner, fit it, and collect the trials and epochs tables."""
     tuner = restore_tuner(plan) if resume else build_tuner(plan, callbacks)
+    began = time.monotonic()
     grid = fit(tuner)
+    # Tune's TimeoutStopper starts its clock at its first check, after this one: when it
+    # stopped the search, at least the budget has passed here too.
+    spent = plan.time_budget_s is not None and time.monotonic() - began >= plan.time_budget_s
     # Drop Tune's objects (and W&B's callback) while Ray is still up, not at exit.
     del tuner
     callbacks.clear()
     gc.collect()
-    trials, epochs = collect_results(grid, plan.space.settings.max_epochs, plan.setup.fixed)
+    if spent:
+        settle_cut_trials(plan.run_dir)
+    settings = plan.space.settings
+    trials, epochs = collect_results(grid, settings.max_epochs, plan.setup.fixed, out_of_time=spent)
     # not grid.num_terminated: Tune's clean-up after Ctrl+C marks live trials TERMINATED
     unfinished = int(trials["status"].isin([INTERRUPTED, NOT_STARTED]).sum()) if len(trials) else 0
-    return TuneOutcome(trials, epochs, started=len(grid), unfinished=unfinished)
+    cut = bool(len(trials)) and bool((trials["status"] == OUT_OF_TIME).any())
+    return TuneOutcome(
+        trials,
+        epochs,
+        started=len(grid),
+        unfinished=unfinished,
+        out_of_time=spent and (cut or len(grid) < settings.num_samples),
+    )

@@ -13,6 +13,7 @@ CASES = {
     "unknown command": (["nosuch"], "unknown command 'nosuch'"),
     "run: bad flag": (["run", "--space", "smoke", "--num-sample", "3"], "--num-sample"),
     "run: bad value": (["run", "--space", "smoke", "--max-epochs", "0"], "got 0"),
+    "run: bad duration": (["run", "--space", "smoke", "--time-budget", "8 hours"], "'8 hours'"),
     "run: unknown space": (["run", "--space", "nosuch", "--results", "{tmp}"], "nosuch"),
     "spaces: unknown space": (["spaces", "show", "nosuch"], "nosuch"),
     "spaces: bad flag": (["spaces", "list", "--all"], "--all"),

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from raysearch.cli.args import duration
 from raysearch.cli.run import parse_args
 from tests.search.test_session import closed_port
 
@@ -116,3 +121,34 @@ def test_an_address_where_nothing_answers_exits_2_before_the_data_is_prepared(
     assert "Traceback" not in proc.stderr
     assert "ready in" not in proc.stderr  # refused before the data was prepared
     assert not list(results.glob("**/options.json"))  # no run directory was begun
+
+
+@given(hours=st.integers(0, 99), minutes=st.integers(0, 59), seconds=st.integers(0, 59))
+def test_a_duration_is_the_seconds_its_units_add_up_to(
+    hours: int, minutes: int, seconds: int
+) -> None:
+    spelled = f"{hours}h{minutes}m{seconds}s"
+    total = 3600 * hours + 60 * minutes + seconds
+    if total == 0:
+        with pytest.raises(argparse.ArgumentTypeError, match="above 0"):
+            duration(spelled)
+    else:
+        assert duration(spelled) == total
+        assert duration(str(total)) == total  # a bare number is seconds
+        assert duration(f"{total / 60!r}m") == pytest.approx(total)
+
+
+@pytest.mark.parametrize("text", ["", "8 hours", "h", "1h30", "-5", "1e3", "nan", "inf", "30x"])
+def test_a_duration_that_is_not_one_is_refused_quoting_it(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match=re.escape(repr(text))):
+        duration(text)
+
+
+def test_the_time_budget_reaches_the_options_in_seconds(tmp_path: Path) -> None:
+    assert parse_args(["--space", "smoke", "--time-budget", "1h30m"]).time_budget_s == 5400
+    assert parse_args(["--space", "smoke"]).time_budget_s is None  # no limit
+    results = tmp_path / "results"
+    proc = _run(["--space", "smoke", "--time-budget", "0s", "--results", str(results)], tmp_path)
+    assert proc.returncode == 2
+    assert "--time-budget" in proc.stderr and "'0s'" in proc.stderr
+    assert not results.exists()

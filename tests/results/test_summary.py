@@ -134,3 +134,26 @@ def test_summary_md_shows_the_run_relative_to_the_results_root(tmp_path: Path) -
     text = (run_dir / SUMMARY_MD).read_text()
     assert text.splitlines()[0] == "# Search results: loss_ablation/r1"
     assert str(tmp_path) not in text
+
+
+def test_a_search_its_time_budget_ended_says_so_and_offers_a_warm_start(tmp_path: Path) -> None:
+    ended = _table(
+        _trial("a", "completed", 3, -0.3),
+        _trial("b", "out of time", 2, -0.2, "the time budget ran out after 2 of 3 epochs"),
+    )
+    summary = write_results(tmp_path, ended, pd.DataFrame(), planned=5, time_budget_s=90.0)
+    # the trials it never created are not "not started": nothing is left to resume
+    assert (summary["state"], summary["not_started"], summary["out_of_time"]) == (
+        "out of time",
+        0,
+        1,
+    )
+    text = (tmp_path / SUMMARY_MD).read_text()
+    assert (
+        "2 of 5 trials created: 1 completed, 1 cut when the time budget ran out; 3 never "
+        "created (the time budget ran out first)." in text
+    )
+    assert "time budget of 90 s ran out" in text and "--resume" not in text
+    assert f"--warm-start RESULTS/{tmp_path.parent.name}/{tmp_path.name}" in text
+    # the same trials with no budget spent: an interrupted search, which --resume continues
+    assert summarize(ended, tmp_path, planned=5)["state"] == "interrupted"

@@ -8,7 +8,15 @@ from typing import Any
 
 import pandas as pd
 
-from raysearch.core.metrics import BEST_VAL_METRIC, FAILED, TIME_ATTR, VAL_METRIC
+from raysearch.core.metrics import (
+    BEST_VAL_METRIC,
+    FAILED,
+    INTERRUPTED,
+    NOT_STARTED,
+    OUT_OF_TIME,
+    TIME_ATTR,
+    VAL_METRIC,
+)
 from raysearch.search.collect import collect_results
 
 
@@ -67,3 +75,22 @@ def test_each_row_holds_its_trials_own_config_also_when_it_failed_before_reporti
     assert rows.loc["b", "config/lr"] == 1e12 and rows.loc["b", "status"] == FAILED
     assert rows.loc["c", "config/lr"] == 0.3 and rows.loc["c", "stop_reason"] == "no report"
     assert (rows["config/size"] == "tiny").all()
+
+
+def test_a_trial_live_when_the_time_budget_ran_out_is_out_of_time_not_interrupted(
+    tmp_path: Path,
+) -> None:
+    def live(trial_id: str, epochs: int) -> tuple[_Trial, _Result]:
+        frame = pd.DataFrame({TIME_ATTR: range(1, epochs + 1), VAL_METRIC: [0.5] * epochs})
+        return _Trial(trial_id, {"lr": 0.1}), _Result({"done": False}, frame if epochs else None)
+
+    grid = _Grid([live("a", 3), live("b", 0)])
+    for out_of_time, statuses in ((True, [OUT_OF_TIME] * 2), (False, [INTERRUPTED, NOT_STARTED])):
+        trials, _ = collect_results(grid, 8, {}, out_of_time=out_of_time)  # type: ignore[arg-type]
+        rows = trials.set_index("trial_id")
+        assert list(rows.loc[["a", "b"], "status"]) == statuses
+    assert rows.loc["a", "stop_reason"] == "after 3 of 8 epochs (--resume continues it)"
+    trials, _ = collect_results(grid, 8, {}, out_of_time=True)  # type: ignore[arg-type]
+    reasons = trials.set_index("trial_id")["stop_reason"]
+    assert reasons["a"] == "the time budget ran out after 3 of 8 epochs"
+    assert reasons["b"] == "the time budget ran out before this trial reported an epoch"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
 
 from raysearch.core.errors import ConfigError
-from raysearch.search.plan import RunOptions, SearchPlan, resolve_search
+from raysearch.core.files import OPTIONS, SUMMARY_JSON
+from raysearch.search.plan import RunOptions, SearchPlan, load_run_options, resolve_search
 from raysearch.search.trainable import trial_config
 
 CLUSTER = {"CPU": 2.0}
@@ -155,3 +158,27 @@ def test_a_relative_data_directory_reaches_the_trials_absolute(
     monkeypatch.chdir(tmp_path)
     plan = resolve_search(RunOptions(space="smoke", data="datasets/x"), {"CPU": 2})
     assert plan.setup.base_config.data.path == str(tmp_path / "datasets" / "x")
+
+
+@pytest.mark.parametrize("budget", [0, -1.0, float("nan"), float("inf"), True, "1h"])
+def test_a_time_budget_must_be_seconds_above_0(tmp_path: Path, budget: object) -> None:
+    options = RunOptions(space="smoke", results=str(tmp_path), time_budget_s=budget)  # type: ignore[arg-type]
+    with pytest.raises(
+        ConfigError,
+        match=re.escape(f"time_budget_s: must be a number of seconds > 0, got {budget!r}"),
+    ):
+        resolve_search(options, CLUSTER)
+    plan = resolve_search(
+        RunOptions(space="smoke", results=str(tmp_path), time_budget_s=60), CLUSTER
+    )
+    assert plan.time_budget_s == 60
+
+
+def test_a_search_its_time_budget_ended_is_not_resumed(tmp_path: Path) -> None:
+    (tmp_path / OPTIONS).write_text(json.dumps(RunOptions(space="smoke").to_json()))
+    assert load_run_options(tmp_path).resume == str(tmp_path)  # no summary yet: resumable
+    (tmp_path / SUMMARY_JSON).write_text(json.dumps({"state": "interrupted"}))
+    assert load_run_options(tmp_path).space == "smoke"
+    (tmp_path / SUMMARY_JSON).write_text(json.dumps({"state": "out of time"}))
+    with pytest.raises(ConfigError, match=f"--warm-start {re.escape(str(tmp_path))}"):
+        load_run_options(tmp_path)

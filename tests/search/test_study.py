@@ -16,7 +16,12 @@ from raysearch.core.files import OPTUNA_STUDY
 from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.search.searcher import TRIAL_SEED, build_searcher
 from raysearch.search.space import ParamSpec, load_space
-from raysearch.search.study import STUDY_NAME, open_storage, warm_start_trials
+from raysearch.search.study import (
+    STUDY_NAME,
+    open_storage,
+    settle_cut_trials,
+    warm_start_trials,
+)
 
 SPACE = load_space("smoke")
 
@@ -170,3 +175,19 @@ def test_a_pickled_storage_writes_on_into_the_same_journal_file(tmp_path: Path) 
     reader = optuna.load_study(study_name=STUDY_NAME, storage=open_storage(tmp_path / "run"))
     assert [t.value for t in reader.trials] == [1.0, 0.5]
     assert (tmp_path / "run" / OPTUNA_STUDY).is_file()
+
+
+def test_the_trials_a_time_budget_cut_are_settled_in_the_study(tmp_path: Path) -> None:
+    study = optuna.create_study(storage=open_storage(tmp_path), study_name=STUDY_NAME)
+    reported = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+    for step, value in enumerate([0.5, 0.3, 0.4], start=1):  # best so far would be reported
+        reported.report(value, step)
+    never = study.ask()
+    study.tell(study.ask(), 0.9)  # a finished trial stays as it was
+    assert settle_cut_trials(tmp_path) == 2
+    after = optuna.load_study(study_name=STUDY_NAME, storage=open_storage(tmp_path)).trials
+    states = {t.number: (t.state, t.value) for t in after}
+    assert states[reported.number] == (optuna.trial.TrialState.COMPLETE, 0.3)
+    assert states[never.number] == (optuna.trial.TrialState.FAIL, None)
+    assert states[2] == (optuna.trial.TrialState.COMPLETE, 0.9)
+    assert settle_cut_trials(tmp_path) == 0  # nothing left running
