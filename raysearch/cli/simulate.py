@@ -14,7 +14,9 @@ with those settings changed, on the same seeds, compared with it seed by seed. W
 how well its rungs rank the curves, over all of them and over the best tenth
 (search/simulation/rungs.py). ``--trial-start-s S``: each trial also takes S simulated
 seconds before its first epoch (what a cluster pays per trial beside its epochs), which
-costs most the searches that start many short trials.
+costs most the searches that start many short trials. ``--time-budget T``: each search
+also ends after T simulated seconds, as ``raysearch run --time-budget`` ends a real one,
+so the table says what T buys at each k.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 import yaml
 
 from raysearch.cli import command_description
-from raysearch.cli.args import StrictParser, non_negative_float, positive_int
+from raysearch.cli.args import StrictParser, duration, non_negative_float, positive_int
 from raysearch.core.errors import ConfigError, RaysearchError
 
 # pydantic only: --help stays quick
@@ -101,6 +103,14 @@ def _parser() -> StrictParser:
         metavar="SETTING=VALUE",
         help="also run the search with these space settings changed (e.g. multivariate=false "
         "scheduler=asha), on the same seeds, and compare the two seed by seed",
+    )
+    p.add_argument(
+        "--time-budget",
+        type=duration,
+        metavar="DURATION",
+        help="each search also ends after this much simulated time (600 = seconds, 45m, 8h), "
+        "as raysearch run --time-budget ends a real one: what the budget buys at each k "
+        "(the epoch that ends across it still counts); default: no limit",
     )
     p.add_argument(
         "--trial-start-s",
@@ -348,13 +358,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    seeds, start = range(args.seeds), args.trial_start_s
+    seeds, start, budget = range(args.seeds), args.trial_start_s, args.time_budget
     rows = []
     for k in args.workers:
-        results = [run_search(space, source, k, seed, start_s=start) for seed in seeds]
+        results = [
+            run_search(space, source, k, seed, start_s=start, time_limit=budget) for seed in seeds
+        ]
         rows.append({"workers": k, "summary": summarise(results, source.optimum, source)})
         if other is not None:
-            theirs = [run_search(other, source, k, seed, start_s=start) for seed in seeds]
+            theirs = [
+                run_search(other, source, k, seed, start_s=start, time_limit=budget)
+                for seed in seeds
+            ]
             rows[-1]["against"] = {
                 "summary": summarise(theirs, source.optimum),
                 **paired(results, theirs),
@@ -398,6 +413,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" + {s.scheduler}{asha}, "
         f"{args.seeds} seeds"
         + (f", each trial starting {start:g} s before its first epoch" if start else "")
+        + (
+            f", each search ending after {budget / 3600:.3g} simulated h (--time-budget) "
+            "if its trials have not all ended ('sooner than k=1': its searches run on past the "
+            "budget until they reach k=1's median)"
+            if budget
+            else ""
+        )
     )
     print(_report(rows))
     if other is not None:
@@ -418,6 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "space": space.name,
             "settings": s.model_dump(),
             "trial_start_s": start,
+            "time_budget_s": budget,
             "rows": rows,
         }
         if ranks is not None:

@@ -315,3 +315,23 @@ def test_a_trial_start_cost_adds_to_each_trial_and_is_said(
             main([*args, "--trial-start-s", bad])
         assert exited.value.code == 2
         assert f"--trial-start-s: expected a number >= 0, got {bad!r}" in capsys.readouterr().err
+
+
+def test_a_time_budget_ends_each_search_as_it_ends_a_real_one(
+    tmp_path: Path, space_file: Path, capsys
+) -> None:
+    table = _table(tmp_path / "curves.parquet")
+    args = ["--table", str(table), "--space", str(space_file), "--workers", "1", "--seeds", "3"]
+    assert main([*args, "--out", str(tmp_path / "free.json")]) == 0
+    assert main([*args, "--time-budget", "20s", "--out", str(tmp_path / "cut.json")]) == 0
+    assert "--time-budget" in capsys.readouterr().out
+    free, cut = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("free", "cut"))
+    assert (free["time_budget_s"], cut["time_budget_s"]) == (None, 20.0)
+    free_row, cut_row = free["rows"][0]["summary"], cut["rows"][0]["summary"]
+    assert free_row["hours"]["q25"] * 3600 > 20  # without it the searches run longer
+    # it ends at the epoch that ends across the budget: an epoch here is at most 2 s
+    assert cut_row["hours"]["q75"] * 3600 <= 20 + 2
+    assert cut_row["epochs"]["median"] < free_row["epochs"]["median"]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--time-budget", "soon"])
+    assert exit_info.value.code == 2

@@ -50,11 +50,13 @@ def run_search(
     target: float | None = None,
     epoch_budget: int | None = None,
     start_s: float = 0.0,
+    time_limit: float | None = None,
 ) -> SimResult:
     """Simulate the search ``python -m raysearch.run`` would run on ``space`` (its searcher
     and scheduler, built as the product builds them) with ``workers`` trials at once;
     ``start_s``: simulated seconds each trial spends before its first epoch (and a paused
-    one before it resumes), beside its epochs."""
+    one before it resumes), beside its epochs; ``time_limit``: simulated seconds after which
+    the search ends (``SimSettings``), as ``--time-budget`` ends a real one."""
     check_epochs(space, source)
     policy = TunePolicy(build_searcher(space, seed), build_scheduler(space, seed), workers)
     settings = SimSettings(
@@ -64,6 +66,7 @@ def run_search(
         target=target,
         epoch_budget=epoch_budget,
         start_s=start_s,
+        time_limit=time_limit,
     )
     return simulate(policy, source, settings)
 
