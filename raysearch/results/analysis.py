@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.core.metrics import BEST_VAL_METRIC, INTERRUPTED, NOT_STARTED, OUT_OF_TIME
 from raysearch.results.runs import RunData
 
 __all__ = [
@@ -134,6 +134,10 @@ def run_overview(run: RunData) -> dict[str, Any]:
         "completed": int(status.get("completed", 0)),
         "stopped by ASHA": int(status.get("stopped", 0)),
         "failed": int(status.get("failed", 0)),
+        # trials the search ended before they did (write_report drops the column where no
+        # run has any): the time budget's, and an interrupted search's
+        "out of time": int(status.get(OUT_OF_TIME, 0)),
+        "interrupted or not started": int(status.get(INTERRUPTED, 0) + status.get(NOT_STARTED, 0)),
         "epochs consumed": len(curve),
         "best anchored_val_loss": best[BEST_VAL_METRIC] if best else math.nan,
         "epochs to best": to_best,

@@ -252,6 +252,8 @@ def write_report(runs: Sequence[RunData], out_dir: str | Path, *, seed: int = 0)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     overview = pd.DataFrame([run_overview(r) for r in runs])
+    unended = ["out of time", "interrupted or not started"]
+    overview = overview.drop(columns=[c for c in unended if not overview[c].any()])
     plot_anytime(runs, out / "anytime.png")
     plot_strategies(runs, out / "strategies.png")
     lines = [

@@ -102,3 +102,19 @@ def test_a_run_where_every_trial_failed_still_renders(tmp_path, recwarn):
     assert "Not evaluated: needs >= 3 trials" in text
     assert (report.parent / "run1_learning_curves.png").read_bytes().startswith(PNG_MAGIC)
     assert not [w for w in recwarn if "legend" in str(w.message)]
+
+
+def test_the_side_by_side_table_counts_trials_the_time_budget_cut(tmp_path, report):
+    # the two finished runs: every trial completed, stopped or failed; no column for others
+    header = next(line for line in report.read_text().splitlines() if "| run " in line)
+    assert "out of time" not in header and "interrupted" not in header
+    run = write_fake_run(tmp_path / "loss_ablation" / "budget", n_trials=6)
+    trials = pd.read_parquet(run / TRIALS)
+    cut = trials.index[trials["status"] == "completed"][:2]
+    trials.loc[cut, "status"] = "out of time"
+    trials.to_parquet(run / TRIALS)
+    text = compare_runs([run], tmp_path / "out").read_text()
+    header = next(line for line in text.splitlines() if "| run " in line)
+    row = next(line for line in text.splitlines() if line.startswith("| loss_ablation/budget"))
+    cells = dict(zip((c.strip() for c in header.split("|")), row.split("|"), strict=True))
+    assert int(cells["out of time"]) == 2 and "interrupted" not in header
