@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import platform
 import subprocess
 import time
@@ -50,9 +51,10 @@ from raysearch.search.plan import (
     SearchPlan,
     check_data_extremes,
     load_run_options,
+    recorded_options,
     resolve_search,
 )
-from raysearch.search.tracking import flat_config
+from raysearch.search.tracking import WandbOptions, flat_config
 from raysearch.search.trainable import trial_config
 
 if TYPE_CHECKING:
@@ -95,7 +97,13 @@ def run_search(
             data = _prepare_data(plan, raw)
     try:
         summary, outcome = _search(options, plan, data, clock, callbacks)
-    except KeyboardInterrupt:  # a second Ctrl+C: Tune's last snapshot is what is kept
+    except KeyboardInterrupt:  # a second Ctrl+C, or one before Tune took the search over
+        if not options.resume and not _tune_state_saved(plan):
+            _discard_new_run(plan)
+            raise SearchInterrupted(
+                "interrupted as the search started, before Ray Tune saved anything of it; "
+                "nothing was kept: run the command again"
+            ) from None
         raise SearchInterrupted(
             f"interrupted twice; the search's state was saved at its last snapshot; continue "
             f"it with: python -m raysearch.run --resume {plan.run_dir}"
@@ -148,6 +156,27 @@ def _search(
     if finalists is not None and finalists.unfinished:
         outcome = dataclasses.replace(outcome, unfinished=finalists.unfinished)
     return _write_outputs(plan, outcome, clock, (started, ended), finalists), outcome
+
+
+def _tune_state_saved(plan: SearchPlan) -> bool:
+    # Deferred: Ray Tune (module doc); loaded by now, as the search had started.
+    from raysearch.search.tuner import tune_state_saved
+
+    return tune_state_saved(plan)
+
+
+def _discard_new_run(plan: SearchPlan) -> None:
+    """Remove the files a new search wrote before it was interrupted as it started, and its
+    run directory if that leaves it empty: the same command can then run again."""
+    # Deferred: as in _tune_state_saved.
+    from raysearch.search.tuner import discard_unsaved_search
+
+    discard_unsaved_search(plan)
+    run_dir = Path(plan.run_dir)
+    for name in (OPTIONS, METADATA):
+        (run_dir / name).unlink(missing_ok=True)
+    if run_dir.is_dir() and not any(run_dir.iterdir()):
+        run_dir.rmdir()
 
 
 def _run_finalists(
@@ -219,7 +248,38 @@ def _options(space: str | None, options: RunOptions | None, fields: dict[str, An
         return dataclasses.replace(options, **fields) if fields else options
     if space is None and not fields.get("resume"):
         raise TypeError("run_search() needs a space (or options=, or resume=RUN_DIR)")
-    return RunOptions(space=space or "", **fields)
+    others = sorted(set(fields) - {"resume"} | ({"space"} if space is not None else set()))
+    if fields.get("resume") and others:
+        raise ConfigError(
+            [f"resume: continues a run with the options it was started with; got {others} too"],
+            "run_search arguments",
+        )
+    typed = _typed({"space": space or "", **fields})
+    return RunOptions(**typed)
+
+
+# run_search's arguments that name a file, a directory or a place (a str or a path)
+_PATH_FIELDS = ("space", "data", "results", "name", "storage", "address", "resume", "warm_start")
+
+
+def _typed(fields: dict[str, Any]) -> dict[str, Any]:
+    """run_search's keyword arguments as RunOptions takes them: a path as its str, ``wandb``
+    True or False as W&B on or off; a value of another type is a ConfigError naming it."""
+    typed, problems = dict(fields), []
+    for name in _PATH_FIELDS:
+        value = typed.get(name)
+        if isinstance(value, os.PathLike):
+            typed[name] = os.fspath(value)
+        elif value is not None and not isinstance(value, str):
+            problems.append(f"{name}: expected a str or a path, got {value!r}")
+    wandb = typed.get("wandb")
+    if isinstance(wandb, bool):
+        typed["wandb"] = WandbOptions(enabled=wandb)
+    elif wandb is not None and not isinstance(wandb, WandbOptions):
+        problems.append(f"wandb: expected True, False or a WandbOptions, got {wandb!r}")
+    if problems:
+        raise ConfigError(problems, "run_search arguments")
+    return typed
 
 
 def _check_dataset(plan: SearchPlan) -> RawDataset | None:
@@ -253,7 +313,7 @@ def _write_run_files(options: RunOptions, plan: SearchPlan, data: PreparedData) 
     if options.resume:  # a resumed run keeps the files it was started with
         return
     run_dir = Path(plan.run_dir)
-    write_json(run_dir / OPTIONS, options.to_json())
+    write_json(run_dir / OPTIONS, recorded_options(options).to_json())
     write_json(run_dir / METADATA, _metadata(options, plan, data.fingerprint))
 
 

@@ -5,12 +5,16 @@ repeats it, as a run started from the command line records its command."""
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 
-from raysearch.api import _command, run_search
-from raysearch.core.errors import ConfigError
+import raysearch.api
+from raysearch.api import _command, _options, run_search
+from raysearch.core.errors import ConfigError, SearchInterrupted
+from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY
 from raysearch.search.plan import RunOptions
+from raysearch.search.tracking import WandbOptions
 
 
 def test_a_misspelled_argument_is_named_with_the_arguments_there_are(tmp_path) -> None:
@@ -42,3 +46,53 @@ def test_a_search_from_python_records_the_call_that_repeats_it(fields) -> None:
 def test_a_search_from_the_command_line_records_its_command() -> None:
     options = RunOptions(space="smoke", smoke=True, argv=("raysearch.run", "--space", "smoke"))
     assert _command(options) == "python -m raysearch.run --space smoke"
+
+
+def test_arguments_of_the_wrong_type_are_one_error_naming_each(tmp_path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        run_search(space=5, data=123, wandb="no", results=str(tmp_path))  # type: ignore[arg-type]
+    assert raised.value.problems == [
+        "space: expected a str or a path, got 5",
+        "data: expected a str or a path, got 123",
+        "wandb: expected True, False or a WandbOptions, got 'no'",
+    ]
+    assert not any(tmp_path.iterdir())
+
+
+def test_paths_and_a_plain_wandb_switch_are_taken_as_given() -> None:
+    options = _options("smoke", None, {"results": Path("r"), "wandb": False})
+    assert options.results == "r" and options.wandb == WandbOptions(enabled=False)
+    assert _options("smoke", None, {"wandb": True}).wandb == WandbOptions(enabled=True)
+
+
+def test_a_resume_takes_no_other_arguments(tmp_path) -> None:
+    with pytest.raises(ConfigError, match=r"got \['num_samples', 'space'\] too"):
+        run_search(space="loss_ablation", resume=str(tmp_path), num_samples=99)
+
+
+def test_an_interrupt_before_tune_saved_anything_leaves_nothing_behind(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl+C as the search starts (before Tune's first snapshot) reaches run_search as a
+    KeyboardInterrupt: what the new run wrote is removed, so the same command can run
+    again, and it says so; after Tune saved its state, the run is kept for --resume."""
+    written = []
+
+    def interrupted_search(options, plan, *args):
+        run_dir = Path(plan.run_dir)
+        run_dir.mkdir(parents=True)
+        for name in (OPTIONS, METADATA, OPTUNA_STUDY, "tune/tuner.pkl"):
+            (run_dir / name).parent.mkdir(exist_ok=True)
+            (run_dir / name).write_text("{}")
+        written.append(run_dir)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(raysearch.api, "_search", interrupted_search)
+    monkeypatch.setattr(raysearch.api, "_prepare_data", lambda plan, raw: None)
+    with pytest.raises(SearchInterrupted, match="nothing was kept: run the command again"):
+        run_search(space="smoke", results=str(tmp_path), name="early")
+    assert not written[0].exists() and (tmp_path / "smoke").is_dir()
+    monkeypatch.setattr(raysearch.api, "_tune_state_saved", lambda plan: True)
+    with pytest.raises(SearchInterrupted, match="interrupted twice"):
+        run_search(space="smoke", results=str(tmp_path), name="later")
+    assert (written[1] / OPTIONS).is_file() and (written[1] / OPTUNA_STUDY).is_file()

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from raysearch.cli import command_description
-from raysearch.cli.args import StrictParser
+from raysearch.cli.args import StrictParser, non_negative_int
 from raysearch.core.errors import RaysearchError
 from raysearch.results.runs import load_runs
 
@@ -30,8 +30,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, help="report directory (default: results/compare/<timestamp>/)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the fANOVA forest")
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=0, help="seed of the fANOVA forest"
+    )
     args = parser.parse_args(argv)
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        parser.error(f"argument --out: {args.out} is a file; give a directory for the report")
 
     try:
         runs = load_runs(args.run_dirs)  # a bad RUN_DIR is reported before the slow imports

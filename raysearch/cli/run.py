@@ -134,7 +134,7 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         others = [
             a
             for a in (argv if argv is not None else sys.argv[1:])
-            if a.startswith("--") and a != "--resume"
+            if a.startswith("--") and a != "--resume" and not a.startswith("--resume=")
         ]
         if others:
             parser.error(f"--resume takes no other flags (the run's own are reused), got {others}")
@@ -149,7 +149,7 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         workers_per_trial=args.workers_per_trial,
         data=str(args.data) if args.data else None,
         results=str(args.results),
-        name=args.name or default_run_name(),
+        name=args.name if args.name is not None else default_run_name(),
         seed=args.seed,
         address=args.address,
         smoke=args.smoke,

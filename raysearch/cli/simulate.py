@@ -144,7 +144,11 @@ def _against_values(pairs: list[str]) -> tuple[dict[str, Any], list[str]]:
         elif key in values:
             problems.append(f"--against {pair!r}: {key} is given twice")
         else:
-            values[key] = yaml.safe_load(text) if text else None
+            try:
+                values[key] = yaml.safe_load(text) if text else None
+            except yaml.YAMLError as err:
+                reason = str(err).splitlines()[0]
+                problems.append(f"--against {pair!r}: the value is not YAML ({reason})")
     return values, problems
 
 
@@ -152,6 +156,8 @@ def _inputs(args: Any) -> tuple[Any, Any, Any]:
     """The space, the curve source and the space ``--against`` compares with (None without
     it), or a ConfigError listing every problem with the arguments."""
     values, problems = _against_values(args.against or [])
+    if args.out is not None and (why := _unwritable(args.out)):
+        problems.append(f"--out {args.out}: {why}")
     try:
         space, source = _resolve(args)
     except ConfigError as err:
@@ -170,6 +176,16 @@ def _inputs(args: Any) -> tuple[Any, Any, Any]:
             "arguments",
         )
     return space, source, other
+
+
+def _unwritable(out: Path) -> str | None:
+    """Why the JSON record could not be written at ``out`` once the simulation has run (so
+    it is said before): a directory there, or no directory to write it in."""
+    if out.is_dir():
+        return "is a directory; give a file name (e.g. sim.json)"
+    if not out.parent.is_dir():
+        return f"no directory {out.parent} to write it in"
+    return None
 
 
 def _resolve(args: Any) -> tuple[Any, Any]:

@@ -95,22 +95,24 @@ def load_runs(run_dirs: Sequence[str | Path]) -> list[RunData]:
     errors.raise_if_any(ConfigError, "run directories")
     runs = []
     for path in paths:
-        trials = pd.read_parquet(path / TRIALS)
-        epochs = pd.read_parquet(path / EPOCHS)
-        for name, frame, need in (
-            (TRIALS, trials, _TRIAL_COLUMNS),
-            (EPOCHS, epochs, _EPOCH_COLUMNS),
-        ):
+        tables = {}
+        for name, need in ((TRIALS, _TRIAL_COLUMNS), (EPOCHS, _EPOCH_COLUMNS)):
+            try:
+                frame = pd.read_parquet(path / name)
+            except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+                errors.add(str(path / name), f"cannot be read as a parquet table: {err}")
+                continue
             problem = _check_columns(path, name, frame, need) if len(frame) else ""
             if problem:
                 errors.problems.append(problem)
+            tables[name] = frame
         try:
             metadata = json.loads((path / METADATA).read_text())
         except json.JSONDecodeError as err:
             errors.add(str(path / METADATA), f"not valid JSON: {err}")
             metadata = {}
         if not errors.problems:
-            runs.append(_run(path, trials, epochs, metadata))
+            runs.append(_run(path, tables[TRIALS], tables[EPOCHS], metadata))
     errors.raise_if_any(ConfigError, "run directories")
     _unique_names(runs)
     return runs

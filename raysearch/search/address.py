@@ -98,6 +98,21 @@ def check_address(address: str | None) -> None:
             ],
             "Ray cluster",
         )
+    bare = given.removeprefix("ray://")
+    host, sep, port = bare.rpartition(":")
+    formed = given in ("auto", "local") or (
+        (bool(sep) and bool(host) and port.isdigit() and " " not in host)
+        or (given.startswith("ray://") and bool(bare) and not sep)
+    )
+    if not formed:
+        raise ConfigError(
+            [
+                f"{name}: {given!r} is not an address Ray can join; give the head's address "
+                "(host:6379, what `ray start --head` prints), 'auto' on a cluster's node, or "
+                f"ray://host:10001 for Ray Client; or {joined.instead}"
+            ],
+            "Ray cluster",
+        )
     if (why := unreachable(given)) is not None:
         raise ConfigError(
             [

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import ConfigError
@@ -111,7 +112,10 @@ class SearchPlan:
 
 
 def load_run_options(run_dir: Path) -> RunOptions:
-    """The options a run was started with, to resume it (ConfigError if it isn't a run)."""
+    """The options a run was started with, to resume it (ConfigError if it isn't a run):
+    the run is ``run_dir`` wherever it is now (moved, copied, or named from another
+    directory), its results root the directory above its space's."""
+    run_dir = run_dir.resolve()
     path = run_dir / OPTIONS
     if not path.is_file():
         raise ConfigError(
@@ -131,8 +135,27 @@ def load_run_options(run_dir: Path) -> RunOptions:
             ],
             "arguments",
         )
-    options = RunOptions.from_json(json.loads(path.read_text()))
-    return dataclasses.replace(options, resume=str(run_dir))
+    try:
+        options = RunOptions.from_json(json.loads(path.read_text()))
+    except (ValueError, TypeError) as err:  # not JSON, or not the options' fields
+        raise ConfigError(
+            [f"--resume {run_dir}: {OPTIONS} cannot be read as a run's options ({err})"],
+            "arguments",
+        ) from None
+    return dataclasses.replace(
+        options, resume=str(run_dir), results=str(run_dir.parent.parent), name=run_dir.name
+    )
+
+
+def recorded_options(options: RunOptions) -> RunOptions:
+    """``options`` as a run directory keeps them for ``--resume``: the dataset and a space
+    file given by a relative path made absolute, so a resume from another directory finds
+    them (the run directory itself is where ``--resume`` names it)."""
+    data = str(Path(options.data).resolve()) if options.data else None
+    space = options.space
+    if space.endswith((".yaml", ".yml")) and Path(space).is_file():
+        space = str(Path(space).resolve())
+    return dataclasses.replace(options, data=data, space=space)
 
 
 def _base_config(options: RunOptions) -> TrialConfig:
@@ -157,8 +180,38 @@ def _space_for(options: RunOptions) -> SearchSpace:
     )
 
 
+# The URI schemes Ray Tune's storage takes (through pyarrow's file systems).
+STORAGE_SCHEMES = ("s3", "gs", "gcs", "hdfs", "viewfs", "abfs", "abfss", "file")
+
+
+def _storage_problem(storage: str) -> str | None:
+    """Why Ray Tune could not keep its experiment at ``storage`` (None: it can): a URI with
+    a scheme pyarrow lacks, or a relative path, which each node would read from its own
+    working directory."""
+    scheme = urlparse(storage).scheme
+    if len(scheme) > 1 and scheme not in STORAGE_SCHEMES:  # one letter: a Windows drive
+        return (
+            f"storage: Ray Tune keeps its experiment on {', '.join(STORAGE_SCHEMES)} URIs or "
+            f"an absolute path, got {storage!r}"
+        )
+    if not scheme and not Path(storage).is_absolute():
+        return (
+            f"storage: a shared path must be absolute (each node reads it from its own "
+            f"working directory), got {storage!r}"
+        )
+    return None
+
+
 def _check_session(options: RunOptions) -> None:
     problems = []
+    if options.storage is not None and (problem := _storage_problem(options.storage)):
+        problems.append(problem)
+    name = options.name
+    if not name or name in (".", "..") or "/" in name or "\\" in name:
+        problems.append(
+            f"name: the run directory's name under results/<space>/, one path component "
+            f"(no '/', not '.' or '..'), got {name!r}"
+        )
     budget = options.time_budget_s
     if budget is not None and (
         isinstance(budget, bool)
@@ -197,7 +250,11 @@ def resolve_search(
     resources = plan_resources(
         cluster, options.workers_per_trial, options.max_concurrent, max_node_gpus
     )
-    run_dir = (Path(options.results) / space.name / options.name).resolve()
+    run_dir = (
+        Path(options.resume).resolve()
+        if options.resume
+        else (Path(options.results) / space.name / options.name).resolve()
+    )
     # Tune's experiment (checkpoints, searcher state) goes to --storage when given (a shared
     # path or s3:// / gs:// URI, so multi-node runs keep their checkpoints); tables to run_dir.
     storage = (
@@ -214,9 +271,21 @@ def resolve_search(
         resources=resources,
         max_failures=options.max_failures,
     )
-    # Every start point and the defaults must build a valid trial config.
-    for point in space.start or [{}]:
-        trial_config(setup, point)
+    # Every start point and the defaults must build a valid trial config, whose batch
+    # splits evenly over the trial's workers (each choice of a searched batch size too).
+    points = [*(space.start or [{}])]
+    for name, spec in space.parameters.items():
+        if resolve_param(name)[0] == ("trainer", "batch_size") and spec.type == "categorical":
+            points += [{name: choice} for choice in spec.choices or []]
+    workers = options.workers_per_trial
+    uneven = sorted({c.trainer.batch_size for p in points if (c := trial_config(setup, p))
+                     and c.trainer.batch_size % workers})  # fmt: skip
+    if uneven:
+        raise ConfigError(
+            [f"workers_per_trial {workers}: each worker takes an equal share of a batch, and "
+             f"batch_size {b} is not divisible by {workers}" for b in uneven],
+            "arguments",
+        )  # fmt: skip
     _check_study(options, run_dir, space)
     return SearchPlan(
         space=space,

@@ -193,11 +193,17 @@ def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
         name_or_path = new
     path = Path(name_or_path)
     if path.suffix not in {".yaml", ".yml"}:
-        matches = sorted(directory.rglob(f"{name_or_path}.yaml"))
+        # a shipped space's name: a bare name, never a path (a directory, a .txt file)
+        named = bool(name_or_path) and path.name == name_or_path and not path.is_absolute()
+        matches = sorted(directory.rglob(f"{name_or_path}.yaml")) if named else []
         if not matches:
             valid = ", ".join(available_spaces(directory)) or "(none)"
             raise ConfigError(
-                [f"--space: unknown space {name_or_path!r}; valid spaces: {valid}"], "arguments"
+                [
+                    f"--space: unknown space {name_or_path!r}; valid spaces: {valid}, or the "
+                    "path of a space file (.yaml)"
+                ],
+                "arguments",
             )
         path = matches[0]
     if not path.is_file():

@@ -85,6 +85,10 @@ def _load_old_study(run_dir: Path) -> optuna.Study:
         raise ConfigError(
             [f"{flag}: {OPTUNA_STUDY} holds no study named {STUDY_NAME!r}"], "arguments"
         ) from None
+    except ValueError as err:  # not a journal: bytes that are not text, lines not JSON
+        raise ConfigError(
+            [f"{flag}: {OPTUNA_STUDY} cannot be read as an Optuna journal ({err})"], "arguments"
+        ) from None
 
 
 def warm_start_trials(run_dir: str | Path, space: SearchSpace) -> list[optuna.trial.FrozenTrial]:

@@ -5,15 +5,20 @@ the result loggers and the trial table; or the same search restored for ``--resu
 from __future__ import annotations
 
 import gc
+import logging
+import shutil
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeAlias
 
 import pandas as pd
+import pyarrow.fs
 import ray.tune
 from ray import tune
 from ray.tune.experiment import Trial
 
+from raysearch.core.files import OPTUNA_STUDY
 from raysearch.core.metrics import (
     BEST_VAL_METRIC,
     INTERRUPTED,
@@ -32,7 +37,21 @@ from raysearch.search.space import SearchSpace
 from raysearch.search.study import open_storage, settle_cut_trials, warm_start_trials
 from raysearch.search.trainable import run_trial
 
-__all__ = ["TuneCallback", "TuneOutcome", "build_tuner", "restore_tuner", "run_tune"]
+__all__ = [
+    "TuneCallback",
+    "TuneOutcome",
+    "build_tuner",
+    "discard_unsaved_search",
+    "restore_tuner",
+    "run_tune",
+    "tune_state_saved",
+]
+
+log = logging.getLogger(__name__)
+
+# The files of Ray Tune's experiment directory that a restore needs (Ray 2.58's names).
+TUNER_STATE = "tuner.pkl"
+EXPERIMENT_STATE = "experiment_state"
 
 # What run_search's ``callbacks`` are: Ray Tune callbacks (named here, so the layers above
 # search type them without importing Tune).
@@ -46,14 +65,38 @@ def _trainable(plan: SearchPlan, function: Any = None) -> Any:
     )
 
 
+def _experiment_path(plan: SearchPlan) -> str:
+    return f"{plan.storage_path.rstrip('/')}/{plan.run_name}"
+
+
+def tune_state_saved(plan: SearchPlan) -> bool:
+    """Whether Ray Tune saved the search's state, which ``--resume`` restores: its Tuner
+    and an ``experiment_state-*.json``. A search stopped as it started (a Ctrl+C before
+    Tune's first snapshot) has the first only, which ``Tuner.can_restore`` accepts and
+    ``Tuner.restore`` then cannot use."""
+    filesystem, path = pyarrow.fs.FileSystem.from_uri(_experiment_path(plan))
+    found = filesystem.get_file_info(pyarrow.fs.FileSelector(path, allow_not_found=True))
+    names = {Path(info.path).name for info in found}
+    return TUNER_STATE in names and any(
+        n.startswith(EXPERIMENT_STATE) and n.endswith(".json") for n in names
+    )
+
+
+def discard_unsaved_search(plan: SearchPlan) -> None:
+    """Remove what a search that Tune never saved left (its study, Tune's directory where
+    it is local), so the search can start over in its run directory."""
+    (Path(plan.run_dir) / OPTUNA_STUDY).unlink(missing_ok=True)
+    if "://" not in plan.storage_path:
+        shutil.rmtree(_experiment_path(plan), ignore_errors=True)
+
+
 def restore_tuner(plan: SearchPlan, function: Any = None) -> tune.Tuner:
     """Continue an interrupted search: finished trials stay, unfinished ones restart from
     their last checkpoint, errored ones stay failed; the searcher's state is restored, and
     ASHA's rungs (``SchedulerMemory``, which Tune does not do itself). ``function``: the
     trial function, ``run_trial`` unless a test gives a stand-in."""
-    path = f"{plan.storage_path.rstrip('/')}/{plan.run_name}"
     return tune.Tuner.restore(
-        path,
+        _experiment_path(plan),
         trainable=_trainable(plan, function),
         resume_unfinished=True,
         resume_errored=False,
@@ -156,7 +199,16 @@ class TuneOutcome:
 
 
 def run_tune(plan: SearchPlan, *, resume: bool, callbacks: list[TuneCallback]) -> TuneOutcome:
-    """Build (or restore) the Tuner, fit it, and collect the trials and epochs tables."""
+    """Build (or restore) the Tuner, fit it, and collect the trials and epochs tables. A
+    resumed search that Tune never saved starts over."""
+    if resume and not tune_state_saved(plan):
+        log.warning(
+            "%s: Ray Tune saved nothing of this search before it stopped (it was interrupted "
+            "as it started); starting it over",
+            plan.run_dir,
+        )
+        discard_unsaved_search(plan)
+        resume = False
     tuner = restore_tuner(plan) if resume else build_tuner(plan, callbacks)
     began = time.monotonic()
     grid = fit(tuner)

@@ -24,10 +24,15 @@ def _env() -> dict[str, str]:
 
 
 def run_cli(
-    args: list[str], timeout: int = 900, module: str = CLI, address: str | None = None
+    args: list[str],
+    timeout: int = 900,
+    module: str = CLI,
+    address: str | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m module args`` (the search CLI, or a test's variant of it); with
-    ``address``, the search joins that Ray instead of starting its own."""
+    ``address``, the search joins that Ray instead of starting its own; ``cwd``: the working
+    directory (this process's by default)."""
     return subprocess.run(
         _command(args, module, address),
         capture_output=True,
@@ -35,6 +40,7 @@ def run_cli(
         timeout=timeout,
         check=False,
         env=_env(),
+        cwd=cwd,
     )
 
 

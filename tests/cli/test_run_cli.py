@@ -152,3 +152,16 @@ def test_the_time_budget_reaches_the_options_in_seconds(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "--time-budget" in proc.stderr and "'0s'" in proc.stderr
     assert not results.exists()
+
+
+def test_resume_takes_its_directory_in_either_spelling(capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse_args(["--resume=runs/a"]).resume == parse_args(["--resume", "runs/a"]).resume
+    with pytest.raises(SystemExit):
+        parse_args(["--resume=runs/a", "--seed", "3"])
+    assert "--resume takes no other flags" in capsys.readouterr().err
+
+
+def test_an_empty_run_name_is_refused_not_replaced(tmp_path: Path) -> None:
+    assert parse_args(["--space", "smoke", "--name", ""]).name == ""  # the plan refuses it
+    proc = _run(["--space", "smoke", "--name", "", "--results", str(tmp_path / "r")], tmp_path)
+    assert proc.returncode == 2 and "one path component" in proc.stderr

@@ -335,3 +335,15 @@ def test_a_time_budget_ends_each_search_as_it_ends_a_real_one(
     with pytest.raises(SystemExit) as exit_info:
         main([*args, "--time-budget", "soon"])
     assert exit_info.value.code == 2
+
+
+def test_an_out_it_could_not_write_and_a_value_not_yaml_are_refused_before_it_runs(
+    tmp_path: Path, space_file: Path, capsys
+) -> None:
+    args = ["--table", str(_table(tmp_path / "curves.parquet")), "--space", str(space_file)]
+    for out, why in ((tmp_path, "is a directory"), (tmp_path / "no" / "x.json", "no directory")):
+        assert main([*args, "--out", str(out)]) == 2
+        err = capsys.readouterr()
+        assert why in err.err and "| k |" not in err.out  # said before, nothing simulated
+    assert main([*args, "--against", "grace_period=[1"]) == 2
+    assert "--against 'grace_period=[1': the value is not YAML" in capsys.readouterr().err

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -119,8 +120,17 @@ def test_an_interrupted_search_resumes_and_finishes_exactly_its_trials(
     assert all(Path(path).is_file() for path in summary["files"].values()), summary["files"]
     assert "--resume" in log.read_text()
 
-    resumed = run_cli(["--resume", str(run_dir)])  # joins the run's Ray: its --address
+    # the run, moved, resumed from another directory: --resume continues the directory it
+    # names, wherever it is now and wherever the command runs
+    moved, elsewhere = tmp_path / "moved" / "resume", tmp_path / "elsewhere"
+    shutil.copytree(run_dir, moved)
+    elsewhere.mkdir()
+    shutil.rmtree(run_dir)
+    run_dir = moved
+    resumed = run_cli(["--resume", str(run_dir)], cwd=elsewhere)  # joins the run's Ray
     assert resumed.returncode == 0, traceback_of(resumed.stdout + resumed.stderr)
+    assert not list(elsewhere.iterdir())  # nothing written where it was run from
+    assert json.loads((run_dir / "summary.json").read_text())["state"] == "finished"
     trials = pd.read_parquet(run_dir / "trials.parquet")
     assert len(trials) == 3 and trials["trial_id"].is_unique
     assert set(trials["status"]) == {"completed"}

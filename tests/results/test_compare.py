@@ -4,6 +4,7 @@ import contextlib
 import io
 import math
 import re
+import shutil
 
 import pandas as pd
 import pytest
@@ -118,3 +119,23 @@ def test_the_side_by_side_table_counts_trials_the_time_budget_cut(tmp_path, repo
     row = next(line for line in text.splitlines() if line.startswith("| loss_ablation/budget"))
     cells = dict(zip((c.strip() for c in header.split("|")), row.split("|"), strict=True))
     assert int(cells["out of time"]) == 2 and "interrupted" not in header
+
+
+def test_a_corrupt_table_an_out_that_is_a_file_and_a_negative_seed_exit_2(
+    two_runs, tmp_path, capsys
+):
+    broken = tmp_path / "loss_ablation" / "broken"
+    shutil.copytree(two_runs[0], broken)
+    (broken / TRIALS).write_bytes(b"not parquet")
+    out = tmp_path / "out"
+    assert main([str(broken), "--out", str(out)]) == 2
+    assert f"{broken / TRIALS}: cannot be read as a parquet table" in capsys.readouterr().err
+    (tmp_path / "afile").write_text("")
+    for extra, said in (
+        (["--out", str(tmp_path / "afile")], "is a file"),
+        (["--seed", "-5"], "-5"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            main([str(two_runs[0]), *extra])
+        assert exit_info.value.code == 2 and said in capsys.readouterr().err
+    assert not out.exists()

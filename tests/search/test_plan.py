@@ -10,7 +10,14 @@ import pytest
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import OPTIONS, SUMMARY_JSON
-from raysearch.search.plan import RunOptions, SearchPlan, load_run_options, resolve_search
+from raysearch.search.plan import (
+    RunOptions,
+    SearchPlan,
+    load_run_options,
+    recorded_options,
+    resolve_search,
+)
+from raysearch.search.space import load_space
 from raysearch.search.trainable import trial_config
 
 CLUSTER = {"CPU": 2.0}
@@ -182,3 +189,97 @@ def test_a_search_its_time_budget_ended_is_not_resumed(tmp_path: Path) -> None:
     (tmp_path / SUMMARY_JSON).write_text(json.dumps({"state": "out of time"}))
     with pytest.raises(ConfigError, match=f"--warm-start {re.escape(str(tmp_path))}"):
         load_run_options(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "../../escape", "a/b", "a\\b"])
+def test_a_run_name_is_one_path_component_under_the_results(tmp_path: Path, name: str) -> None:
+    with pytest.raises(
+        ConfigError, match=re.escape(f"one path component (no '/', not '.' or '..'), got {name!r}")
+    ):
+        resolve_search(RunOptions(space="smoke", results=str(tmp_path), name=name), CLUSTER)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("storage", "why"),
+    [
+        ("ftp://host/x", "s3, gs, gcs"),
+        ("relstore", "must be absolute"),
+        ("a/b", "must be absolute"),
+    ],
+)
+def test_a_storage_ray_tune_cannot_use_is_refused_before_ray(
+    tmp_path: Path, storage: str, why: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(why)) as err:
+        resolve_search(RunOptions(space="smoke", results=str(tmp_path), storage=storage), CLUSTER)
+    assert repr(storage) in str(err.value)
+    for fine in ("s3://bucket/runs", "gs://bucket", str(tmp_path / "shared"), "file:///mnt/x"):
+        resolve_search(RunOptions(space="smoke", results=str(tmp_path), storage=fine), CLUSTER)
+
+
+def test_a_resume_continues_the_directory_it_names_wherever_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """options.json keeps the relative paths of the command line made absolute; the run
+    directory and its results root come from where --resume names it, not from the run's
+    recorded --results and --name (the run may have moved, or the command runs elsewhere)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my_space.yaml").write_text((Path(load_space("smoke").path)).read_text())
+    started = RunOptions(space="my_space.yaml", data="data/d", results="results", name="r")
+    moved = tmp_path / "elsewhere" / "my_space" / "r2"
+    moved.mkdir(parents=True)
+    (moved / OPTIONS).write_text(json.dumps(recorded_options(started).to_json()))
+    monkeypatch.chdir(moved.parent)  # another working directory
+    options = load_run_options(Path("r2"))
+    assert (options.resume, options.name) == (str(moved), "r2")
+    assert options.results == str(tmp_path / "elsewhere")
+    assert (options.space, options.data) == (
+        str(tmp_path / "my_space.yaml"),
+        str(tmp_path / "data/d"),
+    )
+    plan = resolve_search(options, CLUSTER)
+    assert plan.run_dir == str(moved) and plan.storage_path == str(moved)
+    assert plan.setup.cache_dir == str(tmp_path / "elsewhere" / ".cache" / "data")
+    assert recorded_options(RunOptions(space="smoke")).space == "smoke"  # a shipped name stays
+
+
+def test_options_json_that_cannot_be_read_is_one_error(tmp_path: Path) -> None:
+    (tmp_path / OPTIONS).write_text("{not json")
+    with pytest.raises(ConfigError, match="cannot be read as a run's options"):
+        load_run_options(tmp_path)
+    (tmp_path / OPTIONS).write_text(json.dumps({"space": "smoke", "wandb": False}))
+    with pytest.raises(ConfigError, match="cannot be read as a run's options"):
+        load_run_options(tmp_path)
+
+
+@pytest.mark.parametrize("where", ["dir", "file"])
+def test_a_space_that_is_a_directory_or_not_yaml_is_one_error(tmp_path: Path, where: str) -> None:
+    target = tmp_path / "spaces"
+    target.mkdir() if where == "dir" else target.write_text("x: 1\n")
+    with pytest.raises(ConfigError, match=re.escape(f"unknown space {str(target)!r}")):
+        resolve_search(RunOptions(space=str(target), results=str(tmp_path)), CLUSTER)
+
+
+def test_a_batch_that_does_not_split_over_the_workers_is_refused_before_ray(
+    tmp_path: Path,
+) -> None:
+    def plan(space: str, workers: int) -> SearchPlan:
+        return resolve_search(
+            RunOptions(space=space, results=str(tmp_path), workers_per_trial=workers),
+            {"CPU": 8},
+        )
+
+    assert plan("smoke", 2).setup.resources.workers_per_trial == 2  # the default 16 splits
+    with pytest.raises(ConfigError, match="batch_size 16 is not divisible by 3"):
+        plan("smoke", 3)
+    space = tmp_path / "batches.yaml"
+    space.write_text(
+        "settings: {num_samples: 2, max_epochs: 2}\n"
+        "parameters:\n  batch_size: {type: categorical, choices: [16, 24, 36]}\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        plan(str(space), 8)  # 16 and 24 split over 8, 36 does not
+    assert [p.split("and ")[-1] for p in err.value.problems] == [
+        "batch_size 36 is not divisible by 8"
+    ]

@@ -206,3 +206,14 @@ def test_no_cluster_at_the_environments_address_is_refused_naming_it(
     with pytest.raises(ConfigError, match="RAY_ADDRESS: no Ray cluster to join at 'auto'"):
         with ray_session(None):
             pytest.fail("the session began")
+
+
+@pytest.mark.parametrize("address", ["not an address", "garbage", "head:", ":6379", "h:port"])
+def test_an_address_ray_cannot_parse_is_refused_naming_it(
+    address: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(RAY_ADDRESS_ENV, raising=False)
+    refused = _refused(address, monkeypatch)
+    assert f"address: '{address}' is not an address Ray can join" in refused
+    monkeypatch.setenv(RAY_ADDRESS_ENV, address)  # the same from the environment
+    assert f"RAY_ADDRESS: '{address}' is not an address" in _refused(None, monkeypatch)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+import raysearch.search.tuner as tuner_module
+from raysearch.core.files import OPTUNA_STUDY
 from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
+from raysearch.search.plan import RunOptions, resolve_search
 from raysearch.search.scheduler import build_scheduler
 from raysearch.search.searcher import TRIAL_SEED, build_searcher
 from raysearch.search.space import load_space
-from raysearch.search.tuner import _progress_reporter, best_trial_line
+from raysearch.search.tuner import _progress_reporter, best_trial_line, run_tune
 
 
 def test_scheduler_and_searcher_watch_the_anchored_metric() -> None:
@@ -107,3 +112,29 @@ def test_an_unknown_searcher_or_scheduler_is_one_error_naming_both() -> None:
     message = str(err.value)
     assert "searcher" in message and "scheduler" in message
     assert "'tpe'" in message and "'asha'" in message
+
+
+class _Stop(Exception):
+    """Ends run_tune at its fit: the test needs only which Tuner it made."""
+
+
+@pytest.mark.parametrize("saved", [False, True])
+def test_a_resume_of_a_search_tune_never_saved_starts_it_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, saved: bool
+) -> None:
+    plan = resolve_search(RunOptions(space="smoke", results=str(tmp_path), name="r"), {"CPU": 2})
+    run_dir = Path(plan.run_dir)
+    (run_dir / "tune").mkdir(parents=True)
+    (run_dir / "tune" / "tuner.pkl").write_bytes(b"")  # Tune writes it before its first save
+    (run_dir / OPTUNA_STUDY).write_text("")
+    if saved:
+        (run_dir / "tune" / "experiment_state-2026-12-05_11-22-23.json").write_text("{}")
+    made = []
+    monkeypatch.setattr(tuner_module, "build_tuner", lambda p, c: made.append("new"))
+    monkeypatch.setattr(tuner_module, "restore_tuner", lambda p: made.append("restored"))
+    monkeypatch.setattr(tuner_module, "fit", lambda t: (_ for _ in ()).throw(_Stop()))
+    with pytest.raises(_Stop):
+        run_tune(plan, resume=True, callbacks=[])
+    assert made == (["restored"] if saved else ["new"])
+    assert (run_dir / OPTUNA_STUDY).exists() == saved  # the old study goes with the start
+    assert (run_dir / "tune").exists() == saved
