@@ -13,11 +13,12 @@ import argparse
 import sys
 import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from raysearch.cli import command_description
-from raysearch.cli.args import StrictParser
+from raysearch.cli.args import StrictParser, non_negative_int, positive_int
 from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
 from raysearch.core.errors import ConfigError, RaysearchError
 from raysearch.core.spec import TASK_NAMES
@@ -37,9 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("synth", help="write the synthetic dataset to OUT_DIR")
     s.add_argument("out_dir")
     s.add_argument("--preset", choices=sorted(SYNTH_PRESETS), default="small")
-    s.add_argument("--days", type=int, help="overrides the preset")
-    s.add_argument("--raions", type=int, help="overrides the preset")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--days", type=positive_int, help="overrides the preset")
+    s.add_argument("--raions", type=positive_int, help="overrides the preset")
+    s.add_argument("--seed", type=non_negative_int, default=0)
     s.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     i = sub.add_parser(
         "import-war-losses",
@@ -113,8 +114,9 @@ def _run(args: argparse.Namespace) -> str:
         from raysearch.data.writer import write_dataset
 
         base = SYNTH_PRESETS[args.preset]
-        synth = SynthConfig(days=args.days or base["days"], raions=args.raions or base["raions"],
-                            seed=args.seed)  # fmt: skip
+        days = args.days if args.days is not None else base["days"]
+        raions = args.raions if args.raions is not None else base["raions"]
+        synth = SynthConfig(days=days, raions=raions, seed=args.seed)
         path = write_dataset(generate(synth), args.out_dir, args.format)
         return f"wrote {path} ({synth})"
     if args.command in ("import-war-losses", "import-losses"):
@@ -162,9 +164,17 @@ def _run(args: argparse.Namespace) -> str:
         ) from None
 
 
+def _check_out_dir(args: argparse.Namespace) -> None:
+    """A dataset is written into a directory: a file at ``out_dir`` is a ConfigError."""
+    out = getattr(args, "out_dir", None)
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise ConfigError([f"out_dir {out}: is a file; give a directory for the dataset"])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        _check_out_dir(args)
         print(_run(args))
     except RaysearchError as exc:
         print(f"error: {exc}", file=sys.stderr)

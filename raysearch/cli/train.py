@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, get_type_hints
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser
 from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
-from raysearch.core.errors import RaysearchError
-from raysearch.core.files import atomic_write_text
+from raysearch.core.errors import ConfigError, RaysearchError, TrialFailure
+from raysearch.core.files import CHECKPOINT_FILE, atomic_write_text
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.model_config import ModelConfig
 from raysearch.core.trainer_config import TrainerConfig
@@ -164,13 +164,36 @@ def _run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, An
     return dict(result.metrics or {})
 
 
+def _check_files(args: argparse.Namespace) -> None:
+    """The files named on the command line, before anything trains: a checkpoint to resume
+    from that is not there, a --json that could not be written after the run."""
+    problems = []
+    if args.resume is not None:
+        given = Path(args.resume)
+        found = given / CHECKPOINT_FILE if given.is_dir() else given
+        if not found.is_file():
+            problems.append(
+                f"--resume {given}: no checkpoint there (a {CHECKPOINT_FILE} file or its directory)"
+            )
+    if args.json is not None:
+        out = Path(args.json)
+        if out.is_dir() or not out.parent.is_dir():
+            problems.append(f"--json {out}: is a directory, or has no directory to be written in")
+    if problems:
+        raise ConfigError(problems, "arguments")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
+        _check_files(args)
         summary = _train(args)
     except RaysearchError as err:  # a bad value, file or dataset: one message, exit 2
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except TrialFailure as err:  # the run itself failed: a non-finite loss, a damaged checkpoint
+        print(f"error: the run failed: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
     text = json.dumps(summary, indent=1, default=float)
     print(text)
     if args.json:

@@ -19,6 +19,7 @@ import yaml
 
 __all__ = [
     "BEST_CONFIG",
+    "CHECKPOINT_FILE",
     "EPOCHS",
     "FINALISTS",
     "METADATA",
@@ -49,6 +50,7 @@ TIMING = "timing.json"  # the driver's phases: Ray start, set-up, Tune, collecti
 OPTUNA_STUDY = "optuna.journal"  # the Optuna study (journal file): optuna-dashboard, load_study
 TUNE_DIR = "tune"  # Ray Tune's experiment directory (resume from here)
 FINALISTS = "finalists.parquet"  # one row per finalist replicate (search/finalists.py)
+CHECKPOINT_FILE = "checkpoint.pt"  # a trial's training state (train/checkpoint.py)
 
 
 class _Parquet(Protocol):

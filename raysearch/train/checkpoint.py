@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from raysearch.core.errors import TrialFailure
-from raysearch.core.files import atomic_write_serialised
+from raysearch.core.files import CHECKPOINT_FILE, atomic_write_serialised
 
 __all__ = [
     "CHECKPOINT_FILE",
@@ -32,8 +32,6 @@ __all__ = [
     "restore_rng",
     "save_checkpoint",
 ]
-
-CHECKPOINT_FILE = "checkpoint.pt"
 
 
 class CorruptCheckpointError(TrialFailure):

@@ -135,3 +135,19 @@ def test_an_address_where_nothing_answers_is_refused_before_ray_joins(
     assert curves(["--space", str(space), "--out", str(out), "--address", address]) == 2
     assert f"address: nothing answers at '{address}'" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.yaml"]  # nothing written
+
+
+def test_a_refused_grid_recording_leaves_no_space_file_and_a_cache_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("raysearch.search.session.ray.init", pytest.fail)
+    monkeypatch.setattr("raysearch.search.simulation.record_runs._train", pytest.fail)
+    out = tmp_path / "cv.parquet"
+    args = ["--space", "smoke", "--points", "2", "--out", str(out)]
+    address = f"127.0.0.1:{closed_port()}"
+    assert curves([*args, "--address", address]) == 2
+    assert f"nothing answers at '{address}'" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())  # the grid's space file comes with its curves
+    (tmp_path / "afile").write_text("")
+    assert curves([*args, "--cache-dir", str(tmp_path / "afile")]) == 2
+    assert "cache_dir: " in capsys.readouterr().err and not out.exists()

@@ -46,3 +46,22 @@ def test_bad_arguments_exit_through_argparse(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         main(["synth", str(tmp_path), "--dayz", "3"])
     assert main(["synth", str(tmp_path), "--days", "5"]) == 2  # ConfigError: days >= 120
+
+
+@pytest.mark.parametrize(
+    "flags", [["--days", "0"], ["--raions", "0"], ["--seed", "-1"], ["--days", "x"]]
+)
+def test_a_count_below_its_least_is_refused_not_replaced_by_the_presets(
+    tmp_path: Path, flags: list[str], capsys
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["synth", str(tmp_path / "d"), "--preset", "tiny", *flags])
+    assert exit_info.value.code == 2 and flags[0] in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()
+
+
+def test_a_dataset_is_not_written_over_a_file(tmp_path: Path, capsys) -> None:
+    (tmp_path / "afile").write_text("mine")
+    assert main(["synth", str(tmp_path / "afile"), "--preset", "tiny"]) == 2
+    assert "is a file; give a directory" in capsys.readouterr().err
+    assert (tmp_path / "afile").read_text() == "mine"

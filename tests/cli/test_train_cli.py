@@ -7,13 +7,16 @@ import re
 
 import pytest
 
+import raysearch.cli.train as train_cli
 from raysearch.cli.train import CONFIG_FLAGS, build_config, parse_args
 from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import ConfigError
+from raysearch.core.files import CHECKPOINT_FILE
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.model_config import ModelConfig
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import TrialConfig
+from raysearch.train.epoch import NonFiniteLossError
 
 
 def test_arguments_reach_every_section() -> None:
@@ -82,3 +85,23 @@ def test_a_changed_config_default_reaches_the_flag_and_its_help(
     metavar = flag.removeprefix("--").replace("-", "_").upper()
     shown = re.search(rf"{flag} {metavar} .*?\(default: ([^)]*)\)", help_text)
     assert shown is not None and shown.group(1) == str(new)
+
+
+def test_files_it_could_not_use_are_named_before_it_trains_and_a_failed_run_is_one_line(
+    tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(train_cli, "_train", pytest.fail)  # nothing may train
+    assert train_cli.main(["--resume", str(tmp_path / "nope.pt")]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert train_cli.main(["--resume", str(tmp_path)]) == 2  # a directory without one
+    assert f"no checkpoint there (a {CHECKPOINT_FILE}" in capsys.readouterr().err
+    assert train_cli.main(["--json", str(tmp_path)]) == 2
+    assert "--json" in capsys.readouterr().err
+
+    def diverged(args: object) -> None:
+        raise NonFiniteLossError("training", ["daily_forecast"], 1)
+
+    monkeypatch.setattr(train_cli, "_train", diverged)
+    assert train_cli.main([]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: the run failed: NonFiniteLossError") and "Traceback" not in err

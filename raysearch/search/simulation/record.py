@@ -244,6 +244,8 @@ def record_curves(
         problems.append(f"out: {table} is not a .parquet file")
     if processes is not None and processes < 1:
         problems.append(f"processes: at least 1, got {processes!r}")
+    if cache_dir is not None and Path(cache_dir).exists() and not Path(cache_dir).is_dir():
+        problems.append(f"cache_dir: {cache_dir} is a file; give a directory for the data cache")
     if problems:
         raise ConfigError(problems, "curve recording")
     key = plan.fingerprint()
@@ -255,21 +257,21 @@ def record_curves(
             ],
             "curve recording",
         )
+    trained = not table.exists()
+    if trained:
+        log(f"curves: recording into {table} (finished runs kept in {partial_path(table)})")
+        record(plan, table, processes=processes, address=address, cache_dir=cache_dir, log=log)
+        log(f"curves: wrote {table}")
+    else:
+        log(f"curves: {table} already holds these curves")
     simulated = space
-    if points is not None:  # the grid's own space file, beside the table
+    if points is not None:  # the grid's own space file, beside the table once it is there
         simulated = str(table.with_suffix(".yaml"))
         header = (
             f"{loaded.name} with {points} values across each float and int parameter's range "
             f"(raysearch curves --points {points}); its curves: {table.name}"
         )
-        table.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(simulated, space_yaml(loaded, header))
         if load_space(simulated).parameters != loaded.parameters:
             raise AssertionError(f"{simulated}: does not read back as the grid it holds")
-    if table.exists():
-        log(f"curves: {table} already holds these curves")
-        return Recorded(table, simulated, trained=False)
-    log(f"curves: recording into {table} (finished runs kept in {partial_path(table)})")
-    record(plan, table, processes=processes, address=address, cache_dir=cache_dir, log=log)
-    log(f"curves: wrote {table}")
-    return Recorded(table, simulated, trained=True)
+    return Recorded(table, simulated, trained=trained)
