@@ -58,7 +58,8 @@ __all__ = [
 ]
 
 # How a search ended (summary["state"]).
-FINISHED, INTERRUPTED_SEARCH, ALL_FAILED = "finished", "interrupted", "every trial failed"
+FINISHED, ALL_FAILED = "finished", "every trial failed"
+INTERRUPTED_SEARCH = INTERRUPTED  # the word of a trial the search stopped first (core.metrics)
 # OUT_OF_TIME (core.metrics, also a trial's status): its time budget ran out first.
 STATES = (FINISHED, INTERRUPTED_SEARCH, ALL_FAILED, OUT_OF_TIME)
 

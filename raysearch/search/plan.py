@@ -19,8 +19,8 @@ from urllib.parse import urlparse
 
 from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import ConfigError
-from raysearch.core.files import OPTIONS, OPTUNA_STUDY, SUMMARY_JSON
-from raysearch.core.metrics import OUT_OF_TIME
+from raysearch.core.files import OPTIONS, OPTUNA_STUDY, SUMMARY_JSON, SUMMARY_MD
+from raysearch.core.metrics import INTERRUPTED, OUT_OF_TIME
 from raysearch.core.params import build_trial_config, resolve_param
 from raysearch.core.trial_config import TrialConfig
 from raysearch.search.address import joined_address
@@ -126,12 +126,22 @@ def load_run_options(run_dir: Path) -> RunOptions:
             "arguments",
         )
     summary = run_dir / SUMMARY_JSON
-    if summary.is_file() and json.loads(summary.read_text()).get("state") == OUT_OF_TIME:
+    state = json.loads(summary.read_text()).get("state") if summary.is_file() else None
+    if state == OUT_OF_TIME:
         raise ConfigError(
             [
                 f"--resume {run_dir}: that search ended when its time budget ran out, which "
                 "--resume cannot undo; go on from its trials in a new search with "
                 f"--warm-start {run_dir}"
+            ],
+            "arguments",
+        )
+    if state not in (None, INTERRUPTED):  # the summary's states (results/summary.py)
+        raise ConfigError(
+            [
+                f"--resume {run_dir}: that search ended ({state}); nothing is left to resume "
+                f"(its results: {run_dir / SUMMARY_MD}); a new search can start from its "
+                f"trials with --warm-start {run_dir}"
             ],
             "arguments",
         )
@@ -206,6 +216,8 @@ def _check_session(options: RunOptions) -> None:
     problems = []
     if options.storage is not None and (problem := _storage_problem(options.storage)):
         problems.append(problem)
+    if Path(options.results).exists() and not Path(options.results).is_dir():
+        problems.append(f"results: {options.results} is a file; give a directory")
     name = options.name
     if not name or name in (".", "..") or "/" in name or "\\" in name:
         problems.append(

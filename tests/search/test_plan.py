@@ -181,7 +181,7 @@ def test_a_time_budget_must_be_seconds_above_0(tmp_path: Path, budget: object) -
     assert plan.time_budget_s == 60
 
 
-def test_a_search_its_time_budget_ended_is_not_resumed(tmp_path: Path) -> None:
+def test_only_an_interrupted_search_is_resumed(tmp_path: Path) -> None:
     (tmp_path / OPTIONS).write_text(json.dumps(RunOptions(space="smoke").to_json()))
     assert load_run_options(tmp_path).resume == str(tmp_path)  # no summary yet: resumable
     (tmp_path / SUMMARY_JSON).write_text(json.dumps({"state": "interrupted"}))
@@ -189,6 +189,10 @@ def test_a_search_its_time_budget_ended_is_not_resumed(tmp_path: Path) -> None:
     (tmp_path / SUMMARY_JSON).write_text(json.dumps({"state": "out of time"}))
     with pytest.raises(ConfigError, match=f"--warm-start {re.escape(str(tmp_path))}"):
         load_run_options(tmp_path)
+    for ended in ("finished", "every trial failed"):  # nothing to resume there either
+        (tmp_path / SUMMARY_JSON).write_text(json.dumps({"state": ended}))
+        with pytest.raises(ConfigError, match=re.escape(f"that search ended ({ended}); nothing")):
+            load_run_options(tmp_path)
 
 
 @pytest.mark.parametrize("name", ["", ".", "..", "../../escape", "a/b", "a\\b"])
@@ -283,3 +287,9 @@ def test_a_batch_that_does_not_split_over_the_workers_is_refused_before_ray(
     assert [p.split("and ")[-1] for p in err.value.problems] == [
         "batch_size 36 is not divisible by 8"
     ]
+
+
+def test_a_results_root_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(ConfigError, match="results: .*afile is a file; give a directory"):
+        resolve_search(RunOptions(space="smoke", results=str(tmp_path / "afile")), CLUSTER)
