@@ -866,6 +866,13 @@ def render(
         for other in ("random_asha", "optuna_hyperband")
         if (c := at_budget(runs, data.get("budget") or [], bench, other, k)) is not None
     ]
+    rivals = [  # the two equal-epoch rivals against each other, both ways
+        c
+        for bench in BENCHMARKS
+        for k in sorted({r["workers"] for r in runs})
+        for a, b in (("tpe_fifo", "random_asha"), ("random_asha", "tpe_fifo"))
+        if (c := equal_epochs(runs, bench, a, b, k)) is not None
+    ]
     decisions, reality = data.get("decisions") or [], data.get("reality")
     targets = [t.to_json() for t in _targets(speed, comparisons, budgets, decisions, reality)]
     later = []
@@ -993,6 +1000,7 @@ def render(
         mine,
         to_default,
         drawn=bool(data.get("draws")),
+        rivals=rivals,
     )
     lines += draws_lines(data.get("draws") or [], runs, beside)
     lines += _start_lines(runs, data.get("start") or [], beside)

@@ -921,6 +921,23 @@ def test_the_rung_section_shows_the_best_configurations_and_why_lines_cite_them(
     assert "What the searches draw" in "\n".join(bound_lines([], [rand], rungs, drawn=True))
     assert "What the searches draw" not in "\n".join(bound_lines([], [rand], rungs))
 
+    # the two rivals against each other: said where the default misses against both
+    def cell(a: str, b: str, mine: float, theirs: float) -> dict:
+        return {"a": a, "b": b, "regret_a": {"median": mine}, "regret_b": {"median": theirs}}
+
+    rivals = [
+        cell("tpe_fifo", "random_asha", 0.05, 0.04),  # TPE without early stopping worse
+        cell("random_asha", "tpe_fifo", 0.04, 0.05),
+        cell("tpe_fifo", "random_asha", 0.01, 0.03),  # and better
+        cell("random_asha", "tpe_fifo", 0.03, 0.01),
+        cell("tpe_fifo", "random_asha", 0.02, 0.02),  # level: no worse both ways
+        cell("random_asha", "tpe_fifo", 0.02, 0.02),
+    ]
+    both = "\n".join(bound_lines([], [comparison, rand], rungs, rivals=rivals))
+    assert "no worse than random + ASHA in 2 of 3 cells" in both
+    assert "random + ASHA no worse than it in 2 of 3" in both
+    assert "rivals" not in "\n".join(bound_lines([], [rand], rungs, rivals=rivals))
+
 
 def test_the_chain_paragraph_counts_the_runs_that_are_its_baselines() -> None:
     from bench.scaling.notes import _held_line

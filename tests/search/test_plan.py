@@ -291,5 +291,5 @@ def test_a_batch_that_does_not_split_over_the_workers_is_refused_before_ray(
 
 def test_a_results_root_that_is_a_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("")
-    with pytest.raises(ConfigError, match="results: .*afile is a file; give a directory"):
+    with pytest.raises(ConfigError, match=r"results: .*afile is a file; give a directory"):
         resolve_search(RunOptions(space="smoke", results=str(tmp_path / "afile")), CLUSTER)
