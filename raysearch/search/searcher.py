@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import optuna
@@ -27,7 +29,7 @@ from raysearch.core.metrics import BEST_VAL_METRIC, MODE
 from raysearch.search.live_tpe import LiveTPESampler
 from raysearch.search.mixed_tpe import MixedTPESampler
 from raysearch.search.space import SearchSpace
-from raysearch.search.study import STUDY_NAME
+from raysearch.search.study import STUDY_NAME, open_storage
 
 __all__ = [
     "MAX_OBSERVATIONS",
@@ -87,6 +89,23 @@ class DefineByRun:
         return {TRIAL_SEED: self.seed + trial.number}
 
 
+# The run directory whose journal a searcher restored now opens (``study_in``): the pickled
+# searcher names the journal by the path it had when the search started.
+_RUN_DIRS: list[Path] = []
+
+
+@contextmanager
+def study_in(run_dir: str | Path) -> Iterator[None]:
+    """While Tune restores a search (``--resume``), its searcher's study is the journal in
+    ``run_dir``, wherever the run was when it started: a run moved or copied since is
+    resumed in its own directory, not in the one it left (which may be gone)."""
+    _RUN_DIRS.append(Path(run_dir))
+    try:
+        yield
+    finally:
+        _RUN_DIRS.pop()
+
+
 class StudyOptunaSearch(OptunaSearch):
     """Ray Tune's OptunaSearch, settled on restore with its study as the journal has it.
 
@@ -111,6 +130,19 @@ class StudyOptunaSearch(OptunaSearch):
         self._finished_in_study = set()
         if self._ot_study is None:
             return  # a snapshot from before the search was set up: no trials to settle
+        if _RUN_DIRS:  # the journal in the run's directory now (study_in)
+            self._storage = open_storage(_RUN_DIRS[-1])
+            self._ot_study = optuna.load_study(
+                study_name=self._study_name,
+                storage=self._storage,
+                sampler=self._ot_study.sampler,
+                pruner=self._ot_study.pruner,
+            )
+            # the trials Tune runs, each bound to the study it was asked from: this one now
+            self._ot_trials = {
+                trial_id: optuna.Trial(self._ot_study, trial._trial_id)
+                for trial_id, trial in self._ot_trials.items()
+            }
         study = {t.number: t for t in self._ot_study.get_trials(deepcopy=False)}
         for trial_id, ot_trial in self._ot_trials.items():
             if trial_id in self._completed_trials:

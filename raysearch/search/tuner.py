@@ -31,7 +31,7 @@ from raysearch.search.collect import collect_results
 from raysearch.search.loggers import result_loggers
 from raysearch.search.plan import SearchPlan
 from raysearch.search.scheduler import SchedulerMemory, build_scheduler
-from raysearch.search.searcher import build_searcher
+from raysearch.search.searcher import build_searcher, study_in
 from raysearch.search.session import fit
 from raysearch.search.space import SearchSpace
 from raysearch.search.study import open_storage, settle_cut_trials, warm_start_trials
@@ -211,7 +211,8 @@ def run_tune(plan: SearchPlan, *, resume: bool, callbacks: list[TuneCallback]) -
         resume = False
     tuner = restore_tuner(plan) if resume else build_tuner(plan, callbacks)
     began = time.monotonic()
-    grid = fit(tuner)
+    with study_in(plan.run_dir):  # Tune restores the searcher inside fit
+        grid = fit(tuner)
     # Tune's TimeoutStopper starts its clock at its first check, after this one: when it
     # stopped the search, at least the budget has passed here too.
     spent = plan.time_budget_s is not None and time.monotonic() - began >= plan.time_budget_s

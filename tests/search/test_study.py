@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import shutil
 from pathlib import Path
 
 import optuna
@@ -14,7 +15,7 @@ import pytest
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import OPTUNA_STUDY
 from raysearch.core.metrics import BEST_VAL_METRIC
-from raysearch.search.searcher import TRIAL_SEED, build_searcher
+from raysearch.search.searcher import TRIAL_SEED, build_searcher, study_in
 from raysearch.search.space import ParamSpec, load_space
 from raysearch.search.study import (
     STUDY_NAME,
@@ -191,3 +192,25 @@ def test_the_trials_a_time_budget_cut_are_settled_in_the_study(tmp_path: Path) -
     assert states[never.number] == (optuna.trial.TrialState.FAIL, None)
     assert states[2] == (optuna.trial.TrialState.COMPLETE, 0.9)
     assert settle_cut_trials(tmp_path) == 0  # nothing left running
+
+
+def test_a_searcher_restored_in_a_moved_run_opens_the_journal_there(tmp_path: Path) -> None:
+    """The pickled searcher names the journal where the run started; a run moved since is
+    resumed with the journal in its own directory (study_in), the old one gone."""
+    first, moved = tmp_path / "first", tmp_path / "moved"
+    searcher = build_searcher(SPACE, seed=0, storage=open_storage(first))
+    _finish(searcher, "a", 0.3)
+    searcher.suggest("b")
+    searcher.save(str(first / "searcher.pkl"))
+    shutil.copytree(first, moved)
+    shutil.rmtree(first)
+    restored = build_searcher(SPACE, seed=0)
+    with study_in(moved):
+        restored.restore(str(moved / "searcher.pkl"))
+    restored.on_trial_result("b", {BEST_VAL_METRIC: 0.1, "training_iteration": 1})
+    restored.on_trial_complete("b", {BEST_VAL_METRIC: 0.1})
+    assert [(t.state.name, t.value) for t in _study(moved).trials] == [
+        ("COMPLETE", 0.3),
+        ("COMPLETE", 0.1),
+    ]
+    assert not first.exists()
