@@ -393,6 +393,7 @@ def _metadata(options: RunOptions, plan: SearchPlan, fingerprint: str) -> dict[s
         "smoke": options.smoke,
         "resources": plan.setup.resources.describe(),
         "data_fingerprint": fingerprint,
+        "run_dir": plan.run_dir,  # where it started: --resume checks the run is still there
         "git_sha": sha,
         "versions": {
             "python": platform.python_version(),

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import ConfigError
-from raysearch.core.files import OPTIONS, OPTUNA_STUDY, SUMMARY_JSON, SUMMARY_MD
+from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON, SUMMARY_MD
 from raysearch.core.metrics import INTERRUPTED, OUT_OF_TIME
 from raysearch.core.params import build_trial_config, resolve_param
 from raysearch.core.trial_config import TrialConfig
@@ -113,8 +113,9 @@ class SearchPlan:
 
 def load_run_options(run_dir: Path) -> RunOptions:
     """The options a run was started with, to resume it (ConfigError if it isn't a run):
-    the run is ``run_dir`` wherever it is now (moved, copied, or named from another
-    directory), its results root the directory above its space's."""
+    the run is ``run_dir`` as named from any working directory, its results root the
+    directory above its space's. A run moved or copied since it started is resumed only
+    where Tune's experiment is not in it (``--storage``)."""
     run_dir = run_dir.resolve()
     path = run_dir / OPTIONS
     if not path.is_file():
@@ -147,11 +148,23 @@ def load_run_options(run_dir: Path) -> RunOptions:
         )
     try:
         options = RunOptions.from_json(json.loads(path.read_text()))
+        metadata = json.loads(meta.read_text()) if (meta := run_dir / METADATA).is_file() else {}
     except (ValueError, TypeError) as err:  # not JSON, or not the options' fields
         raise ConfigError(
             [f"--resume {run_dir}: {OPTIONS} cannot be read as a run's options ({err})"],
             "arguments",
         ) from None
+    began = metadata.get("run_dir")
+    if options.storage is None and began is not None and Path(began).resolve() != run_dir:
+        raise ConfigError(
+            [
+                f"--resume {run_dir}: the search started in {began}, and Ray Tune resumes "
+                "the experiment it keeps in the run directory only where it began (the "
+                "trials it has yet to create would go there); move the run back to resume "
+                f"it, or start a new search from its trials with --warm-start {run_dir}"
+            ],
+            "arguments",
+        )
     return dataclasses.replace(
         options, resume=str(run_dir), results=str(run_dir.parent.parent), name=run_dir.name
     )

@@ -120,13 +120,13 @@ def test_an_interrupted_search_resumes_and_finishes_exactly_its_trials(
     assert all(Path(path).is_file() for path in summary["files"].values()), summary["files"]
     assert "--resume" in log.read_text()
 
-    # the run, moved, resumed from another directory: --resume continues the directory it
-    # names, wherever it is now and wherever the command runs
-    moved, elsewhere = tmp_path / "moved" / "resume", tmp_path / "elsewhere"
-    shutil.copytree(run_dir, moved)
-    elsewhere.mkdir()
-    shutil.rmtree(run_dir)
-    run_dir = moved
+    # a copy elsewhere is refused before Ray: Tune's experiment resumes only where it began
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(run_dir, elsewhere / "copy")
+    copied = run_cli(["--resume", str(elsewhere / "copy")], timeout=120)
+    assert copied.returncode == 2 and "move the run back" in copied.stderr, copied.stderr
+    shutil.rmtree(elsewhere / "copy")
+    # resumed from another working directory: --resume continues the directory it names
     resumed = run_cli(["--resume", str(run_dir)], cwd=elsewhere)  # joins the run's Ray
     assert resumed.returncode == 0, traceback_of(resumed.stdout + resumed.stderr)
     assert not list(elsewhere.iterdir())  # nothing written where it was run from

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from raysearch.core.errors import ConfigError
-from raysearch.core.files import OPTIONS, SUMMARY_JSON
+from raysearch.core.files import METADATA, OPTIONS, SUMMARY_JSON
 from raysearch.search.plan import (
     RunOptions,
     SearchPlan,
@@ -246,6 +247,14 @@ def test_a_resume_continues_the_directory_it_names_wherever_it_is(
     assert plan.run_dir == str(moved) and plan.storage_path == str(moved)
     assert plan.setup.cache_dir == str(tmp_path / "elsewhere" / ".cache" / "data")
     assert recorded_options(RunOptions(space="smoke")).space == "smoke"  # a shipped name stays
+    # a run that started elsewhere, with Tune's experiment in it, is not resumed here...
+    (moved / METADATA).write_text(json.dumps({"run_dir": str(tmp_path / "results/my_space/r")}))
+    with pytest.raises(ConfigError, match=r"the search started in .*move the run back"):
+        load_run_options(moved)
+    # ...where the experiment is kept at --storage, it is
+    stored = recorded_options(dataclasses.replace(started, storage="s3://bucket/runs"))
+    (moved / OPTIONS).write_text(json.dumps(stored.to_json()))
+    assert load_run_options(moved).resume == str(moved)
 
 
 def test_options_json_that_cannot_be_read_is_one_error(tmp_path: Path) -> None:
