@@ -14,6 +14,19 @@ __all__ = ["run_cli", "start_cli", "traceback_of", "without_ray_sigterm_noise"]
 CLI = "raysearch.run"
 
 
+def tiny_space(settings: str) -> str:
+    """A space file's text for a search through the command line: ``settings`` (a YAML
+    mapping), the tiny sizes of --smoke spelled out (--smoke would also shorten ASHA's grace
+    period), and the loss strategy searched over three choices."""
+    return f"""
+settings: {settings}
+fixed: {{size: tiny, daily_window: 60, monthly_window: 3, raion_pca_components: 2,
+        anchor_stride: 3, data.synth.days: 420, data.synth.raions: 6}}
+parameters:
+  loss_strategy: {{type: categorical, choices: [uniform, kendall, softplus_kendall]}}
+"""
+
+
 def _command(args: list[str], module: str = CLI, address: str | None = None) -> list[str]:
     joined = [] if address is None else ["--address", address]
     return [sys.executable, "-m", module, *args, *joined]

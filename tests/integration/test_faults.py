@@ -15,19 +15,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from raysearch.testing.cli import run_cli, start_cli, traceback_of, without_ray_sigterm_noise
+from raysearch.testing.cli import (
+    run_cli,
+    start_cli,
+    tiny_space,
+    traceback_of,
+    without_ray_sigterm_noise,
+)
 
 pytestmark = pytest.mark.integration
 
-# The tiny sizes of --smoke, spelled out: --smoke would also shorten ASHA's grace period,
-# and these tests need every trial to run to its end.
-SPACE = """
-settings: {num_samples: 3, max_epochs: 4, grace_period: 4, n_startup_trials: 3}
-fixed: {size: tiny, daily_window: 60, monthly_window: 3, raion_pca_components: 2,
-        anchor_stride: 3, data.synth.days: 420, data.synth.raions: 6}
-parameters:
-  loss_strategy: {type: categorical, choices: [uniform, kendall, softplus_kendall]}
-"""
+# Every trial runs to its end (grace period = max_epochs).
+SPACE = tiny_space("{num_samples: 3, max_epochs: 4, grace_period: 4, n_startup_trials: 3}")
 
 
 def _reports(tune_dir: Path) -> dict[str, list[dict]]:

@@ -14,19 +14,13 @@ import pytest
 
 from raysearch.search.space import load_space
 from raysearch.search.study import STUDY_NAME, open_storage, warm_start_trials
-from raysearch.testing.cli import run_cli, traceback_of
+from raysearch.testing.cli import run_cli, tiny_space, traceback_of
 
 pytestmark = pytest.mark.integration
 
 # Long trials (ASHA never stops one: grace period = max_epochs) and many of them: a short
 # budget runs out while a trial runs, long before the last is created.
-SPACE = """
-settings: {num_samples: 20, max_epochs: 200, grace_period: 200, n_startup_trials: 3}
-fixed: {size: tiny, daily_window: 60, monthly_window: 3, raion_pca_components: 2,
-        anchor_stride: 3, data.synth.days: 420, data.synth.raions: 6}
-parameters:
-  loss_strategy: {type: categorical, choices: [uniform, kendall, softplus_kendall]}
-"""
+SPACE = tiny_space("{num_samples: 20, max_epochs: 200, grace_period: 200, n_startup_trials: 3}")
 
 
 def test_a_time_budget_cuts_the_running_trial_and_ends_the_search(
