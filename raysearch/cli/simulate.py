@@ -34,6 +34,7 @@ import yaml
 
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, duration, non_negative_float, positive_int
+from raysearch.cli.simulate_tables import paired_table, quality_table, rung_table
 from raysearch.core.errors import ConfigError, RaysearchError
 
 # pydantic only: --help stays quick
@@ -229,127 +230,6 @@ def _resolve(args: Any) -> tuple[Any, Any]:
     return space, source
 
 
-def _times(x: float) -> str:
-    """A speed-up: 0 (or NaN) where the target was not reached, inf where only this k
-    reached it."""
-    if not x > 0:
-        return "not reached"
-    return f"{x:.1f}x" if math.isfinite(x) else "inf"
-
-
-def _report(rows: list[dict[str, Any]]) -> str:
-    lines = [
-        "| k | best (median [q25, q75]) | best drawn | regret | sim. wall h | sooner than k="
-        f"{rows[0]['workers']} [90% of seed resamples] | epochs | busy |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        s = r["summary"]
-        b, g = s["best"], s["regret"]
-        sooner = _times(r["speedup"]) + (
-            " [{}, {}]".format(*map(_times, r["speedup_range"])) if "speedup_range" in r else ""
-        )
-        lines.append(
-            f"| {r['workers']} | {b['median']:.4g} [{b['q25']:.4g}, {b['q75']:.4g}] | "
-            f"{s['drawn']['median']:.4g} | {g['median']:.3g} | {s['hours']['median']:.3g} | "
-            f"{sooner} | "
-            f"{s['epochs']['median']:.0f} | {s['busy']['median']:.0%} |"
-        )
-    lines += [
-        "",
-        "best drawn: the best value any configuration the search drew reaches over its whole "
-        "curve, as if every trial had run to its last epoch (median over seeds). Below best, "
-        "the search drew a better configuration than it found: its early stops, or its end, "
-        "cut it off before it showed its value.",
-    ]
-    return "\n".join(lines)
-
-
-def _paired_report(rows: list[dict[str, Any]], what: str) -> str:
-    lines = [
-        f"Against {what}, on the same seeds (better: {what} found a lower value than the "
-        "search above; equal wall time: by the end of the shorter of the two searches):",
-        "",
-        f"| k | best (median), above | best (median), {what} | better / worse / same | p | "
-        "at equal wall time: better / worse | p |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        c = r["against"]
-        lines.append(
-            f"| {r['workers']} | {r['summary']['best']['median']:.4g} | "
-            f"{c['summary']['best']['median']:.4g} | {c['better']} / {c['worse']} / "
-            f"{c['same']} | {c['p']:.2g} | {c['time_better']} / {c['time_worse']} | "
-            f"{c['time_p']:.2g} |"
-        )
-    lines += [
-        "",
-        "p: two-sided sign test over the seeds (ties left out): below 0.05, a split this "
-        "uneven is unlikely if neither search is better on these curves.",
-    ]
-    return "\n".join(lines)
-
-
-POOR_RANK = 0.5  # a rung ranks the best curves poorly below this Spearman's rho
-
-
-def _rung_report(
-    ranks: Any, gate: float, gated: str | None, unmeasured: str, pairs: int, cut_cost: bool
-) -> str:
-    """How the space's rungs rank the curves (``rank_rungs``), and what to try where the
-    best curves start slowly (``gated``: what gated_asha's gate judges a rung by, "next"
-    (it lets a rung's stops stand once it agrees with the next rung at Spearman >=
-    ``gate``) or "chain"; None without the gate; ``cut_cost``: the gate also weighs what a
-    rung's cut costs) and where the first rung ranks every curve poorly while the gate
-    leaves the stops at a rung with fewer than ``pairs`` pairs to ASHA (``unmeasured``)."""
-    lines = [
-        "How the rungs rank these curves: Spearman's rho of the value at a rung with the "
-        f"curve's best, over {ranks.curves:,} distinct curves of random configurations and "
-        f"over the best {ranks.best_curves:,} of them (by their best value); and over the "
-        "best with the next rung, which is what scheduler gated_asha's gate checks:",
-        "",
-        "| rung (epoch) | every curve | best curves | best curves, with the next rung |",
-        "|---|---|---|---|",
-    ]
-    for r in ranks.rungs:
-        lines.append(
-            f"| {r.epoch} | {r.every:.2f} | {r.best:.2f} | {r.best_later:.2f} (epoch {r.later}) |"
-        )
-    slow = [r for r in ranks.rungs if r.best < POOR_RANK and r.best_later >= gate]
-    if slow:
-        # what to measure: a first rung past the slow ones (unless the last of them is
-        # ASHA's last rung), the chain gate (where the gate judges by the next rung), none
-        options = []
-        if slow[-1] != ranks.rungs[-1]:
-            options.append(("a later first rung", f"grace_period={slow[-1].later}"))
-        if gated and not cut_cost:
-            options.append(("a gate that weighs what a cut costs", "gate_cut_cost=true"))
-        if gated == "next":
-            options.append(("a gate judged along the chain of rungs", "gate_against=chain"))
-        options.append(("no early stopping", "scheduler=fifo"))
-        what = ", ".join(o[0] for o in options[:-1]) + (" or " if len(options) > 1 else "")
-        runs = ", ".join(f"--against {o[1]}" for o in options)
-        lines += [
-            "",
-            f"At epoch {', '.join(str(r.epoch) for r in slow)} the best curves rank poorly "
-            f"(rho < {POOR_RANK}) while the next rung agrees: the configurations that end "
-            "best start slowly and ASHA stops them there"
-            + (", and the gate does not see it" if gated == "next" and not cut_cost else "")
-            + f". To measure what {what}{options[-1][0]} buys: {runs}.",
-        ]
-    first = ranks.rungs[0] if ranks.rungs else None
-    if first is not None and first.every < POOR_RANK and gated and unmeasured == "asha":
-        lines += [
-            "",
-            f"At epoch {first.epoch}, the first rung, even random curves rank poorly (rho "
-            f"{first.every:.2f} < {POOR_RANK}). With many trials at once the first of them "
-            f"reach it before the gate has the {pairs} pairs it judges a rung by, and "
-            "ASHA's stops there stand unjudged. To measure deferring those stops until "
-            "the rung is measured: --against gate_unmeasured=defer.",
-        ]
-    return "\n".join(lines)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -437,19 +317,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             else ""
         )
     )
-    print(_report(rows))
+    print(quality_table(rows))
     if other is not None:
         print()
-        print(_paired_report(rows, " ".join(args.against)))
+        print(paired_table(rows, " ".join(args.against)))
     ranks = None
     if s.scheduler != "fifo" and (epochs := rung_epochs(s)):
         ranks = rank_rungs(sample_curves(space, source), epochs)
         print()
         gated = s.gate_against if s.scheduler == "gated_asha" else None
         print(
-            _rung_report(
-                ranks, GATE_THRESHOLD, gated, s.gate_unmeasured, GATE_PAIRS, s.gate_cut_cost
-            )
+            rung_table(ranks, GATE_THRESHOLD, gated, s.gate_unmeasured, GATE_PAIRS, s.gate_cut_cost)
         )
     if args.out:
         record = {
