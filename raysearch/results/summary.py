@@ -153,19 +153,22 @@ def counts_line(summary: dict[str, Any]) -> str:
     left out): how the created trials ended, then the planned trials never created ("2 of 4
     trials created: 2 not started; 2 never created")."""
     never = summary["planned"] - summary["n_trials"]
-    out_of_time = summary.get("out_of_time", 0)  # a summary.json from before the budget
+    ran_out = summary["state"] == OUT_OF_TIME
+    # "not_started" counts the trials never created too, unless the time budget ended it
+    created_not_started = summary["not_started"] - (0 if ran_out else never)
     parts = [
         (summary["completed"], "completed"),
         (summary["stopped_by_asha"], "stopped early by ASHA"),
         (summary["failed"], "failed"),
         (summary["interrupted"], "interrupted (resume continues them)"),
-        (summary["not_started"] - (never if summary["state"] != OUT_OF_TIME else 0), "not started"),
-        (out_of_time, "cut when the time budget ran out"),
+        (created_not_started, "not started"),
+        # .get: a summary.json written before the time budget has no such count
+        (summary.get("out_of_time", 0), "cut when the time budget ran out"),
     ]
     shown = ", ".join(f"{n} {what}" for n, what in parts if n) or "none ran"
-    ran_out = " (the time budget ran out first)" if summary["state"] == OUT_OF_TIME else ""
+    why = " (the time budget ran out first)" if ran_out else ""
     return f"{summary['n_trials']} of {summary['planned']} trials created: {shown}" + (
-        f"; {never} never created{ran_out}" if never else ""
+        f"; {never} never created{why}" if never else ""
     )
 
 

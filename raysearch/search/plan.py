@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON, SUMMARY_MD
-from raysearch.core.metrics import INTERRUPTED, OUT_OF_TIME
+from raysearch.core.metrics import INTERRUPTED
 from raysearch.core.params import build_trial_config, resolve_param
 from raysearch.core.trial_config import TrialConfig
 from raysearch.search.address import joined_address
@@ -126,18 +126,18 @@ def load_run_options(run_dir: Path) -> RunOptions:
             ],
             "arguments",
         )
-    summary = run_dir / SUMMARY_JSON
-    state = json.loads(summary.read_text()).get("state") if summary.is_file() else None
-    if state == OUT_OF_TIME:
-        raise ConfigError(
-            [
-                f"--resume {run_dir}: that search ended when its time budget ran out, which "
-                "--resume cannot undo; go on from its trials in a new search with "
-                f"--warm-start {run_dir}"
-            ],
-            "arguments",
+    try:
+        options = RunOptions.from_json(json.loads(path.read_text()))
+        metadata, summary = (
+            json.loads(p.read_text()) if p.is_file() else {}
+            for p in (run_dir / METADATA, run_dir / SUMMARY_JSON)
         )
-    if state not in (None, INTERRUPTED):  # the summary's states (results/summary.py)
+    except (ValueError, TypeError) as err:  # not JSON, or not the options' fields
+        raise ConfigError(
+            [f"--resume {run_dir}: its run files cannot be read ({err})"], "arguments"
+        ) from None
+    # the summary's states (results/summary.py): only an interrupted search goes on
+    if (state := summary.get("state")) not in (None, INTERRUPTED):
         raise ConfigError(
             [
                 f"--resume {run_dir}: that search ended ({state}); nothing is left to resume "
@@ -146,14 +146,6 @@ def load_run_options(run_dir: Path) -> RunOptions:
             ],
             "arguments",
         )
-    try:
-        options = RunOptions.from_json(json.loads(path.read_text()))
-        metadata = json.loads(meta.read_text()) if (meta := run_dir / METADATA).is_file() else {}
-    except (ValueError, TypeError) as err:  # not JSON, or not the options' fields
-        raise ConfigError(
-            [f"--resume {run_dir}: {OPTIONS} cannot be read as a run's options ({err})"],
-            "arguments",
-        ) from None
     began = metadata.get("run_dir")
     if options.storage is None and began is not None and Path(began).resolve() != run_dir:
         raise ConfigError(
@@ -303,8 +295,8 @@ def resolve_search(
         if resolve_param(name)[0] == ("trainer", "batch_size") and spec.type == "categorical":
             points += [{name: choice} for choice in spec.choices or []]
     workers = options.workers_per_trial
-    uneven = sorted({c.trainer.batch_size for p in points if (c := trial_config(setup, p))
-                     and c.trainer.batch_size % workers})  # fmt: skip
+    batches = {trial_config(setup, point).trainer.batch_size for point in points}
+    uneven = sorted(b for b in batches if b % workers)
     if uneven:
         raise ConfigError(
             [f"workers_per_trial {workers}: each worker takes an equal share of a batch, and "

@@ -257,12 +257,16 @@ def test_a_resume_continues_the_directory_it_names_wherever_it_is(
     assert load_run_options(moved).resume == str(moved)
 
 
-def test_options_json_that_cannot_be_read_is_one_error(tmp_path: Path) -> None:
+def test_run_files_that_cannot_be_read_are_one_error(tmp_path: Path) -> None:
     (tmp_path / OPTIONS).write_text("{not json")
-    with pytest.raises(ConfigError, match="cannot be read as a run's options"):
+    with pytest.raises(ConfigError, match="its run files cannot be read"):
         load_run_options(tmp_path)
     (tmp_path / OPTIONS).write_text(json.dumps({"space": "smoke", "wandb": False}))
-    with pytest.raises(ConfigError, match="cannot be read as a run's options"):
+    with pytest.raises(ConfigError, match="its run files cannot be read"):
+        load_run_options(tmp_path)
+    (tmp_path / OPTIONS).write_text(json.dumps(RunOptions(space="smoke").to_json()))
+    (tmp_path / SUMMARY_JSON).write_text("{cut short")  # a summary.json half written by hand
+    with pytest.raises(ConfigError, match="its run files cannot be read"):
         load_run_options(tmp_path)
 
 
