@@ -127,6 +127,12 @@ class SearchSettings(BaseModel):
                 f"gate_unmeasured ({self.gate_unmeasured!r}) sets what gated_asha's gate "
                 f"does at a rung it cannot judge yet; scheduler {self.scheduler!r} has no gate"
             )
+        if self.grace_period > self.max_epochs and self.scheduler != "fifo":
+            problems.append(
+                f"grace_period ({self.grace_period}) must be at most max_epochs "
+                f"({self.max_epochs}): ASHA's first rung would come after the last epoch and "
+                "stop no trial (for a search without early stopping, set scheduler 'fifo')"
+            )
         if self.cutoff_window is not None and self.scheduler == "fifo":
             problems.append(
                 f"cutoff_window ({self.cutoff_window}) needs an ASHA scheduler, not 'fifo' "

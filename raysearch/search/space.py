@@ -110,7 +110,9 @@ class _SpaceFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: str = ""
-    settings: SearchSettings
+    # validated on its own (SearchSettings), so its problems and the parameters' are
+    # reported together
+    settings: dict[str, Any] = Field(default_factory=dict)
     fixed: dict[str, Any] = Field(default_factory=dict)
     parameters: dict[str, ParamSpec] = Field(default_factory=dict)
     start: list[dict[str, Any]] = Field(default_factory=list)
@@ -214,39 +216,52 @@ def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
         raise ConfigError([f"{path}: not valid YAML: {err}"], "search space") from None
     if not isinstance(raw, dict):
         raise ConfigError([f"{path}: expected a mapping at the top level, got {raw!r}"])
+    errors = ErrorCollector()
     try:
-        parsed = _SpaceFile(**raw)
+        parsed: _SpaceFile | None = _SpaceFile(**raw)
     except ValidationError as err:
-        raise ConfigError(
-            [f"{path}: {p}" for p in _pydantic_problems(err)], "search space"
-        ) from None
-    space = SearchSpace(
+        parsed = None
+        errors.extend(_pydantic_problems(err))
+    settings = None
+    if isinstance(raw.get("settings", {}), dict):
+        try:
+            settings = SearchSettings(**raw.get("settings", {}))
+        except ValidationError as err:
+            errors.extend(_pydantic_problems(err, "settings"))
+    if parsed is not None:
+        _check_space(parsed, errors)
+    errors.raise_if_any(ConfigError, f"search space {path}")
+    assert parsed is not None and settings is not None  # else an error was raised above
+    return SearchSpace(
         name=path.stem,
         path=str(path),
-        settings=parsed.settings,
+        settings=settings,
         parameters=parsed.parameters,
         fixed=parsed.fixed,
         start=parsed.start,
         description=parsed.description,
     )
-    errors = ErrorCollector()
-    _check_space(space, errors)
-    errors.raise_if_any(ConfigError, f"search space {path}")
-    return space
 
 
-def _pydantic_problems(err: ValidationError) -> list[str]:
+def _pydantic_problems(err: ValidationError, root: str = "") -> list[str]:
+    """One line per problem, each naming its field (under ``root``, e.g. ``settings``)."""
     problems = []
     for e in err.errors():
-        where = ".".join(str(x) for x in e["loc"])
+        where = ".".join(str(x) for x in [root, *e["loc"]] if x != "")
         got = f" (got {e['input']!r})" if "input" in e and not isinstance(e["input"], dict) else ""
         msg = e["msg"].removeprefix("Value error, ")  # our validators' own sentences
         problems.append(f"{where}: {msg}{got}" if where else f"{msg}{got}")
     return problems
 
 
-def _check_space(space: SearchSpace, errors: ErrorCollector) -> None:
+def _check_space(space: _SpaceFile, errors: ErrorCollector) -> None:
     names = list(space.parameters)
+    errors.check(
+        bool(names),
+        "parameters",
+        "a search needs at least one searched parameter (to train one configuration, use "
+        "raysearch train)",
+    )
     unknown = set()  # reported once here; their values are not checked again
     for name in [*names, *space.fixed]:
         problem = resolve_param(name)[1]
@@ -269,7 +284,7 @@ def _check_space(space: SearchSpace, errors: ErrorCollector) -> None:
 
 
 def _check_param(
-    name: str, p: ParamSpec, earlier: list[str], space: SearchSpace, errors: ErrorCollector
+    name: str, p: ParamSpec, earlier: list[str], space: _SpaceFile, errors: ErrorCollector
 ) -> None:
     where = f"parameters.{name}"
     if p.type == "categorical":
@@ -288,6 +303,11 @@ def _check_param(
             errors.add(where, f"low < high must hold, but got (low={p.low}, high={p.high})")
         elif p.log and p.low <= 0:
             errors.add(where, f"log scale needs low > 0, got low={p.low}")
+        elif p.type == "int" and not (p.low.is_integer() and p.high.is_integer()):
+            errors.add(
+                where,
+                f"an int parameter needs whole-number bounds, got (low={p.low:g}, high={p.high:g})",
+            )
         else:
             for bound in (p.low, p.high):
                 problem = check_param_value(name, int(bound) if p.type == "int" else bound)
@@ -297,6 +317,14 @@ def _check_param(
             p.choices is None, where, f"a {p.type} parameter takes low/high, not 'choices'"
         )
         errors.check(not (p.log and p.step), where, "'log' and 'step' cannot be combined")
+        if p.step is not None:
+            whole = p.type == "float" or p.step.is_integer()
+            errors.check(
+                p.step > 0 and whole,
+                f"{where}.step",
+                f"must be {'a whole number' if p.type == 'int' else 'a number'} > 0, got "
+                f"{p.step:g}",
+            )
     for cond, expected in p.when.items():
         if cond not in space.parameters:
             errors.add(f"{where}.when", f"refers to {cond!r}, which is not a searched parameter")
@@ -314,7 +342,7 @@ def _check_param(
 
 
 def _check_start_point(
-    k: int, point: dict[str, Any], space: SearchSpace, errors: ErrorCollector
+    k: int, point: dict[str, Any], space: _SpaceFile, errors: ErrorCollector
 ) -> None:
     where = f"start[{k}]"
     for name, value in point.items():

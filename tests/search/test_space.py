@@ -6,8 +6,11 @@ from pathlib import Path
 
 import optuna
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from raysearch.core.errors import ConfigError
+from raysearch.search.settings import SCHEDULERS, SearchSettings
 from raysearch.search.space import SPACES_DIR, available_spaces, load_space
 
 SHIPPED = ["full", "loss_ablation", "model_size", "smoke", "war_losses"]
@@ -84,6 +87,60 @@ parameters:
     assert "settings.num_samples" in text
     assert "settings.grace" in text
     assert "parameters.dropout.type" in text
+
+
+def test_settings_and_parameter_problems_are_reported_together(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+settings: {num_samples: 4, max_epochs: 3, grace_period: 5}
+parameters:
+  dropout: {type: float, low: 0.1, high: 0.5, step: -0.1}
+  raion_pca_components: {type: int, low: 1.5, high: 4}
+  batch_size: {type: int, low: 8, high: 64, step: 1.5}
+""",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    assert sorted(err.value.problems) == [
+        "parameters.batch_size.step: must be a whole number > 0, got 1.5",
+        "parameters.dropout.step: must be a number > 0, got -0.1",
+        "parameters.raion_pca_components: an int parameter needs whole-number bounds, got "
+        "(low=1.5, high=4)",
+        "settings: grace_period (5) must be at most max_epochs (3): ASHA's first rung would "
+        "come after the last epoch and stop no trial (for a search without early stopping, "
+        "set scheduler 'fifo')",
+    ]
+
+
+def test_a_space_without_settings_or_parameters_says_what_it_lacks(tmp_path: Path) -> None:
+    path = _write(tmp_path, "parameters: {}\n")
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    assert sorted(err.value.problems) == [
+        "parameters: a search needs at least one searched parameter (to train one "
+        "configuration, use raysearch train)",
+        "settings.max_epochs: Field required",
+        "settings.num_samples: Field required",
+    ]
+
+
+@given(
+    grace=st.integers(1, 40),
+    max_epochs=st.integers(1, 40),
+    scheduler=st.sampled_from(SCHEDULERS),
+)
+def test_a_first_rung_beyond_the_last_epoch_is_refused_unless_nothing_stops(
+    grace: int, max_epochs: int, scheduler: str
+) -> None:
+    """ASHA with grace_period > max_epochs has no rung: a search that looks early-stopped
+    and is not. fifo stops nothing anyway, so its grace period does not matter."""
+    settings = {"num_samples": 4, "max_epochs": max_epochs, "grace_period": grace}
+    if grace > max_epochs and scheduler != "fifo":
+        with pytest.raises(ValueError, match=rf"grace_period \({grace}\) must be at most"):
+            SearchSettings(**settings, scheduler=scheduler)
+    else:
+        assert SearchSettings(**settings, scheduler=scheduler).grace_period == grace
 
 
 def test_condition_false_never_samples_the_conditional_parameter() -> None:

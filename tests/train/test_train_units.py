@@ -117,6 +117,9 @@ def test_trainer_config_collects_every_problem_and_pickles() -> None:
     text = str(err.value)
     for word in ("lr", "-1.0", "batch_size", "amp", "'fp8'", "warmup_epochs"):
         assert word in text
+    # a warm-up as long as the training says how to get out of it (raysearch run
+    # --max-epochs 1 meets it with the default warm-up of one epoch)
+    assert "fixed: {trainer.warmup_epochs: 0}" in text
     cfg = TrialConfig()
     assert pickle.loads(pickle.dumps(cfg)) == cfg
     with pytest.raises(ConfigError, match="trainer"):
