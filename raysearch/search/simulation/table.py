@@ -58,6 +58,13 @@ class TableCurves:
                 f"the table has {list(self.frame.columns)}"
             )
         keys = [*self.params, "seed", "epoch"]
+        if self.metric in {*keys, self.seconds}:
+            measured = [c for c in self.frame.columns if c not in {*keys, self.seconds}]
+            raise ValueError(
+                f"{self.name}: the metric {self.metric!r} is a column that names a curve or "
+                f"times it, not one that measures it; the table's other columns: "
+                f"{', '.join(measured) or '(none)'}"
+            )
         shared = self.frame.duplicated(keys, keep=False)
         if shared.any():
             # the configurations differ in columns not named: each curve would mix several
