@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_type_hints
 
 from raysearch.cli import command_description
-from raysearch.cli.args import StrictParser
+from raysearch.cli.args import StrictParser, positive_int
 from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
 from raysearch.core.errors import ConfigError, RaysearchError, TrialFailure
 from raysearch.core.files import CHECKPOINT_FILE, atomic_write_text
@@ -78,8 +78,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for flag, (section, name, text) in CONFIG_FLAGS.items():
         kind, default = _config_field(section, name)
         p.add_argument(flag, type=kind, default=default, help=f"{text} (default: %(default)s)")
-    p.add_argument("--workers", type=int, default=1, help=">= 2: data-parallel via Ray Train")
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    p.add_argument(
+        "--workers", type=positive_int, default=1, help=">= 2: data-parallel via Ray Train"
+    )
+    p.add_argument(
+        "--threads", type=positive_int, default=None, help="torch threads (default: torch's)"
+    )
     p.add_argument("--cache-dir", default=os.path.join(".cache", "raysearch"))
     p.add_argument("--checkpoint-dir", default=None, help="keep checkpoints here")
     p.add_argument("--resume", default=None, help="checkpoint directory to resume from")
@@ -92,6 +96,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(the exported sweep passes ${args_json_file}); no other config flag may be given",
     )
     args = p.parse_args(argv)
+    if args.data is not None and args.synth is not None:
+        p.error("--synth makes a synthetic dataset and --data reads one from disk: give one")
     if args.from_wandb is not None:
         allowed = {"from_wandb", "cache_dir", "threads", "json"}
         given = [k for k, v in vars(args).items() if k not in allowed and v != p.get_default(k)]

@@ -55,6 +55,23 @@ def test_bad_arguments_fail_before_anything_runs_naming_the_value() -> None:
         build_config(parse_args(["--max-epochs", "0"]))
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--threads", "0"], "argument --threads: expected a positive integer, got 0"),
+        (["--workers", "0"], "argument --workers: expected a positive integer, got 0"),
+        (["--data", "d", "--synth", "tiny"], "--synth makes a synthetic dataset and --data"),
+    ],
+)
+def test_flags_that_would_be_ignored_are_refused(argv: list[str], message: str, capsys) -> None:
+    """--threads 0 left torch's threads as they were, --workers 0 trained on one process,
+    and --synth beside --data was dropped: each is refused, naming the flag."""
+    with pytest.raises(SystemExit) as exited:
+        parse_args(argv)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
 def test_no_flag_trains_the_default_trial_config() -> None:
     assert build_config(parse_args([])) == TrialConfig()
 
