@@ -1,6 +1,6 @@
 """``raysearch data``: make, import and describe datasets.
 
-raysearch data synth OUT_DIR [--preset small] [--days N --raions R --seed S]
+raysearch data synth OUT_DIR [--preset small] [--days N --raions R --seed S] [--overwrite]
 raysearch data import-war-losses SRC_DIR OUT_DIR [--phases PHASES_CSV] [--casualty]
 raysearch data import-phases PHASES_CSV DATASET_DIR [--no-casualty]
 raysearch data firms FIRMS_CSV OUT_DIR [--raions GEOMETRY] [--skip-malformed]
@@ -10,9 +10,12 @@ raysearch data describe DIR [--daily-window 365 --monthly-window 12 --horizon 7]
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import shutil
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +25,7 @@ from raysearch.cli.args import StrictParser, non_negative_int, positive_int
 from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
 from raysearch.core.errors import ConfigError, RaysearchError
 from raysearch.core.spec import TASK_NAMES
+from raysearch.data.manifest import MANIFEST_NAME
 from raysearch.data.raw import RawDataset
 
 __all__ = ["main", "task_report"]
@@ -35,7 +39,15 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("synth", help="write the synthetic dataset to OUT_DIR")
+    # The commands that write a new dataset directory; the dataset is written beside it
+    # and takes its place only once complete (``_staged``).
+    overwrite = argparse.ArgumentParser(add_help=False)
+    overwrite.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the dataset OUT_DIR holds (without it, a non-empty OUT_DIR is refused)",
+    )
+    s = sub.add_parser("synth", parents=[overwrite], help="write the synthetic dataset to OUT_DIR")
     s.add_argument("out_dir")
     s.add_argument("--preset", choices=sorted(SYNTH_PRESETS), default="small")
     s.add_argument("--days", type=positive_int, help="overrides the preset")
@@ -45,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     i = sub.add_parser(
         "import-war-losses",
         aliases=["import-losses"],  # the old name, kept for one release (until 0.3)
+        parents=[overwrite],
         help="the war's daily losses JSON -> equipment, personnel sources",
     )
     i.add_argument("src_dir")
@@ -63,7 +76,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not add the monthly casualty count from the personnel source",
     )
-    f = sub.add_parser("firms", help="NASA FIRMS archive CSV -> firms daily (and raion) source")
+    f = sub.add_parser(
+        "firms",
+        parents=[overwrite],
+        help="NASA FIRMS archive CSV -> firms daily (and raion) source",
+    )
     f.add_argument("firms_csv")
     f.add_argument("out_dir")
     f.add_argument("--raions", help="raion geometry: CSV (raion, lat, lon) or GeoJSON polygons")
@@ -105,7 +122,9 @@ def _imported(raw: RawDataset, out_dir: str) -> str:
     return "\n".join(lines + task_report(raw))
 
 
-def _run(args: argparse.Namespace) -> str:
+def _run(args: argparse.Namespace, out_dir: Path | None) -> str:
+    """Run the command, writing a new dataset into ``out_dir`` (``args.out_dir`` is where
+    it will be, and what the report names)."""
     # Deferred (each command's imports, here and in _imported): --help and a bad flag answer
     # before them, and each command pays only for what it runs (torch only when describing
     # a dataset, inside raysearch.data.describe).
@@ -117,12 +136,12 @@ def _run(args: argparse.Namespace) -> str:
         days = args.days if args.days is not None else base["days"]
         raions = args.raions if args.raions is not None else base["raions"]
         synth = SynthConfig(days=days, raions=raions, seed=args.seed)
-        path = write_dataset(generate(synth), args.out_dir, args.format)
-        return f"wrote {path} ({synth})"
+        write_dataset(generate(synth), out_dir, args.format)
+        return f"wrote {Path(args.out_dir) / MANIFEST_NAME} ({synth})"
     if args.command in ("import-war-losses", "import-losses"):
         from raysearch.data.adapters.war_losses import import_war_losses
 
-        raw = import_war_losses(args.src_dir, args.out_dir, args.phases, args.casualty)
+        raw = import_war_losses(args.src_dir, out_dir, args.phases, args.casualty)
         return _imported(raw, args.out_dir)
     if args.command == "import-phases":
         from raysearch.data.adapters.war_phases import import_phases
@@ -132,7 +151,7 @@ def _run(args: argparse.Namespace) -> str:
     if args.command == "firms":
         from raysearch.data.adapters.firms import import_firms
 
-        raw, report = import_firms(args.firms_csv, args.out_dir, args.raions, args.start,
+        raw, report = import_firms(args.firms_csv, out_dir, args.raions, args.start,
                                    args.end, args.skip_malformed)  # fmt: skip
         return _imported(raw, args.out_dir) + "\n" + report
     from raysearch.data.contract import load_dataset
@@ -164,18 +183,72 @@ def _run(args: argparse.Namespace) -> str:
         ) from None
 
 
-def _check_out_dir(args: argparse.Namespace) -> None:
-    """A dataset is written into a directory: a file at ``out_dir`` is a ConfigError."""
-    out = getattr(args, "out_dir", None)
-    if out is not None and Path(out).exists() and not Path(out).is_dir():
+def _check_out_dir(out: Path, overwrite: bool) -> None:
+    """A dataset is written into a new or empty directory, or over a dataset with
+    ``--overwrite``; anything else there is a ConfigError."""
+    if not out.exists():
+        return
+    if not out.is_dir():
         raise ConfigError([f"out_dir {out}: is a file; give a directory for the dataset"])
+    if not any(out.iterdir()):
+        return
+    if not (out / MANIFEST_NAME).is_file():
+        raise ConfigError(
+            [
+                f"out_dir {out}: not empty, and it holds no dataset ({MANIFEST_NAME}); give a "
+                "new or empty directory"
+            ]
+        )
+    if not overwrite:
+        raise ConfigError(
+            [
+                f"out_dir {out}: holds a dataset already; give --overwrite to replace it, or "
+                "a new directory"
+            ]
+        )
+
+
+@contextlib.contextmanager
+def _staged(out: Path) -> Iterator[Path]:
+    """A directory beside ``out`` to write the dataset into; once the write is done its
+    files replace what ``out`` held (``out`` itself stays, so it may be the working
+    directory). A write that fails leaves ``out`` as it was."""
+    out = out.resolve()  # "." has no name, and its parent would be itself
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.writing-{os.getpid()}"
+    if staging.exists():  # left by a killed run of this process id
+        shutil.rmtree(staging)
+    try:
+        yield staging
+    except BaseException:  # Ctrl+C included: the partial dataset goes, the error stands
+        if staging.exists():
+            shutil.rmtree(staging)
+        raise
+    replaced = out.parent / f".{out.name}.replaced-{os.getpid()}"
+    if out.exists():
+        replaced.mkdir()
+        for child in out.iterdir():
+            child.rename(replaced / child.name)
+    else:
+        out.mkdir()
+    for child in staging.iterdir():
+        child.rename(out / child.name)
+    staging.rmdir()
+    if replaced.exists():
+        shutil.rmtree(replaced)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        _check_out_dir(args)
-        print(_run(args))
+        if getattr(args, "out_dir", None) is None:
+            print(_run(args, None))
+        else:
+            out = Path(args.out_dir)
+            _check_out_dir(out, args.overwrite)
+            with _staged(out) as staging:
+                report = _run(args, staging)
+            print(report)
     except RaysearchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ import pytest
 
 from raysearch.cli.data import main
 from raysearch.core.data_config import SynthConfig
+from raysearch.data import writer
 from raysearch.data.contract import load_dataset
 from raysearch.data.synth import generate
 
@@ -65,3 +66,58 @@ def test_a_dataset_is_not_written_over_a_file(tmp_path: Path, capsys) -> None:
     assert main(["synth", str(tmp_path / "afile"), "--preset", "tiny"]) == 2
     assert "is a file; give a directory" in capsys.readouterr().err
     assert (tmp_path / "afile").read_text() == "mine"
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_dataset_is_written_into_a_new_or_empty_directory_only(tmp_path: Path, capsys) -> None:
+    """A directory holding other files is refused and left alone; one holding a dataset is
+    replaced with --overwrite only, and the old dataset's files do not linger."""
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    assert main(["synth", str(other), "--preset", "tiny"]) == 2
+    assert "not empty, and it holds no dataset (manifest.yaml)" in capsys.readouterr().err
+    assert main(["synth", str(other), "--preset", "tiny", "--overwrite"]) == 2
+    assert _files(other) == {"notes.txt": b"mine"}
+
+    data = tmp_path / "data"
+    data.mkdir()  # empty: written into
+    assert main(["synth", str(data), "--preset", "tiny"]) == 0
+    first = _files(data)
+    assert main(["synth", str(data), "--preset", "tiny", "--seed", "1"]) == 2
+    assert "holds a dataset already; give --overwrite" in capsys.readouterr().err
+    assert _files(data) == first
+    assert main(["synth", str(data), "--preset", "tiny", "--format", "csv", "--overwrite"]) == 0
+    replaced = _files(data)
+    assert not any(name.endswith(".parquet") for name in replaced)  # the old format's files
+    assert load_dataset(data).n_days == 420
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "other"]  # nothing beside
+
+
+def test_a_write_that_fails_leaves_the_directory_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    assert main(["synth", str(data), "--preset", "tiny"]) == 0
+    before = _files(data)
+    real = writer._write
+    written: list[Path] = []
+
+    def fail_on_the_third_file(frame, path: Path, fmt: str) -> None:
+        if len(written) == 2:
+            raise OSError("disk full")
+        written.append(path)
+        real(frame, path, fmt)
+
+    monkeypatch.setattr(writer, "_write", fail_on_the_third_file)
+    with pytest.raises(OSError, match="disk full"):
+        main(["synth", str(data), "--preset", "tiny", "--seed", "3", "--overwrite"])
+    assert len(written) == 2  # two files of the new dataset were written, somewhere
+    assert _files(data) == before
+    with pytest.raises(OSError, match="disk full"):
+        written.clear()
+        main(["synth", str(tmp_path / "new"), "--preset", "tiny"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
