@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     # The commands that write a new dataset directory; the dataset is written beside it
     # and takes its place only once complete (``_staged``).
-    overwrite = argparse.ArgumentParser(add_help=False)
+    overwrite = StrictParser(add_help=False)
     overwrite.add_argument(
         "--overwrite",
         action="store_true",
@@ -113,7 +113,7 @@ def task_report(raw: RawDataset) -> list[str]:
 
 
 def _imported(raw: RawDataset, out_dir: str) -> str:
-    from raysearch.data.describe import source_summary  # Deferred: see _run
+    from raysearch.data.describe import source_summary  # Deferred: see _write
 
     lines = [f"wrote {out_dir}: {raw.n_days} days from {raw.start}"]
     for name, s in source_summary(raw).items():
@@ -122,12 +122,12 @@ def _imported(raw: RawDataset, out_dir: str) -> str:
     return "\n".join(lines + task_report(raw))
 
 
-def _run(args: argparse.Namespace, out_dir: Path | None) -> str:
-    """Run the command, writing a new dataset into ``out_dir`` (``args.out_dir`` is where
+def _write(args: argparse.Namespace, out_dir: Path) -> str:
+    """Run a command that writes a new dataset, into ``out_dir`` (``args.out_dir`` is where
     it will be, and what the report names)."""
-    # Deferred (each command's imports, here and in _imported): --help and a bad flag answer
-    # before them, and each command pays only for what it runs (torch only when describing
-    # a dataset, inside raysearch.data.describe).
+    # Deferred (each command's imports, here, in _run and in _imported): --help and a bad
+    # flag answer before them, and each command pays only for what it runs (torch only
+    # when describing a dataset, inside raysearch.data.describe).
     if args.command == "synth":
         from raysearch.data.synth import generate
         from raysearch.data.writer import write_dataset
@@ -143,17 +143,21 @@ def _run(args: argparse.Namespace, out_dir: Path | None) -> str:
 
         raw = import_war_losses(args.src_dir, out_dir, args.phases, args.casualty)
         return _imported(raw, args.out_dir)
+    assert args.command == "firms", args.command  # the parsers with an out_dir
+    from raysearch.data.adapters.firms import import_firms
+
+    raw, report = import_firms(args.firms_csv, out_dir, args.raions, args.start,
+                               args.end, args.skip_malformed)  # fmt: skip
+    return _imported(raw, args.out_dir) + "\n" + report
+
+
+def _run(args: argparse.Namespace) -> str:
+    """Run a command that reads a dataset (and may add targets to it)."""
     if args.command == "import-phases":
-        from raysearch.data.adapters.war_phases import import_phases
+        from raysearch.data.adapters.war_phases import import_phases  # Deferred: see _write
 
         raw = import_phases(args.phases, args.dataset_dir, casualty=not args.no_casualty)
         return _imported(raw, args.dataset_dir)
-    if args.command == "firms":
-        from raysearch.data.adapters.firms import import_firms
-
-        raw, report = import_firms(args.firms_csv, out_dir, args.raions, args.start,
-                                   args.end, args.skip_malformed)  # fmt: skip
-        return _imported(raw, args.out_dir) + "\n" + report
     from raysearch.data.contract import load_dataset
     from raysearch.data.describe import describe
 
@@ -242,12 +246,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if getattr(args, "out_dir", None) is None:
-            print(_run(args, None))
+            print(_run(args))
         else:
             out = Path(args.out_dir)
             _check_out_dir(out, args.overwrite)
             with _staged(out) as staging:
-                report = _run(args, staging)
+                report = _write(args, staging)
             print(report)
     except RaysearchError as exc:
         print(f"error: {exc}", file=sys.stderr)
