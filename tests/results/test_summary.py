@@ -107,7 +107,10 @@ def test_a_full_disk_leaves_the_earlier_results_whole_and_says_how_to_finish(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     space = tmp_path / "space.yaml"
-    space.write_text("settings: {num_samples: 3, max_epochs: 3}\n")
+    space.write_text(
+        "settings: {num_samples: 3, max_epochs: 3}\n"
+        "parameters: {dropout: {type: float, low: 0.0, high: 0.5}}\n"
+    )
     options = RunOptions(space=str(space), results=str(tmp_path), name="full")
     plan = resolve_search(options, {"CPU": 2.0})
     run_dir = Path(plan.run_dir)
