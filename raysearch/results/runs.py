@@ -90,7 +90,11 @@ def load_runs(run_dirs: Sequence[str | Path]) -> list[RunData]:
         raise ConfigError(["RUN_DIR: give at least one run directory"], "arguments")
     paths = [Path(p) for p in run_dirs]
     errors = ErrorCollector()
+    first: dict[Path, Path] = {}
     for path in paths:
+        same = first.setdefault(path.resolve(), path)
+        if same is not path:
+            errors.add(str(path), f"given twice (also as {same}); a run is compared once")
         _check_dir(path, errors)
     errors.raise_if_any(ConfigError, "run directories")
     runs = []

@@ -75,9 +75,18 @@ def test_missing_columns_are_reported(tmp_path):
         load_run(path)
 
 
-def test_same_names_are_made_unique(two_runs):
-    runs = load_runs([two_runs[0], two_runs[0]])
-    assert runs[0].name != runs[1].name
+def test_same_names_are_made_unique(tmp_path):
+    runs = load_runs([write_fake_run(tmp_path / p / "run", n_trials=5) for p in ("a", "b")])
+    assert [r.name for r in runs] == ["loss_ablation/run", "loss_ablation/run (2)"]
+
+
+def test_a_run_given_twice_is_refused(two_runs, monkeypatch):
+    monkeypatch.chdir(two_runs[0].parent)
+    with pytest.raises(ConfigError) as err:
+        load_runs([two_runs[0], two_runs[1], two_runs[0].name])
+    assert err.value.problems == [
+        f"{two_runs[0].name}: given twice (also as {two_runs[0]}); a run is compared once"
+    ]
 
 
 def test_needs_at_least_one_directory():
