@@ -5,15 +5,17 @@ The Python API, for a notebook or a script::
     import raysearch
     summary = raysearch.run_search(space="smoke", smoke=True)   # a whole search
     run = raysearch.load_run(summary["run_dir"])                 # its tables, read back
+    study = raysearch.open_study(summary["run_dir"])             # its Optuna study
     curves = raysearch.record_curves("loss_ablation", points=3)  # for raysearch simulate
 
 ``run_search(space=..., **fields)`` takes any field of ``raysearch.search.plan.RunOptions``
 (``num_samples``, ``max_epochs``, ``data``, ``results``, ``name``, ``seed``, ``warm_start``,
 ...) and returns the summary it wrote to ``results/<space>/<run>/``; each call gets its own
 run directory. ``load_run(run_dir)`` returns a ``RunData`` (trials and epochs as pandas
-DataFrames, the metadata). ``record_curves(space, ...)`` is ``raysearch curves``: it
-records the learning curves of a space's grid and returns where the table and the space
-file to simulate on are. The command line is ``raysearch <command>``.
+DataFrames, the metadata), and ``open_study(run_dir)`` its ``optuna.Study``.
+``record_curves(space, ...)`` is ``raysearch curves``: it records the learning curves of a
+space's grid and returns where the table and the space file to simulate on are. The
+command line is ``raysearch <command>``.
 """
 
 from __future__ import annotations
@@ -26,21 +28,23 @@ if TYPE_CHECKING:
     from raysearch.api import run_search
     from raysearch.results.runs import load_run
     from raysearch.search.simulation.record import record_curves
+    from raysearch.search.study import open_study
 
-__all__ = ["__version__", "load_run", "record_curves", "run_search"]
+__all__ = ["__version__", "load_run", "open_study", "record_curves", "run_search"]
 
 try:
     __version__ = version("raysearch")
 except PackageNotFoundError:  # imported from a checkout that was never installed
     __version__ = "0+unknown"
 
-# Deferred (PEP 562): ``run_search``, ``load_run`` and ``record_curves`` are imported on
+# Deferred (PEP 562): the API's functions (``_LAZY``) are imported on
 # first use, because importing the search stack (torch, Ray, pandas) takes seconds;
 # ``import raysearch`` stays light, so a command line reports a bad flag at once and
 # ``raysearch.__version__`` is free.
 _LAZY = {
     "run_search": "raysearch.api",
     "load_run": "raysearch.results.runs",
+    "open_study": "raysearch.search.study",
     "record_curves": "raysearch.search.simulation.record",
 }
 

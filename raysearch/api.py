@@ -364,12 +364,23 @@ def _command(options: RunOptions) -> str:
         return " ".join(["python -m raysearch.run", *options.argv[1:]])
     defaults = RunOptions(space=options.space)
     given = [
-        f"{f.name}={getattr(options, f.name)!r}"
+        f"{f.name}={_argument(getattr(options, f.name))}"
         for f in dataclasses.fields(RunOptions)
         if f.name not in ("space", "name", "argv")
         and getattr(options, f.name) != getattr(defaults, f.name)
     ]
     return f"raysearch.run_search({', '.join([repr(options.space), *given])})"
+
+
+def _argument(value: Any) -> str:
+    """A run_search argument as it is written in the call that repeats the search:
+    ``wandb=False`` for W&B off, other W&B options by their full name (``raysearch.search``
+    is loaded once ``raysearch.run_search`` is), anything else by its repr."""
+    if value == WandbOptions(enabled=False):
+        return "False"
+    if isinstance(value, WandbOptions):
+        return f"raysearch.search.tracking.{value!r}"
+    return repr(value)
 
 
 def _metadata(options: RunOptions, plan: SearchPlan, fingerprint: str) -> dict[str, Any]:

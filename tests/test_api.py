@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import raysearch
 import raysearch.api
 from raysearch.api import _command, _options, run_search
 from raysearch.core.errors import ConfigError, SearchInterrupted
@@ -41,6 +42,23 @@ def test_a_search_from_python_records_the_call_that_repeats_it(fields) -> None:
     given = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
     assert given == fields  # what differs from the defaults; not the run's name
     assert RunOptions(space="smoke", name="mine", **given) == options
+
+
+@pytest.mark.parametrize(
+    "wandb", [WandbOptions(enabled=False), WandbOptions(project="mine", group="g")]
+)
+def test_the_recorded_call_names_wandb_options_so_it_runs_as_written(wandb) -> None:
+    options = RunOptions(space="smoke", name="mine", wandb=wandb)
+    call = _command(options)
+    if not wandb.enabled:
+        assert call == "raysearch.run_search('smoke', wandb=False)"
+    # what the call passes to run_search, evaluated after a plain `import raysearch`
+    kept = {}
+    passed = eval(
+        call.replace("raysearch.run_search(", "keep(", 1),
+        {"raysearch": raysearch, "keep": lambda space, **fields: kept.update(fields)},
+    )
+    assert passed is None and _options("smoke", None, {**kept, "name": "mine"}) == options
 
 
 def test_a_search_from_the_command_line_records_its_command() -> None:

@@ -28,14 +28,15 @@ def test_the_api_is_exported() -> None:
     from raysearch.api import run_search
     from raysearch.results.runs import load_run
     from raysearch.search.simulation.record import record_curves
+    from raysearch.search.study import open_study
 
     assert raysearch.run_search is run_search and raysearch.load_run is load_run
-    assert raysearch.record_curves is record_curves
-    names = {"run_search", "load_run", "record_curves", "__version__"}
+    assert raysearch.record_curves is record_curves and raysearch.open_study is open_study
+    names = {"run_search", "load_run", "open_study", "record_curves", "__version__"}
     assert names <= set(dir(raysearch))
     assert set(raysearch.__all__) == names
     assert raysearch.run_search.__doc__ and raysearch.load_run.__doc__
-    assert raysearch.record_curves.__doc__
+    assert raysearch.record_curves.__doc__ and raysearch.open_study.__doc__
 
 
 def test_version_is_the_installed_distributions() -> None:

@@ -34,7 +34,7 @@ from raysearch.search.space import SearchSpace
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["STUDY_NAME", "open_storage", "settle_cut_trials", "warm_start_trials"]
+__all__ = ["STUDY_NAME", "open_storage", "open_study", "settle_cut_trials", "warm_start_trials"]
 
 STUDY_NAME = "raysearch"  # one study per run directory
 
@@ -69,13 +69,22 @@ def settle_cut_trials(run_dir: str | Path) -> int:
     return len(running)
 
 
+def open_study(run_dir: str | Path) -> optuna.Study:
+    """The Optuna study of a search's run directory, during the search or after it (what
+    optuna-dashboard shows); a ConfigError names the directory if it holds none."""
+    return _open_study(Path(run_dir), str(run_dir), "search")
+
+
 def _load_old_study(run_dir: Path) -> optuna.Study:
+    return _open_study(run_dir, f"--warm-start {run_dir}", "finished search")
+
+
+def _open_study(run_dir: Path, flag: str, kind: str) -> optuna.Study:
     import optuna  # deferred: as in open_storage
 
-    flag = f"--warm-start {run_dir}"
     if not (run_dir / OPTUNA_STUDY).is_file():
         raise ConfigError(
-            [f"{flag}: no {OPTUNA_STUDY} there; give the directory of a finished search "
+            [f"{flag}: no {OPTUNA_STUDY} there; give the directory of a {kind} "
              "(results/<space>/<run>) made by a raysearch that keeps its Optuna study"],
             "arguments",
         )  # fmt: skip

@@ -12,6 +12,7 @@ from pathlib import Path
 import optuna
 import pytest
 
+import raysearch
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import OPTUNA_STUDY
 from raysearch.core.metrics import BEST_VAL_METRIC
@@ -155,6 +156,21 @@ def test_a_warm_start_needs_a_study(tmp_path: Path) -> None:
     optuna.create_study(study_name=STUDY_NAME, storage=open_storage(tmp_path))
     with pytest.raises(ConfigError, match="no COMPLETE trial"):
         warm_start_trials(tmp_path, SPACE)
+
+
+def test_open_study_reads_a_runs_study_and_names_a_directory_without_one(
+    tmp_path: Path,
+) -> None:
+    _old_run(tmp_path / "run")
+    study = raysearch.open_study(tmp_path / "run")
+    assert [t.value for t in study.trials] == [0.5, -0.2, 0.1]
+    assert study.best_value == -0.2
+    with pytest.raises(ConfigError) as err:
+        raysearch.open_study(tmp_path)
+    assert err.value.problems == [
+        f"{tmp_path}: no {OPTUNA_STUDY} there; give the directory of a search "
+        "(results/<space>/<run>) made by a raysearch that keeps its Optuna study"
+    ]
 
 
 def test_an_in_memory_study_cannot_be_warm_started(tmp_path: Path) -> None:
