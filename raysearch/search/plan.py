@@ -255,15 +255,6 @@ def resolve_search(
     """Everything checked and resolved, before any trial starts (raises ConfigError)."""
     _check_session(options)
     space = _space_for(options)
-    if space.settings.finalists and options.workers_per_trial > 1:
-        raise ConfigError(
-            [
-                f"--finalists {space.settings.finalists}: finalists re-train in one process "
-                f"per replicate; use --workers-per-trial 1 (got {options.workers_per_trial}) "
-                "or --finalists 0"
-            ],
-            "arguments",
-        )
     resources = plan_resources(
         cluster, options.workers_per_trial, options.max_concurrent, max_node_gpus
     )

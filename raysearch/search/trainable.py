@@ -158,4 +158,6 @@ def _fit_with_ray_train(cfg: TrialConfig, setup: TrialSetup, trial_id: str, fail
     if reason is not None:
         _fail(failed, reason)
     if final is not None:
-        tune.report(check_report(final))
+        # with the workers' last checkpoint, as the one-process path reports one each
+        # epoch: the finalists score their pick's replicates from it on the test split
+        tune.report(check_report(final), checkpoint=result.checkpoint)

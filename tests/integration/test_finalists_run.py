@@ -1,4 +1,5 @@
-"""A smoke search with two validation origins and finalists, end to end on a local Ray."""
+"""A smoke search with two validation origins and finalists, end to end on a local Ray; and
+finalists whose replicates train data-parallel (``--workers-per-trial 2``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import yaml
 
 from raysearch.search.finalists import REPLICATE_SEED_OFFSET
 from raysearch.search.space import SPACES_DIR
-from raysearch.testing.cli import run_cli, traceback_of
+from raysearch.testing.cli import run_cli, tiny_space, traceback_of
 from raysearch.testing.cluster import LocalCluster
 
 pytestmark = pytest.mark.integration
@@ -60,3 +61,29 @@ def test_finalists_retrain_with_fresh_seeds_and_only_the_pick_is_tested(run_dir:
     best = yaml.safe_load((run_dir / "best_config.yaml").read_text())
     assert best["config"] == summary["pick"]["config"]
     assert "Evidence: will the pick hold?" in (run_dir / "summary.md").read_text()
+
+
+def test_finalists_train_data_parallel_and_the_pick_is_tested_from_their_checkpoint(
+    tmp_path: Path, shared_ray: LocalCluster
+) -> None:
+    """With two workers per trial the replicates run through Ray Train; the test split
+    is scored from the checkpoint the workers reported (Tune had none before, and the
+    search stopped there with an AttributeError)."""
+    space = tmp_path / "ddp.yaml"
+    space.write_text(
+        tiny_space(
+            "{num_samples: 2, max_epochs: 2, grace_period: 2, n_startup_trials: 2, "
+            "finalists: 1, replicates: 2}"
+        )
+    )
+    with shared_ray.joined() as address:
+        proc = run_cli(
+            ["--space", str(space), "--workers-per-trial", "2", "--max-concurrent", "1",
+             "--no-wandb", "--results", str(tmp_path), "--name", "ddp"],
+            address=address,
+        )  # fmt: skip
+    assert proc.returncode == 0, traceback_of(proc.stdout + proc.stderr)
+    table = pd.read_parquet(tmp_path / "ddp" / "ddp" / "finalists.parquet")
+    assert len(table) == 2 and table["pick"].all()
+    assert (table["status"] == "completed").all() and (table["epochs_run"] == 2).all()
+    assert table["test/anchored_test_loss"].map(math.isfinite).all()

@@ -63,10 +63,11 @@ def test_finalists_settings_are_checked_before_anything_runs() -> None:
     assert (plan.space.settings.finalists, plan.space.settings.replicates) == (2, 4)
     smoke = resolve_search(RunOptions(space="loss_ablation", smoke=True), {"CPU": 2})
     assert smoke.space.settings.finalists == 0  # off on the smoke path
+    ddp = resolve_search(RunOptions(space="smoke", finalists=1, workers_per_trial=2), {"CPU": 4})
+    assert ddp.space.settings.finalists == 1  # replicates train data-parallel too
     for options, words in (
         (RunOptions(space="smoke", finalists=2, replicates=1), "replicates"),
         (RunOptions(space="smoke", finalists=9, num_samples=4), "cannot exceed num_samples"),
-        (RunOptions(space="smoke", finalists=1, workers_per_trial=2), "--workers-per-trial 1"),
     ):
         with pytest.raises(ConfigError, match=words):
             resolve_search(options, {"CPU": 4})
