@@ -2,7 +2,8 @@
 # make test   set up (first time) and run the test suite (what .ci/run calls)
 # make smoke  a first look in a few minutes
 # make lint   ruff (check + format), the import contracts (lint-imports) and mypy
-# make bench  every benchmark, tables and plots to results/benchmarks/ (about 35 min);
+# make bench  every benchmark, tables and plots to results/benchmarks/ (hours on 2 cores;
+#             how long the last run took: results/benchmarks/README.md);
 #             make bench-quick: the same at small sizes (a few minutes), to results/benchmarks/quick/
 #
 # The venv is created on first use and reused; it is rebuilt when the pins change.

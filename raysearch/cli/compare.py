@@ -7,6 +7,7 @@ the missing file) before anything is written.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,7 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = args.out if args.out is not None else default_out_dir()
     report = write_report(runs, out, seed=args.seed)
     print(f"report: {report}")
-    print(f"figures: {', '.join(sorted(p.name for p in report.parent.glob('*.png')))}")
+    # the report's own figures, not every PNG in --out (an earlier report's stay there)
+    figures = sorted(set(re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", report.read_text())))
+    print(f"figures: {', '.join(figures)}")
     return 0
 
 

@@ -47,7 +47,7 @@ def _parser() -> StrictParser:
         type=positive_int,
         default=None,
         help="record N values across each float and int parameter's range (geometric where "
-        "log) and write the grid's space file beside the table (<out>.yaml)",
+        "log) and write the grid's space file beside the table (x.parquet: x.yaml)",
     )
     p.add_argument(
         "--processes",

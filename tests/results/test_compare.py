@@ -69,6 +69,19 @@ def test_every_referenced_figure_exists_and_is_a_png(report):
     assert not list(report.parent.glob(".*.tmp"))
 
 
+def test_the_printed_figures_are_the_reports_own(two_runs, tmp_path, capsys):
+    """A report written over an earlier one names only its own figures."""
+    out = tmp_path / "cmp"
+    out.mkdir()
+    (out / "run3_anytime.png").write_bytes(PNG_MAGIC)  # an earlier report's
+    assert main([str(two_runs[0]), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    figures = next(line for line in printed if line.startswith("figures: "))
+    named = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", (out / REPORT).read_text())
+    assert figures == f"figures: {', '.join(sorted(set(named)))}"
+    assert "run3_anytime.png" not in figures
+
+
 def test_bad_run_directory_fails_before_anything_is_written(two_runs, tmp_path):
     (tmp_path / "broken").mkdir()
     out = tmp_path / "out"
