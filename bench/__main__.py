@@ -1,6 +1,6 @@
 """Run raysearch's benchmarks and write their tables and plots to results/benchmarks/.
 
-    python -m bench                  # all of them (hours on 2 cores; the last run: results/benchmarks/README.md)
+    python -m bench                  # all of them: hours on 2 cores (results/benchmarks/README.md)
     python -m bench --quick          # all, small sizes (a few minutes) -> results/benchmarks/quick/
     python -m bench overhead search  # some of them
     make bench / make bench-quick
