@@ -86,14 +86,21 @@ def plan_for_space(
         data=None if data is None else str(Path(data).resolve()),
         device=device,
     )
-    bad = []
+    found: dict[str, list[dict[str, Any]]] = {}  # problem -> the configurations it is in
     for config in plan.configs:  # every configuration builds before the first one trains
         try:
             plan.trial_config(config, 0)
         except ConfigError as err:
-            bad += [f"{config}: {p}" for p in err.problems if f"{config}: {p}" not in bad]
-    if bad:
-        raise ConfigError(bad, "curve recording")
+            for problem in dict.fromkeys(err.problems):
+                found.setdefault(problem, []).append(config)
+    problems = []
+    for problem, configs in found.items():
+        if len(configs) == len(plan.configs) > 1:  # a flag, a fixed value: said once
+            problems.append(f"every configuration: {problem}")
+        else:
+            problems += [f"{config}: {problem}" for config in configs]
+    if problems:
+        raise ConfigError(problems, "curve recording")
     return plan
 
 

@@ -4,6 +4,7 @@ recording."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -93,6 +94,30 @@ def test_a_plan_names_every_problem_before_anything_trains(tmp_path: Path) -> No
     assert "seeds: at least 1, got 0" in text
     assert "missing" in text and "not a directory" in text
     assert len(err.value.problems) == 3
+
+
+def test_a_problem_every_configuration_has_is_named_once(tmp_path: Path) -> None:
+    """--device cuda:7 was one line per configuration of the grid; a problem some
+    configurations have is still named with each of them."""
+    space = _space(tmp_path)
+    with pytest.raises(ConfigError) as err:
+        rec.plan_for_space(space, seeds=1, device="cuda:7")
+    assert err.value.problems == [
+        "every configuration: device: must be one of ('auto', 'cpu', 'cuda'), got 'cuda:7'"
+    ]
+    beta = dataclasses.replace(
+        space,
+        parameters={
+            **space.parameters,
+            "budget_beta": ParamSpec(
+                type="categorical", choices=[0.35, 1.5], when={"loss_strategy": "a3dro"}
+            ),
+        },
+    )
+    with pytest.raises(ConfigError) as err:
+        rec.plan_for_space(beta, seeds=1)
+    assert len(err.value.problems) == 2  # the two a3dro configurations with beta 1.5
+    assert all("'budget_beta': 1.5}: " in p for p in err.value.problems)
 
 
 def test_the_table_is_what_the_simulator_reads(tmp_path: Path, fake_training: list) -> None:
