@@ -21,12 +21,20 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from raysearch.core.files import atomic_write
-from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.core.metrics import (
+    BEST_VAL_METRIC,
+    COMPLETED,
+    FAILED,
+    INTERRUPTED,
+    OUT_OF_TIME,
+    STOPPED,
+)
 from raysearch.results.analysis import anytime_curve, strategies
 from raysearch.results.importance import Importance, searched_knobs
 from raysearch.results.runs import RunData
 
 __all__ = [
+    "draw_learning_curves",
     "plot_anytime",
     "plot_importance",
     "plot_learning_curves",
@@ -34,10 +42,15 @@ __all__ = [
     "plot_strategies",
 ]
 
+# How a trial's curve is drawn, by its status (core.metrics.TRIAL_STATUSES; a trial not
+# started reported no epoch, so it has no curve). A trial cut short (the time budget, an
+# interrupted search) is not drawn as one that ran its course.
 _STATUS_STYLE = {
-    "completed": {"color": "tab:blue", "marker": "o", "linestyle": "-"},
-    "stopped": {"color": "tab:orange", "marker": "x", "linestyle": "--"},
-    "failed": {"color": "tab:red", "marker": "s", "linestyle": ":"},
+    COMPLETED: {"color": "tab:blue", "marker": "o", "linestyle": "-"},
+    STOPPED: {"color": "tab:orange", "marker": "x", "linestyle": "--"},
+    FAILED: {"color": "tab:red", "marker": "s", "linestyle": ":"},
+    OUT_OF_TIME: {"color": "tab:purple", "marker": ">", "linestyle": "-."},
+    INTERRUPTED: {"color": "tab:gray", "marker": "d", "linestyle": "-."},
 }
 _YLABEL = "anchored_val_loss (mean clipped log ratio; < 0 beats the reference)"
 
@@ -86,15 +99,22 @@ def plot_anytime(runs: Sequence[RunData], path: Path, show_epochs: bool = False)
 
 
 def plot_learning_curves(run: RunData, path: Path) -> Path:
-    """Each trial's anchored_val_loss by epoch, coloured by loss strategy; trials stopped
-    by ASHA dashed with an x, failed ones dotted; ASHA's rungs as grey lines."""
+    """Each trial's anchored_val_loss by epoch (``draw_learning_curves``), as a PNG."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
+    draw_learning_curves(run, ax)
+    return _save(fig, path)
+
+
+def draw_learning_curves(run: RunData, ax: plt.Axes) -> None:
+    """Each trial's anchored_val_loss by epoch, coloured by loss strategy; trials stopped
+    by ASHA dashed with an x, failed ones dotted, those cut short (out of time,
+    interrupted) dash-dotted; ASHA's rungs as grey lines."""
     trials = run.trials.assign(strategy=strategies(run.trials)).set_index("trial_id")
     colors = {name: f"C{i}" for i, name in enumerate(sorted(trials["strategy"].unique()))}
     for trial_id, group in run.epochs.groupby("trial_id", sort=True):
-        kind = trials["status"].get(trial_id, "completed")
+        kind = trials["status"].get(trial_id, COMPLETED)
         name = trials["strategy"].get(trial_id, "(unknown)")
-        style = _STATUS_STYLE.get(kind, _STATUS_STYLE["completed"])
+        style = _STATUS_STYLE[kind]
         ax.plot(
             group["epoch"],
             group["anchored_val_loss"],
@@ -107,8 +127,8 @@ def plot_learning_curves(run: RunData, path: Path) -> Path:
     for name, color in colors.items():
         ax.plot([], [], color=color, lw=2, label=name)
     reported = trials[trials.index.isin(run.epochs["trial_id"])]
-    for kind in ("stopped", "failed"):
-        if (reported["status"] == kind).any():
+    for kind in _STATUS_STYLE:
+        if kind != COMPLETED and (reported["status"] == kind).any():
             style = _STATUS_STYLE[kind]
             ax.plot([], [], color="k", marker=style["marker"], ls=style["linestyle"], label=kind)
     settings = run.settings
@@ -125,7 +145,6 @@ def plot_learning_curves(run: RunData, path: Path) -> Path:
     ax.set_title(f"{run.name}: learning curves by trial")
     ax.grid(alpha=0.3)
     _legend_or_note(ax, "no trial reported an epoch")
-    return _save(fig, path)
 
 
 def plot_strategies(runs: Sequence[RunData], path: Path) -> Path:

@@ -6,6 +6,7 @@ import math
 import re
 import shutil
 
+import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
@@ -13,6 +14,8 @@ from raysearch.cli.compare import main
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import TRIALS
 from raysearch.results.comparison import REPORT, compare_runs
+from raysearch.results.plots import draw_learning_curves
+from raysearch.results.runs import load_run
 from raysearch.results.summary import write_results
 from raysearch.testing.results import write_fake_run
 
@@ -152,3 +155,29 @@ def test_a_corrupt_table_an_out_that_is_a_file_and_a_negative_seed_exit_2(
             main([str(two_runs[0]), *extra])
         assert exit_info.value.code == 2 and said in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_trials_cut_short_are_drawn_apart_from_those_that_ran_their_course(tmp_path):
+    """A trial the time budget cut or an interruption stopped was drawn as a completed one."""
+    path = write_fake_run(tmp_path / "loss_ablation" / "cut", n_trials=6)
+    trials = pd.read_parquet(path / TRIALS)
+    done = trials.index[trials["status"] == "completed"]
+    trials.loc[done[0], "status"] = "out of time"
+    trials.loc[done[1], "status"] = "interrupted"
+    trials.to_parquet(path / TRIALS)
+    run = load_run(path)
+    fig, ax = plt.subplots()
+    draw_learning_curves(run, ax)
+    curves = ax.get_lines()[: run.epochs["trial_id"].nunique()]  # then the legend's lines
+    by_trial = dict(zip(sorted(run.epochs["trial_id"].unique()), curves, strict=True))
+    styles = {
+        status: {(by_trial[t].get_linestyle(), by_trial[t].get_marker()) for t in ids}
+        for status, ids in run.trials.groupby("status")["trial_id"]
+        if set(ids) & set(by_trial)
+    }
+    assert styles["out of time"] == {("-.", ">")} and styles["interrupted"] == {("-.", "d")}
+    assert styles["completed"] == {("-", "o")}
+    assert len({style for kinds in styles.values() for style in kinds}) == len(styles)
+    labels = ax.get_legend_handles_labels()[1]
+    assert {"out of time", "interrupted"} <= set(labels)
+    plt.close(fig)
