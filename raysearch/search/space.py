@@ -256,12 +256,6 @@ def _pydantic_problems(err: ValidationError, root: str = "") -> list[str]:
 
 def _check_space(space: _SpaceFile, errors: ErrorCollector) -> None:
     names = list(space.parameters)
-    errors.check(
-        bool(names),
-        "parameters",
-        "a search needs at least one searched parameter (to train one configuration, use "
-        "raysearch train)",
-    )
     unknown = set()  # reported once here; their values are not checked again
     for name in [*names, *space.fixed]:
         problem = resolve_param(name)[1]

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from raysearch.core.errors import ConfigError
+from raysearch.search.searcher import TRIAL_SEED, build_searcher
 from raysearch.search.settings import SCHEDULERS, SearchSettings
 from raysearch.search.space import SPACES_DIR, available_spaces, load_space
 
@@ -113,16 +114,27 @@ parameters:
     ]
 
 
-def test_a_space_without_settings_or_parameters_says_what_it_lacks(tmp_path: Path) -> None:
-    path = _write(tmp_path, "parameters: {}\n")
+def test_a_space_without_settings_says_what_it_lacks(tmp_path: Path) -> None:
+    path = _write(tmp_path, "parameters: {dropout: {type: float, low: 0.0, high: 2.0}}\n")
     with pytest.raises(ConfigError) as err:
         load_space(str(path))
     assert sorted(err.value.problems) == [
-        "parameters: a search needs at least one searched parameter (to train one "
-        "configuration, use raysearch train)",
+        "parameters.dropout: dropout: must be in [0, 1), got 2.0",
         "settings.max_epochs: Field required",
         "settings.num_samples: Field required",
     ]
+
+
+def test_a_space_without_parameters_trains_its_fixed_configuration_with_fresh_seeds(
+    tmp_path: Path,
+) -> None:
+    """num_samples trials of one configuration, each with its own seed: how much the
+    seed alone moves a configuration's value."""
+    path = _write(tmp_path, "settings: {num_samples: 3, max_epochs: 2}\nfixed: {size: tiny}\n")
+    space = load_space(str(path))
+    searcher = build_searcher(space, seed=5)
+    assert [searcher.suggest(f"t{i}") for i in range(3)] == [{TRIAL_SEED: 5 + i} for i in range(3)]
+    assert space.fixed == {"size": "tiny"}
 
 
 @given(
