@@ -153,9 +153,11 @@ def _search(
         ended = time.time()
         with clock.phase("finalists"):  # re-train the top configurations with fresh seeds
             finalists = _run_finalists(options, plan, outcome)
-    if finalists is not None and finalists.unfinished:
-        outcome = dataclasses.replace(outcome, unfinished=finalists.unfinished)
-    return _write_outputs(plan, outcome, clock, (started, ended), finalists), outcome
+        if finalists is not None and finalists.unfinished:
+            outcome = dataclasses.replace(outcome, unfinished=finalists.unfinished)
+        # written before Ray shuts down: Ray's shutdown gives SIGTERM back its default (the
+        # process ends at once), so a SIGTERM then would lose them (search/session.py)
+        return _write_outputs(plan, outcome, clock, (started, ended), finalists), outcome
 
 
 def _tune_state_saved(plan: SearchPlan) -> bool:

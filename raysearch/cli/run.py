@@ -8,6 +8,7 @@ then write results/<space>/<run>/ and print a summary.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +21,7 @@ from raysearch.core.errors import (
     SearchFailed,
     SearchInterrupted,
 )
+from raysearch.core.signals import sigterm_as_ctrl_c
 from raysearch.search.plan import RunOptions, default_run_name
 from raysearch.search.settings import SCHEDULERS
 from raysearch.search.space import available_spaces
@@ -168,6 +170,7 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGTERM, sigterm_as_ctrl_c)  # kill, ray job stop: as Ctrl+C
     options = parse_args(argv)
     # Deferred: the search stack (torch, Ray) takes seconds to import; a bad flag is
     # reported without it.

@@ -8,15 +8,15 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import FrameType
 
 import ray
 from ray.tune import ResultGrid, Tuner
 
 from raysearch.core.errors import ConfigError
+from raysearch.core.signals import sigterm_as_ctrl_c
 from raysearch.search.address import check_address, joined_address
 
 __all__ = [
@@ -28,8 +28,6 @@ __all__ = [
     "local_ray_env",
     "ray_session",
 ]
-
-log = logging.getLogger(__name__)
 
 # Ray Train's controller polls its workers (and forwards their reports) every 2 s by
 # default; each Ray Train trial waits for a poll to see its workers start and finish
@@ -109,6 +107,12 @@ def ray_session(address: str | None, health_check_s: float | None = None) -> Ite
     joined = joined_address(address)
     local = started and joined is None
     began = time.perf_counter()
+    # ray.init makes SIGTERM a sys.exit, which Tune does not catch: while this Ray is up,
+    # SIGTERM is Ctrl+C (core/signals.py), and afterwards what it was before. Within
+    # ray.shutdown Ray gives SIGTERM its default disposition (below Python's handler, which
+    # no longer runs), so a SIGTERM during the shutdown itself still ends the process.
+    take_sigterm = started and threading.current_thread() is threading.main_thread()
+    sigterm_before = signal.getsignal(signal.SIGTERM)  # None: one not set from Python
     with _environment(local_ray_env(health_check_s) if local else {}):
         if started:
             check_address(address)
@@ -125,36 +129,15 @@ def ray_session(address: str | None, health_check_s: float | None = None) -> Ite
                     ],
                     "Ray cluster",
                 ) from None
-        restore_sigterm = _stop_on_sigterm() if started else None
+        if take_sigterm:
+            signal.signal(signal.SIGTERM, sigterm_as_ctrl_c)
         try:
             nodes = [n for n in ray.nodes() if n.get("Alive")]
             max_gpus = max((n["Resources"].get("GPU", 0.0) for n in nodes), default=0.0)
             init_s = time.perf_counter() - began if started else 0.0
             yield Cluster(dict(ray.cluster_resources()), float(max_gpus), init_s)
         finally:
-            if restore_sigterm is not None:
-                restore_sigterm()
             if started:
                 ray.shutdown()
-
-
-def _stop_on_sigterm() -> Callable[[], None] | None:
-    """SIGTERM (``kill``, ``ray job stop``) stops the search as Ctrl+C does: Tune saves its
-    state and ends, the trials are recorded as interrupted, and ``--resume`` continues.
-    ``ray.init`` makes SIGTERM a ``sys.exit`` that Tune does not catch (the driver then
-    died in Ray's shutdown with exit 134). Returns what puts the handler it replaced back
-    (None where signals cannot be set: not the main thread)."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def as_ctrl_c(signum: int, frame: FrameType | None) -> None:
-        log.warning("SIGTERM: stopping the search as Ctrl+C does")
-        signal.raise_signal(signal.SIGINT)
-
-    previous = signal.signal(signal.SIGTERM, as_ctrl_c)
-
-    def restore() -> None:
-        # None: a handler not set from Python, which Python cannot set back; the default
-        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
-
-    return restore
+            if take_sigterm:
+                signal.signal(signal.SIGTERM, sigterm_before or signal.SIG_DFL)

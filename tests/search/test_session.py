@@ -2,17 +2,20 @@
 setting, applied for the session only, and refused where it cannot apply; Tune's warning
 about frequent snapshots and its newer output are off while a search fits, unless the user
 set them. An address
-where nothing answers is refused at once, naming it, before Ray tries to join."""
+where nothing answers is refused at once, naming it, before Ray tries to join. While the
+session's Ray is up SIGTERM is Ctrl+C, and afterwards what it was before."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 from collections.abc import Iterator
 
 import pytest
 
 from raysearch.core.errors import ConfigError
+from raysearch.core.signals import sigterm_as_ctrl_c
 from raysearch.search.address import RAY_ADDRESS_ENV, Joined, joined_address, unreachable
 from raysearch.search.plan import RunOptions, resolve_search
 from raysearch.search.session import (
@@ -217,3 +220,39 @@ def test_an_address_ray_cannot_parse_is_refused_naming_it(
     assert f"address: '{address}' is not an address Ray can join" in refused
     monkeypatch.setenv(RAY_ADDRESS_ENV, address)  # the same from the environment
     assert f"RAY_ADDRESS: '{address}' is not an address" in _refused(None, monkeypatch)
+
+
+def test_sigterm_is_ctrl_c_while_the_sessions_ray_is_up_and_as_before_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ray.init makes SIGTERM a sys.exit (as the stand-in below does), which Tune does not
+    catch; after the session, the handler from before ray.init is back (not Ray's, which
+    exited mid-way through writing the results)."""
+
+    def rays_handler(signum: int, frame: object) -> None:
+        raise SystemExit(signum)
+
+    def init(**kwargs: object) -> None:
+        signal.signal(signal.SIGTERM, rays_handler)
+
+    def mine(signum: int, frame: object) -> None:
+        raise AssertionError("the handler from before the session")
+
+    monkeypatch.delenv(RAY_ADDRESS_ENV, raising=False)
+    for name, stand_in in {
+        "is_initialized": lambda: False,
+        "init": init,
+        "nodes": lambda: [],
+        "cluster_resources": lambda: {"CPU": 2.0},
+        "shutdown": lambda: None,
+    }.items():
+        monkeypatch.setattr(f"raysearch.search.session.ray.{name}", stand_in)
+    before = signal.signal(signal.SIGTERM, mine)
+    try:
+        with ray_session(None):
+            assert signal.getsignal(signal.SIGTERM) is sigterm_as_ctrl_c
+            with pytest.raises(KeyboardInterrupt):
+                signal.raise_signal(signal.SIGTERM)
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, before)
