@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from ray.tune.schedulers import ASHAScheduler
+from ray.tune.schedulers import ASHAScheduler, TrialScheduler
 from ray.tune.schedulers.async_hyperband import _Bracket
 
 __all__ = ["SeededASHA"]
@@ -81,6 +81,20 @@ class SeededASHA(ASHAScheduler):
         if index is None:
             index = self.bracket_of[trial.trial_id] = self._draw()
         self._trial_info[trial.trial_id] = self._brackets[index]
+
+    def on_trial_result(self, tune_controller: Any, trial: Any, result: dict[str, Any]) -> str:
+        """Ray's decision, except that a trial at max_t is never stopped: it ends itself
+        there, with its final report (the test split, its outcome), which a STOP would cut
+        off. Ray has a rung at max_t itself where log_rf(max_t / grace) is whole (grace 4,
+        factor 2, 16 epochs: rungs 4, 8, 16); it still records the trial's value there."""
+        action = super().on_trial_result(tune_controller, trial, result)
+        if action == TrialScheduler.STOP and self._at_max_t(result):
+            self._num_stopped -= 1
+            return TrialScheduler.CONTINUE
+        return str(action)
+
+    def _at_max_t(self, result: dict[str, Any]) -> bool:
+        return self._time_attr in result and result[self._time_attr] >= self._max_t
 
     def restore_brackets(self, bracket_of: dict[str, int]) -> None:
         """Put saved bracket memberships back, and move the generator past their draws."""

@@ -266,7 +266,8 @@ class GatedASHA(SeededASHA):
         self._keep_final(trial.trial_id, result)
         if bracket is None:
             return action
-        if trial.trial_id in self.deferred and self._due(bracket, trial.trial_id):
+        deferred = trial.trial_id in self.deferred and not self._at_max_t(result)
+        if deferred and self._due(bracket, trial.trial_id):  # at max_t: as in SeededASHA
             if action != TrialScheduler.STOP:
                 self._num_stopped += 1
             return TrialScheduler.STOP

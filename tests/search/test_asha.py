@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ray.tune.schedulers import ASHAScheduler
+from ray.tune.schedulers import ASHAScheduler, TrialScheduler
 
+from raysearch.core.metrics import TIME_ATTR, VAL_METRIC
 from raysearch.search.asha import SeededASHA
-from raysearch.search.scheduler import asha_rungs, restore_asha_rungs
+from raysearch.search.scheduler import asha_rungs, build_scheduler, restore_asha_rungs
+from raysearch.search.space import load_space
 
 ARGS: dict[str, Any] = {
     "time_attr": "epoch", "metric": "loss", "mode": "min", "max_t": 27, "grace_period": 1,
@@ -130,3 +132,46 @@ def test_a_resumed_windowed_search_decides_as_the_uninterrupted_one() -> None:
 def test_a_window_of_fewer_than_three_whole_values_is_refused(window: Any) -> None:
     with pytest.raises(ValueError, match=f"window .*got {window!r}"):
         SeededASHA(**ONE, seed=0, window=window)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    grace=st.integers(1, 3),
+    factor=st.sampled_from([2, 3]),
+    rungs=st.integers(1, 3),
+    scheduler=st.sampled_from(["asha", "gated_asha"]),
+    unmeasured=st.sampled_from(["asha", "defer"]),
+    data=st.data(),
+)
+def test_a_trial_at_max_epochs_is_never_stopped_and_the_last_rung_still_records_it(
+    grace: int, factor: int, rungs: int, scheduler: str, unmeasured: str, data: Any
+) -> None:
+    """Where max_epochs is a rung of Ray's own (grace * factor**k, as loss_ablation's 4, 8,
+    16), ASHA stopped trials there, which cut off their final report (the test split):
+    a trial at max_epochs ends itself. The rung's values are still recorded, for the
+    rungs' cut-offs and the gate's correlations."""
+    max_epochs = grace * factor**rungs
+    gated = {"gate_unmeasured": unmeasured} if scheduler == "gated_asha" else {}
+    space = load_space("smoke").with_settings(
+        scheduler=scheduler, max_epochs=max_epochs, grace_period=grace,
+        reduction_factor=factor, num_samples=40, **gated,
+    )  # fmt: skip
+    asha = build_scheduler(space, seed=0)
+    values = data.draw(
+        st.lists(st.lists(st.floats(0, 1), min_size=max_epochs, max_size=max_epochs),
+                 min_size=12, max_size=30)
+    )  # fmt: skip
+    reached = 0
+    for i, curve in enumerate(values):
+        trial = SimpleNamespace(trial_id=f"t{i}")
+        asha.on_trial_add(None, trial)
+        for epoch, value in enumerate(curve, start=1):
+            result = {TIME_ATTR: epoch, VAL_METRIC: value}
+            action = asha.on_trial_result(None, trial, result)
+            assert epoch < max_epochs or action == TrialScheduler.CONTINUE
+            if action == TrialScheduler.STOP:
+                break
+        reached += epoch == max_epochs
+        asha.on_trial_complete(None, trial, result)
+    last = dict(asha._brackets[0]._rungs)[float(max_epochs)]
+    assert len(last) == reached > 0
