@@ -85,14 +85,21 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 def fit(tuner: Tuner) -> ResultGrid:
     """``tuner.fit()`` without Tune's frequent-snapshot warning (``FREQUENT_SNAPSHOT_ENV``)
     and with raysearch's trial table (``NEW_OUTPUT_ENV``), the environment restored after
-    it."""
-    with _environment(
-        {
-            FREQUENT_SNAPSHOT_ENV: os.environ.get(FREQUENT_SNAPSHOT_ENV, "0"),
-            NEW_OUTPUT_ENV: os.environ.get(NEW_OUTPUT_ENV, "0"),
-        }
-    ):
-        return tuner.fit()
+    it; and Ctrl+C's handler too: Tune sets its own for the fit and leaves it behind unless
+    a Ctrl+C came, so a Ctrl+C after the fit (while the results are written) did nothing."""
+    main_thread = threading.current_thread() is threading.main_thread()
+    sigint = signal.getsignal(signal.SIGINT) if main_thread else None
+    try:
+        with _environment(
+            {
+                FREQUENT_SNAPSHOT_ENV: os.environ.get(FREQUENT_SNAPSHOT_ENV, "0"),
+                NEW_OUTPUT_ENV: os.environ.get(NEW_OUTPUT_ENV, "0"),
+            }
+        ):
+            return tuner.fit()
+    finally:
+        if sigint is not None:
+            signal.signal(signal.SIGINT, sigint)
 
 
 @contextmanager

@@ -158,6 +158,23 @@ def test_fit_keeps_raysearchs_trial_table_from_python_too(monkeypatch) -> None:
     assert tuner.output == "1"
 
 
+def test_fit_puts_back_the_ctrl_c_handler_tune_leaves_behind() -> None:
+    """Tune sets its own SIGINT handler for a fit (it sets an event the ended fit no longer
+    reads) and leaves it there unless a Ctrl+C came: a Ctrl+C after the fit did nothing."""
+
+    class TuneLike(_Tuner):
+        def fit(self) -> str:
+            signal.signal(signal.SIGINT, lambda signum, frame: None)  # as Tune does
+            return super().fit()
+
+    sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        assert fit(TuneLike()) == "grid"  # type: ignore[arg-type]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, sigint)
+
+
 def test_fit_keeps_a_threshold_the_user_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(FREQUENT_SNAPSHOT_ENV, "2.5")
     tuner = _Tuner()
@@ -248,6 +265,8 @@ def test_sigterm_is_ctrl_c_while_the_sessions_ray_is_up_and_as_before_after(
     }.items():
         monkeypatch.setattr(f"raysearch.search.session.ray.{name}", stand_in)
     before = signal.signal(signal.SIGTERM, mine)
+    # Ctrl+C as Python takes it (a Tune fit earlier in this process may have left its own)
+    sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with ray_session(None):
             assert signal.getsignal(signal.SIGTERM) is sigterm_as_ctrl_c
@@ -256,3 +275,4 @@ def test_sigterm_is_ctrl_c_while_the_sessions_ray_is_up_and_as_before_after(
         assert signal.getsignal(signal.SIGTERM) is mine
     finally:
         signal.signal(signal.SIGTERM, before)
+        signal.signal(signal.SIGINT, sigint)
