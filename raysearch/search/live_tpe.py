@@ -53,14 +53,15 @@ def _observed(trial: FrozenTrial) -> FrozenTrial:
     )
 
 
-def _rank(trial: FrozenTrial, sign: float) -> tuple[int, float]:
-    """Better first: complete trials by value, then pruned ones by how far they got."""
+def _rank(trial: FrozenTrial, sign: float) -> tuple[int, float, float]:
+    """Better first: complete trials by value, then pruned ones by how far they got and,
+    at the same step, by their value there (as Optuna's TPE scores pruned trials)."""
     if trial.state == TrialState.COMPLETE:
-        return (0, sign * float(trial.value))  # type: ignore[arg-type]
+        return (0, sign * float(trial.value), 0.0)  # type: ignore[arg-type]
     if not trial.intermediate_values:
-        return (2, 0.0)
+        return (2, 0.0, 0.0)
     step = max(trial.intermediate_values)
-    return (1, sign * trial.intermediate_values[step] - step * 1e-12)
+    return (1, -float(step), sign * trial.intermediate_values[step])
 
 
 class _LiveView:

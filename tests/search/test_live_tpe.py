@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from optuna.trial import TrialState
 
-from raysearch.search.live_tpe import LiveTPESampler, _LiveView
+from raysearch.search.live_tpe import LiveTPESampler, _LiveView, _rank
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -168,3 +168,26 @@ def test_a_trial_sees_the_trials_that_finished_before_it_and_pickles_without_its
     again = pickle.loads(pickle.dumps(sampler))
     assert again._view is None
     assert sampler._view is not None
+
+
+def test_the_cap_keeps_complete_trials_then_pruned_ones_by_how_far_they_got() -> None:
+    """A pruned trial that got to step 10 ranks before one stopped at step 1 with a lower
+    value (the step was only a tie-break), as Optuna's TPE scores pruned trials."""
+
+    def trial(state: TrialState, value: float | None, steps: dict[int, float]):
+        return optuna.trial.create_trial(
+            state=state,
+            value=value,
+            params={"x": 0.5},
+            distributions={"x": optuna.distributions.FloatDistribution(0, 1)},
+            intermediate_values=steps,
+        )
+
+    done = trial(TrialState.COMPLETE, 0.9, {})
+    far, far_better = (trial(TrialState.PRUNED, None, {1: 0.2, 10: v}) for v in (0.5, 0.3))
+    near = trial(TrialState.PRUNED, None, {1: 0.1})
+    silent = trial(TrialState.PRUNED, None, {})
+    trials = [silent, near, far, done, far_better]
+    assert sorted(trials, key=lambda t: _rank(t, 1.0)) == [done, far_better, far, near, silent]
+    # maximising: the better value at the same step is the higher one
+    assert sorted([far, far_better], key=lambda t: _rank(t, -1.0)) == [far, far_better]
