@@ -93,6 +93,11 @@ class SeededASHA(ASHAScheduler):
             return TrialScheduler.CONTINUE
         return str(action)
 
+    def on_trial_error(self, tune_controller: Any, trial: Any) -> None:
+        """A trial that failed for good reports no more: Ray's ASHA kept its entry."""
+        self._trial_info.pop(trial.trial_id, None)
+        super().on_trial_error(tune_controller, trial)
+
     def _at_max_t(self, result: dict[str, Any]) -> bool:
         return self._time_attr in result and result[self._time_attr] >= self._max_t
 

@@ -296,3 +296,8 @@ class GatedASHA(SeededASHA):
     def on_trial_remove(self, tune_controller: Any, trial: Any) -> None:
         self.deferred.pop(trial.trial_id, None)
         super().on_trial_remove(tune_controller, trial)
+
+    def on_trial_error(self, tune_controller: Any, trial: Any) -> None:
+        # a trial that failed for good: its deferred stops were saved with every snapshot
+        self.deferred.pop(trial.trial_id, None)
+        super().on_trial_error(tune_controller, trial)

@@ -205,6 +205,21 @@ def test_unmeasured_defer_drops_a_stop_when_the_rung_does_not_rank() -> None:
     assert gated.deferred == {}  # measured at epoch 3, and dropped
 
 
+def test_a_trial_that_failed_for_good_leaves_nothing_behind() -> None:
+    """Tune ends a trial that failed for good with on_trial_error, not on_trial_complete:
+    its deferred stops and its place in the bracket were kept (and saved with every
+    snapshot) for the rest of the search."""
+    gated = _gated(n_min=3, unmeasured="defer")
+    for i in range(3):
+        trial = FakeTrial(f"t{i}")
+        gated.on_trial_add(None, trial)  # type: ignore[arg-type]
+        gated.on_trial_result(None, trial, {"epoch": 1, "loss": 1.0 + i})  # type: ignore[arg-type]
+    assert set(gated.deferred) == {"t1", "t2"}
+    gated.on_trial_error(None, FakeTrial("t2"))  # type: ignore[arg-type]
+    assert set(gated.deferred) == {"t1"} and set(gated._trial_info) == {"t0", "t1"}
+    assert "t2" in gated._brackets[0]._rungs[-1][1]  # its value at rung 1 still counts
+
+
 def test_bad_gate_settings_are_refused_together() -> None:
     with pytest.raises(ValueError, match=r"threshold .* 1\.5.*n_min .* 2.*against .* 'last'.*un"):
         _gated(threshold=1.5, n_min=2, against="last", unmeasured="stop")
