@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -82,6 +84,28 @@ class SearchSettings(BaseModel):
         (``independent_when_running``) follows them."""
         return self.model_dump(include=self.model_fields_set)
 
+    def _unreachable_rungs(self) -> list[str]:
+        """ASHA's rungs (Ray's: grace_period * reduction_factor**k below max_epochs) that
+        no trial reaches: at epoch e Ray records a trial at the highest rung <= e, so a
+        rung that shares its epoch (rounded up) with a higher one never gets a value, and
+        GatedASHA never measures the rung below it."""
+        if self.grace_period > self.max_epochs:
+            return []  # said above
+        count = int(
+            math.log(self.max_epochs / self.grace_period) / math.log(self.reduction_factor) + 1
+        )
+        rungs = [self.grace_period * self.reduction_factor**k for k in range(count)]
+        shared = [(a, b) for a, b in itertools.pairwise(rungs) if math.ceil(a) == math.ceil(b)]
+        if not shared:
+            return []
+        low, high = shared[0]
+        return [
+            f"reduction_factor ({self.reduction_factor:g}) with grace_period "
+            f"({self.grace_period}): ASHA's rungs {low:.3g} and {high:.3g} both come at epoch "
+            f"{math.ceil(high)}, so no trial is ever recorded at {low:.3g}; a reduction_factor "
+            f"of at least {1 + 1 / self.grace_period:g} keeps the rungs an epoch apart"
+        ]
+
     @model_validator(mode="after")
     def _consistent(self) -> SearchSettings:
         problems = []
@@ -133,6 +157,8 @@ class SearchSettings(BaseModel):
                 f"({self.max_epochs}): ASHA's first rung would come after the last epoch and "
                 "stop no trial (for a search without early stopping, set scheduler 'fifo')"
             )
+        if self.scheduler != "fifo":
+            problems += self._unreachable_rungs()
         if self.cutoff_window is not None and self.scheduler == "fifo":
             problems.append(
                 f"cutoff_window ({self.cutoff_window}) needs an ASHA scheduler, not 'fifo' "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import optuna
 import pytest
@@ -10,6 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from raysearch.core.errors import ConfigError
+from raysearch.core.metrics import TIME_ATTR, VAL_METRIC
+from raysearch.search.scheduler import build_scheduler
 from raysearch.search.searcher import TRIAL_SEED, build_searcher
 from raysearch.search.settings import SCHEDULERS, SearchSettings
 from raysearch.search.space import SPACES_DIR, available_spaces, load_space
@@ -153,6 +156,32 @@ def test_a_first_rung_beyond_the_last_epoch_is_refused_unless_nothing_stops(
             SearchSettings(**settings, scheduler=scheduler)
     else:
         assert SearchSettings(**settings, scheduler=scheduler).grace_period == grace
+
+
+@given(
+    grace=st.integers(1, 4),
+    factor=st.floats(1.05, 4.0),
+    max_epochs=st.integers(1, 60),
+)
+def test_every_rung_asha_builds_is_reached_by_some_epoch_or_the_settings_are_refused(
+    grace: int, factor: float, max_epochs: int
+) -> None:
+    """At epoch e Ray's ASHA records a trial at the highest rung <= e not yet recorded; a
+    rung below another in the same epoch (grace 1, factor 1.3: 1.3 and 1.69) never gets a
+    value, and GatedASHA could never judge the rung below it."""
+    settings = {"num_samples": 4, "max_epochs": max_epochs, "grace_period": min(grace, max_epochs)}
+    try:
+        built = SearchSettings(**settings, reduction_factor=factor)
+    except ValueError as err:
+        assert "so no trial is ever recorded at" in str(err)
+        return
+    asha = build_scheduler(load_space("smoke").replace_settings(**built.given()), seed=0)
+    trial = SimpleNamespace(trial_id="t")
+    asha.on_trial_add(None, trial)
+    for epoch in range(1, max_epochs + 1):
+        asha.on_trial_result(None, trial, {TIME_ATTR: epoch, VAL_METRIC: 1.0})
+    rungs = asha._brackets[0]._rungs
+    assert all("t" in recorded for milestone, recorded in rungs if milestone <= max_epochs)
 
 
 def test_condition_false_never_samples_the_conditional_parameter() -> None:
