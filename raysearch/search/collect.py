@@ -130,8 +130,9 @@ def collect_results(
             epochs_frame.insert(0, "trial_id", trial_id)
             epoch_frames.append(epochs_frame)
             epochs_run = int(frame[TIME_ATTR].max())
-            best = float(frame[VAL_METRIC].min())
-            best_epoch = int(frame.nsmallest(1, VAL_METRIC)[TIME_ATTR].iloc[0])  # first best
+            # from the epochs as epochs.parquet keeps them (a repeated epoch's last report)
+            best = float(epochs_frame[VAL_METRIC].min())
+            best_epoch = int(epochs_frame.nsmallest(1, VAL_METRIC)[TIME_ATTR].iloc[0])  # first
         else:
             epochs_run, best, best_epoch = 0, math.nan, 0
         done = bool((result.metrics or {}).get("done"))

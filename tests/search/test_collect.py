@@ -94,3 +94,15 @@ def test_a_trial_live_when_the_time_budget_ran_out_is_out_of_time_not_interrupte
     reasons = trials.set_index("trial_id")["stop_reason"]
     assert reasons["a"] == "the time budget ran out after 3 of 8 epochs"
     assert reasons["b"] == "the time budget ran out before this trial reported an epoch"
+
+
+def test_the_best_value_is_read_from_the_epochs_as_epochs_parquet_keeps_them() -> None:
+    """A trial restored from its checkpoint may report an epoch again: epochs.parquet
+    keeps the epoch's last report, and the trial's best value and best epoch come from
+    the same rows (the first report of epoch 2, lost with the process, was the best)."""
+    frame = pd.DataFrame({TIME_ATTR: [1, 2, 2, 3], VAL_METRIC: [0.5, 0.1, 0.4, 0.3]})
+    grid = _Grid([(_Trial("a", {}), _Result({"done": True}, frame))])
+    trials, epochs = collect_results(grid, 3, {})  # type: ignore[arg-type]
+    row = trials.set_index("trial_id").loc["a"]
+    assert list(epochs[VAL_METRIC]) == [0.5, 0.4, 0.3]
+    assert (row[BEST_VAL_METRIC], row["best_epoch"]) == (0.3, 3)
