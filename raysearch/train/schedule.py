@@ -3,10 +3,11 @@
 Per optimiser step ``s`` of ``total`` (warm-up ``w`` steps), the rate is ``lr * factor(s)``::
 
     s < w:  start + (1 - start) * s / w             (start = warmup_start_factor, e.g. 0.1)
-    s >= w: floor + (1 - floor) * 0.5 * (1 + cos(pi * (s - w) / (total - w)))
+    s >= w: floor + (1 - floor) * 0.5 * (1 + cos(pi * (s - w) / (total - 1 - w)))
 
 so the first step uses ``start * lr`` (not 1% of it, report 000 §12.1), the rate reaches ``lr``
-at the end of warm-up and ``floor * lr`` (min_lr_factor) at the last step.
+at the end of warm-up and ``floor * lr`` (min_lr_factor) at the last step, ``total - 1``
+(the scheduler steps after each optimiser step, so step ``total`` is never taken).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def lr_factor(step: int, warmup_steps: int, total_steps: int, start: float, floo
     """The multiplier of the base rate at optimiser step ``step`` (0-based)."""
     if step < warmup_steps:
         return start + (1.0 - start) * step / warmup_steps
-    decay_steps = max(total_steps - warmup_steps, 1)
+    decay_steps = max(total_steps - 1 - warmup_steps, 1)
     progress = min((step - warmup_steps) / decay_steps, 1.0)
     return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
 

@@ -237,3 +237,22 @@ def test_regime_class_weights_are_inverse_train_frequencies() -> None:
     counts = torch.bincount(target["y"][target["m"]], minlength=3).float()
     assert torch.allclose(weights * counts, torch.full((3,), float(counts.sum()) / 3))
     assert _class_weights(TrialConfig(), data) == {}
+
+
+def test_the_last_optimiser_step_uses_the_floor_of_the_schedule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cosine ends at min_lr_factor * lr on the last step fit takes (it ended one step
+    later, on a step never taken: 1.55e-3 instead of 1e-4 here)."""
+    used: list[float] = []
+    step = torch.optim.AdamW.step
+
+    def recording(self: torch.optim.AdamW, *args: object, **kwargs: object) -> object:
+        used.append(self.param_groups[0]["lr"])
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", recording)
+    cfg = _cfg("uniform", max_epochs=2, batch_size=16, warmup_epochs=1, min_lr_factor=0.01)
+    fit(cfg, fake_data(n_train=64, n_eval=16), model_factory=factory())
+    assert len(used) == 8  # 2 epochs of 4 steps
+    assert used[4] == pytest.approx(1e-2) and used[-1] == pytest.approx(1e-4)  # after warm-up

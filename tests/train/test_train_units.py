@@ -22,10 +22,10 @@ from raysearch.train.schedule import lr_factor
 
 
 def test_warm_up_starts_at_the_start_factor_and_cosine_ends_at_the_floor() -> None:
-    factors = [lr_factor(s, 10, 110, 0.1, 0.01) for s in range(111)]
+    factors = [lr_factor(s, 10, 110, 0.1, 0.01) for s in range(110)]  # steps 0..109
     assert factors[0] == pytest.approx(0.1)
     assert factors[10] == pytest.approx(1.0)
-    assert factors[110] == pytest.approx(0.01)
+    assert factors[109] == pytest.approx(0.01)  # the last step taken (it was never reached)
     warm, decay = factors[:11], factors[10:]
     assert all(a < b for a, b in itertools.pairwise(warm))
     assert all(a >= b for a, b in itertools.pairwise(decay))
