@@ -18,12 +18,18 @@ from typing import Any, overload
 import torch
 from torch import Tensor, nn
 
+from raysearch.core.errors import TrialFailure
 from raysearch.core.spec import TaskKind, TaskSpec
 from raysearch.scoring.anchored import ANCHORED_CLIP, anchored_loss
 from raysearch.scoring.plain import plain_loss_sum
 from raysearch.train.distributed import all_reduce_sum
 
-__all__ = ["EvalResult", "evaluate_split", "output_size", "to_device"]
+__all__ = ["EvalResult", "UnscorableSplitError", "evaluate_split", "output_size", "to_device"]
+
+
+class UnscorableSplitError(TrialFailure):
+    """A split none of whose tasks has an observed target: there is nothing to score it by,
+    and a retry reads the same data."""
 
 
 @dataclass
@@ -123,6 +129,11 @@ def evaluate_split(
             mean = stats[1] / stats[0]
             var = (stats[2] / stats[0] - mean.square()).clamp_min(0.0)
             spread[task.name] = float(var.sqrt().mean())
+    if not losses:
+        raise UnscorableSplitError(
+            f"no task has an observed target in the {split} split "
+            f"({', '.join(t.name for t in tasks)}): there is nothing to score it by"
+        )
     if all(math.isfinite(v) for v in losses.values()):
         anchored, regrets = anchored_loss(losses, dict(references), clip)
     else:  # the trainer turns a non-finite evaluation into NonFiniteLossError

@@ -10,14 +10,16 @@ from pathlib import Path
 import pytest
 import torch
 
+from raysearch.core.errors import TrialFailure
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.spec import TASK_NAMES
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import TrialConfig
-from raysearch.testing.train import Crash, crash_at, factory, fake_data
+from raysearch.testing.train import Crash, FakeDataset, crash_at, factory, fake_data
 from raysearch.train.checkpoint import load_checkpoint
 from raysearch.train.collapse import TaskCollapseWarning
 from raysearch.train.epoch import NonFiniteLossError
+from raysearch.train.evaluate import UnscorableSplitError
 from raysearch.train.loop import EpochResult, fit
 
 TASKS = tuple(TASK_NAMES)
@@ -256,3 +258,13 @@ def test_the_last_optimiser_step_uses_the_floor_of_the_schedule(
     fit(cfg, fake_data(n_train=64, n_eval=16), model_factory=factory())
     assert len(used) == 8  # 2 epochs of 4 steps
     assert used[4] == pytest.approx(1e-2) and used[-1] == pytest.approx(1e-4)  # after warm-up
+
+
+def test_a_validation_split_without_an_observed_target_fails_the_trial_for_good() -> None:
+    """A TrialFailure, which Ray does not retry (a retry reads the same data); it was a
+    ValueError from the anchored loss, which Ray Train retried --max-failures times."""
+    data = fake_data()
+    data.splits["val"] = FakeDataset(data.spec, 16, 1, missing=1.0)
+    with pytest.raises(UnscorableSplitError, match="no task has an observed target in the val"):
+        fit(_cfg(max_epochs=1), data, model_factory=factory())
+    assert issubclass(UnscorableSplitError, TrialFailure)
