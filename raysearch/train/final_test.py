@@ -18,7 +18,7 @@ from raysearch.core.trial_config import TrialConfig
 from raysearch.model.han import build_model
 from raysearch.train.checkpoint import load_checkpoint
 from raysearch.train.evaluate import evaluate_split
-from raysearch.train.loop import ModelFactory
+from raysearch.train.loop import ModelFactory, amp_dtype
 
 if TYPE_CHECKING:
     from raysearch.data.prepared import PreparedData
@@ -34,13 +34,22 @@ def score_checkpoint_test(
     model_factory: ModelFactory | None = None,
 ) -> dict[str, float]:
     """``anchored_test_loss``, ``test_loss/<task>``, ``test_regret/<task>`` of the best model
-    in ``checkpoint`` (a directory or file written by ``fit``), on CPU."""
+    in ``checkpoint`` (a directory or file written by ``fit``), on CPU, under the autocast
+    ``trainer.amp`` gives there (bf16 with ``amp: bf16``; none with ``auto``, so a fit that
+    evaluated on a GPU, in bf16, can differ from it in the last digits)."""
     state = load_checkpoint(Path(checkpoint))
     best = state["origins"][-1]["best_state"] or state["origins"][-1]["model"]
     model = (model_factory or build_model)(data.spec, cfg.model)
     model.load_state_dict(best)
     loader = DataLoader(data.splits["test"], batch_size=cfg.trainer.batch_size)
+    cpu = torch.device("cpu")
     result = evaluate_split(
-        model, loader, data.spec.tasks, data.references["test"], "test", torch.device("cpu")
+        model,
+        loader,
+        data.spec.tasks,
+        data.references["test"],
+        "test",
+        cpu,
+        amp_dtype=amp_dtype(cfg.trainer.amp, cpu),
     )
     return result.metrics()

@@ -52,7 +52,7 @@ from raysearch.train.schedule import make_scheduler
 if TYPE_CHECKING:
     from raysearch.data.prepared import PreparedData
 
-__all__ = ["EpochResult", "FitResult", "ModelFactory", "NonFiniteLossError", "fit"]
+__all__ = ["EpochResult", "FitResult", "ModelFactory", "NonFiniteLossError", "amp_dtype", "fit"]
 
 ModelFactory = Callable[[DatasetSpec, ModelConfig], nn.Module]
 
@@ -84,7 +84,8 @@ def _device(name: str) -> torch.device:
     return torch.device("cpu")
 
 
-def _amp_dtype(mode: str, device: torch.device) -> torch.dtype | None:
+def amp_dtype(mode: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype of the trainer's ``amp`` mode on ``device`` (None: no autocast)."""
     if mode == "bf16" or (mode == "auto" and device.type == "cuda"):
         return torch.bfloat16
     return None
@@ -124,7 +125,7 @@ class _Run:
                 [f"batch_size: {t.batch_size} is not divisible by the {self.world} workers"]
             )
         self.device = _device(t.device)
-        self.amp_dtype = _amp_dtype(t.amp, self.device)
+        self.amp_dtype = amp_dtype(t.amp, self.device)
         _seed_everything(t.seed)
         self.model = factory(data.spec, cfg.model).to(self.device)
         _seed_everything(t.seed * 1_000 + self.rank)  # same init everywhere, own dropout per rank

@@ -134,14 +134,22 @@ def test_a_resumed_trial_resumes_every_origin_exactly(tmp_path: Path) -> None:
         fit(cfg, fake_origins(3), resume_from=tmp_path, model_factory=model)
 
 
-def test_a_checkpoint_scored_on_test_later_gives_what_the_fit_would_have(tmp_path: Path) -> None:
+@pytest.mark.parametrize("amp", ["off", "bf16"])  # bf16: scored under autocast, as fit does
+def test_a_checkpoint_scored_on_test_later_gives_what_the_fit_would_have(
+    tmp_path: Path, amp: str
+) -> None:
     from raysearch.train.final_test import score_checkpoint_test
 
     data = fake_origins(2)
     model = factory(dropout=0.2)
-    scored = fit(_cfg(max_epochs=3), data, model_factory=model)
-    fit(_cfg(max_epochs=3, score_test=False), data, checkpoint_dir=tmp_path, model_factory=model)
-    later = score_checkpoint_test(_cfg(), data, tmp_path, model_factory=model)
+    scored = fit(_cfg(max_epochs=3, amp=amp), data, model_factory=model)
+    fit(
+        _cfg(max_epochs=3, amp=amp, score_test=False),
+        data,
+        checkpoint_dir=tmp_path,
+        model_factory=model,
+    )
+    later = score_checkpoint_test(_cfg(amp=amp), data, tmp_path, model_factory=model)
     assert later.keys() == scored.test_metrics.keys()
     for key, value in scored.test_metrics.items():
         assert later[key] == pytest.approx(value, rel=1e-6), key
