@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import torch
 import torch.distributed as dist
 from torch.utils.data import Sampler
 
-__all__ = ["GlobalBatchSampler", "ShardSampler", "all_reduce_sum", "rank_and_world"]
+__all__ = [
+    "GlobalBatchSampler",
+    "ShardSampler",
+    "all_gather_objects",
+    "all_reduce_sum",
+    "rank_and_world",
+]
 
 
 def rank_and_world() -> tuple[int, int]:
@@ -16,6 +23,17 @@ def rank_and_world() -> tuple[int, int]:
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
+
+
+def all_gather_objects(value: Any) -> list[Any]:
+    """Every rank's ``value``, in rank order (``[value]`` without a process group). A
+    collective: every rank must call it."""
+    world = rank_and_world()[1]
+    if world == 1:
+        return [value]
+    gathered: list[Any] = [None] * world
+    dist.all_gather_object(gathered, value)
+    return gathered
 
 
 def all_reduce_sum(tensor: torch.Tensor, op: str = "sum") -> torch.Tensor:

@@ -42,7 +42,12 @@ from raysearch.losses.tasks import gated_tasks, inverse_frequency_weights
 from raysearch.model.han import build_model
 from raysearch.train.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from raysearch.train.collapse import detect_collapse, warn_collapse
-from raysearch.train.distributed import GlobalBatchSampler, ShardSampler, rank_and_world
+from raysearch.train.distributed import (
+    GlobalBatchSampler,
+    ShardSampler,
+    all_gather_objects,
+    rank_and_world,
+)
 from raysearch.train.early_stopping import EarlyStopping
 from raysearch.train.epoch import NonFiniteLossError, TrainParts, train_epoch
 from raysearch.train.evaluate import EvalResult, evaluate_split
@@ -266,19 +271,21 @@ class _Lockstep:
         t = cfg.trainer
         self.cfg = cfg
         self.runs = [_Run(cfg, view, factory) for view in data.origins()]
-        self.rank = self.runs[0].rank
+        self.rank, self.world = self.runs[0].rank, self.runs[0].world
         self.stopper = EarlyStopping(t.patience, t.min_delta, t.min_epochs)
         self.epoch = 0
         self.best_epoch = 0
         self.best_metrics: dict[str, float] = {}
         self.history: list[dict[str, float]] = []
 
-    def state(self) -> dict[str, Any]:
+    def state(self, rngs: list[dict[str, Any]]) -> dict[str, Any]:
+        """What an exact resume needs; ``rngs``: every rank's generators, in rank order
+        (``all_gather_objects(capture_rng())``), since each rank draws its own dropout."""
         return {
             "epoch": self.epoch,
             "origins": [run.state() for run in self.runs],
             "stopper": self.stopper.state_dict(),
-            "rng": capture_rng(),
+            "rng": rngs,
             "best_epoch": self.best_epoch,
             "best_metrics": self.best_metrics,
             "history": self.history,
@@ -300,7 +307,17 @@ class _Lockstep:
         self.best_epoch = int(state["best_epoch"])
         self.best_metrics = dict(state["best_metrics"])
         self.history = list(state["history"])
-        restore_rng(state["rng"])
+        rngs = state["rng"]
+        if isinstance(rngs, dict):  # a checkpoint from before each rank's were kept: rank 0's
+            rngs = [rngs] * self.world
+        if len(rngs) != self.world:
+            raise ConfigError(
+                [
+                    f"the checkpoint was written by {len(rngs)} worker(s); this run has "
+                    f"{self.world}: resume it with as many"
+                ]
+            )
+        restore_rng(rngs[self.rank])
 
     def run_epoch(self) -> dict[str, float]:
         self.epoch += 1
@@ -358,9 +375,11 @@ def fit(
         clock.add("train", metrics[time_key("train")])
         clock.add("val", metrics[time_key("val")])
         written = None
+        # every rank's generators (a collective; only rank 0 is given a checkpoint_dir)
+        rngs = all_gather_objects(capture_rng())
         if checkpoint_dir is not None and run.rank == 0:
             with clock.phase("checkpoint"):
-                written = save_checkpoint(Path(checkpoint_dir), run.state())
+                written = save_checkpoint(Path(checkpoint_dir), run.state(rngs))
         if on_epoch is not None:
             with clock.phase("report"):
                 on_epoch(EpochResult(dict(metrics), written))

@@ -6,6 +6,8 @@ hands each rank its half of the same global batches and DDP averages the gradien
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import socket
@@ -18,7 +20,7 @@ import torch.multiprocessing as mp
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import TrialConfig
-from raysearch.testing.train import factory, fake_data
+from raysearch.testing.train import Crash, crash_at, factory, fake_data
 from raysearch.train.loop import fit
 
 TRAINER = TrainerConfig(max_epochs=2, batch_size=8, lr=1e-2, warmup_epochs=1, min_epochs=1)
@@ -96,3 +98,63 @@ def test_two_ranks_report_identically_and_match_one_process(tmp_path: Path) -> N
         for a, b in zip(r0["history"], single.history, strict=True):
             assert _close(a, b, keys), {k: (a[k], b[k]) for k in keys}
         assert _close(r0["test"], single.test_metrics, list(single.test_metrics))
+
+
+RESUMED = TrialConfig(
+    loss=LossConfig(strategy="uniform"),
+    trainer=TrainerConfig(max_epochs=3, batch_size=8, lr=1e-2, warmup_epochs=0, min_epochs=1),
+)
+
+
+def _generator() -> str:
+    return hashlib.sha256(torch.get_rng_state().numpy().tobytes()).hexdigest()
+
+
+def _resume_worker(rank: int, world: int, port: int, out: str) -> None:
+    """Each rank: an uninterrupted fit, then the same fit crashed after epoch 1 and
+    resumed from rank 0's checkpoint; dropout on, so each rank's own generator matters."""
+    torch.set_num_threads(1)
+    dist.init_process_group(
+        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world
+    )
+    try:
+        data, model = fake_data(n_train=32, n_eval=16, missing=0.0), factory(dropout=0.3)
+        keep = Path(out, "cut") if rank == 0 else None
+        full = fit(RESUMED, data, model_factory=model)
+        after_full = _generator()
+        with contextlib.suppress(Crash):
+            fit(RESUMED, data, on_epoch=crash_at(1), checkpoint_dir=keep, model_factory=model)
+        dist.barrier()  # rank 0's checkpoint is written
+        cut = Path(out, "cut")
+        resumed = fit(RESUMED, data, checkpoint_dir=keep, resume_from=cut, model_factory=model)
+        keys = ("anchored_val_loss", "train_objective")
+        payload = {
+            "full": [[h[k] for k in keys] for h in full.history],
+            "resumed": [[h[k] for k in keys] for h in resumed.history],
+            "generators": [after_full, _generator()],
+        }
+        Path(out, f"resume{rank}.json").write_text(json.dumps(payload))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_two_ranks_resumed_from_a_checkpoint_follow_the_uninterrupted_curve(
+    tmp_path: Path,
+) -> None:
+    """Each rank draws its own dropout, so the checkpoint keeps every rank's generators:
+    with rank 0's restored on both, the ranks drew the same masks after a resume and the
+    curve left the uninterrupted one."""
+    mp.start_processes(
+        _resume_worker,
+        args=(2, _free_port(), str(tmp_path)),
+        nprocs=2,
+        join=True,
+        start_method="fork",
+    )
+    r0, r1 = (json.loads((tmp_path / f"resume{r}.json").read_text()) for r in (0, 1))
+    assert r0["resumed"] == r0["full"] and r1["resumed"] == r1["full"]
+    assert r0["generators"][0] != r1["generators"][0]  # each rank its own
+    assert [r0["generators"][1], r1["generators"][1]] == [
+        r0["generators"][0],
+        r1["generators"][0],
+    ]  # and each as it was after the uninterrupted fit
