@@ -2,8 +2,12 @@
 
 Gradient accumulation averages: an optimiser step follows ``accumulation_steps``
 micro-batches (fewer for the last group of an epoch) and each micro-batch's objective is
-divided by the group's size, so with a mean-reduced objective k micro-batches give the
-gradient of one batch k times larger. Clipping acts on the true (averaged, all-reduced)
+divided by the group's size, so with a mean-reduced objective and every target observed, k
+micro-batches give the gradient of one batch k times larger. With missing targets each
+micro-batch's task mean counts equally, however many targets it observed (a mean of
+means, as the epoch's reported losses are): not the larger batch's mean, which
+``rank_share`` does give across DDP ranks. Making it so would need the group's target
+counts before its first backward pass. Clipping acts on the true (averaged, all-reduced)
 gradients right before the step; bf16 autocast needs no loss scaler, so there is nothing
 to unscale. Under DDP only the last micro-batch of a group synchronises gradients, and the
 strategy's own parameters (outside DDP) are averaged over ranks before the step.
