@@ -58,12 +58,14 @@ class NonFiniteLossError(TrialFailure):
 
 @dataclass
 class EpochStats:
-    """Epoch means over all ranks: raw per-task losses, strategy weights, the objective."""
+    """Epoch means over all ranks: raw per-task losses, strategy weights, the objective;
+    the optimiser steps taken and the learning rate of the last (NaN: none taken)."""
 
     losses: dict[str, float]
     weights: dict[str, float]
     objective: float
     steps: int
+    last_lr: float = math.nan
 
 
 @dataclass
@@ -172,7 +174,7 @@ def train_epoch(
     # Each rank adds its scaled loss / world and 1 / world per global batch that observed the
     # task, so the all-reduced ratio is the mean of the global batches' means on any world.
     acc = torch.zeros(4 * n + 2, dtype=torch.float64)
-    n_batches, steps = len(loader), 0
+    n_batches, steps, last_lr = len(loader), 0, math.nan
     model.train()
     parts.optimizer.zero_grad(set_to_none=True)
     for b, batch in enumerate(loader):
@@ -205,6 +207,7 @@ def train_epoch(
                 objective = sum(o.float().sum() for o in outputs.values()) * 0.0
             (objective / group).backward()
         if last:
+            last_lr = float(parts.optimizer.param_groups[0]["lr"])  # the rate this step uses
             _step(parts, params, epoch, world)
             steps += 1
         if on_batch is not None:
@@ -217,4 +220,4 @@ def train_epoch(
         if acc[3 * n + i]
     }
     objective = float(acc[4 * n] / acc[4 * n + 1]) if acc[4 * n + 1] else math.nan
-    return EpochStats(means, weights, objective, steps)
+    return EpochStats(means, weights, objective, steps, last_lr)

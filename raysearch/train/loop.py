@@ -256,7 +256,7 @@ class _Run:
         metrics.update({f"train_loss/{t}": v for t, v in stats.losses.items()})
         metrics.update({f"weight/{t}": v for t, v in stats.weights.items()})
         metrics.update({f"collapsed/{t}": float(c) for t, c in collapsed.items()})
-        metrics["lr"] = self.optimizer.param_groups[0]["lr"]
+        metrics["lr"] = stats.last_lr  # the epoch's last step's (the optimiser's is the next's)
         metrics["n_params"] = float(self.n_params)
         metrics[time_key("train")] = trained - started
         metrics[time_key("val")] = time.perf_counter() - trained

@@ -255,9 +255,11 @@ def test_the_last_optimiser_step_uses_the_floor_of_the_schedule(
 
     monkeypatch.setattr(torch.optim.AdamW, "step", recording)
     cfg = _cfg("uniform", max_epochs=2, batch_size=16, warmup_epochs=1, min_lr_factor=0.01)
-    fit(cfg, fake_data(n_train=64, n_eval=16), model_factory=factory())
+    result = fit(cfg, fake_data(n_train=64, n_eval=16), model_factory=factory())
     assert len(used) == 8  # 2 epochs of 4 steps
     assert used[4] == pytest.approx(1e-2) and used[-1] == pytest.approx(1e-4)  # after warm-up
+    # each epoch reports the rate of its last step (it reported the next epoch's first)
+    assert [h["lr"] for h in result.history] == pytest.approx([used[3], used[7]])
 
 
 def test_a_validation_split_without_an_observed_target_fails_the_trial_for_good() -> None:
