@@ -15,6 +15,7 @@ import pandas as pd
 
 from raysearch.core.metrics import BEST_VAL_METRIC, INTERRUPTED, NOT_STARTED, OUT_OF_TIME
 from raysearch.results.runs import RunData
+from raysearch.results.trials import scored_trials
 
 __all__ = [
     "STRATEGY_COLUMNS",
@@ -72,14 +73,10 @@ def strategies(trials: pd.DataFrame) -> pd.Series:
     return pd.Series(["(default)"] * len(trials), index=trials.index, dtype=str)
 
 
-def _finite(trials: pd.DataFrame) -> pd.DataFrame:
-    values = pd.to_numeric(trials[BEST_VAL_METRIC], errors="coerce")
-    return trials[values.map(math.isfinite)]
-
-
 def best_trial(run: RunData) -> dict[str, Any] | None:
-    """The trial with the lowest finite best_anchored_val_loss, with its config."""
-    finite = _finite(run.trials)
+    """The trial with the lowest finite best_anchored_val_loss that did not fail, with its
+    config."""
+    finite = scored_trials(run.trials)
     if finite.empty:
         return None
     row = finite.iloc[int(pd.to_numeric(finite[BEST_VAL_METRIC]).to_numpy().argmin())]
@@ -102,7 +99,7 @@ def strategy_table(run: RunData) -> pd.DataFrame:
     trials = run.trials.assign(strategy=strategies(run.trials))
     rows = []
     for name, group in trials.groupby("strategy", sort=True):
-        finite = pd.to_numeric(_finite(group)[BEST_VAL_METRIC])
+        finite = pd.to_numeric(scored_trials(group)[BEST_VAL_METRIC])
         rows.append(
             {
                 "strategy": name,

@@ -24,6 +24,7 @@ import pandas as pd
 
 from raysearch.core.files import FINALISTS
 from raysearch.core.metrics import BEST_VAL_METRIC, TEST_METRIC, VAL_METRIC
+from raysearch.results.trials import scored_trials
 
 __all__ = [
     "MIN_RANKED",
@@ -95,12 +96,11 @@ def asha_rungs(settings: Mapping[str, Any]) -> list[int]:
 
 
 def final_values(trials: pd.DataFrame) -> pd.Series:
-    """trial_id -> final value, for the trials that did not fail and have a finite one."""
-    if trials.empty:
-        return pd.Series(dtype=float)
-    values = pd.to_numeric(trials[BEST_VAL_METRIC], errors="coerce")
-    keep = (trials["status"] != "failed") & values.map(math.isfinite)
-    return pd.Series(values[keep].to_numpy(), index=trials.loc[keep, "trial_id"].astype(str))
+    """trial_id -> final value, for the trials whose value is final (completed, or stopped
+    by ASHA; not those the search's end cut short) and finite."""
+    kept = scored_trials(trials, final=True)
+    values = pd.to_numeric(kept[BEST_VAL_METRIC], errors="coerce").to_numpy()
+    return pd.Series(values, index=kept["trial_id"].astype(str), dtype=float)
 
 
 def epoch_reliability(

@@ -11,7 +11,6 @@ the report names the ones left out.
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from raysearch.core.errors import ConfigError
 from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.results.evidence import SEED_PARAMETER
 from raysearch.results.runs import RunData
+from raysearch.results.trials import scored_trials
 from raysearch.search.space import load_space
 
 __all__ = [
@@ -84,9 +84,7 @@ def _distribution(values: pd.Series, spec: Any | None) -> Any | None:
 
 
 def _usable(run: RunData) -> pd.DataFrame:
-    trials = run.trials
-    values = pd.to_numeric(trials.get(BEST_VAL_METRIC, pd.Series(dtype=float)), errors="coerce")
-    return trials[(trials["status"] != "failed") & values.map(math.isfinite)]
+    return scored_trials(run.trials, final=True)  # completed or stopped by ASHA
 
 
 def searched_knobs(run: RunData) -> list[str]:

@@ -32,6 +32,7 @@ from raysearch.core.metrics import (
 from raysearch.results.analysis import anytime_curve, strategies
 from raysearch.results.importance import Importance, searched_knobs
 from raysearch.results.runs import RunData
+from raysearch.results.trials import scored_trials
 
 __all__ = [
     "draw_learning_curves",
@@ -151,9 +152,9 @@ def plot_strategies(runs: Sequence[RunData], path: Path) -> Path:
     """Distribution of best_anchored_val_loss per loss strategy, runs side by side."""
     frames = []
     for run in runs:
-        values = pd.to_numeric(run.trials[BEST_VAL_METRIC], errors="coerce")
-        frame = run.trials.assign(strategy=strategies(run.trials), value=values, run=run.name)
-        frames.append(frame[frame["value"].map(math.isfinite)])
+        scored = scored_trials(run.trials)  # as the strategy table counts them
+        values = pd.to_numeric(scored[BEST_VAL_METRIC], errors="coerce")
+        frames.append(scored.assign(strategy=strategies(scored), value=values, run=run.name))
     data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     names = sorted(data["strategy"].unique()) if len(data) else []
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(names) * max(1, len(runs))), 4.5))
@@ -226,8 +227,7 @@ def _axis_values(column: pd.Series) -> tuple[np.ndarray, list[float], list[str]]
 def plot_parallel_coordinates(run: RunData, path: Path) -> Path:
     """One line per scored trial through normalised axes: each searched parameter, then
     the metric; colour = best_anchored_val_loss (darker is better)."""
-    values = pd.to_numeric(run.trials[BEST_VAL_METRIC], errors="coerce")
-    trials = run.trials[values.map(math.isfinite)].copy()
+    trials = scored_trials(run.trials).copy()
     params = searched_knobs(run)  # the training seed is no axis: it is not a knob
     axes_names = [*params, BEST_VAL_METRIC]
     fig, ax = plt.subplots(figsize=(max(6, 2.2 * len(axes_names)), 4.8))

@@ -42,6 +42,7 @@ from raysearch.core.metrics import (
 )
 from raysearch.results.evidence import picked_config
 from raysearch.results.evidence_report import evidence_markdown, gather_evidence
+from raysearch.results.trials import scored_trials
 
 __all__ = [
     "ALL_FAILED",
@@ -79,7 +80,7 @@ def _plain(value: Any) -> Any:
 def _best(trials: pd.DataFrame) -> dict[str, Any] | None:
     if trials.empty:
         return None
-    finite = trials[trials[BEST_VAL_METRIC].map(lambda v: v is not None and math.isfinite(v))]
+    finite = scored_trials(trials)  # not a failed trial's: its configuration does not train
     if finite.empty:
         return None
     row = finite.sort_values(BEST_VAL_METRIC, kind="stable").iloc[0]
