@@ -2,7 +2,9 @@
 
 Order per raion source (report 000 §5.2-5.3): correlation filter on the raw values,
 normalisation, then one PCA shared across raions. Daily and monthly sources are only
-normalised. Arrays carry NaN for unobserved values; every fit ignores them.
+normalised. Arrays carry NaN for unobserved values; every fit ignores them. A feature the
+training period never observed (one first reported later) has no statistics to scale it by:
+it is unobserved (0, masked) on every day, as the model saw it in training.
 """
 
 from __future__ import annotations
@@ -34,14 +36,16 @@ class FittedSource:
     keep: tuple[int, ...]
     mean: np.ndarray  # (F_kept,)
     std: np.ndarray  # (F_kept,), 1.0 for a constant or never-observed feature
+    seen: np.ndarray  # (F_kept,) bool: observed in the training period
     pca_components: np.ndarray | None = None  # (k, F_kept)
     pca_mean: np.ndarray | None = None  # (F_kept,)
     pca_scale: np.ndarray | None = None  # (k,) sqrt of explained variance
 
     def equals(self, other: FittedSource) -> bool:
         pairs: list[tuple[np.ndarray | None, np.ndarray | None]]
-        pairs = [(self.mean, other.mean), (self.std, other.std)]
+        pairs = [(self.mean, other.mean), (self.std, other.std), (self.seen, other.seen)]
         pairs += [(self.pca_components, other.pca_components), (self.pca_mean, other.pca_mean)]
+        pairs += [(self.pca_scale, other.pca_scale)]
         same = all(
             (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
             for a, b in pairs
@@ -126,16 +130,17 @@ def fit_source(
         keep = fit_corr_filter(train, threshold)
     train = train[..., list(keep)]
     mean, std = fit_normaliser(train)
+    seen = (~np.isnan(train.reshape(-1, train.shape[-1]))).any(axis=0)
     if resolution != "raion" or n_pca == 0:
-        return FittedSource(keep, mean, std)
+        return FittedSource(keep, mean, std, seen)
     comps, pmean, scale = fit_pca((train - mean) / std, n_pca, name)
-    return FittedSource(keep, mean, std, comps, pmean, scale)
+    return FittedSource(keep, mean, std, seen, comps, pmean, scale)
 
 
 def apply_source(values: np.ndarray, fit: FittedSource) -> tuple[np.ndarray, np.ndarray]:
     """(x, m): float32 values with 0.0 where unobserved, and the bool mask."""
     x = values[..., list(fit.keep)]
-    m = ~np.isnan(x)
+    m = ~np.isnan(x) & fit.seen  # a feature training never saw stays unobserved
     z = np.where(m, (x - fit.mean) / fit.std, 0.0).astype(np.float32)
     if fit.pca_components is None:
         return z, m

@@ -88,3 +88,26 @@ def test_pca_components_beyond_features_is_a_config_error() -> None:
     x = _with_holes(3, (30, 4, 3))
     with pytest.raises(ConfigError, match="raion_pca_components: 5"):
         fit_source(x, 30, "raion", 1.0, 5, "raion_x")
+
+
+@pytest.mark.parametrize(("resolution", "pca"), [("daily", 0), ("raion", 2)])
+def test_a_feature_training_never_saw_stays_unobserved_on_every_day(
+    resolution: str, pca: int
+) -> None:
+    """A feature first reported after the training period (the full synthetic preset's
+    ground_robotic, from day 1300) had no statistics and reached the model on its raw
+    scale (hundreds) on validation and test days, while training saw it masked at 0."""
+    rng = np.random.default_rng(0)
+    days, train = 200, 100
+    shape = (days, 3, 3) if resolution == "raion" else (days, 3)
+    values = rng.normal(5.0, 2.0, shape).astype(np.float32)
+    values[..., 2] = np.nan
+    values[150:, ..., 2] = rng.normal(400.0, 50.0, values[150:, ..., 2].shape)
+    fit = fit_source(values, train, resolution, 0.99, pca, "late")
+    assert fit.seen.tolist() == [True, True, False]
+    x, m = apply_source(values, fit)
+    if pca == 0:
+        assert not m[..., 2].any() and (x[..., 2] == 0).all()
+    # the features training saw give the same inputs as without the late one
+    early = fit_source(values[..., :2], train, resolution, 0.99, pca, "early")
+    assert np.allclose(apply_source(values[..., :2], early)[0], x if pca else x[..., :2])
