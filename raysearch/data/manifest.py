@@ -102,9 +102,26 @@ def read_manifest(root: str | Path) -> Manifest:
             f"{where}: raions",
             f"a raion source needs a raions file (raion, lat, lon), got {raions!r}",
         )
+    named = {f"sources.{s.name}.file": s.file for s in sources}
+    named |= {f"tasks.{t}": f for t, f in tasks.items() if f != DERIVED}
+    if isinstance(raions, str):
+        named["raions"] = raions
+    for field, name in named.items():
+        errs.check(
+            _inside(name),
+            f"{where}: {field}",
+            f"{name!r} is not a path inside the dataset directory: a dataset is one "
+            "directory (its data cache is keyed by the files there); copy the file into it",
+        )
     errs.raise_if_any(DataError, f"manifest {path}")
     assert start is not None and end is not None
     return Manifest(root, str(doc["name"]), start, end, sources, tasks, raions)
+
+
+def _inside(name: str) -> bool:
+    """A relative path that stays inside the directory it is relative to."""
+    path = Path(name)
+    return not path.is_absolute() and ".." not in path.parts
 
 
 def _sources(errs: ErrorCollector, where: str, doc: object) -> tuple[SourceEntry, ...]:

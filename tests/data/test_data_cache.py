@@ -5,11 +5,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import torch
+import yaml
 
 from raysearch.core.data_config import DataConfig, SynthConfig
+from raysearch.core.errors import DataError
 from raysearch.data.cache import cached, fingerprint
+from raysearch.data.manifest import MANIFEST_NAME
 from raysearch.data.prepared import prepare
+from raysearch.data.synth import generate
+from raysearch.data.writer import write_dataset
 
 
 def test_second_prepare_loads_the_same_tensors(tiny_cfg: Callable, tmp_path: Path) -> None:
@@ -29,10 +35,35 @@ def test_fingerprint_follows_data_and_preprocessing(tiny_cfg: Callable, tmp_path
     assert fingerprint(base) == fingerprint(tiny_cfg())
     assert fingerprint(base) != fingerprint(tiny_cfg(raion_pca_components=2))
     assert fingerprint(base) != fingerprint(tiny_cfg(synth=SynthConfig(days=420, raions=6, seed=1)))
-    (tmp_path / "a.csv").write_text("x\n1\n")
-    by_path = fingerprint(DataConfig(path=str(tmp_path)))
-    (tmp_path / "a.csv").write_text("x\n2\n")
-    assert fingerprint(DataConfig(path=str(tmp_path))) != by_path
+    root = tmp_path / "ds"
+    write_dataset(generate(SynthConfig(days=420, raions=6)), root, "csv")
+    on_disk = DataConfig(path=str(root))
+    by_path = fingerprint(on_disk)
+    (root / "notes.txt").write_text("not data")  # a file the loader never reads
+    assert fingerprint(on_disk) == by_path
+    target = root / "targets" / "casualty.csv"
+    *rows, last = target.read_text().splitlines()
+    target.write_text("\n".join([*rows, f"{last.split(',')[0]},7"]) + "\n")  # a new last value
+    assert fingerprint(on_disk) != by_path
+
+
+def test_a_dataset_names_only_files_inside_its_directory(tmp_path: Path) -> None:
+    """The cache key covers the files a dataset's manifest names; one outside the directory
+    (``../x.csv``, an absolute path) is refused, where an edit to it used to leave the key
+    as it was and every trial read the old prepared data."""
+    root = tmp_path / "ds"
+    write_dataset(generate(SynthConfig(days=420, raions=6)), root, "csv")
+    manifest = yaml.safe_load((root / MANIFEST_NAME).read_text())
+    manifest["tasks"]["casualty"] = "../casualty.csv"
+    manifest["raions"] = str((root / "raions.csv").resolve())
+    (root / MANIFEST_NAME).write_text(yaml.safe_dump(manifest))
+    with pytest.raises(DataError) as raised:
+        fingerprint(DataConfig(path=str(root)))
+    assert [p.split(": ", 1)[1].split(" ")[0] for p in raised.value.problems] == [
+        "tasks.casualty:",
+        "raions:",
+    ]
+    assert "'../casualty.csv' is not a path inside the dataset directory" in str(raised.value)
 
 
 def test_concurrent_trials_build_once(tmp_path: Path) -> None:
