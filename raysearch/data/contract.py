@@ -192,6 +192,19 @@ def _dates(errs: ErrorCollector, path: Path, col: pd.Series, monthly: bool) -> p
     fmt = "%Y-%m" if monthly else "%Y-%m-%d"
     if pd.api.types.is_datetime64_any_dtype(col):
         parsed = pd.to_datetime(col)
+        # a day is the data's unit: a time of day would put two rows on one day, and the
+        # later would overwrite the earlier; a time zone would shift days
+        zoned = getattr(parsed.dt, "tz", None) is not None
+        timed = np.flatnonzero((parsed != parsed.dt.normalize()).to_numpy())
+        if zoned or len(timed):
+            i = 0 if zoned else int(timed[0])
+            errs.add(
+                f"{path}: column {col.name!r}",
+                f"date {col.iloc[i]!s} at row {i + 1} has a "
+                f"{'time zone' if zoned else 'time of day'}; expected dates only "
+                f"({fmt.replace('%', '')})",
+            )
+            return None
     else:
         text = col.astype(str).str.slice(0, 7) if monthly else col.astype(str)
         parsed = pd.to_datetime(text, format=fmt, errors="coerce")

@@ -168,3 +168,31 @@ def test_task_without_training_targets_is_dropped_from_spec_and_batch(
     assert any(
         "'casualty' absent: no target in the training" in r.getMessage() for r in caplog.records
     )
+
+
+@pytest.mark.parametrize(
+    ("second", "what"),
+    [("2022-03-01T12:00", "time of day"), ("2022-03-02T00:00+02:00", "time zone")],
+)
+def test_a_datetime_column_holds_days_only(tmp_path: Path, second: str, what: str) -> None:
+    """A parquet date column of timestamps: 00:00 and 12:00 on one day passed the duplicate
+    check, both landed on day 0, and the later row overwrote the earlier; a time zone
+    shifts days."""
+    stamps = ["2022-03-01T00:00", second, "2022-03-03T00:00"]
+    dates = pd.Series([pd.Timestamp(s) for s in stamps])
+    if what == "time zone":
+        dates = pd.to_datetime(dates, utc=True)
+    pd.DataFrame({"date": dates, "a": [1.0, 2.0, 3.0]}).to_parquet(tmp_path / "d.parquet")
+    manifest = {
+        "name": "t",
+        "start": "2022-03-01",
+        "end": "2022-03-03",
+        "sources": {"s": {"resolution": "daily", "file": "d.parquet"}},
+        "tasks": {"daily_forecast": "derived"},
+    }
+    (tmp_path / "manifest.yaml").write_text(yaml.safe_dump(manifest))
+    with pytest.raises(DataError) as raised:
+        load_dataset(tmp_path)
+    row = "row 2" if what == "time of day" else "row 1"
+    assert f"has a {what}; expected dates only (Y-m-d)" in str(raised.value)
+    assert row in str(raised.value) and "column 'date'" in str(raised.value)
