@@ -18,7 +18,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from raysearch.core.data_config import SynthConfig
 from raysearch.core.errors import ConfigError, DataError
+from raysearch.data.synth import generate
+from raysearch.data.writer import write_dataset
 from raysearch.search.simulation import record as rec
 from raysearch.search.simulation import record_runs
 from raysearch.search.simulation.grid import discretized, grid, space_yaml
@@ -202,10 +205,11 @@ def test_the_plan_changes_with_what_the_curves_depend_on(tmp_path: Path) -> None
     longer = _space(tmp_path, SPACE.replace("max_epochs: 3", "max_epochs: 4"))
     assert rec.plan_for_space(longer, seeds=1).fingerprint() != base.fingerprint()
     data = tmp_path / "data"
-    data.mkdir()
-    (data / "a.csv").write_text("x\n1\n")
+    write_dataset(generate(SynthConfig(days=420, raions=6)), data, "csv")
     first = rec.plan_for_space(space, seeds=1, data=str(data)).fingerprint()
-    (data / "a.csv").write_text("x\n2\n")
+    target = data / "targets" / "casualty.csv"
+    *rows, last = target.read_text().splitlines()
+    target.write_text("\n".join([*rows, f"{last.split(',')[0]},7"]) + "\n")  # a new last value
     assert rec.plan_for_space(space, seeds=1, data=str(data)).fingerprint() != first
 
 
