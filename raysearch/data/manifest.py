@@ -59,6 +59,13 @@ class Manifest:
 
 
 def _date(errs: ErrorCollector, where: str, value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):  # YAML reads "2022-03-01 12:00:00" as one
+        if value.time() == dt.time() and value.tzinfo is None:
+            return value.date()
+        errs.add(
+            where, f"expected a date YYYY-MM-DD, got {value!s}: a time of day would shift days"
+        )
+        return None
     if isinstance(value, dt.date):
         return value
     try:

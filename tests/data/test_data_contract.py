@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -196,3 +197,16 @@ def test_a_datetime_column_holds_days_only(tmp_path: Path, second: str, what: st
     row = "row 2" if what == "time of day" else "row 1"
     assert f"has a {what}; expected dates only (Y-m-d)" in str(raised.value)
     assert row in str(raised.value) and "column 'date'" in str(raised.value)
+
+
+def test_a_manifest_date_with_a_time_of_day_is_refused(ds: Path) -> None:
+    """YAML reads `start: 2022-02-24 12:00:00` as a datetime, which passed as a date and
+    then counted days from noon; midnight is that date."""
+    man = yaml.safe_load((ds / "manifest.yaml").read_text())
+    start = dt.date.fromisoformat(str(man["start"]))
+    man["start"] = dt.datetime.combine(start, dt.time(12))  # dumped unquoted, read back so
+    (ds / "manifest.yaml").write_text(yaml.safe_dump(man))
+    assert f"start: expected a date YYYY-MM-DD, got {start} 12:00:00" in _problems(ds)
+    man["start"] = dt.datetime.combine(start, dt.time(0))
+    (ds / "manifest.yaml").write_text(yaml.safe_dump(man))
+    assert load_dataset(ds).start == start
