@@ -91,7 +91,7 @@ class SeededASHA(ASHAScheduler):
         if action == TrialScheduler.STOP and self._at_max_t(result):
             self._num_stopped -= 1
             return TrialScheduler.CONTINUE
-        return str(action)
+        return action
 
     def on_trial_error(self, tune_controller: Any, trial: Any) -> None:
         """A trial that failed for good reports no more: Ray's ASHA kept its entry."""

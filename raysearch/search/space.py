@@ -222,10 +222,10 @@ def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
     except ValidationError as err:
         parsed = None
         errors.extend(_pydantic_problems(err))
-    settings = None
-    if isinstance(raw.get("settings", {}), dict):
+    settings, given = None, raw.get("settings", {})
+    if isinstance(given, dict):  # else _SpaceFile said what it is
         try:
-            settings = SearchSettings(**raw.get("settings", {}))
+            settings = SearchSettings(**given)
         except ValidationError as err:
             errors.extend(_pydantic_problems(err, "settings"))
     if parsed is not None:

@@ -375,8 +375,10 @@ def fit(
         clock.add("train", metrics[time_key("train")])
         clock.add("val", metrics[time_key("val")])
         written = None
-        # every rank's generators (a collective; only rank 0 is given a checkpoint_dir)
-        rngs = all_gather_objects(capture_rng())
+        # every rank's generators, where a checkpoint is written (a collective: every rank
+        # gathers, though only rank 0 is given a checkpoint_dir)
+        saving = run.world > 1 or checkpoint_dir is not None
+        rngs = all_gather_objects(capture_rng()) if saving else []
         if checkpoint_dir is not None and run.rank == 0:
             with clock.phase("checkpoint"):
                 written = save_checkpoint(Path(checkpoint_dir), run.state(rngs))
