@@ -12,6 +12,7 @@ trials are re-queued) is ASHA's rungs: the value each trial had at each mileston
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from ray.tune import Callback
@@ -102,6 +103,7 @@ def asha_rungs(scheduler: Any) -> dict[str, Any] | None:
     if isinstance(scheduler, GatedASHA):  # the values at max_t its gate compares with
         state["finals"] = dict(scheduler.finals)
         state["deferred"] = {t: list(ms) for t, ms in scheduler.deferred.items()}
+        state["held"] = [[float(m), int(n)] for m, n in scheduler.held.items()]
     return state
 
 
@@ -128,6 +130,7 @@ def restore_asha_rungs(scheduler: Any, state: dict[str, Any]) -> None:
         scheduler.deferred = {
             str(k): [float(m) for m in ms] for k, ms in state.get("deferred", {}).items()
         }
+        scheduler.held = Counter({float(m): int(n) for m, n in state.get("held", [])})
 
 
 class SchedulerMemory(Callback):

@@ -129,13 +129,14 @@ def test_rungs_round_trip_and_refuse_other_settings(tmp_path: Path, kind: str) -
         assert isinstance(scheduler, GatedASHA)  # deferred until their rung is measured
         scheduler.finals.update({"a": -0.3})
         scheduler.deferred.update({"b": [1.0]})
+        scheduler.held.update({1.0: 2, 3.0: 1})  # the stops the gate continued, per rung
     saved = asha_rungs(scheduler)
     fresh = build_scheduler(space)
     restore_asha_rungs(fresh, saved)
     assert asha_rungs(fresh) == saved and saved["brackets"][0][-1][1] == {"a": -0.1, "b": -0.2}
     if kind == "gated_asha":
         assert isinstance(fresh, GatedASHA) and fresh.finals == {"a": -0.3}
-        assert fresh.deferred == {"b": [1.0]}
+        assert fresh.deferred == {"b": [1.0]} and fresh.held == {1.0: 2, 3.0: 1}
     other = build_scheduler(space.with_settings(max_epochs=9))
     with pytest.raises(ValueError, match="settings changed"):
         restore_asha_rungs(other, saved)
