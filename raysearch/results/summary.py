@@ -154,8 +154,9 @@ def counts_line(summary: dict[str, Any]) -> str:
     left out): how the created trials ended, then the planned trials never created ("2 of 4
     trials created: 2 not started; 2 never created")."""
     never = summary["planned"] - summary["n_trials"]
-    ran_out = summary["state"] == OUT_OF_TIME
-    # "not_started" counts the trials never created too, unless the time budget ended it
+    # "not_started" counts the trials never created too, unless the time budget ended the
+    # search (``summarize``); then the state may still be another (every trial failed)
+    ran_out = summary.get("time_budget_s") is not None
     created_not_started = summary["not_started"] - (0 if ran_out else never)
     parts = [
         (summary["completed"], "completed"),

@@ -160,3 +160,22 @@ def test_a_search_its_time_budget_ended_says_so_and_offers_a_warm_start(tmp_path
     assert f"--warm-start RESULTS/{tmp_path.parent.name}/{tmp_path.name}" in text
     # the same trials with no budget spent: an interrupted search, which --resume continues
     assert summarize(ended, tmp_path, planned=5)["state"] == "interrupted"
+
+
+def test_every_trial_failing_before_the_time_budget_ran_out_counts_no_trial_twice(
+    tmp_path: Path,
+) -> None:
+    """The budget ended the search before it created its last trials, and every trial it
+    created failed: 'all failed' is the state, and the trials never created are counted
+    once, as never created (not also subtracted from the created ones)."""
+    failed = _table(
+        _trial("a", "failed", 1, math.nan, "NonFiniteLossError: loss is nan at epoch 1"),
+        _trial("b", "failed", 1, math.nan, "NonFiniteLossError: loss is nan at epoch 1"),
+    )
+    summary = summarize(failed, tmp_path, planned=5, time_budget_s=90.0)
+    assert (summary["state"], summary["not_started"]) == ("every trial failed", 0)
+    text = markdown(summary, failed)
+    assert "2 of 5 trials created: 2 failed; 3 never created (the time budget ran out first)." in (
+        text
+    )
+    assert "-3" not in text
