@@ -30,10 +30,12 @@ __all__ = [
     "TIMING",
     "TRIALS",
     "TUNE_DIR",
+    "DuplicateKeyError",
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_serialised",
     "atomic_write_text",
+    "read_yaml",
     "write_json",
     "write_parquet",
     "write_yaml",
@@ -112,6 +114,33 @@ def write_json(path: str | os.PathLike[str], data: Any) -> Path:
     ``null``."""
     text = json.dumps(_finite(data), indent=2, default=str, allow_nan=False)
     return atomic_write_text(path, text)
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping in a YAML file gives a key twice (the message names the key and its line)."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (plain YAML keeps the
+    last silently: a space file's second ``budget_beta`` would replace the first)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str | int | float | bool):
+                continue  # an unhashable key: the base loader says what is wrong with it
+            if key in seen:
+                line = key_node.start_mark.line + 1
+                raise DuplicateKeyError(f"line {line}: the key {key!r} is given twice")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(text: str) -> Any:
+    """``yaml.safe_load`` that refuses a duplicate key (``DuplicateKeyError``, naming it and
+    its second line), for the files users write: space files and dataset manifests."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)
 
 
 def write_yaml(path: str | os.PathLike[str], data: Any) -> Path:

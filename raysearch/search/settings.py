@@ -54,7 +54,9 @@ class SearchSettings(BaseModel):
     true there, an error.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a space file's ``true`` or ``'4'`` is not a count, nor ``'no'`` a bool (an int
+    # still stands for a float); no NaN or inf
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     num_samples: int = Field(gt=0)
     max_epochs: int = Field(gt=0)

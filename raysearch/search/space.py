@@ -13,14 +13,18 @@ A space file (shipped: raysearch/search/spaces/NAME.yaml; or any path)::
     start:      [{name: value}, ...]       # first trials, e.g. the original configuration
 
 Every problem in a file is reported at once, naming the file and the field. Parameter
-names are resolved against the trial configuration (``raysearch.search.params``), so a
-typo is caught before any trial starts.
+names are resolved against the trial configuration (``raysearch.core.params``), so a
+typo is caught before any trial starts. Values are read as written: ``true`` is no count,
+``'0.1'`` no number, and a key given twice is an error (YAML alone keeps the last). Two
+names are the search's own and neither fixed nor searched: ``max_epochs`` (the settings')
+and ``seed`` (each trial's, from the run's seed).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -32,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from raysearch.core.data_config import SYNTH_PRESETS
 from raysearch.core.errors import ConfigError, ErrorCollector
+from raysearch.core.files import DuplicateKeyError, read_yaml
 from raysearch.core.params import check_param_value, resolve_param
 from raysearch.search.settings import SearchSettings
 
@@ -81,7 +86,8 @@ Scalar = str | int | float | bool
 class ParamSpec(BaseModel):
     """One searched parameter."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: ``low: '0.1'`` or ``log: 'yes'`` is refused, not coerced (as SearchSettings)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     type: Literal["float", "int", "categorical"]
     low: float | None = None
@@ -211,7 +217,9 @@ def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
     if not path.is_file():
         raise ConfigError([f"{path}: file not found"], "search space")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = read_yaml(path.read_text())
+    except DuplicateKeyError as err:
+        raise ConfigError([f"{path}, {err}"], "search space") from None
     except yaml.YAMLError as err:
         raise ConfigError([f"{path}: not valid YAML: {err}"], "search space") from None
     if not isinstance(raw, dict):
@@ -230,6 +238,12 @@ def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
             errors.extend(_pydantic_problems(err, "settings"))
     if parsed is not None:
         _check_space(parsed, errors)
+    if parsed is not None and settings is not None and len(parsed.start) > settings.num_samples:
+        errors.add(
+            "start",
+            f"{len(parsed.start)} points, but settings.num_samples is {settings.num_samples}: "
+            f"the last {len(parsed.start) - settings.num_samples} would never run",
+        )
     errors.raise_if_any(ConfigError, f"search space {path}")
     assert parsed is not None and settings is not None  # else an error was raised above
     return SearchSpace(
@@ -254,6 +268,15 @@ def _pydantic_problems(err: ValidationError, root: str = "") -> list[str]:
     return problems
 
 
+# Trial config fields the search sets in every trial, whatever a space says of them.
+_SET_BY_THE_SEARCH: dict[tuple[str, ...], str] = {
+    ("trainer", "max_epochs"): "is the search's budget, the same for every trial: set "
+    "settings.max_epochs",
+    ("trainer", "seed"): "is set per trial by the search (from the run's --seed), so each "
+    "trial trains with its own seed",
+}
+
+
 def _check_space(space: _SpaceFile, errors: ErrorCollector) -> None:
     names = list(space.parameters)
     unknown = set()  # reported once here; their values are not checked again
@@ -266,6 +289,11 @@ def _check_space(space: _SpaceFile, errors: ErrorCollector) -> None:
             )
     for name in set(names) & set(space.fixed):
         errors.add(f"fixed.{name}", "is also a searched parameter; keep one")
+    for name in [*names, *space.fixed]:
+        overridden = None if name in unknown else _SET_BY_THE_SEARCH.get(resolve_param(name)[0])
+        if overridden:
+            where = f"parameters.{name}" if name in space.parameters else f"fixed.{name}"
+            errors.add(where, overridden)
     for name, value in space.fixed.items():
         problem = None if name in unknown else check_param_value(name, value)
         if problem:
@@ -290,6 +318,9 @@ def _check_param(
             problem = check_param_value(name, choice)
             if problem:
                 errors.add(f"{where}.choices", problem)
+        repeated = [c for c, n in Counter(map(repr, p.choices or [])).items() if n > 1]
+        if repeated:  # by repr: True and 1 are one value to Python, not to the user
+            errors.add(f"{where}.choices", f"lists {', '.join(repeated)} more than once")
     else:
         if p.low is None or p.high is None:
             errors.add(where, f"a {p.type} parameter needs 'low' and 'high'")
@@ -319,6 +350,12 @@ def _check_param(
                 f"must be {'a whole number' if p.type == 'int' else 'a number'} > 0, got "
                 f"{p.step:g}",
             )
+            if p.low is not None and p.high is not None and p.step > p.high - p.low > 0:
+                errors.add(
+                    f"{where}.step",
+                    f"{p.step:g} is more than high - low ({p.high - p.low:g}): the parameter "
+                    f"would only ever be {p.low:g}",
+                )
     for cond, expected in p.when.items():
         if cond not in space.parameters:
             errors.add(f"{where}.when", f"refers to {cond!r}, which is not a searched parameter")
@@ -345,9 +382,14 @@ def _check_start_point(
             errors.add(where, f"{name!r} is not a searched parameter")
         elif not p.allowed_by(point):
             errors.add(where, f"{name!r} is set but its condition {p.when} does not hold")
-        elif p.type == "categorical" and value not in (p.choices or []):
-            errors.add(where, f"{name}={value!r} is not one of {p.choices}")
-        elif p.type != "categorical" and not (p.low <= value <= p.high):
+        elif p.type == "categorical":
+            if value not in (p.choices or []):
+                errors.add(where, f"{name}={value!r} is not one of {p.choices}")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            errors.add(where, f"{name}={value!r} is not a number ({p.type} parameter)")
+        elif p.low is None or p.high is None:
+            continue  # the parameter's own problem, said once under parameters
+        elif not p.low <= value <= p.high:
             errors.add(where, f"{name}={value!r} is outside [{p.low}, {p.high}]")
     for name, p in space.parameters.items():
         if name not in point and p.allowed_by(point):

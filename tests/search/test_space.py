@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import optuna
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -315,3 +316,143 @@ def test_multivariate_false_gives_independent_tpe_and_needs_tpe() -> None:
     with pytest.raises(ConfigError) as err:
         space.with_settings(multivariate=False, searcher="random")
     assert "multivariate (false)" in str(err.value) and "'random' has no model" in str(err.value)
+
+
+_SETTINGS = "settings: {num_samples: 4, max_epochs: 3}\n"
+_A3DRO = """parameters:
+  loss_strategy: {type: categorical, choices: [uniform, a3dro]}
+  budget_beta: {type: float, low: 0.0, high: 0.9, when: {loss_strategy: a3dro}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ("{num_samples: true, max_epochs: 3}", "settings.num_samples"),  # would run 1 trial
+        ("{num_samples: '4', max_epochs: 3}", "settings.num_samples"),
+        ("{num_samples: 4, max_epochs: true}", "settings.max_epochs"),
+        ("{num_samples: 4, max_epochs: 3, multivariate: 'no'}", "settings.multivariate"),
+        ("{num_samples: 4, max_epochs: 3, reduction_factor: '2'}", "settings.reduction_factor"),
+        ("{num_samples: 4, max_epochs: 3, reduction_factor: .inf}", "settings.reduction_factor"),
+    ],
+)
+def test_a_setting_of_the_wrong_type_is_refused_not_coerced(
+    tmp_path: Path, settings: str, named: str
+) -> None:
+    """YAML's ``true``, ``'4'`` or ``'no'`` is not a count or a switch (pydantic alone would
+    read ``true`` as 1 trial and ``'no'`` as false); an int still stands for a float."""
+    path = _write(tmp_path, f"settings: {settings}\n" + _A3DRO)
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    assert [p.split(":")[0] for p in err.value.problems] == [named]
+    whole = _write(tmp_path, "settings: {num_samples: 4, max_epochs: 3, reduction_factor: 2}\n")
+    assert load_space(str(whole)).settings.reduction_factor == 2.0
+
+
+@pytest.mark.parametrize(
+    ("field", "named"),
+    [
+        ("{type: float, low: '0.1', high: 0.5}", "parameters.dropout.low"),
+        ("{type: float, low: false, high: 0.5}", "parameters.dropout.low"),
+        ("{type: float, low: 0.1, high: 0.5, log: 'yes'}", "parameters.dropout.log"),
+        ("{type: float, low: 0.1, high: .nan}", "parameters.dropout.high"),
+    ],
+)
+def test_a_parameter_field_of_the_wrong_type_is_refused(
+    tmp_path: Path, field: str, named: str
+) -> None:
+    path = _write(tmp_path, _SETTINGS + f"parameters:\n  dropout: {field}\n")
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    assert any(p.startswith(named) for p in err.value.problems), err.value.problems
+
+
+@pytest.mark.parametrize("value", ["'0.3'", "null", "true"])
+def test_a_start_value_that_is_not_a_number_is_one_error_not_a_traceback(
+    tmp_path: Path, value: str
+) -> None:
+    path = _write(
+        tmp_path,
+        _SETTINGS + _A3DRO + f"start:\n  - {{loss_strategy: a3dro, budget_beta: {value}}}\n",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    given = yaml.safe_load(value)
+    assert err.value.problems == [
+        f"start[0]: budget_beta={given!r} is not a number (float parameter)"
+    ]
+
+
+def test_a_start_point_of_a_parameter_without_bounds_says_the_parameter_is_wrong(
+    tmp_path: Path,
+) -> None:
+    path = _write(
+        tmp_path,
+        _SETTINGS
+        + "parameters:\n  dropout: {type: float, high: 0.5}\nstart:\n  - {dropout: 0.2}\n",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    assert err.value.problems == ["parameters.dropout: a float parameter needs 'low' and 'high'"]
+
+
+def test_a_key_given_twice_is_refused_with_its_line(tmp_path: Path) -> None:
+    """Plain YAML keeps the second ``budget_beta`` and drops the first without a word."""
+    text = _SETTINGS + _A3DRO + "  budget_beta: {type: float, low: 0.1, high: 0.2}\n"
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    assert err.value.problems == [f"{path}, line 5: the key 'budget_beta' is given twice"]
+
+
+@pytest.mark.parametrize(
+    ("section", "name", "why"),
+    [
+        ("fixed: {max_epochs: 50}", "fixed.max_epochs", "set settings.max_epochs"),
+        ("fixed: {seed: 3}", "fixed.seed", "set per trial by the search"),
+        ("parameters: {max_epochs: {type: int, low: 2, high: 9}}", "parameters.max_epochs",
+         "set settings.max_epochs"),
+    ],
+)  # fmt: skip
+def test_a_value_the_search_sets_in_every_trial_cannot_be_fixed_or_searched(
+    tmp_path: Path, section: str, name: str, why: str
+) -> None:
+    """Every trial's max_epochs is the settings' and its seed the search's: a space's own
+    value for either would be dropped without a word."""
+    with pytest.raises(ConfigError) as err:
+        load_space(str(_write(tmp_path, _SETTINGS + section + "\n")))
+    assert len(err.value.problems) == 1
+    assert err.value.problems[0].startswith(f"{name}: ") and why in err.value.problems[0]
+
+
+def test_a_space_that_could_only_ever_draw_one_value_or_repeats_a_choice_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = _write(
+        tmp_path,
+        _SETTINGS
+        + """parameters:
+  loss_strategy: {type: categorical, choices: [uniform, a3dro, uniform]}
+  dropout: {type: float, low: 0.1, high: 0.5, step: 1.0}
+  raion_pca_components: {type: int, low: 2, high: 4, step: 5}
+  d_model: {type: int, low: 16, high: 64, step: 48}
+""",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    assert sorted(err.value.problems) == [
+        "parameters.dropout.step: 1 is more than high - low (0.4): the parameter would only "
+        "ever be 0.1",
+        "parameters.loss_strategy.choices: lists 'uniform' more than once",
+        "parameters.raion_pca_components.step: 5 is more than high - low (2): the parameter "
+        "would only ever be 2",
+    ]  # a step of exactly high - low draws both bounds (d_model: 16 or 64)
+
+
+def test_more_start_points_than_trials_is_refused(tmp_path: Path) -> None:
+    starts = "start:\n" + "  - {loss_strategy: uniform}\n" * 5
+    with pytest.raises(ConfigError) as err:
+        load_space(str(_write(tmp_path, _SETTINGS + _A3DRO + starts)))
+    assert err.value.problems == [
+        "start: 5 points, but settings.num_samples is 4: the last 1 would never run"
+    ]
