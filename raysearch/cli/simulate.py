@@ -42,6 +42,7 @@ from raysearch.search.settings import SCHEDULERS, SearchSettings
 
 __all__ = ["main"]
 
+DEFAULT_METRIC = "anchored_val_loss"  # --table's column unless --metric names another
 REACH_CAP = 5  # searches for the target run at most this many times the space's trials
 
 
@@ -51,7 +52,9 @@ def _parser() -> StrictParser:
     curves.add_argument("--table", type=Path, help="recorded curves (parquet or CSV, long format)")
     curves.add_argument("--curves", choices=["hartmann"], help="a synthetic benchmark")
     p.add_argument("--space", help="space name or YAML file (required with --table)")
-    p.add_argument("--metric", default="anchored_val_loss", help="table column to minimise")
+    p.add_argument(
+        "--metric", help=f"table column to minimise (with --table; default {DEFAULT_METRIC})"
+    )
     p.add_argument("--workers", type=positive_int, nargs="+", default=[1, 4, 16, 64])
     p.add_argument("--seeds", type=positive_int, default=10, help="searches per k")
     p.add_argument("--num-samples", type=positive_int, help="trials per search")
@@ -210,8 +213,14 @@ def _resolve(args: Any) -> tuple[Any, Any]:
         "gate_cut_cost": args.gate_cut_cost,
     }
     if args.curves == "hartmann":
-        if args.space:
-            raise ConfigError(["--space: not used with --curves hartmann (its space is x1..x6)"])
+        unused = [
+            "--space: not used with --curves hartmann (its space is x1..x6)" if args.space else "",
+            "--metric: not used with --curves hartmann (it has one value, f(x))"
+            if args.metric
+            else "",
+        ]
+        if any(unused):
+            raise ConfigError([u for u in unused if u], "arguments")
         hartmann = HartmannCurves()
         space = hartmann_space(SearchSettings(num_samples=200, max_epochs=hartmann.max_epochs))
         return space.with_settings(**overrides), hartmann
@@ -219,7 +228,7 @@ def _resolve(args: Any) -> tuple[Any, Any]:
         raise ConfigError(["--space: required with --table (its parameters name table columns)"])
     space = load_space(args.space).with_settings(**overrides)
     try:
-        source = read_table(args.table, list(space.parameters), args.metric)
+        source = read_table(args.table, list(space.parameters), args.metric or DEFAULT_METRIC)
     except ValueError as err:
         # with what the space alone says is wrong, which may be why the table cannot be read
         problems = [f"--space {args.space}: {p}" for p in not_categorical(space)]

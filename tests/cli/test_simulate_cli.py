@@ -232,9 +232,19 @@ def test_a_space_that_searches_fewer_parameters_than_the_table_says_what_is_wron
     assert len(err) < 800
 
 
-def test_hartmann_takes_no_space(capsys) -> None:
-    assert main(["--curves", "hartmann", "--space", "smoke"]) == 2
-    assert "--space: not used with --curves hartmann" in capsys.readouterr().err
+def test_hartmann_takes_no_space_and_no_metric(capsys) -> None:
+    """Neither flag means anything without a table: each is refused, not dropped."""
+    assert main(["--curves", "hartmann", "--space", "smoke", "--metric", "no_such_column"]) == 2
+    err = capsys.readouterr().err
+    assert "--space: not used with --curves hartmann" in err
+    assert "--metric: not used with --curves hartmann" in err
+
+
+def test_against_a_bool_where_a_count_goes_is_refused(capsys) -> None:
+    """YAML reads ``true`` as a bool, which is no number of trials (not 1)."""
+    args = ["--curves", "hartmann", "--workers", "1", "--seeds", "1", "--num-samples", "3"]
+    assert main([*args, "--against", "num_samples=true"]) == 2
+    assert "num_samples" in capsys.readouterr().err
 
 
 def test_against_runs_the_changed_search_on_the_same_seeds(
