@@ -27,6 +27,7 @@ from raysearch.core.errors import ConfigError, RaysearchError
 from raysearch.core.spec import TASK_NAMES
 from raysearch.data.manifest import MANIFEST_NAME
 from raysearch.data.raw import RawDataset
+from raysearch.data.writer import write_dataset
 
 __all__ = ["main", "task_report"]
 
@@ -113,7 +114,7 @@ def task_report(raw: RawDataset) -> list[str]:
 
 
 def _imported(raw: RawDataset, out_dir: str) -> str:
-    from raysearch.data.describe import source_summary  # Deferred: see _write
+    from raysearch.data.describe import source_summary  # Deferred: see _dataset
 
     lines = [f"wrote {out_dir}: {raw.n_days} days from {raw.start}"]
     for name, s in source_summary(raw).items():
@@ -122,39 +123,37 @@ def _imported(raw: RawDataset, out_dir: str) -> str:
     return "\n".join(lines + task_report(raw))
 
 
-def _write(args: argparse.Namespace, out_dir: Path) -> str:
-    """Run a command that writes a new dataset, into ``out_dir`` (``args.out_dir`` is where
-    it will be, and what the report names)."""
+def _dataset(args: argparse.Namespace) -> tuple[RawDataset, str, str]:
+    """The dataset a writing command makes, every input read and checked before anything
+    is written: (dataset, file format, the report to print once it is written)."""
     # Deferred (each command's imports, here, in _run and in _imported): --help and a bad
     # flag answer before them, and each command pays only for what it runs (torch only
     # when describing a dataset, inside raysearch.data.describe).
     if args.command == "synth":
         from raysearch.data.synth import generate
-        from raysearch.data.writer import write_dataset
 
         base = SYNTH_PRESETS[args.preset]
         days = args.days if args.days is not None else base["days"]
         raions = args.raions if args.raions is not None else base["raions"]
         synth = SynthConfig(days=days, raions=raions, seed=args.seed)
-        write_dataset(generate(synth), out_dir, args.format)
-        return f"wrote {Path(args.out_dir) / MANIFEST_NAME} ({synth})"
+        return generate(synth), args.format, f"wrote {Path(args.out_dir) / MANIFEST_NAME} ({synth})"
     if args.command in ("import-war-losses", "import-losses"):
-        from raysearch.data.adapters.war_losses import import_war_losses
+        from raysearch.data.adapters.war_losses import war_losses_dataset
 
-        raw = import_war_losses(args.src_dir, out_dir, args.phases, args.casualty)
-        return _imported(raw, args.out_dir)
+        raw = war_losses_dataset(args.src_dir, args.phases, args.casualty)
+        return raw, "parquet", _imported(raw, args.out_dir)
     assert args.command == "firms", args.command  # the parsers with an out_dir
-    from raysearch.data.adapters.firms import import_firms
+    from raysearch.data.adapters.firms import drop_report, firms_raw
 
-    raw, report = import_firms(args.firms_csv, out_dir, args.raions, args.start,
-                               args.end, args.skip_malformed)  # fmt: skip
-    return _imported(raw, args.out_dir) + "\n" + report
+    raw, dropped = firms_raw(args.firms_csv, args.raions, args.start, args.end,
+                             args.skip_malformed)  # fmt: skip
+    return raw, "parquet", _imported(raw, args.out_dir) + "\n" + drop_report(dropped)
 
 
 def _run(args: argparse.Namespace) -> str:
     """Run a command that reads a dataset (and may add targets to it)."""
     if args.command == "import-phases":
-        from raysearch.data.adapters.war_phases import import_phases  # Deferred: see _write
+        from raysearch.data.adapters.war_phases import import_phases  # Deferred: see _dataset
 
         raw = import_phases(args.phases, args.dataset_dir, casualty=not args.no_casualty)
         return _imported(raw, args.dataset_dir)
@@ -216,8 +215,10 @@ def _check_out_dir(out: Path, overwrite: bool) -> None:
 def _staged(out: Path) -> Iterator[Path]:
     """A directory beside ``out`` to write the dataset into; once the write is done its
     files replace what ``out`` held (``out`` itself stays, so it may be the working
-    directory). A write that fails leaves ``out`` as it was."""
+    directory). A write that fails leaves ``out`` as it was, and removes the parents of
+    ``out`` it created."""
     out = out.resolve()  # "." has no name, and its parent would be itself
+    created = [p for p in reversed(out.parents) if not p.exists()]  # outermost first
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.writing-{os.getpid()}"
     if staging.exists():  # left by a killed run of this process id
@@ -227,6 +228,8 @@ def _staged(out: Path) -> Iterator[Path]:
     except BaseException:  # Ctrl+C included: the partial dataset goes, the error stands
         if staging.exists():
             shutil.rmtree(staging)
+        for parent in reversed(created):  # innermost first; each is empty now
+            parent.rmdir()
         raise
     replaced = out.parent / f".{out.name}.replaced-{os.getpid()}"
     if out.exists():
@@ -250,8 +253,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             out = Path(args.out_dir)
             _check_out_dir(out, args.overwrite)
+            raw, fmt, report = _dataset(args)
             with _staged(out) as staging:
-                report = _write(args, staging)
+                write_dataset(raw, staging, fmt)
             print(report)
     except RaysearchError as exc:
         print(f"error: {exc}", file=sys.stderr)

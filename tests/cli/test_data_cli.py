@@ -121,3 +121,38 @@ def test_a_write_that_fails_leaves_the_directory_as_it_was(
         written.clear()
         main(["synth", str(tmp_path / "new"), "--preset", "tiny"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["synth", "{new}/out", "--preset", "tiny", "--days", "1"],
+        ["import-war-losses", "{new}/missing-src", "{new}/out"],
+        ["firms", "{new}/missing.csv", "{new}/out"],
+    ],
+)
+def test_a_write_refused_for_its_inputs_creates_no_directory(
+    tmp_path: Path, argv: list[str], capsys
+) -> None:
+    """A bad flag or a missing input file is found before anything is written: the parents
+    of OUT_DIR that did not exist are not created."""
+    new = tmp_path / "a" / "b"
+    assert main([arg.replace("{new}", str(new)) for arg in argv]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_write_that_fails_removes_the_parents_it_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that fails midway (a full disk) removes the directories it made for OUT_DIR,
+    and only those."""
+    (tmp_path / "a").mkdir()
+
+    def disk_full(frame, path: Path, fmt: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(writer, "_write", disk_full)
+    with pytest.raises(OSError, match="disk full"):
+        main(["synth", str(tmp_path / "a" / "b" / "c" / "out"), "--preset", "tiny"])
+    assert [p.name for p in tmp_path.rglob("*")] == ["a"]

@@ -38,7 +38,14 @@ from raysearch.core.errors import DataError
 from raysearch.data.raw import RawDataset, RawSource
 from raysearch.data.writer import write_dataset
 
-__all__ = ["FIRMS_FEATURES", "assign_raions", "firms_raw", "import_firms", "read_firms"]
+__all__ = [
+    "FIRMS_FEATURES",
+    "assign_raions",
+    "drop_report",
+    "firms_raw",
+    "import_firms",
+    "read_firms",
+]
 
 NUMERIC = ("brightness", "bright_t31", "frp", "scan", "track")
 REQUIRED = ("acq_date", *NUMERIC, "confidence", "daynight")
@@ -258,7 +265,11 @@ def import_firms(
     skip_malformed: bool = False,
 ) -> tuple[RawDataset, str]:
     """Write the firms dataset to ``out_dir``; returns it and a one-line drop report."""
-
-    raw, report = firms_raw(path, raions, start, end, skip_malformed)
+    raw, dropped = firms_raw(path, raions, start, end, skip_malformed)
     write_dataset(raw, out_dir)
-    return raw, "dropped rows: " + ", ".join(f"{k} {v}" for k, v in report.items())
+    return raw, drop_report(dropped)
+
+
+def drop_report(dropped: dict[str, int]) -> str:
+    """One line: the rows ``firms_raw`` dropped, by reason."""
+    return "dropped rows: " + ", ".join(f"{k} {v}" for k, v in dropped.items())

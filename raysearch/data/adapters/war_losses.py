@@ -42,6 +42,7 @@ __all__ = [
     "EQUIPMENT_FILE",
     "PERSONNEL_FILE",
     "import_war_losses",
+    "war_losses_dataset",
     "war_losses_raw",
 ]
 
@@ -139,13 +140,22 @@ def import_war_losses(
     phases: str | Path | None = None,
     casualty: bool = False,
 ) -> RawDataset:
-    """Convert ``src_dir``'s losses JSON into a contract dataset directory at ``out_dir``;
-    with ``phases`` (war-phases/phases.csv), add monthly regime and transition targets;
-    with ``casualty``, the monthly personnel-loss count target."""
+    """Convert ``src_dir``'s losses JSON into a contract dataset directory at ``out_dir``
+    (``war_losses_dataset``, then written)."""
+    raw = war_losses_dataset(src_dir, phases, casualty)
+    write_dataset(raw, out_dir)
+    return raw
+
+
+def war_losses_dataset(
+    src_dir: str | Path, phases: str | Path | None = None, casualty: bool = False
+) -> RawDataset:
+    """``src_dir``'s losses JSON as a dataset, every input read and checked (nothing is
+    written); with ``phases`` (war-phases/phases.csv), the monthly regime and transition
+    targets; with ``casualty``, the monthly personnel-loss count target."""
     raw = war_losses_raw(src_dir)
     if phases is not None:
         raw.targets = phase_targets(phases, raw.start, raw.n_days)
     if casualty:
         raw.targets["casualty"] = monthly_casualty(raw)
-    write_dataset(raw, out_dir)
     return raw
