@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["MONTHLY_TASKS", "RawDataset", "RawSource", "month_index", "month_range"]
+__all__ = [
+    "MONTHLY_TASKS",
+    "RawDataset",
+    "RawSource",
+    "iso_day",
+    "month_index",
+    "month_range",
+]
 
 # Tasks whose targets come from a file keyed by month; forecast tasks derive from sources.
 MONTHLY_TASKS: tuple[str, ...] = ("regime", "transition", "casualty", "anomaly")
@@ -75,3 +82,12 @@ def month_index(dates: pd.DatetimeIndex, start: dt.date) -> np.ndarray:
     """Month offset of each date from the month holding ``start`` (int64)."""
     s = pd.Timestamp(start)
     return ((dates.year - s.year) * 12 + (dates.month - s.month)).to_numpy(np.int64)
+
+
+def iso_day(text: str) -> dt.date:
+    """The day ``text`` writes as YYYY-MM-DD; a ValueError for anything else (a time of day,
+    which would shift the days, and ISO's other forms: 20220224, 2022-W08-4)."""
+    day = dt.date.fromisoformat(text)
+    if day.isoformat() != text:
+        raise ValueError(f"{text!r} is not YYYY-MM-DD")
+    return day

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -129,3 +130,71 @@ def test_cli_writes_a_loadable_dataset(tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "bad").exists()  # nothing half-written
     assert main(["firms", str(MALFORMED), str(tmp_path / "ok"), "--skip-malformed"]) == 0
     assert "dropped rows: malformed 4" in capsys.readouterr().out
+
+
+def test_an_empty_firms_csv_is_one_error_naming_the_file(tmp_path: Path) -> None:
+    """A file with no header row is a DataError naming it, not pandas' EmptyDataError."""
+    empty = tmp_path / "firms.csv"
+    empty.write_text("")
+    with pytest.raises(DataError, match=rf"{re.escape(str(empty))}: empty file \(expected a NASA"):
+        firms_raw(empty)
+
+
+@pytest.mark.parametrize("flag", ["start", "end"])
+@pytest.mark.parametrize("value", ["2022-13-01", "yesterday", "2024-06-01T12:00", "20240601"])
+def test_start_and_end_are_days_yyyy_mm_dd_or_one_error_quoting_them(flag: str, value: str) -> None:
+    """A bad --start/--end is one error quoting it; a time of day is refused, not read as a
+    range starting at noon that drops that day's detections as outside the dates."""
+    with pytest.raises(DataError, match=rf"{flag} {value!r}: expected a date YYYY-MM-DD"):
+        firms_raw(SMALL, **{flag: value})
+
+
+def test_a_bad_start_and_end_are_reported_together() -> None:
+    with pytest.raises(DataError) as info:
+        firms_raw(SMALL, start="2024-06-01T12:00", end="yesterday")
+    assert len(info.value.problems) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", r"empty file \(expected raion geometry"),
+        ("raion,lat,lon\nA,abc,35.0\nB,50.0,181\n",
+         r"row 1: lat 'abc', expected a number in -90\.\.90\n.*row 2: lon '181'"),
+        ("raion,lat,lon\n", "no raions"),
+    ],
+)  # fmt: skip
+def test_a_bad_centroid_csv_is_one_error_naming_the_file(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    geometry = tmp_path / "raions.csv"
+    geometry.write_text(text)
+    with pytest.raises(DataError, match=rf"{re.escape(str(geometry))}: {expected}"):
+        firms_raw(SMALL, geometry)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{not json", r"not valid JSON"),
+        ("[1, 2]", "expected a GeoJSON FeatureCollection"),
+        ('{"features": [1]}', "feature 0: expected a GeoJSON Feature object, got 1"),
+        ('{"features": [{"properties": {"name": "A"}, "geometry": {"type": "Polygon", '
+         '"coordinates": [[1, 2]]}}]}',
+         "feature 0: coordinates: expected rings of .lon, lat. pairs"),
+    ],
+)  # fmt: skip
+def test_a_bad_geojson_is_one_error_naming_the_file(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    geometry = tmp_path / "raions.geojson"
+    geometry.write_text(text)
+    with pytest.raises(DataError, match=rf"{re.escape(str(geometry))}: {expected}"):
+        firms_raw(SMALL, geometry)
+
+
+def test_cli_refuses_a_start_with_a_time_of_day(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    assert main(["firms", str(SMALL), str(out), "--start", "2024-06-01T12:00"]) == 2
+    assert "start '2024-06-01T12:00': expected a date YYYY-MM-DD" in capsys.readouterr().err
+    assert not out.exists()

@@ -30,12 +30,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from raysearch.core.errors import DataError
-from raysearch.data.raw import RawDataset, RawSource
+from raysearch.core.errors import DataError, ErrorCollector
+from raysearch.data.raw import RawDataset, RawSource, iso_day
 from raysearch.data.writer import write_dataset
 
 __all__ = [
@@ -74,7 +75,7 @@ def read_firms(
     path = Path(path)
     if not path.is_file():
         raise DataError([f"{path}: file missing (expected a NASA FIRMS archive CSV)"])
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = _read_csv(path, "a NASA FIRMS archive CSV")
     required = REQUIRED + (("latitude", "longitude") if need_coords else ())
     missing = [c for c in required if c not in df.columns]
     if missing:
@@ -104,6 +105,14 @@ def read_firms(
             problems.append(f"{path}: row {i + 1}: malformed {vals}")
         raise DataError(problems, f"FIRMS file {path}")
     return out.loc[~rows].reset_index(drop=True), int(rows.sum())
+
+
+def _read_csv(path: Path, expected: str) -> pd.DataFrame:
+    """``path``'s cells as text; a file with no header row is a DataError naming it."""
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise DataError([f"{path}: empty file (expected {expected})"]) from None
 
 
 def _aggregate(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -142,35 +151,87 @@ def _read_geometry(path: Path, name_field: str) -> tuple[list[str], np.ndarray, 
     if not path.is_file():
         raise DataError([f"{path}: file missing (expected raion geometry: CSV or GeoJSON)"])
     if path.suffix.lower() == ".csv":
-        df = pd.read_csv(path)
-        missing = [c for c in ("raion", "lat", "lon") if c not in df.columns]
-        if missing:
-            raise DataError([f"{path}: missing column(s) {missing}; found {list(df.columns)}"])
-        if df["raion"].duplicated().any():
-            raise DataError(
-                [f"{path}: duplicate raion names {sorted(df['raion'][df['raion'].duplicated()])}"]
-            )
-        return [str(r) for r in df["raion"]], df[["lat", "lon"]].to_numpy(np.float64), None
-    doc = json.loads(path.read_text())
-    names, cents, polys = [], [], []
-    for k, feat in enumerate(doc.get("features", [])):
-        geom, props = feat.get("geometry") or {}, feat.get("properties") or {}
-        if name_field not in props or geom.get("type") not in ("Polygon", "MultiPolygon"):
-            raise DataError(
-                [
-                    f"{path}: feature {k}: expected properties.{name_field} and a "
-                    f"Polygon/MultiPolygon, got {sorted(props)} / {geom.get('type')!r}"
-                ]
-            )
-        parts = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
-        rings = [np.asarray(p[0], dtype=np.float64) for p in parts]  # exterior rings, lon/lat
+        return (*_read_centroids(path), None)
+    return _read_polygons(path, name_field)
+
+
+def _read_centroids(path: Path) -> tuple[list[str], np.ndarray]:
+    """A CSV ``raion, lat, lon``: the names and centroids; one DataError lists every
+    duplicate name and every coordinate that is not a number in range, by row."""
+    df = _read_csv(path, "raion geometry: a CSV raion, lat, lon")
+    missing = [c for c in ("raion", "lat", "lon") if c not in df.columns]
+    if missing:
+        raise DataError([f"{path}: missing column(s) {missing}; found {list(df.columns)}"])
+    problems = []
+    if df.empty:
+        problems.append(f"{path}: no raions (a header row only)")
+    if df["raion"].duplicated().any():
+        problems.append(
+            f"{path}: duplicate raion names {sorted(df['raion'][df['raion'].duplicated()])}"
+        )
+    coords = []
+    for col, limit in (("lat", 90), ("lon", 180)):
+        values = pd.to_numeric(df[col].str.strip(), errors="coerce").to_numpy(np.float64)
+        bad = ~np.isfinite(values) | (np.abs(values) > limit)
+        problems += [f"{path}: row {i + 1}: {col} {df[col].iloc[i]!r}, expected a number in "
+                     f"-{limit}..{limit}" for i in np.flatnonzero(bad)]  # fmt: skip
+        coords.append(values)
+    if problems:
+        raise DataError(problems, f"raion geometry {path}")
+    return list(df["raion"]), np.column_stack(coords)
+
+
+def _read_polygons(path: Path, name_field: str) -> tuple[list[str], np.ndarray, list]:
+    """A GeoJSON FeatureCollection: names, centroids (lat/lon) and exterior rings (lon/lat)
+    per raion; one DataError lists every feature that is not a named (Multi)Polygon."""
+    try:
+        doc = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError([f"{path}: not valid JSON ({exc})"]) from None
+    features = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(features, list):
+        raise DataError([f"{path}: expected a GeoJSON FeatureCollection (an object with a "
+                         f"'features' list), got {type(doc).__name__}"])  # fmt: skip
+    names, cents, polys, problems = [], [], [], []
+    for k, feat in enumerate(features):
+        try:
+            name, rings = _polygon(feat, name_field)
+        except ValueError as exc:
+            problems.append(f"{path}: feature {k}: {exc}")
+            continue
         allv = np.concatenate(rings)
-        names.append(str(props[name_field]))
+        names.append(name)
         cents.append((allv[:, 1].mean(), allv[:, 0].mean()))
         polys.append(rings)
+    if problems:
+        raise DataError(problems, f"raion geometry {path}")
     if not names:
         raise DataError([f"{path}: no features"])
     return names, np.asarray(cents), polys
+
+
+def _polygon(feat: object, name_field: str) -> tuple[str, list[np.ndarray]]:
+    """A GeoJSON feature's name and exterior rings ((n, 2) lon/lat each); ValueError saying
+    what it lacks."""
+    if not isinstance(feat, dict):
+        raise ValueError(f"expected a GeoJSON Feature object, got {feat!r}")
+    geom, props = feat.get("geometry"), feat.get("properties")
+    geom = geom if isinstance(geom, dict) else {}
+    props = props if isinstance(props, dict) else {}
+    if name_field not in props or geom.get("type") not in ("Polygon", "MultiPolygon"):
+        raise ValueError(f"expected properties.{name_field} and a Polygon/MultiPolygon, got "
+                         f"{sorted(props)} / {geom.get('type')!r}")  # fmt: skip
+    coords: Any = geom.get("coordinates")  # checked by reading it
+    parts = coords if geom["type"] == "MultiPolygon" else [coords]
+    try:
+        rings = [np.asarray(p[0], dtype=np.float64) for p in parts]
+    except (TypeError, ValueError, IndexError, KeyError):  # not nested lists of numbers
+        rings = []
+    if not rings or any(r.ndim != 2 or r.shape[1] < 2 or len(r) < 3 for r in rings):
+        raise ValueError("coordinates: expected rings of [lon, lat] pairs (3 or more each)")
+    if not all(np.isfinite(r).all() for r in rings):
+        raise ValueError("coordinates: expected finite numbers")
+    return str(props[name_field]), [r[:, :2] for r in rings]
 
 
 def assign_raions(
@@ -199,6 +260,26 @@ def assign_raions(
     return np.where(dist[np.arange(len(lat)), near] <= max_km, near, -1)
 
 
+def _date_range(
+    start: str | dt.date | None, end: str | dt.date | None
+) -> tuple[dt.date | None, dt.date | None]:
+    """``start`` and ``end`` as days; one DataError quotes each that is not YYYY-MM-DD."""
+    errs = ErrorCollector()
+    days = [_day(errs, "start", start), _day(errs, "end", end)]
+    errs.raise_if_any(DataError, "FIRMS date range")
+    return days[0], days[1]
+
+
+def _day(errs: ErrorCollector, name: str, value: str | dt.date | None) -> dt.date | None:
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    try:
+        return iso_day(str(value))
+    except ValueError:
+        errs.add(f"{name} {str(value)!r}", "expected a date YYYY-MM-DD (a day, no time)")
+        return None
+
+
 def firms_raw(
     path: str | Path,
     raions: str | Path | None = None,
@@ -209,7 +290,9 @@ def firms_raw(
     max_km: float = 50.0,
 ) -> tuple[RawDataset, dict[str, int]]:
     """The firms source(s) as a ``RawDataset`` (daily_forecast derived), with counts of
-    dropped rows: {"malformed", "outside_dates", "outside_raions"}."""
+    dropped rows: {"malformed", "outside_dates", "outside_raions"}. ``start`` and ``end``
+    are days (YYYY-MM-DD)."""
+    start, end = _date_range(start, end)
     df, n_bad = read_firms(path, need_coords=raions is not None, skip_malformed=skip_malformed)
     if df.empty:
         raise DataError([f"{path}: no detections left to aggregate"])
