@@ -189,3 +189,11 @@ def test_import_phases_keeps_a_csv_dataset_csv(tmp_path: Path) -> None:
     back = load_dataset(tmp_path / "d")
     assert back.targets["casualty"].tolist()[:3] == [93.0, 84.0, 93.0]
     assert np.isnan(back.targets["casualty"][3])  # April: 2 of 30 days
+
+
+def test_an_empty_phases_csv_is_one_error_naming_the_file(tmp_path: Path) -> None:
+    """A file with no header row is a DataError naming it, not pandas' EmptyDataError."""
+    empty = tmp_path / "phases.csv"
+    empty.write_text("")
+    with pytest.raises(DataError, match=r"phases\.csv: empty file \(expected the war-phases CSV"):
+        daily_phases(empty, START, 30)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 from raysearch.cli.data import main
 from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import DataError
-from raysearch.data.adapters.war_losses import EQUIPMENT_FILE, war_losses_raw
+from raysearch.data.adapters.war_losses import CORRECTION_FILE, EQUIPMENT_FILE, war_losses_raw
 from raysearch.data.adapters.war_phases import phase_targets
 from raysearch.data.contract import load_dataset
 from raysearch.data.prepared import prepare
@@ -118,3 +119,27 @@ def test_bad_phases_file_names_row_and_value(tmp_path: Path) -> None:
         phase_targets(bad, dt.date(2022, 2, 25), 100)
     text = str(info.value)
     assert "'2022-02-30' at row 1" in text and "'7' at row 2" in text
+
+
+def test_an_empty_records_list_is_one_error_naming_the_file(src: Path, tmp_path: Path) -> None:
+    """`[]` is valid JSON with no day in it: a DataError naming the file, not an IndexError."""
+    copy = Path(shutil.copytree(src, tmp_path / "src"))
+    (copy / EQUIPMENT_FILE).write_text("[]")
+    with pytest.raises(DataError, match=f"{EQUIPMENT_FILE}: no records"):
+        war_losses_raw(copy)
+
+
+def test_a_bad_date_in_the_corrections_file_names_the_file_and_value(
+    src: Path, tmp_path: Path, capsys
+) -> None:
+    copy = Path(shutil.copytree(src, tmp_path / "src"))
+    records = [{"date": "2022-02-30"}, {"date": "2022-03-01"}, {"date": "March"}]
+    (copy / CORRECTION_FILE).write_text(json.dumps(records))
+    with pytest.raises(DataError) as info:
+        war_losses_raw(copy)
+    text = str(info.value)
+    assert f"{CORRECTION_FILE}: record 1: date '2022-02-30', expected YYYY-MM-DD" in text
+    assert "record 3: date 'March'" in text and "record 2" not in text
+    assert main(["import-war-losses", str(copy), str(tmp_path / "out")]) == 2
+    assert f"{CORRECTION_FILE}: record 1: date '2022-02-30'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -35,10 +35,11 @@ import pandas as pd
 from raysearch.core.errors import DataError
 from raysearch.data.adapters.casualty import monthly_casualty
 from raysearch.data.adapters.war_phases import phase_targets
-from raysearch.data.raw import RawDataset, RawSource
+from raysearch.data.raw import RawDataset, RawSource, iso_day
 from raysearch.data.writer import write_dataset
 
 __all__ = [
+    "CORRECTION_FILE",
     "EQUIPMENT_FILE",
     "PERSONNEL_FILE",
     "import_war_losses",
@@ -67,6 +68,8 @@ def _records(path: Path) -> list[dict]:
 
 def _cumulative(records: list[dict], path: Path) -> tuple[pd.DatetimeIndex, pd.DataFrame]:
     """Cumulative counts on a full daily calendar (NaN = class not reported that day)."""
+    if not records:
+        raise DataError([f"{path}: no records (expected one per day, each with a 'date')"])
     rows = {r["date"]: {k: v for k, v in r.items() if _is_count(k, v)} for r in records}
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index = pd.to_datetime(frame.index, format="%Y-%m-%d", errors="coerce")
@@ -75,6 +78,20 @@ def _cumulative(records: list[dict], path: Path) -> tuple[pd.DatetimeIndex, pd.D
     frame = frame.sort_index()
     days = pd.date_range(frame.index[0], frame.index[-1], freq="D")
     return days, frame.reindex(days).astype(np.float64)
+
+
+def _correction_dates(path: Path) -> list[dt.date]:
+    """The corrections file's dates; one DataError names every record whose date is not
+    YYYY-MM-DD."""
+    dates, problems = [], []
+    for k, record in enumerate(_records(path), start=1):
+        try:
+            dates.append(iso_day(str(record["date"])))
+        except ValueError:
+            problems.append(f"{path}: record {k}: date {record['date']!r}, expected YYYY-MM-DD")
+    if problems:
+        raise DataError(problems, f"corrections file {path}")
+    return dates
 
 
 def _is_count(key: str, value: object) -> bool:
@@ -110,7 +127,7 @@ def war_losses_raw(src_dir: str | Path) -> RawDataset:
     eq_daily.columns = [_snake(c) for c in eq_daily.columns]
     corr_path = src / CORRECTION_FILE
     if corr_path.is_file():
-        dates = pd.to_datetime([r["date"] for r in _records(corr_path)], format="%Y-%m-%d")
+        dates = pd.DatetimeIndex(_correction_dates(corr_path))
         eq_daily["correction_reported"] = days.isin(dates).astype(np.float64)
     pdays, pe = _cumulative(_records(pe_path), pe_path)
     if not pdays.equals(days):

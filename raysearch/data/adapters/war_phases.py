@@ -37,7 +37,12 @@ COLUMNS = ("operation", "start", "end", "coarse_class")
 def _read(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataError([f"{path}: file missing (expected the war-phases CSV)"])
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            [f"{path}: empty file (expected the war-phases CSV: {', '.join(COLUMNS)})"]
+        ) from None
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise DataError([f"{path}: missing column(s) {missing}; found {list(df.columns)}"])
