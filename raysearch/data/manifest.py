@@ -13,7 +13,8 @@
       forecast: derived                    # from the monthly sources
       daily_forecast: derived              # from the daily sources
 
-``features`` is optional; when given, the file must hold exactly those columns (plus keys).
+``features`` is optional; when given (a non-empty list, each name once), the file must hold
+exactly those columns (plus keys).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import yaml
 
 from raysearch.core.errors import DataError, ErrorCollector
 from raysearch.core.spec import TASK_NAMES, Resolution
-from raysearch.data.raw import MONTHLY_TASKS
+from raysearch.data.raw import MONTHLY_TASKS, iso_day
 
 __all__ = ["DERIVED", "MANIFEST_NAME", "Manifest", "SourceEntry", "read_manifest"]
 
@@ -68,10 +69,20 @@ def _date(errs: ErrorCollector, where: str, value: object) -> dt.date | None:
         return None
     if isinstance(value, dt.date):
         return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
+    day = _iso_text(value)
+    if day is None:
         errs.add(where, f"expected an ISO date YYYY-MM-DD, got {value!r}")
+    return day
+
+
+def _iso_text(value: object) -> dt.date | None:
+    """The day ``value`` writes as YYYY-MM-DD text, else None (YAML reads 20220224 as an
+    integer, which is no date)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return iso_day(value)
+    except ValueError:
         return None
 
 
@@ -79,6 +90,9 @@ def read_manifest(root: str | Path) -> Manifest:
     """Parse and check ``root/manifest.yaml``; one ``DataError`` lists every problem."""
     root = Path(root)
     path = root / MANIFEST_NAME
+    if root.is_file():
+        raise DataError([f"{root}: is a file, not a dataset directory (give the directory "
+                         f"holding its {MANIFEST_NAME})"])  # fmt: skip
     if not root.is_dir():
         raise DataError([f"{root}: dataset directory does not exist"])
     if not path.is_file():
@@ -96,6 +110,10 @@ def read_manifest(root: str | Path) -> Manifest:
         errs.add(f"{where}: {key!r}", f"unknown key (expected some of {sorted(known)})")
     for key in ("name", "start", "end", "sources", "tasks"):
         errs.check(key in doc, where, f"missing required key {key!r}")
+    name = doc.get("name")
+    if "name" in doc:
+        errs.check(isinstance(name, str) and bool(name.strip()), f"{where}: name",
+                   f"expected the dataset's name (text), got {name!r}")  # fmt: skip
     start = _date(errs, f"{where}: start", doc.get("start", "")) if "start" in doc else None
     end = _date(errs, f"{where}: end", doc.get("end", "")) if "end" in doc else None
     if start and end:
@@ -121,8 +139,8 @@ def read_manifest(root: str | Path) -> Manifest:
             "directory (its data cache is keyed by the files there); copy the file into it",
         )
     errs.raise_if_any(DataError, f"manifest {path}")
-    assert start is not None and end is not None
-    return Manifest(root, str(doc["name"]), start, end, sources, tasks, raions)
+    assert start is not None and end is not None and isinstance(name, str)
+    return Manifest(root, name, start, end, sources, tasks, raions)
 
 
 def _inside(name: str) -> bool:
@@ -147,15 +165,25 @@ def _sources(errs: ErrorCollector, where: str, doc: object) -> tuple[SourceEntry
         )
         ok_file = isinstance(file, str) and bool(file)
         errs.check(ok_file, f"{at}.file", f"expected a path, got {file!r}")
-        ok_feats = feats is None or (
-            isinstance(feats, list) and all(isinstance(f, str) for f in feats)
-        )
-        errs.check(ok_feats, f"{at}.features", f"expected a list of column names, got {feats!r}")
+        ok_feats = _features(errs, f"{at}.features", feats)
         for key in sorted(set(entry) - {"resolution", "file", "features"}):
             errs.add(f"{at}: {key!r}", "unknown key (expected resolution, file, features)")
         if res in _RESOLUTIONS and isinstance(file, str) and ok_feats:
-            out.append(SourceEntry(str(name), res, file, tuple(feats) if feats else None))
+            out.append(SourceEntry(str(name), res, file, None if feats is None else tuple(feats)))
     return tuple(out)
+
+
+def _features(errs: ErrorCollector, at: str, feats: object) -> bool:
+    """Whether ``feats`` (a source's ``features``) is absent or a non-empty list of distinct
+    column names; each problem is added to ``errs``."""
+    if feats is None:
+        return True
+    if not isinstance(feats, list) or not feats or not all(isinstance(f, str) for f in feats):
+        errs.add(at, f"expected a non-empty list of column names, got {feats!r}")
+        return False
+    twice = sorted({f for f in feats if feats.count(f) > 1})
+    errs.check(not twice, at, f"column(s) listed more than once: {twice}")
+    return not twice
 
 
 def _tasks(errs: ErrorCollector, where: str, doc: object) -> dict[str, str]:

@@ -156,3 +156,9 @@ def test_a_write_that_fails_removes_the_parents_it_created(
     with pytest.raises(OSError, match="disk full"):
         main(["synth", str(tmp_path / "a" / "b" / "c" / "out"), "--preset", "tiny"])
     assert [p.name for p in tmp_path.rglob("*")] == ["a"]
+
+
+def test_describing_a_file_says_it_is_not_a_directory(tmp_path: Path, capsys) -> None:
+    (tmp_path / "data.csv").write_text("date,x\n")
+    assert main(["describe", str(tmp_path / "data.csv")]) == 2
+    assert "data.csv: is a file, not a dataset directory" in capsys.readouterr().err

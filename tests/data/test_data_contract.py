@@ -210,3 +210,49 @@ def test_a_manifest_date_with_a_time_of_day_is_refused(ds: Path) -> None:
     man["start"] = dt.datetime.combine(start, dt.time(0))
     (ds / "manifest.yaml").write_text(yaml.safe_dump(man))
     assert load_dataset(ds).start == start
+
+
+def _manifest(ds: Path, edit) -> None:
+    man = yaml.safe_load((ds / "manifest.yaml").read_text())
+    edit(man)
+    (ds / "manifest.yaml").write_text(yaml.safe_dump(man))
+
+
+def test_an_empty_features_list_is_refused_not_read_as_any_columns(ds: Path) -> None:
+    """`features: []` lists no column: an error at the field, not "no list given"."""
+    _manifest(ds, lambda man: man["sources"]["equipment"].update(features=[]))
+    assert "sources.equipment.features: expected a non-empty list of column names" in (
+        _problems(ds)
+    )
+
+
+def test_a_duplicate_feature_is_named_at_the_field(ds: Path) -> None:
+    """A column listed twice is named as such (it loaded, as two features of one column)."""
+
+    def twice(man: dict) -> None:
+        feats = man["sources"]["equipment"]["features"]
+        feats.append(feats[1])
+
+    _manifest(ds, twice)
+    text = _problems(ds)
+    assert "sources.equipment.features: column(s) listed more than once: ['" in text
+
+
+def test_a_manifest_name_must_be_text(ds: Path) -> None:
+    """`name: null` (or an empty name) was read as the name 'None'."""
+    _manifest(ds, lambda man: man.update(name=None))
+    assert "manifest.yaml: name: expected the dataset's name (text), got None" in _problems(ds)
+
+
+def test_a_manifest_date_is_written_yyyy_mm_dd(ds: Path) -> None:
+    """`start: 20220224` is a YAML integer, read as a date through ISO's basic form."""
+    _manifest(ds, lambda man: man.update(start=20220224))
+    assert "manifest.yaml: start: expected an ISO date YYYY-MM-DD, got 20220224" in _problems(ds)
+
+
+def test_a_dataset_path_that_is_a_file_is_named_as_one(ds: Path) -> None:
+    """A file given as the dataset directory is not "a directory that does not exist"."""
+    text = _problems(ds / "manifest.yaml")
+    assert "manifest.yaml: is a file, not a dataset directory" in text
+    assert "does not exist" not in text
+    assert "does not exist" in _problems(ds / "nosuch")
