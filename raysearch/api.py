@@ -256,17 +256,24 @@ def _options(space: str | None, options: RunOptions | None, fields: dict[str, An
             [f"resume: continues a run with the options it was started with; got {others} too"],
             "run_search arguments",
         )
-    typed = _typed({"space": space or "", **fields})
-    return RunOptions(**typed)
+    typed, problems = _typed({"space": space or "", **fields})
+    try:
+        built = RunOptions(**typed)
+    except ConfigError as err:  # every other bad value, reported with those _typed found
+        problems += err.problems
+    if problems:
+        raise ConfigError(problems, "run_search arguments")
+    return built
 
 
 # run_search's arguments that name a file, a directory or a place (a str or a path)
 _PATH_FIELDS = ("space", "data", "results", "name", "storage", "address", "resume", "warm_start")
 
 
-def _typed(fields: dict[str, Any]) -> dict[str, Any]:
+def _typed(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """run_search's keyword arguments as RunOptions takes them: a path as its str, ``wandb``
-    True or False as W&B on or off; a value of another type is a ConfigError naming it."""
+    True or False as W&B on or off; and the problems with those of another type (left out,
+    so RunOptions checks the others: their types and ranges)."""
     typed, problems = dict(fields), []
     for name in _PATH_FIELDS:
         value = typed.get(name)
@@ -274,14 +281,17 @@ def _typed(fields: dict[str, Any]) -> dict[str, Any]:
             typed[name] = os.fspath(value)
         elif value is not None and not isinstance(value, str):
             problems.append(f"{name}: expected a str or a path, got {value!r}")
+            if name == "space":
+                typed[name] = ""
+            else:
+                del typed[name]
     wandb = typed.get("wandb")
     if isinstance(wandb, bool):
         typed["wandb"] = WandbOptions(enabled=wandb)
     elif wandb is not None and not isinstance(wandb, WandbOptions):
         problems.append(f"wandb: expected True, False or a WandbOptions, got {wandb!r}")
-    if problems:
-        raise ConfigError(problems, "run_search arguments")
-    return typed
+        del typed["wandb"]
+    return typed, problems
 
 
 def _check_dataset(plan: SearchPlan) -> RawDataset | None:

@@ -114,3 +114,58 @@ def test_an_interrupt_before_tune_saved_anything_leaves_nothing_behind(
     with pytest.raises(SearchInterrupted, match="interrupted twice"):
         run_search(space="smoke", results=str(tmp_path), name="later")
     assert (written[1] / OPTIONS).is_file() and (written[1] / OPTUNA_STUDY).is_file()
+
+
+def _ray_must_not_start(*args: object) -> None:
+    raise AssertionError("the arguments were accepted: Ray would start now")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("max_failures", -1, "an int >= 0"),  # Ray Tune reads -1 as: retry forever
+        ("smoke", "no", "True or False"),  # a truthy str would turn smoke on
+        ("num_samples", True, "an int >= 1"),  # a bool is not a count
+        ("num_samples", "5", "an int >= 1"),
+        ("finalists", True, "an int >= 0"),
+        ("replicates", 1, "an int >= 2"),
+        ("seed", -1, "an int >= 0"),
+        ("workers_per_trial", True, "an int >= 1"),
+        ("max_concurrent", 0, "an int >= 1"),
+        ("health_check_s", "1", "a number of seconds > 0"),  # was a TypeError traceback
+        ("health_check_s", float("nan"), "a number of seconds > 0"),
+        ("reuse_actors", 1, "True or False"),
+    ],
+)
+def test_a_keyword_of_the_wrong_type_or_out_of_range_is_refused_before_ray(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, field: str, value: object, why: str
+) -> None:
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setattr(raysearch.api, "_prepare_data", lambda plan, raw: None)
+    monkeypatch.setattr(raysearch.api, "_search", _ray_must_not_start)
+    with pytest.raises(ConfigError) as raised:
+        run_search(space="smoke", results=str(tmp_path / "r"), wandb=False, **{field: value})
+    assert raised.value.problems == [f"{field}: must be {why}, got {value!r}"]
+    assert not (tmp_path / "r").exists()
+
+
+def test_every_bad_keyword_is_one_error_quoting_each_value(tmp_path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        run_search(
+            space="smoke",
+            data=123,  # type: ignore[arg-type]
+            results=str(tmp_path),
+            max_failures=-1,
+            smoke="no",
+            num_samples="5",
+            name="a/b",
+        )
+    assert raised.value.problems == [
+        "data: expected a str or a path, got 123",
+        "num_samples: must be an int >= 1, got '5'",
+        "max_failures: must be an int >= 0, got -1",
+        "smoke: must be True or False, got 'no'",
+        "name: the run directory's name under results/<space>/, one path component (no '/', "
+        "not '.' or '..'), got 'a/b'",
+    ]
+    assert not any(tmp_path.iterdir())

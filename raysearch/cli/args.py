@@ -9,7 +9,14 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-__all__ = ["StrictParser", "duration", "non_negative_float", "non_negative_int", "positive_int"]
+__all__ = [
+    "StrictParser",
+    "duration",
+    "int_at_least",
+    "non_negative_float",
+    "non_negative_int",
+    "positive_int",
+]
 
 
 class StrictParser(argparse.ArgumentParser):
@@ -44,8 +51,13 @@ def _int_at_least(low: int, expected: str) -> Callable[[str], int]:
     return parse
 
 
-positive_int = _int_at_least(1, "a positive integer")
-non_negative_int = _int_at_least(0, "an integer >= 0")
+def int_at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: an integer >= ``low`` (a bound kept elsewhere, e.g. RunOptions')."""
+    return _int_at_least(low, "a positive integer" if low == 1 else f"an integer >= {low}")
+
+
+positive_int = int_at_least(1)
+non_negative_int = int_at_least(0)
 
 
 def non_negative_float(text: str) -> float:

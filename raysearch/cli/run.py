@@ -7,27 +7,35 @@ then write results/<space>/<run>/ and print a summary.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from raysearch.cli import command_description
-from raysearch.cli.args import StrictParser, duration, non_negative_int, positive_int
+from raysearch.cli.args import StrictParser, duration, int_at_least
 from raysearch.core.errors import (
+    ConfigError,
     RaysearchError,
     ResultsNotWritten,
     SearchFailed,
     SearchInterrupted,
 )
 from raysearch.core.signals import sigterm_as_ctrl_c
-from raysearch.search.plan import RunOptions, default_run_name
+from raysearch.search.plan import LEAST, RunOptions, default_run_name
 from raysearch.search.settings import SCHEDULERS
 from raysearch.search.space import available_spaces
 from raysearch.search.tracking import WandbOptions
 
 __all__ = ["main", "parse_args"]
+
+
+def _count(field: str) -> Callable[[str], int]:
+    """The flag's argparse type, with RunOptions' bound for ``field`` (one bound for the
+    command line and run_search)."""
+    return int_at_least(LEAST[field])
 
 
 def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
@@ -36,18 +44,20 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         description=command_description("run"),
     )
     parser.add_argument("--space", help=f"a shipped space ({', '.join(available_spaces())})")
-    parser.add_argument("--num-samples", type=positive_int, help="trials (default: the space's)")
     parser.add_argument(
-        "--max-epochs", type=positive_int, help="epochs per trial (default: the space's)"
+        "--num-samples", type=_count("num_samples"), help="trials (default: the space's)"
+    )
+    parser.add_argument(
+        "--max-epochs", type=_count("max_epochs"), help="epochs per trial (default: the space's)"
     )
     parser.add_argument(
         "--max-concurrent",
-        type=positive_int,
+        type=_count("max_concurrent"),
         help="trials at once (default: as many as the cluster fits)",
     )
     parser.add_argument(
         "--workers-per-trial",
-        type=positive_int,
+        type=_count("workers_per_trial"),
         default=1,
         help="data-parallel workers per trial; >= 2 runs each trial with Ray Train",
     )
@@ -66,7 +76,9 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         "(default: no limit, the search ends after --num-samples trials)",
     )
     parser.add_argument("--name", help="run name (default: a timestamp and a random suffix)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the searcher and the trials")
+    parser.add_argument(
+        "--seed", type=_count("seed"), default=0, help="seed of the searcher and the trials"
+    )
     parser.add_argument("--address", help="join an existing Ray cluster (e.g. 'auto')")
     parser.add_argument(
         "--smoke",
@@ -86,14 +98,14 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
     )
     parser.add_argument(
         "--finalists",
-        type=non_negative_int,
+        type=_count("finalists"),
         metavar="N",
         help="after the search, re-train the N best configurations with fresh seeds and "
         "pick on their mean (0 = off; default: the space's)",
     )
     parser.add_argument(
         "--replicates",
-        type=positive_int,
+        type=_count("replicates"),
         metavar="R",
         help="fresh seeds per finalist, at least 2 (default: the space's)",
     )
@@ -104,7 +116,7 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
     )
     parser.add_argument(
         "--max-failures",
-        type=non_negative_int,
+        type=_count("max_failures"),
         default=1,
         help="times a trial whose worker died is retried from its last checkpoint",
     )
@@ -143,6 +155,13 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         return RunOptions(space="", resume=str(args.resume))
     if args.space is None:
         parser.error("the following arguments are required: --space (or --resume RUN_DIR)")
+    try:
+        return _options(args, argv)
+    except ConfigError as err:  # a value no flag's type refuses (a --name with a '/'...)
+        parser.exit(2, f"{parser.prog}: error: {err}\n")
+
+
+def _options(args: argparse.Namespace, argv: Sequence[str] | None) -> RunOptions:
     return RunOptions(
         space=args.space,
         num_samples=args.num_samples,

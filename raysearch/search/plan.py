@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from raysearch.core.data_config import DataConfig
-from raysearch.core.errors import ConfigError
+from raysearch.core.errors import ConfigError, ErrorCollector
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON, SUMMARY_MD
 from raysearch.core.metrics import INTERRUPTED
 from raysearch.core.params import build_trial_config, resolve_param
@@ -31,6 +31,7 @@ from raysearch.search.tracking import WandbOptions
 from raysearch.search.trainable import TrialSetup, trial_config
 
 __all__ = [
+    "LEAST",
     "RunOptions",
     "SearchPlan",
     "check_data_extremes",
@@ -45,6 +46,32 @@ def default_run_name() -> str:
     """A timestamp plus a random suffix: two searches started in the same second (two
     notebook calls) never share a run directory."""
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
+# The least value of each count RunOptions takes: run_search's keywords are checked against
+# them, and the command line's flags (cli/run.py) parse with them.
+LEAST: dict[str, int] = {
+    "num_samples": 1,
+    "max_epochs": 1,
+    "max_concurrent": 1,
+    "workers_per_trial": 1,
+    "finalists": 0,
+    "replicates": 2,
+    "seed": 0,
+    "max_failures": 0,
+}
+# RunOptions' fields that take a str, and those that take a str or None
+_STRS = ("space", "results", "name")
+_OPTIONAL_STRS = ("data", "address", "searcher", "scheduler", "storage", "resume", "warm_start")
+
+
+def _seconds(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
 
 
 @dataclass(frozen=True)
@@ -84,6 +111,55 @@ class RunOptions:
     # 0.5 s. A cluster joined with ``address`` keeps its own (set it where `ray start` runs).
     health_check_s: float | None = None
     argv: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Every field of the wrong type or out of range, as one ConfigError (before Ray)."""
+        errs = ErrorCollector()
+        for name, least in LEAST.items():
+            value = getattr(self, name)
+            if value is None and name not in ("workers_per_trial", "seed", "max_failures"):
+                continue  # None: the space's setting, or as many as the cluster fits
+            errs.check(
+                isinstance(value, int) and not isinstance(value, bool) and value >= least,
+                name,
+                f"must be an int >= {least}, got {value!r}",
+            )
+        for name in _STRS + _OPTIONAL_STRS:
+            value = getattr(self, name)
+            if not (isinstance(value, str) or (value is None and name in _OPTIONAL_STRS)):
+                errs.add(name, f"must be a str, got {value!r}")
+        for name in ("smoke", "reuse_actors"):
+            value = getattr(self, name)
+            errs.check(isinstance(value, bool), name, f"must be True or False, got {value!r}")
+        for name in ("time_budget_s", "health_check_s"):
+            value = getattr(self, name)
+            errs.check(
+                value is None or _seconds(value),
+                name,
+                f"must be a number of seconds > 0, got {value!r}",
+            )
+        name = self.name
+        if isinstance(name, str) and (
+            not name or name in (".", "..") or "/" in name or "\\" in name
+        ):
+            errs.add(
+                "name",
+                "the run directory's name under results/<space>/, one path component "
+                f"(no '/', not '.' or '..'), got {name!r}",
+            )
+        if isinstance(self.storage, str) and (problem := _storage_problem(self.storage)):
+            errs.problems.append(problem)
+        errs.check(
+            isinstance(self.wandb, WandbOptions),
+            "wandb",
+            f"must be a WandbOptions, got {self.wandb!r}",
+        )
+        errs.check(
+            isinstance(self.argv, tuple) and all(isinstance(a, str) for a in self.argv),
+            "argv",
+            f"must be a tuple of str, got {self.argv!r}",
+        )
+        errs.raise_if_any(ConfigError, "run options")
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -218,33 +294,20 @@ def _storage_problem(storage: str) -> str | None:
 
 
 def _check_session(options: RunOptions) -> None:
+    """What RunOptions cannot check by itself: the results root on disk, and a polling
+    interval for a cluster this driver joins (RAY_ADDRESS too)."""
     problems = []
-    if options.storage is not None and (problem := _storage_problem(options.storage)):
-        problems.append(problem)
     if Path(options.results).exists() and not Path(options.results).is_dir():
         problems.append(f"results: {options.results} is a file; give a directory")
-    name = options.name
-    if not name or name in (".", "..") or "/" in name or "\\" in name:
-        problems.append(
-            f"name: the run directory's name under results/<space>/, one path component "
-            f"(no '/', not '.' or '..'), got {name!r}"
-        )
-    budget = options.time_budget_s
-    if budget is not None and (
-        isinstance(budget, bool)
-        or not isinstance(budget, int | float)
-        or not (math.isfinite(budget) and budget > 0)
+    if (
+        options.health_check_s is not None
+        and (joined := joined_address(options.address)) is not None
     ):
-        problems.append(f"time_budget_s: must be a number of seconds > 0, got {budget!r}")
-    if options.health_check_s is not None:
-        if not options.health_check_s > 0:
-            problems.append(f"health_check_s: must be > 0, got {options.health_check_s!r}")
-        if (joined := joined_address(options.address)) is not None:
-            problems.append(
-                f"health_check_s {options.health_check_s!r}: applies to a Ray the driver "
-                f"starts, not to the cluster at {joined.field} {joined.address!r} (set "
-                "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S where `ray start` runs)"
-            )
+        problems.append(
+            f"health_check_s {options.health_check_s!r}: applies to a Ray the driver "
+            f"starts, not to the cluster at {joined.field} {joined.address!r} (set "
+            "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S where `ray start` runs)"
+        )
     if problems:
         raise ConfigError(problems, "run options")
 

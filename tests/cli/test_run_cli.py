@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from raysearch.cli.args import duration
 from raysearch.cli.run import parse_args
+from raysearch.core.errors import ConfigError
+from raysearch.search.plan import LEAST, RunOptions
 from tests.search.test_session import closed_port
 
 
@@ -161,7 +163,24 @@ def test_resume_takes_its_directory_in_either_spelling(capsys: pytest.CaptureFix
     assert "--resume takes no other flags" in capsys.readouterr().err
 
 
-def test_an_empty_run_name_is_refused_not_replaced(tmp_path: Path) -> None:
-    assert parse_args(["--space", "smoke", "--name", ""]).name == ""  # the plan refuses it
+def test_an_empty_run_name_is_refused_not_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:  # RunOptions refuses it
+        parse_args(["--space", "smoke", "--name", ""])
+    assert exit_info.value.code == 2 and "one path component" in capsys.readouterr().err
     proc = _run(["--space", "smoke", "--name", "", "--results", str(tmp_path / "r")], tmp_path)
     assert proc.returncode == 2 and "one path component" in proc.stderr
+
+
+@pytest.mark.parametrize("field", sorted(LEAST))
+def test_a_counts_bound_is_run_search_s(field: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The flags take RunOptions' bounds, which run_search's keywords are checked against."""
+    flag, least = "--" + field.replace("_", "-"), LEAST[field]
+    assert getattr(parse_args(["--space", "smoke", flag, str(least)]), field) == least
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--space", "smoke", flag, str(least - 1)])
+    assert exit_info.value.code == 2
+    assert f"argument {flag}: expected " in capsys.readouterr().err
+    with pytest.raises(ConfigError, match=f"{field}: must be an int >= {least}, got {least - 1}"):
+        RunOptions(space="smoke", **{field: least - 1})

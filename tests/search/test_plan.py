@@ -170,12 +170,11 @@ def test_a_relative_data_directory_reaches_the_trials_absolute(
 
 @pytest.mark.parametrize("budget", [0, -1.0, float("nan"), float("inf"), True, "1h"])
 def test_a_time_budget_must_be_seconds_above_0(tmp_path: Path, budget: object) -> None:
-    options = RunOptions(space="smoke", results=str(tmp_path), time_budget_s=budget)  # type: ignore[arg-type]
     with pytest.raises(
         ConfigError,
         match=re.escape(f"time_budget_s: must be a number of seconds > 0, got {budget!r}"),
     ):
-        resolve_search(options, CLUSTER)
+        RunOptions(space="smoke", results=str(tmp_path), time_budget_s=budget)  # type: ignore[arg-type]
     plan = resolve_search(
         RunOptions(space="smoke", results=str(tmp_path), time_budget_s=60), CLUSTER
     )

@@ -101,7 +101,7 @@ def test_the_environment_is_restored_after_the_session(monkeypatch: pytest.Monke
 
 @pytest.mark.parametrize("value", [0.0, -1.0])
 def test_a_bad_interval_is_refused_before_ray(value: float) -> None:
-    with pytest.raises(ConfigError, match="health_check_s: must be > 0"):
+    with pytest.raises(ConfigError, match="health_check_s: must be a number of seconds > 0"):
         resolve_search(RunOptions(space="smoke", health_check_s=value), {"CPU": 2.0})
 
 
