@@ -15,8 +15,9 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_type_hints
+from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, positive_int
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from raysearch.train.loop import EpochResult
 
 __all__ = ["CONFIG_FLAGS", "build_config", "main", "parse_args"]
+
+_Section = TypeVar("_Section")
 
 # The flags that set a TrialConfig field: flag -> (section, field, help). Their type and
 # default are read from the section's dataclass, never restated here, so the command
@@ -107,21 +110,37 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def build_config(args: argparse.Namespace) -> TrialConfig:
-    """The TrialConfig the arguments describe (every problem raised at once)."""
+    """The TrialConfig the arguments describe (every problem of every section raised at
+    once, each named ``section.field``)."""
     values: dict[str, dict[str, Any]] = {section: {} for section in SECTIONS}
     for flag, (section, name, _) in CONFIG_FLAGS.items():
         values[section][name] = getattr(args, flag.removeprefix("--").replace("-", "_"))
-    synth = (
-        SynthConfig.preset(args.synth, seed=args.seed)
-        if args.synth is not None
-        else dataclasses.replace(DataConfig().synth, seed=args.seed)
+    problems: list[str] = []
+
+    def built(name: str, build: Callable[[], _Section]) -> _Section | None:
+        try:
+            return build()
+        except ConfigError as err:  # the section's problems, kept with the others'
+            problems.extend(f"{name}.{p}" for p in err.problems)
+            return None
+
+    synth = built(
+        "data.synth",
+        lambda: (
+            SynthConfig.preset(args.synth, seed=args.seed)
+            if args.synth is not None
+            else dataclasses.replace(DataConfig().synth, seed=args.seed)
+        ),
     )
-    return TrialConfig(
-        data=DataConfig(path=args.data, synth=synth, **values["data"]),
-        model=ModelConfig(**values["model"]),
-        loss=LossConfig(**values["loss"]),
-        trainer=TrainerConfig(**values["trainer"]),
+    data = built(
+        "data", lambda: DataConfig(path=args.data, synth=synth or SynthConfig(), **values["data"])
     )
+    model = built("model", lambda: ModelConfig(**values["model"]))
+    loss = built("loss", lambda: LossConfig(**values["loss"]))
+    trainer = built("trainer", lambda: TrainerConfig(**values["trainer"]))
+    if data is None or model is None or loss is None or trainer is None or synth is None:
+        raise ConfigError(problems, "arguments")
+    return TrialConfig(data=data, model=model, loss=loss, trainer=trainer)
 
 
 def _print_epoch(result: EpochResult) -> None:
@@ -170,9 +189,25 @@ def _run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, An
     return dict(result.metrics or {})
 
 
-def _check_files(args: argparse.Namespace) -> None:
-    """The files named on the command line, before anything trains: a checkpoint to resume
-    from that is not there, a --json that could not be written after the run."""
+def _checked(args: argparse.Namespace) -> TrialConfig | None:
+    """The TrialConfig to train (None: --from-wandb reads it from the sweep), once every
+    problem of the command line (its files, the combinations, the values) was raised
+    together, before anything trains."""
+    problems = _file_problems(args)
+    cfg = None
+    if args.from_wandb is None:
+        try:
+            cfg = build_config(args)  # every bad value reported before torch loads
+        except ConfigError as err:  # reported with the problems above
+            problems.extend(err.problems)
+    if problems:
+        raise ConfigError(problems, "arguments")
+    return cfg
+
+
+def _file_problems(args: argparse.Namespace) -> list[str]:
+    """The files named on the command line: a checkpoint to resume from that is not there,
+    a --json that could not be written after the run."""
     problems = []
     if args.resume is not None:
         given = Path(args.resume)
@@ -185,15 +220,13 @@ def _check_files(args: argparse.Namespace) -> None:
         out = Path(args.json)
         if out.is_dir() or not out.parent.is_dir():
             problems.append(f"--json {out}: is a directory, or has no directory to be written in")
-    if problems:
-        raise ConfigError(problems, "arguments")
+    return problems
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        _check_files(args)
-        summary = _train(args)
+        summary = _train(args, _checked(args))
     except RaysearchError as err:  # a bad value, file or dataset: one message, exit 2
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -207,12 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace) -> dict[str, Any]:
-    if args.from_wandb is not None:
+def _train(args: argparse.Namespace, cfg: TrialConfig | None) -> dict[str, Any]:
+    if cfg is None:  # --from-wandb
         config = read_args_file(args.from_wandb)
         _set_threads(args.threads)
         return run_from_wandb_config(config, cache_dir=args.cache_dir)
-    cfg = build_config(args)  # every bad value reported before torch loads
     _set_threads(args.threads)
     print(json.dumps(dataclasses.asdict(cfg), default=str), flush=True)
     return _run_distributed(cfg, args) if args.workers >= 2 else _run_local(cfg, args)

@@ -115,10 +115,25 @@ def test_files_it_could_not_use_are_named_before_it_trains_and_a_failed_run_is_o
     assert train_cli.main(["--json", str(tmp_path)]) == 2
     assert "--json" in capsys.readouterr().err
 
-    def diverged(args: object) -> None:
+    def diverged(args: object, cfg: object) -> None:
         raise NonFiniteLossError("training", ["daily_forecast"], 1)
 
     monkeypatch.setattr(train_cli, "_train", diverged)
     assert train_cli.main([]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: the run failed: NonFiniteLossError") and "Traceback" not in err
+
+
+def test_every_bad_value_of_the_command_line_is_one_error(
+    tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sections were built one at a time: the first bad one hid the others, and a
+    --resume with no checkpoint hid every bad value."""
+    monkeypatch.setattr(train_cli, "_train", pytest.fail)  # nothing may train
+    assert train_cli.main(["--dropout", "nan", "--lr", "inf", "--pca", "-1"]) == 2
+    err = capsys.readouterr().err
+    for named in ("dropout", "nan", "lr", "inf", "raion_pca_components", "-1"):
+        assert named in err, err
+    assert train_cli.main(["--resume", str(tmp_path), "--dropout", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "--resume" in err and "dropout" in err and "2" in err, err
