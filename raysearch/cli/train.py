@@ -193,7 +193,7 @@ def _checked(args: argparse.Namespace) -> TrialConfig | None:
     """The TrialConfig to train (None: --from-wandb reads it from the sweep), once every
     problem of the command line (its files, the combinations, the values) was raised
     together, before anything trains."""
-    problems = _file_problems(args)
+    problems = _file_problems(args) + _distributed_problems(args)
     cfg = None
     if args.from_wandb is None:
         try:
@@ -203,6 +203,26 @@ def _checked(args: argparse.Namespace) -> TrialConfig | None:
     if problems:
         raise ConfigError(problems, "arguments")
     return cfg
+
+
+def _distributed_problems(args: argparse.Namespace) -> list[str]:
+    """The flags --workers >= 2 (Ray Train) cannot honour: refused, not ignored."""
+    if args.workers < 2:
+        return []
+    problems = []
+    if args.resume is not None:
+        problems.append(
+            f"--resume {args.resume}: with --workers {args.workers} the fit runs through Ray "
+            "Train, which resumes only from its own checkpoints (a worker that failed); "
+            "resume this checkpoint with --workers 1"
+        )
+    if args.threads is not None:
+        problems.append(
+            f"--threads {args.threads}: with --workers {args.workers} each Ray Train worker "
+            "sets its own threads (one per CPU it reserves); --threads would set only this "
+            "driver's, which does not train: drop it, or train with --workers 1"
+        )
+    return problems
 
 
 def _file_problems(args: argparse.Namespace) -> list[str]:

@@ -137,3 +137,23 @@ def test_every_bad_value_of_the_command_line_is_one_error(
     assert train_cli.main(["--resume", str(tmp_path), "--dropout", "2"]) == 2
     err = capsys.readouterr().err
     assert "--resume" in err and "dropout" in err and "2" in err, err
+
+
+@pytest.mark.parametrize(
+    ("flag", "why"),
+    [("--resume", "resumes only from its own checkpoints"), ("--threads", "its own threads")],
+)
+def test_a_flag_the_distributed_path_cannot_use_is_refused(
+    tmp_path, capsys, monkeypatch: pytest.MonkeyPatch, flag: str, why: str
+) -> None:
+    """--workers 2 trains through Ray Train, which never read --resume, and --threads set
+    only the driver's torch threads: refused, saying why, before anything trains."""
+    import raysearch.train.ray_train as ray_train
+
+    monkeypatch.setattr(ray_train, "fit_distributed", pytest.fail)
+    (tmp_path / CHECKPOINT_FILE).write_bytes(b"x")
+    value = str(tmp_path) if flag == "--resume" else "1"
+    argv = ["--synth", "tiny", "--daily-window", "60", "--monthly-window", "3"]
+    assert train_cli.main([*argv, "--workers", "2", flag, value]) == 2
+    err = capsys.readouterr().err
+    assert f"{flag} {value}" in err and "--workers 2" in err and why in err, err
