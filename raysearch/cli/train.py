@@ -103,10 +103,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--synth makes a synthetic dataset and --data reads one from disk: give one")
     if args.from_wandb is not None:
         allowed = {"from_wandb", "cache_dir", "threads", "json"}
-        given = [k for k, v in vars(args).items() if k not in allowed and v != p.get_default(k)]
+        given = sorted(_given(p, vars(args), argv) - allowed)
         if given:
             p.error(f"--from-wandb takes its configuration from the sweep; drop {given}")
     return args
+
+
+def _given(p: argparse.ArgumentParser, parsed: dict[str, Any], argv: list[str] | None) -> set[str]:
+    """The flags given on the command line (their dests), even at their default value:
+    ``argv`` parsed again into a namespace that holds a marker for each, which argparse
+    replaces only where a flag was given (it fills in a default only where none is set)."""
+    marker = object()
+    again = p.parse_args(argv, argparse.Namespace(**dict.fromkeys(parsed, marker)))
+    return {dest for dest, value in vars(again).items() if value is not marker}
 
 
 def build_config(args: argparse.Namespace) -> TrialConfig:

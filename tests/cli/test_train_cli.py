@@ -157,3 +157,15 @@ def test_a_flag_the_distributed_path_cannot_use_is_refused(
     assert train_cli.main([*argv, "--workers", "2", flag, value]) == 2
     err = capsys.readouterr().err
     assert f"{flag} {value}" in err and "--workers 2" in err and why in err, err
+
+
+@pytest.mark.parametrize("given", [["--seed", "0"], ["--workers", "1"], ["--size", "small"]])
+def test_from_wandb_refuses_a_config_flag_even_at_its_default(
+    given: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The check compared values with their defaults: a flag given at its default value was
+    taken and then ignored (the sweep's config wins)."""
+    with pytest.raises(SystemExit) as exited:
+        parse_args(["--from-wandb", "args.json", *given])
+    assert exited.value.code == 2
+    assert given[0].removeprefix("--") in capsys.readouterr().err
