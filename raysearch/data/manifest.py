@@ -26,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from raysearch.core.errors import DataError, ErrorCollector
+from raysearch.core.files import DuplicateKeyError, read_yaml
 from raysearch.core.spec import TASK_NAMES, Resolution
 from raysearch.data.raw import MONTHLY_TASKS, iso_day
 
@@ -98,7 +99,9 @@ def read_manifest(root: str | Path) -> Manifest:
     if not path.is_file():
         raise DataError([f"{path}: manifest file missing (every dataset directory needs one)"])
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = read_yaml(path.read_text())
+    except DuplicateKeyError as exc:
+        raise DataError([f"{path}, {exc}"]) from None
     except yaml.YAMLError as exc:
         raise DataError([f"{path}: not valid YAML ({exc})"]) from exc
     if not isinstance(doc, dict):

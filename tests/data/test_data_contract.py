@@ -256,3 +256,11 @@ def test_a_dataset_path_that_is_a_file_is_named_as_one(ds: Path) -> None:
     assert "manifest.yaml: is a file, not a dataset directory" in text
     assert "does not exist" not in text
     assert "does not exist" in _problems(ds / "nosuch")
+
+
+def test_a_manifest_key_given_twice_is_named_with_its_line(ds: Path) -> None:
+    """YAML alone keeps the second ``name:`` and drops the first without a word."""
+    path = ds / "manifest.yaml"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines, "name: again", ""]))
+    assert f"manifest.yaml, line {len(lines) + 1}: the key 'name' is given twice" in _problems(ds)
