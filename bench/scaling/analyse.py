@@ -28,12 +28,20 @@ __all__ = [
 ]
 
 Record = dict[str, Any]
+TIME_DECIMALS = 2  # a run's improvements keep their simulated times to 0.01 s (grid)
 
 
 def best_at(record: Record, *, epochs: float | None = None, seconds: float | None = None) -> float:
     """The run's best value after ``epochs`` epochs, or ``seconds`` simulated seconds
-    (inf before its first result)."""
-    column, limit = (0, epochs) if epochs is not None else (1, seconds)
+    (inf before its first result). ``seconds`` is read at the precision of the improvements'
+    times (0.01 s, bench.scaling.grid): a run's best at its own ``end`` is its best, though
+    its last improvement's time may round above ``end``; an improvement within 0.005 s after
+    ``seconds`` counts as at it."""
+    if epochs is not None:
+        column, limit = 0, epochs
+    else:
+        assert seconds is not None, "best_at: give epochs or seconds"
+        column, limit = 1, round(seconds, TIME_DECIMALS)
     found = math.inf
     for point in record["improvements"]:
         if point[column] > limit:

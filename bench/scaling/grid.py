@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench.common import log
+from bench.scaling.analyse import TIME_DECIMALS
 
 __all__ = ["Job", "pool_map", "run_job"]
 
@@ -97,7 +98,11 @@ def run_job(job: Job) -> dict[str, Any]:
         "reached": bool(result.reached),
         "busy": float(result.busy_fraction()),
         "improvements": [
-            [int(i) + 1, round(float(result.epochs["t"].iloc[i]), 2), float(f"{best[i]:.6g}")]
+            [
+                int(i) + 1,
+                round(float(result.epochs["t"].iloc[i]), TIME_DECIMALS),
+                float(f"{best[i]:.6g}"),
+            ]
             for i in new
         ],
         "decide_ms_mean": round(1000 * float(decide.mean()), 3),

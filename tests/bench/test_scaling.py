@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.scaling.analyse import best_at, equal_epochs, regret, worth
+from bench.scaling.analyse import best_at, equal_epochs, equal_time, regret, worth
+from bench.scaling.grid import Job, run_job
 from bench.scaling.synthetic import grid, synthetic_han_table
 from raysearch.search.settings import SearchSettings
 from raysearch.search.simulation.engine import SimSettings, simulate
@@ -123,6 +124,21 @@ def test_best_at_reads_the_best_at_a_budget_of_epochs_or_seconds() -> None:
     assert best_at(record, epochs=5) == 0.5
     assert best_at(record, seconds=9.4) == 0.5
     assert best_at(record, seconds=100) == 0.1
+
+
+def test_a_run_is_judged_on_its_best_at_its_own_end_though_its_time_rounds_above_it() -> None:
+    """A run's improvements keep their times to 0.01 s; its end is exact. One trial of
+    augmented Hartmann improves at every epoch, and with seed 0 ends at 27.0855 s, its last
+    improvement kept at 27.09: at its own end (the budget of an equal-wall-time comparison
+    in which it is the shorter run) its best is its last value, not the one before."""
+    run = run_job(Job("hartmann", "random_asha", 1, 0, trials=1))
+    last = run["improvements"][-1]
+    assert last[0] == run["epochs"] and last[1] > run["end"]  # the case in point
+    assert best_at(run, seconds=run["end"]) == last[2]
+    longer = {**run, "method": "b", "end": run["end"] + 100.0}
+    found = equal_time([{**run, "method": "a"}, longer], "hartmann", "a", "b", 1)
+    assert found is not None
+    assert found["regret_a"]["median"] == found["regret_b"]["median"] == regret(run, last[2])
 
 
 @settings(max_examples=200, deadline=None)
