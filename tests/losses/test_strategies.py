@@ -46,6 +46,61 @@ def test_kendall_clamps_log_vars_and_can_go_negative() -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(values=loss_values, raw=st.lists(st.floats(-50, 50), min_size=6, max_size=6))
+def test_kendall_objective_and_weights_take_the_clamped_log_vars_value(
+    values: list[float], raw: list[float]
+) -> None:
+    """The clamp still bounds the value (numerical safety): any log_var gives exactly the
+    objective and weights of its clamped value."""
+    losses = {t: torch.tensor(v) for t, v in zip(TASKS, values, strict=False)}
+    results = []
+    for log_vars in (torch.tensor(raw), torch.tensor(raw).clamp(-2.0, 2.0)):
+        strategy = KendallStrategy(TASKS, LossConfig(strategy="kendall"))
+        with torch.no_grad():
+            strategy.log_vars.copy_(log_vars)
+        total, weights = strategy(losses)
+        results.append((float(total.detach()), weights))
+    assert results[0] == results[1]
+    assert all(
+        0.5 * torch.e**-2 - 1e-6 <= w <= 0.5 * torch.e**2 + 1e-6 for w in results[0][1].values()
+    )
+
+
+@settings(max_examples=50, deadline=None)
+@given(excess=st.floats(1e-3, 50.0), loss=st.floats(1e-4, 1.0), above=st.booleans())
+def test_kendall_log_var_past_the_clamp_gets_a_gradient_back_inside(
+    excess: float, loss: float, above: bool
+) -> None:
+    """Past hi with a loss whose optimum log(loss) is inside, or past lo with a loss of 1e4
+    (optimum 9.2 > lo): gradient descent moves the parameter back toward [lo, hi]. A plain
+    clamp gave exactly 0 there, forever."""
+    strategy = KendallStrategy(("a",), LossConfig(strategy="kendall"))
+    lo, hi = strategy.cfg.kendall_clamp
+    with torch.no_grad():
+        strategy.log_vars.fill_(hi + excess if above else lo - excess)
+    total, _ = strategy({"a": torch.tensor(loss if above else 1e4)})
+    total.backward()
+    grad = float(strategy.log_vars.grad[0])
+    assert grad > 0 if above else grad < 0
+
+
+def test_kendall_task_whose_loss_drops_gets_its_weight_back() -> None:
+    """200 AdamW steps at report 001's casualty loss (45 > e^2: the log_var runs past 2),
+    then 1000 at 0.01: the weight returns to its bound 0.5 e^2 (it stayed 0.5 e^-2 = 0.068)."""
+    strategy = KendallStrategy(("casualty",), LossConfig(strategy="kendall"))
+    opt = torch.optim.AdamW(strategy.parameters(), lr=0.05, weight_decay=0.0)
+    weights: list[float] = []
+    for step in range(1200):
+        opt.zero_grad()
+        total, w = strategy({"casualty": torch.tensor(45.0 if step < 200 else 0.01)})
+        total.backward()
+        opt.step()
+        weights.append(w["casualty"])
+    assert weights[199] == pytest.approx(0.5 * torch.e**-2, rel=1e-5)
+    assert weights[-1] == pytest.approx(0.5 * torch.e**2, rel=1e-5)
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=loss_values, raw=st.lists(st.floats(-50, 50), min_size=6, max_size=6))
 def test_softplus_kendall_is_never_negative(values: list[float], raw: list[float]) -> None:
     strategy = build_strategy(LossConfig(strategy="softplus_kendall"), TASKS)
     with torch.no_grad():
