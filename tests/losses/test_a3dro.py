@@ -122,3 +122,75 @@ def test_scaling_one_tasks_loss_leaves_total_and_gradients_unchanged(
     assert totals == pytest.approx(scaled_totals, rel=1e-9, abs=1e-9)
     for a, b in zip(grads, scaled_grads, strict=True):
         assert torch.allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def _frozen_before_seeing(cfg: LossConfig, absent: str) -> A3DROStrategy:
+    """Warm-up over, with no call and no epoch loss for task ``absent`` (no targets yet)."""
+    strategy = A3DROStrategy(TASKS, cfg)
+    present = [t for t in TASKS if t != absent]
+    for epoch in range(1, cfg.a3dro_warmup_epochs + 1):
+        strategy({t: torch.tensor(1.0) for t in present})
+        strategy.end_epoch(epoch, dict.fromkeys(present, 1.0))
+    assert strategy.baselines[absent] == 0.0  # frozen, never seen
+    return strategy
+
+
+def test_a_task_first_seen_after_warm_up_takes_its_first_loss_as_baseline() -> None:
+    strategy = _frozen_before_seeing(LossConfig(strategy="a3dro"), "casualty")
+    before = strategy.baselines
+    strategy({"regime": torch.tensor(7.0), "casualty": torch.tensor(2.0)})
+    strategy({"regime": torch.tensor(7.0), "casualty": torch.tensor(10.0)})
+    assert strategy.baselines == {**before, "casualty": pytest.approx(2.0)}  # old: 0.0
+    assert strategy.last_regrets["casualty"] == pytest.approx(math.log(5.0))  # old: 3.0 (the clip)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    first=st.floats(1e-3, 1e3),
+    low=st.floats(1e-3, 0.9),
+    high=st.floats(1.1, 1e3),
+    clip=st.floats(0.5, 10.0),
+)
+def test_a_late_tasks_weight_still_follows_its_loss(
+    first: float, low: float, high: float, clip: float
+) -> None:
+    """Against its first-seen loss b: loss b*low gets a lower regret and weight than b*high
+    (the clip permitting). With b = 0 both regrets sat at +clip and the weights were equal."""
+    strategy = _frozen_before_seeing(LossConfig(strategy="a3dro", regret_clip=clip), "anomaly")
+    strategy({"regime": torch.tensor(1.0), "anomaly": torch.tensor(first)})
+    regrets, weights = [], []
+    for ratio in (low, high):
+        _, w = strategy({"regime": torch.tensor(1.0), "anomaly": torch.tensor(first * ratio)})
+        regrets.append(strategy.last_regrets["anomaly"])
+        weights.append(w["anomaly"])
+    assert regrets[0] < regrets[1]
+    assert weights[0] < weights[1]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    warm=st.lists(st.floats(0.0, 1e3), min_size=4, max_size=4),
+    later=st.lists(st.floats(0.0, 1e3), min_size=4, max_size=4),
+)
+def test_calls_after_warm_up_leave_the_warm_up_tasks_baselines_alone(
+    warm: list[float], later: list[float]
+) -> None:
+    """Including a warm-up epoch mean of exactly 0 (a baseline of 0 that is not 'unseen')."""
+    strategy = _frozen(LossConfig(strategy="a3dro"), warm)
+    frozen = strategy.baselines
+    strategy(dict(zip(TASKS, (torch.tensor(v) for v in later), strict=True)))
+    assert strategy.baselines == frozen
+
+
+def test_a_late_tasks_baseline_survives_a_checkpoint_round_trip() -> None:
+    cfg = LossConfig(strategy="a3dro")
+    strategy = _frozen_before_seeing(cfg, "casualty")
+    resumed = A3DROStrategy(TASKS, cfg)
+    resumed.load_state_dict(strategy.state_dict())  # saved before casualty was seen
+    for s in (strategy, resumed):
+        s({"regime": torch.tensor(1.0), "casualty": torch.tensor(3.0)})
+    again = A3DROStrategy(TASKS, cfg)
+    again.load_state_dict(strategy.state_dict())  # saved after
+    again({"casualty": torch.tensor(40.0)})  # not a first sight: the baseline stays
+    assert strategy.baselines["casualty"] == pytest.approx(3.0)
+    assert resumed.baselines == strategy.baselines == again.baselines

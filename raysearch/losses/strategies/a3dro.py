@@ -24,6 +24,10 @@ ratios; with ``q * L`` that task's gradient would scale by ``k``. The objective 
 unclipped log ratio, so a task beyond the clip still gets gradient (the clip bounds the
 weights, not the signal). Before the baselines freeze, ``b_i`` is provisionally the first
 loss seen for the task (also scaled by ``k``), so the property holds during warm-up too.
+A task with no warm-up epoch loss keeps that first-seen loss as its frozen baseline; a task
+first seen after warm-up ends (no targets in any warm-up batch) takes the first loss seen
+then, at that call (before it, ``b_i = 0`` would pin its regret at ``+c`` whatever its loss).
+Unlike the epoch means, a first-seen loss is each data-parallel rank's own.
 ``log`` is taken of ``max(L_i, 1e-12)``: scale invariance is exact whenever losses exceed it.
 """
 
@@ -73,18 +77,21 @@ class A3DROStrategy(LossStrategy):
 
     def forward(self, losses: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, float]]:
         idx = self.index(losses)
-        values = torch.stack(list(losses.values()))
-        log_l = values.clamp_min(_EPS).log()
+        values = torch.stack(list(losses.values()))  # (n,) tasks present
+        log_l = values.clamp_min(_EPS).log()  # (n,)
+        with torch.no_grad():  # every call: the first loss seen for each task
+            unseen = self.provisional[idx] == 0
+            first = values.detach().clamp_min(_EPS).to(self.provisional.dtype)
+            self.provisional[idx] = torch.where(unseen, first, self.provisional[idx])
+            if bool(self.frozen):  # a task first seen after the freeze takes its first loss
+                late = (self.warm_count[idx] == 0) & (self.baseline[idx] == 0)
+                self.baseline[idx] = torch.where(late, self.provisional[idx], self.baseline[idx])
         if bool(self.frozen):
             log_b = self.baseline[idx].clamp_min(_EPS).log().to(log_l.dtype)
             regrets = (log_l.detach() - log_b).clamp(-self.cfg.regret_clip, self.cfg.regret_clip)
             weights = a3dro_weights(regrets, self.cfg.temperature, self.cfg.budget_beta)
             self.last_regrets = dict(zip(losses, regrets.tolist(), strict=True))
         else:
-            with torch.no_grad():
-                unseen = self.provisional[idx] == 0
-                first = values.detach().clamp_min(_EPS).to(self.provisional.dtype)
-                self.provisional[idx] = torch.where(unseen, first, self.provisional[idx])
             log_b = self.provisional[idx].log().to(log_l.dtype)
             weights = torch.full_like(values, 1.0 / len(idx))
             self.last_regrets = {}
