@@ -194,3 +194,49 @@ def test_a_late_tasks_baseline_survives_a_checkpoint_round_trip() -> None:
     again({"casualty": torch.tensor(40.0)})  # not a first sight: the baseline stays
     assert strategy.baselines["casualty"] == pytest.approx(3.0)
     assert resumed.baselines == strategy.baselines == again.baselines
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    temperature=st.floats(1e-45, 1e-3),
+    losses=st.lists(st.floats(1e-3, 1e3), min_size=2, max_size=4),
+)
+def test_any_accepted_temperature_gives_finite_weights(
+    temperature: float, losses: list[float]
+) -> None:
+    """LossConfig accepts any finite temperature > 0; regrets / 1e-39 overflowed float32 to
+    inf and the softmax gave NaN weights (a NaN objective the model did not cause)."""
+    cfg = LossConfig(strategy="a3dro", temperature=temperature)
+    strategy = _frozen(cfg, [1.0] * 4)
+    total, weights = strategy(dict(zip(TASKS, (torch.tensor(v) for v in losses), strict=False)))
+    assert torch.isfinite(total)
+    assert math.isclose(sum(weights.values()), 1.0, rel_tol=1e-5)
+    assert max(weights.values()) <= weight_cap(cfg.budget_beta, len(losses)) + 1e-6
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    regrets=st.lists(st.floats(-10.0, 10.0), min_size=1, max_size=6),
+    temperature=st.floats(1e-45, 100.0),
+    beta=st.floats(0.0, 1.0),
+    dtype=st.sampled_from([torch.float32, torch.float64]),
+)
+def test_shifting_the_regrets_is_exact_where_the_plain_softmax_is_finite(
+    regrets: list[float], temperature: float, beta: float, dtype: torch.dtype
+) -> None:
+    r = torch.tensor(regrets, dtype=dtype)
+    plain = (1.0 - beta) * torch.softmax(r / temperature, dim=0) + beta / r.numel()
+    shifted = a3dro_weights(r, temperature, beta)
+    assert torch.isfinite(shifted).all()
+    if torch.isfinite(plain).all():
+        assert torch.allclose(
+            shifted, plain, rtol=1e-5, atol=1e-7 if dtype == torch.float32 else 1e-12
+        )
+
+
+@pytest.mark.parametrize("temperature", [1e-45, 1e-20, 1.0])
+def test_tied_largest_regrets_share_the_softmax(temperature: float) -> None:
+    w = a3dro_weights(torch.tensor([3.0, 3.0, -3.0, 0.0]), temperature, beta=0.0)
+    assert float(w[0]) == float(w[1])
+    if temperature < 1e-3:
+        assert w.tolist() == [0.5, 0.5, 0.0, 0.0]

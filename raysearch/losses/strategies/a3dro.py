@@ -52,8 +52,14 @@ def weight_cap(beta: float, n: int) -> float:
 
 
 def a3dro_weights(regrets: Tensor, temperature: float, beta: float) -> Tensor:
-    """``(1-beta) * softmax(regrets / temperature) + beta / n`` (regrets already clipped)."""
-    q = torch.softmax(regrets / temperature, dim=0)
+    """``(1-beta) * softmax(regrets / temperature) + beta / n`` (regrets (n,), already clipped).
+
+    The regrets are shifted by their max before the division (softmax is shift-invariant):
+    ``regrets / temperature`` overflows to inf for a tiny accepted temperature (3.0 / 1e-39 in
+    float32) and ``softmax`` of inf is NaN; shifted, the largest is 0 and the rest at most 0
+    (-inf gives weight 0), so tied maxima still share.
+    """
+    q = torch.softmax((regrets - regrets.max()) / temperature, dim=0)  # (n,)
     return (1.0 - beta) * q + beta / regrets.numel()
 
 
