@@ -38,21 +38,27 @@ def great_circle_km(coords: tuple[tuple[float, float], ...]) -> Tensor:
 class GeographicAdjacency(nn.Module):
     """Log soft adjacency -d_ij / scale (R, R) from raion (lat, lon) coordinates in degrees
     (the data contract's); None when the dataset has none. Distances are great-circle km in
-    units of the median pairwise distance, so the learnable scale starts at 1 for any map."""
+    units of the median pairwise distance, so the learnable scale starts at 1 for any map.
+    Without coordinates there is no scale either: a parameter outside the graph would get no
+    gradient (DDP needs every parameter in every step's graph)."""
+
+    raw_scale: nn.Parameter | None
+    dist: Tensor | None
 
     def __init__(self, coords: tuple[tuple[float, float], ...]) -> None:
         super().__init__()
-        self.raw_scale = nn.Parameter(torch.zeros(()))  # scale = softplus(raw) / softplus(0)
         if coords:
+            self.raw_scale = nn.Parameter(torch.zeros(()))  # scale = softplus(raw) / softplus(0)
             dist = great_circle_km(coords)  # (R, R)
             positive = dist[dist > 0]
             unit = positive.median() if positive.numel() else torch.tensor(1.0)
             self.register_buffer("dist", dist / unit, persistent=False)
         else:
+            self.raw_scale = None
             self.dist = None
 
     def forward(self) -> Tensor | None:
-        if self.dist is None:
+        if self.dist is None or self.raw_scale is None:
             return None
         scale = F.softplus(self.raw_scale) / F.softplus(torch.zeros(()))
         return -self.dist / scale  # (R, R) log of exp(-d / scale)

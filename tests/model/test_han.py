@@ -248,6 +248,16 @@ def test_every_parameter_joins_the_graph_even_with_nothing_missing() -> None:
     assert [n for n, p in model.named_parameters() if p.grad is None] == []
 
 
+def test_every_parameter_joins_the_graph_without_raion_coordinates() -> None:
+    # original_spec() and any dataset without raion coordinates: no geographic bias
+    spec = make_spec(daily={"a": 2}, monthly={"b": 2}, raion={"c": 2}, coords=False)
+    torch.manual_seed(0)
+    model = build_model(spec, ModelConfig(size="tiny")).train()
+    out = model(random_batch(spec, batch_size=2, seed=1, missing=0.0))
+    sum(v.sum() for v in out.values()).backward()
+    assert [n for n, p in model.named_parameters() if p.grad is None] == []
+
+
 def test_observation_density_counts_observed_values_of_the_specs_sources() -> None:
     from raysearch.model.han import observation_density
 

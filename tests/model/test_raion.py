@@ -35,6 +35,11 @@ def test_the_adjacency_scale_is_learnable() -> None:
     assert adj.raw_scale.grad is not None and adj.raw_scale.grad != 0
 
 
+def test_without_coordinates_there_is_no_scale_parameter() -> None:
+    assert list(GeographicAdjacency(COORDS).parameters()) != []
+    assert list(GeographicAdjacency(()).parameters()) == []
+
+
 def _encoder() -> tuple[RaionEncoders, dict]:
     torch.manual_seed(0)
     spec = tiny_spec()
