@@ -42,4 +42,20 @@ class TrialConfig:
                 name,
                 f"must be a {kind.__name__}, got {type(value).__name__}",
             )
+        if (
+            isinstance(self.loss, LossConfig)
+            and isinstance(self.trainer, TrainerConfig)
+            and self.loss.strategy == "a3dro"
+        ):
+            # A3DRO weights uniformly until its baselines freeze at the end of its warm-up:
+            # with warm-up >= max_epochs no epoch trains with its weights, and budget_beta,
+            # regret_clip and temperature do nothing while a search still searches them
+            warm, epochs = self.loss.a3dro_warmup_epochs, self.trainer.max_epochs
+            errs.check(
+                warm < epochs,
+                "loss.a3dro_warmup_epochs",
+                f"must be < trainer.max_epochs ({epochs}), got {warm}: A3DRO weights "
+                "uniformly until its warm-up ends, so it would never weight by regret; "
+                "train for more epochs or shorten the warm-up",
+            )
         errs.raise_if_any(ConfigError, "trial config")
