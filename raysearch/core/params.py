@@ -96,19 +96,19 @@ def build_trial_config(values: Mapping[str, Any], base: TrialConfig | None = Non
             problems.append(problem)
             continue
         by_section.setdefault(path[0], []).append((path[1:], value))
+    nodes: dict[str, Any] = {}
     for section, updates in by_section.items():
         try:
-            node = _apply(getattr(config, section), updates)
+            nodes[section] = _apply(getattr(config, section), updates)
         except ConfigError as err:
             problems.extend(err.problems)
-            continue
         except TypeError as err:
             problems.append(f"{section}: {err}")
-            continue
-        config = dataclasses.replace(config, **{section: node})
     if problems:
         raise ConfigError(problems, "trial configuration")
-    return config
+    # every section at once: checks across sections (A3DRO's warm-up against the trainer's
+    # epochs) see the final combination, whatever order the values came in
+    return dataclasses.replace(config, **nodes)
 
 
 def check_param_value(name: str, value: Any) -> str | None:

@@ -45,3 +45,13 @@ def test_a_flat_trial_config_with_a3dro_warm_up_as_long_as_training_is_refused()
         {"loss.strategy": "a3dro", "loss.a3dro_warmup_epochs": 2, "trainer.max_epochs": 3}
     )
     assert (cfg.loss.a3dro_warmup_epochs, cfg.trainer.max_epochs) == (2, 3)
+
+
+def test_a_long_a3dro_warm_up_is_judged_against_the_epochs_given_with_it_in_any_order() -> None:
+    """The loss section listed before the trainer's (a space's fixed values come before the
+    search's max_epochs) is checked against the trainer's final max_epochs, not its default
+    (20): warm-up 25 of 30 epochs is valid."""
+    values = {"loss.strategy": "a3dro", "loss.a3dro_warmup_epochs": 25, "trainer.max_epochs": 30}
+    for ordered in (values, dict(reversed(values.items()))):
+        cfg = build_trial_config(ordered)
+        assert (cfg.loss.a3dro_warmup_epochs, cfg.trainer.max_epochs) == (25, 30)
