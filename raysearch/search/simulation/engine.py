@@ -29,17 +29,21 @@ import pandas as pd
 
 from raysearch.search.simulation.curves import CurveSource, TrialCurve
 
-__all__ = ["PAUSE", "PausingPolicy", "Policy", "SimResult", "SimSettings", "simulate"]
+__all__ = ["FINISHED", "PAUSE", "PausingPolicy", "Policy", "SimResult", "SimSettings", "simulate"]
 
 SEED_KEY = "trainer.seed"  # a sampled configuration's training seed (raysearch's searcher sets it)
 PAUSE: Literal["pause"] = "pause"  # what a PausingPolicy's on_result returns to pause the trial
+# what a policy's next_trial returns when its search will start no more trials (Tune's
+# Searcher.FINISHED): the run goes on with the trials it has, and asks for none again
+FINISHED: Literal["finished"] = "finished"
 
 
 class Policy(Protocol):
     """How a search decides: the next trial to run, and whether a trial goes on."""
 
-    def next_trial(self, trial_id: str) -> Mapping[str, Any] | None:
-        """The configuration of a new trial, or None when there is nothing to start."""
+    def next_trial(self, trial_id: str) -> Mapping[str, Any] | Literal["finished"] | None:
+        """The configuration of a new trial; None: nothing to start now (asked again at the
+        next event, as Tune's controller asks at each step); :data:`FINISHED`: none ever."""
         ...
 
     def on_result(self, trial_id: str, epoch: int, value: float) -> bool | Literal["pause"]:
@@ -220,8 +224,9 @@ def simulate(policy: Policy, source: CurveSource, settings: SimSettings) -> SimR
             trial_id = f"sim_{number:05d}"
             asking = _Running(number, trial_id, _NO_CURVE, now)
             config = asking.timed(policy.next_trial, trial_id)
-            if config is None:
-                exhausted = not running  # nothing running: nothing will free it later
+            if config is None or config == FINISHED:
+                # nothing running after a None: no event will come to ask again at
+                exhausted = config == FINISHED or not running
                 return
             values = {k: v for k, v in config.items() if k != SEED_KEY}
             seed = int(config.get(SEED_KEY, settings.seed + number))
@@ -268,6 +273,7 @@ def simulate(policy: Policy, source: CurveSource, settings: SimSettings) -> SimR
             fill()
         else:
             schedule(trial, epoch + 1, 0.0)
+            fill()  # a worker a None left idle: the search is asked again (a no-op if none)
     if not cut:  # the run ran out of trials: those still paused will not resume
         for trial in list(paused.values()):
             trial.timed(policy.on_end, trial.trial_id, True)

@@ -33,7 +33,7 @@ from ray.tune.search import ConcurrencyLimiter, Searcher
 from ray.tune.utils import flatten_dict
 
 from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
-from raysearch.search.simulation.engine import PAUSE
+from raysearch.search.simulation.engine import FINISHED, PAUSE
 
 __all__ = ["SimController", "SimTrial", "TunePolicy"]
 
@@ -88,9 +88,11 @@ class TunePolicy:
         self._trials: dict[str, SimTrial] = {}
         self._best: dict[str, float] = {}
 
-    def next_trial(self, trial_id: str) -> Mapping[str, Any] | None:
+    def next_trial(self, trial_id: str) -> Mapping[str, Any] | Literal["finished"] | None:
         config = self.searcher.suggest(trial_id)
-        if config is None or config == "FINISHED":
+        if config == Searcher.FINISHED:  # Tune's SearchGenerator asks it no more
+            return FINISHED
+        if config is None:
             return None
         trial = SimTrial(trial_id, dict(config), flatten_dict(dict(config)))
         self._trials[trial_id] = trial

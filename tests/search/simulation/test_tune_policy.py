@@ -7,7 +7,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from ray.tune.schedulers import FIFOScheduler
+from ray.tune.search import Searcher
 
+from raysearch.core.metrics import VAL_METRIC
 from raysearch.search.scheduler import build_scheduler
 from raysearch.search.searcher import build_searcher
 from raysearch.search.settings import SearchSettings
@@ -132,3 +135,50 @@ def test_under_the_concurrency_limit_a_paused_trial_counts_as_live() -> None:
     policy = TunePolicy(build_searcher(space, 0), PauseAtTwo(after=3), workers=2)
     result = simulate(policy, FlatSource(), SimSettings(workers=2, num_trials=3))
     assert len(result.trials) == 2 and result.trials["stopped"].all()
+
+
+class _Flat:
+    """Two epochs per trial, the second at 1 s + x: trial 0 (x = 0.1) ends at 2.1 s."""
+
+    name, max_epochs, optimum = "flat", 2, 0.0
+
+    def curve(self, config: dict[str, Any], seed: int) -> Curve:
+        return Curve(np.array([1.0, 0.5]), np.array([1.0, 1.0 + config["x"]]))
+
+
+class _Scripted(Searcher):
+    """Suggests x = 0.1, 0.2, ...; at the call numbers in ``say`` it answers what they map
+    to (``Searcher.FINISHED``, or None: nothing to suggest yet) instead."""
+
+    def __init__(self, say: dict[int, str | None]) -> None:
+        super().__init__(metric=VAL_METRIC, mode="min")
+        self.say, self.calls = say, 0
+
+    def suggest(self, trial_id: str) -> dict[str, float] | str | None:
+        self.calls += 1
+        if self.calls in self.say:
+            return self.say[self.calls]
+        return {"x": 0.1 * self.calls}
+
+    def on_trial_complete(self, trial_id: str, result: Any = None, error: bool = False) -> None:
+        pass
+
+
+def test_a_searcher_that_says_finished_is_asked_no_more_and_its_trials_run_out() -> None:
+    """Tune's SearchGenerator stops calling suggest once it has said FINISHED; the trial it
+    had started still runs to its end."""
+    searcher = _Scripted({2: Searcher.FINISHED})
+    policy = TunePolicy(searcher, FIFOScheduler(), workers=2)
+    result = simulate(policy, _Flat(), SimSettings(workers=2, num_trials=5))
+    assert searcher.calls == 2
+    assert len(result.configs) == 1 and result.epochs["epoch"].tolist() == [1, 2]
+
+
+def test_a_searcher_with_nothing_to_suggest_is_asked_again_at_the_next_event() -> None:
+    """Tune's controller asks the searcher at each step: a None leaves a free worker idle
+    until then, not until a running trial ends."""
+    policy = TunePolicy(_Scripted({2: None}), FIFOScheduler(), workers=2)
+    result = simulate(policy, _Flat(), SimSettings(workers=2, num_trials=2))
+    first_report = result.epochs["t"].iloc[0]  # trial 0's epoch 1, at 1 s
+    assert first_report < result.trials["end"].iloc[0]  # trial 0 ends at 2.1 s
+    assert result.trials["start"].iloc[1] == first_report
