@@ -318,7 +318,8 @@ def _start_cells(
     start_s = sorted({r["start_s"] for r in start})
     other = _start_rival(start)
     rows, counts = [], {}
-    for label, records in (("0 s", runs), *((f"{s:g} s", start) for s in start_s)):
+    by_cost = [(f"{s:g} s", [r for r in start if r["start_s"] == s]) for s in start_s]
+    for label, records in (("0 s", runs), *by_cost):
         pairs = [
             (
                 equal_time(records, bench, DEFAULT, other, k),

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from bench.scaling.analyse import best_at, equal_epochs, equal_time, regret, worth
 from bench.scaling.grid import Job, run_job
+from bench.scaling.report import _start_cells
 from bench.scaling.synthetic import grid, synthetic_han_table
 from raysearch.search.settings import SearchSettings
 from raysearch.search.simulation.engine import SimSettings, simulate
@@ -1522,3 +1523,26 @@ def test_a_runs_start_cost_adds_to_each_trial_one_at_a_time() -> None:
     started = run_job(Job("hartmann", "random_asha", 1, 0, trials=6, start_s=30.0))
     assert started["start_s"] == 30.0 and started["epochs"] == plain["epochs"]
     assert started["end"] == pytest.approx(plain["end"] + 6 * 30.0)
+
+
+def _start_record(method: str, start_s: float, best: float) -> dict[str, Any]:
+    return {
+        "bench": "hartmann", "method": method, "workers": 1, "seed": 0, "kind": "trials",
+        "start_s": start_s, "optimum": -3.32237, "epochs": 10, "end": 10.0 + start_s,
+        "best": best, "improvements": [[1, 1.0 + start_s, best]],
+    }  # fmt: skip
+
+
+def test_each_start_cost_compares_the_runs_made_with_it() -> None:
+    """With two start costs, each one's cells pair the default's and its rival's runs at
+    that cost, seed by seed, not every run of both."""
+    runs = [_start_record("default", 0.0, -3.0), _start_record("random_asha", 0.0, -2.0)]
+    start = [
+        _start_record("default", 20.0, -3.0),  # at 20 s the default is ahead
+        _start_record("random_asha", 20.0, -2.0),
+        _start_record("default", 60.0, -1.0),  # at 60 s it is behind
+        _start_record("random_asha", 60.0, -2.5),
+    ]
+    rows, counts = _start_cells(runs, start)
+    assert {label: cells["seeds"] for label, cells in rows} == {"0 s": 1, "20 s": 1, "60 s": 1}
+    assert (counts["20 s"][:2], counts["60 s"][:2]) == ((1, 1), (0, 1))
