@@ -228,7 +228,9 @@ def _staged(out: Path) -> Iterator[Path]:
     except BaseException:  # Ctrl+C included: the partial dataset goes, the error stands
         if staging.exists():
             shutil.rmtree(staging)
-        for parent in reversed(created):  # innermost first; each is empty now
+        for parent in reversed(created):  # innermost first
+            if any(parent.iterdir()):  # another process wrote there meanwhile: theirs stays
+                break
             parent.rmdir()
         raise
     replaced = out.parent / f".{out.name}.replaced-{os.getpid()}"

@@ -158,6 +158,26 @@ def test_a_write_that_fails_removes_the_parents_it_created(
     assert [p.name for p in tmp_path.rglob("*")] == ["a"]
 
 
+def test_a_failed_write_keeps_a_parent_it_created_that_something_else_wrote_into(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file another process put into a parent the write created stays, with the parent;
+    the write's own error is the one raised (not the parent's 'directory not empty')."""
+
+    def others_file_then_disk_full(frame, path: Path, fmt: str) -> None:
+        (tmp_path / "a" / "b" / "theirs.txt").write_text("kept")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(writer, "_write", others_file_then_disk_full)
+    with pytest.raises(OSError, match="disk full"):
+        main(["synth", str(tmp_path / "a" / "b" / "c" / "out"), "--preset", "tiny"])
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
+        "a",
+        "a/b",
+        "a/b/theirs.txt",
+    ]
+
+
 def test_describing_a_file_says_it_is_not_a_directory(tmp_path: Path, capsys) -> None:
     (tmp_path / "data.csv").write_text("date,x\n")
     assert main(["describe", str(tmp_path / "data.csv")]) == 2
