@@ -143,3 +143,19 @@ def test_a_bad_date_in_the_corrections_file_names_the_file_and_value(
     assert main(["import-war-losses", str(copy), str(tmp_path / "out")]) == 2
     assert f"{CORRECTION_FILE}: record 1: date '2022-02-30'" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_or_repeated_date_in_the_losses_names_each_record(src: Path, tmp_path: Path) -> None:
+    """A date given twice was kept once (the later record) without a word; a bad one was
+    'unparseable or duplicate' with no record named."""
+    copy = Path(shutil.copytree(src, tmp_path / "src"))
+    records = json.loads((copy / EQUIPMENT_FILE).read_text())
+    records[5]["date"] = records[4]["date"]
+    records[7]["date"] = "2022-02-30"
+    (copy / EQUIPMENT_FILE).write_text(json.dumps(records))
+    with pytest.raises(DataError) as info:
+        war_losses_raw(copy)
+    assert [p.split(": ", 1)[1] for p in info.value.problems] == [
+        f"record 5: date {records[4]['date']} is record 4's too",
+        "record 7: date '2022-02-30', expected YYYY-MM-DD",
+    ]

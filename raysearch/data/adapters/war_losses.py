@@ -70,11 +70,23 @@ def _cumulative(records: list[dict], path: Path) -> tuple[pd.DatetimeIndex, pd.D
     """Cumulative counts on a full daily calendar (NaN = class not reported that day)."""
     if not records:
         raise DataError([f"{path}: no records (expected one per day, each with a 'date')"])
-    rows = {r["date"]: {k: v for k, v in r.items() if _is_count(k, v)} for r in records}
+    problems: list[str] = []
+    first: dict[str, int] = {}  # date -> the record that gave it first
+    for k, record in enumerate(records):
+        date = str(record["date"])
+        try:
+            iso_day(date)
+        except ValueError:
+            problems.append(f"{path}: record {k}: date {record['date']!r}, expected YYYY-MM-DD")
+            continue
+        if date in first:  # a mapping by date would keep the last without a word
+            problems.append(f"{path}: record {k}: date {date} is record {first[date]}'s too")
+        first.setdefault(date, k)
+    if problems:
+        raise DataError(problems)
+    rows = {str(r["date"]): {k: v for k, v in r.items() if _is_count(k, v)} for r in records}
     frame = pd.DataFrame.from_dict(rows, orient="index")
-    frame.index = pd.to_datetime(frame.index, format="%Y-%m-%d", errors="coerce")
-    if frame.index.isna().any() or frame.index.duplicated().any():
-        raise DataError([f"{path}: unparseable or duplicate 'date' values"])
+    frame.index = pd.to_datetime(frame.index, format="%Y-%m-%d")
     frame = frame.sort_index()
     days = pd.date_range(frame.index[0], frame.index[-1], freq="D")
     return days, frame.reindex(days).astype(np.float64)
