@@ -259,6 +259,16 @@ def _base_config(options: RunOptions) -> TrialConfig:
 
 def _space_for(options: RunOptions) -> SearchSpace:
     space = load_space(options.space)
+    if space.requires_data and options.data is None:
+        raise ConfigError(
+            [
+                f"--data: space {space.name!r} is made for a real dataset ({space.path}: "
+                "requires_data); give its directory with --data DATASET_DIR "
+                "(docs/real_data.md builds one); without it the search would run on the "
+                "synthetic default, whose sources and tasks are not the space's"
+            ],
+            "arguments",
+        )
     if options.smoke:
         space = space.smoke()
     return space.with_settings(

@@ -11,6 +11,7 @@ A space file (shipped: raysearch/search/spaces/NAME.yaml; or any path)::
     parameters: {name: {type: float|int|categorical, low, high, log, step, choices,
                         when: {other_param: value or [values]}}}
     start:      [{name: value}, ...]       # first trials, e.g. the original configuration
+    requires_data: true                    # made for a real dataset: --data is required
 
 Every problem in a file is reported at once, naming the file and the field. Parameter
 names are resolved against the trial configuration (``raysearch.core.params``), so a
@@ -116,6 +117,7 @@ class _SpaceFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: str = ""
+    requires_data: bool = False
     # validated on its own (SearchSettings), so its problems and the parameters' are
     # reported together
     settings: dict[str, Any] = Field(default_factory=dict)
@@ -135,6 +137,9 @@ class SearchSpace:
     fixed: dict[str, Any] = field(default_factory=dict)
     start: list[dict[str, Any]] = field(default_factory=list)
     description: str = ""
+    # searched on a real dataset: a search without --data is refused, not run on the
+    # synthetic default (whose sources and tasks are not the ones the space was made for)
+    requires_data: bool = False
 
     def sample(self, trial: optuna.Trial) -> dict[str, Any]:
         """Define-by-run for Optuna: suggest each active parameter, compute nothing."""
@@ -177,15 +182,7 @@ class SearchSpace:
             settings = SearchSettings(**{**self.settings.given(), **values})
         except ValidationError as err:
             raise ConfigError(_pydantic_problems(err), "search settings") from None
-        return SearchSpace(
-            self.name,
-            self.path,
-            settings,
-            self.parameters,
-            self.fixed,
-            self.start,
-            self.description,
-        )
+        return dataclasses.replace(self, settings=settings)
 
 
 def available_spaces(directory: Path = SPACES_DIR) -> list[str]:
@@ -254,6 +251,7 @@ def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
         fixed=parsed.fixed,
         start=parsed.start,
         description=parsed.description,
+        requires_data=parsed.requires_data,
     )
 
 

@@ -305,3 +305,22 @@ def test_a_results_root_that_is_a_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("")
     with pytest.raises(ConfigError, match=r"results: .*afile is a file; give a directory"):
         resolve_search(RunOptions(space="smoke", results=str(tmp_path / "afile")), CLUSTER)
+
+
+def test_a_space_made_for_a_real_dataset_is_refused_without_data(tmp_path: Path) -> None:
+    """war_losses without --data ran on the synthetic default (other sources, other tasks)
+    and said nothing; with --data, and as --smoke, it still needs the dataset."""
+    for smoke in (False, True):
+        options = RunOptions(space="war_losses", smoke=smoke, results=str(tmp_path))
+        with pytest.raises(ConfigError) as err:
+            resolve_search(options, CLUSTER)
+        (problem,) = err.value.problems
+        assert problem.startswith("--data: space 'war_losses' is made for a real dataset")
+    given = RunOptions(space="war_losses", data=str(tmp_path), results=str(tmp_path))
+    assert resolve_search(given, CLUSTER).space.requires_data
+    assert not load_space("loss_ablation").requires_data  # the synthetic default serves it
+
+
+def test_a_space_keeps_what_it_requires_when_its_settings_change() -> None:
+    space = load_space("war_losses")
+    assert space.with_settings(num_samples=5).requires_data and space.smoke().requires_data

@@ -75,6 +75,11 @@ def plan_for_space(
         problems.append(f"seeds: at least 1, got {seeds!r}")
     if data is not None and not Path(data).is_dir():
         problems.append(f"data: {data!r} is not a directory")
+    if data is None and space.requires_data:
+        problems.append(
+            f"data: space {space.name!r} is made for a real dataset (requires_data); give "
+            "its directory with --data DATASET_DIR"
+        )
     if problems:
         raise ConfigError(problems, "curve recording")
     plan = CurvePlan(

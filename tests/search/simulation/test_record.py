@@ -338,3 +338,13 @@ def test_a_run_on_a_cluster_asks_for_a_gpu_only_where_it_may_train_on_one(device
     assert asked["num_cpus"] == 1  # its one torch thread, or what feeds its GPU
     wants_gpu = device == "cuda" or (device != "cpu" and gpus > 0)
     assert asked.get("num_gpus", 0) == (1 if wants_gpu else 0)
+
+
+def test_curves_of_a_space_made_for_a_real_dataset_need_the_dataset() -> None:
+    space = discretized(load_space("war_losses"), points=2)
+    with pytest.raises(ConfigError) as err:
+        rec.plan_for_space(space, seeds=1)
+    assert err.value.problems == [
+        "data: space 'war_losses' is made for a real dataset (requires_data); give its "
+        "directory with --data DATASET_DIR"
+    ]
