@@ -233,6 +233,7 @@ def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
             settings = SearchSettings(**given)
         except ValidationError as err:
             errors.extend(_pydantic_problems(err, "settings"))
+            errors.extend(_between_good_settings(given, err))
     if parsed is not None:
         _check_space(parsed, errors)
     if parsed is not None and settings is not None and len(parsed.start) > settings.num_samples:
@@ -253,6 +254,22 @@ def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
         description=parsed.description,
         requires_data=parsed.requires_data,
     )
+
+
+def _between_good_settings(given: dict[str, Any], err: ValidationError) -> list[str]:
+    """The problems among the settings that are fine alone, which pydantic does not check
+    once a field fails (``searcher: tpee`` hid ``grace_period`` beyond ``max_epochs``): the
+    settings checked again without the failed fields, keeping what names none of them."""
+    bad = {str(e["loc"][0]) for e in err.errors() if e["loc"]}
+    if not bad:
+        return []  # the problems were between settings already
+    try:
+        SearchSettings(**{k: v for k, v in given.items() if k not in bad})
+    except ValidationError as again:
+        between = [e for e in again.errors() if not e["loc"]]  # _consistent's, "; "-joined
+        clauses = [c for e in between for c in str(e["ctx"]["error"]).split("; ")]
+        return [f"settings: {c}" for c in clauses if not any(name in c for name in bad)]
+    return []
 
 
 def _pydantic_problems(err: ValidationError, root: str = "") -> list[str]:

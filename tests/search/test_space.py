@@ -456,3 +456,26 @@ def test_more_start_points_than_trials_is_refused(tmp_path: Path) -> None:
     assert err.value.problems == [
         "start: 5 points, but settings.num_samples is 4: the last 1 would never run"
     ]
+
+
+def test_a_setting_of_the_wrong_kind_does_not_hide_a_problem_between_two_good_ones(
+    tmp_path: Path,
+) -> None:
+    """pydantic checks settings against each other only once every field is good: a
+    misspelt searcher hid a grace period beyond the last epoch until it was fixed."""
+    path = _write(
+        tmp_path,
+        "settings: {num_samples: 4, max_epochs: 3, grace_period: 5, searcher: tpee}\n"
+        "parameters:\n  dropout: {type: float, low: 0.0, high: 0.5}\n",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    assert [p.split(" ", 2)[:2] for p in err.value.problems] == [
+        ["settings.searcher:", "Input"],
+        ["settings:", "grace_period"],
+    ]
+    # a problem that names the failed setting is not guessed at with its default
+    path = _write(tmp_path, "settings: {num_samples: x, max_epochs: 3, finalists: 9}\n")
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    assert [p.split(":")[0] for p in err.value.problems] == ["settings.num_samples"]
