@@ -387,15 +387,32 @@ def resolve_search(
     )
 
 
+def _ended(run_dir: Path) -> str | None:
+    """How the search in ``run_dir`` ended (its summary's state), or None: it has no
+    readable summary or was interrupted, so ``--resume`` may go on with it."""
+    try:
+        state = json.loads((run_dir / SUMMARY_JSON).read_text()).get("state")
+    except (OSError, ValueError, AttributeError):  # none yet, or not a summary: --resume says
+        return None
+    return None if state in (None, INTERRUPTED) else str(state)
+
+
 def _check_study(options: RunOptions, run_dir: Path, space: SearchSpace) -> None:
     """A new search starts a new study: refuse a run directory that holds one already, and
     check a warm start's trials against the space (ConfigError)."""
     if options.resume:
         return
     if (run_dir / OPTUNA_STUDY).exists():
+        state = _ended(run_dir)
+        go_on = (
+            f"it ended ({state}; its results: {run_dir / SUMMARY_MD}): choose another --name, "
+            f"and start from its trials with --warm-start {run_dir} if you like"
+            if state
+            else f"continue it with --resume {run_dir}, or choose another --name"
+        )
         raise ConfigError(
             [f"--name {options.name}: {run_dir} holds a search already ({OPTUNA_STUDY}); "
-             f"continue it with --resume {run_dir}, or choose another --name"],
+             + go_on],
             "arguments",
         )  # fmt: skip
     if options.warm_start:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from raysearch.core.errors import ConfigError
-from raysearch.core.files import METADATA, OPTIONS, SUMMARY_JSON
+from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON
 from raysearch.search.plan import (
     RunOptions,
     SearchPlan,
@@ -324,3 +324,29 @@ def test_a_space_made_for_a_real_dataset_is_refused_without_data(tmp_path: Path)
 def test_a_space_keeps_what_it_requires_when_its_settings_change() -> None:
     space = load_space("war_losses")
     assert space.with_settings(num_samples=5).requires_data and space.smoke().requires_data
+
+
+@pytest.mark.parametrize(
+    ("state", "advice"),
+    [
+        (None, "continue it with --resume"),  # no summary yet: it stopped before its end
+        ("interrupted", "continue it with --resume"),
+        ("finished", "choose another --name, and start from its trials with --warm-start"),
+        ("out of time", "choose another --name, and start from its trials with --warm-start"),
+    ],
+)
+def test_a_run_name_taken_by_a_search_says_what_can_be_done_with_it(
+    tmp_path: Path, state: str | None, advice: str
+) -> None:
+    """A finished search cannot be resumed (--resume refuses it): the name's error offers a
+    new name and a warm start instead, and --resume only where it would go on."""
+    run_dir = tmp_path / "smoke" / "taken"
+    run_dir.mkdir(parents=True)
+    (run_dir / OPTUNA_STUDY).write_text("")
+    if state is not None:
+        (run_dir / SUMMARY_JSON).write_text(json.dumps({"state": state}))
+    with pytest.raises(ConfigError) as err:
+        resolve_search(RunOptions(space="smoke", name="taken", results=str(tmp_path)), CLUSTER)
+    (problem,) = err.value.problems
+    assert advice in problem
+    assert ("--resume" in problem) == (state in (None, "interrupted"))
