@@ -15,7 +15,10 @@ run directory. ``load_run(run_dir)`` returns a ``RunData`` (trials and epochs as
 DataFrames, the metadata), and ``open_study(run_dir)`` its ``optuna.Study``.
 ``record_curves(space, ...)`` is ``raysearch curves``: it records the learning curves of a
 space's grid and returns where the table and the space file to simulate on are. The
-command line is ``raysearch <command>``.
+errors raised on purpose are here too: ``raysearch.ConfigError`` and ``DataError`` (bad
+input, each problem listed, before Ray starts), ``SearchInterrupted``, ``SearchFailed``,
+``ResultsNotWritten``; ``RaysearchError`` is their base. The command line is
+``raysearch <command>``.
 """
 
 from __future__ import annotations
@@ -24,13 +27,35 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
+# The errors run_search raises on purpose, to catch by name (light: no third-party import)
+from raysearch.core.errors import (
+    ConfigError,
+    DataError,
+    RaysearchError,
+    ResultsNotWritten,
+    SearchFailed,
+    SearchInterrupted,
+)
+
 if TYPE_CHECKING:
     from raysearch.api import run_search
     from raysearch.results.runs import load_run
     from raysearch.search.simulation.record import record_curves
     from raysearch.search.study import open_study
 
-__all__ = ["__version__", "load_run", "open_study", "record_curves", "run_search"]
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "RaysearchError",
+    "ResultsNotWritten",
+    "SearchFailed",
+    "SearchInterrupted",
+    "__version__",
+    "load_run",
+    "open_study",
+    "record_curves",
+    "run_search",
+]
 
 try:
     __version__ = version("raysearch")
