@@ -9,6 +9,7 @@ rules a trial would apply.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,7 +61,10 @@ def resolve_param(name: str, base: TrialConfig | None = None) -> tuple[tuple[str
     if len(owners) > 1:
         options = ", ".join(f"{s}.{name}" for s in owners)
         return (), f"ambiguous parameter {name!r}: write one of {options}"
-    return (), f"unknown parameter {name!r}; valid names: {', '.join(valid_names(base))}"
+    names = valid_names(base)
+    close = difflib.get_close_matches(name, names, n=3)
+    maybe = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+    return (), f"unknown parameter {name!r}{maybe}; valid names: {', '.join(names)}"
 
 
 def valid_names(base: TrialConfig | None = None) -> list[str]:

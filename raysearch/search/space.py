@@ -212,7 +212,9 @@ def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
             )
         path = matches[0]
     if not path.is_file():
-        raise ConfigError([f"{path}: file not found"], "search space")
+        shipped = path.stem in available_spaces(directory) and not path.parent.name
+        hint = f" (the shipped space is --space {path.stem})" if shipped else ""
+        raise ConfigError([f"{path}: file not found{hint}"], "search space")
     try:
         raw = read_yaml(path.read_text())
     except DuplicateKeyError as err:

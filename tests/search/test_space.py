@@ -479,3 +479,19 @@ def test_a_setting_of_the_wrong_kind_does_not_hide_a_problem_between_two_good_on
     with pytest.raises(ConfigError) as err:
         load_space(str(path))
     assert [p.split(":")[0] for p in err.value.problems] == ["settings.num_samples"]
+
+
+def test_a_misspelt_parameter_or_a_shipped_space_given_as_a_file_gets_a_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, _SETTINGS + "fixed: {dropuot: 0.2}\n")
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    (problem,) = err.value.problems
+    assert problem.startswith(
+        "fixed.dropuot: unknown parameter 'dropuot' (did you mean 'dropout'?)"
+    )
+    monkeypatch.chdir(tmp_path)  # no smoke.yml here: the shipped space is meant
+    with pytest.raises(ConfigError) as err:
+        load_space("smoke.yml")
+    assert err.value.problems == ["smoke.yml: file not found (the shipped space is --space smoke)"]
