@@ -40,7 +40,7 @@ from raysearch.core.metrics import (
     OUT_OF_TIME,
     STOPPED,
 )
-from raysearch.results.evidence import picked_config
+from raysearch.results.evidence import SEED_PARAMETER, picked_config
 from raysearch.results.evidence_report import evidence_markdown, gather_evidence
 from raysearch.results.trials import scored_trials
 
@@ -100,6 +100,15 @@ def _best(trials: pd.DataFrame) -> dict[str, Any] | None:
             if isinstance(k, str) and k.startswith("test/") and not pd.isna(v)
         },
     }
+
+
+def _fixed_values(best: dict[str, Any] | None, finalists: pd.DataFrame | None) -> dict[str, Any]:
+    """The search's fixed values, as its best trial holds them: its config less the searched
+    parameters (the finalists' ``config/`` columns) and its seed (a replicate's is its own)."""
+    if best is None or finalists is None:
+        return {}
+    searched = {str(c)[len("config/") :] for c in finalists.columns if str(c).startswith("config/")}
+    return {k: v for k, v in best["config"].items() if k not in searched and k != SEED_PARAMETER}
 
 
 def summarize(
@@ -278,7 +287,13 @@ def write_results(
     summary["pick"] = picked_config(finalists)
     if summary["pick"]:  # best_config.yaml holds the finalists' pick, chosen on the mean
         pick = summary["pick"]
-        best = {**pick, "trial_id": f"finalist {pick['finalist']}", "status": "finalist"}
+        config = {**_fixed_values(best, finalists), **pick["config"]}
+        best = {
+            **pick,
+            "trial_id": f"finalist {pick['finalist']}",
+            "status": "finalist",
+            "config": config,
+        }
     if best:
         content = {
             BEST_VAL_METRIC: best[BEST_VAL_METRIC],

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -228,6 +229,23 @@ def test_the_summary_holds_the_evidence_and_best_config_holds_the_pick(tmp_path:
     assert picked_config(None) is None
     lines = evidence_markdown(summary["evidence"], None)
     assert lines[0].startswith("## Evidence")
+
+
+def test_best_config_holds_the_fixed_values_with_finalists_as_without(tmp_path: Path) -> None:
+    """best_config.yaml's config is the searched and the fixed values (results/README.md),
+    whether it holds the best trial or the finalists' pick; the pick has no seed of its own
+    (its replicates trained with fresh ones)."""
+    finals = [-0.6, -0.5, -0.4, -0.3, -0.2, -0.1]
+    trials, epochs = _search(finals, finals, [8] * 6)
+    trials = trials.assign(**{"config/size": "tiny", "config/daily_window": 60})
+    fixed = {"size": "tiny", "daily_window": 60}
+    for name, finalists, expected in (
+        ("best", None, {**fixed, "loss_strategy": "s0", "trainer.seed": 0}),
+        ("pick", _finalists([-0.45, -0.5], 0.01), {**fixed, "loss_strategy": "s2"}),
+    ):
+        write_results(tmp_path / name, trials, epochs, settings=SETTINGS, finalists=finalists)
+        written = yaml.safe_load((tmp_path / name / "best_config.yaml").read_text())
+        assert written["config"] == expected, name
 
 
 def test_the_terminal_summary_names_the_pick_and_the_warnings(tmp_path: Path) -> None:
