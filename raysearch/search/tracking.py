@@ -60,7 +60,9 @@ def wandb_mode() -> str:
 
 
 def flat_config(config: DataclassInstance, prefix: str = "") -> dict[str, Any]:
-    """A dataclass config as ``{"model.d_model": 64, ...}`` (every resolved value)."""
+    """A dataclass config as ``{"model.d_model": 64, ...}`` (every resolved value), each a
+    YAML/JSON value that ``build_trial_config`` takes back: a tuple (``loss.kendall_clamp``)
+    as a list, not its repr ("(-2.0, 2.0)" reads back as text)."""
     flat: dict[str, Any] = {}
     for field in dataclasses.fields(config):
         value = getattr(config, field.name)
@@ -68,10 +70,17 @@ def flat_config(config: DataclassInstance, prefix: str = "") -> dict[str, Any]:
         if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a section
             flat.update(flat_config(value, f"{key}."))
         else:
-            flat[key] = (
-                value if isinstance(value, (int, float, str, bool, type(None))) else str(value)
-            )
+            flat[key] = _plain_value(value)
     return flat
+
+
+def _plain_value(value: Any) -> Any:
+    """A scalar as it is, a tuple or list as a list of such values, anything else its str."""
+    if isinstance(value, (int, float, str, bool, type(None))):
+        return value
+    if isinstance(value, (tuple, list)):
+        return [_plain_value(v) for v in value]
+    return str(value)
 
 
 def define_best_summary(run: Any) -> None:

@@ -12,13 +12,16 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import yaml
 
 import raysearch.api
 from raysearch.core.errors import ResultsNotWritten
-from raysearch.core.files import SUMMARY_MD
+from raysearch.core.files import BEST_CONFIG, SUMMARY_MD
+from raysearch.core.params import build_trial_config
 from raysearch.core.timing import PhaseClock
 from raysearch.results.summary import markdown, summarize, write_results
 from raysearch.search.plan import RunOptions, resolve_search
+from raysearch.search.trainable import trial_config
 from raysearch.search.tuner import TuneOutcome
 from raysearch.testing.results import write_fake_run
 
@@ -179,3 +182,25 @@ def test_every_trial_failing_before_the_time_budget_ran_out_counts_no_trial_twic
         text
     )
     assert "-3" not in text
+
+
+def test_best_configs_resolved_values_read_back_build_the_same_trial_config(
+    tmp_path: Path,
+) -> None:
+    """Every value of best_config.yaml's ``resolved``, read back as YAML, builds the trial's
+    configuration again: a tuple (``loss.kendall_clamp``) is a YAML list, not its repr
+    ("(-2.0, 2.0)", which reads back as text). `raysearch train --config` reads this."""
+    space = tmp_path / "space.yaml"
+    space.write_text(
+        "settings: {num_samples: 1, max_epochs: 3}\n"
+        "fixed: {size: tiny}\n"
+        "parameters: {loss_strategy: {type: categorical, choices: [uniform, kendall]}}\n"
+    )
+    plan = resolve_search(RunOptions(space=str(space), results=str(tmp_path)), {"CPU": 2.0})
+    trials = _table({**_trial("a", "completed", 3, -0.3), "config/trainer.seed": 7})
+    outcome = TuneOutcome(trials, pd.DataFrame(), started=1, unfinished=0)
+    raysearch.api._write_outputs(plan, outcome, PhaseClock(), (0.0, 1.0), None)
+    written = yaml.safe_load((Path(plan.run_dir) / BEST_CONFIG).read_text())
+    trial = trial_config(plan.setup, {"loss_strategy": "kendall", "trainer.seed": 7})
+    assert build_trial_config(written["resolved"]) == trial
+    assert written["resolved"]["loss.kendall_clamp"] == list(trial.loss.kendall_clamp)
