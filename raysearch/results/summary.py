@@ -23,8 +23,12 @@ from raysearch.core.files import (
     BEST_CONFIG,
     EPOCHS,
     FINALISTS,
+    METADATA,
+    OPTIONS,
+    OPTUNA_STUDY,
     SUMMARY_JSON,
     SUMMARY_MD,
+    TIMING,
     TRIALS,
     atomic_write_text,
     write_json,
@@ -52,6 +56,7 @@ __all__ = [
     "SECTIONS",
     "STATES",
     "Section",
+    "add_files",
     "counts_line",
     "markdown",
     "summarize",
@@ -306,9 +311,30 @@ def write_results(
         written.append(write_yaml(run_dir / BEST_CONFIG, content))
     elif (run_dir / BEST_CONFIG).is_file():  # from an earlier write: no longer true
         (run_dir / BEST_CONFIG).unlink()
-    # the two summary files name themselves: they are written last, or the error propagates
-    summary["files"] = {p.name: str(p) for p in written}
+    # the run's files written before its results (an earlier timing.json on a resume)
+    earlier = [run_dir / n for n in _EARLIER if (run_dir / n).is_file()]
+    summary["files"] = {p.name: str(p) for p in [*earlier, *written]}
+    _write_summary(summary, trials)
+    return summary
+
+
+# the files a run writes before its results (options and metadata at its start, the study
+# as it searches), and timing.json, written after them (``add_files``)
+_EARLIER = (OPTIONS, METADATA, OPTUNA_STUDY, TIMING)
+
+
+def _write_summary(summary: dict[str, Any], trials: pd.DataFrame) -> None:
+    """summary.json and summary.md; the two name themselves: they are written last, or the
+    error propagates."""
+    run_dir = Path(summary["run_dir"])
     summary["files"].update({n: str(run_dir / n) for n in (SUMMARY_JSON, SUMMARY_MD)})
     write_json(run_dir / SUMMARY_JSON, summary)
     atomic_write_text(run_dir / SUMMARY_MD, markdown(summary, trials))
-    return summary
+
+
+def add_files(summary: dict[str, Any], trials: pd.DataFrame, *paths: Path) -> None:
+    """Name ``paths``, files written after ``write_results`` (timing.json: it times the
+    writing of the results), in ``summary`` and in its two files, rewritten."""
+    files = {n: p for n, p in summary["files"].items() if n not in (SUMMARY_JSON, SUMMARY_MD)}
+    summary["files"] = {**files, **{Path(p).name: str(p) for p in paths}}
+    _write_summary(summary, trials)

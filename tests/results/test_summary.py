@@ -16,10 +16,10 @@ import yaml
 
 import raysearch.api
 from raysearch.core.errors import ResultsNotWritten
-from raysearch.core.files import BEST_CONFIG, SUMMARY_MD
+from raysearch.core.files import BEST_CONFIG, SUMMARY_MD, write_json
 from raysearch.core.params import build_trial_config
 from raysearch.core.timing import PhaseClock
-from raysearch.results.summary import markdown, summarize, write_results
+from raysearch.results.summary import add_files, markdown, summarize, write_results
 from raysearch.search.plan import RunOptions, resolve_search
 from raysearch.search.trainable import trial_config
 from raysearch.search.tuner import TuneOutcome
@@ -88,6 +88,47 @@ def test_the_files_list_names_exactly_the_files_written(tmp_path: Path) -> None:
     assert listed == {"trials.parquet", "epochs.parquet", "best_config.yaml", "summary.json",
                       "summary.md"}  # fmt: skip
     assert json.loads((tmp_path / "summary.json").read_text())["files"] == summary["files"]
+
+
+def test_the_files_list_names_the_runs_other_files_that_exist(tmp_path: Path) -> None:
+    """The files the run wrote before its results (options.json, metadata.json, the Optuna
+    journal, an earlier timing.json) are listed too, as the command line prints them."""
+    for name in ("options.json", "metadata.json", "timing.json"):
+        (tmp_path / name).write_text("{}")
+    (tmp_path / "optuna.journal").write_text("")
+    summary = write_results(tmp_path, INTERRUPTED_RUN, pd.DataFrame(), planned=3)
+    assert set(summary["files"]) == {p.name for p in tmp_path.iterdir()}
+    assert json.loads((tmp_path / "summary.json").read_text())["files"] == summary["files"]
+
+
+def test_a_file_written_after_the_results_is_added_to_both_summary_files(tmp_path: Path) -> None:
+    summary = write_results(tmp_path, INTERRUPTED_RUN, pd.DataFrame(), planned=3)
+    add_files(summary, INTERRUPTED_RUN, write_json(tmp_path / "timing.json", {"time/x": 1.0}))
+    assert set(summary["files"]) == {p.name for p in tmp_path.iterdir()}
+    assert json.loads((tmp_path / "summary.json").read_text())["files"] == summary["files"]
+    assert "- timing.json" in (tmp_path / SUMMARY_MD).read_text()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="raysearch.api._write_outputs writes timing.json after summary.json and does not "
+    "record it there: it needs add_files(summary, outcome.trials, <timing.json>); api.py is "
+    "edited by another engineer",
+)
+def test_summary_json_names_every_file_the_run_wrote(tmp_path: Path) -> None:
+    """timing.json included (the command line prints it)."""
+    space = tmp_path / "space.yaml"
+    space.write_text(
+        "settings: {num_samples: 3, max_epochs: 3}\n"
+        "parameters: {dropout: {type: float, low: 0.0, high: 0.5}}\n"
+    )
+    plan = resolve_search(RunOptions(space=str(space), results=str(tmp_path)), {"CPU": 2.0})
+    outcome = TuneOutcome(INTERRUPTED_RUN, pd.DataFrame(), started=3, unfinished=2)
+    printed = raysearch.api._write_outputs(plan, outcome, PhaseClock(), (0.0, 1.0), None)
+    run_dir = Path(plan.run_dir)
+    files = json.loads((run_dir / "summary.json").read_text())["files"]
+    assert set(files) == {p.name for p in run_dir.iterdir() if p.is_file()}
+    assert set(files) == set(printed["files"])
 
 
 def _full_disk_after(monkeypatch: pytest.MonkeyPatch, writes: int) -> None:
