@@ -2,7 +2,8 @@
 
 Writes report.md and its PNG figures to ``--out`` (default results/compare/<timestamp>/)
 and prints where. Every RUN_DIR is checked first; a bad one is reported (naming it and
-the missing file) before anything is written.
+the missing file) before anything is written. ``--out`` is new, empty or holds an earlier
+report, which the new one replaces whole; one holding anything else is refused, naming it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, non_negative_int
 from raysearch.core.errors import RaysearchError
+from raysearch.results.report_dir import check_report_dir
 from raysearch.results.runs import load_runs
 
 __all__ = ["main"]
@@ -39,17 +41,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"argument --out: {args.out} is a file; give a directory for the report")
 
     try:
+        if args.out is not None:
+            check_report_dir(args.out)
         runs = load_runs(args.run_dirs)  # a bad RUN_DIR is reported before the slow imports
+        # Deferred: matplotlib, optuna and scikit-learn take seconds to import.
+        from raysearch.results.comparison import default_out_dir, write_report
+
+        out = args.out if args.out is not None else default_out_dir()
+        report = write_report(runs, out, seed=args.seed)
     except RaysearchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    # Deferred: matplotlib, optuna and scikit-learn take seconds to import.
-    from raysearch.results.comparison import default_out_dir, write_report
-
-    out = args.out if args.out is not None else default_out_dir()
-    report = write_report(runs, out, seed=args.seed)
     print(f"report: {report}")
-    # the report's own figures, not every PNG in --out (an earlier report's stay there)
+    # the figures report.md shows: --out holds exactly them and report.md
     figures = sorted(set(re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", report.read_text())))
     print(f"figures: {', '.join(figures)}")
     return 0

@@ -3,15 +3,19 @@
 Every file raysearch writes goes through ``atomic_write``: written to a hidden temporary
 file beside the target, then renamed over it, so a reader (or a resumed run) sees the old
 file or the new one, never half of one. The temporary file is removed if writing fails.
+A directory written whole (a comparison report) is written beside its place and moved in
+once complete (``staged_directory``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
 import os
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,6 +40,7 @@ __all__ = [
     "atomic_write_serialised",
     "atomic_write_text",
     "read_yaml",
+    "staged_directory",
     "write_json",
     "write_parquet",
     "write_yaml",
@@ -150,3 +155,39 @@ def write_yaml(path: str | os.PathLike[str], data: Any) -> Path:
 def write_parquet(path: str | os.PathLike[str], frame: _Parquet) -> Path:
     """A pandas DataFrame as parquet (no index); core does not import pandas itself."""
     return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+@contextlib.contextmanager
+def staged_directory(out: Path) -> Iterator[Path]:
+    """A directory beside ``out`` to write into; once the write is done its files replace
+    what ``out`` held (``out`` itself stays, so it may be the working directory). A write
+    that fails leaves ``out`` as it was, and removes the parents of ``out`` it created. (As
+    ``raysearch data`` writes a dataset: raysearch/cli/data.py ``_staged``.)"""
+    out = Path(out).resolve()  # "." has no name, and its parent would be itself
+    created = [p for p in reversed(out.parents) if not p.exists()]  # outermost first
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.writing-{os.getpid()}"
+    if staging.exists():  # left by a killed run of this process id
+        shutil.rmtree(staging)
+    staging.mkdir()
+    try:
+        yield staging
+    except BaseException:  # Ctrl+C included: the partial write goes, the error stands
+        shutil.rmtree(staging, ignore_errors=True)
+        for parent in reversed(created):  # innermost first
+            if any(parent.iterdir()):  # another process wrote there meanwhile: theirs stays
+                break
+            parent.rmdir()
+        raise
+    replaced = out.parent / f".{out.name}.replaced-{os.getpid()}"
+    if out.exists():
+        replaced.mkdir()
+        for child in out.iterdir():
+            child.rename(replaced / child.name)
+    else:
+        out.mkdir()
+    for child in staging.iterdir():
+        child.rename(out / child.name)
+    staging.rmdir()
+    if replaced.exists():
+        shutil.rmtree(replaced)

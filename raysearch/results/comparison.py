@@ -3,8 +3,9 @@
 Per run: the best anchored_val_loss and its config, the evidence that the pick will hold
 (``raysearch.results.evidence``), the anytime curve, the trials ASHA stopped, per-strategy
 distributions, fANOVA parameter importance and a parallel-coordinates plot. Across runs: a
-side-by-side table and the anytime curves on one axis. Every run directory is checked
-before anything is written.
+side-by-side table and the anytime curves on one axis. Every run directory, and the
+report's directory (``report_dir``), is checked before anything is written; the report
+replaces an earlier one in that directory whole, or not at all.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from raysearch.core.files import atomic_write_text
+from raysearch.core.files import atomic_write_text, staged_directory
 from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.results.analysis import (
     best_trial,
@@ -42,11 +43,11 @@ from raysearch.results.plots import (
     plot_parallel_coordinates,
     plot_strategies,
 )
+from raysearch.results.report_dir import REPORT, check_report_dir
 from raysearch.results.runs import RunData, load_runs
 
 __all__ = ["REPORT", "compare_runs", "default_out_dir", "write_report"]
 
-REPORT = "report.md"
 _PER_TASK = ("val_loss", "val_regret", "weight", "collapsed")
 
 
@@ -248,9 +249,15 @@ def compare_runs(run_dirs: Sequence[str | Path], out_dir: str | Path, *, seed: i
 
 def write_report(runs: Sequence[RunData], out_dir: str | Path, *, seed: int = 0) -> Path:
     """report.md and its PNGs in ``out_dir`` for runs read by
-    :func:`~raysearch.results.runs.load_runs`."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    :func:`~raysearch.results.runs.load_runs`: ``out_dir`` then holds this report only (a
+    ConfigError, before anything is written, when it holds anything but a report)."""
+    check_report_dir(out_dir)
+    with staged_directory(Path(out_dir)) as staging:
+        _write_report(runs, staging, seed)
+    return Path(out_dir) / REPORT
+
+
+def _write_report(runs: Sequence[RunData], out: Path, seed: int) -> None:
     overview = pd.DataFrame([run_overview(r) for r in runs])
     unended = ["out of time", "interrupted or not started"]
     overview = overview.drop(columns=[c for c in unended if not overview[c].any()])
@@ -278,6 +285,4 @@ def write_report(runs: Sequence[RunData], out_dir: str | Path, *, seed: int = 0)
     ]
     for index, run in enumerate(runs, start=1):
         lines += _run_section(run, index, out, seed)
-    report = out / REPORT
-    atomic_write_text(report, "\n".join(lines).rstrip() + "\n")
-    return report
+    atomic_write_text(out / REPORT, "\n".join(lines).rstrip() + "\n")

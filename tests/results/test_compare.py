@@ -72,17 +72,48 @@ def test_every_referenced_figure_exists_and_is_a_png(report):
     assert not list(report.parent.glob(".*.tmp"))
 
 
-def test_the_printed_figures_are_the_reports_own(two_runs, tmp_path, capsys):
-    """A report written over an earlier one names only its own figures."""
+def test_a_report_written_over_an_earlier_one_replaces_it_whole(two_runs, report, tmp_path, capsys):
+    """The earlier report's figures (run2_*.png) go; --out holds exactly the new report, and
+    nothing is left beside it."""
     out = tmp_path / "cmp"
-    out.mkdir()
-    (out / "run3_anytime.png").write_bytes(PNG_MAGIC)  # an earlier report's
+    shutil.copytree(report.parent, out)  # an earlier report, of two runs
+    assert list(out.glob("run2_*.png"))
     assert main([str(two_runs[0]), "--out", str(out)]) == 0
     printed = capsys.readouterr().out.splitlines()
     figures = next(line for line in printed if line.startswith("figures: "))
-    named = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", (out / REPORT).read_text())
-    assert figures == f"figures: {', '.join(sorted(set(named)))}"
-    assert "run3_anytime.png" not in figures
+    named = set(re.findall(r"!\[[^\]]*\]\(([^)]+)\)", (out / REPORT).read_text()))
+    assert figures == f"figures: {', '.join(sorted(named))}"
+    assert {p.name for p in out.iterdir()} == {REPORT, *named}
+    assert not list(out.glob("run2_*")) and "# Comparison of 1 run(s)" in (out / REPORT).read_text()
+    assert [p.name for p in tmp_path.iterdir()] == ["cmp"]
+
+
+def test_an_out_holding_anything_but_a_report_is_refused_naming_it(two_runs, tmp_path, capsys):
+    out = tmp_path / "notes"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main([str(two_runs[0]), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {out}: not empty" in err and "new or empty directory" in err
+    with pytest.raises(ConfigError, match="holds no comparison report"):
+        compare_runs([two_runs[0]], out)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["notes"]
+
+
+def test_a_failed_write_leaves_the_earlier_report_whole(two_runs, report, tmp_path, monkeypatch):
+    out = tmp_path / "cmp"
+    shutil.copytree(report.parent, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("raysearch.results.comparison.plot_parallel_coordinates", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        compare_runs([two_runs[0]], out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["cmp"]
 
 
 def test_bad_run_directory_fails_before_anything_is_written(two_runs, tmp_path):
