@@ -236,8 +236,11 @@ def _table_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
         for c in ("trial_id", "status", "epochs_run", BEST_VAL_METRIC, "stop_reason")
         if c in trials
     ]
-    shown += [c for c in trials.columns if c.startswith("config/") and trials[c].nunique() > 1]
-    return ["", trials[shown].to_markdown(index=False, floatfmt=".4f")]
+    params = [c for c in trials.columns if c.startswith("config/") and trials[c].nunique() > 1]
+    table = trials[shown + params].copy()
+    # a parameter the trial did not sample (a conditional one) shows as "-", not "nan"
+    table[params] = table[params].astype(object).where(table[params].notna(), None)
+    return ["", table.to_markdown(index=False, floatfmt=".4f", missingval="-")]
 
 
 def _files_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:

@@ -183,6 +183,21 @@ def test_summary_md_shows_the_run_relative_to_the_results_root(tmp_path: Path) -
     assert str(tmp_path) not in text
 
 
+def test_a_parameter_a_trial_did_not_sample_shows_as_a_dash_in_the_trial_table() -> None:
+    """As README says (and the terminal's best-trial line shows it), not "nan"."""
+    trials = _table(
+        {**_trial("a", "completed", 3, -0.3), "config/budget_beta": 0.35},
+        _trial("b", "completed", 3, -0.2),
+        {**_trial("c", "completed", 3, -0.1), "config/budget_beta": 0.5},
+    )
+    trials["config/loss_strategy"] = ["a3dro", "kendall", "a3dro"]
+    text = markdown(summarize(trials, Path("results/s/r")), trials)
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
+    cells = [c.strip() for c in rows["b"].split("|")]
+    assert cells[-3:-1] == ["kendall", "-"] and "nan" not in text
+    assert "0.3500" in rows["a"]
+
+
 def test_a_search_its_time_budget_ended_says_so_and_offers_a_warm_start(tmp_path: Path) -> None:
     ended = _table(
         _trial("a", "completed", 3, -0.3),
