@@ -43,7 +43,7 @@ from raysearch.core.timing import PhaseClock
 from raysearch.data.contract import load_dataset
 from raysearch.data.raw import RawDataset
 from raysearch.results.runs import RunData, load_run
-from raysearch.results.summary import ALL_FAILED, INTERRUPTED_SEARCH, write_results
+from raysearch.results.summary import ALL_FAILED, INTERRUPTED_SEARCH, add_files, write_results
 from raysearch.results.terminal import print_summary
 from raysearch.search.address import check_address
 from raysearch.search.plan import (
@@ -212,7 +212,7 @@ def _write_outputs(
             "time/tune_started_unix": tune_span[0],
             "time/tune_ended_unix": tune_span[1],
         }
-        summary["files"][TIMING] = str(write_json(run_dir / TIMING, timing))
+        add_files(summary, outcome.trials, write_json(run_dir / TIMING, timing))
     summary["timing"] = timing
     return summary
 
