@@ -10,12 +10,9 @@ raysearch data describe DIR [--daily-window 365 --monthly-window 12 --horizon 7]
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import shutil
 import sys
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +21,7 @@ from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, non_negative_int, positive_int
 from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
 from raysearch.core.errors import ConfigError, RaysearchError
+from raysearch.core.files import staged_directory
 from raysearch.core.spec import TASK_NAMES
 from raysearch.data.manifest import MANIFEST_NAME
 from raysearch.data.raw import RawDataset
@@ -41,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
     # The commands that write a new dataset directory; the dataset is written beside it
-    # and takes its place only once complete (``_staged``).
+    # and takes its place only once complete (``core.files.staged_directory``).
     overwrite = StrictParser(add_help=False)
     overwrite.add_argument(
         "--overwrite",
@@ -211,42 +209,6 @@ def _check_out_dir(out: Path, overwrite: bool) -> None:
         )
 
 
-@contextlib.contextmanager
-def _staged(out: Path) -> Iterator[Path]:
-    """A directory beside ``out`` to write the dataset into; once the write is done its
-    files replace what ``out`` held (``out`` itself stays, so it may be the working
-    directory). A write that fails leaves ``out`` as it was, and removes the parents of
-    ``out`` it created."""
-    out = out.resolve()  # "." has no name, and its parent would be itself
-    created = [p for p in reversed(out.parents) if not p.exists()]  # outermost first
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.writing-{os.getpid()}"
-    if staging.exists():  # left by a killed run of this process id
-        shutil.rmtree(staging)
-    try:
-        yield staging
-    except BaseException:  # Ctrl+C included: the partial dataset goes, the error stands
-        if staging.exists():
-            shutil.rmtree(staging)
-        for parent in reversed(created):  # innermost first
-            if any(parent.iterdir()):  # another process wrote there meanwhile: theirs stays
-                break
-            parent.rmdir()
-        raise
-    replaced = out.parent / f".{out.name}.replaced-{os.getpid()}"
-    if out.exists():
-        replaced.mkdir()
-        for child in out.iterdir():
-            child.rename(replaced / child.name)
-    else:
-        out.mkdir()
-    for child in staging.iterdir():
-        child.rename(out / child.name)
-    staging.rmdir()
-    if replaced.exists():
-        shutil.rmtree(replaced)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -256,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             out = Path(args.out_dir)
             _check_out_dir(out, args.overwrite)
             raw, fmt, report = _dataset(args)
-            with _staged(out) as staging:
+            with staged_directory(out) as staging:
                 write_dataset(raw, staging, fmt)
             print(report)
     except RaysearchError as exc:

@@ -161,8 +161,8 @@ def write_parquet(path: str | os.PathLike[str], frame: _Parquet) -> Path:
 def staged_directory(out: Path) -> Iterator[Path]:
     """A directory beside ``out`` to write into; once the write is done its files replace
     what ``out`` held (``out`` itself stays, so it may be the working directory). A write
-    that fails leaves ``out`` as it was, and removes the parents of ``out`` it created. (As
-    ``raysearch data`` writes a dataset: raysearch/cli/data.py ``_staged``.)"""
+    that fails leaves ``out`` as it was, and removes the parents of ``out`` it created
+    (``raysearch data`` writes a dataset so, ``raysearch compare`` a report)."""
     out = Path(out).resolve()  # "." has no name, and its parent would be itself
     created = [p for p in reversed(out.parents) if not p.exists()]  # outermost first
     out.parent.mkdir(parents=True, exist_ok=True)
