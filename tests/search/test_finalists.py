@@ -65,9 +65,9 @@ def test_finalists_settings_are_checked_before_anything_runs() -> None:
     assert smoke.space.settings.finalists == 0  # off on the smoke path
     ddp = resolve_search(RunOptions(space="smoke", finalists=1, workers_per_trial=2), {"CPU": 4})
     assert ddp.space.settings.finalists == 1  # replicates train data-parallel too
-    for options, words in (
-        (RunOptions(space="smoke", finalists=2, replicates=1), "replicates"),
-        (RunOptions(space="smoke", finalists=9, num_samples=4), "cannot exceed num_samples"),
+    for fields, words in (
+        ({"finalists": 2, "replicates": 1}, "replicates"),  # refused as the options are made
+        ({"finalists": 9, "num_samples": 4}, "cannot exceed num_samples"),
     ):
         with pytest.raises(ConfigError, match=words):
-            resolve_search(options, {"CPU": 4})
+            resolve_search(RunOptions(space="smoke", **fields), {"CPU": 4})
