@@ -2,6 +2,11 @@
 
     raysearch train --size tiny --loss-strategy a3dro --max-epochs 5
     raysearch train --data DIR --workers 2        # through Ray Train (DDP, gloo)
+    raysearch train --config results/<space>/<run>/best_config.yaml --seed 1
+
+``--config`` trains the configuration a search found (the ``resolved:`` section of its
+best_config.yaml, or a run directory holding one); a flag given on the command line
+overrides the file's value.
 
 With no ``--data`` it uses the embedded synthetic dataset (``--synth tiny|small|full``).
 Prints one line per epoch and the final result as JSON (also written to ``--json``).
@@ -19,13 +24,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 
+import yaml
+
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, positive_int
 from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
 from raysearch.core.errors import ConfigError, RaysearchError, TrialFailure
-from raysearch.core.files import CHECKPOINT_FILE, atomic_write_text
+from raysearch.core.files import BEST_CONFIG, CHECKPOINT_FILE, atomic_write_text, read_yaml
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.model_config import ModelConfig
+from raysearch.core.params import build_trial_config
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import SECTIONS, TrialConfig
 from raysearch.search.wandb_sweep import read_args_file, run_from_wandb_config
@@ -69,7 +77,21 @@ def _config_field(section: str, name: str) -> tuple[type, Any]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = StrictParser(prog="raysearch train", description=command_description("train"))
+    p = StrictParser(
+        prog="raysearch train",
+        description=command_description("train"),
+        epilog="With --config, a flag not given keeps the file's value (the defaults shown "
+        "apply without --config).",
+    )
+    p.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="train the configuration a search found: a best_config.yaml (its `resolved:` "
+        "section) or a run directory holding one, e.g. results/<space>/<run>; a flag given "
+        "on the command line overrides the file's value (--seed: the training seed only, "
+        "the file's data stays; --data DIR or --synth PRESET: other data)",
+    )
     p.add_argument("--data", default=None, help="dataset directory (default: synthetic)")
     synth = DataConfig().synth
     p.add_argument(
@@ -101,11 +123,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.data is not None and args.synth is not None:
         p.error("--synth makes a synthetic dataset and --data reads one from disk: give one")
+    if args.from_wandb is not None and args.config is not None:
+        p.error("--config and --from-wandb each give the configuration to train: give one")
     if args.from_wandb is not None:
         allowed = {"from_wandb", "cache_dir", "threads", "json"}
         given = sorted(_given(p, vars(args), argv) - allowed)
         if given:
             p.error(f"--from-wandb takes its configuration from the sweep; drop {given}")
+    # --config: the flags given on the command line override the file's values, even a flag
+    # given at its default (--seed 0 over a file's seed 3); a flag not given keeps the file's
+    args.given = _given(p, vars(args), argv) if args.config is not None else set()
     return args
 
 
@@ -121,6 +148,8 @@ def _given(p: argparse.ArgumentParser, parsed: dict[str, Any], argv: list[str] |
 def build_config(args: argparse.Namespace) -> TrialConfig:
     """The TrialConfig the arguments describe (every problem of every section raised at
     once, each named ``section.field``)."""
+    if getattr(args, "config", None) is not None:
+        return _config_from_file(args)
     values: dict[str, dict[str, Any]] = {section: {} for section in SECTIONS}
     for flag, (section, name, _) in CONFIG_FLAGS.items():
         values[section][name] = getattr(args, flag.removeprefix("--").replace("-", "_"))
@@ -150,6 +179,113 @@ def build_config(args: argparse.Namespace) -> TrialConfig:
     if data is None or model is None or loss is None or trainer is None or synth is None:
         raise ConfigError(problems, "arguments")
     return TrialConfig(data=data, model=model, loss=loss, trainer=trainer)
+
+
+def config_file(given: str | Path) -> Path:
+    """The best_config.yaml ``--config`` names: the file, or the one in a run directory."""
+    path = Path(given)
+    return path / BEST_CONFIG if path.is_dir() else path
+
+
+def _tuple_fields(node: Any = None, prefix: str = "") -> set[str]:
+    """The dotted names of the TrialConfig's tuple fields (a pair such as loss.kendall_clamp)."""
+    node = TrialConfig() if node is None else node
+    names: set[str] = set()
+    for field in dataclasses.fields(node):
+        value = getattr(node, field.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            names |= _tuple_fields(value, f"{prefix}{field.name}.")
+        elif isinstance(value, tuple):
+            names.add(f"{prefix}{field.name}")
+    return names
+
+
+def _read_resolved(path: Path) -> dict[str, Any]:
+    """The ``resolved:`` section of a best_config.yaml: every trial-config field by dotted
+    name. A file that cannot be read, or has no such section, is a ConfigError naming it."""
+    if not path.is_file():
+        raise ConfigError(
+            [f"--config {path}: no such file (a {BEST_CONFIG}, or the run directory holding one)"]
+        )
+    try:
+        content = read_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise ConfigError([f"--config {path}: cannot be read as YAML ({err})"]) from err
+    resolved = content.get("resolved") if isinstance(content, dict) else None
+    if not isinstance(resolved, dict) or not resolved:
+        raise ConfigError(
+            [
+                f"--config {path}: no `resolved:` section (every trial-config field by dotted "
+                f"name, as a search writes in its {BEST_CONFIG})"
+            ]
+        )
+    return {str(k): v for k, v in resolved.items()}
+
+
+def _overrides(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """The values of the flags given on the command line, by dotted name, and their problems.
+    ``--seed`` is the training seed only: the file's data (its synthetic seed) stays, so a
+    retrain with a new seed sees the data the search scored."""
+    given: set[str] = getattr(args, "given", set())
+    values: dict[str, Any] = {}
+    for flag, (section, name, _) in CONFIG_FLAGS.items():
+        dest = flag.removeprefix("--").replace("-", "_")
+        if dest in given:
+            values[f"{section}.{name}"] = getattr(args, dest)
+    if "data" in given:
+        values["data.path"] = args.data
+    problems: list[str] = []
+    if "synth" in given:
+        if args.synth in SYNTH_PRESETS:
+            preset = SYNTH_PRESETS[args.synth]
+            values["data.path"] = None
+            values["data.synth.days"] = preset["days"]
+            values["data.synth.raions"] = preset["raions"]
+        else:
+            problems.append(
+                f"--synth {args.synth}: unknown preset, expected one of {sorted(SYNTH_PRESETS)}"
+            )
+    return values, problems
+
+
+def _named(problem: str, keys: list[str]) -> str:
+    """A section's problem (``kendall_clamp: ...``) named by its dotted key when one of
+    ``keys`` ends with its field (``loss.kendall_clamp: ...``)."""
+    for key in keys:
+        if problem.startswith(f"{key.split('.', 1)[-1]}:"):
+            return f"{key.split('.', 1)[0]}.{problem}"
+    return problem
+
+
+def _config_from_file(args: argparse.Namespace) -> TrialConfig:
+    """The TrialConfig of ``--config``'s file with the flags given on the command line
+    applied over it; every problem of the file and the flags in one ConfigError, each
+    naming the file and the key."""
+    path = config_file(args.config)
+    values = _read_resolved(path)
+    overrides, problems = _overrides(args)
+    values.update(overrides)
+    where = f"--config {path}"
+    for key in sorted(_tuple_fields() & set(values)):
+        if isinstance(values[key], str):  # the form older results writers wrote; never eval'd
+            problems.append(
+                f"{where}: {key}: {values.pop(key)!r} is the old string form of a pair, "
+                f"which is not read; write it as a YAML list, `{key}: [low, high]`"
+            )
+    data_path = values.get("data.path")
+    if "data.path" not in overrides and data_path is not None and not Path(data_path).exists():
+        problems.append(
+            f"{where}: data.path {data_path!r}: no such dataset directory (read from "
+            f"{Path.cwd()}); give the dataset's directory with --data DIR"
+        )
+    try:
+        cfg = build_trial_config(values)
+    except ConfigError as err:
+        keys = sorted(values, key=len, reverse=True)  # data.synth.days before data.days
+        problems.extend(f"{where}: {_named(p, keys)}" for p in err.problems)
+    if problems:
+        raise ConfigError(problems, "arguments")
+    return cfg
 
 
 def _print_epoch(result: EpochResult) -> None:

@@ -169,3 +169,202 @@ def test_from_wandb_refuses_a_config_flag_even_at_its_default(
         parse_args(["--from-wandb", "args.json", *given])
     assert exited.value.code == 2
     assert given[0].removeprefix("--") in capsys.readouterr().err
+
+
+# --config: the configuration a search found (best_config.yaml's `resolved:` section)
+
+# A searched trial on the tiny synthetic preset: short windows, one epoch a few seconds.
+_FIXED = {
+    "synth_days": 420,
+    "synth_raions": 6,
+    "size": "tiny",
+    "data.daily_window": 60,
+    "data.monthly_window": 3,
+    "data.anchor_stride": 6,
+    "trainer.warmup_epochs": 0,
+    "trainer.max_epochs": 2,
+    "trainer.score_test": False,
+    "trainer.seed": 3,
+    "data_seed": 4,
+}
+
+
+def _flat(cfg: TrialConfig) -> dict[str, object]:
+    """``flat_config`` (what the results writer resolves a trial to), a pair as a list: the
+    form the writer is being changed to (it wrote ``str(pair)``, which --config refuses)."""
+    from raysearch.search.tracking import flat_config
+
+    flat = flat_config(cfg)
+    for key in flat:
+        value: object = cfg
+        for part in key.split("."):
+            value = getattr(value, part)
+        if isinstance(value, tuple):
+            flat[key] = list(value)
+    return flat
+
+
+def _write_best_config(run_dir, searched: dict[str, object]):
+    """best_config.yaml as a search writes it: ``write_results`` with a resolver of the
+    searched values over the space's fixed ones (as raysearch.api's)."""
+    import pandas as pd
+
+    from raysearch.core.params import build_trial_config
+    from raysearch.results.summary import write_results
+
+    trials = pd.DataFrame(
+        [
+            {
+                "trial_id": "0000abcd",
+                "status": "completed",
+                "stop_reason": "max_epochs",
+                "epochs_run": 2,
+                "best_anchored_val_loss": 0.5,
+                "best_epoch": 2,
+                **{f"config/{k}": v for k, v in searched.items()},
+            }
+        ]
+    )
+    epochs = pd.DataFrame(
+        [{"trial_id": "0000abcd", "epoch": e, "anchored_val_loss": 0.5} for e in (1, 2)]
+    )
+
+    def resolve(config: dict[str, object]) -> dict[str, object]:
+        return _flat(build_trial_config({**_FIXED, **config}))
+
+    write_results(run_dir, trials, epochs, resolve)
+    return run_dir / "best_config.yaml"
+
+
+def test_config_retrains_the_best_configuration_with_the_flags_given_over_it(
+    tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search's best_config.yaml could not be trained: --config FILE (or its run
+    directory) trains its `resolved:` configuration, a flag given overriding the file."""
+    import yaml
+
+    import raysearch.train.loop as loop
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    path = _write_best_config(run_dir, {"loss_strategy": "kendall", "dropout": 0.2})
+    resolved = yaml.safe_load(path.read_text())["resolved"]
+    trained: list[TrialConfig] = []
+    real_fit = loop.fit
+
+    def fit(cfg: TrialConfig, *args, **kwargs):
+        trained.append(cfg)
+        return real_fit(cfg, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "fit", fit)
+    argv = ["--config", str(run_dir), "--seed", "5", "--max-epochs", "1"]
+    assert train_cli.main([*argv, "--cache-dir", str(tmp_path / "cache")]) == 0, (
+        capsys.readouterr().err
+    )
+    assert len(trained) == 1
+    expected = {**resolved, "trainer.seed": 5, "trainer.max_epochs": 1}
+    assert _flat(trained[0]) == expected
+    # --seed is the training seed only: the data the search scored stays
+    assert trained[0].data.synth.seed == 4 and trained[0].loss.strategy == "kendall"
+    assert '"stop_reason": "max_epochs"' in capsys.readouterr().out
+
+
+def _write_resolved(path, **changes: object):
+    import yaml
+
+    from raysearch.core.params import build_trial_config
+
+    resolved = {**_flat(build_trial_config(_FIXED)), **changes}
+    path.write_text(yaml.safe_dump({"config": {}, "resolved": resolved}, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], {"trainer.seed": 3, "model.size": "tiny", "data.daily_window": 60}),
+        (["--seed", "0"], {"trainer.seed": 0, "data.synth.seed": 4}),  # given at its default
+        (["--size", "small", "--lr", "0.01"], {"model.size": "small", "trainer.lr": 0.01}),
+        (["--synth", "small"], {"data.synth.days": 1095, "data.synth.seed": 4}),
+    ],
+)
+def test_config_keeps_the_files_values_but_for_the_flags_given(
+    tmp_path, argv: list[str], expected: dict[str, object]
+) -> None:
+    path = _write_resolved(tmp_path / "best_config.yaml")
+    flat = _flat(build_config(parse_args(["--config", str(path), *argv])))
+    assert {k: flat[k] for k in expected} == expected
+
+
+def test_config_data_path_null_is_synthetic_and_data_overrides_it(tmp_path) -> None:
+    path = _write_resolved(tmp_path / "best_config.yaml", **{"data.path": None})
+    assert build_config(parse_args(["--config", str(path)])).data.path is None
+    given = build_config(parse_args(["--config", str(path), "--data", str(tmp_path)]))
+    assert given.data.path == str(tmp_path)
+    # a file's dataset that is not here: --data names one that is
+    _write_resolved(path, **{"data.path": str(tmp_path / "gone")})
+    assert build_config(parse_args(["--config", str(path), "--data", str(tmp_path)]))
+
+
+def test_every_problem_of_a_config_file_is_one_error_naming_it_and_each_key(
+    tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unknown key, a bad value, a pair in the old string form (never eval'd) and a
+    dataset that is not there: one error, exit 2, naming the file and every key."""
+    monkeypatch.setattr(train_cli, "_train", pytest.fail)  # nothing may train
+    gone = tmp_path / "gone"
+    path = _write_resolved(
+        tmp_path / "best_config.yaml",
+        **{
+            "model.no_such_field": 1,
+            "model.dropout": 2.0,
+            "loss.kendall_clamp": "(-2.0, 2.0)",
+            "data.path": str(gone),
+        },
+    )
+    assert train_cli.main(["--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "4 problem(s)" in err, err
+    problems = [line for line in err.splitlines() if line.startswith("  - ")]
+    assert all(f"--config {path}" in p for p in problems), err
+    assert "'model.no_such_field'" in err and "model.dropout: must be in [0, 1)" in err
+    assert "loss.kendall_clamp: '(-2.0, 2.0)' is the old string form" in err
+    assert "`loss.kendall_clamp: [low, high]`" in err
+    assert f"data.path {str(gone)!r}" in err and "--data DIR" in err
+
+
+def test_a_config_file_it_cannot_read_is_named(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr(train_cli, "_train", pytest.fail)  # nothing may train
+    assert train_cli.main(["--config", str(tmp_path)]) == 2  # a run directory without one
+    assert f"--config {tmp_path / 'best_config.yaml'}: no such file" in capsys.readouterr().err
+    no_resolved = tmp_path / "old.yaml"
+    no_resolved.write_text("config:\n  loss_strategy: kendall\n")
+    assert train_cli.main(["--config", str(no_resolved)]) == 2
+    assert "no `resolved:` section" in capsys.readouterr().err
+    not_yaml = tmp_path / "bad.yaml"
+    not_yaml.write_text("resolved: [unclosed\n")
+    assert train_cli.main(["--config", str(not_yaml)]) == 2
+    assert f"--config {not_yaml}: cannot be read as YAML" in capsys.readouterr().err
+
+
+def test_config_with_from_wandb_is_refused(capsys) -> None:
+    """Both give the configuration to train: one would be ignored."""
+    with pytest.raises(SystemExit) as exited:
+        parse_args(["--config", "best_config.yaml", "--from-wandb", "args.json"])
+    assert exited.value.code == 2
+    assert "--config and --from-wandb" in capsys.readouterr().err
+
+
+def test_config_with_resume_continues_that_configuration(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--resume continues a checkpoint with the configuration given (as with flags): a
+    retrain of a best_config.yaml that was interrupted is resumed from the same file."""
+    path = _write_resolved(tmp_path / "best_config.yaml")
+    (tmp_path / CHECKPOINT_FILE).write_bytes(b"x")
+    seen: list[tuple[object, object]] = []
+    monkeypatch.setattr(train_cli, "_train", lambda args, cfg: seen.append((args, cfg)) or {})
+    argv = ["--config", str(path), "--resume", str(tmp_path), "--json", str(tmp_path / "o")]
+    assert train_cli.main(argv) == 0
+    args, cfg = seen[0]
+    assert args.resume == str(tmp_path) and cfg.trainer.seed == 3  # type: ignore[attr-defined]
