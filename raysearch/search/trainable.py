@@ -159,5 +159,10 @@ def _fit_with_ray_train(cfg: TrialConfig, setup: TrialSetup, trial_id: str, fail
         _fail(failed, reason)
     if final is not None:
         # with the workers' last checkpoint, as the one-process path reports one each
-        # epoch: the finalists score their pick's replicates from it on the test split
-        tune.report(check_report(final), checkpoint=result.checkpoint)
+        # epoch: the finalists score their pick's replicates from it on the test split.
+        # Ray Train's Result holds a ray.train.Checkpoint; tune.report wants a tune.Checkpoint
+        # (Ray 2.58 warns otherwise): the same files (path and filesystem), Tune's class.
+        ckpt = result.checkpoint
+        if ckpt is not None:
+            ckpt = tune.Checkpoint(ckpt.path, filesystem=ckpt.filesystem)
+        tune.report(check_report(final), checkpoint=ckpt)
