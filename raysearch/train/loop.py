@@ -147,6 +147,8 @@ class _Run:
         self.wrapped: nn.Module = self.model
         if self.world > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
+            # find_unused_parameters: a task without targets in a batch leaves its head
+            # without gradients, which DDP would otherwise wait for (and fail on)
             self.wrapped = DistributedDataParallel(
                 self.model, device_ids=ids, find_unused_parameters=True
             )

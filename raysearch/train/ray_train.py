@@ -44,7 +44,14 @@ if TYPE_CHECKING:
     from raysearch.data.prepared import PreparedData
     from raysearch.train.loop import EpochResult, FitResult
 
-__all__ = ["DistributedPlan", "final_report", "fit_distributed", "outcome_of", "quiet_ray_logs"]
+__all__ = [
+    "DistributedPlan",
+    "RankZeroReports",
+    "final_report",
+    "fit_distributed",
+    "outcome_of",
+    "quiet_ray_logs",
+]
 
 # The keys of rank 0's return value: the final report, or why the trial failed for good.
 _FINAL, _FAILED = "final_report", "trial_failure"
@@ -86,6 +93,7 @@ def _worker_loop(config: dict[str, Any]) -> dict[str, Any]:
         "time/submitted_unix": config["submitted_unix"],
     }
     rank = ray.train.get_context().get_world_rank()
+    RankZeroReports.install(rank)
     with tempfile.TemporaryDirectory(prefix=f"raysearch-rank{rank}-") as scratch:
         try:
             return {_FINAL: _fit_and_report(cfg, data, rank, Path(scratch), timing)}
@@ -134,6 +142,37 @@ def quiet_ray_logs() -> None:
 
     for name in ("ray.train", "ray.tune"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+# Ray Train V2 logs every report of every rank at INFO ("Reporting training result 3:
+# TrainingReport(metrics={...every metric...}) from rank 1"), from a logger named by its
+# file's path, outside "ray.train": neither quiet_ray_logs nor RunConfig's LoggingConfig
+# reaches it, and the worker's root logger prints INFO to the console.
+_RAY_REPORT_LINE = "Reporting training result"
+
+
+class RankZeroReports(logging.Filter):
+    """On the console, Ray Train's line per report from rank 0 only: every rank printed
+    every epoch's full metrics (the log files Ray writes keep every rank's)."""
+
+    def __init__(self, rank: int) -> None:
+        super().__init__()
+        self.rank = rank
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.rank == 0 or not str(record.msg).startswith(_RAY_REPORT_LINE)
+
+    @classmethod
+    def install(cls, rank: int) -> None:
+        """On the root logger's console handlers (Ray's worker logging config), replacing
+        one installed before."""
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.StreamHandler) and not isinstance(
+                handler, logging.FileHandler
+            ):
+                for old in [f for f in handler.filters if isinstance(f, cls)]:
+                    handler.removeFilter(old)
+                handler.addFilter(cls(rank))
 
 
 def final_report(last_metrics: dict[str, Any], result: FitResult) -> dict[str, Any]:

@@ -3,6 +3,8 @@ warning), without a real multi-process run."""
 
 from __future__ import annotations
 
+import io
+import logging
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
@@ -63,3 +65,51 @@ def test_the_final_report_of_a_data_parallel_trial_passes_tune_a_tune_checkpoint
     assert isinstance(checkpoint, tune.Checkpoint)
     assert checkpoint.path == result.checkpoint.path  # the same files, not a copy
     assert checkpoint.filesystem is result.checkpoint.filesystem
+
+
+# Ray Train V2's line per report (ray/train/v2/_internal/execution/context.py), logged at
+# INFO by every rank from a logger named by that file's path
+_CONTEXT_LOGGER = "/site-packages/ray/train/v2/_internal/execution/context.py"
+
+
+def _report_line(rank: int) -> str:
+    return (
+        f"Reporting training result 3: TrainingReport(metrics={{'epoch': 3, "
+        f"'anchored_val_loss': 0.5}}, checkpoint=None) from rank {rank}"
+    )
+
+
+@pytest.mark.parametrize(("rank", "shown"), [(0, True), (1, False), (3, False)])
+def test_only_rank_0_prints_ray_trains_report_lines(rank: int, shown: bool) -> None:
+    """Every rank printed every epoch's full metrics dictionary."""
+    keep = ray_train.RankZeroReports(rank)
+    record = logging.LogRecord(
+        _CONTEXT_LOGGER, logging.INFO, __file__, 1, _report_line(rank), (), None
+    )
+    assert keep.filter(record) is shown
+    other = logging.LogRecord("raysearch", logging.WARNING, __file__, 1, "task collapsed", (), None)
+    assert keep.filter(other)  # anything else a rank logs is still shown
+
+
+def test_the_filter_goes_on_the_workers_console_handler_once() -> None:
+    """As Ray's worker logging config sets it up: the root logger at INFO, a console
+    handler; installed twice (a restarted loop), it is there once."""
+    root = logging.getLogger()
+    saved = root.level, list(root.handlers)
+    console = io.StringIO()
+    handler = logging.StreamHandler(console)
+    try:
+        root.handlers = [handler]
+        root.setLevel(logging.INFO)
+        ray_train.RankZeroReports.install(1)
+        ray_train.RankZeroReports.install(1)
+        assert sum(isinstance(f, ray_train.RankZeroReports) for f in handler.filters) == 1
+        logging.getLogger(_CONTEXT_LOGGER).info(_report_line(1))
+        logging.getLogger("raysearch.test").warning("kept")
+        assert console.getvalue() == "kept\n"
+        ray_train.RankZeroReports.install(0)
+        logging.getLogger(_CONTEXT_LOGGER).info(_report_line(0))
+        assert _report_line(0) in console.getvalue()
+    finally:
+        root.handlers = saved[1]
+        root.setLevel(saved[0])
