@@ -156,38 +156,27 @@ def test_a_bad_start_and_end_are_reported_together() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("name", "text", "expected"),
     [
-        ("", r"empty file \(expected raion geometry"),
-        ("raion,lat,lon\nA,abc,35.0\nB,50.0,181\n",
+        ("raions.csv", "", r"empty file \(expected raion geometry"),
+        ("raions.csv", "raion,lat,lon\nA,abc,35.0\nB,50.0,181\n",
          r"row 1: lat 'abc', expected a number in -90\.\.90\n.*row 2: lon '181'"),
-        ("raion,lat,lon\n", "no raions"),
-    ],
-)  # fmt: skip
-def test_a_bad_centroid_csv_is_one_error_naming_the_file(
-    tmp_path: Path, text: str, expected: str
-) -> None:
-    geometry = tmp_path / "raions.csv"
-    geometry.write_text(text)
-    with pytest.raises(DataError, match=rf"{re.escape(str(geometry))}: {expected}"):
-        firms_raw(SMALL, geometry)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("{not json", r"not valid JSON"),
-        ("[1, 2]", "expected a GeoJSON FeatureCollection"),
-        ('{"features": [1]}', "feature 0: expected a GeoJSON Feature object, got 1"),
-        ('{"features": [{"properties": {"name": "A"}, "geometry": {"type": "Polygon", '
-         '"coordinates": [[1, 2]]}}]}',
+        ("raions.csv", "raion,lat,lon\n", "no raions"),
+        ("raions.geojson", "{not json", r"not valid JSON"),
+        ("raions.geojson", "[1, 2]", "expected a GeoJSON FeatureCollection"),
+        ("raions.geojson", '{"features": [1]}',
+         "feature 0: expected a GeoJSON Feature object, got 1"),
+        ("raions.geojson", '{"features": [{"properties": {"name": "A"}, "geometry": '
+         '{"type": "Polygon", "coordinates": [[1, 2]]}}]}',
          "feature 0: coordinates: expected rings of .lon, lat. pairs"),
     ],
 )  # fmt: skip
-def test_a_bad_geojson_is_one_error_naming_the_file(
-    tmp_path: Path, text: str, expected: str
+def test_a_bad_geometry_file_is_one_error_naming_the_file(
+    tmp_path: Path, name: str, text: str, expected: str
 ) -> None:
-    geometry = tmp_path / "raions.geojson"
+    """A centroid CSV or a GeoJSON that cannot give raion geometry: one DataError naming
+    the file and what is wrong, not a pandas or json traceback."""
+    geometry = tmp_path / name
     geometry.write_text(text)
     with pytest.raises(DataError, match=rf"{re.escape(str(geometry))}: {expected}"):
         firms_raw(SMALL, geometry)
