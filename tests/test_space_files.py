@@ -64,6 +64,8 @@ def test_every_space_file_validates(path: str, tmp_path: Path) -> None:
     space = load_space(str(ROOT / path))
     assert space.parameters, f"{path} searches nothing"
     # The search's own checks before Ray: settings, fixed values and start points build
-    # trial configs.
-    plan = resolve_search(RunOptions(space=str(ROOT / path), results=str(tmp_path)), {"CPU": 2.0})
+    # trial configs (a space made for a real dataset is given a directory for it).
+    data = str(tmp_path) if space.requires_data else None
+    options = RunOptions(space=str(ROOT / path), results=str(tmp_path), data=data)
+    plan = resolve_search(options, {"CPU": 2.0})
     assert plan.space.parameters == space.parameters
