@@ -122,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
         "copied whole with its comparison report (default: the first)",
     )
     p.add_argument("--prepare", help="report: the command that built DATASET_DIR, shown first")
+    p.add_argument(
+        "--checkout",
+        help="report: the checkout the searches ran from, if not this one (its paths in the "
+        "copied files become '.', as this one's do)",
+    )
     args = p.parse_args(argv)
     args.out = args.out or str(Path("results") / "examples" / args.space)
     args.example_seed = args.seeds[0] if args.example_seed is None else args.example_seed

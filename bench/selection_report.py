@@ -166,32 +166,37 @@ def _strategies(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _clean(text: str, root: Path, data: str | None) -> str:
-    """``text`` with the dataset, results and repository paths as placeholders."""
+def _clean(text: str, root: Path, data: str | None, checkout: str | None = None) -> str:
+    """``text`` with the dataset, results and repository paths as placeholders (``checkout``:
+    the checkout the searches ran from, if not this one, is the repository too)."""
     for path, name in ((data, "DATASET_DIR"), (str(root.resolve()), "RESULTS"),
-                       (str(root), "RESULTS"), (str(ROOT), ".")):  # fmt: skip
+                       (str(root), "RESULTS"), (checkout, "."), (str(ROOT), ".")):  # fmt: skip
         if path:
             text = text.replace(path, name)
     return text
 
 
-def _copy(source: Path, target: Path, root: Path, data: str | None) -> None:
+def _copy(
+    source: Path, target: Path, root: Path, data: str | None, checkout: str | None = None
+) -> None:
     """Copy a run's file; in text files, machine paths become placeholders."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if source.suffix not in (".md", ".json", ".yaml"):
         shutil.copy2(source, target)
         return
-    target.write_text(_clean(source.read_text(), root, data))
+    target.write_text(_clean(source.read_text(), root, data, checkout))
 
 
-def _compare(source: Path, out: Path, root: Path, data: str | None) -> None:
+def _compare(
+    source: Path, out: Path, root: Path, data: str | None, checkout: str | None = None
+) -> None:
     """The example run's comparison report, in ``out`` (its text cleaned of paths)."""
     if out.exists():
         shutil.rmtree(out)
     command = [sys.executable, "-m", "raysearch", "compare", str(source), "--out", str(out)]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     for md in out.glob("*.md"):
-        md.write_text(_clean(md.read_text(), root, data))
+        md.write_text(_clean(md.read_text(), root, data, checkout))
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -241,14 +246,14 @@ def _variant(args: argparse.Namespace, variant: str, root: Path, out: Path) -> d
         for name in SEED_FILES:
             if (r["dir"] / name).is_file():
                 target = out / "seeds" / f"{variant}-seed{s}" / name
-                _copy(r["dir"] / name, target, root, args.data)
+                _copy(r["dir"] / name, target, root, args.data, args.checkout)
     return {
         "picks": [_seed_row(s, r) for s, r in found],
         "val_test": {"completed": len(_completed(trials)), "spearman": rho, "q10": q10,
                      "q90": q90, "per_search": per_search,
                      "per_search_median": statistics.median(finite) if finite else math.nan},
         "strategies": _strategies([r for _, r in found]),
-        "command": _clean(meta["command"], root, args.data),
+        "command": _clean(meta["command"], root, args.data, args.checkout),
         "settings": meta["settings"],
         "fixed": meta["fixed"],
     }  # fmt: skip
@@ -266,8 +271,8 @@ def report(args: argparse.Namespace) -> int:
     if (example / "summary.json").is_file():
         for name in EXAMPLE_FILES:
             if (example / name).is_file():
-                _copy(example / name, out / name, root, args.data)
-        _compare(example, out / "report", root, args.data)
+                _copy(example / name, out / name, root, args.data, args.checkout)
+        _compare(example, out / "report", root, args.data, args.checkout)
         data["example"] = f"origins-seed{args.example_seed}"
     lines = [f"# `{args.space}`: does the pick hold on held-out time?", "", *_render(data, args)]
     (out / "selection.json").write_text(json.dumps(data, indent=1, default=str) + "\n")

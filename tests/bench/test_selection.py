@@ -66,6 +66,11 @@ def test_committed_text_loses_the_machine_paths(tmp_path: Path) -> None:
     cleaned = _clean(text, root, "/data/dir")
     assert "/data/dir" not in cleaned and str(tmp_path) not in cleaned
     assert "--data DATASET_DIR" in cleaned and "RESULTS/x/summary.md" in cleaned
+    # searches run from another checkout: its paths are the repository's too
+    spaces = "/elsewhere/raysearch/raysearch/search/spaces/loss_ablation.yaml"
+    assert _clean(spaces, root, None, "/elsewhere/raysearch") == (
+        "./raysearch/search/spaces/loss_ablation.yaml"
+    )
 
 
 def test_the_scheme_table_ranks_against_a_target_common_to_every_scheme() -> None:
