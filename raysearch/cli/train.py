@@ -18,6 +18,7 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -200,6 +201,10 @@ def _tuple_fields(node: Any = None, prefix: str = "") -> set[str]:
     return names
 
 
+_NUMBER = r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*"
+_OLD_PAIR = re.compile(rf"\({_NUMBER},{_NUMBER}\)")  # "(-2.0, 2.0)", as str(tuple) wrote it
+
+
 def _read_resolved(path: Path) -> dict[str, Any]:
     """The ``resolved:`` section of a best_config.yaml: every trial-config field by dotted
     name. A file that cannot be read, or has no such section, is a ConfigError naming it."""
@@ -267,10 +272,17 @@ def _config_from_file(args: argparse.Namespace) -> TrialConfig:
     values.update(overrides)
     where = f"--config {path}"
     for key in sorted(_tuple_fields() & set(values)):
-        if isinstance(values[key], str):  # the form older results writers wrote; never eval'd
+        if not isinstance(values[key], str):
+            continue
+        # the form results writers before ed79582 gave a pair, "(-2.0, 2.0)": read as two
+        # numbers when it is exactly that (never eval'd), refused otherwise
+        pair = _OLD_PAIR.fullmatch(values[key])
+        if pair:
+            values[key] = [float(pair[1]), float(pair[2])]
+        else:
             problems.append(
-                f"{where}: {key}: {values.pop(key)!r} is the old string form of a pair, "
-                f"which is not read; write it as a YAML list, `{key}: [low, high]`"
+                f"{where}: {key}: {values.pop(key)!r} is not a pair of numbers; write it as "
+                f"a YAML list, `{key}: [low, high]`"
             )
     data_path = values.get("data.path")
     if "data.path" not in overrides and data_path is not None and not Path(data_path).exists():
