@@ -25,7 +25,7 @@ from raysearch.core.params import build_trial_config, resolve_param
 from raysearch.core.trial_config import TrialConfig
 from raysearch.search.address import joined_address
 from raysearch.search.resources import plan_resources
-from raysearch.search.space import SearchSpace, load_space
+from raysearch.search.space import ParamSpec, SearchSpace, load_space
 from raysearch.search.study import warm_start_trials
 from raysearch.search.tracking import WandbOptions
 from raysearch.search.trainable import TrialSetup, trial_config
@@ -352,6 +352,7 @@ def resolve_search(
         resources=resources,
         max_failures=options.max_failures,
     )
+    _check_draws(space, setup)
     # Every start point and the defaults must build a valid trial config, whose batch
     # splits evenly over the trial's workers (each choice of a searched batch size too).
     points = [*(space.start or [{}])]
@@ -385,6 +386,57 @@ def resolve_search(
         warm_start=options.warm_start,
         time_budget_s=options.time_budget_s,
     )
+
+
+def _extremes(spec: ParamSpec) -> list[Any]:
+    """The values of a parameter at its edges: each choice, or its two bounds."""
+    if spec.type == "categorical":
+        return list(spec.choices or [])
+    return [int(b) if spec.type == "int" else b for b in spec.bounds()]
+
+
+def _draw_with_conditions(space: SearchSpace, point: dict[str, Any]) -> dict[str, Any] | None:
+    """``point`` with the values its parameters' conditions need (``when``: the first value
+    each allows), or None when no draw holds it (two conditions that disagree)."""
+    full = dict(point)
+    for name in point:
+        for cond, expected in space.parameters[name].when.items():
+            first = expected[0] if isinstance(expected, list) else expected
+            full.setdefault(cond, first)
+    allowed = all(space.parameters[name].allowed_by(full) for name in full)
+    return full if allowed else None
+
+
+def _check_draws(space: SearchSpace, setup: TrialSetup) -> None:
+    """Every pair of searched values at their edges (each choice, each bound) must build a
+    valid trial config with the fixed values and the budget, so a draw the search can make
+    does not fail at its start: an A3DRO warm-up searched up to ``max_epochs``, a fixed
+    warm-up that only the a3dro choice trips over. One problem per distinct reason, with a
+    draw that shows it (ConfigError)."""
+    names = list(space.parameters)
+    points = [{a: va} for a in names for va in _extremes(space.parameters[a])]
+    points += [
+        {a: va, b: vb}
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+        for va in _extremes(space.parameters[a])
+        for vb in _extremes(space.parameters[b])
+    ]
+    problems: dict[str, dict[str, Any]] = {}
+    for point in points:
+        draw = _draw_with_conditions(space, point)
+        if draw is None:
+            continue
+        try:
+            trial_config(setup, draw)
+        except ConfigError as err:
+            for problem in err.problems:
+                problems.setdefault(problem, draw)
+    if problems:
+        raise ConfigError(
+            [f"a draw of {draw}: {problem}" for problem, draw in problems.items()],
+            f"search space {space.path} (max_epochs {setup.max_epochs})",
+        )
 
 
 def _ended(run_dir: Path) -> str | None:

@@ -350,3 +350,41 @@ def test_a_run_name_taken_by_a_search_says_what_can_be_done_with_it(
     (problem,) = err.value.problems
     assert advice in problem
     assert ("--resume" in problem) == (state in (None, "interrupted"))
+
+
+def _plan(tmp_path: Path, space_text: str, **options: object) -> SearchPlan:
+    space = tmp_path / "space.yaml"
+    space.write_text(space_text)
+    return resolve_search(RunOptions(space=str(space), results=str(tmp_path), **options), CLUSTER)  # type: ignore[arg-type]
+
+
+def test_a_space_whose_draws_build_no_trial_is_refused_before_ray(tmp_path: Path) -> None:
+    """A searched A3DRO warm-up that reaches max_epochs: some draws (a3dro with the longer
+    warm-ups) would fail at their start; the space is refused, naming a draw and why."""
+    text = (
+        "settings: {num_samples: 4, max_epochs: 3}\n"
+        "parameters:\n"
+        "  loss_strategy: {type: categorical, choices: [uniform, a3dro]}\n"
+        "  a3dro_warmup_epochs: {type: int, low: 1, high: 4, when: {loss_strategy: a3dro}}\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        _plan(tmp_path, text)
+    (problem,) = err.value.problems
+    assert "a3dro_warmup_epochs" in problem and "'loss_strategy': 'a3dro'" in problem
+    assert "must be < trainer.max_epochs (3), got 4" in problem
+    # the same space with a budget its warm-ups fit in is fine, and so is --max-epochs 5
+    assert _plan(tmp_path, text.replace("max_epochs: 3", "max_epochs: 5"), name="a")
+    assert _plan(tmp_path, text, max_epochs=5, name="b").setup.max_epochs == 5
+
+
+def test_a_fixed_value_that_no_searched_choice_fits_is_refused(tmp_path: Path) -> None:
+    """A fixed warm-up that only an a3dro draw trips over (no start point draws a3dro)."""
+    text = (
+        "settings: {num_samples: 4, max_epochs: 3}\n"
+        "fixed: {a3dro_warmup_epochs: 3}\n"
+        "parameters:\n"
+        "  loss_strategy: {type: categorical, choices: [uniform, kendall, a3dro]}\n"
+        "  dropout: {type: float, low: 0.0, high: 0.3}\n"
+    )
+    with pytest.raises(ConfigError, match=r"'loss_strategy': 'a3dro'.*got 3"):
+        _plan(tmp_path, text)
