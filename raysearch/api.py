@@ -365,6 +365,7 @@ def _write_results(
         settings=plan.space.settings.model_dump(),
         finalists=finalists.table if finalists is not None else None,
         time_budget_s=plan.time_budget_s if outcome.out_of_time else None,
+        gate_held=outcome.gate_held,
     )
 
 

@@ -13,7 +13,7 @@ trials table returning its lines (or none); a new section is one more function i
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ __all__ = [
     "Section",
     "add_files",
     "counts_line",
+    "gate_line",
     "markdown",
     "summarize",
     "write_results",
@@ -122,11 +123,13 @@ def summarize(
     planned: int | None = None,
     *,
     time_budget_s: float | None = None,
+    gate_held: Mapping[int, int] | None = None,
 ) -> dict[str, Any]:
     """What the user reads first: how the search ended, how each trial ended, the best
     trial. ``planned``: the trials the search was to run; those Tune never created count
     as not started, unless ``time_budget_s`` is given: the search's time budget (seconds)
-    ran out, and ended it before it created them. ``files`` is filled in by
+    ran out, and ended it before it created them. ``gate_held``: the stops ASHA made that
+    its rung gate held, per epoch (None: no gate). ``files`` is filled in by
     ``write_results`` with what it wrote."""
     counts = trials["status"].value_counts().to_dict() if not trials.empty else {}
     planned = max(planned or 0, len(trials))
@@ -155,6 +158,8 @@ def summarize(
         "not_started": not_started,
         "out_of_time": int(counts.get(OUT_OF_TIME, 0)),
         "time_budget_s": time_budget_s,
+        # JSON keys are text: {"1": 12} is 12 stops held at epoch 1
+        "gate_held": None if gate_held is None else {str(e): n for e, n in gate_held.items()},
         "failures": [
             {"trial_id": r["trial_id"], "reason": r["stop_reason"]} for _, r in failures.iterrows()
         ],
@@ -188,6 +193,26 @@ def counts_line(summary: dict[str, Any]) -> str:
     )
 
 
+def gate_line(summary: dict[str, Any]) -> str | None:
+    """ "The rung gate held 12 of ASHA's stops (epoch 1: 10, epoch 3: 2) ...": what the gate
+    of ``scheduler: gated_asha`` did, or None when the search had no gate (or a summary
+    written before the count)."""
+    held = summary.get("gate_held")
+    if held is None:
+        return None
+    total = sum(held.values())
+    if not total:
+        return "The rung gate held none of ASHA's stops: each stood where ASHA made it."
+    where = ", ".join(f"epoch {e}: {n}" for e, n in held.items())
+    stops = "stop" if total == 1 else "stops"
+    return (
+        f"The rung gate held {total} of ASHA's {stops} ({where}): ASHA would have stopped "
+        "those trials there, but their rung had not shown that it ranks trials (too few "
+        "trials past it yet, or their order changed later), so they went on; a held stop "
+        "is carried out later only once its rung ranks trials (gate_unmeasured: defer)."
+    )
+
+
 def _headline(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
     run_dir = Path(summary["run_dir"])  # shown as <space>/<run>: no machine path in the file
     name = f"{run_dir.parent.name}/{run_dir.name}"
@@ -199,7 +224,8 @@ def _headline(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
             f"Its time budget of {summary['time_budget_s']:g} s ran out. Go on from its trials "
             f"in a new search with: python -m raysearch.run --warm-start RESULTS/{name} ..."
         )
-    return [*lines, "", counts_line(summary) + "."]
+    gate = gate_line(summary)
+    return [*lines, "", counts_line(summary) + ".", *([gate] if gate else [])]
 
 
 def _best_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
@@ -278,15 +304,17 @@ def write_results(
     settings: dict[str, Any] | None = None,
     finalists: pd.DataFrame | None = None,
     time_budget_s: float | None = None,
+    gate_held: Mapping[int, int] | None = None,
 ) -> dict[str, Any]:
     """Write trials/epochs parquet, best_config.yaml and the summary; return the summary.
-    ``time_budget_s``: the search's time budget, when it ran out (``summarize``).
+    ``time_budget_s``: the search's time budget, when it ran out; ``gate_held``: the stops
+    its rung gate held (``summarize``).
 
     ``resolve`` maps the best trial's config to its full resolved configuration (every
     field of every section), written to best_config.yaml so the trial can be re-run.
     """
     written = [write_parquet(run_dir / TRIALS, trials), write_parquet(run_dir / EPOCHS, epochs)]
-    summary = summarize(trials, run_dir, planned, time_budget_s=time_budget_s)
+    summary = summarize(trials, run_dir, planned, time_budget_s=time_budget_s, gate_held=gate_held)
     best = summary["best"]
     # issue 15: the evidence section, and the finalists' pick (when there are finalists)
     if finalists is not None:

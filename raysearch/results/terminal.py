@@ -15,7 +15,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from raysearch.core.metrics import BEST_VAL_METRIC, TEST_METRIC
-from raysearch.results.summary import FINISHED, INTERRUPTED_SEARCH, OUT_OF_TIME, counts_line
+from raysearch.results.summary import (
+    FINISHED,
+    INTERRUPTED_SEARCH,
+    OUT_OF_TIME,
+    counts_line,
+    gate_line,
+)
 
 __all__ = ["print_summary"]
 
@@ -32,6 +38,9 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
     )
     console.rule(f"[{colour}]search {state}")
     console.print(escape(counts_line(summary)))
+    gate = gate_line(summary)
+    if gate:
+        console.print(escape(gate))
     best = summary.get("best")
     if best:
         so_far = " so far" if state == INTERRUPTED_SEARCH else ""

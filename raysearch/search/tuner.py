@@ -28,6 +28,7 @@ from raysearch.core.metrics import (
     VAL_METRIC,
 )
 from raysearch.search.collect import collect_results
+from raysearch.search.gated_asha import GatedASHA
 from raysearch.search.loggers import result_loggers
 from raysearch.search.plan import SearchPlan
 from raysearch.search.scheduler import SchedulerMemory, build_scheduler
@@ -42,6 +43,7 @@ __all__ = [
     "TuneOutcome",
     "build_tuner",
     "discard_unsaved_search",
+    "gate_held",
     "restore_tuner",
     "run_tune",
     "tune_state_saved",
@@ -196,6 +198,24 @@ class TuneOutcome:
     # The time budget ran out before the search ended: it cut trials, or left some of
     # num_samples uncreated (not an interruption: nothing is left to resume).
     out_of_time: bool = False
+    # The stops ASHA made that the rung gate held, per epoch (``gate_held``); None: the
+    # search's scheduler has no gate (fifo, asha).
+    gate_held: dict[int, int] | None = None
+
+
+def gate_held(tuner: tune.Tuner) -> dict[int, int] | None:
+    """The stops ASHA made in ``tuner``'s search that the rung gate held, per epoch (every
+    one so far, across ``--resume``s: ``SchedulerMemory`` keeps them), or None when its
+    scheduler has no gate."""
+    # The Tuner keeps its scheduler in its (private) local tuner; the SchedulerMemory among
+    # its callbacks holds that very object, also after Tuner.restore (one pickle holds both).
+    local = tuner._local_tuner
+    assert local is not None, "a Tuner run through Ray Client"  # raysearch never does
+    memory = [c for c in local.get_run_config().callbacks or [] if isinstance(c, SchedulerMemory)]
+    scheduler = memory[0].scheduler if memory else None
+    if not isinstance(scheduler, GatedASHA):
+        return None
+    return {int(m): int(n) for m, n in sorted(scheduler.held.items()) if n}
 
 
 def run_tune(plan: SearchPlan, *, resume: bool, callbacks: list[TuneCallback]) -> TuneOutcome:
@@ -213,6 +233,7 @@ def run_tune(plan: SearchPlan, *, resume: bool, callbacks: list[TuneCallback]) -
     began = time.monotonic()
     with study_in(plan.run_dir):  # Tune restores the searcher inside fit
         grid = fit(tuner)
+    held = gate_held(tuner)
     # Tune's TimeoutStopper starts its clock at its first check, after this one: when it
     # stopped the search, at least the budget has passed here too.
     spent = plan.time_budget_s is not None and time.monotonic() - began >= plan.time_budget_s
@@ -233,4 +254,5 @@ def run_tune(plan: SearchPlan, *, resume: bool, callbacks: list[TuneCallback]) -
         started=len(grid),
         unfinished=unfinished,
         out_of_time=spent and (cut or len(grid) < settings.num_samples),
+        gate_held=held,
     )

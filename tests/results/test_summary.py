@@ -254,3 +254,24 @@ def test_best_configs_resolved_values_read_back_build_the_same_trial_config(
     trial = trial_config(plan.setup, {"loss_strategy": "kendall", "trainer.seed": 7})
     assert build_trial_config(written["resolved"]) == trial
     assert written["resolved"]["loss.kendall_clamp"] == list(trial.loss.kendall_clamp)
+
+
+def test_the_stops_the_rung_gate_held_are_counted_by_epoch(tmp_path: Path) -> None:
+    """A search whose gate held every ASHA stop completes every trial; the summary says why,
+    so a user does not read 'ASHA stopped none' as ASHA finding nothing to stop."""
+    from rich.console import Console
+
+    from raysearch.results.terminal import print_summary
+
+    run = _table(_trial("a", "completed", 3, -0.3), _trial("b", "completed", 3, -0.1))
+    summary = write_results(tmp_path, run, pd.DataFrame(), planned=2, gate_held={1: 3, 2: 1})
+    assert json.loads((tmp_path / "summary.json").read_text())["gate_held"] == {"1": 3, "2": 1}
+    line = "The rung gate held 4 of ASHA's stops (epoch 1: 3, epoch 2: 1)"
+    assert line in (tmp_path / SUMMARY_MD).read_text()
+    console = Console(record=True, width=400)
+    print_summary(summary, console)
+    assert line in console.export_text()
+    # a gate that held nothing says so; a search without a gate (asha, fifo) says nothing
+    none = summarize(run, tmp_path, gate_held={})
+    assert "held none of ASHA's stops" in markdown(none, run)
+    assert "rung gate" not in markdown(summarize(run, tmp_path), run)

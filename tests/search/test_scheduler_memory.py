@@ -27,7 +27,7 @@ from raysearch.search.gated_asha import GatedASHA
 from raysearch.search.plan import RunOptions, SearchPlan, resolve_search
 from raysearch.search.scheduler import asha_rungs, build_scheduler, restore_asha_rungs
 from raysearch.search.space import load_space
-from raysearch.search.tuner import build_tuner, restore_tuner
+from raysearch.search.tuner import build_tuner, gate_held, restore_tuner
 
 pytestmark = pytest.mark.integration
 
@@ -67,6 +67,25 @@ class InterruptAfterRung(Callback):
             os.kill(os.getpid(), signal.SIGINT)
 
 
+class InterruptOnce(InterruptAfterRung):
+    """InterruptAfterRung, but only the first time (the restored Tuner has it too): the
+    file ``fired`` marks that it did."""
+
+    def __init__(self, values: set[float], fired: Path) -> None:
+        super().__init__(values)
+        self.fired = fired
+
+    def on_trial_result(self, *args: Any, **kwargs: Any) -> None:
+        if not self.fired.exists():
+            fires = (
+                kwargs["result"].get("epoch") == self.epoch
+                and kwargs["trial"].config.get("dropout") in self.values
+            )
+            if fires:
+                self.fired.touch()
+            super().on_trial_result(*args, **kwargs)
+
+
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
     # the trial function goes to Ray's workers by value: they cannot import a test module
@@ -76,9 +95,9 @@ def local_ray() -> Iterator[None]:
     ray.shutdown()
 
 
-def _plan(tmp_path: Path) -> SearchPlan:
+def _plan(tmp_path: Path, text: str = SPACE) -> SearchPlan:
     space = tmp_path / "memory.yaml"
-    space.write_text(SPACE)
+    space.write_text(text)
     options = RunOptions(space=str(space), max_concurrent=1, results=str(tmp_path), name="m")
     return resolve_search(options, {"CPU": 2.0})
 
@@ -205,3 +224,28 @@ def test_a_deferred_stop_is_carried_out_in_a_real_search(tmp_path: Path, local_r
     ran = _epochs_run(plan, build_tuner(plan, [], function=constant_trial).fit())
     assert [ran[round(0.1 * i, 3)] for i in range(1, 8)] == [("completed", 9)] * 7
     assert ran[0.8] == ("stopped", 3) and ran[0.9] == ("stopped", 1)
+
+
+def test_the_stops_the_gate_held_are_read_from_a_built_and_a_restored_tuner(
+    tmp_path: Path, local_ray: None
+) -> None:
+    """``gate_held`` finds the scheduler Tune ran, before and after a resume, and its counts
+    go on from the interrupted search's. With the default gate (stops at a rung with fewer
+    than 8 measured trials deferred), 0.2's stop at epoch 1 is held; after the resume 0.5's
+    and 0.6's are too (0.2 restarts, but its epoch-1 value is in the rung already)."""
+    plan = _plan(tmp_path, SPACE.replace("gate_unmeasured: asha", "gate_unmeasured: defer"))
+    tuner = build_tuner(plan, [InterruptOnce({0.2}, tmp_path / "fired")], function=constant_trial)
+    first = _epochs_run(plan, tuner.fit())
+    assert first[0.2] == ("interrupted", 1), "the gate let ASHA's stop stand"
+    assert gate_held(tuner) == {1: 1}
+    restored = restore_tuner(plan, function=constant_trial)
+    second = _epochs_run(plan, restored.fit())
+    assert {v: status for v, (status, _) in second.items()} == dict.fromkeys(
+        [0.1, 0.2, 0.5, 0.6], "completed"
+    )
+    held = gate_held(restored)
+    assert held is not None and held[1] == 3, held  # 0.2's, carried, then 0.5's and 0.6's
+    # plain ASHA has no gate
+    (tmp_path / "asha").mkdir()
+    asha = _plan(tmp_path / "asha", SPACE.replace("gate_unmeasured: asha", "scheduler: asha"))
+    assert gate_held(build_tuner(asha, function=constant_trial)) is None
