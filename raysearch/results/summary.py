@@ -204,12 +204,13 @@ def gate_line(summary: dict[str, Any]) -> str | None:
     if not total:
         return "The rung gate held none of ASHA's stops: each stood where ASHA made it."
     where = ", ".join(f"epoch {e}: {n}" for e, n in held.items())
-    stops = "stop" if total == 1 else "stops"
+    trials = "that trial" if total == 1 else "those trials"
     return (
-        f"The rung gate held {total} of ASHA's {stops} ({where}): ASHA would have stopped "
-        "those trials there, but their rung had not shown that it ranks trials (too few "
-        "trials past it yet, or their order changed later), so they went on; a held stop "
-        "is carried out later only once its rung ranks trials (gate_unmeasured: defer)."
+        f"The rung gate held {total} of ASHA's stops ({where}): ASHA would have stopped "
+        f"{trials} there, but the rung had not shown that it ranks trials (too few trials "
+        "past it yet, or their order changed later), so they went on (with gate_unmeasured: "
+        "defer, a stop held for too few trials is carried out later if the rung comes to "
+        "rank trials and the trial is still below its cut-off)."
     )
 
 
