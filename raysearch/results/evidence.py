@@ -8,8 +8,13 @@ itself, its warnings and its markdown: ``raysearch.results.evidence_report``).
   completed trials (each scored on test with its best checkpoint).
 - **Seed-noise floor**: the pooled standard deviation of replicates (the finalists'
   re-trainings; TPE re-draws of one configuration that ran the same number of epochs).
-- **The pick's margin** over the runner-up against the noise: inside it when smaller than
-  ``NOISE_Z`` standard errors of the difference of their means.
+- **The pick's margin** over the runner-up against the noise: inside it when the difference
+  of their means is not significant at ``NOISE_LEVEL`` (two-sided; Student's t at the noise
+  estimate's degrees of freedom, so a handful of replicates is not read as a large sample).
+  The finalists are re-trained with the same seeds, and a seed moves them together
+  (results/examples/loss_ablation/notes.md): where the pick and the runner-up share two or
+  more seeds the difference is taken seed by seed (paired), which that shared part does not
+  blur; otherwise their means are compared with the pooled sd.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from raysearch.results.trials import scored_trials
 
 __all__ = [
     "MIN_RANKED",
-    "NOISE_Z",
+    "NOISE_LEVEL",
     "RHO_BAD",
     "RHO_GOOD",
     "SEED_PARAMETER",
@@ -39,6 +44,8 @@ __all__ = [
     "finalist_table",
     "load_finalists",
     "margin_check",
+    "noise_multiplier",
+    "paired_margin_check",
     "picked_config",
     "pooled_sd",
     "redraw_groups",
@@ -50,7 +57,7 @@ SEED_PARAMETER = "trainer.seed"  # set per trial by the searcher: a replicate, n
 MIN_RANKED = 4  # trials needed before a rank correlation is reported
 RHO_BAD = 0.5  # a rung whose values correlate less with the final ones ranks badly
 RHO_GOOD = 0.8  # ... and from this on, well
-NOISE_Z = 2.0  # a margin under NOISE_Z standard errors is inside the noise
+NOISE_LEVEL = 0.95  # a margin not significant at this level (two-sided) is inside the noise
 
 
 def spearman(
@@ -191,15 +198,51 @@ def finalist_table(finalists: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def margin_check(
-    best: float, n_best: int, runner_up: float, n_runner_up: int, sd: float
-) -> dict[str, Any]:
-    """The pick's margin and the noise threshold: NOISE_Z standard errors of the
-    difference of two means of ``n`` replicates with seed standard deviation ``sd``."""
-    margin = runner_up - best
-    threshold = NOISE_Z * sd * math.sqrt(1 / n_best + 1 / n_runner_up)
+def noise_multiplier(dof: int) -> float:
+    """How many standard errors a margin must reach to be outside the noise: Student's t
+    quantile for ``NOISE_LEVEL`` (two-sided) at ``dof`` degrees of freedom (1.96 for a
+    large sample, 4.30 for 2); NaN without any."""
+    # Deferred: the command line imports this module before it answers (tests/cli/
+    # test_startup.py), and scipy's import is slow; only a summary needs it.
+    from scipy import stats
+
+    return float(stats.t.ppf((1 + NOISE_LEVEL) / 2, dof)) if dof >= 1 else math.nan
+
+
+def _verdict(margin: float, se: float, dof: int) -> dict[str, Any]:
+    multiplier = noise_multiplier(dof)
+    threshold = multiplier * se
     inside = math.isfinite(threshold) and margin < threshold
-    return {"margin": margin, "threshold": threshold, "inside_noise": bool(inside)}
+    return {
+        "margin": margin,
+        "threshold": threshold,
+        "multiplier": multiplier,
+        "dof": dof,
+        "inside_noise": bool(inside),
+    }
+
+
+def margin_check(
+    best: float, n_best: int, runner_up: float, n_runner_up: int, sd: float, dof: int
+) -> dict[str, Any]:
+    """The pick's margin over the runner-up (their means of ``n`` replicates) against the
+    noise: inside it below ``noise_multiplier(dof)`` standard errors of the difference, for
+    a seed standard deviation ``sd`` estimated with ``dof`` degrees of freedom."""
+    return _verdict(runner_up - best, sd * math.sqrt(1 / n_best + 1 / n_runner_up), dof)
+
+
+def paired_margin_check(
+    best: Mapping[int, float], runner_up: Mapping[int, float]
+) -> dict[str, Any]:
+    """The same on the seeds the two share (values by seed; two or more): the mean of the
+    runner-up's value minus the pick's, seed by seed, against the standard error of that
+    mean (n - 1 degrees of freedom). A seed that moves both alike moves no difference."""
+    seeds = sorted(best.keys() & runner_up.keys())
+    if len(seeds) < 2:
+        raise ValueError(f"a paired margin needs two shared seeds, got {seeds}")
+    diffs = np.array([runner_up[s] - best[s] for s in seeds])
+    se = float(np.std(diffs, ddof=1)) / math.sqrt(len(diffs))
+    return {**_verdict(float(diffs.mean()), se, len(diffs) - 1), "seeds": len(seeds)}
 
 
 def picked_config(finalists: pd.DataFrame | None) -> dict[str, Any] | None:

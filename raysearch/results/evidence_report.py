@@ -1,8 +1,8 @@
 """The evidence section of every summary and comparison report: what it states, its
 plain-words warnings and its markdown (the numbers: ``raysearch.results.evidence``).
 
-Two warnings: the pick's margin over the runner-up is inside the seed noise (smaller than
-``NOISE_Z`` standard errors of the difference of their means), or rung 1 ranks trials badly
+Two warnings: the pick's margin over the runner-up is inside the seed noise (not significant
+at ``NOISE_LEVEL``, paired by seed where the finalists share seeds), or rung 1 ranks trials badly
 (rho < ``RHO_BAD``), with the first later epoch that ranks them well (rho >= ``RHO_GOOD``),
 i.e. the longer grace period that would.
 """
@@ -18,7 +18,7 @@ import pandas as pd
 from raysearch.core.metrics import BEST_VAL_METRIC, TEST_METRIC
 from raysearch.results.evidence import (
     MIN_RANKED,
-    NOISE_Z,
+    NOISE_LEVEL,
     RHO_BAD,
     RHO_GOOD,
     SEED_PARAMETER,
@@ -28,6 +28,7 @@ from raysearch.results.evidence import (
     final_values,
     finalist_table,
     margin_check,
+    paired_margin_check,
     pooled_sd,
     redraw_groups,
     val_test_agreement,
@@ -44,7 +45,7 @@ def _parameters(trials: pd.DataFrame) -> list[str]:
     ]
 
 
-def _search_margin(trials: pd.DataFrame, sd: float) -> dict[str, Any] | None:
+def _search_margin(trials: pd.DataFrame, sd: float, dof: int) -> dict[str, Any] | None:
     """The search's best trial against the best trial of another configuration."""
     finals = final_values(trials)
     if len(finals) < 2:
@@ -58,8 +59,15 @@ def _search_margin(trials: pd.DataFrame, sd: float) -> dict[str, Any] | None:
     others = [r for _, r in ranked.iloc[1:].iterrows() if config_key(r, columns) != key]
     if not others:
         return None
-    out = margin_check(float(best["_value"]), 1, float(others[0]["_value"]), 1, sd)
+    out = margin_check(float(best["_value"]), 1, float(others[0]["_value"]), 1, sd, dof)
     return {"basis": "search (one run per trial)", **out}
+
+
+def _by_seed(finalists: pd.DataFrame, finalist: int) -> dict[int, float]:
+    """A finalist's completed replicates' values, by training seed."""
+    done = finalists[(finalists["finalist"] == finalist) & (finalists["status"] == "completed")]
+    values = pd.to_numeric(done[BEST_VAL_METRIC], errors="coerce")
+    return {int(s): float(v) for s, v in zip(done["seed"], values, strict=True) if v == v}
 
 
 def gather_evidence(
@@ -88,14 +96,19 @@ def gather_evidence(
         scored = table.dropna(subset=["mean"]).sort_values("mean")
         if len(scored) >= 2 and scored["pick"].iloc[0]:
             pick, runner = scored.iloc[0], scored.iloc[1]
-            margin = {
-                "basis": "finalists (mean of replicates)",
-                **margin_check(
-                    pick["mean"], pick["replicates"], runner["mean"], runner["replicates"], sd
-                ),
-            }
+            by_seed = [_by_seed(finalists, int(f["finalist"])) for f in (pick, runner)]
+            if len(by_seed[0].keys() & by_seed[1].keys()) >= 2:
+                out = paired_margin_check(*by_seed)
+                basis = f"finalists, paired over their {out['seeds']} shared seeds"
+            else:
+                basis = "finalists (mean of replicates)"
+                out = margin_check(
+                    pick["mean"], pick["replicates"], runner["mean"], runner["replicates"],
+                    sd, dof,
+                )  # fmt: skip
+            margin = {"basis": basis, **out}
     else:
-        margin = _search_margin(trials, redraw_sd)
+        margin = _search_margin(trials, redraw_sd, redraw_dof)
     evidence: dict[str, Any] = {
         "rungs": rungs.to_dict("records"),
         "val_test": val_test_agreement(trials),
@@ -119,9 +132,10 @@ def _warn(
     if margin is not None and margin["inside_noise"]:
         evidence["warnings"].append(
             f"The pick's margin over the runner-up ({margin['margin']:.3f}, {margin['basis']}) "
-            f"is inside the seed noise: smaller than {NOISE_Z:g} standard errors of the "
-            f"difference ({margin['threshold']:.3f}). Another set of seeds could reverse "
-            "the order; treat the two as tied."
+            f"is inside the seed noise: smaller than {margin['multiplier']:.2f} standard "
+            f"errors of the difference ({margin['threshold']:.3f}; Student's t, "
+            f"{NOISE_LEVEL:.0%} two-sided, {margin['dof']} dof). Another set of seeds could "
+            "reverse the order; treat the two as tied."
         )
     first = evidence["rungs"][0] if evidence["rungs"] else None
     if first is None or not first["spearman"] < RHO_BAD:  # NaN: too few trials to judge

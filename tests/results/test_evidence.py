@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.results.evidence import (
     MIN_RANKED,
-    NOISE_Z,
+    NOISE_LEVEL,
     asha_rungs,
     epoch_reliability,
     margin_check,
+    noise_multiplier,
+    paired_margin_check,
     picked_config,
     pooled_sd,
     redraw_groups,
@@ -93,13 +95,50 @@ def test_asha_rungs_are_the_geometric_milestones_below_max_epochs(grace, factor,
     assert asha_rungs({"scheduler": "fifo", "max_epochs": max_epochs}) == []
 
 
-@given(st.floats(0.0, 0.3), st.floats(0.0, 0.3))
-def test_the_margin_is_inside_the_noise_exactly_below_z_standard_errors(margin, sd) -> None:
-    out = margin_check(0.0, 3, margin, 3, sd)
-    threshold = NOISE_Z * sd * math.sqrt(2 / 3)
+@given(st.floats(0.0, 0.3), st.floats(0.0, 0.3), st.integers(1, 200))
+def test_the_margin_is_inside_the_noise_exactly_below_t_standard_errors(margin, sd, dof) -> None:
+    out = margin_check(0.0, 3, margin, 3, sd, dof)
+    threshold = noise_multiplier(dof) * sd * math.sqrt(2 / 3)
     assert out["threshold"] == pytest.approx(threshold)
     assert out["inside_noise"] == (margin < out["threshold"])
-    assert not margin_check(-1.0, 1, -0.5, 1, math.nan)["inside_noise"]  # unknown noise
+    assert not margin_check(-1.0, 1, -0.5, 1, math.nan, 4)["inside_noise"]  # unknown noise
+    assert not margin_check(-1.0, 1, -0.5, 1, 0.1, 0)["inside_noise"]  # no dof: unknown too
+
+
+@given(st.integers(1, 10_000))
+def test_a_few_replicates_ask_a_larger_margin_than_many(dof: int) -> None:
+    """Student's t: the multiplier falls with the degrees of freedom to the normal's 1.96
+    (two-sided 95%), and is 4.30 at 2 (three paired seeds)."""
+    assert noise_multiplier(dof) > noise_multiplier(dof + 1) > 1.959
+    assert noise_multiplier(2) == pytest.approx(4.303, abs=1e-3)
+    assert math.isnan(noise_multiplier(0))
+    assert NOISE_LEVEL == 0.95
+
+
+@given(
+    st.lists(st.floats(-1.0, 1.0), min_size=2, max_size=6),
+    st.floats(-0.2, 0.2),
+    st.lists(st.floats(-0.05, 0.05), min_size=6, max_size=6),
+)
+def test_a_seed_that_moves_both_finalists_alike_moves_no_paired_margin(
+    seed_effects: list[float], gap: float, jitter: list[float]
+) -> None:
+    """The paired margin sees only the differences seed by seed: adding any seed effect to
+    both finalists leaves it as it is, where the unpaired check's sd grows with it."""
+    n = len(seed_effects)
+    pick = {s: 0.0 + jitter[s] for s in range(n)}
+    runner = {s: gap for s in range(n)}
+    moved = paired_margin_check(
+        {s: v + seed_effects[s] for s, v in pick.items()},
+        {s: v + seed_effects[s] for s, v in runner.items()},
+    )
+    plain = paired_margin_check(pick, runner)
+    for key in ("margin", "threshold"):
+        assert moved[key] == pytest.approx(plain[key], abs=1e-9)
+    assert moved["dof"] == n - 1 and moved["seeds"] == n
+    assert moved["margin"] == pytest.approx(gap - np.mean(jitter[:n]), abs=1e-9)
+    with pytest.raises(ValueError, match="two shared seeds"):
+        paired_margin_check({1: 0.0, 2: 0.1}, {2: 0.0, 3: 0.1})
 
 
 def _search(finals: list[float], at_rung: list[float], epochs_run: list[int]) -> tuple:
@@ -157,14 +196,20 @@ def test_a_first_rung_that_ranks_well_brings_no_warning() -> None:
     assert evidence["grace_suggestion"] is None
 
 
-def _finalists(means: list[float], spread: float) -> pd.DataFrame:
+def _finalists(means: list[float], spread: float, seeds: str = "shared, own noise") -> pd.DataFrame:
+    """Three replicates per finalist, their values spread by ``spread`` about its mean.
+    ``seeds``: "shared, own noise" (the same seeds, each finalist's deltas in another
+    order), "shared, shared noise" (the same seeds and deltas: a seed moves all alike), or
+    "own" (no seed in common)."""
     rows = []
+    deltas = (-spread, 0.0, spread)
     for rank, mean in enumerate(means, start=1):
-        for r, delta in enumerate((-spread, 0.0, spread)):
+        turn = rank - 1 if seeds == "shared, own noise" else 0
+        for r, delta in enumerate(deltas[turn:] + deltas[:turn]):
             rows.append(
                 {
                     "finalist": rank,
-                    "seed": 100 + r,
+                    "seed": 100 + r + (10 * rank if seeds == "own" else 0),
                     "status": "completed",
                     BEST_VAL_METRIC: mean + delta,
                     "search_value": mean - 0.1,
@@ -185,6 +230,23 @@ def test_a_pick_inside_the_seed_noise_is_warned_about(spread: float, warned: boo
     assert bool(noise) == warned
     assert evidence["noise"]["finalists"]["sd"] == pytest.approx(spread)
     assert evidence["margin"]["margin"] == pytest.approx(0.05)
+    assert evidence["margin"]["basis"] == "finalists, paired over their 3 shared seeds"
+
+
+def test_a_margin_the_shared_seeds_hide_from_the_means_is_outside_the_noise() -> None:
+    """The same 0.05 margin with a spread of 0.2 that every seed gives both finalists alike
+    (as re-trainings with the same seeds do): paired, it is outside the noise; without
+    shared seeds, the same values are compared by their means and are inside it."""
+    finals = [-0.6, -0.5, -0.4, -0.3, -0.2, -0.1]
+    trials, epochs = _search(finals, finals, [8] * 6)
+    for seeds, inside in (("shared, shared noise", False), ("own", True)):
+        table = _finalists([-0.5, -0.45], 0.2, seeds)
+        margin = gather_evidence(trials, epochs, SETTINGS, table)["margin"]
+        assert margin["margin"] == pytest.approx(0.05)
+        assert margin["inside_noise"] == inside, seeds
+        paired = seeds.startswith("shared")
+        assert margin["basis"].startswith("finalists, paired") == paired
+        assert margin["dof"] == (2 if paired else 4)  # 3 pairs; two groups of 3 pooled
 
 
 def test_without_finalists_the_margin_uses_tpe_redraws_as_the_noise() -> None:
