@@ -122,12 +122,23 @@ def write_json(path: str | os.PathLike[str], data: Any) -> Path:
 
 
 class DuplicateKeyError(yaml.YAMLError):
-    """A mapping in a YAML file gives a key twice (the message names the key and its line)."""
+    """Mappings in a YAML file give keys twice: ``duplicates`` names each key and its second
+    line; ``data`` is the document as plain YAML reads it (the last value of each), so a
+    reader can report the file's other problems with these."""
+
+    def __init__(self, duplicates: list[str], data: Any) -> None:
+        self.duplicates = duplicates
+        self.data = data
+        super().__init__("; ".join(duplicates))
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML's safe loader, refusing a key given twice in one mapping (plain YAML keeps the
-    last silently: a space file's second ``budget_beta`` would replace the first)."""
+    """YAML's safe loader, noting every key given twice in one mapping (plain YAML keeps
+    the last silently: a space file's second ``budget_beta`` would replace the first)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[str] = []
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -137,15 +148,22 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 continue  # an unhashable key: the base loader says what is wrong with it
             if key in seen:
                 line = key_node.start_mark.line + 1
-                raise DuplicateKeyError(f"line {line}: the key {key!r} is given twice")
+                self.duplicates.append(f"line {line}: the key {key!r} is given twice")
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
 
 def read_yaml(text: str) -> Any:
-    """``yaml.safe_load`` that refuses a duplicate key (``DuplicateKeyError``, naming it and
-    its second line), for the files users write: space files and dataset manifests."""
-    return yaml.load(text, Loader=_UniqueKeyLoader)
+    """``yaml.safe_load`` that refuses a duplicate key (``DuplicateKeyError``, naming each
+    and its second line), for the files users write: space files and dataset manifests."""
+    loader = _UniqueKeyLoader(text)
+    try:
+        data = loader.get_single_data()
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        raise DuplicateKeyError(loader.duplicates, data)
+    return data
 
 
 def write_yaml(path: str | os.PathLike[str], data: Any) -> Path:

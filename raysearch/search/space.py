@@ -215,15 +215,17 @@ def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
         shipped = path.stem in available_spaces(directory) and not path.parent.name
         hint = f" (the shipped space is --space {path.stem})" if shipped else ""
         raise ConfigError([f"{path}: file not found{hint}"], "search space")
+    errors = ErrorCollector()
     try:
         raw = read_yaml(path.read_text())
-    except DuplicateKeyError as err:
-        raise ConfigError([f"{path}, {err}"], "search space") from None
+    except DuplicateKeyError as err:  # said with the file's other problems
+        errors.extend(f"{path}, {d}" for d in err.duplicates)
+        raw = err.data
     except yaml.YAMLError as err:
         raise ConfigError([f"{path}: not valid YAML: {err}"], "search space") from None
     if not isinstance(raw, dict):
-        raise ConfigError([f"{path}: expected a mapping at the top level, got {raw!r}"])
-    errors = ErrorCollector()
+        errors.add(str(path), f"expected a mapping at the top level, got {raw!r}")
+        errors.raise_if_any(ConfigError, f"search space {path}")
     try:
         parsed: _SpaceFile | None = _SpaceFile(**raw)
     except ValidationError as err:
@@ -258,15 +260,23 @@ def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
     )
 
 
+# A required setting that failed, in the checks between settings: a value that names no
+# problem with the others (the one clause about it, finalists beyond num_samples, names
+# it, and is left out). max_epochs has none: ASHA's rungs are checked against it.
+_STAND_INS: dict[str, Any] = {"num_samples": 10**9}
+_DEFAULTED = {n for n, f in SearchSettings.model_fields.items() if not f.is_required()}
+
+
 def _between_good_settings(given: dict[str, Any], err: ValidationError) -> list[str]:
     """The problems among the settings that are fine alone, which pydantic does not check
     once a field fails (``searcher: tpee`` hid ``grace_period`` beyond ``max_epochs``): the
     settings checked again without the failed fields, keeping what names none of them."""
     bad = {str(e["loc"][0]) for e in err.errors() if e["loc"]}
-    if not bad:
-        return []  # the problems were between settings already
+    if not bad or bad - _STAND_INS.keys() - _DEFAULTED:
+        return []  # the problems were between settings already, or no check runs without it
     try:
-        SearchSettings(**{k: v for k, v in given.items() if k not in bad})
+        kept = {k: v for k, v in given.items() if k not in bad}
+        SearchSettings(**kept, **{k: v for k, v in _STAND_INS.items() if k in bad})
     except ValidationError as again:
         between = [e for e in again.errors() if not e["loc"]]  # _consistent's, "; "-joined
         clauses = [c for e in between for c in str(e["ctx"]["error"]).split("; ")]

@@ -405,6 +405,25 @@ def test_a_key_given_twice_is_refused_with_its_line(tmp_path: Path) -> None:
     assert err.value.problems == [f"{path}, line 5: the key 'budget_beta' is given twice"]
 
 
+def test_keys_given_twice_are_reported_with_the_files_other_problems(tmp_path: Path) -> None:
+    """Every key given twice, and the problems of the file as plain YAML reads it (the last
+    value of each key), in one error."""
+    text = (
+        "settings: {num_samples: 4, max_epochs: 3, max_epochs: 2}\n"
+        "parameters:\n"
+        "  dropout: {type: float, low: 0.0, high: 0.5, step: 0}\n"
+        "  dropout: {type: float, low: 0.0, high: 0.9, step: 0}\n"
+    )
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    assert err.value.problems == [
+        f"{path}, line 1: the key 'max_epochs' is given twice",
+        f"{path}, line 4: the key 'dropout' is given twice",
+        "parameters.dropout.step: must be a number > 0, got 0",
+    ]
+
+
 @pytest.mark.parametrize(
     ("section", "name", "why"),
     [
@@ -479,6 +498,17 @@ def test_a_setting_of_the_wrong_kind_does_not_hide_a_problem_between_two_good_on
     with pytest.raises(ConfigError) as err:
         load_space(str(path))
     assert [p.split(":")[0] for p in err.value.problems] == ["settings.num_samples"]
+    # nor does a failed num_samples, which has no default, hide the grace period
+    for count in ("true", "'4'", "0"):
+        path = _write(
+            tmp_path, f"settings: {{num_samples: {count}, max_epochs: 3, grace_period: 5}}\n"
+        )
+        with pytest.raises(ConfigError) as err:
+            load_space(str(path))
+        assert [p.split(" ", 2)[:2] for p in err.value.problems] == [
+            ["settings.num_samples:", "Input"],
+            ["settings:", "grace_period"],
+        ], count
 
 
 def test_a_misspelt_parameter_or_a_shipped_space_given_as_a_file_gets_a_hint(
