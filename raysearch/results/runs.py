@@ -115,6 +115,12 @@ def load_runs(run_dirs: Sequence[str | Path]) -> list[RunData]:
         except json.JSONDecodeError as err:
             errors.add(str(path / METADATA), f"not valid JSON: {err}")
             metadata = {}
+        if not isinstance(metadata, dict):
+            errors.add(
+                str(path / METADATA),
+                f"expected a JSON object (as raysearch writes it), got {metadata!r:.60}",
+            )
+            metadata = {}
         if not errors.problems:
             runs.append(_run(path, tables[TRIALS], tables[EPOCHS], metadata))
     errors.raise_if_any(ConfigError, "run directories")

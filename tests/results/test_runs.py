@@ -63,6 +63,18 @@ def test_every_bad_directory_is_named_with_its_missing_file(tmp_path):
     assert "good" not in text
 
 
+@pytest.mark.parametrize("text", ["[1, 2]", '"a string"', "3", "null", "{bad"])
+def test_metadata_that_is_no_json_object_is_named(tmp_path, text):
+    """Valid JSON that is no object (or no JSON): one ConfigError naming the file, not a
+    traceback from the first lookup in it."""
+    path = write_fake_run(tmp_path / "r", n_trials=5)
+    (path / METADATA).write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_run(path)
+    (problem,) = err.value.problems
+    assert problem.startswith(f"{path / METADATA}: ")
+
+
 def test_a_space_directory_points_at_its_runs(two_runs):
     with pytest.raises(ConfigError, match=r"holds run directories a, b: pass those"):
         load_runs([two_runs[0].parent])
