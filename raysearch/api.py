@@ -247,7 +247,17 @@ def _options(space: str | None, options: RunOptions | None, fields: dict[str, An
     if options is not None:
         if space is not None:
             fields = {**fields, "space": space}
-        return dataclasses.replace(options, **fields) if fields else options
+        if not fields:
+            return options
+        # the arguments beside options= are taken as they are without it (a path, wandb=False)
+        changes, problems = _typed(fields)
+        try:
+            replaced = dataclasses.replace(options, **changes)
+        except ConfigError as err:
+            problems += err.problems
+        if problems:
+            raise ConfigError(problems, "run_search arguments")
+        return replaced
     if space is None and not fields.get("resume"):
         raise TypeError("run_search() needs a space (or options=, or resume=RUN_DIR)")
     others = sorted(set(fields) - {"resume"} | ({"space"} if space is not None else set()))

@@ -81,6 +81,13 @@ def test_paths_and_a_plain_wandb_switch_are_taken_as_given() -> None:
     options = _options("smoke", None, {"results": Path("r"), "wandb": False})
     assert options.results == "r" and options.wandb == WandbOptions(enabled=False)
     assert _options("smoke", None, {"wandb": True}).wandb == WandbOptions(enabled=True)
+    # and the same beside options=, which they change
+    given = RunOptions(space="smoke", name="mine")
+    changed = _options(None, given, {"results": Path("r"), "wandb": False})
+    assert (changed.results, changed.wandb.enabled, changed.name) == ("r", False, "mine")
+    with pytest.raises(ConfigError) as err:
+        _options(None, given, {"data": 3, "max_epochs": 0})
+    assert [p.split(":")[0] for p in err.value.problems] == ["data", "max_epochs"]
 
 
 def test_a_resume_takes_no_other_arguments(tmp_path) -> None:
