@@ -224,6 +224,29 @@ class Recorded:
     trained: bool
 
 
+# record_curves' arguments and the types each takes (None: left out)
+_PATHS = ("space", "out", "data", "cache_dir")
+_COUNTS = ("seeds", "points", "processes")
+_TEXTS = ("address", "device")
+
+
+def _check_types(**given: Any) -> None:
+    """Each argument of record_curves of the wrong type, in one ConfigError (its ranges are
+    checked where they are used)."""
+    problems = []
+    for name, value in given.items():
+        if value is None and name not in ("space", "seeds"):
+            continue
+        if name in _PATHS and not isinstance(value, str | os.PathLike):
+            problems.append(f"{name}: expected a str or a path, got {value!r}")
+        elif name in _COUNTS and (isinstance(value, bool) or not isinstance(value, int)):
+            problems.append(f"{name}: expected a whole number, got {value!r}")
+        elif name in _TEXTS and not isinstance(value, str):
+            problems.append(f"{name}: expected a str, got {value!r}")
+    if problems:
+        raise ConfigError(problems, "curve recording")
+
+
 def record_curves(
     space: str,
     *,
@@ -243,9 +266,14 @@ def record_curves(
     others refused. With ``points``, the grid's space file is written beside the table.
     The runs train ``processes`` at once on this machine, or with ``address`` as Ray tasks
     on that cluster (``record``)."""
+    _check_types(
+        space=space, out=out, data=data, seeds=seeds, points=points, processes=processes,
+        address=address, device=device, cache_dir=cache_dir,
+    )  # fmt: skip
     # Deferred: the space module imports Optuna (a second); a bad argument is named first.
     from raysearch.search.space import load_space
 
+    space = os.fspath(space)  # a path, as a str
     loaded = load_space(space)
     if points is not None:
         loaded = discretized(loaded, points)

@@ -348,3 +348,23 @@ def test_curves_of_a_space_made_for_a_real_dataset_need_the_dataset() -> None:
         "data: space 'war_losses' is made for a real dataset (requires_data); give its "
         "directory with --data DATASET_DIR"
     ]
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ({"seeds": "2"}, ["seeds"]),
+        ({"points": "3", "processes": 2.0}, ["points", "processes"]),
+        ({"seeds": True, "device": 0, "out": 5}, ["out", "seeds", "device"]),
+    ],
+)
+def test_record_curves_names_each_argument_of_the_wrong_type(
+    tmp_path: Path, given: dict, named: list[str]
+) -> None:
+    """From Python, as the command line: one ConfigError naming each, not a TypeError from a
+    comparison deep inside."""
+    with pytest.raises(ConfigError) as err:
+        rec.record_curves("smoke", **given)
+    assert [p.split(":")[0] for p in err.value.problems] == named
+    with pytest.raises(ConfigError, match="space: expected a str or a path, got 3"):
+        rec.record_curves(3)  # type: ignore[arg-type]
