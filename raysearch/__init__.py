@@ -14,7 +14,9 @@ The Python API, for a notebook or a script::
 run directory. ``load_run(run_dir)`` returns a ``RunData`` (trials and epochs as pandas
 DataFrames, the metadata), and ``open_study(run_dir)`` its ``optuna.Study``.
 ``record_curves(space, ...)`` is ``raysearch curves``: it records the learning curves of a
-space's grid and returns where the table and the space file to simulate on are. The
+space's grid and returns where the table and the space file to simulate on are.
+``run_search(..., wandb=WandbOptions(project=..., group=...))`` sets W&B's project and
+group (``wandb=False``: off). The
 errors raised on purpose are here too: ``raysearch.ConfigError`` and ``DataError`` (bad
 input, each problem listed, before Ray starts), ``SearchInterrupted``, ``SearchFailed``,
 ``ResultsNotWritten``; ``RaysearchError`` is their base. The command line is
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     from raysearch.results.runs import load_run
     from raysearch.search.simulation.record import record_curves
     from raysearch.search.study import open_study
+    from raysearch.search.tracking import WandbOptions
 
 __all__ = [
     "ConfigError",
@@ -50,6 +53,7 @@ __all__ = [
     "ResultsNotWritten",
     "SearchFailed",
     "SearchInterrupted",
+    "WandbOptions",
     "__version__",
     "load_run",
     "open_study",
@@ -71,6 +75,7 @@ _LAZY = {
     "load_run": "raysearch.results.runs",
     "open_study": "raysearch.search.study",
     "record_curves": "raysearch.search.simulation.record",
+    "WandbOptions": "raysearch.search.tracking",
 }
 
 

@@ -29,10 +29,13 @@ def test_the_api_is_exported() -> None:
     from raysearch.results.runs import load_run
     from raysearch.search.simulation.record import record_curves
     from raysearch.search.study import open_study
+    from raysearch.search.tracking import WandbOptions
 
     assert raysearch.run_search is run_search and raysearch.load_run is load_run
     assert raysearch.record_curves is record_curves and raysearch.open_study is open_study
-    names = {"run_search", "load_run", "open_study", "record_curves", "__version__"}
+    assert raysearch.WandbOptions is WandbOptions  # run_search's wandb= (project, group)
+    names = {"run_search", "load_run", "open_study", "record_curves", "WandbOptions",
+             "__version__"}  # fmt: skip
     errors = {"ConfigError", "DataError", "RaysearchError", "SearchInterrupted", "SearchFailed",
               "ResultsNotWritten"}  # fmt: skip
     assert names | errors <= set(dir(raysearch))
