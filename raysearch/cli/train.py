@@ -98,6 +98,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--synth",
         default=None,
+        choices=list(SYNTH_PRESETS),
         help=f"synthetic preset: {' | '.join(SYNTH_PRESETS)} (default: the DataConfig's, "
         f"{synth.days} days x {synth.raions} raions)",
     )
@@ -240,16 +241,11 @@ def _overrides(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     if "data" in given:
         values["data.path"] = args.data
     problems: list[str] = []
-    if "synth" in given:
-        if args.synth in SYNTH_PRESETS:
-            preset = SYNTH_PRESETS[args.synth]
-            values["data.path"] = None
-            values["data.synth.days"] = preset["days"]
-            values["data.synth.raions"] = preset["raions"]
-        else:
-            problems.append(
-                f"--synth {args.synth}: unknown preset, expected one of {sorted(SYNTH_PRESETS)}"
-            )
+    if "synth" in given:  # one of SYNTH_PRESETS: argparse's choices
+        preset = SYNTH_PRESETS[args.synth]
+        values["data.path"] = None
+        values["data.synth.days"] = preset["days"]
+        values["data.synth.raions"] = preset["raions"]
     return values, problems
 
 

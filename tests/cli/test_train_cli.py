@@ -62,6 +62,8 @@ def test_bad_arguments_fail_before_anything_runs_naming_the_value() -> None:
         (["--threads", "0"], "argument --threads: expected a positive integer, got 0"),
         (["--workers", "0"], "argument --workers: expected a positive integer, got 0"),
         (["--data", "d", "--synth", "tiny"], "--synth makes a synthetic dataset and --data"),
+        (["--synth", "huge"], "argument --synth: invalid choice: 'huge' (choose from 'tiny',"),
+        (["--config", "x.yaml", "--synth", "huge"], "argument --synth: invalid choice: 'huge'"),
     ],
 )
 def test_flags_that_would_be_ignored_are_refused(argv: list[str], message: str, capsys) -> None:
