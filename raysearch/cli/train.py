@@ -58,6 +58,7 @@ CONFIG_FLAGS: dict[str, tuple[str, str, str]] = {
     "--max-epochs": ("trainer", "max_epochs", "epochs at most"),
     "--batch-size": ("trainer", "batch_size", "global batch size"),
     "--lr": ("trainer", "lr", "learning rate"),
+    "--warmup-epochs": ("trainer", "warmup_epochs", "epochs of linear LR warm-up (0: none)"),
     "--seed": ("trainer", "seed", "training seed (and the synthetic data's)"),
     "--daily-window": ("data", "daily_window", "daily input window in days"),
     "--monthly-window": ("data", "monthly_window", "monthly input window in months"),

@@ -79,7 +79,8 @@ class TrainerConfig:
                 "warmup_epochs",
                 f"must be < max_epochs ({self.max_epochs}), got {self.warmup_epochs}: the "
                 "warm-up would take the whole training; train for more epochs, or set "
-                "warmup_epochs to 0 (in a space file, fixed: {trainer.warmup_epochs: 0})",
+                "warmup_epochs to 0 (raysearch train --warmup-epochs 0; in a space file, fixed: "
+                "{trainer.warmup_epochs: 0})",
             )
         errs.check(
             self.device in DEVICES, "device", f"must be one of {DEVICES}, got {self.device!r}"

@@ -49,6 +49,15 @@ def test_arguments_reach_every_section() -> None:
     assert cfg.data.path is None and cfg.data.synth.days == 420  # the tiny preset
 
 
+def test_a_one_epoch_training_can_turn_its_warm_up_off() -> None:
+    """The default warm-up of one epoch takes the whole of --max-epochs 1; the error says
+    which flag turns it off, and that flag does."""
+    with pytest.raises(ConfigError, match="raysearch train --warmup-epochs 0"):
+        build_config(parse_args(["--max-epochs", "1"]))
+    cfg = build_config(parse_args(["--max-epochs", "1", "--warmup-epochs", "0"]))
+    assert (cfg.trainer.max_epochs, cfg.trainer.warmup_epochs) == (1, 0)
+
+
 def test_bad_arguments_fail_before_anything_runs_naming_the_value() -> None:
     with pytest.raises(ConfigError, match=r"'sgd'.*valid"):
         build_config(parse_args(["--loss-strategy", "sgd"]))
