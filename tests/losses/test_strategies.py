@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.loss_config import STRATEGY_NAMES, LossConfig
-from raysearch.losses.strategies.kendall import KendallStrategy, kendall_terms
+from raysearch.losses.strategies.kendall import KendallStrategy, inward_clamp, kendall_terms
 from raysearch.losses.strategies.registry import STRATEGIES, build_strategy
 
 TASKS = ("casualty", "regime", "transition", "anomaly", "forecast", "daily_forecast")
@@ -81,6 +81,48 @@ def test_kendall_log_var_past_the_clamp_gets_a_gradient_back_inside(
     total.backward()
     grad = float(strategy.log_vars.grad[0])
     assert grad > 0 if above else grad < 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    x=st.lists(st.floats(-50, 50), min_size=1, max_size=8),
+    g=st.lists(st.floats(-10, 10), min_size=8, max_size=8),
+)
+def test_the_clamp_passes_only_the_gradient_that_points_back_inside(
+    x: list[float], g: list[float]
+) -> None:
+    """Inside [lo, hi] the identity's gradient; outside, the gradient where a descent step
+    (x - lr * grad) moves x toward the bound, and 0 where it moves x further out."""
+    lo, hi = -2.0, 2.0
+    xs = torch.tensor(x, requires_grad=True)
+    grad_out = torch.tensor(g[: len(x)])
+    out = inward_clamp(xs, (lo, hi))
+    assert torch.equal(out.detach(), xs.detach().clamp(lo, hi))
+    out.backward(grad_out)
+    assert xs.grad is not None
+    for value, given_grad, passed in zip(x, grad_out.tolist(), xs.grad.tolist(), strict=True):
+        inward = (value > hi and given_grad > 0) or (value < lo and given_grad < 0)
+        assert passed == (given_grad if lo <= value <= hi or inward else 0.0)
+
+
+def test_kendall_log_var_stays_at_its_bound_while_the_loss_is_large() -> None:
+    """200 AdamW steps at report 001's casualty loss (45 > e^2): the log-variance reaches hi
+    and stays within Adam's momentum of it (with the identity's gradient it ran on to 4.7);
+    once the loss falls to 0.01 its weight leaves the bound within 60 steps (40 here; with
+    the identity's gradient it was still there 400 steps later)."""
+    strategy = KendallStrategy(("casualty",), LossConfig(strategy="kendall"))
+    opt = torch.optim.AdamW(strategy.parameters(), lr=0.05, weight_decay=0.0)
+    raw, weights = [], []
+    for step in range(260):
+        opt.zero_grad()
+        total, w = strategy({"casualty": torch.tensor(45.0 if step < 200 else 0.01)})
+        total.backward()
+        opt.step()
+        raw.append(float(strategy.log_vars.detach()[0]))
+        weights.append(w["casualty"])
+    assert max(raw[:200]) < 2.0 + 0.3
+    left = next(i for i in range(200, 260) if weights[i] > 0.5 * torch.e**-2 * 1.001)
+    assert left - 200 < 60
 
 
 def test_kendall_task_whose_loss_drops_gets_its_weight_back() -> None:
