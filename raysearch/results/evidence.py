@@ -105,6 +105,8 @@ def asha_rungs(settings: Mapping[str, Any]) -> list[int]:
 def final_values(trials: pd.DataFrame) -> pd.Series:
     """trial_id -> final value, for the trials whose value is final (completed, or stopped
     by ASHA; not those the search's end cut short) and finite."""
+    if trials.empty:  # a search that created no trial (its table may have no columns)
+        return pd.Series(dtype=float)
     kept = scored_trials(trials, final=True)
     values = pd.to_numeric(kept[BEST_VAL_METRIC], errors="coerce").to_numpy()
     return pd.Series(values, index=kept["trial_id"].astype(str), dtype=float)
@@ -116,9 +118,11 @@ def epoch_reliability(
     """Per epoch ``e`` in ``at``: the trials that ran past ``e`` and Spearman's rho between
     their anchored_val_loss at ``e`` and their final values."""
     finals = final_values(trials)
-    ran: dict[str, int] = {
-        str(t): int(e) for t, e in zip(trials["trial_id"], trials["epochs_run"], strict=True)
-    }
+    ran: dict[str, int] = (
+        {}
+        if trials.empty
+        else {str(t): int(e) for t, e in zip(trials["trial_id"], trials["epochs_run"], strict=True)}
+    )
     rows = []
     for e in at:
         rows_e = epochs[epochs["epoch"] == e] if len(epochs) else epochs

@@ -314,14 +314,15 @@ def write_results(
     ``resolve`` maps the best trial's config to its full resolved configuration (every
     field of every section), written to best_config.yaml so the trial can be re-run.
     """
-    written = [write_parquet(run_dir / TRIALS, trials), write_parquet(run_dir / EPOCHS, epochs)]
     summary = summarize(trials, run_dir, planned, time_budget_s=time_budget_s, gate_held=gate_held)
     best = summary["best"]
     # issue 15: the evidence section, and the finalists' pick (when there are finalists)
-    if finalists is not None:
-        written.append(write_parquet(run_dir / FINALISTS, finalists))
     summary["evidence"] = gather_evidence(trials, epochs, settings or {}, finalists)
     summary["pick"] = picked_config(finalists)
+    # written once everything above is computed: a failure there leaves the files as they were
+    written = [write_parquet(run_dir / TRIALS, trials), write_parquet(run_dir / EPOCHS, epochs)]
+    if finalists is not None:
+        written.append(write_parquet(run_dir / FINALISTS, finalists))
     if summary["pick"]:  # best_config.yaml holds the finalists' pick, chosen on the mean
         pick = summary["pick"]
         config = {**_fixed_values(best, finalists), **pick["config"]}

@@ -275,3 +275,34 @@ def test_the_stops_the_rung_gate_held_are_counted_by_epoch(tmp_path: Path) -> No
     none = summarize(run, tmp_path, gate_held={})
     assert "held none of ASHA's stops" in markdown(none, run)
     assert "rung gate" not in markdown(summarize(run, tmp_path), run)
+
+
+def test_a_search_that_created_no_trial_gets_an_honest_summary(tmp_path: Path) -> None:
+    """Ctrl+C after Tune's first snapshot but before its first trial: no trial table at all
+    (not even its columns). The summary says interrupted, none of 4 created; no traceback."""
+    from raysearch.search.space import load_space
+
+    settings = load_space("smoke").settings.model_dump()  # gated ASHA: rungs to judge
+    summary = write_results(tmp_path, pd.DataFrame(), pd.DataFrame(), planned=4, settings=settings)
+    assert (summary["state"], summary["n_trials"], summary["not_started"]) == ("interrupted", 0, 4)
+    assert json.loads((tmp_path / "summary.json").read_text())["n_trials"] == 0
+
+
+def test_results_that_cannot_be_computed_leave_the_earlier_tables_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every figure is computed before the first file is replaced: a failure while computing
+    leaves the run's earlier tables whole, not new tables beside an old summary."""
+    import raysearch.results.summary as summary_module
+
+    run = _table(_trial("a", "completed", 3, -0.3))
+    write_results(tmp_path, run, pd.DataFrame())
+    before = (tmp_path / "trials.parquet").read_bytes()
+
+    def broken(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise RuntimeError("evidence")
+
+    monkeypatch.setattr(summary_module, "gather_evidence", broken)
+    with pytest.raises(RuntimeError, match="evidence"):
+        write_results(tmp_path, _table(_trial("b", "completed", 3, -0.5)), pd.DataFrame())
+    assert (tmp_path / "trials.parquet").read_bytes() == before
