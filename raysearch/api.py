@@ -87,6 +87,7 @@ def run_search(
     """
     options = _options(space, options, fields)
     if options.resume:
+        _check_resume_alone(options, callbacks)
         options = load_run_options(Path(options.resume))
     clock = PhaseClock()
     with clock.phase("setup"):
@@ -274,6 +275,35 @@ def _options(space: str | None, options: RunOptions | None, fields: dict[str, An
     if problems:
         raise ConfigError(problems, "run_search arguments")
     return built
+
+
+def _check_resume_alone(options: RunOptions, callbacks: list[TuneCallback] | None) -> None:
+    """A resume goes on with the options and callbacks the search started with: refuse
+    others given beside it (options= set otherwise than its defaults, or callbacks), which
+    it would drop without a word."""
+    alone = RunOptions(space="", resume=options.resume)
+    others = [
+        f.name
+        for f in dataclasses.fields(RunOptions)
+        # name: each RunOptions draws its own default, so a given one is not told apart
+        if f.name not in ("resume", "argv", "name")
+        and getattr(options, f.name) != getattr(alone, f.name)
+    ]
+    problems = (
+        [
+            f"resume: continues a run with the options it was started with; options= sets "
+            f"{others} too"
+        ]
+        if others
+        else []
+    )
+    if callbacks:
+        problems.append(
+            "callbacks: a resumed search runs with the callbacks it started with (Ray Tune "
+            "restores them with its experiment); those given now would never be called"
+        )
+    if problems:
+        raise ConfigError(problems, "run_search arguments")
 
 
 # run_search's arguments that name a file, a directory or a place (a str or a path)

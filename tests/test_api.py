@@ -93,6 +93,14 @@ def test_paths_and_a_plain_wandb_switch_are_taken_as_given() -> None:
 def test_a_resume_takes_no_other_arguments(tmp_path) -> None:
     with pytest.raises(ConfigError, match=r"got \['num_samples', 'space'\] too"):
         run_search(space="loss_ablation", resume=str(tmp_path), num_samples=99)
+    # nor through options=, nor callbacks (Tune restores the run's own): each was dropped
+    with pytest.raises(ConfigError) as err:
+        run_search(
+            options=RunOptions(space="smoke", num_samples=99, resume=str(tmp_path)),
+            callbacks=[object()],  # type: ignore[list-item]
+        )
+    assert [p.split(":")[0] for p in err.value.problems] == ["resume", "callbacks"]
+    assert "['space', 'num_samples']" in err.value.problems[0]
 
 
 def test_an_interrupt_before_tune_saved_anything_leaves_nothing_behind(
