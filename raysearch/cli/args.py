@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import re
 import sys
@@ -84,6 +85,8 @@ def duration(text: str) -> float:
         not spelled
         or "".join(a + u for a, u in parts) != spelled
         or (len(parts) > 1 and any(not u for _, u in parts))
+        # each unit once, largest first: 10m10m or 30m1h is a typo, not 20 or 90 minutes
+        or any(_UNITS[a] <= _UNITS[b] for (_, a), (_, b) in itertools.pairwise(parts))
     ):
         raise argparse.ArgumentTypeError(
             f"expected a duration such as 600 (seconds), 45m, 8h or 1h30m, got {text!r}"

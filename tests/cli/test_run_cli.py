@@ -140,7 +140,9 @@ def test_a_duration_is_the_seconds_its_units_add_up_to(
         assert duration(f"{total / 60!r}m") == pytest.approx(total)
 
 
-@pytest.mark.parametrize("text", ["", "8 hours", "h", "1h30", "-5", "1e3", "nan", "inf", "30x"])
+@pytest.mark.parametrize(
+    "text", ["", "8 hours", "h", "1h30", "-5", "1e3", "nan", "inf", "30x", "10m10m", "30m1h"]
+)
 def test_a_duration_that_is_not_one_is_refused_quoting_it(text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError, match=re.escape(repr(text))):
         duration(text)
