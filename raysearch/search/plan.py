@@ -26,17 +26,21 @@ from raysearch.core.trial_config import TrialConfig
 from raysearch.search.address import joined_address
 from raysearch.search.resources import plan_resources
 from raysearch.search.space import ParamSpec, SearchSpace, load_space
-from raysearch.search.study import warm_start_trials
+from raysearch.search.study import resumed_study, warm_start_trials
 from raysearch.search.tracking import WandbOptions
 from raysearch.search.trainable import TrialSetup, trial_config
 
 __all__ = [
+    "EXPERIMENT_STATE",
     "LEAST",
+    "TUNER_STATE",
+    "TUNE_DIR",
     "RunOptions",
     "SearchPlan",
     "check_data_extremes",
     "data_extremes",
     "default_run_name",
+    "experiment_saved",
     "load_run_options",
     "resolve_search",
 ]
@@ -60,6 +64,11 @@ LEAST: dict[str, int] = {
     "seed": 0,
     "max_failures": 0,
 }
+# Ray Tune's experiment: its name under the storage path (the run directory, or --storage),
+# and the files of it that a restore needs (Ray 2.58's names).
+TUNE_DIR = "tune"
+TUNER_STATE = "tuner.pkl"
+EXPERIMENT_STATE = "experiment_state"
 # RunOptions' fields that take a str, and those that take a str or None
 _STRS = ("space", "results", "name")
 _OPTIONAL_STRS = ("data", "address", "searcher", "scheduler", "storage", "resume", "warm_start")
@@ -368,12 +377,15 @@ def resolve_search(
              f"batch_size {b} is not divisible by {workers}" for b in uneven],
             "arguments",
         )  # fmt: skip
-    _check_study(options, run_dir, space)
+    if options.resume:
+        _check_resume(run_dir, f"{storage}/{TUNE_DIR}")
+    else:
+        _check_study(options, run_dir, space)
     return SearchPlan(
         space=space,
         setup=setup,
         seed=options.seed,
-        run_name="tune",
+        run_name=TUNE_DIR,
         storage_path=storage,
         run_dir=str(run_dir),
         # A multi-worker trial's function runs a Ray Train fit; stopping it (ASHA) tears the
@@ -449,11 +461,47 @@ def _ended(run_dir: Path) -> str | None:
     return None if state in (None, INTERRUPTED) else str(state)
 
 
+def experiment_saved(experiment: str) -> bool:
+    """Whether Ray Tune saved the search whose experiment directory is ``experiment`` (a
+    path, or a ``--storage`` URI), which ``--resume`` restores: its Tuner and an
+    ``experiment_state-*.json``. A search stopped as it started (a Ctrl+C before Tune's
+    first snapshot) has the first only, which ``Tuner.can_restore`` accepts and
+    ``Tuner.restore`` then cannot use."""
+    # Deferred: only a resume needs pyarrow's file systems (a tenth of a second to import);
+    # the command line imports this module before it reports a bad flag.
+    import pyarrow.fs
+
+    filesystem, path = pyarrow.fs.FileSystem.from_uri(experiment)
+    found = filesystem.get_file_info(pyarrow.fs.FileSelector(path, allow_not_found=True))
+    names = {Path(info.path).name for info in found}
+    return TUNER_STATE in names and any(
+        n.startswith(EXPERIMENT_STATE) and n.endswith(".json") for n in names
+    )
+
+
+def _check_resume(run_dir: Path, experiment: str) -> None:
+    """What a resumed search goes on from, checked before Ray starts (one ConfigError):
+    Ray Tune restores the search from its experiment (``experiment``), and the searcher
+    from the run's study, so a saved experiment needs a readable study (a missing, empty
+    or garbled optuna.journal fails inside Tune's controller, and the driver then idles)."""
+    problems: list[str] = []
+    if experiment_saved(experiment):
+        try:
+            resumed_study(
+                run_dir,
+                why=f"Ray Tune restores the search's searcher from that study (the rest of "
+                f"the search from {experiment}), so the search cannot go on without it: put "
+                "the file back as it was, or start a new search (another --name)",
+            )
+        except ConfigError as err:
+            problems += err.problems
+    if problems:
+        raise ConfigError(problems, "arguments")
+
+
 def _check_study(options: RunOptions, run_dir: Path, space: SearchSpace) -> None:
     """A new search starts a new study: refuse a run directory that holds one already, and
     check a warm start's trials against the space (ConfigError)."""
-    if options.resume:
-        return
     if (run_dir / OPTUNA_STUDY).exists():
         state = _ended(run_dir)
         go_on = (

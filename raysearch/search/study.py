@@ -34,7 +34,14 @@ from raysearch.search.space import SearchSpace
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["STUDY_NAME", "open_storage", "open_study", "settle_cut_trials", "warm_start_trials"]
+__all__ = [
+    "STUDY_NAME",
+    "open_storage",
+    "open_study",
+    "resumed_study",
+    "settle_cut_trials",
+    "warm_start_trials",
+]
 
 STUDY_NAME = "raysearch"  # one study per run directory
 
@@ -72,31 +79,45 @@ def settle_cut_trials(run_dir: str | Path) -> int:
 def open_study(run_dir: str | Path) -> optuna.Study:
     """The Optuna study of a search's run directory, during the search or after it (what
     optuna-dashboard shows); a ConfigError names the directory if it holds none."""
-    return _open_study(Path(run_dir), str(run_dir), "search")
+    return _open_study(Path(run_dir), str(run_dir), _not_a_run("search"))
+
+
+def resumed_study(run_dir: str | Path, why: str) -> optuna.Study:
+    """The study of the interrupted search that ``--resume RUN_DIR`` continues; a
+    ConfigError names optuna.journal, and ``why`` the resume needs it, when it is missing,
+    empty or unreadable (Ray Tune's restore would fail inside its controller, and the
+    driver idle, instead)."""
+    return _open_study(Path(run_dir), f"--resume {run_dir}", why, why=f"; {why}")
 
 
 def _load_old_study(run_dir: Path) -> optuna.Study:
-    return _open_study(run_dir, f"--warm-start {run_dir}", "finished search")
+    return _open_study(run_dir, f"--warm-start {run_dir}", _not_a_run("finished search"))
 
 
-def _open_study(run_dir: Path, flag: str, kind: str) -> optuna.Study:
+def _not_a_run(kind: str) -> str:
+    return (
+        f"give the directory of a {kind} (results/<space>/<run>) made by a raysearch that "
+        "keeps its Optuna study"
+    )
+
+
+def _open_study(run_dir: Path, flag: str, missing: str, why: str = "") -> optuna.Study:
+    """The run's study; a ConfigError starting with ``flag`` if there is none (``missing``
+    says what to do) or it cannot be read (``why`` follows)."""
     import optuna  # deferred: as in open_storage
 
     if not (run_dir / OPTUNA_STUDY).is_file():
-        raise ConfigError(
-            [f"{flag}: no {OPTUNA_STUDY} there; give the directory of a {kind} "
-             "(results/<space>/<run>) made by a raysearch that keeps its Optuna study"],
-            "arguments",
-        )  # fmt: skip
+        raise ConfigError([f"{flag}: no {OPTUNA_STUDY} there; {missing}"], "arguments")
     try:
         return optuna.load_study(study_name=STUDY_NAME, storage=open_storage(run_dir))
-    except KeyError:
+    except KeyError:  # an empty journal too
         raise ConfigError(
-            [f"{flag}: {OPTUNA_STUDY} holds no study named {STUDY_NAME!r}"], "arguments"
+            [f"{flag}: {OPTUNA_STUDY} holds no study named {STUDY_NAME!r}{why}"], "arguments"
         ) from None
     except ValueError as err:  # not a journal: bytes that are not text, lines not JSON
         raise ConfigError(
-            [f"{flag}: {OPTUNA_STUDY} cannot be read as an Optuna journal ({err})"], "arguments"
+            [f"{flag}: {OPTUNA_STUDY} cannot be read as an Optuna journal ({err}){why}"],
+            "arguments",
         ) from None
 
 

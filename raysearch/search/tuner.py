@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 import pandas as pd
-import pyarrow.fs
 import ray.tune
 from ray import tune
 from ray.tune.experiment import Trial
@@ -30,7 +29,7 @@ from raysearch.core.metrics import (
 from raysearch.search.collect import collect_results
 from raysearch.search.gated_asha import GatedASHA
 from raysearch.search.loggers import result_loggers
-from raysearch.search.plan import SearchPlan
+from raysearch.search.plan import SearchPlan, experiment_saved
 from raysearch.search.scheduler import SchedulerMemory, build_scheduler
 from raysearch.search.searcher import build_searcher, study_in
 from raysearch.search.session import fit
@@ -51,10 +50,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# The files of Ray Tune's experiment directory that a restore needs (Ray 2.58's names).
-TUNER_STATE = "tuner.pkl"
-EXPERIMENT_STATE = "experiment_state"
-
 # What run_search's ``callbacks`` are: Ray Tune callbacks (named here, so the layers above
 # search type them without importing Tune).
 TuneCallback: TypeAlias = tune.Callback
@@ -72,16 +67,9 @@ def _experiment_path(plan: SearchPlan) -> str:
 
 
 def tune_state_saved(plan: SearchPlan) -> bool:
-    """Whether Ray Tune saved the search's state, which ``--resume`` restores: its Tuner
-    and an ``experiment_state-*.json``. A search stopped as it started (a Ctrl+C before
-    Tune's first snapshot) has the first only, which ``Tuner.can_restore`` accepts and
-    ``Tuner.restore`` then cannot use."""
-    filesystem, path = pyarrow.fs.FileSystem.from_uri(_experiment_path(plan))
-    found = filesystem.get_file_info(pyarrow.fs.FileSelector(path, allow_not_found=True))
-    names = {Path(info.path).name for info in found}
-    return TUNER_STATE in names and any(
-        n.startswith(EXPERIMENT_STATE) and n.endswith(".json") for n in names
-    )
+    """Whether Ray Tune saved the search's state, which ``--resume`` restores
+    (``plan.experiment_saved``)."""
+    return experiment_saved(_experiment_path(plan))
 
 
 def discard_unsaved_search(plan: SearchPlan) -> None:

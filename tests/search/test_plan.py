@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import optuna
 import pytest
 
 from raysearch.core.errors import ConfigError
@@ -19,6 +20,7 @@ from raysearch.search.plan import (
     resolve_search,
 )
 from raysearch.search.space import load_space
+from raysearch.search.study import STUDY_NAME, open_storage
 from raysearch.search.trainable import trial_config
 
 CLUSTER = {"CPU": 2.0}
@@ -388,3 +390,53 @@ def test_a_fixed_value_that_no_searched_choice_fits_is_refused(tmp_path: Path) -
     )
     with pytest.raises(ConfigError, match=r"'loss_strategy': 'a3dro'.*got 3"):
         _plan(tmp_path, text)
+
+
+def _interrupted_run(root: Path, tune_saved: bool = True) -> Path:
+    """An interrupted run's directory as --resume finds it, Ray Tune's experiment saved
+    (its Tuner and a snapshot) or not, without its study."""
+    run_dir = root / "smoke" / "r"
+    (run_dir / "tune").mkdir(parents=True)
+    options = RunOptions(space="smoke", results=str(root), name="r")
+    (run_dir / OPTIONS).write_text(json.dumps(options.to_json()))
+    (run_dir / METADATA).write_text(json.dumps({"run_dir": str(run_dir)}))
+    (run_dir / SUMMARY_JSON).write_text(json.dumps({"state": "interrupted"}))
+    (run_dir / "tune" / "tuner.pkl").write_bytes(b"x")
+    if tune_saved:
+        (run_dir / "tune" / "experiment_state-2026-01-01_00-00-00.json").write_text("{}")
+    return run_dir
+
+
+@pytest.mark.parametrize(
+    ("journal", "why"),
+    [
+        (None, f"no {OPTUNA_STUDY} there"),
+        (b"", f"{OPTUNA_STUDY} holds no study named 'raysearch'"),
+        (b"{not a journal\n", f"{OPTUNA_STUDY} holds no study named 'raysearch'"),
+        (b"\xff\xfe\n", f"{OPTUNA_STUDY} cannot be read as an Optuna journal"),
+    ],
+)
+def test_a_resume_whose_study_is_missing_or_unreadable_is_refused_before_ray(
+    tmp_path: Path, journal: bytes | None, why: str
+) -> None:
+    """Ray Tune restores the searcher from the run's study: without a readable one its
+    restore failed inside Tune's controller ("KeyError: 'Record does not exist.'"), the
+    driver sat idle, and a kill then overwrote the tables with empty ones. The plan refuses
+    such a resume, naming optuna.journal, before Ray starts; nothing is written."""
+    run_dir = _interrupted_run(tmp_path)
+    if journal is not None:
+        (run_dir / OPTUNA_STUDY).write_bytes(journal)
+    before = sorted(p.name for p in run_dir.iterdir())
+    with pytest.raises(ConfigError) as err:
+        resolve_search(load_run_options(run_dir), CLUSTER)
+    (problem,) = err.value.problems
+    assert problem.startswith(f"--resume {run_dir}: {why}")
+    assert "Ray Tune restores the search's searcher from that study" in problem
+    assert sorted(p.name for p in run_dir.iterdir()) == before
+    # a readable study is resumed; so is a run Tune never saved, which starts over
+    (run_dir / OPTUNA_STUDY).unlink(missing_ok=True)
+    optuna.create_study(study_name=STUDY_NAME, storage=open_storage(run_dir))
+    assert resolve_search(load_run_options(run_dir), CLUSTER).run_dir == str(run_dir)
+    (run_dir / OPTUNA_STUDY).write_bytes(journal or b"")
+    (run_dir / "tune" / "experiment_state-2026-01-01_00-00-00.json").unlink()
+    assert resolve_search(load_run_options(run_dir), CLUSTER).run_dir == str(run_dir)
