@@ -212,12 +212,11 @@ def load_run_options(run_dir: Path) -> RunOptions:
             "arguments",
         )
     try:
-        options = RunOptions.from_json(json.loads(path.read_text()))
-        metadata, summary = (
-            json.loads(p.read_text()) if p.is_file() else {}
-            for p in (run_dir / METADATA, run_dir / SUMMARY_JSON)
+        recorded, metadata, summary = (
+            _run_file(p) for p in (path, run_dir / METADATA, run_dir / SUMMARY_JSON)
         )
-    except (ValueError, TypeError) as err:  # not JSON, or not the options' fields
+        options = RunOptions.from_json(recorded)
+    except (ValueError, TypeError) as err:  # not JSON objects, or not the options' fields
         raise ConfigError(
             [f"--resume {run_dir}: its run files cannot be read ({err})"], "arguments"
         ) from None
@@ -245,6 +244,18 @@ def load_run_options(run_dir: Path) -> RunOptions:
     return dataclasses.replace(
         options, resume=str(run_dir), results=str(run_dir.parent.parent), name=run_dir.name
     )
+
+
+def _run_file(path: Path) -> dict[str, Any]:
+    """A run's JSON file (options.json, metadata.json, summary.json) as the object it holds,
+    ``{}`` if there is none; ValueError if it is not JSON or not an object (a list, a str:
+    a file overwritten by hand or by another tool)."""
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text())
+    if not isinstance(data, dict):
+        raise ValueError(f"{path.name}: a JSON object expected, got {type(data).__name__}")
+    return data
 
 
 def recorded_options(options: RunOptions) -> RunOptions:

@@ -271,6 +271,22 @@ def test_run_files_that_cannot_be_read_are_one_error(tmp_path: Path) -> None:
         load_run_options(tmp_path)
 
 
+@pytest.mark.parametrize("name", [OPTIONS, SUMMARY_JSON, METADATA])
+@pytest.mark.parametrize("content", ["[]", '"interrupted"', "null", "3"])
+def test_run_files_that_are_json_but_not_objects_are_one_error(
+    tmp_path: Path, name: str, content: str
+) -> None:
+    """A run file overwritten with a list or a str (by hand, by another tool) is the same
+    one error as one that is not JSON (exit 2), not an AttributeError traceback (exit 1)."""
+    (tmp_path / OPTIONS).write_text(json.dumps(RunOptions(space="smoke").to_json()))
+    (tmp_path / name).write_text(content)
+    with pytest.raises(ConfigError) as err:
+        load_run_options(tmp_path)
+    (problem,) = err.value.problems
+    assert problem.startswith(f"--resume {tmp_path}: its run files cannot be read ({name}: ")
+    assert "a JSON object expected" in problem
+
+
 @pytest.mark.parametrize("where", ["dir", "file"])
 def test_a_space_that_is_a_directory_or_not_yaml_is_one_error(tmp_path: Path, where: str) -> None:
     target = tmp_path / "spaces"
