@@ -50,9 +50,11 @@ from raysearch.search.plan import (
     RunOptions,
     SearchPlan,
     check_data_extremes,
+    check_resumed_data,
     load_run_options,
     recorded_options,
     resolve_search,
+    space_record,
 )
 from raysearch.search.tracking import WandbOptions, flat_config
 from raysearch.search.trainable import trial_config
@@ -96,6 +98,8 @@ def run_search(
         check_address(options.address)  # a wrong address (or RAY_ADDRESS), before the data
         with _writing(Path(plan.setup.cache_dir), "the prepared data's cache", resume=None):
             data = _prepare_data(plan, raw)
+        if options.resume and options.data:  # the dataset the run started with
+            check_resumed_data(options, data.fingerprint)
     try:
         summary, outcome = _search(options, plan, data, clock, callbacks)
     except KeyboardInterrupt:  # a second Ctrl+C, or one before Tune took the search over
@@ -451,8 +455,7 @@ def _metadata(options: RunOptions, plan: SearchPlan, fingerprint: str) -> dict[s
         "command": _command(options),
         "space": plan.space.name,
         "space_file": plan.space.path,
-        "settings": plan.space.settings.model_dump(),
-        "fixed": plan.space.fixed,
+        **space_record(plan.space),  # settings, fixed, parameters: --resume compares them
         "seed": options.seed,
         "smoke": options.smoke,
         "resources": plan.setup.resources.describe(),

@@ -5,7 +5,9 @@ repeats it, as a run started from the command line records its command."""
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -193,3 +195,40 @@ def test_a_bad_search_is_caught_by_its_error_name_on_the_package() -> None:
 
     with pytest.raises(raysearch.ConfigError):
         raysearch.run_search(space="no_such_space")
+
+
+class _Searched(Exception):
+    """The search step was reached: everything before Ray passed."""
+
+
+def test_a_resume_on_a_dataset_changed_since_the_run_started_is_refused_before_ray(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data a resumed search prepares must be the data the run started on (its
+    fingerprint in metadata.json), or the trials still to run would see other data."""
+    run_dir = tmp_path / "smoke" / "r"
+    run_dir.mkdir(parents=True)
+    options = RunOptions(space="smoke", data=str(tmp_path / "d"), results=str(tmp_path), name="r")
+    (run_dir / OPTIONS).write_text(json.dumps(options.to_json()))
+    metadata = {"run_dir": str(run_dir), "data_fingerprint": "abc123"}
+    (run_dir / METADATA).write_text(json.dumps(metadata))
+
+    def search(*args: object) -> None:
+        raise _Searched
+
+    monkeypatch.setattr(raysearch.api, "_check_dataset", lambda plan: None)
+    monkeypatch.setattr(raysearch.api, "_search", search)
+    for fingerprint in ("abc123", "def456"):
+        prepared = SimpleNamespace(fingerprint=fingerprint)
+        monkeypatch.setattr(raysearch.api, "_prepare_data", lambda plan, raw, p=prepared: p)
+        if fingerprint == "abc123":
+            with pytest.raises(_Searched):
+                run_search(resume=str(run_dir))
+            continue
+        with pytest.raises(ConfigError) as err:
+            run_search(resume=str(run_dir))
+        assert err.value.problems == [
+            f"--resume {run_dir}: data {tmp_path / 'd'} changed since the run started: its "
+            f"fingerprint is def456, the run recorded abc123 ({METADATA} data_fingerprint); "
+            "put the dataset back as it was, or start a new search on it (another --name)"
+        ]

@@ -38,11 +38,13 @@ __all__ = [
     "RunOptions",
     "SearchPlan",
     "check_data_extremes",
+    "check_resumed_data",
     "data_extremes",
     "default_run_name",
     "experiment_saved",
     "load_run_options",
     "resolve_search",
+    "space_record",
 ]
 
 
@@ -389,7 +391,7 @@ def resolve_search(
             "arguments",
         )  # fmt: skip
     if options.resume:
-        _check_resume(run_dir, f"{storage}/{TUNE_DIR}")
+        _check_resume(options, run_dir, space, f"{storage}/{TUNE_DIR}")
     else:
         _check_study(options, run_dir, space)
     return SearchPlan(
@@ -472,6 +474,94 @@ def _ended(run_dir: Path) -> str | None:
     return None if state in (None, INTERRUPTED) else str(state)
 
 
+def space_record(space: SearchSpace) -> dict[str, Any]:
+    """What a run's metadata.json records of the space it started with, and ``--resume``
+    compares the space with: its settings, fixed values and parameters, as JSON holds them."""
+    record = {
+        "settings": space.settings.model_dump(),
+        "fixed": space.fixed,
+        "parameters": {name: spec.model_dump() for name, spec in space.parameters.items()},
+    }
+    result: dict[str, Any] = json.loads(json.dumps(record, default=str))  # as write_json
+    return result
+
+
+_NONE = object()  # a setting, value or parameter that one side lacks
+
+
+def _shown(value: object) -> str:
+    return "none" if value is _NONE else json.dumps(value)
+
+
+def _changed_since_start(options: RunOptions, run_dir: Path, space: SearchSpace) -> list[str]:
+    """Each setting, fixed value and parameter (and the seed) the resumed search would get
+    other than the run recorded when it started (metadata.json; what it lacks, an older
+    run's, is not compared): a space file edited since would give the trials still to run
+    other settings than those that ran (max_epochs 6 beside 4), and call it one search."""
+    metadata = _run_file(run_dir / METADATA)  # load_run_options read it
+    flag, source = f"--resume {run_dir}", f"the space ({space.path})"
+    problems = []
+    current = space_record(space)
+    for field in ("settings", "fixed", "parameters"):
+        if field not in metadata:
+            continue
+        recorded = metadata[field]
+        if not isinstance(recorded, dict):
+            problems.append(f"{flag}: {METADATA} {field}: a JSON object expected, got {recorded!r}")
+            continue
+        now = current[field]
+        # a setting the run did not record is one this raysearch has and that one lacked;
+        # a fixed value or a parameter the space adds is a change
+        keys = set(recorded) if field == "settings" else set(recorded) | set(now)
+        for key in sorted(keys):
+            before, after = recorded.get(key, _NONE), now.get(key, _NONE)
+            if before == after:
+                continue
+            if isinstance(before, dict) and isinstance(after, dict):  # a parameter's spec
+                for part in sorted(before):  # as the run recorded it
+                    was, becomes = before[part], after.get(part, _NONE)
+                    if was != becomes:
+                        problems.append(
+                            f"{flag}: {field} {key} {part}: the run started with "
+                            f"{_shown(was)} ({METADATA}); {source} now gives {_shown(becomes)}"
+                        )
+                continue
+            problems.append(
+                f"{flag}: {field} {key}: the run started with {_shown(before)} ({METADATA}); "
+                f"{source} now gives {_shown(after)}"
+            )
+    if "seed" in metadata and metadata["seed"] != options.seed:
+        problems.append(
+            f"{flag}: seed: the run started with {_shown(metadata['seed'])} ({METADATA}); "
+            f"its {OPTIONS} now gives {options.seed}"
+        )
+    if problems:
+        problems.append(
+            f"{flag}: a resume goes on with the search its trials so far ran; put the space "
+            "back as the run started, or start a new search with it (another --name)"
+        )
+    return problems
+
+
+def check_resumed_data(options: RunOptions, fingerprint: str) -> None:
+    """A resumed search on ``--data`` goes on with the dataset it started with: ConfigError
+    when its fingerprint (``fingerprint``, of the data as prepared now) differs from the one
+    the run recorded (metadata.json), before Ray starts: the trials still to run would see
+    other data than those that ran."""
+    if not (options.resume and options.data):
+        return
+    run_dir = Path(options.resume)
+    recorded = _run_file(run_dir / METADATA).get("data_fingerprint")
+    if recorded is not None and recorded != fingerprint:
+        raise ConfigError(
+            [f"--resume {run_dir}: data {options.data} changed since the run started: its "
+             f"fingerprint is {fingerprint}, the run recorded {recorded} ({METADATA} "
+             "data_fingerprint); put the dataset back as it was, or start a new search on "
+             "it (another --name)"],
+            "arguments",
+        )  # fmt: skip
+
+
 def experiment_saved(experiment: str) -> bool:
     """Whether Ray Tune saved the search whose experiment directory is ``experiment`` (a
     path, or a ``--storage`` URI), which ``--resume`` restores: its Tuner and an
@@ -490,12 +580,13 @@ def experiment_saved(experiment: str) -> bool:
     )
 
 
-def _check_resume(run_dir: Path, experiment: str) -> None:
+def _check_resume(options: RunOptions, run_dir: Path, space: SearchSpace, experiment: str) -> None:
     """What a resumed search goes on from, checked before Ray starts (one ConfigError):
-    Ray Tune restores the search from its experiment (``experiment``), and the searcher
-    from the run's study, so a saved experiment needs a readable study (a missing, empty
-    or garbled optuna.journal fails inside Tune's controller, and the driver then idles)."""
-    problems: list[str] = []
+    the space as the run recorded it when it started (``_changed_since_start``); Ray Tune
+    restores the search from its experiment (``experiment``), and the searcher from the
+    run's study, so a saved experiment needs a readable study (a missing, empty or garbled
+    optuna.journal fails inside Tune's controller, and the driver then idles)."""
+    problems = _changed_since_start(options, run_dir, space)
     if experiment_saved(experiment):
         try:
             resumed_study(

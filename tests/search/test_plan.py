@@ -10,6 +10,7 @@ from pathlib import Path
 import optuna
 import pytest
 
+from raysearch.api import _metadata
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON
 from raysearch.search.plan import (
@@ -456,3 +457,63 @@ def test_a_resume_whose_study_is_missing_or_unreadable_is_refused_before_ray(
     (run_dir / OPTUNA_STUDY).write_bytes(journal or b"")
     (run_dir / "tune" / "experiment_state-2026-01-01_00-00-00.json").unlink()
     assert resolve_search(load_run_options(run_dir), CLUSTER).run_dir == str(run_dir)
+
+
+SPACE = """
+settings: {{num_samples: 3, max_epochs: {epochs}, grace_period: {epochs}, n_startup_trials: 3}}
+fixed: {{size: tiny, daily_window: 60, monthly_window: 3, raion_pca_components: 2,
+        anchor_stride: {stride}, data.synth.days: 420, data.synth.raions: 6}}
+parameters:
+  loss_strategy: {{type: categorical, choices: [{choices}]}}
+"""
+CHOICES = "uniform, kendall, softplus_kendall"
+
+
+def _started(tmp_path: Path, space: Path) -> Path:
+    """A run of ``space`` interrupted before Tune saved it, its files as run_search wrote
+    them (raysearch.api._metadata: the space's settings, fixed values and parameters)."""
+    options = RunOptions(space=str(space), results=str(tmp_path / "results"), name="r")
+    plan = resolve_search(options, CLUSTER)
+    run_dir = Path(plan.run_dir)
+    run_dir.mkdir(parents=True)
+    (run_dir / OPTIONS).write_text(json.dumps(recorded_options(options).to_json()))
+    (run_dir / METADATA).write_text(json.dumps(_metadata(options, plan, "fingerprint")))
+    (run_dir / SUMMARY_JSON).write_text(json.dumps({"state": "interrupted"}))
+    return run_dir
+
+
+def test_a_resume_of_a_run_whose_space_changed_is_refused_naming_each_change(
+    tmp_path: Path,
+) -> None:
+    """--resume re-reads the space file; one edited after the run stopped (max_epochs 4 to
+    6) was resumed without a word: a trial 'completed' at 4 epochs, the others at 6, the
+    summary 'finished'. The plan compares the space with what metadata.json recorded when
+    the run started and refuses, naming each change and what the run had, before Ray."""
+    space = tmp_path / "s.yaml"
+    space.write_text(SPACE.format(epochs=4, stride=3, choices=CHOICES))
+    run_dir = _started(tmp_path, space)
+    assert resolve_search(load_run_options(run_dir), CLUSTER).space.settings.max_epochs == 4
+    space.write_text(SPACE.format(epochs=6, stride=4, choices=f"{CHOICES}, a3dro"))
+    with pytest.raises(ConfigError) as err:
+        resolve_search(load_run_options(run_dir), CLUSTER)
+    flag, now = f"--resume {run_dir}", f"({METADATA}); the space ({space}) now gives"
+    choices = json.dumps(["uniform", "kendall", "softplus_kendall"])
+    assert err.value.problems == [
+        f"{flag}: settings grace_period: the run started with 4 {now} 6",
+        f"{flag}: settings max_epochs: the run started with 4 {now} 6",
+        f"{flag}: fixed anchor_stride: the run started with 3 {now} 4",
+        f"{flag}: parameters loss_strategy choices: the run started with {choices} {now} "
+        + json.dumps(["uniform", "kendall", "softplus_kendall", "a3dro"]),
+        f"{flag}: a resume goes on with the search its trials so far ran; put the space back "
+        "as the run started, or start a new search with it (another --name)",
+    ]
+    # a fixed value added or dropped is a change; what an older run did not record is not
+    space.write_text(SPACE.format(epochs=4, stride=3, choices=CHOICES).replace(
+        "anchor_stride: 3,", "anchor_stride: 3, dropout: 0.2,"
+    ))  # fmt: skip
+    with pytest.raises(ConfigError, match="fixed dropout: the run started with none"):
+        resolve_search(load_run_options(run_dir), CLUSTER)
+    metadata = json.loads((run_dir / METADATA).read_text())
+    del metadata["fixed"], metadata["parameters"]
+    (run_dir / METADATA).write_text(json.dumps(metadata))
+    resolve_search(load_run_options(run_dir), CLUSTER)
