@@ -44,6 +44,7 @@ __all__ = [
     "experiment_saved",
     "load_run_options",
     "resolve_search",
+    "results_without_experiment",
     "space_record",
 ]
 
@@ -597,8 +598,53 @@ def _check_resume(options: RunOptions, run_dir: Path, space: SearchSpace, experi
             )
         except ConfigError as err:
             problems += err.problems
+    else:  # interrupted as it started, and started over (tuner.run_tune); or results lost
+        problems += results_without_experiment(run_dir, experiment)
     if problems:
         raise ConfigError(problems, "arguments")
+
+
+def results_without_experiment(run_dir: Path, experiment: str) -> list[str]:
+    """Why a resumed search of which Ray Tune saved nothing (no ``experiment``) may not
+    start over, which throws its study away (``tuner.run_tune``): nothing for a search
+    interrupted as it started; a problem when the run has results to lose, finished trials
+    in its study or trials its summary counts (Tune had saved that search: its experiment
+    was deleted or lost since), or a study that cannot be read to tell."""
+    flag = f"--resume {run_dir}"
+    held, complete = [], 0
+    trials = _run_file(run_dir / SUMMARY_JSON).get("n_trials")  # load_run_options read it
+    if isinstance(trials, int) and not isinstance(trials, bool) and trials > 0:
+        held.append(f"its {SUMMARY_JSON} counts {trials} trial(s)")
+    journal = run_dir / OPTUNA_STUDY
+    if journal.is_file() and journal.stat().st_size:  # none, or empty: a study never written
+        try:
+            study = resumed_study(
+                run_dir,
+                why=f"Ray Tune saved nothing of this search ({experiment}), so a resume would "
+                "start it over and throw this study away, which may hold finished trials: "
+                "move the file aside to start over, or start a new search (another --name)",
+            )
+        except ConfigError as err:
+            return err.problems
+        trials_there = study.get_trials(deepcopy=False)
+        finished = sum(t.state.is_finished() for t in trials_there)
+        complete = sum(t.state.name == "COMPLETE" for t in trials_there)  # what a warm start takes
+        if finished:
+            held.append(f"its study ({OPTUNA_STUDY}) holds {finished} finished trial(s)")
+    if not held:
+        return []
+    new_search = (
+        f"Start a new search from its trials with --warm-start {run_dir} (and another --name)"
+        if complete
+        else "Start a new search (another --name); its study holds no COMPLETE trial that "
+        "--warm-start could take"
+    )
+    return [
+        f"{flag}: Ray Tune's experiment directory {experiment} is missing or holds no saved "
+        f"search (a {TUNER_STATE} and an {EXPERIMENT_STATE}-*.json), yet the run has "
+        f"results: {' and '.join(held)}; a resume would start the search over and throw them "
+        f"away. {new_search}"
+    ]
 
 
 def _check_study(options: RunOptions, run_dir: Path, space: SearchSpace) -> None:

@@ -17,6 +17,7 @@ import ray.tune
 from ray import tune
 from ray.tune.experiment import Trial
 
+from raysearch.core.errors import ConfigError
 from raysearch.core.files import OPTUNA_STUDY
 from raysearch.core.metrics import (
     BEST_VAL_METRIC,
@@ -29,7 +30,7 @@ from raysearch.core.metrics import (
 from raysearch.search.collect import collect_results
 from raysearch.search.gated_asha import GatedASHA
 from raysearch.search.loggers import result_loggers
-from raysearch.search.plan import SearchPlan, experiment_saved
+from raysearch.search.plan import SearchPlan, experiment_saved, results_without_experiment
 from raysearch.search.scheduler import SchedulerMemory, build_scheduler
 from raysearch.search.searcher import build_searcher, study_in
 from raysearch.search.session import fit
@@ -208,8 +209,11 @@ def gate_held(tuner: tune.Tuner) -> dict[int, int] | None:
 
 def run_tune(plan: SearchPlan, *, resume: bool, callbacks: list[TuneCallback]) -> TuneOutcome:
     """Build (or restore) the Tuner, fit it, and collect the trials and epochs tables. A
-    resumed search that Tune never saved starts over."""
+    resumed search that Tune never saved starts over, unless the run has results to lose
+    (ConfigError, as the plan gave before Ray started: ``plan.results_without_experiment``)."""
     if resume and not tune_state_saved(plan):
+        if lost := results_without_experiment(Path(plan.run_dir), _experiment_path(plan)):
+            raise ConfigError(lost, "arguments")
         log.warning(
             "%s: Ray Tune saved nothing of this search before it stopped (it was interrupted "
             "as it started); starting it over",

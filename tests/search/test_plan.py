@@ -454,7 +454,7 @@ def test_a_resume_whose_study_is_missing_or_unreadable_is_refused_before_ray(
     (run_dir / OPTUNA_STUDY).unlink(missing_ok=True)
     optuna.create_study(study_name=STUDY_NAME, storage=open_storage(run_dir))
     assert resolve_search(load_run_options(run_dir), CLUSTER).run_dir == str(run_dir)
-    (run_dir / OPTUNA_STUDY).write_bytes(journal or b"")
+    (run_dir / OPTUNA_STUDY).write_bytes(b"")  # interrupted before the study was written
     (run_dir / "tune" / "experiment_state-2026-01-01_00-00-00.json").unlink()
     assert resolve_search(load_run_options(run_dir), CLUSTER).run_dir == str(run_dir)
 

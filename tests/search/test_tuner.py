@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
+import optuna
 import pytest
 
 import raysearch.search.tuner as tuner_module
-from raysearch.core.files import OPTUNA_STUDY
+from raysearch.core.errors import ConfigError
+from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON
 from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
-from raysearch.search.plan import RunOptions, resolve_search
+from raysearch.search.plan import RunOptions, load_run_options, resolve_search
 from raysearch.search.scheduler import build_scheduler
 from raysearch.search.searcher import TRIAL_SEED, build_searcher
 from raysearch.search.space import load_space
+from raysearch.search.study import STUDY_NAME, open_storage
 from raysearch.search.tuner import _progress_reporter, best_trial_line, run_tune
 
 
@@ -138,3 +143,75 @@ def test_a_resume_of_a_search_tune_never_saved_starts_it_over(
     assert made == (["restored"] if saved else ["new"])
     assert (run_dir / OPTUNA_STUDY).exists() == saved  # the old study goes with the start
     assert (run_dir / "tune").exists() == saved
+
+
+def _run_with_results(root: Path, study: bool, summary: bool) -> Path:
+    """An interrupted run whose Ray Tune experiment (RUN_DIR/tune) is gone (deleted to free
+    its checkpoints' space, or lost), with a study holding a COMPLETE trial and/or a summary
+    that counts its trials."""
+    run_dir = root / "smoke" / "r"
+    run_dir.mkdir(parents=True)
+    options = RunOptions(space="smoke", results=str(root), name="r")
+    (run_dir / OPTIONS).write_text(json.dumps(options.to_json()))
+    (run_dir / METADATA).write_text(json.dumps({"run_dir": str(run_dir)}))
+    counts = {"n_trials": 2, "completed": 1, "interrupted": 1} if summary else {}
+    (run_dir / SUMMARY_JSON).write_text(json.dumps({"state": "interrupted", **counts}))
+    if study:
+        created = optuna.create_study(study_name=STUDY_NAME, storage=open_storage(run_dir))
+        created.add_trial(optuna.trial.create_trial(
+            params={"loss_strategy": "kendall"},
+            distributions={"loss_strategy": optuna.distributions.CategoricalDistribution(
+                ["uniform", "kendall", "softplus_kendall", "a3dro"])},
+            value=0.41,
+        ))  # fmt: skip
+    return run_dir
+
+
+@pytest.mark.parametrize(
+    ("study", "summary", "held"),
+    [
+        (True, False, f"its study ({OPTUNA_STUDY}) holds 1 finished trial(s)"),
+        (False, True, f"its {SUMMARY_JSON} counts 2 trial(s)"),
+        (True, True, f"its {SUMMARY_JSON} counts 2 trial(s) and its study ({OPTUNA_STUDY})"),
+    ],
+)
+def test_a_resume_without_tunes_experiment_keeps_the_runs_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, study: bool, summary: bool, held: str
+) -> None:
+    """A run whose Tune experiment is gone was taken for one interrupted as it started: it
+    said so, deleted optuna.journal with its COMPLETE trials and ran the whole search again
+    (exit 0 'finished'). With results to lose, the plan refuses it before Ray, naming the
+    missing directory and --warm-start; run_tune refuses it too, and deletes nothing."""
+    run_dir = _run_with_results(tmp_path, study, summary)
+    before = {p.name: p.read_bytes() for p in run_dir.iterdir()}
+    with pytest.raises(ConfigError) as err:
+        resolve_search(load_run_options(run_dir), {"CPU": 2})
+    (problem,) = err.value.problems
+    assert problem.startswith(
+        f"--resume {run_dir}: Ray Tune's experiment directory {run_dir / 'tune'} is missing"
+    )
+    assert held in problem
+    if study:  # its COMPLETE trial is what a warm start takes
+        assert problem.endswith(f"--warm-start {run_dir} (and another --name)")
+    else:
+        assert problem.endswith("its study holds no COMPLETE trial that --warm-start could take")
+    plan = resolve_search(RunOptions(space="smoke", results=str(tmp_path), name="x"), {"CPU": 2})
+    plan = dataclasses.replace(plan, run_dir=str(run_dir), storage_path=str(run_dir))
+    monkeypatch.setattr(tuner_module, "build_tuner", lambda p, c: pytest.fail("started over"))
+    with pytest.raises(ConfigError, match="a resume would start the search over"):
+        run_tune(plan, resume=True, callbacks=[])
+    assert {p.name: p.read_bytes() for p in run_dir.iterdir()} == before
+
+
+def test_a_resume_without_tunes_experiment_and_an_unreadable_study_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Whether a study that cannot be read holds finished trials cannot be told: it is not
+    thrown away by a start over."""
+    run_dir = _run_with_results(tmp_path, study=False, summary=False)
+    (run_dir / OPTUNA_STUDY).write_bytes(b"\xff\xfe\n")
+    with pytest.raises(ConfigError) as err:
+        resolve_search(load_run_options(run_dir), {"CPU": 2})
+    (problem,) = err.value.problems
+    assert problem.startswith(f"--resume {run_dir}: {OPTUNA_STUDY} cannot be read")
+    assert "move the file aside to start over" in problem
