@@ -14,8 +14,9 @@ seconds), the data is prepared (and the searched data parameters' extremes) befo
 starts, and the run directory's first files (options.json, metadata.json) are written only
 after all of that passed. However the search then ends, the summary says so honestly
 (``results/summary.py``): finished, interrupted (``SearchInterrupted``: Ctrl+C once or
-twice, ``--resume`` continues), or every trial failed (``SearchFailed``); a results
-directory that cannot be written raises ``ResultsNotWritten``.
+twice, in the search or as its finalists re-train; ``--resume`` continues), or every trial
+failed (``SearchFailed``); a results directory that cannot be written raises
+``ResultsNotWritten``.
 """
 
 from __future__ import annotations
@@ -83,9 +84,10 @@ def run_search(
     ...): ``run_search(space="loss_ablation", num_samples=8)``. Or pass ``options`` whole
     (what the CLI does). ``callbacks``: extra Ray Tune callbacks (benchmarks and tests observe
     trials with them). Raises ``ConfigError``/``DataError`` on bad input before Ray starts,
-    ``SearchInterrupted`` when trials are left unfinished (resume with ``resume=RUN_DIR``),
-    ``SearchFailed`` when every trial failed, ``ResultsNotWritten`` when the run directory
-    cannot be written; in each case after the summary was written, if it could be.
+    ``SearchInterrupted`` when trials or finalist replicates are left unfinished (resume with
+    ``resume=RUN_DIR``), ``SearchFailed`` when every trial failed, ``ResultsNotWritten`` when
+    the run directory cannot be written; in each case after the summary was written, if it
+    could be.
     """
     options = _options(space, options, fields)
     if options.resume:
@@ -115,10 +117,15 @@ def run_search(
         ) from None
     print_summary(summary)
     if summary["state"] == INTERRUPTED_SEARCH or outcome.unfinished:
+        stopped = (
+            f"the finalists' re-training stopped with {summary['unfinished_replicates']} of "
+            f"{summary['replicates']} replicate(s) unfinished"
+            if summary.get("unfinished_replicates") and not outcome.unfinished
+            else f"the search stopped with {outcome.unfinished} unfinished trial(s) and "
+            f"{outcome.started} of {plan.space.settings.num_samples} created"
+        )
         raise SearchInterrupted(
-            f"the search stopped with {outcome.unfinished} unfinished trial(s) and "
-            f"{outcome.started} of {plan.space.settings.num_samples} created; continue it "
-            f"with: python -m raysearch.run --resume {plan.run_dir}"
+            f"{stopped}; continue it with: python -m raysearch.run --resume {plan.run_dir}"
         )
     if summary["state"] == ALL_FAILED:
         first = summary["failures"][0]
@@ -158,8 +165,6 @@ def _search(
         ended = time.time()
         with clock.phase("finalists"):  # re-train the top configurations with fresh seeds
             finalists = _run_finalists(options, plan, outcome)
-        if finalists is not None and finalists.unfinished:
-            outcome = dataclasses.replace(outcome, unfinished=finalists.unfinished)
         # written before Ray shuts down: Ray's shutdown gives SIGTERM back its default (the
         # process ends at once), so a SIGTERM then would lose them (search/session.py)
         return _write_outputs(plan, outcome, clock, (started, ended), finalists), outcome

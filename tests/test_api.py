@@ -6,18 +6,24 @@ from __future__ import annotations
 
 import ast
 import json
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 
 import raysearch
 import raysearch.api
+import raysearch.search.session
 from raysearch.api import _command, _options, run_search
 from raysearch.core.errors import ConfigError, SearchInterrupted
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY
-from raysearch.search.plan import RunOptions
+from raysearch.search.finalists import FinalistsResult
+from raysearch.search.plan import RunOptions, load_run_options
+from raysearch.search.session import Cluster
 from raysearch.search.tracking import WandbOptions
+from raysearch.search.tuner import TuneOutcome
 
 
 def test_a_misspelled_argument_is_named_with_the_arguments_there_are(tmp_path) -> None:
@@ -131,6 +137,52 @@ def test_an_interrupt_before_tune_saved_anything_leaves_nothing_behind(
     with pytest.raises(SearchInterrupted, match="interrupted twice"):
         run_search(space="smoke", results=str(tmp_path), name="later")
     assert (written[1] / OPTIONS).is_file() and (written[1] / OPTUNA_STUDY).is_file()
+
+
+def _trial(trial_id: str, value: float) -> dict:
+    return {"trial_id": trial_id, "created": 0, "status": "completed", "stop_reason": "max_epochs",
+            "epochs_run": 2, "best_anchored_val_loss": value, "best_epoch": 2,
+            "config/loss_strategy": "kendall"}  # fmt: skip
+
+
+def test_unfinished_finalist_replicates_leave_an_interrupted_run_that_resumes(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl+C as the finalists re-train: the search's trials all ended, one replicate did
+    not. The summary says "interrupted" (it said "finished", and --resume then refused the
+    run), run_search raises SearchInterrupted naming the replicates and --resume, and that
+    --resume is accepted. Ray, Tune and the finalists' run are stand-ins; the results are
+    written by the real code."""
+    trials = pd.DataFrame([_trial("a", -0.3), _trial("b", -0.2)])
+    finalists = pd.DataFrame(
+        {"finalist": [1, 1], "seed": [100000, 100001], "trial_id": ["f0", "f1"],
+         "status": ["completed", "unfinished"], "epochs_run": [2, 1],
+         "best_anchored_val_loss": [-0.3, -0.25], "best_epoch": [2, 1],
+         "search_value": [-0.3, -0.3], "config/loss_strategy": ["kendall", "kendall"],
+         "pick": [False, False]}
+    )  # fmt: skip
+
+    @contextmanager
+    def ray_session(address, health_check_s=None):
+        yield Cluster({"CPU": 2.0}, 0.0, 0.0)
+
+    monkeypatch.setattr(raysearch.search.session, "ray_session", ray_session)
+    monkeypatch.setattr(
+        raysearch.api, "_prepare_data", lambda plan, raw: SimpleNamespace(fingerprint="x")
+    )
+    monkeypatch.setattr(raysearch.api, "_run_tune", lambda options, plan, callbacks: TuneOutcome(
+        trials, pd.DataFrame(), started=2, unfinished=0))  # fmt: skip
+    monkeypatch.setattr(raysearch.api, "_run_finalists", lambda options, plan, outcome:
+                        FinalistsResult(finalists, unfinished=1))  # fmt: skip
+    with pytest.raises(SearchInterrupted, match=r"1 of 2 replicate.*--resume"):
+        run_search(space="smoke", results=str(tmp_path), name="r", num_samples=2,
+                   finalists=1, wandb=False)  # fmt: skip
+    run_dir = tmp_path / "smoke" / "r"
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["state"] == "interrupted" and summary["unfinished_replicates"] == 1
+    assert summary["pick"] is None
+    assert "1 of 2 finalist replicates unfinished" in (run_dir / "summary.md").read_text()
+    load_run_options(run_dir)  # the --resume the message names is accepted
 
 
 def _ray_must_not_start(*args: object) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "TIME_ATTR",
     "TIME_PREFIX",
     "TRIAL_STATUSES",
+    "UNFINISHED",
     "VAL_METRIC",
     "is_test_metric",
     "time_key",
@@ -47,6 +48,9 @@ NOT_STARTED = "not started"  # created, but the search stopped before it reporte
 # Cut when the search's time budget (--time-budget) ran out; also how such a search ended.
 OUT_OF_TIME = "out of time"
 TRIAL_STATUSES = (COMPLETED, STOPPED, FAILED, INTERRUPTED, NOT_STARTED, OUT_OF_TIME)
+# A finalist replicate's status in finalists.parquet (beside completed and failed) when the
+# run stopped before it ended or before Tune created it: --resume trains it.
+UNFINISHED = "unfinished"
 
 
 def time_key(phase: str) -> str:

@@ -1,7 +1,8 @@
 """Write a search's results directory and the short summary printed at the end.
 
 The summary is honest however the search ended: ``state`` says whether it finished, was
-interrupted (Ctrl+C, a dead driver: ``--resume`` continues it) or ended with every trial
+interrupted (Ctrl+C, a dead driver, in the search or as its finalists re-trained:
+``--resume`` continues it) or ended with every trial
 failed; trials the search never ran are "not started" (never "stopped by ASHA"); ``files``
 names only files that exist. Every file is written atomically (``core.files``): a full
 disk or a second Ctrl+C leaves the previous version of a file, never half of one.
@@ -43,6 +44,7 @@ from raysearch.core.metrics import (
     NOT_STARTED,
     OUT_OF_TIME,
     STOPPED,
+    UNFINISHED,
 )
 from raysearch.results.evidence import SEED_PARAMETER, picked_config
 from raysearch.results.evidence_report import evidence_markdown, gather_evidence
@@ -58,6 +60,7 @@ __all__ = [
     "Section",
     "add_files",
     "counts_line",
+    "finalists_line",
     "gate_line",
     "markdown",
     "summarize",
@@ -124,20 +127,26 @@ def summarize(
     *,
     time_budget_s: float | None = None,
     gate_held: Mapping[int, int] | None = None,
+    finalists: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """What the user reads first: how the search ended, how each trial ended, the best
     trial. ``planned``: the trials the search was to run; those Tune never created count
     as not started, unless ``time_budget_s`` is given: the search's time budget (seconds)
     ran out, and ended it before it created them. ``gate_held``: the stops ASHA made that
-    its rung gate held, per epoch (None: no gate). ``files`` is filled in by
-    ``write_results`` with what it wrote."""
+    its rung gate held, per epoch (None: no gate). ``finalists``: the finalists' replicates
+    (finalists.parquet); one left unfinished makes the search interrupted, as an unfinished
+    trial does. ``files`` is filled in by ``write_results`` with what it wrote."""
     counts = trials["status"].value_counts().to_dict() if not trials.empty else {}
     planned = max(planned or 0, len(trials))
     never = 0 if time_budget_s is not None else planned - len(trials)
     not_started = int(counts.get(NOT_STARTED, 0)) + never
     unfinished = int(counts.get(INTERRUPTED, 0)) + not_started
     failed = int(counts.get(FAILED, 0))
-    if unfinished:
+    replicates = 0 if finalists is None else len(finalists)
+    unfinished_replicates = (
+        0 if finalists is None else int((finalists["status"] == UNFINISHED).sum())
+    )
+    if unfinished or unfinished_replicates:
         state = INTERRUPTED_SEARCH
     elif len(trials) and failed == len(trials):
         state = ALL_FAILED
@@ -158,6 +167,8 @@ def summarize(
         "not_started": not_started,
         "out_of_time": int(counts.get(OUT_OF_TIME, 0)),
         "time_budget_s": time_budget_s,
+        "replicates": replicates,  # the finalists' (0: no finalists)
+        "unfinished_replicates": unfinished_replicates,  # --resume trains them
         # JSON keys are text: {"1": 12} is 12 stops held at epoch 1
         "gate_held": None if gate_held is None else {str(e): n for e, n in gate_held.items()},
         "failures": [
@@ -193,6 +204,18 @@ def counts_line(summary: dict[str, Any]) -> str:
     )
 
 
+def finalists_line(summary: dict[str, Any]) -> str | None:
+    """ "3 of 4 finalist replicates unfinished: nothing is picked until --resume trains
+    them", or None when none is (or a summary written before the count)."""
+    n = summary.get("unfinished_replicates", 0)
+    if not n:
+        return None
+    return (
+        f"{n} of {summary['replicates']} finalist replicates unfinished: nothing is picked "
+        "until --resume trains them"
+    )
+
+
 def gate_line(summary: dict[str, Any]) -> str | None:
     """ "The rung gate held 12 of ASHA's stops (epoch 1: 10, epoch 3: 2) ...": what the gate
     of ``scheduler: gated_asha`` did, or None when the search had no gate (or a summary
@@ -225,8 +248,9 @@ def _headline(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
             f"Its time budget of {summary['time_budget_s']:g} s ran out. Go on from its trials "
             f"in a new search with: python -m raysearch.run --warm-start RESULTS/{name} ..."
         )
-    gate = gate_line(summary)
-    return [*lines, "", counts_line(summary) + ".", *([gate] if gate else [])]
+    gate, finalists = gate_line(summary), finalists_line(summary)
+    more = [f"{finalists}." if finalists else None, gate]
+    return [*lines, "", counts_line(summary) + ".", *[m for m in more if m]]
 
 
 def _best_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
@@ -314,7 +338,14 @@ def write_results(
     ``resolve`` maps the best trial's config to its full resolved configuration (every
     field of every section), written to best_config.yaml so the trial can be re-run.
     """
-    summary = summarize(trials, run_dir, planned, time_budget_s=time_budget_s, gate_held=gate_held)
+    summary = summarize(
+        trials,
+        run_dir,
+        planned,
+        time_budget_s=time_budget_s,
+        gate_held=gate_held,
+        finalists=finalists,
+    )
     best = summary["best"]
     # issue 15: the evidence section, and the finalists' pick (when there are finalists)
     summary["evidence"] = gather_evidence(trials, epochs, settings or {}, finalists)

@@ -20,6 +20,7 @@ from raysearch.results.summary import (
     INTERRUPTED_SEARCH,
     OUT_OF_TIME,
     counts_line,
+    finalists_line,
     gate_line,
 )
 
@@ -38,9 +39,9 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
     )
     console.rule(f"[{colour}]search {state}")
     console.print(escape(counts_line(summary)))
-    gate = gate_line(summary)
-    if gate:
-        console.print(escape(gate))
+    for line in (finalists_line(summary), gate_line(summary)):
+        if line:
+            console.print(escape(line))
     best = summary.get("best")
     if best:
         so_far = " so far" if state == INTERRUPTED_SEARCH else ""

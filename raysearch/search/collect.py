@@ -32,7 +32,7 @@ from raysearch.core.metrics import (
 if TYPE_CHECKING:
     from ray.tune import Result, ResultGrid
 
-__all__ = ["collect_results"]
+__all__ = ["collect_results", "grid_trials"]
 
 # Tune's bookkeeping columns that are not the trainer's metrics.
 _TUNE_COLUMNS = {
@@ -90,7 +90,7 @@ def _why_stopped(
     return STOPPED, f"asha (after {epochs} of {max_epochs} epochs)"
 
 
-def _trials(grid: ResultGrid) -> list[Any]:
+def grid_trials(grid: ResultGrid) -> list[Any]:
     """Tune's trials in the grid's order. A trial's id and config are read from these, not
     from its results: a trial that failed before its first report has none, and Result's
     config is its last result's. ResultGrid keeps its trials private
@@ -105,7 +105,7 @@ def collect_results(
     time budget stopped it (``_why_stopped``)."""
     trial_rows: list[dict[str, Any]] = []
     epoch_frames: list[pd.DataFrame] = []
-    trials_of = _trials(grid)
+    trials_of = grid_trials(grid)
     for index in range(len(grid)):  # ResultGrid is indexed; it declares no __iter__
         result, trial = grid[index], trials_of[index]
         trial_id = str(trial.trial_id)

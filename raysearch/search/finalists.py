@@ -9,7 +9,9 @@ replicate's best model is scored on the test split, once. A finalist's value in 
 itself was selected as the best of many, so it is optimistic; the replicates' mean is not.
 
 The table (finalists.parquet) has one row per replicate: ``finalist`` (1 = the search's
-best), ``seed``, ``status``, ``epochs_run``, ``best_anchored_val_loss``, ``best_epoch``,
+best), ``seed``, ``status`` (completed, failed, or unfinished: the run was interrupted before
+the replicate ended, or before Tune created it; then nothing is picked and ``--resume``
+trains it), ``epochs_run``, ``best_anchored_val_loss``, ``best_epoch``,
 ``search_value`` (the configuration's value in the search), ``pick``, ``config/<name>`` for
 every searched parameter, and ``test/<metric>`` on the pick's rows only.
 """
@@ -27,7 +29,14 @@ import ray.tune
 from ray import tune
 from ray.tune.schedulers import FIFOScheduler
 
-from raysearch.core.metrics import BEST_VAL_METRIC, FINAL_KEY, TIME_ATTR, VAL_METRIC
+from raysearch.core.metrics import (
+    BEST_VAL_METRIC,
+    FINAL_KEY,
+    TIME_ATTR,
+    UNFINISHED,
+    VAL_METRIC,
+)
+from raysearch.search.collect import grid_trials
 from raysearch.search.loggers import result_loggers
 from raysearch.search.plan import SearchPlan
 from raysearch.search.searcher import TRIAL_SEED
@@ -51,7 +60,8 @@ REPLICATE_SEED_OFFSET = 100_000
 
 @dataclass(frozen=True)
 class FinalistsResult:
-    """The replicates' table and how many replicates did not finish (an interrupted run)."""
+    """The replicates' table and how many replicates did not finish (an interrupted run:
+    they are ``unfinished`` in the table, which then has no pick)."""
 
     table: pd.DataFrame
     unfinished: int = 0
@@ -158,12 +168,24 @@ def run_finalists(
         for r in range(settings.replicates)
     ]
     grid = fit(_tuner(plan, points, resume))
-    rows, checkpoints = [], []
-    for result in (grid[i] for i in range(len(grid))):  # a ResultGrid indexes, not iterates
-        rows.append(_row(result, list(plan.space.parameters)))
-        checkpoints.append(result.checkpoint)
+    parameters = list(plan.space.parameters)
+    results = [grid[i] for i in range(len(grid))]  # a ResultGrid indexes, not iterates
+    # each replicate's point from its trial: a Result's config is its last report's, and a
+    # replicate that never reported has none
+    rows = [
+        _row(result, trial.config["point"], parameters)
+        for result, trial in zip(results, grid_trials(grid), strict=True)
+    ]
+    checkpoints = [result.checkpoint for result in results]
+    created = {(row["finalist"], row["seed"]) for row in rows}
+    # the replicates Tune never created (the run was interrupted first): --resume trains them
+    rows += [_row(None, p, parameters) for p in points if (p["finalist"], p["seed"]) not in created]
     table = pd.DataFrame(rows)
-    pick = pick_finalist(table)
+    # from the rows, not grid.num_terminated: Tune's clean-up after Ctrl+C marks the live
+    # trials TERMINATED, and the replicates never created are not in the grid at all
+    unfinished = int((table["status"] == UNFINISHED).sum())
+    # no pick on part of the replicates, and the test split is scored once: after --resume
+    pick = None if unfinished else pick_finalist(table)
     table["pick"] = table["finalist"] == pick
     for i in table.index[table["pick"] & (table["status"] == "completed")]:
         params = {
@@ -174,13 +196,12 @@ def run_finalists(
         for key, value in _score_test(plan.setup, params, checkpoints[i]).items():
             table.loc[i, f"test/{key}"] = value
     table = table.sort_values(["finalist", "seed"]).reset_index(drop=True)
-    unfinished = len(grid) - grid.num_terminated - grid.num_errors
     return FinalistsResult(table, unfinished)
 
 
-def _row(result: Any, parameters: list[str]) -> dict[str, Any]:
-    point = (result.config or {})["point"]
-    frame = result.metrics_dataframe
+def _row(result: Any, point: dict[str, Any], parameters: list[str]) -> dict[str, Any]:
+    """One replicate's row; ``result`` None: Tune never created it."""
+    frame = result.metrics_dataframe if result is not None else None
     epochs = frame[frame[TIME_ATTR].notna()] if frame is not None and len(frame) else None
     best, best_epoch, epochs_run = math.nan, 0, 0
     if epochs is not None and VAL_METRIC in epochs and len(epochs):
@@ -191,8 +212,8 @@ def _row(result: Any, parameters: list[str]) -> dict[str, Any]:
     row = {
         "finalist": int(point["finalist"]),
         "seed": int(point["seed"]),
-        "trial_id": str(frame["trial_id"].iloc[0]) if epochs_run else "",
-        "status": _status(result.error, frame),
+        "trial_id": str(frame["trial_id"].iloc[0]) if frame is not None and epochs_run else "",
+        "status": _status(result.error if result is not None else None, frame),
         "epochs_run": epochs_run,
         BEST_VAL_METRIC: best,
         "best_epoch": best_epoch,
@@ -207,7 +228,7 @@ def _status(error: BaseException | None, frame: pd.DataFrame | None) -> str:
     if error is not None:
         return "failed"
     finished = frame is not None and FINAL_KEY in frame and bool((frame[FINAL_KEY] == 1).any())
-    return "completed" if finished else "unfinished"
+    return "completed" if finished else UNFINISHED
 
 
 def _score_test(setup: TrialSetup, params: dict[str, Any], checkpoint: Any) -> dict[str, float]:

@@ -1,10 +1,13 @@
-"""A smoke search with two validation origins and finalists, end to end on a local Ray; and
-finalists whose replicates train data-parallel (``--workers-per-trial 2``)."""
+"""A smoke search with two validation origins and finalists, end to end on a local Ray;
+finalists whose replicates train data-parallel (``--workers-per-trial 2``); and Ctrl+C as
+the finalists re-train, then ``--resume``."""
 
 from __future__ import annotations
 
 import json
 import math
+import signal
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +16,7 @@ import yaml
 
 from raysearch.search.finalists import REPLICATE_SEED_OFFSET
 from raysearch.search.space import SPACES_DIR
-from raysearch.testing.cli import run_cli, tiny_space, traceback_of
+from raysearch.testing.cli import run_cli, start_cli, tiny_space, traceback_of
 from raysearch.testing.cluster import LocalCluster
 
 pytestmark = pytest.mark.integration
@@ -89,3 +92,63 @@ def test_finalists_train_data_parallel_and_the_pick_is_tested_from_their_checkpo
     assert len(table) == 2 and table["pick"].all()
     assert (table["status"] == "completed").all() and (table["epochs_run"] == 2).all()
     assert table["test/anchored_test_loss"].map(math.isfinite).all()
+
+
+def _finalist_epochs(run_dir: Path) -> int:
+    """The epochs the finalists' replicates reported so far (Tune's result.json lines)."""
+    return sum(
+        len(p.read_text().splitlines()) for p in (run_dir / "finalists").glob("*/result.json")
+    )
+
+
+def test_ctrl_c_as_the_finalists_train_is_an_interruption_that_resume_finishes(
+    tmp_path: Path, ray_address: str
+) -> None:
+    """It was a finished search: exit 0, summary "finished", a pick on the one replicate
+    that had ended, and --resume refused ("that search ended (finished)")."""
+    space = tmp_path / "fin.yaml"
+    space.write_text(
+        tiny_space(
+            "{num_samples: 2, max_epochs: 3, grace_period: 3, n_startup_trials: 2, "
+            "finalists: 2, replicates: 2}"
+        )
+    )
+    run_dir = tmp_path / "fin" / "f"
+    log = tmp_path / "first.log"
+    proc = start_cli(
+        ["--space", str(space), "--max-concurrent", "1", "--no-wandb",
+         "--results", str(tmp_path), "--name", "f"],
+        log,
+        ray_address,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 400
+        while _finalist_epochs(run_dir) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _finalist_epochs(run_dir) >= 2, log.read_text()[-3000:]
+        proc.send_signal(signal.SIGINT)  # Ctrl+C once, as the finalists train
+        code = proc.wait(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 130, log.read_text()[-3000:]
+    assert "replicate(s) unfinished" in log.read_text() and f"--resume {run_dir}" in log.read_text()
+    table = pd.read_parquet(run_dir / "finalists.parquet")
+    # 2 finalists x 2 replicates, each with a row (those never created too); some unfinished
+    assert len(table) == 4 and (table["status"] == "unfinished").any(), table
+    assert not table["pick"].any()  # no pick, and no test split scored, on part of them
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["state"] == "interrupted" and summary["pick"] is None
+    assert summary["unfinished_replicates"] == int((table["status"] == "unfinished").sum())
+    searched = pd.read_parquet(run_dir / "trials.parquet")
+
+    resumed = run_cli(["--resume", str(run_dir)], timeout=600)  # joins the run's Ray
+    assert resumed.returncode == 0, traceback_of(resumed.stdout + resumed.stderr)
+    table = pd.read_parquet(run_dir / "finalists.parquet")
+    assert len(table) == 4 and (table["status"] == "completed").all(), table
+    assert (table["epochs_run"] == 3).all() and table["pick"].any()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["state"] == "finished" and summary["pick"]["replicates"] == 2
+    # the finalists went on; the search was not run again
+    again = pd.read_parquet(run_dir / "trials.parquet")
+    assert sorted(again["trial_id"]) == sorted(searched["trial_id"])
