@@ -155,6 +155,9 @@ def summarize(
     else:
         state = FINISHED
     failures = trials[trials["status"] == FAILED] if not trials.empty else trials
+    failed_replicates = (
+        finalists[finalists["status"] == FAILED] if finalists is not None else pd.DataFrame()
+    )
     return {
         "run_dir": str(run_dir),
         "state": state,
@@ -171,11 +174,26 @@ def summarize(
         "unfinished_replicates": unfinished_replicates,  # --resume trains them
         # JSON keys are text: {"1": 12} is 12 stops held at epoch 1
         "gate_held": None if gate_held is None else {str(e): n for e, n in gate_held.items()},
+        # the search's failed trials, then the finalists' failed replicates
         "failures": [
             {"trial_id": r["trial_id"], "reason": r["stop_reason"]} for _, r in failures.iterrows()
-        ],
+        ]
+        + [_replicate_failure(r) for _, r in failed_replicates.iterrows()],
         "best": _best(trials),
         "files": {},
+    }
+
+
+def _replicate_failure(row: pd.Series) -> dict[str, Any]:
+    """A failed finalist replicate in the summary's failures: named by its finalist and seed
+    (its Tune trial id too, when it reported), with its reason (finalists.parquet's
+    ``stop_reason``; a table written before it has none)."""
+    name = f"finalist {int(row['finalist'])} (seed {int(row['seed'])})"
+    trial_id = row.get("trial_id")
+    reason = row.get("stop_reason")
+    return {
+        "trial_id": f"{name}, trial {trial_id}" if isinstance(trial_id, str) and trial_id else name,
+        "reason": str(reason) if isinstance(reason, str) else "no reason recorded",
     }
 
 

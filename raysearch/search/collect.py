@@ -32,7 +32,7 @@ from raysearch.core.metrics import (
 if TYPE_CHECKING:
     from ray.tune import Result, ResultGrid
 
-__all__ = ["collect_results", "grid_trials"]
+__all__ = ["collect_results", "failure_reason", "grid_trials"]
 
 # Tune's bookkeeping columns that are not the trainer's metrics.
 _TUNE_COLUMNS = {
@@ -56,6 +56,18 @@ _TUNE_COLUMNS = {
 _OUTCOME_COLUMNS = {FINAL_KEY, "stop_reason", "best_epoch"}
 
 
+def failure_reason(error: BaseException) -> str:
+    """A failed trial's reason, as trials.parquet's ``stop_reason`` words it: the reason the
+    trial recorded (its ``TrialFailedError`` line, e.g. "NonFiniteLossError: ..."), else the
+    last line of Tune's error; 300 characters at most."""
+    message = str(error).strip().splitlines()
+    recorded = [line for line in message if "TrialFailedError" in line]
+    if recorded:
+        return recorded[-1].split("TrialFailedError:", 1)[-1].strip()[:300]
+    detail = next((line for line in reversed(message) if line.strip()), type(error).__name__)
+    return detail[:300]
+
+
 def _why_stopped(
     error: BaseException | None,
     outcome: dict[str, Any] | None,
@@ -69,12 +81,7 @@ def _why_stopped(
     clean-up then calls it TERMINATED like the others. ``out_of_time``: the search's time
     budget stopped it, so a trial not done was cut by the budget, not interrupted."""
     if error is not None:
-        message = str(error).strip().splitlines()
-        recorded = [line for line in message if "TrialFailedError" in line]
-        if recorded:
-            return FAILED, recorded[-1].split("TrialFailedError:", 1)[-1].strip()[:300]
-        detail = next((line for line in reversed(message) if line.strip()), type(error).__name__)
-        return FAILED, detail[:300]
+        return FAILED, failure_reason(error)
     if outcome is not None:
         return COMPLETED, str(outcome.get("stop_reason", "finished"))
     if not done and out_of_time:

@@ -11,7 +11,8 @@ itself was selected as the best of many, so it is optimistic; the replicates' me
 The table (finalists.parquet) has one row per replicate: ``finalist`` (1 = the search's
 best), ``seed``, ``status`` (completed, failed, or unfinished: the run was interrupted before
 the replicate ended, or before Tune created it; then nothing is picked and ``--resume``
-trains it), ``epochs_run``, ``best_anchored_val_loss``, ``best_epoch``,
+trains it), ``stop_reason`` (worded as trials.parquet's: a failed replicate's error),
+``epochs_run``, ``best_anchored_val_loss``, ``best_epoch``,
 ``search_value`` (the configuration's value in the search), ``pick``, ``config/<name>`` for
 every searched parameter, and ``test/<metric>`` on the pick's rows only.
 """
@@ -31,12 +32,14 @@ from ray.tune.schedulers import FIFOScheduler
 
 from raysearch.core.metrics import (
     BEST_VAL_METRIC,
+    COMPLETED,
+    FAILED,
     FINAL_KEY,
     TIME_ATTR,
     UNFINISHED,
     VAL_METRIC,
 )
-from raysearch.search.collect import grid_trials
+from raysearch.search.collect import failure_reason, grid_trials
 from raysearch.search.loggers import result_loggers
 from raysearch.search.plan import SearchPlan
 from raysearch.search.searcher import TRIAL_SEED
@@ -209,11 +212,13 @@ def _row(result: Any, point: dict[str, Any], parameters: list[str]) -> dict[str,
         best = float(values.min())
         best_epoch = int(epochs.loc[values.idxmin(), TIME_ATTR])
         epochs_run = int(epochs[TIME_ATTR].max())
+    status, reason = _why_stopped(result.error if result is not None else None, frame, epochs_run)
     row = {
         "finalist": int(point["finalist"]),
         "seed": int(point["seed"]),
         "trial_id": str(frame["trial_id"].iloc[0]) if frame is not None and epochs_run else "",
-        "status": _status(result.error if result is not None else None, frame),
+        "status": status,
+        "stop_reason": reason,
         "epochs_run": epochs_run,
         BEST_VAL_METRIC: best,
         "best_epoch": best_epoch,
@@ -224,11 +229,22 @@ def _row(result: Any, point: dict[str, Any], parameters: list[str]) -> dict[str,
     return row
 
 
-def _status(error: BaseException | None, frame: pd.DataFrame | None) -> str:
+def _why_stopped(
+    error: BaseException | None, frame: pd.DataFrame | None, epochs: int
+) -> tuple[str, str]:
+    """(status, stop_reason) of a replicate, the reason worded as trials.parquet's."""
     if error is not None:
-        return "failed"
-    finished = frame is not None and FINAL_KEY in frame and bool((frame[FINAL_KEY] == 1).any())
-    return "completed" if finished else UNFINISHED
+        return FAILED, failure_reason(error)
+    finals = frame[frame[FINAL_KEY] == 1] if frame is not None and FINAL_KEY in frame else None
+    if finals is not None and len(finals):
+        reason = finals["stop_reason"].iloc[-1] if "stop_reason" in finals else None
+        return COMPLETED, "finished" if _missing(reason) else str(reason)
+    if epochs:
+        return UNFINISHED, f"after {epochs} epochs (--resume continues it)"
+    return (
+        UNFINISHED,
+        "the run stopped before this replicate reported an epoch (--resume trains it)",
+    )
 
 
 def _score_test(setup: TrialSetup, params: dict[str, Any], checkpoint: Any) -> dict[str, float]:

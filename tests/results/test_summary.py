@@ -234,6 +234,29 @@ def test_every_trial_failing_before_the_time_budget_ran_out_counts_no_trial_twic
     assert "-3 not started" not in text and "-3 " not in counts_line(summary)
 
 
+def test_a_failed_finalist_replicate_is_listed_with_its_reason(tmp_path: Path) -> None:
+    """The failures listed the search's trials only: a replicate that failed (a NaN loss
+    with its fresh seed) had no reason anywhere but Tune's directory."""
+    reason = "NonFiniteLossError: training loss is not finite for task(s) ['regime'] at epoch 2"
+    trials = _table(_trial("a", "completed", 3, -0.3), _trial("b", "failed", 1, math.nan, "OOM"))
+    finalists = pd.DataFrame(
+        {"finalist": [1, 1], "seed": [100000, 100001], "trial_id": ["f0", ""],
+         "status": ["completed", "failed"], "stop_reason": ["max_epochs", reason],
+         "epochs_run": [3, 0], "best_anchored_val_loss": [-0.3, math.nan],
+         "best_epoch": [3, 0], "search_value": [-0.3, -0.3],
+         "config/loss_strategy": ["kendall", "kendall"], "pick": [True, True]}
+    )  # fmt: skip
+    summary = summarize(trials, tmp_path, planned=2, finalists=finalists)
+    assert summary["failures"] == [
+        {"trial_id": "b", "reason": "OOM"},
+        {"trial_id": "finalist 1 (seed 100001)", "reason": reason},
+    ]
+    assert f"- finalist 1 (seed 100001): {reason}" in markdown(summary, trials)
+    # a finalists.parquet written before stop_reason: still listed
+    older = summarize(trials, tmp_path, planned=2, finalists=finalists.drop(columns="stop_reason"))
+    assert older["failures"][1]["reason"] == "no reason recorded"
+
+
 def test_best_configs_resolved_values_read_back_build_the_same_trial_config(
     tmp_path: Path,
 ) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.metrics import BEST_VAL_METRIC
-from raysearch.search.finalists import pick_finalist, select_finalists
+from raysearch.search.finalists import _row, pick_finalist, select_finalists
 from raysearch.search.plan import RunOptions, resolve_search
 
 
@@ -71,3 +72,36 @@ def test_finalists_settings_are_checked_before_anything_runs() -> None:
     ):
         with pytest.raises(ConfigError, match=words):
             resolve_search(RunOptions(space="smoke", **fields), {"CPU": 4})
+
+
+REASON = "NonFiniteLossError: training loss is not finite for task(s) ['regime'] at epoch 2"
+POINT = {"finalist": 1, "seed": 100000, "search_value": -0.3,
+         "params": {"loss_strategy": "kendall", "trainer.seed": 100000}}  # fmt: skip
+
+
+def _result(error: BaseException | None, final: bool = False) -> SimpleNamespace:
+    """A stand-in for Tune's Result of a replicate that reported epoch 1 (and its final
+    report, when ``final``)."""
+    frame = pd.DataFrame({"trial_id": ["t1"], "epoch": [1.0], "anchored_val_loss": [-0.2]})
+    if final:
+        frame = pd.concat([frame.assign(final=0), pd.DataFrame(
+            {"trial_id": ["t1"], "epoch": [math.nan], "final": [1], "stop_reason": ["max_epochs"]}
+        )], ignore_index=True)  # fmt: skip
+    return SimpleNamespace(metrics_dataframe=frame, error=error)
+
+
+def test_a_failed_replicate_keeps_its_reason_as_a_failed_trial_does() -> None:
+    """finalists.parquet had only status 'failed': the reason was in Tune's directory only.
+    It is worded as trials.parquet's stop_reason (the TrialFailedError line)."""
+    error = RuntimeError(f"Traceback ...\nraysearch.search.trainable.TrialFailedError: {REASON}")
+    row = _row(_result(error), POINT, ["loss_strategy", "trainer.seed"])
+    assert (row["status"], row["stop_reason"], row["trial_id"]) == ("failed", REASON, "t1")
+    done = _row(_result(None, final=True), POINT, ["loss_strategy"])
+    assert (done["status"], done["stop_reason"], done["epochs_run"]) == (
+        "completed", "max_epochs", 1
+    )  # fmt: skip
+    cut = _row(_result(None), POINT, ["loss_strategy"])
+    assert cut["status"] == "unfinished" and "--resume" in cut["stop_reason"]
+    never = _row(None, POINT, ["loss_strategy"])  # a replicate Tune never created
+    assert (never["status"], never["epochs_run"], never["trial_id"]) == ("unfinished", 0, "")
+    assert never["config/loss_strategy"] == "kendall" and "--resume" in never["stop_reason"]
