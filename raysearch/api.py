@@ -14,9 +14,9 @@ seconds), the data is prepared (and the searched data parameters' extremes) befo
 starts, and the run directory's first files (options.json, metadata.json) are written only
 after all of that passed. However the search then ends, the summary says so honestly
 (``results/summary.py``): finished, interrupted (``SearchInterrupted``: Ctrl+C once or
-twice, in the search or as its finalists re-train; ``--resume`` continues), or every trial
-failed (``SearchFailed``); a results directory that cannot be written raises
-``ResultsNotWritten``.
+twice, in the search or as its finalists re-train; ``--resume`` continues), or no result
+(``SearchFailed``: every trial failed, or none reported a finite value before the time
+budget cut it); a results directory that cannot be written raises ``ResultsNotWritten``.
 """
 
 from __future__ import annotations
@@ -44,7 +44,14 @@ from raysearch.core.timing import PhaseClock
 from raysearch.data.contract import load_dataset
 from raysearch.data.raw import RawDataset
 from raysearch.results.runs import RunData, load_run
-from raysearch.results.summary import ALL_FAILED, INTERRUPTED_SEARCH, add_files, write_results
+from raysearch.results.summary import (
+    ALL_FAILED,
+    INTERRUPTED_SEARCH,
+    NO_RESULT,
+    add_files,
+    counts_line,
+    write_results,
+)
 from raysearch.results.terminal import print_summary
 from raysearch.search.address import check_address
 from raysearch.search.plan import (
@@ -85,7 +92,8 @@ def run_search(
     (what the CLI does). ``callbacks``: extra Ray Tune callbacks (benchmarks and tests observe
     trials with them). Raises ``ConfigError``/``DataError`` on bad input before Ray starts,
     ``SearchInterrupted`` when trials or finalist replicates are left unfinished (resume with
-    ``resume=RUN_DIR``), ``SearchFailed`` when every trial failed, ``ResultsNotWritten`` when
+    ``resume=RUN_DIR``), ``SearchFailed`` when no trial gave a result (every trial failed, or
+    none reported a finite value before the time budget cut it), ``ResultsNotWritten`` when
     the run directory cannot be written; in each case after the summary was written, if it
     could be.
     """
@@ -132,6 +140,11 @@ def run_search(
         raise SearchFailed(
             f"every trial failed ({summary['failed']}); trial {first['trial_id']}: "
             f"{first['reason']} (all reasons: {Path(plan.run_dir) / 'summary.md'})"
+        )
+    if summary["state"] == NO_RESULT:  # some trials cut before their first epoch
+        raise SearchFailed(
+            f"the search gave no result: no trial reported a finite validation value "
+            f"({counts_line(summary)}; {Path(plan.run_dir) / 'summary.md'})"
         )
     return summary
 

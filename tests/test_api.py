@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,8 +18,9 @@ import raysearch
 import raysearch.api
 import raysearch.search.session
 from raysearch.api import _command, _options, run_search
-from raysearch.core.errors import ConfigError, SearchInterrupted
+from raysearch.core.errors import ConfigError, SearchFailed, SearchInterrupted
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY
+from raysearch.results.summary import write_results
 from raysearch.search.finalists import FinalistsResult
 from raysearch.search.plan import RunOptions, load_run_options
 from raysearch.search.session import Cluster
@@ -183,6 +185,47 @@ def test_unfinished_finalist_replicates_leave_an_interrupted_run_that_resumes(
     assert summary["pick"] is None
     assert "1 of 2 finalist replicates unfinished" in (run_dir / "summary.md").read_text()
     load_run_options(run_dir)  # the --resume the message names is accepted
+
+
+def _unscored(trial_id: str, status: str, reason: str) -> dict:
+    return {"trial_id": trial_id, "status": status, "stop_reason": reason, "epochs_run": 0,
+            "best_anchored_val_loss": math.nan, "best_epoch": 0,
+            "config/loss_strategy": "kendall"}  # fmt: skip
+
+
+CUT = "the time budget ran out before this trial reported an epoch"
+NO_RESULT_TABLES = {
+    "failed_then_cut": [
+        _unscored("a", "failed", "NonFiniteLossError: training loss is not finite at epoch 1"),
+        _unscored("b", "out of time", CUT),
+    ],
+    "only_trial_cut": [_unscored("a", "out of time", CUT)],
+}
+
+
+@pytest.mark.parametrize("case", sorted(NO_RESULT_TABLES))
+def test_a_budgeted_search_with_no_result_exits_1_and_offers_no_warm_start(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    """Its time budget cut every trial not failed before its first epoch: it ended "out of
+    time" with exit 0 and offered --warm-start, which then refused the run (no COMPLETE
+    trial). It is a search that gave no result (README's exit 1). Ray and Tune: stand-ins."""
+    trials = pd.DataFrame(NO_RESULT_TABLES[case])
+
+    def search(options, plan, data, clock, callbacks):
+        summary = write_results(Path(plan.run_dir), trials, pd.DataFrame(), planned=4,
+                                time_budget_s=60.0)  # fmt: skip
+        return summary, TuneOutcome(trials, pd.DataFrame(), started=len(trials), unfinished=0,
+                                    out_of_time=True)  # fmt: skip
+
+    monkeypatch.setattr(raysearch.api, "_search", search)
+    monkeypatch.setattr(raysearch.api, "_prepare_data", lambda plan, raw: None)
+    with pytest.raises(SearchFailed, match=r"gave no result.*of 4 trials created"):
+        run_search(space="smoke", results=str(tmp_path), name="b", time_budget_s=60.0)
+    summary = json.loads((tmp_path / "smoke" / "b" / "summary.json").read_text())
+    assert summary["state"] == "gave no result" and summary["best"] is None
+    text = (tmp_path / "smoke" / "b" / "summary.md").read_text()
+    assert "Search gave no result." in text and "--warm-start RESULTS" not in text
 
 
 def _ray_must_not_start(*args: object) -> None:

@@ -1,11 +1,12 @@
 """Write a search's results directory and the short summary printed at the end.
 
-The summary is honest however the search ended: ``state`` says whether it finished, was
-interrupted (Ctrl+C, a dead driver, in the search or as its finalists re-trained:
-``--resume`` continues it) or ended with every trial
-failed; trials the search never ran are "not started" (never "stopped by ASHA"); ``files``
-names only files that exist. Every file is written atomically (``core.files``): a full
-disk or a second Ctrl+C leaves the previous version of a file, never half of one.
+The summary is honest however the search ended: ``state`` says whether it finished (or its
+time budget ended it), was interrupted (Ctrl+C, a dead driver, in the search or as its
+finalists re-trained: ``--resume`` continues it), ended with every trial failed, or gave no
+result (no trial's finite value: some were cut before their first epoch); trials the search
+never ran are "not started" (never "stopped by ASHA"); ``files`` names only files that
+exist. Every file is written atomically (``core.files``): a full disk or a second Ctrl+C
+leaves the previous version of a file, never half of one.
 
 summary.md is a list of sections (``SECTIONS``): each is a function of the summary and the
 trials table returning its lines (or none); a new section is one more function in the list.
@@ -54,6 +55,7 @@ __all__ = [
     "ALL_FAILED",
     "FINISHED",
     "INTERRUPTED_SEARCH",
+    "NO_RESULT",
     "OUT_OF_TIME",
     "SECTIONS",
     "STATES",
@@ -71,7 +73,11 @@ __all__ = [
 FINISHED, ALL_FAILED = "finished", "every trial failed"
 INTERRUPTED_SEARCH = INTERRUPTED  # the word of a trial the search stopped first (core.metrics)
 # OUT_OF_TIME (core.metrics, also a trial's status): its time budget ran out first.
-STATES = (FINISHED, INTERRUPTED_SEARCH, ALL_FAILED, OUT_OF_TIME)
+# It ended with no trial's finite value, and not every trial failed: some were cut (by the
+# time budget) before their first epoch. Like ALL_FAILED, a search that gave no result:
+# nothing to use, nor to start a new search from (--warm-start).
+NO_RESULT = "gave no result"
+STATES = (FINISHED, INTERRUPTED_SEARCH, ALL_FAILED, NO_RESULT, OUT_OF_TIME)
 
 Section = Callable[[dict[str, Any], pd.DataFrame], list[str]]
 
@@ -146,10 +152,13 @@ def summarize(
     unfinished_replicates = (
         0 if finalists is None else int((finalists["status"] == UNFINISHED).sum())
     )
+    best = _best(trials)
     if unfinished or unfinished_replicates:
         state = INTERRUPTED_SEARCH
     elif len(trials) and failed == len(trials):
         state = ALL_FAILED
+    elif best is None:  # whatever cut the trials: no value to use or to start from
+        state = NO_RESULT
     elif time_budget_s is not None:
         state = OUT_OF_TIME
     else:
@@ -179,7 +188,7 @@ def summarize(
             {"trial_id": r["trial_id"], "reason": r["stop_reason"]} for _, r in failures.iterrows()
         ]
         + [_replicate_failure(r) for _, r in failed_replicates.iterrows()],
-        "best": _best(trials),
+        "best": best,
         "files": {},
     }
 
@@ -219,6 +228,17 @@ def counts_line(summary: dict[str, Any]) -> str:
     why = " (the time budget ran out first)" if ran_out else ""
     return f"{summary['n_trials']} of {summary['planned']} trials created: {shown}" + (
         f"; {never} never created{why}" if never else ""
+    )
+
+
+def no_result_line(summary: dict[str, Any]) -> str:
+    """Why a search ``gave no result``, and that nothing can start from it."""
+    budget = summary.get("time_budget_s")
+    when = f" before its time budget of {budget:g} s ran out" if budget is not None else ""
+    return (
+        f"No trial reported a finite {BEST_VAL_METRIC}{when}: there is no result, and no "
+        "trial a new search could start from (--warm-start)."
+        + (" Give it a longer --time-budget." if budget is not None else "")
     )
 
 
@@ -266,6 +286,8 @@ def _headline(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
             f"Its time budget of {summary['time_budget_s']:g} s ran out. Go on from its trials "
             f"in a new search with: python -m raysearch.run --warm-start RESULTS/{name} ..."
         )
+    if summary["state"] == NO_RESULT:
+        lines.append(no_result_line(summary))
     gate, finalists = gate_line(summary), finalists_line(summary)
     more = [f"{finalists}." if finalists else None, gate]
     return [*lines, "", counts_line(summary) + ".", *[m for m in more if m]]

@@ -18,10 +18,12 @@ from raysearch.core.metrics import BEST_VAL_METRIC, TEST_METRIC
 from raysearch.results.summary import (
     FINISHED,
     INTERRUPTED_SEARCH,
+    NO_RESULT,
     OUT_OF_TIME,
     counts_line,
     finalists_line,
     gate_line,
+    no_result_line,
 )
 
 __all__ = ["print_summary"]
@@ -72,6 +74,8 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
     console.print(escape(f"results: {summary['run_dir']}"))
     for name, path in summary["files"].items():
         console.print(escape(f"  {name}: {path}"))
+    if state == NO_RESULT:
+        console.print(escape(no_result_line(summary)))
     if state == OUT_OF_TIME:
         console.print(
             escape(

@@ -225,11 +225,17 @@ def load_run_options(run_dir: Path) -> RunOptions:
         ) from None
     # the summary's states (results/summary.py): only an interrupted search goes on
     if (state := summary.get("state")) not in (None, INTERRUPTED):
+        # a summary with no best trial (every trial failed, or none reported a value) has
+        # nothing a warm start could use either
+        warm = (
+            "no trial of it reported a value a new search could start from"
+            if "best" in summary and summary["best"] is None
+            else f"a new search can start from its trials with --warm-start {run_dir}"
+        )
         raise ConfigError(
             [
                 f"--resume {run_dir}: that search ended ({state}); nothing is left to resume "
-                f"(its results: {run_dir / SUMMARY_MD}); a new search can start from its "
-                f"trials with --warm-start {run_dir}"
+                f"(its results: {run_dir / SUMMARY_MD}); {warm}"
             ],
             "arguments",
         )

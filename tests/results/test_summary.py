@@ -257,6 +257,24 @@ def test_a_failed_finalist_replicate_is_listed_with_its_reason(tmp_path: Path) -
     assert older["failures"][1]["reason"] == "no reason recorded"
 
 
+def test_a_search_with_no_finite_value_gave_no_result_whatever_cut_it(tmp_path: Path) -> None:
+    """Trials failed or cut by the time budget before their first epoch: no value to use
+    or to start from, so the state is not "out of time" (which offers --warm-start)."""
+    cut = _trial("b", "out of time", 0, math.nan, "the time budget ran out before ...")
+    for trials in (_table(cut), _table(_trial("a", "failed", 1, math.nan, "OOM"), cut)):
+        summary = summarize(trials, tmp_path, planned=4, time_budget_s=60.0)
+        assert summary["state"] == "gave no result" and summary["best"] is None
+        text = markdown(summary, trials)
+        assert "No trial reported a finite best_anchored_val_loss before its time budget" in text
+        assert "--warm-start RESULTS" not in text
+    # one value is a result: out of time, with the warm start
+    scored = _table(_trial("a", "out of time", 1, -0.2), cut)
+    assert summarize(scored, tmp_path, planned=4, time_budget_s=60.0)["state"] == "out of time"
+    # an interrupted search with no value yet stays interrupted: --resume goes on
+    waiting = _table(_trial("a", "not started", 0, math.nan))
+    assert summarize(waiting, tmp_path, planned=1)["state"] == "interrupted"
+
+
 def test_best_configs_resolved_values_read_back_build_the_same_trial_config(
     tmp_path: Path,
 ) -> None:

@@ -196,6 +196,12 @@ def test_only_an_interrupted_search_is_resumed(tmp_path: Path) -> None:
         (tmp_path / SUMMARY_JSON).write_text(json.dumps({"state": ended}))
         with pytest.raises(ConfigError, match=re.escape(f"that search ended ({ended}); nothing")):
             load_run_options(tmp_path)
+    # no best trial: nothing a warm start could use either, so it is not offered
+    for ended in ("every trial failed", "gave no result"):
+        (tmp_path / SUMMARY_JSON).write_text(json.dumps({"state": ended, "best": None}))
+        with pytest.raises(ConfigError, match="no trial of it reported a value") as err:
+            load_run_options(tmp_path)
+        assert "--warm-start" not in str(err.value)
 
 
 @pytest.mark.parametrize("name", ["", ".", "..", "../../escape", "a/b", "a\\b"])
