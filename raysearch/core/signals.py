@@ -3,20 +3,40 @@ stop`` ends as one interrupted by Ctrl+C does (Ray Tune saves its state and ends
 trials are recorded as interrupted, ``--resume`` continues); a second SIGTERM is a second
 Ctrl+C. ``raysearch run`` takes SIGTERM so for the whole command, and the Ray session
 (``search/session.py``) while its Ray is up, where ``ray.init`` would make SIGTERM a
-``sys.exit`` that Tune does not catch."""
+``sys.exit`` that Tune does not catch; within ``ray.init`` itself, which installs Ray's
+handler first thing, the session turns the exit that handler raises into Ctrl+C's
+KeyboardInterrupt (``rays_sigterm_exit_as_ctrl_c``)."""
 
 from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 
-__all__ = ["sigterm_as_ctrl_c"]
+__all__ = ["rays_sigterm_exit_as_ctrl_c", "sigterm_as_ctrl_c"]
 
 log = logging.getLogger(__name__)
+
+STOPPING = "SIGTERM: stopping the search as Ctrl+C does"
 
 
 def sigterm_as_ctrl_c(signum: int, frame: FrameType | None) -> None:
     """A SIGTERM handler: raise SIGINT, which Tune (or Python, as KeyboardInterrupt) takes."""
-    log.warning("SIGTERM: stopping the search as Ctrl+C does")
+    log.warning(STOPPING)
     signal.raise_signal(signal.SIGINT)
+
+
+@contextmanager
+def rays_sigterm_exit_as_ctrl_c() -> Iterator[None]:
+    """A SIGTERM within the block (``ray.init``) is Ctrl+C too: ``ray.init`` first makes
+    SIGTERM ``sys.exit(SIGTERM)`` (Ray's handler), which would end the driver with status 15
+    and no word; that exit leaves the block as the KeyboardInterrupt Ctrl+C gives there."""
+    try:
+        yield
+    except SystemExit as ended:
+        if ended.code != signal.SIGTERM:
+            raise
+        log.warning(STOPPING)
+        raise KeyboardInterrupt from None

@@ -16,8 +16,8 @@ import ray
 from ray.tune import ResultGrid, Tuner
 
 from raysearch.core.errors import ConfigError
-from raysearch.core.signals import sigterm_as_ctrl_c
-from raysearch.search.address import check_address, joined_address
+from raysearch.core.signals import rays_sigterm_exit_as_ctrl_c, sigterm_as_ctrl_c
+from raysearch.search.address import Joined, check_address, joined_address
 
 __all__ = [
     "FREQUENT_SNAPSHOT_ENV",
@@ -115,36 +115,48 @@ def ray_session(address: str | None, health_check_s: float | None = None) -> Ite
     local = started and joined is None
     began = time.perf_counter()
     # ray.init makes SIGTERM a sys.exit, which Tune does not catch: while this Ray is up,
-    # SIGTERM is Ctrl+C (core/signals.py), and afterwards what it was before. Within
-    # ray.shutdown Ray gives SIGTERM its default disposition (below Python's handler, which
-    # no longer runs), so a SIGTERM during the shutdown itself still ends the process.
+    # SIGTERM is Ctrl+C (core/signals.py), and afterwards what it was before. A SIGTERM
+    # within ray.init, where Ray's handler is already set, is Ctrl+C too (its exit becomes
+    # a KeyboardInterrupt). Within ray.shutdown Ray gives SIGTERM its default disposition
+    # (below Python's handler, which no longer runs), so a SIGTERM during the shutdown
+    # itself still ends the process.
     take_sigterm = started and threading.current_thread() is threading.main_thread()
     sigterm_before = signal.getsignal(signal.SIGTERM)  # None: one not set from Python
     with _environment(local_ray_env(health_check_s) if local else {}):
         if started:
             check_address(address)
-            try:
-                ray.init(address=address, logging_level=logging.WARNING, configure_logging=False)
-            except ConnectionError as err:
-                if joined is None:  # a local Ray that did not start: not the user's input
-                    raise
-                raise ConfigError(
-                    [
-                        f"{joined.field}: no Ray cluster to join at {joined.address!r} (Ray: "
-                        f"{err}); start one (`ray start --head`, `ray up cluster.yaml`) or "
-                        f"{joined.instead}"
-                    ],
-                    "Ray cluster",
-                ) from None
-        if take_sigterm:
-            signal.signal(signal.SIGTERM, sigterm_as_ctrl_c)
         try:
-            nodes = [n for n in ray.nodes() if n.get("Alive")]
-            max_gpus = max((n["Resources"].get("GPU", 0.0) for n in nodes), default=0.0)
-            init_s = time.perf_counter() - began if started else 0.0
-            yield Cluster(dict(ray.cluster_resources()), float(max_gpus), init_s)
-        finally:
             if started:
-                ray.shutdown()
+                with rays_sigterm_exit_as_ctrl_c():
+                    _init(address, joined)
+                    if take_sigterm:
+                        signal.signal(signal.SIGTERM, sigterm_as_ctrl_c)
+            try:
+                nodes = [n for n in ray.nodes() if n.get("Alive")]
+                max_gpus = max((n["Resources"].get("GPU", 0.0) for n in nodes), default=0.0)
+                init_s = time.perf_counter() - began if started else 0.0
+                yield Cluster(dict(ray.cluster_resources()), float(max_gpus), init_s)
+            finally:
+                if started:
+                    ray.shutdown()
+        finally:  # also after a ray.init that failed or was interrupted
             if take_sigterm:
                 signal.signal(signal.SIGTERM, sigterm_before or signal.SIG_DFL)
+
+
+def _init(address: str | None, joined: Joined | None) -> None:
+    """``ray.init``; no cluster at the address to join (``joined``) is a ConfigError naming
+    it."""
+    try:
+        ray.init(address=address, logging_level=logging.WARNING, configure_logging=False)
+    except ConnectionError as err:
+        if joined is None:  # a local Ray that did not start: not the user's input
+            raise
+        raise ConfigError(
+            [
+                f"{joined.field}: no Ray cluster to join at {joined.address!r} (Ray: "
+                f"{err}); start one (`ray start --head`, `ray up cluster.yaml`) or "
+                f"{joined.instead}"
+            ],
+            "Ray cluster",
+        ) from None

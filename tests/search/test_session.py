@@ -3,7 +3,8 @@ setting, applied for the session only, and refused where it cannot apply; Tune's
 about frequent snapshots and its newer output are off while a search fits, unless the user
 set them. An address
 where nothing answers is refused at once, naming it, before Ray tries to join. While the
-session's Ray is up SIGTERM is Ctrl+C, and afterwards what it was before."""
+session's Ray is up (and within ray.init) SIGTERM is Ctrl+C, and afterwards what it was
+before."""
 
 from __future__ import annotations
 
@@ -276,3 +277,35 @@ def test_sigterm_is_ctrl_c_while_the_sessions_ray_is_up_and_as_before_after(
     finally:
         signal.signal(signal.SIGTERM, before)
         signal.signal(signal.SIGINT, sigint)
+
+
+def test_sigterm_within_ray_init_is_ctrl_c_and_the_handler_from_before_is_back(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """ray.init sets Ray's SIGTERM handler (sys.exit(signum)) first thing; a SIGTERM that
+    lands within it, before the session could put its own in, is Ctrl+C's KeyboardInterrupt
+    too (not an exit with status 15 and no word), and the handler from before is back."""
+
+    def init(**kwargs: object) -> None:
+        def rays_handler(signum: int, frame: object) -> None:
+            raise SystemExit(signum)
+
+        signal.signal(signal.SIGTERM, rays_handler)
+        signal.raise_signal(signal.SIGTERM)  # as Ray starts its processes
+        pytest.fail("ray.init went on after Ray's SIGTERM handler")
+
+    def mine(signum: int, frame: object) -> None:
+        raise AssertionError("the handler from before the session")
+
+    monkeypatch.delenv(RAY_ADDRESS_ENV, raising=False)
+    monkeypatch.setattr("raysearch.search.session.ray.is_initialized", lambda: False)
+    monkeypatch.setattr("raysearch.search.session.ray.init", init)
+    before = signal.signal(signal.SIGTERM, mine)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with ray_session(None):
+                pytest.fail("the session began")
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert "SIGTERM: stopping the search as Ctrl+C does" in caplog.text
