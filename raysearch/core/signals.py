@@ -1,11 +1,12 @@
 """SIGTERM taken as Ctrl+C: a search stopped by ``kill``, a batch scheduler or ``ray job
 stop`` ends as one interrupted by Ctrl+C does (Ray Tune saves its state and ends, the
 trials are recorded as interrupted, ``--resume`` continues); a second SIGTERM is a second
-Ctrl+C. ``raysearch run`` takes SIGTERM so for the whole command, and the Ray session
-(``search/session.py``) while its Ray is up, where ``ray.init`` would make SIGTERM a
-``sys.exit`` that Tune does not catch; within ``ray.init`` itself, which installs Ray's
-handler first thing, the session turns the exit that handler raises into Ctrl+C's
-KeyboardInterrupt (``rays_sigterm_exit_as_ctrl_c``)."""
+Ctrl+C. So whatever SIGINT's disposition: with SIGINT ignored, as a background job of a
+shell script inherits it, SIGTERM is KeyboardInterrupt still. ``raysearch run`` takes
+SIGTERM so for the whole command, and the Ray session (``search/session.py``) while its Ray
+is up, where ``ray.init`` would make SIGTERM a ``sys.exit`` that Tune does not catch; within
+``ray.init`` itself, which installs Ray's handler first thing, the session turns the exit
+that handler raises into Ctrl+C's KeyboardInterrupt (``rays_sigterm_exit_as_ctrl_c``)."""
 
 from __future__ import annotations
 
@@ -23,9 +24,16 @@ STOPPING = "SIGTERM: stopping the search as Ctrl+C does"
 
 
 def sigterm_as_ctrl_c(signum: int, frame: FrameType | None) -> None:
-    """A SIGTERM handler: raise SIGINT, which Tune (or Python, as KeyboardInterrupt) takes."""
+    """A SIGTERM handler: what Ctrl+C does. SIGINT's handler runs (Tune's during a fit,
+    else Python's, which raises KeyboardInterrupt); where SIGINT has none, KeyboardInterrupt
+    is raised as Python's would: SIGINT ignored (a driver started with ``&`` from a shell
+    script inherits it so) or left to its default action (which ends the process without
+    a word, saving nothing). SIGINT's disposition is left as it is."""
     log.warning(STOPPING)
-    signal.raise_signal(signal.SIGINT)
+    ctrl_c = signal.getsignal(signal.SIGINT)
+    if not callable(ctrl_c):  # SIG_IGN, SIG_DFL, or None: not set from Python
+        raise KeyboardInterrupt
+    ctrl_c(signal.SIGINT, frame)
 
 
 @contextmanager

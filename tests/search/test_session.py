@@ -4,7 +4,7 @@ about frequent snapshots and its newer output are off while a search fits, unles
 set them. An address
 where nothing answers is refused at once, naming it, before Ray tries to join. While the
 session's Ray is up (and within ray.init) SIGTERM is Ctrl+C, and afterwards what it was
-before."""
+before; within and after a fit SIGTERM is Ctrl+C also where SIGINT is ignored."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+from ray.tune.tune import _setup_signal_catching  # what Tuner.fit does with SIGINT
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.signals import sigterm_as_ctrl_c
@@ -174,6 +175,37 @@ def test_fit_puts_back_the_ctrl_c_handler_tune_leaves_behind() -> None:
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     finally:
         signal.signal(signal.SIGINT, sigint)
+
+
+def test_sigterm_is_ctrl_c_within_and_after_a_fit_with_sigint_ignored() -> None:
+    """A driver that inherited SIGINT ignored (``raysearch run ... &`` in a shell script):
+    within the fit a SIGTERM is Tune's Ctrl+C (Tune's own handler: it stops the search and
+    saves it), a second one a second Ctrl+C; after the fit SIGINT is ignored again, and a
+    SIGTERM is still Ctrl+C (it used to be logged and then ignored)."""
+    stopped: list[bool] = []
+
+    class TuneLike(_Tuner):
+        def fit(self) -> str:
+            interrupted = _setup_signal_catching()  # Tune's handler, as Tuner.fit sets it
+            signal.raise_signal(signal.SIGTERM)
+            stopped.append(interrupted.is_set())
+            with pytest.raises(KeyboardInterrupt):  # Tune put SIGINT back: ignored
+                signal.raise_signal(signal.SIGTERM)
+            return super().fit()
+
+    sigterm = signal.signal(signal.SIGTERM, sigterm_as_ctrl_c)
+    sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sigusr1 = signal.getsignal(signal.SIGUSR1)  # Tune takes it for the fit too
+    try:
+        assert fit(TuneLike()) == "grid"  # type: ignore[arg-type]
+        assert stopped == [True]
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, sigterm)
+        signal.signal(signal.SIGINT, sigint)
+        signal.signal(signal.SIGUSR1, sigusr1)
 
 
 def test_fit_keeps_a_threshold_the_user_set(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,82 @@
+"""raysearch.core.signals: SIGTERM is Ctrl+C whatever SIGINT's disposition. A driver started
+in the background of a non-interactive shell (``raysearch run ... &`` in a batch script)
+inherits SIGINT ignored; a SIGTERM to it stops the search as Ctrl+C would (it used to be
+logged and then ignored outside Tune's fit, and the search ran to its end)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from raysearch.core.signals import sigterm_as_ctrl_c
+
+CODE = """
+import os, signal, time
+from raysearch.core.signals import sigterm_as_ctrl_c
+signal.signal(signal.SIGTERM, sigterm_as_ctrl_c)   # as raysearch.cli.run.main does
+try:
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(1)
+    print("SIGTERM ignored: still running")
+except KeyboardInterrupt:
+    print("stopped as Ctrl+C does")
+print("SIGINT ignored after:", signal.getsignal(signal.SIGINT) is signal.SIG_IGN)
+"""
+
+
+def test_sigterm_stops_a_driver_that_inherited_sigint_ignored() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", CODE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # `cmd &` in sh -c
+    )
+    assert done.stdout.splitlines() == ["stopped as Ctrl+C does", "SIGINT ignored after: True"], (
+        done.stdout + done.stderr
+    )
+    assert "SIGTERM: stopping the search as Ctrl+C does" in done.stderr
+
+
+@pytest.fixture
+def sigterm_as_ctrl_c_installed() -> Iterator[None]:
+    sigterm = signal.signal(signal.SIGTERM, sigterm_as_ctrl_c)
+    sigint = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, sigterm)
+        signal.signal(signal.SIGINT, sigint)
+
+
+@pytest.mark.parametrize(
+    "disposition",
+    [signal.SIG_IGN, signal.SIG_DFL, signal.default_int_handler],
+    ids=["ignored", "default", "pythons"],
+)
+@pytest.mark.usefixtures("sigterm_as_ctrl_c_installed")
+def test_sigterm_is_a_keyboard_interrupt_where_sigint_has_no_handler_of_its_own(
+    disposition: signal.Handlers,
+) -> None:
+    """Ignored or its default action (which would kill the process, saving nothing): a
+    SIGTERM is Python's KeyboardInterrupt still, and SIGINT's disposition is left as it
+    was."""
+    signal.signal(signal.SIGINT, disposition)
+    with pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGTERM)
+    assert signal.getsignal(signal.SIGINT) is disposition
+
+
+@pytest.mark.usefixtures("sigterm_as_ctrl_c_installed")
+def test_sigterm_runs_the_ctrl_c_handler_in_place() -> None:
+    """Tune's handler during a fit (it stops the search and saves it): a SIGTERM runs it as
+    a Ctrl+C would, and raises nothing where it raises nothing."""
+    seen: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    signal.raise_signal(signal.SIGTERM)
+    assert seen == [signal.SIGINT]
