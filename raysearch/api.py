@@ -119,8 +119,9 @@ def run_search(
                 "interrupted as the search started, before Ray Tune saved anything of it; "
                 "nothing was kept: run the command again"
             ) from None
+        when = _WHEN_INTERRUPTED.get(clock.left_by_exception or "", "twice")
         raise SearchInterrupted(
-            f"interrupted twice; the search's state was saved at its last snapshot; continue "
+            f"interrupted {when}; the search's state was saved at its last snapshot; continue "
             f"it with: python -m raysearch.run --resume {plan.run_dir}"
         ) from None
     print_summary(summary)
@@ -181,6 +182,15 @@ def _search(
         # written before Ray shuts down: Ray's shutdown gives SIGTERM back its default (the
         # process ends at once), so a SIGTERM then would lose them (search/session.py)
         return _write_outputs(plan, outcome, clock, (started, ended), finalists), outcome
+
+
+# What a KeyboardInterrupt that reaches run_search stopped, by the phase it came in: within
+# a Tune run (the search's, the finalists') Tune takes the first Ctrl+C, so it is a second.
+_WHEN_INTERRUPTED = {
+    "tune": "twice",
+    "finalists": "as the finalists re-trained (a second Ctrl+C, or one after their training)",
+    "collect": "as the results were written (whole files only: what was written is kept)",
+}
 
 
 def _tune_state_saved(plan: SearchPlan) -> bool:

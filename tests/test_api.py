@@ -140,6 +140,14 @@ def test_an_interrupt_before_tune_saved_anything_leaves_nothing_behind(
         run_search(space="smoke", results=str(tmp_path), name="later")
     assert (written[1] / OPTIONS).is_file() and (written[1] / OPTUNA_STUDY).is_file()
 
+    def interrupted_writing(options, plan, data, clock, *args):
+        with clock.phase("collect"):  # one Ctrl+C, after Tune's run: not a second one
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(raysearch.api, "_search", interrupted_writing)
+    with pytest.raises(SearchInterrupted, match=r"^interrupted as the results were written"):
+        run_search(space="smoke", results=str(tmp_path), name="writing")
+
 
 def _trial(trial_id: str, value: float) -> dict:
     return {"trial_id": trial_id, "created": 0, "status": "completed", "stop_reason": "max_epochs",

@@ -22,12 +22,17 @@ class PhaseClock:
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        # the innermost phase an exception (an interrupt) left, to say what it stopped
+        self.left_by_exception: str | None = None
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
         started = time.perf_counter()
         try:
             yield
+        except BaseException:
+            self.left_by_exception = self.left_by_exception or name
+            raise
         finally:
             self.add(name, time.perf_counter() - started)
 
