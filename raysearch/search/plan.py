@@ -471,14 +471,17 @@ def _check_draws(space: SearchSpace, setup: TrialSetup) -> None:
         )
 
 
-def _ended(run_dir: Path) -> str | None:
+def _ended(run_dir: Path) -> tuple[str | None, bool]:
     """How the search in ``run_dir`` ended (its summary's state), or None: it has no
-    readable summary or was interrupted, so ``--resume`` may go on with it."""
+    readable summary or was interrupted, so ``--resume`` may go on with it; and whether
+    a trial of it reported a value (a warm start has something to start from)."""
     try:
-        state = json.loads((run_dir / SUMMARY_JSON).read_text()).get("state")
-    except (OSError, ValueError, AttributeError):  # none yet, or not a summary: --resume says
-        return None
-    return None if state in (None, INTERRUPTED) else str(state)
+        summary = _run_file(run_dir / SUMMARY_JSON)
+    except (OSError, ValueError):  # not a summary: --resume says
+        return None, False
+    state = summary.get("state")
+    valued = summary.get("best", True) is not None  # before "best" was kept: assume so
+    return (None if state in (None, INTERRUPTED) else str(state)), valued
 
 
 def space_record(space: SearchSpace) -> dict[str, Any]:
@@ -657,10 +660,11 @@ def _check_study(options: RunOptions, run_dir: Path, space: SearchSpace) -> None
     """A new search starts a new study: refuse a run directory that holds one already, and
     check a warm start's trials against the space (ConfigError)."""
     if (run_dir / OPTUNA_STUDY).exists():
-        state = _ended(run_dir)
+        state, valued = _ended(run_dir)
+        warm = f", and start from its trials with --warm-start {run_dir} if you like"
         go_on = (
-            f"it ended ({state}; its results: {run_dir / SUMMARY_MD}): choose another --name, "
-            f"and start from its trials with --warm-start {run_dir} if you like"
+            f"it ended ({state}; its results: {run_dir / SUMMARY_MD}): choose another --name"
+            + (warm if valued else "")
             if state
             else f"continue it with --resume {run_dir}, or choose another --name"
         )

@@ -358,6 +358,8 @@ def test_a_space_keeps_what_it_requires_when_its_settings_change() -> None:
         ("interrupted", "continue it with --resume"),
         ("finished", "choose another --name, and start from its trials with --warm-start"),
         ("out of time", "choose another --name, and start from its trials with --warm-start"),
+        ("gave no result", "gave no result; its results: "),  # and no --warm-start: below
+        ("every trial failed", "choose another --name"),
     ],
 )
 def test_a_run_name_taken_by_a_search_says_what_can_be_done_with_it(
@@ -368,13 +370,17 @@ def test_a_run_name_taken_by_a_search_says_what_can_be_done_with_it(
     run_dir = tmp_path / "smoke" / "taken"
     run_dir.mkdir(parents=True)
     (run_dir / OPTUNA_STUDY).write_text("")
+    valued = state not in ("gave no result", "every trial failed")  # its summary's best
     if state is not None:
-        (run_dir / SUMMARY_JSON).write_text(json.dumps({"state": state}))
+        best = {"trial_id": "a"} if valued else None
+        (run_dir / SUMMARY_JSON).write_text(json.dumps({"state": state, "best": best}))
     with pytest.raises(ConfigError) as err:
         resolve_search(RunOptions(space="smoke", name="taken", results=str(tmp_path)), CLUSTER)
     (problem,) = err.value.problems
     assert advice in problem
     assert ("--resume" in problem) == (state in (None, "interrupted"))
+    # a search no trial of which reported a value has nothing to start from
+    assert ("--warm-start" in problem) == (state is not None and state != "interrupted" and valued)
 
 
 def _plan(tmp_path: Path, space_text: str, **options: object) -> SearchPlan:
