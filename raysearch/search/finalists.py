@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ from raysearch.core.metrics import (
 )
 from raysearch.search.collect import failure_reason, grid_trials
 from raysearch.search.loggers import result_loggers
-from raysearch.search.plan import SearchPlan
+from raysearch.search.plan import SearchPlan, experiment_saved
 from raysearch.search.searcher import TRIAL_SEED
 from raysearch.search.session import fit
 from raysearch.search.trainable import TrialSetup, run_trial, trial_config
@@ -123,8 +124,12 @@ def _tuner(plan: SearchPlan, points: list[dict[str, Any]], resume: bool) -> Any:
         tune.with_parameters(run_finalist, setup=setup), setup.resources.trial_resources
     )
     path = f"{plan.storage_path.rstrip('/')}/{FINALISTS_RUN}"
-    if resume and tune.Tuner.can_restore(path):
+    # Tuner.can_restore also accepts a run stopped before Tune's first save (a tuner.pkl
+    # only), which Tuner.restore cannot use: such a start begins again, as the search does
+    if resume and experiment_saved(path):
         return tune.Tuner.restore(path, trainable=trainable, resume_unfinished=True)
+    if resume and "://" not in path:
+        shutil.rmtree(path, ignore_errors=True)  # what the unsaved start left, if anything
     return tune.Tuner(
         trainable,
         param_space={"point": tune.grid_search(points)},

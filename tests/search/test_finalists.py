@@ -105,3 +105,29 @@ def test_a_failed_replicate_keeps_its_reason_as_a_failed_trial_does() -> None:
     never = _row(None, POINT, ["loss_strategy"])  # a replicate Tune never created
     assert (never["status"], never["epochs_run"], never["trial_id"]) == ("unfinished", 0, "")
     assert never["config/loss_strategy"] == "kendall" and "--resume" in never["stop_reason"]
+
+
+@pytest.mark.parametrize("saved", [False, True])
+def test_a_resume_restores_the_finalists_only_where_tune_saved_them(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, saved: bool
+) -> None:
+    """Interrupted as the finalists started, before Tune's first save (a tuner.pkl only,
+    which Tuner.can_restore accepts and Tuner.restore cannot use): a resume begins their
+    run again; after a save it restores it."""
+    from ray import tune
+
+    import raysearch.search.finalists as finalists_module
+
+    plan = resolve_search(RunOptions(space="smoke", results=str(tmp_path), name="r"), {"CPU": 2})
+    run = tmp_path / "smoke" / "r" / finalists_module.FINALISTS_RUN
+    run.mkdir(parents=True)
+    (run / "tuner.pkl").write_bytes(b"")  # Tune writes it before its first save
+    (run / "left.txt").write_text("")  # anything else the unsaved start left
+    if saved:
+        (run / "experiment_state-2026-12-05_11-22-23.json").write_text("{}")
+    restored = []
+    monkeypatch.setattr(tune.Tuner, "restore", lambda path, **kw: restored.append(path))
+    made = finalists_module._tuner(plan, [{"params": {}, "finalist": 1, "seed": 5}], resume=True)
+    assert bool(restored) == saved
+    assert isinstance(made, tune.Tuner) != saved
+    assert (run / "left.txt").exists() == saved  # an unsaved start's files go with it
