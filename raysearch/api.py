@@ -58,12 +58,11 @@ from raysearch.search.plan import (
     RunOptions,
     SearchPlan,
     check_data_extremes,
-    check_resumed_data,
     load_run_options,
     recorded_options,
     resolve_search,
-    space_record,
 )
+from raysearch.search.resume import check_resumed_data, space_record
 from raysearch.search.tracking import WandbOptions, flat_config
 from raysearch.search.trainable import trial_config
 
@@ -109,7 +108,7 @@ def run_search(
         with _writing(Path(plan.setup.cache_dir), "the prepared data's cache", resume=None):
             data = _prepare_data(plan, raw)
         if options.resume and options.data:  # the dataset the run started with
-            check_resumed_data(options, data.fingerprint)
+            check_resumed_data(Path(options.resume), options.data, data.fingerprint)
     try:
         summary, outcome = _search(options, plan, data, clock, callbacks)
     except KeyboardInterrupt:  # a second Ctrl+C, or one before Tune took the search over

@@ -42,7 +42,8 @@ from raysearch.core.metrics import (
 )
 from raysearch.search.collect import failure_reason, grid_trials
 from raysearch.search.loggers import result_loggers
-from raysearch.search.plan import SearchPlan, experiment_saved
+from raysearch.search.plan import SearchPlan
+from raysearch.search.resume import experiment_saved
 from raysearch.search.searcher import TRIAL_SEED
 from raysearch.search.session import fit
 from raysearch.search.trainable import TrialSetup, run_trial, trial_config

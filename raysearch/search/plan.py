@@ -7,7 +7,6 @@ so a bad flag, space or value fails before Ray starts a trial.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import secrets
 import time
@@ -19,33 +18,27 @@ from urllib.parse import urlparse
 
 from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import ConfigError, ErrorCollector
-from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON, SUMMARY_MD
+from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON, SUMMARY_MD, TUNE_DIR
 from raysearch.core.metrics import INTERRUPTED
 from raysearch.core.params import build_trial_config, resolve_param
 from raysearch.core.trial_config import TrialConfig
 from raysearch.search.address import joined_address
 from raysearch.search.resources import plan_resources
+from raysearch.search.resume import check_resume, read_run_file
 from raysearch.search.space import ParamSpec, SearchSpace, load_space
-from raysearch.search.study import resumed_study, warm_start_trials
+from raysearch.search.study import warm_start_trials
 from raysearch.search.tracking import WandbOptions
 from raysearch.search.trainable import TrialSetup, trial_config
 
 __all__ = [
-    "EXPERIMENT_STATE",
     "LEAST",
-    "TUNER_STATE",
-    "TUNE_DIR",
     "RunOptions",
     "SearchPlan",
     "check_data_extremes",
-    "check_resumed_data",
     "data_extremes",
     "default_run_name",
-    "experiment_saved",
     "load_run_options",
     "resolve_search",
-    "results_without_experiment",
-    "space_record",
 ]
 
 
@@ -67,11 +60,6 @@ LEAST: dict[str, int] = {
     "seed": 0,
     "max_failures": 0,
 }
-# Ray Tune's experiment: its name under the storage path (the run directory, or --storage),
-# and the files of it that a restore needs (Ray 2.58's names).
-TUNE_DIR = "tune"
-TUNER_STATE = "tuner.pkl"
-EXPERIMENT_STATE = "experiment_state"
 # RunOptions' fields that take a str, and those that take a str or None
 _STRS = ("space", "results", "name")
 _OPTIONAL_STRS = ("data", "address", "searcher", "scheduler", "storage", "resume", "warm_start")
@@ -216,7 +204,7 @@ def load_run_options(run_dir: Path) -> RunOptions:
         )
     try:
         recorded, metadata, summary = (
-            _run_file(p) for p in (path, run_dir / METADATA, run_dir / SUMMARY_JSON)
+            read_run_file(p) for p in (path, run_dir / METADATA, run_dir / SUMMARY_JSON)
         )
         options = RunOptions.from_json(recorded)
     except (ValueError, TypeError) as err:  # not JSON objects, or not the options' fields
@@ -253,18 +241,6 @@ def load_run_options(run_dir: Path) -> RunOptions:
     return dataclasses.replace(
         options, resume=str(run_dir), results=str(run_dir.parent.parent), name=run_dir.name
     )
-
-
-def _run_file(path: Path) -> dict[str, Any]:
-    """A run's JSON file (options.json, metadata.json, summary.json) as the object it holds,
-    ``{}`` if there is none; ValueError if it is not JSON or not an object (a list, a str:
-    a file overwritten by hand or by another tool)."""
-    if not path.is_file():
-        return {}
-    data = json.loads(path.read_text())
-    if not isinstance(data, dict):
-        raise ValueError(f"{path.name}: a JSON object expected, got {type(data).__name__}")
-    return data
 
 
 def recorded_options(options: RunOptions) -> RunOptions:
@@ -398,7 +374,7 @@ def resolve_search(
             "arguments",
         )  # fmt: skip
     if options.resume:
-        _check_resume(options, run_dir, space, f"{storage}/{TUNE_DIR}")
+        check_resume(run_dir, space, options.seed, f"{storage}/{TUNE_DIR}")
     else:
         _check_study(options, run_dir, space)
     return SearchPlan(
@@ -476,184 +452,12 @@ def _ended(run_dir: Path) -> tuple[str | None, bool]:
     readable summary or was interrupted, so ``--resume`` may go on with it; and whether
     a trial of it reported a value (a warm start has something to start from)."""
     try:
-        summary = _run_file(run_dir / SUMMARY_JSON)
+        summary = read_run_file(run_dir / SUMMARY_JSON)
     except (OSError, ValueError):  # not a summary: --resume says
         return None, False
     state = summary.get("state")
     valued = summary.get("best", True) is not None  # before "best" was kept: assume so
     return (None if state in (None, INTERRUPTED) else str(state)), valued
-
-
-def space_record(space: SearchSpace) -> dict[str, Any]:
-    """What a run's metadata.json records of the space it started with, and ``--resume``
-    compares the space with: its settings, fixed values and parameters, as JSON holds them."""
-    record = {
-        "settings": space.settings.model_dump(),
-        "fixed": space.fixed,
-        "parameters": {name: spec.model_dump() for name, spec in space.parameters.items()},
-    }
-    result: dict[str, Any] = json.loads(json.dumps(record, default=str))  # as write_json
-    return result
-
-
-_NONE = object()  # a setting, value or parameter that one side lacks
-
-
-def _shown(value: object) -> str:
-    return "none" if value is _NONE else json.dumps(value)
-
-
-def _changed_since_start(options: RunOptions, run_dir: Path, space: SearchSpace) -> list[str]:
-    """Each setting, fixed value and parameter (and the seed) the resumed search would get
-    other than the run recorded when it started (metadata.json; what it lacks, an older
-    run's, is not compared): a space file edited since would give the trials still to run
-    other settings than those that ran (max_epochs 6 beside 4), and call it one search."""
-    metadata = _run_file(run_dir / METADATA)  # load_run_options read it
-    flag, source = f"--resume {run_dir}", f"the space ({space.path})"
-    problems = []
-    current = space_record(space)
-    for field in ("settings", "fixed", "parameters"):
-        if field not in metadata:
-            continue
-        recorded = metadata[field]
-        if not isinstance(recorded, dict):
-            problems.append(f"{flag}: {METADATA} {field}: a JSON object expected, got {recorded!r}")
-            continue
-        now = current[field]
-        # a setting the run did not record is one this raysearch has and that one lacked;
-        # a fixed value or a parameter the space adds is a change
-        keys = set(recorded) if field == "settings" else set(recorded) | set(now)
-        for key in sorted(keys):
-            before, after = recorded.get(key, _NONE), now.get(key, _NONE)
-            if before == after:
-                continue
-            if isinstance(before, dict) and isinstance(after, dict):  # a parameter's spec
-                for part in sorted(before):  # as the run recorded it
-                    was, becomes = before[part], after.get(part, _NONE)
-                    if was != becomes:
-                        problems.append(
-                            f"{flag}: {field} {key} {part}: the run started with "
-                            f"{_shown(was)} ({METADATA}); {source} now gives {_shown(becomes)}"
-                        )
-                continue
-            problems.append(
-                f"{flag}: {field} {key}: the run started with {_shown(before)} ({METADATA}); "
-                f"{source} now gives {_shown(after)}"
-            )
-    if "seed" in metadata and metadata["seed"] != options.seed:
-        problems.append(
-            f"{flag}: seed: the run started with {_shown(metadata['seed'])} ({METADATA}); "
-            f"its {OPTIONS} now gives {options.seed}"
-        )
-    if problems:
-        problems.append(
-            f"{flag}: a resume goes on with the search its trials so far ran; put the space "
-            "back as the run started, or start a new search with it (another --name)"
-        )
-    return problems
-
-
-def check_resumed_data(options: RunOptions, fingerprint: str) -> None:
-    """A resumed search on ``--data`` goes on with the dataset it started with: ConfigError
-    when its fingerprint (``fingerprint``, of the data as prepared now) differs from the one
-    the run recorded (metadata.json), before Ray starts: the trials still to run would see
-    other data than those that ran."""
-    if not (options.resume and options.data):
-        return
-    run_dir = Path(options.resume)
-    recorded = _run_file(run_dir / METADATA).get("data_fingerprint")
-    if recorded is not None and recorded != fingerprint:
-        raise ConfigError(
-            [f"--resume {run_dir}: data {options.data} changed since the run started: its "
-             f"fingerprint is {fingerprint}, the run recorded {recorded} ({METADATA} "
-             "data_fingerprint); put the dataset back as it was, or start a new search on "
-             "it (another --name)"],
-            "arguments",
-        )  # fmt: skip
-
-
-def experiment_saved(experiment: str) -> bool:
-    """Whether Ray Tune saved the search whose experiment directory is ``experiment`` (a
-    path, or a ``--storage`` URI), which ``--resume`` restores: its Tuner and an
-    ``experiment_state-*.json``. A search stopped as it started (a Ctrl+C before Tune's
-    first snapshot) has the first only, which ``Tuner.can_restore`` accepts and
-    ``Tuner.restore`` then cannot use."""
-    # Deferred: only a resume needs pyarrow's file systems (a tenth of a second to import);
-    # the command line imports this module before it reports a bad flag.
-    import pyarrow.fs
-
-    filesystem, path = pyarrow.fs.FileSystem.from_uri(experiment)
-    found = filesystem.get_file_info(pyarrow.fs.FileSelector(path, allow_not_found=True))
-    names = {Path(info.path).name for info in found}
-    return TUNER_STATE in names and any(
-        n.startswith(EXPERIMENT_STATE) and n.endswith(".json") for n in names
-    )
-
-
-def _check_resume(options: RunOptions, run_dir: Path, space: SearchSpace, experiment: str) -> None:
-    """What a resumed search goes on from, checked before Ray starts (one ConfigError):
-    the space as the run recorded it when it started (``_changed_since_start``); Ray Tune
-    restores the search from its experiment (``experiment``), and the searcher from the
-    run's study, so a saved experiment needs a readable study (a missing, empty or garbled
-    optuna.journal fails inside Tune's controller, and the driver then idles)."""
-    problems = _changed_since_start(options, run_dir, space)
-    if experiment_saved(experiment):
-        try:
-            resumed_study(
-                run_dir,
-                why=f"Ray Tune restores the search's searcher from that study (the rest of "
-                f"the search from {experiment}), so the search cannot go on without it: put "
-                "the file back as it was, or start a new search (another --name)",
-            )
-        except ConfigError as err:
-            problems += err.problems
-    else:  # interrupted as it started, and started over (tuner.run_tune); or results lost
-        problems += results_without_experiment(run_dir, experiment)
-    if problems:
-        raise ConfigError(problems, "arguments")
-
-
-def results_without_experiment(run_dir: Path, experiment: str) -> list[str]:
-    """Why a resumed search of which Ray Tune saved nothing (no ``experiment``) may not
-    start over, which throws its study away (``tuner.run_tune``): nothing for a search
-    interrupted as it started; a problem when the run has results to lose, finished trials
-    in its study or trials its summary counts (Tune had saved that search: its experiment
-    was deleted or lost since), or a study that cannot be read to tell."""
-    flag = f"--resume {run_dir}"
-    held, complete = [], 0
-    trials = _run_file(run_dir / SUMMARY_JSON).get("n_trials")  # load_run_options read it
-    if isinstance(trials, int) and not isinstance(trials, bool) and trials > 0:
-        held.append(f"its {SUMMARY_JSON} counts {trials} trial(s)")
-    journal = run_dir / OPTUNA_STUDY
-    if journal.is_file() and journal.stat().st_size:  # none, or empty: a study never written
-        try:
-            study = resumed_study(
-                run_dir,
-                why=f"Ray Tune saved nothing of this search ({experiment}), so a resume would "
-                "start it over and throw this study away, which may hold finished trials: "
-                "move the file aside to start over, or start a new search (another --name)",
-            )
-        except ConfigError as err:
-            return err.problems
-        trials_there = study.get_trials(deepcopy=False)
-        finished = sum(t.state.is_finished() for t in trials_there)
-        complete = sum(t.state.name == "COMPLETE" for t in trials_there)  # what a warm start takes
-        if finished:
-            held.append(f"its study ({OPTUNA_STUDY}) holds {finished} finished trial(s)")
-    if not held:
-        return []
-    new_search = (
-        f"Start a new search from its trials with --warm-start {run_dir} (and another --name)"
-        if complete
-        else "Start a new search (another --name); its study holds no COMPLETE trial that "
-        "--warm-start could take"
-    )
-    return [
-        f"{flag}: Ray Tune's experiment directory {experiment} is missing or holds no saved "
-        f"search (a {TUNER_STATE} and an {EXPERIMENT_STATE}-*.json), yet the run has "
-        f"results: {' and '.join(held)}; a resume would start the search over and throw them "
-        f"away. {new_search}"
-    ]
 
 
 def _check_study(options: RunOptions, run_dir: Path, space: SearchSpace) -> None:

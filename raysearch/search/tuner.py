@@ -30,7 +30,8 @@ from raysearch.core.metrics import (
 from raysearch.search.collect import collect_results
 from raysearch.search.gated_asha import GatedASHA
 from raysearch.search.loggers import result_loggers
-from raysearch.search.plan import SearchPlan, experiment_saved, results_without_experiment
+from raysearch.search.plan import SearchPlan
+from raysearch.search.resume import experiment_saved, results_without_experiment
 from raysearch.search.scheduler import SchedulerMemory, build_scheduler
 from raysearch.search.searcher import build_searcher, study_in
 from raysearch.search.session import fit
@@ -69,7 +70,7 @@ def _experiment_path(plan: SearchPlan) -> str:
 
 def tune_state_saved(plan: SearchPlan) -> bool:
     """Whether Ray Tune saved the search's state, which ``--resume`` restores
-    (``plan.experiment_saved``)."""
+    (``resume.experiment_saved``)."""
     return experiment_saved(_experiment_path(plan))
 
 
@@ -210,7 +211,7 @@ def gate_held(tuner: tune.Tuner) -> dict[int, int] | None:
 def run_tune(plan: SearchPlan, *, resume: bool, callbacks: list[TuneCallback]) -> TuneOutcome:
     """Build (or restore) the Tuner, fit it, and collect the trials and epochs tables. A
     resumed search that Tune never saved starts over, unless the run has results to lose
-    (ConfigError, as the plan gave before Ray started: ``plan.results_without_experiment``)."""
+    (ConfigError, as the plan gave before Ray started: ``resume.results_without_experiment``)."""
     if resume and not tune_state_saved(plan):
         if lost := results_without_experiment(Path(plan.run_dir), _experiment_path(plan)):
             raise ConfigError(lost, "arguments")
