@@ -183,6 +183,16 @@ register(
 )
 register(
     Benchmark(
+        "finalist_margins",
+        "bench.finalist_margins",
+        "the pick's margin over the runner-up on the committed examples' finalists, against "
+        "the seed noise by their means and paired seed by seed (seconds; nothing trains)",
+        writes=("finalist_margins",),
+        quick_args=(),  # as fast either way
+    )
+)
+register(
+    Benchmark(
         "val_schemes",
         "bench.val_schemes",
         "validation schemes (one split, rolling origins, blocked folds over time) on "

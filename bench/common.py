@@ -291,8 +291,9 @@ def commands(argv: Sequence[str] | None = None) -> dict[str, str]:
     if bench is not None:
         rest = tuple(_without_out(args[2:]))
         for quick, expected in ((False, bench.full_args), (True, bench.quick_args)):
-            if rest == expected:
+            if rest == expected:  # the full run first: a benchmark with no quick mode
                 command = bench.command(quick)
+                break
     return {"command": command, "invocation": invocation}
 
 

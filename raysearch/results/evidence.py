@@ -49,6 +49,8 @@ __all__ = [
     "picked_config",
     "pooled_sd",
     "redraw_groups",
+    "replicate_groups",
+    "replicates_by_seed",
     "spearman",
     "val_test_agreement",
 ]
@@ -247,6 +249,22 @@ def paired_margin_check(
     diffs = np.array([runner_up[s] - best[s] for s in seeds])
     se = float(np.std(diffs, ddof=1)) / math.sqrt(len(diffs))
     return {**_verdict(float(diffs.mean()), se, len(diffs) - 1), "seeds": len(seeds)}
+
+
+def replicate_groups(finalists: pd.DataFrame) -> list[list[float]]:
+    """Each finalist's completed replicates' values (``pooled_sd`` takes them)."""
+    return [
+        pd.to_numeric(g.loc[g["status"] == "completed", BEST_VAL_METRIC]).dropna().tolist()
+        for _, g in finalists.groupby("finalist")
+    ]
+
+
+def replicates_by_seed(finalists: pd.DataFrame, finalist: int) -> dict[int, float]:
+    """A finalist's completed replicates' values, by training seed (``paired_margin_check``
+    takes two of these)."""
+    done = finalists[(finalists["finalist"] == finalist) & (finalists["status"] == "completed")]
+    values = pd.to_numeric(done[BEST_VAL_METRIC], errors="coerce")
+    return {int(s): float(v) for s, v in zip(done["seed"], values, strict=True) if v == v}
 
 
 def picked_config(finalists: pd.DataFrame | None) -> dict[str, Any] | None:

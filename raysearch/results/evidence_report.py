@@ -31,6 +31,8 @@ from raysearch.results.evidence import (
     paired_margin_check,
     pooled_sd,
     redraw_groups,
+    replicate_groups,
+    replicates_by_seed,
     val_test_agreement,
 )
 
@@ -63,13 +65,6 @@ def _search_margin(trials: pd.DataFrame, sd: float, dof: int) -> dict[str, Any] 
     return {"basis": "search (one run per trial)", **out}
 
 
-def _by_seed(finalists: pd.DataFrame, finalist: int) -> dict[int, float]:
-    """A finalist's completed replicates' values, by training seed."""
-    done = finalists[(finalists["finalist"] == finalist) & (finalists["status"] == "completed")]
-    values = pd.to_numeric(done[BEST_VAL_METRIC], errors="coerce")
-    return {int(s): float(v) for s, v in zip(done["seed"], values, strict=True) if v == v}
-
-
 def gather_evidence(
     trials: pd.DataFrame,
     epochs: pd.DataFrame,
@@ -87,16 +82,12 @@ def gather_evidence(
     margin = None
     if finalists is not None and len(finalists):
         table = finalist_table(finalists)
-        groups = [
-            pd.to_numeric(g.loc[g["status"] == "completed", BEST_VAL_METRIC]).dropna().tolist()
-            for _, g in finalists.groupby("finalist")
-        ]
-        sd, dof = pooled_sd(groups)
+        sd, dof = pooled_sd(replicate_groups(finalists))
         noise["finalists"] = {"sd": sd, "dof": dof}
         scored = table.dropna(subset=["mean"]).sort_values("mean")
         if len(scored) >= 2 and scored["pick"].iloc[0]:
             pick, runner = scored.iloc[0], scored.iloc[1]
-            by_seed = [_by_seed(finalists, int(f["finalist"])) for f in (pick, runner)]
+            by_seed = [replicates_by_seed(finalists, int(f["finalist"])) for f in (pick, runner)]
             if len(by_seed[0].keys() & by_seed[1].keys()) >= 2:
                 out = paired_margin_check(*by_seed)
                 basis = f"finalists, paired over their {out['seeds']} shared seeds"

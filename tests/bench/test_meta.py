@@ -45,6 +45,10 @@ def test_the_command_is_the_registered_one_when_the_arguments_are() -> None:
     other = commands(["-m", "bench.bench_model", "--rounds", "2", "--out", out])
     assert other["command"] == other["invocation"]  # not the registered arguments
     assert str(ROOT) not in " ".join([*found.values(), *other.values()])
+    # a benchmark without a quick mode (the same arguments either way) is the full run
+    assert (
+        commands(["-m", "bench.finalist_margins"])["command"] == "python -m bench finalist_margins"
+    )
 
 
 def test_base_meta_carries_the_commit_command_machine_versions_and_seeds() -> None:
