@@ -38,7 +38,7 @@ from bench.common import (
     targets_section,
     write_outputs,
 )
-from raysearch.search.plan import RunOptions
+from raysearch.search.options import RunOptions
 
 __all__ = ["RAY_OVERHEAD_S", "RAY_RATIO", "main", "overhead_per_slot"]
 

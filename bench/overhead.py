@@ -307,7 +307,8 @@ def needed_work(total: dict[str, float], trials: int, target: float = 0.05) -> f
 
 
 def run(quick: bool) -> dict[str, Any]:
-    from raysearch.search.plan import RunOptions, resolve_search
+    from raysearch.search.options import RunOptions
+    from raysearch.search.plan import resolve_search
 
     os.environ["WANDB_MODE"] = "offline"  # the W&B row's runs stay on this machine
     space, epochs, samples = ("smoke", 3, 2) if quick else ("loss_ablation", 3, 3)

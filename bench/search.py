@@ -104,7 +104,7 @@ def _space_file(method: Method, root: str) -> Path:
 
 def _ray_method(method: Method, seed: int, n: int, epochs: int, root: str) -> dict[str, Any]:
     from raysearch.api import run_search
-    from raysearch.search.plan import RunOptions
+    from raysearch.search.options import RunOptions
     from raysearch.search.tracking import WandbOptions
 
     options = RunOptions(
@@ -138,7 +138,8 @@ def _ray_method(method: Method, seed: int, n: int, epochs: int, root: str) -> di
 
 
 def _optuna_method(method: Method, seed: int, n: int, epochs: int, root: str) -> dict[str, Any]:
-    from raysearch.search.plan import RunOptions, resolve_search
+    from raysearch.search.options import RunOptions
+    from raysearch.search.plan import resolve_search
 
     plan = resolve_search(
         RunOptions(space=str(SPACE), num_samples=n, max_epochs=epochs, results=root, seed=seed),

@@ -8,7 +8,7 @@ The Python API, for a notebook or a script::
     study = raysearch.open_study(summary["run_dir"])             # its Optuna study
     curves = raysearch.record_curves("loss_ablation", points=3)  # for raysearch simulate
 
-``run_search(space=..., **fields)`` takes any field of ``raysearch.search.plan.RunOptions``
+``run_search(space=..., **fields)`` takes any field of ``raysearch.search.options.RunOptions``
 (``num_samples``, ``max_epochs``, ``data``, ``results``, ``name``, ``seed``, ``warm_start``,
 ...) and returns the summary it wrote to ``results/<space>/<run>/``; each call gets its own
 run directory. ``load_run(run_dir)`` returns a ``RunData`` (trials and epochs as pandas

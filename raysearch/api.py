@@ -54,14 +54,8 @@ from raysearch.results.summary import (
 )
 from raysearch.results.terminal import print_summary
 from raysearch.search.address import check_address
-from raysearch.search.plan import (
-    RunOptions,
-    SearchPlan,
-    check_data_extremes,
-    load_run_options,
-    recorded_options,
-    resolve_search,
-)
+from raysearch.search.options import RunOptions, load_run_options, recorded_options
+from raysearch.search.plan import SearchPlan, check_data_extremes, resolve_search
 from raysearch.search.resume import check_resumed_data, space_record
 from raysearch.search.tracking import WandbOptions, flat_config
 from raysearch.search.trainable import trial_config

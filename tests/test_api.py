@@ -22,7 +22,7 @@ from raysearch.core.errors import ConfigError, SearchFailed, SearchInterrupted
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY
 from raysearch.results.summary import write_results
 from raysearch.search.finalists import FinalistsResult
-from raysearch.search.plan import RunOptions, load_run_options
+from raysearch.search.options import RunOptions, load_run_options
 from raysearch.search.session import Cluster
 from raysearch.search.tracking import WandbOptions
 from raysearch.search.tuner import TuneOutcome

@@ -14,7 +14,8 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from raysearch.search.plan import RunOptions, resolve_search
+from raysearch.search.options import RunOptions
+from raysearch.search.plan import resolve_search
 from raysearch.search.space import load_space
 
 ROOT = Path(__file__).resolve().parents[1]

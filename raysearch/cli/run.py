@@ -24,7 +24,7 @@ from raysearch.core.errors import (
     SearchInterrupted,
 )
 from raysearch.core.signals import sigterm_as_ctrl_c
-from raysearch.search.plan import LEAST, RunOptions, default_run_name
+from raysearch.search.options import LEAST, RunOptions, default_run_name
 from raysearch.search.settings import SCHEDULERS
 from raysearch.search.space import available_spaces
 from raysearch.search.tracking import WandbOptions

@@ -1,7 +1,7 @@
 """What ``--resume RUN_DIR`` goes on from, checked before Ray starts: the run's files
 (``read_run_file``), the space it started with (metadata.json, ``space_record``) against
 the space now, its dataset's fingerprint, and Ray Tune's saved experiment with the run's
-Optuna study (``check_resume``). ``plan.load_run_options`` reads the options back;
+Optuna study (``check_resume``). ``options.load_run_options`` reads the options back;
 ``plan.resolve_search`` calls these.
 """
 

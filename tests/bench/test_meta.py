@@ -28,7 +28,7 @@ from bench.common import (
 )
 from bench.index import write_index
 from bench.overhead import VARIANTS
-from raysearch.search.plan import RunOptions
+from raysearch.search.options import RunOptions
 from raysearch.search.session import HEALTH_CHECK_ENV
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from raysearch.cli.args import duration
 from raysearch.cli.run import parse_args
 from raysearch.core.errors import ConfigError
-from raysearch.search.plan import LEAST, RunOptions
+from raysearch.search.options import LEAST, RunOptions
 from tests.search.test_session import closed_port
 
 

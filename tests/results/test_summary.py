@@ -20,7 +20,8 @@ from raysearch.core.files import BEST_CONFIG, SUMMARY_MD, write_json
 from raysearch.core.params import build_trial_config
 from raysearch.core.timing import PhaseClock
 from raysearch.results.summary import add_files, counts_line, markdown, summarize, write_results
-from raysearch.search.plan import RunOptions, resolve_search
+from raysearch.search.options import RunOptions
+from raysearch.search.plan import resolve_search
 from raysearch.search.trainable import trial_config
 from raysearch.search.tuner import TuneOutcome
 from raysearch.testing.results import write_fake_run

@@ -11,7 +11,8 @@ import pytest
 from raysearch.core.errors import ConfigError
 from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.search.finalists import _row, pick_finalist, select_finalists
-from raysearch.search.plan import RunOptions, resolve_search
+from raysearch.search.options import RunOptions
+from raysearch.search.plan import resolve_search
 
 
 def _trials() -> pd.DataFrame:

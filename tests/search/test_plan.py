@@ -13,13 +13,8 @@ import pytest
 from raysearch.api import _metadata
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON
-from raysearch.search.plan import (
-    RunOptions,
-    SearchPlan,
-    load_run_options,
-    recorded_options,
-    resolve_search,
-)
+from raysearch.search.options import RunOptions, load_run_options, recorded_options
+from raysearch.search.plan import SearchPlan, resolve_search
 from raysearch.search.space import load_space
 from raysearch.search.study import STUDY_NAME, open_storage
 from raysearch.search.trainable import trial_config

@@ -24,7 +24,8 @@ from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
 from raysearch.core.report import check_report
 from raysearch.search.collect import collect_results
 from raysearch.search.gated_asha import GatedASHA
-from raysearch.search.plan import RunOptions, SearchPlan, resolve_search
+from raysearch.search.options import RunOptions
+from raysearch.search.plan import SearchPlan, resolve_search
 from raysearch.search.scheduler import asha_rungs, build_scheduler, restore_asha_rungs
 from raysearch.search.space import load_space
 from raysearch.search.tuner import build_tuner, gate_held, restore_tuner

@@ -19,7 +19,8 @@ from ray.tune.tune import _setup_signal_catching  # what Tuner.fit does with SIG
 from raysearch.core.errors import ConfigError
 from raysearch.core.signals import sigterm_as_ctrl_c
 from raysearch.search.address import RAY_ADDRESS_ENV, Joined, joined_address, unreachable
-from raysearch.search.plan import RunOptions, resolve_search
+from raysearch.search.options import RunOptions
+from raysearch.search.plan import resolve_search
 from raysearch.search.session import (
     FREQUENT_SNAPSHOT_ENV,
     HEALTH_CHECK_ENV,

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from raysearch.core.metrics import VAL_METRIC
 from raysearch.search.loggers import WandbCallback, make_wandb_callback
-from raysearch.search.plan import RunOptions, resolve_search
+from raysearch.search.options import RunOptions
+from raysearch.search.plan import resolve_search
 from raysearch.search.tracking import (
     WandbOptions,
     WandbRuns,

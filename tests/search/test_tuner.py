@@ -13,7 +13,8 @@ import raysearch.search.tuner as tuner_module
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON
 from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
-from raysearch.search.plan import RunOptions, load_run_options, resolve_search
+from raysearch.search.options import RunOptions, load_run_options
+from raysearch.search.plan import resolve_search
 from raysearch.search.scheduler import build_scheduler
 from raysearch.search.searcher import TRIAL_SEED, build_searcher
 from raysearch.search.space import load_space

@@ -1,0 +1,243 @@
+"""What a user asks of a search (``RunOptions``: the command line's flags, run_search's
+keywords), checked on construction; and the options a run directory keeps for ``--resume``
+(``load_run_options``, ``recorded_options``). ``plan.resolve_search`` turns them into a
+``SearchPlan``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from raysearch.core.errors import ConfigError, ErrorCollector
+from raysearch.core.files import METADATA, OPTIONS, SUMMARY_JSON, SUMMARY_MD
+from raysearch.core.metrics import INTERRUPTED
+from raysearch.search.resume import read_run_file
+from raysearch.search.tracking import WandbOptions
+
+__all__ = ["LEAST", "RunOptions", "default_run_name", "load_run_options", "recorded_options"]
+
+
+# The URI schemes Ray Tune's storage takes (through pyarrow's file systems).
+STORAGE_SCHEMES = ("s3", "gs", "gcs", "hdfs", "viewfs", "abfs", "abfss", "file")
+
+
+def _storage_problem(storage: str) -> str | None:
+    """Why Ray Tune could not keep its experiment at ``storage`` (None: it can): a URI with
+    a scheme pyarrow lacks, or a relative path, which each node would read from its own
+    working directory."""
+    scheme = urlparse(storage).scheme
+    if len(scheme) > 1 and scheme not in STORAGE_SCHEMES:  # one letter: a Windows drive
+        return (
+            f"storage: Ray Tune keeps its experiment on {', '.join(STORAGE_SCHEMES)} URIs or "
+            f"an absolute path, got {storage!r}"
+        )
+    if not scheme and not Path(storage).is_absolute():
+        return (
+            f"storage: a shared path must be absolute (each node reads it from its own "
+            f"working directory), got {storage!r}"
+        )
+    return None
+
+
+def default_run_name() -> str:
+    """A timestamp plus a random suffix: two searches started in the same second (two
+    notebook calls) never share a run directory."""
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
+# The least value of each count RunOptions takes: run_search's keywords are checked against
+# them, and the command line's flags (cli/run.py) parse with them.
+LEAST: dict[str, int] = {
+    "num_samples": 1,
+    "max_epochs": 1,
+    "max_concurrent": 1,
+    "workers_per_trial": 1,
+    "finalists": 0,
+    "replicates": 2,
+    "seed": 0,
+    "max_failures": 0,
+}
+# RunOptions' fields that take a str, and those that take a str or None
+_STRS = ("space", "results", "name")
+_OPTIONAL_STRS = ("data", "address", "searcher", "scheduler", "storage", "resume", "warm_start")
+
+
+def _seconds(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the user asked for: the command line's flags, or ``run_search``'s arguments."""
+
+    space: str
+    num_samples: int | None = None
+    max_epochs: int | None = None
+    max_concurrent: int | None = None
+    workers_per_trial: int = 1
+    data: str | None = None
+    results: str = "results"
+    name: str = dataclasses.field(default_factory=default_run_name)
+    seed: int = 0
+    address: str | None = None
+    smoke: bool = False
+    searcher: str | None = None  # tpe | random (default: the space's)
+    scheduler: str | None = None  # asha | gated_asha | fifo (default: the space's)
+    finalists: int | None = None  # configurations re-trained after the search (the space's)
+    replicates: int | None = None  # fresh seeds per finalist (default: the space's)
+    storage: str | None = None
+    max_failures: int = 1
+    # Seconds the search may run (Ray Tune's time_budget_s): when they run out, Tune stops
+    # every trial and creates no more; None: until num_samples trials have ended.
+    time_budget_s: float | None = None
+    wandb: WandbOptions = dataclasses.field(default_factory=WandbOptions)
+    resume: str | None = None  # a run directory to continue
+    warm_start: str | None = None  # a finished run whose trials seed this search's study
+    # A trial process runs trial after trial (imports and first-call costs paid once per
+    # process); False starts a fresh process per trial (bench/overhead.py measures both).
+    # Multi-worker (Ray Train) trials always get a fresh one (resolve_search says why).
+    reuse_actors: bool = True
+    # How often Ray Train's controller polls a multi-worker trial's workers (Ray's default:
+    # 2 s; each such trial waits for a poll to see its workers start and finish), for a
+    # local Ray the driver starts. None: RAY_TRAIN_HEALTH_CHECK_INTERVAL_S if set, else
+    # 0.5 s. A cluster joined with ``address`` keeps its own (set it where `ray start` runs).
+    health_check_s: float | None = None
+    argv: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Every field of the wrong type or out of range, as one ConfigError (before Ray)."""
+        errs = ErrorCollector()
+        for name, least in LEAST.items():
+            value = getattr(self, name)
+            if value is None and name not in ("workers_per_trial", "seed", "max_failures"):
+                continue  # None: the space's setting, or as many as the cluster fits
+            errs.check(
+                isinstance(value, int) and not isinstance(value, bool) and value >= least,
+                name,
+                f"must be an int >= {least}, got {value!r}",
+            )
+        for name in _STRS + _OPTIONAL_STRS:
+            value = getattr(self, name)
+            if not (isinstance(value, str) or (value is None and name in _OPTIONAL_STRS)):
+                errs.add(name, f"must be a str, got {value!r}")
+        for name in ("smoke", "reuse_actors"):
+            value = getattr(self, name)
+            errs.check(isinstance(value, bool), name, f"must be True or False, got {value!r}")
+        for name in ("time_budget_s", "health_check_s"):
+            value = getattr(self, name)
+            errs.check(
+                value is None or _seconds(value),
+                name,
+                f"must be a number of seconds > 0, got {value!r}",
+            )
+        name = self.name
+        if isinstance(name, str) and (
+            not name or name in (".", "..") or "/" in name or "\\" in name
+        ):
+            errs.add(
+                "name",
+                "the run directory's name under results/<space>/, one path component "
+                f"(no '/', not '.' or '..'), got {name!r}",
+            )
+        if isinstance(self.storage, str) and (problem := _storage_problem(self.storage)):
+            errs.problems.append(problem)
+        errs.check(
+            isinstance(self.wandb, WandbOptions),
+            "wandb",
+            f"must be a WandbOptions, got {self.wandb!r}",
+        )
+        errs.check(
+            isinstance(self.argv, tuple) and all(isinstance(a, str) for a in self.argv),
+            "argv",
+            f"must be a tuple of str, got {self.argv!r}",
+        )
+        errs.raise_if_any(ConfigError, "run options")
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunOptions:
+        data = dict(data)
+        data["wandb"] = WandbOptions(**data.get("wandb", {}))
+        data["argv"] = tuple(data.get("argv", ()))
+        return cls(**data)
+
+
+def load_run_options(run_dir: Path) -> RunOptions:
+    """The options a run was started with, to resume it (ConfigError if it isn't a run):
+    the run is ``run_dir`` as named from any working directory, its results root the
+    directory above its space's. A run moved or copied since it started is resumed only
+    where Tune's experiment is not in it (``--storage``)."""
+    run_dir = run_dir.resolve()
+    path = run_dir / OPTIONS
+    if not path.is_file():
+        raise ConfigError(
+            [
+                f"--resume {run_dir}: no {OPTIONS} there; is it a run directory "
+                "(results/<space>/<run>)?"
+            ],
+            "arguments",
+        )
+    try:
+        recorded, metadata, summary = (
+            read_run_file(p) for p in (path, run_dir / METADATA, run_dir / SUMMARY_JSON)
+        )
+        options = RunOptions.from_json(recorded)
+    except (ValueError, TypeError) as err:  # not JSON objects, or not the options' fields
+        raise ConfigError(
+            [f"--resume {run_dir}: its run files cannot be read ({err})"], "arguments"
+        ) from None
+    # the summary's states (results/summary.py): only an interrupted search goes on
+    if (state := summary.get("state")) not in (None, INTERRUPTED):
+        # a summary with no best trial (every trial failed, or none reported a value) has
+        # nothing a warm start could use either
+        warm = (
+            "no trial of it reported a value a new search could start from"
+            if "best" in summary and summary["best"] is None
+            else f"a new search can start from its trials with --warm-start {run_dir}"
+        )
+        raise ConfigError(
+            [
+                f"--resume {run_dir}: that search ended ({state}); nothing is left to resume "
+                f"(its results: {run_dir / SUMMARY_MD}); {warm}"
+            ],
+            "arguments",
+        )
+    began = metadata.get("run_dir")
+    if options.storage is None and began is not None and Path(began).resolve() != run_dir:
+        raise ConfigError(
+            [
+                f"--resume {run_dir}: the search started in {began}, and Ray Tune resumes "
+                "the experiment it keeps in the run directory only where it began (the "
+                "trials it has yet to create would go there); move the run back to resume "
+                f"it, or start a new search from its trials with --warm-start {run_dir}"
+            ],
+            "arguments",
+        )
+    return dataclasses.replace(
+        options, resume=str(run_dir), results=str(run_dir.parent.parent), name=run_dir.name
+    )
+
+
+def recorded_options(options: RunOptions) -> RunOptions:
+    """``options`` as a run directory keeps them for ``--resume``: the dataset and a space
+    file given by a relative path made absolute, so a resume from another directory finds
+    them (the run directory itself is where ``--resume`` names it)."""
+    data = str(Path(options.data).resolve()) if options.data else None
+    space = options.space
+    if space.endswith((".yaml", ".yml")) and Path(space).is_file():
+        space = str(Path(space).resolve())
+    return dataclasses.replace(options, data=data, space=space)
