@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import platform
 import subprocess
 import time
@@ -34,7 +33,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from raysearch.core.errors import (
-    ConfigError,
     ResultsNotWritten,
     SearchFailed,
     SearchInterrupted,
@@ -54,7 +52,13 @@ from raysearch.results.summary import (
 )
 from raysearch.results.terminal import print_summary
 from raysearch.search.address import check_address
-from raysearch.search.options import RunOptions, load_run_options, recorded_options
+from raysearch.search.options import (
+    RunOptions,
+    check_resume_alone,
+    load_run_options,
+    options_from_arguments,
+    recorded_options,
+)
 from raysearch.search.plan import SearchPlan, check_data_extremes, resolve_search
 from raysearch.search.resume import check_resumed_data, space_record
 from raysearch.search.tracking import WandbOptions, flat_config
@@ -90,9 +94,9 @@ def run_search(
     the run directory cannot be written; in each case after the summary was written, if it
     could be.
     """
-    options = _options(space, options, fields)
+    options = options_from_arguments(space, options, fields)
     if options.resume:
-        _check_resume_alone(options, callbacks)
+        check_resume_alone(options, bool(callbacks))
         options = load_run_options(Path(options.resume))
     clock = PhaseClock()
     with clock.phase("setup"):
@@ -259,104 +263,6 @@ def _writing(where: Path, what: str, resume: Path | None) -> Iterator[None]:
             f"could not write {what} to {where}: {err}. Nothing there was left half-written; "
             f"{again}"
         ) from err
-
-
-def _options(space: str | None, options: RunOptions | None, fields: dict[str, Any]) -> RunOptions:
-    known = {f.name for f in dataclasses.fields(RunOptions)} - {"argv"}
-    unknown = sorted(set(fields) - known)
-    if unknown:
-        raise ConfigError(
-            [f"{name}: not a run_search argument" for name in unknown]
-            + [f"the arguments: space, options, callbacks, {', '.join(sorted(known - {'space'}))}"],
-            "run_search arguments",
-        )
-    if options is not None:
-        if space is not None:
-            fields = {**fields, "space": space}
-        if not fields:
-            return options
-        # the arguments beside options= are taken as they are without it (a path, wandb=False)
-        changes, problems = _typed(fields)
-        try:
-            replaced = dataclasses.replace(options, **changes)
-        except ConfigError as err:
-            problems += err.problems
-        if problems:
-            raise ConfigError(problems, "run_search arguments")
-        return replaced
-    if space is None and not fields.get("resume"):
-        raise TypeError("run_search() needs a space (or options=, or resume=RUN_DIR)")
-    others = sorted(set(fields) - {"resume"} | ({"space"} if space is not None else set()))
-    if fields.get("resume") and others:
-        raise ConfigError(
-            [f"resume: continues a run with the options it was started with; got {others} too"],
-            "run_search arguments",
-        )
-    typed, problems = _typed({"space": space or "", **fields})
-    try:
-        built = RunOptions(**typed)
-    except ConfigError as err:  # every other bad value, reported with those _typed found
-        problems += err.problems
-    if problems:
-        raise ConfigError(problems, "run_search arguments")
-    return built
-
-
-def _check_resume_alone(options: RunOptions, callbacks: list[TuneCallback] | None) -> None:
-    """A resume goes on with the options and callbacks the search started with: refuse
-    others given beside it (options= set otherwise than its defaults, or callbacks), which
-    it would drop without a word."""
-    alone = RunOptions(space="", resume=options.resume)
-    others = [
-        f.name
-        for f in dataclasses.fields(RunOptions)
-        # name: each RunOptions draws its own default, so a given one is not told apart
-        if f.name not in ("resume", "argv", "name")
-        and getattr(options, f.name) != getattr(alone, f.name)
-    ]
-    problems = (
-        [
-            f"resume: continues a run with the options it was started with; options= sets "
-            f"{others} too"
-        ]
-        if others
-        else []
-    )
-    if callbacks:
-        problems.append(
-            "callbacks: a resumed search runs with the callbacks it started with (Ray Tune "
-            "restores them with its experiment); those given now would never be called"
-        )
-    if problems:
-        raise ConfigError(problems, "run_search arguments")
-
-
-# run_search's arguments that name a file, a directory or a place (a str or a path)
-_PATH_FIELDS = ("space", "data", "results", "name", "storage", "address", "resume", "warm_start")
-
-
-def _typed(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """run_search's keyword arguments as RunOptions takes them: a path as its str, ``wandb``
-    True or False as W&B on or off; and the problems with those of another type (left out,
-    so RunOptions checks the others: their types and ranges)."""
-    typed, problems = dict(fields), []
-    for name in _PATH_FIELDS:
-        value = typed.get(name)
-        if isinstance(value, os.PathLike):
-            typed[name] = os.fspath(value)
-        elif value is not None and not isinstance(value, str):
-            problems.append(f"{name}: expected a str or a path, got {value!r}")
-            if name == "space":
-                typed[name] = ""
-            else:
-                del typed[name]
-    wandb = typed.get("wandb")
-    if isinstance(wandb, bool):
-        typed["wandb"] = WandbOptions(enabled=wandb)
-    elif wandb is not None and not isinstance(wandb, WandbOptions):
-        problems.append(f"wandb: expected True, False or a WandbOptions, got {wandb!r}")
-        del typed["wandb"]
-    return typed, problems
 
 
 def _check_dataset(plan: SearchPlan) -> RawDataset | None:

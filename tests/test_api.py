@@ -17,12 +17,12 @@ import pytest
 import raysearch
 import raysearch.api
 import raysearch.search.session
-from raysearch.api import _command, _options, run_search
+from raysearch.api import _command, run_search
 from raysearch.core.errors import ConfigError, SearchFailed, SearchInterrupted
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY
 from raysearch.results.summary import write_results
 from raysearch.search.finalists import FinalistsResult
-from raysearch.search.options import RunOptions, load_run_options
+from raysearch.search.options import RunOptions, load_run_options, options_from_arguments
 from raysearch.search.session import Cluster
 from raysearch.search.tracking import WandbOptions
 from raysearch.search.tuner import TuneOutcome
@@ -68,7 +68,10 @@ def test_the_recorded_call_names_wandb_options_so_it_runs_as_written(wandb) -> N
         call.replace("raysearch.run_search(", "keep(", 1),
         {"raysearch": raysearch, "keep": lambda space, **fields: kept.update(fields)},
     )
-    assert passed is None and _options("smoke", None, {**kept, "name": "mine"}) == options
+    assert (
+        passed is None
+        and options_from_arguments("smoke", None, {**kept, "name": "mine"}) == options
+    )
 
 
 def test_a_search_from_the_command_line_records_its_command() -> None:
@@ -88,15 +91,17 @@ def test_arguments_of_the_wrong_type_are_one_error_naming_each(tmp_path) -> None
 
 
 def test_paths_and_a_plain_wandb_switch_are_taken_as_given() -> None:
-    options = _options("smoke", None, {"results": Path("r"), "wandb": False})
+    options = options_from_arguments("smoke", None, {"results": Path("r"), "wandb": False})
     assert options.results == "r" and options.wandb == WandbOptions(enabled=False)
-    assert _options("smoke", None, {"wandb": True}).wandb == WandbOptions(enabled=True)
+    assert options_from_arguments("smoke", None, {"wandb": True}).wandb == WandbOptions(
+        enabled=True
+    )
     # and the same beside options=, which they change
     given = RunOptions(space="smoke", name="mine")
-    changed = _options(None, given, {"results": Path("r"), "wandb": False})
+    changed = options_from_arguments(None, given, {"results": Path("r"), "wandb": False})
     assert (changed.results, changed.wandb.enabled, changed.name) == ("r", False, "mine")
     with pytest.raises(ConfigError) as err:
-        _options(None, given, {"data": 3, "max_epochs": 0})
+        options_from_arguments(None, given, {"data": 3, "max_epochs": 0})
     assert [p.split(":")[0] for p in err.value.problems] == ["data", "max_epochs"]
 
 
