@@ -60,7 +60,7 @@ from raysearch.search.options import (
     recorded_options,
 )
 from raysearch.search.plan import SearchPlan, check_data_extremes, resolve_search
-from raysearch.search.resume import check_resumed_data, space_record
+from raysearch.search.resume import check_resumed_data, space_record, warm_start_data
 from raysearch.search.tracking import WandbOptions, flat_config
 from raysearch.search.trainable import trial_config
 
@@ -107,6 +107,8 @@ def run_search(
             data = _prepare_data(plan, raw)
         if options.resume and options.data:  # the dataset the run started with
             check_resumed_data(Path(options.resume), options.data, data.fingerprint)
+        if options.warm_start and not options.resume:
+            _note_warm_start_data(options.warm_start, data.fingerprint)
     try:
         summary, outcome = _search(options, plan, data, clock, callbacks)
     except KeyboardInterrupt:  # a second Ctrl+C, or one before Tune took the search over
@@ -145,6 +147,19 @@ def run_search(
             f"({counts_line(summary)}; {Path(plan.run_dir) / 'summary.md'})"
         )
     return summary
+
+
+def _note_warm_start_data(warm_start: str, fingerprint: str) -> None:
+    """Say so when a warm start's trials were measured on other data than this search's."""
+    theirs = warm_start_data(Path(warm_start))
+    if theirs is not None and theirs != fingerprint:
+        log.warning(
+            "--warm-start %s: its trials were measured on other data (fingerprint %s; this "
+            "search's data: %s); TPE starts from their values as it would from this data's",
+            warm_start,
+            theirs,
+            fingerprint,
+        )
 
 
 def _search(
@@ -378,7 +393,7 @@ def _metadata(options: RunOptions, plan: SearchPlan, fingerprint: str) -> dict[s
         ).stdout.strip()
     except FileNotFoundError:  # no git on this machine
         sha = ""
-    return {
+    metadata = {
         "command": _command(options),
         "space": plan.space.name,
         "space_file": plan.space.path,
@@ -395,3 +410,9 @@ def _metadata(options: RunOptions, plan: SearchPlan, fingerprint: str) -> dict[s
         },
         "machine": platform.platform(),
     }
+    if options.warm_start:  # the run whose trials seeded the study, and their data
+        metadata["warm_start"] = {
+            "run_dir": options.warm_start,
+            "data_fingerprint": warm_start_data(Path(options.warm_start)),
+        }
+    return metadata

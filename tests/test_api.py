@@ -340,3 +340,45 @@ def test_a_resume_on_a_dataset_changed_since_the_run_started_is_refused_before_r
             f"fingerprint is def456, the run recorded abc123 ({METADATA} data_fingerprint); "
             "put the dataset back as it was, or start a new search on it (another --name)"
         ]
+
+
+def test_a_warm_start_from_a_run_on_other_data_says_so_and_records_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A warm start across datasets goes on (this month's search may start from last
+    month's), but the user is told that TPE starts from values measured on other data, and
+    the new run's metadata.json names the run and the data its first trials came from."""
+    from raysearch.search.searcher import build_searcher
+    from raysearch.search.space import load_space
+    from raysearch.search.study import open_storage
+
+    old_dir = tmp_path / "smoke" / "old"
+    searcher = build_searcher(load_space("smoke"), seed=0, storage=open_storage(old_dir))
+    searcher.suggest("t0")
+    searcher.on_trial_complete("t0", {"best_anchored_val_loss": 0.5})
+    (old_dir / METADATA).write_text(json.dumps({"data_fingerprint": "abc123"}))
+    recorded: list[dict] = []
+
+    def search(options, plan, data, clock, callbacks) -> None:
+        recorded.append(raysearch.api._metadata(options, plan, data.fingerprint))
+        raise _Searched
+
+    monkeypatch.setattr(raysearch.api, "_search", search)
+    for name, fingerprint in (("same", "abc123"), ("other", "def456")):
+        prepared = SimpleNamespace(fingerprint=fingerprint)
+        monkeypatch.setattr(raysearch.api, "_prepare_data", lambda plan, raw, p=prepared: p)
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="raysearch.api"), pytest.raises(_Searched):
+            run_search(space="smoke", results=str(tmp_path), name=name, warm_start=str(old_dir))
+        warnings = [r.getMessage() for r in caplog.records if r.name == "raysearch.api"]
+        assert warnings == (
+            []
+            if fingerprint == "abc123"
+            else [
+                f"--warm-start {old_dir}: its trials were measured on other data (fingerprint "
+                "abc123; this search's data: def456); TPE starts from their values as it would "
+                "from this data's"
+            ]
+        )
+        assert recorded[-1]["data_fingerprint"] == fingerprint
+        assert recorded[-1]["warm_start"] == {"run_dir": str(old_dir), "data_fingerprint": "abc123"}

@@ -2,7 +2,8 @@
 (``read_run_file``), the space it started with (metadata.json, ``space_record``) against
 the space now, its dataset's fingerprint, and Ray Tune's saved experiment with the run's
 Optuna study (``check_resume``). ``options.load_run_options`` reads the options back;
-``plan.resolve_search`` calls these.
+``plan.resolve_search`` calls these. A warm start (``--warm-start RUN_DIR``) goes on from
+another run's trials: ``warm_start_data`` reads which data they were measured on.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "read_run_file",
     "results_without_experiment",
     "space_record",
+    "warm_start_data",
 ]
 
 # The files of Ray Tune's experiment (core.files.TUNE_DIR under the storage path: the run
@@ -128,6 +130,18 @@ def check_resumed_data(run_dir: Path, data: str, fingerprint: str) -> None:
              "it (another --name)"],
             "arguments",
         )  # fmt: skip
+
+
+def warm_start_data(run_dir: Path) -> str | None:
+    """The fingerprint of the data the trials of ``run_dir`` (a warm start's run) were
+    measured on, as its metadata.json recorded it; None when it recorded none. A warm start
+    across datasets is allowed (a search on this month's data may start from last month's),
+    but TPE then models values measured on other data: the caller says so."""
+    try:
+        recorded = read_run_file(run_dir / METADATA).get("data_fingerprint")
+    except ValueError:  # an overwritten metadata.json: the study alone makes the warm start
+        return None
+    return None if recorded is None else str(recorded)
 
 
 def experiment_saved(experiment: str) -> bool:
