@@ -64,7 +64,7 @@ from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 from ray.tune.search.optuna import OptunaSearch
 
 from raysearch.search.gated_asha import GatedASHA
-from raysearch.search.live_tpe import LiveTPESampler, _LiveView
+from raysearch.search.live_tpe import LiveTPESampler, _LiveView, recast
 from raysearch.search.mixed_tpe import MixedTPESampler
 
 __all__ = [
@@ -107,22 +107,6 @@ class ToldPruned(OptunaSearch):
         self._completed_trials.add(trial_id)
 
 
-def _at(trial: FrozenTrial, state: TrialState, value: float | None) -> FrozenTrial:
-    return FrozenTrial(
-        number=trial.number,
-        state=state,
-        value=value,
-        datetime_start=trial.datetime_start,
-        datetime_complete=None,
-        params=trial.params,
-        distributions=trial.distributions,
-        user_attrs=trial.user_attrs,
-        system_attrs=trial.system_attrs,
-        intermediate_values=trial.intermediate_values,
-        trial_id=trial._trial_id,
-    )
-
-
 class _BudgetView:
     def __init__(self, study: Study) -> None:
         self._study = study
@@ -147,11 +131,11 @@ class _BudgetView:
         out = []
         for t in trials:
             if budget is not None and budget in t.intermediate_values:
-                out.append(_at(t, TrialState.COMPLETE, t.intermediate_values[budget]))
+                out.append(recast(t, TrialState.COMPLETE, t.intermediate_values[budget]))
             elif t.state == TrialState.RUNNING:
                 out.append(t)
             elif t.intermediate_values:
-                out.append(_at(t, TrialState.PRUNED, None))
+                out.append(recast(t, TrialState.PRUNED, None))
             else:
                 out.append(t)
         return [t for t in out if states is None or t.state in states]
@@ -193,7 +177,7 @@ class _FinalScaleView(_LiveView):
                 out.append(t)
                 continue
             value = float(t.value) + float(np.median(changes))  # type: ignore[arg-type]
-            out.append(_at(t, TrialState.COMPLETE, value))
+            out.append(recast(t, TrialState.COMPLETE, value))
         return [t for t in out if states is None or t.state in states]
 
 

@@ -30,17 +30,16 @@ from optuna.samplers import TPESampler
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-__all__ = ["LiveTPESampler"]
+__all__ = ["LiveTPESampler", "recast"]
 
 _STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 
 
-def _observed(trial: FrozenTrial) -> FrozenTrial:
-    """A running trial as a finished one with its latest reported value."""
-    value = trial.intermediate_values[max(trial.intermediate_values)]
+def recast(trial: FrozenTrial, state: TrialState, value: float | None) -> FrozenTrial:
+    """The trial as a sampler should see it: in ``state`` with ``value``, the rest kept."""
     return FrozenTrial(
         number=trial.number,
-        state=TrialState.COMPLETE,
+        state=state,
         value=value,
         datetime_start=trial.datetime_start,
         datetime_complete=None,
@@ -50,6 +49,13 @@ def _observed(trial: FrozenTrial) -> FrozenTrial:
         system_attrs=trial.system_attrs,
         intermediate_values=trial.intermediate_values,
         trial_id=trial._trial_id,
+    )
+
+
+def _observed(trial: FrozenTrial) -> FrozenTrial:
+    """A running trial as a finished one with its latest reported value."""
+    return recast(
+        trial, TrialState.COMPLETE, trial.intermediate_values[max(trial.intermediate_values)]
     )
 
 
