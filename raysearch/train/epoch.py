@@ -4,13 +4,17 @@ Gradient accumulation averages: an optimiser step follows ``accumulation_steps``
 micro-batches (fewer for the last group of an epoch) and each micro-batch's objective is
 divided by the group's size, so with a mean-reduced objective and every target observed, k
 micro-batches give the gradient of one batch k times larger. With missing targets each
-micro-batch's task mean counts equally, however many targets it observed (a mean of
-means, as the epoch's reported losses are): not the larger batch's mean, which
-``rank_share`` does give across DDP ranks. Making it so would need the group's target
-counts before its first backward pass. Clipping acts on the true (averaged, all-reduced)
-gradients right before the step; bf16 autocast needs no loss scaler, so there is nothing
-to unscale. Under DDP only the last micro-batch of a group synchronises gradients, and the
-strategy's own parameters (outside DDP) are averaged over ranks before the step.
+micro-batch's task mean counts equally, however many targets it observed (a mean of means,
+as the epoch's reported losses are): not the larger batch's mean, which ``global_view``
+does give across DDP ranks. Making it so would need the group's target counts before its
+first backward pass (and, for a strategy that is not linear in the losses, such as A3DRO's
+log, their values). Under DDP every rank's strategy sees the global batch's per-task means,
+with the rank's share of their gradient (``global_view``), so N ranks train as one process
+on the whole global batch for every strategy. Clipping acts on the true (averaged,
+all-reduced) gradients right before the step; bf16 autocast needs no loss scaler, so there
+is nothing to unscale. Under DDP only the last micro-batch of a group synchronises
+gradients, and the strategy's own parameters (outside DDP) are averaged over ranks before
+the step.
 
 A non-finite task loss (or gradient norm) raises ``NonFiniteLossError`` naming the tasks
 and the epoch; under DDP the flags are all-reduced first so every rank raises together.
@@ -38,7 +42,7 @@ from raysearch.losses.tasks import BatchLosses, task_losses
 from raysearch.train.distributed import all_reduce_sum, rank_and_world
 from raysearch.train.evaluate import to_device
 
-__all__ = ["EpochStats", "NonFiniteLossError", "rank_share", "train_epoch"]
+__all__ = ["EpochStats", "NonFiniteLossError", "global_view", "rank_share", "train_epoch"]
 
 
 class NonFiniteLossError(TrialFailure):
@@ -111,25 +115,56 @@ def rank_share(
     }
 
 
+def global_view(
+    losses: Mapping[str, Tensor],
+    normalisers: Mapping[str, float],
+    global_means: Mapping[str, float],
+    global_normalisers: Mapping[str, float],
+    world: int,
+    device: torch.device,
+) -> dict[str, Tensor]:
+    """Per task observed anywhere in the global batch, the loss the strategy sees on this
+    rank: its value is the global batch's mean (``global_means``, the same on every rank:
+    what one process computes on the whole batch), its gradient this rank's share of that
+    mean's (``rank_share``). DDP averages the ranks' gradients, so the result is the
+    gradient of the strategy's objective on the whole batch whatever the strategy does with
+    the losses: uniform's 1/n over the tasks the global batch observed, A3DRO's log of the
+    mean, Kendall's terms for its log-variances. A task observed only on other ranks is a
+    constant here (this rank's samples add nothing to its mean), on ``device``."""
+    shares = rank_share(losses, normalisers, global_normalisers, world)
+    view = {}
+    for name, mean in global_means.items():
+        here = shares.get(name)
+        if here is None:
+            view[name] = torch.tensor(mean, dtype=torch.float32, device=device)
+        else:
+            view[name] = here.new_tensor(mean) + (here - here.detach())
+    return view
+
+
 def _global_batch_losses(
-    result: BatchLosses, tasks: Sequence[TaskSpec], epoch: int, world: int
-) -> tuple[dict[str, Tensor], set[str]]:
-    """``rank_share`` of this batch's losses, and the tasks observed anywhere in the global
-    batch; one all-reduce carries the denominators and the non-finite flags together."""
+    result: BatchLosses, tasks: Sequence[TaskSpec], epoch: int, world: int, device: torch.device
+) -> dict[str, Tensor]:
+    """``global_view`` of this batch's losses (with one process: the losses themselves);
+    one all-reduce carries the non-finite flags, the denominators and the loss sums."""
     n = len(tasks)
-    stats = torch.zeros(2 * n, dtype=torch.float64)
+    stats = torch.zeros(3 * n, dtype=torch.float64)
     for i, t in enumerate(tasks):
         if t.name in result.losses:
-            stats[i] = float(not bool(torch.isfinite(result.losses[t.name])))
+            loss = float(result.losses[t.name].detach())
+            stats[i] = float(not math.isfinite(loss))
             stats[n + i] = result.normalisers[t.name]
+            stats[2 * n + i] = loss * result.normalisers[t.name]
     all_reduce_sum(stats)
     if stats[:n].any():
         bad = [t.name for t, f in zip(tasks, stats[:n].tolist(), strict=True) if f]
         raise NonFiniteLossError("training loss", bad, epoch)
-    totals = {t.name: float(stats[n + i]) for i, t in enumerate(tasks) if stats[n + i] > 0}
     if world == 1:
-        return dict(result.losses), set(totals)
-    return rank_share(result.losses, result.normalisers, totals, world), set(totals)
+        return dict(result.losses)
+    totals = {t.name: float(stats[n + i]) for i, t in enumerate(tasks) if stats[n + i] > 0}
+    means = {t.name: float(stats[2 * n + i]) / totals[t.name] for i, t in enumerate(tasks)
+             if t.name in totals}  # fmt: skip
+    return global_view(result.losses, result.normalisers, means, totals, world, device)
 
 
 def _autocast(parts: TrainParts) -> contextlib.AbstractContextManager:
@@ -189,12 +224,12 @@ def train_epoch(
             result = task_losses(
                 parts.tasks, outputs, batch["targets"], parts.loss_cfg, parts.class_weights
             )
-            losses, observed = _global_batch_losses(result, parts.tasks, epoch, world)
+            losses = _global_batch_losses(result, parts.tasks, epoch, world, parts.device)
             for i, t in enumerate(parts.tasks):
-                if t.name in observed:
-                    acc[n + i] += 1.0 / world
-                if t.name in losses:
+                if t.name in losses:  # the global batch's mean, the same on every rank
                     acc[i] += float(losses[t.name].detach()) / world
+                    acc[n + i] += 1.0 / world
+            objective = torch.zeros((), device=parts.device)
             if losses:
                 objective, weights = parts.strategy(losses)
                 acc[4 * n] += float(objective.detach())
@@ -203,8 +238,8 @@ def train_epoch(
                     if t.name in losses:
                         acc[2 * n + i] += weights[t.name]
                         acc[3 * n + i] += 1
-            else:  # no targets at all: contributes nothing, but keeps DDP's graph in step
-                objective = sum(o.float().sum() for o in outputs.values()) * 0.0
+            if not result.losses:  # no targets here: adds nothing, but keeps DDP's graph in step
+                objective = objective + sum(o.float().sum() for o in outputs.values()) * 0.0
             (objective / group).backward()
         if last:
             last_lr = float(parts.optimizer.param_groups[0]["lr"])  # the rate this step uses
@@ -219,5 +254,5 @@ def train_epoch(
         for i, t in enumerate(parts.tasks)
         if acc[3 * n + i]
     }
-    objective = float(acc[4 * n] / acc[4 * n + 1]) if acc[4 * n + 1] else math.nan
-    return EpochStats(means, weights, objective, steps, last_lr)
+    mean_objective = float(acc[4 * n] / acc[4 * n + 1]) if acc[4 * n + 1] else math.nan
+    return EpochStats(means, weights, mean_objective, steps, last_lr)
