@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import math
 import sys
 from collections.abc import Sequence
@@ -36,6 +35,7 @@ from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, duration, non_negative_float, positive_int
 from raysearch.cli.simulate_tables import paired_table, quality_table, rung_table
 from raysearch.core.errors import ConfigError, RaysearchError
+from raysearch.core.files import write_json
 
 # pydantic only: --help stays quick
 from raysearch.search.settings import SCHEDULERS, SearchSettings
@@ -350,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             record["rungs"] = dataclasses.asdict(ranks)
         if other is not None:
             record["against"] = {"given": args.against, "settings": other.settings.model_dump()}
-        args.out.write_text(json.dumps(record, indent=1) + "\n")
+        write_json(args.out, record)  # standard JSON: an undefined figure is null
     return 0
 
 

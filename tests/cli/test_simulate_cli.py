@@ -357,3 +357,30 @@ def test_an_out_it_could_not_write_and_a_value_not_yaml_are_refused_before_it_ru
         assert why in err.err and "| k |" not in err.out  # said before, nothing simulated
     assert main([*args, "--against", "grace_period=[1"]) == 2
     assert "--against 'grace_period=[1': the value is not YAML" in capsys.readouterr().err
+
+
+def _strict_json(text: str) -> object:
+    def refuse(name: str) -> object:
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_out_is_standard_json_when_a_figure_is_undefined(tmp_path: Path, space_file: Path) -> None:
+    """A rung whose values are all alike has no rank correlation (NaN): null in the file,
+    which strict JSON readers take, not Python's bare NaN."""
+    rows = [
+        (size, dropout, seed, e, 1.0 if e == 1 else 1.0 - 0.1 * (i + j + 1) * e / 6, 1.0)
+        for i, size in enumerate(["tiny", "small"])
+        for j, dropout in enumerate([0.0, 0.15, 0.3])
+        for seed in (0, 1)
+        for e in range(1, 7)
+    ]  # epoch 1: every curve alike
+    table = tmp_path / "t.parquet"
+    columns = ["size", "dropout", "seed", "epoch", "anchored_val_loss", "epoch_time_s"]
+    pd.DataFrame(rows, columns=columns).to_parquet(table)
+    out = tmp_path / "sim.json"
+    args = ["--table", str(table), "--space", str(space_file), "--workers", "1", "--seeds", "1"]
+    assert main([*args, "--out", str(out)]) == 0
+    record = _strict_json(out.read_text())
+    assert record["rungs"]["rungs"][0]["every"] is None  # undefined at epoch 1: null
