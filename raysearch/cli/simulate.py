@@ -261,8 +261,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         summarise,
         time_to_reach,
     )
+    from raysearch.search.simulation.stopping import TrainerStopped
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    curves = source  # whole: what the rung table ranks
+    if args.table:  # a trial of the space stops itself where its trainer would stop it
+        source = TrainerStopped(source, space)  # (--against changes no trainer setting)
     seeds, start, budget = range(args.seeds), args.trial_start_s, args.time_budget
     rows = []
     for k in args.workers:
@@ -317,6 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{' (independent as trials run)' if s.independent_when_running else ''}"
         f" + {s.scheduler}{asha}, "
         f"{args.seeds} seeds"
+        + (f", {source.describe()}" if isinstance(source, TrainerStopped) else "")
         + (f", each trial starting {start:g} s before its first epoch" if start else "")
         + (
             f", each search ending after {budget / 3600:.3g} simulated h (--time-budget) "
@@ -332,7 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(paired_table(rows, " ".join(args.against)))
     ranks = None
     if s.scheduler != "fifo" and (epochs := rung_epochs(s)):
-        ranks = rank_rungs(sample_curves(space, source), epochs)
+        ranks = rank_rungs(sample_curves(space, curves), epochs)
         print()
         gated = s.gate_against if s.scheduler == "gated_asha" else None
         print(

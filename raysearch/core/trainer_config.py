@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from raysearch.core.errors import ConfigError, ErrorCollector
 
-__all__ = ["AMP_MODES", "DEVICES", "TrainerConfig"]
+__all__ = ["AMP_MODES", "DEVICES", "EARLY_STOPPING", "TrainerConfig"]
 
 DEVICES = ("auto", "cpu", "cuda")
 AMP_MODES = ("auto", "off", "bf16")  # auto: bf16 autocast on CUDA, off on CPU
@@ -23,6 +23,10 @@ def _int(value: object, low: int) -> bool:
 
 def _num(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# the fields of the trainer's early stopping (train.early_stopping)
+EARLY_STOPPING = ("patience", "min_delta", "min_epochs")
 
 
 @dataclass(frozen=True)

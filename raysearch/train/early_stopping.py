@@ -8,9 +8,10 @@ before ``min_epochs`` epochs have run. The state is a dict, saved in checkpoints
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-__all__ = ["EarlyStopping"]
+__all__ = ["EarlyStopping", "stop_epoch"]
 
 
 @dataclass
@@ -43,3 +44,15 @@ class EarlyStopping:
         self.best = float(state["best"])
         self.bad_epochs = int(state["bad_epochs"])
         self.epochs_seen = int(state["epochs_seen"])
+
+
+def stop_epoch(
+    values: Iterable[float], patience: int, min_delta: float, min_epochs: int
+) -> int | None:
+    """The epoch (1-based) after which the trainer's early stopping ends a run whose metric
+    goes ``values``, epoch by epoch; None if it never does (the run ends with its epochs)."""
+    stopper = EarlyStopping(patience, min_delta, min_epochs)
+    for epoch, value in enumerate(values, start=1):
+        if stopper.update(value):
+            return epoch
+    return None

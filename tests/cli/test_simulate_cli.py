@@ -366,6 +366,36 @@ def _strict_json(text: str) -> object:
     return json.loads(text, parse_constant=refuse)
 
 
+def test_trials_end_where_the_spaces_trainer_would_end_them(tmp_path: Path, capsys) -> None:
+    """A recorded curve that stops improving ends where a real trial's early stopping ends
+    it (the trainer's patience 5 here): fewer epochs than the curves hold, and it says so;
+    a space with patience as long as its epochs leaves them to the scheduler."""
+    rows = [
+        (size, dropout, seed, e, 1.0 + 0.1 * i + 0.01 * j, 1.0)
+        for i, size in enumerate(["tiny", "small"])
+        for j, dropout in enumerate([0.0, 0.15, 0.3])
+        for seed in (0, 1)
+        for e in range(1, 13)
+    ]  # flat: only epoch 1 improves
+    table = tmp_path / "flat.parquet"
+    columns = ["size", "dropout", "seed", "epoch", "anchored_val_loss", "epoch_time_s"]
+    pd.DataFrame(rows, columns=columns).to_parquet(table)
+    flat = {**SPACE, "settings": {**SPACE["settings"], "max_epochs": 12, "scheduler": "fifo"}}
+    flat["settings"].pop("grace_period"), flat["settings"].pop("reduction_factor")
+    epochs = {}
+    for name, fixed in (("trainer", {}), ("scheduler", {"patience": 12})):
+        space = tmp_path / f"{name}.yaml"
+        space.write_text(yaml.safe_dump({**flat, "fixed": fixed}, sort_keys=False))
+        out = tmp_path / f"{name}.json"
+        args = ["--table", str(table), "--space", str(space), "--workers", "1", "--seeds", "1"]
+        assert main([*args, "--out", str(out)]) == 0
+        printed = capsys.readouterr().out
+        epochs[name] = json.loads(out.read_text())["rows"][0]["summary"]["epochs"]["median"]
+        said = "each trial ending where the trainer's early stopping ends it (patience 5"
+        assert (said in printed) == (name == "trainer")
+    assert epochs == {"trainer": 12 * 6, "scheduler": 12 * 12}  # 12 trials, 6 or 12 epochs
+
+
 def test_out_is_standard_json_when_a_figure_is_undefined(tmp_path: Path, space_file: Path) -> None:
     """A rung whose values are all alike has no rank correlation (NaN): null in the file,
     which strict JSON readers take, not Python's bare NaN."""

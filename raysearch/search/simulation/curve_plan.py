@@ -13,10 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from raysearch.core.params import build_trial_config
+from raysearch.core.params import build_trial_config, resolve_param
+from raysearch.core.trainer_config import EARLY_STOPPING
 from raysearch.core.trial_config import TrialConfig
 
 __all__ = ["CurvePlan"]
+
+_STOPPING = {("trainer", name) for name in EARLY_STOPPING}  # as trial config paths
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,13 @@ class CurvePlan:
     fixed: dict[str, Any] = field(default_factory=dict)  # the space's fixed values
     data: str | None = None  # a dataset directory; None: the synthetic data ``fixed`` sets
     device: str | None = None  # the trainer's device; None: its default (not in the key)
+
+    def __post_init__(self) -> None:
+        # early stopping is off in a recording (``trial_config``): the space's settings of
+        # it change nothing recorded, nor the plan's fingerprint; a simulation applies them
+        # (stopping.py)
+        kept = {k: v for k, v in self.fixed.items() if resolve_param(k)[0] not in _STOPPING}
+        object.__setattr__(self, "fixed", kept)
 
     def runs(self) -> list[tuple[dict[str, Any], int]]:
         return [(c, s) for c in self.configs for s in self.seeds]
