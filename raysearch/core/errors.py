@@ -6,6 +6,7 @@ Config and data problems are collected and raised together, so a user fixes them
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = [
     "ConfigError",
@@ -32,6 +33,11 @@ class ConfigError(RaysearchError, ValueError):
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"invalid {context} ({len(self.problems)} problem(s)):\n{lines}")
 
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[list[str], str], dict[str, Any]]:
+        # pickled with its own arguments (a process pool or Ray carries it to the driver):
+        # Exception's pickling would call ConfigError(message), one problem per character
+        return (type(self), (self.problems, self.context), self.__dict__)
+
 
 class DataError(RaysearchError, ValueError):
     """One or more problems with a dataset on disk; ``problems`` lists each."""
@@ -41,6 +47,11 @@ class DataError(RaysearchError, ValueError):
         self.context = context
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"invalid {context} ({len(self.problems)} problem(s)):\n{lines}")
+
+    def __reduce__(self) -> tuple[type[DataError], tuple[list[str], str], dict[str, Any]]:
+        # pickled with its own arguments (a process pool or Ray carries it to the driver):
+        # Exception's pickling would call DataError(message), one problem per character
+        return (type(self), (self.problems, self.context), self.__dict__)
 
 
 class ErrorCollector:

@@ -131,6 +131,10 @@ class DuplicateKeyError(yaml.YAMLError):
         self.data = data
         super().__init__("; ".join(duplicates))
 
+    def __reduce__(self) -> tuple[type[DuplicateKeyError], tuple[list[str], Any]]:
+        # pickled with its own arguments: Exception's pickling would call it with the message
+        return (type(self), (self.duplicates, self.data))
+
 
 class _UniqueKeyLoader(yaml.SafeLoader):
     """YAML's safe loader, noting every key given twice in one mapping (plain YAML keeps
