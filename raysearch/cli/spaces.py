@@ -6,14 +6,15 @@ export: the same space in another tool's format (W&B sweeps), to stdout or ``--o
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser
-from raysearch.core.errors import RaysearchError
-from raysearch.core.files import atomic_write_text
+from raysearch.core.errors import ConfigError, RaysearchError
+from raysearch.core.files import atomic_write_text, why_no_file
 from raysearch.search.settings import SearchSettings
 from raysearch.search.space import SearchSpace, available_spaces, load_space
 from raysearch.search.wandb_sweep import sweep_yaml
@@ -83,6 +84,21 @@ def _list() -> str:
     return "\n".join(rows) if rows else "(no shipped spaces)"
 
 
+def _exported(args: argparse.Namespace) -> SearchSpace:
+    """The space ``export`` writes, once its name and ``--out`` were checked together (a
+    directory or a file in the way of --out is refused before anything is written)."""
+    problems = []
+    if args.out is not None and (why := why_no_file(args.out)):
+        problems.append(f"--out {args.out}: {why}")
+    try:
+        space = load_space(args.name)
+    except ConfigError as err:
+        raise ConfigError([*err.problems, *problems], err.context) from None
+    if problems:
+        raise ConfigError(problems, "arguments")
+    return space
+
+
 def _parser() -> StrictParser:
     parser = StrictParser(
         prog="raysearch spaces",
@@ -113,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "show":
             print(describe_space(load_space(args.name)))
         else:
-            text = sweep_yaml(load_space(args.name), project=args.project, smoke=args.smoke)
+            text = sweep_yaml(_exported(args), project=args.project, smoke=args.smoke)
             if args.out is None:
                 sys.stdout.write(text)
             else:

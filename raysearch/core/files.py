@@ -41,6 +41,7 @@ __all__ = [
     "atomic_write_text",
     "read_yaml",
     "staged_directory",
+    "why_no_file",
     "write_json",
     "write_parquet",
     "write_yaml",
@@ -213,3 +214,25 @@ def staged_directory(out: Path) -> Iterator[Path]:
     staging.rmdir()
     if replaced.exists():
         shutil.rmtree(replaced)
+
+
+def _file_above(path: Path) -> Path | None:
+    """The file at ``path`` or at the nearest of its parents that exists (None: that one is a
+    directory, or nothing of it exists)."""
+    for place in (path, *path.parents):
+        if place.is_dir():
+            return None
+        if place.exists():
+            return place
+    return None
+
+
+def why_no_file(path: str | os.PathLike[str]) -> str | None:
+    """Why ``atomic_write`` could not write a file at ``path`` (its parents made where
+    missing): a directory there, or a file where one of its parents would be; None where it
+    could."""
+    path = Path(path)
+    if path.is_dir():
+        return "is a directory; give a file name"
+    found = _file_above(path.parent)
+    return None if found is None else f"is under the file {found}"
