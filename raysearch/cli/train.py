@@ -31,7 +31,13 @@ from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, positive_int
 from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
 from raysearch.core.errors import ConfigError, RaysearchError, TrialFailure
-from raysearch.core.files import BEST_CONFIG, CHECKPOINT_FILE, atomic_write_text, read_yaml
+from raysearch.core.files import (
+    BEST_CONFIG,
+    CHECKPOINT_FILE,
+    atomic_write_text,
+    read_yaml,
+    why_no_directory,
+)
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.model_config import ModelConfig
 from raysearch.core.params import build_trial_config
@@ -381,7 +387,8 @@ def _distributed_problems(args: argparse.Namespace) -> list[str]:
 
 def _file_problems(args: argparse.Namespace) -> list[str]:
     """The files named on the command line: a checkpoint to resume from that is not there,
-    a --json that could not be written after the run."""
+    a data cache directory that could not be made, a --json that could not be written after
+    the run."""
     problems = []
     if args.resume is not None:
         given = Path(args.resume)
@@ -390,6 +397,8 @@ def _file_problems(args: argparse.Namespace) -> list[str]:
             problems.append(
                 f"--resume {given}: no checkpoint there (a {CHECKPOINT_FILE} file or its directory)"
             )
+    if args.cache_dir is not None and (why := why_no_directory(args.cache_dir)):
+        problems.append(f"--cache-dir {args.cache_dir}: {why}; give a directory for the data cache")
     if args.json is not None:
         out = Path(args.json)
         if out.is_dir() or not out.parent.is_dir():

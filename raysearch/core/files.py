@@ -41,6 +41,7 @@ __all__ = [
     "atomic_write_text",
     "read_yaml",
     "staged_directory",
+    "why_no_directory",
     "why_no_file",
     "write_json",
     "write_parquet",
@@ -225,6 +226,16 @@ def _file_above(path: Path) -> Path | None:
         if place.exists():
             return place
     return None
+
+
+def why_no_directory(path: str | os.PathLike[str]) -> str | None:
+    """Why no directory can be at ``path``, made there with its parents where missing (a
+    cache directory): a file there, or where one of its parents would be; None where one can.
+    Said before a command starts, so it is refused rather than failing half-way."""
+    found = _file_above(Path(path))
+    if found is None:
+        return None
+    return "is a file" if found == Path(path) else f"is under the file {found}"
 
 
 def why_no_file(path: str | os.PathLike[str]) -> str | None:

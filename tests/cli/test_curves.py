@@ -151,3 +151,6 @@ def test_a_refused_grid_recording_leaves_no_space_file_and_a_cache_file_is_refus
     (tmp_path / "afile").write_text("")
     assert curves([*args, "--cache-dir", str(tmp_path / "afile")]) == 2
     assert "cache_dir: " in capsys.readouterr().err and not out.exists()
+    assert curves([*args, "--cache-dir", str(tmp_path / "afile" / "sub")]) == 2
+    err = capsys.readouterr().err  # a directory cannot be made under a file either
+    assert f"is under the file {tmp_path / 'afile'}" in err and not out.exists()

@@ -136,6 +136,21 @@ def test_files_it_could_not_use_are_named_before_it_trains_and_a_failed_run_is_o
     assert err.startswith("error: the run failed: NonFiniteLossError") and "Traceback" not in err
 
 
+def test_a_cache_dir_that_is_a_file_or_under_one_is_refused_before_it_trains(
+    tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(train_cli, "_train", pytest.fail)  # nothing may train
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for cache, why in [(afile, "is a file"), (afile / "sub", f"is under the file {afile}")]:
+        assert train_cli.main(["--cache-dir", str(cache), "--synth", "tiny"]) == 2
+        err = capsys.readouterr().err
+        assert f"--cache-dir {cache}: {why}; give a directory for the data cache" in err, err
+    assert train_cli.main(["--cache-dir", str(afile), "--dropout", "2"]) == 2
+    err = capsys.readouterr().err  # with the other problems, at once
+    assert "--cache-dir" in err and "dropout" in err, err
+
+
 def test_every_bad_value_of_the_command_line_is_one_error(
     tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
