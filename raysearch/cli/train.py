@@ -387,8 +387,8 @@ def _distributed_problems(args: argparse.Namespace) -> list[str]:
 
 def _file_problems(args: argparse.Namespace) -> list[str]:
     """The files named on the command line: a checkpoint to resume from that is not there,
-    a data cache directory that could not be made, a --json that could not be written after
-    the run."""
+    a data cache or checkpoint directory that could not be made, a --json that could not be
+    written after the run."""
     problems = []
     if args.resume is not None:
         given = Path(args.resume)
@@ -399,6 +399,8 @@ def _file_problems(args: argparse.Namespace) -> list[str]:
             )
     if args.cache_dir is not None and (why := why_no_directory(args.cache_dir)):
         problems.append(f"--cache-dir {args.cache_dir}: {why}; give a directory for the data cache")
+    if args.checkpoint_dir and (why := why_no_directory(args.checkpoint_dir)):
+        problems.append(f"--checkpoint-dir {args.checkpoint_dir}: {why}; give a directory")
     if args.json is not None:
         out = Path(args.json)
         if out.is_dir() or not out.parent.is_dir():

@@ -151,6 +151,18 @@ def test_a_cache_dir_that_is_a_file_or_under_one_is_refused_before_it_trains(
     assert "--cache-dir" in err and "dropout" in err, err
 
 
+def test_a_checkpoint_dir_that_is_a_file_or_under_one_is_refused_before_it_trains(
+    tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(train_cli, "_train", pytest.fail)  # nothing may train
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for where, why in [(afile, "is a file"), (afile / "sub", f"is under the file {afile}")]:
+        for workers in ("1", "2"):  # a local fit's checkpoints, Ray Train's storage
+            assert train_cli.main(["--checkpoint-dir", str(where), "--workers", workers]) == 2
+            assert f"--checkpoint-dir {where}: {why}" in capsys.readouterr().err
+
+
 def test_every_bad_value_of_the_command_line_is_one_error(
     tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
