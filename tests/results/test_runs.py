@@ -101,6 +101,16 @@ def test_a_run_given_twice_is_refused(two_runs, monkeypatch):
     ]
 
 
+def test_a_directory_given_twice_has_its_problem_named_once(tmp_path):
+    bad = tmp_path / "notarun"
+    bad.mkdir()
+    with pytest.raises(ConfigError) as err:
+        load_runs([bad, bad])
+    assert len(err.value.problems) == 2, err.value.problems
+    assert err.value.problems[0].startswith(f"{bad}: not a run directory: missing")
+    assert err.value.problems[1] == f"{bad}: given twice (also as {bad}); a run is compared once"
+
+
 def test_needs_at_least_one_directory():
     with pytest.raises(ConfigError, match="at least one"):
         load_runs([])
