@@ -1,9 +1,10 @@
 """``raysearch compare RUN_DIR [RUN_DIR ...]``: compare finished searches.
 
 Writes report.md and its PNG figures to ``--out`` (default results/compare/<timestamp>/)
-and prints where. Every RUN_DIR is checked first; a bad one is reported (naming it and
-the missing file) before anything is written. ``--out`` is new, empty or holds an earlier
-report, which the new one replaces whole; one holding anything else is refused, naming it.
+and prints where. Every RUN_DIR and ``--out`` are checked first; every problem is reported
+at once (naming the directory and the missing file) before anything is written. ``--out``
+is new, empty or holds an earlier report, which the new one replaces whole; one holding
+anything else is refused, naming it.
 """
 
 from __future__ import annotations
@@ -15,11 +16,30 @@ from pathlib import Path
 
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, non_negative_int
-from raysearch.core.errors import RaysearchError
+from raysearch.core.errors import ConfigError, RaysearchError
 from raysearch.results.report_dir import check_report_dir
-from raysearch.results.runs import load_runs
+from raysearch.results.runs import RunData, load_runs
 
 __all__ = ["main"]
+
+
+def _checked_runs(run_dirs: list[Path], out: Path | None) -> list[RunData]:
+    """The runs to compare, once every RUN_DIR and ``--out`` were checked: one ConfigError
+    lists the problems of both."""
+    problems = []
+    if out is not None:
+        try:
+            check_report_dir(out)
+        except ConfigError as err:  # said with the run directories' problems
+            problems = err.problems
+    try:
+        runs = load_runs(run_dirs)
+    except ConfigError as err:
+        context = "arguments" if problems else err.context
+        raise ConfigError([*err.problems, *problems], context) from None
+    if problems:
+        raise ConfigError(problems, "--out")
+    return runs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,13 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--seed", type=non_negative_int, default=0, help="seed of the fANOVA forest"
     )
     args = parser.parse_args(argv)
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        parser.error(f"argument --out: {args.out} is a file; give a directory for the report")
-
     try:
-        if args.out is not None:
-            check_report_dir(args.out)
-        runs = load_runs(args.run_dirs)  # a bad RUN_DIR is reported before the slow imports
+        runs = _checked_runs(args.run_dirs, args.out)  # before the slow imports
         # Deferred: matplotlib, optuna and scikit-learn take seconds to import.
         from raysearch.results.comparison import default_out_dir, write_report
 

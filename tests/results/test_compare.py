@@ -178,14 +178,25 @@ def test_a_corrupt_table_an_out_that_is_a_file_and_a_negative_seed_exit_2(
     assert main([str(broken), "--out", str(out)]) == 2
     assert f"{broken / TRIALS}: cannot be read as a parquet table" in capsys.readouterr().err
     (tmp_path / "afile").write_text("")
-    for extra, said in (
-        (["--out", str(tmp_path / "afile")], "is a file"),
-        (["--seed", "-5"], "-5"),
-    ):
-        with pytest.raises(SystemExit) as exit_info:
-            main([str(two_runs[0]), *extra])
-        assert exit_info.value.code == 2 and said in capsys.readouterr().err
+    assert main([str(two_runs[0]), "--out", str(tmp_path / "afile")]) == 2
+    assert "is a file" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(two_runs[0]), "--seed", "-5"])
+    assert exit_info.value.code == 2 and "-5" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_the_run_directories_and_out_are_checked_together(tmp_path, capsys):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "notes.txt").write_text("mine")
+    (tmp_path / "afile").write_text("")
+    for out, said in ((notes, "not empty"), (tmp_path / "afile", "is a file")):
+        assert main([str(tmp_path / "nosuch"), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert "(2 problem(s))" in err, err
+        assert f"{tmp_path / 'nosuch'}: not a directory" in err and f"--out {out}: {said}" in err
+    assert [p.name for p in notes.iterdir()] == ["notes.txt"]
 
 
 def test_trials_cut_short_are_drawn_apart_from_those_that_ran_their_course(tmp_path):
