@@ -168,7 +168,7 @@ def test_the_side_by_side_table_counts_trials_the_time_budget_cut(tmp_path, repo
     assert int(cells["out of time"]) == 2 and "interrupted" not in header
 
 
-def test_a_corrupt_table_an_out_that_is_a_file_and_a_negative_seed_exit_2(
+def test_a_corrupt_table_an_out_that_is_or_is_under_a_file_and_a_negative_seed_exit_2(
     two_runs, tmp_path, capsys
 ):
     broken = tmp_path / "loss_ablation" / "broken"
@@ -180,6 +180,8 @@ def test_a_corrupt_table_an_out_that_is_a_file_and_a_negative_seed_exit_2(
     (tmp_path / "afile").write_text("")
     assert main([str(two_runs[0]), "--out", str(tmp_path / "afile")]) == 2
     assert "is a file" in capsys.readouterr().err
+    assert main([str(two_runs[0]), "--out", str(tmp_path / "afile" / "cmp")]) == 2
+    assert f"is under the file {tmp_path / 'afile'}" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         main([str(two_runs[0]), "--seed", "-5"])
     assert exit_info.value.code == 2 and "-5" in capsys.readouterr().err
