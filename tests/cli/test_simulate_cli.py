@@ -192,6 +192,7 @@ def test_search_settings_from_flags_reach_the_search(
     ("change", "expected"),
     [
         ("missing", "file not found"),
+        ("directory", "curves.parquet: is a directory; give the table's file (parquet or CSV)"),
         ("hole", "dropout=0.15 (with size='small'); the table holds 0.0, 0.3"),
         ("float", "parameters.dropout: a table holds listed values; make it categorical"),
         ("epochs", "settings.max_epochs: 6, but the table's curves have 4 epochs"),
@@ -205,6 +206,8 @@ def test_bad_input_is_one_clear_error_and_exit_2(
         _table(table, skip=("small", 0.15))
     elif change == "epochs":
         _table(table, epochs=4)
+    elif change == "directory":
+        table.mkdir()
     elif change != "missing":
         _table(table)
     if change == "float":

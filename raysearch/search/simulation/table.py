@@ -155,6 +155,8 @@ def read_table(
 ) -> TableCurves:
     """A :class:`TableCurves` from a parquet or CSV file."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a directory; give the table's file (parquet or CSV)")
     if not path.is_file():
         raise ValueError(f"{path}: file not found")
     frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
