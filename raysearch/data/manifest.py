@@ -134,11 +134,11 @@ def read_manifest(root: str | Path) -> Manifest:
     named |= {f"tasks.{t}": f for t, f in tasks.items() if f != DERIVED}
     if isinstance(raions, str):
         named["raions"] = raions
-    for field, name in named.items():
+    for field, file in named.items():
         errs.check(
-            _inside(name),
+            _inside(file),
             f"{where}: {field}",
-            f"{name!r} is not a path inside the dataset directory: a dataset is one "
+            f"{file!r} is not a path inside the dataset directory: a dataset is one "
             "directory (its data cache is keyed by the files there); copy the file into it",
         )
     errs.raise_if_any(DataError, f"manifest {path}")

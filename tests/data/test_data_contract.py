@@ -12,6 +12,7 @@ import yaml
 from raysearch.core.data_config import DataConfig, SynthConfig
 from raysearch.core.errors import DataError
 from raysearch.data.contract import load_dataset
+from raysearch.data.manifest import read_manifest
 from raysearch.data.prepared import prepare
 from raysearch.data.raw import RawDataset
 from raysearch.data.synth import generate
@@ -242,6 +243,14 @@ def test_a_manifest_name_must_be_text(ds: Path) -> None:
     """`name: null` (or an empty name) was read as the name 'None'."""
     _manifest(ds, lambda man: man.update(name=None))
     assert "manifest.yaml: name: expected the dataset's name (text), got None" in _problems(ds)
+
+
+def test_the_dataset_name_is_the_manifest_name_not_a_file_it_names(ds: Path) -> None:
+    """The check of the named files reused `name` as its loop variable: the dataset was
+    named after the last file the manifest names (raions.csv here)."""
+    _manifest(ds, lambda man: man.update(name="my-dataset"))
+    assert read_manifest(ds).name == "my-dataset"
+    assert load_dataset(ds).name == "my-dataset"
 
 
 def test_a_manifest_date_is_written_yyyy_mm_dd(ds: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -189,6 +190,17 @@ def test_import_phases_keeps_a_csv_dataset_csv(tmp_path: Path) -> None:
     back = load_dataset(tmp_path / "d")
     assert back.targets["casualty"].tolist()[:3] == [93.0, 84.0, 93.0]
     assert np.isnan(back.targets["casualty"][3])  # April: 2 of 30 days
+
+
+def test_import_phases_keeps_the_dataset_name(tmp_path: Path) -> None:
+    """import-phases wrote back the name the manifest reader gave: the path of the last file
+    the manifest names."""
+    write_dataset(_personnel_raw([3.0] * 92, dt.date(2023, 1, 1)), tmp_path / "d", "csv")
+    manifest = tmp_path / "d" / "manifest.yaml"
+    manifest.write_text(manifest.read_text().replace("name: p\n", "name: my-dataset\n"))
+    assert main(["import-phases", str(FIXTURES / "phases_overlap.csv"), str(tmp_path / "d")]) == 0
+    assert yaml.safe_load(manifest.read_text())["name"] == "my-dataset"
+    assert load_dataset(tmp_path / "d").name == "my-dataset"
 
 
 def test_an_empty_phases_csv_is_one_error_naming_the_file(tmp_path: Path) -> None:
