@@ -16,7 +16,7 @@ import yaml
 from raysearch.data.manifest import DERIVED, MANIFEST_NAME
 from raysearch.data.raw import RawDataset
 
-__all__ = ["write_dataset"]
+__all__ = ["target_file", "write_dataset", "write_targets"]
 
 
 def _write(df: pd.DataFrame, path: Path, fmt: str) -> None:
@@ -25,6 +25,24 @@ def _write(df: pd.DataFrame, path: Path, fmt: str) -> None:
         df.to_parquet(path, index=False)
     else:
         df.to_csv(path, index=False)
+
+
+def target_file(task: str) -> str:
+    """Where a dataset written here keeps ``task``'s targets, relative to its directory."""
+    return f"targets/{task}.csv"
+
+
+def write_targets(
+    targets: dict[str, np.ndarray], months: pd.PeriodIndex, root: Path
+) -> dict[str, str]:
+    """Each task's (NM,) monthly targets on ``months`` as ``root/targets/<task>.csv``
+    (``month, value``); returns task -> its file, relative to ``root``."""
+    stamps = months.strftime("%Y-%m")
+    files = {}
+    for task, values in targets.items():
+        files[task] = target_file(task)
+        _write(pd.DataFrame({"month": stamps, "value": values}), root / files[task], "csv")
+    return files
 
 
 def write_dataset(raw: RawDataset, out_dir: str | Path, fmt: str = "parquet") -> Path:
@@ -57,11 +75,7 @@ def write_dataset(raw: RawDataset, out_dir: str | Path, fmt: str = "parquet") ->
             "file": rel,
             "features": list(src.features),
         }
-    tasks: dict[str, str] = {}
-    for name, values in raw.targets.items():
-        rel = f"targets/{name}.csv"
-        _write(pd.DataFrame({"month": months, "value": values}), root / rel, "csv")
-        tasks[name] = rel
+    tasks = write_targets(raw.targets, raw.months, root)
     tasks.update({name: DERIVED for name in raw.derived_tasks})
     manifest: dict = {
         "name": raw.name,

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from raysearch.cli.data import main
 from raysearch.core.errors import DataError
+from raysearch.data import writer
 from raysearch.data.adapters.casualty import monthly_casualty
 from raysearch.data.adapters.war_losses import PERSONNEL_FILE
 from raysearch.data.adapters.war_phases import BASELINE_CLASS, daily_phases, phase_targets
@@ -201,6 +202,95 @@ def test_import_phases_keeps_the_dataset_name(tmp_path: Path) -> None:
     assert main(["import-phases", str(FIXTURES / "phases_overlap.csv"), str(tmp_path / "d")]) == 0
     assert yaml.safe_load(manifest.read_text())["name"] == "my-dataset"
     assert load_dataset(tmp_path / "d").name == "my-dataset"
+
+
+def _counts_dataset(root: Path) -> dict[str, bytes]:
+    """A CSV dataset of its user's: counts above float32's exact integers, a note beside
+    the data, a manifest with the user's own layout; returns its files' bytes."""
+    (root / "notes").mkdir(parents=True)
+    (root / "notes" / "README.txt").write_text("mine")
+    days = pd.date_range("2022-01-01", "2022-06-30")
+    values = 100_000_000 + np.arange(len(days))  # 100000001 is 1e+08 in float32
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "personnel": values}).to_csv(
+        root / "personnel counts.csv", index=False
+    )
+    (root / "manifest.yaml").write_text(
+        "name: counts\nstart: 2022-01-01\nend: 2022-06-30\n"
+        "sources:\n  personnel: {resolution: daily, file: personnel counts.csv}\n"
+        "tasks:\n  daily_forecast: derived\n"
+    )
+    return _files(root)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_import_phases_adds_its_targets_and_leaves_every_other_file_as_it_was(
+    tmp_path: Path, capsys
+) -> None:
+    """import-phases rewrote every source from the loader's float32 arrays into new files
+    (100000001 came back as 1e+08) and pointed the manifest at them; it adds its targets
+    and their manifest entries, and nothing else changes."""
+    root = tmp_path / "d"
+    before = _counts_dataset(root)
+    assert main(["import-phases", str(FIXTURES / "phases_overlap.csv"), str(root)]) == 0
+    capsys.readouterr()
+    after = _files(root)
+    added = {"targets/regime.csv", "targets/transition.csv", "targets/casualty.csv"}
+    assert set(after) == set(before) | added
+    assert {f: after[f] for f in before if f != "manifest.yaml"} == {
+        f: v for f, v in before.items() if f != "manifest.yaml"
+    }
+    man = yaml.safe_load(after["manifest.yaml"])
+    old = yaml.safe_load(before["manifest.yaml"])
+    assert {k: v for k, v in man.items() if k != "tasks"} == {
+        k: v for k, v in old.items() if k != "tasks"
+    }
+    assert man["tasks"] == {"daily_forecast": "derived", **{Path(f).stem: f for f in added}}
+    back = load_dataset(root)
+    assert set(back.targets) == {"regime", "transition", "casualty"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]  # nothing left beside it
+
+
+def test_an_import_phases_that_fails_leaves_the_dataset_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The targets were written straight into the dataset: a write that failed midway (a
+    full disk) left some written and the manifest not naming them."""
+    root = tmp_path / "d"
+    before = _counts_dataset(root)
+    real = writer._write
+    written: list[Path] = []
+
+    def fail_on_the_second_file(frame, path: Path, fmt: str) -> None:
+        if written:
+            raise OSError("disk full")
+        written.append(path)
+        real(frame, path, fmt)
+
+    monkeypatch.setattr(writer, "_write", fail_on_the_second_file)
+    with pytest.raises(OSError, match="disk full"):
+        main(["import-phases", str(FIXTURES / "phases_overlap.csv"), str(root)])
+    assert len(written) == 1  # one target was written, somewhere
+    assert _files(root) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
+
+
+def test_import_phases_does_not_write_over_a_file_the_manifest_names(
+    tmp_path: Path, capsys
+) -> None:
+    root = tmp_path / "d"
+    _counts_dataset(root)
+    (root / "targets").mkdir()
+    (root / "personnel counts.csv").rename(root / "targets" / "regime.csv")
+    manifest = root / "manifest.yaml"
+    manifest.write_text(manifest.read_text().replace("personnel counts.csv", "targets/regime.csv"))
+    before = _files(root)
+    assert main(["import-phases", str(FIXTURES / "phases_overlap.csv"), str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "sources.personnel.file: 'targets/regime.csv' is where import-phases writes" in err
+    assert _files(root) == before
 
 
 def test_an_empty_phases_csv_is_one_error_naming_the_file(tmp_path: Path) -> None:

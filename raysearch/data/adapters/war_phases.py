@@ -16,17 +16,21 @@ these targets by month, so ``phase_targets`` writes the monthly ones.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from raysearch.core.errors import DataError
+from raysearch.core.files import read_yaml, staged_directory
 from raysearch.data.adapters.casualty import monthly_casualty
 from raysearch.data.contract import load_dataset
-from raysearch.data.manifest import read_manifest
+from raysearch.data.manifest import DERIVED, MANIFEST_NAME, Manifest, read_manifest
 from raysearch.data.raw import RawDataset, month_index, month_range
-from raysearch.data.writer import write_dataset
+from raysearch.data.writer import target_file, write_targets
 
 __all__ = ["BASELINE_CLASS", "daily_phases", "import_phases", "phase_targets"]
 
@@ -113,15 +117,38 @@ def phase_targets(path: str | Path, start: dt.date, n_days: int) -> dict[str, np
 def import_phases(phases: str | Path, dataset_dir: str | Path, casualty: bool = True) -> RawDataset:
     """Add monthly ``regime`` and ``transition`` (and, with ``casualty``, the monthly
     personnel-loss count; see ``casualty.monthly_casualty``) to the dataset at
-    ``dataset_dir``, rewriting it in its own file format. Everything is computed before
-    anything is written."""
-    raw = load_dataset(dataset_dir)
-    targets = dict(raw.targets)
-    targets.update(phase_targets(phases, raw.start, raw.n_days))
+    ``dataset_dir``: each as ``targets/<task>.csv``, named in its manifest. The dataset's
+    other files stay as they are, byte for byte. Everything is computed before anything is
+    written, and the dataset is written beside its directory and moved in once complete
+    (``core.files.staged_directory``), so a failure leaves it as it was."""
+    root = Path(dataset_dir)
+    raw = load_dataset(root)
+    added = phase_targets(phases, raw.start, raw.n_days)
     if casualty:
-        targets["casualty"] = monthly_casualty(raw)
-    suffixes = {Path(s.file).suffix for s in read_manifest(dataset_dir).sources}
-    fmt = "csv" if suffixes == {".csv"} else "parquet"
-    raw.targets = targets
-    write_dataset(raw, dataset_dir, fmt)
+        added["casualty"] = monthly_casualty(raw)
+    _check_free(read_manifest(root), added)
+    doc = read_yaml((root / MANIFEST_NAME).read_text())  # load_dataset checked it
+    with staged_directory(root) as staging:
+        shutil.copytree(root, staging, symlinks=True, dirs_exist_ok=True)
+        doc["tasks"] = {**doc["tasks"], **write_targets(added, raw.months, staging)}
+        (staging / MANIFEST_NAME).write_text(yaml.safe_dump(doc, sort_keys=False))
+    raw.targets = {**raw.targets, **added}
     return raw
+
+
+def _check_free(man: Manifest, added: dict[str, np.ndarray]) -> None:
+    """Refuse to write a target over a file the manifest names for something else (a
+    source, the raions, another task's targets)."""
+    named = {f"sources.{s.name}.file": s.file for s in man.sources}
+    named |= {f"tasks.{t}": f for t, f in man.tasks.items() if f != DERIVED and t not in added}
+    if man.raions is not None:
+        named["raions"] = man.raions
+    taken = {os.path.normpath(file): field for field, file in named.items()}
+    problems = [
+        f"{man.root / MANIFEST_NAME}: {taken[file]}: {file!r} is where import-phases writes "
+        f"the {task} targets; move that file (and its entry) elsewhere"
+        for task in added
+        if (file := os.path.normpath(target_file(task))) in taken
+    ]
+    if problems:
+        raise DataError(problems, f"dataset {man.root}")
