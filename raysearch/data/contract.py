@@ -104,6 +104,8 @@ def _raions(errs: ErrorCollector, man: Manifest) -> tuple[tuple[str, ...], tuple
         errs.add(str(path), f"missing column(s) {missing} (expected raion, lat, lon)")
         return (), ()
     coords = _numeric(errs, path, df, ["lat", "lon"], np.float64)
+    if coords is None:
+        return (), ()
     _check_coords(errs, path, coords)
     if df["raion"].isna().any():
         i = int(np.flatnonzero(df["raion"].isna().to_numpy())[0])
@@ -139,8 +141,23 @@ def _check_coords(errs: ErrorCollector, path: Path, coords: np.ndarray) -> None:
 
 def _numeric(
     errs: ErrorCollector, path: Path, df: pd.DataFrame, cols: list[str], dtype: type = np.float32
-) -> np.ndarray:
-    """Columns as ``dtype`` (NaN kept); reports the first non-numeric cell of each column."""
+) -> np.ndarray | None:
+    """Columns as ``dtype`` (NaN kept); reports the first non-numeric cell of each column.
+    None if a column holds dates or durations (a parquet timestamp column), each named:
+    ``pd.to_numeric`` would read them as counts of microseconds since 1970 (or of 0)."""
+    timed = [
+        c
+        for c in cols
+        if pd.api.types.is_datetime64_any_dtype(df[c]) or pd.api.types.is_timedelta64_dtype(df[c])
+    ]
+    for col in timed:
+        kind = "durations" if pd.api.types.is_timedelta64_dtype(df[col]) else "dates"
+        errs.add(
+            f"{path}: column {col!r}",
+            f"holds {kind} ({df[col].dtype}), not numbers; expected a number or empty for missing",
+        )
+    if timed:
+        return None
     out: np.ndarray = np.empty((len(df), len(cols)), dtype=dtype)
     for j, col in enumerate(cols):
         raw = df[col]
@@ -281,7 +298,7 @@ def _source(
     if len(errs.problems) > n_before:
         return None
     values = _numeric(errs, path, df, feats)
-    if not _observed(errs, path, entry.name, values, feats):
+    if values is None or not _observed(errs, path, entry.name, values, feats):
         return None
     monthly = entry.resolution == "monthly"
     dates = _dates(errs, path, df[keys[0]], monthly)
@@ -344,7 +361,10 @@ def _target(errs: ErrorCollector, man: Manifest, task: str, path: Path) -> np.nd
     if sorted(cols) != sorted(TARGET_COLUMNS):
         errs.add(str(path), f"task {task!r}: expected columns {list(TARGET_COLUMNS)}, found {cols}")
         return None
-    values = _numeric(errs, path, df, ["value"])[:, 0]
+    numbers = _numeric(errs, path, df, ["value"])
+    if numbers is None:
+        return None
+    values = numbers[:, 0]
     if len(df) == 0 or np.isnan(values).all():
         errs.add(str(path), f"task {task!r} has no targets (file empty or all values missing)")
         return None

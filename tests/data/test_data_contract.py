@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -198,6 +199,39 @@ def test_a_datetime_column_holds_days_only(tmp_path: Path, second: str, what: st
     row = "row 2" if what == "time of day" else "row 1"
     assert f"has a {what}; expected dates only (Y-m-d)" in str(raised.value)
     assert row in str(raised.value) and "column 'date'" in str(raised.value)
+
+
+def test_a_column_of_dates_or_durations_is_refused_not_read_as_a_count(tmp_path: Path) -> None:
+    """pd.to_numeric reads a parquet timestamp column as microseconds since 1970: a feature
+    (or an anomaly target) of dates loaded as values around 1.6e15, without a word."""
+    days = pd.date_range("2022-03-01", periods=60)
+    pd.DataFrame(
+        {"date": days.strftime("%Y-%m-%d"), "a": 1.0, "published": days, "delay": days - days[0]}
+    ).to_parquet(tmp_path / "d.parquet")
+    months = pd.date_range("2022-03-01", periods=2, freq="MS")
+    pd.DataFrame({"month": ["2022-03", "2022-04"], "value": months}).to_parquet(
+        tmp_path / "anomaly.parquet"
+    )
+    manifest = {
+        "name": "t",
+        "start": "2022-03-01",
+        "end": str(days[-1].date()),
+        "sources": {"s": {"resolution": "daily", "file": "d.parquet"}},
+        "tasks": {"daily_forecast": "derived", "anomaly": "anomaly.parquet"},
+    }
+    (tmp_path / "manifest.yaml").write_text(yaml.safe_dump(manifest))
+    with pytest.raises(DataError) as raised:
+        load_dataset(tmp_path)
+    expected = r"holds {} \({}64\[\w+\]\), not numbers; expected a number or empty for missing"
+    wanted = [
+        ("d.parquet", "published", "dates", "datetime"),
+        ("d.parquet", "delay", "durations", "timedelta"),
+        ("anomaly.parquet", "value", "dates", "datetime"),
+    ]
+    assert len(raised.value.problems) == len(wanted)
+    for problem, (file, column, kind, dtype) in zip(raised.value.problems, wanted, strict=True):
+        where = re.escape(f"{tmp_path / file}: column {column!r}: ")
+        assert re.fullmatch(where + expected.format(kind, dtype), problem), problem
 
 
 def test_a_manifest_date_with_a_time_of_day_is_refused(ds: Path) -> None:
