@@ -54,9 +54,15 @@ class FittedSource:
 
 
 def masked_corr(x: np.ndarray) -> np.ndarray:
-    """(F, F) Pearson correlation over rows where both features are observed (NaN = not)."""
+    """(F, F) Pearson correlation over rows where both features are observed (NaN = not).
+
+    Each feature is centred on its own observed mean first: the moments of a pair are then
+    sums of values of the order of its spread, and the covariance formula below does not
+    cancel away features with a large offset (values around 3e8 with a spread of 10 gave
+    |r| > 1). Covariance is unchanged by the shift."""
     m = (~np.isnan(x)).astype(np.float64)
     v = np.nan_to_num(x.astype(np.float64))
+    v = (v - (v * m).sum(axis=0) / np.maximum(m.sum(axis=0), 1.0)) * m  # centred, 0 if unseen
     n = m.T @ m  # pairs observed together
     s = v.T @ m  # s[i, j] = sum of x_i where x_j also observed
     s2 = (v * v).T @ m
@@ -64,9 +70,9 @@ def masked_corr(x: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         mi, mj = s / n, s.T / n
         cov = p / n - mi * mj
-        vi = s2 / n - mi**2
+        vi = np.maximum(s2 / n - mi**2, 0.0)
         corr = cov / np.sqrt(vi * vi.T)
-    return np.nan_to_num(corr, nan=0.0)
+    return np.clip(np.nan_to_num(corr, nan=0.0), -1.0, 1.0)
 
 
 def fit_corr_filter(x: np.ndarray, threshold: float) -> tuple[int, ...]:

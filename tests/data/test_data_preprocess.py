@@ -35,6 +35,28 @@ def test_masked_corr_is_pandas_pairwise_complete(seed: int, f: int) -> None:
     assert np.allclose(ours[ok], ref[ok], atol=1e-6)
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from([1e4, 3e8, -2e9]), st.sampled_from([1e-2, 10.0]))
+def test_masked_corr_is_a_correlation_for_features_far_from_zero(
+    seed: int, offset: float, spread: float
+) -> None:
+    """The covariance was E[xy] - E[x]E[y] over the raw values: around 3e8 with a spread of
+    10 it cancelled to noise (r = -1.41 for independent features), and the correlation
+    filter dropped an independent feature as a duplicate of the other."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(500, 3)) * spread + offset
+    x[:, 2] = x[:, 0] + 0.5 * (x[:, 1] - offset)  # correlated with feature 0 (r = 0.89)
+    x[rng.random(x.shape) < 0.1] = np.nan
+    ours = masked_corr(x)
+    assert np.all(np.abs(ours) <= 1.0)
+    for i, j in [(0, 1), (0, 2), (1, 2)]:  # centred on the pair's means, rows both observed
+        both = x[~np.isnan(x[:, i]) & ~np.isnan(x[:, j])][:, [i, j]]
+        assert abs(ours[i, j] - np.corrcoef(both.T)[0, 1]) < 1e-7
+    # and pandas, whose own rounding reaches 2e-5 at -2e9 +- 0.01
+    assert np.allclose(ours, pd.DataFrame(x).corr().to_numpy(), atol=1e-4)
+    assert fit_corr_filter(x[:, None, :2], 0.85) == (0, 1)  # independent: both kept
+
+
 def test_corr_filter_keeps_the_higher_variance_feature_of_a_pair() -> None:
     rng = np.random.default_rng(0)
     a = rng.normal(size=500)
