@@ -3,6 +3,8 @@ observed fraction of each feature; per task the fraction of samples with a targe
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from raysearch.core.data_config import DataConfig
@@ -46,7 +48,9 @@ def describe(raw: RawDataset, cfg: DataConfig) -> str:
                      f"{len(s['observed'])} features")  # fmt: skip
         for feat, frac in s["observed"].items():
             lines.append(f"  {feat:<32} observed {frac:6.1%}")
-    data = build(cfg, raw)
+    # nothing reported here depends on the raion PCA: built without it, a dataset whose
+    # raion source keeps fewer features than the config's components is described too
+    data = build(dataclasses.replace(cfg, raion_pca_components=0), raw)
     sizes = ", ".join(f"{k} {len(v)}" for k, v in data.splits.items())
     lines.append(f"\ntasks (samples per split: {sizes})")
     for task in data.spec.task_names:

@@ -3,7 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+import yaml
 
 from raysearch.cli.data import main
 from raysearch.core.data_config import SynthConfig
@@ -182,3 +184,45 @@ def test_describing_a_file_says_it_is_not_a_directory(tmp_path: Path, capsys) ->
     (tmp_path / "data.csv").write_text("date,x\n")
     assert main(["describe", str(tmp_path / "data.csv")]) == 2
     assert "data.csv: is a file, not a dataset directory" in capsys.readouterr().err
+
+
+def _raion_dataset(root: Path, n_features: int) -> Path:
+    """400 days, 3 raions, a raion source of ``n_features`` features and a daily source."""
+    root.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2022-01-01", periods=400).strftime("%Y-%m-%d")
+    raions = ["A", "B", "C"]
+    pd.DataFrame({"raion": raions, "lat": [50, 49, 48], "lon": [30, 31, 32]}).to_csv(
+        root / "raions.csv", index=False
+    )
+    rows = pd.DataFrame({"date": np.repeat(days, 3), "raion": raions * len(days)})
+    for i in range(n_features):
+        rows[f"f{i}"] = rng.normal(size=len(rows))
+    rows.to_csv(root / "r.csv", index=False)
+    pd.DataFrame({"date": days, "x": rng.normal(size=len(days))}).to_csv(
+        root / "d.csv", index=False
+    )
+    manifest = {
+        "name": "raions",
+        "start": days[0],
+        "end": days[-1],
+        "raions": "raions.csv",
+        "sources": {
+            "r": {"resolution": "raion", "file": "r.csv"},
+            "d": {"resolution": "daily", "file": "d.csv"},
+        },
+        "tasks": {"daily_forecast": "derived"},
+    }
+    (root / "manifest.yaml").write_text(yaml.safe_dump(manifest))
+    return root
+
+
+def test_describe_does_not_refuse_a_dataset_for_the_raion_pca(tmp_path: Path, capsys) -> None:
+    """describe built the data with DataConfig's 8 raion PCA components (it has no flag for
+    them) and refused a valid dataset whose raion source has fewer features, although
+    nothing it reports depends on the PCA."""
+    root = _raion_dataset(tmp_path / "ds", n_features=4)
+    assert main(["describe", str(root), "--daily-window", "30", "--monthly-window", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "source r (raion): 2022-01-01 .. 2023-02-04, 4 features" in out
+    assert "tasks (samples per split: train" in out
