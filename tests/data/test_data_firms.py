@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
@@ -186,4 +187,19 @@ def test_cli_refuses_a_start_with_a_time_of_day(tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
     assert main(["firms", str(SMALL), str(out), "--start", "2024-06-01T12:00"]) == 2
     assert "start '2024-06-01T12:00': expected a date YYYY-MM-DD" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cli_refuses_a_geojson_that_names_a_raion_twice(tmp_path: Path, capsys) -> None:
+    """Two polygons of one name: the centroid CSV refused it, the GeoJSON did not, and the
+    command wrote a dataset the loader refuses (a duplicate raion, duplicate raion-days)."""
+    doc = json.loads((FIXTURES / "raions.geojson").read_text())
+    for feature in doc["features"]:
+        feature["properties"]["name"] = "Kyivskyi"
+    geometry = tmp_path / "twice.geojson"
+    geometry.write_text(json.dumps(doc))
+    out = tmp_path / "out"
+    assert main(["firms", str(SMALL), str(out), "--raions", str(geometry)]) == 2
+    err = capsys.readouterr().err
+    assert f"{geometry}: duplicate raion names ['Kyivskyi'] (properties.name)" in err
     assert not out.exists()

@@ -183,7 +183,8 @@ def _read_centroids(path: Path) -> tuple[list[str], np.ndarray]:
 
 def _read_polygons(path: Path, name_field: str) -> tuple[list[str], np.ndarray, list]:
     """A GeoJSON FeatureCollection: names, centroids (lat/lon) and exterior rings (lon/lat)
-    per raion; one DataError lists every feature that is not a named (Multi)Polygon."""
+    per raion; one DataError lists every feature that is not a named (Multi)Polygon and
+    every name given twice."""
     try:
         doc = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
@@ -203,6 +204,9 @@ def _read_polygons(path: Path, name_field: str) -> tuple[list[str], np.ndarray, 
         names.append(name)
         cents.append((allv[:, 1].mean(), allv[:, 0].mean()))
         polys.append(rings)
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        problems.append(f"{path}: duplicate raion names {twice} (properties.{name_field})")
     if problems:
         raise DataError(problems, f"raion geometry {path}")
     if not names:
