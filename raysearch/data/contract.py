@@ -207,6 +207,15 @@ def _observed(
 
 def _dates(errs: ErrorCollector, path: Path, col: pd.Series, monthly: bool) -> pd.Series | None:
     fmt = "%Y-%m" if monthly else "%Y-%m-%d"
+    missing = col.isna()  # NaT in a datetime column, an empty CSV cell
+    if missing.any():
+        i = int(np.flatnonzero(missing.to_numpy())[0])
+        errs.add(
+            f"{path}: column {col.name!r}",
+            f"missing {'month' if monthly else 'date'} at row {i + 1} ({int(missing.sum())} in "
+            f"all); every row needs one ({fmt.replace('%', '')})",
+        )
+        return None
     if pd.api.types.is_datetime64_any_dtype(col):
         parsed = pd.to_datetime(col)
         # a day is the data's unit: a time of day would put two rows on one day, and the

@@ -234,6 +234,32 @@ def test_a_column_of_dates_or_durations_is_refused_not_read_as_a_count(tmp_path:
         assert re.fullmatch(where + expected.format(kind, dtype), problem), problem
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_missing_date_is_called_missing(tmp_path: Path, fmt: str) -> None:
+    """A NaT in a parquet datetime column was "date NaT at row 2 has a time of day" (NaT is
+    not its own midnight); an empty CSV cell was "unparseable date nan"."""
+    dates = pd.Series(pd.to_datetime(["2022-03-01", None, "2022-03-03"]))
+    frame = pd.DataFrame({"date": dates, "a": [1.0, 2.0, 3.0]})
+    if fmt == "csv":
+        frame.to_csv(tmp_path / "d.csv", index=False)
+    else:
+        frame.to_parquet(tmp_path / "d.parquet")
+    manifest = {
+        "name": "t",
+        "start": "2022-03-01",
+        "end": "2022-03-03",
+        "sources": {"s": {"resolution": "daily", "file": f"d.{fmt}"}},
+        "tasks": {"daily_forecast": "derived"},
+    }
+    (tmp_path / "manifest.yaml").write_text(yaml.safe_dump(manifest))
+    with pytest.raises(DataError) as raised:
+        load_dataset(tmp_path)
+    assert raised.value.problems == [
+        f"{tmp_path / f'd.{fmt}'}: column 'date': missing date at row 2 (1 in all); every row "
+        "needs one (Y-m-d)"
+    ]
+
+
 def test_a_manifest_date_with_a_time_of_day_is_refused(ds: Path) -> None:
     """YAML reads `start: 2022-02-24 12:00:00` as a datetime, which passed as a date and
     then counted days from noon; midnight is that date."""
