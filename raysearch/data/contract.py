@@ -232,14 +232,17 @@ def _dates(errs: ErrorCollector, path: Path, col: pd.Series, monthly: bool) -> p
             )
             return None
     else:
-        text = col.astype(str).str.slice(0, 7) if monthly else col.astype(str)
+        text = col.astype(str)
         parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        if monthly:  # or a day of the month, as a datetime month column may hold
+            parsed = parsed.fillna(pd.to_datetime(text, format="%Y-%m-%d", errors="coerce"))
     bad = parsed.isna()
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         errs.add(
             f"{path}: column {col.name!r}",
-            f"unparseable date {col.iloc[i]!r} at row {i + 1}; expected {fmt.replace('%', '')}",
+            f"unparseable {'month' if monthly else 'date'} {col.iloc[i]!r} at row {i + 1}; "
+            f"expected {'Y-m (or a day of it, Y-m-d)' if monthly else 'Y-m-d'}",
         )
         return None
     # start_time: each month's first day, as to_timestamp() (whose stub says it returns an

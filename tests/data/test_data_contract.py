@@ -260,6 +260,36 @@ def test_a_missing_date_is_called_missing(tmp_path: Path, fmt: str) -> None:
     ]
 
 
+@pytest.mark.parametrize("suffix", ["-99", "garbage", "-01 12:00", "-1x"])
+def test_a_month_is_refused_unless_all_of_it_is_a_month_or_a_day(ds: Path, suffix: str) -> None:
+    """A month was cut to its first 7 characters before parsing: 2022-02-99 or
+    2022-02garbage was read as 2022-02 without a word."""
+    month = pd.read_csv(ds / "monthly" / "iom.csv", dtype=str)["month"].iloc[0]
+
+    def bad(df: pd.DataFrame) -> pd.DataFrame:
+        df.loc[0, "month"] = month + suffix
+        return df
+
+    _edit(ds / "monthly" / "iom.csv", bad)
+    assert (
+        f"iom.csv: column 'month': unparseable month '{month}{suffix}' at row 1; expected Y-m "
+        "(or a day of it, Y-m-d)"
+    ) in _problems(ds)
+
+
+@pytest.mark.parametrize("suffix", ["", "-01", "-28"])
+def test_a_month_is_a_year_and_month_or_a_day_of_that_month(ds: Path, suffix: str) -> None:
+    month = pd.read_csv(ds / "monthly" / "iom.csv", dtype=str)["month"].iloc[0]
+    before = load_dataset(ds).sources["iom"].values
+
+    def day(df: pd.DataFrame) -> pd.DataFrame:
+        df.loc[0, "month"] = month + suffix
+        return df
+
+    _edit(ds / "monthly" / "iom.csv", day)
+    np.testing.assert_array_equal(load_dataset(ds).sources["iom"].values, before)
+
+
 def test_a_manifest_date_with_a_time_of_day_is_refused(ds: Path) -> None:
     """YAML reads `start: 2022-02-24 12:00:00` as a datetime, which passed as a date and
     then counted days from noon; midnight is that date."""
