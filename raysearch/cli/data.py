@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from raysearch.cli import command_description
-from raysearch.cli.args import StrictParser, non_negative_int, positive_int
-from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
+from raysearch.cli.args import StrictParser, int_at_least, non_negative_int, positive_int
+from raysearch.core.data_config import INT_LEAST, SYNTH_PRESETS, DataConfig, SynthConfig
 from raysearch.core.errors import ConfigError, RaysearchError
 from raysearch.core.files import staged_directory
 from raysearch.core.spec import TASK_NAMES
@@ -88,9 +88,14 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--end", help="last day (YYYY-MM-DD); default: the last fire's date")
     d = sub.add_parser("describe", help="date ranges, observed fractions, target coverage")
     d.add_argument("dir")
-    d.add_argument("--daily-window", type=int, default=DataConfig.daily_window)
-    d.add_argument("--monthly-window", type=int, default=DataConfig.monthly_window)
-    d.add_argument("--horizon", type=int, default=DataConfig.forecast_horizon_days)
+    for flag, field in (
+        ("--daily-window", "daily_window"),
+        ("--monthly-window", "monthly_window"),
+        ("--horizon", "forecast_horizon_days"),
+    ):  # with DataConfig's bound, so a bad value is refused naming the flag
+        d.add_argument(
+            flag, type=int_at_least(INT_LEAST[field]), default=getattr(DataConfig, field)
+        )
     return p
 
 

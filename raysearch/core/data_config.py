@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 
 from raysearch.core.errors import ConfigError, ErrorCollector
 
-__all__ = ["SYNTH_PRESETS", "VAL_SCHEMES", "DataConfig", "SynthConfig"]
+__all__ = ["INT_LEAST", "SYNTH_PRESETS", "VAL_SCHEMES", "DataConfig", "SynthConfig"]
 
 SYNTH_PRESETS: dict[str, dict[str, int]] = {
     "tiny": {"days": 420, "raions": 6},
@@ -21,6 +21,16 @@ SYNTH_PRESETS: dict[str, dict[str, int]] = {
 # rolling = the validation period cut into K successive blocks, each origin trained on
 # what came before its block; blocked = purged K-fold over train + validation.
 VAL_SCHEMES = ("rolling", "blocked")
+# The least value of each int field of DataConfig: its checks use them, and so do the
+# command-line flags that set one (``raysearch data describe``'s windows).
+INT_LEAST: dict[str, int] = {
+    "raion_pca_components": 0,
+    "daily_window": 1,
+    "monthly_window": 1,
+    "forecast_horizon_days": 1,
+    "anchor_stride": 1,
+    "val_origins": 1,
+}
 
 
 def _check_date(errs: ErrorCollector, where: str, value: object) -> None:
@@ -102,14 +112,7 @@ class DataConfig:
             "corr_threshold",
             f"must be in (0, 1] (1 = keep all), got {self.corr_threshold!r}",
         )
-        for name, low in (
-            ("raion_pca_components", 0),
-            ("daily_window", 1),
-            ("monthly_window", 1),
-            ("forecast_horizon_days", 1),
-            ("anchor_stride", 1),
-            ("val_origins", 1),
-        ):
+        for name, low in INT_LEAST.items():
             value = getattr(self, name)
             errs.check(
                 isinstance(value, int) and not isinstance(value, bool) and value >= low,

@@ -63,6 +63,21 @@ def test_a_count_below_its_least_is_refused_not_replaced_by_the_presets(
     assert not (tmp_path / "d").exists()
 
 
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--daily-window", "0"), ("--monthly-window", "-1"), ("--horizon", "x")]
+)
+def test_describe_names_the_flag_of_a_bad_window(
+    tmp_path: Path, flag: str, value: str, capsys
+) -> None:
+    """describe's windows were plain ints: 0 was refused by DataConfig as "daily_window: must
+    be an int >= 1" (the field, not the flag), and x as argparse's "invalid int value"."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["describe", str(tmp_path), flag, value])
+    assert exit_info.value.code == 2
+    shown = value if value.lstrip("-").isdigit() else repr(value)
+    assert f"argument {flag}: expected a positive integer, got {shown}" in capsys.readouterr().err
+
+
 def test_a_dataset_is_not_written_over_a_file(tmp_path: Path, capsys) -> None:
     (tmp_path / "afile").write_text("mine")
     assert main(["synth", str(tmp_path / "afile"), "--preset", "tiny"]) == 2
