@@ -78,7 +78,8 @@ class SynthConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Where the data comes from and how it is preprocessed (all fitted on train only)."""
+    """Where the data comes from and how it is preprocessed (fitted on the training split;
+    with ``val_scheme`` "blocked", on training and validation together)."""
 
     path: str | None = None
     synth: SynthConfig = SynthConfig()

@@ -69,6 +69,7 @@ def test_blocked_folds_purge_every_training_target_that_overlaps_the_block(
     ends = dict(zip(anchors.tolist(), end.tolist(), strict=True))
     pool = anchors[end <= sp.t2]
     assert np.array_equal(np.concatenate([o.val for o in folds.origins]), pool)
+    assert folds.fit_end == sp.t2  # preprocessing sees the validation blocks (the docs say so)
     for origin in folds.origins:
         first, last_target = origin.val[0], max(ends[int(d)] for d in origin.val)
         assert not set(origin.train) & set(origin.val)

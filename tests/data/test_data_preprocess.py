@@ -106,6 +106,22 @@ def test_raion_pca_is_shared_masked_and_ignores_masked_raw_values() -> None:
     assert not np.array_equal(apply_source(x2, fit2)[0][40:], z[40:])
 
 
+def test_the_raion_pca_fills_a_raion_days_missing_features_with_the_training_mean() -> None:
+    """What README and docs/design.md say: a raion-day with some features observed is
+    projected with the others at their training mean (0 once normalised), and its components
+    are observed; a raion-day with none stays masked."""
+    x = _with_holes(4, (60, 5, 6), frac=0.0)
+    fit = fit_source(x, 40, "raion", 1.0, 3, "r")
+    filled = x.copy()
+    filled[50, 1, [0, 4]] = fit.mean[[0, 4]]
+    x[50, 1, [0, 4]] = np.nan
+    x[51, 1] = np.nan
+    z, m = apply_source(x, fit)
+    assert m[50, 1].all()
+    np.testing.assert_allclose(z[50, 1], apply_source(filled, fit)[0][50, 1], atol=1e-5)
+    assert not m[51, 1].any() and (z[51, 1] == 0).all()
+
+
 def test_pca_components_beyond_features_is_a_config_error() -> None:
     x = _with_holes(3, (30, 4, 3))
     with pytest.raises(ConfigError, match="raion_pca_components: 5"):
