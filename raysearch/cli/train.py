@@ -163,12 +163,16 @@ def build_config(args: argparse.Namespace) -> TrialConfig:
     for flag, (section, name, _) in CONFIG_FLAGS.items():
         values[section][name] = getattr(args, flag.removeprefix("--").replace("-", "_"))
     problems: list[str] = []
+    flags = {f"{section}.{name}": flag for flag, (section, name, _) in CONFIG_FLAGS.items()}
 
     def built(name: str, build: Callable[[], _Section]) -> _Section | None:
         try:
             return build()
         except ConfigError as err:  # the section's problems, kept with the others'
-            problems.extend(f"{name}.{p}" for p in err.problems)
+            for problem in err.problems:
+                field, _, why = f"{name}.{problem}".partition(": ")
+                flag = flags.get(field)  # a value from a flag: named as the user gave it
+                problems.append(f"{flag} ({field}): {why}" if flag else f"{name}.{problem}")
             return None
 
     synth = built(

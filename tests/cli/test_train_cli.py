@@ -171,7 +171,14 @@ def test_every_bad_value_of_the_command_line_is_one_error(
     monkeypatch.setattr(train_cli, "_train", pytest.fail)  # nothing may train
     assert train_cli.main(["--dropout", "nan", "--lr", "inf", "--pca", "-1"]) == 2
     err = capsys.readouterr().err
-    for named in ("dropout", "nan", "lr", "inf", "raion_pca_components", "-1"):
+    for named in (
+        "--dropout (model.dropout): must be",
+        "nan",
+        "--lr (trainer.lr): must be",
+        "inf",
+        "--pca (data.raion_pca_components): must be",
+        "-1",
+    ):  # each by the flag that gave it, and the field it sets
         assert named in err, err
     assert train_cli.main(["--resume", str(tmp_path), "--dropout", "2"]) == 2
     err = capsys.readouterr().err
