@@ -43,7 +43,11 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         prog="raysearch run",
         description=command_description("run"),
     )
-    parser.add_argument("--space", help=f"a shipped space ({', '.join(available_spaces())})")
+    parser.add_argument(
+        "--space",
+        help=f"a shipped space ({', '.join(available_spaces())}) or the path of a space "
+        "file (.yaml)",
+    )
     parser.add_argument(
         "--num-samples", type=_count("num_samples"), help="trials (default: the space's)"
     )

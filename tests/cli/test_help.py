@@ -23,3 +23,15 @@ def test_a_commands_help_opens_with_its_line_from_the_command_list(
         main([command, "--help"])
     assert exit_.value.code == 0
     assert _description(capsys.readouterr().out) == command_description(command)
+
+
+def test_run_help_says_space_takes_a_shipped_name_or_a_space_file(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--help"])
+    assert exit_.value.code == 0
+    space = capsys.readouterr().out.split("--space SPACE", 2)[-1].split("--num-samples", 1)[0]
+    space = " ".join(space.split())
+    assert "a shipped space (" in space and "smoke" in space, space
+    assert "or the path of a space file (.yaml)" in space, space
