@@ -130,9 +130,7 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         help="do not log trials to W&B (spares the search its W&B logging process on the "
         "driver's node)",
     )
-    parser.add_argument(
-        "--wandb-project", default="raysearch", help="W&B project (default: raysearch)"
-    )
+    parser.add_argument("--wandb-project", help=f"W&B project (default: {WandbOptions().project})")
     parser.add_argument("--wandb-group", help="W&B group (default: <space>/<run>)")
     parser.add_argument(
         "--resume",
@@ -159,6 +157,21 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         return RunOptions(space="", resume=str(args.resume))
     if args.space is None:
         parser.error("the following arguments are required: --space (or --resume RUN_DIR)")
+    if args.no_wandb:
+        where = [
+            flag
+            for flag, value in (
+                ("--wandb-project", args.wandb_project),
+                ("--wandb-group", args.wandb_group),
+            )
+            if value is not None
+        ]
+        if where:
+            parser.exit(
+                2,
+                f"{parser.prog}: error: {' and '.join(where)} say where W&B logs, and --no-wandb "
+                "turns W&B off: give one or the other\n",
+            )
     try:
         return _options(args, argv)
     except ConfigError as err:  # a value no flag's type refuses (a --name with a '/'...)
@@ -185,7 +198,11 @@ def _options(args: argparse.Namespace, argv: Sequence[str] | None) -> RunOptions
         max_failures=args.max_failures,
         time_budget_s=args.time_budget,
         storage=args.storage,
-        wandb=WandbOptions(not args.no_wandb, args.wandb_project, args.wandb_group),
+        wandb=WandbOptions(
+            not args.no_wandb,
+            WandbOptions().project if args.wandb_project is None else args.wandb_project,
+            args.wandb_group,
+        ),
         warm_start=str(args.warm_start) if args.warm_start else None,
         argv=tuple(sys.argv if argv is None else ["raysearch.run", *argv]),
     )

@@ -16,6 +16,7 @@ from raysearch.cli.args import duration
 from raysearch.cli.run import parse_args
 from raysearch.core.errors import ConfigError
 from raysearch.search.options import LEAST, RunOptions
+from raysearch.search.tracking import WandbOptions
 from tests.search.test_session import closed_port
 
 
@@ -186,3 +187,29 @@ def test_a_counts_bound_is_run_search_s(field: str, capsys: pytest.CaptureFixtur
     assert f"argument {flag}: expected " in capsys.readouterr().err
     with pytest.raises(ConfigError, match=f"{field}: must be an int >= {least}, got {least - 1}"):
         RunOptions(space="smoke", **{field: least - 1})
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--wandb-project", "P"],
+        ["--wandb-group", "G"],
+        ["--wandb-project", "P", "--wandb-group", "G"],
+    ],
+)
+def test_wandb_project_or_group_with_no_wandb_is_refused_naming_the_flags(
+    flags: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--space", "smoke", "--no-wandb", *flags])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    named = [f for f in flags if f.startswith("--")]
+    assert f"{' and '.join(named)} say where W&B logs, and --no-wandb turns W&B off" in err, err
+
+
+def test_wandb_project_and_group_reach_the_options_with_wandb_on() -> None:
+    assert parse_args(["--space", "smoke"]).wandb == WandbOptions(True, "raysearch", None)
+    options = parse_args(["--space", "smoke", "--wandb-project", "P", "--wandb-group", "G"])
+    assert options.wandb == WandbOptions(True, "P", "G")
+    assert parse_args(["--space", "smoke", "--no-wandb"]).wandb.enabled is False
