@@ -382,3 +382,20 @@ def test_a_warm_start_from_a_run_on_other_data_says_so_and_records_it(
         )
         assert recorded[-1]["data_fingerprint"] == fingerprint
         assert recorded[-1]["warm_start"] == {"run_dir": str(old_dir), "data_fingerprint": "abc123"}
+
+
+@pytest.mark.parametrize("field", ["data", "results", "storage", "warm_start", "resume"])
+def test_an_empty_path_is_refused_naming_the_field_not_taken_as_the_working_directory(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, field: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(raysearch.api, "_search", _ray_must_not_start)
+    space = {} if field == "resume" else {"space": "smoke"}
+    with pytest.raises(ConfigError) as raised:
+        run_search(**space, **{field: ""})
+    assert raised.value.problems == [
+        f"{field}: must be a path, got '' (an empty path would be taken as the working directory)"
+    ]
+    with pytest.raises(ConfigError, match=f"{field}: must be a path, got ''"):
+        RunOptions(**{"space": "smoke", field: ""})
+    assert not any(tmp_path.iterdir())

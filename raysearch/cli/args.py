@@ -16,6 +16,7 @@ __all__ = [
     "int_at_least",
     "non_negative_float",
     "non_negative_int",
+    "path",
     "positive_int",
 ]
 
@@ -55,6 +56,16 @@ def _int_at_least(low: int, expected: str) -> Callable[[str], int]:
 def int_at_least(low: int) -> Callable[[str], int]:
     """An argparse type: an integer >= ``low`` (a bound kept elsewhere, e.g. RunOptions')."""
     return _int_at_least(low, "a positive integer" if low == 1 else f"an integer >= {low}")
+
+
+def path(text: str) -> str:
+    """A file or directory as given, never empty: argparse's ``type=Path`` takes ``''`` as
+    ``Path('.')``, the working directory, which the user did not name."""
+    if not text:
+        raise argparse.ArgumentTypeError(
+            "expected a path, got '' (an empty path would be taken as the working directory)"
+        )
+    return text
 
 
 positive_int = int_at_least(1)

@@ -12,10 +12,9 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from raysearch.cli import command_description
-from raysearch.cli.args import StrictParser, duration, int_at_least
+from raysearch.cli.args import StrictParser, duration, int_at_least, path
 from raysearch.core.errors import (
     ConfigError,
     RaysearchError,
@@ -66,10 +65,10 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         help="data-parallel workers per trial; >= 2 runs each trial with Ray Train",
     )
     parser.add_argument(
-        "--data", type=Path, help="dataset directory (default: the embedded synthetic dataset)"
+        "--data", type=path, help="dataset directory (default: the embedded synthetic dataset)"
     )
     parser.add_argument(
-        "--results", type=Path, default=Path("results"), help="results root (default: results/)"
+        "--results", type=path, default="results", help="results root (default: results/)"
     )
     parser.add_argument(
         "--time-budget",
@@ -115,6 +114,7 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
     )
     parser.add_argument(
         "--storage",
+        type=path,
         help="where Tune keeps checkpoints and search state: a shared path or s3://, gs:// URI "
         "(default: the run directory under --results)",
     )
@@ -134,13 +134,13 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
     parser.add_argument("--wandb-group", help="W&B group (default: <space>/<run>)")
     parser.add_argument(
         "--resume",
-        type=Path,
+        type=path,
         metavar="RUN_DIR",
         help="continue an interrupted search in RUN_DIR (results/<space>/<run>)",
     )
     parser.add_argument(
         "--warm-start",
-        type=Path,
+        type=path,
         metavar="RUN_DIR",
         help="seed the new search's Optuna study with the finished trials of RUN_DIR "
         "(a run of a space with the same parameters)",
@@ -154,7 +154,7 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         ]
         if others:
             parser.error(f"--resume takes no other flags (the run's own are reused), got {others}")
-        return RunOptions(space="", resume=str(args.resume))
+        return RunOptions(space="", resume=args.resume)
     if args.space is None:
         parser.error("the following arguments are required: --space (or --resume RUN_DIR)")
     if args.no_wandb:
@@ -185,8 +185,8 @@ def _options(args: argparse.Namespace, argv: Sequence[str] | None) -> RunOptions
         max_epochs=args.max_epochs,
         max_concurrent=args.max_concurrent,
         workers_per_trial=args.workers_per_trial,
-        data=str(args.data) if args.data else None,
-        results=str(args.results),
+        data=args.data,
+        results=args.results,
         name=args.name if args.name is not None else default_run_name(),
         seed=args.seed,
         address=args.address,
@@ -203,7 +203,7 @@ def _options(args: argparse.Namespace, argv: Sequence[str] | None) -> RunOptions
             WandbOptions().project if args.wandb_project is None else args.wandb_project,
             args.wandb_group,
         ),
-        warm_start=str(args.warm_start) if args.warm_start else None,
+        warm_start=args.warm_start,
         argv=tuple(sys.argv if argv is None else ["raysearch.run", *argv]),
     )
 

@@ -76,6 +76,9 @@ LEAST: dict[str, int] = {
 # RunOptions' fields that take a str, and those that take a str or None
 _STRS = ("space", "results", "name")
 _OPTIONAL_STRS = ("data", "address", "searcher", "scheduler", "storage", "resume", "warm_start")
+# Its fields that name a file, a directory or a place to keep files: never '' (which
+# pathlib and the file system take as the working directory)
+_PATHS = ("data", "results", "storage", "resume", "warm_start")
 
 
 def _seconds(value: object) -> bool:
@@ -151,6 +154,12 @@ class RunOptions:
                 name,
                 f"must be a number of seconds > 0, got {value!r}",
             )
+        for name in _PATHS:
+            errs.check(
+                getattr(self, name) != "",
+                name,
+                "must be a path, got '' (an empty path would be taken as the working directory)",
+            )
         name = self.name
         if isinstance(name, str) and (
             not name or name in (".", "..") or "/" in name or "\\" in name
@@ -160,7 +169,11 @@ class RunOptions:
                 "the run directory's name under results/<space>/, one path component "
                 f"(no '/', not '.' or '..'), got {name!r}",
             )
-        if isinstance(self.storage, str) and (problem := _storage_problem(self.storage)):
+        if (
+            isinstance(self.storage, str)
+            and self.storage
+            and (problem := _storage_problem(self.storage))
+        ):
             errs.problems.append(problem)
         errs.check(
             isinstance(self.wandb, WandbOptions),
@@ -280,10 +293,12 @@ def options_from_arguments(
         if problems:
             raise ConfigError(problems, "run_search arguments")
         return replaced
-    if space is None and not fields.get("resume"):
+    # resume='' is refused by RunOptions below, as an empty path, not taken as no resume
+    resume = fields.get("resume")
+    if space is None and resume is None:
         raise TypeError("run_search() needs a space (or options=, or resume=RUN_DIR)")
     others = sorted(set(fields) - {"resume"} | ({"space"} if space is not None else set()))
-    if fields.get("resume") and others:
+    if resume and others:
         raise ConfigError(
             [f"resume: continues a run with the options it was started with; got {others} too"],
             "run_search arguments",

@@ -213,3 +213,13 @@ def test_wandb_project_and_group_reach_the_options_with_wandb_on() -> None:
     options = parse_args(["--space", "smoke", "--wandb-project", "P", "--wandb-group", "G"])
     assert options.wandb == WandbOptions(True, "P", "G")
     assert parse_args(["--space", "smoke", "--no-wandb"]).wandb.enabled is False
+
+
+@pytest.mark.parametrize("flag", ["--data", "--results", "--storage", "--warm-start", "--resume"])
+def test_an_empty_path_is_refused_naming_the_flag_not_taken_as_the_working_directory(
+    flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args([*(["--space", "smoke"] if flag != "--resume" else []), flag, ""])
+    assert exit_info.value.code == 2
+    assert f"argument {flag}: expected a path, got ''" in capsys.readouterr().err
