@@ -14,6 +14,7 @@ __all__ = [
     "StrictParser",
     "duration",
     "int_at_least",
+    "int_between",
     "non_negative_float",
     "non_negative_int",
     "path",
@@ -40,13 +41,13 @@ class StrictParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\nvalid flags: {', '.join(flags)}\n")
 
 
-def _int_at_least(low: int, expected: str) -> Callable[[str], int]:
+def _int_in(low: int, high: int | None, expected: str) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-        if value < low:
+        if value < low or (high is not None and value > high):
             raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
         return value
 
@@ -55,7 +56,12 @@ def _int_at_least(low: int, expected: str) -> Callable[[str], int]:
 
 def int_at_least(low: int) -> Callable[[str], int]:
     """An argparse type: an integer >= ``low`` (a bound kept elsewhere, e.g. RunOptions')."""
-    return _int_at_least(low, "a positive integer" if low == 1 else f"an integer >= {low}")
+    return _int_in(low, None, "a positive integer" if low == 1 else f"an integer >= {low}")
+
+
+def int_between(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer from ``low`` to ``high``, both included."""
+    return _int_in(low, high, f"an integer from {low} to {high}")
 
 
 def path(text: str) -> str:

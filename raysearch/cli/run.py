@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from raysearch.cli import command_description
-from raysearch.cli.args import StrictParser, duration, int_at_least, path
+from raysearch.cli.args import StrictParser, duration, int_at_least, int_between, path
 from raysearch.core.errors import (
     ConfigError,
     RaysearchError,
@@ -23,7 +23,7 @@ from raysearch.core.errors import (
     SearchInterrupted,
 )
 from raysearch.core.signals import sigterm_as_ctrl_c
-from raysearch.search.options import LEAST, RunOptions, default_run_name
+from raysearch.search.options import LEAST, MOST, RunOptions, default_run_name
 from raysearch.search.settings import SCHEDULERS
 from raysearch.search.space import available_spaces
 from raysearch.search.tracking import WandbOptions
@@ -32,8 +32,10 @@ __all__ = ["main", "parse_args"]
 
 
 def _count(field: str) -> Callable[[str], int]:
-    """The flag's argparse type, with RunOptions' bound for ``field`` (one bound for the
+    """The flag's argparse type, with RunOptions' bounds for ``field`` (one bound for the
     command line and run_search)."""
+    if field in MOST:
+        return int_between(LEAST[field], MOST[field])
     return int_at_least(LEAST[field])
 
 
@@ -80,7 +82,11 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
     )
     parser.add_argument("--name", help="run name (default: a timestamp and a random suffix)")
     parser.add_argument(
-        "--seed", type=_count("seed"), default=0, help="seed of the searcher and the trials"
+        "--seed",
+        type=_count("seed"),
+        default=0,
+        help="seed of the searcher and the trials, 0 to 2**32 - 1 (trial n trains with seed + "
+        "n, wrapping past 2**32 - 1 to 0)",
     )
     parser.add_argument("--address", help="join an existing Ray cluster (e.g. 'auto')")
     parser.add_argument(

@@ -11,10 +11,21 @@ from dataclasses import dataclass
 
 from raysearch.core.errors import ConfigError, ErrorCollector
 
-__all__ = ["AMP_MODES", "DEVICES", "EARLY_STOPPING", "TrainerConfig"]
+__all__ = ["AMP_MODES", "DEVICES", "EARLY_STOPPING", "SEED_MAX", "TrainerConfig", "wrap_seed"]
 
 DEVICES = ("auto", "cpu", "cuda")
 AMP_MODES = ("auto", "off", "bf16")  # auto: bf16 autocast on CUDA, off on CPU
+# The largest seed: NumPy's generators (np.random.seed, RandomState, Optuna's samplers)
+# take 0 to 2**32 - 1. A search's --seed and a trainer's seed are bounded by it.
+SEED_MAX = 2**32 - 1
+
+
+def wrap_seed(value: int) -> int:
+    """A seed derived from another (a search's seed plus a trial number, a training seed
+    times 1000 plus a rank), taken modulo 2**32 into the range every generator takes: the
+    seeds above SEED_MAX wrap around to 0, 1, ... (distinct derivations stay distinct while
+    they are fewer than 2**32 apart)."""
+    return value % (SEED_MAX + 1)
 
 
 def _int(value: object, low: int) -> bool:
@@ -77,6 +88,11 @@ class TrainerConfig:
         ):
             value = getattr(self, name)
             errs.check(_int(value, low), name, f"must be an int >= {low}, got {value!r}")
+        errs.check(
+            not _int(self.seed, 0) or self.seed <= SEED_MAX,
+            "seed",
+            f"must be an int <= {SEED_MAX} (2**32 - 1: NumPy's seeds), got {self.seed!r}",
+        )
         if _int(self.warmup_epochs, 0) and _int(self.max_epochs, 1):
             errs.check(
                 self.warmup_epochs < self.max_epochs or self.warmup_epochs == 0,

@@ -40,6 +40,7 @@ from raysearch.core.metrics import (
     UNFINISHED,
     VAL_METRIC,
 )
+from raysearch.core.trainer_config import wrap_seed
 from raysearch.search.collect import failure_reason, grid_trials
 from raysearch.search.loggers import result_loggers
 from raysearch.search.plan import SearchPlan
@@ -53,14 +54,21 @@ __all__ = [
     "REPLICATE_SEED_OFFSET",
     "FinalistsResult",
     "pick_finalist",
+    "replicate_seed",
     "run_finalists",
     "select_finalists",
 ]
 
 FINALISTS_RUN = "finalists"  # Tune's experiment name beside the search's ("tune")
 # Replicate r of every finalist trains with seed (run seed + offset + r): never a seed the
-# search itself used (those are run seed + Optuna trial number).
+# search itself used (those are run seed + Optuna trial number); both wrap past 2**32 - 1.
 REPLICATE_SEED_OFFSET = 100_000
+
+
+def replicate_seed(seed: int, replicate: int) -> int:
+    """The training seed of every finalist's replicate ``replicate`` in a search seeded
+    with ``seed``."""
+    return wrap_seed(seed + REPLICATE_SEED_OFFSET + replicate)
 
 
 @dataclass(frozen=True)
@@ -169,9 +177,9 @@ def run_finalists(
     points = [
         {
             "finalist": rank,
-            "seed": plan.seed + REPLICATE_SEED_OFFSET + r,
+            "seed": replicate_seed(plan.seed, r),
             "search_value": f["search_value"],
-            "params": {**f["params"], TRIAL_SEED: plan.seed + REPLICATE_SEED_OFFSET + r},
+            "params": {**f["params"], TRIAL_SEED: replicate_seed(plan.seed, r)},
         }
         for rank, f in enumerate(finalists, start=1)
         for r in range(settings.replicates)

@@ -24,6 +24,7 @@ from optuna.samplers import BaseSampler
 from optuna.study import Study
 from optuna.trial import FrozenTrial, TrialState
 
+from raysearch.core.trainer_config import wrap_seed
 from raysearch.search.live_tpe import LiveTPESampler
 
 __all__ = ["HALF", "MixedTPESampler", "independent_share"]
@@ -55,10 +56,10 @@ class MixedTPESampler(BaseSampler):
             raise ValueError(f"half must be >= 1, got {half}")
         self._samplers = (
             tpe(seed=seed, **{**kwargs, "multivariate": True, "group": True}),
-            tpe(seed=seed + 1, **{**kwargs, "multivariate": False, "group": False}),
+            tpe(seed=wrap_seed(seed + 1), **{**kwargs, "multivariate": False, "group": False}),
         )
         self._half = half
-        self._coin = np.random.RandomState(seed + 2)
+        self._coin = np.random.RandomState(wrap_seed(seed + 2))
         self._independent: dict[int, bool] = {}  # trial number -> drawn independently
 
     def _for(self, trial: FrozenTrial) -> LiveTPESampler:

@@ -19,11 +19,13 @@ from urllib.parse import urlparse
 from raysearch.core.errors import ConfigError, ErrorCollector
 from raysearch.core.files import METADATA, OPTIONS, SUMMARY_JSON, SUMMARY_MD
 from raysearch.core.metrics import INTERRUPTED
+from raysearch.core.trainer_config import SEED_MAX
 from raysearch.search.resume import read_run_file
 from raysearch.search.tracking import WandbOptions
 
 __all__ = [
     "LEAST",
+    "MOST",
     "RunOptions",
     "check_resume_alone",
     "default_run_name",
@@ -73,6 +75,10 @@ LEAST: dict[str, int] = {
     "seed": 0,
     "max_failures": 0,
 }
+# The greatest value of a count that has one (checked and parsed as LEAST's): the search's
+# seed seeds NumPy generators (ASHA's brackets, TPE), which take 0 to 2**32 - 1; the seeds
+# derived from it (each trial's, the finalists') wrap into that range (wrap_seed).
+MOST: dict[str, int] = {"seed": SEED_MAX}
 # RunOptions' fields that take a str, and those that take a str or None
 _STRS = ("space", "results", "name")
 _OPTIONAL_STRS = ("data", "address", "searcher", "scheduler", "storage", "resume", "warm_start")
@@ -135,11 +141,12 @@ class RunOptions:
             value = getattr(self, name)
             if value is None and name not in ("workers_per_trial", "seed", "max_failures"):
                 continue  # None: the space's setting, or as many as the cluster fits
-            errs.check(
-                isinstance(value, int) and not isinstance(value, bool) and value >= least,
-                name,
-                f"must be an int >= {least}, got {value!r}",
-            )
+            is_int = isinstance(value, int) and not isinstance(value, bool)
+            errs.check(is_int and value >= least, name, f"must be an int >= {least}, got {value!r}")
+            if is_int and name in MOST:
+                errs.check(
+                    value <= MOST[name], name, f"must be an int <= {MOST[name]}, got {value!r}"
+                )
         for name in _STRS + _OPTIONAL_STRS:
             value = getattr(self, name)
             if not (isinstance(value, str) or (value is None and name in _OPTIONAL_STRS)):

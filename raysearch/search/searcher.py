@@ -26,6 +26,7 @@ from optuna.trial import FrozenTrial, TrialState
 from ray.tune.search.optuna import OptunaSearch
 
 from raysearch.core.metrics import BEST_VAL_METRIC, MODE
+from raysearch.core.trainer_config import wrap_seed
 from raysearch.search.live_tpe import LiveTPESampler
 from raysearch.search.mixed_tpe import MixedTPESampler
 from raysearch.search.space import SearchSpace
@@ -86,7 +87,7 @@ class DefineByRun:
 
     def __call__(self, trial: optuna.Trial) -> dict[str, Any]:
         self.space.sample(trial)  # suggests through the trial; Ray collects the values
-        return {TRIAL_SEED: self.seed + trial.number}
+        return {TRIAL_SEED: wrap_seed(self.seed + trial.number)}
 
 
 # The run directory whose journal a searcher restored now opens (``study_in``): the pickled

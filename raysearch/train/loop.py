@@ -36,6 +36,7 @@ from raysearch.core.metrics import BEST_VAL_METRIC, TIME_PREFIX, VAL_METRIC, tim
 from raysearch.core.model_config import ModelConfig
 from raysearch.core.spec import DatasetSpec, TaskKind
 from raysearch.core.timing import PhaseClock
+from raysearch.core.trainer_config import wrap_seed
 from raysearch.core.trial_config import TrialConfig
 from raysearch.losses.strategies.registry import build_strategy
 from raysearch.losses.tasks import gated_tasks, inverse_frequency_weights
@@ -133,7 +134,8 @@ class _Run:
         self.amp_dtype = amp_dtype(t.amp, self.device)
         _seed_everything(t.seed)
         self.model = factory(data.spec, cfg.model).to(self.device)
-        _seed_everything(t.seed * 1_000 + self.rank)  # same init everywhere, own dropout per rank
+        # same init everywhere, own dropout per rank (wrapped: NumPy takes seeds < 2**32)
+        _seed_everything(wrap_seed(t.seed * 1_000 + self.rank))
         self.n_params = sum(p.numel() for p in self.model.parameters())
         gated = gated_tasks(data.availability.get("train", {}), cfg.loss.availability_threshold)
         train_tasks = [task for task in data.spec.tasks if task.name not in gated]

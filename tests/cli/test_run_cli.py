@@ -223,3 +223,21 @@ def test_an_empty_path_is_refused_naming_the_flag_not_taken_as_the_working_direc
         parse_args([*(["--space", "smoke"] if flag != "--resume" else []), flag, ""])
     assert exit_info.value.code == 2
     assert f"argument {flag}: expected a path, got ''" in capsys.readouterr().err
+
+
+def test_a_seed_numpy_cannot_take_is_refused_naming_the_flag_and_the_field(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """NumPy seeds ASHA's brackets and TPE with the search's seed: 2**32 failed after Ray
+    started, leaving the run directory's files behind."""
+    assert parse_args(["--space", "smoke", "--seed", str(2**32 - 1)]).seed == 2**32 - 1
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--space", "smoke", "--seed", str(2**32)])
+    assert exit_info.value.code == 2
+    assert (
+        "argument --seed: expected an integer from 0 to 4294967295, got 4294967296"
+        in capsys.readouterr().err
+    )
+    with pytest.raises(ConfigError) as err:
+        RunOptions(space="smoke", seed=2**32)
+    assert err.value.problems == ["seed: must be an int <= 4294967295, got 4294967296"]

@@ -425,3 +425,10 @@ def test_a_config_file_from_before_pairs_were_lists_trains_its_pair(tmp_path) ->
     example = Path(__file__).resolve().parents[2] / "results" / "examples" / "loss_ablation"
     cfg = build_config(parse_args(["--config", str(example), "--seed", "7"]))
     assert (cfg.loss.strategy, cfg.trainer.seed) == ("softplus_kendall", 7)
+
+
+def test_a_seed_numpy_cannot_take_exits_2_naming_it_before_training(capsys, tmp_path) -> None:
+    argv = ["--seed", str(2**32), "--synth", "tiny", "--daily-window", "60"]
+    assert train_cli.main([*argv, "--max-epochs", "2", "--cache-dir", str(tmp_path / "c")]) == 2
+    assert "trainer.seed: must be an int <= 4294967295" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()

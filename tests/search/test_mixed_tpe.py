@@ -12,9 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from raysearch.core.errors import ConfigError
+from raysearch.core.trainer_config import SEED_MAX
+from raysearch.search.finalists import REPLICATE_SEED_OFFSET, replicate_seed
 from raysearch.search.live_tpe import LiveTPESampler
 from raysearch.search.mixed_tpe import HALF, MixedTPESampler, independent_share
-from raysearch.search.searcher import build_sampler
+from raysearch.search.scheduler import build_scheduler
+from raysearch.search.searcher import TRIAL_SEED, DefineByRun, build_sampler
 from raysearch.search.space import load_space
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -99,3 +102,27 @@ def test_set_true_it_needs_joint_tpe() -> None:
         space.with_settings(independent_when_running=True, searcher="random")
     with pytest.raises(ValueError, match="half must be >= 1, got 0"):
         MixedTPESampler(seed=0, half=0)
+
+
+@pytest.mark.parametrize("space", ["smoke", "loss_ablation"])
+def test_a_search_with_the_largest_seed_seeds_its_samplers_and_trials_in_range(
+    space: str,
+) -> None:
+    """Every seed derived from the search's (the independent TPE's, the coin's, each trial's
+    training seed, the finalists') wraps past 2**32 - 1 instead of failing in NumPy."""
+    searched = load_space(space)
+    sampler = build_sampler(searched, SEED_MAX)
+    study = optuna.create_study(sampler=sampler)
+    define = DefineByRun(searched, SEED_MAX)
+    seeds = []
+    for _ in range(3):
+        trial = study.ask()
+        seeds.append(define(trial)[TRIAL_SEED])
+        study.tell(trial, 1.0)
+    assert seeds == [SEED_MAX, 0, 1]
+    build_scheduler(searched, SEED_MAX)  # ASHA's brackets: NumPy's RandomState(seed)
+    assert [replicate_seed(SEED_MAX, r) for r in range(2)] == [
+        REPLICATE_SEED_OFFSET - 1,
+        REPLICATE_SEED_OFFSET,
+    ]
+    assert replicate_seed(3, 1) == 3 + REPLICATE_SEED_OFFSET + 1
