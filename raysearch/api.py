@@ -60,6 +60,7 @@ from raysearch.search.options import (
     recorded_options,
 )
 from raysearch.search.plan import SearchPlan, check_data_extremes, resolve_search
+from raysearch.search.resources import fitting_cluster
 from raysearch.search.resume import check_resumed_data, space_record, warm_start_data
 from raysearch.search.tracking import WandbOptions, flat_config
 from raysearch.search.trainable import trial_config
@@ -100,7 +101,9 @@ def run_search(
         options = load_run_options(Path(options.resume))
     clock = PhaseClock()
     with clock.phase("setup"):
-        plan = resolve_search(options, {"CPU": 1.0})  # flags, space, configs: no cluster yet
+        # flags, space, configs: no cluster yet (the plan for it is made once Ray is up)
+        cluster = fitting_cluster(options.workers_per_trial, options.max_concurrent)
+        plan = resolve_search(options, cluster)
         raw = _check_dataset(plan)  # the data contract: no torch, no Ray yet
         check_address(options.address)  # a wrong address (or RAY_ADDRESS), before the data
         with _writing(Path(plan.setup.cache_dir), "the prepared data's cache", resume=None):

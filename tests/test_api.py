@@ -399,3 +399,26 @@ def test_an_empty_path_is_refused_naming_the_field_not_taken_as_the_working_dire
     with pytest.raises(ConfigError, match=f"{field}: must be a path, got ''"):
         RunOptions(**{"space": "smoke", field: ""})
     assert not any(tmp_path.iterdir())
+
+
+def test_more_trials_at_once_than_the_cluster_fits_are_refused_before_a_run_file_is_written(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--workers-per-trial 2 --max-concurrent 1000 on 2 CPUs was planned at -0.004 CPU a
+    worker. The cluster's size is known once Ray is up (a stand-in here): the plan for it
+    refuses, before the run directory is made; the plan made before Ray does not."""
+
+    @contextmanager
+    def ray_session(address, health_check_s=None):
+        yield Cluster({"CPU": 2.0}, 0.0, 0.0)
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setattr(raysearch.search.session, "ray_session", ray_session)
+    monkeypatch.setattr(
+        raysearch.api, "_prepare_data", lambda plan, raw: SimpleNamespace(fingerprint="x")
+    )
+    monkeypatch.setattr(raysearch.api, "_run_tune", _ray_must_not_start)
+    with pytest.raises(ConfigError, match=r"--max-concurrent 1000: .* at most 66 trials"):
+        run_search(space="smoke", results=str(tmp_path), name="r", workers_per_trial=2,
+                   max_concurrent=1000, wandb=False)  # fmt: skip
+    assert not (tmp_path / "smoke").exists()
