@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import ConfigError
@@ -99,15 +99,58 @@ def _check_session(options: RunOptions) -> None:
         raise ConfigError(problems, "run options")
 
 
+# The contexts of ConfigErrors whose problems name their flag or field themselves; another's
+# (a space file's) is kept before each of its problems when they are said with others.
+_SELF_NAMED = ("arguments", "run options", "resources")
+_T = TypeVar("_T")
+
+
+class _Problems:
+    """The ConfigErrors of the checks of one search, raised as one (``raise_if_any``): one
+    check's as it was, several checks' together."""
+
+    def __init__(self) -> None:
+        self.errors: list[ConfigError] = []
+
+    def check(self, run: Callable[[], _T]) -> _T | None:
+        """``run()``, or None with its ConfigError kept."""
+        try:
+            return run()
+        except ConfigError as err:
+            self.errors.append(err)
+            return None
+
+    def raise_if_any(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise ConfigError(
+                [
+                    p if err.context in _SELF_NAMED else f"{err.context}: {p}"
+                    for err in self.errors
+                    for p in err.problems
+                ],
+                "run options",
+            )
+
+
 def resolve_search(
     options: RunOptions, cluster: dict[str, float], max_node_gpus: float = 0.0
 ) -> SearchPlan:
-    """Everything checked and resolved, before any trial starts (raises ConfigError)."""
-    _check_session(options)
-    space = _space_for(options)
-    resources = plan_resources(
-        cluster, options.workers_per_trial, options.max_concurrent, max_node_gpus
+    """Everything checked and resolved, before any trial starts: every problem the checks
+    can find together is raised as one ConfigError (those of the session, the space and the
+    resources; then those of the space's draws, batches and study)."""
+    problems = _Problems()
+    problems.check(lambda: _check_session(options))
+    loaded = problems.check(lambda: _space_for(options))
+    resources = problems.check(
+        lambda: plan_resources(
+            cluster, options.workers_per_trial, options.max_concurrent, max_node_gpus
+        )
     )
+    problems.raise_if_any()
+    assert loaded is not None and resources is not None, "raise_if_any raised otherwise"
+    space = loaded
     run_dir = (
         Path(options.resume).resolve()
         if options.resume
@@ -129,26 +172,14 @@ def resolve_search(
         resources=resources,
         max_failures=options.max_failures,
     )
-    _check_draws(space, setup)
-    # Every start point and the defaults must build a valid trial config, whose batch
-    # splits evenly over the trial's workers (each choice of a searched batch size too).
-    points = [*(space.start or [{}])]
-    for name, spec in space.parameters.items():
-        if resolve_param(name)[0] == ("trainer", "batch_size") and spec.type == "categorical":
-            points += [{name: choice} for choice in spec.choices or []]
-    workers = options.workers_per_trial
-    batches = {trial_config(setup, point).trainer.batch_size for point in points}
-    uneven = sorted(b for b in batches if b % workers)
-    if uneven:
-        raise ConfigError(
-            [f"workers_per_trial {workers}: each worker takes an equal share of a batch, and "
-             f"batch_size {b} is not divisible by {workers}" for b in uneven],
-            "arguments",
-        )  # fmt: skip
+    problems.check(lambda: _check_draws(space, setup))
+    if not problems.errors:  # a draw that builds no trial config: the batches' would too
+        problems.check(lambda: _check_batches(space, setup, options.workers_per_trial))
     if options.resume:
-        check_resume(run_dir, space, options.seed, f"{storage}/{TUNE_DIR}")
+        problems.check(lambda: check_resume(run_dir, space, options.seed, f"{storage}/{TUNE_DIR}"))
     else:
-        _check_study(options, run_dir, space)
+        problems.check(lambda: _check_study(options, run_dir, space))
+    problems.raise_if_any()
     return SearchPlan(
         space=space,
         setup=setup,
@@ -166,6 +197,23 @@ def resolve_search(
         warm_start=options.warm_start,
         time_budget_s=options.time_budget_s,
     )
+
+
+def _check_batches(space: SearchSpace, setup: TrialSetup, workers: int) -> None:
+    """Every start point and the defaults must build a valid trial config, whose batch
+    splits evenly over the trial's workers (each choice of a searched batch size too)."""
+    points = [*(space.start or [{}])]
+    for name, spec in space.parameters.items():
+        if resolve_param(name)[0] == ("trainer", "batch_size") and spec.type == "categorical":
+            points += [{name: choice} for choice in spec.choices or []]
+    batches = {trial_config(setup, point).trainer.batch_size for point in points}
+    uneven = sorted(b for b in batches if b % workers)
+    if uneven:
+        raise ConfigError(
+            [f"workers_per_trial {workers}: each worker takes an equal share of a batch, and "
+             f"batch_size {b} is not divisible by {workers}" for b in uneven],
+            "arguments",
+        )  # fmt: skip
 
 
 def _extremes(spec: ParamSpec) -> list[Any]:

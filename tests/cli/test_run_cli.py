@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import raysearch.api
 from raysearch.cli.args import duration
+from raysearch.cli.run import main as run_main
 from raysearch.cli.run import parse_args
 from raysearch.core.errors import ConfigError
 from raysearch.search.options import LEAST, RunOptions
@@ -241,3 +244,20 @@ def test_a_seed_numpy_cannot_take_is_refused_naming_the_flag_and_the_field(
     with pytest.raises(ConfigError) as err:
         RunOptions(space="smoke", seed=2**32)
     assert err.value.problems == ["seed: must be an int <= 4294967295, got 4294967296"]
+
+
+def test_every_problem_of_the_flags_is_reported_at_once_before_ray(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--space nosuch --results FILE reported only the results file."""
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("the search went past validation: Ray would start now")
+
+    monkeypatch.setattr(raysearch.api, "_search", refuse)
+    monkeypatch.setattr(signal, "signal", lambda *args: None)  # main's SIGTERM handler
+    (tmp_path / "f").write_text("x")
+    assert run_main(["--space", "nosuch", "--results", str(tmp_path / "f")]) == 2
+    err = capsys.readouterr().err
+    assert "invalid run options (2 problem(s))" in err, err
+    assert f"results: {tmp_path / 'f'} is a file" in err and "unknown space 'nosuch'" in err

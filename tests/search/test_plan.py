@@ -524,3 +524,37 @@ def test_a_resume_of_a_run_whose_space_changed_is_refused_naming_each_change(
     del metadata["fixed"], metadata["parameters"]
     (run_dir / METADATA).write_text(json.dumps(metadata))
     resolve_search(load_run_options(run_dir), CLUSTER)
+
+
+def test_the_session_space_and_resources_problems_are_one_error(tmp_path: Path) -> None:
+    """A results root that is a file was reported alone: the space was loaded after it."""
+    (tmp_path / "afile").write_text("")
+    options = RunOptions(space="nosuch", results=str(tmp_path / "afile"))
+    with pytest.raises(ConfigError) as err:
+        resolve_search(options, {"CPU": 0.0})
+    assert [p.split(" ")[0] for p in err.value.problems] == ["results:", "--space:", "the"]
+    assert "afile is a file" in err.value.problems[0]
+    assert "unknown space 'nosuch'" in err.value.problems[1]
+    assert "has 0 CPUs" in err.value.problems[2]
+    # a space file's problems keep the file's name beside the others
+    (tmp_path / "bad.yaml").write_text("settings: {num_samples: 0}\n")
+    options = RunOptions(space=str(tmp_path / "bad.yaml"), results=str(tmp_path / "afile"))
+    with pytest.raises(ConfigError) as err:
+        resolve_search(options, CLUSTER)
+    assert len(err.value.problems) >= 2 and "afile is a file" in err.value.problems[0]
+    assert all(str(tmp_path / "bad.yaml") in p for p in err.value.problems[1:])
+    # one check's problems are its error as it was
+    with pytest.raises(ConfigError) as err:
+        resolve_search(RunOptions(space="nosuch", results=str(tmp_path)), CLUSTER)
+    assert err.value.context == "arguments" and len(err.value.problems) == 1
+
+
+def test_a_space_file_draws_and_a_run_name_taken_are_one_error(tmp_path: Path) -> None:
+    name = "taken"
+    run_dir = tmp_path / "smoke" / name
+    run_dir.mkdir(parents=True)
+    (run_dir / OPTUNA_STUDY).write_text("")
+    options = RunOptions(space="smoke", results=str(tmp_path), name=name, workers_per_trial=3)
+    with pytest.raises(ConfigError) as err:
+        resolve_search(options, {"CPU": 6.0})
+    assert [p.split(" ")[0] for p in err.value.problems] == ["workers_per_trial", "--name"]
