@@ -39,6 +39,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_serialised",
     "atomic_write_text",
+    "directory_problem",
     "read_yaml",
     "staged_directory",
     "why_no_directory",
@@ -247,3 +248,45 @@ def why_no_file(path: str | os.PathLike[str]) -> str | None:
         return "is a directory; give a file name"
     found = _file_above(path.parent)
     return None if found is None else f"is under the file {found}"
+
+
+def _name_max(directory: Path) -> int | None:
+    """The longest name, in bytes, the file system takes in ``directory`` (None: it does
+    not say, or the platform has no pathconf)."""
+    if not hasattr(os, "pathconf"):  # Windows
+        return None
+    try:
+        limit = os.pathconf(directory, "PC_NAME_MAX")
+    except (OSError, ValueError):  # the file system does not tell
+        return None
+    return limit if limit > 0 else None
+
+
+def directory_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` cannot be a directory (None: it is one, or can be made as far as can be
+    told without making anything): it, or the nearest existing path above it, is a file
+    (or not a directory); or a name to be made under that one is longer than its file
+    system takes (PC_NAME_MAX). Nothing is created."""
+    path = Path(os.path.abspath(path))
+    missing: list[str] = []  # the names to be made, innermost first
+    existing = path
+    while not os.path.lexists(existing):  # "/" exists: the walk ends there at the latest
+        missing.append(existing.name)
+        existing = existing.parent
+    if not existing.is_dir():
+        what = "a file" if existing.is_file() else "not a directory"
+        return (
+            f"{path} is {what}"
+            if existing == path
+            else f"{existing} is {what}, so {path} cannot be made"
+        )
+    limit = _name_max(existing)
+    for name in reversed(missing):
+        size = len(os.fsencode(name))
+        if limit is not None and size > limit:
+            shown = name if len(name) <= 40 else f"{name[:40]}..."
+            return (
+                f"the name {shown!r} is {size} bytes, longer than the {limit} the file "
+                f"system takes in {existing}"
+            )
+    return None

@@ -6,6 +6,7 @@ so a bad flag, space or value fails before Ray starts a trial.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,13 @@ from typing import Any, TypeVar
 
 from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import ConfigError
-from raysearch.core.files import OPTUNA_STUDY, SUMMARY_JSON, SUMMARY_MD, TUNE_DIR
+from raysearch.core.files import (
+    OPTUNA_STUDY,
+    SUMMARY_JSON,
+    SUMMARY_MD,
+    TUNE_DIR,
+    directory_problem,
+)
 from raysearch.core.metrics import INTERRUPTED
 from raysearch.core.params import build_trial_config, resolve_param
 from raysearch.core.trial_config import TrialConfig
@@ -84,8 +91,8 @@ def _check_session(options: RunOptions) -> None:
     """What RunOptions cannot check by itself: the results root on disk, and a polling
     interval for a cluster this driver joins (RAY_ADDRESS too)."""
     problems = []
-    if Path(options.results).exists() and not Path(options.results).is_dir():
-        problems.append(f"results: {options.results} is a file; give a directory")
+    if why := directory_problem(options.results):
+        problems.append(f"results: {why}; give a directory")
     if (
         options.health_check_s is not None
         and (joined := joined_address(options.address)) is not None
@@ -178,6 +185,7 @@ def resolve_search(
     if options.resume:
         problems.check(lambda: check_resume(run_dir, space, options.seed, f"{storage}/{TUNE_DIR}"))
     else:
+        problems.check(lambda: _check_run_dir(options, space.name, run_dir))
         problems.check(lambda: _check_study(options, run_dir, space))
     problems.raise_if_any()
     return SearchPlan(
@@ -280,10 +288,28 @@ def _ended(run_dir: Path) -> tuple[str | None, bool]:
     return (None if state in (None, INTERRUPTED) else str(state)), valued
 
 
+def _check_run_dir(options: RunOptions, space_name: str, run_dir: Path) -> None:
+    """A new search's run directory, results/<space>/<run>, must be one that can be made
+    (checked, not made: a refused search leaves nothing): neither it nor the space's
+    directory a file, its name one the file system takes (ConfigError)."""
+    space_dir = Path(options.results) / space_name
+    if why := directory_problem(space_dir):
+        raise ConfigError(
+            [f"results: {why}, where the runs of space {space_name!r} go; give another "
+             "results directory"],
+            "arguments",
+        )  # fmt: skip
+    if why := directory_problem(run_dir):
+        name = options.name if len(options.name) <= 40 else f"{options.name[:40]}..."
+        raise ConfigError([f"--name {name}: {why}; choose another --name"], "arguments")
+
+
 def _check_study(options: RunOptions, run_dir: Path, space: SearchSpace) -> None:
     """A new search starts a new study: refuse a run directory that holds one already, and
     check a warm start's trials against the space (ConfigError)."""
-    if (run_dir / OPTUNA_STUDY).exists():
+    # os.path's: False, not an OSError, where the run directory cannot be (a name too long:
+    # _check_run_dir says so)
+    if os.path.exists(run_dir / OPTUNA_STUDY):
         state, valued = _ended(run_dir)
         warm = f", and start from its trials with --warm-start {run_dir} if you like"
         go_on = (

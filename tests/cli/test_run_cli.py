@@ -261,3 +261,24 @@ def test_every_problem_of_the_flags_is_reported_at_once_before_ray(
     err = capsys.readouterr().err
     assert "invalid run options (2 problem(s))" in err, err
     assert f"results: {tmp_path / 'f'} is a file" in err and "unknown space 'nosuch'" in err
+
+
+@pytest.mark.parametrize("name", ["taken", "n" * 300])
+def test_a_run_name_the_file_system_cannot_take_exits_2_before_ray(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run directory that is a file, or a name too long, was found after Ray started (17 s)
+    and exited 1 asking to free space."""
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("the search went past validation: Ray would start now")
+
+    monkeypatch.setattr(raysearch.api, "_search", refuse)
+    monkeypatch.setattr(signal, "signal", lambda *args: None)  # main's SIGTERM handler
+    (tmp_path / "smoke").mkdir()
+    (tmp_path / "smoke" / "taken").write_text("x")
+    argv = ["--space", "smoke", "--smoke", "--no-wandb", "--results", str(tmp_path)]
+    assert run_main([*argv, "--name", name]) == 2
+    err = capsys.readouterr().err
+    assert f"--name {name[:40]}" in err and "choose another --name" in err, err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["smoke", "taken"]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from raysearch.core.files import write_json
+from raysearch.core.files import directory_problem, write_json
 
 _values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
@@ -47,3 +48,27 @@ def test_write_json_writes_standard_json_with_missing_numbers_as_null(
 def test_a_finalist_never_tested_is_null_in_the_file(tmp_path: Path) -> None:
     path = write_json(tmp_path / "summary.json", {"finalists": [{"test_mean": math.nan}]})
     assert _strict(path.read_text()) == {"finalists": [{"test_mean": None}]}
+
+
+def test_directory_problem_says_why_a_directory_cannot_be_made_and_makes_nothing(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone")
+    (tmp_path / "dir").mkdir()
+    before = sorted(tmp_path.rglob("*"))
+    assert directory_problem(tmp_path / "dir") is None
+    assert directory_problem(tmp_path / "new" / "deeper") is None
+    assert directory_problem(tmp_path / "afile") == f"{tmp_path / 'afile'} is a file"
+    assert directory_problem(tmp_path / "afile" / "a" / "b") == (
+        f"{tmp_path / 'afile'} is a file, so {tmp_path / 'afile' / 'a' / 'b'} cannot be made"
+    )
+    assert directory_problem(tmp_path / "dangling") == f"{tmp_path / 'dangling'} is not a directory"
+    limit = os.pathconf(tmp_path, "PC_NAME_MAX")
+    assert directory_problem(tmp_path / ("n" * limit)) is None
+    long = "n" * (limit + 1)
+    assert directory_problem(tmp_path / long / "run") == (
+        f"the name '{'n' * 40}...' is {limit + 1} bytes, longer than the {limit} the file "
+        f"system takes in {tmp_path}"
+    )
+    assert sorted(tmp_path.rglob("*")) == before

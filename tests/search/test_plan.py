@@ -558,3 +558,37 @@ def test_a_space_file_draws_and_a_run_name_taken_are_one_error(tmp_path: Path) -
     with pytest.raises(ConfigError) as err:
         resolve_search(options, {"CPU": 6.0})
     assert [p.split(" ")[0] for p in err.value.problems] == ["workers_per_trial", "--name"]
+
+
+@pytest.mark.parametrize(
+    ("case", "name", "message"),
+    [
+        ("run dir is a file", "taken", r"--name taken: .*smoke/taken is a file; choose another"),
+        ("name too long", "n" * 300, r"--name n{40}\.\.\.: the name 'n{40}\.\.\.' is 300 bytes"),
+        ("space dir is a file", "r", r"results: .*smoke is a file, where the runs of space 'sm"),
+        ("results under a file", "r", r"results: .*afile is a file, so .*afile/r cannot be"),
+    ],
+)
+def test_a_run_directory_that_cannot_be_made_is_refused_before_ray_leaving_nothing(
+    tmp_path: Path, case: str, name: str, message: str
+) -> None:
+    """Each was found after Ray started, writing the run's options: "[Errno 17] File exists"
+    or "[Errno 36] File name too long", then "free space and run the command again"."""
+    results = tmp_path / "results"
+    if case == "name too long":  # beside a directory that exists
+        (results / "smoke").mkdir(parents=True)
+    elif case == "run dir is a file":
+        (results / "smoke").mkdir(parents=True)
+        (results / "smoke" / "taken").write_text("x")
+    elif case == "space dir is a file":
+        results.mkdir()
+        (results / "smoke").write_text("x")
+    elif case == "results under a file":
+        (tmp_path / "afile").write_text("x")
+        results = tmp_path / "afile" / "r"
+    before = sorted(tmp_path.rglob("*"))
+    with pytest.raises(ConfigError) as err:
+        resolve_search(RunOptions(space="smoke", results=str(results), name=name), CLUSTER)
+    (problem,) = err.value.problems
+    assert re.match(message, problem), problem
+    assert sorted(tmp_path.rglob("*")) == before
