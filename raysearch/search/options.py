@@ -30,6 +30,7 @@ __all__ = [
     "check_resume_alone",
     "default_run_name",
     "load_run_options",
+    "local_storage",
     "options_from_arguments",
     "recorded_options",
 ]
@@ -55,6 +56,15 @@ def _storage_problem(storage: str) -> str | None:
             f"working directory), got {storage!r}"
         )
     return None
+
+
+def local_storage(storage: str) -> Path | None:
+    """The directory a --storage on this machine's file system names (a path, or a file://
+    URI), or None: a URI of another file system (s3://, gs://, ...)."""
+    parsed = urlparse(storage)
+    if parsed.scheme == "file":
+        return Path(parsed.path)
+    return Path(storage) if len(parsed.scheme) <= 1 else None  # one letter: a Windows drive
 
 
 def default_run_name() -> str:

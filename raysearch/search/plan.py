@@ -25,7 +25,7 @@ from raysearch.core.metrics import INTERRUPTED
 from raysearch.core.params import build_trial_config, resolve_param
 from raysearch.core.trial_config import TrialConfig
 from raysearch.search.address import joined_address
-from raysearch.search.options import RunOptions
+from raysearch.search.options import RunOptions, local_storage
 from raysearch.search.resources import plan_resources
 from raysearch.search.resume import check_resume, read_run_file
 from raysearch.search.space import ParamSpec, SearchSpace, load_space
@@ -88,11 +88,14 @@ def _space_for(options: RunOptions) -> SearchSpace:
 
 
 def _check_session(options: RunOptions) -> None:
-    """What RunOptions cannot check by itself: the results root on disk, and a polling
-    interval for a cluster this driver joins (RAY_ADDRESS too)."""
+    """What RunOptions cannot check by itself: the results root and a local storage on
+    disk, and a polling interval for a cluster this driver joins (RAY_ADDRESS too)."""
     problems = []
     if why := directory_problem(options.results):
         problems.append(f"results: {why}; give a directory")
+    local = local_storage(options.storage) if options.storage else None
+    if local is not None and (why := directory_problem(local)):
+        problems.append(f"storage: {why}; give a directory (or an s3://, gs:// URI)")
     if (
         options.health_check_s is not None
         and (joined := joined_address(options.address)) is not None
@@ -126,6 +129,10 @@ class _Problems:
         except ConfigError as err:
             self.errors.append(err)
             return None
+
+    def add(self, problem: str) -> None:
+        """A problem found here, naming its flag or field."""
+        self.errors.append(ConfigError([problem], "arguments"))
 
     def raise_if_any(self) -> None:
         if len(self.errors) == 1:
@@ -187,6 +194,10 @@ def resolve_search(
     else:
         problems.check(lambda: _check_run_dir(options, space.name, run_dir))
         problems.check(lambda: _check_study(options, run_dir, space))
+    local = local_storage(options.storage) if options.storage else None
+    if local is not None and (why := directory_problem(local / space.name)):
+        # the root was checked with the session; the run's name, with its run directory
+        problems.add(f"storage: {why}, where the runs of space {space.name!r} go")
     problems.raise_if_any()
     return SearchPlan(
         space=space,

@@ -592,3 +592,38 @@ def test_a_run_directory_that_cannot_be_made_is_refused_before_ray_leaving_nothi
     (problem,) = err.value.problems
     assert re.match(message, problem), problem
     assert sorted(tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("a file", r"storage: .*/f is a file; give a directory"),
+        ("under a file", r"storage: .*/f is a file, so .*/f/sub cannot be made; give a direc"),
+        ("a file:// URI of a file", r"storage: .*/f is a file; give a directory"),
+        ("a file in the space's place", r"storage: .*/st/smoke is a file, where the runs of "),
+    ],
+)
+def test_a_local_storage_that_cannot_be_a_directory_is_refused_before_ray_leaving_nothing(
+    tmp_path: Path, case: str, message: str
+) -> None:
+    """--storage /etc/hostname failed after Ray started (pyarrow's NotADirectoryError) and
+    left options.json, metadata.json and optuna.journal, so the same --name was then refused."""
+    (tmp_path / "f").write_text("x")
+    (tmp_path / "st").mkdir()
+    (tmp_path / "st" / "smoke").write_text("x")
+    storage = {
+        "a file": str(tmp_path / "f"),
+        "under a file": str(tmp_path / "f" / "sub"),
+        "a file:// URI of a file": f"file://{tmp_path / 'f'}",
+        "a file in the space's place": str(tmp_path / "st"),
+    }[case]
+    before = sorted(tmp_path.rglob("*"))
+    options = RunOptions(space="smoke", results=str(tmp_path / "r"), storage=storage)
+    with pytest.raises(ConfigError) as err:
+        resolve_search(options, CLUSTER)
+    (problem,) = err.value.problems
+    assert re.match(message, problem), problem
+    assert sorted(tmp_path.rglob("*")) == before
+    # a directory that is there, or can be made, is taken
+    for fine in (tmp_path / "st2", tmp_path / "new" / "deeper"):
+        resolve_search(dataclasses.replace(options, storage=str(fine)), CLUSTER)
