@@ -35,8 +35,8 @@ from raysearch.core.files import (
     BEST_CONFIG,
     CHECKPOINT_FILE,
     atomic_write_text,
+    directory_problem,
     read_yaml,
-    why_no_directory,
 )
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.model_config import ModelConfig
@@ -401,9 +401,9 @@ def _file_problems(args: argparse.Namespace) -> list[str]:
             problems.append(
                 f"--resume {given}: no checkpoint there (a {CHECKPOINT_FILE} file or its directory)"
             )
-    if args.cache_dir is not None and (why := why_no_directory(args.cache_dir)):
+    if args.cache_dir is not None and (why := directory_problem(args.cache_dir)):
         problems.append(f"--cache-dir {args.cache_dir}: {why}; give a directory for the data cache")
-    if args.checkpoint_dir and (why := why_no_directory(args.checkpoint_dir)):
+    if args.checkpoint_dir and (why := directory_problem(args.checkpoint_dir)):
         problems.append(f"--checkpoint-dir {args.checkpoint_dir}: {why}; give a directory")
     if args.json is not None:
         out = Path(args.json)

@@ -42,7 +42,6 @@ __all__ = [
     "directory_problem",
     "read_yaml",
     "staged_directory",
-    "why_no_directory",
     "why_no_file",
     "write_json",
     "write_parquet",
@@ -218,36 +217,14 @@ def staged_directory(out: Path) -> Iterator[Path]:
         shutil.rmtree(replaced)
 
 
-def _file_above(path: Path) -> Path | None:
-    """The file at ``path`` or at the nearest of its parents that exists (None: that one is a
-    directory, or nothing of it exists)."""
-    for place in (path, *path.parents):
-        if place.is_dir():
-            return None
-        if place.exists():
-            return place
-    return None
-
-
-def why_no_directory(path: str | os.PathLike[str]) -> str | None:
-    """Why no directory can be at ``path``, made there with its parents where missing (a
-    cache directory): a file there, or where one of its parents would be; None where one can.
-    Said before a command starts, so it is refused rather than failing half-way."""
-    found = _file_above(Path(path))
-    if found is None:
-        return None
-    return "is a file" if found == Path(path) else f"is under the file {found}"
-
-
 def why_no_file(path: str | os.PathLike[str]) -> str | None:
     """Why ``atomic_write`` could not write a file at ``path`` (its parents made where
-    missing): a directory there, or a file where one of its parents would be; None where it
-    could."""
+    missing): a directory there, or its directory cannot be made (``directory_problem``);
+    None where it could. Nothing is created."""
     path = Path(path)
     if path.is_dir():
-        return "is a directory; give a file name"
-    found = _file_above(path.parent)
-    return None if found is None else f"is under the file {found}"
+        return f"{path} is a directory; give a file name"
+    return directory_problem(path.parent)
 
 
 def _name_max(directory: Path) -> int | None:

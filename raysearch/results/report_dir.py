@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from raysearch.core.errors import ConfigError
-from raysearch.core.files import why_no_directory
+from raysearch.core.files import directory_problem
 
 __all__ = ["REPORT", "check_report_dir"]
 
@@ -31,7 +31,7 @@ def check_report_dir(out: str | Path) -> None:
     """A ConfigError naming ``out`` unless it is new (and can be made: no file in its way),
     an empty directory or an earlier report (which a new report replaces)."""
     out = Path(out)
-    if why := why_no_directory(out):  # a file there, or where one of its parents would be
+    if why := directory_problem(out):  # a file there, or where one of its parents would be
         raise ConfigError([f"--out {out}: {why}; give a directory for the report"], "--out")
     if not out.exists():
         return

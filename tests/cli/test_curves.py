@@ -153,10 +153,13 @@ def test_a_refused_grid_recording_leaves_no_space_file_and_a_cache_file_is_refus
     assert "cache_dir: " in capsys.readouterr().err and not out.exists()
     assert curves([*args, "--cache-dir", str(tmp_path / "afile" / "sub")]) == 2
     err = capsys.readouterr().err  # a directory cannot be made under a file either
-    assert f"is under the file {tmp_path / 'afile'}" in err and not out.exists()
+    assert f"{tmp_path / 'afile'} is a file, so" in err and not out.exists()
     (tmp_path / "adir.parquet").mkdir()
     cache = ["--cache-dir", str(tmp_path / "cache")]
-    for bad in (tmp_path / "afile" / "cv.parquet", tmp_path / "adir.parquet"):  # as --out
+    for bad, said in (
+        (tmp_path / "afile" / "cv.parquet", f"{tmp_path / 'afile'} is a file"),
+        (tmp_path / "adir.parquet", f"{tmp_path / 'adir.parquet'} is a directory"),
+    ):  # as --out
         assert curves(["--space", "smoke", "--points", "2", "--out", str(bad), *cache]) == 2
-        assert f"out: {bad} is " in capsys.readouterr().err
+        assert f"out: {said}" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adir.parquet", "afile"]

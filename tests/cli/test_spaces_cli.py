@@ -69,13 +69,16 @@ def test_export_to_stdout(capsys):
 def test_export_refuses_an_out_that_is_a_directory_or_under_a_file_before_writing(tmp_path, capsys):
     (tmp_path / "afile").write_text("x")
     under = tmp_path / "afile" / "sweep.yaml"
-    for out, why in [(tmp_path, "is a directory"), (under, f"is under the file {under.parent}")]:
+    for out, why in [
+        (tmp_path, f"{tmp_path} is a directory"),
+        (under, f"{under.parent} is a file"),
+    ]:
         assert main(["export", "smoke", "--format", "wandb", "--out", str(out)]) == 2
         assert f"--out {out}: {why}" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # nothing written
     assert main(["export", "nope", "--format", "wandb", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err  # both problems at once
-    assert "'nope'" in err and f"--out {tmp_path}: is a directory" in err
+    assert "'nope'" in err and f"--out {tmp_path}: {tmp_path} is a directory" in err
 
 
 def test_unknown_space_lists_the_valid_ones(capsys):

@@ -142,7 +142,10 @@ def test_a_cache_dir_that_is_a_file_or_under_one_is_refused_before_it_trains(
     monkeypatch.setattr(train_cli, "_train", pytest.fail)  # nothing may train
     afile = tmp_path / "afile"
     afile.write_text("x")
-    for cache, why in [(afile, "is a file"), (afile / "sub", f"is under the file {afile}")]:
+    for cache, why in [
+        (afile, f"{afile} is a file"),
+        (afile / "sub", f"{afile} is a file, so {afile / 'sub'} cannot be made"),
+    ]:
         assert train_cli.main(["--cache-dir", str(cache), "--synth", "tiny"]) == 2
         err = capsys.readouterr().err
         assert f"--cache-dir {cache}: {why}; give a directory for the data cache" in err, err
@@ -157,7 +160,10 @@ def test_a_checkpoint_dir_that_is_a_file_or_under_one_is_refused_before_it_train
     monkeypatch.setattr(train_cli, "_train", pytest.fail)  # nothing may train
     afile = tmp_path / "afile"
     afile.write_text("x")
-    for where, why in [(afile, "is a file"), (afile / "sub", f"is under the file {afile}")]:
+    for where, why in [
+        (afile, f"{afile} is a file"),
+        (afile / "sub", f"{afile} is a file, so {afile / 'sub'} cannot be made"),
+    ]:
         for workers in ("1", "2"):  # a local fit's checkpoints, Ray Train's storage
             assert train_cli.main(["--checkpoint-dir", str(where), "--workers", workers]) == 2
             assert f"--checkpoint-dir {where}: {why}" in capsys.readouterr().err
@@ -430,5 +436,5 @@ def test_a_config_file_from_before_pairs_were_lists_trains_its_pair(tmp_path) ->
 def test_a_seed_numpy_cannot_take_exits_2_naming_it_before_training(capsys, tmp_path) -> None:
     argv = ["--seed", str(2**32), "--synth", "tiny", "--daily-window", "60"]
     assert train_cli.main([*argv, "--max-epochs", "2", "--cache-dir", str(tmp_path / "c")]) == 2
-    assert "trainer.seed: must be an int <= 4294967295" in capsys.readouterr().err
+    assert "--seed (trainer.seed): must be an int <= 4294967295" in capsys.readouterr().err
     assert not (tmp_path / "c").exists()

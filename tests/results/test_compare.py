@@ -181,7 +181,7 @@ def test_a_corrupt_table_an_out_that_is_or_is_under_a_file_and_a_negative_seed_e
     assert main([str(two_runs[0]), "--out", str(tmp_path / "afile")]) == 2
     assert "is a file" in capsys.readouterr().err
     assert main([str(two_runs[0]), "--out", str(tmp_path / "afile" / "cmp")]) == 2
-    assert f"is under the file {tmp_path / 'afile'}" in capsys.readouterr().err
+    assert f"{tmp_path / 'afile'} is a file, so" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         main([str(two_runs[0]), "--seed", "-5"])
     assert exit_info.value.code == 2 and "-5" in capsys.readouterr().err
@@ -193,7 +193,10 @@ def test_the_run_directories_and_out_are_checked_together(tmp_path, capsys):
     notes.mkdir()
     (notes / "notes.txt").write_text("mine")
     (tmp_path / "afile").write_text("")
-    for out, said in ((notes, "not empty"), (tmp_path / "afile", "is a file")):
+    for out, said in (
+        (notes, "not empty"),
+        (tmp_path / "afile", f"{tmp_path / 'afile'} is a file"),
+    ):
         assert main([str(tmp_path / "nosuch"), "--out", str(out)]) == 2
         err = capsys.readouterr().err
         assert "(2 problem(s))" in err, err

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from raysearch.core.errors import ConfigError
-from raysearch.core.files import atomic_write_text, why_no_directory, why_no_file
+from raysearch.core.files import atomic_write_text, directory_problem, why_no_file
 from raysearch.search.simulation.curve_plan import CurvePlan
 from raysearch.search.simulation.grid import discretized, grid, space_yaml
 from raysearch.search.simulation.record_runs import record_here, record_in_pool, record_on_ray
@@ -283,11 +283,11 @@ def record_curves(
     if table.suffix != ".parquet":
         problems.append(f"out: {table} is not a .parquet file")
     elif why := why_no_file(table):  # a directory there, or a file in the way
-        problems.append(f"out: {table} {why}")
+        problems.append(f"out: {why}")
     if processes is not None and processes < 1:
         problems.append(f"processes: at least 1, got {processes!r}")
-    if cache_dir is not None and (why := why_no_directory(cache_dir)):
-        problems.append(f"cache_dir: {cache_dir} {why}; give a directory for the data cache")
+    if cache_dir is not None and (why := directory_problem(cache_dir)):
+        problems.append(f"cache_dir: {why}; give a directory for the data cache")
     if problems:
         raise ConfigError(problems, "curve recording")
     key = plan.fingerprint()
