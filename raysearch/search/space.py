@@ -119,8 +119,8 @@ class _SpaceFile(BaseModel):
     description: str = ""
     requires_data: bool = False
     # validated on its own (SearchSettings), so its problems and the parameters' are
-    # reported together
-    settings: dict[str, Any] = Field(default_factory=dict)
+    # reported together (its keys too)
+    settings: dict[Any, Any] = Field(default_factory=dict)
     fixed: dict[str, Any] = Field(default_factory=dict)
     parameters: dict[str, ParamSpec] = Field(default_factory=dict)
     start: list[dict[str, Any]] = Field(default_factory=list)
@@ -227,14 +227,15 @@ def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
         errors.add(str(path), f"expected a mapping at the top level, got {raw!r}")
         errors.raise_if_any(ConfigError, f"search space {path}")
     try:
-        parsed: _SpaceFile | None = _SpaceFile(**raw)
+        # model_validate, not **raw: a key that is not a string (``1: x``) is one problem
+        parsed: _SpaceFile | None = _SpaceFile.model_validate(raw)
     except ValidationError as err:
         parsed = None
         errors.extend(_pydantic_problems(err))
     settings, given = None, raw.get("settings", {})
     if isinstance(given, dict):  # else _SpaceFile said what it is
         try:
-            settings = SearchSettings(**given)
+            settings = SearchSettings.model_validate(given)
         except ValidationError as err:
             errors.extend(_pydantic_problems(err, "settings"))
             errors.extend(_between_good_settings(given, err))
@@ -288,9 +289,16 @@ def _pydantic_problems(err: ValidationError, root: str = "") -> list[str]:
     """One line per problem, each naming its field (under ``root``, e.g. ``settings``)."""
     problems = []
     for e in err.errors():
-        where = ".".join(str(x) for x in [root, *e["loc"]] if x != "")
-        got = f" (got {e['input']!r})" if "input" in e and not isinstance(e["input"], dict) else ""
+        loc, got = e["loc"], f" (got {e['input']!r})"
+        if "input" not in e or isinstance(e["input"], dict):
+            got = ""
         msg = e["msg"].removeprefix("Value error, ")  # our validators' own sentences
+        # a key that is not a string: pydantic names it (a model's) or "[key]" after it (a
+        # dict's); said as the mapping's key
+        if e["type"] == "invalid_key" or loc[-1:] == ("[key]",):
+            loc = loc[:-1] if e["type"] == "invalid_key" else loc[:-2]
+            msg, got = f"key {e['input']!r} is not a name (keys are strings)", ""
+        where = ".".join(str(x) for x in [root, *loc] if x != "")
         problems.append(f"{where}: {msg}{got}" if where else f"{msg}{got}")
     return problems
 

@@ -95,3 +95,14 @@ def test_bad_arguments_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize("text", ["1: x\n", "settings: {num_samples: 4, max_epochs: 3, 1: 2}\n"])
+def test_show_of_a_file_with_a_key_that_is_not_a_string_exits_2_naming_the_file(
+    text, tmp_path, capsys
+):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    assert main(["show", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "key 1 is not a name" in err

@@ -525,3 +525,29 @@ def test_a_misspelt_parameter_or_a_shipped_space_given_as_a_file_gets_a_hint(
     with pytest.raises(ConfigError) as err:
         load_space("smoke.yml")
     assert err.value.problems == ["smoke.yml: file not found (the shipped space is --space smoke)"]
+
+
+def test_a_key_that_is_not_a_string_is_one_problem_naming_its_section(tmp_path: Path) -> None:
+    """YAML reads ``1: x`` with the number 1 as the key; each such key, at the top level or
+    in a section, is said with the file's other problems, not a TypeError."""
+    text = (
+        "settings: {num_samples: 4, max_epochs: 3, 1: 2}\n"
+        "fixed: {2: 3}\n"
+        "parameters:\n"
+        "  dropout: {type: float, low: 0.0, high: 0.5, when: {3: x}}\n"
+        "start: [{4: 0.1}]\n"
+        "5: x\n"
+    )
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    assert str(path) in str(err.value)
+    assert sorted(err.value.problems) == sorted(
+        [
+            "settings: key 1 is not a name (keys are strings)",
+            "fixed: key 2 is not a name (keys are strings)",
+            "parameters.dropout.when: key 3 is not a name (keys are strings)",
+            "start.0: key 4 is not a name (keys are strings)",
+            "key 5 is not a name (keys are strings)",
+        ]
+    )
