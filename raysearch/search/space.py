@@ -215,9 +215,13 @@ def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
         shipped = path.stem in available_spaces(directory) and not path.parent.name
         hint = f" (the shipped space is --space {path.stem})" if shipped else ""
         raise ConfigError([f"{path}: file not found{hint}"], "search space")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError([f"{path}: cannot be read as YAML ({err})"], "search space") from None
     errors = ErrorCollector()
     try:
-        raw = read_yaml(path.read_text())
+        raw = read_yaml(text)
     except DuplicateKeyError as err:  # said with the file's other problems
         errors.extend(f"{path}, {d}" for d in err.duplicates)
         raw = err.data

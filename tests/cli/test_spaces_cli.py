@@ -106,3 +106,10 @@ def test_show_of_a_file_with_a_key_that_is_not_a_string_exits_2_naming_the_file(
     assert main(["show", str(path)]) == 2
     err = capsys.readouterr().err
     assert str(path) in err and "key 1 is not a name" in err
+
+
+def test_show_of_a_file_that_is_not_utf8_exits_2_naming_the_file(tmp_path, capsys):
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(b"\xff\xfe\x00 not utf-8")
+    assert main(["show", str(path)]) == 2
+    assert f"{path}: cannot be read as YAML" in capsys.readouterr().err

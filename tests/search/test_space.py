@@ -551,3 +551,13 @@ def test_a_key_that_is_not_a_string_is_one_problem_naming_its_section(tmp_path: 
             "key 5 is not a name (keys are strings)",
         ]
     )
+
+
+def test_a_file_that_is_not_utf8_is_one_problem_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("description: caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    (problem,) = err.value.problems
+    assert problem.startswith(f"{path}: cannot be read as YAML (")
+    assert "utf-8" in problem
