@@ -33,9 +33,16 @@ INT_LEAST: dict[str, int] = {
 }
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _check_date(errs: ErrorCollector, where: str, value: object) -> None:
+    if isinstance(value, dt.date):  # YAML reads an unquoted 2022-02-24 as a date
+        errs.add(where, f"must be an ISO date YYYY-MM-DD as text (quote it), got {value!r}")
+        return
     try:
-        dt.date.fromisoformat(str(value))
+        dt.date.fromisoformat(value if isinstance(value, str) else "")
     except ValueError:
         errs.add(where, f"must be an ISO date YYYY-MM-DD, got {value!r}")
 
@@ -51,17 +58,17 @@ class SynthConfig:
 
     def __post_init__(self) -> None:
         errs = ErrorCollector()
-        errs.check(
-            isinstance(self.days, int) and self.days >= 120,
-            "synth.days",
-            f"must be an int >= 120 (four months), got {self.days!r}",
-        )
-        errs.check(
-            isinstance(self.raions, int) and self.raions >= 1,
-            "synth.raions",
-            f"must be an int >= 1, got {self.raions!r}",
-        )
-        errs.check(isinstance(self.seed, int), "synth.seed", f"must be an int, got {self.seed!r}")
+        for name, low, what in (
+            ("days", 120, " (four months)"),
+            ("raions", 1, ""),
+            ("seed", 0, ""),
+        ):
+            value = getattr(self, name)
+            errs.check(
+                _is_int(value) and value >= low,
+                f"synth.{name}",
+                f"must be an int >= {low}{what}, got {value!r}",
+            )
         _check_date(errs, "synth.start", self.start)
         errs.raise_if_any(ConfigError, "synthetic data config")
 

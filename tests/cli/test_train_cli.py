@@ -438,3 +438,22 @@ def test_a_seed_numpy_cannot_take_exits_2_naming_it_before_training(capsys, tmp_
     assert train_cli.main([*argv, "--max-epochs", "2", "--cache-dir", str(tmp_path / "c")]) == 2
     assert "--seed (trainer.seed): must be an int <= 4294967295" in capsys.readouterr().err
     assert not (tmp_path / "c").exists()
+
+
+def test_a_config_file_with_a_synthetic_data_value_the_generator_cannot_take_exits_2(
+    tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A negative synthetic seed, a true count and an unquoted YAML date (read as a date, not
+    text) are refused before anything trains, not met as tracebacks while it does."""
+    monkeypatch.setattr(train_cli, "_train", pytest.fail)  # nothing may train
+    path = tmp_path / "best_config.yaml"
+    path.write_text(
+        "resolved:\n  data.synth.seed: -1\n  data.synth.raions: true\n"
+        "  data.synth.start: 2022-02-24\n"
+    )
+    assert train_cli.main(["--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "3 problem(s)" in err, err
+    assert "data.synth.seed: must be an int >= 0, got -1" in err
+    assert "data.synth.raions: must be an int >= 1, got True" in err
+    assert "got datetime.date(2022, 2, 24)" in err

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import pickle
 
 import pytest
@@ -37,3 +38,23 @@ def test_configs_pickle_and_preprocessing_key_excludes_identity() -> None:
     assert pickle.loads(pickle.dumps(cfg)) == cfg
     key = cfg.preprocessing_key()
     assert "path" not in key and "synth" not in key and key["raion_pca_components"] == 4
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "quoted"),
+    [
+        ({"seed": -1}, "synth.seed: must be an int >= 0, got -1"),  # numpy: no negative seed
+        ({"seed": True}, "synth.seed: must be an int >= 0, got True"),
+        ({"raions": True}, "synth.raions: must be an int >= 1, got True"),  # not a count
+        ({"days": True}, "synth.days: must be an int >= 120 (four months), got True"),
+        ({"start": 20220224}, "synth.start: must be an ISO date YYYY-MM-DD, got 20220224"),
+        ({"start": dt.date(2022, 2, 24)}, "(quote it), got datetime.date(2022, 2, 24)"),
+    ],
+)
+def test_synth_config_refuses_what_the_generator_cannot_take(kwargs, quoted: str) -> None:
+    """A negative or true seed, a true count, a start that is not ISO text: each refused on
+    construction, not met later as numpy's, JSON's or fromisoformat's traceback."""
+    with pytest.raises(ConfigError) as info:
+        SynthConfig(**kwargs)
+    (problem,) = info.value.problems
+    assert quoted in problem

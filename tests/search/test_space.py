@@ -561,3 +561,22 @@ def test_a_file_that_is_not_utf8_is_one_problem_naming_it(tmp_path: Path) -> Non
     (problem,) = err.value.problems
     assert problem.startswith(f"{path}: cannot be read as YAML (")
     assert "utf-8" in problem
+
+
+@pytest.mark.parametrize(
+    ("fixed", "quoted"),
+    [
+        ("data.synth.seed: -1", "got -1"),
+        ("data.synth.raions: true", "got True"),
+        ("data.synth.start: 2022-02-24", "got datetime.date(2022, 2, 24)"),  # YAML's date
+        ("data.synth.start: 20220224", "got 20220224"),
+    ],
+)
+def test_a_synthetic_data_value_the_generator_cannot_take_is_refused_by_the_loader(
+    tmp_path: Path, fixed: str, quoted: str
+) -> None:
+    path = _write(tmp_path, _SETTINGS + f"fixed:\n  {fixed}\n")
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    (problem,) = err.value.problems
+    assert problem.startswith(f"fixed.{fixed.split(':')[0]}: ") and quoted in problem
