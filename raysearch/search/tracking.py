@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from raysearch.core.errors import ConfigError, ErrorCollector
 from raysearch.core.metrics import VAL_METRIC
 
 if TYPE_CHECKING:
@@ -33,11 +34,40 @@ __all__ = [
 ]
 
 
+# W&B refuses a project name with these, or longer than 128 characters (wandb.Settings)
+_PROJECT_CHARS = "/\\#?%:"
+
+
 @dataclass(frozen=True)
 class WandbOptions:
+    """Whether each trial is a W&B run, and W&B's project and group for them; checked on
+    construction (``enabled="no"`` would be true, W&B on)."""
+
     enabled: bool = True
     project: str = "raysearch"
     group: str | None = None  # default: <space>/<run>
+
+    def __post_init__(self) -> None:
+        errs = ErrorCollector()
+        errs.check(
+            isinstance(self.enabled, bool),
+            "enabled",
+            f"must be true or false, got {self.enabled!r}",
+        )
+        errs.check(
+            isinstance(self.project, str)
+            and 0 < len(self.project) <= 128
+            and not any(c in self.project for c in _PROJECT_CHARS),
+            "project",
+            f"must be a W&B project name (1 to 128 characters, none of "
+            f"{' '.join(_PROJECT_CHARS)}), got {self.project!r}",
+        )
+        errs.check(
+            self.group is None or (isinstance(self.group, str) and self.group != ""),
+            "group",
+            f"must be a non-empty string, or None for <space>/<run>, got {self.group!r}",
+        )
+        errs.raise_if_any(ConfigError, "W&B options")
 
 
 def _netrc_has_wandb() -> bool:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from raysearch.core.errors import ConfigError
 from raysearch.core.metrics import VAL_METRIC
 from raysearch.search.loggers import WandbCallback, make_wandb_callback
 from raysearch.search.options import RunOptions
@@ -155,3 +156,25 @@ def test_a_result_splits_into_numbers_logged_and_bookkeeping_in_the_config(resul
             for path, leaf in leaves(value, key):
                 if isinstance(leaf, numbers.Number):
                     assert row[path] == leaf
+
+
+def test_wandb_options_refuse_every_bad_value_at_once_quoting_it() -> None:
+    """``enabled="no"`` would be true (W&B on); a project that is no W&B project name or a
+    group that is not a string would fail in the logging process, after the search began."""
+    assert WandbOptions(enabled=False, project="mine", group="g").project == "mine"
+    with pytest.raises(ConfigError) as err:
+        WandbOptions(enabled="no", project=3, group=["g"])  # type: ignore[arg-type]
+    assert err.value.problems == [
+        "enabled: must be true or false, got 'no'",
+        "project: must be a W&B project name (1 to 128 characters, none of / \\ # ? % :), got 3",
+        "group: must be a non-empty string, or None for <space>/<run>, got ['g']",
+    ]
+    for project in ("", "team/project", "x" * 129):
+        with pytest.raises(ConfigError) as err:
+            WandbOptions(project=project)
+        assert err.value.problems[0].endswith(f"got {project!r}")
+    with pytest.raises(ConfigError) as err:
+        WandbOptions(group="")
+    assert err.value.problems == [
+        "group: must be a non-empty string, or None for <space>/<run>, got ''"
+    ]
