@@ -89,11 +89,12 @@ class Method:
 
     def search_settings(self, base: SearchSettings) -> SearchSettings:
         """``base`` (the benchmark's) with this method's settings, searcher and scheduler
-        (the last two for the tune engine, whose values they are)."""
+        (the last two for the tune engine, whose values they are); base's settings that
+        mean nothing under them (its grace_period under fifo) are left out."""
         update = dict(self.settings)
         if ENGINES[self.engine] is None:
             update.update(searcher=self.searcher, scheduler=self.scheduler)
-        return SearchSettings(**{**base.given(), **update})
+        return base.replaced(**update)
 
     def tune_space(self, space: SearchSpace) -> SearchSpace:
         """``space`` as this method searches it through Ray Tune."""

@@ -7,7 +7,7 @@ import itertools
 import math
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 __all__ = ["SCHEDULERS", "SchedulerName", "SearchSettings"]
 
@@ -16,6 +16,20 @@ SCHEDULERS: tuple[str, ...] = get_args(SchedulerName)
 # The gate's settings whose defaults hold where the gate runs; left unset with another
 # scheduler each takes the value that means nothing there (``SearchSettings._consistent``).
 _UNGATED = {"gate_unmeasured": "asha", "gate_cut_cost": False}
+
+
+def _unused(scheduler: Any, searcher: Any, multivariate: Any) -> set[str]:
+    """The settings that mean nothing under this scheduler, searcher and multivariate."""
+    unused = set()
+    if scheduler == "fifo":
+        unused |= {"grace_period", "reduction_factor", "brackets", "cutoff_window"}
+    if scheduler != "gated_asha":
+        unused |= {"gate_against", "gate_unmeasured", "gate_cut_cost"}
+    if searcher != "tpe":
+        unused |= {"n_startup_trials", "multivariate", "independent_when_running"}
+    elif not multivariate:
+        unused.add("independent_when_running")
+    return unused
 
 
 class SearchSettings(BaseModel):
@@ -52,6 +66,10 @@ class SearchSettings(BaseModel):
     later value's lead over the median (search/gated_asha.py). On by default wherever the
     gate runs (confirmed on fresh seeds); left unset with another scheduler it is off; set
     true there, an error.
+    ``grace_period`` and ``reduction_factor`` set with ``scheduler: fifo``, or
+    ``n_startup_trials`` with ``searcher: random``, are errors too (each would do nothing);
+    left unset, each has its default. ``replaced`` sets a setting given before aside when a
+    new scheduler or searcher makes it mean nothing.
     """
 
     # strict: a space file's ``true`` or ``'4'`` is not a count, nor ``'no'`` a bool (an int
@@ -79,12 +97,38 @@ class SearchSettings(BaseModel):
     # fresh seeds each at full budget and pick on the mean (0 = off; search/finalists.py).
     finalists: int = Field(default=0, ge=0)
     replicates: int = Field(default=3, ge=2)
+    # settings given before that mean nothing under this scheduler or searcher (replaced)
+    _set_aside: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     def given(self) -> dict[str, Any]:
         """The settings set, not those left to their defaults: what a copy with some
         settings changed starts from, so a default that depends on others
         (``independent_when_running``) follows them."""
         return self.model_dump(include=self.model_fields_set)
+
+    def unused(self) -> set[str]:
+        """The settings that mean nothing under this scheduler and searcher."""
+        return _unused(self.scheduler, self.searcher, self.multivariate)
+
+    def replaced(self, **values: Any) -> SearchSettings:
+        """A copy with these settings, validated again. A setting of this one that means
+        nothing under the scheduler or searcher ``values`` switch to (a space's
+        grace_period under ``--scheduler fifo``) is set aside, not refused: the copy reads
+        its default, and a later copy that switches back takes it up again. One that
+        ``values`` give there is refused."""
+        earlier = {**self._set_aside, **self.given()}
+        merged = {**earlier, **values}
+        unused = _unused(
+            *(
+                merged.get(name, SearchSettings.model_fields[name].default)
+                for name in ("scheduler", "searcher", "multivariate")
+            )
+        )
+        aside = {k: v for k, v in earlier.items() if k in unused and k not in values}
+        kept = {k: v for k, v in earlier.items() if k not in aside}
+        settings = SearchSettings(**{**kept, **values})
+        settings._set_aside = aside
+        return settings
 
     def _unreachable_rungs(self) -> list[str]:
         """ASHA's rungs (Ray's: grace_period * reduction_factor**k below max_epochs) that
@@ -157,10 +201,23 @@ class SearchSettings(BaseModel):
             problems.append(
                 f"grace_period ({self.grace_period}) must be at most max_epochs "
                 f"({self.max_epochs}): ASHA's first rung would come after the last epoch and "
-                "stop no trial (for a search without early stopping, set scheduler 'fifo')"
+                "stop no trial (for a search without early stopping, set scheduler 'fifo' and no "
+                "grace_period)"
             )
         if self.scheduler != "fifo":
             problems += self._unreachable_rungs()
+        if self.scheduler == "fifo":
+            for name in ("grace_period", "reduction_factor"):
+                if name in self.model_fields_set:
+                    problems.append(
+                        f"{name} ({getattr(self, name):g}) sets ASHA's rungs and needs an ASHA "
+                        "scheduler, not 'fifo' (which stops no trial)"
+                    )
+        if "n_startup_trials" in self.model_fields_set and self.searcher != "tpe":
+            problems.append(
+                f"n_startup_trials ({self.n_startup_trials}) sets how many trials TPE draws "
+                f"at random before its model, and searcher {self.searcher!r} has no model"
+            )
         if self.cutoff_window is not None and self.scheduler == "fifo":
             problems.append(
                 f"cutoff_window ({self.cutoff_window}) needs an ASHA scheduler, not 'fifo' "

@@ -167,7 +167,8 @@ class SearchSpace:
             for k, v in self.fixed.items()
             if not any(resolve_param(k)[0][: len(p)] == p for p in smoke_paths)
         }
-        smoke = self.with_settings(**SMOKE_SETTINGS)
+        unused = self.settings.unused()  # grace_period under fifo: refused if given
+        smoke = self.with_settings(**{k: v for k, v in SMOKE_SETTINGS.items() if k not in unused})
         return dataclasses.replace(smoke, fixed={**kept, **SMOKE_FIXED})
 
     def with_settings(self, **overrides: Any) -> SearchSpace:
@@ -177,9 +178,10 @@ class SearchSpace:
 
     def replace_settings(self, **values: Any) -> SearchSpace:
         """A copy with these settings, None included (a setting set back to null),
-        validated again."""
+        validated again. The space's settings that mean nothing under the scheduler or
+        searcher these switch to are left out (``SearchSettings.replaced``)."""
         try:
-            settings = SearchSettings(**{**self.settings.given(), **values})
+            settings = self.settings.replaced(**values)
         except ValidationError as err:
             raise ConfigError(_pydantic_problems(err), "search settings") from None
         return dataclasses.replace(self, settings=settings)

@@ -417,3 +417,14 @@ def test_out_is_standard_json_when_a_figure_is_undefined(tmp_path: Path, space_f
     assert main([*args, "--out", str(out)]) == 0
     record = _strict_json(out.read_text())
     assert record["rungs"]["rungs"][0]["every"] is None  # undefined at epoch 1: null
+
+
+def test_a_flag_the_chosen_scheduler_or_searcher_ignores_is_refused(capsys) -> None:
+    """fifo stops no trial and random search has no model: --grace-period with one, or
+    --against n_startup_trials with the other, would be parsed and do nothing."""
+    args = ["--curves", "hartmann", "--workers", "1", "--seeds", "1", "--num-samples", "4"]
+    assert main([*args, "--scheduler", "fifo", "--grace-period", "3"]) == 2
+    assert "grace_period (3) sets ASHA's rungs" in capsys.readouterr().err
+    random = [*args, "--searcher", "random", "--against", "n_startup_trials=2"]
+    assert main(random) == 2
+    assert "n_startup_trials (2) sets how many trials TPE draws" in capsys.readouterr().err

@@ -48,7 +48,8 @@ def test_show_names_the_settings_that_shape_asha_and_tpe():
     assert f"{startup}, independent TPE\n" in alone
     joint = describe_space(space.with_settings(independent_when_running=False))
     assert f"{startup}, joint TPE for every draw\n" in joint
-    assert f"{startup}\n" in describe_space(space.with_settings(searcher="random"))  # no TPE
+    random = space.with_settings(searcher="random")  # the space's startup set aside
+    assert f"TPE startup {random.settings.n_startup_trials}\n" in describe_space(random)
 
 
 def test_export_writes_the_sweep_config(tmp_path, capsys):

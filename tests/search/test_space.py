@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import optuna
 import pytest
@@ -114,7 +116,7 @@ parameters:
         "(low=1.5, high=4)",
         "settings: grace_period (5) must be at most max_epochs (3): ASHA's first rung would "
         "come after the last epoch and stop no trial (for a search without early stopping, "
-        "set scheduler 'fifo')",
+        "set scheduler 'fifo' and no grace_period)",
     ]
 
 
@@ -150,9 +152,16 @@ def test_a_first_rung_beyond_the_last_epoch_is_refused_unless_nothing_stops(
     grace: int, max_epochs: int, scheduler: str
 ) -> None:
     """ASHA with grace_period > max_epochs has no rung: a search that looks early-stopped
-    and is not. fifo stops nothing anyway, so its grace period does not matter."""
+    and is not. fifo stops nothing, so a grace period given with it is refused, whatever it
+    is, and one given before fifo replaced the scheduler is set aside."""
     settings = {"num_samples": 4, "max_epochs": max_epochs, "grace_period": grace}
-    if grace > max_epochs and scheduler != "fifo":
+    if scheduler == "fifo":
+        with pytest.raises(ValueError, match=rf"grace_period \({grace}\) sets ASHA's rungs"):
+            SearchSettings(**settings, scheduler=scheduler)
+        if grace <= max_epochs:
+            fifo = SearchSettings(**settings, scheduler="asha").replaced(scheduler="fifo")
+            assert (fifo.grace_period, "grace_period" in fifo.given()) == (1, False)
+    elif grace > max_epochs:
         with pytest.raises(ValueError, match=rf"grace_period \({grace}\) must be at most"):
             SearchSettings(**settings, scheduler=scheduler)
     else:
@@ -580,3 +589,55 @@ def test_a_synthetic_data_value_the_generator_cannot_take_is_refused_by_the_load
         load_space(str(path))
     (problem,) = err.value.problems
     assert problem.startswith(f"fixed.{fixed.split(':')[0]}: ") and quoted in problem
+
+
+@pytest.mark.parametrize(
+    ("settings", "said"),
+    [
+        ({"scheduler": "fifo", "grace_period": 3}, "grace_period (3) sets ASHA's rungs"),
+        ({"scheduler": "fifo", "grace_period": 1}, "grace_period (1) sets ASHA's rungs"),
+        ({"scheduler": "fifo", "reduction_factor": 4}, "reduction_factor (4) sets ASHA's"),
+        (
+            {"searcher": "random", "n_startup_trials": 10},
+            "n_startup_trials (10) sets how many trials TPE draws at random before its "
+            "model, and searcher 'random' has no model",
+        ),
+    ],
+)
+def test_a_setting_given_with_a_scheduler_or_searcher_that_ignores_it_is_refused(
+    tmp_path: Path, settings: dict[str, Any], said: str
+) -> None:
+    """fifo has no rungs and random search no model: a grace_period, reduction_factor or
+    n_startup_trials given with them would be taken and do nothing. Left to its default,
+    each is no problem."""
+    choice = {k: v for k, v in settings.items() if k in ("scheduler", "searcher")}
+    assert SearchSettings(num_samples=8, max_epochs=9, **choice)
+    with pytest.raises(ValueError, match=re.escape(said)):
+        SearchSettings(num_samples=8, max_epochs=9, **settings)
+    flow = ", ".join(f"{k}: {v}" for k, v in settings.items())
+    path = _write(tmp_path, f"settings: {{num_samples: 8, max_epochs: 9, {flow}}}\n")
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    (problem,) = err.value.problems
+    assert problem.startswith(f"settings: {said}")
+
+
+def test_a_scheduler_or_searcher_chosen_over_a_spaces_sets_its_settings_for_the_old_aside() -> None:
+    """Every shipped space sets grace_period, reduction_factor and n_startup_trials: run's
+    --scheduler fifo and --searcher random (the baseline) take them out of play, they do
+    not refuse the space; switched back, the space's come back. --smoke on a fifo space
+    gives it no grace period."""
+    space = load_space("loss_ablation")
+    baseline = space.with_settings(searcher="random", scheduler="fifo")
+    given = baseline.settings.given()
+    assert not {"grace_period", "reduction_factor", "n_startup_trials"} & set(given)
+    assert (baseline.settings.grace_period, baseline.settings.n_startup_trials) == (1, 4)
+    again = baseline.with_settings(searcher="tpe", scheduler="asha")
+    assert (again.settings.grace_period, again.settings.reduction_factor) == (4, 2)
+    assert again.settings.n_startup_trials == 5
+    with pytest.raises(ConfigError, match=re.escape("grace_period (2) sets ASHA's rungs")):
+        baseline.with_settings(grace_period=2)  # given under fifo: refused
+    with pytest.raises(ConfigError, match=re.escape("n_startup_trials (3) sets")):
+        space.with_settings(searcher="random", n_startup_trials=3)
+    assert baseline.smoke().settings.scheduler == "fifo"
+    assert "grace_period" not in baseline.smoke().settings.given()

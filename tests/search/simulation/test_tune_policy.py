@@ -32,7 +32,8 @@ class FlatSource:
 
 
 def _space(**settings: Any) -> SearchSpace:
-    s = SearchSettings(num_samples=30, max_epochs=9, grace_period=1, reduction_factor=3, **settings)
+    base = SearchSettings(num_samples=30, max_epochs=9, grace_period=1, reduction_factor=3)
+    s = base.replaced(**settings)  # fifo: ASHA's settings set aside
     return SearchSpace("flat", "", s, {"x": ParamSpec(type="float", low=0.0, high=1.0)})
 
 
