@@ -428,6 +428,8 @@ def _check_start_point(
                 errors.add(where, f"{name}={value!r} is not one of {p.choices}")
         elif isinstance(value, bool) or not isinstance(value, int | float):
             errors.add(where, f"{name}={value!r} is not a number ({p.type} parameter)")
+        elif p.type == "int" and not isinstance(value, int):  # 2.5, or 3.0: as written
+            errors.add(where, f"{name}={value!r} is not an int ({name} is an int parameter)")
         elif p.low is None or p.high is None:
             continue  # the parameter's own problem, said once under parameters
         elif not p.low <= value <= p.high:

@@ -641,3 +641,24 @@ def test_a_scheduler_or_searcher_chosen_over_a_spaces_sets_its_settings_for_the_
         space.with_settings(searcher="random", n_startup_trials=3)
     assert baseline.smoke().settings.scheduler == "fifo"
     assert "grace_period" not in baseline.smoke().settings.given()
+
+
+@pytest.mark.parametrize("value", ["2.5", "3.0"])
+def test_a_start_value_of_an_int_parameter_that_is_not_an_int_is_refused_naming_the_point(
+    tmp_path: Path, value: str
+) -> None:
+    """The trial would otherwise be refused only as it starts, naming neither the file nor
+    the point (raion_pca_components: must be an int >= 0, got 2.5)."""
+    path = _write(
+        tmp_path,
+        _SETTINGS
+        + "parameters:\n  raion_pca_components: {type: int, low: 1, high: 4}\n"
+        + f"start:\n  - {{raion_pca_components: 2}}\n  - {{raion_pca_components: {value}}}\n",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    assert str(path) in str(err.value)
+    assert err.value.problems == [
+        f"start[1]: raion_pca_components={value} is not an int (raion_pca_components is an "
+        "int parameter)"
+    ]
