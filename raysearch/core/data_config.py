@@ -75,7 +75,7 @@ class SynthConfig:
     @classmethod
     def preset(cls, name: str, seed: int = 0) -> SynthConfig:
         """``tiny`` (420 days, 6 raions), ``small`` (the defaults) or ``full`` (1,426 x 263)."""
-        if name not in SYNTH_PRESETS:
+        if not isinstance(name, str) or name not in SYNTH_PRESETS:
             raise ConfigError(
                 [f"synth preset: unknown {name!r}, expected one of {sorted(SYNTH_PRESETS)}"]
             )

@@ -55,7 +55,7 @@ def list_presets() -> list[str]:
 
 def preset(name: str) -> SizePreset:
     """The preset called ``name``; raises ConfigError naming the valid ones."""
-    if name not in _PRESETS:
+    if not isinstance(name, str) or name not in _PRESETS:
         raise ConfigError([f"size: unknown preset {name!r}; valid: {list_presets()}"], "model")
     return _PRESETS[name]
 
@@ -107,7 +107,8 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         errs = ErrorCollector()
-        known = self.size in _PRESETS
+        # a str first: a list (a space file's ``[tiny]``) is no dict key, and no preset
+        known = isinstance(self.size, str) and self.size in _PRESETS
         errs.check(known, "size", f"unknown preset {self.size!r}; valid: {list_presets()}")
         for name in ("d_model", "nhead", "layers"):
             v = getattr(self, name)

@@ -58,3 +58,8 @@ def test_synth_config_refuses_what_the_generator_cannot_take(kwargs, quoted: str
         SynthConfig(**kwargs)
     (problem,) = info.value.problems
     assert quoted in problem
+
+
+def test_a_synth_preset_that_is_not_a_name_is_a_config_problem_quoting_it() -> None:
+    with pytest.raises(ConfigError, match=r"\['tiny'\]"):
+        SynthConfig.preset(["tiny"])  # type: ignore[arg-type]

@@ -71,3 +71,16 @@ def test_numpy_knobs_from_a_search_are_accepted_as_plain_numbers() -> None:
     assert type(dims.d_model) is int and dims.d_model == 32 and dims.dropout == 0.2
     with pytest.raises(ConfigError, match="True"):
         ModelConfig(size="tiny", layers=True)
+
+
+def test_a_size_that_is_not_a_name_is_a_config_problem_quoting_it() -> None:
+    """A space file's ``model.size: [tiny]`` is a list, no dict key: a TypeError (unhashable
+    type: 'list') before, without the value."""
+    with pytest.raises(ConfigError) as err:
+        ModelConfig(size=["tiny"], dropout=1.5)  # type: ignore[arg-type]
+    assert err.value.problems == [
+        "size: unknown preset ['tiny']; valid: ['tiny', 'small', 'base', 'large']",
+        "dropout: must be in [0, 1), got 1.5",
+    ]
+    with pytest.raises(ConfigError, match=r"\['tiny'\]"):
+        preset(["tiny"])  # type: ignore[arg-type]

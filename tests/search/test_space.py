@@ -662,3 +662,11 @@ def test_a_start_value_of_an_int_parameter_that_is_not_an_int_is_refused_naming_
         f"start[1]: raion_pca_components={value} is not an int (raion_pca_components is an "
         "int parameter)"
     ]
+
+
+def test_a_list_for_the_model_size_is_reported_with_its_value(tmp_path: Path) -> None:
+    path = _write(tmp_path, _SETTINGS + "fixed:\n  model.size: [tiny]\n")
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    (problem,) = err.value.problems
+    assert problem.startswith("fixed.model.size: ") and "['tiny']" in problem
