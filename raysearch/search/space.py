@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -411,6 +412,36 @@ def _check_param(
                 errors.add(
                     f"{where}.when", f"{cond} has no choice {bad}; choices: {target.choices}"
                 )
+        else:
+            for value in allowed:
+                why = _never_drawn(target, value)
+                if why:
+                    errors.add(
+                        f"{where}.when",
+                        f"{cond} never takes {value!r} ({why}), so {name} would never be drawn",
+                    )
+
+
+def _never_drawn(p: ParamSpec, value: Any) -> str | None:
+    """Why a float or int parameter never draws ``value``, or None when it can."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"it is a {p.type} parameter: it takes numbers"
+    if p.low is None or p.high is None or not p.low < p.high:
+        return None  # the parameter's own problem, said under parameters
+    if not p.low <= value <= p.high:
+        return f"it is drawn from [{p.low:g}, {p.high:g}]"
+    if p.type == "int" and not float(value).is_integer():
+        return "it is an int parameter"
+    if p.step:
+        steps = (value - p.low) / p.step
+        if not math.isclose(steps, round(steps), abs_tol=1e-9):
+            return f"it is drawn in steps of {p.step:g} from {p.low:g}"
+    elif p.type == "float":
+        return (
+            "it is a float parameter without a step, which draws one given value almost "
+            "never; give it a step, or make it categorical"
+        )
+    return None
 
 
 def _check_start_point(

@@ -670,3 +670,45 @@ def test_a_list_for_the_model_size_is_reported_with_its_value(tmp_path: Path) ->
         load_space(str(path))
     (problem,) = err.value.problems
     assert problem.startswith("fixed.model.size: ") and "['tiny']" in problem
+
+
+@pytest.mark.parametrize(
+    ("when", "why", "fixed"),
+    [
+        ("{dropout: 0.9}", "dropout never takes 0.9 (it is drawn from [0, 0.5])", "{dropout: 0.4}"),
+        ("{dropout: [0.2, 0.25]}", "dropout never takes 0.25 (it is drawn in steps of 0.1",
+         "{dropout: [0.2, 0.3]}"),
+        ("{dropout: 'high'}", "dropout never takes 'high' (it is a float parameter: it takes",
+         "{dropout: 0.1}"),
+        ("{lr: 0.001}", "lr never takes 0.001 (it is a float parameter without a step", None),
+        ("{raion_pca_components: 2.5}", "raion_pca_components never takes 2.5 (it is an int",
+         "{raion_pca_components: 3}"),
+        ("{raion_pca_components: [2, 7]}", "raion_pca_components never takes 7 (it is drawn",
+         "{raion_pca_components: [2, 4]}"),
+        ("{batch_size: 12}", "batch_size never takes 12 (it is drawn in steps of 8 from 8)",
+         "{batch_size: 16}"),
+        ("{loss_strategy: nope}", "loss_strategy has no choice ['nope']",
+         "{loss_strategy: a3dro}"),
+    ],
+)  # fmt: skip
+def test_a_condition_on_a_value_its_parameter_never_takes_is_refused(
+    tmp_path: Path, when: str, why: str, fixed: str | None
+) -> None:
+    """budget_beta would never be drawn: the search would run without it, silently."""
+    parameters = (
+        "parameters:\n"
+        "  dropout: {type: float, low: 0.0, high: 0.5, step: 0.1}\n"
+        "  lr: {type: float, low: 0.0001, high: 0.01, log: true}\n"
+        "  raion_pca_components: {type: int, low: 1, high: 4}\n"
+        "  batch_size: {type: int, low: 8, high: 64, step: 8}\n"
+        "  loss_strategy: {type: categorical, choices: [uniform, a3dro]}\n"
+        "  budget_beta: {type: float, low: 0.0, high: 0.9, when: WHEN}\n"
+    )
+    path = _write(tmp_path, _SETTINGS + parameters.replace("WHEN", when))
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    assert str(path) in str(err.value)
+    (problem,) = err.value.problems
+    assert problem.startswith(f"parameters.budget_beta.when: {why}"), problem
+    if fixed is not None:  # a value it draws
+        load_space(str(_write(tmp_path, _SETTINGS + parameters.replace("WHEN", fixed))))
