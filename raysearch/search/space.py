@@ -103,7 +103,7 @@ class ParamSpec(BaseModel):
         """True when every condition in ``when`` holds for the values sampled so far."""
         for name, expected in self.when.items():
             allowed = expected if isinstance(expected, list) else [expected]
-            if name not in values or values[name] not in allowed:
+            if name not in values or not any(_same(values[name], a) for a in allowed):
                 return False
         return True
 
@@ -112,6 +112,16 @@ class ParamSpec(BaseModel):
         if self.low is None or self.high is None:
             raise ValueError(f"a {self.type} parameter has no low/high; load it with load_space")
         return self.low, self.high
+
+
+def _same(value: Any, expected: Any) -> bool:
+    """``value == expected``, a float to within rounding: Optuna draws 0.3 of a float's
+    steps of 0.1 as 0.30000000000000004."""
+    pair = (value, expected)
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in pair)
+    if numbers and any(isinstance(v, float) for v in pair):
+        return math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12)
+    return bool(value == expected)
 
 
 class _SpaceFile(BaseModel):

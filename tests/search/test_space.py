@@ -712,3 +712,29 @@ def test_a_condition_on_a_value_its_parameter_never_takes_is_refused(
     assert problem.startswith(f"parameters.budget_beta.when: {why}"), problem
     if fixed is not None:  # a value it draws
         load_space(str(_write(tmp_path, _SETTINGS + parameters.replace("WHEN", fixed))))
+
+
+def test_a_condition_on_a_stepped_float_holds_for_the_value_drawn_on_that_step(
+    tmp_path: Path,
+) -> None:
+    """Optuna draws 0.3 of steps of 0.1 as 0.30000000000000004: a condition compared exactly
+    would never hold, and budget_beta would never be drawn."""
+    path = _write(
+        tmp_path,
+        _SETTINGS
+        + "parameters:\n"
+        + "  dropout: {type: float, low: 0.0, high: 0.5, step: 0.1}\n"
+        + "  budget_beta: {type: float, low: 0.0, high: 0.9, when: {dropout: 0.3}}\n",
+    )
+    space = load_space(str(path))
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    drawn = 0
+    for _ in range(60):
+        trial = study.ask()
+        values = space.sample(trial)
+        study.tell(trial, 0.0)
+        assert ("budget_beta" in values) == (abs(values["dropout"] - 0.3) < 1e-9), values
+        drawn += "budget_beta" in values
+    assert drawn > 0
+    assert space.parameters["budget_beta"].allowed_by({"dropout": 0.1 + 0.2})  # 0.3000...04
+    assert not space.parameters["budget_beta"].allowed_by({"dropout": 0.4})
