@@ -4,6 +4,9 @@ The anytime curve is the best anchored validation loss found so far against the 
 consumed by the whole search. Epochs are counted in the order they ran when epochs.parquet
 has each report's time; otherwise trial by trial in the order the trials were created,
 each trial's epochs in a row: the budget a sequential search would have spent to get there.
+Every trial's epochs count as consumed, but only the values of the trials a result counts
+(``scored_trials``: not a failed trial's) count towards the best so far, so the curve ends at
+the best trial's value.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ STRATEGY_COLUMNS = ("config/loss_strategy", "config/loss.strategy", "config/stra
 
 
 def anytime_curve(run: RunData) -> pd.DataFrame:
-    """Columns epochs_consumed (1..N), trial_id, anchored_val_loss, best_so_far."""
-    columns = ["epochs_consumed", "trial_id", "anchored_val_loss", "best_so_far"]
+    """Columns epochs_consumed (1..N), trial_id, anchored_val_loss, counted (the trial is
+    one ``scored_trials`` keeps), best_so_far (over the counted epochs)."""
+    columns = ["epochs_consumed", "trial_id", "anchored_val_loss", "counted", "best_so_far"]
     epochs = run.epochs
     if epochs.empty:
         return pd.DataFrame(columns=columns)
@@ -45,12 +49,16 @@ def anytime_curve(run: RunData) -> pd.DataFrame:
     keys = ["timestamp", "_order", "epoch"] if "timestamp" in epochs else ["_order", "epoch"]
     ordered = ordered.sort_values(keys, kind="stable")
     values = pd.to_numeric(ordered["anchored_val_loss"], errors="coerce")
-    finite = values.where(values.map(math.isfinite))
+    # a failed trial's epochs were spent, but its values are never the best (best_trial)
+    scored = set(scored_trials(run.trials)["trial_id"].astype(str))
+    counted = ordered["trial_id"].astype(str).isin(scored)
+    finite = values.where(values.map(math.isfinite) & counted)
     return pd.DataFrame(
         {
             "epochs_consumed": range(1, len(ordered) + 1),
             "trial_id": ordered["trial_id"].to_numpy(),
             "anchored_val_loss": values.to_numpy(),
+            "counted": counted.to_numpy(),
             "best_so_far": finite.cummin().ffill().to_numpy(),  # NaN epochs keep the best
         }
     )

@@ -268,7 +268,8 @@ def _write_report(runs: Sequence[RunData], out: Path, seed: int) -> None:
         "",
         f"Written {time.strftime('%Y-%m-%d %H:%M:%S %Z')}. Metric: `{BEST_VAL_METRIC}` (lower is "
         "better; 0 = the reference predictor, < 0 beats it). Epochs consumed count every "
-        "trial's epochs (the order of each run is stated in its section).",
+        "trial's epochs (the order of each run is stated in its section); the best so far "
+        "counts the values of trials that did not fail, as the best trial does.",
         "",
         "## Side by side",
         "",

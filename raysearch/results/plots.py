@@ -72,7 +72,8 @@ def _legend_or_note(ax: plt.Axes, note: str) -> None:
 
 
 def plot_anytime(runs: Sequence[RunData], path: Path, show_epochs: bool = False) -> Path:
-    """Best-so-far against epochs consumed, one step line per run on one axis."""
+    """Best-so-far against epochs consumed, one step line per run on one axis;
+    ``show_epochs``: each counted epoch's value as a dot."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for run in runs:
         curve = anytime_curve(run)
@@ -81,14 +82,16 @@ def plot_anytime(runs: Sequence[RunData], path: Path, show_epochs: bool = False)
         (line,) = ax.step(
             curve["epochs_consumed"], curve["best_so_far"], where="post", label=run.name, lw=2
         )
-        if show_epochs:
+        if show_epochs:  # of the trials the curve counts: a failed trial's are no best
+            counted = curve[curve["counted"]]
+            left_out = " (failed trials' left out)" if len(counted) < len(curve) else ""
             ax.scatter(
-                curve["epochs_consumed"],
-                curve["anchored_val_loss"],
+                counted["epochs_consumed"],
+                counted["anchored_val_loss"],
                 s=10,
                 color=line.get_color(),
                 alpha=0.35,
-                label=f"{run.name}: each epoch",
+                label=f"{run.name}: each epoch{left_out}",
             )
     ax.set_xlabel("epochs consumed by the search")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -99,3 +99,43 @@ def test_overview_counts_and_epochs_to_best(two_runs):
     before = curve[curve["epochs_consumed"] == row["epochs to best"] - 1]["best_so_far"]
     assert at == row["best anchored_val_loss"]
     assert before.empty or before.iloc[0] > at
+
+
+def _failed_first() -> RunData:
+    """Trial a diverged at epoch 2 after a very good epoch 1 (failed: its epoch 2 was never
+    reported); trial b, created after it, completed at 0.1."""
+    epochs = pd.DataFrame(
+        [
+            {"trial_id": "a", "epoch": 1, "anchored_val_loss": -1.0},
+            {"trial_id": "b", "epoch": 1, "anchored_val_loss": 0.3},
+            {"trial_id": "b", "epoch": 2, "anchored_val_loss": 0.1},
+        ]
+    )
+    trials = pd.DataFrame(
+        {
+            "trial_id": ["b", "a"],
+            "created": [1, 0],
+            "status": ["completed", "failed"],
+            "stop_reason": ["max_epochs", "NonFiniteLossError: training loss"],
+            "epochs_run": [2, 1],
+            BEST_VAL_METRIC: [0.1, -1.0],
+            "best_epoch": [2, 1],
+        }
+    )
+    return RunData("x/y", Path("."), trials, epochs, {"space": "x"}, {"a": 0, "b": 1})
+
+
+def test_a_failed_trials_epochs_are_consumed_but_its_values_are_never_the_best_so_far():
+    run = _failed_first()
+    curve = anytime_curve(run)
+    assert list(curve["trial_id"]) == ["a", "b", "b"]
+    assert curve["best_so_far"].tolist()[1:] == [0.3, 0.1] and math.isnan(curve["best_so_far"][0])
+    assert curve["best_so_far"].iloc[-1] == best_trial(run)[BEST_VAL_METRIC]
+    assert list(curve["counted"]) == [False, True, True]
+    row = run_overview(run)
+    # a's epoch, then b's two: b reached the best at the third epoch the search consumed
+    assert (row["epochs consumed"], row["best anchored_val_loss"], row["epochs to best"]) == (
+        3,
+        0.1,
+        3,
+    )
