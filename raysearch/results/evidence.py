@@ -10,7 +10,8 @@ itself, its warnings and its markdown: ``raysearch.results.evidence_report``).
   re-trainings; TPE re-draws of one configuration that ran the same number of epochs).
 - **The pick's margin** over the runner-up against the noise: inside it when the difference
   of their means is not significant at ``NOISE_LEVEL`` (two-sided; Student's t at the noise
-  estimate's degrees of freedom, so a handful of replicates is not read as a large sample).
+  estimate's degrees of freedom, so a handful of replicates is not read as a large sample);
+  an exact tie is, even with no spread at all.
   The finalists are re-trained with the same seeds, and a seed moves them together
   (results/examples/loss_ablation/notes.md): where the pick and the runner-up share two or
   more seeds the difference is taken seed by seed (paired), which that shared part does not
@@ -218,7 +219,9 @@ def noise_multiplier(dof: int) -> float:
 def _verdict(margin: float, se: float, dof: int) -> dict[str, Any]:
     multiplier = noise_multiplier(dof)
     threshold = multiplier * se
-    inside = math.isfinite(threshold) and margin < threshold
+    # up to the threshold: an exact tie (margin 0, no spread: threshold 0) is no difference,
+    # but any margin over a zero threshold is one that no seed moved
+    inside = math.isfinite(threshold) and margin <= threshold
     return {
         "margin": margin,
         "threshold": threshold,
@@ -232,7 +235,7 @@ def margin_check(
     best: float, n_best: int, runner_up: float, n_runner_up: int, sd: float, dof: int
 ) -> dict[str, Any]:
     """The pick's margin over the runner-up (their means of ``n`` replicates) against the
-    noise: inside it below ``noise_multiplier(dof)`` standard errors of the difference, for
+    noise: inside it up to ``noise_multiplier(dof)`` standard errors of the difference, for
     a seed standard deviation ``sd`` estimated with ``dof`` degrees of freedom."""
     return _verdict(runner_up - best, sd * math.sqrt(1 / n_best + 1 / n_runner_up), dof)
 

@@ -123,7 +123,7 @@ def _warn(
     if margin is not None and margin["inside_noise"]:
         evidence["warnings"].append(
             f"The pick's margin over the runner-up ({margin['margin']:.3f}, {margin['basis']}) "
-            f"is inside the seed noise: smaller than {margin['multiplier']:.2f} standard "
+            f"is inside the seed noise: no larger than {margin['multiplier']:.2f} standard "
             f"errors of the difference ({margin['threshold']:.3f}; Student's t, "
             f"{NOISE_LEVEL:.0%} two-sided, {margin['dof']} dof). Another set of seeds could "
             "reverse the order; treat the two as tied."
@@ -196,7 +196,7 @@ def evidence_markdown(
     if margin is not None:
         lines.append(
             f"- The pick's margin over the runner-up: {_num(margin['margin'])} "
-            f"({margin['basis']}); inside the noise below {_num(margin['threshold'])}."
+            f"({margin['basis']}); inside the noise up to {_num(margin['threshold'])}."
         )
     if evidence["rungs"]:
         lines += ["", "Rung reliability (Spearman over the trials that went past each rung):", ""]

@@ -96,13 +96,34 @@ def test_asha_rungs_are_the_geometric_milestones_below_max_epochs(grace, factor,
 
 
 @given(st.floats(0.0, 0.3), st.floats(0.0, 0.3), st.integers(1, 200))
-def test_the_margin_is_inside_the_noise_exactly_below_t_standard_errors(margin, sd, dof) -> None:
+def test_the_margin_is_inside_the_noise_exactly_up_to_t_standard_errors(margin, sd, dof) -> None:
     out = margin_check(0.0, 3, margin, 3, sd, dof)
     threshold = noise_multiplier(dof) * sd * math.sqrt(2 / 3)
     assert out["threshold"] == pytest.approx(threshold)
-    assert out["inside_noise"] == (margin < out["threshold"])
+    assert out["inside_noise"] == (margin <= out["threshold"])
     assert not margin_check(-1.0, 1, -0.5, 1, math.nan, 4)["inside_noise"]  # unknown noise
     assert not margin_check(-1.0, 1, -0.5, 1, 0.1, 0)["inside_noise"]  # no dof: unknown too
+
+
+@given(st.integers(1, 200))
+def test_an_exact_tie_is_inside_the_noise_and_any_margin_without_spread_is_not(dof) -> None:
+    """A zero margin with zero spread (the finalists tied seed by seed) is no difference:
+    inside the noise; a margin over a zero threshold is one no seed moved: outside it."""
+    assert margin_check(-0.2, 3, -0.2, 3, 0.0, dof)["inside_noise"]
+    assert not margin_check(-0.2, 3, -0.1, 3, 0.0, dof)["inside_noise"]
+    tied = paired_margin_check({1: -0.1, 2: -0.2, 3: -0.3}, {1: -0.1, 2: -0.2, 3: -0.3})
+    assert (tied["margin"], tied["threshold"], tied["inside_noise"]) == (0.0, 0.0, True)
+    apart = paired_margin_check({1: -0.5, 2: -0.25, 3: -0.75}, {1: -0.25, 2: 0.0, 3: -0.5})
+    assert apart["threshold"] == 0.0 and not apart["inside_noise"]
+
+
+def test_finalists_tied_on_every_seed_are_warned_about_as_tied() -> None:
+    finals = [-0.6, -0.5, -0.4, -0.3, -0.2, -0.1]
+    trials, epochs = _search(finals, finals, [8] * 6)
+    tied = _finalists([-0.5, -0.5], 0.1, "shared, shared noise")
+    evidence = gather_evidence(trials, epochs, SETTINGS, tied)
+    assert evidence["margin"]["margin"] == 0.0 and evidence["margin"]["inside_noise"]
+    assert any("treat the two as tied" in w for w in evidence["warnings"])
 
 
 @given(st.integers(1, 10_000))
