@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from raysearch.core.metrics import (
@@ -32,7 +33,7 @@ from raysearch.core.metrics import (
 if TYPE_CHECKING:
     from ray.tune import Result, ResultGrid
 
-__all__ = ["collect_results", "failure_reason", "grid_trials"]
+__all__ = ["best_report", "collect_results", "epoch_reports", "failure_reason", "grid_trials"]
 
 # Tune's bookkeeping columns that are not the trainer's metrics.
 _TUNE_COLUMNS = {
@@ -97,6 +98,29 @@ def _why_stopped(
     return STOPPED, f"asha (after {epochs} of {max_epochs} epochs)"
 
 
+def epoch_reports(frame: pd.DataFrame) -> pd.DataFrame:
+    """A trial's reports (Tune's ``metrics_dataframe``) as epochs.parquet keeps them: one
+    per epoch, without the final report (which repeats the last epoch's values). A trial
+    restored from its checkpoint may report an epoch again (its first report went with the
+    process, and the restored model never reached that value): the epoch's last report."""
+    if TIME_ATTR not in frame:
+        return frame.iloc[:0]
+    kept = frame[frame[TIME_ATTR].notna()]
+    if FINAL_KEY in kept:
+        kept = kept[kept[FINAL_KEY] != 1]
+    return kept.drop_duplicates(TIME_ATTR, keep="last")
+
+
+def best_report(epochs: pd.DataFrame) -> tuple[float, int]:
+    """(best value, the first epoch that reached it) of ``epoch_reports``' rows; (NaN, 0)
+    without a value."""
+    values = pd.to_numeric(epochs[VAL_METRIC]).to_numpy(dtype=float)
+    if np.isnan(values).all():
+        return math.nan, 0
+    first = int(np.nanargmin(values))  # the first of equal values
+    return float(values[first]), int(epochs[TIME_ATTR].iloc[first])
+
+
 def grid_trials(grid: ResultGrid) -> list[Any]:
     """Tune's trials in the grid's order. A trial's id and config are read from these, not
     from its results: a trial that failed before its first report has none, and Result's
@@ -123,23 +147,20 @@ def collect_results(
             finals = frame[frame[FINAL_KEY] == 1]
             if not finals.empty:
                 outcome = {str(k): v for k, v in finals.iloc[-1].items()}
-            frame = frame[frame[FINAL_KEY] != 1]
-        if frame is not None and TIME_ATTR in frame and not frame.empty:
-            epochs_frame = frame[
+        reports = epoch_reports(frame) if frame is not None else None
+        if reports is not None and not reports.empty:
+            epochs_frame = reports[
                 [
                     c
-                    for c in frame.columns
+                    for c in reports.columns
                     if c not in _TUNE_COLUMNS | _OUTCOME_COLUMNS and not is_test_metric(c)
                 ]
             ].copy()
-            # a trial restored from a checkpoint may report an epoch again: keep the last
-            epochs_frame = epochs_frame.drop_duplicates(TIME_ATTR, keep="last")
             epochs_frame.insert(0, "trial_id", trial_id)
             epoch_frames.append(epochs_frame)
-            epochs_run = int(frame[TIME_ATTR].max())
+            epochs_run = int(reports[TIME_ATTR].max())
             # from the epochs as epochs.parquet keeps them (a repeated epoch's last report)
-            best = float(epochs_frame[VAL_METRIC].min())
-            best_epoch = int(epochs_frame.nsmallest(1, VAL_METRIC)[TIME_ATTR].iloc[0])  # first
+            best, best_epoch = best_report(reports)
         else:
             epochs_run, best, best_epoch = 0, math.nan, 0
         done = bool((result.metrics or {}).get("done"))

@@ -41,7 +41,7 @@ from raysearch.core.metrics import (
     VAL_METRIC,
 )
 from raysearch.core.trainer_config import wrap_seed
-from raysearch.search.collect import failure_reason, grid_trials
+from raysearch.search.collect import best_report, epoch_reports, failure_reason, grid_trials
 from raysearch.search.loggers import result_loggers
 from raysearch.search.plan import SearchPlan
 from raysearch.search.resume import experiment_saved
@@ -219,12 +219,11 @@ def run_finalists(
 def _row(result: Any, point: dict[str, Any], parameters: list[str]) -> dict[str, Any]:
     """One replicate's row; ``result`` None: Tune never created it."""
     frame = result.metrics_dataframe if result is not None else None
-    epochs = frame[frame[TIME_ATTR].notna()] if frame is not None and len(frame) else None
+    # as the search's trials are read: a restored replicate's repeated epoch, its last report
+    epochs = epoch_reports(frame) if frame is not None and len(frame) else None
     best, best_epoch, epochs_run = math.nan, 0, 0
     if epochs is not None and VAL_METRIC in epochs and len(epochs):
-        values = pd.to_numeric(epochs[VAL_METRIC])
-        best = float(values.min())
-        best_epoch = int(epochs.loc[values.idxmin(), TIME_ATTR])
+        best, best_epoch = best_report(epochs)
         epochs_run = int(epochs[TIME_ATTR].max())
     status, reason = _why_stopped(result.error if result is not None else None, frame, epochs_run)
     row = {

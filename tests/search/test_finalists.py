@@ -108,6 +108,24 @@ def test_a_failed_replicate_keeps_its_reason_as_a_failed_trial_does() -> None:
     assert never["config/loss_strategy"] == "kendall" and "--resume" in never["stop_reason"]
 
 
+def test_a_restored_replicates_repeated_epoch_counts_with_its_last_report_as_a_trials_does():
+    """A replicate restored from its checkpoint reports epoch 2 again: its first report
+    (0.1, lost with the process) is a value the restored model never reached. As
+    collect_results reads the search's trials, the epoch counts with its last report."""
+    frame = pd.DataFrame(
+        {
+            "trial_id": ["t1"] * 5,
+            "epoch": [1.0, 2.0, 2.0, 3.0, 3.0],
+            "anchored_val_loss": [0.5, 0.1, 0.4, 0.3, 0.3],
+            "final": [0, 0, 0, 0, 1],  # the final report repeats epoch 3
+            "stop_reason": [None, None, None, None, "max_epochs"],
+        }
+    )
+    row = _row(SimpleNamespace(metrics_dataframe=frame, error=None), POINT, ["loss_strategy"])
+    assert (row["status"], row["epochs_run"]) == ("completed", 3)
+    assert (row[BEST_VAL_METRIC], row["best_epoch"]) == (0.3, 3)
+
+
 @pytest.mark.parametrize("saved", [False, True])
 def test_a_resume_restores_the_finalists_only_where_tune_saved_them(
     tmp_path, monkeypatch: pytest.MonkeyPatch, saved: bool
