@@ -25,7 +25,6 @@ from raysearch.results.evidence import (
     asha_rungs,
     config_key,
     epoch_reliability,
-    final_values,
     finalist_table,
     margin_check,
     paired_margin_check,
@@ -35,6 +34,7 @@ from raysearch.results.evidence import (
     replicates_by_seed,
     val_test_agreement,
 )
+from raysearch.results.trials import FINAL_STATUSES, scored_trials
 
 __all__ = ["evidence_markdown", "gather_evidence"]
 
@@ -48,21 +48,45 @@ def _parameters(trials: pd.DataFrame) -> list[str]:
 
 
 def _search_margin(trials: pd.DataFrame, sd: float, dof: int) -> dict[str, Any] | None:
-    """The search's best trial against the best trial of another configuration."""
-    finals = final_values(trials)
-    if len(finals) < 2:
+    """The search's best trial against the best trial of another configuration, both among
+    the trials the best was picked from (``scored_trials``: the summary's best trial and
+    best_config.yaml's without finalists), cut ones too: its note says when a value is a
+    cut trial's best so far."""
+    scored = scored_trials(trials)
+    if len(scored) < 2:
         return None
     columns = [f"config/{p}" for p in _parameters(trials)]
-    ranked = trials.assign(_id=trials["trial_id"].astype(str))
-    ranked = ranked[ranked["_id"].isin(finals.index)]
-    ranked = ranked.assign(_value=ranked["_id"].map(finals)).sort_values("_value")
+    ranked = scored.assign(_value=pd.to_numeric(scored[BEST_VAL_METRIC]))
+    ranked = ranked.sort_values("_value", kind="stable")  # as the summary's best
     best = ranked.iloc[0]
     key = config_key(best, columns)
     others = [r for _, r in ranked.iloc[1:].iterrows() if config_key(r, columns) != key]
     if not others:
         return None
-    out = margin_check(float(best["_value"]), 1, float(others[0]["_value"]), 1, sd, dof)
-    return {"basis": "search (one run per trial)", **out}
+    runner = others[0]
+    out = margin_check(float(best["_value"]), 1, float(runner["_value"]), 1, sd, dof)
+    return {"basis": "search (one run per trial)", **out, "note": _cut_note(best, runner)}
+
+
+def _cut_note(pick: pd.Series, runner: pd.Series) -> str | None:
+    """What the search margin's reader must know when its pick or runner-up was cut short
+    (the time budget, an interrupted search): a value so far, not a final one."""
+    cut = [
+        f"{who}'s trial ({row['status']})"
+        for who, row in (("pick", pick), ("runner-up", runner))
+        if row["status"] not in FINAL_STATUSES
+    ]
+    if not cut:
+        return None
+    if len(cut) == 1:
+        return (
+            f"The {cut[0]} was cut short by the search's end: its value is its best "
+            "so far, not a final one."
+        )
+    return (
+        f"The {cut[0]} and the {cut[1]} were cut short by the search's end: their values "
+        "are their best so far, not final ones."
+    )
 
 
 def gather_evidence(
@@ -127,6 +151,7 @@ def _warn(
             f"errors of the difference ({margin['threshold']:.3f}; Student's t, "
             f"{NOISE_LEVEL:.0%} two-sided, {margin['dof']} dof). Another set of seeds could "
             "reverse the order; treat the two as tied."
+            + (f" {margin['note']}" if margin.get("note") else "")
         )
     first = evidence["rungs"][0] if evidence["rungs"] else None
     if first is None or not first["spearman"] < RHO_BAD:  # NaN: too few trials to judge
@@ -197,6 +222,7 @@ def evidence_markdown(
         lines.append(
             f"- The pick's margin over the runner-up: {_num(margin['margin'])} "
             f"({margin['basis']}); inside the noise up to {_num(margin['threshold'])}."
+            + (f" {margin['note']}" if margin.get("note") else "")
         )
     if evidence["rungs"]:
         lines += ["", "Rung reliability (Spearman over the trials that went past each rung):", ""]

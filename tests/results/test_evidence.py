@@ -281,6 +281,39 @@ def test_without_finalists_the_margin_uses_tpe_redraws_as_the_noise() -> None:
     assert any("inside the seed noise" in w for w in evidence["warnings"])
 
 
+def test_without_finalists_the_margin_is_the_reported_best_trials_even_when_it_was_cut(
+    tmp_path: Path,
+) -> None:
+    """After --time-budget the best trial (summary, best_config.yaml) may be one the budget
+    cut: the margin is that trial's over the best of another configuration among the same
+    trials, and says its value is one so far."""
+    trials = pd.DataFrame(
+        {
+            "trial_id": ["cut", "a1", "a2", "b1", "gone"],
+            "status": ["out of time", "completed", "completed", "completed", "failed"],
+            "stop_reason": ["the time budget ran out after 3 of 8 epochs"] + ["max_epochs"] * 3
+            + ["NonFiniteLossError: training loss"],
+            "epochs_run": [3, 8, 8, 8, 2],
+            BEST_VAL_METRIC: [-0.9, -0.30, -0.28, -0.20, -2.0],
+            "best_epoch": [3, 8, 8, 8, 1],
+            "config/loss_strategy": ["uniform", "kendall", "kendall", "a3dro", "pcgrad"],
+            "config/trainer.seed": [4, 1, 2, 3, 5],
+        }
+    )  # fmt: skip
+    epochs = pd.DataFrame(columns=["trial_id", "epoch", "anchored_val_loss"])
+    summary = write_results(
+        tmp_path, trials, epochs, None, 5, time_budget_s=60.0, settings=SETTINGS
+    )
+    assert summary["best"]["trial_id"] == "cut"
+    assert "uniform" in (tmp_path / "best_config.yaml").read_text()
+    margin = summary["evidence"]["margin"]
+    assert margin["margin"] == pytest.approx(-0.30 - -0.9)  # over kendall's a1, not b1
+    assert margin["note"].startswith("The pick's trial (out of time) was cut short")
+    assert margin["note"] in (tmp_path / "summary.md").read_text()
+    finished = trials.assign(status=["completed"] * 4 + ["failed"])
+    assert gather_evidence(finished, epochs, SETTINGS)["margin"]["note"] is None
+
+
 def test_redraws_need_the_same_values_and_the_same_epochs() -> None:
     trials, _ = _search([-0.5, -0.4, -0.3], [0, 0, 0], [8, 8, 4])
     trials["config/loss_strategy"] = ["a", "a", "a"]
