@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import math
 import re
 import shutil
@@ -12,7 +13,7 @@ import pytest
 
 from raysearch.cli.compare import main
 from raysearch.core.errors import ConfigError
-from raysearch.core.files import TRIALS
+from raysearch.core.files import METADATA, TRIALS
 from raysearch.results.comparison import REPORT, compare_runs
 from raysearch.results.plots import draw_learning_curves
 from raysearch.results.runs import load_run
@@ -228,3 +229,33 @@ def test_trials_cut_short_are_drawn_apart_from_those_that_ran_their_course(tmp_p
     labels = ax.get_legend_handles_labels()[1]
     assert {"out of time", "interrupted"} <= set(labels)
     plt.close(fig)
+
+
+def test_runs_on_different_data_or_spaces_are_compared_with_a_note_naming_each(tmp_path):
+    """Anchored losses are ratios to references fitted on each run's own data: the report
+    says when the runs' data differ (metadata.json's data_fingerprint) or were not
+    recorded, and when their spaces differ; runs alike get no note."""
+    root = tmp_path / "runs"
+    a = write_fake_run(root / "loss_ablation" / "a", seed=0, n_trials=6)
+    b = write_fake_run(root / "model_size" / "b", seed=1, n_trials=6, space="model_size")
+    c = write_fake_run(root / "loss_ablation" / "c", seed=0, n_trials=6)
+    text = compare_runs([a, b, c], tmp_path / "unlike").read_text()
+    notes = [line for line in text.splitlines() if line.startswith("**Note:")]
+    assert len(notes) == 2, notes
+    assert notes[0].startswith("**Note: these runs were measured on different data**")
+    assert (
+        "`loss_ablation/a`, `loss_ablation/c` on data fake0; `model_size/b` on data fake1"
+        in (notes[0])
+    )
+    assert "do not compare" in notes[0]
+    assert "`model_size/b` searched model_size" in notes[1]
+    assert "- data: fake1 (metadata.json's `data_fingerprint`)" in text
+    alike = compare_runs([a, c], tmp_path / "alike").read_text()
+    assert "**Note:" not in alike and "- data: fake0" in alike
+    metadata = json.loads((c / METADATA).read_text())
+    del metadata["data_fingerprint"]  # a run written before it was recorded
+    (c / METADATA).write_text(json.dumps(metadata))
+    unknown = compare_runs([a, c], tmp_path / "unknown").read_text()
+    assert "**Note: these runs may differ in data**" in unknown
+    assert "`loss_ablation/c` on data not recorded" in unknown
+    assert "- data: not recorded" in unknown
