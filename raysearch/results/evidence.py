@@ -92,16 +92,23 @@ def pooled_sd(groups: Sequence[Sequence[float]]) -> tuple[float, int]:
 
 
 def asha_rungs(settings: Mapping[str, Any]) -> list[int]:
-    """The epochs where ASHA (gated or not) compares trials (below max_epochs; none for
-    FIFO)."""
+    """The epochs where ASHA (gated or not) compares trials and may stop them; none for
+    FIFO. Ray's rungs are the milestones ``grace * rf**k`` (a later bracket's are some of
+    them), and ASHA records a trial at a milestone with the first epoch that reaches it,
+    ``ceil(grace * rf**k)``; those below max_epochs, where a trial ends anyway."""
     asha = settings.get("scheduler", "asha") in ("asha", "gated_asha")
     if not asha or "max_epochs" not in settings:
         return []
-    grace, factor = float(settings.get("grace_period", 1)), float(settings["reduction_factor"])
-    rungs, milestone = [], min(grace, float(settings["max_epochs"]))
-    while milestone < settings["max_epochs"]:
-        rungs.append(math.ceil(milestone))
-        milestone *= factor
+    max_epochs = int(settings["max_epochs"])
+    # as search.scheduler.asha_arguments gives Ray its grace period
+    grace = min(float(settings.get("grace_period", 1)), max_epochs)
+    factor = float(settings["reduction_factor"])
+    rungs: list[int] = []
+    k = 0
+    while (epoch := math.ceil(grace * factor**k)) < max_epochs:
+        if epoch not in rungs:  # milestones less than an epoch apart: recorded at one
+            rungs.append(epoch)
+        k += 1
     return rungs
 
 

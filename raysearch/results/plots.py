@@ -30,6 +30,7 @@ from raysearch.core.metrics import (
     STOPPED,
 )
 from raysearch.results.analysis import anytime_curve, strategies
+from raysearch.results.evidence import asha_rungs
 from raysearch.results.importance import Importance, searched_knobs
 from raysearch.results.runs import RunData
 from raysearch.results.trials import scored_trials
@@ -112,7 +113,8 @@ def plot_learning_curves(run: RunData, path: Path) -> Path:
 def draw_learning_curves(run: RunData, ax: plt.Axes) -> None:
     """Each trial's anchored_val_loss by epoch, coloured by loss strategy; trials stopped
     by ASHA dashed with an x, failed ones dotted, those cut short (out of time,
-    interrupted) dash-dotted; ASHA's rungs as grey lines."""
+    interrupted) dash-dotted; ASHA's rungs (``asha_rungs``: none for FIFO) as grey
+    lines."""
     trials = run.trials.assign(strategy=strategies(run.trials)).set_index("trial_id")
     colors = {name: f"C{i}" for i, name in enumerate(sorted(trials["strategy"].unique()))}
     for trial_id, group in run.epochs.groupby("trial_id", sort=True):
@@ -135,15 +137,10 @@ def draw_learning_curves(run: RunData, ax: plt.Axes) -> None:
         if kind != COMPLETED and (reported["status"] == kind).any():
             style = _STATUS_STYLE[kind]
             ax.plot([], [], color="k", marker=style["marker"], ls=style["linestyle"], label=kind)
-    settings = run.settings
-    grace, eta = settings.get("grace_period"), settings.get("reduction_factor")
-    max_epochs = settings.get("max_epochs")
-    if grace and eta and max_epochs:
-        rung = float(grace)
-        while rung < max_epochs:
-            ax.axvline(rung, color="grey", lw=0.8, alpha=0.5)
-            rung *= float(eta)
-    ax.set_xlabel("epoch (grey lines: ASHA rungs)")
+    rungs = asha_rungs(run.settings)  # as the evidence section lists them
+    for epoch in rungs:
+        ax.axvline(epoch, color="grey", lw=0.8, alpha=0.5)
+    ax.set_xlabel("epoch (grey lines: ASHA rungs)" if rungs else "epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(_YLABEL, fontsize=8)
     ax.set_title(f"{run.name}: learning curves by trial")

@@ -15,6 +15,7 @@ from raysearch.cli.compare import main
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import METADATA, TRIALS
 from raysearch.results.comparison import REPORT, compare_runs
+from raysearch.results.evidence import asha_rungs
 from raysearch.results.plots import draw_learning_curves
 from raysearch.results.runs import load_run
 from raysearch.results.summary import write_results
@@ -259,3 +260,24 @@ def test_runs_on_different_data_or_spaces_are_compared_with_a_note_naming_each(t
     assert "**Note: these runs may differ in data**" in unknown
     assert "`loss_ablation/c` on data not recorded" in unknown
     assert "- data: not recorded" in unknown
+
+
+def test_the_learning_curves_rung_lines_are_the_rungs_the_evidence_lists(tmp_path):
+    """A FIFO run has no rungs and gets no rung lines; an ASHA run's lines sit at the epochs
+    where ASHA records (ceil of grace * rf**k below max_epochs: 1, 3, 7 for rf 2.5 and 16
+    epochs), not at the milestones 2.5, 6.25, 15.625."""
+    path = write_fake_run(tmp_path / "loss_ablation" / "r", n_trials=5, reduction_factor=2.5)
+    run = load_run(path)
+    for scheduler, expected in (("fifo", []), ("asha", [1, 3, 7]), ("gated_asha", [1, 3, 7])):
+        run.metadata["settings"] = {**run.settings, "scheduler": scheduler, "max_epochs": 16}
+        assert asha_rungs(run.settings) == expected
+        fig, ax = plt.subplots()
+        draw_learning_curves(run, ax)
+        vertical = [
+            line.get_xdata()[0]
+            for line in ax.get_lines()
+            if len(line.get_xdata()) == 2 and len(set(line.get_xdata())) == 1
+        ]
+        assert vertical == expected, scheduler
+        assert ("ASHA rungs" in ax.get_xlabel()) == bool(expected)
+        plt.close(fig)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import itertools
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
+from ray.tune.schedulers.async_hyperband import _Bracket
 
 from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.results.evidence import (
@@ -93,6 +95,28 @@ def test_asha_rungs_are_the_geometric_milestones_below_max_epochs(grace, factor,
         assert [b / a for a, b in itertools.pairwise(rungs)] == [factor] * (len(rungs) - 1)
         assert grace * factor ** len(rungs) >= max_epochs  # none missing
     assert asha_rungs({"scheduler": "fifo", "max_epochs": max_epochs}) == []
+
+
+@given(st.integers(1, 6), st.floats(1.2, 4.0), st.integers(1, 80))
+def test_asha_rungs_are_the_epochs_where_rays_asha_records_a_trial(grace, factor, max_epochs):
+    """Ray's bracket (as search.scheduler builds it: stop_last_trials off) fed one trial's
+    epochs records it at ceil(grace * rf**k): 1, 3, 7 for grace 1, rf 2.5, not 2.5 and 6.25;
+    and a rung that comes at max_epochs (15.625 -> 16) is no rung below it."""
+    grace = min(grace, max_epochs)
+    milestones = [grace * factor**k for k in range(40) if grace * factor**k <= max_epochs]
+    # the space's settings refuse rungs that share an epoch (SearchSettings)
+    assume(all(math.ceil(a) < math.ceil(b) for a, b in itertools.pairwise(milestones)))
+    bracket = _Bracket(grace, max_epochs, factor, 0, stop_last_trials=False)
+    trial, recorded = SimpleNamespace(trial_id="t"), []
+    for epoch in range(1, max_epochs):
+        before = sum(trial.trial_id in r for _, r in bracket._rungs)
+        bracket.on_result(trial, epoch, -0.1)
+        if sum(trial.trial_id in r for _, r in bracket._rungs) > before:
+            recorded.append(epoch)
+    settings = {"scheduler": "asha", "grace_period": grace, "reduction_factor": factor}
+    assert asha_rungs({**settings, "max_epochs": max_epochs}) == recorded
+    assert asha_rungs({**settings, "scheduler": "gated_asha", "max_epochs": max_epochs}) == recorded
+    assert asha_rungs({"grace_period": 1, "reduction_factor": 2.5, "max_epochs": 16}) == [1, 3, 7]
 
 
 @given(st.floats(0.0, 0.3), st.floats(0.0, 0.3), st.integers(1, 200))
