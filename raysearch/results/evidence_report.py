@@ -36,7 +36,7 @@ from raysearch.results.evidence import (
 )
 from raysearch.results.trials import FINAL_STATUSES, scored_trials
 
-__all__ = ["evidence_markdown", "gather_evidence"]
+__all__ = ["evidence_markdown", "gather_evidence", "shown_number"]
 
 
 def _parameters(trials: pd.DataFrame) -> list[str]:
@@ -181,7 +181,9 @@ def _warn(
     evidence["warnings"].append(text)
 
 
-def _num(value: float, digits: int = 3) -> str:
+def shown_number(value: float | None, digits: int = 3) -> str:
+    """A value as the reports show it: ``digits`` decimals, "n/a" when there is none (an
+    sd of one replicate, a mean without a test score)."""
     return "n/a" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
 
 
@@ -194,9 +196,9 @@ def evidence_markdown(
         test = pick["test"].get(TEST_METRIC, math.nan)
         lines += [
             f"**Pick (finalist {pick['finalist']}, chosen on the mean of {pick['replicates']} "
-            f"fresh seeds):** {BEST_VAL_METRIC} {_num(pick[BEST_VAL_METRIC])} ± "
-            f"{_num(pick['sd'])}; {TEST_METRIC} {_num(test)} (mean over the same replicates, "
-            "the only test scores of the finalists). Its values: "
+            f"fresh seeds):** {BEST_VAL_METRIC} {shown_number(pick[BEST_VAL_METRIC])} ± "
+            f"{shown_number(pick['sd'])}; {TEST_METRIC} {shown_number(test)} (mean over the "
+            "same replicates, the only test scores of the finalists). Its values: "
             + ", ".join(f"`{k}` = {v}" for k, v in pick["config"].items()),
             "",
         ]
@@ -207,28 +209,28 @@ def evidence_markdown(
     redraws = noise["redraws"]
     lines.append(
         "- Seed-noise floor (sd of one training's value): "
-        + (f"finalists {_num(floor['sd'])} ({floor['dof']} dof); " if floor else "")
-        + f"TPE re-draws {_num(redraws['sd'])} ({redraws['groups']} configuration(s) drawn "
+        + (f"finalists {shown_number(floor['sd'])} ({floor['dof']} dof); " if floor else "")
+        + f"TPE re-draws {shown_number(redraws['sd'])} ({redraws['groups']} configuration(s) drawn "
         "again with the same epochs)."
     )
     vt = evidence["val_test"]
     lines.append(
         f"- Val-to-test agreement over {vt['trials']} completed trials: Spearman "
-        f"{_num(vt['spearman'], 2)} (mean val {_num(vt['mean_val'])}, mean test "
-        f"{_num(vt['mean_test'])})."
+        f"{shown_number(vt['spearman'], 2)} (mean val {shown_number(vt['mean_val'])}, mean test "
+        f"{shown_number(vt['mean_test'])})."
     )
     margin = evidence["margin"]
     if margin is not None:
         lines.append(
-            f"- The pick's margin over the runner-up: {_num(margin['margin'])} "
-            f"({margin['basis']}); inside the noise up to {_num(margin['threshold'])}."
+            f"- The pick's margin over the runner-up: {shown_number(margin['margin'])} "
+            f"({margin['basis']}); inside the noise up to {shown_number(margin['threshold'])}."
             + (f" {margin['note']}" if margin.get("note") else "")
         )
     if evidence["rungs"]:
         lines += ["", "Rung reliability (Spearman over the trials that went past each rung):", ""]
         lines += ["| rung | epoch | trials | Spearman |", "|---:|---:|---:|---:|"]
         lines += [
-            f"| {k} | {r['epoch']} | {r['trials']} | {_num(r['spearman'], 2)} |"
+            f"| {k} | {r['epoch']} | {r['trials']} | {shown_number(r['spearman'], 2)} |"
             for k, r in enumerate(evidence["rungs"], start=1)
         ]
     if evidence["finalists"]:

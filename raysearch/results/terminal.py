@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from raysearch.core.metrics import BEST_VAL_METRIC, TEST_METRIC
+from raysearch.results.evidence_report import shown_number
 from raysearch.results.summary import (
     FINISHED,
     INTERRUPTED_SEARCH,
@@ -59,12 +60,14 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
         console.print(f"[red]no trial produced a finite {BEST_VAL_METRIC}[/]")
     pick = summary.get("pick")
     if pick:  # the finalists' pick (issue 15): what best_config.yaml holds
-        test = pick["test"].get(TEST_METRIC, float("nan"))
+        test = pick["test"].get(TEST_METRIC)
+        # as summary.md shows them: "n/a" for an sd of one replicate or no test score
         console.print(
             f"[bold]pick[/]: finalist {pick['finalist']} "
             + escape(", ".join(f"{k}={v}" for k, v in pick["config"].items()))
-            + f"; {BEST_VAL_METRIC} {pick[BEST_VAL_METRIC]:.4f} ± "
-            f"{pick['sd']:.4f} over {pick['replicates']} fresh seeds; test {test:.4f}"
+            + f"; {BEST_VAL_METRIC} {shown_number(pick[BEST_VAL_METRIC], 4)} ± "
+            f"{shown_number(pick['sd'], 4)} over {pick['replicates']} fresh seeds; "
+            f"test {shown_number(test, 4)}"
         )
     for warning in summary.get("evidence", {}).get("warnings", []):
         console.print(f"[yellow]warning[/]: {escape(warning)}")

@@ -298,6 +298,33 @@ def test_best_configs_resolved_values_read_back_build_the_same_trial_config(
     assert written["resolved"]["loss.kendall_clamp"] == list(trial.loss.kendall_clamp)
 
 
+def test_the_terminal_shows_a_pick_without_an_sd_or_test_score_as_summary_md_does(
+    tmp_path: Path,
+) -> None:
+    """A pick with one finished replicate (the other failed) has no sd, and no test score
+    here: summary.md says 'n/a', and so does the terminal (it printed 'nan')."""
+    from rich.console import Console
+
+    from raysearch.results.terminal import print_summary
+
+    trials = _table(_trial("a", "completed", 3, -0.3), _trial("b", "completed", 3, -0.1))
+    finalists = pd.DataFrame(
+        {"finalist": [1, 1], "seed": [100000, 100001], "trial_id": ["f0", ""],
+         "status": ["completed", "failed"], "stop_reason": ["max_epochs", "OOM"],
+         "epochs_run": [3, 0], "best_anchored_val_loss": [-0.25, math.nan],
+         "best_epoch": [3, 0], "search_value": [-0.3, -0.3],
+         "config/loss_strategy": ["kendall", "kendall"], "pick": [True, True]}
+    )  # fmt: skip
+    summary = write_results(tmp_path, trials, pd.DataFrame(), planned=2, finalists=finalists)
+    assert math.isnan(summary["pick"]["sd"]) and summary["pick"]["test"] == {}
+    assert "-0.250 ± n/a; anchored_test_loss n/a" in (tmp_path / SUMMARY_MD).read_text()
+    console = Console(record=True, width=400)
+    print_summary(summary, console)
+    text = console.export_text()
+    assert "best_anchored_val_loss -0.2500 ± n/a over 1 fresh seeds; test n/a" in text
+    assert "nan" not in text
+
+
 def test_the_stops_the_rung_gate_held_are_counted_by_epoch(tmp_path: Path) -> None:
     """A search whose gate held every ASHA stop completes every trial; the summary says why,
     so a user does not read 'ASHA stopped none' as ASHA finding nothing to stop."""
