@@ -60,13 +60,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         runs = _checked_runs(args.run_dirs, args.out)  # before the slow imports
         # Deferred: matplotlib, optuna and scikit-learn take seconds to import.
-        from raysearch.results.comparison import default_out_dir, write_report
+        from raysearch.results.comparison import default_out_dir, unlike_runs, write_report
 
         out = args.out if args.out is not None else default_out_dir()
         report = write_report(runs, out, seed=args.seed)
     except RaysearchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    for note in unlike_runs(runs):  # said where it is read first, as in the report
+        print(note.replace("**", "").replace("`", ""))
     print(f"report: {report}")
     # the figures report.md shows: --out holds exactly them and report.md
     figures = sorted(set(re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", report.read_text())))

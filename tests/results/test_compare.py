@@ -232,7 +232,7 @@ def test_trials_cut_short_are_drawn_apart_from_those_that_ran_their_course(tmp_p
     plt.close(fig)
 
 
-def test_runs_on_different_data_or_spaces_are_compared_with_a_note_naming_each(tmp_path):
+def test_runs_on_different_data_or_spaces_are_compared_with_a_note_naming_each(tmp_path, capsys):
     """Anchored losses are ratios to references fitted on each run's own data: the report
     says when the runs' data differ (metadata.json's data_fingerprint) or were not
     recorded, and when their spaces differ; runs alike get no note."""
@@ -253,6 +253,13 @@ def test_runs_on_different_data_or_spaces_are_compared_with_a_note_naming_each(t
     assert "- data: fake1 (metadata.json's `data_fingerprint`)" in text
     alike = compare_runs([a, c], tmp_path / "alike").read_text()
     assert "**Note:" not in alike and "- data: fake0" in alike
+    # the command says so too, before where the report is
+    assert main([str(a), str(b), "--out", str(tmp_path / "said")]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("Note: these runs were measured on different data")
+    assert "model_size/b on data fake1" in printed
+    assert main([str(a), str(c), "--out", str(tmp_path / "quiet")]) == 0
+    assert capsys.readouterr().out.startswith("report: ")
     metadata = json.loads((c / METADATA).read_text())
     del metadata["data_fingerprint"]  # a run written before it was recorded
     (c / METADATA).write_text(json.dumps(metadata))
