@@ -216,6 +216,12 @@ def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
         matches = sorted(directory.rglob(f"{name_or_path}.yaml")) if named else []
         if not matches:
             valid = ", ".join(available_spaces(directory)) or "(none)"
+            if path.is_dir():  # a shipped space's name wins over a directory of that name
+                raise ConfigError(
+                    [f"--space {name_or_path}: is a directory; give a space file (.yaml) or "
+                     f"a shipped space's name ({valid})"],
+                    "arguments",
+                )  # fmt: skip
             raise ConfigError(
                 [
                     f"--space: unknown space {name_or_path!r}; valid spaces: {valid}, or the "
@@ -224,6 +230,8 @@ def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
                 "arguments",
             )
         path = matches[0]
+    if path.is_dir():
+        raise ConfigError([f"{path}: is a directory; give a space file (.yaml)"], "search space")
     if not path.is_file():
         shipped = path.stem in available_spaces(directory) and not path.parent.name
         hint = f" (the shipped space is --space {path.stem})" if shipped else ""

@@ -42,6 +42,25 @@ def test_unknown_space_lists_the_valid_ones() -> None:
         assert name in message
 
 
+def test_a_directory_is_named_as_one_not_as_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--space DIR said 'unknown space' (or 'file not found' for a directory named x.yaml);
+    a directory named like a shipped space does not hide the shipped space."""
+    (tmp_path / "spaces").mkdir()
+    (tmp_path / "grid.yaml").mkdir()
+    (tmp_path / "smoke").mkdir()
+    monkeypatch.chdir(tmp_path)
+    for name, said in (
+        (str(tmp_path / "spaces"), f"--space {tmp_path / 'spaces'}: is a directory; give"),
+        ("grid.yaml", "grid.yaml: is a directory; give a space file (.yaml)"),
+    ):
+        with pytest.raises(ConfigError) as err:
+            load_space(name)
+        assert err.value.problems[0].startswith(said), err.value.problems
+    assert load_space("smoke").name == "smoke"
+
+
 def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "bad.yaml"
     path.write_text(text)
