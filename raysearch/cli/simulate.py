@@ -253,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import optuna
 
     from raysearch.search.scheduler import GATE_PAIRS, GATE_THRESHOLD
-    from raysearch.search.simulation.rungs import rank_rungs, rung_epochs, sample_curves
+    from raysearch.search.simulation.rungs import rank_rungs, sample_curves
     from raysearch.search.simulation.runs import (
         paired,
         resampled_speedups,
@@ -336,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         print(paired_table(rows, " ".join(args.against)))
     ranks = None
-    if s.scheduler != "fifo" and (epochs := rung_epochs(s)):
+    if epochs := s.rung_epochs():
         ranks = rank_rungs(sample_curves(space, curves), epochs)
         print()
         gated = s.gate_against if s.scheduler == "gated_asha" else None

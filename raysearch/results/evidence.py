@@ -31,6 +31,7 @@ import pandas as pd
 from raysearch.core.files import FINALISTS
 from raysearch.core.metrics import BEST_VAL_METRIC, TEST_METRIC, VAL_METRIC
 from raysearch.results.trials import scored_trials
+from raysearch.search.settings import rung_epochs
 
 __all__ = [
     "MIN_RANKED",
@@ -99,17 +100,8 @@ def asha_rungs(settings: Mapping[str, Any]) -> list[int]:
     asha = settings.get("scheduler", "asha") in ("asha", "gated_asha")
     if not asha or "max_epochs" not in settings:
         return []
-    max_epochs = int(settings["max_epochs"])
-    # as search.scheduler.asha_arguments gives Ray its grace period
-    grace = min(float(settings.get("grace_period", 1)), max_epochs)
-    factor = float(settings["reduction_factor"])
-    rungs: list[int] = []
-    k = 0
-    while (epoch := math.ceil(grace * factor**k)) < max_epochs:
-        if epoch not in rungs:  # milestones less than an epoch apart: recorded at one
-            rungs.append(epoch)
-        k += 1
-    return rungs
+    grace, factor = float(settings.get("grace_period", 1)), float(settings["reduction_factor"])
+    return rung_epochs(grace, factor, int(settings["max_epochs"]))
 
 
 def final_values(trials: pd.DataFrame) -> pd.Series:

@@ -9,13 +9,29 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-__all__ = ["SCHEDULERS", "SchedulerName", "SearchSettings"]
+__all__ = ["SCHEDULERS", "SchedulerName", "SearchSettings", "rung_epochs"]
 
 SchedulerName = Literal["asha", "gated_asha", "fifo"]
 SCHEDULERS: tuple[str, ...] = get_args(SchedulerName)
 # The gate's settings whose defaults hold where the gate runs; left unset with another
 # scheduler each takes the value that means nothing there (``SearchSettings._consistent``).
 _UNGATED = {"gate_unmeasured": "asha", "gate_cut_cost": False}
+
+
+def rung_epochs(grace_period: float, reduction_factor: float, max_epochs: int) -> list[int]:
+    """The epochs where ASHA records a trial at a rung and may stop it, below ``max_epochs``
+    (where a trial ends anyway): Ray's milestones ``grace_period * reduction_factor**k``
+    (a later bracket's are some of them), each at the first whole epoch that reaches it;
+    milestones less than an epoch apart share it. The grace period is capped at
+    ``max_epochs``, as ``search.scheduler`` gives it to Ray."""
+    grace = min(grace_period, max_epochs)
+    epochs: list[int] = []
+    k = 0
+    while (epoch := math.ceil(grace * reduction_factor**k)) < max_epochs:
+        if not epochs or epoch > epochs[-1]:
+            epochs.append(epoch)
+        k += 1
+    return epochs
 
 
 def _unused(scheduler: Any, searcher: Any, multivariate: Any) -> set[str]:
@@ -105,6 +121,13 @@ class SearchSettings(BaseModel):
         settings changed starts from, so a default that depends on others
         (``independent_when_running``) follows them."""
         return self.model_dump(include=self.model_fields_set)
+
+    def rung_epochs(self) -> list[int]:
+        """The epochs where this search's ASHA may stop a trial (``rung_epochs``); none
+        with ``fifo``."""
+        if self.scheduler == "fifo":
+            return []
+        return rung_epochs(self.grace_period, self.reduction_factor, self.max_epochs)
 
     def unused(self) -> set[str]:
         """The settings that mean nothing under this scheduler and searcher."""

@@ -15,7 +15,6 @@ LCBench tasks).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +22,6 @@ import numpy as np
 import optuna
 
 from raysearch.search.gated_asha import spearman
-from raysearch.search.settings import SearchSettings
 from raysearch.search.simulation.curves import CurveSource
 from raysearch.search.space import SearchSpace
 
@@ -33,7 +31,6 @@ __all__ = [
     "RungRank",
     "RungRanks",
     "rank_rungs",
-    "rung_epochs",
     "sample_curves",
 ]
 
@@ -60,21 +57,6 @@ class RungRanks:
     curves: int  # distinct curves
     best_curves: int  # of which the best, by the curve's best value
     rungs: tuple[RungRank, ...]
-
-
-def rung_epochs(settings: SearchSettings) -> list[int]:
-    """The epochs at which ASHA (its first bracket) may stop a trial, below ``max_epochs``:
-    its milestones grace_period * reduction_factor**i, each at the first whole epoch that
-    reaches it (Ray records a trial at a milestone once its epoch is at least that)."""
-    out: list[int] = []
-    power = 0
-    while (epoch := math.ceil(settings.grace_period * settings.reduction_factor**power)) < (
-        settings.max_epochs
-    ):
-        if not out or epoch > out[-1]:
-            out.append(epoch)
-        power += 1
-    return out
 
 
 def rank_rungs(values: Any, rungs: list[int]) -> RungRanks:

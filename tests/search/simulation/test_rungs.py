@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from raysearch.search.settings import SearchSettings
 from raysearch.search.simulation.hartmann import HartmannCurves, hartmann_space
-from raysearch.search.simulation.rungs import rank_rungs, rung_epochs, sample_curves
+from raysearch.search.simulation.rungs import rank_rungs, sample_curves
 
 quality = st.lists(
     st.floats(0.0, 1.0, allow_nan=False), min_size=10, max_size=40, unique=True
@@ -86,7 +86,8 @@ def test_rung_epochs_are_asha_milestones_at_whole_epochs_below_the_end(
     s = SearchSettings(
         num_samples=4, max_epochs=max_epochs, grace_period=grace, reduction_factor=factor
     )
-    assert rung_epochs(s) == expected
+    assert s.rung_epochs() == expected
+    assert s.replaced(scheduler="fifo").rung_epochs() == []
 
 
 def test_sample_curves_reads_the_sources_curves_of_random_configurations() -> None:
