@@ -18,7 +18,7 @@ import pandas as pd
 
 from raysearch.core.metrics import BEST_VAL_METRIC, INTERRUPTED, NOT_STARTED, OUT_OF_TIME
 from raysearch.results.runs import RunData
-from raysearch.results.trials import scored_trials
+from raysearch.results.trials import best_row, row_config, scored_trials
 
 __all__ = [
     "STRATEGY_COLUMNS",
@@ -82,23 +82,16 @@ def strategies(trials: pd.DataFrame) -> pd.Series:
 
 
 def best_trial(run: RunData) -> dict[str, Any] | None:
-    """The trial with the lowest finite best_anchored_val_loss that did not fail, with its
-    config."""
-    finite = scored_trials(run.trials)
-    if finite.empty:
+    """The trial the search reports as its best (``trials.best_row``), with its config."""
+    row = best_row(run.trials)
+    if row is None:
         return None
-    row = finite.iloc[int(pd.to_numeric(finite[BEST_VAL_METRIC]).to_numpy().argmin())]
-    config = {
-        k[len("config/") :]: _plain(v)
-        for k, v in row.items()
-        if isinstance(k, str) and k.startswith("config/") and not _missing(v)
-    }
     return {
         "trial_id": str(row["trial_id"]),
         BEST_VAL_METRIC: float(row[BEST_VAL_METRIC]),
         "best_epoch": int(row.get("best_epoch", 0)),
         "status": str(row["status"]),
-        "config": config,
+        "config": row_config(row),
     }
 
 
@@ -153,11 +146,3 @@ def run_overview(run: RunData) -> dict[str, Any]:
         else "",
         "best trial": best["trial_id"] if best else "",
     }
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value

@@ -30,7 +30,7 @@ import pandas as pd
 
 from raysearch.core.files import FINALISTS
 from raysearch.core.metrics import BEST_VAL_METRIC, TEST_METRIC, VAL_METRIC
-from raysearch.results.trials import scored_trials
+from raysearch.results.trials import row_config, scored_trials
 from raysearch.search.settings import rung_epochs
 
 __all__ = [
@@ -283,17 +283,9 @@ def picked_config(finalists: pd.DataFrame | None) -> dict[str, Any] | None:
         BEST_VAL_METRIC: float(values.mean()),
         "sd": float(values.std(ddof=1)) if len(values) >= 2 else math.nan,
         "replicates": len(values),
-        "config": {
-            str(c)[len("config/") :]: _plain(v)
-            for c, v in first.items()
-            if str(c).startswith("config/") and not pd.isna(v)
-        },
+        "config": row_config(first),
         "test": {c[len("test/") :]: float(pd.to_numeric(rows[c]).mean()) for c in tests},
     }
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
 
 
 def load_finalists(run_dir: Path) -> pd.DataFrame | None:

@@ -34,7 +34,7 @@ from raysearch.results.evidence import (
     replicates_by_seed,
     val_test_agreement,
 )
-from raysearch.results.trials import FINAL_STATUSES, scored_trials
+from raysearch.results.trials import FINAL_STATUSES, ranked_trials
 
 __all__ = ["evidence_markdown", "gather_evidence", "shown_number"]
 
@@ -52,19 +52,18 @@ def _search_margin(trials: pd.DataFrame, sd: float, dof: int) -> dict[str, Any] 
     the trials the best was picked from (``scored_trials``: the summary's best trial and
     best_config.yaml's without finalists), cut ones too: its note says when a value is a
     cut trial's best so far."""
-    scored = scored_trials(trials)
-    if len(scored) < 2:
+    ranked = ranked_trials(trials)  # as the summary's best is picked
+    if len(ranked) < 2:
         return None
     columns = [f"config/{p}" for p in _parameters(trials)]
-    ranked = scored.assign(_value=pd.to_numeric(scored[BEST_VAL_METRIC]))
-    ranked = ranked.sort_values("_value", kind="stable")  # as the summary's best
     best = ranked.iloc[0]
     key = config_key(best, columns)
     others = [r for _, r in ranked.iloc[1:].iterrows() if config_key(r, columns) != key]
     if not others:
         return None
     runner = others[0]
-    out = margin_check(float(best["_value"]), 1, float(runner["_value"]), 1, sd, dof)
+    value = {"best": float(best[BEST_VAL_METRIC]), "runner": float(runner[BEST_VAL_METRIC])}
+    out = margin_check(value["best"], 1, value["runner"], 1, sd, dof)
     return {"basis": "search (one run per trial)", **out, "note": _cut_note(best, runner)}
 
 

@@ -24,7 +24,7 @@ from raysearch.core.errors import ConfigError
 from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.results.evidence import SEED_PARAMETER
 from raysearch.results.runs import RunData
-from raysearch.results.trials import scored_trials
+from raysearch.results.trials import plain, scored_trials
 from raysearch.search.space import load_space
 
 __all__ = [
@@ -79,7 +79,7 @@ def _distribution(values: pd.Series, spec: Any | None) -> Any | None:
     if numeric.notna().all() and values.map(lambda v: not isinstance(v, (bool, str))).all():
         low, high = float(numeric.min()), float(numeric.max())
         return FloatDistribution(low, high) if low < high else None
-    choices = sorted({_plain(v) for v in values}, key=str)
+    choices = sorted({plain(v) for v in values}, key=str)
     return CategoricalDistribution(choices) if len(choices) > 1 else None
 
 
@@ -150,7 +150,7 @@ def _evaluate(usable: pd.DataFrame, params: list[str], space: Any | None, seed: 
         return result
     study_trials = [
         optuna.trial.create_trial(
-            params={n: _plain(row[f"config/{n}"]) for n in distributions},
+            params={n: plain(row[f"config/{n}"]) for n in distributions},
             distributions=distributions,
             value=float(row[BEST_VAL_METRIC]),
         )
@@ -171,7 +171,3 @@ def _evaluate(usable: pd.DataFrame, params: list[str], space: Any | None, seed: 
         missing = "the run's space file was not found: distributions are the observed ranges"
         result.note = "; ".join(filter(None, [result.note, missing]))
     return result
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value

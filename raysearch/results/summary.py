@@ -14,7 +14,6 @@ trials table returning its lines (or none); a new section is one more function i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,7 @@ from raysearch.core.metrics import (
 )
 from raysearch.results.evidence import SEED_PARAMETER, picked_config
 from raysearch.results.evidence_report import evidence_markdown, gather_evidence
-from raysearch.results.trials import scored_trials
+from raysearch.results.trials import best_row, plain, row_config
 
 __all__ = [
     "ALL_FAILED",
@@ -82,35 +81,18 @@ STATES = (FINISHED, INTERRUPTED_SEARCH, ALL_FAILED, NO_RESULT, OUT_OF_TIME)
 Section = Callable[[dict[str, Any], pd.DataFrame], list[str]]
 
 
-def _missing(value: Any) -> bool:
-    """NaN/None: a conditional parameter this trial did not use."""
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars -> Python, for YAML/JSON."""
-    return value.item() if hasattr(value, "item") else value
-
-
 def _best(trials: pd.DataFrame) -> dict[str, Any] | None:
-    if trials.empty:
+    row = best_row(trials)  # not a failed trial's: its configuration does not train
+    if row is None:
         return None
-    finite = scored_trials(trials)  # not a failed trial's: its configuration does not train
-    if finite.empty:
-        return None
-    row = finite.sort_values(BEST_VAL_METRIC, kind="stable").iloc[0]
     return {
         "trial_id": row["trial_id"],
         BEST_VAL_METRIC: float(row[BEST_VAL_METRIC]),
         "best_epoch": int(row["best_epoch"]),
         "status": str(row["status"]),
-        "config": {
-            k[len("config/") :]: _plain(v)
-            for k, v in row.items()
-            if isinstance(k, str) and k.startswith("config/") and not _missing(v)
-        },
+        "config": row_config(row),
         "test": {
-            k[len("test/") :]: _plain(v)
+            k[len("test/") :]: plain(v)
             for k, v in row.items()
             if isinstance(k, str) and k.startswith("test/") and not pd.isna(v)
         },

@@ -10,12 +10,21 @@ search's end cut short (interrupted, out of time) has a value so far, not a fina
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from raysearch.core.metrics import BEST_VAL_METRIC, COMPLETED, FAILED, STOPPED
 
-__all__ = ["FINAL_STATUSES", "scored_trials"]
+__all__ = [
+    "FINAL_STATUSES",
+    "best_row",
+    "plain",
+    "ranked_trials",
+    "row_config",
+    "scored_trials",
+]
 
 FINAL_STATUSES = (COMPLETED, STOPPED)
 
@@ -30,3 +39,38 @@ def scored_trials(trials: pd.DataFrame, *, final: bool = False) -> pd.DataFrame:
     if final:
         keep &= trials["status"].isin(FINAL_STATUSES)
     return trials[keep]
+
+
+def ranked_trials(trials: pd.DataFrame) -> pd.DataFrame:
+    """``scored_trials``, best first (ties in table order): the order a search's best trial
+    is picked in."""
+    finite = scored_trials(trials)
+    if finite.empty:
+        return finite
+    return finite.iloc[np.argsort(pd.to_numeric(finite[BEST_VAL_METRIC]), kind="stable")]
+
+
+def best_row(trials: pd.DataFrame) -> pd.Series | None:
+    """The trial a search reports as its best (the first of ``ranked_trials``); None when
+    no trial counts."""
+    ranked = ranked_trials(trials)
+    return None if ranked.empty else ranked.iloc[0]
+
+
+def row_config(row: pd.Series) -> dict[str, Any]:
+    """A trial row's configuration (its ``config/`` columns) as plain values, without the
+    parameters it did not use (NaN or None: a conditional parameter left out)."""
+    return {
+        str(k)[len("config/") :]: plain(v)
+        for k, v in row.items()
+        if str(k).startswith("config/") and not _missing(v)
+    }
+
+
+def plain(value: Any) -> Any:
+    """A numpy scalar as its Python value, for YAML and JSON; anything else as it is."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))

@@ -3,10 +3,13 @@ a trial the search's end cut short has no final value for the evidence and fANOV
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from raysearch.core.files import TRIALS
 from raysearch.core.metrics import BEST_VAL_METRIC, TRIAL_STATUSES
@@ -15,7 +18,13 @@ from raysearch.results.evidence import final_values
 from raysearch.results.importance import param_importance
 from raysearch.results.runs import load_run
 from raysearch.results.summary import summarize
-from raysearch.results.trials import FINAL_STATUSES, scored_trials
+from raysearch.results.trials import (
+    FINAL_STATUSES,
+    best_row,
+    ranked_trials,
+    row_config,
+    scored_trials,
+)
 from raysearch.testing.results import write_fake_run
 
 
@@ -59,3 +68,45 @@ def test_scored_trials_keep_finite_values_of_trials_that_did_not_fail(run, final
     expected = every[every["status"].isin(allowed) & every[BEST_VAL_METRIC].notna()]
     assert kept.index.equals(expected.index)
     assert scored_trials(every.iloc[:0]).empty
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(TRIAL_STATUSES),
+            st.one_of(st.sampled_from([0.5, 1.0, 2.0]), st.just(math.nan), st.just(math.inf)),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_the_best_is_the_first_lowest_counted_trial_in_the_summary_and_the_report(
+    rows: list[tuple[str, float]],
+) -> None:
+    """One pick for summary.json's best, the compare report's best and the search margin's:
+    the lowest finite value of a trial that did not fail, the first in table order on a
+    tie (values repeat here on purpose)."""
+    trials = pd.DataFrame(
+        {
+            "trial_id": [f"t{i}" for i in range(len(rows))],
+            "status": [s for s, _ in rows],
+            BEST_VAL_METRIC: [v for _, v in rows],
+            "best_epoch": 1,
+            "config/dropout": [0.1 * i for i in range(len(rows))],
+        }
+    )
+    counted = [i for i, (s, v) in enumerate(rows) if s != "failed" and math.isfinite(v)]
+    ranked = ranked_trials(trials)
+    assert list(ranked["trial_id"]) == [
+        f"t{i}" for i in sorted(counted, key=lambda i: rows[i][1])
+    ]  # sorted() is stable: table order on ties
+    best = best_row(trials)
+    if not counted:
+        assert best is None
+        return
+    expected = f"t{min(counted, key=lambda i: rows[i][1])}"
+    assert best is not None and best["trial_id"] == expected
+    assert row_config(best) == {
+        "dropout": trials.set_index("trial_id").loc[expected, "config/dropout"]
+    }
