@@ -129,8 +129,9 @@ def _fit_in_process(cfg: TrialConfig, setup: TrialSetup, entered: float) -> None
             checkpoint_dir=Path(scratch) / "checkpoint",
             resume_from=resume_from,
         )
-    if last_metrics:  # nothing to add when a resumed trial had no epoch left to run
-        tune.report(check_report({**final_report(last_metrics, result), **timing}))
+    # also after a restore with no epoch left (final_report: the process that ran the last
+    # epoch was stopped before it sent this)
+    tune.report(check_report({**final_report(last_metrics, result), **timing}))
 
 
 def _fit_with_ray_train(cfg: TrialConfig, setup: TrialSetup, trial_id: str, failed: Path) -> None:

@@ -103,9 +103,8 @@ def _worker_loop(config: dict[str, Any]) -> dict[str, Any]:
 
 def _fit_and_report(
     cfg: TrialConfig, data: PreparedData, rank: int, scratch: Path, timing: dict[str, float]
-) -> dict[str, Any] | None:
-    """Fit, reporting every epoch; the final report (None when a resumed run had no epoch
-    left to run)."""
+) -> dict[str, Any]:
+    """Fit, reporting every epoch; the final report."""
     # Deferred: runs on a Ray Train worker (see _worker_loop).
     import ray.train
 
@@ -132,8 +131,6 @@ def _fit_and_report(
         checkpoint_dir=scratch / "checkpoint" if rank == 0 else None,
         resume_from=resume_from,
     )
-    if not last_metrics:
-        return None
     return check_report({**final_report(last_metrics, result), **timing})
 
 
@@ -179,9 +176,17 @@ def final_report(last_metrics: dict[str, Any], result: FitResult) -> dict[str, A
     """The report after the last epoch: that epoch's metrics (so schedulers see nothing
     new) plus why the fit stopped, its best epoch and the test-split metrics (named by the
     trainer: ``anchored_test_loss``, ``test_loss/<task>``, ``test_regret/<task>``), the
-    fit's seconds per phase (``time/<phase>_s``) and when it was sent."""
+    fit's seconds per phase (``time/<phase>_s``) and when it was sent.
+
+    ``last_metrics`` is the last epoch this process reported. A run restored from the
+    checkpoint of its last epoch runs none (the process before it was stopped after that
+    epoch's report, before this one): that epoch's metrics come from the checkpoint's
+    history, and the final report is sent all the same. Without it the trial would end
+    with no stop reason and no test score, and a finalist replicate would stay unfinished
+    through every ``--resume``."""
+    last = last_metrics or result.history[-1]
     return {
-        **last_metrics,
+        **last,
         FINAL_KEY: 1,
         "stop_reason": str(result.stop_reason),
         "best_epoch": int(result.best_epoch),
@@ -193,7 +198,7 @@ def final_report(last_metrics: dict[str, Any], result: FitResult) -> dict[str, A
 
 def outcome_of(result: Result) -> tuple[dict[str, Any] | None, str | None]:
     """(final report, failure reason) of a finished ``fit_distributed`` run: the final
-    report to send Tune (None if no epoch was left to run), or why it failed for good."""
+    report to send Tune, or why it failed for good (the other None)."""
     # Train V2's Result has return_value; the Result type mypy sees (Train V1's) does not.
     value = getattr(result, "return_value", None)
     value = value if isinstance(value, dict) else {}

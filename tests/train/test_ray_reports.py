@@ -113,3 +113,44 @@ def test_the_filter_goes_on_the_workers_console_handler_once() -> None:
     finally:
         root.handlers = saved[1]
         root.setLevel(saved[0])
+
+
+class _RestoredSession(_Session):
+    """A Tune session restoring the trial from ``loaded_checkpoint``."""
+
+    def __init__(self, loaded_checkpoint: Any) -> None:
+        super().__init__()
+        self.loaded_checkpoint = loaded_checkpoint
+
+
+def test_a_trial_restored_from_its_last_epochs_checkpoint_still_sends_its_final_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped after its last epoch's report and before its final one (a Ctrl+C, a dead
+    node), a trial restored from that epoch's checkpoint has no epoch left to run. It sent
+    nothing more, so it ended with no stop reason and no test score, and a finalist
+    replicate stayed unfinished through every --resume (a flaky integration test showed it)."""
+    from raysearch.core.metrics import FINAL_KEY, TEST_METRIC, VAL_METRIC
+    from raysearch.core.trainer_config import TrainerConfig
+    from raysearch.testing.train import factory, fake_data
+    from raysearch.train import loop
+
+    cfg = TrialConfig(trainer=TrainerConfig(max_epochs=2, batch_size=8, warmup_epochs=0))
+    data = fake_data(n_train=16, n_eval=8)
+    first = loop.fit(cfg, data, checkpoint_dir=tmp_path / "ckpt", model_factory=factory())
+    real_fit = loop.fit
+    monkeypatch.setattr(loop, "fit", lambda *a, **k: real_fit(*a, **k, model_factory=factory()))
+    monkeypatch.setattr("raysearch.data.prepared.prepare", lambda *a, **k: data)
+    session = _RestoredSession(tune.Checkpoint.from_directory(str(tmp_path / "ckpt")))
+    monkeypatch.setattr(train_session, "get_session", lambda: session)
+    monkeypatch.setattr(tune_fn_utils, "get_session", lambda: session)
+    plan = ResourcePlan(1, 1, 1.0, 0.0, {"cpu": 1.0, "gpu": 0.0})
+    setup = trainable.TrialSetup(cfg, {}, 2, str(tmp_path), str(tmp_path), plan)
+
+    trainable._fit_in_process(cfg, setup, entered=0.0)
+
+    [(final, _)] = session.reports  # no epoch ran: the final report alone
+    assert final[FINAL_KEY] == 1 and final["epoch"] == 2
+    assert final[VAL_METRIC] == pytest.approx(first.history[-1][VAL_METRIC])
+    assert final["stop_reason"] == first.stop_reason
+    assert final[TEST_METRIC] == pytest.approx(first.test_metrics[TEST_METRIC])
