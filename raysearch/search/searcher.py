@@ -117,9 +117,11 @@ class StudyOptunaSearch(OptunaSearch):
       trial, and telling Optuna of it again would fail: Optuna keeps a finished trial as it
       is. Its later results go to Tune's tables, not to the study, which keeps the value it
       recorded.
-    - A trial asked for after the snapshot is running in the study, though Tune never heard
-      of it and will not run it. It is told FAIL, so the study shows what happened to it and
-      TPE stops counting it among the running trials.
+    - A trial asked for after the snapshot is running in the study, though the restored
+      searcher never heard of it. It is told FAIL, so TPE stops counting it among the
+      running trials. Tune may not run it (the driver died first) or may resume it (Tune
+      saved its experiment with the trial before the searcher's snapshot followed): then
+      its results stay out of the study.
     Each is logged once, at restore."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -164,22 +166,41 @@ class StudyOptunaSearch(OptunaSearch):
             if frozen.state == TrialState.RUNNING and frozen.number not in known:
                 self._ot_study.tell(frozen.number, state=TrialState.FAIL)
                 log.warning(
-                    "Optuna trial %d was asked for after Tune's last snapshot of the search "
-                    "and died with the driver; told FAIL",
+                    "Optuna trial %d was asked for after the searcher's last snapshot of the "
+                    "search; told FAIL (the driver died before Tune ran it, or Tune resumes "
+                    "it with its results kept out of the study)",
                     frozen.number,
                 )
 
-    def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
+    def _outside_study(self, trial_id: str) -> bool:
+        """Whether Tune's results for ``trial_id`` stay out of the study: it finished there
+        after the snapshot (logged at restore), or this searcher's snapshot never had it.
+        The latter: Tune saved its experiment after it created the trial and the driver died
+        before the searcher's snapshot followed; the study holds the trial as asked for
+        (told FAIL at restore). Logged at its first result."""
         if trial_id in self._finished_in_study:
-            return  # logged at restore
+            return True
+        if trial_id in self._ot_trials or trial_id in self._completed_trials:
+            return False
+        self._finished_in_study.add(trial_id)
+        log.warning(
+            "trial %s was created after the searcher's last snapshot of the search; Tune "
+            "resumes it, and its results stay out of the Optuna study",
+            trial_id,
+        )
+        return True
+
+    def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
+        if self._outside_study(trial_id):
+            return
         super().on_trial_result(trial_id, result)
 
     def on_trial_complete(
         self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
     ) -> None:
-        if trial_id in self._finished_in_study:
+        if self._outside_study(trial_id):
             self._completed_trials.add(trial_id)
-            return  # logged at restore
+            return
         super().on_trial_complete(trial_id, result, error)
 
 

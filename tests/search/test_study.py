@@ -95,7 +95,44 @@ def test_a_resume_from_a_snapshot_behind_the_journal_settles_with_the_study(
     assert trials[0].intermediate_values == {1: 0.5, 2: 0.3}
     said = caplog.text
     assert "trial a finished in the study (Optuna trial 0, COMPLETE)" in said
-    assert "Optuna trial 1 was asked for after Tune's last snapshot" in said
+    assert "Optuna trial 1 was asked for after the searcher's last snapshot" in said
+
+
+def test_a_trial_tune_saved_after_the_searchers_snapshot_resumes_outside_the_study(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A driver killed after Tune saved its experiment with a new trial "b" and before the
+    searcher's snapshot followed: Tune resumes "b", which the restored searcher never had.
+    Its results ended the resumed search with a KeyError in Ray's OptunaSearch (seen once
+    in integration/test_faults.py); they now stay out of the study, which holds "b" as the
+    trial asked for and never run (FAIL)."""
+    searcher = build_searcher(SPACE, seed=0, storage=open_storage(tmp_path))
+    _finish(searcher, "a", 0.3)
+    searcher.save(str(tmp_path / "searcher.pkl"))  # the searcher's last snapshot
+    searcher.suggest("b")  # Tune's experiment snapshot has "b"
+    del searcher  # killed
+
+    restored = build_searcher(SPACE, seed=0)
+    with caplog.at_level("WARNING", logger="raysearch.search.searcher"):
+        restored.restore(str(tmp_path / "searcher.pkl"))
+        restored.on_trial_result("b", {BEST_VAL_METRIC: 0.2, "training_iteration": 1})
+        restored.on_trial_result("b", {BEST_VAL_METRIC: 0.1, "training_iteration": 2})
+        restored.on_trial_complete("b", {BEST_VAL_METRIC: 0.1})
+    restored.suggest("c")
+    trials = _study(tmp_path).trials
+    assert [(t.number, t.state.name, t.value) for t in trials] == [
+        (0, "COMPLETE", 0.3),
+        (1, "FAIL", None),
+        (2, "RUNNING", None),
+    ]
+    said = [r.getMessage() for r in caplog.records if r.name == "raysearch.search.searcher"]
+    assert said == [
+        "Optuna trial 1 was asked for after the searcher's last snapshot of the search; told "
+        "FAIL (the driver died before Tune ran it, or Tune resumes it with its results kept "
+        "out of the study)",
+        "trial b was created after the searcher's last snapshot of the search; Tune resumes "
+        "it, and its results stay out of the Optuna study",
+    ]
 
 
 def test_a_resume_from_a_snapshot_level_with_the_journal_changes_nothing(
