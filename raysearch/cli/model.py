@@ -1,4 +1,4 @@
-"""Command line: ``raysearch.model.parameters --size base [--json] [--dataset original]``.
+"""Command line: ``raysearch model summary --size base [--json] [--dataset original]``.
 
 Prints the parameters per stage and in total of a preset, for the feature counts of the
 default (embedded synthetic) dataset, of the original HAN's run (``original``, report 000)

@@ -4,7 +4,11 @@ On each day the S source tokens (plus a learned source-type embedding) attend to
 (a source unobserved that day is not attended to, except by itself). A temporal source gate
 then scores every source per day from multi-scale causal convolutions over its own recent
 history plus the calendar (day of week, month), and the day's fused token is the
-temperature-scaled softmax mixture of the sources.
+temperature-scaled softmax mixture of the sources. The mixture takes every source, an
+unobserved one too: its token that day is its no-observation embedding with what it saw of
+the others and of its own past through the convolutions, never a masked value, and the gate
+learns how much such a day is worth. (Masking its gate weight instead is a model change that
+every recorded curve and result would have to be run again for.)
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Parameter summary and the ``python -m raysearch.model.parameters`` command."""
+"""Parameter summary and the ``raysearch model summary`` command."""
 
 from __future__ import annotations
 
