@@ -33,7 +33,16 @@ from raysearch.core.metrics import (
 if TYPE_CHECKING:
     from ray.tune import Result, ResultGrid
 
-__all__ = ["best_report", "collect_results", "epoch_reports", "failure_reason", "grid_trials"]
+__all__ = [
+    "best_report",
+    "collect_results",
+    "epoch_reports",
+    "failure_reason",
+    "grid_trials",
+    "trial_error",
+]
+
+_ERROR = "ERROR"  # Tune's status of a trial that failed for good (ray.tune.experiment.Trial)
 
 # Tune's bookkeeping columns that are not the trainer's metrics.
 _TUNE_COLUMNS = {
@@ -121,6 +130,15 @@ def best_report(epochs: pd.DataFrame) -> tuple[float, int]:
     return float(values[first]), int(epochs[TIME_ATTR].iloc[first])
 
 
+def trial_error(result: Any, trial: Any) -> BaseException | None:
+    """The error ``trial`` ended with; None when it did not end failing. Ray's ResultGrid
+    gives a trial its last attempt's error whatever its status: a trial requeued for a
+    retry (``--max-failures``: Tune keeps it PENDING, say while a lost node is replaced)
+    when the search stopped still carries it, though Tune keeps it live and ``--resume``
+    runs it on."""
+    return result.error if trial.status == _ERROR else None
+
+
 def grid_trials(grid: ResultGrid) -> list[Any]:
     """Tune's trials in the grid's order. A trial's id and config are read from these, not
     from its results: a trial that failed before its first report has none, and Result's
@@ -165,7 +183,7 @@ def collect_results(
             epochs_run, best, best_epoch = 0, math.nan, 0
         done = bool((result.metrics or {}).get("done"))
         status, reason = _why_stopped(
-            result.error, outcome, epochs_run, max_epochs, done, out_of_time
+            trial_error(result, trial), outcome, epochs_run, max_epochs, done, out_of_time
         )
         row = {
             "trial_id": trial_id,

@@ -41,7 +41,13 @@ from raysearch.core.metrics import (
     VAL_METRIC,
 )
 from raysearch.core.trainer_config import wrap_seed
-from raysearch.search.collect import best_report, epoch_reports, failure_reason, grid_trials
+from raysearch.search.collect import (
+    best_report,
+    epoch_reports,
+    failure_reason,
+    grid_trials,
+    trial_error,
+)
 from raysearch.search.loggers import result_loggers
 from raysearch.search.plan import SearchPlan
 from raysearch.search.resume import experiment_saved
@@ -190,13 +196,15 @@ def run_finalists(
     # each replicate's point from its trial: a Result's config is its last report's, and a
     # replicate that never reported has none
     rows = [
-        _row(result, trial.config["point"], parameters)
+        _row(result, trial.config["point"], parameters, trial_error(result, trial))
         for result, trial in zip(results, grid_trials(grid), strict=True)
     ]
     checkpoints = [result.checkpoint for result in results]
     created = {(row["finalist"], row["seed"]) for row in rows}
     # the replicates Tune never created (the run was interrupted first): --resume trains them
-    rows += [_row(None, p, parameters) for p in points if (p["finalist"], p["seed"]) not in created]
+    rows += [
+        _row(None, p, parameters, None) for p in points if (p["finalist"], p["seed"]) not in created
+    ]
     table = pd.DataFrame(rows)
     # from the rows, not grid.num_terminated: Tune's clean-up after Ctrl+C marks the live
     # trials TERMINATED, and the replicates never created are not in the grid at all
@@ -216,8 +224,11 @@ def run_finalists(
     return FinalistsResult(table, unfinished)
 
 
-def _row(result: Any, point: dict[str, Any], parameters: list[str]) -> dict[str, Any]:
-    """One replicate's row; ``result`` None: Tune never created it."""
+def _row(
+    result: Any, point: dict[str, Any], parameters: list[str], error: BaseException | None
+) -> dict[str, Any]:
+    """One replicate's row; ``result`` None: Tune never created it; ``error``: what it
+    failed with (``collect.trial_error``)."""
     frame = result.metrics_dataframe if result is not None else None
     # as the search's trials are read: a restored replicate's repeated epoch, its last report
     epochs = epoch_reports(frame) if frame is not None and len(frame) else None
@@ -225,7 +236,7 @@ def _row(result: Any, point: dict[str, Any], parameters: list[str]) -> dict[str,
     if epochs is not None and VAL_METRIC in epochs and len(epochs):
         best, best_epoch = best_report(epochs)
         epochs_run = int(epochs[TIME_ATTR].max())
-    status, reason = _why_stopped(result.error if result is not None else None, frame, epochs_run)
+    status, reason = _why_stopped(error, frame, epochs_run)
     row = {
         "finalist": int(point["finalist"]),
         "seed": int(point["seed"]),

@@ -24,6 +24,7 @@ from raysearch.search.collect import collect_results
 class _Trial:
     trial_id: str
     config: dict[str, Any]
+    status: str = "TERMINATED"  # Tune's: ERROR for a trial that failed for good
 
 
 @dataclass
@@ -65,10 +66,13 @@ def test_each_row_holds_its_trials_own_config_also_when_it_failed_before_reporti
     )
     # failed at its start: no result of its own; Tune's last result may be another trial's
     failed = (
-        _Trial("b", {"lr": 1e12}),
+        _Trial("b", {"lr": 1e12}, status="ERROR"),
         _Result({"config": {"lr": 0.1}}, None, error=RuntimeError("boom")),
     )
-    never = (_Trial("c", {"lr": 0.3}), _Result({}, None, error=RuntimeError("no report")))
+    never = (
+        _Trial("c", {"lr": 0.3}, status="ERROR"),
+        _Result({}, None, error=RuntimeError("no report")),
+    )
     trials, _ = collect_results(_Grid([ran, failed, never]), 2, {"size": "tiny"})  # type: ignore[arg-type]
     rows = trials.set_index("trial_id")
     assert rows.loc["a", "config/lr"] == 0.1 and rows.loc["a", BEST_VAL_METRIC] == 0.4
@@ -106,3 +110,22 @@ def test_the_best_value_is_read_from_the_epochs_as_epochs_parquet_keeps_them() -
     row = trials.set_index("trial_id").loc["a"]
     assert list(epochs[VAL_METRIC]) == [0.5, 0.4, 0.3]
     assert (row[BEST_VAL_METRIC], row["best_epoch"]) == (0.3, 3)
+
+
+def test_a_trial_waiting_for_its_retry_when_the_search_stopped_is_not_failed() -> None:
+    """A trial that failed once and was requeued for its retry (--max-failures; a lost node
+    not yet replaced) when a Ctrl+C or the time budget ended the search: Ray's ResultGrid
+    still gives it the earlier attempt's error, and it was recorded as failed, though Tune
+    keeps it live and --resume runs it on (a review helper reproduced it on a real Ray). It
+    is interrupted, or out of time, and counts as unfinished; a trial whose retries ran out
+    (status ERROR) is still failed."""
+    frame = pd.DataFrame({TIME_ATTR: [1], VAL_METRIC: [0.5], "done": [False]})
+    error = RuntimeError("the node running this trial died")
+    waiting = (_Trial("a", {"lr": 0.1}, status="PENDING"), _Result({}, frame, error=error))
+    gave_up = (_Trial("b", {"lr": 0.2}, status="ERROR"), _Result({}, frame, error=error))
+    grid = _Grid([waiting, gave_up])
+    for out_of_time, expected in ((False, INTERRUPTED), (True, OUT_OF_TIME)):
+        trials, _ = collect_results(grid, 3, {}, out_of_time=out_of_time)  # type: ignore[arg-type]
+        statuses = dict(zip(trials["trial_id"], trials["status"], strict=True))
+        assert statuses == {"a": expected, "b": FAILED}
+        assert "after 1 of 3 epochs" in trials.set_index("trial_id").loc["a", "stop_reason"]

@@ -95,15 +95,15 @@ def test_a_failed_replicate_keeps_its_reason_as_a_failed_trial_does() -> None:
     """finalists.parquet had only status 'failed': the reason was in Tune's directory only.
     It is worded as trials.parquet's stop_reason (the TrialFailedError line)."""
     error = RuntimeError(f"Traceback ...\nraysearch.search.trainable.TrialFailedError: {REASON}")
-    row = _row(_result(error), POINT, ["loss_strategy", "trainer.seed"])
+    row = _row(_result(error), POINT, ["loss_strategy", "trainer.seed"], error)
     assert (row["status"], row["stop_reason"], row["trial_id"]) == ("failed", REASON, "t1")
-    done = _row(_result(None, final=True), POINT, ["loss_strategy"])
+    done = _row(_result(None, final=True), POINT, ["loss_strategy"], None)
     assert (done["status"], done["stop_reason"], done["epochs_run"]) == (
         "completed", "max_epochs", 1
     )  # fmt: skip
-    cut = _row(_result(None), POINT, ["loss_strategy"])
+    cut = _row(_result(None), POINT, ["loss_strategy"], None)
     assert cut["status"] == "unfinished" and "--resume" in cut["stop_reason"]
-    never = _row(None, POINT, ["loss_strategy"])  # a replicate Tune never created
+    never = _row(None, POINT, ["loss_strategy"], None)  # a replicate Tune never created
     assert (never["status"], never["epochs_run"], never["trial_id"]) == ("unfinished", 0, "")
     assert never["config/loss_strategy"] == "kendall" and "--resume" in never["stop_reason"]
 
@@ -121,7 +121,7 @@ def test_a_restored_replicates_repeated_epoch_counts_with_its_last_report_as_a_t
             "stop_reason": [None, None, None, None, "max_epochs"],
         }
     )
-    row = _row(SimpleNamespace(metrics_dataframe=frame, error=None), POINT, ["loss_strategy"])
+    row = _row(SimpleNamespace(metrics_dataframe=frame), POINT, ["loss_strategy"], None)
     assert (row["status"], row["epochs_run"]) == ("completed", 3)
     assert (row[BEST_VAL_METRIC], row["best_epoch"]) == (0.3, 3)
 
