@@ -309,6 +309,7 @@ def needed_work(total: dict[str, float], trials: int, target: float = 0.05) -> f
 def run(quick: bool) -> dict[str, Any]:
     from raysearch.search.options import RunOptions
     from raysearch.search.plan import resolve_search
+    from raysearch.train.ray_train import torch_threads
 
     os.environ["WANDB_MODE"] = "offline"  # the W&B row's runs stay on this machine
     space, epochs, samples = ("smoke", 3, 2) if quick else ("loss_ablation", 3, 3)
@@ -331,7 +332,7 @@ def run(quick: bool) -> dict[str, Any]:
         from raysearch.search.trainable import trial_config
 
         cfg = trial_config(plan.setup, {**plan.space.start[0], "trainer.seed": seed})
-        threads = max(1, int(plan.setup.resources.cpus_per_worker))
+        threads = torch_threads(plan.setup.resources.cpus_per_worker)
         log(f"overhead: bare fit ({space}, {epochs} epochs, {threads} threads)")
         bare = _bare_fit(cfg, plan.setup.cache_dir, threads)
         runs = []

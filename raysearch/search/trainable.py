@@ -100,9 +100,9 @@ def _fit_in_process(cfg: TrialConfig, setup: TrialSetup, entered: float) -> None
 
     from raysearch.data.prepared import prepare
     from raysearch.train.loop import fit
-    from raysearch.train.ray_train import final_report
+    from raysearch.train.ray_train import final_report, torch_threads
 
-    torch.set_num_threads(max(1, int(setup.resources.cpus_per_worker)))
+    torch.set_num_threads(torch_threads(setup.resources.cpus_per_worker))
     started = time.perf_counter()
     data = prepare(cfg.data, setup.cache_dir)
     timing = {time_key("data"): time.perf_counter() - started, "time/entered_unix": entered}

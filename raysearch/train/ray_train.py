@@ -51,10 +51,18 @@ __all__ = [
     "fit_distributed",
     "outcome_of",
     "quiet_ray_logs",
+    "torch_threads",
 ]
 
 # The keys of rank 0's return value: the final report, or why the trial failed for good.
 _FINAL, _FAILED = "final_report", "trial_failure"
+
+
+def torch_threads(cpus: float) -> int:
+    """The torch threads a worker holding ``cpus`` CPUs runs: as many as it holds, rounded
+    (a data-parallel worker's share is a little under a whole CPU, its trial's driver
+    holding 0.01: 1.995 CPUs run 2 threads, not 1), and at least one."""
+    return max(1, round(cpus))
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,7 @@ def _worker_loop(config: dict[str, Any]) -> dict[str, Any]:
 
     quiet_ray_logs()
 
-    torch.set_num_threads(max(1, int(config["cpus_per_worker"])))
+    torch.set_num_threads(torch_threads(config["cpus_per_worker"]))
     cfg: TrialConfig = config["trial_config"]
     started = time.perf_counter()
     data = prepare(cfg.data, config["cache_dir"])

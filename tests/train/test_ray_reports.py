@@ -15,6 +15,7 @@ import ray.train
 import ray.train._internal.session as train_session
 import ray.tune.integration.ray_train as tune_ray_train
 import ray.tune.trainable.trainable_fn_utils as tune_fn_utils
+import torch
 from ray import tune
 
 import raysearch.search.trainable as trainable
@@ -154,3 +155,39 @@ def test_a_trial_restored_from_its_last_epochs_checkpoint_still_sends_its_final_
     assert final[VAL_METRIC] == pytest.approx(first.history[-1][VAL_METRIC])
     assert final["stop_reason"] == first.stop_reason
     assert final[TEST_METRIC] == pytest.approx(first.test_metrics[TEST_METRIC])
+
+
+class _Stop(Exception):
+    """Raised where the worker would load its data: the threads are set by then."""
+
+
+@pytest.mark.parametrize(("cpus", "workers", "expected"), [(4, 2, 2), (8, 2, 4), (16, 4, 4)])
+def test_a_data_parallel_worker_runs_as_many_threads_as_the_cpus_it_books(
+    monkeypatch: pytest.MonkeyPatch, cpus: int, workers: int, expected: int
+) -> None:
+    """A trial's driver holds 0.01 CPU, so each worker's share is a little under a whole
+    CPU (4 CPUs, 2 workers: 1.995 each); the worker ran int() of it, 1 thread on 2 booked
+    CPUs (found by a review helper)."""
+    from raysearch.search.resources import plan_resources
+
+    plan = plan_resources({"CPU": float(cpus)}, workers, 1)
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise _Stop
+
+    monkeypatch.setattr("raysearch.data.prepared.prepare", stop)
+    before = torch.get_num_threads()
+    try:
+        with pytest.raises(_Stop):
+            ray_train._worker_loop(
+                {
+                    "cpus_per_worker": plan.cpus_per_worker,
+                    "trial_config": TrialConfig(),
+                    "cache_dir": "",
+                    "submitted_unix": 0.0,
+                }
+            )
+        threads = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+    assert threads == expected, plan.describe()
