@@ -62,10 +62,19 @@ def _kept(value: float) -> float:
 
 
 def spread(values: list[float]) -> dict[str, float]:
-    """Median and 25th/75th percentiles (inf allowed)."""
+    """Median and 25th/75th percentiles (inf allowed: a quartile between a finite value
+    and inf is inf, not the NaN numpy's interpolation gives it)."""
     arr = np.asarray(values, dtype=float)
-    q25, q75 = np.quantile(arr, [0.25, 0.75]) if len(arr) else (math.nan, math.nan)
-    return {"median": float(np.median(arr)), "q25": float(q25), "q75": float(q75), "n": len(arr)}
+    if not len(arr):
+        return {"median": math.nan, "q25": math.nan, "q75": math.nan, "n": 0}
+    # inf as the largest float, so it sorts last; a quartile that reaches past the largest
+    # finite value interpolates towards an inf, and is inf
+    top = float(arr[np.isfinite(arr)].max()) if np.isfinite(arr).any() else -math.inf
+    held = np.where(np.isinf(arr), np.finfo(float).max, arr)
+    q25, median, q75 = (
+        math.inf if q > top else float(q) for q in np.quantile(held, [0.25, 0.5, 0.75])
+    )
+    return {"median": median, "q25": q25, "q75": q75, "n": len(arr)}
 
 
 def quartiles(s: dict[str, float], fmt: str = ".3g") -> str:
