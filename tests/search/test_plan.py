@@ -293,7 +293,10 @@ def test_run_files_that_are_json_but_not_objects_are_one_error(
 def test_a_space_that_is_a_directory_or_not_yaml_is_one_error(tmp_path: Path, where: str) -> None:
     target = tmp_path / "spaces"
     target.mkdir() if where == "dir" else target.write_text("x: 1\n")
-    with pytest.raises(ConfigError, match=re.escape(f"unknown space {str(target)!r}")):
+    said = (
+        f"--space {target}: is a directory" if where == "dir" else f"unknown space {str(target)!r}"
+    )
+    with pytest.raises(ConfigError, match=re.escape(said)):
         resolve_search(RunOptions(space=str(target), results=str(tmp_path)), CLUSTER)
 
 
