@@ -29,7 +29,7 @@ from raysearch.data.synth import GENERATOR_VERSION
 
 __all__ = ["CACHE_VERSION", "cached", "dataset_digest", "fingerprint"]
 
-CACHE_VERSION = "prep-3"  # bump when preprocessing changes what it writes
+CACHE_VERSION = "prep-4"  # bump when preprocessing changes what it writes
 
 
 def dataset_digest(cfg: DataConfig) -> str:
