@@ -39,6 +39,7 @@ from raysearch.core.errors import (
 )
 from raysearch.core.files import METADATA, OPTIONS, TIMING, write_json
 from raysearch.core.timing import PhaseClock
+from raysearch.data.cache import CACHE_VERSION
 from raysearch.data.contract import load_dataset
 from raysearch.data.raw import RawDataset
 from raysearch.results.runs import RunData, load_run
@@ -61,7 +62,12 @@ from raysearch.search.options import (
 )
 from raysearch.search.plan import SearchPlan, check_data_extremes, resolve_search
 from raysearch.search.resources import fitting_cluster
-from raysearch.search.resume import check_resumed_data, space_record, warm_start_data
+from raysearch.search.resume import (
+    DATA_PREPARATION,
+    check_resumed_data,
+    space_record,
+    warm_start_data,
+)
 from raysearch.search.tracking import WandbOptions, flat_config
 from raysearch.search.trainable import trial_config
 
@@ -405,6 +411,7 @@ def _metadata(options: RunOptions, plan: SearchPlan, fingerprint: str) -> dict[s
         "smoke": options.smoke,
         "resources": plan.setup.resources.describe(),
         "data_fingerprint": fingerprint,
+        DATA_PREPARATION: CACHE_VERSION,  # which of data and preparation changed: --resume
         "run_dir": plan.run_dir,  # where it started: --resume checks the run is still there
         "git_sha": sha,
         "versions": {

@@ -20,9 +20,11 @@ import raysearch.search.session
 from raysearch.api import _command, run_search
 from raysearch.core.errors import ConfigError, SearchFailed, SearchInterrupted
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY
+from raysearch.data.cache import CACHE_VERSION
 from raysearch.results.summary import write_results
 from raysearch.search.finalists import FinalistsResult
 from raysearch.search.options import RunOptions, load_run_options, options_from_arguments
+from raysearch.search.resume import DATA_PREPARATION
 from raysearch.search.session import Cluster
 from raysearch.search.tracking import WandbOptions
 from raysearch.search.tuner import TuneOutcome
@@ -309,16 +311,21 @@ class _Searched(Exception):
     """The search step was reached: everything before Ray passed."""
 
 
+@pytest.mark.parametrize("preparation", ["now", "older", "not recorded"])
 def test_a_resume_on_a_dataset_changed_since_the_run_started_is_refused_before_ray(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, preparation: str
 ) -> None:
     """The data a resumed search prepares must be the data the run started on (its
-    fingerprint in metadata.json), or the trials still to run would see other data."""
+    fingerprint in metadata.json), or the trials still to run would see other data. The
+    fingerprint changes with the dataset or with how raysearch prepares it (CACHE_VERSION);
+    the error says which, when the run recorded the version that prepared its data."""
     run_dir = tmp_path / "smoke" / "r"
     run_dir.mkdir(parents=True)
     options = RunOptions(space="smoke", data=str(tmp_path / "d"), results=str(tmp_path), name="r")
     (run_dir / OPTIONS).write_text(json.dumps(options.to_json()))
     metadata = {"run_dir": str(run_dir), "data_fingerprint": "abc123"}
+    if preparation != "not recorded":
+        metadata[DATA_PREPARATION] = CACHE_VERSION if preparation == "now" else "prep-0"
     (run_dir / METADATA).write_text(json.dumps(metadata))
 
     def search(*args: object) -> None:
@@ -335,10 +342,21 @@ def test_a_resume_on_a_dataset_changed_since_the_run_started_is_refused_before_r
             continue
         with pytest.raises(ConfigError) as err:
             run_search(resume=str(run_dir))
+        head = f"--resume {run_dir}: "
+        data = tmp_path / "d"
+        tail = f": its fingerprint is def456, the run recorded abc123 ({METADATA} data_fingerprint)"
         assert err.value.problems == [
-            f"--resume {run_dir}: data {tmp_path / 'd'} changed since the run started: its "
-            f"fingerprint is def456, the run recorded abc123 ({METADATA} data_fingerprint); "
-            "put the dataset back as it was, or start a new search on it (another --name)"
+            {
+                "now": f"{head}data {data} changed since the run started{tail}; put the dataset "
+                "back as it was, or start a new search on it (another --name)",
+                "older": f"{head}raysearch prepares data {data} another way than when the run "
+                f"started (prep-0 then, {CACHE_VERSION} now){tail}; resume it with the raysearch "
+                "that started it, or start a new search (another --name)",
+                "not recorded": f"{head}data {data} changed since the run started, or raysearch "
+                f"prepares it another way now (its version {CACHE_VERSION}){tail}; put the "
+                "dataset back as it was, resume with the raysearch that started the run, or "
+                "start a new search (another --name)",
+            }[preparation]
         ]
 
 
@@ -381,6 +399,7 @@ def test_a_warm_start_from_a_run_on_other_data_says_so_and_records_it(
             ]
         )
         assert recorded[-1]["data_fingerprint"] == fingerprint
+        assert recorded[-1][DATA_PREPARATION] == CACHE_VERSION  # which one changed: --resume
         assert recorded[-1]["warm_start"] == {"run_dir": str(old_dir), "data_fingerprint": "abc123"}
 
 

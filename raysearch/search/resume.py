@@ -14,6 +14,7 @@ from typing import Any
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON
+from raysearch.data.cache import CACHE_VERSION
 from raysearch.search.space import SearchSpace
 from raysearch.search.study import resumed_study
 
@@ -32,6 +33,7 @@ __all__ = [
 # The files of Ray Tune's experiment (core.files.TUNE_DIR under the storage path: the run
 # directory, or --storage) that a restore needs (Ray 2.58's names).
 TUNER_STATE = "tuner.pkl"
+DATA_PREPARATION = "data_preparation"  # metadata.json: the CACHE_VERSION that prepared the data
 EXPERIMENT_STATE = "experiment_state"
 
 
@@ -120,16 +122,39 @@ def check_resumed_data(run_dir: Path, data: str, fingerprint: str) -> None:
     """A resumed search on a dataset (``--data``) goes on with the dataset it started with:
     ConfigError when its fingerprint (``fingerprint``, of the data as prepared now) differs
     from the one the run recorded (metadata.json), before Ray starts: the trials still to
-    run would see other data than those that ran."""
-    recorded = read_run_file(run_dir / METADATA).get("data_fingerprint")
-    if recorded is not None and recorded != fingerprint:
-        raise ConfigError(
-            [f"--resume {run_dir}: data {data} changed since the run started: its "
-             f"fingerprint is {fingerprint}, the run recorded {recorded} ({METADATA} "
-             "data_fingerprint); put the dataset back as it was, or start a new search on "
-             "it (another --name)"],
-            "arguments",
-        )  # fmt: skip
+    run would see other data than those that ran. The fingerprint covers how raysearch
+    prepares the data too (``CACHE_VERSION``), so the error says which of the two changed
+    when the run recorded its preparation's version (runs from before it was recorded: one
+    or the other)."""
+    metadata = read_run_file(run_dir / METADATA)
+    recorded = metadata.get("data_fingerprint")
+    if recorded is None or recorded == fingerprint:
+        return
+    prepared = metadata.get(DATA_PREPARATION)
+    head = f"--resume {run_dir}: "
+    tail = (
+        f": its fingerprint is {fingerprint}, the run recorded {recorded} ({METADATA} "
+        "data_fingerprint)"
+    )
+    if prepared is not None and prepared != CACHE_VERSION:
+        problem = (
+            f"{head}raysearch prepares data {data} another way than when the run "
+            f"started ({prepared} then, {CACHE_VERSION} now){tail}; resume it with "
+            "the raysearch that started it, or start a new search (another --name)"
+        )
+    elif prepared is not None:
+        problem = (
+            f"{head}data {data} changed since the run started{tail}; put the dataset "
+            "back as it was, or start a new search on it (another --name)"
+        )
+    else:
+        problem = (
+            f"{head}data {data} changed since the run started, or raysearch "
+            f"prepares it another way now (its version {CACHE_VERSION}){tail}; put the "
+            "dataset back as it was, resume with the raysearch that started the run, "
+            "or start a new search (another --name)"
+        )
+    raise ConfigError([problem], "arguments")
 
 
 def warm_start_data(run_dir: Path) -> str | None:
