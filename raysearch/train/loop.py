@@ -82,10 +82,17 @@ class FitResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def device_problem(name: str) -> str | None:
+    """Why this process cannot train on the trainer's device ``name`` (None: it can)."""
+    if name == "cuda" and not torch.cuda.is_available():
+        return "'cuda' requested but no CUDA device is available"
+    return None
+
+
 def _device(name: str) -> torch.device:
+    if why := device_problem(name):
+        raise ConfigError([f"device: {why}"])
     if name == "cuda" or (name == "auto" and torch.cuda.is_available()):
-        if not torch.cuda.is_available():
-            raise ConfigError(["device: 'cuda' requested but no CUDA device is available"])
         return torch.device("cuda", torch.cuda.current_device())
     return torch.device("cpu")
 

@@ -288,6 +288,11 @@ def record_curves(
         problems.append(f"processes: at least 1, got {processes!r}")
     if cache_dir is not None and (why := directory_problem(cache_dir)):
         problems.append(f"cache_dir: {why}; give a directory for the data cache")
+    # Deferred: the trainer imports torch (seconds); simulate imports this module.
+    from raysearch.train.loop import device_problem
+
+    if device is not None and address is None and (why := device_problem(device)):
+        problems.append(f"device: {why}")  # a cluster's nodes may have what this one lacks
     if problems:
         raise ConfigError(problems, "curve recording")
     key = plan.fingerprint()

@@ -368,3 +368,19 @@ def test_record_curves_names_each_argument_of_the_wrong_type(
     assert [p.split(":")[0] for p in err.value.problems] == named
     with pytest.raises(ConfigError, match="space: expected a str or a path, got 3"):
         rec.record_curves(3)  # type: ignore[arg-type]
+
+
+def test_curves_on_a_device_this_machine_lacks_are_refused_before_the_data_is_prepared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs trained here on 'cuda' without a CUDA device would each fail in turn after the
+    data was prepared: the device is checked with the other arguments. On a cluster
+    (address) the nodes may have what this machine lacks, and it is not checked here."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    cache = tmp_path / "cache"
+    space = load_space("loss_ablation")
+    with pytest.raises(ConfigError) as err:
+        rec.record_curves(space.path, points=2, seeds=1, out=tmp_path / "t.parquet",
+                          device="cuda", cache_dir=cache)  # fmt: skip
+    assert err.value.problems == ["device: 'cuda' requested but no CUDA device is available"]
+    assert not cache.exists() and not list(tmp_path.iterdir())
