@@ -26,6 +26,7 @@ __all__ = [
     "masked_corr",
 ]
 
+_CONSTANT = 1e-12  # masked_corr: a variance this small against its second moment is 0
 _MIN_STD = 1e-6
 
 
@@ -54,12 +55,17 @@ class FittedSource:
 
 
 def masked_corr(x: np.ndarray) -> np.ndarray:
-    """(F, F) Pearson correlation over rows where both features are observed (NaN = not).
+    """(F, F) Pearson correlation over rows where both features are observed (NaN = not);
+    0 where it is undefined (fewer than two such rows, or a feature constant on them).
 
     Each feature is centred on its own observed mean first: the moments of a pair are then
     sums of values of the order of its spread, and the covariance formula below does not
     cancel away features with a large offset (values around 3e8 with a spread of 10 gave
-    |r| > 1). Covariance is unchanged by the shift."""
+    |r| > 1). Covariance is unchanged by the shift. A feature constant on a pair's rows (a
+    count that is 0 wherever the other is observed) sits off its overall mean there, and
+    its variance comes out as rounding noise of that offset squared, not 0: a variance
+    within _CONSTANT (relative) of the pair's second moment is taken as 0, so the pair is
+    uncorrelated rather than the noise's ratio clipped to +-1."""
     m = (~np.isnan(x)).astype(np.float64)
     v = np.nan_to_num(x.astype(np.float64))
     v = (v - (v * m).sum(axis=0) / np.maximum(m.sum(axis=0), 1.0)) * m  # centred, 0 if unseen
@@ -70,9 +76,12 @@ def masked_corr(x: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         mi, mj = s / n, s.T / n
         cov = p / n - mi * mj
-        vi = np.maximum(s2 / n - mi**2, 0.0)
-        corr = cov / np.sqrt(vi * vi.T)
-    return np.clip(np.nan_to_num(corr, nan=0.0), -1.0, 1.0)
+        second = s2 / n  # x_i's second moment (about its overall mean) on the pair's rows
+        vi = s2 / n - mi**2
+        varies = (n >= 2) & (vi > _CONSTANT * second)
+        both = varies & varies.T
+        corr = np.where(both, cov / np.sqrt(np.where(both, vi * vi.T, 1.0)), 0.0)
+    return np.clip(corr, -1.0, 1.0)
 
 
 def fit_corr_filter(x: np.ndarray, threshold: float) -> tuple[int, ...]:

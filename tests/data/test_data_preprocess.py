@@ -57,6 +57,36 @@ def test_masked_corr_is_a_correlation_for_features_far_from_zero(
     assert fit_corr_filter(x[:, None, :2], 0.85) == (0, 1)  # independent: both kept
 
 
+@settings(max_examples=50, deadline=None)
+@given(
+    st.integers(0, 10_000),
+    st.floats(-1e9, 1e9, allow_nan=False).filter(lambda c: c != 0),
+    st.floats(0.0, 1e9, allow_nan=False),
+    st.sampled_from([1.0, 1e-3, 1e3]),
+)
+def test_a_feature_constant_where_another_is_observed_is_uncorrelated_with_it(
+    seed: int, elsewhere: float, there: float, spread: float
+) -> None:
+    """A count that is ``there`` (0: no events) on every row where another feature is
+    observed, and varies elsewhere, has no correlation with it (its variance on those rows
+    is 0), and the filter keeps both: centring on its overall mean left that variance as
+    rounding noise of the offset squared, whose ratio was clipped to r = +-1, and the lower
+    variance feature was dropped as a duplicate."""
+    rng = np.random.default_rng(seed)
+    n = 200
+    count = np.full(n, there)
+    count[100:] = elsewhere + spread * rng.normal(size=100)  # varies where the other is unseen
+    other = np.full(n, np.nan)
+    other[:100] = rng.normal(size=100) * spread
+    x = np.column_stack([count, other])
+    assert masked_corr(x)[0, 1] == 0.0 == masked_corr(x)[1, 0]
+    assert fit_corr_filter(x[:, None, :], 0.95) == (0, 1)
+    # a plain constant too, with holes: uncorrelated with every feature
+    y = np.column_stack([np.full(n, there), rng.normal(size=n)])
+    y[rng.random(y.shape) < 0.1] = np.nan
+    assert masked_corr(y)[0, 1] == 0.0
+
+
 def test_corr_filter_keeps_the_higher_variance_feature_of_a_pair() -> None:
     rng = np.random.default_rng(0)
     a = rng.normal(size=500)

@@ -27,7 +27,9 @@ loss seen for the task (also scaled by ``k``), so the property holds during warm
 A task with no warm-up epoch loss keeps that first-seen loss as its frozen baseline; a task
 first seen after warm-up ends (no targets in any warm-up batch) takes the first loss seen
 then, at that call (before it, ``b_i = 0`` would pin its regret at ``+c`` whatever its loss).
-Unlike the epoch means, a first-seen loss is each data-parallel rank's own.
+Under data parallelism the strategy sees the global batch's per-task means
+(train.epoch.global_view), so a first-seen loss, like the epoch means, is the same on every
+rank.
 ``log`` is taken of ``max(L_i, 1e-12)``: scale invariance is exact whenever losses exceed it.
 """
 
