@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import platform
 import shlex
@@ -42,8 +43,10 @@ __all__ = [
     "markdown_table",
     "merge_lock",
     "per_method_medians",
+    "quartiles",
     "recorded_meta",
     "records_json",
+    "spread",
     "target_line",
     "targets_section",
     "versions",
@@ -157,7 +160,6 @@ def per_method_medians(
 ) -> list[dict[str, Any]]:
     """Per method: the median over its rows (one per seed) of each key, the seeds, and how
     many seeds reached the baseline (a finite ``reach_ratio``)."""
-    import math
     import statistics
 
     found = []
@@ -173,6 +175,31 @@ def per_method_medians(
             }
         )
     return found
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """Median and 25th/75th percentiles (inf allowed: a quartile between a finite value
+    and inf is inf, not the NaN numpy's interpolation gives it)."""
+    import numpy as np
+
+    arr = np.asarray(values, dtype=float)
+    if not len(arr):
+        return {"median": math.nan, "q25": math.nan, "q75": math.nan, "n": 0}
+    # inf as the largest float, so it sorts last; a quartile that reaches past the largest
+    # finite value interpolates towards an inf, and is inf
+    top = float(arr[np.isfinite(arr)].max()) if np.isfinite(arr).any() else -math.inf
+    held = np.where(np.isinf(arr), np.finfo(float).max, arr)
+    q25, median, q75 = (
+        math.inf if q > top else float(q) for q in np.quantile(held, [0.25, 0.5, 0.75])
+    )
+    return {"median": median, "q25": q25, "q75": q75, "n": len(arr)}
+
+
+def quartiles(s: dict[str, float], fmt: str = ".3g") -> str:
+    """A ``spread`` as "median [25th, 75th percentile]" ("inf" where the median is)."""
+    if not math.isfinite(s["median"]):
+        return "inf"
+    return f"{format(s['median'], fmt)} [{format(s['q25'], fmt)}, {format(s['q75'], fmt)}]"
 
 
 def markdown_table(rows: list[dict[str, Any]], columns: dict[str, str], fmt: str = ".3g") -> str:

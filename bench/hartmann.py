@@ -16,8 +16,9 @@ count and seeds:
 ``build_scheduler`` from raysearch.search.tuner, Optuna TPE + rung-gated ASHA with grace
 period 1 and reduction factor 3), ``random_fifo`` (random search, every trial at full budget: the
 baseline), ``random_asha`` and ``optuna_hyperband`` (Optuna alone, no Ray: TPE + Optuna's
-Hyperband pruner, 2 processes sharing a journal-file storage). The Ray methods run trials
-with half a CPU each, 4 at once, and reuse actors (the trials are trivial; a fresh process
+Hyperband pruner, as many processes as the Ray methods' trials at once, sharing a
+journal-file storage). Every method runs 4 trials at once: the Ray methods with a fraction
+of a CPU per trial, and reuse actors (the trials are trivial; a fresh process
 per trial would measure process start, not search; bench/bookkeeping.py measures that).
 Tune's CSV and TensorBoard loggers are left out (its JSON logger stays): the epochs are
 recorded by a callback, and writing two more files per report for ~40,000 one-line reports
@@ -56,6 +57,8 @@ from bench.common import (
     log,
     markdown_table,
     per_method_medians,
+    quartiles,
+    spread,
     targets_section,
     write_outputs,
 )
@@ -69,8 +72,7 @@ __all__ = ["F_STAR", "METHODS", "NAMES", "X_STAR", "augmented_hartmann", "main",
 BASELINE = "random_fifo"
 METHODS = REGISTRY.select((RAYSEARCH, "random_fifo", "random_asha", "optuna_hyperband"))
 NAMES = tuple(m.name for m in METHODS)
-CONCURRENT = 4  # Ray trials at once, each with CPUs / CONCURRENT
-OPTUNA_PROCESSES = 2  # Optuna alone's processes (unless a method fixes its own)
+CONCURRENT = 4  # trials at once: Ray's (each with CPUs / CONCURRENT), Optuna alone's processes
 REUSE = True  # documented in the module docstring and the table
 GRACE, REDUCTION, STARTUP = 1, 3, 10
 
@@ -82,7 +84,7 @@ class Scale:
     seeds: tuple[int, ...]
 
 
-FULL = Scale(trials=200, epochs=27, seeds=(0, 1, 2))
+FULL = Scale(trials=200, epochs=27, seeds=tuple(range(10)))
 QUICK = Scale(trials=40, epochs=9, seeds=(0,))
 
 
@@ -266,7 +268,7 @@ def _optuna_configs(journal: Path) -> dict[int, list[float]]:
 
 
 def _optuna_method(method: Method, seed: int, scale: Scale, root: str) -> dict[str, Any]:
-    settings = method.optuna_alone(_settings(scale), seed=seed, processes=OPTUNA_PROCESSES)
+    settings = method.optuna_alone(_settings(scale), seed=seed, processes=CONCURRENT)
     workdir = Path(root) / f"{method.name}-seed{seed}"
     records, wall = run_optuna_alone(settings, HartmannObjective(scale.epochs), workdir)
     return {"records": records, "configs": _optuna_configs(workdir / "journal.log"), "wall": wall}
@@ -316,7 +318,6 @@ def run(quick: bool) -> dict[str, Any]:
         trials=scale.trials,
         max_epochs=scale.epochs,
         concurrent=CONCURRENT,
-        optuna_processes=OPTUNA_PROCESSES,
         reuse_actors=REUSE,
         grace_period=GRACE,
         reduction_factor=REDUCTION,
@@ -350,13 +351,20 @@ def analyse(result: dict[str, Any]) -> dict[str, Any]:
         r["reach_ratio"] = epochs_to_reach(r["curve"], base["final"]) / base["epochs"]
         rows.append({"method": r["method"], "seed": r["seed"], **{k: r[k] for k in keys}})
     per_method = per_method_medians(rows, NAMES, keys)
-    for m in per_method:  # whole trials and epochs
+    for m in per_method:  # whole trials and epochs; the seeds' spread of the answers
         m["trials"], m["epochs"] = round(m["trials"]), round(m["epochs"])
+        mine = [r for r in rows if r["method"] == m["method"]]
+        m["final_spread"] = spread([r["final"] for r in mine])
+        m["reach_spread"] = spread([r["reach_ratio"] for r in mine])
     return {"budget": budget, "rows": rows, "per_method": per_method}
 
 
 def _fmt_ratio(x: float) -> str:
     return "not reached" if not math.isfinite(x) else f"{x:.3f}"
+
+
+def _reach(s: dict[str, float]) -> str:
+    return "not reached" if not math.isfinite(s["median"]) else quartiles(s, ".3f")
 
 
 def targets(table: dict[str, Any]) -> list[Target]:
@@ -389,11 +397,10 @@ def markdown(result: dict[str, Any], table: dict[str, Any]) -> str:
         f"{meta['trials']} trials per search, epoch e of E = {meta['max_epochs']} evaluates "
         f"fidelity e/E (no noise). ASHA and Hyperband: grace period {meta['grace_period']}, "
         f"reduction factor {meta['reduction_factor']}; TPE: {meta['n_startup_trials']} "
-        f"random start-up trials. Ray methods: {meta['concurrent']} trials at once "
-        f"(a fraction of a CPU each), actors reused, Tune's CSV and TensorBoard loggers "
-        "left out (JSON kept); Optuna alone: "
-        f"{meta['optuna_processes']} processes. Ray start ({meta['ray_init_s']:.1f} s) is "
-        "outside every wall time below.",
+        f"random start-up trials. Every method runs {meta['concurrent']} trials at once: "
+        "the Ray methods with a fraction of a CPU each, actors reused, Tune's CSV and "
+        "TensorBoard loggers left out (JSON kept); Optuna alone in as many processes. Ray "
+        f"start ({meta['ray_init_s']:.1f} s) is outside every wall time below.",
         "",
         "Regret = f(x_inc, 1) - f*, where x_inc is the trial with the lowest value reported "
         "so far at any fidelity (its configuration re-evaluated at full fidelity). Baseline "
@@ -401,10 +408,14 @@ def markdown(result: dict[str, Any], table: dict[str, Any]) -> str:
         "`reach` = epochs a method spent when its regret first fell to the baseline's final "
         "regret, / the baseline's epochs. A method that stopped before a budget (ASHA and "
         "Hyperband use fewer epochs) keeps its final regret there. Wall = `Tuner.fit()` or "
-        "Optuna's worker processes, start to end. Medians over seeds.",
+        "Optuna's worker processes, start to end. Medians over seeds; in brackets, the 25th and "
+        "75th percentiles over seeds ('inf': not reached).",
         "",
     ]
-    shown = [{**m, "reach_ratio": _fmt_ratio(m["reach_ratio"])} for m in table["per_method"]]
+    shown = [
+        {**m, "final": quartiles(m["final_spread"]), "reach_ratio": _reach(m["reach_spread"])}
+        for m in table["per_method"]
+    ]
     lines.append(
         markdown_table(
             shown,
@@ -465,8 +476,7 @@ def plot(result: dict[str, Any], table: dict[str, Any]) -> Any:
         med = median_curve(curves, "epochs", mine)
         values = curve_values(curves, "epochs", mine)
         full = ~np.isnan(values).any(axis=0)
-        lo = np.where(full, np.nanmin(np.where(np.isnan(values), np.inf, values), axis=0), np.nan)
-        hi = np.where(full, np.nanmax(np.where(np.isnan(values), -np.inf, values), axis=0), np.nan)
+        lo, hi = (np.where(full, np.nanquantile(values, q, axis=0), np.nan) for q in (0.25, 0.75))
         (line,) = ax.plot(
             mine, np.maximum(med, floor), label=method, lw=2.2 if method == RAYSEARCH else 1.4
         )
@@ -482,7 +492,7 @@ def plot(result: dict[str, Any], table: dict[str, Any]) -> Any:
     meta = result["meta"]
     ax.set_title(
         f"Augmented Hartmann 6-D, {meta['trials']} trials, E={meta['max_epochs']} "
-        f"(median over seeds {meta['seeds']}, band: min-max)"
+        f"(median over {len(meta['seeds'])} seeds, band: 25th-75th percentile)"
     )
     return fig
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bench.anytime import median_curve
+from bench.common import quartiles, spread
 from raysearch.search.simulation.runs import resampled_speedups
 
 __all__ = [
@@ -59,29 +60,6 @@ def regret(record: Record, value: float) -> float:
 
 def _kept(value: float) -> float:
     return float(f"{value:.6g}")
-
-
-def spread(values: list[float]) -> dict[str, float]:
-    """Median and 25th/75th percentiles (inf allowed: a quartile between a finite value
-    and inf is inf, not the NaN numpy's interpolation gives it)."""
-    arr = np.asarray(values, dtype=float)
-    if not len(arr):
-        return {"median": math.nan, "q25": math.nan, "q75": math.nan, "n": 0}
-    # inf as the largest float, so it sorts last; a quartile that reaches past the largest
-    # finite value interpolates towards an inf, and is inf
-    top = float(arr[np.isfinite(arr)].max()) if np.isfinite(arr).any() else -math.inf
-    held = np.where(np.isinf(arr), np.finfo(float).max, arr)
-    q25, median, q75 = (
-        math.inf if q > top else float(q) for q in np.quantile(held, [0.25, 0.5, 0.75])
-    )
-    return {"median": median, "q25": q25, "q75": q75, "n": len(arr)}
-
-
-def quartiles(s: dict[str, float], fmt: str = ".3g") -> str:
-    """A ``spread`` as "median [25th, 75th percentile]" ("inf" where the median is)."""
-    if not math.isfinite(s["median"]):
-        return "inf"
-    return f"{format(s['median'], fmt)} [{format(s['q25'], fmt)}, {format(s['q75'], fmt)}]"
 
 
 def _cells(runs: list[Record]) -> dict[tuple[str, str, int], list[Record]]:
