@@ -194,6 +194,10 @@ def make_wandb_callback(
             "group": options.group or group,
             "mode": mode,
             "settings": {"silent": True, "console": "off"},  # the trial table shows progress
+            # a trial Tune restarts (--resume, a lost node) logs on into its run, whose id is
+            # the trial's; without it W&B starts another run with that id. Offline, W&B
+            # ignores resume (with a warning) and each start is a run of its own
+            **({"resume": "allow"} if mode == "online" else {}),
         },
         resolve=resolve,
         tags=tags,

@@ -67,6 +67,8 @@ def test_a_search_says_where_its_wandb_runs_go_and_how_to_turn_it_off(
         with caplog.at_level("INFO", logger="raysearch.search.loggers"):
             callback = smoke_callback(tmp_path)
         assert callback.init["mode"] == mode and callback.init["group"] == "smoke/x"
+        # online, a trial Tune restarts logs on into its own run (offline W&B ignores it)
+        assert callback.init.get("resume") == ("allow" if mode == "online" else None)
         assert f"W&B {mode}:" in caplog.text and where in caplog.text, caplog.text
         assert "group smoke/x" in caplog.text and "--no-wandb" in caplog.text
 
