@@ -157,7 +157,7 @@ def _tuner(plan: SearchPlan, points: list[dict[str, Any]], resume: bool) -> Any:
             name=FINALISTS_RUN,
             storage_path=plan.storage_path,
             callbacks=[*result_loggers()],
-            failure_config=ray.tune.FailureConfig(max_failures=setup.max_failures),
+            failure_config=ray.tune.FailureConfig(max_failures=setup.tune_max_failures),
             checkpoint_config=ray.tune.CheckpointConfig(num_to_keep=1),
             progress_reporter=tune.CLIReporter(
                 metric_columns={TIME_ATTR: "epoch", VAL_METRIC: "anchored_val"},

@@ -50,6 +50,15 @@ class TrialSetup:
     resources: ResourcePlan
     max_failures: int = 1  # worker failures retried from the last checkpoint
 
+    @property
+    def tune_max_failures(self) -> int:
+        """The retries Tune gives a failed trial (the search's and the finalists'): a
+        one-process trial's failures are retried by Tune; a data-parallel trial's by its own
+        trainer (Ray Train restarts its workers from the last checkpoint), so Tune's are 0,
+        or each of the trainer's failures would start the trainer again with retries of
+        its own."""
+        return self.max_failures if self.resources.workers_per_trial == 1 else 0
+
 
 def trial_config(setup: TrialSetup, params: dict[str, Any]) -> TrialConfig:
     """The trial's config: the space's fixed values, the sampled ``params``, the budget."""

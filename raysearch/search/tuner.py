@@ -123,12 +123,7 @@ def build_tuner(
             # The memory comes before the caller's callbacks: Tune restores callback states
             # by position.
             callbacks=[*result_loggers(), SchedulerMemory(scheduler), *(callbacks or [])],
-            # One-worker trials are retried by Tune; Ray Train trials by their own trainer.
-            failure_config=ray.tune.FailureConfig(
-                max_failures=plan.setup.max_failures
-                if plan.setup.resources.workers_per_trial == 1
-                else 0
-            ),
+            failure_config=ray.tune.FailureConfig(max_failures=plan.setup.tune_max_failures),
             checkpoint_config=ray.tune.CheckpointConfig(num_to_keep=2),
             progress_reporter=_progress_reporter(plan.space),
             verbose=1,

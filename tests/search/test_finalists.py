@@ -150,3 +150,28 @@ def test_a_resume_restores_the_finalists_only_where_tune_saved_them(
     assert bool(restored) == saved
     assert isinstance(made, tune.Tuner) != saved
     assert (run / "left.txt").exists() == saved  # an unsaved start's files go with it
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_data_parallel_trial_or_replicate_is_retried_by_its_trainer_alone(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """--max-failures retries a one-process trial through Tune, and a data-parallel one
+    through Ray Train, which restarts its workers from the last checkpoint. The finalists'
+    replicates gave Tune the retries too, so each of the trainer's failures started the
+    trainer again with retries of its own."""
+    from ray import tune
+
+    import raysearch.search.finalists as finalists_module
+    import raysearch.search.tuner as tuner_module
+
+    options = RunOptions(space="smoke", results=str(tmp_path), name="r",
+                         workers_per_trial=workers, max_failures=3)  # fmt: skip
+    plan = resolve_search(options, {"CPU": 4})
+    made: list[dict] = []
+    monkeypatch.setattr(tune, "Tuner", lambda trainable, **kw: made.append(kw))
+    tuner_module.build_tuner(plan)
+    finalists_module._tuner(plan, [{"params": {}, "finalist": 1, "seed": 5}], resume=False)
+    tune_retries = [kw["run_config"].failure_config.max_failures for kw in made]
+    assert tune_retries == [3 if workers == 1 else 0] * 2  # the search's, the finalists'
+    assert plan.setup.max_failures == 3  # what the trainer of a data-parallel trial gets
