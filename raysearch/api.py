@@ -39,7 +39,6 @@ from raysearch.core.errors import (
 )
 from raysearch.core.files import METADATA, OPTIONS, TIMING, write_json
 from raysearch.core.timing import PhaseClock
-from raysearch.data.cache import CACHE_VERSION
 from raysearch.data.contract import load_dataset
 from raysearch.data.raw import RawDataset
 from raysearch.results.runs import RunData, load_run
@@ -392,6 +391,10 @@ def _argument(value: Any) -> str:
 
 
 def _metadata(options: RunOptions, plan: SearchPlan, fingerprint: str) -> dict[str, Any]:
+    # Deferred: the data cache imports torch; a bad flag is answered before it (and by the
+    # time the metadata is written, the data is prepared and torch loaded).
+    from raysearch.data.cache import CACHE_VERSION
+
     try:  # the commit of the raysearch that ran (empty for an installed copy)
         sha = subprocess.run(
             ["git", "rev-parse", "HEAD"],

@@ -14,7 +14,6 @@ from typing import Any
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON
-from raysearch.data.cache import CACHE_VERSION
 from raysearch.search.space import SearchSpace
 from raysearch.search.study import resumed_study
 
@@ -126,6 +125,10 @@ def check_resumed_data(run_dir: Path, data: str, fingerprint: str) -> None:
     prepares the data too (``CACHE_VERSION``), so the error says which of the two changed
     when the run recorded its preparation's version (runs from before it was recorded: one
     or the other)."""
+    # Deferred: the data cache imports torch (seconds); the command line imports this module
+    # before it reports a bad flag.
+    from raysearch.data.cache import CACHE_VERSION
+
     metadata = read_run_file(run_dir / METADATA)
     recorded = metadata.get("data_fingerprint")
     if recorded is None or recorded == fingerprint:
