@@ -1,6 +1,6 @@
 """Shared test set-up: small thread counts (2-core machines), deterministic torch, no time
-limit on hypothesis examples, the real data shipped in data/, and the ``--only-gpu-skips``
-check (raysearch/testing/skips.py)."""
+limit on hypothesis examples, subprocesses that import this checkout, the real data shipped
+in data/, and the ``--only-gpu-skips`` check (raysearch/testing/skips.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,14 @@ import torch
 from hypothesis import settings
 
 torch.set_num_threads(1)
+
+# A subprocess (`python -m raysearch ...` from a temporary directory, a Ray worker) imports
+# this checkout's raysearch, as the tests themselves do, not whichever copy the virtualenv
+# installed (another clone's, when a venv is shared between clones).
+_CHECKOUT = str(Path(__file__).resolve().parents[1])
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [_CHECKOUT, *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]]
+)
 
 # No time limit per example: a timed check fails on a loaded 2-core machine (a first call
 # that imports or warms up is slow) and says nothing about the behaviour under test.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +59,15 @@ def test_the_command_line_prints_the_installed_version() -> None:
         [sys.executable, "-m", "raysearch", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout == f"raysearch {version('raysearch')}\n"
+
+
+def test_a_subprocess_of_the_tests_imports_this_checkout(tmp_path: Path) -> None:
+    """`python -m raysearch ...` run by a test from a temporary directory tests this
+    checkout, not the copy the virtualenv installed (another clone's, when clones share a
+    virtualenv): tests/conftest.py puts the checkout first on PYTHONPATH."""
+    code = "import raysearch; print(raysearch.__file__)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    checkout = Path(__file__).resolve().parents[1]
+    assert Path(out.stdout.strip()).resolve().is_relative_to(checkout), out.stdout
