@@ -20,10 +20,18 @@ from raysearch.core.spec import SourceSpec
 from raysearch.model.blocks import GroupedTransformerBlock
 from raysearch.model.embedding import ObservationEmbedding
 
-__all__ = ["CHUNK_ELEMENTS", "GeographicAdjacency", "RaionEncoders", "great_circle_km"]
+__all__ = [
+    "CHUNK_ELEMENTS",
+    "WHOLE_CHUNKS",
+    "GeographicAdjacency",
+    "RaionEncoders",
+    "great_circle_km",
+]
 
-# attention-map elements (G * chunk * heads * R * R) above which (b, t) pairs run in chunks
+# attention-map elements (G * chunk * heads * R * R) in each chunk of (b, t) pairs, when the
+# batch's maps are more than WHOLE_CHUNKS chunks' worth; under that, the batch runs whole
 CHUNK_ELEMENTS = 1 << 25
+WHOLE_CHUNKS = 4
 
 
 def great_circle_km(coords: tuple[tuple[float, float], ...]) -> Tensor:
@@ -119,9 +127,13 @@ class RaionEncoders(nn.Module):
         geo = self.adjacency()
         geo = torch.zeros(r, r, device=h.device) if geo is None else geo  # (R, R)
         # (b, t) pairs are independent here: at scale (hundreds of raions) run them in chunks,
-        # recomputed in the backward pass, so the (R, R) attention maps never all coexist
-        chunk = max(1, self.chunk_elements // (g * self.nhead * r * r))
-        if chunk >= b * t:
+        # recomputed in the backward pass, so the (R, R) attention maps never all coexist.
+        # A batch whose maps fit in a few chunks runs whole: recomputing a chunk costs its
+        # forward pass again, and a split into one large chunk and a rest saves little memory
+        # (24 raions, 16 x 365 pairs: 1.2 chunks, recomputed, took 45% of a training step)
+        per_pair = g * self.nhead * r * r
+        chunk = max(1, self.chunk_elements // per_pair)
+        if b * t * per_pair <= WHOLE_CHUNKS * self.chunk_elements:
             h = self._attend_raions(h, obs_flat, geo)
         else:
             parts = [

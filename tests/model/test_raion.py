@@ -99,3 +99,37 @@ def test_chunked_and_checkpointed_raion_attention_equals_the_one_shot_result() -
     torch.testing.assert_close(out, ref)
     for n, p in enc.named_parameters():
         torch.testing.assert_close(p.grad, ref_grads[n], msg=n)
+
+
+def test_a_batch_whose_maps_fit_a_few_chunks_runs_whole_without_recomputation(
+    monkeypatch,
+) -> None:
+    """Chunks are recomputed in the backward pass (activation checkpointing), which costs
+    their forward pass again. A batch just over one chunk (24 raions, 16 x 365 pairs: 1.2
+    chunks) was split into a large chunk and a rest, both recomputed, for little memory
+    saved: 45% of a training step. It runs whole up to WHOLE_CHUNKS chunks' worth; beyond,
+    in chunks."""
+    import raysearch.model.raion as raion_module
+
+    enc, raion = _encoder()
+    enc.train()
+    g, (b, t, r) = len(enc.names), raion["geoconfirmed"]["m"].shape[:3]
+    per_pair = g * enc.nhead * r * r
+    recomputed: list[int] = []
+    real = raion_module.checkpoint
+
+    def counted(fn, *args, **kwargs):
+        recomputed.append(args[0].shape[1])  # the chunk's (b, t) pairs
+        return real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(raion_module, "checkpoint", counted)
+    for pairs_per_chunk, chunked in (
+        (b * t // 2, False),
+        (b * t // (raion_module.WHOLE_CHUNKS + 1), True),
+    ):
+        recomputed.clear()
+        enc.chunk_elements = pairs_per_chunk * per_pair
+        out, _ = enc(raion)
+        out.square().sum().backward()
+        assert bool(recomputed) == chunked
+        assert sum(recomputed) == (b * t if chunked else 0)
