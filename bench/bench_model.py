@@ -4,8 +4,9 @@
     python -m bench model --quick              # tiny + small, 1 round -> results/benchmarks/quick/
     python -m bench.bench_model --smoke-test   # tiny + small, 2 rounds, print only
 
-Shapes: B=16, T=90 days, M=6 months, R=24 raions, 5 daily + 5 monthly + 3 raion sources with
-report 000's feature counts (raion sources at 8 PCA components). Every preset runs once per
+Shapes: B=16, the trainer's default windows (T=365 days, M=12 months), R=24 raions (the
+synthetic default's), 5 daily + 5 monthly + 3 raion sources with report 000's feature
+counts (raion sources at 8 PCA components). Every preset runs once per
 round, round-robin, so load from other processes on a shared machine hits all presets alike;
 each figure is the median over rounds, and speeds are also given as ratios to the baseline
 (the first preset, tiny) measured in the same run. Wall time and process CPU time are both
@@ -23,18 +24,19 @@ from pathlib import Path
 import torch
 
 from bench.common import OUT, base_meta, header, write_outputs
+from raysearch.core.data_config import DataConfig, SynthConfig
 from raysearch.core.model_config import ModelConfig, list_presets
 from raysearch.model.han import build_model
 from raysearch.model.specs import ORIGINAL_FEATURES, make_spec
 from raysearch.testing.model import random_batch
 
 SEED = 0  # the model's initial weights and the random batch
-SPEC = make_spec(  # the original's sources at a laptop-sized window
+SPEC = make_spec(  # the original's sources at the trainer's default windows
     **ORIGINAL_FEATURES,
-    daily_window=90,
-    monthly_window=6,
-    n_raions=24,
-    horizon=7,
+    daily_window=DataConfig().daily_window,
+    monthly_window=DataConfig().monthly_window,
+    n_raions=SynthConfig().raions,
+    horizon=DataConfig().forecast_horizon_days,
 )
 
 
