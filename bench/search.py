@@ -10,9 +10,15 @@ and ``optuna_hyperband`` (Optuna alone, no Ray: TPE + Optuna's Hyperband pruner,
 processes sharing a journal-file storage, the same trainer). Two trials at once everywhere
 (2 CPUs).
 
+Each method draws from a seed stream of its own: its run for seed s has seed
+s + SEED_STREAM * (its place in METHODS), for its searcher and its trials' training seeds
+alike. With one seed for all, every searcher's random start-up drew the same first
+configurations with the same training seeds as the baseline, so a method "reached" the
+baseline's best with the baseline's own trial.
+
 Anytime curves: the best anchored_val_loss so far against epochs consumed and against wall
 time. Headline: per seed, the epochs each method spent when it first reached the final best
-of full-budget random search with the same seed, as a fraction of random search's epochs
+of full-budget random search with the same seed s, as a fraction of random search's epochs
 (docs/design.md: TPE+ASHA <= 1/3). Parallel efficiency: the share of the search's wall time
 (Tune's, from its start to its end; Ray start excluded) during which the k=2 worker slots
 were training or validating (docs/design.md: >= 90%).
@@ -41,7 +47,9 @@ from bench.common import (
     log,
     markdown_table,
     per_method_medians,
+    quartiles,
     recorded_meta,
+    spread,
     targets_section,
     write_outputs,
 )
@@ -56,6 +64,13 @@ BASELINE = "random_fifo"
 METHODS = REGISTRY.select(("random_fifo", RAYSEARCH, "random_asha", "optuna_hyperband"))
 NAMES = tuple(m.name for m in METHODS)
 CONCURRENT = 2
+SEED_STREAM = 1000  # method i's run for seed s: seed s + SEED_STREAM * i (module doc)
+SEEDS = tuple(range(10))
+
+
+def run_seed(method: Method, seed: int) -> int:
+    """The seed of ``method``'s run for the benchmark's seed ``seed`` (its own stream)."""
+    return seed + SEED_STREAM * NAMES.index(method.name)
 
 
 @dataclass(frozen=True)
@@ -155,7 +170,7 @@ _RUNNERS = {"tune": _ray_method, "optuna_alone": _optuna_method}  # by Method.en
 
 
 def run(quick: bool) -> dict[str, Any]:
-    n, epochs, seeds = (6, 3, [0]) if quick else (20, 9, [0, 1, 2])
+    n, epochs, seeds = (6, 3, [0]) if quick else (20, 9, list(SEEDS))
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-search-") as root:
         for seed in seeds:  # seed-major: load drift on a shared machine hits all methods
@@ -163,7 +178,7 @@ def run(quick: bool) -> dict[str, Any]:
                 log(f"search: {method.name}, seed {seed} ({n} trials, {epochs} epochs max)")
                 started = time.perf_counter()
                 run_method = _RUNNERS[method.engine]
-                res = run_method(method, seed, n, epochs, root)
+                res = run_method(method, run_seed(method, seed), n, epochs, root)
                 res.update(method=method.name, seed=seed, total_s=time.perf_counter() - started)
                 log(
                     f"search: {method.name}, seed {seed}: {len(res['records'])} epochs, "
@@ -178,6 +193,7 @@ def run(quick: bool) -> dict[str, Any]:
             trials=n,
             max_epochs=epochs,
             concurrent=CONCURRENT,
+            seed_stream=SEED_STREAM,
             methods=describe(METHODS),
         ),
         "runs": runs,
@@ -219,6 +235,10 @@ def analyse(result: dict[str, Any]) -> dict[str, Any]:
         )
     keys = ("epochs", "best", "reach_ratio", "reach_wall_ratio", "wall", "busy_share")
     per_method = per_method_medians(rows, NAMES, keys)
+    for m in per_method:  # the seeds' spread of the answers
+        mine = [r for r in rows if r["method"] == m["method"]]
+        m["best_spread"] = spread([r["best"] for r in mine])
+        m["reach_spread"] = spread([r["reach_ratio"] for r in mine])
     return {"rows": rows, "per_method": per_method}
 
 
@@ -258,16 +278,29 @@ def _fmt_ratio(x: float) -> str:
     return "not reached" if not math.isfinite(x) else f"{x:.2f}"
 
 
+def _reach(s: dict[str, float]) -> str:
+    return "not reached" if not math.isfinite(s["median"]) else quartiles(s, ".2f")
+
+
 def search_markdown(result: dict[str, Any], table: dict[str, Any]) -> str:
     meta = result["meta"]
     lines = header("Search efficiency on the HAN", meta)
     lines += [
         f"Space `bench/spaces/han_bench.yaml`: {meta['trials']} trials per search, up to "
         f"{meta['max_epochs']} epochs each, {meta['concurrent']} trials at once. Baseline "
-        f"({BASELINE}): random search with every trial at full budget, same seed. "
-        "`reach` = epochs spent when a method first matched the baseline's final best, "
-        "divided by the baseline's total epochs (wall: the same with Tune's wall time); "
-        "medians over seeds.",
+        f"({BASELINE}): random search with every trial at full budget, same seed s. "
+        + (
+            f"Each method's run for seed s has seed s + {meta['seed_stream']} x its place "
+            "in the table (0 for the baseline), for its searcher and its trials' training "
+            "seeds, so no two methods share draws. "
+            if "seed_stream" in meta
+            else "Every method ran with seed s itself, so their random start-up draws were "
+            "the baseline's own. "
+        )
+        + "`reach` = epochs spent when a method first matched "
+        "the baseline's final best, divided by the baseline's total epochs (wall: the same "
+        "with Tune's wall time); medians over seeds, in brackets the 25th and 75th "
+        "percentiles ('inf': not reached).",
         "",
     ]
     shown = []
@@ -275,7 +308,8 @@ def search_markdown(result: dict[str, Any], table: dict[str, Any]) -> str:
         shown.append(
             {
                 **m,
-                "reach_ratio": _fmt_ratio(m["reach_ratio"]),
+                "best": quartiles(m["best_spread"], ".3f"),
+                "reach_ratio": _reach(m["reach_spread"]),
                 "reach_wall_ratio": _fmt_ratio(m["reach_wall_ratio"]),
             }
         )
@@ -286,7 +320,7 @@ def search_markdown(result: dict[str, Any], table: dict[str, Any]) -> str:
                 "method": "method",
                 "seeds": "seeds",
                 "epochs": "epochs used",
-                "best": "best (median)",
+                "best": "best, median [25th, 75th]",
                 "reached": "reached baseline's best",
                 "reach_ratio": "reach (epochs / baseline's)",
                 "reach_wall_ratio": "reach (wall / baseline's)",
@@ -457,13 +491,16 @@ def plots(result: dict[str, Any], table: dict[str, Any]) -> list[tuple[str, Any]
                     float(c.loc[c[axis] <= g, "best"].min()) for c in curves if (c[axis] <= g).any()
                 ]
                 if len(vals) == len(curves):
-                    lo[i], hi[i] = min(vals), max(vals)
+                    lo[i], hi[i] = np.quantile(vals, [0.25, 0.75])
             ax.fill_between(grid, lo, hi, alpha=0.15)
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("best anchored_val_loss so far")
     axes[0].legend()
-    fig.suptitle(f"Anytime curves (median over seeds {result['meta']['seeds']}, band: min-max)")
+    fig.suptitle(
+        f"Anytime curves (median over {len(result['meta']['seeds'])} seeds, "
+        "band: 25th-75th percentile)"
+    )
     fig2, ax2 = plt.subplots(figsize=(6, 3))
     names = [m["method"] for m in table["per_method"]]
     ax2.bar(names, [m["busy_share"] for m in table["per_method"]])

@@ -147,3 +147,19 @@ def test_the_processes_wandb_memory_looks_for_are_named_as_the_product_names_the
 
     assert f"ray::{WandbRuns.__name__}" == LOGGING_ACTOR
     assert f"ray::{queue._QueueActor.__name__}" == QUEUE_ACTOR
+
+
+def test_each_search_benchmark_method_draws_from_a_seed_stream_of_its_own() -> None:
+    """bench.search ran every method with the same seed, so each searcher's random start-up
+    drew the baseline's own first configurations with its training seeds, and "reached"
+    the baseline's best with the baseline's own trial. Each method's runs now have seeds
+    no other method's have; the baseline keeps the benchmark's seeds."""
+    from bench.search import BASELINE, METHODS, SEEDS, run_seed
+
+    streams = {m.name: {run_seed(m, s) for s in SEEDS} for m in METHODS}
+    assert all(len(seeds) == len(SEEDS) for seeds in streams.values())
+    names = list(streams)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert not streams[a] & streams[b], (a, b)
+    assert streams[BASELINE] == set(SEEDS)
