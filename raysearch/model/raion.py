@@ -29,9 +29,9 @@ __all__ = [
 ]
 
 # attention-map elements (G * chunk * heads * R * R) in each chunk of (b, t) pairs, when the
-# batch's maps are more than WHOLE_CHUNKS chunks' worth; under that, the batch runs whole
+# batch's maps are more than WHOLE_CHUNKS chunks' worth; up to that, the batch runs whole
 CHUNK_ELEMENTS = 1 << 25
-WHOLE_CHUNKS = 4
+WHOLE_CHUNKS = 2
 
 
 def great_circle_km(coords: tuple[tuple[float, float], ...]) -> Tensor:
@@ -128,9 +128,11 @@ class RaionEncoders(nn.Module):
         geo = torch.zeros(r, r, device=h.device) if geo is None else geo  # (R, R)
         # (b, t) pairs are independent here: at scale (hundreds of raions) run them in chunks,
         # recomputed in the backward pass, so the (R, R) attention maps never all coexist.
-        # A batch whose maps fit in a few chunks runs whole: recomputing a chunk costs its
-        # forward pass again, and a split into one large chunk and a rest saves little memory
-        # (24 raions, 16 x 365 pairs: 1.2 chunks, recomputed, took 45% of a training step)
+        # A batch whose maps fit in two chunks runs whole: recomputing a chunk costs its
+        # forward pass again, and a split into one large chunk and a rest saves no memory
+        # (small, 24 raions, 16 x 365 pairs, 1.2 chunks: a step took 6.2 CPU s chunked and
+        # 2.1 GB, 3.8 s whole and 2.0 GB). Beyond, whole costs memory (large, 2.4 chunks:
+        # 17.3 GB whole, 9.7 GB chunked, for 4% less time)
         per_pair = g * self.nhead * r * r
         chunk = max(1, self.chunk_elements // per_pair)
         if b * t * per_pair <= WHOLE_CHUNKS * self.chunk_elements:

@@ -106,9 +106,9 @@ def test_a_batch_whose_maps_fit_a_few_chunks_runs_whole_without_recomputation(
 ) -> None:
     """Chunks are recomputed in the backward pass (activation checkpointing), which costs
     their forward pass again. A batch just over one chunk (24 raions, 16 x 365 pairs: 1.2
-    chunks) was split into a large chunk and a rest, both recomputed, for little memory
-    saved: 45% of a training step. It runs whole up to WHOLE_CHUNKS chunks' worth; beyond,
-    in chunks."""
+    chunks) was split into a large chunk and a rest, both recomputed, for no memory saved:
+    40% of a training step. It runs whole up to WHOLE_CHUNKS chunks' worth; beyond, in
+    chunks."""
     import raysearch.model.raion as raion_module
 
     enc, raion = _encoder()
