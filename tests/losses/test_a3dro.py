@@ -68,6 +68,30 @@ def test_uniform_before_warm_up_ends_then_baselines_freeze_at_the_warm_up_mean()
     assert w["regime"] > w["casualty"]  # the task doing worse than its baseline gets more
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    baseline=st.floats(1e-3, 1e3),
+    clip=st.floats(0.05, 5.0),
+    excess=st.floats(0.01, 5.0),
+    above=st.booleans(),
+)
+def test_a_task_beyond_the_regret_clip_still_gets_gradient(
+    baseline: float, clip: float, excess: float, above: bool
+) -> None:
+    """The clip bounds the weights, not the signal: the objective takes the unclipped log
+    ratio, so d/dL [w log(L / b)] = w / L for a task whose |log(L / b)| exceeds the clip."""
+    cfg = LossConfig(strategy="a3dro", a3dro_warmup_epochs=1, regret_clip=clip)
+    strategy = A3DROStrategy(("a", "b"), cfg)
+    strategy.end_epoch(1, {"a": baseline, "b": 1.0})
+    loss = baseline * math.exp(clip + excess if above else -(clip + excess))
+    x = torch.tensor(loss, dtype=torch.float64, requires_grad=True)
+    total, weights = strategy({"a": x, "b": torch.tensor(1.0, dtype=torch.float64)})
+    total.backward()
+    assert strategy.last_regrets["a"] == pytest.approx(clip if above else -clip)
+    assert x.grad is not None
+    assert float(x.grad) == pytest.approx(weights["a"] / loss, rel=1e-6)
+
+
 def test_state_dict_carries_frozen_baselines() -> None:
     cfg = LossConfig(strategy="a3dro")
     strategy = _frozen(cfg, [1.0, 2.0, 3.0, 4.0])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import pickle
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -153,6 +155,32 @@ def test_softplus_kendall_is_never_negative(values: list[float], raw: list[float
     assert all(0.0 < w <= 1.0 for w in weights.values())
 
 
+@settings(max_examples=100, deadline=None)
+@given(values=loss_values, raw=st.lists(st.floats(-10, 10), min_size=6, max_size=6))
+def test_softplus_kendall_is_the_sum_of_the_documented_terms(
+    values: list[float], raw: list[float]
+) -> None:
+    """L = sum_i exp(-c_i) L_i + c_i with c_i = softplus(raw_i), a sum over the tasks present,
+    and its gradient in raw_i is (1 - exp(-c_i) L_i) sigmoid(raw_i) (softplus' = sigmoid)."""
+    strategy = build_strategy(LossConfig(strategy="softplus_kendall"), TASKS).double()
+    with torch.no_grad():
+        strategy.raw_scales.copy_(torch.tensor(raw, dtype=torch.float64))
+    losses = {t: torch.tensor(v, dtype=torch.float64) for t, v in zip(TASKS, values, strict=False)}
+    total, weights = strategy(losses)
+    total.backward()
+    expected, grads = 0.0, []
+    for r, v in zip(raw, values, strict=False):
+        c = math.log1p(math.exp(r))  # softplus
+        expected += math.exp(-c) * v + c
+        grads.append((1.0 - math.exp(-c) * v) / (1.0 + math.exp(-r)))
+    grads += [0.0] * (len(TASKS) - len(values))  # absent tasks: no gradient
+    assert float(total.detach()) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert strategy.raw_scales.grad.tolist() == pytest.approx(grads, rel=1e-9, abs=1e-12)
+    assert list(weights.values()) == pytest.approx(
+        [math.exp(-math.log1p(math.exp(r))) for r in raw[: len(values)]], rel=1e-9
+    )
+
+
 @settings(max_examples=50, deadline=None)
 @given(values=loss_values)
 def test_uniform_is_the_mean_and_weights_sum_to_one(values: list[float]) -> None:
@@ -163,16 +191,39 @@ def test_uniform_is_the_mean_and_weights_sum_to_one(values: list[float]) -> None
     assert sum(weights.values()) == pytest.approx(1.0)
 
 
+def _central_difference(f: Callable[[float], float], h: float = 1e-6) -> float:
+    return (f(h) - f(-h)) / (2 * h)
+
+
 @pytest.mark.parametrize("name", STRATEGY_NAMES)
 def test_every_strategy_takes_a_subset_and_trains_its_parameters(name: str) -> None:
-    strategy = build_strategy(LossConfig(strategy=name), TASKS)
-    x = torch.tensor(2.0, requires_grad=True)
+    """The gradients of the objective, in the losses and in the strategy's own parameters,
+    are its derivatives (central differences, float64): a detached term would train less."""
+    strategy = build_strategy(LossConfig(strategy=name), TASKS).double()
+
+    def objective(x: float) -> float:
+        x64 = torch.tensor(x, dtype=torch.float64)
+        return float(strategy({"regime": x64 * 1.5, "forecast": x64**2})[0])
+
+    def nudged(p: torch.Tensor, i: int, h: float) -> float:
+        p.view(-1)[i] += h
+        value = objective(2.0)
+        p.view(-1)[i] -= h
+        return value
+
+    x = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
     total, weights = strategy({"regime": x * 1.5, "forecast": x**2})
     total.backward()
     assert set(weights) == {"regime", "forecast"}
-    assert x.grad is not None and torch.isfinite(x.grad)
-    for p in strategy.parameters():  # learnable weights get gradient only where tasks exist
-        assert p.grad is not None and torch.isfinite(p.grad).all()
+    assert x.grad is not None
+    with torch.no_grad():
+        numeric = _central_difference(lambda h: objective(2.0 + h))
+        assert float(x.grad) == pytest.approx(numeric, rel=1e-6, abs=1e-9)
+        for p in strategy.parameters():  # learnable weights get gradient only where tasks exist
+            assert p.grad is not None
+            for i in range(p.numel()):
+                numeric = _central_difference(lambda h, p=p, i=i: nudged(p, i, h))
+                assert float(p.grad.view(-1)[i]) == pytest.approx(numeric, rel=1e-6, abs=1e-9)
     with torch.no_grad():  # a state unlike a fresh strategy's, so the round trip shows
         for value in strategy.state_dict().values():
             if value.dtype == torch.bool:

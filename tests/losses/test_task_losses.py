@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -70,17 +72,33 @@ def test_focal_loss_replaces_bce_for_the_transition_task() -> None:
     assert torch.allclose(got, expected)
 
 
-@settings(max_examples=50, deadline=None)
-@given(logit=st.floats(-8, 8), y=st.sampled_from([0.0, 1.0]), gamma=st.floats(0.1, 5))
-def test_focal_loss_downweights_easy_examples(logit: float, y: float, gamma: float) -> None:
-    x, t = torch.tensor([logit]), torch.tensor([y])
-    bce = F.binary_cross_entropy_with_logits(x, t)
-    assert float(focal_loss(x, t, 0.5, 0.0)) == pytest.approx(0.5 * float(bce), rel=1e-5)
-    assert float(focal_loss(x, t, 0.5, gamma)) <= 0.5 * float(bce) + 1e-7
+@settings(max_examples=200, deadline=None)
+@given(
+    p=st.floats(1e-4, 1 - 1e-4),
+    y=st.sampled_from([0.0, 1.0]),
+    alpha=st.floats(0.0, 1.0),
+    gamma=st.floats(0.0, 5.0),
+)
+def test_focal_loss_is_lin_et_al_s_formula_with_alpha_on_positives(
+    p: float, y: float, alpha: float, gamma: float
+) -> None:
+    """FL = -alpha_t (1 - p_t)^gamma log p_t (Lin et al. 2017, eq. 5), p_t = p on a positive
+    and 1 - p on a negative, alpha_t = alpha on a positive and 1 - alpha on a negative. At
+    alpha 0.5 and gamma 0 it is half the BCE, and a larger gamma only lowers it."""
+    p_t = p if y == 1.0 else 1.0 - p
+    alpha_t = alpha if y == 1.0 else 1.0 - alpha
+    expected = -alpha_t * (1.0 - p_t) ** gamma * math.log(p_t)
+    x = torch.tensor([math.log(p / (1.0 - p))], dtype=torch.float64)  # logit of p
+    t = torch.tensor([y], dtype=torch.float64)
+    assert float(focal_loss(x, t, alpha, gamma)) == pytest.approx(expected, rel=1e-6, abs=1e-12)
+    bce = float(F.binary_cross_entropy_with_logits(x, t))
+    assert float(focal_loss(x, t, 0.5, 0.0)) == pytest.approx(0.5 * bce, rel=1e-9)
+    assert float(focal_loss(x, t, 0.5, gamma)) <= 0.5 * bce + 1e-12
 
 
-def test_availability_gating_is_off_at_zero_and_drops_sparse_tasks() -> None:
-    availability = {"regime": 0.9, "casualty": 0.1}
+def test_availability_gating_is_off_at_zero_and_drops_tasks_strictly_below_it() -> None:
+    """A task whose availability is below the threshold is gated; one exactly at it is not."""
+    availability = {"regime": 0.9, "transition": 0.2, "casualty": 0.1}
     assert gated_tasks(availability, 0.0) == set()
     assert gated_tasks(availability, 0.2) == {"casualty"}
 
