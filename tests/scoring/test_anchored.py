@@ -20,8 +20,13 @@ def test_half_the_reference_loss_is_minus_log_two() -> None:
 
 
 def test_only_tasks_present_in_both_are_scored() -> None:
-    value, regrets = anchored_loss({"a": 2.0, "b": 1.0}, {"a": 2.0, "c": 5.0})
-    assert set(regrets) == {"a"} and value == 0.0
+    """The mean is over the tasks scored: b (no reference) and c (no loss) count in neither
+    the sum nor the count. By hand: a scores log(4/2) = log 2 and d log(3/1) = log 3, so the
+    value is (log 2 + log 3) / 2 = log(6) / 2 (over the 3 tasks with a loss: log(6) / 3)."""
+    value, regrets = anchored_loss({"a": 4.0, "b": 1.0, "d": 3.0}, {"a": 2.0, "c": 5.0, "d": 1.0})
+    assert set(regrets) == {"a", "d"}
+    assert regrets == pytest.approx({"a": math.log(2.0), "d": math.log(3.0)})
+    assert value == pytest.approx(math.log(6.0) / 2)
 
 
 def test_zero_loss_scores_minus_clip_and_inf_plus_clip() -> None:

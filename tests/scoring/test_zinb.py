@@ -10,19 +10,20 @@ from hypothesis import strategies as st
 
 from raysearch.core.spec import TaskKind, TaskSpec
 from raysearch.scoring.plain import plain_loss_sum
-from raysearch.scoring.zinb import zinb_nll
+from raysearch.scoring.zinb import LOG_CLAMP, zinb_nll
 
 
 def _reference_nll(pi: float, mu: float, theta: float, k: int) -> float:
-    nb = math.exp(
+    log_nb = (
         math.lgamma(k + theta)
         - math.lgamma(theta)
         - math.lgamma(k + 1)
         + theta * math.log(theta / (theta + mu))
         + k * math.log(mu / (theta + mu))
     )
-    p = pi + (1 - pi) * nb if k == 0 else (1 - pi) * nb
-    return -math.log(p)
+    if k == 0:
+        return -math.log(pi + (1 - pi) * math.exp(log_nb))
+    return -(math.log(1 - pi) + log_nb)  # in logs: NB(k) of a large count underflows
 
 
 @settings(max_examples=60, deadline=None)
@@ -41,6 +42,27 @@ def test_matches_the_textbook_formula(
     expected = _reference_nll(pi, math.exp(log_mu), math.exp(log_theta), k)
     assert math.isclose(got, expected, rel_tol=1e-4, abs_tol=1e-4)
     assert got >= 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pi_logit=st.floats(-4, 4),
+    log_mu=st.floats(10.5, LOG_CLAMP),
+    log_theta=st.floats(-2, 4),
+    ratio=st.floats(0.0, 3.0),
+)
+def test_matches_the_textbook_formula_for_large_means_inside_the_clamp(
+    pi_logit: float, log_mu: float, log_theta: float, ratio: float
+) -> None:
+    """Means up to e^LOG_CLAMP (the parameters' domain) with counts around them (k = ratio
+    * mu): the clamp is the numerical domain, not a smaller bound on the mean."""
+    mu = math.exp(log_mu)
+    k = round(ratio * mu)
+    params = torch.tensor([[pi_logit, log_mu, log_theta]], dtype=torch.float64)
+    got = float(zinb_nll(params, torch.tensor([float(k)], dtype=torch.float64)))
+    pi = 1 / (1 + math.exp(-pi_logit))
+    expected = _reference_nll(pi, mu, math.exp(log_theta), k)
+    assert math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-6)
 
 
 @settings(max_examples=20, deadline=None)
