@@ -1,4 +1,5 @@
-"""fit: metric names, accumulation equivalence, exact resume, early stopping, NaN, gating."""
+"""fit: metric names, accumulation equivalence, exact resume, early stopping, NaN, gating;
+train_epoch's accumulation, clipping and epoch means on their own."""
 
 from __future__ import annotations
 
@@ -9,16 +10,18 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
 from raysearch.core.errors import TrialFailure
 from raysearch.core.loss_config import LossConfig
-from raysearch.core.spec import TASK_NAMES
+from raysearch.core.spec import TASK_NAMES, TaskKind, TaskSpec
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import TrialConfig
+from raysearch.losses.strategies.registry import build_strategy
 from raysearch.testing.train import Crash, FakeDataset, crash_at, factory, fake_data
 from raysearch.train.checkpoint import load_checkpoint
 from raysearch.train.collapse import TaskCollapseWarning
-from raysearch.train.epoch import NonFiniteLossError
+from raysearch.train.epoch import NonFiniteLossError, TrainParts, train_epoch
 from raysearch.train.evaluate import UnscorableSplitError
 from raysearch.train.loop import EpochResult, fit
 
@@ -114,6 +117,100 @@ def test_accumulating_k_micro_batches_equals_one_batch_k_times_larger(tmp_path: 
     for name in a:
         assert torch.allclose(a[name], b[name], atol=1e-6), name
     assert any(not torch.allclose(a[n], c[n], atol=1e-4) for n in a)  # the test can fail
+
+
+# train_epoch on its own: fit's optimiser is AdamW, nearly invariant to the gradient's scale
+# (a lost 1/k hides there), so these hand it SGD and a one-layer model, one regression task,
+# and compare its steps with gradients computed here by autograd.
+ANOMALY = TaskSpec("anomaly", TaskKind.REGRESSION)
+
+
+class _Linear(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(3, 1)
+
+    def forward(self, batch: dict) -> dict[str, torch.Tensor]:
+        return {"anomaly": self.lin(batch["x"]).squeeze(-1)}
+
+
+def _xy(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(1)
+    return torch.randn(n, 3, generator=g), 5.0 * torch.randn(n, generator=g) + 3.0
+
+
+def _micro(x: torch.Tensor, y: torch.Tensor, observed: bool = True) -> dict:
+    return {"x": x, "targets": {"anomaly": {"y": y, "m": torch.full_like(y, observed).bool()}}}
+
+
+def _sgd_parts(model: nn.Module, k: int, lr: float, grad_clip: float = 0.0) -> TrainParts:
+    cfg = LossConfig(strategy="uniform")
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+    strategy = build_strategy(cfg, ("anomaly",))
+    cpu = torch.device("cpu")
+    return TrainParts(model, strategy, opt, sched, [ANOMALY], cfg, {}, cpu, None, k, grad_clip)
+
+
+def _mse_grad(model: _Linear, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
+    loss = (model.lin(x).squeeze(-1) - y).square().mean()
+    return list(torch.autograd.grad(loss, list(model.parameters())))
+
+
+def test_accumulation_divides_each_group_by_its_own_size_the_last_one_included() -> None:
+    """Three micro-batches of 4 with k = 2: an SGD step on the gradient of the first 8
+    samples' mean loss (the two micro-batches' mean), then one on the last 4's (a group of
+    one, divided by 1, not by k)."""
+    x, y = _xy(12)
+    torch.manual_seed(0)
+    model, by_hand = _Linear(), _Linear()
+    by_hand.load_state_dict(model.state_dict())
+    lr = 0.1
+    stats = train_epoch(
+        _sgd_parts(model, 2, lr), [_micro(x[i : i + 4], y[i : i + 4]) for i in (0, 4, 8)], 1
+    )
+    for rows in (slice(0, 8), slice(8, 12)):
+        grads = _mse_grad(by_hand, x[rows], y[rows])
+        with torch.no_grad():
+            for p, g in zip(by_hand.parameters(), grads, strict=True):
+                p -= lr * g
+    assert stats.steps == 2
+    for a, b in zip(model.parameters(), by_hand.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_gradient_clipping_scales_the_step_to_the_clip_norm() -> None:
+    """With SGD at lr 1 and a gradient norm above grad_clip, the step is -grad_clip * g / |g|
+    (g: the batch's gradient, by autograd here): its norm is grad_clip, its direction g's."""
+    x, y = _xy(8)
+    torch.manual_seed(0)
+    model = _Linear()
+    before = [p.detach().clone() for p in model.parameters()]
+    g = torch.cat([t.flatten() for t in _mse_grad(model, x, y)])
+    clip = 0.01
+    assert float(g.norm()) > clip  # the test can fail
+    train_epoch(_sgd_parts(model, 1, 1.0, grad_clip=clip), [_micro(x, y)], 1)
+    step = torch.cat(
+        [(p.detach() - b).flatten() for p, b in zip(model.parameters(), before, strict=True)]
+    )
+    torch.testing.assert_close(step, -clip * g / g.norm(), rtol=1e-4, atol=1e-7)
+
+
+def test_an_epochs_task_loss_is_the_mean_over_the_batches_that_observed_it() -> None:
+    """train_loss/<task> (and the epoch mean A3DRO's baselines are built from) averages the
+    batches with a target for the task: a batch without one counts in neither sum nor count.
+    lr 0: the model is the same for every batch, so the means are computed here directly."""
+    x, y = _xy(12)
+    torch.manual_seed(0)
+    model = _Linear()
+    batches = [_micro(x[:4], y[:4]), _micro(x[4:8], y[4:8], observed=False), _micro(x[8:], y[8:])]
+    stats = train_epoch(_sgd_parts(model, 1, 0.0), batches, 1)
+    with torch.no_grad():
+        first, last = (
+            float((model.lin(x[r]).squeeze(-1) - y[r]).square().mean())
+            for r in (slice(0, 4), slice(8, 12))
+        )
+    assert stats.losses["anomaly"] == pytest.approx((first + last) / 2, rel=1e-6)
 
 
 def _comparable(history: list[dict[str, float]]) -> list[dict[str, float]]:
