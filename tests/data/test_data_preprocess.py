@@ -100,15 +100,33 @@ def test_corr_filter_keeps_the_higher_variance_feature_of_a_pair() -> None:
 @settings(max_examples=25, deadline=None)
 @given(arrays(np.float32, (30, 4), elements=st.floats(-1e3, 1e3, width=32)), st.integers(0, 99))
 def test_normaliser_ignores_missing_values(x: np.ndarray, seed: int) -> None:
+    """Mean and (population) std over each feature's observed values: numpy's nanmean and
+    nanstd, holes counted in neither the sums nor the counts; a feature constant (or never
+    observed) in training gets std 1."""
     holes = np.random.default_rng(seed).random(x.shape) < 0.3
     y = x.copy()
     y[holes] = np.nan
     mean, std = fit_normaliser(y)
     for j in range(4):
-        col = x[~holes[:, j], j].astype(np.float64)
-        if len(col):
-            assert np.isclose(mean[j], col.mean(), rtol=1e-4, atol=1e-3)
-            assert std[j] > 0
+        col = y[:, j].astype(np.float64)
+        if (~holes[:, j]).any():
+            assert np.isclose(mean[j], np.nanmean(col), rtol=1e-4, atol=1e-3)
+            expected = np.nanstd(col)
+            assert np.isclose(std[j], expected if expected > 1e-6 else 1.0, rtol=1e-5)
+        else:
+            assert std[j] == 1.0
+
+
+def test_a_feature_constant_in_training_is_centred_only() -> None:
+    """Its std is 1, not the 1e-6 floor: a later change of 1 stays 1 (not 1e6) once
+    normalised. By hand: training mean 4, so 5 later is (5 - 4) / 1 = 1."""
+    x = np.full((30, 1), 4.0, dtype=np.float32)
+    x[20:] = 5.0
+    fit = fit_source(x, 20, "daily", 0.85, 0, "flat")
+    assert fit.std.tolist() == [1.0]
+    z, _ = apply_source(x, fit)
+    assert z[:20, 0].tolist() == [0.0] * 20
+    assert z[25, 0] == pytest.approx(1.0)
 
 
 def test_apply_zeroes_unobserved_and_masks_per_feature() -> None:
@@ -134,6 +152,32 @@ def test_raion_pca_is_shared_masked_and_ignores_masked_raw_values() -> None:
     fit2 = fit_source(x2, 40, "raion", 0.99, 3, "r")
     assert fit.equals(fit2)
     assert not np.array_equal(apply_source(x2, fit2)[0][40:], z[40:])
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    days=st.integers(20, 60),
+    raions=st.integers(2, 5),
+    f=st.integers(2, 6),
+    data=st.data(),
+)
+def test_the_raion_pca_components_are_whitened_on_the_training_rows(
+    seed: int, days: int, raions: int, f: int, data: st.DataObject
+) -> None:
+    """The shared PCA is whitened: over the training (day, raion) rows its components have
+    mean 0 and covariance the identity (numpy's sample covariance, as sklearn's explained
+    variance divides by n - 1), whatever the features' scales."""
+    k = data.draw(st.integers(1, f), label="components")
+    rng = np.random.default_rng(seed)
+    scales = rng.uniform(0.1, 10.0, f)
+    x = (rng.normal(size=(days, raions, f)) * scales).astype(np.float32)
+    fit = fit_source(x, days, "raion", 1.0, k, "r")
+    z, m = apply_source(x, fit)
+    assert m.all()
+    rows = z.reshape(-1, k).astype(np.float64)
+    np.testing.assert_allclose(rows.mean(axis=0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(np.cov(rows, rowvar=False).reshape(k, k), np.eye(k), atol=1e-3)
 
 
 def test_the_raion_pca_fills_a_raion_days_missing_features_with_the_training_mean() -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from torch.utils.data import default_collate
@@ -66,10 +68,24 @@ def test_constant_references_use_train_targets_only(tiny_data: PreparedData) -> 
     yv = val["targets"]["regime"]["y"][val["targets"]["regime"]["m"]]
     ce = float(-prior.log()[yv].mean())
     assert np.isclose(ce, tiny_data.references["val"]["regime"], rtol=1e-5)
+    # transition: the constant logit of the add-half train rate, (positives + 1/2) / (n + 1)
+    y = train["targets"]["transition"]["y"][train["targets"]["transition"]["m"]].double()
+    rate = (float(y.sum()) + 0.5) / (len(y) + 1.0)
+    yv = val["targets"]["transition"]["y"][val["targets"]["transition"]["m"]].double()
+    bce = float(-(yv * math.log(rate) + (1 - yv) * math.log(1 - rate)).mean())
+    assert np.isclose(bce, tiny_data.references["val"]["transition"], rtol=1e-5)
 
 
 def test_availability_is_the_fraction_of_samples_with_a_target(tiny_data: PreparedData) -> None:
-    ds = tiny_data.splits["test"]
-    m = torch.stack([ds[i]["targets"]["anomaly"]["m"] for i in range(len(ds))])
-    assert np.isclose(tiny_data.availability["test"]["anomaly"], float(m.float().mean()))
+    """A sample counts once it has any target element of the task (a forecast's months or
+    a daily forecast's days), on every split: availability gating reads the train split's."""
+    partly = 0  # samples with some but not all of a multi-element target: the test can fail
+    for split, ds in tiny_data.splits.items():
+        for task in ("anomaly", "forecast", "daily_forecast"):
+            m = torch.stack([ds[i]["targets"][task]["m"] for i in range(len(ds))])
+            per_sample = m.reshape(len(ds), -1)
+            expected = float(per_sample.any(dim=1).float().mean())
+            assert np.isclose(tiny_data.availability[split][task], expected), (split, task)
+            partly += int((per_sample.any(dim=1) & ~per_sample.all(dim=1)).sum())
+    assert partly > 0
     assert set(tiny_data.references) == {"val", "test"}

@@ -100,11 +100,20 @@ def test_splits_are_ordered_with_a_gap_of_at_least_the_horizon(tiny_data: Prepar
 
 
 def test_split_targets_end_before_the_next_split() -> None:
+    """Test is the last 20% of anchors, t2 the day before it; val the last 20% (of all
+    anchors) of those whose targets end by t2, right before the test gap; train the anchors
+    whose targets end by t1, the day before val."""
     dm = np.repeat(np.arange(20), 30)
     last = np.arange(20) * 30 + 29
     anchors, end = anchor_days(600, dm, last, window=50, horizon=7, stride=2)
     assert (np.diff(anchors) == 2).all() and anchors[0] == 49
     sp = split_anchors(anchors, end, 0.2, 0.2)
+    n = round(0.2 * len(anchors))
+    assert sp.anchors["test"].tolist() == anchors[-n:].tolist()
+    assert sp.t2 == anchors[-n] - 1
+    assert sp.anchors["val"].tolist() == anchors[end <= sp.t2][-n:].tolist()
+    assert sp.t1 == sp.anchors["val"][0] - 1
+    assert sp.anchors["train"].tolist() == anchors[end <= sp.t1].tolist()
     train_end = end[np.isin(anchors, sp.anchors["train"])]
     val_end = end[np.isin(anchors, sp.anchors["val"])]
     assert train_end.max() <= sp.t1 < sp.anchors["val"].min()
