@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import statistics
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,6 +15,7 @@ import yaml
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from ray.tune.schedulers.async_hyperband import _Bracket
+from scipy import stats
 
 from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.results.evidence import (
@@ -21,6 +23,7 @@ from raysearch.results.evidence import (
     NOISE_LEVEL,
     asha_rungs,
     epoch_reliability,
+    finalist_table,
     margin_check,
     noise_multiplier,
     paired_margin_check,
@@ -186,6 +189,53 @@ def test_a_seed_that_moves_both_finalists_alike_moves_no_paired_margin(
         paired_margin_check({1: 0.0, 2: 0.1}, {2: 0.0, 3: 0.1})
 
 
+@given(
+    st.lists(
+        st.tuples(st.floats(-1.0, 1.0), st.floats(-1.0, 1.0)), min_size=2, max_size=8, unique=True
+    )
+)
+def test_the_paired_threshold_is_the_half_width_of_the_paired_t_interval(
+    pairs: list[tuple[float, float]],
+) -> None:
+    """The paired margin is the mean difference, and its threshold the half-width of the
+    NOISE_LEVEL confidence interval of scipy's paired t-test (t quantile times the sample
+    sd of the differences over sqrt(n))."""
+    best = {s: b for s, (b, _) in enumerate(pairs)}
+    runner = {s: r for s, (_, r) in enumerate(pairs)}
+    diffs = np.array([r - b for b, r in pairs])
+    assume(np.ptp(diffs) > 1e-6)  # scipy's interval needs a spread
+    ci = stats.ttest_rel(diffs, np.zeros_like(diffs)).confidence_interval(NOISE_LEVEL)
+    out = paired_margin_check(best, runner)
+    assert out["margin"] == pytest.approx(diffs.mean(), abs=1e-12)
+    assert out["threshold"] == pytest.approx((ci.high - ci.low) / 2, rel=1e-9)
+
+
+@given(
+    st.lists(st.floats(-1.0, 1.0), min_size=2, max_size=6),
+    st.lists(st.floats(-1.0, 1.0), min_size=0, max_size=3),
+)
+def test_the_finalist_table_gives_the_completed_replicates_mean_and_sample_sd(
+    done: list[float], unfinished: list[float]
+) -> None:
+    """Per finalist: the number, mean and sample sd (statistics.stdev, n - 1) of its
+    completed replicates' values; stopped or failed replicates count in none."""
+    values = done + unfinished
+    table = pd.DataFrame(
+        {
+            "finalist": [1] * len(values),
+            "status": ["completed"] * len(done) + ["failed"] * len(unfinished),
+            BEST_VAL_METRIC: values,
+            "search_value": [-0.5] * len(values),
+            "pick": [True] * len(values),
+            "seed": list(range(len(values))),
+        }
+    )
+    row = finalist_table(table).iloc[0]
+    assert row["replicates"] == len(done)
+    assert row["mean"] == pytest.approx(statistics.mean(done), abs=1e-12)
+    assert row["sd"] == pytest.approx(statistics.stdev(done), rel=1e-9, abs=1e-12)
+
+
 def _search(finals: list[float], at_rung: list[float], epochs_run: list[int]) -> tuple:
     """Trials with a final value, values ``at_rung`` at epochs 1-2 (2 is the first rung),
     their final values after, and epochs run."""
@@ -303,6 +353,27 @@ def test_without_finalists_the_margin_uses_tpe_redraws_as_the_noise() -> None:
     assert evidence["noise"]["redraws"]["sd"] == pytest.approx(np.std([-0.49, -0.30], ddof=1))
     assert evidence["margin"]["inside_noise"]
     assert any("inside the seed noise" in w for w in evidence["warnings"])
+
+
+def test_without_finalists_the_runner_up_is_the_best_trial_of_another_configuration() -> None:
+    """A TPE re-draw of the pick's own configuration (same searched values, another seed)
+    is noise, not a rival: the margin is over the best trial of a different configuration.
+    By hand: the pick p1 (a, -0.60), a's re-draw p2 (-0.58) is skipped, q1 (b, -0.40) is the
+    runner-up: margin -0.40 - (-0.60) = 0.20 (over p2 it would be 0.02)."""
+    trials = pd.DataFrame(
+        {
+            "trial_id": ["p1", "p2", "q1", "r1"],
+            "status": ["completed"] * 4,
+            "epochs_run": [8] * 4,
+            BEST_VAL_METRIC: [-0.60, -0.58, -0.40, -0.20],
+            "best_epoch": [8] * 4,
+            "config/loss_strategy": ["a", "a", "b", "c"],
+            "config/trainer.seed": [1, 2, 3, 4],
+        }
+    )
+    epochs = pd.DataFrame(columns=["trial_id", "epoch", "anchored_val_loss"])
+    margin = gather_evidence(trials, epochs, SETTINGS)["margin"]
+    assert margin["margin"] == pytest.approx(0.20)
 
 
 def test_without_finalists_the_margin_is_the_reported_best_trials_even_when_it_was_cut(
