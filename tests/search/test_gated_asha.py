@@ -205,6 +205,40 @@ def test_unmeasured_defer_drops_a_stop_when_the_rung_does_not_rank() -> None:
     assert gated.deferred == {}  # measured at epoch 3, and dropped
 
 
+def test_a_deferred_stop_at_a_value_tied_with_the_cut_off_is_dropped_as_asha_would() -> None:
+    """ASHA stops a trial only strictly below a rung's cut-off (Ray: ``cur_rew < cutoff``),
+    and a deferred stop falls due on the same rule: a trial tied with the cut-off once the
+    rung is measured goes on. Trials interleave (as Ray runs them): x is deferred at rung 1
+    while only a is there; b, c, d arrive at x's loss 2 and reach epoch 3 in a's order."""
+    gated = _gated(n_min=3, threshold=0.5, unmeasured="defer")
+    trials = {name: FakeTrial(name) for name in "axbcd"}
+    for trial in trials.values():
+        gated.on_trial_add(None, trial)  # type: ignore[arg-type]
+
+    def report(name: str, epoch: int, loss: float) -> str:
+        result = {"epoch": epoch, "loss": loss}
+        return gated.on_trial_result(None, trials[name], result)  # type: ignore[arg-type]
+
+    report("a", 1, 1.0)
+    assert report("x", 1, 2.0) == CONTINUE  # ASHA's stop (2 is worse than a's 1), unmeasured
+    assert gated.deferred == {"x": [1.0]}
+    report("a", 2, 1.0)
+    report("a", 3, 0.5)
+    for name, at_3 in (("b", 1.5), ("c", 1.6), ("d", 1.7)):
+        for epoch, loss in ((1, 2.0), (2, 2.0), (3, at_3)):
+            report(name, epoch, loss)
+    bracket = gated._brackets[0]
+    rho, pairs = gated.reliability(bracket, 1.0)
+    assert pairs == 4 and rho >= 0.5  # rung 1 is measured now, and ranks trials
+    others = dict(next(r for m, r in bracket._rungs if m == 1.0))
+    assert others.pop("x") == -2.0
+    # ASHA's cut-off: the 2/3 quantile of the others' signed values [-2, -2, -2, -1] is -2,
+    # exactly x's -2 (numpy's linear interpolation lands on the third of four)
+    assert bracket.cutoff(others) == pytest.approx(-2.0)
+    assert report("x", 2, 2.0) == CONTINUE
+    assert "x" not in gated.deferred  # measured, not below the cut-off: dropped
+
+
 def test_a_trial_that_failed_for_good_leaves_nothing_behind() -> None:
     """Tune ends a trial that failed for good with on_trial_error, not on_trial_complete:
     its deferred stops and its place in the bracket were kept (and saved with every
