@@ -14,7 +14,7 @@ from raysearch.core.errors import ConfigError, ErrorCollector
 __all__ = ["AMP_MODES", "DEVICES", "EARLY_STOPPING", "SEED_MAX", "TrainerConfig", "wrap_seed"]
 
 DEVICES = ("auto", "cpu", "cuda")
-AMP_MODES = ("auto", "off", "bf16")  # auto: bf16 autocast on CUDA, off on CPU
+AMP_MODES = ("auto", "off", "bf16")  # auto: bf16 on a GPU with native bf16, else off
 # The largest seed: NumPy's generators (np.random.seed, RandomState, Optuna's samplers)
 # take 0 to 2**32 - 1. A search's --seed and a trainer's seed are bounded by it.
 SEED_MAX = 2**32 - 1

@@ -98,8 +98,16 @@ def _device(name: str) -> torch.device:
 
 
 def amp_dtype(mode: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype of the trainer's ``amp`` mode on ``device`` (None: no autocast)."""
-    if mode == "bf16" or (mode == "auto" and device.type == "cuda"):
+    """The autocast dtype of the trainer's ``amp`` mode on ``device`` (None: no autocast).
+    ``auto`` takes bf16 on a GPU that computes it natively (Ampere and later); on older
+    ones (T4, V100) bf16 is emulated, slower than float32, and ``auto`` runs without it."""
+    if mode == "bf16":
+        return torch.bfloat16
+    if (
+        mode == "auto"
+        and device.type == "cuda"
+        and torch.cuda.is_bf16_supported(including_emulation=False)
+    ):
         return torch.bfloat16
     return None
 

@@ -124,3 +124,24 @@ def test_trainer_config_collects_every_problem_and_pickles() -> None:
     assert pickle.loads(pickle.dumps(cfg)) == cfg
     with pytest.raises(ConfigError, match="trainer"):
         TrialConfig(trainer={"lr": 1})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_amp_auto_takes_bf16_only_on_a_gpu_that_computes_it_natively(
+    monkeypatch: pytest.MonkeyPatch, native: bool
+) -> None:
+    """amp 'auto' took bf16 on every CUDA device. A pre-Ampere GPU (T4, V100) only
+    emulates bf16, slower than float32, and torch.cuda.is_bf16_supported() says yes there
+    unless asked without emulation. 'bf16' is the user's explicit choice; 'off' and the
+    CPU never autocast. (No GPU here: torch.cuda's answer is faked.)"""
+    from raysearch.train.loop import amp_dtype
+
+    monkeypatch.setattr(
+        torch.cuda,
+        "is_bf16_supported",
+        lambda including_emulation=True: native or including_emulation,
+    )
+    cuda, cpu = torch.device("cuda", 0), torch.device("cpu")
+    assert amp_dtype("auto", cuda) == (torch.bfloat16 if native else None)
+    assert amp_dtype("bf16", cuda) == torch.bfloat16 == amp_dtype("bf16", cpu)
+    assert amp_dtype("off", cuda) is None and amp_dtype("auto", cpu) is None
