@@ -179,6 +179,12 @@ def _inputs(args: Any) -> tuple[Any, Any, Any]:
             [f"--against {' '.join(args.against)}: the space's settings already are these"],
             "arguments",
         )
+    if other.settings.max_epochs != source.max_epochs:  # before the first search runs
+        raise ConfigError(
+            [f"--against {' '.join(args.against)}: max_epochs {other.settings.max_epochs}, "
+             f"but the curves have {source.max_epochs} epochs"],
+            "arguments",
+        )  # fmt: skip
     return space, source, other
 
 

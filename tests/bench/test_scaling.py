@@ -63,7 +63,13 @@ def test_check_space_names_what_the_table_cannot_run() -> None:
         {**space.parameters, "dropout": ParamSpec(type="categorical", choices=[0.0, 0.3])},
     )
     problems = check_space(table, wider)
-    assert problems and all("dropout=0.3" in p for p in problems)
+    # the value the table lacks, and the one it holds that the space does not list
+    assert problems and all(
+        "dropout=0.3" in p or "dropout=0.15 is in the table" in p for p in problems
+    )
+    assert any(
+        "dropout=0.15 is in the table but not among the space's values" in p for p in problems
+    )
     floats = SearchSpace(
         "floats",
         "",

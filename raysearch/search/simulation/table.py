@@ -35,7 +35,8 @@ def _norm(value: Any) -> Any:
         return bool(value)
     if isinstance(value, int | float | np.integer | np.floating):
         number = float(value)
-        return None if math.isnan(number) else round(number, 9)
+        # to 10 significant digits: 1e-10 and 3e-10 stay apart (decimal places merged them)
+        return None if math.isnan(number) else float(f"{number:.10g}")
     return str(value)
 
 
@@ -123,8 +124,16 @@ class TableCurves:
     def configurations(self) -> list[dict[str, Any]]:
         return [dict(zip(self.params, key, strict=True)) for key in self._curves]  # type: ignore[attr-defined]
 
+    def key(self, config: Mapping[str, Any]) -> Key:
+        """The lookup key of a configuration (its values as ``_norm`` keeps them)."""
+        return tuple(_norm(config.get(p)) for p in self.params)
+
+    def keys(self) -> list[Key]:
+        """The keys of every configuration the table holds."""
+        return list(self._curves)  # type: ignore[attr-defined]
+
     def curve(self, config: Mapping[str, Any], seed: int) -> Curve:
-        key = tuple(_norm(config.get(p)) for p in self.params)
+        key = self.key(config)
         by_seed = self._curves.get(key)  # type: ignore[attr-defined]
         if by_seed is None:
             raise ValueError(f"{self.name}: no curves for {self._describe_miss(key)}")
@@ -188,11 +197,35 @@ def check_space(table: TableCurves, space: Any) -> list[str]:
     problems += not_categorical(space)
     if problems:
         return problems
-    for config in grid(space.parameters):
+    configs = grid(space.parameters)
+    for config in configs:
         try:
             table.curve(config, seed=0)
         except ValueError as err:
             message = str(err)
             if message not in problems:
                 problems.append(message)
+    drawn = {table.key(config) for config in configs}
+    for key in table.keys():  # a curve the space never draws (the optimum would count it)
+        if key not in drawn:
+            problems.append(f"{table.name}: {_not_drawn(table.params, key, space)}")
+            if len(problems) >= 5:
+                break
     return problems
+
+
+def _not_drawn(params: tuple[str, ...], key: Key, space: Any) -> str:
+    """Name the first value of a table's configuration ``key`` the space does not list, or
+    the configuration when each value is listed but not together."""
+    for name, value in zip(params, key, strict=True):
+        listed = {_norm(v) for v in space.parameters[name].choices or []}
+        if value is None and space.parameters[name].when:
+            continue  # NaN where a condition leaves the parameter out
+        if value not in listed:
+            shown = "NaN" if value is None else repr(value)
+            return (
+                f"{name}={shown} is in the table but not among the space's values "
+                f"{sorted(listed, key=str)}; the space must list the values the table holds"
+            )
+    config = dict(zip(params, key, strict=True))
+    return f"configuration {config} is in the table but not one the space draws"

@@ -1,0 +1,121 @@
+"""raysearch simulate --table on a user's own curves table: a table the space does not
+match is refused before anything runs, and --against settings the curves cannot run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from raysearch.cli.simulate import main
+from raysearch.search.simulation.table import TableCurves
+
+SPACE = """\
+description: tiny grid
+settings:
+  num_samples: 8
+  max_epochs: 4
+  grace_period: 1
+  reduction_factor: 2
+fixed:
+  patience: 4
+parameters:
+  dropout:
+    type: categorical
+    choices: [0.0, 0.3]
+  loss_strategy:
+    type: categorical
+    choices: [uniform, a3dro]
+  budget_beta:
+    type: categorical
+    choices: [0.0, 0.7]
+    when: {loss_strategy: a3dro}
+"""
+
+
+def _table(epochs: int = 4, seeds: tuple[int, ...] = (0, 1)) -> pd.DataFrame:
+    """A well-formed table of the space above: 6 configurations x 2 seeds x 4 epochs."""
+    rows = []
+    rng = np.random.default_rng(0)
+    for d in [0.0, 0.3]:
+        for ls, bb in [("uniform", np.nan), ("a3dro", 0.0), ("a3dro", 0.7)]:
+            for s in seeds:
+                base = rng.normal()
+                for e in range(1, epochs + 1):
+                    rows.append(
+                        dict(
+                            dropout=d, loss_strategy=ls, budget_beta=bb, seed=s, epoch=e,
+                            anchored_val_loss=base - 0.1 * e + 0.01 * rng.normal(),
+                            epoch_time_s=1.0 + rng.random(),
+                        )
+                    )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _argv(tmp_path: Path, table: pd.DataFrame, *extra: str) -> list[str]:
+    space = tmp_path / "tiny.yaml"
+    space.write_text(SPACE)
+    path = tmp_path / "mine.parquet"
+    table.reset_index(drop=True).to_parquet(path)
+    return ["--table", str(path), "--space", str(space), "--workers", "1", "--seeds", "2", *extra]
+
+
+def test_the_well_formed_table_runs(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(_argv(tmp_path, _table())) == 0, capsys.readouterr().err
+
+
+def test_a_table_value_the_space_does_not_list_is_refused_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """The space lists the values the table holds. A table with an extra dropout value
+    (0.5, with the best curves) was accepted, and the regret printed was measured from an
+    optimum no search of the space can draw (10 instead of 0)."""
+    t = _table()
+    extra = t[t.dropout == 0.3].copy()
+    extra["dropout"] = 0.5
+    extra["anchored_val_loss"] -= 10.0
+    assert main(_argv(tmp_path, pd.concat([t, extra]))) == 2
+    err = capsys.readouterr().err
+    assert "dropout=0.5 is in the table but not among the space's values [0.0, 0.3]" in err
+
+
+def test_a_run_whose_parameter_value_was_lost_is_refused_naming_the_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """One run's dropout NaN in every row (dropout has no `when`) read as a configuration
+    'dropout=NaN' the space never draws, and its own configuration was simulated from one
+    seed only, silently."""
+    t = _table()
+    lost = (t.dropout == 0.3) & (t.loss_strategy == "uniform") & (t.seed == 1)
+    t.loc[lost, "dropout"] = np.nan
+    assert main(_argv(tmp_path, t)) == 2
+    assert "dropout=NaN is in the table but not among the space's values" in (
+        capsys.readouterr().err
+    )
+
+
+def test_against_max_epochs_the_curves_lack_is_refused_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """--against max_epochs=3 on 4-epoch curves ran the first search, then ended in a
+    traceback (exit 1)."""
+    assert main(_argv(tmp_path, _table(), "--against", "max_epochs=3")) == 2
+    out = capsys.readouterr()
+    assert "--against max_epochs=3: max_epochs 3, but the curves have 4 epochs" in out.err
+    assert "regret" not in out.out  # nothing ran
+
+
+def test_small_distinct_values_are_distinct_configurations() -> None:
+    """A value was kept to 9 decimal places as a lookup key: weight_decay 1e-10 and 3e-10
+    both became 0.0, and the second configuration's curve silently replaced the first's."""
+    rows = [
+        dict(weight_decay=wd, seed=0, epoch=e, anchored_val_loss=base - 0.1 * e, epoch_time_s=1.0)
+        for wd, base in [(1e-10, 0.0), (3e-10, -5.0)]
+        for e in range(1, 4)
+    ]
+    t = TableCurves(pd.DataFrame(rows), ("weight_decay",))
+    assert len(t.configurations) == 2
+    assert t.curve({"weight_decay": 1e-10}, 0).value(1) == pytest.approx(-0.1)
+    assert t.curve({"weight_decay": 3e-10}, 0).value(1) == pytest.approx(-5.1)
