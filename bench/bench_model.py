@@ -16,7 +16,9 @@ recorded: CPU time is less sensitive to other processes competing for the cores.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
+import resource
 import statistics
 import time
 from pathlib import Path
@@ -26,6 +28,7 @@ import torch
 from bench.common import OUT, base_meta, header, write_outputs
 from raysearch.core.data_config import DataConfig, SynthConfig
 from raysearch.core.model_config import ModelConfig, list_presets
+from raysearch.model import raion
 from raysearch.model.han import build_model
 from raysearch.model.specs import ORIGINAL_FEATURES, make_spec
 from raysearch.testing.model import random_batch
@@ -99,6 +102,37 @@ def run(sizes: list[str], rounds: int, batch_size: int) -> dict:
     }
 
 
+# Raion attention runs a batch whole or in chunks recomputed in the backward pass
+# (raysearch.model.raion.WHOLE_CHUNKS): the rule before 97ba5ef against the shipped one
+CHUNK_SIZES = ("small", "large")
+CHUNK_RULES = (("whole up to 1 chunk (before 97ba5ef)", 1), ("shipped", raion.WHOLE_CHUNKS))
+
+
+def chunk_step(size: str, whole: float, batch_size: int, threads: int) -> dict:
+    """One training step of ``size`` under the chunk rule ``whole``, in a fresh process (so
+    its peak RSS is the step's): CPU seconds, and peak RSS in MB."""
+    torch.set_num_threads(threads)
+    raion.WHOLE_CHUNKS = whole
+    batch = random_batch(SPEC, batch_size, seed=SEED)
+    torch.manual_seed(SEED)
+    model = build_model(SPEC, ModelConfig(size=size)).train()
+    _, cpu = step(model, batch)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {"cpu_s": cpu, "peak_rss_mb": peak}
+
+
+def chunk_rules(batch_size: int, threads: int) -> list[dict]:
+    """Each (size, rule) once, each in a process of its own."""
+    rows = []
+    spawn = multiprocessing.get_context("spawn")
+    for size in CHUNK_SIZES:
+        for name, whole in CHUNK_RULES:
+            with spawn.Pool(1) as pool:
+                got = pool.apply(chunk_step, (size, whole, batch_size, threads))
+            rows.append({"size": size, "rule": name, "whole_chunks": whole, **got})
+    return rows
+
+
 def markdown(res: dict) -> str:
     sh, meta = res["shapes"], res["meta"]
     lines = [
@@ -120,6 +154,22 @@ def markdown(res: dict) -> str:
             f"| {r['speed_vs_baseline']:.2f} | {r['cpu_s']:.3f} "
             f"| {r['cpu_speed_vs_baseline']:.2f} |"
         )
+    if res.get("chunks"):
+        lines += [
+            "",
+            "Raion attention, run whole or in chunks recomputed in the backward pass "
+            "(`raysearch.model.raion.WHOLE_CHUNKS`: a batch whose attention maps fit in that "
+            "many chunks runs whole): one training step per rule and preset, each in a process "
+            "of its own, same shapes.",
+            "",
+            "| preset | rule | WHOLE_CHUNKS | CPU s / step | peak RSS (MB) |",
+            "|---|---|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {r['size']} | {r['rule']} | {r['whole_chunks']:g} | {r['cpu_s']:.2f} "
+            f"| {r['peak_rss_mb']:,.0f} |"
+            for r in res["chunks"]
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -146,6 +196,8 @@ def main(argv: list[str] | None = None) -> None:
         sizes, rounds = ["tiny", "small"], 1 if args.quick else 2
     meta = base_meta(args.quick, seeds=[SEED], repeats=rounds, threads=args.threads)
     res = {"meta": meta, **run(sizes, rounds, args.batch_size)}
+    if not (args.quick or args.smoke_test):
+        res["chunks"] = chunk_rules(args.batch_size, args.threads)
     text = markdown(res)
     print(text)
     if not args.smoke_test:
