@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import resource
 import statistics
 import time
 from pathlib import Path
@@ -117,8 +116,20 @@ def chunk_step(size: str, whole: float, batch_size: int, threads: int) -> dict:
     torch.manual_seed(SEED)
     model = build_model(SPEC, ModelConfig(size=size)).train()
     _, cpu = step(model, batch)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return {"cpu_s": cpu, "peak_rss_mb": peak}
+    return {"cpu_s": cpu, "peak_rss_mb": _peak_rss_mb()}
+
+
+def _peak_rss_mb() -> float | None:
+    """This process's peak RSS (Linux's VmHWM; None where /proc is absent). Not
+    getrusage's ru_maxrss: Linux carries it across exec, so a spawned child reports its
+    parent's peak when the parent's was higher."""
+    status = Path("/proc/self/status")
+    if not status.exists():
+        return None
+    for line in status.read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    return None
 
 
 def chunk_rules(batch_size: int, threads: int) -> list[dict]:
@@ -167,7 +178,7 @@ def markdown(res: dict) -> str:
         ]
         lines += [
             f"| {r['size']} | {r['rule']} | {r['whole_chunks']:g} | {r['cpu_s']:.2f} "
-            f"| {r['peak_rss_mb']:,.0f} |"
+            f"| {'n/a' if r['peak_rss_mb'] is None else format(r['peak_rss_mb'], ',.0f')} |"
             for r in res["chunks"]
         ]
     return "\n".join(lines) + "\n"
