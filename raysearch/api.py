@@ -60,7 +60,6 @@ from raysearch.search.options import (
     recorded_options,
 )
 from raysearch.search.plan import SearchPlan, check_data_extremes, resolve_search
-from raysearch.search.resources import fitting_cluster
 from raysearch.search.resume import (
     DATA_PREPARATION,
     check_resumed_data,
@@ -107,8 +106,7 @@ def run_search(
     clock = PhaseClock()
     with clock.phase("setup"):
         # flags, space, configs: no cluster yet (the plan for it is made once Ray is up)
-        cluster = fitting_cluster(options.workers_per_trial, options.max_concurrent)
-        plan = resolve_search(options, cluster)
+        plan = resolve_search(options)
         raw = _check_dataset(plan)  # the data contract: no torch, no Ray yet
         check_address(options.address)  # a wrong address (or RAY_ADDRESS), before the data
         with _writing(Path(plan.setup.cache_dir), "the prepared data's cache", resume=None):
@@ -183,7 +181,7 @@ def _search(
 
     with ray_session(options.address, options.health_check_s) as cluster:
         clock.add("ray_init", cluster.init_s)
-        plan = resolve_search(options, cluster.resources, cluster.max_node_gpus)
+        plan = resolve_search(options, cluster.nodes)
         log.info(
             "search %s: %d trials, up to %d epochs; %s",
             plan.space.name,

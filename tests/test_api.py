@@ -24,6 +24,7 @@ from raysearch.data.cache import CACHE_VERSION
 from raysearch.results.summary import write_results
 from raysearch.search.finalists import FinalistsResult
 from raysearch.search.options import RunOptions, load_run_options, options_from_arguments
+from raysearch.search.resources import Node
 from raysearch.search.resume import DATA_PREPARATION
 from raysearch.search.session import Cluster
 from raysearch.search.tracking import WandbOptions
@@ -181,7 +182,7 @@ def test_unfinished_finalist_replicates_leave_an_interrupted_run_that_resumes(
 
     @contextmanager
     def ray_session(address, health_check_s=None):
-        yield Cluster({"CPU": 2.0}, 0.0, 0.0)
+        yield Cluster((Node(2.0),), 0.0)
 
     monkeypatch.setattr(raysearch.search.session, "ray_session", ray_session)
     monkeypatch.setattr(
@@ -429,7 +430,7 @@ def test_more_trials_at_once_than_the_cluster_fits_are_refused_before_a_run_file
 
     @contextmanager
     def ray_session(address, health_check_s=None):
-        yield Cluster({"CPU": 2.0}, 0.0, 0.0)
+        yield Cluster((Node(2.0),), 0.0)
 
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     monkeypatch.setattr(raysearch.search.session, "ray_session", ray_session)

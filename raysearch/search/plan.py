@@ -26,7 +26,7 @@ from raysearch.core.params import build_trial_config, resolve_param
 from raysearch.core.trial_config import TrialConfig
 from raysearch.search.address import joined_address
 from raysearch.search.options import RunOptions, local_storage
-from raysearch.search.resources import plan_resources
+from raysearch.search.resources import ClusterShape, ResourcePlan, fitting_cluster, plan_resources
 from raysearch.search.resume import check_resume, read_run_file
 from raysearch.search.space import ParamSpec, SearchSpace, load_space
 from raysearch.search.study import warm_start_trials
@@ -148,20 +148,56 @@ class _Problems:
             )
 
 
-def resolve_search(
-    options: RunOptions, cluster: dict[str, float], max_node_gpus: float = 0.0
-) -> SearchPlan:
+def _trial_device(space: SearchSpace) -> str:
+    """The device every trial of ``space`` trains on (``trainer.device``): the space's fixed
+    value, else the default. It is not searched: every trial is given the same resources."""
+    for name in space.parameters:
+        if resolve_param(name)[0] == ("trainer", "device"):
+            raise ConfigError(
+                [
+                    f"parameters.{name}: the device cannot be searched (every trial holds "
+                    "the same resources); set it under fixed:"
+                ],
+                f"search space {space.path}",
+            )
+    for name, value in space.fixed.items():
+        if resolve_param(name)[0] == ("trainer", "device"):
+            return str(value)
+    return TrialConfig().trainer.device
+
+
+def _plan_resources(
+    options: RunOptions, cluster: ClusterShape | None, device: str | None
+) -> ResourcePlan:
+    """The resource plan for ``cluster`` (None: one the flags fit), for trials that train
+    on ``device`` (None: not known, the space did not load). A space that fixes the
+    device to the CPU holds no GPU; one that fixes CUDA needs a cluster with GPUs."""
+    workers, concurrent = options.workers_per_trial, options.max_concurrent
+    if cluster is None:
+        cluster = fitting_cluster(workers, concurrent, gpus=device == "cuda")
+    plan = plan_resources(cluster, workers, concurrent, use_gpus=device != "cpu")
+    if device == "cuda" and not plan.gpus_per_worker:
+        raise ConfigError(
+            [
+                "trainer.device 'cuda' (the space's fixed value): the Ray cluster has no "
+                "GPUs; join one that has (--address) or fix the device to 'auto' or 'cpu'"
+            ],
+            "resources",
+        )
+    return plan
+
+
+def resolve_search(options: RunOptions, cluster: ClusterShape | None = None) -> SearchPlan:
     """Everything checked and resolved, before any trial starts: every problem the checks
     can find together is raised as one ConfigError (those of the session, the space and the
-    resources; then those of the space's draws, batches and study)."""
+    resources; then those of the space's draws, batches and study). ``cluster``: the Ray
+    cluster's nodes; None before Ray starts (planned for a cluster the flags fit, and
+    planned again once Ray is up)."""
     problems = _Problems()
     problems.check(lambda: _check_session(options))
     loaded = problems.check(lambda: _space_for(options))
-    resources = problems.check(
-        lambda: plan_resources(
-            cluster, options.workers_per_trial, options.max_concurrent, max_node_gpus
-        )
-    )
+    device = problems.check(lambda: _trial_device(loaded)) if loaded is not None else None
+    resources = problems.check(lambda: _plan_resources(options, cluster, device))
     problems.raise_if_any()
     assert loaded is not None and resources is not None, "raise_if_any raised otherwise"
     space = loaded

@@ -1,26 +1,61 @@
-"""Plan a search's resources from the cluster and the flags, so no trial waits forever.
+"""Plan a search's resources from the cluster's nodes and the flags, so no trial waits forever.
 
 A one-worker trial holds ``cpus_per_trial`` CPUs (and a GPU when the cluster has them).
 A trial of N >= 2 workers runs a Ray Train job: its driver holds a token CPU share and each
 worker a share of the rest, so N workers fit even on two cores (a driver holding a whole CPU plus
 one CPU per worker never starts on a 2-CPU machine: measured with Ray 2.58).
+
+Ray places each of those bundles (a one-worker trial, a driver, a worker) on one node, so a
+share of the cluster's total CPUs is not enough: four 4-CPU nodes do not hold two trials of 8
+CPUs. A worker's share is capped at what every node can give it: with the nodes' workers
+placed, each node keeps room for all the trials' drivers, wherever Ray starts them (it starts
+a trial's driver before its workers, and may start several on one node).
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from raysearch.core.errors import ConfigError
 from raysearch.train.ray_train import DistributedPlan
 
-__all__ = ["DRIVER_CPU", "MIN_WORKER_CPU", "ResourcePlan", "fitting_cluster", "plan_resources"]
+__all__ = [
+    "DRIVER_CPU",
+    "MIN_WORKER_CPU",
+    "ClusterShape",
+    "Node",
+    "ResourcePlan",
+    "fitting_cluster",
+    "plan_resources",
+]
 
 DRIVER_CPU = 0.01  # the CPU share a Ray Train trial's driver holds
 # The least CPU share a worker is planned: as much as a Ray Train trial's driver, which only
 # waits. More trials (or workers) at once than that leaves room for are refused, not planned
 # at a share of 0 or less (Ray refuses a negative one, and 0 would hold no CPU at all).
 MIN_WORKER_CPU = DRIVER_CPU
+
+
+@dataclass(frozen=True)
+class Node:
+    """What one Ray node offers trials (its ``Resources`` in ``ray.nodes()``)."""
+
+    cpus: float
+    gpus: float = 0.0
+
+
+# The cluster a search is planned for: its live nodes, or one machine's resources as
+# ``ray.cluster_resources()`` gives them ({"CPU": 2.0}: a local Ray is one node).
+ClusterShape = Mapping[str, float] | Sequence[Node]
+
+
+def _nodes(cluster: ClusterShape) -> tuple[Node, ...]:
+    if isinstance(cluster, Mapping):
+        return (Node(float(cluster.get("CPU", 0.0)), float(cluster.get("GPU", 0.0))),)
+    return tuple(cluster)
 
 
 def _floor3(x: float) -> float:
@@ -52,14 +87,92 @@ def _most_that_fit(cpus: float, workers_per_trial: int) -> int:
     return most
 
 
-def fitting_cluster(workers_per_trial: int, max_concurrent: int | None) -> dict[str, float]:
-    """A CPU cluster the flags' trials fit on, a CPU per worker: what a search is planned for
-    before Ray starts, when the real cluster is not known (the checks of the flags, the
-    space and the data need a plan, not the cluster's size). The search is planned again
-    for the cluster Ray offers, which refuses what does not fit it."""
+def fitting_cluster(
+    workers_per_trial: int, max_concurrent: int | None, gpus: bool = False
+) -> dict[str, float]:
+    """A cluster the flags' trials fit on, a CPU (and with ``gpus`` a GPU) per worker: what a
+    search is planned for before Ray starts, when the real cluster is not known (the checks
+    of the flags, the space and the data need a plan, not the cluster's size). The search
+    is planned again for the cluster Ray offers, which refuses what does not fit it."""
     concurrent = max_concurrent or 1
     workers = concurrent * workers_per_trial
-    return {"CPU": float(workers) + concurrent * _driver_cpu(workers_per_trial)}
+    cluster = {"CPU": float(workers) + concurrent * _driver_cpu(workers_per_trial)}
+    return cluster | {"GPU": float(workers)} if gpus else cluster
+
+
+# Ray counts resources in fixed point, to 1/10,000 of a unit: placing is counted the same way.
+_RAY_UNITS = 10_000
+
+
+def _units(x: float) -> int:
+    return round(x * _RAY_UNITS)
+
+
+def _workers_placed(
+    nodes: Sequence[Node], cpus_per_worker: float, gpus_per_worker: float, kept: float
+) -> int:
+    """How many workers of ``cpus_per_worker`` CPUs and ``gpus_per_worker`` GPUs the nodes
+    hold at once, each node keeping ``kept`` CPUs free for the trials' drivers."""
+    cpu, gpu = _units(cpus_per_worker), _units(gpus_per_worker)
+    placed = 0
+    for node in nodes:
+        free = _units(node.cpus) - _units(kept)
+        if free < cpu:
+            continue
+        by_cpu = free // cpu
+        placed += min(by_cpu, _units(node.gpus) // gpu) if gpu else by_cpu
+    return placed
+
+
+def _placeable_share(
+    nodes: Sequence[Node], share: float, concurrent: int, workers_per_trial: int, gpus: float
+) -> float | None:
+    """The largest CPU share up to ``share`` at which ``concurrent`` trials' workers are all
+    placed on the nodes at once (each node keeping room for every driver: module doc); whole
+    CPUs when a share of one or more is capped for a one-worker trial, as ``share`` is. None:
+    not even MIN_WORKER_CPU places them."""
+    needed = concurrent * workers_per_trial
+    kept = concurrent * _driver_cpu(workers_per_trial)
+    if _workers_placed(nodes, share, gpus, kept) >= needed:
+        return share
+    lo, hi = round(MIN_WORKER_CPU * 1000), math.floor(share * 1000)  # in thousandths
+    if _workers_placed(nodes, lo / 1000, gpus, kept) < needed:
+        return None
+    while lo < hi:  # fewer workers are placed as the share grows: the largest that places
+        mid = (lo + hi + 1) // 2
+        if _workers_placed(nodes, mid / 1000, gpus, kept) >= needed:
+            lo = mid
+        else:
+            hi = mid - 1
+    capped = lo / 1000
+    return float(int(capped)) if capped >= 1 and workers_per_trial == 1 else capped
+
+
+def _most_placed(
+    nodes: Sequence[Node], cpus: float, concurrent: int, workers_per_trial: int, gpus: float
+) -> int:
+    """The most trials at once, up to ``concurrent``, whose workers the nodes hold (0: not
+    one)."""
+    lo, hi = 0, concurrent
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        share = _cpus_per_worker(cpus, mid, workers_per_trial)
+        if (
+            share >= MIN_WORKER_CPU
+            and _placeable_share(nodes, share, mid, workers_per_trial, gpus) is not None
+        ):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _shapes(nodes: Sequence[Node]) -> str:
+    """The nodes as a reader counts them: '4 of 4 CPU, 1 GPU; 1 of 0 CPU'."""
+    counts = Counter((n.cpus, n.gpus) for n in nodes)
+    return "; ".join(
+        f"{k} of {c:g} CPU" + (f", {g:g} GPU" if g else "") for (c, g), k in counts.items()
+    )
 
 
 @dataclass(frozen=True)
@@ -70,6 +183,9 @@ class ResourcePlan:
     gpus_per_worker: float
     trial_resources: dict[str, float]
     shares_cores: bool = False  # more CPU workers at once than the cluster has CPUs
+    # CPUs no worker is given because a worker's share is capped at what a node holds (said
+    # in describe() from one whole CPU: below that it is the room kept for the drivers)
+    node_capped_idle: float = 0.0
 
     @property
     def distributed(self) -> DistributedPlan:
@@ -86,18 +202,27 @@ class ResourcePlan:
                 if self.shares_cores
                 else ""
             )
+            + (
+                f" (as much as a node holds: {self.node_capped_idle:g} of the cluster's CPUs "
+                "stay idle)"
+                if self.node_capped_idle >= 1
+                else ""
+            )
         )
 
 
 def plan_resources(
-    cluster: dict[str, float],
+    cluster: ClusterShape,
     workers_per_trial: int,
     max_concurrent: int | None,
-    max_node_gpus: float = 0.0,
+    use_gpus: bool = True,
 ) -> ResourcePlan:
-    """Fit trials into ``cluster`` (``ray.cluster_resources()``); refuse what can never run."""
-    cpus = float(cluster.get("CPU", 0.0))
-    gpus = float(cluster.get("GPU", 0.0))
+    """Fit trials into ``cluster``; refuse what can never run. ``use_gpus`` False: the trials
+    train on CPUs, and hold none of the cluster's GPUs."""
+    nodes = _nodes(cluster)
+    cpus = sum(n.cpus for n in nodes)
+    gpus = sum(n.gpus for n in nodes) if use_gpus else 0.0
+    max_node_gpus = max((n.gpus for n in nodes), default=0.0) if use_gpus else 0.0
     problems = []
     if workers_per_trial < 1:
         problems.append(f"--workers-per-trial must be >= 1, got {workers_per_trial}")
@@ -129,13 +254,25 @@ def plan_resources(
             "resources",
         )
     concurrent = max_concurrent or fits
-    cpus_per_worker = _cpus_per_worker(cpus, concurrent, workers_per_trial)
-    if cpus_per_worker < MIN_WORKER_CPU:
+    share = _cpus_per_worker(cpus, concurrent, workers_per_trial)
+    if share < MIN_WORKER_CPU:
         raise ConfigError([_too_many(cpus, workers_per_trial, concurrent)], "resources")
+    cpus_per_worker = _placeable_share(nodes, share, concurrent, workers_per_trial, gpus_per_worker)
+    if cpus_per_worker is None:
+        raise ConfigError(
+            [
+                _unplaceable(
+                    nodes, cpus, workers_per_trial, max_concurrent, concurrent, gpus_per_worker
+                )
+            ],
+            "resources",
+        )
     if workers_per_trial == 1:
         trial_resources = {"cpu": cpus_per_worker, "gpu": gpus_per_worker}
     else:
         trial_resources = {"cpu": DRIVER_CPU}
+    driver = _driver_cpu(workers_per_trial)
+    idle = cpus - concurrent * (workers_per_trial * cpus_per_worker + driver)
     return ResourcePlan(
         workers_per_trial,
         concurrent,
@@ -143,6 +280,29 @@ def plan_resources(
         gpus_per_worker,
         trial_resources,
         shares_cores=not gpus_per_worker and concurrent * workers_per_trial > cpus,
+        node_capped_idle=round(idle, 3) if cpus_per_worker < share else 0.0,
+    )
+
+
+def _unplaceable(
+    nodes: Sequence[Node],
+    cpus: float,
+    workers_per_trial: int,
+    max_concurrent: int | None,
+    concurrent: int,
+    gpus: float,
+) -> str:
+    """Why ``concurrent`` trials that fit the cluster's total CPUs cannot be placed on its
+    nodes, and how many can (named by --max-concurrent: given, or what to give)."""
+    most = _most_placed(nodes, cpus, concurrent, workers_per_trial, gpus)
+    kind = f"{workers_per_trial} {'GPU ' if gpus else ''}worker(s)"
+    flag = f"--max-concurrent {max_concurrent}: " if max_concurrent else ""
+    fit = f"at most {most} trials at once fit" if most else "not one such trial fits"
+    return (
+        f"{flag}{concurrent} trials of {kind} at once fit the cluster's {cpus:g} CPUs in "
+        f"total but not its nodes ({_shapes(nodes)}): on a node, beside room for the "
+        f"trials' drivers, a worker would get under {MIN_WORKER_CPU:g} CPU; {fit}"
+        + ("" if max_concurrent or not most else f" (--max-concurrent {most})")
     )
 
 

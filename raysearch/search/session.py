@@ -18,6 +18,7 @@ from ray.tune import ResultGrid, Tuner
 from raysearch.core.errors import ConfigError
 from raysearch.core.signals import rays_sigterm_exit_as_ctrl_c, sigterm_as_ctrl_c
 from raysearch.search.address import Joined, check_address, joined_address
+from raysearch.search.resources import Node
 
 __all__ = [
     "FREQUENT_SNAPSHOT_ENV",
@@ -53,11 +54,18 @@ NEW_OUTPUT_ENV = "RAY_AIR_NEW_OUTPUT"
 
 @dataclass(frozen=True)
 class Cluster:
-    """What the Ray cluster offers: ``ray.cluster_resources()`` and its largest node's GPUs."""
+    """What the Ray cluster offers: its live nodes' CPUs and GPUs."""
 
-    resources: dict[str, float]
-    max_node_gpus: float
+    nodes: tuple[Node, ...]
     init_s: float  # seconds spent starting (or joining) Ray; 0 when it was already up
+
+    @property
+    def cpus(self) -> float:
+        return sum(n.cpus for n in self.nodes)
+
+    @property
+    def gpus(self) -> float:
+        return sum(n.gpus for n in self.nodes)
 
 
 def local_ray_env(health_check_s: float | None) -> dict[str, str]:
@@ -132,10 +140,12 @@ def ray_session(address: str | None, health_check_s: float | None = None) -> Ite
                     if take_sigterm:
                         signal.signal(signal.SIGTERM, sigterm_as_ctrl_c)
             try:
-                nodes = [n for n in ray.nodes() if n.get("Alive")]
-                max_gpus = max((n["Resources"].get("GPU", 0.0) for n in nodes), default=0.0)
+                nodes = tuple(
+                    Node(float(r.get("CPU", 0.0)), float(r.get("GPU", 0.0)))
+                    for r in (n["Resources"] for n in ray.nodes() if n.get("Alive"))
+                )
                 init_s = time.perf_counter() - began if started else 0.0
-                yield Cluster(dict(ray.cluster_resources()), float(max_gpus), init_s)
+                yield Cluster(nodes, init_s)
             finally:
                 if started:
                     ray.shutdown()

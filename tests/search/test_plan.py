@@ -15,6 +15,7 @@ from raysearch.core.errors import ConfigError
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON
 from raysearch.search.options import RunOptions, load_run_options, recorded_options
 from raysearch.search.plan import SearchPlan, resolve_search
+from raysearch.search.resources import Node
 from raysearch.search.space import load_space
 from raysearch.search.study import STUDY_NAME, open_storage
 from raysearch.search.trainable import trial_config
@@ -97,8 +98,7 @@ def test_a_bad_override_is_refused_before_ray_starts(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="resources"):
         resolve_search(
             RunOptions(space="smoke", workers_per_trial=4, results=str(tmp_path)),
-            {"CPU": 8.0, "GPU": 2.0},
-            max_node_gpus=2.0,
+            [Node(8.0, 2.0)],
         )
 
 
@@ -630,3 +630,48 @@ def test_a_local_storage_that_cannot_be_a_directory_is_refused_before_ray_leavin
     # a directory that is there, or can be made, is taken
     for fine in (tmp_path / "st2", tmp_path / "new" / "deeper"):
         resolve_search(dataclasses.replace(options, storage=str(fine)), CLUSTER)
+
+
+_SMOKE = Path("raysearch/search/spaces/smoke.yaml")
+_GPU_CLUSTER = [Node(0.0)] + [Node(4.0, 1.0)] * 4  # cluster.yaml's head and four g5.xlarge
+
+
+def _with_device(tmp_path: Path, device: str) -> RunOptions:
+    """The smoke space with ``device`` fixed, as a space copied from a laptop run has it."""
+    space = tmp_path / f"{device}.yaml"
+    space.write_text(_SMOKE.read_text().replace("fixed:\n", f"fixed:\n  device: {device}\n"))
+    return RunOptions(space=str(space), results=str(tmp_path), name=device)
+
+
+def test_a_space_that_fixes_the_cpu_holds_no_gpu_of_the_cluster(tmp_path: Path) -> None:
+    """Found by review: every trial held a GPU and trained on the CPU, silently."""
+    plan = resolve_search(_with_device(tmp_path, "cpu"), _GPU_CLUSTER)
+    assert plan.setup.resources.trial_resources == {"cpu": 1.0, "gpu": 0.0}
+    assert trial_config(plan.setup, {"loss_strategy": "uniform"}).trainer.device == "cpu"
+    auto = resolve_search(_with_device(tmp_path, "auto"), _GPU_CLUSTER)
+    assert auto.setup.resources.trial_resources == {"cpu": 4.0, "gpu": 1.0}
+
+
+def test_a_space_that_fixes_cuda_is_refused_on_a_cluster_without_gpus(tmp_path: Path) -> None:
+    options = _with_device(tmp_path, "cuda")
+    with pytest.raises(ConfigError, match=r"trainer\.device 'cuda'.*the Ray cluster has no GPUs"):
+        resolve_search(options, CLUSTER)
+    # before Ray starts the cluster is not known: planned with a GPU a worker, not refused
+    assert resolve_search(options).setup.resources.gpus_per_worker == 1.0
+    assert resolve_search(options, _GPU_CLUSTER).setup.resources.gpus_per_worker == 1.0
+
+
+def test_a_space_that_searches_the_device_is_refused_naming_the_parameter(
+    tmp_path: Path,
+) -> None:
+    space = tmp_path / "space.yaml"
+    space.write_text(
+        _SMOKE.read_text()
+        .split("start:")[0]
+        .replace("parameters:\n", "parameters:\n  device:\n    type: categorical\n"
+                 "    choices: [cpu, cuda]\n")
+    )  # fmt: skip
+    with pytest.raises(ConfigError) as err:
+        resolve_search(RunOptions(space=str(space), results=str(tmp_path)), _GPU_CLUSTER)
+    assert str(space) in str(err.value)
+    assert "parameters.device: the device cannot be searched" in str(err.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
@@ -9,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from raysearch.core.errors import ConfigError
-from raysearch.search.resources import DRIVER_CPU, MIN_WORKER_CPU, fitting_cluster, plan_resources
+from raysearch.search.resources import (
+    DRIVER_CPU,
+    MIN_WORKER_CPU,
+    Node,
+    ResourcePlan,
+    fitting_cluster,
+    plan_resources,
+)
 
 
 def test_laptop_default_uses_both_cores_with_one_trial_per_core() -> None:
@@ -50,19 +58,19 @@ def test_the_plan_says_when_workers_share_cores(cpus: int, workers: int, shared:
 
 
 def test_gpu_cluster_gives_one_gpu_per_worker() -> None:
-    plan = plan_resources({"CPU": 16.0, "GPU": 4.0}, 2, None, max_node_gpus=4.0)
+    plan = plan_resources([Node(16.0, 4.0)], 2, None)
     assert plan.gpus_per_worker == 1.0
     assert plan.max_concurrent == 2
 
 
 def test_more_gpus_per_trial_than_any_node_is_refused() -> None:
     with pytest.raises(ConfigError, match="GPUs per trial"):
-        plan_resources({"CPU": 16.0, "GPU": 2.0}, 4, None, max_node_gpus=2.0)
+        plan_resources([Node(8.0, 1.0)] * 2, 4, None)
 
 
 def test_more_concurrent_gpu_trials_than_gpus_is_refused() -> None:
     with pytest.raises(ConfigError, match="at most 2 fit"):
-        plan_resources({"CPU": 16.0, "GPU": 4.0}, 2, 3, max_node_gpus=4.0)
+        plan_resources([Node(16.0, 4.0)], 2, 3)
 
 
 def test_bad_flags_are_all_reported() -> None:
@@ -126,3 +134,143 @@ def test_the_cluster_planned_for_before_ray_starts_fits_the_flags() -> None:
         cluster = fitting_cluster(workers, concurrent)
         plan = plan_resources(cluster, workers, concurrent)
         assert plan.cpus_per_worker >= 1.0
+
+
+# -- the cluster's nodes ------------------------------------------------------------------
+# Ray places each bundle (a one-worker trial; a Ray Train trial's driver; each of its
+# workers) on one node, and may start every trial's driver on the same node before any
+# worker. A plan must be placeable however the drivers land: checked here by exhaustive
+# search, not by the plan's own arithmetic.
+
+_UNITS = 10_000  # Ray's fixed point
+
+
+def _fits_every_way(plan: ResourcePlan, nodes: list[Node]) -> bool:
+    """Whether every worker of the plan's concurrent trials can be placed on ``nodes``
+    with all the drivers started first on any one node (each choice tried), by
+    backtracking over the nodes' free CPUs and GPUs."""
+    if plan.workers_per_trial == 1:
+        worker = (
+            round(plan.trial_resources["cpu"] * _UNITS),
+            round(plan.trial_resources["gpu"] * _UNITS),
+        )
+        drivers = 0
+    else:
+        worker = (round(plan.cpus_per_worker * _UNITS), round(plan.gpus_per_worker * _UNITS))
+        drivers = plan.max_concurrent * round(plan.trial_resources["cpu"] * _UNITS)
+    count = plan.max_concurrent * plan.workers_per_trial
+    free = [(round(n.cpus * _UNITS), round(n.gpus * _UNITS)) for n in nodes]
+
+    @functools.cache
+    def place(left: int, free: tuple[tuple[int, int], ...]) -> bool:
+        if left == 0:
+            return True
+        for i, (cpu, gpu) in enumerate(free):
+            if cpu >= worker[0] and gpu >= worker[1]:
+                rest = [*free[:i], (cpu - worker[0], gpu - worker[1]), *free[i + 1 :]]
+                if place(left - 1, tuple(sorted(rest, reverse=True))):
+                    return True
+        return False
+
+    for j, (cpu, gpu) in enumerate(free):
+        if drivers and cpu < drivers:
+            continue  # the drivers cannot all start here; Ray starts them elsewhere
+        with_drivers = [*free[:j], (cpu - drivers, gpu), *free[j + 1 :]]
+        if not place(count, tuple(sorted(with_drivers, reverse=True))):
+            return False
+    return True
+
+
+_GPU_NODE = Node(4.0, 1.0)  # g5.xlarge (cluster.yaml's gpu.1x)
+_HEAD = Node(0.0)  # cluster.yaml's and clusters/local.yaml's head: no trials on it
+
+
+@pytest.mark.parametrize(
+    ("nodes", "workers", "concurrent", "cpus_per_worker"),
+    [
+        # four one-GPU nodes, two trials at once: a node's 4 CPUs each, not 8 of the 16
+        ([_HEAD] + [_GPU_NODE] * 4, 1, 2, 4.0),
+        # data-parallel over one-GPU nodes: room on each node for both trials' drivers
+        ([_HEAD] + [_GPU_NODE] * 4, 2, None, 3.98),
+        ([_HEAD] + [_GPU_NODE] * 4, 4, None, 3.99),
+        # clusters/local.yaml: two 1-CPU nodes
+        ([_HEAD, Node(1.0), Node(1.0)], 1, 1, 1.0),
+        ([_HEAD, Node(1.0), Node(1.0)], 2, None, 0.99),
+    ],
+)
+def test_a_worker_is_given_no_more_cpus_than_a_node_holds_for_it(
+    nodes: list[Node], workers: int, concurrent: int | None, cpus_per_worker: float
+) -> None:
+    """Found by review: planned from the cluster's totals, each of these asked for more
+    CPUs per bundle than any node has (8 CPUs per trial on 4-CPU nodes), or left no node
+    room for a trial's 0.01-CPU driver: the trials waited PENDING for ever."""
+    plan = plan_resources(nodes, workers, concurrent)
+    assert plan.cpus_per_worker == cpus_per_worker
+    assert _fits_every_way(plan, nodes)
+
+
+def test_a_plan_capped_by_its_nodes_says_how_many_cpus_stay_idle() -> None:
+    described = plan_resources([_HEAD] + [_GPU_NODE] * 4, 1, 2).describe()
+    assert "as much as a node holds: 8 of the cluster's CPUs stay idle" in described
+    # a cap of a few hundredths (the drivers' room) is not worth a word
+    assert "idle" not in plan_resources([_HEAD] + [_GPU_NODE] * 4, 2, None).describe()
+
+
+def test_trials_that_fit_the_totals_but_no_node_are_refused_naming_the_nodes() -> None:
+    with pytest.raises(ConfigError) as err:
+        plan_resources([Node(8.0), Node(0.0, 1.0), Node(0.0, 1.0)], 1, None)
+    (problem,) = err.value.problems
+    assert problem.startswith("2 trials of 1 GPU worker(s) at once fit the cluster's 8 CPUs")
+    assert "(1 of 8 CPU; 2 of 0 CPU, 1 GPU)" in problem and "not one such trial fits" in problem
+
+
+def test_a_refusal_by_the_nodes_names_the_most_trials_that_place() -> None:
+    """60 two-worker trials on two 1-CPU nodes fit the totals (0.0158 CPU a worker) but
+    not the nodes, each of which would keep 0.6 CPU for the drivers."""
+    nodes = [Node(1.0), Node(1.0)]
+    with pytest.raises(ConfigError) as err:
+        plan_resources(nodes, 2, 60)
+    (problem,) = err.value.problems
+    assert problem.startswith("--max-concurrent 60: 60 trials of 2 worker(s) at once")
+    most = int(re.search(r"at most (\d+) trials", problem).group(1))  # type: ignore[union-attr]
+    assert 0 < most < 60
+    assert _fits_every_way(plan_resources(nodes, 2, most), nodes)
+    with pytest.raises(ConfigError):
+        plan_resources(nodes, 2, most + 1)
+
+
+def test_trials_on_cpus_hold_none_of_the_clusters_gpus() -> None:
+    plan = plan_resources([_HEAD] + [_GPU_NODE] * 4, 1, None, use_gpus=False)
+    assert plan.gpus_per_worker == 0.0 and plan.trial_resources["gpu"] == 0.0
+    assert plan.max_concurrent == 16  # a CPU each, on every node's CPUs
+
+
+_node = st.builds(
+    Node,
+    cpus=st.sampled_from([0.0, 1.0, 2.0, 4.0, 6.0, 8.0]),
+    gpus=st.sampled_from([0.0, 0.0, 1.0, 2.0]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    nodes=st.lists(_node, min_size=1, max_size=4),
+    workers=st.integers(1, 4),
+    concurrent=st.none() | st.integers(1, 4),
+)
+def test_every_plan_places_on_the_nodes_however_the_drivers_land(
+    nodes: list[Node], workers: int, concurrent: int | None
+) -> None:
+    try:
+        plan = plan_resources(nodes, workers, concurrent)
+    except ConfigError:
+        return
+    assert plan.cpus_per_worker >= MIN_WORKER_CPU
+    assert _fits_every_way(plan, nodes), plan.describe()
+    # no more than the cluster's totals would give: the nodes only ever cap the share
+    one_node = plan_resources(
+        {"CPU": sum(n.cpus for n in nodes), "GPU": sum(n.gpus for n in nodes)},
+        workers,
+        plan.max_concurrent,
+    )
+    assert plan.cpus_per_worker <= one_node.cpus_per_worker

@@ -21,6 +21,7 @@ from raysearch.core.signals import sigterm_as_ctrl_c
 from raysearch.search.address import RAY_ADDRESS_ENV, Joined, joined_address, unreachable
 from raysearch.search.options import RunOptions
 from raysearch.search.plan import resolve_search
+from raysearch.search.resources import Node
 from raysearch.search.session import (
     FREQUENT_SNAPSHOT_ENV,
     HEALTH_CHECK_ENV,
@@ -294,7 +295,6 @@ def test_sigterm_is_ctrl_c_while_the_sessions_ray_is_up_and_as_before_after(
         "is_initialized": lambda: False,
         "init": init,
         "nodes": lambda: [],
-        "cluster_resources": lambda: {"CPU": 2.0},
         "shutdown": lambda: None,
     }.items():
         monkeypatch.setattr(f"raysearch.search.session.ray.{name}", stand_in)
@@ -342,3 +342,18 @@ def test_sigterm_within_ray_init_is_ctrl_c_and_the_handler_from_before_is_back(
     finally:
         signal.signal(signal.SIGTERM, before)
     assert "SIGTERM: stopping the search as Ctrl+C does" in caplog.text
+
+
+def test_a_session_offers_the_live_nodes_of_the_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the resource plan fits trials into: each live node's CPUs and GPUs (a node that
+    left the cluster is not counted)."""
+    nodes = [
+        {"Alive": True, "Resources": {"CPU": 0.0, "memory": 1e9}},
+        {"Alive": True, "Resources": {"CPU": 4.0, "GPU": 1.0}},
+        {"Alive": False, "Resources": {"CPU": 48.0, "GPU": 4.0}},
+    ]
+    monkeypatch.setattr("raysearch.search.session.ray.is_initialized", lambda: True)
+    monkeypatch.setattr("raysearch.search.session.ray.nodes", lambda: nodes)
+    with ray_session(None) as cluster:
+        assert cluster.nodes == (Node(0.0, 0.0), Node(4.0, 1.0))
+        assert (cluster.cpus, cluster.gpus) == (4.0, 1.0)

@@ -179,12 +179,12 @@ def record_on_ray(
     if cache_dir is not None:  # a task's working directory is not the driver's
         cache_dir = Path(cache_dir).resolve()
     with ray_session(address) as cluster:
-        resources = run_resources(plan.device, cluster.resources.get("GPU", 0.0))
+        resources = run_resources(plan.device, cluster.gpus)
         names = {"num_cpus": "CPU", "num_gpus": "GPU"}
         each = " and ".join(f"{v:g} {names[k]}" for k, v in resources.items())
         log(
-            f"curves: on the Ray cluster at {address} ({cluster.resources.get('CPU', 0):g} "
-            f"CPUs, {cluster.resources.get('GPU', 0):g} GPUs), {each} per run"
+            f"curves: on the Ray cluster at {address} ({cluster.cpus:g} CPUs, "
+            f"{cluster.gpus:g} GPUs), {each} per run"
         )
         task = ray.remote(_record_task).options(**resources)
         shared = ray.put(plan)  # once, not pickled again for each of its runs
