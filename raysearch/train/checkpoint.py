@@ -39,22 +39,32 @@ class CorruptCheckpointError(TrialFailure):
 
 
 def capture_rng() -> dict[str, Any]:
+    """This process's generators. Of CUDA's, the one of the device it trains on only: a
+    resume may see the GPUs laid out otherwise (a trial of four workers on one 4-GPU node,
+    where each worker sees all four, resumed on four 1-GPU nodes)."""
     state: dict[str, Any] = {
         "torch": torch.get_rng_state(),
         "numpy": np.random.get_state(),
         "python": random.getstate(),
     }
     if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
+        state["cuda_device"] = torch.cuda.get_rng_state()
     return state
 
 
 def restore_rng(state: dict[str, Any]) -> None:
+    """The generators ``capture_rng`` captured, CUDA's into the device this process trains
+    on. A checkpoint from before it kept one device's (every visible device's, as
+    ``"cuda"``) gives that device the state of the device of the same index, if it has one."""
     torch.set_rng_state(state["torch"])
     np.random.set_state(state["numpy"])
     random.setstate(state["python"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    if not torch.cuda.is_available():
+        return
+    if "cuda_device" in state:
+        torch.cuda.set_rng_state(state["cuda_device"])
+    elif (index := torch.cuda.current_device()) < len(state.get("cuda", [])):
+        torch.cuda.set_rng_state(state["cuda"][index])
 
 
 def save_checkpoint(directory: Path, state: dict[str, Any]) -> Path:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from raysearch.core.errors import ConfigError
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import TrialConfig
-from raysearch.train.checkpoint import load_checkpoint, save_checkpoint
+from raysearch.train.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from raysearch.train.collapse import detect_collapse
 from raysearch.train.distributed import GlobalBatchSampler, ShardSampler
 from raysearch.train.early_stopping import EarlyStopping
@@ -145,3 +145,64 @@ def test_amp_auto_takes_bf16_only_on_a_gpu_that_computes_it_natively(
     assert amp_dtype("auto", cuda) == (torch.bfloat16 if native else None)
     assert amp_dtype("bf16", cuda) == torch.bfloat16 == amp_dtype("bf16", cpu)
     assert amp_dtype("off", cuda) is None and amp_dtype("auto", cpu) is None
+
+
+class _FakeGpus:
+    """torch.cuda's generator functions for ``count`` visible GPUs, this process on GPU
+    ``current`` (no GPU here): each device's state is a distinct byte tensor."""
+
+    def __init__(self, count: int, current: int) -> None:
+        self.states = [torch.full((8,), 10 * i, dtype=torch.uint8) for i in range(count)]
+        self.current = current
+
+    def _index(self, device: int | str) -> int:
+        index = self.current if device == "cuda" else int(device)
+        if not 0 <= index < len(self.states):  # as CUDA refuses a device it does not have
+            raise RuntimeError(f"CUDA error: invalid device ordinal {index}")
+        return index
+
+    def get(self, device: int | str = "cuda") -> torch.Tensor:
+        return self.states[self._index(device)].clone()
+
+    def set(self, state: torch.Tensor, device: int | str = "cuda") -> None:
+        self.states[self._index(device)] = state.clone()
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        for name, fake in {
+            "is_available": lambda: True,
+            "device_count": lambda: len(self.states),
+            "current_device": lambda: self.current,
+            "get_rng_state": self.get,
+            "set_rng_state": self.set,
+            "get_rng_state_all": lambda: [self.get(i) for i in range(len(self.states))],
+            "set_rng_state_all": lambda states: [self.set(s, i) for i, s in enumerate(states)],
+        }.items():
+            monkeypatch.setattr(torch.cuda, name, fake)
+
+
+def test_a_checkpoint_resumes_on_another_gpu_layout_with_its_device_generator(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by review (no GPU here: torch.cuda's generators are faked): each rank kept the
+    generator of every GPU it saw. Rank 2 of a trial on one 4-GPU node, where each worker
+    sees the four, resumed on a 1-GPU node: restoring four generators into one GPU failed
+    (invalid device ordinal). Now a rank keeps and restores the generator of the GPU it
+    trains on."""
+    node = _FakeGpus(count=4, current=2)
+    with monkeypatch.context() as patched:
+        node.install(patched)
+        saved = capture_rng()
+    elsewhere = _FakeGpus(count=1, current=0)
+    elsewhere.install(monkeypatch)
+    restore_rng(saved)
+    assert torch.equal(elsewhere.states[0], node.states[2])
+
+
+def test_a_checkpoint_from_before_restores_the_generator_of_the_same_device_index(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    old = {**capture_rng(), "cuda": [torch.full((8,), v, dtype=torch.uint8) for v in (7, 9)]}
+    gpus = _FakeGpus(count=1, current=0)
+    gpus.install(monkeypatch)
+    restore_rng(old)
+    assert gpus.states[0].tolist() == [7] * 8
