@@ -119,3 +119,24 @@ def test_small_distinct_values_are_distinct_configurations() -> None:
     assert len(t.configurations) == 2
     assert t.curve({"weight_decay": 1e-10}, 0).value(1) == pytest.approx(-0.1)
     assert t.curve({"weight_decay": 3e-10}, 0).value(1) == pytest.approx(-5.1)
+
+
+def test_a_nan_metric_or_epoch_time_is_refused_naming_the_column_and_where(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A NaN in anchored_val_loss said "a curve's values must be finite", one in
+    epoch_time_s "epoch durations must be > 0 s, got [..., nan, ...]": neither named the
+    column nor the epoch. Both are reported, at once."""
+    t = _table()
+    t.loc[5, "anchored_val_loss"] = np.nan  # dropout 0.0, uniform, seed 1, epoch 2
+    t.loc[10, "epoch_time_s"] = np.nan  # dropout 0.0, a3dro, budget_beta 0.0, seed 0, epoch 3
+    assert main(_argv(tmp_path, t)) == 2
+    err = capsys.readouterr().err
+    assert (
+        "{'dropout': 0.0, 'loss_strategy': 'uniform', 'budget_beta': nan}, seed 1: "
+        "anchored_val_loss must be a finite number, got nan at epoch 2"
+    ) in err
+    assert (
+        "{'dropout': 0.0, 'loss_strategy': 'a3dro', 'budget_beta': 0.0}, seed 0: "
+        "epoch_time_s must be > 0 s, got nan at epoch 3"
+    ) in err

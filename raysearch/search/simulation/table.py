@@ -82,19 +82,24 @@ class TableCurves:
         for group, rows in ordered.groupby([*self.params, "seed"], dropna=False, sort=True):
             *values, seed = group
             key = tuple(_norm(v) for v in values)
+            where = f"{dict(zip(self.params, values, strict=True))}, seed {seed}"
             epochs = rows["epoch"].to_numpy()
             if not np.array_equal(epochs, np.arange(1, len(epochs) + 1)):
-                problems.append(
-                    f"{dict(zip(self.params, values, strict=True))}, seed {seed}: "
-                    f"epochs {epochs.tolist()} are not 1..{len(epochs)}"
-                )
+                problems.append(f"{where}: epochs {epochs.tolist()} are not 1..{len(epochs)}")
+                continue
+            metric = pd.to_numeric(rows[self.metric], errors="coerce").to_numpy(dtype=float)
+            seconds = pd.to_numeric(rows[self.seconds], errors="coerce").to_numpy(dtype=float)
+            bad = [
+                _bad_cells(rows[self.metric], ~np.isfinite(metric), "must be a finite number"),
+                _bad_cells(rows[self.seconds], ~(seconds > 0), "must be > 0 s"),
+            ]
+            if any(bad):  # the column named: Curve's own message cannot say which it was
+                problems += [f"{where}: {b}" for b in bad if b]
                 continue
             try:
-                curve = Curve(rows[self.metric].to_numpy(), rows[self.seconds].to_numpy())
+                curve = Curve(metric, seconds)
             except ValueError as err:
-                problems.append(
-                    f"{dict(zip(self.params, values, strict=True))}, seed {seed}: {err}"
-                )
+                problems.append(f"{where}: {err}")
                 continue
             curves.setdefault(key, {})[int(cast(Any, seed))] = curve
         lengths = {c.epochs for by_seed in curves.values() for c in by_seed.values()}
@@ -157,6 +162,25 @@ class TableCurves:
                 )
             held = [k for k in held if k[i] == key[i]]
         return f"configuration {dict(zip(self.params, key, strict=True))}"
+
+
+def _few(items: Sequence[str], shown: int = 3) -> str:
+    """The first ``shown`` of ``items``, and how many there are when that is not all."""
+    more = f", ... ({len(items)} in all)" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
+
+
+def _bad_cells(column: pd.Series, bad: np.ndarray, rule: str) -> str | None:
+    """``column`` breaks ``rule`` at the epochs ``bad`` marks (a curve's rows, epochs 1..E
+    in order): the column, the rule and the values, or None if none is bad."""
+    if not bad.any():
+        return None
+    cells = column.to_numpy()[bad]
+    got = [
+        f"{repr(v) if isinstance(v, str) else v} at epoch {e}"
+        for v, e in zip(cells, np.flatnonzero(bad) + 1, strict=True)
+    ]
+    return f"{column.name} {rule}, got {_few(got)}"
 
 
 def read_table(
