@@ -140,3 +140,19 @@ def test_a_nan_metric_or_epoch_time_is_refused_naming_the_column_and_where(
         "{'dropout': 0.0, 'loss_strategy': 'a3dro', 'budget_beta': 0.0}, seed 0: "
         "epoch_time_s must be > 0 s, got nan at epoch 3"
     ) in err
+
+
+def test_curves_of_different_lengths_are_refused_naming_the_short_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """One (configuration, seed) recorded for one epoch of four: the error said 'curves of
+    different lengths [1, 4]' and named no curve, so in a large table the user could not
+    find it."""
+    t = _table()
+    short = (t.dropout == 0.0) & (t.loss_strategy == "uniform") & (t.seed == 0) & (t.epoch > 1)
+    assert main(_argv(tmp_path, t[~short])) == 2
+    assert (
+        "curves of different lengths [1, 4]: every curve needs the same epochs, and 1 of the "
+        "12 curves differs from the others' 4 epochs: {'dropout': 0.0, 'loss_strategy': "
+        "'uniform', 'budget_beta': nan}, seed 0 (1 epoch)"
+    ) in capsys.readouterr().err

@@ -11,6 +11,7 @@ configuration the table does not hold is refused, naming the value.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,7 @@ class TableCurves:
                 "repeat" + (f"; its other columns: {', '.join(others)}" if others else "")
             )
         curves: dict[Key, dict[int, Curve]] = {}
+        lengths: dict[str, int] = {}  # each curve's epochs, by where it is
         problems: list[str] = []
         ordered = self.frame.sort_values("epoch", kind="stable")
         for group, rows in ordered.groupby([*self.params, "seed"], dropna=False, sort=True):
@@ -102,10 +104,15 @@ class TableCurves:
                 problems.append(f"{where}: {err}")
                 continue
             curves.setdefault(key, {})[int(cast(Any, seed))] = curve
-        lengths = {c.epochs for by_seed in curves.values() for c in by_seed.values()}
-        if len(lengths) > 1:
+            lengths[where] = curve.epochs
+        counts = Counter(lengths.values())
+        if len(counts) > 1:  # name the curves of other lengths than most have
+            usual = max(counts, key=lambda epochs: (counts[epochs], epochs))
+            odd = [f"{w} ({e} epoch{'s' * (e != 1)})" for w, e in lengths.items() if e != usual]
             problems.append(
-                f"curves of different lengths {sorted(lengths)}: every curve needs the same epochs"
+                f"curves of different lengths {sorted(counts)}: every curve needs the same "
+                f"epochs, and {len(odd)} of the {len(lengths)} curves "
+                f"differ{'s' * (len(odd) == 1)} from the others' {usual} epochs: {_few(odd)}"
             )
         if problems:
             shown = "; ".join(problems[:5]) + (
@@ -115,7 +122,7 @@ class TableCurves:
         if not curves:
             raise ValueError(f"{self.name}: the table holds no curves")
         object.__setattr__(self, "_curves", curves)
-        object.__setattr__(self, "_epochs", lengths.pop())
+        object.__setattr__(self, "_epochs", counts.popitem()[0])
 
     @property
     def max_epochs(self) -> int:
