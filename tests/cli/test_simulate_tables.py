@@ -156,3 +156,22 @@ def test_curves_of_different_lengths_are_refused_naming_the_short_one(
         "12 curves differs from the others' 4 epochs: {'dropout': 0.0, 'loss_strategy': "
         "'uniform', 'budget_beta': nan}, seed 0 (1 epoch)"
     ) in capsys.readouterr().err
+
+
+def test_a_missing_seed_or_epoch_is_refused_naming_the_column_and_the_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """One NaN in `seed` was blamed on the epochs ('seed 1.0: epochs [1, 3, 4] are not 1..3;
+    ... seed nan: epochs [2] are not 1..1'), not said to be a missing seed. Each missing
+    value is named by its row's configuration and the other key column, together."""
+    t = _table()
+    t.loc[5, "seed"] = np.nan  # dropout 0.0, uniform, seed 1, epoch 2
+    t.loc[10, "epoch"] = np.nan  # dropout 0.0, a3dro, budget_beta 0.0, seed 0, epoch 3
+    assert main(_argv(tmp_path, t)) == 2
+    err = capsys.readouterr().err
+    assert (
+        "seed is missing in 1 row: {'dropout': 0.0, 'loss_strategy': 'uniform', "
+        "'budget_beta': nan}, epoch 2; epoch is missing in 1 row: {'dropout': 0.0, "
+        "'loss_strategy': 'a3dro', 'budget_beta': 0.0}, seed 0"
+    ) in err
+    assert "are not 1.." not in err

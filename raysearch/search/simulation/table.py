@@ -67,10 +67,16 @@ class TableCurves:
                 f"times it, not one that measures it; the table's other columns: "
                 f"{', '.join(measured) or '(none)'}"
             )
-        shared = self.frame.duplicated(keys, keep=False)
+        unkeyed = [_not_whole(self.frame, c, o, self.params) for c, o in _RUN_KEYS]
+        if any(unkeyed):  # not grouped by them: a run split at a missing seed blames its epochs
+            raise ValueError(f"{self.name}: {'; '.join(u for u in unkeyed if u)}")
+        frame = self.frame.assign(  # whole numbers: a curve is seed 1, epochs [1, 2], not 1.0
+            **{c: pd.to_numeric(self.frame[c]).astype(int) for c, _ in _RUN_KEYS}
+        )
+        shared = frame.duplicated(keys, keep=False)
         if shared.any():
             # the configurations differ in columns not named: each curve would mix several
-            others = [c for c in self.frame.columns if c not in {*need, *keys}]
+            others = [c for c in frame.columns if c not in {*need, *keys}]
             raise ValueError(
                 f"{self.name}: {int(shared.sum()):,} rows share their {', '.join(self.params)}, "
                 "seed and epoch with another row: its configurations differ in columns the "
@@ -80,7 +86,7 @@ class TableCurves:
         curves: dict[Key, dict[int, Curve]] = {}
         lengths: dict[str, int] = {}  # each curve's epochs, by where it is
         problems: list[str] = []
-        ordered = self.frame.sort_values("epoch", kind="stable")
+        ordered = frame.sort_values("epoch", kind="stable")
         for group, rows in ordered.groupby([*self.params, "seed"], dropna=False, sort=True):
             *values, seed = group
             key = tuple(_norm(v) for v in values)
@@ -103,7 +109,7 @@ class TableCurves:
             except ValueError as err:
                 problems.append(f"{where}: {err}")
                 continue
-            curves.setdefault(key, {})[int(cast(Any, seed))] = curve
+            curves.setdefault(key, {})[cast(int, seed)] = curve
             lengths[where] = curve.epochs
         counts = Counter(lengths.values())
         if len(counts) > 1:  # name the curves of other lengths than most have
@@ -171,9 +177,42 @@ class TableCurves:
         return f"configuration {dict(zip(self.params, key, strict=True))}"
 
 
-def _few(items: Sequence[str], shown: int = 3) -> str:
-    """The first ``shown`` of ``items``, and how many there are when that is not all."""
-    more = f", ... ({len(items)} in all)" if len(items) > shown else ""
+_RUN_KEYS = (("seed", "epoch"), ("epoch", "seed"))  # a row's run and epoch, each named by the other
+
+
+def _not_whole(frame: pd.DataFrame, column: str, other: str, params: Sequence[str]) -> str | None:
+    """``column`` must hold a whole number in every row: where it does not, named by the
+    row's configuration and ``other`` column; None if it does."""
+    raw = frame[column]
+    numbers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    missing = raw.isna().to_numpy()
+    wrong = ~missing & ~(np.isfinite(numbers) & (numbers == np.round(numbers)))
+
+    def at(i: int) -> str:
+        config = frame[list(params)].iloc[[i]].to_dict("records")[0]  # Python's numbers
+        value = frame[other].iloc[i]
+        shown = int(value) if isinstance(value, float) and value.is_integer() else value
+        return f"{config}, {other} {shown}"
+
+    found = []
+    if missing.any():
+        rows = np.flatnonzero(missing).tolist()
+        found.append(
+            f"{column} is missing in {len(rows):,} row{'s' * (len(rows) != 1)}: "
+            + _few([at(i) for i in rows[:3]], len(rows))
+        )
+    if wrong.any():
+        rows = np.flatnonzero(wrong).tolist()
+        got = [f"{raw.iloc[[i]].tolist()[0]!r} at {at(i)}" for i in rows[:3]]  # 0.5, not np.float64
+        found.append(f"{column} must be a whole number, got {_few(got, len(rows))}")
+    return "; ".join(found) or None
+
+
+def _few(items: Sequence[str], total: int | None = None, shown: int = 3) -> str:
+    """The first ``shown`` of ``items``, and how many there are (``total``, or ``items``)
+    when that is not all."""
+    total = len(items) if total is None else total
+    more = f", ... ({total:,} in all)" if total > shown else ""
     return ", ".join(items[:shown]) + more
 
 

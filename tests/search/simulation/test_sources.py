@@ -74,6 +74,14 @@ def test_a_broken_table_is_refused() -> None:
         TableCurves(gap, PARAMS)
 
 
+def test_a_seed_that_is_not_a_whole_number_is_refused() -> None:
+    """Seed 0.5 was taken as int(0.5) = 0: its curve silently replaced seed 0's."""
+    frame = _table().astype({"seed": float})
+    frame.loc[(frame["size"] == "tiny") & (frame["seed"] == 1), "seed"] = 0.5
+    with pytest.raises(ValueError, match=r"seed must be a whole number, got 0\.5 at \{'size'"):
+        TableCurves(frame, PARAMS)
+
+
 def test_a_table_whose_configurations_differ_in_columns_not_searched_says_so() -> None:
     """Searching size alone on a table that also varies loss_strategy, dropout and
     budget_beta: each (size, seed, epoch) holds one row per configuration of the rest. One
