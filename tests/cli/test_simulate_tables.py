@@ -175,3 +175,31 @@ def test_a_missing_seed_or_epoch_is_refused_naming_the_column_and_the_row(
         "'loss_strategy': 'a3dro', 'budget_beta': 0.0}, seed 0"
     ) in err
     assert "are not 1.." not in err
+
+
+def test_a_parquet_table_is_read_as_parquet_whatever_its_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A parquet file named mine.pq was read as CSV: "'utf-8' codec can't decode byte
+    0xd3 in position 34"."""
+    argv = _argv(tmp_path, _table())
+    pq = tmp_path / "mine.pq"
+    pq.write_bytes((tmp_path / "mine.parquet").read_bytes())
+    argv[1] = str(pq)
+    assert main(argv) == 0, capsys.readouterr().err
+
+
+def test_a_table_neither_parquet_nor_csv_is_one_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    argv = _argv(tmp_path, _table())
+    xlsx = tmp_path / "mine.xlsx"
+    xlsx.write_bytes(b"PK\x03\x04\xd3\xff\x00 a spreadsheet")
+    argv[1] = str(xlsx)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"--table {xlsx}: {xlsx}: neither a parquet file (it does not start with PAR1) nor CSV "
+        "text (byte 0xd3 at position 4 is not UTF-8); give the table as parquet or CSV"
+    ) in err
+    assert "codec" not in err and "Traceback" not in err

@@ -229,17 +229,55 @@ def _bad_cells(column: pd.Series, bad: np.ndarray, rule: str) -> str | None:
     return f"{column.name} {rule}, got {_few(got)}"
 
 
+PARQUET_MAGIC = b"PAR1"  # a parquet file's first (and last) 4 bytes
+
+
 def read_table(
     path: str | Path, params: Sequence[str], metric: str = "anchored_val_loss"
 ) -> TableCurves:
-    """A :class:`TableCurves` from a parquet or CSV file."""
+    """A :class:`TableCurves` from a parquet or CSV file, told apart by their content (a
+    parquet file starts with ``PAR1``), not by the file's name."""
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{path}: is a directory; give the table's file (parquet or CSV)")
     if not path.is_file():
         raise ValueError(f"{path}: file not found")
-    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    return TableCurves(frame, tuple(params), metric, name=str(path.name))
+    try:
+        with path.open("rb") as file:
+            parquet = file.read(len(PARQUET_MAGIC)) == PARQUET_MAGIC
+    except OSError as err:
+        raise ValueError(f"{path}: cannot be read ({err.strerror})") from None
+    return TableCurves(_read_frame(path, parquet), tuple(params), metric, name=str(path.name))
+
+
+def _read_frame(path: Path, parquet: bool) -> pd.DataFrame:
+    """The table ``path`` holds, or a ValueError saying why it cannot be read."""
+    if parquet:
+        try:
+            return pd.read_parquet(path)
+        except (ValueError, OSError) as err:  # pyarrow's ArrowInvalid, ArrowIOError
+            raise ValueError(
+                f"{path}: starts like a parquet file (PAR1) but cannot be read as one: {err}"
+            ) from None
+    if path.suffix in {".parquet", ".pq"}:
+        raise ValueError(
+            f"{path}: named a parquet file, but is not one (it does not start with PAR1)"
+        )
+    try:
+        return pd.read_csv(path)
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{path}: neither a parquet file (it does not start with PAR1) nor CSV text "
+            f"(byte {err.object[err.start]:#04x} at position {err.start} is not UTF-8); "
+            "give the table as parquet or CSV"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: is empty; give the table as parquet or CSV") from None
+    except pd.errors.ParserError as err:
+        raise ValueError(
+            f"{path}: not a parquet file (it does not start with PAR1), and not CSV that can be "
+            f"read: {str(err).strip()}"
+        ) from None
 
 
 def not_categorical(space: Any) -> list[str]:
