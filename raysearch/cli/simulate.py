@@ -202,7 +202,12 @@ def _resolve(args: Any) -> tuple[Any, Any]:
     """The space and the curve source, or a ConfigError listing every problem."""
     # Deferred: the search layer imports Ray and Optuna (seconds); --help needs neither.
     from raysearch.search.simulation.hartmann import HartmannCurves, hartmann_space
-    from raysearch.search.simulation.table import check_space, not_categorical, read_table
+    from raysearch.search.simulation.table import (
+        TableError,
+        check_space,
+        not_categorical,
+        read_table,
+    )
     from raysearch.search.space import load_space
 
     overrides = {
@@ -235,10 +240,11 @@ def _resolve(args: Any) -> tuple[Any, Any]:
     space = load_space(args.space).with_settings(**overrides)
     try:
         source = read_table(args.table, list(space.parameters), args.metric or DEFAULT_METRIC)
-    except ValueError as err:
+    except TableError as err:
         # with what the space alone says is wrong, which may be why the table cannot be read
         problems = [f"--space {args.space}: {p}" for p in not_categorical(space)]
-        raise ConfigError([*problems, f"--table {args.table}: {err}"], "arguments") from None
+        table = [f"--table {args.table}: {p}" for p in err.problems]
+        raise ConfigError([*problems, *table], "arguments") from None
     problems = check_space(source, space)
     if problems:
         raise ConfigError([f"--table {args.table}: {p}" for p in problems], "arguments")

@@ -169,10 +169,14 @@ def test_a_missing_seed_or_epoch_is_refused_naming_the_column_and_the_row(
     t.loc[10, "epoch"] = np.nan  # dropout 0.0, a3dro, budget_beta 0.0, seed 0, epoch 3
     assert main(_argv(tmp_path, t)) == 2
     err = capsys.readouterr().err
+    table = f"--table {tmp_path / 'mine.parquet'}"
     assert (
-        "seed is missing in 1 row: {'dropout': 0.0, 'loss_strategy': 'uniform', "
-        "'budget_beta': nan}, epoch 2; epoch is missing in 1 row: {'dropout': 0.0, "
-        "'loss_strategy': 'a3dro', 'budget_beta': 0.0}, seed 0"
+        f"{table}: seed is missing in 1 row: {{'dropout': 0.0, 'loss_strategy': 'uniform', "
+        "'budget_beta': nan}, epoch 2\n"
+    ) in err
+    assert (
+        f"{table}: epoch is missing in 1 row: {{'dropout': 0.0, 'loss_strategy': 'a3dro', "
+        "'budget_beta': 0.0}, seed 0\n"
     ) in err
     assert "are not 1.." not in err
 
@@ -199,7 +203,7 @@ def test_a_table_neither_parquet_nor_csv_is_one_clear_error(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert (
-        f"--table {xlsx}: {xlsx}: neither a parquet file (it does not start with PAR1) nor CSV "
+        f"--table {xlsx}: neither a parquet file (it does not start with PAR1) nor CSV "
         "text (byte 0xd3 at position 4 is not UTF-8); give the table as parquet or CSV"
     ) in err
     assert "codec" not in err and "Traceback" not in err

@@ -23,9 +23,18 @@ import pandas as pd
 from raysearch.search.simulation.curves import Curve
 from raysearch.search.simulation.grid import grid
 
-__all__ = ["TableCurves", "check_space", "not_categorical", "read_table"]
+__all__ = ["TableCurves", "TableError", "check_space", "not_categorical", "read_table"]
 
 Key = tuple[Any, ...]
+
+
+class TableError(ValueError):
+    """A table that cannot be simulated: its name (the file's) and each of its problems."""
+
+    def __init__(self, name: str, problems: Sequence[str]) -> None:
+        self.name = name
+        self.problems = list(problems)
+        super().__init__(f"{name}: {'; '.join(self.problems)}")
 
 
 def _norm(value: Any) -> Any:
@@ -55,21 +64,24 @@ class TableCurves:
         need = [*self.params, "seed", "epoch", self.metric, self.seconds]
         missing = [c for c in need if c not in self.frame.columns]
         if missing:
-            raise ValueError(
-                f"{self.name}: missing column(s) {missing}; "
-                f"the table has {list(self.frame.columns)}"
+            raise TableError(
+                self.name,
+                [f"missing column(s) {missing}; the table has {list(self.frame.columns)}"],
             )
         keys = [*self.params, "seed", "epoch"]
         if self.metric in {*keys, self.seconds}:
             measured = [c for c in self.frame.columns if c not in {*keys, self.seconds}]
-            raise ValueError(
-                f"{self.name}: the metric {self.metric!r} is a column that names a curve or "
-                f"times it, not one that measures it; the table's other columns: "
-                f"{', '.join(measured) or '(none)'}"
+            raise TableError(
+                self.name,
+                [
+                    f"the metric {self.metric!r} is a column that names a curve or times it, "
+                    "not one that measures it; the table's other columns: "
+                    f"{', '.join(measured) or '(none)'}"
+                ],
             )
         unkeyed = [_not_whole(self.frame, c, o, self.params) for c, o in _RUN_KEYS]
         if any(unkeyed):  # not grouped by them: a run split at a missing seed blames its epochs
-            raise ValueError(f"{self.name}: {'; '.join(u for u in unkeyed if u)}")
+            raise TableError(self.name, [u for u in unkeyed if u])
         frame = self.frame.assign(  # whole numbers: a curve is seed 1, epochs [1, 2], not 1.0
             **{c: pd.to_numeric(self.frame[c]).astype(int) for c, _ in _RUN_KEYS}
         )
@@ -77,11 +89,14 @@ class TableCurves:
         if shared.any():
             # the configurations differ in columns not named: each curve would mix several
             others = [c for c in frame.columns if c not in {*need, *keys}]
-            raise ValueError(
-                f"{self.name}: {int(shared.sum()):,} rows share their {', '.join(self.params)}, "
-                "seed and epoch with another row: its configurations differ in columns the "
-                "space does not search (search every parameter the table varies), or rows "
-                "repeat" + (f"; its other columns: {', '.join(others)}" if others else "")
+            raise TableError(
+                self.name,
+                [
+                    f"{int(shared.sum()):,} rows share their {', '.join(self.params)}, seed "
+                    "and epoch with another row: its configurations differ in columns the "
+                    "space does not search (search every parameter the table varies), or rows "
+                    "repeat" + (f"; its other columns: {', '.join(others)}" if others else "")
+                ],
             )
         curves: dict[Key, dict[int, Curve]] = {}
         lengths: dict[str, int] = {}  # each curve's epochs, by where it is
@@ -121,12 +136,10 @@ class TableCurves:
                 f"differ{'s' * (len(odd) == 1)} from the others' {usual} epochs: {_few(odd)}"
             )
         if problems:
-            shown = "; ".join(problems[:5]) + (
-                f"; ... ({len(problems)} in all)" if len(problems) > 5 else ""
-            )
-            raise ValueError(f"{self.name}: {shown}")
+            more = [f"... ({len(problems)} in all)"] if len(problems) > 5 else []
+            raise TableError(self.name, problems[:5] + more)
         if not curves:
-            raise ValueError(f"{self.name}: the table holds no curves")
+            raise TableError(self.name, ["the table holds no curves"])
         object.__setattr__(self, "_curves", curves)
         object.__setattr__(self, "_epochs", counts.popitem()[0])
 
@@ -239,44 +252,52 @@ def read_table(
     parquet file starts with ``PAR1``), not by the file's name."""
     path = Path(path)
     if path.is_dir():
-        raise ValueError(f"{path}: is a directory; give the table's file (parquet or CSV)")
+        raise TableError(str(path), ["is a directory; give the table's file (parquet or CSV)"])
     if not path.is_file():
-        raise ValueError(f"{path}: file not found")
+        raise TableError(str(path), ["file not found"])
     try:
         with path.open("rb") as file:
             parquet = file.read(len(PARQUET_MAGIC)) == PARQUET_MAGIC
     except OSError as err:
-        raise ValueError(f"{path}: cannot be read ({err.strerror})") from None
+        raise TableError(str(path), [f"cannot be read ({err.strerror})"]) from None
     return TableCurves(_read_frame(path, parquet), tuple(params), metric, name=str(path.name))
 
 
 def _read_frame(path: Path, parquet: bool) -> pd.DataFrame:
-    """The table ``path`` holds, or a ValueError saying why it cannot be read."""
+    """The table ``path`` holds, or a TableError saying why it cannot be read."""
     if parquet:
         try:
             return pd.read_parquet(path)
         except (ValueError, OSError) as err:  # pyarrow's ArrowInvalid, ArrowIOError
-            raise ValueError(
-                f"{path}: starts like a parquet file (PAR1) but cannot be read as one: {err}"
+            raise TableError(
+                str(path),
+                [f"starts like a parquet file (PAR1) but cannot be read as one: {err}"],
             ) from None
     if path.suffix in {".parquet", ".pq"}:
-        raise ValueError(
-            f"{path}: named a parquet file, but is not one (it does not start with PAR1)"
+        raise TableError(
+            str(path),
+            ["named a parquet file, but is not one (it does not start with PAR1)"],
         )
     try:
         return pd.read_csv(path)
     except UnicodeDecodeError as err:
-        raise ValueError(
-            f"{path}: neither a parquet file (it does not start with PAR1) nor CSV text "
-            f"(byte {err.object[err.start]:#04x} at position {err.start} is not UTF-8); "
-            "give the table as parquet or CSV"
+        raise TableError(
+            str(path),
+            [
+                "neither a parquet file (it does not start with PAR1) nor CSV text "
+                f"(byte {err.object[err.start]:#04x} at position {err.start} is not UTF-8); "
+                "give the table as parquet or CSV"
+            ],
         ) from None
     except pd.errors.EmptyDataError:
-        raise ValueError(f"{path}: is empty; give the table as parquet or CSV") from None
+        raise TableError(str(path), ["is empty; give the table as parquet or CSV"]) from None
     except pd.errors.ParserError as err:
-        raise ValueError(
-            f"{path}: not a parquet file (it does not start with PAR1), and not CSV that can be "
-            f"read: {str(err).strip()}"
+        raise TableError(
+            str(path),
+            [
+                "not a parquet file (it does not start with PAR1), and not CSV that can be "
+                f"read: {str(err).strip()}"
+            ],
         ) from None
 
 
