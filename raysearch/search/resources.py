@@ -77,16 +77,6 @@ def _cpus_per_worker(cpus: float, concurrent: int, workers_per_trial: int) -> fl
     return float(int(share)) if share >= 1 and driver == 0 else _floor3(share)
 
 
-def _most_that_fit(cpus: float, workers_per_trial: int) -> int:
-    """The most trials of ``workers_per_trial`` workers that fit on ``cpus`` CPUs at once,
-    each worker given at least MIN_WORKER_CPU (0: not even one)."""
-    each = _driver_cpu(workers_per_trial) + workers_per_trial * MIN_WORKER_CPU
-    most = int(cpus / each) + 1  # then down to the first that the plan's own arithmetic fits
-    while most > 0 and _cpus_per_worker(cpus, most, workers_per_trial) < MIN_WORKER_CPU:
-        most -= 1
-    return most
-
-
 def fitting_cluster(
     workers_per_trial: int, max_concurrent: int | None, gpus: bool = False
 ) -> dict[str, float]:
@@ -124,23 +114,65 @@ def _workers_placed(
     return placed
 
 
+def _most_lost(first: list[int], more: int, each: int, drivers: int) -> int:
+    """The most worker slots ``drivers`` drivers can take from the nodes, at most (their
+    CPUs counted in drivers): a node's first slot goes for the drivers its ``first`` cost,
+    each of the ``more`` others for ``each`` (at least: a slot's CPUs over a driver's). The
+    cheapest first, ignoring that a node's first goes before its others: an upper bound."""
+    lost, budget, firsts = 0, drivers, iter(sorted(first))
+    cost = next(firsts, None)
+    while cost is not None and cost <= each and cost <= budget:
+        lost, budget, cost = lost + 1, budget - cost, next(firsts, None)
+    if cost is not None and cost <= each:  # the budget ran out on cheap ones
+        return lost
+    taken = min(more, budget // each)
+    lost, budget = lost + taken, budget - taken * each
+    while cost is not None and cost <= budget:
+        lost, budget, cost = lost + 1, budget - cost, next(firsts, None)
+    return lost
+
+
+def _places(
+    nodes: Sequence[Node], cpus_per_worker: float, gpus: float, concurrent: int, workers: int
+) -> bool:
+    """Whether ``concurrent`` trials of ``workers`` workers (``cpus_per_worker`` CPUs and
+    ``gpus`` GPUs each) are placed on the nodes at once however Ray starts the trials' drivers
+    (a one-worker trial has none). Either rule suffices: every node keeps room for every
+    driver; or the worker slots are as many as the workers, beyond what the drivers could take
+    wherever they land (``_most_lost``), so a slot is free whenever something waits."""
+    needed = concurrent * workers
+    drivers = concurrent if workers > 1 else 0
+    if _workers_placed(nodes, cpus_per_worker, gpus, drivers * DRIVER_CPU) >= needed:
+        return True
+    if not drivers:
+        return False
+    cpu, gpu, driver = _units(cpus_per_worker), _units(gpus), _units(DRIVER_CPU)
+    slots, first, more = 0, [], 0
+    for node in nodes:
+        free = _units(node.cpus)
+        held = min(free // cpu, _units(node.gpus) // gpu) if gpu else free // cpu
+        if held:
+            slots += held
+            first.append((free - held * cpu) // driver + 1)  # the drivers that take one
+            more += held - 1
+    return slots - _most_lost(first, more, cpu // driver, drivers) >= needed
+
+
 def _placeable_share(
     nodes: Sequence[Node], share: float, concurrent: int, workers_per_trial: int, gpus: float
 ) -> float | None:
     """The largest CPU share up to ``share`` at which ``concurrent`` trials' workers are all
-    placed on the nodes at once (each node keeping room for every driver: module doc); whole
-    CPUs when a share of one or more is capped for a one-worker trial, as ``share`` is. None:
-    not even MIN_WORKER_CPU places them."""
-    needed = concurrent * workers_per_trial
-    kept = concurrent * _driver_cpu(workers_per_trial)
-    if _workers_placed(nodes, share, gpus, kept) >= needed:
+    placed on the nodes at once (``_places``); whole CPUs when a share of one or more is
+    capped for a one-worker trial, as ``share`` is. None: not even MIN_WORKER_CPU places
+    them."""
+    if _places(nodes, share, gpus, concurrent, workers_per_trial):
         return share
     lo, hi = round(MIN_WORKER_CPU * 1000), math.floor(share * 1000)  # in thousandths
-    if _workers_placed(nodes, lo / 1000, gpus, kept) < needed:
+    if not _places(nodes, lo / 1000, gpus, concurrent, workers_per_trial):
         return None
     while lo < hi:  # fewer workers are placed as the share grows: the largest that places
         mid = (lo + hi + 1) // 2
-        if _workers_placed(nodes, mid / 1000, gpus, kept) >= needed:
+        if _places(nodes, mid / 1000, gpus, concurrent, workers_per_trial):
             lo = mid
         else:
             hi = mid - 1
@@ -244,27 +276,35 @@ def plan_resources(
         )
     per_trial = workers_per_trial * (gpus_per_worker or 1.0)
     fits = max(1, int((gpus if gpus_per_worker else cpus) // per_trial))
-    if gpus_per_worker and max_concurrent is not None and max_concurrent > fits:
+    if max_concurrent is None:  # as many as the GPUs (or CPUs) hold and the nodes place
+        concurrent = _most_placed(nodes, cpus, fits, workers_per_trial, gpus_per_worker)
+        if not concurrent:
+            raise ConfigError(
+                [_not_one(nodes, cpus, workers_per_trial, gpus_per_worker)], "resources"
+            )
+    elif gpus_per_worker and max_concurrent > fits:
+        most = _most_placed(nodes, cpus, fits, workers_per_trial, gpus_per_worker)
         raise ConfigError(
             [
                 f"--max-concurrent {max_concurrent} with {workers_per_trial} GPU worker(s) per "
                 f"trial needs {max_concurrent * workers_per_trial} GPUs; the cluster has "
-                f"{gpus:g}, so at most {fits} fit"
+                f"{gpus:g}, so at most {most} trials at once fit"
+                + ("" if most == fits else f" on its nodes ({_shapes(nodes)})")
             ],
             "resources",
         )
-    concurrent = max_concurrent or fits
+    else:
+        concurrent = max_concurrent
     share = _cpus_per_worker(cpus, concurrent, workers_per_trial)
     if share < MIN_WORKER_CPU:
-        raise ConfigError([_too_many(cpus, workers_per_trial, concurrent)], "resources")
-    cpus_per_worker = _placeable_share(nodes, share, concurrent, workers_per_trial, gpus_per_worker)
-    if cpus_per_worker is None:
         raise ConfigError(
-            [
-                _unplaceable(
-                    nodes, cpus, workers_per_trial, max_concurrent, concurrent, gpus_per_worker
-                )
-            ],
+            [_too_many(nodes, cpus, workers_per_trial, concurrent, gpus_per_worker)],
+            "resources",
+        )
+    cpus_per_worker = _placeable_share(nodes, share, concurrent, workers_per_trial, gpus_per_worker)
+    if cpus_per_worker is None:  # only with --max-concurrent: without, _most_placed placed it
+        raise ConfigError(
+            [_unplaceable(nodes, cpus, workers_per_trial, concurrent, gpus_per_worker)],
             "resources",
         )
     if workers_per_trial == 1:
@@ -285,41 +325,64 @@ def plan_resources(
 
 
 def _unplaceable(
-    nodes: Sequence[Node],
-    cpus: float,
-    workers_per_trial: int,
-    max_concurrent: int | None,
-    concurrent: int,
-    gpus: float,
+    nodes: Sequence[Node], cpus: float, workers_per_trial: int, concurrent: int, gpus: float
 ) -> str:
-    """Why ``concurrent`` trials that fit the cluster's total CPUs cannot be placed on its
-    nodes, and how many can (named by --max-concurrent: given, or what to give)."""
+    """Why --max-concurrent ``concurrent`` trials that fit the cluster's total CPUs cannot
+    be placed on its nodes, and how many can."""
     most = _most_placed(nodes, cpus, concurrent, workers_per_trial, gpus)
     kind = f"{workers_per_trial} {'GPU ' if gpus else ''}worker(s)"
-    flag = f"--max-concurrent {max_concurrent}: " if max_concurrent else ""
     fit = f"at most {most} trials at once fit" if most else "not one such trial fits"
     return (
-        f"{flag}{concurrent} trials of {kind} at once fit the cluster's {cpus:g} CPUs in "
-        f"total but not its nodes ({_shapes(nodes)}): on a node, beside room for the "
-        f"trials' drivers, a worker would get under {MIN_WORKER_CPU:g} CPU; {fit}"
-        + ("" if max_concurrent or not most else f" (--max-concurrent {most})")
+        f"--max-concurrent {concurrent}: {concurrent} trials of {kind} at once fit the "
+        f"cluster's {cpus:g} CPUs in total but not its nodes ({_shapes(nodes)}): on a node, "
+        f"beside room for the trials' drivers, a worker would get under {MIN_WORKER_CPU:g} "
+        f"CPU; {fit}"
     )
 
 
-def _too_many(cpus: float, workers_per_trial: int, concurrent: int) -> str:
-    """Why ``concurrent`` trials of ``workers_per_trial`` workers do not fit on ``cpus``
-    CPUs (each worker would get less than MIN_WORKER_CPU), and what does."""
-    least = f"under {MIN_WORKER_CPU:g} CPU each, the least a worker is given, on the cluster's"
-    if _most_that_fit(cpus, workers_per_trial) == 0:  # not one such trial fits
-        most = int((cpus - DRIVER_CPU) / MIN_WORKER_CPU) + 1
-        while most > 1 and _cpus_per_worker(cpus, 1, most) < MIN_WORKER_CPU:
-            most -= 1
+def _most_workers(nodes: Sequence[Node], cpus: float, upto: int, gpus: float) -> int:
+    """The most workers, below ``upto``, one trial of which the nodes place (0: none)."""
+    lo, hi = 0, upto - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        share = _cpus_per_worker(cpus, 1, mid)
+        if share >= MIN_WORKER_CPU and _placeable_share(nodes, share, 1, mid, gpus) is not None:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _not_one(nodes: Sequence[Node], cpus: float, workers_per_trial: int, gpus: float) -> str:
+    """Why not one trial of ``workers_per_trial`` workers is placed, and how many workers a
+    trial can have."""
+    most = _most_workers(nodes, cpus, workers_per_trial, gpus)
+    fit = f"at most {most} workers per trial fit" if most else "not one worker fits"
+    if _cpus_per_worker(cpus, 1, workers_per_trial) < MIN_WORKER_CPU:
         return (
-            f"--workers-per-trial {workers_per_trial}: a trial's workers would get {least} "
-            f"{cpus:g} CPU(s); at most {most} workers per trial fit"
+            f"--workers-per-trial {workers_per_trial}: a trial's workers would get under "
+            f"{MIN_WORKER_CPU:g} CPU each, the least a worker is given, on the cluster's "
+            f"{cpus:g} CPU(s); {fit}"
         )
+    kind = f"{workers_per_trial} {'GPU ' if gpus else ''}worker(s)"
+    return (
+        f"--workers-per-trial {workers_per_trial}: a trial of {kind} fits the cluster's "
+        f"{cpus:g} CPUs in total but not its nodes ({_shapes(nodes)}): on a node"
+        + (", beside room for its driver," if workers_per_trial > 1 else "")
+        + f" a worker would get under {MIN_WORKER_CPU:g} CPU; {fit}"
+    )
+
+
+def _too_many(
+    nodes: Sequence[Node], cpus: float, workers_per_trial: int, concurrent: int, gpus: float
+) -> str:
+    """Why --max-concurrent ``concurrent`` trials of ``workers_per_trial`` workers do not
+    fit on ``cpus`` CPUs (each worker would get less than MIN_WORKER_CPU), and what does."""
+    most = _most_placed(nodes, cpus, concurrent, workers_per_trial, gpus)
+    if not most:
+        return _not_one(nodes, cpus, workers_per_trial, gpus)
     return (
         f"--max-concurrent {concurrent}: {concurrent} trials of {workers_per_trial} worker(s) "
-        f"would get {least} {cpus:g} CPU(s); at most {_most_that_fit(cpus, workers_per_trial)} "
-        "trials at once fit"
+        f"would get under {MIN_WORKER_CPU:g} CPU each, the least a worker is given, on the "
+        f"cluster's {cpus:g} CPU(s); at most {most} trials at once fit"
     )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import re
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -69,7 +69,7 @@ def test_more_gpus_per_trial_than_any_node_is_refused() -> None:
 
 
 def test_more_concurrent_gpu_trials_than_gpus_is_refused() -> None:
-    with pytest.raises(ConfigError, match="at most 2 fit"):
+    with pytest.raises(ConfigError, match="at most 2 trials at once fit"):
         plan_resources([Node(16.0, 4.0)], 2, 3)
 
 
@@ -145,38 +145,35 @@ def test_the_cluster_planned_for_before_ray_starts_fits_the_flags() -> None:
 _UNITS = 10_000  # Ray's fixed point
 
 
+def _spreads(drivers: int, nodes: int) -> Iterator[tuple[int, ...]]:
+    """Every way of starting ``drivers`` drivers on ``nodes`` nodes (how many on each)."""
+    if nodes == 1:
+        yield (drivers,)
+        return
+    for here in range(drivers + 1):
+        for rest in _spreads(drivers - here, nodes - 1):
+            yield (here, *rest)
+
+
 def _fits_every_way(plan: ResourcePlan, nodes: list[Node]) -> bool:
     """Whether every worker of the plan's concurrent trials can be placed on ``nodes``
-    with all the drivers started first on any one node (each choice tried), by
-    backtracking over the nodes' free CPUs and GPUs."""
+    however Ray spreads the trials' drivers, started first (each spread tried). The workers
+    are all alike, so a node holds as many as its free CPUs and GPUs each allow."""
     if plan.workers_per_trial == 1:
-        worker = (
-            round(plan.trial_resources["cpu"] * _UNITS),
-            round(plan.trial_resources["gpu"] * _UNITS),
-        )
-        drivers = 0
+        cpu, gpu = plan.trial_resources["cpu"], plan.trial_resources["gpu"]
+        drivers, driver = 0, 0
     else:
-        worker = (round(plan.cpus_per_worker * _UNITS), round(plan.gpus_per_worker * _UNITS))
-        drivers = plan.max_concurrent * round(plan.trial_resources["cpu"] * _UNITS)
+        cpu, gpu = plan.cpus_per_worker, plan.gpus_per_worker
+        drivers, driver = plan.max_concurrent, round(plan.trial_resources["cpu"] * _UNITS)
+    worker = (round(cpu * _UNITS), round(gpu * _UNITS))
     count = plan.max_concurrent * plan.workers_per_trial
     free = [(round(n.cpus * _UNITS), round(n.gpus * _UNITS)) for n in nodes]
-
-    @functools.cache
-    def place(left: int, free: tuple[tuple[int, int], ...]) -> bool:
-        if left == 0:
-            return True
-        for i, (cpu, gpu) in enumerate(free):
-            if cpu >= worker[0] and gpu >= worker[1]:
-                rest = [*free[:i], (cpu - worker[0], gpu - worker[1]), *free[i + 1 :]]
-                if place(left - 1, tuple(sorted(rest, reverse=True))):
-                    return True
-        return False
-
-    for j, (cpu, gpu) in enumerate(free):
-        if drivers and cpu < drivers:
-            continue  # the drivers cannot all start here; Ray starts them elsewhere
-        with_drivers = [*free[:j], (cpu - drivers, gpu), *free[j + 1 :]]
-        if not place(count, tuple(sorted(with_drivers, reverse=True))):
+    for spread in _spreads(drivers, len(nodes)):
+        left = [(c - k * driver, g) for (c, g), k in zip(free, spread, strict=True)]
+        if any(c < 0 for c, _ in left):
+            continue  # Ray cannot start them so
+        held = sum(min(c // worker[0], g // worker[1] if worker[1] else c) for c, g in left)
+        if held < count:
             return False
     return True
 
@@ -216,27 +213,23 @@ def test_a_plan_capped_by_its_nodes_says_how_many_cpus_stay_idle() -> None:
     assert "idle" not in plan_resources([_HEAD] + [_GPU_NODE] * 4, 2, None).describe()
 
 
-def test_trials_that_fit_the_totals_but_no_node_are_refused_naming_the_nodes() -> None:
+def test_a_trial_that_fits_the_totals_but_no_node_is_refused_naming_the_nodes() -> None:
     with pytest.raises(ConfigError) as err:
         plan_resources([Node(8.0), Node(0.0, 1.0), Node(0.0, 1.0)], 1, None)
     (problem,) = err.value.problems
-    assert problem.startswith("2 trials of 1 GPU worker(s) at once fit the cluster's 8 CPUs")
-    assert "(1 of 8 CPU; 2 of 0 CPU, 1 GPU)" in problem and "not one such trial fits" in problem
+    assert problem.startswith("--workers-per-trial 1: a trial of 1 GPU worker(s) fits the ")
+    assert "(1 of 8 CPU; 2 of 0 CPU, 1 GPU)" in problem and "not one worker fits" in problem
 
 
 def test_a_refusal_by_the_nodes_names_the_most_trials_that_place() -> None:
-    """60 two-worker trials on two 1-CPU nodes fit the totals (0.0158 CPU a worker) but
-    not the nodes, each of which would keep 0.6 CPU for the drivers."""
-    nodes = [Node(1.0), Node(1.0)]
+    """Two GPU trials fit the cluster's GPUs and CPUs, but one GPU node has no CPU."""
+    nodes = [Node(8.0), Node(0.0, 1.0), Node(1.0, 1.0)]
     with pytest.raises(ConfigError) as err:
-        plan_resources(nodes, 2, 60)
+        plan_resources(nodes, 1, 2)
     (problem,) = err.value.problems
-    assert problem.startswith("--max-concurrent 60: 60 trials of 2 worker(s) at once")
-    most = int(re.search(r"at most (\d+) trials", problem).group(1))  # type: ignore[union-attr]
-    assert 0 < most < 60
-    assert _fits_every_way(plan_resources(nodes, 2, most), nodes)
-    with pytest.raises(ConfigError):
-        plan_resources(nodes, 2, most + 1)
+    assert problem.startswith("--max-concurrent 2: 2 trials of 1 GPU worker(s) at once fit")
+    assert problem.endswith("at most 1 trials at once fit")
+    assert _fits_every_way(plan_resources(nodes, 1, 1), nodes)
 
 
 def test_trials_on_cpus_hold_none_of_the_clusters_gpus() -> None:
@@ -256,7 +249,7 @@ _node = st.builds(
 @given(
     nodes=st.lists(_node, min_size=1, max_size=4),
     workers=st.integers(1, 4),
-    concurrent=st.none() | st.integers(1, 4),
+    concurrent=st.none() | st.integers(1, 12),
 )
 def test_every_plan_places_on_the_nodes_however_the_drivers_land(
     nodes: list[Node], workers: int, concurrent: int | None
@@ -274,3 +267,59 @@ def test_every_plan_places_on_the_nodes_however_the_drivers_land(
         plan.max_concurrent,
     )
     assert plan.cpus_per_worker <= one_node.cpus_per_worker
+
+
+@pytest.mark.parametrize(
+    ("nodes", "workers", "concurrent"),
+    [
+        ([Node(32.0)] * 200, 2, 3200),  # every CPU a worker's, as on one machine
+        ([Node(8.0)] * 1000, 4, 2000),
+        ([_HEAD] + [_GPU_NODE] * 1000, 2, 499),  # one trial less than the GPUs hold
+    ],
+)
+def test_without_max_concurrent_a_large_cluster_runs_as_many_trials_as_it_places(
+    nodes: list[Node], workers: int, concurrent: int
+) -> None:
+    """Found by review: the default (the trials the totals hold) was refused where every
+    node could not keep room for all those drivers, telling the user to pass
+    --max-concurrent; the README says the default is as many as the cluster fits. With
+    1000 one-GPU nodes, 400 drivers started on one node would leave its GPU no worker."""
+    assert plan_resources(nodes, workers, None).max_concurrent == concurrent
+
+
+@pytest.mark.parametrize(("nodes", "concurrent", "least"), [(100, None, 0.95), (200, 3000, 1.0)])
+def test_many_nodes_keep_room_for_the_drivers_without_leaving_cpus_idle(
+    nodes: int, concurrent: int | None, least: float
+) -> None:
+    """Found by review: keeping room for every driver on every node set 1600 CPUs of 200
+    nodes aside for 16 CPUs of drivers (0.5 CPU a worker; 0.066 with --max-concurrent
+    3000). A driver takes at most one worker's slot wherever it lands."""
+    plan = plan_resources([Node(32.0)] * nodes, 2, concurrent)
+    assert plan.cpus_per_worker >= least, plan.describe()
+
+
+@pytest.mark.parametrize(
+    ("nodes", "workers", "concurrent"),
+    [
+        ([Node(1.0), Node(1.0)], 2, 1000),
+        ([Node(8.0), Node(4.0, 1.0), Node(0.0, 1.0)], 1, 3),  # a GPU node with no CPU
+        ([Node(1.0), Node(1.0)], 5000, None),
+    ],
+)
+def test_the_most_a_refusal_names_plans(
+    nodes: list[Node], workers: int, concurrent: int | None
+) -> None:
+    """Found by review: 'at most N' counted the cluster's total CPUs or GPUs, not its
+    nodes, so N was refused in turn."""
+    with pytest.raises(ConfigError) as err:
+        plan_resources(nodes, workers, concurrent)
+    (problem,) = err.value.problems
+    most = int(re.search(r"at most (\d+) (trials|workers)", problem).group(1))  # type: ignore[union-attr]
+    if concurrent is None:
+        plan_resources(nodes, most, None)
+        with pytest.raises(ConfigError):
+            plan_resources(nodes, most + 1, None)
+    else:
+        assert plan_resources(nodes, workers, most).max_concurrent == most
+        with pytest.raises(ConfigError):
+            plan_resources(nodes, workers, most + 1)
