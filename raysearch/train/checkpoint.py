@@ -38,33 +38,35 @@ class CorruptCheckpointError(TrialFailure):
     """A checkpoint file that exists but cannot be read back."""
 
 
-def capture_rng() -> dict[str, Any]:
-    """This process's generators. Of CUDA's, the one of the device it trains on only: a
-    resume may see the GPUs laid out otherwise (a trial of four workers on one 4-GPU node,
-    where each worker sees all four, resumed on four 1-GPU nodes)."""
+def capture_rng(device: torch.device) -> dict[str, Any]:
+    """This process's generators, and CUDA's of ``device`` when it trains on a GPU: only the
+    one of the GPU it trains on, since a resume may see the GPUs laid out otherwise (a trial
+    of four workers on one 4-GPU node, where each worker sees all four, resumed on four 1-GPU
+    nodes). A process training on the CPU leaves CUDA alone, though its node's GPUs are
+    visible to it: reading a generator would start a CUDA context on one of them."""
     state: dict[str, Any] = {
         "torch": torch.get_rng_state(),
         "numpy": np.random.get_state(),
         "python": random.getstate(),
     }
-    if torch.cuda.is_available():
-        state["cuda_device"] = torch.cuda.get_rng_state()
+    if device.type == "cuda":
+        state["cuda_device"] = torch.cuda.get_rng_state(device)
     return state
 
 
-def restore_rng(state: dict[str, Any]) -> None:
-    """The generators ``capture_rng`` captured, CUDA's into the device this process trains
-    on. A checkpoint from before it kept one device's (every visible device's, as
-    ``"cuda"``) gives that device the state of the device of the same index, if it has one."""
+def restore_rng(state: dict[str, Any], device: torch.device) -> None:
+    """The generators ``capture_rng`` captured, CUDA's into ``device`` when it is a GPU. A
+    checkpoint from before kept every visible GPU's (as ``"cuda"``): ``device`` gets the one
+    of its index, if there is one."""
     torch.set_rng_state(state["torch"])
     np.random.set_state(state["numpy"])
     random.setstate(state["python"])
-    if not torch.cuda.is_available():
+    if device.type != "cuda":
         return
     if "cuda_device" in state:
-        torch.cuda.set_rng_state(state["cuda_device"])
-    elif (index := torch.cuda.current_device()) < len(state.get("cuda", [])):
-        torch.cuda.set_rng_state(state["cuda"][index])
+        torch.cuda.set_rng_state(state["cuda_device"], device)
+    elif (index := device.index or 0) < len(state.get("cuda", [])):
+        torch.cuda.set_rng_state(state["cuda"][index], device)
 
 
 def save_checkpoint(directory: Path, state: dict[str, Any]) -> Path:

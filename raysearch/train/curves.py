@@ -69,13 +69,13 @@ def fit_with_test_curve(cfg: Any, data: Any) -> tuple[list[dict[str, float]], An
         cpu, wall = time.process_time() - marks[-1][0], time.perf_counter() - marks[-1][1]
         model = built[-1]
         device = next(model.parameters()).device
-        state = capture_rng()
+        state = capture_rng(device)
         try:
             test = evaluate_split(
                 model, loader, data.spec.tasks, data.references["test"], "test", device
             )
         finally:
-            restore_rng(state)
+            restore_rng(state, device)
         m = result.metrics
         rows.append(
             {

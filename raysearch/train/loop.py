@@ -291,6 +291,7 @@ class _Lockstep:
         self.cfg = cfg
         self.runs = [_Run(cfg, view, factory) for view in data.origins()]
         self.rank, self.world = self.runs[0].rank, self.runs[0].world
+        self.device = self.runs[0].device
         self.stopper = EarlyStopping(t.patience, t.min_delta, t.min_epochs)
         self.epoch = 0
         self.best_epoch = 0
@@ -336,7 +337,7 @@ class _Lockstep:
                     f"{self.world}: resume it with as many"
                 ]
             )
-        restore_rng(rngs[self.rank])
+        restore_rng(rngs[self.rank], self.device)
 
     def run_epoch(self) -> dict[str, float]:
         self.epoch += 1
@@ -397,7 +398,7 @@ def fit(
         # every rank's generators, where a checkpoint is written (a collective: every rank
         # gathers, though only rank 0 is given a checkpoint_dir)
         saving = run.world > 1 or checkpoint_dir is not None
-        rngs = all_gather_objects(capture_rng()) if saving else []
+        rngs = all_gather_objects(capture_rng(run.device)) if saving else []
         if checkpoint_dir is not None and run.rank == 0:
             with clock.phase("checkpoint"):
                 written = save_checkpoint(Path(checkpoint_dir), run.state(rngs))

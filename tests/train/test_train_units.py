@@ -12,12 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from raysearch.core.errors import ConfigError
+from raysearch.core.loss_config import LossConfig
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import TrialConfig
+from raysearch.testing.train import factory, fake_data
 from raysearch.train.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from raysearch.train.collapse import detect_collapse
 from raysearch.train.distributed import GlobalBatchSampler, ShardSampler
 from raysearch.train.early_stopping import EarlyStopping
+from raysearch.train.loop import fit
 from raysearch.train.schedule import lr_factor
 
 
@@ -155,16 +158,18 @@ class _FakeGpus:
         self.states = [torch.full((8,), 10 * i, dtype=torch.uint8) for i in range(count)]
         self.current = current
 
-    def _index(self, device: int | str) -> int:
+    def _index(self, device: int | str | torch.device) -> int:
+        if isinstance(device, torch.device):
+            device = "cuda" if device.index is None else device.index
         index = self.current if device == "cuda" else int(device)
         if not 0 <= index < len(self.states):  # as CUDA refuses a device it does not have
             raise RuntimeError(f"CUDA error: invalid device ordinal {index}")
         return index
 
-    def get(self, device: int | str = "cuda") -> torch.Tensor:
+    def get(self, device: int | str | torch.device = "cuda") -> torch.Tensor:
         return self.states[self._index(device)].clone()
 
-    def set(self, state: torch.Tensor, device: int | str = "cuda") -> None:
+    def set(self, state: torch.Tensor, device: int | str | torch.device = "cuda") -> None:
         self.states[self._index(device)] = state.clone()
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -191,18 +196,41 @@ def test_a_checkpoint_resumes_on_another_gpu_layout_with_its_device_generator(
     node = _FakeGpus(count=4, current=2)
     with monkeypatch.context() as patched:
         node.install(patched)
-        saved = capture_rng()
+        saved = capture_rng(torch.device("cuda", 2))
     elsewhere = _FakeGpus(count=1, current=0)
     elsewhere.install(monkeypatch)
-    restore_rng(saved)
+    restore_rng(saved, torch.device("cuda", 0))
     assert torch.equal(elsewhere.states[0], node.states[2])
 
 
 def test_a_checkpoint_from_before_restores_the_generator_of_the_same_device_index(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    old = {**capture_rng(), "cuda": [torch.full((8,), v, dtype=torch.uint8) for v in (7, 9)]}
+    cpu = torch.device("cpu")
+    old = {**capture_rng(cpu), "cuda": [torch.full((8,), v, dtype=torch.uint8) for v in (7, 9)]}
     gpus = _FakeGpus(count=1, current=0)
     gpus.install(monkeypatch)
-    restore_rng(old)
+    restore_rng(old, torch.device("cuda", 0))
     assert gpus.states[0].tolist() == [7] * 8
+
+
+def test_a_cpu_trial_on_a_gpu_node_leaves_cuda_alone_to_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by review: a trial training on the CPU sees its node's GPUs (Ray leaves
+    CUDA_VISIBLE_DEVICES alone for a process given no GPU), and each checkpoint read CUDA's
+    generator, which starts a CUDA context on a GPU another trial may hold."""
+    gpus = _FakeGpus(count=4, current=0)
+    gpus.install(monkeypatch)
+    touched: list[str] = []
+    for name in ("get_rng_state", "set_rng_state"):
+        monkeypatch.setattr(torch.cuda, name, lambda *a, _n=name, **k: touched.append(_n))
+    trainer = TrainerConfig(
+        device="cpu", max_epochs=2, batch_size=8, lr=1e-2, min_epochs=1, warmup_epochs=0,
+        score_test=False,
+    )  # fmt: skip
+    cfg = TrialConfig(loss=LossConfig(strategy="uniform"), trainer=trainer)
+    data = fake_data(n_train=32)
+    fit(cfg, data, checkpoint_dir=tmp_path, model_factory=factory())
+    fit(cfg, data, resume_from=tmp_path, model_factory=factory())
+    assert touched == []
