@@ -102,19 +102,24 @@ def run_search(
     options = options_from_arguments(space, options, fields)
     if options.resume:
         check_resume_alone(options, bool(callbacks))
-        options = load_run_options(Path(options.resume))
+        # with the resuming command's argv: its errors name options as its user wrote them
+        # (flags or keywords); a resume writes no metadata, whose command repeats argv
+        options = dataclasses.replace(
+            load_run_options(Path(options.resume), options.names), argv=options.argv
+        )
     clock = PhaseClock()
     with clock.phase("setup"):
         # flags, space, configs: no cluster yet (the plan for it is made once Ray is up)
         plan = resolve_search(options)
         raw = _check_dataset(plan)  # the data contract: no torch, no Ray yet
-        check_address(options.address)  # a wrong address (or RAY_ADDRESS), before the data
+        # a wrong address (or RAY_ADDRESS), before the data
+        check_address(options.address, options.names)
         with _writing(Path(plan.setup.cache_dir), "the prepared data's cache", resume=None):
             data = _prepare_data(plan, raw)
         if options.resume and options.data:  # the dataset the run started with
-            check_resumed_data(Path(options.resume), options.data, data.fingerprint)
+            check_resumed_data(Path(options.resume), options.data, data.fingerprint, options.names)
         if options.warm_start and not options.resume:
-            _note_warm_start_data(options.warm_start, data.fingerprint)
+            _note_warm_start_data(options, data.fingerprint)
     try:
         summary, outcome = _search(options, plan, data, clock, callbacks)
     except KeyboardInterrupt:  # a second Ctrl+C, or one before Tune took the search over
@@ -155,14 +160,15 @@ def run_search(
     return summary
 
 
-def _note_warm_start_data(warm_start: str, fingerprint: str) -> None:
+def _note_warm_start_data(options: RunOptions, fingerprint: str) -> None:
     """Say so when a warm start's trials were measured on other data than this search's."""
-    theirs = warm_start_data(Path(warm_start))
+    assert options.warm_start is not None, "a warm start's options"
+    theirs = warm_start_data(Path(options.warm_start))
     if theirs is not None and theirs != fingerprint:
         log.warning(
-            "--warm-start %s: its trials were measured on other data (fingerprint %s; this "
-            "search's data: %s); TPE starts from their values as it would from this data's",
-            warm_start,
+            "%s: its trials were measured on other data (fingerprint %s; this search's "
+            "data: %s); TPE starts from their values as it would from this data's",
+            options.names.option("warm_start", options.warm_start),
             theirs,
             fingerprint,
         )
@@ -179,7 +185,7 @@ def _search(
     # Deferred: Ray takes seconds to import; bad input is refused before (module doc).
     from raysearch.search.session import ray_session
 
-    with ray_session(options.address, options.health_check_s) as cluster:
+    with ray_session(options.address, options.health_check_s, options.names) as cluster:
         clock.add("ray_init", cluster.init_s)
         plan = resolve_search(options, cluster.nodes)
         log.info(
@@ -332,7 +338,7 @@ def _run_tune(
     if options.wandb.enabled:
         group = f"{plan.space.name}/{options.name}"
         callbacks.append(make_wandb_callback(options.wandb, group, plan.space.name, plan.setup))
-    return run_tune(plan, resume=bool(options.resume), callbacks=callbacks)
+    return run_tune(plan, resume=bool(options.resume), callbacks=callbacks, names=options.names)
 
 
 def _write_results(

@@ -7,9 +7,12 @@ from __future__ import annotations
 import ast
 import json
 import math
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -181,7 +184,7 @@ def test_unfinished_finalist_replicates_leave_an_interrupted_run_that_resumes(
     )  # fmt: skip
 
     @contextmanager
-    def ray_session(address, health_check_s=None):
+    def ray_session(address, health_check_s=None, names=None):
         yield Cluster((Node(2.0),), 0.0)
 
     monkeypatch.setattr(raysearch.search.session, "ray_session", ray_session)
@@ -343,20 +346,20 @@ def test_a_resume_on_a_dataset_changed_since_the_run_started_is_refused_before_r
             continue
         with pytest.raises(ConfigError) as err:
             run_search(resume=str(run_dir))
-        head = f"--resume {run_dir}: "
+        head = f"resume={str(run_dir)!r}: "
         data = tmp_path / "d"
         tail = f": its fingerprint is def456, the run recorded abc123 ({METADATA} data_fingerprint)"
         assert err.value.problems == [
             {
                 "now": f"{head}data {data} changed since the run started{tail}; put the dataset "
-                "back as it was, or start a new search on it (another --name)",
+                "back as it was, or start a new search on it (another name=)",
                 "older": f"{head}raysearch prepares data {data} another way than when the run "
                 f"started (prep-0 then, {CACHE_VERSION} now){tail}; resume it with the raysearch "
-                "that started it, or start a new search (another --name)",
+                "that started it, or start a new search (another name=)",
                 "not recorded": f"{head}data {data} changed since the run started, or raysearch "
                 f"prepares it another way now (its version {CACHE_VERSION}){tail}; put the "
                 "dataset back as it was, resume with the raysearch that started the run, or "
-                "start a new search (another --name)",
+                "start a new search (another name=)",
             }[preparation]
         ]
 
@@ -394,7 +397,7 @@ def test_a_warm_start_from_a_run_on_other_data_says_so_and_records_it(
             []
             if fingerprint == "abc123"
             else [
-                f"--warm-start {old_dir}: its trials were measured on other data (fingerprint "
+                f"warm_start={str(old_dir)!r}: its trials were measured on other data (fingerprint "
                 "abc123; this search's data: def456); TPE starts from their values as it would "
                 "from this data's"
             ]
@@ -429,7 +432,7 @@ def test_more_trials_at_once_than_the_cluster_fits_are_refused_before_a_run_file
     refuses, before the run directory is made; the plan made before Ray does not."""
 
     @contextmanager
-    def ray_session(address, health_check_s=None):
+    def ray_session(address, health_check_s=None, names=None):
         yield Cluster((Node(2.0),), 0.0)
 
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
@@ -438,7 +441,167 @@ def test_more_trials_at_once_than_the_cluster_fits_are_refused_before_a_run_file
         raysearch.api, "_prepare_data", lambda plan, raw: SimpleNamespace(fingerprint="x")
     )
     monkeypatch.setattr(raysearch.api, "_run_tune", _ray_must_not_start)
-    with pytest.raises(ConfigError, match=r"--max-concurrent 1000: .* at most 66 trials"):
+    with pytest.raises(ConfigError, match=r"max_concurrent=1000: .* at most 66 trials"):
         run_search(space="smoke", results=str(tmp_path), name="r", workers_per_trial=2,
                    max_concurrent=1000, wandb=False)  # fmt: skip
     assert not (tmp_path / "smoke").exists()
+
+
+@dataclass(frozen=True)
+class Named:
+    """A refusal of one option, as run_search's keywords and as the command line's flags
+    give it (tests/cli/test_run_cli.py runs the flags): ``given`` are the keywords (a
+    ``{tmp}`` in a value: the test's directory), ``api`` and ``cli`` how the one problem
+    starts from each, ``context`` its heading from the command line (from run_search,
+    "run_search arguments" for "arguments"), ``nodes`` the cluster Ray offers."""
+
+    name: str
+    given: dict[str, Any]
+    api: str
+    cli: str
+    context: str = "arguments"
+    nodes: tuple[Node, ...] = (Node(2.0),)
+
+    def keywords(self, tmp: Path) -> dict[str, Any]:
+        given = {k: v.format(tmp=tmp) if isinstance(v, str) else v for k, v in self.given.items()}
+        extra = {"results": str(tmp / "results"), "wandb": False}
+        return given if "resume" in given else {**extra, **given}
+
+    def flags(self, tmp: Path) -> list[str]:
+        given = self.keywords(tmp)
+        wandb = [] if given.pop("wandb", True) else ["--no-wandb"]
+        return [f for k, v in given.items() for f in ("--" + k.replace("_", "-"), str(v))] + wandb
+
+
+def prepare_named(tmp: Path, case: Named, cli: bool) -> None:
+    """The run directories the cases name: a search that holds ``taken``; a run ``r`` to
+    resume that started with seed 5 (metadata.json) and records seed 0, started by the other
+    front door than the one that resumes it (``cli``)."""
+    taken = tmp / "results" / "smoke" / "taken"
+    taken.mkdir(parents=True)
+    (taken / OPTUNA_STUDY).write_text("")
+    run_dir = tmp / "results" / "smoke" / "r"
+    run_dir.mkdir()
+    argv = () if cli else ("raysearch.run", "--space", "smoke")
+    started = RunOptions(space="smoke", results=str(tmp / "results"), name="r", argv=argv)
+    (run_dir / OPTIONS).write_text(json.dumps(started.to_json()))
+    (run_dir / METADATA).write_text(json.dumps({"run_dir": str(run_dir), "seed": 5}))
+
+
+RUN = "{tmp}/results/smoke/r"
+TAKEN = "{tmp}/results/smoke/taken"
+NAMED = [
+    Named("space", {"space": "nope"}, "space: unknown space 'nope'", "--space: unknown space"),
+    Named(
+        "warm start",
+        {"space": "smoke", "warm_start": "/nonexistent"},
+        "warm_start='/nonexistent': no optuna.journal there",
+        "--warm-start /nonexistent: no optuna.journal there",
+    ),
+    Named(
+        "warm start from the run itself",
+        {"space": "smoke", "name": "taken2", "warm_start": "{tmp}/results/smoke/taken2"},
+        "warm_start='{tmp}/results/smoke/taken2': that is this run's own directory",
+        "--warm-start {tmp}/results/smoke/taken2: that is this run's own directory",
+    ),
+    Named(  # said alike: the heading tells the front doors apart
+        "workers and the batch",
+        {"space": "smoke", "workers_per_trial": 5000},
+        "workers_per_trial 5000: each worker takes an equal share of a batch",
+        "workers_per_trial 5000: each worker takes an equal share of a batch",
+    ),
+    Named(
+        "trials at once",
+        {"space": "smoke", "max_concurrent": 100000},
+        "max_concurrent=100000: 100000 trials of 1 worker(s) would get under 0.01 CPU",
+        "--max-concurrent 100000: 100000 trials of 1 worker(s) would get under 0.01 CPU",
+        context="resources",
+    ),
+    Named(
+        "GPU trials at once",
+        {"space": "smoke", "max_concurrent": 2},
+        "max_concurrent=2 with 1 GPU worker(s) per trial needs 2 GPUs",
+        "--max-concurrent 2 with 1 GPU worker(s) per trial needs 2 GPUs",
+        context="resources",
+        nodes=(Node(8.0, 1.0),),
+    ),
+    Named(
+        "GPU workers",
+        {"space": "smoke", "workers_per_trial": 2},
+        "workers_per_trial=2 needs 2 GPUs per trial",
+        "--workers-per-trial 2 needs 2 GPUs per trial",
+        context="resources",
+        nodes=(Node(8.0, 1.0),),
+    ),
+    Named(
+        "trials placed on nodes",
+        {"space": "smoke", "max_concurrent": 2},
+        "max_concurrent=2: 2 trials of 1 GPU worker(s) at once fit the cluster's 9 CPUs",
+        "--max-concurrent 2: 2 trials of 1 GPU worker(s) at once fit the cluster's 9 CPUs",
+        context="resources",
+        nodes=(Node(8.0), Node(0.0, 1.0), Node(1.0, 1.0)),  # a GPU node without a CPU
+    ),
+    Named(
+        "data",
+        {"space": "war_losses"},
+        "data: space 'war_losses' is made for a real dataset",
+        "--data: space 'war_losses' is made for a real dataset",
+    ),
+    Named(
+        "name",
+        {"space": "smoke", "name": "taken"},
+        f"name='taken': {TAKEN} holds a search already (optuna.journal); continue it with "
+        f"resume='{TAKEN}', or choose another name=",
+        f"--name taken: {TAKEN} holds a search already (optuna.journal); continue it with "
+        f"--resume {TAKEN}, or choose another --name",
+    ),
+    Named(
+        "resume a directory that is not a run",
+        {"resume": "{tmp}"},
+        "resume='{tmp}': no options.json there",
+        "--resume {tmp}: no options.json there",
+    ),
+    Named(
+        "resume a run whose seed changed",
+        {"resume": RUN},
+        f"resume='{RUN}': seed: the run started with 5 (metadata.json)",
+        f"--resume {RUN}: seed: the run started with 5 (metadata.json)",
+    ),
+]
+
+
+@contextmanager
+def stand_in_ray(monkeypatch: pytest.MonkeyPatch, nodes: tuple[Node, ...]) -> Iterator[None]:
+    """A search that runs up to Tune with ``nodes`` for Ray's cluster, and the data not
+    prepared (the synthetic default's fingerprint 'x'); Tune must not start."""
+
+    @contextmanager
+    def ray_session(address, health_check_s=None, names=None):
+        yield Cluster(nodes, 0.0)
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setattr(raysearch.search.session, "ray_session", ray_session)
+    monkeypatch.setattr(
+        raysearch.api, "_prepare_data", lambda plan, raw: SimpleNamespace(fingerprint="x")
+    )
+    monkeypatch.setattr(raysearch.api, "_run_tune", _ray_must_not_start)
+    yield
+
+
+@pytest.mark.parametrize("case", NAMED, ids=[c.name for c in NAMED])
+def test_run_search_names_its_keyword_arguments_in_errors_not_the_command_lines_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: Named
+) -> None:
+    """run_search(warm_start='/nonexistent') said '--warm-start /nonexistent: ...' under
+    'invalid arguments', naming a flag the caller never wrote: its refusals name its
+    keywords (and values as Python writes them) under 'invalid run_search arguments', as
+    its own checks of its arguments do."""
+    prepare_named(tmp_path, case, cli=False)
+    with stand_in_ray(monkeypatch, case.nodes), pytest.raises(ConfigError) as err:
+        run_search(**case.keywords(tmp_path))
+    problems = err.value.problems
+    assert problems[0].startswith(case.api.format(tmp=tmp_path)), problems
+    context = "run_search arguments" if case.context == "arguments" else case.context
+    assert str(err.value).startswith(f"invalid {context} ("), err.value
+    assert not any("--" in p for p in problems), problems  # no flag anywhere
+    assert not (tmp_path / "results" / "smoke" / "r" / "summary.json").exists()

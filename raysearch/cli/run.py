@@ -160,7 +160,7 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         ]
         if others:
             parser.error(f"--resume takes no other flags (the run's own are reused), got {others}")
-        return RunOptions(space="", resume=args.resume)
+        return RunOptions(space="", resume=args.resume, argv=_argv(argv))
     if args.space is None:
         parser.error("the following arguments are required: --space (or --resume RUN_DIR)")
     if args.no_wandb:
@@ -210,8 +210,14 @@ def _options(args: argparse.Namespace, argv: Sequence[str] | None) -> RunOptions
             args.wandb_group,
         ),
         warm_start=args.warm_start,
-        argv=tuple(sys.argv if argv is None else ["raysearch.run", *argv]),
+        argv=_argv(argv),
     )
+
+
+def _argv(argv: Sequence[str] | None) -> tuple[str, ...]:
+    """The command line, as RunOptions keeps it (its errors then name options by their
+    flags, and a new run's metadata repeats it)."""
+    return tuple(sys.argv if argv is None else ["raysearch.run", *argv])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,6 +10,7 @@ import socket
 from dataclasses import dataclass
 
 from raysearch.core.errors import ConfigError
+from raysearch.search.names import CLI, Names
 
 __all__ = [
     "CONNECT_TIMEOUT_S",
@@ -69,21 +70,22 @@ class Joined:
     instead: str
 
 
-def joined_address(address: str | None) -> Joined | None:
+def joined_address(address: str | None, names: Names = CLI) -> Joined | None:
     """What ``ray.init(address=address)`` joins: ``address``, else the environment's
-    RAY_ADDRESS; None where it starts a local Ray."""
+    RAY_ADDRESS; None where it starts a local Ray (``names``: how ``instead`` names the
+    option, ``RunOptions.names``)."""
     if address is not None:
-        return Joined(address, "address", "leave out --address")
+        return Joined(address, "address", f"leave out {names.option('address')}")
     if env := os.environ.get(RAY_ADDRESS_ENV):
         return Joined(env, RAY_ADDRESS_ENV, f"unset {RAY_ADDRESS_ENV} for a local Ray")
     return None
 
 
-def check_address(address: str | None) -> None:
+def check_address(address: str | None, names: Names = CLI) -> None:
     """A ConfigError naming the address Ray would join (``joined_address``) where it is a
     URL Ray cannot join (http://, the dashboard's and the jobs API's, is the likely one) or
     where nothing answers at it (``unreachable``); nothing to check for a local Ray."""
-    joined = joined_address(address)
+    joined = joined_address(address, names)
     if joined is None:
         return
     given, name = joined.address, joined.field

@@ -20,6 +20,7 @@ from raysearch.core.errors import ConfigError, ErrorCollector
 from raysearch.core.files import METADATA, OPTIONS, SUMMARY_JSON, SUMMARY_MD
 from raysearch.core.metrics import INTERRUPTED
 from raysearch.core.trainer_config import SEED_MAX
+from raysearch.search.names import API, CLI, Names
 from raysearch.search.resume import read_run_file
 from raysearch.search.tracking import WandbOptions
 
@@ -204,6 +205,12 @@ class RunOptions:
         )
         errs.raise_if_any(ConfigError, "run options")
 
+    @property
+    def names(self) -> Names:
+        """How errors name these options: by their flags when the command line made them
+        (it sets ``argv``), else by run_search's keywords."""
+        return CLI if self.argv else API
+
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -215,20 +222,20 @@ class RunOptions:
         return cls(**data)
 
 
-def load_run_options(run_dir: Path) -> RunOptions:
+def load_run_options(run_dir: Path, names: Names = CLI) -> RunOptions:
     """The options a run was started with, to resume it (ConfigError if it isn't a run):
     the run is ``run_dir`` as named from any working directory, its results root the
     directory above its space's. A run moved or copied since it started is resumed only
-    where Tune's experiment is not in it (``--storage``)."""
+    where Tune's experiment is not in it (``--storage``). ``names``: how the errors name
+    options (the resuming command's ``RunOptions.names``)."""
     run_dir = run_dir.resolve()
+    resume, context = names.option("resume", run_dir), names.context
+    warm_start = names.option("warm_start", run_dir)
     path = run_dir / OPTIONS
     if not path.is_file():
         raise ConfigError(
-            [
-                f"--resume {run_dir}: no {OPTIONS} there; is it a run directory "
-                "(results/<space>/<run>)?"
-            ],
-            "arguments",
+            [f"{resume}: no {OPTIONS} there; is it a run directory (results/<space>/<run>)?"],
+            context,
         )
     try:
         recorded, metadata, summary = (
@@ -236,9 +243,7 @@ def load_run_options(run_dir: Path) -> RunOptions:
         )
         options = RunOptions.from_json(recorded)
     except (ValueError, TypeError) as err:  # not JSON objects, or not the options' fields
-        raise ConfigError(
-            [f"--resume {run_dir}: its run files cannot be read ({err})"], "arguments"
-        ) from None
+        raise ConfigError([f"{resume}: its run files cannot be read ({err})"], context) from None
     # the summary's states (results/summary.py): only an interrupted search goes on
     if (state := summary.get("state")) not in (None, INTERRUPTED):
         # a summary with no best trial (every trial failed, or none reported a value) has
@@ -246,25 +251,25 @@ def load_run_options(run_dir: Path) -> RunOptions:
         warm = (
             "no trial of it reported a value a new search could start from"
             if "best" in summary and summary["best"] is None
-            else f"a new search can start from its trials with --warm-start {run_dir}"
+            else f"a new search can start from its trials with {warm_start}"
         )
         raise ConfigError(
             [
-                f"--resume {run_dir}: that search ended ({state}); nothing is left to resume "
+                f"{resume}: that search ended ({state}); nothing is left to resume "
                 f"(its results: {run_dir / SUMMARY_MD}); {warm}"
             ],
-            "arguments",
+            context,
         )
     began = metadata.get("run_dir")
     if options.storage is None and began is not None and Path(began).resolve() != run_dir:
         raise ConfigError(
             [
-                f"--resume {run_dir}: the search started in {began}, and Ray Tune resumes "
+                f"{resume}: the search started in {began}, and Ray Tune resumes "
                 "the experiment it keeps in the run directory only where it began (the "
                 "trials it has yet to create would go there); move the run back to resume "
-                f"it, or start a new search from its trials with --warm-start {run_dir}"
+                f"it, or start a new search from its trials with {warm_start}"
             ],
-            "arguments",
+            context,
         )
     return dataclasses.replace(
         options, resume=str(run_dir), results=str(run_dir.parent.parent), name=run_dir.name

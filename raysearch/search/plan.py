@@ -64,16 +64,18 @@ def _base_config(options: RunOptions) -> TrialConfig:
 
 
 def _space_for(options: RunOptions) -> SearchSpace:
-    space = load_space(options.space)
+    names = options.names
+    space = load_space(options.space, names=names)
     if space.requires_data and options.data is None:
         raise ConfigError(
             [
-                f"--data: space {space.name!r} is made for a real dataset ({space.path}: "
-                "requires_data); give its directory with --data DATASET_DIR "
-                "(docs/real_data.md builds one); without it the search would run on the "
-                "synthetic default, whose sources and tasks are not the space's"
+                f"{names.head('data')}: space {space.name!r} is made for a real dataset "
+                f"({space.path}: requires_data); give its directory with "
+                f"{names.example('data', 'DATASET_DIR')} (docs/real_data.md builds one); "
+                "without it the search would run on the synthetic default, whose sources "
+                "and tasks are not the space's"
             ],
-            "arguments",
+            names.context,
         )
     if options.smoke:
         space = space.smoke()
@@ -111,7 +113,7 @@ def _check_session(options: RunOptions) -> None:
 
 # The contexts of ConfigErrors whose problems name their flag or field themselves; another's
 # (a space file's) is kept before each of its problems when they are said with others.
-_SELF_NAMED = ("arguments", "run options", "resources")
+_SELF_NAMED = ("arguments", "run_search arguments", "run options", "resources")
 _T = TypeVar("_T")
 
 
@@ -130,9 +132,9 @@ class _Problems:
             self.errors.append(err)
             return None
 
-    def add(self, problem: str) -> None:
-        """A problem found here, naming its flag or field."""
-        self.errors.append(ConfigError([problem], "arguments"))
+    def add(self, problem: str, context: str) -> None:
+        """A problem found here, naming its flag or field (``context``: RunOptions.names')."""
+        self.errors.append(ConfigError([problem], context))
 
     def raise_if_any(self) -> None:
         if len(self.errors) == 1:
@@ -172,15 +174,16 @@ def _plan_resources(
     """The resource plan for ``cluster`` (None: one the flags fit), for trials that train
     on ``device`` (None: not known, the space did not load). A space that fixes the
     device to the CPU holds no GPU; one that fixes CUDA needs a cluster with GPUs."""
-    workers, concurrent = options.workers_per_trial, options.max_concurrent
+    workers, concurrent, names = options.workers_per_trial, options.max_concurrent, options.names
     if cluster is None:
         cluster = fitting_cluster(workers, concurrent, gpus=device == "cuda")
-    plan = plan_resources(cluster, workers, concurrent, use_gpus=device != "cpu")
+    plan = plan_resources(cluster, workers, concurrent, use_gpus=device != "cpu", names=names)
     if device == "cuda" and not plan.gpus_per_worker:
         raise ConfigError(
             [
                 "trainer.device 'cuda' (the space's fixed value): the Ray cluster has no "
-                "GPUs; join one that has (--address) or fix the device to 'auto' or 'cpu'"
+                f"GPUs; join one that has ({names.option('address')}) or fix the device to "
+                "'auto' or 'cpu'"
             ],
             "resources",
         )
@@ -224,16 +227,21 @@ def resolve_search(options: RunOptions, cluster: ClusterShape | None = None) -> 
     )
     problems.check(lambda: _check_draws(space, setup))
     if not problems.errors:  # a draw that builds no trial config: the batches' would too
-        problems.check(lambda: _check_batches(space, setup, options.workers_per_trial))
+        problems.check(lambda: _check_batches(space, setup, options))
     if options.resume:
-        problems.check(lambda: check_resume(run_dir, space, options.seed, f"{storage}/{TUNE_DIR}"))
+        experiment = f"{storage}/{TUNE_DIR}"
+        problems.check(
+            lambda: check_resume(run_dir, space, options.seed, experiment, options.names)
+        )
     else:
         problems.check(lambda: _check_run_dir(options, space.name, run_dir))
         problems.check(lambda: _check_study(options, run_dir, space))
     local = local_storage(options.storage) if options.storage else None
     if local is not None and (why := directory_problem(local / space.name)):
         # the root was checked with the session; the run's name, with its run directory
-        problems.add(f"storage: {why}, where the runs of space {space.name!r} go")
+        problems.add(
+            f"storage: {why}, where the runs of space {space.name!r} go", options.names.context
+        )
     problems.raise_if_any()
     return SearchPlan(
         space=space,
@@ -254,9 +262,10 @@ def resolve_search(options: RunOptions, cluster: ClusterShape | None = None) -> 
     )
 
 
-def _check_batches(space: SearchSpace, setup: TrialSetup, workers: int) -> None:
+def _check_batches(space: SearchSpace, setup: TrialSetup, options: RunOptions) -> None:
     """Every start point and the defaults must build a valid trial config, whose batch
     splits evenly over the trial's workers (each choice of a searched batch size too)."""
+    workers = options.workers_per_trial
     points = [*(space.start or [{}])]
     for name, spec in space.parameters.items():
         if resolve_param(name)[0] == ("trainer", "batch_size") and spec.type == "categorical":
@@ -267,7 +276,7 @@ def _check_batches(space: SearchSpace, setup: TrialSetup, workers: int) -> None:
         raise ConfigError(
             [f"workers_per_trial {workers}: each worker takes an equal share of a batch, and "
              f"batch_size {b} is not divisible by {workers}" for b in uneven],
-            "arguments",
+            options.names.context,
         )  # fmt: skip
 
 
@@ -339,16 +348,19 @@ def _check_run_dir(options: RunOptions, space_name: str, run_dir: Path) -> None:
     """A new search's run directory, results/<space>/<run>, must be one that can be made
     (checked, not made: a refused search leaves nothing): neither it nor the space's
     directory a file, its name one the file system takes (ConfigError)."""
-    space_dir = Path(options.results) / space_name
+    space_dir, names = Path(options.results) / space_name, options.names
     if why := directory_problem(space_dir):
         raise ConfigError(
             [f"results: {why}, where the runs of space {space_name!r} go; give another "
              "results directory"],
-            "arguments",
+            names.context,
         )  # fmt: skip
     if why := directory_problem(run_dir):
         name = options.name if len(options.name) <= 40 else f"{options.name[:40]}..."
-        raise ConfigError([f"--name {name}: {why}; choose another --name"], "arguments")
+        raise ConfigError(
+            [f"{names.option('name', name)}: {why}; choose another {names.option('name')}"],
+            names.context,
+        )
 
 
 def _check_study(options: RunOptions, run_dir: Path, space: SearchSpace) -> None:
@@ -356,27 +368,30 @@ def _check_study(options: RunOptions, run_dir: Path, space: SearchSpace) -> None
     check a warm start's trials against the space (ConfigError)."""
     # os.path's: False, not an OSError, where the run directory cannot be (a name too long:
     # _check_run_dir says so)
+    names = options.names
     if os.path.exists(run_dir / OPTUNA_STUDY):
         state, valued = _ended(run_dir)
-        warm = f", and start from its trials with --warm-start {run_dir} if you like"
+        another = f"choose another {names.option('name')}"
+        warm = f", and start from its trials with {names.option('warm_start', run_dir)} if you like"
         go_on = (
-            f"it ended ({state}; its results: {run_dir / SUMMARY_MD}): choose another --name"
+            f"it ended ({state}; its results: {run_dir / SUMMARY_MD}): {another}"
             + (warm if valued else "")
             if state
-            else f"continue it with --resume {run_dir}, or choose another --name"
+            else f"continue it with {names.option('resume', run_dir)}, or {another}"
         )
         raise ConfigError(
-            [f"--name {options.name}: {run_dir} holds a search already ({OPTUNA_STUDY}); "
-             + go_on],
-            "arguments",
+            [f"{names.option('name', options.name)}: {run_dir} holds a search already "
+             f"({OPTUNA_STUDY}); " + go_on],
+            names.context,
         )  # fmt: skip
     if options.warm_start:
         if Path(options.warm_start).resolve() == run_dir:
             raise ConfigError(
-                [f"--warm-start {options.warm_start}: that is this run's own directory"],
-                "arguments",
-            )
-        warm_start_trials(options.warm_start, space)
+                [f"{names.option('warm_start', options.warm_start)}: that is this run's own "
+                 "directory"],
+                names.context,
+            )  # fmt: skip
+        warm_start_trials(options.warm_start, space, names)
 
 
 def data_extremes(plan: SearchPlan) -> list[dict[str, Any]]:

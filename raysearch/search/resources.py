@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from raysearch.core.errors import ConfigError
+from raysearch.search.names import CLI, Names
 from raysearch.train.ray_train import DistributedPlan
 
 __all__ = [
@@ -248,18 +249,20 @@ def plan_resources(
     workers_per_trial: int,
     max_concurrent: int | None,
     use_gpus: bool = True,
+    names: Names = CLI,
 ) -> ResourcePlan:
     """Fit trials into ``cluster``; refuse what can never run. ``use_gpus`` False: the trials
-    train on CPUs, and hold none of the cluster's GPUs."""
+    train on CPUs, and hold none of the cluster's GPUs. ``names``: how refusals name the
+    options (``RunOptions.names``)."""
     nodes = _nodes(cluster)
     cpus = sum(n.cpus for n in nodes)
     gpus = sum(n.gpus for n in nodes) if use_gpus else 0.0
     max_node_gpus = max((n.gpus for n in nodes), default=0.0) if use_gpus else 0.0
     problems = []
     if workers_per_trial < 1:
-        problems.append(f"--workers-per-trial must be >= 1, got {workers_per_trial}")
+        problems.append(f"{names.head('workers_per_trial')} must be >= 1, got {workers_per_trial}")
     if max_concurrent is not None and max_concurrent < 1:
-        problems.append(f"--max-concurrent must be >= 1, got {max_concurrent}")
+        problems.append(f"{names.head('max_concurrent')} must be >= 1, got {max_concurrent}")
     if cpus < 1:
         problems.append(f"the Ray cluster has {cpus:g} CPUs; at least 1 is needed")
     if problems:
@@ -269,8 +272,9 @@ def plan_resources(
     if gpus_per_worker and workers_per_trial > max(max_node_gpus, gpus):
         raise ConfigError(
             [
-                f"--workers-per-trial {workers_per_trial} needs {workers_per_trial} GPUs per "
-                f"trial; the cluster has {gpus:g} (largest node {max_node_gpus:g})"
+                f"{names.option('workers_per_trial', workers_per_trial)} needs "
+                f"{workers_per_trial} GPUs per trial; the cluster has {gpus:g} (largest "
+                f"node {max_node_gpus:g})"
             ],
             "resources",
         )
@@ -280,15 +284,15 @@ def plan_resources(
         concurrent = _most_placed(nodes, cpus, fits, workers_per_trial, gpus_per_worker)
         if not concurrent:
             raise ConfigError(
-                [_not_one(nodes, cpus, workers_per_trial, gpus_per_worker)], "resources"
+                [_not_one(nodes, cpus, workers_per_trial, gpus_per_worker, names)], "resources"
             )
     elif gpus_per_worker and max_concurrent > fits:
         most = _most_placed(nodes, cpus, fits, workers_per_trial, gpus_per_worker)
         raise ConfigError(
             [
-                f"--max-concurrent {max_concurrent} with {workers_per_trial} GPU worker(s) per "
-                f"trial needs {max_concurrent * workers_per_trial} GPUs; the cluster has "
-                f"{gpus:g}, so at most {most} trials at once fit"
+                f"{names.option('max_concurrent', max_concurrent)} with {workers_per_trial} "
+                f"GPU worker(s) per trial needs {max_concurrent * workers_per_trial} GPUs; the "
+                f"cluster has {gpus:g}, so at most {most} trials at once fit"
                 + ("" if most == fits else f" on its nodes ({_shapes(nodes)})")
             ],
             "resources",
@@ -298,13 +302,13 @@ def plan_resources(
     share = _cpus_per_worker(cpus, concurrent, workers_per_trial)
     if share < MIN_WORKER_CPU:
         raise ConfigError(
-            [_too_many(nodes, cpus, workers_per_trial, concurrent, gpus_per_worker)],
+            [_too_many(nodes, cpus, workers_per_trial, concurrent, gpus_per_worker, names)],
             "resources",
         )
     cpus_per_worker = _placeable_share(nodes, share, concurrent, workers_per_trial, gpus_per_worker)
     if cpus_per_worker is None:  # only with --max-concurrent: without, _most_placed placed it
         raise ConfigError(
-            [_unplaceable(nodes, cpus, workers_per_trial, concurrent, gpus_per_worker)],
+            [_unplaceable(nodes, cpus, workers_per_trial, concurrent, gpus_per_worker, names)],
             "resources",
         )
     if workers_per_trial == 1:
@@ -325,7 +329,12 @@ def plan_resources(
 
 
 def _unplaceable(
-    nodes: Sequence[Node], cpus: float, workers_per_trial: int, concurrent: int, gpus: float
+    nodes: Sequence[Node],
+    cpus: float,
+    workers_per_trial: int,
+    concurrent: int,
+    gpus: float,
+    names: Names,
 ) -> str:
     """Why --max-concurrent ``concurrent`` trials that fit the cluster's total CPUs cannot
     be placed on its nodes, and how many can."""
@@ -333,10 +342,10 @@ def _unplaceable(
     kind = f"{workers_per_trial} {'GPU ' if gpus else ''}worker(s)"
     fit = f"at most {most} trials at once fit" if most else "not one such trial fits"
     return (
-        f"--max-concurrent {concurrent}: {concurrent} trials of {kind} at once fit the "
-        f"cluster's {cpus:g} CPUs in total but not its nodes ({_shapes(nodes)}): on a node, "
-        f"beside room for the trials' drivers, a worker would get under {MIN_WORKER_CPU:g} "
-        f"CPU; {fit}"
+        f"{names.option('max_concurrent', concurrent)}: {concurrent} trials of {kind} at "
+        f"once fit the cluster's {cpus:g} CPUs in total but not its nodes "
+        f"({_shapes(nodes)}): on a node, beside room for the trials' drivers, a worker "
+        f"would get under {MIN_WORKER_CPU:g} CPU; {fit}"
     )
 
 
@@ -353,36 +362,44 @@ def _most_workers(nodes: Sequence[Node], cpus: float, upto: int, gpus: float) ->
     return lo
 
 
-def _not_one(nodes: Sequence[Node], cpus: float, workers_per_trial: int, gpus: float) -> str:
+def _not_one(
+    nodes: Sequence[Node], cpus: float, workers_per_trial: int, gpus: float, names: Names
+) -> str:
     """Why not one trial of ``workers_per_trial`` workers is placed, and how many workers a
     trial can have."""
     most = _most_workers(nodes, cpus, workers_per_trial, gpus)
     fit = f"at most {most} workers per trial fit" if most else "not one worker fits"
     if _cpus_per_worker(cpus, 1, workers_per_trial) < MIN_WORKER_CPU:
         return (
-            f"--workers-per-trial {workers_per_trial}: a trial's workers would get under "
-            f"{MIN_WORKER_CPU:g} CPU each, the least a worker is given, on the cluster's "
+            f"{names.option('workers_per_trial', workers_per_trial)}: a trial's workers would "
+            f"get under {MIN_WORKER_CPU:g} CPU each, the least a worker is given, on the cluster's "
             f"{cpus:g} CPU(s); {fit}"
         )
     kind = f"{workers_per_trial} {'GPU ' if gpus else ''}worker(s)"
     return (
-        f"--workers-per-trial {workers_per_trial}: a trial of {kind} fits the cluster's "
-        f"{cpus:g} CPUs in total but not its nodes ({_shapes(nodes)}): on a node"
+        f"{names.option('workers_per_trial', workers_per_trial)}: a trial of {kind} fits the "
+        f"cluster's {cpus:g} CPUs in total but not its nodes ({_shapes(nodes)}): on a node"
         + (", beside room for its driver," if workers_per_trial > 1 else "")
         + f" a worker would get under {MIN_WORKER_CPU:g} CPU; {fit}"
     )
 
 
 def _too_many(
-    nodes: Sequence[Node], cpus: float, workers_per_trial: int, concurrent: int, gpus: float
+    nodes: Sequence[Node],
+    cpus: float,
+    workers_per_trial: int,
+    concurrent: int,
+    gpus: float,
+    names: Names,
 ) -> str:
     """Why --max-concurrent ``concurrent`` trials of ``workers_per_trial`` workers do not
     fit on ``cpus`` CPUs (each worker would get less than MIN_WORKER_CPU), and what does."""
     most = _most_placed(nodes, cpus, concurrent, workers_per_trial, gpus)
     if not most:
-        return _not_one(nodes, cpus, workers_per_trial, gpus)
+        return _not_one(nodes, cpus, workers_per_trial, gpus, names)
     return (
-        f"--max-concurrent {concurrent}: {concurrent} trials of {workers_per_trial} worker(s) "
+        f"{names.option('max_concurrent', concurrent)}: {concurrent} trials of "
+        f"{workers_per_trial} worker(s) "
         f"would get under {MIN_WORKER_CPU:g} CPU each, the least a worker is given, on the "
         f"cluster's {cpus:g} CPU(s); at most {most} trials at once fit"
     )

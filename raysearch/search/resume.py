@@ -14,6 +14,7 @@ from typing import Any
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON
+from raysearch.search.names import CLI, Names
 from raysearch.search.space import SearchSpace
 from raysearch.search.study import resumed_study
 
@@ -67,13 +68,13 @@ def _shown(value: object) -> str:
     return "none" if value is _NONE else json.dumps(value)
 
 
-def _changed_since_start(run_dir: Path, space: SearchSpace, seed: int) -> list[str]:
+def _changed_since_start(run_dir: Path, space: SearchSpace, seed: int, names: Names) -> list[str]:
     """Each setting, fixed value and parameter (and the seed) the resumed search would get
     other than the run recorded when it started (metadata.json; what it lacks, an older
     run's, is not compared): a space file edited since would give the trials still to run
     other settings than those that ran (max_epochs 6 beside 4), and call it one search."""
     metadata = read_run_file(run_dir / METADATA)  # load_run_options read it
-    flag, source = f"--resume {run_dir}", f"the space ({space.path})"
+    flag, source = names.option("resume", run_dir), f"the space ({space.path})"
     problems = []
     current = space_record(space)
     for field in ("settings", "fixed", "parameters"):
@@ -112,19 +113,20 @@ def _changed_since_start(run_dir: Path, space: SearchSpace, seed: int) -> list[s
     if problems:
         problems.append(
             f"{flag}: a resume goes on with the search its trials so far ran; put the space "
-            "back as the run started, or start a new search with it (another --name)"
+            "back as the run started, or start a new search with it (another "
+            f"{names.option('name')})"
         )
     return problems
 
 
-def check_resumed_data(run_dir: Path, data: str, fingerprint: str) -> None:
+def check_resumed_data(run_dir: Path, data: str, fingerprint: str, names: Names = CLI) -> None:
     """A resumed search on a dataset (``--data``) goes on with the dataset it started with:
     ConfigError when its fingerprint (``fingerprint``, of the data as prepared now) differs
     from the one the run recorded (metadata.json), before Ray starts: the trials still to
     run would see other data than those that ran. The fingerprint covers how raysearch
     prepares the data too (``CACHE_VERSION``), so the error says which of the two changed
     when the run recorded its preparation's version (runs from before it was recorded: one
-    or the other)."""
+    or the other). ``names``: how it names options (``RunOptions.names``)."""
     # Deferred: the data cache imports torch (seconds); the command line imports this module
     # before it reports a bad flag.
     from raysearch.data.cache import CACHE_VERSION
@@ -134,7 +136,7 @@ def check_resumed_data(run_dir: Path, data: str, fingerprint: str) -> None:
     if recorded is None or recorded == fingerprint:
         return
     prepared = metadata.get(DATA_PREPARATION)
-    head = f"--resume {run_dir}: "
+    head, another = f"{names.option('resume', run_dir)}: ", f"(another {names.option('name')})"
     tail = (
         f": its fingerprint is {fingerprint}, the run recorded {recorded} ({METADATA} "
         "data_fingerprint)"
@@ -143,21 +145,21 @@ def check_resumed_data(run_dir: Path, data: str, fingerprint: str) -> None:
         problem = (
             f"{head}raysearch prepares data {data} another way than when the run "
             f"started ({prepared} then, {CACHE_VERSION} now){tail}; resume it with "
-            "the raysearch that started it, or start a new search (another --name)"
+            f"the raysearch that started it, or start a new search {another}"
         )
     elif prepared is not None:
         problem = (
             f"{head}data {data} changed since the run started{tail}; put the dataset "
-            "back as it was, or start a new search on it (another --name)"
+            f"back as it was, or start a new search on it {another}"
         )
     else:
         problem = (
             f"{head}data {data} changed since the run started, or raysearch "
             f"prepares it another way now (its version {CACHE_VERSION}){tail}; put the "
             "dataset back as it was, resume with the raysearch that started the run, "
-            "or start a new search (another --name)"
+            f"or start a new search {another}"
         )
-    raise ConfigError([problem], "arguments")
+    raise ConfigError([problem], names.context)
 
 
 def warm_start_data(run_dir: Path) -> str | None:
@@ -190,36 +192,41 @@ def experiment_saved(experiment: str) -> bool:
     )
 
 
-def check_resume(run_dir: Path, space: SearchSpace, seed: int, experiment: str) -> None:
+def check_resume(
+    run_dir: Path, space: SearchSpace, seed: int, experiment: str, names: Names = CLI
+) -> None:
     """What a resumed search goes on from, checked before Ray starts (one ConfigError):
     the space as the run recorded it when it started (``_changed_since_start``); Ray Tune
     restores the search from its experiment (``experiment``), and the searcher from the
     run's study, so a saved experiment needs a readable study (a missing, empty or garbled
-    optuna.journal fails inside Tune's controller, and the driver then idles)."""
-    problems = _changed_since_start(run_dir, space, seed)
+    optuna.journal fails inside Tune's controller, and the driver then idles). ``names``:
+    how it names options (``RunOptions.names``)."""
+    problems = _changed_since_start(run_dir, space, seed, names)
     if experiment_saved(experiment):
         try:
             resumed_study(
                 run_dir,
                 why=f"Ray Tune restores the search's searcher from that study (the rest of "
                 f"the search from {experiment}), so the search cannot go on without it: put "
-                "the file back as it was, or start a new search (another --name)",
+                f"the file back as it was, or start a new search (another {names.option('name')})",
+                names=names,
             )
         except ConfigError as err:
             problems += err.problems
     else:  # interrupted as it started, and started over (tuner.run_tune); or results lost
-        problems += results_without_experiment(run_dir, experiment)
+        problems += results_without_experiment(run_dir, experiment, names)
     if problems:
-        raise ConfigError(problems, "arguments")
+        raise ConfigError(problems, names.context)
 
 
-def results_without_experiment(run_dir: Path, experiment: str) -> list[str]:
+def results_without_experiment(run_dir: Path, experiment: str, names: Names = CLI) -> list[str]:
     """Why a resumed search of which Ray Tune saved nothing (no ``experiment``) may not
     start over, which throws its study away (``tuner.run_tune``): nothing for a search
     interrupted as it started; a problem when the run has results to lose, finished trials
     in its study or trials its summary counts (Tune had saved that search: its experiment
-    was deleted or lost since), or a study that cannot be read to tell."""
-    flag = f"--resume {run_dir}"
+    was deleted or lost since), or a study that cannot be read to tell. ``names``: how it
+    names options (``RunOptions.names``)."""
+    flag, another = names.option("resume", run_dir), f"another {names.option('name')}"
     held, complete = [], 0
     trials = read_run_file(run_dir / SUMMARY_JSON).get("n_trials")  # load_run_options read it
     if isinstance(trials, int) and not isinstance(trials, bool) and trials > 0:
@@ -231,7 +238,8 @@ def results_without_experiment(run_dir: Path, experiment: str) -> list[str]:
                 run_dir,
                 why=f"Ray Tune saved nothing of this search ({experiment}), so a resume would "
                 "start it over and throw this study away, which may hold finished trials: "
-                "move the file aside to start over, or start a new search (another --name)",
+                f"move the file aside to start over, or start a new search ({another})",
+                names=names,
             )
         except ConfigError as err:
             return err.problems
@@ -243,10 +251,11 @@ def results_without_experiment(run_dir: Path, experiment: str) -> list[str]:
     if not held:
         return []
     new_search = (
-        f"Start a new search from its trials with --warm-start {run_dir} (and another --name)"
+        f"Start a new search from its trials with {names.option('warm_start', run_dir)} (and "
+        f"{another})"
         if complete
-        else "Start a new search (another --name); its study holds no COMPLETE trial that "
-        "--warm-start could take"
+        else f"Start a new search ({another}); its study holds no COMPLETE trial that "
+        f"{names.option('warm_start')} could take"
     )
     return [
         f"{flag}: Ray Tune's experiment directory {experiment} is missing or holds no saved "

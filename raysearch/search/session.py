@@ -18,6 +18,7 @@ from ray.tune import ResultGrid, Tuner
 from raysearch.core.errors import ConfigError
 from raysearch.core.signals import rays_sigterm_exit_as_ctrl_c, sigterm_as_ctrl_c
 from raysearch.search.address import Joined, check_address, joined_address
+from raysearch.search.names import CLI, Names
 from raysearch.search.resources import Node
 
 __all__ = [
@@ -111,15 +112,17 @@ def fit(tuner: Tuner) -> ResultGrid:
 
 
 @contextmanager
-def ray_session(address: str | None, health_check_s: float | None = None) -> Iterator[Cluster]:
+def ray_session(
+    address: str | None, health_check_s: float | None = None, names: Names = CLI
+) -> Iterator[Cluster]:
     """Start a local Ray (``address`` None) or join one; shut down only a Ray started here.
     A Ray already initialised in this process (a notebook, a test) is used as it is. A local
     Ray inherits this process's environment, with ``local_ray_env(health_check_s)``. An
     address to join (``address``, else RAY_ADDRESS) where Ray finds no cluster, or a
     host:port where nothing answers within ``CONNECT_TIMEOUT_S`` (``unreachable``), is a
-    ConfigError naming it."""
+    ConfigError naming it (``names``: how it names the option, ``RunOptions.names``)."""
     started = not ray.is_initialized()
-    joined = joined_address(address)
+    joined = joined_address(address, names)
     local = started and joined is None
     began = time.perf_counter()
     # ray.init makes SIGTERM a sys.exit, which Tune does not catch: while this Ray is up,
@@ -132,7 +135,7 @@ def ray_session(address: str | None, health_check_s: float | None = None) -> Ite
     sigterm_before = signal.getsignal(signal.SIGTERM)  # None: one not set from Python
     with _environment(local_ray_env(health_check_s) if local else {}):
         if started:
-            check_address(address)
+            check_address(address, names)
         try:
             if started:
                 with rays_sigterm_exit_as_ctrl_c():

@@ -36,6 +36,7 @@ from pydantic import ValidationError
 from raysearch.core.data_config import SYNTH_PRESETS
 from raysearch.core.errors import ConfigError
 from raysearch.core.params import resolve_param
+from raysearch.search.names import CLI, Names
 from raysearch.search.parameter import ParamSpec
 from raysearch.search.settings import SearchSettings
 from raysearch.search.space_file import pydantic_problems, read_space_file
@@ -147,8 +148,9 @@ def available_spaces(directory: Path = SPACES_DIR) -> list[str]:
     return sorted(p.stem for p in directory.rglob("*.yaml"))
 
 
-def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
-    """Load and validate a space by name (a shipped space) or by file path."""
+def load_space(name_or_path: str, directory: Path = SPACES_DIR, names: Names = CLI) -> SearchSpace:
+    """Load and validate a space by name (a shipped space) or by file path; ``names``: how
+    the errors name the option that gave it (``RunOptions.names``)."""
     if name_or_path in RENAMED_SPACES:
         new = RENAMED_SPACES[name_or_path]
         log.warning("space %r is now called %r (the old name goes in 0.3)", name_or_path, new)
@@ -162,23 +164,23 @@ def load_space(name_or_path: str, directory: Path = SPACES_DIR) -> SearchSpace:
             valid = ", ".join(available_spaces(directory)) or "(none)"
             if path.is_dir():  # a shipped space's name wins over a directory of that name
                 raise ConfigError(
-                    [f"--space {name_or_path}: is a directory; give a space file (.yaml) or "
-                     f"a shipped space's name ({valid})"],
-                    "arguments",
+                    [f"{names.option('space', name_or_path)}: is a directory; give a space "
+                     f"file (.yaml) or a shipped space's name ({valid})"],
+                    names.context,
                 )  # fmt: skip
             raise ConfigError(
                 [
-                    f"--space: unknown space {name_or_path!r}; valid spaces: {valid}, or the "
-                    "path of a space file (.yaml)"
+                    f"{names.head('space')}: unknown space {name_or_path!r}; valid spaces: "
+                    f"{valid}, or the path of a space file (.yaml)"
                 ],
-                "arguments",
+                names.context,
             )
         path = matches[0]
     if path.is_dir():
         raise ConfigError([f"{path}: is a directory; give a space file (.yaml)"], "search space")
     if not path.is_file():
         shipped = path.stem in available_spaces(directory) and not path.parent.name
-        hint = f" (the shipped space is --space {path.stem})" if shipped else ""
+        hint = f" (the shipped space is {names.option('space', path.stem)})" if shipped else ""
         raise ConfigError([f"{path}: file not found{hint}"], "search space")
     parsed, settings = read_space_file(path)
     return SearchSpace(

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import OPTUNA_STUDY
+from raysearch.search.names import CLI, Names
 from raysearch.search.space import SearchSpace
 
 if TYPE_CHECKING:
@@ -82,16 +83,18 @@ def open_study(run_dir: str | Path) -> optuna.Study:
     return _open_study(Path(run_dir), str(run_dir), _not_a_run("search"))
 
 
-def resumed_study(run_dir: str | Path, why: str) -> optuna.Study:
+def resumed_study(run_dir: str | Path, why: str, names: Names = CLI) -> optuna.Study:
     """The study of the interrupted search that ``--resume RUN_DIR`` continues; a
     ConfigError names optuna.journal, and ``why`` the resume needs it, when it is missing,
     empty or unreadable (Ray Tune's restore would fail inside its controller, and the
-    driver idle, instead)."""
-    return _open_study(Path(run_dir), f"--resume {run_dir}", why, why=f"; {why}")
+    driver idle, instead); ``names``: how it names the option (``RunOptions.names``)."""
+    flag = names.option("resume", run_dir)
+    return _open_study(Path(run_dir), flag, why, why=f"; {why}", context=names.context)
 
 
-def _load_old_study(run_dir: Path) -> optuna.Study:
-    return _open_study(run_dir, f"--warm-start {run_dir}", _not_a_run("finished search"))
+def _load_old_study(run_dir: Path, names: Names) -> optuna.Study:
+    flag = names.option("warm_start", run_dir)
+    return _open_study(run_dir, flag, _not_a_run("finished search"), context=names.context)
 
 
 def _not_a_run(kind: str) -> str:
@@ -101,34 +104,39 @@ def _not_a_run(kind: str) -> str:
     )
 
 
-def _open_study(run_dir: Path, flag: str, missing: str, why: str = "") -> optuna.Study:
-    """The run's study; a ConfigError starting with ``flag`` if there is none (``missing``
-    says what to do) or it cannot be read (``why`` follows)."""
+def _open_study(
+    run_dir: Path, flag: str, missing: str, why: str = "", context: str = "arguments"
+) -> optuna.Study:
+    """The run's study; a ConfigError (headed ``context``) starting with ``flag`` if there
+    is none (``missing`` says what to do) or it cannot be read (``why`` follows)."""
     import optuna  # deferred: as in open_storage
 
     if not (run_dir / OPTUNA_STUDY).is_file():
-        raise ConfigError([f"{flag}: no {OPTUNA_STUDY} there; {missing}"], "arguments")
+        raise ConfigError([f"{flag}: no {OPTUNA_STUDY} there; {missing}"], context)
     try:
         return optuna.load_study(study_name=STUDY_NAME, storage=open_storage(run_dir))
     except KeyError:  # an empty journal too
         raise ConfigError(
-            [f"{flag}: {OPTUNA_STUDY} holds no study named {STUDY_NAME!r}{why}"], "arguments"
+            [f"{flag}: {OPTUNA_STUDY} holds no study named {STUDY_NAME!r}{why}"], context
         ) from None
     except ValueError as err:  # not a journal: bytes that are not text, lines not JSON
         raise ConfigError(
             [f"{flag}: {OPTUNA_STUDY} cannot be read as an Optuna journal ({err}){why}"],
-            "arguments",
+            context,
         ) from None
 
 
-def warm_start_trials(run_dir: str | Path, space: SearchSpace) -> list[optuna.trial.FrozenTrial]:
+def warm_start_trials(
+    run_dir: str | Path, space: SearchSpace, names: Names = CLI
+) -> list[optuna.trial.FrozenTrial]:
     """The COMPLETE trials of the study in ``run_dir``, as new trials for a study of
     ``space``; ConfigError (every difference at once) if one of them is not a valid trial
-    of ``space``, or if the run has none."""
+    of ``space``, or if the run has none (``names``: how it names the option,
+    ``RunOptions.names``)."""
     import optuna  # deferred: as in open_storage
 
     run_dir = Path(run_dir)
-    old = _load_old_study(run_dir)
+    old = _load_old_study(run_dir, names)
     complete = old.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     problems: list[str] = []
     if not complete:
@@ -159,7 +167,8 @@ def warm_start_trials(run_dir: str | Path, space: SearchSpace) -> list[optuna.tr
         )
     if problems:
         raise ConfigError(
-            _first(problems), f"--warm-start {run_dir}: its trials do not fit space {space.name!r}"
+            _first(problems),
+            f"{names.option('warm_start', run_dir)}: its trials do not fit space {space.name!r}",
         )
     return seeded
 

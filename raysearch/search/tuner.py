@@ -30,6 +30,7 @@ from raysearch.core.metrics import (
 from raysearch.search.collect import collect_results
 from raysearch.search.gated_asha import GatedASHA
 from raysearch.search.loggers import result_loggers
+from raysearch.search.names import CLI, Names
 from raysearch.search.plan import SearchPlan
 from raysearch.search.resume import experiment_saved, results_without_experiment
 from raysearch.search.scheduler import SchedulerMemory, build_scheduler
@@ -203,13 +204,16 @@ def gate_held(tuner: tune.Tuner) -> dict[int, int] | None:
     return {int(m): int(n) for m, n in sorted(scheduler.held.items()) if n}
 
 
-def run_tune(plan: SearchPlan, *, resume: bool, callbacks: list[TuneCallback]) -> TuneOutcome:
+def run_tune(
+    plan: SearchPlan, *, resume: bool, callbacks: list[TuneCallback], names: Names = CLI
+) -> TuneOutcome:
     """Build (or restore) the Tuner, fit it, and collect the trials and epochs tables. A
     resumed search that Tune never saved starts over, unless the run has results to lose
-    (ConfigError, as the plan gave before Ray started: ``resume.results_without_experiment``)."""
+    (ConfigError, as the plan gave before Ray started: ``resume.results_without_experiment``;
+    ``names``: how it names options, ``RunOptions.names``)."""
     if resume and not tune_state_saved(plan):
-        if lost := results_without_experiment(Path(plan.run_dir), _experiment_path(plan)):
-            raise ConfigError(lost, "arguments")
+        if lost := results_without_experiment(Path(plan.run_dir), _experiment_path(plan), names):
+            raise ConfigError(lost, names.context)
         log.warning(
             "%s: Ray Tune saved nothing of this search before it stopped (it was interrupted "
             "as it started); starting it over",

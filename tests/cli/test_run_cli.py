@@ -21,6 +21,7 @@ from raysearch.core.errors import ConfigError
 from raysearch.search.options import LEAST, RunOptions
 from raysearch.search.tracking import WandbOptions
 from tests.search.test_session import closed_port
+from tests.test_api import NAMED, Named, prepare_named, stand_in_ray
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -282,3 +283,24 @@ def test_a_run_name_the_file_system_cannot_take_exits_2_before_ray(
     err = capsys.readouterr().err
     assert f"--name {name[:40]}" in err and "choose another --name" in err, err
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["smoke", "taken"]
+
+
+@pytest.mark.parametrize("case", NAMED, ids=[c.name for c in NAMED])
+def test_run_errors_name_the_flags_as_the_api_names_its_keywords(
+    case: Named,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The checks run_search shares with the command line name run_search's keywords when
+    Python calls it (tests/test_api.py); from the command line they name the flags, under
+    'invalid arguments', as they did (a resume too, of a run started from Python)."""
+    prepare_named(tmp_path, case, cli=True)
+    monkeypatch.setattr(signal, "signal", lambda *args: None)  # main's SIGTERM handler
+    with stand_in_ray(monkeypatch, case.nodes):
+        assert run_main(case.flags(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: invalid {case.context} ("), err
+    first = err.splitlines()[1]
+    assert first.startswith(f"  - {case.cli.format(tmp=tmp_path)}"), err
+    assert "run_search" not in err and "=" not in first.split(":")[0], err

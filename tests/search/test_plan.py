@@ -294,7 +294,9 @@ def test_a_space_that_is_a_directory_or_not_yaml_is_one_error(tmp_path: Path, wh
     target = tmp_path / "spaces"
     target.mkdir() if where == "dir" else target.write_text("x: 1\n")
     said = (
-        f"--space {target}: is a directory" if where == "dir" else f"unknown space {str(target)!r}"
+        f"space={str(target)!r}: is a directory"
+        if where == "dir"
+        else f"unknown space {str(target)!r}"
     )
     with pytest.raises(ConfigError, match=re.escape(said)):
         resolve_search(RunOptions(space=str(target), results=str(tmp_path)), CLUSTER)
@@ -338,7 +340,7 @@ def test_a_space_made_for_a_real_dataset_is_refused_without_data(tmp_path: Path)
         with pytest.raises(ConfigError) as err:
             resolve_search(options, CLUSTER)
         (problem,) = err.value.problems
-        assert problem.startswith("--data: space 'war_losses' is made for a real dataset")
+        assert problem.startswith("data: space 'war_losses' is made for a real dataset")
     given = RunOptions(space="war_losses", data=str(tmp_path), results=str(tmp_path))
     assert resolve_search(given, CLUSTER).space.requires_data
     assert not load_space("loss_ablation").requires_data  # the synthetic default serves it
@@ -352,12 +354,12 @@ def test_a_space_keeps_what_it_requires_when_its_settings_change() -> None:
 @pytest.mark.parametrize(
     ("state", "advice"),
     [
-        (None, "continue it with --resume"),  # no summary yet: it stopped before its end
-        ("interrupted", "continue it with --resume"),
-        ("finished", "choose another --name, and start from its trials with --warm-start"),
-        ("out of time", "choose another --name, and start from its trials with --warm-start"),
-        ("gave no result", "gave no result; its results: "),  # and no --warm-start: below
-        ("every trial failed", "choose another --name"),
+        (None, "continue it with resume="),  # no summary yet: it stopped before its end
+        ("interrupted", "continue it with resume="),
+        ("finished", "choose another name=, and start from its trials with warm_start="),
+        ("out of time", "choose another name=, and start from its trials with warm_start="),
+        ("gave no result", "gave no result; its results: "),  # and no warm start: below
+        ("every trial failed", "choose another name="),
     ],
 )
 def test_a_run_name_taken_by_a_search_says_what_can_be_done_with_it(
@@ -376,9 +378,9 @@ def test_a_run_name_taken_by_a_search_says_what_can_be_done_with_it(
         resolve_search(RunOptions(space="smoke", name="taken", results=str(tmp_path)), CLUSTER)
     (problem,) = err.value.problems
     assert advice in problem
-    assert ("--resume" in problem) == (state in (None, "interrupted"))
+    assert ("resume=" in problem) == (state in (None, "interrupted"))
     # a search no trial of which reported a value has nothing to start from
-    assert ("--warm-start" in problem) == (state is not None and state != "interrupted" and valued)
+    assert ("warm_start=" in problem) == (state is not None and state != "interrupted" and valued)
 
 
 def _plan(tmp_path: Path, space_text: str, **options: object) -> SearchPlan:
@@ -457,7 +459,7 @@ def test_a_resume_whose_study_is_missing_or_unreadable_is_refused_before_ray(
     with pytest.raises(ConfigError) as err:
         resolve_search(load_run_options(run_dir), CLUSTER)
     (problem,) = err.value.problems
-    assert problem.startswith(f"--resume {run_dir}: {why}")
+    assert problem.startswith(f"resume={str(run_dir)!r}: {why}")
     assert "Ray Tune restores the search's searcher from that study" in problem
     assert sorted(p.name for p in run_dir.iterdir()) == before
     # a readable study is resumed; so is a run Tune never saved, which starts over
@@ -506,7 +508,7 @@ def test_a_resume_of_a_run_whose_space_changed_is_refused_naming_each_change(
     space.write_text(SPACE.format(epochs=6, stride=4, choices=f"{CHOICES}, a3dro"))
     with pytest.raises(ConfigError) as err:
         resolve_search(load_run_options(run_dir), CLUSTER)
-    flag, now = f"--resume {run_dir}", f"({METADATA}); the space ({space}) now gives"
+    flag, now = f"resume={str(run_dir)!r}", f"({METADATA}); the space ({space}) now gives"
     choices = json.dumps(["uniform", "kendall", "softplus_kendall"])
     assert err.value.problems == [
         f"{flag}: settings grace_period: the run started with 4 {now} 6",
@@ -515,7 +517,7 @@ def test_a_resume_of_a_run_whose_space_changed_is_refused_naming_each_change(
         f"{flag}: parameters loss_strategy choices: the run started with {choices} {now} "
         + json.dumps(["uniform", "kendall", "softplus_kendall", "a3dro"]),
         f"{flag}: a resume goes on with the search its trials so far ran; put the space back "
-        "as the run started, or start a new search with it (another --name)",
+        "as the run started, or start a new search with it (another name=)",
     ]
     # a fixed value added or dropped is a change; what an older run did not record is not
     space.write_text(SPACE.format(epochs=4, stride=3, choices=CHOICES).replace(
@@ -535,7 +537,7 @@ def test_the_session_space_and_resources_problems_are_one_error(tmp_path: Path) 
     options = RunOptions(space="nosuch", results=str(tmp_path / "afile"))
     with pytest.raises(ConfigError) as err:
         resolve_search(options, {"CPU": 0.0})
-    assert [p.split(" ")[0] for p in err.value.problems] == ["results:", "--space:", "the"]
+    assert [p.split(" ")[0] for p in err.value.problems] == ["results:", "space:", "the"]
     assert "afile is a file" in err.value.problems[0]
     assert "unknown space 'nosuch'" in err.value.problems[1]
     assert "has 0 CPUs" in err.value.problems[2]
@@ -549,7 +551,7 @@ def test_the_session_space_and_resources_problems_are_one_error(tmp_path: Path) 
     # one check's problems are its error as it was
     with pytest.raises(ConfigError) as err:
         resolve_search(RunOptions(space="nosuch", results=str(tmp_path)), CLUSTER)
-    assert err.value.context == "arguments" and len(err.value.problems) == 1
+    assert err.value.context == "run_search arguments" and len(err.value.problems) == 1
 
 
 def test_a_space_file_draws_and_a_run_name_taken_are_one_error(tmp_path: Path) -> None:
@@ -560,14 +562,14 @@ def test_a_space_file_draws_and_a_run_name_taken_are_one_error(tmp_path: Path) -
     options = RunOptions(space="smoke", results=str(tmp_path), name=name, workers_per_trial=3)
     with pytest.raises(ConfigError) as err:
         resolve_search(options, {"CPU": 6.0})
-    assert [p.split(" ")[0] for p in err.value.problems] == ["workers_per_trial", "--name"]
+    assert [p.split(" ")[0] for p in err.value.problems] == ["workers_per_trial", "name='taken':"]
 
 
 @pytest.mark.parametrize(
     ("case", "name", "message"),
     [
-        ("run dir is a file", "taken", r"--name taken: .*smoke/taken is a file; choose another"),
-        ("name too long", "n" * 300, r"--name n{40}\.\.\.: the name 'n{40}\.\.\.' is 300 bytes"),
+        ("run dir is a file", "taken", r"name='taken': .*smoke/taken is a file; choose another"),
+        ("name too long", "n" * 300, r"name='n{40}\.\.\.': the name 'n{40}\.\.\.' is 300 bytes"),
         ("space dir is a file", "r", r"results: .*smoke is a file, where the runs of space 'sm"),
         ("results under a file", "r", r"results: .*afile is a file, so .*afile/r cannot be"),
     ],

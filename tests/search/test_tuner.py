@@ -189,13 +189,13 @@ def test_a_resume_without_tunes_experiment_keeps_the_runs_results(
         resolve_search(load_run_options(run_dir), {"CPU": 2})
     (problem,) = err.value.problems
     assert problem.startswith(
-        f"--resume {run_dir}: Ray Tune's experiment directory {run_dir / 'tune'} is missing"
+        f"resume={str(run_dir)!r}: Ray Tune's experiment directory {run_dir / 'tune'} is missing"
     )
     assert held in problem
     if study:  # its COMPLETE trial is what a warm start takes
-        assert problem.endswith(f"--warm-start {run_dir} (and another --name)")
+        assert problem.endswith(f"warm_start={str(run_dir)!r} (and another name=)")
     else:
-        assert problem.endswith("its study holds no COMPLETE trial that --warm-start could take")
+        assert problem.endswith("its study holds no COMPLETE trial that warm_start= could take")
     plan = resolve_search(RunOptions(space="smoke", results=str(tmp_path), name="x"), {"CPU": 2})
     plan = dataclasses.replace(plan, run_dir=str(run_dir), storage_path=str(run_dir))
     monkeypatch.setattr(tuner_module, "build_tuner", lambda p, c: pytest.fail("started over"))
@@ -214,5 +214,5 @@ def test_a_resume_without_tunes_experiment_and_an_unreadable_study_is_refused(
     with pytest.raises(ConfigError) as err:
         resolve_search(load_run_options(run_dir), {"CPU": 2})
     (problem,) = err.value.problems
-    assert problem.startswith(f"--resume {run_dir}: {OPTUNA_STUDY} cannot be read")
+    assert problem.startswith(f"resume={str(run_dir)!r}: {OPTUNA_STUDY} cannot be read")
     assert "move the file aside to start over" in problem

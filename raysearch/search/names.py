@@ -1,0 +1,55 @@
+"""How an error names a search's options: by the command line's flags (``--warm-start RUN``)
+when the command line made them, by ``run_search``'s keyword arguments (``warm_start='RUN'``)
+when Python did (``RunOptions.names`` says which). The checks of a search are shared by both
+front doors; each says an option the way its user wrote it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+__all__ = ["API", "CLI", "Names"]
+
+# RunOptions' fields whose flag is not the field's name with dashes
+_FLAGS = {"time_budget_s": "--time-budget"}
+_NO_VALUE = object()
+
+
+@dataclass(frozen=True)
+class Names:
+    """``cli`` True: options are named by their flags; False: by run_search's keywords."""
+
+    cli: bool
+
+    @property
+    def context(self) -> str:
+        """The heading of a ConfigError whose problems name options (``invalid arguments``,
+        ``invalid run_search arguments``: run_search's own checks say the latter)."""
+        return "arguments" if self.cli else "run_search arguments"
+
+    def option(self, field: str, value: object = _NO_VALUE) -> str:
+        """The option ``field`` (a RunOptions field), with ``value`` if given, as its user
+        writes it: ``--warm-start``, ``--warm-start RUN``; ``warm_start=``,
+        ``warm_start='RUN'`` (a path or str quoted as Python writes it)."""
+        if self.cli:
+            flag = _FLAGS.get(field, "--" + field.replace("_", "-"))
+            return flag if value is _NO_VALUE else f"{flag} {value}"
+        if value is _NO_VALUE:
+            return f"{field}="
+        shown = os.fspath(value) if isinstance(value, os.PathLike) else value
+        return f"{field}={shown!r}"
+
+    def head(self, field: str) -> str:
+        """The option ``field`` alone at the head of a problem (``--space: ...``; ``space:
+        ...``, as run_search's own checks write it)."""
+        return self.option(field) if self.cli else field
+
+    def example(self, field: str, metavar: str) -> str:
+        """The option ``field`` given a value described by ``metavar``: ``--data DATASET_DIR``,
+        ``data=DATASET_DIR``."""
+        return self.option(field, metavar) if self.cli else f"{field}={metavar}"
+
+
+CLI = Names(cli=True)
+API = Names(cli=False)
