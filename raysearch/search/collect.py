@@ -89,12 +89,18 @@ def _why_stopped(
     """(status, reason) of a trial. ``done``: Tune marked its last result done (it ended,
     or ASHA stopped it); a trial live when the search stopped is not, though Tune's
     clean-up then calls it TERMINATED like the others. ``out_of_time``: the search's time
-    budget stopped it, so a trial not done was cut by the budget, not interrupted."""
+    budget stopped it, so a trial not done was cut by the budget, not interrupted; one that
+    had reported its last epoch was not cut: it has its final value, not its test scores."""
     if error is not None:
         return FAILED, failure_reason(error)
     if outcome is not None:
         return COMPLETED, str(outcome.get("stop_reason", "finished"))
     if not done and out_of_time:
+        if epochs >= max_epochs:  # cut between its last epoch's report and its final one
+            return (
+                COMPLETED,
+                "max_epochs (the time budget ran out before its test split was scored)",
+            )
         if epochs == 0:
             return OUT_OF_TIME, "the time budget ran out before this trial reported an epoch"
         return OUT_OF_TIME, f"the time budget ran out after {epochs} of {max_epochs} epochs"

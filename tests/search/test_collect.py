@@ -10,6 +10,7 @@ import pandas as pd
 
 from raysearch.core.metrics import (
     BEST_VAL_METRIC,
+    COMPLETED,
     FAILED,
     INTERRUPTED,
     NOT_STARTED,
@@ -98,6 +99,22 @@ def test_a_trial_live_when_the_time_budget_ran_out_is_out_of_time_not_interrupte
     reasons = trials.set_index("trial_id")["stop_reason"]
     assert reasons["a"] == "the time budget ran out after 3 of 8 epochs"
     assert reasons["b"] == "the time budget ran out before this trial reported an epoch"
+
+
+def test_a_trial_the_time_budget_stopped_after_its_last_epoch_completed(
+    tmp_path: Path,
+) -> None:
+    """Found by review: stopped by the budget as it scored its test split, after it had
+    reported every epoch, a trial was out of time 'after 3 of 3 epochs', and the summary
+    called its value a best so far, not a final one."""
+    frame = pd.DataFrame({TIME_ATTR: [1, 2, 3], VAL_METRIC: [0.5, 0.4, 0.3]})
+    grid = _Grid([(_Trial("a", {"lr": 0.1}), _Result({"done": False}, frame))])
+    trials, _ = collect_results(grid, 3, {}, out_of_time=True)  # type: ignore[arg-type]
+    row = trials.set_index("trial_id").loc["a"]
+    assert row["status"] == COMPLETED
+    assert row["stop_reason"] == (
+        "max_epochs (the time budget ran out before its test split was scored)"
+    )
 
 
 def test_the_best_value_is_read_from_the_epochs_as_epochs_parquet_keeps_them() -> None:
