@@ -175,7 +175,8 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         if where:
             parser.exit(
                 2,
-                f"{parser.prog}: error: {' and '.join(where)} say where W&B logs, and --no-wandb "
+                f"{parser.prog}: error: {' and '.join(where)} "
+                f"{'say' if len(where) > 1 else 'says'} where W&B logs, and --no-wandb "
                 "turns W&B off: give one or the other\n",
             )
     try:

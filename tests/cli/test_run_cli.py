@@ -209,7 +209,8 @@ def test_wandb_project_or_group_with_no_wandb_is_refused_naming_the_flags(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     named = [f for f in flags if f.startswith("--")]
-    assert f"{' and '.join(named)} say where W&B logs, and --no-wandb turns W&B off" in err, err
+    verb = "say" if len(named) > 1 else "says"
+    assert f"{' and '.join(named)} {verb} where W&B logs, and --no-wandb turns W&B off" in err, err
 
 
 def test_wandb_project_and_group_reach_the_options_with_wandb_on() -> None:
