@@ -267,6 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from raysearch.search.scheduler import GATE_PAIRS, GATE_THRESHOLD
     from raysearch.search.simulation.rungs import rank_rungs, sample_curves
     from raysearch.search.simulation.runs import (
+        median_found,
         paired,
         resampled_speedups,
         run_search,
@@ -285,7 +286,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = [
             run_search(space, source, k, seed, start_s=start, time_limit=budget) for seed in seeds
         ]
-        rows.append({"workers": k, "summary": summarise(results, source.optimum, source)})
+        rows.append(
+            {
+                "workers": k,
+                "summary": summarise(results, source.optimum, source),
+                "bests": [x.best for x in results],
+            }
+        )
         if other is not None:
             theirs = [
                 run_search(other, source, k, seed, start_s=start, time_limit=budget)
@@ -295,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "summary": summarise(theirs, source.optimum),
                 **paired(results, theirs),
             }
-    target = rows[0]["summary"]["best"]["median"]
+    target = median_found(rows[0]["bests"])  # the first k's median result, as found
     cap = REACH_CAP * space.settings.num_samples
     for r in rows:  # trials keep coming until the first k's median is reached (or the cap)
         reach = [

@@ -19,6 +19,7 @@ from raysearch.search.simulation.tune_policy import TunePolicy
 __all__ = [
     "best_by",
     "check_epochs",
+    "median_found",
     "paired",
     "resampled_speedups",
     "run_search",
@@ -69,6 +70,14 @@ def run_search(
         time_limit=time_limit,
     )
     return simulate(policy, source, settings)
+
+
+def median_found(bests: Sequence[float]) -> float:
+    """The median of searches' best values as one of them found it (lower is better): with
+    an even number, the worse of the two middle ones. At least half the searches reached
+    it. The mean of the two may be a value no curve takes, which then only the searches at
+    the better one reach: on a table of a few curves, half the searches never do."""
+    return float(np.quantile(np.asarray(bests, dtype=float), 0.5, method="higher"))
 
 
 def time_to_reach(result: SimResult, value: float) -> float:

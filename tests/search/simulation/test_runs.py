@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from raysearch.search.simulation.engine import SimResult
-from raysearch.search.simulation.runs import best_by, paired, resampled_speedups, sign_p
+from raysearch.search.simulation.runs import (
+    best_by,
+    median_found,
+    paired,
+    resampled_speedups,
+    sign_p,
+)
 
 
 def _result(points: list[tuple[float, float]], end: float) -> SimResult:
@@ -80,3 +86,20 @@ def test_resampled_speedups_stay_within_what_the_seeds_allow(
     assert (resampled_speedups([math.inf] * len(first), at_k, resamples=200) == math.inf).all()
     neither = resampled_speedups([math.inf] * len(first), [math.inf] * len(at_k), resamples=9)
     assert (neither == 0).all()  # not NaN: k did not get there either
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([-1.0, -0.5, 0.0, 0.3]), min_size=1, max_size=12))
+def test_the_median_found_is_a_value_at_least_half_the_searches_reached(bests: list[float]) -> None:
+    """Found by review: raysearch simulate took the mean of the two middle values as the
+    target with an even number of seeds; on a table of a few curves, k=1 then reached its
+    own median in no more than half its searches ('not reached'), and every k's speed-up
+    read 'inf'."""
+    target = median_found(bests)
+    assert target in bests
+    assert 2 * sum(b <= target for b in bests) >= len(bests)
+    assert 2 * sum(b >= target for b in bests) >= len(bests)  # a median: no worse than half
+
+
+def test_the_median_found_of_two_values_is_the_worse() -> None:
+    assert median_found([-0.04913, -0.04334]) == -0.04334
