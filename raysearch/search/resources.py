@@ -264,7 +264,11 @@ def plan_resources(
     if max_concurrent is not None and max_concurrent < 1:
         problems.append(f"{names.head('max_concurrent')} must be >= 1, got {max_concurrent}")
     if cpus < 1:
-        problems.append(f"the Ray cluster has {cpus:g} CPUs; at least 1 is needed")
+        problems.append(
+            f"the Ray cluster has {cpus:g} CPUs; at least 1 is needed"
+            + " (a cluster whose workers autoscale from zero has none for trials until they "
+            "are asked for: run `python clusters/scale.py --gpus N` first, docs/cluster.md)"
+        )
     if problems:
         raise ConfigError(problems, "resources")
 

@@ -323,3 +323,12 @@ def test_the_most_a_refusal_names_plans(
         assert plan_resources(nodes, workers, most).max_concurrent == most
         with pytest.raises(ConfigError):
             plan_resources(nodes, workers, most + 1)
+
+
+def test_a_cluster_with_no_cpu_yet_is_refused_saying_how_to_get_its_workers() -> None:
+    """cluster.yaml's head holds no CPU for trials, and its workers autoscale from zero."""
+    with pytest.raises(ConfigError) as err:
+        plan_resources([_HEAD], 1, None)
+    (problem,) = err.value.problems
+    assert problem.startswith("the Ray cluster has 0 CPUs; at least 1 is needed")
+    assert "python clusters/scale.py" in problem
