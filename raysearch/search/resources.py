@@ -292,6 +292,10 @@ def plan_resources(
             )
     elif gpus_per_worker and max_concurrent > fits:
         most = _most_placed(nodes, cpus, fits, workers_per_trial, gpus_per_worker)
+        if not most:  # no --max-concurrent helps: what keeps one trial off the nodes
+            raise ConfigError(
+                [_not_one(nodes, cpus, workers_per_trial, gpus_per_worker, names)], "resources"
+            )
         raise ConfigError(
             [
                 f"{names.option('max_concurrent', max_concurrent)} with {workers_per_trial} "

@@ -332,3 +332,22 @@ def test_a_cluster_with_no_cpu_yet_is_refused_saying_how_to_get_its_workers() ->
     (problem,) = err.value.problems
     assert problem.startswith("the Ray cluster has 0 CPUs; at least 1 is needed")
     assert "python clusters/scale.py" in problem
+
+
+@pytest.mark.parametrize(
+    ("nodes", "workers", "message"),
+    [
+        ([Node(8.0), Node(0.0, 1.0), Node(0.0, 1.0)], 1, "not one worker fits"),
+        ([Node(0.0, 2.0), Node(8.0), Node(4.0, 2.0)], 3, "at most 2 workers per trial fit"),
+    ],
+)
+def test_gpu_trials_no_node_places_are_refused_for_what_keeps_them_off(
+    nodes: list[Node], workers: int, message: str
+) -> None:
+    """Found by review: more GPU trials than the GPUs hold, where not one trial places (a
+    GPU node with no CPU), said 'at most 0 trials at once fit': no --max-concurrent helps."""
+    with pytest.raises(ConfigError) as err:
+        plan_resources(nodes, workers, 3)
+    (problem,) = err.value.problems
+    assert problem.startswith(f"--workers-per-trial {workers}: ") and problem.endswith(message)
+    assert "at most 0" not in problem
