@@ -21,6 +21,7 @@ __all__ = [
     "OUT_OF_TIME",
     "STOPPED",
     "TEST_METRIC",
+    "TEST_NOT_SCORED",
     "TIME_ATTR",
     "TIME_PREFIX",
     "TRIAL_STATUSES",
@@ -41,6 +42,8 @@ TIME_PREFIX = "time/"
 
 # A trial's status in trials.parquet and the summary: how it ended, or that it did not.
 COMPLETED = "completed"  # ran to max_epochs or the trainer's early stopping; test split scored
+# ... unless the search's time budget ran out as it scored it: its stop_reason ends so
+TEST_NOT_SCORED = "the time budget ran out before its test split was scored"
 STOPPED = "stopped"  # stopped by ASHA at a rung
 FAILED = "failed"  # an error; the reason is in stop_reason
 INTERRUPTED = "interrupted"  # ran some epochs; the search stopped first (--resume continues it)

@@ -24,11 +24,14 @@ from raysearch.core.metrics import (
     NOT_STARTED,
     OUT_OF_TIME,
     STOPPED,
+    TEST_NOT_SCORED,
     TIME_ATTR,
     TIME_PREFIX,
     VAL_METRIC,
     is_test_metric,
 )
+from raysearch.core.params import build_trial_config
+from raysearch.train.early_stopping import stop_epoch
 
 if TYPE_CHECKING:
     from ray.tune import Result, ResultGrid
@@ -85,22 +88,23 @@ def _why_stopped(
     max_epochs: int,
     done: bool,
     out_of_time: bool = False,
+    stopped_itself: bool = False,
 ) -> tuple[str, str]:
     """(status, reason) of a trial. ``done``: Tune marked its last result done (it ended,
     or ASHA stopped it); a trial live when the search stopped is not, though Tune's
     clean-up then calls it TERMINATED like the others. ``out_of_time``: the search's time
     budget stopped it, so a trial not done was cut by the budget, not interrupted; one that
-    had reported its last epoch was not cut: it has its final value, not its test scores."""
+    had reported its last epoch (its ``max_epochs``th, or ``stopped_itself``: the one its
+    trainer's early stopping ends it after) was not cut: it has its final value, not its
+    test scores (``TEST_NOT_SCORED``)."""
     if error is not None:
         return FAILED, failure_reason(error)
     if outcome is not None:
         return COMPLETED, str(outcome.get("stop_reason", "finished"))
     if not done and out_of_time:
-        if epochs >= max_epochs:  # cut between its last epoch's report and its final one
-            return (
-                COMPLETED,
-                "max_epochs (the time budget ran out before its test split was scored)",
-            )
+        if epochs >= max_epochs or stopped_itself:  # cut between its last epoch and its end
+            why = "max_epochs" if epochs >= max_epochs else "early_stopping"
+            return COMPLETED, f"{why} ({TEST_NOT_SCORED})"
         if epochs == 0:
             return OUT_OF_TIME, "the time budget ran out before this trial reported an epoch"
         return OUT_OF_TIME, f"the time budget ran out after {epochs} of {max_epochs} epochs"
@@ -188,8 +192,22 @@ def collect_results(
         else:
             epochs_run, best, best_epoch = 0, math.nan, 0
         done = bool((result.metrics or {}).get("done"))
+        stopped_itself = (
+            out_of_time
+            and not done
+            and outcome is None
+            and reports is not None
+            and 0 < epochs_run < max_epochs
+            and _stops_itself(reports, {**fixed, **config})
+        )
         status, reason = _why_stopped(
-            trial_error(result, trial), outcome, epochs_run, max_epochs, done, out_of_time
+            trial_error(result, trial),
+            outcome,
+            epochs_run,
+            max_epochs,
+            done,
+            out_of_time,
+            stopped_itself,
         )
         row = {
             "trial_id": trial_id,
@@ -212,6 +230,15 @@ def collect_results(
         trials = trials.sort_values(BEST_VAL_METRIC, na_position="last").reset_index(drop=True)
     epochs = pd.concat(epoch_frames, ignore_index=True) if epoch_frames else pd.DataFrame()
     return trials, epochs
+
+
+def _stops_itself(reports: pd.DataFrame, values: dict[str, Any]) -> bool:
+    """Whether the trainer's early stopping ends, after its last reported epoch, a trial of
+    the space's fixed and sampled ``values`` that reported ``reports`` (epoch_reports')."""
+    trainer = build_trial_config(values).trainer
+    curve = reports.sort_values(TIME_ATTR)[VAL_METRIC].to_numpy(dtype=float)
+    stopped = stop_epoch(curve, trainer.patience, trainer.min_delta, trainer.min_epochs)
+    return stopped == len(curve)
 
 
 def _created(result: Result, trial_id: str) -> int:

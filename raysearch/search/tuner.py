@@ -24,6 +24,7 @@ from raysearch.core.metrics import (
     INTERRUPTED,
     NOT_STARTED,
     OUT_OF_TIME,
+    TEST_NOT_SCORED,
     TIME_ATTR,
     VAL_METRIC,
 )
@@ -239,7 +240,13 @@ def run_tune(
     trials, epochs = collect_results(grid, settings.max_epochs, plan.setup.fixed, out_of_time=spent)
     # not grid.num_terminated: Tune's clean-up after Ctrl+C marks live trials TERMINATED
     unfinished = int(trials["status"].isin([INTERRUPTED, NOT_STARTED]).sum()) if len(trials) else 0
-    cut = bool(len(trials)) and bool((trials["status"] == OUT_OF_TIME).any())
+    # the budget cut a trial: in its epochs, or as it scored its test split (completed)
+    cut = bool(len(trials)) and bool(
+        (
+            (trials["status"] == OUT_OF_TIME)
+            | trials["stop_reason"].astype(str).str.endswith(f"({TEST_NOT_SCORED})")
+        ).any()
+    )
     return TuneOutcome(
         trials,
         epochs,

@@ -15,6 +15,7 @@ from raysearch.core.metrics import (
     INTERRUPTED,
     NOT_STARTED,
     OUT_OF_TIME,
+    TEST_NOT_SCORED,
     TIME_ATTR,
     VAL_METRIC,
 )
@@ -146,3 +147,26 @@ def test_a_trial_waiting_for_its_retry_when_the_search_stopped_is_not_failed() -
         statuses = dict(zip(trials["trial_id"], trials["status"], strict=True))
         assert statuses == {"a": expected, "b": FAILED}
         assert "after 1 of 3 epochs" in trials.set_index("trial_id").loc["a", "stop_reason"]
+
+
+def test_a_trial_the_time_budget_stopped_after_its_early_stopping_epoch_completed() -> None:
+    """Found by review: the same cut after the trainer's early stopping ended a trial's
+    epochs (patience 5, min_epochs 3 by default) left it out of time 'after 6 of 10
+    epochs'. A trial its stopper would have let go on is still cut."""
+    stopped = [0.5, 0.6, 0.6, 0.6, 0.6, 0.6]  # no better after epoch 1: ends after epoch 6
+    going = [0.5, 0.6, 0.6, 0.6, 0.6, 0.4]
+    grid = _Grid(
+        [
+            (_Trial(name, {"lr": 0.1}), _Result({"done": False}, frame))
+            for name, values in (("a", stopped), ("b", going))
+            for frame in [pd.DataFrame({TIME_ATTR: range(1, 7), VAL_METRIC: values})]
+        ]
+    )
+    trials, _ = collect_results(grid, 10, {}, out_of_time=True)  # type: ignore[arg-type]
+    rows = trials.set_index("trial_id")
+    assert rows.loc["a", "status"] == COMPLETED
+    assert rows.loc["a", "stop_reason"] == f"early_stopping ({TEST_NOT_SCORED})"
+    assert rows.loc["b", "status"] == OUT_OF_TIME
+    # with the space's patience, the stopper had not ended it: cut
+    patient, _ = collect_results(grid, 10, {"patience": 6}, out_of_time=True)  # type: ignore[arg-type]
+    assert set(patient["status"]) == {OUT_OF_TIME}

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 
 import optuna
+import pandas as pd
 import pytest
 
 import raysearch.search.tuner as tuner_module
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON
-from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
+from raysearch.core.metrics import BEST_VAL_METRIC, COMPLETED, TIME_ATTR, VAL_METRIC
 from raysearch.search.options import RunOptions, load_run_options
 from raysearch.search.plan import resolve_search
 from raysearch.search.scheduler import build_scheduler
@@ -20,6 +22,7 @@ from raysearch.search.searcher import TRIAL_SEED, build_searcher
 from raysearch.search.space import load_space
 from raysearch.search.study import STUDY_NAME, open_storage
 from raysearch.search.tuner import _progress_reporter, best_trial_line, run_tune
+from tests.search.test_collect import _Grid, _Result, _Trial
 
 
 def test_scheduler_and_searcher_watch_the_anchored_metric() -> None:
@@ -216,3 +219,29 @@ def test_a_resume_without_tunes_experiment_and_an_unreadable_study_is_refused(
     (problem,) = err.value.problems
     assert problem.startswith(f"resume={str(run_dir)!r}: {OPTUNA_STUDY} cannot be read")
     assert "move the file aside to start over" in problem
+
+
+def test_a_search_whose_budget_cut_only_a_trial_scoring_its_test_split_is_out_of_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by review: with the trial the budget cut as it scored its test split completed
+    (it has its final value), the search counted no cut trial and said it finished, with
+    no word of the budget."""
+    options = RunOptions(
+        space="smoke", results=str(tmp_path), name="r", num_samples=1, time_budget_s=0.2
+    )
+    plan = resolve_search(options, {"CPU": 2})
+    frame = pd.DataFrame({TIME_ATTR: [1, 2, 3], VAL_METRIC: [0.5, 0.4, 0.3]})
+    grid = _Grid([(_Trial("a", {"loss_strategy": "uniform"}), _Result({"done": False}, frame))])
+
+    def fit(tuner: object) -> _Grid:
+        time.sleep(0.3)  # the budget runs out as trial a scores its test split
+        return grid
+
+    monkeypatch.setattr(tuner_module, "build_tuner", lambda plan, callbacks: object())
+    monkeypatch.setattr(tuner_module, "fit", fit)
+    monkeypatch.setattr(tuner_module, "gate_held", lambda tuner: None)
+    monkeypatch.setattr(tuner_module, "settle_cut_trials", lambda run_dir: 1)
+    outcome = run_tune(plan, resume=False, callbacks=[])
+    assert list(outcome.trials["status"]) == [COMPLETED]
+    assert outcome.out_of_time
