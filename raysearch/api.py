@@ -52,6 +52,7 @@ from raysearch.results.summary import (
 )
 from raysearch.results.terminal import print_summary
 from raysearch.search.address import check_address
+from raysearch.search.names import Names
 from raysearch.search.options import (
     RunOptions,
     check_resume_alone,
@@ -132,7 +133,7 @@ def run_search(
         when = _WHEN_INTERRUPTED.get(clock.left_by_exception or "", "twice")
         raise SearchInterrupted(
             f"interrupted {when}; the search's state was saved at its last snapshot; continue "
-            f"it with: python -m raysearch.run --resume {plan.run_dir}"
+            f"it with: {options.names.resume(plan.run_dir)}"
         ) from None
     print_summary(summary)
     if summary["state"] == INTERRUPTED_SEARCH or outcome.unfinished:
@@ -144,7 +145,7 @@ def run_search(
             f"{outcome.started} of {plan.space.settings.num_samples} created"
         )
         raise SearchInterrupted(
-            f"{stopped}; continue it with: python -m raysearch.run --resume {plan.run_dir}"
+            f"{stopped}; continue it with: {options.names.resume(plan.run_dir)}"
         )
     if summary["state"] == ALL_FAILED:
         first = summary["failures"][0]
@@ -205,7 +206,8 @@ def _search(
             finalists = _run_finalists(options, plan, outcome)
         # written before Ray shuts down: Ray's shutdown gives SIGTERM back its default (the
         # process ends at once), so a SIGTERM then would lose them (search/session.py)
-        return _write_outputs(plan, outcome, clock, (started, ended), finalists), outcome
+        written = _write_outputs(plan, outcome, clock, (started, ended), finalists, options.names)
+        return written, outcome
 
 
 # What a KeyboardInterrupt that reaches run_search stopped, by the phase it came in: within
@@ -257,11 +259,13 @@ def _write_outputs(
     clock: PhaseClock,
     tune_span: tuple[float, float],
     finalists: FinalistsResult | None,
+    names: Names,
 ) -> dict[str, Any]:
     """The results directory (tables, best config, summary, timing); ``ResultsNotWritten``
-    when it cannot be written, with every file already there whole."""
+    when it cannot be written, with every file already there whole (``names``: how to say
+    the command that writes them)."""
     run_dir = Path(plan.run_dir)
-    with _writing(run_dir, "the results", resume=run_dir):
+    with _writing(run_dir, "the results", resume=names.resume(run_dir)):
         with clock.phase("collect"):
             summary = _write_results(plan, outcome, finalists)
         timing = {
@@ -275,14 +279,14 @@ def _write_outputs(
 
 
 @contextmanager
-def _writing(where: Path, what: str, resume: Path | None) -> Iterator[None]:
+def _writing(where: Path, what: str, resume: str | None) -> Iterator[None]:
     """Turn a failed write (a full disk, no permission) into one clear ``ResultsNotWritten``;
-    atomic writes leave every file there as it was."""
+    atomic writes leave every file there as it was. ``resume``: what writes them then."""
     try:
         yield
     except OSError as err:
         again = (
-            f"free space, then write them with: python -m raysearch.run --resume {resume}"
+            f"free space, then write them with: {resume}"
             if resume is not None
             else "free space and run the command again"
         )

@@ -195,10 +195,15 @@ def test_unfinished_finalist_replicates_leave_an_interrupted_run_that_resumes(
         trials, pd.DataFrame(), started=2, unfinished=0))  # fmt: skip
     monkeypatch.setattr(raysearch.api, "_run_finalists", lambda options, plan, outcome:
                         FinalistsResult(finalists, unfinished=1))  # fmt: skip
-    with pytest.raises(SearchInterrupted, match=r"1 of 2 replicate.*--resume"):
+    run_dir = tmp_path / "smoke" / "r"
+    with pytest.raises(SearchInterrupted) as stopped:
         run_search(space="smoke", results=str(tmp_path), name="r", num_samples=2,
                    finalists=1, wandb=False)  # fmt: skip
-    run_dir = tmp_path / "smoke" / "r"
+    # said as it was started: from Python, the run_search call that continues it
+    assert "1 of 2 replicate" in str(stopped.value)
+    assert str(stopped.value).endswith(
+        f"continue it with: raysearch.run_search(resume={str(run_dir.resolve())!r})"
+    )
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["state"] == "interrupted" and summary["unfinished_replicates"] == 1
     assert summary["pick"] is None

@@ -50,6 +50,13 @@ class Names:
         ``data=DATASET_DIR``."""
         return self.option(field, metavar) if self.cli else f"{field}={metavar}"
 
+    def resume(self, run_dir: object) -> str:
+        """What continues the search in ``run_dir``, as its user started it: the command
+        line, or the ``run_search`` call."""
+        if self.cli:
+            return f"python -m raysearch.run --resume {run_dir}"
+        return f"raysearch.run_search(resume={os.fspath(str(run_dir))!r})"
+
 
 CLI = Names(cli=True)
 API = Names(cli=False)
