@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from raysearch.core.errors import ConfigError
@@ -159,6 +159,18 @@ def _places(
     return slots - _most_lost(first, more, cpu // driver, drivers) >= needed
 
 
+def _largest(lo: int, hi: int, holds: Callable[[int], bool]) -> int:
+    """The largest n in [lo, hi] for which ``holds``, given it holds at ``lo`` and, once it
+    fails, fails for every larger n (a bisection)."""
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if holds(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def _placeable_share(
     nodes: Sequence[Node], share: float, concurrent: int, workers_per_trial: int, gpus: float
 ) -> float | None:
@@ -166,38 +178,39 @@ def _placeable_share(
     placed on the nodes at once (``_places``); whole CPUs when a share of one or more is
     capped for a one-worker trial, as ``share`` is. None: not even MIN_WORKER_CPU places
     them."""
-    if _places(nodes, share, gpus, concurrent, workers_per_trial):
+
+    def places(thousandths: int) -> bool:
+        return _places(nodes, thousandths / 1000, gpus, concurrent, workers_per_trial)
+
+    if places(round(share * 1000)):
         return share
-    lo, hi = round(MIN_WORKER_CPU * 1000), math.floor(share * 1000)  # in thousandths
-    if not _places(nodes, lo / 1000, gpus, concurrent, workers_per_trial):
+    least = round(MIN_WORKER_CPU * 1000)
+    if not places(least):
         return None
-    while lo < hi:  # fewer workers are placed as the share grows: the largest that places
-        mid = (lo + hi + 1) // 2
-        if _places(nodes, mid / 1000, gpus, concurrent, workers_per_trial):
-            lo = mid
-        else:
-            hi = mid - 1
-    capped = lo / 1000
+    # fewer workers are placed as the share grows: the largest that places
+    capped = _largest(least, math.floor(share * 1000), places) / 1000
     return float(int(capped)) if capped >= 1 and workers_per_trial == 1 else capped
+
+
+def _plans(
+    nodes: Sequence[Node], cpus: float, concurrent: int, workers_per_trial: int, gpus: float
+) -> bool:
+    """Whether ``concurrent`` trials of ``workers_per_trial`` workers plan: their share of
+    the cluster's CPUs is at least MIN_WORKER_CPU, and the nodes place them."""
+    share = _cpus_per_worker(cpus, concurrent, workers_per_trial)
+    return (
+        share >= MIN_WORKER_CPU
+        and _placeable_share(nodes, share, concurrent, workers_per_trial, gpus) is not None
+    )
 
 
 def _most_placed(
     nodes: Sequence[Node], cpus: float, concurrent: int, workers_per_trial: int, gpus: float
 ) -> int:
-    """The most trials at once, up to ``concurrent``, whose workers the nodes hold (0: not
-    one)."""
-    lo, hi = 0, concurrent
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        share = _cpus_per_worker(cpus, mid, workers_per_trial)
-        if (
-            share >= MIN_WORKER_CPU
-            and _placeable_share(nodes, share, mid, workers_per_trial, gpus) is not None
-        ):
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    """The most trials at once, up to ``concurrent``, that plan (0: not one)."""
+    return _largest(
+        0, concurrent, lambda n: n == 0 or _plans(nodes, cpus, n, workers_per_trial, gpus)
+    )
 
 
 def _shapes(nodes: Sequence[Node]) -> str:
@@ -308,15 +321,14 @@ def plan_resources(
     else:
         concurrent = max_concurrent
     share = _cpus_per_worker(cpus, concurrent, workers_per_trial)
-    if share < MIN_WORKER_CPU:
+    cpus_per_worker = (
+        _placeable_share(nodes, share, concurrent, workers_per_trial, gpus_per_worker)
+        if share >= MIN_WORKER_CPU
+        else None
+    )
+    if cpus_per_worker is None:  # only with --max-concurrent: without, _most_placed planned it
         raise ConfigError(
             [_too_many(nodes, cpus, workers_per_trial, concurrent, gpus_per_worker, names)],
-            "resources",
-        )
-    cpus_per_worker = _placeable_share(nodes, share, concurrent, workers_per_trial, gpus_per_worker)
-    if cpus_per_worker is None:  # only with --max-concurrent: without, _most_placed placed it
-        raise ConfigError(
-            [_unplaceable(nodes, cpus, workers_per_trial, concurrent, gpus_per_worker, names)],
             "resources",
         )
     if workers_per_trial == 1:
@@ -336,38 +348,9 @@ def plan_resources(
     )
 
 
-def _unplaceable(
-    nodes: Sequence[Node],
-    cpus: float,
-    workers_per_trial: int,
-    concurrent: int,
-    gpus: float,
-    names: Names,
-) -> str:
-    """Why --max-concurrent ``concurrent`` trials that fit the cluster's total CPUs cannot
-    be placed on its nodes, and how many can."""
-    most = _most_placed(nodes, cpus, concurrent, workers_per_trial, gpus)
-    kind = f"{workers_per_trial} {'GPU ' if gpus else ''}worker(s)"
-    fit = f"at most {most} trials at once fit" if most else "not one such trial fits"
-    return (
-        f"{names.option('max_concurrent', concurrent)}: {concurrent} trials of {kind} at "
-        f"once fit the cluster's {cpus:g} CPUs in total but not its nodes "
-        f"({_shapes(nodes)}): on a node, beside room for the trials' drivers, a worker "
-        f"would get under {MIN_WORKER_CPU:g} CPU; {fit}"
-    )
-
-
 def _most_workers(nodes: Sequence[Node], cpus: float, upto: int, gpus: float) -> int:
-    """The most workers, below ``upto``, one trial of which the nodes place (0: none)."""
-    lo, hi = 0, upto - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        share = _cpus_per_worker(cpus, 1, mid)
-        if share >= MIN_WORKER_CPU and _placeable_share(nodes, share, 1, mid, gpus) is not None:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    """The most workers, below ``upto``, one trial of which plans (0: none)."""
+    return _largest(0, upto - 1, lambda n: n == 0 or _plans(nodes, cpus, 1, n, gpus))
 
 
 def _not_one(
@@ -401,13 +384,22 @@ def _too_many(
     names: Names,
 ) -> str:
     """Why --max-concurrent ``concurrent`` trials of ``workers_per_trial`` workers do not
-    fit on ``cpus`` CPUs (each worker would get less than MIN_WORKER_CPU), and what does."""
+    plan (their share of the cluster's CPUs is under MIN_WORKER_CPU, or the nodes do not
+    place them), and how many do."""
     most = _most_placed(nodes, cpus, concurrent, workers_per_trial, gpus)
     if not most:
         return _not_one(nodes, cpus, workers_per_trial, gpus, names)
+    flag = names.option("max_concurrent", concurrent)
+    if _cpus_per_worker(cpus, concurrent, workers_per_trial) < MIN_WORKER_CPU:
+        return (
+            f"{flag}: {concurrent} trials of {workers_per_trial} worker(s) would get under "
+            f"{MIN_WORKER_CPU:g} CPU each, the least a worker is given, on the cluster's "
+            f"{cpus:g} CPU(s); at most {most} trials at once fit"
+        )
+    kind = f"{workers_per_trial} {'GPU ' if gpus else ''}worker(s)"
     return (
-        f"{names.option('max_concurrent', concurrent)}: {concurrent} trials of "
-        f"{workers_per_trial} worker(s) "
-        f"would get under {MIN_WORKER_CPU:g} CPU each, the least a worker is given, on the "
-        f"cluster's {cpus:g} CPU(s); at most {most} trials at once fit"
+        f"{flag}: {concurrent} trials of {kind} at once fit the cluster's {cpus:g} CPUs in "
+        f"total but not its nodes ({_shapes(nodes)}): on a node"
+        + (", beside room for the trials' drivers," if workers_per_trial > 1 else "")
+        + f" a worker would get under {MIN_WORKER_CPU:g} CPU; at most {most} trials at once fit"
     )
