@@ -20,6 +20,7 @@ from raysearch.core.files import BEST_CONFIG, SUMMARY_MD, write_json
 from raysearch.core.params import build_trial_config
 from raysearch.core.timing import PhaseClock
 from raysearch.results.summary import add_files, counts_line, markdown, summarize, write_results
+from raysearch.search.names import CLI
 from raysearch.search.options import RunOptions
 from raysearch.search.plan import resolve_search
 from raysearch.search.trainable import trial_config
@@ -119,7 +120,7 @@ def test_summary_json_names_every_file_the_run_wrote(tmp_path: Path) -> None:
     )
     plan = resolve_search(RunOptions(space=str(space), results=str(tmp_path)), {"CPU": 2.0})
     outcome = TuneOutcome(INTERRUPTED_RUN, pd.DataFrame(), started=3, unfinished=2)
-    printed = raysearch.api._write_outputs(plan, outcome, PhaseClock(), (0.0, 1.0), None)
+    printed = raysearch.api._write_outputs(plan, outcome, PhaseClock(), (0.0, 1.0), None, CLI)
     run_dir = Path(plan.run_dir)
     files = json.loads((run_dir / "summary.json").read_text())["files"]
     assert set(files) == {p.name for p in run_dir.iterdir() if p.is_file()}
@@ -154,13 +155,14 @@ def test_a_full_disk_leaves_the_earlier_results_whole_and_says_how_to_finish(
     plan = resolve_search(options, {"CPU": 2.0})
     run_dir = Path(plan.run_dir)
     first = TuneOutcome(INTERRUPTED_RUN.iloc[:1], pd.DataFrame(), started=1, unfinished=0)
-    raysearch.api._write_outputs(plan, first, PhaseClock(), (0.0, 1.0), None)  # an earlier write
+    # an earlier write
+    raysearch.api._write_outputs(plan, first, PhaseClock(), (0.0, 1.0), None, CLI)
     before = {p.name: p.read_bytes() for p in run_dir.iterdir()}
 
     _full_disk_after(monkeypatch, writes=1)  # trials.parquet fits, epochs.parquet does not
     outcome = TuneOutcome(INTERRUPTED_RUN, pd.DataFrame(), started=3, unfinished=2)
     with pytest.raises(ResultsNotWritten) as err:
-        raysearch.api._write_outputs(plan, outcome, PhaseClock(), (0.0, 1.0), None)
+        raysearch.api._write_outputs(plan, outcome, PhaseClock(), (0.0, 1.0), None, CLI)
     message = str(err.value)
     assert "No space left on device" in message and f"--resume {run_dir}" in message
     after = {p.name: p.read_bytes() for p in run_dir.iterdir()}
@@ -291,7 +293,7 @@ def test_best_configs_resolved_values_read_back_build_the_same_trial_config(
     plan = resolve_search(RunOptions(space=str(space), results=str(tmp_path)), {"CPU": 2.0})
     trials = _table({**_trial("a", "completed", 3, -0.3), "config/trainer.seed": 7})
     outcome = TuneOutcome(trials, pd.DataFrame(), started=1, unfinished=0)
-    raysearch.api._write_outputs(plan, outcome, PhaseClock(), (0.0, 1.0), None)
+    raysearch.api._write_outputs(plan, outcome, PhaseClock(), (0.0, 1.0), None, CLI)
     written = yaml.safe_load((Path(plan.run_dir) / BEST_CONFIG).read_text())
     trial = trial_config(plan.setup, {"loss_strategy": "kendall", "trainer.seed": 7})
     assert build_trial_config(written["resolved"]) == trial
