@@ -79,6 +79,9 @@ class TableCurves:
                     f"{', '.join(measured) or '(none)'}"
                 ],
             )
+        unhashed = [_not_value(self.frame, p) for p in self.params]
+        if any(unhashed):  # a list cannot key a curve: pandas would fail to group by it
+            raise TableError(self.name, [u for u in unhashed if u])
         unkeyed = [_not_whole(self.frame, c, o, self.params) for c, o in _RUN_KEYS]
         if any(unkeyed):  # not grouped by them: a run split at a missing seed blames its epochs
             raise TableError(self.name, [u for u in unkeyed if u])
@@ -191,6 +194,30 @@ class TableCurves:
 
 
 _RUN_KEYS = (("seed", "epoch"), ("epoch", "seed"))  # a row's run and epoch, each named by the other
+
+
+def _not_value(frame: pd.DataFrame, column: str) -> str | None:
+    """The parameter ``column`` must hold one value in every row (a number, string or bool,
+    as a space's choices are): where it holds a list, array or mapping, named by the row's
+    seed and epoch; None if it does."""
+    raw = frame[column]
+    wrong = np.flatnonzero(~raw.map(pd.api.types.is_scalar).to_numpy(dtype=bool)).tolist()
+    if not wrong:
+        return None
+    got = [
+        f"{_plain(raw.iloc[i])!r} at seed {_plain(frame['seed'].iloc[i])}, "
+        f"epoch {_plain(frame['epoch'].iloc[i])}"
+        for i in wrong[:3]
+    ]
+    return (
+        f"{column} must hold one value per row (a number, string or bool, as the space's "
+        f"choices are), got {_few(got, len(wrong))}"
+    )
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as Python shows it: [1, 2], not array([1, 2]); 3, not np.int64(3)."""
+    return value.tolist() if isinstance(value, np.ndarray | np.generic) else value
 
 
 def _not_whole(frame: pd.DataFrame, column: str, other: str, params: Sequence[str]) -> str | None:

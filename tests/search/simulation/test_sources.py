@@ -139,3 +139,18 @@ def test_hartmann_curves_reach_the_optimum_at_full_fidelity() -> None:
     assert np.all((curve.seconds >= 0.8) & (curve.seconds <= 1.2))
     with pytest.raises(ValueError, match=r"inputs must be in \[0, 1\], got \{'x1': 1.5\}"):
         curves.curve({"x1": 1.5, "x2": 0, "x3": 0, "x4": 0, "x5": 0, "x6": 0}, seed=0)
+
+
+def test_a_parameter_column_of_lists_is_refused_naming_the_value_and_where() -> None:
+    """A parquet column of lists (or arrays) cannot key a curve: it ended in pandas' TypeError
+    'unhashable type'."""
+    frame = _table()
+    frame["size"] = frame["size"].astype(object)
+    frame.at[4, "size"] = np.array([1, 2])
+    frame.at[5, "size"] = [3]
+    with pytest.raises(ValueError) as raised:
+        TableCurves(frame, PARAMS)
+    assert str(raised.value) == (
+        "table: size must hold one value per row (a number, string or bool, as the space's "
+        "choices are), got [1, 2] at seed 1, epoch 2, [3] at seed 1, epoch 3"
+    )
