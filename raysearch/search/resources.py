@@ -307,7 +307,8 @@ def plan_resources(
         most = _most_placed(nodes, cpus, fits, workers_per_trial, gpus_per_worker)
         if not most:  # no --max-concurrent helps: what keeps one trial off the nodes
             raise ConfigError(
-                [_not_one(nodes, cpus, workers_per_trial, gpus_per_worker, names)], "resources"
+                [_not_one(nodes, cpus, workers_per_trial, gpus_per_worker, names, max_concurrent)],
+                "resources",
             )
         raise ConfigError(
             [
@@ -348,18 +349,45 @@ def plan_resources(
     )
 
 
-def _most_workers(nodes: Sequence[Node], cpus: float, upto: int, gpus: float) -> int:
-    """The most workers, below ``upto``, one trial of which plans (0: none)."""
-    return _largest(0, upto - 1, lambda n: n == 0 or _plans(nodes, cpus, 1, n, gpus))
+def _most_workers(
+    nodes: Sequence[Node], cpus: float, upto: int, gpus: float, concurrent: int = 1
+) -> int:
+    """The most workers, below ``upto``, ``concurrent`` trials of which plan (0: none)."""
+    return _largest(0, upto - 1, lambda n: n == 0 or _plans(nodes, cpus, concurrent, n, gpus))
+
+
+def _workers_fit(
+    nodes: Sequence[Node], cpus: float, workers_per_trial: int, gpus: float, concurrent: int
+) -> str:
+    """How many workers a trial can have, alone and, asked for ``concurrent`` at once,
+    with that many trials at once."""
+    alone = _most_workers(nodes, cpus, workers_per_trial, gpus)
+    if not alone:
+        return "not one worker fits"
+    if concurrent == 1:
+        return f"at most {alone} workers per trial fit"
+    most = _most_workers(nodes, cpus, workers_per_trial, gpus, concurrent)
+    if not most:
+        return (
+            f"with {concurrent} trials at once none fits, however few its workers; one trial "
+            f"at a time fits at most {alone} workers"
+        )
+    return f"with {concurrent} trials at once at most {most} workers per trial fit" + (
+        "" if most == alone else f" ({alone} with one trial at a time)"
+    )
 
 
 def _not_one(
-    nodes: Sequence[Node], cpus: float, workers_per_trial: int, gpus: float, names: Names
+    nodes: Sequence[Node],
+    cpus: float,
+    workers_per_trial: int,
+    gpus: float,
+    names: Names,
+    concurrent: int = 1,
 ) -> str:
     """Why not one trial of ``workers_per_trial`` workers is placed, and how many workers a
-    trial can have."""
-    most = _most_workers(nodes, cpus, workers_per_trial, gpus)
-    fit = f"at most {most} workers per trial fit" if most else "not one worker fits"
+    trial can have (with ``concurrent`` trials at once, as --max-concurrent asked)."""
+    fit = _workers_fit(nodes, cpus, workers_per_trial, gpus, concurrent)
     if _cpus_per_worker(cpus, 1, workers_per_trial) < MIN_WORKER_CPU:
         return (
             f"{names.option('workers_per_trial', workers_per_trial)}: a trial's workers would "
@@ -388,7 +416,7 @@ def _too_many(
     place them), and how many do."""
     most = _most_placed(nodes, cpus, concurrent, workers_per_trial, gpus)
     if not most:
-        return _not_one(nodes, cpus, workers_per_trial, gpus, names)
+        return _not_one(nodes, cpus, workers_per_trial, gpus, names, concurrent)
     flag = names.option("max_concurrent", concurrent)
     if _cpus_per_worker(cpus, concurrent, workers_per_trial) < MIN_WORKER_CPU:
         return (

@@ -304,6 +304,7 @@ def test_many_nodes_keep_room_for_the_drivers_without_leaving_cpus_idle(
         ([Node(1.0), Node(1.0)], 2, 1000),
         ([Node(8.0), Node(4.0, 1.0), Node(0.0, 1.0)], 1, 3),  # a GPU node with no CPU
         ([Node(1.0), Node(1.0)], 5000, None),
+        ([Node(0.0, 4.0), Node(8.0), Node(4.0, 4.0)], 5, 2),  # workers, with 2 trials at once
     ],
 )
 def test_the_most_a_refusal_names_plans(
@@ -314,11 +315,13 @@ def test_the_most_a_refusal_names_plans(
     with pytest.raises(ConfigError) as err:
         plan_resources(nodes, workers, concurrent)
     (problem,) = err.value.problems
-    most = int(re.search(r"at most (\d+) (trials|workers)", problem).group(1))  # type: ignore[union-attr]
-    if concurrent is None:
-        plan_resources(nodes, most, None)
+    found = re.search(r"at most (\d+) (trials|workers)", problem)
+    assert found, problem
+    most = int(found.group(1))
+    if found.group(2) == "workers":  # with the trials at once asked for
+        plan_resources(nodes, most, concurrent)
         with pytest.raises(ConfigError):
-            plan_resources(nodes, most + 1, None)
+            plan_resources(nodes, most + 1, concurrent)
     else:
         assert plan_resources(nodes, workers, most).max_concurrent == most
         with pytest.raises(ConfigError):
@@ -335,19 +338,33 @@ def test_a_cluster_with_no_cpu_yet_is_refused_saying_how_to_get_its_workers() ->
 
 
 @pytest.mark.parametrize(
-    ("nodes", "workers", "message"),
+    ("nodes", "workers", "concurrent", "message"),
     [
-        ([Node(8.0), Node(0.0, 1.0), Node(0.0, 1.0)], 1, "not one worker fits"),
-        ([Node(0.0, 2.0), Node(8.0), Node(4.0, 2.0)], 3, "at most 2 workers per trial fit"),
+        ([Node(8.0), Node(0.0, 1.0), Node(0.0, 1.0)], 1, 3, "not one worker fits"),
+        (
+            [Node(0.0, 2.0), Node(8.0), Node(4.0, 2.0)],
+            3,
+            3,
+            "with 3 trials at once none fits, however few its workers; one trial at a time "
+            "fits at most 2 workers",
+        ),
+        (
+            [Node(0.0, 4.0), Node(8.0), Node(4.0, 4.0)],
+            5,
+            2,
+            "with 2 trials at once at most 2 workers per trial fit (4 with one trial at a time)",
+        ),
     ],
 )
 def test_gpu_trials_no_node_places_are_refused_for_what_keeps_them_off(
-    nodes: list[Node], workers: int, message: str
+    nodes: list[Node], workers: int, concurrent: int, message: str
 ) -> None:
     """Found by review: more GPU trials than the GPUs hold, where not one trial places (a
-    GPU node with no CPU), said 'at most 0 trials at once fit': no --max-concurrent helps."""
+    GPU node with no CPU), said 'at most 0 trials at once fit': no --max-concurrent helps.
+    The workers that fit are counted with the trials at once asked for: they were counted
+    for one trial alone, so the fewer workers said could still not fit."""
     with pytest.raises(ConfigError) as err:
-        plan_resources(nodes, workers, 3)
+        plan_resources(nodes, workers, concurrent)
     (problem,) = err.value.problems
     assert problem.startswith(f"--workers-per-trial {workers}: ") and problem.endswith(message)
     assert "at most 0" not in problem
