@@ -70,6 +70,7 @@ def _parser() -> StrictParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Deferred: the search layer imports Ray and Optuna (seconds); --help needs neither.
+    from raysearch.search.names import CLI
     from raysearch.search.simulation.record import record_curves
 
     try:
@@ -83,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             address=args.address,
             device=args.device,
             cache_dir=args.cache_dir,
+            names=CLI,
         )
     except KeyboardInterrupt:
         print("interrupted: the same command resumes from the finished runs", file=sys.stderr)

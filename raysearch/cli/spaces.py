@@ -15,6 +15,7 @@ from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser
 from raysearch.core.errors import ConfigError, RaysearchError
 from raysearch.core.files import atomic_write_text, why_no_file
+from raysearch.search.names import Names
 from raysearch.search.settings import SearchSettings
 from raysearch.search.space import SearchSpace, available_spaces, load_space
 from raysearch.search.wandb_sweep import sweep_yaml
@@ -91,12 +92,15 @@ def _exported(args: argparse.Namespace) -> SearchSpace:
     if args.out is not None and (why := why_no_file(args.out)):
         problems.append(f"--out {args.out}: {why}")
     try:
-        space = load_space(args.name)
+        space = load_space(args.name, names=_NAMES)
     except ConfigError as err:
         raise ConfigError([*err.problems, *problems], err.context) from None
     if problems:
         raise ConfigError(problems, "arguments")
     return space
+
+
+_NAMES = Names(cli=True, positional=(("space", "NAME"),))  # errors name the space NAME
 
 
 def _parser() -> StrictParser:
@@ -107,9 +111,9 @@ def _parser() -> StrictParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=StrictParser)
     sub.add_parser("list", help="the shipped spaces")
     show = sub.add_parser("show", help="one space, validated")
-    show.add_argument("name", help="space name or path to a space file")
+    show.add_argument("name", metavar="NAME", help="space name or path to a space file")
     export = sub.add_parser("export", help="the space in another tool's format")
-    export.add_argument("name", help="space name or path to a space file")
+    export.add_argument("name", metavar="NAME", help="space name or path to a space file")
     export.add_argument("--format", required=True, choices=FORMATS, help="output format")
     export.add_argument("--out", type=Path, help="file to write (default: stdout)")
     export.add_argument("--project", help="W&B project to put in the sweep config")
@@ -127,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "list":
             print(_list())
         elif args.command == "show":
-            print(describe_space(load_space(args.name)))
+            print(describe_space(load_space(args.name, names=_NAMES)))
         else:
             text = sweep_yaml(_exported(args), project=args.project, smoke=args.smoke)
             if args.out is None:

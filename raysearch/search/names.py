@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-__all__ = ["API", "CLI", "Names"]
+__all__ = ["API", "CLI", "CURVES_API", "Names"]
 
 # RunOptions' fields whose flag is not the field's name with dashes
 _FLAGS = {"time_budget_s": "--time-budget"}
@@ -18,21 +18,27 @@ _NO_VALUE = object()
 
 @dataclass(frozen=True)
 class Names:
-    """``cli`` True: options are named by their flags; False: by run_search's keywords."""
+    """``cli`` True: options are named by their flags (``positional``: the fields a command
+    takes as a positional argument, each with its metavar); False: by the keywords of
+    ``call`` (``run_search``, ``record_curves``)."""
 
     cli: bool
+    call: str = "run_search"
+    positional: tuple[tuple[str, str], ...] = ()
 
     @property
     def context(self) -> str:
         """The heading of a ConfigError whose problems name options (``invalid arguments``,
         ``invalid run_search arguments``: run_search's own checks say the latter)."""
-        return "arguments" if self.cli else "run_search arguments"
+        return "arguments" if self.cli else f"{self.call} arguments"
 
     def option(self, field: str, value: object = _NO_VALUE) -> str:
         """The option ``field`` (a RunOptions field), with ``value`` if given, as its user
         writes it: ``--warm-start``, ``--warm-start RUN``; ``warm_start=``,
         ``warm_start='RUN'`` (a path or str quoted as Python writes it)."""
         if self.cli:
+            if metavar := dict(self.positional).get(field):  # NAME; the value alone
+                return metavar if value is _NO_VALUE else str(value)
             flag = _FLAGS.get(field, "--" + field.replace("_", "-"))
             return flag if value is _NO_VALUE else f"{flag} {value}"
         if value is _NO_VALUE:
@@ -60,3 +66,4 @@ class Names:
 
 CLI = Names(cli=True)
 API = Names(cli=False)
+CURVES_API = Names(cli=False, call="record_curves")

@@ -64,7 +64,7 @@ def test_another_plan_over_a_recorded_table_is_refused(
     monkeypatch.setattr("raysearch.search.simulation.record_runs._train", pytest.fail)
     assert curves(["--space", str(space), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert f"out: {out} holds curves recorded for another" in err
+    assert f"  - --out: {out} holds curves recorded for another" in err
 
 
 def test_a_space_that_is_not_a_grid_is_refused_naming_each_problem(
@@ -150,7 +150,7 @@ def test_a_refused_grid_recording_leaves_no_space_file_and_a_cache_file_is_refus
     assert not list(tmp_path.iterdir())  # the grid's space file comes with its curves
     (tmp_path / "afile").write_text("")
     assert curves([*args, "--cache-dir", str(tmp_path / "afile")]) == 2
-    assert "cache_dir: " in capsys.readouterr().err and not out.exists()
+    assert "  - --cache-dir: " in capsys.readouterr().err and not out.exists()
     assert curves([*args, "--cache-dir", str(tmp_path / "afile" / "sub")]) == 2
     err = capsys.readouterr().err  # a directory cannot be made under a file either
     assert f"{tmp_path / 'afile'} is a file, so" in err and not out.exists()
@@ -161,5 +161,5 @@ def test_a_refused_grid_recording_leaves_no_space_file_and_a_cache_file_is_refus
         (tmp_path / "adir.parquet", f"{tmp_path / 'adir.parquet'} is a directory"),
     ):  # as --out
         assert curves(["--space", "smoke", "--points", "2", "--out", str(bad), *cache]) == 2
-        assert f"out: {said}" in capsys.readouterr().err
+        assert f"  - --out: {said}" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adir.parquet", "afile"]

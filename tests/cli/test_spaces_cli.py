@@ -82,10 +82,15 @@ def test_export_refuses_an_out_that_is_a_directory_or_under_a_file_before_writin
     assert "'nope'" in err and f"--out {tmp_path}: {tmp_path} is a directory" in err
 
 
-def test_unknown_space_lists_the_valid_ones(capsys):
-    assert main(["show", "nope"]) == 2
+@pytest.mark.parametrize("command", [["show"], ["export", "--format", "wandb"]])
+def test_unknown_space_lists_the_valid_ones(command, tmp_path, capsys):
+    """The space is the command's NAME: the error said --space, a flag it does not take."""
+    assert main([command[0], "nope", *command[1:]]) == 2
     err = capsys.readouterr().err
-    assert "'nope'" in err and all(name in err for name in available_spaces())
+    assert "  - NAME: unknown space 'nope'" in err
+    assert all(name in err for name in available_spaces())
+    assert main([command[0], str(tmp_path), *command[1:]]) == 2
+    assert f"  - {tmp_path}: is a directory; give a space file" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

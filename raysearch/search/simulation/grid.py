@@ -12,6 +12,7 @@ import numpy as np
 import yaml
 
 from raysearch.core.errors import ConfigError
+from raysearch.search.names import CURVES_API, Names
 
 if TYPE_CHECKING:
     from raysearch.search.space import ParamSpec, SearchSpace
@@ -52,13 +53,15 @@ def _spread(p: ParamSpec, points: int) -> list[int | float]:
     return values
 
 
-def discretized(space: SearchSpace, points: int) -> SearchSpace:
+def discretized(space: SearchSpace, points: int, names: Names = CURVES_API) -> SearchSpace:
     """``space`` with each float and int parameter made categorical: ``points`` values
     across its range (geometric where ``log``), its ``when`` kept; categorical parameters
     as they are; each start point moved to the nearest values. Curves recorded on it are
-    what ``raysearch simulate`` runs on."""
+    what ``raysearch simulate`` runs on. ``names``: how an error names ``points``."""
     if points < 2:
-        raise ConfigError([f"points: at least 2, got {points!r}"], "curve recording")
+        raise ConfigError(
+            [f"{names.head('points')}: at least 2, got {points!r}"], "curve recording"
+        )
     params = {
         name: p
         if p.type == "categorical"

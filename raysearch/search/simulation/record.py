@@ -39,6 +39,7 @@ import pandas as pd
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import atomic_write_text, directory_problem, why_no_file
+from raysearch.search.names import CURVES_API, Names
 from raysearch.search.simulation.curve_plan import CurvePlan
 from raysearch.search.simulation.grid import discretized, grid, space_yaml
 from raysearch.search.simulation.record_runs import record_here, record_in_pool, record_on_ray
@@ -62,23 +63,29 @@ CURVE_COLUMNS = (
 
 
 def plan_for_space(
-    space: SearchSpace, seeds: int, data: str | None = None, device: str | None = None
+    space: SearchSpace,
+    seeds: int,
+    data: str | None = None,
+    device: str | None = None,
+    names: Names = CURVES_API,
 ) -> CurvePlan:
-    """The plan of a space's grid (ConfigError naming every problem, before anything trains)."""
+    """The plan of a space's grid (ConfigError naming every problem, before anything trains;
+    ``names``: how they name record_curves' arguments)."""
     problems = [
-        f"parameters.{name}: a table of curves holds listed values; make it categorical "
-        f"(type {p.type!r}), or record N values across its range (raysearch curves --points N)"
+        f"parameters.{name}: a table of curves holds listed values, and its type is "
+        f"{p.type!r}; make it categorical, or record N values across its range "
+        f"({names.example('points', 'N')})"
         for name, p in space.parameters.items()
         if p.type != "categorical"
     ]
     if seeds < 1:
-        problems.append(f"seeds: at least 1, got {seeds!r}")
+        problems.append(f"{names.head('seeds')}: at least 1, got {seeds!r}")
     if data is not None and not Path(data).is_dir():
-        problems.append(f"data: {data!r} is not a directory")
+        problems.append(f"{names.head('data')}: {data!r} is not a directory")
     if data is None and space.requires_data:
         problems.append(
-            f"data: space {space.name!r} is made for a real dataset (requires_data); give "
-            "its directory with --data DATASET_DIR"
+            f"{names.head('data')}: space {space.name!r} is made for a real dataset "
+            f"(requires_data); give its directory with {names.example('data', 'DATASET_DIR')}"
         )
     if problems:
         raise ConfigError(problems, "curve recording")
@@ -230,7 +237,7 @@ _COUNTS = ("seeds", "points", "processes")
 _TEXTS = ("address", "device")
 
 
-def _check_types(**given: Any) -> None:
+def _check_types(names: Names, **given: Any) -> None:
     """Each argument of record_curves of the wrong type, in one ConfigError (its ranges are
     checked where they are used)."""
     problems = []
@@ -238,11 +245,11 @@ def _check_types(**given: Any) -> None:
         if value is None and name not in ("space", "seeds"):
             continue
         if name in _PATHS and not isinstance(value, str | os.PathLike):
-            problems.append(f"{name}: expected a str or a path, got {value!r}")
+            problems.append(f"{names.head(name)}: expected a str or a path, got {value!r}")
         elif name in _COUNTS and (isinstance(value, bool) or not isinstance(value, int)):
-            problems.append(f"{name}: expected a whole number, got {value!r}")
+            problems.append(f"{names.head(name)}: expected a whole number, got {value!r}")
         elif name in _TEXTS and not isinstance(value, str):
-            problems.append(f"{name}: expected a str, got {value!r}")
+            problems.append(f"{names.head(name)}: expected a str, got {value!r}")
     if problems:
         raise ConfigError(problems, "curve recording")
 
@@ -259,14 +266,17 @@ def record_curves(
     device: str | None = None,
     cache_dir: str | Path | None = None,
     log: Callable[[str], None] = print,
+    names: Names = CURVES_API,
 ) -> Recorded:
     """Record the curves of ``space`` (a name or a file) into ``out`` (default
     results/curves/<space>.parquet): ``raysearch curves``. Every problem is a ConfigError
     before anything trains; a table already holding these curves is kept, one holding
     others refused. With ``points``, the grid's space file is written beside the table.
     The runs train ``processes`` at once on this machine, or with ``address`` as Ray tasks
-    on that cluster (``record``)."""
+    on that cluster (``record``). ``names``: how errors name the arguments (``raysearch
+    curves`` passes its flags', ``CLI``)."""
     _check_types(
+        names,
         space=space, out=out, data=data, seeds=seeds, points=points, processes=processes,
         address=address, device=device, cache_dir=cache_dir,
     )  # fmt: skip
@@ -274,33 +284,35 @@ def record_curves(
     from raysearch.search.space import load_space
 
     space = os.fspath(space)  # a path, as a str
-    loaded = load_space(space)
+    loaded = load_space(space, names=names)
     if points is not None:
-        loaded = discretized(loaded, points)
-    plan = plan_for_space(loaded, seeds, data, device)
+        loaded = discretized(loaded, points, names)
+    plan = plan_for_space(loaded, seeds, data, device, names)
     table = Path(out) if out is not None else Path("results") / "curves" / f"{loaded.name}.parquet"
     problems = []
     if table.suffix != ".parquet":
-        problems.append(f"out: {table} is not a .parquet file")
+        problems.append(f"{names.head('out')}: {table} is not a .parquet file")
     elif why := why_no_file(table):  # a directory there, or a file in the way
-        problems.append(f"out: {why}")
+        problems.append(f"{names.head('out')}: {why}")
     if processes is not None and processes < 1:
-        problems.append(f"processes: at least 1, got {processes!r}")
+        problems.append(f"{names.head('processes')}: at least 1, got {processes!r}")
     if cache_dir is not None and (why := directory_problem(cache_dir)):
-        problems.append(f"cache_dir: {why}; give a directory for the data cache")
+        problems.append(f"{names.head('cache_dir')}: {why}; give a directory for the data cache")
     # Deferred: the trainer imports torch (seconds); simulate imports this module.
     from raysearch.train.loop import device_problem
 
     if device is not None and address is None and (why := device_problem(device)):
-        problems.append(f"device: {why}")  # a cluster's nodes may have what this one lacks
+        problems.append(
+            f"{names.head('device')}: {why}"
+        )  # a cluster's nodes may have what this one lacks
     if problems:
         raise ConfigError(problems, "curve recording")
     key = plan.fingerprint()
     if table.exists() and (held := pd.read_parquet(table).attrs.get("plan")) != key:
         raise ConfigError(
             [
-                f"out: {table} holds curves recorded for another grid, seeds, epochs or data "
-                f"(plan {held!r}, now {key!r}); delete it or choose another"
+                f"{names.head('out')}: {table} holds curves recorded for another grid, seeds, "
+                f"epochs or data (plan {held!r}, now {key!r}); delete it or choose another"
             ],
             "curve recording",
         )

@@ -22,6 +22,7 @@ from raysearch.core.data_config import SynthConfig
 from raysearch.core.errors import ConfigError, DataError
 from raysearch.data.synth import generate
 from raysearch.data.writer import write_dataset
+from raysearch.search.names import CLI, CURVES_API, Names
 from raysearch.search.simulation import record as rec
 from raysearch.search.simulation import record_runs
 from raysearch.search.simulation.grid import discretized, grid, space_yaml
@@ -340,14 +341,49 @@ def test_a_run_on_a_cluster_asks_for_a_gpu_only_where_it_may_train_on_one(device
     assert asked.get("num_gpus", 0) == (1 if wants_gpu else 0)
 
 
-def test_curves_of_a_space_made_for_a_real_dataset_need_the_dataset() -> None:
+@pytest.mark.parametrize(
+    ("names", "data", "example"),
+    [(CURVES_API, "data", "data=DATASET_DIR"), (CLI, "--data", "--data DATASET_DIR")],
+)
+def test_curves_of_a_space_made_for_a_real_dataset_need_the_dataset(
+    names: Names, data: str, example: str
+) -> None:
+    """Named as its caller writes it: record_curves' keyword from Python, the flag from
+    `raysearch curves` (Python was told --data DATASET_DIR, the command line data:)."""
     space = discretized(load_space("war_losses"), points=2)
     with pytest.raises(ConfigError) as err:
-        rec.plan_for_space(space, seeds=1)
+        rec.plan_for_space(space, seeds=1, names=names)
     assert err.value.problems == [
-        "data: space 'war_losses' is made for a real dataset (requires_data); give its "
-        "directory with --data DATASET_DIR"
+        f"{data}: space 'war_losses' is made for a real dataset (requires_data); give its "
+        f"directory with {example}"
     ]
+
+
+def test_record_curves_errors_name_its_arguments_as_their_caller_wrote_them(
+    tmp_path: Path,
+) -> None:
+    """From Python, record_curves' keywords (a bad space said --space, as the command line
+    would); from `raysearch curves`, its flags (its out: and points: said the keywords)."""
+    with pytest.raises(ConfigError) as err:
+        rec.record_curves("nosuch")
+    assert err.value.context == "record_curves arguments"
+    assert err.value.problems[0].startswith("space: unknown space 'nosuch'")
+    with pytest.raises(ConfigError) as err:
+        rec.record_curves("nosuch", names=CLI)
+    assert err.value.problems[0].startswith("--space: unknown space 'nosuch'")
+    for names, points in [(CURVES_API, "points"), (CLI, "--points")]:
+        with pytest.raises(ConfigError) as err:
+            rec.record_curves("smoke", points=1, names=names)
+        assert err.value.problems == [f"{points}: at least 2, got 1"]
+    space = tmp_path / "grid.yaml"
+    space.write_text(space_yaml(discretized(load_space("smoke"), 2), "smoke"))
+    for names, out in [(CURVES_API, "out"), (CLI, "--out")]:
+        with pytest.raises(ConfigError) as err:
+            rec.record_curves(str(space), out=tmp_path / "x.txt", processes=0, names=names)
+        assert [p.split(":")[0] for p in err.value.problems] == [
+            out,
+            out.replace("out", "processes"),
+        ]
 
 
 @pytest.mark.parametrize(
