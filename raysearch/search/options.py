@@ -48,13 +48,13 @@ def _storage_problem(storage: str) -> str | None:
     scheme = urlparse(storage).scheme
     if len(scheme) > 1 and scheme not in STORAGE_SCHEMES:  # one letter: a Windows drive
         return (
-            f"storage: Ray Tune keeps its experiment on {', '.join(STORAGE_SCHEMES)} URIs or "
-            f"an absolute path, got {storage!r}"
+            f"Ray Tune keeps its experiment on {', '.join(STORAGE_SCHEMES)} URIs or an "
+            f"absolute path, got {storage!r}"
         )
     if not scheme and not Path(storage).is_absolute():
         return (
-            f"storage: a shared path must be absolute (each node reads it from its own "
-            f"working directory), got {storage!r}"
+            "a shared path must be absolute (each node reads it from its own working "
+            f"directory), got {storage!r}"
         )
     return None
 
@@ -107,6 +107,18 @@ def _seconds(value: object) -> bool:
     )
 
 
+class _Named(ErrorCollector):
+    """Problems with RunOptions' fields, each named by ``names`` (``--max-epochs``,
+    ``max_epochs``)."""
+
+    def __init__(self, names: Names) -> None:
+        super().__init__()
+        self.names = names
+
+    def add(self, where: str, message: str) -> None:
+        super().add(self.names.head(where), message)
+
+
 @dataclass(frozen=True)
 class RunOptions:
     """What the user asked for: the command line's flags, or ``run_search``'s arguments."""
@@ -146,8 +158,9 @@ class RunOptions:
     argv: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        """Every field of the wrong type or out of range, as one ConfigError (before Ray)."""
-        errs = ErrorCollector()
+        """Every field of the wrong type or out of range, as one ConfigError (before Ray),
+        each named as the options were given (``names``: a flag, or run_search's keyword)."""
+        errs = _Named(self.names)
         for name, least in LEAST.items():
             value = getattr(self, name)
             if value is None and name not in ("workers_per_trial", "seed", "max_failures"):
@@ -192,17 +205,14 @@ class RunOptions:
             and self.storage
             and (problem := _storage_problem(self.storage))
         ):
-            errs.problems.append(problem)
+            errs.add("storage", problem)
         errs.check(
             isinstance(self.wandb, WandbOptions),
             "wandb",
             f"must be a WandbOptions, got {self.wandb!r}",
         )
-        errs.check(
-            isinstance(self.argv, tuple) and all(isinstance(a, str) for a in self.argv),
-            "argv",
-            f"must be a tuple of str, got {self.argv!r}",
-        )
+        if not (isinstance(self.argv, tuple) and all(isinstance(a, str) for a in self.argv)):
+            errs.problems.append(f"argv: must be a tuple of str, got {self.argv!r}")
         errs.raise_if_any(ConfigError, "run options")
 
     @property

@@ -92,19 +92,21 @@ def _space_for(options: RunOptions) -> SearchSpace:
 def _check_session(options: RunOptions) -> None:
     """What RunOptions cannot check by itself: the results root and a local storage on
     disk, and a polling interval for a cluster this driver joins (RAY_ADDRESS too)."""
-    problems = []
+    problems, names = [], options.names
     if why := directory_problem(options.results):
-        problems.append(f"results: {why}; give a directory")
+        problems.append(f"{names.head('results')}: {why}; give a directory")
     local = local_storage(options.storage) if options.storage else None
     if local is not None and (why := directory_problem(local)):
-        problems.append(f"storage: {why}; give a directory (or an s3://, gs:// URI)")
+        problems.append(
+            f"{names.head('storage')}: {why}; give a directory (or an s3://, gs:// URI)"
+        )
     if (
         options.health_check_s is not None
         and (joined := joined_address(options.address)) is not None
     ):
         problems.append(
-            f"health_check_s {options.health_check_s!r}: applies to a Ray the driver "
-            f"starts, not to the cluster at {joined.field} {joined.address!r} (set "
+            f"{names.option('health_check_s', options.health_check_s)}: applies to a Ray the "
+            f"driver starts, not to the cluster at {joined.field} {joined.address!r} (set "
             "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S where `ray start` runs)"
         )
     if problems:
@@ -240,7 +242,8 @@ def resolve_search(options: RunOptions, cluster: ClusterShape | None = None) -> 
     if local is not None and (why := directory_problem(local / space.name)):
         # the root was checked with the session; the run's name, with its run directory
         problems.add(
-            f"storage: {why}, where the runs of space {space.name!r} go", options.names.context
+            f"{options.names.head('storage')}: {why}, where the runs of space {space.name!r} go",
+            options.names.context,
         )
     problems.raise_if_any()
     return SearchPlan(
@@ -351,8 +354,8 @@ def _check_run_dir(options: RunOptions, space_name: str, run_dir: Path) -> None:
     space_dir, names = Path(options.results) / space_name, options.names
     if why := directory_problem(space_dir):
         raise ConfigError(
-            [f"results: {why}, where the runs of space {space_name!r} go; give another "
-             "results directory"],
+            [f"{names.head('results')}: {why}, where the runs of space {space_name!r} go; "
+             "give another results directory"],
             names.context,
         )  # fmt: skip
     if why := directory_problem(run_dir):

@@ -251,7 +251,8 @@ def test_a_seed_numpy_cannot_take_is_refused_naming_the_flag_and_the_field(
 def test_every_problem_of_the_flags_is_reported_at_once_before_ray(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """--space nosuch --results FILE reported only the results file."""
+    """--space nosuch --results FILE reported only the results file. Each problem names its
+    flag (they named RunOptions' fields: results:, name:, storage:)."""
 
     def refuse(*args: object) -> None:
         raise AssertionError("the search went past validation: Ray would start now")
@@ -262,7 +263,14 @@ def test_every_problem_of_the_flags_is_reported_at_once_before_ray(
     assert run_main(["--space", "nosuch", "--results", str(tmp_path / "f")]) == 2
     err = capsys.readouterr().err
     assert "invalid run options (2 problem(s))" in err, err
-    assert f"results: {tmp_path / 'f'} is a file" in err and "unknown space 'nosuch'" in err
+    assert f"  - --results: {tmp_path / 'f'} is a file" in err
+    assert "  - --space: unknown space 'nosuch'" in err
+    with pytest.raises(SystemExit) as exited:  # the parser's own error
+        run_main(["--space", "smoke", "--name", "a/b", "--storage", "ftp://x"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "  - --name: the run directory's name" in err, err
+    assert "  - --storage: Ray Tune keeps its experiment on s3" in err
 
 
 @pytest.mark.parametrize("name", ["taken", "n" * 300])
