@@ -185,10 +185,11 @@ def finalist_table(finalists: pd.DataFrame) -> pd.DataFrame:
         done = group[group["status"] == "completed"]
         values = pd.to_numeric(done[BEST_VAL_METRIC], errors="coerce").dropna()
         tests = (
-            pd.to_numeric(done[test], errors="coerce").dropna()
+            pd.to_numeric(done[test], errors="coerce").astype(float)
             if test in done
             else pd.Series(dtype=float)
         )
+        tests = tests[np.isfinite(tests)]  # as the pick's test mean (picked_config)
         rows.append(
             {
                 "finalist": int(rank),
@@ -277,14 +278,23 @@ def picked_config(finalists: pd.DataFrame | None) -> dict[str, Any] | None:
     rows = finalists[finalists["pick"] & (finalists["status"] == "completed")]
     first = finalists[finalists["pick"]].iloc[0]
     values = pd.to_numeric(rows[BEST_VAL_METRIC], errors="coerce").dropna()
-    tests = [str(c) for c in rows.columns if str(c).startswith("test/")]
+    tests = {
+        str(c)[len("test/") :]: pd.to_numeric(rows[c], errors="coerce").astype(float)
+        for c in rows.columns
+        if str(c).startswith("test/")
+    }
+    scored = tests.get(TEST_METRIC)
     return {
         "finalist": int(first["finalist"]),
         BEST_VAL_METRIC: float(values.mean()),
         "sd": float(values.std(ddof=1)) if len(values) >= 2 else math.nan,
         "replicates": len(values),
         "config": row_config(first),
-        "test": {c[len("test/") :]: float(pd.to_numeric(rows[c]).mean()) for c in tests},
+        # over the replicates whose value is finite; the others' seeds are named
+        "test": {k: float(v[np.isfinite(v)].mean()) for k, v in tests.items()},
+        "test_not_finite": (
+            [] if scored is None else [int(s) for s in rows["seed"][~np.isfinite(scored)]]
+        ),
     }
 
 

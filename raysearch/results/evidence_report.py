@@ -1,10 +1,11 @@
 """The evidence section of every summary and comparison report: what it states, its
 plain-words warnings and its markdown (the numbers: ``raysearch.results.evidence``).
 
-Two warnings: the pick's margin over the runner-up is inside the seed noise (not significant
-at ``NOISE_LEVEL``, paired by seed where the finalists share seeds), or rung 1 ranks trials badly
-(rho < ``RHO_BAD``), with the first later epoch that ranks them well (rho >= ``RHO_GOOD``),
-i.e. the longer grace period that would.
+Three warnings: the pick's margin over the runner-up is inside the seed noise (not
+significant at ``NOISE_LEVEL``, paired by seed where the finalists share seeds); rung 1 ranks
+trials badly (rho < ``RHO_BAD``), with the first later epoch that ranks them well (rho >=
+``RHO_GOOD``), i.e. the longer grace period that would; or a replicate of the pick scored no
+finite test value.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from raysearch.results.evidence import (
     finalist_table,
     margin_check,
     paired_margin_check,
+    picked_config,
     pooled_sd,
     redraw_groups,
     replicate_groups,
@@ -133,7 +135,24 @@ def gather_evidence(
         "warnings": [],
     }
     _warn(evidence, trials, epochs, settings)
+    if (picked := picked_config(finalists)) and (seeds := picked["test_not_finite"]):
+        evidence["warnings"].append(
+            f"The pick's {_replicates(seeds)} scored no finite {TEST_METRIC}: its model's "
+            "outputs on the test split overflow or are NaN, though its validation loss was "
+            "finite. The pick's test mean leaves {_them(seeds)} out; a "
+            "pick that fails on later days is not one to deploy before you know why."
+        )
     return evidence
+
+
+def _replicates(seeds: list[int]) -> str:
+    """``replicate with seed 7`` or ``replicates with seeds 7, 9``."""
+    many = len(seeds) != 1
+    return f"replicate{'s' * many} with seed{'s' * many} {', '.join(map(str, seeds))}"
+
+
+def _them(seeds: list[int]) -> str:
+    return "them" if len(seeds) != 1 else "it"
 
 
 def _warn(
@@ -193,11 +212,18 @@ def evidence_markdown(
     lines = [f"{heading} Evidence: will the pick hold?", ""]
     if pick:
         test = pick["test"].get(TEST_METRIC, math.nan)
+        unscored = pick.get("test_not_finite", [])  # a summary written before it was kept
+        over = (
+            f"mean over {pick['replicates'] - len(unscored)} of the same {pick['replicates']} "
+            f"replicates: the {_replicates(unscored)} scored no finite value"
+            if unscored
+            else "mean over the same replicates"
+        )
         lines += [
             f"**Pick (finalist {pick['finalist']}, chosen on the mean of {pick['replicates']} "
             f"fresh seeds):** {BEST_VAL_METRIC} {shown_number(pick[BEST_VAL_METRIC])} ± "
-            f"{shown_number(pick['sd'])}; {TEST_METRIC} {shown_number(test)} (mean over the "
-            "same replicates, the only test scores of the finalists). Its values: "
+            f"{shown_number(pick['sd'])}; {TEST_METRIC} {shown_number(test)} ({over}; the "
+            "only test scores of the finalists). Its values: "
             + ", ".join(f"`{k}` = {v}" for k, v in pick["config"].items()),
             "",
         ]

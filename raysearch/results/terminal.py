@@ -68,6 +68,12 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
             + f"; {BEST_VAL_METRIC} {shown_number(pick[BEST_VAL_METRIC], 4)} ± "
             f"{shown_number(pick['sd'], 4)} over {pick['replicates']} fresh seeds; "
             f"test {shown_number(test, 4)}"
+            + (
+                f" (over {pick['replicates'] - len(unscored)}: not finite for seed(s) "
+                f"{', '.join(map(str, unscored))})"
+                if (unscored := pick.get("test_not_finite"))
+                else ""
+            )
         )
     for warning in summary.get("evidence", {}).get("warnings", []):
         console.print(f"[yellow]warning[/]: {escape(warning)}")

@@ -476,6 +476,42 @@ def test_the_terminal_summary_names_the_pick_and_the_warnings(tmp_path: Path) ->
     assert "warning: ASHA's first rung" in text
 
 
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_a_pick_replicate_with_no_finite_test_loss_is_named_not_averaged_away(
+    tmp_path: Path, bad: float
+) -> None:
+    """A pick's replicate whose test loss was NaN was left out of the pick's test mean
+    without a word, and summary.md said the mean was over all of its replicates."""
+    from rich.console import Console
+
+    from raysearch.results.terminal import print_summary
+
+    finals = [-0.6, -0.5, -0.4, -0.3, -0.2, -0.1]
+    trials, epochs = _search(finals, list(reversed(finals)), [8] * 6)
+    finalists = _finalists([-0.5, -0.45], 0.01)
+    finalists.loc[[0, 2], "test/anchored_test_loss"] = [-0.4, -0.6]
+    finalists.loc[1, "test/anchored_test_loss"] = bad  # the pick's seed-101 replicate
+    summary = write_results(tmp_path, trials, epochs, settings=SETTINGS, finalists=finalists)
+    pick = summary["pick"]
+    assert pick["test_not_finite"] == [101]
+    assert pick["test"]["anchored_test_loss"] == pytest.approx(-0.5)  # seeds 100 and 102
+    (row,) = [r for r in summary["evidence"]["finalists"] if r["pick"]]
+    assert row["test_mean"] == pytest.approx(-0.5)
+    (warning,) = [w for w in summary["evidence"]["warnings"] if "test split" in w]
+    assert warning.startswith(
+        "The pick's replicate with seed 101 scored no finite anchored_test_loss: its model's"
+    )
+    text = (tmp_path / "summary.md").read_text()
+    assert "(mean over 2 of the same 3 replicates: the replicate with seed 101 scored no " in text
+    console = Console(record=True, width=300)
+    print_summary(summary, console)
+    assert "test -0.5000 (over 2: not finite for seed(s) 101)" in console.export_text()
+    finalists.loc[1, "test/anchored_test_loss"] = -0.5
+    clean = write_results(tmp_path, trials, epochs, settings=SETTINGS, finalists=finalists)
+    assert clean["pick"]["test_not_finite"] == []
+    assert not [w for w in clean["evidence"]["warnings"] if "test split" in w]
+
+
 def test_the_terminal_prints_failure_reasons_and_values_with_brackets_verbatim(
     tmp_path: Path,
 ) -> None:
