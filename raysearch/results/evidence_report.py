@@ -139,7 +139,7 @@ def gather_evidence(
         evidence["warnings"].append(
             f"The pick's {_replicates(seeds)} scored no finite {TEST_METRIC}: its model's "
             "outputs on the test split overflow or are NaN, though its validation loss was "
-            "finite. The pick's test mean leaves {_them(seeds)} out; a "
+            f"finite. The pick's test mean leaves {_them(seeds)} out; a "
             "pick that fails on later days is not one to deploy before you know why."
         )
     return evidence

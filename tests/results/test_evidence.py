@@ -498,8 +498,11 @@ def test_a_pick_replicate_with_no_finite_test_loss_is_named_not_averaged_away(
     (row,) = [r for r in summary["evidence"]["finalists"] if r["pick"]]
     assert row["test_mean"] == pytest.approx(-0.5)
     (warning,) = [w for w in summary["evidence"]["warnings"] if "test split" in w]
-    assert warning.startswith(
-        "The pick's replicate with seed 101 scored no finite anchored_test_loss: its model's"
+    assert warning == (
+        "The pick's replicate with seed 101 scored no finite anchored_test_loss: its model's "
+        "outputs on the test split overflow or are NaN, though its validation loss was finite. "
+        "The pick's test mean leaves it out; a pick that fails on later days is not one to "
+        "deploy before you know why."
     )
     text = (tmp_path / "summary.md").read_text()
     assert "(mean over 2 of the same 3 replicates: the replicate with seed 101 scored no " in text
