@@ -62,8 +62,9 @@ RAY_ADDRESS_ENV = "RAY_ADDRESS"
 
 @dataclass(frozen=True)
 class Joined:
-    """The address Ray will join and where it came from: ``field`` ("address": given, or
-    RAY_ADDRESS: the environment's, with no address given) and how to do without it."""
+    """The address Ray will join and where it came from: ``field`` (the option that gave it,
+    as its user wrote it: ``--address`` or ``address``; or RAY_ADDRESS: the environment's,
+    with no address given) and how to do without it."""
 
     address: str
     field: str
@@ -75,7 +76,7 @@ def joined_address(address: str | None, names: Names = CLI) -> Joined | None:
     RAY_ADDRESS; None where it starts a local Ray (``names``: how ``instead`` names the
     option, ``RunOptions.names``)."""
     if address is not None:
-        return Joined(address, "address", f"leave out {names.option('address')}")
+        return Joined(address, names.head("address"), f"leave out {names.option('address')}")
     if env := os.environ.get(RAY_ADDRESS_ENV):
         return Joined(env, RAY_ADDRESS_ENV, f"unset {RAY_ADDRESS_ENV} for a local Ray")
     return None

@@ -13,6 +13,9 @@ __all__ = ["API", "CLI", "CURVES_API", "Names"]
 
 # RunOptions' fields whose flag is not the field's name with dashes
 _FLAGS = {"time_budget_s": "--time-budget"}
+# RunOptions' fields no flag sets, only run_search's keywords: named as Python writes them
+# from the command line too, which meets them only in a run it resumes
+_NO_FLAG = frozenset({"health_check_s", "reuse_actors"})
 _NO_VALUE = object()
 
 
@@ -36,7 +39,7 @@ class Names:
         """The option ``field`` (a RunOptions field), with ``value`` if given, as its user
         writes it: ``--warm-start``, ``--warm-start RUN``; ``warm_start=``,
         ``warm_start='RUN'`` (a path or str quoted as Python writes it)."""
-        if self.cli:
+        if self.cli and field not in _NO_FLAG:
             if metavar := dict(self.positional).get(field):  # NAME; the value alone
                 return metavar if value is _NO_VALUE else str(value)
             flag = _FLAGS.get(field, "--" + field.replace("_", "-"))
@@ -49,7 +52,7 @@ class Names:
     def head(self, field: str) -> str:
         """The option ``field`` alone at the head of a problem (``--space: ...``; ``space:
         ...``, as run_search's own checks write it)."""
-        return self.option(field) if self.cli else field
+        return self.option(field) if self.cli and field not in _NO_FLAG else field
 
     def example(self, field: str, metavar: str) -> str:
         """The option ``field`` given a value described by ``metavar``: ``--data DATASET_DIR``,

@@ -102,7 +102,7 @@ def _check_session(options: RunOptions) -> None:
         )
     if (
         options.health_check_s is not None
-        and (joined := joined_address(options.address)) is not None
+        and (joined := joined_address(options.address, names)) is not None
     ):
         problems.append(
             f"{names.option('health_check_s', options.health_check_s)}: applies to a Ray the "

@@ -10,6 +10,8 @@ import pytest
 
 from raysearch.cli.curves import main as curves
 from raysearch.cli.simulate import main as simulate
+from raysearch.core.errors import ConfigError
+from raysearch.search.simulation.record import record_curves
 from raysearch.search.simulation.table import TableCurves, check_space
 from raysearch.search.space import load_space
 from raysearch.testing.curves import fake_recording
@@ -119,7 +121,7 @@ def test_an_address_with_no_cluster_is_refused_naming_it(
     code = curves(["--space", str(space), "--out", str(out), "--address", "auto"])
     assert code == 2
     err = capsys.readouterr().err
-    assert "address: no Ray cluster to join at 'auto'" in err and "ray start --head" in err
+    assert "  - --address: no Ray cluster to join at 'auto'" in err and "ray start --head" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.yaml"]  # nothing written
 
 
@@ -133,8 +135,12 @@ def test_an_address_where_nothing_answers_is_refused_before_ray_joins(
     address = f"127.0.0.1:{closed_port()}"
     out = tmp_path / "curves.parquet"
     assert curves(["--space", str(space), "--out", str(out), "--address", address]) == 2
-    assert f"address: nothing answers at '{address}'" in capsys.readouterr().err
+    assert f"  - --address: nothing answers at '{address}'" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.yaml"]  # nothing written
+    with pytest.raises(ConfigError) as err:  # from Python: record_curves' keyword
+        record_curves(str(space), out=out, address=address)
+    assert err.value.problems[0].startswith(f"address: nothing answers at '{address}'")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.yaml"]
 
 
 def test_a_refused_grid_recording_leaves_no_space_file_and_a_cache_file_is_refused(

@@ -124,7 +124,7 @@ def test_an_address_where_nothing_answers_exits_2_before_the_data_is_prepared(
     args = ["--space", "smoke", "--smoke", "--no-wandb", "--results", str(results)]
     proc = _run([*args, "--address", address], tmp_path)
     assert proc.returncode == 2, proc.stderr
-    assert f"address: nothing answers at '{address}'" in proc.stderr
+    assert f"  - --address: nothing answers at '{address}'" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert "ready in" not in proc.stderr  # refused before the data was prepared
     assert not list(results.glob("**/options.json"))  # no run directory was begun

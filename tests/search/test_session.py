@@ -18,7 +18,14 @@ from ray.tune.tune import _setup_signal_catching  # what Tuner.fit does with SIG
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.signals import sigterm_as_ctrl_c
-from raysearch.search.address import RAY_ADDRESS_ENV, Joined, joined_address, unreachable
+from raysearch.search.address import (
+    RAY_ADDRESS_ENV,
+    Joined,
+    check_address,
+    joined_address,
+    unreachable,
+)
+from raysearch.search.names import API
 from raysearch.search.options import RunOptions
 from raysearch.search.plan import resolve_search
 from raysearch.search.resources import Node
@@ -223,8 +230,12 @@ def test_a_url_ray_cannot_join_is_refused_saying_which_address_to_give(
     address: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     refused = _refused(address, monkeypatch)
-    assert f"address: '{address}' is a {address.split(':')[0]}:// address" in refused
-    assert "host:6379" in refused
+    assert f"  - --address: '{address}' is a {address.split(':')[0]}:// address" in refused
+    assert "host:6379" in refused and refused.endswith("or leave out --address")
+    with pytest.raises(ConfigError) as err:  # from Python: the keyword, at its head too
+        check_address(address, API)
+    assert err.value.problems[0].startswith(f"address: '{address}' is a")
+    assert err.value.problems[0].endswith("or leave out address=")
 
 
 def test_the_address_joined_is_the_one_given_else_the_environments(
@@ -232,7 +243,8 @@ def test_the_address_joined_is_the_one_given_else_the_environments(
 ) -> None:
     monkeypatch.delenv(RAY_ADDRESS_ENV, raising=False)
     assert joined_address(None) is None  # a local Ray
-    assert joined_address("auto") == Joined("auto", "address", "leave out --address")
+    assert joined_address("auto") == Joined("auto", "--address", "leave out --address")
+    assert joined_address("auto", API) == Joined("auto", "address", "leave out address=")
     monkeypatch.setenv(RAY_ADDRESS_ENV, "head:6379")
     assert joined_address("auto").address == "auto"  # given wins
     assert joined_address(None) == Joined(

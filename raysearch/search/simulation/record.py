@@ -157,13 +157,14 @@ def record(
     address: str | None = None,
     cache_dir: str | Path | None = None,
     log: Callable[[str], None] = print,
+    names: Names = CURVES_API,
 ) -> pd.DataFrame:
     """Train every (configuration, seed) not yet in ``out``'s partial file, then write the
     table to ``out`` (parquet) and return it. Without ``address``, ``processes`` runs at
     once on this machine (None: 1); with one, as Ray tasks on that cluster, at most
     ``processes`` at once (None: every run is queued, Ray starts what the cluster fits).
     ``cache_dir``: where prepared data is cached (shared by the processes; on a cluster,
-    the same path on each node)."""
+    the same path on each node). ``names``: how an error names ``address``."""
     out = Path(out)
     partial = partial_path(out)
     key = plan.fingerprint()
@@ -202,7 +203,7 @@ def record(
         )
 
     if address is not None:
-        record_on_ray(plan, todo, address, processes, cache_dir, keep, log)
+        record_on_ray(plan, todo, address, processes, cache_dir, keep, log, names)
     elif processes is None or processes == 1:
         record_here(plan, todo, cache_dir, keep)
     else:
@@ -319,7 +320,10 @@ def record_curves(
     trained = not table.exists()
     if trained:
         log(f"curves: recording into {table} (finished runs kept in {partial_path(table)})")
-        record(plan, table, processes=processes, address=address, cache_dir=cache_dir, log=log)
+        record(
+            plan, table, processes=processes, address=address, cache_dir=cache_dir, log=log,
+            names=names,
+        )  # fmt: skip
         log(f"curves: wrote {table}")
     else:
         log(f"curves: {table} already holds these curves")

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from raysearch.search.names import CURVES_API, Names
 from raysearch.search.simulation.curve_plan import CurvePlan
 
 __all__ = ["record_here", "record_in_pool", "record_on_ray", "run_resources", "worker_gpus"]
@@ -167,10 +168,11 @@ def record_on_ray(
     cache_dir: str | Path | None,
     keep: Keep,
     log: Callable[[str], None],
+    names: Names = CURVES_API,
 ) -> None:
     """``todo``'s runs as Ray tasks on the cluster at ``address`` (``run_resources`` each, at
     most ``processes`` in flight, None: all), each kept as it finishes; on an error or
-    Ctrl+C the tasks not finished are cancelled."""
+    Ctrl+C the tasks not finished are cancelled. ``names``: how an error names ``address``."""
     # Deferred: Ray takes seconds to import, and only a recording on a cluster needs it.
     import ray
 
@@ -178,10 +180,10 @@ def record_on_ray(
 
     if cache_dir is not None:  # a task's working directory is not the driver's
         cache_dir = Path(cache_dir).resolve()
-    with ray_session(address) as cluster:
+    with ray_session(address, names=names) as cluster:
         resources = run_resources(plan.device, cluster.gpus)
-        names = {"num_cpus": "CPU", "num_gpus": "GPU"}
-        each = " and ".join(f"{v:g} {names[k]}" for k, v in resources.items())
+        units = {"num_cpus": "CPU", "num_gpus": "GPU"}
+        each = " and ".join(f"{v:g} {units[k]}" for k, v in resources.items())
         log(
             f"curves: on the Ray cluster at {address} ({cluster.cpus:g} CPUs, "
             f"{cluster.gpus:g} GPUs), {each} per run"
