@@ -38,8 +38,9 @@ class TableError(ValueError):
 
 
 def _norm(value: Any) -> Any:
-    """A parameter value as a lookup key: NaN and None alike, numbers by value."""
-    if value is None:
+    """A parameter value as a lookup key: NaN, None and pandas' NA alike (a parameter not
+    active), numbers by value."""
+    if value is None or value is pd.NA:  # NA: a nullable column's (Int64) missing value
         return None
     if isinstance(value, bool | np.bool_):
         return bool(value)

@@ -154,3 +154,24 @@ def test_a_parameter_column_of_lists_is_refused_naming_the_value_and_where() -> 
         "table: size must hold one value per row (a number, string or bool, as the space's "
         "choices are), got [1, 2] at seed 1, epoch 2, [3] at seed 1, epoch 3"
     )
+
+
+def test_an_inactive_parameter_in_a_nullable_column_is_looked_up_as_not_set() -> None:
+    """pandas keeps an int column with missing values as Int64, and parquet keeps that dtype:
+    where the parameter is inactive it reads back as pd.NA, which was keyed as the string
+    '<NA>', so the configuration without it (NaN, None) was not in the table. Found by a
+    review helper."""
+    frame = _table()
+    frame["budget_beta"] = pd.array(
+        [pd.NA if s == "uniform" else 7 for s in frame["loss_strategy"]], dtype="Int64"
+    )
+    table = TableCurves(frame, PARAMS)
+    assert sorted(table.keys(), key=str) == [
+        ("small", "a3dro", 0.15, 7.0),
+        ("tiny", "uniform", 0.0, None),
+    ]
+    plain = {"size": "tiny", "loss_strategy": "uniform", "dropout": 0.0}
+    for inactive in ({}, {"budget_beta": math.nan}, {"budget_beta": None}):
+        np.testing.assert_allclose(
+            table.curve({**plain, **inactive}, seed=0).values, [1, 0.5, 1 / 3]
+        )
