@@ -100,7 +100,7 @@ def _exported(args: argparse.Namespace) -> SearchSpace:
     return space
 
 
-_NAMES = Names(cli=True, positional=(("space", "NAME"),))  # errors name the space NAME
+_NAMES = Names(cli=True, given_as=(("space", "NAME"),))  # errors name the space NAME
 
 
 def _parser() -> StrictParser:

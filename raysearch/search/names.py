@@ -21,13 +21,13 @@ _NO_VALUE = object()
 
 @dataclass(frozen=True)
 class Names:
-    """``cli`` True: options are named by their flags (``positional``: the fields a command
-    takes as a positional argument, each with its metavar); False: by the keywords of
-    ``call`` (``run_search``, ``record_curves``)."""
+    """``cli`` True: options are named by their flags (``given_as``: the fields given
+    otherwise, each with its name there: a positional argument's metavar, a config key);
+    False: by the keywords of ``call`` (``run_search``, ``record_curves``)."""
 
     cli: bool
     call: str = "run_search"
-    positional: tuple[tuple[str, str], ...] = ()
+    given_as: tuple[tuple[str, str], ...] = ()
 
     @property
     def context(self) -> str:
@@ -40,8 +40,8 @@ class Names:
         writes it: ``--warm-start``, ``--warm-start RUN``; ``warm_start=``,
         ``warm_start='RUN'`` (a path or str quoted as Python writes it)."""
         if self.cli and field not in _NO_FLAG:
-            if metavar := dict(self.positional).get(field):  # NAME; the value alone
-                return metavar if value is _NO_VALUE else str(value)
+            if named := dict(self.given_as).get(field):  # NAME; the value alone
+                return named if value is _NO_VALUE else str(value)
             flag = _FLAGS.get(field, "--" + field.replace("_", "-"))
             return flag if value is _NO_VALUE else f"{flag} {value}"
         if value is _NO_VALUE:

@@ -29,6 +29,7 @@ from raysearch.core.errors import ConfigError
 from raysearch.core.metrics import TIME_ATTR, VAL_METRIC
 from raysearch.core.params import build_trial_config
 from raysearch.core.trial_config import TrialConfig
+from raysearch.search.names import Names
 from raysearch.search.space import SPACES_DIR, ParamSpec, SearchSpace, load_space
 from raysearch.search.tracking import define_best_summary, flat_config
 
@@ -52,6 +53,7 @@ __all__ = [
 
 WANDB_METHOD = {"tpe": "bayes", "random": "random"}  # W&B has no TPE: its GP is the model
 SPACE_KEY = "raysearch_space"  # constant sweep parameter: which space file the run uses
+_SWEEP_NAMES = Names(cli=True, given_as=(("space", SPACE_KEY),))  # a bad space names the key
 PROGRAM = "raysearch/cli/train.py"
 COMMAND = [
     "${env}",
@@ -267,7 +269,7 @@ def run_from_wandb_config(
     if space is None:
         if SPACE_KEY not in config:
             raise ConfigError([f"{SPACE_KEY}: missing; the exported sweep config sets it"])
-        space = load_space(str(config[SPACE_KEY]))
+        space = load_space(str(config[SPACE_KEY]), names=_SWEEP_NAMES)
     cfg = build_trial_config(trial_values(config, space), base)
     if fit is None:  # deferred: torch; exporting a sweep (this module) does not need it
         from raysearch.train.loop import fit as train_fit

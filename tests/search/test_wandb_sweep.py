@@ -291,6 +291,10 @@ def test_run_from_wandb_config_builds_the_trial_and_logs_each_epoch():
 def test_run_from_wandb_config_needs_the_space():
     with pytest.raises(ConfigError, match=SPACE_KEY):
         run_from_wandb_config({"loss_strategy": "uniform"}, log=print)
+    # an unknown one is named by its key in the sweep's config (it said --space)
+    with pytest.raises(ConfigError) as err:
+        run_from_wandb_config({SPACE_KEY: "nosuch"}, log=print)
+    assert err.value.problems[0].startswith(f"{SPACE_KEY}: unknown space 'nosuch'; valid ")
 
 
 def test_brackets_say_they_have_no_wandb_key() -> None:
