@@ -92,7 +92,8 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
     parser.add_argument(
         "--smoke",
         action="store_true",
-        help="tiny model and data, a few short trials: a first look in minutes",
+        help="tiny model and data, a few short trials: a first look in minutes (what the "
+        "space searches, such as the model size, stays searched)",
     )
     parser.add_argument(
         "--searcher",

@@ -78,7 +78,7 @@ def _space_for(options: RunOptions) -> SearchSpace:
             names.context,
         )
     if options.smoke:
-        space = space.smoke()
+        space = space.smoke(synthetic=options.data is None)
     return space.with_settings(
         num_samples=options.num_samples,
         max_epochs=options.max_epochs,

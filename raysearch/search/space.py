@@ -60,7 +60,8 @@ __all__ = [
 SPACES_DIR = Path(str(resources.files("raysearch.search").joinpath("spaces")))
 
 # --smoke: any space as a first look in minutes: the tiny model on the tiny synthetic
-# dataset, four short trials. These fixed values win over the space's own.
+# dataset, four short trials. These fixed values win over the space's own fixed values,
+# not over what it searches (SearchSpace.smoke).
 SMOKE_FIXED: dict[str, Any] = {
     "model.size": "tiny",
     "data.daily_window": 60,
@@ -114,10 +115,20 @@ class SearchSpace:
                 values[name] = trial.suggest_float(name, low, high, step=p.step, log=p.log)
         return values
 
-    def smoke(self) -> SearchSpace:
+    def smoke(self, synthetic: bool = True) -> SearchSpace:
         """This space as ``--smoke`` runs it: the smoke settings, and the smoke sizes winning
-        over any fixed value that sets the same field (or a part of it)."""
-        smoke_paths = [resolve_param(k)[0] for k in SMOKE_FIXED]
+        over any fixed value that sets the same field (or a part of it), though not over a
+        searched parameter: a space that searches the model size searches it in its smoke
+        run too, and its trials record the one size they trained. ``synthetic`` False (a
+        run on a real dataset): the synthetic dataset's sizes are left out, as it has none."""
+        searched = [resolve_param(k)[0] for k in self.parameters]
+        smoke_fixed = {
+            k: v
+            for k, v in SMOKE_FIXED.items()
+            if not any(_overlap(resolve_param(k)[0], p) for p in searched)
+            and (synthetic or not k.startswith("data.synth."))
+        }
+        smoke_paths = [resolve_param(k)[0] for k in smoke_fixed]
         kept = {
             k: v
             for k, v in self.fixed.items()
@@ -125,7 +136,7 @@ class SearchSpace:
         }
         unused = self.settings.unused()  # grace_period under fifo: refused if given
         smoke = self.with_settings(**{k: v for k, v in SMOKE_SETTINGS.items() if k not in unused})
-        return dataclasses.replace(smoke, fixed={**kept, **SMOKE_FIXED})
+        return dataclasses.replace(smoke, fixed={**kept, **smoke_fixed})
 
     def with_settings(self, **overrides: Any) -> SearchSpace:
         """A copy with some settings replaced (CLI flags: None is a flag not given),
@@ -141,6 +152,12 @@ class SearchSpace:
         except ValidationError as err:
             raise ConfigError(pydantic_problems(err), "search settings") from None
         return dataclasses.replace(self, settings=settings)
+
+
+def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether two config paths set the same field, or one a part of the other."""
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
 
 
 def available_spaces(directory: Path = SPACES_DIR) -> list[str]:

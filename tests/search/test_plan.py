@@ -677,3 +677,30 @@ def test_a_space_that_searches_the_device_is_refused_naming_the_parameter(
         resolve_search(RunOptions(space=str(space), results=str(tmp_path)), _GPU_CLUSTER)
     assert str(space) in str(err.value)
     assert "parameters.device: the device cannot be searched" in str(err.value)
+
+
+@pytest.mark.parametrize("space", ["full", "model_size"])
+def test_smoke_leaves_a_searched_size_searched_and_each_trial_records_the_size_it_trained(
+    tmp_path: Path, space: str
+) -> None:
+    """--space full --smoke fixed model.size: tiny beside the searched size, which won: a
+    trial that trained the base model recorded both size: base and model.size: tiny (and
+    raion_pca_components 6 beside data.raion_pca_components: 2). Found by a walkthrough."""
+    plan = resolve_search(RunOptions(space=space, smoke=True, results=str(tmp_path)), CLUSTER)
+    assert {"size", "raion_pca_components"} <= set(plan.space.parameters)
+    fixed = plan.space.fixed
+    assert "model.size" not in fixed and "data.raion_pca_components" not in fixed
+    assert fixed["data.daily_window"] == 60 and fixed["data.synth.days"] == 420  # not searched
+    cfg = trial_config(plan.setup, {"size": "small", "raion_pca_components": 6, "dropout": 0.1})
+    assert (cfg.model.size, cfg.data.raion_pca_components) == ("small", 6)
+
+
+def test_smoke_on_a_real_dataset_sets_no_synthetic_sizes(tmp_path: Path) -> None:
+    """The synthetic dataset's sizes meant nothing on real data, yet the run recorded them."""
+    data = tmp_path / "data"
+    data.mkdir()
+    plan = resolve_search(
+        RunOptions(space="smoke", smoke=True, data=str(data), results=str(tmp_path)), CLUSTER
+    )
+    assert not [k for k in plan.space.fixed if k.startswith("data.synth.")]
+    assert plan.space.fixed["model.size"] == "tiny"
