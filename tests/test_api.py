@@ -509,11 +509,17 @@ NAMED = [
         "warm_start='{tmp}/results/smoke/taken2': that is this run's own directory",
         "--warm-start {tmp}/results/smoke/taken2: that is this run's own directory",
     ),
-    Named(  # said alike: the heading tells the front doors apart
+    Named(  # said alike before: the heading told the front doors apart
         "workers and the batch",
         {"space": "smoke", "workers_per_trial": 5000},
-        "workers_per_trial 5000: each worker takes an equal share of a batch",
-        "workers_per_trial 5000: each worker takes an equal share of a batch",
+        "workers_per_trial=5000: each worker takes an equal share of a batch",
+        "--workers-per-trial 5000: each worker takes an equal share of a batch",
+    ),
+    Named(  # said as the settings' own check: finalists (5) cannot exceed num_samples (4)
+        "finalists and the trials",
+        {"space": "smoke", "finalists": 5},
+        "finalists=5: more finalists than the search's trials (the space's num_samples: 4)",
+        "--finalists 5: more finalists than the search's trials (the space's num_samples: 4)",
     ),
     Named(
         "trials at once",

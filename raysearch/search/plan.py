@@ -79,6 +79,24 @@ def _space_for(options: RunOptions) -> SearchSpace:
         )
     if options.smoke:
         space = space.smoke(synthetic=options.data is None)
+    samples = options.num_samples or space.settings.num_samples
+    if options.finalists is not None and options.finalists > samples:
+        # the settings' own check, said of the options given and where the trials came from
+        smoke = names.option("smoke") if names.cli else "smoke=True"
+        source = (
+            names.option("num_samples", samples)
+            if options.num_samples
+            else f"{smoke} runs {samples}; give {names.example('num_samples', 'N')} for more"
+            if options.smoke
+            else f"the space's num_samples: {samples}"
+        )
+        raise ConfigError(
+            [
+                f"{names.option('finalists', options.finalists)}: more finalists than the "
+                f"search's trials ({source})"
+            ],
+            names.context,
+        )
     return space.with_settings(
         num_samples=options.num_samples,
         max_epochs=options.max_epochs,
@@ -277,8 +295,9 @@ def _check_batches(space: SearchSpace, setup: TrialSetup, options: RunOptions) -
     uneven = sorted(b for b in batches if b % workers)
     if uneven:
         raise ConfigError(
-            [f"workers_per_trial {workers}: each worker takes an equal share of a batch, and "
-             f"batch_size {b} is not divisible by {workers}" for b in uneven],
+            [f"{options.names.option('workers_per_trial', workers)}: each worker takes an "
+             f"equal share of a batch, and batch_size {b} is not divisible by {workers}"
+             for b in uneven],
             options.names.context,
         )  # fmt: skip
 

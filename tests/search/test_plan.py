@@ -704,3 +704,21 @@ def test_smoke_on_a_real_dataset_sets_no_synthetic_sizes(tmp_path: Path) -> None
     )
     assert not [k for k in plan.space.fixed if k.startswith("data.synth.")]
     assert plan.space.fixed["model.size"] == "tiny"
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ({"smoke": True}, "(--smoke runs 4; give --num-samples N for more)"),
+        ({"num_samples": 3}, "(--num-samples 3)"),
+    ],
+)
+def test_more_finalists_than_trials_says_where_the_trials_came_from(
+    tmp_path: Path, given: dict, said: str
+) -> None:
+    """It said 'finalists (5) cannot exceed num_samples (4)', though no num_samples was
+    given: --smoke had set it. Found by a walkthrough."""
+    options = RunOptions(space="smoke", finalists=5, results=str(tmp_path), argv=("run",), **given)
+    with pytest.raises(ConfigError) as err:
+        resolve_search(options, CLUSTER)
+    assert err.value.problems == [f"--finalists 5: more finalists than the search's trials {said}"]
