@@ -69,7 +69,10 @@ def test_finalists_settings_are_checked_before_anything_runs() -> None:
     assert ddp.space.settings.finalists == 1  # replicates train data-parallel too
     for fields, words in (
         ({"finalists": 2, "replicates": 1}, "replicates"),  # refused as the options are made
-        ({"finalists": 9, "num_samples": 4}, "cannot exceed num_samples"),
+        (
+            {"finalists": 9, "num_samples": 4},
+            r"more finalists than the search.s trials \(num_samples=4\)",
+        ),
     ):
         with pytest.raises(ConfigError, match=words):
             resolve_search(RunOptions(space="smoke", **fields), {"CPU": 4})
