@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from raysearch.core.errors import ConfigError, ErrorCollector
-from raysearch.core.files import METADATA, OPTIONS, SUMMARY_JSON, SUMMARY_MD
+from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON, SUMMARY_MD
 from raysearch.core.metrics import INTERRUPTED
 from raysearch.core.trainer_config import SEED_MAX
 from raysearch.search.names import API, CLI, Names
@@ -254,6 +254,9 @@ def load_run_options(run_dir: Path, names: Names = CLI) -> RunOptions:
         options = RunOptions.from_json(recorded)
     except (ValueError, TypeError) as err:  # not JSON objects, or not the options' fields
         raise ConfigError([f"{resume}: its run files cannot be read ({err})"], context) from None
+    # a warm start reads the run's Optuna study: offered only where the run holds it
+    has_study = (run_dir / OPTUNA_STUDY).is_file()
+    no_study = f"its Optuna study, {OPTUNA_STUDY}, is not there for a new search to start from"
     # the summary's states (results/summary.py): only an interrupted search goes on
     if (state := summary.get("state")) not in (None, INTERRUPTED):
         # a summary with no best trial (every trial failed, or none reported a value) has
@@ -262,6 +265,8 @@ def load_run_options(run_dir: Path, names: Names = CLI) -> RunOptions:
             "no trial of it reported a value a new search could start from"
             if "best" in summary and summary["best"] is None
             else f"a new search can start from its trials with {warm_start}"
+            if has_study
+            else no_study
         )
         raise ConfigError(
             [
@@ -277,7 +282,11 @@ def load_run_options(run_dir: Path, names: Names = CLI) -> RunOptions:
                 f"{resume}: the search started in {began}, and Ray Tune resumes "
                 "the experiment it keeps in the run directory only where it began (the "
                 "trials it has yet to create would go there); move the run back to resume "
-                f"it, or start a new search from its trials with {warm_start}"
+                + (
+                    f"it, or start a new search from its trials with {warm_start}"
+                    if has_study
+                    else f"it ({no_study})"
+                )
             ],
             context,
         )

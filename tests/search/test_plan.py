@@ -185,6 +185,9 @@ def test_only_an_interrupted_search_is_resumed(tmp_path: Path) -> None:
     (tmp_path / SUMMARY_JSON).write_text(json.dumps({"state": "interrupted"}))
     assert load_run_options(tmp_path).space == "smoke"
     (tmp_path / SUMMARY_JSON).write_text(json.dumps({"state": "out of time"}))
+    with pytest.raises(ConfigError, match=r"its Optuna study, optuna\.journal, is not there"):
+        load_run_options(tmp_path)  # no study: a warm start could not read it
+    (tmp_path / OPTUNA_STUDY).touch()
     with pytest.raises(ConfigError, match=f"--warm-start {re.escape(str(tmp_path))}"):
         load_run_options(tmp_path)
     for ended in ("finished", "every trial failed"):  # nothing to resume there either
@@ -252,8 +255,17 @@ def test_a_resume_continues_the_directory_it_names_wherever_it_is(
     assert recorded_options(RunOptions(space="smoke")).space == "smoke"  # a shipped name stays
     # a run that started elsewhere, with Tune's experiment in it, is not resumed here...
     (moved / METADATA).write_text(json.dumps({"run_dir": str(tmp_path / "results/my_space/r")}))
-    with pytest.raises(ConfigError, match=r"the search started in .*move the run back"):
+    with pytest.raises(ConfigError, match=r"the search started in .*move the run back") as err:
         load_run_options(moved)
+    # without its study a new search cannot start from it: --warm-start is not offered
+    assert err.value.problems[0].endswith(
+        "move the run back to resume it (its Optuna study, optuna.journal, is not there for "
+        "a new search to start from)"
+    )
+    (moved / OPTUNA_STUDY).touch()
+    with pytest.raises(ConfigError) as err:
+        load_run_options(moved)
+    assert err.value.problems[0].endswith(f"from its trials with --warm-start {moved}")
     # ...where the experiment is kept at --storage, it is
     stored = recorded_options(dataclasses.replace(started, storage="s3://bucket/runs"))
     (moved / OPTIONS).write_text(json.dumps(stored.to_json()))
@@ -562,7 +574,10 @@ def test_a_space_file_draws_and_a_run_name_taken_are_one_error(tmp_path: Path) -
     options = RunOptions(space="smoke", results=str(tmp_path), name=name, workers_per_trial=3)
     with pytest.raises(ConfigError) as err:
         resolve_search(options, {"CPU": 6.0})
-    assert [p.split(" ")[0] for p in err.value.problems] == ["workers_per_trial", "name='taken':"]
+    assert [p.split(" ")[0] for p in err.value.problems] == [
+        "workers_per_trial=3:",
+        "name='taken':",
+    ]
 
 
 @pytest.mark.parametrize(
