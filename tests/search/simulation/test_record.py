@@ -222,13 +222,14 @@ bounds = st.tuples(st.floats(1e-4, 10.0), st.floats(1.01, 100.0), st.booleans(),
 def test_points_span_a_float_range_and_start_points_move_to_the_nearest(spec, start) -> None:
     low, factor, log, points = spec
     high = low * factor
+    point = min(high, low + start * (high - low))  # in floats, low + 1.0 * (high - low) > high
     base = _space(
         Path(tempfile.mkdtemp()),
         "settings: {num_samples: 2, max_epochs: 3}\n"
         "parameters:\n"
         f"  lr: {{type: float, low: {low!r}, high: {high!r}, log: {str(log).lower()}}}\n"
         "  size: {type: categorical, choices: [tiny, small]}\n"
-        f"start:\n  - {{lr: {low + start * (high - low)!r}, size: small}}\n",
+        f"start:\n  - {{lr: {point!r}, size: small}}\n",
     )
     grid_space = discretized(base, points)
     choices = grid_space.parameters["lr"].choices
