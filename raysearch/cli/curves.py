@@ -23,6 +23,7 @@ finished table is kept and not trained again. Then simulate searches on it:
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +31,7 @@ from pathlib import Path
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, positive_int
 from raysearch.core.errors import RaysearchError
+from raysearch.core.signals import sigterm_as_ctrl_c
 
 __all__ = ["main"]
 
@@ -68,6 +70,9 @@ def _parser() -> StrictParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # kill, a batch scheduler's stop: as Ctrl+C (the runs in flight are stopped, the finished
+    # kept); SIGTERM's default ended the command without a word, its pool's runs training on
+    signal.signal(signal.SIGTERM, sigterm_as_ctrl_c)
     args = _parser().parse_args(argv)
     # Deferred: the search layer imports Ray and Optuna (seconds); --help needs neither.
     from raysearch.search.names import CLI

@@ -169,3 +169,30 @@ def test_a_refused_grid_recording_leaves_no_space_file_and_a_cache_file_is_refus
         assert curves(["--space", "smoke", "--points", "2", "--out", str(bad), *cache]) == 2
         assert f"  - --out: {said}" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adir.parquet", "afile"]
+
+
+def test_sigterm_stops_a_recording_as_ctrl_c_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kill (a batch scheduler's stop) ended raysearch curves without a word, and the pool's
+    runs trained on, orphaned. Found by a walkthrough helper."""
+    import os
+    import signal
+    import time
+
+    def stopped_while_recording(*args: object, **kwargs: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises within this
+        pytest.fail("SIGTERM did not stop the recording")
+
+    monkeypatch.setattr("raysearch.search.simulation.record.record_curves", stopped_while_recording)
+    before = signal.getsignal(signal.SIGTERM)
+    # left in place if curves does not take SIGTERM: the test fails, not the test process
+    signal.signal(signal.SIGTERM, lambda *a: pytest.fail("SIGTERM kept its default action"))
+    try:
+        assert curves(["--space", "smoke", "--out", str(tmp_path / "c.parquet")]) == 130
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert "interrupted: the same command resumes from the finished runs" in (
+        capsys.readouterr().err
+    )
