@@ -91,13 +91,28 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+class _NoRestoreHint(logging.Filter):
+    """Drops Tune's hint on an interrupted fit ('Resume experiment with: Tuner.restore(...)'):
+    raysearch says how to continue the search (``--resume RUN_DIR``), and a Tuner restored
+    by hand would leave the run's own files (its study, its summary) behind."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(TUNE_RESTORE_HINT)
+
+
+TUNE_RESTORE_HINT = "Experiment has been interrupted"  # ray/tune/tune.py, logger ray.tune.tune
+
+
 def fit(tuner: Tuner) -> ResultGrid:
     """``tuner.fit()`` without Tune's frequent-snapshot warning (``FREQUENT_SNAPSHOT_ENV``)
-    and with raysearch's trial table (``NEW_OUTPUT_ENV``), the environment restored after
-    it; and Ctrl+C's handler too: Tune sets its own for the fit and leaves it behind unless
-    a Ctrl+C came, so a Ctrl+C after the fit (while the results are written) did nothing."""
+    and its own resume hint (``_NoRestoreHint``), with raysearch's trial table
+    (``NEW_OUTPUT_ENV``), the environment restored after it; and Ctrl+C's handler too:
+    Tune sets its own for the fit and leaves it behind unless a Ctrl+C came, so a Ctrl+C
+    after the fit (while the results are written) did nothing."""
     main_thread = threading.current_thread() is threading.main_thread()
     sigint = signal.getsignal(signal.SIGINT) if main_thread else None
+    hint, tune_log = _NoRestoreHint(), logging.getLogger("ray.tune.tune")
+    tune_log.addFilter(hint)
     try:
         with _environment(
             {
@@ -107,6 +122,7 @@ def fit(tuner: Tuner) -> ResultGrid:
         ):
             return tuner.fit()
     finally:
+        tune_log.removeFilter(hint)
         if sigint is not None:
             signal.signal(signal.SIGINT, sigint)
 

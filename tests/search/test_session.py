@@ -8,6 +8,7 @@ before; within and after a fit SIGTERM is Ctrl+C also where SIGINT is ignored.""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -143,6 +144,29 @@ class _Tuner:
         self.seen = os.environ.get(FREQUENT_SNAPSHOT_ENV)
         self.output = os.environ.get(NEW_OUTPUT_ENV)
         return "grid"
+
+
+def test_fit_drops_tunes_own_resume_hint_and_keeps_its_other_warnings(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An interrupted search printed Tune's 'Resume experiment with: Tuner.restore(...)' just
+    above raysearch's 'continue it with: ... --resume RUN_DIR'. Found by a walkthrough."""
+    tune_log = logging.getLogger("ray.tune.tune")
+
+    class Interrupted:
+        def fit(self) -> str:
+            tune_log.warning(
+                "Experiment has been interrupted, but the most recent state was saved.\n"
+                "Resume experiment with: Tuner.restore(path='/x', trainable=...)"
+            )
+            tune_log.warning("Total run time: 3.00 seconds")
+            return "grid"
+
+    with caplog.at_level(logging.WARNING, logger="ray.tune.tune"):
+        assert fit(Interrupted()) == "grid"  # type: ignore[arg-type]
+        tune_log.warning("Experiment has been interrupted, after the fit")
+    assert "Tuner.restore" not in caplog.text and "Total run time" in caplog.text
+    assert "after the fit" in caplog.text  # the filter is the fit's alone
 
 
 def test_fit_silences_the_frequent_snapshot_warning_for_the_fit_only(
