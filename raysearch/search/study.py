@@ -131,16 +131,21 @@ def warm_start_trials(
 ) -> list[optuna.trial.FrozenTrial]:
     """The COMPLETE trials of the study in ``run_dir``, as new trials for a study of
     ``space``; ConfigError (every difference at once) if one of them is not a valid trial
-    of ``space``, or if the run has none (``names``: how it names the option,
-    ``RunOptions.names``)."""
+    of ``space``, or (saying so, whatever the space) if the run finished none (``names``:
+    how it names the option, ``RunOptions.names``)."""
     import optuna  # deferred: as in open_storage
 
     run_dir = Path(run_dir)
     old = _load_old_study(run_dir, names)
     complete = old.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if not complete:  # whatever the space: nothing to compare, nothing to start from
+        raise ConfigError(
+            [f"{names.option('warm_start', run_dir)}: that run finished no trial (its study "
+             "holds no COMPLETE trial to start from); warm-start from a run that finished "
+             "at least one"],
+            names.context,
+        )  # fmt: skip
     problems: list[str] = []
-    if not complete:
-        problems.append(f"the study in {run_dir} has no COMPLETE trial to start from")
     seeded = []
     for trial in complete:
         replay = _Replay(trial.params)

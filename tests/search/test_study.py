@@ -16,6 +16,7 @@ import raysearch
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import OPTUNA_STUDY
 from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.search.names import API, CLI, Names
 from raysearch.search.searcher import TRIAL_SEED, build_searcher, study_in
 from raysearch.search.space import ParamSpec, load_space
 from raysearch.search.study import (
@@ -193,6 +194,27 @@ def test_a_warm_start_needs_a_study(tmp_path: Path) -> None:
     optuna.create_study(study_name=STUDY_NAME, storage=open_storage(tmp_path))
     with pytest.raises(ConfigError, match="no COMPLETE trial"):
         warm_start_trials(tmp_path, SPACE)
+
+
+@pytest.mark.parametrize(
+    ("names", "context", "option"),
+    [(CLI, "invalid arguments", "--warm-start {}"), (API, "invalid run_search arguments",
+                                                     "warm_start='{}'")],
+)  # fmt: skip
+def test_a_warm_start_from_a_run_that_finished_no_trial_says_so_not_that_the_space_differs(
+    tmp_path: Path, names: Names, context: str, option: str
+) -> None:
+    """A --time-budget run that finished no trial was refused as if its space differed:
+    'its trials do not fit space 'smoke'', while the space was the same."""
+    build_searcher(SPACE, seed=0, storage=open_storage(tmp_path)).suggest("cut")
+    with pytest.raises(ConfigError) as err:
+        warm_start_trials(tmp_path, SPACE, names)
+    assert str(err.value).startswith(f"{context} (1 problem(s))")
+    assert err.value.problems == [
+        f"{option.format(tmp_path)}: that run finished no trial (its study holds no COMPLETE "
+        "trial to start from); warm-start from a run that finished at least one"
+    ]
+    assert "do not fit" not in str(err.value)
 
 
 def test_open_study_reads_a_runs_study_and_names_a_directory_without_one(
