@@ -159,8 +159,12 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
             for a in (argv if argv is not None else sys.argv[1:])
             if a.startswith("--") and a != "--resume" and not a.startswith("--resume=")
         ]
-        if others:
-            parser.error(f"--resume takes no other flags (the run's own are reused), got {others}")
+        if others:  # valid flags, but not here: one line, no list of valid flags
+            parser.exit(
+                2,
+                f"{parser.prog}: error: --resume takes no other flags (the run's own are "
+                f"reused), got {others}: they are for a new search, given without --resume\n",
+            )
         return RunOptions(space="", resume=args.resume, argv=_argv(argv))
     if args.space is None:
         parser.error("the following arguments are required: --space (or --resume RUN_DIR)")

@@ -170,6 +170,20 @@ def test_resume_takes_its_directory_in_either_spelling(capsys: pytest.CaptureFix
     assert "--resume takes no other flags" in capsys.readouterr().err
 
 
+def test_a_flag_beside_resume_is_refused_without_a_list_saying_it_is_valid(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """'--resume takes no other flags, got ['--space']' was followed by 'valid flags: ...
+    --space ...', contradicting it."""
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--resume", "runs/a", "--space", "loss_ablation"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == (
+        "raysearch run: error: --resume takes no other flags (the run's own are reused), got "
+        "['--space']: they are for a new search, given without --resume\n"
+    )
+
+
 def test_an_empty_run_name_is_refused_not_replaced(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
