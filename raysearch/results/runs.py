@@ -7,6 +7,7 @@ Tune's own experiment directory is the search layer's business.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,13 +60,20 @@ class RunData:
         return names
 
 
+def _missing(run_dir: Path) -> list[str]:
+    """The run files ``run_dir`` lacks (os.path.isfile: a directory the user may not read,
+    such as another user's in /tmp, lacks them rather than raising PermissionError)."""
+    return [name for name in REQUIRED_FILES if not os.path.isfile(run_dir / name)]
+
+
 def _check_dir(run_dir: Path, errors: ErrorCollector) -> None:
     if not run_dir.is_dir():
         errors.add(str(run_dir), "not a directory (expected a run directory results/<space>/<run>)")
         return
-    missing = [name for name in REQUIRED_FILES if not (run_dir / name).is_file()]
+    missing = _missing(run_dir)
     if missing:
-        inside = sorted(p.name for p in run_dir.iterdir() if (p / TRIALS).is_file())
+        # offered only what this check accepts: a directory with trials.parquet alone is not
+        inside = sorted(p.name for p in run_dir.iterdir() if p.is_dir() and not _missing(p))
         hint = (
             f"; it holds run directories {', '.join(inside)}: pass those"
             if inside

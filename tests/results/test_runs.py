@@ -80,6 +80,21 @@ def test_a_space_directory_points_at_its_runs(two_runs):
         load_runs([two_runs[0].parent])
 
 
+def test_a_directory_of_runs_offers_only_the_runs_load_run_takes(tmp_path):
+    """A directory with trials.parquet but no metadata.json was offered ('it holds run
+    directories ...: pass those') and then refused as not a run directory."""
+    write_fake_run(tmp_path / "whole", n_trials=5)
+    (write_fake_run(tmp_path / "no_metadata", n_trials=5) / METADATA).unlink()
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(ConfigError) as err:
+        load_run(tmp_path)
+    (problem,) = err.value.problems
+    assert problem.endswith("; it holds run directories whole: pass those")
+    load_run(tmp_path / "whole")
+    with pytest.raises(ConfigError, match=r"missing metadata\.json"):
+        load_run(tmp_path / "no_metadata")
+
+
 def test_missing_columns_are_reported(tmp_path):
     path = write_fake_run(tmp_path / "r", n_trials=5)
     pd.read_parquet(path / TRIALS).drop(columns=["status"]).to_parquet(path / TRIALS)
