@@ -102,7 +102,8 @@ def load_runs(run_dirs: Sequence[str | Path]) -> list[RunData]:
     for path in paths:
         same = first.setdefault(path.resolve(), path)
         if same is not path:  # what is wrong with the directory is said once, at its first
-            errors.add(str(path), f"given twice (also as {same}); a run is compared once")
+            also = "" if str(same) == str(path) else f" (also as {same})"
+            errors.add(str(path), f"given twice{also}; a run is compared once")
             continue
         _check_dir(path, errors)
     errors.raise_if_any(ConfigError, "run directories")

@@ -123,7 +123,14 @@ def test_a_directory_given_twice_has_its_problem_named_once(tmp_path):
         load_runs([bad, bad])
     assert len(err.value.problems) == 2, err.value.problems
     assert err.value.problems[0].startswith(f"{bad}: not a run directory: missing")
-    assert err.value.problems[1] == f"{bad}: given twice (also as {bad}); a run is compared once"
+    assert err.value.problems[1] == f"{bad}: given twice; a run is compared once"
+
+
+def test_a_run_given_twice_the_same_way_is_named_once(two_runs):
+    """'R: given twice (also as R)' repeated the path as if it were another spelling."""
+    with pytest.raises(ConfigError) as err:
+        load_runs([two_runs[0], two_runs[0]])
+    assert err.value.problems == [f"{two_runs[0]}: given twice; a run is compared once"]
 
 
 def test_needs_at_least_one_directory():
