@@ -243,10 +243,12 @@ def load_run_options(run_dir: Path, names: Names = CLI) -> RunOptions:
     warm_start = names.option("warm_start", run_dir)
     path = run_dir / OPTIONS
     if not path.is_file():
-        raise ConfigError(
-            [f"{resume}: no {OPTIONS} there; is it a run directory (results/<space>/<run>)?"],
-            context,
-        )
+        if run_dir.is_dir():
+            why = f"no {OPTIONS} there; is it a run directory (results/<space>/<run>)?"
+        else:
+            what = "not a directory" if run_dir.exists() else "no such directory"
+            why = f"{what}; give the run directory (results/<space>/<run>) of a search to continue"
+        raise ConfigError([f"{resume}: {why}"], context)
     try:
         recorded, metadata, summary = (
             read_run_file(p) for p in (path, run_dir / METADATA, run_dir / SUMMARY_JSON)

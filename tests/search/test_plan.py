@@ -301,6 +301,21 @@ def test_run_files_that_are_json_but_not_objects_are_one_error(
     assert "a JSON object expected" in problem
 
 
+def test_a_resume_of_a_directory_that_does_not_exist_says_so(tmp_path: Path) -> None:
+    """It said 'no options.json there', as of a directory that is not a run's."""
+    absent, a_file = tmp_path / "nonexist" / "run", tmp_path / "a_file"
+    a_file.write_text("")
+    for where, what in ((absent, "no such directory"), (a_file, "not a directory")):
+        with pytest.raises(ConfigError) as err:
+            load_run_options(where)
+        assert err.value.problems == [
+            f"--resume {where}: {what}; give the run directory (results/<space>/<run>) of a "
+            "search to continue"
+        ]
+    with pytest.raises(ConfigError, match=f"no {OPTIONS} there"):
+        load_run_options(tmp_path)
+
+
 @pytest.mark.parametrize("where", ["dir", "file"])
 def test_a_space_that_is_a_directory_or_not_yaml_is_one_error(tmp_path: Path, where: str) -> None:
     target = tmp_path / "spaces"
