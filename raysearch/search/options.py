@@ -232,6 +232,37 @@ class RunOptions:
         return cls(**data)
 
 
+def _recorded_options(recorded: dict[str, Any], where: str, context: str) -> RunOptions:
+    """The RunOptions an options.json holds; a ConfigError (each problem after ``where``)
+    naming each field missing, unknown or of a bad value, as the file spells it."""
+    fields = {f.name: f for f in dataclasses.fields(RunOptions)}
+    problems = [
+        f"missing field {name!r}"
+        for name, f in fields.items()
+        if name not in recorded
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    problems += [f"unknown field {name!r}" for name in recorded if name not in fields]
+    wandb, argv = recorded.get("wandb", {}), recorded.get("argv", [])
+    if not isinstance(wandb, dict):
+        problems.append(f"field 'wandb': a JSON object expected, got {wandb!r}")
+    else:
+        known = {f.name for f in dataclasses.fields(WandbOptions)}
+        problems += [f"unknown field 'wandb.{name}'" for name in wandb if name not in known]
+    if not isinstance(argv, list):
+        problems.append(f"field 'argv': a JSON array expected, got {argv!r}")
+    if not problems:
+        try:
+            # no argv while checked: its problems name the fields as the file does
+            checked = RunOptions.from_json({**recorded, "argv": []})
+            return dataclasses.replace(checked, argv=tuple(argv))
+        except ConfigError as err:
+            prefix = "wandb." if err.context == "W&B options" else ""
+            problems += [f"field {prefix}{problem}" for problem in err.problems]
+    raise ConfigError([f"{where}: {problem}" for problem in problems], context)
+
+
 def load_run_options(run_dir: Path, names: Names = CLI) -> RunOptions:
     """The options a run was started with, to resume it (ConfigError if it isn't a run):
     the run is ``run_dir`` as named from any working directory, its results root the
@@ -253,9 +284,9 @@ def load_run_options(run_dir: Path, names: Names = CLI) -> RunOptions:
         recorded, metadata, summary = (
             read_run_file(p) for p in (path, run_dir / METADATA, run_dir / SUMMARY_JSON)
         )
-        options = RunOptions.from_json(recorded)
-    except (ValueError, TypeError) as err:  # not JSON objects, or not the options' fields
+    except ValueError as err:  # not JSON objects (read_run_file names the file)
         raise ConfigError([f"{resume}: its run files cannot be read ({err})"], context) from None
+    options = _recorded_options(recorded, f"{resume}: {path}", context)
     # a warm start reads the run's Optuna study: offered only where the run holds it
     has_study = (run_dir / OPTUNA_STUDY).is_file()
     no_study = f"its Optuna study, {OPTUNA_STUDY}, is not there for a new search to start from"

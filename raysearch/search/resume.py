@@ -43,7 +43,10 @@ def read_run_file(path: Path) -> dict[str, Any]:
     a file overwritten by hand or by another tool)."""
     if not path.is_file():
         return {}
-    data = json.loads(path.read_text())
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as err:  # not JSON, or not UTF-8 text
+        raise ValueError(f"{path.name}: not JSON ({err})") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path.name}: a JSON object expected, got {type(data).__name__}")
     return data

@@ -184,6 +184,20 @@ def test_a_flag_beside_resume_is_refused_without_a_list_saying_it_is_valid(
     )
 
 
+def test_a_resume_whose_options_json_holds_no_options_exits_2_naming_the_file(
+    tmp_path: Path,
+) -> None:
+    """An options.json of '{}' was refused with Python's words for RunOptions' missing
+    argument, not naming the file."""
+    run = tmp_path / "results" / "smoke" / "r"
+    run.mkdir(parents=True)
+    (run / "options.json").write_text("{}")
+    proc = _run(["--resume", str(run)], tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert f"  - --resume {run}: {run / 'options.json'}: missing field 'space'\n" in proc.stderr
+    assert "RunOptions" not in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_an_empty_run_name_is_refused_not_replaced(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -277,7 +277,7 @@ def test_run_files_that_cannot_be_read_are_one_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="its run files cannot be read"):
         load_run_options(tmp_path)
     (tmp_path / OPTIONS).write_text(json.dumps({"space": "smoke", "wandb": False}))
-    with pytest.raises(ConfigError, match="its run files cannot be read"):
+    with pytest.raises(ConfigError, match="field 'wandb': a JSON object expected"):
         load_run_options(tmp_path)
     (tmp_path / OPTIONS).write_text(json.dumps(RunOptions(space="smoke").to_json()))
     (tmp_path / SUMMARY_JSON).write_text("{cut short")  # a summary.json half written by hand
@@ -313,6 +313,37 @@ def test_a_resume_of_a_directory_that_does_not_exist_says_so(tmp_path: Path) -> 
             "search to continue"
         ]
     with pytest.raises(ConfigError, match=f"no {OPTIONS} there"):
+        load_run_options(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("recorded", "problems"),
+    [
+        ({}, ["missing field 'space'"]),
+        ({"space": "smoke", "x": 1, "wandb": {"y": 2}}, ["unknown field 'x'",
+                                                         "unknown field 'wandb.y'"]),
+        ({"space": "smoke", "wandb": False}, ["field 'wandb': a JSON object expected, got False"]),
+        ({"space": "smoke", "argv": "a"}, ["field 'argv': a JSON array expected, got 'a'"]),
+        ({"space": "smoke", "num_samples": 0, "wandb": {"enabled": "no"}},
+         ["field wandb.enabled: must be true or false, got 'no'"]),
+        ({"space": "smoke", "num_samples": 0, "argv": ["--space", "smoke"]},
+         ["field num_samples: must be an int >= 1, got 0"]),
+    ],
+)  # fmt: skip
+def test_an_options_json_that_holds_no_runs_options_is_refused_naming_the_file_and_fields(
+    tmp_path: Path, recorded: dict, problems: list[str]
+) -> None:
+    """'{}' was refused as 'its run files cannot be read (RunOptions.__init__() missing 1
+    required positional argument: 'space')': a Python error that did not name the file."""
+    (tmp_path / OPTIONS).write_text(json.dumps(recorded))
+    with pytest.raises(ConfigError) as err:
+        load_run_options(tmp_path)
+    assert err.value.problems == [
+        f"--resume {tmp_path}: {tmp_path / OPTIONS}: {p}" for p in problems
+    ]
+    assert str(err.value).startswith("invalid arguments")
+    (tmp_path / OPTIONS).write_text("{not json")
+    with pytest.raises(ConfigError, match=f"cannot be read \\({OPTIONS}: not JSON"):
         load_run_options(tmp_path)
 
 
