@@ -19,6 +19,7 @@ minimum (``define_metric``), which is what Bayes reads, as Optuna reads each tri
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,8 +101,7 @@ def sweep_config(
     sweep_name = f"raysearch-{space.name}" + ("-smoke" if smoke else "")
     space = space.smoke() if smoke else space
     settings = space.settings
-    shipped = Path(space.path).resolve().is_relative_to(SPACES_DIR)
-    parameters: dict[str, Any] = {SPACE_KEY: {"value": space.name if shipped else space.path}}
+    parameters: dict[str, Any] = {SPACE_KEY: {"value": _given(space)}}
     parameters["trainer.max_epochs"] = {"value": settings.max_epochs}
     for name, value in space.fixed.items():
         parameters[name] = {"value": value}
@@ -129,6 +129,13 @@ def sweep_config(
     if project:
         config["project"] = project
     return config
+
+
+def _given(space: SearchSpace) -> str:
+    """How ``load_space`` finds ``space`` again: a shipped space by its name, any other by
+    its file's path (as it was given)."""
+    shipped = Path(space.path).resolve().is_relative_to(SPACES_DIR)
+    return space.name if shipped else space.path
 
 
 def _condition(p: ParamSpec) -> str:
@@ -159,8 +166,10 @@ def sweep_yaml(space: SearchSpace, *, project: str | None = None, smoke: bool = 
         lines.append(line)
     header = [
         f"# W&B sweep for raysearch space {space.name!r} ({space.path})",
-        f"# written by: raysearch spaces export {space.name} --format wandb"
-        + (" --smoke" if smoke else ""),
+        # a command that works: a space file not shipped is named by its path
+        f"# written by: raysearch spaces export {shlex.quote(_given(space))} --format wandb"
+        + (" --smoke" if smoke else "")
+        + (f" --project {shlex.quote(project)}" if project else ""),
         "# run: wandb sweep THIS_FILE  then  wandb agent ENTITY/PROJECT/SWEEP_ID",
         f"# method {WANDB_METHOD[settings.searcher]}: the space's searcher ({settings.searcher})"
         + (" as W&B's nearest, its Bayesian search" if settings.searcher == "tpe" else ""),

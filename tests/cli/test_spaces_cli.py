@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -65,6 +68,25 @@ def test_export_to_stdout(capsys):
     out = capsys.readouterr().out
     assert yaml.safe_load(out) == sweep_config(load_space("smoke"), project="p", smoke=True)
     assert "--format wandb --smoke" in out
+
+
+@pytest.mark.parametrize("given", ["smoke", "my spaces/mine.yaml"])
+def test_exports_written_by_comment_is_a_command_that_writes_the_same_file(
+    tmp_path, capsys, monkeypatch, given
+):
+    """A space file given by its path was said to be written by 'raysearch spaces export
+    mine --format wandb', which is no shipped space's name."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my spaces").mkdir()
+    (tmp_path / "my spaces" / "mine.yaml").write_text(Path(load_space("smoke").path).read_text())
+    assert main(["export", given, "--format", "wandb", "--project", "p", "--smoke"]) == 0
+    text = capsys.readouterr().out
+    (command,) = [line for line in text.splitlines() if line.startswith("# written by: ")]
+    words = shlex.split(command.removeprefix("# written by: "))
+    assert words[:3] == ["raysearch", "spaces", "export"]
+    assert words[3] == given
+    assert main(words[2:]) == 0
+    assert capsys.readouterr().out == text
 
 
 def test_export_refuses_an_out_that_is_a_directory_or_under_a_file_before_writing(tmp_path, capsys):
