@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from raysearch.core.errors import ConfigError
@@ -40,8 +40,11 @@ def _fields(obj: Any) -> set[str]:
     return {f.name for f in dataclasses.fields(obj)}
 
 
-def resolve_param(name: str, base: TrialConfig | None = None) -> tuple[tuple[str, ...], str | None]:
-    """The path of ``name`` in the trial config, or an error message naming the valid ones."""
+def resolve_param(
+    name: str, base: TrialConfig | None = None, *, not_offered: Collection[tuple[str, ...]] = ()
+) -> tuple[tuple[str, ...], str | None]:
+    """The path of ``name`` in the trial config, or an error message naming the valid ones
+    (less the names of the paths ``not_offered``: those its caller refuses anyway)."""
     base = base if base is not None else TrialConfig()
     dotted = ALIASES.get(name, name)
     if "." in dotted:
@@ -61,18 +64,22 @@ def resolve_param(name: str, base: TrialConfig | None = None) -> tuple[tuple[str
     if len(owners) > 1:
         options = ", ".join(f"{s}.{name}" for s in owners)
         return (), f"ambiguous parameter {name!r}: write one of {options}"
-    names = valid_names(base)
+    names = valid_names(base, not_offered)
     close = difflib.get_close_matches(name, names, n=3)
     maybe = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
     return (), f"unknown parameter {name!r}{maybe}; valid names: {', '.join(names)}"
 
 
-def valid_names(base: TrialConfig | None = None) -> list[str]:
+def valid_names(
+    base: TrialConfig | None = None, not_offered: Collection[tuple[str, ...]] = ()
+) -> list[str]:
+    """The flat names of the trial config's fields, but for those of the paths
+    ``not_offered``."""
     base = base if base is not None else TrialConfig()
     names = set(ALIASES)
     for s in SECTIONS:
         names |= _fields(getattr(base, s))
-    return sorted(names)
+    return sorted(n for n in names if resolve_param(n, base)[0] not in not_offered)
 
 
 def _apply(node: Any, updates: list[tuple[tuple[str, ...], Any]]) -> Any:

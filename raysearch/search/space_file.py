@@ -136,7 +136,8 @@ def _check_space(space: SpaceFile, errors: ErrorCollector) -> None:
     names = list(space.parameters)
     unknown = set()  # reported once here; their values are not checked again
     for name in [*names, *space.fixed]:
-        problem = resolve_param(name)[1]
+        # the names set by the search are refused below: not offered to a misspelt name
+        problem = resolve_param(name, not_offered=_SET_BY_THE_SEARCH)[1]
         if problem:
             unknown.add(name)
             errors.add(

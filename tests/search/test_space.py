@@ -472,6 +472,19 @@ def test_a_value_the_search_sets_in_every_trial_cannot_be_fixed_or_searched(
     assert err.value.problems[0].startswith(f"{name}: ") and why in err.value.problems[0]
 
 
+def test_an_unknown_parameter_is_offered_only_the_names_a_space_may_set(tmp_path: Path) -> None:
+    """Its valid names listed max_epochs and seed, which a space is then refused (the
+    search sets them in every trial)."""
+    path = _write(tmp_path, _SETTINGS + "parameters: {bogus: {type: int, low: 1, high: 3}}\n")
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    (problem,) = err.value.problems
+    assert problem.startswith("parameters.bogus: unknown parameter 'bogus'; valid names: ")
+    offered = problem.split("valid names: ")[1].split(", ")
+    assert "dropout" in offered and "learning_rate" in offered
+    assert not {"max_epochs", "seed"} & set(offered)
+
+
 def test_a_space_that_could_only_ever_draw_one_value_or_repeats_a_choice_is_refused(
     tmp_path: Path,
 ) -> None:
