@@ -131,19 +131,29 @@ def _parser() -> StrictParser:
     return p
 
 
+# Settings of what follows a search, which a simulation of the search never runs
+_AFTER_THE_SEARCH = ("finalists", "replicates")
+
+
 def _against_values(pairs: list[str]) -> tuple[dict[str, Any], list[str]]:
     """``--against``'s settings (SETTING=VALUE, VALUE read as YAML: false, 27, null), and the
     problems with them."""
     values: dict[str, Any] = {}
     problems = []
+    taken = [k for k in SearchSettings.model_fields if k not in _AFTER_THE_SEARCH]
     for pair in pairs:
         key, sep, text = pair.partition("=")
         if not sep or not key:
             problems.append(f"--against {pair!r}: expected SETTING=VALUE, e.g. multivariate=false")
+        elif key in _AFTER_THE_SEARCH:
+            problems.append(
+                f"--against {pair!r}: the simulation runs the search alone, not the finalists' "
+                f"re-training after it, so {key} would change nothing; settings: "
+                + ", ".join(taken)
+            )
         elif key not in SearchSettings.model_fields:
             problems.append(
-                f"--against {pair!r}: no setting {key!r}; settings: "
-                + ", ".join(SearchSettings.model_fields)
+                f"--against {pair!r}: no setting {key!r}; settings: " + ", ".join(taken)
             )
         elif key in values:
             problems.append(f"--against {pair!r}: {key} is given twice")

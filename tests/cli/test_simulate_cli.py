@@ -288,6 +288,23 @@ def test_against_problems_are_reported_with_the_others_and_exit_2(
     assert "the space's settings already are these" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("pair", ["finalists=2", "replicates=4"])
+def test_against_refuses_the_finalists_settings_a_simulation_never_uses(capsys, pair) -> None:
+    """A simulation runs no finalists: --against finalists=2 ran the same search twice and
+    compared it with itself, and the settings --against lists offered both."""
+    args = ["--curves", "hartmann", "--workers", "1", "--seeds", "1", "--num-samples", "3"]
+    assert main([*args, "--against", pair]) == 2
+    err = capsys.readouterr().err
+    key = pair.split("=")[0]
+    assert (
+        f"--against {pair!r}: the simulation runs the search alone, not the finalists' "
+        f"re-training after it, so {key} would change nothing; settings: num_samples, "
+    ) in err
+    assert main([*args, "--against", "multivariat=false"]) == 2
+    listed = capsys.readouterr().err.split("settings: ")[1]
+    assert "multivariate" in listed and "finalists" not in listed and "replicates" not in listed
+
+
 def test_best_drawn_shows_what_early_stopping_cut_off(tmp_path: Path, space_file: Path, capsys):
     """On curves whose best configurations start worst, ASHA stops them before they show
     their value: the best drawn is below the best found. Without early stopping every drawn
