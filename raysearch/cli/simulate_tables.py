@@ -20,8 +20,8 @@ def speedup_text(x: float) -> str:
 def quality_table(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| k | best (median [q25, q75]) | best drawn | regret | sim. wall h | sooner than k="
-        f"{rows[0]['workers']} [90% of seed resamples] | epochs | busy |",
-        "|---|---|---|---|---|---|---|---|",
+        f"{rows[0]['workers']} [90% of seed resamples] | epochs | stopped early | busy |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         s = r["summary"]
@@ -35,14 +35,17 @@ def quality_table(rows: list[dict[str, Any]]) -> str:
             f"| {r['workers']} | {b['median']:.4g} [{b['q25']:.4g}, {b['q75']:.4g}] | "
             f"{s['drawn']['median']:.4g} | {g['median']:.3g} | {s['hours']['median']:.3g} | "
             f"{sooner} | "
-            f"{s['epochs']['median']:.0f} | {s['busy']['median']:.0%} |"
+            f"{s['epochs']['median']:.0f} | {s['stopped']['median']:.0f} of "
+            f"{s['trials']['median']:.0f} | {s['busy']['median']:.0%} |"
         )
     lines += [
         "",
         "best drawn: the best value any configuration the search drew reaches over its whole "
         "curve, as if every trial had run to its last epoch (median over seeds). Below best, "
         "the search drew a better configuration than it found: its early stops, or its end, "
-        "cut it off before it showed its value.",
+        "cut it off before it showed its value. stopped early: the trials that ended before "
+        "their last epoch (median over seeds), stopped by the scheduler or by the trainer's "
+        "own early stopping.",
     ]
     return "\n".join(lines)
 

@@ -313,12 +313,19 @@ def test_best_drawn_shows_what_early_stopping_cut_off(tmp_path: Path, space_file
     slow = str(_table(tmp_path / "slow.parquet", slow=True))
     args = ["--table", slow, "--space", str(space_file), "--workers", "1", "--seeds", "2"]
     assert main([*args, "--scheduler", "asha", "--out", str(out)]) == 0
-    assert "best drawn: the best value any configuration" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "best drawn: the best value any configuration" in printed
     summary = json.loads(out.read_text())["rows"][0]["summary"]
     assert summary["drawn"]["median"] < summary["best"]["median"]
+    # how many trials the stops cut short, beside it (a gate that holds every stop shows 0)
+    stopped, trials = summary["stopped"]["median"], summary["trials"]["median"]
+    assert 0 < stopped < trials and f"| {stopped:.0f} of {trials:.0f} |" in printed
     assert main([*args, "--scheduler", "fifo", "--out", str(out)]) == 0
     summary = json.loads(out.read_text())["rows"][0]["summary"]
     assert summary["drawn"] == summary["best"]
+    assert summary["stopped"]["median"] == 0 and f"| 0 of {trials:.0f} |" in (
+        capsys.readouterr().out
+    )
 
 
 def test_a_trial_start_cost_adds_to_each_trial_and_is_said(

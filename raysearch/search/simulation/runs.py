@@ -170,6 +170,9 @@ def summarise(
         "best": spread([r.best for r in results]),
         "hours": spread([r.end / 3600 for r in results]),
         "epochs": spread([float(len(r.epochs)) for r in results]),
+        # ended before their last epoch: by the scheduler, or the trainer's early stopping
+        "stopped": spread([float(r.trials["stopped"].sum()) for r in results]),
+        "trials": spread([float(len(r.trials)) for r in results]),
         "busy": spread([r.busy_fraction() for r in results]),
         "decide_ms": spread([1000 * float(r.trials["decide_s"].mean()) for r in results]),
         **(
