@@ -41,10 +41,14 @@ def _fields(obj: Any) -> set[str]:
 
 
 def resolve_param(
-    name: str, base: TrialConfig | None = None, *, not_offered: Collection[tuple[str, ...]] = ()
+    name: str,
+    base: TrialConfig | None = None,
+    *,
+    not_offered: Mapping[tuple[str, ...], str] | None = None,
 ) -> tuple[tuple[str, ...], str | None]:
     """The path of ``name`` in the trial config, or an error message naming the valid ones
-    (less the names of the paths ``not_offered``: those its caller refuses anyway)."""
+    (less the names of the paths ``not_offered``, which its caller refuses, each with why: a
+    name closest to one of those is told what that one is, not steered to another field)."""
     base = base if base is not None else TrialConfig()
     dotted = ALIASES.get(name, name)
     if "." in dotted:
@@ -64,9 +68,16 @@ def resolve_param(
     if len(owners) > 1:
         options = ", ".join(f"{s}.{name}" for s in owners)
         return (), f"ambiguous parameter {name!r}: write one of {options}"
-    names = valid_names(base, not_offered)
-    close = difflib.get_close_matches(name, names, n=3)
-    maybe = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+    refused = not_offered or {}
+    names = valid_names(base, refused)
+    why = {n: refused[p] for n in valid_names(base) if (p := resolve_param(n, base)[0]) in refused}
+    # a refused name stays among the close ones, said with why: 'max_epoch' is not steered to
+    # min_epochs alone, a field that does something else
+    close = difflib.get_close_matches(name, [*names, *why], n=3)
+    offered = [repr(c) for c in close if c not in why]
+    said = [f"did you mean {' or '.join(offered)}?"] if offered else []
+    said += [f"{c!r} {why[c]}" for c in close if c in why]
+    maybe = f" ({' '.join(said)})" if said else ""
     return (), f"unknown parameter {name!r}{maybe}; valid names: {', '.join(names)}"
 
 

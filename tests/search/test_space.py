@@ -485,6 +485,23 @@ def test_an_unknown_parameter_is_offered_only_the_names_a_space_may_set(tmp_path
     assert not {"max_epochs", "seed"} & set(offered)
 
 
+@pytest.mark.parametrize("typo", ["max_epoch", "maxepochs", "epochs"])
+def test_a_name_close_to_one_the_search_sets_is_told_what_that_one_is(
+    tmp_path: Path, typo: str
+) -> None:
+    """With max_epochs no longer offered, 'max_epoch' was steered to min_epochs or
+    warmup_epochs alone, fields that do something else, which the space then takes. Found by
+    a review helper."""
+    path = _write(tmp_path, _SETTINGS + f"fixed: {{{typo}: 4}}\n")
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    (problem,) = err.value.problems
+    said = problem.split("; valid names")[0]
+    assert said.endswith(
+        "'max_epochs' is the search's budget, the same for every trial: set settings.max_epochs)"
+    ), said
+
+
 def test_a_space_that_could_only_ever_draw_one_value_or_repeats_a_choice_is_refused(
     tmp_path: Path,
 ) -> None:
