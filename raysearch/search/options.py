@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from raysearch.core.errors import ConfigError, ErrorCollector
-from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON, SUMMARY_MD
+from raysearch.core.files import METADATA, OPTIONS, SUMMARY_JSON, SUMMARY_MD
 from raysearch.core.metrics import INTERRUPTED
 from raysearch.core.trainer_config import SEED_MAX
 from raysearch.search.names import API, CLI, Names
@@ -287,9 +287,6 @@ def load_run_options(run_dir: Path, names: Names = CLI) -> RunOptions:
     except ValueError as err:  # not JSON objects (read_run_file names the file)
         raise ConfigError([f"{resume}: its run files cannot be read ({err})"], context) from None
     options = _recorded_options(recorded, f"{resume}: {path}", context)
-    # a warm start reads the run's Optuna study: offered only where the run holds it
-    has_study = (run_dir / OPTUNA_STUDY).is_file()
-    no_study = f"its Optuna study, {OPTUNA_STUDY}, is not there for a new search to start from"
     # the summary's states (results/summary.py): only an interrupted search goes on
     if (state := summary.get("state")) not in (None, INTERRUPTED):
         # a summary with no best trial (every trial failed, or none reported a value) has
@@ -298,8 +295,8 @@ def load_run_options(run_dir: Path, names: Names = CLI) -> RunOptions:
             "no trial of it reported a value a new search could start from"
             if "best" in summary and summary["best"] is None
             else f"a new search can start from its trials with {warm_start}"
-            if has_study
-            else no_study
+            if (cannot := _no_warm_start(run_dir)) is None
+            else f"a new search cannot start from its trials either: {cannot}"
         )
         raise ConfigError(
             [
@@ -317,8 +314,8 @@ def load_run_options(run_dir: Path, names: Names = CLI) -> RunOptions:
                 "trials it has yet to create would go there); move the run back to resume "
                 + (
                     f"it, or start a new search from its trials with {warm_start}"
-                    if has_study
-                    else f"it ({no_study})"
+                    if (cannot := _no_warm_start(run_dir)) is None
+                    else f"it (a new search cannot start from its trials: {cannot})"
                 )
             ],
             context,
@@ -326,6 +323,15 @@ def load_run_options(run_dir: Path, names: Names = CLI) -> RunOptions:
     return dataclasses.replace(
         options, resume=str(run_dir), results=str(run_dir.parent.parent), name=run_dir.name
     )
+
+
+def _no_warm_start(run_dir: Path) -> str | None:
+    """Why a warm start from the run would find no trial (None: it would find one), so that
+    a refusal offers --warm-start only where it works."""
+    # Deferred: Optuna takes a second to import; only a run that cannot be resumed needs it.
+    from raysearch.search.study import no_warm_start
+
+    return no_warm_start(run_dir)
 
 
 def recorded_options(options: RunOptions) -> RunOptions:

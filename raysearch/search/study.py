@@ -126,6 +126,23 @@ def _open_study(
         ) from None
 
 
+def no_warm_start(run_dir: str | Path) -> str | None:
+    """Why a warm start from ``run_dir`` would find no trial to start from (None: it finds
+    one): its study is not there, cannot be read, or holds no COMPLETE trial."""
+    import optuna  # deferred: as in open_storage
+
+    run_dir = Path(run_dir)
+    if not (run_dir / OPTUNA_STUDY).is_file():
+        return f"its Optuna study, {OPTUNA_STUDY}, is not there"
+    try:
+        study = optuna.load_study(study_name=STUDY_NAME, storage=open_storage(run_dir))
+    except (KeyError, ValueError):  # as _open_study says, in the warm start's own refusal
+        return f"its {OPTUNA_STUDY} cannot be read as its study"
+    if not study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+        return "its study holds no finished trial"
+    return None
+
+
 def warm_start_trials(
     run_dir: str | Path, space: SearchSpace, names: Names = CLI
 ) -> list[optuna.trial.FrozenTrial]:

@@ -179,6 +179,15 @@ def test_a_time_budget_must_be_seconds_above_0(tmp_path: Path, budget: object) -
     assert plan.time_budget_s == 60
 
 
+def _study(run_dir: Path, finished: int) -> None:
+    """The run's Optuna study, made anew, with ``finished`` COMPLETE trials and one running."""
+    (run_dir / OPTUNA_STUDY).unlink(missing_ok=True)
+    study = optuna.create_study(study_name=STUDY_NAME, storage=open_storage(run_dir))
+    for _ in range(finished):
+        study.tell(study.ask({"dropout": optuna.distributions.FloatDistribution(0, 1)}), 0.5)
+    study.ask()
+
+
 def test_only_an_interrupted_search_is_resumed(tmp_path: Path) -> None:
     (tmp_path / OPTIONS).write_text(json.dumps(RunOptions(space="smoke").to_json()))
     assert load_run_options(tmp_path).resume == str(tmp_path)  # no summary yet: resumable
@@ -187,7 +196,10 @@ def test_only_an_interrupted_search_is_resumed(tmp_path: Path) -> None:
     (tmp_path / SUMMARY_JSON).write_text(json.dumps({"state": "out of time"}))
     with pytest.raises(ConfigError, match=r"its Optuna study, optuna\.journal, is not there"):
         load_run_options(tmp_path)  # no study: a warm start could not read it
-    (tmp_path / OPTUNA_STUDY).touch()
+    _study(tmp_path, finished=0)
+    with pytest.raises(ConfigError, match="its study holds no finished trial"):
+        load_run_options(tmp_path)  # nothing a warm start would take
+    _study(tmp_path, finished=1)
     with pytest.raises(ConfigError, match=f"--warm-start {re.escape(str(tmp_path))}"):
         load_run_options(tmp_path)
     for ended in ("finished", "every trial failed"):  # nothing to resume there either
@@ -259,10 +271,14 @@ def test_a_resume_continues_the_directory_it_names_wherever_it_is(
         load_run_options(moved)
     # without its study a new search cannot start from it: --warm-start is not offered
     assert err.value.problems[0].endswith(
-        "move the run back to resume it (its Optuna study, optuna.journal, is not there for "
-        "a new search to start from)"
+        "move the run back to resume it (a new search cannot start from its trials: its "
+        "Optuna study, optuna.journal, is not there)"
     )
-    (moved / OPTUNA_STUDY).touch()
+    _study(moved, finished=0)  # stopped before a trial finished: a warm start is refused
+    with pytest.raises(ConfigError) as err:
+        load_run_options(moved)
+    assert err.value.problems[0].endswith("its study holds no finished trial)")
+    _study(moved, finished=1)
     with pytest.raises(ConfigError) as err:
         load_run_options(moved)
     assert err.value.problems[0].endswith(f"from its trials with --warm-start {moved}")
