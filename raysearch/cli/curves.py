@@ -23,7 +23,6 @@ finished table is kept and not trained again. Then simulate searches on it:
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,7 +30,7 @@ from pathlib import Path
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, positive_int
 from raysearch.core.errors import RaysearchError
-from raysearch.core.signals import sigterm_as_ctrl_c
+from raysearch.core.signals import command_takes_sigterm_as_ctrl_c
 
 __all__ = ["main"]
 
@@ -72,7 +71,11 @@ def _parser() -> StrictParser:
 def main(argv: Sequence[str] | None = None) -> int:
     # kill, a batch scheduler's stop: as Ctrl+C (the runs in flight are stopped, the finished
     # kept); SIGTERM's default ended the command without a word, its pool's runs training on
-    signal.signal(signal.SIGTERM, sigterm_as_ctrl_c)
+    with command_takes_sigterm_as_ctrl_c():
+        return _record(argv)
+
+
+def _record(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     # Deferred: the search layer imports Ray and Optuna (seconds); --help needs neither.
     from raysearch.search.names import CLI

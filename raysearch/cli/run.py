@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -22,7 +21,7 @@ from raysearch.core.errors import (
     SearchFailed,
     SearchInterrupted,
 )
-from raysearch.core.signals import sigterm_as_ctrl_c
+from raysearch.core.signals import command_takes_sigterm_as_ctrl_c
 from raysearch.search.options import LEAST, MOST, RunOptions, default_run_name
 from raysearch.search.settings import SCHEDULERS
 from raysearch.search.space import available_spaces
@@ -228,7 +227,11 @@ def _argv(argv: Sequence[str] | None) -> tuple[str, ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    signal.signal(signal.SIGTERM, sigterm_as_ctrl_c)  # kill, ray job stop: as Ctrl+C
+    with command_takes_sigterm_as_ctrl_c():  # kill, ray job stop: as Ctrl+C
+        return _search(argv)
+
+
+def _search(argv: Sequence[str] | None) -> int:
     options = parse_args(argv)
     # Deferred: the search stack (torch, Ray) takes seconds to import; a bad flag is
     # reported without it.

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-__all__ = ["rays_sigterm_exit_as_ctrl_c", "sigterm_as_ctrl_c"]
+__all__ = ["command_takes_sigterm_as_ctrl_c", "rays_sigterm_exit_as_ctrl_c", "sigterm_as_ctrl_c"]
 
 log = logging.getLogger(__name__)
 
@@ -48,3 +49,19 @@ def rays_sigterm_exit_as_ctrl_c() -> Iterator[None]:
             raise
         log.warning(STOPPING)
         raise KeyboardInterrupt from None
+
+
+@contextmanager
+def command_takes_sigterm_as_ctrl_c() -> Iterator[None]:
+    """A command's SIGTERM is Ctrl+C (``sigterm_as_ctrl_c``) while it runs, and afterwards
+    what it was before: its ``main`` called from Python (a notebook, a service) leaves the
+    process's own handling as it found it. Outside the main thread, where Python sets no
+    signal handler, the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, sigterm_as_ctrl_c)
+    try:
+        yield
+    finally:  # None: a handler not set from Python, which Python cannot put back
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if before is None else before)

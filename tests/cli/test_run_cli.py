@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -286,7 +285,6 @@ def test_every_problem_of_the_flags_is_reported_at_once_before_ray(
         raise AssertionError("the search went past validation: Ray would start now")
 
     monkeypatch.setattr(raysearch.api, "_search", refuse)
-    monkeypatch.setattr(signal, "signal", lambda *args: None)  # main's SIGTERM handler
     (tmp_path / "f").write_text("x")
     assert run_main(["--space", "nosuch", "--results", str(tmp_path / "f")]) == 2
     err = capsys.readouterr().err
@@ -312,7 +310,6 @@ def test_a_run_name_the_file_system_cannot_take_exits_2_before_ray(
         raise AssertionError("the search went past validation: Ray would start now")
 
     monkeypatch.setattr(raysearch.api, "_search", refuse)
-    monkeypatch.setattr(signal, "signal", lambda *args: None)  # main's SIGTERM handler
     (tmp_path / "smoke").mkdir()
     (tmp_path / "smoke" / "taken").write_text("x")
     argv = ["--space", "smoke", "--smoke", "--no-wandb", "--results", str(tmp_path)]
@@ -333,7 +330,6 @@ def test_run_errors_name_the_flags_as_the_api_names_its_keywords(
     Python calls it (tests/test_api.py); from the command line they name the flags, under
     'invalid arguments', as they did (a resume too, of a run started from Python)."""
     prepare_named(tmp_path, case, cli=True)
-    monkeypatch.setattr(signal, "signal", lambda *args: None)  # main's SIGTERM handler
     with stand_in_ray(monkeypatch, case.nodes):
         assert run_main(case.flags(tmp_path)) == 2
     err = capsys.readouterr().err

@@ -80,3 +80,41 @@ def test_sigterm_runs_the_ctrl_c_handler_in_place() -> None:
     signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
     signal.raise_signal(signal.SIGTERM)
     assert seen == [signal.SIGINT]
+
+
+@pytest.mark.parametrize(
+    ("command", "argv"),
+    [("curves", ["--space", "no_such_space"]), ("run", ["--space", "smoke", "--seed", "x"])],
+)
+def test_a_command_called_from_python_leaves_sigterm_as_it_found_it_in_any_thread(
+    command: str, argv: list[str]
+) -> None:
+    """raysearch curves' main set its SIGTERM handler for good (a notebook's or a service's
+    later SIGTERM became a KeyboardInterrupt) and, called from a thread other than the main
+    one, raised ValueError (signal only works in main thread) before reading its flags; run's
+    main left its handler behind too. Found by a review helper."""
+    import importlib
+    import threading
+
+    main = importlib.import_module(f"raysearch.cli.{command}").main
+
+    def refused() -> object:
+        try:
+            return main(argv)
+        except SystemExit as exited:  # the parser's refusal
+            return exited.code
+
+    def mine(signum: int, frame: object) -> None:
+        raise AssertionError("not called")
+
+    before = signal.signal(signal.SIGTERM, mine)
+    try:
+        assert refused() == 2
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    outcome: list[object] = []
+    thread = threading.Thread(target=lambda: outcome.append(refused()))
+    thread.start()
+    thread.join()
+    assert outcome == [2]
