@@ -252,14 +252,19 @@ def _recorded_options(recorded: dict[str, Any], where: str, context: str) -> Run
         problems += [f"unknown field 'wandb.{name}'" for name in wandb if name not in known]
     if not isinstance(argv, list):
         problems.append(f"field 'argv': a JSON array expected, got {argv!r}")
-    if not problems:
+    if not problems:  # each part's values checked apart, so one's problems hide no other's
+        try:
+            wandb_options = WandbOptions(**wandb)
+        except ConfigError as err:
+            wandb_options = WandbOptions()
+            problems += [f"field wandb.{problem}" for problem in err.problems]
         try:
             # no argv while checked: its problems name the fields as the file does
-            checked = RunOptions.from_json({**recorded, "argv": []})
-            return dataclasses.replace(checked, argv=tuple(argv))
+            checked = RunOptions(**{**recorded, "wandb": wandb_options, "argv": ()})
         except ConfigError as err:
-            prefix = "wandb." if err.context == "W&B options" else ""
-            problems += [f"field {prefix}{problem}" for problem in err.problems]
+            problems += [f"field {problem}" for problem in err.problems]
+        if not problems:
+            return dataclasses.replace(checked, argv=tuple(argv))
     raise ConfigError([f"{where}: {problem}" for problem in problems], context)
 
 

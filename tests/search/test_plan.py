@@ -340,8 +340,10 @@ def test_a_resume_of_a_directory_that_does_not_exist_says_so(tmp_path: Path) -> 
                                                          "unknown field 'wandb.y'"]),
         ({"space": "smoke", "wandb": False}, ["field 'wandb': a JSON object expected, got False"]),
         ({"space": "smoke", "argv": "a"}, ["field 'argv': a JSON array expected, got 'a'"]),
+        # both: a bad W&B value hid the others (found by a review helper)
         ({"space": "smoke", "num_samples": 0, "wandb": {"enabled": "no"}},
-         ["field wandb.enabled: must be true or false, got 'no'"]),
+         ["field wandb.enabled: must be true or false, got 'no'",
+          "field num_samples: must be an int >= 1, got 0"]),
         ({"space": "smoke", "num_samples": 0, "argv": ["--space", "smoke"]},
          ["field num_samples: must be an int >= 1, got 0"]),
     ],
