@@ -79,24 +79,7 @@ def _space_for(options: RunOptions) -> SearchSpace:
         )
     if options.smoke:
         space = space.smoke(synthetic=options.data is None)
-    samples = options.num_samples or space.settings.num_samples
-    if options.finalists is not None and options.finalists > samples:
-        # the settings' own check, said of the options given and where the trials came from
-        smoke = names.option("smoke") if names.cli else "smoke=True"
-        source = (
-            names.option("num_samples", samples)
-            if options.num_samples
-            else f"{smoke} runs {samples}; give {names.example('num_samples', 'N')} for more"
-            if options.smoke
-            else f"the space's num_samples: {samples}"
-        )
-        raise ConfigError(
-            [
-                f"{names.option('finalists', options.finalists)}: more finalists than the "
-                f"search's trials ({source})"
-            ],
-            names.context,
-        )
+    _check_finalists(space, options)
     return space.with_settings(
         num_samples=options.num_samples,
         max_epochs=options.max_epochs,
@@ -105,6 +88,36 @@ def _space_for(options: RunOptions) -> SearchSpace:
         finalists=options.finalists,
         replicates=options.replicates,
     )
+
+
+def _check_finalists(space: SearchSpace, options: RunOptions) -> None:
+    """The settings' own check (finalists <= num_samples), said of the option given and of
+    where the other number came from (a flag, --smoke, the space), as a ConfigError."""
+    names = options.names
+    samples = options.num_samples or space.settings.num_samples
+    finalists = space.settings.finalists if options.finalists is None else options.finalists
+    if finalists <= samples or (options.finalists is None and options.num_samples is None):
+        return  # the space's own numbers: its file was refused for them
+    if options.finalists is not None:
+        smoke = names.option("smoke") if names.cli else "smoke=True"
+        source = (
+            names.option("num_samples", samples)
+            if options.num_samples
+            else f"{smoke} runs {samples}; give {names.example('num_samples', 'N')} for more"
+            if options.smoke
+            else f"the space's num_samples: {samples}"
+        )
+        problem = (
+            f"{names.option('finalists', finalists)}: more finalists than the search's trials "
+            f"({source})"
+        )
+    else:
+        problem = (
+            f"{names.option('num_samples', samples)}: fewer trials than the space's "
+            f"{finalists} finalists; give {names.example('finalists', 'N')} with N at most "
+            f"{samples} (0: none)"
+        )
+    raise ConfigError([problem], names.context)
 
 
 def _check_session(options: RunOptions) -> None:

@@ -785,6 +785,22 @@ def test_smoke_on_a_real_dataset_sets_no_synthetic_sizes(tmp_path: Path) -> None
     assert plan.space.fixed["model.size"] == "tiny"
 
 
+def test_fewer_trials_than_the_spaces_finalists_names_the_flag_and_the_way_out(
+    tmp_path: Path,
+) -> None:
+    """--space loss_ablation --num-samples 1 said 'finalists (2) cannot exceed num_samples
+    (1)', naming neither the flag nor where the 2 came from. Found by a review helper."""
+    options = RunOptions(space="loss_ablation", num_samples=1, results=str(tmp_path), argv=("r",))
+    with pytest.raises(ConfigError) as err:
+        resolve_search(options, CLUSTER)
+    assert err.value.problems == [
+        "--num-samples 1: fewer trials than the space's 2 finalists; give --finalists N with N "
+        "at most 1 (0: none)"
+    ]
+    fine = dataclasses.replace(options, finalists=0)
+    assert resolve_search(fine, CLUSTER).space.settings.finalists == 0
+
+
 @pytest.mark.parametrize(
     ("given", "said"),
     [
