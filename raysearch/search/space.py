@@ -129,6 +129,8 @@ class SearchSpace:
             and (synthetic or not k.startswith("data.synth."))
         }
         smoke_paths = [resolve_param(k)[0] for k in smoke_fixed]
+        if ("model", "size") in smoke_paths:  # the tiny preset, not a fixed width over it
+            smoke_paths += [("model", knob) for knob in ("d_model", "nhead", "layers")]
         kept = {
             k: v
             for k, v in self.fixed.items()

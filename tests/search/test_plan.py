@@ -13,6 +13,7 @@ import pytest
 from raysearch.api import _metadata
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON
+from raysearch.core.model_config import ModelConfig
 from raysearch.search.options import RunOptions, load_run_options, recorded_options
 from raysearch.search.plan import SearchPlan, resolve_search
 from raysearch.search.resources import Node
@@ -772,6 +773,21 @@ def test_smoke_leaves_a_searched_size_searched_and_each_trial_records_the_size_i
     assert fixed["data.daily_window"] == 60 and fixed["data.synth.days"] == 420  # not searched
     cfg = trial_config(plan.setup, {"size": "small", "raion_pca_components": 6, "dropout": 0.1})
     assert (cfg.model.size, cfg.data.raion_pca_components) == ("small", 6)
+
+
+def test_smoke_trains_the_tiny_model_whatever_the_space_fixes_of_its_width(
+    tmp_path: Path,
+) -> None:
+    """A space fixing d_model, layers and nhead over its size smoke-trained d_model 256 with 6
+    layers while its config said model.size: tiny. Found by a review helper."""
+    plan = _smoke_plan(
+        tmp_path,
+        "settings: {num_samples: 8, max_epochs: 8}\n"
+        "fixed: {size: base, d_model: 256, layers: 6, nhead: 8}\n"
+        "parameters:\n  loss_strategy: {type: categorical, choices: [uniform, kendall]}\n",
+    )
+    cfg = trial_config(plan.setup, {"loss_strategy": "uniform"})
+    assert cfg.model.resolve() == ModelConfig(size="tiny", dropout=cfg.model.dropout).resolve()
 
 
 def test_smoke_on_a_real_dataset_sets_no_synthetic_sizes(tmp_path: Path) -> None:
