@@ -99,7 +99,7 @@ def sweep_config(
 ) -> dict[str, Any]:
     """The W&B sweep config (a plain dict) for ``space`` (``smoke``: as ``--smoke`` runs it)."""
     sweep_name = f"raysearch-{space.name}" + ("-smoke" if smoke else "")
-    space = space.smoke() if smoke else space
+    space = space.smoke(synthetic=not space.requires_data) if smoke else space
     settings = space.settings
     parameters: dict[str, Any] = {SPACE_KEY: {"value": _given(space)}}
     parameters["trainer.max_epochs"] = {"value": settings.max_epochs}
@@ -134,7 +134,7 @@ def sweep_config(
 def _given(space: SearchSpace) -> str:
     """How ``load_space`` finds ``space`` again: a shipped space by its name, any other by
     its file's path (as it was given)."""
-    shipped = Path(space.path).resolve().is_relative_to(SPACES_DIR)
+    shipped = Path(space.path).resolve().is_relative_to(SPACES_DIR.resolve())
     return space.name if shipped else space.path
 
 

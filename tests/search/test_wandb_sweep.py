@@ -212,6 +212,10 @@ def test_smoke_export_fixes_what_raysearch_run_smoke_uses():
     values = {k: p["value"] for k, p in params.items() if "value" in p and k != SPACE_KEY}
     cfg = build_trial_config({**values, "loss_strategy": "a3dro", "budget_beta": 0.1})
     assert cfg.model.size == "tiny" and cfg.data.synth.raions == 6
+    # a space made for a real dataset: no synthetic sizes, which its runs would not use
+    real = sweep_config(load_space("war_losses"), smoke=True)["parameters"]
+    assert "size" in real and "model.size" not in real  # it searches the size: still searched
+    assert not [k for k in real if k.startswith("data.synth.")]
 
 
 @pytest.mark.slow  # importing wandb's launch helpers takes several seconds
