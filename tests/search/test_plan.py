@@ -69,15 +69,19 @@ def _smoke_plan(tmp_path: Path, space_text: str) -> SearchPlan:
 
 
 def test_smoke_sizes_win_over_the_space_fixed_values(tmp_path: Path) -> None:
-    # the space fixes the small model and a 90-day window; --smoke must still be tiny
+    """The space fixes the small model (its width, depth and heads too, which override the
+    preset: they smoke-trained d_model 256 with 6 layers while the config said model.size:
+    tiny, found by a review helper) and a 90-day window; --smoke must still be tiny."""
     plan = _smoke_plan(
         tmp_path,
         "settings: {num_samples: 8, max_epochs: 8}\n"
-        "fixed: {size: small, daily_window: 90, dropout: 0.1}\n"
+        "fixed: {size: small, d_model: 256, layers: 6, nhead: 8, daily_window: 90, "
+        "dropout: 0.1}\n"
         "parameters:\n  loss_strategy: {type: categorical, choices: [uniform, kendall]}\n",
     )
     cfg = trial_config(plan.setup, {"loss_strategy": "uniform"})
     assert cfg.model.size == "tiny"
+    assert cfg.model.resolve() == ModelConfig(size="tiny", dropout=0.1).resolve()
     assert cfg.data.daily_window == 60
     assert cfg.data.synth.days == 420
     assert cfg.trainer.max_epochs == plan.space.settings.max_epochs == 3
@@ -773,21 +777,6 @@ def test_smoke_leaves_a_searched_size_searched_and_each_trial_records_the_size_i
     assert fixed["data.daily_window"] == 60 and fixed["data.synth.days"] == 420  # not searched
     cfg = trial_config(plan.setup, {"size": "small", "raion_pca_components": 6, "dropout": 0.1})
     assert (cfg.model.size, cfg.data.raion_pca_components) == ("small", 6)
-
-
-def test_smoke_trains_the_tiny_model_whatever_the_space_fixes_of_its_width(
-    tmp_path: Path,
-) -> None:
-    """A space fixing d_model, layers and nhead over its size smoke-trained d_model 256 with 6
-    layers while its config said model.size: tiny. Found by a review helper."""
-    plan = _smoke_plan(
-        tmp_path,
-        "settings: {num_samples: 8, max_epochs: 8}\n"
-        "fixed: {size: base, d_model: 256, layers: 6, nhead: 8}\n"
-        "parameters:\n  loss_strategy: {type: categorical, choices: [uniform, kendall]}\n",
-    )
-    cfg = trial_config(plan.setup, {"loss_strategy": "uniform"})
-    assert cfg.model.resolve() == ModelConfig(size="tiny", dropout=cfg.model.dropout).resolve()
 
 
 def test_smoke_on_a_real_dataset_sets_no_synthetic_sizes(tmp_path: Path) -> None:
