@@ -44,8 +44,8 @@ def quality_table(rows: list[dict[str, Any]]) -> str:
         "curve, as if every trial had run to its last epoch (median over seeds). Below best, "
         "the search drew a better configuration than it found: its early stops, or its end, "
         "cut it off before it showed its value. stopped early: the trials that ended before "
-        "their last epoch (median over seeds), stopped by the scheduler or by the trainer's "
-        "own early stopping.",
+        "max_epochs (median over seeds), stopped by the scheduler or by the trainer's own "
+        "early stopping; not those still running when the search ended (a --time-budget).",
     ]
     return "\n".join(lines)
 

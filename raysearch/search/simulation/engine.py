@@ -101,7 +101,8 @@ class SimSettings:
 class SimResult:
     """``epochs``: one row per reported epoch (trial, epoch, value, t: simulated seconds
     when it was known), in the order the policy heard them. ``trials``: one row per trial
-    (trial, seed, start, end, epochs, stopped, paused_s: simulated seconds it spent paused
+    (trial, seed, start, end, epochs, stopped, cut: still running or paused when the run was
+    cut short by its target, epoch budget or time limit, paused_s: simulated seconds it spent paused
     between start and end, decide_s: real seconds the policy spent on it, decide_cpu_s: the
     CPU seconds of those). ``configs[i]``: trial i's configuration. ``end``: the simulated
     time the run ended."""
@@ -131,6 +132,7 @@ _TRIAL_COLUMNS = (
     "end",
     "epochs",
     "stopped",
+    "cut",
     "paused_s",
     "decide_s",
     "decide_cpu_s",
@@ -158,12 +160,13 @@ class _Running:
         self.decide_cpu_s += time.process_time() - cpu
         return found
 
-    def row(self, end: float, epochs: int, stopped: bool) -> dict[str, Any]:
+    def row(self, end: float, epochs: int, stopped: bool, cut: bool = False) -> dict[str, Any]:
         return {
             "start": self.start,
             "end": end,
             "epochs": epochs,
             "stopped": stopped,
+            "cut": cut,
             "paused_s": self.paused_s,
             "decide_s": self.decide_s,
             "decide_cpu_s": self.decide_cpu_s,
@@ -279,7 +282,7 @@ def simulate(policy: Policy, source: CurveSource, settings: SimSettings) -> SimR
             trial.timed(policy.on_end, trial.trial_id, True)
     for trial in [*running.values(), *paused.values()]:  # cut off, or never resumed
         end_at = trial.paused_at if trial.trial_id in paused else now
-        trial_rows[trial.number].update(trial.row(end_at, trial.done, stopped=True))
+        trial_rows[trial.number].update(trial.row(end_at, trial.done, stopped=True, cut=cut))
     return SimResult(
         epochs=pd.DataFrame(epoch_rows, columns=["trial", "epoch", "value", "t"]),
         trials=pd.DataFrame(trial_rows, columns=[*_TRIAL_COLUMNS]),

@@ -154,6 +154,14 @@ def whole_curve_bests(result: SimResult, source: CurveSource) -> np.ndarray:
     return np.asarray(bests, dtype=float)
 
 
+def _stopped_early(result: SimResult, max_epochs: int) -> int:
+    """The trials that ended before ``max_epochs``, stopped by the scheduler or the trainer's
+    own early stopping (a curve the trainer would end sooner ends there, as ``stopped``
+    False): not those the run's end cut off."""
+    t = result.trials
+    return int(((t["epochs"] < max_epochs) & ~t["cut"].astype(bool)).sum())
+
+
 def summarise(
     results: Sequence[SimResult], optimum: float, source: CurveSource | None = None
 ) -> dict[str, Any]:
@@ -170,13 +178,16 @@ def summarise(
         "best": spread([r.best for r in results]),
         "hours": spread([r.end / 3600 for r in results]),
         "epochs": spread([float(len(r.epochs)) for r in results]),
-        # ended before their last epoch: by the scheduler, or the trainer's early stopping
-        "stopped": spread([float(r.trials["stopped"].sum()) for r in results]),
         "trials": spread([float(len(r.trials)) for r in results]),
         "busy": spread([r.busy_fraction() for r in results]),
         "decide_ms": spread([1000 * float(r.trials["decide_s"].mean()) for r in results]),
         **(
-            {"drawn": spread([float(whole_curve_bests(r, source).min()) for r in results])}
+            {
+                "drawn": spread([float(whole_curve_bests(r, source).min()) for r in results]),
+                # ended before max_epochs by the scheduler or the trainer's early stopping,
+                # not by the run's end (its target, epoch budget or time limit)
+                "stopped": spread([float(_stopped_early(r, source.max_epochs)) for r in results]),
+            }
             if source is not None
             else {}
         ),

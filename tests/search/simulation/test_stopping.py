@@ -104,3 +104,22 @@ def test_a_recording_ignores_the_spaces_early_stopping() -> None:
     trainer = stopping.trial_config({"size": "tiny"}, 0).trainer
     assert (trainer.patience, trainer.min_epochs) == (EPOCHS, 3)  # off, and the default
     assert plan({"lr": 0.01}).fingerprint() != bare.fingerprint()
+
+
+def test_stopped_early_counts_the_trainers_stops_and_not_the_searchs_end() -> None:
+    """simulate's 'stopped early' counted the scheduler's stops alone (a curve the trainer
+    ends sooner ends as not stopped) and counted the trials a time budget cut off. Found by
+    a review helper."""
+    from raysearch.search.simulation.runs import summarise
+
+    space = _space()  # fifo: no scheduler stops; trainer defaults: patience 5 < 12 epochs
+    source = TrainerStopped(_flat_table(), space)
+    results = [run_search(space, source, workers=2, seed=s) for s in (0, 1)]
+    assert all((r.trials["epochs"] < EPOCHS).all() for r in results)  # the trainer's stops
+    summary = summarise(results, source.optimum, source)
+    assert summary["stopped"]["median"] == summary["trials"]["median"] == 4
+    whole = _space(fixed={"patience": EPOCHS})  # nothing stops a trial...
+    source = TrainerStopped(_flat_table(), whole)
+    cut = [run_search(whole, source, workers=2, seed=s, time_limit=5.0) for s in (0, 1)]
+    assert all(r.trials["cut"].any() for r in cut)  # ...but the time limit ends the search
+    assert summarise(cut, source.optimum, source)["stopped"]["median"] == 0
