@@ -79,25 +79,34 @@ def _space_for(options: RunOptions) -> SearchSpace:
         )
     if options.smoke:
         space = space.smoke(synthetic=options.data is None)
-    _check_finalists(space, options)
-    return space.with_settings(
-        num_samples=options.num_samples,
-        max_epochs=options.max_epochs,
-        searcher=options.searcher,
-        scheduler=options.scheduler,
-        finalists=options.finalists,
-        replicates=options.replicates,
-    )
+    finalists = _finalists_problem(space, options)
+    try:
+        settled = space.with_settings(
+            num_samples=options.num_samples,
+            max_epochs=options.max_epochs,
+            searcher=options.searcher,
+            scheduler=options.scheduler,
+            # said above: the settings' own check of it is left out, the others' kept
+            finalists=options.finalists if finalists is None else 0,
+            replicates=options.replicates,
+        )
+    except ConfigError as err:
+        raise ConfigError(
+            [*([finalists] if finalists else []), *err.problems], err.context
+        ) from None
+    if finalists is not None:
+        raise ConfigError([finalists], names.context)
+    return settled
 
 
-def _check_finalists(space: SearchSpace, options: RunOptions) -> None:
+def _finalists_problem(space: SearchSpace, options: RunOptions) -> str | None:
     """The settings' own check (finalists <= num_samples), said of the option given and of
-    where the other number came from (a flag, --smoke, the space), as a ConfigError."""
+    where the other number came from (a flag, --smoke, the space); None where it holds."""
     names = options.names
     samples = options.num_samples or space.settings.num_samples
     finalists = space.settings.finalists if options.finalists is None else options.finalists
     if finalists <= samples or (options.finalists is None and options.num_samples is None):
-        return  # the space's own numbers: its file was refused for them
+        return None  # the space's own numbers: its file was refused for them
     if options.finalists is not None:
         smoke = names.option("smoke") if names.cli else "smoke=True"
         source = (
@@ -117,7 +126,7 @@ def _check_finalists(space: SearchSpace, options: RunOptions) -> None:
             f"{finalists} finalists; give {names.example('finalists', 'N')} with N at most "
             f"{samples} (0: none)"
         )
-    raise ConfigError([problem], names.context)
+    return problem
 
 
 def _check_session(options: RunOptions) -> None:

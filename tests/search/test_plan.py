@@ -804,6 +804,11 @@ def test_fewer_trials_than_the_spaces_finalists_names_the_flag_and_the_way_out(
     ]
     fine = dataclasses.replace(options, finalists=0)
     assert resolve_search(fine, CLUSTER).space.settings.finalists == 0
+    # said with the flags' other problems, not before them (found by a review helper)
+    with pytest.raises(ConfigError) as err:
+        resolve_search(dataclasses.replace(options, max_epochs=2), CLUSTER)
+    assert err.value.problems[0].startswith("--num-samples 1: fewer trials than")
+    assert err.value.problems[1].startswith("grace_period (4) must be at most max_epochs (2)")
 
 
 @pytest.mark.parametrize(
