@@ -130,7 +130,10 @@ class SearchSpace:
         }
         smoke_paths = [resolve_param(k)[0] for k in smoke_fixed]
         if ("model", "size") in smoke_paths:  # the tiny preset, not a fixed width over it
-            smoke_paths += [("model", knob) for knob in ("d_model", "nhead", "layers")]
+            # d_model and nhead go together (the one divides by the other): both kept
+            # where the space searches one of them
+            width = [("model", "d_model"), ("model", "nhead")]
+            smoke_paths += [("model", "layers"), *([] if set(width) & set(searched) else width)]
         kept = {
             k: v
             for k, v in self.fixed.items()

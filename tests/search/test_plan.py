@@ -82,6 +82,20 @@ def test_smoke_sizes_win_over_the_space_fixed_values(tmp_path: Path) -> None:
     cfg = trial_config(plan.setup, {"loss_strategy": "uniform"})
     assert cfg.model.size == "tiny"
     assert cfg.model.resolve() == ModelConfig(size="tiny", dropout=0.1).resolve()
+    # a searched nhead keeps the fixed d_model it divides (the tiny width, 16, did not by 32:
+    # the smoke run of a valid space was refused; found by a review helper)
+    heads = _smoke_plan(
+        tmp_path,
+        "settings: {num_samples: 8, max_epochs: 8}\n"
+        "fixed: {size: base, d_model: 64, layers: 6}\n"
+        "parameters:\n  nhead: {type: categorical, choices: [4, 32]}\n",
+    )
+    wide = trial_config(heads.setup, {"nhead": 32}).model.resolve()
+    assert (wide.d_model, wide.nhead, wide.layers) == (
+        64,
+        32,
+        ModelConfig(size="tiny").resolve().layers,
+    )
     assert cfg.data.daily_window == 60
     assert cfg.data.synth.days == 420
     assert cfg.trainer.max_epochs == plan.space.settings.max_epochs == 3
