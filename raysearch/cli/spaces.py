@@ -91,6 +91,8 @@ def _exported(args: argparse.Namespace) -> SearchSpace:
     problems = []
     if args.out is not None and (why := why_no_file(args.out)):
         problems.append(f"--out {args.out}: {why}")
+    if args.data is not None and not Path(args.data).is_dir():
+        problems.append(f"--data {args.data}: not a directory; give the dataset's directory")
     try:
         space = load_space(args.name, names=_NAMES)
     except ConfigError as err:
@@ -118,6 +120,12 @@ def _parser() -> StrictParser:
     export.add_argument("--out", type=Path, help="file to write (default: stdout)")
     export.add_argument("--project", help="W&B project to put in the sweep config")
     export.add_argument(
+        "--data",
+        metavar="DATASET_DIR",
+        help="the dataset every sweep run trains on (needed by a space made for a real "
+        "dataset, such as war_losses)",
+    )
+    export.add_argument(
         "--smoke",
         action="store_true",
         help="as `raysearch.run --smoke` runs it: tiny model and data, a few short trials",
@@ -133,7 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "show":
             print(describe_space(load_space(args.name, names=_NAMES)))
         else:
-            text = sweep_yaml(_exported(args), project=args.project, smoke=args.smoke)
+            text = sweep_yaml(
+                _exported(args), project=args.project, smoke=args.smoke, data=args.data
+            )
             if args.out is None:
                 sys.stdout.write(text)
             else:

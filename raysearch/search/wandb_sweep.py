@@ -95,13 +95,29 @@ def _parameter(p: ParamSpec) -> dict[str, Any]:
 
 
 def sweep_config(
-    space: SearchSpace, *, project: str | None = None, smoke: bool = False
+    space: SearchSpace,
+    *,
+    project: str | None = None,
+    smoke: bool = False,
+    data: str | Path | None = None,
 ) -> dict[str, Any]:
-    """The W&B sweep config (a plain dict) for ``space`` (``smoke``: as ``--smoke`` runs it)."""
+    """The W&B sweep config (a plain dict) for ``space`` (``smoke``: as ``--smoke`` runs it;
+    ``data``: the dataset directory every run trains on, which a space made for a real
+    dataset needs: ConfigError without it)."""
+    if space.requires_data and data is None:
+        raise ConfigError(
+            [
+                f"space {space.name!r} is made for a real dataset (requires_data): its sweep "
+                "runs need the dataset's directory; give it with --data DATASET_DIR"
+            ],
+            "W&B sweep export",
+        )
     sweep_name = f"raysearch-{space.name}" + ("-smoke" if smoke else "")
-    space = space.smoke(synthetic=not space.requires_data) if smoke else space
+    space = space.smoke(synthetic=data is None) if smoke else space
     settings = space.settings
     parameters: dict[str, Any] = {SPACE_KEY: {"value": _given(space)}}
+    if data is not None:  # absolute: an agent runs from wherever it was started
+        parameters["data.path"] = {"value": str(Path(data).resolve())}
     parameters["trainer.max_epochs"] = {"value": settings.max_epochs}
     for name, value in space.fixed.items():
         parameters[name] = {"value": value}
@@ -146,9 +162,16 @@ def _condition(p: ParamSpec) -> str:
     return " and ".join(parts)
 
 
-def sweep_yaml(space: SearchSpace, *, project: str | None = None, smoke: bool = False) -> str:
+def sweep_yaml(
+    space: SearchSpace,
+    *,
+    project: str | None = None,
+    smoke: bool = False,
+    data: str | Path | None = None,
+) -> str:
     """``sweep_config`` as YAML that opens with how to run it and marks conditional params."""
-    text = yaml.safe_dump(sweep_config(space, project=project, smoke=smoke), sort_keys=False)
+    config = sweep_config(space, project=project, smoke=smoke, data=data)
+    text = yaml.safe_dump(config, sort_keys=False)
     settings = (space.smoke() if smoke else space).settings
     conditional = {name: _condition(p) for name, p in space.parameters.items() if p.when}
     lines: list[str] = []
@@ -169,7 +192,8 @@ def sweep_yaml(space: SearchSpace, *, project: str | None = None, smoke: bool = 
         # a command that works: a space file not shipped is named by its path
         f"# written by: raysearch spaces export {shlex.quote(_given(space))} --format wandb"
         + (" --smoke" if smoke else "")
-        + (f" --project {shlex.quote(project)}" if project else ""),
+        + (f" --project {shlex.quote(project)}" if project else "")
+        + (f" --data {shlex.quote(str(data))}" if data is not None else ""),
         "# run: wandb sweep THIS_FILE  then  wandb agent ENTITY/PROJECT/SWEEP_ID",
         f"# method {WANDB_METHOD[settings.searcher]}: the space's searcher ({settings.searcher})"
         + (" as W&B's nearest, its Bayesian search" if settings.searcher == "tpe" else ""),
@@ -279,6 +303,16 @@ def run_from_wandb_config(
         if SPACE_KEY not in config:
             raise ConfigError([f"{SPACE_KEY}: missing; the exported sweep config sets it"])
         space = load_space(str(config[SPACE_KEY]), names=_SWEEP_NAMES)
+    if space.requires_data and not config.get("data.path"):  # never the synthetic default
+        raise ConfigError(
+            [
+                f"{SPACE_KEY}: space {space.name!r} is made for a real dataset "
+                "(requires_data), and the sweep config sets no data.path; export it with "
+                f"raysearch spaces export {shlex.quote(_given(space))} --format wandb "
+                "--data DATASET_DIR"
+            ],
+            "W&B sweep run config",
+        )
     cfg = build_trial_config(trial_values(config, space), base)
     if fit is None:  # deferred: torch; exporting a sweep (this module) does not need it
         from raysearch.train.loop import fit as train_fit

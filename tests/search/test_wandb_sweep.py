@@ -92,7 +92,7 @@ def test_every_shipped_space_exports_a_sweep_wandbs_engine_accepts_and_samples()
     assert len(names) == len(list(SPACES_DIR.rglob("*.yaml"))) >= 2
     for name in names:
         space = load_space(name)
-        config = sweep_config(space)
+        config = sweep_config(space, data="DATA" if space.requires_data else None)
         checked = wandb_checked(config)
         assert checked["early_terminate"]["min_iter"] == space.settings.grace_period
         assert checked["early_terminate"]["eta"] == space.settings.reduction_factor
@@ -212,10 +212,22 @@ def test_smoke_export_fixes_what_raysearch_run_smoke_uses():
     values = {k: p["value"] for k, p in params.items() if "value" in p and k != SPACE_KEY}
     cfg = build_trial_config({**values, "loss_strategy": "a3dro", "budget_beta": 0.1})
     assert cfg.model.size == "tiny" and cfg.data.synth.raions == 6
-    # a space made for a real dataset: no synthetic sizes, which its runs would not use
-    real = sweep_config(load_space("war_losses"), smoke=True)["parameters"]
+    # a space made for a real dataset: its dataset for every run, and no synthetic sizes
+    real = sweep_config(load_space("war_losses"), smoke=True, data="DATA")["parameters"]
     assert "size" in real and "model.size" not in real  # it searches the size: still searched
     assert not [k for k in real if k.startswith("data.synth.")]
+    assert real["data.path"] == {"value": str(Path("DATA").resolve())}
+
+
+def test_a_space_made_for_a_real_dataset_is_never_swept_on_the_synthetic_default() -> None:
+    """war_losses' sweep config had no data.path, so every W&B run of it trained on the
+    synthetic default, which the space promises never to do. Found by a review helper."""
+    space = load_space("war_losses")
+    with pytest.raises(ConfigError, match="give it with --data DATASET_DIR"):
+        sweep_config(space)
+    run = {SPACE_KEY: "war_losses", "loss_strategy": "uniform", "dropout": 0.1, "size": "tiny"}
+    with pytest.raises(ConfigError, match=r"the sweep config sets no data\.path; export it"):
+        run_from_wandb_config(run, log=print, fit=pytest.fail, prepare=pytest.fail)
 
 
 @pytest.mark.slow  # importing wandb's launch helpers takes several seconds
@@ -304,12 +316,14 @@ def test_run_from_wandb_config_needs_the_space():
 def test_brackets_say_they_have_no_wandb_key() -> None:
     """W&B's hyperband has no brackets setting: the export says it left them out."""
     space = load_space("war_losses")
-    assert "brackets" not in sweep_yaml(space)
+    assert "brackets" not in sweep_yaml(space, data="DATA")
     wide = space.with_settings(brackets=2, grace_period=1, max_epochs=16)
-    assert "# brackets: 2 (ASHA's Hyperband brackets) has no key here" in sweep_yaml(wide)
-    assert "cutoff_window" not in sweep_yaml(space)
+    said = "# brackets: 2 (ASHA's Hyperband brackets) has no key here"
+    assert said in sweep_yaml(wide, data="DATA")
+    assert "cutoff_window" not in sweep_yaml(space, data="DATA")
     windowed = space.with_settings(cutoff_window=27)
-    assert "# cutoff_window: 27 (ASHA's cut-off from each rung's last" in sweep_yaml(windowed)
+    said = "# cutoff_window: 27 (ASHA's cut-off from each rung's last"
+    assert said in sweep_yaml(windowed, data="DATA")
 
 
 @pytest.mark.parametrize(
