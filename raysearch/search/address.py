@@ -18,6 +18,7 @@ __all__ = [
     "Joined",
     "check_address",
     "joined_address",
+    "no_cluster",
     "unreachable",
 ]
 
@@ -116,6 +117,14 @@ def check_address(address: str | None, names: Names = CLI) -> None:
             ],
             "Ray cluster",
         )
+    if given == "auto":  # Ray's own lookup, so a missing cluster is said before the data
+        # Deferred: Ray takes seconds to import; only 'auto' needs its lookup.
+        from ray._private.services import canonicalize_bootstrap_address
+
+        try:
+            canonicalize_bootstrap_address(given)
+        except ConnectionError as err:
+            raise no_cluster(joined, err) from None
     if (why := unreachable(given)) is not None:
         raise ConfigError(
             [
@@ -124,3 +133,14 @@ def check_address(address: str | None, names: Names = CLI) -> None:
             ],
             "Ray cluster",
         )
+
+
+def no_cluster(joined: Joined, err: ConnectionError) -> ConfigError:
+    """No Ray cluster to join at ``joined``'s address (Ray's ``err`` says why)."""
+    return ConfigError(
+        [
+            f"{joined.field}: no Ray cluster to join at {joined.address!r} (Ray: {err}); start "
+            f"one (`ray start --head`, `ray up cluster.yaml`) or {joined.instead}"
+        ],
+        "Ray cluster",
+    )

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 import ray
 from ray.tune import ResultGrid, Tuner
 
-from raysearch.core.errors import ConfigError
 from raysearch.core.signals import rays_sigterm_exit_as_ctrl_c, sigterm_as_ctrl_c
-from raysearch.search.address import Joined, check_address, joined_address
+from raysearch.search.address import Joined, check_address, joined_address, no_cluster
 from raysearch.search.names import CLI, Names
 from raysearch.search.resources import Node
 
@@ -181,11 +180,4 @@ def _init(address: str | None, joined: Joined | None) -> None:
     except ConnectionError as err:
         if joined is None:  # a local Ray that did not start: not the user's input
             raise
-        raise ConfigError(
-            [
-                f"{joined.field}: no Ray cluster to join at {joined.address!r} (Ray: "
-                f"{err}); start one (`ray start --head`, `ray up cluster.yaml`) or "
-                f"{joined.instead}"
-            ],
-            "Ray cluster",
-        ) from None
+        raise no_cluster(joined, err) from None

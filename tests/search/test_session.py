@@ -393,3 +393,27 @@ def test_a_session_offers_the_live_nodes_of_the_cluster(monkeypatch: pytest.Monk
     with ray_session(None) as cluster:
         assert cluster.nodes == (Node(0.0, 0.0), Node(4.0, 1.0))
         assert (cluster.cpus, cluster.gpus) == (4.0, 1.0)
+
+
+def test_auto_where_ray_finds_no_cluster_is_refused_before_the_data(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--address auto where no cluster runs prepared and cached the data, and only then did
+    ray.init refuse it. Ray's own lookup (stood in for here: a cluster may run on the
+    machine) is asked first. Found by a walkthrough helper."""
+    monkeypatch.delenv(RAY_ADDRESS_ENV, raising=False)
+
+    def none_found(address: str) -> str:
+        raise ConnectionError("Could not find any running Ray instance.")
+
+    services = "ray._private.services.canonicalize_bootstrap_address"
+    monkeypatch.setattr(services, none_found)
+    with pytest.raises(ConfigError) as err:
+        check_address("auto")
+    assert err.value.problems == [
+        "--address: no Ray cluster to join at 'auto' (Ray: Could not find any running Ray "
+        "instance.); start one (`ray start --head`, `ray up cluster.yaml`) or leave out "
+        "--address"
+    ]
+    monkeypatch.setattr(services, lambda address: "10.0.0.1:6379")  # one found
+    check_address("auto")
