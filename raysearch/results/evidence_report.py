@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from raysearch.core.metrics import BEST_VAL_METRIC, TEST_METRIC
+from raysearch.core.metrics import BEST_VAL_METRIC, STOPPED, TEST_METRIC
 from raysearch.results.evidence import (
     MIN_RANKED,
     NOISE_LEVEL,
@@ -178,18 +178,24 @@ def _warn(
         trials, epochs, range(first["epoch"] + 1, int(settings["max_epochs"]))
     )
     good = later[(later["trials"] >= MIN_RANKED) & (later["spearman"] >= RHO_GOOD)]
+    stopped = int((trials["status"] == STOPPED).sum()) if "status" in trials else 0
     text = (
         f"ASHA's first rung (epoch {first['epoch']}) ranks trials badly: Spearman's rho "
         f"between the values there and the trials' final values is {first['spearman']:.2f} "
-        f"over the {first['trials']} trials that went past it, so trials it stopped may "
-        "have been the best. "
+        f"over the {first['trials']} trials that went past it, so "
+        + (
+            "trials it stopped may have been the best. "
+            if stopped
+            else "a trial stopped there could be among the best (it stopped none in this run). "
+        )
     )
     if len(good):
         row = good.iloc[0]
         evidence["grace_suggestion"] = {k: row[k] for k in ("epoch", "trials", "spearman")}
         text += (
             f"Epoch {int(row['epoch'])} ranks them well (rho {row['spearman']:.2f} over "
-            f"{int(row['trials'])} trials): a grace_period of {int(row['epoch'])} would."
+            f"{int(row['trials'])} trials): a grace_period of {int(row['epoch'])} would stop "
+            "trials only where they rank well."
         )
     else:
         text += (

@@ -245,7 +245,7 @@ def gate_line(summary: dict[str, Any]) -> str | None:
         return None
     total = sum(held.values())
     if not total:
-        return "The rung gate held none of ASHA's stops: each stood where ASHA made it."
+        return "The rung gate held none of ASHA's stops: every stop ASHA made was carried out."
     where = ", ".join(f"epoch {e}: {n}" for e, n in held.items())
     trials = "that trial" if total == 1 else "those trials"
     return (

@@ -279,8 +279,15 @@ def test_a_first_rung_that_ranks_badly_is_warned_about_with_the_grace_that_would
     evidence = gather_evidence(trials, epochs, SETTINGS)
     assert evidence["rungs"][0]["spearman"] == pytest.approx(-1.0)
     warning = next(w for w in evidence["warnings"] if "first rung" in w)
-    assert "epoch 2" in warning and "grace_period of 3" in warning
+    assert "epoch 2" in warning and "grace_period of 3 would stop trials only where" in warning
     assert evidence["grace_suggestion"]["epoch"] == 3
+    # it does not say trials were stopped where none was (the gate held every stop, or none
+    # fell due): found by a walkthrough helper
+    assert (trials["status"] != "stopped").all()
+    assert "could be among the best (it stopped none in this run)" in warning
+    stopped = trials.assign(status=["completed"] * 5 + ["stopped"])
+    warning = next(w for w in gather_evidence(stopped, epochs, SETTINGS)["warnings"] if "rung" in w)
+    assert "so trials it stopped may have been the best" in warning
 
 
 def test_a_first_rung_that_ranks_well_brings_no_warning() -> None:
