@@ -22,6 +22,9 @@ import time
 import ray
 from ray.autoscaler.sdk import request_resources
 
+from raysearch.core.errors import ConfigError
+from raysearch.search.address import check_address
+
 
 def _enough(have: dict[str, float], cpus: int, gpus: int) -> bool:
     return have.get("CPU", 0.0) >= cpus and have.get("GPU", 0.0) >= gpus
@@ -66,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
             f"--gpus ({args.gpus}) must be a multiple of --gpus-per-node ({args.gpus_per_node})"
         )
 
+    try:  # where no cluster answers: one message, as raysearch run says it (Ray itself
+        # raised a traceback for 'auto', or retried a host:port where nothing answers)
+        check_address(args.address)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     ray.init(address=args.address, logging_level="WARNING")
     try:
         if args.release:

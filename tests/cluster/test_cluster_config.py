@@ -215,6 +215,20 @@ def test_scale_rejects_bad_arguments_before_touching_ray(
     assert "error" in capsys.readouterr().err
 
 
+def test_scale_where_no_cluster_answers_says_so_and_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """It raised Ray's ConnectionError traceback for --address auto with no cluster, and for
+    a host:port where nothing answers Ray retried for minutes. Found by a walkthrough."""
+    from tests.search.test_session import closed_port
+
+    address = f"127.0.0.1:{closed_port()}"
+    assert _scale_module().main(["--cpus", "2", "--address", address]) == 2
+    assert not ray.is_initialized()
+    err = capsys.readouterr().err
+    assert f"  - --address: nothing answers at '{address}'" in err and "Traceback" not in err
+
+
 def test_scale_waits_for_both_cpus_and_gpus() -> None:
     enough = _scale_module()._enough
     assert enough({"CPU": 2.0}, 2, 0)
