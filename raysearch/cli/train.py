@@ -65,7 +65,7 @@ CONFIG_FLAGS: dict[str, tuple[str, str, str]] = {
     "--batch-size": ("trainer", "batch_size", "global batch size"),
     "--lr": ("trainer", "lr", "learning rate"),
     "--warmup-epochs": ("trainer", "warmup_epochs", "epochs of linear LR warm-up (0: none)"),
-    "--seed": ("trainer", "seed", "training seed (and the synthetic data's)"),
+    "--seed": ("trainer", "seed", "training seed (without --config, the synthetic data's too)"),
     "--daily-window": ("data", "daily_window", "daily input window in days"),
     "--monthly-window": ("data", "monthly_window", "monthly input window in months"),
     "--anchor-stride": ("data", "anchor_stride", "days between window anchors"),
@@ -118,7 +118,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--threads", type=positive_int, default=None, help="torch threads (default: torch's)"
     )
-    p.add_argument("--cache-dir", default=os.path.join(".cache", "raysearch"))
+    p.add_argument(
+        "--cache-dir",
+        default=os.path.join(".cache", "raysearch"),
+        help="where the prepared data is cached (default: .cache/raysearch here)",
+    )
     p.add_argument("--checkpoint-dir", default=None, help="keep checkpoints here")
     p.add_argument("--resume", default=None, help="checkpoint directory to resume from")
     p.add_argument("--json", default=None, help="write the final result here")
