@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import (
+    METADATA,
+    OPTIONS,
     OPTUNA_STUDY,
     SUMMARY_JSON,
     SUMMARY_MD,
@@ -405,6 +407,20 @@ def _check_run_dir(options: RunOptions, space_name: str, run_dir: Path) -> None:
             [f"{names.option('name', name)}: {why}; choose another {names.option('name')}"],
             names.context,
         )
+    # os.path's: False, not an OSError, where the name is one the file system refuses
+    held = sorted(os.listdir(run_dir)) if os.path.isdir(run_dir) else []
+    if held and not set(held) & _RUN_FILES:  # a run's own leftovers: _check_study's to judge
+        raise ConfigError(
+            [f"{names.option('name', options.name)}: {run_dir} holds files that are not a "
+             f"run's ({', '.join(held[:3])}{', ...' if len(held) > 3 else ''}), which the "
+             f"run's files would land beside; choose another {names.option('name')}"],
+            names.context,
+        )  # fmt: skip
+
+
+# What a run directory holds from its first moments (options.json, metadata.json, the
+# study, Tune's experiment): a directory with none of them is not a run's
+_RUN_FILES = {OPTIONS, METADATA, OPTUNA_STUDY, TUNE_DIR}
 
 
 def _check_study(options: RunOptions, run_dir: Path, space: SearchSpace) -> None:

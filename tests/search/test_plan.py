@@ -804,6 +804,25 @@ def test_smoke_on_a_real_dataset_sets_no_synthetic_sizes(tmp_path: Path) -> None
     assert plan.space.fixed["model.size"] == "tiny"
 
 
+def test_a_new_run_refuses_a_directory_of_files_that_are_not_a_runs(tmp_path: Path) -> None:
+    """--name junk where results/smoke/junk held a user's notes.txt: the run's files landed
+    beside it (data synth and compare --out refuse such a directory). Found by a walkthrough.
+    An empty directory, or one holding a run's own files, is left to the other checks."""
+    junk = tmp_path / "smoke" / "junk"
+    junk.mkdir(parents=True)
+    options = RunOptions(space="smoke", results=str(tmp_path), name="junk", argv=("r",))
+    resolve_search(options, CLUSTER)  # empty: a run's directory to be
+    (junk / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError) as err:
+        resolve_search(options, CLUSTER)
+    assert err.value.problems == [
+        f"--name junk: {junk} holds files that are not a run's (notes.txt), which the run's "
+        "files would land beside; choose another --name"
+    ]
+    (junk / OPTIONS).write_text("{}")  # a run's: not refused for the notes
+    resolve_search(options, CLUSTER)
+
+
 def test_fewer_trials_than_the_spaces_finalists_names_the_flag_and_the_way_out(
     tmp_path: Path,
 ) -> None:
