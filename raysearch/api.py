@@ -22,6 +22,7 @@ budget cut it); a results directory that cannot be written raises ``ResultsNotWr
 from __future__ import annotations
 
 import dataclasses
+import errno
 import logging
 import platform
 import subprocess
@@ -285,10 +286,11 @@ def _writing(where: Path, what: str, resume: str | None) -> Iterator[None]:
     try:
         yield
     except OSError as err:
+        fix = "free space" if err.errno == errno.ENOSPC else "make the directory writable"
         again = (
-            f"free space, then write them with: {resume}"
+            f"{fix}, then write them with: {resume}"
             if resume is not None
-            else "free space and run the command again"
+            else f"{fix} and run the command again"
         )
         raise ResultsNotWritten(
             f"could not write {what} to {where}: {err}. Nothing there was left half-written; "

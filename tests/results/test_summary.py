@@ -377,3 +377,20 @@ def test_results_that_cannot_be_computed_leave_the_earlier_tables_as_they_were(
     with pytest.raises(RuntimeError, match="evidence"):
         write_results(tmp_path, _table(_trial("b", "completed", 3, -0.5)), pd.DataFrame())
     assert (tmp_path / "trials.parquet").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("error", "fix"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), "free space"),
+        (OSError(errno.ENOENT, "No such file or directory"), "make the directory writable"),
+        (PermissionError(errno.EACCES, "Permission denied"), "make the directory writable"),
+    ],
+)
+def test_a_failed_write_says_what_would_let_it_succeed(error: OSError, fix: str) -> None:
+    """--results /proc/x failed writing the data cache with 'No such file or directory' and
+    was told to free space. Found by a walkthrough helper."""
+    with pytest.raises(ResultsNotWritten) as err:
+        with raysearch.api._writing(Path("/r"), "the summary", resume=None):
+            raise error
+    assert str(err.value).endswith(f"left half-written; {fix} and run the command again")
