@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from raysearch.core.errors import ConfigError, ErrorCollector
 from raysearch.core.files import METADATA, OPTIONS, SUMMARY_JSON, SUMMARY_MD
@@ -22,6 +21,7 @@ from raysearch.core.metrics import INTERRUPTED
 from raysearch.core.trainer_config import SEED_MAX
 from raysearch.search.names import API, CLI, Names
 from raysearch.search.resume import read_run_file
+from raysearch.search.storage import storage_problem
 from raysearch.search.tracking import WandbOptions
 
 __all__ = [
@@ -31,41 +31,9 @@ __all__ = [
     "check_resume_alone",
     "default_run_name",
     "load_run_options",
-    "local_storage",
     "options_from_arguments",
     "recorded_options",
 ]
-
-
-# The URI schemes Ray Tune's storage takes (through pyarrow's file systems).
-STORAGE_SCHEMES = ("s3", "gs", "gcs", "hdfs", "viewfs", "abfs", "abfss", "file")
-
-
-def _storage_problem(storage: str) -> str | None:
-    """Why Ray Tune could not keep its experiment at ``storage`` (None: it can): a URI with
-    a scheme pyarrow lacks, or a relative path, which each node would read from its own
-    working directory."""
-    scheme = urlparse(storage).scheme
-    if len(scheme) > 1 and scheme not in STORAGE_SCHEMES:  # one letter: a Windows drive
-        return (
-            f"Ray Tune keeps its experiment on {', '.join(STORAGE_SCHEMES)} URIs or an "
-            f"absolute path, got {storage!r}"
-        )
-    if not scheme and not Path(storage).is_absolute():
-        return (
-            "a shared path must be absolute (each node reads it from its own working "
-            f"directory), got {storage!r}"
-        )
-    return None
-
-
-def local_storage(storage: str) -> Path | None:
-    """The directory a --storage on this machine's file system names (a path, or a file://
-    URI), or None: a URI of another file system (s3://, gs://, ...)."""
-    parsed = urlparse(storage)
-    if parsed.scheme == "file":
-        return Path(parsed.path)
-    return Path(storage) if len(parsed.scheme) <= 1 else None  # one letter: a Windows drive
 
 
 def default_run_name() -> str:
@@ -203,7 +171,7 @@ class RunOptions:
         if (
             isinstance(self.storage, str)
             and self.storage
-            and (problem := _storage_problem(self.storage))
+            and (problem := storage_problem(self.storage))
         ):
             errs.add("storage", problem)
         errs.check(

@@ -21,10 +21,11 @@ from raysearch.core.params import build_trial_config, resolve_param
 from raysearch.core.trial_config import TrialConfig
 from raysearch.search.address import joined_address
 from raysearch.search.new_run import check_run_dir, check_study
-from raysearch.search.options import RunOptions, local_storage
+from raysearch.search.options import RunOptions
 from raysearch.search.resources import ClusterShape, ResourcePlan, fitting_cluster, plan_resources
 from raysearch.search.resume import check_resume
 from raysearch.search.space import ParamSpec, SearchSpace, load_space
+from raysearch.search.storage import local_storage
 from raysearch.search.trainable import TrialSetup, trial_config
 
 __all__ = [
