@@ -18,25 +18,21 @@ import argparse
 import dataclasses
 import json
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 
-import yaml
-
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, positive_int
+from raysearch.cli.best_config import OLD_PAIR, config_file, read_resolved, tuple_fields
 from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
 from raysearch.core.errors import ConfigError, RaysearchError, TrialFailure
 from raysearch.core.files import (
-    BEST_CONFIG,
     CHECKPOINT_FILE,
     atomic_write_text,
     directory_problem,
-    read_yaml,
 )
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.model_config import ModelConfig
@@ -198,51 +194,6 @@ def build_config(args: argparse.Namespace) -> TrialConfig:
     return TrialConfig(data=data, model=model, loss=loss, trainer=trainer)
 
 
-def config_file(given: str | Path) -> Path:
-    """The best_config.yaml ``--config`` names: the file, or the one in a run directory."""
-    path = Path(given)
-    return path / BEST_CONFIG if path.is_dir() else path
-
-
-def _tuple_fields(node: Any = None, prefix: str = "") -> set[str]:
-    """The dotted names of the TrialConfig's tuple fields (a pair such as loss.kendall_clamp)."""
-    node = TrialConfig() if node is None else node
-    names: set[str] = set()
-    for field in dataclasses.fields(node):
-        value = getattr(node, field.name)
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            names |= _tuple_fields(value, f"{prefix}{field.name}.")
-        elif isinstance(value, tuple):
-            names.add(f"{prefix}{field.name}")
-    return names
-
-
-_NUMBER = r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*"
-_OLD_PAIR = re.compile(rf"\({_NUMBER},{_NUMBER}\)")  # "(-2.0, 2.0)", as str(tuple) wrote it
-
-
-def _read_resolved(path: Path) -> dict[str, Any]:
-    """The ``resolved:`` section of a best_config.yaml: every trial-config field by dotted
-    name. A file that cannot be read, or has no such section, is a ConfigError naming it."""
-    if not path.is_file():
-        raise ConfigError(
-            [f"--config {path}: no such file (a {BEST_CONFIG}, or the run directory holding one)"]
-        )
-    try:
-        content = read_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise ConfigError([f"--config {path}: cannot be read as YAML ({err})"]) from err
-    resolved = content.get("resolved") if isinstance(content, dict) else None
-    if not isinstance(resolved, dict) or not resolved:
-        raise ConfigError(
-            [
-                f"--config {path}: no `resolved:` section (every trial-config field by dotted "
-                f"name, as a search writes in its {BEST_CONFIG})"
-            ]
-        )
-    return {str(k): v for k, v in resolved.items()}
-
-
 def _overrides(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     """The values of the flags given on the command line, by dotted name, and their problems.
     ``--seed`` is the training seed only: the file's data (its synthetic seed) stays, so a
@@ -278,16 +229,16 @@ def _config_from_file(args: argparse.Namespace) -> TrialConfig:
     applied over it; every problem of the file and the flags in one ConfigError, each
     naming the file and the key."""
     path = config_file(args.config)
-    values = _read_resolved(path)
+    values = read_resolved(path)
     overrides, problems = _overrides(args)
     values.update(overrides)
     where = f"--config {path}"
-    for key in sorted(_tuple_fields() & set(values)):
+    for key in sorted(tuple_fields() & set(values)):
         if not isinstance(values[key], str):
             continue
         # the form results writers before ed79582 gave a pair, "(-2.0, 2.0)": read as two
         # numbers when it is exactly that (never eval'd), refused otherwise
-        pair = _OLD_PAIR.fullmatch(values[key])
+        pair = OLD_PAIR.fullmatch(values[key])
         if pair:
             values[key] = [float(pair[1]), float(pair[2])]
         else:
