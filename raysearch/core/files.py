@@ -15,6 +15,7 @@ import json
 import math
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -240,10 +241,12 @@ def _name_max(directory: Path) -> int | None:
 
 
 def directory_problem(path: str | os.PathLike[str]) -> str | None:
-    """Why ``path`` cannot be a directory (None: it is one, or can be made as far as can be
-    told without making anything): it, or the nearest existing path above it, is a file
-    (or not a directory); or a name to be made under that one is longer than its file
-    system takes (PC_NAME_MAX). Nothing is created."""
+    """Why ``path`` cannot be a directory to write in (None: it is one, or can be made as
+    far as can be told): it, or the nearest existing path above it, is a file (or not a
+    directory); a name to be made under that one is longer than its file system takes
+    (PC_NAME_MAX); or nothing can be made in that one (read-only, no permission, a
+    pseudo-file system such as /proc), found by making an empty directory there and
+    removing it at once. Nothing is left."""
     path = Path(os.path.abspath(path))
     missing: list[str] = []  # the names to be made, innermost first
     existing = path
@@ -266,4 +269,9 @@ def directory_problem(path: str | os.PathLike[str]) -> str | None:
                 f"the name {shown!r} is {size} bytes, longer than the {limit} the file "
                 f"system takes in {existing}"
             )
+    try:  # os.access says yes to root on a read-only mount or /proc: try it
+        os.rmdir(tempfile.mkdtemp(prefix=".raysearch-probe-", dir=existing))
+    except OSError as err:
+        where = "" if existing == path else f", so {path} cannot be made"
+        return f"nothing can be made in {existing} ({err.strerror}){where}"
     return None

@@ -7,6 +7,7 @@ import math
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -72,3 +73,14 @@ def test_directory_problem_says_why_a_directory_cannot_be_made_and_makes_nothing
         f"system takes in {tmp_path}"
     )
     assert sorted(tmp_path.rglob("*")) == before
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_directory_problem_tries_whether_anything_can_be_made_there() -> None:
+    # /proc is a directory whose permissions let root write (os.access says yes), yet
+    # nothing can be made in it: `--results /proc/x` failed only once the data cache was
+    # written, with exit status 1
+    assert directory_problem("/proc/raysearch/run") == (
+        "nothing can be made in /proc (No such file or directory), so "
+        "/proc/raysearch/run cannot be made"
+    )
