@@ -10,7 +10,10 @@ are trained at full budget (no scheduler) under each scheme: one validation spli
 rho over configurations between the validation value (``best_anchored_val_loss``, the mean
 over origins) and (a) the scheme's own test value (its last origin's model) and (b) a
 common test target, the mean test value of the configuration over all schemes' models (the
-same target for every scheme, so the correlations compare); a bootstrap over the
+same target for every scheme, so the correlations compare; the schemes' test values differ
+by their references b_i, fitted on each scheme's last training part, and a forecast task's
+targets by the statistics they are normalised with, fitted on its preprocessing period: the
+same for every configuration of a scheme); a bootstrap over the
 configurations gives each rho's spread and the probability that the scheme ranks better
 than holdout. Cost: the CPU seconds of train + validation (one thread), against holdout.
 Rows are appended to a partial file as they finish, so an interrupted run resumes.

@@ -133,10 +133,21 @@ def build_trial_config(values: Mapping[str, Any], base: TrialConfig | None = Non
     return dataclasses.replace(config, **nodes)
 
 
-def check_param_value(name: str, value: Any) -> str | None:
-    """None if ``name=value`` gives a valid trial config, else the problem."""
+def check_param_value(name: str, value: Any, beside: Mapping[str, Any] | None = None) -> str | None:
+    """None if ``name=value`` gives a valid trial config beside the values ``beside`` (a
+    space's fixed ones: ``val_scheme: blocked`` needs the ``val_origins: 2`` fixed with
+    it), else the problems it adds to theirs."""
+    others = {k: v for k, v in (beside or {}).items() if k != name}
+    problems = _problems({**others, name: value})
+    if problems and others:
+        theirs = set(_problems(others))
+        problems = [p for p in problems if p not in theirs]
+    return "; ".join(problems) or None
+
+
+def _problems(values: Mapping[str, Any]) -> list[str]:
     try:
-        build_trial_config({name: value})
+        build_trial_config(values)
     except ConfigError as err:
-        return "; ".join(err.problems)
-    return None
+        return list(err.problems)
+    return []

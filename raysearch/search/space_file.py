@@ -131,6 +131,17 @@ _SET_BY_THE_SEARCH: dict[tuple[str, ...], str] = {
     "trial trains with its own seed",
 }
 
+# The one data field a space may search. Every other one decides which samples a trial is
+# validated on, their targets (a forecast task's are the sources as preprocessed) or the
+# naive references b_i the anchored metric divides by: trials that drew different values
+# would be scored on different scales, and ASHA and TPE would compare them as one.
+_SEARCHABLE_DATA = {("data", "raion_pca_components")}
+_NOT_SEARCHABLE_DATA = (
+    "decides the samples a trial is validated on, their targets or their naive references, "
+    "so trials drawing different values would be scored on different scales and ranked as "
+    "one; set it under fixed: (a search per value compares them)"
+)
+
 
 def _check_space(space: SpaceFile, errors: ErrorCollector) -> None:
     names = list(space.parameters)
@@ -150,8 +161,14 @@ def _check_space(space: SpaceFile, errors: ErrorCollector) -> None:
         if overridden:
             where = f"parameters.{name}" if name in space.parameters else f"fixed.{name}"
             errors.add(where, overridden)
-    for name, value in space.fixed.items():
-        problem = None if name in unknown else check_param_value(name, value)
+    for name in names:
+        path = None if name in unknown else resolve_param(name)[0]
+        if path is not None and path[0] == "data" and path not in _SEARCHABLE_DATA:
+            errors.add(f"parameters.{name}", _NOT_SEARCHABLE_DATA)
+            unknown.add(name)  # refused whole: its values are not checked
+    fixed = {n: v for n, v in space.fixed.items() if n not in unknown}
+    for name, value in fixed.items():
+        problem = check_param_value(name, value, beside=fixed)
         if problem:
             errors.add(f"fixed.{name}", problem)
     for i, name in enumerate(names):
@@ -171,7 +188,7 @@ def _check_param(
             p.low is None and p.high is None, where, "categorical takes 'choices', not low/high"
         )
         for choice in p.choices or []:
-            problem = check_param_value(name, choice)
+            problem = check_param_value(name, choice, beside=space.fixed)
             if problem:
                 errors.add(f"{where}.choices", problem)
         repeated = [c for c, n in Counter(map(repr, p.choices or [])).items() if n > 1]
@@ -191,7 +208,9 @@ def _check_param(
             )
         else:
             for bound in (p.low, p.high):
-                problem = check_param_value(name, int(bound) if p.type == "int" else bound)
+                problem = check_param_value(
+                    name, int(bound) if p.type == "int" else bound, beside=space.fixed
+                )
                 if problem:
                     errors.add(where, problem)
         errors.check(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,6 +14,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import ConfigError
 from raysearch.core.metrics import TIME_ATTR, VAL_METRIC
 from raysearch.search.scheduler import build_scheduler
@@ -483,6 +485,45 @@ def test_an_unknown_parameter_is_offered_only_the_names_a_space_may_set(tmp_path
     offered = problem.split("valid names: ")[1].split(", ")
     assert "dropout" in offered and "learning_rate" in offered
     assert not {"max_epochs", "seed"} & set(offered)
+
+
+_DATA_FIELDS = [f.name for f in dataclasses.fields(DataConfig) if f.name not in {"path", "synth"}]
+
+
+@pytest.mark.parametrize("field", _DATA_FIELDS)
+def test_a_data_field_that_sets_the_validation_scale_may_be_fixed_but_not_searched(
+    tmp_path: Path, field: str
+) -> None:
+    """Two trials that drew different val_fraction values (or windows, horizons, schemes,
+    the correlation filter a forecast task's targets go through) were validated on other
+    samples, targets or naive references, and ASHA and TPE ranked their anchored losses as
+    one. Only the raion PCA leaves all three alone. Found by a review helper."""
+    default = getattr(DataConfig(), field)
+    other = "blocked" if isinstance(default, str) else default / 2 if default < 1 else default + 1
+    choices = {"type": "categorical", "choices": [default, other]}
+    text = _SETTINGS + yaml.safe_dump({"parameters": {field: choices}})
+    if field == "raion_pca_components":
+        assert load_space(str(_write(tmp_path, text))).parameters[field].choices == [8, 9]
+        return
+    with pytest.raises(ConfigError) as err:
+        load_space(str(_write(tmp_path, text)))
+    (problem,) = err.value.problems
+    assert problem.startswith(f"parameters.{field}: decides the samples a trial is validated on")
+    assert "set it under fixed:" in problem
+
+
+def test_a_fixed_value_is_checked_beside_the_other_fixed_values(tmp_path: Path) -> None:
+    """val_scheme: blocked needs val_origins >= 2, and docs/selection.md fixes both; each was
+    checked against the defaults alone, so the pair was refused ("needs >= 2 folds, got 1").
+    A searched choice is checked beside them too. Found by a review helper."""
+    fixed = "fixed: {val_origins: 2, val_scheme: blocked, nhead: 4}\n"
+    space = load_space(str(_write(tmp_path, _SETTINGS + fixed + _A3DRO)))
+    assert space.fixed["val_scheme"] == "blocked"
+    choices = "parameters: {d_model: {type: categorical, choices: [32, 34]}}\n"
+    with pytest.raises(ConfigError) as err:
+        load_space(str(_write(tmp_path, _SETTINGS + fixed + choices)))
+    (problem,) = err.value.problems
+    assert problem.startswith("parameters.d_model.choices: ") and "34" in problem, problem
 
 
 @pytest.mark.parametrize("typo", ["max_epoch", "maxepochs", "epochs"])
