@@ -429,6 +429,21 @@ def test_an_empty_path_is_refused_naming_the_field_not_taken_as_the_working_dire
     assert not any(tmp_path.iterdir())
 
 
+def test_an_empty_space_is_refused_as_empty_not_called_a_directory(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """space='' reached load_space as Path(''), the working directory: 'is a directory'."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(raysearch.api, "_search", _ray_must_not_start)
+    with pytest.raises(ConfigError) as raised:
+        run_search(space="", results=str(tmp_path / "r"))
+    assert raised.value.problems == [
+        "space: must be a shipped space's name (full, loss_ablation, model_size, smoke, "
+        "war_losses) or the path of a space file (.yaml), got ''"
+    ]
+    assert not any(tmp_path.iterdir())
+
+
 def test_more_trials_at_once_than_the_cluster_fits_are_refused_before_a_run_file_is_written(
     tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -177,6 +177,15 @@ def load_space(name_or_path: str, directory: Path = SPACES_DIR, names: Names = C
         new = RENAMED_SPACES[name_or_path]
         log.warning("space %r is now called %r (the old name goes in 0.3)", name_or_path, new)
         name_or_path = new
+    if name_or_path == "":  # Path('') is the working directory, which is no space
+        raise ConfigError(
+            [
+                f"{names.head('space')}: must be a shipped space's name "
+                f"({', '.join(available_spaces(directory)) or '(none)'}) or the path of a "
+                "space file (.yaml), got ''"
+            ],
+            names.context,
+        )
     path = Path(name_or_path)
     if path.suffix not in {".yaml", ".yml"}:
         # a shipped space's name: a bare name, never a path (a directory, a .txt file)
