@@ -307,6 +307,55 @@ def test_every_bad_keyword_is_one_error_quoting_each_value(tmp_path) -> None:
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize(
+    ("given", "problems"),
+    [
+        (
+            {"space": "nosuch", "seed": -1},
+            [
+                "seed: must be an int >= 0, got -1",
+                "space: unknown space 'nosuch'; valid spaces: full, loss_ablation, model_size, "
+                "smoke, war_losses, or the path of a space file (.yaml)",
+            ],
+        ),
+        (
+            {"space": "{tmp}/nosuch.yaml", "num_samples": 0},
+            ["num_samples: must be an int >= 1, got 0",
+             "search space: {tmp}/nosuch.yaml: file not found"],
+        ),
+        (
+            {"space": "smoke", "num_sample": 3, "seed": -1},
+            ["num_sample: not a run_search argument", "the arguments: ",
+             "seed: must be an int >= 0, got -1"],
+        ),
+        (
+            {"space": "nosuch", "smok": True},
+            ["smok: not a run_search argument", "the arguments: ", "space: unknown space 'nosuch'"],
+        ),
+        (  # a resume's space is its run's: only the arguments given beside it are said
+            {"resume": "{tmp}/run", "num_sample": 3, "seed": 1},
+            ["num_sample: not a run_search argument", "the arguments: ", "resume: continues a run"],
+        ),
+    ],
+)  # fmt: skip
+def test_the_arguments_problems_are_said_with_the_spaces_in_one_error(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, given: dict[str, Any], problems: list[str]
+) -> None:
+    """An unknown keyword, or a value of the wrong type or out of range, was raised alone,
+    before the space was looked at: run_search(space='nosuch', seed=-1) said only seed."""
+    monkeypatch.setattr(raysearch.api, "_search", _ray_must_not_start)
+    keywords = {k: v.format(tmp=tmp_path) if isinstance(v, str) else v for k, v in given.items()}
+    results = {} if "resume" in given else {"results": str(tmp_path / "r")}
+    with pytest.raises(ConfigError) as raised:
+        run_search(**keywords, **results)
+    said = raised.value.problems
+    assert len(said) == len(problems), said
+    for problem, expected in zip(said, problems, strict=True):
+        assert problem.startswith(expected.format(tmp=tmp_path)), said
+    assert str(raised.value).startswith("invalid run_search arguments (")
+    assert not any(tmp_path.iterdir())
+
+
 def test_a_bad_search_is_caught_by_its_error_name_on_the_package() -> None:
     """README: run_search raises a ConfigError before Ray starts; a caller catches it as
     raysearch.ConfigError (the names on the package: tests/test_package.py)."""

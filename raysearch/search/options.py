@@ -21,6 +21,7 @@ from raysearch.core.metrics import INTERRUPTED
 from raysearch.core.trainer_config import SEED_MAX
 from raysearch.search.names import API, CLI, Names
 from raysearch.search.resume import read_run_file
+from raysearch.search.space import load_space
 from raysearch.search.storage import storage_problem
 from raysearch.search.tracking import WandbOptions
 
@@ -323,47 +324,86 @@ def options_from_arguments(
 ) -> RunOptions:
     """run_search's arguments as RunOptions: ``space`` and the keyword ``fields`` (a path
     taken as its str, ``wandb`` True or False as W&B on or off), or ``options`` whole with
-    ``fields`` replacing some of it; every bad one in one ConfigError."""
+    ``fields`` replacing some of it. Every bad one (an unknown keyword, a value of the wrong
+    type or out of range) in one ConfigError, with the space's own problems where it can be
+    loaded (a new search's space: a resume's is its run's)."""
+    problems: list[str] = []
+    built = _from_arguments(space, options, fields, problems)
+    if problems:
+        raise ConfigError(
+            [*problems, *_space_problems(space, options, fields)], "run_search arguments"
+        )
+    assert built is not None, "a problem was said otherwise"
+    return built
+
+
+def _from_arguments(
+    space: str | None, options: RunOptions | None, fields: dict[str, Any], problems: list[str]
+) -> RunOptions | None:
+    """``options_from_arguments``' RunOptions, or None; its problems added to ``problems``
+    (those of every argument, whichever was found first)."""
     known = {f.name for f in dataclasses.fields(RunOptions)} - {"argv"}
     unknown = sorted(set(fields) - known)
-    if unknown:
-        raise ConfigError(
-            [f"{name}: not a run_search argument" for name in unknown]
-            + [f"the arguments: space, options, callbacks, {', '.join(sorted(known - {'space'}))}"],
-            "run_search arguments",
+    if unknown:  # said with the other arguments' problems, which are checked without them
+        problems += [f"{name}: not a run_search argument" for name in unknown]
+        problems.append(
+            f"the arguments: space, options, callbacks, {', '.join(sorted(known - {'space'}))}"
         )
+        fields = {name: value for name, value in fields.items() if name in known}
     if options is not None:
         if space is not None:
             fields = {**fields, "space": space}
         if not fields:
             return options
         # the arguments beside options= are taken as they are without it (a path, wandb=False)
-        changes, problems = _typed(fields)
+        changes, found = _typed(fields)
+        problems += found
         try:
-            replaced = dataclasses.replace(options, **changes)
+            return dataclasses.replace(options, **changes)
         except ConfigError as err:
             problems += err.problems
-        if problems:
-            raise ConfigError(problems, "run_search arguments")
-        return replaced
+            return None
     # resume='' is refused by RunOptions below, as an empty path, not taken as no resume
     resume = fields.get("resume")
     if space is None and resume is None:
+        if problems:  # a misspelled keyword (resume=, perhaps) is said first, as Python does
+            return None
         raise TypeError("run_search() needs a space (or options=, or resume=RUN_DIR)")
     others = sorted(set(fields) - {"resume"} | ({"space"} if space is not None else set()))
     if resume and others:
-        raise ConfigError(
-            [f"resume: continues a run with the options it was started with; got {others} too"],
-            "run_search arguments",
+        problems.append(
+            f"resume: continues a run with the options it was started with; got {others} too"
         )
-    typed, problems = _typed({"space": space or "", **fields})
+        return None
+    typed, found = _typed({"space": space or "", **fields})
+    problems += found
     try:
-        built = RunOptions(**typed)
+        return RunOptions(**typed)
     except ConfigError as err:  # every other bad value, reported with those _typed found
         problems += err.problems
-    if problems:
-        raise ConfigError(problems, "run_search arguments")
-    return built
+        return None
+
+
+def _space_problems(
+    space: str | None, options: RunOptions | None, fields: dict[str, Any]
+) -> list[str]:
+    """The problems of the space a new search was given (its name, its file), said with its
+    arguments' problems; none where it cannot be loaded (of the wrong type: said with them)
+    or is not the search's (a resume runs its run's space)."""
+    given: object = space
+    if space is None and isinstance(options, RunOptions):
+        given = options.space
+    if fields.get("resume") is not None or (isinstance(options, RunOptions) and options.resume):
+        return []
+    if isinstance(given, os.PathLike):
+        given = os.fspath(given)
+    if not isinstance(given, str):
+        return []
+    try:
+        load_space(given, names=API)
+    except ConfigError as err:  # a space file's problems are said after its heading
+        return [p if err.context == API.context else f"{err.context}: {p}" for p in err.problems]
+    return []
 
 
 def check_resume_alone(options: RunOptions, callbacks: bool) -> None:
