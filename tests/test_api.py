@@ -356,6 +356,32 @@ def test_the_arguments_problems_are_said_with_the_spaces_in_one_error(
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize(
+    ("given", "problems"),
+    [
+        ({}, []),
+        ({"space": "smoke", "seed": -1}, ["seed: must be an int >= 0, got -1"]),
+        ({"space": "nosuch"}, ["space: unknown space 'nosuch'"]),
+    ],
+)
+def test_options_that_are_not_run_options_are_a_config_error_naming_their_type(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, given: dict[str, Any], problems: list[str]
+) -> None:
+    """run_search(options={'space': 'smoke'}) ended in AttributeError ('dict' object has no
+    attribute 'resume'); the other arguments are said with it."""
+    monkeypatch.setattr(raysearch.api, "_search", _ray_must_not_start)
+    with pytest.raises(ConfigError) as raised:
+        run_search(options={"space": "smoke"}, results=str(tmp_path / "r"), **given)  # type: ignore[arg-type]
+    said = raised.value.problems
+    assert said[0] == (
+        "options: must be a RunOptions (raysearch.search.options.RunOptions), got a dict: "
+        "{'space': 'smoke'}"
+    )
+    assert len(said) == 1 + len(problems), said
+    assert all(p.startswith(e) for p, e in zip(said[1:], problems, strict=True)), said
+    assert not any(tmp_path.iterdir())
+
+
 def test_a_bad_search_is_caught_by_its_error_name_on_the_package() -> None:
     """README: run_search raises a ConfigError before Ray starts; a caller catches it as
     raysearch.ConfigError (the names on the package: tests/test_package.py)."""

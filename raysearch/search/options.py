@@ -342,6 +342,12 @@ def _from_arguments(
 ) -> RunOptions | None:
     """``options_from_arguments``' RunOptions, or None; its problems added to ``problems``
     (those of every argument, whichever was found first)."""
+    if options is not None and not isinstance(options, RunOptions):
+        problems.append(
+            "options: must be a RunOptions (raysearch.search.options.RunOptions), got a "
+            f"{type(options).__name__}: {options!r}"
+        )
+        options = None  # the other arguments are checked as they are without it
     known = {f.name for f in dataclasses.fields(RunOptions)} - {"argv"}
     unknown = sorted(set(fields) - known)
     if unknown:  # said with the other arguments' problems, which are checked without them
