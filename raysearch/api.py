@@ -56,7 +56,6 @@ from raysearch.search.address import check_address
 from raysearch.search.names import Names
 from raysearch.search.options import (
     RunOptions,
-    check_resume_alone,
     load_run_options,
     options_from_arguments,
     recorded_options,
@@ -101,9 +100,8 @@ def run_search(
     the run directory cannot be written; in each case after the summary was written, if it
     could be.
     """
-    options = options_from_arguments(space, options, fields)
+    options = options_from_arguments(space, options, fields, callbacks)
     if options.resume:
-        check_resume_alone(options, bool(callbacks))
         # with the resuming command's argv: its errors name options as its user wrote them
         # (flags or keywords); a resume writes no metadata, whose command repeats argv
         options = dataclasses.replace(

@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 import json
 import math
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from ray.tune import Callback
 
 import raysearch
 import raysearch.api
@@ -380,6 +383,48 @@ def test_options_that_are_not_run_options_are_a_config_error_naming_their_type(
     assert len(said) == 1 + len(problems), said
     assert all(p.startswith(e) for p, e in zip(said[1:], problems, strict=True)), said
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("callbacks", "problem"),
+    [
+        (5, "callbacks: must be a list of Ray Tune callbacks (ray.tune.Callback), got 5"),
+        ("cb", "callbacks: must be a list of Ray Tune callbacks (ray.tune.Callback), got 'cb'"),
+        ([Callback(), 3], "callbacks[1]: must be a Ray Tune callback (ray.tune.Callback), got 3"),
+        ((Callback(),), None),
+        ([], None),
+    ],
+)
+def test_callbacks_that_are_not_ray_tune_callbacks_are_refused_before_ray(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, callbacks: Any, problem: str | None
+) -> None:
+    """run_search(callbacks=5) was taken until Tune was given them, after Ray had started
+    and the run directory's first files were written."""
+
+    def searched(*args: object) -> None:
+        raise _Searched
+
+    monkeypatch.setattr(raysearch.api, "_prepare_data", lambda plan, raw: None)
+    monkeypatch.setattr(raysearch.api, "_search", searched)
+    with pytest.raises(ConfigError if problem else _Searched) as raised:
+        run_search(space="smoke", results=str(tmp_path / "r"), wandb=False, callbacks=callbacks)
+    if problem:
+        assert raised.value.problems == [problem]  # type: ignore[attr-defined]
+    assert not any(tmp_path.iterdir())
+
+
+def test_callbacks_are_checked_without_importing_ray_tune_when_not_a_list(tmp_path) -> None:
+    code = (
+        "import sys, raysearch\n"
+        "try:\n"
+        "    raysearch.run_search(space='smoke', smoke=True, wandb=False, callbacks=5)\n"
+        "except raysearch.ConfigError as err:\n"
+        "    print(err.problems[0].split(':')[0], 'ray' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert out.stdout.strip() == "callbacks False", out.stdout + out.stderr
 
 
 def test_a_bad_search_is_caught_by_its_error_name_on_the_package() -> None:

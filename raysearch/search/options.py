@@ -29,7 +29,6 @@ __all__ = [
     "LEAST",
     "MOST",
     "RunOptions",
-    "check_resume_alone",
     "default_run_name",
     "load_run_options",
     "options_from_arguments",
@@ -320,21 +319,62 @@ def recorded_options(options: RunOptions) -> RunOptions:
 
 
 def options_from_arguments(
-    space: str | None, options: RunOptions | None, fields: dict[str, Any]
+    space: str | None,
+    options: RunOptions | None,
+    fields: dict[str, Any],
+    callbacks: object = None,
 ) -> RunOptions:
     """run_search's arguments as RunOptions: ``space`` and the keyword ``fields`` (a path
     taken as its str, ``wandb`` True or False as W&B on or off), or ``options`` whole with
-    ``fields`` replacing some of it. Every bad one (an unknown keyword, a value of the wrong
+    ``fields`` replacing some of it; ``callbacks`` checked with them (Ray Tune callbacks for
+    a new search, none for a resume). Every bad one (an unknown keyword, a value of the wrong
     type or out of range) in one ConfigError, with the space's own problems where it can be
     loaded (a new search's space: a resume's is its run's)."""
     problems: list[str] = []
     built = _from_arguments(space, options, fields, problems)
+    if built is not None and built.resume:
+        given = callbacks is not None and not (
+            isinstance(callbacks, list | tuple) and not callbacks
+        )
+        problems += _resume_alone(built, callbacks=given)
+    elif not _resuming(options, fields):
+        problems += _callbacks_problems(callbacks)
     if problems:
         raise ConfigError(
             [*problems, *_space_problems(space, options, fields)], "run_search arguments"
         )
     assert built is not None, "a problem was said otherwise"
     return built
+
+
+def _resuming(options: RunOptions | None, fields: dict[str, Any]) -> bool:
+    """Whether run_search was asked to resume a run (``resume`` given, perhaps a bad one)."""
+    return fields.get("resume") is not None or (
+        isinstance(options, RunOptions) and options.resume is not None
+    )
+
+
+def _callbacks_problems(callbacks: object) -> list[str]:
+    """What is wrong with run_search's ``callbacks``: a list (or tuple) of Ray Tune
+    callbacks, which Tune would otherwise refuse only once Ray had started."""
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, list | tuple):
+        return [
+            "callbacks: must be a list of Ray Tune callbacks (ray.tune.Callback), got "
+            f"{callbacks!r}"
+        ]
+    if not callbacks:
+        return []
+    # Deferred: Ray Tune takes a second or more to import; only callbacks given need it (and
+    # a caller who made one has imported it).
+    from ray.tune import Callback
+
+    return [
+        f"callbacks[{i}]: must be a Ray Tune callback (ray.tune.Callback), got {callback!r}"
+        for i, callback in enumerate(callbacks)
+        if not isinstance(callback, Callback)
+    ]
 
 
 def _from_arguments(
@@ -376,7 +416,7 @@ def _from_arguments(
             return None
         raise TypeError("run_search() needs a space (or options=, or resume=RUN_DIR)")
     others = sorted(set(fields) - {"resume"} | ({"space"} if space is not None else set()))
-    if resume and others:
+    if resume and others:  # options= beside a resume: _resume_alone
         problems.append(
             f"resume: continues a run with the options it was started with; got {others} too"
         )
@@ -399,7 +439,7 @@ def _space_problems(
     given: object = space
     if space is None and isinstance(options, RunOptions):
         given = options.space
-    if fields.get("resume") is not None or (isinstance(options, RunOptions) and options.resume):
+    if _resuming(options, fields):
         return []
     if isinstance(given, os.PathLike):
         given = os.fspath(given)
@@ -412,10 +452,10 @@ def _space_problems(
     return []
 
 
-def check_resume_alone(options: RunOptions, callbacks: bool) -> None:
-    """A resume goes on with the options and callbacks the search started with: refuse
-    others given beside it (options= set otherwise than its defaults, or ``callbacks``), which
-    it would drop without a word."""
+def _resume_alone(options: RunOptions, callbacks: bool) -> list[str]:
+    """A resume goes on with the options and callbacks the search started with: the problems
+    of others given beside it (options= set otherwise than its defaults, or ``callbacks``),
+    which it would drop without a word."""
     alone = RunOptions(space="", resume=options.resume)
     others = [
         f.name
@@ -437,8 +477,7 @@ def check_resume_alone(options: RunOptions, callbacks: bool) -> None:
             "callbacks: a resumed search runs with the callbacks it started with (Ray Tune "
             "restores them with its experiment); those given now would never be called"
         )
-    if problems:
-        raise ConfigError(problems, "run_search arguments")
+    return problems
 
 
 # run_search's arguments that name a file, a directory or a place (a str or a path)
