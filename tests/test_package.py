@@ -25,6 +25,37 @@ def test_import_raysearch_is_light() -> None:
     assert out.stdout.strip() == ""
 
 
+# What the API's names may not import before they are called: the search stack
+SEARCH_STACK = ("torch", "ray", "optuna")
+
+
+def _search_stack_after(code: str) -> str:
+    """Which of SEARCH_STACK are imported after ``code`` runs, in a fresh interpreter."""
+    full = f"{code}\nimport sys\nprint(sorted(m for m in {SEARCH_STACK!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", full], capture_output=True, text=True, check=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_a_star_import_loads_none_of_the_search_stack() -> None:
+    """`from raysearch import *` resolves record_curves, whose package's __init__ imported
+    the simulator (Ray Tune, Optuna) with it: 1.5 s."""
+    assert _search_stack_after("from raysearch import *") == "[]"
+
+
+def test_record_curves_names_a_bad_argument_before_the_search_stack_loads() -> None:
+    code = (
+        "import raysearch\n"
+        "try:\n"
+        "    raysearch.record_curves(space=3)\n"
+        "except raysearch.ConfigError as err:\n"
+        "    print(err.problems)\n"
+    )
+    assert _search_stack_after(code) == "[]"
+    # the simulator's names are still the package's, loaded on first use
+    code = "from raysearch.search.simulation import SimSettings, run_search, simulate"
+    assert _search_stack_after(code) == "['optuna', 'ray']"
+
+
 def test_the_api_is_exported() -> None:
     from raysearch.api import run_search
     from raysearch.results.runs import load_run

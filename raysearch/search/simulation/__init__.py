@@ -1,9 +1,16 @@
 """A simulator that drives raysearch's own searcher and scheduler on recorded or synthetic
 learning curves, with k simulated workers and no Ray cluster (python -m raysearch.simulate)."""
 
-from raysearch.search.simulation.curves import Curve, CurveSource, TrialCurve
-from raysearch.search.simulation.engine import Policy, SimResult, SimSettings, simulate
-from raysearch.search.simulation.runs import run_search, summarise
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from raysearch.search.simulation.curves import Curve, CurveSource, TrialCurve
+    from raysearch.search.simulation.engine import Policy, SimResult, SimSettings, simulate
+    from raysearch.search.simulation.runs import run_search, summarise
 
 __all__ = [
     "Curve",
@@ -16,3 +23,34 @@ __all__ = [
     "simulate",
     "summarise",
 ]
+
+# Deferred (PEP 562): the simulator's names are imported on first use, because the engine's
+# modules import Ray Tune and Optuna (a second or two); the package's light modules (record:
+# raysearch.record_curves, grid, curve_plan) are imported without them, so a bad argument
+# of record_curves is named at once.
+_LAZY = {
+    "Curve": "raysearch.search.simulation.curves",
+    "CurveSource": "raysearch.search.simulation.curves",
+    "TrialCurve": "raysearch.search.simulation.curves",
+    "Policy": "raysearch.search.simulation.engine",
+    "SimResult": "raysearch.search.simulation.engine",
+    "SimSettings": "raysearch.search.simulation.engine",
+    "simulate": "raysearch.search.simulation.engine",
+    "run_search": "raysearch.search.simulation.runs",
+    "summarise": "raysearch.search.simulation.runs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module 'raysearch.search.simulation' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # the simulator's names and the modules of the package loaded so far, not the names
+    # this file imports to load them
+    loaded = {n for n, v in globals().items() if isinstance(v, ModuleType) and n != "importlib"}
+    return sorted({*__all__, *loaded, *(n for n in globals() if n.startswith("_"))})

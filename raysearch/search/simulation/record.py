@@ -43,6 +43,7 @@ from raysearch.search.names import CURVES_API, Names
 from raysearch.search.simulation.curve_plan import CurvePlan
 from raysearch.search.simulation.grid import discretized, grid, space_yaml
 from raysearch.search.simulation.record_runs import record_here, record_in_pool, record_on_ray
+from raysearch.search.space import load_space
 
 if TYPE_CHECKING:
     from raysearch.search.space import SearchSpace
@@ -281,9 +282,6 @@ def record_curves(
         space=space, out=out, data=data, seeds=seeds, points=points, processes=processes,
         address=address, device=device, cache_dir=cache_dir,
     )  # fmt: skip
-    # Deferred: the space module imports Optuna (a second); a bad argument is named first.
-    from raysearch.search.space import load_space
-
     space = os.fspath(space)  # a path, as a str
     loaded = load_space(space, names=names)
     if points is not None:
