@@ -72,22 +72,8 @@ def plan_for_space(
 ) -> CurvePlan:
     """The plan of a space's grid (ConfigError naming every problem, before anything trains;
     ``names``: how they name record_curves' arguments)."""
-    problems = [
-        f"parameters.{name}: a table of curves holds listed values, and its type is "
-        f"{p.type!r}; make it categorical, or record N values across its range "
-        f"({names.example('points', 'N')})"
-        for name, p in space.parameters.items()
-        if p.type != "categorical"
-    ]
-    if seeds < 1:
-        problems.append(f"{names.head('seeds')}: at least 1, got {seeds!r}")
-    if data is not None and not Path(data).is_dir():
-        problems.append(f"{names.head('data')}: {data!r} is not a directory")
-    if data is None and space.requires_data:
-        problems.append(
-            f"{names.head('data')}: space {space.name!r} is made for a real dataset "
-            f"(requires_data); give its directory with {names.example('data', 'DATASET_DIR')}"
-        )
+    problems = [why for why in (_seeds_problem(seeds, names), _data_problem(data, names)) if why]
+    problems += _grid_problems(space, data is not None, names)
     if problems:
         raise ConfigError(problems, "curve recording")
     plan = CurvePlan(
@@ -115,6 +101,34 @@ def plan_for_space(
     if problems:
         raise ConfigError(problems, "curve recording")
     return plan
+
+
+def _grid_problems(space: SearchSpace, data_given: bool, names: Names) -> list[str]:
+    """What keeps ``space`` from being recorded as a grid of curves: a parameter that is not
+    categorical, or no dataset for a space made for one (``data_given``: one was)."""
+    problems = [
+        f"parameters.{name}: a table of curves holds listed values, and its type is "
+        f"{p.type!r}; make it categorical, or record N values across its range "
+        f"({names.example('points', 'N')})"
+        for name, p in space.parameters.items()
+        if p.type != "categorical"
+    ]
+    if not data_given and space.requires_data:
+        problems.append(
+            f"{names.head('data')}: space {space.name!r} is made for a real dataset "
+            f"(requires_data); give its directory with {names.example('data', 'DATASET_DIR')}"
+        )
+    return problems
+
+
+def _seeds_problem(seeds: int, names: Names) -> str | None:
+    return f"{names.head('seeds')}: at least 1, got {seeds!r}" if seeds < 1 else None
+
+
+def _data_problem(data: str | os.PathLike[str] | None, names: Names) -> str | None:
+    if data is not None and not Path(data).is_dir():
+        return f"{names.head('data')}: {os.fspath(data)!r} is not a directory"
+    return None
 
 
 def partial_path(out: Path) -> Path:
@@ -239,9 +253,10 @@ _COUNTS = ("seeds", "points", "processes")
 _TEXTS = ("address", "device")
 
 
-def _check_types(names: Names, **given: Any) -> None:
-    """Each argument of record_curves of the wrong type, in one ConfigError (its ranges are
-    checked where they are used)."""
+def _argument_problems(names: Names, **given: Any) -> list[str]:
+    """What is wrong with each argument of record_curves that can be told without the space:
+    its type, then (of the right type) its range, the out file and the directories; each
+    named by ``names``."""
     problems = []
     for name, value in given.items():
         if value is None and name not in ("space", "seeds"):
@@ -252,8 +267,28 @@ def _check_types(names: Names, **given: Any) -> None:
             problems.append(f"{names.head(name)}: expected a whole number, got {value!r}")
         elif name in _TEXTS and not isinstance(value, str):
             problems.append(f"{names.head(name)}: expected a str, got {value!r}")
-    if problems:
-        raise ConfigError(problems, "curve recording")
+        elif name == "out" and (why := _out_problem(Path(value))):
+            problems.append(f"{names.head('out')}: {why}")
+        elif name == "data" and (why := _data_problem(value, names)):
+            problems.append(why)
+        elif name == "seeds" and (why := _seeds_problem(value, names)):
+            problems.append(why)
+        elif name == "points" and value < 2:
+            problems.append(f"{names.head('points')}: at least 2, got {value!r}")
+        elif name == "processes" and value < 1:
+            problems.append(f"{names.head('processes')}: at least 1, got {value!r}")
+        elif name == "cache_dir" and (why := directory_problem(value)):
+            problems.append(
+                f"{names.head('cache_dir')}: {why}; give a directory for the data cache"
+            )
+    return problems
+
+
+def _out_problem(table: Path) -> str | None:
+    """Why the table cannot be written to ``table`` (None: it can)."""
+    if table.suffix != ".parquet":
+        return f"{table} is not a .parquet file"
+    return why_no_file(table)  # a directory there, or a file in the way
 
 
 def record_curves(
@@ -277,26 +312,38 @@ def record_curves(
     The runs train ``processes`` at once on this machine, or with ``address`` as Ray tasks
     on that cluster (``record``). ``names``: how errors name the arguments (``raysearch
     curves`` passes its flags', ``CLI``)."""
-    _check_types(
+    problems = _argument_problems(
         names,
         space=space, out=out, data=data, seeds=seeds, points=points, processes=processes,
         address=address, device=device, cache_dir=cache_dir,
     )  # fmt: skip
-    space = os.fspath(space)  # a path, as a str
-    loaded = load_space(space, names=names)
-    if points is not None:
-        loaded = discretized(loaded, points, names)
-    plan = plan_for_space(loaded, seeds, data, device, names)
+    space = os.fspath(space) if isinstance(space, os.PathLike) else space  # a path, as a str
+    loaded = None
+    try:  # of the wrong type, it is one of the problems already
+        loaded = load_space(space, names=names) if isinstance(space, str) else None
+    except ConfigError as err:
+        if not problems:
+            raise  # the space's alone, as load_space says them
+        problems += [
+            p if err.context == names.context else f"{err.context}: {p}" for p in err.problems
+        ]
+    usable = points is None or (type(points) is int and points >= 2)  # else said above
+    if loaded is not None and usable:
+        if points is not None:
+            loaded = discretized(loaded, points, names)
+        # the grid's problems, said with the arguments' (a dataset of the wrong type is given)
+        problems += _grid_problems(loaded, data is not None, names)
+    if problems:
+        raise ConfigError(problems, "curve recording")
+    assert loaded is not None, "a space of the wrong type is one of the problems"
+    plan = None
+    try:  # a configuration that builds no trial, said with the device's and a default out's
+        plan = plan_for_space(loaded, seeds, data, device, names)
+    except ConfigError as err:
+        problems += err.problems
     table = Path(out) if out is not None else Path("results") / "curves" / f"{loaded.name}.parquet"
-    problems = []
-    if table.suffix != ".parquet":
-        problems.append(f"{names.head('out')}: {table} is not a .parquet file")
-    elif why := why_no_file(table):  # a directory there, or a file in the way
+    if out is None and (why := _out_problem(table)):  # a given one was checked above
         problems.append(f"{names.head('out')}: {why}")
-    if processes is not None and processes < 1:
-        problems.append(f"{names.head('processes')}: at least 1, got {processes!r}")
-    if cache_dir is not None and (why := directory_problem(cache_dir)):
-        problems.append(f"{names.head('cache_dir')}: {why}; give a directory for the data cache")
     # Deferred: the trainer imports torch (seconds); simulate imports this module.
     from raysearch.train.loop import device_problem
 
@@ -306,6 +353,7 @@ def record_curves(
         )  # a cluster's nodes may have what this one lacks
     if problems:
         raise ConfigError(problems, "curve recording")
+    assert plan is not None, "plan_for_space raised otherwise"
     key = plan.fingerprint()
     if table.exists() and (held := pd.read_parquet(table).attrs.get("plan")) != key:
         raise ConfigError(

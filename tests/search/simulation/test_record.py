@@ -10,6 +10,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -400,11 +401,41 @@ def test_record_curves_names_each_argument_of_the_wrong_type(
 ) -> None:
     """From Python, as the command line: one ConfigError naming each, not a TypeError from a
     comparison deep inside."""
-    with pytest.raises(ConfigError) as err:
-        rec.record_curves("smoke", **given)
+    with pytest.raises(ConfigError) as err:  # points: smoke's grid (its own problems said too)
+        rec.record_curves("smoke", **{"points": 2, **given})
     assert [p.split(":")[0] for p in err.value.problems] == named
     with pytest.raises(ConfigError, match="space: expected a str or a path, got 3"):
         rec.record_curves(3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("space", "given", "named"),
+    [
+        (
+            "smoke",
+            {"points": 3, "seeds": 0, "processes": 0, "out": "{tmp}/curves.csv",
+             "cache_dir": "{tmp}/file"},
+            ["out", "seeds", "processes", "cache_dir"],
+        ),
+        ("smoke", {"points": 0, "seeds": 0}, ["seeds", "points"]),
+        ("nosuch", {"processes": 0, "data": "{tmp}/none"}, ["data", "processes", "space"]),
+        ("{tmp}/none.yaml", {"seeds": 0}, ["seeds", "search space"]),
+        ("smoke", {"seeds": 0, "data": "{tmp}/none"}, ["data", "seeds", "parameters.budget_beta"]),
+    ],
+)  # fmt: skip
+def test_record_curves_says_every_bad_argument_at_once_with_the_spaces_problems(
+    tmp_path: Path, space: str, given: dict[str, Any], named: list[str]
+) -> None:
+    """seeds, points, processes, out and cache_dir were checked in stages (seeds=0 alone
+    by plan_for_space, the others only after it, a bad space before all of them); the
+    space's problems and its grid's are said with them."""
+    (tmp_path / "file").write_text("")
+    given = {k: v.format(tmp=tmp_path) if isinstance(v, str) else v for k, v in given.items()}
+    with pytest.raises(ConfigError) as err:
+        rec.record_curves(space.format(tmp=tmp_path), **given)
+    assert [p.split(":")[0] for p in err.value.problems] == named, err.value.problems
+    assert err.value.context == "curve recording"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
 def test_curves_on_a_device_this_machine_lacks_are_refused_before_the_data_is_prepared(
