@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import importlib
 from importlib.metadata import PackageNotFoundError, version
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 # The errors run_search raises on purpose, to catch by name (light: no third-party import)
@@ -88,4 +89,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    # the API (__all__, the lazy names among it) and the subpackages loaded so far, not the
+    # names this file imports to build it (``version`` is importlib.metadata's, not ours)
+    loaded = {n for n, v in globals().items() if isinstance(v, ModuleType) and n != "importlib"}
+    return sorted({*__all__, *loaded, *(n for n in globals() if n.startswith("_"))})

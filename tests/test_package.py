@@ -8,6 +8,7 @@ import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -74,6 +75,22 @@ def test_the_api_is_exported() -> None:
     assert set(raysearch.__all__) == names | errors
     assert raysearch.run_search.__doc__ and raysearch.load_run.__doc__
     assert raysearch.record_curves.__doc__ and raysearch.open_study.__doc__
+
+
+def test_dir_offers_the_api_not_the_names_imported_to_build_it() -> None:
+    """dir(raysearch) offered Any, TYPE_CHECKING, PackageNotFoundError, annotations and
+    version (importlib.metadata's function, easily taken for __version__)."""
+    import raysearch.search.simulation as simulation
+
+    for package in (raysearch, simulation):
+        public = {n for n in dir(package) if not n.startswith("_")}
+        modules = {n for n in public if isinstance(getattr(package, n), ModuleType)}
+        assert public - modules == set(package.__all__) - {"__version__"}, package.__name__
+        assert all(
+            m.startswith(f"{package.__name__}.")
+            for m in (getattr(package, n).__name__ for n in modules)
+        )
+    assert "__version__" in dir(raysearch) and "version" not in dir(raysearch)
 
 
 def test_version_is_the_installed_distributions() -> None:
