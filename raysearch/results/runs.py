@@ -30,7 +30,7 @@ class RunData:
     """One search's results as tables, plus what the report needs to label and read them."""
 
     name: str  # label in the report: "<space>/<run directory name>"
-    path: Path
+    path: Path  # absolute
     trials: pd.DataFrame
     epochs: pd.DataFrame
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -131,8 +131,8 @@ def load_runs(run_dirs: Sequence[str | Path]) -> list[RunData]:
                 f"expected a JSON object (as raysearch writes it), got {metadata!r:.60}",
             )
             metadata = {}
-        if not errors.problems:
-            runs.append(_run(path, tables[TRIALS], tables[EPOCHS], metadata))
+        if not errors.problems:  # kept resolved: a later os.chdir leaves it where it is
+            runs.append(_run(path.resolve(), tables[TRIALS], tables[EPOCHS], metadata))
     errors.raise_if_any(ConfigError, "run directories")
     _unique_names(runs)
     return runs

@@ -172,3 +172,13 @@ def test_without_creation_order_trials_follow_their_ids(tmp_path):
     assert run.trial_order == {} and "trial-id order" in curve_order(run)
     ids = list(dict.fromkeys(anytime_curve(run)["trial_id"]))
     assert ids == sorted(ids)
+
+
+def test_a_run_keeps_its_directory_after_the_working_directory_changes(tmp_path, monkeypatch):
+    """RunData.path was the path as given: a relative one named another directory (or none)
+    once a notebook changed directory."""
+    write_fake_run(tmp_path / "results" / "r", n_trials=5)
+    monkeypatch.chdir(tmp_path / "results")
+    run = load_run("r")
+    monkeypatch.chdir(tmp_path)
+    assert run.path == tmp_path / "results" / "r" and (run.path / METADATA).is_file()
