@@ -121,9 +121,15 @@ def load_runs(run_dirs: Sequence[str | Path]) -> list[RunData]:
                 errors.problems.append(problem)
             tables[name] = frame
         try:
-            metadata = json.loads((path / METADATA).read_text())
+            metadata = json.loads((path / METADATA).read_text(encoding="utf-8"))
         except json.JSONDecodeError as err:
             errors.add(str(path / METADATA), f"not valid JSON: {err}")
+            metadata = {}
+        except UnicodeDecodeError as err:  # a binary file, or text in another encoding
+            errors.add(str(path / METADATA), f"not UTF-8 text, as raysearch writes it: {err}")
+            metadata = {}
+        except OSError as err:  # no permission to read it
+            errors.add(str(path / METADATA), f"cannot be read: {err}")
             metadata = {}
         if not isinstance(metadata, dict):
             errors.add(

@@ -75,6 +75,20 @@ def test_metadata_that_is_no_json_object_is_named(tmp_path, text):
     assert problem.startswith(f"{path / METADATA}: ")
 
 
+def test_metadata_that_is_not_utf8_is_named_with_the_directorys_other_problems(tmp_path):
+    """A metadata.json of other bytes ended in UnicodeDecodeError, out of read_text."""
+    path = write_fake_run(tmp_path / "r", n_trials=5)
+    (path / METADATA).write_bytes(b"\xff\xfe\x00")
+    pd.read_parquet(path / TRIALS).drop(columns=["status"]).to_parquet(path / TRIALS)
+    with pytest.raises(ConfigError) as err:
+        load_run(path)
+    assert [p.split(": ")[0] for p in err.value.problems] == [
+        str(path / TRIALS),
+        str(path / METADATA),
+    ]
+    assert "not UTF-8 text" in err.value.problems[1]
+
+
 def test_a_space_directory_points_at_its_runs(two_runs):
     with pytest.raises(ConfigError, match=r"holds run directories a, b: pass those"):
         load_runs([two_runs[0].parent])
