@@ -341,7 +341,9 @@ def _run_tune(
     callbacks = list(callbacks or [])
     if options.wandb.enabled:
         group = f"{plan.space.name}/{options.name}"
-        callbacks.append(make_wandb_callback(options.wandb, group, plan.space.name, plan.setup))
+        callbacks.append(
+            make_wandb_callback(options.wandb, group, plan.space.name, plan.setup, options.names)
+        )
     return run_tune(plan, resume=bool(options.resume), callbacks=callbacks, names=options.names)
 
 

@@ -23,6 +23,7 @@ import ray
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback, LoggerCallback
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+from raysearch.search.names import CLI, Names
 from raysearch.search.tracking import WandbOptions, WandbRuns, flat_config, split_result, wandb_mode
 from raysearch.search.trainable import TrialSetup, trial_config
 
@@ -165,21 +166,23 @@ class WandbCallback(LoggerCallback):
 
 
 def make_wandb_callback(
-    options: WandbOptions, group: str, space_name: str, setup: TrialSetup
+    options: WandbOptions, group: str, space_name: str, setup: TrialSetup, names: Names = CLI
 ) -> WandbCallback:
     """The search's W&B logging: a run per trial, in ``group``, with every resolved
-    hyperparameter in its config, tagged with the space and the loss strategy."""
+    hyperparameter in its config, tagged with the space and the loss strategy (``names``:
+    how the line that says so names what turns it off)."""
     mode = wandb_mode()
     where = {
         "offline": "written into each trial's directory (`wandb sync` uploads them)",
         "disabled": "kept nowhere (WANDB_MODE=disabled)",
     }.get(mode, f"project {options.project}")
     log.info(
-        "W&B %s: a run per trial, %s, group %s; --no-wandb turns it off (every trial's "
-        "run is held by one W&B process on this node: README, 'Comparing sweeps')",
+        "W&B %s: a run per trial, %s, group %s; %s turns it off (every trial's run is held "
+        "by one W&B process on this node: README, 'Comparing sweeps')",
         mode,
         where,
         options.group or group,
+        names.wandb_off(),
     )
 
     def resolve(config: dict[str, Any]) -> dict[str, Any]:

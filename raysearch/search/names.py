@@ -59,6 +59,11 @@ class Names:
         ``data=DATASET_DIR``."""
         return self.option(field, metavar) if self.cli else f"{field}={metavar}"
 
+    def wandb_off(self) -> str:
+        """What turns a search's W&B logging off, as its user writes it: the command line's
+        ``--no-wandb``, run_search's ``wandb=False``."""
+        return "--no-wandb" if self.cli else "wandb=False"
+
     def resume(self, run_dir: object) -> str:
         """What continues the search in ``run_dir``, as its user started it: the command
         line, or the ``run_search`` call."""

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from raysearch.core.errors import ConfigError
 from raysearch.core.metrics import VAL_METRIC
 from raysearch.search.loggers import WandbCallback, make_wandb_callback
+from raysearch.search.names import API, CLI, Names
 from raysearch.search.options import RunOptions
 from raysearch.search.plan import resolve_search
 from raysearch.search.tracking import (
@@ -38,10 +39,10 @@ def no_wandb_login(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
 
 
-def smoke_callback(results: Path) -> WandbCallback:
+def smoke_callback(results: Path, names: Names = CLI) -> WandbCallback:
     """The W&B callback of a smoke search writing into ``results``, group smoke/x."""
     plan = resolve_search(RunOptions(space="smoke", results=str(results)), {"CPU": 2.0})
-    return make_wandb_callback(WandbOptions(), "smoke/x", "smoke", plan.setup)
+    return make_wandb_callback(WandbOptions(), "smoke/x", "smoke", plan.setup, names)
 
 
 def test_offline_without_a_login_online_with_one(no_wandb_login, monkeypatch, tmp_path) -> None:
@@ -71,6 +72,15 @@ def test_a_search_says_where_its_wandb_runs_go_and_how_to_turn_it_off(
         assert callback.init.get("resume") == ("allow" if mode == "online" else None)
         assert f"W&B {mode}:" in caplog.text and where in caplog.text, caplog.text
         assert "group smoke/x" in caplog.text and "--no-wandb" in caplog.text
+
+
+def test_a_search_from_python_is_told_the_keyword_that_turns_wandb_off(
+    no_wandb_login, tmp_path: Path, caplog
+) -> None:
+    """run_search's line said '--no-wandb turns it off', a flag its caller never writes."""
+    with caplog.at_level("INFO", logger="raysearch.search.loggers"):
+        smoke_callback(tmp_path, API)
+    assert "wandb=False turns it off" in caplog.text and "--no-wandb" not in caplog.text
 
 
 def test_flat_config_has_every_section_field() -> None:
