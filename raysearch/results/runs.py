@@ -17,6 +17,7 @@ import pandas as pd
 
 from raysearch.core.errors import ConfigError, ErrorCollector
 from raysearch.core.files import EPOCHS, METADATA, TRIALS
+from raysearch.search.names import API, CLI, Names
 
 __all__ = ["REQUIRED_FILES", "RunData", "load_run", "load_runs"]
 
@@ -66,7 +67,7 @@ def _missing(run_dir: Path) -> list[str]:
     return [name for name in REQUIRED_FILES if not os.path.isfile(run_dir / name)]
 
 
-def _check_dir(run_dir: Path, errors: ErrorCollector) -> None:
+def _check_dir(run_dir: Path, errors: ErrorCollector, names: Names) -> None:
     if not run_dir.is_dir():
         errors.add(str(run_dir), "not a directory (expected a run directory results/<space>/<run>)")
         return
@@ -77,7 +78,7 @@ def _check_dir(run_dir: Path, errors: ErrorCollector) -> None:
         hint = (
             f"; it holds run directories {', '.join(inside)}: pass those"
             if inside
-            else " (a finished `python -m raysearch.run` writes them)"
+            else f" (a finished `{names.search()}` writes them)"
         )
         errors.add(str(run_dir), f"not a run directory: missing {', '.join(missing)}{hint}")
 
@@ -89,11 +90,12 @@ def _check_columns(run_dir: Path, name: str, frame: pd.DataFrame, need: Sequence
 
 def load_run(run_dir: str | Path) -> RunData:
     """One run directory; ConfigError naming the directory and each missing file or column."""
-    return load_runs([run_dir])[0]
+    return load_runs([run_dir], names=API)[0]  # raysearch.load_run: Python's
 
 
-def load_runs(run_dirs: Sequence[str | Path]) -> list[RunData]:
-    """Every run directory, all checked first: one ConfigError lists every problem."""
+def load_runs(run_dirs: Sequence[str | Path], names: Names = CLI) -> list[RunData]:
+    """Every run directory, all checked first: one ConfigError lists every problem
+    (``names``: how they name what writes a run, as the caller's user runs a search)."""
     if not run_dirs:
         raise ConfigError(["RUN_DIR: give at least one run directory"], "arguments")
     paths = [Path(p) for p in run_dirs]
@@ -105,7 +107,7 @@ def load_runs(run_dirs: Sequence[str | Path]) -> list[RunData]:
             also = "" if str(same) == str(path) else f" (also as {same})"
             errors.add(str(path), f"given twice{also}; a run is compared once")
             continue
-        _check_dir(path, errors)
+        _check_dir(path, errors, names)
     errors.raise_if_any(ConfigError, "run directories")
     runs = []
     for path in paths:

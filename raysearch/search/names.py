@@ -59,6 +59,11 @@ class Names:
         ``data=DATASET_DIR``."""
         return self.option(field, metavar) if self.cli else f"{field}={metavar}"
 
+    def search(self) -> str:
+        """What runs a search, as its user starts one: the command line (as ``resume`` says
+        it), or ``raysearch.run_search``."""
+        return "python -m raysearch.run" if self.cli else "raysearch.run_search"
+
     def wandb_off(self) -> str:
         """What turns a search's W&B logging off, as its user writes it: the command line's
         ``--no-wandb``, run_search's ``wandb=False``."""

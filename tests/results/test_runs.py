@@ -89,6 +89,17 @@ def test_metadata_that_is_not_utf8_is_named_with_the_directorys_other_problems(t
     assert "not UTF-8 text" in err.value.problems[1]
 
 
+def test_a_half_written_run_is_told_what_writes_it_as_its_caller_runs_a_search(tmp_path):
+    """load_run, from Python, said 'a finished `python -m raysearch.run` writes them'."""
+    half = tmp_path / "half"
+    half.mkdir()
+    (half / METADATA).write_text("{}")
+    with pytest.raises(ConfigError, match=r"a finished `raysearch\.run_search` writes them"):
+        load_run(half)
+    with pytest.raises(ConfigError, match=r"a finished `python -m raysearch\.run` writes them"):
+        load_runs([half])  # raysearch compare's
+
+
 def test_a_space_directory_points_at_its_runs(two_runs):
     with pytest.raises(ConfigError, match=r"holds run directories a, b: pass those"):
         load_runs([two_runs[0].parent])
