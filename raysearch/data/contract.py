@@ -25,6 +25,7 @@ import pandas as pd
 from raysearch.core.errors import DataError, ErrorCollector
 from raysearch.data.manifest import DERIVED, Manifest, SourceEntry, read_manifest
 from raysearch.data.raw import RawDataset, RawSource, month_range
+from raysearch.data.reading import read_csv
 
 __all__ = ["load_dataset", "read_table"]
 
@@ -45,7 +46,9 @@ def read_table(path: Path) -> pd.DataFrame:
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
     if path.suffix == ".csv":
-        return pd.read_csv(path, keep_default_na=False, na_values=[""])
+        return read_csv(
+            path, "a CSV table with a header row", keep_default_na=False, na_values=[""]
+        )
     raise DataError([f"{path}: unsupported file type {path.suffix!r} (expected .parquet or .csv)"])
 
 

@@ -29,6 +29,7 @@ from raysearch.core.errors import DataError, ErrorCollector
 from raysearch.core.files import DuplicateKeyError, read_yaml
 from raysearch.core.spec import TASK_NAMES, Resolution
 from raysearch.data.raw import MONTHLY_TASKS, iso_day
+from raysearch.data.reading import read_text
 
 __all__ = ["DERIVED", "MANIFEST_NAME", "Manifest", "SourceEntry", "read_manifest"]
 
@@ -99,7 +100,7 @@ def read_manifest(root: str | Path) -> Manifest:
     if not path.is_file():
         raise DataError([f"{path}: manifest file missing (every dataset directory needs one)"])
     try:
-        doc = read_yaml(path.read_text())
+        doc = read_yaml(read_text(path, "the dataset's manifest (YAML)"))
     except DuplicateKeyError as exc:
         raise DataError([f"{path}, {exc}"]) from None
     except yaml.YAMLError as exc:

@@ -37,6 +37,7 @@ import pandas as pd
 
 from raysearch.core.errors import DataError, ErrorCollector
 from raysearch.data.raw import RawDataset, RawSource, iso_day
+from raysearch.data.reading import read_csv, read_text
 from raysearch.data.writer import write_dataset
 
 __all__ = [
@@ -108,11 +109,9 @@ def read_firms(
 
 
 def _read_csv(path: Path, expected: str) -> pd.DataFrame:
-    """``path``'s cells as text; a file with no header row is a DataError naming it."""
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise DataError([f"{path}: empty file (expected {expected})"]) from None
+    """``path``'s cells as text; a file with no header row, not UTF-8 or not a well-formed
+    CSV is a DataError naming it."""
+    return read_csv(path, expected, dtype=str, keep_default_na=False)
 
 
 def _aggregate(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -186,7 +185,7 @@ def _read_polygons(path: Path, name_field: str) -> tuple[list[str], np.ndarray, 
     per raion; one DataError lists every feature that is not a named (Multi)Polygon and
     every name given twice."""
     try:
-        doc = json.loads(path.read_text())
+        doc = json.loads(read_text(path, "raion geometry: a GeoJSON FeatureCollection"))
     except json.JSONDecodeError as exc:
         raise DataError([f"{path}: not valid JSON ({exc})"]) from None
     features = doc.get("features") if isinstance(doc, dict) else None

@@ -36,6 +36,7 @@ from raysearch.core.errors import DataError
 from raysearch.data.adapters.casualty import monthly_casualty
 from raysearch.data.adapters.war_phases import phase_targets
 from raysearch.data.raw import RawDataset, RawSource, iso_day
+from raysearch.data.reading import read_text
 from raysearch.data.writer import write_dataset
 
 __all__ = [
@@ -58,7 +59,7 @@ def _records(path: Path) -> list[dict]:
     if not path.is_file():
         raise DataError([f"{path}: file missing (expected the daily losses JSON)"])
     try:
-        doc = json.loads(path.read_text())
+        doc = json.loads(read_text(path, "the daily losses JSON"))
     except json.JSONDecodeError as exc:
         raise DataError([f"{path}: not valid JSON ({exc})"]) from exc
     if not isinstance(doc, list) or not all(isinstance(r, dict) and "date" in r for r in doc):

@@ -30,6 +30,7 @@ from raysearch.data.adapters.casualty import monthly_casualty
 from raysearch.data.contract import load_dataset
 from raysearch.data.manifest import DERIVED, MANIFEST_NAME, Manifest, read_manifest
 from raysearch.data.raw import RawDataset, month_index, month_range
+from raysearch.data.reading import read_csv
 from raysearch.data.writer import target_file, write_targets
 
 __all__ = ["BASELINE_CLASS", "daily_phases", "import_phases", "phase_targets"]
@@ -41,12 +42,8 @@ COLUMNS = ("operation", "start", "end", "coarse_class")
 def _read(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataError([f"{path}: file missing (expected the war-phases CSV)"])
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise DataError(
-            [f"{path}: empty file (expected the war-phases CSV: {', '.join(COLUMNS)})"]
-        ) from None
+    expected = f"the war-phases CSV: {', '.join(COLUMNS)}"
+    df = read_csv(path, expected, dtype=str, keep_default_na=False)
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise DataError([f"{path}: missing column(s) {missing}; found {list(df.columns)}"])

@@ -1,0 +1,174 @@
+"""The text files a dataset and the adapters take (manifest, CSV, JSON, GeoJSON): one that is
+not UTF-8 text or not a well-formed CSV is one DataError naming it, never a traceback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from raysearch.cli.data import main
+from raysearch.core.errors import DataError
+from raysearch.data.adapters.firms import firms_raw
+from raysearch.data.adapters.war_losses import EQUIPMENT_FILE, PERSONNEL_FILE, war_losses_raw
+from raysearch.data.adapters.war_phases import daily_phases
+from raysearch.data.contract import load_dataset
+
+FIXTURES = Path(__file__).parent / "fixtures"
+LATIN1 = b"Kyi\xefv"  # "Kyiv" with a latin-1 i-diaeresis: not UTF-8
+
+
+def user_dataset(root: Path, days: int = 60) -> Path:
+    """A small valid dataset as a user writes it: one daily source, a regime target."""
+    root.mkdir(parents=True, exist_ok=True)
+    dates = pd.date_range("2022-01-01", periods=days)
+    pd.DataFrame(
+        {"date": dates.strftime("%Y-%m-%d"), "a": range(days), "b": [i % 7 for i in range(days)]}
+    ).to_csv(root / "daily.csv", index=False)
+    months = pd.period_range(dates[0], dates[-1], freq="M")
+    pd.DataFrame(
+        {"month": months.strftime("%Y-%m"), "value": [i % 4 for i in range(len(months))]}
+    ).to_csv(root / "regime.csv", index=False)
+    (root / "manifest.yaml").write_text(
+        textwrap.dedent(
+            f"""\
+            name: mine
+            start: {dates[0].date()}
+            end: {dates[-1].date()}
+            sources:
+              s: {{resolution: daily, file: daily.csv}}
+            tasks:
+              regime: regime.csv
+              daily_forecast: derived
+            """
+        )
+    )
+    return root
+
+
+def _losses(src: Path, equipment: bytes) -> Path:
+    src.mkdir()
+    (src / EQUIPMENT_FILE).write_bytes(equipment)
+    (src / PERSONNEL_FILE).write_text('[{"date": "2022-02-25", "personnel": 1}]')
+    return src
+
+
+def _manifest(tmp: Path) -> tuple[Path, Callable[[], object]]:
+    root = user_dataset(tmp / "ds")
+    path = root / "manifest.yaml"
+    path.write_bytes(path.read_bytes().replace(b"name: mine", b"name: " + LATIN1))
+    return path, lambda: load_dataset(root)
+
+
+def _source_csv(tmp: Path) -> tuple[Path, Callable[[], object]]:
+    root = user_dataset(tmp / "ds")
+    path = root / "daily.csv"
+    path.write_bytes(path.read_bytes().replace(b"a,b\n", b"a," + LATIN1 + b"\n"))
+    return path, lambda: load_dataset(root)
+
+
+def _phases(tmp: Path) -> tuple[Path, Callable[[], object]]:
+    path = tmp / "phases.csv"
+    path.write_bytes(b"operation,start,end,coarse_class\n" + LATIN1 + b",2022-01-01,,1\n")
+    return path, lambda: daily_phases(path, dt.date(2022, 1, 1), 30)
+
+
+def _firms(tmp: Path) -> tuple[Path, Callable[[], object]]:
+    path = tmp / "firms.csv"
+    path.write_bytes(
+        (FIXTURES / "firms_small.csv").read_bytes().replace(b"\n", b"," + LATIN1 + b"\n", 1)
+    )
+    return path, lambda: firms_raw(path)
+
+
+def _centroids(tmp: Path) -> tuple[Path, Callable[[], object]]:
+    path = tmp / "centroids.csv"
+    path.write_bytes(b"raion,lat,lon\n" + LATIN1 + b",50.45,30.52\n")
+    return path, lambda: firms_raw(FIXTURES / "firms_small.csv", path)
+
+
+def _geojson(tmp: Path) -> tuple[Path, Callable[[], object]]:
+    path = tmp / "raions.geojson"
+    text = (FIXTURES / "raions.geojson").read_bytes()
+    path.write_bytes(text.replace(b'"name": "', b'"name": "' + LATIN1, 1))
+    return path, lambda: firms_raw(FIXTURES / "firms_small.csv", path)
+
+
+def _losses_json(tmp: Path) -> tuple[Path, Callable[[], object]]:
+    src = _losses(tmp / "src", b'[{"date": "2022-02-25", "tank": 1, "n": "' + LATIN1 + b'"}]')
+    return src / EQUIPMENT_FILE, lambda: war_losses_raw(src)
+
+
+@pytest.mark.parametrize(
+    "make", [_manifest, _source_csv, _phases, _firms, _centroids, _geojson, _losses_json]
+)
+def test_text_that_is_not_utf8_is_one_data_error_naming_the_file_and_line(
+    tmp_path: Path, make: Callable[[Path], tuple[Path, Callable[[], object]]]
+) -> None:
+    """Each raised UnicodeDecodeError (a traceback, exit 1), or, for a dataset's CSV, was
+    refused quoting the codec's words ("'utf-8' codec can't decode byte 0xef ...")."""
+    path, read = make(tmp_path)
+    with pytest.raises(DataError) as info:
+        read()
+    assert info.value.problems == [
+        f"{path}: not UTF-8 text (byte 0xef on line {_EXPECTED[make][1]}); "
+        f"expected {_EXPECTED[make][0]}, saved as UTF-8"
+    ]
+
+
+_EXPECTED = {  # what the file should hold, and the line of the byte that is not UTF-8
+    _manifest: ("the dataset's manifest (YAML)", 1),
+    _source_csv: ("a CSV table with a header row", 1),
+    _phases: ("the war-phases CSV: operation, start, end, coarse_class", 2),
+    _firms: ("a NASA FIRMS archive CSV", 1),
+    _centroids: ("raion geometry: a CSV raion, lat, lon", 2),
+    _geojson: ("raion geometry: a GeoJSON FeatureCollection", 2),
+    _losses_json: ("the daily losses JSON", 1),
+}
+
+
+def test_a_csv_pandas_cannot_parse_is_one_data_error_naming_the_file(tmp_path: Path) -> None:
+    """A quote left open to the end of the file: pandas' ParserError was a traceback."""
+    phases = tmp_path / "phases.csv"
+    phases.write_text('operation,start,end,coarse_class\n"Kyiv,2022-01-01,,1\n')
+    with pytest.raises(DataError) as info:
+        daily_phases(phases, dt.date(2022, 1, 1), 30)
+    (problem,) = info.value.problems
+    assert re.fullmatch(
+        rf"{re.escape(str(phases))}: not a well-formed CSV \(.*EOF inside string.*\); "
+        "expected the war-phases CSV: operation, start, end, coarse_class",
+        problem,
+    )
+
+
+def test_the_data_commands_refuse_unreadable_text_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _ = _manifest(tmp_path)
+    root = path.parent
+    assert main(["describe", str(root), "--daily-window", "20", "--monthly-window", "2"]) == 2
+    assert f"{path}: not UTF-8 text" in capsys.readouterr().err
+    path.write_text(path.read_bytes().decode("latin-1"))  # the same text, now UTF-8
+
+    phases = tmp_path / "phases.csv"
+    phases.write_text(
+        "operation,start,end,coarse_class\nA,2022-01-01,2022-01-10,1\n"
+        "B,2022-02-01,2022-02-10,1,extra,more\n"
+    )
+    assert main(["import-phases", str(phases), str(root), "--no-casualty"]) == 2
+    assert f"{phases}: not a well-formed CSV" in capsys.readouterr().err
+
+    firms, _ = _firms(tmp_path)
+    assert main(["firms", str(firms), str(tmp_path / "out")]) == 2
+    assert f"{firms}: not UTF-8 text" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+    equipment, _ = _losses_json(tmp_path)
+    assert main(["import-war-losses", str(equipment.parent), str(tmp_path / "out")]) == 2
+    assert f"{equipment}: not UTF-8 text" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
