@@ -1,6 +1,6 @@
 """Reading the text files a dataset and the data adapters take (the manifest, CSV tables,
-JSON): a file that is not UTF-8 text or not a well-formed CSV is one ``DataError`` naming
-it, never a traceback."""
+JSON): a file that cannot be read, is not UTF-8 text or is not a well-formed CSV is one
+``DataError`` naming it, never a traceback."""
 
 from __future__ import annotations
 
@@ -18,9 +18,14 @@ __all__ = ["read_csv", "read_text"]
 
 def read_text(path: Path, expected: str) -> str:
     """``path``'s text, decoded as UTF-8 (a leading byte-order mark dropped); a DataError
-    naming the file if it is not UTF-8. ``expected``: what the file should hold, said in
-    the message."""
-    data = path.read_bytes()
+    naming the file if it cannot be read (no permission) or is not UTF-8. ``expected``:
+    what the file should hold, said in the message."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(
+            [f"{path}: cannot be read ({exc.strerror or exc}); expected {expected}"]
+        ) from None
     data = data.removeprefix(codecs.BOM_UTF8)
     try:
         return data.decode("utf-8")

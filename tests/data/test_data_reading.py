@@ -172,3 +172,25 @@ def test_the_data_commands_refuse_unreadable_text_with_exit_2(
     assert main(["import-war-losses", str(equipment.parent), str(tmp_path / "out")]) == 2
     assert f"{equipment}: not UTF-8 text" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_manifest_that_cannot_be_read_is_one_data_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A manifest without read permission raised PermissionError (a traceback, exit 1).
+    (Root reads any file whatever its mode, so the refusal is simulated.)"""
+    manifest = user_dataset(tmp_path / "ds") / "manifest.yaml"
+    read_bytes = Path.read_bytes
+
+    def denied(self: Path) -> bytes:
+        if self == manifest:
+            raise PermissionError(13, "Permission denied", str(self))
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    argv = ["describe", str(manifest.parent), "--daily-window", "20", "--monthly-window", "2"]
+    assert main(argv) == 2
+    assert (
+        f"{manifest}: cannot be read (Permission denied); expected the dataset's manifest (YAML)"
+        in capsys.readouterr().err
+    )
