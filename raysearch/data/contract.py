@@ -42,12 +42,17 @@ _VALID_TARGETS: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read a ``.parquet`` or ``.csv`` file (only an empty CSV cell is a missing value)."""
+    """Read a ``.parquet`` or ``.csv`` file (only an empty CSV cell is a missing value; a
+    ``raion`` column is text as written: the raion ``0101`` is not the number 101)."""
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
     if path.suffix == ".csv":
         return read_csv(
-            path, "a CSV table with a header row", keep_default_na=False, na_values=[""]
+            path,
+            "a CSV table with a header row",
+            keep_default_na=False,
+            na_values=[""],
+            dtype={"raion": str},
         )
     raise DataError([f"{path}: unsupported file type {path.suffix!r} (expected .parquet or .csv)"])
 

@@ -58,6 +58,20 @@ def test_round_trip_is_exact(tiny_raw: RawDataset, tmp_path: Path, fmt: str) -> 
         assert np.array_equal(back.targets[name], y, equal_nan=True)
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_zero_padded_raion_names_are_kept_as_written(tmp_path: Path, fmt: str) -> None:
+    """raions.csv (and a raion source's CSV) was read with type guessing: the raion 0101
+    became 101, renaming a CSV dataset's raions, and a parquet raion source (text) was
+    refused as naming raions not in raions.csv."""
+    raw = generate(SynthConfig(days=120, raions=3))
+    raw.raions = ("0101", "0102", "0103")
+    write_dataset(raw, tmp_path, fmt=fmt)
+    back = load_dataset(tmp_path)
+    assert back.raions == raw.raions
+    for name, src in raw.sources.items():
+        assert np.array_equal(back.sources[name].values, src.values, equal_nan=True)
+
+
 def test_missing_file_and_missing_manifest(ds: Path) -> None:
     (ds / "daily" / "firms.csv").unlink()
     text = _problems(ds)

@@ -133,6 +133,16 @@ def test_cli_writes_a_loadable_dataset(tmp_path: Path, capsys) -> None:
     assert "dropped rows: malformed 4" in capsys.readouterr().out
 
 
+def test_zero_padded_raion_codes_make_a_dataset_that_loads_back(tmp_path: Path) -> None:
+    """Centroids named 0101 and 0102 wrote a dataset the loader refused: it read
+    raions.csv's names as the numbers 101 and 102, which the raion source does not name."""
+    centroids = tmp_path / "centroids.csv"
+    centroids.write_text("raion,lat,lon\n0101,50.45,30.52\n0102,49.99,36.23\n")
+    out = tmp_path / "firms"
+    assert main(["firms", str(SMALL), str(out), "--raions", str(centroids)]) == 0
+    assert load_dataset(out).raions == ("0101", "0102")
+
+
 def test_an_empty_firms_csv_is_one_error_naming_the_file(tmp_path: Path) -> None:
     """A file with no header row is a DataError naming it, not pandas' EmptyDataError."""
     empty = tmp_path / "firms.csv"
