@@ -5,6 +5,7 @@ JSON): a file that cannot be read, is not UTF-8 text or is not a well-formed CSV
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 from pathlib import Path
 from typing import Any
@@ -41,11 +42,61 @@ def read_text(path: Path, expected: str) -> str:
 
 def read_csv(path: Path, expected: str, **options: Any) -> pd.DataFrame:
     """``path`` read by ``pandas.read_csv(..., **options)``; a DataError naming the file if
-    it is not UTF-8, is empty (no header row) or is not a well-formed CSV."""
+    it is not UTF-8, is empty (no header row) or is not a well-formed CSV: a row whose
+    fields are more or fewer than the header's names is refused (pandas would fill the
+    missing ones as missing values, or take the first column for the index)."""
     text = read_text(path, expected)
+    problems = _structure(path, text)
+    if problems:
+        raise DataError(problems, f"CSV file {path}")
     try:
         return pd.read_csv(io.StringIO(text), **options)
     except pd.errors.EmptyDataError:
         raise DataError([f"{path}: empty file (expected {expected})"]) from None
     except pd.errors.ParserError as exc:
         raise DataError([f"{path}: not a well-formed CSV ({exc}); expected {expected}"]) from None
+
+
+def _structure(path: Path, text: str) -> list[str]:
+    """The problems of ``text``'s rows as a CSV: a quote never closed, and a row whose
+    fields are not one per name in the header (an empty field is a missing value). Blank
+    lines are skipped, as pandas does; rows count from 1 below the header, as the data
+    contract counts them."""
+    try:
+        return _rows(path, text, strict=True)
+    except csv.Error:  # strict refuses quoting pandas reads ('"ab"c' as abc): count anyway
+        pass
+    try:
+        return _rows(path, text, strict=False)
+    except csv.Error as exc:  # e.g. a field past the csv module's size limit
+        return [f"{path}: not a well-formed CSV ({exc})"]
+
+
+def _rows(path: Path, text: str, strict: bool) -> list[str]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=strict)
+    row, line, width, ragged = 0, 0, 0, []
+    try:
+        header = next(reader, None)
+        if header is None:  # an empty file: pandas says so
+            return []
+        width, line = len(header), reader.line_num
+        for fields in reader:
+            first, line = line + 1, reader.line_num  # a quoted field may span lines
+            if len(fields) <= 1 and not "".join(fields).strip():  # a blank line
+                continue
+            row += 1
+            if len(fields) != width:
+                ragged.append((row, first, len(fields)))
+    except csv.Error as exc:
+        if strict and str(exc) == "unexpected end of data":  # the csv module's words for it
+            where = f"row {row + 1} (line {line + 1})" if width else "the header"
+            return [f"{path}: not a well-formed CSV: a quote opened in {where} is never closed"]
+        raise
+    if not ragged:
+        return []
+    row, first, n = ragged[0]
+    return [
+        f"{path}: not a well-formed CSV: row {row} (line {first}) has {n} field(s) where the "
+        f"header has {width} ({len(ragged)} such row(s) in all); every row needs one field "
+        "per column, an empty one for a missing value"
+    ]

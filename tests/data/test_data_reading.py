@@ -4,7 +4,6 @@ not UTF-8 text or not a well-formed CSV is one DataError naming it, never a trac
 from __future__ import annotations
 
 import datetime as dt
-import re
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -132,18 +131,42 @@ _EXPECTED = {  # what the file should hold, and the line of the byte that is not
 }
 
 
-def test_a_csv_pandas_cannot_parse_is_one_data_error_naming_the_file(tmp_path: Path) -> None:
+def test_a_quote_never_closed_is_one_data_error_naming_the_file_and_row(tmp_path: Path) -> None:
     """A quote left open to the end of the file: pandas' ParserError was a traceback."""
     phases = tmp_path / "phases.csv"
-    phases.write_text('operation,start,end,coarse_class\n"Kyiv,2022-01-01,,1\n')
+    phases.write_text('operation,start,end,coarse_class\nA,2022-01-01,,1\n"Kyiv,2022-01-01,,1\n')
     with pytest.raises(DataError) as info:
         daily_phases(phases, dt.date(2022, 1, 1), 30)
-    (problem,) = info.value.problems
-    assert re.fullmatch(
-        rf"{re.escape(str(phases))}: not a well-formed CSV \(.*EOF inside string.*\); "
-        "expected the war-phases CSV: operation, start, end, coarse_class",
-        problem,
-    )
+    assert info.value.problems == [
+        f"{phases}: not a well-formed CSV: a quote opened in row 2 (line 3) is never closed"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "row", "line", "fields", "rows"),
+    [
+        ("date,a,b\n2022-01-01,1\n2022-01-02,2,3\n", 1, 2, 2, 1),  # pandas: b missing
+        ("date,a,b\n2022-01-01,1,2\n\n2022-01-02,2,3,4\n", 2, 4, 4, 1),  # ParserError
+        ("date,a,b\n2022-01-01,1,2,7\n2022-01-02,2,3,8\n", 1, 2, 4, 2),  # dates the index
+    ],
+)
+def test_a_csv_row_whose_fields_are_not_the_headers_is_refused_naming_file_and_row(
+    tmp_path: Path, text: str, row: int, line: int, fields: int, rows: int
+) -> None:
+    """Only an empty cell is a missing value: a row short of fields was read with NaN in
+    the missing columns (its values perhaps under the wrong names), and a row with a field
+    too many either failed in pandas (a traceback) or, when every row had one, made pandas
+    take the dates for the index and refuse the file for a missing 'date' column."""
+    root = user_dataset(tmp_path / "ds")
+    daily = root / "daily.csv"
+    daily.write_text(text)
+    with pytest.raises(DataError) as info:
+        load_dataset(root)
+    assert info.value.problems == [
+        f"{daily}: not a well-formed CSV: row {row} (line {line}) has {fields} field(s) where "
+        f"the header has 3 ({rows} such row(s) in all); every row needs one field per column, "
+        "an empty one for a missing value"
+    ]
 
 
 def test_the_data_commands_refuse_unreadable_text_with_exit_2(
