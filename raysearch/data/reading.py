@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ import pandas as pd
 from raysearch.core.errors import DataError
 
 __all__ = ["read_csv", "read_text"]
+
+_PANDAS_UNNAMED = re.compile(r"Unnamed: \d+")
 
 
 def read_text(path: Path, expected: str) -> str:
@@ -58,10 +61,10 @@ def read_csv(path: Path, expected: str, **options: Any) -> pd.DataFrame:
 
 
 def _structure(path: Path, text: str) -> list[str]:
-    """The problems of ``text``'s rows as a CSV: a quote never closed, and a row whose
-    fields are not one per name in the header (an empty field is a missing value). Blank
-    lines are skipped, as pandas does; rows count from 1 below the header, as the data
-    contract counts them."""
+    """The problems of ``text`` as a CSV: a header column without a name, a quote never
+    closed, and a row whose fields are not one per name in the header (an empty field is a
+    missing value). Blank lines are skipped, as pandas does; rows count from 1 below the
+    header, as the data contract counts them."""
     try:
         return _rows(path, text, strict=True)
     except csv.Error:  # strict refuses quoting pandas reads ('"ab"c' as abc): count anyway
@@ -74,29 +77,50 @@ def _structure(path: Path, text: str) -> list[str]:
 
 def _rows(path: Path, text: str, strict: bool) -> list[str]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=strict)
-    row, line, width, ragged = 0, 0, 0, []
+    header: list[str] | None = None
+    row, line, problems, ragged = 0, 0, [], []
     try:
-        header = next(reader, None)
-        if header is None:  # an empty file: pandas says so
-            return []
-        width, line = len(header), reader.line_num
         for fields in reader:
             first, line = line + 1, reader.line_num  # a quoted field may span lines
             if len(fields) <= 1 and not "".join(fields).strip():  # a blank line
                 continue
+            if header is None:
+                header = fields
+                problems += _header(path, header)
+                continue
             row += 1
-            if len(fields) != width:
+            if len(fields) != len(header):
                 ragged.append((row, first, len(fields)))
     except csv.Error as exc:
         if strict and str(exc) == "unexpected end of data":  # the csv module's words for it
-            where = f"row {row + 1} (line {line + 1})" if width else "the header"
+            where = "the header" if header is None else f"row {row + 1} (line {line + 1})"
             return [f"{path}: not a well-formed CSV: a quote opened in {where} is never closed"]
         raise
-    if not ragged:
-        return []
-    row, first, n = ragged[0]
-    return [
-        f"{path}: not a well-formed CSV: row {row} (line {first}) has {n} field(s) where the "
-        f"header has {width} ({len(ragged)} such row(s) in all); every row needs one field "
-        "per column, an empty one for a missing value"
-    ]
+    if ragged:
+        assert header is not None, "rows below a header"
+        row, first, n = ragged[0]
+        problems.append(
+            f"{path}: not a well-formed CSV: row {row} (line {first}) has {n} field(s) where "
+            f"the header has {len(header)} ({len(ragged)} such row(s) in all); every row "
+            "needs one field per column, an empty one for a missing value"
+        )
+    return problems
+
+
+def _header(path: Path, header: list[str]) -> list[str]:
+    """The problems of a CSV's header: a column without a name, or named as pandas names
+    one without (``Unnamed: 0``: an index written by ``to_csv`` without ``index=False``),
+    would be read as a feature."""
+    problems = []
+    for j, name in enumerate(header, start=1):
+        if not name.strip():
+            why = " (an index written by pandas' to_csv without index=False?)" if j == 1 else ""
+            problems.append(f"{path}: column {j} of the header has no name{why}; every column "
+                            "needs one")  # fmt: skip
+        elif _PANDAS_UNNAMED.fullmatch(name.strip()):
+            problems.append(
+                f"{path}: column {j} of the header is named {name!r}, pandas' name for a "
+                "column that had none (an index written by to_csv without index=False); "
+                "name it or leave it out"
+            )
+    return problems

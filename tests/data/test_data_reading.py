@@ -217,3 +217,31 @@ def test_a_manifest_that_cannot_be_read_is_one_data_error_naming_it(
         f"{manifest}: cannot be read (Permission denied); expected the dataset's manifest (YAML)"
         in capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize(
+    ("write", "problem"),
+    [
+        (lambda df, path: df.to_csv(path), "column 1 of the header has no name (an index "
+         "written by pandas' to_csv without index=False?); every column needs one"),
+        (lambda df, path: df.reset_index().rename(columns={"index": "Unnamed: 0"}).to_csv(
+            path, index=False), "column 1 of the header is named 'Unnamed: 0', pandas' name "
+         "for a column that had none (an index written by to_csv without index=False); name "
+         "it or leave it out"),
+        (lambda df, path: df.assign(e="").to_csv(path, index=False, header=[*df.columns, ""]),
+         "column 4 of the header has no name; every column needs one"),
+    ],
+    ids=["index written", "index renamed", "last column nameless"],
+)  # fmt: skip
+def test_a_header_column_without_a_name_is_refused_not_taken_as_a_feature(
+    tmp_path: Path, write: Callable[[pd.DataFrame, Path], None], problem: str
+) -> None:
+    """A source's CSV written with pandas' index (df.to_csv(path)) was read with the
+    feature 'Unnamed: 0', the row number, fed to the model when the manifest lists no
+    features; so was a column named that way, or one with no name at all."""
+    root = user_dataset(tmp_path / "ds")
+    daily = root / "daily.csv"
+    write(pd.read_csv(daily), daily)
+    with pytest.raises(DataError) as info:
+        load_dataset(root)
+    assert info.value.problems == [f"{daily}: {problem}"]
