@@ -110,7 +110,7 @@ def _rows(path: Path, text: str, strict: bool) -> list[str]:
 def _header(path: Path, header: list[str]) -> list[str]:
     """The problems of a CSV's header: a column without a name, or named as pandas names
     one without (``Unnamed: 0``: an index written by ``to_csv`` without ``index=False``),
-    would be read as a feature."""
+    would be read as a feature; a name given twice would be renamed by pandas (``a.1``)."""
     problems = []
     for j, name in enumerate(header, start=1):
         if not name.strip():
@@ -123,4 +123,8 @@ def _header(path: Path, header: list[str]) -> list[str]:
                 "column that had none (an index written by to_csv without index=False); "
                 "name it or leave it out"
             )
+    for name in dict.fromkeys(n for n in header if n.strip() and header.count(n) > 1):
+        at = " and ".join(str(j) for j, n in enumerate(header, start=1) if n == name)
+        problems.append(f"{path}: column name {name!r} is given to columns {at} of the header; "
+                        "each column needs a name of its own")  # fmt: skip
     return problems

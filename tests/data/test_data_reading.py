@@ -245,3 +245,16 @@ def test_a_header_column_without_a_name_is_refused_not_taken_as_a_feature(
     with pytest.raises(DataError) as info:
         load_dataset(root)
     assert info.value.problems == [f"{daily}: {problem}"]
+
+
+def test_a_column_name_given_twice_is_refused_not_renamed(tmp_path: Path) -> None:
+    """pandas renamed the second 'a' to 'a.1', a feature the user never named."""
+    root = user_dataset(tmp_path / "ds")
+    daily = root / "daily.csv"
+    daily.write_text(daily.read_text().replace("date,a,b", "date,a,a", 1))
+    with pytest.raises(DataError) as info:
+        load_dataset(root)
+    assert info.value.problems == [
+        f"{daily}: column name 'a' is given to columns 2 and 3 of the header; each column "
+        "needs a name of its own"
+    ]
