@@ -14,9 +14,11 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from raysearch.core.data_config import DataConfig
+from raysearch.core.errors import DataError
 from raysearch.core.spec import TASK_NAMES, DatasetSpec, Resolution, SourceSpec, TaskKind, TaskSpec
 from raysearch.data.cache import cached, fingerprint
 from raysearch.data.contract import load_dataset
+from raysearch.data.manifest import MANIFEST_NAME
 from raysearch.data.preprocess import FittedSource, apply_source, fit_source
 from raysearch.data.raw import MONTHLY_TASKS, RawDataset
 from raysearch.data.references import compute_references
@@ -105,8 +107,12 @@ def _from_state(state: dict, cfg: DataConfig, key: str, hit: bool) -> PreparedDa
     return views[-1]
 
 
-def _tasks(raw: RawDataset, series: SeriesTensors, train: np.ndarray, horizon: int) -> tuple:
+def _tasks(
+    raw: RawDataset, series: SeriesTensors, train: np.ndarray, horizon: int
+) -> tuple[tuple[TaskSpec, ...], dict[str, str]]:
+    """The tasks the search trains, and why each task the dataset lists was left out."""
     tasks = []
+    left_out: dict[str, str] = {}
     f_month = 0 if series.forecast is None else series.forecast[0].shape[1]
     f_day = 0 if series.daily_forecast is None else series.daily_forecast[0].shape[1]
     train_months = torch.as_tensor(np.unique(series.day_month[train].numpy() + 1))
@@ -116,7 +122,13 @@ def _tasks(raw: RawDataset, series: SeriesTensors, train: np.ndarray, horizon: i
                 log.warning("task %r absent: the dataset has no target file for it", name)
                 continue
             if not bool(series.targets[name][1][train_months].any()):
-                log.warning("task %r absent: no target in the training split", name)
+                seen = np.flatnonzero(~np.isnan(raw.targets[name]))
+                left_out[name] = (
+                    f"no target in the training split (its targets are for months "
+                    f"{_months(raw, seen)}; the training split's are "
+                    f"{_months(raw, train_months.numpy())})"
+                )
+                log.warning("task %r absent: %s", name, left_out[name])
                 continue
             n_out = 4 if kind == TaskKind.CLASSIFICATION else 1
             tasks.append(TaskSpec(name, kind, n_out))
@@ -126,7 +138,32 @@ def _tasks(raw: RawDataset, series: SeriesTensors, train: np.ndarray, horizon: i
             tasks.append(TaskSpec(name, kind, f_month))
         elif name == "daily_forecast" and f_day:
             tasks.append(TaskSpec(name, kind, f_day, horizon=horizon))
-    return tuple(tasks)
+        else:
+            res = "monthly" if name == "forecast" else "daily"
+            left_out[name] = f"no {res} source feature is left to forecast"
+            log.warning("task %r absent: %s", name, left_out[name])
+    return tuple(tasks), left_out
+
+
+def _months(raw: RawDataset, index: np.ndarray) -> str:
+    """The first and last of the dataset's months at ``index`` (sorted), as text."""
+    first, last = raw.months[int(index[0])], raw.months[int(index[-1])]
+    return str(first) if first == last else f"{first}..{last}"
+
+
+def _no_task(cfg: DataConfig, raw: RawDataset, left_out: dict[str, str]) -> DataError:
+    """The dataset leaves the search no task to train: why, task by task."""
+    where = f"{Path(cfg.path) / MANIFEST_NAME}: tasks" if cfg.path else f"{raw.name}: tasks"
+    if not left_out:
+        why = (
+            "the manifest lists none (give a monthly task's target file, e.g. regime: "
+            "targets/regime.csv, or forecast / daily_forecast: derived)"
+        )
+    else:
+        why = "every task it lists was left out: " + "; ".join(
+            f"{task}: {reason}" for task, reason in left_out.items()
+        )
+    return DataError([f"{where}: no task to train; {why}"], f"dataset {cfg.path or raw.name}")
 
 
 def _state(cfg: DataConfig, raw: RawDataset) -> dict:
@@ -190,7 +227,9 @@ def _state_unlimited(cfg: DataConfig, raw: RawDataset) -> dict:
         horizon=cfg.forecast_horizon_days,
         pad=pad,
     )
-    tasks = _tasks(raw, series, folds.origins[0].train, cfg.forecast_horizon_days)
+    tasks, left_out = _tasks(raw, series, folds.origins[0].train, cfg.forecast_horizon_days)
+    if not tasks:  # every trial would fail building its model
+        raise _no_task(cfg, raw, left_out)
     names = {t.name for t in tasks}
     series.targets = {k: v for k, v in series.targets.items() if k in names}  # batch = spec
     origins = []

@@ -1,0 +1,58 @@
+"""A dataset that leaves a search nothing to train, or a split nothing to score, is refused
+when its data is prepared (before Ray starts), saying why; every trial failed otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from raysearch.core.data_config import DataConfig
+from raysearch.core.errors import DataError
+from raysearch.data.prepared import prepare
+from tests.data.test_data_reading import user_dataset
+
+
+def _regime_only(root: Path, months: slice) -> Path:
+    """``root``'s dataset with one task, regime, whose targets are in ``months`` only."""
+    manifest = root / "manifest.yaml"
+    manifest.write_text(manifest.read_text().replace("  daily_forecast: derived\n", ""))
+    regime = pd.read_csv(root / "regime.csv")
+    keep = regime["value"].copy()
+    regime["value"] = np.nan
+    regime.loc[months, "value"] = keep[months]
+    regime.to_csv(root / "regime.csv", index=False)
+    return root
+
+
+def _problems(root: Path) -> list[str]:
+    with pytest.raises(DataError) as info:
+        prepare(DataConfig(path=str(root), daily_window=30, monthly_window=3))
+    return info.value.problems
+
+
+def test_a_dataset_that_lists_no_task_is_refused_naming_the_manifests_tasks(
+    tmp_path: Path,
+) -> None:
+    """tasks: {} passed every check; every trial then failed building its model ("spec.tasks:
+    no tasks")."""
+    root = user_dataset(tmp_path / "ds", days=400)
+    manifest = root / "manifest.yaml"
+    manifest.write_text(manifest.read_text().split("tasks:")[0] + "tasks: {}\n")
+    assert _problems(root) == [
+        f"{manifest}: tasks: no task to train; the manifest lists none (give a monthly task's "
+        "target file, e.g. regime: targets/regime.csv, or forecast / daily_forecast: derived)"
+    ]
+
+
+def test_a_dataset_whose_every_task_is_left_out_is_refused_saying_why(tmp_path: Path) -> None:
+    """A task with no target in the training split is left out with a warning; when that
+    left none, every trial failed building its model."""
+    root = _regime_only(user_dataset(tmp_path / "ds", days=400), slice(10, None))
+    assert _problems(root) == [
+        f"{root / 'manifest.yaml'}: tasks: no task to train; every task it lists was left out: "
+        "regime: no target in the training split (its targets are for months 2022-11..2023-02;"
+        " the training split's are 2022-02..2022-08)"
+    ]
