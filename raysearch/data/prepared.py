@@ -166,6 +166,31 @@ def _no_task(cfg: DataConfig, raw: RawDataset, left_out: dict[str, str]) -> Data
     return DataError([f"{where}: no task to train; {why}"], f"dataset {cfg.path or raw.name}")
 
 
+def _unscorable(
+    where: str, raw: RawDataset, tasks: tuple[TaskSpec, ...], origins: list[dict]
+) -> list[str]:
+    """Each validation split (of every origin) and the test split in which no task has a
+    target: nothing can score a model on it (``train.evaluate.UnscorableSplitError``)."""
+    problems = []
+    for k, origin in enumerate(origins, start=1):
+        for split in ("val", "test") if k == len(origins) else ("val",):
+            if any(v > 0 for v in origin["availability"][split].values()):
+                continue
+            days = origin["split_days"][split]
+            name = "the test split" if split == "test" else "the validation split"
+            if split == "val" and len(origins) > 1:
+                name += f" of origin {k} of {len(origins)}"
+            first, last = (raw.dates[int(d)].date() for d in (days[0], days[-1]))
+            months = _months(raw, np.unique(raw.day_month[days] + 1))
+            problems.append(
+                f"{where}: {name} (anchor days {first}..{last}; targets for months "
+                f"{months}) has no target for any task ({', '.join(t.name for t in tasks)}): "
+                "nothing can score a model on it, and every trial would fail; give targets "
+                "for those months, or move the split (val_fraction, test_fraction)"
+            )
+    return problems
+
+
 def _state(cfg: DataConfig, raw: RawDataset) -> dict:
     """Everything a trial needs, as one picklable dict (what the cache stores).
 
@@ -239,6 +264,9 @@ def _state_unlimited(cfg: DataConfig, raw: RawDataset) -> dict:
             series, days, tasks, cfg.daily_window, cfg.monthly_window
         )
         origins.append({"split_days": days, "references": references, "availability": avail})
+    unscorable = _unscorable(cfg.path or raw.name, raw, tasks, origins)
+    if unscorable:  # every trial would fail at its first evaluation of the split
+        raise DataError(unscorable, f"dataset {cfg.path or raw.name}")
     spec = DatasetSpec(
         sources=tuple(specs),
         tasks=tasks,

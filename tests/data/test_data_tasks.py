@@ -56,3 +56,43 @@ def test_a_dataset_whose_every_task_is_left_out_is_refused_saying_why(tmp_path: 
         "regime: no target in the training split (its targets are for months 2022-11..2023-02;"
         " the training split's are 2022-02..2022-08)"
     ]
+
+
+def test_a_validation_or_test_split_with_no_target_is_refused_naming_its_dates(
+    tmp_path: Path,
+) -> None:
+    """Every trial failed at its first evaluation (UnscorableSplitError): no task had a
+    target in the validation split."""
+    root = _regime_only(user_dataset(tmp_path / "ds", days=400), slice(0, 8))
+    fix = (
+        "has no target for any task (regime): nothing can score a model on it, and every "
+        "trial would fail; give targets for those months, or move the split (val_fraction, "
+        "test_fraction)"
+    )
+    assert _problems(root) == [
+        f"{root}: the validation split (anchor days 2022-09-07..2022-10-31; targets for "
+        f"months 2022-10..2022-11) {fix}",
+        f"{root}: the test split (anchor days 2022-12-05..2023-01-28; targets for months "
+        f"2023-01..2023-02) {fix}",
+    ]
+
+
+def test_a_validation_origin_with_no_target_is_refused_though_the_others_have_some(
+    tmp_path: Path,
+) -> None:
+    """With two validation origins, the second's samples all target November, which has
+    no target: that origin alone is refused (its trials failed at its first evaluation)."""
+    root = user_dataset(tmp_path / "ds", days=400)
+    regime = pd.read_csv(root / "regime.csv")
+    regime.loc[regime["month"] == "2022-11", "value"] = np.nan
+    regime.to_csv(root / "regime.csv", index=False)
+    manifest = root / "manifest.yaml"
+    manifest.write_text(manifest.read_text().replace("  daily_forecast: derived\n", ""))
+    with pytest.raises(DataError) as info:
+        prepare(DataConfig(path=str(root), daily_window=30, monthly_window=3, val_origins=2))
+    assert info.value.problems == [
+        f"{root}: the validation split of origin 2 of 2 (anchor days 2022-10-05..2022-10-31; "
+        "targets for months 2022-11) has no target for any task (regime): nothing can score a "
+        "model on it, and every trial would fail; give targets for those months, or move the "
+        "split (val_fraction, test_fraction)"
+    ]
