@@ -309,6 +309,7 @@ def _prepare_data(plan: SearchPlan, raw: RawDataset | None) -> PreparedData:
     trials with the same preprocessing find it in the cache. The extremes of searched data
     parameters (e.g. the largest PCA) are prepared too, so none of them fails in a trial."""
     # Deferred: torch loads only once the flags, space and dataset passed (module doc).
+    from raysearch.data.cache import kept_if_done
     from raysearch.data.prepared import prepare
 
     first = plan.space.start[0] if plan.space.start else {}
@@ -318,8 +319,9 @@ def _prepare_data(plan: SearchPlan, raw: RawDataset | None) -> PreparedData:
         """``prepare``, reusing the dataset loaded by ``_check_dataset`` when it is this one."""
         return prepare(other, cache_dir, raw=raw if other.path == cfg.path else None)
 
-    data = prepare_checked(cfg, plan.setup.cache_dir)
-    check_data_extremes(plan, prepare_checked)
+    with kept_if_done(plan.setup.cache_dir):  # a refused extreme leaves no cache behind
+        data = prepare_checked(cfg, plan.setup.cache_dir)
+        check_data_extremes(plan, prepare_checked)
     return data
 
 

@@ -4,7 +4,8 @@ Trials on one node share it: a file lock makes the first trial build and write w
 others wait, then load. Files are written to a temporary name and renamed (atomic).
 
 No lock file is left behind, and a build that fails (a bad dataset, a PCA too large for
-it) leaves nothing at all: the cache directories it created are removed too. Removing a
+it) leaves nothing at all: the cache directories it created are removed too; within
+``kept_if_done``, neither does a command that fails after some of its builds succeeded. Removing a
 lock file another process waits on can let a third process build the same key at once;
 both write the same bytes atomically, so the cache stays whole (the lock only saves work).
 """
@@ -14,7 +15,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -27,9 +30,11 @@ from raysearch.core.files import atomic_write_serialised
 from raysearch.data.manifest import DERIVED, MANIFEST_NAME, read_manifest
 from raysearch.data.synth import GENERATOR_VERSION
 
-__all__ = ["CACHE_VERSION", "cached", "dataset_digest", "fingerprint"]
+__all__ = ["CACHE_VERSION", "cached", "dataset_digest", "fingerprint", "kept_if_done"]
 
 CACHE_VERSION = "prep-4"  # bump when preprocessing changes what it writes
+# The entries ``cached`` writes within a ``kept_if_done`` block (None outside one).
+_WRITTEN: ContextVar[list[Path] | None] = ContextVar("raysearch_cache_written", default=None)
 
 
 def dataset_digest(cfg: DataConfig) -> str:
@@ -78,10 +83,35 @@ def cached(cache_dir: str | Path, key: str, build: Callable[[], Any]) -> tuple[A
                 return torch.load(path, weights_only=False), True
             obj = build()
             atomic_write_serialised(path, lambda buffer: torch.save(obj, buffer))
+            if (written := _WRITTEN.get()) is not None:
+                written.append(path)
             return obj, False
     finally:  # no lock file is left; a failed build (an error, Ctrl+C) leaves nothing
         lock.unlink(missing_ok=True)
         if not path.is_file():
+            _remove_created(created)
+
+
+@contextmanager
+def kept_if_done(cache_dir: str | Path) -> Iterator[None]:
+    """The cache entries ``cached`` writes within the block are kept only if it ends
+    without an error: a command refused for one of the data it prepares (the largest raion
+    PCA of its space, after the start point's was written) leaves no cache behind, nor the
+    directories down to ``cache_dir`` it made (a ``results/`` that did not exist). Entries
+    it found already there stay."""
+    root = Path(cache_dir)
+    created = [d for d in (root, *root.parents) if not d.exists()]  # deepest first
+    written: list[Path] = []
+    token = _WRITTEN.set(written)
+    done = False
+    try:
+        yield
+        done = True
+    finally:
+        _WRITTEN.reset(token)
+        if not done:
+            for path in written:
+                path.unlink(missing_ok=True)
             _remove_created(created)
 
 

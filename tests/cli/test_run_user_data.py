@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
+import yaml
 
 import raysearch.api
 from raysearch.cli.run import main as run_main
@@ -54,3 +57,34 @@ def test_a_dataset_whose_validation_split_has_no_target_is_refused_before_ray(
     assert f"{root}: the validation split of origin 1 of 2 (anchor days" in err
     assert f"{root}: the test split (anchor days" in err
     assert not (tmp_path / "results").exists()
+
+
+def test_a_refused_data_parameter_leaves_no_cache_behind(
+    tmp_path: Path, no_ray: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """model_size searches raion_pca_components 2..10 on a raion source of 9 features:
+    the start point's PCA 8 and the low bound's 2 were prepared and cached, then PCA 10
+    was refused (exit 2), leaving results/.cache/data/*.pt in a results/ that had not
+    existed. An entry already in the cache stays."""
+    root = user_dataset(tmp_path / "ds", days=700)
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2022-01-01", periods=700).strftime("%Y-%m-%d")
+    rows = pd.DataFrame({"date": np.repeat(days, 3), "raion": ["r1", "r2", "r3"] * 700})
+    for j in range(9):
+        rows[f"f{j}"] = rng.normal(size=len(rows))
+    rows.to_csv(root / "raion.csv", index=False)
+    pd.DataFrame({"raion": ["r1", "r2", "r3"], "lat": [50, 49, 48], "lon": [30, 31, 32]}).to_csv(
+        root / "raions.csv", index=False
+    )
+    manifest = yaml.safe_load((root / "manifest.yaml").read_text())
+    manifest["raions"] = "raions.csv"
+    manifest["sources"]["g"] = {"resolution": "raion", "file": "raion.csv"}
+    (root / "manifest.yaml").write_text(yaml.safe_dump(manifest))
+    assert _run(tmp_path, root, space="model_size") == 2
+    assert "raion_pca_components: 10 exceeds" in capsys.readouterr().err
+    assert not (tmp_path / "results").exists()
+    cache = tmp_path / "results" / ".cache" / "data"
+    cache.mkdir(parents=True)
+    (cache / "another.pt").write_bytes(b"a search's")
+    assert _run(tmp_path, root, space="model_size") == 2
+    assert [p.name for p in cache.iterdir()] == ["another.pt"]

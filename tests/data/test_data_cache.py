@@ -11,7 +11,7 @@ import yaml
 
 from raysearch.core.data_config import DataConfig, SynthConfig
 from raysearch.core.errors import DataError
-from raysearch.data.cache import cached, fingerprint
+from raysearch.data.cache import cached, fingerprint, kept_if_done
 from raysearch.data.manifest import MANIFEST_NAME
 from raysearch.data.prepared import prepare
 from raysearch.data.synth import generate
@@ -88,3 +88,26 @@ def test_concurrent_trials_build_once(tmp_path: Path) -> None:
     assert sorted(hit for _, hit in results) == [False, True]
     assert all(torch.equal(obj["x"], torch.arange(5)) for obj, _ in results)
     assert not list(tmp_path.glob("*.tmp*"))  # written atomically, no leftovers
+
+
+def test_entries_written_in_a_block_that_fails_are_removed_and_others_kept(
+    tmp_path: Path,
+) -> None:
+    """Within kept_if_done, a failure removes exactly the entries the block wrote, and the
+    directories it made for them; an entry it found is kept, and so is all of a block that
+    ends without an error."""
+    found = tmp_path / "results" / ".cache" / "data"
+    cached(found, "found", lambda: 1)
+    with pytest.raises(DataError), kept_if_done(found):
+        assert cached(found, "found", lambda: 2) == (1, True)
+        assert cached(found, "new", lambda: 3) == (3, False)
+        raise DataError(["an extreme refused"])
+    assert sorted(p.name for p in found.iterdir()) == ["found.pt"]
+    fresh = tmp_path / "fresh" / "cache"
+    with pytest.raises(DataError), kept_if_done(fresh):
+        cached(fresh, "new", lambda: 3)
+        raise DataError(["an extreme refused"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+    with kept_if_done(fresh):
+        cached(fresh, "new", lambda: 3)
+    assert [p.name for p in fresh.iterdir()] == ["new.pt"]
