@@ -299,3 +299,21 @@ def test_an_empty_phases_csv_is_one_error_naming_the_file(tmp_path: Path) -> Non
     empty.write_text("")
     with pytest.raises(DataError, match=r"phases\.csv: empty file \(expected the war-phases CSV"):
         daily_phases(empty, START, 30)
+
+
+def test_import_phases_without_a_personnel_source_names_no_casualty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The error said the casualty target needs a personnel source, not how to import the
+    phases without it."""
+    root = tmp_path / "ds"
+    source = RawSource("x", "daily", ("a",), np.ones((60, 1), np.float32))
+    write_dataset(RawDataset("mine", START, 60, {"x": source}, {}, ("daily_forecast",)), root)
+    phases = FIXTURES / "phases_overlap.csv"
+    assert main(["import-phases", str(phases), str(root)]) == 2
+    assert (
+        "casualty needs the daily source 'personnel' with feature 'personnel'; the dataset's "
+        "daily sources are {'x': ['a']}; to add the regime and transition targets only, give "
+        "--no-casualty (import_phases: casualty=False)" in capsys.readouterr().err
+    )
+    assert main(["import-phases", str(phases), str(root), "--no-casualty"]) == 0

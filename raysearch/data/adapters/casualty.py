@@ -13,15 +13,20 @@ __all__ = ["monthly_casualty"]
 
 
 def monthly_casualty(
-    raw: RawDataset, source: str = "personnel", feature: str = "personnel"
+    raw: RawDataset, source: str = "personnel", feature: str = "personnel", absent: str = ""
 ) -> np.ndarray:
     """(NM,) float32 monthly sums of ``source.feature``'s daily values; NaN for a month with
-    a day off the calendar or unobserved. Raises DataError if the feature is absent."""
+    a day off the calendar or unobserved. Raises DataError if the feature is absent (its
+    message ends with ``absent``: what the caller can do about it)."""
     src = raw.sources.get(source)
     if src is None or src.resolution != "daily" or feature not in src.features:
         have = {n: list(s.features) for n, s in raw.sources.items() if s.resolution == "daily"}
-        raise DataError([f"casualty needs the daily source {source!r} with feature "
-                         f"{feature!r}; the dataset's daily sources are {have}"])  # fmt: skip
+        raise DataError(
+            [
+                f"casualty needs the daily source {source!r} with feature {feature!r}; the "
+                f"dataset's daily sources are {have}{absent}"
+            ]
+        )
     values = src.values[:, src.features.index(feature)].astype(np.float64)
     months = raw.day_month
     n_months = len(raw.months)

@@ -37,6 +37,10 @@ __all__ = ["BASELINE_CLASS", "daily_phases", "import_phases", "phase_targets"]
 
 BASELINE_CLASS = 3
 COLUMNS = ("operation", "start", "end", "coarse_class")
+_NO_PERSONNEL = (
+    "; to add the regime and transition targets only, give --no-casualty (import_phases: "
+    "casualty=False)"
+)
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -122,7 +126,7 @@ def import_phases(phases: str | Path, dataset_dir: str | Path, casualty: bool = 
     raw = load_dataset(root)
     added = phase_targets(phases, raw.start, raw.n_days)
     if casualty:
-        added["casualty"] = monthly_casualty(raw)
+        added["casualty"] = monthly_casualty(raw, absent=_NO_PERSONNEL)
     _check_free(read_manifest(root), added)
     doc = read_yaml((root / MANIFEST_NAME).read_text())  # load_dataset checked it
     with staged_directory(root) as staging:
