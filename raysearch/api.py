@@ -53,11 +53,11 @@ from raysearch.results.summary import (
 )
 from raysearch.results.terminal import print_summary
 from raysearch.search.address import check_address
+from raysearch.search.arguments import options_from_arguments
 from raysearch.search.names import Names
 from raysearch.search.options import (
     RunOptions,
     load_run_options,
-    options_from_arguments,
     recorded_options,
 )
 from raysearch.search.plan import SearchPlan, check_data_extremes, resolve_search

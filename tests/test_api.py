@@ -28,8 +28,9 @@ from raysearch.core.errors import ConfigError, SearchFailed, SearchInterrupted
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY
 from raysearch.data.cache import CACHE_VERSION
 from raysearch.results.summary import write_results
+from raysearch.search.arguments import options_from_arguments
 from raysearch.search.finalists import FinalistsResult
-from raysearch.search.options import RunOptions, load_run_options, options_from_arguments
+from raysearch.search.options import RunOptions, load_run_options
 from raysearch.search.resources import Node
 from raysearch.search.resume import DATA_PREPARATION
 from raysearch.search.session import Cluster
