@@ -69,7 +69,9 @@ def read_space_file(path: Path) -> tuple[SpaceFile, SearchSettings]:
             errors.extend(pydantic_problems(err, "settings"))
             errors.extend(_between_good_settings(given, err))
     if parsed is not None:
-        _check_space(parsed, errors)
+        given_epochs = given.get("max_epochs") if isinstance(given, dict) else None
+        epochs = settings.max_epochs if settings is not None else given_epochs
+        _check_space(parsed, errors, epochs if _is_epochs(epochs) else None)
     if parsed is not None and settings is not None and len(parsed.start) > settings.num_samples:
         errors.add(
             "start",
@@ -123,6 +125,11 @@ def pydantic_problems(err: ValidationError, root: str = "") -> list[str]:
     return problems
 
 
+def _is_epochs(value: object) -> bool:
+    """A max_epochs the trainer takes (settings' own problem said otherwise)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
 # Trial config fields the search sets in every trial, whatever a space says of them.
 _SET_BY_THE_SEARCH: dict[tuple[str, ...], str] = {
     ("trainer", "max_epochs"): "is the search's budget, the same for every trial: set "
@@ -143,7 +150,31 @@ _NOT_SEARCHABLE_DATA = (
 )
 
 
-def _check_space(space: SpaceFile, errors: ErrorCollector) -> None:
+def _check_fixed(
+    space: SpaceFile, unknown: set[str], search: dict[str, Any], errors: ErrorCollector
+) -> dict[str, Any]:
+    """Each fixed value checked beside the others that are valid alone (``val_scheme:
+    blocked`` needs the ``val_origins: 2`` beside it; a bad one would hide the checks it
+    stops) and what the search sets (``search``: its max_epochs), each problem said once;
+    the fixed values found good, beside which a searched value is checked."""
+    fixed = {n: v for n, v in space.fixed.items() if n not in unknown}
+    alone = {n for n, v in fixed.items() if check_param_value(n, v, beside=search) is None}
+    good, said = {}, set()
+    for name, value in fixed.items():
+        others = {**search, **{n: v for n, v in fixed.items() if n in alone}}
+        problem = check_param_value(name, value, beside=others)
+        if problem is None:
+            good[name] = value
+        elif problem not in said:  # one problem of two fixed values: said under the first
+            said.add(problem)
+            errors.add(f"fixed.{name}", problem)
+    return {**search, **good}
+
+
+def _check_space(space: SpaceFile, errors: ErrorCollector, max_epochs: int | None) -> None:
+    # what the search sets in every trial, beside which a value is checked (a warm-up
+    # against its max_epochs)
+    search = {} if max_epochs is None else {"trainer.max_epochs": max_epochs}
     names = list(space.parameters)
     unknown = set()  # reported once here; their values are not checked again
     for name in [*names, *space.fixed]:
@@ -166,20 +197,21 @@ def _check_space(space: SpaceFile, errors: ErrorCollector) -> None:
         if path is not None and path[0] == "data" and path not in _SEARCHABLE_DATA:
             errors.add(f"parameters.{name}", _NOT_SEARCHABLE_DATA)
             unknown.add(name)  # refused whole: its values are not checked
-    fixed = {n: v for n, v in space.fixed.items() if n not in unknown}
-    for name, value in fixed.items():
-        problem = check_param_value(name, value, beside=fixed)
-        if problem:
-            errors.add(f"fixed.{name}", problem)
+    fixed = _check_fixed(space, unknown, search, errors)
     for i, name in enumerate(names):
         if name not in unknown:
-            _check_param(name, space.parameters[name], names[:i], space, errors)
+            _check_param(name, space.parameters[name], names[:i], space, fixed, errors)
     for k, point in enumerate(space.start):
         _check_start_point(k, point, space, errors)
 
 
 def _check_param(
-    name: str, p: ParamSpec, earlier: list[str], space: SpaceFile, errors: ErrorCollector
+    name: str,
+    p: ParamSpec,
+    earlier: list[str],
+    space: SpaceFile,
+    fixed: dict[str, Any],
+    errors: ErrorCollector,
 ) -> None:
     where = f"parameters.{name}"
     if p.type == "categorical":
@@ -188,9 +220,9 @@ def _check_param(
             p.low is None and p.high is None, where, "categorical takes 'choices', not low/high"
         )
         for choice in p.choices or []:
-            problem = check_param_value(name, choice, beside=space.fixed)
+            problem = check_param_value(name, choice, beside=fixed)
             if problem:
-                errors.add(f"{where}.choices", problem)
+                errors.add(f"{where}.choices", f"{choice!r}: {problem}")
         repeated = [c for c, n in Counter(map(repr, p.choices or [])).items() if n > 1]
         if repeated:  # by repr: True and 1 are one value to Python, not to the user
             errors.add(f"{where}.choices", f"lists {', '.join(repeated)} more than once")
@@ -209,7 +241,7 @@ def _check_param(
         else:
             for bound in (p.low, p.high):
                 problem = check_param_value(
-                    name, int(bound) if p.type == "int" else bound, beside=space.fixed
+                    name, int(bound) if p.type == "int" else bound, beside=fixed
                 )
                 if problem:
                     errors.add(where, problem)

@@ -526,6 +526,41 @@ def test_a_fixed_value_is_checked_beside_the_other_fixed_values(tmp_path: Path) 
     assert problem.startswith("parameters.d_model.choices: ") and "34" in problem, problem
 
 
+@pytest.mark.parametrize(
+    ("fixed", "searched"),
+    [
+        ("{warmup_epochs: 25}", "lr: {type: float, low: 0.0001, high: 0.001}"),
+        ("{loss_strategy: a3dro, a3dro_warmup_epochs: 25}",
+         "dropout: {type: float, low: 0, high: 0.3}"),
+        ("{a3dro_warmup_epochs: 25}",
+         "loss_strategy: {type: categorical, choices: [uniform, a3dro]}"),
+    ],
+)  # fmt: skip
+def test_a_warm_up_is_checked_against_the_searchs_max_epochs_not_the_default(
+    tmp_path: Path, fixed: str, searched: str
+) -> None:
+    """Every trial trains settings.max_epochs epochs; a fixed warm-up was checked against
+    the trainer's default 20, so 25 of 50 was refused and 15 of 10 let through to fail in
+    every trial. Found by a review helper."""
+    text = f"fixed: {fixed}\nparameters:\n  {searched}\n"
+    assert load_space(str(_write(tmp_path, "settings: {num_samples: 4, max_epochs: 50}\n" + text)))
+    with pytest.raises(ConfigError) as err:
+        load_space(str(_write(tmp_path, "settings: {num_samples: 4, max_epochs: 24}\n" + text)))
+    (problem,) = err.value.problems  # one problem of two fixed values is said once
+    assert "(24), got 25" in problem, problem
+
+
+def test_a_bad_fixed_value_does_not_hide_a_bad_searched_choice(tmp_path: Path) -> None:
+    """ModelConfig checks d_model % nhead only when its other fields are valid: a choice
+    checked beside a bad fixed dropout was said to have no problem of its own. Found by a
+    review helper."""
+    text = "fixed: {dropout: 1.5}\nparameters: {nhead: {type: categorical, choices: [3, 4]}}\n"
+    with pytest.raises(ConfigError) as err:
+        load_space(str(_write(tmp_path, _SETTINGS + text)))
+    where = [p.split(": ")[0] for p in err.value.problems]
+    assert where == ["fixed.dropout", "parameters.nhead.choices"], err.value.problems
+
+
 @pytest.mark.parametrize("typo", ["max_epoch", "maxepochs", "epochs"])
 def test_a_name_close_to_one_the_search_sets_is_told_what_that_one_is(
     tmp_path: Path, typo: str
