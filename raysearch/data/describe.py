@@ -56,4 +56,7 @@ def describe(raw: RawDataset, cfg: DataConfig) -> str:
     for task in data.spec.task_names:
         cover = ", ".join(f"{k} {v[task]:.1%}" for k, v in data.availability.items())
         lines.append(f"  {task:<16} target coverage: {cover}")
+    if data.unusable:  # described all the same: coverage is what shows why
+        lines.append("\nnothing could be searched on it (raysearch run refuses it):")
+        lines.extend(f"  - {problem}" for problem in data.unusable)
     return "\n".join(lines)

@@ -53,6 +53,9 @@ class PreparedData:
     train_end_day: int = -1  # statistics were fitted on days 0 .. train_end_day
     from_cache: bool = False
     earlier: list[PreparedData] = field(default_factory=list, repr=False)
+    # why nothing could be searched on it (no task, a split with no target): prepare
+    # refuses such data, build (raysearch data describe) gives it with this
+    unusable: tuple[str, ...] = ()
 
     def origins(self) -> list[PreparedData]:
         """Every validation origin in time order, each with its own train and val splits
@@ -74,13 +77,13 @@ def prepare(
     key = fingerprint(cfg)
 
     def build() -> dict:
-        return _state(cfg, raw if raw is not None else load_raw(cfg))
+        return _usable(_state(cfg, raw if raw is not None else load_raw(cfg)))  # not cached
 
     if cache_dir is None:
         state, hit = build(), False
     else:
         state, hit = cached(cache_dir, key, build)
-    data = _from_state(state, cfg, key, hit)
+    data = _from_state(_usable(state), cfg, key, hit)
     log.info(
         "data %s ready in %.2fs (%s)", key, time.perf_counter() - t0, "cache" if hit else "built"
     )
@@ -88,8 +91,18 @@ def prepare(
 
 
 def build(cfg: DataConfig, raw: RawDataset) -> PreparedData:
-    """Prepare an already loaded ``raw`` dataset (no cache)."""
+    """Prepare an already loaded ``raw`` dataset (no cache), even one that leaves nothing
+    to search (its ``unusable``: why; ``raysearch data describe`` shows it)."""
     return _from_state(_state(cfg, raw), cfg, "uncached", False)
+
+
+def _usable(state: dict) -> dict:
+    """``state``, unless it leaves nothing to search (no task, a split with no target):
+    then one DataError saying why. A state cached before the check was made has none."""
+    context, problems = state.get("unusable", ("", []))
+    if problems:
+        raise DataError(problems, context)
+    return state
 
 
 def _from_state(state: dict, cfg: DataConfig, key: str, hit: bool) -> PreparedData:
@@ -102,7 +115,12 @@ def _from_state(state: dict, cfg: DataConfig, key: str, hit: bool) -> PreparedDa
         }
         refs, avail = origin["references"], origin["availability"]
         fitted, t1 = state["fitted"], state["t1"]
-        views.append(PreparedData(state["spec"], sets, refs, avail, key, days, fitted, t1, hit))
+        views.append(
+            PreparedData(
+                state["spec"], sets, refs, avail, key, days, fitted, t1, hit,
+                unusable=tuple(state.get("unusable", ("", []))[1]),
+            )
+        )  # fmt: skip
     views[-1].earlier = views[:-1]
     return views[-1]
 
@@ -151,7 +169,7 @@ def _months(raw: RawDataset, index: np.ndarray) -> str:
     return str(first) if first == last else f"{first}..{last}"
 
 
-def _no_task(cfg: DataConfig, raw: RawDataset, left_out: dict[str, str]) -> DataError:
+def _no_task(cfg: DataConfig, raw: RawDataset, left_out: dict[str, str]) -> str:
     """The dataset leaves the search no task to train: why, task by task."""
     where = f"{Path(cfg.path) / MANIFEST_NAME}: tasks" if cfg.path else f"{raw.name}: tasks"
     if not left_out:
@@ -163,7 +181,7 @@ def _no_task(cfg: DataConfig, raw: RawDataset, left_out: dict[str, str]) -> Data
         why = "every task it lists was left out: " + "; ".join(
             f"{task}: {reason}" for task, reason in left_out.items()
         )
-    return DataError([f"{where}: no task to train; {why}"], f"dataset {cfg.path or raw.name}")
+    return f"{where}: no task to train; {why}"
 
 
 def _unscorable(
@@ -253,8 +271,6 @@ def _state_unlimited(cfg: DataConfig, raw: RawDataset) -> dict:
         pad=pad,
     )
     tasks, left_out = _tasks(raw, series, folds.origins[0].train, cfg.forecast_horizon_days)
-    if not tasks:  # every trial would fail building its model
-        raise _no_task(cfg, raw, left_out)
     names = {t.name for t in tasks}
     series.targets = {k: v for k, v in series.targets.items() if k in names}  # batch = spec
     origins = []
@@ -264,9 +280,14 @@ def _state_unlimited(cfg: DataConfig, raw: RawDataset) -> dict:
             series, days, tasks, cfg.daily_window, cfg.monthly_window
         )
         origins.append({"split_days": days, "references": references, "availability": avail})
-    unscorable = _unscorable(cfg.path or raw.name, raw, tasks, origins)
-    if unscorable:  # every trial would fail at its first evaluation of the split
-        raise DataError(unscorable, f"dataset {cfg.path or raw.name}")
+    # what leaves nothing to search: every trial would fail building its model (no task)
+    # or at its first evaluation of a split (no target there); prepare refuses it, describe
+    # shows it
+    unusable = (
+        [_no_task(cfg, raw, left_out)]
+        if not tasks
+        else _unscorable(cfg.path or raw.name, raw, tasks, origins)
+    )
     spec = DatasetSpec(
         sources=tuple(specs),
         tasks=tasks,
@@ -277,7 +298,7 @@ def _state_unlimited(cfg: DataConfig, raw: RawDataset) -> dict:
     )
     return {
         "spec": spec, "series": series, "origins": origins, "fitted": fitted,
-        "t1": folds.fit_end,
+        "t1": folds.fit_end, "unusable": (f"dataset {cfg.path or raw.name}", unusable),
     }  # fmt: skip
 
 

@@ -11,6 +11,8 @@ import pytest
 
 from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import DataError
+from raysearch.data.contract import load_dataset
+from raysearch.data.describe import describe
 from raysearch.data.prepared import prepare
 from tests.data.test_data_reading import user_dataset
 
@@ -96,3 +98,18 @@ def test_a_validation_origin_with_no_target_is_refused_though_the_others_have_so
         "model on it, and every trial would fail; give targets for those months, or move the "
         "split (val_fraction, test_fraction)"
     ]
+
+
+def test_such_a_dataset_is_described_and_never_cached(tmp_path: Path) -> None:
+    """`raysearch data describe` shows each task's target coverage per split, which is how
+    a user sees why a split has none: it refused the dataset it would describe. A cache hit
+    is checked as a miss is, and a refused dataset is not cached. Found by a review helper."""
+    root = _regime_only(user_dataset(tmp_path / "ds", days=400), slice(0, 8))
+    cfg = DataConfig(path=str(root), daily_window=30, monthly_window=3)
+    text = describe(load_dataset(str(root)), cfg)
+    assert "regime           target coverage: train" in text and "test 0.0%" in text, text
+    said = text.split("nothing could be searched on it (raysearch run refuses it):\n")[1]
+    assert said.splitlines() == [f"  - {p}" for p in _problems(root)]
+    with pytest.raises(DataError):
+        prepare(cfg, cache_dir=tmp_path / "cache")
+    assert not list((tmp_path / "cache").rglob("*.pt"))
