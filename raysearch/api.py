@@ -115,9 +115,7 @@ def run_search(
         # a wrong address (or RAY_ADDRESS), before the data
         check_address(options.address, options.names)
         with _writing(Path(plan.setup.cache_dir), "the prepared data's cache", resume=None):
-            data = _prepare_data(plan, raw)
-        if options.resume and options.data:  # the dataset the run started with
-            check_resumed_data(Path(options.resume), options.data, data.fingerprint, options.names)
+            data = _prepare_data(options, plan, raw)
         if options.warm_start and not options.resume:
             _note_warm_start_data(options, data.fingerprint)
     try:
@@ -304,10 +302,12 @@ def _check_dataset(plan: SearchPlan) -> RawDataset | None:
     return None if path is None else load_dataset(path)
 
 
-def _prepare_data(plan: SearchPlan, raw: RawDataset | None) -> PreparedData:
+def _prepare_data(options: RunOptions, plan: SearchPlan, raw: RawDataset | None) -> PreparedData:
     """Build (or load) the data once, before Ray starts: a bad dataset fails in seconds, and
     trials with the same preprocessing find it in the cache. The extremes of searched data
-    parameters (e.g. the largest PCA) are prepared too, so none of them fails in a trial."""
+    parameters (e.g. the largest PCA) are prepared too, so none of them fails in a trial; a
+    resume's data is checked against the dataset its run started with. A refusal leaves
+    none of what it cached."""
     # Deferred: torch loads only once the flags, space and dataset passed (module doc).
     from raysearch.data.cache import kept_if_done
     from raysearch.data.prepared import prepare
@@ -319,8 +319,10 @@ def _prepare_data(plan: SearchPlan, raw: RawDataset | None) -> PreparedData:
         """``prepare``, reusing the dataset loaded by ``_check_dataset`` when it is this one."""
         return prepare(other, cache_dir, raw=raw if other.path == cfg.path else None)
 
-    with kept_if_done(plan.setup.cache_dir):  # a refused extreme leaves no cache behind
+    with kept_if_done(plan.setup.cache_dir):  # a refusal leaves no cache behind
         data = prepare_checked(cfg, plan.setup.cache_dir)
+        if options.resume and options.data:  # the dataset the run started with
+            check_resumed_data(Path(options.resume), options.data, data.fingerprint, options.names)
         check_data_extremes(plan, prepare_checked)
     return data
 

@@ -3,6 +3,7 @@ starts, exit 2, with nothing written."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,10 @@ import yaml
 
 import raysearch.api
 from raysearch.cli.run import main as run_main
+from raysearch.core.files import METADATA, OPTIONS
+from raysearch.data.cache import CACHE_VERSION
+from raysearch.search.options import RunOptions
+from raysearch.search.resume import DATA_PREPARATION
 from tests.data.test_data_reading import user_dataset
 
 
@@ -88,3 +93,22 @@ def test_a_refused_data_parameter_leaves_no_cache_behind(
     (cache / "another.pt").write_bytes(b"a search's")
     assert _run(tmp_path, root, space="model_size") == 2
     assert [p.name for p in cache.iterdir()] == ["another.pt"]
+
+
+def test_a_resume_refused_for_its_changed_data_leaves_no_cache_behind(
+    tmp_path: Path, no_ray: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The resume's data was checked against its run's after the block that removes what a
+    refused command cached had closed: the data prepared for it stayed. Found by a review
+    helper."""
+    results = tmp_path / "results"
+    run_dir = results / "war_losses" / "x"
+    run_dir.mkdir(parents=True)
+    data = user_dataset(tmp_path / "ds", days=700)
+    options = RunOptions(space="war_losses", data=str(data), results=str(results), name="x")
+    (run_dir / OPTIONS).write_text(json.dumps(options.to_json()))
+    recorded = {"run_dir": str(run_dir), "data_fingerprint": "another dataset's"}
+    (run_dir / METADATA).write_text(json.dumps({**recorded, DATA_PREPARATION: CACHE_VERSION}))
+    assert run_main(["--resume", str(run_dir)]) == 2
+    assert "changed since the run started" in capsys.readouterr().err
+    assert not (results / ".cache").exists() or not list((results / ".cache").rglob("*.pt"))
