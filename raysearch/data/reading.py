@@ -65,14 +65,18 @@ def _structure(path: Path, text: str) -> list[str]:
     closed, and a row whose fields are not one per name in the header (an empty field is a
     missing value). Blank lines are skipped, as pandas does; rows count from 1 below the
     header, as the data contract counts them."""
+    # no field is longer than the text: the csv module's own limit (131,072 characters)
+    # would refuse a field pandas reads
+    limit = csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     try:
-        return _rows(path, text, strict=True)
-    except csv.Error:  # strict refuses quoting pandas reads ('"ab"c' as abc): count anyway
-        pass
-    try:
-        return _rows(path, text, strict=False)
-    except csv.Error as exc:  # e.g. a field past the csv module's size limit
+        try:
+            return _rows(path, text, strict=True)
+        except csv.Error:  # strict refuses quoting pandas reads ('"ab"c' as abc): count anyway
+            return _rows(path, text, strict=False)
+    except csv.Error as exc:
         return [f"{path}: not a well-formed CSV ({exc})"]
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _rows(path: Path, text: str, strict: bool) -> list[str]:

@@ -3,6 +3,7 @@ not UTF-8 text or not a well-formed CSV is one DataError naming it, never a trac
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import textwrap
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from raysearch.data.adapters.firms import firms_raw
 from raysearch.data.adapters.war_losses import EQUIPMENT_FILE, PERSONNEL_FILE, war_losses_raw
 from raysearch.data.adapters.war_phases import daily_phases
 from raysearch.data.contract import load_dataset
+from raysearch.data.reading import read_csv
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LATIN1 = b"Kyi\xefv"  # "Kyiv" with a latin-1 i-diaeresis: not UTF-8
@@ -258,3 +260,16 @@ def test_a_column_name_given_twice_is_refused_not_renamed(tmp_path: Path) -> Non
         f"{daily}: column name 'a' is given to columns 2 and 3 of the header; each column "
         "needs a name of its own"
     ]
+
+
+def test_a_field_longer_than_the_csv_modules_limit_is_read_as_pandas_reads_it(
+    tmp_path: Path,
+) -> None:
+    """The rows were checked with the csv module, whose default limit of 131,072 characters
+    a field refused a file pandas reads. The module's limit is left as it was. Found by a
+    review helper."""
+    path = tmp_path / "notes.csv"
+    path.write_text("note,value\n" + "x" * 200_000 + ",1\n")
+    before = csv.field_size_limit()
+    assert read_csv(path, "a CSV table with a header row").shape == (1, 2)
+    assert csv.field_size_limit() == before
