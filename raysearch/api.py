@@ -28,7 +28,7 @@ import platform
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,8 +114,14 @@ def run_search(
         raw = _check_dataset(plan)  # the data contract: no torch, no Ray yet
         # a wrong address (or RAY_ADDRESS), before the data
         check_address(options.address, options.names)
-        with _writing(Path(plan.setup.cache_dir), "the prepared data's cache", resume=None):
-            data = _prepare_data(options, plan, raw)
+        cache_dir = plan.setup.cache_dir
+        with _writing(Path(cache_dir), "the prepared data's cache", resume=None):
+            with _kept_if_done(cache_dir):  # a refusal leaves none of what it cached
+                data = _prepare_data(plan, raw)
+                if options.resume and options.data:  # the dataset the run started with
+                    check_resumed_data(
+                        Path(options.resume), options.data, data.fingerprint, options.names
+                    )
         if options.warm_start and not options.resume:
             _note_warm_start_data(options, data.fingerprint)
     try:
@@ -302,14 +308,19 @@ def _check_dataset(plan: SearchPlan) -> RawDataset | None:
     return None if path is None else load_dataset(path)
 
 
-def _prepare_data(options: RunOptions, plan: SearchPlan, raw: RawDataset | None) -> PreparedData:
-    """Build (or load) the data once, before Ray starts: a bad dataset fails in seconds, and
-    trials with the same preprocessing find it in the cache. The extremes of searched data
-    parameters (e.g. the largest PCA) are prepared too, so none of them fails in a trial; a
-    resume's data is checked against the dataset its run started with. A refusal leaves
-    none of what it cached."""
+def _kept_if_done(cache_dir: str) -> AbstractContextManager[None]:
+    """``data.cache.kept_if_done``: what its block caches is removed if the block fails."""
     # Deferred: torch loads only once the flags, space and dataset passed (module doc).
     from raysearch.data.cache import kept_if_done
+
+    return kept_if_done(cache_dir)
+
+
+def _prepare_data(plan: SearchPlan, raw: RawDataset | None) -> PreparedData:
+    """Build (or load) the data once, before Ray starts: a bad dataset fails in seconds, and
+    trials with the same preprocessing find it in the cache. The extremes of searched data
+    parameters (e.g. the largest PCA) are prepared too, so none of them fails in a trial."""
+    # Deferred: torch loads only once the flags, space and dataset passed (module doc).
     from raysearch.data.prepared import prepare
 
     first = plan.space.start[0] if plan.space.start else {}
@@ -319,11 +330,8 @@ def _prepare_data(options: RunOptions, plan: SearchPlan, raw: RawDataset | None)
         """``prepare``, reusing the dataset loaded by ``_check_dataset`` when it is this one."""
         return prepare(other, cache_dir, raw=raw if other.path == cfg.path else None)
 
-    with kept_if_done(plan.setup.cache_dir):  # a refusal leaves no cache behind
-        data = prepare_checked(cfg, plan.setup.cache_dir)
-        if options.resume and options.data:  # the dataset the run started with
-            check_resumed_data(Path(options.resume), options.data, data.fingerprint, options.names)
-        check_data_extremes(plan, prepare_checked)
+    data = prepare_checked(cfg, plan.setup.cache_dir)
+    check_data_extremes(plan, prepare_checked)
     return data
 
 
