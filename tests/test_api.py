@@ -752,3 +752,21 @@ def test_run_search_names_its_keyword_arguments_in_errors_not_the_command_lines_
     assert str(err.value).startswith(f"invalid {context} ("), err.value
     assert not any("--" in p for p in problems), problems  # no flag anywhere
     assert not (tmp_path / "results" / "smoke" / "r" / "summary.json").exists()
+
+
+def test_a_resume_beside_other_arguments_says_each_as_it_was_given() -> None:
+    """resume=5 beside a space was said only to come with the space, its own type not at
+    all; a keyword beside options= holding a resume was said to be set in options=. Found by
+    a review helper."""
+    with pytest.raises(ConfigError) as err:
+        options_from_arguments("smoke", None, {"resume": 5})
+    assert err.value.problems == [
+        "resume: continues a run with the options it was started with; got ['space'] too",
+        "resume: expected a str or a path, got 5",
+    ]
+    with pytest.raises(ConfigError) as err:
+        options_from_arguments(None, RunOptions(space="", resume="run", seed=3), {"num_samples": 3})
+    assert err.value.problems == [
+        "resume: continues a run with the options it was started with; got ['num_samples'] too",
+        "resume: continues a run with the options it was started with; options= sets ['seed'] too",
+    ]

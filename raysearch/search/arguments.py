@@ -36,7 +36,8 @@ def options_from_arguments(
         given = callbacks is not None and not (
             isinstance(callbacks, list | tuple) and not callbacks
         )
-        problems += _resume_alone(built, callbacks=given)
+        keywords = set(fields) | ({"space"} if space is not None else set())
+        problems += _resume_alone(built, callbacks=given, keywords=keywords)
     elif not _resuming(options, fields):
         problems += _callbacks_problems(callbacks)
     if problems:
@@ -120,6 +121,7 @@ def _from_arguments(
         problems.append(
             f"resume: continues a run with the options it was started with; got {others} too"
         )
+        problems += _typed({"resume": resume})[1]  # a resume of the wrong type, said too
         return None
     typed, found = _typed({"space": space or "", **fields})
     problems += found
@@ -152,10 +154,10 @@ def _space_problems(
     return []
 
 
-def _resume_alone(options: RunOptions, callbacks: bool) -> list[str]:
+def _resume_alone(options: RunOptions, callbacks: bool, keywords: set[str]) -> list[str]:
     """A resume goes on with the options and callbacks the search started with: the problems
-    of others given beside it (options= set otherwise than its defaults, or ``callbacks``),
-    which it would drop without a word."""
+    of others given beside it (options= set otherwise than its defaults, the ``keywords``
+    given beside options=, or ``callbacks``), which it would drop without a word."""
     alone = RunOptions(space="", resume=options.resume)
     others = [
         f.name
@@ -164,14 +166,13 @@ def _resume_alone(options: RunOptions, callbacks: bool) -> list[str]:
         if f.name not in ("resume", "argv", "name")
         and getattr(options, f.name) != getattr(alone, f.name)
     ]
-    problems = (
-        [
-            f"resume: continues a run with the options it was started with; options= sets "
-            f"{others} too"
-        ]
-        if others
-        else []
-    )
+    given = [name for name in others if name in keywords]
+    set_in = [name for name in others if name not in keywords]
+    problems = [
+        f"resume: continues a run with the options it was started with; {how} {names} too"
+        for how, names in (("got", given), ("options= sets", set_in))
+        if names
+    ]
     if callbacks:
         problems.append(
             "callbacks: a resumed search runs with the callbacks it started with (Ray Tune "
