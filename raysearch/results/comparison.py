@@ -27,7 +27,7 @@ from raysearch.results.analysis import (
     strategies,
     strategy_table,
 )
-from raysearch.results.evidence import load_finalists, picked_config
+from raysearch.results.evidence import picked_config
 from raysearch.results.evidence_report import evidence_markdown, gather_evidence
 from raysearch.results.importance import (
     Importance,
@@ -140,9 +140,8 @@ def _best_section(run: RunData) -> list[str]:
 
 def _evidence_section(run: RunData) -> list[str]:
     """Rung reliability, val-to-test agreement, the noise floor and the warnings."""
-    finalists = load_finalists(run.path)
-    evidence = gather_evidence(run.trials, run.epochs, run.settings, finalists)
-    return evidence_markdown(evidence, picked_config(finalists), heading="###")
+    evidence = gather_evidence(run.trials, run.epochs, run.settings, run.finalists)
+    return evidence_markdown(evidence, picked_config(run.finalists), heading="###")
 
 
 def _per_task(run: RunData, trial_id: str, epoch: int) -> pd.DataFrame:

@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from raysearch.core.files import FINALISTS
 from raysearch.core.metrics import BEST_VAL_METRIC, TEST_METRIC, VAL_METRIC
 from raysearch.results.trials import row_config, scored_trials
 from raysearch.search.settings import rung_epochs
@@ -44,7 +42,6 @@ __all__ = [
     "epoch_reliability",
     "final_values",
     "finalist_table",
-    "load_finalists",
     "margin_check",
     "noise_multiplier",
     "paired_margin_check",
@@ -296,9 +293,3 @@ def picked_config(finalists: pd.DataFrame | None) -> dict[str, Any] | None:
             [] if scored is None else [int(s) for s in rows["seed"][~np.isfinite(scored)]]
         ),
     }
-
-
-def load_finalists(run_dir: Path) -> pd.DataFrame | None:
-    """The run's finalists.parquet, or None for a run without finalists."""
-    path = Path(run_dir) / FINALISTS
-    return pd.read_parquet(path) if path.is_file() else None

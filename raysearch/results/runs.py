@@ -1,7 +1,8 @@
-"""Read run directories back (trials, epochs, metadata), checking them all before any use.
+"""Read run directories back (trials, epochs, metadata, and the finalists' replicates when
+the search re-trained finalists), checking them all before any use.
 
-Only the files raysearch writes are read (trials.parquet, epochs.parquet, metadata.json);
-Tune's own experiment directory is the search layer's business.
+Only the files raysearch writes are read (trials.parquet, epochs.parquet, metadata.json,
+finalists.parquet); Tune's own experiment directory is the search layer's business.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 import pandas as pd
 
 from raysearch.core.errors import ConfigError, ErrorCollector
-from raysearch.core.files import EPOCHS, METADATA, TRIALS
+from raysearch.core.files import EPOCHS, FINALISTS, METADATA, TRIALS
+from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.search.names import API, CLI, Names
 
 __all__ = ["REQUIRED_FILES", "RunData", "load_run", "load_runs"]
@@ -24,6 +26,8 @@ __all__ = ["REQUIRED_FILES", "RunData", "load_run", "load_runs"]
 REQUIRED_FILES = (TRIALS, EPOCHS, METADATA)
 _TRIAL_COLUMNS = ("trial_id", "status", "epochs_run", "best_anchored_val_loss")
 _EPOCH_COLUMNS = ("trial_id", "epoch", "anchored_val_loss")
+# what the report reads of each replicate (search/finalists.py writes them all)
+_FINALIST_COLUMNS = ("finalist", "seed", "status", BEST_VAL_METRIC, "search_value", "pick")
 
 
 @dataclass
@@ -37,6 +41,8 @@ class RunData:
     metadata: dict[str, Any] = field(default_factory=dict)
     # trial_id -> the order the search created it (trials.parquet's ``created``), when known
     trial_order: dict[str, int] = field(default_factory=dict)
+    # one row per finalist replicate (finalists.parquet); None: the run re-trained none
+    finalists: pd.DataFrame | None = None
 
     @property
     def space_name(self) -> str:
@@ -83,6 +89,14 @@ def _check_dir(run_dir: Path, errors: ErrorCollector, names: Names) -> None:
         errors.add(str(run_dir), f"not a run directory: missing {', '.join(missing)}{hint}")
 
 
+def _tables(run_dir: Path) -> list[tuple[str, Sequence[str]]]:
+    """The run's tables and the columns each needs: finalists.parquet where it is."""
+    tables: list[tuple[str, Sequence[str]]] = [(TRIALS, _TRIAL_COLUMNS), (EPOCHS, _EPOCH_COLUMNS)]
+    if os.path.isfile(run_dir / FINALISTS):
+        tables.append((FINALISTS, _FINALIST_COLUMNS))
+    return tables
+
+
 def _check_columns(run_dir: Path, name: str, frame: pd.DataFrame, need: Sequence[str]) -> str:
     missing = [c for c in need if c not in frame.columns]
     return f"{run_dir / name}: missing column(s) {missing}" if missing else ""
@@ -101,49 +115,69 @@ def load_runs(run_dirs: Sequence[str | Path], names: Names = CLI) -> list[RunDat
     paths = [Path(p) for p in run_dirs]
     errors = ErrorCollector()
     first: dict[Path, Path] = {}
+    readable = []  # the files of each run directory are read, beside the others' problems
     for path in paths:
         same = first.setdefault(path.resolve(), path)
         if same is not path:  # what is wrong with the directory is said once, at its first
             also = "" if str(same) == str(path) else f" (also as {same})"
             errors.add(str(path), f"given twice{also}; a run is compared once")
             continue
+        before = len(errors.problems)
         _check_dir(path, errors, names)
-    errors.raise_if_any(ConfigError, "run directories")
+        if len(errors.problems) == before:
+            readable.append(path)
     runs = []
-    for path in paths:
-        tables = {}
-        for name, need in ((TRIALS, _TRIAL_COLUMNS), (EPOCHS, _EPOCH_COLUMNS)):
-            try:
-                frame = pd.read_parquet(path / name)
-            except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
-                errors.add(str(path / name), f"cannot be read as a parquet table: {err}")
-                continue
-            problem = _check_columns(path, name, frame, need) if len(frame) else ""
-            if problem:
-                errors.problems.append(problem)
-            tables[name] = frame
-        try:
-            metadata = json.loads((path / METADATA).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            errors.add(str(path / METADATA), f"not valid JSON: {err}")
-            metadata = {}
-        except UnicodeDecodeError as err:  # a binary file, or text in another encoding
-            errors.add(str(path / METADATA), f"not UTF-8 text, as raysearch writes it: {err}")
-            metadata = {}
-        except OSError as err:  # no permission to read it
-            errors.add(str(path / METADATA), f"cannot be read: {err}")
-            metadata = {}
-        if not isinstance(metadata, dict):
-            errors.add(
-                str(path / METADATA),
-                f"expected a JSON object (as raysearch writes it), got {metadata!r:.60}",
-            )
-            metadata = {}
+    for path in readable:
+        tables = _read_tables(path, errors)
+        metadata = _read_metadata(path, errors)
         if not errors.problems:  # kept resolved: a later os.chdir leaves it where it is
-            runs.append(_run(path.resolve(), tables[TRIALS], tables[EPOCHS], metadata))
+            run = _run(path.resolve(), tables[TRIALS], tables[EPOCHS], metadata)
+            finalists = tables.get(FINALISTS)
+            run.finalists = finalists if finalists is not None and len(finalists) else None
+            runs.append(run)
     errors.raise_if_any(ConfigError, "run directories")
     _unique_names(runs)
     return runs
+
+
+def _read_tables(path: Path, errors: ErrorCollector) -> dict[str, pd.DataFrame]:
+    """The run's parquet tables that can be read; each problem added to ``errors``."""
+    tables = {}
+    for name, need in _tables(path):
+        try:
+            frame = pd.read_parquet(path / name)
+        except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+            errors.add(str(path / name), f"cannot be read as a parquet table: {err}")
+            continue
+        # a search that created no trial writes a table without columns; finalists are
+        # written only when re-trained, one row per replicate
+        problem = _check_columns(path, name, frame, need) if len(frame) else ""
+        if problem:
+            errors.problems.append(problem)
+        tables[name] = frame
+    return tables
+
+
+def _read_metadata(path: Path, errors: ErrorCollector) -> dict[str, Any]:
+    """The run's metadata.json ({} with a problem added to ``errors`` if it cannot be)."""
+    try:
+        metadata = json.loads((path / METADATA).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        errors.add(str(path / METADATA), f"not valid JSON: {err}")
+        return {}
+    except UnicodeDecodeError as err:  # a binary file, or text in another encoding
+        errors.add(str(path / METADATA), f"not UTF-8 text, as raysearch writes it: {err}")
+        return {}
+    except OSError as err:  # no permission to read it
+        errors.add(str(path / METADATA), f"cannot be read: {err}")
+        return {}
+    if not isinstance(metadata, dict):
+        errors.add(
+            str(path / METADATA),
+            f"expected a JSON object (as raysearch writes it), got {metadata!r:.60}",
+        )
+        return {}
+    return metadata
 
 
 def _run(path: Path, trials: pd.DataFrame, epochs: pd.DataFrame, metadata: dict) -> RunData:

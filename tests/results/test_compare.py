@@ -288,3 +288,29 @@ def test_the_learning_curves_rung_lines_are_the_rungs_the_evidence_lists(tmp_pat
         assert vertical == expected, scheduler
         assert ("ASHA rungs" in ax.get_xlabel()) == bool(expected)
         plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "damage, said",
+    [
+        ("garbage", "cannot be read as a parquet table"),
+        ("missing_column", "missing column(s) ['search_value']"),
+    ],
+)
+def test_a_finalists_table_that_cannot_be_read_is_refused_with_the_other_problems(
+    example_run, tmp_path, capsys, damage, said
+):
+    """finalists.parquet is read and checked with the run's other files: compare exits 2
+    naming it (and the other problems), before anything is written; it ended in a
+    traceback (ArrowInvalid, KeyError) once the check had passed."""
+    run = example_run("war_losses", "w")
+    path = run / "finalists.parquet"
+    if damage == "garbage":
+        path.write_text("not parquet")
+    else:
+        pd.read_parquet(path).drop(columns=["search_value"]).to_parquet(path)
+    out = tmp_path / "out"
+    assert main([str(run), str(tmp_path / "nosuch"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: {said}" in err and f"{tmp_path / 'nosuch'}: not a directory" in err
+    assert "Traceback" not in err and not out.exists()
