@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from raysearch.core.errors import ConfigError, ErrorCollector
-from raysearch.core.files import EPOCHS, FINALISTS, METADATA, TRIALS
+from raysearch.core.files import EPOCHS, FINALISTS, METADATA, OPTIONS, TRIALS
 from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.search.names import API, CLI, Names
 
@@ -78,6 +78,9 @@ def _check_dir(run_dir: Path, errors: ErrorCollector, names: Names) -> None:
         errors.add(str(run_dir), "not a directory (expected a run directory results/<space>/<run>)")
         return
     missing = _missing(run_dir)
+    if TRIALS in missing and METADATA not in missing:  # a search writes metadata.json first
+        errors.add(str(run_dir), _not_written(run_dir, missing, names))
+        return
     if missing:
         # offered only what this check accepts: a directory with trials.parquet alone is not
         inside = sorted(p.name for p in run_dir.iterdir() if p.is_dir() and not _missing(p))
@@ -87,6 +90,19 @@ def _check_dir(run_dir: Path, errors: ErrorCollector, names: Names) -> None:
             else f" (a finished `{names.search()}` writes them)"
         )
         errors.add(str(run_dir), f"not a run directory: missing {', '.join(missing)}{hint}")
+
+
+def _not_written(run_dir: Path, missing: list[str], names: Names) -> str:
+    """Why a run directory with metadata.json and no tables is no run to compare yet."""
+    resume = (  # options.json is what --resume goes on from
+        f"; `{names.resume(run_dir)}` finishes an interrupted one"
+        if os.path.isfile(run_dir / OPTIONS)
+        else ""
+    )
+    return (
+        f"the search has not written its results yet (no {', '.join(missing)}): it is still "
+        f"running, or it ended before writing them{resume}"
+    )
 
 
 def _tables(run_dir: Path) -> list[tuple[str, Sequence[str]]]:

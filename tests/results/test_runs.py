@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from raysearch.core.errors import ConfigError
-from raysearch.core.files import EPOCHS, METADATA, TRIALS
+from raysearch.core.files import EPOCHS, METADATA, OPTIONS, TRIALS
 from raysearch.results.analysis import anytime_curve, curve_order
 from raysearch.results.runs import load_run, load_runs
 from raysearch.testing.results import write_fake_run
@@ -93,11 +93,34 @@ def test_a_half_written_run_is_told_what_writes_it_as_its_caller_runs_a_search(t
     """load_run, from Python, said 'a finished `python -m raysearch.run` writes them'."""
     half = tmp_path / "half"
     half.mkdir()
-    (half / METADATA).write_text("{}")
+    pd.DataFrame({"trial_id": ["t"]}).to_parquet(half / TRIALS)  # no metadata.json
     with pytest.raises(ConfigError, match=r"a finished `raysearch\.run_search` writes them"):
         load_run(half)
     with pytest.raises(ConfigError, match=r"a finished `python -m raysearch\.run` writes them"):
         load_runs([half])  # raysearch compare's
+
+
+def test_a_search_that_has_not_written_its_results_is_not_called_not_a_run_directory(tmp_path):
+    """A search writes metadata.json and options.json as it starts and its tables at its
+    end: in between (still running, or ended before writing them) compare called it 'not a
+    run directory', as it would an arbitrary folder."""
+    running = tmp_path / "running"
+    running.mkdir()
+    (running / METADATA).write_text('{"space": "loss_ablation"}')
+    (running / "optuna.journal").write_text("")
+    said = f"{running}: the search has not written its results yet (no trials.parquet, "
+    said += "epochs.parquet): it is still running, or it ended before writing them"
+    with pytest.raises(ConfigError) as err:
+        load_runs([running])
+    assert err.value.problems == [said]  # no options.json: nothing to resume from
+    (running / OPTIONS).write_text("{}")
+    with pytest.raises(ConfigError) as err:
+        load_runs([running])
+    resume = f"python -m raysearch.run --resume {running}"
+    assert err.value.problems == [f"{said}; `{resume}` finishes an interrupted one"]
+    with pytest.raises(ConfigError) as err:
+        load_run(running)
+    assert f"`raysearch.run_search(resume='{running}')` finishes" in str(err.value)
 
 
 def test_a_space_directory_points_at_its_runs(two_runs):
