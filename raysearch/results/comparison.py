@@ -3,16 +3,17 @@
 Per run: the best anchored_val_loss and its config, the evidence that the pick will hold
 (``raysearch.results.evidence``), the anytime curve, the trials ASHA stopped, per-strategy
 distributions, fANOVA parameter importance and a parallel-coordinates plot. Across runs: a
-side-by-side table and the anytime curves on one axis. Every run directory, and the
-report's directory (``report_dir``), is checked before anything is written; the report
-replaces an earlier one in that directory whole, or not at all.
+side-by-side table and the anytime curves on one axis, under notes on runs that are not
+alike (``raysearch.results.unlike``). Every run directory, and the report's directory
+(``report_dir``), is checked before anything is written; the report replaces an earlier one
+in that directory whole, or not at all.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ from raysearch.results.plots import (
 )
 from raysearch.results.report_dir import REPORT, check_report_dir
 from raysearch.results.runs import RunData, load_runs
+from raysearch.results.unlike import data_of, unlike_runs, warm_start_of
 
 __all__ = ["REPORT", "compare_runs", "default_out_dir", "unlike_runs", "write_report"]
 
@@ -65,53 +67,6 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return "n/a" if math.isnan(value) else f"{value:.4g}"
     return str(value)
-
-
-def _data(run: RunData) -> str | None:
-    """The fingerprint of the data the run was measured on (None: not recorded)."""
-    fingerprint = run.metadata.get("data_fingerprint")
-    return str(fingerprint) if fingerprint else None
-
-
-def _by_value(runs: Sequence[RunData], value: Callable[[RunData], str]) -> str:
-    """``runs`` grouped by ``value(run)``: "`a`, `b` on X; `c` on Y"."""
-    groups: dict[str, list[str]] = {}
-    for run in runs:
-        groups.setdefault(value(run), []).append(f"`{run.name}`")
-    return "; ".join(f"{', '.join(names)} {key}" for key, names in groups.items())
-
-
-def unlike_runs(runs: Sequence[RunData]) -> list[str]:
-    """Notes for runs compared though they are not alike: measured on different data (or
-    data not recorded: metadata.json's ``data_fingerprint``), or from different spaces.
-    An anchored loss is a ratio to reference predictors fitted on its run's own data, so
-    values on different data do not compare. None for one run, or runs alike."""
-    if len(runs) < 2:
-        return []
-    notes = []
-    known = {_data(run) for run in runs} - {None}
-    unknown = [run for run in runs if _data(run) is None]
-    if len(known) > 1 or unknown:
-        said = "were measured on different data" if len(known) > 1 else "may differ in data"
-        notes.append(
-            f"**Note: these runs {said}** (metadata.json's `data_fingerprint`): "
-            + _by_value(
-                runs,
-                lambda r: f"on data {_data(r)}" if _data(r) else "on data not recorded",
-            )
-            + ". An anchored loss is a ratio to reference predictors fitted on its run's own "
-            "data, so the values of runs on different data (best, anytime curves, "
-            "per-strategy figures) do not compare: compare runs on the same data."
-        )
-    if len({run.space_name for run in runs}) > 1:
-        notes.append(
-            "**Note: these runs searched different spaces**: "
-            + _by_value(runs, lambda r: f"searched {r.space_name}")
-            + ". Each space sets its own parameters and settings (each run's section lists "
-            "its settings): the side by side compares what each space's search found, not "
-            "two searches of one space."
-        )
-    return notes
 
 
 def _best_section(run: RunData) -> list[str]:
@@ -235,7 +190,12 @@ def _run_section(run: RunData, index: int, out_dir: Path, seed: int) -> list[str
         f"- directory: `{run.path}`",
         f"- command: `{run.metadata.get('command', '?')}`",
         f"- settings: {', '.join(f'{k}={v}' for k, v in settings.items()) or '?'}",
-        f"- data: {_data(run) or 'not recorded'} (metadata.json's `data_fingerprint`)",
+        f"- data: {data_of(run) or 'not recorded'} (metadata.json's `data_fingerprint`)",
+        *(
+            [f"- warm start: from the trials of {warm} (the epochs they cost are not counted)"]
+            if (warm := warm_start_of(run))
+            else []
+        ),
         f"- anytime curve: epochs counted {curve_order(run)}",
         "",
         *_best_section(run),

@@ -1,0 +1,149 @@
+"""Notes for runs compared though they are not alike, from what each run's metadata.json
+records: the data it was measured on (``data_fingerprint``), the space it searched, how it
+searched it (``settings``, ``fixed``, ``parameters``: the space as the run started with it)
+and whether it went on from another run's trials (``warm_start``). The comparison report
+puts them above its side-by-side table, and ``raysearch compare`` prints them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from raysearch.results.runs import RunData
+
+__all__ = ["data_of", "unlike_runs", "warm_start_of"]
+
+# metadata.json's records of the space a run started with, and how a note names an entry
+_RECORDED = (("settings", "setting"), ("fixed", "fixed value"), ("parameters", "parameter"))
+# what a run shows for an entry its record lacks (a setting: an older run's record)
+_ABSENT = {"settings": "not recorded", "fixed": "not fixed", "parameters": "not searched"}
+
+
+def data_of(run: RunData) -> str | None:
+    """The fingerprint of the data the run was measured on (None: not recorded)."""
+    fingerprint = run.metadata.get("data_fingerprint")
+    return str(fingerprint) if fingerprint else None
+
+
+def warm_start_of(run: RunData) -> str | None:
+    """The run whose trials this run's search went on from (metadata.json's
+    ``warm_start``), or None for a search from scratch."""
+    warm = run.metadata.get("warm_start")
+    if not warm:
+        return None
+    return str(warm.get("run_dir", warm)) if isinstance(warm, dict) else str(warm)
+
+
+def _by_value(runs: Sequence[RunData], value: Callable[[RunData], str]) -> str:
+    """``runs`` grouped by ``value(run)``: "`a`, `b` on X; `c` on Y"."""
+    return _grouped({f"`{run.name}`": value(run) for run in runs})
+
+
+def _grouped(values: Mapping[str, str]) -> str:
+    """Names grouped by their value: "a, b on X; c on Y" for {a: on X, b: on X, c: on Y}."""
+    groups: dict[str, list[str]] = {}
+    for name, value in values.items():
+        groups.setdefault(value, []).append(name)
+    return "; ".join(f"{', '.join(names)} {key}" for key, names in groups.items())
+
+
+def _spec(spec: Any) -> str:
+    """A recorded parameter as a note shows it: ``float [0, 0.9] when loss_strategy=a3dro``."""
+    if not isinstance(spec, dict):
+        return json.dumps(spec)
+    kind = spec.get("type", "?")
+    if spec.get("choices") is not None:
+        shown = f"{kind} {json.dumps(spec['choices'])}"
+    else:
+        shown = f"{kind} [{spec.get('low')}, {spec.get('high')}]"
+    shown += " log" if spec.get("log") else ""
+    shown += f" step {spec['step']}" if spec.get("step") is not None else ""
+    when = spec.get("when") or {}
+    if isinstance(when, dict) and when:
+        shown += " when " + ", ".join(f"{k}={json.dumps(v)}" for k, v in when.items())
+    return shown
+
+
+def _entry(run: RunData, field: str, name: str) -> str:
+    """How ``run`` records ``name`` in metadata.json's ``field`` (a JSON object)."""
+    record = run.metadata[field]
+    if name not in record:
+        return _ABSENT[field]
+    value = record[name]
+    return _spec(value) if field == "parameters" else json.dumps(value)
+
+
+def _search_differences(runs: Sequence[RunData]) -> list[str]:
+    """Each setting, fixed value and searched parameter the runs that record them do not
+    share, with each run's; and the runs whose metadata.json records none (a run from
+    before they were recorded), which may differ in them."""
+    differences = []
+    for field, what in _RECORDED:
+        recorded = [run for run in runs if isinstance(run.metadata.get(field), dict)]
+        names = sorted({name for run in recorded for name in run.metadata[field]})
+        for name in names:
+            entries = {run.name: _entry(run, field, name) for run in recorded}
+            if len(set(entries.values())) > 1:
+                shown = _grouped({f"`{run}`": entry for run, entry in entries.items()})
+                differences.append(f"{what.capitalize()} `{name}`: {shown}")
+        if recorded and len(recorded) < len(runs):
+            unrecorded = ", ".join(f"`{run.name}`" for run in runs if run not in recorded)
+            differences.append(f"No `{field}` recorded for {unrecorded} (they may differ)")
+    return differences
+
+
+def unlike_runs(runs: Sequence[RunData]) -> list[str]:
+    """Notes for runs compared though they are not alike: measured on different data (or
+    data not recorded: metadata.json's ``data_fingerprint``), from different spaces, from
+    one space searched another way (its settings, fixed values or searched parameters), or
+    going on from another run's trials (``warm_start``). An anchored loss is a ratio to
+    reference predictors fitted on its run's own data, so values on different data do not
+    compare; values reached under other settings, or with a head start, do not compare as
+    the results of one search do. None for one run, or runs alike."""
+    if len(runs) < 2:
+        return []
+    notes = []
+    known = {data_of(run) for run in runs} - {None}
+    unknown = [run for run in runs if data_of(run) is None]
+    if len(known) > 1 or unknown:
+        said = "were measured on different data" if len(known) > 1 else "may differ in data"
+        notes.append(
+            f"**Note: these runs {said}** (metadata.json's `data_fingerprint`): "
+            + _by_value(
+                runs,
+                lambda r: f"on data {data_of(r)}" if data_of(r) else "on data not recorded",
+            )
+            + ". An anchored loss is a ratio to reference predictors fitted on its run's own "
+            "data, so the values of runs on different data (best, anytime curves, "
+            "per-strategy figures) do not compare: compare runs on the same data."
+        )
+    if len({run.space_name for run in runs}) > 1:
+        notes.append(
+            "**Note: these runs searched different spaces**: "
+            + _by_value(runs, lambda r: f"searched {r.space_name}")
+            + ". Each space sets its own parameters and settings (each run's section lists "
+            "its settings): the side by side compares what each space's search found, not "
+            "two searches of one space."
+        )
+    elif differences := _search_differences(runs):
+        notes.append(
+            f"**Note: these runs searched {runs[0].space_name} differently** (metadata.json's "
+            "`settings`, `fixed` and `parameters`, the space as each run started with it): "
+            + ". ".join(differences)
+            + ". Their values (best, epochs to best, anytime curves, per-strategy figures) "
+            "were reached under different searches: the side by side compares those "
+            "searches, not two draws of one."
+        )
+    if warm := [run for run in runs if warm_start_of(run)]:
+        notes.append(
+            "**Note: "
+            + ("these runs" if len(warm) > 1 else "a run")
+            + " went on from another run's trials** (metadata.json's `warm_start`): "
+            + "; ".join(f"`{run.name}` from {warm_start_of(run)}" for run in warm)
+            + ". A warm-started search starts from what those trials had found: its anytime "
+            "curve and epochs to best do not count the epochs they cost, so it is ahead of a "
+            "search from scratch by that much."
+        )
+    return notes

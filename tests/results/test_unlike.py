@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from raysearch.cli.compare import main
+from raysearch.core.files import METADATA
+from raysearch.results.comparison import compare_runs, unlike_runs
+from raysearch.results.runs import load_runs
+from raysearch.search.resume import space_record
+from raysearch.search.space import load_space
+
+A, B = "`loss_ablation/a`", "`loss_ablation/b`"
+
+
+def _edit(run, **changes) -> None:
+    metadata = json.loads((run / METADATA).read_text())
+    for key, value in changes.items():
+        metadata[key] = {**metadata.get(key, {}), **value}
+    (run / METADATA).write_text(json.dumps(metadata))
+
+
+def _parameters(**changed) -> dict:
+    """loss_ablation's parameters as metadata.json records them, some changed."""
+    parameters = space_record(load_space("loss_ablation"))["parameters"]
+    for name, spec in changed.items():
+        parameters[name] = {**parameters[name], **spec}
+    return parameters
+
+
+@pytest.mark.parametrize(
+    "changes, said",
+    [
+        (  # `raysearch run --max-epochs 4 --grace-period 1`, one space, one dataset
+            {"settings": {"max_epochs": 4, "grace_period": 1}},
+            [
+                f"Setting `grace_period`: {A} 4; {B} 1",
+                f"Setting `max_epochs`: {A} 16; {B} 4",
+            ],
+        ),
+        (  # the space file edited between the runs: the model is not data
+            {"fixed": {"size": "small"}},
+            [f'Fixed value `size`: {A} "tiny"; {B} "small"'],
+        ),
+        (  # ... or its ranges widened
+            {"parameters": _parameters(regret_clip={"high": 9.0})},
+            [
+                f"Parameter `regret_clip`: {A} float [0.5, 5.0] when "
+                f'loss_strategy="a3dro"; {B} float [0.5, 9.0] when loss_strategy="a3dro"'
+            ],
+        ),
+    ],
+    ids=["settings", "fixed_value", "parameter"],
+)
+def test_runs_of_one_space_and_data_searched_differently_get_a_note_naming_each_difference(
+    example_run, tmp_path, capsys, changes, said
+):
+    """Runs of one space on one dataset were put side by side without a word whatever
+    their settings, fixed values or searched ranges (only the data and the space's name
+    were compared)."""
+    a, b = example_run("loss_ablation", "a"), example_run("loss_ablation", "b")
+    _edit(a, parameters=_parameters())  # a run since the parameters are recorded
+    _edit(b, parameters=_parameters())
+    assert unlike_runs(load_runs([a, b])) == []  # alike: no note
+    _edit(b, **changes)
+    (note,) = unlike_runs(load_runs([a, b]))
+    assert note.startswith("**Note: these runs searched loss_ablation differently**")
+    for difference in said:
+        assert difference in note, note
+    assert note.count("`: ") == len(said)  # what the runs share is not listed
+    report = compare_runs([a, b], tmp_path / "out").read_text()
+    assert note in report
+    assert main([str(a), str(b), "--out", str(tmp_path / "said")]) == 0
+    printed = capsys.readouterr().out
+    assert said[0].replace("`", "") in printed  # the command says it too
+
+
+def test_a_run_without_recorded_parameters_is_said_to_maybe_differ(example_run):
+    a, b = example_run("loss_ablation", "a"), example_run("loss_ablation", "b")
+    _edit(b, parameters=_parameters())  # a records none: a run from before they were
+    (note,) = unlike_runs(load_runs([a, b]))
+    assert f"No `parameters` recorded for {A} (they may differ)" in note
+    assert "Parameter `" not in note
+
+
+def test_a_warm_started_run_is_named_with_the_run_it_went_on_from(example_run, tmp_path):
+    """A run warm-started from another run's trials: its anytime curve and epochs to best
+    omit the epochs its head start cost, and nothing said so."""
+    a, b = example_run("loss_ablation", "a"), example_run("loss_ablation", "b")
+    _edit(b, warm_start={"run_dir": "RESULTS/loss_ablation/x", "data_fingerprint": "f"})
+    (note,) = unlike_runs(load_runs([a, b]))
+    assert note.startswith("**Note: a run went on from another run's trials**")
+    assert f"{B} from RESULTS/loss_ablation/x" in note and "do not count the epochs" in note
+    report = compare_runs([b], tmp_path / "out").read_text()  # its section says so alone
+    assert "- warm start: from the trials of RESULTS/loss_ablation/x" in report
