@@ -12,25 +12,38 @@ the best trial's value.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
-from raysearch.core.metrics import BEST_VAL_METRIC, INTERRUPTED, NOT_STARTED, OUT_OF_TIME
+from raysearch.core.metrics import (
+    BEST_VAL_METRIC,
+    INTERRUPTED,
+    NOT_STARTED,
+    OUT_OF_TIME,
+    UNFINISHED,
+)
+from raysearch.results.evidence import picked_config
+from raysearch.results.evidence_report import shown_number
 from raysearch.results.runs import RunData
 from raysearch.results.trials import best_row, row_config, scored_trials
 
 __all__ = [
+    "PICK_COLUMN",
     "STRATEGY_COLUMNS",
     "anytime_curve",
     "best_trial",
     "curve_order",
+    "pick_cell",
     "run_overview",
     "strategies",
     "strategy_table",
 ]
 
 STRATEGY_COLUMNS = ("config/loss_strategy", "config/loss.strategy", "config/strategy")
+# the side-by-side table's column for what the run picked (its finalists' choice)
+PICK_COLUMN = "pick: mean ± sd over its replicates"
 
 
 def anytime_curve(run: RunData) -> pd.DataFrame:
@@ -137,12 +150,39 @@ def run_overview(run: RunData) -> dict[str, Any]:
         "out of time": int(status.get(OUT_OF_TIME, 0)),
         "interrupted or not started": int(status.get(INTERRUPTED, 0) + status.get(NOT_STARTED, 0)),
         "epochs consumed": len(curve),
-        "best anchored_val_loss": best[BEST_VAL_METRIC] if best else math.nan,
+        # the search's best trial: with finalists, not what the run picked (next column)
+        "search's best anchored_val_loss": best[BEST_VAL_METRIC] if best else math.nan,
         "epochs to best": to_best,
-        "best strategy": best["config"].get(
-            "loss_strategy", best["config"].get("loss.strategy", "")
-        )
-        if best
-        else "",
-        "best trial": best["trial_id"] if best else "",
+        "search's best strategy": _strategy(best["config"]) if best else "",
+        "search's best trial": best["trial_id"] if best else "",
+        PICK_COLUMN: pick_cell(run),
     }
+
+
+def _strategy(config: Mapping[str, Any]) -> str:
+    """The loss strategy in a configuration ("" when it sets none), as ``strategies``."""
+    for column in STRATEGY_COLUMNS:
+        if (name := column[len("config/") :]) in config:
+            return str(config[name])
+    return ""
+
+
+def pick_cell(run: RunData) -> str:
+    """The configuration the run picked, for the side-by-side table: the finalist (its loss
+    strategy) and the mean ± sd of its replicates' values; "-" for a run without
+    finalists, whose pick is its search's best trial."""
+    if run.finalists is None:
+        return "-"
+    pick = picked_config(run.finalists)
+    if pick is None:  # every replicate failed, or the run stopped before they finished
+        unfinished = int((run.finalists["status"] == UNFINISHED).sum())
+        if unfinished:
+            return f"none yet: {unfinished} of {len(run.finalists)} replicates unfinished"
+        return "none: no replicate finished"
+    strategy = _strategy(pick["config"])
+    return (
+        f"finalist {pick['finalist']}"
+        + (f" ({strategy})" if strategy else "")
+        + f": {shown_number(pick[BEST_VAL_METRIC], 4)} ± {shown_number(pick['sd'], 4)} over "
+        f"{pick['replicates']}"
+    )

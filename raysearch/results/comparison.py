@@ -24,12 +24,13 @@ from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.results.analysis import (
     best_trial,
     curve_order,
+    pick_cell,
     run_overview,
     strategies,
     strategy_table,
 )
-from raysearch.results.evidence import picked_config
-from raysearch.results.evidence_report import evidence_markdown, gather_evidence
+from raysearch.results.evidence import finalist_table, picked_config
+from raysearch.results.evidence_report import evidence_markdown, gather_evidence, shown_number
 from raysearch.results.importance import (
     Importance,
     branch_importance,
@@ -73,13 +74,17 @@ def _best_section(run: RunData) -> list[str]:
     best = best_trial(run)
     if best is None:
         return [f"No trial produced a finite {BEST_VAL_METRIC}.", ""]
+    whose = "Search's best" if run.finalists is not None else "Best"
     lines = [
-        f"**Best {BEST_VAL_METRIC} = {best[BEST_VAL_METRIC]:.4f}**: trial `{best['trial_id']}` "
-        f"({best['status']}), at epoch {best['best_epoch']}. Its config:",
+        f"**{whose} trial `{best['trial_id']}`: {BEST_VAL_METRIC} = "
+        f"{best[BEST_VAL_METRIC]:.4f}** ({best['status']}), at epoch {best['best_epoch']}. Its "
+        "config:",
         "",
     ]
     lines += [f"- `{k}`: {_fmt(v)}" for k, v in best["config"].items()]
     lines.append("")
+    if run.finalists is not None:
+        lines += [_not_the_pick(run, run.finalists), ""]
     tasks = _per_task(run, best["trial_id"], best["best_epoch"])
     if not tasks.empty:
         lines += ["Per task at that epoch (validation split):", ""]
@@ -91,6 +96,20 @@ def _best_section(run: RunData) -> list[str]:
         lines += [f"- `{k[len('test/') :]}`: {_fmt(float(v))}" for k, v in test.items()]
         lines.append("")
     return lines
+
+
+def _not_the_pick(run: RunData, finalists: pd.DataFrame) -> str:
+    """With finalists: how the search's best held up when re-trained, and what the run
+    picked (best_config.yaml holds the pick)."""
+    first = finalist_table(finalists).iloc[0]  # finalist 1: the search's best
+    held = (
+        f"re-trained as finalist 1 with {first['replicates']} fresh seed(s), its configuration "
+        f"averaged {shown_number(first['mean'], 4)} ± {shown_number(first['sd'], 4)}"
+    )
+    return (
+        f"The search's best value is one training's, picked as the best of many: {held}. "
+        f"The run's pick (what best_config.yaml holds): {pick_cell(run)}."
+    )
 
 
 def _evidence_section(run: RunData) -> list[str]:

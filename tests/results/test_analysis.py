@@ -93,11 +93,11 @@ def test_overview_counts_and_epochs_to_best(two_runs):
     row = run_overview(run)
     assert row["trials"] == len(run.trials)
     assert row["epochs consumed"] == len(run.epochs) == run.trials["epochs_run"].sum()
-    assert row["best anchored_val_loss"] == best_trial(run)[BEST_VAL_METRIC]
+    assert row["search's best anchored_val_loss"] == best_trial(run)[BEST_VAL_METRIC]
     curve = anytime_curve(run)
     at = curve[curve["epochs_consumed"] == row["epochs to best"]]["best_so_far"].iloc[0]
     before = curve[curve["epochs_consumed"] == row["epochs to best"] - 1]["best_so_far"]
-    assert at == row["best anchored_val_loss"]
+    assert at == row["search's best anchored_val_loss"]
     assert before.empty or before.iloc[0] > at
 
 
@@ -134,7 +134,11 @@ def test_a_failed_trials_epochs_are_consumed_but_its_values_are_never_the_best_s
     assert list(curve["counted"]) == [False, True, True]
     row = run_overview(run)
     # a's epoch, then b's two: b reached the best at the third epoch the search consumed
-    assert (row["epochs consumed"], row["best anchored_val_loss"], row["epochs to best"]) == (
+    assert (
+        row["epochs consumed"],
+        row["search's best anchored_val_loss"],
+        row["epochs to best"],
+    ) == (
         3,
         0.1,
         3,

@@ -22,6 +22,7 @@ from raysearch.results.summary import write_results
 from raysearch.testing.results import write_fake_run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+PICK = "pick: mean ± sd over its replicates"  # the side-by-side table's column
 
 
 @pytest.fixture(scope="module")
@@ -314,3 +315,40 @@ def test_a_finalists_table_that_cannot_be_read_is_refused_with_the_other_problem
     err = capsys.readouterr().err
     assert f"{path}: {said}" in err and f"{tmp_path / 'nosuch'}: not a directory" in err
     assert "Traceback" not in err and not out.exists()
+
+
+def _side_by_side(text: str) -> dict[str, dict[str, str]]:
+    """The side-by-side table of a report: run -> column -> cell."""
+    lines = text.splitlines()
+    start = lines.index("## Side by side") + 2
+    header = [c.strip() for c in lines[start].strip("|").split("|")]
+    rows = {}
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = dict(zip(header, (c.strip() for c in line.strip("|").split("|")), strict=True))
+        rows[cells["run"]] = cells
+    return rows
+
+
+def test_the_side_by_side_shows_what_a_run_with_finalists_picked_beside_its_search_best(
+    example_run, two_runs, tmp_path
+):
+    """war_losses re-trained 3 finalists and picked finalist 2 (mean -0.751 over 3 fresh
+    seeds: best_config.yaml). The table gave the search's luckiest trial (-1.0644, trial
+    4a70a98f, finalist 1, whose re-trainings averaged -0.694) as the run's best, with
+    nothing saying the run picked another configuration."""
+    run = example_run("war_losses", "w")
+    text = compare_runs([run, two_runs[0]], tmp_path / "out").read_text()
+    rows = _side_by_side(text)
+    war, fake = rows["war_losses/w"], rows["loss_ablation/a"]
+    assert war["search's best anchored_val_loss"] == "-1.0644"
+    assert war["search's best trial"] == "4a70a98f"
+    assert war[PICK] == "finalist 2 (a3dro): -0.7511 ± 0.1215 over 3"
+    assert fake[PICK] == "-"  # no finalists: its pick is its search's best
+    assert "**Search's best trial `4a70a98f`: best_anchored_val_loss = -1.0644**" in text
+    assert (
+        "re-trained as finalist 1 with 3 fresh seed(s), its configuration averaged -0.6937 ± "
+        "0.0367. The run's pick (what best_config.yaml holds): finalist 2 (a3dro): -0.7511"
+    ) in text
+    assert "**Best trial `" in text  # the run without finalists: its best is its pick
