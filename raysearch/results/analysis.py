@@ -27,7 +27,9 @@ from raysearch.core.metrics import (
 from raysearch.results.evidence import picked_config
 from raysearch.results.evidence_report import shown_number
 from raysearch.results.runs import RunData
+from raysearch.results.summary import INTERRUPTED_SEARCH, search_state
 from raysearch.results.trials import best_row, row_config, scored_trials
+from raysearch.search.names import CLI, Names
 
 __all__ = [
     "PICK_COLUMN",
@@ -37,6 +39,8 @@ __all__ = [
     "curve_order",
     "pick_cell",
     "run_overview",
+    "run_state",
+    "state_line",
     "strategies",
     "strategy_table",
 ]
@@ -128,6 +132,43 @@ def strategy_table(run: RunData) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def run_state(run: RunData) -> str:
+    """How the run's search ended (``summary.STATES``), from its tables and what its
+    summary.json says it was to do, as its summary said it."""
+    return search_state(
+        run.trials, planned=run.planned, time_budget_s=run.time_budget_s, finalists=run.finalists
+    )
+
+
+def state_line(run: RunData, names: Names = CLI) -> str:
+    """The run's state for its section in the report: with what is unfinished and the
+    command that finishes it when it was interrupted."""
+    state = run_state(run)
+    if state == OUT_OF_TIME:
+        return (
+            f"{state}: its time budget of {run.time_budget_s:g} s ran out (a new search goes "
+            f"on from its trials with `{names.option('warm_start', run.path)}`)"
+        )
+    if state != INTERRUPTED_SEARCH:
+        return state
+    status = run.trials["status"] if len(run.trials) else pd.Series(dtype=str)
+    cut = int(status.isin([INTERRUPTED, NOT_STARTED]).sum())
+    never = 0 if run.time_budget_s is not None else max(0, (run.planned or 0) - len(run.trials))
+    replicates = run.finalists["status"] if run.finalists is not None else pd.Series(dtype=str)
+    unfinished = int((replicates == UNFINISHED).sum())
+    parts = [
+        f"{cut} trial(s) interrupted or not started" if cut else "",
+        f"{never} planned trial(s) never created" if never else "",
+        f"{unfinished} of {len(replicates)} finalist replicates unfinished, nothing picked yet"
+        if unfinished
+        else "",
+    ]
+    return (
+        f"{state} ({'; '.join(p for p in parts if p)}): `{names.resume(run.path)}` would "
+        "finish it; its values here are those so far"
+    )
+
+
 def run_overview(run: RunData) -> dict[str, Any]:
     """One row of the side-by-side table."""
     trials = run.trials
@@ -141,6 +182,7 @@ def run_overview(run: RunData) -> dict[str, Any]:
     return {
         "run": run.name,
         "space": run.space_name,
+        "state": run_state(run),  # how the search ended: interrupted, --resume finishes it
         "trials": len(trials),
         "completed": int(status.get("completed", 0)),
         "stopped by ASHA": int(status.get("stopped", 0)),

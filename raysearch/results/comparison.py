@@ -26,6 +26,7 @@ from raysearch.results.analysis import (
     curve_order,
     pick_cell,
     run_overview,
+    state_line,
     strategies,
     strategy_table,
 )
@@ -208,6 +209,7 @@ def _run_section(run: RunData, index: int, out_dir: Path, seed: int) -> list[str
         "",
         f"- directory: `{run.path}`",
         f"- command: `{run.metadata.get('command', '?')}`",
+        f"- state: {state_line(run)}",
         f"- settings: {', '.join(f'{k}={v}' for k, v in settings.items()) or '?'}",
         f"- data: {data_of(run) or 'not recorded'} (metadata.json's `data_fingerprint`)",
         *(

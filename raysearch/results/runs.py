@@ -2,7 +2,8 @@
 the search re-trained finalists), checking them all before any use.
 
 Only the files raysearch writes are read (trials.parquet, epochs.parquet, metadata.json,
-finalists.parquet); Tune's own experiment directory is the search layer's business.
+finalists.parquet, and of summary.json what the search was to do: how it ended follows from
+that and the tables); Tune's own experiment directory is the search layer's business.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from raysearch.core.errors import ConfigError, ErrorCollector
-from raysearch.core.files import EPOCHS, FINALISTS, METADATA, OPTIONS, TRIALS
+from raysearch.core.files import EPOCHS, FINALISTS, METADATA, OPTIONS, SUMMARY_JSON, TRIALS
 from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.search.names import API, CLI, Names
 
@@ -43,6 +44,9 @@ class RunData:
     trial_order: dict[str, int] = field(default_factory=dict)
     # one row per finalist replicate (finalists.parquet); None: the run re-trained none
     finalists: pd.DataFrame | None = None
+    # summary.json's: the trials the search was to run, and its time budget (seconds)
+    planned: int | None = None
+    time_budget_s: float | None = None
 
     @property
     def space_name(self) -> str:
@@ -145,11 +149,13 @@ def load_runs(run_dirs: Sequence[str | Path], names: Names = CLI) -> list[RunDat
     runs = []
     for path in readable:
         tables = _read_tables(path, errors)
-        metadata = _read_metadata(path, errors)
+        metadata = _read_object(path / METADATA, errors)
+        planned, budget = _read_plan(path, errors)
         if not errors.problems:  # kept resolved: a later os.chdir leaves it where it is
             run = _run(path.resolve(), tables[TRIALS], tables[EPOCHS], metadata)
             finalists = tables.get(FINALISTS)
             run.finalists = finalists if finalists is not None and len(finalists) else None
+            run.planned, run.time_budget_s = planned, budget
             runs.append(run)
     errors.raise_if_any(ConfigError, "run directories")
     _unique_names(runs)
@@ -174,26 +180,44 @@ def _read_tables(path: Path, errors: ErrorCollector) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def _read_metadata(path: Path, errors: ErrorCollector) -> dict[str, Any]:
-    """The run's metadata.json ({} with a problem added to ``errors`` if it cannot be)."""
+def _read_object(file: Path, errors: ErrorCollector) -> dict[str, Any]:
+    """A run's JSON file as the object raysearch writes there ({}, with a problem added to
+    ``errors``, if it is not one)."""
     try:
-        metadata = json.loads((path / METADATA).read_text(encoding="utf-8"))
+        data = json.loads(file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        errors.add(str(path / METADATA), f"not valid JSON: {err}")
+        errors.add(str(file), f"not valid JSON: {err}")
         return {}
     except UnicodeDecodeError as err:  # a binary file, or text in another encoding
-        errors.add(str(path / METADATA), f"not UTF-8 text, as raysearch writes it: {err}")
+        errors.add(str(file), f"not UTF-8 text, as raysearch writes it: {err}")
         return {}
     except OSError as err:  # no permission to read it
-        errors.add(str(path / METADATA), f"cannot be read: {err}")
+        errors.add(str(file), f"cannot be read: {err}")
         return {}
-    if not isinstance(metadata, dict):
+    if not isinstance(data, dict):
+        errors.add(str(file), f"expected a JSON object (as raysearch writes it), got {data!r:.60}")
+        return {}
+    return data
+
+
+def _read_plan(path: Path, errors: ErrorCollector) -> tuple[int | None, float | None]:
+    """What the run's summary.json records of what the search was to do: the trials it
+    planned and its time budget in seconds (None: not recorded, or no time budget)."""
+    if not os.path.isfile(path / SUMMARY_JSON):  # a run written before it: its tables say
+        return None, None
+    summary = _read_object(path / SUMMARY_JSON, errors)
+    planned, budget = summary.get("planned"), summary.get("time_budget_s")
+    if planned is not None and (type(planned) is not int or planned < 0):
         errors.add(
-            str(path / METADATA),
-            f"expected a JSON object (as raysearch writes it), got {metadata!r:.60}",
+            str(path / SUMMARY_JSON), f"planned: a count of trials expected, got {planned!r}"
         )
-        return {}
-    return metadata
+        planned = None
+    if budget is not None and (type(budget) not in (int, float) or budget <= 0):
+        errors.add(
+            str(path / SUMMARY_JSON), f"time_budget_s: seconds or null expected, got {budget!r}"
+        )
+        budget = None
+    return planned, None if budget is None else float(budget)
 
 
 def _run(path: Path, trials: pd.DataFrame, epochs: pd.DataFrame, metadata: dict) -> RunData:

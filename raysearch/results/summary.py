@@ -64,6 +64,7 @@ __all__ = [
     "finalists_line",
     "gate_line",
     "markdown",
+    "search_state",
     "summarize",
     "write_results",
 ]
@@ -108,6 +109,32 @@ def _fixed_values(best: dict[str, Any] | None, finalists: pd.DataFrame | None) -
     return {k: v for k, v in best["config"].items() if k not in searched and k != SEED_PARAMETER}
 
 
+def search_state(
+    trials: pd.DataFrame,
+    *,
+    planned: int | None = None,
+    time_budget_s: float | None = None,
+    finalists: pd.DataFrame | None = None,
+) -> str:
+    """How the search ended (one of ``STATES``), from its tables and what it was to do
+    (``summarize`` says what each argument is): interrupted while a trial or a finalist
+    replicate is unfinished, or a planned trial was never created (but for the time
+    budget's end); then every trial failed, no result, out of time or finished."""
+    counts = trials["status"].value_counts().to_dict() if not trials.empty else {}
+    planned = max(planned or 0, len(trials))
+    never = 0 if time_budget_s is not None else planned - len(trials)
+    unfinished = int(counts.get(INTERRUPTED, 0)) + int(counts.get(NOT_STARTED, 0)) + never
+    if finalists is not None:
+        unfinished += int((finalists["status"] == UNFINISHED).sum())
+    if unfinished:
+        return INTERRUPTED_SEARCH
+    if len(trials) and int(counts.get(FAILED, 0)) == len(trials):
+        return ALL_FAILED
+    if best_row(trials) is None:  # whatever cut the trials: no value to use or to start from
+        return NO_RESULT
+    return OUT_OF_TIME if time_budget_s is not None else FINISHED
+
+
 def summarize(
     trials: pd.DataFrame,
     run_dir: Path,
@@ -128,23 +155,13 @@ def summarize(
     planned = max(planned or 0, len(trials))
     never = 0 if time_budget_s is not None else planned - len(trials)
     not_started = int(counts.get(NOT_STARTED, 0)) + never
-    unfinished = int(counts.get(INTERRUPTED, 0)) + not_started
     failed = int(counts.get(FAILED, 0))
     replicates = 0 if finalists is None else len(finalists)
     unfinished_replicates = (
         0 if finalists is None else int((finalists["status"] == UNFINISHED).sum())
     )
     best = _best(trials)
-    if unfinished or unfinished_replicates:
-        state = INTERRUPTED_SEARCH
-    elif len(trials) and failed == len(trials):
-        state = ALL_FAILED
-    elif best is None:  # whatever cut the trials: no value to use or to start from
-        state = NO_RESULT
-    elif time_budget_s is not None:
-        state = OUT_OF_TIME
-    else:
-        state = FINISHED
+    state = search_state(trials, planned=planned, time_budget_s=time_budget_s, finalists=finalists)
     failures = trials[trials["status"] == FAILED] if not trials.empty else trials
     failed_replicates = (
         finalists[finalists["status"] == FAILED] if finalists is not None else pd.DataFrame()

@@ -9,8 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from raysearch.core.metrics import BEST_VAL_METRIC
-from raysearch.results.analysis import anytime_curve, best_trial, run_overview, strategy_table
+from raysearch.results.analysis import (
+    anytime_curve,
+    best_trial,
+    run_overview,
+    run_state,
+    state_line,
+    strategy_table,
+)
 from raysearch.results.runs import RunData, load_run
+from raysearch.testing.results import write_fake_run
 
 
 def _run(epochs: pd.DataFrame, trials: pd.DataFrame | None = None) -> RunData:
@@ -142,4 +150,23 @@ def test_a_failed_trials_epochs_are_consumed_but_its_values_are_never_the_best_s
         3,
         0.1,
         3,
+    )
+
+
+def test_a_runs_state_is_how_its_summary_said_it_ended(tmp_path):
+    """From the tables and summary.json's planned trials and time budget, as summarize."""
+    run = load_run(write_fake_run(tmp_path / "r", n_trials=6))
+    assert run_state(run) == state_line(run) == "finished"
+    run.time_budget_s = 600.0
+    assert state_line(run) == (
+        "out of time: its time budget of 600 s ran out (a new search goes on from its "
+        f"trials with `--warm-start {run.path}`)"
+    )
+    run.time_budget_s, run.planned = None, 8  # two trials never created: interrupted
+    first = run.trials.index[run.trials["status"] == "completed"][0]
+    run.trials.loc[first, "status"] = "interrupted"
+    assert state_line(run) == (
+        "interrupted (1 trial(s) interrupted or not started; 2 planned trial(s) never "
+        f"created): `python -m raysearch.run --resume {run.path}` would finish it; its "
+        "values here are those so far"
     )

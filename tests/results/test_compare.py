@@ -352,3 +352,28 @@ def test_the_side_by_side_shows_what_a_run_with_finalists_picked_beside_its_sear
         "0.0367. The run's pick (what best_config.yaml holds): finalist 2 (a3dro): -0.7511"
     ) in text
     assert "**Best trial `" in text  # the run without finalists: its best is its pick
+
+
+def test_a_run_interrupted_as_its_finalists_re_trained_is_said_to_be_and_how_to_finish_it(
+    example_run, two_runs, tmp_path
+):
+    """Ctrl+C as the finalists re-train: replicates unfinished, nothing picked, summary.json
+    says 'interrupted'. The report's side-by-side row and run section read as a finished
+    search's: nothing said the run is unfinished or that --resume would still pick."""
+    run = example_run("war_losses", "w")
+    finalists = pd.read_parquet(run / "finalists.parquet")
+    last = finalists["finalist"] == finalists["finalist"].max()
+    finalists.loc[last, "status"] = "unfinished"
+    finalists.loc[last, "best_anchored_val_loss"] = math.nan
+    finalists["pick"] = False
+    finalists.to_parquet(run / "finalists.parquet")
+    text = compare_runs([run, two_runs[0]], tmp_path / "out").read_text()
+    rows = _side_by_side(text)
+    assert rows["war_losses/w"]["state"] == "interrupted"
+    assert rows["war_losses/w"][PICK] == "none yet: 3 of 9 replicates unfinished"
+    assert rows["loss_ablation/a"]["state"] == "finished"
+    assert (
+        "- state: interrupted (3 of 9 finalist replicates unfinished, nothing picked yet): "
+        f"`python -m raysearch.run --resume {run}` would finish it"
+    ) in text
+    assert "- state: finished\n" in text

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import pandas as pd
 import pytest
 
 from raysearch.core.errors import ConfigError
-from raysearch.core.files import EPOCHS, METADATA, OPTIONS, TRIALS
+from raysearch.core.files import EPOCHS, METADATA, OPTIONS, SUMMARY_JSON, TRIALS
 from raysearch.results.analysis import anytime_curve, curve_order
 from raysearch.results.runs import load_run, load_runs
 from raysearch.testing.results import write_fake_run
@@ -230,3 +231,21 @@ def test_a_run_keeps_its_directory_after_the_working_directory_changes(tmp_path,
     run = load_run("r")
     monkeypatch.chdir(tmp_path)
     assert run.path == tmp_path / "results" / "r" and (run.path / METADATA).is_file()
+
+
+def test_a_summary_json_that_cannot_be_read_is_named_with_the_other_problems(tmp_path):
+    """Its planned trials and time budget say how the search ended (interrupted, out of
+    time): a summary.json that is not one is named, not taken for a finished search."""
+    garbage = write_fake_run(tmp_path / "garbage", n_trials=5)
+    (garbage / SUMMARY_JSON).write_text("not json")
+    planned = write_fake_run(tmp_path / "planned", n_trials=5)
+    summary = json.loads((planned / SUMMARY_JSON).read_text())
+    (planned / SUMMARY_JSON).write_text(json.dumps({**summary, "planned": "8"}))
+    with pytest.raises(ConfigError) as err:
+        load_runs([garbage, planned])
+    assert err.value.problems[0].startswith(f"{garbage / SUMMARY_JSON}: not valid JSON")
+    assert err.value.problems[1:] == [
+        f"{planned / SUMMARY_JSON}: planned: a count of trials expected, got '8'"
+    ]
+    (planned / SUMMARY_JSON).unlink()  # a run written before it: its tables say how it ended
+    assert load_run(planned).planned is None
