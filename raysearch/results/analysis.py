@@ -34,6 +34,7 @@ from raysearch.search.names import CLI, Names
 __all__ = [
     "PICK_COLUMN",
     "STRATEGY_COLUMNS",
+    "UNENDED",
     "anytime_curve",
     "best_trial",
     "curve_order",
@@ -46,6 +47,9 @@ __all__ = [
 ]
 
 STRATEGY_COLUMNS = ("config/loss_strategy", "config/loss.strategy", "config/strategy")
+# the columns of trials the search's end cut (the time budget's; an interrupted search's),
+# shown where a run has some
+UNENDED = ("out of time", "interrupted or not started")
 # the side-by-side table's column for what the run picked (its finalists' choice)
 PICK_COLUMN = "pick: mean ± sd over its replicates"
 
@@ -113,7 +117,9 @@ def best_trial(run: RunData) -> dict[str, Any] | None:
 
 
 def strategy_table(run: RunData) -> pd.DataFrame:
-    """Per loss strategy: trials, how they ended, best and median of the metric."""
+    """Per loss strategy: trials, how they ended (the columns of trials the search's end
+    cut, as the side-by-side table's, only where some were: the counts add up to the
+    trials), best and median of the metric (a cut trial's value so far counts)."""
     trials = run.trials.assign(strategy=strategies(run.trials))
     rows = []
     for name, group in trials.groupby("strategy", sort=True):
@@ -125,11 +131,21 @@ def strategy_table(run: RunData) -> pd.DataFrame:
                 "completed": int((group["status"] == "completed").sum()),
                 "stopped": int((group["status"] == "stopped").sum()),
                 "failed": int((group["status"] == "failed").sum()),
+                **_unended(group["status"]),
                 "best": float(finite.min()) if len(finite) else math.nan,
                 "median": float(finite.median()) if len(finite) else math.nan,
             }
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    return table.drop(columns=[c for c in UNENDED if c in table and not table[c].any()])
+
+
+def _unended(status: pd.Series) -> dict[str, int]:
+    """The trials the search's end cut, by how (``UNENDED``)."""
+    return {
+        UNENDED[0]: int((status == OUT_OF_TIME).sum()),
+        UNENDED[1]: int(status.isin([INTERRUPTED, NOT_STARTED]).sum()),
+    }
 
 
 def run_state(run: RunData) -> str:
@@ -189,8 +205,7 @@ def run_overview(run: RunData) -> dict[str, Any]:
         "failed": int(status.get("failed", 0)),
         # trials the search ended before they did (write_report drops the column where no
         # run has any): the time budget's, and an interrupted search's
-        "out of time": int(status.get(OUT_OF_TIME, 0)),
-        "interrupted or not started": int(status.get(INTERRUPTED, 0) + status.get(NOT_STARTED, 0)),
+        **_unended(trials["status"] if len(trials) else pd.Series(dtype=str)),
         "epochs consumed": len(curve),
         # the search's best trial: with finalists, not what the run picked (next column)
         "search's best anchored_val_loss": best[BEST_VAL_METRIC] if best else math.nan,

@@ -22,6 +22,7 @@ import pandas as pd
 from raysearch.core.files import atomic_write_text, staged_directory
 from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.results.analysis import (
+    UNENDED,
     best_trial,
     curve_order,
     pick_cell,
@@ -287,8 +288,7 @@ def write_report(runs: Sequence[RunData], out_dir: str | Path, *, seed: int = 0)
 
 def _write_report(runs: Sequence[RunData], out: Path, seed: int) -> None:
     overview = pd.DataFrame([run_overview(r) for r in runs])
-    unended = ["out of time", "interrupted or not started"]
-    overview = overview.drop(columns=[c for c in unended if not overview[c].any()])
+    overview = overview.drop(columns=[c for c in UNENDED if not overview[c].any()])
     plot_anytime(runs, out / "anytime.png")
     plot_strategies(runs, out / "strategies.png")
     lines = [

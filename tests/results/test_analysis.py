@@ -170,3 +170,26 @@ def test_a_runs_state_is_how_its_summary_said_it_ended(tmp_path):
         f"created): `python -m raysearch.run --resume {run.path}` would finish it; its "
         "values here are those so far"
     )
+
+
+def test_the_per_strategy_counts_add_up_to_the_trials_with_those_the_search_cut(
+    example_run, two_runs
+):
+    """Two a3dro trials cut by the time budget, one kendall trial interrupted: the row said
+    9 trials, 7 completed, 1 stopped, 0 failed, and nowhere what became of the other 2."""
+    path = example_run("war_losses", "w")
+    trials = pd.read_parquet(path / "trials.parquet")
+    completed = trials["status"] == "completed"
+    a3dro = trials.index[(trials["config/loss_strategy"] == "a3dro") & completed]
+    kendall = trials.index[(trials["config/loss_strategy"] == "kendall") & completed]
+    trials.loc[a3dro[-2:], "status"] = "out of time"
+    trials.loc[kendall[-1:], "status"] = "interrupted"
+    trials.to_parquet(path / "trials.parquet")
+    table = strategy_table(load_run(path)).set_index("strategy")
+    counts = ["completed", "stopped", "failed", "out of time", "interrupted or not started"]
+    assert list(table.columns) == ["trials", *counts, "best", "median"]
+    assert (table[counts].sum(axis=1) == table["trials"]).all()
+    assert table.loc["a3dro", "out of time"] == 2
+    assert table.loc["kendall", "interrupted or not started"] == 1
+    finished = strategy_table(load_run(two_runs[0]))  # none cut: no such columns
+    assert list(finished.columns) == ["strategy", "trials", *counts[:3], "best", "median"]
