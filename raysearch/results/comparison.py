@@ -35,6 +35,7 @@ from raysearch.results.evidence import finalist_table, picked_config
 from raysearch.results.evidence_report import evidence_markdown, gather_evidence, shown_number
 from raysearch.results.importance import (
     Importance,
+    RunSpace,
     branch_importance,
     conditional_groups,
     param_importance,
@@ -152,8 +153,12 @@ def _stopped_section(run: RunData) -> list[str]:
     return lines
 
 
-def _importance_section(importance: Importance, figure: str | None) -> list[str]:
+def _importance_section(
+    importance: Importance, figure: str | None, space: RunSpace | None
+) -> list[str]:
     lines = ["### Parameter importance (fANOVA)", ""]
+    if space is not None:  # None: the importance's note says so
+        lines += [f"Each parameter's range or choices: {space.source}.", ""]
     if importance.values:
         ranked = sorted(importance.values.items(), key=lambda kv: -kv[1])
         table = pd.DataFrame(ranked, columns=["parameter", "importance"])
@@ -243,7 +248,7 @@ def _run_section(run: RunData, index: int, out_dir: Path, seed: int) -> list[str
     figure = f"{prefix}_importance.png" if len(importance.values) > 1 else None
     if figure:
         plot_importance(importance, f"{run.name}: parameter importance", out_dir / figure)
-    lines += _importance_section(importance, figure)
+    lines += _importance_section(importance, figure, space)
     lines += _branch_sections(run, importance, space, seed, out_dir, prefix)
     plot_parallel_coordinates(run, out_dir / f"{prefix}_parallel.png")
     lines += [

@@ -5,12 +5,16 @@ Every trial that ended with a finite best_anchored_val_loss (completed or stoppe
 becomes a finished Optuna trial with that value. Conditional parameters (``when``) are
 missing from the trials where their condition fails, and fANOVA needs every parameter in
 every trial: importance is evaluated over the parameters present in all those trials, and
-the report names the ones left out.
+the report names the ones left out. Each parameter's distribution is its range or choices
+as the run searched them (metadata.json's ``parameters``, ``run_space``), not the space file
+as it may have been edited since; the observed values' where they fall outside.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,10 +29,11 @@ from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.results.evidence import SEED_PARAMETER
 from raysearch.results.runs import RunData
 from raysearch.results.trials import plain, scored_trials
-from raysearch.search.space import load_space
+from raysearch.search.space import ParamSpec, load_space
 
 __all__ = [
     "Importance",
+    "RunSpace",
     "branch_importance",
     "conditional_groups",
     "param_importance",
@@ -49,19 +54,33 @@ class Importance:
     note: str = ""  # why nothing could be evaluated, or where distributions came from
 
 
-def run_space(run: RunData) -> Any | None:
-    """The run's SearchSpace (from metadata.json's space file or name), or None if gone."""
+@dataclass(frozen=True)
+class RunSpace:
+    """The parameters a run searched, as fANOVA's distributions take them, and where they
+    come from (the report says it)."""
 
-    candidates = [run.metadata.get("space_file"), run.metadata.get("space")]
-    for candidate in candidates:
-        if not candidate:
-            continue
-        if str(candidate).endswith((".yaml", ".yml")) and not Path(candidate).is_file():
-            continue
-        try:
-            return load_space(str(candidate))
-        except ConfigError:
-            continue
+    parameters: Mapping[str, ParamSpec]
+    source: str
+
+
+def run_space(run: RunData) -> RunSpace | None:
+    """The parameters as the run searched them: metadata.json's record of them. A run that
+    records none (from before they were recorded) gets its space file's, or its shipped
+    space's, as they are now (its source says so); None when neither is found."""
+    if run.parameters is not None:
+        return RunSpace(run.parameters, "metadata.json's parameters, as the run searched them")
+    now = "as it is now: metadata.json records no parameters (a run from before they were)"
+    space_file = run.metadata.get("space_file")
+    # a relative path is relative to where the search ran: found only from there
+    if space_file and str(space_file).endswith((".yaml", ".yml")):
+        if Path(space_file).is_file():
+            with contextlib.suppress(ConfigError):  # edited since into no space at all
+                space = load_space(str(space_file))
+                return RunSpace(space.parameters, f"the space file {space.path} {now}")
+    if name := run.metadata.get("space"):
+        with contextlib.suppress(ConfigError):  # no shipped space of that name (any more)
+            space = load_space(str(name))
+            return RunSpace(space.parameters, f"the space {name} ({space.path}) {now}")
     return None
 
 
@@ -94,7 +113,8 @@ def searched_knobs(run: RunData) -> list[str]:
 
 
 def param_importance(run: RunData, space: Any | None = None, seed: int = 0) -> Importance:
-    """fANOVA importance of the parameters searched in ``run`` (space: its SearchSpace)."""
+    """fANOVA importance of the parameters searched in ``run`` (``space``: its parameters,
+    ``run_space``'s or a SearchSpace's; None: the observed ranges)."""
     return _evaluate(_usable(run), searched_knobs(run), space, seed)
 
 
@@ -168,6 +188,9 @@ def _evaluate(usable: pd.DataFrame, params: list[str], space: Any | None, seed: 
     if len(result.values) == 1:
         result.note = "only one parameter: its importance is 1 by construction"
     if space is None:
-        missing = "the run's space file was not found: distributions are the observed ranges"
+        missing = (
+            "metadata.json records no parameters and the run's space was not found: "
+            "distributions are the observed ranges"
+        )
         result.note = "; ".join(filter(None, [result.note, missing]))
     return result

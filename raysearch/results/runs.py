@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from raysearch.core.errors import ConfigError, ErrorCollector
 from raysearch.core.files import EPOCHS, FINALISTS, METADATA, OPTIONS, SUMMARY_JSON, TRIALS
 from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.search.names import API, CLI, Names
+from raysearch.search.parameter import ParamSpec
+from raysearch.search.space_file import pydantic_problems
 
 __all__ = ["REQUIRED_FILES", "RunData", "load_run", "load_runs"]
 
@@ -47,6 +50,9 @@ class RunData:
     # summary.json's: the trials the search was to run, and its time budget (seconds)
     planned: int | None = None
     time_budget_s: float | None = None
+    # metadata.json's: the parameters as the run searched them (None: not recorded, by a
+    # run from before they were)
+    parameters: dict[str, ParamSpec] | None = None
 
     @property
     def space_name(self) -> str:
@@ -150,12 +156,14 @@ def load_runs(run_dirs: Sequence[str | Path], names: Names = CLI) -> list[RunDat
     for path in readable:
         tables = _read_tables(path, errors)
         metadata = _read_object(path / METADATA, errors)
+        parameters = _recorded_parameters(path, metadata, errors)
         planned, budget = _read_plan(path, errors)
         if not errors.problems:  # kept resolved: a later os.chdir leaves it where it is
             run = _run(path.resolve(), tables[TRIALS], tables[EPOCHS], metadata)
             finalists = tables.get(FINALISTS)
             run.finalists = finalists if finalists is not None and len(finalists) else None
             run.planned, run.time_budget_s = planned, budget
+            run.parameters = parameters
             runs.append(run)
     errors.raise_if_any(ConfigError, "run directories")
     _unique_names(runs)
@@ -198,6 +206,29 @@ def _read_object(file: Path, errors: ErrorCollector) -> dict[str, Any]:
         errors.add(str(file), f"expected a JSON object (as raysearch writes it), got {data!r:.60}")
         return {}
     return data
+
+
+def _recorded_parameters(
+    path: Path, metadata: dict[str, Any], errors: ErrorCollector
+) -> dict[str, ParamSpec] | None:
+    """metadata.json's ``parameters`` (the space's, as the run started with it), or None
+    when it records none; each one that is no parameter is a problem in ``errors``."""
+    recorded = metadata.get("parameters")
+    if recorded is None:
+        return None
+    if not isinstance(recorded, dict):
+        errors.add(
+            str(path / METADATA), f"parameters: a JSON object expected, got {recorded!r:.60}"
+        )
+        return None
+    parameters = {}
+    for name, spec in recorded.items():
+        try:
+            parameters[name] = ParamSpec.model_validate(spec)
+        except ValidationError as err:
+            for problem in pydantic_problems(err, f"parameters.{name}"):
+                errors.add(str(path / METADATA), problem)
+    return parameters
 
 
 def _read_plan(path: Path, errors: ErrorCollector) -> tuple[int | None, float | None]:

@@ -23,6 +23,12 @@ __all__ = ["STRATEGIES", "write_fake_run"]
 
 STRATEGIES = ("uniform", "kendall", "softplus_kendall", "a3dro")
 _TASKS = ("regime", "transition", "casualty", "anomaly", "forecast", "daily_forecast")
+# the searched parameters as metadata.json records them (search.resume.space_record)
+_PARAMETERS = {
+    "loss_strategy": {"type": "categorical", "choices": list(STRATEGIES)},
+    "budget_beta": {"type": "float", "low": 0.0, "high": 0.9, "when": {"loss_strategy": "a3dro"}},
+    "regret_clip": {"type": "float", "low": 0.5, "high": 5.0, "when": {"loss_strategy": "a3dro"}},
+}
 _LEVEL = {"uniform": 0.05, "kendall": -0.05, "softplus_kendall": -0.1, "a3dro": -0.2}
 
 
@@ -148,6 +154,7 @@ def write_fake_run(
             "space_file": f"raysearch/search/spaces/{space}.yaml",
             "settings": settings,
             "fixed": {"dropout": 0.1},
+            "parameters": _PARAMETERS,  # as the search drew them
             "seed": seed,
             "smoke": False,
             "data_fingerprint": f"fake{seed}",
