@@ -37,6 +37,7 @@ from raysearch.results.trials import scored_trials
 
 __all__ = [
     "draw_learning_curves",
+    "draw_strategies",
     "plot_anytime",
     "plot_importance",
     "plot_learning_curves",
@@ -53,6 +54,13 @@ _STATUS_STYLE = {
     FAILED: {"color": "tab:red", "marker": "s", "linestyle": ":"},
     OUT_OF_TIME: {"color": "tab:purple", "marker": ">", "linestyle": "-."},
     INTERRUPTED: {"color": "tab:gray", "marker": "d", "linestyle": "-."},
+}
+# How the per-strategy figure's legend names a trial's marker (a trial cut short shows the
+# best value it reached before it was)
+_STATUS_LABEL = {
+    STOPPED: "stopped by ASHA",
+    OUT_OF_TIME: f"{OUT_OF_TIME} (value so far)",
+    INTERRUPTED: f"{INTERRUPTED} (value so far)",
 }
 _YLABEL = "anchored_val_loss (mean clipped log ratio; < 0 beats the reference)"
 
@@ -149,7 +157,22 @@ def draw_learning_curves(run: RunData, ax: plt.Axes) -> None:
 
 
 def plot_strategies(runs: Sequence[RunData], path: Path) -> Path:
-    """Distribution of best_anchored_val_loss per loss strategy, runs side by side."""
+    """Distribution of best_anchored_val_loss per loss strategy (``draw_strategies``)."""
+    names = {name for run in runs for name in strategies(scored_trials(run.trials))}
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(names) * max(1, len(runs))), 4.5))
+    draw_strategies(runs, ax)
+    return _save(fig, path)
+
+
+def _marker(status: str) -> str:
+    """A trial's marker in the per-strategy figure (a status raysearch does not write: *)."""
+    return str(_STATUS_STYLE[status]["marker"]) if status in _STATUS_STYLE else "*"
+
+
+def draw_strategies(runs: Sequence[RunData], ax: plt.Axes) -> None:
+    """Distribution of best_anchored_val_loss per loss strategy, runs side by side: a box
+    per run and strategy, and each trial as a marker by how it ended (the legend names
+    each marker drawn: a trial cut short shows its value so far)."""
     frames = []
     for run in runs:
         scored = scored_trials(run.trials)  # as the strategy table counts them
@@ -157,7 +180,6 @@ def plot_strategies(runs: Sequence[RunData], path: Path) -> Path:
         frames.append(scored.assign(strategy=strategies(scored), value=values, run=run.name))
     data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     names = sorted(data["strategy"].unique()) if len(data) else []
-    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(names) * max(1, len(runs))), 4.5))
     width = 0.8 / max(1, len(runs))
     rng = np.random.default_rng(0)
     for r, run in enumerate(runs):
@@ -178,8 +200,8 @@ def plot_strategies(runs: Sequence[RunData], path: Path) -> Path:
             )
             for kind, part in group.groupby("status"):
                 jitter = rng.uniform(-width / 5, width / 5, len(part))
-                style = _STATUS_STYLE.get(kind, _STATUS_STYLE["completed"])
-                ax.scatter(x + jitter, part["value"], s=22, color=color, marker=style["marker"])
+                marker = _marker(str(kind))
+                ax.scatter(x + jitter, part["value"], s=22, color=color, marker=marker)
     ax.set_xticks(range(len(names)), names)
     if not names:
         ax.text(
@@ -191,13 +213,13 @@ def plot_strategies(runs: Sequence[RunData], path: Path) -> Path:
         )
     for r, run in enumerate(runs):
         ax.plot([], [], color=f"C{r}", lw=6, alpha=0.4, label=run.name)
-    for kind in ("completed", "stopped"):
-        ax.scatter([], [], color="k", marker=_STATUS_STYLE[kind]["marker"], label=kind)
+    drawn = set(data["status"].astype(str)) if len(data) else set()
+    for kind in [*(k for k in _STATUS_STYLE if k in drawn), *sorted(drawn - set(_STATUS_STYLE))]:
+        ax.scatter([], [], color="k", marker=_marker(kind), label=_STATUS_LABEL.get(kind, kind))
     ax.set_ylabel(f"{BEST_VAL_METRIC} per trial")
-    ax.set_title("Per-strategy distribution (o completed, x stopped by ASHA)")
+    ax.set_title("Per-strategy distribution (markers: how each trial ended)")
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize=8)
-    return _save(fig, path)
 
 
 def _axis_values(column: pd.Series) -> tuple[np.ndarray, list[float], list[str]]:

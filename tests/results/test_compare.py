@@ -16,7 +16,7 @@ from raysearch.core.errors import ConfigError
 from raysearch.core.files import METADATA, TRIALS
 from raysearch.results.comparison import REPORT, compare_runs
 from raysearch.results.evidence import asha_rungs
-from raysearch.results.plots import draw_learning_curves
+from raysearch.results.plots import draw_learning_curves, plot_strategies
 from raysearch.results.runs import load_run
 from raysearch.results.summary import write_results
 from raysearch.testing.results import write_fake_run
@@ -377,3 +377,40 @@ def test_a_run_interrupted_as_its_finalists_re_trained_is_said_to_be_and_how_to_
         f"`python -m raysearch.run --resume {run}` would finish it"
     ) in text
     assert "- state: finished\n" in text
+
+
+def _strategies_legend(run, tmp_path, monkeypatch) -> tuple[list[str], bool]:
+    """The per-strategy figure's legend labels, and whether every marker drawn is one of
+    the legend's (markers compared by their path)."""
+    drawn = []
+    monkeypatch.setattr("raysearch.results.plots._save", lambda fig, path: drawn.append(fig))
+    plot_strategies([run], tmp_path / "strategies.png")
+    ax = drawn[0].axes[0]
+    labels = ax.get_legend_handles_labels()[1]
+    n = len(labels) - 1  # the run's own label is a line, each marker's a scatter
+
+    def markers(collections):
+        return {c.get_paths()[0].vertices.tobytes() for c in collections}
+
+    named = markers(ax.collections[:-n]) <= markers(ax.collections[-n:])
+    plt.close(drawn[0])
+    return labels, named
+
+
+def test_the_strategies_figure_names_every_marker_it_draws(tmp_path, monkeypatch):
+    """Trials cut short (out of time, interrupted) were drawn with their own markers, which
+    the legend and title (completed, stopped) did not name."""
+    run = load_run(write_fake_run(tmp_path / "loss_ablation" / "cut", n_trials=8))
+    labels, named = _strategies_legend(run, tmp_path, monkeypatch)
+    assert labels == ["loss_ablation/cut", "completed", "stopped by ASHA"] and named
+    done = run.trials.index[run.trials["status"] == "completed"]
+    run.trials.loc[done[0], "status"] = "out of time"
+    run.trials.loc[done[1], "status"] = "interrupted"
+    labels, named = _strategies_legend(run, tmp_path, monkeypatch)
+    assert labels[1:] == [
+        "completed",
+        "stopped by ASHA",
+        "out of time (value so far)",
+        "interrupted (value so far)",
+    ]
+    assert named
