@@ -27,7 +27,14 @@ def _checked_runs(run_dirs: list[Path], out: Path | None) -> list[RunData]:
     """The runs to compare, once every RUN_DIR and ``--out`` were checked: one ConfigError
     lists the problems of both."""
     problems = []
-    if out is not None:
+    run = next((r for r in run_dirs if out is not None and r.resolve() == out.resolve()), None)
+    if run is not None:  # a run directory holds no report: said as what it is
+        also = "" if str(run) == str(out) else f" ({run})"
+        problems = [
+            f"--out {out}: one of the runs being compared{also}; give a directory of its own "
+            "for the report"
+        ]
+    elif out is not None:
         try:
             check_report_dir(out)
         except ConfigError as err:  # said with the run directories' problems

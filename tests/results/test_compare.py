@@ -414,3 +414,17 @@ def test_the_strategies_figure_names_every_marker_it_draws(tmp_path, monkeypatch
         "interrupted (value so far)",
     ]
     assert named
+
+
+def test_an_out_that_is_one_of_the_runs_is_said_to_be_one(two_runs, tmp_path, capsys, monkeypatch):
+    """--out RUN (a slip for --out beside it) was refused as 'not empty, and it holds no
+    comparison report', as any other directory."""
+    before = sorted(p.name for p in two_runs[1].iterdir())
+    assert main([*map(str, two_runs), "--out", str(two_runs[1])]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {two_runs[1]}: one of the runs being compared; give a directory" in err
+    assert "holds no comparison report" not in err
+    monkeypatch.chdir(two_runs[1].parent)  # the same run, spelt otherwise
+    assert main([str(two_runs[0]), "b", "--out", str(two_runs[1])]) == 2
+    assert "one of the runs being compared (b)" in capsys.readouterr().err
+    assert sorted(p.name for p in two_runs[1].iterdir()) == before
