@@ -2,12 +2,16 @@
 
 Per optimiser step ``s`` of ``total`` (warm-up ``w`` steps), the rate is ``lr * factor(s)``::
 
-    s < w:  start + (1 - start) * s / w             (start = warmup_start_factor, e.g. 0.1)
-    s >= w: floor + (1 - floor) * 0.5 * (1 + cos(pi * (s - w) / (total - 1 - w)))
+    s < w:              start + (1 - start) * s / w      (start = warmup_start_factor, e.g. 0.1)
+    w <= s < total - 1: floor + (1 - floor) * 0.5 * (1 + cos(pi * (s - w) / (total - 1 - w)))
+    s >= total - 1:     floor
 
 so the first step uses ``start * lr`` (not 1% of it, report 000 §12.1), the rate reaches ``lr``
 at the end of warm-up and ``floor * lr`` (min_lr_factor) at the last step, ``total - 1``
-(the scheduler steps after each optimiser step, so step ``total`` is never taken).
+(the scheduler steps after each optimiser step, so step ``total`` is never taken). The last
+step is at the floor even when it is the first after warm-up (``w = total - 1``: one step an
+epoch, warm-up of every epoch but the last) or the only step (``total = 1``): the cosine has
+no step to reach ``lr`` on then.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ def lr_factor(step: int, warmup_steps: int, total_steps: int, start: float, floo
     """The multiplier of the base rate at optimiser step ``step`` (0-based)."""
     if step < warmup_steps:
         return start + (1.0 - start) * step / warmup_steps
-    decay_steps = max(total_steps - 1 - warmup_steps, 1)
-    progress = min((step - warmup_steps) / decay_steps, 1.0)
+    if step >= total_steps - 1:  # the last step (and any after it): the floor
+        return floor
+    progress = (step - warmup_steps) / (total_steps - 1 - warmup_steps)
     return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from raysearch.core.errors import ConfigError
@@ -32,6 +32,34 @@ def test_warm_up_starts_at_the_start_factor_and_cosine_ends_at_the_floor() -> No
     warm, decay = factors[:11], factors[10:]
     assert all(a < b for a, b in itertools.pairwise(warm))
     assert all(a >= b for a, b in itertools.pairwise(decay))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    total=st.integers(1, 200),
+    warm_share=st.floats(0, 1),
+    start=st.floats(0.01, 0.99),
+    floor=st.floats(0, 0.99),
+)
+@example(total=2, warm_share=0.5, start=0.1, floor=0.01)  # one step an epoch, 2 epochs, 1 warm
+def test_the_schedule_keeps_its_promises_for_any_warm_up_and_length(
+    total: int, warm_share: float, start: float, floor: float
+) -> None:
+    """The module's promises over every warm-up a config allows (0 <= w <= total - 1):
+    the first step at the start factor, lr at the end of warm-up, the floor at the last
+    step, rising through warm-up and falling after. With w = total - 1 (one step an epoch,
+    warm-up of every epoch but the last) the last step ran at the full rate, not the floor."""
+    warm = min(int(warm_share * total), total - 1)
+    factors = [lr_factor(s, warm, total, start, floor) for s in range(total)]
+    assert factors[-1] == floor  # the last step, even right after warm-up or alone
+    if warm:
+        assert factors[0] == start
+    if warm < total - 1:
+        assert factors[warm] == pytest.approx(1.0)  # the peak: warm-up's end
+    peak = min(warm, total - 2)  # the last step before the floor, when warm-up ends on it
+    assert all(a < b for a, b in itertools.pairwise(factors[: peak + 1]))
+    assert all(a >= b for a, b in itertools.pairwise(factors[warm:]))
+    assert all(min(start, floor) <= f <= 1.0 for f in factors)
 
 
 def test_scheduler_steps_match_lr_factor() -> None:
