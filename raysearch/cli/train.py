@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, positive_int
 from raysearch.cli.best_config import OLD_PAIR, config_file, read_resolved, tuple_fields
+from raysearch.cli.train_workers import WorkersFailed, distributed_problems, run_distributed
 from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
 from raysearch.core.errors import ConfigError, RaysearchError, TrialFailure
 from raysearch.core.files import (
@@ -290,29 +291,11 @@ def _run_local(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any]:
-    # Deferred: Ray Train takes seconds to import; a bad flag or value is reported first.
-    from raysearch.train.ray_train import DistributedPlan, fit_distributed
-
-    storage = args.checkpoint_dir or tempfile.mkdtemp(prefix="raysearch-train-")
-    result = fit_distributed(
-        cfg,
-        DistributedPlan(workers=args.workers),
-        args.cache_dir,
-        storage_path=os.path.abspath(storage),
-        name="debug",
-    )
-    if result.error is not None:
-        raise result.error
-    # the last report is the wrapper's final one (stop reason, best epoch, test metrics)
-    return dict(result.metrics or {})
-
-
 def _checked(args: argparse.Namespace) -> TrialConfig | None:
     """The TrialConfig to train (None: --from-wandb reads it from the sweep), once every
     problem of the command line (its files, the combinations, the values) was raised
     together, before anything trains."""
-    problems = _file_problems(args) + _distributed_problems(args)
+    problems = _file_problems(args) + distributed_problems(args)
     cfg = None
     if args.from_wandb is None:
         try:
@@ -322,26 +305,6 @@ def _checked(args: argparse.Namespace) -> TrialConfig | None:
     if problems:
         raise ConfigError(problems, "arguments")
     return cfg
-
-
-def _distributed_problems(args: argparse.Namespace) -> list[str]:
-    """The flags --workers >= 2 (Ray Train) cannot honour: refused, not ignored."""
-    if args.workers < 2:
-        return []
-    problems = []
-    if args.resume is not None:
-        problems.append(
-            f"--resume {args.resume}: with --workers {args.workers} the fit runs through Ray "
-            "Train, which resumes only from its own checkpoints (a worker that failed); "
-            "resume this checkpoint with --workers 1"
-        )
-    if args.threads is not None:
-        problems.append(
-            f"--threads {args.threads}: with --workers {args.workers} each Ray Train worker "
-            "sets its own threads (one per CPU it reserves); --threads would set only this "
-            "driver's, which does not train: drop it, or train with --workers 1"
-        )
-    return problems
 
 
 def _file_problems(args: argparse.Namespace) -> list[str]:
@@ -375,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except TrialFailure as err:  # the run itself failed: a non-finite loss, a damaged checkpoint
-        print(f"error: the run failed: {type(err).__name__}: {err}", file=sys.stderr)
+        why = str(err) if isinstance(err, WorkersFailed) else f"{type(err).__name__}: {err}"
+        print(f"error: the run failed: {why}", file=sys.stderr)
         return 1
     text = json.dumps(summary, indent=1, default=float)
     print(text)
@@ -391,7 +355,7 @@ def _train(args: argparse.Namespace, cfg: TrialConfig | None) -> dict[str, Any]:
         return run_from_wandb_config(config, cache_dir=args.cache_dir)
     _set_threads(args.threads)
     print(json.dumps(dataclasses.asdict(cfg), default=str), flush=True)
-    return _run_distributed(cfg, args) if args.workers >= 2 else _run_local(cfg, args)
+    return run_distributed(cfg, args) if args.workers >= 2 else _run_local(cfg, args)
 
 
 def _set_threads(threads: int | None) -> None:

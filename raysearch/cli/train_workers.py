@@ -1,0 +1,68 @@
+"""``raysearch train --workers N`` (N >= 2): the fit through Ray Train (DDP, gloo on CPU).
+
+What the workers cannot honour is refused with the command line's other problems, before
+Ray starts (``distributed_problems``). The workers return how the fit ended as rank 0's
+return value (``raysearch.train.ray_train.outcome_of``), not as Ray Train's
+``Result.error``: a failure for good on them (a non-finite loss) is ``WorkersFailed``,
+which the command reports in one line with exit status 1, as it does one on one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from typing import Any
+
+from raysearch.core.errors import TrialFailure
+from raysearch.core.trial_config import TrialConfig
+
+__all__ = ["WorkersFailed", "distributed_problems", "run_distributed"]
+
+
+class WorkersFailed(TrialFailure):
+    """The fit failed for good on the Ray Train workers; the reason they returned names
+    the error they met (``NonFiniteLossError: ...``)."""
+
+
+def distributed_problems(args: argparse.Namespace) -> list[str]:
+    """The flags --workers >= 2 (Ray Train) cannot honour: refused, not ignored."""
+    if args.workers < 2:
+        return []
+    problems = []
+    if args.resume is not None:
+        problems.append(
+            f"--resume {args.resume}: with --workers {args.workers} the fit runs through Ray "
+            "Train, which resumes only from its own checkpoints (a worker that failed); "
+            "resume this checkpoint with --workers 1"
+        )
+    if args.threads is not None:
+        problems.append(
+            f"--threads {args.threads}: with --workers {args.workers} each Ray Train worker "
+            "sets its own threads (one per CPU it reserves); --threads would set only this "
+            "driver's, which does not train: drop it, or train with --workers 1"
+        )
+    return problems
+
+
+def run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any]:
+    """Train ``cfg`` on ``args.workers`` Ray Train workers; the summary of the fit. A
+    failure for good on the workers raises ``WorkersFailed``."""
+    # Deferred: Ray Train takes seconds to import; a bad flag or value is reported first.
+    from raysearch.train.ray_train import DistributedPlan, fit_distributed, outcome_of
+
+    storage = args.checkpoint_dir or tempfile.mkdtemp(prefix="raysearch-train-")
+    result = fit_distributed(
+        cfg,
+        DistributedPlan(workers=args.workers),
+        args.cache_dir,
+        storage_path=os.path.abspath(storage),
+        name="debug",
+    )
+    if result.error is not None:
+        raise result.error
+    _, reason = outcome_of(result)
+    if reason is not None:  # returned, not raised: Ray Train would have retried it
+        raise WorkersFailed(reason)
+    # the last report is the wrapper's final one (stop reason, best epoch, test metrics)
+    return dict(result.metrics or {})
