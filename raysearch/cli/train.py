@@ -283,12 +283,7 @@ def _run_local(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any]:
         ckpt = Path(args.checkpoint_dir) if args.checkpoint_dir else Path(scratch) / "checkpoint"
         resume = Path(args.resume) if args.resume else None
         result = fit(cfg, data, on_epoch=_print_epoch, checkpoint_dir=ckpt, resume_from=resume)
-    return {
-        "stop_reason": result.stop_reason,
-        "best_epoch": result.best_epoch,
-        "best_metrics": result.best_metrics,
-        "test_metrics": result.test_metrics,
-    }
+    return result.summary()
 
 
 def _checked(args: argparse.Namespace) -> TrialConfig | None:

@@ -49,7 +49,12 @@ def run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any
     """Train ``cfg`` on ``args.workers`` Ray Train workers; the summary of the fit. A
     failure for good on the workers raises ``WorkersFailed``."""
     # Deferred: Ray Train takes seconds to import; a bad flag or value is reported first.
-    from raysearch.train.ray_train import DistributedPlan, fit_distributed, outcome_of
+    from raysearch.train.ray_train import (
+        DistributedPlan,
+        fit_distributed,
+        outcome_of,
+        summary_of,
+    )
 
     storage = args.checkpoint_dir or tempfile.mkdtemp(prefix="raysearch-train-")
     result = fit_distributed(
@@ -64,5 +69,8 @@ def run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any
     _, reason = outcome_of(result)
     if reason is not None:  # returned, not raised: Ray Train would have retried it
         raise WorkersFailed(reason)
-    # the last report is the wrapper's final one (stop reason, best epoch, test metrics)
-    return dict(result.metrics or {})
+    # rank 0's return value: Result.metrics is only the last epoch's report
+    summary = summary_of(result)
+    if summary is None:
+        raise WorkersFailed("the Ray Train workers returned no summary of the fit")
+    return summary

@@ -81,6 +81,15 @@ class FitResult:
     # wall seconds per phase of this fit: build, train, val, checkpoint, report, test
     timings: dict[str, float] = field(default_factory=dict)
 
+    def summary(self) -> dict[str, Any]:
+        """How the fit ended, as ``raysearch train`` prints it (on one process or many)."""
+        return {
+            "stop_reason": self.stop_reason,
+            "best_epoch": self.best_epoch,
+            "best_metrics": self.best_metrics,
+            "test_metrics": self.test_metrics,
+        }
+
 
 def device_problem(name: str) -> str | None:
     """Why this process cannot train on the trainer's device ``name`` (None: it can)."""

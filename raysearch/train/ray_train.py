@@ -14,6 +14,8 @@ ended travels back as rank 0's return value (Ray Train's ``Result.return_value``
   callback it could be lost: the callback's queue is drained by the trial's session only
   while the trial function runs, and the function returns as soon as ``fit`` does (seen:
   the last trial of a search without its test metrics). The trial function reports it.
+- the fit's summary (``FitResult.summary``: also the best epoch's metrics, which no report
+  holds), read with ``summary_of``: what ``raysearch train --workers N`` prints.
 - a ``TrialFailure`` (a non-finite loss or metric, an unreadable checkpoint), which must not
   be retried; but Ray Train wraps any worker exception in a ``WorkerGroupError`` and retries
   it up to ``max_failures`` times. So the workers catch it (every rank raises it together:
@@ -51,11 +53,13 @@ __all__ = [
     "fit_distributed",
     "outcome_of",
     "quiet_ray_logs",
+    "summary_of",
     "torch_threads",
 ]
 
-# The keys of rank 0's return value: the final report, or why the trial failed for good.
-_FINAL, _FAILED = "final_report", "trial_failure"
+# The keys of rank 0's return value: the final report and the fit's summary, or why the
+# trial failed for good.
+_FINAL, _SUMMARY, _FAILED = "final_report", "summary", "trial_failure"
 
 
 def torch_threads(cpus: float) -> int:
@@ -104,15 +108,16 @@ def _worker_loop(config: dict[str, Any]) -> dict[str, Any]:
     RankZeroReports.install(rank)
     with tempfile.TemporaryDirectory(prefix=f"raysearch-rank{rank}-") as scratch:
         try:
-            return {_FINAL: _fit_and_report(cfg, data, rank, Path(scratch), timing)}
+            final, summary = _fit_and_report(cfg, data, rank, Path(scratch), timing)
+            return {_FINAL: final, _SUMMARY: summary}
         except TrialFailure as err:  # not raised: Ray Train would retry it (module doc)
             return {_FAILED: f"{type(err).__name__}: {err}"}
 
 
 def _fit_and_report(
     cfg: TrialConfig, data: PreparedData, rank: int, scratch: Path, timing: dict[str, float]
-) -> dict[str, Any]:
-    """Fit, reporting every epoch; the final report."""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Fit, reporting every epoch; the final report and the fit's summary."""
     # Deferred: runs on a Ray Train worker (see _worker_loop).
     import ray.train
 
@@ -139,7 +144,7 @@ def _fit_and_report(
         checkpoint_dir=scratch / "checkpoint" if rank == 0 else None,
         resume_from=resume_from,
     )
-    return check_report({**final_report(last_metrics, result), **timing})
+    return check_report({**final_report(last_metrics, result), **timing}), result.summary()
 
 
 def quiet_ray_logs() -> None:
@@ -207,10 +212,21 @@ def final_report(last_metrics: dict[str, Any], result: FitResult) -> dict[str, A
 def outcome_of(result: Result) -> tuple[dict[str, Any] | None, str | None]:
     """(final report, failure reason) of a finished ``fit_distributed`` run: the final
     report to send Tune, or why it failed for good (the other None)."""
+    value = _returned(result)
+    return value.get(_FINAL), value.get(_FAILED)
+
+
+def summary_of(result: Result) -> dict[str, Any] | None:
+    """The fit's summary (``FitResult.summary``) of a finished ``fit_distributed`` run that
+    did not fail (else None)."""
+    return _returned(result).get(_SUMMARY)
+
+
+def _returned(result: Result) -> dict[str, Any]:
+    """Rank 0's return value (``_worker_loop``'s); empty if it returned none."""
     # Train V2's Result has return_value; the Result type mypy sees (Train V1's) does not.
     value = getattr(result, "return_value", None)
-    value = value if isinstance(value, dict) else {}
-    return value.get(_FINAL), value.get(_FAILED)
+    return value if isinstance(value, dict) else {}
 
 
 def fit_distributed(

@@ -3,6 +3,7 @@ refuses before Ray starts. Ray Train is stood in for (``fit_distributed`` faked)
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -41,3 +42,53 @@ def test_a_trial_failure_on_the_workers_fails_the_command_with_exit_1(
     err = capsys.readouterr().err
     assert err == f"error: the run failed: {reason}\n", err  # as --workers 1 words it
     assert not out.exists()
+
+
+def test_a_data_parallel_run_prints_the_summary_a_one_process_run_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The summary (stdout and --json) was Ray Train's Result.metrics, the last epoch's
+    report: no stop reason, no best epoch, no test metrics. Rank 0's worker loop runs here
+    as Ray Train would run it (its reports and context stood in for, a fake model and
+    data), and its return value reaches the command: the summary is the one-process one."""
+    import ray.train
+    import torch
+
+    import raysearch.data.prepared as prepared
+    from raysearch.testing.train import factory, fake_data
+    from raysearch.train import loop
+
+    data = fake_data(n_train=32, n_eval=16)
+    real_fit = loop.fit
+    monkeypatch.setattr(loop, "fit", lambda *a, **k: real_fit(*a, **k, model_factory=factory()))
+    monkeypatch.setattr(prepared, "prepare", lambda *a, **k: data)
+    monkeypatch.setattr(ray.train, "get_context", lambda: SimpleNamespace(get_world_rank=lambda: 0))
+    monkeypatch.setattr(ray.train, "get_checkpoint", lambda: None)
+    monkeypatch.setattr(ray.train, "report", lambda metrics, checkpoint=None: None)
+    monkeypatch.setattr(ray_train.RankZeroReports, "install", lambda rank: None)
+
+    def fit_distributed(cfg, plan, cache_dir, **kwargs):  # type: ignore[no-untyped-def]
+        loop_config = {"trial_config": cfg, "cache_dir": str(cache_dir),
+                       "cpus_per_worker": 1.0, "submitted_unix": 0.0}  # fmt: skip
+        returned = ray_train._worker_loop(loop_config)
+        return SimpleNamespace(error=None, metrics=dict(LAST_EPOCH), return_value=returned)
+
+    monkeypatch.setattr(ray_train, "fit_distributed", fit_distributed)
+    out = tmp_path / "out.json"
+    argv = [*ARGV, "--max-epochs", "3", "--warmup-epochs", "0", "--batch-size", "8"]
+    threads = torch.get_num_threads()
+    try:
+        assert train_cli.main([*argv, "--workers", "2", "--json", str(out)]) == 0
+        one_process = real_fit(train_cli.build_config(train_cli.parse_args(argv)), data,
+                               model_factory=factory())  # fmt: skip
+    finally:
+        torch.set_num_threads(threads)
+    summary = json.loads(out.read_text())
+    assert json.loads(capsys.readouterr().out.split("\n", 1)[1]) == summary  # after the config
+    assert summary == {  # the same fit, on one thread
+        "stop_reason": one_process.stop_reason,
+        "best_epoch": one_process.best_epoch,
+        "best_metrics": one_process.best_metrics,
+        "test_metrics": one_process.test_metrics,
+    }
+    assert "anchored_test_loss" in summary["test_metrics"]
