@@ -9,7 +9,9 @@ best_config.yaml, or a run directory holding one); a flag given on the command l
 overrides the file's value.
 
 With no ``--data`` it uses the embedded synthetic dataset (``--synth tiny|small|full``).
-Prints one line per epoch and the final result as JSON (also written to ``--json``).
+Prints one line per epoch (with ``--workers N``, Ray Train's controller prints it: Ray shows
+it after ``(TrainController pid=...)``) and the summary of the fit as JSON (also written to
+``--json``): its stop reason, best epoch, that epoch's metrics and the test metrics.
 """
 
 from __future__ import annotations
@@ -22,12 +24,17 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
+from typing import Any, TypeVar, get_type_hints
 
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, positive_int
 from raysearch.cli.best_config import OLD_PAIR, config_file, read_resolved, tuple_fields
-from raysearch.cli.train_workers import WorkersFailed, distributed_problems, run_distributed
+from raysearch.cli.train_workers import (
+    WorkersFailed,
+    distributed_problems,
+    print_epoch,
+    run_distributed,
+)
 from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
 from raysearch.core.errors import ConfigError, RaysearchError, TrialFailure
 from raysearch.core.files import (
@@ -41,9 +48,6 @@ from raysearch.core.params import build_trial_config
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import SECTIONS, TrialConfig
 from raysearch.search.wandb_sweep import read_args_file, run_from_wandb_config
-
-if TYPE_CHECKING:
-    from raysearch.train.loop import EpochResult
 
 __all__ = ["CONFIG_FLAGS", "build_config", "main", "parse_args"]
 
@@ -263,16 +267,6 @@ def _config_from_file(args: argparse.Namespace) -> TrialConfig:
     return cfg
 
 
-def _print_epoch(result: EpochResult) -> None:
-    m = result.metrics
-    print(
-        f"epoch {int(m['epoch']):3d}  anchored_val_loss {m['anchored_val_loss']:+.4f}  "
-        f"best {m['best_anchored_val_loss']:+.4f}  train_objective {m['train_objective']:.4f}  "
-        f"lr {m['lr']:.2e}  {m['epoch_time_s']:.1f}s",
-        flush=True,
-    )
-
-
 def _run_local(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any]:
     # Deferred: torch takes seconds to import; a bad flag or value is reported first.
     from raysearch.data.prepared import prepare
@@ -282,7 +276,13 @@ def _run_local(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="raysearch-train-") as scratch:
         ckpt = Path(args.checkpoint_dir) if args.checkpoint_dir else Path(scratch) / "checkpoint"
         resume = Path(args.resume) if args.resume else None
-        result = fit(cfg, data, on_epoch=_print_epoch, checkpoint_dir=ckpt, resume_from=resume)
+        result = fit(
+            cfg,
+            data,
+            on_epoch=lambda epoch: print_epoch(epoch.metrics),
+            checkpoint_dir=ckpt,
+            resume_from=resume,
+        )
     return result.summary()
 
 

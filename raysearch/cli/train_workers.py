@@ -1,7 +1,10 @@
-"""``raysearch train --workers N`` (N >= 2): the fit through Ray Train (DDP, gloo on CPU).
+"""``raysearch train --workers N`` (N >= 2): the fit through Ray Train (DDP, gloo on CPU),
+and the line per epoch either path prints.
 
 What the workers cannot honour is refused with the command line's other problems, before
-Ray starts (``distributed_problems``). The workers return how the fit ended as rank 0's
+Ray starts (``distributed_problems``). Each epoch's line is printed by Ray Train's
+controller (``ray_train.epoch_callback``), an actor: Ray shows it here after the actor's
+name, ``(TrainController pid=...)``. The workers return how the fit ended as rank 0's
 return value (``raysearch.train.ray_train.outcome_of``), not as Ray Train's
 ``Result.error``: a failure for good on them (a non-finite loss) is ``WorkersFailed``,
 which the command reports in one line with exit status 1, as it does one on one process.
@@ -17,12 +20,24 @@ from typing import Any
 from raysearch.core.errors import TrialFailure
 from raysearch.core.trial_config import TrialConfig
 
-__all__ = ["WorkersFailed", "distributed_problems", "run_distributed"]
+__all__ = ["WorkersFailed", "distributed_problems", "print_epoch", "run_distributed"]
 
 
 class WorkersFailed(TrialFailure):
     """The fit failed for good on the Ray Train workers; the reason they returned names
     the error they met (``NonFiniteLossError: ...``)."""
+
+
+def print_epoch(metrics: dict[str, float]) -> None:
+    """One epoch's line: its validation value, the best so far, the training objective,
+    the learning rate of its last step and its seconds."""
+    m = metrics
+    print(
+        f"epoch {int(m['epoch']):3d}  anchored_val_loss {m['anchored_val_loss']:+.4f}  "
+        f"best {m['best_anchored_val_loss']:+.4f}  train_objective {m['train_objective']:.4f}  "
+        f"lr {m['lr']:.2e}  {m['epoch_time_s']:.1f}s",
+        flush=True,
+    )
 
 
 def distributed_problems(args: argparse.Namespace) -> list[str]:
@@ -51,6 +66,7 @@ def run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any
     # Deferred: Ray Train takes seconds to import; a bad flag or value is reported first.
     from raysearch.train.ray_train import (
         DistributedPlan,
+        epoch_callback,
         fit_distributed,
         outcome_of,
         summary_of,
@@ -63,6 +79,7 @@ def run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any
         args.cache_dir,
         storage_path=os.path.abspath(storage),
         name="debug",
+        callbacks=[epoch_callback(print_epoch)],
     )
     if result.error is not None:
         raise result.error

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DistributedPlan",
     "RankZeroReports",
+    "epoch_callback",
     "final_report",
     "fit_distributed",
     "outcome_of",
@@ -227,6 +228,22 @@ def _returned(result: Result) -> dict[str, Any]:
     # Train V2's Result has return_value; the Result type mypy sees (Train V1's) does not.
     value = getattr(result, "return_value", None)
     return value if isinstance(value, dict) else {}
+
+
+def epoch_callback(on_epoch: Callable[[dict[str, Any]], None]) -> Any:
+    """A Ray Train callback calling ``on_epoch`` with each epoch's metrics once every rank
+    reported them (rank 0's: every rank reports the same). It runs in Ray Train's
+    controller, an actor, where it is sent pickled: ``on_epoch`` must be importable there."""
+    # Deferred: see _worker_loop.
+    import ray.train
+
+    class _Epochs(ray.train.UserCallback):
+        def after_report(
+            self, run_context: Any, metrics: list[dict[str, Any]], checkpoint: Any
+        ) -> None:
+            on_epoch(metrics[0])
+
+    return _Epochs()
 
 
 def fit_distributed(

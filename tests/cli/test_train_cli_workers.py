@@ -92,3 +92,36 @@ def test_a_data_parallel_run_prints_the_summary_a_one_process_run_prints(
         "test_metrics": one_process.test_metrics,
     }
     assert "anchored_test_loss" in summary["test_metrics"]
+
+
+def test_a_data_parallel_run_prints_a_line_per_epoch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command promises a line per epoch; through Ray Train it printed none of its own.
+    Ray Train's controller calls the command's callback after each epoch's reports (sent
+    to it pickled, as Ray sends it), with every rank's metrics."""
+    from ray import cloudpickle
+
+    epochs = [
+        {**LAST_EPOCH, "epoch": e, "train_objective": 1.5, "lr": 1e-3, "epoch_time_s": 0.5}
+        for e in (1, 2)
+    ]
+
+    def fit_distributed(*args: object, callbacks: list[Any], **kwargs: object) -> Any:
+        [callback] = [cloudpickle.loads(cloudpickle.dumps(c)) for c in callbacks]
+        for metrics in epochs:
+            callback.after_report(None, [metrics, dict(metrics)], None)  # rank 0's, rank 1's
+        summary = {"stop_reason": "max_epochs", "best_epoch": 2, "best_metrics": epochs[1],
+                   "test_metrics": {"anchored_test_loss": 0.45}}  # fmt: skip
+        return SimpleNamespace(error=None, metrics=epochs[1],
+                               return_value={"final_report": {}, "summary": summary})  # fmt: skip
+
+    monkeypatch.setattr(ray_train, "fit_distributed", fit_distributed)
+    assert train_cli.main([*ARGV, "--workers", "2", "--cache-dir", str(tmp_path / "c")]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch")]
+    assert lines == [
+        "epoch   1  anchored_val_loss +0.5000  best +0.4000  train_objective 1.5000  "
+        "lr 1.00e-03  0.5s",
+        "epoch   2  anchored_val_loss +0.5000  best +0.4000  train_objective 1.5000  "
+        "lr 1.00e-03  0.5s",
+    ]
