@@ -290,13 +290,14 @@ def _checked(args: argparse.Namespace) -> TrialConfig | None:
     """The TrialConfig to train (None: --from-wandb reads it from the sweep), once every
     problem of the command line (its files, the combinations, the values) was raised
     together, before anything trains."""
-    problems = _file_problems(args) + distributed_problems(args)
+    problems = _file_problems(args)
     cfg = None
     if args.from_wandb is None:
         try:
             cfg = build_config(args)  # every bad value reported before torch loads
         except ConfigError as err:  # reported with the problems above
             problems.extend(err.problems)
+    problems.extend(distributed_problems(args, cfg))
     if problems:
         raise ConfigError(problems, "arguments")
     return cfg

@@ -40,11 +40,24 @@ def print_epoch(metrics: dict[str, float]) -> None:
     )
 
 
-def distributed_problems(args: argparse.Namespace) -> list[str]:
-    """The flags --workers >= 2 (Ray Train) cannot honour: refused, not ignored."""
+def distributed_problems(args: argparse.Namespace, cfg: TrialConfig | None) -> list[str]:
+    """The flags --workers >= 2 (Ray Train) cannot honour, and a batch of ``cfg`` (None: not
+    built) the workers cannot share: refused, not ignored or met once Ray started."""
     if args.workers < 2:
         return []
     problems = []
+    batch = cfg.trainer.batch_size if cfg is not None else 0
+    if batch % args.workers:  # each rank takes batch // workers (train.distributed)
+        from_file = args.config is not None and "batch_size" not in getattr(args, "given", ())
+        where = (
+            f"--config {args.config}: trainer.batch_size {batch}"
+            if from_file
+            else f"--batch-size {batch} (trainer.batch_size)"
+        )
+        problems.append(
+            f"{where}: each of the --workers {args.workers} takes an equal share of a batch, "
+            f"and {batch} is not divisible by {args.workers}; give a batch size that is"
+        )
     if args.resume is not None:
         problems.append(
             f"--resume {args.resume}: with --workers {args.workers} the fit runs through Ray "

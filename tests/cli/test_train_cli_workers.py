@@ -125,3 +125,28 @@ def test_a_data_parallel_run_prints_a_line_per_epoch(
         "epoch   2  anchored_val_loss +0.5000  best +0.4000  train_objective 1.5000  "
         "lr 1.00e-03  0.5s",
     ]
+
+
+def test_a_batch_the_workers_cannot_share_is_refused_before_ray_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--batch-size 16 over --workers 3: every worker refused it (train/loop.py), once Ray
+    had started and the data was prepared. It is refused with the command line's other
+    problems, exit 2, naming where the batch size came from; nothing is written."""
+    monkeypatch.setattr(ray_train, "fit_distributed", pytest.fail)  # Ray must not start
+    cache = tmp_path / "cache"
+    argv = [*ARGV, "--workers", "3", "--cache-dir", str(cache)]
+    assert train_cli.main([*argv, "--batch-size", "16", "--threads", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "2 problem(s)" in err and "--threads 1" in err, err  # said together
+    assert (
+        "--batch-size 16 (trainer.batch_size): each of the --workers 3 takes an equal share "
+        "of a batch, and 16 is not divisible by 3" in err
+    ), err
+    config = tmp_path / "best_config.yaml"
+    config.write_text("resolved:\n  trainer.batch_size: 8\n")
+    assert train_cli.main([*argv, "--config", str(config)]) == 2
+    assert f"--config {config}: trainer.batch_size 8: each of the --workers 3" in (
+        capsys.readouterr().err
+    )
+    assert not cache.exists()
