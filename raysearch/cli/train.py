@@ -29,6 +29,7 @@ from typing import Any, TypeVar, get_type_hints
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, positive_int
 from raysearch.cli.best_config import OLD_PAIR, config_file, read_resolved, tuple_fields
+from raysearch.cli.train_resume import resume_problems
 from raysearch.cli.train_workers import (
     WorkersFailed,
     distributed_problems,
@@ -72,6 +73,15 @@ CONFIG_FLAGS: dict[str, tuple[str, str, str]] = {
     "--anchor-stride": ("data", "anchor_stride", "days between window anchors"),
     "--pca": ("data", "raion_pca_components", "raion PCA components (0 = none)"),
     "--val-origins": ("data", "val_origins", "validation origins K (K models in lockstep)"),
+}
+
+
+# The flag that sets a field, by dotted name: CONFIG_FLAGS', and the data's.
+_FIELD_FLAGS = {f"{section}.{name}": flag for flag, (section, name, _) in CONFIG_FLAGS.items()}
+_FIELD_FLAGS |= {
+    "data.path": "--data",
+    "data.synth.days": "--synth",
+    "data.synth.raions": "--synth",
 }
 
 
@@ -125,7 +135,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="where the prepared data is cached (default: .cache/raysearch here)",
     )
     p.add_argument("--checkpoint-dir", default=None, help="keep checkpoints here")
-    p.add_argument("--resume", default=None, help="checkpoint directory to resume from")
+    p.add_argument(
+        "--resume",
+        default=None,
+        help="checkpoint (or its directory) to resume from, with the configuration it was "
+        "trained with: only --max-epochs, the early stopping and trainer.score_test may differ",
+    )
     p.add_argument("--json", default=None, help="write the final result here")
     p.add_argument(
         "--from-wandb",
@@ -298,6 +313,8 @@ def _checked(args: argparse.Namespace) -> TrialConfig | None:
         except ConfigError as err:  # reported with the problems above
             problems.extend(err.problems)
     problems.extend(distributed_problems(args, cfg))
+    if cfg is not None and args.resume is not None and args.workers == 1:
+        problems.extend(resume_problems(args, cfg, _FIELD_FLAGS))  # before data is prepared
     if problems:
         raise ConfigError(problems, "arguments")
     return cfg

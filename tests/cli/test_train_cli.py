@@ -412,8 +412,11 @@ def test_config_with_resume_continues_that_configuration(
 ) -> None:
     """--resume continues a checkpoint with the configuration given (as with flags): a
     retrain of a best_config.yaml that was interrupted is resumed from the same file."""
+    from raysearch.train.checkpoint import save_checkpoint
+
     path = _write_resolved(tmp_path / "best_config.yaml")
-    (tmp_path / CHECKPOINT_FILE).write_bytes(b"x")
+    # a checkpoint of that configuration (what a resume compares the one given with)
+    save_checkpoint(tmp_path, {"config": build_config(parse_args(["--config", str(path)]))})
     seen: list[tuple[object, object]] = []
     monkeypatch.setattr(train_cli, "_train", lambda args, cfg: seen.append((args, cfg)) or {})
     argv = ["--config", str(path), "--resume", str(tmp_path), "--json", str(tmp_path / "o")]

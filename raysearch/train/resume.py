@@ -1,0 +1,65 @@
+"""What a resume may change of the configuration its checkpoint was trained with.
+
+A checkpoint holds that configuration (``"config"``) and the state an exact resume restores
+(``loop.fit``): the model's weights, the optimiser's (its learning rate and weight decay
+among it), the schedule's (its base rates and step), the strategy's, the early stopper's
+counts, every rank's generators. A configuration given for the resume that differs from
+the checkpoint's elsewhere is not what trains: a learning rate given then would be printed
+and never used, and another model's weights do not load. The loop reads only these fields
+afresh on a resume (``RESUMABLE``):
+
+- ``trainer.max_epochs``: how long to train; the schedule's cosine ends at its floor on the
+  new last step (``schedule.lr_factor`` reads the length, the checkpoint only the step);
+- ``trainer.patience``, ``trainer.min_delta``, ``trainer.min_epochs``: early stopping's rule
+  (the checkpoint keeps its counts, ``EarlyStopping.state_dict``);
+- ``trainer.score_test``: whether the best model is scored on the test split at the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from raysearch.core.trial_config import TrialConfig
+
+__all__ = ["RESUMABLE", "config_changes"]
+
+RESUMABLE = frozenset(
+    {
+        "trainer.max_epochs",
+        "trainer.patience",
+        "trainer.min_delta",
+        "trainer.min_epochs",
+        "trainer.score_test",
+    }
+)
+
+_ABSENT = object()  # a field the checkpoint's configuration does not have
+
+
+def config_changes(saved: TrialConfig, given: TrialConfig) -> dict[str, tuple[Any, Any]]:
+    """The fields (by dotted name) a resume of a checkpoint trained with ``saved`` cannot
+    take from ``given``: each that differs outside ``RESUMABLE``, as (saved value, given
+    value); the saved value is None for a field its configuration lacks."""
+    changes: dict[str, tuple[Any, Any]] = {}
+    for name, value in _leaves(given):
+        if name in RESUMABLE:
+            continue
+        old: Any = saved
+        for part in name.split("."):
+            old = getattr(old, part, _ABSENT)
+        if old is _ABSENT or old != value:
+            changes[name] = (None if old is _ABSENT else old, value)
+    return changes
+
+
+def _leaves(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """(dotted name, value) of every field of a configuration, nested sections flattened."""
+    leaves: list[tuple[str, Any]] = []
+    for field in dataclasses.fields(node):
+        value = getattr(node, field.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            leaves += _leaves(value, f"{prefix}{field.name}.")
+        else:
+            leaves.append((f"{prefix}{field.name}", value))
+    return leaves
