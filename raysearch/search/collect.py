@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "best_report",
     "collect_results",
+    "config_table",
     "epoch_reports",
     "failure_reason",
     "grid_trials",
@@ -149,6 +150,31 @@ def trial_error(result: Any, trial: Any) -> BaseException | None:
     return result.error if trial.status == _ERROR else None
 
 
+def config_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """``rows`` (one per trial) as a table whose ``config/`` columns keep an int parameter's
+    values ints. pandas makes a column of ints float when a row lacks it (a conditional
+    parameter its trial did not sample: NaN), and a trial configuration refuses 64.0 for an
+    int ("must be an int"): best_config.yaml, the finalists and their test scores could not
+    be built from the table. Such a column holds the ints as objects, NaN where unset."""
+    table = pd.DataFrame(rows)
+    for column in table.columns:
+        if not str(column).startswith("config/") or table[column].dtype.kind != "f":
+            continue
+        values = [row.get(column, math.nan) for row in rows]
+        set_values = [v for v in values if not _unset(v)]
+        if set_values and all(_is_int(v) for v in set_values):
+            table[column] = pd.Series(values, index=table.index, dtype=object)
+    return table
+
+
+def _unset(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
 def grid_trials(grid: ResultGrid) -> list[Any]:
     """Tune's trials in the grid's order. A trial's id and config are read from these, not
     from its results: a trial that failed before its first report has none, and Result's
@@ -225,7 +251,7 @@ def collect_results(
             elif key.startswith(TIME_PREFIX):  # where the trial's wall time went
                 row[key] = value
         trial_rows.append(row)
-    trials = pd.DataFrame(trial_rows)
+    trials = config_table(trial_rows)
     if not trials.empty:
         trials = trials.sort_values(BEST_VAL_METRIC, na_position="last").reset_index(drop=True)
     epochs = pd.concat(epoch_frames, ignore_index=True) if epoch_frames else pd.DataFrame()

@@ -43,6 +43,7 @@ from raysearch.core.metrics import (
 from raysearch.core.trainer_config import wrap_seed
 from raysearch.search.collect import (
     best_report,
+    config_table,
     epoch_reports,
     failure_reason,
     grid_trials,
@@ -205,7 +206,7 @@ def run_finalists(
     rows += [
         _row(None, p, parameters, None) for p in points if (p["finalist"], p["seed"]) not in created
     ]
-    table = pd.DataFrame(rows)
+    table = config_table(rows)
     # from the rows, not grid.num_terminated: Tune's clean-up after Ctrl+C marks the live
     # trials TERMINATED, and the replicates never created are not in the grid at all
     unfinished = int((table["status"] == UNFINISHED).sum())

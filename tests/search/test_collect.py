@@ -170,3 +170,40 @@ def test_a_trial_the_time_budget_stopped_after_its_early_stopping_epoch_complete
     # with the space's patience, the stopper had not ended it: cut
     patient, _ = collect_results(grid, 10, {"patience": 6}, out_of_time=True)  # type: ignore[arg-type]
     assert set(patient["status"]) == {OUT_OF_TIME}
+
+
+def test_an_int_parameter_its_condition_left_out_stays_an_int_for_the_best_config(
+    tmp_path: Path,
+) -> None:
+    """An int parameter with a `when:` condition is missing from the trials that do not meet
+    it: pandas made its column float (NaN there), so the best trial's value was 2.0, which
+    the trial configuration refuses ("must be an int"): the results could not be written
+    (best_config.yaml's resolved configuration), nor the finalists trained from it."""
+    import yaml
+
+    from raysearch.core.files import BEST_CONFIG
+    from raysearch.core.params import build_trial_config
+    from raysearch.results.summary import write_results
+    from raysearch.search.finalists import select_finalists
+    from raysearch.search.tracking import flat_config
+
+    def trial(trial_id: str, config: dict[str, Any], best: float) -> tuple[_Trial, _Result]:
+        frame = pd.DataFrame({TIME_ATTR: [1, 2, 3], VAL_METRIC: [0.6, 0.5, best]})
+        return _Trial(trial_id, config), _Result({"done": True}, frame)
+
+    a3dro = {"loss_strategy": "a3dro", "a3dro_warmup_epochs": 2}
+    grid = _Grid([trial("a", a3dro, 0.3), trial("b", {"loss_strategy": "uniform"}, 0.4)])
+    trials, epochs = collect_results(grid, 3, {"size": "tiny"})  # type: ignore[arg-type]
+    column = trials.set_index("trial_id")["config/a3dro_warmup_epochs"]
+    assert type(column["a"]) is int and pd.isna(column["b"])
+    [best, _] = select_finalists(trials, ["loss_strategy", "a3dro_warmup_epochs"], 2)
+    assert best["params"] == a3dro and type(best["params"]["a3dro_warmup_epochs"]) is int
+
+    def resolve(config: dict[str, Any]) -> dict[str, Any]:  # as raysearch.api's
+        values = {k: v for k, v in config.items() if v == v}  # not NaN
+        return flat_config(build_trial_config({**values, "trainer.max_epochs": 3}))
+
+    write_results(tmp_path, trials, epochs, resolve)
+    written = yaml.safe_load((tmp_path / BEST_CONFIG).read_text())
+    assert type(written["config"]["a3dro_warmup_epochs"]) is int  # not 2.0
+    assert written["resolved"]["loss.a3dro_warmup_epochs"] == 2

@@ -178,3 +178,62 @@ def test_a_data_parallel_trial_or_replicate_is_retried_by_its_trainer_alone(
     tune_retries = [kw["run_config"].failure_config.max_failures for kw in made]
     assert tune_retries == [3 if workers == 1 else 0] * 2  # the search's, the finalists'
     assert plan.setup.max_failures == 3  # what the trainer of a data-parallel trial gets
+
+
+_INT_WHEN_SPACE = """
+description: an int parameter with a condition
+settings: {num_samples: 2, max_epochs: 3, finalists: 2, replicates: 2}
+fixed: {size: tiny, daily_window: 60, monthly_window: 3}
+parameters:
+  loss_strategy: {type: categorical, choices: [uniform, a3dro]}
+  a3dro_warmup_epochs: {type: int, low: 1, high: 2, when: {loss_strategy: a3dro}}
+"""
+
+
+def test_an_int_parameter_its_condition_left_out_stays_an_int_in_the_finalists_table(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """finalists.parquet has a column per searched parameter, NaN where a finalist does not
+    meet its condition: pandas made an int one float, so the pick's replicates were scored
+    on the test split with a3dro_warmup_epochs 2.0, which the trial configuration refuses
+    ("must be an int"), and best_config.yaml got 2.0 too. Tune and the scoring are stood in
+    for: every replicate finishes."""
+    import raysearch.search.finalists as finalists_module
+    from raysearch.results.evidence import picked_config
+    from raysearch.search.collect import config_table
+
+    space = tmp_path / "space.yaml"
+    space.write_text(_INT_WHEN_SPACE)
+    plan = resolve_search(RunOptions(space=str(space), results=str(tmp_path), name="r"),
+                          {"CPU": 2})  # fmt: skip
+    trials = config_table([  # as collect_results makes them: the a3dro trial is the best
+        {"trial_id": "a", "status": "completed", BEST_VAL_METRIC: -0.5,
+         "config/loss_strategy": "a3dro", "config/a3dro_warmup_epochs": 2},
+        {"trial_id": "b", "status": "completed", BEST_VAL_METRIC: -0.4,
+         "config/loss_strategy": "uniform"},
+    ])  # fmt: skip
+
+    class _Grid:  # Tune's ResultGrid of the replicates: every one finished
+        def __init__(self, points: list[dict]) -> None:
+            self._results = [_result(None, final=True) for _ in points]
+            for result in self._results:
+                result.checkpoint = None
+            trials = [SimpleNamespace(config={"point": p}, status="TERMINATED") for p in points]
+            self._experiment_analysis = SimpleNamespace(trials=trials)
+
+        def __len__(self) -> int:
+            return len(self._results)
+
+        def __getitem__(self, index: int) -> SimpleNamespace:
+            return self._results[index]
+
+    scored: list[dict] = []
+    monkeypatch.setattr(finalists_module, "_tuner", lambda plan, points, resume: points)
+    monkeypatch.setattr(finalists_module, "fit", _Grid)
+    monkeypatch.setattr(finalists_module, "_score_test",
+                        lambda setup, params, ckpt: scored.append(params) or {})  # fmt: skip
+    table = finalists_module.run_finalists(plan, trials, resume=False).table
+    picked = picked_config(table)
+    assert picked is not None and picked["config"]["loss_strategy"] == "a3dro"
+    assert type(picked["config"]["a3dro_warmup_epochs"]) is int  # best_config.yaml's
+    assert [type(p["a3dro_warmup_epochs"]) for p in scored] == [int, int]  # each replicate
