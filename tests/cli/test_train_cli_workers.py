@@ -37,7 +37,8 @@ def test_a_trial_failure_on_the_workers_fails_the_command_with_exit_1(
     reason = "NonFiniteLossError: training loss is not finite at epoch 1 (daily_forecast)"
     _ray_train_returns(monkeypatch, {"trial_failure": reason})
     out = tmp_path / "out.json"
-    argv = [*ARGV, "--workers", "2", "--cache-dir", str(tmp_path / "c"), "--json", str(out)]
+    argv = [*ARGV, "--workers", "2", "--cache-dir", str(tmp_path / "c"), "--json", str(out),
+            "--checkpoint-dir", str(tmp_path / "ck")]  # fmt: skip
     assert train_cli.main(argv) == 1
     err = capsys.readouterr().err
     assert err == f"error: the run failed: {reason}\n", err  # as --workers 1 words it
@@ -78,7 +79,8 @@ def test_a_data_parallel_run_prints_the_summary_a_one_process_run_prints(
     argv = [*ARGV, "--max-epochs", "3", "--warmup-epochs", "0", "--batch-size", "8"]
     threads = torch.get_num_threads()
     try:
-        assert train_cli.main([*argv, "--workers", "2", "--json", str(out)]) == 0
+        storage = ["--checkpoint-dir", str(tmp_path / "ck")]
+        assert train_cli.main([*argv, "--workers", "2", "--json", str(out), *storage]) == 0
         one_process = real_fit(train_cli.build_config(train_cli.parse_args(argv)), data,
                                model_factory=factory())  # fmt: skip
     finally:
@@ -117,7 +119,8 @@ def test_a_data_parallel_run_prints_a_line_per_epoch(
                                return_value={"final_report": {}, "summary": summary})  # fmt: skip
 
     monkeypatch.setattr(ray_train, "fit_distributed", fit_distributed)
-    assert train_cli.main([*ARGV, "--workers", "2", "--cache-dir", str(tmp_path / "c")]) == 0
+    storage = ["--cache-dir", str(tmp_path / "c"), "--checkpoint-dir", str(tmp_path / "ck")]
+    assert train_cli.main([*ARGV, "--workers", "2", *storage]) == 0
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch")]
     assert lines == [
         "epoch   1  anchored_val_loss +0.5000  best +0.4000  train_objective 1.5000  "
