@@ -139,7 +139,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--resume",
         default=None,
         help="checkpoint (or its directory) to resume from, with the configuration it was "
-        "trained with: only --max-epochs, the early stopping and trainer.score_test may differ",
+        "trained with: only --max-epochs, the early stopping, trainer.score_test, the device and "
+        "the loader workers may differ",
     )
     p.add_argument("--json", default=None, help="write the final result here")
     p.add_argument(

@@ -12,7 +12,10 @@ afresh on a resume (``RESUMABLE``):
   new last step (``schedule.lr_factor`` reads the length, the checkpoint only the step);
 - ``trainer.patience``, ``trainer.min_delta``, ``trainer.min_epochs``: early stopping's rule
   (the checkpoint keeps its counts, ``EarlyStopping.state_dict``);
-- ``trainer.score_test``: whether the best model is scored on the test split at the end.
+- ``trainer.score_test``: whether the best model is scored on the test split at the end;
+- ``trainer.device``, ``trainer.num_workers``: where it trains and how many processes load
+  its batches (a checkpoint is read onto the CPU and moved, so one from a GPU node resumes
+  on a CPU machine and back).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ RESUMABLE = frozenset(
         "trainer.min_delta",
         "trainer.min_epochs",
         "trainer.score_test",
+        "trainer.device",
+        "trainer.num_workers",
     }
 )
 

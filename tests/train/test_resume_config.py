@@ -63,6 +63,15 @@ def test_a_resume_scores_the_test_split_as_given(tmp_path: Path, scored: bool) -
     assert bool(resumed.test_metrics) is scored
 
 
+def test_a_resume_trains_where_it_is_told_and_loads_batches_as_told(tmp_path: Path) -> None:
+    """trainer.device and num_workers: a checkpoint is read onto the CPU and moved to the
+    device given, its batches loaded by the processes given."""
+    assert config_changes(_cfg(), _cfg(device="cpu", num_workers=1)) == {}
+    ck = _checkpoint(tmp_path, _cfg(max_epochs=2))
+    resumed = _resume(ck, _cfg(max_epochs=3, device="cpu", num_workers=1))
+    assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
+
+
 def test_every_other_difference_is_named_with_both_values() -> None:
     saved = _cfg()
     given = dataclasses.replace(
