@@ -8,6 +8,7 @@ batch's losses (epoch.global_view) and DDP averages the gradients.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -25,14 +26,27 @@ from raysearch.testing.train import Crash, crash_at, factory, fake_data
 from raysearch.train.loop import fit
 
 TRAINER = TrainerConfig(max_epochs=2, batch_size=8, lr=1e-2, warmup_epochs=1, min_epochs=1)
+ACCUMULATED = dataclasses.replace(TRAINER, accumulation_steps=2)
 # Every strategy: uniform's 1/n counts the tasks the global batch observed, a3dro's log is
 # of the global batch's mean, kendall's log-variances live outside DDP (the trainer averages
 # their gradients). Sparse targets, so a rank's half of a batch may lack a task the other has.
+# Each again with two batches' gradients accumulated per step, and the classification
+# options that weigh a batch's samples (class weights, label smoothing, focal).
 MISSING = 0.5
 CONFIGS = {
     "uniform": TrialConfig(loss=LossConfig(strategy="uniform"), trainer=TRAINER),
     "a3dro": TrialConfig(loss=LossConfig(strategy="a3dro"), trainer=TRAINER),
     "kendall": TrialConfig(loss=LossConfig(strategy="kendall"), trainer=TRAINER),
+    **{
+        f"{strategy}_accumulated": TrialConfig(
+            loss=LossConfig(strategy=strategy), trainer=ACCUMULATED
+        )
+        for strategy in ("uniform", "a3dro", "kendall")
+    },
+    "weighted_classes": TrialConfig(
+        loss=LossConfig(regime_class_weights=True, label_smoothing=0.1, focal=True),
+        trainer=TRAINER,
+    ),
 }
 
 
