@@ -227,15 +227,23 @@ def _strategy(config: Mapping[str, Any]) -> str:
 def pick_cell(run: RunData) -> str:
     """The configuration the run picked, for the side-by-side table: the finalist (its loss
     strategy) and the mean ± sd of its replicates' values; "-" for a run without
-    finalists, whose pick is its search's best trial."""
+    finalists, whose pick is its search's best trial. Where the finalists picked none,
+    that nothing was, and that best_config.yaml holds the search's best trial
+    (``summary.write_results``): until ``--resume`` picks, for an interrupted run."""
     if run.finalists is None:
         return "-"
     pick = picked_config(run.finalists)
     if pick is None:  # every replicate failed, or the run stopped before they finished
         unfinished = int((run.finalists["status"] == UNFINISHED).sum())
         if unfinished:
-            return f"none yet: {unfinished} of {len(run.finalists)} replicates unfinished"
-        return "none: no replicate finished"
+            return (
+                f"nothing picked yet ({unfinished} of {len(run.finalists)} replicates "
+                "unfinished): best_config.yaml holds the search's best trial until --resume "
+                "picks"
+            )
+        return (
+            "nothing picked (no replicate finished): best_config.yaml holds the search's best trial"
+        )
     strategy = _strategy(pick["config"])
     return (
         f"finalist {pick['finalist']}"

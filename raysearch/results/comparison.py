@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from raysearch.core.files import atomic_write_text, staged_directory
-from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.core.metrics import BEST_VAL_METRIC, UNFINISHED
 from raysearch.results.analysis import (
     UNENDED,
     best_trial,
@@ -87,7 +87,7 @@ def _best_section(run: RunData) -> list[str]:
     lines += [f"- `{k}`: {_fmt(v)}" for k, v in best["config"].items()]
     lines.append("")
     if run.finalists is not None:
-        lines += [_not_the_pick(run, run.finalists), ""]
+        lines += [_not_the_pick(run, run.finalists, best["trial_id"]), ""]
     tasks = _per_task(run, best["trial_id"], best["best_epoch"])
     if not tasks.empty:
         lines += ["Per task at that epoch (validation split):", ""]
@@ -101,17 +101,31 @@ def _best_section(run: RunData) -> list[str]:
     return lines
 
 
-def _not_the_pick(run: RunData, finalists: pd.DataFrame) -> str:
-    """With finalists: how the search's best held up when re-trained, and what the run
-    picked (best_config.yaml holds the pick)."""
+def _not_the_pick(run: RunData, finalists: pd.DataFrame, best_id: str) -> str:
+    """With finalists: how the search's best (trial ``best_id``) held up when re-trained,
+    and what the run picked (best_config.yaml holds the pick; the search's best when the
+    finalists picked none)."""
     first = finalist_table(finalists).iloc[0]  # finalist 1: the search's best
-    held = (
-        f"re-trained as finalist 1 with {first['replicates']} fresh seed(s), its configuration "
-        f"averaged {shown_number(first['mean'], 4)} ± {shown_number(first['sd'], 4)}"
+    if first["replicates"]:
+        held = (
+            f"The search's best value is one training's, picked as the best of many: "
+            f"re-trained as finalist 1 with {first['replicates']} fresh seed(s), its "
+            f"configuration averaged {shown_number(first['mean'], 4)} ± "
+            f"{shown_number(first['sd'], 4)}. "
+        )
+    else:  # no replicate of it finished: nothing to say of how it held up
+        held = ""
+    if picked_config(finalists) is not None:
+        return f"{held}The run's pick (what best_config.yaml holds): {pick_cell(run)}."
+    unfinished = int((finalists["status"] == UNFINISHED).sum())
+    why = (
+        f"yet: {unfinished} of {len(finalists)} finalist replicates are unfinished"
+        if unfinished
+        else "(no finalist replicate finished)"
     )
     return (
-        f"The search's best value is one training's, picked as the best of many: {held}. "
-        f"The run's pick (what best_config.yaml holds): {pick_cell(run)}."
+        f"{held}Nothing was picked {why}, so best_config.yaml holds the search's best "
+        f"trial `{best_id}`" + (" until --resume picks." if unfinished else ".")
     )
 
 

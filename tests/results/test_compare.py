@@ -370,13 +370,72 @@ def test_a_run_interrupted_as_its_finalists_re_trained_is_said_to_be_and_how_to_
     text = compare_runs([run, two_runs[0]], tmp_path / "out").read_text()
     rows = _side_by_side(text)
     assert rows["war_losses/w"]["state"] == "interrupted"
-    assert rows["war_losses/w"][PICK] == "none yet: 3 of 9 replicates unfinished"
+    assert rows["war_losses/w"][PICK] == (
+        "nothing picked yet (3 of 9 replicates unfinished): best_config.yaml holds the "
+        "search's best trial until --resume picks"
+    )
     assert rows["loss_ablation/a"]["state"] == "finished"
     assert (
         "- state: interrupted (3 of 9 finalist replicates unfinished, nothing picked yet): "
         f"`python -m raysearch.run --resume {run}` would finish it"
     ) in text
     assert "- state: finished\n" in text
+
+
+@pytest.mark.parametrize("status", ["failed", "unfinished"])
+def test_a_run_whose_finalists_picked_nothing_is_said_to_hold_the_search_best_in_best_config(
+    example_run, tmp_path, status
+):
+    """Every finalist replicate failed, or the run was interrupted before any finished:
+    nothing is picked and best_config.yaml holds the search's best trial (write_results),
+    yet the report said 'The run's pick (what best_config.yaml holds): none ...', and
+    described finalist 1's re-training 'with 0 fresh seed(s)', averaging n/a."""
+    run = example_run("war_losses", "w")
+    finalists = pd.read_parquet(run / "finalists.parquet")
+    finalists["status"] = status
+    finalists["best_anchored_val_loss"] = math.nan
+    finalists["pick"] = False  # as search/finalists.py: no pick without a finished replicate
+    finalists = finalists.drop(columns=[c for c in finalists if str(c).startswith("test/")])
+    settings = json.loads((run / METADATA).read_text())["settings"]
+    trials, epochs = pd.read_parquet(run / TRIALS), pd.read_parquet(run / "epochs.parquet")
+    write_results(run, trials, epochs, None, 16, settings=settings, finalists=finalists)
+    assert "trial_id: 4a70a98f" in (run / "best_config.yaml").read_text()  # the search's best
+    text = compare_runs([run], tmp_path / "out").read_text()
+    until = " until --resume picks" if status == "unfinished" else ""
+    why = (
+        "yet: 9 of 9 finalist replicates are unfinished"
+        if status == "unfinished"
+        else "(no finalist replicate finished)"
+    )
+    assert (
+        f"Nothing was picked {why}, so best_config.yaml holds the search's best trial "
+        f"`4a70a98f`{until}."
+    ) in text
+    assert "re-trained as finalist 1" not in text and "what best_config.yaml holds" not in text
+    cell = _side_by_side(text)["war_losses/w"][PICK]
+    assert cell.startswith("nothing picked") and cell.endswith(
+        f"best_config.yaml holds the search's best trial{until}"
+    )
+
+
+def test_a_run_interrupted_after_finalist_1_re_trained_says_how_it_held_up_and_nothing_picked(
+    example_run, tmp_path
+):
+    """Interrupted once finalist 1's replicates had finished: its re-training is described,
+    and nothing is picked yet."""
+    run = example_run("war_losses", "w")
+    finalists = pd.read_parquet(run / "finalists.parquet")
+    last = finalists["finalist"] == finalists["finalist"].max()
+    finalists.loc[last, "status"] = "unfinished"
+    finalists.loc[last, "best_anchored_val_loss"] = math.nan
+    finalists["pick"] = False
+    finalists.to_parquet(run / "finalists.parquet")
+    text = compare_runs([run], tmp_path / "out").read_text()
+    assert (
+        "re-trained as finalist 1 with 3 fresh seed(s), its configuration averaged -0.6937 ± "
+        "0.0367. Nothing was picked yet: 3 of 9 finalist replicates are unfinished, so "
+        "best_config.yaml holds the search's best trial `4a70a98f` until --resume picks."
+    ) in text
 
 
 def _strategies_legend(run, tmp_path, monkeypatch) -> tuple[list[str], bool]:
