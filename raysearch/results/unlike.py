@@ -66,13 +66,34 @@ def _spec(spec: Any) -> str:
     return shown
 
 
-def _entry(run: RunData, field: str, name: str) -> str:
-    """How ``run`` records ``name`` in metadata.json's ``field`` (a JSON object)."""
-    record = run.metadata[field]
-    if name not in record:
+_NONE = object()  # what a run's record lacks (shown as ``_ABSENT`` says)
+
+
+def _entry(run: RunData, field: str, name: str) -> Any:
+    """What ``run`` records for ``name`` in metadata.json's ``field`` (a JSON object), or
+    ``_NONE``."""
+    return run.metadata[field].get(name, _NONE)
+
+
+def _shown(field: str, value: Any) -> str:
+    """A recorded entry as a note shows it."""
+    if value is _NONE:
         return _ABSENT[field]
-    value = record[name]
     return _spec(value) if field == "parameters" else json.dumps(value)
+
+
+def _alike(values: Mapping[str, Any]) -> list[tuple[Any, list[str]]]:
+    """The names grouped by equal values, each group with its first value: equal as
+    ``--resume`` compares a run's record with its space (search/resume.py: ``==``, so a
+    fixed 0 is 0.0, and a ``when`` is the same whatever its keys' order)."""
+    groups: list[tuple[Any, list[str]]] = []
+    for name, value in values.items():
+        same = next((names for held, names in groups if held is value or held == value), None)
+        if same is None:
+            groups.append((value, [name]))
+        else:
+            same.append(name)
+    return groups
 
 
 def _search_differences(runs: Sequence[RunData]) -> list[str]:
@@ -84,9 +105,9 @@ def _search_differences(runs: Sequence[RunData]) -> list[str]:
         recorded = [run for run in runs if isinstance(run.metadata.get(field), dict)]
         names = sorted({name for run in recorded for name in run.metadata[field]})
         for name in names:
-            entries = {run.name: _entry(run, field, name) for run in recorded}
-            if len(set(entries.values())) > 1:
-                shown = _grouped({f"`{run}`": entry for run, entry in entries.items()})
+            groups = _alike({f"`{run.name}`": _entry(run, field, name) for run in recorded})
+            if len(groups) > 1:  # shown as its first run records it
+                shown = "; ".join(f"{', '.join(n)} {_shown(field, v)}" for v, n in groups)
                 differences.append(f"{what.capitalize()} `{name}`: {shown}")
         if recorded and len(recorded) < len(runs):
             unrecorded = ", ".join(f"`{run.name}`" for run in runs if run not in recorded)

@@ -76,6 +76,23 @@ def test_runs_of_one_space_and_data_searched_differently_get_a_note_naming_each_
     assert said[0].replace("`", "") in printed  # the command says it too
 
 
+def test_values_equal_though_written_otherwise_are_no_difference(example_run):
+    """A fixed `dropout: 0` beside `dropout: 0.0`, or a parameter's `when` with its
+    conditions in another order, is one search (--resume, comparing the same record with
+    ==, calls them equal), yet the note said the runs searched differently: it compared the
+    values' JSON text."""
+    a, b = example_run("loss_ablation", "a"), example_run("loss_ablation", "b")
+    when = {"loss_strategy": "a3dro", "dropout": 0.1}
+    _edit(a, fixed={"dropout": 0}, parameters=_parameters(budget_beta={"when": when}))
+    reordered = dict(reversed(when.items()))
+    _edit(b, fixed={"dropout": 0.0}, parameters=_parameters(budget_beta={"when": reordered}))
+    assert unlike_runs(load_runs([a, b])) == []
+    _edit(b, fixed={"dropout": 0.5})  # a value that differs is still said, as recorded
+    (note,) = unlike_runs(load_runs([a, b]))
+    assert f"Fixed value `dropout`: {A} 0; {B} 0.5" in note
+    assert "Parameter `" not in note
+
+
 def test_a_run_without_recorded_parameters_is_said_to_maybe_differ(example_run):
     a, b = example_run("loss_ablation", "a"), example_run("loss_ablation", "b")
     _edit(b, parameters=_parameters())  # a records none: a run from before they were
