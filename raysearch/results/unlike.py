@@ -96,11 +96,12 @@ def _alike(values: Mapping[str, Any]) -> list[tuple[Any, list[str]]]:
     return groups
 
 
-def _search_differences(runs: Sequence[RunData]) -> list[str]:
+def _search_differences(runs: Sequence[RunData]) -> tuple[list[str], list[str]]:
     """Each setting, fixed value and searched parameter the runs that record them do not
-    share, with each run's; and the runs whose metadata.json records none (a run from
-    before they were recorded), which may differ in them."""
-    differences = []
+    share, with each run's; and, apart, the records runs lack (a run's metadata.json from
+    before they were recorded: every committed example's ``parameters``), in which they may
+    differ, whether or not another run has the record."""
+    differences, unrecorded = [], []
     for field, what in _RECORDED:
         recorded = [run for run in runs if isinstance(run.metadata.get(field), dict)]
         names = sorted({name for run in recorded for name in run.metadata[field]})
@@ -109,10 +110,27 @@ def _search_differences(runs: Sequence[RunData]) -> list[str]:
             if len(groups) > 1:  # shown as its first run records it
                 shown = "; ".join(f"{', '.join(n)} {_shown(field, v)}" for v, n in groups)
                 differences.append(f"{what.capitalize()} `{name}`: {shown}")
-        if recorded and len(recorded) < len(runs):
-            unrecorded = ", ".join(f"`{run.name}`" for run in runs if run not in recorded)
-            differences.append(f"No `{field}` recorded for {unrecorded} (they may differ)")
-    return differences
+        if len(recorded) < len(runs):
+            lacking = ", ".join(f"`{run.name}`" for run in runs if run not in recorded)
+            unrecorded.append(f"No `{field}` recorded for {lacking} (they may differ)")
+    return differences, unrecorded
+
+
+def _search_note(runs: Sequence[RunData]) -> list[str]:
+    """The note for runs of one space searched differently (or that may have been: a run
+    that records no settings, fixed values or parameters)."""
+    differences, unrecorded = _search_differences(runs)
+    if not differences and not unrecorded:
+        return []
+    said, were = ("searched", "were") if differences else ("may have searched", "may have been")
+    return [
+        f"**Note: these runs {said} {runs[0].space_name} differently** (metadata.json's "
+        "`settings`, `fixed` and `parameters`, the space as each run started with it): "
+        + ". ".join([*differences, *unrecorded])
+        + ". Their values (best, epochs to best, anytime curves, per-strategy figures) "
+        f"{were} reached under different searches: the side by side compares those "
+        "searches, not two draws of one."
+    ]
 
 
 def unlike_runs(runs: Sequence[RunData]) -> list[str]:
@@ -148,15 +166,8 @@ def unlike_runs(runs: Sequence[RunData]) -> list[str]:
             "its settings): the side by side compares what each space's search found, not "
             "two searches of one space."
         )
-    elif differences := _search_differences(runs):
-        notes.append(
-            f"**Note: these runs searched {runs[0].space_name} differently** (metadata.json's "
-            "`settings`, `fixed` and `parameters`, the space as each run started with it): "
-            + ". ".join(differences)
-            + ". Their values (best, epochs to best, anytime curves, per-strategy figures) "
-            "were reached under different searches: the side by side compares those "
-            "searches, not two draws of one."
-        )
+    else:
+        notes += _search_note(runs)
     if warm := [run for run in runs if warm_start_of(run)]:
         notes.append(
             "**Note: "

@@ -101,10 +101,28 @@ def test_a_run_without_recorded_parameters_is_said_to_maybe_differ(example_run):
     assert "Parameter `" not in note
 
 
+def test_runs_that_all_record_no_parameters_are_said_to_maybe_differ(example_run, tmp_path):
+    """Runs of one space from before metadata.json recorded the parameters (every committed
+    example): the space file may have been edited between them, yet a run without the
+    record was said to maybe differ only when another run had one."""
+    a, b = example_run("loss_ablation", "a"), example_run("loss_ablation", "b")
+    (note,) = unlike_runs(load_runs([a, b]))
+    assert note.startswith("**Note: these runs may have searched loss_ablation differently**")
+    assert f"No `parameters` recorded for {A}, {B} (they may differ)" in note
+    assert "may have been reached under different searches" in note
+    assert note in compare_runs([a, b], tmp_path / "out").read_text()
+    _edit(b, settings={"max_epochs": 4})  # a difference known beside it
+    (note,) = unlike_runs(load_runs([a, b]))
+    assert note.startswith("**Note: these runs searched loss_ablation differently**")
+    assert f"Setting `max_epochs`: {A} 16; {B} 4. No `parameters` recorded for {A}, {B}" in note
+
+
 def test_a_warm_started_run_is_named_with_the_run_it_went_on_from(example_run, tmp_path):
     """A run warm-started from another run's trials: its anytime curve and epochs to best
     omit the epochs its head start cost, and nothing said so."""
     a, b = example_run("loss_ablation", "a"), example_run("loss_ablation", "b")
+    _edit(a, parameters=_parameters())  # runs since the parameters are recorded
+    _edit(b, parameters=_parameters())
     _edit(b, warm_start={"run_dir": "RESULTS/loss_ablation/x", "data_fingerprint": "f"})
     (note,) = unlike_runs(load_runs([a, b]))
     assert note.startswith("**Note: a run went on from another run's trials**")
