@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from raysearch.results.runs import RunData
+from raysearch.search.settings import AFTER_SEARCH
 
 __all__ = ["data_of", "unlike_runs", "warm_start_of"]
 
@@ -96,41 +97,65 @@ def _alike(values: Mapping[str, Any]) -> list[tuple[Any, list[str]]]:
     return groups
 
 
+def _differences(runs: Sequence[RunData], field: str, what: str, names: Sequence[str]) -> list[str]:
+    """Each of ``names`` in metadata.json's ``field`` the runs that record it do not share,
+    with each run's value (its first run's text for a group of equal values)."""
+    recorded = [run for run in runs if isinstance(run.metadata.get(field), dict)]
+    differences = []
+    for name in names:
+        groups = _alike({f"`{run.name}`": _entry(run, field, name) for run in recorded})
+        if len(groups) > 1:
+            shown = "; ".join(f"{', '.join(n)} {_shown(field, v)}" for v, n in groups)
+            differences.append(f"{what.capitalize()} `{name}`: {shown}")
+    return differences
+
+
 def _search_differences(runs: Sequence[RunData]) -> tuple[list[str], list[str]]:
-    """Each setting, fixed value and searched parameter the runs that record them do not
-    share, with each run's; and, apart, the records runs lack (a run's metadata.json from
-    before they were recorded: every committed example's ``parameters``), in which they may
-    differ, whether or not another run has the record."""
+    """Each setting (but those acting after the search: ``AFTER_SEARCH``), fixed value and
+    searched parameter the runs that record them do not share, with each run's; and, apart,
+    the records runs lack (a run's metadata.json from before they were recorded: every
+    committed example's ``parameters``), in which they may differ, whether or not another
+    run has the record."""
     differences, unrecorded = [], []
     for field, what in _RECORDED:
         recorded = [run for run in runs if isinstance(run.metadata.get(field), dict)]
         names = sorted({name for run in recorded for name in run.metadata[field]})
-        for name in names:
-            groups = _alike({f"`{run.name}`": _entry(run, field, name) for run in recorded})
-            if len(groups) > 1:  # shown as its first run records it
-                shown = "; ".join(f"{', '.join(n)} {_shown(field, v)}" for v, n in groups)
-                differences.append(f"{what.capitalize()} `{name}`: {shown}")
+        if field == "settings":
+            names = [name for name in names if name not in AFTER_SEARCH]
+        differences += _differences(runs, field, what, names)
         if len(recorded) < len(runs):
             lacking = ", ".join(f"`{run.name}`" for run in runs if run not in recorded)
             unrecorded.append(f"No `{field}` recorded for {lacking} (they may differ)")
     return differences, unrecorded
 
 
-def _search_note(runs: Sequence[RunData]) -> list[str]:
-    """The note for runs of one space searched differently (or that may have been: a run
-    that records no settings, fixed values or parameters)."""
+def _search_notes(runs: Sequence[RunData]) -> list[str]:
+    """The notes for runs of one space searched differently (or that may have been: a run
+    that records no settings, fixed values or parameters), and for runs that re-trained
+    their finalists differently after the search (``AFTER_SEARCH``)."""
+    notes = []
     differences, unrecorded = _search_differences(runs)
-    if not differences and not unrecorded:
-        return []
-    said, were = ("searched", "were") if differences else ("may have searched", "may have been")
-    return [
-        f"**Note: these runs {said} {runs[0].space_name} differently** (metadata.json's "
-        "`settings`, `fixed` and `parameters`, the space as each run started with it): "
-        + ". ".join([*differences, *unrecorded])
-        + ". Their values (best, epochs to best, anytime curves, per-strategy figures) "
-        f"{were} reached under different searches: the side by side compares those "
-        "searches, not two draws of one."
-    ]
+    if differences or unrecorded:
+        said, were = ("searched", "were") if differences else ("may have searched", "may have been")
+        notes.append(
+            f"**Note: these runs {said} {runs[0].space_name} differently** (metadata.json's "
+            "`settings`, `fixed` and `parameters`, the space as each run started with it): "
+            + ". ".join([*differences, *unrecorded])
+            + ". Their values (best, epochs to best, anytime curves, per-strategy figures) "
+            f"{were} reached under different searches: the side by side compares those "
+            "searches, not two draws of one."
+        )
+    retrained = any(run.settings.get("finalists") != 0 for run in runs)  # 0: none
+    if retrained and (after := _differences(runs, "settings", "setting", AFTER_SEARCH)):
+        notes.append(
+            "**Note: these runs differ in re-training their finalists after the search** "
+            "(metadata.json's `settings` that act after it): "
+            + ". ".join(after)
+            + ". That changes only each run's pick (the side by side's pick column, "
+            "best_config.yaml), not its search's values (best, epochs to best, anytime "
+            "curves, per-strategy figures)."
+        )
+    return notes
 
 
 def unlike_runs(runs: Sequence[RunData]) -> list[str]:
@@ -167,7 +192,7 @@ def unlike_runs(runs: Sequence[RunData]) -> list[str]:
             "two searches of one space."
         )
     else:
-        notes += _search_note(runs)
+        notes += _search_notes(runs)
     if warm := [run for run in runs if warm_start_of(run)]:
         notes.append(
             "**Note: "

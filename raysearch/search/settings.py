@@ -9,13 +9,16 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-__all__ = ["SCHEDULERS", "SchedulerName", "SearchSettings", "rung_epochs"]
+__all__ = ["AFTER_SEARCH", "SCHEDULERS", "SchedulerName", "SearchSettings", "rung_epochs"]
 
 SchedulerName = Literal["asha", "gated_asha", "fifo"]
 SCHEDULERS: tuple[str, ...] = get_args(SchedulerName)
 # The gate's settings whose defaults hold where the gate runs; left unset with another
 # scheduler each takes the value that means nothing there (``SearchSettings._consistent``).
 _UNGATED = {"gate_unmeasured": "asha", "gate_cut_cost": False}
+# The settings that act after the search (the finalists' re-training): the trials do not
+# depend on them, only the pick does.
+AFTER_SEARCH = ("finalists", "replicates")
 
 
 def rung_epochs(grace_period: float, reduction_factor: float, max_epochs: int) -> list[int]:

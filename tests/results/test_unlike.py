@@ -117,6 +117,28 @@ def test_runs_that_all_record_no_parameters_are_said_to_maybe_differ(example_run
     assert f"Setting `max_epochs`: {A} 16; {B} 4. No `parameters` recorded for {A}, {B}" in note
 
 
+def test_runs_differing_only_in_their_finalists_searched_alike_and_are_told_so(example_run):
+    """`finalists` and `replicates` act after the search: runs differing only there ran one
+    search (its trials, best, anytime curve), yet the note said their values 'were reached
+    under different searches'. Only their picks differ, and a note says that."""
+    a, b = example_run("loss_ablation", "a"), example_run("loss_ablation", "b")
+    _edit(a, parameters=_parameters(), settings={"finalists": 0})
+    _edit(b, parameters=_parameters(), settings={"finalists": 2, "replicates": 5})
+    (note,) = unlike_runs(load_runs([a, b]))
+    assert note.startswith(
+        "**Note: these runs differ in re-training their finalists after the search**"
+    )
+    assert f"Setting `finalists`: {A} 0; {B} 2. Setting `replicates`: {A} 3; {B} 5" in note
+    assert "changes only each run's pick" in note and "different searches" not in note
+    _edit(b, settings={"finalists": 0})  # neither re-trained: its replicates mean nothing
+    assert unlike_runs(load_runs([a, b])) == []
+    _edit(b, settings={"finalists": 2, "max_epochs": 4})  # and a search that differs
+    searched, retrained = unlike_runs(load_runs([a, b]))
+    assert searched.startswith("**Note: these runs searched loss_ablation differently**")
+    assert f"Setting `max_epochs`: {A} 16; {B} 4. Their values" in searched
+    assert "`finalists`" not in searched and "`finalists`" in retrained
+
+
 def test_a_warm_started_run_is_named_with_the_run_it_went_on_from(example_run, tmp_path):
     """A run warm-started from another run's trials: its anytime curve and epochs to best
     omit the epochs its head start cost, and nothing said so."""
