@@ -16,37 +16,11 @@ from pathlib import Path
 
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, non_negative_int
-from raysearch.core.errors import ConfigError, RaysearchError
-from raysearch.results.report_dir import check_report_dir
-from raysearch.results.runs import RunData, load_runs
+from raysearch.core.errors import RaysearchError
+from raysearch.results.report_dir import runs_to_compare
+from raysearch.search.names import CLI
 
 __all__ = ["main"]
-
-
-def _checked_runs(run_dirs: list[Path], out: Path | None) -> list[RunData]:
-    """The runs to compare, once every RUN_DIR and ``--out`` were checked: one ConfigError
-    lists the problems of both."""
-    problems = []
-    run = next((r for r in run_dirs if out is not None and r.resolve() == out.resolve()), None)
-    if run is not None:  # a run directory holds no report: said as what it is
-        also = "" if str(run) == str(out) else f" ({run})"
-        problems = [
-            f"--out {out}: one of the runs being compared{also}; give a directory of its own "
-            "for the report"
-        ]
-    elif out is not None:
-        try:
-            check_report_dir(out)
-        except ConfigError as err:  # said with the run directories' problems
-            problems = err.problems
-    try:
-        runs = load_runs(run_dirs)
-    except ConfigError as err:
-        context = "arguments" if problems else err.context
-        raise ConfigError([*err.problems, *problems], context) from None
-    if problems:
-        raise ConfigError(problems, "--out")
-    return runs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,12 +39,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        runs = _checked_runs(args.run_dirs, args.out)  # before the slow imports
+        runs = runs_to_compare(args.run_dirs, args.out, CLI)  # before the slow imports
         # Deferred: matplotlib, optuna and scikit-learn take seconds to import.
         from raysearch.results.comparison import default_out_dir, unlike_runs, write_report
 
         out = args.out if args.out is not None else default_out_dir()
-        report = write_report(runs, out, seed=args.seed)
+        report = write_report(runs, out, seed=args.seed, names=CLI)
     except RaysearchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

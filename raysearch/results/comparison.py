@@ -48,13 +48,17 @@ from raysearch.results.plots import (
     plot_parallel_coordinates,
     plot_strategies,
 )
-from raysearch.results.report_dir import REPORT, check_report_dir
-from raysearch.results.runs import RunData, load_runs
+from raysearch.results.report_dir import REPORT, check_report_dir, runs_to_compare
+from raysearch.results.runs import RunData
 from raysearch.results.unlike import data_of, unlike_runs, warm_start_of
+from raysearch.search.names import Names
 
 __all__ = ["REPORT", "compare_runs", "default_out_dir", "unlike_runs", "write_report"]
 
 _PER_TASK = ("val_loss", "val_regret", "weight", "collapsed")
+# how problems name what a Python caller gave (out_dir=) and what writes a run
+_COMPARE_RUNS = Names(cli=False, call="compare_runs")
+_WRITE_REPORT = Names(cli=False, call="write_report")
 
 
 def default_out_dir(root: str | Path = "results") -> Path:
@@ -290,16 +294,32 @@ def _strategies_across(runs: Sequence[RunData]) -> pd.DataFrame:
     return pd.DataFrame() if merged is None else merged.reset_index()
 
 
-def compare_runs(run_dirs: Sequence[str | Path], out_dir: str | Path, *, seed: int = 0) -> Path:
-    """Check every run directory, then write report.md and its PNGs to ``out_dir``."""
-    return write_report(load_runs(run_dirs), out_dir, seed=seed)  # raises before writing
+def compare_runs(
+    run_dirs: Sequence[str | Path],
+    out_dir: str | Path,
+    *,
+    seed: int = 0,
+    names: Names = _COMPARE_RUNS,
+) -> Path:
+    """Check every run directory and ``out_dir`` (one ConfigError lists every problem), then
+    write report.md and its PNGs to ``out_dir``. ``names``: how problems name ``out_dir``
+    and what writes a run (Python's, by default; the command line's for ``--out``)."""
+    runs = runs_to_compare(run_dirs, out_dir, names)  # raises before writing
+    return write_report(runs, out_dir, seed=seed, names=names)
 
 
-def write_report(runs: Sequence[RunData], out_dir: str | Path, *, seed: int = 0) -> Path:
+def write_report(
+    runs: Sequence[RunData],
+    out_dir: str | Path,
+    *,
+    seed: int = 0,
+    names: Names = _WRITE_REPORT,
+) -> Path:
     """report.md and its PNGs in ``out_dir`` for runs read by
     :func:`~raysearch.results.runs.load_runs`: ``out_dir`` then holds this report only (a
-    ConfigError, before anything is written, when it holds anything but a report)."""
-    check_report_dir(out_dir)
+    ConfigError, before anything is written, when it holds anything but a report, or is
+    one of the runs; ``names`` says how it names ``out_dir``)."""
+    check_report_dir(out_dir, [run.path for run in runs], names)
     with staged_directory(Path(out_dir)) as staging:
         _write_report(runs, staging, seed)
     return Path(out_dir) / REPORT

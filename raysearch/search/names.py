@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 __all__ = ["API", "CLI", "CURVES_API", "Names"]
 
-# RunOptions' fields whose flag is not the field's name with dashes
-_FLAGS = {"time_budget_s": "--time-budget"}
+# the fields whose flag is not the field's name with dashes: RunOptions' time budget, and
+# the comparison report's directory (compare_runs' and write_report's out_dir)
+_FLAGS = {"time_budget_s": "--time-budget", "out_dir": "--out"}
 # RunOptions' fields no flag sets, only run_search's keywords: named as Python writes them
 # from the command line too, which meets them only in a run it resumes
 _NO_FLAG = frozenset({"health_check_s", "reuse_actors"})

@@ -14,10 +14,10 @@ import pytest
 from raysearch.cli.compare import main
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import METADATA, TRIALS
-from raysearch.results.comparison import REPORT, compare_runs
+from raysearch.results.comparison import REPORT, compare_runs, write_report
 from raysearch.results.evidence import asha_rungs
 from raysearch.results.plots import draw_learning_curves, plot_strategies
-from raysearch.results.runs import load_run
+from raysearch.results.runs import load_run, load_runs
 from raysearch.results.summary import write_results
 from raysearch.testing.results import write_fake_run
 
@@ -487,3 +487,26 @@ def test_an_out_that_is_one_of_the_runs_is_said_to_be_one(two_runs, tmp_path, ca
     assert main([str(two_runs[0]), "b", "--out", str(two_runs[1])]) == 2
     assert "one of the runs being compared (b)" in capsys.readouterr().err
     assert sorted(p.name for p in two_runs[1].iterdir()) == before
+
+
+def test_compare_runs_from_python_with_out_dir_one_of_the_runs_says_so_naming_out_dir(
+    two_runs, tmp_path
+):
+    """compare_runs(RUNS, RUN) and write_report(runs, RUN) refused RUN as any other
+    directory ('--out RUN: not empty, and it holds no comparison report'): only the command
+    line checked that --out is one of the runs, and problems named --out, which a Python
+    caller never gave."""
+    before = sorted(p.name for p in two_runs[1].iterdir())
+    said = f"out_dir={str(two_runs[1])!r}: one of the runs being compared; give a directory"
+    with pytest.raises(ConfigError) as err:
+        compare_runs(two_runs, two_runs[1])
+    assert len(err.value.problems) == 1 and err.value.problems[0].startswith(said)
+    with pytest.raises(ConfigError) as err:
+        write_report(load_runs(two_runs), two_runs[1])
+    assert len(err.value.problems) == 1 and err.value.problems[0].startswith(said)
+    assert sorted(p.name for p in two_runs[1].iterdir()) == before
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ConfigError) as err:  # said with the run directories' problems
+        compare_runs([tmp_path / "nosuch"], tmp_path / "afile")
+    assert str(err.value).startswith("invalid compare_runs arguments (2 problem(s))")
+    assert err.value.problems[1].startswith(f"out_dir={str(tmp_path / 'afile')!r}: ")
