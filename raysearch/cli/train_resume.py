@@ -4,7 +4,8 @@ weights, optimiser and schedule, so a difference outside what the loop reads afr
 (``raysearch.train.resume.RESUMABLE``) is refused, each field named with both values: it
 was trained at the checkpoint's learning rate while the configuration printed said the one
 given, and another model's checkpoint failed to load (a traceback) after the data was
-prepared."""
+prepared. The data are compared by their fingerprint, which the checkpoint records, not by
+their path: a resume names the dataset where it is now."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import argparse
 from collections.abc import Mapping
 from pathlib import Path
 
+from raysearch.core.errors import DataError
 from raysearch.core.files import CHECKPOINT_FILE
 from raysearch.core.trial_config import TrialConfig
 
@@ -45,7 +47,7 @@ def resume_problems(
         ]
     changes = config_changes(saved, cfg)
     if not changes:
-        return []
+        return _data_problems(given, state.get("data_fingerprint"), cfg)
     lines = [
         f"{name}: {old!r} in the checkpoint, {new!r} given{_flag(name, flags)}"
         for name, (old, new) in changes.items()
@@ -59,6 +61,30 @@ def resume_problems(
         + "    resume it with the checkpoint's values (the flags, or the --config file, of the "
         "run that wrote it), or drop --resume to train this configuration afresh; a resume "
         f"may change only {may}"
+    ]
+
+
+def _data_problems(given: Path, saved: object, cfg: TrialConfig) -> list[str]:
+    """The data given against those the checkpoint was trained on, by their fingerprint (of
+    the files and how they are prepared, not of where they are); ``saved``: the one the
+    checkpoint records (None: one from before it was recorded)."""
+    if saved is None:
+        return []
+    # Deferred: the data cache imports torch; a bad flag is reported before it.
+    from raysearch.data.cache import fingerprint
+
+    try:
+        ours = fingerprint(cfg.data)  # reads the dataset's files, as preparing them does
+    except DataError as err:  # no dataset there, a manifest that cannot be read
+        return [f"--data {cfg.data.path}: {problem}" for problem in err.problems]
+    if ours == saved:
+        return []
+    data = "the synthetic data" if cfg.data.path is None else f"the dataset at {cfg.data.path}"
+    return [
+        f"--resume {given}: the checkpoint was trained on other data than {data} (data "
+        f"fingerprint {saved} in the checkpoint, {ours} given: the dataset's files differ, or "
+        "how this raysearch prepares them); resume it with the data it was trained on, or "
+        "drop --resume to train afresh"
     ]
 
 

@@ -319,9 +319,19 @@ class _Lockstep:
             "best_metrics": self.best_metrics,
             "history": self.history,
             "config": self.cfg,
+            # what the data are, wherever they are (a resume may find them elsewhere)
+            "data_fingerprint": self.runs[-1].data.fingerprint,
         }
 
     def load(self, state: dict[str, Any]) -> None:
+        saved, ours = state.get("data_fingerprint"), self.runs[-1].data.fingerprint
+        if saved is not None and saved != ours:  # a checkpoint from before recorded none
+            raise ConfigError(
+                [
+                    f"data: the checkpoint was trained on other data (fingerprint {saved}; "
+                    f"these data's is {ours}): resume it with the data it was trained on"
+                ]
+            )
         if len(state["origins"]) != len(self.runs):
             raise ConfigError(
                 [

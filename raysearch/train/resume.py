@@ -16,6 +16,13 @@ afresh on a resume (``RESUMABLE``):
 - ``trainer.device``, ``trainer.num_workers``: where it trains and how many processes load
   its batches (a checkpoint is read onto the CPU and moved, so one from a GPU node resumes
   on a CPU machine and back).
+
+The dataset is compared by what it holds, not by where it is: ``data.path`` may name it as
+it is found now (``ds``, ``./ds``, its absolute path, or a search trial's data on another
+machine), and only a dataset directory given for synthetic data, or the reverse, is a
+difference here. A checkpoint records its data's fingerprint (``"data_fingerprint"``, of
+the files and how raysearch prepares them; not of their path), which the resume compares
+with the data given (``raysearch train`` before preparing them, the loop once prepared).
 """
 
 from __future__ import annotations
@@ -45,10 +52,15 @@ _ABSENT = object()  # a field the checkpoint's configuration does not have
 def config_changes(saved: TrialConfig, given: TrialConfig) -> dict[str, tuple[Any, Any]]:
     """The fields (by dotted name) a resume of a checkpoint trained with ``saved`` cannot
     take from ``given``: each that differs outside ``RESUMABLE``, as (saved value, given
-    value); the saved value is None for a field its configuration lacks."""
+    value); the saved value is None for a field its configuration lacks. ``data.path``
+    differs only between a dataset directory and synthetic data (None)."""
     changes: dict[str, tuple[Any, Any]] = {}
     for name, value in _leaves(given):
         if name in RESUMABLE:
+            continue
+        if name == "data.path":  # where the dataset is now; its fingerprint says what it is
+            if (saved.data.path is None) != (value is None):
+                changes[name] = (saved.data.path, value)
             continue
         old: Any = saved
         for part in name.split("."):

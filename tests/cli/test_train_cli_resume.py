@@ -3,14 +3,24 @@ trained with, compared before the data is prepared (the checkpoint holds it, "co
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
+import yaml
 
 import raysearch.cli.train as train_cli
 import raysearch.data.prepared as prepared
+from raysearch.cli.train_resume import resume_problems
 from raysearch.core.files import CHECKPOINT_FILE
+from raysearch.core.params import build_trial_config
+from raysearch.data.cache import fingerprint
+from raysearch.search.resources import ResourcePlan
+from raysearch.search.tracking import flat_config
+from raysearch.search.trainable import TrialSetup, trial_config
 from raysearch.train.checkpoint import load_checkpoint, save_checkpoint
+from raysearch.train.resume import RESUMABLE
+from tests.data.test_data_reading import user_dataset
 
 # a tiny synthetic run, as the README's example, on one thread
 BASE = ["--synth", "tiny", "--size", "tiny", "--daily-window", "60", "--monthly-window", "3"]
@@ -88,3 +98,67 @@ def test_a_checkpoint_that_cannot_be_read_or_holds_no_configuration_is_refused(
     save_checkpoint(tmp_path / "bare", {"epoch": 1})
     assert train_cli.main([*BASE, "--resume", str(tmp_path / "bare")]) == 2
     assert "holds no training configuration" in capsys.readouterr().err
+
+
+def _problems(argv: list[str]) -> list[str]:
+    """What --resume's check (before the data) says of the command line ``argv``."""
+    args = train_cli.parse_args(argv)
+    return resume_problems(args, train_cli.build_config(args), train_cli._FIELD_FLAGS)
+
+
+def test_the_same_dataset_named_otherwise_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trained with --data ds, resumed with --data ./ds (its absolute path, ds/): the same
+    directory was refused as 'data.path differs'."""
+    monkeypatch.chdir(tmp_path)
+    data = user_dataset(tmp_path / "ds", days=200)
+    cfg = train_cli.build_config(train_cli.parse_args(["--data", "ds"]))
+    save_checkpoint(tmp_path / "ck", {"config": cfg, "data_fingerprint": fingerprint(cfg.data)})
+    for same in (str(data), "./ds", "ds/"):
+        assert _problems(["--data", same, "--resume", "ck"]) == [], same
+
+
+def test_a_search_trials_checkpoint_resumes_where_its_data_lives_now(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search trial's checkpoint holds the absolute path of the search's data, on the
+    machine that ran it: --config refuses that path where it is not, asking for --data,
+    and --resume refused the --data given (data.path differs): no command resumed it."""
+    monkeypatch.chdir(tmp_path)
+    user_dataset(tmp_path / "here", days=200)
+    elsewhere = user_dataset(tmp_path / "there", days=200)
+    base = build_trial_config({"data.path": "/cluster/datasets/ukraine", "trainer.seed": 0})
+    setup = TrialSetup(base, {"model.size": "tiny"}, 5, "c", "s", ResourcePlan(1, 1, 1.0, 0.0, {}))
+    trained = trial_config(setup, {"trainer.lr": 0.000123456789, "trainer.seed": 12})
+    recorded = fingerprint(dataclasses.replace(trained.data, path=str(elsewhere)))
+    save_checkpoint(tmp_path / "ck", {"config": trained, "data_fingerprint": recorded})
+    config = {"resolved": flat_config(trained)}
+    (tmp_path / "best_config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    argv = ["--config", "best_config.yaml", "--data", "here", "--resume", "ck"]
+    assert _problems(argv) == []
+
+
+def test_a_checkpoint_of_other_data_is_refused_before_the_data(
+    tmp_path: Path, no_data: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The dataset's path is not compared; its fingerprint, which the checkpoint records, is:
+    the same directory holding other data is refused, as is synthetic data for a checkpoint
+    of a dataset directory."""
+    data = user_dataset(tmp_path / "ds", days=200)
+    argv = ["--data", str(data), "--cache-dir", str(tmp_path / "c")]
+    cfg = train_cli.build_config(train_cli.parse_args(argv))
+    save_checkpoint(tmp_path / "ck", {"config": cfg, "data_fingerprint": fingerprint(cfg.data)})
+    assert _problems([*argv, "--resume", str(tmp_path / "ck")]) == []
+    (data / "daily.csv").write_text((data / "daily.csv").read_text().replace(",6\n", ",5\n"))
+    assert train_cli.main([*argv, "--resume", str(tmp_path / "ck")]) == 2
+    err = capsys.readouterr().err
+    assert f"the checkpoint was trained on other data than the dataset at {data} (data " in err
+    assert _problems(["--resume", str(tmp_path / "ck")]) == [
+        f"--resume {tmp_path / 'ck'}: a resume continues the configuration the checkpoint was "
+        "trained with (its weights, optimiser and learning-rate schedule are restored), and "
+        f"this command gives another:\n      data.path: {str(data)!r} in the checkpoint, None "
+        "given (--data)\n    resume it with the checkpoint's values (the flags, or the --config "
+        "file, of the run that wrote it), or drop --resume to train this configuration "
+        f"afresh; a resume may change only {', '.join(sorted(RESUMABLE))}"
+    ]

@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from raysearch.core.data_config import DataConfig
+from raysearch.core.errors import ConfigError
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.model_config import ModelConfig
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import TrialConfig
 from raysearch.testing.train import factory, fake_data
+from raysearch.train.checkpoint import load_checkpoint
 from raysearch.train.loop import fit
 from raysearch.train.resume import RESUMABLE, config_changes
 
@@ -87,3 +90,18 @@ def test_every_other_difference_is_named_with_both_values() -> None:
     }
     trainer = {f"trainer.{f.name}" for f in dataclasses.fields(TrainerConfig)}
     assert trainer >= RESUMABLE  # each names a field
+
+
+def test_the_datasets_path_is_not_compared_but_what_it_holds_is(tmp_path: Path) -> None:
+    """data.path names the dataset where it is now (another machine, another spelling); only
+    a dataset directory against synthetic data differs. The loop compares the fingerprint
+    the checkpoint records of its data (a dataset's files, not their path)."""
+    on_disk = dataclasses.replace(_cfg(), data=DataConfig(path="/cluster/ds"))
+    here = dataclasses.replace(_cfg(), data=DataConfig(path="ds/"))
+    assert config_changes(on_disk, here) == {}
+    assert config_changes(on_disk, _cfg()) == {"data.path": ("/cluster/ds", None)}
+    ck = _checkpoint(tmp_path, _cfg(max_epochs=2))
+    assert load_checkpoint(ck)["data_fingerprint"] == "fake"
+    other = dataclasses.replace(fake_data(n_train=32, n_eval=16), fingerprint="other")
+    with pytest.raises(ConfigError, match="trained on other data \\(fingerprint fake; these"):
+        fit(_cfg(max_epochs=3), other, resume_from=ck, model_factory=factory())
