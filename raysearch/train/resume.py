@@ -20,7 +20,9 @@ afresh on a resume (``RESUMABLE``):
 The dataset is compared by what it holds, not by where it is: ``data.path`` may name it as
 it is found now (``ds``, ``./ds``, its absolute path, or a search trial's data on another
 machine), and only a dataset directory given for synthetic data, or the reverse, is a
-difference here. A checkpoint records its data's fingerprint (``"data_fingerprint"``, of
+difference here. The synthetic data's fields (``data.synth``, which ``--seed`` sets too)
+are compared only when both train on synthetic data: beside a dataset directory they are
+not used. A checkpoint records its data's fingerprint (``"data_fingerprint"``, of
 the files and how raysearch prepares them; not of their path), which the resume compares
 with the data given (``raysearch train`` before preparing them, the loop once prepared).
 """
@@ -53,10 +55,12 @@ def config_changes(saved: TrialConfig, given: TrialConfig) -> dict[str, tuple[An
     """The fields (by dotted name) a resume of a checkpoint trained with ``saved`` cannot
     take from ``given``: each that differs outside ``RESUMABLE``, as (saved value, given
     value); the saved value is None for a field its configuration lacks. ``data.path``
-    differs only between a dataset directory and synthetic data (None)."""
+    differs only between a dataset directory and synthetic data (None); ``data.synth``,
+    the synthetic data's, is compared only when both train on synthetic data."""
     changes: dict[str, tuple[Any, Any]] = {}
+    synthetic = saved.data.path is None and given.data.path is None
     for name, value in _leaves(given):
-        if name in RESUMABLE:
+        if name in RESUMABLE or (not synthetic and name.startswith("data.synth.")):
             continue
         if name == "data.path":  # where the dataset is now; its fingerprint says what it is
             if (saved.data.path is None) != (value is None):

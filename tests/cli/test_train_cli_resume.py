@@ -162,3 +162,22 @@ def test_a_checkpoint_of_other_data_is_refused_before_the_data(
         "file, of the run that wrote it), or drop --resume to train this configuration "
         f"afresh; a resume may change only {', '.join(sorted(RESUMABLE))}"
     ]
+
+
+def test_a_real_data_trial_resumes_with_the_flags_of_its_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search on a dataset directory whose trial trained with seed 12: --seed 12 also
+    sets data.synth.seed (the synthetic data's, unused with --data), which the search left
+    at 0, and the resume was refused for it, a field no flag sets apart. Synthetic data given
+    for it are refused as such, not for their generator's fields."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ds").mkdir()
+    base = build_trial_config({"data.path": str(tmp_path / "ds"), "trainer.seed": 0})
+    setup = TrialSetup(base, {}, 20, "c", "s", ResourcePlan(1, 1, 1.0, 0.0, {}))
+    trained = trial_config(setup, {"trainer.lr": 0.003, "trainer.seed": 12})
+    save_checkpoint(tmp_path / "ck", {"config": trained})
+    argv = ["--data", "ds", "--lr", "0.003", "--seed", "12", "--resume", "ck"]
+    assert _problems(argv) == []
+    problems = _problems(["--lr", "0.003", "--seed", "12", "--resume", "ck"])  # synthetic
+    assert "data.path: " in problems[0] and "data.synth" not in problems[0], problems[0]
