@@ -53,7 +53,7 @@ from raysearch.train.early_stopping import EarlyStopping
 from raysearch.train.epoch import NonFiniteLossError, TrainParts, train_epoch
 from raysearch.train.evaluate import EvalResult, evaluate_split
 from raysearch.train.origins import combine_origins
-from raysearch.train.schedule import make_scheduler
+from raysearch.train.schedule import make_scheduler, set_rates
 
 if TYPE_CHECKING:
     from raysearch.data.prepared import PreparedData
@@ -254,6 +254,7 @@ class _Run:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
+        set_rates(self.scheduler)  # this schedule's (another max_epochs') from the next step
         self.strategy.load_state_dict(state["strategy"])
         self.best_state = dict(state["best_state"])
 

@@ -9,7 +9,8 @@ and never used, and another model's weights do not load. The loop reads only the
 afresh on a resume (``RESUMABLE``):
 
 - ``trainer.max_epochs``: how long to train; the schedule's cosine ends at its floor on the
-  new last step (``schedule.lr_factor`` reads the length, the checkpoint only the step);
+  new last step (``schedule.lr_factor`` reads the length, the checkpoint only the step), and
+  the first step after the resume takes the new schedule's rate (``schedule.set_rates``);
 - ``trainer.patience``, ``trainer.min_delta``, ``trainer.min_epochs``: early stopping's rule
   (the checkpoint keeps its counts, ``EarlyStopping.state_dict``);
 - ``trainer.score_test``: whether the best model is scored on the test split at the end;

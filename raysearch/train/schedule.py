@@ -21,7 +21,7 @@ import math
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR
 
-__all__ = ["lr_factor", "make_scheduler"]
+__all__ = ["lr_factor", "make_scheduler", "set_rates"]
 
 
 def lr_factor(step: int, warmup_steps: int, total_steps: int, start: float, floor: float) -> float:
@@ -41,3 +41,16 @@ def make_scheduler(
     return LambdaLR(
         optimizer, lambda step: lr_factor(step, warmup_steps, total_steps, start, floor)
     )
+
+
+def set_rates(scheduler: LambdaLR) -> None:
+    """Each parameter group's rate for the scheduler's step, by its own factors. After a
+    resume's ``load_state_dict`` the optimiser's state holds the rate the checkpoint's
+    schedule set for the next step, and LambdaLR sets its own only after that step: a
+    resume for another length (max_epochs) takes the new schedule's rate from its first
+    step this way; for the same schedule it is the same rate."""
+    step = scheduler.last_epoch
+    for group, base, factor in zip(
+        scheduler.optimizer.param_groups, scheduler.base_lrs, scheduler.lr_lambdas, strict=True
+    ):
+        group["lr"] = base * factor(step)

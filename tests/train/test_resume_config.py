@@ -7,6 +7,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import ConfigError
@@ -18,6 +19,7 @@ from raysearch.testing.train import factory, fake_data
 from raysearch.train.checkpoint import load_checkpoint
 from raysearch.train.loop import fit
 from raysearch.train.resume import RESUMABLE, config_changes
+from raysearch.train.schedule import lr_factor
 
 LR, FLOOR = 1e-2, 0.01
 
@@ -105,3 +107,25 @@ def test_the_datasets_path_is_not_compared_but_what_it_holds_is(tmp_path: Path) 
     other = dataclasses.replace(fake_data(n_train=32, n_eval=16), fingerprint="other")
     with pytest.raises(ConfigError, match="trained on other data \\(fingerprint fake; these"):
         fit(_cfg(max_epochs=3), other, resume_from=ck, model_factory=factory())
+
+
+def test_the_first_step_after_a_resume_for_more_epochs_takes_the_new_schedules_rate(
+    tmp_path: Path,
+) -> None:
+    """The checkpoint's optimiser state holds the rate its schedule set for the next step
+    (at the end of 2 epochs, the floor), and LambdaLR sets the new schedule's only after
+    a step: the first step after resuming for 4 epochs ran at 1% of lr where the new
+    cosine asks for about half of it. Every step's rate is the new schedule's."""
+    ck = _checkpoint(tmp_path, _cfg(max_epochs=2))
+    used: list[float] = []
+    hook = register_optimizer_step_pre_hook(
+        lambda optimizer, args, kwargs: used.append(optimizer.param_groups[0]["lr"])
+    )
+    try:
+        _resume(ck, _cfg(max_epochs=4))
+    finally:
+        hook.remove()
+    steps = len(used) // 2  # an epoch's: epochs 3 and 4 trained here
+    total = 4 * steps
+    expected = [LR * lr_factor(s, 0, total, 0.1, FLOOR) for s in range(2 * steps, total)]
+    assert used == pytest.approx(expected)
