@@ -314,7 +314,7 @@ def _checked(args: argparse.Namespace) -> TrialConfig | None:
         except ConfigError as err:  # reported with the problems above
             problems.extend(err.problems)
     problems.extend(distributed_problems(args, cfg))
-    if cfg is not None and args.resume is not None and args.workers == 1:
+    if args.resume is not None:
         problems.extend(resume_problems(args, cfg, _FIELD_FLAGS))  # before data is prepared
     if problems:
         raise ConfigError(problems, "arguments")

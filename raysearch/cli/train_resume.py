@@ -5,13 +5,16 @@ weights, optimiser and schedule, so a difference outside what the loop reads afr
 was trained at the checkpoint's learning rate while the configuration printed said the one
 given, and another model's checkpoint failed to load (a traceback) after the data was
 prepared. The data are compared by their fingerprint, which the checkpoint records, not by
-their path: a resume names the dataset where it is now."""
+their path: a resume names the dataset where it is now. A checkpoint of a data-parallel fit
+(every rank's generators) is refused whatever --workers is: one process restores one
+rank's, and --workers N >= 2 trains through Ray Train, which takes no checkpoint of ours."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from raysearch.core.errors import DataError
 from raysearch.core.files import CHECKPOINT_FILE
@@ -21,31 +24,74 @@ __all__ = ["resume_problems"]
 
 
 def resume_problems(
-    args: argparse.Namespace, cfg: TrialConfig, flags: Mapping[str, str]
+    args: argparse.Namespace, cfg: TrialConfig | None, flags: Mapping[str, str]
 ) -> list[str]:
     """The problems of resuming ``args.resume`` (a checkpoint, or its directory) with
-    ``cfg``: a checkpoint that cannot be read, or holds no configuration, or fields that
-    differ from its configuration; ``flags`` names the flag of a field. None when there is
-    no checkpoint there (the command's file check says so)."""
+    ``cfg`` (None: not built, its problems said) on ``args.workers``: a checkpoint that
+    cannot be read, or holds no configuration, or one of a data-parallel fit (which no
+    command resumes), or fields that differ from its configuration, or --workers N >= 2
+    (Ray Train, which takes no checkpoint of ours); ``flags`` names the flag of a field.
+    None of the checkpoint's when there is none there (the command's file check says so)."""
     given = Path(args.resume)
     path = given / CHECKPOINT_FILE if given.is_dir() else given
+    workers = [] if args.workers < 2 else [_through_ray_train(given, args.workers)]
     if not path.is_file():
-        return []
+        return workers
+    state, problem = _read(given, path)
+    if problem is not None:
+        return [problem, *workers]
+    rngs = state.get("rng")  # every rank's generators (one dict: from before, any rank's)
+    if isinstance(rngs, list) and len(rngs) > 1:
+        return [_data_parallel(given, len(rngs))]
+    if cfg is None:
+        return workers
+    return [*workers, *_config_problems(given, state, cfg, flags)]
+
+
+def _read(given: Path, path: Path) -> tuple[dict[str, Any], str | None]:
+    """The checkpoint's state, or why it cannot be resumed."""
     # Deferred: torch (seconds) reads the checkpoint; a bad flag is reported before it.
     from raysearch.train.checkpoint import CorruptCheckpointError, load_checkpoint
-    from raysearch.train.resume import RESUMABLE, config_changes
 
     try:
         state = load_checkpoint(path)
     except (CorruptCheckpointError, OSError) as err:  # damaged; no permission to read it
-        return [f"--resume {given}: {err}"]
-    saved = state.get("config") if isinstance(state, dict) else None
-    if not isinstance(saved, TrialConfig):
-        return [
+        return {}, f"--resume {given}: {err}"
+    if not isinstance(state, dict) or not isinstance(state.get("config"), TrialConfig):
+        return {}, (
             f"--resume {given}: {path} holds no training configuration (a checkpoint of "
             "raysearch train or of a search's trial holds the one it was trained with)"
-        ]
-    changes = config_changes(saved, cfg)
+        )
+    return state, None
+
+
+def _through_ray_train(given: Path, workers: int) -> str:
+    return (
+        f"--resume {given}: with --workers {workers} the fit runs through Ray Train, which "
+        "resumes only from its own checkpoints (a worker that failed); resume this "
+        "checkpoint with --workers 1"
+    )
+
+
+def _data_parallel(given: Path, ranks: int) -> str:
+    return (
+        f"--resume {given}: the checkpoint was written by a data-parallel fit of {ranks} "
+        "workers (it holds each one's random generators), which raysearch train cannot "
+        f"resume: --workers 1 trains on one process, and --workers {ranks} through Ray "
+        "Train, which resumes only from its own checkpoints. Drop --resume to train this "
+        "configuration afresh (a search's trial is resumed by its search: raysearch run "
+        "--resume RUN_DIR)"
+    )
+
+
+def _config_problems(
+    given: Path, state: dict[str, Any], cfg: TrialConfig, flags: Mapping[str, str]
+) -> list[str]:
+    """``cfg`` against the checkpoint's configuration, and its data."""
+    # Deferred: torch (seconds); a bad flag is reported before it.
+    from raysearch.train.resume import RESUMABLE, config_changes
+
+    changes = config_changes(state["config"], cfg)
     if not changes:
         return _data_problems(given, state.get("data_fingerprint"), cfg)
     lines = [

@@ -42,7 +42,8 @@ def print_epoch(metrics: dict[str, float]) -> None:
 
 def distributed_problems(args: argparse.Namespace, cfg: TrialConfig | None) -> list[str]:
     """The flags --workers >= 2 (Ray Train) cannot honour, and a batch of ``cfg`` (None: not
-    built) the workers cannot share: refused, not ignored or met once Ray started."""
+    built) the workers cannot share: refused, not ignored or met once Ray started. A
+    --resume is refused with what its checkpoint says (``train_resume.resume_problems``)."""
     if args.workers < 2:
         return []
     problems = []
@@ -57,12 +58,6 @@ def distributed_problems(args: argparse.Namespace, cfg: TrialConfig | None) -> l
         problems.append(
             f"{where}: each of the --workers {args.workers} takes an equal share of a batch, "
             f"and {batch} is not divisible by {args.workers}; give a batch size that is"
-        )
-    if args.resume is not None:
-        problems.append(
-            f"--resume {args.resume}: with --workers {args.workers} the fit runs through Ray "
-            "Train, which resumes only from its own checkpoints (a worker that failed); "
-            "resume this checkpoint with --workers 1"
         )
     if args.threads is not None:
         problems.append(

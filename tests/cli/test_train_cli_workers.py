@@ -153,3 +153,33 @@ def test_a_batch_the_workers_cannot_share_is_refused_before_ray_starts(
         capsys.readouterr().err
     )
     assert not cache.exists()
+
+
+def test_a_data_parallel_checkpoint_is_refused_before_the_data_whatever_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A checkpoint of a two-worker fit (two ranks' generators): --workers 2 said to resume
+    it with --workers 1, which passed the check before the data, prepared them, and only
+    then was refused by the loop ('written by 2 worker(s) ... resume it with as many'). No
+    command resumes it, and each says so, the same, before the data and before Ray."""
+    import raysearch.data.prepared as prepared
+    from raysearch.train.checkpoint import save_checkpoint
+
+    monkeypatch.setattr(prepared, "prepare", pytest.fail)
+    monkeypatch.setattr(ray_train, "fit_distributed", pytest.fail)
+    cfg = train_cli.build_config(train_cli.parse_args(ARGV))
+    save_checkpoint(tmp_path / "ck", {"config": cfg, "rng": [{}, {}], "origins": [{}]})
+    argv = [*ARGV, "--cache-dir", str(tmp_path / "c"), "--resume", str(tmp_path / "ck")]
+    said = []
+    for workers in ("1", "2"):
+        assert train_cli.main([*argv, "--workers", workers]) == 2
+        said.append(capsys.readouterr().err)
+    assert said[0] == said[1] and "1 problem(s)" in said[0], said
+    assert (
+        "the checkpoint was written by a data-parallel fit of 2 workers (it holds each one's "
+        "random generators), which raysearch train cannot resume" in said[0]
+    )
+    save_checkpoint(tmp_path / "ck", {"config": cfg, "rng": [{}], "origins": [{}]})
+    assert train_cli.main([*argv, "--workers", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "1 problem(s)" in err and "resume this checkpoint with --workers 1" in err, err
