@@ -51,12 +51,18 @@ def resume_problems(
 def _read(given: Path, path: Path) -> tuple[dict[str, Any], str | None]:
     """The checkpoint's state, or why it cannot be resumed."""
     # Deferred: torch (seconds) reads the checkpoint; a bad flag is reported before it.
-    from raysearch.train.checkpoint import CorruptCheckpointError, load_checkpoint
+    from raysearch.train.checkpoint import (
+        CorruptCheckpointError,
+        StaleCheckpointError,
+        load_checkpoint,
+    )
 
     try:
         state = load_checkpoint(path)
     except (CorruptCheckpointError, OSError) as err:  # damaged; no permission to read it
         return {}, f"--resume {given}: {err}"
+    except StaleCheckpointError as err:
+        return {}, f"--resume {given}: {err}; drop --resume to train this configuration afresh"
     if not isinstance(state, dict) or not isinstance(state.get("config"), TrialConfig):
         return {}, (
             f"--resume {given}: {path} holds no training configuration (a checkpoint of "

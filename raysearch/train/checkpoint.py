@@ -7,7 +7,10 @@ and its metrics. Only rank 0 writes; every rank can read.
 
 A checkpoint that cannot be read (truncated or damaged in storage) raises
 ``CorruptCheckpointError``, a ``TrialFailure``: retrying would read the same bytes, so the
-trial fails at once with the file named, rather than crash-looping through its retries.
+trial fails at once with the file named, rather than crash-looping through its retries. One
+written by an older raysearch, whose pickled objects name a module or class this one no
+longer has (``raysearch.train.config.TrialConfig`` before the configs moved to
+``raysearch.core``), raises ``StaleCheckpointError``, for the same reason.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from raysearch.core.files import CHECKPOINT_FILE, atomic_write_serialised
 __all__ = [
     "CHECKPOINT_FILE",
     "CorruptCheckpointError",
+    "StaleCheckpointError",
     "capture_rng",
     "load_checkpoint",
     "restore_rng",
@@ -36,6 +40,10 @@ __all__ = [
 
 class CorruptCheckpointError(TrialFailure):
     """A checkpoint file that exists but cannot be read back."""
+
+
+class StaleCheckpointError(TrialFailure):
+    """A checkpoint whose objects this raysearch does not have (an older one wrote it)."""
 
 
 def capture_rng(device: torch.device) -> dict[str, Any]:
@@ -88,5 +96,10 @@ def load_checkpoint(directory: Path) -> dict[str, Any]:
     except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
         raise CorruptCheckpointError(
             f"checkpoint {path} cannot be read ({type(err).__name__}: {err}); it is damaged"
+        ) from err
+    except (ImportError, AttributeError) as err:  # unpickling: a module or class now gone
+        raise StaleCheckpointError(
+            f"checkpoint {path} was written by an older raysearch and cannot be resumed: it "
+            f"refers to what this one no longer has ({type(err).__name__}: {err})"
         ) from err
     return state

@@ -4,6 +4,8 @@ trained with, compared before the data is prepared (the checkpoint holds it, "co
 from __future__ import annotations
 
 import dataclasses
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -181,3 +183,39 @@ def test_a_real_data_trial_resumes_with_the_flags_of_its_values(
     assert _problems(argv) == []
     problems = _problems(["--lr", "0.003", "--seed", "12", "--resume", "ck"])  # synthetic
     assert "data.path: " in problems[0] and "data.synth" not in problems[0], problems[0]
+
+
+def test_a_checkpoint_of_an_older_raysearch_is_refused_in_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    no_data: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A checkpoint pickled its configuration as raysearch.train.config.TrialConfig before
+    the configurations moved to raysearch.core: reading it for --resume's check let
+    unpickling's ModuleNotFoundError out as a traceback (a class gone from a module that
+    is still there: AttributeError)."""
+    old = types.ModuleType("raysearch.train.config")
+
+    @dataclasses.dataclass(frozen=True)
+    class TrialConfig:  # the class as an older raysearch pickled it
+        lr: float = 1e-3
+
+    TrialConfig.__module__, TrialConfig.__qualname__ = old.__name__, "TrialConfig"
+    old.TrialConfig = TrialConfig  # type: ignore[attr-defined]
+    for gone in ("module", "class"):
+        monkeypatch.setitem(sys.modules, old.__name__, old)
+        save_checkpoint(tmp_path / "ck", {"config": TrialConfig(), "epoch": 1})
+        if gone == "module":
+            monkeypatch.delitem(sys.modules, old.__name__)
+        else:
+            del old.TrialConfig  # type: ignore[attr-defined]
+        assert train_cli.main([*BASE, "--resume", str(tmp_path / "ck")]) == 2
+        err = capsys.readouterr().err
+        assert (
+            f"  - --resume {tmp_path / 'ck'}: checkpoint {tmp_path / 'ck' / CHECKPOINT_FILE} was "
+            "written by an older raysearch and cannot be resumed: it refers to what this one "
+            "no longer has (" in err
+        ), err
+        assert "drop --resume to train this configuration afresh\n" in err
+        assert "Traceback" not in err and "1 problem(s)" in err
