@@ -80,15 +80,17 @@ def run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any
         summary_of,
     )
 
-    storage = args.checkpoint_dir or tempfile.mkdtemp(prefix="raysearch-train-")
-    result = fit_distributed(
-        cfg,
-        DistributedPlan(workers=args.workers),
-        args.cache_dir,
-        storage_path=os.path.abspath(storage),
-        name="debug",
-        callbacks=[epoch_callback(print_epoch)],
-    )
+    # Ray Train's storage (every epoch's checkpoint): --checkpoint-dir, else a directory
+    # removed at the end, as the one-process path's
+    with tempfile.TemporaryDirectory(prefix="raysearch-train-") as scratch:
+        result = fit_distributed(
+            cfg,
+            DistributedPlan(workers=args.workers),
+            args.cache_dir,
+            storage_path=os.path.abspath(args.checkpoint_dir or scratch),
+            name="debug",
+            callbacks=[epoch_callback(print_epoch)],
+        )
     if result.error is not None:
         raise result.error
     _, reason = outcome_of(result)

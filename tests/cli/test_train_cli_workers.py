@@ -4,6 +4,7 @@ refuses before Ray starts. Ray Train is stood in for (``fit_distributed`` faked)
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -183,3 +184,30 @@ def test_a_data_parallel_checkpoint_is_refused_before_the_data_whatever_the_work
     assert train_cli.main([*argv, "--workers", "2"]) == 2
     err = capsys.readouterr().err
     assert "1 problem(s)" in err and "resume this checkpoint with --workers 1" in err, err
+
+
+def test_a_data_parallel_run_without_checkpoint_dir_leaves_no_directory_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --checkpoint-dir the command kept Ray Train's storage (every epoch's
+    checkpoint) in a directory made by tempfile.mkdtemp and never removed: every run left
+    a raysearch-train-* directory in the system's temporary directory."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the system's, here
+    summary = {"stop_reason": "max_epochs", "best_epoch": 1, "best_metrics": {},
+               "test_metrics": {}}  # fmt: skip
+    storages = []
+
+    def fit_distributed(*args: object, storage_path: str, **kwargs: object) -> Any:
+        storages.append(Path(storage_path))
+        (Path(storage_path) / "debug" / "checkpoint_000000").mkdir(parents=True)  # as Ray Train
+        return SimpleNamespace(error=None, metrics={}, checkpoint=None,
+                               return_value={"final_report": {}, "summary": summary})  # fmt: skip
+
+    monkeypatch.setattr(ray_train, "fit_distributed", fit_distributed)
+    argv = [*ARGV, "--workers", "2", "--cache-dir", str(tmp_path / "cache")]
+    assert train_cli.main(argv) == 0
+    assert storages[0].parent == tmp_path and storages[0].name.startswith("raysearch-train-")
+    assert not storages[0].exists()
+    assert train_cli.main([*argv, "--checkpoint-dir", str(tmp_path / "ck")]) == 0
+    assert storages[1] == tmp_path / "ck" and (tmp_path / "ck" / "debug").is_dir()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("raysearch-train-")]
