@@ -9,6 +9,7 @@ that and the tables); Tune's own experiment directory is the search layer's busi
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from raysearch.core.errors import ConfigError, ErrorCollector
@@ -175,7 +178,7 @@ def _read_tables(path: Path, errors: ErrorCollector) -> dict[str, pd.DataFrame]:
     tables = {}
     for name, need in _tables(path):
         try:
-            frame = pd.read_parquet(path / name)
+            frame = _int_parameters(pd.read_parquet(path / name), pq.read_schema(path / name))
         except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
             errors.add(str(path / name), f"cannot be read as a parquet table: {err}")
             continue
@@ -186,6 +189,24 @@ def _read_tables(path: Path, errors: ErrorCollector) -> dict[str, pd.DataFrame]:
             errors.problems.append(problem)
         tables[name] = frame
     return tables
+
+
+def _int_parameters(frame: pd.DataFrame, schema: pa.Schema) -> pd.DataFrame:
+    """``frame`` with each ``config/`` column the table stores as ints holding ints, as the
+    search wrote them (``search.collect.config_table``: objects, NaN where unset). An int
+    parameter that a ``when:`` condition left out of some trials is stored as int64 with
+    nulls, which pandas reads as float64: the best trial's 2 read back as 2.0."""
+    for name in schema.names:
+        column = frame.get(name)
+        if (
+            name.startswith("config/")
+            and pa.types.is_integer(schema.field(name).type)
+            and column is not None
+            and column.dtype.kind == "f"
+        ):
+            values = [math.nan if math.isnan(v) else int(v) for v in column]
+            frame[name] = pd.Series(values, index=column.index, dtype=object)
+    return frame
 
 
 def _read_object(file: Path, errors: ErrorCollector) -> dict[str, Any]:

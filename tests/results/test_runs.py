@@ -2,14 +2,17 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 
 import pandas as pd
 import pytest
 
 from raysearch.core.errors import ConfigError
-from raysearch.core.files import EPOCHS, METADATA, OPTIONS, SUMMARY_JSON, TRIALS
-from raysearch.results.analysis import anytime_curve, curve_order
+from raysearch.core.files import EPOCHS, METADATA, OPTIONS, SUMMARY_JSON, TRIALS, write_parquet
+from raysearch.results.analysis import anytime_curve, best_trial, curve_order
 from raysearch.results.runs import load_run, load_runs
+from raysearch.results.trials import best_row
+from raysearch.search.collect import config_table
 from raysearch.testing.results import write_fake_run
 
 
@@ -249,3 +252,25 @@ def test_a_summary_json_that_cannot_be_read_is_named_with_the_other_problems(tmp
     ]
     (planned / SUMMARY_JSON).unlink()  # a run written before it: its tables say how it ended
     assert load_run(planned).planned is None
+
+
+def test_an_int_parameter_some_trials_left_out_reads_back_as_the_ints_written(tmp_path):
+    """config_table keeps a conditional int parameter's values ints (NaN where a trial did
+    not sample it), which trials.parquet stores as int64 with nulls and pandas read back
+    as float64: load_run, and the compare report, gave the best trial's 2 as 2.0 where
+    its best_config.yaml says 2. A float parameter whose values are whole stays a float."""
+    run = write_fake_run(tmp_path / "run", n_trials=5)
+    trials = pd.read_parquet(run / TRIALS)
+    best = best_row(trials)["trial_id"]
+    rows = trials.to_dict("records")
+    for i, row in enumerate(rows):
+        if row["trial_id"] == best:
+            row["config/a3dro_warmup_epochs"] = 2
+        row["config/budget_beta"] = float(i)
+    write_parquet(run / TRIALS, config_table(rows))
+    read = load_run(run).trials
+    values = dict(zip(read["trial_id"], read["config/a3dro_warmup_epochs"], strict=True))
+    assert type(values.pop(best)) is int and all(math.isnan(v) for v in values.values())
+    assert read["config/budget_beta"].dtype == "float64"
+    assert best_trial(load_run(run))["config"]["a3dro_warmup_epochs"] == 2
+    assert type(best_trial(load_run(run))["config"]["a3dro_warmup_epochs"]) is int
