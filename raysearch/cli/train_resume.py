@@ -12,6 +12,7 @@ rank's, and --workers N >= 2 trains through Ray Train, which takes no checkpoint
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,11 @@ from raysearch.core.files import CHECKPOINT_FILE
 from raysearch.core.trial_config import TrialConfig
 
 __all__ = ["resume_problems"]
+
+_UNSET = (
+    " (no flag sets it: the default here; the checkpoint's came from a --config file, a "
+    "search, or an older default)"
+)
 
 
 def resume_problems(
@@ -45,7 +51,7 @@ def resume_problems(
         return [_data_parallel(given, len(rngs))]
     if cfg is None:
         return workers
-    return [*workers, *_config_problems(given, state, cfg, flags)]
+    return [*workers, *_config_problems(given, state, cfg, flags, args.config)]
 
 
 def _read(given: Path, path: Path) -> tuple[dict[str, Any], str | None]:
@@ -91,27 +97,43 @@ def _data_parallel(given: Path, ranks: int) -> str:
 
 
 def _config_problems(
-    given: Path, state: dict[str, Any], cfg: TrialConfig, flags: Mapping[str, str]
+    given: Path,
+    state: dict[str, Any],
+    cfg: TrialConfig,
+    flags: Mapping[str, str],
+    config: str | None,
 ) -> list[str]:
-    """``cfg`` against the checkpoint's configuration, and its data."""
+    """``cfg`` against the checkpoint's configuration, and its data; ``config``: the
+    --config file it was read from (None: the flags alone)."""
     # Deferred: torch (seconds); a bad flag is reported before it.
     from raysearch.train.resume import RESUMABLE, config_changes
 
     changes = config_changes(state["config"], cfg)
     if not changes:
         return _data_problems(given, state.get("data_fingerprint"), cfg)
+    # without --config, a field no flag sets is given this raysearch's default: the
+    # checkpoint's came from a --config file, a search's space, or an older default
+    unset = {} if config else {n: old for n, (old, _) in changes.items() if n not in flags}
     lines = [
-        f"{name}: {old!r} in the checkpoint, {new!r} given{_flag(name, flags)}"
+        f"{name}: {old!r} in the checkpoint, {new!r} given"
+        + (_UNSET if name in unset else _flag(name, flags))
         for name, (old, new) in changes.items()
     ]
     may = ", ".join(sorted(RESUMABLE))
+    file = ", ".join(f"{name}: {json.dumps(old, default=str)}" for name, old in unset.items())
     return [
         f"--resume {given}: a resume continues the configuration the checkpoint was trained "
         "with (its weights, optimiser and learning-rate schedule are restored), and this "
         "command gives another:\n"
         + "".join(f"      {line}\n" for line in lines)
         + "    resume it with the checkpoint's values (the flags, or the --config file, of the "
-        "run that wrote it), or drop --resume to train this configuration afresh; a resume "
+        "run that wrote it"
+        + (
+            f"; what no flag sets, with --config FILE whose resolved: section holds {file}"
+            if unset
+            else ""
+        )
+        + "), or drop --resume to train this configuration afresh; a resume "
         f"may change only {may}"
     ]
 

@@ -219,3 +219,40 @@ def test_a_checkpoint_of_an_older_raysearch_is_refused_in_one_line(
         ), err
         assert "drop --resume to train this configuration afresh\n" in err
         assert "Traceback" not in err and "1 problem(s)" in err
+
+
+def test_a_field_no_flag_sets_is_said_to_be_the_default_and_how_to_give_it(
+    tmp_path: Path, no_data: None
+) -> None:
+    """A field no flag sets (a default changed since the checkpoint was written, or a
+    search's value) was met with advice to give the flags of the run that wrote it, which
+    do not exist. It is said to be the default here, and the --config file that gives the
+    checkpoint's value is named; that file resumes it."""
+    cfg = train_cli.build_config(train_cli.parse_args(BASE))
+    trained = dataclasses.replace(
+        cfg,
+        trainer=dataclasses.replace(cfg.trainer, weight_decay=0.5),
+        loss=dataclasses.replace(cfg.loss, kendall_clamp=(-1.0, 1.0)),
+    )
+    save_checkpoint(tmp_path / "ck", {"config": trained})
+    [problem] = _problems([*BASE, "--resume", str(tmp_path / "ck")])
+    unset = (
+        " (no flag sets it: the default here; the checkpoint's came from a --config file, "
+        "a search, or an older default)"
+    )
+    assert (
+        f"trainer.weight_decay: 0.5 in the checkpoint, {cfg.trainer.weight_decay!r} given{unset}"
+        in problem
+    )
+    assert (
+        "(the flags, or the --config file, of the run that wrote it; what no flag sets, with "
+        "--config FILE whose resolved: section holds loss.kendall_clamp: [-1.0, 1.0], "
+        "trainer.weight_decay: 0.5), or drop --resume" in problem
+    ), problem
+    (tmp_path / "c.yaml").write_text(
+        "resolved:\n  loss.kendall_clamp: [-1.0, 1.0]\n  trainer.weight_decay: 0.5\n"
+    )
+    assert (
+        _problems([*BASE, "--config", str(tmp_path / "c.yaml"), "--resume", str(tmp_path / "ck")])
+        == []
+    )
