@@ -153,9 +153,15 @@ class DataConfig:
         errs.raise_if_any(ConfigError, "data config")
 
     def preprocessing_key(self) -> dict[str, object]:
-        """The fields that change the prepared tensors (all but the data's identity)."""
-        skip = ("path", "synth")
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+        """The fields that change the prepared tensors (all but the data's identity), a
+        float field as a float: ``corr_threshold: 1`` and ``1.0`` prepare the same data."""
+        key: dict[str, object] = {}
+        for f in fields(self):
+            if f.name in ("path", "synth"):
+                continue
+            value = getattr(self, f.name)
+            key[f.name] = float(value) if f.type == "float" and _is_num(value) else value
+        return key
 
 
 def _is_num(value: object) -> bool:

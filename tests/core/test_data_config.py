@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import pickle
 
 import pytest
@@ -38,6 +39,14 @@ def test_configs_pickle_and_preprocessing_key_excludes_identity() -> None:
     assert pickle.loads(pickle.dumps(cfg)) == cfg
     key = cfg.preprocessing_key()
     assert "path" not in key and "synth" not in key and key["raion_pca_components"] == 4
+
+
+def test_a_whole_number_given_for_a_float_field_keys_the_same_data_as_its_float() -> None:
+    """corr_threshold: 1 and 1.0 prepare the same data, yet their keys (json.dumps) differed:
+    the cache was built twice, and a checkpoint's data fingerprint refused the same data as
+    other data. Found by a review helper."""
+    as_int, as_float = DataConfig(corr_threshold=1), DataConfig(corr_threshold=1.0)
+    assert json.dumps(as_int.preprocessing_key()) == json.dumps(as_float.preprocessing_key())
 
 
 @pytest.mark.parametrize(
