@@ -108,7 +108,7 @@ def _config_problems(
     # Deferred: torch (seconds); a bad flag is reported before it.
     from raysearch.train.resume import RESUMABLE, config_changes
 
-    changes = config_changes(state["config"], cfg)
+    changes = config_changes(state["config"], cfg, "data_fingerprint" in state)
     if not changes:
         return _data_problems(given, state.get("data_fingerprint"), cfg)
     # without --config, a field no flag sets is given this raysearch's default: the

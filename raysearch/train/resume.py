@@ -31,6 +31,7 @@ with the data given (``raysearch train`` before preparing them, the loop once pr
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Any
 
 from raysearch.core.trial_config import TrialConfig
@@ -52,11 +53,15 @@ RESUMABLE = frozenset(
 _ABSENT = object()  # a field the checkpoint's configuration does not have
 
 
-def config_changes(saved: TrialConfig, given: TrialConfig) -> dict[str, tuple[Any, Any]]:
+def config_changes(
+    saved: TrialConfig, given: TrialConfig, fingerprinted: bool = True
+) -> dict[str, tuple[Any, Any]]:
     """The fields (by dotted name) a resume of a checkpoint trained with ``saved`` cannot
     take from ``given``: each that differs outside ``RESUMABLE``, as (saved value, given
     value); the saved value is None for a field its configuration lacks. ``data.path``
-    differs only between a dataset directory and synthetic data (None); ``data.synth``,
+    differs only between a dataset directory and synthetic data (None) where the checkpoint
+    records its data's fingerprint (``fingerprinted``), which says what the data are; one
+    written before it did is held to its dataset's directory (resolved). ``data.synth``,
     the synthetic data's, is compared only when both train on synthetic data."""
     changes: dict[str, tuple[Any, Any]] = {}
     synthetic = saved.data.path is None and given.data.path is None
@@ -64,7 +69,9 @@ def config_changes(saved: TrialConfig, given: TrialConfig) -> dict[str, tuple[An
         if name in RESUMABLE or (not synthetic and name.startswith("data.synth.")):
             continue
         if name == "data.path":  # where the dataset is now; its fingerprint says what it is
-            if (saved.data.path is None) != (value is None):
+            if (saved.data.path is None) != (value is None) or (
+                not fingerprinted and _place(saved.data.path) != _place(value)
+            ):
                 changes[name] = (saved.data.path, value)
             continue
         old: Any = saved
@@ -73,6 +80,11 @@ def config_changes(saved: TrialConfig, given: TrialConfig) -> dict[str, tuple[An
         if old is _ABSENT or old != value:
             changes[name] = (None if old is _ABSENT else old, value)
     return changes
+
+
+def _place(path: str | None) -> str | None:
+    """A dataset directory as one place, however it was written (``ds``, ``./ds/``)."""
+    return None if path is None else os.path.realpath(path)
 
 
 def _leaves(node: Any, prefix: str = "") -> list[tuple[str, Any]]:

@@ -102,6 +102,14 @@ def test_the_datasets_path_is_not_compared_but_what_it_holds_is(tmp_path: Path) 
     here = dataclasses.replace(_cfg(), data=DataConfig(path="ds/"))
     assert config_changes(on_disk, here) == {}
     assert config_changes(on_disk, _cfg()) == {"data.path": ("/cluster/ds", None)}
+    # a checkpoint from before the fingerprint was recorded: its directory is all that says
+    # which data it was trained on (another dataset resumed on without a word: a review)
+    assert config_changes(on_disk, here, fingerprinted=False) == {
+        "data.path": ("/cluster/ds", "ds/")
+    }
+    spelt = dataclasses.replace(_cfg(), data=DataConfig(path=str(tmp_path / "ds" / ".")))
+    same = dataclasses.replace(_cfg(), data=DataConfig(path=f"{tmp_path}/ds/"))
+    assert config_changes(spelt, same, fingerprinted=False) == {}
     ck = _checkpoint(tmp_path, _cfg(max_epochs=2))
     assert load_checkpoint(ck)["data_fingerprint"] == "fake"
     other = dataclasses.replace(fake_data(n_train=32, n_eval=16), fingerprint="other")
