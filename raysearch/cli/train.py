@@ -80,7 +80,7 @@ CONFIG_FLAGS: dict[str, tuple[str, str, str]] = {
 _FIELD_FLAGS = {f"{section}.{name}": flag for flag, (section, name, _) in CONFIG_FLAGS.items()}
 _FIELD_FLAGS |= {
     "data.path": "--data",
-    "data.synth.seed": "--seed",  # without --config
+    "data.synth.seed": "--seed",  # with trainer.seed, and without --config: train_resume.py
     "data.synth.days": "--synth",
     "data.synth.raions": "--synth",
 }

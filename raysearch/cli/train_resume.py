@@ -109,6 +109,11 @@ def _config_problems(
     from raysearch.train.resume import RESUMABLE, config_changes
 
     changes = config_changes(state["config"], cfg, "data_fingerprint" in state)
+    saved = state["config"]
+    if config or saved.data.synth.seed != saved.trainer.seed:
+        # --seed sets the synthetic data's seed with the training seed, and only without
+        # --config: no flag gives a checkpoint whose two seeds differ (a search's trial)
+        flags = {k: v for k, v in flags.items() if k != "data.synth.seed"}
     if not changes:
         return _data_problems(given, state.get("data_fingerprint"), cfg)
     # without --config, a field no flag sets is given this raysearch's default: the

@@ -256,3 +256,32 @@ def test_a_field_no_flag_sets_is_said_to_be_the_default_and_how_to_give_it(
         _problems([*BASE, "--config", str(tmp_path / "c.yaml"), "--resume", str(tmp_path / "ck")])
         == []
     )
+
+
+def _seed_problem(argv: list[str]) -> str:
+    [problem] = _problems(argv)
+    return problem
+
+
+def test_the_synthetic_datas_seed_is_said_to_come_from_seed_only_where_seed_gives_it(
+    tmp_path: Path,
+) -> None:
+    """--seed sets data.synth.seed with trainer.seed, and only without --config; the refusal
+    named (--seed) for it beside --config, and for a search trial's checkpoint, whose two
+    seeds differ (the search's data seed, the trial's own), where no flag gives both and a
+    --config file's resolved: section does. Found by a review helper."""
+    trained = train_cli.build_config(train_cli.parse_args(["--seed", "3"]))
+    save_checkpoint(tmp_path / "ck", {"config": trained})
+    (tmp_path / "c.yaml").write_text("resolved:\n  trainer.lr: 0.001\n")
+    ck = str(tmp_path / "ck")
+    problem = _seed_problem(["--config", str(tmp_path / "c.yaml"), "--seed", "3", "--resume", ck])
+    assert "      data.synth.seed: 3 in the checkpoint, 0 given\n" in problem, problem
+    assert "data.synth.seed: 3 in the checkpoint, 5 given (--seed)" in _seed_problem(
+        ["--seed", "5", "--resume", ck]
+    )
+    setup = TrialSetup(
+        build_trial_config({"trainer.seed": 0}), {}, 20, "c", "s", ResourcePlan(1, 1, 1.0, 0.0, {})
+    )
+    save_checkpoint(tmp_path / "trial", {"config": trial_config(setup, {"trainer.seed": 12})})
+    problem = _seed_problem(["--seed", "12", "--resume", str(tmp_path / "trial")])
+    assert "resolved: section holds data.synth.seed: 0" in problem, problem
