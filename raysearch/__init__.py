@@ -25,10 +25,8 @@ input, each problem listed, before Ray starts), ``SearchInterrupted``, ``SearchF
 
 from __future__ import annotations
 
-import importlib
 from importlib.metadata import PackageNotFoundError, version
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # The errors run_search raises on purpose, to catch by name (light: no third-party import)
 from raysearch.core.errors import (
@@ -39,6 +37,7 @@ from raysearch.core.errors import (
     SearchFailed,
     SearchInterrupted,
 )
+from raysearch.core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from raysearch.api import run_search
@@ -80,16 +79,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value  # later lookups skip this function
-        return value
-    raise AttributeError(f"module 'raysearch' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    # the API (__all__, the lazy names among it) and the subpackages loaded so far, not the
-    # names this file imports to build it (``version`` is importlib.metadata's, not ours)
-    loaded = {n for n, v in globals().items() if isinstance(v, ModuleType) and n != "importlib"}
-    return sorted({*__all__, *loaded, *(n for n in globals() if n.startswith("_"))})
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -3,9 +3,9 @@ learning curves, with k simulated workers and no Ray cluster (python -m raysearc
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from raysearch.core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from raysearch.search.simulation.curves import Curve, CurveSource, TrialCurve
@@ -41,16 +41,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value  # later lookups skip this function
-        return value
-    raise AttributeError(f"module 'raysearch.search.simulation' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    # the simulator's names and the modules of the package loaded so far, not the names
-    # this file imports to load them
-    loaded = {n for n, v in globals().items() if isinstance(v, ModuleType) and n != "importlib"}
-    return sorted({*__all__, *loaded, *(n for n in globals() if n.startswith("_"))})
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)
