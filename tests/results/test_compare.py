@@ -6,6 +6,7 @@ import json
 import math
 import re
 import shutil
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -354,19 +355,24 @@ def test_the_side_by_side_shows_what_a_run_with_finalists_picked_beside_its_sear
     assert "**Best trial `" in text  # the run without finalists: its best is its pick
 
 
-def test_a_run_interrupted_as_its_finalists_re_trained_is_said_to_be_and_how_to_finish_it(
-    example_run, two_runs, tmp_path
-):
-    """Ctrl+C as the finalists re-train: replicates unfinished, nothing picked, summary.json
-    says 'interrupted'. The report's side-by-side row and run section read as a finished
-    search's: nothing said the run is unfinished or that --resume would still pick."""
-    run = example_run("war_losses", "w")
+def _interrupted_as_the_last_finalist_re_trained(run: Path) -> Path:
+    """``run`` as Ctrl+C left it while its last finalist's replicates re-trained."""
     finalists = pd.read_parquet(run / "finalists.parquet")
     last = finalists["finalist"] == finalists["finalist"].max()
     finalists.loc[last, "status"] = "unfinished"
     finalists.loc[last, "best_anchored_val_loss"] = math.nan
     finalists["pick"] = False
     finalists.to_parquet(run / "finalists.parquet")
+    return run
+
+
+def test_a_run_interrupted_as_its_finalists_re_trained_is_said_to_be_and_how_to_finish_it(
+    example_run, two_runs, tmp_path
+):
+    """Ctrl+C as the finalists re-train: replicates unfinished, nothing picked, summary.json
+    says 'interrupted'. The report's side-by-side row and run section read as a finished
+    search's: nothing said the run is unfinished or that --resume would still pick."""
+    run = _interrupted_as_the_last_finalist_re_trained(example_run("war_losses", "w"))
     text = compare_runs([run, two_runs[0]], tmp_path / "out").read_text()
     rows = _side_by_side(text)
     assert rows["war_losses/w"]["state"] == "interrupted"
@@ -423,13 +429,7 @@ def test_a_run_interrupted_after_finalist_1_re_trained_says_how_it_held_up_and_n
 ):
     """Interrupted once finalist 1's replicates had finished: its re-training is described,
     and nothing is picked yet."""
-    run = example_run("war_losses", "w")
-    finalists = pd.read_parquet(run / "finalists.parquet")
-    last = finalists["finalist"] == finalists["finalist"].max()
-    finalists.loc[last, "status"] = "unfinished"
-    finalists.loc[last, "best_anchored_val_loss"] = math.nan
-    finalists["pick"] = False
-    finalists.to_parquet(run / "finalists.parquet")
+    run = _interrupted_as_the_last_finalist_re_trained(example_run("war_losses", "w"))
     text = compare_runs([run], tmp_path / "out").read_text()
     assert (
         "re-trained as finalist 1 with 3 fresh seed(s), its configuration averaged -0.6937 ± "
