@@ -24,12 +24,9 @@ from __future__ import annotations
 import dataclasses
 import errno
 import logging
-import platform
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,12 +59,11 @@ from raysearch.search.options import (
 )
 from raysearch.search.plan import SearchPlan, check_data_extremes, resolve_search
 from raysearch.search.resume import (
-    DATA_PREPARATION,
     check_resumed_data,
-    space_record,
     warm_start_data,
 )
-from raysearch.search.tracking import WandbOptions, flat_config
+from raysearch.search.run_metadata import run_metadata
+from raysearch.search.tracking import flat_config
 from raysearch.search.trainable import trial_config
 
 if TYPE_CHECKING:
@@ -340,7 +336,7 @@ def _write_run_files(options: RunOptions, plan: SearchPlan, data: PreparedData) 
         return
     run_dir = Path(plan.run_dir)
     write_json(run_dir / OPTIONS, recorded_options(options).to_json())
-    write_json(run_dir / METADATA, _metadata(options, plan, data.fingerprint))
+    write_json(run_dir / METADATA, run_metadata(options, plan, data.fingerprint))
 
 
 def _run_tune(
@@ -383,71 +379,3 @@ def _write_results(
         time_budget_s=plan.time_budget_s if outcome.out_of_time else None,
         gate_held=outcome.gate_held,
     )
-
-
-def _command(options: RunOptions) -> str:
-    """What repeats the search: the command line it was started with, or for a search
-    started from Python the ``run_search`` call with the arguments that differ from their
-    defaults (not ``name``: a new search gets a new run directory)."""
-    if options.argv:
-        return " ".join(["python -m raysearch.run", *options.argv[1:]])
-    defaults = RunOptions(space=options.space)
-    given = [
-        f"{f.name}={_argument(getattr(options, f.name))}"
-        for f in dataclasses.fields(RunOptions)
-        if f.name not in ("space", "name", "argv")
-        and getattr(options, f.name) != getattr(defaults, f.name)
-    ]
-    return f"raysearch.run_search({', '.join([repr(options.space), *given])})"
-
-
-def _argument(value: Any) -> str:
-    """A run_search argument as it is written in the call that repeats the search:
-    ``wandb=False`` for W&B off, other W&B options by their full name (``raysearch.search``
-    is loaded once ``raysearch.run_search`` is), anything else by its repr."""
-    if value == WandbOptions(enabled=False):
-        return "False"
-    if isinstance(value, WandbOptions):
-        return f"raysearch.search.tracking.{value!r}"
-    return repr(value)
-
-
-def _metadata(options: RunOptions, plan: SearchPlan, fingerprint: str) -> dict[str, Any]:
-    # Deferred: the data cache imports torch; a bad flag is answered before it (and by the
-    # time the metadata is written, the data is prepared and torch loaded).
-    from raysearch.data.cache import CACHE_VERSION
-
-    try:  # the commit of the raysearch that ran (empty for an installed copy)
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=Path(__file__).parent,
-        ).stdout.strip()
-    except FileNotFoundError:  # no git on this machine
-        sha = ""
-    metadata = {
-        "command": _command(options),
-        "space": plan.space.name,
-        "space_file": plan.space.path,
-        **space_record(plan.space),  # settings, fixed, parameters: --resume compares them
-        "seed": options.seed,
-        "smoke": options.smoke,
-        "resources": plan.setup.resources.describe(),
-        "data_fingerprint": fingerprint,
-        DATA_PREPARATION: CACHE_VERSION,  # which of data and preparation changed: --resume
-        "run_dir": plan.run_dir,  # where it started: --resume checks the run is still there
-        "git_sha": sha,
-        "versions": {
-            "python": platform.python_version(),
-            **{name: version(name) for name in ("ray", "torch", "optuna")},
-        },
-        "machine": platform.platform(),
-    }
-    if options.warm_start:  # the run whose trials seeded the study, and their data
-        metadata["warm_start"] = {
-            "run_dir": options.warm_start,
-            "data_fingerprint": warm_start_data(Path(options.warm_start)),
-        }
-    return metadata

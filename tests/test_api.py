@@ -23,7 +23,7 @@ from ray.tune import Callback
 import raysearch
 import raysearch.api
 import raysearch.search.session
-from raysearch.api import _command, run_search
+from raysearch.api import run_search
 from raysearch.core.errors import ConfigError, SearchFailed, SearchInterrupted
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY
 from raysearch.data.cache import CACHE_VERSION
@@ -33,6 +33,7 @@ from raysearch.search.finalists import FinalistsResult
 from raysearch.search.options import RunOptions, load_run_options
 from raysearch.search.resources import Node
 from raysearch.search.resume import DATA_PREPARATION
+from raysearch.search.run_metadata import repeat_command, run_metadata
 from raysearch.search.session import Cluster
 from raysearch.search.tracking import WandbOptions
 from raysearch.search.tuner import TuneOutcome
@@ -56,7 +57,7 @@ def test_a_misspelled_argument_is_named_with_the_arguments_there_are(tmp_path) -
 )
 def test_a_search_from_python_records_the_call_that_repeats_it(fields) -> None:
     options = RunOptions(space="smoke", name="mine", **fields)
-    call = ast.parse(_command(options), mode="eval").body
+    call = ast.parse(repeat_command(options), mode="eval").body
     assert isinstance(call, ast.Call) and ast.unparse(call.func) == "raysearch.run_search"
     assert [ast.literal_eval(a) for a in call.args] == ["smoke"]
     given = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
@@ -69,7 +70,7 @@ def test_a_search_from_python_records_the_call_that_repeats_it(fields) -> None:
 )
 def test_the_recorded_call_names_wandb_options_so_it_runs_as_written(wandb) -> None:
     options = RunOptions(space="smoke", name="mine", wandb=wandb)
-    call = _command(options)
+    call = repeat_command(options)
     if not wandb.enabled:
         assert call == "raysearch.run_search('smoke', wandb=False)"
     # what the call passes to run_search, evaluated after a plain `import raysearch`
@@ -86,7 +87,7 @@ def test_the_recorded_call_names_wandb_options_so_it_runs_as_written(wandb) -> N
 
 def test_a_search_from_the_command_line_records_its_command() -> None:
     options = RunOptions(space="smoke", smoke=True, argv=("raysearch.run", "--space", "smoke"))
-    assert _command(options) == "python -m raysearch.run --space smoke"
+    assert repeat_command(options) == "python -m raysearch.run --space smoke"
 
 
 def test_arguments_of_the_wrong_type_are_one_error_naming_each(tmp_path) -> None:
@@ -508,7 +509,7 @@ def test_a_warm_start_from_a_run_on_other_data_says_so_and_records_it(
     recorded: list[dict] = []
 
     def search(options, plan, data, clock, callbacks) -> None:
-        recorded.append(raysearch.api._metadata(options, plan, data.fingerprint))
+        recorded.append(run_metadata(options, plan, data.fingerprint))
         raise _Searched
 
     monkeypatch.setattr(raysearch.api, "_search", search)

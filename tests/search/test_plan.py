@@ -10,13 +10,13 @@ from pathlib import Path
 import optuna
 import pytest
 
-from raysearch.api import _metadata
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON
 from raysearch.core.model_config import ModelConfig
 from raysearch.search.options import RunOptions, load_run_options, recorded_options
 from raysearch.search.plan import SearchPlan, resolve_search
 from raysearch.search.resources import Node
+from raysearch.search.run_metadata import run_metadata
 from raysearch.search.space import load_space
 from raysearch.search.study import STUDY_NAME, open_storage
 from raysearch.search.trainable import trial_config
@@ -578,13 +578,13 @@ CHOICES = "uniform, kendall, softplus_kendall"
 
 def _started(tmp_path: Path, space: Path) -> Path:
     """A run of ``space`` interrupted before Tune saved it, its files as run_search wrote
-    them (raysearch.api._metadata: the space's settings, fixed values and parameters)."""
+    them (raysearch.search.run_metadata: the space's settings, fixed values and parameters)."""
     options = RunOptions(space=str(space), results=str(tmp_path / "results"), name="r")
     plan = resolve_search(options, CLUSTER)
     run_dir = Path(plan.run_dir)
     run_dir.mkdir(parents=True)
     (run_dir / OPTIONS).write_text(json.dumps(recorded_options(options).to_json()))
-    (run_dir / METADATA).write_text(json.dumps(_metadata(options, plan, "fingerprint")))
+    (run_dir / METADATA).write_text(json.dumps(run_metadata(options, plan, "fingerprint")))
     (run_dir / SUMMARY_JSON).write_text(json.dumps({"state": "interrupted"}))
     return run_dir
 
