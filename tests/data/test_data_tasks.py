@@ -11,9 +11,10 @@ import pytest
 
 from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import DataError
+from raysearch.data.cache import cached, fingerprint
 from raysearch.data.contract import load_dataset
 from raysearch.data.describe import describe
-from raysearch.data.prepared import prepare
+from raysearch.data.prepared import _state, prepare
 from tests.data.test_data_reading import user_dataset
 
 
@@ -113,3 +114,10 @@ def test_such_a_dataset_is_described_and_never_cached(tmp_path: Path) -> None:
     with pytest.raises(DataError):
         prepare(cfg, cache_dir=tmp_path / "cache")
     assert not list((tmp_path / "cache").rglob("*.pt"))
+    # an entry cached by another way in (an older raysearch wrote such states) is refused
+    # on the hit as on the miss
+    state = _state(cfg, load_dataset(str(root)))
+    assert cached(tmp_path / "cache", fingerprint(cfg), lambda: state) == (state, False)
+    with pytest.raises(DataError) as hit:
+        prepare(cfg, cache_dir=tmp_path / "cache")
+    assert hit.value.problems == _problems(root)
