@@ -259,7 +259,7 @@ def _argument_problems(names: Names, **given: Any) -> list[str]:
     named by ``names``."""
     problems = []
     for name, value in given.items():
-        if value is None and name not in ("space", "seeds"):
+        if value is None and name not in ("space", "seeds", "log"):
             continue
         if name in _PATHS and not isinstance(value, str | os.PathLike):
             problems.append(f"{names.head(name)}: expected a str or a path, got {value!r}")
@@ -280,6 +280,11 @@ def _argument_problems(names: Names, **given: Any) -> list[str]:
         elif name == "cache_dir" and (why := directory_problem(value)):
             problems.append(
                 f"{names.head('cache_dir')}: {why}; give a directory for the data cache"
+            )
+        elif name == "log" and not callable(value):
+            problems.append(
+                f"{names.head('log')}: expected a function taking each progress line (a str), "
+                f"got {value!r}; to print nothing, give lambda line: None"
             )
     return problems
 
@@ -315,7 +320,7 @@ def record_curves(
     problems = _argument_problems(
         names,
         space=space, out=out, data=data, seeds=seeds, points=points, processes=processes,
-        address=address, device=device, cache_dir=cache_dir,
+        address=address, device=device, cache_dir=cache_dir, log=log,
     )  # fmt: skip
     space = os.fspath(space) if isinstance(space, os.PathLike) else space  # a path, as a str
     loaded = None

@@ -328,7 +328,13 @@ def test_record_curves_from_python_keeps_a_finished_table(
     with pytest.raises(ConfigError, match=r"is not a \.parquet file") as both:
         rec.record_curves("loss_ablation", points=2, out="curves.csv", processes=0)
     assert "processes: at least 1, got 0" in str(both.value)  # every problem at once
-    assert len(fake_training) == 7
+    with pytest.raises(ConfigError) as no_log:  # refused before anything trains
+        rec.record_curves("loss_ablation", points=3, seeds=1, out="other.parquet", log=None)
+    assert no_log.value.problems == [
+        "log: expected a function taking each progress line (a str), got None; to print "
+        "nothing, give lambda line: None"
+    ]
+    assert len(fake_training) == 7 and not Path("other.parquet").exists()
 
 
 @settings(max_examples=60, deadline=None)
