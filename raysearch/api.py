@@ -315,7 +315,8 @@ def _kept_if_done(cache_dir: str) -> AbstractContextManager[None]:
 def _prepare_data(plan: SearchPlan, raw: RawDataset | None) -> PreparedData:
     """Build (or load) the data once, before Ray starts: a bad dataset fails in seconds, and
     trials with the same preprocessing find it in the cache. The extremes of searched data
-    parameters (e.g. the largest PCA) are prepared too, so none of them fails in a trial."""
+    parameters (e.g. the largest PCA) are prepared too, and every batch size held to the
+    training samples, so none of them fails in a trial."""
     # Deferred: torch loads only once the flags, space and dataset passed (module doc).
     from raysearch.data.prepared import prepare
 
@@ -327,7 +328,9 @@ def _prepare_data(plan: SearchPlan, raw: RawDataset | None) -> PreparedData:
         return prepare(other, cache_dir, raw=raw if other.path == cfg.path else None)
 
     data = prepare_checked(cfg, plan.setup.cache_dir)
-    check_data_extremes(plan, prepare_checked)
+    # each validation origin trains on its own part; the earliest on the fewest samples
+    fewest = min(len(origin.splits["train"]) for origin in data.origins())
+    check_data_extremes(plan, prepare_checked, fewest)
     return data
 
 

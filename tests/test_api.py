@@ -771,3 +771,26 @@ def test_a_resume_beside_other_arguments_says_each_as_it_was_given() -> None:
         "resume: continues a run with the options it was started with; got ['num_samples'] too",
         "resume: continues a run with the options it was started with; options= sets ['seed'] too",
     ]
+
+
+def test_a_batch_larger_than_the_training_split_is_refused_before_ray(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found on the data it prepared, before Ray: each trial would otherwise fail alike
+    ('exceeds the training samples'), and the search end with every trial failed."""
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(raysearch.api, "_search", _ray_must_not_start)
+    space = tmp_path / "big_batch.yaml"
+    space.write_text(
+        "settings: {num_samples: 2, max_epochs: 2}\n"
+        "fixed: {size: tiny, batch_size: 100000}\n"
+        "parameters:\n  dropout: {type: float, low: 0.0, high: 0.3}\n"
+    )
+    with pytest.raises(ConfigError) as raised:
+        run_search(space=str(space), smoke=True, results="r", wandb=False)
+    [problem] = raised.value.problems
+    assert problem.startswith(
+        "batch_size 100000 (the space's fixed value or the default) exceeds the "
+    )
+    assert not Path("r").exists()

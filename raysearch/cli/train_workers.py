@@ -17,7 +17,7 @@ import os
 import tempfile
 from typing import Any
 
-from raysearch.core.errors import TrialFailure
+from raysearch.core.errors import ConfigError, TrialFailure
 from raysearch.core.trial_config import TrialConfig
 
 __all__ = ["WorkersFailed", "distributed_problems", "print_epoch", "run_distributed"]
@@ -49,15 +49,10 @@ def distributed_problems(args: argparse.Namespace, cfg: TrialConfig | None) -> l
     problems = []
     batch = cfg.trainer.batch_size if cfg is not None else 0
     if batch % args.workers:  # each rank takes batch // workers (train.distributed)
-        from_file = args.config is not None and "batch_size" not in getattr(args, "given", ())
-        where = (
-            f"--config {args.config}: trainer.batch_size {batch}"
-            if from_file
-            else f"--batch-size {batch} (trainer.batch_size)"
-        )
         problems.append(
-            f"{where}: each of the --workers {args.workers} takes an equal share of a batch, "
-            f"and {batch} is not divisible by {args.workers}; give a batch size that is"
+            f"{_batch_named(args, batch)}: each of the --workers {args.workers} takes an "
+            f"equal share of a batch, and {batch} is not divisible by {args.workers}; give a "
+            "batch size that is"
         )
     if args.threads is not None:
         problems.append(
@@ -68,9 +63,35 @@ def distributed_problems(args: argparse.Namespace, cfg: TrialConfig | None) -> l
     return problems
 
 
+def _batch_named(args: argparse.Namespace, batch: int) -> str:
+    """The batch size as its user gave it: the --config file's, or --batch-size (or the
+    default)."""
+    if args.config is not None and "batch_size" not in getattr(args, "given", ()):
+        return f"--config {args.config}: trainer.batch_size {batch}"
+    return f"--batch-size {batch} (trainer.batch_size)"
+
+
+def _check_batch_fits(cfg: TrialConfig, args: argparse.Namespace, cache_dir: str | None) -> None:
+    """Refuse, before Ray starts, a batch larger than the training split (each validation
+    origin's; the earliest has the fewest samples): every worker would fail on it. The data
+    prepared here is cached for the workers."""
+    # Deferred: torch takes seconds to import; a bad flag or value is reported first.
+    from raysearch.data.prepared import prepare
+
+    data = prepare(cfg.data, cache_dir)
+    fewest = min(len(origin.splits["train"]) for origin in data.origins())
+    if cfg.trainer.batch_size > fewest:
+        raise ConfigError(
+            [f"{_batch_named(args, cfg.trainer.batch_size)}: exceeds the {fewest} training "
+             f"samples (the workers train on whole batches of them); give at most {fewest}"],
+            "arguments",
+        )  # fmt: skip
+
+
 def run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any]:
     """Train ``cfg`` on ``args.workers`` Ray Train workers; the summary of the fit. A
     failure for good on the workers raises ``WorkersFailed``."""
+    _check_batch_fits(cfg, args, args.cache_dir)
     # Deferred: Ray Train takes seconds to import; a bad flag or value is reported first.
     from raysearch.train.ray_train import (
         DistributedPlan,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from raysearch.core.data_config import DataConfig
-from raysearch.core.errors import ConfigError
+from raysearch.core.errors import ConfigError, DataError
 from raysearch.core.files import (
     TUNE_DIR,
     directory_problem,
@@ -302,22 +302,54 @@ def resolve_search(options: RunOptions, cluster: ClusterShape | None = None) -> 
 
 
 def _check_batches(space: SearchSpace, setup: TrialSetup, options: RunOptions) -> None:
-    """Every start point and the defaults must build a valid trial config, whose batch
-    splits evenly over the trial's workers (each choice of a searched batch size too)."""
+    """Every batch size a trial may take must split evenly over the trial's workers: the
+    fixed or default one, each choice of a searched one, every draw of a searched range."""
     workers = options.workers_per_trial
-    points = [*(space.start or [{}])]
-    for name, spec in space.parameters.items():
-        if resolve_param(name)[0] == ("trainer", "batch_size") and spec.type == "categorical":
-            points += [{name: choice} for choice in spec.choices or []]
-    batches = {trial_config(setup, point).trainer.batch_size for point in points}
-    uneven = sorted(b for b in batches if b % workers)
-    if uneven:
-        raise ConfigError(
-            [f"{options.names.option('workers_per_trial', workers)}: each worker takes an "
-             f"equal share of a batch, and batch_size {b} is not divisible by {workers}"
-             for b in uneven],
-            options.names.context,
-        )  # fmt: skip
+    problems = []
+    for where, batch, spec in _batch_sizes(space, setup):
+        if batch % workers and (spec is None or spec.type != "int"):  # a range's: below
+            problems.append(
+                f"{options.names.option('workers_per_trial', workers)}: each worker takes an "
+                f"equal share of a batch, and batch_size {batch} ({where}) is not divisible "
+                f"by {workers}"
+            )
+    for name, spec in _searched_batch(space):
+        step = int(spec.step or 1)
+        if spec.type == "int" and (int(spec.bounds()[0]) % workers or step % workers):
+            problems.append(
+                f"{options.names.option('workers_per_trial', workers)}: each worker takes an "
+                f"equal share of a batch, and search space parameter {name!r} draws batch "
+                f"sizes from {int(spec.bounds()[0])} in steps of {step}, not all divisible by "
+                f"{workers}; give a low and a step that are"
+            )
+    if problems:
+        raise ConfigError(problems, options.names.context)
+
+
+def _searched_batch(space: SearchSpace) -> list[tuple[str, ParamSpec]]:
+    """The space's parameters that search the batch size (with its name there)."""
+    return [
+        (name, spec)
+        for name, spec in space.parameters.items()
+        if resolve_param(name)[0] == ("trainer", "batch_size")
+    ]
+
+
+def _batch_sizes(space: SearchSpace, setup: TrialSetup) -> list[tuple[str, int, ParamSpec | None]]:
+    """Every batch size a trial may take at its edges, with where it comes from and the
+    parameter searching it: a searched batch size's choices or bounds; the fixed value or
+    the default (None) where nothing searches it, or only under a condition (the other
+    trials take it)."""
+    searched = _searched_batch(space)
+    sizes: list[tuple[str, int, ParamSpec | None]] = [
+        (f"search space parameter {name!r}: {value}", value, spec)
+        for name, spec in searched
+        for value in _extremes(spec)
+    ]
+    if not searched or any(spec.when for _, spec in searched):
+        fixed = trial_config(setup, {}).trainer.batch_size
+        sizes.append(("the space's fixed value or the default", fixed, None))
+    return sizes
 
 
 def _extremes(spec: ParamSpec) -> list[Any]:
@@ -384,14 +416,24 @@ def data_extremes(plan: SearchPlan) -> list[dict[str, Any]]:
     return points
 
 
-def check_data_extremes(plan: SearchPlan, prepare: Callable[[DataConfig, str], object]) -> None:
+def check_data_extremes(
+    plan: SearchPlan, prepare: Callable[[DataConfig, str], object], train_samples: int
+) -> None:
     """Prepare the data for each extreme of the searched data parameters (cached, so the
-    trials that draw them pay nothing); all problems are raised at once."""
+    trials that draw them pay nothing), and hold every batch size a trial may take to the
+    ``train_samples`` of the prepared training split (no searchable data field changes how
+    many there are); all problems are raised at once."""
     problems: list[str] = []
     for point in data_extremes(plan):
         try:
             prepare(trial_config(plan.setup, point).data, plan.setup.cache_dir)
-        except ConfigError as err:
+        except (ConfigError, DataError) as err:  # the parameter's bound is what to change
             problems.extend(f"search space parameter {point}: {p}" for p in err.problems)
+    for where, batch, _ in _batch_sizes(plan.space, plan.setup):
+        if batch > train_samples:
+            problems.append(
+                f"batch_size {batch} ({where}) exceeds the {train_samples} training samples "
+                f"(a trial trains on whole batches of them); give at most {train_samples}"
+            )
     if problems:
         raise ConfigError(problems, f"search space {plan.space.path} for this dataset")

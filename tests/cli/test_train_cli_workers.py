@@ -156,6 +156,20 @@ def test_a_batch_the_workers_cannot_share_is_refused_before_ray_starts(
     assert not cache.exists()
 
 
+def test_a_batch_larger_than_the_training_split_is_refused_before_ray_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --workers, a batch no training split could fill failed on every worker, a
+    traceback and exit 1 once Ray had started; one process refused it with exit 2. It is
+    refused on the data the driver prepares (cached for the workers), exit 2, before Ray."""
+    monkeypatch.setattr(ray_train, "fit_distributed", pytest.fail)  # Ray must not start
+    argv = [*ARGV, "--workers", "2", "--cache-dir", str(tmp_path / "c")]
+    assert train_cli.main([*argv, "--batch-size", "100000"]) == 2
+    err = capsys.readouterr().err
+    assert "--batch-size 100000 (trainer.batch_size): exceeds the " in err, err
+    assert "training samples (the workers train on whole batches of them)" in err, err
+
+
 def test_a_data_parallel_checkpoint_is_refused_before_the_data_whatever_the_workers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -149,9 +149,72 @@ def test_data_parameters_are_checked_at_their_extremes_before_trials(tmp_path: P
         return prepare(cfg, cache_dir)
 
     with pytest.raises(ConfigError) as err:
-        check_data_extremes(plan, recording_prepare)
+        check_data_extremes(plan, recording_prepare, train_samples=10**6)
     assert "raion_pca_components" in str(err.value) and "400" in str(err.value)
     assert sorted(c.raion_pca_components for c in built) == [2, 400]
+
+
+def test_every_problem_of_the_data_extremes_and_batch_sizes_is_said_at_once(
+    tmp_path: Path,
+) -> None:
+    """A dataset's refusal of one extreme (a DataError) comes with a config problem of the
+    other and with a batch no trial could fill: the training split's samples bound the
+    largest batch a trial may take (a searched batch's bounds here)."""
+    from raysearch.core.data_config import DataConfig
+    from raysearch.core.errors import DataError
+    from raysearch.search.plan import check_data_extremes
+
+    plan = _smoke_plan(
+        tmp_path,
+        "settings: {num_samples: 2, max_epochs: 1}\n"
+        "parameters:\n  raion_pca_components: {type: int, low: 2, high: 9}\n"
+        "  batch_size: {type: int, low: 8, high: 64}\n",
+    )
+
+    def refusing_prepare(cfg: DataConfig, cache_dir: str) -> None:
+        if cfg.raion_pca_components == 2:
+            raise DataError(["raions.csv: too few raions"])
+        raise ConfigError(["raion_pca_components: more than the raions"])
+
+    with pytest.raises(ConfigError) as err:
+        check_data_extremes(plan, refusing_prepare, train_samples=40)
+    assert err.value.problems == [
+        "search space parameter {'raion_pca_components': 2}: raions.csv: too few raions",
+        "search space parameter {'raion_pca_components': 9}: raion_pca_components: more "
+        "than the raions",
+        "batch_size 64 (search space parameter 'batch_size': 64) exceeds the 40 training "
+        "samples (a trial trains on whole batches of them); give at most 40",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("space_text", "train_samples", "too_large"),
+    [
+        ("fixed: {batch_size: 32}\n", 31, ["32 (the space's fixed value or the default)"]),
+        ("fixed: {batch_size: 32}\n", 32, []),
+        # searched: the default (16) is no trial's, so only the choices count
+        ("parameters:\n  batch_size: {type: categorical, choices: [4, 8, 12]}\n", 10,
+         ["12 (search space parameter 'batch_size': 12)"]),
+        # searched under a condition: the other trials take the default
+        ("parameters:\n  dropout: {type: categorical, choices: [0.1, 0.2]}\n"
+         "  batch_size: {type: categorical, choices: [4, 8], when: {dropout: 0.2}}\n", 10,
+         ["16 (the space's fixed value or the default)"]),
+    ],
+)  # fmt: skip
+def test_a_batch_no_trial_could_fill_is_refused_and_only_one_a_trial_may_take(
+    tmp_path: Path, space_text: str, train_samples: int, too_large: list[str]
+) -> None:
+    from raysearch.search.plan import check_data_extremes
+
+    plan = _smoke_plan(tmp_path, "settings: {num_samples: 2, max_epochs: 1}\n" + space_text)
+    if not too_large:
+        check_data_extremes(plan, lambda cfg, cache_dir: None, train_samples)
+        return
+    with pytest.raises(ConfigError) as err:
+        check_data_extremes(plan, lambda cfg, cache_dir: None, train_samples)
+    assert [p.split("batch_size ")[1].split(" exceeds")[0] for p in err.value.problems] == (
+        too_large
+    )
 
 
 def test_summary_config_leaves_out_unused_conditional_parameters(tmp_path: Path) -> None:
@@ -407,7 +470,8 @@ def test_a_batch_that_does_not_split_over_the_workers_is_refused_before_ray(
         )
 
     assert plan("smoke", 2).setup.resources.workers_per_trial == 2  # the default 16 splits
-    with pytest.raises(ConfigError, match="batch_size 16 is not divisible by 3"):
+    default = r"batch_size 16 \(the space's fixed value or the default\) is not divisible by 3"
+    with pytest.raises(ConfigError, match=default):
         plan("smoke", 3)
     space = tmp_path / "batches.yaml"
     space.write_text(
@@ -417,7 +481,25 @@ def test_a_batch_that_does_not_split_over_the_workers_is_refused_before_ray(
     with pytest.raises(ConfigError) as err:
         plan(str(space), 8)  # 16 and 24 split over 8, 36 does not
     assert [p.split("and ")[-1] for p in err.value.problems] == [
-        "batch_size 36 is not divisible by 8"
+        "batch_size 36 (search space parameter 'batch_size': 36) is not divisible by 8"
+    ]
+    # the default (16) is no trial's when the space searches the batch size
+    space.write_text(
+        "settings: {num_samples: 2, max_epochs: 2}\n"
+        "parameters:\n  batch_size: {type: categorical, choices: [24, 48]}\n"
+    )
+    assert plan(str(space), 3).setup.resources.workers_per_trial == 3
+    # a range: every draw must split, so its low and its step must
+    space.write_text(
+        "settings: {num_samples: 2, max_epochs: 2}\n"
+        "parameters:\n  batch_size: {type: int, low: 16, high: 64, step: 8}\n"
+    )
+    assert plan(str(space), 4).setup.resources.workers_per_trial == 4
+    with pytest.raises(ConfigError) as err:
+        plan(str(space), 16)
+    assert [p.split("a batch, and ")[-1] for p in err.value.problems] == [
+        "search space parameter 'batch_size' draws batch sizes from 16 in steps of 8, not "
+        "all divisible by 16; give a low and a step that are"
     ]
 
 
