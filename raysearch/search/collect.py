@@ -9,6 +9,7 @@ from the index in their directory names) in trials.parquet, and each epoch's rep
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,16 +71,25 @@ _TUNE_COLUMNS = {
 _OUTCOME_COLUMNS = {FINAL_KEY, "stop_reason", "best_epoch"}
 
 
+# A traceback's line that names the exception raised: "ValueError: ...",
+# "raysearch.core.errors.ConfigError: ..." (its message may go on over the next lines).
+_RAISED = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Failure|Interrupt|Exit)\b")
+_MODULE = re.compile(r"^(?:[A-Za-z_]\w*\.)+(?=\w+:)")
+
+
 def failure_reason(error: BaseException) -> str:
     """A failed trial's reason, as trials.parquet's ``stop_reason`` words it: the reason the
     trial recorded (its ``TrialFailedError`` line, e.g. "NonFiniteLossError: ..."), else the
-    last line of Tune's error; 300 characters at most."""
-    message = str(error).strip().splitlines()
+    last exception Tune's error names, with its message's lines joined (a ConfigError's
+    problems, a RuntimeError over several lines); 300 characters at most."""
+    message = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
     recorded = [line for line in message if "TrialFailedError" in line]
     if recorded:
         return recorded[-1].split("TrialFailedError:", 1)[-1].strip()[:300]
-    detail = next((line for line in reversed(message) if line.strip()), type(error).__name__)
-    return detail[:300]
+    raised = [i for i, line in enumerate(message) if _RAISED.match(line)]
+    detail = " ".join(message[raised[-1] :] if raised else message[-1:])
+    detail = _MODULE.sub("", detail)  # "ConfigError: ...", not "raysearch.core.errors.Co..."
+    return (detail or type(error).__name__)[:300]
 
 
 def _why_stopped(

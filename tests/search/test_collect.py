@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 
+from raysearch.core.errors import ConfigError
 from raysearch.core.metrics import (
     BEST_VAL_METRIC,
     COMPLETED,
@@ -19,7 +22,7 @@ from raysearch.core.metrics import (
     TIME_ATTR,
     VAL_METRIC,
 )
-from raysearch.search.collect import collect_results
+from raysearch.search.collect import collect_results, failure_reason
 
 
 @dataclass
@@ -207,3 +210,35 @@ def test_an_int_parameter_its_condition_left_out_stays_an_int_for_the_best_confi
     written = yaml.safe_load((tmp_path / BEST_CONFIG).read_text())
     assert type(written["config"]["a3dro_warmup_epochs"]) is int  # not 2.0
     assert written["resolved"]["loss.a3dro_warmup_epochs"] == 2
+
+
+def _raised_in_a_trial(exc: Exception) -> BaseException:
+    """The error Tune's ResultGrid holds for a trial whose function raised ``exc``."""
+    from ray.exceptions import RayTaskError
+
+    try:
+        raise exc
+    except type(exc) as raised:
+        text = traceback.format_exc()
+        wrapped = RayTaskError("ImplicitFunc.train", text, raised, proctitle="ray::f()")
+        return wrapped.as_instanceof_cause()
+
+
+@pytest.mark.parametrize(
+    ("raised", "reason"),
+    [
+        (ConfigError(["model.d_model: not divisible", "trainer.lr: must be > 0"], "trial"),
+         "ConfigError: invalid trial (2 problem(s)): - model.d_model: not divisible - "
+         "trainer.lr: must be > 0"),
+        (RuntimeError("Error(s) in loading state_dict for HAN:\n\tMissing key(s): head.w"),
+         "RuntimeError: Error(s) in loading state_dict for HAN: Missing key(s): head.w"),
+        (ValueError("one line"), "ValueError: one line"),
+    ],
+)  # fmt: skip
+def test_a_failed_trials_reason_names_its_error_with_its_whole_message(
+    raised: Exception, reason: str
+) -> None:
+    """The last line of Tune's error alone was a fragment: a ConfigError's last problem
+    ('  - trainer.lr: ...', no error named), a RuntimeError's second line (found by a
+    review helper)."""
+    assert failure_reason(_raised_in_a_trial(raised)) == reason
