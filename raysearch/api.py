@@ -114,7 +114,7 @@ def run_search(
         with _writing(Path(cache_dir), "the prepared data's cache", resume=None):
             with _kept_if_done(cache_dir):  # a refusal leaves none of what it cached
                 data = _prepare_data(plan, raw)
-                if options.resume and options.data:  # the dataset the run started with
+                if options.resume:  # the data the run started with
                     check_resumed_data(
                         Path(options.resume), options.data, data.fingerprint, options.names
                     )
@@ -185,28 +185,49 @@ def _search(
     # Deferred: Ray takes seconds to import; bad input is refused before (module doc).
     from raysearch.search.session import ray_session
 
-    with ray_session(options.address, options.health_check_s, options.names) as cluster:
-        clock.add("ray_init", cluster.init_s)
-        plan = resolve_search(options, cluster.nodes)
-        log.info(
-            "search %s: %d trials, up to %d epochs; %s",
-            plan.space.name,
-            plan.space.settings.num_samples,
-            plan.space.settings.max_epochs,
-            plan.setup.resources.describe(),
-        )
-        with _writing(Path(plan.run_dir), "the run's options and metadata", resume=None):
-            _write_run_files(options, plan, data)
-        started = time.time()
-        with clock.phase("tune"):
-            outcome = _run_tune(options, plan, callbacks)
-        ended = time.time()
-        with clock.phase("finalists"):  # re-train the top configurations with fresh seeds
-            finalists = _run_finalists(options, plan, outcome)
-        # written before Ray shuts down: Ray's shutdown gives SIGTERM back its default (the
-        # process ends at once), so a SIGTERM then would lose them (search/session.py)
-        written = _write_outputs(plan, outcome, clock, (started, ended), finalists, options.names)
-        return written, outcome
+    written: dict[str, Any] | None = None
+    try:
+        with ray_session(options.address, options.health_check_s, options.names) as cluster:
+            written, outcome = _search_on(cluster, options, plan, data, clock, callbacks)
+    except KeyboardInterrupt:
+        if written is None:
+            raise
+        # a Ctrl+C as Ray shut down: the results were written whole, nothing is left to do
+        log.warning("interrupted as Ray shut down, after the results were written")
+    assert written is not None, "_search_on returned them"
+    return written, outcome
+
+
+def _search_on(
+    cluster: Any,
+    options: RunOptions,
+    plan: SearchPlan,
+    data: PreparedData,
+    clock: PhaseClock,
+    callbacks: list[Any] | None,
+) -> tuple[dict[str, Any], TuneOutcome]:
+    """Run Tune and write the results directory on ``cluster`` (``search.session.Cluster``)."""
+    clock.add("ray_init", cluster.init_s)
+    plan = resolve_search(options, cluster.nodes)
+    log.info(
+        "search %s: %d trials, up to %d epochs; %s",
+        plan.space.name,
+        plan.space.settings.num_samples,
+        plan.space.settings.max_epochs,
+        plan.setup.resources.describe(),
+    )
+    with _writing(Path(plan.run_dir), "the run's options and metadata", resume=None):
+        _write_run_files(options, plan, data)
+    started = time.time()
+    with clock.phase("tune"):
+        outcome = _run_tune(options, plan, callbacks)
+    ended = time.time()
+    with clock.phase("finalists"):  # re-train the top configurations with fresh seeds
+        finalists = _run_finalists(options, plan, outcome)
+    # written before Ray shuts down: Ray's shutdown gives SIGTERM back its default (the
+    # process ends at once), so a SIGTERM then would lose them (search/session.py)
+    written = _write_outputs(plan, outcome, clock, (started, ended), finalists, options.names)
+    return written, outcome
 
 
 # What a KeyboardInterrupt that reaches run_search stopped, by the phase it came in: within
@@ -243,8 +264,11 @@ def _run_finalists(
     options: RunOptions, plan: SearchPlan, outcome: TuneOutcome
 ) -> FinalistsResult | None:
     """Re-train the top configurations with fresh seeds (settings.finalists, off by default):
-    only after a search whose trials all ended."""
-    if outcome.unfinished or not plan.space.settings.finalists:
+    only after a search whose trials all ended, and all were created (an interrupt between
+    two trials leaves none unfinished, and the rest of num_samples never created), unless
+    the time budget ended it."""
+    never_created = outcome.started < plan.space.settings.num_samples and not outcome.out_of_time
+    if outcome.unfinished or never_created or not plan.space.settings.finalists:
         return None
     # Deferred: Ray Tune takes seconds to import; bad input is refused before (module doc).
     from raysearch.search.finalists import run_finalists

@@ -22,6 +22,7 @@ from ray.tune import Callback
 
 import raysearch
 import raysearch.api
+import raysearch.search.finalists
 import raysearch.search.session
 from raysearch.api import run_search
 from raysearch.core.errors import ConfigError, SearchFailed, SearchInterrupted
@@ -171,6 +172,59 @@ def _trial(trial_id: str, value: float) -> dict:
             "config/loss_strategy": "kendall"}  # fmt: skip
 
 
+def _stand_in_ray(
+    monkeypatch: pytest.MonkeyPatch, outcome: TuneOutcome, interrupt_at_shutdown: bool = False
+) -> None:
+    """Ray's session, the data and Tune's run as stand-ins (Tune leaves ``outcome``); with
+    ``interrupt_at_shutdown``, a Ctrl+C lands as Ray shuts down."""
+
+    @contextmanager
+    def ray_session(address, health_check_s=None, names=None):
+        yield Cluster((Node(2.0),), 0.0)
+        if interrupt_at_shutdown:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(raysearch.search.session, "ray_session", ray_session)
+    monkeypatch.setattr(
+        raysearch.api, "_prepare_data", lambda plan, raw: SimpleNamespace(fingerprint="x")
+    )
+    monkeypatch.setattr(raysearch.api, "_run_tune", lambda options, plan, callbacks: outcome)
+
+
+def test_no_finalist_retrains_a_search_interrupted_between_two_trials(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl+C after a trial ended and before Tune created the next leaves no trial
+    unfinished, and 2 of 4 never created: the finalists re-trained (and scored on the test
+    split) the best of half a search, and a --resume restored that pick (found by a review
+    helper). They wait for the search to end."""
+    trials = pd.DataFrame([_trial("a", -0.3), _trial("b", -0.2)])
+    _stand_in_ray(monkeypatch, TuneOutcome(trials, pd.DataFrame(), started=2, unfinished=0))
+    retrained: list[int] = []
+    monkeypatch.setattr(raysearch.search.finalists, "run_finalists",
+                        lambda plan, trials, resume: retrained.append(len(trials)))  # fmt: skip
+    with pytest.raises(SearchInterrupted, match="2 of 4 created"):
+        run_search(space="smoke", results=str(tmp_path), name="r", num_samples=4,
+                   finalists=1, wandb=False)  # fmt: skip
+    summary = json.loads((tmp_path / "smoke" / "r" / "summary.json").read_text())
+    assert summary["state"] == "interrupted" and summary["not_started"] == 2
+    assert retrained == [] and summary["replicates"] == 0
+
+
+def test_a_ctrl_c_as_ray_shuts_down_after_the_results_leaves_a_finished_search(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The results are written before Ray shuts down; a Ctrl+C in its last second or two
+    was said as 'interrupted twice ... continue it with resume=', a resume that was then
+    refused (the search had ended). The search returns its summary."""
+    trials = pd.DataFrame([_trial("a", -0.3), _trial("b", -0.2)])
+    outcome = TuneOutcome(trials, pd.DataFrame(), started=2, unfinished=0)
+    _stand_in_ray(monkeypatch, outcome, interrupt_at_shutdown=True)
+    summary = run_search(space="smoke", results=str(tmp_path), name="r", num_samples=2,
+                         wandb=False)  # fmt: skip
+    assert summary["state"] == "finished" and summary["best"]["trial_id"] == "a"
+
+
 def test_unfinished_finalist_replicates_leave_an_interrupted_run_that_resumes(
     tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -188,16 +242,7 @@ def test_unfinished_finalist_replicates_leave_an_interrupted_run_that_resumes(
          "pick": [False, False]}
     )  # fmt: skip
 
-    @contextmanager
-    def ray_session(address, health_check_s=None, names=None):
-        yield Cluster((Node(2.0),), 0.0)
-
-    monkeypatch.setattr(raysearch.search.session, "ray_session", ray_session)
-    monkeypatch.setattr(
-        raysearch.api, "_prepare_data", lambda plan, raw: SimpleNamespace(fingerprint="x")
-    )
-    monkeypatch.setattr(raysearch.api, "_run_tune", lambda options, plan, callbacks: TuneOutcome(
-        trials, pd.DataFrame(), started=2, unfinished=0))  # fmt: skip
+    _stand_in_ray(monkeypatch, TuneOutcome(trials, pd.DataFrame(), started=2, unfinished=0))
     monkeypatch.setattr(raysearch.api, "_run_finalists", lambda options, plan, outcome:
                         FinalistsResult(finalists, unfinished=1))  # fmt: skip
     run_dir = tmp_path / "smoke" / "r"
@@ -489,6 +534,48 @@ def test_a_resume_on_a_dataset_changed_since_the_run_started_is_refused_before_r
                 "start a new search (another name=)",
             }[preparation]
         ]
+
+
+@pytest.mark.parametrize("preparation", ["now", "older", "not recorded"])
+def test_a_resume_on_the_embedded_dataset_generated_another_way_is_refused_before_ray(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, preparation: str
+) -> None:
+    """A run on the embedded synthetic dataset (no data=) recorded its fingerprint too, and
+    was resumed on whatever this raysearch generates and prepares: only a run on a --data
+    directory was checked (found by a review helper)."""
+    run_dir = tmp_path / "smoke" / "r"
+    run_dir.mkdir(parents=True)
+    options = RunOptions(space="smoke", results=str(tmp_path), name="r")
+    (run_dir / OPTIONS).write_text(json.dumps(options.to_json()))
+    metadata = {"run_dir": str(run_dir), "data_fingerprint": "abc123"}
+    if preparation != "not recorded":
+        metadata[DATA_PREPARATION] = CACHE_VERSION if preparation == "now" else "prep-0"
+    (run_dir / METADATA).write_text(json.dumps(metadata))
+
+    def search(*args: object) -> None:
+        raise _Searched
+
+    monkeypatch.setattr(raysearch.api, "_search", search)
+    prepared = SimpleNamespace(fingerprint="def456")
+    monkeypatch.setattr(raysearch.api, "_prepare_data", lambda plan, raw: prepared)
+    with pytest.raises(ConfigError) as err:
+        run_search(resume=str(run_dir))
+    head = f"resume={str(run_dir)!r}: "
+    tail = f": its fingerprint is def456, the run recorded abc123 ({METADATA} data_fingerprint)"
+    generated = (
+        f"{head}this raysearch generates the embedded synthetic dataset another way than the "
+        f"one that started the run{tail}; resume it with the raysearch that started it, or "
+        "start a new search (another name=)"
+    )
+    assert err.value.problems == [
+        {
+            "now": generated,
+            "older": f"{head}raysearch prepares the embedded synthetic dataset another way "
+            f"than when the run started (prep-0 then, {CACHE_VERSION} now){tail}; resume it "
+            "with the raysearch that started it, or start a new search (another name=)",
+            "not recorded": generated,
+        }[preparation]
+    ]
 
 
 def test_a_warm_start_from_a_run_on_other_data_says_so_and_records_it(

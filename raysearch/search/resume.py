@@ -122,8 +122,12 @@ def _changed_since_start(run_dir: Path, space: SearchSpace, seed: int, names: Na
     return problems
 
 
-def check_resumed_data(run_dir: Path, data: str, fingerprint: str, names: Names = CLI) -> None:
-    """A resumed search on a dataset (``--data``) goes on with the dataset it started with:
+def check_resumed_data(
+    run_dir: Path, data: str | None, fingerprint: str, names: Names = CLI
+) -> None:
+    """A resumed search goes on with the data it started with (``data``: its ``--data``
+    directory; None: the embedded synthetic dataset, which another raysearch may generate
+    or prepare another way):
     ConfigError when its fingerprint (``fingerprint``, of the data as prepared now) differs
     from the one the run recorded (metadata.json), before Ray starts: the trials still to
     run would see other data than those that ran. The fingerprint covers how raysearch
@@ -139,6 +143,7 @@ def check_resumed_data(run_dir: Path, data: str, fingerprint: str, names: Names 
     if recorded is None or recorded == fingerprint:
         return
     prepared = metadata.get(DATA_PREPARATION)
+    what = "the embedded synthetic dataset" if data is None else f"data {data}"
     head, another = f"{names.option('resume', run_dir)}: ", f"(another {names.option('name')})"
     tail = (
         f": its fingerprint is {fingerprint}, the run recorded {recorded} ({METADATA} "
@@ -146,18 +151,24 @@ def check_resumed_data(run_dir: Path, data: str, fingerprint: str, names: Names 
     )
     if prepared is not None and prepared != CACHE_VERSION:
         problem = (
-            f"{head}raysearch prepares data {data} another way than when the run "
+            f"{head}raysearch prepares {what} another way than when the run "
             f"started ({prepared} then, {CACHE_VERSION} now){tail}; resume it with "
             f"the raysearch that started it, or start a new search {another}"
         )
+    elif data is None:  # raysearch generates it: only another raysearch changes it
+        problem = (
+            f"{head}this raysearch generates {what} another way than the one that started "
+            f"the run{tail}; resume it with the raysearch that started it, or start a new "
+            f"search {another}"
+        )
     elif prepared is not None:
         problem = (
-            f"{head}data {data} changed since the run started{tail}; put the dataset "
+            f"{head}{what} changed since the run started{tail}; put the dataset "
             f"back as it was, or start a new search on it {another}"
         )
     else:
         problem = (
-            f"{head}data {data} changed since the run started, or raysearch "
+            f"{head}{what} changed since the run started, or raysearch "
             f"prepares it another way now (its version {CACHE_VERSION}){tail}; put the "
             "dataset back as it was, resume with the raysearch that started the run, "
             f"or start a new search {another}"
