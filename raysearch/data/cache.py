@@ -68,19 +68,26 @@ def fingerprint(cfg: DataConfig) -> str:
     return hashlib.blake2b(json.dumps(key, sort_keys=True).encode(), digest_size=12).hexdigest()
 
 
-def cached(cache_dir: str | Path, key: str, build: Callable[[], Any]) -> tuple[Any, bool]:
-    """(object, hit): load ``cache_dir/<key>.pt`` or build it under a lock and write it."""
+def cached(
+    cache_dir: str | Path,
+    key: str,
+    build: Callable[[], Any],
+    current: Callable[[Any], bool] = lambda obj: True,
+) -> tuple[Any, bool]:
+    """(object, hit): load ``cache_dir/<key>.pt`` or build it under a lock and write it. An
+    entry ``current`` finds stale (written by an older raysearch, lacking what this one
+    keeps) is built again and replaced."""
     root = Path(cache_dir)
     path = root / f"{key}.pt"
-    if path.is_file():  # fast path: a finished file never changes
-        return torch.load(path, weights_only=False), True
+    if path.is_file() and current(obj := torch.load(path, weights_only=False)):
+        return obj, True  # fast path: a finished file never changes
     created = [d for d in (root, *root.parents) if not d.exists()]  # deepest first
     root.mkdir(parents=True, exist_ok=True)
     lock = Path(f"{path}.lock")
     try:
         with FileLock(str(lock)):
-            if path.is_file():
-                return torch.load(path, weights_only=False), True
+            if path.is_file() and current(obj := torch.load(path, weights_only=False)):
+                return obj, True
             obj = build()
             atomic_write_serialised(path, lambda buffer: torch.save(obj, buffer))
             if (written := _WRITTEN.get()) is not None:

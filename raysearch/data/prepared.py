@@ -82,7 +82,8 @@ def prepare(
     if cache_dir is None:
         state, hit = build(), False
     else:
-        state, hit = cached(cache_dir, key, build)
+        # an entry cached before prepare judged its data (no "unusable") is judged now
+        state, hit = cached(cache_dir, key, build, current=lambda entry: "unusable" in entry)
     data = _from_state(_usable(state), cfg, key, hit)
     log.info(
         "data %s ready in %.2fs (%s)", key, time.perf_counter() - t0, "cache" if hit else "built"
@@ -98,7 +99,7 @@ def build(cfg: DataConfig, raw: RawDataset) -> PreparedData:
 
 def _usable(state: dict) -> dict:
     """``state``, unless it leaves nothing to search (no task, a split with no target):
-    then one DataError saying why. A state cached before the check was made has none."""
+    then one DataError saying why."""
     context, problems = state.get("unusable", ("", []))
     if problems:
         raise DataError(problems, context)

@@ -114,10 +114,29 @@ def test_such_a_dataset_is_described_and_never_cached(tmp_path: Path) -> None:
     with pytest.raises(DataError):
         prepare(cfg, cache_dir=tmp_path / "cache")
     assert not list((tmp_path / "cache").rglob("*.pt"))
-    # an entry cached by another way in (an older raysearch wrote such states) is refused
-    # on the hit as on the miss
+    # an entry cached by another way in is refused on the hit as on the miss: one with the
+    # verdict, and one as an older raysearch cached such states, with none (found by a
+    # review helper: a hit took it as usable)
     state = _state(cfg, load_dataset(str(root)))
     assert cached(tmp_path / "cache", fingerprint(cfg), lambda: state) == (state, False)
     with pytest.raises(DataError) as hit:
         prepare(cfg, cache_dir=tmp_path / "cache")
     assert hit.value.problems == _problems(root)
+    older = {k: v for k, v in state.items() if k != "unusable"}
+    (tmp_path / "cache" / f"{fingerprint(cfg)}.pt").unlink()
+    assert cached(tmp_path / "cache", fingerprint(cfg), lambda: older) == (older, False)
+    with pytest.raises(DataError) as hit:
+        prepare(cfg, cache_dir=tmp_path / "cache")
+    assert hit.value.problems == _problems(root)
+
+
+def test_an_entry_an_older_raysearch_cached_is_judged_and_replaced(tmp_path: Path) -> None:
+    """A usable dataset's entry without the verdict is prepared again once and replaced,
+    so the next hit loads it as it is."""
+    cfg = DataConfig(path=str(user_dataset(tmp_path / "ds", days=400)), daily_window=30,
+                     monthly_window=3)  # fmt: skip
+    state = _state(cfg, load_dataset(cfg.path))
+    older = {k: v for k, v in state.items() if k != "unusable"}
+    cached(tmp_path / "cache", fingerprint(cfg), lambda: older)
+    assert not prepare(cfg, cache_dir=tmp_path / "cache").from_cache  # judged: built again
+    assert prepare(cfg, cache_dir=tmp_path / "cache").from_cache  # and replaced
