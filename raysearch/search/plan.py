@@ -61,7 +61,7 @@ def _base_config(options: RunOptions) -> TrialConfig:
 
 def _space_for(options: RunOptions) -> SearchSpace:
     names = options.names
-    space = load_space(options.space, names=names)
+    space = load_space(options.space, names=names, max_epochs=options.max_epochs)
     if space.requires_data and options.data is None:
         raise ConfigError(
             [

@@ -170,9 +170,15 @@ def available_spaces(directory: Path = SPACES_DIR) -> list[str]:
     return sorted(p.stem for p in directory.rglob("*.yaml"))
 
 
-def load_space(name_or_path: str, directory: Path = SPACES_DIR, names: Names = CLI) -> SearchSpace:
+def load_space(
+    name_or_path: str,
+    directory: Path = SPACES_DIR,
+    names: Names = CLI,
+    max_epochs: int | None = None,
+) -> SearchSpace:
     """Load and validate a space by name (a shipped space) or by file path; ``names``: how
-    the errors name the option that gave it (``RunOptions.names``)."""
+    the errors name the option that gave it (``RunOptions.names``); ``max_epochs``: the
+    search's when it overrides the file's (its fixed values are checked beside it)."""
     if name_or_path in RENAMED_SPACES:
         new = RENAMED_SPACES[name_or_path]
         log.warning("space %r is now called %r (the old name goes in 0.3)", name_or_path, new)
@@ -213,7 +219,7 @@ def load_space(name_or_path: str, directory: Path = SPACES_DIR, names: Names = C
         shipped = path.stem in available_spaces(directory) and not path.parent.name
         hint = f" (the shipped space is {names.option('space', path.stem)})" if shipped else ""
         raise ConfigError([f"{path}: file not found{hint}"], "search space")
-    parsed, settings = read_space_file(path)
+    parsed, settings = read_space_file(path, max_epochs)
     return SearchSpace(
         name=path.stem,
         path=str(path),

@@ -37,9 +37,11 @@ class SpaceFile(BaseModel):
     start: list[dict[str, Any]] = Field(default_factory=list)
 
 
-def read_space_file(path: Path) -> tuple[SpaceFile, SearchSettings]:
+def read_space_file(path: Path, max_epochs: int | None = None) -> tuple[SpaceFile, SearchSettings]:
     """The file at ``path`` read and checked: its contents and its settings, or one
-    ConfigError naming the file and every problem in it."""
+    ConfigError naming the file and every problem in it. ``max_epochs``: the epochs the
+    search runs when not the file's (an override), beside which fixed values are checked
+    (a warm-up)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
@@ -71,6 +73,7 @@ def read_space_file(path: Path) -> tuple[SpaceFile, SearchSettings]:
     if parsed is not None:
         given_epochs = given.get("max_epochs") if isinstance(given, dict) else None
         epochs = settings.max_epochs if settings is not None else given_epochs
+        epochs = epochs if max_epochs is None else max_epochs
         _check_space(parsed, errors, epochs if _is_epochs(epochs) else None)
     if parsed is not None and settings is not None and len(parsed.start) > settings.num_samples:
         errors.add(

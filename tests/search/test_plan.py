@@ -942,3 +942,22 @@ def test_more_finalists_than_trials_says_where_the_trials_came_from(
     with pytest.raises(ConfigError) as err:
         resolve_search(options, CLUSTER)
     assert err.value.problems == [f"--finalists 5: more finalists than the search's trials {said}"]
+
+
+def test_a_fixed_warm_up_is_checked_against_the_max_epochs_the_search_runs(
+    tmp_path: Path,
+) -> None:
+    """A space of 10 epochs fixing a warm-up of 15, searched with max_epochs=50: every
+    trial trains 50 epochs, and the space was refused for its file's 10 (found by a review
+    helper)."""
+    space = tmp_path / "space.yaml"
+    space.write_text(
+        "settings: {num_samples: 4, max_epochs: 10}\nfixed: {warmup_epochs: 15}\n"
+        "parameters:\n  lr: {type: float, low: 0.0001, high: 0.001}\n"
+    )
+    plan = resolve_search(
+        RunOptions(space=str(space), results=str(tmp_path), max_epochs=50), CLUSTER
+    )
+    assert plan.space.settings.max_epochs == 50 and plan.space.fixed["warmup_epochs"] == 15
+    with pytest.raises(ConfigError, match=r"must be < max_epochs \(10\), got 15"):
+        resolve_search(RunOptions(space=str(space), results=str(tmp_path)), CLUSTER)

@@ -548,6 +548,12 @@ def test_a_warm_up_is_checked_against_the_searchs_max_epochs_not_the_default(
         load_space(str(_write(tmp_path, "settings: {num_samples: 4, max_epochs: 24}\n" + text)))
     (problem,) = err.value.problems  # one problem of two fixed values is said once
     assert "(24), got 25" in problem, problem
+    # the search's max_epochs when it overrides the file's (--max-epochs, max_epochs=): a
+    # file of 24 epochs searched for 50 was refused (found by a review helper)
+    assert load_space(str(tmp_path / "bad.yaml"), max_epochs=50)
+    with pytest.raises(ConfigError, match=r"\(20\), got 25"):
+        load_space(str(_write(tmp_path, "settings: {num_samples: 4, max_epochs: 50}\n" + text)),
+                   max_epochs=20)  # fmt: skip
 
 
 def test_a_bad_fixed_value_does_not_hide_a_bad_searched_choice(tmp_path: Path) -> None:
