@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from raysearch.core.errors import (
+    DataError,
     ResultsNotWritten,
     SearchFailed,
     SearchInterrupted,
@@ -342,7 +343,7 @@ def _prepare_data(plan: SearchPlan, raw: RawDataset | None) -> PreparedData:
     parameters (e.g. the largest PCA) are prepared too, and every batch size held to the
     training samples, so none of them fails in a trial."""
     # Deferred: torch loads only once the flags, space and dataset passed (module doc).
-    from raysearch.data.prepared import prepare
+    from raysearch.data.prepared import prepare, test_problems
 
     first = plan.space.start[0] if plan.space.start else {}
     cfg = trial_config(plan.setup, first).data
@@ -352,6 +353,9 @@ def _prepare_data(plan: SearchPlan, raw: RawDataset | None) -> PreparedData:
         return prepare(other, cache_dir, raw=raw if other.path == cfg.path else None)
 
     data = prepare_checked(cfg, plan.setup.cache_dir)
+    score_test = trial_config(plan.setup, first).trainer.score_test
+    if problems := test_problems(data, score_test, plan.space.settings.finalists):
+        raise DataError(problems, "dataset")
     # each validation origin trains on its own part; the earliest on the fewest samples
     fewest = min(len(origin.splits["train"]) for origin in data.origins())
     check_data_extremes(plan, prepare_checked, fewest)

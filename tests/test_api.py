@@ -25,7 +25,7 @@ import raysearch.api
 import raysearch.search.finalists
 import raysearch.search.session
 from raysearch.api import run_search
-from raysearch.core.errors import ConfigError, SearchFailed, SearchInterrupted
+from raysearch.core.errors import ConfigError, DataError, SearchFailed, SearchInterrupted
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY
 from raysearch.data.cache import CACHE_VERSION
 from raysearch.results.summary import write_results
@@ -881,3 +881,37 @@ def test_a_batch_larger_than_the_training_split_is_refused_before_ray(
         "batch_size 100000 (the space's fixed value or the default) exceeds the "
     )
     assert not Path("r").exists()
+
+
+def test_a_dataset_without_test_targets_is_searched_only_where_nothing_scores_them(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its newest months have no target yet: refused before Ray where the trials (their
+    trainer.score_test) or the finalists would score the test split, each said; searched
+    where nothing does."""
+    from tests.data.test_data_reading import user_dataset
+    from tests.data.test_data_tasks import _regime_only
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    root = _regime_only(user_dataset(tmp_path / "ds", days=400), slice(0, 11))
+
+    def search(*args: object) -> None:
+        raise _Searched
+
+    monkeypatch.setattr(raysearch.api, "_search", search)
+    space = tmp_path / "space.yaml"
+    head = "settings: {num_samples: 2, max_epochs: 2}\nparameters:\n"
+    head += "  dropout: {type: float, low: 0.0, high: 0.3}\n"
+    for fixed, finalists, who in [
+        ("", 0, "trainer.score_test"),
+        ("fixed: {trainer.score_test: false, daily_window: 30, monthly_window: 3}\n", 1,
+         "the search's finalists"),
+    ]:  # fmt: skip
+        space.write_text(head + (fixed or "fixed: {daily_window: 30, monthly_window: 3}\n"))
+        with pytest.raises(DataError) as refused:
+            run_search(space=str(space), data=str(root), finalists=finalists, wandb=False)
+        [problem] = refused.value.problems
+        assert "the test split" in problem and f"; {who} would score it" in problem
+    with pytest.raises(_Searched):  # nothing scores it
+        run_search(space=str(space), data=str(root), wandb=False)

@@ -17,7 +17,7 @@ import os
 import tempfile
 from typing import Any
 
-from raysearch.core.errors import ConfigError, TrialFailure
+from raysearch.core.errors import ConfigError, DataError, TrialFailure
 from raysearch.core.trial_config import TrialConfig
 
 __all__ = ["WorkersFailed", "distributed_problems", "print_epoch", "run_distributed"]
@@ -71,14 +71,16 @@ def _batch_named(args: argparse.Namespace, batch: int) -> str:
     return f"--batch-size {batch} (trainer.batch_size)"
 
 
-def _check_batch_fits(cfg: TrialConfig, args: argparse.Namespace, cache_dir: str | None) -> None:
-    """Refuse, before Ray starts, a batch larger than the training split (each validation
-    origin's; the earliest has the fewest samples): every worker would fail on it. The data
-    prepared here is cached for the workers."""
+def _check_prepared(cfg: TrialConfig, args: argparse.Namespace, cache_dir: str | None) -> None:
+    """Refuse, before Ray starts, what every worker would fail on: a test split scored
+    with no target, a batch larger than the training split (each validation origin's; the
+    earliest has the fewest samples). The data prepared here is cached for the workers."""
     # Deferred: torch takes seconds to import; a bad flag or value is reported first.
-    from raysearch.data.prepared import prepare
+    from raysearch.data.prepared import prepare, test_problems
 
     data = prepare(cfg.data, cache_dir)
+    if problems := test_problems(data, cfg.trainer.score_test):
+        raise DataError(problems, "dataset")
     fewest = min(len(origin.splits["train"]) for origin in data.origins())
     if cfg.trainer.batch_size > fewest:
         raise ConfigError(
@@ -91,7 +93,7 @@ def _check_batch_fits(cfg: TrialConfig, args: argparse.Namespace, cache_dir: str
 def run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any]:
     """Train ``cfg`` on ``args.workers`` Ray Train workers; the summary of the fit. A
     failure for good on the workers raises ``WorkersFailed``."""
-    _check_batch_fits(cfg, args, args.cache_dir)
+    _check_prepared(cfg, args, args.cache_dir)
     # Deferred: Ray Train takes seconds to import; a bad flag or value is reported first.
     from raysearch.train.ray_train import (
         DistributedPlan,

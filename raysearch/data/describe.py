@@ -59,4 +59,10 @@ def describe(raw: RawDataset, cfg: DataConfig) -> str:
     if data.unusable:  # described all the same: coverage is what shows why
         lines.append("\nnothing could be searched on it (raysearch run refuses it):")
         lines.extend(f"  - {problem}" for problem in data.unusable)
+    if data.test_unscorable:
+        lines.append(
+            "\nits test split cannot be scored (searched only with trainer.score_test: false "
+            "and no finalists):"
+        )
+        lines.extend(f"  - {problem}" for problem in data.test_unscorable)
     return "\n".join(lines)

@@ -53,9 +53,12 @@ class PreparedData:
     train_end_day: int = -1  # statistics were fitted on days 0 .. train_end_day
     from_cache: bool = False
     earlier: list[PreparedData] = field(default_factory=list, repr=False)
-    # why nothing could be searched on it (no task, a split with no target): prepare
-    # refuses such data, build (raysearch data describe) gives it with this
+    # why nothing could be searched on it (no task, a validation split with no target):
+    # prepare refuses such data, build (raysearch data describe) gives it with this
     unusable: tuple[str, ...] = ()
+    # why nothing can score a model on its test split (no target there): refused only
+    # where it is scored (``test_problems``)
+    test_unscorable: tuple[str, ...] = ()
 
     def origins(self) -> list[PreparedData]:
         """Every validation origin in time order, each with its own train and val splits
@@ -82,8 +85,8 @@ def prepare(
     if cache_dir is None:
         state, hit = build(), False
     else:
-        # an entry cached before prepare judged its data (no "unusable") is judged now
-        state, hit = cached(cache_dir, key, build, current=lambda entry: "unusable" in entry)
+        # an entry cached before prepare judged its data is judged now
+        state, hit = cached(cache_dir, key, build, current=lambda entry: _VERDICTS <= set(entry))
     data = _from_state(_usable(state), cfg, key, hit)
     log.info(
         "data %s ready in %.2fs (%s)", key, time.perf_counter() - t0, "cache" if hit else "built"
@@ -97,12 +100,30 @@ def build(cfg: DataConfig, raw: RawDataset) -> PreparedData:
     return _from_state(_state(cfg, raw), cfg, "uncached", False)
 
 
+# what _state judges of the data (older raysearch cached states without them)
+_VERDICTS = {"unusable", "test_unscorable"}
+
+
+def test_problems(data: PreparedData, score_test: bool, finalists: int = 0) -> list[str]:
+    """Why ``data``'s test split cannot be scored where it will be: by a trial with
+    ``score_test`` on, or by a search's ``finalists``; [] when nothing scores it or it can
+    be. A dataset whose newest months have no target yet is searched with neither."""
+    if not data.test_unscorable or not (score_test or finalists):
+        return []
+    who = "trainer.score_test" if score_test else "the search's finalists"
+    return [
+        f"{problem}; {who} would score it (set trainer.score_test: false, and no finalists, "
+        "to search without it)"
+        for problem in data.test_unscorable
+    ]
+
+
 def _usable(state: dict) -> dict:
-    """``state``, unless it leaves nothing to search (no task, a split with no target):
-    then one DataError saying why."""
-    context, problems = state.get("unusable", ("", []))
-    if problems:
-        raise DataError(problems, context)
+    """``state``, unless it leaves nothing to search (no task, a validation split with no
+    target): then one DataError saying why."""
+    context, problems = state["unusable"]
+    if problems:  # with a test split nothing could score either, to fix both at once
+        raise DataError([*problems, *state["test_unscorable"]], context)
     return state
 
 
@@ -119,7 +140,8 @@ def _from_state(state: dict, cfg: DataConfig, key: str, hit: bool) -> PreparedDa
         views.append(
             PreparedData(
                 state["spec"], sets, refs, avail, key, days, fitted, t1, hit,
-                unusable=tuple(state.get("unusable", ("", []))[1]),
+                unusable=tuple(state["unusable"][1]),
+                test_unscorable=tuple(state["test_unscorable"]),
             )
         )  # fmt: skip
     views[-1].earlier = views[:-1]
@@ -186,27 +208,33 @@ def _no_task(cfg: DataConfig, raw: RawDataset, left_out: dict[str, str]) -> str:
 
 
 def _unscorable(
-    where: str, raw: RawDataset, tasks: tuple[TaskSpec, ...], origins: list[dict]
+    where: str,
+    raw: RawDataset,
+    tasks: tuple[TaskSpec, ...],
+    origins: list[dict],
+    split: str = "val",
 ) -> list[str]:
-    """Each validation split (of every origin) and the test split in which no task has a
-    target: nothing can score a model on it (``train.evaluate.UnscorableSplitError``)."""
+    """Each validation split (of every origin), or the test split (``split``), in which no
+    task has a target: nothing can score a model on it (``UnscorableSplitError``)."""
     problems = []
     for k, origin in enumerate(origins, start=1):
-        for split in ("val", "test") if k == len(origins) else ("val",):
-            if any(v > 0 for v in origin["availability"][split].values()):
-                continue
-            days = origin["split_days"][split]
-            name = "the test split" if split == "test" else "the validation split"
-            if split == "val" and len(origins) > 1:
-                name += f" of origin {k} of {len(origins)}"
-            first, last = (raw.dates[int(d)].date() for d in (days[0], days[-1]))
-            months = _months(raw, np.unique(raw.day_month[days] + 1))
-            problems.append(
-                f"{where}: {name} (anchor days {first}..{last}; targets for months "
-                f"{months}) has no target for any task ({', '.join(t.name for t in tasks)}): "
-                "nothing can score a model on it, and every trial would fail; give targets "
-                "for those months, or move the split (val_fraction, test_fraction)"
-            )
+        if split == "test" and k < len(origins):  # the last origin's test split is scored
+            continue
+        if any(v > 0 for v in origin["availability"][split].values()):
+            continue
+        days = origin["split_days"][split]
+        name = "the test split" if split == "test" else "the validation split"
+        if split == "val" and len(origins) > 1:
+            name += f" of origin {k} of {len(origins)}"
+        first, last = (raw.dates[int(d)].date() for d in (days[0], days[-1]))
+        months = _months(raw, np.unique(raw.day_month[days] + 1))
+        fails = "every trial would fail" if split == "val" else "scoring it would fail"
+        problems.append(
+            f"{where}: {name} (anchor days {first}..{last}; targets for months "
+            f"{months}) has no target for any task ({', '.join(t.name for t in tasks)}): "
+            f"nothing can score a model on it, and {fails}; give targets for those months, "
+            "or move the split (val_fraction, test_fraction)"
+        )
     return problems
 
 
@@ -284,11 +312,12 @@ def _state_unlimited(cfg: DataConfig, raw: RawDataset) -> dict:
     # what leaves nothing to search: every trial would fail building its model (no task)
     # or at its first evaluation of a split (no target there); prepare refuses it, describe
     # shows it
-    unusable = (
-        [_no_task(cfg, raw, left_out)]
-        if not tasks
-        else _unscorable(cfg.path or raw.name, raw, tasks, origins)
-    )
+    where = cfg.path or raw.name
+    if not tasks:
+        unusable, test_unscorable = [_no_task(cfg, raw, left_out)], []
+    else:
+        unusable = _unscorable(where, raw, tasks, origins)
+        test_unscorable = _unscorable(where, raw, tasks, origins, "test")
     spec = DatasetSpec(
         sources=tuple(specs),
         tasks=tasks,
@@ -299,7 +328,8 @@ def _state_unlimited(cfg: DataConfig, raw: RawDataset) -> dict:
     )
     return {
         "spec": spec, "series": series, "origins": origins, "fitted": fitted,
-        "t1": folds.fit_end, "unusable": (f"dataset {cfg.path or raw.name}", unusable),
+        "t1": folds.fit_end, "unusable": (f"dataset {where}", unusable),
+        "test_unscorable": test_unscorable,
     }  # fmt: skip
 
 

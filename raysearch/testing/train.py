@@ -134,6 +134,7 @@ class FakePrepared:
     availability: dict[str, dict[str, float]] = field(default_factory=dict)
     fingerprint: str = "fake"
     earlier: list[FakePrepared] = field(default_factory=list)
+    test_unscorable: tuple[str, ...] = ()
 
     def origins(self) -> list[FakePrepared]:
         return [*self.earlier, self]

@@ -31,13 +31,14 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from raysearch.core.errors import ConfigError
+from raysearch.core.errors import ConfigError, DataError
 from raysearch.core.metrics import BEST_VAL_METRIC, TIME_PREFIX, VAL_METRIC, time_key
 from raysearch.core.model_config import ModelConfig
 from raysearch.core.spec import DatasetSpec, TaskKind
 from raysearch.core.timing import PhaseClock
 from raysearch.core.trainer_config import wrap_seed
 from raysearch.core.trial_config import TrialConfig
+from raysearch.data.prepared import test_problems
 from raysearch.losses.strategies.registry import build_strategy
 from raysearch.losses.tasks import gated_tasks, inverse_frequency_weights
 from raysearch.model.han import build_model
@@ -404,6 +405,8 @@ def fit(
     """
     if model_factory is None:
         model_factory = build_model
+    if problems := test_problems(data, cfg.trainer.score_test):  # not after training
+        raise DataError(problems, "dataset")
     clock = PhaseClock()
     with clock.phase("build"):
         run = _Lockstep(cfg, data, model_factory)

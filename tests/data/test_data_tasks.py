@@ -61,23 +61,63 @@ def test_a_dataset_whose_every_task_is_left_out_is_refused_saying_why(tmp_path: 
     ]
 
 
-def test_a_validation_or_test_split_with_no_target_is_refused_naming_its_dates(
+def test_a_validation_split_with_no_target_is_refused_naming_its_dates(
     tmp_path: Path,
 ) -> None:
     """Every trial failed at its first evaluation (UnscorableSplitError): no task had a
-    target in the validation split."""
+    target in the validation split. A test split with none is said with it, to fix both at
+    once."""
     root = _regime_only(user_dataset(tmp_path / "ds", days=400), slice(0, 8))
     fix = (
-        "has no target for any task (regime): nothing can score a model on it, and every "
-        "trial would fail; give targets for those months, or move the split (val_fraction, "
-        "test_fraction)"
+        "has no target for any task (regime): nothing can score a model on it, and {}; give "
+        "targets for those months, or move the split (val_fraction, test_fraction)"
     )
     assert _problems(root) == [
         f"{root}: the validation split (anchor days 2022-09-07..2022-10-31; targets for "
-        f"months 2022-10..2022-11) {fix}",
+        f"months 2022-10..2022-11) {fix.format('every trial would fail')}",
         f"{root}: the test split (anchor days 2022-12-05..2023-01-28; targets for months "
-        f"2023-01..2023-02) {fix}",
+        f"2023-01..2023-02) {fix.format('scoring it would fail')}",
     ]
+
+
+def test_a_test_split_with_no_target_is_refused_only_where_it_is_scored(
+    tmp_path: Path,
+) -> None:
+    """The newest months have no target yet: prepare refused such a dataset, though a run
+    that never scores the test split (trainer.score_test false, no finalists) trains on it
+    (found by a review helper). It is prepared; what scores the test split refuses it
+    before training, saying so; a fit that does not score it trains."""
+    from raysearch.core.trainer_config import TrainerConfig
+    from raysearch.core.trial_config import TrialConfig
+    from raysearch.data.prepared import test_problems
+    from raysearch.train.loop import fit
+
+    root = _regime_only(user_dataset(tmp_path / "ds", days=400), slice(0, 11))
+    cfg = DataConfig(path=str(root), daily_window=30, monthly_window=3)
+    data = prepare(cfg)
+    problem = (
+        f"{root}: the test split (anchor days 2022-12-05..2023-01-28; targets for months "
+        "2023-01..2023-02) has no target for any task (regime): nothing can score a model on "
+        "it, and scoring it would fail; give targets for those months, or move the split "
+        "(val_fraction, test_fraction)"
+    )
+    assert data.test_unscorable == (problem,)
+    how = "(set trainer.score_test: false, and no finalists, to search without it)"
+    assert test_problems(data, score_test=True) == [
+        f"{problem}; trainer.score_test would score it {how}"
+    ]
+    assert test_problems(data, score_test=False, finalists=2) == [
+        f"{problem}; the search's finalists would score it {how}"
+    ]
+    assert test_problems(data, score_test=False) == []
+    trainer = {"max_epochs": 1, "batch_size": 8, "warmup_epochs": 0, "min_epochs": 1}
+    scored = TrialConfig(data=cfg, trainer=TrainerConfig(**trainer))
+    with pytest.raises(DataError) as refused:
+        fit(scored, data, on_epoch=lambda epoch: pytest.fail("it trained"))
+    assert refused.value.problems == test_problems(data, score_test=True)
+    unscored = TrialConfig(data=cfg, trainer=TrainerConfig(**trainer, score_test=False))
+    assert fit(unscored, data).test_metrics == {}
+    assert "its test split cannot be scored" in describe(load_dataset(str(root)), cfg)
 
 
 def test_a_validation_origin_with_no_target_is_refused_though_the_others_have_some(
@@ -110,7 +150,9 @@ def test_such_a_dataset_is_described_and_never_cached(tmp_path: Path) -> None:
     text = describe(load_dataset(str(root)), cfg)
     assert "regime           target coverage: train" in text and "test 0.0%" in text, text
     said = text.split("nothing could be searched on it (raysearch run refuses it):\n")[1]
-    assert said.splitlines() == [f"  - {p}" for p in _problems(root)]
+    said, test = said.split("\n\nits test split cannot be scored (searched only with "
+                            "trainer.score_test: false and no finalists):\n")  # fmt: skip
+    assert said.splitlines() + test.splitlines() == [f"  - {p}" for p in _problems(root)]
     with pytest.raises(DataError):
         prepare(cfg, cache_dir=tmp_path / "cache")
     assert not list((tmp_path / "cache").rglob("*.pt"))
