@@ -4,6 +4,7 @@ build windows, splits and the reference losses b_i; cached on disk by fingerprin
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,8 +86,7 @@ def prepare(
     if cache_dir is None:
         state, hit = build(), False
     else:
-        # an entry cached before prepare judged its data is judged now
-        state, hit = cached(cache_dir, key, build, current=lambda entry: _VERDICTS <= set(entry))
+        state, hit = cached(cache_dir, key, build, current=_judged_now)
     data = _from_state(_usable(state), cfg, key, hit)
     log.info(
         "data %s ready in %.2fs (%s)", key, time.perf_counter() - t0, "cache" if hit else "built"
@@ -100,8 +100,16 @@ def build(cfg: DataConfig, raw: RawDataset) -> PreparedData:
     return _from_state(_state(cfg, raw), cfg, "uncached", False)
 
 
-# what _state judges of the data (older raysearch cached states without them)
-_VERDICTS = {"unusable", "test_unscorable"}
+# The version of what _state judges of the data (its "unusable" and "test_unscorable"):
+# bumped when a check is added, so a cached entry judged by older checks (or by none, as
+# before they were kept) is judged again. Not CACHE_VERSION: the data prepared are the
+# same, and a run started on them resumes.
+VERDICTS_VERSION = 2
+
+
+def _judged_now(entry: dict) -> bool:
+    """Whether a cached state was judged by today's checks (else it is prepared again)."""
+    return entry.get("verdicts") == VERDICTS_VERSION
 
 
 def test_problems(data: PreparedData, score_test: bool, finalists: int = 0) -> list[str]:
@@ -238,6 +246,32 @@ def _unscorable(
     return problems
 
 
+def _unanchored(where: str, origins: list[dict], split: str = "val") -> list[str]:
+    """Each task whose naive reference has no loss (or no finite one) on a validation split
+    (of every origin), or on the test split (``split``): the anchored metric divides a
+    trial's loss by it (log L_i / b_i), so every evaluation of the split would fail. A
+    constant target the reference predicts exactly (an anomaly of 0.5 every month) gives
+    b_i = 0."""
+    problems = []
+    for k, origin in enumerate(origins, start=1):
+        if split == "test" and k < len(origins):
+            continue
+        name = "the test split" if split == "test" else "the validation split"
+        if split == "val" and len(origins) > 1:
+            name += f" of origin {k} of {len(origins)}"
+        for task, b in origin["references"][split].items():
+            if math.isfinite(b) and b > 0:
+                continue
+            problems.append(
+                f"{where}: task {task!r}: its naive reference (fitted on the training "
+                f"split) has loss {b!r} on {name}, where every target is what it predicts (a "
+                "constant target is); the anchored metric divides a model's loss by it, so "
+                "nothing could score the task there; give the task targets that vary, or "
+                "leave it out of the manifest's tasks"
+            )
+    return problems
+
+
 def _state(cfg: DataConfig, raw: RawDataset) -> dict:
     """Everything a trial needs, as one picklable dict (what the cache stores).
 
@@ -316,8 +350,10 @@ def _state_unlimited(cfg: DataConfig, raw: RawDataset) -> dict:
     if not tasks:
         unusable, test_unscorable = [_no_task(cfg, raw, left_out)], []
     else:
-        unusable = _unscorable(where, raw, tasks, origins)
-        test_unscorable = _unscorable(where, raw, tasks, origins, "test")
+        unusable = _unscorable(where, raw, tasks, origins) + _unanchored(where, origins)
+        test_unscorable = _unscorable(where, raw, tasks, origins, "test") + _unanchored(
+            where, origins, "test"
+        )
     spec = DatasetSpec(
         sources=tuple(specs),
         tasks=tasks,
@@ -329,7 +365,7 @@ def _state_unlimited(cfg: DataConfig, raw: RawDataset) -> dict:
     return {
         "spec": spec, "series": series, "origins": origins, "fitted": fitted,
         "t1": folds.fit_end, "unusable": (f"dataset {where}", unusable),
-        "test_unscorable": test_unscorable,
+        "test_unscorable": test_unscorable, "verdicts": VERDICTS_VERSION,
     }  # fmt: skip
 
 

@@ -164,7 +164,7 @@ def test_such_a_dataset_is_described_and_never_cached(tmp_path: Path) -> None:
     with pytest.raises(DataError) as hit:
         prepare(cfg, cache_dir=tmp_path / "cache")
     assert hit.value.problems == _problems(root)
-    older = {k: v for k, v in state.items() if k != "unusable"}
+    older = {k: v for k, v in state.items() if k not in ("unusable", "verdicts")}
     (tmp_path / "cache" / f"{fingerprint(cfg)}.pt").unlink()
     assert cached(tmp_path / "cache", fingerprint(cfg), lambda: older) == (older, False)
     with pytest.raises(DataError) as hit:
@@ -178,7 +178,36 @@ def test_an_entry_an_older_raysearch_cached_is_judged_and_replaced(tmp_path: Pat
     cfg = DataConfig(path=str(user_dataset(tmp_path / "ds", days=400)), daily_window=30,
                      monthly_window=3)  # fmt: skip
     state = _state(cfg, load_dataset(cfg.path))
-    older = {k: v for k, v in state.items() if k != "unusable"}
+    older = {k: v for k, v in state.items() if k not in ("unusable", "verdicts")}
     cached(tmp_path / "cache", fingerprint(cfg), lambda: older)
     assert not prepare(cfg, cache_dir=tmp_path / "cache").from_cache  # judged: built again
     assert prepare(cfg, cache_dir=tmp_path / "cache").from_cache  # and replaced
+
+
+def test_a_task_its_naive_reference_predicts_exactly_is_refused(tmp_path: Path) -> None:
+    """A constant anomaly target: the reference (the training mean) has loss 0 on the
+    validation and test splits, and every trial failed in the anchored metric (log L_i /
+    b_i, 'reference loss ... must be finite and > 0') at its first evaluation."""
+    root = user_dataset(tmp_path / "ds", days=400)
+    manifest = root / "manifest.yaml"
+    manifest.write_text(
+        manifest.read_text().replace("  daily_forecast: derived\n", "  anomaly: anomaly.csv\n")
+    )
+    months = pd.read_csv(root / "regime.csv")["month"]
+    pd.DataFrame({"month": months, "value": 0.5}).to_csv(root / "anomaly.csv", index=False)
+    said = "{root}: task 'anomaly': its naive reference (fitted on the training split) has "
+    said += "loss 0.0 on {split}, where every target is what it predicts (a constant target "
+    said += "is); the anchored metric divides a model's loss by it, so nothing could score "
+    said += "the task there; give the task targets that vary, or leave it out of the "
+    said += "manifest's tasks"
+    assert _problems(root) == [
+        said.format(root=root, split=split) for split in ("the validation split", "the test split")
+    ]
+    # an entry cached under the checks before this one (it passed them) is judged again
+    cfg = DataConfig(path=str(root), daily_window=30, monthly_window=3)
+    state = _state(cfg, load_dataset(str(root)))
+    judged_before = {**state, "unusable": ("", []), "test_unscorable": [], "verdicts": 1}
+    cached(tmp_path / "cache", fingerprint(cfg), lambda: judged_before)
+    with pytest.raises(DataError) as hit:
+        prepare(cfg, cache_dir=tmp_path / "cache")
+    assert hit.value.problems == _problems(root)
