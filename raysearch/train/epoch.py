@@ -187,8 +187,10 @@ def _step(parts: TrainParts, params: list[Tensor], epoch: int, world: int) -> No
         _sync_strategy_grads(parts.strategy, world)
     if parts.grad_clip > 0:
         norm = torch.nn.utils.clip_grad_norm_(params, parts.grad_clip)
-        if not math.isfinite(float(norm)):
-            raise NonFiniteLossError("gradient norm", [t.name for t in parts.tasks], epoch)
+    else:  # measured all the same: a NaN step would go into the weights unsaid
+        norm = torch.nn.utils.get_total_norm([p.grad for p in params if p.grad is not None])
+    if not math.isfinite(float(norm)):
+        raise NonFiniteLossError("gradient norm", [t.name for t in parts.tasks], epoch)
     parts.optimizer.step()
     parts.scheduler.step()
     parts.optimizer.zero_grad(set_to_none=True)

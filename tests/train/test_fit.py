@@ -196,6 +196,21 @@ def test_gradient_clipping_scales_the_step_to_the_clip_norm() -> None:
     torch.testing.assert_close(step, -clip * g / g.norm(), rtol=1e-4, atol=1e-7)
 
 
+@pytest.mark.parametrize("clip", [0.0, 1.0])
+def test_a_non_finite_gradient_fails_the_step_it_would_enter_clipped_or_not(clip: float) -> None:
+    """A finite loss with a NaN gradient: with clipping off (grad_clip 0) the step went into
+    the weights unsaid, and the run failed a batch later on a NaN loss, or never within
+    the epoch (its last batch). It fails before the step, naming the gradient norm."""
+    x, y = _xy(8)
+    model = _Linear()
+    before = [p.detach().clone() for p in model.parameters()]
+    model.lin.weight.register_hook(lambda grad: grad * math.nan)
+    with pytest.raises(NonFiniteLossError, match="gradient norm"):
+        train_epoch(_sgd_parts(model, 1, 1.0, grad_clip=clip), [_micro(x, y)], 1)
+    for p, b in zip(model.parameters(), before, strict=True):
+        torch.testing.assert_close(p.detach(), b)  # no step was taken
+
+
 def test_an_epochs_task_loss_is_the_mean_over_the_batches_that_observed_it() -> None:
     """train_loss/<task> (and the epoch mean A3DRO's baselines are built from) averages the
     batches with a target for the task: a batch without one counts in neither sum nor count.
