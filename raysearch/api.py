@@ -189,45 +189,33 @@ def _search(
     written: dict[str, Any] | None = None
     try:
         with ray_session(options.address, options.health_check_s, options.names) as cluster:
-            written, outcome = _search_on(cluster, options, plan, data, clock, callbacks)
+            clock.add("ray_init", cluster.init_s)
+            plan = resolve_search(options, cluster.nodes)
+            log.info(
+                "search %s: %d trials, up to %d epochs; %s",
+                plan.space.name,
+                plan.space.settings.num_samples,
+                plan.space.settings.max_epochs,
+                plan.setup.resources.describe(),
+            )
+            with _writing(Path(plan.run_dir), "the run's options and metadata", resume=None):
+                _write_run_files(options, plan, data)
+            started = time.time()
+            with clock.phase("tune"):
+                outcome = _run_tune(options, plan, callbacks)
+            ended = time.time()
+            with clock.phase("finalists"):  # re-train the top configurations with fresh seeds
+                finalists = _run_finalists(options, plan, outcome)
+            # written before Ray shuts down: Ray's shutdown gives SIGTERM back its default
+            # (the process ends at once), so a SIGTERM then would lose them (search/session.py)
+            written = _write_outputs(
+                plan, outcome, clock, (started, ended), finalists, options.names
+            )
     except KeyboardInterrupt:
         if written is None:
             raise
         # a Ctrl+C as Ray shut down: the results were written whole, nothing is left to do
         log.warning("interrupted as Ray shut down, after the results were written")
-    assert written is not None, "_search_on returned them"
-    return written, outcome
-
-
-def _search_on(
-    cluster: Any,
-    options: RunOptions,
-    plan: SearchPlan,
-    data: PreparedData,
-    clock: PhaseClock,
-    callbacks: list[Any] | None,
-) -> tuple[dict[str, Any], TuneOutcome]:
-    """Run Tune and write the results directory on ``cluster`` (``search.session.Cluster``)."""
-    clock.add("ray_init", cluster.init_s)
-    plan = resolve_search(options, cluster.nodes)
-    log.info(
-        "search %s: %d trials, up to %d epochs; %s",
-        plan.space.name,
-        plan.space.settings.num_samples,
-        plan.space.settings.max_epochs,
-        plan.setup.resources.describe(),
-    )
-    with _writing(Path(plan.run_dir), "the run's options and metadata", resume=None):
-        _write_run_files(options, plan, data)
-    started = time.time()
-    with clock.phase("tune"):
-        outcome = _run_tune(options, plan, callbacks)
-    ended = time.time()
-    with clock.phase("finalists"):  # re-train the top configurations with fresh seeds
-        finalists = _run_finalists(options, plan, outcome)
-    # written before Ray shuts down: Ray's shutdown gives SIGTERM back its default (the
-    # process ends at once), so a SIGTERM then would lose them (search/session.py)
-    written = _write_outputs(plan, outcome, clock, (started, ended), finalists, options.names)
     return written, outcome
 
 

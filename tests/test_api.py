@@ -487,6 +487,21 @@ class _Searched(Exception):
     """The search step was reached: everything before Ray passed."""
 
 
+def _run_to_resume(tmp_path: Path, preparation: str, data: str | None) -> Path:
+    """An interrupted run's directory, on ``data`` (None: the embedded dataset), whose
+    metadata recorded the data fingerprint abc123 and, unless ``preparation`` is "not
+    recorded", the version that prepared them ("now": this raysearch's, "older")."""
+    run_dir = tmp_path / "smoke" / "r"
+    run_dir.mkdir(parents=True)
+    options = RunOptions(space="smoke", data=data, results=str(tmp_path), name="r")
+    (run_dir / OPTIONS).write_text(json.dumps(options.to_json()))
+    metadata = {"run_dir": str(run_dir), "data_fingerprint": "abc123"}
+    if preparation != "not recorded":
+        metadata[DATA_PREPARATION] = CACHE_VERSION if preparation == "now" else "prep-0"
+    (run_dir / METADATA).write_text(json.dumps(metadata))
+    return run_dir
+
+
 @pytest.mark.parametrize("preparation", ["now", "older", "not recorded"])
 def test_a_resume_on_a_dataset_changed_since_the_run_started_is_refused_before_ray(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, preparation: str
@@ -495,14 +510,7 @@ def test_a_resume_on_a_dataset_changed_since_the_run_started_is_refused_before_r
     fingerprint in metadata.json), or the trials still to run would see other data. The
     fingerprint changes with the dataset or with how raysearch prepares it (CACHE_VERSION);
     the error says which, when the run recorded the version that prepared its data."""
-    run_dir = tmp_path / "smoke" / "r"
-    run_dir.mkdir(parents=True)
-    options = RunOptions(space="smoke", data=str(tmp_path / "d"), results=str(tmp_path), name="r")
-    (run_dir / OPTIONS).write_text(json.dumps(options.to_json()))
-    metadata = {"run_dir": str(run_dir), "data_fingerprint": "abc123"}
-    if preparation != "not recorded":
-        metadata[DATA_PREPARATION] = CACHE_VERSION if preparation == "now" else "prep-0"
-    (run_dir / METADATA).write_text(json.dumps(metadata))
+    run_dir = _run_to_resume(tmp_path, preparation, data=str(tmp_path / "d"))
 
     def search(*args: object) -> None:
         raise _Searched
@@ -543,14 +551,7 @@ def test_a_resume_on_the_embedded_dataset_generated_another_way_is_refused_befor
     """A run on the embedded synthetic dataset (no data=) recorded its fingerprint too, and
     was resumed on whatever this raysearch generates and prepares: only a run on a --data
     directory was checked (found by a review helper)."""
-    run_dir = tmp_path / "smoke" / "r"
-    run_dir.mkdir(parents=True)
-    options = RunOptions(space="smoke", results=str(tmp_path), name="r")
-    (run_dir / OPTIONS).write_text(json.dumps(options.to_json()))
-    metadata = {"run_dir": str(run_dir), "data_fingerprint": "abc123"}
-    if preparation != "not recorded":
-        metadata[DATA_PREPARATION] = CACHE_VERSION if preparation == "now" else "prep-0"
-    (run_dir / METADATA).write_text(json.dumps(metadata))
+    run_dir = _run_to_resume(tmp_path, preparation, data=None)
 
     def search(*args: object) -> None:
         raise _Searched
