@@ -337,19 +337,37 @@ def _searched_batch(space: SearchSpace) -> list[tuple[str, ParamSpec]]:
 
 def _batch_sizes(space: SearchSpace, setup: TrialSetup) -> list[tuple[str, int, ParamSpec | None]]:
     """Every batch size a trial may take at its edges, with where it comes from and the
-    parameter searching it: a searched batch size's choices or bounds; the fixed value or
-    the default (None) where nothing searches it, or only under a condition (the other
+    parameter searching it (None: a value taken as it is): a searched batch size's choices,
+    or the least and greatest a range draws (its high lowered to its step's grid, as
+    Optuna does); each start point's (Optuna takes one off the grid as it is); the fixed
+    value or the default where nothing searches it, or only under a condition (the other
     trials take it)."""
     searched = _searched_batch(space)
     sizes: list[tuple[str, int, ParamSpec | None]] = [
         (f"search space parameter {name!r}: {value}", value, spec)
         for name, spec in searched
-        for value in _extremes(spec)
+        for value in _drawn_edges(spec)
+    ]
+    sizes += [
+        (f"start point {i}: {point[name]}", point[name], None)
+        for i, point in enumerate(space.start, start=1)
+        for name, _ in searched
+        if name in point
     ]
     if not searched or any(spec.when for _, spec in searched):
         fixed = trial_config(setup, {}).trainer.batch_size
         sizes.append(("the space's fixed value or the default", fixed, None))
     return sizes
+
+
+def _drawn_edges(spec: ParamSpec) -> list[Any]:
+    """The least and greatest values a parameter draws: each choice, or a range's bounds
+    (an int range's high lowered to its step's grid, as Optuna lowers it)."""
+    if spec.type != "int":
+        return _extremes(spec)
+    low, high = (int(b) for b in spec.bounds())
+    step = int(spec.step or 1)
+    return [low, low + (high - low) // step * step]
 
 
 def _extremes(spec: ParamSpec) -> list[Any]:

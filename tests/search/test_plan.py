@@ -961,3 +961,29 @@ def test_a_fixed_warm_up_is_checked_against_the_max_epochs_the_search_runs(
     assert plan.space.settings.max_epochs == 50 and plan.space.fixed["warmup_epochs"] == 15
     with pytest.raises(ConfigError, match=r"must be < max_epochs \(10\), got 15"):
         resolve_search(RunOptions(space=str(space), results=str(tmp_path)), CLUSTER)
+
+
+def test_a_start_points_batch_is_held_to_the_workers_and_a_range_by_what_it_draws(
+    tmp_path: Path,
+) -> None:
+    """Found by a review of the batch checks: a start point off its range's step (Optuna
+    takes it as it is) was no longer held to the workers, and a range's high off the step
+    (Optuna lowers it to the grid: 70 in steps of 8 from 16 draws at most 64) was held to
+    the training samples."""
+    from raysearch.search.plan import check_data_extremes
+
+    space = tmp_path / "space.yaml"
+    ranged = "settings: {num_samples: 2, max_epochs: 2}\nparameters:\n"
+    ranged += "  batch_size: {type: int, low: 16, high: 70, step: 8}\n"
+    space.write_text(ranged + "start:\n  - {batch_size: 20}\n")
+    options = RunOptions(space=str(space), results=str(tmp_path), workers_per_trial=8)
+    with pytest.raises(ConfigError) as err:
+        resolve_search(options, {"CPU": 8})
+    assert [p.split("a batch, and ")[-1] for p in err.value.problems] == [
+        "batch_size 20 (start point 1: 20) is not divisible by 8"
+    ]
+    space.write_text(ranged)
+    plan = resolve_search(RunOptions(space=str(space), results=str(tmp_path)), CLUSTER)
+    check_data_extremes(plan, lambda cfg, cache_dir: None, train_samples=64)
+    with pytest.raises(ConfigError, match=r"batch_size 64 \(search space parameter"):
+        check_data_extremes(plan, lambda cfg, cache_dir: None, train_samples=63)
