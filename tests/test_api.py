@@ -91,6 +91,27 @@ def test_a_search_from_the_command_line_records_its_command() -> None:
     assert repeat_command(options) == "python -m raysearch.run --space smoke"
 
 
+def test_a_bad_argument_is_said_alone_beside_a_space_valid_for_the_max_epochs_given(
+    tmp_path,
+) -> None:
+    """A space of 10 epochs fixing a warm-up of 15, searched for max_epochs=50, beside a
+    bad argument: the arguments' check loaded the space with its file's 10 and said the
+    warm-up 'must be < max_epochs (10)' too, which the search would not be (found by a
+    review helper)."""
+    space = tmp_path / "space.yaml"
+    space.write_text(
+        "settings: {num_samples: 4, max_epochs: 10}\nfixed: {warmup_epochs: 15}\n"
+        "parameters:\n  lr: {type: float, low: 0.0001, high: 0.001}\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        run_search(space=str(space), max_epochs=50, max_failures=-1,
+                   results=str(tmp_path / "r"), wandb=False)  # fmt: skip
+    assert err.value.problems == ["max_failures: must be an int >= 0, got -1"]
+    with pytest.raises(ConfigError) as err:  # without the override it is the space's
+        run_search(space=str(space), max_failures=-1, results=str(tmp_path / "r"), wandb=False)
+    assert "must be < max_epochs (10), got 15" in err.value.problems[1]
+
+
 def test_arguments_of_the_wrong_type_are_one_error_naming_each(tmp_path) -> None:
     with pytest.raises(ConfigError) as raised:
         run_search(space=5, data=123, wandb="no", results=str(tmp_path))  # type: ignore[arg-type]

@@ -147,8 +147,14 @@ def _space_problems(
         given = os.fspath(given)
     if not isinstance(given, str):
         return []
+    # the max_epochs the search runs, beside which a fixed warm-up is checked (a bad one is
+    # said with the arguments; the file's own is then used)
+    epochs = fields.get(
+        "max_epochs", options.max_epochs if isinstance(options, RunOptions) else None
+    )
+    epochs = epochs if type(epochs) is int and epochs >= 1 else None
     try:
-        load_space(given, names=API)
+        load_space(given, names=API, max_epochs=epochs)
     except ConfigError as err:  # a space file's problems are said after its heading
         return [p if err.context == API.context else f"{err.context}: {p}" for p in err.problems]
     return []
