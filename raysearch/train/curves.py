@@ -26,6 +26,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
+from raysearch.core.errors import DataError
 from raysearch.model.han import build_model
 from raysearch.train.checkpoint import capture_rng, restore_rng
 from raysearch.train.evaluate import evaluate_split
@@ -54,6 +55,14 @@ def fit_with_test_curve(cfg: Any, data: Any) -> tuple[list[dict[str, float]], An
     The model runs in float32 on the device ``fit`` put it on (bf16 autocast is not
     applied to the test scoring: this is for CPU benchmarks).
     """
+    if data.test_unscorable:  # before it trains, whatever trainer.score_test says
+        raise DataError(
+            [
+                f"{p}; a learning curve scores the test split every epoch"
+                for p in data.test_unscorable
+            ],
+            "dataset",
+        )
     built: list[torch.nn.Module] = []
     marks: list[tuple[float, float]] = []  # (cpu, wall) at the end of the last epoch
 

@@ -70,3 +70,30 @@ def test_an_epoch_takes_its_core_share_on_the_cpu_and_its_wall_time_elsewhere(
         assert 0.0 <= seconds <= epoch_wall
         if wall > 0 and cpu < wall:
             assert seconds == pytest.approx(epoch_wall * cpu / wall)
+
+
+@pytest.mark.parametrize("score_test", [True, False])
+def test_a_curve_refuses_a_test_split_nothing_can_score_before_it_trains(
+    tmp_path: Path, score_test: bool
+) -> None:
+    """A curve scores the test split every epoch, whatever trainer.score_test says: with it
+    off, fit let such data through and the curve failed after its first epoch (found by a
+    review helper); with it on, fit told the user to turn it off."""
+    from raysearch.core.data_config import DataConfig
+    from raysearch.core.errors import DataError
+    from raysearch.core.trainer_config import TrainerConfig
+    from raysearch.core.trial_config import TrialConfig
+    from raysearch.data.prepared import prepare
+    from tests.data.test_data_reading import user_dataset
+    from tests.data.test_data_tasks import _regime_only
+
+    root = _regime_only(user_dataset(tmp_path / "ds", days=400), slice(0, 11))
+    cfg = DataConfig(path=str(root), daily_window=30, monthly_window=3)
+    data = prepare(cfg)
+    trainer = TrainerConfig(max_epochs=1, batch_size=8, warmup_epochs=0, min_epochs=1,
+                            score_test=score_test)  # fmt: skip
+    with pytest.raises(DataError) as refused:
+        fit_with_test_curve(TrialConfig(data=cfg, trainer=trainer), data)
+    assert refused.value.problems == [
+        f"{p}; a learning curve scores the test split every epoch" for p in data.test_unscorable
+    ]
