@@ -3,6 +3,8 @@ and its figure at the selected epoch is the one ``fit`` reports for test."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from hypothesis import given, settings
