@@ -86,11 +86,12 @@ def cached(
     lock = Path(f"{path}.lock")
     try:
         with FileLock(str(lock)):
-            if path.is_file() and current(obj := torch.load(path, weights_only=False)):
+            stale = path.is_file()
+            if stale and current(obj := torch.load(path, weights_only=False)):
                 return obj, True
             obj = build()
             atomic_write_serialised(path, lambda buffer: torch.save(obj, buffer))
-            if (written := _WRITTEN.get()) is not None:
+            if (written := _WRITTEN.get()) is not None and not stale:  # one found there stays
                 written.append(path)
             return obj, False
     finally:  # no lock file is left; a failed build (an error, Ctrl+C) leaves nothing

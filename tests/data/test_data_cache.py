@@ -98,11 +98,19 @@ def test_entries_written_in_a_block_that_fails_are_removed_and_others_kept(
     ends without an error."""
     found = tmp_path / "results" / ".cache" / "data"
     cached(found, "found", lambda: 1)
+    cached(found, "stale", lambda: "old")
     with pytest.raises(DataError), kept_if_done(found):
         assert cached(found, "found", lambda: 2) == (1, True)
         assert cached(found, "new", lambda: 3) == (3, False)
+        # an entry found stale is replaced, and kept as one found there (it was deleted:
+        # found by a review helper)
+        assert cached(found, "stale", lambda: "new", current=lambda o: o != "old") == (
+            "new",
+            False,
+        )
         raise DataError(["an extreme refused"])
-    assert sorted(p.name for p in found.iterdir()) == ["found.pt"]
+    assert sorted(p.name for p in found.iterdir()) == ["found.pt", "stale.pt"]
+    assert cached(found, "stale", lambda: "again") == ("new", True)
     fresh = tmp_path / "fresh" / "cache"
     with pytest.raises(DataError), kept_if_done(fresh):
         cached(fresh, "new", lambda: 3)
