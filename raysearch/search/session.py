@@ -166,10 +166,21 @@ def ray_session(
                 yield Cluster(nodes, init_s)
             finally:
                 if started:
-                    ray.shutdown()
+                    _shutdown()
         finally:  # also after a ray.init that failed or was interrupted
             if take_sigterm:
                 signal.signal(signal.SIGTERM, sigterm_before or signal.SIG_DFL)
+
+
+def _shutdown() -> None:
+    """``ray.shutdown``; one a Ctrl+C cut short is finished before the Ctrl+C goes on: a Ray
+    half shut down stays initialised in this process, where the next search (a notebook's)
+    would use it as it is. A second Ctrl+C stops that too."""
+    try:
+        ray.shutdown()
+    except KeyboardInterrupt:
+        ray.shutdown()
+        raise
 
 
 def _init(address: str | None, joined: Joined | None) -> None:

@@ -380,6 +380,32 @@ def test_sigterm_within_ray_init_is_ctrl_c_and_the_handler_from_before_is_back(
     assert "SIGTERM: stopping the search as Ctrl+C does" in caplog.text
 
 
+def test_a_ctrl_c_within_the_sessions_shutdown_finishes_it_and_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Ctrl+C as Ray shuts down (run_search's results are written by then) left this
+    process's Ray half shut down, still initialised, for the next search here to use as it
+    was (found by a review helper). The shutdown is finished, then the Ctrl+C goes on."""
+    shutdowns: list[int] = []
+
+    def shutdown() -> None:
+        shutdowns.append(len(shutdowns))
+        if len(shutdowns) == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.delenv(RAY_ADDRESS_ENV, raising=False)
+    for name, stand_in in {
+        "is_initialized": lambda: False,
+        "init": lambda **kwargs: None,
+        "nodes": lambda: [],
+        "shutdown": shutdown,
+    }.items():
+        monkeypatch.setattr(f"raysearch.search.session.ray.{name}", stand_in)
+    with pytest.raises(KeyboardInterrupt), ray_session(None):
+        pass
+    assert shutdowns == [0, 1]
+
+
 def test_a_session_offers_the_live_nodes_of_the_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
     """What the resource plan fits trials into: each live node's CPUs and GPUs (a node that
     left the cluster is not counted)."""
