@@ -8,6 +8,7 @@ from the index in their directory names) in trials.parquet, and each epoch's rep
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from pathlib import Path
@@ -86,10 +87,14 @@ def failure_reason(error: BaseException) -> str:
     recorded = [line for line in message if "TrialFailedError" in line]
     if recorded:
         return recorded[-1].split("TrialFailedError:", 1)[-1].strip()[:300]
+    if not message:
+        return type(error).__name__
     raised = [i for i, line in enumerate(message) if _RAISED.match(line)]
-    detail = " ".join(message[raised[-1] :] if raised else message[-1:])
-    detail = _MODULE.sub("", detail)  # "ConfigError: ...", not "raysearch.core.errors.Co..."
-    return (detail or type(error).__name__)[:300]
+    start = raised[-1] if raised else len(message) - 1
+    # its message's lines, up to another worker's in Ray Train's "[Rank 1 Error Snippet]:"
+    rest = itertools.takewhile(lambda line: not line.startswith("[Rank "), message[start + 1 :])
+    detail = " ".join([message[start], *rest])
+    return _MODULE.sub("", detail)[:300]  # "ConfigError: ...", not "raysearch.core.errors..."
 
 
 def _why_stopped(

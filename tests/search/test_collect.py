@@ -233,6 +233,10 @@ def _raised_in_a_trial(exc: Exception) -> BaseException:
         (RuntimeError("Error(s) in loading state_dict for HAN:\n\tMissing key(s): head.w"),
          "RuntimeError: Error(s) in loading state_dict for HAN: Missing key(s): head.w"),
         (ValueError("one line"), "ValueError: one line"),
+        # Ray Train's error of two workers: the second's snippet is not the first's message
+        (RuntimeError("[Rank 0 Error Snippet]:\nTraceback (most recent call last):\n  File "
+                      "x.py\nOSError: disk full\n[Rank 1 Error Snippet]:\nWorker health "
+                      "check failed"), "OSError: disk full"),
     ],
 )  # fmt: skip
 def test_a_failed_trials_reason_names_its_error_with_its_whole_message(
