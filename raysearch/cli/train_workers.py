@@ -13,6 +13,7 @@ which the command reports in one line with exit status 1, as it does one on one 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import tempfile
 from typing import Any
@@ -93,7 +94,14 @@ def _check_prepared(cfg: TrialConfig, args: argparse.Namespace, cache_dir: str |
 def run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any]:
     """Train ``cfg`` on ``args.workers`` Ray Train workers; the summary of the fit. A
     failure for good on the workers raises ``WorkersFailed``."""
-    _check_prepared(cfg, args, args.cache_dir)
+    # Absolute: a Ray Train worker runs in a directory of Ray's own, where a relative
+    # --data or --cache-dir names nothing (the data the driver prepared would go unused)
+    if cfg.data.path is not None:
+        cfg = dataclasses.replace(
+            cfg, data=dataclasses.replace(cfg.data, path=os.path.abspath(cfg.data.path))
+        )
+    cache_dir = os.path.abspath(args.cache_dir)
+    _check_prepared(cfg, args, cache_dir)
     # Deferred: Ray Train takes seconds to import; a bad flag or value is reported first.
     from raysearch.train.ray_train import (
         DistributedPlan,
@@ -109,7 +117,7 @@ def run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any
         result = fit_distributed(
             cfg,
             DistributedPlan(workers=args.workers),
-            args.cache_dir,
+            cache_dir,
             storage_path=os.path.abspath(args.checkpoint_dir or scratch),
             name="debug",
             callbacks=[epoch_callback(print_epoch)],

@@ -225,3 +225,29 @@ def test_a_data_parallel_run_without_checkpoint_dir_leaves_no_directory_behind(
     assert train_cli.main([*argv, "--checkpoint-dir", str(tmp_path / "ck")]) == 0
     assert storages[1] == tmp_path / "ck" and (tmp_path / "ck" / "debug").is_dir()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("raysearch-train-")]
+
+
+def test_a_relative_dataset_and_cache_reach_the_workers_as_absolute_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ray Train worker runs in a directory of Ray's own: a relative --data named nothing
+    there, and a relative --cache-dir another cache than the one the driver prepared the
+    data into (found by a review helper)."""
+    from tests.data.test_data_reading import user_dataset
+
+    user_dataset(tmp_path / "ds", days=400)
+    monkeypatch.chdir(tmp_path)
+    given: list[tuple[Any, Any]] = []
+
+    def fit_distributed(cfg: Any, plan: Any, cache_dir: Any, **kwargs: object) -> Any:
+        given.append((cfg.data.path, cache_dir))
+        summary = {"stop_reason": "max_epochs", "best_epoch": 1, "best_metrics": LAST_EPOCH,
+                   "test_metrics": {}}  # fmt: skip
+        return SimpleNamespace(error=None, metrics=LAST_EPOCH,
+                               return_value={"final_report": {}, "summary": summary})  # fmt: skip
+
+    monkeypatch.setattr(ray_train, "fit_distributed", fit_distributed)
+    argv = ["--data", "ds", "--size", "tiny", "--daily-window", "30", "--monthly-window", "3"]
+    assert train_cli.main([*argv, "--workers", "2", "--cache-dir", "c"]) == 0
+    assert given == [(str(tmp_path / "ds"), str(tmp_path / "c"))]
+    assert list((tmp_path / "c").glob("*.pt"))  # prepared by the driver, for the workers
