@@ -156,8 +156,9 @@ def check_resumed_data(
             f"the raysearch that started it, or start a new search {another}"
         )
     elif data is None:  # raysearch generates it: only another raysearch changes it
+        how = "generates" if prepared is not None else "generates or prepares"
         problem = (
-            f"{head}this raysearch generates {what} another way than the one that started "
+            f"{head}this raysearch {how} {what} another way than the one that started "
             f"the run{tail}; resume it with the raysearch that started it, or start a new "
             f"search {another}"
         )
