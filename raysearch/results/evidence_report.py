@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from raysearch.core.metrics import BEST_VAL_METRIC, STOPPED, TEST_METRIC
+from raysearch.core.metrics import BEST_VAL_METRIC, FAILED, STOPPED, TEST_METRIC
 from raysearch.results.evidence import (
     MIN_RANKED,
     NOISE_LEVEL,
@@ -135,6 +135,8 @@ def gather_evidence(
         "warnings": [],
     }
     _warn(evidence, trials, epochs, settings)
+    if finalists is not None and (passed := _passed_over(finalists, table)):
+        evidence["warnings"].append(passed)
     if (picked := picked_config(finalists)) and (seeds := picked["test_not_finite"]):
         evidence["warnings"].append(
             f"The pick's {_replicates(seeds)} scored no finite {TEST_METRIC}: its model's "
@@ -153,6 +155,25 @@ def _replicates(seeds: list[int]) -> str:
 
 def _them(seeds: list[int]) -> str:
     return "them" if len(seeds) != 1 else "it"
+
+
+def _passed_over(finalists: pd.DataFrame, table: pd.DataFrame) -> str | None:
+    """Why the finalist with the best mean is not the pick, when it failed with more of its
+    seeds than the pick (``search.finalists.pick_finalist``); None otherwise."""
+    scored = table.dropna(subset=["mean"]).sort_values(["mean", "finalist"])
+    if scored.empty or scored["pick"].iloc[0] or not scored["pick"].any():
+        return None
+    best, pick = scored.iloc[0], scored[scored["pick"]].iloc[0]
+
+    def failed(row: pd.Series) -> str:
+        group = finalists[finalists["finalist"] == int(row["finalist"])]
+        return f"{int((group['status'] == FAILED).sum())} of its {len(group)} seeds"
+
+    return (
+        f"Finalist {int(best['finalist'])} has the best mean ({best['mean']:.3f}) but failed "
+        f"with {failed(best)}, the pick, finalist {int(pick['finalist'])} "
+        f"({pick['mean']:.3f}), with {failed(pick)}: trained anew it could fail again."
+    )
 
 
 def _warn(

@@ -120,13 +120,16 @@ def select_finalists(trials: pd.DataFrame, parameters: list[str], n: int) -> lis
 
 def pick_finalist(table: pd.DataFrame) -> int | None:
     """The finalist with the lowest mean best_anchored_val_loss over its finished
-    replicates (ties: the better-ranked in the search); None if none finished."""
+    replicates, among those with the fewest failed ones (a configuration that failed with
+    one seed of three may fail again when trained anew); ties: the better-ranked in the
+    search. None if none finished."""
     done = table[(table["status"] == "completed") & table[BEST_VAL_METRIC].map(math.isfinite)]
     if done.empty:
         return None
-    means = done.groupby("finalist")[BEST_VAL_METRIC].mean().sort_index()
-    ranks = [int(r) for r in means.index]
-    return ranks[int(means.to_numpy().argmin())]
+    means = done.groupby("finalist")[BEST_VAL_METRIC].mean()
+    failed = (table["status"] == FAILED).groupby(table["finalist"]).sum()
+    order = sorted(means.index, key=lambda f: (int(failed.get(f, 0)), float(means[f]), int(f)))
+    return int(order[0])
 
 
 def run_finalist(config: dict[str, Any], setup: TrialSetup) -> None:

@@ -153,6 +153,23 @@ def test_finalists_tied_on_every_seed_are_warned_about_as_tied() -> None:
     assert any("treat the two as tied" in w for w in evidence["warnings"])
 
 
+def test_a_finalist_passed_over_for_its_failed_seeds_is_warned_about() -> None:
+    """The pick is not the best mean when that finalist failed with more of its seeds
+    (search.finalists.pick_finalist): the summary says which and why."""
+    finals = [-0.6, -0.5, -0.4, -0.3, -0.2, -0.1]
+    trials, epochs = _search(finals, finals, [8] * 6)
+    table = _finalists([-0.6, -0.5], 0.05)
+    assert not any("failed with" in w for w in gather_evidence(trials, epochs, SETTINGS,
+                                                                 table)["warnings"])  # fmt: skip
+    table.loc[2, ["status", BEST_VAL_METRIC]] = ["failed", math.nan]  # finalist 1's third
+    table["pick"] = table["finalist"] == 2
+    warnings = gather_evidence(trials, epochs, SETTINGS, table)["warnings"]
+    assert (
+        "Finalist 1 has the best mean (-0.625) but failed with 1 of its 3 seeds, the pick, "
+        "finalist 2 (-0.500), with 0 of its 3 seeds: trained anew it could fail again."
+    ) in warnings
+
+
 @given(st.integers(1, 10_000))
 def test_a_few_replicates_ask_a_larger_margin_than_many(dof: int) -> None:
     """Student's t: the multiplier falls with the degrees of freedom to the normal's 1.96
