@@ -43,9 +43,14 @@ _VALID_TARGETS: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
 
 def read_table(path: Path) -> pd.DataFrame:
     """Read a ``.parquet`` or ``.csv`` file (only an empty CSV cell is a missing value; a
-    ``raion`` column is text as written: the raion ``0101`` is not the number 101)."""
+    ``raion`` column is text as written: the raion ``0101`` is not the number 101; a
+    parquet's named index, its dates, say, is a column)."""
     if path.suffix == ".parquet":
-        return pd.read_parquet(path)
+        table = pd.read_parquet(path)
+        # pandas writes a table's index with it (df.set_index("date").to_parquet): its named
+        # levels are the table's columns, as a CSV written from it holds them
+        named = [n for n in table.index.names if n is not None and n not in table.columns]
+        return table.reset_index(level=named) if named else table
     if path.suffix == ".csv":
         return read_csv(
             path,

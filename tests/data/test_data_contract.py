@@ -12,7 +12,7 @@ import yaml
 
 from raysearch.core.data_config import DataConfig, SynthConfig
 from raysearch.core.errors import DataError
-from raysearch.data.contract import load_dataset
+from raysearch.data.contract import load_dataset, read_table
 from raysearch.data.manifest import read_manifest
 from raysearch.data.prepared import prepare
 from raysearch.data.raw import RawDataset
@@ -377,3 +377,29 @@ def test_a_manifest_key_given_twice_is_named_with_its_line(ds: Path) -> None:
     lines = path.read_text().splitlines()
     path.write_text("\n".join([*lines, "name: again", ""]))
     assert f"manifest.yaml, line {len(lines) + 1}: the key 'name' is given twice" in _problems(ds)
+
+
+def test_a_parquet_written_with_its_dates_as_the_index_is_read_with_them(
+    tmp_path: Path,
+) -> None:
+    """df.set_index("date").to_parquet() keeps the dates in the index, which was refused as
+    "missing key column 'date'" though the file holds them; a target's month index is read
+    as its column too. An unnamed index (pandas' default) adds no column."""
+    days = pd.date_range("2022-03-01", periods=60)
+    daily = pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "a": range(60)})
+    daily.set_index("date").to_parquet(tmp_path / "d.parquet")
+    months = pd.DataFrame({"month": ["2022-03", "2022-04"], "value": [0.5, 1.5]})
+    months.set_index("month").to_parquet(tmp_path / "anomaly.parquet")
+    manifest = {
+        "name": "t",
+        "start": "2022-03-01",
+        "end": str(days[-1].date()),
+        "sources": {"s": {"resolution": "daily", "file": "d.parquet"}},
+        "tasks": {"daily_forecast": "derived", "anomaly": "anomaly.parquet"},
+    }
+    (tmp_path / "manifest.yaml").write_text(yaml.safe_dump(manifest))
+    raw = load_dataset(tmp_path)
+    assert raw.sources["s"].features == ("a",)
+    assert list(read_table(tmp_path / "d.parquet").columns) == ["date", "a"]
+    months.to_parquet(tmp_path / "plain.parquet")  # a default index
+    assert list(read_table(tmp_path / "plain.parquet").columns) == ["month", "value"]
