@@ -159,6 +159,13 @@ def load_runs(run_dirs: Sequence[str | Path], names: Names = CLI) -> list[RunDat
     for path in readable:
         tables = _read_tables(path, errors)
         metadata = _read_object(path / METADATA, errors)
+        for key in ("settings", "fixed"):  # read as objects by the report (RunData.settings)
+            if metadata.get(key) is not None and not isinstance(metadata[key], dict):
+                errors.add(
+                    str(path / METADATA),
+                    f"{key}: expected a JSON object (as raysearch writes it), got "
+                    f"{metadata[key]!r:.60}",
+                )
         parameters = _recorded_parameters(path, metadata, errors)
         planned, budget = _read_plan(path, errors)
         if not errors.problems:  # kept resolved: a later os.chdir leaves it where it is

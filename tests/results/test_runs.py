@@ -254,6 +254,20 @@ def test_a_summary_json_that_cannot_be_read_is_named_with_the_other_problems(tmp
     assert load_run(planned).planned is None
 
 
+def test_metadata_whose_settings_are_not_an_object_is_named_before_the_report(tmp_path):
+    """A metadata.json whose settings (or fixed values) are not an object was loaded, and
+    the report failed on it later with a TypeError."""
+    run = write_fake_run(tmp_path / "r", n_trials=5)
+    metadata = json.loads((run / METADATA).read_text())
+    (run / METADATA).write_text(json.dumps({**metadata, "settings": [1], "fixed": "x"}))
+    with pytest.raises(ConfigError) as err:
+        load_runs([run])
+    assert err.value.problems == [
+        f"{run / METADATA}: settings: expected a JSON object (as raysearch writes it), got [1]",
+        f"{run / METADATA}: fixed: expected a JSON object (as raysearch writes it), got 'x'",
+    ]
+
+
 def test_an_int_parameter_some_trials_left_out_reads_back_as_the_ints_written(tmp_path):
     """config_table keeps a conditional int parameter's values ints (NaN where a trial did
     not sample it), which trials.parquet stores as int64 with nulls and pandas read back
