@@ -869,3 +869,103 @@ def test_a_condition_on_a_stepped_float_holds_for_the_value_drawn_on_that_step(
     assert drawn > 0
     assert space.parameters["budget_beta"].allowed_by({"dropout": 0.1 + 0.2})  # 0.3000...04
     assert not space.parameters["budget_beta"].allowed_by({"dropout": 0.4})
+
+
+@pytest.mark.parametrize(
+    ("parameter", "bounds"),
+    [
+        ("dropout: {type: float, low: 0.2, high: 0.2}", "(low=0.2, high=0.2)"),
+        ("raion_pca_components: {type: int, low: 3, high: 3}", "(low=3.0, high=3.0)"),
+    ],
+)
+def test_a_range_whose_low_equals_its_high_is_refused(
+    tmp_path: Path, parameter: str, bounds: str
+) -> None:
+    """A range of one value searches nothing: a parameter listed as searched would be fixed,
+    said nowhere (as low > high is refused)."""
+    path = _write(tmp_path, _SETTINGS + f"parameters:\n  {parameter}\n")
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    name = parameter.split(":")[0]
+    assert err.value.problems == [f"parameters.{name}: low < high must hold, but got {bounds}"]
+
+
+def test_log_and_step_together_are_refused(tmp_path: Path) -> None:
+    """Optuna cannot draw a stepped log range: it would fail in every trial, after Ray
+    started, instead of in the file's check."""
+    path = _write(
+        tmp_path,
+        _SETTINGS + "parameters:\n  lr: {type: float, low: 0.0001, high: 0.01, log: true, "
+        "step: 0.001}\n",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    assert err.value.problems == ["parameters.lr: 'log' and 'step' cannot be combined"]
+
+
+def test_a_name_both_fixed_and_searched_is_refused(tmp_path: Path) -> None:
+    """A name both fixed and searched has two values for every trial: one of them would be
+    dropped without a word."""
+    path = _write(
+        tmp_path,
+        _SETTINGS + "fixed: {dropout: 0.1}\nparameters:\n  dropout: {type: float, low: 0.0, "
+        "high: 0.5}\n",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    assert err.value.problems == ["fixed.dropout: is also a searched parameter; keep one"]
+
+
+def test_a_condition_on_a_parameter_listed_after_it_is_refused(tmp_path: Path) -> None:
+    """Parameters are drawn in the order listed: a condition on one drawn later is read
+    before it has a value, so it never holds and budget_beta would never be drawn."""
+    a3dro_first, beta_second = _A3DRO.splitlines()[1:]
+    text = f"parameters:\n{beta_second}\n{a3dro_first}\n"
+    with pytest.raises(ConfigError) as err:
+        load_space(str(_write(tmp_path, _SETTINGS + text)))
+    assert err.value.problems == [
+        "parameters.budget_beta.when: 'loss_strategy' must be listed before 'budget_beta'"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("parameter", "when"),
+    [
+        ("raion_pca_components: {type: int, low: 1, high: 4}", "{raion_pca_components: 1}"),
+        ("dropout: {type: float, low: 0.0, high: 0.5, step: 0.1}", "{dropout: 0.0}"),
+    ],
+)
+def test_a_condition_on_the_low_bound_of_a_range_is_accepted(
+    tmp_path: Path, parameter: str, when: str
+) -> None:
+    """A range draws its low bound as it draws its high one: a condition on it holds in
+    some trials, and refusing it would say the parameter 'never takes' a value it does."""
+    text = (
+        f"parameters:\n  {parameter}\n"
+        f"  budget_beta: {{type: float, low: 0.0, high: 0.9, when: {when}}}\n"
+    )
+    space = load_space(str(_write(tmp_path, _SETTINGS + text)))
+    assert space.parameters["budget_beta"].when == yaml.safe_load(when)
+
+
+@pytest.mark.parametrize(
+    ("start", "problem"),
+    [
+        ("{loss_strategy: a3dro, budget_beta: 1.5}", "budget_beta=1.5 is outside [0.0, 0.9]"),
+        ("{loss_strategy: a3dro}", "missing 'budget_beta' (its condition holds, so the point "
+         "must set it)"),
+        ("{loss_strategy: uniform, budget_beta: 0.3}", "'budget_beta' is set but its condition "
+         "{'loss_strategy': 'a3dro'} does not hold"),
+    ],
+)  # fmt: skip
+def test_a_start_point_the_search_would_not_draw_is_refused_saying_why(
+    tmp_path: Path, start: str, problem: str
+) -> None:
+    """A start point is a trial the search draws first: a value above the range, a
+    parameter left out though its condition holds, or one set though its condition does
+    not, is a trial the search could not draw: it would fail at its start or run otherwise
+    than written."""
+    path = _write(tmp_path, _SETTINGS + _A3DRO + f"start:\n  - {start}\n")
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    assert err.value.problems == [f"start[0]: {problem}"]
