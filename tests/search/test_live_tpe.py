@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import optuna
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from optuna.trial import TrialState
 
@@ -90,19 +90,26 @@ def test_the_view_counts_running_trials_by_their_latest_report_and_leaves_the_re
     assert [t.number for t in running] == [quiet.number]
 
 
-@settings(max_examples=30, deadline=None)
-@given(
-    values=st.lists(st.floats(-10, 10, allow_nan=False), min_size=1, max_size=60),
-    cap=st.integers(8, 40),
-)
-def test_the_cap_keeps_the_best_quarter_and_the_most_recent(values: list[float], cap: int) -> None:
-    study = optuna.create_study()
+def _finished(values: list[float], direction: str = "minimize") -> optuna.Study:
+    """A study of finished trials, trial i of value ``values[i]``."""
+    study = optuna.create_study(direction=direction)
     dist = {"x": optuna.distributions.FloatDistribution(0.0, 1.0)}
     for i, v in enumerate(values):
         study.add_trial(
             optuna.trial.create_trial(params={"x": i / 60}, distributions=dist, value=v)
         )
-    kept = _LiveView(study, max_observations=cap)._get_trials(states=(TrialState.COMPLETE,))
+    return study
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    values=st.lists(st.floats(-10, 10, allow_nan=False), min_size=1, max_size=60),
+    cap=st.integers(8, 40),
+)
+@example(values=[0.0, 0.1, *(1.0 + i for i in range(18))], cap=8)  # the best come first
+def test_the_cap_keeps_the_best_quarter_and_the_most_recent(values: list[float], cap: int) -> None:
+    view = _LiveView(_finished(values), max_observations=cap)
+    kept = view._get_trials(states=(TrialState.COMPLETE,))
     numbers = {t.number for t in kept}
     assert len(kept) == min(cap, len(values))
     by_value = sorted(range(len(values)), key=lambda i: values[i])
@@ -111,6 +118,34 @@ def test_the_cap_keeps_the_best_quarter_and_the_most_recent(values: list[float],
     rest = sorted(numbers - best)
     if rest:  # the others are the most recent trials outside the best quarter
         assert all(i in numbers for i in range(rest[0], len(values)) if i not in best)
+
+
+@pytest.mark.parametrize("direction", ["minimize", "maximize"])
+def test_the_cap_keeps_the_two_best_of_twenty_and_the_six_most_recent_others(
+    direction: str,
+) -> None:
+    """A cap of 8 keeps its best quarter (trials 9 and 10, the best whichever way the study
+    goes) and the 6 most recent of the rest: without the cap TPE's cost grows with the
+    study; without the best it forgets them; keeping the oldest instead, it learns from the
+    trials of another stage of the search."""
+    values = [10.0 + i for i in range(20)]
+    values[9], values[10] = 0.0, 0.5
+    sign = 1.0 if direction == "minimize" else -1.0
+    study = _finished([sign * v for v in values], direction)
+    kept = _LiveView(study, max_observations=8)._get_trials()
+    assert [t.number for t in kept] == [9, 10, 14, 15, 16, 17, 18, 19]
+
+
+def test_a_running_trial_counts_with_its_latest_report_not_its_first() -> None:
+    """The latest report (of the highest step, whatever order the reports came in) is what
+    Ray's OptunaSearch would tell Optuna if the trial stopped now; its first is what the
+    trial was epochs ago."""
+    study = _finished([0.5, 0.6])
+    running = study.ask({"x": optuna.distributions.FloatDistribution(0.0, 1.0)})
+    for value, step in ((0.9, 1), (0.1, 3), (0.4, 2)):
+        running.report(value, step=step)
+    complete = _LiveView(study, max_observations=None)._get_trials(states=(TrialState.COMPLETE,))
+    assert [(t.number, t.value) for t in complete] == [(0, 0.5), (1, 0.6), (2, 0.1)]
 
 
 def test_a_tiny_cap_is_refused() -> None:
