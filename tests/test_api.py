@@ -138,6 +138,28 @@ def test_paths_and_a_plain_wandb_switch_are_taken_as_given() -> None:
     assert [p.split(":")[0] for p in err.value.problems] == ["data", "max_epochs"]
 
 
+def test_a_space_given_beside_options_is_the_space_searched(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run_search('loss_ablation', options=RunOptions(space='smoke')): the space given
+    changes options= as every other keyword beside it does; dropped, the search would run
+    smoke without a word."""
+    searched = []
+
+    def search(options: RunOptions, *args: object) -> None:
+        searched.append((options.space, options.name))
+        raise _Searched
+
+    monkeypatch.setattr(raysearch.api, "_prepare_data", lambda plan, raw: None)
+    monkeypatch.setattr(raysearch.api, "_search", search)
+    given = RunOptions(
+        space="smoke", name="mine", results=str(tmp_path), wandb=WandbOptions(enabled=False)
+    )
+    with pytest.raises(_Searched):
+        run_search("loss_ablation", options=given)
+    assert searched == [("loss_ablation", "mine")]
+
+
 def test_a_resume_takes_no_other_arguments(tmp_path) -> None:
     with pytest.raises(ConfigError, match=r"got \['num_samples', 'space'\] too"):
         run_search(space="loss_ablation", resume=str(tmp_path), num_samples=99)
@@ -394,6 +416,11 @@ def test_every_bad_keyword_is_one_error_quoting_each_value(tmp_path) -> None:
             ["num_samples: must be an int >= 1, got 0",
              "search space: {tmp}/nosuch.yaml: file not found"],
         ),
+        (  # a space given as a Path is loaded too, and its problems said
+            {"space": Path("{tmp}/nosuch.yaml"), "num_samples": 0},
+            ["num_samples: must be an int >= 1, got 0",
+             "search space: {tmp}/nosuch.yaml: file not found"],
+        ),
         (
             {"space": "smoke", "num_sample": 3, "seed": -1},
             ["num_sample: not a run_search argument", "the arguments: ",
@@ -415,7 +442,10 @@ def test_the_arguments_problems_are_said_with_the_spaces_in_one_error(
     """An unknown keyword, or a value of the wrong type or out of range, was raised alone,
     before the space was looked at: run_search(space='nosuch', seed=-1) said only seed."""
     monkeypatch.setattr(raysearch.api, "_search", _ray_must_not_start)
-    keywords = {k: v.format(tmp=tmp_path) if isinstance(v, str) else v for k, v in given.items()}
+    keywords = {
+        k: type(v)(str(v).format(tmp=tmp_path)) if isinstance(v, str | Path) else v
+        for k, v in given.items()
+    }
     results = {} if "resume" in given else {"results": str(tmp_path / "r")}
     with pytest.raises(ConfigError) as raised:
         run_search(**keywords, **results)
