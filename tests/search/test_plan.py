@@ -598,6 +598,35 @@ def test_a_fixed_value_that_no_searched_choice_fits_is_refused(tmp_path: Path) -
         _plan(tmp_path, text)
 
 
+def test_two_searched_values_that_build_no_model_together_are_refused(tmp_path: Path) -> None:
+    """d_model 36 builds a model with the default size's 4 heads, and 8 heads with its
+    d_model 32, but 36 with 8 heads does not: a draw the search can make, which would fail
+    at its start, so every pair of searched values is checked, not only each alone."""
+    text = (
+        "settings: {num_samples: 4, max_epochs: 3}\n"
+        "parameters:\n"
+        "  d_model: {type: categorical, choices: [36, 48]}\n"
+        "  nhead: {type: categorical, choices: [4, 8]}\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        _plan(tmp_path, text)
+    (problem,) = err.value.problems
+    assert problem.startswith("a draw of {'d_model': 36, 'nhead': 8}: "), problem
+    assert "divisible by nhead" in problem
+
+
+def test_a_pair_of_values_a_condition_never_draws_together_is_not_refused(tmp_path: Path) -> None:
+    """d_model 36 is drawn only with size small (4 heads); with size large (8 heads) it
+    would build no model, but no trial draws that pair, so the space is not refused for it."""
+    text = (
+        "settings: {num_samples: 4, max_epochs: 3}\n"
+        "parameters:\n"
+        "  size: {type: categorical, choices: [small, large]}\n"
+        "  d_model: {type: categorical, choices: [36, 48], when: {size: small}}\n"
+    )
+    assert _plan(tmp_path, text).space.parameters["d_model"].when == {"size": "small"}
+
+
 def _interrupted_run(root: Path, tune_saved: bool = True) -> Path:
     """An interrupted run's directory as --resume finds it, Ray Tune's experiment saved
     (its Tuner and a snapshot) or not, without its study."""
