@@ -119,3 +119,55 @@ def test_entries_written_in_a_block_that_fails_are_removed_and_others_kept(
     with kept_if_done(fresh):
         cached(fresh, "new", lambda: 3)
     assert [p.name for p in fresh.iterdir()] == ["new.pt"]
+
+
+def _written(root: Path) -> DataConfig:
+    """The small synthetic dataset written as csv files under ``root``, read from there."""
+    write_dataset(generate(SynthConfig(days=420, raions=6)), root, "csv")
+    return DataConfig(path=str(root))
+
+
+def test_an_edit_to_the_raions_file_changes_the_fingerprint(tmp_path: Path) -> None:
+    """The loader reads the raions file the manifest names: an edit to it left out of the
+    key would leave every trial with the data prepared before it."""
+    on_disk = _written(tmp_path / "ds")
+    before = fingerprint(on_disk)
+    raions = tmp_path / "ds" / "raions.csv"
+    raions.write_text(raions.read_text() + "\n")
+    assert fingerprint(on_disk) != before
+
+
+def test_bytes_moved_from_one_file_to_the_next_change_the_fingerprint(tmp_path: Path) -> None:
+    """Each file is hashed after its name and its length: without the length, a file that
+    ends with the next file's name as the hash writes it hashes as that name beginning the
+    next file, and two datasets would share one cache entry."""
+    name = b'["daily/equipment.csv"]'  # the file after daily/deepstate.csv, as hashed
+    moved_back, moved_on = _written(tmp_path / "a"), _written(tmp_path / "b")
+    a, b = tmp_path / "a" / "daily", tmp_path / "b" / "daily"
+    (a / "equipment.csv").write_bytes(name + (a / "equipment.csv").read_bytes())
+    (b / "deepstate.csv").write_bytes((b / "deepstate.csv").read_bytes() + name)
+    assert fingerprint(moved_back) != fingerprint(moved_on)
+
+
+def test_a_failed_build_leaves_no_directory_it_created(tmp_path: Path) -> None:
+    """A build that fails leaves nothing, outside kept_if_done too: not the
+    results/.cache/data it made for its entry (a results/ the user never asked for)."""
+
+    def build() -> None:
+        raise DataError(["a PCA too large for the dataset"])
+
+    with pytest.raises(DataError):
+        cached(tmp_path / "results" / ".cache" / "data", "k", build)
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_failed_block_keeps_a_created_directory_that_holds_other_files(tmp_path: Path) -> None:
+    """The results/ a block created for the cache holds a file of the command by the time
+    the block fails: it stays, with the file, and the caller sees the block's own error,
+    not an OSError ('Directory not empty') from removing it."""
+    cache_dir = tmp_path / "results" / ".cache" / "data"
+    with pytest.raises(DataError, match="an extreme refused"), kept_if_done(cache_dir):
+        cached(cache_dir, "k", lambda: 1)
+        (tmp_path / "results" / "run.log").write_text("kept")
+        raise DataError(["an extreme refused"])
+    assert [p.name for p in (tmp_path / "results").iterdir()] == ["run.log"]
