@@ -151,3 +151,23 @@ def test_a_warm_started_run_is_named_with_the_run_it_went_on_from(example_run, t
     assert f"{B} from RESULTS/loss_ablation/x" in note and "do not count the epochs" in note
     report = compare_runs([b], tmp_path / "out").read_text()  # its section says so alone
     assert "- warm start: from the trials of RESULTS/loss_ablation/x" in report
+
+
+def test_one_run_alone_gets_no_note_even_without_its_data_recorded_or_warm_started(
+    example_run, tmp_path
+):
+    """A note compares runs: one run whose data were not recorded and that went on from
+    another run's trials (each a note beside another run) gets none; its report's section
+    says both."""
+    a, b = example_run("loss_ablation", "a"), example_run("loss_ablation", "b")
+    for run in (a, b):
+        metadata = json.loads((run / METADATA).read_text())
+        del metadata["data_fingerprint"]
+        metadata["warm_start"] = {"run_dir": "RESULTS/loss_ablation/x"}
+        (run / METADATA).write_text(json.dumps(metadata))
+    assert unlike_runs(load_runs([a])) == []
+    beside = " ".join(unlike_runs(load_runs([a, b])))
+    assert "may differ in data" in beside and "went on from another run's trials" in beside
+    report = compare_runs([a], tmp_path / "out").read_text()
+    assert "**Note:" not in report and "- data: not recorded" in report
+    assert "- warm start: from the trials of RESULTS/loss_ablation/x" in report
