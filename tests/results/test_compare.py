@@ -105,6 +105,25 @@ def test_an_out_holding_anything_but_a_report_is_refused_naming_it(two_runs, tmp
     assert [p.name for p in tmp_path.iterdir()] == ["notes"]
 
 
+@pytest.mark.parametrize("other", ["notes.txt", "figures"])
+def test_an_out_holding_a_report_and_anything_else_is_refused_and_left_as_it_was(
+    two_runs, tmp_path, other
+):
+    """A new report replaces --out whole: a file or a directory beside an earlier report.md
+    and its PNGs, which no comparison wrote, would go with them."""
+    out = tmp_path / "cmp"
+    out.mkdir()
+    (out / REPORT).write_text("# an earlier report\n")
+    (out / "curve.png").write_bytes(PNG_MAGIC)
+    if other == "figures":
+        (out / other).mkdir()
+    else:
+        (out / other).write_text("mine")
+    with pytest.raises(ConfigError, match="not empty, and it holds no comparison report"):
+        compare_runs([two_runs[0]], out)
+    assert sorted(p.name for p in out.iterdir()) == sorted([REPORT, "curve.png", other])
+
+
 def test_a_failed_write_leaves_the_earlier_report_whole(two_runs, report, tmp_path, monkeypatch):
     out = tmp_path / "cmp"
     shutil.copytree(report.parent, out)
