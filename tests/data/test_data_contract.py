@@ -215,6 +215,19 @@ def test_a_datetime_column_holds_days_only(tmp_path: Path, second: str, what: st
     assert row in str(raised.value) and "column 'date'" in str(raised.value)
 
 
+def _parquet_manifest(root: Path, end: str) -> None:
+    """The manifest of a daily source d.parquet from 2022-03-01 to ``end`` and an anomaly
+    target anomaly.parquet."""
+    manifest = {
+        "name": "t",
+        "start": "2022-03-01",
+        "end": end,
+        "sources": {"s": {"resolution": "daily", "file": "d.parquet"}},
+        "tasks": {"daily_forecast": "derived", "anomaly": "anomaly.parquet"},
+    }
+    (root / "manifest.yaml").write_text(yaml.safe_dump(manifest))
+
+
 def test_a_column_of_dates_or_durations_is_refused_not_read_as_a_count(tmp_path: Path) -> None:
     """pd.to_numeric reads a parquet timestamp column as microseconds since 1970: a feature
     (or an anomaly target) of dates loaded as values around 1.6e15, without a word."""
@@ -226,14 +239,7 @@ def test_a_column_of_dates_or_durations_is_refused_not_read_as_a_count(tmp_path:
     pd.DataFrame({"month": ["2022-03", "2022-04"], "value": months}).to_parquet(
         tmp_path / "anomaly.parquet"
     )
-    manifest = {
-        "name": "t",
-        "start": "2022-03-01",
-        "end": str(days[-1].date()),
-        "sources": {"s": {"resolution": "daily", "file": "d.parquet"}},
-        "tasks": {"daily_forecast": "derived", "anomaly": "anomaly.parquet"},
-    }
-    (tmp_path / "manifest.yaml").write_text(yaml.safe_dump(manifest))
+    _parquet_manifest(tmp_path, str(days[-1].date()))
     with pytest.raises(DataError) as raised:
         load_dataset(tmp_path)
     expected = r"holds {} \({}64\[\w+\]\), not numbers; expected a number or empty for missing"
@@ -390,14 +396,7 @@ def test_a_parquet_written_with_its_dates_as_the_index_is_read_with_them(
     daily.set_index("date").to_parquet(tmp_path / "d.parquet")
     months = pd.DataFrame({"month": ["2022-03", "2022-04"], "value": [0.5, 1.5]})
     months.set_index("month").to_parquet(tmp_path / "anomaly.parquet")
-    manifest = {
-        "name": "t",
-        "start": "2022-03-01",
-        "end": str(days[-1].date()),
-        "sources": {"s": {"resolution": "daily", "file": "d.parquet"}},
-        "tasks": {"daily_forecast": "derived", "anomaly": "anomaly.parquet"},
-    }
-    (tmp_path / "manifest.yaml").write_text(yaml.safe_dump(manifest))
+    _parquet_manifest(tmp_path, str(days[-1].date()))
     raw = load_dataset(tmp_path)
     assert raw.sources["s"].features == ("a",)
     assert list(read_table(tmp_path / "d.parquet").columns) == ["date", "a"]

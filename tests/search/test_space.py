@@ -890,30 +890,25 @@ def test_a_range_whose_low_equals_its_high_is_refused(
     assert err.value.problems == [f"parameters.{name}: low < high must hold, but got {bounds}"]
 
 
-def test_log_and_step_together_are_refused(tmp_path: Path) -> None:
-    """Optuna cannot draw a stepped log range: it would fail in every trial, after Ray
-    started, instead of in the file's check."""
-    path = _write(
-        tmp_path,
-        _SETTINGS + "parameters:\n  lr: {type: float, low: 0.0001, high: 0.01, log: true, "
-        "step: 0.001}\n",
-    )
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        # Optuna cannot draw a stepped log range: it would fail in every trial, after Ray
+        # started, instead of in the file's check
+        ("parameters:\n  lr: {type: float, low: 0.0001, high: 0.01, log: true, step: 0.001}\n",
+         "parameters.lr: 'log' and 'step' cannot be combined"),
+        # a name both fixed and searched has two values for every trial: one of them would
+        # be dropped without a word
+        ("fixed: {dropout: 0.1}\nparameters:\n  dropout: {type: float, low: 0.0, high: 0.5}\n",
+         "fixed.dropout: is also a searched parameter; keep one"),
+    ],
+)  # fmt: skip
+def test_a_parameter_no_trial_could_take_as_written_is_refused(
+    tmp_path: Path, text: str, problem: str
+) -> None:
     with pytest.raises(ConfigError) as err:
-        load_space(str(path))
-    assert err.value.problems == ["parameters.lr: 'log' and 'step' cannot be combined"]
-
-
-def test_a_name_both_fixed_and_searched_is_refused(tmp_path: Path) -> None:
-    """A name both fixed and searched has two values for every trial: one of them would be
-    dropped without a word."""
-    path = _write(
-        tmp_path,
-        _SETTINGS + "fixed: {dropout: 0.1}\nparameters:\n  dropout: {type: float, low: 0.0, "
-        "high: 0.5}\n",
-    )
-    with pytest.raises(ConfigError) as err:
-        load_space(str(path))
-    assert err.value.problems == ["fixed.dropout: is also a searched parameter; keep one"]
+        load_space(str(_write(tmp_path, _SETTINGS + text)))
+    assert err.value.problems == [problem]
 
 
 def test_a_condition_on_a_parameter_listed_after_it_is_refused(tmp_path: Path) -> None:
