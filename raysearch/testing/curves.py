@@ -4,6 +4,7 @@ made-up curve per (configuration, seed), and a patch that puts it in place of th
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -37,5 +38,9 @@ def fake_recording(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
 
     monkeypatch.setattr("raysearch.search.simulation.record_runs._train", train)
     monkeypatch.setattr("raysearch.search.simulation.record_runs._PREPARED", {})
-    monkeypatch.setattr("raysearch.data.prepared.prepare", lambda cfg, cache_dir: None)
+    # data with a test split to score (record_curves checks it before anything trains)
+    monkeypatch.setattr(
+        "raysearch.data.prepared.prepare",
+        lambda cfg, cache_dir: SimpleNamespace(test_unscorable=()),
+    )
     return trained

@@ -32,7 +32,7 @@ from raysearch.train.checkpoint import capture_rng, restore_rng
 from raysearch.train.evaluate import evaluate_split
 from raysearch.train.loop import fit
 
-__all__ = ["CURVE_COLUMNS", "epoch_seconds", "fit_with_test_curve"]
+__all__ = ["CURVE_COLUMNS", "curve_test_problems", "epoch_seconds", "fit_with_test_curve"]
 
 CURVE_COLUMNS = (
     "epoch", "anchored_val_loss", "anchored_test_loss", "epoch_time_s", "epoch_wall_s",
@@ -49,20 +49,22 @@ def epoch_seconds(epoch_wall: float, cpu: float, wall: float, device_type: str) 
     return epoch_wall * share
 
 
+def curve_test_problems(data: Any) -> list[str]:
+    """Why a learning curve cannot be recorded on ``data`` (a ``PreparedData``): it scores
+    the test split every epoch, which nothing can score on some data."""
+    return [
+        f"{p}; a learning curve scores the test split every epoch" for p in data.test_unscorable
+    ]
+
+
 def fit_with_test_curve(cfg: Any, data: Any) -> tuple[list[dict[str, float]], Any]:
     """(one row per epoch with ``CURVE_COLUMNS``, the ``FitResult``) of ``fit(cfg, data)``.
 
     The model runs in float32 on the device ``fit`` put it on (bf16 autocast is not
     applied to the test scoring: this is for CPU benchmarks).
     """
-    if data.test_unscorable:  # before it trains, whatever trainer.score_test says
-        raise DataError(
-            [
-                f"{p}; a learning curve scores the test split every epoch"
-                for p in data.test_unscorable
-            ],
-            "dataset",
-        )
+    if problems := curve_test_problems(data):  # before it trains, whatever score_test says
+        raise DataError(problems, "dataset")
     built: list[torch.nn.Module] = []
     marks: list[tuple[float, float]] = []  # (cpu, wall) at the end of the last epoch
 

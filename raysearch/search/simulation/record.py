@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from raysearch.core.errors import ConfigError
+from raysearch.core.errors import ConfigError, DataError
 from raysearch.core.files import atomic_write_text, directory_problem, why_no_file
 from raysearch.search.names import CURVES_API, Names
 from raysearch.search.simulation.curve_plan import CurvePlan
@@ -296,6 +296,19 @@ def _out_problem(table: Path) -> str | None:
     return why_no_file(table)  # a directory there, or a file in the way
 
 
+def _check_test_split(plan: CurvePlan, cache_dir: str | Path | None) -> None:
+    """A DataError before anything trains where no curve could be recorded: each scores the
+    test split every epoch, and the data (the grid's first configuration's; the searchable
+    data fields leave the targets as they are) have no target there."""
+    # Deferred: the data pipeline imports torch (seconds); the arguments are checked first.
+    from raysearch.data.prepared import prepare
+    from raysearch.train.curves import curve_test_problems
+
+    data = prepare(plan.trial_config(plan.configs[0], 0).data, cache_dir)
+    if problems := curve_test_problems(data):
+        raise DataError(problems, "dataset")
+
+
 def record_curves(
     space: str,
     *,
@@ -370,6 +383,7 @@ def record_curves(
         )
     trained = not table.exists()
     if trained:
+        _check_test_split(plan, cache_dir)
         log(f"curves: recording into {table} (finished runs kept in {partial_path(table)})")
         record(
             plan, table, processes=processes, address=address, cache_dir=cache_dir, log=log,

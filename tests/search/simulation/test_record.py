@@ -458,3 +458,30 @@ def test_curves_on_a_device_this_machine_lacks_are_refused_before_the_data_is_pr
                           device="cuda", cache_dir=cache)  # fmt: skip
     assert err.value.problems == ["device: 'cuda' requested but no CUDA device is available"]
     assert not cache.exists() and not list(tmp_path.iterdir())
+
+
+def test_curves_of_data_whose_test_split_has_no_target_are_refused_before_anything_trains(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each run scores the test split every epoch: such data failed each run at its start,
+    once recording had begun (found by a review helper). It is refused before any."""
+    from raysearch.core.errors import DataError
+    from tests.data.test_data_reading import user_dataset
+    from tests.data.test_data_tasks import _regime_only
+
+    monkeypatch.setattr(record_runs, "_train", lambda *args: pytest.fail("a run trained"))
+    root = _regime_only(user_dataset(tmp_path / "ds", days=400), slice(0, 11))
+    space = tmp_path / "grid.yaml"
+    space.write_text(
+        "settings: {num_samples: 2, max_epochs: 1}\n"
+        "fixed: {size: tiny, daily_window: 30, monthly_window: 3, warmup_epochs: 0}\n"
+        "parameters:\n  loss_strategy: {type: categorical, choices: [uniform, kendall]}\n"
+    )
+    lines: list[str] = []
+    out = tmp_path / "curves.parquet"
+    with pytest.raises(DataError) as refused:
+        rec.record_curves(str(space), data=str(root), seeds=1, out=out, log=lines.append)
+    [problem] = refused.value.problems
+    assert "the test split" in problem
+    assert problem.endswith("; a learning curve scores the test split every epoch")
+    assert lines == [] and not out.exists()
