@@ -91,9 +91,13 @@ def failure_reason(error: BaseException) -> str:
         return type(error).__name__
     raised = [i for i, line in enumerate(message) if _RAISED.match(line)]
     start = raised[-1] if raised else len(message) - 1
-    # its message's lines, up to another worker's in Ray Train's "[Rank 1 Error Snippet]:"
-    rest = itertools.takewhile(lambda line: not line.startswith("[Rank "), message[start + 1 :])
-    detail = " ".join([message[start], *rest])
+    # its message's lines, up to another worker's in Ray Train's "[Rank 1 Error Snippet]:";
+    # Ray Train's own heading ("WorkerGroupError: ... worker errors:") with the first's
+    after = message[start + 1 :]
+    heading = not any(line.startswith("[Rank ") for line in message[:start])
+    first = after[:1] if heading and after[:1] and after[0].startswith("[Rank ") else []
+    rest = itertools.takewhile(lambda line: not line.startswith("[Rank "), after[len(first) :])
+    detail = " ".join([message[start], *first, *rest])
     return _MODULE.sub("", detail)[:300]  # "ConfigError: ...", not "raysearch.core.errors..."
 
 

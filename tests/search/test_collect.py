@@ -234,9 +234,15 @@ def _raised_in_a_trial(exc: Exception) -> BaseException:
          "RuntimeError: Error(s) in loading state_dict for HAN: Missing key(s): head.w"),
         (ValueError("one line"), "ValueError: one line"),
         # Ray Train's error of two workers: the second's snippet is not the first's message
-        (RuntimeError("[Rank 0 Error Snippet]:\nTraceback (most recent call last):\n  File "
-                      "x.py\nOSError: disk full\n[Rank 1 Error Snippet]:\nWorker health "
-                      "check failed"), "OSError: disk full"),
+        (RuntimeError("Training failed due to worker errors:\n[Rank 0 Error Snippet]:\n"
+                      "Traceback (most recent call last):\n  File x.py\nOSError: disk full\n"
+                      "[Rank 1 Error Snippet]:\nWorker health check failed"),
+         "OSError: disk full"),
+        # ... and where no worker's names an error, its heading comes with the first's
+        (RuntimeError("Training failed due to worker errors:\n[Rank 0 Error Snippet]:\nA "
+                      "worker health check failed.\n[Rank 1 Error Snippet]:\nanother"),
+         "RuntimeError: Training failed due to worker errors: [Rank 0 Error Snippet]: A worker "
+         "health check failed."),
     ],
 )  # fmt: skip
 def test_a_failed_trials_reason_names_its_error_with_its_whole_message(
