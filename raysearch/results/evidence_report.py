@@ -37,6 +37,7 @@ from raysearch.results.evidence import (
     val_test_agreement,
 )
 from raysearch.results.trials import FINAL_STATUSES, ranked_trials
+from raysearch.search.pick import failed_replicates, finalist_order
 
 __all__ = ["evidence_markdown", "gather_evidence", "shown_number"]
 
@@ -109,9 +110,15 @@ def gather_evidence(
         table = finalist_table(finalists)
         sd, dof = pooled_sd(replicate_groups(finalists))
         noise["finalists"] = {"sd": sd, "dof": dof}
-        scored = table.dropna(subset=["mean"]).sort_values("mean")
-        if len(scored) >= 2 and scored["pick"].iloc[0]:
-            pick, runner = scored.iloc[0], scored.iloc[1]
+        # the pick against the next in the order it was picked by (search.pick) that
+        # failed as often: one that failed more was passed over for it (_passed_over)
+        order, failed = finalist_order(finalists), failed_replicates(finalists)
+        ranked = table.set_index("finalist")
+        rivals = [f for f in order[1:] if order and failed[f] == failed[order[0]]]
+        if rivals and ranked.loc[order[0], "pick"]:
+            pick, runner = (
+                ranked.loc[f].to_dict() | {"finalist": f} for f in (order[0], rivals[0])
+            )
             by_seed = [replicates_by_seed(finalists, int(f["finalist"])) for f in (pick, runner)]
             if len(by_seed[0].keys() & by_seed[1].keys()) >= 2:
                 out = paired_margin_check(*by_seed)
@@ -135,7 +142,7 @@ def gather_evidence(
         "warnings": [],
     }
     _warn(evidence, trials, epochs, settings)
-    if finalists is not None and (passed := _passed_over(finalists, table)):
+    if finalists is not None and not table.empty and (passed := _passed_over(finalists, table)):
         evidence["warnings"].append(passed)
     if (picked := picked_config(finalists)) and (seeds := picked["test_not_finite"]):
         evidence["warnings"].append(

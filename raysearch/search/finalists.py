@@ -4,7 +4,8 @@ The top ``settings.finalists`` distinct configurations of the search (by their b
 anchored validation loss; the training seed does not make a configuration distinct) are
 trained again with ``settings.replicates`` fresh seeds each, at full budget (FIFO, every
 replicate to ``max_epochs``), with the test split left alone. The pick is the finalist with
-the lowest mean validation value over its replicates; then, and only for the pick, each
+the lowest mean validation value over its replicates, among those that failed with the
+fewest seeds (``search.pick``); then, and only for the pick, each
 replicate's best model is scored on the test split, once. A finalist's value in the search
 itself was selected as the best of many, so it is optimistic; the replicates' mean is not.
 
@@ -50,6 +51,7 @@ from raysearch.search.collect import (
     trial_error,
 )
 from raysearch.search.loggers import result_loggers
+from raysearch.search.pick import finalist_order
 from raysearch.search.plan import SearchPlan
 from raysearch.search.resume import experiment_saved
 from raysearch.search.searcher import TRIAL_SEED
@@ -119,17 +121,11 @@ def select_finalists(trials: pd.DataFrame, parameters: list[str], n: int) -> lis
 
 
 def pick_finalist(table: pd.DataFrame) -> int | None:
-    """The finalist with the lowest mean best_anchored_val_loss over its finished
-    replicates, among those with the fewest failed ones (a configuration that failed with
-    one seed of three may fail again when trained anew); ties: the better-ranked in the
-    search. None if none finished."""
-    done = table[(table["status"] == "completed") & table[BEST_VAL_METRIC].map(math.isfinite)]
-    if done.empty:
-        return None
-    means = done.groupby("finalist")[BEST_VAL_METRIC].mean()
-    failed = (table["status"] == FAILED).groupby(table["finalist"]).sum()
-    order = sorted(means.index, key=lambda f: (int(failed.get(f, 0)), float(means[f]), int(f)))
-    return int(order[0])
+    """The finalist first in ``search.pick.finalist_order``: the lowest mean
+    best_anchored_val_loss over its finished replicates, among those with the fewest failed
+    ones; None if none finished."""
+    order = finalist_order(table)
+    return order[0] if order else None
 
 
 def run_finalist(config: dict[str, Any], setup: TrialSetup) -> None:

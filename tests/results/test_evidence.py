@@ -35,6 +35,7 @@ from raysearch.results.evidence import (
 )
 from raysearch.results.evidence_report import evidence_markdown, gather_evidence
 from raysearch.results.summary import write_results
+from raysearch.search.pick import finalist_order
 
 distinct = st.lists(st.integers(-1000, 1000), min_size=3, max_size=30, unique=True)
 
@@ -168,6 +169,24 @@ def test_a_finalist_passed_over_for_its_failed_seeds_is_warned_about() -> None:
         "Finalist 1 has the best mean (-0.625) but failed with 1 of its 3 seeds, the pick, "
         "finalist 2 (-0.500), with 0 of its 3 seeds: trained anew it could fail again."
     ) in warnings
+
+
+def test_a_pick_passed_over_a_failed_finalist_gets_its_margin_over_one_that_failed_as_often():
+    """The pick is the best mean of the finalists that failed least (finalist 2); its margin
+    is over the next of those (3), with which it is tied here, not over the best mean (1),
+    which failed a seed: without it the summary gave no margin and no tie warning at all
+    (found by a review helper). An empty finalists table is none."""
+    finals = [-0.6, -0.5, -0.4, -0.3, -0.2, -0.1]
+    trials, epochs = _search(finals, finals, [8] * 6)
+    table = _finalists([-0.9, -0.5, -0.499], 0.2)
+    table.loc[2, ["status", BEST_VAL_METRIC]] = ["failed", math.nan]  # finalist 1's third
+    assert finalist_order(table) == [2, 3, 1]
+    table["pick"] = table["finalist"] == 2
+    evidence = gather_evidence(trials, epochs, SETTINGS, table)
+    assert evidence["margin"]["margin"] == pytest.approx(0.001)  # 3's mean minus 2's
+    assert any("treat the two as tied" in w for w in evidence["warnings"])
+    assert any("Finalist 1 has the best mean" in w for w in evidence["warnings"])
+    assert gather_evidence(trials, epochs, SETTINGS, pd.DataFrame())["finalists"] == []
 
 
 @given(st.integers(1, 10_000))
