@@ -348,9 +348,9 @@ def _batch_sizes(space: SearchSpace, setup: TrialSetup) -> list[tuple[str, int, 
         for name, spec in searched
         for value in _drawn_edges(spec)
     ]
-    sizes += [
-        (f"start point {i}: {point[name]}", point[name], None)
-        for i, point in enumerate(space.start, start=1)
+    sizes += [  # named as the space file's own checks name them
+        (f"start[{i}]: {point[name]}", point[name], None)
+        for i, point in enumerate(space.start)
         for name, _ in searched
         if name in point
     ]

@@ -1009,7 +1009,7 @@ def test_a_start_points_batch_is_held_to_the_workers_and_a_range_by_what_it_draw
     with pytest.raises(ConfigError) as err:
         resolve_search(options, {"CPU": 8})
     assert [p.split("a batch, and ")[-1] for p in err.value.problems] == [
-        "batch_size 20 (start point 1: 20) is not divisible by 8"
+        "batch_size 20 (start[0]: 20) is not divisible by 8"
     ]
     space.write_text(ranged)
     plan = resolve_search(RunOptions(space=str(space), results=str(tmp_path)), CLUSTER)
