@@ -33,12 +33,31 @@ class StrictParser(argparse.ArgumentParser):
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
 
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        """argparse's, but flags no parser knows are reported by the sub-command's parser
+        (``raysearch data synth OUT --bogus`` lists synth's flags, not ``data``'s)."""
+        parsed, unknown = self.parse_known_args(args, namespace)
+        if unknown:
+            _chosen(self, parsed).error(f"unrecognized arguments: {' '.join(unknown)}")
+        return parsed
+
     def error(self, message: str) -> NoReturn:
         if message.startswith("argument "):  # argparse's words for a known flag's bad value
             self.exit(2, f"{self.prog}: error: {message} ({self.prog} --help: every flag)\n")
         flags = sorted({s for a in self._actions for s in a.option_strings if s.startswith("--")})
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}\nvalid flags: {', '.join(flags)}\n")
+
+
+def _chosen(parser: argparse.ArgumentParser, parsed: argparse.Namespace) -> argparse.ArgumentParser:
+    """The parser of the sub-command ``parsed`` chose (its own sub-command's, and so on);
+    ``parser`` itself where it has none."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = action.choices.get(getattr(parsed, action.dest, None) or "")
+            if chosen is not None:
+                return _chosen(chosen, parsed)
+    return parser
 
 
 def _int_in(low: int, high: int | None, expected: str) -> Callable[[str], int]:

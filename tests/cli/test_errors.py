@@ -76,3 +76,29 @@ def test_only_rays_sigterm_race_is_dropped_from_a_logs_tracebacks() -> None:
     assert without_ray_sigterm_noise("\n".join(race)) == ""
     driver = "Traceback (most recent call last):\nKeyError: 'x'"
     assert without_ray_sigterm_noise(driver) == driver
+
+
+@pytest.mark.parametrize(
+    ("module", "argv", "prog", "flags"),
+    [
+        ("data", ["synth", "OUT", "--bogus"], "raysearch data synth",
+         "--days, --format, --help, --overwrite, --preset, --raions, --seed"),
+        ("spaces", ["show", "smoke", "--bogus"], "raysearch spaces show", "--help"),
+        ("model", ["summary", "--bogus"], "raysearch model summary", "--d-model"),
+    ],
+)  # fmt: skip
+def test_an_unknown_flag_after_a_sub_command_lists_that_sub_commands_flags(
+    module: str, argv: list[str], prog: str, flags: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """argparse hands flags a sub-command does not know back to its parent, which listed its
+    own (`valid flags: --help`) where the README promises the valid ones (found by a README
+    audit helper)."""
+    import importlib
+
+    main = importlib.import_module(f"raysearch.cli.{module}").main
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert f"{prog}: error: unrecognized arguments: --bogus" in err, err
+    assert f"valid flags: {flags}" in err, err
