@@ -277,7 +277,8 @@ def read_table(
     path: str | Path, params: Sequence[str], metric: str = "anchored_val_loss"
 ) -> TableCurves:
     """A :class:`TableCurves` from a parquet or CSV file, told apart by their content (a
-    parquet file starts with ``PAR1``), not by the file's name."""
+    parquet file starts with ``PAR1``); a file named ``.parquet`` or ``.pq`` that does not
+    is refused as a damaged parquet file, not read as CSV."""
     path = Path(path)
     if path.is_dir():
         raise TableError(str(path), ["is a directory; give the table's file (parquet or CSV)"])
