@@ -163,7 +163,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             p.error(f"--from-wandb takes its configuration from the sweep; drop {given}")
     # --config: the flags given on the command line override the file's values, even a flag
     # given at its default (--seed 0 over a file's seed 3); a flag not given keeps the file's
-    args.given = _given(p, vars(args), argv) if args.config is not None else set()
+    # --resume: a difference from the checkpoint is said of a flag given, or not (a default)
+    typed = args.config is not None or args.resume is not None
+    args.given = _given(p, vars(args), argv) if typed else set()
     return args
 
 

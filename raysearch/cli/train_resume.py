@@ -51,7 +51,8 @@ def resume_problems(
         return [_data_parallel(given, len(rngs))]
     if cfg is None:
         return workers
-    return [*workers, *_config_problems(given, state, cfg, flags, args.config)]
+    typed = {f for f in flags.values() if f.removeprefix("--").replace("-", "_") in args.given}
+    return [*workers, *_config_problems(given, state, cfg, flags, args.config, typed)]
 
 
 def _read(given: Path, path: Path) -> tuple[dict[str, Any], str | None]:
@@ -102,9 +103,11 @@ def _config_problems(
     cfg: TrialConfig,
     flags: Mapping[str, str],
     config: str | None,
+    typed: set[str],
 ) -> list[str]:
     """``cfg`` against the checkpoint's configuration, and its data; ``config``: the
-    --config file it was read from (None: the flags alone)."""
+    --config file it was read from (None: the flags alone); ``typed``: the flags given on
+    the command line (another one's value is its default)."""
     # Deferred: torch (seconds); a bad flag is reported before it.
     from raysearch.train.resume import RESUMABLE, config_changes
 
@@ -121,7 +124,7 @@ def _config_problems(
     unset = {} if config else {n: old for n, (old, _) in changes.items() if n not in flags}
     lines = [
         f"{name}: {old!r} in the checkpoint, {new!r} given"
-        + (_UNSET if name in unset else _flag(name, flags))
+        + (_UNSET if name in unset else _flag(name, flags, typed, config))
         for name, (old, new) in changes.items()
     ]
     may = ", ".join(sorted(RESUMABLE))
@@ -167,6 +170,12 @@ def _data_problems(given: Path, saved: object, cfg: TrialConfig) -> list[str]:
     ]
 
 
-def _flag(name: str, flags: Mapping[str, str]) -> str:
+def _flag(name: str, flags: Mapping[str, str], typed: set[str], config: str | None) -> str:
+    """The flag that sets ``name``, said as given, or (not given, without --config) as its
+    default: the resume gives again the flags of the run that wrote the checkpoint."""
     flag = flags.get(name)
-    return f" ({flag})" if flag else ""
+    if not flag:
+        return ""
+    if config or flag in typed:
+        return f" ({flag})"
+    return f" ({flag} not given: its default)"

@@ -63,12 +63,20 @@ def test_a_checkpoint_of_another_model_is_refused_naming_the_field_before_the_da
     checkpoint: tuple[Path, Path], no_data: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A --size tiny checkpoint resumed without --size tiny: load_state_dict's RuntimeError
-    (a size mismatch per weight) came out as a traceback, after the data was prepared."""
+    (a size mismatch per weight) came out as a traceback, after the data was prepared. The
+    default a flag not given takes is said as one (it was said '(--size)', as if given:
+    found by a README audit helper)."""
     ck, cache = checkpoint
     argv = [a for i, a in enumerate(BASE) if "--size" not in BASE[i : i + 2]]  # the default
     assert train_cli.main([*argv, "--cache-dir", str(cache), "--resume", str(ck)]) == 2
     err = capsys.readouterr().err
-    assert "1 problem(s)" in err and "model.size: 'tiny' in the checkpoint, 'small' given" in err
+    assert "1 problem(s)" in err
+    assert "model.size: 'tiny' in the checkpoint, 'small' given (--size not given: its " in err
+    assert train_cli.main([*argv, "--size", "small", "--cache-dir", str(cache), "--resume",
+                           str(ck)]) == 2  # fmt: skip
+    assert "model.size: 'tiny' in the checkpoint, 'small' given (--size)\n" in (
+        capsys.readouterr().err
+    )
 
 
 def test_a_resume_may_train_for_more_epochs(
@@ -160,8 +168,9 @@ def test_a_checkpoint_of_other_data_is_refused_before_the_data(
         f"--resume {tmp_path / 'ck'}: a resume continues the configuration the checkpoint was "
         "trained with (its weights, optimiser and learning-rate schedule are restored), and "
         f"this command gives another:\n      data.path: {str(data)!r} in the checkpoint, None "
-        "given (--data)\n    resume it with the checkpoint's values (the flags, or the --config "
-        "file, of the run that wrote it), or drop --resume to train this configuration "
+        "given (--data not given: its default)\n    resume it with the checkpoint's values "
+        "(the flags, or the --config file, of the run that wrote it), or drop --resume to "
+        "train this configuration "
         f"afresh; a resume may change only {', '.join(sorted(RESUMABLE))}"
     ]
 
