@@ -62,7 +62,14 @@ _WRITE_REPORT = Names(cli=False, call="write_report")
 
 
 def default_out_dir(root: str | Path = "results") -> Path:
-    return Path(root) / "compare" / time.strftime("%Y%m%d-%H%M%S")
+    """results/compare/<timestamp>: one not there yet (-2, -3, ... after a report written
+    in the same second, which the new one would otherwise replace)."""
+    base = Path(root) / "compare" / time.strftime("%Y%m%d-%H%M%S")
+    out, n = base, 1
+    while out.exists():
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out
 
 
 def _table(frame: pd.DataFrame) -> str:

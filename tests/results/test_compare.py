@@ -124,6 +124,21 @@ def test_an_out_holding_a_report_and_anything_else_is_refused_and_left_as_it_was
     assert sorted(p.name for p in out.iterdir()) == sorted([REPORT, "curve.png", other])
 
 
+def test_the_default_out_is_a_directory_not_there_yet(tmp_path, monkeypatch):
+    """results/compare/<timestamp> named a second's report: a second compare in that second
+    replaced the first's (found by a README audit helper)."""
+    from raysearch.results import comparison
+
+    monkeypatch.setattr(comparison.time, "strftime", lambda fmt: "20261206-120000")
+    first = comparison.default_out_dir(tmp_path)
+    assert first == tmp_path / "compare" / "20261206-120000"
+    first.mkdir(parents=True)
+    second = comparison.default_out_dir(tmp_path)
+    second.mkdir()
+    assert second.name == "20261206-120000-2"
+    assert comparison.default_out_dir(tmp_path).name == "20261206-120000-3"
+
+
 def test_a_failed_write_leaves_the_earlier_report_whole(two_runs, report, tmp_path, monkeypatch):
     out = tmp_path / "cmp"
     shutil.copytree(report.parent, out)
