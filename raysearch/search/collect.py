@@ -243,7 +243,7 @@ def collect_results(
             and outcome is None
             and reports is not None
             and 0 < epochs_run < max_epochs
-            and _stops_itself(reports, {**fixed, **config})
+            and _stops_itself(reports, {**fixed, **config, "trainer.max_epochs": max_epochs})
         )
         status, reason = _why_stopped(
             trial_error(result, trial),
@@ -279,7 +279,8 @@ def collect_results(
 
 def _stops_itself(reports: pd.DataFrame, values: dict[str, Any]) -> bool:
     """Whether the trainer's early stopping ends, after its last reported epoch, a trial of
-    the space's fixed and sampled ``values`` that reported ``reports`` (epoch_reports')."""
+    the space's fixed and sampled ``values`` (with the search's max_epochs, beside which a
+    warm-up is valid) that reported ``reports`` (epoch_reports')."""
     trainer = build_trial_config(values).trainer
     curve = reports.sort_values(TIME_ATTR)[VAL_METRIC].to_numpy(dtype=float)
     stopped = stop_epoch(curve, trainer.patience, trainer.min_delta, trainer.min_epochs)

@@ -252,3 +252,14 @@ def test_a_failed_trials_reason_names_its_error_with_its_whole_message(
     ('  - trainer.lr: ...', no error named), a RuntimeError's second line (found by a
     review helper)."""
     assert failure_reason(_raised_in_a_trial(raised)) == reason
+
+
+def test_a_trial_cut_by_the_budget_in_a_space_with_a_long_warm_up_is_collected() -> None:
+    """Whether a cut trial had stopped itself is asked of its configuration, which was built
+    with the trainer's default max_epochs (20): a space of 40 epochs fixing a warm-up of 25
+    (valid) made collect_results raise, and the search's results were never written (found
+    by a mutation review)."""
+    frame = pd.DataFrame({TIME_ATTR: [1, 2, 3], VAL_METRIC: [0.5, 0.4, 0.3]})
+    grid = _Grid([(_Trial("a", {"lr": 0.1}), _Result({"done": False}, frame))])
+    trials, _ = collect_results(grid, 40, {"warmup_epochs": 25}, out_of_time=True)
+    assert trials.set_index("trial_id").loc["a", "status"] == OUT_OF_TIME
