@@ -110,14 +110,16 @@ def gather_evidence(
         table = finalist_table(finalists)
         sd, dof = pooled_sd(replicate_groups(finalists))
         noise["finalists"] = {"sd": sd, "dof": dof}
-        # the pick against the next in the order it was picked by (search.pick) that
-        # failed as often: one that failed more was passed over for it (_passed_over)
+        # the pick (as the run recorded it: an older run's may be another) against the
+        # next in the order finalists are picked by (search.pick) that failed no more
+        # often: one that failed more was passed over for it (_passed_over)
         order, failed = finalist_order(finalists), failed_replicates(finalists)
         ranked = table.set_index("finalist")
-        rivals = [f for f in order[1:] if order and failed[f] == failed[order[0]]]
-        if rivals and ranked.loc[order[0], "pick"]:
+        chosen = [int(f) for f in ranked.index[ranked["pick"]] if int(f) in order]
+        rivals = [f for f in order if chosen and f != chosen[0] and failed[f] <= failed[chosen[0]]]
+        if chosen and rivals:
             pick, runner = (
-                ranked.loc[f].to_dict() | {"finalist": f} for f in (order[0], rivals[0])
+                ranked.loc[f].to_dict() | {"finalist": f} for f in (chosen[0], rivals[0])
             )
             by_seed = [replicates_by_seed(finalists, int(f["finalist"])) for f in (pick, runner)]
             if len(by_seed[0].keys() & by_seed[1].keys()) >= 2:

@@ -187,6 +187,9 @@ def test_a_pick_passed_over_a_failed_finalist_gets_its_margin_over_one_that_fail
     assert any("treat the two as tied" in w for w in evidence["warnings"])
     assert any("Finalist 1 has the best mean" in w for w in evidence["warnings"])
     assert gather_evidence(trials, epochs, SETTINGS, pd.DataFrame())["finalists"] == []
+    # a run from before the rule picked the best mean, 1: its margin is over 2 still
+    table["pick"] = table["finalist"] == 1
+    assert gather_evidence(trials, epochs, SETTINGS, table)["margin"]["margin"] > 0
 
 
 @given(st.integers(1, 10_000))
