@@ -42,7 +42,13 @@ from raysearch.core.files import atomic_write_text, directory_problem, why_no_fi
 from raysearch.search.names import CURVES_API, Names
 from raysearch.search.simulation.curve_plan import CurvePlan
 from raysearch.search.simulation.grid import discretized, grid, space_yaml
-from raysearch.search.simulation.record_runs import record_here, record_in_pool, record_on_ray
+from raysearch.search.simulation.record_runs import (
+    forget_prepared,
+    prepared_here,
+    record_here,
+    record_in_pool,
+    record_on_ray,
+)
 from raysearch.search.space import load_space
 
 if TYPE_CHECKING:
@@ -299,12 +305,12 @@ def _out_problem(table: Path) -> str | None:
 def _check_test_split(plan: CurvePlan, cache_dir: str | Path | None) -> None:
     """A DataError before anything trains where no curve could be recorded: each scores the
     test split every epoch, and the data (the grid's first configuration's; the searchable
-    data fields leave the targets as they are) have no target there."""
+    data fields leave the targets as they are) have no target there. The data prepared are
+    kept for the runs that train in this process (``record_runs.prepared_here``)."""
     # Deferred: the data pipeline imports torch (seconds); the arguments are checked first.
-    from raysearch.data.prepared import prepare
     from raysearch.train.curves import curve_test_problems
 
-    data = prepare(plan.trial_config(plan.configs[0], 0).data, cache_dir)
+    data = prepared_here(plan.trial_config(plan.configs[0], 0).data, cache_dir)
     if problems := curve_test_problems(data):
         raise DataError(problems, "dataset")
 
@@ -383,12 +389,15 @@ def record_curves(
         )
     trained = not table.exists()
     if trained:
-        _check_test_split(plan, cache_dir)
-        log(f"curves: recording into {table} (finished runs kept in {partial_path(table)})")
-        record(
-            plan, table, processes=processes, address=address, cache_dir=cache_dir, log=log,
-            names=names,
-        )  # fmt: skip
+        try:
+            _check_test_split(plan, cache_dir)
+            log(f"curves: recording into {table} (finished runs kept in {partial_path(table)})")
+            record(
+                plan, table, processes=processes, address=address, cache_dir=cache_dir,
+                log=log, names=names,
+            )  # fmt: skip
+        finally:  # the data the check prepared, where the runs trained elsewhere
+            forget_prepared()
         log(f"curves: wrote {table}")
     else:
         log(f"curves: {table} already holds these curves")

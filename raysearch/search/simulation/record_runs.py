@@ -20,7 +20,15 @@ from typing import Any
 from raysearch.search.names import CURVES_API, Names
 from raysearch.search.simulation.curve_plan import CurvePlan
 
-__all__ = ["record_here", "record_in_pool", "record_on_ray", "run_resources", "worker_gpus"]
+__all__ = [
+    "forget_prepared",
+    "prepared_here",
+    "record_here",
+    "record_in_pool",
+    "record_on_ray",
+    "run_resources",
+    "worker_gpus",
+]
 
 Keep = Callable[[Mapping[str, Any], int, list[dict], float], None]  # config, seed, rows, seconds
 
@@ -41,22 +49,35 @@ def _train(plan: CurvePlan, config: Mapping[str, Any], seed: int, data: Any) -> 
 _PREPARED: dict[Any, Any] = {}  # a process's prepared data, by its DataConfig
 
 
+def prepared_here(cfg: Any, cache_dir: str | Path | None) -> Any:
+    """The data of ``cfg`` (a DataConfig) prepared once in this process, for every run that
+    trains here (by the data config: a dataset's files are hashed once); ``forget_prepared``
+    lets them go."""
+    # Deferred: the data pipeline imports torch (seconds).
+    from raysearch.data.prepared import prepare
+
+    if cfg not in _PREPARED:
+        _PREPARED[cfg] = prepare(cfg, cache_dir)
+    return _PREPARED[cfg]
+
+
+def forget_prepared() -> None:
+    """Let go of the data ``prepared_here`` kept in this process."""
+    _PREPARED.clear()
+
+
 def _record_one(
     plan: CurvePlan, config: Mapping[str, Any], seed: int, cache_dir: str | Path | None
 ) -> tuple[list[dict], float]:
     """One run's rows and its wall seconds, trained on one torch thread (in this process or
     a worker's; the data is prepared once per process)."""
-    # Deferred: torch and the data pipeline take seconds to import.
+    # Deferred: torch takes seconds to import.
     import torch
 
-    from raysearch.data.prepared import prepare
-
     torch.set_num_threads(1)
-    cfg = plan.trial_config(config, seed).data
-    if cfg not in _PREPARED:  # by the data config: a dataset's files are hashed once
-        _PREPARED[cfg] = prepare(cfg, cache_dir)
+    data = prepared_here(plan.trial_config(config, seed).data, cache_dir)
     started = time.perf_counter()
-    rows = _rows(plan, config, seed, _train(plan, config, seed, _PREPARED[cfg]))
+    rows = _rows(plan, config, seed, _train(plan, config, seed, data))
     return rows, time.perf_counter() - started
 
 
@@ -121,7 +142,7 @@ def record_here(
             keep(config, seed, *_record_one(plan, config, seed, cache_dir))
     finally:
         torch.set_num_threads(threads)
-        _PREPARED.clear()
+        forget_prepared()
 
 
 def record_in_pool(

@@ -485,3 +485,32 @@ def test_curves_of_data_whose_test_split_has_no_target_are_refused_before_anythi
     assert "the test split" in problem
     assert problem.endswith("; a learning curve scores the test split every epoch")
     assert lines == [] and not out.exists()
+
+
+def test_the_data_the_check_prepared_is_the_runs_and_let_go_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """record_curves prepares the data to check the test split before anything trains; with
+    no cache (its default) the first run here prepared them again (found by a review
+    helper). They are prepared once, and not kept after the recording."""
+    import raysearch.data.prepared as prepared
+    from raysearch.testing.curves import fake_epochs
+    from tests.data.test_data_reading import user_dataset
+
+    built: list[object] = []
+    state = prepared._state
+    monkeypatch.setattr(prepared, "_state", lambda cfg, raw: built.append(cfg) or state(cfg, raw))
+    monkeypatch.setattr(record_runs, "_PREPARED", {})
+    monkeypatch.setattr(
+        record_runs, "_train", lambda plan, cfg, seed, data: fake_epochs(cfg, seed, plan.epochs)
+    )
+    space = tmp_path / "grid.yaml"
+    space.write_text(
+        "settings: {num_samples: 2, max_epochs: 1}\n"
+        "fixed: {size: tiny, daily_window: 30, monthly_window: 3, warmup_epochs: 0}\n"
+        "parameters:\n  loss_strategy: {type: categorical, choices: [uniform, kendall]}\n"
+    )
+    root = user_dataset(tmp_path / "ds", days=400)
+    out = tmp_path / "curves.parquet"
+    rec.record_curves(str(space), data=str(root), seeds=1, out=out, log=lambda line: None)
+    assert out.exists() and len(built) == 1 and record_runs._PREPARED == {}
