@@ -38,7 +38,10 @@ class StrictParser(argparse.ArgumentParser):
         (``raysearch data synth OUT --bogus`` lists synth's flags, not ``data``'s)."""
         parsed, unknown = self.parse_known_args(args, namespace)
         if unknown:
-            _chosen(self, parsed).error(f"unrecognized arguments: {' '.join(unknown)}")
+            argv = list(sys.argv[1:] if args is None else args)
+            _chosen(self, parsed, argv, unknown).error(
+                f"unrecognized arguments: {' '.join(unknown)}"
+            )
         return parsed
 
     def error(self, message: str) -> NoReturn:
@@ -49,14 +52,21 @@ class StrictParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\nvalid flags: {', '.join(flags)}\n")
 
 
-def _chosen(parser: argparse.ArgumentParser, parsed: argparse.Namespace) -> argparse.ArgumentParser:
-    """The parser of the sub-command ``parsed`` chose (its own sub-command's, and so on);
-    ``parser`` itself where it has none."""
+def _chosen(
+    parser: argparse.ArgumentParser, parsed: argparse.Namespace, argv: list[str], unknown: list[str]
+) -> argparse.ArgumentParser:
+    """The parser of the sub-command ``parsed`` chose (its own sub-command's, and so on)
+    after whose name in ``argv`` every ``unknown`` argument came; ``parser`` itself where
+    it has none, or one came before its name (``raysearch data --overwrite synth``: not a
+    flag of ``data``)."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            chosen = action.choices.get(getattr(parsed, action.dest, None) or "")
-            if chosen is not None:
-                return _chosen(chosen, parsed)
+            name = getattr(parsed, action.dest, None)
+            chosen = action.choices.get(name or "")
+            if chosen is not None and name in argv:
+                after = argv[argv.index(name) + 1 :]
+                if all(u in after for u in unknown):
+                    return _chosen(chosen, parsed, after, unknown)
     return parser
 
 
