@@ -171,11 +171,13 @@ def _data_problems(given: Path, saved: object, cfg: TrialConfig) -> list[str]:
 
 
 def _flag(name: str, flags: Mapping[str, str], typed: set[str], config: str | None) -> str:
-    """The flag that sets ``name``, said as given, or (not given, without --config) as its
-    default: the resume gives again the flags of the run that wrote the checkpoint."""
+    """The flag that sets ``name``, said as given; not given, the --config file's value, or
+    the flag's default: the resume gives again the flags of the run that wrote it."""
     flag = flags.get(name)
     if not flag:
         return ""
-    if config or flag in typed:
+    if flag in typed:
         return f" ({flag})"
+    if config:  # not typed: the file's value (or the default, where the file has none)
+        return f" (--config {config})"
     return f" ({flag} not given: its default)"

@@ -294,3 +294,20 @@ def test_the_synthetic_datas_seed_is_said_to_come_from_seed_only_where_seed_give
     save_checkpoint(tmp_path / "trial", {"config": trial_config(setup, {"trainer.seed": 12})})
     problem = _seed_problem(["--seed", "12", "--resume", str(tmp_path / "trial")])
     assert "resolved: section holds data.synth.seed: 0" in problem, problem
+
+
+def test_a_config_files_value_is_said_as_the_files_not_as_a_flag_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --config, a value that differs from the checkpoint's because the file says so
+    was said '(--lr)', as if typed (found by a review helper); a flag typed over the file
+    is said as given."""
+    monkeypatch.chdir(tmp_path)
+    trained = train_cli.build_config(train_cli.parse_args(["--lr", "0.001"]))
+    save_checkpoint(tmp_path / "ck", {"config": trained})
+    other = train_cli.build_config(train_cli.parse_args(["--lr", "0.5"]))
+    (tmp_path / "best.yaml").write_text(yaml.safe_dump({"resolved": flat_config(other)}))
+    [problem] = _problems(["--config", "best.yaml", "--resume", "ck"])
+    assert "trainer.lr: 0.001 in the checkpoint, 0.5 given (--config best.yaml)\n" in problem
+    [problem] = _problems(["--config", "best.yaml", "--lr", "0.4", "--resume", "ck"])
+    assert "trainer.lr: 0.001 in the checkpoint, 0.4 given (--lr)\n" in problem
