@@ -18,9 +18,15 @@ from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, non_negative_int
 from raysearch.core.errors import RaysearchError
 from raysearch.results.report_dir import runs_to_compare
-from raysearch.search.names import CLI
+from raysearch.search.names import CLI, Names
 
 __all__ = ["main"]
+
+
+# how errors name the report directory when --out is not given
+_DEFAULT_OUT = Names(
+    cli=True, given_as=(("out_dir", "report directory (the default; --out DIR gives another)"),)
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,7 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from raysearch.results.comparison import default_out_dir, unlike_runs, write_report
 
         out = args.out if args.out is not None else default_out_dir()
-        report = write_report(runs, out, seed=args.seed, names=CLI)
+        # the default, not given: said as what it is, not as --out
+        names = CLI if args.out is not None else _DEFAULT_OUT
+        report = write_report(runs, out, seed=args.seed, names=names)
     except RaysearchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

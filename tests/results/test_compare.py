@@ -544,3 +544,18 @@ def test_compare_runs_from_python_with_out_dir_one_of_the_runs_says_so_naming_ou
         compare_runs([tmp_path / "nosuch"], tmp_path / "afile")
     assert str(err.value).startswith("invalid compare_runs arguments (2 problem(s))")
     assert err.value.problems[1].startswith(f"out_dir={str(tmp_path / 'afile')!r}: ")
+
+
+def test_a_default_report_directory_that_cannot_be_made_is_not_said_as_out(
+    tmp_path, monkeypatch, capsys
+):
+    """Without --out, a results/compare that is a file was said '--out results/compare/...'
+    though no --out was given (found by a review helper)."""
+    run = write_fake_run(tmp_path / "runs" / "loss_ablation" / "a", seed=0, n_trials=12)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "compare").write_text("")
+    assert main([str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "error: invalid report directory (the default; --out DIR gives another)" in err
+    assert "results/compare is a file" in err and "--out results" not in err, err
