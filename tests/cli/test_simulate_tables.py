@@ -207,3 +207,19 @@ def test_a_table_neither_parquet_nor_csv_is_one_clear_error(
         "text (byte 0xd3 at position 4 is not UTF-8); give the table as parquet or CSV"
     ) in err
     assert "codec" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("name", ["mine.parquet", "mine.PARQUET", "mine.pq"])
+def test_a_file_named_parquet_that_is_not_one_is_refused_as_a_damaged_parquet(
+    tmp_path: Path, capsys: pytest.CaptureFixture, name: str
+) -> None:
+    """A CSV named .parquet is taken for a damaged parquet file (a download cut short), not
+    read as CSV; named in capitals too (mine.PARQUET was read as CSV)."""
+    argv = _argv(tmp_path, _table())
+    named = tmp_path / name
+    pd.read_parquet(tmp_path / "mine.parquet").to_csv(tmp_path / "t.csv", index=False)
+    named.write_bytes((tmp_path / "t.csv").read_bytes())
+    argv[1] = str(named)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "named a parquet file, but is not one (it does not start with PAR1)" in err, err

@@ -302,7 +302,7 @@ def _read_frame(path: Path, parquet: bool) -> pd.DataFrame:
                 str(path),
                 [f"starts like a parquet file (PAR1) but cannot be read as one: {err}"],
             ) from None
-    if path.suffix in {".parquet", ".pq"}:
+    if path.suffix.lower() in {".parquet", ".pq"}:
         raise TableError(
             str(path),
             ["named a parquet file, but is not one (it does not start with PAR1)"],
