@@ -3,6 +3,7 @@ when its data is prepared (before Ray starts), saying why; every trial failed ot
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +31,32 @@ def _regime_only(root: Path, months: slice) -> Path:
     return root
 
 
-def _problems(root: Path) -> list[str]:
+def _regime_missing(root: Path, months: list[str]) -> Path:
+    """``root``'s dataset with one task, regime, with no target for ``months``."""
+    _regime_only(root, slice(0, None))
+    regime = pd.read_csv(root / "regime.csv")
+    regime.loc[regime["month"].isin(months), "value"] = np.nan
+    regime.to_csv(root / "regime.csv", index=False)
+    return root
+
+
+def _with_anomaly(root: Path, value: Callable[[str], float]) -> Path:
+    """``root``'s dataset with an anomaly task (besides regime): ``value(month)`` each month."""
+    manifest = root / "manifest.yaml"
+    manifest.write_text(
+        manifest.read_text().replace("  daily_forecast: derived\n", "  anomaly: anomaly.csv\n")
+    )
+    months = pd.read_csv(root / "regime.csv")["month"]
+    anomaly = pd.DataFrame({"month": months, "value": months.map(value)})
+    anomaly.to_csv(root / "anomaly.csv", index=False)
+    return root
+
+
+def _problems(root: Path, val_origins: int = 1) -> list[str]:
     with pytest.raises(DataError) as info:
-        prepare(DataConfig(path=str(root), daily_window=30, monthly_window=3))
+        prepare(
+            DataConfig(path=str(root), daily_window=30, monthly_window=3, val_origins=val_origins)
+        )
     return info.value.problems
 
 
@@ -59,6 +83,28 @@ def test_a_dataset_whose_every_task_is_left_out_is_refused_saying_why(tmp_path: 
         "regime: no target in the training split (its targets are for months 2022-11..2023-02;"
         " the training split's are 2022-02..2022-08)"
     ]
+
+
+def test_a_task_is_judged_on_the_first_origins_training_part_the_smallest(
+    tmp_path: Path,
+) -> None:
+    """With two validation origins the last one's training part is the longest: a task
+    judged on it was kept though the first origin's held none of its targets, and each
+    trial trained that origin's model on nothing for it."""
+    root = _regime_only(user_dataset(tmp_path / "ds", days=400), slice(8, None))
+    assert _problems(root, val_origins=2) == [
+        f"{root / 'manifest.yaml'}: tasks: no task to train; every task it lists was left out: "
+        "regime: no target in the training split (its targets are for months 2022-09..2023-02;"
+        " the training split's are 2022-02..2022-08)"
+    ]
+
+
+def test_a_task_missing_some_training_months_is_kept(tmp_path: Path) -> None:
+    """A task is left out only when the training split has none of its targets: one month
+    without a target (2022-03) must not drop it."""
+    root = _regime_missing(user_dataset(tmp_path / "ds", days=400), ["2022-03"])
+    data = prepare(DataConfig(path=str(root), daily_window=30, monthly_window=3))
+    assert [task.name for task in data.spec.tasks] == ["regime"]
 
 
 def test_a_validation_split_with_no_target_is_refused_naming_its_dates(
@@ -125,19 +171,32 @@ def test_a_validation_origin_with_no_target_is_refused_though_the_others_have_so
 ) -> None:
     """With two validation origins, the second's samples all target November, which has
     no target: that origin alone is refused (its trials failed at its first evaluation)."""
-    root = user_dataset(tmp_path / "ds", days=400)
-    regime = pd.read_csv(root / "regime.csv")
-    regime.loc[regime["month"] == "2022-11", "value"] = np.nan
-    regime.to_csv(root / "regime.csv", index=False)
-    manifest = root / "manifest.yaml"
-    manifest.write_text(manifest.read_text().replace("  daily_forecast: derived\n", ""))
-    with pytest.raises(DataError) as info:
-        prepare(DataConfig(path=str(root), daily_window=30, monthly_window=3, val_origins=2))
-    assert info.value.problems == [
+    root = _regime_missing(user_dataset(tmp_path / "ds", days=400), ["2022-11"])
+    assert _problems(root, val_origins=2) == [
         f"{root}: the validation split of origin 2 of 2 (anchor days 2022-10-05..2022-10-31; "
         "targets for months 2022-11) has no target for any task (regime): nothing can score a "
         "model on it, and every trial would fail; give targets for those months, or move the "
         "split (val_fraction, test_fraction)"
+    ]
+
+
+def test_every_validation_origin_with_no_target_is_refused_not_only_the_last(
+    tmp_path: Path,
+) -> None:
+    """October and November have no target: both origins' validation splits are empty and
+    both are named; checking only the last origin let the first one's trials fail at their
+    first evaluation."""
+    root = _regime_missing(user_dataset(tmp_path / "ds", days=400), ["2022-10", "2022-11"])
+    fix = (
+        "has no target for any task (regime): nothing can score a model on it, and every "
+        "trial would fail; give targets for those months, or move the split (val_fraction, "
+        "test_fraction)"
+    )
+    assert _problems(root, val_origins=2) == [
+        f"{root}: the validation split of origin 1 of 2 (anchor days 2022-09-07..2022-10-04; "
+        f"targets for months 2022-10..2022-11) {fix}",
+        f"{root}: the validation split of origin 2 of 2 (anchor days 2022-10-05..2022-10-31; "
+        f"targets for months 2022-11) {fix}",
     ]
 
 
@@ -188,13 +247,7 @@ def test_a_task_its_naive_reference_predicts_exactly_is_refused(tmp_path: Path) 
     """A constant anomaly target: the reference (the training mean) has loss 0 on the
     validation and test splits, and every trial failed in the anchored metric (log L_i /
     b_i, 'reference loss ... must be finite and > 0') at its first evaluation."""
-    root = user_dataset(tmp_path / "ds", days=400)
-    manifest = root / "manifest.yaml"
-    manifest.write_text(
-        manifest.read_text().replace("  daily_forecast: derived\n", "  anomaly: anomaly.csv\n")
-    )
-    months = pd.read_csv(root / "regime.csv")["month"]
-    pd.DataFrame({"month": months, "value": 0.5}).to_csv(root / "anomaly.csv", index=False)
+    root = _with_anomaly(user_dataset(tmp_path / "ds", days=400), lambda month: 0.5)
     said = "{root}: task 'anomaly': its naive reference (fitted on the training split) has "
     said += "loss 0.0 on {split}, where every target is what it predicts (a constant target "
     said += "is); the anchored metric divides a model's loss by it, so nothing could score "
@@ -211,3 +264,23 @@ def test_a_task_its_naive_reference_predicts_exactly_is_refused(tmp_path: Path) 
     with pytest.raises(DataError) as hit:
         prepare(cfg, cache_dir=tmp_path / "cache")
     assert hit.value.problems == _problems(root)
+
+
+def test_an_earlier_origins_task_its_naive_reference_predicts_exactly_is_refused(
+    tmp_path: Path,
+) -> None:
+    """anomaly is 0.5 every month but September and the test months (0.9): the first
+    origin's reference (its training mean, 0.5) predicts its validation split exactly, the
+    second's (its training part holds September) does not. Checking only the last origin
+    let every trial fail at the first origin's first evaluation."""
+    root = _with_anomaly(
+        user_dataset(tmp_path / "ds", days=400),
+        lambda month: 0.9 if month == "2022-09" or month >= "2022-12" else 0.5,
+    )
+    assert _problems(root, val_origins=2) == [
+        f"{root}: task 'anomaly': its naive reference (fitted on the training split) has loss "
+        "0.0 on the validation split of origin 1 of 2, where every target is what it predicts "
+        "(a constant target is); the anchored metric divides a model's loss by it, so nothing "
+        "could score the task there; give the task targets that vary, or leave it out of the "
+        "manifest's tasks"
+    ]
