@@ -15,9 +15,11 @@ from raysearch.core.metrics import (
     BEST_VAL_METRIC,
     COMPLETED,
     FAILED,
+    FINAL_KEY,
     INTERRUPTED,
     NOT_STARTED,
     OUT_OF_TIME,
+    STOPPED,
     TEST_NOT_SCORED,
     TIME_ATTR,
     VAL_METRIC,
@@ -105,6 +107,28 @@ def test_a_trial_live_when_the_time_budget_ran_out_is_out_of_time_not_interrupte
     assert reasons["b"] == "the time budget ran out before this trial reported an epoch"
 
 
+@pytest.mark.parametrize("out_of_time", [False, True])
+def test_a_trial_tune_marked_done_completed_after_its_last_epoch_and_asha_stopped_before(
+    out_of_time: bool,
+) -> None:
+    """A done trial ended before the search did, the time budget or not: one ASHA ended
+    after 2 of 3 epochs is stopped (its value final), not cut by the budget; one done
+    after its 3rd epoch completed, not stopped by ASHA 'after 3 of 3 epochs'."""
+    grid = _Grid(
+        [
+            (_Trial(name, {"lr": 0.1}), _Result({"done": True}, frame))
+            for name, epochs in (("a", 2), ("b", 3))
+            for frame in [pd.DataFrame({TIME_ATTR: range(1, epochs + 1), VAL_METRIC: 0.5})]
+        ]
+    )
+    trials, _ = collect_results(grid, 3, {}, out_of_time=out_of_time)  # type: ignore[arg-type]
+    rows = trials.set_index("trial_id")
+    assert list(zip(rows["status"], rows["stop_reason"], strict=True)) == [
+        (STOPPED, "asha (after 2 of 3 epochs)"),
+        (COMPLETED, "max_epochs"),
+    ]
+
+
 def test_a_trial_the_time_budget_stopped_after_its_last_epoch_completed(
     tmp_path: Path,
 ) -> None:
@@ -131,6 +155,41 @@ def test_the_best_value_is_read_from_the_epochs_as_epochs_parquet_keeps_them() -
     row = trials.set_index("trial_id").loc["a"]
     assert list(epochs[VAL_METRIC]) == [0.5, 0.4, 0.3]
     assert (row[BEST_VAL_METRIC], row["best_epoch"]) == (0.3, 3)
+
+
+def test_a_completed_trial_keeps_the_stop_reason_its_final_report_gave() -> None:
+    """The trainer's final report says why the trial ended: trials.parquet keeps it
+    (early_stopping), not a generic 'finished'."""
+    frame = pd.DataFrame(
+        {
+            TIME_ATTR: [1.0, 2.0, None],
+            VAL_METRIC: [0.5, 0.4, None],
+            FINAL_KEY: [0, 0, 1],
+            "stop_reason": [None, None, "early_stopping"],
+        }
+    )
+    grid = _Grid([(_Trial("a", {}), _Result({"done": True}, frame))])
+    trials, _ = collect_results(grid, 8, {})  # type: ignore[arg-type]
+    row = trials.set_index("trial_id").loc["a"]
+    assert (row["status"], row["stop_reason"]) == (COMPLETED, "early_stopping")
+
+
+def test_the_order_tune_created_a_trial_is_read_from_its_directorys_name(
+    tmp_path: Path,
+) -> None:
+    """Tune names a trial's directory <trainable>_<trial_id>_<index>_<params>_<date>: its
+    index is the order the anytime curve takes trials in when their reports have no
+    time; -1 where it cannot be read."""
+    frame = pd.DataFrame({TIME_ATTR: [1], VAL_METRIC: [0.5]})
+    named = tmp_path / "train_trial_ab12_00011_11_lr=0.1_2026-01-01_00-00-00"
+    grid = _Grid(
+        [
+            (_Trial("ab12_00011", {}), _Result({"done": True}, frame, path=str(named))),
+            (_Trial("ab12_00012", {}), _Result({"done": True}, frame)),
+        ]
+    )
+    trials, _ = collect_results(grid, 1, {})  # type: ignore[arg-type]
+    assert list(trials["created"]) == [11, -1]
 
 
 def test_a_trial_waiting_for_its_retry_when_the_search_stopped_is_not_failed() -> None:
