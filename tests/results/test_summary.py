@@ -83,6 +83,38 @@ def test_every_trial_failed_is_its_own_ending_with_no_best(tmp_path: Path) -> No
     assert not (tmp_path / "best_config.yaml").exists()
 
 
+def test_only_failed_trials_are_listed_among_the_failures(tmp_path: Path) -> None:
+    """A trial stopped by ASHA, interrupted, not started or cut by the time budget did not
+    fail: listed under "Failed trials:", it would send the user after an error that never
+    happened."""
+    trials = _table(
+        _trial("a", "completed", 3, -0.3),
+        _trial("b", "stopped", 1, -0.1, "asha (after 1 of 3 epochs)"),
+        _trial("c", "interrupted", 1, -0.2, "after 1 of 3 epochs (--resume continues it)"),
+        _trial("d", "not started", 0, math.nan, "the search stopped before ..."),
+        _trial("e", "out of time", 1, -0.05, "the time budget ran out after 1 of 3 epochs"),
+        _trial("f", "failed", 1, math.nan, "NonFiniteLossError: training loss ..."),
+    )
+    summary = summarize(trials, tmp_path, planned=6)
+    assert summary["failures"] == [
+        {"trial_id": "f", "reason": "NonFiniteLossError: training loss ..."}
+    ]
+    failed = markdown(summary, trials).split("Failed trials:\n\n")[1].split("\n\n")[0]
+    assert failed.splitlines() == ["- f: NonFiniteLossError: training loss ..."]
+
+
+def test_a_best_trial_without_a_test_score_shows_none(tmp_path: Path) -> None:
+    """Another trial's test scores give the table its test column, NaN in the best trial's
+    row (its test split was never scored): the summary must give it no test value, not a
+    'nan' score."""
+    best = {**_trial("a", "completed", 3, -0.3), "test/anchored_test_loss": math.nan}
+    other = {**_trial("b", "completed", 3, -0.1), "test/anchored_test_loss": -0.2}
+    trials = _table(best, other)
+    summary = summarize(trials, tmp_path, planned=2)
+    assert (summary["best"]["trial_id"], summary["best"]["test"]) == ("a", {})
+    assert "Test split" not in markdown(summary, trials)
+
+
 def test_the_files_list_names_exactly_the_files_written(tmp_path: Path) -> None:
     summary = write_results(tmp_path, INTERRUPTED_RUN, pd.DataFrame(), planned=3)
     listed = set(summary["files"])
@@ -258,6 +290,23 @@ def test_a_failed_finalist_replicate_is_listed_with_its_reason(tmp_path: Path) -
     # a finalists.parquet written before stop_reason: still listed
     older = summarize(trials, tmp_path, planned=2, finalists=finalists.drop(columns="stop_reason"))
     assert older["failures"][1]["reason"] == "no reason recorded"
+
+
+def test_unfinished_finalist_replicates_are_counted_and_said(tmp_path: Path) -> None:
+    """Interrupted as its finalists re-trained: the summary counts the unfinished
+    replicates and says nothing is picked until --resume trains them; without the count
+    summary.md said interrupted but not that the finalists were what was left to train."""
+    trials = _table(_trial("a", "completed", 3, -0.3), _trial("b", "completed", 3, -0.2))
+    finalists = pd.DataFrame(
+        {"finalist": [1, 1], "seed": [100000, 100001], "status": ["completed", "unfinished"],
+         "best_anchored_val_loss": [-0.3, math.nan]}
+    )  # fmt: skip
+    summary = summarize(trials, tmp_path, planned=2, finalists=finalists)
+    assert (summary["replicates"], summary["unfinished_replicates"]) == (2, 1)
+    assert (
+        "1 of 2 finalist replicates unfinished: nothing is picked until --resume trains them."
+        in markdown(summary, trials)
+    )
 
 
 def test_a_search_with_no_finite_value_gave_no_result_whatever_cut_it(tmp_path: Path) -> None:
