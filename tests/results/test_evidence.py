@@ -505,6 +505,23 @@ def test_best_config_holds_the_fixed_values_with_finalists_as_without(tmp_path: 
         assert written["config"] == expected, name
 
 
+def test_best_config_of_a_pick_holds_no_searched_value_of_the_searchs_best_trial(
+    tmp_path: Path,
+) -> None:
+    """The search's best trial sampled budget_beta; the pick (finalist 2) did not, its
+    condition unmet. best_config.yaml takes the fixed values from the best trial less every
+    searched parameter: the best trial's budget_beta beside the pick's values is a
+    configuration no finalist trained."""
+    finals = [-0.6, -0.5, -0.4, -0.3, -0.2, -0.1]
+    trials, epochs = _search(finals, finals, [8] * 6)
+    trials["config/budget_beta"] = [0.3] + [math.nan] * 5
+    finalists = _finalists([-0.45, -0.5], 0.01)
+    finalists["config/budget_beta"] = np.where(finalists["finalist"] == 1, 0.3, math.nan)
+    write_results(tmp_path, trials, epochs, settings=SETTINGS, finalists=finalists)
+    written = yaml.safe_load((tmp_path / "best_config.yaml").read_text())
+    assert written["config"] == {"loss_strategy": "s2"}
+
+
 def test_the_terminal_summary_names_the_pick_and_the_warnings(tmp_path: Path) -> None:
     from rich.console import Console
 
