@@ -76,6 +76,20 @@ def test_trials_are_counted_in_creation_order_not_string_order():
     assert list(curve["best_so_far"]) == [0.5, 0.2, -1.0]
 
 
+def test_with_each_reports_time_epochs_are_counted_in_the_order_they_ran():
+    """Two trials trained side by side: their epochs interleave. Counted trial by trial,
+    the curve credited trial b's epochs to a later budget than they were spent at."""
+    rows = [
+        {"trial_id": "a", "epoch": 1, "anchored_val_loss": 0.5, "timestamp": 10.0},
+        {"trial_id": "a", "epoch": 2, "anchored_val_loss": 0.4, "timestamp": 30.0},
+        {"trial_id": "b", "epoch": 1, "anchored_val_loss": 0.3, "timestamp": 20.0},
+        {"trial_id": "b", "epoch": 2, "anchored_val_loss": 0.2, "timestamp": 40.0},
+    ]
+    curve = anytime_curve(_run(pd.DataFrame(rows)))
+    assert list(curve["trial_id"]) == ["a", "b", "a", "b"]
+    assert list(curve["best_so_far"]) == [0.5, 0.3, 0.3, 0.2]
+
+
 def test_best_trial_ignores_failed_and_nan(two_runs):
     run = load_run(two_runs[0])
     best = best_trial(run)
@@ -94,6 +108,28 @@ def test_strategy_table_accounts_for_every_trial(two_runs):
     assert table["trials"].sum() == len(run.trials)
     assert (table["completed"] + table["stopped"] + table["failed"] == table["trials"]).all()
     assert (table["best"] <= table["median"]).all()
+
+
+def test_a_strategys_median_is_the_median_of_its_trials_values_not_their_mean():
+    """Three kendall trials at -1.0, -0.2 and -0.1: the median is -0.2 (the mean, -0.433,
+    is pulled by the one outlier)."""
+    trials = pd.DataFrame(
+        {"trial_id": ["a", "b", "c"], "status": "completed", BEST_VAL_METRIC: [-1.0, -0.2, -0.1],
+         "config/loss_strategy": "kendall"}
+    )  # fmt: skip
+    row = strategy_table(_run(pd.DataFrame(), trials)).set_index("strategy").loc["kendall"]
+    assert (row["best"], row["median"]) == (-1.0, -0.2)
+
+
+def test_a_trial_not_started_is_counted_per_strategy_with_those_the_search_cut():
+    """A trial the search stopped before its first epoch is 'interrupted or not started':
+    left out, the strategy's counts no longer added up to its trials."""
+    trials = pd.DataFrame(
+        {"trial_id": ["a", "b"], "status": ["completed", "not started"],
+         BEST_VAL_METRIC: [-1.0, math.nan], "config/loss_strategy": "kendall"}
+    )  # fmt: skip
+    row = strategy_table(_run(pd.DataFrame(), trials)).set_index("strategy").loc["kendall"]
+    assert row.reindex(["trials", "completed", "interrupted or not started"]).tolist() == [2, 1, 1]
 
 
 def test_overview_counts_and_epochs_to_best(two_runs):
