@@ -12,6 +12,7 @@ from raysearch.core.errors import ConfigError
 from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.search.finalists import _row, pick_finalist, select_finalists
 from raysearch.search.options import RunOptions
+from raysearch.search.pick import finalist_order
 from raysearch.search.plan import resolve_search
 
 
@@ -45,6 +46,16 @@ def test_finalists_are_the_best_distinct_configurations_whatever_their_seed() ->
     assert select_finalists(failed, params, 2) == []  # nothing to re-train
 
 
+def test_no_more_finalists_than_asked_for_are_chosen() -> None:
+    """Three distinct configurations and two finalists asked for: the two best, not a third
+    that would train its replicates for nothing."""
+    chosen = select_finalists(_trials(), ["loss_strategy", "budget_beta", "trainer.seed"], 2)
+    assert [c["params"] for c in chosen] == [
+        {"loss_strategy": "a3dro", "budget_beta": 0.3},
+        {"loss_strategy": "uniform"},
+    ]
+
+
 def test_the_pick_is_the_best_mean_over_finished_replicates_of_the_fewest_failed() -> None:
     """A finalist that failed with one seed of three (a diverging configuration) was picked
     on the mean of its two others: trained anew, it may fail again. Among the finalists
@@ -65,6 +76,28 @@ def test_the_pick_is_the_best_mean_over_finished_replicates_of_the_fewest_failed
     assert pick_finalist(table) == 1
     table["status"] = "failed"
     assert pick_finalist(table) is None
+
+
+def test_an_unfinished_replicate_is_neither_in_its_finalists_mean_nor_a_failure() -> None:
+    """Interrupted as the finalists re-trained: finalist 1's unfinished replicate has a
+    value so far (-0.9), finalist 3's none yet. Averaged in, the value so far put 1 (the
+    worst mean) ahead of 2; counted as failed, it put 3 (the best mean) behind 2."""
+    table = pd.DataFrame(
+        {"finalist": [1, 1, 1, 2, 2, 3, 3, 3],
+         "status": ["completed", "completed", "unfinished", "completed", "completed",
+                    "completed", "completed", "unfinished"],
+         BEST_VAL_METRIC: [-0.3, -0.3, -0.9, -0.5, -0.5, -0.6, -0.6, math.nan]}
+    )  # fmt: skip
+    assert finalist_order(table) == [3, 2, 1]
+
+
+def test_finalists_tied_on_failures_and_mean_are_ordered_as_the_search_ranked_them() -> None:
+    """On a tie the search's better finalist (1: its best) goes first, so the pick is the
+    one the search's own evidence favoured."""
+    table = pd.DataFrame(
+        {"finalist": [2, 2, 1, 1, 3, 3], "status": ["completed"] * 6, BEST_VAL_METRIC: -0.4}
+    )
+    assert finalist_order(table) == [1, 2, 3]
 
 
 def test_finalists_settings_are_checked_before_anything_runs() -> None:
