@@ -156,6 +156,22 @@ def test_a_batch_the_workers_cannot_share_is_refused_before_ray_starts(
     assert not cache.exists()
 
 
+def test_a_batch_size_flag_over_a_config_file_is_named_as_the_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--batch-size 9 over --config's batch size 8: the batch the workers cannot share is
+    the flag's, and the refusal names the flag the user typed, not the file it overrode."""
+    monkeypatch.setattr(ray_train, "fit_distributed", pytest.fail)  # Ray must not start
+    config = tmp_path / "best_config.yaml"
+    config.write_text("resolved:\n  trainer.batch_size: 8\n")
+    argv = [*ARGV, "--workers", "2", "--cache-dir", str(tmp_path / "c"), "--config",
+            str(config), "--batch-size", "9"]  # fmt: skip
+    assert train_cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--batch-size 9 (trainer.batch_size): each of the --workers 2 takes" in err, err
+    assert "--config" not in err, err
+
+
 def test_a_batch_larger_than_the_training_split_is_refused_before_ray_starts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -168,6 +184,43 @@ def test_a_batch_larger_than_the_training_split_is_refused_before_ray_starts(
     err = capsys.readouterr().err
     assert "--batch-size 100000 (trainer.batch_size): exceeds the " in err, err
     assert "training samples (the workers train on whole batches of them)" in err, err
+
+
+def test_a_batch_is_held_to_the_first_origins_training_split_the_smallest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With two validation origins the first trains on 160 samples, the last on 191: a
+    batch of 162 fits the last but failed on every worker at the first; a batch of exactly
+    160 is one whole batch and must reach the workers."""
+    monkeypatch.setattr(ray_train, "fit_distributed", pytest.fail)  # Ray must not start
+    argv = [*ARGV, "--workers", "2", "--cache-dir", str(tmp_path / "c"), "--val-origins", "2"]
+    assert train_cli.main([*argv, "--batch-size", "162"]) == 2
+    assert "--batch-size 162 (trainer.batch_size): exceeds the 160 training samples" in (
+        capsys.readouterr().err
+    )
+    _ray_train_returns(monkeypatch, {"trial_failure": "the workers trained"})
+    assert train_cli.main([*argv, "--batch-size", "160"]) == 1
+    assert capsys.readouterr().err == "error: the run failed: the workers trained\n"
+
+
+def test_a_test_split_with_no_target_is_refused_before_ray_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The dataset's newest months have no target yet and trainer.score_test is on (the
+    default): every worker would fail scoring the test split once Ray had started. It is
+    refused on the data the driver prepares, exit 2, saying how to train without it."""
+    from tests.data.test_data_reading import user_dataset
+    from tests.data.test_data_tasks import _regime_only
+
+    monkeypatch.setattr(ray_train, "fit_distributed", pytest.fail)  # Ray must not start
+    root = _regime_only(user_dataset(tmp_path / "ds", days=400), slice(0, 11))
+    argv = ["--data", str(root), "--size", "tiny", "--daily-window", "30",
+            "--monthly-window", "3", "--workers", "2", "--batch-size", "8",
+            "--cache-dir", str(tmp_path / "c")]  # fmt: skip
+    assert train_cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "the test split (anchor days 2022-12-05..2023-01-28; targets for months " in err, err
+    assert "trainer.score_test would score it" in err, err
 
 
 def test_a_data_parallel_checkpoint_is_refused_before_the_data_whatever_the_workers(
