@@ -12,14 +12,14 @@ import pytest
 import torch
 from torch import nn
 
-from raysearch.core.errors import TrialFailure
+from raysearch.core.errors import ConfigError, TrialFailure
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.spec import TASK_NAMES, TaskKind, TaskSpec
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import TrialConfig
 from raysearch.losses.strategies.registry import build_strategy
 from raysearch.testing.train import Crash, FakeDataset, crash_at, factory, fake_data
-from raysearch.train.checkpoint import load_checkpoint
+from raysearch.train.checkpoint import load_checkpoint, save_checkpoint
 from raysearch.train.collapse import TaskCollapseWarning
 from raysearch.train.epoch import NonFiniteLossError, TrainParts, train_epoch
 from raysearch.train.evaluate import UnscorableSplitError
@@ -266,6 +266,31 @@ def test_resuming_from_a_checkpoint_continues_exactly(tmp_path: Path, strategy: 
     assert resumed.best_epoch == full.best_epoch
 
 
+def test_a_resumed_run_keeps_its_best_epoch_from_before_the_checkpoint(tmp_path: Path) -> None:
+    """lr 3 diverges: epoch 2 is the best, epochs 3 to 5 are worse. Resumed after epoch 3,
+    the run must keep epoch 2 as its best (its epoch and its metrics), not take the first
+    epoch it trains after the resume for it."""
+    cfg, data = _cfg(max_epochs=5, lr=3.0, patience=10), fake_data(n_train=32, n_eval=16)
+    full = fit(cfg, data, model_factory=factory())
+    assert full.best_epoch == 2
+    with pytest.raises(Crash):
+        fit(cfg, data, on_epoch=crash_at(3), checkpoint_dir=tmp_path, model_factory=factory())
+    resumed = fit(cfg, data, resume_from=tmp_path, model_factory=factory())
+    assert (resumed.best_epoch, resumed.best_metrics) == (2, full.best_metrics)
+
+
+def test_a_checkpoint_two_workers_wrote_is_refused_by_one_process(tmp_path: Path) -> None:
+    """It holds each rank's generators: one process would take rank 0's and drop rank 1's,
+    and the resume would not continue the run exactly."""
+    cfg, data = _cfg(max_epochs=3), fake_data(n_train=32, n_eval=16)
+    with pytest.raises(Crash):
+        fit(cfg, data, on_epoch=crash_at(1), checkpoint_dir=tmp_path, model_factory=factory())
+    state = load_checkpoint(tmp_path)
+    save_checkpoint(tmp_path, {**state, "rng": [state["rng"][0], state["rng"][0]]})
+    with pytest.raises(ConfigError, match=r"written by 2 worker\(s\); this run has 1"):
+        fit(cfg, data, resume_from=tmp_path, model_factory=factory())
+
+
 def test_early_stopping_honours_patience_min_delta_and_min_epochs() -> None:
     data = fake_data(n_train=32, n_eval=16)
     # min_delta 10: nothing after epoch 1 counts as an improvement
@@ -280,6 +305,32 @@ def test_early_stopping_honours_patience_min_delta_and_min_epochs() -> None:
     # with min_delta 0 a learning model keeps improving and runs to max_epochs
     kept = fit(_cfg(max_epochs=3, patience=2, min_delta=0.0), data, model_factory=factory())
     assert len(kept.history) == 3 and kept.stop_reason == "max_epochs"
+
+
+def test_a_run_its_early_stopping_ended_resumes_to_no_more_epochs_and_says_why(
+    tmp_path: Path,
+) -> None:
+    """min_delta 10: the stopper ends the run after epoch 3 (patience 2). Resumed from that
+    epoch's checkpoint (killed as it reported it), the run trains no further epoch, and
+    its stop reason is still early_stopping, not max_epochs."""
+    cfg, data = _cfg(max_epochs=10, patience=2, min_delta=10.0), fake_data(n_train=32, n_eval=16)
+    with pytest.raises(Crash):
+        fit(cfg, data, on_epoch=crash_at(3), checkpoint_dir=tmp_path, model_factory=factory())
+    seen: list[EpochResult] = []
+    resumed = fit(cfg, data, on_epoch=seen.append, resume_from=tmp_path, model_factory=factory())
+    assert (seen, len(resumed.history), resumed.stop_reason) == ([], 3, "early_stopping")
+
+
+def test_the_test_split_is_scored_by_the_best_epochs_model_not_the_last() -> None:
+    """The test split here is the validation split (with its references), so its loss must
+    be the best epoch's validation loss. lr 3 diverges: epoch 2 is the best, the last
+    worse."""
+    data = fake_data(n_train=32, n_eval=16)
+    data.splits["test"], data.references["test"] = data.splits["val"], data.references["val"]
+    result = fit(_cfg(max_epochs=5, lr=3.0, patience=10), data, model_factory=factory())
+    best, last = result.best_metrics["anchored_val_loss"], result.history[-1]["anchored_val_loss"]
+    assert best < last
+    assert result.test_metrics["anchored_test_loss"] == pytest.approx(best, abs=1e-6)
 
 
 def test_non_finite_training_loss_names_task_and_epoch() -> None:
@@ -339,6 +390,15 @@ def test_checkpoint_is_one_file_written_every_epoch(tmp_path: Path) -> None:
     assert {"epoch", "origins", "rng", "stopper", "best_epoch", "history"} <= set(state)
     assert len(state["origins"]) == 1
     assert {"model", "optimizer", "scheduler", "strategy", "best_state"} <= set(state["origins"][0])
+
+
+def test_a_batch_of_every_training_sample_trains_and_a_larger_one_is_refused() -> None:
+    """32 training samples: a batch of 32 is one whole batch an epoch; 33 cannot be
+    filled."""
+    data = fake_data(n_train=32, n_eval=16)
+    assert len(fit(_cfg(max_epochs=1, batch_size=32), data, model_factory=factory()).history) == 1
+    with pytest.raises(ConfigError, match="batch_size: 33 exceeds the 32 training samples"):
+        fit(_cfg(max_epochs=1, batch_size=33), data, model_factory=factory())
 
 
 def test_regime_class_weights_are_inverse_train_frequencies() -> None:
