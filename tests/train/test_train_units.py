@@ -76,13 +76,17 @@ def test_scheduler_steps_match_lr_factor() -> None:
     assert seen == pytest.approx([0.5 * lr_factor(s, 2, 6, 0.2, 0.1) for s in range(6)])
 
 
+# a run's metric epoch by epoch, and the early stopping rule it is judged by
+STOPPING = {
+    "values": st.lists(st.floats(-5, 5), min_size=1, max_size=30),
+    "patience": st.integers(1, 5),
+    "min_delta": st.floats(0, 1),
+    "min_epochs": st.integers(1, 10),
+}
+
+
 @settings(max_examples=100, deadline=None)
-@given(
-    values=st.lists(st.floats(-5, 5), min_size=1, max_size=30),
-    patience=st.integers(1, 5),
-    min_delta=st.floats(0, 1),
-    min_epochs=st.integers(1, 10),
-)
+@given(**STOPPING)
 def test_early_stopping_rule(values, patience, min_delta, min_epochs) -> None:
     """Stops at the first epoch >= min_epochs with patience epochs since an improvement of
     more than min_delta over the best so far (a reference implementation of the rule)."""
@@ -99,6 +103,24 @@ def test_early_stopping_rule(values, patience, min_delta, min_epochs) -> None:
             assert epoch == expected_stop
             return
     assert expected_stop is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(**STOPPING, cut=st.integers(0, 30))
+@example(values=[1.0, 2.0, 3.0], patience=2, min_delta=0.0, min_epochs=3, cut=2)
+def test_a_restored_stopper_stops_where_an_uninterrupted_one_does(
+    values, patience, min_delta, min_epochs, cut
+) -> None:
+    """A resume restores the stopper from its checkpoint: its best value, the bad epochs
+    since it and the epochs it has seen. Any of them lost, the resumed run stopped at
+    another epoch than the run never interrupted."""
+    whole = EarlyStopping(patience, min_delta, min_epochs)
+    expected = [whole.update(v) for v in values]
+    before = EarlyStopping(patience, min_delta, min_epochs)
+    stops = [before.update(v) for v in values[:cut]]
+    after = EarlyStopping(patience, min_delta, min_epochs)
+    after.load_state_dict(before.state_dict())
+    assert stops + [after.update(v) for v in values[cut:]] == expected
 
 
 def test_collapse_by_tiny_loss_or_constant_predictions() -> None:
