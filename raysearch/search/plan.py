@@ -20,11 +20,12 @@ from raysearch.core.files import (
 from raysearch.core.params import build_trial_config, resolve_param
 from raysearch.core.trial_config import TrialConfig
 from raysearch.search.address import joined_address
+from raysearch.search.batches import batch_sizes, check_batches, edges
 from raysearch.search.new_run import check_run_dir, check_study
 from raysearch.search.options import RunOptions
 from raysearch.search.resources import ClusterShape, ResourcePlan, fitting_cluster, plan_resources
 from raysearch.search.resume import check_resume
-from raysearch.search.space import ParamSpec, SearchSpace, load_space
+from raysearch.search.space import SearchSpace, load_space
 from raysearch.search.storage import local_storage
 from raysearch.search.trainable import TrialSetup, trial_config
 
@@ -265,7 +266,7 @@ def resolve_search(options: RunOptions, cluster: ClusterShape | None = None) -> 
     )
     problems.check(lambda: _check_draws(space, setup))
     if not problems.errors:  # a draw that builds no trial config: the batches' would too
-        problems.check(lambda: _check_batches(space, setup, options))
+        problems.check(lambda: check_batches(space, setup, options))
     if options.resume:
         experiment = f"{storage}/{TUNE_DIR}"
         problems.check(
@@ -301,82 +302,6 @@ def resolve_search(options: RunOptions, cluster: ClusterShape | None = None) -> 
     )
 
 
-def _check_batches(space: SearchSpace, setup: TrialSetup, options: RunOptions) -> None:
-    """Every batch size a trial may take must split evenly over the trial's workers: the
-    fixed or default one, each choice of a searched one, every draw of a searched range."""
-    workers = options.workers_per_trial
-    problems = []
-    for where, batch, spec in _batch_sizes(space, setup):
-        if batch % workers and (spec is None or spec.type != "int"):  # a range's: below
-            problems.append(
-                f"{options.names.option('workers_per_trial', workers)}: each worker takes an "
-                f"equal share of a batch, and batch_size {batch} ({where}) is not divisible "
-                f"by {workers}"
-            )
-    for name, spec in _searched_batch(space):
-        step = int(spec.step or 1)
-        if spec.type == "int" and (int(spec.bounds()[0]) % workers or step % workers):
-            problems.append(
-                f"{options.names.option('workers_per_trial', workers)}: each worker takes an "
-                f"equal share of a batch, and search space parameter {name!r} draws batch "
-                f"sizes from {int(spec.bounds()[0])} in steps of {step}, not all divisible by "
-                f"{workers}; give a low and a step that are"
-            )
-    if problems:
-        raise ConfigError(problems, options.names.context)
-
-
-def _searched_batch(space: SearchSpace) -> list[tuple[str, ParamSpec]]:
-    """The space's parameters that search the batch size (with its name there)."""
-    return [
-        (name, spec)
-        for name, spec in space.parameters.items()
-        if resolve_param(name)[0] == ("trainer", "batch_size")
-    ]
-
-
-def _batch_sizes(space: SearchSpace, setup: TrialSetup) -> list[tuple[str, int, ParamSpec | None]]:
-    """Every batch size a trial may take at its edges, with where it comes from and the
-    parameter searching it (None: a value taken as it is): a searched batch size's choices,
-    or the least and greatest a range draws (its high lowered to its step's grid, as
-    Optuna does); each start point's (Optuna takes one off the grid as it is); the fixed
-    value or the default where nothing searches it, or only under a condition (the other
-    trials take it)."""
-    searched = _searched_batch(space)
-    sizes: list[tuple[str, int, ParamSpec | None]] = [
-        (f"search space parameter {name!r}: {value}", value, spec)
-        for name, spec in searched
-        for value in _drawn_edges(spec)
-    ]
-    sizes += [  # named as the space file's own checks name them
-        (f"start[{i}]: {point[name]}", point[name], None)
-        for i, point in enumerate(space.start)
-        for name, _ in searched
-        if name in point
-    ]
-    if not searched or any(spec.when for _, spec in searched):
-        fixed = trial_config(setup, {}).trainer.batch_size
-        sizes.append(("the space's fixed value or the default", fixed, None))
-    return sizes
-
-
-def _drawn_edges(spec: ParamSpec) -> list[Any]:
-    """The least and greatest values a parameter draws: each choice, or a range's bounds
-    (an int range's high lowered to its step's grid, as Optuna lowers it)."""
-    if spec.type != "int":
-        return _extremes(spec)
-    low, high = (int(b) for b in spec.bounds())
-    step = int(spec.step or 1)
-    return [low, low + (high - low) // step * step]
-
-
-def _extremes(spec: ParamSpec) -> list[Any]:
-    """The values of a parameter at its edges: each choice, or its two bounds."""
-    if spec.type == "categorical":
-        return list(spec.choices or [])
-    return [int(b) if spec.type == "int" else b for b in spec.bounds()]
-
-
 def _draw_with_conditions(space: SearchSpace, point: dict[str, Any]) -> dict[str, Any] | None:
     """``point`` with the values its parameters' conditions need (``when``: the first value
     each allows), or None when no draw holds it (two conditions that disagree)."""
@@ -396,13 +321,13 @@ def _check_draws(space: SearchSpace, setup: TrialSetup) -> None:
     warm-up that only the a3dro choice trips over. One problem per distinct reason, with a
     draw that shows it (ConfigError)."""
     names = list(space.parameters)
-    points = [{a: va} for a in names for va in _extremes(space.parameters[a])]
+    points = [{a: va} for a in names for va in edges(space.parameters[a])]
     points += [
         {a: va, b: vb}
         for i, a in enumerate(names)
         for b in names[i + 1 :]
-        for va in _extremes(space.parameters[a])
-        for vb in _extremes(space.parameters[b])
+        for va in edges(space.parameters[a])
+        for vb in edges(space.parameters[b])
     ]
     problems: dict[str, dict[str, Any]] = {}
     for point in points:
@@ -447,7 +372,7 @@ def check_data_extremes(
             prepare(trial_config(plan.setup, point).data, plan.setup.cache_dir)
         except (ConfigError, DataError) as err:  # the parameter's bound is what to change
             problems.extend(f"search space parameter {point}: {p}" for p in err.problems)
-    for where, batch, _ in _batch_sizes(plan.space, plan.setup):
+    for where, batch, _ in batch_sizes(plan.space, plan.setup):
         if batch > train_samples:
             problems.append(
                 f"batch_size {batch} ({where}) exceeds the {train_samples} training samples "
