@@ -333,20 +333,17 @@ def _prepare_data(plan: SearchPlan, raw: RawDataset | None) -> PreparedData:
     # Deferred: torch loads only once the flags, space and dataset passed (module doc).
     from raysearch.data.prepared import prepare, test_problems
 
-    first = plan.space.start[0] if plan.space.start else {}
-    cfg = trial_config(plan.setup, first).data
+    first = trial_config(plan.setup, plan.space.start[0] if plan.space.start else {})
+    cfg = first.data
 
     def prepare_checked(other: Any, cache_dir: str) -> PreparedData:
         """``prepare``, reusing the dataset loaded by ``_check_dataset`` when it is this one."""
         return prepare(other, cache_dir, raw=raw if other.path == cfg.path else None)
 
     data = prepare_checked(cfg, plan.setup.cache_dir)
-    score_test = trial_config(plan.setup, first).trainer.score_test
-    if problems := test_problems(data, score_test, plan.space.settings.finalists):
+    if problems := test_problems(data, first.trainer.score_test, plan.space.settings.finalists):
         raise DataError(problems, "dataset")
-    # each validation origin trains on its own part; the earliest on the fewest samples
-    fewest = min(len(origin.splits["train"]) for origin in data.origins())
-    check_data_extremes(plan, prepare_checked, fewest)
+    check_data_extremes(plan, prepare_checked, data.fewest_train_samples())
     return data
 
 

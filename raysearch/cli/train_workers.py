@@ -82,8 +82,7 @@ def _check_prepared(cfg: TrialConfig, args: argparse.Namespace, cache_dir: str |
     data = prepare(cfg.data, cache_dir)
     if problems := test_problems(data, cfg.trainer.score_test):
         raise DataError(problems, "dataset")
-    fewest = min(len(origin.splits["train"]) for origin in data.origins())
-    if cfg.trainer.batch_size > fewest:
+    if cfg.trainer.batch_size > (fewest := data.fewest_train_samples()):
         raise ConfigError(
             [f"{_batch_named(args, cfg.trainer.batch_size)}: exceeds the {fewest} training "
              f"samples (the workers train on whole batches of them); give at most {fewest}"],

@@ -61,6 +61,11 @@ class PreparedData:
     # where it is scored (``test_problems``)
     test_unscorable: tuple[str, ...] = ()
 
+    def fewest_train_samples(self) -> int:
+        """The training samples of the origin with the fewest (the earliest): the largest
+        batch every origin can fill."""
+        return min(len(origin.splits["train"]) for origin in self.origins())
+
     def origins(self) -> list[PreparedData]:
         """Every validation origin in time order, each with its own train and val splits
         and references b_i fitted on its own training part; the last one is ``self``."""
@@ -215,6 +220,20 @@ def _no_task(cfg: DataConfig, raw: RawDataset, left_out: dict[str, str]) -> str:
     return f"{where}: no task to train; {why}"
 
 
+def _judged(origins: list[dict], split: str) -> list[tuple[dict, str]]:
+    """The origins whose ``split`` ("val" or "test") is scored, each with the split's name:
+    every origin's validation split ("of origin k of K" where there are several), and the
+    last origin's test split."""
+    if split == "test":
+        return [(origins[-1], "the test split")]
+    if len(origins) == 1:
+        return [(origins[0], "the validation split")]
+    return [
+        (origin, f"the validation split of origin {k} of {len(origins)}")
+        for k, origin in enumerate(origins, start=1)
+    ]
+
+
 def _unscorable(
     where: str,
     raw: RawDataset,
@@ -225,15 +244,10 @@ def _unscorable(
     """Each validation split (of every origin), or the test split (``split``), in which no
     task has a target: nothing can score a model on it (``UnscorableSplitError``)."""
     problems = []
-    for k, origin in enumerate(origins, start=1):
-        if split == "test" and k < len(origins):  # the last origin's test split is scored
-            continue
+    for origin, name in _judged(origins, split):
         if any(v > 0 for v in origin["availability"][split].values()):
             continue
         days = origin["split_days"][split]
-        name = "the test split" if split == "test" else "the validation split"
-        if split == "val" and len(origins) > 1:
-            name += f" of origin {k} of {len(origins)}"
         first, last = (raw.dates[int(d)].date() for d in (days[0], days[-1]))
         months = _months(raw, np.unique(raw.day_month[days] + 1))
         fails = "every trial would fail" if split == "val" else "scoring it would fail"
@@ -253,12 +267,7 @@ def _unanchored(where: str, origins: list[dict], split: str = "val") -> list[str
     constant target the reference predicts exactly (an anomaly of 0.5 every month) gives
     b_i = 0."""
     problems = []
-    for k, origin in enumerate(origins, start=1):
-        if split == "test" and k < len(origins):
-            continue
-        name = "the test split" if split == "test" else "the validation split"
-        if split == "val" and len(origins) > 1:
-            name += f" of origin {k} of {len(origins)}"
+    for origin, name in _judged(origins, split):
         for task, b in origin["references"][split].items():
             if math.isfinite(b) and b > 0:
                 continue

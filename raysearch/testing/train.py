@@ -139,6 +139,9 @@ class FakePrepared:
     def origins(self) -> list[FakePrepared]:
         return [*self.earlier, self]
 
+    def fewest_train_samples(self) -> int:
+        return min(len(origin.splits["train"]) for origin in self.origins())
+
 
 def fake_data(
     n_train: int = 64, n_eval: int = 32, missing: float = 0.2, seed: int = 0
