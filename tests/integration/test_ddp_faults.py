@@ -1,13 +1,16 @@
 """Data-parallel trials (``--workers-per-trial 2``, Ray Train) on a real local Ray with 2
 CPUs: two gloo ranks follow the curve of one process; ASHA stopping a 2-worker trial frees its
 workers for the next trial; a non-finite loss fails its trial once with its reason (Ray Train
-does not retry it); and a killed worker is retried from the last checkpoint up to
---max-failures. The first three are read from one search of three trials.
+does not retry it); a killed worker is retried from the last checkpoint up to
+--max-failures; and the finalists' replicates train data-parallel too, the pick scored from
+their checkpoint. The first three are read from one search of three trials, the last two
+from another.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 from pathlib import Path
@@ -45,8 +48,10 @@ ASHA_SPACE = (
 start: [{lr: 3.0e-3}, {lr: 1.0e-8}, {lr: 1.0e+12}]
 """
 )
+# the completed trial's two replicates then re-train data-parallel as the one finalist
 KILL_SPACE = (
-    "settings: {num_samples: 2, max_epochs: 3, grace_period: 3, n_startup_trials: 2}\n"
+    "settings: {num_samples: 2, max_epochs: 3, grace_period: 3, n_startup_trials: 2,\n"
+    "           finalists: 1, replicates: 2}\n"
     + FIXED
     + """parameters:
   lr: {type: float, low: 1.0e-4, high: 1.0e-2, log: true}
@@ -151,11 +156,12 @@ def test_asha_stops_a_two_worker_trial_the_next_starts_and_a_nan_trial_fails_onc
     assert (summary["completed"], summary["stopped_by_asha"], summary["failed"]) == (1, 1, 1)
 
 
-def test_a_killed_worker_is_retried_from_its_checkpoint_up_to_max_failures(
+def test_a_killed_worker_is_retried_from_its_checkpoint_and_finalists_train_data_parallel(
     tmp_path: Path, ray_address: str
 ) -> None:
     """Trial 0 loses a worker after epochs 1 and 2, one more than --max-failures 1 allows,
-    and fails; the search goes on: trial 1 loses a worker after epoch 1 and resumes."""
+    and fails; the search goes on: trial 1 loses a worker after epoch 1 and resumes. Its
+    replicates, as the one finalist, train on two workers each."""
     retries = ["--max-failures", "1"]
     done, run_dir = _search(tmp_path, ray_address, KILL_SPACE, "kill", retries, "0:1,0:2,1:1")
     output = done.stdout + done.stderr
@@ -170,3 +176,11 @@ def test_a_killed_worker_is_retried_from_its_checkpoint_up_to_max_failures(
     assert resumed["status"] == "completed", resumed["stop_reason"]
     assert reported[resumed["trial_id"]] == [1, 2, 3]  # resumed after epoch 1: none re-run
     assert pd.notna(resumed["test/anchored_test_loss"])
+    # the one finalist, the completed trial, re-trained by two replicates through Ray Train;
+    # the test split is scored from the checkpoint the workers reported (Tune had none before,
+    # and the search stopped there with an AttributeError)
+    table = pd.read_parquet(run_dir / "finalists.parquet")
+    assert len(table) == 2 and table["pick"].all()
+    assert (table["status"] == "completed").all() and (table["epochs_run"] == 3).all()
+    assert table["test/anchored_test_loss"].map(math.isfinite).all()
+    assert (table["config/lr"] == resumed["config/lr"]).all()
