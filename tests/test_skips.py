@@ -41,8 +41,10 @@ def _pytest(tmp_path: Path, source: str, *flags: str) -> subprocess.CompletedPro
     )  # fmt: skip
 
 
-def test_a_skip_that_is_not_no_gpu_fails_the_session(tmp_path: Path) -> None:
-    proc = _pytest(tmp_path, TESTS + FAKE_SKIP, "--only-gpu-skips")
+@pytest.mark.parametrize("processes", [[], ["-n", "2"]], ids=["one process", "xdist"])
+def test_a_skip_that_is_not_no_gpu_fails_the_session(tmp_path: Path, processes: list[str]) -> None:
+    """Also when the tests run on pytest-xdist's processes, as `make test` runs most."""
+    proc = _pytest(tmp_path, TESTS + FAKE_SKIP, "--only-gpu-skips", *processes)
     assert proc.returncode == 1, proc.stdout
     assert "test_data: Skipped: shared data directory not found" in proc.stdout
     assert "test_gpu" not in proc.stdout.split("skipped for a reason other than no GPU")[1]
@@ -74,4 +76,7 @@ def test_allowed_reasons(reason: str, allowed: bool) -> None:
 def test_the_make_test_target_uses_the_check() -> None:
     makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
     test_target = makefile.split("\ntest: ")[1].split("\n\n")[0]
-    assert "--only-gpu-skips" in test_target and "-rs" in test_target
+    runs = [line for line in test_target.splitlines() if "$(PYTEST)" in line]
+    assert len(runs) == 2  # the tests that start no Ray, then the integration tests
+    for line in runs:
+        assert "--only-gpu-skips" in line and "-rs" in line, line

@@ -26,6 +26,8 @@ from raysearch.search.simulation.table import TableCurves
 from raysearch.search.space import load_space
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.integration  # the tests run on the shared Ray
+
 HAN_TABLE = ROOT / "results" / "benchmarks" / "han_table.parquet"
 HAN_SPACE = ROOT / "bench" / "spaces" / "han_table.yaml"
 
