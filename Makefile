@@ -57,12 +57,15 @@ smoke: venv
 # reason but "no GPU" (raysearch/testing/skips.py). The tests that start no Ray run first,
 # on TEST_PROCS processes (pytest-xdist); then those marked integration (a real local Ray),
 # one at a time in one process, as each expects the machine's CPUs to be its Ray's. A phase
-# that ARGS leaves without a test (pytest's exit status 5) is not a failure.
+# that ARGS leaves without a test (pytest's exit status 5) is not a failure; both are.
 TEST_PROCS ?= 2
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider
 test: venv
-	$(PYTEST) -rs --only-gpu-skips --durations=12 -m "not integration" -n $(TEST_PROCS) $(ARGS) || [ $$? -eq 5 ]
-	$(PYTEST) -rs --only-gpu-skips --durations=12 -m integration $(ARGS) || [ $$? -eq 5 ]
+	$(PYTEST) -rs --only-gpu-skips --durations=12 -m "not integration" -n $(TEST_PROCS) $(ARGS); \
+	first=$$?; [ $$first -eq 0 ] || [ $$first -eq 5 ] || exit $$first; \
+	$(PYTEST) -rs --only-gpu-skips --durations=12 -m integration $(ARGS); \
+	second=$$?; [ $$second -eq 0 ] || [ $$second -eq 5 ] || exit $$second; \
+	if [ $$first -eq 5 ] && [ $$second -eq 5 ]; then echo "make test: no test selected" >&2; exit 5; fi
 
 test-fast: venv
 	$(PYTEST) -m "not integration and not slow" -n $(TEST_PROCS) $(ARGS)

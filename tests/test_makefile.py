@@ -8,6 +8,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
@@ -53,3 +55,31 @@ def test_gpu_node_gets_the_cuda_build_from_pypi(tmp_path) -> None:
 def test_the_index_can_be_left_out(tmp_path) -> None:
     torch = _torch_line(_dry_run(tmp_path, "TORCH_INDEX="))
     assert '"torch==2.13.0+cpu"' in torch and "--extra-index-url" not in torch
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "ok", "ran"),
+    [(0, 0, True, ["unit", "integration"]), (5, 0, True, ["unit", "integration"]),
+     (0, 5, True, ["unit", "integration"]), (1, 0, False, ["unit"]),
+     (0, 1, False, ["unit", "integration"]), (5, 5, False, ["unit", "integration"])],
+)  # fmt: skip
+def test_make_test_runs_both_phases_and_fails_when_either_fails_or_neither_has_a_test(
+    tmp_path: Path, first: int, second: int, ok: bool, ran: list[str]
+) -> None:
+    """`make test`'s two pytest runs (the tests that start no Ray, then the integration
+    tests), here a stand-in python that exits with the given status: 5 is pytest's "no
+    test selected", which one phase may be (ARGS naming only unit tests) but not both."""
+    fake = tmp_path / "python"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'case "$*" in *"not integration"*) echo unit; exit {first};; esac\n'
+        f"echo integration; exit {second}\n"
+    )
+    fake.chmod(0o755)
+    proc = subprocess.run(
+        ["make", "-s", "-o", "venv", "test", f"PY={fake}"],
+        cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (proc.returncode == 0) is ok, proc.stdout + proc.stderr
+    assert proc.stdout.split() == ran
+    assert ("no test selected" in proc.stderr) is (first == second == 5)
