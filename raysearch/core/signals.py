@@ -21,7 +21,7 @@ __all__ = ["command_takes_sigterm_as_ctrl_c", "rays_sigterm_exit_as_ctrl_c", "si
 
 log = logging.getLogger(__name__)
 
-STOPPING = "SIGTERM: stopping the search as Ctrl+C does"
+STOPPING = "SIGTERM: stopping as Ctrl+C does"
 
 
 def sigterm_as_ctrl_c(signum: int, frame: FrameType | None) -> None:

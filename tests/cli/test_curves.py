@@ -172,10 +172,14 @@ def test_a_refused_grid_recording_leaves_no_space_file_and_a_cache_file_is_refus
 
 
 def test_sigterm_stops_a_recording_as_ctrl_c_does(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """kill (a batch scheduler's stop) ended raysearch curves without a word, and the pool's
-    runs trained on, orphaned. Found by a walkthrough helper."""
+    runs trained on, orphaned. Found by a walkthrough helper. What it says of the signal
+    names no search (it said "stopping the search": curves runs none)."""
     import os
     import signal
     import time
@@ -196,3 +200,5 @@ def test_sigterm_stops_a_recording_as_ctrl_c_does(
     assert "interrupted: the same command resumes from the finished runs" in (
         capsys.readouterr().err
     )
+    (said,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("SIGTERM")]
+    assert said == "SIGTERM: stopping as Ctrl+C does"

@@ -40,7 +40,7 @@ def test_sigterm_stops_a_driver_that_inherited_sigint_ignored() -> None:
     assert done.stdout.splitlines() == ["stopped as Ctrl+C does", "SIGINT ignored after: True"], (
         done.stdout + done.stderr
     )
-    assert "SIGTERM: stopping the search as Ctrl+C does" in done.stderr
+    assert "SIGTERM: stopping as Ctrl+C does" in done.stderr
 
 
 @pytest.fixture

@@ -122,7 +122,7 @@ def test_an_interrupted_search_resumes_and_finishes_exactly_its_trials(
     assert summary["interrupted"] >= 1  # the second trial had reported when Ctrl+C came
     assert all(Path(path).is_file() for path in summary["files"].values()), summary["files"]
     assert "--resume" in log.read_text()
-    assert "SIGTERM: stopping the search as Ctrl+C does" in log.read_text()
+    assert "SIGTERM: stopping as Ctrl+C does" in log.read_text()
 
     # a copy elsewhere is refused before Ray: Tune's experiment resumes only where it began
     elsewhere = tmp_path / "elsewhere"
@@ -187,7 +187,7 @@ def test_sigterm_while_the_driver_starts_its_ray_is_ctrl_c_as_the_search_starts(
         if "Exception ignored in" not in output:
             break
     assert code == 130, (code, output[-3000:])
-    assert "SIGTERM: stopping the search as Ctrl+C does" in output, output[-3000:]
+    assert "SIGTERM: stopping as Ctrl+C does" in output, output[-3000:]
     assert "interrupted as the search started" in output, output[-3000:]
     assert not (tmp_path / "results" / "faults" / name).exists()  # nothing kept
     _, left = psutil.wait_procs(ray_processes, timeout=30)

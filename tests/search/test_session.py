@@ -377,7 +377,7 @@ def test_sigterm_within_ray_init_is_ctrl_c_and_the_handler_from_before_is_back(
         assert signal.getsignal(signal.SIGTERM) is mine
     finally:
         signal.signal(signal.SIGTERM, before)
-    assert "SIGTERM: stopping the search as Ctrl+C does" in caplog.text
+    assert "SIGTERM: stopping as Ctrl+C does" in caplog.text
 
 
 def test_a_ctrl_c_within_the_sessions_shutdown_finishes_it_and_goes_on(
