@@ -14,7 +14,8 @@ on the whole global batch for every strategy. Clipping acts on the true (average
 all-reduced) gradients right before the step; bf16 autocast needs no loss scaler, so there
 is nothing to unscale. Under DDP only the last micro-batch of a group synchronises
 gradients, and the strategy's own parameters (outside DDP) are averaged over ranks before
-the step.
+the step. A group in which no global batch observed a target takes no optimiser step (its
+gradients are zero; AdamW would still move the weights); the schedule steps all the same.
 
 A non-finite task loss (or gradient norm) raises ``NonFiniteLossError`` naming the tasks
 and the epoch; under DDP the flags are all-reduced first so every rank raises together.
@@ -24,6 +25,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -196,6 +199,18 @@ def _step(parts: TrainParts, params: list[Tensor], epoch: int, world: int) -> No
     parts.optimizer.zero_grad(set_to_none=True)
 
 
+def _skip_step(parts: TrainParts) -> None:
+    """An accumulation group none of whose global batches observed a target: its gradients
+    are zero, and a step on them would still move the weights (AdamW's weight decay and
+    moments), on no evidence. The optimiser does not step; the schedule does, so its last
+    step is still the one at its floor. Every rank skips together (``losses`` is the global
+    batch's)."""
+    parts.optimizer.zero_grad(set_to_none=True)
+    with warnings.catch_warnings():  # an epoch's first group: the optimiser has not stepped
+        warnings.filterwarnings("ignore", re.escape("Detected call of `lr_scheduler.step()`"))
+        parts.scheduler.step()
+
+
 def train_epoch(
     parts: TrainParts,
     loader: DataLoader,
@@ -212,6 +227,7 @@ def train_epoch(
     # task, so the all-reduced ratio is the mean of the global batches' means on any world.
     acc = torch.zeros(4 * n + 2, dtype=torch.float64)
     n_batches, steps, last_lr = len(loader), 0, math.nan
+    observed = False  # whether the accumulation group's global batches observed a target
     model.train()
     parts.optimizer.zero_grad(set_to_none=True)
     for b, batch in enumerate(loader):
@@ -233,6 +249,7 @@ def train_epoch(
                     acc[n + i] += 1.0 / world
             objective = torch.zeros((), device=parts.device)
             if losses:
+                observed = True
                 objective, weights = parts.strategy(losses)
                 acc[4 * n] += float(objective.detach())
                 acc[4 * n + 1] += 1
@@ -243,10 +260,13 @@ def train_epoch(
             if not result.losses:  # no targets here: adds nothing, but keeps DDP's graph in step
                 objective = objective + sum(o.float().sum() for o in outputs.values()) * 0.0
             (objective / group).backward()
-        if last:
+        if last and observed:
             last_lr = float(parts.optimizer.param_groups[0]["lr"])  # the rate this step uses
             _step(parts, params, epoch, world)
             steps += 1
+        elif last:
+            _skip_step(parts)
+        observed = observed and not last
         if on_batch is not None:
             on_batch(b)
     all_reduce_sum(acc)

@@ -143,9 +143,11 @@ def _micro(x: torch.Tensor, y: torch.Tensor, observed: bool = True) -> dict:
     return {"x": x, "targets": {"anomaly": {"y": y, "m": torch.full_like(y, observed).bool()}}}
 
 
-def _sgd_parts(model: nn.Module, k: int, lr: float, grad_clip: float = 0.0) -> TrainParts:
+def _sgd_parts(
+    model: nn.Module, k: int, lr: float, grad_clip: float = 0.0, momentum: float = 0.0
+) -> TrainParts:
     cfg = LossConfig(strategy="uniform")
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
     strategy = build_strategy(cfg, ("anomaly",))
     cpu = torch.device("cpu")
@@ -209,6 +211,34 @@ def test_a_non_finite_gradient_fails_the_step_it_would_enter_clipped_or_not(clip
         train_epoch(_sgd_parts(model, 1, 1.0, grad_clip=clip), [_micro(x, y)], 1)
     for p, b in zip(model.parameters(), before, strict=True):
         torch.testing.assert_close(p.detach(), b)  # no step was taken
+
+
+@pytest.mark.parametrize("first", ["observed", "unobserved"])
+@pytest.mark.parametrize("k", [1, 2])
+def test_a_group_without_a_target_takes_no_step_and_the_schedule_goes_on(
+    k: int, first: str
+) -> None:
+    """SGD with momentum: a step on the zero gradient of a group that observed no target
+    moved the weights by the momentum of the steps before it. Groups of k micro-batches:
+    one observed and one observed by none, in either order; the weights are those after the
+    observed group's step, and the schedule took two steps (without torch's warning of a
+    schedule stepped before its optimiser, when the unobserved group comes first)."""
+    x, y = _xy(4 * k)
+    torch.manual_seed(0)
+    model, once = _Linear(), _Linear()
+    once.load_state_dict(model.state_dict())
+    seen = [_micro(x[i : i + 4], y[i : i + 4]) for i in range(0, 4 * k, 4)]
+    unseen = [_micro(x[i : i + 4], y[i : i + 4], observed=False) for i in range(0, 4 * k, 4)]
+    parts = _sgd_parts(model, k, 0.1, momentum=0.9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        order = [*seen, *unseen] if first == "observed" else [*unseen, *seen]
+        stats = train_epoch(parts, order, 1)
+    train_epoch(_sgd_parts(once, k, 0.1, momentum=0.9), seen, 1)
+    assert stats.steps == 1 and parts.scheduler.last_epoch == 2
+    for a, b in zip(model.parameters(), once.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+    assert all(p.grad is None for p in model.parameters())  # nothing carried into the next
 
 
 def test_an_epochs_task_loss_is_the_mean_over_the_batches_that_observed_it() -> None:
