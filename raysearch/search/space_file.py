@@ -63,6 +63,7 @@ def read_space_file(path: Path, max_epochs: int | None = None) -> tuple[SpaceFil
     except ValidationError as err:
         parsed = None
         errors.extend(pydantic_problems(err))
+        salvaged = _without_what_failed(raw, err)
     settings, given = None, raw.get("settings", {})
     if isinstance(given, dict):  # else SpaceFile said what it is
         try:
@@ -70,11 +71,12 @@ def read_space_file(path: Path, max_epochs: int | None = None) -> tuple[SpaceFil
         except ValidationError as err:
             errors.extend(pydantic_problems(err, "settings"))
             errors.extend(_between_good_settings(given, err))
-    if parsed is not None:
+    checked = parsed if parsed is not None else salvaged
+    if checked is not None:  # the parts that failed their form: the rest's problems too
         given_epochs = given.get("max_epochs") if isinstance(given, dict) else None
         epochs = settings.max_epochs if settings is not None else given_epochs
         epochs = epochs if max_epochs is None else max_epochs
-        _check_space(parsed, errors, epochs if _is_epochs(epochs) else None)
+        _check_space(checked, errors, epochs if _is_epochs(epochs) else None)
     if parsed is not None and settings is not None and len(parsed.start) > settings.num_samples:
         errors.add(
             "start",
@@ -84,6 +86,38 @@ def read_space_file(path: Path, max_epochs: int | None = None) -> tuple[SpaceFil
     errors.raise_if_any(ConfigError, f"search space {path}")
     assert parsed is not None and settings is not None  # else an error was raised above
     return parsed, settings
+
+
+def _without_what_failed(raw: dict[Any, Any], err: ValidationError) -> SpaceFile | None:
+    """The space file without the parts whose form failed (a parameter's spec, a section,
+    an unknown section), so the names and values of the rest are checked too: a typo in one
+    parameter's spec hid an unknown fixed name. Start points, and conditions on a failed
+    parameter, are left out when a parameter failed: they name it. None: nothing to check."""
+    failed = {e["loc"][0] for e in err.errors() if e["loc"]}
+    failed_params = {
+        e["loc"][1] for e in err.errors() if len(e["loc"]) > 1 and e["loc"][0] == "parameters"
+    }
+    kept = {k: v for k, v in raw.items() if k not in failed or k == "parameters"}
+    if isinstance(kept.get("parameters"), dict):
+        kept["parameters"] = {
+            name: _without_conditions_on(spec, failed_params)
+            for name, spec in kept["parameters"].items()
+            if name not in failed_params
+        }
+        if failed_params:
+            kept.pop("start", None)
+    elif "parameters" in failed:
+        kept.pop("parameters", None)
+    try:
+        return SpaceFile.model_validate(kept)
+    except ValidationError:  # a failure the parts did not show alone: its problems are said
+        return None
+
+
+def _without_conditions_on(spec: Any, names: set[Any]) -> Any:
+    if not names or not isinstance(spec, dict) or not isinstance(spec.get("when"), dict):
+        return spec
+    return {**spec, "when": {k: v for k, v in spec["when"].items() if k not in names}}
 
 
 # A required setting that failed, in the checks between settings: a value that names no

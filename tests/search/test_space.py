@@ -117,6 +117,32 @@ parameters:
     assert "parameters.dropout.type" in text
 
 
+def test_a_spec_of_the_wrong_form_hides_none_of_the_other_problems(tmp_path: Path) -> None:
+    """A misspelt key in one parameter's spec (``lgo``) was the only problem said: the
+    names and values of the rest were checked only once the whole file had its form, so an
+    unknown fixed name and a bad preset came one fix later (found by a walkthrough helper).
+    What names the failed parameter (a condition on it, a start point) waits for it."""
+    path = _write(
+        tmp_path,
+        """
+settings: {num_samples: 2, max_epochs: 3}
+fixed: {size: huge, droput: 0.1}
+parameters:
+  lr: {type: float, low: 0.001, high: 0.01, lgo: true}
+  dropout: {type: float, low: 0.0, high: 0.3, when: {lr: 0.005}}
+  budget_beta: {type: float, low: 0.9, high: 0.1}
+paramters: {}
+start: [{lr: 0.002}]
+""",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    wheres = sorted(p.split(":")[0] for p in err.value.problems)
+    assert wheres == [
+        "fixed.droput", "fixed.size", "parameters.budget_beta", "parameters.lr.lgo", "paramters"
+    ], err.value.problems  # fmt: skip
+
+
 def test_settings_and_parameter_problems_are_reported_together(tmp_path: Path) -> None:
     path = _write(
         tmp_path,
