@@ -195,8 +195,8 @@ def _warn(
     if margin is not None and margin["inside_noise"]:
         evidence["warnings"].append(
             f"The pick's margin over the runner-up ({margin['margin']:.3f}, {margin['basis']}) "
-            f"is inside the seed noise: no larger than {margin['multiplier']:.2f} standard "
-            f"errors of the difference ({margin['threshold']:.3f}; Student's t, "
+            f"is inside the seed noise: no larger than {margin['threshold']:.3f}, which is "
+            f"{margin['multiplier']:.2f} standard errors of the difference (Student's t, "
             f"{NOISE_LEVEL:.0%} two-sided, {margin['dof']} dof). Another set of seeds could "
             "reverse the order; treat the two as tied."
             + (f" {margin['note']}" if margin.get("note") else "")

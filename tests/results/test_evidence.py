@@ -369,6 +369,9 @@ def test_a_pick_inside_the_seed_noise_is_warned_about(spread: float, warned: boo
     evidence = gather_evidence(trials, epochs, SETTINGS, _finalists([-0.5, -0.45], spread))
     noise = [w for w in evidence["warnings"] if "inside the seed noise" in w]
     assert bool(noise) == warned
+    if warned:  # the band the margin is inside is the value said, not the standard error
+        band = evidence["margin"]["threshold"]
+        assert f"no larger than {band:.3f}, which is " in noise[0], noise[0]
     assert evidence["noise"]["finalists"]["sd"] == pytest.approx(spread)
     assert evidence["margin"]["margin"] == pytest.approx(0.05)
     assert evidence["margin"]["basis"] == "finalists, paired over their 3 shared seeds"
