@@ -20,6 +20,7 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -280,10 +281,26 @@ def _config_from_file(args: argparse.Namespace) -> TrialConfig:
         cfg = build_trial_config(values)
     except ConfigError as err:
         keys = sorted(values, key=len, reverse=True)  # data.synth.days before data.days
-        problems.extend(f"{where}: {_named(p, keys)}" for p in err.problems)
+        problems.extend(_blamed(_named(p, keys), where, overrides) for p in err.problems)
     if problems:
         raise ConfigError(problems, "arguments")
     return cfg
+
+
+def _blamed(problem: str, where: str, overrides: dict[str, Any]) -> str:
+    """A problem of ``--config``'s values named by where its value came from: the flag that
+    set it (``--size (model.size): ...``), else the file, with the flags given whose fields
+    it names (a warm-up beside the ``--max-epochs`` given: ``(max_epochs: --max-epochs
+    1)``). Every problem was said to be the file's, a flag's value too."""
+    key, _, why = problem.partition(": ")
+    if key in overrides and key in _FIELD_FLAGS:
+        return f"{_FIELD_FLAGS[key]} ({key}): {why}"
+    given = [
+        f"{k.rsplit('.', 1)[-1]}: {_FIELD_FLAGS[k]} {overrides[k]}"
+        for k in sorted(overrides)
+        if k != key and k in _FIELD_FLAGS and re.search(rf"\b{k.rsplit('.', 1)[-1]}\b", why)
+    ]
+    return f"{where}: {problem}" + (f" ({'; '.join(given)})" if given else "")
 
 
 def _run_local(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any]:

@@ -358,6 +358,22 @@ def test_config_data_path_null_is_synthetic_and_data_overrides_it(tmp_path) -> N
     assert build_config(parse_args(["--config", str(path), "--data", str(tmp_path)]))
 
 
+def test_a_flags_value_over_a_config_file_is_blamed_on_the_flag(tmp_path, capsys) -> None:
+    """--size foo over --config said "--config FILE: model.size: unknown preset 'foo'", and
+    a --max-epochs below the file's warm-up blamed the file alone (found by a walkthrough
+    helper): a flag's bad value is named by the flag, as without --config, and a file's
+    value that only a flag makes wrong names the flag beside it."""
+    path = _write_resolved(tmp_path / "best_config.yaml", **{"trainer.warmup_epochs": 2})
+    argv = ["--config", str(path), "--size", "foo", "--max-epochs", "2", "--dropout", "0.1"]
+    assert train_cli.main(argv) == 2
+    problems = [line for line in capsys.readouterr().err.splitlines() if line.startswith("  - ")]
+    assert len(problems) == 2, problems
+    size, warmup = sorted(problems, key=lambda p: "--config" in p)
+    assert size.startswith("  - --size (model.size): unknown preset 'foo'"), size
+    assert warmup.startswith(f"  - --config {path}: trainer.warmup_epochs: must be < max_epochs")
+    assert warmup.endswith("(max_epochs: --max-epochs 2)"), warmup  # not --dropout's
+
+
 def test_every_problem_of_a_config_file_is_one_error_naming_it_and_each_key(
     tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
