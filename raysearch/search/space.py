@@ -205,6 +205,13 @@ def load_space(
                      f"file (.yaml) or a shipped space's name ({valid})"],
                     names.context,
                 )  # fmt: skip
+            if path.is_file():  # a file of another name: not a shipped space's either
+                raise ConfigError(
+                    [f"{names.option('space', name_or_path)}: is a file whose name does not "
+                     f"end in .yaml or .yml, as a space file's does; rename it, or give a "
+                     f"shipped space's name ({valid})"],
+                    names.context,
+                )  # fmt: skip
             raise ConfigError(
                 [
                     f"{names.head('space')}: unknown space {name_or_path!r}; valid spaces: "

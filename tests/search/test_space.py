@@ -52,10 +52,13 @@ def test_a_directory_is_named_as_one_not_as_missing(
     (tmp_path / "spaces").mkdir()
     (tmp_path / "grid.yaml").mkdir()
     (tmp_path / "smoke").mkdir()
+    (tmp_path / "myspace").write_text("settings: {num_samples: 2, max_epochs: 3}\n")
     monkeypatch.chdir(tmp_path)
     for name, said in (
         (str(tmp_path / "spaces"), f"--space {tmp_path / 'spaces'}: is a directory; give"),
         ("grid.yaml", "grid.yaml: is a directory; give a space file (.yaml)"),
+        # a file without the suffix said 'unknown space' (found by a walkthrough helper)
+        ("myspace", "--space myspace: is a file whose name does not end in .yaml or .yml"),
     ):
         with pytest.raises(ConfigError) as err:
             load_space(name)
