@@ -14,11 +14,11 @@ from torch import nn
 
 from raysearch.core.errors import ConfigError, TrialFailure
 from raysearch.core.loss_config import LossConfig
-from raysearch.core.spec import TASK_NAMES, TaskKind, TaskSpec
+from raysearch.core.spec import TASK_NAMES, DatasetSpec, TaskKind, TaskSpec
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import TrialConfig
 from raysearch.losses.strategies.registry import build_strategy
-from raysearch.testing.train import Crash, FakeDataset, crash_at, factory, fake_data
+from raysearch.testing.train import Crash, FakeDataset, FakeModel, crash_at, factory, fake_data
 from raysearch.train.checkpoint import load_checkpoint, save_checkpoint
 from raysearch.train.collapse import TaskCollapseWarning
 from raysearch.train.epoch import NonFiniteLossError, TrainParts, train_epoch
@@ -198,15 +198,19 @@ def test_gradient_clipping_scales_the_step_to_the_clip_norm() -> None:
     torch.testing.assert_close(step, -clip * g / g.norm(), rtol=1e-4, atol=1e-7)
 
 
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
 @pytest.mark.parametrize("clip", [0.0, 1.0])
-def test_a_non_finite_gradient_fails_the_step_it_would_enter_clipped_or_not(clip: float) -> None:
-    """A finite loss with a NaN gradient: with clipping off (grad_clip 0) the step went into
-    the weights unsaid, and the run failed a batch later on a NaN loss, or never within
-    the epoch (its last batch). It fails before the step, naming the gradient norm."""
+def test_a_non_finite_gradient_fails_the_step_it_would_enter_clipped_or_not(
+    clip: float, bad: float
+) -> None:
+    """A finite loss with a NaN (or infinite) gradient: with clipping off (grad_clip 0) the
+    step went into the weights unsaid, and the run failed a batch later on a NaN loss, or
+    never within the epoch (its last batch). It fails before the step, naming the gradient
+    norm. An infinite norm too: clipping by it zeroes nothing, it makes the gradient NaN."""
     x, y = _xy(8)
     model = _Linear()
     before = [p.detach().clone() for p in model.parameters()]
-    model.lin.weight.register_hook(lambda grad: grad * math.nan)
+    model.lin.weight.register_hook(lambda grad: torch.full_like(grad, bad))
     with pytest.raises(NonFiniteLossError, match="gradient norm"):
         train_epoch(_sgd_parts(model, 1, 1.0, grad_clip=clip), [_micro(x, y)], 1)
     for p, b in zip(model.parameters(), before, strict=True):
@@ -363,9 +367,22 @@ def test_the_test_split_is_scored_by_the_best_epochs_model_not_the_last() -> Non
     assert result.test_metrics["anchored_test_loss"] == pytest.approx(best, abs=1e-6)
 
 
-def test_non_finite_training_loss_names_task_and_epoch() -> None:
+class _InfModel(FakeModel):
+    """FakeModel whose NaN outputs are +inf: a regression task's loss is then inf, not NaN."""
+
+    def forward(self, batch: dict) -> dict[str, torch.Tensor]:
+        return {k: torch.where(v.isnan(), math.inf, v) for k, v in super().forward(batch).items()}
+
+
+@pytest.mark.parametrize(("bad", "task"), [("nan", "casualty"), ("inf", "anomaly")])
+def test_non_finite_training_loss_names_task_and_epoch(bad: str, task: str) -> None:
     n_batches = 64 // 8
-    model = factory(nan_task="casualty", nan_after=n_batches + 3)  # epoch 2, 4th batch
+    cls = _InfModel if bad == "inf" else FakeModel
+
+    def model(spec: DatasetSpec, _cfg: object) -> FakeModel:
+        torch.manual_seed(0)
+        return cls(spec, nan_task=task, nan_after=n_batches + 3)  # epoch 2, 4th batch
+
     seen: list[EpochResult] = []
     with pytest.raises(NonFiniteLossError) as err:
         fit(
@@ -374,8 +391,8 @@ def test_non_finite_training_loss_names_task_and_epoch() -> None:
             on_epoch=seen.append,
             model_factory=model,
         )
-    assert err.value.tasks == ["casualty"] and err.value.epoch == 2
-    assert err.value.stop_reason.startswith("non_finite:") and "casualty" in str(err.value)
+    assert err.value.tasks == [task] and err.value.epoch == 2
+    assert err.value.stop_reason.startswith("non_finite:") and task in str(err.value)
     assert len(seen) == 1
 
 
