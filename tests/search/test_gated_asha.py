@@ -15,6 +15,9 @@ from ray.tune.schedulers import ASHAScheduler, TrialScheduler
 from raysearch.search.gated_asha import GatedASHA, cut_cost, rung_spearman
 
 MAX_T = 9  # reduction factor 3, grace 1: rungs at epochs 1 and 3 (and 9, the end)
+# with 8 epochs (or 20) the end is no rung: the rungs are 1 and 3 and the final values are
+# the scheduler's own (``finals``); tests that check a rung against the end run both
+ENDS = [8, 9]
 STOP, CONTINUE = TrialScheduler.STOP, TrialScheduler.CONTINUE
 
 
@@ -23,20 +26,20 @@ class FakeTrial:
     trial_id: str
 
 
-def _settings() -> dict[str, object]:
+def _settings(max_t: int = MAX_T) -> dict[str, object]:
     return {
         "time_attr": "epoch",
         "metric": "loss",
         "mode": "min",
-        "max_t": MAX_T,
+        "max_t": max_t,
         "grace_period": 1,
         "reduction_factor": 3,
         "stop_last_trials": False,
     }
 
 
-def _gated(**gate: object) -> GatedASHA:
-    return GatedASHA(**_settings(), **gate)  # type: ignore[arg-type]
+def _gated(max_t: int = MAX_T, **gate: object) -> GatedASHA:
+    return GatedASHA(**_settings(max_t), **gate)  # type: ignore[arg-type]
 
 
 def _run(scheduler: ASHAScheduler, name: str, curve: list[float]) -> tuple[str, int]:
@@ -58,9 +61,9 @@ curves = st.lists(
 )
 
 
-def _ranked(n: int) -> list[list[float]]:
+def _ranked(n: int, max_t: int = MAX_T) -> list[list[float]]:
     """n curves whose every epoch ranks them the same way (Spearman 1 between any epochs)."""
-    return [[1.0 + i - 0.01 * e for e in range(1, MAX_T + 1)] for i in range(n)]
+    return [[1.0 + i - 0.01 * e for e in range(1, max_t + 1)] for i in range(n)]
 
 
 def test_a_rung_without_enough_pairs_continues_what_asha_stops() -> None:
@@ -112,27 +115,49 @@ def test_a_rung_that_ranks_backwards_never_stops() -> None:
     assert gated.held[1] == held + 1
 
 
-def test_against_final_compares_with_the_last_epoch() -> None:
-    gated = _gated(n_min=4, against="final")
+@pytest.mark.parametrize("max_t", ENDS)
+def test_against_final_compares_with_the_last_epoch(max_t: int) -> None:
+    gated = _gated(max_t, n_min=4, against="final")
     for i in range(6):  # epoch 3 ranks as epoch 1 does; the last epoch reverses both
-        _run(gated, f"t{i}", [float(i)] * (MAX_T - 1) + [float(20 - i)])
+        _run(gated, f"t{i}", [float(i)] * (max_t - 1) + [float(20 - i)])
     rho, pairs = gated.reliability(gated._brackets[0], 1.0)
     assert pairs == 6 and rho == pytest.approx(-1.0)
     assert rung_spearman(gated._values_at(1.0), gated._values_at(3.0))[0] == pytest.approx(1.0)
 
 
-def test_against_chain_closes_a_rung_when_a_later_step_reverses_the_order() -> None:
-    chain, following = _gated(n_min=4, against="chain"), _gated(n_min=4)
+@pytest.mark.parametrize("max_t", ENDS)
+@pytest.mark.parametrize("against", ["next", "final"])
+def test_a_rung_checked_against_the_end_is_measured_on_the_final_values(
+    against: str, max_t: int
+) -> None:
+    """The usual number of epochs (8, 20) is no rung of the bracket: a rung checked against
+    the end (rung 3 always, rung 1 with against="final") is measured on the trials' final
+    values, and opens once they agree with it."""
+    gated = _gated(max_t, n_min=4, against=against)
+    for i, curve in enumerate(_ranked(6, max_t)):
+        _run(gated, f"t{i}", curve)
+    bracket = gated._brackets[0]
+    assert [m for m, _ in bracket._rungs][-2:] == [3, 1]
+    assert set(gated.finals) == {"t0", "t1", "t2", "t3"}  # t4, t5 stopped at epoch 1
+    for milestone in (1.0, 3.0):
+        assert gated.reliability(bracket, milestone) == (pytest.approx(1.0), 4)
+    assert _run(gated, "bad", [10.0] * max_t) == (STOP, 1)
+    assert _run(gated, "late", [0.0] + [10.0] * (max_t - 1)) == (STOP, 3)  # best at epoch 1
+
+
+@pytest.mark.parametrize("max_t", ENDS)
+def test_against_chain_closes_a_rung_when_a_later_step_reverses_the_order(max_t: int) -> None:
+    chain, following = _gated(max_t, n_min=4, against="chain"), _gated(max_t, n_min=4)
     # (the next-point gate opens after 4 pairs and lets ASHA stop the last two at epoch 1)
-    for i in range(6):  # epochs 1 to 8 rank alike; the last epoch reverses them
-        curve = [float(i)] * (MAX_T - 1) + [float(20 - i)]
+    for i in range(6):  # epochs before the last rank alike; the last epoch reverses them
+        curve = [float(i)] * (max_t - 1) + [float(20 - i)]
         _run(chain, f"t{i}", curve)
         _run(following, f"t{i}", curve)
     assert chain.reliability(chain._brackets[0], 1.0) == (0.0, 6)
     assert following.reliability(following._brackets[0], 1.0) == (pytest.approx(1.0), 4)
-    bad = [30.0] + [0.0] * (MAX_T - 1)
+    bad = [30.0] + [0.0] * (max_t - 1)
     assert _run(following, "bad", bad) == (STOP, 1)  # epoch 1 agrees with epoch 3
-    assert _run(chain, "bad", bad)[1] == MAX_T  # but not, through epoch 3, with the end
+    assert _run(chain, "bad", bad)[1] == max_t  # but not, through epoch 3, with the end
 
 
 def test_against_chain_multiplies_the_measured_links_only() -> None:
