@@ -264,6 +264,38 @@ def test_a_deferred_stop_at_a_value_tied_with_the_cut_off_is_dropped_as_asha_wou
     assert "x" not in gated.deferred  # measured, not below the cut-off: dropped
 
 
+def test_a_deferred_stop_is_judged_against_the_other_trials_values_and_counted() -> None:
+    """As ASHA judges a trial at a rung before recording it (Ray's _Bracket.on_result), a
+    deferred stop is judged against the cut-off of the rung's other values: with the others
+    at losses 1, 2, 3 the cut-off is 2.33 (signed -1.67) and x at 2 is stopped; with x's own
+    2 among them it would be 2.0 and x would go on. The stop counts among the stopped trials
+    (``_num_stopped``, saved for --resume), though ASHA itself continues x at epoch 2."""
+    gated = _gated(n_min=3, unmeasured="defer")
+    trials = {name: FakeTrial(name) for name in "cbax"}
+    for trial in trials.values():
+        gated.on_trial_add(None, trial)  # type: ignore[arg-type]
+
+    def report(name: str, epoch: int, loss: float) -> str:
+        result = {"epoch": epoch, "loss": loss}
+        return gated.on_trial_result(None, trials[name], result)  # type: ignore[arg-type]
+
+    # c, b, a reach epoch 1 each better than the last (ASHA stops none), then x
+    for name, loss in (("c", 3.0), ("b", 2.0), ("a", 1.0)):
+        assert report(name, 1, loss) == CONTINUE
+    assert report("x", 1, 2.0) == CONTINUE  # ASHA's stop, while rung 1 has no pair
+    assert gated.deferred == {"x": [1.0]}
+    for name, loss in (("c", 3.0), ("b", 2.0), ("a", 1.0)):  # epoch 3 ranks as epoch 1
+        assert report(name, 2, loss) == report(name, 3, loss - 0.5) == CONTINUE
+    bracket = gated._brackets[0]
+    assert gated.reliability(bracket, 1.0) == (pytest.approx(1.0), 3)  # measured: it ranks
+    others = dict(next(r for m, r in bracket._rungs if m == 1.0))
+    del others["x"]
+    assert bracket.cutoff(others) == pytest.approx(-5 / 3)
+    stopped = gated._num_stopped
+    assert report("x", 2, 2.0) == STOP
+    assert gated._num_stopped == stopped + 1 and not gated.deferred
+
+
 def test_a_trial_that_failed_for_good_leaves_nothing_behind() -> None:
     """Tune ends a trial that failed for good with on_trial_error, not on_trial_complete:
     its deferred stops and its place in the bracket were kept (and saved with every
