@@ -469,6 +469,25 @@ def test_with_cut_cost_a_rung_that_ranks_badly_stays_closed_though_its_cut_keeps
     assert _run(weighing, "bad", [30.0] * MAX_T) == (STOP, 3)  # epoch 3 ranks as the end
 
 
+@pytest.mark.parametrize("max_t", ENDS)
+@pytest.mark.parametrize("gate", [{"cut_cost": True}, {"against": "chain"}], ids=str)
+def test_a_rung_whose_correlation_with_the_end_is_undefined_stays_closed(
+    gate: dict[str, object], max_t: int
+) -> None:
+    """Six trials distinct at epochs 1 to 3 that all end on the same plateau: rung 3's
+    Spearman with the end is undefined (NaN). Neither a cut that loses nothing (cost 0,
+    the final values tied) nor a chain whose last link is NaN may open it."""
+    gated = _gated(max_t, n_min=4, threshold=0.9, **gate)
+    for i in range(6):
+        _run(gated, f"t{i}", [float(i)] * 3 + [5.0] * (max_t - 3))
+    bracket = gated._brackets[0]
+    rho, pairs = gated.reliability(bracket, 3.0)
+    assert pairs >= 4 and not rho > 0  # NaN, or a chain's 0
+    assert not gated.reliable(bracket, 3.0)
+    # best at epoch 1, the worst at epoch 3: ASHA stops it there, the closed rung does not
+    assert _run(gated, "late", [0.0, 0.0, 30.0] + [5.0] * (max_t - 3)) == (CONTINUE, max_t)
+
+
 @settings(max_examples=40, deadline=None)
 @given(curves=curves, n_min=st.integers(3, 6), against=st.sampled_from(["next", "chain"]))
 def test_weighing_the_cut_never_opens_a_rung_the_correlation_keeps_closed(
