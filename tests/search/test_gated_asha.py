@@ -80,17 +80,19 @@ def test_a_rung_without_enough_pairs_continues_what_asha_stops() -> None:
     assert all("bad" in recorded for _, recorded in gated._brackets[0]._rungs[1:])
 
 
-def test_a_reliable_rung_stops_as_asha_does() -> None:
-    gated = _gated(n_min=6)
-    for i, curve in enumerate(_ranked(8)):  # the rungs open after 6 trials ran through
+@pytest.mark.parametrize("max_t", ENDS)
+@pytest.mark.parametrize("threshold", [0.5, 1.0])  # 1.0: the correlation meets it exactly
+def test_a_reliable_rung_stops_as_asha_does(threshold: float, max_t: int) -> None:
+    gated = _gated(max_t, n_min=6, threshold=threshold)
+    for i, curve in enumerate(_ranked(8, max_t)):  # the rungs open after 6 trials ran through
         _run(gated, f"t{i}", curve)
     # t6 and t7, worse than the best third at epoch 1, were stopped there: 6 pairs
-    assert gated.reliability(gated._brackets[0], 1.0) == (pytest.approx(1.0), 6)
+    assert gated.reliability(gated._brackets[0], 1.0) == (1.0, 6)
     stopped = gated._num_stopped
     asha = copy.deepcopy(gated)  # the same rungs: what plain ASHA decides from here
-    for name, curve in (("bad", [10.0] * MAX_T), ("mid", [4.5] * MAX_T), ("good", [0.0] * MAX_T)):
-        assert _run(gated, name, curve) == _run_asha(asha, name, curve)
-    assert _run(gated, "worse", [10.0] * MAX_T) == (STOP, 1)
+    for name, value in (("bad", 10.0), ("mid", 4.5), ("good", 0.0)):
+        assert _run(gated, name, [value] * max_t) == _run_asha(asha, name, [value] * max_t)
+    assert _run(gated, "worse", [10.0] * max_t) == (STOP, 1)
     assert gated._num_stopped == asha._num_stopped + 1 > stopped
 
 
