@@ -4,6 +4,7 @@ next point >= threshold over >= n_min trials); driven by fake trials, no Ray clu
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -232,19 +233,27 @@ def test_unmeasured_defer_drops_a_stop_when_the_rung_does_not_rank() -> None:
     assert gated.deferred == {}  # measured at epoch 3, and dropped
 
 
-def test_a_deferred_stop_at_a_value_tied_with_the_cut_off_is_dropped_as_asha_would() -> None:
-    """ASHA stops a trial only strictly below a rung's cut-off (Ray: ``cur_rew < cutoff``),
-    and a deferred stop falls due on the same rule: a trial tied with the cut-off once the
-    rung is measured goes on. Trials interleave (as Ray runs them): x is deferred at rung 1
-    while only a is there; b, c, d arrive at x's loss 2 and reach epoch 3 in a's order."""
-    gated = _gated(n_min=3, threshold=0.5, unmeasured="defer")
-    trials = {name: FakeTrial(name) for name in "axbcd"}
+def _reporter(gated: GatedASHA, names: str) -> Callable[[str, int, float], str]:
+    """Trials of those names added to ``gated``, and a function reporting one's loss at an
+    epoch that returns the scheduler's decision."""
+    trials = {name: FakeTrial(name) for name in names}
     for trial in trials.values():
         gated.on_trial_add(None, trial)  # type: ignore[arg-type]
 
     def report(name: str, epoch: int, loss: float) -> str:
         result = {"epoch": epoch, "loss": loss}
         return gated.on_trial_result(None, trials[name], result)  # type: ignore[arg-type]
+
+    return report
+
+
+def test_a_deferred_stop_at_a_value_tied_with_the_cut_off_is_dropped_as_asha_would() -> None:
+    """ASHA stops a trial only strictly below a rung's cut-off (Ray: ``cur_rew < cutoff``),
+    and a deferred stop falls due on the same rule: a trial tied with the cut-off once the
+    rung is measured goes on. Trials interleave (as Ray runs them): x is deferred at rung 1
+    while only a is there; b, c, d arrive at x's loss 2 and reach epoch 3 in a's order."""
+    gated = _gated(n_min=3, threshold=0.5, unmeasured="defer")
+    report = _reporter(gated, "axbcd")
 
     report("a", 1, 1.0)
     assert report("x", 1, 2.0) == CONTINUE  # ASHA's stop (2 is worse than a's 1), unmeasured
@@ -273,13 +282,7 @@ def test_a_deferred_stop_is_judged_against_the_other_trials_values_and_counted()
     2 among them it would be 2.0 and x would go on. The stop counts among the stopped trials
     (``_num_stopped``, saved for --resume), though ASHA itself continues x at epoch 2."""
     gated = _gated(n_min=3, unmeasured="defer")
-    trials = {name: FakeTrial(name) for name in "cbax"}
-    for trial in trials.values():
-        gated.on_trial_add(None, trial)  # type: ignore[arg-type]
-
-    def report(name: str, epoch: int, loss: float) -> str:
-        result = {"epoch": epoch, "loss": loss}
-        return gated.on_trial_result(None, trials[name], result)  # type: ignore[arg-type]
+    report = _reporter(gated, "cbax")
 
     # c, b, a reach epoch 1 each better than the last (ASHA stops none), then x
     for name, loss in (("c", 3.0), ("b", 2.0), ("a", 1.0)):
