@@ -451,10 +451,8 @@ def test_an_options_json_that_holds_no_runs_options_is_refused_naming_the_file_a
 def test_a_space_that_is_a_directory_or_not_yaml_is_one_error(tmp_path: Path, where: str) -> None:
     target = tmp_path / "spaces"
     target.mkdir() if where == "dir" else target.write_text("x: 1\n")
-    said = (
-        f"space={str(target)!r}: is a directory"
-        if where == "dir"
-        else f"unknown space {str(target)!r}"
+    said = f"space={str(target)!r}: " + (
+        "is a directory" if where == "dir" else "is a file whose name does not end in .yaml"
     )
     with pytest.raises(ConfigError, match=re.escape(said)):
         resolve_search(RunOptions(space=str(target), results=str(tmp_path)), CLUSTER)
