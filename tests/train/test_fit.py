@@ -489,3 +489,37 @@ def test_a_validation_split_without_an_observed_target_fails_the_trial_for_good(
     with pytest.raises(UnscorableSplitError, match="no task has an observed target in the val"):
         fit(_cfg(max_epochs=1), data, model_factory=factory())
     assert issubclass(UnscorableSplitError, TrialFailure)
+
+
+class _AutocastSeen(FakeModel):
+    """A FakeModel that records, per forward, whether it ran in training mode and the
+    autocast dtype in force on the CPU (None: no autocast)."""
+
+    def __init__(self, spec: DatasetSpec) -> None:
+        super().__init__(spec)
+        self.seen: list[tuple[bool, torch.dtype | None]] = []
+
+    def forward(self, batch: dict) -> dict[str, torch.Tensor]:
+        on = torch.is_autocast_enabled("cpu")
+        self.seen.append((self.training, torch.get_autocast_dtype("cpu") if on else None))
+        return super().forward(batch)
+
+
+@pytest.mark.parametrize(("amp", "dtype"), [("bf16", torch.bfloat16), ("off", None)])
+def test_amp_runs_every_forward_in_autocast_training_and_evaluating(
+    amp: str, dtype: torch.dtype | None
+) -> None:
+    """trainer.amp bf16 (CPU autocast here; a GPU's on a cluster) reaches both the training
+    and the evaluation forwards; with amp off neither autocasts. Dropping either autocast
+    left every test passing (a mutation review): bf16 would have been ignored unsaid."""
+    models: list[_AutocastSeen] = []
+
+    def build(spec: DatasetSpec, _cfg: object) -> _AutocastSeen:
+        torch.manual_seed(0)
+        models.append(_AutocastSeen(spec))
+        return models[-1]
+
+    fit(_cfg(amp=amp, max_epochs=1), fake_data(), model_factory=build)
+    (model,) = models
+    assert {training for training, _ in model.seen} == {True, False}  # both were seen
+    assert {used for _, used in model.seen} == {dtype}
