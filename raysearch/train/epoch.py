@@ -206,7 +206,7 @@ def _skip_step(parts: TrainParts) -> None:
     step is still the one at its floor. Every rank skips together (``losses`` is the global
     batch's)."""
     parts.optimizer.zero_grad(set_to_none=True)
-    with warnings.catch_warnings():  # an epoch's first group: the optimiser has not stepped
+    with warnings.catch_warnings():  # the run's first group: the optimiser never stepped
         warnings.filterwarnings("ignore", re.escape("Detected call of `lr_scheduler.step()`"))
         parts.scheduler.step()
 
@@ -260,13 +260,14 @@ def train_epoch(
             if not result.losses:  # no targets here: adds nothing, but keeps DDP's graph in step
                 objective = objective + sum(o.float().sum() for o in outputs.values()) * 0.0
             (objective / group).backward()
-        if last and observed:
-            last_lr = float(parts.optimizer.param_groups[0]["lr"])  # the rate this step uses
-            _step(parts, params, epoch, world)
-            steps += 1
-        elif last:
-            _skip_step(parts)
-        observed = observed and not last
+        if last:
+            if observed:
+                last_lr = float(parts.optimizer.param_groups[0]["lr"])  # this step's rate
+                _step(parts, params, epoch, world)
+                steps += 1
+            else:
+                _skip_step(parts)
+            observed = False  # the next group starts
         if on_batch is not None:
             on_batch(b)
     all_reduce_sum(acc)
