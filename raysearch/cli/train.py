@@ -38,7 +38,7 @@ from raysearch.cli.train_workers import (
     run_distributed,
 )
 from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
-from raysearch.core.errors import ConfigError, RaysearchError, TrialFailure
+from raysearch.core.errors import ConfigError, DataError, RaysearchError, TrialFailure
 from raysearch.core.files import (
     CHECKPOINT_FILE,
     atomic_write_text,
@@ -49,6 +49,7 @@ from raysearch.core.model_config import ModelConfig
 from raysearch.core.params import build_trial_config
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import SECTIONS, TrialConfig
+from raysearch.data.manifest import read_manifest
 from raysearch.search.wandb_sweep import read_args_file, run_from_wandb_config
 
 __all__ = ["CONFIG_FLAGS", "build_config", "main", "parse_args"]
@@ -309,6 +310,7 @@ def _run_local(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any]:
     from raysearch.train.loop import fit
 
     data = prepare(cfg.data, args.cache_dir)
+    _print_config(cfg)  # once the data is known good: a bad dataset's error stands alone
     with tempfile.TemporaryDirectory(prefix="raysearch-train-") as scratch:
         ckpt = Path(args.checkpoint_dir) if args.checkpoint_dir else Path(scratch) / "checkpoint"
         resume = Path(args.resume) if args.resume else None
@@ -333,12 +335,25 @@ def _checked(args: argparse.Namespace) -> TrialConfig | None:
             cfg = build_config(args)  # every bad value reported before torch loads
         except ConfigError as err:  # reported with the problems above
             problems.extend(err.problems)
+    if (path := cfg.data.path if cfg is not None else args.data) is not None:
+        problems.extend(_dataset_problems(args, path))
     problems.extend(distributed_problems(args, cfg))
     if args.resume is not None:
         problems.extend(resume_problems(args, cfg, _FIELD_FLAGS))  # before data is prepared
     if problems:
         raise ConfigError(problems, "arguments")
     return cfg
+
+
+def _dataset_problems(args: argparse.Namespace, path: str) -> list[str]:
+    """The dataset's manifest read (no torch, no data loaded): a directory that is not
+    there, or not a dataset, is said with the other problems, not after torch loads."""
+    try:
+        read_manifest(path)
+    except DataError as err:
+        where = "--data" if args.data is not None else f"--config {args.config}: data.path"
+        return [f"{where}: {problem}" for problem in err.problems]
+    return []
 
 
 def _file_problems(args: argparse.Namespace) -> list[str]:
@@ -388,8 +403,14 @@ def _train(args: argparse.Namespace, cfg: TrialConfig | None) -> dict[str, Any]:
         _set_threads(args.threads)
         return run_from_wandb_config(config, cache_dir=args.cache_dir)
     _set_threads(args.threads)
+    if args.workers >= 2:
+        return run_distributed(cfg, args, on_ready=_print_config)
+    return _run_local(cfg, args)
+
+
+def _print_config(cfg: TrialConfig) -> None:
+    """The run's config, one JSON line, before its first epoch."""
     print(json.dumps(dataclasses.asdict(cfg), default=str), flush=True)
-    return run_distributed(cfg, args) if args.workers >= 2 else _run_local(cfg, args)
 
 
 def _set_threads(threads: int | None) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from raysearch.core.errors import DataError
 from raysearch.core.files import CHECKPOINT_FILE
 from raysearch.core.trial_config import TrialConfig
+from raysearch.data.manifest import read_manifest
 
 __all__ = ["resume_problems"]
 
@@ -155,6 +156,8 @@ def _data_problems(given: Path, saved: object, cfg: TrialConfig) -> list[str]:
     # Deferred: the data cache imports torch; a bad flag is reported before it.
     from raysearch.data.cache import fingerprint
 
+    if cfg.data.path is not None and not _manifest_read(cfg.data.path):
+        return []  # no dataset to compare: the command's dataset check says why
     try:
         ours = fingerprint(cfg.data)  # reads the dataset's files, as preparing them does
     except DataError as err:  # no dataset there, a manifest that cannot be read
@@ -168,6 +171,15 @@ def _data_problems(given: Path, saved: object, cfg: TrialConfig) -> list[str]:
         "how this raysearch prepares them); resume it with the data it was trained on, or "
         "drop --resume to train afresh"
     ]
+
+
+def _manifest_read(path: str) -> bool:
+    """Whether the dataset at ``path`` has a manifest that reads (``read_manifest``)."""
+    try:
+        read_manifest(path)
+    except DataError:
+        return False
+    return True
 
 
 def _flag(name: str, flags: Mapping[str, str], typed: set[str], config: str | None) -> str:

@@ -16,6 +16,7 @@ import argparse
 import dataclasses
 import os
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 from raysearch.core.errors import ConfigError, DataError, TrialFailure
@@ -90,9 +91,15 @@ def _check_prepared(cfg: TrialConfig, args: argparse.Namespace, cache_dir: str |
         )  # fmt: skip
 
 
-def run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any]:
+def run_distributed(
+    cfg: TrialConfig,
+    args: argparse.Namespace,
+    on_ready: Callable[[TrialConfig], None] = lambda cfg: None,
+) -> dict[str, Any]:
     """Train ``cfg`` on ``args.workers`` Ray Train workers; the summary of the fit. A
-    failure for good on the workers raises ``WorkersFailed``."""
+    failure for good on the workers raises ``WorkersFailed``. ``on_ready`` is called with
+    the config the workers train (its paths absolute) once its data is prepared and checked,
+    before Ray starts."""
     # Absolute: a Ray Train worker runs in a directory of Ray's own, where a relative
     # --data or --cache-dir names nothing (the data the driver prepared would go unused)
     if cfg.data.path is not None:
@@ -101,6 +108,7 @@ def run_distributed(cfg: TrialConfig, args: argparse.Namespace) -> dict[str, Any
         )
     cache_dir = os.path.abspath(args.cache_dir)
     _check_prepared(cfg, args, cache_dir)
+    on_ready(cfg)
     # Deferred: Ray Train takes seconds to import; a bad flag or value is reported first.
     from raysearch.train.ray_train import (
         DistributedPlan,

@@ -11,7 +11,7 @@ import pytest
 import raysearch.cli.train as train_cli
 from raysearch.cli.train import CONFIG_FLAGS, build_config, parse_args
 from raysearch.core.data_config import DataConfig
-from raysearch.core.errors import ConfigError
+from raysearch.core.errors import ConfigError, DataError
 from raysearch.core.files import CHECKPOINT_FILE
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.model_config import ModelConfig
@@ -476,3 +476,38 @@ def test_a_config_file_with_a_synthetic_data_value_the_generator_cannot_take_exi
     assert "data.synth.seed: must be an int >= 0, got -1" in err
     assert "data.synth.raions: must be an int >= 1, got True" in err
     assert "got datetime.date(2022, 2, 24)" in err
+
+
+def test_a_dataset_that_is_not_there_is_said_with_the_other_problems_before_anything_runs(
+    tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(train_cli, "_train", pytest.fail)  # nothing may train
+    missing = tmp_path / "missing"
+    assert train_cli.main(["--data", str(missing), "--max-epochs", "0"]) == 2
+    out, err = capsys.readouterr()
+    assert "2 problem(s)" in err, err
+    assert f"--data: {missing}: dataset directory does not exist" in err
+    assert "--max-epochs (trainer.max_epochs): must be an int >= 1, got 0" in err
+    assert out == ""
+    (tmp_path / "empty").mkdir()
+    config = tmp_path / "best_config.yaml"
+    config.write_text(f"resolved:\n  data.path: {tmp_path / 'empty'}\n")
+    assert train_cli.main(["--config", str(config)]) == 2
+    assert f"--config {config}: data.path: {tmp_path / 'empty'}" in capsys.readouterr().err
+
+
+def test_the_config_is_printed_only_once_the_data_is_prepared(
+    capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dataset that fails as it is prepared is the one thing said: no config is printed
+    ahead of the error, as if the run had started."""
+    import raysearch.data.prepared as prepared
+
+    def refuse(*_: object) -> None:
+        raise DataError(["sources/acled.parquet: not a parquet file"])
+
+    monkeypatch.setattr(prepared, "prepare", refuse)
+    assert train_cli.main(["--synth", "tiny", "--daily-window", "60", "--max-epochs", "2"]) == 2
+    out, err = capsys.readouterr()
+    assert "sources/acled.parquet: not a parquet file" in err
+    assert out == ""

@@ -164,6 +164,11 @@ def test_a_checkpoint_of_other_data_is_refused_before_the_data(
     assert train_cli.main([*argv, "--resume", str(tmp_path / "ck")]) == 2
     err = capsys.readouterr().err
     assert f"the checkpoint was trained on other data than the dataset at {data} (data " in err
+    (data / "manifest.yaml").unlink()  # no dataset there: said once, by the command's check
+    assert train_cli.main([*argv, "--resume", str(tmp_path / "ck")]) == 2
+    err = capsys.readouterr().err
+    assert "(1 problem(s))" in err, err
+    assert f"--data: {data / 'manifest.yaml'}: manifest file missing" in err
     assert _problems(["--resume", str(tmp_path / "ck")]) == [
         f"--resume {tmp_path / 'ck'}: a resume continues the configuration the checkpoint was "
         "trained with (its weights, optimiser and learning-rate schedule are restored), and "
