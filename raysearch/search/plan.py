@@ -329,19 +329,26 @@ def _check_draws(space: SearchSpace, setup: TrialSetup) -> None:
         for va in edges(space.parameters[a])
         for vb in edges(space.parameters[b])
     ]
-    problems: dict[str, dict[str, Any]] = {}
-    for point in points:
-        draw = _draw_with_conditions(space, point)
-        if draw is None:
-            continue
+    draws = [
+        d for point in points or [{}] if (d := _draw_with_conditions(space, point)) is not None
+    ]
+    shown: dict[str, list[dict[str, Any]]] = {}
+    for draw in draws:
         try:
             trial_config(setup, draw)
         except ConfigError as err:
             for problem in err.problems:
-                problems.setdefault(problem, draw)
-    if problems:
+                shown.setdefault(problem, []).append(draw)
+    if shown:  # a problem every draw shows is the fixed values' and the budget's, not a draw's
+        everywhere = (
+            f"every draw (the fixed values and the defaults, max_epochs {setup.max_epochs})"
+        )
         raise ConfigError(
-            [f"a draw of {draw}: {problem}" for problem, draw in problems.items()],
+            [
+                f"{everywhere if len(with_it) == len(draws) else f'a draw of {with_it[0]}'}: "
+                f"{problem}"
+                for problem, with_it in shown.items()
+            ],
             f"search space {space.path} (max_epochs {setup.max_epochs})",
         )
 

@@ -613,6 +613,28 @@ def test_two_searched_values_that_build_no_model_together_are_refused(tmp_path: 
     assert "divisible by nhead" in problem
 
 
+def test_a_problem_every_draw_shows_is_not_blamed_on_one(tmp_path: Path) -> None:
+    """max_epochs 1 with the default one-epoch warm-up: no draw can mend it, so none is
+    named as its cause (each was: 'a draw of {...}'); a problem of some draws still names
+    one. A space that searches nothing is checked as well."""
+    text = (
+        "settings: {num_samples: 4, max_epochs: 1}\n"
+        "parameters:\n"
+        "  dropout: {type: float, low: 0.0, high: 0.3}\n"
+        "  d_model: {type: categorical, choices: [32, 36]}\n"
+        "  nhead: {type: categorical, choices: [4, 8]}\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        _plan(tmp_path, text)
+    everywhere, one = err.value.problems
+    assert everywhere.startswith(
+        "every draw (the fixed values and the defaults, max_epochs 1): warmup_epochs: "
+    ), everywhere
+    assert one.startswith("a draw of {'d_model': 36, 'nhead': 8}: "), one
+    with pytest.raises(ConfigError, match=r"every draw .*warmup_epochs"):
+        _plan(tmp_path, "settings: {num_samples: 4, max_epochs: 1}\nparameters: {}\n")
+
+
 def test_a_pair_of_values_a_condition_never_draws_together_is_not_refused(tmp_path: Path) -> None:
     """d_model 36 is drawn only with size small (4 heads); with size large (8 heads) it
     would build no model, but no trial draws that pair, so the space is not refused for it."""
