@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import pickle
 from pathlib import Path
 
@@ -60,6 +61,51 @@ def test_the_schedule_keeps_its_promises_for_any_warm_up_and_length(
     assert all(a < b for a, b in itertools.pairwise(factors[: peak + 1]))
     assert all(a >= b for a, b in itertools.pairwise(factors[warm:]))
     assert all(min(start, floor) <= f <= 1.0 for f in factors)
+
+
+@st.composite
+def _decaying(draw: st.DrawFn) -> tuple[int, int, float, float]:
+    """(total, warm-up, start, floor) with at least two steps of decay after warm-up."""
+    total = draw(st.integers(3, 300))
+    warm = draw(st.integers(0, total - 3))
+    return total, warm, draw(st.floats(0.01, 0.99)), draw(st.floats(0, 0.99))
+
+
+@settings(max_examples=300, deadline=None)
+@given(schedule=_decaying())
+@example(schedule=(111, 10, 0.1, 0.01))  # an even decay (100 steps): a step at its midpoint
+@example(schedule=(110, 10, 0.1, 0.01))  # an odd one (99): two steps either side of it
+@example(schedule=(9, 0, 0.1, 0.0))  # no warm-up, decay quarters on steps 2, 4, 6
+def test_the_schedule_is_linear_in_warm_up_and_a_half_cosine_after_it(
+    schedule: tuple[int, int, float, float],
+) -> None:
+    """The module's formula at every step, through identities of it rather than the formula
+    itself. With D = total - 1 - w decay steps: warm-up rises from start to 1 in w equal
+    steps of (1 - start) / w; half-way through the decay (step w + D / 2) the rate is half-way
+    between lr and the floor, (1 + floor) / 2, and steps either side of that midpoint are
+    symmetric about it; and as 0.5 * (1 + cos(2x)) = cos(x)^2, step w + d is at
+    floor + (1 - floor) * cos(pi * d / (2D))^2 (the quarter points 0.854 and 0.146 of the way
+    down, where a linear decay gives 0.75 and 0.25). Monotonicity and the end points alone
+    (test above) held with a linear decay, a quarter cosine, a span of D + 1 or D - 1 steps,
+    and a quadratic warm-up."""
+    total, warm, start, floor = schedule
+    span = total - 1 - warm
+
+    def factor(step: int) -> float:
+        return lr_factor(step, warm, total, start, floor)
+
+    for s in range(warm):
+        assert factor(s + 1) - factor(s) == pytest.approx((1 - start) / warm, rel=1e-9)
+    if span % 2 == 0:
+        assert factor(warm + span // 2) == pytest.approx((1 + floor) / 2, rel=1e-12)
+    for d in range(span + 1):
+        assert factor(warm + d) + factor(total - 1 - d) == pytest.approx(1 + floor, rel=1e-12)
+        half_angle = math.cos(math.pi * d / (2 * span)) ** 2
+        assert factor(warm + d) == pytest.approx(floor + (1 - floor) * half_angle, abs=1e-12)
+    if span % 4 == 0:
+        quarter = (2 + math.sqrt(2)) / 4  # cos(pi / 8)^2
+        assert factor(warm + span // 4) == pytest.approx(floor + (1 - floor) * quarter)
+        assert factor(warm + 3 * span // 4) == pytest.approx(floor + (1 - floor) * (1 - quarter))
 
 
 def test_scheduler_steps_match_lr_factor() -> None:
