@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from raysearch.core.errors import TrialFailure
 from raysearch.core.spec import TaskKind, TaskSpec
-from raysearch.scoring.anchored import ANCHORED_CLIP, anchored_loss
+from raysearch.scoring.anchored import anchored_loss
 from raysearch.scoring.plain import plain_loss_sum
 from raysearch.train.distributed import all_reduce_sum
 
@@ -34,13 +34,12 @@ class UnscorableSplitError(TrialFailure):
 
 @dataclass
 class EvalResult:
-    """One split's evaluation: the anchored loss, and per task L_i, r_i, counts, spread."""
+    """One split's evaluation: the anchored loss, and per task L_i, r_i and spread."""
 
     split: str
     anchored: float
     losses: dict[str, float]
     regrets: dict[str, float]
-    counts: dict[str, int]
     prediction_std: dict[str, float] = field(default_factory=dict)
 
     def metrics(self) -> dict[str, float]:
@@ -91,7 +90,6 @@ def evaluate_split(
     split: str,
     device: torch.device,
     amp_dtype: torch.dtype | None = None,
-    clip: float = ANCHORED_CLIP,
 ) -> EvalResult:
     """Plain losses of ``model`` on every batch of a split, then the anchored loss."""
     was_training = model.training
@@ -135,14 +133,7 @@ def evaluate_split(
             f"({', '.join(t.name for t in tasks)}): there is nothing to score it by"
         )
     if all(math.isfinite(v) for v in losses.values()):
-        anchored, regrets = anchored_loss(losses, dict(references), clip)
+        anchored, regrets = anchored_loss(losses, dict(references))
     else:  # the trainer turns a non-finite evaluation into NonFiniteLossError
         anchored, regrets = math.nan, {}
-    return EvalResult(
-        split,
-        anchored,
-        losses,
-        regrets,
-        {t.name: int(counts[i]) for i, t in enumerate(tasks)},
-        spread,
-    )
+    return EvalResult(split, anchored, losses, regrets, spread)
