@@ -8,7 +8,6 @@ from the index in their directory names) in trials.parquet, and each epoch's rep
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from pathlib import Path
@@ -76,29 +75,65 @@ _OUTCOME_COLUMNS = {FINAL_KEY, "stop_reason", "best_epoch"}
 # "raysearch.core.errors.ConfigError: ..." (its message may go on over the next lines).
 _RAISED = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Failure|Interrupt|Exit)\b")
 _MODULE = re.compile(r"^(?:[A-Za-z_]\w*\.)+(?=\w+:)")
+# Ray Train's error of failed workers: a heading, then one snippet per error in rank order,
+# the ranks that met the same error named together ("[Rank 1,2 Error Snippet]:").
+_SNIPPET = re.compile(r"^\[Rank ([\d,]+) Error Snippet\]:")
+# A worker's error that follows another worker's end: its collective lost a peer (gloo's
+# "Connection closed by peer", NCCL's "remote process exited").
+_LOST_PEER = re.compile(r"gloo/transport|by peer|NCCL|DistBackendError|DistNetworkError")
 
 
 def failure_reason(error: BaseException) -> str:
     """A failed trial's reason, as trials.parquet's ``stop_reason`` words it: the reason the
-    trial recorded (its ``TrialFailedError`` line, e.g. "NonFiniteLossError: ..."), else the
-    last exception Tune's error names, with its message's lines joined (a ConfigError's
-    problems, a RuntimeError over several lines); 300 characters at most."""
+    trial recorded (its ``TrialFailedError`` line, e.g. "NonFiniteLossError: ..."), else
+    for Ray Train's error of its workers ``_workers_reason``'s, else the last exception
+    Tune's error names, with its message's lines joined (a ConfigError's problems, a
+    RuntimeError over several lines); 300 characters at most."""
     message = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
     recorded = [line for line in message if "TrialFailedError" in line]
     if recorded:
         return recorded[-1].split("TrialFailedError:", 1)[-1].strip()[:300]
     if not message:
         return type(error).__name__
-    raised = [i for i, line in enumerate(message) if _RAISED.match(line)]
-    start = raised[-1] if raised else len(message) - 1
-    # its message's lines, up to another worker's in Ray Train's "[Rank 1 Error Snippet]:";
-    # Ray Train's own heading ("WorkerGroupError: ... worker errors:") with the first's
-    after = message[start + 1 :]
-    heading = not any(line.startswith("[Rank ") for line in message[:start])
-    first = after[:1] if heading and after[:1] and after[0].startswith("[Rank ") else []
-    rest = itertools.takewhile(lambda line: not line.startswith("[Rank "), after[len(first) :])
-    detail = " ".join([message[start], *first, *rest])
-    return _MODULE.sub("", detail)[:300]  # "ConfigError: ...", not "raysearch.core.errors..."
+    if any(_SNIPPET.match(line) for line in message):
+        return _workers_reason(message)[:300]
+    return _raised(message)[:300]
+
+
+def _raised(lines: list[str]) -> str:
+    """The last exception ``lines`` name, with its message's lines ("ConfigError: ...", not
+    "raysearch.core.errors.ConfigError: ..."); without one, the last line."""
+    raised = [i for i, line in enumerate(lines) if _RAISED.match(line)]
+    start = raised[-1] if raised else len(lines) - 1
+    return _MODULE.sub("", " ".join(lines[start:]))
+
+
+def _workers_reason(message: list[str]) -> str:
+    """The reason of Ray Train's error of its workers (``message``): the error that
+    ended the trial, named with its workers ("worker 0: OSError: ..."), then how many other
+    workers failed and the next error. That error is the first worker's whose collective did
+    not just lose a peer, which follows another worker's end (a gloo "Connection closed by
+    peer" on every rank after one rank's process died). The other workers failed "after it"
+    when each of them only lost a peer, else "too"."""
+    snippets: list[tuple[list[str], list[str]]] = []  # (ranks, lines) of each, in rank order
+    for line in message:
+        if opened := _SNIPPET.match(line):
+            snippets.append((opened.group(1).split(","), []))
+        elif snippets:
+            snippets[-1][1].append(line)
+    errors = [  # a snippet naming no exception (a health check's) is worded by its first line
+        (ranks, _raised(lines) if any(map(_RAISED.match, lines)) else " ".join(lines[:1]))
+        for ranks, lines in snippets
+    ]
+    cause = next((e for e in errors if not _LOST_PEER.search(e[1])), errors[0])
+    ranks, error = cause
+    reason = f"worker{'s' * (len(ranks) > 1)} {', '.join(ranks)}: {error}"
+    others = [e for e in errors if e is not cause]
+    if not others:
+        return reason
+    count = sum(len(r) for r, _ in others)
+    said = "after it" if all(_LOST_PEER.search(e) for _, e in others) else "too"
+    return f"{reason} ({count} other worker{'s' * (count > 1)} failed {said}: {others[0][1]})"
 
 
 def _why_stopped(

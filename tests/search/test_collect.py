@@ -292,16 +292,15 @@ def _raised_in_a_trial(exc: Exception) -> BaseException:
         (RuntimeError("Error(s) in loading state_dict for HAN:\n\tMissing key(s): head.w"),
          "RuntimeError: Error(s) in loading state_dict for HAN: Missing key(s): head.w"),
         (ValueError("one line"), "ValueError: one line"),
-        # Ray Train's error of two workers: the second's snippet is not the first's message
+        # Ray Train's error of two workers: each named with its worker
         (RuntimeError("Training failed due to worker errors:\n[Rank 0 Error Snippet]:\n"
                       "Traceback (most recent call last):\n  File x.py\nOSError: disk full\n"
                       "[Rank 1 Error Snippet]:\nWorker health check failed"),
-         "OSError: disk full"),
-        # ... and where no worker's names an error, its heading comes with the first's
+         "worker 0: OSError: disk full (1 other worker failed too: Worker health check failed)"),
+        # ... a worker's error naming no exception by its first line
         (RuntimeError("Training failed due to worker errors:\n[Rank 0 Error Snippet]:\nA "
                       "worker health check failed.\n[Rank 1 Error Snippet]:\nanother"),
-         "RuntimeError: Training failed due to worker errors: [Rank 0 Error Snippet]: A worker "
-         "health check failed."),
+         "worker 0: A worker health check failed. (1 other worker failed too: another)"),
     ],
 )  # fmt: skip
 def test_a_failed_trials_reason_names_its_error_with_its_whole_message(
@@ -322,3 +321,63 @@ def test_a_trial_cut_by_the_budget_in_a_space_with_a_long_warm_up_is_collected()
     grid = _Grid([(_Trial("a", {"lr": 0.1}), _Result({"done": False}, frame))])
     trials, _ = collect_results(grid, 40, {"warmup_epochs": 25}, out_of_time=True)
     assert trials.set_index("trial_id").loc["a", "status"] == OUT_OF_TIME
+
+
+# gloo's error on a rank whose peer's process died (torch 2.13, two gloo processes)
+_GLOO = (
+    "[/__w/pytorch/pytorch/third_party/gloo/gloo/transport/tcp/pair.cc:553] Connection "
+    "closed by peer [127.0.0.1]:904. This is typically caused by a remote worker crashing."
+)
+
+
+def _workers_failed(errors: dict[int, Exception | None]) -> Exception:
+    """Ray Train's error of workers that ended with ``errors`` (rank: error, None: a worker
+    whose process died), as its controller builds it."""
+    from ray.exceptions import ActorDiedError
+    from ray.train.v2._internal.exceptions import WorkerHealthCheckFailedError
+    from ray.train.v2._internal.execution.worker_group.poll import (
+        WorkerGroupPollStatus,
+        WorkerStatus,
+    )
+    from ray.train.v2._internal.util import construct_user_exception_with_traceback
+
+    def status(error: Exception | None) -> WorkerStatus:
+        if error is None:
+            died = "A worker health check failed.\nWorker info: RayTrainWorker"
+            return WorkerStatus(True, WorkerHealthCheckFailedError(died, ActorDiedError()))
+        try:
+            raise error
+        except type(error) as raised:  # a worker's error comes with its traceback
+            return WorkerStatus(False, construct_user_exception_with_traceback(raised))
+
+    statuses = {rank: status(error) for rank, error in errors.items()}
+    return WorkerGroupPollStatus(statuses).get_worker_group_error()
+
+
+@pytest.mark.parametrize(
+    ("errors", "reason"),
+    [
+        # rank 0 crashed; the others' collectives then lost it
+        ({0: OSError(28, "No space left on device"), 1: RuntimeError(_GLOO),
+          2: RuntimeError(_GLOO.replace("904", "905"))},
+         "worker 0: OSError: [Errno 28] No space left on device (2 other workers failed "
+         f"after it: RuntimeError: {_GLOO})"),
+        # rank 1's process died (killed, out of memory); rank 0's collective lost it
+        ({0: RuntimeError(_GLOO), 1: None},
+         f"worker 1: A worker health check failed. (1 other worker failed after it: "
+         f"RuntimeError: {_GLOO})"),
+        ({0: RuntimeError(_GLOO), 1: ValueError("bad batch"), 2: RuntimeError(_GLOO)},
+         f"worker 1: ValueError: bad batch (2 other workers failed after it: RuntimeError: "
+         f"{_GLOO})"),
+        ({0: ValueError("bad batch 3"), 1: ValueError("bad batch 4")},
+         "workers 0, 1: ValueError: bad batch 3"),
+    ],
+    ids=["rank 0 raised", "rank 1 died", "rank 1 of 3 raised", "both raised"],
+)  # fmt: skip
+def test_a_data_parallel_trials_reason_names_the_worker_error_the_others_followed(
+    errors: dict[int, Exception | None], reason: str
+) -> None:
+    """Ray Train's error lists every failed worker's error in rank order; the reason named
+    the last one's: after a rank crashed, gloo's "Connection closed by peer" of the ranks
+    that survived it."""
+    assert failure_reason(_raised_in_a_trial(_workers_failed(errors))) == reason[:300]
