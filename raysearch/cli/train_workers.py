@@ -110,27 +110,31 @@ def run_distributed(
     _check_prepared(cfg, args, cache_dir)
     on_ready(cfg)
     # Deferred: Ray Train takes seconds to import; a bad flag or value is reported first.
+    from raysearch.search.collect import failure_reason
     from raysearch.train.ray_train import (
         DistributedPlan,
         epoch_callback,
         fit_distributed,
         outcome_of,
         summary_of,
+        workers_failed_as,
     )
 
-    # Ray Train's storage (every epoch's checkpoint): --checkpoint-dir, else a directory
-    # removed at the end, as the one-process path's
-    with tempfile.TemporaryDirectory(prefix="raysearch-train-") as scratch:
-        result = fit_distributed(
-            cfg,
-            DistributedPlan(workers=args.workers),
-            cache_dir,
-            storage_path=os.path.abspath(args.checkpoint_dir or scratch),
-            name="debug",
-            callbacks=[epoch_callback(print_epoch)],
-        )
-    if result.error is not None:
-        raise result.error
+    # a worker raised, or its process died: one line, as a search's trial words it
+    with workers_failed_as(lambda err: WorkersFailed(failure_reason(err))):
+        # Ray Train's storage (every epoch's checkpoint): --checkpoint-dir, else a directory
+        # removed at the end, as the one-process path's
+        with tempfile.TemporaryDirectory(prefix="raysearch-train-") as scratch:
+            result = fit_distributed(
+                cfg,
+                DistributedPlan(workers=args.workers),
+                cache_dir,
+                storage_path=os.path.abspath(args.checkpoint_dir or scratch),
+                name="debug",
+                callbacks=[epoch_callback(print_epoch)],
+            )
+        if result.error is not None:
+            raise result.error
     _, reason = outcome_of(result)
     if reason is not None:  # returned, not raised: Ray Train would have retried it
         raise WorkersFailed(reason)

@@ -30,7 +30,8 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -289,3 +290,17 @@ def fit_distributed(
         ),
     )
     return trainer.fit()
+
+
+@contextmanager
+def workers_failed_as(failure: Callable[[Exception], Exception]) -> Iterator[None]:
+    """Ray Train's error of its workers (one raised, or its process died), met in the
+    block, raised as ``failure`` of it: a command's one line, where Ray's names every
+    rank's traceback."""
+    # Deferred: see _worker_loop.
+    from ray.train import TrainingFailedError
+
+    try:
+        yield
+    except TrainingFailedError as err:
+        raise failure(err) from err

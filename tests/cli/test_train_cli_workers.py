@@ -46,6 +46,36 @@ def test_a_trial_failure_on_the_workers_fails_the_command_with_exit_1(
     assert not out.exists()
 
 
+def test_a_worker_that_raised_fails_the_command_with_exit_1_and_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A worker's exception (or its process's death) reaches the command as Ray Train's
+    error of every rank: it was not caught, and the command ended in a traceback of each
+    rank's traceback. It is said in one line, naming the worker the others followed."""
+    from ray.train import WorkerGroupError
+
+    snippets = (
+        "[Rank 0 Error Snippet]:\nTraceback (most recent call last):\n  File x.py\n"
+        "OSError: [Errno 28] No space left on device\n[Rank 1 Error Snippet]:\n"
+        "RuntimeError: [gloo/transport/tcp/pair.cc:553] Connection closed by peer"
+    )
+    failures = {0: OSError(28, "No space left on device"), 1: RuntimeError("closed by peer")}
+
+    def fit_distributed(*args: Any, **kwargs: Any) -> None:
+        raise WorkerGroupError(snippets, failures)
+
+    monkeypatch.setattr(ray_train, "fit_distributed", fit_distributed)
+    argv = [*ARGV, "--workers", "2", "--cache-dir", str(tmp_path / "c"),
+            "--checkpoint-dir", str(tmp_path / "ck")]  # fmt: skip
+    assert train_cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "error: the run failed: worker 0: OSError: [Errno 28] No space left on device "
+        "(1 other worker failed after it: RuntimeError: "
+    ), err
+    assert err.count("\n") == 1, err
+
+
 def test_a_data_parallel_run_prints_the_summary_a_one_process_run_prints(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
