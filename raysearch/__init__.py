@@ -8,11 +8,12 @@ The Python API, for a notebook or a script::
     study = raysearch.open_study(summary["run_dir"])             # its Optuna study
     curves = raysearch.record_curves("loss_ablation", points=3)  # for raysearch simulate
 
-``run_search(space=..., **fields)`` takes any field of ``raysearch.search.options.RunOptions``
-(``num_samples``, ``max_epochs``, ``data``, ``results``, ``name``, ``seed``, ``warm_start``,
-...) and returns the summary it wrote to ``results/<space>/<run>/``; each call gets its own
-run directory. ``load_run(run_dir)`` returns a ``RunData`` (trials and epochs as pandas
-DataFrames, the metadata), and ``open_study(run_dir)`` its ``optuna.Study``.
+``run_search(space=..., **fields)`` takes any field of ``raysearch.RunOptions`` (its help
+says what each is: ``num_samples``, ``max_epochs``, ``data``, ``results``, ``name``,
+``seed``, ``warm_start``, ...) and returns the summary it wrote to
+``results/<space>/<run>/``; each call gets its own run directory. ``load_run(run_dir)``
+returns a ``RunData`` (trials and epochs as pandas DataFrames, the metadata), and
+``open_study(run_dir)`` its ``optuna.Study``.
 ``record_curves(space, ...)`` is ``raysearch curves``: it records the learning curves of a
 space's grid and returns where the table and the space file to simulate on are.
 ``run_search(..., wandb=WandbOptions(project=..., group=...))`` sets W&B's project and
@@ -42,6 +43,7 @@ from raysearch.core.lazy import lazy_names
 if TYPE_CHECKING:
     from raysearch.api import run_search
     from raysearch.results.runs import load_run
+    from raysearch.search.options import RunOptions
     from raysearch.search.simulation.record import record_curves
     from raysearch.search.study import open_study
     from raysearch.search.tracking import WandbOptions
@@ -51,6 +53,7 @@ __all__ = [
     "DataError",
     "RaysearchError",
     "ResultsNotWritten",
+    "RunOptions",
     "SearchFailed",
     "SearchInterrupted",
     "WandbOptions",
@@ -75,6 +78,7 @@ _LAZY = {
     "load_run": "raysearch.results.runs",
     "open_study": "raysearch.search.study",
     "record_curves": "raysearch.search.simulation.record",
+    "RunOptions": "raysearch.search.options",
     "WandbOptions": "raysearch.search.tracking",
 }
 

@@ -88,14 +88,29 @@ def run_search(
 
     Give the space by name (a shipped space) or by path, and any field of ``RunOptions``
     (``num_samples``, ``max_epochs``, ``smoke``, ``seed``, ``data``, ``results``, ``name``,
-    ...): ``run_search(space="loss_ablation", num_samples=8)``. Or pass ``options`` whole
-    (what the CLI does). ``callbacks``: extra Ray Tune callbacks (benchmarks and tests observe
-    trials with them). Raises ``ConfigError``/``DataError`` on bad input before Ray starts,
-    ``SearchInterrupted`` when trials or finalist replicates are left unfinished (resume with
-    ``resume=RUN_DIR``), ``SearchFailed`` when no trial gave a result (every trial failed, or
-    none reported a finite value before the time budget cut it), ``ResultsNotWritten`` when
-    the run directory cannot be written; in each case after the summary was written, if it
-    could be.
+    ...; ``help(raysearch.RunOptions)`` says what each is):
+    ``run_search(space="loss_ablation", num_samples=8)``. Or pass ``options`` whole (what
+    the CLI does). ``callbacks``: extra Ray Tune callbacks (benchmarks and tests observe
+    trials with them).
+
+    The summary (summary.json, and the phases' seconds): ``run_dir``; ``state`` (how the
+    search ended: finished, interrupted, out of time, no result, all failed); ``best`` (the
+    best trial: its id, value and config; None without one); the trials, counted by how
+    they ended: ``planned``, ``n_trials``, ``completed``, ``stopped_by_asha``, ``failed``,
+    ``interrupted``, ``not_started``, ``out_of_time``; ``failures`` (each failed trial's id
+    and reason); ``time_budget_s``; the finalists' ``replicates`` and
+    ``unfinished_replicates``; ``gate_held`` (the stops the rung gate held, per epoch);
+    ``pick`` (the finalists' pick: its values, its replicates' mean and spread; None
+    without finalists); ``evidence`` (what summary.md's evidence section states: how well
+    the rungs ranked trials, the noise between seeds); ``files`` (what was written, by
+    name); ``timing`` (seconds per phase, timing.json).
+
+    Raises ``ConfigError``/``DataError`` on bad input before Ray starts,
+    ``SearchInterrupted`` when trials or finalist replicates are left unfinished (resume
+    with ``resume=RUN_DIR``), ``SearchFailed`` when no trial gave a result (every trial
+    failed, or none reported a finite value before the time budget cut it),
+    ``ResultsNotWritten`` when the run directory cannot be written; in each case after the
+    summary was written, if it could be.
     """
     options = options_from_arguments(space, options, fields, callbacks)
     if options.resume:

@@ -60,6 +60,7 @@ def test_record_curves_names_a_bad_argument_before_the_search_stack_loads() -> N
 def test_the_api_is_exported() -> None:
     from raysearch.api import run_search
     from raysearch.results.runs import load_run
+    from raysearch.search.options import RunOptions
     from raysearch.search.simulation.record import record_curves
     from raysearch.search.study import open_study
     from raysearch.search.tracking import WandbOptions
@@ -67,8 +68,9 @@ def test_the_api_is_exported() -> None:
     assert raysearch.run_search is run_search and raysearch.load_run is load_run
     assert raysearch.record_curves is record_curves and raysearch.open_study is open_study
     assert raysearch.WandbOptions is WandbOptions  # run_search's wandb= (project, group)
+    assert raysearch.RunOptions is RunOptions  # run_search's keywords, or its options=
     names = {"run_search", "load_run", "open_study", "record_curves", "WandbOptions",
-             "__version__"}  # fmt: skip
+             "RunOptions", "__version__"}  # fmt: skip
     errors = {"ConfigError", "DataError", "RaysearchError", "SearchInterrupted", "SearchFailed",
               "ResultsNotWritten"}  # fmt: skip
     assert names | errors <= set(dir(raysearch))
@@ -119,3 +121,21 @@ def test_a_subprocess_of_the_tests_imports_this_checkout(tmp_path: Path) -> None
     )
     checkout = Path(__file__).resolve().parents[1]
     assert Path(out.stdout.strip()).resolve().is_relative_to(checkout), out.stdout
+
+
+def test_the_api_says_every_keyword_and_every_key_of_the_summary(tmp_path) -> None:
+    """help(raysearch.run_search) said "any field of RunOptions", which was not exported
+    and described none of them, and named no key of the summary it returns."""
+    import dataclasses
+    import json
+
+    from raysearch.testing.results import write_fake_run
+
+    fields = {f.name for f in dataclasses.fields(raysearch.RunOptions)}
+    undescribed = [f for f in fields if f"``{f}``:" not in (raysearch.RunOptions.__doc__ or "")]
+    assert undescribed == [], undescribed
+    summary = json.loads((write_fake_run(tmp_path / "run") / "summary.json").read_text())
+    keys = {*summary, "timing"}  # timing: the returned summary's, written to timing.json
+    assert {"state", "best", "files", "pick"} <= keys
+    doc = raysearch.run_search.__doc__ or ""
+    assert [k for k in sorted(keys) if f"``{k}``" not in doc] == []

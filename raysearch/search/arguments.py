@@ -6,6 +6,7 @@ every problem of them said at once with those of the space a new search was give
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 from typing import Any
 
@@ -48,6 +49,15 @@ def options_from_arguments(
     return built
 
 
+def _unknown(name: str, known: set[str]) -> str:
+    """``name``, not a keyword of run_search: the one it was likely meant to be, else every
+    one there is."""
+    arguments = ["space", "options", "callbacks", *sorted(known - {"space"})]
+    close = difflib.get_close_matches(name, arguments, n=1)
+    hint = f"did you mean {close[0]}?" if close else f"the arguments: {', '.join(arguments)}"
+    return f"{name}: not a run_search argument; {hint}"
+
+
 def _resuming(options: RunOptions | None, fields: dict[str, Any]) -> bool:
     """Whether run_search was asked to resume a run (``resume`` given, perhaps a bad one)."""
     return fields.get("resume") is not None or (
@@ -85,17 +95,14 @@ def _from_arguments(
     (those of every argument, whichever was found first)."""
     if options is not None and not isinstance(options, RunOptions):
         problems.append(
-            "options: must be a RunOptions (raysearch.search.options.RunOptions), got a "
+            "options: must be a RunOptions (raysearch.RunOptions), got a "
             f"{type(options).__name__}: {options!r}"
         )
         options = None  # the other arguments are checked as they are without it
     known = {f.name for f in dataclasses.fields(RunOptions)} - {"argv"}
     unknown = sorted(set(fields) - known)
     if unknown:  # said with the other arguments' problems, which are checked without them
-        problems += [f"{name}: not a run_search argument" for name in unknown]
-        problems.append(
-            f"the arguments: space, options, callbacks, {', '.join(sorted(known - {'space'}))}"
-        )
+        problems += [_unknown(name, known) for name in unknown]
         fields = {name: value for name, value in fields.items() if name in known}
     if options is not None:
         if space is not None:

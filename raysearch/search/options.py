@@ -86,7 +86,37 @@ class _Named(ErrorCollector):
 
 @dataclass(frozen=True)
 class RunOptions:
-    """What the user asked for: the command line's flags, or ``run_search``'s arguments."""
+    """What the user asked for: the command line's flags (``raysearch run --help``), or
+    ``run_search``'s keywords, one per field. None: the space's setting.
+
+    - ``space``: a shipped space (``full``, ``loss_ablation``, ``model_size``, ``smoke``,
+      ``war_losses``) or the path of a space file (.yaml)
+    - ``num_samples``: trials; ``max_epochs``: epochs per trial
+    - ``max_concurrent``: trials at once (None: as many as the cluster fits)
+    - ``workers_per_trial``: data-parallel workers per trial (>= 2: Ray Train)
+    - ``data``: a dataset directory (None: the synthetic default)
+    - ``results``: the results root; the run directory is ``results/<space>/<name>``
+    - ``name``: the run's name (default: a timestamp and a random suffix)
+    - ``seed``: of the searcher and the trials (trial n trains with seed + n)
+    - ``address``: a Ray cluster to join ("auto"); None starts a local Ray
+    - ``smoke``: a tiny model and data, a few short trials
+    - ``searcher``: ``tpe`` or ``random``; ``scheduler``: ``gated_asha``, ``asha`` or
+      ``fifo``
+    - ``finalists``: the best configurations re-trained after the search (0: none);
+      ``replicates``: the fresh seeds each is re-trained with
+    - ``storage``: where Tune keeps checkpoints and search state (a shared path, s3:// or
+      gs://; None: the run directory)
+    - ``max_failures``: times a trial whose worker died is retried from its checkpoint
+    - ``time_budget_s``: seconds the search may run (None: until ``num_samples`` ended)
+    - ``wandb``: W&B's project and group (``WandbOptions``); ``run_search`` also takes
+      True or False for W&B on or off
+    - ``resume``: a run directory to continue (given alone)
+    - ``warm_start``: a finished run whose trials seed this search's Optuna study
+    - ``reuse_actors``: a trial process runs trial after trial (False: one per trial)
+    - ``health_check_s``: how often Ray Train polls a multi-worker trial's workers
+    - ``argv``: the command line that asked for it, recorded to repeat the run (not a
+      ``run_search`` keyword)
+    """
 
     space: str
     num_samples: int | None = None
