@@ -30,6 +30,12 @@ from raysearch.results.summary import (
 __all__ = ["print_summary"]
 
 
+def _say(console: Console, line: str) -> None:
+    """One line as it is, never broken by the console's width: a path or a command in it
+    stays whole to copy, and a log (no terminal: 80 columns) holds it on one line."""
+    console.print(line, soft_wrap=True)
+
+
 def print_summary(summary: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     state = summary["state"]
@@ -41,10 +47,10 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
         else "bold red"
     )
     console.rule(f"[{colour}]search {state}")
-    console.print(escape(counts_line(summary)))
+    _say(console, escape(counts_line(summary)))
     for line in (finalists_line(summary), gate_line(summary)):
         if line:
-            console.print(escape(line))
+            _say(console, escape(line))
     best = summary.get("best")
     if best:
         so_far = " so far" if state == INTERRUPTED_SEARCH else ""
@@ -57,12 +63,13 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
             table.add_row(escape(f"test {key}"), f"{value:.4f}")
         console.print(table)
     else:
-        console.print(f"[red]no trial produced a finite {BEST_VAL_METRIC}[/]")
+        _say(console, f"[red]no trial produced a finite {BEST_VAL_METRIC}[/]")
     pick = summary.get("pick")
     if pick:  # the finalists' pick (issue 15): what best_config.yaml holds
         test = pick["test"].get(TEST_METRIC)
         # as summary.md shows them: "n/a" for an sd of one replicate or no test score
-        console.print(
+        _say(
+            console,
             f"[bold]pick[/]: finalist {pick['finalist']} "
             + escape(", ".join(f"{k}={v}" for k, v in pick["config"].items()))
             + f"; {BEST_VAL_METRIC} {shown_number(pick[BEST_VAL_METRIC], 4)} ± "
@@ -73,22 +80,23 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
                 f"{', '.join(map(str, unscored))})"
                 if (unscored := pick.get("test_not_finite"))
                 else ""
-            )
+            ),
         )
     for warning in summary.get("evidence", {}).get("warnings", []):
-        console.print(f"[yellow]warning[/]: {escape(warning)}")
+        _say(console, f"[yellow]warning[/]: {escape(warning)}")
     for failure in summary["failures"]:
         reason = escape(f"{failure['trial_id']}: {failure['reason']}")
-        console.print(f"[red]failed[/] {reason}")
-    console.print(escape(f"results: {summary['run_dir']}"))
+        _say(console, f"[red]failed[/] {reason}")
+    _say(console, escape(f"results: {summary['run_dir']}"))
     for name, path in summary["files"].items():
-        console.print(escape(f"  {name}: {path}"))
+        _say(console, escape(f"  {name}: {path}"))
     if state == NO_RESULT:
-        console.print(escape(no_result_line(summary)))
+        _say(console, escape(no_result_line(summary)))
     if state == OUT_OF_TIME:
-        console.print(
+        _say(
+            console,
             escape(
                 f"its time budget of {summary['time_budget_s']:g} s ran out; go on from its "
                 f"trials in a new search with --warm-start {summary['run_dir']}"
-            )
+            ),
         )

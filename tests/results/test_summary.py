@@ -443,3 +443,23 @@ def test_a_failed_write_says_what_would_let_it_succeed(error: OSError, fix: str)
         with raysearch.api._writing(Path("/r"), "the summary", resume=None):
             raise error
     assert str(err.value).endswith(f"left half-written; {fix} and run the command again")
+
+
+def test_the_terminal_never_breaks_a_path_across_lines(tmp_path: Path) -> None:
+    """Without a terminal (a log, a pipe) the console is 80 columns wide, and the list of
+    files broke each long path onto the next line ('  options.json: ' then the path), which
+    a user could not copy or grep whole."""
+    from rich.console import Console
+
+    from raysearch.results.terminal import print_summary
+
+    run_dir = tmp_path / ("a-run-directory-with-a-long-name-" * 3)
+    run_dir.mkdir()
+    trials = _table(_trial("a", "completed", 3, -0.3), _trial("b", "completed", 3, -0.1))
+    summary = write_results(run_dir, trials, pd.DataFrame(), planned=2)
+    console = Console(record=True, width=40)
+    print_summary(summary, console)
+    lines = console.export_text().splitlines()
+    assert f"results: {run_dir}" in lines
+    for name, path in summary["files"].items():
+        assert f"  {name}: {path}" in lines, (name, lines)
