@@ -218,6 +218,7 @@ def _resolve(args: Any) -> tuple[Any, Any]:
         not_categorical,
         read_table,
     )
+    from raysearch.search.simulation.table_rows import listed_values
     from raysearch.search.space import load_space
 
     overrides = {
@@ -249,7 +250,8 @@ def _resolve(args: Any) -> tuple[Any, Any]:
         raise ConfigError(["--space: required with --table (its parameters name table columns)"])
     space = load_space(args.space).with_settings(**overrides)
     try:
-        source = read_table(args.table, list(space.parameters), args.metric or DEFAULT_METRIC)
+        metric = args.metric or DEFAULT_METRIC
+        source = read_table(args.table, list(space.parameters), metric, listed_values(space))
     except TableError as err:
         # with what the space alone says is wrong, which may be why the table cannot be read
         problems = [f"--space {args.space}: {p}" for p in not_categorical(space)]

@@ -223,3 +223,96 @@ def test_a_file_named_parquet_that_is_not_one_is_refused_as_a_damaged_parquet(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "named a parquet file, but is not one (it does not start with PAR1)" in err, err
+
+
+def _refused(tmp_path: Path, table: pd.DataFrame, capsys: pytest.CaptureFixture) -> list[str]:
+    """The problems ``raysearch simulate`` names for ``table``, each without the file's
+    name before it, once it has exited with status 2 and written nothing."""
+    out = tmp_path / "sim.json"
+    assert main(_argv(tmp_path, table, "--out", str(out))) == 2
+    printed = capsys.readouterr()
+    assert printed.out == "" and not out.exists()
+    prefix = f"  - --table {tmp_path / 'mine.parquet'}: "
+    lines = printed.err.splitlines()[1:]
+    assert all(line.startswith(prefix) for line in lines), printed.err
+    return [line.removeprefix(prefix) for line in lines]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        (
+            "dropout",
+            np.nan,
+            "dropout=NaN is in the table but not among the space's values [0.0, 0.3] "
+            "(dropout has no `when`: every row needs one of them)",
+        ),
+        ("dropout", 0.2, "dropout=0.2 is in the table but not among the space's values [0.0, 0.3]"),
+        (
+            "loss_strategy",
+            "unifrom",
+            "loss_strategy='unifrom' is in the table but not among the space's values "
+            "['a3dro', 'uniform']",
+        ),
+    ],
+)
+def test_one_row_with_a_value_the_space_does_not_list_is_named_not_its_curves_epochs(
+    tmp_path: Path, capsys: pytest.CaptureFixture, column: str, value: object, expected: str
+) -> None:
+    """One row of a curve with dropout NaN (dropout has no `when`) or 0.2 split the curve
+    in two, and both were blamed on their epochs ('seed 1: epochs [1, 3, 4] are not 1..3',
+    'seed 1: epochs [2] are not 1..1'); the value itself was named only when a whole curve
+    held it. The row is named by its number, configuration, seed and epoch."""
+    t = _table()
+    t[column] = t[column].astype(object)
+    t.loc[5, column] = value  # row 6: dropout 0.0, uniform, seed 1, epoch 2
+    config = {"dropout": 0.0, "loss_strategy": "uniform", "budget_beta": np.nan, column: value}
+    assert _refused(tmp_path, t, capsys) == [f"{expected}: in row 6 ({config}, seed 1, epoch 2)"]
+
+
+def test_an_epoch_missing_from_many_curves_is_one_problem_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Epoch 3 left out of every curve gave one problem per curve (12), each 'epochs [1, 2,
+    4] are not 1..3': the range one short of the curves' 4 epochs, the missing epoch not
+    named."""
+    first = "{'dropout': 0.0, 'loss_strategy': 'a3dro', 'budget_beta': 0.0}, seed 0"
+    t = _table()
+    assert _refused(tmp_path, t[t.epoch != 3], capsys) == [
+        f"epoch 3 is missing from 1..4 in all 12 curves, e.g. {first}"
+    ]
+    assert _refused(tmp_path, t[(t.epoch != 3) | (t.dropout == 0.3)], capsys) == [
+        f"epoch 3 is missing from 1..4 in 6 of the 12 curves, e.g. {first}"
+    ]
+
+
+def test_a_value_the_space_lists_otherwise_is_one_problem_naming_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """dropout 0.31 in the table where the space lists 0.3 gave one problem per
+    configuration the table then lacked ('mine.parquet: no curves for dropout=0.3 (with
+    loss_strategy=...)', the file named twice in each) before the one naming 0.31."""
+    t = _table()
+    t.loc[t.dropout == 0.3, "dropout"] = 0.31
+    config = {"dropout": 0.31, "loss_strategy": "uniform", "budget_beta": np.nan}
+    assert _refused(tmp_path, t, capsys) == [
+        "dropout=0.31 is in the table but not among the space's values [0.0, 0.3]: in 24 "
+        f"rows, e.g. row 25 ({config}, seed 0, epoch 1); no row holds the space's dropout=0.3"
+    ]
+
+
+def test_a_value_the_table_lacks_is_one_problem_with_a_count_and_an_example(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A table without dropout 0.3 gave one problem per configuration of the space that has
+    it, each with the file named twice."""
+    t = _table()
+    assert _refused(tmp_path, t[t.dropout != 0.3], capsys) == [
+        "no curves for dropout=0.3, which 3 of the 6 configurations of the space have, e.g. "
+        "{'dropout': 0.3, 'loss_strategy': 'uniform'}; the table holds 0.0"
+    ]
+    no_a3dro = (t.dropout == 0.3) & (t.loss_strategy == "a3dro")
+    assert _refused(tmp_path, t[~no_a3dro], capsys) == [
+        "no curves for loss_strategy='a3dro' in 2 of the 6 configurations of the space, e.g. "
+        "with dropout=0.3, where the table holds 'uniform'"
+    ]

@@ -10,7 +10,6 @@ configuration the table does not hold is refused, naming the value.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,17 @@ import pandas as pd
 
 from raysearch.search.simulation.curves import Curve
 from raysearch.search.simulation.grid import grid
+from raysearch.search.simulation.table_rows import (
+    Listed,
+    bad_cells,
+    epoch_gaps,
+    few,
+    listed_values,
+    norm,
+    not_value,
+    not_whole,
+    unlisted_rows,
+)
 
 __all__ = ["TableCurves", "TableError", "check_space", "not_categorical", "read_table"]
 
@@ -37,29 +47,18 @@ class TableError(ValueError):
         super().__init__(f"{name}: {'; '.join(self.problems)}")
 
 
-def _norm(value: Any) -> Any:
-    """A parameter value as a lookup key: NaN, None and pandas' NA alike (a parameter not
-    active), numbers by value."""
-    if value is None or value is pd.NA:  # NA: a nullable column's (Int64) missing value
-        return None
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | float | np.integer | np.floating):
-        number = float(value)
-        # to 10 significant digits: 1e-10 and 3e-10 stay apart (decimal places merged them)
-        return None if math.isnan(number) else float(f"{number:.10g}")
-    return str(value)
-
-
 @dataclass(frozen=True)
 class TableCurves:
-    """Curves of ``metric`` per configuration of ``params``, read from ``frame``."""
+    """Curves of ``metric`` per configuration of ``params``, read from ``frame``; with
+    ``listed`` (``listed_values`` of a space), a row whose parameter holds a value the
+    space does not list is refused before the rows are grouped into curves."""
 
     frame: pd.DataFrame
     params: tuple[str, ...]
     metric: str = "anchored_val_loss"
     seconds: str = "epoch_time_s"
     name: str = "table"
+    listed: Mapping[str, Listed] | None = None
 
     def __post_init__(self) -> None:
         need = [*self.params, "seed", "epoch", self.metric, self.seconds]
@@ -80,15 +79,18 @@ class TableCurves:
                     f"{', '.join(measured) or '(none)'}"
                 ],
             )
-        unhashed = [_not_value(self.frame, p) for p in self.params]
+        unhashed = [not_value(self.frame, p) for p in self.params]
         if any(unhashed):  # a list cannot key a curve: pandas would fail to group by it
             raise TableError(self.name, [u for u in unhashed if u])
-        unkeyed = [_not_whole(self.frame, c, o, self.params) for c, o in _RUN_KEYS]
+        unkeyed = [not_whole(self.frame, c, o, self.params) for c, o in _RUN_KEYS]
         if any(unkeyed):  # not grouped by them: a run split at a missing seed blames its epochs
             raise TableError(self.name, [u for u in unkeyed if u])
         frame = self.frame.assign(  # whole numbers: a curve is seed 1, epochs [1, 2], not 1.0
             **{c: pd.to_numeric(self.frame[c]).astype(int) for c, _ in _RUN_KEYS}
         )
+        unlisted = unlisted_rows(frame, self.params, self.listed or {})
+        if unlisted:  # not grouped by them: a row's wrong value splits its curve in two
+            raise TableError(self.name, unlisted)
         shared = frame.duplicated(keys, keep=False)
         if shared.any():
             # the configurations differ in columns not named: each curve would mix several
@@ -104,21 +106,23 @@ class TableCurves:
             )
         curves: dict[Key, dict[int, Curve]] = {}
         lengths: dict[str, int] = {}  # each curve's epochs, by where it is
+        gaps: dict[str, list[str]] = {}  # the curves whose epochs are not 1..E, by what is wrong
         problems: list[str] = []
         ordered = frame.sort_values("epoch", kind="stable")
-        for group, rows in ordered.groupby([*self.params, "seed"], dropna=False, sort=True):
+        grouped = ordered.groupby([*self.params, "seed"], dropna=False, sort=True)
+        for group, rows in grouped:
             *values, seed = group
-            key = tuple(_norm(v) for v in values)
+            key = tuple(norm(v) for v in values)
             where = f"{dict(zip(self.params, values, strict=True))}, seed {seed}"
-            epochs = rows["epoch"].to_numpy()
-            if not np.array_equal(epochs, np.arange(1, len(epochs) + 1)):
-                problems.append(f"{where}: epochs {epochs.tolist()} are not 1..{len(epochs)}")
+            gap = epoch_gaps(rows["epoch"].to_numpy())
+            if gap:
+                gaps.setdefault(gap, []).append(where)
                 continue
             metric = pd.to_numeric(rows[self.metric], errors="coerce").to_numpy(dtype=float)
             seconds = pd.to_numeric(rows[self.seconds], errors="coerce").to_numpy(dtype=float)
             bad = [
-                _bad_cells(rows[self.metric], ~np.isfinite(metric), "must be a finite number"),
-                _bad_cells(rows[self.seconds], ~(seconds > 0), "must be > 0 s"),
+                bad_cells(rows[self.metric], ~np.isfinite(metric), "must be a finite number"),
+                bad_cells(rows[self.seconds], ~(seconds > 0), "must be > 0 s"),
             ]
             if any(bad):  # the column named: Curve's own message cannot say which it was
                 problems += [f"{where}: {b}" for b in bad if b]
@@ -130,6 +134,12 @@ class TableCurves:
                 continue
             curves.setdefault(key, {})[cast(int, seed)] = curve
             lengths[where] = curve.epochs
+        problems[:0] = [  # one problem per gap, however many curves have it
+            f"{wheres[0]}: {gap}"
+            if len(wheres) == 1
+            else f"{gap} in {_of(len(wheres), grouped.ngroups)} curves, e.g. {wheres[0]}"
+            for gap, wheres in gaps.items()
+        ]
         counts = Counter(lengths.values())
         if len(counts) > 1:  # name the curves of other lengths than most have
             usual = max(counts, key=lambda epochs: (counts[epochs], epochs))
@@ -137,7 +147,7 @@ class TableCurves:
             problems.append(
                 f"curves of different lengths {sorted(counts)}: every curve needs the same "
                 f"epochs, and {len(odd)} of the {len(lengths)} curves "
-                f"differ{'s' * (len(odd) == 1)} from the others' {usual} epochs: {_few(odd)}"
+                f"differ{'s' * (len(odd) == 1)} from the others' {usual} epochs: {few(odd)}"
             )
         if problems:
             more = [f"... ({len(problems)} in all)"] if len(problems) > 5 else []
@@ -160,8 +170,8 @@ class TableCurves:
         return [dict(zip(self.params, key, strict=True)) for key in self._curves]  # type: ignore[attr-defined]
 
     def key(self, config: Mapping[str, Any]) -> Key:
-        """The lookup key of a configuration (its values as ``_norm`` keeps them)."""
-        return tuple(_norm(config.get(p)) for p in self.params)
+        """The lookup key of a configuration (its values as ``norm`` keeps them)."""
+        return tuple(norm(config.get(p)) for p in self.params)
 
     def keys(self) -> list[Key]:
         """The keys of every configuration the table holds."""
@@ -177,108 +187,57 @@ class TableCurves:
 
     def _describe_miss(self, key: Key) -> str:
         """Name the first parameter whose value the table lacks, given the ones before."""
+        miss = self.first_miss(key)
+        if miss is None:
+            return f"configuration {dict(zip(self.params, key, strict=True))}"
+        i, where, held = miss
+        return (
+            f"{self.params[i]}={_shown(key[i])}"
+            + (f" (with {where})" if where else "")
+            + f"; the table holds {held}"
+        )
+
+    def first_miss(self, key: Key) -> tuple[int, str, str] | None:
+        """Where ``key`` first leaves the table's configurations: the parameter's index, the
+        values before it (name=value, ...) and the values the table holds there; None if
+        the table holds ``key``."""
         held = list(self._curves)  # type: ignore[attr-defined]
-        for i, name in enumerate(self.params):
+        for i in range(len(self.params)):
             options = {k[i] for k in held}
             if key[i] not in options:
-                shown = ", ".join("NaN" if o is None else repr(o) for o in sorted(options, key=str))
                 where = ", ".join(
                     f"{p}={v!r}" for p, v in zip(self.params[:i], key[:i], strict=True)
                 )
-                return (
-                    f"{name}={'NaN' if key[i] is None else repr(key[i])}"
-                    + (f" (with {where})" if where else "")
-                    + f"; the table holds {shown}"
-                )
+                return i, where, ", ".join(_shown(o) for o in sorted(options, key=str))
             held = [k for k in held if k[i] == key[i]]
-        return f"configuration {dict(zip(self.params, key, strict=True))}"
+        return None
+
+
+def _shown(value: Any) -> str:
+    """A lookup key's value as a problem names it: NaN for none."""
+    return "NaN" if value is None else repr(value)
+
+
+def _of(count: int, total: int) -> str:
+    """``count`` of ``total`` things: "all 8" or "3 of the 8"."""
+    return f"all {total:,}" if count == total else f"{count:,} of the {total:,}"
 
 
 _RUN_KEYS = (("seed", "epoch"), ("epoch", "seed"))  # a row's run and epoch, each named by the other
-
-
-def _not_value(frame: pd.DataFrame, column: str) -> str | None:
-    """The parameter ``column`` must hold one value in every row (a number, string or bool,
-    as a space's choices are): where it holds a list, array or mapping, named by the row's
-    seed and epoch; None if it does."""
-    raw = frame[column]
-    wrong = np.flatnonzero(~raw.map(pd.api.types.is_scalar).to_numpy(dtype=bool)).tolist()
-    if not wrong:
-        return None
-    got = [
-        f"{_plain(raw.iloc[i])!r} at seed {_plain(frame['seed'].iloc[i])}, "
-        f"epoch {_plain(frame['epoch'].iloc[i])}"
-        for i in wrong[:3]
-    ]
-    return (
-        f"{column} must hold one value per row (a number, string or bool, as the space's "
-        f"choices are), got {_few(got, len(wrong))}"
-    )
-
-
-def _plain(value: Any) -> Any:
-    """``value`` as Python shows it: [1, 2], not array([1, 2]); 3, not np.int64(3)."""
-    return value.tolist() if isinstance(value, np.ndarray | np.generic) else value
-
-
-def _not_whole(frame: pd.DataFrame, column: str, other: str, params: Sequence[str]) -> str | None:
-    """``column`` must hold a whole number in every row: where it does not, named by the
-    row's configuration and ``other`` column; None if it does."""
-    raw = frame[column]
-    numbers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-    missing = raw.isna().to_numpy()
-    wrong = ~missing & ~(np.isfinite(numbers) & (numbers == np.round(numbers)))
-
-    def at(i: int) -> str:
-        config = frame[list(params)].iloc[[i]].to_dict("records")[0]  # Python's numbers
-        value = frame[other].iloc[i]
-        shown = int(value) if isinstance(value, float) and value.is_integer() else value
-        return f"{config}, {other} {shown}"
-
-    found = []
-    if missing.any():
-        rows = np.flatnonzero(missing).tolist()
-        found.append(
-            f"{column} is missing in {len(rows):,} row{'s' * (len(rows) != 1)}: "
-            + _few([at(i) for i in rows[:3]], len(rows))
-        )
-    if wrong.any():
-        rows = np.flatnonzero(wrong).tolist()
-        got = [f"{raw.iloc[[i]].tolist()[0]!r} at {at(i)}" for i in rows[:3]]  # 0.5, not np.float64
-        found.append(f"{column} must be a whole number, got {_few(got, len(rows))}")
-    return "; ".join(found) or None
-
-
-def _few(items: Sequence[str], total: int | None = None, shown: int = 3) -> str:
-    """The first ``shown`` of ``items``, and how many there are (``total``, or ``items``)
-    when that is not all."""
-    total = len(items) if total is None else total
-    more = f", ... ({total:,} in all)" if total > shown else ""
-    return ", ".join(items[:shown]) + more
-
-
-def _bad_cells(column: pd.Series, bad: np.ndarray, rule: str) -> str | None:
-    """``column`` breaks ``rule`` at the epochs ``bad`` marks (a curve's rows, epochs 1..E
-    in order): the column, the rule and the values, or None if none is bad."""
-    if not bad.any():
-        return None
-    cells = column.to_numpy()[bad]
-    got = [
-        f"{repr(v) if isinstance(v, str) else v} at epoch {e}"
-        for v, e in zip(cells, np.flatnonzero(bad) + 1, strict=True)
-    ]
-    return f"{column.name} {rule}, got {_few(got)}"
 
 
 PARQUET_MAGIC = b"PAR1"  # a parquet file's first (and last) 4 bytes
 
 
 def read_table(
-    path: str | Path, params: Sequence[str], metric: str = "anchored_val_loss"
+    path: str | Path,
+    params: Sequence[str],
+    metric: str = "anchored_val_loss",
+    listed: Mapping[str, Listed] | None = None,
 ) -> TableCurves:
     """A :class:`TableCurves` from a parquet or CSV file, told apart by their content (a
     parquet file starts with ``PAR1``); a file named ``.parquet`` or ``.pq`` that does not
-    is refused as a damaged parquet file, not read as CSV."""
+    is refused as a damaged parquet file, not read as CSV. ``listed``: as TableCurves'."""
     path = Path(path)
     if path.is_dir():
         raise TableError(str(path), ["is a directory; give the table's file (parquet or CSV)"])
@@ -289,7 +248,8 @@ def read_table(
             parquet = file.read(len(PARQUET_MAGIC)) == PARQUET_MAGIC
     except OSError as err:
         raise TableError(str(path), [f"cannot be read ({err.strerror})"]) from None
-    return TableCurves(_read_frame(path, parquet), tuple(params), metric, name=str(path.name))
+    frame = _read_frame(path, parquet)
+    return TableCurves(frame, tuple(params), metric, name=str(path.name), listed=listed)
 
 
 def _read_frame(path: Path, parquet: bool) -> pd.DataFrame:
@@ -341,8 +301,9 @@ def not_categorical(space: Any) -> list[str]:
 
 def check_space(table: TableCurves, space: Any) -> list[str]:
     """Problems that would stop ``space`` from running on ``table``: a parameter that is
-    not categorical (``not_categorical``), a configuration of the grid the table lacks, a
-    different number of epochs."""
+    not categorical (``not_categorical``), a value in the table the space does not list, a
+    configuration of the grid the table lacks, one the space never draws, a different
+    number of epochs."""
     problems = []
     if space.settings.max_epochs != table.max_epochs:
         problems.append(
@@ -355,35 +316,45 @@ def check_space(table: TableCurves, space: Any) -> list[str]:
     problems += not_categorical(space)
     if problems:
         return problems
+    unlisted = unlisted_rows(table.frame, table.params, listed_values(space))
+    if unlisted:  # the space's configurations the table then lacks follow from them
+        return unlisted
     configs = grid(space.parameters)
-    for config in configs:
-        try:
-            table.curve(config, seed=0)
-        except ValueError as err:
-            message = str(err)
-            if message not in problems:
-                problems.append(message)
+    problems += _lacking(table, configs)
     drawn = {table.key(config) for config in configs}
     for key in table.keys():  # a curve the space never draws (the optimum would count it)
         if key not in drawn:
-            problems.append(f"{table.name}: {_not_drawn(table.params, key, space)}")
+            config = dict(zip(table.params, key, strict=True))
+            problems.append(f"configuration {config} is in the table but not one the space draws")
             if len(problems) >= 5:
                 break
     return problems
 
 
-def _not_drawn(params: tuple[str, ...], key: Key, space: Any) -> str:
-    """Name the first value of a table's configuration ``key`` the space does not list, or
-    the configuration when each value is listed but not together."""
-    for name, value in zip(params, key, strict=True):
-        listed = {_norm(v) for v in space.parameters[name].choices or []}
-        if value is None and space.parameters[name].when:
-            continue  # NaN where a condition leaves the parameter out
-        if value not in listed:
-            shown = "NaN" if value is None else repr(value)
-            return (
-                f"{name}={shown} is in the table but not among the space's values "
-                f"{sorted(listed, key=str)}; the space must list the values the table holds"
+def _lacking(table: TableCurves, configs: list[dict[str, Any]]) -> list[str]:
+    """The space's configurations (``configs``) the table holds no curves for: one problem
+    per value the table lacks, with how many of them need it where more than one does."""
+    lacking: dict[tuple[int, Any], list[tuple[dict[str, Any], str, str]]] = {}
+    for config in configs:
+        key = table.key(config)
+        miss = table.first_miss(key)
+        if miss is not None:
+            lacking.setdefault((miss[0], key[miss[0]]), []).append((config, *miss[1:]))
+    problems = []
+    for (i, value), misses in lacking.items():
+        what = f"no curves for {table.params[i]}={_shown(value)}"
+        (config, where, held), n = misses[0], len(misses)
+        if n == 1:
+            problems.append(f"{what}{f' (with {where})' if where else ''}; the table holds {held}")
+        elif value not in {k[i] for k in table.keys()}:  # in no configuration of the table
+            everywhere = sorted({k[i] for k in table.keys()}, key=str)
+            problems.append(
+                f"{what}, which {_of(n, len(configs))} configurations of the space have, e.g. "
+                f"{config}; the table holds {', '.join(map(_shown, everywhere))}"
             )
-    config = dict(zip(params, key, strict=True))
-    return f"configuration {config} is in the table but not one the space draws"
+        else:
+            problems.append(
+                f"{what} in {_of(n, len(configs))} configurations of the space, e.g. with "
+                f"{where}, where the table holds {held}"
+            )
+    return problems
