@@ -55,7 +55,14 @@ def _parser() -> StrictParser:
     p.add_argument(
         "--metric", help=f"table column to minimise (with --table; default {DEFAULT_METRIC})"
     )
-    p.add_argument("--workers", type=positive_int, nargs="+", default=[1, 4, 16, 64])
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        nargs="+",
+        default=[1, 4, 16, 64],
+        metavar="K",
+        help="trials at once, each k a set of searches (default: 1 4 16 64)",
+    )
     p.add_argument("--seeds", type=positive_int, default=10, help="searches per k")
     p.add_argument("--num-samples", type=positive_int, help="trials per search")
     p.add_argument("--searcher", choices=["tpe", "random"], help="override the space's")
@@ -351,7 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{s.searcher}{'' if s.multivariate else ' (independent)'}"
         f"{' (independent as trials run)' if s.independent_when_running else ''}"
         f" + {s.scheduler}{asha}, "
-        f"{args.seeds} seeds"
+        f"{args.seeds} seed{'s' * (args.seeds != 1)}"
         + (f", {source.describe()}" if isinstance(source, TrainerStopped) else "")
         + (f", each trial starting {start:g} s before its first epoch" if start else "")
         + (

@@ -40,8 +40,10 @@ def quality_table(rows: list[dict[str, Any]]) -> str:
         )
     lines += [
         "",
-        "best drawn: the best value any configuration the search drew reaches over its whole "
-        "curve, as if every trial had run to its last epoch (median over seeds). Below best, "
+        "regret: best minus the lowest value any trial of the source could report (its "
+        "optimum; median over seeds). best drawn: the best value any configuration the search "
+        "drew reaches over its whole curve, as if every trial had run to its last epoch "
+        "(median over seeds). Below best, "
         "the search drew a better configuration than it found: its early stops, or its end, "
         "cut it off before it showed its value. stopped early: the trials that ended before "
         "max_epochs (median over seeds), stopped by the scheduler or by the trainer's own "

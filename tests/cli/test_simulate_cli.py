@@ -305,6 +305,18 @@ def test_against_refuses_the_finalists_settings_a_simulation_never_uses(capsys, 
     assert "multivariate" in listed and "finalists" not in listed and "replicates" not in listed
 
 
+def test_the_output_says_its_seeds_and_what_its_regret_is(
+    tmp_path: Path, space_file: Path, capsys
+) -> None:
+    """It said "1 seeds", and its table's regret column was explained nowhere."""
+    table = str(_table(tmp_path / "t.parquet"))
+    args = ["--table", table, "--space", str(space_file), "--workers", "1", "--seeds", "1"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert ", 1 seed" in printed and "1 seeds" not in printed
+    assert "regret: best minus the lowest value any trial of the source could report" in printed
+
+
 def test_best_drawn_shows_what_early_stopping_cut_off(tmp_path: Path, space_file: Path, capsys):
     """On curves whose best configurations start worst, ASHA stops them before they show
     their value: the best drawn is below the best found. Without early stopping every drawn
