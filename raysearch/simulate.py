@@ -3,7 +3,8 @@
 
 import sys
 
+from raysearch.cli.pipe import exit_status
 from raysearch.cli.simulate import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exit_status(main))

@@ -18,6 +18,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from raysearch.cli.pipe import exit_status
+
 __all__ = ["COMMANDS", "command_description", "main", "run_alias"]
 
 COMMANDS: dict[str, str] = {
@@ -49,6 +51,12 @@ def _usage() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``raysearch <command>``; a command whose reader went away (``| head -1``) ends
+    quietly with status 141 (raysearch/cli/pipe.py)."""
+    return exit_status(lambda: _main(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
         print(_usage())

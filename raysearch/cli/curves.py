@@ -29,6 +29,7 @@ from pathlib import Path
 
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, positive_int
+from raysearch.cli.pipe import exit_status
 from raysearch.core.errors import RaysearchError
 from raysearch.core.signals import command_takes_sigterm_as_ctrl_c
 
@@ -108,4 +109,4 @@ def _record(argv: Sequence[str] | None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exit_status(main))

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, duration, int_at_least, int_between, path
+from raysearch.cli.pipe import exit_status
 from raysearch.core.errors import (
     ConfigError,
     RaysearchError,
@@ -255,4 +256,4 @@ def _search(argv: Sequence[str] | None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exit_status(main))

@@ -33,6 +33,7 @@ import yaml
 
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, duration, non_negative_float, positive_int
+from raysearch.cli.pipe import exit_status
 from raysearch.cli.simulate_tables import paired_table, quality_table, rung_table
 from raysearch.core.errors import ConfigError, RaysearchError
 from raysearch.core.files import write_json
@@ -398,4 +399,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exit_status(main))
