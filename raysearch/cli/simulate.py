@@ -36,7 +36,7 @@ from raysearch.cli.args import StrictParser, duration, non_negative_float, posit
 from raysearch.cli.pipe import exit_status
 from raysearch.cli.simulate_tables import paired_table, quality_table, rung_table
 from raysearch.core.errors import ConfigError, RaysearchError
-from raysearch.core.files import write_json
+from raysearch.core.files import why_no_file, write_json
 
 # pydantic only: --help stays quick
 from raysearch.search.settings import SCHEDULERS, SearchSettings
@@ -178,7 +178,9 @@ def _inputs(args: Any) -> tuple[Any, Any, Any]:
     """The space, the curve source and the space ``--against`` compares with (None without
     it), or a ConfigError listing every problem with the arguments."""
     values, problems = _against_values(args.against or [])
-    if args.out is not None and (why := _unwritable(args.out)):
+    # said before the simulation runs: a directory there, or a file in the way of one to
+    # make (missing directories are made, as every command makes its output's)
+    if args.out is not None and (why := why_no_file(args.out)):
         problems.append(f"--out {args.out}: {why}")
     try:
         space, source = _resolve(args)
@@ -204,16 +206,6 @@ def _inputs(args: Any) -> tuple[Any, Any, Any]:
             "arguments",
         )  # fmt: skip
     return space, source, other
-
-
-def _unwritable(out: Path) -> str | None:
-    """Why the JSON record could not be written at ``out`` once the simulation has run (so
-    it is said before): a directory there, or no directory to write it in."""
-    if out.is_dir():
-        return "is a directory; give a file name (e.g. sim.json)"
-    if not out.parent.is_dir():
-        return f"no directory {out.parent} to write it in"
-    return None
 
 
 def _resolve(args: Any) -> tuple[Any, Any]:

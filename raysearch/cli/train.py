@@ -44,6 +44,7 @@ from raysearch.core.files import (
     CHECKPOINT_FILE,
     atomic_write_text,
     directory_problem,
+    why_no_file,
 )
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.model_config import ModelConfig
@@ -373,10 +374,8 @@ def _file_problems(args: argparse.Namespace) -> list[str]:
         problems.append(f"--cache-dir {args.cache_dir}: {why}; give a directory for the data cache")
     if args.checkpoint_dir and (why := directory_problem(args.checkpoint_dir)):
         problems.append(f"--checkpoint-dir {args.checkpoint_dir}: {why}; give a directory")
-    if args.json is not None:
-        out = Path(args.json)
-        if out.is_dir() or not out.parent.is_dir():
-            problems.append(f"--json {out}: is a directory, or has no directory to be written in")
+    if args.json is not None and (why := why_no_file(args.json)):  # its directories are made
+        problems.append(f"--json {args.json}: {why}")
     return problems
 
 

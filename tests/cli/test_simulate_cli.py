@@ -390,10 +390,19 @@ def test_an_out_it_could_not_write_and_a_value_not_yaml_are_refused_before_it_ru
     tmp_path: Path, space_file: Path, capsys
 ) -> None:
     args = ["--table", str(_table(tmp_path / "curves.parquet")), "--space", str(space_file)]
-    for out, why in ((tmp_path, "is a directory"), (tmp_path / "no" / "x.json", "no directory")):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    for out, why in (
+        (tmp_path, f"{tmp_path} is a directory"),
+        (afile / "x.json", f"{afile} is a file"),
+    ):
         assert main([*args, "--out", str(out)]) == 2
         err = capsys.readouterr()
-        assert why in err.err and "| k |" not in err.out  # said before, nothing simulated
+        assert f"--out {out}: {why}" in err.err and "| k |" not in err.out  # nothing simulated
+    # a directory that is not there is made, as raysearch curves, compare, run and data do
+    out = tmp_path / "no" / "such" / "x.json"
+    assert main([*args, "--workers", "1", "--seeds", "1", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["space"] == space_file.stem
     assert main([*args, "--against", "grace_period=[1"]) == 2
     assert "--against 'grace_period=[1': the value is not YAML" in capsys.readouterr().err
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 
@@ -134,6 +135,23 @@ def test_files_it_could_not_use_are_named_before_it_trains_and_a_failed_run_is_o
     assert train_cli.main([]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: the run failed: NonFiniteLossError") and "Traceback" not in err
+
+
+def test_a_json_file_in_a_directory_not_there_is_written_and_one_under_a_file_refused(
+    tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--json's missing directories are made, as every command makes its output's; a file
+    in the way is refused before anything trains."""
+    monkeypatch.setattr(train_cli, "_train", pytest.fail)  # nothing may train
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert train_cli.main(["--json", str(afile / "sub" / "run.json")]) == 2
+    why = f"{afile} is a file, so {afile / 'sub'} cannot be made"
+    assert f"--json {afile / 'sub' / 'run.json'}: {why}" in capsys.readouterr().err
+    monkeypatch.setattr(train_cli, "_train", lambda args, cfg: {"best_epoch": 3})
+    out = tmp_path / "no" / "such" / "run.json"
+    assert train_cli.main(["--json", str(out)]) == 0
+    assert json.loads(out.read_text()) == {"best_epoch": 3}
 
 
 def test_a_cache_dir_that_is_a_file_or_under_one_is_refused_before_it_trains(
