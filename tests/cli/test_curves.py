@@ -143,6 +143,35 @@ def test_an_address_where_nothing_answers_is_refused_before_ray_joins(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.yaml"]
 
 
+def test_an_address_where_nothing_answers_is_said_before_anything_is_printed_or_prepared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the other problems, before a word on stdout, the dataset's preparation (the
+    check of its test split) or a file: not as Ray joins, after all three."""
+    prepared: list[object] = []
+    monkeypatch.setattr(
+        "raysearch.search.simulation.record._check_test_split",
+        lambda plan, cache_dir: prepared.append(plan),
+    )
+    monkeypatch.setattr("raysearch.search.simulation.record_runs._train", pytest.fail)
+    address = f"127.0.0.1:{closed_port()}"
+    out = tmp_path / "cv.parquet"
+    assert (
+        curves(["--space", "smoke", "--points", "2", "--out", str(out), "--address", address]) == 2
+    )
+    said = capsys.readouterr()
+    assert said.out == "" and prepared == []
+    assert said.err.startswith("error: invalid curve recording (1 problem(s)):\n")
+    assert f"  - --address: nothing answers at '{address}'" in said.err
+    assert not list(tmp_path.iterdir())
+    pd.DataFrame({"dropout": [0.0]}).to_parquet(out)  # a table there trains nothing
+    assert (
+        curves(["--space", "smoke", "--points", "2", "--out", str(out), "--address", address]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "holds curves recorded for another" in err and "--address: nothing" not in err
+
+
 def test_a_refused_grid_recording_leaves_no_space_file_and_a_cache_file_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

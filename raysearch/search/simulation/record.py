@@ -39,6 +39,7 @@ import pandas as pd
 
 from raysearch.core.errors import ConfigError, DataError
 from raysearch.core.files import atomic_write_text, directory_problem, why_no_file
+from raysearch.search.address import check_address
 from raysearch.search.names import CURVES_API, Names
 from raysearch.search.simulation.curve_plan import CurvePlan
 from raysearch.search.simulation.grid import discretized, grid, space_yaml
@@ -330,9 +331,10 @@ def record_curves(
     names: Names = CURVES_API,
 ) -> Recorded:
     """Record the curves of ``space`` (a name or a file) into ``out`` (default
-    results/curves/<space>.parquet): ``raysearch curves``. Every problem is a ConfigError
-    before anything trains; a table already holding these curves is kept, one holding
-    others refused. With ``points``, the grid's space file is written beside the table.
+    results/curves/<space>.parquet): ``raysearch curves``. Every problem, the address's
+    too, is one ConfigError before anything is logged, prepared or trained; a table already
+    holding these curves is kept, one holding others refused. With ``points``, the grid's
+    space file is written beside the table.
     The runs train ``processes`` at once on this machine, or with ``address`` as Ray tasks
     on that cluster (``record``). ``names``: how errors name the arguments (``raysearch
     curves`` passes its flags', ``CLI``)."""
@@ -375,6 +377,11 @@ def record_curves(
         problems.append(
             f"{names.head('device')}: {why}"
         )  # a cluster's nodes may have what this one lacks
+    if address is not None and not table.is_file():  # a table there trains nothing on it
+        try:  # said with the others, before the data are prepared and the plan is printed
+            check_address(address, names)
+        except ConfigError as err:
+            problems += err.problems
     if problems:
         raise ConfigError(problems, "curve recording")
     assert plan is not None, "plan_for_space raised otherwise"
