@@ -100,7 +100,8 @@ def test_a_checkpoint_that_cannot_be_read_or_holds_no_configuration_is_refused(
     damaged = tmp_path / "damaged"
     damaged.mkdir()
     (damaged / CHECKPOINT_FILE).write_bytes(b"not a checkpoint")
-    argv = [*BASE, "--json", str(tmp_path / "no" / "out.json")]
+    (tmp_path / "a-file").write_text("")  # --json under it cannot be written
+    argv = [*BASE, "--json", str(tmp_path / "a-file" / "out.json")]
     assert train_cli.main([*argv, "--resume", str(damaged)]) == 2
     err = capsys.readouterr().err
     assert "2 problem(s)" in err and "--json" in err, err
