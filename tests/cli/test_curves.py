@@ -67,6 +67,12 @@ def test_another_plan_over_a_recorded_table_is_refused(
     assert curves(["--space", str(space), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert f"  - --out: {out} holds curves recorded for another" in err
+    for text in ("", "dropout,seed\n0.0,1\n"):  # an empty file, a CSV: no table of curves
+        out.write_text(text)
+        assert curves(["--space", str(space), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"  - --out: {out} is there and is no parquet table of curves (" in err, err
+        assert "Traceback" not in err and out.read_text() == text
 
 
 def test_a_space_that_is_not_a_grid_is_refused_naming_each_problem(

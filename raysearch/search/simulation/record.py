@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
 
 from raysearch.core.errors import ConfigError, DataError
 from raysearch.core.files import atomic_write_text, directory_problem, why_no_file
@@ -316,6 +317,21 @@ def _check_test_split(plan: CurvePlan, cache_dir: str | Path | None) -> None:
         raise DataError(problems, "dataset")
 
 
+def _held_plan(table: Path, names: Names) -> object:
+    """The plan fingerprint of the curves ``table`` holds (None: a table without one); a
+    ConfigError naming it when it is no parquet table at all (an empty file, a CSV)."""
+    try:
+        return pd.read_parquet(table).attrs.get("plan")
+    except (pa.ArrowInvalid, OSError) as err:
+        raise ConfigError(
+            [
+                f"{names.head('out')}: {table} is there and is no parquet table of curves "
+                f"({type(err).__name__}: {err}); delete it or choose another"
+            ],
+            "curve recording",
+        ) from None
+
+
 def record_curves(
     space: str,
     *,
@@ -386,7 +402,7 @@ def record_curves(
         raise ConfigError(problems, "curve recording")
     assert plan is not None, "plan_for_space raised otherwise"
     key = plan.fingerprint()
-    if table.exists() and (held := pd.read_parquet(table).attrs.get("plan")) != key:
+    if table.exists() and (held := _held_plan(table, names)) != key:
         raise ConfigError(
             [
                 f"{names.head('out')}: {table} holds curves recorded for another grid, seeds, "
