@@ -22,6 +22,7 @@ import pandas as pd
 
 from bench.common import OUT, ROOT, base_meta, header, log, markdown_table, write_outputs
 from raysearch.core.files import METADATA
+from raysearch.data.reading import read_parquet
 from raysearch.results.evidence import (
     finalist_table,
     margin_check,
@@ -62,7 +63,7 @@ def margins(finalists: pd.DataFrame) -> dict[str, Any] | None:
 def measure(examples: Path) -> list[dict[str, Any]]:
     rows = []
     for path in sorted(examples.glob("*/seeds/*/finalists.parquet")):
-        found = margins(pd.read_parquet(path))
+        found = margins(read_parquet(path))
         if found is not None:
             seed = json.loads((path.parent / METADATA).read_text())["seed"]
             rows.append({"example": path.parts[-4], "search": path.parts[-2], "seed": seed})

@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from bench.common import OUT, ROOT, log
+from raysearch.data.reading import read_parquet
 from raysearch.search.simulation.curve_plan import CurvePlan
 from raysearch.search.simulation.grid import grid
 from raysearch.search.simulation.record import CURVE_COLUMNS, record
@@ -101,7 +102,7 @@ def existing(plan: CurvePlan, out: Path) -> pd.DataFrame | None:
     path = out / f"{NAME}.parquet"
     if not path.is_file():
         return None
-    table = pd.read_parquet(path)
+    table = read_parquet(path)
     if table.attrs.get("plan") != plan.fingerprint():
         log(f"error: {path} was built for another grid or generator (plan "
             f"{table.attrs.get('plan')}, now {plan.fingerprint()}); rebuild it with "

@@ -32,6 +32,7 @@ import pandas as pd
 import psutil
 
 from bench.common import OUT, Target, base_meta, header, log, recorded_meta, write_outputs
+from raysearch.data.reading import read_parquet
 
 __all__ = ["PHASES", "WandbMemory", "breakdown", "hold_runs", "main", "memory_against_runs"]
 
@@ -256,7 +257,7 @@ def _search(options: Any, label: str) -> dict[str, Any]:
     with WandbMemory() as memory:
         summary = run_search(options=options, callbacks=[clock])
     run_dir = Path(summary["run_dir"])
-    trials = pd.read_parquet(run_dir / "trials.parquet")
+    trials = read_parquet(run_dir / "trials.parquet")
     timing = summary["timing"]
     rows = breakdown(trials, clock.completed, timing["time/tune_started_unix"])
     return {

@@ -56,6 +56,7 @@ from bench.common import (
 from bench.methods import METHODS as REGISTRY
 from bench.methods import RAYSEARCH, Method, describe
 from bench.optuna_alone import run_optuna_alone
+from raysearch.data.reading import read_parquet
 
 __all__ = ["METHODS", "NAMES", "main"]
 
@@ -138,7 +139,7 @@ def _ray_method(method: Method, seed: int, n: int, epochs: int, root: str) -> di
     summary = run_search(options=options)
     run_dir = Path(summary["run_dir"])
     timing = summary["timing"]
-    ep = pd.read_parquet(run_dir / "epochs.parquet")
+    ep = read_parquet(run_dir / "epochs.parquet")
     records = pd.DataFrame(
         {
             "trial": ep["trial_id"],

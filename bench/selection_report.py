@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from bench.common import ROOT, log
+from raysearch.data.reading import read_parquet
 
 TEST = "test/anchored_test_loss"
 VAL = "best_anchored_val_loss"
@@ -52,8 +53,8 @@ def _load(root: Path, space: str, variant: str, seed: int) -> dict[str, Any] | N
     return {
         "dir": found,
         "summary": json.loads((found / "summary.json").read_text()),
-        "trials": pd.read_parquet(found / "trials.parquet"),
-        "finalists": pd.read_parquet(finalists) if finalists.is_file() else None,
+        "trials": read_parquet(found / "trials.parquet"),
+        "finalists": read_parquet(finalists) if finalists.is_file() else None,
         "wall": json.loads(wall.read_text()) if wall.is_file() else {},
     }
 

@@ -54,8 +54,7 @@ def _lcbench(task: str) -> Callable[[], tuple[Any, Any]]:
 
 def han_table(path: Path = HAN_TABLE, space_file: Path = HAN_SPACE) -> tuple[Any, Any]:
     """The HAN table's space (its own settings, 200 trials) and its recorded curves."""
-    import pandas as pd
-
+    from raysearch.data.reading import read_parquet
     from raysearch.search.simulation.table import TableCurves, check_space
     from raysearch.search.space import load_space
 
@@ -65,7 +64,7 @@ def han_table(path: Path = HAN_TABLE, space_file: Path = HAN_SPACE) -> tuple[Any
             f"{path}: the HAN learning-curve table is not there; build it with "
             "`python -m bench han_table` (about 2 hours on 2 cores) or leave out --benchmarks han"
         )
-    source = TableCurves(pd.read_parquet(path), tuple(space.parameters), name="han-table")
+    source = TableCurves(read_parquet(path), tuple(space.parameters), name="han-table")
     problems = check_space(source, space)
     if problems:
         raise ValueError(f"{path}: {'; '.join(problems)}")

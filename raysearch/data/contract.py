@@ -25,7 +25,7 @@ import pandas as pd
 from raysearch.core.errors import DataError, ErrorCollector
 from raysearch.data.manifest import DERIVED, Manifest, SourceEntry, read_manifest
 from raysearch.data.raw import RawDataset, RawSource, month_range
-from raysearch.data.reading import read_csv
+from raysearch.data.reading import read_csv, read_parquet
 
 __all__ = ["load_dataset", "read_table"]
 
@@ -46,7 +46,7 @@ def read_table(path: Path) -> pd.DataFrame:
     ``raion`` column is text as written: the raion ``0101`` is not the number 101; a
     parquet's named index, its dates, say, is a column)."""
     if path.suffix == ".parquet":
-        table = pd.read_parquet(path)
+        table = read_parquet(path)
         # pandas writes a table's index with it (df.set_index("date").to_parquet): its named
         # levels are the table's columns, as a CSV written from it holds them
         named = [n for n in table.index.names if n is not None and n not in table.columns]

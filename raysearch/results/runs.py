@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from raysearch.core.errors import ConfigError, ErrorCollector
 from raysearch.core.files import EPOCHS, FINALISTS, METADATA, OPTIONS, SUMMARY_JSON, TRIALS
 from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.data.reading import read_parquet
 from raysearch.search.names import API, CLI, Names
 from raysearch.search.parameter import ParamSpec
 from raysearch.search.space_file import pydantic_problems
@@ -185,7 +186,7 @@ def _read_tables(path: Path, errors: ErrorCollector) -> dict[str, pd.DataFrame]:
     tables = {}
     for name, need in _tables(path):
         try:
-            frame = _int_parameters(pd.read_parquet(path / name), pq.read_schema(path / name))
+            frame = _int_parameters(read_parquet(path / name), pq.read_schema(path / name))
         except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
             errors.add(str(path / name), f"cannot be read as a parquet table: {err}")
             continue

@@ -40,6 +40,7 @@ import pyarrow as pa
 
 from raysearch.core.errors import ConfigError, DataError
 from raysearch.core.files import atomic_write_text, directory_problem, why_no_file
+from raysearch.data.reading import read_parquet
 from raysearch.search.address import check_address
 from raysearch.search.names import CURVES_API, Names
 from raysearch.search.simulation.curve_plan import CurvePlan
@@ -321,7 +322,7 @@ def _held_plan(table: Path, names: Names) -> object:
     """The plan fingerprint of the curves ``table`` holds (None: a table without one); a
     ConfigError naming it when it is no parquet table at all (an empty file, a CSV)."""
     try:
-        return pd.read_parquet(table).attrs.get("plan")
+        return read_parquet(table).attrs.get("plan")
     except (pa.ArrowInvalid, OSError) as err:
         raise ConfigError(
             [

@@ -19,6 +19,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from raysearch.data.reading import read_parquet
 from raysearch.search.simulation.curves import Curve
 from raysearch.search.simulation.grid import grid
 from raysearch.search.simulation.table_rows import (
@@ -256,7 +257,7 @@ def _read_frame(path: Path, parquet: bool) -> pd.DataFrame:
     """The table ``path`` holds, or a TableError saying why it cannot be read."""
     if parquet:
         try:
-            return pd.read_parquet(path)
+            return read_parquet(path)
         except (ValueError, OSError) as err:  # pyarrow's ArrowInvalid, ArrowIOError
             raise TableError(
                 str(path),
