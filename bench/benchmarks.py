@@ -201,3 +201,12 @@ register(
         writes=("val_schemes", "val_schemes_war_losses"),
     )
 )
+register(
+    Benchmark(
+        "parquet_exit",
+        "bench.parquet_exit",
+        "how often a process that read parquet aborts at exit (exit 134), pandas opening the "
+        "file against raysearch's read_parquet (pyarrow opens it), hundreds of processes",
+        writes=("parquet_exit",),
+    )
+)
