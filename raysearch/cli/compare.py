@@ -48,12 +48,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         runs = runs_to_compare(args.run_dirs, args.out, CLI)  # before the slow imports
         # Deferred: matplotlib, optuna and scikit-learn take seconds to import.
-        from raysearch.results.comparison import default_out_dir, unlike_runs, write_report
+        from raysearch.results.comparison import new_out_dir, unlike_runs, write_report
 
-        out = args.out if args.out is not None else default_out_dir()
-        # the default, not given: said as what it is, not as --out
-        names = CLI if args.out is not None else _DEFAULT_OUT
-        report = write_report(runs, out, seed=args.seed, names=names)
+        if args.out is not None:
+            report = write_report(runs, args.out, seed=args.seed, names=CLI)
+        else:  # the default, not given: said as what it is, not as --out
+            with new_out_dir(names=_DEFAULT_OUT) as out:
+                report = write_report(runs, out, seed=args.seed, names=_DEFAULT_OUT)
     except RaysearchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

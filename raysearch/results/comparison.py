@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,7 @@ from raysearch.results.runs import RunData
 from raysearch.results.unlike import data_of, unlike_runs, warm_start_of
 from raysearch.search.names import Names
 
-__all__ = ["REPORT", "compare_runs", "default_out_dir", "unlike_runs", "write_report"]
+__all__ = ["REPORT", "compare_runs", "new_out_dir", "unlike_runs", "write_report"]
 
 _PER_TASK = ("val_loss", "val_regret", "weight", "collapsed")
 # how problems name what a Python caller gave (out_dir=) and what writes a run
@@ -61,15 +62,34 @@ _COMPARE_RUNS = Names(cli=False, call="compare_runs")
 _WRITE_REPORT = Names(cli=False, call="write_report")
 
 
-def default_out_dir(root: str | Path = "results") -> Path:
-    """results/compare/<timestamp>: one not there yet (-2, -3, ... after a report written
-    in the same second, which the new one would otherwise replace)."""
+@contextmanager
+def new_out_dir(root: str | Path = "results", names: Names = _COMPARE_RUNS) -> Iterator[Path]:
+    """results/compare/<timestamp>, made here for this report alone: -2, -3, ... after one
+    made in the same second, by this process or another (two commands started together
+    each get their own; choosing a name not there yet gave both the same, and the second
+    report replaced the first). A block that fails leaves it, and the parents made for
+    it, removed again while they are empty. One that cannot be made (a file where a
+    directory goes) is a ConfigError, naming it as ``names`` says."""
     base = Path(root) / "compare" / time.strftime("%Y%m%d-%H%M%S")
+    check_report_dir(base, names=names)
+    made = [p for p in reversed(base.parents) if not p.exists()]  # outermost first
+    base.parent.mkdir(parents=True, exist_ok=True)
     out, n = base, 1
-    while out.exists():
-        n += 1
-        out = base.with_name(f"{base.name}-{n}")
-    return out
+    while True:
+        try:
+            out.mkdir()
+            break
+        except FileExistsError:
+            n += 1
+            out = base.with_name(f"{base.name}-{n}")
+    try:
+        yield out
+    except BaseException:  # Ctrl+C included: no empty directory stays behind
+        for directory in [out, *reversed(made)]:  # innermost first
+            if any(directory.iterdir()):  # written into meanwhile: it stays
+                break
+            directory.rmdir()
+        raise
 
 
 def _table(frame: pd.DataFrame) -> str:

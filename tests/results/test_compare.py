@@ -124,19 +124,28 @@ def test_an_out_holding_a_report_and_anything_else_is_refused_and_left_as_it_was
     assert sorted(p.name for p in out.iterdir()) == sorted([REPORT, "curve.png", other])
 
 
-def test_the_default_out_is_a_directory_not_there_yet(tmp_path, monkeypatch):
+def test_the_default_out_is_a_directory_of_its_own_made_at_once(tmp_path, monkeypatch):
     """results/compare/<timestamp> named a second's report: a second compare in that second
-    replaced the first's (found by a README audit helper)."""
+    replaced the first's (found by a README audit helper). Choosing a name not there yet
+    left a race: two compares started together chose the same one, the first still
+    writing (its report is staged beside it), so the name is claimed by making it. A block
+    that fails leaves no empty directory, nor the parents made for it."""
     from raysearch.results import comparison
 
     monkeypatch.setattr(comparison.time, "strftime", lambda fmt: "20261206-120000")
-    first = comparison.default_out_dir(tmp_path)
-    assert first == tmp_path / "compare" / "20261206-120000"
-    first.mkdir(parents=True)
-    second = comparison.default_out_dir(tmp_path)
-    second.mkdir()
-    assert second.name == "20261206-120000-2"
-    assert comparison.default_out_dir(tmp_path).name == "20261206-120000-3"
+    with comparison.new_out_dir(tmp_path) as first:
+        assert first == tmp_path / "compare" / "20261206-120000" and first.is_dir()
+        with comparison.new_out_dir(tmp_path) as second:  # the first still empty
+            assert second.name == "20261206-120000-2"
+            (second / "report.md").write_text("# a report")
+        with pytest.raises(KeyboardInterrupt), comparison.new_out_dir(tmp_path) as third:
+            assert third.name == "20261206-120000-3"
+            raise KeyboardInterrupt
+        assert not third.exists() and second.is_dir()
+    nothing = tmp_path / "elsewhere"
+    with pytest.raises(OSError), comparison.new_out_dir(nothing):
+        raise OSError("disk full")
+    assert not nothing.exists()
 
 
 def test_a_failed_write_leaves_the_earlier_report_whole(two_runs, report, tmp_path, monkeypatch):
