@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import socket
+from datetime import timedelta
 from pathlib import Path
 
 import torch
@@ -53,7 +54,11 @@ CONFIGS = {
 def _worker(rank: int, world: int, port: int, out: str) -> None:
     torch.set_num_threads(1)
     dist.init_process_group(
-        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world
+        "gloo",
+        init_method=f"tcp://127.0.0.1:{port}",
+        rank=rank,
+        world_size=world,
+        timeout=timedelta(seconds=120),
     )
     try:
         for name, cfg in CONFIGS.items():
@@ -82,7 +87,9 @@ def _close(a: dict, b: dict, keys: list[str]) -> bool:
     return all(abs(a[k] - b[k]) <= 1e-4 * (1 + abs(b[k])) for k in keys)
 
 
-def test_two_ranks_report_identically_and_match_one_process(tmp_path: Path) -> None:
+def test_two_ranks_report_identically_and_match_one_process(
+    tmp_path: Path, gloo_alone: None
+) -> None:
     # fork: the workers inherit the imported modules (spawning re-imports torch and raysearch)
     mp.start_processes(
         _worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True, start_method="fork"
@@ -132,7 +139,11 @@ def _resume_worker(rank: int, world: int, port: int, out: str) -> None:
     resumed from rank 0's checkpoint; dropout on, so each rank's own generator matters."""
     torch.set_num_threads(1)
     dist.init_process_group(
-        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world
+        "gloo",
+        init_method=f"tcp://127.0.0.1:{port}",
+        rank=rank,
+        world_size=world,
+        timeout=timedelta(seconds=120),
     )
     try:
         data, model = fake_data(n_train=32, n_eval=16, missing=0.0), factory(dropout=0.3)
@@ -156,7 +167,7 @@ def _resume_worker(rank: int, world: int, port: int, out: str) -> None:
 
 
 def test_two_ranks_resumed_from_a_checkpoint_follow_the_uninterrupted_curve(
-    tmp_path: Path,
+    tmp_path: Path, gloo_alone: None
 ) -> None:
     """Each rank draws its own dropout, so the checkpoint keeps every rank's generators:
     with rank 0's restored on both, the ranks drew the same masks after a resume and the

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import socket
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -81,7 +82,11 @@ def _rank_batch(x: Tensor, y: Tensor, m: Tensor, rank: int) -> dict:
 def _worker(rank: int, port: int, out: str) -> None:
     torch.set_num_threads(1)
     dist.init_process_group(
-        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=WORLD
+        "gloo",
+        init_method=f"tcp://127.0.0.1:{port}",
+        rank=rank,
+        world_size=WORLD,
+        timeout=timedelta(seconds=120),
     )
     try:
         batches = [_rank_batch(*b, rank) for b in _global_batches()]
@@ -160,7 +165,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_a_task_absent_from_a_whole_global_batch_trains_as_one_process(tmp_path: Path) -> None:
+def test_a_task_absent_from_a_whole_global_batch_trains_as_one_process(
+    tmp_path: Path, gloo_alone: None
+) -> None:
     """Both ranks report the epoch one process gets on the whole global batches and end with
     its weights: sparse's epoch loss and weight are means over the 3 global batches that
     observed it (not 5, counting the 2 where it was absent from both ranks; its mean there
