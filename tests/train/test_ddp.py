@@ -12,8 +12,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import socket
-from datetime import timedelta
 from pathlib import Path
 
 import torch
@@ -23,6 +21,7 @@ import torch.multiprocessing as mp
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import TrialConfig
+from raysearch.testing.gloo import free_port, gloo_group
 from raysearch.testing.train import Crash, crash_at, factory, fake_data
 from raysearch.train.loop import fit
 
@@ -53,14 +52,7 @@ CONFIGS = {
 
 def _worker(rank: int, world: int, port: int, out: str) -> None:
     torch.set_num_threads(1)
-    dist.init_process_group(
-        "gloo",
-        init_method=f"tcp://127.0.0.1:{port}",
-        rank=rank,
-        world_size=world,
-        timeout=timedelta(seconds=120),
-    )
-    try:
+    with gloo_group(rank, world, port):
         for name, cfg in CONFIGS.items():
             reports: list[dict] = []
             ckpt = Path(out) / name if rank == 0 else None
@@ -73,14 +65,6 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
             )
             payload = {"history": result.history, "reports": reports, "test": result.test_metrics}
             Path(out, f"{name}{rank}.json").write_text(json.dumps(payload))
-    finally:
-        dist.destroy_process_group()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _close(a: dict, b: dict, keys: list[str]) -> bool:
@@ -92,7 +76,7 @@ def test_two_ranks_report_identically_and_match_one_process(
 ) -> None:
     # fork: the workers inherit the imported modules (spawning re-imports torch and raysearch)
     mp.start_processes(
-        _worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True, start_method="fork"
+        _worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True, start_method="fork"
     )
     for name in CONFIGS:
         r0 = json.loads((tmp_path / f"{name}0.json").read_text())
@@ -138,14 +122,7 @@ def _resume_worker(rank: int, world: int, port: int, out: str) -> None:
     """Each rank: an uninterrupted fit, then the same fit crashed after epoch 1 and
     resumed from rank 0's checkpoint; dropout on, so each rank's own generator matters."""
     torch.set_num_threads(1)
-    dist.init_process_group(
-        "gloo",
-        init_method=f"tcp://127.0.0.1:{port}",
-        rank=rank,
-        world_size=world,
-        timeout=timedelta(seconds=120),
-    )
-    try:
+    with gloo_group(rank, world, port):
         data, model = fake_data(n_train=32, n_eval=16, missing=0.0), factory(dropout=0.3)
         keep = Path(out, "cut") if rank == 0 else None
         full = fit(RESUMED, data, model_factory=model)
@@ -162,8 +139,6 @@ def _resume_worker(rank: int, world: int, port: int, out: str) -> None:
             "generators": [after_full, _generator()],
         }
         Path(out, f"resume{rank}.json").write_text(json.dumps(payload))
-    finally:
-        dist.destroy_process_group()
 
 
 def test_two_ranks_resumed_from_a_checkpoint_follow_the_uninterrupted_curve(
@@ -174,7 +149,7 @@ def test_two_ranks_resumed_from_a_checkpoint_follow_the_uninterrupted_curve(
     curve left the uninterrupted one."""
     mp.start_processes(
         _resume_worker,
-        args=(2, _free_port(), str(tmp_path)),
+        args=(2, free_port(), str(tmp_path)),
         nprocs=2,
         join=True,
         start_method="fork",

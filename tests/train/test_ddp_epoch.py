@@ -12,13 +12,10 @@ errors (uniform).
 from __future__ import annotations
 
 import json
-import socket
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import torch
-import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
@@ -26,6 +23,7 @@ from torch.nn.parallel import DistributedDataParallel
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.spec import TaskKind, TaskSpec
 from raysearch.losses.strategies.registry import build_strategy
+from raysearch.testing.gloo import free_port, gloo_group
 from raysearch.train.epoch import TrainParts, train_epoch
 
 TASKS = tuple(TaskSpec(name, TaskKind.REGRESSION) for name in ("anomaly", "sparse", "never"))
@@ -81,14 +79,7 @@ def _rank_batch(x: Tensor, y: Tensor, m: Tensor, rank: int) -> dict:
 
 def _worker(rank: int, port: int, out: str) -> None:
     torch.set_num_threads(1)
-    dist.init_process_group(
-        "gloo",
-        init_method=f"tcp://127.0.0.1:{port}",
-        rank=rank,
-        world_size=WORLD,
-        timeout=timedelta(seconds=120),
-    )
-    try:
+    with gloo_group(rank, WORLD, port):
         batches = [_rank_batch(*b, rank) for b in _global_batches()]
         for k in (1, 2):
             torch.manual_seed(0)
@@ -109,8 +100,6 @@ def _worker(rank: int, port: int, out: str) -> None:
                 "params": [p.detach().flatten().tolist() for p in model.module.parameters()],
             }
             Path(out, f"k{k}_rank{rank}.json").write_text(json.dumps(payload))
-    finally:
-        dist.destroy_process_group()
 
 
 def _one_process(k: int) -> dict:
@@ -159,12 +148,6 @@ def _one_process(k: int) -> dict:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_a_task_absent_from_a_whole_global_batch_trains_as_one_process(
     tmp_path: Path, gloo_alone: None
 ) -> None:
@@ -174,7 +157,7 @@ def test_a_task_absent_from_a_whole_global_batch_trains_as_one_process(
     is 0 / 0); "never" has neither; the 2 global batches without a target take no step."""
     # fork: the workers inherit the imported modules (spawning re-imports torch and raysearch)
     mp.start_processes(
-        _worker, args=(_free_port(), str(tmp_path)), nprocs=WORLD, join=True, start_method="fork"
+        _worker, args=(free_port(), str(tmp_path)), nprocs=WORLD, join=True, start_method="fork"
     )
     for k, steps in ((1, 5), (2, 3)):
         expected = _one_process(k)
