@@ -26,6 +26,12 @@ from raysearch.losses.strategies.registry import build_strategy
 from raysearch.testing.gloo import free_port, gloo_group
 from raysearch.train.epoch import TrainParts, train_epoch
 
+# Run with the integration tests, one at a time in one process: in the unit phase, on
+# pytest-xdist's processes, two full runs of the 6 this session hung 10 minutes with a rank
+# of a gloo group left behind (its peer gone), and both after this file was added; the
+# cause is not found, and test_ddp.py ran there for a session before without it.
+pytestmark = pytest.mark.integration
+
 TASKS = tuple(TaskSpec(name, TaskKind.REGRESSION) for name in ("anomaly", "sparse", "never"))
 NAMES = [t.name for t in TASKS]
 LR, MOMENTUM, WORLD, PER_RANK = 0.1, 0.9, 2, 2
