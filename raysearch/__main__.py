@@ -1,7 +1,5 @@
 """``python -m raysearch <command>``: the same as the ``raysearch`` console command."""
 
-import sys
+from raysearch.cli import command_line
 
-from raysearch.cli import main
-
-sys.exit(main())
+command_line()

@@ -1,10 +1,8 @@
 """``python -m raysearch.simulate``: the same as ``raysearch simulate``
 (raysearch/cli/simulate.py)."""
 
-import sys
-
-from raysearch.cli.pipe import exit_status
+from raysearch.cli.entry_point import run_as_program
 from raysearch.cli.simulate import main
 
 if __name__ == "__main__":
-    sys.exit(exit_status(main))
+    run_as_program(main)

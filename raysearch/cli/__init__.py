@@ -9,7 +9,9 @@
     raysearch train --size tiny ...          one configuration, no Tune (debugging)
     raysearch model summary --size base      parameters per stage
 
-``python -m raysearch <command>`` is the same. Each command module has ``main(argv) -> int``.
+``python -m raysearch <command>`` is the same. Each command module has ``main(argv) -> int``,
+which returns its exit status; the console script and ``python -m`` end the process with it
+(``command_line``, raysearch/cli/entry_point.py).
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
+from raysearch.cli.entry_point import run_as_program
 from raysearch.cli.pipe import exit_status
 
-__all__ = ["COMMANDS", "command_description", "main", "run_alias"]
+__all__ = ["COMMANDS", "command_description", "command_line", "main", "run_alias"]
 
 COMMANDS: dict[str, str] = {
     "run": "the search: Ray Tune + Optuna TPE + ASHA on the anchored validation loss",
@@ -56,6 +60,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return exit_status(lambda: _main(argv))
 
 
+def command_line() -> NoReturn:
+    """The ``raysearch`` console script and ``python -m raysearch``: :func:`main` on this
+    process's command line, ending the process with its status."""
+    run_as_program(lambda: _main(None))
+
+
 def _main(argv: Sequence[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
@@ -80,8 +90,8 @@ def _main(argv: Sequence[str] | None) -> int:
     return int(module.main(rest))
 
 
-def run_alias(old: str, command: str) -> int:
+def run_alias(old: str, command: str) -> NoReturn:
     """Run ``raysearch <command>`` for a deprecated ``python -m`` form, saying what replaced
-    it (the aliases are kept for one release, until raysearch 0.3)."""
+    it (the aliases are kept for one release, until raysearch 0.3), and end the process."""
     print(f"note: `{old}` is now `raysearch {command}`; it goes in raysearch 0.3", file=sys.stderr)
-    return main([command, *sys.argv[1:]])
+    run_as_program(lambda: _main([command, *sys.argv[1:]]))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, non_negative_int
-from raysearch.cli.pipe import exit_status
+from raysearch.cli.entry_point import run_as_program
 from raysearch.core.errors import RaysearchError
 from raysearch.results.report_dir import runs_to_compare
 from raysearch.search.names import CLI, Names
@@ -68,4 +68,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(exit_status(main))
+    run_as_program(main)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, positive_int
-from raysearch.cli.pipe import exit_status
+from raysearch.cli.entry_point import INTERRUPTED, run_as_program
 from raysearch.core.errors import RaysearchError
 from raysearch.core.signals import command_takes_sigterm_as_ctrl_c
 
@@ -97,7 +97,7 @@ def _record(argv: Sequence[str] | None) -> int:
         )
     except KeyboardInterrupt:
         print("interrupted: the same command resumes from the finished runs", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except RaysearchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -109,4 +109,4 @@ def _record(argv: Sequence[str] | None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(exit_status(main))
+    run_as_program(main)

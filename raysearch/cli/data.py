@@ -19,7 +19,7 @@ import numpy as np
 
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, int_at_least, non_negative_int, positive_int
-from raysearch.cli.pipe import exit_status
+from raysearch.cli.entry_point import run_as_program
 from raysearch.core.data_config import INT_LEAST, SYNTH_PRESETS, DataConfig, SynthConfig
 from raysearch.core.errors import ConfigError, RaysearchError
 from raysearch.core.files import staged_directory
@@ -234,4 +234,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(exit_status(main))
+    run_as_program(main)

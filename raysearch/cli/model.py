@@ -13,7 +13,7 @@ import sys
 
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser
-from raysearch.cli.pipe import exit_status
+from raysearch.cli.entry_point import run_as_program
 from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import RaysearchError
 from raysearch.core.model_config import ModelConfig, list_presets
@@ -84,4 +84,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(exit_status(main))
+    run_as_program(main)

@@ -1,9 +1,8 @@
 """A command whose reader went away: ``raysearch spaces list | head -1``.
 
-Every entry point runs its command through :func:`exit_status`: ``raysearch``,
-``python -m raysearch`` and the deprecated ``python -m`` aliases through
-:func:`raysearch.cli.main`; ``python -m raysearch.run``, ``python -m raysearch.simulate``
-and ``python -m raysearch.cli.<command>`` call it themselves.
+Every entry point runs its command through :func:`exit_status`, by way of
+``run_as_program`` (raysearch/cli/entry_point.py); :func:`raysearch.cli.main` called from
+Python does too.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, duration, int_at_least, int_between, path
-from raysearch.cli.pipe import exit_status
+from raysearch.cli.entry_point import INTERRUPTED, run_as_program
 from raysearch.core.errors import (
     ConfigError,
     RaysearchError,
@@ -242,10 +242,10 @@ def _search(argv: Sequence[str] | None) -> int:
         run_search(options=options)
     except SearchInterrupted as err:
         print(f"interrupted: {err}", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except KeyboardInterrupt:  # Ctrl+C before the search started: nothing to resume
         print("interrupted before the search started; nothing was run", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except (SearchFailed, ResultsNotWritten) as err:  # ran, but no result to use
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -256,4 +256,4 @@ def _search(argv: Sequence[str] | None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(exit_status(main))
+    run_as_program(main)

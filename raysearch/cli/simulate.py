@@ -33,7 +33,7 @@ import yaml
 
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, duration, non_negative_float, positive_int
-from raysearch.cli.pipe import exit_status
+from raysearch.cli.entry_point import run_as_program
 from raysearch.cli.simulate_tables import paired_table, quality_table, rung_table
 from raysearch.core.errors import ConfigError, RaysearchError
 from raysearch.core.files import why_no_file, write_json
@@ -391,4 +391,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(exit_status(main))
+    run_as_program(main)

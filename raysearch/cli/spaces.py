@@ -13,7 +13,7 @@ from pathlib import Path
 
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser
-from raysearch.cli.pipe import exit_status
+from raysearch.cli.entry_point import run_as_program
 from raysearch.core.errors import ConfigError, RaysearchError
 from raysearch.core.files import atomic_write_text, why_no_file
 from raysearch.search.names import Names
@@ -157,4 +157,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(exit_status(main))
+    run_as_program(main)

@@ -30,7 +30,7 @@ from typing import Any, TypeVar, get_type_hints
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, positive_int
 from raysearch.cli.best_config import OLD_PAIR, config_file, read_resolved, tuple_fields
-from raysearch.cli.pipe import exit_status
+from raysearch.cli.entry_point import run_as_program
 from raysearch.cli.train_resume import resume_problems
 from raysearch.cli.train_workers import (
     WorkersFailed,
@@ -421,4 +421,4 @@ def _set_threads(threads: int | None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(exit_status(main))
+    run_as_program(main)
