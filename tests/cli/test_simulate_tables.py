@@ -316,3 +316,24 @@ def test_a_value_the_table_lacks_is_one_problem_with_a_count_and_an_example(
         "no curves for loss_strategy='a3dro' in 2 of the 6 configurations of the space, e.g. "
         "with dropout=0.3, where the table holds 'uniform'"
     ]
+
+
+def test_a_conditional_parameter_nan_where_its_condition_holds_or_set_where_it_fails_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """budget_beta has a `when` (loss_strategy a3dro), so NaN was allowed in any row: one
+    a3dro row with it NaN split its curve in two, blamed on its epochs, and a uniform curve
+    that holds a beta was a configuration no trial draws. Each is named with its rows."""
+    t = _table()
+    t["budget_beta"] = t["budget_beta"].astype(float)
+    t.loc[9, "budget_beta"] = np.nan  # row 10: dropout 0.0, a3dro 0.0, seed 0, epoch 2
+    uniform = (t.dropout == 0.3) & (t.loss_strategy == "uniform")
+    t.loc[uniform, "budget_beta"] = 0.7  # rows 25-32
+    stray = {"dropout": 0.0, "loss_strategy": "a3dro", "budget_beta": np.nan}
+    set_ = {"dropout": 0.3, "loss_strategy": "uniform", "budget_beta": 0.7}
+    assert _refused(tmp_path, t, capsys) == [
+        "budget_beta is NaN where its condition {'loss_strategy': 'a3dro'} holds (a trial "
+        f"there draws it): in row 10 ({stray}, seed 0, epoch 2)",
+        "budget_beta holds a value where its condition {'loss_strategy': 'a3dro'} fails (no "
+        f"trial there draws it: leave it NaN): in 8 rows, e.g. row 25 ({set_}, seed 0, epoch 1)",
+    ]

@@ -28,6 +28,7 @@ from raysearch.search.simulation.table_rows import (
     epoch_gaps,
     few,
     listed_values,
+    misplaced_rows,
     norm,
     not_value,
     not_whole,
@@ -92,6 +93,9 @@ class TableCurves:
         unlisted = unlisted_rows(frame, self.params, self.listed or {})
         if unlisted:  # not grouped by them: a row's wrong value splits its curve in two
             raise TableError(self.name, unlisted)
+        misplaced = misplaced_rows(frame, self.params, self.listed or {})
+        if misplaced:  # as a wrong value: a stray NaN splits its curve in two
+            raise TableError(self.name, misplaced)
         shared = frame.duplicated(keys, keep=False)
         if shared.any():
             # the configurations differ in columns not named: each curve would mix several
@@ -317,9 +321,13 @@ def check_space(table: TableCurves, space: Any) -> list[str]:
     problems += not_categorical(space)
     if problems:
         return problems
-    unlisted = unlisted_rows(table.frame, table.params, listed_values(space))
+    listed = listed_values(space)
+    unlisted = unlisted_rows(table.frame, table.params, listed)
     if unlisted:  # the space's configurations the table then lacks follow from them
         return unlisted
+    misplaced = misplaced_rows(table.frame, table.params, listed)
+    if misplaced:
+        return misplaced
     configs = grid(space.parameters)
     problems += _lacking(table, configs)
     drawn = {table.key(config) for config in configs}

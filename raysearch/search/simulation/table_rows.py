@@ -18,6 +18,7 @@ __all__ = [
     "epoch_gaps",
     "few",
     "listed_values",
+    "misplaced_rows",
     "norm",
     "not_value",
     "not_whole",
@@ -41,11 +42,16 @@ def norm(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Listed:
-    """The values a space lists for a parameter, as lookup keys (``norm``), and whether a
-    row may hold none (NaN): a parameter with a ``when`` is left out where it fails."""
+    """The values a space lists for a parameter, as lookup keys (``norm``), and its ``when``
+    (each condition's parameter and its values, as keys): a parameter with a ``when`` holds
+    none (NaN) in the rows where its condition fails, and one of its values where it holds."""
 
     values: frozenset[Any]
-    optional: bool
+    when: tuple[tuple[str, frozenset[Any]], ...] = ()
+
+    @property
+    def optional(self) -> bool:
+        return bool(self.when)
 
     def holds(self, key: Any) -> bool:
         return key in self.values or (key is None and self.optional)
@@ -53,12 +59,25 @@ class Listed:
     def shown(self) -> list[Any]:
         return sorted(self.values, key=str)
 
+    def condition(self) -> dict[str, Any]:
+        """The ``when`` as a space file writes it: {parameter: value or [values]}."""
+        return {
+            name: next(iter(keys)) if len(keys) == 1 else sorted(keys, key=str)
+            for name, keys in self.when
+        }
+
 
 def listed_values(space: Any) -> dict[str, Listed]:
     """What each categorical parameter of ``space`` may hold in a table's rows (a table
     cannot hold the others: ``not_categorical`` in table.py)."""
     return {
-        name: Listed(frozenset(norm(v) for v in p.choices or []), bool(p.when))
+        name: Listed(
+            frozenset(norm(v) for v in p.choices or []),
+            tuple(
+                (cond, frozenset(norm(v) for v in (e if isinstance(e, list) else [e])))
+                for cond, e in p.when.items()
+            ),
+        )
         for name, p in space.parameters.items()
         if p.type == "categorical"
     }
@@ -94,6 +113,38 @@ def unlisted_rows(
                     else ""
                 )
             )
+    return problems
+
+
+def misplaced_rows(
+    frame: pd.DataFrame, params: Sequence[str], listed: Mapping[str, Listed]
+) -> list[str]:
+    """The rows where a parameter with a ``when`` is NaN though its condition holds there
+    (a trial with the row's values draws it), or holds a value though its condition fails
+    (no trial draws it): one problem for each, with how many rows and the first of them.
+    ``frame``'s values are the space's (``unlisted_rows`` finds none). Such a row belongs to
+    no curve the space draws: one inside a curve would split it, blamed for its epochs."""
+    problems = []
+    for name in params:
+        rule = listed.get(name)
+        if rule is None or not rule.when or any(c not in frame.columns for c, _ in rule.when):
+            continue
+        holds = np.ones(len(frame), dtype=bool)
+        for cond, keys in rule.when:
+            holds &= frame[cond].map(lambda v, keys=keys: norm(v) in keys).to_numpy(dtype=bool)
+        empty = frame[name].map(lambda v: norm(v) is None).to_numpy(dtype=bool)
+        for wrong, what in (
+            (holds & empty, "is NaN where its condition {} holds (a trial there draws it)"),
+            (~holds & ~empty, "holds a value where its condition {} fails (no trial there "
+             "draws it: leave it NaN)"),
+        ):  # fmt: skip
+            rows = np.flatnonzero(wrong)
+            if len(rows):
+                many = f"{len(rows):,} rows, e.g. " if len(rows) > 1 else ""
+                problems.append(
+                    f"{name} {what.format(rule.condition())}: in {many}row {rows[0] + 1} "
+                    f"({_row(frame, params, int(rows[0]))})"
+                )
     return problems
 
 
