@@ -57,6 +57,7 @@ from raysearch.search.resume import experiment_saved
 from raysearch.search.searcher import TRIAL_SEED
 from raysearch.search.session import fit
 from raysearch.search.trainable import TrialSetup, run_trial, trial_config
+from raysearch.search.tuner import RunTable
 
 __all__ = [
     "FINALISTS_RUN",
@@ -159,7 +160,8 @@ def _tuner(plan: SearchPlan, points: list[dict[str, Any]], resume: bool) -> Any:
             callbacks=[*result_loggers()],
             failure_config=ray.tune.FailureConfig(max_failures=setup.tune_max_failures),
             checkpoint_config=ray.tune.CheckpointConfig(num_to_keep=1),
-            progress_reporter=tune.CLIReporter(
+            progress_reporter=RunTable(
+                plan.run_dir,
                 metric_columns={TIME_ATTR: "epoch", VAL_METRIC: "anchored_val"},
                 parameter_columns={"point/finalist": "finalist", "point/seed": "seed"},
                 max_report_frequency=15,

@@ -42,6 +42,7 @@ from raysearch.search.study import open_storage, settle_cut_trials, warm_start_t
 from raysearch.search.trainable import run_trial
 
 __all__ = [
+    "RunTable",
     "TuneCallback",
     "TuneOutcome",
     "build_tuner",
@@ -127,7 +128,7 @@ def build_tuner(
             callbacks=[*result_loggers(), SchedulerMemory(scheduler), *(callbacks or [])],
             failure_config=ray.tune.FailureConfig(max_failures=plan.setup.tune_max_failures),
             checkpoint_config=ray.tune.CheckpointConfig(num_to_keep=2),
-            progress_reporter=_progress_reporter(plan.space),
+            progress_reporter=_progress_reporter(plan.space, plan.run_dir),
             verbose=1,
         ),
     )
@@ -149,8 +150,31 @@ def best_trial_line(trials: list[Trial], parameters: list[str]) -> str | None:
     return f"Current best trial: {best.trial_id} with {BEST_VAL_METRIC}={value:.4f} ({shown})"
 
 
-class _TrialTable(tune.CLIReporter):
-    """Ray's trial table with our own best-trial line. Ray's line looks up every parameter
+class RunTable(tune.CLIReporter):
+    """Ray's trial table, with Tune's "Result logdir: ..." line (its staging directory under
+    Ray's temporary directory, which the user never needs) shown as "Results: <the run
+    directory>", where the tables and the summary are written."""
+
+    # None: a table Tune pickled before raysearch kept the run directory in it (a search
+    # interrupted then, resumed now), whose header stays Ray's.
+    results: str | None = None
+
+    def __init__(self, results: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.results = results
+
+    def _progress_str(self, trials: list[Trial], done: bool, *sys_info: str, **kwargs: Any) -> str:
+        text = str(super()._progress_str(trials, done, *sys_info, **kwargs))
+        if self.results is None:
+            return text
+        return "\n".join(
+            f"Results: {self.results}" if line.startswith("Result logdir: ") else line
+            for line in text.split("\n")
+        )
+
+
+class _TrialTable(RunTable):
+    """The search's table, with our own best-trial line. Ray's line looks up every parameter
     column without a default and crashes the driver when the best trial lacks a
     conditional parameter (a kendall trial has no budget_beta), so it is switched off and
     ``best_trial_line`` is shown below the status header instead."""
@@ -160,14 +184,13 @@ class _TrialTable(tune.CLIReporter):
 
     def _progress_str(self, trials: list[Trial], done: bool, *sys_info: str, **kwargs: Any) -> str:
         best = best_trial_line(trials, list(self._parameter_columns))
-        return str(
-            super()._progress_str(trials, done, *sys_info, *([best] if best else []), **kwargs)
-        )
+        return super()._progress_str(trials, done, *sys_info, *([best] if best else []), **kwargs)
 
 
-def _progress_reporter(space: SearchSpace) -> tune.CLIReporter:
+def _progress_reporter(space: SearchSpace, run_dir: str) -> tune.CLIReporter:
     """The trial table: epoch, anchored loss, best so far per trial, and the best trial."""
     return _TrialTable(
+        run_dir,
         metric_columns={TIME_ATTR: "epoch", VAL_METRIC: "anchored_val", BEST_VAL_METRIC: "best"},
         parameter_columns=list(space.parameters),
         max_report_frequency=15,

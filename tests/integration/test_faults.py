@@ -228,6 +228,7 @@ def test_ctrl_c_twice_then_a_killed_driver_and_resume_still_finish_the_search(
     assert "interrupted twice" in output or "unfinished trial(s)" in output, output
     assert f"--resume {run_dir}" in output, output
     assert "Traceback" not in without_ray_sigterm_noise(output), output
+    assert f"Results: {run_dir}" in output and "Result logdir" not in output  # the trial table
     assert (run_dir / "options.json").is_file()  # what --resume needs
     assert not list(run_dir.glob(".*.tmp")), "a half-written file was left"
 

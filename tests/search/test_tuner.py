@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from raysearch.search.scheduler import build_scheduler
 from raysearch.search.searcher import TRIAL_SEED, build_searcher
 from raysearch.search.space import load_space
 from raysearch.search.study import STUDY_NAME, open_storage
-from raysearch.search.tuner import _progress_reporter, best_trial_line, run_tune
+from raysearch.search.tuner import RunTable, _progress_reporter, best_trial_line, run_tune
 from tests.search.test_collect import _Grid, _Result, _Trial
 
 
@@ -81,7 +82,7 @@ def test_the_trial_table_shows_the_best_trial_without_its_conditional_parameter(
     kendall = _FakeTrial("kendall1", {"loss_strategy": "kendall", "dropout": 0.2}, -0.25)
     a3dro = {"loss_strategy": "a3dro", "budget_beta": 0.3, "dropout": 0.1}
     a3dro = _FakeTrial("a3dro01", a3dro, 0.1)
-    text = _progress_reporter(space)._progress_str([a3dro, kendall], done=False)
+    text = _progress_reporter(space, "results/x/y")._progress_str([a3dro, kendall], done=False)
     (line,) = [row for row in text.splitlines() if row.startswith("Current best trial")]
     assert line.startswith("Current best trial: kendall1 with best_anchored_val_loss=-0.2500")
     assert line.endswith("(loss_strategy=kendall, budget_beta=-, regret_clip=-)")
@@ -89,6 +90,34 @@ def test_the_trial_table_shows_the_best_trial_without_its_conditional_parameter(
     assert best_trial_line([], list(space.parameters)) is None
     with pytest.raises(KeyError, match="budget_beta"):  # what Ray's own line would do
         _best_trial_str(kendall, VAL_METRIC, list(space.parameters))
+
+
+def test_the_trial_tables_header_names_the_run_directory_not_tunes_staging_directory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tune's header line "Result logdir: <Ray's temporary directory>/.../driver_artifacts"
+    pointed users at a directory they never need; the search's and the finalists' tables
+    name the run directory, where the tables and the summary are. A table Tune pickled
+    before the run directory was kept in it (resumed now) keeps Ray's line."""
+    from ray.tune import progress_reporter
+
+    staging = "Result logdir: /tmp/ray/session_1/artifacts/2026/tune/driver_artifacts"
+    monkeypatch.setattr(
+        progress_reporter, "_trial_progress_str", lambda *a, **k: f"{staging}\nTABLE"
+    )
+    monkeypatch.setattr(progress_reporter, "_trial_errors_str", lambda *a, **k: "")
+    monkeypatch.setattr(progress_reporter, "has_verbosity", lambda level: True)
+    space = load_space("loss_ablation")
+    trial = _FakeTrial("kendall1", {"loss_strategy": "kendall", "dropout": 0.2}, -0.25)
+    search = _progress_reporter(space, "results/loss_ablation/run1")
+    finalists = RunTable("results/loss_ablation/run1", metric_columns={TIME_ATTR: "epoch"})
+    for table in (search, finalists):
+        lines = table._progress_str([trial], done=False).splitlines()
+        assert "Results: results/loss_ablation/run1" in lines
+        assert staging not in lines
+    old = pickle.loads(pickle.dumps(search))
+    del old.__dict__["results"]  # as a table pickled before raysearch kept the run directory
+    assert staging in old._progress_str([trial], done=False).splitlines()
 
 
 def test_baselines_random_search_and_full_budget_fifo() -> None:
