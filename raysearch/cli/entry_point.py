@@ -32,14 +32,32 @@ def _ctrl_c_ends_the_process() -> None:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def _ctrl_c_in_a_finalizer(unraisable: sys.UnraisableHookArgs) -> None:
+    """``sys.unraisablehook``: a Ctrl+C that landed while Python finalized an object (a
+    ``__del__``, a weakref callback: Ray's and torch's run during a search, at moments no one
+    chooses) cannot stop the command there; Python loses it and prints a traceback of the
+    finalizer under the command's output. It is said in one line instead. Every other
+    exception Python cannot raise is printed as Python prints it."""
+    if unraisable.exc_type is KeyboardInterrupt:
+        print(
+            "note: a Ctrl+C came while Python was cleaning up an object, where it cannot "
+            "stop the command, and was lost there; press Ctrl+C again to stop it",
+            file=sys.stderr,
+        )
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def run_as_program(main: Callable[[], int]) -> NoReturn:
     """Run ``main`` and exit the process with its status.
 
     Its stdout's reader gone, quietly with status 141 (:func:`exit_status`). A Ctrl+C the
     command did not take itself ends it with one line and status 130, not Python's
-    traceback. Once ``main`` has returned (or raised), a Ctrl+C ends the process at once
-    (:func:`_ctrl_c_ends_the_process`).
+    traceback, and one that Python lost in a finalizer is said in one line
+    (:func:`_ctrl_c_in_a_finalizer`). Once ``main`` has returned (or raised), a Ctrl+C ends
+    the process at once (:func:`_ctrl_c_ends_the_process`).
     """
+    sys.unraisablehook = _ctrl_c_in_a_finalizer
     try:
         status = exit_status(main)
     except KeyboardInterrupt:

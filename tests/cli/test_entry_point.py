@@ -97,3 +97,34 @@ def test_a_commands_main_called_from_python_leaves_ctrl_c_as_it_was(
     assert main(["spaces", "list"]) == 0
     assert "smoke" in capsys.readouterr().out
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_ctrl_c_lost_in_a_finalizer_is_one_line_other_errors_as_python_prints_them() -> None:
+    """A second Ctrl+C landed in Ray's PlacementGroupResourceManager.__del__ as Tune stopped:
+    Python cannot raise it there, and printed "Exception ignored in: ..." with a traceback
+    in the middle of the search's output. An object whose __del__ raises stands for it."""
+    script = textwrap.dedent(
+        """
+        from raysearch.cli.entry_point import run_as_program
+        class Finalized:
+            def __init__(self, error):
+                self.error = error
+            def __del__(self):
+                raise self.error
+        def main():
+            Finalized(KeyboardInterrupt())
+            Finalized(ValueError("a real bug"))
+            print("done", flush=True)
+            return 0
+        run_as_program(main)
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0 and proc.stdout == "done\n", proc.stderr
+    before, _, after = proc.stderr.partition("ValueError: a real bug")
+    assert after.strip() == "", proc.stderr  # the bug's traceback, as Python prints it, last
+    note, python = before.split("\n", 1)
+    assert note.startswith("note: a Ctrl+C came while Python was cleaning up an object"), note
+    assert "KeyboardInterrupt" not in python and "Exception ignored in" in python, proc.stderr
