@@ -46,8 +46,8 @@ from raysearch.core.files import (
     directory_problem,
     why_no_file,
 )
-from raysearch.core.loss_config import LossConfig
-from raysearch.core.model_config import ModelConfig
+from raysearch.core.loss_config import STRATEGY_NAMES, LossConfig
+from raysearch.core.model_config import ModelConfig, list_presets
 from raysearch.core.params import build_trial_config
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import SECTIONS, TrialConfig
@@ -125,9 +125,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"synthetic preset: {' | '.join(SYNTH_PRESETS)} (default: the DataConfig's, "
         f"{synth.days} days x {synth.raions} raions)",
     )
+    # The values a flag takes, said in its help (checked with the config's other fields, so
+    # every bad value is reported at once, not by argparse at the first).
+    values = {"--size": list_presets(), "--loss-strategy": list(STRATEGY_NAMES)}
     for flag, (section, name, text) in CONFIG_FLAGS.items():
         kind, default = _config_field(section, name)
-        p.add_argument(flag, type=kind, default=default, help=f"{text} (default: %(default)s)")
+        listed = f": {' | '.join(values[flag])}" if flag in values else ""
+        p.add_argument(
+            flag, type=kind, default=default, help=f"{text}{listed} (default: %(default)s)"
+        )
     p.add_argument(
         "--workers", type=positive_int, default=1, help=">= 2: data-parallel via Ray Train"
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from raysearch.cli import COMMANDS, command_description, main
+from raysearch.core.loss_config import STRATEGY_NAMES
+from raysearch.core.model_config import list_presets
 
 
 def _description(help_text: str) -> str:
@@ -35,3 +37,18 @@ def test_run_help_says_space_takes_a_shipped_name_or_a_space_file(
     space = " ".join(space.split())
     assert "a shipped space (" in space and "smoke" in space, space
     assert "or the path of a space file (.yaml)" in space, space
+
+
+@pytest.mark.parametrize(
+    ("flag", "values"),
+    [("--size", list_presets()), ("--loss-strategy", list(STRATEGY_NAMES))],
+)
+def test_train_help_lists_the_values_a_named_choice_takes(
+    flag: str, values: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--size and --loss-strategy named no value: a user learnt them from the error."""
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    described = text.split(f"{flag} {flag.lstrip('-').replace('-', '_').upper()} ", 1)[1]
+    assert described.split(" (default:", 1)[0].endswith(": " + " | ".join(values)), described
