@@ -36,6 +36,12 @@ def _say(console: Console, line: str) -> None:
     console.print(line, soft_wrap=True)
 
 
+def _shown_value(value: Any) -> str:
+    """A configuration's value as the terminal shows it: a float to 6 significant digits
+    (a drawn 0.24425168546228684 as 0.244252; best_config.yaml keeps every digit)."""
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
 def print_summary(summary: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     state = summary["state"]
@@ -58,7 +64,7 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
         table.add_row(BEST_VAL_METRIC, f"{best[BEST_VAL_METRIC]:.4f}")
         table.add_row("best epoch", str(best["best_epoch"]))
         for key, value in best["config"].items():
-            table.add_row(escape(key), escape(str(value)))
+            table.add_row(escape(key), escape(_shown_value(value)))
         for key, value in best["test"].items():
             table.add_row(escape(f"test {key}"), f"{value:.4f}")
         console.print(table)
@@ -71,7 +77,7 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
         _say(
             console,
             f"[bold]pick[/]: finalist {pick['finalist']} "
-            + escape(", ".join(f"{k}={v}" for k, v in pick["config"].items()))
+            + escape(", ".join(f"{k}={_shown_value(v)}" for k, v in pick["config"].items()))
             + f"; {BEST_VAL_METRIC} {shown_number(pick[BEST_VAL_METRIC], 4)} ± "
             f"{shown_number(pick['sd'], 4)} over {pick['replicates']} fresh seeds; "
             f"test {shown_number(test, 4)}"

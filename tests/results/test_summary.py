@@ -463,3 +463,22 @@ def test_the_terminal_never_breaks_a_path_across_lines(tmp_path: Path) -> None:
     assert f"results: {run_dir}" in lines
     for name, path in summary["files"].items():
         assert f"  {name}: {path}" in lines, (name, lines)
+
+
+def test_the_terminal_shows_a_drawn_float_to_6_significant_digits(
+    tmp_path: Path,
+) -> None:
+    """The best trial's table printed budget_beta 0.24425168546228684 beside values rounded
+    to 4 decimals."""
+    from rich.console import Console
+
+    from raysearch.results.terminal import print_summary
+
+    trials = _table(_trial("a", "completed", 3, -0.3), _trial("b", "completed", 3, -0.1))
+    summary = write_results(tmp_path, trials, pd.DataFrame(), planned=2)
+    summary["best"]["config"] |= {"budget_beta": 0.24425168546228684, "lr": 1.2345678e-4}
+    console = Console(record=True, width=200)
+    print_summary(summary, console)
+    text = console.export_text()
+    assert "budget_beta" in text and "0.244252" in text and "0.2442516" not in text, text
+    assert "0.000123457" in text, text
