@@ -93,9 +93,11 @@ def new_out_dir(root: str | Path = "results", names: Names = _COMPARE_RUNS) -> I
 
 
 def _table(frame: pd.DataFrame) -> str:
+    """``frame`` as a markdown table: floats to 4 decimals, a missing value as "n/a"."""
     if frame.empty:
         return "(none)"
-    return frame.to_markdown(index=False, floatfmt=".4f")
+    cells = frame.astype(object).where(frame.notna(), None)  # None: tabulate's missing value
+    return cells.to_markdown(index=False, floatfmt=".4f", missingval="n/a")
 
 
 def _fmt(value: Any) -> str:
@@ -354,6 +356,8 @@ def write_report(
 
 def _write_report(runs: Sequence[RunData], out: Path, seed: int) -> None:
     overview = pd.DataFrame([run_overview(r) for r in runs])
+    # a count of epochs, missing for a run without a best trial (NaN made the column float)
+    overview["epochs to best"] = overview["epochs to best"].astype("Int64")
     overview = overview.drop(columns=[c for c in UNENDED if not overview[c].any()])
     plot_anytime(runs, out / "anytime.png")
     plot_strategies(runs, out / "strategies.png")

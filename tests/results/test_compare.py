@@ -568,3 +568,18 @@ def test_a_default_report_directory_that_cannot_be_made_is_not_said_as_out(
     err = capsys.readouterr().err
     assert "error: invalid report directory (the default; --out DIR gives another)" in err
     assert "results/compare is a file" in err and "--out results" not in err, err
+
+
+def test_the_side_by_side_says_n_a_for_a_run_without_a_best_and_counts_epochs_whole(tmp_path):
+    """Beside a run where every trial failed, 'epochs to best' read 9.0000 and nan, and the
+    failed run's best loss nan."""
+    good = write_fake_run(tmp_path / "loss_ablation" / "good", n_trials=5)
+    failed = write_fake_run(tmp_path / "loss_ablation" / "failed", n_trials=5)
+    trials = pd.read_parquet(failed / TRIALS)
+    trials = trials.assign(status="failed", best_anchored_val_loss=math.nan, epochs_run=0)
+    write_results(failed, trials, pd.DataFrame())
+    rows = _side_by_side(compare_runs([good, failed], tmp_path / "out").read_text())
+    assert rows["loss_ablation/failed"]["epochs to best"] == "n/a"
+    assert rows["loss_ablation/failed"]["search's best anchored_val_loss"] == "n/a"
+    assert rows["loss_ablation/good"]["epochs to best"].isdigit(), rows["loss_ablation/good"]
+    assert "nan" not in " ".join(rows["loss_ablation/failed"].values())
