@@ -40,7 +40,12 @@ def _parser() -> StrictParser:
     p = StrictParser(prog="raysearch curves", description=command_description("curves"))
     p.add_argument("--space", required=True, help="space name or YAML file (categorical values)")
     p.add_argument("--data", default=None, help="dataset directory (default: synthetic)")
-    p.add_argument("--seeds", type=positive_int, default=2, help="training seeds per configuration")
+    p.add_argument(
+        "--seeds",
+        type=positive_int,
+        default=2,
+        help="training seeds per configuration (default: %(default)s)",
+    )
     p.add_argument(
         "--out", type=Path, default=None, help="the table (default: results/curves/<space>.parquet)"
     )
@@ -65,7 +70,11 @@ def _parser() -> StrictParser:
         "as Ray tasks across its nodes; --data must be at the same path on each node",
     )
     p.add_argument("--device", default=None, help="the trainer's device (default: its own, auto)")
-    p.add_argument("--cache-dir", default=os.path.join(".cache", "raysearch"))
+    p.add_argument(
+        "--cache-dir",
+        default=os.path.join(".cache", "raysearch"),
+        help="where the prepared data is cached (default: .cache/raysearch here)",
+    )
     return p
 
 

@@ -48,20 +48,36 @@ def _parser() -> argparse.ArgumentParser:
         help="replace the dataset OUT_DIR holds (without it, a non-empty OUT_DIR is refused)",
     )
     s = sub.add_parser("synth", parents=[overwrite], help="write the synthetic dataset to OUT_DIR")
-    s.add_argument("out_dir")
-    s.add_argument("--preset", choices=sorted(SYNTH_PRESETS), default="small")
+    s.add_argument("out_dir", metavar="OUT_DIR", help="the dataset directory to write")
+    s.add_argument(
+        "--preset",
+        choices=sorted(SYNTH_PRESETS),
+        default="small",
+        help="days and raions: "
+        + ", ".join(f"{n} {v['days']}x{v['raions']}" for n, v in SYNTH_PRESETS.items())
+        + " (default: %(default)s)",
+    )
     s.add_argument("--days", type=positive_int, help="overrides the preset")
     s.add_argument("--raions", type=positive_int, help="overrides the preset")
-    s.add_argument("--seed", type=non_negative_int, default=0)
-    s.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    s.add_argument(
+        "--seed", type=non_negative_int, default=0, help="the data's seed (default: %(default)s)"
+    )
+    s.add_argument(
+        "--format",
+        choices=("parquet", "csv"),
+        default="parquet",
+        help="the sources' file format (default: %(default)s)",
+    )
     i = sub.add_parser(
         "import-war-losses",
         aliases=["import-losses"],  # the old name, kept for one release (until 0.3)
         parents=[overwrite],
         help="the war's daily losses JSON -> equipment, personnel sources",
     )
-    i.add_argument("src_dir")
-    i.add_argument("out_dir")
+    i.add_argument(
+        "src_dir", metavar="SRC_DIR", help="the directory of the two JSON files (data/README.md)"
+    )
+    i.add_argument("out_dir", metavar="OUT_DIR", help="the dataset directory to write")
     i.add_argument("--phases", help="war-phases CSV: adds monthly regime and transition targets")
     i.add_argument(
         "--casualty", action="store_true", help="add the monthly casualty count (personnel)"
@@ -69,8 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     ph = sub.add_parser(
         "import-phases", help="add regime, transition (and casualty) targets to a dataset"
     )
-    ph.add_argument("phases")
-    ph.add_argument("dataset_dir")
+    ph.add_argument("phases", metavar="PHASES_CSV", help="the war-phases CSV")
+    ph.add_argument(
+        "dataset_dir",
+        metavar="DATASET_DIR",
+        help="an imported war-losses dataset, changed in place",
+    )
     ph.add_argument(
         "--no-casualty",
         action="store_true",
@@ -81,21 +101,24 @@ def _parser() -> argparse.ArgumentParser:
         parents=[overwrite],
         help="NASA FIRMS archive CSV -> firms daily (and raion) source",
     )
-    f.add_argument("firms_csv")
-    f.add_argument("out_dir")
+    f.add_argument("firms_csv", metavar="FIRMS_CSV", help="a FIRMS archive CSV of detections")
+    f.add_argument("out_dir", metavar="OUT_DIR", help="the dataset directory to write")
     f.add_argument("--raions", help="raion geometry: CSV (raion, lat, lon) or GeoJSON polygons")
     f.add_argument("--skip-malformed", action="store_true", help="drop malformed rows, count them")
     f.add_argument("--start", help="first day (YYYY-MM-DD); default: the first fire's date")
     f.add_argument("--end", help="last day (YYYY-MM-DD); default: the last fire's date")
     d = sub.add_parser("describe", help="date ranges, observed fractions, target coverage")
-    d.add_argument("dir")
-    for flag, field in (
-        ("--daily-window", "daily_window"),
-        ("--monthly-window", "monthly_window"),
-        ("--horizon", "forecast_horizon_days"),
+    d.add_argument("dir", metavar="DIR", help="a dataset directory")
+    for flag, field, text in (
+        ("--daily-window", "daily_window", "daily input window in days"),
+        ("--monthly-window", "monthly_window", "monthly input window in months"),
+        ("--horizon", "forecast_horizon_days", "forecast horizon in days"),
     ):  # with DataConfig's bound, so a bad value is refused naming the flag
         d.add_argument(
-            flag, type=int_at_least(INT_LEAST[field]), default=getattr(DataConfig, field)
+            flag,
+            type=int_at_least(INT_LEAST[field]),
+            default=getattr(DataConfig, field),
+            help=f"{text}, for the splits' sample counts (default: %(default)s)",
         )
     return p
 

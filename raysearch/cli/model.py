@@ -44,13 +44,21 @@ def _parser() -> argparse.ArgumentParser:
     p = StrictParser(prog="raysearch model", description=command_description("model"))
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("summary", help="parameters per stage and in total")
-    s.add_argument("--size", choices=list_presets(), default="small")
     s.add_argument(
-        "--dataset", choices=[*DATASETS, *OLD_NAMES], default="default", help="feature counts"
+        "--size", choices=list_presets(), default="small", help="size preset (default: %(default)s)"
     )
-    s.add_argument("--d-model", type=int, default=None)
-    s.add_argument("--nhead", type=int, default=None)
-    s.add_argument("--layers", type=int, default=None)
+    s.add_argument(
+        "--dataset",
+        choices=[*DATASETS, *OLD_NAMES],
+        default="default",
+        help="whose feature counts: the default synthetic dataset's, the original sources', "
+        "or the tiny preset's (default: %(default)s)",
+    )
+    s.add_argument("--d-model", type=int, default=None, help="model width (default: the preset's)")
+    s.add_argument(
+        "--nhead", type=int, default=None, help="attention heads (default: the preset's)"
+    )
+    s.add_argument("--layers", type=int, default=None, help="layers (default: the preset's)")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 

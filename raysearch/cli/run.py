@@ -47,7 +47,7 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
     parser.add_argument(
         "--space",
         help=f"a shipped space ({', '.join(available_spaces())}) or the path of a space "
-        "file (.yaml)",
+        "file (.yaml); needed unless --resume",
     )
     parser.add_argument(
         "--num-samples", type=_count("num_samples"), help="trials (default: the space's)"
@@ -64,7 +64,8 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         "--workers-per-trial",
         type=_count("workers_per_trial"),
         default=1,
-        help="data-parallel workers per trial; >= 2 runs each trial with Ray Train",
+        help="data-parallel workers per trial; >= 2 runs each trial with Ray Train "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--data", type=path, help="dataset directory (default: the embedded synthetic dataset)"
@@ -129,7 +130,8 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         "--max-failures",
         type=_count("max_failures"),
         default=1,
-        help="times a trial whose worker died is retried from its last checkpoint",
+        help="times a trial whose worker died is retried from its last checkpoint "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--no-wandb",

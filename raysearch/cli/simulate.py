@@ -64,7 +64,9 @@ def _parser() -> StrictParser:
         metavar="K",
         help="trials at once, each k a set of searches (default: 1 4 16 64)",
     )
-    p.add_argument("--seeds", type=positive_int, default=10, help="searches per k")
+    p.add_argument(
+        "--seeds", type=positive_int, default=10, help="searches per k (default: %(default)s)"
+    )
     p.add_argument("--num-samples", type=positive_int, help="trials per search")
     p.add_argument("--searcher", choices=["tpe", "random"], help="override the space's")
     p.add_argument(

@@ -135,7 +135,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             flag, type=kind, default=default, help=f"{text}{listed} (default: %(default)s)"
         )
     p.add_argument(
-        "--workers", type=positive_int, default=1, help=">= 2: data-parallel via Ray Train"
+        "--workers",
+        type=positive_int,
+        default=1,
+        help=">= 2: data-parallel via Ray Train (default: %(default)s)",
     )
     p.add_argument(
         "--threads", type=positive_int, default=None, help="torch threads (default: torch's)"
