@@ -5,7 +5,8 @@ Config and data problems are collected and raised together, so a user fixes them
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "SearchFailed",
     "SearchInterrupted",
     "TrialFailure",
+    "close_names",
+    "did_you_mean",
 ]
 
 
@@ -78,6 +81,18 @@ class ErrorCollector:
     def raise_if_any(self, kind: type[ConfigError] | type[DataError], context: str) -> None:
         if self.problems:
             raise kind(self.problems, context)
+
+
+def close_names(name: str, known: Iterable[str], n: int = 1) -> list[str]:
+    """The names in ``known`` that ``name`` likely misspells, closest first (at most ``n``;
+    none when none is close)."""
+    return difflib.get_close_matches(name, list(known), n=n)
+
+
+def did_you_mean(close: Sequence[str]) -> str:
+    """The names a misspelt one likely meant, as a problem offers them: "did you mean 'a'
+    or 'b'?"."""
+    return f"did you mean {' or '.join(repr(c) for c in close)}?"
 
 
 class SearchInterrupted(RaysearchError):

@@ -9,11 +9,10 @@ rules a trial would apply.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from raysearch.core.errors import ConfigError
+from raysearch.core.errors import ConfigError, close_names, did_you_mean
 from raysearch.core.trial_config import SECTIONS, TrialConfig
 
 __all__ = [
@@ -73,9 +72,9 @@ def resolve_param(
     why = {n: refused[p] for n in valid_names(base) if (p := resolve_param(n, base)[0]) in refused}
     # a refused name stays among the close ones, said with why: 'max_epoch' is not steered to
     # min_epochs alone, a field that does something else
-    close = difflib.get_close_matches(name, [*names, *why], n=3)
-    offered = [repr(c) for c in close if c not in why]
-    said = [f"did you mean {' or '.join(offered)}?"] if offered else []
+    close = close_names(name, [*names, *why], n=3)
+    offered = [c for c in close if c not in why]
+    said = [did_you_mean(offered)] if offered else []
     said += [f"{c!r} {why[c]}" for c in close if c in why]
     maybe = f" ({' '.join(said)})" if said else ""
     return (), f"unknown parameter {name!r}{maybe}; valid names: {', '.join(names)}"

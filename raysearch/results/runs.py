@@ -255,7 +255,7 @@ def _recorded_parameters(
         try:
             parameters[name] = ParamSpec.model_validate(spec)
         except ValidationError as err:
-            for problem in pydantic_problems(err, f"parameters.{name}"):
+            for problem in pydantic_problems(err, ParamSpec, f"parameters.{name}"):
                 errors.add(str(path / METADATA), problem)
     return parameters
 

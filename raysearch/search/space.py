@@ -155,7 +155,7 @@ class SearchSpace:
         try:
             settings = self.settings.replaced(**values)
         except ValidationError as err:
-            raise ConfigError(pydantic_problems(err), "search settings") from None
+            raise ConfigError(pydantic_problems(err, SearchSettings), "search settings") from None
         return dataclasses.replace(self, settings=settings)
 
 

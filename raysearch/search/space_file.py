@@ -8,12 +8,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from raysearch.core.errors import ConfigError, ErrorCollector
+from raysearch.core.errors import ConfigError, ErrorCollector, close_names, did_you_mean
 from raysearch.core.files import DuplicateKeyError, read_yaml
 from raysearch.core.params import check_param_value, resolve_param
 from raysearch.search.parameter import ParamSpec
@@ -62,14 +62,14 @@ def read_space_file(path: Path, max_epochs: int | None = None) -> tuple[SpaceFil
         parsed: SpaceFile | None = SpaceFile.model_validate(raw)
     except ValidationError as err:
         parsed = None
-        errors.extend(pydantic_problems(err))
+        errors.extend(pydantic_problems(err, SpaceFile))
         salvaged = _without_what_failed(raw, err)
     settings, given = None, raw.get("settings", {})
     if isinstance(given, dict):  # else SpaceFile said what it is
         try:
             settings = SearchSettings.model_validate(given)
         except ValidationError as err:
-            errors.extend(pydantic_problems(err, "settings"))
+            errors.extend(pydantic_problems(err, SearchSettings, "settings"))
             errors.extend(_between_good_settings(given, err))
     checked = parsed if parsed is not None else salvaged
     if checked is not None:  # the parts that failed their form: the rest's problems too
@@ -144,14 +144,30 @@ def _between_good_settings(given: dict[str, Any], err: ValidationError) -> list[
     return []
 
 
-def pydantic_problems(err: ValidationError, root: str = "") -> list[str]:
-    """One line per problem, each naming its field (under ``root``, e.g. ``settings``)."""
+def pydantic_problems(err: ValidationError, model: type[BaseModel], root: str = "") -> list[str]:
+    """One line per problem ``model`` found, each naming its field (under ``root``, e.g.
+    ``settings``). A key the model has no field for is said as unknown, with the key it
+    likely misspells, whose 'Field required' is then not said as well: one cause, one
+    problem."""
+    # by the location of each unknown key: the key it likely misspells (none where none is
+    # close)
+    meant: dict[tuple[int | str, ...], list[str]] = {}
+    for e in err.errors():
+        if e["type"] == "extra_forbidden":
+            meant[e["loc"]] = close_names(str(e["loc"][-1]), _keys_at(model, e["loc"][:-1]))
+    explained = {(*loc[:-1], close[0]) for loc, close in meant.items() if close}
     problems = []
     for e in err.errors():
         loc, got = e["loc"], f" (got {e['input']!r})"
+        if e["type"] == "missing" and loc in explained:
+            continue
         if "input" not in e or isinstance(e["input"], dict):
             got = ""
         msg = e["msg"].removeprefix("Value error, ")  # our validators' own sentences
+        if e["type"] == "extra_forbidden":
+            keys = ", ".join(_keys_at(model, loc[:-1]))
+            hint = f" ({did_you_mean(meant[loc])})" if meant[loc] else f"; valid keys: {keys}"
+            msg, got = f"unknown key {loc[-1]!r}{hint}", ""
         # a key that is not a string: pydantic names it (a model's) or "[key]" after it (a
         # dict's); said as the mapping's key
         if e["type"] == "invalid_key" or loc[-1:] == ("[key]",):
@@ -160,6 +176,19 @@ def pydantic_problems(err: ValidationError, root: str = "") -> list[str]:
         where = ".".join(str(x) for x in [root, *loc] if x != "")
         problems.append(f"{where}: {msg}{got}" if where else f"{msg}{got}")
     return problems
+
+
+def _keys_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The field names of the model at ``loc`` inside ``model`` (reached through its fields
+    and the values of its dicts and lists): the keys pydantic takes there."""
+    node: Any = model
+    for part in loc:
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            node = node.model_fields[str(part)].annotation
+        else:  # a dict's value (part: its key) or a list's item (part: its index)
+            node = get_args(node)[-1]
+    assert isinstance(node, type) and issubclass(node, BaseModel), f"no model at {loc}"
+    return list(node.model_fields)
 
 
 def _is_epochs(value: object) -> bool:
