@@ -398,4 +398,7 @@ def _check_start_point(
             errors.add(where, f"{name}={value!r} is outside [{p.low}, {p.high}]")
     for name, p in space.parameters.items():
         if name not in point and p.allowed_by(point):
-            errors.add(where, f"missing {name!r} (its condition holds, so the point must set it)")
+            why = f"its condition {p.when} holds" if p.when else "every trial draws it"
+            errors.add(
+                where, f"{name!r} is missing from the start point; {why}, so the point must set it"
+            )

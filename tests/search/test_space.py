@@ -976,8 +976,8 @@ def test_a_condition_on_the_low_bound_of_a_range_is_accepted(
     ("start", "problem"),
     [
         ("{loss_strategy: a3dro, budget_beta: 1.5}", "budget_beta=1.5 is outside [0.0, 0.9]"),
-        ("{loss_strategy: a3dro}", "missing 'budget_beta' (its condition holds, so the point "
-         "must set it)"),
+        ("{loss_strategy: a3dro}", "'budget_beta' is missing from the start point; its "
+         "condition {'loss_strategy': 'a3dro'} holds, so the point must set it"),
         ("{loss_strategy: uniform, budget_beta: 0.3}", "'budget_beta' is set but its condition "
          "{'loss_strategy': 'a3dro'} does not hold"),
     ],

@@ -82,3 +82,28 @@ def test_a_misspelt_key_of_a_recorded_parameter_is_said_as_unknown() -> None:
     assert pydantic_problems(err.value, ParamSpec, "parameters.dropout") == [
         "parameters.dropout.lo: unknown key 'lo' (did you mean 'low'?)"
     ]
+
+
+def test_a_start_point_without_a_parameter_says_it_is_missing_and_names_only_a_real_condition(
+    tmp_path: Path,
+) -> None:
+    """A parameter without a ``when`` left out of a start point was said to be missing
+    though 'its condition holds': it has none. Only one with a ``when`` names it."""
+    problems = _problems(
+        tmp_path,
+        """
+settings: {num_samples: 4, max_epochs: 3}
+parameters:
+  raion_pca_components: {type: int, low: 2, high: 8}
+  loss_strategy: {type: categorical, choices: [uniform, a3dro]}
+  budget_beta: {type: float, low: 0.1, high: 0.9, when: {loss_strategy: a3dro}}
+start:
+  - {loss_strategy: a3dro}
+""",
+    )
+    assert problems == [
+        "start[0]: 'raion_pca_components' is missing from the start point; every trial draws "
+        "it, so the point must set it",
+        "start[0]: 'budget_beta' is missing from the start point; its condition "
+        "{'loss_strategy': 'a3dro'} holds, so the point must set it",
+    ]
