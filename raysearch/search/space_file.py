@@ -130,9 +130,14 @@ _DEFAULTED = {n for n, f in SearchSettings.model_fields.items() if not f.is_requ
 def _between_good_settings(given: dict[str, Any], err: ValidationError) -> list[str]:
     """The problems among the settings that are fine alone, which pydantic does not check
     once a field fails (``searcher: tpee`` hid ``grace_period`` beyond ``max_epochs``): the
-    settings checked again without the failed fields, keeping what names none of them."""
+    settings checked again without the failed fields, keeping what names none of them. An
+    unknown key is left out as a failed field is (``num_sample: 4`` hid the same problem);
+    the setting it likely misspells is checked at its default, so a problem naming that
+    setting is not kept either."""
     bad = {str(e["loc"][0]) for e in err.errors() if e["loc"]}
-    if not bad or bad - _STAND_INS.keys() - _DEFAULTED:
+    unknown = {str(e["loc"][0]) for e in err.errors() if e["type"] == "extra_forbidden"}
+    meant = {c for k in unknown for c in close_names(k, SearchSettings.model_fields)}
+    if not bad or bad - unknown - _STAND_INS.keys() - _DEFAULTED:
         return []  # the problems were between settings already, or no check runs without it
     try:
         kept = {k: v for k, v in given.items() if k not in bad}
@@ -140,7 +145,8 @@ def _between_good_settings(given: dict[str, Any], err: ValidationError) -> list[
     except ValidationError as again:
         between = [e for e in again.errors() if not e["loc"]]  # _consistent's, "; "-joined
         clauses = [c for e in between for c in str(e["ctx"]["error"]).split("; ")]
-        return [f"settings: {c}" for c in clauses if not any(name in c for name in bad)]
+        named = bad | meant
+        return [f"settings: {c}" for c in clauses if not any(name in c for name in named)]
     return []
 
 

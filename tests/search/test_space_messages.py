@@ -107,3 +107,31 @@ start:
         "start[0]: 'budget_beta' is missing from the start point; its condition "
         "{'loss_strategy': 'a3dro'} holds, so the point must set it",
     ]
+
+
+@pytest.mark.parametrize(
+    ("settings", "problems"),
+    [
+        (  # the check between settings ran for none of them
+            "{num_sample: 4, max_epochs: 3, grace_period: 5}",
+            [
+                "settings.num_sample: unknown key 'num_sample' (did you mean 'num_samples'?)",
+                "settings: grace_period (5) must be at most max_epochs (3): ASHA's first rung "
+                "would come after the last epoch and stop no trial (for a search without "
+                "early stopping, set scheduler 'fifo' and no grace_period)",
+            ],
+        ),
+        (  # scheduler is checked at its default, gated_asha: what names it is not said
+            "{num_samples: 4, max_epochs: 3, grace_period: 5, schedular: fifo}",
+            ["settings.schedular: unknown key 'schedular' (did you mean 'scheduler'?)"],
+        ),
+    ],
+)
+def test_a_misspelt_setting_hides_no_problem_between_the_others(
+    tmp_path: Path, settings: str, problems: list[str]
+) -> None:
+    """pydantic checks the settings together only once each is fine alone: an unknown key
+    hid grace_period beyond max_epochs. The setting the key likely means is not known, so
+    a problem that names it is not said."""
+    text = f"settings: {settings}\nparameters:\n  dropout: {{type: float, low: 0.0, high: 0.5}}\n"
+    assert _problems(tmp_path, text) == problems
