@@ -44,8 +44,8 @@ def test_a_misspelled_argument_is_named_with_the_arguments_there_are(tmp_path) -
     with pytest.raises(ConfigError) as raised:
         run_search(space="smoke", num_sample=3, smok=True, results=str(tmp_path))
     assert raised.value.problems == [
-        "num_sample: not a run_search argument; did you mean num_samples?",
-        "smok: not a run_search argument; did you mean smoke?",
+        "num_sample: not a run_search argument; did you mean 'num_samples'?",
+        "smok: not a run_search argument; did you mean 'smoke'?",
     ]
     with pytest.raises(ConfigError) as raised:  # nothing like it: every argument there is
         run_search(space="smoke", colour="red", results=str(tmp_path))
@@ -426,17 +426,17 @@ def test_every_bad_keyword_is_one_error_quoting_each_value(tmp_path) -> None:
         ),
         (
             {"space": "smoke", "num_sample": 3, "seed": -1},
-            ["num_sample: not a run_search argument; did you mean num_samples?",
+            ["num_sample: not a run_search argument; did you mean 'num_samples'?",
              "seed: must be an int >= 0, got -1"],
         ),
         (
             {"space": "nosuch", "smok": True},
-            ["smok: not a run_search argument; did you mean smoke?",
+            ["smok: not a run_search argument; did you mean 'smoke'?",
              "space: unknown space 'nosuch'"],
         ),
         (  # a resume's space is its run's: only the arguments given beside it are said
             {"resume": "{tmp}/run", "num_sample": 3, "seed": 1},
-            ["num_sample: not a run_search argument; did you mean num_samples?",
+            ["num_sample: not a run_search argument; did you mean 'num_samples'?",
              "resume: continues a run"],
         ),
     ],

@@ -6,11 +6,10 @@ every problem of them said at once with those of the space a new search was give
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 from typing import Any
 
-from raysearch.core.errors import ConfigError
+from raysearch.core.errors import ConfigError, close_names, did_you_mean
 from raysearch.search.names import API
 from raysearch.search.options import RunOptions
 from raysearch.search.space import load_space
@@ -53,8 +52,8 @@ def _unknown(name: str, known: set[str]) -> str:
     """``name``, not a keyword of run_search: the one it was likely meant to be, else every
     one there is."""
     arguments = ["space", "options", "callbacks", *sorted(known - {"space"})]
-    close = difflib.get_close_matches(name, arguments, n=1)
-    hint = f"did you mean {close[0]}?" if close else f"the arguments: {', '.join(arguments)}"
+    close = close_names(name, arguments)
+    hint = did_you_mean(close) if close else f"the arguments: {', '.join(arguments)}"
     return f"{name}: not a run_search argument; {hint}"
 
 
