@@ -112,6 +112,10 @@ def test_month_regime_is_a_majority_class_and_transition_any_boundary(
         rows.append(f"op,{s.isoformat()},{end},p,0,{cls}")
     path = tmp_path_factory.mktemp("ph") / "phases.csv"
     path.write_text("operation,start,end,phase,phase_index,coarse_class\n" + "\n".join(rows))
+    if all(offset >= n_days for offset, *_ in ops):  # every operation starts after the end
+        with pytest.raises(DataError, match="covers a day of the dataset"):
+            phase_targets(path, start, n_days)
+        return
     days = daily_phases(path, start, n_days)
     months = phase_targets(path, start, n_days)
     month_of = pd.date_range(start, periods=n_days).month.to_numpy() - 1
@@ -317,3 +321,49 @@ def test_import_phases_without_a_personnel_source_names_no_casualty(
         "--no-casualty (import_phases: casualty=False)" in capsys.readouterr().err
     )
     assert main(["import-phases", str(phases), str(root), "--no-casualty"]) == 0
+
+
+def test_a_phases_csv_with_only_its_header_is_refused_and_the_dataset_kept(
+    real_data_dir: Path, phases_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A header-only file was accepted ('regime target in 55/55 months') and replaced the
+    dataset's regime and transition with constants (baseline 3, no transition)."""
+    out = tmp_path / "real"
+    argv = ["import-war-losses", str(real_data_dir / "ukraine-losses"), str(out)]
+    assert main([*argv, "--phases", str(phases_csv), "--casualty"]) == 0
+    before = _files(out)
+    header = tmp_path / "phases.csv"
+    header.write_text(phases_csv.read_text().splitlines()[0] + "\n")
+    capsys.readouterr()
+    assert main(["import-phases", str(header), str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"error: invalid phases file {header} (1 problem(s)):\n"
+        f"  - {header}: no operations (a header row only); expected one row per operation\n"
+    )
+    assert _files(out) == before
+
+
+def test_phases_covering_no_day_of_the_dataset_are_refused(
+    phases_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Operations all outside the dataset's days give the same constant targets as no
+    operation at all (every month baseline, no transition): refused the same way."""
+    root = tmp_path / "d"
+    write_dataset(_personnel_raw([3.0] * 120, dt.date(2021, 6, 1)), root, "csv")
+    before = _files(root)
+    assert main(["import-phases", str(phases_csv), str(root)]) == 2
+    assert (
+        f"{phases_csv}: none of its 11 operation(s) covers a day of the dataset "
+        "(2021-06-01..2021-09-28): every month's regime would be baseline (3) and no month a "
+        "transition"
+    ) in capsys.readouterr().err
+    assert _files(root) == before
+    # one operation reaching the dataset's last day is enough: its month is not baseline
+    reaching = tmp_path / "reaching.csv"
+    reaching.write_text(phases_csv.read_text() + "Early,2021-09-28,2021-09-28,x,0,0\n")
+    assert main(["import-phases", str(reaching), str(root), "--no-casualty"]) == 0
+    back = load_dataset(root)
+    assert back.targets["regime"].tolist() == [3, 3, 3, 3]  # one day of 30 in September
+    assert back.targets["transition"].tolist() == [0, 0, 0, 1]

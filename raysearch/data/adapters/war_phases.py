@@ -8,7 +8,10 @@ Choices (documented, as the phases README asks):
 - a day is a ``transition`` day if an operation starts or ends on it (the closing of an
   operation with an empty ``end`` is not a transition: it has not ended);
 - a month's ``regime`` is the coarse class held by most of its days on the dataset's
-  calendar (ties: the later class); a month's ``transition`` is 1 if any of its days is.
+  calendar (ties: the later class); a month's ``transition`` is 1 if any of its days is;
+- a file with no operation (a header row only), or whose operations cover no day of the
+  dataset, is refused: every month's regime would be baseline and no month a transition,
+  constant targets that teach nothing (and would replace a dataset's good ones).
 Per-day labels (``daily_phases``) are what the rule produces; the data contract keys
 these targets by month, so ``phase_targets`` writes the monthly ones.
 """
@@ -51,6 +54,9 @@ def _read(path: Path) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise DataError([f"{path}: missing column(s) {missing}; found {list(df.columns)}"])
+    if df.empty:
+        raise DataError([f"{path}: no operations (a header row only); expected one row per "
+                         "operation"], f"phases file {path}")  # fmt: skip
     problems = []
     for col in ("start", "end"):
         text = df[col].where(df[col] != "", None)
@@ -85,6 +91,7 @@ def daily_phases(path: str | Path, start: dt.date, n_days: int) -> dict[str, np.
     day_class = np.full(n_days, BASELINE_CLASS, dtype=np.int64)
     started = np.full(n_days, np.datetime64("NaT"), dtype="datetime64[ns]")
     boundary = np.zeros(n_days, dtype=bool)
+    covered = np.zeros(n_days, dtype=bool)
     for op_start, op_end, coarse in zip(
         ops["start"], ops["end"], ops["coarse_class"].to_numpy(), strict=True
     ):
@@ -92,12 +99,18 @@ def daily_phases(path: str | Path, start: dt.date, n_days: int) -> dict[str, np.
         has_end = not pd.isna(op_end)
         end = pd.Timestamp(op_end) if has_end else last
         cover = (dates >= begin) & (dates <= end)
+        covered |= cover
         newer = cover & ~(started > begin.to_datetime64())  # most recent start wins
         day_class[newer] = coarse
         started[newer] = begin.to_datetime64()
         boundary |= dates == begin
         if has_end:
             boundary |= dates == end
+    if not covered.any():  # then no start or end falls on the calendar either
+        raise DataError([f"{path}: none of its {len(ops)} operation(s) covers a day of the "
+                         f"dataset ({dates[0].date()}..{last.date()}): every month's regime "
+                         f"would be baseline ({BASELINE_CLASS}) and no month a transition"],
+                        f"phases file {path}")  # fmt: skip
     return {"regime": day_class, "transition": boundary}
 
 
