@@ -176,10 +176,10 @@ def test_a_bad_start_and_end_are_reported_together() -> None:
         ("raions.geojson", "{not json", r"not valid JSON"),
         ("raions.geojson", "[1, 2]", "expected a GeoJSON FeatureCollection"),
         ("raions.geojson", '{"features": [1]}',
-         "feature 0: expected a GeoJSON Feature object, got 1"),
+         "feature 1: expected a GeoJSON Feature object, got 1"),
         ("raions.geojson", '{"features": [{"properties": {"name": "A"}, "geometry": '
          '{"type": "Polygon", "coordinates": [[1, 2]]}}]}',
-         "feature 0: coordinates: expected rings of .lon, lat. pairs"),
+         "feature 1: coordinates: expected rings of .lon, lat. pairs"),
     ],
 )  # fmt: skip
 def test_a_bad_geometry_file_is_one_error_naming_the_file(

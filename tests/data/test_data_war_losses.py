@@ -147,7 +147,8 @@ def test_a_bad_date_in_the_corrections_file_names_the_file_and_value(
 
 def test_a_bad_or_repeated_date_in_the_losses_names_each_record(src: Path, tmp_path: Path) -> None:
     """A date given twice was kept once (the later record) without a word; a bad one was
-    'unparseable or duplicate' with no record named."""
+    'unparseable or duplicate' with no record named. Records count from 1, as in the
+    corrections file's messages (they counted from 0)."""
     copy = Path(shutil.copytree(src, tmp_path / "src"))
     records = json.loads((copy / EQUIPMENT_FILE).read_text())
     records[5]["date"] = records[4]["date"]
@@ -156,6 +157,6 @@ def test_a_bad_or_repeated_date_in_the_losses_names_each_record(src: Path, tmp_p
     with pytest.raises(DataError) as info:
         war_losses_raw(copy)
     assert [p.split(": ", 1)[1] for p in info.value.problems] == [
-        f"record 5: date {records[4]['date']} is record 4's too",
-        "record 7: date '2022-02-30', expected YYYY-MM-DD",
+        f"record 6: date {records[4]['date']} is record 5's too",
+        "record 8: date '2022-02-30', expected YYYY-MM-DD",
     ]

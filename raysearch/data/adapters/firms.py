@@ -193,7 +193,7 @@ def _read_polygons(path: Path, name_field: str) -> tuple[list[str], np.ndarray, 
         raise DataError([f"{path}: expected a GeoJSON FeatureCollection (an object with a "
                          f"'features' list), got {type(doc).__name__}"])  # fmt: skip
     names, cents, polys, problems = [], [], [], []
-    for k, feat in enumerate(features):
+    for k, feat in enumerate(features, start=1):  # counted from 1, as rows and records are
         try:
             name, rings = _polygon(feat, name_field)
         except ValueError as exc:

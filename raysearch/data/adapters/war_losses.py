@@ -12,6 +12,7 @@ What it does with the raw files' quirks:
 - corrections stay visible: a negative daily value is a correction published that day and
   is kept as data; ``correction_reported`` is 1 on the dates of the corrections file;
 - string fields (``personnel*``, ``greatest losses direction``) are ignored.
+Records count from 1 in every message, the first record of a file being record 1.
 The monthly ``casualty`` target (``monthly_casualty``) is the sum of the personnel source's
 daily ``personnel`` values over a calendar month, negative corrections included in the sum.
 A month is available only if every one of its calendar days is on the dataset's calendar
@@ -73,7 +74,7 @@ def _cumulative(records: list[dict], path: Path) -> tuple[pd.DatetimeIndex, pd.D
         raise DataError([f"{path}: no records (expected one per day, each with a 'date')"])
     problems: list[str] = []
     first: dict[str, int] = {}  # date -> the record that gave it first
-    for k, record in enumerate(records):
+    for k, record in enumerate(records, start=1):
         date = str(record["date"])
         try:
             iso_day(date)
