@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,12 @@ import pytest
 from raysearch.cli.data import main
 from raysearch.core.data_config import DataConfig
 from raysearch.core.errors import DataError
-from raysearch.data.adapters.war_losses import CORRECTION_FILE, EQUIPMENT_FILE, war_losses_raw
+from raysearch.data.adapters.war_losses import (
+    CORRECTION_FILE,
+    EQUIPMENT_FILE,
+    PERSONNEL_FILE,
+    war_losses_raw,
+)
 from raysearch.data.adapters.war_phases import phase_targets
 from raysearch.data.contract import load_dataset
 from raysearch.data.prepared import prepare
@@ -160,3 +166,46 @@ def test_a_bad_or_repeated_date_in_the_losses_names_each_record(src: Path, tmp_p
         f"record 6: date {records[4]['date']} is record 5's too",
         "record 8: date '2022-02-30', expected YYYY-MM-DD",
     ]
+
+
+def _edit(src: Path, name: str, edit: Callable[[list[dict]], object]) -> None:
+    """Apply ``edit`` to the records of ``src / name``, in place."""
+    records = json.loads((src / name).read_text())
+    edit(records)
+    (src / name).write_text(json.dumps(records))
+
+
+def test_a_value_that_is_not_a_number_is_refused_naming_file_record_field_and_value(
+    src: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'tank': 'x' was read as 'tank not reported that day', silently; the data contract
+    refuses a non-numeric value. A null stays 'not reported', as an absent key does."""
+
+    def bad_counts(records: list[dict]) -> None:
+        records[501]["tank"] = "x"  # the 502nd record
+        records[600]["tank"] = "y"
+        records[7]["drone"] = True
+        records[9]["APC"] = None
+
+    copy = Path(shutil.copytree(src, tmp_path / "src"))
+    _edit(copy, EQUIPMENT_FILE, bad_counts)
+    out = tmp_path / "out"
+    assert main(["import-war-losses", str(copy), str(out)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"{copy / EQUIPMENT_FILE}: record 502: field 'tank': 'x' is not a number (2 in all); "
+        "expected a count (a finite number), or null or no key when the class is not reported"
+    ) in err
+    assert f"{EQUIPMENT_FILE}: record 8: field 'drone': True is not a number (1 in all)" in err
+    assert "'APC'" not in err and not out.exists()
+    people = Path(shutil.copytree(src, tmp_path / "people"))
+    _edit(people, PERSONNEL_FILE, lambda records: records[3].update(personnel="lots"))
+    assert main(["import-war-losses", str(people), str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{people / PERSONNEL_FILE}: record 4: field 'personnel': 'lots' is not a num" in err
+    assert not out.exists()
+    nulls = Path(shutil.copytree(src, tmp_path / "nulls"))
+    _edit(nulls, EQUIPMENT_FILE, lambda records: records[9].update(APC=None))
+    apc = _col(war_losses_raw(nulls), "equipment", "apc")
+    assert np.isnan(apc[9:11]).all()  # the day of the null and the day after it
+    assert not np.isnan(np.delete(apc, [9, 10])).any()

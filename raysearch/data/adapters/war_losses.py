@@ -11,7 +11,9 @@ What it does with the raw files' quirks:
   observed from the first day; the two old classes stay as their own features until then;
 - corrections stay visible: a negative daily value is a correction published that day and
   is kept as data; ``correction_reported`` is 1 on the dates of the corrections file;
-- string fields (``personnel*``, ``greatest losses direction``) are ignored.
+- the text fields (``personnel*``, ``greatest losses direction``) and ``day`` are ignored;
+  any other field is a count: a null or an absent key is unobserved that day, and
+  anything but a finite number (``"tank": "x"``) is refused, naming the record.
 Records count from 1 in every message, the first record of a file being record 1.
 The monthly ``casualty`` target (``monthly_casualty``) is the sum of the personnel source's
 daily ``personnel`` values over a calendar month, negative corrections included in the sum.
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +56,8 @@ EQUIPMENT_FILE = "russia_losses_equipment.json"
 PERSONNEL_FILE = "russia_losses_personnel.json"
 CORRECTION_FILE = "russia_losses_equipment_correction.json"
 MERGED = ("vehicles and fuel tanks", ("military auto", "fuel tank"))
+TEXT_FIELDS = ("personnel*", "greatest losses direction")
+NOT_COUNTS = ("date", "day", *TEXT_FIELDS)
 WAR_START = dt.date(2022, 2, 24)
 
 
@@ -69,7 +74,8 @@ def _records(path: Path) -> list[dict]:
 
 
 def _cumulative(records: list[dict], path: Path) -> tuple[pd.DatetimeIndex, pd.DataFrame]:
-    """Cumulative counts on a full daily calendar (NaN = class not reported that day)."""
+    """Cumulative counts on a full daily calendar (NaN = class not reported that day); one
+    DataError names every bad date and every field holding a value that is not a count."""
     if not records:
         raise DataError([f"{path}: no records (expected one per day, each with a 'date')"])
     problems: list[str] = []
@@ -84,14 +90,34 @@ def _cumulative(records: list[dict], path: Path) -> tuple[pd.DatetimeIndex, pd.D
         if date in first:  # a mapping by date would keep the last without a word
             problems.append(f"{path}: record {k}: date {date} is record {first[date]}'s too")
         first.setdefault(date, k)
+    problems += _not_counts(records, path)
     if problems:
-        raise DataError(problems)
-    rows = {str(r["date"]): {k: v for k, v in r.items() if _is_count(k, v)} for r in records}
+        raise DataError(problems, f"daily losses file {path}")
+    rows = {
+        str(r["date"]): {k: v for k, v in r.items() if k not in NOT_COUNTS and v is not None}
+        for r in records
+    }
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index = pd.to_datetime(frame.index, format="%Y-%m-%d")
     frame = frame.sort_index()
     days = pd.date_range(frame.index[0], frame.index[-1], freq="D")
     return days, frame.reindex(days).astype(np.float64)
+
+
+def _not_counts(records: list[dict], path: Path) -> list[str]:
+    """One problem per count field holding a value that is not a finite number (null is
+    unobserved, not a problem): its first such record, its value and how many in all."""
+    bad: dict[str, list[tuple[int, object]]] = {}
+    for k, record in enumerate(records, start=1):
+        for field, value in record.items():
+            if field not in NOT_COUNTS and value is not None and not _is_count(value):
+                bad.setdefault(field, []).append((k, value))
+    return [
+        f"{path}: record {found[0][0]}: field {field!r}: {found[0][1]!r} is not a number "
+        f"({len(found)} in all); expected a count (a finite number), or null or no key when "
+        "the class is not reported"
+        for field, found in bad.items()
+    ]
 
 
 def _correction_dates(path: Path) -> list[dt.date]:
@@ -108,12 +134,11 @@ def _correction_dates(path: Path) -> list[dt.date]:
     return dates
 
 
-def _is_count(key: str, value: object) -> bool:
-    return (
-        key not in ("date", "day")
-        and isinstance(value, int | float)
-        and not isinstance(value, bool)
-    )
+def _is_count(value: object) -> bool:
+    """A finite number a float64 holds (not a bool, NaN, an infinity or a larger integer)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return abs(value) <= sys.float_info.max  # False for NaN too
 
 
 def _daily(cum: pd.DataFrame) -> pd.DataFrame:
