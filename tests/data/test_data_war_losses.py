@@ -209,3 +209,29 @@ def test_a_value_that_is_not_a_number_is_refused_naming_file_record_field_and_va
     apc = _col(war_losses_raw(nulls), "equipment", "apc")
     assert np.isnan(apc[9:11]).all()  # the day of the null and the day after it
     assert not np.isnan(np.delete(apc, [9, 10])).any()
+
+
+def test_a_personnel_file_without_personnel_counts_names_the_field(
+    src: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With no 'personnel' key in any record, the error blamed the dates ('2022-02-25..
+    2022-04-27 differ from ...': the days of the records holding POW) instead of the
+    missing field."""
+    copy = Path(shutil.copytree(src, tmp_path / "src"))
+    _edit(copy, PERSONNEL_FILE, lambda records: [r.pop("personnel") for r in records])
+    out = tmp_path / "out"
+    assert main(["import-war-losses", str(copy), str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{copy / PERSONNEL_FILE}: no record has a 'personnel' count" in err
+    assert "differ from" not in err and not out.exists()
+
+
+def test_a_record_with_no_count_is_a_day_with_nothing_observed(src: Path, tmp_path: Path) -> None:
+    """A record whose counts are all null was dropped from the calendar: on the last day,
+    the personnel file's dates then 'differed' from the equipment file's."""
+    copy = Path(shutil.copytree(src, tmp_path / "src"))
+    _edit(copy, PERSONNEL_FILE, lambda records: records[-1].update(personnel=None))
+    raw = war_losses_raw(copy)
+    assert raw.n_days == 1626
+    personnel = _col(raw, "personnel", "personnel")
+    assert np.isnan(personnel[-1]) and not np.isnan(personnel[:-1]).any()

@@ -13,7 +13,8 @@ What it does with the raw files' quirks:
   is kept as data; ``correction_reported`` is 1 on the dates of the corrections file;
 - the text fields (``personnel*``, ``greatest losses direction``) and ``day`` are ignored;
   any other field is a count: a null or an absent key is unobserved that day, and
-  anything but a finite number (``"tank": "x"``) is refused, naming the record.
+  anything but a finite number (``"tank": "x"``) is refused, naming the record;
+- the personnel file must hold a ``personnel`` count (in at least one record).
 Records count from 1 in every message, the first record of a file being record 1.
 The monthly ``casualty`` target (``monthly_casualty``) is the sum of the personnel source's
 daily ``personnel`` values over a calendar month, negative corrections included in the sum.
@@ -93,13 +94,12 @@ def _cumulative(records: list[dict], path: Path) -> tuple[pd.DatetimeIndex, pd.D
     problems += _not_counts(records, path)
     if problems:
         raise DataError(problems, f"daily losses file {path}")
-    rows = {
-        str(r["date"]): {k: v for k, v in r.items() if k not in NOT_COUNTS and v is not None}
-        for r in records
-    }
-    frame = pd.DataFrame.from_dict(rows, orient="index")
-    frame.index = pd.to_datetime(frame.index, format="%Y-%m-%d")
-    frame = frame.sort_index()
+    counts = [
+        {k: v for k, v in r.items() if k not in NOT_COUNTS and v is not None} for r in records
+    ]
+    # one row per record, a record without any count included (its day is unobserved)
+    index = pd.to_datetime([str(r["date"]) for r in records], format="%Y-%m-%d")
+    frame = pd.DataFrame(counts, index=index).sort_index()
     days = pd.date_range(frame.index[0], frame.index[-1], freq="D")
     return days, frame.reindex(days).astype(np.float64)
 
@@ -169,6 +169,9 @@ def war_losses_raw(src_dir: str | Path) -> RawDataset:
         dates = pd.DatetimeIndex(_correction_dates(corr_path))
         eq_daily["correction_reported"] = days.isin(dates).astype(np.float64)
     pdays, pe = _cumulative(_records(pe_path), pe_path)
+    if "personnel" not in pe:
+        raise DataError([f"{pe_path}: no record has a 'personnel' count (expected the "
+                         "cumulative personnel losses in each record)"])  # fmt: skip
     if not pdays.equals(days):
         raise DataError([f"{pe_path}: dates {pdays[0].date()}..{pdays[-1].date()} differ from "
                          f"{eq_path.name}'s {days[0].date()}..{days[-1].date()}"])  # fmt: skip
