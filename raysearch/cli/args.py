@@ -22,6 +22,16 @@ __all__ = [
 ]
 
 
+def _commands(parser: argparse.ArgumentParser) -> tuple[str, list[tuple[str, str]]] | None:
+    """The sub-commands of ``parser``: their argument's name as argparse's errors say it,
+    and each command's name (not its aliases) and help; None without sub-commands."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            name = argparse._get_action_name(action) or action.dest
+            return name, [(a.dest, a.help or "") for a in action._choices_actions]
+    return None
+
+
 class StrictParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors list every valid flag where a flag is unknown or
     missing; a known flag's bad value is one line naming it and the value.
@@ -47,6 +57,11 @@ class StrictParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         if message.startswith("argument "):  # argparse's words for a known flag's bad value
             self.exit(2, f"{self.prog}: error: {message} ({self.prog} --help: every flag)\n")
+        commands = _commands(self)
+        if commands and message == f"the following arguments are required: {commands[0]}":
+            self.print_usage(sys.stderr)  # `raysearch data` alone: which commands there are
+            listed = "".join(f"\n  {name:<18} {text}" for name, text in commands[1])
+            self.exit(2, f"{self.prog}: error: give a command:{listed}\n")
         flags = sorted({s for a in self._actions for s in a.option_strings if s.startswith("--")})
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}\nvalid flags: {', '.join(flags)}\n")

@@ -3,6 +3,7 @@ never a traceback (``python -m raysearch <command>``, what the console script ru
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -105,3 +106,26 @@ def test_an_unknown_flag_is_said_by_the_parser_it_was_given_to_with_its_flags(
     assert exited.value.code == 2
     assert f"{prog}: error: unrecognized arguments: --bogus\n" in err, err
     assert f"valid flags: {flags}" in err, err
+
+
+@pytest.mark.parametrize("command", ["data", "spaces", "model"])
+def test_a_command_without_its_sub_command_lists_them(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`raysearch data` alone said "the following arguments are required: command" and
+    "valid flags: --help", not which commands there are."""
+    import importlib
+
+    module = importlib.import_module(f"raysearch.cli.{command}")
+    with pytest.raises(SystemExit) as exited:
+        module.main([])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert f"raysearch {command}: error: give a command:\n" in err, err
+    listed = err.split("give a command:\n", 1)[1].splitlines()
+    subparsers = next(
+        a for a in module._parser()._actions if isinstance(a, argparse._SubParsersAction)
+    )
+    names = [a.dest for a in subparsers._choices_actions]
+    assert [line.split()[0] for line in listed] == names, err
+    assert "valid flags" not in err
