@@ -185,7 +185,7 @@ def _run(args: argparse.Namespace) -> str:
         raw = import_phases(args.phases, args.dataset_dir, casualty=not args.no_casualty)
         return _imported(raw, args.dataset_dir)
     from raysearch.data.contract import load_dataset
-    from raysearch.data.describe import describe
+    from raysearch.data.describe import describe, describe_sources
 
     cfg = DataConfig(
         path=args.dir,
@@ -199,14 +199,21 @@ def _run(args: argparse.Namespace) -> str:
     except ConfigError as err:
         if err.context != "data splits":
             raise
-        # the splits' own words name config fields; here the user set (or left) flags
+        # what needs no splits is printed all the same; the splits' own words name config
+        # fields, where the user set (or left) flags
+        print("\n".join(describe_sources(raw)), flush=True)
+        tiny = {"--daily-window": 60, "--monthly-window": 3}  # the tiny preset's, which fit
+        given = {"--daily-window": args.daily_window, "--monthly-window": args.monthly_window}
+        shorter = (
+            "give shorter ones (the tiny preset's 420 days: --daily-window 60 --monthly-window 3)"
+            if any(given[flag] > tiny[flag] for flag in tiny)
+            else "give a shorter horizon or windows, or a longer dataset"
+        )
         raise ConfigError(
             [
                 f"--daily-window {args.daily_window}, --monthly-window {args.monthly_window}, "
                 f"--horizon {args.horizon}: windows this long leave too few samples of "
-                f"{args.dir}'s {raw.n_days} days for training, validation and test; give "
-                "shorter ones (the tiny preset's 420 days: --daily-window 60 "
-                "--monthly-window 3)",
+                f"{args.dir}'s {raw.n_days} days for training, validation and test; {shorter}",
                 *err.problems,
             ],
             err.context,

@@ -35,12 +35,9 @@ def source_summary(raw: RawDataset) -> dict[str, dict]:
     return out
 
 
-def describe(raw: RawDataset, cfg: DataConfig) -> str:
-    """The report ``python -m raysearch.data describe`` prints."""
-    # Deferred: building the samples imports torch and scikit-learn (about 2 s); the
-    # importers print ``source_summary`` alone and need neither.
-    from raysearch.data.prepared import build
-
+def describe_sources(raw: RawDataset) -> list[str]:
+    """The first part of ``describe``'s report, which needs no windows: the dataset's dates
+    and each source's features, with the share of days each is observed on."""
     lines = [f"dataset {raw.name}: {raw.dates[0].date()} .. {raw.dates[-1].date()} "
              f"({raw.n_days} days, {len(raw.raions)} raions)"]  # fmt: skip
     for name, s in source_summary(raw).items():
@@ -48,6 +45,18 @@ def describe(raw: RawDataset, cfg: DataConfig) -> str:
                      f"{len(s['observed'])} features")  # fmt: skip
         for feat, frac in s["observed"].items():
             lines.append(f"  {feat:<32} observed {frac:6.1%}")
+    return lines
+
+
+def describe(raw: RawDataset, cfg: DataConfig) -> str:
+    """The report ``raysearch data describe`` prints: ``describe_sources``, then each task's
+    samples and target coverage per split (a ConfigError, context "data splits", where the
+    windows leave a split no sample)."""
+    # Deferred: building the samples imports torch and scikit-learn (about 2 s); the
+    # importers print ``source_summary`` alone and need neither.
+    from raysearch.data.prepared import build
+
+    lines = describe_sources(raw)
     # nothing reported here depends on the raion PCA: built without it, a dataset whose
     # raion source keeps fewer features than the config's components is described too
     data = build(dataclasses.replace(cfg, raion_pca_components=0), raw)

@@ -241,3 +241,21 @@ def test_describe_does_not_refuse_a_dataset_for_the_raion_pca(tmp_path: Path, ca
     out = capsys.readouterr().out
     assert "source r (raion): 2022-01-01 .. 2023-02-04, 4 features" in out
     assert "tasks (samples per split: train" in out
+
+
+def test_describe_prints_the_sources_when_the_windows_leave_no_split(
+    tmp_path: Path, capsys
+) -> None:
+    """A dataset too short for the windows was described by its error alone, though its
+    dates and sources need no splits; and the error advised the tiny preset's windows to
+    a user who had given them already."""
+    assert main(["synth", str(tmp_path), "--preset", "tiny"]) == 0
+    capsys.readouterr()
+    argv = ["describe", str(tmp_path), "--daily-window", "60", "--monthly-window", "3"]
+    assert main([*argv, "--horizon", "400"]) == 2
+    out, err = capsys.readouterr()
+    assert out.startswith("dataset synthetic(days=420") and "observed" in out, out
+    assert "tasks (samples per split" not in out
+    assert "--horizon 400: windows this long" in err
+    assert "give a shorter horizon or windows, or a longer dataset" in err
+    assert "the tiny preset's 420 days" not in err
