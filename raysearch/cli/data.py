@@ -140,13 +140,22 @@ def task_report(raw: RawDataset) -> list[str]:
     return lines
 
 
+_SHOWN = 6  # the features observed on fewer days that an import names, at most
+
+
 def _imported(raw: RawDataset, out_dir: str) -> str:
     from raysearch.data.describe import source_summary  # Deferred: see _dataset
 
     lines = [f"wrote {out_dir}: {raw.n_days} days from {raw.start}"]
     for name, s in source_summary(raw).items():
-        low = {f: round(v, 3) for f, v in s["observed"].items() if v < 1.0}
-        lines.append(f"  {name}: {len(s['observed'])} features; observed < 100%: {low}")
+        low = [f"{f} {v:.1%}" for f, v in s["observed"].items() if v < 1.0]
+        shown = ", ".join(low[:_SHOWN]) + (
+            f", ... ({len(low)} in all; raysearch data describe lists each)"
+            if len(low) > _SHOWN
+            else ""
+        )
+        observed = f"; observed on part of the days: {shown}" if low else ", each observed every day"
+        lines.append(f"  {name}: {len(s['observed'])} features{observed}")
     return "\n".join(lines + task_report(raw))
 
 
@@ -163,7 +172,8 @@ def _dataset(args: argparse.Namespace) -> tuple[RawDataset, str, str]:
         days = args.days if args.days is not None else base["days"]
         raions = args.raions if args.raions is not None else base["raions"]
         synth = SynthConfig(days=days, raions=raions, seed=args.seed)
-        return generate(synth), args.format, f"wrote {Path(args.out_dir) / MANIFEST_NAME} ({synth})"
+        made = f"{synth.days} days x {synth.raions} raions from {synth.start}, seed {synth.seed}"
+        return generate(synth), args.format, f"wrote {Path(args.out_dir) / MANIFEST_NAME} ({made})"
     if args.command in ("import-war-losses", "import-losses"):
         from raysearch.data.adapters.war_losses import war_losses_dataset
 

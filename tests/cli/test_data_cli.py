@@ -259,3 +259,23 @@ def test_describe_prints_the_sources_when_the_windows_leave_no_split(
     assert "--horizon 400: windows this long" in err
     assert "give a shorter horizon or windows, or a longer dataset" in err
     assert "the tiny preset's 420 days" not in err
+
+
+def test_an_import_names_at_most_six_partly_observed_features_a_line(
+    real_data_dir: Path, tmp_path: Path, capsys
+) -> None:
+    """The import printed each source's partly observed features as one Python dict (some
+    2,000 characters for a synthetic dataset's raion source); synth printed SynthConfig(...)."""
+    from raysearch.data.contract import load_dataset
+    from raysearch.data.describe import source_summary
+
+    assert main(["import-war-losses", str(real_data_dir / "ukraine-losses"), str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for name, summary in source_summary(load_dataset(str(tmp_path))).items():
+        (line,) = [row for row in lines if row.startswith(f"  {name}: ")]
+        low = {f: v for f, v in summary["observed"].items() if v < 1.0}
+        named = line.partition("observed on part of the days: ")[2].split(", ")
+        assert "{" not in line and len([n for n in named if "%" in n]) == min(len(low), 6), line
+        assert (f"({len(low)} in all;" in line) == (len(low) > 6), line
+    assert main(["synth", str(tmp_path / "s"), "--preset", "tiny"]) == 0
+    assert "(420 days x 6 raions from 2022-02-24, seed 0)" in capsys.readouterr().out
