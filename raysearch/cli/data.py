@@ -154,7 +154,7 @@ def _imported(raw: RawDataset, out_dir: str) -> str:
             if len(low) > _SHOWN
             else ""
         )
-        observed = f"; observed on part of the days: {shown}" if low else ", each observed every day"
+        observed = f"; observed on part of the days: {shown}" if low else ", each observed daily"
         lines.append(f"  {name}: {len(s['observed'])} features{observed}")
     return "\n".join(lines + task_report(raw))
 
