@@ -267,7 +267,10 @@ def _duplicates(errs: ErrorCollector, path: Path, key: pd.Series | pd.DataFrame,
     dup = key.duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
-        value = key.iloc[i] if isinstance(key, pd.Series) else tuple(key.iloc[i])
+        values = [key.iloc[i]] if isinstance(key, pd.Series) else list(key.iloc[i])
+        # a date as the file writes it (2022-03-10, not pandas' 2022-03-10 00:00:00)
+        shown = [v.date() if isinstance(v, pd.Timestamp) else v for v in values]
+        value = shown[0] if len(shown) == 1 else f"({', '.join(map(str, shown))})"
         errs.add(str(path), f"duplicate {what} {value!s} at row {i + 1} ({int(dup.sum())} in all)")
 
 

@@ -103,8 +103,13 @@ def test_duplicate_and_unsorted_dates(ds: Path) -> None:
     path = ds / "daily" / "personnel.csv"
     _edit(path, lambda df: pd.concat([df.iloc[:10], df.iloc[[3]], df.iloc[10:]]))
     text = _problems(ds)
-    assert "personnel.csv" in text and "duplicate date 2022-02-27" in text
+    # the date as the file writes it, not pandas' "2022-02-27 00:00:00"
+    assert "personnel.csv: duplicate date 2022-02-27 at row 11 (1 in all)" in text, text
     assert "not sorted" in text and "row 11" in text
+    raion = ds / "raion" / "raion_deepstate.csv"
+    _edit(raion, lambda df: pd.concat([df.iloc[:10], df.iloc[[4]], df.iloc[10:]]))
+    text = _problems(ds)
+    assert "raion_deepstate.csv: duplicate (date, raion) (2022-02-25, R001) at row 11" in text
 
 
 def test_dates_outside_the_declared_range(ds: Path) -> None:
