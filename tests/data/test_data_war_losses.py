@@ -168,6 +168,27 @@ def test_a_bad_or_repeated_date_in_the_losses_names_each_record(src: Path, tmp_p
     ]
 
 
+def test_records_without_a_date_are_named(src: Path, tmp_path: Path) -> None:
+    """A record without a 'date' (or not a record) was 'expected a list of records, each
+    with a 'date'', naming none of them in a file of some 1,600."""
+    copy = Path(shutil.copytree(src, tmp_path / "src"))
+    records = json.loads((copy / EQUIPMENT_FILE).read_text())
+    del records[501]["date"]
+    records[700] = ["2022-07-01", 3]
+    (copy / EQUIPMENT_FILE).write_text(json.dumps(records))
+    with pytest.raises(DataError) as info:
+        war_losses_raw(copy)
+    assert info.value.problems == [
+        f"{copy / EQUIPMENT_FILE}: record(s) 502, 701 (2 in all) hold no 'date'; expected a "
+        "list of records, each with a 'date'"
+    ]
+    (copy / EQUIPMENT_FILE).write_text(json.dumps({"date": "2022-02-25"}))
+    with pytest.raises(
+        DataError, match="expected a list of records, each with a 'date', got a dict"
+    ):
+        war_losses_raw(copy)
+
+
 def _edit(src: Path, name: str, edit: Callable[[list[dict]], object]) -> None:
     """Apply ``edit`` to the records of ``src / name``, in place."""
     records = json.loads((src / name).read_text())

@@ -69,8 +69,14 @@ def _records(path: Path) -> list[dict]:
         doc = json.loads(read_text(path, "the daily losses JSON"))
     except json.JSONDecodeError as exc:
         raise DataError([f"{path}: not valid JSON ({exc})"]) from exc
-    if not isinstance(doc, list) or not all(isinstance(r, dict) and "date" in r for r in doc):
-        raise DataError([f"{path}: expected a list of records, each with a 'date'"])
+    if not isinstance(doc, list):
+        raise DataError([f"{path}: expected a list of records, each with a 'date', got a "
+                         f"{type(doc).__name__}"])  # fmt: skip
+    undated = [k for k, r in enumerate(doc, start=1) if not (isinstance(r, dict) and "date" in r)]
+    if undated:
+        shown = ", ".join(map(str, undated[:3])) + (", ..." if len(undated) > 3 else "")
+        raise DataError([f"{path}: record(s) {shown} ({len(undated)} in all) hold no 'date'; "
+                         "expected a list of records, each with a 'date'"])  # fmt: skip
     return doc
 
 
