@@ -107,6 +107,9 @@ def study_in(run_dir: str | Path) -> Iterator[None]:
         _RUN_DIRS.pop()
 
 
+_STEP_REPORTED = r"The reported value is ignored because this `step=\d+` is already reported"
+
+
 class StudyOptunaSearch(OptunaSearch):
     """Ray Tune's OptunaSearch, settled on restore with its study as the journal has it.
 
@@ -193,7 +196,13 @@ class StudyOptunaSearch(OptunaSearch):
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         if self._outside_study(trial_id):
             return
-        super().on_trial_result(trial_id, result)
+        with warnings.catch_warnings():
+            # A trial interrupted before its first checkpoint starts again from epoch 1 on
+            # --resume and reports its epochs again; Optuna keeps a step's first value and
+            # warns each time, under the resumed search's output ("The reported value is
+            # ignored because this `step=1` is already reported").
+            warnings.filterwarnings("ignore", _STEP_REPORTED, UserWarning)
+            super().on_trial_result(trial_id, result)
 
     def on_trial_complete(
         self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False

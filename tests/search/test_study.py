@@ -289,3 +289,23 @@ def test_a_searcher_restored_in_a_moved_run_opens_the_journal_there(tmp_path: Pa
         ("COMPLETE", 0.1),
     ]
     assert not first.exists()
+
+
+def test_a_restarted_trials_epochs_reported_again_keep_their_first_values_without_a_warning(
+    tmp_path: Path,
+) -> None:
+    """A trial interrupted before its first checkpoint reports epoch 1 again after
+    --resume: Optuna printed 'The reported value is ignored because this `step=1` is
+    already reported' under the resumed search's output, once per such epoch."""
+    import warnings
+
+    searcher = build_searcher(SPACE, seed=0, storage=open_storage(tmp_path))
+    searcher.suggest("a")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for value in (0.5, 0.4):  # the first run's epoch 1, then the restart's
+            searcher.on_trial_result("a", {BEST_VAL_METRIC: value, "training_iteration": 1})
+        searcher.on_trial_result("a", {BEST_VAL_METRIC: 0.3, "training_iteration": 2})
+    assert not [w for w in caught if "already reported" in str(w.message)], caught
+    (trial,) = _study(tmp_path).trials
+    assert trial.intermediate_values == {1: 0.5, 2: 0.3}
