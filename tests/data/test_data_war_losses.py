@@ -232,12 +232,12 @@ def test_a_value_that_is_not_a_number_is_refused_naming_file_record_field_and_va
     assert not np.isnan(np.delete(apc, [9, 10])).any()
 
 
-def test_a_personnel_file_without_personnel_counts_names_the_field(
+def test_a_losses_file_without_its_counts_names_what_is_missing(
     src: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """With no 'personnel' key in any record, the error blamed the dates ('2022-02-25..
     2022-04-27 differ from ...': the days of the records holding POW) instead of the
-    missing field."""
+    missing field; an equipment file of dates alone was imported as a source of nothing."""
     copy = Path(shutil.copytree(src, tmp_path / "src"))
     _edit(copy, PERSONNEL_FILE, lambda records: [r.pop("personnel") for r in records])
     out = tmp_path / "out"
@@ -245,6 +245,16 @@ def test_a_personnel_file_without_personnel_counts_names_the_field(
     err = capsys.readouterr().err
     assert f"{copy / PERSONNEL_FILE}: no record has a 'personnel' count" in err
     assert "differ from" not in err and not out.exists()
+    # an equipment file with dates only: a source of nothing was imported
+    dates = Path(shutil.copytree(src, tmp_path / "dates"))
+    _edit(
+        dates,
+        EQUIPMENT_FILE,
+        lambda records: [r.pop(k) for r in records for k in list(r) if k != "date"],
+    )
+    assert main(["import-war-losses", str(dates), str(out)]) == 2
+    assert f"{dates / EQUIPMENT_FILE}: no record holds a count" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_a_record_with_no_count_is_a_day_with_nothing_observed(src: Path, tmp_path: Path) -> None:
