@@ -11,7 +11,6 @@ in that directory whole, or not at all.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -33,7 +32,12 @@ from raysearch.results.analysis import (
     strategy_table,
 )
 from raysearch.results.evidence import finalist_table, picked_config
-from raysearch.results.evidence_report import evidence_markdown, gather_evidence, shown_number
+from raysearch.results.evidence_report import (
+    evidence_markdown,
+    gather_evidence,
+    shown_number,
+    shown_value,
+)
 from raysearch.results.importance import (
     Importance,
     RunSpace,
@@ -100,12 +104,6 @@ def _table(frame: pd.DataFrame) -> str:
     return cells.to_markdown(index=False, floatfmt=".4f", missingval="n/a")
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return "n/a" if math.isnan(value) else f"{value:.4g}"
-    return str(value)
-
-
 def _best_section(run: RunData) -> list[str]:
     best = best_trial(run)
     if best is None:
@@ -117,7 +115,7 @@ def _best_section(run: RunData) -> list[str]:
         "config:",
         "",
     ]
-    lines += [f"- `{k}`: {_fmt(v)}" for k, v in best["config"].items()]
+    lines += [f"- `{k}`: {shown_value(v)}" for k, v in best["config"].items()]
     lines.append("")
     if run.finalists is not None:
         lines += [_not_the_pick(run, run.finalists, best["trial_id"]), ""]
@@ -129,7 +127,7 @@ def _best_section(run: RunData) -> list[str]:
     test = {k: v for k, v in trial.items() if str(k).startswith("test/") and pd.notna(v)}
     if test:
         lines += ["Test split, best checkpoint:", ""]
-        lines += [f"- `{k[len('test/') :]}`: {_fmt(float(v))}" for k, v in test.items()]
+        lines += [f"- `{k[len('test/') :]}`: {shown_value(float(v))}" for k, v in test.items()]
         lines.append("")
     return lines
 

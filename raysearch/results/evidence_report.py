@@ -39,7 +39,7 @@ from raysearch.results.evidence import (
 from raysearch.results.trials import FINAL_STATUSES, ranked_trials
 from raysearch.search.pick import failed_replicates, finalist_order
 
-__all__ = ["evidence_markdown", "gather_evidence", "shown_number"]
+__all__ = ["evidence_markdown", "gather_evidence", "shown_number", "shown_value"]
 
 
 def _parameters(trials: pd.DataFrame) -> list[str]:
@@ -233,6 +233,15 @@ def _warn(
             "a longer grace period or FIFO would show which does."
         )
     evidence["warnings"].append(text)
+
+
+def shown_value(value: Any) -> str:
+    """A configuration's value as the reports and the terminal show it: a float to 4
+    significant digits (a drawn 0.24425168546228684 as 0.2443; best_config.yaml keeps every
+    digit), "n/a" for NaN; anything else as it is."""
+    if isinstance(value, float):
+        return "n/a" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
 
 
 def shown_number(value: float | None, digits: int = 3) -> str:

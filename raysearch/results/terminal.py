@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from raysearch.core.metrics import BEST_VAL_METRIC, TEST_METRIC
-from raysearch.results.evidence_report import shown_number
+from raysearch.results.evidence_report import shown_number, shown_value
 from raysearch.results.summary import (
     FINISHED,
     INTERRUPTED_SEARCH,
@@ -34,12 +34,6 @@ def _say(console: Console, line: str) -> None:
     """One line as it is, never broken by the console's width: a path or a command in it
     stays whole to copy, and a log (no terminal: 80 columns) holds it on one line."""
     console.print(line, soft_wrap=True)
-
-
-def _shown_value(value: Any) -> str:
-    """A configuration's value as the terminal shows it: a float to 6 significant digits
-    (a drawn 0.24425168546228684 as 0.244252; best_config.yaml keeps every digit)."""
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
 def print_summary(summary: dict[str, Any], console: Console | None = None) -> None:
@@ -64,7 +58,7 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
         table.add_row(BEST_VAL_METRIC, f"{best[BEST_VAL_METRIC]:.4f}")
         table.add_row("best epoch", str(best["best_epoch"]))
         for key, value in best["config"].items():
-            table.add_row(escape(key), escape(_shown_value(value)))
+            table.add_row(escape(key), escape(shown_value(value)))
         for key, value in best["test"].items():
             table.add_row(escape(f"test {key}"), f"{value:.4f}")
         console.print(table)
@@ -77,7 +71,7 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
         _say(
             console,
             f"[bold]pick[/]: finalist {pick['finalist']} "
-            + escape(", ".join(f"{k}={_shown_value(v)}" for k, v in pick["config"].items()))
+            + escape(", ".join(f"{k}={shown_value(v)}" for k, v in pick["config"].items()))
             + f"; {BEST_VAL_METRIC} {shown_number(pick[BEST_VAL_METRIC], 4)} ± "
             f"{shown_number(pick['sd'], 4)} over {pick['replicates']} fresh seeds; "
             f"test {shown_number(test, 4)}"
