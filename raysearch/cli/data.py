@@ -214,8 +214,9 @@ def _run(args: argparse.Namespace) -> str:
         print("\n".join(describe_sources(raw)), flush=True)
         tiny = {"--daily-window": 60, "--monthly-window": 3}  # the tiny preset's, which fit
         given = {"--daily-window": args.daily_window, "--monthly-window": args.monthly_window}
+        fits = " ".join(f"{flag} {n}" for flag, n in tiny.items())
         shorter = (
-            "give shorter ones (the tiny preset's 420 days: --daily-window 60 --monthly-window 3)"
+            f"give shorter ones (the tiny preset's {SYNTH_PRESETS['tiny']['days']} days: {fits})"
             if any(given[flag] > tiny[flag] for flag in tiny)
             else "give a shorter horizon or windows, or a longer dataset"
         )

@@ -164,7 +164,7 @@ def war_losses_raw(src_dir: str | Path) -> RawDataset:
     src = Path(src_dir)
     eq_path, pe_path = src / EQUIPMENT_FILE, src / PERSONNEL_FILE
     days, eq = _cumulative(_records(eq_path), eq_path)
-    if eq.notna().sum().sum() == 0:  # else a source of no observation, refused by no one
+    if not eq.notna().to_numpy().any():  # else a source of no observation, refused by no one
         raise DataError([f"{eq_path}: no record holds a count (expected the cumulative losses "
                          "of each equipment class in each record)"])  # fmt: skip
     merged, parts = MERGED
