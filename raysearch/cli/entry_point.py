@@ -61,7 +61,7 @@ def run_as_program(main: Callable[[], int]) -> NoReturn:
     try:
         status = exit_status(main)
     except KeyboardInterrupt:
-        _ctrl_c_ends_the_process()
+        _ctrl_c_ends_the_process()  # before the line: a second Ctrl+C there ends it too
         print("interrupted", file=sys.stderr)
         status = INTERRUPTED
     finally:
