@@ -1,18 +1,26 @@
-"""A gloo process group on this machine, for tests that train on two CPU ranks."""
+"""A gloo process group on this machine, for tests that train on two CPU ranks, and the
+processes to run its ranks in."""
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+import torch
 import torch.distributed as dist
+import torch.multiprocessing as mp
 
-__all__ = ["free_port", "gloo_group"]
+__all__ = ["free_port", "gloo_group", "run_ranks"]
 
 # A rank left waiting (its peer gone) fails after this long, not gloo's 30 minutes.
 TIMEOUT = timedelta(seconds=120)
+# Ranks not all finished after this long are killed and the test fails: a rank stuck outside
+# a collective (where TIMEOUT cannot reach it) would otherwise hold the test run, and then
+# the interpreter's exit, which waits for its child processes.
+RANKS_TIMEOUT_S = 300.0
 
 
 def free_port() -> int:
@@ -37,3 +45,44 @@ def gloo_group(rank: int, world: int, port: int) -> Iterator[None]:
         yield
     finally:
         dist.destroy_process_group()
+
+
+def _rank_main(rank: int, fn: Callable[..., None], args: tuple[object, ...]) -> None:
+    torch.set_num_threads(1)  # the ranks share the machine's cores, as the tests do
+    fn(rank, *args)
+
+
+def run_ranks(
+    fn: Callable[..., None],
+    args: tuple[object, ...],
+    world: int,
+    timeout_s: float = RANKS_TIMEOUT_S,
+) -> None:
+    """Run ``fn(rank, *args)`` for each rank in ``range(world)``, each in a new process, and
+    wait for all of them.
+
+    The processes are spawned, not forked. A fork copies the parent's locks but not the
+    threads holding them, and a test process that has run Ray or pytest-xdist holds many
+    threads: a rank forked while one of their locks was taken waits for it for good. That
+    was seen in CI, a rank still waiting after every gloo timeout had passed. So ``fn`` must
+    be importable by name. A rank's exception fails the run with the rank's traceback (the
+    other ranks are stopped). Ranks still running after ``timeout_s`` are killed, and
+    TimeoutError names them."""
+    context = mp.start_processes(
+        _rank_main, args=(fn, args), nprocs=world, join=False, start_method="spawn"
+    )
+    assert context is not None  # join=False returns the processes' context
+    deadline = time.monotonic() + timeout_s
+    try:
+        while not context.join(timeout=max(0.0, deadline - time.monotonic())):
+            if time.monotonic() >= deadline:
+                running = [r for r, p in enumerate(context.processes) if p.is_alive()]
+                raise TimeoutError(
+                    f"{fn.__qualname__}: ranks {running} of {world} still running after "
+                    f"{timeout_s:g} s; killed"
+                )
+    finally:
+        for process in context.processes:
+            if process.is_alive():
+                process.kill()
+            process.join()

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import TrialConfig
-from raysearch.testing.gloo import free_port, gloo_group
+from raysearch.testing.gloo import free_port, gloo_group, run_ranks
 from raysearch.testing.train import Crash, crash_at, factory, fake_data
 from raysearch.train.loop import fit
 
@@ -74,10 +73,7 @@ def _close(a: dict, b: dict, keys: list[str]) -> bool:
 def test_two_ranks_report_identically_and_match_one_process(
     tmp_path: Path, gloo_alone: None
 ) -> None:
-    # fork: the workers inherit the imported modules (spawning re-imports torch and raysearch)
-    mp.start_processes(
-        _worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True, start_method="fork"
-    )
+    run_ranks(_worker, (2, free_port(), str(tmp_path)), 2)
     for name in CONFIGS:
         r0 = json.loads((tmp_path / f"{name}0.json").read_text())
         r1 = json.loads((tmp_path / f"{name}1.json").read_text())
@@ -147,13 +143,7 @@ def test_two_ranks_resumed_from_a_checkpoint_follow_the_uninterrupted_curve(
     """Each rank draws its own dropout, so the checkpoint keeps every rank's generators:
     with rank 0's restored on both, the ranks drew the same masks after a resume and the
     curve left the uninterrupted one."""
-    mp.start_processes(
-        _resume_worker,
-        args=(2, free_port(), str(tmp_path)),
-        nprocs=2,
-        join=True,
-        start_method="fork",
-    )
+    run_ranks(_resume_worker, (2, free_port(), str(tmp_path)), 2)
     r0, r1 = (json.loads((tmp_path / f"resume{r}.json").read_text()) for r in (0, 1))
     assert r0["resumed"] == r0["full"] and r1["resumed"] == r1["full"]
     assert r0["generators"][0] != r1["generators"][0]  # each rank its own

@@ -16,20 +16,20 @@ from pathlib import Path
 
 import pytest
 import torch
-import torch.multiprocessing as mp
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.spec import TaskKind, TaskSpec
 from raysearch.losses.strategies.registry import build_strategy
-from raysearch.testing.gloo import free_port, gloo_group
+from raysearch.testing.gloo import free_port, gloo_group, run_ranks
 from raysearch.train.epoch import TrainParts, train_epoch
 
-# Run with the integration tests, one at a time in one process: in the unit phase, on
-# pytest-xdist's processes, two full runs of the 6 this session hung 10 minutes with a rank
-# of a gloo group left behind (its peer gone), and both after this file was added; the
-# cause is not found, and test_ddp.py ran there for a session before without it.
+# Run with the integration tests, one at a time in one process. Its ranks were forked then,
+# and runs hung 10 minutes with a rank left behind, in the unit phase (pytest-xdist's
+# processes) and once in the integration phase (after the in-process Ray tests): a fork
+# copies the parent's locks but not the threads that hold them. The ranks are spawned now
+# (testing/gloo.run_ranks).
 pytestmark = pytest.mark.integration
 
 TASKS = tuple(TaskSpec(name, TaskKind.REGRESSION) for name in ("anomaly", "sparse", "never"))
@@ -161,10 +161,7 @@ def test_a_task_absent_from_a_whole_global_batch_trains_as_one_process(
     its weights: sparse's epoch loss and weight are means over the 3 global batches that
     observed it (not 5, counting the 2 where it was absent from both ranks; its mean there
     is 0 / 0); "never" has neither; the 2 global batches without a target take no step."""
-    # fork: the workers inherit the imported modules (spawning re-imports torch and raysearch)
-    mp.start_processes(
-        _worker, args=(free_port(), str(tmp_path)), nprocs=WORLD, join=True, start_method="fork"
-    )
+    run_ranks(_worker, (free_port(), str(tmp_path)), WORLD)
     for k, steps in ((1, 5), (2, 3)):
         expected = _one_process(k)
         assert expected["steps"] == steps  # the scenario holds: 2 global batches skipped
