@@ -1,10 +1,13 @@
 """Shared test set-up: small thread counts (2-core machines), deterministic torch, no time
 limit on hypothesis examples, subprocesses that import this checkout, the real data shipped
-in data/, and the ``--only-gpu-skips`` check (raysearch/testing/skips.py)."""
+in data/, the ``--only-gpu-skips`` check (raysearch/testing/skips.py), and no child process
+left running at the end."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
 
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
@@ -51,3 +54,17 @@ def real_data_dir() -> Path:
     if missing:
         pytest.fail(f"real data missing from the repository ({REAL_DATA}): {missing}")
     return REAL_DATA
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Kill the child processes a test left running, name them and fail the run: the
+    interpreter's exit waits for each, and one left waiting once held a CI run, its tests
+    all reported, until the run's time limit."""
+    left = multiprocessing.active_children()
+    named = ", ".join(f"{process.name} (pid {process.pid})" for process in left)
+    for process in left:
+        process.kill()
+        process.join()
+    if left:
+        sys.stderr.write(f"\nkilled the child processes the tests left running: {named}\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
