@@ -57,6 +57,38 @@ def test_explicit_date_range_pads_and_drops() -> None:
     assert report["outside_dates"] == 1  # the 2024-06-03 fire
 
 
+def test_a_range_without_a_detection_is_refused_naming_the_files_dates() -> None:
+    said = r"firms_small.csv: no detection in 2025-06-01 .. 2025-06-03; its detections run "
+    with pytest.raises(DataError, match=said + r"2024-06-01 .. 2024-06-03"):
+        firms_raw(SMALL, start="2025-06-01", end="2025-06-03")
+
+
+FAR_POLYGON = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
+
+
+@pytest.mark.parametrize(
+    ("geometry", "within"),
+    [
+        ("raion,lat,lon\nKyivskyi,30.52,50.45\n", "50 km of any centroid (are its lat and lon"),
+        (
+            json.dumps({"features": [{"properties": {"name": "far"}, "geometry": FAR_POLYGON}]}),
+            "any polygon",
+        ),
+    ],
+    ids=["swapped_centroid", "polygon_elsewhere"],
+)
+def test_a_geometry_no_detection_lies_in_is_refused_naming_it(
+    tmp_path: Path, geometry: str, within: str
+) -> None:
+    path = tmp_path / ("raions.csv" if geometry.startswith("raion") else "raions.geojson")
+    path.write_text(geometry)
+    detections = r"none of the 4 detections of .*firms_small.csv in 2024-06-01 .. 2024-06-03"
+    with pytest.raises(
+        DataError, match=rf"{path.name}: {detections} lies within {re.escape(within)}"
+    ):
+        firms_raw(SMALL, path)
+
+
 def test_malformed_rows_are_all_named_in_one_error() -> None:
     with pytest.raises(DataError) as info:
         read_firms(MALFORMED)

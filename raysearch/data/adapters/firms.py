@@ -17,7 +17,8 @@ Malformed rows (unparseable date, non-numeric or missing number, unknown confide
 daynight code, or, for the raion variant, coordinates outside -90..90 / -180..180) are all
 listed in one DataError naming the file, row and column; with ``skip_malformed`` they are
 dropped instead and counted in the report. Detections outside ``start .. end`` are dropped
-and counted.
+and counted; a range with none of the file's detections is refused (its counts would all be
+0), as is a raion geometry in which none of them lies.
 
 Raion geometry: a CSV ``raion, lat, lon`` (centroids: a fire belongs to the nearest
 centroid, by great-circle distance, within ``max_km``) or a GeoJSON FeatureCollection of
@@ -294,7 +295,8 @@ def firms_raw(
 ) -> tuple[RawDataset, dict[str, int]]:
     """The firms source(s) as a ``RawDataset`` (daily_forecast derived), with counts of
     dropped rows: {"malformed", "outside_dates", "outside_raions"}. ``start`` and ``end``
-    are days (YYYY-MM-DD)."""
+    are days (YYYY-MM-DD). A range in which the file has no detection, or a geometry in
+    which none of the range's detections lies, is a DataError (all its counts would be 0)."""
     start, end = _date_range(start, end)
     df, n_bad = read_firms(path, need_coords=raions is not None, skip_malformed=skip_malformed)
     if df.empty:
@@ -305,6 +307,10 @@ def firms_raw(
         raise DataError([f"firms: end {last.date()} is before start {first.date()}"])
     days = pd.date_range(first, last, freq="D")
     inside = (df["date"] >= first) & (df["date"] <= last)
+    if not inside.any():  # a range of all zero counts: most likely a mistyped date
+        raise DataError([f"{path}: no detection in {first.date()} .. {last.date()}; its "
+                         f"detections run {df['date'].min().date()} .. "
+                         f"{df['date'].max().date()}"])  # fmt: skip
     report = {"malformed": n_bad, "outside_dates": int((~inside).sum()), "outside_raions": 0}
     df = df[inside]
     daily = _aggregate(df, ["date"]).reindex(days).to_numpy(np.float64, copy=True)
@@ -316,6 +322,18 @@ def firms_raw(
         rnames, cents, polys = _read_geometry(Path(raions), name_field)
         idx = assign_raions(df["latitude"].to_numpy(), df["longitude"].to_numpy(), cents, polys,
                             max_km)  # fmt: skip
+        if (idx < 0).all():  # raions of all zero counts: most likely the wrong geometry
+            within = (
+                "any polygon"
+                if polys is not None
+                else f"{max_km:g} km of any centroid (are its lat and lon swapped?)"
+            )
+            raise DataError(
+                [
+                    f"{raions}: none of the {len(df)} detections of {path} in {first.date()} "
+                    f".. {last.date()} lies within {within}"
+                ]
+            )
         report["outside_raions"] = int((idx < 0).sum())
         located = df.assign(raion=idx)[idx >= 0]
         full = pd.MultiIndex.from_product([days, range(len(rnames))], names=["date", "raion"])
