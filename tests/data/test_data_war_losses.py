@@ -135,6 +135,24 @@ def test_an_empty_records_list_is_one_error_naming_the_file(src: Path, tmp_path:
         war_losses_raw(copy)
 
 
+def test_the_problems_of_every_losses_file_are_reported_at_once(
+    src: Path, tmp_path: Path, capsys
+) -> None:
+    copy = Path(shutil.copytree(src, tmp_path / "src"))
+    (copy / EQUIPMENT_FILE).write_text("[]")
+    personnel = json.loads((copy / PERSONNEL_FILE).read_text())
+    personnel[1]["date"] = "2022-02-30"
+    (copy / PERSONNEL_FILE).write_text(json.dumps(personnel))
+    (copy / CORRECTION_FILE).write_text(json.dumps([{"date": "March"}]))
+    assert main(["import-war-losses", str(copy), str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "(3 problem(s))" in err
+    assert f"{EQUIPMENT_FILE}: no records" in err
+    assert f"{PERSONNEL_FILE}: record 2: date '2022-02-30'" in err
+    assert f"{CORRECTION_FILE}: record 1: date 'March'" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_bad_date_in_the_corrections_file_names_the_file_and_value(
     src: Path, tmp_path: Path, capsys
 ) -> None:

@@ -32,12 +32,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
-from raysearch.core.errors import DataError
+from raysearch.core.errors import DataError, ErrorCollector
 from raysearch.data.adapters.casualty import monthly_casualty
 from raysearch.data.adapters.war_phases import phase_targets
 from raysearch.data.raw import RawDataset, RawSource, iso_day
@@ -57,6 +59,7 @@ EQUIPMENT_FILE = "russia_losses_equipment.json"
 PERSONNEL_FILE = "russia_losses_personnel.json"
 CORRECTION_FILE = "russia_losses_equipment_correction.json"
 MERGED = ("vehicles and fuel tanks", ("military auto", "fuel tank"))
+T = TypeVar("T")
 TEXT_FIELDS = ("personnel*", "greatest losses direction")
 NOT_COUNTS = ("date", "day", *TEXT_FIELDS)
 WAR_START = dt.date(2022, 2, 24)
@@ -159,31 +162,57 @@ def _snake(name: str) -> str:
     return name.strip().lower().replace(" ", "_").replace("-", "_")
 
 
-def war_losses_raw(src_dir: str | Path) -> RawDataset:
-    """The two daily sources as a ``RawDataset`` (no targets; daily_forecast derived)."""
-    src = Path(src_dir)
-    eq_path, pe_path = src / EQUIPMENT_FILE, src / PERSONNEL_FILE
-    days, eq = _cumulative(_records(eq_path), eq_path)
+def _equipment(path: Path) -> tuple[pd.DatetimeIndex, pd.DataFrame]:
+    days, eq = _cumulative(_records(path), path)
     if not eq.notna().to_numpy().any():  # else a source of no observation, refused by no one
-        raise DataError([f"{eq_path}: no record holds a count (expected the cumulative losses "
+        raise DataError([f"{path}: no record holds a count (expected the cumulative losses "
                          "of each equipment class in each record)"])  # fmt: skip
+    return days, eq
+
+
+def _personnel(path: Path) -> tuple[pd.DatetimeIndex, pd.DataFrame]:
+    days, pe = _cumulative(_records(path), path)
+    if "personnel" not in pe:
+        raise DataError([f"{path}: no record has a 'personnel' count (expected the "
+                         "cumulative personnel losses in each record)"])  # fmt: skip
+    return days, pe
+
+
+def _read(errs: ErrorCollector, read: Callable[[Path], T], path: Path) -> T | None:
+    """``read(path)``; None when it raises a DataError, whose problems ``errs`` keeps (so
+    every file's problems are reported at once)."""
+    try:
+        return read(path)
+    except DataError as exc:
+        errs.extend(exc.problems)
+        return None
+
+
+def war_losses_raw(src_dir: str | Path) -> RawDataset:
+    """The two daily sources as a ``RawDataset`` (no targets; daily_forecast derived). One
+    DataError lists the problems of every file (equipment, personnel, corrections)."""
+    src = Path(src_dir)
+    eq_path, pe_path, corr_path = src / EQUIPMENT_FILE, src / PERSONNEL_FILE, src / CORRECTION_FILE
+    errs = ErrorCollector()
+    equipment = _read(errs, _equipment, eq_path)
+    personnel = _read(errs, _personnel, pe_path)
+    corrections = _read(errs, _correction_dates, corr_path) if corr_path.is_file() else []
+    errs.raise_if_any(DataError, f"daily losses in {src}")
+    assert equipment is not None and personnel is not None and corrections is not None
+    (days, eq), (pdays, pe) = equipment, personnel
+    if not pdays.equals(days):
+        raise DataError([f"{pe_path}: dates {pdays[0].date()}..{pdays[-1].date()} differ from "
+                         f"{eq_path.name}'s {days[0].date()}..{days[-1].date()}"])  # fmt: skip
     merged, parts = MERGED
     if merged in eq and all(p in eq for p in parts):
         back = eq[list(parts)].sum(axis=1, min_count=len(parts))
         eq[merged] = eq[merged].fillna(back)
     eq_daily = _daily(eq)
     eq_daily.columns = [_snake(c) for c in eq_daily.columns]
-    corr_path = src / CORRECTION_FILE
     if corr_path.is_file():
-        dates = pd.DatetimeIndex(_correction_dates(corr_path))
-        eq_daily["correction_reported"] = days.isin(dates).astype(np.float64)
-    pdays, pe = _cumulative(_records(pe_path), pe_path)
-    if "personnel" not in pe:
-        raise DataError([f"{pe_path}: no record has a 'personnel' count (expected the "
-                         "cumulative personnel losses in each record)"])  # fmt: skip
-    if not pdays.equals(days):
-        raise DataError([f"{pe_path}: dates {pdays[0].date()}..{pdays[-1].date()} differ from "
-                         f"{eq_path.name}'s {days[0].date()}..{days[-1].date()}"])  # fmt: skip
+        eq_daily["correction_reported"] = days.isin(pd.DatetimeIndex(corrections)).astype(
+            np.float64
+        )
     pe_daily = _daily(pe)
     pe_daily.columns = [_snake(c) for c in pe_daily.columns]
     sources = {
