@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--dataset",
         choices=[*DATASETS, *OLD_NAMES],
+        metavar="{" + ",".join(DATASETS) + "}",  # the old names work, unlisted
         default="default",
         help="whose feature counts: the default synthetic dataset's, the original sources', "
         "or the tiny preset's (default: %(default)s)",
@@ -65,7 +66,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    args.dataset = OLD_NAMES.get(args.dataset, args.dataset)
+    if args.dataset in OLD_NAMES:
+        new = OLD_NAMES[args.dataset]
+        print(f"note: --dataset {args.dataset} is now --dataset {new}; the old name goes in "
+              "raysearch 0.3", file=sys.stderr)  # fmt: skip
+        args.dataset = new
     try:
         cfg = ModelConfig(
             size=args.size, d_model=args.d_model, nhead=args.nhead, layers=args.layers

@@ -41,3 +41,15 @@ def test_summary_command_prints_a_table(capsys: pytest.CaptureFixture[str]) -> N
     assert main(["summary", "--size", "small", "--dataset", "tiny", "--layers", "2"]) == 0
     out = capsys.readouterr().out
     assert "layers=2" in out and "total" in out and "daily_encoders" in out
+
+
+def test_the_old_dataset_name_is_unlisted_and_said_to_be_the_new_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["summary", "--help"])
+    assert "{default,original,tiny}" in capsys.readouterr().out
+    assert main(["summary", "--size", "tiny", "--dataset", "seed", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["dataset"] == "original"
+    assert "note: --dataset seed is now --dataset original" in captured.err
