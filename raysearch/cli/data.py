@@ -258,6 +258,9 @@ def _check_out_dir(out: Path, overwrite: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "import-losses":
+        print("note: `raysearch data import-losses` is now `raysearch data import-war-losses`; "
+              "the old name goes in raysearch 0.3", file=sys.stderr)  # fmt: skip
     try:
         if getattr(args, "out_dir", None) is None:
             print(_run(args))

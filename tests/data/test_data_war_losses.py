@@ -94,6 +94,15 @@ def test_cli_import_then_describe_then_prepare(src: Path, tmp_path: Path, capsys
     assert data.references["val"]["daily_forecast"] > 0
 
 
+def test_the_old_command_name_imports_the_same_and_says_the_new_one(
+    src: Path, tmp_path: Path, capsys
+) -> None:
+    assert main(["import-losses", str(src), str(tmp_path / "old")]) == 0
+    captured = capsys.readouterr()
+    assert "now `raysearch data import-war-losses`" in captured.err
+    assert "1626 days" in captured.out
+
+
 def test_missing_input_file_is_a_clear_error(tmp_path: Path, capsys) -> None:
     assert main(["import-war-losses", str(tmp_path), os.fspath(tmp_path / "out")]) == 2
     assert "russia_losses_equipment.json: file missing" in capsys.readouterr().err
