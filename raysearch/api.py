@@ -56,6 +56,7 @@ from raysearch.search.names import Names
 from raysearch.search.options import (
     RunOptions,
     load_run_options,
+    named,
     recorded_options,
 )
 from raysearch.search.plan import SearchPlan, check_data_extremes, resolve_search
@@ -112,7 +113,7 @@ def run_search(
     ``ResultsNotWritten`` when the run directory cannot be written; in each case after the
     summary was written, if it could be.
     """
-    options = options_from_arguments(space, options, fields, callbacks)
+    options = named(options_from_arguments(space, options, fields, callbacks))
     if options.resume:
         # with the resuming command's argv: its errors name options as its user wrote them
         # (flags or keywords); a resume writes no metadata, whose command repeats argv

@@ -23,7 +23,7 @@ from raysearch.core.errors import (
     SearchInterrupted,
 )
 from raysearch.core.signals import command_takes_sigterm_as_ctrl_c
-from raysearch.search.options import LEAST, MOST, RunOptions, default_run_name
+from raysearch.search.options import LEAST, MOST, RunOptions
 from raysearch.search.settings import SCHEDULERS
 from raysearch.search.space import available_spaces
 from raysearch.search.tracking import WandbOptions
@@ -201,7 +201,7 @@ def _options(args: argparse.Namespace, argv: Sequence[str] | None) -> RunOptions
         workers_per_trial=args.workers_per_trial,
         data=args.data,
         results=args.results,
-        name=args.name if args.name is not None else default_run_name(),
+        name=args.name,
         seed=args.seed,
         address=args.address,
         smoke=args.smoke,

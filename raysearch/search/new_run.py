@@ -51,7 +51,7 @@ def check_run_dir(options: RunOptions, space_name: str, run_dir: Path) -> None:
             names.context,
         )  # fmt: skip
     if why := directory_problem(run_dir):
-        name = options.name if len(options.name) <= 40 else f"{options.name[:40]}..."
+        name = run_dir.name if len(run_dir.name) <= 40 else f"{run_dir.name[:40]}..."
         raise ConfigError(
             [f"{names.option('name', name)}: {why}; choose another {names.option('name')}"],
             names.context,
@@ -60,7 +60,7 @@ def check_run_dir(options: RunOptions, space_name: str, run_dir: Path) -> None:
     held = sorted(os.listdir(run_dir)) if os.path.isdir(run_dir) else []
     if held and not set(held) & _RUN_FILES:  # a run's own leftovers: check_study's to judge
         raise ConfigError(
-            [f"{names.option('name', options.name)}: {run_dir} holds files that are not a "
+            [f"{names.option('name', run_dir.name)}: {run_dir} holds files that are not a "
              f"run's ({', '.join(held[:3])}{', ...' if len(held) > 3 else ''}), which the "
              f"run's files would land beside; choose another {names.option('name')}"],
             names.context,
@@ -89,7 +89,7 @@ def check_study(options: RunOptions, run_dir: Path, space: SearchSpace) -> None:
             else f"continue it with {names.option('resume', run_dir)}, or {another}"
         )
         raise ConfigError(
-            [f"{names.option('name', options.name)}: {run_dir} holds a search already "
+            [f"{names.option('name', run_dir.name)}: {run_dir} holds a search already "
              f"({OPTUNA_STUDY}); " + go_on],
             names.context,
         )  # fmt: skip

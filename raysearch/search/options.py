@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import secrets
 import time
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ __all__ = [
     "RunOptions",
     "default_run_name",
     "load_run_options",
+    "named",
     "recorded_options",
 ]
 
@@ -37,6 +39,15 @@ def default_run_name() -> str:
     """A timestamp plus a random suffix: two searches started in the same second (two
     notebook calls) never share a run directory."""
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
+def named(options: RunOptions) -> RunOptions:
+    """``options`` for one search: with its ``name``, or a new one when it has none."""
+    return (
+        options
+        if options.name is not None
+        else dataclasses.replace(options, name=default_run_name())
+    )
 
 
 # The least value of each count RunOptions takes: run_search's keywords are checked against
@@ -56,8 +67,12 @@ LEAST: dict[str, int] = {
 # derived from it (each trial's, the finalists') wrap into that range (wrap_seed).
 MOST: dict[str, int] = {"seed": SEED_MAX}
 # RunOptions' fields that take a str, and those that take a str or None
-_STRS = ("space", "results", "name")
-_OPTIONAL_STRS = ("data", "address", "searcher", "scheduler", "storage", "resume", "warm_start")
+_STRS = ("space", "results")
+_OPTIONAL_STRS = (
+    "name", "data", "address", "searcher", "scheduler", "storage", "resume", "warm_start"
+)  # fmt: skip
+# Its fields that take seconds, or None
+_SECONDS = ("time_budget_s", "health_check_s")
 # Its fields that name a file, a directory or a place to keep files: never '' (which
 # pathlib and the file system take as the working directory)
 _PATHS = ("data", "results", "storage", "resume", "warm_start")
@@ -96,7 +111,8 @@ class RunOptions:
     - ``workers_per_trial``: data-parallel workers per trial (>= 2: Ray Train)
     - ``data``: a dataset directory (None: the synthetic default)
     - ``results``: the results root; the run directory is ``results/<space>/<name>``
-    - ``name``: the run's name (default: a timestamp and a random suffix)
+    - ``name``: the run's name (None: each search gets a new one, a timestamp and a random
+      suffix, so one RunOptions serves several searches)
     - ``seed``: of the searcher and the trials (trial n trains with seed + n)
     - ``address``: a Ray cluster to join ("auto"); None starts a local Ray
     - ``smoke``: a tiny model and data, a few short trials
@@ -125,7 +141,7 @@ class RunOptions:
     workers_per_trial: int = 1
     data: str | None = None
     results: str = "results"
-    name: str = dataclasses.field(default_factory=default_run_name)
+    name: str | None = None
     seed: int = 0
     address: str | None = None
     smoke: bool = False
@@ -156,6 +172,7 @@ class RunOptions:
         """Every field of the wrong type or out of range, as one ConfigError (before Ray),
         each named as the options were given (``names``: a flag, or run_search's keyword)."""
         errs = _Named(self.names)
+        self._plain_numbers()
         for name, least in LEAST.items():
             value = getattr(self, name)
             if value is None and name not in ("workers_per_trial", "seed", "max_failures"):
@@ -173,7 +190,7 @@ class RunOptions:
         for name in ("smoke", "reuse_actors"):
             value = getattr(self, name)
             errs.check(isinstance(value, bool), name, f"must be True or False, got {value!r}")
-        for name in ("time_budget_s", "health_check_s"):
+        for name in _SECONDS:
             value = getattr(self, name)
             errs.check(
                 value is None or _seconds(value),
@@ -186,14 +203,14 @@ class RunOptions:
                 name,
                 "must be a path, got '' (an empty path would be taken as the working directory)",
             )
-        name = self.name
-        if isinstance(name, str) and (
-            not name or name in (".", "..") or "/" in name or "\\" in name
+        run_name = self.name
+        if isinstance(run_name, str) and (
+            not run_name or run_name in (".", "..") or "/" in run_name or "\\" in run_name
         ):
             errs.add(
                 "name",
                 "the run directory's name under results/<space>/, one path component "
-                f"(no '/', not '.' or '..'), got {name!r}",
+                f"(no '/', not '.' or '..'), got {run_name!r}",
             )
         if (
             isinstance(self.storage, str)
@@ -209,6 +226,16 @@ class RunOptions:
         if not (isinstance(self.argv, tuple) and all(isinstance(a, str) for a in self.argv)):
             errs.problems.append(f"argv: must be a tuple of str, got {self.argv!r}")
         errs.raise_if_any(ConfigError, "run options")
+
+    def _plain_numbers(self) -> None:
+        """Counts and seconds given as NumPy's numbers (``np.arange``'s, a DataFrame's) as
+        Python's int and float, which the checks below and the run's JSON files take."""
+        for name in (*LEAST, *_SECONDS):
+            value = getattr(self, name)
+            if isinstance(value, bool | int | float) or not isinstance(value, numbers.Real):
+                continue
+            plain = int(value) if isinstance(value, numbers.Integral) else float(value)
+            object.__setattr__(self, name, plain)  # frozen: set once, while being made
 
     @property
     def names(self) -> Names:

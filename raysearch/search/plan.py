@@ -22,7 +22,7 @@ from raysearch.core.trial_config import TrialConfig
 from raysearch.search.address import joined_address
 from raysearch.search.batches import batch_sizes, check_batches, edges
 from raysearch.search.new_run import check_run_dir, check_study
-from raysearch.search.options import RunOptions
+from raysearch.search.options import RunOptions, named
 from raysearch.search.resources import ClusterShape, ResourcePlan, fitting_cluster, plan_resources
 from raysearch.search.resume import check_resume
 from raysearch.search.space import SearchSpace, load_space
@@ -234,7 +234,9 @@ def resolve_search(options: RunOptions, cluster: ClusterShape | None = None) -> 
     can find together is raised as one ConfigError (those of the session, the space and the
     resources; then those of the space's draws, batches and study). ``cluster``: the Ray
     cluster's nodes; None before Ray starts (planned for a cluster the flags fit, and
-    planned again once Ray is up)."""
+    planned again once Ray is up). Options without a ``name`` get a new one (``named``)."""
+    options = named(options)
+    assert options.name is not None, "named() names it"
     problems = _Problems()
     problems.check(lambda: _check_session(options))
     loaded = problems.check(lambda: _space_for(options))

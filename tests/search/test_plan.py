@@ -7,12 +7,14 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pytest
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY, SUMMARY_JSON
 from raysearch.core.model_config import ModelConfig
+from raysearch.search import arguments
 from raysearch.search.options import RunOptions, load_run_options, recorded_options
 from raysearch.search.plan import SearchPlan, resolve_search
 from raysearch.search.resources import Node
@@ -556,6 +558,38 @@ def test_a_run_name_taken_by_a_search_says_what_can_be_done_with_it(
     assert ("resume=" in problem) == (state in (None, "interrupted"))
     # a search no trial of which reported a value has nothing to start from
     assert ("warm_start=" in problem) == (state is not None and state != "interrupted" and valued)
+
+
+def test_one_run_options_gives_each_search_its_own_run_directory(tmp_path: Path) -> None:
+    """A notebook's loop over seeds reuses one RunOptions (dataclasses.replace keeps its
+    fields): its second search was refused, the run directory named at construction taken."""
+    options = RunOptions(space="smoke", results=str(tmp_path))
+    first = resolve_search(options, CLUSTER).run_dir
+    Path(first).mkdir(parents=True)
+    (Path(first) / OPTUNA_STUDY).write_text("")  # a search ran there
+    for again in (options, dataclasses.replace(options, seed=1)):
+        second = resolve_search(again, CLUSTER).run_dir
+        assert second != first and Path(second).parent == Path(first).parent
+    assert options.name is None
+
+
+def test_counts_and_seconds_from_numpy_are_taken_as_pythons_numbers() -> None:
+    """np.arange's and a DataFrame's numbers: 'must be an int >= 1, got np.int64(4)' said
+    the value was wrong while it named a right one."""
+    options = arguments.options_from_arguments(
+        "smoke",
+        None,
+        {"num_samples": np.int64(4), "seed": np.uint32(3), "time_budget_s": np.float32(2.5)},
+    )
+    assert (options.num_samples, options.seed, options.time_budget_s) == (4, 3, 2.5)
+    assert [type(v) for v in (options.num_samples, options.seed, options.time_budget_s)] == [
+        int,
+        int,
+        float,
+    ]
+    json.dumps(options.to_json())  # the run's options.json takes them
+    with pytest.raises(ConfigError, match=r"num_samples: must be an int >= 1, got np\.float64"):
+        RunOptions(space="smoke", num_samples=np.float64(4.0))  # type: ignore[arg-type]
 
 
 def _plan(tmp_path: Path, space_text: str, **options: object) -> SearchPlan:
