@@ -111,7 +111,10 @@ def run_search(
     with ``resume=RUN_DIR``), ``SearchFailed`` when no trial gave a result (every trial
     failed, or none reported a finite value before the time budget cut it),
     ``ResultsNotWritten`` when the run directory cannot be written; in each case after the
-    summary was written, if it could be.
+    summary was written, if it could be. Each of these three carries ``run_dir`` (the run
+    directory, a ``Path``; None when nothing was kept to resume), and ``SearchInterrupted``
+    and ``SearchFailed`` carry ``summary`` (the summary written, as returned otherwise; None
+    when none was), so a script that catches them need not parse the message.
     """
     options = named(options_from_arguments(space, options, fields, callbacks))
     if options.resume:
@@ -145,11 +148,12 @@ def run_search(
             raise SearchInterrupted(
                 "interrupted as the search started, before Ray Tune saved anything of it; "
                 "nothing was kept: run the command again"
-            ) from None
+            ) from None  # run_dir None: nothing kept to resume
         when = _WHEN_INTERRUPTED.get(clock.left_by_exception or "", "twice")
         raise SearchInterrupted(
             f"interrupted {when}; the search's state was saved at its last snapshot; continue "
-            f"it with: {options.names.resume(plan.run_dir)}"
+            f"it with: {options.names.resume(plan.run_dir)}",
+            run_dir=Path(plan.run_dir),
         ) from None
     print_summary(summary)
     if summary["state"] == INTERRUPTED_SEARCH or outcome.unfinished:
@@ -161,18 +165,24 @@ def run_search(
             f"{outcome.started} of {plan.space.settings.num_samples} created"
         )
         raise SearchInterrupted(
-            f"{stopped}; continue it with: {options.names.resume(plan.run_dir)}"
+            f"{stopped}; continue it with: {options.names.resume(plan.run_dir)}",
+            run_dir=Path(plan.run_dir),
+            summary=summary,
         )
     if summary["state"] == ALL_FAILED:
         first = summary["failures"][0]
         raise SearchFailed(
             f"every trial failed ({summary['failed']}); trial {first['trial_id']}: "
-            f"{first['reason']} (all reasons: {Path(plan.run_dir) / 'summary.md'})"
+            f"{first['reason']} (all reasons: {Path(plan.run_dir) / 'summary.md'})",
+            run_dir=Path(plan.run_dir),
+            summary=summary,
         )
     if summary["state"] == NO_RESULT:  # some trials cut before their first epoch
         raise SearchFailed(
             f"the search gave no result: no trial reported a finite validation value "
-            f"({counts_line(summary)}; {Path(plan.run_dir) / 'summary.md'})"
+            f"({counts_line(summary)}; {Path(plan.run_dir) / 'summary.md'})",
+            run_dir=Path(plan.run_dir),
+            summary=summary,
         )
     return summary
 
@@ -309,7 +319,8 @@ def _write_outputs(
 @contextmanager
 def _writing(where: Path, what: str, resume: str | None) -> Iterator[None]:
     """Turn a failed write (a full disk, no permission) into one clear ``ResultsNotWritten``;
-    atomic writes leave every file there as it was. ``resume``: what writes them then."""
+    atomic writes leave every file there as it was. ``resume``: what writes them then (given
+    only for a run directory, ``where``, that a resume writes again: the error's run_dir)."""
     try:
         yield
     except OSError as err:
@@ -321,7 +332,8 @@ def _writing(where: Path, what: str, resume: str | None) -> Iterator[None]:
         )
         raise ResultsNotWritten(
             f"could not write {what} to {where}: {err}. Nothing there was left half-written; "
-            f"{again}"
+            f"{again}",
+            run_dir=where if resume is not None else None,
         ) from err
 
 

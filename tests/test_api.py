@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import pickle
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -195,21 +196,24 @@ def test_an_interrupt_before_tune_saved_anything_leaves_nothing_behind(
 
     monkeypatch.setattr(raysearch.api, "_search", interrupted_search)
     monkeypatch.setattr(raysearch.api, "_prepare_data", lambda plan, raw: None)
-    with pytest.raises(SearchInterrupted, match="nothing was kept: run the command again"):
+    with pytest.raises(SearchInterrupted, match="nothing was kept: run the command again") as err:
         run_search(space="smoke", results=str(tmp_path), name="early")
     assert not written[0].exists() and (tmp_path / "smoke").is_dir()
+    assert (err.value.run_dir, err.value.summary) == (None, None)  # nothing to resume
     monkeypatch.setattr(raysearch.api, "_tune_state_saved", lambda plan: True)
-    with pytest.raises(SearchInterrupted, match="interrupted twice"):
+    with pytest.raises(SearchInterrupted, match="interrupted twice") as err:
         run_search(space="smoke", results=str(tmp_path), name="later")
     assert (written[1] / OPTIONS).is_file() and (written[1] / OPTUNA_STUDY).is_file()
+    assert (err.value.run_dir, err.value.summary) == (written[1], None)
 
     def interrupted_writing(options, plan, data, clock, *args):
         with clock.phase("collect"):  # one Ctrl+C, after Tune's run: not a second one
             raise KeyboardInterrupt
 
     monkeypatch.setattr(raysearch.api, "_search", interrupted_writing)
-    with pytest.raises(SearchInterrupted, match=r"^interrupted as the results were written"):
+    with pytest.raises(SearchInterrupted, match=r"^interrupted as the results were written") as err:
         run_search(space="smoke", results=str(tmp_path), name="writing")
+    assert err.value.run_dir == (tmp_path / "smoke" / "writing").resolve()
 
 
 def _trial(trial_id: str, value: float) -> dict:
@@ -249,11 +253,18 @@ def test_no_finalist_retrains_a_search_interrupted_between_two_trials(
     retrained: list[int] = []
     monkeypatch.setattr(raysearch.search.finalists, "run_finalists",
                         lambda plan, trials, resume: retrained.append(len(trials)))  # fmt: skip
-    with pytest.raises(SearchInterrupted, match="2 of 4 created"):
+    with pytest.raises(SearchInterrupted, match="2 of 4 created") as err:
         run_search(space="smoke", results=str(tmp_path), name="r", num_samples=4,
                    finalists=1, wandb=False)  # fmt: skip
     summary = json.loads((tmp_path / "smoke" / "r" / "summary.json").read_text())
     assert summary["state"] == "interrupted" and summary["not_started"] == 2
+    # the error carries the run and the summary it wrote: a script need not parse the message
+    assert err.value.run_dir == (tmp_path / "smoke" / "r").resolve()
+    assert err.value.summary is not None
+    said = err.value.summary
+    assert (said["run_dir"], said["state"], said["not_started"]) == (
+        summary["run_dir"], "interrupted", 2
+    )  # fmt: skip
     assert retrained == [] and summary["replicates"] == 0
 
 
@@ -297,6 +308,9 @@ def test_unfinished_finalist_replicates_leave_an_interrupted_run_that_resumes(
                    finalists=1, wandb=False)  # fmt: skip
     # said as it was started: from Python, the run_search call that continues it
     assert "1 of 2 replicate" in str(stopped.value)
+    assert stopped.value.run_dir == run_dir.resolve()
+    assert stopped.value.summary is not None
+    assert stopped.value.summary["unfinished_replicates"] == 1
     assert str(stopped.value).endswith(
         f"continue it with: raysearch.run_search(resume={str(run_dir.resolve())!r})"
     )
@@ -340,12 +354,48 @@ def test_a_budgeted_search_with_no_result_exits_1_and_offers_no_warm_start(
 
     monkeypatch.setattr(raysearch.api, "_search", search)
     monkeypatch.setattr(raysearch.api, "_prepare_data", lambda plan, raw: None)
-    with pytest.raises(SearchFailed, match=r"gave no result.*of 4 trials created"):
+    with pytest.raises(SearchFailed, match=r"gave no result.*of 4 trials created") as err:
         run_search(space="smoke", results=str(tmp_path), name="b", time_budget_s=60.0)
     summary = json.loads((tmp_path / "smoke" / "b" / "summary.json").read_text())
+    assert err.value.run_dir == (tmp_path / "smoke" / "b").resolve()
+    assert err.value.summary is not None  # the summary written (NaN where the file has null)
+    assert {k: err.value.summary[k] for k in ("run_dir", "state", "out_of_time", "best")} == {
+        k: summary[k] for k in ("run_dir", "state", "out_of_time", "best")
+    }
     assert summary["state"] == "gave no result" and summary["best"] is None
     text = (tmp_path / "smoke" / "b" / "summary.md").read_text()
     assert "Search gave no result." in text and "--warm-start RESULTS" not in text
+
+
+def test_every_trial_failed_is_a_search_failed_carrying_its_run_and_summary(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A script that catches SearchFailed reads the run directory and the summary from it,
+    not from its message; pickled (a process pool, Ray), it keeps them. Ray and Tune:
+    stand-ins."""
+    reason = "NonFiniteLossError: training loss is not finite at epoch 1"
+    trials = pd.DataFrame([_unscored("a", "failed", reason), _unscored("b", "failed", reason)])
+
+    def search(options, plan, data, clock, callbacks):
+        summary = write_results(Path(plan.run_dir), trials, pd.DataFrame(), planned=2)
+        return summary, TuneOutcome(trials, pd.DataFrame(), started=2, unfinished=0)
+
+    monkeypatch.setattr(raysearch.api, "_search", search)
+    monkeypatch.setattr(raysearch.api, "_prepare_data", lambda plan, raw: None)
+    with pytest.raises(SearchFailed, match=r"^every trial failed \(2\); trial a: ") as err:
+        run_search(space="smoke", results=str(tmp_path), name="f", num_samples=2)
+    run_dir = (tmp_path / "smoke" / "f").resolve()
+    assert err.value.run_dir == run_dir
+    assert err.value.summary is not None
+    written = json.loads((run_dir / "summary.json").read_text())
+    assert {k: err.value.summary[k] for k in ("run_dir", "state", "failed", "failures")} == {
+        k: written[k] for k in ("run_dir", "state", "failed", "failures")
+    }
+    assert written["state"] == "every trial failed"
+    back = pickle.loads(pickle.dumps(err.value))
+    assert (type(back), str(back), back.run_dir) == (SearchFailed, str(err.value), run_dir)
+    # the same summary (as text: a NaN in it equals no other NaN)
+    assert json.dumps(back.summary, default=str) == json.dumps(err.value.summary, default=str)
 
 
 def _ray_must_not_start(*args: object) -> None:

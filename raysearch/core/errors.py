@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -95,18 +96,60 @@ def did_you_mean(close: Sequence[str]) -> str:
     return f"did you mean {' or '.join(repr(c) for c in close)}?"
 
 
-class SearchInterrupted(RaysearchError):
+class _SearchEnded(RaysearchError):
+    """A search that ended without a result to use: ``run_dir`` and ``summary`` say which
+    run and how it ended, so a script that catches the error need not parse its message."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        run_dir: Path | None = None,
+        summary: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.run_dir = run_dir
+        self.summary = summary
+
+    def __reduce__(self) -> tuple[type[_SearchEnded], tuple[Any, ...], dict[str, Any]]:
+        # pickled with its message as its argument and run_dir and summary as its state
+        # (a process pool or Ray carries it to the driver)
+        return (type(self), self.args, self.__dict__)
+
+
+class SearchInterrupted(_SearchEnded):
     """The search stopped before every trial finished (Ctrl+C, a dead driver); its state is
-    saved, and ``--resume RUN_DIR`` continues it."""
+    saved, and ``--resume RUN_DIR`` continues it.
+
+    ``run_dir``: the run directory (a ``Path``) that a resume continues; None when the
+    search was interrupted as it started, before Ray Tune saved anything of it, and nothing
+    was kept. ``summary``: the summary written to it (the dict ``run_search`` returns when
+    it raises nothing), or None when the interrupt came before one was written."""
 
 
-class SearchFailed(RaysearchError):
-    """The search ran to its end but every trial failed; the summary says why each did."""
+class SearchFailed(_SearchEnded):
+    """The search ran to its end but every trial failed; the summary says why each did.
+
+    ``run_dir``: the run directory (a ``Path``), with summary.md giving each trial's
+    reason. ``summary``: the summary written to it (the dict ``run_search`` returns when it
+    raises nothing)."""
 
 
 class ResultsNotWritten(RaysearchError):
     """The results directory could not be written (a full disk, no permission); the files
-    already there are whole, and ``--resume RUN_DIR`` writes them again."""
+    already there are whole, and ``--resume RUN_DIR`` writes them again.
+
+    ``run_dir``: the run directory (a ``Path``) whose results a resume writes again; None
+    when the write failed before the search started (the prepared data's cache, the run's
+    first files): nothing is there to resume, and the same call runs again."""
+
+    def __init__(self, message: str, *, run_dir: Path | None = None) -> None:
+        super().__init__(message)
+        self.run_dir = run_dir
+
+    def __reduce__(self) -> tuple[type[ResultsNotWritten], tuple[Any, ...], dict[str, Any]]:
+        # as _SearchEnded's: its message as its argument, run_dir as its state
+        return (type(self), self.args, self.__dict__)
 
 
 class TrialFailure(RuntimeError):

@@ -2,10 +2,18 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+from pathlib import Path
 
 import pytest
 
-from raysearch.core.errors import ConfigError, DataError, ErrorCollector
+from raysearch.core.errors import (
+    ConfigError,
+    DataError,
+    ErrorCollector,
+    ResultsNotWritten,
+    SearchFailed,
+    SearchInterrupted,
+)
 from raysearch.core.files import DuplicateKeyError
 
 
@@ -33,3 +41,27 @@ def test_a_duplicate_key_error_pickles_with_its_keys_and_document() -> None:
     err = DuplicateKeyError(["'a' again at line 3"], {"a": 2})
     back = pickle.loads(pickle.dumps(err))
     assert (back.duplicates, back.data, str(back)) == (err.duplicates, err.data, str(err))
+
+
+@pytest.mark.parametrize(
+    "err",
+    [
+        SearchInterrupted("stopped", run_dir=Path("r/smoke/a"), summary={"state": "interrupted"}),
+        SearchInterrupted("stopped as it started"),  # nothing kept: no run_dir, no summary
+        SearchFailed("every trial failed", run_dir=Path("r/smoke/a"), summary={"failed": 2}),
+        ResultsNotWritten("could not write", run_dir=Path("r/smoke/a")),
+        ResultsNotWritten("could not write the cache"),
+    ],
+    ids=repr,
+)
+def test_a_search_error_pickles_with_its_message_run_and_summary(
+    err: SearchInterrupted | SearchFailed | ResultsNotWritten,
+) -> None:
+    """A script catching it reads run_dir (and summary) instead of parsing the message; a
+    process pool or Ray carries it whole."""
+    back = pickle.loads(pickle.dumps(err))
+    assert (type(back), str(back), back.args) == (type(err), str(err), err.args)
+    assert back.__dict__ == err.__dict__
+    assert back.run_dir == err.run_dir
+    if not isinstance(err, ResultsNotWritten):
+        assert back.summary == err.summary

@@ -197,6 +197,7 @@ def test_a_full_disk_leaves_the_earlier_results_whole_and_says_how_to_finish(
         raysearch.api._write_outputs(plan, outcome, PhaseClock(), (0.0, 1.0), None, CLI)
     message = str(err.value)
     assert "No space left on device" in message and f"--resume {run_dir}" in message
+    assert err.value.run_dir == run_dir  # what the resume writes again
     after = {p.name: p.read_bytes() for p in run_dir.iterdir()}
     assert not [n for n in after if n.startswith(".")], "a temporary file was left"
     assert set(after) == set(before)
@@ -443,6 +444,7 @@ def test_a_failed_write_says_what_would_let_it_succeed(error: OSError, fix: str)
         with raysearch.api._writing(Path("/r"), "the summary", resume=None):
             raise error
     assert str(err.value).endswith(f"left half-written; {fix} and run the command again")
+    assert err.value.run_dir is None  # no resume writes it: nothing to carry
 
 
 def test_the_terminal_never_breaks_a_path_across_lines(tmp_path: Path) -> None:
