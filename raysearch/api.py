@@ -94,13 +94,25 @@ def run_search(
     the CLI does). ``callbacks``: extra Ray Tune callbacks (benchmarks and tests observe
     trials with them).
 
+    Beside ``options``, each keyword replaces that field of ``options``, and a space given
+    (positionally or as ``space=``) replaces ``options.space``: ``run_search("full",
+    options=RunOptions(space="smoke"), seed=3)`` searches ``full`` with seed 3; every other
+    field is as ``options`` has it. A resume (``resume`` set, in ``options`` or as a
+    keyword) runs with the options its run was started with: a space, another field set
+    otherwise than its default, or ``callbacks`` beside it is a ``ConfigError``.
+
     The summary (summary.json, and the phases' seconds): ``run_dir``; ``state`` (how the
-    search ended: finished, interrupted, out of time, no result, all failed); ``best`` (the
-    best trial: its id, value and config; None without one); the trials, counted by how
-    they ended: ``planned``, ``n_trials``, ``completed``, ``stopped_by_asha``, ``failed``,
-    ``interrupted``, ``not_started``, ``out_of_time``; ``failures`` (each failed trial's id
-    and reason); ``time_budget_s``; the finalists' ``replicates`` and
-    ``unfinished_replicates``; ``gate_held`` (the stops the rung gate held, per epoch);
+    search ended; the constants of ``raysearch.results.summary``, which ``STATES`` lists):
+    a summary returned says ``'finished'`` (``FINISHED``) or ``'out of time'``
+    (``OUT_OF_TIME``: the time budget ended the search); ``'interrupted'``
+    (``INTERRUPTED_SEARCH``), ``'every trial failed'`` (``ALL_FAILED``) and ``'gave no
+    result'`` (``NO_RESULT``) come in the summary of the error raised instead (below);
+    ``best`` (the best trial: its id, value and config; None without one); the trials,
+    counted by how they ended: ``planned``, ``n_trials``, ``completed``,
+    ``stopped_by_asha``, ``failed``, ``interrupted``, ``not_started``, ``out_of_time``;
+    ``failures`` (each failed trial's id and reason); ``time_budget_s``; the finalists'
+    ``replicates`` and ``unfinished_replicates``; ``gate_held`` (the stops the rung gate
+    held, per epoch);
     ``pick`` (the finalists' pick: its values, its replicates' mean and spread; None
     without finalists); ``evidence`` (what summary.md's evidence section states: how well
     the rungs ranked trials, the noise between seeds); ``files`` (what was written, by
