@@ -119,7 +119,8 @@ class _SearchEnded(RaysearchError):
 
 class SearchInterrupted(_SearchEnded):
     """The search stopped before every trial finished (Ctrl+C, a dead driver); its state is
-    saved, and ``--resume RUN_DIR`` continues it.
+    saved, and ``raysearch run --resume RUN_DIR`` (from Python:
+    ``run_search(resume=RUN_DIR)``) continues it.
 
     ``run_dir``: the run directory (a ``Path``) that a resume continues; None when the
     search was interrupted as it started, before Ray Tune saved anything of it, and nothing
@@ -128,16 +129,19 @@ class SearchInterrupted(_SearchEnded):
 
 
 class SearchFailed(_SearchEnded):
-    """The search ran to its end but every trial failed; the summary says why each did.
+    """The search ran to its end but gave no result: every trial failed (the summary's
+    state ``'every trial failed'``), or no trial reported a finite validation value, the
+    trials that had not failed being cut by the time budget before their first epoch
+    (``'gave no result'``). summary.md says why each trial ended.
 
-    ``run_dir``: the run directory (a ``Path``), with summary.md giving each trial's
-    reason. ``summary``: the summary written to it (the dict ``run_search`` returns when it
-    raises nothing)."""
+    ``run_dir``: the run directory (a ``Path``). ``summary``: the summary written to it
+    (the dict ``run_search`` returns when it raises nothing)."""
 
 
 class ResultsNotWritten(RaysearchError):
     """The results directory could not be written (a full disk, no permission); the files
-    already there are whole, and ``--resume RUN_DIR`` writes them again.
+    already there are whole, and ``raysearch run --resume RUN_DIR`` (from Python:
+    ``run_search(resume=RUN_DIR)``) writes them again.
 
     ``run_dir``: the run directory (a ``Path``) whose results a resume writes again; None
     when the write failed before the search started (the prepared data's cache, the run's
