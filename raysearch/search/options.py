@@ -169,8 +169,19 @@ class RunOptions:
     argv: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        """Every field of the wrong type or out of range, as one ConfigError (before Ray),
-        each named as the options were given (``names``: a flag, or run_search's keyword)."""
+        """Check each field on its own: one ConfigError lists every problem, each named as
+        the options were given (``names``: a flag, or run_search's keyword).
+
+        Checked here, on construction: each field's type; the counts' ranges (``LEAST``,
+        ``MOST``); ``time_budget_s`` and ``health_check_s`` a finite number of seconds > 0;
+        no empty path; ``name`` one path component; ``storage`` a URI Ray Tune can keep its
+        experiment on, or an absolute path. Not checked here, so a RunOptions naming an
+        unknown space or searcher is made without complaint: what the names and paths
+        refer to. ``run_search`` checks those when called, before Ray starts, and raises a
+        ConfigError (a DataError for the dataset's files): the space (a shipped name, or a
+        valid space file), the searcher and scheduler names, ``finalists``, ``replicates``
+        and ``max_epochs`` against the space, the data directory, ``address``, the run
+        directory (``results``/``name``, ``resume``) and ``warm_start``'s run."""
         errs = _Named(self.names)
         self._plain_numbers()
         for name, least in LEAST.items():
