@@ -40,22 +40,49 @@ _FINALIST_COLUMNS = ("finalist", "seed", "status", BEST_VAL_METRIC, "search_valu
 
 @dataclass
 class RunData:
-    """One search's results as tables, plus what the report needs to label and read them."""
+    """One search's results, read back from its run directory (what ``load_run`` returns).
 
-    name: str  # label in the report: "<space>/<run directory name>"
-    path: Path  # absolute
+    - ``name``: its label, ``"<space>/<run directory's name>"`` (``load_runs`` adds
+      `` (2)``, ... to a label two runs share)
+    - ``path``: the run directory, absolute
+    - ``trials``: trials.parquet, one row per trial, best first: sorted by
+      ``best_anchored_val_loss`` ascending, trials without a value last (as the search
+      wrote it); its columns ``trial_id``, ``created``, ``status`` (one of
+      ``raysearch.core.metrics.TRIAL_STATUSES``), ``stop_reason``, ``epochs_run``,
+      ``best_anchored_val_loss``, ``best_epoch``, ``config/<name>`` per fixed or searched
+      value, ``test/<metric>`` where the test split was scored, ``time/...`` (where the
+      trial's time went); empty (with the columns ``trial_id``, ``status``,
+      ``epochs_run``, ``best_anchored_val_loss``, ``stop_reason``) when the search created
+      no trial
+    - ``epochs``: epochs.parquet, one row per trial and epoch it reported, sorted by
+      ``trial_id`` then ``epoch``: ``anchored_val_loss`` and the epoch's other metrics;
+      ``timestamp`` (Unix seconds) only when every row has one
+    - ``metadata``: metadata.json as a dict (the command that repeats the run, the space,
+      its settings, fixed values and parameters, the seed, the data's fingerprint, ...)
+    - ``trial_order``: trial_id to the order the search created it (trials.parquet's
+      ``created``); empty when that is not known for every trial
+    - ``finalists``: finalists.parquet, one row per finalist replicate; None when the run
+      re-trained no finalists
+    - ``planned``: the trials the search was to run (summary.json's); None when not recorded
+    - ``time_budget_s``: the time budget in seconds when it ran out and ended the search
+      (summary.json's); None otherwise, or when not recorded
+    - ``parameters``: the searched parameters as the run started with them (metadata.json's,
+      name to ``ParamSpec``); None when not recorded (a run from before they were)
+    - ``space_name``, ``settings``: metadata's ``space`` (``"?"`` when missing) and
+      ``settings`` (``{}`` when missing)
+    - ``searched``: the ``config/`` names whose values differ across the trials (more than
+      one value), less the space's fixed values
+    """
+
+    name: str
+    path: Path
     trials: pd.DataFrame
     epochs: pd.DataFrame
     metadata: dict[str, Any] = field(default_factory=dict)
-    # trial_id -> the order the search created it (trials.parquet's ``created``), when known
     trial_order: dict[str, int] = field(default_factory=dict)
-    # one row per finalist replicate (finalists.parquet); None: the run re-trained none
     finalists: pd.DataFrame | None = None
-    # summary.json's: the trials the search was to run, and its time budget (seconds)
     planned: int | None = None
     time_budget_s: float | None = None
-    # metadata.json's: the parameters as the run searched them (None: not recorded, by a
-    # run from before they were)
     parameters: dict[str, ParamSpec] | None = None
 
     @property
@@ -133,7 +160,11 @@ def _check_columns(run_dir: Path, name: str, frame: pd.DataFrame, need: Sequence
 
 
 def load_run(run_dir: str | Path) -> RunData:
-    """One run directory; ConfigError naming the directory and each missing file or column."""
+    """One run directory read back (``raysearch.load_run``), as a ``RunData``: its trials
+    and epochs as pandas DataFrames, its finalists' replicates, metadata and plan (the
+    attributes: ``help(raysearch.results.runs.RunData)``). Every file is checked before
+    any is used: one ConfigError names the directory and each file or column missing or
+    unreadable."""
     return load_runs([run_dir], names=API)[0]  # raysearch.load_run: Python's
 
 
