@@ -353,8 +353,8 @@ def record_curves(
     holding these curves is kept, one holding others refused. With ``points``, the grid's
     space file is written beside the table.
     The runs train ``processes`` at once on this machine, or with ``address`` as Ray tasks
-    on that cluster (``record``). ``names``: how errors name the arguments (``raysearch
-    curves`` passes its flags', ``CLI``)."""
+    on that cluster (``record``). ``names`` is internal, not for callers: ``raysearch
+    curves`` passes ``CLI`` so that errors name its flags rather than these keywords."""
     problems = _argument_problems(
         names,
         space=space, out=out, data=data, seeds=seeds, points=points, processes=processes,
