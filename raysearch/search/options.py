@@ -172,7 +172,8 @@ class RunOptions:
         """Check each field on its own: one ConfigError lists every problem, each named as
         the options were given (``names``: a flag, or run_search's keyword).
 
-        Checked here, on construction: each field's type; the counts' ranges (``LEAST``,
+        Checked here, on construction (counts and seconds given as NumPy numbers are taken
+        as Python's int and float first): each field's type; the counts' ranges (``LEAST``,
         ``MOST``); ``time_budget_s`` and ``health_check_s`` a finite number of seconds > 0;
         no empty path; ``name`` one path component; ``storage`` a URI Ray Tune can keep its
         experiment on, or an absolute path. Not checked here, so a RunOptions naming an
