@@ -5,9 +5,10 @@ too (``live_tpe``: quality that holds with many trials at once) and on at most
 more and more of its draws are independent TPE's (``mixed_tpe``: their draws spread out).
 
 Conditional parameters are sampled define-by-run (``DefineByRun``); every trial gets its
-own training seed, so a configuration drawn twice is a replicate, not an identical re-run.
-A resumed search settles Tune's snapshot of the searcher with the study's journal, which
-may be ahead of it (``StudyOptunaSearch``).
+own training seed, so a configuration drawn twice is a replicate, not an identical re-run,
+and its Optuna trial names its Tune trial (the user attribute ``tune_trial_id``). A resumed
+search settles Tune's snapshot of the searcher with the study's journal, which may be ahead
+of it (``StudyOptunaSearch``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from raysearch.search.study import STUDY_NAME, open_storage
 __all__ = [
     "MAX_OBSERVATIONS",
     "TRIAL_SEED",
+    "TUNE_TRIAL_ID",
     "DefineByRun",
     "StudyOptunaSearch",
     "build_sampler",
@@ -45,6 +47,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 TRIAL_SEED = "trainer.seed"  # set per trial by the searcher
+TUNE_TRIAL_ID = "tune_trial_id"  # the user attribute naming an Optuna trial's Tune trial
 MAX_OBSERVATIONS = 400  # TPE fits on at most this many trials (bounds a suggestion's cost)
 
 
@@ -111,7 +114,8 @@ _STEP_REPORTED = r"The reported value is ignored because this `step=\d+` is alre
 
 
 class StudyOptunaSearch(OptunaSearch):
-    """Ray Tune's OptunaSearch, settled on restore with its study as the journal has it.
+    """Ray Tune's OptunaSearch, settled on restore with its study as the journal has it;
+    each Optuna trial it asks for records its Tune trial's id (``suggest``).
 
     Tune snapshots the searcher now and then; the study's journal records every report and
     every finished trial as it happens. A driver killed between two snapshots leaves the
@@ -174,6 +178,14 @@ class StudyOptunaSearch(OptunaSearch):
                     "it with its results kept out of the study)",
                     frozen.number,
                 )
+
+    def suggest(self, trial_id: str) -> dict[str, Any] | None:
+        """The new trial's configuration; its Optuna trial records ``trial_id`` as the user
+        attribute ``tune_trial_id`` (``TUNE_TRIAL_ID``), the ``trial_id`` of the run's
+        tables (one more line in the journal per trial)."""
+        config = super().suggest(trial_id)  # asks the study for the trial it then holds
+        self._ot_trials[trial_id].set_user_attr(TUNE_TRIAL_ID, trial_id)
+        return config
 
     def _outside_study(self, trial_id: str) -> bool:
         """Whether Tune's results for ``trial_id`` stay out of the study: it finished there

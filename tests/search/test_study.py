@@ -64,6 +64,28 @@ def test_the_study_is_a_file_that_survives_the_searchers_pickling(tmp_path: Path
     ]
 
 
+def test_each_optuna_trial_names_its_tune_trial_across_a_resume_and_a_warm_start(
+    tmp_path: Path,
+) -> None:
+    """The study's trial numbers are not the tables' order once a warm start puts the old
+    trials first: each trial the searcher asks for names its Tune trial instead."""
+    _old_run(tmp_path / "old")
+    seeded = warm_start_trials(tmp_path / "old", SPACE)
+    run_dir = tmp_path / "new"
+    searcher = build_searcher(SPACE, seed=0, storage=open_storage(run_dir), warm_start=seeded)
+    _finish(searcher, "4d89d855", 0.3)
+    searcher.suggest("12fb80f2")
+    searcher.save(str(tmp_path / "searcher.pkl"))
+    restored = build_searcher(SPACE, seed=0)
+    restored.restore(str(tmp_path / "searcher.pkl"))
+    restored.on_trial_complete("12fb80f2", {BEST_VAL_METRIC: 0.1})
+    restored.suggest("ce7f00b5")
+    trials = raysearch.open_study(run_dir).trials
+    assert [t.user_attrs.get("tune_trial_id") for t in trials] == [
+        None, None, None, "4d89d855", "12fb80f2", "ce7f00b5"
+    ]  # fmt: skip
+
+
 def test_a_resume_from_a_snapshot_behind_the_journal_settles_with_the_study(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
