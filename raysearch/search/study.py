@@ -79,7 +79,21 @@ def settle_cut_trials(run_dir: str | Path) -> int:
 
 def open_study(run_dir: str | Path) -> optuna.Study:
     """The Optuna study of a search's run directory, during the search or after it (what
-    optuna-dashboard shows); a ConfigError names the directory if it holds none."""
+    optuna-dashboard shows); a ConfigError names the directory if it holds none.
+
+    What the searcher tells Optuna is a trial's best anchored validation loss so far
+    (``best_anchored_val_loss``), not each epoch's, by design: a finished trial's value is
+    its best epoch's, and TPE counts a running trial with its latest intermediate value,
+    so both are the same measure (ASHA compares each epoch's own value, not these). So
+    ``intermediate_values[k]`` is the lowest anchored validation loss over epochs 1 to k,
+    and a trial that ran its fit to the end (not one ASHA stopped or the time budget cut)
+    has one step more, ``epochs + 1``: its final report, after its last epoch, with the
+    same value. Each epoch's own value is in the run's
+    tables: ``load_run(run_dir).epochs``, column ``anchored_val_loss``, one row per
+    ``trial_id`` and ``epoch``. A trial's ``user_attrs["tune_trial_id"]`` is that
+    ``trial_id`` (its row in ``trials``; a run made before raysearch recorded it has none);
+    the trials a warm start (``--warm-start``) put first have ``warm_start_from`` and
+    ``warm_start_trial`` instead, and no intermediate values."""
     return _open_study(Path(run_dir), str(run_dir), _not_a_run("search"))
 
 
