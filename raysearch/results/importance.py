@@ -26,7 +26,6 @@ from optuna.importance import FanovaImportanceEvaluator, get_param_importances
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.metrics import BEST_VAL_METRIC
-from raysearch.results.evidence import SEED_PARAMETER
 from raysearch.results.runs import RunData
 from raysearch.results.trials import plain, scored_trials
 from raysearch.search.space import ParamSpec, load_space
@@ -38,7 +37,6 @@ __all__ = [
     "conditional_groups",
     "param_importance",
     "run_space",
-    "searched_knobs",
 ]
 
 MIN_TRIALS = 3
@@ -106,16 +104,10 @@ def _usable(run: RunData) -> pd.DataFrame:
     return scored_trials(run.trials, final=True)  # completed or stopped by ASHA
 
 
-def searched_knobs(run: RunData) -> list[str]:
-    """The searched parameters that are hyperparameters: the per-trial training seed is a
-    replicate, not a knob (the finalists' replicates measure what it does)."""
-    return [name for name in run.searched if name != SEED_PARAMETER]
-
-
 def param_importance(run: RunData, space: Any | None = None, seed: int = 0) -> Importance:
     """fANOVA importance of the parameters searched in ``run`` (``space``: its parameters,
     ``run_space``'s or a SearchSpace's; None: the observed ranges)."""
-    return _evaluate(_usable(run), searched_knobs(run), space, seed)
+    return _evaluate(_usable(run), run.searched, space, seed)
 
 
 def branch_importance(
@@ -126,9 +118,7 @@ def branch_importance(
     usable = _usable(run)
     columns = [f"config/{name}" for name in excluded]
     subset = usable[usable[columns].notna().all(axis=1)] if columns else usable.iloc[:0]
-    varying = [
-        name for name in searched_knobs(run) if subset[f"config/{name}"].astype(str).nunique() > 1
-    ]
+    varying = [name for name in run.searched if subset[f"config/{name}"].astype(str).nunique() > 1]
     return _evaluate(subset, varying, space, seed)
 
 

@@ -31,7 +31,7 @@ from raysearch.core.metrics import (
 )
 from raysearch.results.analysis import anytime_curve, strategies
 from raysearch.results.evidence import asha_rungs
-from raysearch.results.importance import Importance, searched_knobs
+from raysearch.results.importance import Importance
 from raysearch.results.runs import RunData
 from raysearch.results.trials import scored_trials
 
@@ -250,7 +250,7 @@ def plot_parallel_coordinates(run: RunData, path: Path) -> Path:
     """One line per scored trial through normalised axes: each searched parameter, then
     the metric; colour = best_anchored_val_loss (darker is better)."""
     trials = scored_trials(run.trials).copy()
-    params = searched_knobs(run)  # the training seed is no axis: it is not a knob
+    params = run.searched  # the training seed is no axis: it is not a knob (nor searched)
     axes_names = [*params, BEST_VAL_METRIC]
     fig, ax = plt.subplots(figsize=(max(6, 2.2 * len(axes_names)), 4.8))
     if trials.empty:

@@ -25,6 +25,7 @@ from raysearch.core.errors import ConfigError, ErrorCollector
 from raysearch.core.files import EPOCHS, FINALISTS, METADATA, OPTIONS, SUMMARY_JSON, TRIALS
 from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.data.reading import read_parquet
+from raysearch.results.evidence import SEED_PARAMETER
 from raysearch.search.names import API, CLI, Names
 from raysearch.search.parameter import ParamSpec
 from raysearch.search.space_file import pydantic_problems
@@ -96,7 +97,8 @@ class RunData:
     @property
     def searched(self) -> list[str]:
         """Parameter names that vary across trials (``config/`` columns with > 1 value)."""
-        fixed = set(self.metadata.get("fixed") or {})
+        # the per-trial training seed varies too, but the searcher sets it: not searched
+        fixed = set(self.metadata.get("fixed") or {}) | {SEED_PARAMETER}
         names = []
         for column in self.trials.columns:
             if not column.startswith("config/"):

@@ -34,6 +34,15 @@ def test_searched_excludes_fixed_and_constant_params(two_runs):
     assert run.name == "loss_ablation/a"
 
 
+def test_searched_leaves_out_the_training_seed_the_searcher_sets(two_runs):
+    """A real run's trials.parquet has config/trainer.seed, different in every trial (the
+    searcher's seed plus the Optuna trial number): it is not a parameter the run searched."""
+    run = load_run(two_runs[0])
+    run.trials["config/trainer.seed"] = range(len(run.trials))
+    assert set(run.searched) == {"loss_strategy", "budget_beta", "regret_clip"}
+    assert set(run.searched) == set(run.parameters or {})
+
+
 def test_fake_runs_report_times_give_an_interleaved_wall_clock(two_runs):
     run = load_run(two_runs[0])
     assert run.epochs["timestamp"].notna().all()
