@@ -71,8 +71,9 @@ class RunData:
       name to ``ParamSpec``); None when not recorded (a run from before they were)
     - ``space_name``, ``settings``: metadata's ``space`` (``"?"`` when missing) and
       ``settings`` (``{}`` when missing)
-    - ``searched``: the ``config/`` names whose values differ across the trials (more than
-      one value), less the space's fixed values
+    - ``searched``: the searched parameters that vary across the trials: the ``config/``
+      names with more than one value, less the space's fixed values and the training seed
+      the searcher sets per trial (``trainer.seed``)
     """
 
     name: str
