@@ -87,6 +87,16 @@ class RunData:
     time_budget_s: float | None = None
     parameters: dict[str, ParamSpec] | None = None
 
+    def __repr__(self) -> str:
+        """What the run holds, in a line (a notebook shows it): the tables by their rows,
+        not printed whole."""
+        finalists = "None" if self.finalists is None else f"{len(self.finalists)} rows"
+        return (
+            f"RunData(name={self.name!r}, path={str(self.path)!r}, trials={len(self.trials)} "
+            f"rows, epochs={len(self.epochs)} rows, finalists={finalists}, "
+            f"searched={self.searched})"
+        )
+
     @property
     def space_name(self) -> str:
         return str(self.metadata.get("space", "?"))

@@ -43,6 +43,14 @@ def test_searched_leaves_out_the_training_seed_the_searcher_sets(two_runs):
     assert set(run.searched) == set(run.parameters or {})
 
 
+def test_a_run_shows_itself_in_a_line_with_its_tables_rows_not_their_contents(two_runs):
+    run = load_run(two_runs[0])
+    shown = repr(run)
+    assert "\n" not in shown and len(shown) < 400
+    assert f"trials={len(run.trials)} rows, epochs={len(run.epochs)} rows" in shown
+    assert repr(run.name) in shown and "finalists=" in shown and "'budget_beta'" in shown
+
+
 def test_fake_runs_report_times_give_an_interleaved_wall_clock(two_runs):
     run = load_run(two_runs[0])
     assert run.epochs["timestamp"].notna().all()
