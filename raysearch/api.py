@@ -167,7 +167,7 @@ def run_search(
             f"it with: {options.names.resume(plan.run_dir)}",
             run_dir=Path(plan.run_dir),
         ) from None
-    print_summary(summary)
+    print_summary(summary, names=options.names)
     if summary["state"] == INTERRUPTED_SEARCH or outcome.unfinished:
         stopped = (
             f"the finalists' re-training stopped with {summary['unfinished_replicates']} of "

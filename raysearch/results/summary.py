@@ -49,6 +49,7 @@ from raysearch.core.metrics import (
 from raysearch.results.evidence import SEED_PARAMETER, picked_config
 from raysearch.results.evidence_report import evidence_markdown, gather_evidence
 from raysearch.results.trials import best_row, plain, row_config
+from raysearch.search.names import CLI, Names
 
 __all__ = [
     "ALL_FAILED",
@@ -230,26 +231,28 @@ def counts_line(summary: dict[str, Any]) -> str:
     )
 
 
-def no_result_line(summary: dict[str, Any]) -> str:
-    """Why a search ``gave no result``, and that nothing can start from it."""
+def no_result_line(summary: dict[str, Any], names: Names = CLI) -> str:
+    """Why a search ``gave no result``, and that nothing can start from it (``names``: the
+    options as its user gives them, flags or run_search's keywords)."""
     budget = summary.get("time_budget_s")
     when = f" before its time budget of {budget:g} s ran out" if budget is not None else ""
     return (
         f"No trial reported a finite {BEST_VAL_METRIC}{when}: there is no result, and no "
-        "trial a new search could start from (--warm-start)."
-        + (" Give it a longer --time-budget." if budget is not None else "")
+        f"trial a new search could start from ({names.option('warm_start')})."
+        + (f" Give it a longer {names.option('time_budget_s')}." if budget is not None else "")
     )
 
 
-def finalists_line(summary: dict[str, Any]) -> str | None:
+def finalists_line(summary: dict[str, Any], names: Names = CLI) -> str | None:
     """ "3 of 4 finalist replicates unfinished: nothing is picked until --resume trains
-    them", or None when none is (or a summary written before the count)."""
+    them" (``names``: as no_result_line's), or None when none is (or a summary written
+    before the count)."""
     n = summary.get("unfinished_replicates", 0)
     if not n:
         return None
     return (
         f"{n} of {summary['replicates']} finalist replicates unfinished: nothing is picked "
-        "until --resume trains them"
+        f"until {names.option('resume')} trains them"
     )
 
 

@@ -26,6 +26,7 @@ from raysearch.results.summary import (
     gate_line,
     no_result_line,
 )
+from raysearch.search.names import CLI, Names
 
 __all__ = ["print_summary"]
 
@@ -36,7 +37,11 @@ def _say(console: Console, line: str) -> None:
     console.print(line, soft_wrap=True)
 
 
-def print_summary(summary: dict[str, Any], console: Console | None = None) -> None:
+def print_summary(
+    summary: dict[str, Any], console: Console | None = None, names: Names = CLI
+) -> None:
+    """The search's summary on the terminal; ``names``: the options as its user gives them
+    (flags, or run_search's keywords), in the lines that say what to do next."""
     console = console or Console()
     state = summary["state"]
     colour = (
@@ -48,7 +53,7 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
     )
     console.rule(f"[{colour}]search {state}")
     _say(console, escape(counts_line(summary)))
-    for line in (finalists_line(summary), gate_line(summary)):
+    for line in (finalists_line(summary, names), gate_line(summary)):
         if line:
             _say(console, escape(line))
     best = summary.get("best")
@@ -91,12 +96,12 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
     for name, path in summary["files"].items():
         _say(console, escape(f"  {name}: {path}"))
     if state == NO_RESULT:
-        _say(console, escape(no_result_line(summary)))
+        _say(console, escape(no_result_line(summary, names)))
     if state == OUT_OF_TIME:
         _say(
             console,
             escape(
                 f"its time budget of {summary['time_budget_s']:g} s ran out; go on from its "
-                f"trials in a new search with --warm-start {summary['run_dir']}"
+                f"trials in a new search with {names.option('warm_start', summary['run_dir'])}"
             ),
         )

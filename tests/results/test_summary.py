@@ -19,8 +19,16 @@ from raysearch.core.errors import ResultsNotWritten
 from raysearch.core.files import BEST_CONFIG, SUMMARY_MD, write_json
 from raysearch.core.params import build_trial_config
 from raysearch.core.timing import PhaseClock
-from raysearch.results.summary import add_files, counts_line, markdown, summarize, write_results
-from raysearch.search.names import CLI
+from raysearch.results.summary import (
+    NO_RESULT,
+    OUT_OF_TIME,
+    add_files,
+    counts_line,
+    markdown,
+    summarize,
+    write_results,
+)
+from raysearch.search.names import API, CLI, Names
 from raysearch.search.options import RunOptions
 from raysearch.search.plan import resolve_search
 from raysearch.search.trainable import trial_config
@@ -445,6 +453,38 @@ def test_a_failed_write_says_what_would_let_it_succeed(error: OSError, fix: str)
             raise error
     assert str(err.value).endswith(f"left half-written; {fix} and run the command again")
     assert err.value.run_dir is None  # no resume writes it: nothing to carry
+
+
+@pytest.mark.parametrize(
+    ("names", "said", "not_said"),
+    [
+        (CLI, ("--warm-start", "--time-budget", "--resume"), ("warm_start=", "resume=")),
+        (API, ("warm_start=", "time_budget_s=", "resume="), ("--warm-start", "--resume")),
+    ],
+    ids=["command_line", "python"],
+)
+def test_the_terminal_says_what_to_do_next_in_the_words_the_search_was_started_with(
+    tmp_path: Path, names: Names, said: tuple[str, ...], not_said: tuple[str, ...]
+) -> None:
+    """From Python the printed summary said 'Give it a longer --time-budget' and
+    '--warm-start RUN', flags a run_search caller does not have."""
+    from rich.console import Console
+
+    from raysearch.results.terminal import print_summary
+
+    trials = _table(_trial("a", "completed", 3, -0.3), _trial("b", "completed", 3, -0.1))
+    summary = write_results(tmp_path, trials, pd.DataFrame(), planned=2)
+    ended = [
+        {**summary, "state": NO_RESULT, "best": None, "time_budget_s": 60.0},
+        {**summary, "state": OUT_OF_TIME, "time_budget_s": 60.0},
+        {**summary, "replicates": 2, "unfinished_replicates": 1},
+    ]
+    console = Console(record=True, width=400)
+    for one in ended:
+        print_summary(one, console, names)
+    text = console.export_text()
+    assert all(words in text for words in said), text
+    assert not any(words in text for words in not_said), text
 
 
 def test_the_terminal_never_breaks_a_path_across_lines(tmp_path: Path) -> None:
