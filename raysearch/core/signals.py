@@ -6,18 +6,27 @@ shell script inherits it, SIGTERM is KeyboardInterrupt still. ``raysearch run`` 
 SIGTERM so for the whole command, and the Ray session (``search/session.py``) while its Ray
 is up, where ``ray.init`` would make SIGTERM a ``sys.exit`` that Tune does not catch; within
 ``ray.init`` itself, which installs Ray's handler first thing, the session turns the exit
-that handler raises into Ctrl+C's KeyboardInterrupt (``rays_sigterm_exit_as_ctrl_c``)."""
+that handler raises into Ctrl+C's KeyboardInterrupt (``rays_sigterm_exit_as_ctrl_c``).
+In a Ray worker (a trial's process), the exit Ray's SIGTERM handler raises where Python
+cannot raise it, in an object's finalizer, is dropped without a traceback
+(``stopped_worker_exits_quietly``)."""
 
 from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-__all__ = ["command_takes_sigterm_as_ctrl_c", "rays_sigterm_exit_as_ctrl_c", "sigterm_as_ctrl_c"]
+__all__ = [
+    "command_takes_sigterm_as_ctrl_c",
+    "rays_sigterm_exit_as_ctrl_c",
+    "sigterm_as_ctrl_c",
+    "stopped_worker_exits_quietly",
+]
 
 log = logging.getLogger(__name__)
 
@@ -65,3 +74,26 @@ def command_takes_sigterm_as_ctrl_c() -> Iterator[None]:
         yield
     finally:  # None: a handler not set from Python, which Python cannot put back
         signal.signal(signal.SIGTERM, signal.SIG_DFL if before is None else before)
+
+
+def _drop_exit_in_a_finalizer(unraisable: sys.UnraisableHookArgs) -> None:
+    if unraisable.exc_type is SystemExit:
+        return
+    _PREVIOUS_HOOK(unraisable)
+
+
+_PREVIOUS_HOOK = sys.unraisablehook
+
+
+def stopped_worker_exits_quietly() -> None:
+    """For a Ray worker process (a trial's, a Ray Train worker's): Ray stops a worker with
+    SIGTERM, whose handler raises SystemExit wherever the worker is. Raised in an object's
+    finalizer (a weakref callback), the SystemExit cannot stop anything there: Python
+    printed it as "Exception ignored in ..." with a traceback, which Ray forwarded under
+    the search's output after its trials had ended (seen once in eight searches), while
+    Ray ends the worker all the same. Such a SystemExit is dropped; every other exception
+    Python cannot raise is printed as before."""
+    global _PREVIOUS_HOOK
+    if sys.unraisablehook is not _drop_exit_in_a_finalizer:
+        _PREVIOUS_HOOK = sys.unraisablehook
+        sys.unraisablehook = _drop_exit_in_a_finalizer

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, cast
 from raysearch.core.errors import TrialFailure
 from raysearch.core.metrics import FINAL_KEY, time_key
 from raysearch.core.report import check_report
+from raysearch.core.signals import stopped_worker_exits_quietly
 from raysearch.core.trial_config import TrialConfig
 
 if TYPE_CHECKING:
@@ -150,10 +151,13 @@ def _fit_and_report(
 
 
 def quiet_ray_logs() -> None:
-    """Ray logs every report and checkpoint at INFO; the trial table already shows them."""
+    """In a trial's or a Ray Train worker's process: Ray logs every report and checkpoint
+    at INFO, and the trial table already shows them; and the worker, once Ray stops it,
+    leaves no traceback of the exit Ray raised (``stopped_worker_exits_quietly``)."""
 
     for name in ("ray.train", "ray.tune"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    stopped_worker_exits_quietly()
 
 
 # Ray Train V2 logs every report of every rank at INFO ("Reporting training result 3:

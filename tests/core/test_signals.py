@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from raysearch.core.signals import sigterm_as_ctrl_c
+from raysearch.core.signals import sigterm_as_ctrl_c, stopped_worker_exits_quietly
 
 CODE = """
 import os, signal, time
@@ -118,3 +118,27 @@ def test_a_command_called_from_python_leaves_sigterm_as_it_found_it_in_any_threa
     thread.start()
     thread.join()
     assert outcome == [2]
+
+
+class _RaisesWhenCollected:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def __del__(self) -> None:
+        raise self.error
+
+
+def test_a_stopped_workers_exit_in_a_finalizer_leaves_no_traceback_and_other_errors_do(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ray's SIGTERM handler raised SystemExit in a weakref callback of a trial's process
+    as Tune stopped it: 'Exception ignored in ... SystemExit: 1' with a traceback under the
+    search's output. Installed twice, the hook still prints the others once."""
+    monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)
+    stopped_worker_exits_quietly()
+    stopped_worker_exits_quietly()
+    _RaisesWhenCollected(SystemExit(1))  # collected at once: nothing holds it
+    _RaisesWhenCollected(ValueError("still said"))
+    err = capsys.readouterr().err
+    assert "SystemExit" not in err
+    assert err.count("ValueError: still said") == 1
