@@ -3,17 +3,19 @@ processes to run its ranks in."""
 
 from __future__ import annotations
 
-import socket
+import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-__all__ = ["free_port", "gloo_group", "run_ranks"]
+__all__ = ["gloo_group", "run_ranks"]
 
 # A rank left waiting (its peer gone) fails after this long, not gloo's 30 minutes.
 TIMEOUT = timedelta(seconds=120)
@@ -23,20 +25,15 @@ TIMEOUT = timedelta(seconds=120)
 RANKS_TIMEOUT_S = 300.0
 
 
-def free_port() -> int:
-    """A port on 127.0.0.1 that was free: the group's store listens on it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
-def gloo_group(rank: int, world: int, port: int) -> Iterator[None]:
-    """This process as ``rank`` of a gloo group of ``world`` ranks whose store is at
-    ``port`` (rank 0 serves it); the group is destroyed at the end of the block."""
+def gloo_group(rank: int, world: int, store: str | Path) -> Iterator[None]:
+    """This process as ``rank`` of a gloo group of ``world`` ranks that meet in the file
+    ``store`` (a path no earlier group used: a test's tmp_path); the group is destroyed at
+    the end of the block. A file, not a TCP store: no port is picked beforehand that
+    another process could take, and no rank serves a store from a thread of its own."""
     dist.init_process_group(
         "gloo",
-        init_method=f"tcp://127.0.0.1:{port}",
+        init_method=f"file://{Path(store).resolve()}",
         rank=rank,
         world_size=world,
         timeout=TIMEOUT,
@@ -50,6 +47,13 @@ def gloo_group(rank: int, world: int, port: int) -> Iterator[None]:
 def _rank_main(rank: int, fn: Callable[..., None], args: tuple[object, ...]) -> None:
     torch.set_num_threads(1)  # the ranks share the machine's cores, as the tests do
     fn(rank, *args)
+    # Its work done, the rank ends as a forked one did, without the interpreter's
+    # finalization: in it, a spawned rank 0 aborted once after writing all it had to
+    # (SIGABRT, "terminate called without an active exception": a C++ thread of the
+    # process group destroyed while still running).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def run_ranks(

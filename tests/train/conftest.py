@@ -12,9 +12,9 @@ from filelock import FileLock
 
 @pytest.fixture
 def gloo_alone() -> Iterator[None]:
-    """One gloo test at a time across pytest-xdist's processes. Each picks a free port for
-    its store, and another's process group, started meanwhile, could take it for one of its
-    own connections: a rank then joined the wrong group and waited for good (seen once, a
-    run held 10 minutes by a rank left behind)."""
+    """One gloo test at a time across pytest-xdist's processes: two groups' four ranks on
+    a 2-core machine would each wait on the others' (gloo's timeout is 120 s). A group once
+    met at a port picked beforehand, which another group's connection could take; it meets
+    in a file now (raysearch/testing/gloo.gloo_group)."""
     with FileLock(Path(tempfile.gettempdir()) / "raysearch-tests-gloo.lock"):
         yield

@@ -20,7 +20,7 @@ import torch.distributed as dist
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import TrialConfig
-from raysearch.testing.gloo import free_port, gloo_group, run_ranks
+from raysearch.testing.gloo import gloo_group, run_ranks
 from raysearch.testing.train import Crash, crash_at, factory, fake_data
 from raysearch.train.loop import fit
 
@@ -49,9 +49,9 @@ CONFIGS = {
 }
 
 
-def _worker(rank: int, world: int, port: int, out: str) -> None:
+def _worker(rank: int, world: int, out: str) -> None:
     torch.set_num_threads(1)
-    with gloo_group(rank, world, port):
+    with gloo_group(rank, world, Path(out, "gloo-store")):
         for name, cfg in CONFIGS.items():
             reports: list[dict] = []
             ckpt = Path(out) / name if rank == 0 else None
@@ -73,7 +73,7 @@ def _close(a: dict, b: dict, keys: list[str]) -> bool:
 def test_two_ranks_report_identically_and_match_one_process(
     tmp_path: Path, gloo_alone: None
 ) -> None:
-    run_ranks(_worker, (2, free_port(), str(tmp_path)), 2)
+    run_ranks(_worker, (2, str(tmp_path)), 2)
     for name in CONFIGS:
         r0 = json.loads((tmp_path / f"{name}0.json").read_text())
         r1 = json.loads((tmp_path / f"{name}1.json").read_text())
@@ -114,11 +114,11 @@ def _generator() -> str:
     return hashlib.sha256(torch.get_rng_state().numpy().tobytes()).hexdigest()
 
 
-def _resume_worker(rank: int, world: int, port: int, out: str) -> None:
+def _resume_worker(rank: int, world: int, out: str) -> None:
     """Each rank: an uninterrupted fit, then the same fit crashed after epoch 1 and
     resumed from rank 0's checkpoint; dropout on, so each rank's own generator matters."""
     torch.set_num_threads(1)
-    with gloo_group(rank, world, port):
+    with gloo_group(rank, world, Path(out, "gloo-store")):
         data, model = fake_data(n_train=32, n_eval=16, missing=0.0), factory(dropout=0.3)
         keep = Path(out, "cut") if rank == 0 else None
         full = fit(RESUMED, data, model_factory=model)
@@ -143,7 +143,7 @@ def test_two_ranks_resumed_from_a_checkpoint_follow_the_uninterrupted_curve(
     """Each rank draws its own dropout, so the checkpoint keeps every rank's generators:
     with rank 0's restored on both, the ranks drew the same masks after a resume and the
     curve left the uninterrupted one."""
-    run_ranks(_resume_worker, (2, free_port(), str(tmp_path)), 2)
+    run_ranks(_resume_worker, (2, str(tmp_path)), 2)
     r0, r1 = (json.loads((tmp_path / f"resume{r}.json").read_text()) for r in (0, 1))
     assert r0["resumed"] == r0["full"] and r1["resumed"] == r1["full"]
     assert r0["generators"][0] != r1["generators"][0]  # each rank its own

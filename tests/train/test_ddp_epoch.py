@@ -22,7 +22,7 @@ from torch.nn.parallel import DistributedDataParallel
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.spec import TaskKind, TaskSpec
 from raysearch.losses.strategies.registry import build_strategy
-from raysearch.testing.gloo import free_port, gloo_group, run_ranks
+from raysearch.testing.gloo import gloo_group, run_ranks
 from raysearch.train.epoch import TrainParts, train_epoch
 
 # Run with the integration tests, one at a time in one process. Its ranks were forked then,
@@ -83,9 +83,9 @@ def _rank_batch(x: Tensor, y: Tensor, m: Tensor, rank: int) -> dict:
     return {"x": x[rows], "targets": targets}
 
 
-def _worker(rank: int, port: int, out: str) -> None:
+def _worker(rank: int, out: str) -> None:
     torch.set_num_threads(1)
-    with gloo_group(rank, WORLD, port):
+    with gloo_group(rank, WORLD, Path(out, "gloo-store")):
         batches = [_rank_batch(*b, rank) for b in _global_batches()]
         for k in (1, 2):
             torch.manual_seed(0)
@@ -161,7 +161,7 @@ def test_a_task_absent_from_a_whole_global_batch_trains_as_one_process(
     its weights: sparse's epoch loss and weight are means over the 3 global batches that
     observed it (not 5, counting the 2 where it was absent from both ranks; its mean there
     is 0 / 0); "never" has neither; the 2 global batches without a target take no step."""
-    run_ranks(_worker, (free_port(), str(tmp_path)), WORLD)
+    run_ranks(_worker, (str(tmp_path),), WORLD)
     for k, steps in ((1, 5), (2, 3)):
         expected = _one_process(k)
         assert expected["steps"] == steps  # the scenario holds: 2 global batches skipped
