@@ -22,7 +22,7 @@ from raysearch.core.params import build_trial_config
 from raysearch.core.report import check_report
 from raysearch.core.trial_config import TrialConfig
 from raysearch.search.resources import ResourcePlan
-from raysearch.train.ray_train import quiet_ray_logs
+from raysearch.train.ray_train import quiet_ray_worker
 
 if TYPE_CHECKING:
     from raysearch.train.loop import EpochResult
@@ -80,7 +80,7 @@ def run_trial(params: dict[str, Any], setup: TrialSetup) -> None:
     from ray import tune
 
     entered = time.time()
-    quiet_ray_logs()
+    quiet_ray_worker()
     context = tune.get_context()
     trial_dir = Path(context.get_trial_dir())
     failed = trial_dir / FAILED_FILE

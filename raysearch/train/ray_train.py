@@ -55,7 +55,7 @@ __all__ = [
     "final_report",
     "fit_distributed",
     "outcome_of",
-    "quiet_ray_logs",
+    "quiet_ray_worker",
     "summary_of",
     "torch_threads",
 ]
@@ -95,7 +95,7 @@ def _worker_loop(config: dict[str, Any]) -> dict[str, Any]:
 
     from raysearch.data.prepared import prepare
 
-    quiet_ray_logs()
+    quiet_ray_worker()
 
     torch.set_num_threads(torch_threads(config["cpus_per_worker"]))
     cfg: TrialConfig = config["trial_config"]
@@ -150,7 +150,7 @@ def _fit_and_report(
     return check_report({**final_report(last_metrics, result), **timing}), result.summary()
 
 
-def quiet_ray_logs() -> None:
+def quiet_ray_worker() -> None:
     """In a trial's or a Ray Train worker's process: Ray logs every report and checkpoint
     at INFO, and the trial table already shows them; and the worker, once Ray stops it,
     leaves no traceback of the exit Ray raised (``stopped_worker_exits_quietly``)."""
@@ -162,7 +162,7 @@ def quiet_ray_logs() -> None:
 
 # Ray Train V2 logs every report of every rank at INFO ("Reporting training result 3:
 # TrainingReport(metrics={...every metric...}) from rank 1"), from a logger named by its
-# file's path, outside "ray.train": neither quiet_ray_logs nor RunConfig's LoggingConfig
+# file's path, outside "ray.train": neither quiet_ray_worker nor RunConfig's LoggingConfig
 # reaches it, and the worker's root logger prints INFO to the console.
 _RAY_REPORT_LINE = "Reporting training result"
 
