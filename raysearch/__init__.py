@@ -7,6 +7,7 @@ The Python API, for a notebook or a script::
     run = raysearch.load_run(summary["run_dir"])                 # its tables, read back
     study = raysearch.open_study(summary["run_dir"])             # its Optuna study
     curves = raysearch.record_curves("loss_ablation", points=3)  # for raysearch simulate
+    sim = raysearch.simulate_search(curves.space, table=curves.table, workers=[1, 16])
 
 ``run_search(space=..., **fields)`` takes any field of ``raysearch.RunOptions`` (its help
 says what each is: ``num_samples``, ``max_epochs``, ``data``, ``results``, ``name``,
@@ -16,6 +17,9 @@ returns a ``RunData`` (trials and epochs as pandas DataFrames, the metadata), an
 ``open_study(run_dir)`` its ``optuna.Study``.
 ``record_curves(space, ...)`` is ``raysearch curves``: it records the learning curves of a
 space's grid and returns where the table and the space file to simulate on are.
+``simulate_search(space, table=...)`` is ``raysearch simulate``: the space's search with k
+trials at once on those curves, on a simulated clock, with no cluster; ``.frame()`` is its
+table, one row per k.
 ``run_search(..., wandb=WandbOptions(project=..., group=...))`` sets W&B's project and
 group (``wandb=False``: off). The
 errors raised on purpose are here too: ``raysearch.ConfigError`` and ``DataError`` (bad
@@ -45,6 +49,7 @@ if TYPE_CHECKING:
     from raysearch.results.runs import load_run
     from raysearch.search.options import RunOptions
     from raysearch.search.simulation.record import record_curves
+    from raysearch.search.simulation.scaling import simulate_search
     from raysearch.search.study import open_study
     from raysearch.search.tracking import WandbOptions
 
@@ -62,6 +67,7 @@ __all__ = [
     "open_study",
     "record_curves",
     "run_search",
+    "simulate_search",
 ]
 
 try:
@@ -78,6 +84,7 @@ _LAZY = {
     "load_run": "raysearch.results.runs",
     "open_study": "raysearch.search.study",
     "record_curves": "raysearch.search.simulation.record",
+    "simulate_search": "raysearch.search.simulation.scaling",
     "RunOptions": "raysearch.search.options",
     "WandbOptions": "raysearch.search.tracking",
 }

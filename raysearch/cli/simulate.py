@@ -22,8 +22,6 @@ so the table says what T buys at each k.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,16 +33,14 @@ from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, duration, non_negative_float, positive_int
 from raysearch.cli.entry_point import run_as_program
 from raysearch.cli.simulate_tables import paired_table, quality_table, rung_table
-from raysearch.core.errors import ConfigError, RaysearchError
+from raysearch.core.errors import RaysearchError
 from raysearch.core.files import why_no_file, write_json
+from raysearch.core.metrics import VAL_METRIC
 
 # pydantic only: --help stays quick
-from raysearch.search.settings import SCHEDULERS, SearchSettings
+from raysearch.search.settings import SCHEDULERS
 
 __all__ = ["main"]
-
-DEFAULT_METRIC = "anchored_val_loss"  # --table's column unless --metric names another
-REACH_CAP = 5  # searches for the target run at most this many times the space's trials
 
 
 def _parser() -> StrictParser:
@@ -54,7 +50,7 @@ def _parser() -> StrictParser:
     curves.add_argument("--curves", choices=["hartmann"], help="a synthetic benchmark")
     p.add_argument("--space", help="space name or YAML file (required with --table)")
     p.add_argument(
-        "--metric", help=f"table column to minimise (with --table; default {DEFAULT_METRIC})"
+        "--metric", help=f"table column to minimise (with --table; default {VAL_METRIC})"
     )
     p.add_argument(
         "--workers",
@@ -141,89 +137,44 @@ def _parser() -> StrictParser:
     return p
 
 
-# Settings of what follows a search, which a simulation of the search never runs
-_AFTER_THE_SEARCH = ("finalists", "replicates")
-
-
-def _against_values(pairs: list[str]) -> tuple[dict[str, Any], list[str]]:
-    """``--against``'s settings (SETTING=VALUE, VALUE read as YAML: false, 27, null), and the
-    problems with them."""
+def _against_values(pairs: list[str]) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    """``--against``'s settings (SETTING=VALUE, VALUE read as YAML: false, 27, null), each
+    setting's SETTING=VALUE as written, and the problems with how they are written (which
+    settings a simulation takes is the search layer's check)."""
     values: dict[str, Any] = {}
+    written: dict[str, str] = {}
     problems = []
-    taken = [k for k in SearchSettings.model_fields if k not in _AFTER_THE_SEARCH]
     for pair in pairs:
         key, sep, text = pair.partition("=")
         if not sep or not key:
             problems.append(f"--against {pair!r}: expected SETTING=VALUE, e.g. multivariate=false")
-        elif key in _AFTER_THE_SEARCH:
-            problems.append(
-                f"--against {pair!r}: the simulation runs the search alone, not the finalists' "
-                f"re-training after it, so {key} would change nothing; settings: "
-                + ", ".join(taken)
-            )
-        elif key not in SearchSettings.model_fields:
-            problems.append(
-                f"--against {pair!r}: no setting {key!r}; settings: " + ", ".join(taken)
-            )
         elif key in values:
             problems.append(f"--against {pair!r}: {key} is given twice")
         else:
             try:
-                values[key] = yaml.safe_load(text) if text else None
+                values[key], written[key] = yaml.safe_load(text) if text else None, pair
             except yaml.YAMLError as err:
                 reason = str(err).splitlines()[0]
                 problems.append(f"--against {pair!r}: the value is not YAML ({reason})")
-    return values, problems
+    return values, written, problems
 
 
-def _inputs(args: Any) -> tuple[Any, Any, Any]:
-    """The space, the curve source and the space ``--against`` compares with (None without
-    it), or a ConfigError listing every problem with the arguments."""
-    values, problems = _against_values(args.against or [])
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    against, written, problems = _against_values(args.against or [])
     # said before the simulation runs: a directory there, or a file in the way of one to
     # make (missing directories are made, as every command makes its output's)
     if args.out is not None and (why := why_no_file(args.out)):
         problems.append(f"--out {args.out}: {why}")
-    try:
-        space, source = _resolve(args)
-    except ConfigError as err:
-        raise ConfigError([*err.problems, *problems], err.context) from None
-    if problems:
-        raise ConfigError(problems, "arguments")
-    if not args.against:
-        return space, source, None
-    try:
-        other = space.replace_settings(**values)
-    except ConfigError as err:
-        raise ConfigError([f"--against: {p}" for p in err.problems], "arguments") from None
-    if other.settings == space.settings:
-        raise ConfigError(
-            [f"--against {' '.join(args.against)}: the space's settings already are these"],
-            "arguments",
-        )
-    if other.settings.max_epochs != source.max_epochs:  # before the first search runs
-        raise ConfigError(
-            [f"--against {' '.join(args.against)}: max_epochs {other.settings.max_epochs}, "
-             f"but the curves have {source.max_epochs} epochs"],
-            "arguments",
-        )  # fmt: skip
-    return space, source, other
-
-
-def _resolve(args: Any) -> tuple[Any, Any]:
-    """The space and the curve source, or a ConfigError listing every problem."""
     # Deferred: the search layer imports Ray and Optuna (seconds); --help needs neither.
-    from raysearch.search.simulation.hartmann import HartmannCurves, hartmann_space
-    from raysearch.search.simulation.table import (
-        TableError,
-        check_space,
-        not_categorical,
-        read_table,
-    )
-    from raysearch.search.simulation.table_rows import listed_values
-    from raysearch.search.space import load_space
+    import optuna
 
-    overrides = {
+    from raysearch.search.names import CLI
+    from raysearch.search.scheduler import GATE_PAIRS, GATE_THRESHOLD
+    from raysearch.search.simulation.scaling import run_simulation
+    from raysearch.search.simulation.scaling_plan import check_simulation
+
+    settings = {
         "num_samples": args.num_samples,
         "searcher": args.searcher,
         "multivariate": args.multivariate,
@@ -236,107 +187,35 @@ def _resolve(args: Any) -> tuple[Any, Any]:
         "gate_unmeasured": args.gate_unmeasured,
         "gate_cut_cost": args.gate_cut_cost,
     }
-    if args.curves == "hartmann":
-        unused = [
-            "--space: not used with --curves hartmann (its space is x1..x6)" if args.space else "",
-            "--metric: not used with --curves hartmann (it has one value, f(x))"
-            if args.metric
-            else "",
-        ]
-        if any(unused):
-            raise ConfigError([u for u in unused if u], "arguments")
-        hartmann = HartmannCurves()
-        space = hartmann_space(SearchSettings(num_samples=200, max_epochs=hartmann.max_epochs))
-        return space.with_settings(**overrides), hartmann
-    if not args.space:
-        raise ConfigError(["--space: required with --table (its parameters name table columns)"])
-    space = load_space(args.space).with_settings(**overrides)
     try:
-        metric = args.metric or DEFAULT_METRIC
-        source = read_table(args.table, list(space.parameters), metric, listed_values(space))
-    except TableError as err:
-        # with what the space alone says is wrong, which may be why the table cannot be read
-        problems = [f"--space {args.space}: {p}" for p in not_categorical(space)]
-        table = [f"--table {args.table}: {p}" for p in err.problems]
-        raise ConfigError([*problems, *table], "arguments") from None
-    problems = check_space(source, space)
-    if problems:
-        raise ConfigError([f"--table {args.table}: {p}" for p in problems], "arguments")
-    return space, source
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        space, source, other = _inputs(args)
+        plan = check_simulation(
+            args.space,
+            table=args.table,
+            curves=args.curves,
+            metric=args.metric,
+            against=against if args.against else None,
+            settings=settings,
+            names=CLI,
+            problems=problems,
+            against_said=lambda key: (
+                f"--against {' '.join(args.against)}"
+                if key is None
+                else f"--against {written[key]!r}"
+            ),
+        )
     except RaysearchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    # Deferred: as in _resolve (Ray and Optuna only once the arguments are good).
-    import statistics
-
-    import numpy as np
-    import optuna
-
-    from raysearch.search.scheduler import GATE_PAIRS, GATE_THRESHOLD
-    from raysearch.search.simulation.rungs import rank_rungs, sample_curves
-    from raysearch.search.simulation.runs import (
-        median_found,
-        paired,
-        resampled_speedups,
-        run_search,
-        summarise,
-        time_to_reach,
-    )
-    from raysearch.search.simulation.stopping import TrainerStopped
-
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    curves = source  # whole: what the rung table ranks
-    if args.table:  # a trial of the space stops itself where its trainer would stop it
-        source = TrainerStopped(source, space)  # (--against changes no trainer setting)
-    seeds, start, budget = range(args.seeds), args.trial_start_s, args.time_budget
-    rows = []
-    for k in args.workers:
-        results = [
-            run_search(space, source, k, seed, start_s=start, time_limit=budget) for seed in seeds
-        ]
-        rows.append(
-            {
-                "workers": k,
-                "summary": summarise(results, source.optimum, source),
-                "bests": [x.best for x in results],
-            }
-        )
-        if other is not None:
-            theirs = [
-                run_search(other, source, k, seed, start_s=start, time_limit=budget)
-                for seed in seeds
-            ]
-            rows[-1]["against"] = {
-                "summary": summarise(theirs, source.optimum),
-                **paired(results, theirs),
-            }
-    target = median_found(rows[0]["bests"])  # the first k's median result, as found
-    cap = REACH_CAP * space.settings.num_samples
-    for r in rows:  # trials keep coming until the first k's median is reached (or the cap)
-        reach = [
-            run_search(
-                space, source, r["workers"], seed, num_trials=cap, target=target, start_s=start
-            )
-            for seed in seeds
-        ]
-        r["reach_times"] = [time_to_reach(x, target) for x in reach]
-        r["reach_s"] = statistics.median(r["reach_times"])
-    first = rows[0]["reach_s"]
-    for r in rows:
-        r["speedup"] = first / r["reach_s"] if r["reach_s"] > 0 else math.inf
-        if r is not rows[0]:  # how far the seeds pin it down: 5th and 95th of resamples
-            ratios = resampled_speedups(rows[0]["reach_times"], r["reach_times"])
-            r["speedup_range"] = (
-                float(np.quantile(ratios, 0.05, method="lower")),
-                float(np.quantile(ratios, 0.95, method="higher")),
-            )
-    s = space.settings
+    sim = run_simulation(
+        plan,
+        args.workers,
+        args.seeds,
+        trial_start_s=args.trial_start_s,
+        time_budget_s=args.time_budget,
+        log=lambda line: print(line, file=sys.stderr, flush=True),  # stdout: the tables
+    )
+    s, start, budget = sim.settings, sim.trial_start_s, sim.time_budget_s
     asha = (
         f" (grace period {s.grace_period}"
         + (f", {s.brackets} brackets" if s.brackets > 1 else "")
@@ -349,12 +228,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         else ""
     )
     print(
-        f"{space.name} on {source.name}: {s.num_samples} trials per search, "
+        f"{sim.space} on {sim.source}: {s.num_samples} trials per search, "
         f"{s.searcher}{'' if s.multivariate else ' (independent)'}"
         f"{' (independent as trials run)' if s.independent_when_running else ''}"
         f" + {s.scheduler}{asha}, "
-        f"{args.seeds} seed{'s' * (args.seeds != 1)}"
-        + (f", {source.describe()}" if isinstance(source, TrainerStopped) else "")
+        f"{sim.seeds} seed{'s' * (sim.seeds != 1)}"
+        + (f", {sim.trial_ends}" if sim.trial_ends else "")
         + (f", each trial starting {start:g} s before its first epoch" if start else "")
         + (
             f", each search ending after {budget / 3600:.3g} simulated h (--time-budget) "
@@ -364,31 +243,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             else ""
         )
     )
+    rows = list(sim.rows)
     print(quality_table(rows))
-    if other is not None:
+    if args.against:
         print()
         print(paired_table(rows, " ".join(args.against)))
-    ranks = None
-    if epochs := s.rung_epochs():
-        ranks = rank_rungs(sample_curves(space, curves), epochs)
+    if sim.rungs is not None:
         print()
         gated = s.gate_against if s.scheduler == "gated_asha" else None
         print(
-            rung_table(ranks, GATE_THRESHOLD, gated, s.gate_unmeasured, GATE_PAIRS, s.gate_cut_cost)
+            rung_table(
+                sim.rungs, GATE_THRESHOLD, gated, s.gate_unmeasured, GATE_PAIRS, s.gate_cut_cost
+            )
         )
     if args.out:
-        record = {
-            "space": space.name,
-            "settings": s.model_dump(),
-            "trial_start_s": start,
-            "time_budget_s": budget,
-            "rows": rows,
-        }
-        if ranks is not None:
-            record["rungs"] = dataclasses.asdict(ranks)
-        if other is not None:
-            record["against"] = {"given": args.against, "settings": other.settings.model_dump()}
-        write_json(args.out, record)  # standard JSON: an undefined figure is null
+        write_json(args.out, sim.record())  # standard JSON: an undefined figure is null
     return 0
 
 

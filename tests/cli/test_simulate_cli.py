@@ -75,6 +75,22 @@ def test_it_reports_each_k_on_a_table(tmp_path: Path, space_file: Path, capsys) 
     assert f"{rows[1]['speedup']:.1f}x [{low:.1f}x, {high:.1f}x]" in printed
 
 
+def test_progress_goes_to_stderr_a_line_per_search_and_the_tables_to_stdout(
+    tmp_path: Path, space_file: Path, capsys
+) -> None:
+    """A default simulation (4 k x 10 seeds, then as many reach runs) took minutes without
+    a word; its progress keeps out of the tables, so `> table.md` holds them alone."""
+    table = _table(tmp_path / "curves.parquet")
+    args = ["--table", str(table), "--space", str(space_file), "--workers", "1", "3"]
+    assert main([*args, "--seeds", "2"]) == 0
+    printed = capsys.readouterr()
+    progress = printed.err.splitlines()
+    assert len(progress) == 2 * 2 * 2  # k x seeds, searches and reach runs
+    assert progress[0].startswith("simulate: [1/8] k=1, seed 0: best ")
+    assert progress[-1].startswith("simulate: [8/8] k=3, seed 1: reached ")
+    assert "simulate: [" not in printed.out and "| 3 |" in printed.out
+
+
 def test_it_shows_how_the_rungs_rank_and_names_rungs_that_stop_slow_starters(
     tmp_path: Path, space_file: Path, capsys
 ) -> None:

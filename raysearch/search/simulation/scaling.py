@@ -1,0 +1,332 @@
+"""``raysearch.simulate_search``: ``raysearch simulate`` from Python. How a space's search
+would go with k trials at once, on recorded curves or augmented Hartmann, in seconds.
+
+    >>> sim = raysearch.simulate_search("my_grid.yaml", table="my_curves.parquet",
+    ...                                 workers=[1, 16, 64], seeds=10)  # doctest: +SKIP
+    >>> sim.frame()                                                     # doctest: +SKIP
+
+For each k, ``seeds`` searches run raysearch's own searcher and scheduler (what
+``raysearch run`` builds for the space) on a discrete-event clock with k simulated workers
+(``runs.run_search``); then, per seed, the search goes on (up to ``REACH_CAP`` times the
+space's trials) until it reaches the first k's median result: the simulated wall time to
+get there, against the first k's, is the speed-up. ``against``: the same searches with
+some settings changed, compared seed by seed. With ASHA, how well the space's rungs rank
+the curves (``rungs.rank_rungs``). A trial on a table of curves ends where the space's
+trainer would stop it (``stopping.TrainerStopped``).
+
+``scaling_plan.check_simulation`` checks everything first and reports every problem in one
+``ConfigError``, naming each as its user wrote it (``Names``: the command line's flags or
+this function's keywords); ``run_simulation`` then runs the searches. The command line
+(raysearch/cli/simulate.py) calls both and prints the tables.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from raysearch.search.names import Names
+from raysearch.search.settings import SearchSettings
+from raysearch.search.simulation.scaling_plan import SimulationPlan, check_simulation
+from raysearch.search.simulation.stopping import TrainerStopped
+
+if TYPE_CHECKING:
+    from raysearch.search.simulation.rungs import RungRanks
+
+__all__ = ["REACH_CAP", "Simulation", "run_simulation", "simulate_search"]
+
+REACH_CAP = 5  # searches for the target run at most this many times the space's trials
+SIMULATE_API = Names(cli=False, call="simulate_search")
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """What ``simulate_search`` found. ``rows``: one per k, in the order given, each a dict
+    with ``workers`` (k), ``summary`` (medians and quartiles over the seeds of ``best``,
+    ``regret``, ``hours`` of simulated wall time, ``epochs``, ``trials``, ``busy``, ``drawn``
+    and ``stopped``: ``runs.summarise``), ``bests`` (each seed's best value),
+    ``reach_times`` (each seed's simulated seconds to the first k's median, inf: not
+    reached), ``reach_s`` (their median), ``speedup`` (the first k's ``reach_s`` over
+    this one's) and, past the first k, ``speedup_range`` (5th and 95th percentile over
+    bootstrap resamples of the seeds); with ``against``, ``against`` (its summary and the
+    seed-by-seed comparison: ``runs.paired``). ``target``: the first k's median best, the
+    value the reach runs go on to. ``rungs``: how the rungs rank the curves (None without
+    ASHA). ``frame()`` gives the rows as a table; ``record()`` as ``raysearch simulate
+    --out`` writes them."""
+
+    space: str
+    source: str
+    trial_ends: str | None  # what ends a table's trials (TrainerStopped.describe); None: max_epochs
+    settings: SearchSettings
+    seeds: int
+    trial_start_s: float
+    time_budget_s: float | None
+    target: float
+    rows: tuple[dict[str, Any], ...]
+    rungs: RungRanks | None = None
+    against: dict[str, Any] | None = None
+
+    def frame(self) -> pd.DataFrame:
+        """One row per k: the median best and its quartiles, the median regret, best drawn,
+        simulated hours, epochs, trials and trials stopped early, and the speed-up over the
+        first k with its resampled range (NaN for the first k)."""
+        rows = []
+        for r in self.rows:
+            s = r["summary"]
+            low, high = r.get("speedup_range", (math.nan, math.nan))
+            rows.append(
+                {
+                    "workers": r["workers"],
+                    "best": s["best"]["median"],
+                    "best_q25": s["best"]["q25"],
+                    "best_q75": s["best"]["q75"],
+                    "regret": s["regret"]["median"],
+                    "best_drawn": s["drawn"]["median"],
+                    "hours": s["hours"]["median"],
+                    "speedup": r["speedup"],
+                    "speedup_low": low,
+                    "speedup_high": high,
+                    "epochs": s["epochs"]["median"],
+                    "trials": s["trials"]["median"],
+                    "stopped_early": s["stopped"]["median"],
+                    "busy": s["busy"]["median"],
+                    **(
+                        {"against_best": r["against"]["summary"]["best"]["median"]}
+                        if "against" in r
+                        else {}
+                    ),
+                }
+            )
+        return pd.DataFrame(rows).set_index("workers")
+
+    def record(self) -> dict[str, Any]:
+        """The figures as ``raysearch simulate --out`` writes them (JSON once undefined
+        figures are null: ``core.files.write_json``)."""
+        record: dict[str, Any] = {
+            "space": self.space,
+            "settings": self.settings.model_dump(),
+            "trial_start_s": self.trial_start_s,
+            "time_budget_s": self.time_budget_s,
+            "rows": [dict(r) for r in self.rows],
+        }
+        if self.rungs is not None:
+            record["rungs"] = asdict(self.rungs)
+        if self.against is not None:
+            record["against"] = self.against
+        return record
+
+    def __repr__(self) -> str:
+        k = [r["workers"] for r in self.rows]
+        best = [float(f"{r['summary']['best']['median']:.4g}") for r in self.rows]
+        return (
+            f"Simulation(space={self.space!r}, source={self.source!r}, workers={k}, "
+            f"seeds={self.seeds}, median best per k={best})"
+        )
+
+
+def simulate_search(
+    space: str | os.PathLike[str] | None = None,
+    *,
+    table: str | os.PathLike[str] | pd.DataFrame | None = None,
+    curves: str | None = None,
+    metric: str | None = None,
+    workers: Sequence[int] = (1, 4, 16, 64),
+    seeds: int = 10,
+    against: Mapping[str, Any] | None = None,
+    time_budget_s: float | None = None,
+    trial_start_s: float = 0.0,
+    log: Callable[[str], None] | None = print,
+    **settings: Any,
+) -> Simulation:
+    """How the search of ``space`` (a shipped space's name or a YAML file) would go with
+    each number of trials at once in ``workers``, ``seeds`` searches each, on the curves
+    of ``table`` (a parquet or CSV file of recorded curves, as ``record_curves`` writes
+    it, or its DataFrame; ``metric``: the column to minimise, default anchored_val_loss)
+    or on ``curves="hartmann"`` (augmented Hartmann 6-D, its own space: no ``space``).
+
+    Any search setting of the space can be given as a keyword (``num_samples``,
+    ``scheduler``, ``grace_period``, ``multivariate``, ...: ``SearchSettings``), and
+    ``against={"scheduler": "asha"}`` runs the search again with those settings changed,
+    on the same seeds, to compare seed by seed. ``time_budget_s``: each search also ends
+    after this many simulated seconds, as ``run_search(time_budget_s=...)`` ends a real
+    one; ``trial_start_s``: simulated seconds each trial takes before its first epoch.
+    ``log``: called with a line of progress after each search (``None``: silent).
+
+    Every problem with the arguments is reported at once, in a ``ConfigError``, before
+    anything runs. Returns a ``Simulation``; ``.frame()`` is one row per k.
+    """
+    plan = check_simulation(
+        space,
+        table=table,
+        curves=curves,
+        metric=metric,
+        against=against,
+        settings=settings,
+        names=SIMULATE_API,
+        problems=_call_problems(workers, seeds, time_budget_s, trial_start_s, log),
+    )
+    return run_simulation(
+        plan,
+        list(workers),
+        seeds,
+        trial_start_s=float(trial_start_s),
+        time_budget_s=None if time_budget_s is None else float(time_budget_s),
+        log=log,
+    )
+
+
+def _call_problems(
+    workers: Any, seeds: Any, time_budget_s: Any, trial_start_s: Any, log: Any
+) -> list[str]:
+    """What is wrong with ``simulate_search``'s own arguments (the command line's parser
+    checks its flags)."""
+    problems = []
+    if (
+        isinstance(workers, str)
+        or not isinstance(workers, Sequence)
+        or not workers
+        or not all(_whole(k) and k >= 1 for k in workers)
+    ):
+        problems.append(f"workers: expected a list of whole numbers >= 1, got {workers!r}")
+    if not (_whole(seeds) and seeds >= 1):
+        problems.append(f"seeds: expected a whole number >= 1, got {seeds!r}")
+    if time_budget_s is not None and not (_number(time_budget_s) and time_budget_s > 0):
+        problems.append(f"time_budget_s: expected seconds > 0 or None, got {time_budget_s!r}")
+    if not (_number(trial_start_s) and trial_start_s >= 0):
+        problems.append(f"trial_start_s: expected seconds >= 0, got {trial_start_s!r}")
+    if log is not None and not callable(log):
+        problems.append(
+            f"log: expected a function taking each progress line (a str), or None, got {log!r}"
+        )
+    return problems
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> bool:
+    return (
+        isinstance(value, int | float | np.integer | np.floating)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
+
+
+def run_simulation(
+    plan: SimulationPlan,
+    workers: Sequence[int],
+    seeds: int,
+    *,
+    trial_start_s: float = 0.0,
+    time_budget_s: float | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Simulation:
+    """Run the searches of ``plan`` (checked by ``check_simulation``): ``seeds`` per k,
+    then the reach runs. ``log``: a progress line after each search."""
+    # Deferred: the searcher and scheduler import Ray Tune and Optuna (seconds), so
+    # ``import raysearch`` and ``simulate_search``'s checks stay light.
+    from raysearch.search.simulation.rungs import rank_rungs, sample_curves
+    from raysearch.search.simulation.runs import (
+        median_found,
+        paired,
+        resampled_speedups,
+        run_search,
+        summarise,
+        time_to_reach,
+    )
+
+    space, source, other = plan.space, plan.source, plan.other
+    start, budget = trial_start_s, time_budget_s
+    progress = _Progress(len(workers) * seeds * (3 if other is not None else 2), log)
+    rows: list[dict[str, Any]] = []
+    for k in workers:
+        results = []
+        for seed in range(seeds):
+            results.append(run_search(space, source, k, seed, start_s=start, time_limit=budget))
+            progress.done(f"k={k}, seed {seed}: best {results[-1].best:.4g}")
+        rows.append(
+            {
+                "workers": k,
+                "summary": summarise(results, source.optimum, source),
+                "bests": [x.best for x in results],
+            }
+        )
+        if other is not None:
+            theirs = []
+            for seed in range(seeds):
+                theirs.append(run_search(other, source, k, seed, start_s=start, time_limit=budget))
+                progress.done(f"k={k}, seed {seed}, against: best {theirs[-1].best:.4g}")
+            rows[-1]["against"] = {
+                "summary": summarise(theirs, source.optimum),
+                **paired(results, theirs),
+            }
+    target = median_found(rows[0]["bests"])  # the first k's median result, as found
+    cap = REACH_CAP * space.settings.num_samples
+    for r in rows:  # trials keep coming until the first k's median is reached (or the cap)
+        times = []
+        for seed in range(seeds):
+            reach = run_search(
+                space, source, r["workers"], seed, num_trials=cap, target=target, start_s=start
+            )
+            times.append(time_to_reach(reach, target))
+            got = (
+                f"reached {target:.4g} in {times[-1] / 3600:.3g} simulated h"
+                if math.isfinite(times[-1])
+                else f"did not reach {target:.4g} in {cap} trials"
+            )
+            progress.done(f"k={r['workers']}, seed {seed}: {got}")
+        r["reach_times"], r["reach_s"] = times, statistics.median(times)
+    first = rows[0]["reach_s"]
+    for r in rows:
+        r["speedup"] = first / r["reach_s"] if r["reach_s"] > 0 else math.inf
+        if r is not rows[0]:  # how far the seeds pin it down: 5th and 95th of resamples
+            ratios = resampled_speedups(rows[0]["reach_times"], r["reach_times"])
+            r["speedup_range"] = (
+                float(np.quantile(ratios, 0.05, method="lower")),
+                float(np.quantile(ratios, 0.95, method="higher")),
+            )
+    s = space.settings
+    return Simulation(
+        space=space.name,
+        source=source.name,
+        trial_ends=source.describe() if isinstance(source, TrainerStopped) else None,
+        settings=s,
+        seeds=seeds,
+        trial_start_s=start,
+        time_budget_s=budget,
+        target=target,
+        rows=tuple(rows),
+        rungs=rank_rungs(sample_curves(space, plan.curves), epochs)
+        if (epochs := s.rung_epochs())
+        else None,
+        against=None
+        if other is None
+        else {"given": dict(plan.against or {}), "settings": other.settings.model_dump()},
+    )
+
+
+class _Progress:
+    """A line after each of ``total`` searches: how many are done, what this one found and
+    the time left, estimated from the time so far."""
+
+    def __init__(self, total: int, log: Callable[[str], None] | None) -> None:
+        self.total, self.log, self.finished = total, log, 0
+        self.started = time.perf_counter()
+
+    def done(self, what: str) -> None:
+        self.finished += 1
+        if self.log is None:
+            return
+        elapsed = time.perf_counter() - self.started
+        left = elapsed / self.finished * (self.total - self.finished)
+        eta = f"{left:.0f} s" if left < 120 else f"{left / 60:.0f} min"
+        self.log(f"simulate: [{self.finished}/{self.total}] {what}; ETA {eta}")
