@@ -16,7 +16,9 @@ how well its rungs rank the curves, over all of them and over the best tenth
 seconds before its first epoch (what a cluster pays per trial beside its epochs), which
 costs most the searches that start many short trials. ``--time-budget T``: each search
 also ends after T simulated seconds, as ``raysearch run --time-budget`` ends a real one,
-so the table says what T buys at each k.
+so the table says what T buys at each k. ``--out`` writes the figures as JSON, ``--plot``
+draws them (search/simulation/scaling_plot.py). Progress, a line per simulated search, goes
+to stderr; the tables to stdout. ``raysearch.simulate_search`` is this command from Python.
 """
 
 from __future__ import annotations
@@ -134,6 +136,13 @@ def _parser() -> StrictParser:
         "machine); default 0, epochs only",
     )
     p.add_argument("--out", type=Path, help="write the figures as JSON here")
+    p.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE",
+        help="draw the figures here (.png, .pdf or .svg): the best so far against simulated "
+        "wall time per k, the best after all trials against k, the speed-up against k",
+    )
     return p
 
 
@@ -167,12 +176,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out is not None and (why := why_no_file(args.out)):
         problems.append(f"--out {args.out}: {why}")
     # Deferred: the search layer imports Ray and Optuna (seconds); --help needs neither.
-    import optuna
-
     from raysearch.search.names import CLI
-    from raysearch.search.scheduler import GATE_PAIRS, GATE_THRESHOLD
     from raysearch.search.simulation.scaling import run_simulation
-    from raysearch.search.simulation.scaling_plan import check_simulation
+    from raysearch.search.simulation.scaling_plan import check_simulation, plot_problem
+
+    if len(set(args.workers)) < len(args.workers):
+        problems.append(f"--workers: each k once, got {' '.join(map(str, args.workers))}")
+    if args.plot is not None and (why := plot_problem(args.plot)):
+        problems.append(f"--plot {args.plot}: {why}")
 
     settings = {
         "num_samples": args.num_samples,
@@ -194,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             curves=args.curves,
             metric=args.metric,
             against=against if args.against else None,
-            settings=settings,
+            settings={k: v for k, v in settings.items() if v is not None},  # flags given
             names=CLI,
             problems=problems,
             against_said=lambda key: (
@@ -206,7 +217,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RaysearchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # Deferred: Ray Tune's scheduler module (a second), once the arguments are good.
+    from raysearch.search.scheduler import GATE_PAIRS, GATE_THRESHOLD
+
     sim = run_simulation(
         plan,
         args.workers,
@@ -258,6 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.out:
         write_json(args.out, sim.record())  # standard JSON: an undefined figure is null
+    if args.plot:
+        sim.plot(args.plot)
     return 0
 
 

@@ -295,7 +295,7 @@ def test_against_problems_are_reported_with_the_others_and_exit_2(
     assert main([*args, "--space", str(tmp_path / "missing.yaml"), *bad]) == 2
     err = capsys.readouterr().err
     assert "missing.yaml" in err  # the space's problem and every --against one, at once
-    assert "--against 'multivariat=false': no setting 'multivariat'" in err
+    assert "--against 'multivariat=false': no setting 'multivariat'; did you mean" in err
     assert "--against 'grace_period': expected SETTING=VALUE" in err
     assert "--against 'brackets=3': brackets is given twice" in err
     assert main([*args, "--space", str(space_file), "--against", "multivariate=maybe"]) == 2
@@ -316,7 +316,7 @@ def test_against_refuses_the_finalists_settings_a_simulation_never_uses(capsys, 
         f"--against {pair!r}: the simulation runs the search alone, not the finalists' "
         f"re-training after it, so {key} would change nothing; settings: num_samples, "
     ) in err
-    assert main([*args, "--against", "multivariat=false"]) == 2
+    assert main([*args, "--against", "zzz=1"]) == 2  # too far from any to be offered
     listed = capsys.readouterr().err.split("settings: ")[1]
     assert "multivariate" in listed and "finalists" not in listed and "replicates" not in listed
 

@@ -39,20 +39,28 @@ from raysearch.search.simulation.scaling_plan import SimulationPlan, check_simul
 from raysearch.search.simulation.stopping import TrainerStopped
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from raysearch.search.simulation.engine import SimResult
     from raysearch.search.simulation.rungs import RungRanks
 
-__all__ = ["REACH_CAP", "Simulation", "run_simulation", "simulate_search"]
+__all__ = ["REACH_CAP", "Simulation", "improvements", "run_simulation", "simulate_search"]
 
 REACH_CAP = 5  # searches for the target run at most this many times the space's trials
 SIMULATE_API = Names(cli=False, call="simulate_search")
+# simulate_search's own keywords, beside the search settings (a misspelt one is offered)
+KEYWORDS = ("space", "table", "curves", "metric", "workers", "seeds", "against",
+            "time_budget_s", "trial_start_s", "log")  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # its rows are dicts: compared and hashed as an object
 class Simulation:
     """What ``simulate_search`` found. ``rows``: one per k, in the order given, each a dict
     with ``workers`` (k), ``summary`` (medians and quartiles over the seeds of ``best``,
     ``regret``, ``hours`` of simulated wall time, ``epochs``, ``trials``, ``busy``, ``drawn``
     and ``stopped``: ``runs.summarise``), ``bests`` (each seed's best value),
+    ``anytime`` (each seed's best so far, as [simulated seconds, value] pairs where it
+    improved), ``ends`` (each seed's simulated seconds when its search ended),
     ``reach_times`` (each seed's simulated seconds to the first k's median, inf: not
     reached), ``reach_s`` (their median), ``speedup`` (the first k's ``reach_s`` over
     this one's) and, past the first k, ``speedup_range`` (5th and 95th percentile over
@@ -60,10 +68,11 @@ class Simulation:
     seed-by-seed comparison: ``runs.paired``). ``target``: the first k's median best, the
     value the reach runs go on to. ``rungs``: how the rungs rank the curves (None without
     ASHA). ``frame()`` gives the rows as a table; ``record()`` as ``raysearch simulate
-    --out`` writes them."""
+    --out`` writes them; ``plot()`` draws them."""
 
     space: str
     source: str
+    metric: str  # what the values are: a table's column, or f(x)
     trial_ends: str | None  # what ends a table's trials (TrainerStopped.describe); None: max_epochs
     settings: SearchSettings
     seeds: int
@@ -75,36 +84,45 @@ class Simulation:
     against: dict[str, Any] | None = None
 
     def frame(self) -> pd.DataFrame:
-        """One row per k: the median best and its quartiles, the median regret, best drawn,
-        simulated hours, epochs, trials and trials stopped early, and the speed-up over the
-        first k with its resampled range (NaN for the first k)."""
+        """One row per k (the index, ``workers``), each figure the median over the seeds:
+        ``best`` (with ``best_q25`` and ``best_q75``, its quartiles), ``regret`` (best minus
+        the lowest value the curves reach), ``best_drawn`` (the best any drawn
+        configuration's whole curve reaches), ``sim_hours`` (simulated wall time),
+        ``epochs``, ``trials``, ``stopped_early`` and ``busy`` (the workers' busy share);
+        ``reach_sim_hours`` (simulated hours to the first k's median, ``target``; inf: not
+        reached) and ``speedup`` over the first k, with ``speedup_p5`` and ``speedup_p95``
+        (its 5th and 95th percentile over resamples of the seeds; NaN for the first k).
+        With ``against``: ``against_best`` (its median best), and the seeds on which it
+        found a lower value than the search (``against_better``), a higher one
+        (``against_worse``), and the two-sided sign test's ``against_p``."""
         rows = []
         for r in self.rows:
             s = r["summary"]
             low, high = r.get("speedup_range", (math.nan, math.nan))
-            rows.append(
-                {
-                    "workers": r["workers"],
-                    "best": s["best"]["median"],
-                    "best_q25": s["best"]["q25"],
-                    "best_q75": s["best"]["q75"],
-                    "regret": s["regret"]["median"],
-                    "best_drawn": s["drawn"]["median"],
-                    "hours": s["hours"]["median"],
-                    "speedup": r["speedup"],
-                    "speedup_low": low,
-                    "speedup_high": high,
-                    "epochs": s["epochs"]["median"],
-                    "trials": s["trials"]["median"],
-                    "stopped_early": s["stopped"]["median"],
-                    "busy": s["busy"]["median"],
-                    **(
-                        {"against_best": r["against"]["summary"]["best"]["median"]}
-                        if "against" in r
-                        else {}
-                    ),
-                }
-            )
+            row = {
+                "workers": r["workers"],
+                "best": s["best"]["median"],
+                "best_q25": s["best"]["q25"],
+                "best_q75": s["best"]["q75"],
+                "regret": s["regret"]["median"],
+                "best_drawn": s["drawn"]["median"],
+                "sim_hours": s["hours"]["median"],
+                "epochs": s["epochs"]["median"],
+                "trials": s["trials"]["median"],
+                "stopped_early": s["stopped"]["median"],
+                "busy": s["busy"]["median"],
+                "reach_sim_hours": r["reach_s"] / 3600,
+                "speedup": r["speedup"],
+                "speedup_p5": low,
+                "speedup_p95": high,
+            }
+            if "against" in r:
+                theirs = r["against"]
+                row["against_best"] = theirs["summary"]["best"]["median"]
+                row["against_better"] = theirs["better"]
+                row["against_worse"] = theirs["worse"]
+                row["against_p"] = theirs["p"]
+            rows.append(row)
         return pd.DataFrame(rows).set_index("workers")
 
     def record(self) -> dict[str, Any]:
@@ -112,6 +130,10 @@ class Simulation:
         figures are null: ``core.files.write_json``)."""
         record: dict[str, Any] = {
             "space": self.space,
+            "source": self.source,
+            "metric": self.metric,
+            "trial_ends": self.trial_ends,
+            "target": self.target,
             "settings": self.settings.model_dump(),
             "trial_start_s": self.trial_start_s,
             "time_budget_s": self.time_budget_s,
@@ -122,6 +144,16 @@ class Simulation:
         if self.against is not None:
             record["against"] = self.against
         return record
+
+    def plot(self, path: str | os.PathLike[str] | None = None) -> Figure:
+        """The figure ``raysearch simulate --plot`` writes: the best so far against simulated
+        wall time per k, the best after all trials against k, and the speed-up against k
+        beside linear scaling (``scaling_plot.draw_simulation``); written to ``path`` when
+        given (PNG, PDF or SVG, by its suffix)."""
+        # Deferred: matplotlib (a second) only for a plot.
+        from raysearch.search.simulation.scaling_plot import draw_simulation
+
+        return draw_simulation(self, path)
 
     def __repr__(self) -> str:
         k = [r["workers"] for r in self.rows]
@@ -163,6 +195,8 @@ def simulate_search(
     Every problem with the arguments is reported at once, in a ``ConfigError``, before
     anything runs. Returns a ``Simulation``; ``.frame()`` is one row per k.
     """
+    listed = isinstance(workers, Sequence | np.ndarray) and not isinstance(workers, str)
+    ks = list(workers) if listed else workers
     plan = check_simulation(
         space,
         table=table,
@@ -171,12 +205,13 @@ def simulate_search(
         against=against,
         settings=settings,
         names=SIMULATE_API,
-        problems=_call_problems(workers, seeds, time_budget_s, trial_start_s, log),
+        problems=_call_problems(ks, seeds, time_budget_s, trial_start_s, log),
+        keywords=KEYWORDS,
     )
     return run_simulation(
         plan,
-        list(workers),
-        seeds,
+        [int(k) for k in ks],  # NumPy's integers too, which Ray Tune's limiter refuses
+        int(seeds),
         trial_start_s=float(trial_start_s),
         time_budget_s=None if time_budget_s is None else float(time_budget_s),
         log=log,
@@ -190,12 +225,13 @@ def _call_problems(
     checks its flags)."""
     problems = []
     if (
-        isinstance(workers, str)
-        or not isinstance(workers, Sequence)
+        not isinstance(workers, list)
         or not workers
         or not all(_whole(k) and k >= 1 for k in workers)
     ):
         problems.append(f"workers: expected a list of whole numbers >= 1, got {workers!r}")
+    elif len(set(workers)) < len(workers):
+        problems.append(f"workers: each k once, got {workers!r}")
     if not (_whole(seeds) and seeds >= 1):
         problems.append(f"seeds: expected a whole number >= 1, got {seeds!r}")
     if time_budget_s is not None and not (_number(time_budget_s) and time_budget_s > 0):
@@ -234,6 +270,26 @@ def run_simulation(
     then the reach runs. ``log``: a progress line after each search."""
     # Deferred: the searcher and scheduler import Ray Tune and Optuna (seconds), so
     # ``import raysearch`` and ``simulate_search``'s checks stay light.
+    import optuna
+
+    optuna_verbosity = optuna.logging.get_verbosity()
+    # a line per simulated search ("A new study created in memory"), among the progress
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        return _run(plan, workers, seeds, trial_start_s, time_budget_s, log)
+    finally:
+        optuna.logging.set_verbosity(optuna_verbosity)
+
+
+def _run(
+    plan: SimulationPlan,
+    workers: Sequence[int],
+    seeds: int,
+    trial_start_s: float,
+    time_budget_s: float | None,
+    log: Callable[[str], None] | None,
+) -> Simulation:
+    # Deferred: as run_simulation's.
     from raysearch.search.simulation.rungs import rank_rungs, sample_curves
     from raysearch.search.simulation.runs import (
         median_found,
@@ -258,6 +314,8 @@ def run_simulation(
                 "workers": k,
                 "summary": summarise(results, source.optimum, source),
                 "bests": [x.best for x in results],
+                "anytime": [improvements(x) for x in results],
+                "ends": [x.end for x in results],
             }
         )
         if other is not None:
@@ -298,6 +356,7 @@ def run_simulation(
     return Simulation(
         space=space.name,
         source=source.name,
+        metric=plan.metric,
         trial_ends=source.describe() if isinstance(source, TrainerStopped) else None,
         settings=s,
         seeds=seeds,
@@ -312,6 +371,14 @@ def run_simulation(
         if other is None
         else {"given": dict(plan.against or {}), "settings": other.settings.model_dump()},
     )
+
+
+def improvements(result: SimResult) -> list[list[float]]:
+    """A search's best so far where it improved: [simulated seconds, value] pairs."""
+    epochs = result.epochs.sort_values("t", kind="stable")
+    best = epochs["value"].cummin()
+    better = best < best.shift(fill_value=np.inf)
+    return [[float(t), float(v)] for t, v in zip(epochs["t"][better], best[better], strict=True)]
 
 
 class _Progress:

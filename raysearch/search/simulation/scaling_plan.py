@@ -5,15 +5,17 @@ arguments, each named as its user wrote it (``Names``: ``raysearch simulate``'s 
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 
-from raysearch.core.errors import ConfigError
+from raysearch.core.errors import ConfigError, close_names, did_you_mean
+from raysearch.core.files import why_no_file
 from raysearch.core.metrics import VAL_METRIC
 from raysearch.search.names import Names
 from raysearch.search.settings import SearchSettings
@@ -30,11 +32,32 @@ from raysearch.search.simulation.table import (
 from raysearch.search.simulation.table_rows import listed_values
 from raysearch.search.space import SearchSpace, load_space
 
-__all__ = ["AFTER_THE_SEARCH", "CURVES", "SimulationPlan", "check_simulation"]
+__all__ = [
+    "AFTER_THE_SEARCH",
+    "CURVES",
+    "FORMATS",
+    "SimulationPlan",
+    "check_simulation",
+    "plain",
+    "plot_problem",
+]
 
 CURVES = ("hartmann",)  # the synthetic curve sources
+HARTMANN_METRIC = "f(x)"  # what augmented Hartmann's curves report
 # Settings of what follows a search, which a simulation of the search never runs
 AFTER_THE_SEARCH = ("finalists", "replicates")
+FORMATS = ("png", "pdf", "svg")  # a plot's file, told by its suffix
+
+
+def plot_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why the figure cannot be written to ``path`` (None: it can): a suffix that names no
+    format it is written in, a directory there, or a file in the way of one to make."""
+    suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    if suffix not in FORMATS:
+        return f"expected a file ending in {', '.join('.' + f for f in FORMATS)}, got {path}"
+    return why_no_file(path)
+
+
 _TAKEN = tuple(k for k in SearchSettings.model_fields if k not in AFTER_THE_SEARCH)
 
 
@@ -50,6 +73,19 @@ class SimulationPlan:
     source: CurveSource
     other: SearchSpace | None = None
     against: Mapping[str, Any] | None = None  # the settings ``other`` was given
+    metric: str = HARTMANN_METRIC  # what the curves' values are (a table's column)
+
+
+def plain(value: Any) -> Any:
+    """A NumPy number (``np.arange``'s, a DataFrame's) as Python's bool, int or float, which
+    the settings' checks and the JSON record take; any other value as it is."""
+    if isinstance(value, bool | int | float) or not isinstance(value, numbers.Number):
+        return value
+    if type(value).__name__ == "bool_":  # numpy's bool, no numbers.Integral
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    return float(value) if isinstance(value, numbers.Real) else value
 
 
 def check_simulation(
@@ -63,16 +99,46 @@ def check_simulation(
     names: Names,
     problems: Sequence[str] = (),
     against_said: Callable[[str | None], str] | None = None,
+    keywords: Sequence[str] = (),
 ) -> SimulationPlan:
     """The plan of a simulation, or one ConfigError listing every problem with its
-    arguments: ``problems`` (what the caller found already), ``against``'s and
-    ``settings``' (each a mapping of setting to value; a None setting is one not given),
-    then the space's and the curves'. ``against_said``: how a problem names ``against``'s
-    setting (a key) or the whole (None) as its user wrote it (default: as Python does)."""
+    arguments: ``problems`` (what the caller found already), ``settings``' (the search
+    settings given, each set to its value, None included) and ``against``'s, the space's,
+    the curves' and the compared space's. ``against_said``: how a problem names
+    ``against``'s setting (a key) or the whole (None) as its user wrote it (default: as
+    Python does); ``keywords``: the caller's other arguments, which a misspelt setting may
+    have meant."""
+    found = list(problems)
+    given = {k: plain(v) for k, v in settings.items()}
+    found += _settings_problems(given, lambda key: key, keywords)
+    if against is not None and not isinstance(against, Mapping):
+        found.append(
+            f"{names.head('against')}: expected a dict of setting to value, e.g. "
+            f"{{'scheduler': 'asha'}}, got {against!r}"
+        )
+        against = None
     said = against_said or _python_said(against)
-    found = [*problems, *_settings_problems(settings, lambda key: key)]
     if against is not None:
+        against = {k: plain(v) for k, v in against.items()}
         found += _settings_problems(against, said)
+    typed = [
+        (name, kinds)
+        for name, value, kinds, ok in (
+            ("space", space, "a space's name or a path", (str, os.PathLike)),
+            ("table", table, "a path or a DataFrame of curves", (str, os.PathLike, pd.DataFrame)),
+            ("curves", curves, f"one of {list(CURVES)}", (str,)),
+            ("metric", metric, "a column's name", (str,)),
+        )
+        if value is not None and not isinstance(value, ok)
+    ]
+    if typed:  # what there is to read is unknown
+        shown = {"space": space, "table": table, "curves": curves, "metric": metric}
+        found += [f"{names.head(n)}: expected {kinds}, got {shown[n]!r}" for n, kinds in typed]
+        _raise(found, names)
+    settable = {k: v for k, v in given.items() if k in _TAKEN}
+    space_: SearchSpace | None = None  # with the settings given
+    base: SearchSpace | None = None  # as its file has it: against is checked on it if need be
+    source: CurveSource | None = None
     if table is None and curves is None:
         found.append(
             f"give {names.example('table', 'CURVES_FILE')} (recorded curves) or "
@@ -82,28 +148,32 @@ def check_simulation(
         found.append(f"{names.head('table')} and {names.head('curves')}: give one, not both")
     elif curves is not None and curves not in CURVES:
         found.append(f"{names.head('curves')}: expected one of {list(CURVES)}, got {curves!r}")
-    else:  # the space and the curves, with the problems above
-        given = {k: v for k, v in settings.items() if k in _TAKEN and v is not None}
-        try:
-            if curves is not None:
-                space_, source = _hartmann(space, metric, given, names)
-            else:
-                assert table is not None  # one of the two, checked above
-                space_, source = _table(space, table, metric, given, names)
-        except ConfigError as err:
-            raise ConfigError([*err.problems, *found], names.context) from None
-    if found:
-        raise ConfigError(found, names.context)
-    other = None if against is None else _against(space_, source, against, names, said)
+    elif curves is not None:
+        space_, source, base = _hartmann(space, metric, settable, names, found)
+    else:
+        assert table is not None  # one of the two, checked above
+        space_, source, base = _table(space, table, metric, settable, names, found)
+    other = None
+    checked = space_ or base
+    if against is not None and checked is not None:
+        other = _against(checked, source, against, names, said, found)
+    if found or space_ is None or source is None:
+        return _raise(found, names)
     stopped = TrainerStopped(source, space_) if table is not None else source
-    return SimulationPlan(
-        space_, source, stopped, other, None if against is None else dict(against)
-    )
+    metric_ = source.metric if isinstance(source, TableCurves) else HARTMANN_METRIC
+    return SimulationPlan(space_, source, stopped, other, against, metric_)
 
 
-def _settings_problems(values: Mapping[str, Any], prefix: Callable[[str], str]) -> list[str]:
+def _raise(found: list[str], names: Names) -> NoReturn:
+    raise ConfigError(found, names.context)
+
+
+def _settings_problems(
+    values: Mapping[str, Any], prefix: Callable[[str], str], keywords: Sequence[str] = ()
+) -> list[str]:
     """The settings in ``values`` that are not a space's search settings, or that a
-    simulation would not use (what follows a search); ``prefix``: how a problem names one."""
+    simulation would not use (what follows a search); ``prefix``: how a problem names one;
+    ``keywords``: other names a misspelt one may mean."""
     taken = ", ".join(_TAKEN)
     problems = []
     for key in values:
@@ -113,49 +183,76 @@ def _settings_problems(values: Mapping[str, Any], prefix: Callable[[str], str]) 
                 f"re-training after it, so {key} would change nothing; settings: {taken}"
             )
         elif key not in SearchSettings.model_fields:
-            problems.append(f"{prefix(key)}: no setting {key!r}; settings: {taken}")
+            close = close_names(key, [*keywords, *_TAKEN])
+            hint = did_you_mean(close) if close else f"settings: {taken}"
+            problems.append(f"{prefix(key)}: no setting {key!r}; {hint}")
     return problems
 
 
 def _hartmann(
-    space: Any, metric: str | None, overrides: dict[str, Any], names: Names
-) -> tuple[SearchSpace, CurveSource]:
+    space: Any, metric: str | None, settings: dict[str, Any], names: Names, found: list[str]
+) -> tuple[SearchSpace | None, CurveSource, SearchSpace]:
+    """Augmented Hartmann's space with ``settings`` (None: they are wrong), its curves and
+    its space as it is; problems to ``found``."""
     hartmann = names.option("curves", "hartmann")
-    unused = [
-        *(
-            [f"{names.head('space')}: not used with {hartmann} (its space is x1..x6)"]
-            if space is not None
-            else []
-        ),
-        *(
-            [f"{names.head('metric')}: not used with {hartmann} (it has one value, f(x))"]
-            if metric is not None
-            else []
-        ),
-    ]
-    if unused:
-        raise ConfigError(unused, names.context)
+    if space is not None:
+        found.append(f"{names.head('space')}: not used with {hartmann} (its space is x1..x6)")
+    if metric is not None:
+        found.append(f"{names.head('metric')}: not used with {hartmann} (it has one value, f(x))")
     source = HartmannCurves()
-    space_ = hartmann_space(SearchSettings(num_samples=200, max_epochs=source.max_epochs))
-    return space_.with_settings(**overrides), source
+    base = hartmann_space(SearchSettings(num_samples=200, max_epochs=source.max_epochs))
+    space_ = _with_settings(base, settings, found)
+    if space_ is not None and space_.settings.max_epochs != source.max_epochs:
+        epochs = space_.settings.max_epochs
+        found.append(
+            f"{names.option('max_epochs', epochs)}: the {hartmann} curves have "
+            f"{source.max_epochs} epochs"
+        )
+    return space_, source, base
+
+
+def _with_settings(
+    space: SearchSpace, settings: dict[str, Any], found: list[str]
+) -> SearchSpace | None:
+    try:
+        return space.replace_settings(**settings)
+    except ConfigError as err:
+        found += err.problems
+        return None
 
 
 def _table(
     space: Any,
     table: str | os.PathLike[str] | pd.DataFrame,
     metric: str | None,
-    overrides: dict[str, Any],
+    settings: dict[str, Any],
     names: Names,
-) -> tuple[SearchSpace, CurveSource]:
+    found: list[str],
+) -> tuple[SearchSpace | None, CurveSource | None, SearchSpace | None]:
+    """The space with ``settings``, the table's curves and the space as its file has it
+    (each None where it cannot be had); problems to ``found``: the space file's, the
+    settings', the table's (read with the space's parameters) and how the two disagree."""
+    frame = isinstance(table, pd.DataFrame)
+    shown = f"{names.head('table')} (a DataFrame)" if frame else names.option("table", table)
+    loaded = None
     if space is None:
-        raise ConfigError(
-            [f"{names.head('space')}: required with a table (its parameters name its columns)"],
-            names.context,
+        found.append(
+            f"{names.head('space')}: required with a table (its parameters name its columns)"
         )
-    space_ = load_space(os.fspath(space), names=names).with_settings(**overrides)
-    shown = "the DataFrame" if isinstance(table, pd.DataFrame) else str(table)
+    else:
+        try:
+            loaded = load_space(os.fspath(space), names=names)
+        except ConfigError as err:  # the space file's own problems: said as the space's
+            mine = err.context == names.context  # these name the option already
+            found += [p if mine else f"{names.head('space')}: {p}" for p in err.problems]
+    if loaded is None:  # the table's columns are the space's: say only if it is missing
+        path = None if frame else Path(table)  # type: ignore[arg-type]
+        if path is not None and not path.is_file():
+            found.append(f"{shown}: " + ("is a directory" if path.is_dir() else "file not found"))
+        return None, None, None
+    space_ = _with_settings(loaded, settings, found)
     try:
-        params, listed = list(space_.parameters), listed_values(space_)
+        params, listed = list(loaded.parameters), listed_values(loaded)
         metric = metric or VAL_METRIC
         if isinstance(table, pd.DataFrame):
             source = TableCurves(table, tuple(params), metric, name="table", listed=listed)
@@ -163,12 +260,12 @@ def _table(
             source = read_table(Path(table), params, metric, listed)
     except TableError as err:
         # with what the space alone says is wrong, which may be why the table cannot be read
-        problems = [f"{names.head('space')} {space}: {p}" for p in not_categorical(space_)]
-        found = [f"{names.head('table')} {shown}: {p}" for p in err.problems]
-        raise ConfigError([*problems, *found], names.context) from None
-    if problems := check_space(source, space_):
-        raise ConfigError([f"{names.head('table')} {shown}: {p}" for p in problems], names.context)
-    return space_, source
+        said = names.option("space", os.fspath(space))
+        found += [f"{said}: {p}" for p in not_categorical(loaded)]
+        found += [f"{shown}: {p}" for p in err.problems]
+        return space_, None, loaded
+    found += [f"{shown}: {p}" for p in check_space(source, space_ or loaded)]
+    return space_, source, loaded
 
 
 def _python_said(against: Mapping[str, Any] | None) -> Callable[[str | None], str]:
@@ -179,22 +276,27 @@ def _python_said(against: Mapping[str, Any] | None) -> Callable[[str | None], st
 
 def _against(
     space: SearchSpace,
-    source: CurveSource,
+    source: CurveSource | None,
     against: Mapping[str, Any],
     names: Names,
     said: Callable[[str | None], str],
-) -> SearchSpace:
-    head = names.head("against")
+    found: list[str],
+) -> SearchSpace | None:
+    """The space with ``against``'s settings; problems to ``found`` (with the curves, also
+    a max_epochs they do not have)."""
+    settable = {k: v for k, v in against.items() if k in _TAKEN}
+    if len(settable) < len(against):  # a setting it has not: said already
+        return None
     try:
-        other = space.replace_settings(**against)
+        other = space.replace_settings(**settable)
     except ConfigError as err:
-        raise ConfigError([f"{head}: {p}" for p in err.problems], names.context) from None
+        found += [f"{names.head('against')}: {p}" for p in err.problems]
+        return None
     if other.settings == space.settings:
-        raise ConfigError([f"{said(None)}: the space's settings already are these"], names.context)
-    if other.settings.max_epochs != source.max_epochs:  # before the first search runs
-        raise ConfigError(
-            [f"{said(None)}: max_epochs {other.settings.max_epochs}, but the curves have "
-             f"{source.max_epochs} epochs"],
-            names.context,
-        )  # fmt: skip
+        found.append(f"{said(None)}: the space's settings already are these")
+    elif source is not None and other.settings.max_epochs != source.max_epochs:
+        found.append(
+            f"{said(None)}: max_epochs {other.settings.max_epochs}, but the curves have "
+            f"{source.max_epochs} epochs"
+        )
     return other

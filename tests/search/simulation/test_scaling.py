@@ -6,15 +6,19 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import raysearch
 from raysearch.cli.simulate import main
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import write_json
 from raysearch.search.simulation.scaling import Simulation, simulate_search
+from raysearch.search.simulation.scaling_plot import anytime_quantiles
 
 SPACE = {
     "description": "a small categorical grid",
@@ -79,8 +83,9 @@ def test_frame_has_one_row_per_k_with_the_figures_of_its_rows(space_file: Path) 
         assert frame.loc[k, "best"] == row["summary"]["best"]["median"]
         assert frame.loc[k, "epochs"] == row["summary"]["epochs"]["median"]
         assert frame.loc[k, "speedup"] == row["speedup"]
-    assert math.isnan(frame.loc[1, "speedup_low"]) and frame.loc[1, "speedup"] == 1.0
-    assert frame.loc[2, "speedup_low"] == sim.rows[1]["speedup_range"][0]
+    assert math.isnan(frame.loc[1, "speedup_p5"]) and frame.loc[1, "speedup"] == 1.0
+    assert frame.loc[2, "speedup_p5"] == sim.rows[1]["speedup_range"][0]
+    assert frame.loc[2, "reach_sim_hours"] == sim.rows[1]["reach_s"] / 3600
     assert "workers=[1, 2]" in repr(sim) and "seeds=2" in repr(sim)
     # a line per search: 2 k x 2 seeds, then as many reach runs
     assert len(lines) == 8 and lines[-1].startswith("simulate: [8/8] k=2, seed 1: ")
@@ -117,9 +122,9 @@ def test_every_bad_argument_is_named_by_its_keyword_at_once(space_file: Path) ->
         "seeds: expected a whole number >= 1, got True",
         "time_budget_s: expected seconds > 0 or None, got -1",
         "log: expected a function",
-        "grace_perod: no setting 'grace_perod'",
+        "grace_perod: no setting 'grace_perod'; did you mean 'grace_period'?",
         "finalists: the simulation runs the search alone",
-        "against['multivariat']: no setting 'multivariat'",
+        "against['multivariat']: no setting 'multivariat'; did you mean 'multivariate'?",
     ):
         assert expected in said
     assert str(caught.value).startswith("invalid simulate_search arguments")
@@ -134,7 +139,15 @@ def test_every_bad_argument_is_named_by_its_keyword_at_once(space_file: Path) ->
         ({"curves": "branin"}, "curves: expected one of ['hartmann'], got 'branin'"),
         ({"curves": "hartmann", "space": "smoke"}, "space: not used with curves='hartmann'"),
         ({"table": "nowhere.parquet"}, "space: required with a table"),
-        ({"table": "nowhere.parquet", "space": "smoke"}, "table nowhere.parquet: file not found"),
+        (
+            {"table": "nowhere.parquet", "space": "smoke"},
+            "table='nowhere.parquet': file not found",
+        ),
+        ({"table": "nowhere.parquet", "space": "nope.yaml"}, "space: nope.yaml: file not found"),
+        ({"curves": "hartmann", "max_epochs": 9}, "max_epochs=9: the curves='hartmann' curves"),
+        ({"curves": "hartmann", "against": "scheduler=asha"}, "against: expected a dict"),
+        ({"space": 3, "table": "x.parquet"}, "space: expected a space's name or a path, got 3"),
+        ({"curves": "hartmann", "seed": 2}, "seed: no setting 'seed'; did you mean 'seeds'?"),
         (
             {"curves": "hartmann", "against": {"grace_period": 1}},
             "against={'grace_period': 1}: the space's settings already are these",
@@ -149,3 +162,162 @@ def test_what_to_simulate_is_refused_in_python_words(kwargs: dict, said: str) ->
 
 def test_it_is_the_package_api() -> None:
     assert raysearch.simulate_search is simulate_search
+
+
+def test_optunas_line_per_simulated_search_is_not_printed_and_its_verbosity_kept(
+    space_file: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """From Python, each simulated search printed Optuna's 'A new study created in memory'
+    among the progress lines; the command line had set Optuna's verbosity itself."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    try:
+        simulate_search(space_file, table=_curves(), workers=[1], seeds=2, log=None)
+        assert optuna.logging.get_verbosity() == optuna.logging.INFO
+    finally:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    printed = capsys.readouterr()
+    assert "A new study created" not in printed.err + printed.out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.floats(0.1, 100.0), st.floats(-5.0, 5.0)), min_size=0, max_size=6),
+        min_size=1,
+        max_size=7,
+    ),
+    st.lists(st.floats(0.0, 120.0), min_size=1, max_size=20),
+)
+def test_anytime_quantiles_are_the_seeds_best_so_far_at_each_time(
+    raw: list[list[tuple[float, float]]], times: list[float]
+) -> None:
+    seeds = []  # each seed's improvements: times increasing, values decreasing
+    for pairs in raw:
+        kept: list[list[float]] = []
+        for t, v in sorted(pairs):
+            if not kept or (t > kept[-1][0] and v < kept[-1][1]):
+                kept.append([t, v])
+        seeds.append(kept)
+    grid = np.sort(np.asarray(times))
+    q25, q50, q75 = anytime_quantiles(seeds, grid)
+    for j, t in enumerate(grid):
+        so_far = [min([v for s, v in pairs if s <= t], default=math.inf) for pairs in seeds]
+        expected = np.quantile(so_far, [0.25, 0.5, 0.75], method="higher")
+        assert [q25[j], q50[j], q75[j]] == list(expected)
+    assert np.all(q25 <= q50) and np.all(q50 <= q75)
+    assert np.all(q50[1:] <= q50[:-1])  # a best so far only improves (inf: none yet)
+
+
+def test_a_searchs_improvements_end_at_its_best(space_file: Path) -> None:
+    sim = simulate_search(space_file, table=_curves(), workers=[2], seeds=2, log=None)
+    for pairs, best in zip(sim.rows[0]["anytime"], sim.rows[0]["bests"], strict=True):
+        times, values = np.asarray(pairs).T
+        assert np.all(np.diff(times) >= 0) and np.all(np.diff(values) < 0)
+        assert values[-1] == best
+
+
+def test_the_plot_draws_each_k_and_is_written_in_the_format_its_suffix_names(
+    tmp_path: Path, space_file: Path
+) -> None:
+    sim = simulate_search(
+        space_file, table=_curves(), workers=[1, 2], seeds=2, against={"scheduler": "fifo"},
+        log=None,
+    )  # fmt: skip
+    assert sim.metric == "anchored_val_loss"
+    fig = sim.plot(tmp_path / "sim.png")
+    anytime, final, speedup = fig.axes
+    assert [t.get_text() for t in anytime.get_legend().get_texts()] == [
+        "k=1", "k=2", "k=1's median",
+    ]  # fmt: skip
+    assert "anchored_val_loss" in anytime.get_ylabel()
+    assert [t.get_text() for t in final.get_legend().get_texts()] == [
+        "the search", "scheduler=fifo",
+    ]  # fmt: skip
+    assert "linear (k / 1)" in [t.get_text() for t in speedup.get_legend().get_texts()]
+    assert (tmp_path / "sim.png").read_bytes().startswith(b"\x89PNG")
+    sim.plot(tmp_path / "sim.pdf")
+    assert (tmp_path / "sim.pdf").read_bytes().startswith(b"%PDF")
+    with pytest.raises(ConfigError, match=r"expected a file ending in \.png, \.pdf, \.svg"):
+        sim.plot(tmp_path / "sim.txt")
+    assert not (tmp_path / "sim.txt").exists()
+
+
+def test_the_command_refuses_a_plot_it_cannot_write_before_it_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    (tmp_path / "a_dir.png").mkdir()
+    for plot in ("x.jpg", "a_dir.png"):
+        argv = ["--curves", "hartmann", "--seeds", "1", "--plot", str(tmp_path / plot)]
+        assert main(argv) == 2
+        printed = capsys.readouterr()
+        assert f"--plot {tmp_path / plot}: " in printed.err and "simulate: [" not in printed.err
+    argv = ["--curves", "hartmann", "--workers", "1", "2", "--seeds", "1", "--num-samples", "6"]
+    assert main([*argv, "--plot", str(tmp_path / "h.svg")]) == 0
+    assert (tmp_path / "h.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_numpys_numbers_are_taken_as_pythons(space_file: Path) -> None:
+    """np.int64 workers reached Ray Tune's ConcurrencyLimiter, whose bare assert failed
+    after Ray had loaded; np.int64 settings were refused as no valid integer."""
+    sim = simulate_search(
+        space_file,
+        table=_curves(),
+        workers=np.array([1, 2]),
+        seeds=np.int64(1),
+        num_samples=np.int64(6),
+        against={"grace_period": np.int64(2)},
+        log=None,
+    )
+    assert [r["workers"] for r in sim.rows] == [1, 2]
+    assert type(sim.rows[0]["workers"]) is int and sim.settings.num_samples == 6
+    assert sim.against is not None and sim.against["settings"]["grace_period"] == 2
+    json.dumps(sim.against["given"])  # plain numbers: the record is JSON
+
+
+def test_the_space_the_table_and_against_are_each_checked_beside_the_others(
+    tmp_path: Path, space_file: Path
+) -> None:
+    """A bad keyword hid against's bad value, and a bad setting hid the table's problems."""
+    short = _curves().query("epoch <= 4")  # the space runs 6 epochs
+    with pytest.raises(ConfigError) as caught:
+        simulate_search(
+            space_file,
+            table=short,
+            workers=[2, 2],
+            grace_period=0,
+            against={"scheduler": "nope"},
+        )
+    said = "\n".join(caught.value.problems)
+    assert "workers: each k once, got [2, 2]" in said
+    assert "grace_period" in said
+    assert "table (a DataFrame): " in said and "6" in said
+    assert "against: scheduler: Input should be" in said
+
+
+def test_a_setting_given_as_none_sets_it_to_null(tmp_path: Path) -> None:
+    """cutoff_window=None left a space's cutoff_window as the file set it: the keyword was
+    taken for one not given."""
+    path = tmp_path / "windowed.yaml"
+    path.write_text(
+        yaml.safe_dump({**SPACE, "settings": {**SPACE["settings"], "cutoff_window": 4}})
+    )
+    windowed = simulate_search(path, table=_curves(), workers=[1], seeds=1, log=None)
+    assert windowed.settings.cutoff_window == 4
+    unset = simulate_search(
+        path, table=_curves(), workers=[1], seeds=1, cutoff_window=None, log=None
+    )
+    assert unset.settings.cutoff_window is None
+    with pytest.raises(ConfigError, match="scheduler"):
+        simulate_search(path, table=_curves(), workers=[1], seeds=1, scheduler=None)
+    assert {windowed, unset} == {windowed, unset}  # hashable, as an object
+
+
+def test_each_ks_line_ends_where_its_last_search_ended(space_file: Path) -> None:
+    """The lines ran on to the slowest k's end, as if the faster searches went on."""
+    sim = simulate_search(space_file, table=_curves(), workers=[1, 3], seeds=2, log=None)
+    anytime = sim.plot().axes[0]
+    for row, line in zip(sim.rows, anytime.get_lines(), strict=False):
+        assert line.get_xdata()[-1] <= max(row["ends"]) / 3600
+    assert max(sim.rows[1]["ends"]) < max(sim.rows[0]["ends"])  # k=3 ends sooner
