@@ -1,5 +1,7 @@
 """Recording curves (``raysearch.search.simulation.record``) without training or data: a
-made-up curve per (configuration, seed), and a patch that puts it in place of the training."""
+made-up curve per (configuration, seed), and a patch that puts it in place of the training;
+and a small grid space with a table of its curves, for the simulator (``GRID_SPACE``,
+``grid_curves``)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,42 @@ import json
 from types import SimpleNamespace
 from typing import Any
 
+import pandas as pd
 import pytest
 
-__all__ = ["fake_epochs", "fake_recording"]
+__all__ = ["GRID_SPACE", "fake_epochs", "fake_recording", "grid_curves"]
+
+# A space file's content: 2 x 3 categorical configurations, 12 trials of 6 epochs
+GRID_SPACE: dict[str, Any] = {
+    "description": "a small categorical grid of the HAN table's shape",
+    "settings": {"num_samples": 12, "max_epochs": 6, "grace_period": 1, "reduction_factor": 3},
+    "parameters": {
+        "size": {"type": "categorical", "choices": ["tiny", "small"]},
+        "dropout": {"type": "categorical", "choices": [0.0, 0.15, 0.3]},
+    },
+}
+
+
+def grid_curves(
+    epochs: int = 6, skip: tuple[str, float] | None = None, slow: bool = False
+) -> pd.DataFrame:
+    """GRID_SPACE's curves, 2 seeds each, as ``raysearch simulate --table`` reads them:
+    (size, dropout) = (tiny, 0.0) is best, and the value falls as 1 / epoch; ``skip``: a
+    configuration left out; ``slow``: the configurations that end best are the worst until
+    the last epoch. An epoch takes 1 s (tiny) or 2 s (small)."""
+    rows = []
+    for i, size in enumerate(["tiny", "small"]):
+        for j, dropout in enumerate([0.0, 0.15, 0.3]):
+            if skip == (size, dropout):
+                continue
+            for seed in (0, 1):
+                for e in range(1, epochs + 1):
+                    value = 0.1 * (i + j) + 1.0 / e + 0.01 * seed
+                    if slow and e < epochs:
+                        value = 2.0 - 0.1 * (i + j) - 0.01 * seed
+                    rows.append((size, dropout, seed, e, value, 1.0 + i))
+    columns = ["size", "dropout", "seed", "epoch", "anchored_val_loss", "epoch_time_s"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def fake_epochs(config: dict[str, Any], seed: int, epochs: int) -> list[dict[str, float]]:

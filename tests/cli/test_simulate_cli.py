@@ -11,38 +11,16 @@ import pytest
 import yaml
 
 from raysearch.cli.simulate import main
+from raysearch.testing.curves import GRID_SPACE, grid_curves
 
-SPACE = {
-    "description": "a small categorical grid of the HAN table's shape",
-    "settings": {"num_samples": 12, "max_epochs": 6, "grace_period": 1, "reduction_factor": 3},
-    "parameters": {
-        "size": {"type": "categorical", "choices": ["tiny", "small"]},
-        "dropout": {"type": "categorical", "choices": [0.0, 0.15, 0.3]},
-    },
-}
+SPACE = GRID_SPACE
 
 
 def _table(
     path: Path, epochs: int = 6, skip: tuple[str, float] | None = None, slow: bool = False
 ) -> Path:
-    """Curves of the grid; ``slow``: the configurations that end best are the worst until
-    the last epoch."""
-    rows = []
-    for i, size in enumerate(["tiny", "small"]):
-        for j, dropout in enumerate([0.0, 0.15, 0.3]):
-            if skip == (size, dropout):
-                continue
-            for seed in (0, 1):
-                for e in range(1, epochs + 1):
-                    value = 0.1 * (i + j) + 1.0 / e + 0.01 * seed
-                    if slow and e < epochs:
-                        value = 2.0 - 0.1 * (i + j) - 0.01 * seed
-                    rows.append((size, dropout, seed, e, value, 1.0 + i))
-    frame = pd.DataFrame(
-        rows,
-        columns=["size", "dropout", "seed", "epoch", "anchored_val_loss", "epoch_time_s"],
-    )
-    frame.to_parquet(path)
+    """The grid's curves (``grid_curves``), written to ``path``."""
+    grid_curves(epochs, skip, slow).to_parquet(path)
     return path
 
 

@@ -7,7 +7,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -19,27 +18,10 @@ from raysearch.core.errors import ConfigError
 from raysearch.core.files import write_json
 from raysearch.search.simulation.scaling import Simulation, simulate_search
 from raysearch.search.simulation.scaling_plot import anytime_quantiles
+from raysearch.testing.curves import GRID_SPACE, grid_curves
 
-SPACE = {
-    "description": "a small categorical grid",
-    "settings": {"num_samples": 10, "max_epochs": 6, "grace_period": 1, "reduction_factor": 3},
-    "parameters": {
-        "size": {"type": "categorical", "choices": ["tiny", "small"]},
-        "dropout": {"type": "categorical", "choices": [0.0, 0.15, 0.3]},
-    },
-}
-
-
-def _curves() -> pd.DataFrame:
-    rows = []
-    for i, size in enumerate(["tiny", "small"]):
-        for j, dropout in enumerate([0.0, 0.15, 0.3]):
-            for seed in (0, 1):
-                for e in range(1, 7):
-                    value = 0.1 * (i + j) + 1.0 / e + 0.01 * seed
-                    rows.append((size, dropout, seed, e, value, 1.0 + i))
-    columns = ["size", "dropout", "seed", "epoch", "anchored_val_loss", "epoch_time_s"]
-    return pd.DataFrame(rows, columns=columns)
+SPACE = GRID_SPACE
+_curves = grid_curves
 
 
 @pytest.fixture
@@ -97,8 +79,8 @@ def test_search_settings_are_keywords_and_reach_the_search(space_file: Path) -> 
         space_file, table=_curves(), workers=[1], seeds=1, scheduler="fifo", log=None
     )
     assert fifo.settings.scheduler == "fifo" and fifo.rungs is None
-    # fifo stops nothing: every one of the 10 trials runs its 6 epochs
-    assert fifo.rows[0]["summary"]["epochs"]["median"] == 10 * 6
+    # fifo stops nothing: every one of the 12 trials runs its 6 epochs
+    assert fifo.rows[0]["summary"]["epochs"]["median"] == 12 * 6
     hartmann = simulate_search(curves="hartmann", workers=[2], seeds=1, num_samples=4, log=None)
     assert hartmann.rows[0]["summary"]["trials"]["median"] == 4
 
