@@ -38,13 +38,16 @@ __all__ = [
 _PROJECT_CHARS = "/\\#?%:"
 
 
+DEFAULT_PROJECT = "raysearch"  # W&B's project unless one is given
+
+
 @dataclass(frozen=True)
 class WandbOptions:
     """Whether each trial is a W&B run, and W&B's project and group for them; checked on
     construction (``enabled="no"`` would be true, W&B on)."""
 
     enabled: bool = True
-    project: str = "raysearch"
+    project: str = DEFAULT_PROJECT
     group: str | None = None  # default: <space>/<run>
 
     def __post_init__(self) -> None:
@@ -67,6 +70,21 @@ class WandbOptions:
             "group",
             f"must be a non-empty string, or None for <space>/<run>, got {self.group!r}",
         )
+        if self.enabled is False:  # as the command line refuses --no-wandb beside them
+            where = [
+                f"{name}={value!r}"
+                for name, value, unset in (
+                    ("project", self.project, DEFAULT_PROJECT),
+                    ("group", self.group, None),
+                )
+                if value != unset
+            ]
+            errs.check(
+                not where,
+                " and ".join(where),
+                f"{'say' if len(where) > 1 else 'says'} where W&B logs, and enabled=False "
+                "turns W&B off: give one or the other",
+            )
         errs.raise_if_any(ConfigError, "W&B options")
 
 

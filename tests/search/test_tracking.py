@@ -170,10 +170,24 @@ def test_a_result_splits_into_numbers_logged_and_bookkeeping_in_the_config(resul
                     assert row[path] == leaf
 
 
+def test_wandb_off_with_a_project_or_group_is_refused_as_the_command_line_refuses_it() -> None:
+    """WandbOptions(enabled=False, group="g") was taken, its group dropped without a word;
+    the command line refuses --wandb-group beside --no-wandb."""
+    with pytest.raises(ConfigError) as err:
+        WandbOptions(enabled=False, project="mine", group="g")
+    assert err.value.problems == [
+        "project='mine' and group='g': say where W&B logs, and enabled=False turns W&B off: "
+        "give one or the other"
+    ]
+    with pytest.raises(ConfigError, match="group='g': says where W&B logs"):
+        WandbOptions(enabled=False, group="g")
+    assert WandbOptions(enabled=True, project="mine", group="g").group == "g"
+
+
 def test_wandb_options_refuse_every_bad_value_at_once_quoting_it() -> None:
     """``enabled="no"`` would be true (W&B on); a project that is no W&B project name or a
     group that is not a string would fail in the logging process, after the search began."""
-    assert WandbOptions(enabled=False, project="mine", group="g").project == "mine"
+    assert WandbOptions(enabled=False).project == "raysearch"
     with pytest.raises(ConfigError) as err:
         WandbOptions(enabled="no", project=3, group=["g"])  # type: ignore[arg-type]
     assert err.value.problems == [
