@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import atomic_write
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
     from raysearch.search.settings import SearchSettings
 
-__all__ = ["anytime_quantiles", "draw_simulation"]
+__all__ = ["anytime_quantiles", "draw_simulation", "time_unit"]
 
 
 class Simulation(Protocol):
@@ -100,19 +101,32 @@ def _anytime(ax: Axes, sim: Simulation) -> None:
     starts = [pairs[0][0] for r in sim.rows for pairs in r["anytime"] if pairs]
     first, last = max(min(starts, default=1.0), 1e-3), max(ends, default=1.0)
     grid = np.geomspace(first, max(last, first * 10), GRID)
+    unit, per = time_unit(last)
     for r in sim.rows:  # each k's line ends where its last search ended
         until = grid[grid <= max(r["ends"])] if r["ends"] else grid
         q25, q50, q75 = anytime_quantiles(r["anytime"], until)
-        (line,) = ax.step(until / 3600, q50, where="post", label=f"k={r['workers']}")
-        ax.fill_between(until / 3600, q25, q75, step="post", alpha=0.15, color=line.get_color())
+        (line,) = ax.step(until / per, q50, where="post", label=f"k={r['workers']}")
+        ax.fill_between(until / per, q25, q75, step="post", alpha=0.15, color=line.get_color())
     k0 = sim.rows[0]["workers"]
     ax.axhline(sim.target, color="grey", linestyle="--", linewidth=1, label=f"k={k0}'s median")
     ax.set_xscale("log")
-    ax.set_xlabel("simulated wall time (h)")
+    # 1, 2, 5 times each power of ten, as plain numbers: the default labelled the minor
+    # ticks of a short span with overlapping powers of ten
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel(f"simulated wall time ({unit})")
     ax.set_ylabel(f"best {sim.metric} so far (median, IQR band)")
     ax.set_title("best so far against wall time", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
+
+
+def time_unit(seconds: float) -> tuple[str, float]:
+    """The unit a time axis up to ``seconds`` reads best in, and its length in seconds."""
+    if seconds >= 2 * 3600:
+        return "h", 3600.0
+    return ("min", 60.0) if seconds >= 120 else ("s", 1.0)
 
 
 def _final(ax: Axes, sim: Simulation) -> None:

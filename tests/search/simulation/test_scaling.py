@@ -17,7 +17,7 @@ from raysearch.cli.simulate import main
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import write_json
 from raysearch.search.simulation.scaling import Simulation, simulate_search
-from raysearch.search.simulation.scaling_plot import anytime_quantiles
+from raysearch.search.simulation.scaling_plot import anytime_quantiles, time_unit
 from raysearch.testing.curves import GRID_SPACE, grid_curves
 
 SPACE = GRID_SPACE
@@ -300,6 +300,15 @@ def test_each_ks_line_ends_where_its_last_search_ended(space_file: Path) -> None
     """The lines ran on to the slowest k's end, as if the faster searches went on."""
     sim = simulate_search(space_file, table=_curves(), workers=[1, 3], seeds=2, log=None)
     anytime = sim.plot().axes[0]
+    unit, per = time_unit(max(sim.rows[0]["ends"]))
+    assert anytime.get_xlabel() == f"simulated wall time ({unit})"
     for row, line in zip(sim.rows, anytime.get_lines(), strict=False):
-        assert line.get_xdata()[-1] <= max(row["ends"]) / 3600
+        assert line.get_xdata()[-1] <= max(row["ends"]) / per
     assert max(sim.rows[1]["ends"]) < max(sim.rows[0]["ends"])  # k=3 ends sooner
+
+
+@pytest.mark.parametrize(
+    ("seconds", "unit"), [(30.0, "s"), (119.0, "s"), (120.0, "min"), (7199.0, "min"), (7200.0, "h")]
+)
+def test_the_time_axis_reads_in_seconds_minutes_or_hours(seconds: float, unit: str) -> None:
+    assert time_unit(seconds)[0] == unit
