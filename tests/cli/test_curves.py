@@ -3,6 +3,11 @@ spaces and a table of another plan are refused with exit status 2 before anythin
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +16,7 @@ import pytest
 from raysearch.cli.curves import main as curves
 from raysearch.cli.simulate import main as simulate
 from raysearch.core.errors import ConfigError
-from raysearch.search.simulation.record import record_curves
+from raysearch.search.simulation.record import partial_path, record_curves
 from raysearch.search.simulation.table import TableCurves, check_space
 from raysearch.search.space import load_space
 from raysearch.testing.curves import fake_recording
@@ -237,3 +242,46 @@ def test_sigterm_stops_a_recording_as_ctrl_c_does(
     )
     (said,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("SIGTERM")]
     assert said == "SIGTERM: stopping as Ctrl+C does"
+
+
+def _wait_for_line(path: Path, text: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while text not in (path.read_text() if path.exists() else ""):
+        assert time.monotonic() < deadline, f"no {text!r} in {timeout_s} s:\n{path.read_text()}"
+        time.sleep(0.1)
+
+
+@pytest.mark.integration
+def test_a_sigterm_to_the_process_group_ends_a_recording_in_processes(tmp_path: Path) -> None:
+    """A batch scheduler's SIGTERM (or timeout's) reaches every process of the group. In
+    multiprocessing's Pool, a worker waiting for its next run died holding the task
+    queue's lock, and the pool's terminate waited on it for good: with more processes than
+    runs the command hung after 'SIGTERM: stopping as Ctrl+C does' (5 times in 6, a helper
+    found). Ctrl+C printed each worker's KeyboardInterrupt traceback."""
+    space = tmp_path / "grid.yaml"
+    space.write_text(GRID)
+    out, log = tmp_path / "curves.parquet", tmp_path / "out.log"
+    args = ["--space", str(space), "--seeds", "1", "--out", str(out), "--processes", "4"]
+    args += ["--cache-dir", str(tmp_path / "cache"), "--device", "cpu"]
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGTERM):
+        out.with_name(out.name + ".partial.jsonl").unlink(missing_ok=True)
+        with log.open("w") as sink:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "raysearch", "curves", *args],
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, as a batch job's
+            )
+            try:
+                _wait_for_line(log, "[1/2]", 240)  # one run in: another process waits
+                os.killpg(proc.pid, signum)
+                code = proc.wait(timeout=60)
+            finally:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+        said = log.read_text()
+        assert code == 130, said
+        assert "interrupted: the same command resumes from the finished runs" in said
+        assert "Traceback" not in said, said  # nor a process's KeyboardInterrupt
+        assert partial_path(out).is_file() and not out.exists()  # the finished run kept

@@ -195,8 +195,8 @@ def record(
     done = _load_partial(partial, key)
     runs = plan.runs()
     todo = [(c, s) for c, s in runs if done is None or _key(c, s) not in done]
-    if address is None:
-        at_once = f"{processes or 1} at once"
+    if address is None:  # no more processes than runs (record_runs.record_in_pool)
+        at_once = f"{min(processes or 1, max(len(todo), 1))} at once"
     elif processes is None:
         at_once = "as many at once as the cluster fits"
     else:

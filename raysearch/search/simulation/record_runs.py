@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-import queue
+import signal
 import time
 from collections.abc import Callable, Mapping
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from raysearch.search.names import CURVES_API, Names
 from raysearch.search.simulation.curve_plan import CurvePlan
@@ -102,22 +104,6 @@ def run_resources(device: str | None, cluster_gpus: float) -> dict[str, float]:
     return {"num_cpus": 1}
 
 
-def _take_gpu(gpus: Any) -> None:
-    """A pool worker's initializer: see only the next GPU of ``gpus`` (a queue). A worker
-    started after the queue ran out (one replacing a dead worker) sees what its parent saw."""
-    try:
-        os.environ["CUDA_VISIBLE_DEVICES"] = gpus.get_nowait()
-    except queue.Empty:
-        return
-
-
-def _record_any(
-    work: tuple[CurvePlan, Mapping[str, Any], int, str | Path | None],
-) -> tuple[Mapping[str, Any], int, list[dict], float]:
-    """``_record_one`` in a pool's worker: (config, seed, rows, wall seconds)."""
-    return _record_task(*work)
-
-
 def _record_task(
     plan: CurvePlan, config: Mapping[str, Any], seed: int, cache_dir: str | Path | None
 ) -> tuple[Mapping[str, Any], int, list[dict], float]:
@@ -145,6 +131,19 @@ def record_here(
         forget_prepared()
 
 
+def _work_in_turn(conn: Connection, gpu: str | None) -> None:
+    """A recording process: with ``gpu``, see only that GPU; then train each run the driver
+    sends on ``conn`` (its own pipe) and send back its result, until it sends None. A run's
+    error ends the process with its traceback (the driver names the run). A Ctrl+C at the
+    terminal reaches every process of the group: the driver alone answers it (it ends this
+    process), so no run prints a KeyboardInterrupt's traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if gpu is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = gpu
+    while (work := conn.recv()) is not None:
+        conn.send(_record_task(*work))
+
+
 def record_in_pool(
     plan: CurvePlan,
     todo: list[tuple[dict[str, Any], int]],
@@ -153,32 +152,70 @@ def record_in_pool(
     keep: Keep,
     log: Callable[[str], None],
 ) -> None:
-    """``todo``'s runs in ``processes`` processes of this machine (a GPU each, in turn over
-    the GPUs it sees, where the trainer may use one), each kept as it finishes."""
+    """``todo``'s runs in ``processes`` processes of this machine (no more than there are
+    runs; a GPU each, in turn over the GPUs it sees, where the trainer may use one), each
+    kept as it finishes; a run that fails stops the others (a RuntimeError naming it).
+
+    Each process has a pipe of its own, not a queue all share (multiprocessing.Pool's): a
+    SIGTERM to the process group (a batch scheduler's, timeout's) ended a pool worker that
+    was waiting for its next run while it held the shared queue's lock, and the pool's
+    terminate then waited on that lock for good. Here the driver ends every process it
+    started, whatever state each is in, and waits on nothing they hold."""
     # Deferred: torch takes seconds to import.
     import torch
 
     context = multiprocessing.get_context("spawn")  # no fork of a process holding torch
+    count = min(processes, len(todo))
     gpus = []
     if plan.device in (None, "auto", "cuda"):  # N runs on one GPU would share it
         visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-        gpus = worker_gpus(processes, visible, torch.cuda.device_count())
+        gpus = worker_gpus(count, visible, torch.cuda.device_count())
     if gpus:
         log(f"curves: one GPU per worker (CUDA_VISIBLE_DEVICES {', '.join(gpus)})")
-        given = context.Queue()
-        for gpu in gpus:
-            given.put(gpu)
-        pool = context.Pool(processes, initializer=_take_gpu, initargs=(given,))
-    else:
-        pool = context.Pool(processes)
+    waiting = [(plan, config, seed, cache_dir) for config, seed in todo]
+    started: list[tuple[BaseProcess, Connection]] = []
+    done = False
     try:
-        work = [(plan, config, seed, cache_dir) for config, seed in todo]
-        for finished_run in pool.imap_unordered(_record_any, work):
-            keep(*finished_run)
-        pool.close()
-    finally:  # an error or Ctrl+C: the runs in flight and not started are dropped
-        pool.terminate()
-        pool.join()
+        for i in range(count):
+            mine, theirs = context.Pipe()
+            gpu = gpus[i] if gpus else None
+            spawned = context.Process(target=_work_in_turn, args=(theirs, gpu), daemon=True)
+            spawned.start()
+            theirs.close()  # the process's end: an EOF here once the process is gone
+            started.append((spawned, mine))
+        busy: dict[Connection, tuple[BaseProcess, tuple[Any, ...]]] = {}
+        for process, conn in started:
+            work = waiting.pop(0)
+            conn.send(work)
+            busy[conn] = (process, work)
+        while busy:
+            for ready in wait(list(busy)):
+                conn = cast(Connection, ready)
+                process, work = busy.pop(conn)
+                try:
+                    result = conn.recv()
+                except EOFError:  # the process ended in its run: an error, killed
+                    process.join()
+                    raise RuntimeError(
+                        f"the process recording {dict(work[1])} seed {work[2]} ended "
+                        f"before the run did (exit code {process.exitcode}; an error's "
+                        "traceback is above)"
+                    ) from None
+                keep(*result)
+                if waiting:
+                    work = waiting.pop(0)
+                    conn.send(work)
+                    busy[conn] = (process, work)
+                else:
+                    conn.send(None)  # no more work: it ends
+        done = True
+    finally:  # an error or Ctrl+C: every process is ended, its run in flight dropped
+        for process, conn in started:
+            if not done:
+                process.kill()
+            conn.close()
+        for process, _ in started:
+            process.join()  # done: each ends once told there is no more work
 
 
 def record_on_ray(

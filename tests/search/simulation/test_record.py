@@ -291,14 +291,17 @@ def test_each_worker_gets_the_next_visible_gpu_in_turn(processes, count, visible
 
 
 def test_a_pool_worker_sees_only_its_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
-    import queue
+    import multiprocessing
+    import signal
 
-    given: queue.Queue[str] = queue.Queue()
-    given.put("3")
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
-    record_runs._take_gpu(given)
-    assert os.environ["CUDA_VISIBLE_DEVICES"] == "3"
-    record_runs._take_gpu(given)  # a worker started after the queue ran out keeps what it had
+    mine, theirs = multiprocessing.Pipe()
+    mine.send(None)  # no work: it ends at once
+    handler = signal.getsignal(signal.SIGINT)
+    try:  # as a recording process, here
+        record_runs._work_in_turn(theirs, "3")
+    finally:
+        signal.signal(signal.SIGINT, handler)
     assert os.environ["CUDA_VISIBLE_DEVICES"] == "3"
 
 
