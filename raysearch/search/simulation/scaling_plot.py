@@ -54,6 +54,10 @@ class Simulation(Protocol):
     @property
     def rows(self) -> tuple[dict[str, Any], ...]: ...
     @property
+    def time_budget_s(self) -> float | None: ...
+    @property
+    def trial_start_s(self) -> float: ...
+    @property
     def against(self) -> dict[str, Any] | None: ...
 
 
@@ -66,14 +70,21 @@ def anytime_quantiles(
     """The 25th, 50th and 75th percentile over the seeds of the best value so far at each
     time of ``grid``; ``seeds``: each seed's [time, value] pairs where its best improved. A
     seed with no value yet counts as worse than any (inf), so a percentile is inf (not
-    drawn) until that share of the seeds has reported."""
+    drawn) until that share of the seeds has reported. Percentiles as the tables take them
+    (numpy's linear; the median of an even count the mean of the two middle values), so a
+    line ends at the median best the table gives; one between a value and inf is inf."""
     at = np.full((len(seeds), len(grid)), np.inf)
     for i, pairs in enumerate(seeds):
         if len(pairs):
             times, values = np.asarray(pairs, dtype=float).T
             index = np.searchsorted(times, grid, side="right") - 1
             at[i] = np.where(index >= 0, values[np.maximum(index, 0)], np.inf)
-    q25, q50, q75 = np.quantile(at, [0.25, 0.5, 0.75], axis=0, method="higher")
+    # inf as a finite stand-in: numpy's interpolation takes inf - inf, or 0 * inf, as NaN
+    stand_in = np.finfo(float).max / 4
+    q = np.quantile(np.minimum(at, stand_in), [0.25, 0.5, 0.75], axis=0)
+    # a quartile lies a multiple of 1/4 of the way between two values: with inf, at least
+    # a quarter of the stand-in
+    q25, q50, q75 = np.where(q >= stand_in / 8, np.inf, q)
     return q25, q50, q75
 
 
@@ -87,8 +98,12 @@ def draw_simulation(sim: Simulation, path: str | os.PathLike[str] | None = None)
     _anytime(anytime, sim)
     _final(final, sim)
     _speedup(speedup, sim)
-    title = f"{sim.space} on {sim.source}: {sim.settings.num_samples} trials per search, "
-    title += f"{sim.seeds} seed{'s' * (sim.seeds != 1)} per k"
+    title = f"{sim.space} on {sim.source}: {sim.settings.num_samples} trials per search"
+    if sim.time_budget_s is not None:  # what may end a search before its trials
+        title += f" or {_duration(sim.time_budget_s)} of simulated time"
+    title += f", {sim.seeds} seed{'s' * (sim.seeds != 1)} per k"
+    if sim.trial_start_s:
+        title += f", each trial starting {sim.trial_start_s:g} s before its first epoch"
     fig.suptitle(title)
     if path is not None:
         kind = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
@@ -108,7 +123,8 @@ def _anytime(ax: Axes, sim: Simulation) -> None:
         (line,) = ax.step(until / per, q50, where="post", label=f"k={r['workers']}")
         ax.fill_between(until / per, q25, q75, step="post", alpha=0.15, color=line.get_color())
     k0 = sim.rows[0]["workers"]
-    ax.axhline(sim.target, color="grey", linestyle="--", linewidth=1, label=f"k={k0}'s median")
+    said = f"k={k0}'s median as found (the target)"  # the worse middle one of an even count
+    ax.axhline(sim.target, color="grey", linestyle="--", linewidth=1, label=said)
     ax.set_xscale("log")
     # 1, 2, 5 times each power of ten, as plain numbers: the default labelled the minor
     # ticks of a short span with overlapping powers of ten
@@ -120,6 +136,11 @@ def _anytime(ax: Axes, sim: Simulation) -> None:
     ax.set_title("best so far against wall time", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
+
+
+def _duration(seconds: float) -> str:
+    unit, per = time_unit(seconds)
+    return f"{seconds / per:g} {unit}"
 
 
 def time_unit(seconds: float) -> tuple[str, float]:
@@ -144,7 +165,7 @@ def _final(ax: Axes, sim: Simulation) -> None:
     ax.set_xticks(ks, [str(int(k)) for k in ks])
     ax.set_xlabel("trials at once (k)")
     ax.set_ylabel(f"best {sim.metric} (median, bars: IQR)")
-    ax.set_title(f"after {sim.settings.num_samples} trials", fontsize=10)
+    ax.set_title("at each search's end", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
 
