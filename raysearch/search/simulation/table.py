@@ -35,9 +35,13 @@ from raysearch.search.simulation.table_rows import (
     unlisted_rows,
 )
 
-__all__ = ["TableCurves", "TableError", "check_space", "not_categorical", "read_table"]
+__all__ = ["TIMES", "TableCurves", "TableError", "check_space", "not_categorical", "read_table"]
 
 Key = tuple[Any, ...]
+
+
+# the times a recorded table keeps of each epoch (raysearch curves): none is a metric
+TIMES = ("epoch_time_s", "epoch_wall_s")
 
 
 class TableError(ValueError):
@@ -71,8 +75,9 @@ class TableCurves:
                 [f"missing column(s) {missing}; the table has {list(self.frame.columns)}"],
             )
         keys = [*self.params, "seed", "epoch"]
-        if self.metric in {*keys, self.seconds}:
-            measured = [c for c in self.frame.columns if c not in {*keys, self.seconds}]
+        timing = {self.seconds, *TIMES}  # how long an epoch took, in each of its clocks
+        if self.metric in {*keys, *timing}:
+            measured = [c for c in self.frame.columns if c not in {*keys, *timing}]
             raise TableError(
                 self.name,
                 [

@@ -101,11 +101,12 @@ def test_a_table_whose_configurations_differ_in_columns_not_searched_says_so() -
         TableCurves(repeated, PARAMS)
 
 
-@pytest.mark.parametrize("metric", ["seed", "epoch", "dropout", "epoch_time_s"])
+@pytest.mark.parametrize("metric", ["seed", "epoch", "dropout", "epoch_time_s", "epoch_wall_s"])
 def test_a_metric_that_names_or_times_a_curve_is_refused(metric: str) -> None:
-    """raysearch simulate --metric seed used to give tables of NaN."""
+    """raysearch simulate --metric seed used to give tables of NaN; --metric epoch_wall_s
+    (the other time raysearch curves records) was simulated on, listed as a metric."""
     with pytest.raises(ValueError) as raised:
-        TableCurves(_table(), PARAMS, metric=metric)
+        TableCurves(_table().assign(epoch_wall_s=1.5), PARAMS, metric=metric)
     assert str(raised.value) == (
         f"table: the metric {metric!r} is a column that names a curve or times it, not one "
         "that measures it; the table's other columns: anchored_val_loss, anchored_test_loss"
