@@ -258,6 +258,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     rows = list(sim.rows)
     print(quality_table(rows))
+    if wide := [r["workers"] for r in rows if r["workers"] > s.num_samples]:
+        print(
+            f"\nk={', '.join(map(str, wide))}: more than the {s.num_samples} trials each search "
+            "runs: all of them start at once, and a larger k adds nothing (the reach runs, "
+            "which go on drawing, still use it); --num-samples sets the trials"
+        )
     if args.against:
         print()
         print(paired_table(rows, " ".join(args.against)))

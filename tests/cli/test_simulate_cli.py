@@ -467,3 +467,12 @@ def test_a_flag_the_chosen_scheduler_or_searcher_ignores_is_refused(capsys) -> N
     random = [*args, "--searcher", "random", "--against", "n_startup_trials=2"]
     assert main(random) == 2
     assert "n_startup_trials (2) sets how many trials TPE draws" in capsys.readouterr().err
+
+
+def test_a_k_above_the_trials_a_search_runs_is_said(capsys) -> None:
+    """With 4 trials per search, the k=16 and k=64 rows repeated k=4's without a word."""
+    args = ["--curves", "hartmann", "--workers", "1", "4", "16", "--seeds", "1"]
+    assert main([*args, "--num-samples", "4"]) == 0
+    assert "k=16: more than the 4 trials each search runs" in capsys.readouterr().out
+    assert main([*args, "--num-samples", "16"]) == 0
+    assert "more than the" not in capsys.readouterr().out
