@@ -251,20 +251,33 @@ def _wait_for_line(path: Path, text: str, timeout_s: float) -> None:
         time.sleep(0.1)
 
 
+# Two fast runs and two slow ones: with 3 processes, one process has no run left after the
+# second fast one ends, while the slow ones still train
+SLOW_AND_FAST = (
+    GRID.replace("max_epochs: 2", "max_epochs: 3")
+    .replace("fixed: {size: tiny, ", "fixed: {")
+    .replace(
+        "  dropout: {type: categorical, choices: [0.0, 0.3]}",
+        "  size: {type: categorical, choices: [tiny, small]}\n"
+        "  dropout: {type: categorical, choices: [0.0, 0.3]}",
+    )
+)
+
+
 @pytest.mark.integration
 def test_a_sigterm_to_the_process_group_ends_a_recording_in_processes(tmp_path: Path) -> None:
     """A batch scheduler's SIGTERM (or timeout's) reaches every process of the group. In
     multiprocessing's Pool, a worker waiting for its next run died holding the task
-    queue's lock, and the pool's terminate waited on it for good: with more processes than
-    runs the command hung after 'SIGTERM: stopping as Ctrl+C does' (5 times in 6, a helper
-    found). Ctrl+C printed each worker's KeyboardInterrupt traceback."""
+    queue's lock, and the pool's terminate waited on it for good: the command hung after
+    'SIGTERM: stopping as Ctrl+C does' (5 times in 6 with more processes than runs, a
+    helper found). Ctrl+C printed each worker's KeyboardInterrupt traceback."""
     space = tmp_path / "grid.yaml"
-    space.write_text(GRID)
+    space.write_text(SLOW_AND_FAST)
     out, log = tmp_path / "curves.parquet", tmp_path / "out.log"
-    args = ["--space", str(space), "--seeds", "1", "--out", str(out), "--processes", "4"]
+    args = ["--space", str(space), "--seeds", "1", "--out", str(out), "--processes", "3"]
     args += ["--cache-dir", str(tmp_path / "cache"), "--device", "cpu"]
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGTERM):
-        out.with_name(out.name + ".partial.jsonl").unlink(missing_ok=True)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        partial_path(out).unlink(missing_ok=True)
         with log.open("w") as sink:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "raysearch", "curves", *args],
@@ -273,7 +286,8 @@ def test_a_sigterm_to_the_process_group_ends_a_recording_in_processes(tmp_path: 
                 start_new_session=True,  # its own process group, as a batch job's
             )
             try:
-                _wait_for_line(log, "[1/2]", 240)  # one run in: another process waits
+                # the fast runs in: one process waits, the slow runs train
+                _wait_for_line(log, "[2/4]", 240)
                 os.killpg(proc.pid, signum)
                 code = proc.wait(timeout=60)
             finally:
@@ -283,5 +297,5 @@ def test_a_sigterm_to_the_process_group_ends_a_recording_in_processes(tmp_path: 
         said = log.read_text()
         assert code == 130, said
         assert "interrupted: the same command resumes from the finished runs" in said
-        assert "Traceback" not in said, said  # nor a process's KeyboardInterrupt
-        assert partial_path(out).is_file() and not out.exists()  # the finished run kept
+        assert "[4/4]" not in said and "Traceback" not in said, said
+        assert partial_path(out).is_file() and not out.exists()  # the finished runs kept
