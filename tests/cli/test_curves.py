@@ -251,14 +251,14 @@ def _wait_for_line(path: Path, text: str, timeout_s: float) -> None:
         time.sleep(0.1)
 
 
-# Two fast runs and two slow ones: with 3 processes, one process has no run left after the
-# second fast one ends, while the slow ones still train
+# Two fast runs (the tiny model) and two slow ones (the large): with 3 processes, one has no
+# run left once the second fast one ends, while the slow ones train for seconds more
 SLOW_AND_FAST = (
     GRID.replace("max_epochs: 2", "max_epochs: 3")
     .replace("fixed: {size: tiny, ", "fixed: {")
     .replace(
         "  dropout: {type: categorical, choices: [0.0, 0.3]}",
-        "  size: {type: categorical, choices: [tiny, small]}\n"
+        "  size: {type: categorical, choices: [tiny, large]}\n"
         "  dropout: {type: categorical, choices: [0.0, 0.3]}",
     )
 )
@@ -284,6 +284,7 @@ def test_a_sigterm_to_the_process_group_ends_a_recording_in_processes(tmp_path: 
                 stdout=sink,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, as a batch job's
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},  # each line as it is said
             )
             try:
                 # the fast runs in: one process waits, the slow runs train
