@@ -264,6 +264,12 @@ SLOW_AND_FAST = (
 )
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    """The command's SIGINT as a terminal's command has it: a test run started with '&'
+    from a script (a CI job's) inherits SIGINT ignored, and passes it on."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.integration
 def test_a_sigterm_to_the_process_group_ends_a_recording_in_processes(tmp_path: Path) -> None:
     """A batch scheduler's SIGTERM (or timeout's) reaches every process of the group. In
@@ -285,6 +291,7 @@ def test_a_sigterm_to_the_process_group_ends_a_recording_in_processes(tmp_path: 
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, as a batch job's
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},  # each line as it is said
+                preexec_fn=_ctrl_c_as_at_a_terminal,
             )
             try:
                 # the fast runs in: one process waits, the slow runs train
