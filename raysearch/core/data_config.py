@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, fields
 
 from raysearch.core.errors import ConfigError, ErrorCollector
+from raysearch.core.numbers import is_int, is_number
 
 __all__ = ["INT_LEAST", "SYNTH_PRESETS", "VAL_SCHEMES", "DataConfig", "SynthConfig"]
 
@@ -31,10 +32,6 @@ INT_LEAST: dict[str, int] = {
     "anchor_stride": 1,
     "val_origins": 1,
 }
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_date(errs: ErrorCollector, where: str, value: object) -> None:
@@ -65,7 +62,7 @@ class SynthConfig:
         ):
             value = getattr(self, name)
             errs.check(
-                _is_int(value) and value >= low,
+                is_int(value) and value >= low,
                 f"synth.{name}",
                 f"must be an int >= {low}{what}, got {value!r}",
             )
@@ -116,23 +113,23 @@ class DataConfig:
             f"must be a SynthConfig, got {type(self.synth).__name__}",
         )
         errs.check(
-            _is_num(self.corr_threshold) and 0.0 < self.corr_threshold <= 1.0,
+            is_number(self.corr_threshold) and 0.0 < self.corr_threshold <= 1.0,
             "corr_threshold",
             f"must be in (0, 1] (1 = keep all), got {self.corr_threshold!r}",
         )
         for name, low in INT_LEAST.items():
             value = getattr(self, name)
             errs.check(
-                isinstance(value, int) and not isinstance(value, bool) and value >= low,
+                is_int(value) and value >= low,
                 name,
                 f"must be an int >= {low}, got {value!r}",
             )
         for name in ("val_fraction", "test_fraction"):
             value = getattr(self, name)
             errs.check(
-                _is_num(value) and 0.0 < value < 1.0, name, f"must be in (0, 1), got {value!r}"
+                is_number(value) and 0.0 < value < 1.0, name, f"must be in (0, 1), got {value!r}"
             )
-        if _is_num(self.val_fraction) and _is_num(self.test_fraction):
+        if is_number(self.val_fraction) and is_number(self.test_fraction):
             errs.check(
                 self.val_fraction + self.test_fraction < 0.9,
                 "val_fraction + test_fraction",
@@ -160,9 +157,5 @@ class DataConfig:
             if f.name in ("path", "synth"):
                 continue
             value = getattr(self, f.name)
-            key[f.name] = float(value) if f.type == "float" and _is_num(value) else value
+            key[f.name] = float(value) if f.type == "float" and is_number(value) else value
         return key
-
-
-def _is_num(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)

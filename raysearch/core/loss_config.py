@@ -6,19 +6,15 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from raysearch.core.errors import ConfigError, ErrorCollector
+from raysearch.core.numbers import is_int, is_number
 
 __all__ = ["STRATEGY_NAMES", "LossConfig"]
 
 # Kept in sync with the registry in strategies/ (a test checks both agree).
 STRATEGY_NAMES = ("uniform", "kendall", "softplus_kendall", "a3dro")
-
-
-def _num(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
@@ -64,19 +60,21 @@ class LossConfig:
         ):
             value = getattr(self, name)
             errs.check(
-                _num(value) and low <= value <= high,
+                is_number(value) and low <= value <= high,
                 name,
                 f"must be a number in [{low}, {high}], got {value!r}",
             )
         for name in ("regret_clip", "temperature", "collapse_loss_threshold"):
             value = getattr(self, name)
-            errs.check(_num(value) and value > 0, name, f"must be a number > 0, got {value!r}")
+            errs.check(is_number(value) and value > 0, name, f"must be a number > 0, got {value!r}")
         for name in ("kendall_reg", "focal_gamma", "collapse_std_threshold"):
             value = getattr(self, name)
-            errs.check(_num(value) and value >= 0, name, f"must be a number >= 0, got {value!r}")
+            errs.check(
+                is_number(value) and value >= 0, name, f"must be a number >= 0, got {value!r}"
+            )
         w = self.a3dro_warmup_epochs
         errs.check(
-            isinstance(w, int) and not isinstance(w, bool) and w >= 1,
+            is_int(w) and w >= 1,
             "a3dro_warmup_epochs",
             f"must be an int >= 1 (baselines need at least one epoch), got {w!r}",
         )
@@ -87,7 +85,7 @@ class LossConfig:
         errs.check(
             isinstance(clamp, tuple | list)
             and len(clamp) == 2
-            and all(_num(c) for c in clamp)
+            and all(is_number(c) for c in clamp)
             and clamp[0] < clamp[1],
             "kendall_clamp",
             f"must be (low, high) numbers with low < high, got {clamp!r}",

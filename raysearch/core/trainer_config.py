@@ -6,10 +6,10 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from raysearch.core.errors import ConfigError, ErrorCollector
+from raysearch.core.numbers import is_int, is_number
 
 __all__ = ["AMP_MODES", "DEVICES", "EARLY_STOPPING", "SEED_MAX", "TrainerConfig", "wrap_seed"]
 
@@ -26,14 +26,6 @@ def wrap_seed(value: int) -> int:
     seeds above SEED_MAX wrap around to 0, 1, ... (distinct derivations stay distinct while
     they are fewer than 2**32 apart)."""
     return value % (SEED_MAX + 1)
-
-
-def _int(value: object, low: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= low
-
-
-def _num(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 # the fields of the trainer's early stopping (train.early_stopping)
@@ -67,14 +59,20 @@ class TrainerConfig:
 
     def __post_init__(self) -> None:
         errs = ErrorCollector()
-        errs.check(_num(self.lr) and self.lr > 0, "lr", f"must be a number > 0, got {self.lr!r}")
+        errs.check(
+            is_number(self.lr) and self.lr > 0, "lr", f"must be a number > 0, got {self.lr!r}"
+        )
         for name in ("weight_decay", "grad_clip", "min_delta"):
             value = getattr(self, name)
-            errs.check(_num(value) and value >= 0, name, f"must be a number >= 0, got {value!r}")
+            errs.check(
+                is_number(value) and value >= 0, name, f"must be a number >= 0, got {value!r}"
+            )
         for name in ("warmup_start_factor", "min_lr_factor"):
             value = getattr(self, name)
             errs.check(
-                _num(value) and 0 < value <= 1, name, f"must be a number in (0, 1], got {value!r}"
+                is_number(value) and 0 < value <= 1,
+                name,
+                f"must be a number in (0, 1], got {value!r}",
             )
         for name, low in (
             ("batch_size", 1),
@@ -87,13 +85,15 @@ class TrainerConfig:
             ("num_workers", 0),
         ):
             value = getattr(self, name)
-            errs.check(_int(value, low), name, f"must be an int >= {low}, got {value!r}")
+            errs.check(
+                is_int(value) and value >= low, name, f"must be an int >= {low}, got {value!r}"
+            )
         errs.check(
-            not _int(self.seed, 0) or self.seed <= SEED_MAX,
+            not is_int(self.seed) or self.seed <= SEED_MAX,
             "seed",
             f"must be an int <= {SEED_MAX} (2**32 - 1: NumPy's seeds), got {self.seed!r}",
         )
-        if _int(self.warmup_epochs, 0) and _int(self.max_epochs, 1):
+        if is_int(self.warmup_epochs) and is_int(self.max_epochs) and self.max_epochs >= 1:
             errs.check(
                 self.warmup_epochs < self.max_epochs or self.warmup_epochs == 0,
                 "warmup_epochs",

@@ -26,8 +26,9 @@ from optuna.importance import FanovaImportanceEvaluator, get_param_importances
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.core.numbers import plain
 from raysearch.results.runs import RunData
-from raysearch.results.trials import plain, scored_trials
+from raysearch.results.trials import scored_trials
 from raysearch.search.space import ParamSpec, load_space
 
 __all__ = [

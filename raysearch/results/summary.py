@@ -46,9 +46,10 @@ from raysearch.core.metrics import (
     STOPPED,
     UNFINISHED,
 )
+from raysearch.core.numbers import plain
 from raysearch.results.evidence import SEED_PARAMETER, picked_config
 from raysearch.results.evidence_report import evidence_markdown, gather_evidence
-from raysearch.results.trials import best_row, plain, row_config
+from raysearch.results.trials import best_row, row_config
 from raysearch.search.names import CLI, Names
 
 __all__ = [

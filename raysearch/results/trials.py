@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from raysearch.core.metrics import BEST_VAL_METRIC, COMPLETED, FAILED, STOPPED
+from raysearch.core.numbers import is_unset, plain
 
 __all__ = [
     "FINAL_STATUSES",
@@ -63,14 +64,5 @@ def row_config(row: pd.Series) -> dict[str, Any]:
     return {
         str(k)[len("config/") :]: plain(v)
         for k, v in row.items()
-        if str(k).startswith("config/") and not _missing(v)
+        if str(k).startswith("config/") and not is_unset(v)
     }
-
-
-def plain(value: Any) -> Any:
-    """A numpy scalar as its Python value, for YAML and JSON; anything else as it is."""
-    return value.item() if hasattr(value, "item") else value
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))

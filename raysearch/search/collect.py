@@ -31,6 +31,7 @@ from raysearch.core.metrics import (
     VAL_METRIC,
     is_test_metric,
 )
+from raysearch.core.numbers import is_int, is_unset, plain
 from raysearch.core.params import build_trial_config
 from raysearch.train.early_stopping import stop_epoch
 
@@ -215,18 +216,10 @@ def config_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
         if not str(column).startswith("config/") or table[column].dtype.kind != "f":
             continue
         values = [row.get(column, math.nan) for row in rows]
-        set_values = [v for v in values if not _unset(v)]
-        if set_values and all(_is_int(v) for v in set_values):
+        set_values = [v for v in values if not is_unset(v)]
+        if set_values and all(is_int(plain(v)) for v in set_values):
             table[column] = pd.Series(values, index=table.index, dtype=object)
     return table
-
-
-def _unset(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
 
 
 def grid_trials(grid: ResultGrid) -> list[Any]:

@@ -41,6 +41,7 @@ from raysearch.core.metrics import (
     UNFINISHED,
     VAL_METRIC,
 )
+from raysearch.core.numbers import is_unset, plain
 from raysearch.core.trainer_config import wrap_seed
 from raysearch.search.collect import (
     best_report,
@@ -90,10 +91,6 @@ class FinalistsResult:
     unfinished: int = 0
 
 
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def select_finalists(trials: pd.DataFrame, parameters: list[str], n: int) -> list[dict[str, Any]]:
     """The ``n`` best distinct configurations (searched values only, conditional ones left
     out where unset), best first, each with its value in the search (``search_value``)."""
@@ -107,11 +104,11 @@ def select_finalists(trials: pd.DataFrame, parameters: list[str], n: int) -> lis
     chosen: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
     for _, row in usable.iterrows():
         params = {
-            name: _plain(row[f"config/{name}"])
+            name: plain(row[f"config/{name}"])
             for name in parameters
             if name != TRIAL_SEED
             and f"config/{name}" in row
-            and not _missing(row[f"config/{name}"])
+            and not is_unset(row[f"config/{name}"])
         }
         key = tuple(sorted(params.items()))
         if key not in chosen:
@@ -218,7 +215,7 @@ def run_finalists(
         params = {
             k[len("config/") :]: v for k, v in table.loc[i].items() if k.startswith("config/")
         }
-        params = {k: _plain(v) for k, v in params.items() if not _missing(v)}
+        params = {k: plain(v) for k, v in params.items() if not is_unset(v)}
         params[TRIAL_SEED] = int(table.loc[i, "seed"])
         for key, value in _score_test(plan.setup, params, checkpoints[i]).items():
             table.loc[i, f"test/{key}"] = value
@@ -264,7 +261,7 @@ def _why_stopped(
     finals = frame[frame[FINAL_KEY] == 1] if frame is not None and FINAL_KEY in frame else None
     if finals is not None and len(finals):
         reason = finals["stop_reason"].iloc[-1] if "stop_reason" in finals else None
-        return COMPLETED, "finished" if _missing(reason) else str(reason)
+        return COMPLETED, "finished" if is_unset(reason) else str(reason)
     if epochs:
         return UNFINISHED, f"after {epochs} epochs (--resume continues it)"
     return (
@@ -283,7 +280,3 @@ def _score_test(setup: TrialSetup, params: dict[str, Any], checkpoint: Any) -> d
     data = prepare(cfg.data, setup.cache_dir)
     with checkpoint.as_directory() as directory:
         return score_checkpoint_test(cfg, data, Path(directory))
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value

@@ -7,8 +7,6 @@ keywords), checked on construction; and the options a run directory keeps for ``
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
 import secrets
 import time
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ from typing import Any
 from raysearch.core.errors import ConfigError, ErrorCollector
 from raysearch.core.files import METADATA, OPTIONS, SUMMARY_JSON, SUMMARY_MD
 from raysearch.core.metrics import INTERRUPTED
+from raysearch.core.numbers import is_int, is_number, plain
 from raysearch.core.trainer_config import SEED_MAX
 from raysearch.search.names import API, CLI, Names
 from raysearch.search.resume import read_run_file
@@ -76,15 +75,6 @@ _SECONDS = ("time_budget_s", "health_check_s")
 # Its fields that name a file, a directory or a place to keep files: never '' (which
 # pathlib and the file system take as the working directory)
 _PATHS = ("data", "results", "storage", "resume", "warm_start")
-
-
-def _seconds(value: object) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    )
 
 
 class _Named(ErrorCollector):
@@ -189,9 +179,10 @@ class RunOptions:
             value = getattr(self, name)
             if value is None and name not in ("workers_per_trial", "seed", "max_failures"):
                 continue  # None: the space's setting, or as many as the cluster fits
-            is_int = isinstance(value, int) and not isinstance(value, bool)
-            errs.check(is_int and value >= least, name, f"must be an int >= {least}, got {value!r}")
-            if is_int and name in MOST:
+            errs.check(
+                is_int(value) and value >= least, name, f"must be an int >= {least}, got {value!r}"
+            )
+            if is_int(value) and name in MOST:
                 errs.check(
                     value <= MOST[name], name, f"must be an int <= {MOST[name]}, got {value!r}"
                 )
@@ -205,7 +196,7 @@ class RunOptions:
         for name in _SECONDS:
             value = getattr(self, name)
             errs.check(
-                value is None or _seconds(value),
+                value is None or (is_number(value) and value > 0),
                 name,
                 f"must be a number of seconds > 0, got {value!r}",
             )
@@ -243,11 +234,7 @@ class RunOptions:
         """Counts and seconds given as NumPy's numbers (``np.arange``'s, a DataFrame's) as
         Python's int and float, which the checks below and the run's JSON files take."""
         for name in (*LEAST, *_SECONDS):
-            value = getattr(self, name)
-            if isinstance(value, bool | int | float) or not isinstance(value, numbers.Real):
-                continue
-            plain = int(value) if isinstance(value, numbers.Integral) else float(value)
-            object.__setattr__(self, name, plain)  # frozen: set once, while being made
+            object.__setattr__(self, name, plain(getattr(self, name)))  # frozen: set while made
 
     @property
     def names(self) -> Names:

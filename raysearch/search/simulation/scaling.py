@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from raysearch.core.numbers import is_int, is_number, plain
 from raysearch.search.names import Names
 from raysearch.search.settings import SearchSettings
 from raysearch.search.simulation.scaling_plan import SimulationPlan, check_simulation
@@ -227,34 +228,22 @@ def _call_problems(
     if (
         not isinstance(workers, list)
         or not workers
-        or not all(_whole(k) and k >= 1 for k in workers)
+        or not all(is_int(plain(k)) and k >= 1 for k in workers)
     ):
         problems.append(f"workers: expected a list of whole numbers >= 1, got {workers!r}")
     elif len(set(workers)) < len(workers):
         problems.append(f"workers: each k once, got {workers!r}")
-    if not (_whole(seeds) and seeds >= 1):
+    if not (is_int(plain(seeds)) and seeds >= 1):
         problems.append(f"seeds: expected a whole number >= 1, got {seeds!r}")
-    if time_budget_s is not None and not (_number(time_budget_s) and time_budget_s > 0):
+    if time_budget_s is not None and not (is_number(plain(time_budget_s)) and time_budget_s > 0):
         problems.append(f"time_budget_s: expected seconds > 0 or None, got {time_budget_s!r}")
-    if not (_number(trial_start_s) and trial_start_s >= 0):
+    if not (is_number(plain(trial_start_s)) and trial_start_s >= 0):
         problems.append(f"trial_start_s: expected seconds >= 0, got {trial_start_s!r}")
     if log is not None and not callable(log):
         problems.append(
             f"log: expected a function taking each progress line (a str), or None, got {log!r}"
         )
     return problems
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
-
-
-def _number(value: Any) -> bool:
-    return (
-        isinstance(value, int | float | np.integer | np.floating)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )
 
 
 def run_simulation(

@@ -5,7 +5,6 @@ arguments, each named as its user wrote it (``Names``: ``raysearch simulate``'s 
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import pandas as pd
 from raysearch.core.errors import ConfigError, close_names, did_you_mean
 from raysearch.core.files import why_no_file
 from raysearch.core.metrics import VAL_METRIC
+from raysearch.core.numbers import plain
 from raysearch.search.names import Names
 from raysearch.search.settings import SearchSettings
 from raysearch.search.simulation.curves import CurveSource
@@ -74,18 +74,6 @@ class SimulationPlan:
     other: SearchSpace | None = None
     against: Mapping[str, Any] | None = None  # the settings ``other`` was given
     metric: str = HARTMANN_METRIC  # what the curves' values are (a table's column)
-
-
-def plain(value: Any) -> Any:
-    """A NumPy number (``np.arange``'s, a DataFrame's) as Python's bool, int or float, which
-    the settings' checks and the JSON record take; any other value as it is."""
-    if isinstance(value, bool | int | float) or not isinstance(value, numbers.Number):
-        return value
-    if type(value).__name__ == "bool_":  # numpy's bool, no numbers.Integral
-        return bool(value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    return float(value) if isinstance(value, numbers.Real) else value
 
 
 def check_simulation(

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from raysearch.core.numbers import plain
+
 __all__ = [
     "Listed",
     "bad_cells",
@@ -206,7 +208,7 @@ def not_value(frame: pd.DataFrame, column: str) -> str | None:
 
 def _plain(value: Any) -> Any:
     """``value`` as Python shows it: [1, 2], not array([1, 2]); 3, not np.int64(3)."""
-    return value.tolist() if isinstance(value, np.ndarray | np.generic) else value
+    return value.tolist() if isinstance(value, np.ndarray) else plain(value)
 
 
 def not_whole(frame: pd.DataFrame, column: str, other: str, params: Sequence[str]) -> str | None:
