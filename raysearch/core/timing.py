@@ -1,20 +1,24 @@
-"""Where a fit's wall time goes: seconds per phase, accumulated.
+"""Where a fit's wall time goes, and times as a person reads them.
 
-The phases are those of ``fit`` (``build``, ``train``, ``val``, ``checkpoint``,
-``report``, ``test``); callers add their own (``data``). Reported under ``time/<phase>_s``
-so a search can say how much of a trial was training and validation and how much was
-everything else.
+``PhaseClock``: seconds per phase, accumulated. The phases are those of ``fit`` (``build``,
+``train``, ``val``, ``checkpoint``, ``report``, ``test``); callers add their own (``data``).
+Reported under ``time/<phase>_s`` so a search can say how much of a trial was training and
+validation and how much was everything else.
+
+``time_unit`` and ``readable_seconds``: seconds in the unit that reads best (s, min, h), for
+progress lines (the time left) and plots.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from raysearch.core.metrics import time_key
 
-__all__ = ["PhaseClock"]
+__all__ = ["PhaseClock", "readable_seconds", "time_unit"]
 
 
 class PhaseClock:
@@ -41,3 +45,21 @@ class PhaseClock:
 
     def metrics(self) -> dict[str, float]:
         return {time_key(name): s for name, s in self.seconds.items()}
+
+
+def time_unit(seconds: float) -> tuple[str, float]:
+    """The unit a time up to ``seconds`` reads best in (seconds below 2 minutes, minutes
+    below 2 hours, else hours), and its length in seconds."""
+    if seconds >= 2 * 3600:
+        return "h", 3600.0
+    return ("min", 60.0) if seconds >= 120 else ("s", 1.0)
+
+
+def readable_seconds(seconds: float) -> str:
+    """``seconds`` in the unit that reads best: '45 s', '12 min', '2.5 h' (whole numbers from
+    10 up, two significant digits below)."""
+    if not math.isfinite(seconds):
+        return f"{seconds} s"
+    unit, per = time_unit(seconds)
+    value = seconds / per
+    return f"{value:.0f} {unit}" if abs(value) >= 10 else f"{value:.2g} {unit}"

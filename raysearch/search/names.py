@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-__all__ = ["API", "CLI", "CURVES_API", "Names"]
+__all__ = ["API", "CLI", "CURVES_API", "SIMULATE_API", "Names"]
 
 # the fields whose flag is not the field's name with dashes: RunOptions' time budget, and
 # the comparison report's directory (compare_runs' and write_report's out_dir)
@@ -81,3 +81,4 @@ class Names:
 CLI = Names(cli=True)
 API = Names(cli=False)
 CURVES_API = Names(cli=False, call="record_curves")
+SIMULATE_API = Names(cli=False, call="simulate_search")

@@ -40,6 +40,7 @@ import pyarrow as pa
 
 from raysearch.core.errors import ConfigError, DataError
 from raysearch.core.files import atomic_write_text, directory_problem, why_no_file
+from raysearch.core.timing import readable_seconds
 from raysearch.data.reading import read_parquet
 from raysearch.search.address import check_address
 from raysearch.search.names import CURVES_API, Names
@@ -222,8 +223,8 @@ def record(
         eta = (time.perf_counter() - started) / finished * left
         log(
             f"[{len(runs) - left}/{len(runs)}] {config} seed {seed}: anchored_val_loss "
-            f"{rows[-1]['anchored_val_loss']:+.3f} at epoch {plan.epochs}; {seconds:.0f} s; "
-            f"ETA {eta / 60:.0f} min"
+            f"{rows[-1]['anchored_val_loss']:+.3f} at epoch {plan.epochs}; "
+            f"{readable_seconds(seconds)}; ETA {readable_seconds(eta)}"
         )
 
     if address is not None:

@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 from raysearch.core.numbers import is_int, is_number, plain
-from raysearch.search.names import Names
+from raysearch.core.timing import readable_seconds
+from raysearch.search.names import SIMULATE_API
 from raysearch.search.settings import SearchSettings
 from raysearch.search.simulation.scaling_plan import SimulationPlan, check_simulation
 from raysearch.search.simulation.stopping import TrainerStopped
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 __all__ = ["REACH_CAP", "Simulation", "improvements", "run_simulation", "simulate_search"]
 
 REACH_CAP = 5  # searches for the target run at most this many times the space's trials
-SIMULATE_API = Names(cli=False, call="simulate_search")
 # simulate_search's own keywords, beside the search settings (a misspelt one is offered)
 KEYWORDS = ("space", "table", "curves", "metric", "workers", "seeds", "against",
             "time_budget_s", "trial_start_s", "log")  # fmt: skip
@@ -326,7 +326,7 @@ def _run(
             )
             times.append(time_to_reach(reach, target))
             got = (
-                f"reached {target:.4g} in {times[-1] / 3600:.3g} simulated h"
+                f"reached {target:.4g} in {readable_seconds(times[-1])} (simulated)"
                 if math.isfinite(times[-1])
                 else f"did not reach {target:.4g} in {cap} trials"
             )
@@ -384,5 +384,4 @@ class _Progress:
             return
         elapsed = time.perf_counter() - self.started
         left = elapsed / self.finished * (self.total - self.finished)
-        eta = f"{left:.0f} s" if left < 120 else f"{left / 60:.0f} min"
-        self.log(f"simulate: [{self.finished}/{self.total}] {what}; ETA {eta}")
+        self.log(f"simulate: [{self.finished}/{self.total}] {what}; ETA {readable_seconds(left)}")

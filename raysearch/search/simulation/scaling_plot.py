@@ -26,6 +26,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import atomic_write
+from raysearch.core.timing import readable_seconds, time_unit
 from raysearch.search.simulation.scaling_plan import plot_problem
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
     from raysearch.search.settings import SearchSettings
 
-__all__ = ["anytime_quantiles", "draw_simulation", "time_unit"]
+__all__ = ["anytime_quantiles", "draw_simulation"]
 
 
 class Simulation(Protocol):
@@ -100,7 +101,7 @@ def draw_simulation(sim: Simulation, path: str | os.PathLike[str] | None = None)
     _speedup(speedup, sim)
     title = f"{sim.space} on {sim.source}: {sim.settings.num_samples} trials per search"
     if sim.time_budget_s is not None:  # what may end a search before its trials
-        title += f" or {_duration(sim.time_budget_s)} of simulated time"
+        title += f" or {readable_seconds(sim.time_budget_s)} of simulated time"
     title += f", {sim.seeds} seed{'s' * (sim.seeds != 1)} per k"
     if sim.trial_start_s:
         title += f", each trial starting {sim.trial_start_s:g} s before its first epoch"
@@ -136,18 +137,6 @@ def _anytime(ax: Axes, sim: Simulation) -> None:
     ax.set_title("best so far against wall time", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
-
-
-def _duration(seconds: float) -> str:
-    unit, per = time_unit(seconds)
-    return f"{seconds / per:g} {unit}"
-
-
-def time_unit(seconds: float) -> tuple[str, float]:
-    """The unit a time axis up to ``seconds`` reads best in, and its length in seconds."""
-    if seconds >= 2 * 3600:
-        return "h", 3600.0
-    return ("min", 60.0) if seconds >= 120 else ("s", 1.0)
 
 
 def _final(ax: Axes, sim: Simulation) -> None:
