@@ -17,7 +17,7 @@ from raysearch.core.params import build_trial_config, resolve_param
 from raysearch.core.trainer_config import EARLY_STOPPING
 from raysearch.core.trial_config import TrialConfig
 
-__all__ = ["CurvePlan"]
+__all__ = ["CurvePlan", "another_plan", "changes", "fixed_changes", "recorded_fixed"]
 
 _STOPPING = {("trainer", name) for name in EARLY_STOPPING}  # as trial config paths
 
@@ -35,11 +35,7 @@ class CurvePlan:
     device: str | None = None  # the trainer's device; None: its default (not in the key)
 
     def __post_init__(self) -> None:
-        # early stopping is off in a recording (``trial_config``): the space's settings of
-        # it change nothing recorded, nor the plan's fingerprint; a simulation applies them
-        # (stopping.py)
-        kept = {k: v for k, v in self.fixed.items() if resolve_param(k)[0] not in _STOPPING}
-        object.__setattr__(self, "fixed", kept)
+        object.__setattr__(self, "fixed", recorded_fixed(self.fixed))
 
     def runs(self) -> list[tuple[dict[str, Any], int]]:
         return [(c, s) for c in self.configs for s in self.seeds]
@@ -52,14 +48,98 @@ class CurvePlan:
             values["trainer.device"] = self.device
         return build_trial_config(values, build_trial_config({"data.path": self.data}))
 
-    def fingerprint(self) -> str:
-        """Changes with the grid, seeds, epochs, fixed values or data (a dataset's bytes)."""
+    def recorded(self) -> dict[str, Any]:
+        """What the curves are recorded for, as JSON: the grid, seeds, epochs, fixed values,
+        the synthetic data's generator and the dataset's digest (None: synthetic data).
+        Kept beside the fingerprint, so that a mismatch says what changed (``changes``)."""
         # Deferred: the data modules import torch; a plan is made and checked without it.
         from raysearch.data.cache import dataset_digest
         from raysearch.data.synth import GENERATOR_VERSION
 
-        body: list[Any] = [list(self.configs), list(self.seeds), self.epochs, self.fixed]
-        body.append(GENERATOR_VERSION)
+        digest = None
         if self.data is not None:
-            body.append(dataset_digest(self.trial_config(self.configs[0], 0).data))
+            digest = dataset_digest(self.trial_config(self.configs[0], 0).data)
+        return {
+            "configs": [dict(c) for c in self.configs],
+            "seeds": list(self.seeds),
+            "epochs": self.epochs,
+            "fixed": dict(self.fixed),
+            "generator": GENERATOR_VERSION,
+            "data": digest,
+        }
+
+    def fingerprint(self, recorded: Mapping[str, Any] | None = None) -> str:
+        """Changes with the grid, seeds, epochs, fixed values or data (a dataset's bytes).
+        ``recorded``: this plan's ``recorded()``, if already made."""
+        r = self.recorded() if recorded is None else recorded
+        body = [r["configs"], r["seeds"], r["epochs"], r["fixed"], r["generator"]]
+        if r["data"] is not None:
+            body.append(r["data"])
         return hashlib.blake2b(json.dumps(body, sort_keys=True).encode(), digest_size=8).hexdigest()
+
+
+def recorded_fixed(fixed: Mapping[str, Any]) -> dict[str, Any]:
+    """A space's fixed values as a recording keeps them: without early stopping's, which
+    is off in a recording (``CurvePlan.trial_config``) and changes nothing recorded; a
+    simulation applies them (stopping.py)."""
+    return {k: v for k, v in fixed.items() if resolve_param(k)[0] not in _STOPPING}
+
+
+def fixed_changes(before: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """Each fixed value that differs, as 'name: <before> -> <now>' ('not set' where one has
+    none)."""
+    said = []
+    for name in sorted({*before, *now}):
+        if name not in before or name not in now or before[name] != now[name]:
+            said.append(f"{name}: {_set(before, name)} -> {_set(now, name)}")
+    return said
+
+
+def changes(before: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """How the plan ``now`` (``recorded()``) differs from the one ``before``, one phrase per
+    part that changed: what a recording for one cannot be reused for the other because of."""
+    said = []
+    was = {_config_key(c) for c in before.get("configs", [])}
+    becomes = {_config_key(c) for c in now["configs"]}
+    if was != becomes:
+        new = [c for c in now["configs"] if _config_key(c) not in was]  # the grid's order
+        example = f", e.g. {new[0]}" if new else ""
+        said.append(
+            f"the grid: {len(was)} configurations then, {len(becomes)} now ({len(new)} new"
+            f"{example}; {len(was - becomes)} no longer in it)"
+        )
+    for part in ("seeds", "epochs"):
+        if before.get(part) != now[part]:
+            said.append(f"{part}: {before.get(part)} then, {now[part]} now")
+    if fixed := fixed_changes(before.get("fixed", {}), now["fixed"]):
+        said.append("fixed values " + "; ".join(fixed))
+    if before.get("generator") != now["generator"]:
+        said.append(
+            f"the synthetic data's generator: version {before.get('generator')} then, "
+            f"{now['generator']} now"
+        )
+    if (then := before.get("data")) != now["data"]:
+        if None not in (then, now["data"]):
+            said.append("the data: the dataset's files changed since")
+        else:
+            kinds = ["synthetic" if d is None else "a dataset" for d in (then, now["data"])]
+            said.append(f"the data: {kinds[0]} then, {kinds[1]} now")
+    return said
+
+
+def another_plan(held: Mapping[str, Any], key: str, recorded: Mapping[str, Any]) -> str:
+    """What differs between the plan ``held`` (a partial file's head, a table's attrs) and
+    the plan now (its fingerprint ``key`` and ``recorded()``): each part that changed, or,
+    where ``held`` does not say what it was recorded for, both fingerprints."""
+    if isinstance(then := held.get("recorded"), Mapping) and (said := changes(then, recorded)):
+        return "recorded for another plan: " + "; ".join(said)
+    old = f"plan {held.get('plan')!r}, now {key!r}"
+    return f"recorded for another grid, seeds, epochs or data ({old})"
+
+
+def _config_key(config: Mapping[str, Any]) -> str:
+    return json.dumps(config, sort_keys=True)
+
+
+def _set(values: Mapping[str, Any], name: str) -> str:
+    return repr(values[name]) if name in values else "not set"

@@ -44,7 +44,7 @@ from raysearch.core.timing import readable_seconds
 from raysearch.data.reading import read_parquet
 from raysearch.search.address import check_address
 from raysearch.search.names import CURVES_API, Names
-from raysearch.search.simulation.curve_plan import CurvePlan
+from raysearch.search.simulation.curve_plan import CurvePlan, another_plan
 from raysearch.search.simulation.grid import discretized, grid, space_yaml
 from raysearch.search.simulation.record_runs import (
     forget_prepared,
@@ -149,8 +149,11 @@ def _key(config: Mapping[str, Any], seed: int) -> str:
     return json.dumps([config, seed], sort_keys=True)
 
 
-def _load_partial(path: Path, fingerprint: str) -> dict[str, list[dict]] | None:
-    """Finished runs of ``path`` (None if there is no partial file yet)."""
+def _load_partial(
+    path: Path, fingerprint: str, recorded: Mapping[str, Any]
+) -> dict[str, list[dict]] | None:
+    """Finished runs of ``path`` (None if there is no partial file yet); a ConfigError
+    saying what changed if they were recorded for another plan than ``recorded``."""
     if not path.is_file():
         return None
     text = path.read_text()
@@ -161,10 +164,7 @@ def _load_partial(path: Path, fingerprint: str) -> dict[str, list[dict]] | None:
     head = json.loads(lines[0]) if lines else {}
     if head.get("plan") != fingerprint:
         raise ConfigError(
-            [
-                f"{path}: recorded for another grid, seeds, epochs or data (plan "
-                f"{head.get('plan')!r}, now {fingerprint!r}); delete it to start over"
-            ],
+            [f"{path}: {another_plan(head, fingerprint, recorded)}; delete it to start over"],
             "curve recording",
         )
     done = {}
@@ -192,8 +192,9 @@ def record(
     the same path on each node). ``names``: how an error names ``address``."""
     out = Path(out)
     partial = partial_path(out)
-    key = plan.fingerprint()
-    done = _load_partial(partial, key)
+    recorded = plan.recorded()
+    key = plan.fingerprint(recorded)
+    done = _load_partial(partial, key, recorded)
     runs = plan.runs()
     todo = [(c, s) for c, s in runs if done is None or _key(c, s) not in done]
     if address is None:  # no more processes than runs (record_runs.record_in_pool)
@@ -213,7 +214,7 @@ def record(
         nonlocal finished
         if not partial.is_file():  # written with the first run: a failure before leaves nothing
             out.parent.mkdir(parents=True, exist_ok=True)
-            partial.write_text(json.dumps({"plan": key}) + "\n")
+            partial.write_text(json.dumps({"plan": key, "recorded": recorded}) + "\n")
         with partial.open("a") as fh:
             fh.write(json.dumps({"key": _key(config, seed), "rows": rows}) + "\n")
             fh.flush()
@@ -233,12 +234,12 @@ def record(
         record_here(plan, todo, cache_dir, keep)
     else:
         record_in_pool(plan, todo, processes, cache_dir, keep, log)
-    done = _load_partial(partial, key) or {}
+    done = _load_partial(partial, key, recorded) or {}
     rows = [r for c, s in runs for r in done[_key(c, s)]]
     table = pd.DataFrame(rows, columns=[*plan.params, *CURVE_COLUMNS])
     table["seed"] = table["seed"].astype("int64")
     table["epoch"] = table["epoch"].astype("int64")
-    table.attrs = {"plan": key}  # kept in the parquet's metadata
+    table.attrs = {"plan": key, "recorded": recorded}  # kept in the parquet's metadata
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     table.to_parquet(tmp, index=False)
@@ -319,11 +320,12 @@ def _check_test_split(plan: CurvePlan, cache_dir: str | Path | None) -> None:
         raise DataError(problems, "dataset")
 
 
-def _held_plan(table: Path, names: Names) -> object:
-    """The plan fingerprint of the curves ``table`` holds (None: a table without one); a
-    ConfigError naming it when it is no parquet table at all (an empty file, a CSV)."""
+def _held_plan(table: Path, names: Names) -> dict[str, Any]:
+    """The plan the curves ``table`` holds were recorded for (its attrs: {} for a table
+    without one); a ConfigError naming it when it is no parquet table at all (an empty
+    file, a CSV)."""
     try:
-        return read_parquet(table).attrs.get("plan")
+        return {str(k): v for k, v in read_parquet(table).attrs.items()}
     except (pa.ArrowInvalid, OSError) as err:
         raise ConfigError(
             [
@@ -403,12 +405,14 @@ def record_curves(
     if problems:
         raise ConfigError(problems, "curve recording")
     assert plan is not None, "plan_for_space raised otherwise"
-    key = plan.fingerprint()
-    if table.exists() and (held := _held_plan(table, names)) != key:
+    recorded = plan.recorded()
+    key = plan.fingerprint(recorded)
+    held = _held_plan(table, names) if table.exists() else {"plan": key}
+    if held.get("plan") != key:
         raise ConfigError(
             [
-                f"{names.head('out')}: {table} holds curves recorded for another grid, seeds, "
-                f"epochs or data (plan {held!r}, now {key!r}); delete it or choose another"
+                f"{names.head('out')}: {table} holds curves "
+                f"{another_plan(held, key, recorded)}; delete it or choose another"
             ],
             "curve recording",
         )

@@ -185,6 +185,34 @@ def test_a_partial_file_of_another_plan_is_refused(tmp_path: Path, fake_training
     assert fake_training == []
 
 
+def test_a_partial_file_of_another_plan_says_what_changed(
+    tmp_path: Path, fake_training: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It gave two fingerprints ('plan 'a1..', now 'b2..''): nothing a user could act on."""
+    out = tmp_path / "grid.parquet"
+    fake = record_runs._train
+
+    def crash_after_one(p, config, seed, data):
+        if fake_training:
+            raise KeyboardInterrupt
+        return fake(p, config, seed, data)
+
+    monkeypatch.setattr(record_runs, "_train", crash_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        rec.record(rec.plan_for_space(_space(tmp_path), seeds=1), out, log=lambda line: None)
+    other = SPACE.replace("max_epochs: 3", "max_epochs: 4").replace("size: tiny", "size: small")
+    other = other.replace("choices: [0.0, 0.3]", "choices: [0.0, 0.3, 0.5]")
+    with pytest.raises(ConfigError) as err:
+        rec.record(rec.plan_for_space(_space(tmp_path, other), seeds=2), out, log=print)
+    assert err.value.problems == [
+        f"{rec.partial_path(out)}: recorded for another plan: the grid: 6 configurations "
+        "then, 9 now (3 new, e.g. {'loss_strategy': 'uniform', 'dropout': 0.5}; 0 no "
+        "longer in it); seeds: [0] then, [0, 1] now; epochs: 3 then, 4 now; fixed values "
+        "size: 'tiny' -> 'small'; delete it to start over"
+    ]
+    assert len(fake_training) == 1
+
+
 def test_a_failed_data_preparation_leaves_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
