@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from raysearch.data.reading import read_parquet
+from raysearch.search.simulation.curve_plan import fixed_changes, recorded_fixed
 from raysearch.search.simulation.curves import Curve
 from raysearch.search.simulation.grid import grid
 from raysearch.search.simulation.table_rows import (
@@ -314,7 +315,7 @@ def check_space(table: TableCurves, space: Any) -> list[str]:
     not categorical (``not_categorical``), a value in the table the space does not list, a
     configuration of the grid the table lacks, one the space never draws, a different
     number of epochs."""
-    problems = []
+    problems = _other_fixed(table, space)
     if space.settings.max_epochs != table.max_epochs:
         problems.append(
             f"settings.max_epochs: {space.settings.max_epochs}, but the table's curves have "
@@ -343,6 +344,22 @@ def check_space(table: TableCurves, space: Any) -> list[str]:
             if len(problems) >= 5:
                 break
     return problems
+
+
+def _other_fixed(table: TableCurves, space: Any) -> list[str]:
+    """The space's fixed values the table's curves were not recorded with, where the table
+    says what it was recorded with (``raysearch curves`` keeps it in the parquet file): a
+    space that trains another model than its curves would be simulated on them."""
+    recorded = table.frame.attrs.get("recorded")
+    if not (isinstance(recorded, Mapping) and isinstance(recorded.get("fixed"), Mapping)):
+        return []  # a CSV or a table from elsewhere: it does not say
+    if not (differ := fixed_changes(recorded["fixed"], recorded_fixed(space.fixed))):
+        return []
+    return [
+        "its curves were recorded with other fixed values than the space's (the table's -> "
+        f"the space's: {'; '.join(differ)}); record the space's own curves (raysearch "
+        "curves), or set its fixed values to the table's"
+    ]
 
 
 def _lacking(table: TableCurves, configs: list[dict[str, Any]]) -> list[str]:

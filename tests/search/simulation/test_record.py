@@ -213,6 +213,26 @@ def test_a_partial_file_of_another_plan_says_what_changed(
     assert len(fake_training) == 1
 
 
+def test_a_table_recorded_with_other_fixed_values_is_refused_by_the_simulator(
+    tmp_path: Path, fake_training: list
+) -> None:
+    """A space that trains another model than its table's curves was simulated on them:
+    the answer was the table's model's. Early stopping is not recorded (off in a
+    recording), so the space may set it."""
+    table = rec.record(rec.plan_for_space(_space(tmp_path), seeds=1), tmp_path / "t.parquet")
+    curves = TableCurves(pd.read_parquet(tmp_path / "t.parquet"), tuple(table.columns[:3]))
+    stopping = SPACE.replace("size: tiny", "size: tiny, patience: 2")
+    assert check_space(curves, _space(tmp_path, stopping)) == []
+    other = SPACE.replace("size: tiny", "size: small, lr: 0.01")
+    assert check_space(curves, _space(tmp_path, other)) == [
+        "its curves were recorded with other fixed values than the space's (the table's -> "
+        "the space's: lr: not set -> 0.01; size: 'tiny' -> 'small'); record the space's own "
+        "curves (raysearch curves), or set its fixed values to the table's"
+    ]
+    curves.frame.attrs.clear()  # a table that does not say what it was recorded with
+    assert check_space(curves, _space(tmp_path, other)) == []
+
+
 def test_a_failed_data_preparation_leaves_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
