@@ -94,7 +94,11 @@ def space_yaml(space: SearchSpace, header: str) -> str:
     body: dict[str, Any] = {}
     if space.description:
         body["description"] = space.description
-    body["settings"] = space.settings.given()
+    # a whole reduction_factor as its user wrote it (2, not the 2.0 the settings hold)
+    body["settings"] = {
+        k: int(v) if isinstance(v, float) and v.is_integer() else v
+        for k, v in space.settings.given().items()
+    }
     if space.fixed:
         body["fixed"] = space.fixed
     body["parameters"] = {

@@ -145,6 +145,10 @@ def partial_path(out: Path) -> Path:
     return out.with_name(f"{out.name}.partial.jsonl")
 
 
+def _counted(n: int, thing: str) -> str:
+    return f"{n} {thing}{'s' * (n != 1)}"
+
+
 def _key(config: Mapping[str, Any], seed: int) -> str:
     return json.dumps([config, seed], sort_keys=True)
 
@@ -204,8 +208,9 @@ def record(
     else:
         at_once = f"at most {processes} at once"
     log(
-        f"curves: {len(runs)} runs ({len(plan.configs)} configurations x {len(plan.seeds)} "
-        f"seeds, {plan.epochs} epochs, {at_once}); {len(runs) - len(todo)} already recorded"
+        f"curves: {_counted(len(runs), 'run')} ({_counted(len(plan.configs), 'configuration')}"
+        f" x {_counted(len(plan.seeds), 'seed')}, {plan.epochs} epochs, {at_once}); "
+        f"{len(runs) - len(todo)} already recorded"
     )
     started = time.perf_counter()
     finished = 0

@@ -317,6 +317,7 @@ def test_a_discretized_space_file_reads_back_as_the_grid(tmp_path: Path) -> None
     assert back.settings == space.settings and back.fixed == space.fixed
     assert back.start == space.start
     assert len(grid(back.parameters)) == 3 + 3 * 3
+    assert "reduction_factor: 2," in path.read_text()  # as written, not 2.0
 
 
 @settings(max_examples=60, deadline=None)
@@ -372,6 +373,7 @@ def test_record_curves_from_python_keeps_a_finished_table(
     assert first.space == "results/curves/loss_ablation.yaml"
     assert len(fake_training) == 3 + 2 * 2  # uniform, kendall, softplus_kendall; a3dro 2 x 2
     assert any("finished runs kept in" in line for line in lines)
+    assert any(line.startswith("curves: 7 runs (7 configurations x 1 seed, ") for line in lines)
     again = rec.record_curves("loss_ablation", points=2, seeds=1, log=lines.append)
     assert not again.trained and len(fake_training) == 7
     with pytest.raises(ConfigError, match="holds curves recorded for another"):
