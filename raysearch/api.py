@@ -36,7 +36,7 @@ from raysearch.core.errors import (
     SearchFailed,
     SearchInterrupted,
 )
-from raysearch.core.files import METADATA, OPTIONS, TIMING, write_json
+from raysearch.core.files import METADATA, OPTIONS, TIMING, json_values, write_json
 from raysearch.core.timing import PhaseClock
 from raysearch.data.contract import load_dataset
 from raysearch.data.raw import RawDataset
@@ -101,8 +101,9 @@ def run_search(
     keyword) runs with the options its run was started with: a space, another field set
     otherwise than its default, or ``callbacks`` beside it is a ``ConfigError``.
 
-    The summary (summary.json, and the phases' seconds): ``run_dir``; ``state`` (how the
-    search ended; the constants of ``raysearch.results.summary``, which ``STATES`` lists):
+    The summary (summary.json as written, a missing number None, and the phases' seconds):
+    ``run_dir``; ``state`` (how the search ended; the constants of
+    ``raysearch.results.summary``, which ``STATES`` lists):
     a summary returned says ``'finished'`` (``FINISHED``) or ``'out of time'``
     (``OUT_OF_TIME``: the time budget ended the search); ``'interrupted'``
     (``INTERRUPTED_SEARCH``), ``'every trial failed'`` (``ALL_FAILED``) and ``'gave no
@@ -168,6 +169,7 @@ def run_search(
             run_dir=Path(plan.run_dir),
         ) from None
     print_summary(summary, names=options.names)
+    summary = json_values(summary)  # as summary.json holds it: a missing number None, not NaN
     if summary["state"] == INTERRUPTED_SEARCH or outcome.unfinished:
         stopped = (
             f"the finalists' re-training stopped with {summary['unfinished_replicates']} of "

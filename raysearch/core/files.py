@@ -41,6 +41,7 @@ __all__ = [
     "atomic_write_serialised",
     "atomic_write_text",
     "directory_problem",
+    "json_values",
     "read_yaml",
     "staged_directory",
     "why_no_file",
@@ -104,23 +105,23 @@ def atomic_write_serialised(
     return atomic_write(path, lambda tmp: tmp.write_bytes(buffer.getbuffer()))
 
 
-def _finite(data: Any) -> Any:
-    """``data`` with every NaN or infinite float as None: JSON has no NaN, and Python's
-    ``json`` writes a bare ``NaN`` that strict readers (JavaScript, jq, most languages'
-    parsers) refuse."""
+def json_values(data: Any) -> Any:
+    """``data`` as ``write_json`` writes it: every NaN or infinite float as None (JSON has
+    no NaN, and Python's ``json`` writes a bare ``NaN`` that strict readers, JavaScript,
+    jq and most languages' parsers, refuse), a tuple as a list."""
     if isinstance(data, float):
         return data if math.isfinite(data) else None
     if isinstance(data, dict):
-        return {k: _finite(v) for k, v in data.items()}
+        return {k: json_values(v) for k, v in data.items()}
     if isinstance(data, list | tuple):
-        return [_finite(v) for v in data]
+        return [json_values(v) for v in data]
     return data
 
 
 def write_json(path: str | os.PathLike[str], data: Any) -> Path:
     """``data`` as standard JSON: a missing number (NaN, say a finalist never tested) is
     ``null``."""
-    text = json.dumps(_finite(data), indent=2, default=str, allow_nan=False)
+    text = json.dumps(json_values(data), indent=2, default=str, allow_nan=False)
     return atomic_write_text(path, text)
 
 
