@@ -86,13 +86,16 @@ def recorded_fixed(fixed: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def fixed_changes(before: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
-    """Each fixed value that differs, as 'name: <before> -> <now>' ('not set' where one has
-    none)."""
+    """Each fixed value that trains otherwise, as 'name: <before> -> <now>': compared by the
+    field each name sets (``lr`` is ``trainer.lr``), a value not given being the field's
+    default (``size: tiny`` given is the default left)."""
+    then, becomes = _by_field(before), _by_field(now)
     said = []
-    for name in sorted({*before, *now}):
-        if name not in before or name not in now or before[name] != now[name]:
-            said.append(f"{name}: {_set(before, name)} -> {_set(now, name)}")
-    return said
+    for path in sorted({*then, *becomes}, key=str):
+        (name, was), (other, value) = then.get(path, _unset(path)), becomes.get(path, _unset(path))
+        if was != value:
+            said.append(f"{other or name}: {_shown(name, was)} -> {_shown(other, value)}")
+    return sorted(said)
 
 
 def changes(before: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
@@ -113,6 +116,11 @@ def changes(before: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
             said.append(f"{part}: {before.get(part)} then, {now[part]} now")
     if fixed := fixed_changes(before.get("fixed", {}), now["fixed"]):
         said.append("fixed values " + "; ".join(fixed))
+    elif (then_fixed := before.get("fixed", {})) != now["fixed"]:  # ``lr`` for ``trainer.lr``
+        said.append(
+            "fixed values given otherwise, to the same effect: "
+            f"{sorted(then_fixed)} then, {sorted(now['fixed'])} now"
+        )
     if before.get("generator") != now["generator"]:
         said.append(
             f"the synthetic data's generator: version {before.get('generator')} then, "
@@ -141,5 +149,24 @@ def _config_key(config: Mapping[str, Any]) -> str:
     return json.dumps(config, sort_keys=True)
 
 
-def _set(values: Mapping[str, Any], name: str) -> str:
-    return repr(values[name]) if name in values else "not set"
+def _by_field(fixed: Mapping[str, Any]) -> dict[tuple[str, ...], tuple[str, Any]]:
+    """``fixed`` by the trial config field each name sets ((name,) for a name that sets
+    none here: a recording by another version), each with its name as given."""
+    return {(resolve_param(k)[0] or (k,)): (k, v) for k, v in fixed.items()}
+
+
+_NO_DEFAULT = object()  # a name that sets no field here: not set is a value of its own
+
+
+def _unset(path: tuple[str, ...]) -> tuple[str | None, Any]:
+    """(None, the default of the field at ``path``): a name not given."""
+    node: Any = TrialConfig()
+    for part in path:
+        node = getattr(node, part, _NO_DEFAULT)
+    return None, node
+
+
+def _shown(name: str | None, value: Any) -> str:
+    if name is not None:
+        return repr(value)
+    return "not set" if value is _NO_DEFAULT else f"not set ({value!r} by default)"

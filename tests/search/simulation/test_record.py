@@ -223,10 +223,13 @@ def test_a_table_recorded_with_other_fixed_values_is_refused_by_the_simulator(
     curves = TableCurves(pd.read_parquet(tmp_path / "t.parquet"), tuple(table.columns[:3]))
     stopping = SPACE.replace("size: tiny", "size: tiny, patience: 2")
     assert check_space(curves, _space(tmp_path, stopping)) == []
+    same = SPACE.replace("size: tiny", "model.size: tiny, trainer.lr: 0.001")  # lr's default
+    assert check_space(curves, _space(tmp_path, same)) == []
     other = SPACE.replace("size: tiny", "size: small, lr: 0.01")
     assert check_space(curves, _space(tmp_path, other)) == [
         "its curves were recorded with other fixed values than the space's (the table's -> "
-        "the space's: lr: not set -> 0.01; size: 'tiny' -> 'small'); record the space's own "
+        "the space's: lr: not set (0.001 by default) -> 0.01; size: 'tiny' -> 'small'); record "
+        "the space's own "
         "curves (raysearch curves), or set its fixed values to the table's"
     ]
     curves.frame.attrs.clear()  # a table that does not say what it was recorded with
