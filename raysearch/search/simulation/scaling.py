@@ -95,7 +95,9 @@ class Simulation:
         (its 5th and 95th percentile over resamples of the seeds; NaN for the first k).
         With ``against``: ``against_best`` (its median best), and the seeds on which it
         found a lower value than the search (``against_better``), a higher one
-        (``against_worse``), and the two-sided sign test's ``against_p``."""
+        (``against_worse``), and the two-sided sign test's ``against_p``; the same at equal
+        simulated wall time, by the end of the shorter of the two searches
+        (``against_time_better``, ``against_time_worse``, ``against_time_p``)."""
         rows = []
         for r in self.rows:
             s = r["summary"]
@@ -123,6 +125,9 @@ class Simulation:
                 row["against_better"] = theirs["better"]
                 row["against_worse"] = theirs["worse"]
                 row["against_p"] = theirs["p"]
+                row["against_time_better"] = theirs["time_better"]
+                row["against_time_worse"] = theirs["time_worse"]
+                row["against_time_p"] = theirs["time_p"]
             rows.append(row)
         return pd.DataFrame(rows).set_index("workers")
 

@@ -55,6 +55,12 @@ def test_it_finds_what_the_command_line_finds_on_the_same_seeds(
             del row["summary"]["decide_ms"]  # the driver's wall time, not simulated
         assert mine == theirs
     assert written["against"]["given"] == {"scheduler": "fifo"} == ours["against"]["given"]
+    frame = sim.frame()  # what the command's table of the two says, one row per k
+    for row in sim.rows:
+        theirs, at = row["against"], frame.loc[row["workers"]]
+        assert at["against_best"] == theirs["summary"]["best"]["median"]
+        for name in ("better", "worse", "p", "time_better", "time_worse", "time_p"):
+            assert at[f"against_{name}"] == theirs[name], name
 
 
 def test_frame_has_one_row_per_k_with_the_figures_of_its_rows(space_file: Path) -> None:
