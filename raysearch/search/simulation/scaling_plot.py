@@ -118,10 +118,14 @@ def _anytime(ax: Axes, sim: Simulation) -> None:
     first, last = max(min(starts, default=1.0), 1e-3), max(ends, default=1.0)
     grid = np.geomspace(first, max(last, first * 10), GRID)
     unit, per = time_unit(last)
+    trials = sim.settings.num_samples
     for r in sim.rows:  # each k's line ends where its last search ended
         until = grid[grid <= max(r["ends"])] if r["ends"] else grid
         q25, q50, q75 = anytime_quantiles(r["anytime"], until)
-        (line,) = ax.step(until / per, q50, where="post", label=f"k={r['workers']}")
+        label, style = f"k={r['workers']}", "-"
+        if r["workers"] > trials:  # its line lies on k=trials': dashed, so both are seen
+            label, style = f"{label} (all {trials} trials at once)", "--"
+        (line,) = ax.step(until / per, q50, where="post", label=label, linestyle=style)
         ax.fill_between(until / per, q25, q75, step="post", alpha=0.15, color=line.get_color())
     k0 = sim.rows[0]["workers"]
     said = f"k={k0}'s median as found (the target)"  # the worse middle one of an even count

@@ -310,6 +310,15 @@ def test_a_setting_given_as_none_sets_it_to_null(tmp_path: Path) -> None:
     assert len({windowed, unset}) == 2  # hashable, as an object (eq=False)
 
 
+def test_a_k_above_the_trials_a_search_runs_is_labelled_and_dashed() -> None:
+    """With 4 trials per search, k=16's line lay on k=4's: the legend named a line no one
+    could see."""
+    sim = simulate_search(curves="hartmann", workers=[1, 4, 16], seeds=1, num_samples=4, log=None)
+    lines = sim.plot().axes[0].get_lines()[:3]
+    assert [line.get_label() for line in lines] == ["k=1", "k=4", "k=16 (all 4 trials at once)"]
+    assert [line.get_linestyle() for line in lines] == ["-", "-", "--"]
+
+
 def test_each_ks_line_ends_where_its_last_search_ended(space_file: Path) -> None:
     """The lines ran on to the slowest k's end, as if the faster searches went on."""
     sim = simulate_search(space_file, table=_curves(), workers=[1, 3], seeds=2, log=None)
