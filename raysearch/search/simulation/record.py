@@ -27,7 +27,6 @@ and the table.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -44,8 +43,10 @@ from raysearch.core.timing import readable_seconds
 from raysearch.data.reading import read_parquet
 from raysearch.search.address import check_address
 from raysearch.search.names import CURVES_API, Names
-from raysearch.search.simulation.curve_plan import CurvePlan, another_plan
+from raysearch.search.simulation.curve_plan import CurvePlan
 from raysearch.search.simulation.grid import discretized, grid, space_yaml
+from raysearch.search.simulation.partial import append_run, load_partial, partial_path, run_id
+from raysearch.search.simulation.plan_diff import held_plan
 from raysearch.search.simulation.record_runs import (
     forget_prepared,
     prepared_here,
@@ -141,41 +142,8 @@ def _data_problem(data: str | os.PathLike[str] | None, names: Names) -> str | No
     return None
 
 
-def partial_path(out: Path) -> Path:
-    return out.with_name(f"{out.name}.partial.jsonl")
-
-
 def _counted(n: int, thing: str) -> str:
     return f"{n} {thing}{'s' * (n != 1)}"
-
-
-def _key(config: Mapping[str, Any], seed: int) -> str:
-    return json.dumps([config, seed], sort_keys=True)
-
-
-def _load_partial(
-    path: Path, fingerprint: str, recorded: Mapping[str, Any]
-) -> dict[str, list[dict]] | None:
-    """Finished runs of ``path`` (None if there is no partial file yet); a ConfigError
-    saying what changed if they were recorded for another plan than ``recorded``."""
-    if not path.is_file():
-        return None
-    text = path.read_text()
-    if not text.endswith("\n"):  # a line a crash cut short: drop it before appending again
-        text = text[: text.rfind("\n") + 1]
-        path.write_text(text)
-    lines = text.splitlines()
-    head = json.loads(lines[0]) if lines else {}
-    if head.get("plan") != fingerprint:
-        raise ConfigError(
-            [f"{path}: {another_plan(head, fingerprint, recorded)}; delete it to start over"],
-            "curve recording",
-        )
-    done = {}
-    for line in lines[1:]:
-        entry = json.loads(line)
-        done[entry["key"]] = entry["rows"]
-    return done
 
 
 def record(
@@ -198,9 +166,9 @@ def record(
     partial = partial_path(out)
     recorded = plan.recorded()
     key = plan.fingerprint(recorded)
-    done = _load_partial(partial, key, recorded)
+    done = load_partial(partial, key, recorded, log)
     runs = plan.runs()
-    todo = [(c, s) for c, s in runs if done is None or _key(c, s) not in done]
+    todo = [(c, s) for c, s in runs if done is None or run_id(c, s) not in done]
     if address is None:  # no more processes than runs (record_runs.record_in_pool)
         at_once = f"{min(processes or 1, max(len(todo), 1))} at once"
     elif processes is None:
@@ -217,13 +185,7 @@ def record(
 
     def keep(config: Mapping[str, Any], seed: int, rows: list[dict], seconds: float) -> None:
         nonlocal finished
-        if not partial.is_file():  # written with the first run: a failure before leaves nothing
-            out.parent.mkdir(parents=True, exist_ok=True)
-            partial.write_text(json.dumps({"plan": key, "recorded": recorded}) + "\n")
-        with partial.open("a") as fh:
-            fh.write(json.dumps({"key": _key(config, seed), "rows": rows}) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        append_run(partial, {"plan": key, "recorded": recorded}, config, seed, rows)
         finished += 1
         left = len(todo) - finished
         eta = (time.perf_counter() - started) / finished * left
@@ -239,8 +201,8 @@ def record(
         record_here(plan, todo, cache_dir, keep)
     else:
         record_in_pool(plan, todo, processes, cache_dir, keep, log)
-    done = _load_partial(partial, key, recorded) or {}
-    rows = [r for c, s in runs for r in done[_key(c, s)]]
+    done = load_partial(partial, key, recorded) or {}
+    rows = [r for c, s in runs for r in done[run_id(c, s)]]
     table = pd.DataFrame(rows, columns=[*plan.params, *CURVE_COLUMNS])
     table["seed"] = table["seed"].astype("int64")
     table["epoch"] = table["epoch"].astype("int64")
@@ -413,12 +375,10 @@ def record_curves(
     recorded = plan.recorded()
     key = plan.fingerprint(recorded)
     held = _held_plan(table, names) if table.exists() else {"plan": key}
-    if held.get("plan") != key:
+    why, otherwise = held_plan(held, key, recorded)
+    if why:
         raise ConfigError(
-            [
-                f"{names.head('out')}: {table} holds curves "
-                f"{another_plan(held, key, recorded)}; delete it or choose another"
-            ],
+            [f"{names.head('out')}: {table} holds curves {why}; delete it or choose another"],
             "curve recording",
         )
     trained = not table.exists()
@@ -434,7 +394,7 @@ def record_curves(
             forget_prepared()
         log(f"curves: wrote {table}")
     else:
-        log(f"curves: {table} already holds these curves")
+        log(f"curves: {table} already holds these curves" + (f", {otherwise}" if otherwise else ""))
     simulated = space
     if points is not None:  # the grid's own space file, beside the table once it is there
         simulated = str(table.with_suffix(".yaml"))

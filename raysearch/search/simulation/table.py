@@ -20,9 +20,10 @@ import numpy as np
 import pandas as pd
 
 from raysearch.data.reading import read_parquet
-from raysearch.search.simulation.curve_plan import fixed_changes, recorded_fixed
+from raysearch.search.simulation.curve_plan import recorded_fixed
 from raysearch.search.simulation.curves import Curve
 from raysearch.search.simulation.grid import grid
+from raysearch.search.simulation.plan_diff import unlike_space
 from raysearch.search.simulation.table_rows import (
     Listed,
     bad_cells,
@@ -347,19 +348,16 @@ def check_space(table: TableCurves, space: Any) -> list[str]:
 
 
 def _other_fixed(table: TableCurves, space: Any) -> list[str]:
-    """The space's fixed values the table's curves were not recorded with, where the table
-    says what it was recorded with (``raysearch curves`` keeps it in the parquet file): a
-    space that trains another model than its curves would be simulated on them."""
+    """How ``space`` trains otherwise than the table's curves, where the table says what it
+    was recorded for (``raysearch curves`` keeps it in the parquet file; a CSV does not):
+    a space that trains another model than its curves would be simulated on them."""
     recorded = table.frame.attrs.get("recorded")
     if not (isinstance(recorded, Mapping) and isinstance(recorded.get("fixed"), Mapping)):
         return []  # a CSV or a table from elsewhere: it does not say
-    if not (differ := fixed_changes(recorded["fixed"], recorded_fixed(space.fixed))):
-        return []
-    return [
-        "its curves were recorded with other fixed values than the space's (the table's -> "
-        f"the space's: {'; '.join(differ)}); record the space's own curves (raysearch "
-        "curves), or set its fixed values to the table's"
-    ]
+    grid = {n for c in recorded.get("configs", []) for n in c}
+    frame = table.frame
+    columns = {n: frame[n].dropna().unique().tolist() for n in grid if n in frame.columns}
+    return unlike_space(recorded, recorded_fixed(space.fixed), space.parameters, columns)
 
 
 def _lacking(table: TableCurves, configs: list[dict[str, Any]]) -> list[str]:

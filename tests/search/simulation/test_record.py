@@ -213,6 +213,43 @@ def test_a_partial_file_of_another_plan_says_what_changed(
     assert len(fake_training) == 1
 
 
+def test_a_recording_of_the_same_plan_written_otherwise_is_kept(
+    tmp_path: Path, fake_training: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Choices in another order, 0 for 0.0, a default given (lr): another fingerprint, the
+    same curves. The partial file and the finished table were refused ('delete it'), and
+    the runs trained again."""
+    out = tmp_path / "grid.parquet"
+    fake = record_runs._train
+
+    def crash_after_two(p, config, seed, data):
+        if len(fake_training) == 2:
+            raise KeyboardInterrupt
+        return fake(p, config, seed, data)
+
+    monkeypatch.setattr(record_runs, "_train", crash_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        rec.record(rec.plan_for_space(_space(tmp_path), seeds=1), out, log=lambda line: None)
+    otherwise = SPACE.replace("choices: [0.0, 0.3]", "choices: [0.3, 0]")
+    otherwise = otherwise.replace("size: tiny", "size: tiny, trainer.lr: 0.001")
+    monkeypatch.setattr(record_runs, "_train", fake)
+    lines: list[str] = []
+    plan = rec.plan_for_space(_space(tmp_path, otherwise), seeds=1)
+    table = rec.record(plan, out, log=lines.append)
+    assert len(fake_training) == 6  # 2 before the crash, the 4 others after: none again
+    assert lines[0] == (
+        f"curves: {rec.partial_path(out)} holds runs of this plan written otherwise (the "
+        "grid's configurations in another order; grid values written otherwise "
+        "({'loss_strategy': 'uniform', 'dropout': 0} for {'loss_strategy': 'uniform', "
+        "'dropout': 0.0}); fixed values trainer.lr given otherwise, to the same curves): kept"
+    )
+    assert len(table) == 6 * plan.epochs
+    _space(tmp_path)  # grid.yaml as first written
+    again = rec.record_curves(str(tmp_path / "grid.yaml"), out=out, seeds=1, log=lines.append)
+    assert not again.trained and len(fake_training) == 6
+    assert lines[-1].startswith(f"curves: {out} already holds these curves, written otherwise (")
+
+
 def test_a_table_recorded_with_other_fixed_values_is_refused_by_the_simulator(
     tmp_path: Path, fake_training: list
 ) -> None:
@@ -229,8 +266,21 @@ def test_a_table_recorded_with_other_fixed_values_is_refused_by_the_simulator(
     assert check_space(curves, _space(tmp_path, other)) == [
         "its curves were recorded with other fixed values than the space's (the table's -> "
         "the space's: lr: not set (0.001 by default) -> 0.01; size: 'tiny' -> 'small'); record "
-        "the space's own "
-        "curves (raysearch curves), or set its fixed values to the table's"
+        "the space's own curves (raysearch curves), or set its fixed values to the table's"
+    ]
+    # cut to dropout 0.3, which the space then fixes rather than searches (a helper's
+    # tiny-only HAN table was refused: 'size: not set ('small' by default) -> 'tiny'')
+    cut = TableCurves(
+        curves.frame[curves.frame["dropout"] == 0.3], ("loss_strategy", "budget_beta")
+    )
+    fixed = SPACE.replace("size: tiny", "size: tiny, dropout: 0.3")
+    fixed = fixed.replace("  dropout: {type: categorical, choices: [0.0, 0.3]}\n", "")
+    assert check_space(cut, _space(tmp_path, fixed)) == []
+    wrong = fixed.replace("dropout: 0.3", "dropout: 0.0")
+    assert check_space(cut, _space(tmp_path, wrong)) == [
+        "its column dropout holds 0.3, but the space does not search dropout and trains with "
+        "0.0 (fixed as dropout): search it, or keep the rows of one value and fix it to that "
+        "value"
     ]
     curves.frame.attrs.clear()  # a table that does not say what it was recorded with
     assert check_space(curves, _space(tmp_path, other)) == []
