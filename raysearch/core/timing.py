@@ -56,10 +56,11 @@ def time_unit(seconds: float) -> tuple[str, float]:
 
 
 def readable_seconds(seconds: float) -> str:
-    """``seconds`` in the unit that reads best: '45 s', '12 min', '2.5 h' (whole numbers from
-    10 up, two significant digits below)."""
+    """``seconds`` in the unit that reads best, to three significant digits: '45.3 s',
+    '12 min', '10.5 h'; '0 s' below 0.05 s."""
     if not math.isfinite(seconds):
         return f"{seconds} s"
+    if abs(seconds) < 0.05:
+        return "0 s"
     unit, per = time_unit(seconds)
-    value = seconds / per
-    return f"{value:.0f} {unit}" if abs(value) >= 10 else f"{value:.2g} {unit}"
+    return f"{seconds / per:.3g} {unit}"
