@@ -177,7 +177,7 @@ def record(
         at_once = f"at most {processes} at once"
     log(
         f"curves: {_counted(len(runs), 'run')} ({_counted(len(plan.configs), 'configuration')}"
-        f" x {_counted(len(plan.seeds), 'seed')}, {plan.epochs} epochs, {at_once}); "
+        f" x {_counted(len(plan.seeds), 'seed')}, {_counted(plan.epochs, 'epoch')}, {at_once}); "
         f"{len(runs) - len(todo)} already recorded"
     )
     started = time.perf_counter()

@@ -177,6 +177,25 @@ def test_an_interrupted_recording_resumes_without_redoing_finished_runs(
     assert len(table) == runs * plan.epochs
 
 
+def test_the_first_line_counts_in_the_singular_where_there_is_one(
+    tmp_path: Path, fake_training: list
+) -> None:
+    """'1 runs (1 configurations x 1 seeds, 1 epochs ...)' (a review helper)."""
+    one = SPACE.replace("max_epochs: 3, grace_period: 1", "max_epochs: 1, grace_period: 1")
+    one = one.replace("size: tiny", "size: tiny, warmup_epochs: 0")
+    one = (
+        one.split("parameters:")[0]
+        + "parameters:\n  dropout: {type: categorical, choices: [0.0]}\n"
+    )
+    lines: list[str] = []
+    rec.record(rec.plan_for_space(_space(tmp_path, one), seeds=1), tmp_path / "o.parquet",
+               log=lines.append)  # fmt: skip
+    assert (
+        lines[0]
+        == "curves: 1 run (1 configuration x 1 seed, 1 epoch, 1 at once); 0 already recorded"
+    )
+
+
 def test_a_partial_file_of_another_plan_is_refused(tmp_path: Path, fake_training: list) -> None:
     out = tmp_path / "grid.parquet"
     rec.partial_path(out).write_text('{"plan": "another"}\n')
