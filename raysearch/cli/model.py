@@ -2,7 +2,8 @@
 
 Prints the parameters per stage and in total of a preset, for the feature counts of the
 default (embedded synthetic) dataset, of the original HAN's run (``original``, report 000)
-or of ``tiny_spec()``.
+or of ``tiny_spec()`` (``tiny``: a made-up feature set of the tests, two sources of each
+resolution and 5 raions; not the data ``--synth tiny`` makes).
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="{" + ",".join(DATASETS) + "}",  # the old names work, unlisted
         default="default",
         help="whose feature counts: the default synthetic dataset's, the original sources', "
-        "or the tiny preset's (default: %(default)s)",
+        "or tiny, a made-up set of the tests' (2 sources of each resolution, 5 raions; not "
+        "--synth tiny's data) (default: %(default)s)",
     )
     s.add_argument("--d-model", type=int, default=None, help="model width (default: the preset's)")
     s.add_argument(
