@@ -302,7 +302,9 @@ def _commands(data: dict[str, Any], args: argparse.Namespace) -> list[str]:
         lines += [
             f"The files beside this README are the `{data['example']}` search (summary, "
             "tables, best_config.yaml, metadata.json; `report/` is its `raysearch compare` "
-            "report); `seeds/` holds every search's summary and tables; `selection.json` "
+            "report); `seeds/` holds every search's summary and its trials table (and its "
+            "finalists' where it had them; not its per-epoch table, so `raysearch compare` "
+            "takes the search beside this README, not those in `seeds/`); `selection.json` "
             "holds the figures below.",
             "",
         ]
