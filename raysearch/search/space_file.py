@@ -19,7 +19,7 @@ from raysearch.core.params import check_param_value, resolve_param
 from raysearch.search.parameter import ParamSpec
 from raysearch.search.settings import SearchSettings
 
-__all__ = ["SpaceFile", "pydantic_problems", "read_space_file"]
+__all__ = ["SPACE_KEY", "SpaceFile", "pydantic_problems", "read_space_file"]
 
 
 class SpaceFile(BaseModel):
@@ -35,6 +35,11 @@ class SpaceFile(BaseModel):
     fixed: dict[str, Any] = Field(default_factory=dict)
     parameters: dict[str, ParamSpec] = Field(default_factory=dict)
     start: list[dict[str, Any]] = Field(default_factory=list)
+
+
+# The constant parameter of a W&B sweep that names its space (search/wandb_sweep.py): a file
+# with it is a sweep, not a space
+SPACE_KEY = "raysearch_space"
 
 
 def read_space_file(path: Path, max_epochs: int | None = None) -> tuple[SpaceFile, SearchSettings]:
@@ -57,6 +62,20 @@ def read_space_file(path: Path, max_epochs: int | None = None) -> tuple[SpaceFil
     if not isinstance(raw, dict):
         errors.add(str(path), f"expected a mapping at the top level, got {raw!r}")
         errors.raise_if_any(ConfigError, f"search space {path}")
+    if (
+        "method" in raw
+        and isinstance(raw.get("parameters"), dict)
+        and SPACE_KEY in raw["parameters"]
+    ):
+        sweep = raw["parameters"][SPACE_KEY]
+        space = sweep.get("value") if isinstance(sweep, dict) else None
+        raise ConfigError(
+            [
+                f"{path}: a W&B sweep (raysearch spaces export --format wandb), not a search "
+                f"space; give the space it was exported from ({SPACE_KEY}: {space!r})"
+            ],
+            "search space",
+        )
     try:
         # model_validate, not **raw: a key that is not a string (``1: x``) is one problem
         parsed: SpaceFile | None = SpaceFile.model_validate(raw)

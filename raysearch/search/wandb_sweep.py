@@ -32,6 +32,7 @@ from raysearch.core.params import build_trial_config
 from raysearch.core.trial_config import TrialConfig
 from raysearch.search.names import Names
 from raysearch.search.space import SPACES_DIR, ParamSpec, SearchSpace, load_space
+from raysearch.search.space_file import SPACE_KEY  # constant sweep parameter: its space
 from raysearch.search.tracking import define_best_summary, flat_config
 
 if TYPE_CHECKING:
@@ -53,7 +54,6 @@ __all__ = [
 ]
 
 WANDB_METHOD = {"tpe": "bayes", "random": "random"}  # W&B has no TPE: its GP is the model
-SPACE_KEY = "raysearch_space"  # constant sweep parameter: which space file the run uses
 _SWEEP_NAMES = Names(cli=True, given_as=(("space", SPACE_KEY),))  # a bad space names the key
 PROGRAM = "raysearch/cli/train.py"
 COMMAND = [

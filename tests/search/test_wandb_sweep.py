@@ -344,3 +344,17 @@ def test_the_export_follows_the_spaces_searcher_and_scheduler(
     assert ("W&B's hyperband has no gate" in text) is (scheduler == "gated_asha")
     for proposed in _proposals(sweep_config(space), 2):  # the engine runs this method
         assert trial_values(proposed, space)["strategy"] in ("uniform", "a3dro")
+
+
+@pytest.mark.parametrize("name", ["loss_ablation", "smoke"])
+def test_a_sweep_given_as_a_space_is_said_to_be_one(tmp_path, name: str) -> None:
+    """A sweep file given as a space got 38 problems ('parameters.raysearch_space.type:
+    Field required', ...), none saying what the file is (a walkthrough helper)."""
+    path = tmp_path / "sweep.yaml"
+    path.write_text(sweep_yaml(load_space(name)))
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    assert err.value.problems == [
+        f"{path}: a W&B sweep (raysearch spaces export --format wandb), not a search space; "
+        f"give the space it was exported from (raysearch_space: {name!r})"
+    ]
