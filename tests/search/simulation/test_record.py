@@ -54,6 +54,24 @@ def fake_training(monkeypatch: pytest.MonkeyPatch) -> list:
     return fake_recording(monkeypatch)
 
 
+def _interrupted_after(
+    runs: int, plan, out: Path, fake_training: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Record ``plan`` into ``out`` until a Ctrl+C lands as the run after ``runs`` runs
+    starts; the (fake) training goes on as before after it."""
+    fake = record_runs._train
+
+    def crash(p, config, seed, data):
+        if len(fake_training) == runs:
+            raise KeyboardInterrupt
+        return fake(p, config, seed, data)
+
+    monkeypatch.setattr(record_runs, "_train", crash)
+    with pytest.raises(KeyboardInterrupt):
+        rec.record(plan, out, log=lambda line: None)
+    monkeypatch.setattr(record_runs, "_train", fake)
+
+
 # a space of categorical parameters: (name, number of choices, condition on the first)
 parameters = st.lists(st.integers(1, 3), min_size=1, max_size=4).flatmap(
     lambda sizes: st.tuples(
@@ -154,22 +172,12 @@ def test_an_interrupted_recording_resumes_without_redoing_finished_runs(
 ) -> None:
     plan = rec.plan_for_space(_space(tmp_path), seeds=2)
     out = tmp_path / "grid.parquet"
-    fake = record_runs._train
-
-    def crash_after_three(p, config, seed, data):
-        if len(fake_training) == 3:
-            raise KeyboardInterrupt
-        return fake(p, config, seed, data)
-
-    monkeypatch.setattr(record_runs, "_train", crash_after_three)
-    with pytest.raises(KeyboardInterrupt):
-        rec.record(plan, out, log=lambda line: None)
+    _interrupted_after(3, plan, out, fake_training, monkeypatch)
     assert not out.exists()
     lines = rec.partial_path(out).read_text().splitlines()
     assert len(lines) == 1 + 3  # the plan, then one line per finished run
     with rec.partial_path(out).open("a") as fh:
         fh.write('{"key": "cut by a cra')  # a line a crash cut short is redone
-    monkeypatch.setattr(record_runs, "_train", fake)
     table = rec.record(plan, out, log=lambda line: None)
     runs = len(plan.configs) * len(plan.seeds)
     assert len(fake_training) == runs  # 3 before the crash, the rest after
@@ -209,16 +217,8 @@ def test_a_partial_file_of_another_plan_says_what_changed(
 ) -> None:
     """It gave two fingerprints ('plan 'a1..', now 'b2..''): nothing a user could act on."""
     out = tmp_path / "grid.parquet"
-    fake = record_runs._train
-
-    def crash_after_one(p, config, seed, data):
-        if fake_training:
-            raise KeyboardInterrupt
-        return fake(p, config, seed, data)
-
-    monkeypatch.setattr(record_runs, "_train", crash_after_one)
-    with pytest.raises(KeyboardInterrupt):
-        rec.record(rec.plan_for_space(_space(tmp_path), seeds=1), out, log=lambda line: None)
+    _interrupted_after(1, rec.plan_for_space(_space(tmp_path), seeds=1), out, fake_training,
+                       monkeypatch)  # fmt: skip
     other = SPACE.replace("max_epochs: 3", "max_epochs: 4").replace("size: tiny", "size: small")
     other = other.replace("choices: [0.0, 0.3]", "choices: [0.0, 0.3, 0.5]")
     with pytest.raises(ConfigError) as err:
@@ -239,19 +239,10 @@ def test_a_recording_of_the_same_plan_written_otherwise_is_kept(
     same curves. The partial file and the finished table were refused ('delete it'), and
     the runs trained again."""
     out = tmp_path / "grid.parquet"
-    fake = record_runs._train
-
-    def crash_after_two(p, config, seed, data):
-        if len(fake_training) == 2:
-            raise KeyboardInterrupt
-        return fake(p, config, seed, data)
-
-    monkeypatch.setattr(record_runs, "_train", crash_after_two)
-    with pytest.raises(KeyboardInterrupt):
-        rec.record(rec.plan_for_space(_space(tmp_path), seeds=1), out, log=lambda line: None)
+    _interrupted_after(2, rec.plan_for_space(_space(tmp_path), seeds=1), out, fake_training,
+                       monkeypatch)  # fmt: skip
     otherwise = SPACE.replace("choices: [0.0, 0.3]", "choices: [0.3, 0]")
     otherwise = otherwise.replace("size: tiny", "size: tiny, trainer.lr: 0.001")
-    monkeypatch.setattr(record_runs, "_train", fake)
     lines: list[str] = []
     plan = rec.plan_for_space(_space(tmp_path, otherwise), seeds=1)
     table = rec.record(plan, out, log=lines.append)
