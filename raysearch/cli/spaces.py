@@ -39,15 +39,46 @@ def _range(name: str, space: SearchSpace) -> str:
     return text
 
 
-def _tpe_draws(s: SearchSettings) -> str:
-    """How TPE draws a trial, for the settings line ('' without TPE)."""
-    if s.searcher != "tpe":
-        return ""
+def _searcher(s: SearchSettings) -> str:
+    """How the search draws its trials (``searcher``, and TPE's settings)."""
+    if s.searcher == "random":
+        return "random sampling"
+    n = s.n_startup_trials
+    start = f"after {n} start-up trial{'' if n == 1 else 's'}" if n else "from the first trial"
     if not s.multivariate:
-        return ", independent TPE"
+        return f"independent TPE (a model per parameter) {start}"
     if s.independent_when_running:
-        return ", independent TPE as trials run"
-    return ", joint TPE for every draw"
+        return f"joint TPE {start}, more of its draws independent as more trials run at once"
+    return f"joint TPE for every draw {start}"
+
+
+def _scheduler(s: SearchSettings) -> list[str]:
+    """What stops trials early: the scheduler, its rungs, and gated_asha's gate."""
+    if s.scheduler == "fifo":
+        return [
+            "scheduler: FIFO, which stops no trial (each runs to max_epochs or until the "
+            "trainer's own early stopping)"
+        ]
+    rungs = s.rung_epochs()
+    text = f"{'gated ASHA' if s.scheduler == 'gated_asha' else 'ASHA'}, grace {s.grace_period}, "
+    text += f"reduction {s.reduction_factor:g} "
+    text += (
+        f"(rungs at epoch{'s' if len(rungs) > 1 else ''} {', '.join(map(str, rungs))})"
+        if rungs
+        else "(no rung before the last epoch: it stops no trial)"
+    )
+    text += f", {s.brackets} brackets" if s.brackets > 1 else ""
+    text += f", cut-off from each rung's last {s.cutoff_window} values" if s.cutoff_window else ""
+    if s.scheduler != "gated_asha":
+        return [f"scheduler: {text}"]
+    gate = "a rung stops trials only while " + (
+        "it ranks them as the next rung does"
+        if s.gate_against == "next"
+        else "each measured step from it to the last epoch keeps their order"
+    )
+    gate += ", weighing what its cut costs" if s.gate_cut_cost else ""
+    gate += f"; stops at unmeasured rungs {'wait' if s.gate_unmeasured == 'defer' else 'stand'}"
+    return [f"scheduler: {text}", f"  gate: {gate}"]
 
 
 def describe_space(space: SearchSpace) -> str:
@@ -56,15 +87,18 @@ def describe_space(space: SearchSpace) -> str:
     lines = [
         f"{space.name}: {space.description}",
         f"file: {space.path}",
-        f"settings: {s.num_samples} trials, up to {s.max_epochs} epochs; ASHA grace "
-        f"{s.grace_period}, reduction {s.reduction_factor:g}"
-        + (f", {s.brackets} brackets" if s.brackets > 1 else "")
-        + (f", cut-off window {s.cutoff_window}" if s.cutoff_window else "")
-        + (", gate judged along the chain of rungs" if s.gate_against == "chain" else "")
-        + (", gate weighing what a cut costs" if s.gate_cut_cost else "")
-        + (", stops at unmeasured rungs deferred" if s.gate_unmeasured == "defer" else "")
-        + f"; TPE startup {s.n_startup_trials}"
-        + _tpe_draws(s),
+        f"settings: {s.num_samples} trials, up to {s.max_epochs} epochs",
+        f"  searcher: {_searcher(s)}",
+        *[f"  {line}" for line in _scheduler(s)],
+    ]
+    if s.finalists:
+        lines.append(
+            f"  finalists: the best {s.finalists} configurations trained again, {s.replicates} "
+            "seeds each; the lowest mean is picked"
+        )
+    if space.requires_data:
+        lines.append("  data: made for a real dataset (requires_data): give --data DATASET_DIR")
+    lines += [
         "fixed:",
         *[f"  {k} = {v!r}" for k, v in space.fixed.items()],
         "parameters:",

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from raysearch.cli.spaces import main
+from raysearch.cli.spaces import describe_space, main
 from raysearch.search.space import available_spaces, load_space
 from raysearch.search.wandb_sweep import sweep_config
 
@@ -30,29 +30,67 @@ def test_show_prints_settings_and_conditions(capsys):
 
 
 def test_show_names_the_settings_that_shape_asha_and_tpe():
-    from raysearch.cli.spaces import describe_space
-
     space = load_space("war_losses")
-    assert "brackets" not in describe_space(space)
+    default = describe_space(space)
+    assert "  scheduler: gated ASHA, grace 2, reduction 2 (rungs at epochs 2, 4, 8)\n" in default
+    assert "brackets" not in default and "cut-off" not in default
     wide = space.with_settings(brackets=2, grace_period=1, max_epochs=16)
-    assert "ASHA grace 1, reduction 2, 2 brackets, gate weighing" in describe_space(wide)
-    assert "cut-off window" not in describe_space(space)
-    assert ", cut-off window 27, gate" in describe_space(space.with_settings(cutoff_window=27))
-    assert "chain" not in describe_space(space)
+    assert "grace 1, reduction 2 (rungs at epochs 1, 2, 4, 8), 2 brackets\n" in describe_space(wide)
+    windowed = describe_space(space.with_settings(cutoff_window=27))
+    assert "(rungs at epochs 2, 4, 8), cut-off from each rung's last 27 values\n" in windowed
+    gate = "    gate: a rung stops trials only while "
+    assert f"{gate}it ranks them as the next rung does, weighing what its cut" in default
     chain = describe_space(space.with_settings(gate_against="chain"))
-    assert ", gate judged along the chain of rungs, gate weighing" in chain
-    assert ", gate weighing what a cut costs, stops" in describe_space(space)  # default
+    assert f"{gate}each measured step from it to the last epoch keeps their order, " in chain
     assert "cut costs" not in describe_space(space.with_settings(gate_cut_cost=False))
-    assert ", stops at unmeasured rungs deferred; TPE" in describe_space(space)  # default
-    assert "deferred" not in describe_space(space.with_settings(gate_unmeasured="asha"))
-    startup = f"TPE startup {space.settings.n_startup_trials}"
-    assert f"{startup}, independent TPE as trials run\n" in describe_space(space)  # default
+    assert "; stops at unmeasured rungs wait\n" in default
+    stand = describe_space(space.with_settings(gate_unmeasured="asha"))
+    assert "; stops at unmeasured rungs stand\n" in stand
+    startup = f"after {space.settings.n_startup_trials} start-up trials"
+    running = "more of its draws independent as more trials run at once"
+    assert f"  searcher: joint TPE {startup}, {running}\n" in default
     alone = describe_space(space.with_settings(multivariate=False))
-    assert f"{startup}, independent TPE\n" in alone
+    assert f"  searcher: independent TPE (a model per parameter) {startup}\n" in alone
     joint = describe_space(space.with_settings(independent_when_running=False))
-    assert f"{startup}, joint TPE for every draw\n" in joint
-    random = space.with_settings(searcher="random")  # the space's startup set aside
-    assert f"TPE startup {random.settings.n_startup_trials}\n" in describe_space(random)
+    assert f"  searcher: joint TPE for every draw {startup}\n" in joint
+    first = describe_space(space.with_settings(n_startup_trials=0))
+    assert "  searcher: joint TPE from the first trial, " in first
+
+
+def test_show_says_only_what_the_space_runs(tmp_path, capsys):
+    """A random search under FIFO with finalists read 'ASHA grace 1, reduction 3; TPE
+    startup 4', and neither its finalists nor a space's requires_data were said."""
+    path = tmp_path / "mine.yaml"
+    settings = "{searcher: random, scheduler: fifo, finalists: 2, num_samples: 3, max_epochs: 2}"
+    path.write_text(f"description: mine\nsettings: {settings}\nfixed: {{size: tiny}}\n")
+    assert main(["show", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[2:6] == [
+        "settings: 3 trials, up to 2 epochs",
+        "  searcher: random sampling",
+        "  scheduler: FIFO, which stops no trial (each runs to max_epochs or until the "
+        "trainer's own early stopping)",
+        "  finalists: the best 2 configurations trained again, 3 seeds each; the lowest "
+        "mean is picked",
+    ]
+    assert "ASHA" not in out and "TPE" not in out and "--data" not in out
+    assert "  finalists: the best 2 configurations trained again, 3 seeds each" in (
+        describe_space(load_space("loss_ablation"))
+    )
+    assert "finalists" not in describe_space(load_space("smoke"))
+    needs = "  data: made for a real dataset (requires_data): give --data DATASET_DIR\n"
+    assert needs in describe_space(load_space("war_losses"))
+    assert "requires_data" not in describe_space(load_space("loss_ablation"))
+
+
+def test_show_tells_asha_from_gated_asha():
+    """``scheduler: asha`` and the default gated_asha printed the same line."""
+    space = load_space("smoke")
+    asha = describe_space(space.with_settings(scheduler="asha"))
+    gated = describe_space(space)
+    assert "  scheduler: ASHA, grace 1, reduction 2 (rungs at epochs 1, 2)\n" in asha
+    assert "  scheduler: gated ASHA, grace 1, reduction 2 (rungs at epochs 1, 2)\n" in gated
+    assert "gate:" not in asha and "\n    gate: " in gated
 
 
 def test_export_writes_the_sweep_config(tmp_path, capsys):
