@@ -122,7 +122,8 @@ def _list() -> str:
 
 def _exported(args: argparse.Namespace) -> SearchSpace:
     """The space ``export`` writes, once its name and ``--out`` were checked together (a
-    directory or a file in the way of --out is refused before anything is written)."""
+    directory or a file in the way of --out, or --out the space file itself, is refused
+    before anything is written)."""
     problems = []
     if args.out is not None and (why := why_no_file(args.out)):
         problems.append(f"--out {args.out}: {why}")
@@ -132,6 +133,12 @@ def _exported(args: argparse.Namespace) -> SearchSpace:
         space = load_space(args.name, names=_NAMES)
     except ConfigError as err:
         raise ConfigError([*err.problems, *problems], err.context) from None
+    if args.out is not None and args.out.resolve() == Path(space.path).resolve():
+        also = "" if str(args.out) == space.path else f" ({space.path})"
+        problems.append(
+            f"--out {args.out}: the space file being exported{also}; give a file of its own "
+            "for the sweep"
+        )
     if problems:
         raise ConfigError(problems, "arguments")
     return space

@@ -142,6 +142,26 @@ def test_export_refuses_an_out_that_is_a_directory_or_under_a_file_before_writin
     assert "'nope'" in err and f"--out {tmp_path}: {tmp_path} is a directory" in err
 
 
+def test_export_refuses_an_out_that_is_the_space_file_before_writing(tmp_path, capsys, monkeypatch):
+    """`export mine.yaml --out mine.yaml` overwrote the space with the sweep and exited 0."""
+    monkeypatch.chdir(tmp_path)
+    text = Path(load_space("smoke").path).read_text()
+    Path("mine.yaml").write_text(text)
+    for out, said in [("mine.yaml", ""), ("sub/../mine.yaml", " (mine.yaml)")]:
+        assert main(["export", "mine.yaml", "--format", "wandb", "--out", out]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert (
+            f"  - --out {out}: the space file being exported{said}; give a file of its own "
+            "for the sweep\n"
+        ) in captured.err
+    absolute = str(tmp_path / "mine.yaml")
+    assert main(["export", absolute, "--format", "wandb", "--out", "mine.yaml"]) == 2
+    assert f"--out mine.yaml: the space file being exported ({absolute})" in capsys.readouterr().err
+    assert Path("mine.yaml").read_text() == text  # nothing written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.yaml"]
+
+
 @pytest.mark.parametrize("command", [["show"], ["export", "--format", "wandb"]])
 def test_unknown_space_lists_the_valid_ones(command, tmp_path, capsys):
     """The space is the command's NAME: the error said --space, a flag it does not take."""
