@@ -115,8 +115,9 @@ def sweep_config(
     sweep_name = f"raysearch-{space.name}" + ("-smoke" if smoke else "")
     space = space.smoke(synthetic=data is None) if smoke else space
     settings = space.settings
-    parameters: dict[str, Any] = {SPACE_KEY: {"value": _given(space)}}
-    if data is not None:  # absolute: an agent runs from wherever it was started
+    # absolute, as data.path: an agent runs from wherever it was started
+    parameters: dict[str, Any] = {SPACE_KEY: {"value": _given(space, absolute=True)}}
+    if data is not None:
         parameters["data.path"] = {"value": str(Path(data).resolve())}
     parameters["trainer.max_epochs"] = {"value": settings.max_epochs}
     for name, value in space.fixed.items():
@@ -147,11 +148,14 @@ def sweep_config(
     return config
 
 
-def _given(space: SearchSpace) -> str:
+def _given(space: SearchSpace, *, absolute: bool = False) -> str:
     """How ``load_space`` finds ``space`` again: a shipped space by its name, any other by
-    its file's path (as it was given)."""
-    shipped = Path(space.path).resolve().is_relative_to(SPACES_DIR.resolve())
-    return space.name if shipped else space.path
+    its file's path: as it was given, or (``absolute``) resolved, which finds it from any
+    working directory."""
+    path = Path(space.path).resolve()
+    if path.is_relative_to(SPACES_DIR.resolve()):
+        return space.name
+    return str(path) if absolute else space.path
 
 
 def _condition(p: ParamSpec) -> str:

@@ -304,6 +304,29 @@ def test_run_from_wandb_config_builds_the_trial_and_logs_each_epoch():
     assert outcome["best_epoch"] == 2 and outcome["stop_reason"] == "max_epochs"
 
 
+def test_a_space_file_is_named_by_its_absolute_path_so_an_agent_elsewhere_finds_it(
+    tmp_path, monkeypatch
+):
+    """`spaces export spaces/mine.yaml` wrote the path as typed, so every run of an agent
+    started in another directory failed with 'spaces/mine.yaml: file not found'."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spaces").mkdir()
+    (tmp_path / "spaces" / "mine.yaml").write_text(Path(load_space("smoke").path).read_text())
+    exported = sweep_config(load_space("spaces/mine.yaml"))
+    assert exported["parameters"][SPACE_KEY] == {"value": str(tmp_path / "spaces" / "mine.yaml")}
+    assert sweep_config(load_space("smoke"))["parameters"][SPACE_KEY] == {"value": "smoke"}
+    run = {
+        name: p.get("value", p.get("values", [None])[0])
+        for name, p in exported["parameters"].items()
+    }
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    outcome = run_from_wandb_config(
+        run, log=print, fit=lambda *a, **k: _Fit(), prepare=lambda *a: None
+    )
+    assert outcome["stop_reason"] == "max_epochs"
+
+
 def test_run_from_wandb_config_needs_the_space():
     with pytest.raises(ConfigError, match=SPACE_KEY):
         run_from_wandb_config({"loss_strategy": "uniform"}, log=print)
