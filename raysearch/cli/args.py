@@ -10,6 +10,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from raysearch.core.errors import close_names, did_you_mean
+
 __all__ = [
     "StrictParser",
     "duration",
@@ -34,7 +36,8 @@ def _commands(parser: argparse.ArgumentParser) -> tuple[str, list[tuple[str, str
 
 class StrictParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors list every valid flag where a flag is unknown or
-    missing; a known flag's bad value is one line naming it and the value.
+    missing, name the flag an unknown one likely misspells, and say the unknown ones
+    beside a missing one; a known flag's bad value is one line naming it and the value.
 
     Abbreviations are off: ``--num-sample`` is a typo to report, not ``--num-samples``.
     """
@@ -42,6 +45,7 @@ class StrictParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
+        self._given: list[str] = []  # the arguments parse_known_args was given last
 
     def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
         """argparse's, but flags no parser knows are reported by the sub-command's parser
@@ -49,10 +53,28 @@ class StrictParser(argparse.ArgumentParser):
         parsed, unknown = self.parse_known_args(args, namespace)
         if unknown:
             argv = list(sys.argv[1:] if args is None else args)
-            _chosen(self, parsed, argv, unknown).error(
-                f"unrecognized arguments: {' '.join(unknown)}"
-            )
+            chosen = _chosen(self, parsed, argv, unknown)
+            chosen.error(_unrecognized(chosen, unknown))
         return parsed
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        # kept for an error that a required argument is missing, to name those this parser
+        # does not know too (argparse stops at the missing one)
+        self._given = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def _unknown(self) -> list[str]:
+        """The arguments this parser was given that it does not know: what argparse says
+        is unrecognised once nothing is missing, found by parsing them again with no
+        argument required."""
+        required = [a for a in self._actions if a.required]
+        for action in required:
+            action.required = False
+        try:
+            return list(super().parse_known_args(self._given)[1])
+        finally:
+            for action in required:
+                action.required = True
 
     def error(self, message: str) -> NoReturn:
         if message.startswith("argument "):  # argparse's words for a known flag's bad value
@@ -62,9 +84,32 @@ class StrictParser(argparse.ArgumentParser):
             self.print_usage(sys.stderr)  # `raysearch data` alone: which commands there are
             listed = "".join(f"\n  {name:<18} {text}" for name, text in commands[1])
             self.exit(2, f"{self.prog}: error: give a command:{listed}\n")
-        flags = sorted({s for a in self._actions for s in a.option_strings if s.startswith("--")})
+        if message.startswith("the following arguments are required: ") and (
+            unknown := self._unknown()
+        ):  # both at once: `spaces export smoke --fromat wandb` said only that --format was
+            message += f"; {_unrecognized(self, unknown)}"
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\nvalid flags: {', '.join(flags)}\n")
+        self.exit(2, f"{self.prog}: error: {message}\nvalid flags: {', '.join(_flags(self))}\n")
+
+
+def _flags(parser: argparse.ArgumentParser) -> list[str]:
+    """The long flags ``parser`` takes, sorted."""
+    return sorted({s for a in parser._actions for s in a.option_strings if s.startswith("--")})
+
+
+def _unrecognized(parser: argparse.ArgumentParser, unknown: list[str]) -> str:
+    """argparse's 'unrecognized arguments: ...', with the flag that each unknown one
+    likely misspells (``--fromat``: did you mean '--format'?)."""
+    # compared without the dashes every flag shares, which made --bogus close to --out
+    names = [flag[2:] for flag in _flags(parser)]
+    hints = [
+        f"{given}: {did_you_mean([f'--{name}' for name in close])}"
+        for given in dict.fromkeys(u.split("=", 1)[0] for u in unknown if u.startswith("--"))
+        if (close := close_names(given[2:], names))
+    ]
+    return f"unrecognized arguments: {' '.join(unknown)}" + (
+        f" ({'; '.join(hints)})" if hints else ""
+    )
 
 
 def _chosen(

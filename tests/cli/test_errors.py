@@ -108,6 +108,34 @@ def test_an_unknown_flag_is_said_by_the_parser_it_was_given_to_with_its_flags(
     assert f"valid flags: {flags}" in err, err
 
 
+@pytest.mark.parametrize(
+    ("module", "argv", "said"),
+    [
+        ("train", ["--max-epoch", "3"],
+         "raysearch train: error: unrecognized arguments: --max-epoch 3 (--max-epoch: did "
+         "you mean '--max-epochs'?)\n"),
+        # a required flag missing: argparse said only that, never the misspelt one given
+        ("curves", ["--spce", "smoke"],
+         "raysearch curves: error: the following arguments are required: --space; "
+         "unrecognized arguments: --spce smoke (--spce: did you mean '--space'?)\n"),
+        ("data", ["synth", "--seed", "1", "--preset=tiny", "--ovewrite"],
+         "raysearch data synth: error: the following arguments are required: OUT_DIR; "
+         "unrecognized arguments: --ovewrite (--ovewrite: did you mean '--overwrite'?)\n"),
+    ],
+)  # fmt: skip
+def test_a_misspelt_flag_is_named_with_the_flag_it_likely_means(
+    module: str, argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib
+
+    with pytest.raises(SystemExit) as exited:
+        importlib.import_module(f"raysearch.cli.{module}").main(argv)
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert said in err, err
+    assert err.count("error:") == 1, err
+
+
 @pytest.mark.parametrize("command", ["data", "spaces", "model"])
 def test_a_command_without_its_sub_command_lists_them(
     command: str, capsys: pytest.CaptureFixture[str]

@@ -183,6 +183,19 @@ def test_bad_arguments_exit_2(argv, capsys):
     assert exit_info.value.code == 2
 
 
+def test_a_misspelt_flag_is_named_beside_the_missing_one(capsys):
+    """`export smoke --fromat wandb` said only that --format was required, never --fromat."""
+    with pytest.raises(SystemExit) as exited:
+        main(["export", "smoke", "--fromat", "wandb"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert (
+        "raysearch spaces export: error: the following arguments are required: --format; "
+        "unrecognized arguments: --fromat wandb (--fromat: did you mean '--format'?)\n"
+    ) in err
+    assert err.count("error:") == 1
+
+
 @pytest.mark.parametrize("text", ["1: x\n", "settings: {num_samples: 4, max_epochs: 3, 1: 2}\n"])
 def test_show_of_a_file_with_a_key_that_is_not_a_string_exits_2_naming_the_file(
     text, tmp_path, capsys
