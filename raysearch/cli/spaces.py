@@ -94,7 +94,7 @@ def describe_space(space: SearchSpace) -> str:
     if s.finalists:
         lines.append(
             f"  finalists: the best {s.finalists} configurations trained again, {s.replicates} "
-            "seeds each; the lowest mean is picked"
+            "seeds each; the pick: the fewest failed seeds, then the lowest mean"
         )
     if space.requires_data:
         lines.append("  data: made for a real dataset (requires_data): give --data DATASET_DIR")

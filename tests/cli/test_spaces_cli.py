@@ -70,8 +70,8 @@ def test_show_says_only_what_the_space_runs(tmp_path, capsys):
         "  searcher: random sampling",
         "  scheduler: FIFO, which stops no trial (each runs to max_epochs or until the "
         "trainer's own early stopping)",
-        "  finalists: the best 2 configurations trained again, 3 seeds each; the lowest "
-        "mean is picked",
+        "  finalists: the best 2 configurations trained again, 3 seeds each; the pick: the "
+        "fewest failed seeds, then the lowest mean",
     ]
     assert "ASHA" not in out and "TPE" not in out and "--data" not in out
     assert "  finalists: the best 2 configurations trained again, 3 seeds each" in (
