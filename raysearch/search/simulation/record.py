@@ -39,6 +39,7 @@ import pyarrow as pa
 
 from raysearch.core.errors import ConfigError, DataError
 from raysearch.core.files import atomic_write_text, directory_problem, why_no_file
+from raysearch.core.numbers import is_int, plain
 from raysearch.core.timing import readable_seconds
 from raysearch.data.reading import read_parquet
 from raysearch.search.address import check_address
@@ -241,7 +242,7 @@ def _argument_problems(names: Names, **given: Any) -> list[str]:
             continue
         if name in _PATHS and not isinstance(value, str | os.PathLike):
             problems.append(f"{names.head(name)}: expected a str or a path, got {value!r}")
-        elif name in _COUNTS and (isinstance(value, bool) or not isinstance(value, int)):
+        elif name in _COUNTS and not is_int(value):
             problems.append(f"{names.head(name)}: expected a whole number, got {value!r}")
         elif name in _TEXTS and not isinstance(value, str):
             problems.append(f"{names.head(name)}: expected a str, got {value!r}")
@@ -265,6 +266,15 @@ def _argument_problems(names: Names, **given: Any) -> list[str]:
                 f"got {value!r}; to print nothing, give lambda line: None"
             )
     return problems
+
+
+def _address_problems(address: str, names: Names) -> list[str]:
+    """What is wrong with the cluster at ``address`` ([]: a Ray cluster answers there)."""
+    try:
+        check_address(address, names)
+    except ConfigError as err:
+        return list(err.problems)
+    return []
 
 
 def _out_problem(table: Path) -> str | None:
@@ -325,6 +335,7 @@ def record_curves(
     The runs train ``processes`` at once on this machine, or with ``address`` as Ray tasks
     on that cluster (``record``). ``names`` is internal, not for callers: ``raysearch
     curves`` passes ``CLI`` so that errors name its flags rather than these keywords."""
+    seeds, points, processes = plain(seeds), plain(points), plain(processes)  # NumPy's: ints
     problems = _argument_problems(
         names,
         space=space, out=out, data=data, seeds=seeds, points=points, processes=processes,
@@ -340,13 +351,15 @@ def record_curves(
         problems += [
             p if err.context == names.context else f"{err.context}: {p}" for p in err.problems
         ]
-    usable = points is None or (type(points) is int and points >= 2)  # else said above
+    usable = points is None or (is_int(points) and points >= 2)  # else said above
     if loaded is not None and usable:
         if points is not None:
             loaded = discretized(loaded, points, names)
         # the grid's problems, said with the arguments' (a dataset of the wrong type is given)
         problems += _grid_problems(loaded, data is not None, names)
-    if problems:
+    if problems:  # with the address's, unless a table given is there (it trains nothing)
+        if isinstance(address, str) and not (isinstance(out, str | Path) and Path(out).is_file()):
+            problems += _address_problems(address, names)
         raise ConfigError(problems, "curve recording")
     assert loaded is not None, "a space of the wrong type is one of the problems"
     plan = None
@@ -365,10 +378,7 @@ def record_curves(
             f"{names.head('device')}: {why}"
         )  # a cluster's nodes may have what this one lacks
     if address is not None and not table.is_file():  # a table there trains nothing on it
-        try:  # said with the others, before the data are prepared and the plan is printed
-            check_address(address, names)
-        except ConfigError as err:
-            problems += err.problems
+        problems += _address_problems(address, names)  # before the data are prepared
     if problems:
         raise ConfigError(problems, "curve recording")
     assert plan is not None, "plan_for_space raised otherwise"

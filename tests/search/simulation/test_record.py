@@ -540,6 +540,8 @@ def test_record_curves_names_each_argument_of_the_wrong_type(
             ["out", "seeds", "processes", "cache_dir"],
         ),
         ("smoke", {"points": 0, "seeds": 0}, ["seeds", "points"]),
+        # the address's too (a helper: it came only once the others were mended)
+        ("smoke", {"points": 1, "address": "http://head:8265"}, ["points", "address"]),
         ("nosuch", {"processes": 0, "data": "{tmp}/none"}, ["data", "processes", "space"]),
         ("{tmp}/none.yaml", {"seeds": 0}, ["seeds", "search space"]),
         ("smoke", {"seeds": 0, "data": "{tmp}/none"}, ["data", "seeds", "parameters.budget_beta"]),
@@ -558,6 +560,18 @@ def test_record_curves_says_every_bad_argument_at_once_with_the_spaces_problems(
     assert [p.split(":")[0] for p in err.value.problems] == named, err.value.problems
     assert err.value.context == "curve recording"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_record_curves_takes_numpy_counts(tmp_path: Path, fake_training: list) -> None:
+    """``for p in np.arange(2, 5): record_curves(..., points=p)`` was refused: 'points:
+    expected a whole number, got np.int64(2)' (a helper)."""
+    out = tmp_path / "c.parquet"
+    got = rec.record_curves("smoke", points=np.int64(2), seeds=np.int64(1),
+                            processes=np.int32(1), out=out, log=lambda line: None)  # fmt: skip
+    assert got.trained and len(fake_training) == 5  # uniform, kendall, softplus, a3dro x 2
+    assert len(pd.read_parquet(out)) == 5 * load_space("smoke").settings.max_epochs
+    with pytest.raises(ConfigError, match=r"points: expected a whole number, got 2\.5"):
+        rec.record_curves("smoke", points=np.float64(2.5), out=out)
 
 
 def test_curves_on_a_device_this_machine_lacks_are_refused_before_the_data_is_prepared(
