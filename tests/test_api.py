@@ -127,6 +127,20 @@ def test_arguments_of_the_wrong_type_are_one_error_naming_each(tmp_path) -> None
     assert not any(tmp_path.iterdir())
 
 
+def test_keywords_beside_a_command_lines_options_make_it_a_python_call() -> None:
+    """Options a command line made (a run's options.json) carry its argv; with keywords
+    beside them, errors named --max-epochs to the Python caller and the run recorded the
+    old command line, without the keywords (a helper)."""
+    cli = RunOptions(space="smoke", seed=1, argv=("run", "--space", "smoke", "--seed", "1"))
+    assert options_from_arguments(None, cli, {}) == cli  # the command line's own call
+    changed = options_from_arguments(None, cli, {"seed": 3})
+    assert changed.argv == () and changed.names.cli is False
+    assert repeat_command(changed) == "raysearch.run_search('smoke', seed=3)"
+    with pytest.raises(ConfigError) as err:
+        options_from_arguments(None, cli, {"max_epochs": 0})
+    assert err.value.problems == ["max_epochs: must be an int >= 1, got 0"]
+
+
 def test_paths_and_a_plain_wandb_switch_are_taken_as_given() -> None:
     options = options_from_arguments("smoke", None, {"results": Path("r"), "wandb": False})
     assert options.results == "r" and options.wandb == WandbOptions(enabled=False)

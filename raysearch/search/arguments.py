@@ -111,8 +111,8 @@ def _from_arguments(
         # the arguments beside options= are taken as they are without it (a path, wandb=False)
         changes, found = _typed(fields)
         problems += found
-        try:
-            return dataclasses.replace(options, **changes)
+        try:  # a Python call now: errors name keywords, the run records this call (no argv)
+            return dataclasses.replace(options, **changes, argv=())
         except ConfigError as err:
             problems += err.problems
             return None
