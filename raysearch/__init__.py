@@ -6,6 +6,7 @@ The Python API, for a notebook or a script::
     summary = raysearch.run_search(space="smoke", smoke=True)   # a whole search
     run = raysearch.load_run(summary["run_dir"])                 # its tables, read back
     study = raysearch.open_study(summary["run_dir"])             # its Optuna study
+    raysearch.compare_runs([run_a, run_b], "results/compare/ab")  # raysearch compare
     curves = raysearch.record_curves("loss_ablation", points=3)  # for raysearch simulate
     sim = raysearch.simulate_search(curves.space, table=curves.table, workers=[1, 16])
 
@@ -14,7 +15,8 @@ says what each is: ``num_samples``, ``max_epochs``, ``data``, ``results``, ``nam
 ``seed``, ``warm_start``, ...) and returns the summary it wrote to
 ``results/<space>/<run>/``; each call gets its own run directory. ``load_run(run_dir)``
 returns a ``RunData`` (trials and epochs as pandas DataFrames, the metadata), and
-``open_study(run_dir)`` its ``optuna.Study``.
+``open_study(run_dir)`` its ``optuna.Study``. ``compare_runs(run_dirs, out_dir)`` is
+``raysearch compare``: report.md and its figures for the runs, in ``out_dir``.
 ``record_curves(space, ...)`` is ``raysearch curves``: it records the learning curves of a
 space's grid and returns where the table and the space file to simulate on are.
 ``simulate_search(space, table=...)`` is ``raysearch simulate``: the space's search with k
@@ -46,6 +48,7 @@ from raysearch.core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from raysearch.api import run_search
+    from raysearch.results.comparison import compare_runs
     from raysearch.results.runs import load_run
     from raysearch.search.options import RunOptions
     from raysearch.search.simulation.record import record_curves
@@ -63,6 +66,7 @@ __all__ = [
     "SearchInterrupted",
     "WandbOptions",
     "__version__",
+    "compare_runs",
     "load_run",
     "open_study",
     "record_curves",
@@ -82,6 +86,7 @@ except PackageNotFoundError:  # imported from a checkout that was never installe
 _LAZY = {
     "run_search": "raysearch.api",
     "load_run": "raysearch.results.runs",
+    "compare_runs": "raysearch.results.comparison",
     "open_study": "raysearch.search.study",
     "record_curves": "raysearch.search.simulation.record",
     "simulate_search": "raysearch.search.simulation.scaling",

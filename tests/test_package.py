@@ -59,6 +59,7 @@ def test_record_curves_names_a_bad_argument_before_the_search_stack_loads() -> N
 
 def test_the_api_is_exported() -> None:
     from raysearch.api import run_search
+    from raysearch.results.comparison import compare_runs
     from raysearch.results.runs import load_run
     from raysearch.search.options import RunOptions
     from raysearch.search.simulation.record import record_curves
@@ -69,17 +70,18 @@ def test_the_api_is_exported() -> None:
     assert raysearch.run_search is run_search and raysearch.load_run is load_run
     assert raysearch.record_curves is record_curves and raysearch.open_study is open_study
     assert raysearch.simulate_search is simulate_search  # raysearch simulate
+    assert raysearch.compare_runs is compare_runs  # raysearch compare
     assert raysearch.WandbOptions is WandbOptions  # run_search's wandb= (project, group)
     assert raysearch.RunOptions is RunOptions  # run_search's keywords, or its options=
     names = {"run_search", "load_run", "open_study", "record_curves", "simulate_search",
-             "WandbOptions", "RunOptions", "__version__"}  # fmt: skip
+             "compare_runs", "WandbOptions", "RunOptions", "__version__"}  # fmt: skip
     errors = {"ConfigError", "DataError", "RaysearchError", "SearchInterrupted", "SearchFailed",
               "ResultsNotWritten"}  # fmt: skip
     assert names | errors <= set(dir(raysearch))
     assert set(raysearch.__all__) == names | errors
     assert raysearch.run_search.__doc__ and raysearch.load_run.__doc__
     assert raysearch.record_curves.__doc__ and raysearch.open_study.__doc__
-    assert raysearch.simulate_search.__doc__
+    assert raysearch.simulate_search.__doc__ and raysearch.compare_runs.__doc__
 
 
 def test_dir_offers_the_api_not_the_names_imported_to_build_it() -> None:

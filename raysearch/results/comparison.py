@@ -11,6 +11,7 @@ in that directory whole, or not at all.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from raysearch.core.errors import ConfigError
 from raysearch.core.files import atomic_write_text, staged_directory
 from raysearch.core.metrics import BEST_VAL_METRIC, UNFINISHED
 from raysearch.results.analysis import (
@@ -328,9 +330,19 @@ def compare_runs(
     seed: int = 0,
     names: Names = _COMPARE_RUNS,
 ) -> Path:
-    """Check every run directory and ``out_dir`` (one ConfigError lists every problem), then
-    write report.md and its PNGs to ``out_dir``. ``names``: how problems name ``out_dir``
-    and what writes a run (Python's, by default; the command line's for ``--out``)."""
+    """``raysearch compare`` from Python: check every run directory (a list of them) and
+    ``out_dir`` (one ConfigError lists every problem), then write report.md and its PNGs to
+    ``out_dir`` and return report.md's path. ``seed``: the bootstrap's. ``names`` is
+    internal: how problems name ``out_dir`` and what writes a run (Python's, by default; the
+    command line's for ``--out``)."""
+    if isinstance(run_dirs, str | os.PathLike):  # a str would be taken letter by letter
+        raise ConfigError(
+            [
+                f"run_dirs: expected a list of run directories, got {run_dirs!r}; give "
+                f"[{run_dirs!r}]"
+            ],
+            names.context,
+        )
     runs = runs_to_compare(run_dirs, out_dir, names)  # raises before writing
     return write_report(runs, out_dir, seed=seed, names=names)
 

@@ -19,10 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import optuna
 import pandas as pd
-from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
-from optuna.importance import FanovaImportanceEvaluator, get_param_importances
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.metrics import BEST_VAL_METRIC
@@ -85,6 +82,10 @@ def run_space(run: RunData) -> RunSpace | None:
 
 def _distribution(values: pd.Series, spec: Any | None) -> Any | None:
     """The Optuna distribution for ``values``: the space's when it holds them all."""
+    # Deferred (and in _evaluate): Optuna takes a second to import, and `from raysearch
+    # import *` reaches this module through compare_runs without the search stack
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
     if spec is not None:
         if spec.type == "categorical" and set(values) <= set(spec.choices or []):
             return CategoricalDistribution(list(spec.choices))
@@ -159,6 +160,9 @@ def _evaluate(usable: pd.DataFrame, params: list[str], space: Any | None, seed: 
     if not distributions:
         result.note = "no parameter is set in every scored trial"
         return result
+    import optuna  # Deferred: see _distribution
+    from optuna.importance import FanovaImportanceEvaluator, get_param_importances
+
     study_trials = [
         optuna.trial.create_trial(
             params={n: plain(row[f"config/{n}"]) for n in distributions},

@@ -105,6 +105,17 @@ def test_an_out_holding_anything_but_a_report_is_refused_naming_it(two_runs, tmp
     assert [p.name for p in tmp_path.iterdir()] == ["notes"]
 
 
+def test_one_run_given_as_a_str_is_refused_not_read_letter_by_letter(two_runs, tmp_path):
+    """compare_runs(RUN, out) read RUN's letters as 61 run directories (a helper)."""
+    for given in (str(two_runs[0]), two_runs[0]):
+        with pytest.raises(ConfigError) as err:
+            compare_runs(given, tmp_path / "out")  # type: ignore[arg-type]
+        assert err.value.problems == [
+            f"run_dirs: expected a list of run directories, got {given!r}; give [{given!r}]"
+        ]
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("other", ["notes.txt", "figures"])
 def test_an_out_holding_a_report_and_anything_else_is_refused_and_left_as_it_was(
     two_runs, tmp_path, other
