@@ -11,7 +11,9 @@ overrides the file's value.
 With no ``--data`` it uses the embedded synthetic dataset (``--synth tiny|small|full``).
 Prints one line per epoch (with ``--workers N``, Ray Train's controller prints it: Ray shows
 it after ``(TrainController pid=...)``) and the summary of the fit as JSON (also written to
-``--json``): its stop reason, best epoch, that epoch's metrics and the test metrics.
+``--json``): its stop reason, best epoch, that epoch's metrics and the test metrics. A
+``--json`` that is one of the files the command reads (its --config file, the --resume
+checkpoint, the --from-wandb arguments, a file of its dataset) is refused before it trains.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, positive_int
 from raysearch.cli.best_config import OLD_PAIR, config_file, read_resolved, tuple_fields
 from raysearch.cli.entry_point import run_as_program
+from raysearch.cli.train_files import dataset_problems, file_problems, json_problems
 from raysearch.cli.train_resume import resume_problems
 from raysearch.cli.train_workers import (
     WorkersFailed,
@@ -39,19 +42,13 @@ from raysearch.cli.train_workers import (
     run_distributed,
 )
 from raysearch.core.data_config import SYNTH_PRESETS, DataConfig, SynthConfig
-from raysearch.core.errors import ConfigError, DataError, RaysearchError, TrialFailure
-from raysearch.core.files import (
-    CHECKPOINT_FILE,
-    atomic_write_text,
-    directory_problem,
-    why_no_file,
-)
+from raysearch.core.errors import ConfigError, RaysearchError, TrialFailure
+from raysearch.core.files import atomic_write_text
 from raysearch.core.loss_config import STRATEGY_NAMES, LossConfig
 from raysearch.core.model_config import ModelConfig, list_presets
 from raysearch.core.params import build_trial_config
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import SECTIONS, TrialConfig
-from raysearch.data.manifest import read_manifest
 from raysearch.search.wandb_sweep import read_args_file, run_from_wandb_config
 
 __all__ = ["CONFIG_FLAGS", "build_config", "main", "parse_args"]
@@ -339,7 +336,7 @@ def _checked(args: argparse.Namespace) -> TrialConfig | None:
     """The TrialConfig to train (None: --from-wandb reads it from the sweep), once every
     problem of the command line (its files, the combinations, the values) was raised
     together, before anything trains."""
-    problems = _file_problems(args)
+    problems = file_problems(args)
     cfg = None
     if args.from_wandb is None:
         try:
@@ -347,45 +344,14 @@ def _checked(args: argparse.Namespace) -> TrialConfig | None:
         except ConfigError as err:  # reported with the problems above
             problems.extend(err.problems)
     if (path := cfg.data.path if cfg is not None else args.data) is not None:
-        problems.extend(_dataset_problems(args, path))
+        problems.extend(dataset_problems(args, path))
+    problems.extend(json_problems(args, path))  # before anything is written
     problems.extend(distributed_problems(args, cfg))
     if args.resume is not None:
         problems.extend(resume_problems(args, cfg, _FIELD_FLAGS))  # before data is prepared
     if problems:
         raise ConfigError(problems, "arguments")
     return cfg
-
-
-def _dataset_problems(args: argparse.Namespace, path: str) -> list[str]:
-    """The dataset's manifest read (no torch, no data loaded): a directory that is not
-    there, or not a dataset, is said with the other problems, not after torch loads."""
-    try:
-        read_manifest(path)
-    except DataError as err:
-        where = "--data" if args.data is not None else f"--config {args.config}: data.path"
-        return [f"{where}: {problem}" for problem in err.problems]
-    return []
-
-
-def _file_problems(args: argparse.Namespace) -> list[str]:
-    """The files named on the command line: a checkpoint to resume from that is not there,
-    a data cache or checkpoint directory that could not be made, a --json that could not be
-    written after the run."""
-    problems = []
-    if args.resume is not None:
-        given = Path(args.resume)
-        found = given / CHECKPOINT_FILE if given.is_dir() else given
-        if not found.is_file():
-            problems.append(
-                f"--resume {given}: no checkpoint there (a {CHECKPOINT_FILE} file or its directory)"
-            )
-    if args.cache_dir is not None and (why := directory_problem(args.cache_dir)):
-        problems.append(f"--cache-dir {args.cache_dir}: {why}; give a directory for the data cache")
-    if args.checkpoint_dir and (why := directory_problem(args.checkpoint_dir)):
-        problems.append(f"--checkpoint-dir {args.checkpoint_dir}: {why}; give a directory")
-    if args.json is not None and (why := why_no_file(args.json)):  # its directories are made
-        problems.append(f"--json {args.json}: {why}")
-    return problems
 
 
 def main(argv: list[str] | None = None) -> int:

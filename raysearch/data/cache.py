@@ -27,7 +27,7 @@ from filelock import FileLock
 
 from raysearch.core.data_config import DataConfig
 from raysearch.core.files import atomic_write_serialised
-from raysearch.data.manifest import DERIVED, MANIFEST_NAME, read_manifest
+from raysearch.data.manifest import read_manifest
 from raysearch.data.synth import GENERATOR_VERSION
 
 __all__ = ["CACHE_VERSION", "cached", "dataset_digest", "fingerprint", "kept_if_done"]
@@ -39,18 +39,15 @@ _WRITTEN: ContextVar[list[Path] | None] = ContextVar("raysearch_cache_written", 
 
 def dataset_digest(cfg: DataConfig) -> str:
     """Identity of the data: the synthetic config, or the bytes of every file the loader
-    reads under ``path`` (the manifest and each file it names, which lie inside ``path``:
-    ``read_manifest``), each with its name and length, so no two datasets share a digest
-    by how their bytes split into files."""
+    reads under ``path`` (``Manifest.files``: the manifest and each file it names, which lie
+    inside ``path``), each with its name and length, so no two datasets share a digest by
+    how their bytes split into files."""
     h = hashlib.blake2b(digest_size=16)
     if cfg.path is None:
         h.update(json.dumps([GENERATOR_VERSION, asdict(cfg.synth)], sort_keys=True).encode())
         return h.hexdigest()
     manifest = read_manifest(cfg.path)
-    named = [MANIFEST_NAME, *(s.file for s in manifest.sources)]
-    named += [f for f in manifest.tasks.values() if f != DERIVED]
-    named += [manifest.raions] if manifest.raions else []
-    for name in sorted(set(named)):
+    for name in manifest.files:
         file = manifest.root / name
         if not file.is_file():  # the loader names it in its DataError; no cache is written
             h.update(json.dumps([name, None]).encode())

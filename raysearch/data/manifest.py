@@ -60,6 +60,15 @@ class Manifest:
     def n_days(self) -> int:
         return (self.end - self.start).days + 1
 
+    @property
+    def files(self) -> list[str]:
+        """Every file the loader reads, relative to ``root``, once each and sorted: the
+        manifest, each source's file, each task's target file and the raions file."""
+        named = [MANIFEST_NAME, *(s.file for s in self.sources)]
+        named += [f for f in self.tasks.values() if f != DERIVED]
+        named += [self.raions] if self.raions else []
+        return sorted(set(named))
+
 
 def _date(errs: ErrorCollector, where: str, value: object) -> dt.date | None:
     if isinstance(value, dt.datetime):  # YAML reads "2022-03-01 12:00:00" as one
