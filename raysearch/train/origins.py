@@ -2,9 +2,10 @@
 reports to Tune, so ASHA and the searcher see one value per epoch.
 
 Every metric is the mean over the origins that report it (a task without a target in one
-origin's validation block is averaged over the others), except ``collapsed/<task>`` (1 if
-any origin's model collapsed) and the phase seconds ``time/<phase>_s`` (summed: the origins
-train one after another). With K >= 2 each origin's anchored loss is kept as
+origin's validation block is averaged over the others), except ``epoch`` (the one the
+origins share, as they report it: a whole number), ``collapsed/<task>`` (1 if any origin's
+model collapsed) and the phase seconds ``time/<phase>_s`` (summed: the origins train one
+after another). With K >= 2 each origin's anchored loss is kept as
 ``anchored_val_loss/origin_<j>`` (j = 1 .. K, in time order). With K = 1 the metrics are
 returned unchanged.
 """
@@ -34,7 +35,11 @@ def combine_origins(per_origin: Sequence[dict[str, float]]) -> dict[str, float]:
     out: dict[str, float] = {}
     for key in keys:
         values = [float(m[key]) for m in per_origin if key in m]
-        if key.startswith("collapsed/"):
+        if key == "epoch":  # the origins' one counter, kept as it is (an int), not averaged
+            if len(set(values)) > 1:
+                raise ValueError(f"combine_origins: the origins report epochs {values}")
+            out[key] = next(m[key] for m in per_origin if key in m)
+        elif key.startswith("collapsed/"):
             out[key] = max(values)
         elif key.startswith(TIME_PREFIX):
             out[key] = math.fsum(values)

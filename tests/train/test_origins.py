@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -70,6 +71,19 @@ def test_a_metric_missing_in_one_origin_is_averaged_over_the_others() -> None:
         {"anchored_val_loss": 0.0},
     ]
     assert combine_origins(per)["val_loss/regime"] == 2.0
+
+
+def test_the_epoch_over_several_origins_is_the_whole_number_each_reports() -> None:
+    """The epoch was averaged as a metric: with --val-origins 2, `raysearch train --json`
+    wrote "epoch": 2.0, and 2 with one origin."""
+    per = [{"epoch": 2, "anchored_val_loss": 1.0}, {"epoch": 2, "anchored_val_loss": 0.0}]
+    assert json.dumps(combine_origins(per)["epoch"]) == "2"
+    result = fit(_cfg(max_epochs=2), fake_origins(2), model_factory=factory())
+    best = json.loads(json.dumps(result.summary()))["best_metrics"]["epoch"]
+    assert type(best) is int and best == result.best_epoch
+    assert [type(h["epoch"]) for h in result.history] == [int, int]
+    with pytest.raises(ValueError, match="epoch"):  # the origins train in lockstep
+        combine_origins([{"epoch": 1}, {"epoch": 2}])
 
 
 def test_lockstep_origins_train_as_independent_fits_and_report_their_mean() -> None:
