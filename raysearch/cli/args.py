@@ -7,7 +7,7 @@ import itertools
 import math
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
 from raysearch.core.errors import close_names, did_you_mean
@@ -15,6 +15,7 @@ from raysearch.core.errors import close_names, did_you_mean
 __all__ = [
     "StrictParser",
     "duration",
+    "flag_named",
     "int_at_least",
     "int_between",
     "non_negative_float",
@@ -128,6 +129,18 @@ def _chosen(
                 if all(u in after for u in unknown):
                     return _chosen(chosen, parsed, after, unknown)
     return parser
+
+
+def flag_named(problems: Iterable[str], flags: Mapping[str, str]) -> list[str]:
+    """Each problem ``field: why`` whose field one of ``flags`` (field -> flag) sets, named
+    by the flag, as the user gives it, and the field: ``--lr (trainer.lr): why``; the
+    others as they are."""
+    named = []
+    for problem in problems:
+        field, _, why = problem.partition(": ")
+        flag = flags.get(field)
+        named.append(f"{flag} ({field}): {why}" if flag else problem)
+    return named
 
 
 def _int_in(low: int, high: int | None, expected: str) -> Callable[[str], int]:

@@ -18,7 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from raysearch.cli import command_description
-from raysearch.cli.args import StrictParser, int_at_least, non_negative_int, positive_int
+from raysearch.cli.args import (
+    StrictParser,
+    flag_named,
+    int_at_least,
+    non_negative_int,
+    positive_int,
+)
 from raysearch.cli.entry_point import run_as_program
 from raysearch.core.data_config import INT_LEAST, SYNTH_PRESETS, DataConfig, SynthConfig
 from raysearch.core.errors import ConfigError, RaysearchError
@@ -171,7 +177,11 @@ def _dataset(args: argparse.Namespace) -> tuple[RawDataset, str, str]:
         base = SYNTH_PRESETS[args.preset]
         days = args.days if args.days is not None else base["days"]
         raions = args.raions if args.raions is not None else base["raions"]
-        synth = SynthConfig(days=days, raions=raions, seed=args.seed)
+        try:
+            synth = SynthConfig(days=days, raions=raions, seed=args.seed)
+        except ConfigError as err:  # named by the flags, as train names a bad value
+            flags = {f"synth.{n}": f"--{n}" for n in ("days", "raions", "seed")}
+            raise ConfigError(flag_named(err.problems, flags), err.context) from None
         made = f"{synth.days} days x {synth.raions} raions from {synth.start}, seed {synth.seed}"
         return generate(synth), args.format, f"wrote {Path(args.out_dir) / MANIFEST_NAME} ({made})"
     if args.command in ("import-war-losses", "import-losses"):

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
 from raysearch.cli import command_description
-from raysearch.cli.args import StrictParser, positive_int
+from raysearch.cli.args import StrictParser, flag_named, positive_int
 from raysearch.cli.best_config import OLD_PAIR, config_file, read_resolved, tuple_fields
 from raysearch.cli.entry_point import run_as_program
 from raysearch.cli.train_files import dataset_problems, file_problems, json_problems
@@ -168,9 +168,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--config and --from-wandb each give the configuration to train: give one")
     if args.from_wandb is not None:
         allowed = {"from_wandb", "cache_dir", "threads", "json"}
-        given = sorted(_given(p, vars(args), argv) - allowed)
-        if given:
-            p.error(f"--from-wandb takes its configuration from the sweep; drop {given}")
+        given = _given(p, vars(args), argv) - allowed
+        if given:  # named as typed: their flags, not their dests
+            flags = sorted(a.option_strings[-1] for a in p._actions if a.dest in given)
+            p.error(f"--from-wandb takes its configuration from the sweep; drop {', '.join(flags)}")
     # --config: the flags given on the command line override the file's values, even a flag
     # given at its default (--seed 0 over a file's seed 3); a flag not given keeps the file's
     # --resume: a difference from the checkpoint is said of a flag given, or not (a default)
@@ -190,27 +191,24 @@ def _given(p: argparse.ArgumentParser, parsed: dict[str, Any], argv: list[str] |
 
 def build_config(args: argparse.Namespace) -> TrialConfig:
     """The TrialConfig the arguments describe (every problem of every section raised at
-    once, each named ``section.field``)."""
+    once, each named by the flag that sets its field, and the field: ``--lr (trainer.lr)``;
+    with --config, by where its value came from: ``_blamed``)."""
     if getattr(args, "config", None) is not None:
         return _config_from_file(args)
     values: dict[str, dict[str, Any]] = {section: {} for section in SECTIONS}
     for flag, (section, name, _) in CONFIG_FLAGS.items():
         values[section][name] = getattr(args, flag.removeprefix("--").replace("-", "_"))
     problems: list[str] = []
-    flags = {f"{section}.{name}": flag for flag, (section, name, _) in CONFIG_FLAGS.items()}
 
     def built(name: str, build: Callable[[], _Section]) -> _Section | None:
         try:
             return build()
         except ConfigError as err:  # the section's problems, kept with the others'
-            for problem in err.problems:
-                field, _, why = f"{name}.{problem}".partition(": ")
-                flag = flags.get(field)  # a value from a flag: named as the user gave it
-                problems.append(f"{flag} ({field}): {why}" if flag else f"{name}.{problem}")
+            problems.extend(flag_named((f"{name}.{p}" for p in err.problems), _FIELD_FLAGS))
             return None
 
     synth = built(
-        "data.synth",
+        "data",  # a SynthConfig's problems name its fields synth.<field>
         lambda: (
             SynthConfig.preset(args.synth, seed=args.seed)
             if args.synth is not None
@@ -378,9 +376,29 @@ def _train(args: argparse.Namespace, cfg: TrialConfig | None) -> dict[str, Any]:
         _set_threads(args.threads)
         return run_from_wandb_config(config, cache_dir=args.cache_dir)
     _set_threads(args.threads)
-    if args.workers >= 2:
-        return run_distributed(cfg, args, on_ready=_print_config)
-    return _run_local(cfg, args)
+    try:
+        if args.workers >= 2:
+            return run_distributed(cfg, args, on_ready=_print_config)
+        return _run_local(cfg, args)
+    except ConfigError as err:  # a value the data cannot take, found as it is prepared
+        raise ConfigError(_data_named(err.problems, args), err.context) from None
+
+
+def _data_named(problems: list[str], args: argparse.Namespace) -> list[str]:
+    """The problems of a data field's value the dataset cannot take (``raion_pca_components:
+    500 exceeds ...``) named as build_config names a bad value: by the flag that sets it
+    (``--pca (data.raion_pca_components): 500 exceeds ...``), or, with --config, by the file
+    where the value is the file's."""
+    named = []
+    for problem in problems:
+        if f"data.{problem.partition(': ')[0]}" not in _FIELD_FLAGS:  # no data field's
+            named.append(problem)
+        elif args.config is None:  # every value a flag's, given or its default
+            named.extend(flag_named([f"data.{problem}"], _FIELD_FLAGS))
+        else:
+            where = f"--config {config_file(args.config)}"
+            named.append(_blamed(f"data.{problem}", where, _overrides(args)[0]))
+    return named
 
 
 def _print_config(cfg: TrialConfig) -> None:

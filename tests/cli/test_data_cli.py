@@ -51,6 +51,15 @@ def test_bad_arguments_exit_through_argparse(tmp_path: Path) -> None:
     assert main(["synth", str(tmp_path), "--days", "5"]) == 2  # ConfigError: days >= 120
 
 
+def test_too_few_days_are_named_by_the_flag(tmp_path: Path, capsys) -> None:
+    """`data synth OUT --days 10` said 'synth.days: must be an int >= 120', the field the
+    flag sets; raysearch train names a bad value by its flag, then its field."""
+    assert main(["synth", str(tmp_path / "d"), "--days", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "--days (synth.days): must be an int >= 120 (four months), got 10" in err, err
+    assert not (tmp_path / "d").exists()
+
+
 @pytest.mark.parametrize(
     "flags", [["--days", "0"], ["--raions", "0"], ["--seed", "-1"], ["--days", "x"]]
 )

@@ -238,7 +238,51 @@ def test_from_wandb_refuses_a_config_flag_even_at_its_default(
     with pytest.raises(SystemExit) as exited:
         parse_args(["--from-wandb", "args.json", *given])
     assert exited.value.code == 2
-    assert given[0].removeprefix("--") in capsys.readouterr().err
+    assert f"drop {given[0]}\n" in capsys.readouterr().err
+
+
+def test_from_wandb_names_the_flags_to_drop_as_typed(capsys: pytest.CaptureFixture[str]) -> None:
+    """They were named by their argparse dests: drop ['daily_window', 'max_epochs']."""
+    with pytest.raises(SystemExit):
+        parse_args(["--from-wandb", "a.json", "--max-epochs", "2", "--daily-window", "60"])
+    err = capsys.readouterr().err
+    assert "from the sweep; drop --daily-window, --max-epochs\n" in err, err
+
+
+def test_a_value_the_data_cannot_take_is_named_by_its_flag_or_the_config_file(
+    tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More PCA components than a raion source has features is found as the data is
+    prepared: it was said 'raion_pca_components: 500 exceeds ...', where a bad value found
+    before is '--pca (data.raion_pca_components): ...'."""
+    argv = ["--synth", "tiny", "--daily-window", "60", "--monthly-window", "3", "--size", "tiny"]
+    argv += ["--warmup-epochs", "0", "--cache-dir", str(tmp_path / "c"), "--json", "r.json"]
+    monkeypatch.chdir(tmp_path)
+    assert train_cli.main([*argv, "--pca", "500"]) == 2
+    err = capsys.readouterr().err
+    assert "--pca (data.raion_pca_components): 500 exceeds what source 'raion_" in err, err
+    config = tmp_path / "best_config.yaml"
+    config.write_text(
+        "resolved:\n  data.raion_pca_components: 500\n  data.synth.days: 420\n"
+        "  data.daily_window: 60\n  data.monthly_window: 3\n  trainer.warmup_epochs: 0\n"
+    )
+    argv = ["--config", str(config), "--cache-dir", str(tmp_path / "c")]
+    assert train_cli.main(argv) == 2  # the file's value
+    err = capsys.readouterr().err
+    assert f"--config {config}: data.raion_pca_components: 500 exceeds" in err, err
+    assert train_cli.main([*argv, "--pca", "400"]) == 2  # the flag's, over the file's
+    assert "--pca (data.raion_pca_components): 400 exceeds" in capsys.readouterr().err
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_a_negative_seed_is_named_by_its_flag_for_the_synthetic_data_too(capsys) -> None:
+    """--seed sets the synthetic data's seed too: that was said 'data.synth.synth.seed'."""
+    with pytest.raises(ConfigError) as err:
+        build_config(parse_args(["--seed", "-1"]))
+    assert err.value.problems == [
+        "--seed (data.synth.seed): must be an int >= 0, got -1",
+        "--seed (trainer.seed): must be an int >= 0, got -1",
+    ]
 
 
 # --config: the configuration a search found (best_config.yaml's `resolved:` section)
