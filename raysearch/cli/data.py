@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ from raysearch.data.manifest import MANIFEST_NAME
 from raysearch.data.raw import RawDataset
 from raysearch.data.writer import write_dataset
 
-__all__ = ["main", "task_report"]
+__all__ = ["main", "task_report", "windows_too_long"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -222,23 +222,34 @@ def _run(args: argparse.Namespace) -> str:
         # what needs no splits is printed all the same; the splits' own words name config
         # fields, where the user set (or left) flags
         print("\n".join(describe_sources(raw)), flush=True)
-        tiny = {"--daily-window": 60, "--monthly-window": 3}  # the tiny preset's, which fit
-        given = {"--daily-window": args.daily_window, "--monthly-window": args.monthly_window}
-        fits = " ".join(f"{flag} {n}" for flag, n in tiny.items())
-        shorter = (
-            f"give shorter ones (the tiny preset's {SYNTH_PRESETS['tiny']['days']} days: {fits})"
-            if any(given[flag] > tiny[flag] for flag in tiny)
-            else "give a shorter horizon or windows, or a longer dataset"
+        named = (
+            f"--daily-window {args.daily_window}, --monthly-window {args.monthly_window}, "
+            f"--horizon {args.horizon}"
         )
+        windows = {"--daily-window": args.daily_window, "--monthly-window": args.monthly_window}
         raise ConfigError(
-            [
-                f"--daily-window {args.daily_window}, --monthly-window {args.monthly_window}, "
-                f"--horizon {args.horizon}: windows this long leave too few samples of "
-                f"{args.dir}'s {raw.n_days} days for training, validation and test; {shorter}",
-                *err.problems,
-            ],
+            [windows_too_long(named, windows, f"{args.dir}'s", raw.n_days), *err.problems],
             err.context,
         ) from None
+
+
+def windows_too_long(named: str, windows: Mapping[str, int], data: str, n_days: int) -> str:
+    """The problem of windows that leave ``data``'s ``n_days`` days too few samples for the
+    splits (``data``: the dataset as the command names it, possessive), with the shorter
+    windows of the tiny preset, which fit, where ``windows`` (--daily-window and
+    --monthly-window: their values) are longer. ``named``: the windows (and horizon) as
+    the command names them, with their values."""
+    tiny = {"--daily-window": 60, "--monthly-window": 3}  # the tiny preset's, which fit
+    fits = " ".join(f"{flag} {n}" for flag, n in tiny.items())
+    shorter = (
+        f"give shorter ones (the tiny preset's {SYNTH_PRESETS['tiny']['days']} days: {fits})"
+        if any(windows[flag] > tiny[flag] for flag in tiny)
+        else "give a shorter horizon or windows, or a longer dataset"
+    )
+    return (
+        f"{named}: windows this long leave too few samples of {data} {n_days} days for "
+        f"training, validation and test; {shorter}"
+    )
 
 
 def _check_out_dir(out: Path, overwrite: bool) -> None:

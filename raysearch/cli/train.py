@@ -49,6 +49,7 @@ from raysearch.core.model_config import ModelConfig, list_presets
 from raysearch.core.params import build_trial_config
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import SECTIONS, TrialConfig
+from raysearch.data.manifest import read_manifest
 from raysearch.search.wandb_sweep import read_args_file, run_from_wandb_config
 
 __all__ = ["CONFIG_FLAGS", "build_config", "main", "parse_args"]
@@ -381,7 +382,31 @@ def _train(args: argparse.Namespace, cfg: TrialConfig | None) -> dict[str, Any]:
             return run_distributed(cfg, args, on_ready=_print_config)
         return _run_local(cfg, args)
     except ConfigError as err:  # a value the data cannot take, found as it is prepared
-        raise ConfigError(_data_named(err.problems, args), err.context) from None
+        problems = _data_named(err.problems, args)
+        if err.context == "data splits":  # and the windows that fit, as data describe says
+            problems.insert(0, _windows_too_long(args, cfg))
+        raise ConfigError(problems, err.context) from None
+
+
+def _windows_too_long(args: argparse.Namespace, cfg: TrialConfig) -> str:
+    """``raysearch data describe``'s problem of windows too long for the data (with the
+    windows that fit), each window named by its flag, or by the --config file where its
+    value is the file's."""
+    # Deferred: raysearch.cli.data imports pandas at its top; only data too short comes here.
+    from raysearch.cli.data import windows_too_long
+
+    data, named = cfg.data, []
+    windows = {"--daily-window": data.daily_window, "--monthly-window": data.monthly_window}
+    for flag, value in windows.items():
+        field = CONFIG_FLAGS[flag][1]
+        from_flag = args.config is None or field in args.given
+        named.append(
+            f"{flag} {value}" if from_flag else f"data.{field} {value} from --config {args.config}"
+        )
+    if data.path is None:
+        return windows_too_long(", ".join(named), windows, "the synthetic data's", data.synth.days)
+    n_days = read_manifest(data.path).n_days  # read before the data was prepared
+    return windows_too_long(", ".join(named), windows, f"{data.path}'s", n_days)
 
 
 def _data_named(problems: list[str], args: argparse.Namespace) -> list[str]:

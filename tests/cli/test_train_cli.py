@@ -573,3 +573,36 @@ def test_the_config_is_printed_only_once_the_data_is_prepared(
     out, err = capsys.readouterr()
     assert "sources/acled.parquet: not a parquet file" in err
     assert out == ""
+
+
+def test_windows_too_long_for_the_dataset_are_said_with_those_that_fit_as_describe_says(
+    tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`train --data ds/tiny` with the default windows said only '37 anchors leave no
+    training sample', where `raysearch data describe` on the same dataset named the windows
+    that fit: train says it in describe's words."""
+    from raysearch.cli.data import main as data_main
+
+    monkeypatch.chdir(tmp_path)
+    assert data_main(["synth", "ds", "--preset", "tiny"]) == 0
+    assert data_main(["describe", "ds"]) == 2
+    described = capsys.readouterr().err.splitlines()[1]
+    fits = "--daily-window 60 --monthly-window 3"
+    assert described.endswith(f"; give shorter ones (the tiny preset's 420 days: {fits})")
+    windows = "--daily-window 365, --monthly-window 12"
+    assert train_cli.main(["--data", "ds", "--cache-dir", "c", "--json", "r.json"]) == 2
+    err = capsys.readouterr().err
+    said = described.replace(f"{windows}, --horizon 7:", f"{windows}:")
+    assert f"invalid data splits (2 problem(s)):\n{said}\n" in err, err
+    assert "37 anchors leave no training sample" in err
+    Path("long.yaml").write_text("resolved:\n  data.daily_window: 300\n  data.synth.days: 420\n")
+    assert (
+        train_cli.main(["--config", "long.yaml", "--monthly-window", "6", "--cache-dir", "c"]) == 2
+    )
+    err = capsys.readouterr().err
+    assert (
+        "  - data.daily_window 300 from --config long.yaml, --monthly-window 6: windows this long "
+        f"leave too few samples of the synthetic data's 420 days for training, validation and "
+        f"test; give shorter ones (the tiny preset's 420 days: {fits})\n"
+    ) in err, err
+    assert not Path("r.json").exists()
