@@ -410,19 +410,23 @@ def _windows_too_long(args: argparse.Namespace, cfg: TrialConfig) -> str:
 
 
 def _data_named(problems: list[str], args: argparse.Namespace) -> list[str]:
-    """The problems of a data field's value the dataset cannot take (``raion_pca_components:
-    500 exceeds ...``) named as build_config names a bad value: by the flag that sets it
-    (``--pca (data.raion_pca_components): 500 exceeds ...``), or, with --config, by the file
-    where the value is the file's."""
+    """The problems of a value the data cannot take, found as they are prepared or trained
+    on and named by the bare field (``raion_pca_components: 500 exceeds ...``,
+    ``batch_size: 16 exceeds the 2 training samples``), named as build_config names a bad
+    value: by the flag that sets it (``--pca (data.raion_pca_components): ...``), or, with
+    --config, by the file where the value is the file's."""
+    fields = [key for key in _FIELD_FLAGS if key.count(".") == 1]  # a section's own field
     named = []
     for problem in problems:
-        if f"data.{problem.partition(': ')[0]}" not in _FIELD_FLAGS:  # no data field's
+        dotted = _named(problem, fields)  # "data.raion_pca_components: ...", or as it was
+        if dotted == problem:  # no field a flag sets
             named.append(problem)
         elif args.config is None:  # every value a flag's, given or its default
-            named.extend(flag_named([f"data.{problem}"], _FIELD_FLAGS))
+            named.extend(flag_named([dotted], _FIELD_FLAGS))
         else:
-            where = f"--config {config_file(args.config)}"
-            named.append(_blamed(f"data.{problem}", where, _overrides(args)[0]))
+            named.append(
+                _blamed(dotted, f"--config {config_file(args.config)}", _overrides(args)[0])
+            )
     return named
 
 

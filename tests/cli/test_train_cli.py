@@ -275,6 +275,16 @@ def test_a_value_the_data_cannot_take_is_named_by_its_flag_or_the_config_file(
     assert not (tmp_path / "r.json").exists()
 
 
+def test_a_batch_larger_than_the_training_split_is_named_by_its_flag(tmp_path, capsys) -> None:
+    """Found as the first origin is built: it was said 'batch_size: 16 exceeds the 2
+    training samples', the field, not the flag."""
+    argv = ["--synth", "tiny", "--daily-window", "60", "--monthly-window", "3", "--size", "tiny"]
+    argv += ["--anchor-stride", "100", "--cache-dir", str(tmp_path / "c")]
+    assert train_cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "  - --batch-size (trainer.batch_size): 16 exceeds the 2 training samples\n" in err
+
+
 def test_a_negative_seed_is_named_by_its_flag_for_the_synthetic_data_too(capsys) -> None:
     """--seed sets the synthetic data's seed too: that was said 'data.synth.synth.seed'."""
     with pytest.raises(ConfigError) as err:
