@@ -39,7 +39,7 @@ _EPOCH_COLUMNS = ("trial_id", "epoch", "anchored_val_loss")
 _FINALIST_COLUMNS = ("finalist", "seed", "status", BEST_VAL_METRIC, "search_value", "pick")
 
 
-@dataclass
+@dataclass(eq=False)  # its DataFrames have no truth value to compare by: a run equals itself
 class RunData:
     """One search's results, read back from its run directory (what ``load_run`` returns).
 
@@ -178,6 +178,11 @@ def load_run(run_dir: str | Path) -> RunData:
     attributes: ``help(raysearch.results.runs.RunData)``). Every file is checked before
     any is used: one ConfigError names the directory and each file or column missing or
     unreadable."""
+    if not isinstance(run_dir, str | os.PathLike):  # the summary run_search returned, say
+        raise ConfigError(
+            [f"run_dir: expected a run directory (a str or a path), got {run_dir!r}"],
+            "arguments",
+        )
     return load_runs([run_dir], names=API)[0]  # raysearch.load_run: Python's
 
 

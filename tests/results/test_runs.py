@@ -51,6 +51,19 @@ def test_a_run_shows_itself_in_a_line_with_its_tables_rows_not_their_contents(tw
     assert repr(run.name) in shown and "finalists=" in shown and "'budget_beta'" in shown
 
 
+def test_runs_compare_by_identity_and_a_run_dir_of_the_wrong_type_is_named(two_runs):
+    """load_run(R) == load_run(R) raised pandas' 'truth value of a DataFrame is ambiguous';
+    load_run(summary) (the dict run_search returns) a bare TypeError (a helper)."""
+    run = load_run(two_runs[0])
+    assert run == run and run != load_run(two_runs[0])  # read twice: two objects
+    for wrong in ({"run_dir": str(two_runs[0])}, None, 3):
+        with pytest.raises(ConfigError) as err:
+            load_run(wrong)  # type: ignore[arg-type]
+        assert err.value.problems == [
+            f"run_dir: expected a run directory (a str or a path), got {wrong!r}"
+        ]
+
+
 def test_fake_runs_report_times_give_an_interleaved_wall_clock(two_runs):
     run = load_run(two_runs[0])
     assert run.epochs["timestamp"].notna().all()
