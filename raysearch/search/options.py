@@ -7,6 +7,7 @@ keywords), checked on construction; and the options a run directory keeps for ``
 from __future__ import annotations
 
 import dataclasses
+import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -162,9 +163,10 @@ class RunOptions:
         """Check each field on its own: one ConfigError lists every problem, each named as
         the options were given (``names``: a flag, or run_search's keyword).
 
-        Checked here, on construction (counts and seconds given as NumPy numbers are taken
-        as Python's int and float first): each field's type; the counts' ranges (``LEAST``,
-        ``MOST``); ``time_budget_s`` and ``health_check_s`` a finite number of seconds > 0;
+        Checked here, on construction (counts, seconds and switches given as NumPy's are
+        taken as Python's int, float and bool first, and a path given as a path as its
+        str): each field's type; the counts' ranges (``LEAST``, ``MOST``); ``time_budget_s``
+        and ``health_check_s`` a finite number of seconds > 0;
         no empty path; ``name`` one path component; ``storage`` a URI Ray Tune can keep its
         experiment on, or an absolute path. Not checked here, so a RunOptions naming an
         unknown space or searcher is made without complaint: what the names and paths
@@ -174,7 +176,7 @@ class RunOptions:
         and ``max_epochs`` against the space, the data directory, ``address``, the run
         directory (``results``/``name``, ``resume``) and ``warm_start``'s run."""
         errs = _Named(self.names)
-        self._plain_numbers()
+        self._plain_values()
         for name, least in LEAST.items():
             value = getattr(self, name)
             if value is None and name not in ("workers_per_trial", "seed", "max_failures"):
@@ -230,11 +232,16 @@ class RunOptions:
             errs.problems.append(f"argv: must be a tuple of str, got {self.argv!r}")
         errs.raise_if_any(ConfigError, "run options")
 
-    def _plain_numbers(self) -> None:
-        """Counts and seconds given as NumPy's numbers (``np.arange``'s, a DataFrame's) as
-        Python's int and float, which the checks below and the run's JSON files take."""
-        for name in (*LEAST, *_SECONDS):
-            object.__setattr__(self, name, plain(getattr(self, name)))  # frozen: set while made
+    def _plain_values(self) -> None:
+        """Counts, seconds and switches given as NumPy's (``np.arange``'s, a DataFrame's) as
+        Python's int, float and bool, and the space and paths given as paths (pathlib's) as
+        their str, as run_search takes them: what the checks below and the run's JSON files
+        take. Frozen: each is set once, while the options are made."""
+        for name in (*LEAST, *_SECONDS, "smoke", "reuse_actors"):
+            object.__setattr__(self, name, plain(getattr(self, name)))
+        for name in ("space", *_PATHS):
+            if isinstance(value := getattr(self, name), os.PathLike):
+                object.__setattr__(self, name, os.fspath(value))
 
     @property
     def names(self) -> Names:

@@ -592,6 +592,21 @@ def test_counts_and_seconds_from_numpy_are_taken_as_pythons_numbers() -> None:
         RunOptions(space="smoke", num_samples=np.float64(4.0))  # type: ignore[arg-type]
 
 
+def test_paths_and_numpy_switches_are_taken_by_run_options_as_run_search_takes_them() -> None:
+    """RunOptions(data=Path(...)) was refused ('must be a str, got PosixPath(...)') while
+    run_search(data=Path(...)) took it; smoke=np.bool_(True) was refused by both (a
+    Python-API helper)."""
+    options = RunOptions(
+        space=Path("my_space.yaml"), data=Path("/data"), results=Path("r"),  # type: ignore[arg-type]
+        warm_start=Path("r/old"), smoke=np.bool_(True), reuse_actors=np.bool_(False),  # type: ignore[arg-type]
+    )  # fmt: skip
+    assert (options.space, options.data, options.results, options.warm_start) == (
+        "my_space.yaml", "/data", "r", "r/old"
+    )  # fmt: skip
+    assert options.smoke is True and options.reuse_actors is False
+    assert RunOptions.from_json(json.loads(json.dumps(options.to_json()))) == options
+
+
 def _plan(tmp_path: Path, space_text: str, **options: object) -> SearchPlan:
     space = tmp_path / "space.yaml"
     space.write_text(space_text)
