@@ -107,11 +107,17 @@ def fit(tuner: Tuner) -> ResultGrid:
     and its own resume hint (``_NoRestoreHint``), with raysearch's trial table
     (``NEW_OUTPUT_ENV``), the environment restored after it; and Ctrl+C's handler too:
     Tune sets its own for the fit and leaves it behind unless a Ctrl+C came, so a Ctrl+C
-    after the fit (while the results are written) did nothing."""
+    after the fit (while the results are written) did nothing. Optuna's INFO lines ("A new
+    study created in Journal with name: raysearch") are left out, its warnings kept, and
+    its verbosity restored after."""
+    import optuna  # Deferred: Tune's OptunaSearch loads it for the fit anyway
+
     main_thread = threading.current_thread() is threading.main_thread()
     sigint = signal.getsignal(signal.SIGINT) if main_thread else None
     hint, tune_log = _NoRestoreHint(), logging.getLogger("ray.tune.tune")
     tune_log.addFilter(hint)
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(max(verbosity, optuna.logging.WARNING))
     try:
         with _environment(
             {
@@ -121,6 +127,7 @@ def fit(tuner: Tuner) -> ResultGrid:
         ):
             return tuner.fit()
     finally:
+        optuna.logging.set_verbosity(verbosity)
         tune_log.removeFilter(hint)
         if sigint is not None:
             signal.signal(signal.SIGINT, sigint)

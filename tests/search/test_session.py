@@ -169,6 +169,29 @@ def test_fit_drops_tunes_own_resume_hint_and_keeps_its_other_warnings(
     assert "after the fit" in caplog.text  # the filter is the fit's alone
 
 
+def test_fit_leaves_out_optunas_info_lines_and_keeps_its_warnings() -> None:
+    """Each search printed Optuna's '[I ...] A new study created in Journal with name:
+    raysearch' beside the trial table (a Python-API helper)."""
+    import optuna
+
+    said: list[int] = []  # the levels Optuna's loggers say during the fit
+
+    class Study:
+        def fit(self) -> str:
+            optuna_log = optuna.logging.get_logger("optuna.storages")
+            said.extend(v for v in (logging.INFO, logging.WARNING) if optuna_log.isEnabledFor(v))
+            return "grid"
+
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(logging.INFO)
+    try:
+        assert fit(Study()) == "grid"  # type: ignore[arg-type]
+        assert said == [logging.WARNING]
+        assert optuna.logging.get_verbosity() == logging.INFO  # put back after the fit
+    finally:
+        optuna.logging.set_verbosity(before)
+
+
 def test_fit_silences_the_frequent_snapshot_warning_for_the_fit_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
