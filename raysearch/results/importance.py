@@ -13,7 +13,6 @@ as it may have been edited since; the observed values' where they fall outside.
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.core.numbers import plain
 from raysearch.results.runs import RunData
 from raysearch.results.trials import scored_trials
+from raysearch.search.optuna_log import optuna_warnings_only
 from raysearch.search.space import ParamSpec, load_space
 
 __all__ = [
@@ -171,14 +171,10 @@ def _evaluate(usable: pd.DataFrame, params: list[str], space: Any | None, seed: 
         )
         for _, row in usable.iterrows()
     ]
-    verbosity = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(logging.WARNING)
-    try:
+    with optuna_warnings_only():
         study = optuna.create_study(direction="minimize")
         study.add_trials(study_trials)
         found = get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=seed))
-    finally:
-        optuna.logging.set_verbosity(verbosity)
     result.values = {name: float(v) for name, v in found.items()}
     if len(result.values) == 1:
         result.note = "only one parameter: its importance is 1 by construction"

@@ -30,6 +30,7 @@ from raysearch.core.metrics import BEST_VAL_METRIC, MODE
 from raysearch.core.trainer_config import wrap_seed
 from raysearch.search.live_tpe import LiveTPESampler
 from raysearch.search.mixed_tpe import MixedTPESampler
+from raysearch.search.optuna_log import optuna_warnings_only
 from raysearch.search.space import SearchSpace
 from raysearch.search.study import STUDY_NAME, open_storage
 
@@ -248,13 +249,14 @@ def build_searcher(
     if warm_start:
         if storage is None:
             raise ValueError("warm_start needs a storage: an in-memory study cannot be seeded")
-        study = optuna.create_study(
-            storage=storage,
-            study_name=STUDY_NAME,
-            direction="minimize" if MODE == "min" else "maximize",
-            load_if_exists=True,
-        )
-        study.add_trials(warm_start)
+        with optuna_warnings_only():
+            study = optuna.create_study(
+                storage=storage,
+                study_name=STUDY_NAME,
+                direction="minimize" if MODE == "min" else "maximize",
+                load_if_exists=True,
+            )
+            study.add_trials(warm_start)
     return StudyOptunaSearch(
         space=DefineByRun(space, seed),
         metric=BEST_VAL_METRIC,

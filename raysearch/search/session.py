@@ -18,6 +18,7 @@ from ray.tune import ResultGrid, Tuner
 from raysearch.core.signals import rays_sigterm_exit_as_ctrl_c, sigterm_as_ctrl_c
 from raysearch.search.address import Joined, check_address, joined_address, no_cluster
 from raysearch.search.names import CLI, Names
+from raysearch.search.optuna_log import optuna_warnings_only
 from raysearch.search.resources import Node
 
 __all__ = [
@@ -110,24 +111,22 @@ def fit(tuner: Tuner) -> ResultGrid:
     after the fit (while the results are written) did nothing. Optuna's INFO lines ("A new
     study created in Journal with name: raysearch") are left out, its warnings kept, and
     its verbosity restored after."""
-    import optuna  # Deferred: Tune's OptunaSearch loads it for the fit anyway
-
     main_thread = threading.current_thread() is threading.main_thread()
     sigint = signal.getsignal(signal.SIGINT) if main_thread else None
     hint, tune_log = _NoRestoreHint(), logging.getLogger("ray.tune.tune")
     tune_log.addFilter(hint)
-    verbosity = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(max(verbosity, optuna.logging.WARNING))
     try:
-        with _environment(
-            {
-                FREQUENT_SNAPSHOT_ENV: os.environ.get(FREQUENT_SNAPSHOT_ENV, "0"),
-                NEW_OUTPUT_ENV: os.environ.get(NEW_OUTPUT_ENV, "0"),
-            }
+        with (
+            optuna_warnings_only(),
+            _environment(
+                {
+                    FREQUENT_SNAPSHOT_ENV: os.environ.get(FREQUENT_SNAPSHOT_ENV, "0"),
+                    NEW_OUTPUT_ENV: os.environ.get(NEW_OUTPUT_ENV, "0"),
+                }
+            ),
         ):
             return tuner.fit()
     finally:
-        optuna.logging.set_verbosity(verbosity)
         tune_log.removeFilter(hint)
         if sigint is not None:
             signal.signal(signal.SIGINT, sigint)

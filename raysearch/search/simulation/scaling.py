@@ -36,6 +36,7 @@ import pandas as pd
 from raysearch.core.numbers import is_int, is_number, plain
 from raysearch.core.timing import readable_seconds
 from raysearch.search.names import SIMULATE_API
+from raysearch.search.optuna_log import optuna_warnings_only
 from raysearch.search.settings import SearchSettings
 from raysearch.search.simulation.scaling_plan import SimulationPlan, check_simulation
 from raysearch.search.simulation.stopping import TrainerStopped
@@ -262,17 +263,9 @@ def run_simulation(
 ) -> Simulation:
     """Run the searches of ``plan`` (checked by ``check_simulation``): ``seeds`` per k,
     then the reach runs. ``log``: a progress line after each search."""
-    # Deferred: the searcher and scheduler import Ray Tune and Optuna (seconds), so
-    # ``import raysearch`` and ``simulate_search``'s checks stay light.
-    import optuna
-
-    optuna_verbosity = optuna.logging.get_verbosity()
     # a line per simulated search ("A new study created in memory"), among the progress
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
+    with optuna_warnings_only():
         return _run(plan, workers, seeds, trial_start_s, time_budget_s, log)
-    finally:
-        optuna.logging.set_verbosity(optuna_verbosity)
 
 
 def _run(
