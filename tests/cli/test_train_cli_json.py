@@ -67,6 +67,29 @@ def test_a_json_that_is_a_checkpoint_sweep_arguments_or_dataset_file_is_refused(
     assert sweep.read_text() == '{"lr": 0.001}' and (ck / CHECKPOINT_FILE).read_bytes() == b"x"
 
 
+def test_a_json_that_is_a_file_the_sweep_names_or_the_checkpoint_kept_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --from-wandb the dataset and the space file are the sweep's (data.path,
+    raysearch_space): --json on its manifest or space file replaced them, and every later
+    agent run failed; --json on the checkpoint --checkpoint-dir keeps left one that could
+    not be resumed (a review helper)."""
+    monkeypatch.setattr(train_cli, "_train", pytest.fail)  # nothing may train
+    data = user_dataset(tmp_path / "ds")
+    space = tmp_path / "mine.yaml"
+    space.write_text("parameters: {}\n")
+    sweep = tmp_path / "args.json"
+    sweep.write_text(f'{{"raysearch_space": "{space}", "data.path": "{data}"}}')
+    said = f"--json {data / 'manifest.yaml'}: a file of the dataset the sweep names (data.path "
+    _refused(["--from-wandb", str(sweep), "--json", str(data / "manifest.yaml")], said, capsys)
+    said = f"--json {space}: the space file the sweep of --from-wandb {sweep} names; give"
+    _refused(["--from-wandb", str(sweep), "--json", str(space)], said, capsys)
+    kept = tmp_path / "ck" / CHECKPOINT_FILE
+    said = f"--json {kept}: the checkpoint --checkpoint-dir {kept.parent} keeps; give a file"
+    _refused(["--checkpoint-dir", str(kept.parent), "--json", str(kept)], said, capsys)
+    assert space.read_text() == "parameters: {}\n" and not kept.exists()
+
+
 def test_a_json_beside_the_files_it_reads_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
