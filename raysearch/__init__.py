@@ -6,7 +6,7 @@ The Python API, for a notebook or a script::
     summary = raysearch.run_search(space="smoke", smoke=True)   # a whole search
     run = raysearch.load_run(summary["run_dir"])                 # its tables, read back
     study = raysearch.open_study(summary["run_dir"])             # its Optuna study
-    raysearch.compare_runs([run_a, run_b], "results/compare/ab")  # raysearch compare
+    raysearch.compare_runs([run, other_run], "results/compare/ab")  # raysearch compare
     curves = raysearch.record_curves("loss_ablation", points=3)  # for raysearch simulate
     sim = raysearch.simulate_search(curves.space, table=curves.table, workers=[1, 16])
 

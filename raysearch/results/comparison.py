@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -330,19 +330,22 @@ def compare_runs(
     seed: int = 0,
     names: Names = _COMPARE_RUNS,
 ) -> Path:
-    """``raysearch compare`` from Python: check every run directory (a list of them) and
-    ``out_dir`` (one ConfigError lists every problem), then write report.md and its PNGs to
-    ``out_dir`` and return report.md's path. ``seed``: the bootstrap's. ``names`` is
-    internal: how problems name ``out_dir`` and what writes a run (Python's, by default; the
-    command line's for ``--out``)."""
-    if isinstance(run_dirs, str | os.PathLike):  # a str would be taken letter by letter
+    """``raysearch compare`` from Python: check every run directory (a list of them, or of
+    the runs ``load_run`` read) and ``out_dir`` (one ConfigError lists every problem), then
+    write report.md and its PNGs to ``out_dir`` and return report.md's path. ``seed``: the
+    bootstrap's. ``names`` is internal: how problems name ``out_dir`` and what writes a run
+    (Python's, by default; the command line's for ``--out``)."""
+    one = isinstance(run_dirs, str | os.PathLike)  # a str would be read letter by letter
+    if one or isinstance(run_dirs, Mapping) or not isinstance(run_dirs, Iterable):
+        hint = f"; give [{run_dirs!r}]" if one else ""
         raise ConfigError(
-            [
-                f"run_dirs: expected a list of run directories, got {run_dirs!r}; give "
-                f"[{run_dirs!r}]"
-            ],
+            [f"run_dirs: expected a list of run directories, got {run_dirs!r}{hint}"],
             names.context,
         )
+    # read once (a generator), a run load_run read as its directory
+    run_dirs = [run.path if isinstance(run, RunData) else run for run in run_dirs]
+    if not run_dirs:
+        raise ConfigError(["run_dirs: give at least one run directory"], names.context)
     runs = runs_to_compare(run_dirs, out_dir, names)  # raises before writing
     return write_report(runs, out_dir, seed=seed, names=names)
 

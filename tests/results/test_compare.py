@@ -116,6 +116,23 @@ def test_one_run_given_as_a_str_is_refused_not_read_letter_by_letter(two_runs, t
     assert not (tmp_path / "out").exists()
 
 
+def test_runs_read_back_a_generator_or_nothing_are_taken_or_named(two_runs, tmp_path):
+    """A generator was used up by the out directory's check and crashed the report
+    (KeyError: 'epochs to best'); runs load_run read gave a bare TypeError; a summary dict's
+    keys were taken as run directories; [] named the command line's RUN_DIR (a helper)."""
+    report = compare_runs([load_run(two_runs[0]), load_run(two_runs[1])], tmp_path / "a")
+    assert report == tmp_path / "a" / REPORT and report.is_file()
+    assert compare_runs((p for p in two_runs), tmp_path / "b").is_file()
+    for given, said in (
+        ({"run_dir": str(two_runs[0])}, "expected a list of run directories, got {'run_dir'"),
+        ([], "give at least one run directory"),
+        (3, "expected a list of run directories, got 3"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(f"run_dirs: {said}")):
+            compare_runs(given, tmp_path / "c")  # type: ignore[arg-type]
+    assert not (tmp_path / "c").exists()
+
+
 @pytest.mark.parametrize("other", ["notes.txt", "figures"])
 def test_an_out_holding_a_report_and_anything_else_is_refused_and_left_as_it_was(
     two_runs, tmp_path, other
