@@ -174,7 +174,7 @@ def unlike_space(
         if field in {field_of(n) for n in searched} or not held:
             continue
         how = f"fixed as {name}" if name is not None else "its default"
-        if held != [json.dumps(json_values(value))]:
+        if any(not same(json.loads(h), value) for h in held):  # 0 for 0.0 is the same
             values = ", ".join(repr(json.loads(h)) for h in held)
             problems.append(
                 f"its column {column} holds {values}, but the space does not search "

@@ -160,6 +160,8 @@ def test_a_space_fixing_what_the_grid_varied_is_checked_against_the_tables_colum
     dropped, the space fixing dropout 0.3 was refused and one training 0.1 accepted."""
     tiny = {"size": ["tiny"], "dropout": [0.1, 0.3]}
     assert unlike_space(_HAN, {"lr": 0.001, "size": "tiny"}, ["dropout"], tiny) == []
+    zero = {"size": ["tiny"], "dropout": [0.0]}  # the space writes 0 for the column's 0.0
+    assert unlike_space(_HAN, {"size": "tiny", "dropout": 0}, [], zero) == []
     assert unlike_space(_HAN, {"size": "small"}, ["dropout"], tiny) == [
         "its column size holds 'tiny', but the space does not search size and trains with "
         "'small' (fixed as size): search it, or keep the rows of one value and fix it to that "
