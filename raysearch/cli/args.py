@@ -106,8 +106,8 @@ def _unrecognized(parser: argparse.ArgumentParser, unknown: list[str]) -> str:
     hints = [
         f"{given}: {did_you_mean([f'--{name}' for name in close])}"
         for given in dict.fromkeys(u.split("=", 1)[0] for u in unknown if u.startswith("--"))
-        if (close := close_names(given[2:], names))
-    ]
+        if (close := [n for n in close_names(given[2:], names) if n != given[2:]])
+    ]  # a flag this parser knows, unknown where it stands (after --), is no misspelling
     return f"unrecognized arguments: {' '.join(unknown)}" + (
         f" ({'; '.join(hints)})" if hints else ""
     )

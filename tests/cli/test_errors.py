@@ -121,6 +121,9 @@ def test_an_unknown_flag_is_said_by_the_parser_it_was_given_to_with_its_flags(
         ("data", ["synth", "--seed", "1", "--preset=tiny", "--ovewrite"],
          "raysearch data synth: error: the following arguments are required: OUT_DIR; "
          "unrecognized arguments: --ovewrite (--ovewrite: did you mean '--overwrite'?)\n"),
+        # a flag the command knows, unknown after '--', is no misspelling of itself
+        ("train", ["--", "--seed", "1"],
+         "raysearch train: error: unrecognized arguments: -- --seed 1\n"),
     ],
 )  # fmt: skip
 def test_a_misspelt_flag_is_named_with_the_flag_it_likely_means(
