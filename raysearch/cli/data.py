@@ -227,24 +227,36 @@ def _run(args: argparse.Namespace) -> str:
             f"--horizon {args.horizon}"
         )
         windows = {"--daily-window": args.daily_window, "--monthly-window": args.monthly_window}
-        raise ConfigError(
-            [windows_too_long(named, windows, f"{args.dir}'s", raw.n_days), *err.problems],
-            err.context,
-        ) from None
+        too_long = windows_too_long(named, windows, f"{args.dir}'s", raw.n_days, horizon=True)
+        raise ConfigError([*([too_long] if too_long else []), *err.problems], err.context) from None
 
 
-def windows_too_long(named: str, windows: Mapping[str, int], data: str, n_days: int) -> str:
+def windows_too_long(
+    named: str, windows: Mapping[str, int], data: str, n_days: int, *, horizon: bool = False
+) -> str | None:
     """The problem of windows that leave ``data``'s ``n_days`` days too few samples for the
-    splits (``data``: the dataset as the command names it, possessive), with the shorter
-    windows of the tiny preset, which fit, where ``windows`` (--daily-window and
-    --monthly-window: their values) are longer. ``named``: the windows (and horizon) as
-    the command names them, with their values."""
+    splits (``data``: the dataset as the command names it, possessive), where ``windows``
+    (--daily-window and --monthly-window: their values) are longer than the tiny preset's,
+    with the tiny preset's where the data has its days. Where they are no longer: with a
+    ``horizon`` flag (describe's), a shorter horizon or windows; without one (train's),
+    None: the windows are not what to shorten, and the splits' own problem says what else
+    leaves too few samples. ``named``: the windows (and horizon) as the command names them,
+    with their values."""
     tiny = {"--daily-window": 60, "--monthly-window": 3}  # the tiny preset's, which fit
+    if not any(windows[flag] > tiny[flag] for flag in tiny):
+        if not horizon:
+            return None
+        return (
+            f"{named}: windows this long leave too few samples of {data} {n_days} days for "
+            "training, validation and test; give a shorter horizon or windows, or a longer "
+            "dataset"
+        )
+    days = SYNTH_PRESETS["tiny"]["days"]
     fits = " ".join(f"{flag} {n}" for flag, n in tiny.items())
     shorter = (
-        f"give shorter ones (the tiny preset's {SYNTH_PRESETS['tiny']['days']} days: {fits})"
-        if any(windows[flag] > tiny[flag] for flag in tiny)
-        else "give a shorter horizon or windows, or a longer dataset"
+        f"give shorter ones (the tiny preset's {days} days: {fits})"
+        if n_days >= days
+        else "give shorter ones, or a longer dataset"
     )
     return (
         f"{named}: windows this long leave too few samples of {data} {n_days} days for "

@@ -383,12 +383,12 @@ def _train(args: argparse.Namespace, cfg: TrialConfig | None) -> dict[str, Any]:
         return _run_local(cfg, args)
     except ConfigError as err:  # a value the data cannot take, found as it is prepared
         problems = _data_named(err.problems, args)
-        if err.context == "data splits":  # and the windows that fit, as data describe says
-            problems.insert(0, _windows_too_long(args, cfg))
+        if err.context == "data splits" and (too_long := _windows_too_long(args, cfg)):
+            problems.insert(0, too_long)  # and the windows that fit, as data describe says
         raise ConfigError(problems, err.context) from None
 
 
-def _windows_too_long(args: argparse.Namespace, cfg: TrialConfig) -> str:
+def _windows_too_long(args: argparse.Namespace, cfg: TrialConfig) -> str | None:
     """``raysearch data describe``'s problem of windows too long for the data (with the
     windows that fit), each window named by its flag, or by the --config file where its
     value is the file's."""

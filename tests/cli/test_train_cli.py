@@ -585,6 +585,26 @@ def test_the_config_is_printed_only_once_the_data_is_prepared(
     assert out == ""
 
 
+def test_the_windows_are_blamed_only_where_shortening_them_is_the_fix(
+    tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the tiny preset's windows and --anchor-stride 200 the windows were named as the
+    cause, and the fix offered was the windows already given; a 130-day dataset was offered
+    the tiny preset's windows for 420 days, which do not fit it either (a review helper)."""
+    from raysearch.cli.data import main as data_main
+
+    monkeypatch.chdir(tmp_path)
+    tiny = ["--synth", "tiny", "--daily-window", "60", "--monthly-window", "3"]
+    assert train_cli.main([*tiny, "--anchor-stride", "200", "--cache-dir", "c"]) == 2
+    err = capsys.readouterr().err
+    assert "windows this long" not in err and "invalid data splits (1 problem(s))" in err, err
+    assert data_main(["synth", "short", "--days", "130"]) == 0
+    assert train_cli.main(["--data", "short", "--cache-dir", "c"]) == 2
+    err = capsys.readouterr().err
+    assert "of short's 130 days for training, validation and test; give shorter ones, or a " \
+        "longer dataset\n" in err, err  # fmt: skip
+
+
 def test_windows_too_long_for_the_dataset_are_said_with_those_that_fit_as_describe_says(
     tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
