@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import pandas as pd
 import pyarrow as pa
@@ -268,6 +268,13 @@ def _argument_problems(names: Names, **given: Any) -> list[str]:
     return problems
 
 
+def _address_used(address: object, out: object) -> TypeGuard[str]:
+    """Whether a recording would join the cluster at ``address``: not where a table given
+    as ``out`` is there already (it trains nothing), nor for an address of the wrong type
+    (one of the problems already)."""
+    return isinstance(address, str) and not (isinstance(out, str | Path) and Path(out).is_file())
+
+
 def _address_problems(address: str, names: Names) -> list[str]:
     """What is wrong with the cluster at ``address`` ([]: a Ray cluster answers there)."""
     try:
@@ -346,7 +353,7 @@ def record_curves(
     try:  # of the wrong type, it is one of the problems already
         loaded = load_space(space, names=names) if isinstance(space, str) else None
     except ConfigError as err:
-        if not problems:
+        if not problems and not _address_used(address, out):
             raise  # the space's alone, as load_space says them
         problems += [
             p if err.context == names.context else f"{err.context}: {p}" for p in err.problems
@@ -358,7 +365,7 @@ def record_curves(
         # the grid's problems, said with the arguments' (a dataset of the wrong type is given)
         problems += _grid_problems(loaded, data is not None, names)
     if problems:  # with the address's, unless a table given is there (it trains nothing)
-        if isinstance(address, str) and not (isinstance(out, str | Path) and Path(out).is_file()):
+        if _address_used(address, out):
             problems += _address_problems(address, names)
         raise ConfigError(problems, "curve recording")
     assert loaded is not None, "a space of the wrong type is one of the problems"

@@ -542,6 +542,7 @@ def test_record_curves_names_each_argument_of_the_wrong_type(
         ("smoke", {"points": 0, "seeds": 0}, ["seeds", "points"]),
         # the address's too (a helper: it came only once the others were mended)
         ("smoke", {"points": 1, "address": "http://head:8265"}, ["points", "address"]),
+        ("nosuch", {"address": "http://head:8265"}, ["space", "address"]),
         ("nosuch", {"processes": 0, "data": "{tmp}/none"}, ["data", "processes", "space"]),
         ("{tmp}/none.yaml", {"seeds": 0}, ["seeds", "search space"]),
         ("smoke", {"seeds": 0, "data": "{tmp}/none"}, ["data", "seeds", "parameters.budget_beta"]),
