@@ -10,8 +10,9 @@ import os
 from typing import Any
 
 from raysearch.core.errors import ConfigError, close_names, did_you_mean
+from raysearch.core.numbers import plain
 from raysearch.search.names import API
-from raysearch.search.options import RunOptions
+from raysearch.search.options import PATH_FIELDS, RunOptions
 from raysearch.search.space import load_space
 from raysearch.search.tracking import WandbOptions
 
@@ -194,15 +195,12 @@ def _resume_alone(options: RunOptions, callbacks: bool, keywords: set[str]) -> l
 
 
 # run_search's arguments that name a file, a directory or a place (a str or a path)
-_PATH_FIELDS = ("space", "data", "results", "name", "storage", "address", "resume", "warm_start")
-
-
 def _typed(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """run_search's keyword arguments as RunOptions takes them: a path as its str, ``wandb``
     True or False as W&B on or off; and the problems with those of another type (left out,
     so RunOptions checks the others: their types and ranges)."""
     typed, problems = dict(fields), []
-    for name in _PATH_FIELDS:
+    for name in PATH_FIELDS:
         value = typed.get(name)
         if isinstance(value, os.PathLike):
             typed[name] = os.fspath(value)
@@ -212,7 +210,7 @@ def _typed(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
                 typed[name] = ""
             else:
                 del typed[name]
-    wandb = typed.get("wandb")
+    wandb = plain(typed.get("wandb"))  # NumPy's bool as Python's
     if isinstance(wandb, bool):
         typed["wandb"] = WandbOptions(enabled=wandb)
     elif wandb is not None and not isinstance(wandb, WandbOptions):

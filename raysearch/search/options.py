@@ -27,6 +27,7 @@ from raysearch.search.tracking import WandbOptions
 __all__ = [
     "LEAST",
     "MOST",
+    "PATH_FIELDS",
     "RunOptions",
     "default_run_name",
     "load_run_options",
@@ -76,6 +77,8 @@ _SECONDS = ("time_budget_s", "health_check_s")
 # Its fields that name a file, a directory or a place to keep files: never '' (which
 # pathlib and the file system take as the working directory)
 _PATHS = ("data", "results", "storage", "resume", "warm_start")
+# The fields a path (pathlib's) may be given for, taken as its str (run_search's keywords too)
+PATH_FIELDS = ("space", "data", "results", "name", "storage", "address", "resume", "warm_start")
 
 
 class _Named(ErrorCollector):
@@ -239,7 +242,7 @@ class RunOptions:
         take. Frozen: each is set once, while the options are made."""
         for name in (*LEAST, *_SECONDS, "smoke", "reuse_actors"):
             object.__setattr__(self, name, plain(getattr(self, name)))
-        for name in ("space", *_PATHS):
+        for name in PATH_FIELDS:
             if isinstance(value := getattr(self, name), os.PathLike):
                 object.__setattr__(self, name, os.fspath(value))
 

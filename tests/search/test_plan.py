@@ -21,6 +21,7 @@ from raysearch.search.resources import Node
 from raysearch.search.run_metadata import run_metadata
 from raysearch.search.space import load_space
 from raysearch.search.study import STUDY_NAME, open_storage
+from raysearch.search.tracking import WandbOptions
 from raysearch.search.trainable import trial_config
 
 CLUSTER = {"CPU": 2.0}
@@ -605,6 +606,11 @@ def test_paths_and_numpy_switches_are_taken_by_run_options_as_run_search_takes_t
     )  # fmt: skip
     assert options.smoke is True and options.reuse_actors is False
     assert RunOptions.from_json(json.loads(json.dumps(options.to_json()))) == options
+    # the run's name too, and W&B switched by NumPy's bool (a review helper)
+    assert RunOptions(space="smoke", name=Path("n")).name == "n"  # type: ignore[arg-type]
+    assert WandbOptions(enabled=np.False_).enabled is False  # type: ignore[arg-type]
+    off = arguments.options_from_arguments("smoke", None, {"wandb": np.False_})
+    assert off.wandb == WandbOptions(enabled=False)
 
 
 def _plan(tmp_path: Path, space_text: str, **options: object) -> SearchPlan:
