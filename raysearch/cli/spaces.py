@@ -81,20 +81,31 @@ def _scheduler(s: SearchSettings) -> list[str]:
     return [f"scheduler: {text}", f"  gate: {gate}"]
 
 
+def _counted(n: int, thing: str) -> str:
+    return f"{n} {thing}{'s' * (n != 1)}"
+
+
 def describe_space(space: SearchSpace) -> str:
     """A plain-text description: settings, fixed values, parameters, start points."""
     s = space.settings
     lines = [
         f"{space.name}: {space.description}",
         f"file: {space.path}",
-        f"settings: {s.num_samples} trials, up to {s.max_epochs} epochs",
+        f"settings: {_counted(s.num_samples, 'trial')}, up to {_counted(s.max_epochs, 'epoch')}",
         f"  searcher: {_searcher(s)}",
         *[f"  {line}" for line in _scheduler(s)],
     ]
     if s.finalists:
+        best = (
+            "the best configuration"
+            if s.finalists == 1
+            else f"the best {s.finalists} configurations"
+        )
+        pick = (
+            "" if s.finalists == 1 else "; the pick: the fewest failed seeds, then the lowest mean"
+        )
         lines.append(
-            f"  finalists: the best {s.finalists} configurations trained again, {s.replicates} "
-            "seeds each; the pick: the fewest failed seeds, then the lowest mean"
+            f"  finalists: {best} trained again, {_counted(s.replicates, 'seed')} each{pick}"
         )
     if space.requires_data:
         lines.append("  data: made for a real dataset (requires_data): give --data DATASET_DIR")

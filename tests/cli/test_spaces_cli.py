@@ -80,6 +80,16 @@ def test_show_says_only_what_the_space_runs(tmp_path, capsys):
     assert "finalists" not in describe_space(load_space("smoke"))
     needs = "  data: made for a real dataset (requires_data): give --data DATASET_DIR\n"
     assert needs in describe_space(load_space("war_losses"))
+    one = settings.replace("finalists: 2", "finalists: 1").replace(
+        "max_epochs: 2", "max_epochs: 1"
+    )  # one of each: no plural, and nothing to pick among (a review helper)
+    path.write_text(
+        f"description: mine\nsettings: {one}\nfixed: {{size: tiny, warmup_epochs: 0}}\n"
+    )
+    assert main(["show", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2] == "settings: 3 trials, up to 1 epoch"
+    assert lines[5] == "  finalists: the best configuration trained again, 3 seeds each"
     assert "requires_data" not in describe_space(load_space("loss_ablation"))
 
 
