@@ -16,6 +16,7 @@ from raysearch.cli.args import StrictParser
 from raysearch.cli.entry_point import run_as_program
 from raysearch.core.errors import ConfigError, RaysearchError
 from raysearch.core.files import atomic_write_text, why_no_file
+from raysearch.core.numbers import counted
 from raysearch.search.names import Names
 from raysearch.search.settings import SearchSettings
 from raysearch.search.space import SearchSpace, available_spaces, load_space
@@ -81,17 +82,13 @@ def _scheduler(s: SearchSettings) -> list[str]:
     return [f"scheduler: {text}", f"  gate: {gate}"]
 
 
-def _counted(n: int, thing: str) -> str:
-    return f"{n} {thing}{'s' * (n != 1)}"
-
-
 def describe_space(space: SearchSpace) -> str:
     """A plain-text description: settings, fixed values, parameters, start points."""
     s = space.settings
     lines = [
         f"{space.name}: {space.description}",
         f"file: {space.path}",
-        f"settings: {_counted(s.num_samples, 'trial')}, up to {_counted(s.max_epochs, 'epoch')}",
+        f"settings: {counted(s.num_samples, 'trial')}, up to {counted(s.max_epochs, 'epoch')}",
         f"  searcher: {_searcher(s)}",
         *[f"  {line}" for line in _scheduler(s)],
     ]
@@ -105,7 +102,7 @@ def describe_space(space: SearchSpace) -> str:
             "" if s.finalists == 1 else "; the pick: the fewest failed seeds, then the lowest mean"
         )
         lines.append(
-            f"  finalists: {best} trained again, {_counted(s.replicates, 'seed')} each{pick}"
+            f"  finalists: {best} trained again, {counted(s.replicates, 'seed')} each{pick}"
         )
     if space.requires_data:
         lines.append("  data: made for a real dataset (requires_data): give --data DATASET_DIR")

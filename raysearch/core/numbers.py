@@ -1,9 +1,9 @@
 """Numbers as the configs, the checks and the JSON records take them.
 
 ``is_int`` (an int, never a bool), ``is_number`` (a finite int or float, never a bool),
-``is_unset`` (None or NaN: a parameter a trial did not draw) and ``plain`` (NumPy's scalar as
-Python's). NumPy is not imported here: a value can only be one
-of NumPy's if NumPy is loaded.
+``is_unset`` (None or NaN: a parameter a trial did not draw), ``plain`` (NumPy's scalar as
+Python's) and ``counted`` (a count and its noun, for messages). NumPy is not imported here:
+a value can only be one of NumPy's if NumPy is loaded.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import math
 import sys
 from typing import Any, TypeGuard
 
-__all__ = ["is_int", "is_number", "is_unset", "plain"]
+__all__ = ["counted", "is_int", "is_number", "is_unset", "plain"]
 
 
 def is_int(value: object) -> TypeGuard[int]:
@@ -39,3 +39,8 @@ def plain(value: Any) -> Any:
     if numpy is not None and isinstance(value, numpy.generic):
         return value.item()
     return value
+
+
+def counted(n: int, thing: str) -> str:
+    """``n`` and its noun, plural unless one: '1 seed', '2 seeds', '0 runs'."""
+    return f"{n} {thing}{'s' * (n != 1)}"

@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from raysearch.core.numbers import is_int, is_number, is_unset, plain
+from raysearch.core.numbers import counted, is_int, is_number, is_unset, plain
 
 _NUMPY_INTS = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint32)
 _NUMPY_FLOATS = (np.float16, np.float32, np.float64)
@@ -69,3 +69,8 @@ def test_only_none_and_nan_are_unset() -> None:
     assert is_unset(None) and is_unset(math.nan) and is_unset(np.float64("nan"))
     for value in (0, 0.0, "", False, math.inf, "nan"):
         assert not is_unset(value), value
+
+
+@given(st.integers(min_value=0, max_value=10**6), st.sampled_from(["seed", "run", "epoch"]))
+def test_a_count_is_plural_unless_one(n: int, thing: str) -> None:
+    assert counted(n, thing) == (f"1 {thing}" if n == 1 else f"{n} {thing}s")

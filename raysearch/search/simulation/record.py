@@ -39,7 +39,7 @@ import pyarrow as pa
 
 from raysearch.core.errors import ConfigError, DataError
 from raysearch.core.files import atomic_write_text, directory_problem, why_no_file
-from raysearch.core.numbers import is_int, plain
+from raysearch.core.numbers import counted, is_int, plain
 from raysearch.core.timing import readable_seconds
 from raysearch.data.reading import read_parquet
 from raysearch.search.address import check_address
@@ -143,10 +143,6 @@ def _data_problem(data: str | os.PathLike[str] | None, names: Names) -> str | No
     return None
 
 
-def _counted(n: int, thing: str) -> str:
-    return f"{n} {thing}{'s' * (n != 1)}"
-
-
 def record(
     plan: CurvePlan,
     out: Path,
@@ -177,8 +173,8 @@ def record(
     else:
         at_once = f"at most {processes} at once"
     log(
-        f"curves: {_counted(len(runs), 'run')} ({_counted(len(plan.configs), 'configuration')}"
-        f" x {_counted(len(plan.seeds), 'seed')}, {_counted(plan.epochs, 'epoch')}, {at_once}); "
+        f"curves: {counted(len(runs), 'run')} ({counted(len(plan.configs), 'configuration')}"
+        f" x {counted(len(plan.seeds), 'seed')}, {counted(plan.epochs, 'epoch')}, {at_once}); "
         f"{len(runs) - len(todo)} already recorded"
     )
     started = time.perf_counter()
