@@ -67,15 +67,16 @@ class StrictParser(argparse.ArgumentParser):
     def _unknown(self) -> list[str]:
         """The arguments this parser was given that it does not know: what argparse says
         is unrecognised once nothing is missing, found by parsing them again with no
-        argument required."""
-        required = [a for a in self._actions if a.required]
-        for action in required:
-            action.required = False
+        argument, and no group of them, required."""
+        required: list[Any] = [a for a in self._actions if a.required]
+        required += [g for g in self._mutually_exclusive_groups if g.required]
+        for item in required:
+            item.required = False
         try:
             return list(super().parse_known_args(self._given)[1])
         finally:
-            for action in required:
-                action.required = True
+            for item in required:
+                item.required = True
 
     def error(self, message: str) -> NoReturn:
         if message.startswith("argument "):  # argparse's words for a known flag's bad value
@@ -85,9 +86,9 @@ class StrictParser(argparse.ArgumentParser):
             self.print_usage(sys.stderr)  # `raysearch data` alone: which commands there are
             listed = "".join(f"\n  {name:<18} {text}" for name, text in commands[1])
             self.exit(2, f"{self.prog}: error: give a command:{listed}\n")
-        if message.startswith("the following arguments are required: ") and (
-            unknown := self._unknown()
-        ):  # both at once: `spaces export smoke --fromat wandb` said only that --format was
+        missing = ("the following arguments are required: ", "one of the arguments ")
+        if message.startswith(missing) and (unknown := self._unknown()):
+            # both at once: `spaces export smoke --fromat wandb` said only that --format was
             message += f"; {_unrecognized(self, unknown)}"
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}\nvalid flags: {', '.join(_flags(self))}\n")

@@ -121,6 +121,10 @@ def test_an_unknown_flag_is_said_by_the_parser_it_was_given_to_with_its_flags(
         ("data", ["synth", "--seed", "1", "--preset=tiny", "--ovewrite"],
          "raysearch data synth: error: the following arguments are required: OUT_DIR; "
          "unrecognized arguments: --ovewrite (--ovewrite: did you mean '--overwrite'?)\n"),
+        # a required group missing (argparse's 'one of the arguments ... is required')
+        ("simulate", ["--tabel", "x.parquet", "--space", "smoke"],
+         "raysearch simulate: error: one of the arguments --table --curves is required; "
+         "unrecognized arguments: --tabel x.parquet (--tabel: did you mean '--table'?)\n"),
         # a flag the command knows, unknown after '--', is no misspelling of itself
         ("train", ["--", "--seed", "1"],
          "raysearch train: error: unrecognized arguments: -- --seed 1\n"),
