@@ -41,15 +41,9 @@ from raysearch.core.timing import PhaseClock
 from raysearch.data.contract import load_dataset
 from raysearch.data.raw import RawDataset
 from raysearch.results.runs import RunData, load_run
-from raysearch.results.summary import (
-    ALL_FAILED,
-    INTERRUPTED_SEARCH,
-    NO_RESULT,
-    add_files,
-    counts_line,
-    write_results,
-)
+from raysearch.results.summary import ALL_FAILED, INTERRUPTED_SEARCH, NO_RESULT, counts_line
 from raysearch.results.terminal import print_summary
+from raysearch.results.writing import add_files, write_results
 from raysearch.search.address import check_address
 from raysearch.search.arguments import options_from_arguments
 from raysearch.search.names import Names

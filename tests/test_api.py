@@ -29,7 +29,7 @@ from raysearch.api import run_search
 from raysearch.core.errors import ConfigError, DataError, SearchFailed, SearchInterrupted
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY
 from raysearch.data.cache import CACHE_VERSION
-from raysearch.results.summary import write_results
+from raysearch.results.writing import write_results
 from raysearch.search.arguments import options_from_arguments
 from raysearch.search.finalists import FinalistsResult
 from raysearch.search.options import RunOptions, load_run_options

@@ -229,7 +229,7 @@ def pick_cell(run: RunData) -> str:
     strategy) and the mean ± sd of its replicates' values; "-" for a run without
     finalists, whose pick is its search's best trial. Where the finalists picked none,
     that nothing was, and that best_config.yaml holds the search's best trial
-    (``summary.write_results``): until ``--resume`` picks, for an interrupted run."""
+    (``writing.write_results``): until ``--resume`` picks, for an interrupted run."""
     if run.finalists is None:
         return "-"
     pick = picked_config(run.finalists)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from raysearch.core.files import METADATA, write_json
-from raysearch.results.summary import write_results
+from raysearch.results.writing import write_results
 
 __all__ = ["STRATEGIES", "write_fake_run"]
 

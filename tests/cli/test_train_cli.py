@@ -334,7 +334,7 @@ def _write_best_config(run_dir, searched: dict[str, object]):
     import pandas as pd
 
     from raysearch.core.params import build_trial_config
-    from raysearch.results.summary import write_results
+    from raysearch.results.writing import write_results
 
     trials = pd.DataFrame(
         [

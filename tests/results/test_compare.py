@@ -19,7 +19,7 @@ from raysearch.results.comparison import REPORT, compare_runs, write_report
 from raysearch.results.evidence import asha_rungs
 from raysearch.results.plots import draw_learning_curves, plot_strategies
 from raysearch.results.runs import load_run, load_runs
-from raysearch.results.summary import write_results
+from raysearch.results.writing import write_results
 from raysearch.testing.results import write_fake_run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

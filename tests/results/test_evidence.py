@@ -34,7 +34,7 @@ from raysearch.results.evidence import (
     val_test_agreement,
 )
 from raysearch.results.evidence_report import evidence_markdown, gather_evidence
-from raysearch.results.summary import write_results
+from raysearch.results.writing import write_results
 from raysearch.search.pick import finalist_order
 
 distinct = st.lists(st.integers(-1000, 1000), min_size=3, max_size=30, unique=True)

@@ -19,15 +19,8 @@ from raysearch.core.errors import ResultsNotWritten
 from raysearch.core.files import BEST_CONFIG, SUMMARY_MD, write_json
 from raysearch.core.params import build_trial_config
 from raysearch.core.timing import PhaseClock
-from raysearch.results.summary import (
-    NO_RESULT,
-    OUT_OF_TIME,
-    add_files,
-    counts_line,
-    markdown,
-    summarize,
-    write_results,
-)
+from raysearch.results.summary import NO_RESULT, OUT_OF_TIME, counts_line, markdown, summarize
+from raysearch.results.writing import add_files, write_results
 from raysearch.search.names import API, CLI, Names
 from raysearch.search.options import RunOptions
 from raysearch.search.plan import resolve_search
@@ -425,7 +418,7 @@ def test_results_that_cannot_be_computed_leave_the_earlier_tables_as_they_were(
 ) -> None:
     """Every figure is computed before the first file is replaced: a failure while computing
     leaves the run's earlier tables whole, not new tables beside an old summary."""
-    import raysearch.results.summary as summary_module
+    import raysearch.results.writing as writing_module
 
     run = _table(_trial("a", "completed", 3, -0.3))
     write_results(tmp_path, run, pd.DataFrame())
@@ -434,7 +427,7 @@ def test_results_that_cannot_be_computed_leave_the_earlier_tables_as_they_were(
     def broken(*args: Any, **kwargs: Any) -> dict[str, Any]:
         raise RuntimeError("evidence")
 
-    monkeypatch.setattr(summary_module, "gather_evidence", broken)
+    monkeypatch.setattr(writing_module, "gather_evidence", broken)
     with pytest.raises(RuntimeError, match="evidence"):
         write_results(tmp_path, _table(_trial("b", "completed", 3, -0.5)), pd.DataFrame())
     assert (tmp_path / "trials.parquet").read_bytes() == before

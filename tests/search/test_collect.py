@@ -245,7 +245,7 @@ def test_an_int_parameter_its_condition_left_out_stays_an_int_for_the_best_confi
 
     from raysearch.core.files import BEST_CONFIG
     from raysearch.core.params import build_trial_config
-    from raysearch.results.summary import write_results
+    from raysearch.results.writing import write_results
     from raysearch.search.finalists import select_finalists
     from raysearch.search.tracking import flat_config
 

@@ -1,0 +1,130 @@
+"""Write a search's results directory: trials.parquet, epochs.parquet (and
+finalists.parquet), best_config.yaml, then summary.json and summary.md (``results.summary``
+makes the summary and its text). Every file is written atomically (``core.files``): a full
+disk or a second Ctrl+C leaves the previous version of a file, never half of one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from raysearch.core.files import (
+    BEST_CONFIG,
+    EPOCHS,
+    FINALISTS,
+    METADATA,
+    OPTIONS,
+    OPTUNA_STUDY,
+    SUMMARY_JSON,
+    SUMMARY_MD,
+    TIMING,
+    TRIALS,
+    atomic_write_text,
+    write_json,
+    write_parquet,
+    write_yaml,
+)
+from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.results.evidence import SEED_PARAMETER, picked_config
+from raysearch.results.evidence_report import gather_evidence
+from raysearch.results.summary import markdown, summarize
+
+__all__ = ["add_files", "write_results"]
+
+
+def _fixed_values(best: dict[str, Any] | None, finalists: pd.DataFrame | None) -> dict[str, Any]:
+    """The search's fixed values, as its best trial holds them: its config less the searched
+    parameters (the finalists' ``config/`` columns) and its seed (a replicate's is its own)."""
+    if best is None or finalists is None:
+        return {}
+    searched = {str(c)[len("config/") :] for c in finalists.columns if str(c).startswith("config/")}
+    return {k: v for k, v in best["config"].items() if k not in searched and k != SEED_PARAMETER}
+
+
+def write_results(
+    run_dir: Path,
+    trials: pd.DataFrame,
+    epochs: pd.DataFrame,
+    resolve: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    planned: int | None = None,
+    *,
+    settings: dict[str, Any] | None = None,
+    finalists: pd.DataFrame | None = None,
+    time_budget_s: float | None = None,
+    gate_held: Mapping[int, int] | None = None,
+) -> dict[str, Any]:
+    """Write trials/epochs parquet, best_config.yaml and the summary; return the summary.
+    ``time_budget_s``: the search's time budget, when it ran out; ``gate_held``: the stops
+    its rung gate held (``summarize``).
+
+    ``resolve`` maps the best trial's config to its full resolved configuration (every
+    field of every section), written to best_config.yaml so the trial can be re-run.
+    """
+    summary = summarize(
+        trials,
+        run_dir,
+        planned,
+        time_budget_s=time_budget_s,
+        gate_held=gate_held,
+        finalists=finalists,
+    )
+    best = summary["best"]
+    # issue 15: the evidence section, and the finalists' pick (when there are finalists)
+    summary["evidence"] = gather_evidence(trials, epochs, settings or {}, finalists)
+    summary["pick"] = picked_config(finalists)
+    # written once everything above is computed: a failure there leaves the files as they were
+    written = [write_parquet(run_dir / TRIALS, trials), write_parquet(run_dir / EPOCHS, epochs)]
+    if finalists is not None:
+        written.append(write_parquet(run_dir / FINALISTS, finalists))
+    if summary["pick"]:  # best_config.yaml holds the finalists' pick, chosen on the mean
+        pick = summary["pick"]
+        config = {**_fixed_values(best, finalists), **pick["config"]}
+        best = {
+            **pick,
+            "trial_id": f"finalist {pick['finalist']}",
+            "status": "finalist",
+            "config": config,
+        }
+    if best:
+        content = {
+            BEST_VAL_METRIC: best[BEST_VAL_METRIC],
+            "trial_id": best["trial_id"],
+            "status": best["status"],
+            "config": best["config"],
+        }
+        if resolve is not None:
+            content["resolved"] = resolve(best["config"])
+        written.append(write_yaml(run_dir / BEST_CONFIG, content))
+    elif (run_dir / BEST_CONFIG).is_file():  # from an earlier write: no longer true
+        (run_dir / BEST_CONFIG).unlink()
+    # the run's files written before its results (an earlier timing.json on a resume)
+    earlier = [run_dir / n for n in _EARLIER if (run_dir / n).is_file()]
+    summary["files"] = {p.name: str(p) for p in [*earlier, *written]}
+    _write_summary(summary, trials)
+    return summary
+
+
+# the files a run writes before its results (options and metadata at its start, the study
+# as it searches), and timing.json, written after them (``add_files``)
+_EARLIER = (OPTIONS, METADATA, OPTUNA_STUDY, TIMING)
+
+
+def _write_summary(summary: dict[str, Any], trials: pd.DataFrame) -> None:
+    """summary.json and summary.md; the two name themselves: they are written last, or the
+    error propagates."""
+    run_dir = Path(summary["run_dir"])
+    summary["files"].update({n: str(run_dir / n) for n in (SUMMARY_JSON, SUMMARY_MD)})
+    write_json(run_dir / SUMMARY_JSON, summary)
+    atomic_write_text(run_dir / SUMMARY_MD, markdown(summary, trials))
+
+
+def add_files(summary: dict[str, Any], trials: pd.DataFrame, *paths: Path) -> None:
+    """Name ``paths``, files written after ``write_results`` (timing.json: it times the
+    writing of the results), in ``summary`` and in its two files, rewritten."""
+    files = {n: p for n, p in summary["files"].items() if n not in (SUMMARY_JSON, SUMMARY_MD)}
+    summary["files"] = {**files, **{Path(p).name: str(p) for p in paths}}
+    _write_summary(summary, trials)
