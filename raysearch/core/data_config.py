@@ -6,10 +6,11 @@ Both validate on construction and raise one ``ConfigError`` listing every proble
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, fields
 
 from raysearch.core.errors import ConfigError, ErrorCollector
-from raysearch.core.numbers import is_int, is_number
+from raysearch.core.numbers import is_int, is_number, plain_fields
 
 __all__ = ["INT_LEAST", "SYNTH_PRESETS", "VAL_SCHEMES", "DataConfig", "SynthConfig"]
 
@@ -54,6 +55,7 @@ class SynthConfig:
     start: str = "2022-02-24"
 
     def __post_init__(self) -> None:
+        plain_fields(self)  # NumPy's numbers (a DataFrame's row, np.arange's) as Python's
         errs = ErrorCollector()
         for name, low, what in (
             ("days", 120, " (four months)"),
@@ -101,6 +103,9 @@ class DataConfig:
     val_scheme: str = "rolling"
 
     def __post_init__(self) -> None:
+        plain_fields(self)  # NumPy's numbers (a DataFrame's row, np.arange's) as Python's
+        if isinstance(self.path, os.PathLike):  # a pathlib.Path as its str, as YAML gives it
+            object.__setattr__(self, "path", os.fspath(self.path))
         errs = ErrorCollector()
         errs.check(
             self.path is None or (isinstance(self.path, str) and self.path != ""),

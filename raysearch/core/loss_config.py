@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from raysearch.core.errors import ConfigError, ErrorCollector
-from raysearch.core.numbers import is_int, is_number
+from raysearch.core.numbers import is_int, is_number, plain_fields
 
 __all__ = ["STRATEGY_NAMES", "LossConfig"]
 
@@ -46,6 +46,7 @@ class LossConfig:
     collapse_std_threshold: float = 1e-6  # predictions whose std is below this are constant
 
     def __post_init__(self) -> None:
+        plain_fields(self)  # NumPy's numbers (a DataFrame's row, np.arange's) as Python's
         errs = ErrorCollector()
         errs.check(
             self.strategy in STRATEGY_NAMES,

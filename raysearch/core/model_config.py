@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from numbers import Integral, Real
 
 from raysearch.core.errors import ConfigError, ErrorCollector
+from raysearch.core.numbers import is_int, is_number, plain_fields
 
 __all__ = [
     "ModelConfig",
@@ -106,24 +106,23 @@ class ModelConfig:
     dropout: float = 0.1
 
     def __post_init__(self) -> None:
+        plain_fields(self)  # NumPy's numbers (a DataFrame's row, np.arange's) as Python's
         errs = ErrorCollector()
         # a str first: a list (a space file's ``[tiny]``) is no dict key, and no preset
         known = isinstance(self.size, str) and self.size in _PRESETS
         errs.check(known, "size", f"unknown preset {self.size!r}; valid: {list_presets()}")
         for name in ("d_model", "nhead", "layers"):
             v = getattr(self, name)
-            ok = v is None or (isinstance(v, Integral) and not isinstance(v, bool) and int(v) >= 1)
+            ok = v is None or (is_int(v) and v >= 1)
             errs.check(ok, name, f"must be a positive int or None, got {v!r}")
         errs.check(
-            isinstance(self.dropout, Real)
-            and not isinstance(self.dropout, bool)
-            and 0.0 <= self.dropout < 1.0,
+            is_number(self.dropout) and 0.0 <= self.dropout < 1.0,
             "dropout",
             f"must be in [0, 1), got {self.dropout!r}",
         )
         if known and not errs.problems:
             p = _PRESETS[self.size]
-            d, h = int(self.d_model or p.d_model), int(self.nhead or p.nhead)
+            d, h = self.d_model or p.d_model, self.nhead or p.nhead
             errs.check(
                 d % h == 0,
                 "d_model/nhead",
@@ -133,10 +132,10 @@ class ModelConfig:
 
     def resolve(self) -> ModelDims:
         p = _PRESETS[self.size]
-        return ModelDims(  # int(): knobs may arrive as numpy integers from a search
-            d_model=int(self.d_model or p.d_model),
-            nhead=int(self.nhead or p.nhead),
-            layers=int(self.layers or p.layers),
+        return ModelDims(
+            d_model=self.d_model or p.d_model,
+            nhead=self.nhead or p.nhead,
+            layers=self.layers or p.layers,
             dropout=float(self.dropout),
             ffn_mult=p.ffn_mult,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from raysearch.core.errors import ConfigError, ErrorCollector
-from raysearch.core.numbers import is_int, is_number
+from raysearch.core.numbers import is_int, is_number, plain_fields
 
 __all__ = ["AMP_MODES", "DEVICES", "EARLY_STOPPING", "SEED_MAX", "TrainerConfig", "wrap_seed"]
 
@@ -58,6 +58,7 @@ class TrainerConfig:
     score_test: bool = True
 
     def __post_init__(self) -> None:
+        plain_fields(self)  # NumPy's numbers (a DataFrame's row, np.arange's) as Python's
         errs = ErrorCollector()
         errs.check(
             is_number(self.lr) and self.lr > 0, "lr", f"must be a number > 0, got {self.lr!r}"

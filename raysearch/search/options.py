@@ -17,7 +17,7 @@ from typing import Any
 from raysearch.core.errors import ConfigError, ErrorCollector
 from raysearch.core.files import METADATA, OPTIONS, SUMMARY_JSON, SUMMARY_MD
 from raysearch.core.metrics import INTERRUPTED
-from raysearch.core.numbers import is_int, is_number, plain
+from raysearch.core.numbers import is_int, is_number, plain_fields
 from raysearch.core.trainer_config import SEED_MAX
 from raysearch.search.names import API, CLI, Names
 from raysearch.search.resume import read_run_file
@@ -240,8 +240,7 @@ class RunOptions:
         Python's int, float and bool, and the space and paths given as paths (pathlib's) as
         their str, as run_search takes them: what the checks below and the run's JSON files
         take. Frozen: each is set once, while the options are made."""
-        for name in (*LEAST, *_SECONDS, "smoke", "reuse_actors"):
-            object.__setattr__(self, name, plain(getattr(self, name)))
+        plain_fields(self)
         for name in PATH_FIELDS:
             if isinstance(value := getattr(self, name), os.PathLike):
                 object.__setattr__(self, name, os.fspath(value))

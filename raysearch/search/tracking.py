@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 from raysearch.core.errors import ConfigError, ErrorCollector
 from raysearch.core.metrics import VAL_METRIC
-from raysearch.core.numbers import plain
+from raysearch.core.numbers import plain_fields
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -52,7 +52,7 @@ class WandbOptions:
     group: str | None = None  # default: <space>/<run>
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "enabled", plain(self.enabled))  # NumPy's bool as Python's
+        plain_fields(self)  # NumPy's bool as Python's
         errs = ErrorCollector()
         errs.check(
             isinstance(self.enabled, bool),
