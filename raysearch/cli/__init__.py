@@ -17,6 +17,7 @@ which returns its exit status; the console script and ``python -m`` end the proc
 from __future__ import annotations
 
 import importlib
+import shlex
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -79,10 +80,17 @@ def _main(argv: Sequence[str] | None) -> int:
         return 0
     command, rest = args[0], args[1:]
     if command not in COMMANDS:
-        print(
-            f"raysearch: error: unknown command {command!r}; valid: {', '.join(COMMANDS)}",
-            file=sys.stderr,
-        )
+        at = next((i for i, arg in enumerate(args) if arg in COMMANDS), None)
+        if command.startswith("-") and at is not None and "--" not in args[:at]:
+            # `raysearch --space smoke run`: the command's flags, before its name
+            reordered = shlex.join(["raysearch", args[at], *args[:at], *args[at + 1 :]])
+            problem = (
+                f"{' '.join(args[:at])} came before the command {args[at]!r}: a command's "
+                f"flags go after its name, as in: {reordered}"
+            )
+        else:
+            problem = f"unknown command {command!r}; valid: {', '.join(COMMANDS)}"
+        print(f"raysearch: error: {problem}", file=sys.stderr)
         return 2
     # Deferred: only the chosen command's module is imported (some import torch and Ray,
     # which take seconds; `raysearch spaces list` needs neither).

@@ -6,6 +6,7 @@ import argparse
 import itertools
 import math
 import re
+import shlex
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
@@ -62,6 +63,9 @@ class StrictParser(argparse.ArgumentParser):
         # kept for an error that a required argument is missing, to name those this parser
         # does not know too (argparse stops at the missing one)
         self._given = list(sys.argv[1:] if args is None else args)
+        if (misplaced := _before_command(self, self._given)) is not None:
+            self.print_usage(sys.stderr)
+            self.exit(2, f"{self.prog}: error: {misplaced}\n")
         return super().parse_known_args(args, namespace)
 
     def _unknown(self) -> list[str]:
@@ -114,12 +118,45 @@ def _unrecognized(parser: argparse.ArgumentParser, unknown: list[str]) -> str:
     )
 
 
+def _before_command(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """The problem of a sub-command's flags given before its name (``raysearch spaces
+    --format=wandb export smoke``), which argparse hands to ``parser``: it said the flag
+    was missing, or took the flag's value for the command (``invalid choice: '3'``). None
+    where no flag before the command is one of the command's, or a likely misspelling of
+    one, or ``parser`` has no sub-commands."""
+    commands = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    if commands is None:
+        return None
+    given = argv[: argv.index("--")] if "--" in argv else argv
+    at = next((i for i, token in enumerate(given) if token in commands.choices), None)
+    if at is None:
+        return None
+    own = {s for a in parser._actions for s in a.option_strings}
+    theirs = _flags(commands.choices[given[at]])
+    stray = [t.split("=", 1)[0] for t in given[:at] if t.startswith("-")]
+    stray = [flag for flag in stray if flag not in own]
+    named = [
+        flag if flag in theirs else f"{flag} ({did_you_mean(close)})"
+        for flag in stray
+        if flag in theirs or (close := close_names(flag, theirs))
+    ]
+    if not named or len(named) < len(stray):
+        return None  # a flag no command knows: argparse's unknown flag, said as it is
+    before = [t for t in given[:at] if t not in own and t.split("=", 1)[0] not in own]
+    kept = [t for t in argv[:at] if t not in before]
+    reordered = [*kept, given[at], *before, *argv[at + 1 :]]
+    return (
+        f"{', '.join(named)} came before the command {given[at]!r}: a command's flags go "
+        f"after its name, as in: {shlex.join([*parser.prog.split(), *reordered])}"
+    )
+
+
 def _chosen(
     parser: argparse.ArgumentParser, parsed: argparse.Namespace, argv: list[str], unknown: list[str]
 ) -> argparse.ArgumentParser:
     """The parser of the sub-command ``parsed`` chose (its own sub-command's, and so on)
     after whose name in ``argv`` every ``unknown`` argument came; ``parser`` itself where
-    it has none, or one came before its name (``raysearch data --overwrite synth``: not a
+    it has none, or one came before its name (``raysearch data --bogus synth``: not a
     flag of ``data``)."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):

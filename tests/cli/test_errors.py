@@ -164,3 +164,43 @@ def test_a_command_without_its_sub_command_lists_them(
     names = [a.dest for a in subparsers._choices_actions]
     assert [line.split()[0] for line in listed] == names, err
     assert "valid flags" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["spaces", "--format=wandb", "export", "smoke"],
+         "raysearch spaces: error: --format came before the command 'export': a command's "
+         "flags go after its name, as in: raysearch spaces export --format=wandb smoke\n"),
+        (["data", "--overwrite", "synth", "OUT"],
+         "raysearch data: error: --overwrite came before the command 'synth': a command's "
+         "flags go after its name, as in: raysearch data synth --overwrite OUT\n"),
+        # argparse took the value for the command: "invalid choice: '3'"
+        (["data", "--dayly-window", "3", "describe", "DIR"],
+         "raysearch data: error: --dayly-window (did you mean '--daily-window'?) came before "
+         "the command 'describe': a command's flags go after its name, as in: raysearch data "
+         "describe --dayly-window 3 DIR\n"),
+        (["model", "--size", "tiny", "summary"],
+         "raysearch model: error: --size came before the command 'summary': a command's "
+         "flags go after its name, as in: raysearch model summary --size tiny\n"),
+        # before the command raysearch itself runs: it said "unknown command '--space'"
+        (["--space", "smoke", "run", "--smoke"],
+         "raysearch: error: --space smoke came before the command 'run': a command's flags go "
+         "after its name, as in: raysearch run --space smoke --smoke\n"),
+    ],
+)  # fmt: skip
+def test_a_command_s_flag_given_before_its_name_is_said_so_with_the_command_as_it_goes(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`raysearch spaces --format=wandb export smoke` said '--format is required', with the
+    flag given; `raysearch data --dayly-window 3 describe DIR`, "invalid choice: '3'"."""
+    from raysearch.cli import _main
+
+    try:
+        status = _main(argv)  # raysearch's own problems are returned, a command's exit
+    except SystemExit as exited:
+        status = exited.code
+    assert status == 2
+    err = capsys.readouterr().err
+    assert said in err, err
+    assert err.count("error:") == 1, err
