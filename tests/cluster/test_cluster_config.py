@@ -235,3 +235,16 @@ def test_scale_waits_for_both_cpus_and_gpus() -> None:
     assert not enough({"CPU": 1.0}, 2, 0)
     assert not enough({"CPU": 8.0}, 2, 1)
     assert enough({"CPU": 8.0, "GPU": 4.0}, 0, 4)
+
+
+def test_the_lock_pins_no_cuda_library_a_gpu_torch_pins_itself() -> None:
+    """A CUDA torch wheel requires exact versions of nvidia-nccl-cu12 and the CUDA libraries;
+    the lock pinned nvidia-nccl-cu12==2.32.3 (from the CPU venv, for xgboost), which pip
+    would refuse beside a CUDA torch wanting another version, on every GPU node."""
+    pinned = [
+        line.split("==")[0]
+        for line in (REPO / "constraints.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    ]
+    assert "torch" in pinned
+    assert [name for name in pinned if name.startswith("nvidia-")] == []
