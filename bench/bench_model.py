@@ -34,7 +34,9 @@ from raysearch.testing.model import random_batch
 
 SEED = 0  # the model's initial weights and the random batch
 SPEC = make_spec(  # the original's sources at the trainer's default windows
-    **ORIGINAL_FEATURES,
+    daily=ORIGINAL_FEATURES["daily"],
+    monthly=ORIGINAL_FEATURES["monthly"],
+    raion=ORIGINAL_FEATURES["raion"],
     daily_window=DataConfig().daily_window,
     monthly_window=DataConfig().monthly_window,
     n_raions=SynthConfig().raions,
@@ -67,6 +69,8 @@ def run(sizes: list[str], rounds: int, batch_size: int) -> dict:
             wall[s].append(w)
             cpu[s].append(c)
     rows = []
+    base = sizes[0]
+    base_w, base_c = statistics.median(wall[base]), statistics.median(cpu[base])
     for s in sizes:
         w, c = statistics.median(wall[s]), statistics.median(cpu[s])
         n = sum(p.numel() for p in models[s].parameters())
@@ -78,14 +82,12 @@ def run(sizes: list[str], rounds: int, batch_size: int) -> dict:
                 "cpu_s": c,
                 "samples_per_s": batch_size / w,
                 "samples_per_cpu_s": batch_size / c,
+                "speed_vs_baseline": (batch_size / w) / (batch_size / base_w),
+                "cpu_speed_vs_baseline": (batch_size / c) / (batch_size / base_c),
             }
         )
-    base = rows[0]
-    for r in rows:
-        r["speed_vs_baseline"] = r["samples_per_s"] / base["samples_per_s"]
-        r["cpu_speed_vs_baseline"] = r["samples_per_cpu_s"] / base["samples_per_cpu_s"]
     return {
-        "baseline": base["size"],
+        "baseline": base,
         "shapes": {
             "batch": batch_size,
             "days": SPEC.daily_window,
@@ -107,7 +109,7 @@ CHUNK_SIZES = ("small", "large")
 CHUNK_RULES = (("whole up to 1 chunk (before 97ba5ef)", 1), ("shipped", raion.WHOLE_CHUNKS))
 
 
-def chunk_step(size: str, whole: float, batch_size: int, threads: int) -> dict:
+def chunk_step(size: str, whole: int, batch_size: int, threads: int) -> dict:
     """One training step of ``size`` under the chunk rule ``whole``, in a fresh process (so
     its peak RSS is the step's): CPU seconds, and peak RSS in MB."""
     torch.set_num_threads(threads)

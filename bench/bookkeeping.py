@@ -147,7 +147,8 @@ def _run_config(config: Config, d: float, k: int, root: str) -> dict[str, Any]:
     started = time.time()
     grid = tuner.fit()
     wall = time.time() - started
-    errors = [r.error for r in grid if r.error is not None]
+    results = [grid[i] for i in range(len(grid))]  # a ResultGrid indexes, not iterates
+    errors = [r.error for r in results if r.error is not None]
     if errors or len(seen) != n:
         raise RuntimeError(f"{config.label}: {len(seen)}/{n} reports, errors: {errors[:1]}")
     ideal = n * d / k

@@ -19,7 +19,7 @@ import platform
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -128,7 +128,7 @@ def header(title: str, meta: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-def seed_ranges(seeds: Sequence[int]) -> str:
+def seed_ranges(seeds: Iterable[int]) -> str:
     """Seeds as runs of consecutive ones: [0, ..., 9, 1000, ..., 1009] -> "0-9 and 1000-1009"."""
     runs: list[list[int]] = []
     for seed in sorted(seeds):

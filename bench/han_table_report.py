@@ -90,6 +90,7 @@ def rung_reliability(
         per_seed = []
         for s in seeds:
             mine = wide.xs(s, level="seed")
+            assert isinstance(mine, pd.DataFrame), "a level of the rows selects a frame"
             per_seed.append(_rho(mine[r], _final(mine, final)))
         row["spearman_per_seed"] = per_seed
         row["top_kept_mean"] = _top_kept(mean_wide[r], mean_fin, factor)
@@ -127,9 +128,7 @@ def val_test_agreement(table: pd.DataFrame, epochs: list[int]) -> dict[str, Any]
     mv, mt = val.groupby(level=KEYS).mean(), test.groupby(level=KEYS).mean()
     at = {e: _rho(mv[e], mt[e]) for e in epochs}
     best_epoch = val.idxmin(axis=1)
-    test_at_best = pd.Series(
-        [test.loc[i, e] for i, e in best_epoch.items()], index=best_epoch.index
-    )
+    test_at_best = pd.Series([test.at[i, e] for i, e in best_epoch.items()], index=best_epoch.index)
     picked = val.min(axis=1)
     return {
         "spearman_at_epoch": at,

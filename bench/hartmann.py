@@ -248,7 +248,8 @@ def _ray_method(method: Method, seed: int, scale: Scale, root: str) -> dict[str,
     started = time.time()
     grid = tuner.fit()
     wall = time.time() - started
-    errors = [r.error for r in grid if r.error is not None]
+    results = [grid[i] for i in range(len(grid))]  # a ResultGrid indexes, not iterates
+    errors = [r.error for r in results if r.error is not None]
     if errors:
         raise RuntimeError(f"{method.name} seed {seed}: {len(errors)} trial(s) failed: {errors[0]}")
     records = pd.DataFrame(recorder.rows, columns=["trial", "epoch", "value", "unix"])
@@ -330,21 +331,26 @@ def run(quick: bool) -> dict[str, Any]:
     return {"meta": meta, "runs": runs}
 
 
+def _regret_curve(run: dict[str, Any]) -> pd.DataFrame:
+    """The run's curve of its incumbent's simple regret (bench.anytime.incumbent_curve)."""
+    configs = run["configs"]  # trial number -> its configuration
+    return incumbent_curve(run["records"], lambda trial: regret(configs[trial]))
+
+
 def analyse(result: dict[str, Any]) -> dict[str, Any]:
     """Per run: the regret curve and its figures; per method: the medians over seeds."""
     meta = result["meta"]
     budget = meta["trials"] * meta["max_epochs"]  # random_fifo's: every trial at full budget
     for r in result["runs"]:
-        configs = r["configs"]
-        r["curve"] = incumbent_curve(r["records"], lambda trial, c=configs: regret(c[trial]))
+        r["curve"] = _regret_curve(r)
         r["epochs"] = len(r["curve"])
         r["trials"] = int(r["records"]["trial"].nunique())
         r["final"] = float(r["curve"]["best"].iloc[-1])
         at = curve_values([r["curve"]], "epochs", np.array([budget / 3, budget]))[0]
         r["at_third"], r["at_full"] = float(at[0]), float(at[1])
         r["trials_per_s"] = r["trials"] / r["wall"]
-    keys = ("trials", "epochs", "final", "at_third", "at_full", "reach_ratio", "wall")
-    keys += ("trials_per_s",)
+    keys: tuple[str, ...] = ("trials", "epochs", "final", "at_third", "at_full", "reach_ratio")
+    keys += ("wall", "trials_per_s")
     rows = []
     for r in result["runs"]:
         base = next(b for b in result["runs"] if b["method"] == BASELINE and b["seed"] == r["seed"])

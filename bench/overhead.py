@@ -69,13 +69,13 @@ def trial_clock() -> Any:
 
 def breakdown(trials: pd.DataFrame, completed: dict[str, float], tune_started: float) -> list:
     """Per trial (in the order they ran, one at a time): seconds per phase and its wall."""
-    order = sorted(completed, key=completed.get)
+    order = sorted(completed, key=completed.__getitem__)
     rows, previous = [], tune_started
     for trial_id in order:
         row = trials[trials["trial_id"] == trial_id].iloc[0]
         wall = completed[trial_id] - previous
         began = row.get("time/entered_unix")
-        if pd.isna(began) if began is not None else True:
+        if began is None or pd.isna(began):
             began = row["time/submitted_unix"]
         phases = {
             "start": began - previous,
@@ -526,7 +526,7 @@ def plot(result: dict[str, Any]) -> Any:
         {k: v / len(r["rows"]) for k, v in r["total"].items()} for r in result["runs"]
     ]
     fig, ax = plt.subplots(figsize=(9, 3.2))
-    colours = plt.get_cmap("tab20").colors
+    colours = matplotlib.color_sequences["tab20"]
     for y, values in enumerate(per_trial):
         left = 0.0
         for i, phase in enumerate(PHASES):

@@ -35,7 +35,7 @@ import statistics
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypedDict
 
 from bench.common import OUT, ROOT, base_meta, log, merge_lock, recorded_meta, refuse, write_outputs
 from bench.scaling.analyse import reach_limit
@@ -43,9 +43,18 @@ from bench.scaling.benchmarks import BENCHMARKS
 from bench.scaling.grid import Job, pool_map
 from bench.scaling.methods import DEFAULT, MAIN, METHODS
 
+
+class Scale(TypedDict):
+    """A run's size: seeds, the k (trials at once) measured, the decision runs' trials."""
+
+    seeds: int
+    workers: tuple[int, ...]
+    decision_trials: int
+
+
 WORKERS = (1, 4, 16, 64)
-FULL = {"seeds": 10, "workers": WORKERS, "decision_trials": 2000}
-QUICK = {"seeds": 2, "workers": (1, 16), "decision_trials": 200}
+FULL: Scale = {"seeds": 10, "workers": WORKERS, "decision_trials": 2000}
+QUICK: Scale = {"seeds": 2, "workers": (1, 16), "decision_trials": 200}
 SUBSETS = {  # method -> (benchmarks, k): the candidates and W&B run on part of the grid
     "liar_off": (("hartmann", "lcbench-189906"), (1, 16, 64)),
     "told_pruned": (("hartmann", "lcbench-189906"), (1, 16, 64)),

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import functools
 import heapq
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from optuna.distributions import CategoricalDistribution
@@ -56,6 +56,7 @@ from optuna.samplers import TPESampler
 from optuna.samplers._tpe.parzen_estimator import _ParzenEstimator
 from optuna.samplers._tpe.probability_distributions import (
     _BatchedCategoricalDistributions,
+    _BatchedDistributions,
     _MixtureOfProductDistribution,
 )
 from optuna.study import Study
@@ -96,14 +97,17 @@ class ToldPruned(OptunaSearch):
         self, trial_id: str, result: dict | None = None, error: bool = False
     ) -> None:
         epoch = (result or {}).get("epoch")
-        if error or epoch is None or epoch >= self._max_epochs:
+        if error or result is None or epoch is None or epoch >= self._max_epochs:
             super().on_trial_complete(trial_id, result, error)
             return
         trial = self._ot_trials[trial_id]
-        reported = self._ot_study._storage.get_trial(trial._trial_id).intermediate_values
+        # Ray's OptunaSearch types _ot_study as its initial None; it is the study once set up
+        study = cast("Study | None", self._ot_study)
+        assert study is not None, "set up before the trial was suggested"
+        reported = study._storage.get_trial(trial._trial_id).intermediate_values
         if int(epoch) not in reported:
-            trial.report(float(result[self.metric]), int(epoch))  # type: ignore[index]
-        self._ot_study.tell(trial, state=TrialState.PRUNED)
+            trial.report(float(result[self.metric]), int(epoch))
+        study.tell(trial, state=TrialState.PRUNED)
         self._completed_trials.add(trial_id)
 
 
@@ -144,8 +148,9 @@ class _BudgetView:
 class BudgetViewSampler(TPESampler):
     """TPE fitted on the study as seen at one budget (see the module)."""
 
-    def _sample(self, study: Any, trial: Any, search_space: dict[str, Any]) -> Any:
-        return super()._sample(_BudgetView(study), trial, search_space)
+    def _sample(self, study: Study, trial: FrozenTrial, search_space: dict[str, Any]) -> Any:
+        # the view stands in for the study: TPE reads its trials through _get_trials
+        return super()._sample(cast(Study, _BudgetView(study)), trial, search_space)
 
 
 class _FinalScaleView(_LiveView):
@@ -191,7 +196,8 @@ class FinalScaleSampler(LiveTPESampler):
 
     def _sample(self, study: Study, trial: FrozenTrial, search_space: dict[str, Any]) -> Any:
         view = _FinalScaleView(study, self._max_observations, self._last, self._running_only)
-        return TPESampler._sample(self, view, trial, search_space)  # type: ignore[arg-type]
+        # the view stands in for the study: TPE reads its trials through _get_trials
+        return TPESampler._sample(self, cast(Study, view), trial, search_space)
 
 
 class PendingRandomSampler(LiveTPESampler):
@@ -267,7 +273,7 @@ class _WideParzenEstimator(_ParzenEstimator):
 
     def sample(self, rng: np.random.RandomState, size: int) -> dict[str, np.ndarray]:
         mixture = self._mixture_distribution
-        wide = []
+        wide: list[_BatchedDistributions] = []
         for d in mixture.distributions:
             if isinstance(d, _BatchedCategoricalDistributions):
                 wide.append(d)
@@ -290,11 +296,13 @@ class PendingWideSampler(LiveTPESampler):
         running = study._get_trials(deepcopy=False, states=states, use_cache=False)
         factor = widening(sum(t.number != trial.number for t in running))
         numeric = any(not isinstance(d, CategoricalDistribution) for d in search_space.values())
-        self._parzen_estimator_cls = (
-            functools.partial(_WideParzenEstimator, factor=factor)
-            if factor > 1.0 and numeric
-            else _ParzenEstimator
-        )
+        if factor > 1.0 and numeric:
+            # Optuna types the attribute as the class it defaults to, but only calls it to
+            # build an estimator (its own note: users may replace it); a partial builds one
+            wide = functools.partial(_WideParzenEstimator, factor=factor)
+            self._parzen_estimator_cls = wide  # type: ignore[assignment]
+        else:
+            self._parzen_estimator_cls = _ParzenEstimator
         return super()._sample(study, trial, search_space)
 
 

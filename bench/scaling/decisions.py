@@ -13,7 +13,7 @@ effect on quality at 1,000 trials.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from bench.scaling.grid import Job
 
@@ -23,7 +23,17 @@ COST_METHODS = ("default", "before_mix", "tpe_independent", "default_uncapped", 
 COST_BENCHMARKS = ("hartmann", "lcbench-189906", "han")
 STORED = ("default_sqlite", "default_journal")  # the study in a file: on Hartmann only
 COST_WORKERS = 16
-QUALITY = {"benchmarks": ("hartmann", "lcbench-189906"), "trials": 1000, "seeds": 10}
+
+
+class Quality(TypedDict):
+    """The cap's quality runs: the benchmarks, trials per search and seeds."""
+
+    benchmarks: tuple[str, ...]
+    trials: int
+    seeds: int
+
+
+QUALITY: Quality = {"benchmarks": ("hartmann", "lcbench-189906"), "trials": 1000, "seeds": 10}
 
 
 def decision_jobs(benches: list[str], trials: int) -> list[Job]:

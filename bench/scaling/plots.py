@@ -28,7 +28,7 @@ def _panels(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colours = dict(zip(shown, plt.get_cmap("tab10").colors, strict=False))
+    colours = dict(zip(shown, matplotlib.color_sequences["tab10"], strict=False))
     benches = [b for b in BENCHMARKS if any(r["bench"] == b for r in rows)]
     fig, axes = plt.subplots(1, len(benches), figsize=(4.2 * len(benches), 4.0), squeeze=False)
     return fig, list(zip(axes[0], benches, strict=True)), colours
@@ -136,7 +136,7 @@ def plot_draws(rows: list[dict[str, Any]]) -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colours = dict(zip(DRAWN, plt.get_cmap("tab10").colors, strict=False))
+    colours = dict(zip(DRAWN, matplotlib.color_sequences["tab10"], strict=False))
     benches = [b for b in BENCHMARKS if any(r["bench"] == b for r in rows)]
     fig, axes = plt.subplots(
         2, len(benches), figsize=(4.2 * len(benches), 7.6), squeeze=False, sharex=True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -46,6 +46,10 @@ PARAMS = tuple(f"x{i}" for i in range(1, 7))
 JITTER = 0.2  # an epoch lasts 1 s +- this fraction
 
 
+@overload
+def augmented_hartmann(x: Sequence[float], s: float) -> float: ...
+@overload
+def augmented_hartmann(x: Sequence[float], s: np.ndarray) -> np.ndarray: ...
 def augmented_hartmann(x: Sequence[float], s: float | np.ndarray) -> float | np.ndarray:
     """BoTorch's AugmentedHartmann at inputs ``x`` (6 values in [0, 1]) and fidelity ``s``
     (a number, or an array of fidelities: then one value per fidelity)."""
