@@ -1,7 +1,9 @@
-"""A3DRO: weight bounds, regret clip, baseline freezing and scale invariance (log ratios)."""
+"""A3DRO: weight bounds, regret clip, baseline freezing, scale invariance, and its weights as
+the tasks' shares of the gradient."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -78,8 +80,8 @@ def test_uniform_before_warm_up_ends_then_baselines_freeze_at_the_warm_up_mean()
 def test_a_task_beyond_the_regret_clip_still_gets_gradient(
     baseline: float, clip: float, excess: float, above: bool
 ) -> None:
-    """The clip bounds the weights, not the signal: the objective takes the unclipped log
-    ratio, so d/dL [w log(L / b)] = w / L for a task whose |log(L / b)| exceeds the clip."""
+    """The clip bounds the weights, not the signal: the objective takes the unclipped ratio,
+    so d/dL [w L / b] = w / b for a task whose |log(L / b)| exceeds the clip."""
     cfg = LossConfig(strategy="a3dro", a3dro_warmup_epochs=1, regret_clip=clip)
     strategy = A3DROStrategy(("a", "b"), cfg)
     strategy.end_epoch(1, {"a": baseline, "b": 1.0})
@@ -89,7 +91,7 @@ def test_a_task_beyond_the_regret_clip_still_gets_gradient(
     total.backward()
     assert strategy.last_regrets["a"] == pytest.approx(clip if above else -clip)
     assert x.grad is not None
-    assert float(x.grad) == pytest.approx(weights["a"] / loss, rel=1e-6)
+    assert float(x.grad) == pytest.approx(weights["a"] / baseline, rel=1e-6)
 
 
 def test_state_dict_carries_frozen_baselines() -> None:
@@ -264,3 +266,66 @@ def test_tied_largest_regrets_share_the_softmax(temperature: float) -> None:
     assert float(w[0]) == float(w[1])
     if temperature < 1e-3:
         assert w.tolist() == [0.5, 0.5, 0.0, 0.0]
+
+
+def _shares(strategy: A3DROStrategy, losses: list[float]) -> tuple[list[float], list[float]]:
+    """The weights ``strategy`` gives ``losses`` (float64) and d(total)/d(L_i) * b_i: each
+    task's gradient on its anchored loss L_i / b_i."""
+    x = torch.tensor(losses, dtype=torch.float64, requires_grad=True)
+    total, weights = strategy(dict(zip(TASKS, x, strict=True)))
+    total.backward()
+    assert x.grad is not None
+    base = [strategy.baselines[t] for t in TASKS]
+    return list(weights.values()), [float(g) * b for g, b in zip(x.grad, base, strict=True)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    losses=st.lists(st.floats(1e-4, 1e4), min_size=4, max_size=4),
+    baselines=st.lists(st.floats(1e-4, 1e4), min_size=4, max_size=4),
+    beta=st.floats(0.0, 1.0),
+    clip=st.floats(0.05, 10.0),
+    temperature=st.floats(0.05, 10.0),
+)
+def test_a_tasks_weight_is_its_share_of_the_gradient_on_the_anchored_losses(
+    losses, baselines, beta, clip, temperature
+) -> None:
+    """What the budget caps: each task's gradient on L_i / b_i is its weight, so no task
+    gets more than the cap, whatever its loss (the log form's gradient was w_i / L_i: a task
+    with a loss 100 times below its baseline got 1300 times the share of one 100 times
+    above it, weights 0.09 and 0.68)."""
+    cfg = LossConfig(strategy="a3dro", budget_beta=beta, regret_clip=clip, temperature=temperature)
+    weights, shares = _shares(_frozen(cfg, baselines), losses)
+    assert shares == pytest.approx(weights, rel=1e-9)
+    assert max(shares) <= weight_cap(beta, 4) + 1e-9
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    tenths=st.lists(st.integers(-20, 20), min_size=4, max_size=4, unique=True),
+    beta=st.floats(0.0, 0.9),
+)
+def test_a_task_further_above_its_baseline_gets_more_of_the_gradient(tenths, beta) -> None:
+    """The robust weighting acts on the gradient: at temperature 1, within the clip, the
+    log form gave every task the same gradient on L_i / b_i whatever its regret."""
+    cfg = LossConfig(strategy="a3dro", budget_beta=beta, regret_clip=3.0, temperature=1.0)
+    strategy = _frozen(cfg, [1.0, 2.0, 0.5, 4.0])
+    regrets = [t / 10 for t in tenths]  # distinct by 0.1 at least
+    losses = [b * math.exp(r) for b, r in zip([1.0, 2.0, 0.5, 4.0], regrets, strict=True)]
+    _, shares = _shares(strategy, losses)
+    by_regret = [share for _, share in sorted(zip(regrets, shares, strict=True))]
+    assert all(a < b for a, b in itertools.pairwise(by_regret)), by_regret
+
+
+def test_a_loss_falling_to_zero_is_not_pushed_harder() -> None:
+    """The log form's gradient grew as 1 / L as a task's loss fell towards 0 (a collapsing
+    task was pushed further); on L / b it stays at most the weight's cap over b."""
+    cfg = LossConfig(strategy="a3dro", budget_beta=0.35)
+    strategy = _frozen(cfg, [1.0, 1.0, 1.0, 1.0])
+    for small in (1e-2, 1e-4, 1e-6):
+        x = torch.tensor([1.0, 1.0, 1.0, small], dtype=torch.float64, requires_grad=True)
+        total, _ = strategy(dict(zip(TASKS, x, strict=True)))
+        total.backward()
+        assert x.grad is not None
+        assert 0 < float(x.grad[3]) <= weight_cap(0.35, 4)
+        assert float(total.detach()) >= 0

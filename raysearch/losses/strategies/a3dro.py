@@ -16,21 +16,33 @@ uniform adds ``beta/n`` to every weight, so the cap is not ``1 - beta`` as repor
 The weights are detached (standard DRO practice: the adversary's distribution is chosen,
 not differentiated through).
 
-Objective: ``sum_i q_b_i * log(L_i / b_i)``, not ``sum_i q_b_i * L_i``. With the log form a
-task's gradient is ``q_b_i * grad(L_i) / L_i``: multiplying one task's loss by a constant
-``k`` throughout training (so its baseline is ``k * b_i`` too) leaves the regrets, the
-weights, the objective and every gradient unchanged, which is the point of anchoring on log
-ratios; with ``q * L`` that task's gradient would scale by ``k``. The objective uses the
-unclipped log ratio, so a task beyond the clip still gets gradient (the clip bounds the
-weights, not the signal). Before the baselines freeze, ``b_i`` is provisionally the first
-loss seen for the task (also scaled by ``k``), so the property holds during warm-up too.
+Objective: ``sum_i q_b_i * L_i / b_i``, each task's loss as a ratio to its baseline. A
+task's gradient is ``q_b_i * grad(L_i) / b_i``: its weight is its share of the gradient of
+the anchored losses, which is what the budget caps (report 000: no task beyond its share of
+the gradient budget). Multiplying one task's loss by a constant ``k`` throughout training
+(so its baseline is ``k * b_i`` too) leaves the regrets, the weights, the objective and every
+gradient unchanged, which is the point of anchoring.
+
+Not ``sum_i q_b_i * log(L_i / b_i)``, the log form (report 000's, whose negative totals it
+shows, and raysearch's earlier one). There a task's gradient is ``q_b_i * grad(L_i) / L_i``,
+and the ``1 / L_i`` undoes the weights: at temperature 1 and within the clip ``q_i`` is
+proportional to ``L_i / b_i``, so every task's gradient is ``grad(L_i) / b_i`` times one
+shared factor, whatever its regret; beyond the clip a task far below its baseline gets more
+gradient than one far above it; and a loss that is already small is pushed towards 0
+without bound (its ``1 / L_i`` grows), the collapse report 000 shows.
+
+The ratio is of the unclipped loss, so a task beyond the clip still gets gradient (the clip
+bounds the weights, not the signal). The objective is >= 0, and 1 where every task is at its
+baseline. Before the baselines freeze, ``b_i`` is provisionally the first loss seen for the
+task (also scaled by ``k``), so the invariance holds during warm-up too.
 A task with no warm-up epoch loss keeps that first-seen loss as its frozen baseline; a task
 first seen after warm-up ends (no targets in any warm-up batch) takes the first loss seen
 then, at that call (before it, ``b_i = 0`` would pin its regret at ``+c`` whatever its loss).
 Under data parallelism the strategy sees the global batch's per-task means
 (train.epoch.global_view), so a first-seen loss, like the epoch means, is the same on every
 rank.
-``log`` is taken of ``max(L_i, 1e-12)``: scale invariance is exact whenever losses exceed it.
+``log`` is taken of ``max(L_i, 1e-12)`` and ``b_i`` is at least 1e-12: scale invariance is
+exact whenever losses exceed it.
 """
 
 from __future__ import annotations
@@ -86,7 +98,7 @@ class A3DROStrategy(LossStrategy):
     def forward(self, losses: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, float]]:
         idx = self.index(losses)
         values = torch.stack(list(losses.values()))  # (n,) tasks present
-        log_l = values.clamp_min(_EPS).log()  # (n,)
+        log_l = values.detach().clamp_min(_EPS).log()  # (n,) for the regrets only
         with torch.no_grad():  # every call: the first loss seen for each task
             unseen = self.provisional[idx] == 0
             first = values.detach().clamp_min(_EPS).to(self.provisional.dtype)
@@ -95,15 +107,15 @@ class A3DROStrategy(LossStrategy):
                 late = (self.warm_count[idx] == 0) & (self.baseline[idx] == 0)
                 self.baseline[idx] = torch.where(late, self.provisional[idx], self.baseline[idx])
         if bool(self.frozen):
-            log_b = self.baseline[idx].clamp_min(_EPS).log().to(log_l.dtype)
-            regrets = (log_l.detach() - log_b).clamp(-self.cfg.regret_clip, self.cfg.regret_clip)
+            base = self.baseline[idx].clamp_min(_EPS).to(values.dtype)  # (n,)
+            regrets = (log_l - base.log()).clamp(-self.cfg.regret_clip, self.cfg.regret_clip)
             weights = a3dro_weights(regrets, self.cfg.temperature, self.cfg.budget_beta)
             self.last_regrets = dict(zip(losses, regrets.tolist(), strict=True))
         else:
-            log_b = self.provisional[idx].log().to(log_l.dtype)
+            base = self.provisional[idx].clamp_min(_EPS).to(values.dtype)  # (n,)
             weights = torch.full_like(values, 1.0 / len(idx))
             self.last_regrets = {}
-        total = (weights.detach() * (log_l - log_b)).sum()
+        total = (weights.detach() * values / base).sum()  # the anchored losses, weighted
         return total, dict(zip(losses, weights.tolist(), strict=True))
 
     def end_epoch(self, epoch: int, epoch_losses: Mapping[str, float]) -> None:
