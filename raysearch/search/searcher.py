@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import optuna
 from optuna.storages import BaseStorage
@@ -139,22 +139,25 @@ class StudyOptunaSearch(OptunaSearch):
     def restore(self, checkpoint_path: str) -> None:
         super().restore(checkpoint_path)
         self._finished_in_study = set()
-        if self._ot_study is None:
+        # Ray types _ot_study as its first value, None; once set up it is the study
+        current = cast("optuna.Study | None", self._ot_study)
+        if current is None:
             return  # a snapshot from before the search was set up: no trials to settle
         if _RUN_DIRS:  # the journal in the run's directory now (study_in)
             self._storage = open_storage(_RUN_DIRS[-1])
-            self._ot_study = optuna.load_study(
+            current = optuna.load_study(
                 study_name=self._study_name,
                 storage=self._storage,
-                sampler=self._ot_study.sampler,
-                pruner=self._ot_study.pruner,
+                sampler=current.sampler,
+                pruner=current.pruner,
             )
+            self._ot_study = current  # type: ignore[assignment]  # Ray types it as None
             # the trials Tune runs, each bound to the study it was asked from: this one now
             self._ot_trials = {
-                trial_id: optuna.Trial(self._ot_study, trial._trial_id)
+                trial_id: optuna.Trial(current, trial._trial_id)
                 for trial_id, trial in self._ot_trials.items()
             }
-        study = {t.number: t for t in self._ot_study.get_trials(deepcopy=False)}
+        study = {t.number: t for t in current.get_trials(deepcopy=False)}
         for trial_id, ot_trial in self._ot_trials.items():
             if trial_id in self._completed_trials:
                 continue
@@ -172,7 +175,7 @@ class StudyOptunaSearch(OptunaSearch):
         known = {t.number for t in self._ot_trials.values()}
         for frozen in study.values():
             if frozen.state == TrialState.RUNNING and frozen.number not in known:
-                self._ot_study.tell(frozen.number, state=TrialState.FAIL)
+                current.tell(frozen.number, state=TrialState.FAIL)
                 log.warning(
                     "Optuna trial %d was asked for after the searcher's last snapshot of the "
                     "search; told FAIL (the driver died before Tune ran it, or Tune resumes "
