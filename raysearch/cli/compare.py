@@ -42,7 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--out", type=Path, help="report directory (default: results/compare/<timestamp>/)"
     )
     parser.add_argument(
-        "--seed", type=non_negative_int, default=0, help="seed of the fANOVA forest"
+        "--seed",
+        type=non_negative_int,
+        default=0,
+        help="seed of the fANOVA forest (default: %(default)s)",
     )
     args = parser.parse_args(argv)
     try:

@@ -87,7 +87,8 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         type=_count("seed"),
         default=0,
         help="seed of the searcher and the trials, 0 to 2**32 - 1 (trial n trains with seed + "
-        "n, wrapping past 2**32 - 1 to 0)",
+        "n, wrapping past 2**32 - 1 to 0; default: %(default)s, the same for every search not "
+        "given one)",
     )
     parser.add_argument("--address", help="join an existing Ray cluster (e.g. 'auto')")
     parser.add_argument(
