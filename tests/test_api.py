@@ -854,11 +854,17 @@ RUN = "{tmp}/results/smoke/r"
 TAKEN = "{tmp}/results/smoke/taken"
 NAMED = [
     Named("space", {"space": "nope"}, "space: unknown space 'nope'", "--space: unknown space"),
-    Named(
-        "warm start",
+    Named(  # said 'no optuna.journal there', where --resume said 'no such directory'
+        "warm start from a directory that does not exist",
         {"space": "smoke", "warm_start": "/nonexistent"},
-        "warm_start='/nonexistent': no optuna.journal there",
-        "--warm-start /nonexistent: no optuna.journal there",
+        "warm_start='/nonexistent': no such directory; give the run directory",
+        "--warm-start /nonexistent: no such directory; give the run directory",
+    ),
+    Named(
+        "warm start from a directory that is not a run",
+        {"space": "smoke", "warm_start": "{tmp}"},
+        "warm_start='{tmp}': no optuna.journal there",
+        "--warm-start {tmp}: no optuna.journal there",
     ),
     Named(
         "warm start from the run itself",

@@ -108,6 +108,13 @@ def resumed_study(run_dir: str | Path, why: str, names: Names = CLI) -> optuna.S
 
 def _load_old_study(run_dir: Path, names: Names) -> optuna.Study:
     flag = names.option("warm_start", run_dir)
+    if not run_dir.is_dir():  # said as --resume says it (options.load_run_options)
+        what = "not a directory" if run_dir.exists() else "no such directory"
+        raise ConfigError(
+            [f"{flag}: {what}; give the run directory (results/<space>/<run>) of a finished "
+             "search to start from"],
+            names.context,
+        )  # fmt: skip
     return _open_study(run_dir, flag, _not_a_run("finished search"), context=names.context)
 
 

@@ -218,6 +218,19 @@ def test_a_warm_start_needs_a_study(tmp_path: Path) -> None:
         warm_start_trials(tmp_path, SPACE)
 
 
+def test_a_warm_start_from_a_directory_that_does_not_exist_says_so(tmp_path: Path) -> None:
+    """It said 'no optuna.journal there', where --resume of the same path said 'no such
+    directory'."""
+    (tmp_path / "file").write_text("x")
+    for name, what in (("nothere", "no such directory"), ("file", "not a directory")):
+        with pytest.raises(ConfigError) as err:
+            warm_start_trials(tmp_path / name, SPACE)
+        assert err.value.problems == [
+            f"--warm-start {tmp_path / name}: {what}; give the run directory "
+            "(results/<space>/<run>) of a finished search to start from"
+        ]
+
+
 @pytest.mark.parametrize(
     ("names", "context", "option"),
     [(CLI, "invalid arguments", "--warm-start {}"), (API, "invalid run_search arguments",
