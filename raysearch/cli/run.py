@@ -25,7 +25,7 @@ from raysearch.core.errors import (
 from raysearch.core.signals import command_takes_sigterm_as_ctrl_c
 from raysearch.search.options import LEAST, MOST, RunOptions
 from raysearch.search.settings import SCHEDULERS
-from raysearch.search.space import available_spaces
+from raysearch.search.space import SMOKE_SETTINGS, available_spaces
 from raysearch.search.tracking import WandbOptions
 
 __all__ = ["main", "parse_args"]
@@ -94,8 +94,10 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
     parser.add_argument(
         "--smoke",
         action="store_true",
-        help="tiny model and data, a few short trials: a first look in minutes (what the "
-        "space searches, such as the model size, stays searched)",
+        help=f"tiny model and data, {SMOKE_SETTINGS['num_samples']} trials of at most "
+        f"{SMOKE_SETTINGS['max_epochs']} epochs (a space's fewer epochs are kept; --num-samples "
+        "and --max-epochs still set them): a first look in minutes (what the space searches, "
+        "such as the model size, stays searched)",
     )
     parser.add_argument(
         "--searcher",

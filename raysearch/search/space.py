@@ -60,8 +60,9 @@ __all__ = [
 SPACES_DIR = Path(str(resources.files("raysearch.search").joinpath("spaces")))
 
 # --smoke: any space as a first look in minutes: the tiny model on the tiny synthetic
-# dataset, four short trials. These fixed values win over the space's own fixed values,
-# not over what it searches (SearchSpace.smoke).
+# dataset, four trials of at most three epochs (a space's fewer epochs are kept:
+# SearchSpace.smoke). These fixed values win over the space's own fixed values, not over
+# what it searches.
 SMOKE_FIXED: dict[str, Any] = {
     "model.size": "tiny",
     "data.daily_window": 60,
@@ -116,10 +117,11 @@ class SearchSpace:
         return values
 
     def smoke(self, synthetic: bool = True) -> SearchSpace:
-        """This space as ``--smoke`` runs it: the smoke settings, and the smoke sizes winning
-        over any fixed value that sets the same field (or a part of it), though not over a
-        searched parameter: a space that searches the model size searches it in its smoke
-        run too, and its trials record the one size they trained. ``synthetic`` False (a
+        """This space as ``--smoke`` runs it: the smoke settings (their ``max_epochs`` a cap:
+        a space of fewer epochs keeps its own), and the smoke sizes winning over any fixed
+        value that sets the same field (or a part of it), though not over a searched
+        parameter: a space that searches the model size searches it in its smoke run too,
+        and its trials record the one size they trained. ``synthetic`` False (a
         run on a real dataset): the synthetic dataset's sizes are left out, as it has none."""
         searched = [resolve_param(k)[0] for k in self.parameters]
         smoke_fixed = {
@@ -140,7 +142,9 @@ class SearchSpace:
             if not any(resolve_param(k)[0][: len(p)] == p for p in smoke_paths)
         }
         unused = self.settings.unused()  # grace_period under fifo: refused if given
-        smoke = self.with_settings(**{k: v for k, v in SMOKE_SETTINGS.items() if k not in unused})
+        values = {k: v for k, v in SMOKE_SETTINGS.items() if k not in unused}
+        values["max_epochs"] = min(self.settings.max_epochs, SMOKE_SETTINGS["max_epochs"])
+        smoke = self.with_settings(**values)
         return dataclasses.replace(smoke, fixed={**kept, **smoke_fixed})
 
     def with_settings(self, **overrides: Any) -> SearchSpace:

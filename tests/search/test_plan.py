@@ -107,6 +107,21 @@ def test_smoke_sizes_win_over_the_space_fixed_values(tmp_path: Path) -> None:
     assert cfg.model.dropout == 0.1
 
 
+@pytest.mark.parametrize(("epochs", "smoked"), [(2, 2), (3, 3), (8, 3)])
+def test_smoke_caps_the_epochs_and_keeps_a_space_s_fewer(
+    tmp_path: Path, epochs: int, smoked: int
+) -> None:
+    """A space of 2 epochs ran 3 under --smoke (and metadata.json said 3): --smoke set its
+    epochs, upward too, where it is to make a search shorter."""
+    plan = _smoke_plan(
+        tmp_path,
+        f"settings: {{num_samples: 2, max_epochs: {epochs}}}\nfixed: {{size: tiny}}\n"
+        "parameters:\n  loss_strategy: {type: categorical, choices: [uniform, kendall]}\n",
+    )
+    assert plan.space.settings.max_epochs == plan.setup.max_epochs == smoked
+    assert trial_config(plan.setup, {"loss_strategy": "uniform"}).trainer.max_epochs == smoked
+
+
 def test_a_sampled_trial_gets_fixed_and_searched_values(tmp_path: Path) -> None:
     plan = resolve_search(RunOptions(space="loss_ablation", results=str(tmp_path)), CLUSTER)
     cfg = trial_config(
@@ -140,7 +155,7 @@ def test_data_parameters_are_checked_at_their_extremes_before_trials(tmp_path: P
 
     plan = _smoke_plan(
         tmp_path,
-        "settings: {num_samples: 2, max_epochs: 1}\n"
+        "settings: {num_samples: 2, max_epochs: 3}\n"
         "parameters:\n  raion_pca_components: {type: int, low: 2, high: 400}\n"
         "  dropout: {type: float, low: 0.0, high: 0.3}\n",
     )
@@ -169,7 +184,7 @@ def test_every_problem_of_the_data_extremes_and_batch_sizes_is_said_at_once(
 
     plan = _smoke_plan(
         tmp_path,
-        "settings: {num_samples: 2, max_epochs: 1}\n"
+        "settings: {num_samples: 2, max_epochs: 3}\n"
         "parameters:\n  raion_pca_components: {type: int, low: 2, high: 9}\n"
         "  batch_size: {type: int, low: 8, high: 64}\n",
     )
@@ -209,7 +224,7 @@ def test_a_batch_no_trial_could_fill_is_refused_and_only_one_a_trial_may_take(
 ) -> None:
     from raysearch.search.plan import check_data_extremes
 
-    plan = _smoke_plan(tmp_path, "settings: {num_samples: 2, max_epochs: 1}\n" + space_text)
+    plan = _smoke_plan(tmp_path, "settings: {num_samples: 2, max_epochs: 3}\n" + space_text)
     if not too_large:
         check_data_extremes(plan, lambda cfg, cache_dir: None, train_samples)
         return
