@@ -884,6 +884,22 @@ NAMED = [
         "finalists=5: more finalists than the search's trials (the space's num_samples: 4)",
         "--finalists 5: more finalists than the search's trials (the space's num_samples: 4)",
     ),
+    Named(  # ran, exit 0, the replicates doing nothing
+        "replicates without finalists",
+        {"space": "smoke", "replicates": 3},
+        "replicates=3: sets the fresh seeds each finalist is re-trained with, and this search "
+        "re-trains no finalist (space 'smoke' sets finalists: 0); give finalists=N with N >= 1",
+        "--replicates 3: sets the fresh seeds each finalist is re-trained with, and this search "
+        "re-trains no finalist (space 'smoke' sets finalists: 0); give --finalists N with N >= 1",
+    ),
+    Named(
+        "replicates with finalists turned off",
+        {"space": "smoke", "finalists": 0, "replicates": 3},
+        "replicates=3: sets the fresh seeds each finalist is re-trained with, and this search "
+        "re-trains no finalist (finalists=0 turns them off)",
+        "--replicates 3: sets the fresh seeds each finalist is re-trained with, and this search "
+        "re-trains no finalist (--finalists 0 turns them off)",
+    ),
     Named(
         "trials at once",
         {"space": "smoke", "max_concurrent": 100000},

@@ -115,13 +115,15 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         type=_count("finalists"),
         metavar="N",
         help="after the search, re-train the N best configurations with fresh seeds and "
-        "pick on their mean (0 = off; default: the space's)",
+        "pick on their mean (0 = off; default: the space's, 0 under --smoke)",
     )
     parser.add_argument(
         "--replicates",
         type=_count("replicates"),
         metavar="R",
-        help="fresh seeds per finalist, at least 2 (default: the space's)",
+        help="fresh seeds per finalist, at least 2; needs finalists (--finalists N, or the "
+        "space's; --smoke turns the space's off), and is refused without them (default: the "
+        "space's)",
     )
     parser.add_argument(
         "--storage",

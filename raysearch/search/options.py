@@ -113,7 +113,8 @@ class RunOptions:
     - ``searcher``: ``tpe`` or ``random``; ``scheduler``: ``gated_asha``, ``asha`` or
       ``fifo``
     - ``finalists``: the best configurations re-trained after the search (0: none);
-      ``replicates``: the fresh seeds each is re-trained with
+      ``replicates``: the fresh seeds each is re-trained with (refused by ``run_search``
+      where the search re-trains none: ``finalists`` 0, the space's 0, or ``smoke``)
     - ``storage``: where Tune keeps checkpoints and search state (a shared path, s3:// or
       gs://; None: the run directory)
     - ``max_failures``: times a trial whose worker died is retried from its checkpoint

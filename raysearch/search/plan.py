@@ -21,6 +21,7 @@ from raysearch.core.params import build_trial_config, resolve_param
 from raysearch.core.trial_config import TrialConfig
 from raysearch.search.address import joined_address
 from raysearch.search.batches import batch_sizes, check_batches, edges
+from raysearch.search.names import Names
 from raysearch.search.new_run import check_run_dir, check_study
 from raysearch.search.options import RunOptions, named
 from raysearch.search.resources import ClusterShape, ResourcePlan, fitting_cluster, plan_resources
@@ -62,7 +63,7 @@ def _base_config(options: RunOptions) -> TrialConfig:
 
 def _space_for(options: RunOptions) -> SearchSpace:
     names = options.names
-    space = load_space(options.space, names=names, max_epochs=options.max_epochs)
+    loaded = space = load_space(options.space, names=names, max_epochs=options.max_epochs)
     if space.requires_data and options.data is None:
         raise ConfigError(
             [
@@ -93,7 +94,38 @@ def _space_for(options: RunOptions) -> SearchSpace:
         ) from None
     if finalists is not None:
         raise ConfigError([finalists], names.context)
+    if (replicates := _replicates_problem(loaded, settled, options)) is not None:
+        raise ConfigError([replicates], names.context)
     return settled
+
+
+def _smoke(names: Names) -> str:
+    """The smoke option as its user gives it: ``--smoke``, ``smoke=True``."""
+    return names.option("smoke") if names.cli else "smoke=True"
+
+
+def _replicates_problem(
+    loaded: SearchSpace, settled: SearchSpace, options: RunOptions
+) -> str | None:
+    """Replicates given to a search that re-trains no finalist (``settled``: its space with
+    every option applied; ``loaded``: the space's file), which they would do nothing in,
+    said with what turned the finalists off; None where it has finalists or none was given,
+    and for a resume: a run started with them before they were refused goes on as it was."""
+    if options.replicates is None or settled.settings.finalists or options.resume:
+        return None
+    names = options.names
+    if options.finalists == 0:
+        off = f"{names.option('finalists', 0)} turns them off"
+    elif options.smoke and loaded.settings.finalists:
+        off = f"{_smoke(names)} turns off the space's {loaded.settings.finalists} finalists"
+    else:
+        off = f"space {loaded.name!r} sets finalists: 0"
+    return (
+        f"{names.option('replicates', options.replicates)}: sets the fresh seeds each "
+        f"finalist is re-trained with, and this search re-trains no finalist ({off}); give "
+        f"{names.example('finalists', 'N')} with N >= 1 to re-train the N best "
+        f"configurations, or leave {names.option('replicates')} out"
+    )
 
 
 def _finalists_problem(space: SearchSpace, options: RunOptions) -> str | None:
@@ -105,7 +137,7 @@ def _finalists_problem(space: SearchSpace, options: RunOptions) -> str | None:
     if finalists <= samples or (options.finalists is None and options.num_samples is None):
         return None  # the space's own numbers: its file was refused for them
     if options.finalists is not None:
-        smoke = names.option("smoke") if names.cli else "smoke=True"
+        smoke = _smoke(names)
         source = (
             names.option("num_samples", samples)
             if options.num_samples

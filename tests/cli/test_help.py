@@ -42,6 +42,17 @@ def test_run_help_says_space_takes_a_shipped_name_or_a_space_file(
     assert "or the path of a space file (.yaml)" in space, space
 
 
+def test_run_help_says_replicates_need_finalists(capsys: pytest.CaptureFixture[str]) -> None:
+    """--replicates given where no finalist is re-trained (--smoke) did nothing: it is
+    refused, and --help says it needs them."""
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    replicates = text.split("--replicates R ", 1)[1].split(" --storage", 1)[0]
+    assert "needs finalists" in replicates and "--smoke turns" in replicates, replicates
+    assert "0 under --smoke" in text.split("--finalists N ", 1)[1].split(" --replicates", 1)[0]
+
+
 @pytest.mark.parametrize(
     ("flag", "values"),
     [("--size", list_presets()), ("--loss-strategy", list(STRATEGY_NAMES))],

@@ -116,6 +116,37 @@ def test_finalists_flags_reach_the_options_and_a_bad_count_exits_2(tmp_path: Pat
     assert not results.exists()
 
 
+def test_replicates_under_smoke_are_refused_saying_finalists_are_off_and_write_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--space smoke --smoke --replicates 3` ran and exited 0: --smoke turns finalists off,
+    so the replicates did nothing, and nothing said so. With --finalists N they are
+    searched."""
+    results = tmp_path / "results"
+    proc = _run(["--space", "smoke", "--smoke", "--replicates", "3", "--no-wandb",
+                 "--results", str(results)], tmp_path)  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        "error: invalid arguments (1 problem(s)):\n  - --replicates 3: sets the fresh seeds "
+        "each finalist is re-trained with, and this search re-trains no finalist (space "
+        "'smoke' sets finalists: 0); give --finalists N with N >= 1 to re-train the N best "
+        "configurations, or leave --replicates out\n"
+    )
+    assert not results.exists()
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("the search went past validation: the data would be prepared")
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setattr(raysearch.api, "_prepare_data", refuse)
+    args = ["--space", "loss_ablation", "--smoke", "--no-wandb", "--results", str(results)]
+    assert run_main([*args, "--replicates", "3"]) == 2
+    assert "(--smoke turns off the space's 2 finalists)" in capsys.readouterr().err
+    with pytest.raises(AssertionError, match="went past validation"):
+        run_main([*args, "--finalists", "2", "--replicates", "3"])
+    assert not results.exists()
+
+
 def test_an_address_where_nothing_answers_exits_2_before_the_data_is_prepared(
     tmp_path: Path,
 ) -> None:

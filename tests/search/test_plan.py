@@ -122,6 +122,17 @@ def test_smoke_caps_the_epochs_and_keeps_a_space_s_fewer(
     assert trial_config(plan.setup, {"loss_strategy": "uniform"}).trainer.max_epochs == smoked
 
 
+def test_replicates_without_finalists_are_refused_but_a_run_started_with_them_resumes() -> None:
+    """A run started with replicates and no finalists, before they were refused, records
+    them (options.json): its resume is not refused for a flag its user cannot leave out."""
+    from raysearch.search.plan import _space_for
+
+    with pytest.raises(ConfigError, match=r"replicates=3: .* \(smoke=True turns off the spa"):
+        _space_for(RunOptions(space="loss_ablation", smoke=True, replicates=3))
+    resumed = RunOptions(space="loss_ablation", smoke=True, replicates=3, resume="run")
+    assert _space_for(resumed).settings.finalists == 0
+
+
 def test_a_sampled_trial_gets_fixed_and_searched_values(tmp_path: Path) -> None:
     plan = resolve_search(RunOptions(space="loss_ablation", results=str(tmp_path)), CLUSTER)
     cfg = trial_config(
