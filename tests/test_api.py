@@ -872,6 +872,15 @@ NAMED = [
         "warm_start='{tmp}/results/smoke/taken2': that is this run's own directory",
         "--warm-start {tmp}/results/smoke/taken2: that is this run's own directory",
     ),
+    Named(  # ran, exit 0: random search never reads the study the warm start seeds
+        "warm start with random search",
+        {"space": "smoke", "searcher": "random", "warm_start": TAKEN},
+        f"warm_start='{TAKEN}': seeds the Optuna study that TPE draws from, and "
+        "searcher='random' draws trials without reading it; give searcher='tpe', or leave "
+        "warm_start= out",
+        f"--warm-start {TAKEN}: seeds the Optuna study that TPE draws from, and --searcher "
+        "random draws trials without reading it; give --searcher tpe, or leave --warm-start out",
+    ),
     Named(  # said alike before: the heading told the front doors apart
         "workers and the batch",
         {"space": "smoke", "workers_per_trial": 5000},

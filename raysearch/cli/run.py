@@ -157,7 +157,8 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
         type=path,
         metavar="RUN_DIR",
         help="seed the new search's Optuna study with the finished trials of RUN_DIR "
-        "(a run of a space with the same parameters)",
+        "(a run of a space with the same parameters), for TPE to start from: refused with "
+        "--searcher random, which reads no study",
     )
     args = parser.parse_args(argv)
     if args.resume is not None:

@@ -73,8 +73,9 @@ _RUN_FILES = {OPTIONS, METADATA, OPTUNA_STUDY, TUNE_DIR}
 
 
 def check_study(options: RunOptions, run_dir: Path, space: SearchSpace) -> None:
-    """A new search starts a new study: refuse a run directory that holds one already, and
-    check a warm start's trials against the space (ConfigError)."""
+    """A new search starts a new study: refuse a run directory that holds one already, a
+    warm start with a searcher that reads no study (``random``; ``space``'s searcher, the
+    options applied), and check a warm start's trials against the space (ConfigError)."""
     # os.path's: False, not an OSError, where the run directory cannot be (a name too long:
     # check_run_dir says so)
     names = options.names
@@ -94,6 +95,20 @@ def check_study(options: RunOptions, run_dir: Path, space: SearchSpace) -> None:
             names.context,
         )  # fmt: skip
     if options.warm_start:
+        if space.settings.searcher != "tpe":  # random search draws without reading the study
+            searcher = space.settings.searcher
+            given = (
+                names.option("searcher", searcher)
+                if options.searcher is not None
+                else f"space {space.name!r} sets searcher: {searcher}, which"
+            )
+            raise ConfigError(
+                [f"{names.option('warm_start', options.warm_start)}: seeds the Optuna study "
+                 f"that TPE draws from, and {given} draws trials without reading it; give "
+                 f"{names.option('searcher', 'tpe')}, or leave {names.option('warm_start')} "
+                 "out"],
+                names.context,
+            )  # fmt: skip
         if Path(options.warm_start).resolve() == run_dir:
             raise ConfigError(
                 [f"{names.option('warm_start', options.warm_start)}: that is this run's own "

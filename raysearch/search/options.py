@@ -122,7 +122,8 @@ class RunOptions:
     - ``wandb``: W&B's project and group (``WandbOptions``); ``run_search`` also takes
       True or False for W&B on or off
     - ``resume``: a run directory to continue (given alone)
-    - ``warm_start``: a finished run whose trials seed this search's Optuna study
+    - ``warm_start``: a finished run whose trials seed this search's Optuna study (for
+      TPE: refused by ``run_search`` with the ``random`` searcher, which reads none)
     - ``reuse_actors``: a trial process runs trial after trial (False: one per trial)
     - ``health_check_s``: how often Ray Train polls a multi-worker trial's workers
     - ``argv``: the command line that asked for it, recorded to repeat the run (not a

@@ -53,6 +53,14 @@ def test_run_help_says_replicates_need_finalists(capsys: pytest.CaptureFixture[s
     assert "0 under --smoke" in text.split("--finalists N ", 1)[1].split(" --replicates", 1)[0]
 
 
+def test_run_help_says_a_warm_start_needs_tpe(capsys: pytest.CaptureFixture[str]) -> None:
+    """A warm start beside --searcher random ran without using the trials; it is refused."""
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "refused with --searcher random" in text.split("--warm-start RUN_DIR ", 1)[1]
+
+
 @pytest.mark.parametrize(
     ("flag", "values"),
     [("--size", list_presets()), ("--loss-strategy", list(STRATEGY_NAMES))],

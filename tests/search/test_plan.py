@@ -133,6 +133,35 @@ def test_replicates_without_finalists_are_refused_but_a_run_started_with_them_re
     assert _space_for(resumed).settings.finalists == 0
 
 
+def test_a_warm_start_is_refused_with_a_searcher_that_reads_no_study(tmp_path: Path) -> None:
+    """`--warm-start RUN --searcher random` ran and exited 0: random search never reads the
+    study the warm start seeds. TPE, the only searcher that reads it, takes it."""
+    from tests.search.test_study import _old_run
+
+    old = tmp_path / "old"
+    _old_run(old)
+    argv = ("raysearch.run",)  # named as the command line names them
+    options = RunOptions(space="smoke", warm_start=str(old), results=str(tmp_path), argv=argv)
+    assert resolve_search(options, CLUSTER).warm_start == str(old)
+    with pytest.raises(ConfigError) as err:
+        resolve_search(dataclasses.replace(options, searcher="random"), CLUSTER)
+    assert err.value.problems == [
+        f"--warm-start {old}: seeds the Optuna study that TPE draws from, and --searcher random "
+        "draws trials without reading it; give --searcher tpe, or leave --warm-start out"
+    ]
+    random = tmp_path / "random.yaml"  # the smoke space, searched at random
+    smoke = Path(load_space("smoke").path).read_text()
+    random.write_text(smoke.replace("  n_startup_trials: 2\n", "  searcher: random\n"))
+    with pytest.raises(ConfigError) as err:
+        resolve_search(dataclasses.replace(options, space=str(random)), CLUSTER)
+    assert err.value.problems[0].startswith(
+        f"--warm-start {old}: seeds the Optuna study that TPE draws from, and space 'random' "
+        "sets searcher: random, which draws trials without reading it; give --searcher tpe"
+    )
+    searched = dataclasses.replace(options, space=str(random), searcher="tpe")
+    assert resolve_search(searched, CLUSTER).space.settings.searcher == "tpe"
+
+
 def test_a_sampled_trial_gets_fixed_and_searched_values(tmp_path: Path) -> None:
     plan = resolve_search(RunOptions(space="loss_ablation", results=str(tmp_path)), CLUSTER)
     cfg = trial_config(
