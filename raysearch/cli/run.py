@@ -94,8 +94,8 @@ def parse_args(argv: Sequence[str] | None = None) -> RunOptions:
     parser.add_argument(
         "--smoke",
         action="store_true",
-        help=f"tiny model and data, {SMOKE_SETTINGS['num_samples']} trials of at most "
-        f"{SMOKE_SETTINGS['max_epochs']} epochs (a space's fewer epochs are kept; --num-samples "
+        help=f"tiny model and data, at most {SMOKE_SETTINGS['num_samples']} trials of at most "
+        f"{SMOKE_SETTINGS['max_epochs']} epochs (a space's fewer are kept; --num-samples "
         "and --max-epochs still set them): a first look in minutes (what the space searches, "
         "such as the model size, stays searched)",
     )

@@ -60,8 +60,8 @@ __all__ = [
 SPACES_DIR = Path(str(resources.files("raysearch.search").joinpath("spaces")))
 
 # --smoke: any space as a first look in minutes: the tiny model on the tiny synthetic
-# dataset, four trials of at most three epochs (a space's fewer epochs are kept:
-# SearchSpace.smoke). These fixed values win over the space's own fixed values, not over
+# dataset, at most four trials of at most three epochs (a space's fewer trials or epochs are
+# kept: SearchSpace.smoke). These fixed values win over the space's own fixed values, not over
 # what it searches.
 SMOKE_FIXED: dict[str, Any] = {
     "model.size": "tiny",
@@ -117,12 +117,13 @@ class SearchSpace:
         return values
 
     def smoke(self, synthetic: bool = True) -> SearchSpace:
-        """This space as ``--smoke`` runs it: the smoke settings (their ``max_epochs`` a cap:
-        a space of fewer epochs keeps its own), and the smoke sizes winning over any fixed
-        value that sets the same field (or a part of it), though not over a searched
-        parameter: a space that searches the model size searches it in its smoke run too,
-        and its trials record the one size they trained. ``synthetic`` False (a
-        run on a real dataset): the synthetic dataset's sizes are left out, as it has none."""
+        """This space as ``--smoke`` runs it: the smoke settings (their ``num_samples`` and
+        ``max_epochs`` caps: a space of fewer trials or epochs keeps its own), and the smoke
+        sizes winning over any fixed value that sets the same field (or a part of it), though
+        not over a searched parameter: a space that searches the model size searches it in
+        its smoke run too, and its trials record the one size they trained. ``synthetic``
+        False (a run on a real dataset): the synthetic dataset's sizes are left out, as it
+        has none."""
         searched = [resolve_param(k)[0] for k in self.parameters]
         smoke_fixed = {
             k: v
@@ -143,7 +144,8 @@ class SearchSpace:
         }
         unused = self.settings.unused()  # grace_period under fifo: refused if given
         values = {k: v for k, v in SMOKE_SETTINGS.items() if k not in unused}
-        values["max_epochs"] = min(self.settings.max_epochs, SMOKE_SETTINGS["max_epochs"])
+        for cap in ("num_samples", "max_epochs"):  # a space's fewer are kept
+            values[cap] = min(getattr(self.settings, cap), SMOKE_SETTINGS[cap])
         smoke = self.with_settings(**values)
         return dataclasses.replace(smoke, fixed={**kept, **smoke_fixed})
 

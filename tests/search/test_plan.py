@@ -107,18 +107,21 @@ def test_smoke_sizes_win_over_the_space_fixed_values(tmp_path: Path) -> None:
     assert cfg.model.dropout == 0.1
 
 
-@pytest.mark.parametrize(("epochs", "smoked"), [(2, 2), (3, 3), (8, 3)])
-def test_smoke_caps_the_epochs_and_keeps_a_space_s_fewer(
-    tmp_path: Path, epochs: int, smoked: int
+@pytest.mark.parametrize(
+    ("epochs", "smoked", "trials", "smoked_trials"), [(2, 2, 2, 2), (3, 3, 4, 4), (8, 3, 9, 4)]
+)
+def test_smoke_caps_the_epochs_and_trials_and_keeps_a_space_s_fewer(
+    tmp_path: Path, epochs: int, smoked: int, trials: int, smoked_trials: int
 ) -> None:
-    """A space of 2 epochs ran 3 under --smoke (and metadata.json said 3): --smoke set its
-    epochs, upward too, where it is to make a search shorter."""
+    """A space of 2 epochs ran 3 under --smoke (and metadata.json said 3), and one of 2
+    trials ran 4: --smoke set them, upward too, where it is to make a search shorter."""
     plan = _smoke_plan(
         tmp_path,
-        f"settings: {{num_samples: 2, max_epochs: {epochs}}}\nfixed: {{size: tiny}}\n"
+        f"settings: {{num_samples: {trials}, max_epochs: {epochs}}}\nfixed: {{size: tiny}}\n"
         "parameters:\n  loss_strategy: {type: categorical, choices: [uniform, kendall]}\n",
     )
     assert plan.space.settings.max_epochs == plan.setup.max_epochs == smoked
+    assert plan.space.settings.num_samples == smoked_trials
     assert trial_config(plan.setup, {"loss_strategy": "uniform"}).trainer.max_epochs == smoked
 
 
