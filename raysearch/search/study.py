@@ -128,10 +128,14 @@ def _not_a_run(kind: str) -> str:
 def _open_study(
     run_dir: Path, flag: str, missing: str, why: str = "", context: str = "arguments"
 ) -> optuna.Study:
-    """The run's study; a ConfigError (headed ``context``) starting with ``flag`` if there
-    is none (``missing`` says what to do) or it cannot be read (``why`` follows)."""
+    """The run's study; a ConfigError (headed ``context``) starting with ``flag`` if
+    ``run_dir`` is no directory or holds no study (``missing`` says what to do), or the
+    study cannot be read (``why`` follows)."""
     import optuna  # deferred: as in open_storage
 
+    if not run_dir.is_dir():  # said as a missing file would be: no optuna.journal there
+        what = "not a directory" if run_dir.exists() else "no such directory"
+        raise ConfigError([f"{flag}: {what}; {missing}"], context)
     if not (run_dir / OPTUNA_STUDY).is_file():
         raise ConfigError([f"{flag}: no {OPTUNA_STUDY} there; {missing}"], context)
     try:

@@ -344,3 +344,19 @@ def test_a_restarted_trials_epochs_reported_again_keep_their_first_values_withou
     assert not [w for w in caught if "already reported" in str(w.message)], caught
     (trial,) = _study(tmp_path).trials
     assert trial.intermediate_values == {1: 0.5, 2: 0.3}
+
+
+@pytest.mark.parametrize("make", [None, "file"], ids=["missing", "a file"])
+def test_open_study_of_no_directory_says_so(tmp_path: Path, make: str | None) -> None:
+    """open_study and --resume of a path that does not exist said 'no optuna.journal there',
+    as of a directory without a study, while --warm-start said 'no such directory'."""
+    where = tmp_path / "nothere"
+    if make == "file":
+        where.write_text("")
+    said = "not a directory" if make else "no such directory"
+    with pytest.raises(ConfigError) as err:
+        raysearch.open_study(where)
+    assert err.value.problems == [
+        f"{where}: {said}; give the directory of a search (results/<space>/<run>) made by a "
+        "raysearch that keeps its Optuna study"
+    ]
