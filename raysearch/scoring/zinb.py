@@ -11,8 +11,11 @@ The model's casualty head emits ``[pi_logit, log_mu, log_theta]`` (spec.py). Wit
 Everything is computed in log space (``softplus``/``logaddexp``, no ``exp`` of a large
 number) and in float64, because ``lgamma(k+theta) - lgamma(theta)`` cancels badly in float32
 for large ``theta``. ``log_mu`` and ``log_theta`` are clamped to ``[-LOG_CLAMP, LOG_CLAMP]``,
-the numerical domain of the parameters (not a floor on the loss). The NLL of a probability
-mass function is never negative.
+the numerical domain of the parameters (not a floor on the loss), by ``inward_clamp``
+(``clamps``): a value beyond the bound is scored at the bound and still gets the gradient
+where a descent step moves it back inside (0 where it would move it further out), so a
+count head whose output drifts past the bound is pulled back; a plain clamp's gradient
+there is 0. The NLL of a probability mass function is never negative.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from raysearch.scoring.clamps import inward_clamp
 
 __all__ = ["LOG_CLAMP", "zinb_nll"]
 
@@ -35,8 +40,8 @@ def zinb_nll(params: Tensor, y: Tensor) -> Tensor:
     p = params.double()
     k = y.double()
     pi_logit = p[:, 0]
-    log_mu = p[:, 1].clamp(-LOG_CLAMP, LOG_CLAMP)
-    log_theta = p[:, 2].clamp(-LOG_CLAMP, LOG_CLAMP)
+    log_mu = inward_clamp(p[:, 1], (-LOG_CLAMP, LOG_CLAMP))
+    log_theta = inward_clamp(p[:, 2], (-LOG_CLAMP, LOG_CLAMP))
     theta = log_theta.exp()
     nb_zero = -theta * F.softplus(log_mu - log_theta)  # log NB(0) = theta*log(theta/(theta+mu))
     nb = (

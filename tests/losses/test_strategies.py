@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.loss_config import STRATEGY_NAMES, LossConfig
-from raysearch.losses.strategies.kendall import KendallStrategy, inward_clamp, kendall_terms
+from raysearch.losses.strategies.kendall import KendallStrategy, kendall_terms
 from raysearch.losses.strategies.registry import STRATEGIES, build_strategy
+from raysearch.scoring.clamps import inward_clamp
 
 TASKS = ("casualty", "regime", "transition", "anomaly", "forecast", "daily_forecast")
 loss_values = st.lists(st.floats(0.0, 1e4), min_size=1, max_size=6)

@@ -301,16 +301,19 @@ def test_resuming_from_a_checkpoint_continues_exactly(tmp_path: Path, strategy: 
 
 
 def test_a_resumed_run_keeps_its_best_epoch_from_before_the_checkpoint(tmp_path: Path) -> None:
-    """lr 3 diverges: epoch 2 is the best, epochs 3 to 5 are worse. Resumed after epoch 3,
-    the run must keep epoch 2 as its best (its epoch and its metrics), not take the first
+    """lr 2 diverges: epoch 1 is the best, epochs 2 to 5 are worse. Resumed after epoch 3,
+    the run must keep epoch 1 as its best (its epoch and its metrics), not take the first
     epoch it trains after the resume for it."""
-    cfg, data = _cfg(max_epochs=5, lr=3.0, patience=10), fake_data(n_train=32, n_eval=16)
+    cfg, data = _cfg(max_epochs=5, lr=2.0, patience=10), fake_data(n_train=32, n_eval=16)
     full = fit(cfg, data, model_factory=factory())
-    assert full.best_epoch == 2
+    assert full.best_epoch == 1
+    assert all(
+        h["anchored_val_loss"] > full.best_metrics["anchored_val_loss"] for h in full.history[1:]
+    )
     with pytest.raises(Crash):
         fit(cfg, data, on_epoch=crash_at(3), checkpoint_dir=tmp_path, model_factory=factory())
     resumed = fit(cfg, data, resume_from=tmp_path, model_factory=factory())
-    assert (resumed.best_epoch, resumed.best_metrics) == (2, full.best_metrics)
+    assert (resumed.best_epoch, resumed.best_metrics) == (1, full.best_metrics)
 
 
 def test_a_checkpoint_two_workers_wrote_is_refused_by_one_process(tmp_path: Path) -> None:

@@ -7,59 +7,35 @@ over the tasks present, with ``log_var_i`` learnable (initialised at 0), clamped
 weight reported for a task is its multiplier ``0.5 * exp(-s_i)``. The objective can be
 negative (``0.5 * s_i < 0``): report 000 §15.4; ``softplus_kendall`` is the variant that is not.
 
-The clamp passes the gradient that points back inside (``inward_clamp``): its value is
-``clamp(log_var_i, lo, hi)`` (so the weight stays within ``0.5 * exp(-hi) .. 0.5 *
-exp(-lo)`` and ``exp`` never overflows); inside ``[lo, hi]`` its gradient is the identity's,
-and outside it the identity's where a descent step moves the parameter back toward the
-bound, 0 where it would move it further out. A plain clamp has gradient 0 outside: a task
-whose loss exceeds ``exp(hi)`` drove its log-variance past ``hi`` within a few steps and its
-weight then stayed at ``0.5 * exp(-hi)`` for the rest of the run, however small its loss
-became. A straight-through clamp (the identity's gradient everywhere) brings it back, but
-while the loss stays above ``exp(hi)`` it drives the parameter ever further past ``hi``,
-and it takes as many steps to come back. Passing only the inward gradient keeps it at the
-bound (an optimiser's momentum aside) and lets it back the step the loss falls. Chosen over
-a bounded reparametrisation ``lo + (hi - lo) * sigmoid(raw)`` because inside the clamp the
-parameter is still the log-variance itself (report 001's values, its initial 0 for any
-clamp) and the objective and its gradients are unchanged there.
+The clamp passes the gradient that points back inside (``inward_clamp`` from
+``scoring.clamps``, shared with the ZINB likelihood): its value is ``clamp(log_var_i, lo,
+hi)`` (so the weight stays within ``0.5 * exp(-hi) .. 0.5 * exp(-lo)`` and ``exp`` never
+overflows); inside ``[lo, hi]`` its gradient is the identity's, and outside it the
+identity's where a descent step moves the parameter back toward the bound, 0 where it would
+move it further out. A plain clamp has gradient 0 outside: a task whose loss exceeds
+``exp(hi)`` drove its log-variance past ``hi`` within a few steps and its weight then stayed
+at ``0.5 * exp(-hi)`` for the rest of the run, however small its loss became. A
+straight-through clamp (the identity's gradient everywhere) brings it back, but while the
+loss stays above ``exp(hi)`` it drives the parameter ever further past ``hi``, and it takes
+as many steps to come back. Passing only the inward gradient keeps it at the bound (an
+optimiser's momentum aside) and lets it back the step the loss falls. Chosen over a bounded
+reparametrisation ``lo + (hi - lo) * sigmoid(raw)`` because inside the clamp the parameter
+is still the log-variance itself (report 001's values, its initial 0 for any clamp) and the
+objective and its gradients are unchanged there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from raysearch.core.loss_config import LossConfig
 from raysearch.losses.strategies.base import LossStrategy
+from raysearch.scoring.clamps import inward_clamp
 
-__all__ = ["KendallStrategy", "inward_clamp", "kendall_terms"]
-
-
-class _InwardClamp(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx: Any, x: Tensor, lo: float, hi: float) -> Tensor:
-        ctx.save_for_backward(x)
-        ctx.bounds = (lo, hi)
-        return x.clamp(lo, hi)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
-        (x,) = ctx.saved_tensors
-        lo, hi = ctx.bounds
-        # a descent step moves x by -grad: back toward [lo, hi] above hi when grad > 0,
-        # below lo when grad < 0
-        passes = ((x >= lo) & (x <= hi)) | ((x > hi) & (grad > 0)) | ((x < lo) & (grad < 0))
-        return torch.where(passes, grad, torch.zeros_like(grad)), None, None
-
-
-def inward_clamp(x: Tensor, clamp: tuple[float, float]) -> Tensor:
-    """``clamp(x, lo, hi)`` in value; in gradient the identity inside ``[lo, hi]``, and
-    outside it only where a descent step moves ``x`` back toward it (0 where it would move
-    it further out). Same shape as ``x``."""
-    out: Tensor = _InwardClamp.apply(x, clamp[0], clamp[1])
-    return out
+__all__ = ["KendallStrategy", "kendall_terms"]
 
 
 def kendall_terms(losses: Tensor, log_vars: Tensor, clamp: tuple[float, float]) -> Tensor:
