@@ -30,7 +30,8 @@ key at all):
     FORECAST        y (B, F_month) float           m (B, F_month)   next month's monthly features
     DAILY_FORECAST  y (B, H, F_day) float          m (B, H, F_day)  next H days' daily features
 
-Model outputs (``dict[str, Tensor]``, one key per task, plus ``"uncertainty"`` (B, 1)):
+Model outputs (``dict[str, Tensor]``, one key per task and nothing else; no uncertainty
+estimate, since no loss would train it):
 
     CLASSIFICATION  (B, n_classes) logits
     BINARY          (B,) logit

@@ -10,14 +10,21 @@
                   ─► CrossResolutionFusion (daily <-> monthly, gated)                   5
                   ─► CausalTemporalEncoder (month slots)                                6
                   ─► heads on the last month slot (+ last day for daily_forecast)       7
-                  ─► UncertaintyHead (scaled by observation density)                    9
 
 Stages whose inputs the dataset lacks do not exist: with no monthly sources the month slots
 come from the aggregation alone; with no daily or raion sources they come from the monthly
 encoders alone. Only the heads of ``spec.tasks`` exist.
+
+Report 000's step 9, an uncertainty estimate scaled by the inputs' observation density, is
+not built: no loss or metric read it, so no gradient ever reached its weights and its output
+was no estimate of anything. A checkpoint written while it was built holds its weights
+(``RETIRED_KEYS``); loading one into this model drops exactly those keys, and any other key
+the model lacks is still refused.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from torch import Tensor, nn
 
@@ -29,20 +36,17 @@ from raysearch.model.cross_resolution import CrossResolutionFusion
 from raysearch.model.daily import DailySourceEncoders
 from raysearch.model.embedding import CalendarEmbedding
 from raysearch.model.fusion import DailyCrossSourceFusion
-from raysearch.model.heads import UncertaintyHead, build_head
+from raysearch.model.heads import build_head
 from raysearch.model.monthly import MonthlySourceEncoders
 from raysearch.model.raion import RaionEncoders
 from raysearch.model.temporal import CausalTemporalEncoder, DailyTemporalEncoder
 
-__all__ = [
-    "MultiResolutionHAN",
-    "build_model",
-    "check_batch",
-    "check_spec",
-    "observation_density",
-]
+__all__ = ["RETIRED_KEYS", "MultiResolutionHAN", "build_model", "check_batch", "check_spec"]
 
 Batch = dict[str, object]
+
+# the uncertainty head's weights, in checkpoints written before it was removed
+RETIRED_KEYS = ("uncertainty.log_scale", "uncertainty.net.weight", "uncertainty.net.bias")
 
 
 def check_spec(spec: DatasetSpec) -> None:
@@ -100,23 +104,15 @@ def check_batch(spec: DatasetSpec, batch: Batch) -> None:
     errs.raise_if_any(DataError, "batch for the model")
 
 
-def observation_density(spec: DatasetSpec, batch: Batch) -> Tensor:
-    """(B,) fraction of observed input values per sample, over the feature masks of every
-    source of ``spec`` (the batch is assumed checked by ``check_batch``)."""
-    observed, total = None, 0
-    for s in spec.sources:
-        group = batch[s.resolution.value]
-        assert isinstance(group, dict), "check_batch guarantees a dict per resolution"
-        m = group[s.name]["m"]
-        per_sample = m.flatten(1).sum(1).float()  # (B,)
-        observed = per_sample if observed is None else observed + per_sample
-        total += m[0].numel()
-    assert observed is not None, "check_spec guarantees at least one source"
-    return observed / total
+def _drop_retired_keys(module: nn.Module, state_dict: dict[str, Any], prefix: str, *_: Any) -> None:
+    """``load_state_dict``'s pre-hook: drop the removed uncertainty head's weights from (its
+    copy of) the state dict, so a checkpoint written before still loads."""
+    for key in RETIRED_KEYS:
+        state_dict.pop(prefix + key, None)
 
 
 class MultiResolutionHAN(nn.Module):
-    """model(batch) -> {task: output, ..., "uncertainty": (B, 1)} (spec.py layouts)."""
+    """model(batch) -> {task: output} for every task of the spec (spec.py layouts)."""
 
     def __init__(self, spec: DatasetSpec, cfg: ModelConfig) -> None:
         super().__init__()
@@ -142,7 +138,7 @@ class MultiResolutionHAN(nn.Module):
         self.cross_resolution = CrossResolutionFusion(dims) if both else None
         self.temporal_encoder = CausalTemporalEncoder(dims)
         self.heads = nn.ModuleDict({t.name: build_head(t, d, dims.dropout) for t in spec.tasks})
-        self.uncertainty = UncertaintyHead(d)
+        self.register_load_state_dict_pre_hook(_drop_retired_keys)
 
     def encode(self, batch: Batch) -> dict[str, Tensor]:
         """The hidden streams: "daily" (B, T, D) if any daily-rate source, "months" (B, M, D)."""
@@ -172,9 +168,7 @@ class MultiResolutionHAN(nn.Module):
         hidden = self.encode(batch)
         h = hidden["months"][:, -1]  # (B, D) the anchor's month slot
         last_day = hidden["daily"][:, -1] if "daily" in hidden else h  # (B, D)
-        out = {name: head(h, last_day).float() for name, head in self.heads.items()}
-        out["uncertainty"] = self.uncertainty(h, observation_density(self.spec, batch)).float()
-        return out
+        return {name: head(h, last_day).float() for name, head in self.heads.items()}
 
 
 def build_model(spec: DatasetSpec, cfg: ModelConfig) -> nn.Module:

@@ -1,4 +1,4 @@
-"""Steps 7 and 9: prediction heads and the uncertainty estimate.
+"""Step 7: the prediction heads.
 
 Every head reads the last month slot h (B, D); the daily forecast also reads the last day's
 latent. Outputs follow spec.py's MODEL OUTPUT layout:
@@ -14,12 +14,11 @@ latent state H days forward and a low-rank decoder maps each latent to the F_day
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from raysearch.core.spec import TaskKind, TaskSpec
 
-__all__ = ["LatentStatePredictor", "TaskHead", "UncertaintyHead", "build_head", "zinb_moments"]
+__all__ = ["LatentStatePredictor", "TaskHead", "build_head", "zinb_moments"]
 
 DECODER_RANK = 16
 
@@ -82,19 +81,3 @@ def build_head(task: TaskSpec, d: int, dropout: float) -> nn.Module:
     if kind is TaskKind.COUNT:
         return TaskHead(d, 3, dropout)
     return TaskHead(d, 1, dropout, squeeze=True)  # BINARY, REGRESSION
-
-
-class UncertaintyHead(nn.Module):
-    """h (B, D), observation density (B,) in [0, 1] -> (B, 1) positive uncertainty.
-
-    u = softplus(w.h + b) * (1 + (1 - density)) * exp(log_scale): sparser inputs, larger u.
-    """
-
-    def __init__(self, d: int) -> None:
-        super().__init__()
-        self.net = nn.Linear(d, 1)
-        self.log_scale = nn.Parameter(torch.zeros(()))
-
-    def forward(self, h: Tensor, density: Tensor) -> Tensor:
-        base = F.softplus(self.net(h))  # (B, 1)
-        return base * (2.0 - density.to(base.dtype))[:, None] * self.log_scale.exp()

@@ -54,6 +54,7 @@ from raysearch.train.early_stopping import EarlyStopping
 from raysearch.train.epoch import NonFiniteLossError, TrainParts, train_epoch
 from raysearch.train.evaluate import EvalResult, evaluate_split
 from raysearch.train.origins import combine_origins
+from raysearch.train.retired import without_retired_weights
 from raysearch.train.schedule import make_scheduler, set_rates
 
 if TYPE_CHECKING:
@@ -252,6 +253,7 @@ class _Run:
         }
 
     def load(self, state: dict[str, Any]) -> None:
+        state = without_retired_weights(state, self.model)  # the uncertainty head's, if any
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])

@@ -63,7 +63,7 @@ def test_two_source_model_has_no_monthly_or_raion_stage(real_dir: Path) -> None:
     assert set(batch["monthly"]) == set() and set(batch["raion"]) == set()
     with torch.no_grad():
         out = model(batch)
-    assert set(out) == REAL_TASKS | {"uncertainty"}
+    assert set(out) == REAL_TASKS
     assert out["regime"].shape == (4, 4) and out["casualty"].shape == (4, 3)
     assert all(torch.isfinite(v).all() for v in out.values())
     for split in ("val", "test"):

@@ -10,7 +10,7 @@ import torch
 from raysearch.core.errors import ConfigError, DataError
 from raysearch.core.model_config import ModelConfig, list_presets
 from raysearch.core.spec import TaskKind
-from raysearch.model.han import build_model
+from raysearch.model.han import RETIRED_KEYS, build_model
 from raysearch.model.parameters import parameter_counts
 from raysearch.model.specs import make_spec, tiny_spec
 from raysearch.testing.model import random_batch
@@ -45,12 +45,10 @@ def _sources(batch: dict):
 def test_every_preset_gives_finite_outputs_of_the_contract_shapes(size: str) -> None:
     batch = random_batch(SPEC, batch_size=2, seed=1)
     out = _model(size)(batch)
-    assert set(out) == {*SPEC.task_names, "uncertainty"}
+    assert set(out) == set(SPEC.task_names)  # no uncertainty estimate: no loss trains one
     for task in SPEC.tasks:
         assert out[task.name].shape == _expected_shape(task, 2), task.name
-    assert out["uncertainty"].shape == (2, 1)
     assert all(torch.isfinite(v).all() for v in out.values())
-    assert (out["uncertainty"] > 0).all()
 
 
 POISONS = torch.tensor([-999.0, float("nan"), 1e9, float("inf"), -1e9])
@@ -182,7 +180,7 @@ def test_any_subset_of_sources_builds_only_its_stages(name: str) -> None:
     spec = make_spec(daily, monthly, raion, tasks=tasks, coords=name != "raion only")
     model = _model(spec=spec)
     out = model(random_batch(spec, batch_size=2, seed=8))
-    assert set(out) == {*tasks, "uncertainty"}
+    assert set(out) == set(tasks)
     assert all(torch.isfinite(v).all() for v in out.values())
     stages = {n for n, _ in model.named_children()}
     assert ("monthly_encoders" in stages) == bool(monthly)
@@ -258,11 +256,39 @@ def test_every_parameter_joins_the_graph_without_raion_coordinates() -> None:
     assert [n for n, p in model.named_parameters() if p.grad is None] == []
 
 
-def test_observation_density_counts_observed_values_of_the_specs_sources() -> None:
-    from raysearch.model.han import observation_density
+def _with_the_uncertainty_head(state: dict, d: int) -> dict:
+    """``state`` as the model wrote it while it had the uncertainty head (its last module)."""
+    head = {
+        "uncertainty.log_scale": torch.zeros(()),
+        "uncertainty.net.weight": torch.randn(1, d),
+        "uncertainty.net.bias": torch.zeros(1),
+    }
+    assert set(head) == set(RETIRED_KEYS)
+    return {**state, **head}
 
-    full = random_batch(SPEC, batch_size=2, seed=13, missing=0.0)
-    half = random_batch(SPEC, batch_size=2, seed=13, missing=0.5)
-    d_full, d_half = observation_density(SPEC, full), observation_density(SPEC, half)
-    assert d_full.shape == (2,) and (d_full <= 1).all() and (d_full > 0.9).all()
-    assert (d_half < d_full - 0.3).all()
+
+def test_a_state_dict_holding_the_uncertainty_head_loads_without_it() -> None:
+    """A checkpoint written while the model had the head loads: exactly its weights are
+    dropped, every other weight is loaded, and the caller's dict is left as it was."""
+    source, target = _model(seed=1), _model(seed=2)
+    d = ModelConfig(size="tiny").resolve().d_model
+    old = _with_the_uncertainty_head(source.state_dict(), d)
+    result = target.load_state_dict(old)
+    assert (result.missing_keys, result.unexpected_keys) == ([], [])
+    assert set(RETIRED_KEYS) <= set(old)
+    for key, value in source.state_dict().items():
+        assert torch.equal(target.state_dict()[key], value), key
+    batch = random_batch(SPEC, batch_size=2, seed=3)
+    for name, value in source(batch).items():
+        torch.testing.assert_close(target(batch)[name], value, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("extra", ["uncertainty.net.scale", "uncertainty.weight", "head.x"])
+def test_any_other_key_the_model_lacks_is_still_refused(extra: str) -> None:
+    d = ModelConfig(size="tiny").resolve().d_model
+    old = {**_with_the_uncertainty_head(_model().state_dict(), d), extra: torch.zeros(1)}
+    with pytest.raises(RuntimeError, match="Unexpected key") as err:
+        _model().load_state_dict(old)
+    assert extra in str(err.value)
+    assert not any(key in str(err.value) for key in RETIRED_KEYS)
+    assert _model().load_state_dict(old, strict=False).unexpected_keys == [extra]
