@@ -39,7 +39,17 @@ from raysearch.results.evidence import (
 from raysearch.results.trials import FINAL_STATUSES, ranked_trials
 from raysearch.search.pick import failed_replicates, finalist_order
 
-__all__ = ["evidence_markdown", "gather_evidence", "shown_number", "shown_value"]
+__all__ = [
+    "VALUE_FORMAT",
+    "evidence_markdown",
+    "gather_evidence",
+    "shown_number",
+    "shown_value",
+]
+
+# how a configuration's float is shown (shown_value; summary.md's trial table): 4 significant
+# digits, in exponent form only below 1e-4 or from 1e4 on
+VALUE_FORMAT = ".4g"
 
 
 def _parameters(trials: pd.DataFrame) -> list[str]:
@@ -240,7 +250,7 @@ def shown_value(value: Any) -> str:
     significant digits (a drawn 0.24425168546228684 as 0.2443; best_config.yaml keeps every
     digit), "n/a" for NaN; anything else as it is."""
     if isinstance(value, float):
-        return "n/a" if math.isnan(value) else f"{value:.4g}"
+        return "n/a" if math.isnan(value) else f"{value:{VALUE_FORMAT}}"
     return str(value)
 
 

@@ -31,7 +31,7 @@ from raysearch.core.metrics import (
     UNFINISHED,
 )
 from raysearch.core.numbers import plain
-from raysearch.results.evidence_report import evidence_markdown
+from raysearch.results.evidence_report import VALUE_FORMAT, evidence_markdown
 from raysearch.results.trials import best_row, row_config
 from raysearch.search.names import CLI, Names
 
@@ -311,7 +311,11 @@ def _table_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
     table = trials[shown + params].copy()
     # a parameter the trial did not sample (a conditional one) shows as "-", not "nan"
     table[params] = table[params].astype(object).where(table[params].notna(), None)
-    return ["", table.to_markdown(index=False, floatfmt=".4f", missingval="-")]
+    # a searched value to 4 significant digits, as the terminal shows it (shown_value): a
+    # learning rate of 8.559e-06 is not 0.0000, nor 1e+30 thirty-one digits; the metric to
+    # 4 decimals, as the rest of the file
+    formats = [VALUE_FORMAT if c in params else ".4f" for c in table.columns]
+    return ["", table.to_markdown(index=False, floatfmt=formats, missingval="-")]
 
 
 def _files_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
