@@ -107,7 +107,8 @@ def run_search(
     ``stopped_by_asha``, ``failed``, ``interrupted``, ``not_started``, ``out_of_time``;
     ``failures`` (each failed trial's id and reason); ``time_budget_s``; the finalists'
     ``replicates`` and ``unfinished_replicates``; ``gate_held`` (the stops the rung gate
-    held, per epoch);
+    held, per epoch); ``warm_start`` (a warm start's run, absolute, how many of its trials
+    lead this run's Optuna study, and their best value; None for a search from scratch);
     ``pick`` (the finalists' pick: its values, its replicates' mean and spread; None
     without finalists); ``evidence`` (what summary.md's evidence section states: how well
     the rungs ranked trials, the noise between seeds); ``files`` (what was written, by
@@ -412,6 +413,7 @@ def _write_results(
 ) -> dict[str, Any]:
     # Deferred: the searcher module imports Optuna and Ray Tune (module doc).
     from raysearch.search.searcher import TRIAL_SEED
+    from raysearch.search.study import warm_start_record
 
     searched = {*plan.space.parameters, TRIAL_SEED}
 
@@ -430,4 +432,6 @@ def _write_results(
         finalists=finalists.table if finalists is not None else None,
         time_budget_s=plan.time_budget_s if outcome.out_of_time else None,
         gate_held=outcome.gate_held,
+        # a resume's plan has the warm start of the run it continues (its options.json)
+        warm_start=warm_start_record(plan.run_dir) if plan.warm_start else None,
     )

@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from raysearch.core.files import OPTUNA_STUDY
 from raysearch.core.metrics import (
     BEST_VAL_METRIC,
     COMPLETED,
@@ -30,7 +31,7 @@ from raysearch.core.metrics import (
     STOPPED,
     UNFINISHED,
 )
-from raysearch.core.numbers import plain
+from raysearch.core.numbers import counted, plain
 from raysearch.results.evidence_report import VALUE_FORMAT, evidence_markdown
 from raysearch.results.trials import best_row, row_config
 from raysearch.search.names import CLI, Names
@@ -50,6 +51,7 @@ __all__ = [
     "markdown",
     "search_state",
     "summarize",
+    "warm_start_line",
 ]
 
 # How a search ended (summary["state"]).
@@ -117,6 +119,7 @@ def summarize(
     time_budget_s: float | None = None,
     gate_held: Mapping[int, int] | None = None,
     finalists: pd.DataFrame | None = None,
+    warm_start: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What the user reads first: how the search ended, how each trial ended, the best
     trial. ``planned``: the trials the search was to run; those Tune never created count
@@ -124,7 +127,10 @@ def summarize(
     ran out, and ended it before it created them. ``gate_held``: the stops ASHA made that
     its rung gate held, per epoch (None: no gate). ``finalists``: the finalists' replicates
     (finalists.parquet); one left unfinished makes the search interrupted, as an unfinished
-    trial does. ``files`` is filled in by ``write_results`` with what it wrote."""
+    trial does. ``warm_start``: what a warm start put first in the run's Optuna study
+    (``study.warm_start_record``: the run it came from, how many trials, their best value),
+    None for a search started from scratch. ``files`` is filled in by ``write_results``
+    with what it wrote."""
     counts = trials["status"].value_counts().to_dict() if not trials.empty else {}
     planned = max(planned or 0, len(trials))
     never = 0 if time_budget_s is not None else planned - len(trials)
@@ -162,6 +168,7 @@ def summarize(
         ]
         + [_replicate_failure(r) for _, r in failed_replicates.iterrows()],
         "best": best,
+        "warm_start": None if warm_start is None else dict(warm_start),
         "files": {},
     }
 
@@ -250,6 +257,41 @@ def gate_line(summary: dict[str, Any]) -> str | None:
     )
 
 
+def warm_start_line(summary: dict[str, Any], shown_path: str | None = None) -> str | None:
+    """ "Warm-started from RUN: its 5 finished trials were put first in this run's Optuna
+    study ...": what a warm start put in the study, which optuna-dashboard shows with this
+    run's trials and may rank first, or None for a search started from scratch (or a summary
+    written before the record). ``shown_path``: the run as the reader is to see it (its
+    absolute path, summary.json's, when None)."""
+    warm = summary.get("warm_start")
+    if warm is None:
+        return None
+    n = warm["trials"]
+    value = warm["best_value"]
+    theirs = f" (their best {BEST_VAL_METRIC}: {value:.4f})" if value is not None else ""
+    return (
+        f"Warm-started from {shown_path or warm['run_dir']}: its {counted(n, 'finished trial')} "
+        f"{'was' if n == 1 else 'were'} put first in this run's Optuna study ({OPTUNA_STUDY}) "
+        "for TPE to start from; they are not counted or ranked here. The study's best trial "
+        f"(optuna-dashboard's, study.best_trial) may be one of them{theirs}; the best trial "
+        "here is this run's own."
+    )
+
+
+def _warm_start_shown(summary: dict[str, Any]) -> str | None:
+    """The warm start's run in summary.md: as RESULTS/<space>/<run> when it is under this
+    run's results root, as this run is named there (no machine path in the file); else its
+    absolute path, the only name that finds it."""
+    warm = summary.get("warm_start")
+    if warm is None:
+        return None
+    run_dir, theirs = Path(summary["run_dir"]), Path(warm["run_dir"])
+    root = run_dir.parent.parent
+    if theirs.is_absolute() and theirs.is_relative_to(root):
+        return f"RESULTS/{theirs.relative_to(root).as_posix()}"
+    return str(theirs)
+
+
 def _headline(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
     run_dir = Path(summary["run_dir"])  # shown as <space>/<run>: no machine path in the file
     name = f"{run_dir.parent.name}/{run_dir.name}"
@@ -269,7 +311,8 @@ def _headline(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
     if summary["state"] == NO_RESULT:
         lines.append(no_result_line(summary))
     gate, finalists = gate_line(summary), finalists_line(summary)
-    more = [f"{finalists}." if finalists else None, gate]
+    warm = warm_start_line(summary, _warm_start_shown(summary))
+    more = [f"{finalists}." if finalists else None, gate, warm]
     return [*lines, "", counts_line(summary) + ".", *[m for m in more if m]]
 
 

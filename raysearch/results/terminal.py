@@ -25,6 +25,7 @@ from raysearch.results.summary import (
     finalists_line,
     gate_line,
     no_result_line,
+    warm_start_line,
 )
 from raysearch.search.names import CLI, Names
 
@@ -53,7 +54,7 @@ def print_summary(
     )
     console.rule(f"[{colour}]search {state}")
     _say(console, escape(counts_line(summary)))
-    for line in (finalists_line(summary, names), gate_line(summary)):
+    for line in (finalists_line(summary, names), gate_line(summary), warm_start_line(summary)):
         if line:
             _say(console, escape(line))
     best = summary.get("best")

@@ -85,7 +85,7 @@ def run_metadata(options: RunOptions, plan: SearchPlan, fingerprint: str) -> dic
     }
     if options.warm_start:  # the run whose trials seeded the study, and their data
         metadata["warm_start"] = {
-            "run_dir": options.warm_start,
+            "run_dir": str(Path(options.warm_start).resolve()),  # as the others: absolute
             "data_fingerprint": warm_start_data(Path(options.warm_start)),
         }
     return metadata

@@ -41,6 +41,7 @@ __all__ = [
     "open_study",
     "resumed_study",
     "settle_cut_trials",
+    "warm_start_record",
     "warm_start_trials",
 ]
 
@@ -92,8 +93,9 @@ def open_study(run_dir: str | Path) -> optuna.Study:
     tables: ``load_run(run_dir).epochs``, column ``anchored_val_loss``, one row per
     ``trial_id`` and ``epoch``. A trial's ``user_attrs["tune_trial_id"]`` is that
     ``trial_id`` (its row in ``trials``; a run made before raysearch recorded it has none);
-    the trials a warm start (``--warm-start``) put first have ``warm_start_from`` and
-    ``warm_start_trial`` instead, and no intermediate values."""
+    the trials a warm start (``--warm-start``) put first have ``warm_start_from`` (the
+    absolute path of the run they came from) and ``warm_start_trial`` (their number in its
+    study) instead, and no intermediate values."""
     return _open_study(Path(run_dir), str(run_dir), _not_a_run("search"))
 
 
@@ -209,7 +211,11 @@ def warm_start_trials(
                 params=trial.params,
                 distributions=trial.distributions,
                 value=trial.value,
-                user_attrs={"warm_start_from": str(run_dir), "warm_start_trial": trial.number},
+                # absolute: the path as typed means nothing from another directory
+                user_attrs={
+                    "warm_start_from": str(run_dir.resolve()),
+                    "warm_start_trial": trial.number,
+                },
             )
         )
     if problems:
@@ -218,6 +224,27 @@ def warm_start_trials(
             f"{names.option('warm_start', run_dir)}: its trials do not fit space {space.name!r}",
         )
     return seeded
+
+
+def warm_start_record(run_dir: str | Path) -> dict[str, Any] | None:
+    """What a warm start put in the study of the search in ``run_dir``: ``run_dir``, the
+    run its trials came from (as their ``warm_start_from`` holds it: an absolute path, but
+    in a study written before raysearch made it one); ``trials``, how many; ``best_value``,
+    the best of their values, which the study's best trial may be. None when the study
+    holds no such trial (a search started from scratch)."""
+    import optuna  # deferred: as in open_storage
+
+    study = optuna.load_study(study_name=STUDY_NAME, storage=open_storage(run_dir))
+    imported = [t for t in study.get_trials(deepcopy=False) if "warm_start_from" in t.user_attrs]
+    if not imported:
+        return None
+    best = min if study.direction == optuna.study.StudyDirection.MINIMIZE else max
+    values = [t.value for t in imported if t.value is not None]
+    return {
+        "run_dir": str(imported[0].user_attrs["warm_start_from"]),
+        "trials": len(imported),
+        "best_value": best(values) if values else None,
+    }
 
 
 class _Replay:

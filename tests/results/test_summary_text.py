@@ -56,3 +56,44 @@ def test_the_trial_table_shows_searched_values_to_4_significant_digits() -> None
     ]
     assert [r[3] for r in rows.values()] == ["0.4664", "0.5000", "1.2500", "2.0000"]
     assert "nan" not in text and "0.0000" not in text
+
+
+def test_a_warm_started_search_says_from_which_run_and_that_the_study_holds_its_trials(
+    tmp_path: Path,
+) -> None:
+    """Nothing said a search was warm-started, while its Optuna study (optuna-dashboard)
+    held the imported trials, whose best was better than anything summary.md showed."""
+    import json
+
+    from rich.console import Console
+
+    from raysearch.results.terminal import print_summary
+    from raysearch.results.writing import write_results
+
+    trials = pd.DataFrame([_trial("a", 0.46641), _trial("b", 0.5)])
+    root = tmp_path / "results"
+    run_dir = root / "smoke" / "new"
+    run_dir.mkdir(parents=True)
+    old = root / "smoke" / "old"
+    warm = {"run_dir": str(old), "trials": 3, "best_value": 0.25}
+    summary = write_results(run_dir, trials, pd.DataFrame(), planned=2, warm_start=warm)
+    assert json.loads((run_dir / "summary.json").read_text())["warm_start"] == warm
+    said = (
+        "Warm-started from {}: its 3 finished trials were put first in this run's Optuna "
+        "study (optuna.journal) for TPE to start from; they are not counted or ranked here. "
+        "The study's best trial (optuna-dashboard's, study.best_trial) may be one of them "
+        "(their best best_anchored_val_loss: 0.2500); the best trial here is this run's own."
+    )
+    # summary.md names runs under its results root as it names this one: no machine path
+    text = (run_dir / "summary.md").read_text()
+    assert said.format("RESULTS/smoke/old") in text and str(tmp_path) not in text
+    console = Console(record=True, width=400)
+    print_summary(summary, console)
+    assert said.format(old) in console.export_text()
+    # a run elsewhere: its absolute path, the only name that finds it; one trial
+    elsewhere = {"run_dir": str(tmp_path / "other" / "r"), "trials": 1, "best_value": 0.25}
+    text = markdown(summarize(trials, run_dir, warm_start=elsewhere), trials)
+    assert f"Warm-started from {tmp_path / 'other' / 'r'}: its 1 finished trial was put" in text
+    # a search from scratch says nothing of it
+    assert summarize(trials, run_dir)["warm_start"] is None
+    assert "Warm-started" not in markdown(summarize(trials, run_dir), trials)

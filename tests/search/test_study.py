@@ -360,3 +360,28 @@ def test_open_study_of_no_directory_says_so(tmp_path: Path, make: str | None) ->
         f"{where}: {said}; give the directory of a search (results/<space>/<run>) made by a "
         "raysearch that keeps its Optuna study"
     ]
+
+
+def test_a_warm_start_given_by_a_relative_path_is_recorded_by_its_absolute_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The trials' warm_start_from and metadata.json's warm_start.run_dir held the path as
+    typed ('old'), which means nothing from another directory; the study's record of the
+    warm start (summary.json's) says where, how many trials, and their best value."""
+    from raysearch.search.options import RunOptions
+    from raysearch.search.plan import resolve_search
+    from raysearch.search.run_metadata import run_metadata
+    from raysearch.search.study import warm_start_record
+
+    monkeypatch.chdir(tmp_path)
+    _old_run(tmp_path / "old")
+    absolute = str((tmp_path / "old").resolve())
+    seeded = warm_start_trials("old", SPACE)
+    assert {t.user_attrs["warm_start_from"] for t in seeded} == {absolute}
+    options = RunOptions(space="smoke", results="results", name="new", warm_start="old")
+    plan = resolve_search(options, {"CPU": 2.0})
+    assert run_metadata(options, plan, "fingerprint")["warm_start"]["run_dir"] == absolute
+    searcher = build_searcher(SPACE, seed=1, storage=open_storage(plan.run_dir), warm_start=seeded)
+    _finish(searcher, "own", 0.7)
+    assert warm_start_record(plan.run_dir) == {"run_dir": absolute, "trials": 3, "best_value": -0.2}
+    assert warm_start_record(tmp_path / "old") is None  # a search from scratch
