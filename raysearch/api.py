@@ -107,8 +107,10 @@ def run_search(
     ``stopped_by_asha``, ``failed``, ``interrupted``, ``not_started``, ``out_of_time``;
     ``failures`` (each failed trial's id and reason); ``time_budget_s``; the finalists'
     ``replicates`` and ``unfinished_replicates``; ``gate_held`` (the stops the rung gate
-    held, per epoch); ``warm_start`` (a warm start's run, absolute, how many of its trials
-    lead this run's Optuna study, and their best value; None for a search from scratch);
+    held, per epoch) and ``gate`` (the least number of trials it judges a rung by, and
+    how many each of those rungs had); ``warm_start`` (a warm start's run, absolute, how
+    many of its trials lead this run's Optuna study, and their best value; None for a
+    search from scratch);
     ``pick`` (the finalists' pick: its values, its replicates' mean and spread; None
     without finalists); ``evidence`` (what summary.md's evidence section states: how well
     the rungs ranked trials, the noise between seeds); ``files`` (what was written, by
@@ -432,6 +434,7 @@ def _write_results(
         finalists=finalists.table if finalists is not None else None,
         time_budget_s=plan.time_budget_s if outcome.out_of_time else None,
         gate_held=outcome.gate_held,
+        gate=outcome.gate,
         # a resume's plan has the warm start of the run it continues (its options.json)
         warm_start=warm_start_record(plan.run_dir) if plan.warm_start else None,
     )

@@ -120,17 +120,20 @@ def summarize(
     gate_held: Mapping[int, int] | None = None,
     finalists: pd.DataFrame | None = None,
     warm_start: Mapping[str, Any] | None = None,
+    gate: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What the user reads first: how the search ended, how each trial ended, the best
     trial. ``planned``: the trials the search was to run; those Tune never created count
     as not started, unless ``time_budget_s`` is given: the search's time budget (seconds)
     ran out, and ended it before it created them. ``gate_held``: the stops ASHA made that
-    its rung gate held, per epoch (None: no gate). ``finalists``: the finalists' replicates
-    (finalists.parquet); one left unfinished makes the search interrupted, as an unfinished
-    trial does. ``warm_start``: what a warm start put first in the run's Optuna study
-    (``study.warm_start_record``: the run it came from, how many trials, their best value),
-    None for a search started from scratch. ``files`` is filled in by ``write_results``
-    with what it wrote."""
+    its rung gate held, per epoch (None: no gate); ``gate``: what the gate judges a rung by
+    (``tuner.gate_record``: its least number of trials, its threshold, and how many trials
+    it could judge each of those epochs by when the search ended). ``finalists``: the
+    finalists' replicates (finalists.parquet); one left unfinished makes the search
+    interrupted, as an unfinished trial does. ``warm_start``: what a warm start put first
+    in the run's Optuna study (``study.warm_start_record``: the run it came from, how many
+    trials, their best value), None for a search started from scratch. ``files`` is filled
+    in by ``write_results`` with what it wrote."""
     counts = trials["status"].value_counts().to_dict() if not trials.empty else {}
     planned = max(planned or 0, len(trials))
     never = 0 if time_budget_s is not None else planned - len(trials)
@@ -162,6 +165,7 @@ def summarize(
         "unfinished_replicates": unfinished_replicates,  # --resume trains them
         # JSON keys are text: {"1": 12} is 12 stops held at epoch 1
         "gate_held": None if gate_held is None else {str(e): n for e, n in gate_held.items()},
+        "gate": None if gate is None else _gate_record(gate),
         # the search's failed trials, then the finalists' failed replicates
         "failures": [
             {"trial_id": r["trial_id"], "reason": r["stop_reason"]} for _, r in failures.iterrows()
@@ -236,10 +240,16 @@ def finalists_line(summary: dict[str, Any], names: Names = CLI) -> str | None:
     )
 
 
+def _gate_record(gate: Mapping[str, Any]) -> dict[str, Any]:
+    """``gate`` as summary.json holds it: its epochs as text, as ``gate_held``'s."""
+    return {**gate, "trials": {str(e): int(n) for e, n in gate["trials"].items()}}
+
+
 def gate_line(summary: dict[str, Any]) -> str | None:
     """ "The rung gate held 12 of ASHA's stops (epoch 1: 10, epoch 3: 2) ...": what the gate
-    of ``scheduler: gated_asha`` did, or None when the search had no gate (or a summary
-    written before the count)."""
+    of ``scheduler: gated_asha`` did, and (from ``gate``) the least number of trials it
+    judges a rung by against how many each of those rungs had; None when the search had no
+    gate (or a summary written before the count)."""
     held = summary.get("gate_held")
     if held is None:
         return None
@@ -250,10 +260,37 @@ def gate_line(summary: dict[str, Any]) -> str | None:
     trials = "that trial" if total == 1 else "those trials"
     return (
         f"The rung gate held {total} of ASHA's stops ({where}): ASHA would have stopped "
-        f"{trials} there, but the rung had not shown that it ranks trials (too few trials "
-        "past it yet, or their order changed later), so they went on (with gate_unmeasured: "
-        "defer, a stop held for too few trials is carried out later if the rung comes to "
-        "rank trials and the trial is still below its cut-off)."
+        f"{trials} there, but the rung had not shown that it ranks trials"
+        + _gate_measure(summary.get("gate"))
+        + "so they went on (with gate_unmeasured: defer, a stop held for too few trials is "
+        "carried out later if the rung comes to rank trials and the trial is still below "
+        "its cut-off)."
+    )
+
+
+def _gate_measure(gate: Mapping[str, Any] | None) -> str:
+    """Why a rung had not shown that it ranks trials, in numbers: the gate's least number
+    of trials against how many each rung where it held a stop had when the search ended
+    (a summary without ``gate``, written before it was recorded: the reasons alone)."""
+    if gate is None or not gate["trials"]:
+        return " (too few trials past it yet, or their order changed later), "
+    n_min, had = gate["min_trials"], gate["trials"]
+    later = "the last epoch" if gate["later"] == "final" else "the next rung"
+    ends = [f"epoch {e} had {n}" for e, n in had.items()]
+    counts = ", ".join(ends[:-1]) + f" and {ends[-1]}" if len(ends) > 1 else "".join(ends)
+    few = sum(n < n_min for n in had.values())
+    then = "too few when ASHA's stops came, or not ranked alike"
+    why = (
+        "too few to judge"
+        if few == len(had)
+        else f"enough by then: {then}"
+        if not few
+        else f"too few to judge where fewer than {n_min}; elsewhere {then}"
+    )
+    return (
+        f": the gate judges a rung only once at least {n_min} trials have values there and at "
+        f"{later}, and lets its stops stand only if they rank alike there (Spearman >= "
+        f"{gate['threshold']:g}); when the search ended {counts} such trials ({why}), "
     )
 
 

@@ -57,10 +57,12 @@ def write_results(
     time_budget_s: float | None = None,
     gate_held: Mapping[int, int] | None = None,
     warm_start: Mapping[str, Any] | None = None,
+    gate: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write trials/epochs parquet, best_config.yaml and the summary; return the summary.
     ``time_budget_s``: the search's time budget, when it ran out; ``gate_held``: the stops
-    its rung gate held; ``warm_start``: what a warm start put in its study (``summarize``).
+    its rung gate held, and ``gate`` what it judges by; ``warm_start``: what a warm start
+    put in its study (``summarize``).
 
     ``resolve`` maps the best trial's config to its full resolved configuration (every
     field of every section), written to best_config.yaml so the trial can be re-run.
@@ -73,6 +75,7 @@ def write_results(
         gate_held=gate_held,
         finalists=finalists,
         warm_start=warm_start,
+        gate=gate,
     )
     best = summary["best"]
     # issue 15: the evidence section, and the finalists' pick (when there are finalists)

@@ -48,6 +48,7 @@ __all__ = [
     "build_tuner",
     "discard_unsaved_search",
     "gate_held",
+    "gate_record",
     "restore_tuner",
     "run_tune",
     "tune_state_saved",
@@ -211,21 +212,45 @@ class TuneOutcome:
     # The stops ASHA made that the rung gate held, per epoch (``gate_held``); None: the
     # search's scheduler has no gate (fifo, asha).
     gate_held: dict[int, int] | None = None
+    # What the gate judges a rung by, and how many trials it could judge each of those
+    # epochs by when the search ended (``gate_record``); None: no gate.
+    gate: dict[str, Any] | None = None
 
 
-def gate_held(tuner: tune.Tuner) -> dict[int, int] | None:
-    """The stops ASHA made in ``tuner``'s search that the rung gate held, per epoch (every
-    one so far, across ``--resume``s: ``SchedulerMemory`` keeps them), or None when its
-    scheduler has no gate."""
+def _gate(tuner: tune.Tuner) -> GatedASHA | None:
+    """The scheduler of ``tuner``'s search if it has the rung gate, else None."""
     # The Tuner keeps its scheduler in its (private) local tuner; the SchedulerMemory among
     # its callbacks holds that very object, also after Tuner.restore (one pickle holds both).
     local = tuner._local_tuner
     assert local is not None, "a Tuner run through Ray Client"  # raysearch never does
     memory = [c for c in local.get_run_config().callbacks or [] if isinstance(c, SchedulerMemory)]
     scheduler = memory[0].scheduler if memory else None
-    if not isinstance(scheduler, GatedASHA):
+    return scheduler if isinstance(scheduler, GatedASHA) else None
+
+
+def gate_held(tuner: tune.Tuner) -> dict[int, int] | None:
+    """The stops ASHA made in ``tuner``'s search that the rung gate held, per epoch (every
+    one so far, across ``--resume``s: ``SchedulerMemory`` keeps them), or None when its
+    scheduler has no gate."""
+    if (scheduler := _gate(tuner)) is None:
         return None
     return {int(m): int(n) for m, n in sorted(scheduler.held.items()) if n}
+
+
+def gate_record(tuner: tune.Tuner) -> dict[str, Any] | None:
+    """What the rung gate of ``tuner``'s search judged by, as the summary says it: the
+    least number of trials it judges a rung by (``min_trials``), the Spearman it asks of
+    them (``threshold``), the point it compares a rung with (``later``: ``next`` rung or
+    ``final`` epoch), and per epoch where it held a stop, how many trials it could judge
+    that rung by when the search ended (``trials``). None when there is no gate."""
+    if (scheduler := _gate(tuner)) is None:
+        return None
+    return {
+        "min_trials": scheduler.n_min,
+        "threshold": scheduler.threshold,
+        "later": "final" if scheduler.against == "final" else "next",
+        "trials": {int(m): scheduler.measured(m) for m, n in sorted(scheduler.held.items()) if n},
+    }
 
 
 def run_tune(
@@ -250,6 +275,7 @@ def run_tune(
     with study_in(plan.run_dir):  # Tune restores the searcher inside fit
         grid = fit(tuner)
     held = gate_held(tuner)
+    gate = gate_record(tuner) if held is not None else None
     # Tune's TimeoutStopper starts its clock at its first check, after this one: when it
     # stopped the search, at least the budget has passed here too.
     spent = plan.time_budget_s is not None and time.monotonic() - began >= plan.time_budget_s
@@ -277,4 +303,5 @@ def run_tune(
         unfinished=unfinished,
         out_of_time=spent and (cut or len(grid) < settings.num_samples),
         gate_held=held,
+        gate=gate,
     )

@@ -97,3 +97,46 @@ def test_a_warm_started_search_says_from_which_run_and_that_the_study_holds_its_
     # a search from scratch says nothing of it
     assert summarize(trials, run_dir)["warm_start"] is None
     assert "Warm-started" not in markdown(summarize(trials, run_dir), trials)
+
+
+def test_the_gate_line_says_the_gates_least_number_of_trials_and_what_each_rung_had(
+    tmp_path: Path,
+) -> None:
+    """summary.md said the rung had "too few trials past it yet" over a rung-reliability
+    table showing Spearman 1.00 with 4 trials: the gate's least number (the run's, here 5)
+    was missing, and how many trials the rung had."""
+    import json
+
+    from rich.console import Console
+
+    from raysearch.results.terminal import print_summary
+    from raysearch.results.writing import write_results
+
+    trials = pd.DataFrame([_trial("a", 0.46641), _trial("b", 0.5)])
+    gate = {"min_trials": 5, "threshold": 0.9, "later": "next", "trials": {1: 4, 2: 4}}
+    summary = write_results(
+        tmp_path, trials, pd.DataFrame(), planned=2, gate_held={1: 2, 2: 2}, gate=gate
+    )
+    written = json.loads((tmp_path / "summary.json").read_text())["gate"]
+    assert written == {**gate, "trials": {"1": 4, "2": 4}}
+    said = (
+        "The rung gate held 4 of ASHA's stops (epoch 1: 2, epoch 2: 2): ASHA would have "
+        "stopped those trials there, but the rung had not shown that it ranks trials: the "
+        "gate judges a rung only once at least 5 trials have values there and at the next "
+        "rung, and lets its stops stand only if they rank alike there (Spearman >= 0.9); "
+        "when the search ended epoch 1 had 4 and epoch 2 had 4 such trials (too few to "
+        "judge), so they went on"
+    )
+    assert said in (tmp_path / "summary.md").read_text()
+    console = Console(record=True, width=1000)
+    print_summary(summary, console)
+    assert said in console.export_text()
+    # a rung with enough trials by the end: it held the stop for another reason
+    late = {**gate, "later": "final", "trials": {3: 6}}
+    text = markdown(summarize(trials, tmp_path, gate_held={3: 1}, gate=late), trials)
+    assert (
+        "at least 5 trials have values there and at the last epoch, and lets its stops "
+        "stand only if they rank alike there (Spearman >= 0.9); when the search ended "
+        "epoch 3 had 6 such trials (enough by then: too few when ASHA's stops came, or not "
+        "ranked alike), so they went on" in text
+    )

@@ -274,3 +274,31 @@ def test_a_search_whose_budget_cut_only_a_trial_scoring_its_test_split_is_out_of
     outcome = run_tune(plan, resume=False, callbacks=[])
     assert list(outcome.trials["status"]) == [COMPLETED]
     assert outcome.out_of_time
+
+
+def test_the_gate_record_says_what_the_searchs_gate_judged_by() -> None:
+    """The least number of trials a rung is judged by is the scheduler's own (summary.md
+    said "too few trials" without it), with each held rung's count when the search ended."""
+    from types import SimpleNamespace
+
+    from raysearch.search.gated_asha import GatedASHA
+    from raysearch.search.scheduler import SchedulerMemory
+    from raysearch.search.tuner import gate_held, gate_record
+
+    def tuner(scheduler: object) -> object:
+        config = SimpleNamespace(callbacks=[SchedulerMemory(scheduler)])
+        return SimpleNamespace(_local_tuner=SimpleNamespace(get_run_config=lambda: config))
+
+    scheduler = build_scheduler(load_space("smoke"))  # gated_asha
+    assert isinstance(scheduler, GatedASHA)
+    scheduler.n_min = 5
+    scheduler.held.update({1.0: 2, 2.0: 0})
+    scheduler.measured = {1.0: 4}.get  # type: ignore[method-assign]
+    assert gate_held(tuner(scheduler)) == {1: 2}  # type: ignore[arg-type]
+    assert gate_record(tuner(scheduler)) == {  # type: ignore[arg-type]
+        "min_trials": 5,
+        "threshold": 0.9,
+        "later": "next",
+        "trials": {1: 4},
+    }
+    assert gate_record(tuner(object())) is None  # type: ignore[arg-type]
