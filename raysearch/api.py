@@ -43,7 +43,7 @@ from raysearch.data.raw import RawDataset
 from raysearch.results.runs import RunData, load_run
 from raysearch.results.summary import ALL_FAILED, INTERRUPTED_SEARCH, NO_RESULT, counts_line
 from raysearch.results.terminal import print_summary
-from raysearch.results.writing import add_files, write_results
+from raysearch.results.writing import add_files, timing_over_parts, write_results
 from raysearch.search.address import check_address
 from raysearch.search.arguments import options_from_arguments
 from raysearch.search.names import Names
@@ -114,7 +114,8 @@ def run_search(
     ``pick`` (the finalists' pick: its values, its replicates' mean and spread; None
     without finalists); ``evidence`` (what summary.md's evidence section states: how well
     the rungs ranked trials, the noise between seeds); ``files`` (what was written, by
-    name); ``timing`` (seconds per phase, timing.json).
+    name); ``timing`` (seconds per phase, timing.json; a resumed search's summed over its
+    parts).
 
     Raises ``ConfigError``/``DataError`` on bad input before Ray starts,
     ``SearchInterrupted`` when trials or finalist replicates are left unfinished (resume
@@ -246,8 +247,9 @@ def _search(
             # written before Ray shuts down: Ray's shutdown gives SIGTERM back its default
             # (the process ends at once), so a SIGTERM then would lose them (search/session.py)
             written = _write_outputs(
-                plan, outcome, clock, (started, ended), finalists, options.names
-            )
+                plan, outcome, clock, (started, ended), finalists, options.names,
+                resumed=bool(options.resume),
+            )  # fmt: skip
     except KeyboardInterrupt:
         if written is None:
             raise
@@ -309,10 +311,11 @@ def _write_outputs(
     tune_span: tuple[float, float],
     finalists: FinalistsResult | None,
     names: Names,
+    resumed: bool = False,
 ) -> dict[str, Any]:
-    """The results directory (tables, best config, summary, timing); ``ResultsNotWritten``
-    when it cannot be written, with every file already there whole (``names``: how to say
-    the command that writes them)."""
+    """The results directory (tables, best config, summary, timing: ``resumed``, summed
+    with the parts before); ``ResultsNotWritten`` when it cannot be written, with every file
+    already there whole (``names``: how to say the command that writes them)."""
     run_dir = Path(plan.run_dir)
     with _writing(run_dir, "the results", resume=names.resume(run_dir)):
         with clock.phase("collect"):
@@ -322,6 +325,7 @@ def _write_outputs(
             "time/tune_started_unix": tune_span[0],
             "time/tune_ended_unix": tune_span[1],
         }
+        timing = timing_over_parts(run_dir / TIMING, timing) if resumed else timing
         add_files(summary, outcome.trials, write_json(run_dir / TIMING, timing))
     summary["timing"] = timing
     return summary

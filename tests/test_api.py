@@ -24,6 +24,7 @@ from ray.tune import Callback
 import raysearch
 import raysearch.api
 import raysearch.search.finalists
+import raysearch.search.plan
 import raysearch.search.session
 from raysearch.api import run_search
 from raysearch.core.errors import ConfigError, DataError, SearchFailed, SearchInterrupted
@@ -346,6 +347,40 @@ def test_unfinished_finalist_replicates_leave_an_interrupted_run_that_resumes(
     assert summary["pick"] is None
     assert "1 of 2 finalist replicates unfinished" in (run_dir / "summary.md").read_text()
     load_run_options(run_dir)  # the --resume the message names is accepted
+
+
+def test_a_resumed_searchs_timing_json_sums_its_parts(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a resume, timing.json held the resumed part's seconds only: the first part's
+    were gone. Each part's own seconds are kept under ``parts``, their sum at the top."""
+    interrupted = pd.DataFrame([_trial("a", -0.3), {**_trial("b", -0.2), "status": "interrupted"}])
+    _stand_in_ray(monkeypatch, TuneOutcome(interrupted, pd.DataFrame(), started=2, unfinished=1))
+    # Tune's experiment is a stand-in's: nothing for the resume's checks to read
+    monkeypatch.setattr(raysearch.search.plan, "check_resume", lambda *args: None)
+    run_dir = tmp_path / "smoke" / "r"
+    with pytest.raises(SearchInterrupted):
+        run_search(space="smoke", results=str(tmp_path), name="r", num_samples=2, wandb=False)
+    first = json.loads((run_dir / "timing.json").read_text())
+    assert "parts" not in first  # a search's first part is all of it so far
+    for n in (2, 3):
+        with pytest.raises(SearchInterrupted) as stopped:
+            run_search(resume=str(run_dir))
+        timing = json.loads((run_dir / "timing.json").read_text())
+        assert stopped.value.summary is not None
+        assert stopped.value.summary["timing"] == timing and len(timing["parts"]) == n
+        assert timing["parts"][0] == first
+        for key in ("time/setup_s", "time/tune_s", "time/collect_s"):
+            assert timing[key] == sum(part[key] for part in timing["parts"]) > first[key]
+        assert timing["time/tune_started_unix"] == first["time/tune_started_unix"]
+        assert timing["time/tune_ended_unix"] == timing["parts"][-1]["time/tune_ended_unix"]
+        assert timing["summed"].startswith(f"the seconds of {n} parts (the search's start, then")
+    # a resume whose earlier parts left no timing.json (killed before their results) says so
+    (run_dir / "timing.json").unlink()
+    ended = pd.DataFrame([_trial("a", -0.3), _trial("b", -0.2)])
+    _stand_in_ray(monkeypatch, TuneOutcome(ended, pd.DataFrame(), started=2, unfinished=0))
+    timing = run_search(resume=str(run_dir))["timing"]
+    assert len(timing["parts"]) == 1 and timing["summed"].startswith("this resume's seconds only")
 
 
 def _unscored(trial_id: str, status: str, reason: str) -> dict:

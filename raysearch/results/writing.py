@@ -6,6 +6,7 @@ disk or a second Ctrl+C leaves the previous version of a file, never half of one
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from raysearch.results.evidence import SEED_PARAMETER, picked_config
 from raysearch.results.evidence_report import gather_evidence
 from raysearch.results.summary import markdown, summarize
 
-__all__ = ["add_files", "write_results"]
+__all__ = ["add_files", "timing_over_parts", "write_results"]
 
 
 def _fixed_values(best: dict[str, Any] | None, finalists: pd.DataFrame | None) -> dict[str, Any]:
@@ -133,3 +134,36 @@ def add_files(summary: dict[str, Any], trials: pd.DataFrame, *paths: Path) -> No
     files = {n: p for n, p in summary["files"].items() if n not in (SUMMARY_JSON, SUMMARY_MD)}
     summary["files"] = {**files, **{Path(p).name: str(p) for p in paths}}
     _write_summary(summary, trials)
+
+
+def timing_over_parts(earlier: Path, now: Mapping[str, float]) -> dict[str, Any]:
+    """timing.json of a resumed search: the seconds of each phase summed over its parts
+    (its start, then each ``--resume``), each part's own under ``parts`` and ``summed``
+    saying so; ``tune_started_unix`` the first part's, ``tune_ended_unix`` the last's.
+    ``earlier``: the timing.json the parts before wrote (summed already if one was a
+    resume); a part stopped before it wrote its results (killed) left none, and ``summed``
+    says that only this resume's seconds are there."""
+    if not earlier.is_file():
+        return {
+            **now,
+            "parts": [dict(now)],
+            "summed": "this resume's seconds only: the part before it wrote no timing.json "
+            "(it stopped before writing its results)",
+        }
+    before = json.loads(earlier.read_text())
+    if not isinstance(before, dict):
+        raise ValueError(f"{earlier}: must hold a JSON object of seconds, got {before!r}")
+    parts = [*before.get("parts", [before]), dict(now)]
+    seconds = dict.fromkeys(k for part in parts for k in part if k.endswith("_s"))  # in order
+    return {
+        **{k: sum(float(part.get(k, 0.0)) for part in parts) for k in seconds},
+        **{k: parts[i][k] for i, k in _SPAN if k in parts[i]},
+        "parts": parts,
+        "summed": f"the seconds of {len(parts)} parts (the search's start, then each resume "
+        "that wrote its results), each part's own under parts; tune_started_unix is the "
+        "first part's, tune_ended_unix the last's",
+    }
+
+
+# the search's span over its parts: the first part's start, the last part's end
+_SPAN = ((0, "time/tune_started_unix"), (-1, "time/tune_ended_unix"))
