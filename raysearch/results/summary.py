@@ -387,7 +387,11 @@ def _table_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
         for c in ("trial_id", "status", "epochs_run", BEST_VAL_METRIC, "stop_reason")
         if c in trials
     ]
-    params = [c for c in trials.columns if c.startswith("config/") and trials[c].nunique() > 1]
+    # the values that differ between trials; a conditional parameter drawn by one trial
+    # only differs from the others' "not drawn"
+    params = [
+        c for c in trials.columns if c.startswith("config/") and trials[c].nunique(dropna=False) > 1
+    ]
     table = trials[shown + params].copy()
     # a parameter the trial did not sample (a conditional one) shows as "-", not "nan"
     table[params] = table[params].astype(object).where(table[params].notna(), None)

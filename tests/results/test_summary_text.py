@@ -140,3 +140,17 @@ def test_the_gate_line_says_the_gates_least_number_of_trials_and_what_each_rung_
         "epoch 3 had 6 such trials (enough by then: too few when ASHA's stops came, or not "
         "ranked alike), so they went on" in text
     )
+
+
+def test_a_parameter_only_one_trial_drew_is_a_column_of_the_trial_table() -> None:
+    """budget_beta, drawn by the a3dro trial only, was left out of the table (one value
+    besides "not drawn" counted as no difference), though the best trial had it."""
+    trials = pd.DataFrame(
+        [
+            _trial("a", 0.4664, loss_strategy="a3dro", budget_beta=0.35, size="tiny"),
+            _trial("b", 0.6216, loss_strategy="kendall", budget_beta=math.nan, size="tiny"),
+        ]
+    )
+    text = markdown(summarize(trials, Path("results/s/r")), trials)
+    assert [r[5:] for r in _rows(text).values()] == [["a3dro", "0.35"], ["kendall", "-"]]
+    assert "config/budget_beta" in text and "config/size" not in text  # the same for all
