@@ -372,11 +372,13 @@ def _no_warm_start(run_dir: Path) -> str | None:
 
 
 def recorded_options(options: RunOptions) -> RunOptions:
-    """``options`` as a run directory keeps them for ``--resume``: the dataset and a space
-    file given by a relative path made absolute, so a resume from another directory finds
-    them (the run directory itself is where ``--resume`` names it)."""
+    """``options`` as a run directory keeps them for ``--resume``: the dataset, a space
+    file and a warm start's run given by a relative path made absolute, so a resume from
+    another directory finds them, and they say where (the run directory itself is where
+    ``--resume`` names it)."""
     data = str(Path(options.data).resolve()) if options.data else None
     space = options.space
     if space.endswith((".yaml", ".yml")) and Path(space).is_file():
         space = str(Path(space).resolve())
-    return dataclasses.replace(options, data=data, space=space)
+    warm = str(Path(options.warm_start).resolve()) if options.warm_start else None
+    return dataclasses.replace(options, data=data, space=space, warm_start=warm)

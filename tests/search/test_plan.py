@@ -393,6 +393,8 @@ def test_a_resume_continues_the_directory_it_names_wherever_it_is(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "my_space.yaml").write_text((Path(load_space("smoke").path)).read_text())
     started = RunOptions(space="my_space.yaml", data="data/d", results="results", name="r")
+    warm = recorded_options(dataclasses.replace(started, warm_start="results/my_space/old"))
+    assert warm.warm_start == str(tmp_path / "results/my_space/old")  # as metadata.json has it
     moved = tmp_path / "elsewhere" / "my_space" / "r2"
     moved.mkdir(parents=True)
     (moved / OPTIONS).write_text(json.dumps(recorded_options(started).to_json()))
