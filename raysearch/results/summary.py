@@ -258,14 +258,24 @@ def gate_line(summary: dict[str, Any]) -> str | None:
         return "The rung gate held none of ASHA's stops: every stop ASHA made was carried out."
     where = ", ".join(f"epoch {e}: {n}" for e, n in held.items())
     trials = "that trial" if total == 1 else "those trials"
+    gate = summary.get("gate")
+    unmeasured = (gate or {}).get("unmeasured", "defer")  # defer: before it was recorded
     return (
         f"The rung gate held {total} of ASHA's stops ({where}): ASHA would have stopped "
         f"{trials} there, but the rung had not shown that it ranks trials"
-        + _gate_measure(summary.get("gate"))
-        + "so they went on (with gate_unmeasured: defer, a stop held for too few trials is "
-        "carried out later if the rung comes to rank trials and the trial is still below "
-        "its cut-off)."
+        + _gate_measure(gate)
+        + f"so they went on{_UNMEASURED_THEN[unmeasured]}."
     )
+
+
+# what becomes of a stop the gate held for too few trials, by the space's gate_unmeasured
+_UNMEASURED_THEN = {
+    "defer": " (with gate_unmeasured: defer, a stop held for too few trials is carried out "
+    "later if the rung comes to rank trials and the trial is still below its cut-off)",
+    "continue": " (with gate_unmeasured: continue, a stop held for too few trials is not "
+    "carried out later)",
+    "asha": "",  # ASHA's stops stand while a rung has too few trials: none was held for it
+}
 
 
 def _gate_measure(gate: Mapping[str, Any] | None) -> str:
@@ -279,7 +289,13 @@ def _gate_measure(gate: Mapping[str, Any] | None) -> str:
     ends = [f"epoch {e} had {n}" for e, n in had.items()]
     counts = ", ".join(ends[:-1]) + f" and {ends[-1]}" if len(ends) > 1 else "".join(ends)
     few = sum(n < n_min for n in had.values())
-    then = "too few when ASHA's stops came, or not ranked alike"
+    # with gate_unmeasured: asha, ASHA's stops stand at a rung of too few trials
+    measured_only = gate.get("unmeasured") == "asha"
+    then = (
+        "not ranked alike"
+        if measured_only
+        else "too few when ASHA's stops came, or not ranked alike"
+    )
     why = (
         "too few to judge"
         if few == len(had)

@@ -241,14 +241,17 @@ def gate_record(tuner: tune.Tuner) -> dict[str, Any] | None:
     """What the rung gate of ``tuner``'s search judged by, as the summary says it: the
     least number of trials it judges a rung by (``min_trials``), the Spearman it asks of
     them (``threshold``), the point it compares a rung with (``later``: ``next`` rung or
-    ``final`` epoch), and per epoch where it held a stop, how many trials it could judge
-    that rung by when the search ended (``trials``). None when there is no gate."""
+    ``final`` epoch), what it does with ASHA's stops at a rung of too few trials
+    (``unmeasured``, the space's gate_unmeasured), and per epoch where it held a stop, how
+    many trials it could judge that rung by when the search ended (``trials``). None when
+    there is no gate."""
     if (scheduler := _gate(tuner)) is None:
         return None
     return {
         "min_trials": scheduler.n_min,
         "threshold": scheduler.threshold,
         "later": "final" if scheduler.against == "final" else "next",
+        "unmeasured": scheduler.unmeasured,
         "trials": {int(m): scheduler.measured(m) for m, n in sorted(scheduler.held.items()) if n},
     }
 

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 
-from raysearch.results.summary import markdown, summarize
+from raysearch.results.summary import gate_line, markdown, summarize
 
 
 def _trial(trial_id: str, best: float, **config: Any) -> dict[str, Any]:
@@ -140,6 +141,31 @@ def test_the_gate_line_says_the_gates_least_number_of_trials_and_what_each_rung_
         "epoch 3 had 6 such trials (enough by then: too few when ASHA's stops came, or not "
         "ranked alike), so they went on" in text
     )
+
+
+@pytest.mark.parametrize(
+    ("unmeasured", "had", "ends"),
+    [
+        ("defer", 4, "(too few to judge), so they went on (with gate_unmeasured: defer, a stop "
+         "held for too few trials is carried out later if the rung comes to rank trials and "
+         "the trial is still below its cut-off)."),
+        ("continue", 4, "(too few to judge), so they went on (with gate_unmeasured: continue, "
+         "a stop held for too few trials is not carried out later)."),
+        # ASHA's stops stand at a rung of too few trials: the gate held them for their order
+        ("asha", 9, "(enough by then: not ranked alike), so they went on."),
+    ],
+)  # fmt: skip
+def test_the_gate_line_says_what_becomes_of_a_held_stop_as_the_space_s_gate_unmeasured_says(
+    tmp_path: Path, unmeasured: str, had: int, ends: str
+) -> None:
+    """The line said 'with gate_unmeasured: defer, a stop held ... is carried out later'
+    whatever the space set (a summary helper's left-alone)."""
+    trials = pd.DataFrame([_trial("a", 0.46641), _trial("b", 0.5)])
+    gate = {"min_trials": 8, "threshold": 0.9, "later": "next", "unmeasured": unmeasured}
+    summary = summarize(trials, tmp_path, gate_held={1: 2}, gate={**gate, "trials": {1: had}})
+    line = gate_line(summary)
+    assert line is not None and line.endswith(ends), line
+    assert line.count("gate_unmeasured") == (unmeasured != "asha")
 
 
 def test_a_parameter_only_one_trial_drew_is_a_column_of_the_trial_table() -> None:

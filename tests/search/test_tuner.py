@@ -299,6 +299,7 @@ def test_the_gate_record_says_what_the_searchs_gate_judged_by() -> None:
         "min_trials": 5,
         "threshold": 0.9,
         "later": "next",
+        "unmeasured": scheduler.unmeasured,  # the space's gate_unmeasured, as summary.md says
         "trials": {1: 4},
     }
     assert gate_record(tuner(object())) is None  # type: ignore[arg-type]
