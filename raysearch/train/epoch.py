@@ -5,17 +5,18 @@ micro-batches (fewer for the last group of an epoch) and each micro-batch's obje
 divided by the group's size, so with a mean-reduced objective and every target observed, k
 micro-batches give the gradient of one batch k times larger. With missing targets each
 micro-batch's task mean counts equally, however many targets it observed (a mean of means,
-as the epoch's reported losses are): not the larger batch's mean, which ``global_view``
-does give across DDP ranks. Making it so would need the group's target counts before its
-first backward pass (and, for a strategy that is not linear in the losses, such as A3DRO's
-log, their values). Under DDP every rank's strategy sees the global batch's per-task means,
-with the rank's share of their gradient (``global_view``), so N ranks train as one process
-on the whole global batch for every strategy. Clipping acts on the true (averaged,
-all-reduced) gradients right before the step; bf16 autocast needs no loss scaler, so there
-is nothing to unscale. Under DDP only the last micro-batch of a group synchronises
-gradients, and the strategy's own parameters (outside DDP) are averaged over ranks before
-the step. A group in which no global batch observed a target takes no optimiser step (its
-gradients are zero; AdamW would still move the weights); the schedule steps all the same.
+as the epoch's reported losses are): not the larger batch's mean, which ``global_view`` does
+give across DDP ranks. Making it so would need the group's target counts before its first
+backward pass (and, for a strategy that is not linear in the losses, such as A3DRO, whose
+weights depend on them, their values). Under DDP every rank's strategy sees the global
+batch's per-task means, with the rank's share of their gradient (``global_view``), so N
+ranks train as one process on the whole global batch for every strategy. Clipping acts on
+the true (averaged, all-reduced) gradients right before the step; bf16 autocast needs no
+loss scaler, so there is nothing to unscale. Under DDP only the last micro-batch of a group
+synchronises gradients, and the strategy's own parameters (outside DDP) are averaged over
+ranks before the step. A group in which no global batch observed a target takes no optimiser
+step (its gradients are zero; AdamW would still move the weights); the schedule steps all
+the same.
 
 A non-finite task loss (or gradient norm) raises ``NonFiniteLossError`` naming the tasks
 and the epoch; under DDP the flags are all-reduced first so every rank raises together.
@@ -131,9 +132,10 @@ def global_view(
     what one process computes on the whole batch), its gradient this rank's share of that
     mean's (``rank_share``). DDP averages the ranks' gradients, so the result is the
     gradient of the strategy's objective on the whole batch whatever the strategy does with
-    the losses: uniform's 1/n over the tasks the global batch observed, A3DRO's log of the
-    mean, Kendall's terms for its log-variances. A task observed only on other ranks is a
-    constant here (this rank's samples add nothing to its mean), on ``device``."""
+    the losses: uniform's 1/n over the tasks the global batch observed, A3DRO's weights and
+    ratios of the means, Kendall's terms for its log-variances. A task observed only on
+    other ranks is a constant here (this rank's samples add nothing to its mean), on
+    ``device``."""
     shares = rank_share(losses, normalisers, global_normalisers, world)
     view = {}
     for name, mean in global_means.items():

@@ -329,3 +329,50 @@ def test_a_loss_falling_to_zero_is_not_pushed_harder() -> None:
         assert x.grad is not None
         assert 0 < float(x.grad[3]) <= weight_cap(0.35, 4)
         assert float(total.detach()) >= 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    history=st.lists(st.tuples(st.floats(1e-6, 1e3), st.floats(1e-6, 1e3)), min_size=1, max_size=6)
+)
+def test_during_warm_up_a_tasks_gradient_is_over_the_mean_of_its_losses_so_far(
+    history: list[tuple[float, float]],
+) -> None:
+    """Before the baselines freeze, b_i is the mean of the task's losses seen so far (this
+    call's included): one batch's first loss set it for the whole warm-up, so a first loss
+    of 1e-6 then 0.5 gave that task a gradient 5e5 times the other's."""
+    strategy = A3DROStrategy(("a", "b"), LossConfig(strategy="a3dro", a3dro_warmup_epochs=2))
+    for t, (a, b) in enumerate(history, start=1):
+        x = torch.tensor([a, b], dtype=torch.float64, requires_grad=True)
+        total, weights = strategy({"a": x[0], "b": x[1]})
+        total.backward()
+        assert weights == {"a": 0.5, "b": 0.5}
+        assert x.grad is not None
+        means = [sum(h[i] for h in history[:t]) / t for i in (0, 1)]
+        assert [float(g) for g in x.grad] == pytest.approx([0.5 / m for m in means], rel=1e-9)
+
+
+def test_a_tiny_first_loss_does_not_set_a_tasks_share_for_the_warm_up() -> None:
+    strategy = A3DROStrategy(("a", "b"), LossConfig(strategy="a3dro", a3dro_warmup_epochs=2))
+    strategy({"a": torch.tensor(1e-6, dtype=torch.float64), "b": torch.tensor(0.5)})
+    x = torch.tensor([0.5, 0.5], dtype=torch.float64, requires_grad=True)
+    strategy({"a": x[0], "b": x[1]})[0].backward()
+    assert x.grad is not None
+    assert float(x.grad[0] / x.grad[1]) < 2.0  # the first-seen loss made it 5e5
+
+
+def test_a_state_saved_before_the_running_mean_loads_with_one_loss_seen() -> None:
+    """A checkpoint's strategy state written before ``seen`` was kept: its provisional
+    baselines were the first losses seen, so each seen task counts one loss."""
+    cfg = LossConfig(strategy="a3dro", a3dro_warmup_epochs=3)
+    old = A3DROStrategy(TASKS, cfg)
+    old({"regime": torch.tensor(2.0), "casualty": torch.tensor(4.0)})
+    state = old.state_dict()
+    del state["seen"]
+    resumed = A3DROStrategy(TASKS, cfg)
+    resumed.load_state_dict(state)
+    assert resumed.seen.tolist() == [1.0, 0.0, 1.0, 0.0]
+    resumed({"regime": torch.tensor(4.0), "casualty": torch.tensor(4.0)})
+    assert resumed.provisional.tolist() == pytest.approx([3.0, 0.0, 4.0, 0.0])
+    with pytest.raises(RuntimeError, match="Unexpected key"):
+        resumed.load_state_dict({**state, "other": torch.zeros(1)})

@@ -199,7 +199,10 @@ def _central_difference(f: Callable[[float], float], h: float = 1e-6) -> float:
 @pytest.mark.parametrize("name", STRATEGY_NAMES)
 def test_every_strategy_takes_a_subset_and_trains_its_parameters(name: str) -> None:
     """The gradients of the objective, in the losses and in the strategy's own parameters,
-    are its derivatives (central differences, float64): a detached term would train less."""
+    are its derivatives (central differences, float64): a detached term would train less.
+    A3DRO's weights and baselines are functions of the losses it detaches by design (a
+    chosen distribution, not differentiated through), so its gradient in the losses is
+    checked against its own rule in tests/losses/test_a3dro.py instead."""
     strategy = build_strategy(LossConfig(strategy=name), TASKS).double()
 
     def objective(x: float) -> float:
@@ -218,8 +221,9 @@ def test_every_strategy_takes_a_subset_and_trains_its_parameters(name: str) -> N
     assert set(weights) == {"regime", "forecast"}
     assert x.grad is not None
     with torch.no_grad():
-        numeric = _central_difference(lambda h: objective(2.0 + h))
-        assert float(x.grad) == pytest.approx(numeric, rel=1e-6, abs=1e-9)
+        if name != "a3dro":
+            numeric = _central_difference(lambda h: objective(2.0 + h))
+            assert float(x.grad) == pytest.approx(numeric, rel=1e-6, abs=1e-9)
         for p in strategy.parameters():  # learnable weights get gradient only where tasks exist
             assert p.grad is not None
             for i in range(p.numel()):

@@ -33,14 +33,18 @@ without bound (its ``1 / L_i`` grows), the collapse report 000 shows.
 
 The ratio is of the unclipped loss, so a task beyond the clip still gets gradient (the clip
 bounds the weights, not the signal). The objective is >= 0, and 1 where every task is at its
-baseline. Before the baselines freeze, ``b_i`` is provisionally the first loss seen for the
-task (also scaled by ``k``), so the invariance holds during warm-up too.
-A task with no warm-up epoch loss keeps that first-seen loss as its frozen baseline; a task
-first seen after warm-up ends (no targets in any warm-up batch) takes the first loss seen
-then, at that call (before it, ``b_i = 0`` would pin its regret at ``+c`` whatever its loss).
+baseline. Before the baselines freeze, ``b_i`` is provisionally the mean of the task's
+losses seen so far, this call's included (detached, as the weights are; all scaled by
+``k``), so the invariance holds during warm-up too: a mean, not the first loss seen, whose
+one batch would set the task's share of the gradient for the whole warm-up (a first loss of
+1e-6, then 0.5: a gradient 5e5 times the other tasks'). A task with no warm-up epoch loss
+keeps that mean as its frozen baseline; a task first seen after warm-up ends (no targets in
+any warm-up batch) takes the first loss seen then, at that call (before it, ``b_i = 0``
+would pin its regret at ``+c`` whatever its loss). A state saved before ``seen`` was kept
+loads with one loss seen per task it had seen.
 Under data parallelism the strategy sees the global batch's per-task means
-(train.epoch.global_view), so a first-seen loss, like the epoch means, is the same on every
-rank.
+(train.epoch.global_view), so the running means, like the epoch means, are the same on
+every rank.
 ``log`` is taken of ``max(L_i, 1e-12)`` and ``b_i`` is at least 1e-12: scale invariance is
 exact whenever losses exceed it.
 """
@@ -48,9 +52,10 @@ exact whenever losses exceed it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from raysearch.core.loss_config import LossConfig
 from raysearch.losses.strategies.base import LossStrategy
@@ -77,10 +82,20 @@ def a3dro_weights(regrets: Tensor, temperature: float, beta: float) -> Tensor:
     return (1.0 - beta) * q + beta / regrets.numel()
 
 
+def _seen_once_where_missing(
+    module: nn.Module, state_dict: dict[str, Any], prefix: str, *_: Any
+) -> None:
+    """``load_state_dict``'s pre-hook: a state saved before ``seen`` was kept (its
+    ``provisional`` then the first loss seen) counts one loss for each task it had seen."""
+    if prefix + "seen" not in state_dict and prefix + "provisional" in state_dict:
+        state_dict[prefix + "seen"] = (state_dict[prefix + "provisional"] > 0).double()
+
+
 class A3DROStrategy(LossStrategy):
     # buffers (register_buffer below): saved in the state dict, moved with the module
     baseline: Tensor
     provisional: Tensor
+    seen: Tensor
     warm_sum: Tensor
     warm_count: Tensor
     frozen: Tensor
@@ -90,19 +105,21 @@ class A3DROStrategy(LossStrategy):
         n = len(self.task_names)
         self.register_buffer("baseline", torch.zeros(n, dtype=torch.float64))
         self.register_buffer("provisional", torch.zeros(n, dtype=torch.float64))
+        self.register_buffer("seen", torch.zeros(n, dtype=torch.float64))  # losses per task
         self.register_buffer("warm_sum", torch.zeros(n, dtype=torch.float64))
         self.register_buffer("warm_count", torch.zeros(n, dtype=torch.float64))
         self.register_buffer("frozen", torch.zeros((), dtype=torch.bool))
         self.last_regrets: dict[str, float] = {}
+        self.register_load_state_dict_pre_hook(_seen_once_where_missing)
 
     def forward(self, losses: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, float]]:
         idx = self.index(losses)
         values = torch.stack(list(losses.values()))  # (n,) tasks present
         log_l = values.detach().clamp_min(_EPS).log()  # (n,) for the regrets only
-        with torch.no_grad():  # every call: the first loss seen for each task
-            unseen = self.provisional[idx] == 0
-            first = values.detach().clamp_min(_EPS).to(self.provisional.dtype)
-            self.provisional[idx] = torch.where(unseen, first, self.provisional[idx])
+        with torch.no_grad():  # every call: the running mean of each task's losses
+            loss = values.detach().clamp_min(_EPS).to(self.provisional.dtype)
+            self.seen[idx] += 1
+            self.provisional[idx] += (loss - self.provisional[idx]) / self.seen[idx]
             if bool(self.frozen):  # a task first seen after the freeze takes its first loss
                 late = (self.warm_count[idx] == 0) & (self.baseline[idx] == 0)
                 self.baseline[idx] = torch.where(late, self.provisional[idx], self.baseline[idx])
