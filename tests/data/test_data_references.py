@@ -9,6 +9,7 @@ from torch.utils.data import default_collate
 from raysearch.data.prepared import PreparedData
 from raysearch.data.references import _fit_zinb
 from raysearch.scoring.plain import plain_loss_sum
+from raysearch.scoring.zinb import zinb_nll
 
 
 def test_casualty_reference_recovers_a_known_zinb() -> None:
@@ -53,6 +54,8 @@ def test_vectorised_anchors_equal_a_loop_over_dataset_items(tiny_data: PreparedD
 
 
 def test_constant_references_use_train_targets_only(tiny_data: PreparedData) -> None:
+    """Every constant reference (regime, transition, casualty, anomaly), fitted by hand on
+    the train samples' targets, scores the validation samples as the b_i say."""
     train = default_collate(
         [tiny_data.splits["train"][i] for i in range(len(tiny_data.splits["train"]))]
     )
@@ -74,6 +77,12 @@ def test_constant_references_use_train_targets_only(tiny_data: PreparedData) -> 
     yv = val["targets"]["transition"]["y"][val["targets"]["transition"]["m"]].double()
     bce = float(-(yv * math.log(rate) + (1 - yv) * math.log(1 - rate)).mean())
     assert np.isclose(bce, tiny_data.references["val"]["transition"], rtol=1e-5)
+    # casualty: the one ZINB fitted by maximum likelihood to the train counts
+    y = train["targets"]["casualty"]["y"][train["targets"]["casualty"]["m"]]
+    zinb = _fit_zinb(y)
+    yv = val["targets"]["casualty"]["y"][val["targets"]["casualty"]["m"]]
+    nll = float(zinb_nll(zinb.expand(len(yv), 3), yv).mean())
+    assert np.isclose(nll, tiny_data.references["val"]["casualty"], rtol=1e-5)
 
 
 def test_availability_is_the_fraction_of_samples_with_a_target(tiny_data: PreparedData) -> None:
