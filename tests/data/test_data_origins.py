@@ -16,7 +16,7 @@ from raysearch.data.prepared import PreparedData, build
 from raysearch.data.raw import RawDataset
 from raysearch.data.references import compute_references
 from raysearch.data.windows import anchor_days, split_anchors, validation_folds
-from tests.data.test_data_leakage import _perturbed
+from tests.data.test_data_leakage import _perturbed, _relabelled
 
 
 def _timeline(n_months: int, window: int, horizon: int, stride: int):
@@ -146,11 +146,26 @@ def test_each_origin_has_its_own_splits_and_references_refitted_on_its_training_
 def test_no_origins_preprocessing_sees_its_validation_block(
     three: PreparedData, tiny_raw: RawDataset, tiny_cfg: Callable
 ) -> None:
-    """Change every value from the first validation block on: the fitted preprocessing and
-    the first origin's validation references stay; changing the training period would not."""
-    first = int(three.origins()[0].split_days["val"][0])
-    other = build(tiny_cfg(val_origins=3), _perturbed(tiny_raw, first, -2.0))
+    """Change every value from the first validation block on: the fitted preprocessing
+    stays; changing the training period would not. Change only the first block's targets:
+    each origin whose training samples have none of them keeps its references (the test
+    split's b_i stay, for every task), and an origin that trains on them refits its own."""
+    first_block = three.origins()[0].split_days["val"]
+    other = build(tiny_cfg(val_origins=3), _perturbed(tiny_raw, int(first_block[0]), -2.0))
     for name, fit in three.fitted.items():
         assert fit.equals(other.fitted[name]), name
-    earlier = build(tiny_cfg(val_origins=3), _perturbed(tiny_raw, first - 60, -2.0))
+    earlier = build(tiny_cfg(val_origins=3), _perturbed(tiny_raw, int(first_block[0]) - 60, -2.0))
     assert not three.fitted["equipment"].equals(earlier.fitted["equipment"])
+
+    relabelled = build(tiny_cfg(val_origins=3), _relabelled(tiny_raw, first_block))
+    changed = set((tiny_raw.day_month[first_block] + 1).tolist())
+    kept, refitted = 0, 0
+    for before, after in zip(three.origins(), relabelled.origins(), strict=True):
+        trained_on = set((tiny_raw.day_month[before.split_days["train"]] + 1).tolist())
+        if trained_on & changed:
+            assert after.references["test"]["casualty"] != before.references["test"]["casualty"]
+            refitted += 1
+        else:
+            assert after.references["test"] == before.references["test"]
+            kept += 1
+    assert kept >= 1 and refitted >= 1  # the first origin keeps, the last one refits
