@@ -72,17 +72,37 @@ def test_a_day_without_any_raion_observed_is_the_sources_no_observation_token() 
     torch.testing.assert_close(tok[:, 0, 7], enc.no_observation.detach())
 
 
+def _raion_states(enc: RaionEncoders, raion: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """The pooled tokens (G, B, T, D) and each raion's state after the last block, before
+    pooling (G, B, T, R, D)."""
+    seen: list[torch.Tensor] = []
+    hook = enc.blocks[-1].register_forward_hook(lambda _m, _i, out: seen.append(out))
+    try:
+        tokens, _ = enc(raion)
+    finally:
+        hook.remove()
+    (h,) = seen  # every (batch, day) pair in one batched attention
+    b, t, r = raion[enc.names[0]]["m"].shape[:3]
+    return tokens, h.view(len(enc.names), b, t, r, -1)
+
+
 def test_raions_talk_to_each_other_on_the_same_day_only() -> None:
+    """Changing one raion's input on one day changes another raion's state on that day (so
+    raions attend to each other), and nothing on any other day or of the other source."""
     enc, raion = _encoder()
-    ref, _ = enc(raion)
+    g = enc.names.index("firms_raion")
     src = raion["firms_raion"]
-    src["m"][:, 9] = True
-    src["x"][:, 9] = 5.0  # change one day of one source
-    out, _ = enc(raion)
+    src["m"][:, 9, :2] = True  # raions 0 and 1 observed on day 9
+    ref, ref_h = _raion_states(enc, raion)
+    src["x"][:, 9, 0] += 5.0  # change raion 0 alone, on day 9 alone
+    out, out_h = _raion_states(enc, raion)
+    assert not torch.allclose(out_h[g, :, 9, 1], ref_h[g, :, 9, 1])  # raion 1 heard it
     days = [d for d in range(40) if d != 9]
+    torch.testing.assert_close(out_h[:, :, days], ref_h[:, :, days])
     torch.testing.assert_close(out[:, :, days], ref[:, :, days])
-    torch.testing.assert_close(out[0], ref[0])  # the other raion source is untouched
-    assert not torch.allclose(out[1, :, 9], ref[1, :, 9])
+    torch.testing.assert_close(out_h[1 - g], ref_h[1 - g])  # the other raion source
+    torch.testing.assert_close(out[1 - g], ref[1 - g])
+    assert not torch.allclose(out[g, :, 9], ref[g, :, 9])
 
 
 def test_chunked_and_checkpointed_raion_attention_equals_the_one_shot_result() -> None:
