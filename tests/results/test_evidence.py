@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from ray.tune.schedulers.async_hyperband import _Bracket
 from scipy import stats
 
-from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.core.metrics import BEST_VAL_METRIC, TEST_METRIC
 from raysearch.results.evidence import (
     MIN_RANKED,
     NOISE_LEVEL,
@@ -273,6 +273,31 @@ def test_the_finalist_table_gives_the_completed_replicates_mean_and_sample_sd(
     assert row["replicates"] == len(done)
     assert row["mean"] == pytest.approx(statistics.mean(done), abs=1e-12)
     assert row["sd"] == pytest.approx(statistics.stdev(done), rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("tests", [[0.3], [0.2, 0.5], [0.2, 0.5, 0.9], [0.1, 0.4, 0.4, 1.3]])
+def test_the_finalist_table_gives_the_test_values_mean_and_sample_sd(tests: list[float]) -> None:
+    """The pick's mean and sample sd (statistics.stdev, n - 1) of its completed replicates'
+    finite test values, from two of them on; a failed replicate's or a non-finite value
+    counts in neither."""
+    values = [*tests, math.inf, 7.0]  # the last two: a non-finite value, a failed replicate
+    table = pd.DataFrame(
+        {
+            "finalist": [1] * len(values),
+            "status": ["completed"] * (len(values) - 1) + ["failed"],
+            BEST_VAL_METRIC: [0.5] * len(values),
+            f"test/{TEST_METRIC}": values,
+            "search_value": [-0.5] * len(values),
+            "pick": [True] * len(values),
+            "seed": list(range(len(values))),
+        }
+    )
+    row = finalist_table(table).iloc[0]
+    assert row["test_mean"] == pytest.approx(statistics.mean(tests), abs=1e-12)
+    if len(tests) >= 2:
+        assert row["test_sd"] == pytest.approx(statistics.stdev(tests), rel=1e-9, abs=1e-12)
+    else:
+        assert math.isnan(row["test_sd"])  # no spread from one value
 
 
 def _search(finals: list[float], at_rung: list[float], epochs_run: list[int]) -> tuple:
