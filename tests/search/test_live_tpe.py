@@ -105,14 +105,21 @@ def _finished(values: list[float], direction: str = "minimize") -> optuna.Study:
 @given(
     values=st.lists(st.floats(-10, 10, allow_nan=False), min_size=1, max_size=60),
     cap=st.integers(8, 40),
+    direction=st.sampled_from(["minimize", "maximize"]),
 )
-@example(values=[0.0, 0.1, *(1.0 + i for i in range(18))], cap=8)  # the best come first
-def test_the_cap_keeps_the_best_quarter_and_the_most_recent(values: list[float], cap: int) -> None:
-    view = _LiveView(_finished(values), max_observations=cap)
+@example(values=[0.0, 0.1, *(1.0 + i for i in range(18))], cap=8, direction="minimize")
+@example(values=[0.0, 0.1, *(1.0 + i for i in range(18))], cap=8, direction="maximize")
+def test_the_cap_keeps_the_best_quarter_and_the_most_recent(
+    values: list[float], cap: int, direction: str
+) -> None:
+    """The best quarter (the lowest values minimising, the highest maximising) and the most
+    recent of the rest."""
+    view = _LiveView(_finished(values, direction), max_observations=cap)
     kept = view._get_trials(states=(TrialState.COMPLETE,))
     numbers = {t.number for t in kept}
     assert len(kept) == min(cap, len(values))
-    by_value = sorted(range(len(values)), key=lambda i: values[i])
+    sign = 1.0 if direction == "minimize" else -1.0
+    by_value = sorted(range(len(values)), key=lambda i: sign * values[i])
     best = set(by_value[: cap // 4]) if len(values) > cap else set(by_value)
     assert best <= numbers
     rest = sorted(numbers - best)
