@@ -155,9 +155,19 @@ def test_a_running_trial_counts_with_its_latest_report_not_its_first() -> None:
     assert [(t.number, t.value) for t in complete] == [(0, 0.5), (1, 0.6), (2, 0.1)]
 
 
-def test_a_tiny_cap_is_refused() -> None:
+def test_a_cap_below_eight_is_refused_and_eight_is_kept() -> None:
+    """8 is the least cap (its best quarter is 2 trials): 7 is refused, 8 bounds the view."""
     with pytest.raises(ValueError, match="max_observations must be >= 8, got 3"):
         LiveTPESampler(max_observations=3)
+    with pytest.raises(ValueError, match="max_observations must be >= 8, got 7"):
+        LiveTPESampler(max_observations=7)
+    sampler = LiveTPESampler(seed=0, n_startup_trials=2, max_observations=8)
+    study = _finished([float(i) for i in range(12)])
+    study.sampler = sampler
+    trial = study.ask()
+    trial.suggest_float("x", 0.0, 1.0)
+    assert sampler._view is not None
+    assert len(sampler._view[1]._get_trials(states=(TrialState.COMPLETE,))) == 8
 
 
 def _reads_per_trial(multivariate: bool) -> list[int]:
