@@ -45,9 +45,11 @@ def test_describing_the_tiny_preset_names_the_flags_that_make_its_windows_fit(
     assert "tasks (samples per split: train" in capsys.readouterr().out
 
 
-def test_bad_arguments_exit_through_argparse(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit):
+def test_bad_arguments_exit_through_argparse(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
         main(["synth", str(tmp_path), "--dayz", "3"])
+    assert exit_info.value.code == 2  # argparse's usage error
+    assert "unrecognized arguments: --dayz 3" in capsys.readouterr().err
     assert main(["synth", str(tmp_path), "--days", "5"]) == 2  # ConfigError: days >= 120
 
 
