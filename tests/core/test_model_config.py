@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 
+import numpy as np
 import pytest
 
 from raysearch.core.errors import ConfigError
@@ -66,7 +67,6 @@ def test_config_pickles_and_compares_equal() -> None:
 
 
 def test_numpy_knobs_from_a_search_are_accepted_as_plain_numbers() -> None:
-    np = pytest.importorskip("numpy")
     dims = ModelConfig(size="tiny", d_model=np.int64(32), dropout=np.float64(0.2)).resolve()
     assert type(dims.d_model) is int and dims.d_model == 32 and dims.dropout == 0.2
     with pytest.raises(ConfigError, match="True"):
