@@ -3,6 +3,8 @@ match is refused before anything runs, and --against settings the curves cannot 
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,7 @@ import pandas as pd
 import pytest
 
 from raysearch.cli.simulate import main
+from raysearch.search.simulation.rungs import rank_rungs
 from raysearch.search.simulation.table import TableCurves
 
 SPACE = """\
@@ -62,8 +65,32 @@ def _argv(tmp_path: Path, table: pd.DataFrame, *extra: str) -> list[str]:
     return ["--table", str(path), "--space", str(space), "--workers", "1", "--seeds", "2", *extra]
 
 
+def _assert_read_whole(record: dict, out: str, table: pd.DataFrame, name: str) -> None:
+    """The run (``record``, its --out; ``out``, its stdout) simulated ``table`` as written:
+    its 12 curves, their values, their optimum."""
+    assert record["source"] == name and f"tiny on {name}: 8 trials per search" in out
+    # the rung ranking is that of the table's own curves (rows run config, seed, epoch)
+    curves = table["anchored_val_loss"].to_numpy().reshape(-1, 4)
+    ranks = rank_rungs(curves, [1, 2])
+    assert record["rungs"] == {
+        "curves": 12,  # 6 configurations x 2 seeds
+        "best_curves": ranks.best_curves,
+        "rungs": [asdict(r) for r in ranks.rungs],
+    }
+    assert "over 12 distinct curves" in out
+    summary = record["rows"][0]["summary"]  # regret = best - optimum, the table's least value
+    assert summary["best"]["median"] - summary["regret"]["median"] == pytest.approx(
+        table["anchored_val_loss"].min(), abs=1e-12
+    )
+    assert set(record["rows"][0]["bests"]) <= set(table["anchored_val_loss"])
+
+
 def test_the_well_formed_table_runs(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    assert main(_argv(tmp_path, _table())) == 0, capsys.readouterr().err
+    table = _table()
+    argv = _argv(tmp_path, table, "--out", str(tmp_path / "out.json"))
+    assert main(argv) == 0, capsys.readouterr().err
+    record = json.loads((tmp_path / "out.json").read_text())
+    _assert_read_whole(record, capsys.readouterr().out, table, "mine.parquet")
 
 
 def test_a_table_value_the_space_does_not_list_is_refused_naming_it(
@@ -186,11 +213,14 @@ def test_a_parquet_table_is_read_as_parquet_whatever_its_name(
 ) -> None:
     """A parquet file named mine.pq was read as CSV: "'utf-8' codec can't decode byte
     0xd3 in position 34"."""
-    argv = _argv(tmp_path, _table())
+    table = _table()
+    argv = _argv(tmp_path, table, "--out", str(tmp_path / "out.json"))
     pq = tmp_path / "mine.pq"
     pq.write_bytes((tmp_path / "mine.parquet").read_bytes())
     argv[1] = str(pq)
     assert main(argv) == 0, capsys.readouterr().err
+    record = json.loads((tmp_path / "out.json").read_text())
+    _assert_read_whole(record, capsys.readouterr().out, table, "mine.pq")
 
 
 def test_a_table_neither_parquet_nor_csv_is_one_clear_error(
