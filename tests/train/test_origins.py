@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from raysearch.core.errors import ConfigError
 from raysearch.core.loss_config import LossConfig
 from raysearch.core.trainer_config import TrainerConfig
 from raysearch.core.trial_config import TrialConfig
@@ -144,7 +145,7 @@ def test_a_resumed_trial_resumes_every_origin_exactly(tmp_path: Path) -> None:
     resumed = fit(cfg, data, checkpoint_dir=tmp_path, resume_from=tmp_path, model_factory=model)
     assert _numbers(resumed.history) == _numbers(full.history)
     assert resumed.test_metrics == full.test_metrics
-    with pytest.raises(Exception, match="val_origins"):  # a checkpoint of another K
+    with pytest.raises(ConfigError, match="val_origins"):  # a checkpoint of another K
         fit(cfg, fake_origins(3), resume_from=tmp_path, model_factory=model)
 
 
