@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from bench.common import ROOT
+import pytest
+
+from bench.common import ROOT, recorded_meta
 
 OUT = ROOT / "results" / "benchmarks"
 
@@ -24,3 +27,132 @@ def test_the_confirmation_ledger_renders_from_its_json_as_committed(
     assert targets == data["targets"]
     index = (OUT / "README.md").read_text()  # the index quotes each target's figure
     assert all(f"| {t['figure']} |" in index for t in targets)
+
+
+@pytest.mark.parametrize("table", ["scaling_fresh", "scaling_fresh2", "scaling_pooled"])
+def test_each_table_beside_the_scaling_table_renders_from_its_json_as_committed(
+    table: str, as_committed: Callable[[Path, str], None]
+) -> None:
+    """The runs on fresh seeds and their pool, rendered as ``python -m bench.scaling
+    --render --out`` their directory does (nothing beside them: bench.scaling.__main__)."""
+    import matplotlib.pyplot as plt
+
+    from bench.scaling.report import render
+
+    data = json.loads((OUT / table / "scaling.json").read_text())
+    data["meta"] = recorded_meta(data["meta"], "scaling")
+    text, targets, figures = render(data)
+    for _, figure in figures:
+        plt.close(figure)
+    as_committed(OUT / table / "scaling.md", text)
+    assert targets == data["targets"]
+
+
+def _load(name: str) -> dict[str, Any]:
+    return dict(json.loads((OUT / name).read_text()))
+
+
+def _overhead() -> dict[str, str]:
+    """As ``python -m bench.overhead --render``: the totals recomputed from the rows."""
+    from bench.overhead import _totals, markdown, targets
+
+    result = _load("overhead.json")
+    result["meta"] = recorded_meta(result["meta"], "overhead")
+    for run in result["runs"]:
+        run["total"] = _totals(run["rows"])
+    result["targets"] = [t.to_json() for t in targets(result)]
+    return {"overhead.md": markdown(result)}
+
+
+def _search() -> dict[str, str]:
+    """As ``python -m bench.search --render``: search.md and parallel.md from search.json."""
+    from bench.search import _load as load_search
+    from bench.search import (
+        analyse,
+        parallel_markdown,
+        parallel_targets,
+        rung_rankings,
+        search_markdown,
+        search_targets,
+    )
+
+    result = load_search(OUT / "search.json")
+    table = analyse(result)
+    result["targets"] = [t.to_json() for t in search_targets(table, rung_rankings(result))]
+    result["parallel_targets"] = [t.to_json() for t in parallel_targets(table, result)]
+    return {
+        "search.md": search_markdown(result, table),
+        "parallel.md": parallel_markdown(result, table),
+    }
+
+
+def _hartmann() -> dict[str, str]:
+    """hartmann.json keeps the analysis bench.hartmann.main wrote the table from."""
+    from bench.hartmann import markdown
+
+    data = _load("hartmann.json")
+    table = {"per_method": data["per_method"], "rows": data["per_seed"], "budget": data["budget"]}
+    return {"hartmann.md": markdown(data, table)}
+
+
+def _model() -> dict[str, str]:
+    from bench.bench_model import markdown
+
+    return {"model.md": markdown(_load("model.json"))}
+
+
+def _bookkeeping() -> dict[str, str]:
+    from bench.bookkeeping import markdown
+
+    return {"bookkeeping.md": markdown(_load("bookkeeping.json"))}
+
+
+def _han_table() -> dict[str, str]:
+    from bench.han_table_report import markdown
+
+    return {"han_table.md": markdown(_load("han_table.json"))}
+
+
+def _val_schemes() -> dict[str, str]:
+    from bench.val_schemes import render
+
+    return {"val_schemes_war_losses.md": render(_load("val_schemes_war_losses.json"))}
+
+
+def _finalist_margins() -> dict[str, str]:
+    from bench.finalist_margins import markdown
+
+    data = _load("finalist_margins.json")
+    return {"finalist_margins.md": markdown(data["rows"], data["meta"])}
+
+
+def _parquet_exit() -> dict[str, str]:
+    from bench.parquet_exit import markdown
+
+    summary = _load("parquet_exit.json")
+    meta = summary.pop("meta")
+    return {"parquet_exit.md": markdown(summary, meta)}
+
+
+RENDERS: dict[str, Callable[[], dict[str, str]]] = {
+    "overhead": _overhead,
+    "search": _search,
+    "hartmann": _hartmann,
+    "model": _model,
+    "bookkeeping": _bookkeeping,
+    "han_table": _han_table,
+    "val_schemes": _val_schemes,
+    "finalist_margins": _finalist_margins,
+    "parquet_exit": _parquet_exit,
+}
+
+
+@pytest.mark.parametrize("benchmark", sorted(RENDERS))
+def test_each_benchmark_table_renders_from_its_json_as_committed(
+    benchmark: str, as_committed: Callable[[Path, str], None]
+) -> None:
+    """Every other table whose committed JSON holds what it is written from. Not data.md
+    and fair_splits.md: their JSON's meta predates the header tables have now (data.json's
+    has no machine, fair_splits.json's no command or commit)."""
+    for name, text in RENDERS[benchmark]().items():
+        as_committed(OUT / name, text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -1021,19 +1022,26 @@ def test_a_missed_no_worse_target_names_each_lost_cell_with_its_seeds() -> None:
     assert only_k1 is not None and only_k1.met and only_k1.figure == "1/1 cells no worse"
 
 
-def test_the_committed_table_renders_with_the_answers_first_and_its_commands_last() -> None:
+def test_the_committed_table_renders_with_the_answers_first_and_its_commands_last(
+    as_committed: Callable[[Path, str], None],
+) -> None:
     """scaling.md is long: a reader meets the targets and the plot first, the tables they
     come from next, the story of the candidates after them, and the log of every command
-    that added to the table last. Rendered from the committed scaling.json, so the code
-    and the committed records still agree."""
+    that added to the table last. Rendered from the committed scaling.json and the tables
+    beside it, as ``python -m bench.scaling --render`` does, it is the committed scaling.md
+    line for line, so the code and the committed records still agree."""
     import matplotlib.pyplot as plt
 
+    from bench.common import OUT, recorded_meta
+    from bench.scaling.__main__ import beside_tables
     from bench.scaling.report import render
 
-    data = json.loads((Path(__file__).parents[2] / "results/benchmarks/scaling.json").read_text())
-    markdown, targets, figures = render(data)
+    data = json.loads((OUT / "scaling.json").read_text())
+    data["meta"] = recorded_meta(data["meta"], "scaling")
+    markdown, targets, figures = render(data, beside_tables(OUT))
     for _, figure in figures:
         plt.close(figure)
+    as_committed(OUT / "scaling.md", markdown)
     headings = [line for line in markdown.splitlines() if line.startswith("## ")]
     order = [
         "## Targets",
@@ -1051,7 +1059,7 @@ def test_the_committed_table_renders_with_the_answers_first_and_its_commands_las
     log = markdown[markdown.index("## How this file was made") :]
     assert log.count("- `python -m bench.scaling") == len(data["later"])
     assert "Then:" not in markdown
-    assert len(targets) == len(data["targets"])
+    assert targets == data["targets"]
 
 
 def test_the_candidates_measured_on_an_earlier_default_are_introduced_only_where_they_ran() -> None:
