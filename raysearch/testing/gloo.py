@@ -70,8 +70,8 @@ def run_ranks(
     threads: a rank forked while one of their locks was taken waits for it for good. That
     was seen in CI, a rank still waiting after every gloo timeout had passed. So ``fn`` must
     be importable by name. A rank's exception fails the run with the rank's traceback (the
-    other ranks are stopped). Ranks still running after ``timeout_s`` are killed, and
-    TimeoutError names them."""
+    other ranks are stopped), and leaves no file of torch's behind. Ranks still running
+    after ``timeout_s`` are killed, and TimeoutError names them."""
     context = mp.start_processes(
         _rank_main, args=(fn, args), nprocs=world, join=False, start_method="spawn"
     )
@@ -90,3 +90,8 @@ def run_ranks(
             if process.is_alive():
                 process.kill()
             process.join()
+        # A rank that raised wrote its traceback to a file torch named in the temporary
+        # directory (tempfile.gettempdir(): start_processes takes no other), which torch
+        # leaves there once read; a rank that did not raise has no file.
+        for error_file in context.error_files:
+            Path(error_file).unlink(missing_ok=True)

@@ -6,10 +6,12 @@ import multiprocessing
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from torch.multiprocessing import ProcessRaisedException
+from torch.multiprocessing import ProcessContext, ProcessRaisedException
 
+from raysearch.testing import gloo
 from raysearch.testing.gloo import run_ranks
 
 # Held by a thread of the test process while the ranks run: a rank forked from it would
@@ -48,10 +50,23 @@ def test_ranks_do_not_inherit_a_lock_another_thread_of_the_test_process_holds(
     assert [(tmp_path / f"rank{r}").read_text() for r in (0, 1)] == ["True", "True"]
 
 
-def test_a_ranks_error_fails_the_run_with_that_error() -> None:
+def test_a_ranks_error_fails_the_run_with_that_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The error reaches the test process in a file torch names in the temporary directory
+    (torch.multiprocessing.start_processes), which the run removes: each failed run left
+    one pytorch-errorfile-*.pickle there."""
+    started: list[ProcessContext] = []
+    start = gloo.mp.start_processes
+
+    def start_and_keep(*args: Any, **kwargs: Any) -> ProcessContext | None:
+        started.append(context := start(*args, **kwargs))
+        return context
+
+    monkeypatch.setattr(gloo.mp, "start_processes", start_and_keep)
     with pytest.raises(ProcessRaisedException, match="rank one's own error"):
         run_ranks(_fail_on_rank_one, (), 2)
     assert multiprocessing.active_children() == []
+    (context,) = started
+    assert [f for f in context.error_files if Path(f).exists()] == []
 
 
 def test_ranks_still_running_at_the_timeout_are_named_and_killed() -> None:
