@@ -51,12 +51,16 @@ def test_a_time_budget_cuts_the_running_trial_and_ends_the_search(
     for _, row in cut.iterrows():
         assert row["epochs_run"] < 200
         assert row["stop_reason"].startswith("the time budget ran out")
+    # Each cut trial's epochs are all recorded, however many it ran before the budget ran
+    # out: how many fit in 30 s is the machine's (none where Ray's workers start slowly;
+    # epochs.parquet then has no columns), so the test asks for no number.
     epochs = pd.read_parquet(run_dir / "epochs.parquet")
-    reported = cut[cut["epochs_run"] > 0]
-    assert len(reported) >= 1  # in 30 s the first trial starts and reports
-    for _, row in reported.iterrows():
-        mine = epochs[epochs["trial_id"] == row["trial_id"]]
-        assert sorted(mine["epoch"]) == list(range(1, row["epochs_run"] + 1))
+    recorded: dict[str, list[int]] = {}
+    for trial_id, epoch in zip(epochs.get("trial_id", []), epochs.get("epoch", []), strict=True):
+        recorded.setdefault(trial_id, []).append(int(epoch))
+    for _, row in cut.iterrows():
+        ran = list(range(1, row["epochs_run"] + 1))
+        assert sorted(recorded.get(row["trial_id"], [])) == ran
     assert "time budget of 30 s ran out" in output and "--warm-start" in output  # rich wraps
     study = optuna.load_study(study_name=STUDY_NAME, storage=open_storage(run_dir))
     assert not [t for t in study.trials if t.state == optuna.trial.TrialState.RUNNING]
