@@ -311,11 +311,32 @@ def _table_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
     table = trials[shown + params].copy()
     # a parameter the trial did not sample (a conditional one) shows as "-", not "nan"
     table[params] = table[params].astype(object).where(table[params].notna(), None)
+    for c in params:  # an int column with undrawn rows is float: 12345 showed as 1.234e+04
+        if _integral(trials[c]):
+            table[c] = pd.Series([_as_int(v) for v in table[c]], index=table.index, dtype=object)
     # a searched value to 4 significant digits, as the terminal shows it (shown_value): a
     # learning rate of 8.559e-06 is not 0.0000, nor 1e+30 thirty-one digits; the metric to
     # 4 decimals, as the rest of the file
     formats = [VALUE_FORMAT if c in params else ".4f" for c in table.columns]
     return ["", table.to_markdown(index=False, floatfmt=formats, missingval="-")]
+
+
+# the largest magnitude below which every integer is a float exactly (2**53)
+_EXACT_INTS = float(2**53)
+
+
+def _integral(column: pd.Series) -> bool:
+    """A float column whose drawn (finite) values are all integers that a float holds
+    exactly: an int parameter that some trials did not draw (NaN made the column float)."""
+    if not pd.api.types.is_float_dtype(column):
+        return False
+    drawn = column.dropna()
+    return bool(((drawn % 1 == 0) & (drawn.abs() < _EXACT_INTS)).all())
+
+
+def _as_int(value: Any) -> Any:
+    """A drawn value of an ``_integral`` column as an int; "not drawn" (None) stays."""
+    return None if value is None else int(value)
 
 
 def _files_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:

@@ -180,3 +180,22 @@ def test_a_parameter_only_one_trial_drew_is_a_column_of_the_trial_table() -> Non
     text = markdown(summarize(trials, Path("results/s/r")), trials)
     assert [r[5:] for r in _rows(text).values()] == [["a3dro", "0.35"], ["kendall", "-"]]
     assert "config/budget_beta" in text and "config/size" not in text  # the same for all
+
+
+def test_a_conditional_int_parameter_prints_as_ints_in_the_trial_table() -> None:
+    """An int parameter some trials did not draw is a float column (NaN for "not drawn"),
+    so 12345 showed as 1.234e+04 and 20000 as 2e+04: "ints stay ints" held only for a
+    parameter every trial drew. A float parameter stays to 4 significant digits."""
+    trials = pd.DataFrame(
+        [
+            _trial("a", 0.4664, strategy="x", window=12345.0, beta=12345.678),
+            _trial("b", 0.5, strategy="y", window=math.nan, beta=math.nan),
+            _trial("c", 0.6, strategy="x", window=20000.0, beta=20000.0),
+        ]
+    )
+    text = markdown(summarize(trials, Path("results/s/r")), trials)
+    assert [r[5:] for r in _rows(text).values()] == [
+        ["x", "12345", "1.235e+04"],
+        ["y", "-", "-"],
+        ["x", "20000", "2e+04"],
+    ]
