@@ -96,7 +96,11 @@ def open_study(run_dir: str | Path) -> optuna.Study:
     the trials a warm start (``--warm-start``) put first have ``warm_start_from`` (the
     absolute path of the run they came from) and ``warm_start_trial`` (their number in its
     study) instead, and no intermediate values."""
-    return _open_study(Path(run_dir), str(run_dir), _not_a_run("search"))
+    missing = (
+        "give the directory of a search (results/<space>/<run>) made by a raysearch that "
+        "keeps its Optuna study"
+    )
+    return _open_study(Path(run_dir), str(run_dir), missing)
 
 
 def resumed_study(run_dir: str | Path, why: str, names: Names = CLI) -> optuna.Study:
@@ -110,21 +114,11 @@ def resumed_study(run_dir: str | Path, why: str, names: Names = CLI) -> optuna.S
 
 def _load_old_study(run_dir: Path, names: Names) -> optuna.Study:
     flag = names.option("warm_start", run_dir)
-    if not run_dir.is_dir():  # said as --resume says it (options.load_run_options)
-        what = "not a directory" if run_dir.exists() else "no such directory"
-        raise ConfigError(
-            [f"{flag}: {what}; give the run directory (results/<space>/<run>) of a finished "
-             "search to start from"],
-            names.context,
-        )  # fmt: skip
-    return _open_study(run_dir, flag, _not_a_run("finished search"), context=names.context)
-
-
-def _not_a_run(kind: str) -> str:
-    return (
-        f"give the directory of a {kind} (results/<space>/<run>) made by a raysearch that "
-        "keeps its Optuna study"
+    missing = (
+        "give the run directory (results/<space>/<run>) of a finished search to start from, "
+        "made by a raysearch that keeps its Optuna study"
     )
+    return _open_study(run_dir, flag, missing, context=names.context)
 
 
 def _open_study(
@@ -135,7 +129,7 @@ def _open_study(
     study cannot be read (``why`` follows)."""
     import optuna  # deferred: as in open_storage
 
-    if not run_dir.is_dir():  # said as a missing file would be: no optuna.journal there
+    if not run_dir.is_dir():  # said as --resume says it (options.load_run_options)
         what = "not a directory" if run_dir.exists() else "no such directory"
         raise ConfigError([f"{flag}: {what}; {missing}"], context)
     if not (run_dir / OPTUNA_STUDY).is_file():

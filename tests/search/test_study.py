@@ -220,14 +220,21 @@ def test_a_warm_start_needs_a_study(tmp_path: Path) -> None:
 
 def test_a_warm_start_from_a_directory_that_does_not_exist_says_so(tmp_path: Path) -> None:
     """It said 'no optuna.journal there', where --resume of the same path said 'no such
-    directory'."""
+    directory'; the study's own check of its directory says it, as for a directory
+    without a study."""
     (tmp_path / "file").write_text("x")
-    for name, what in (("nothere", "no such directory"), ("file", "not a directory")):
+    (tmp_path / "empty").mkdir()
+    for name, what in (
+        ("nothere", "no such directory"),
+        ("file", "not a directory"),
+        ("empty", f"no {OPTUNA_STUDY} there"),
+    ):
         with pytest.raises(ConfigError) as err:
             warm_start_trials(tmp_path / name, SPACE)
         assert err.value.problems == [
             f"--warm-start {tmp_path / name}: {what}; give the run directory "
-            "(results/<space>/<run>) of a finished search to start from"
+            "(results/<space>/<run>) of a finished search to start from, made by a raysearch "
+            "that keeps its Optuna study"
         ]
 
 
