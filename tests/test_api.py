@@ -383,6 +383,74 @@ def test_a_resumed_searchs_timing_json_sums_its_parts(
     assert len(timing["parts"]) == 1 and timing["summed"].startswith("this resume's seconds only")
 
 
+def _interrupted_run(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A search of 2 trials interrupted with one unfinished; each resume of it is, too."""
+    interrupted = pd.DataFrame([_trial("a", -0.3), {**_trial("b", -0.2), "status": "interrupted"}])
+    _stand_in_ray(monkeypatch, TuneOutcome(interrupted, pd.DataFrame(), started=2, unfinished=1))
+    # Tune's experiment is a stand-in's: nothing for the resume's checks to read
+    monkeypatch.setattr(raysearch.search.plan, "check_resume", lambda *args: None)
+    with pytest.raises(SearchInterrupted):
+        run_search(space="smoke", results=str(tmp_path), name="r", num_samples=2, wandb=False)
+    return tmp_path / "smoke" / "r"
+
+
+def test_a_resumed_searchs_timing_json_keeps_saying_that_its_sums_start_at_a_resume(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a resume whose earlier parts left no timing.json ("this resume's seconds
+    only"), the next resume said "the seconds of 2 parts (the search's start, then ...)",
+    the first resume's start standing as the search's: the caveat was lost."""
+    run_dir = _interrupted_run(tmp_path, monkeypatch)
+    (run_dir / "timing.json").unlink()  # the first part was killed before its results
+    with pytest.raises(SearchInterrupted):
+        run_search(resume=str(run_dir))
+    first = json.loads((run_dir / "timing.json").read_text())
+    lacks = first["not_summed"]
+    assert lacks.startswith("the search's parts before the first of parts wrote no timing.json")
+    assert first["summed"] == f"this resume's seconds only: {lacks}"
+    for n in (2, 3):
+        with pytest.raises(SearchInterrupted):
+            run_search(resume=str(run_dir))
+        timing = json.loads((run_dir / "timing.json").read_text())
+        assert timing["not_summed"] == lacks and len(timing["parts"]) == n
+        assert timing["summed"].startswith(f"the seconds of {n} parts from a resume on, not from")
+        assert timing["time/tune_started_unix"] == first["time/tune_started_unix"]
+    # a timing.json written before not_summed, by such a resume, says it by its summed alone
+    del first["not_summed"]
+    (run_dir / "timing.json").write_text(json.dumps(first))
+    with pytest.raises(SearchInterrupted):
+        run_search(resume=str(run_dir))
+    assert json.loads((run_dir / "timing.json").read_text())["not_summed"] == lacks
+
+
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [
+        ("{not json", "JSONDecodeError: "),
+        ("[1, 2]", "it holds no JSON object of seconds per part"),
+        ('{"parts": [{"time/tune_s": "ten"}]}', "it holds no JSON object of seconds per part"),
+    ],
+    ids=["not JSON", "not an object", "not seconds"],
+)
+def test_a_resume_after_an_unreadable_timing_json_says_so_in_its_own(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, bad: str, why: str
+) -> None:
+    """An earlier timing.json that was not JSON, or not seconds, raised ValueError after
+    Tune: a long resumed search crashed at its end, its summary.json without its timing."""
+    run_dir = _interrupted_run(tmp_path, monkeypatch)
+    (run_dir / "timing.json").write_text(bad)
+    with pytest.raises(SearchInterrupted) as stopped:
+        run_search(resume=str(run_dir))
+    timing = json.loads((run_dir / "timing.json").read_text())
+    assert stopped.value.summary is not None and stopped.value.summary["timing"] == timing
+    assert len(timing["parts"]) == 1 and timing["time/tune_s"] == timing["parts"][0]["time/tune_s"]
+    assert timing["not_summed"].startswith(
+        f"the search's parts before the first of parts left a timing.json that could not be read "
+        f"({why}"
+    )
+    assert timing["summed"] == f"this resume's seconds only: {timing['not_summed']}"
+
+
 def _unscored(trial_id: str, status: str, reason: str) -> dict:
     return {"trial_id": trial_id, "status": status, "stop_reason": reason, "epochs_run": 0,
             "best_anchored_val_loss": math.nan, "best_epoch": 0,

@@ -141,28 +141,78 @@ def timing_over_parts(earlier: Path, now: Mapping[str, float]) -> dict[str, Any]
     (its start, then each ``--resume``), each part's own under ``parts`` and ``summed``
     saying so; ``tune_started_unix`` the first part's, ``tune_ended_unix`` the last's.
     ``earlier``: the timing.json the parts before wrote (summed already if one was a
-    resume); a part stopped before it wrote its results (killed) left none, and ``summed``
-    says that only this resume's seconds are there."""
-    if not earlier.is_file():
-        return {
-            **now,
-            "parts": [dict(now)],
-            "summed": "this resume's seconds only: the part before it wrote no timing.json "
-            "(it stopped before writing its results)",
-        }
-    before = json.loads(earlier.read_text())
-    if not isinstance(before, dict):
-        raise ValueError(f"{earlier}: must hold a JSON object of seconds, got {before!r}")
-    parts = [*before.get("parts", [before]), dict(now)]
+    resume). A part stopped before it wrote its results (killed) left none, and a file
+    that cannot be read as one is replaced: then the sums start at a resume, ``not_summed``
+    says which parts they lack and why, and every later resume carries it on. Never raises
+    for the earlier file: it is read after the search wrote its results, at the end of a
+    search that may have run for hours."""
+    parts, not_summed = _earlier_parts(earlier)
+    parts = [*parts, dict(now)]
     seconds = dict.fromkeys(k for part in parts for k in part if k.endswith("_s"))  # in order
-    return {
+    timing: dict[str, Any] = {
         **{k: sum(float(part.get(k, 0.0)) for part in parts) for k in seconds},
         **{k: parts[i][k] for i, k in _SPAN if k in parts[i]},
         "parts": parts,
-        "summed": f"the seconds of {len(parts)} parts (the search's start, then each resume "
-        "that wrote its results), each part's own under parts; tune_started_unix is the "
-        "first part's, tune_ended_unix the last's",
     }
+    if not_summed is None:
+        timing["summed"] = (
+            f"the seconds of {len(parts)} parts (the search's start, then each resume that "
+            "wrote its results), each part's own under parts; tune_started_unix is the first "
+            "part's, tune_ended_unix the last's"
+        )
+        return timing
+    timing["summed"] = (
+        f"{_ONLY_THIS_RESUME}{not_summed}"
+        if len(parts) == 1
+        else f"the seconds of {len(parts)} parts from a resume on, not from the search's start "
+        "(not_summed says why), each part's own under parts; tune_started_unix is the first "
+        "part's (that resume's), tune_ended_unix the last's"
+    )
+    return {**timing, "not_summed": not_summed}
+
+
+# how ``summed`` begins where the sums are one resume's (before not_summed, its only mark)
+_ONLY_THIS_RESUME = "this resume's seconds only: "
+_NO_TIMING = (
+    "the search's parts before the first of parts wrote no timing.json (they stopped before "
+    "writing their results): their seconds are not in these sums"
+)
+
+
+def _earlier_parts(earlier: Path) -> tuple[list[dict[str, Any]], str | None]:
+    """The parts the earlier timing.json holds (a search's first part is the file itself),
+    and what their sums lack (None: nothing, they start at the search's start): the parts
+    before them wrote no timing.json, or the file could not be read (then no part)."""
+    if not earlier.is_file():
+        return [], _NO_TIMING
+    try:
+        before = json.loads(earlier.read_text())
+    except (OSError, ValueError) as err:  # unreadable, not UTF-8, or not JSON
+        return [], _unreadable(f"{type(err).__name__}: {err}")
+    parts = before.get("parts", [before]) if isinstance(before, dict) else None
+    if not isinstance(parts, list) or not all(_is_part(p) for p in parts):
+        return [], _unreadable("it holds no JSON object of seconds per part")
+    not_summed = before.get("not_summed")
+    summed = before.get("summed")
+    if not_summed is None and isinstance(summed, str) and summed.startswith(_ONLY_THIS_RESUME):
+        not_summed = _NO_TIMING  # written before not_summed: it had no other reason
+    return parts, str(not_summed) if not_summed is not None else None
+
+
+def _unreadable(why: str) -> str:
+    return (
+        f"the search's parts before the first of parts left a timing.json that could not be "
+        f"read ({why}), replaced by this one: their seconds are not in these sums"
+    )
+
+
+def _is_part(part: object) -> bool:
+    """A part of timing.json: an object whose ``_s`` keys are numbers of seconds."""
+    return isinstance(part, dict) and all(
+        isinstance(v, int | float) and not isinstance(v, bool)
+        for k, v in part.items()
+        if isinstance(k, str) and k.endswith("_s")
+    )
 
 
 # the search's span over its parts: the first part's start, the last part's end
