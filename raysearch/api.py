@@ -109,8 +109,9 @@ def run_search(
     ``replicates`` and ``unfinished_replicates``; ``gate_held`` (the stops the rung gate
     held, per epoch) and ``gate`` (the least number of trials it judges a rung by, and
     how many each of those rungs had); ``warm_start`` (a warm start's run, absolute, how
-    many of its trials lead this run's Optuna study, and their best value; None for a
-    search from scratch);
+    many of its study's trials lead this run's Optuna study, how many of them ran in that
+    run and in which earlier runs the others ran, and their best value; None for a search
+    from scratch);
     ``pick`` (the finalists' pick: its values, its replicates' mean and spread; None
     without finalists); ``evidence`` (what summary.md's evidence section states: how well
     the rungs ranked trials, the noise between seeds); ``files`` (what was written, by

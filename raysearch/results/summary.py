@@ -32,7 +32,7 @@ from raysearch.core.metrics import (
 )
 from raysearch.core.numbers import plain
 from raysearch.results.evidence_report import VALUE_FORMAT, evidence_markdown
-from raysearch.results.summary_lines import gate_line, warm_start_line, warm_start_shown
+from raysearch.results.summary_lines import gate_line, warm_start_line
 from raysearch.results.trials import best_row, row_config
 from raysearch.search.names import CLI, Names
 
@@ -132,8 +132,9 @@ def summarize(
     finalists' replicates (finalists.parquet); one left unfinished makes the search
     interrupted, as an unfinished trial does. ``warm_start``: what a warm start put first
     in the run's Optuna study (``study.warm_start_record``: the run it came from, how many
-    trials, their best value), None for a search started from scratch. ``files`` is filled
-    in by ``write_results`` with what it wrote."""
+    trials, how many ran there and where the others ran, their best value), None for a
+    search started from scratch. ``files`` is filled in by ``write_results`` with what it
+    wrote."""
     counts = trials["status"].value_counts().to_dict() if not trials.empty else {}
     planned = max(planned or 0, len(trials))
     never = 0 if time_budget_s is not None else planned - len(trials)
@@ -264,7 +265,7 @@ def _headline(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
     if summary["state"] == NO_RESULT:
         lines.append(no_result_line(summary))
     gate, finalists = gate_line(summary), finalists_line(summary)
-    warm = warm_start_line(summary, warm_start_shown(summary))
+    warm = warm_start_line(summary, run_dir.parent.parent)  # its results root
     more = [f"{finalists}." if finalists else None, gate, warm]
     return [*lines, "", counts_line(summary) + ".", *[m for m in more if m]]
 

@@ -12,7 +12,7 @@ from raysearch.core.files import OPTUNA_STUDY
 from raysearch.core.metrics import BEST_VAL_METRIC
 from raysearch.core.numbers import counted
 
-__all__ = ["gate_line", "warm_start_line", "warm_start_shown"]
+__all__ = ["gate_line", "warm_start_line"]
 
 
 def gate_line(summary: dict[str, Any]) -> str | None:
@@ -80,36 +80,56 @@ def _gate_measure(gate: Mapping[str, Any] | None) -> str:
     )
 
 
-def warm_start_line(summary: dict[str, Any], shown_path: str | None = None) -> str | None:
+def warm_start_line(summary: dict[str, Any], root: Path | None = None) -> str | None:
     """ "Warm-started from RUN: its 5 finished trials were put first in this run's Optuna
     study ...": what a warm start put in the study, which optuna-dashboard shows with this
     run's trials and may rank first, or None for a search started from scratch (or a summary
-    written before the record). ``shown_path``: the run as the reader is to see it (its
-    absolute path, summary.json's, when None)."""
+    written before the record). A run that was itself warm-started gave its study's trials,
+    said as its own and those it was warm-started with, by the run each ran in. ``root``:
+    the results root of summary.md's reader, under which a run is named RESULTS/<space>/<run>
+    (no machine path in the file); elsewhere, or without it, a run is its absolute path."""
     warm = summary.get("warm_start")
     if warm is None:
         return None
-    n = warm["trials"]
-    value = warm["best_value"]
-    theirs = f" (their best {BEST_VAL_METRIC}: {value:.4f})" if value is not None else ""
+    n, value = warm["trials"], warm["best_value"]
+    # none: every trial ran in that run, or a record written before "earlier" was
+    earlier: dict[str, int] = warm.get("earlier") or {}
+    gave = f"its {counted(n, 'finished trial')}"
+    theirs = f"their best {BEST_VAL_METRIC}: {value:.4f}" if value is not None else ""
+    if earlier:
+        gave = f"its study's {counted(n, 'finished trial')} ({_chained(warm, earlier, root)})"
+    if earlier and value is not None:
+        best_in = warm["best_run_dir"]
+        mine = best_in == warm["run_dir"]
+        theirs += ", one of its own" if mine else f", a trial run in {_shown(best_in, root)}"
     return (
-        f"Warm-started from {shown_path or warm['run_dir']}: its {counted(n, 'finished trial')} "
+        f"Warm-started from {_shown(warm['run_dir'], root)}: {gave} "
         f"{'was' if n == 1 else 'were'} put first in this run's Optuna study ({OPTUNA_STUDY}) "
         "for TPE to start from; they are not counted or ranked here. The study's best trial "
-        f"(optuna-dashboard's, study.best_trial) may be one of them{theirs}; the best trial "
-        "here is this run's own."
+        f"(optuna-dashboard's, study.best_trial) may be one of them"
+        + (f" ({theirs})" if theirs else "")
+        + "; the best trial here is this run's own."
     )
 
 
-def warm_start_shown(summary: dict[str, Any]) -> str | None:
-    """The warm start's run in summary.md: as RESULTS/<space>/<run> when it is under this
-    run's results root, as this run is named there (no machine path in the file); else its
-    absolute path, the only name that finds it."""
-    warm = summary.get("warm_start")
-    if warm is None:
-        return None
-    run_dir, theirs = Path(summary["run_dir"]), Path(warm["run_dir"])
-    root = run_dir.parent.parent
-    if theirs.is_absolute() and theirs.is_relative_to(root):
-        return f"RESULTS/{theirs.relative_to(root).as_posix()}"
-    return str(theirs)
+def _chained(warm: Mapping[str, Any], earlier: Mapping[str, int], root: Path | None) -> str:
+    """ "its own 4 and the 4 it was warm-started with, run in A": the trials of a warm
+    start's run, by the run each ran in."""
+    total = sum(earlier.values())
+    if len(earlier) == 1:
+        ran = f", run in {_shown(next(iter(earlier)), root)}"
+    else:
+        each = [f"{k} run in {_shown(r, root)}" for r, k in earlier.items()]
+        ran = ": " + ", ".join(each[:-1]) + f" and {each[-1]}"
+    theirs = f"the {total} it was warm-started with{ran}"
+    own = warm["own"]
+    return f"its own {own} and {theirs}" if own else f"none of its own; {theirs}"
+
+
+def _shown(run_dir: str, root: Path | None) -> str:
+    """A run as summary.md names it: RESULTS/<space>/<run> when under ``root``, else (or
+    without ``root``) its path as recorded, the only name that finds it."""
+    path = Path(run_dir)
+    if root is not None and path.is_absolute() and path.is_relative_to(root):
+        return f"RESULTS/{path.relative_to(root).as_posix()}"
+    return run_dir

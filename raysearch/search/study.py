@@ -24,6 +24,7 @@ as running after the search.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -93,9 +94,11 @@ def open_study(run_dir: str | Path) -> optuna.Study:
     tables: ``load_run(run_dir).epochs``, column ``anchored_val_loss``, one row per
     ``trial_id`` and ``epoch``. A trial's ``user_attrs["tune_trial_id"]`` is that
     ``trial_id`` (its row in ``trials``; a run made before raysearch recorded it has none);
-    the trials a warm start (``--warm-start``) put first have ``warm_start_from`` (the
-    absolute path of the run they came from) and ``warm_start_trial`` (their number in its
-    study) instead, and no intermediate values."""
+    the trials a warm start (``--warm-start``) put first have instead ``warm_start_via``
+    (the absolute path of the run the warm start imported them from), ``warm_start_from``
+    and ``warm_start_trial`` (the run each ran in, and its number in that run's study: the
+    same run, but for a trial that run was itself warm-started with, which keeps where it
+    ran), and no intermediate values."""
     missing = (
         "give the directory of a search (results/<space>/<run>) made by a raysearch that "
         "keeps its Optuna study"
@@ -185,6 +188,7 @@ def warm_start_trials(
         )  # fmt: skip
     problems: list[str] = []
     seeded = []
+    source = str(run_dir.resolve())  # absolute: the path as typed means nothing elsewhere
     for trial in complete:
         replay = _Replay(trial.params)
         # the distributions this space gives the old trial's values (_Replay answers the
@@ -205,11 +209,7 @@ def warm_start_trials(
                 params=trial.params,
                 distributions=trial.distributions,
                 value=trial.value,
-                # absolute: the path as typed means nothing from another directory
-                user_attrs={
-                    "warm_start_from": str(run_dir.resolve()),
-                    "warm_start_trial": trial.number,
-                },
+                user_attrs=_imported_attrs(trial, source),
             )
         )
     if problems:
@@ -220,24 +220,54 @@ def warm_start_trials(
     return seeded
 
 
+def _imported_attrs(trial: optuna.trial.FrozenTrial, source: str) -> dict[str, Any]:
+    """The user attributes of ``trial`` of the run ``source`` as a warm start imports it:
+    ``warm_start_via``, ``source``; ``warm_start_from`` and ``warm_start_trial``, the run
+    the trial ran in and its number there: ``source``'s own, or, for a trial ``source`` was
+    itself warm-started with, kept as that trial holds them (never overwritten)."""
+    if "warm_start_from" in trial.user_attrs:  # imported by source's own warm start
+        ran_in, number = trial.user_attrs["warm_start_from"], trial.user_attrs["warm_start_trial"]
+    else:
+        ran_in, number = source, trial.number
+    return {"warm_start_from": ran_in, "warm_start_trial": number, "warm_start_via": source}
+
+
+def _via(trial: optuna.trial.FrozenTrial) -> str:
+    """The run a warm start imported ``trial`` from (a study written before
+    ``warm_start_via`` has only ``warm_start_from``, which was that run then)."""
+    return str(trial.user_attrs.get("warm_start_via", trial.user_attrs["warm_start_from"]))
+
+
 def warm_start_record(run_dir: str | Path) -> dict[str, Any] | None:
     """What a warm start put in the study of the search in ``run_dir``: ``run_dir``, the
-    run its trials came from (as their ``warm_start_from`` holds it: an absolute path, but
-    in a study written before raysearch made it one); ``trials``, how many; ``best_value``,
-    the best of their values, which the study's best trial may be. None when the study
-    holds no such trial (a search started from scratch)."""
+    run it was warm-started from (an absolute path, but in a study written before
+    raysearch made it one); ``trials``, how many trials (every finished trial of that
+    run's study); ``own``, how many of them ran in that run; ``earlier``, the others by
+    the run each ran in (those the run was itself warm-started with, and so on back);
+    ``best_value``, the best of their values, which the study's best trial may be, and
+    ``best_run_dir``, the run its trial ran in. None when the study holds no such trial (a
+    search started from scratch)."""
     import optuna  # deferred: as in open_storage
 
     study = optuna.load_study(study_name=STUDY_NAME, storage=open_storage(run_dir))
     imported = [t for t in study.get_trials(deepcopy=False) if "warm_start_from" in t.user_attrs]
     if not imported:
         return None
-    best = min if study.direction == optuna.study.StudyDirection.MINIMIZE else max
-    values = [t.value for t in imported if t.value is not None]
+    source = _via(imported[0])
+    ran_in = [str(t.user_attrs["warm_start_from"]) for t in imported]
+    earlier = Counter(r for r in ran_in if r != source)  # in the order the study holds them
+    scored = [
+        (float(t.value), r) for t, r in zip(imported, ran_in, strict=True) if t.value is not None
+    ]
+    minimize = study.direction == optuna.study.StudyDirection.MINIMIZE
+    best = (min if minimize else max)(scored, key=lambda pair: pair[0]) if scored else None
     return {
-        "run_dir": str(imported[0].user_attrs["warm_start_from"]),
+        "run_dir": source,
         "trials": len(imported),
-        "best_value": best(values) if values else None,
+        "own": len(imported) - sum(earlier.values()),
+        "earlier": dict(earlier),
+        "best_value": None if best is None else best[0],
+        "best_run_dir": None if best is None else best[1],
     }
 
 

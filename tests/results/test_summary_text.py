@@ -199,3 +199,45 @@ def test_a_conditional_int_parameter_prints_as_ints_in_the_trial_table() -> None
         ["y", "-", "-"],
         ["x", "20000", "2e+04"],
     ]
+
+
+def test_a_chained_warm_start_says_its_runs_own_trials_and_those_it_was_warm_started_with(
+    tmp_path: Path,
+) -> None:
+    """C, warm-started from B (4 trials, itself warm-started from A's 4), said "Warm-started
+    from B: its 8 finished trials" and quoted the best value of one of A's trials as B's."""
+    from rich.console import Console
+
+    from raysearch.results.terminal import print_summary
+
+    trials = pd.DataFrame([_trial("a", 0.46641), _trial("b", 0.5)])
+    root = tmp_path / "results"
+    a, b, c, d = (str(root / "smoke" / n) for n in "abcd")
+    warm = {"run_dir": b, "trials": 8, "own": 4, "earlier": {a: 4}, "best_value": 0.25}
+    summary = summarize(trials, Path(c), warm_start={**warm, "best_run_dir": a})
+    said = (
+        "Warm-started from {b}: its study's 8 finished trials (its own 4 and the 4 it was "
+        "warm-started with, run in {a}) were put first in this run's Optuna study "
+        "(optuna.journal) for TPE to start from; they are not counted or ranked here. The "
+        "study's best trial (optuna-dashboard's, study.best_trial) may be one of them (their "
+        "best best_anchored_val_loss: 0.2500, a trial run in {a}); the best trial here is "
+        "this run's own."
+    )
+    text = markdown(summary, trials)
+    assert said.format(a="RESULTS/smoke/a", b="RESULTS/smoke/b") in text
+    console = Console(record=True, width=1000)
+    print_summary(summary, console)
+    assert said.format(a=a, b=b) in console.export_text()
+    # the best one of the run's own; a longer chain, by the run each trial ran in
+    longer = {**warm, "run_dir": d, "own": 1, "earlier": {a: 4, b: 4}, "trials": 9}
+    text = markdown(summarize(trials, Path(c), warm_start={**longer, "best_run_dir": d}), trials)
+    assert (
+        "Warm-started from RESULTS/smoke/d: its study's 9 finished trials (its own 1 and the 8 "
+        "it was warm-started with: 4 run in RESULTS/smoke/a and 4 run in RESULTS/smoke/b) "
+        "were put first" in text
+    )
+    assert "(their best best_anchored_val_loss: 0.2500, one of its own)" in text
+    # none of its own finished: said so
+    only_a = {**warm, "own": 0, "trials": 4, "best_run_dir": a}
+    text = markdown(summarize(trials, Path(c), warm_start=only_a), trials)
+    assert "its study's 4 finished trials (none of its own; the 4 it was warm-started with" in text

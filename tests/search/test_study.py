@@ -390,5 +390,53 @@ def test_a_warm_start_given_by_a_relative_path_is_recorded_by_its_absolute_one(
     assert run_metadata(options, plan, "fingerprint")["warm_start"]["run_dir"] == absolute
     searcher = build_searcher(SPACE, seed=1, storage=open_storage(plan.run_dir), warm_start=seeded)
     _finish(searcher, "own", 0.7)
-    assert warm_start_record(plan.run_dir) == {"run_dir": absolute, "trials": 3, "best_value": -0.2}
+    assert warm_start_record(plan.run_dir) == {
+        "run_dir": absolute,
+        "trials": 3,
+        "own": 3,
+        "earlier": {},
+        "best_value": -0.2,
+        "best_run_dir": absolute,
+    }
     assert warm_start_record(tmp_path / "old") is None  # a search from scratch
+
+
+def test_a_chained_warm_start_says_where_each_trial_ran(tmp_path: Path) -> None:
+    """A run C warm-started from B, itself warm-started from A, said it had "B's 8 finished
+    trials", B having run 4: each of the 4 B was warm-started with had its warm_start_from
+    overwritten with B, and the best value quoted was one of A's trials. C takes every
+    finished trial of B's study (TPE learns from them all) and says so: B's own 4, and the
+    4 that ran in A, which keep where they ran."""
+    from raysearch.search.study import warm_start_record
+
+    a, b, c = (tmp_path / name for name in "ABC")
+    _old_run(a, values=(0.5, -0.9, 0.1, 0.2))
+    searcher = build_searcher(
+        SPACE, seed=1, storage=open_storage(b), warm_start=warm_start_trials(a, SPACE)
+    )
+    for i, value in enumerate((0.4, 0.3, 0.35, 0.6)):
+        _finish(searcher, f"b{i}", value)
+    seeded = warm_start_trials(b, SPACE)
+    assert [
+        (t.user_attrs["warm_start_from"], t.user_attrs["warm_start_trial"]) for t in seeded
+    ] == [
+        *((str(a), n) for n in range(4)),
+        *((str(b), n) for n in range(4, 8)),
+    ]
+    assert {t.user_attrs["warm_start_via"] for t in seeded} == {str(b)}
+    searcher = build_searcher(SPACE, seed=2, storage=open_storage(c), warm_start=seeded)
+    _finish(searcher, "c0", 0.1)
+    assert warm_start_record(c) == {
+        "run_dir": str(b),
+        "trials": 8,
+        "own": 4,
+        "earlier": {str(a): 4},
+        "best_value": -0.9,
+        "best_run_dir": str(a),
+    }
+    # and on: D from C takes C's 9, by where each ran (A's keep A, not B)
+    d = tmp_path / "D"
+    build_searcher(SPACE, seed=3, storage=open_storage(d), warm_start=warm_start_trials(c, SPACE))
+    record = warm_start_record(d)
+    assert record is not None
+    assert (record["trials"], record["own"], record["earlier"]) == (9, 1, {str(a): 4, str(b): 4})
