@@ -107,11 +107,12 @@ def run_search(
     ``stopped_by_asha``, ``failed``, ``interrupted``, ``not_started``, ``out_of_time``;
     ``failures`` (each failed trial's id and reason); ``time_budget_s``; the finalists'
     ``replicates`` and ``unfinished_replicates``; ``gate_held`` (the stops the rung gate
-    held, per epoch) and ``gate`` (the least number of trials it judges a rung by, and
-    how many each of those rungs had); ``warm_start`` (a warm start's run, absolute, how
-    many of its study's trials lead this run's Optuna study, how many of them ran in that
-    run and in which earlier runs the others ran, and their best value; None for a search
-    from scratch);
+    held, per epoch) and ``gate`` (the rule it judges a rung by: its least number of
+    trials, threshold, what it compares and whether it weighs the cut's cost; and each of
+    those rungs' trials, Spearman and cut cost when the search ended); ``warm_start`` (a
+    warm start's run, absolute, how many of its study's trials lead this run's Optuna
+    study, how many of them ran in that run and in which earlier runs the others ran, and
+    their best value; None for a search from scratch);
     ``pick`` (the finalists' pick: its values, its replicates' mean and spread; None
     without finalists); ``evidence`` (what summary.md's evidence section states: how well
     the rungs ranked trials, the noise between seeds); ``files`` (what was written, by

@@ -127,14 +127,14 @@ def summarize(
     as not started, unless ``time_budget_s`` is given: the search's time budget (seconds)
     ran out, and ended it before it created them. ``gate_held``: the stops ASHA made that
     its rung gate held, per epoch (None: no gate); ``gate``: what the gate judges a rung by
-    (``tuner.gate_record``: its least number of trials, its threshold, and how many trials
-    it could judge each of those epochs by when the search ended). ``finalists``: the
-    finalists' replicates (finalists.parquet); one left unfinished makes the search
-    interrupted, as an unfinished trial does. ``warm_start``: what a warm start put first
-    in the run's Optuna study (``study.warm_start_record``: the run it came from, how many
-    trials, how many ran there and where the others ran, their best value), None for a
-    search started from scratch. ``files`` is filled in by ``write_results`` with what it
-    wrote."""
+    (``tuner.gate_record``: its least number of trials, its threshold, what it compares and
+    whether it weighs the cut's cost, and how each of those epochs stood when the search
+    ended: its trials, Spearman and cut cost). ``finalists``: the finalists' replicates
+    (finalists.parquet); one left unfinished makes the search interrupted, as an
+    unfinished trial does. ``warm_start``: what a warm start put first in the run's Optuna
+    study (``study.warm_start_record``: the run it came from, how many trials, how many
+    ran there and where the others ran, their best value), None for a search started from
+    scratch. ``files`` is filled in by ``write_results`` with what it wrote."""
     counts = trials["status"].value_counts().to_dict() if not trials.empty else {}
     planned = max(planned or 0, len(trials))
     never = 0 if time_budget_s is not None else planned - len(trials)
@@ -243,7 +243,12 @@ def finalists_line(summary: dict[str, Any], names: Names = CLI) -> str | None:
 
 def _gate_record(gate: Mapping[str, Any]) -> dict[str, Any]:
     """``gate`` as summary.json holds it: its epochs as text, as ``gate_held``'s."""
-    return {**gate, "trials": {str(e): int(n) for e, n in gate["trials"].items()}}
+    per_epoch = {k: {str(e): v for e, v in gate[k].items()} for k in _PER_EPOCH if k in gate}
+    return {**gate, **per_epoch, "trials": {str(e): int(n) for e, n in gate["trials"].items()}}
+
+
+# the gate record's values per epoch where it held a stop (``tuner.gate_record``)
+_PER_EPOCH = ("spearman", "cost")
 
 
 def _headline(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:

@@ -17,9 +17,10 @@ __all__ = ["gate_line", "warm_start_line"]
 
 def gate_line(summary: dict[str, Any]) -> str | None:
     """ "The rung gate held 12 of ASHA's stops (epoch 1: 10, epoch 3: 2) ...": what the gate
-    of ``scheduler: gated_asha`` did, and (from ``gate``) the least number of trials it
-    judges a rung by against how many each of those rungs had; None when the search had no
-    gate (or a summary written before the count)."""
+    of ``scheduler: gated_asha`` did, and (from ``gate``) the rule it judged a rung by, as
+    the run set it (what it compares, whether it weighs the cut's cost, its least number of
+    trials), and how each of those rungs stood by it when the search ended; None when the
+    search had no gate (or a summary written before the count)."""
     held = summary.get("gate_held")
     if held is None:
         return None
@@ -49,11 +50,80 @@ _UNMEASURED_THEN = {
 
 
 def _gate_measure(gate: Mapping[str, Any] | None) -> str:
-    """Why a rung had not shown that it ranks trials, in numbers: the gate's least number
-    of trials against how many each rung where it held a stop had when the search ended
-    (a summary without ``gate``, written before it was recorded: the reasons alone)."""
+    """Why a rung had not shown that it ranks trials, in numbers: the rule the gate judged
+    by, and how each rung where it held a stop stood by it when the search ended (a summary
+    without ``gate``, written before it was recorded: the reasons alone; one without
+    ``against``, written before the record said what the gate compares: its counts)."""
     if gate is None or not gate["trials"]:
         return " (too few trials past it yet, or their order changed later), "
+    if "against" not in gate:
+        return _counts_only(gate)
+    rungs = [
+        f"epoch {e} had {n}{' such trials' if i == 0 else ''} ({_rung_stood(gate, e, n)})"
+        for i, (e, n) in enumerate(gate["trials"].items())
+    ]
+    ended = ", ".join(rungs[:-1]) + f" and {rungs[-1]}" if len(rungs) > 1 else rungs[0]
+    return f": {_gate_rule(gate)}; when the search ended {ended}, "
+
+
+def _gate_rule(gate: Mapping[str, Any]) -> str:
+    """The rule by which the gate lets a rung's stops stand, as the run set it
+    (``tuner.gate_record``: gated_asha.GatedASHA.reliable)."""
+    n_min, threshold = gate["min_trials"], gate["threshold"]
+    point = "the last epoch" if gate["against"] == "final" else "the next rung"
+    order = (
+        f"their order holds at each step from it on that at least {n_min} trials have "
+        f"reached (the product of those steps' Spearman >= {threshold:g})"
+        if gate["against"] == "chain"
+        else f"they rank alike there (Spearman >= {threshold:g})"
+    )
+    cut = (
+        f", and only if its cut would keep a trial close to the one that did best later (cut "
+        f"cost <= {1 - threshold:g}: of the trials with values there and at the furthest "
+        f"later point that {n_min} of them have reached, the best that ASHA keeps trails the "
+        f"best by at most {1 - threshold:g} of the best's lead over their median)"
+        if gate["cut_cost"]
+        else ""
+    )
+    return (
+        f"the gate judges a rung only once at least {n_min} trials have values there and at "
+        f"{point}, and lets its stops stand only if {order}{cut}"
+    )
+
+
+def _rung_stood(gate: Mapping[str, Any], epoch: str, n: int) -> str:
+    """How the rung at ``epoch``, with ``n`` trials to judge it by, stood by the gate's rule
+    when the search ended: its numbers, then why it held stops (or that it no longer did)."""
+    threshold, chain = gate["threshold"], gate["against"] == "chain"
+    if n < gate["min_trials"]:
+        return "too few to judge"
+    rho, cost = gate["spearman"][epoch], gate["cost"][epoch]
+    name = "their Spearman product" if chain else "Spearman"
+    shown = [f"{name} {rho:.2f}" if rho is not None else f"no {name}"]
+    if gate["cut_cost"]:
+        shown.append(f"cut cost {cost:.2f}" if cost is not None else "no cut cost")
+    # as the gate decides: a rung opens only if min(rho, 1 - cost) >= threshold, NaN closing it
+    costly = gate["cut_cost"] and (cost is None or not 1.0 - cost >= threshold)
+    alike, unlike = ("their order held", "their order did not hold") if chain else _RANKED
+    if rho is None:
+        unlike = "their values there or later are all alike: no order to judge by"
+    dropped = "its cut would have dropped the trial that did best later"
+    verdict = (
+        (f"{unlike}, and {dropped}" if costly else unlike)
+        if rho is None or not rho >= threshold
+        else f"{alike}, but {dropped}"
+        if costly
+        else "its stops stood by then: it held these before it met the rule"
+    )
+    return f"{', '.join(shown)}: {verdict}"
+
+
+_RANKED = ("ranked alike", "not ranked alike")
+
+
+def _counts_only(gate: Mapping[str, Any]) -> str:
+    """``_gate_measure`` of a summary written before the gate's record said what it
+    compares: Spearman with the ``later`` point, and how many trials each rung had."""
     n_min, had = gate["min_trials"], gate["trials"]
     later = "the last epoch" if gate["later"] == "final" else "the next rung"
     ends = [f"epoch {e} had {n}" for e, n in had.items()]

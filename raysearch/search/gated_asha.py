@@ -193,15 +193,34 @@ class GatedASHA(SeededASHA):
         (``against="chain"``: the chain's product, and the pairs of its first link); with
         ``cut_cost``, once measured, the smaller of that and 1 - the cost of its cut (NaN,
         a side with one value, stays NaN and keeps the rung closed)."""
+        rho, cost, pairs = self._judge(bracket, milestone)
+        if self.cut_cost and pairs >= self.n_min:
+            rho = float(np.minimum(rho, 1.0 - cost))
+        return rho, pairs
+
+    def _judge(self, bracket: Any, milestone: float) -> tuple[float, float, int]:
+        """What ``reliability`` weighs, apart: the rung's correlation (``against="chain"``:
+        the chain's product), the cost of its cut (NaN without ``cut_cost`` or before the
+        rung is measured) and its number of pairs."""
         if self.against == "chain":
             rho, pairs = self._chain(bracket, milestone)
         else:
             rho, pairs = rung_spearman(
                 self._values_at(milestone), self._values_at(self._later(bracket, milestone))
             )
-        if self.cut_cost and pairs >= self.n_min:
-            rho = float(np.minimum(rho, 1.0 - self._furthest_cut_cost(bracket, milestone)))
-        return rho, pairs
+        measured = self.cut_cost and pairs >= self.n_min
+        return rho, self._furthest_cut_cost(bracket, milestone) if measured else math.nan, pairs
+
+    def judged(self, milestone: float) -> tuple[float, float, int]:
+        """How the gate judges the rung at ``milestone`` now: its correlation, the cost of
+        its cut and its number of pairs (``_judge``), in the bracket where it has the most
+        pairs (those ``measured`` counts); NaN, NaN, 0 where no bracket has the rung."""
+        judged = [
+            self._judge(bracket, milestone)
+            for bracket in self._brackets
+            if any(m == milestone for m, _ in bracket._rungs)
+        ]
+        return max(judged, key=lambda j: j[2], default=(math.nan, math.nan, 0))
 
     def _furthest_cut_cost(self, bracket: Any, milestone: float) -> float:
         """The cost of the rung's cut (``cut_cost``) against the furthest later point (the

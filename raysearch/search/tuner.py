@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
 import shutil
 import time
 from dataclasses import dataclass
@@ -212,8 +213,8 @@ class TuneOutcome:
     # The stops ASHA made that the rung gate held, per epoch (``gate_held``); None: the
     # search's scheduler has no gate (fifo, asha).
     gate_held: dict[int, int] | None = None
-    # What the gate judges a rung by, and how many trials it could judge each of those
-    # epochs by when the search ended (``gate_record``); None: no gate.
+    # What the gate judges a rung by, and how each of those epochs stood by it when the
+    # search ended (``gate_record``); None: no gate.
     gate: dict[str, Any] | None = None
 
 
@@ -239,21 +240,36 @@ def gate_held(tuner: tune.Tuner) -> dict[int, int] | None:
 
 def gate_record(tuner: tune.Tuner) -> dict[str, Any] | None:
     """What the rung gate of ``tuner``'s search judged by, as the summary says it: the
-    least number of trials it judges a rung by (``min_trials``), the Spearman it asks of
-    them (``threshold``), the point it compares a rung with (``later``: ``next`` rung or
-    ``final`` epoch), what it does with ASHA's stops at a rung of too few trials
-    (``unmeasured``, the space's gate_unmeasured), and per epoch where it held a stop, how
-    many trials it could judge that rung by when the search ended (``trials``). None when
-    there is no gate."""
+    least number of trials it judges a rung by (``min_trials``), the least it asks of them
+    (``threshold``), what it compares (``against``: the Spearman of a rung with the
+    ``next`` rung, with the ``final`` epoch, or the product of those along the ``chain`` of
+    rungs to the last epoch), whether it also weighs what a rung's cut costs
+    (``cut_cost``, the space's gate_cut_cost: a rung then opens only if the smaller of its
+    Spearman and 1 - that cost reaches the threshold), what it does with ASHA's stops at a
+    rung of too few trials (``unmeasured``, the space's gate_unmeasured); and per epoch
+    where it held a stop, as the gate judged that rung when the search ended: how many
+    trials it had (``trials``), their Spearman (``spearman``: the chain's product with
+    ``against: chain``) and the cost of its cut (``cost``: None without ``cut_cost``, or
+    with too few trials), None where there is none to compute. None when there is no
+    gate."""
     if (scheduler := _gate(tuner)) is None:
         return None
+    judged = {int(m): scheduler.judged(m) for m, n in sorted(scheduler.held.items()) if n}
     return {
         "min_trials": scheduler.n_min,
         "threshold": scheduler.threshold,
-        "later": "final" if scheduler.against == "final" else "next",
+        "against": scheduler.against,
+        "cut_cost": scheduler.cut_cost,
         "unmeasured": scheduler.unmeasured,
-        "trials": {int(m): scheduler.measured(m) for m, n in sorted(scheduler.held.items()) if n},
+        "trials": {e: pairs for e, (_, _, pairs) in judged.items()},
+        "spearman": {e: _number(rho) for e, (rho, _, _) in judged.items()},
+        "cost": {e: _number(cost) for e, (_, cost, _) in judged.items()},
     }
+
+
+def _number(value: float) -> float | None:
+    """A computed value as summary.json holds it: None for NaN (none to compute)."""
+    return None if math.isnan(value) else float(value)
 
 
 def run_tune(

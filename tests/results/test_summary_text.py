@@ -241,3 +241,102 @@ def test_a_chained_warm_start_says_its_runs_own_trials_and_those_it_was_warm_sta
     only_a = {**warm, "own": 0, "trials": 4, "best_run_dir": a}
     text = markdown(summarize(trials, Path(c), warm_start=only_a), trials)
     assert "its study's 4 finished trials (none of its own; the 4 it was warm-started with" in text
+
+
+CUT_RULE = (
+    ", and only if its cut would keep a trial close to the one that did best later (cut cost "
+    "<= 0.1: of the trials with values there and at the furthest later point that 8 of them "
+    "have reached, the best that ASHA keeps trails the best by at most 0.1 of the best's lead "
+    "over their median)"
+)
+
+
+@pytest.mark.parametrize(
+    ("against", "cut", "rule"),
+    [
+        ("next", False, "at the next rung, and lets its stops stand only if they rank alike "
+         "there (Spearman >= 0.9); "),
+        ("final", False, "at the last epoch, and lets its stops stand only if they rank alike "
+         "there (Spearman >= 0.9); "),
+        ("chain", False, "at the next rung, and lets its stops stand only if their order holds "
+         "at each step from it on that at least 8 trials have reached (the product of those "
+         "steps' Spearman >= 0.9); "),
+        ("next", True, "at the next rung, and lets its stops stand only if they rank alike "
+         f"there (Spearman >= 0.9){CUT_RULE}; "),
+        ("chain", True, "at the next rung, and lets its stops stand only if their order holds "
+         "at each step from it on that at least 8 trials have reached (the product of those "
+         f"steps' Spearman >= 0.9){CUT_RULE}; "),
+    ],
+    ids=["next", "final", "chain", "next, cut cost", "chain, cut cost"],
+)  # fmt: skip
+def test_the_gate_line_states_the_rule_the_run_used(
+    tmp_path: Path, against: str, cut: bool, rule: str
+) -> None:
+    """The line said the gate "lets its stops stand only if they rank alike there (Spearman
+    >= 0.9)" at "the next rung" whatever the run set: with gate_cut_cost (the default) a
+    rung opens only if its cut also keeps the best, and gate_against: chain was said as
+    next."""
+    trials = pd.DataFrame([_trial("a", 0.46641), _trial("b", 0.5)])
+    gate = {"min_trials": 8, "threshold": 0.9, "against": against, "cut_cost": cut,
+            "unmeasured": "defer", "trials": {1: 4}, "spearman": {1: None},
+            "cost": {1: None}}  # fmt: skip
+    line = gate_line(summarize(trials, tmp_path, gate_held={1: 2}, gate=gate))
+    assert line is not None
+    assert (
+        f"the gate judges a rung only once at least 8 trials have values there and {rule}" in line
+    )
+    assert (
+        "when the search ended epoch 1 had 4 such trials (too few to judge), so they went on"
+        in line
+    )
+
+
+@pytest.mark.parametrize(
+    ("against", "cut", "spearman", "cost", "said"),
+    [
+        # enough trials, ranked alike, but the cut drops the trial that did best later
+        ("next", True, 1.0, 0.45, "Spearman 1.00, cut cost 0.45: ranked alike, but its cut "
+         "would have dropped the trial that did best later"),
+        ("next", True, 0.42, 0.0, "Spearman 0.42, cut cost 0.00: not ranked alike"),
+        ("next", True, 0.5, 0.3, "Spearman 0.50, cut cost 0.30: not ranked alike, and its cut "
+         "would have dropped the trial that did best later"),
+        ("next", False, 0.42, None, "Spearman 0.42: not ranked alike"),
+        ("chain", True, 0.95, 0.2, "their Spearman product 0.95, cut cost 0.20: their order "
+         "held, but its cut would have dropped the trial that did best later"),
+        ("chain", False, 0.3, None, "their Spearman product 0.30: their order did not hold"),
+        ("next", True, None, 0.0, "no Spearman, cut cost 0.00: their values there or later are "
+         "all alike: no order to judge by"),
+        # open when the search ended: the stops were held before it met the rule
+        ("final", True, 0.95, 0.05, "Spearman 0.95, cut cost 0.05: its stops stood by then: "
+         "it held these before it met the rule"),
+    ],
+    ids=["cut drops the best", "unranked", "unranked and cut", "unranked, no cut cost",
+         "chain, cut drops the best", "chain broken", "no order", "open by then"],
+)  # fmt: skip
+def test_the_gate_line_says_why_a_rung_with_enough_trials_held_its_stops(
+    tmp_path: Path, against: str, cut: bool, spearman: float | None, cost: float | None, said: str
+) -> None:
+    """A rung with 9 trials and Spearman 1.0 that stayed closed because its cut would have
+    dropped the trial that ended best was said to be 'too few when ASHA's stops came, or
+    not ranked alike'."""
+    trials = pd.DataFrame([_trial("a", 0.46641), _trial("b", 0.5)])
+    gate = {"min_trials": 8, "threshold": 0.9, "against": against, "cut_cost": cut,
+            "unmeasured": "defer", "trials": {1: 9, 3: 5}, "spearman": {1: spearman, 3: None},
+            "cost": {1: cost, 3: None}}  # fmt: skip
+    summary = summarize(trials, tmp_path, gate_held={1: 2, 3: 1}, gate=gate)
+    line = gate_line(summary)
+    assert line is not None
+    assert (
+        f"when the search ended epoch 1 had 9 such trials ({said}) and epoch 3 had 5 (too few "
+        "to judge), so they went on (with gate_unmeasured: defer" in line
+    ), line
+    # summary.json holds it with its epochs as text, and says the same read back
+    import json
+
+    from raysearch.results.writing import write_results
+
+    written = write_results(tmp_path, trials, pd.DataFrame(), gate_held={1: 2, 3: 1}, gate=gate)
+    read = json.loads((tmp_path / "summary.json").read_text())
+    assert read["gate"]["spearman"] == {"1": spearman, "3": None}
+    assert gate_line(read) == gate_line(written) == line
+    assert line in (tmp_path / "summary.md").read_text()

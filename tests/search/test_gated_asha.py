@@ -528,3 +528,22 @@ def test_the_gate_says_how_many_trials_it_can_judge_a_rung_by() -> None:
         _run(final, f"t{i}", curve)
     _run(final, "to3", [0.5, 0.5, 0.5])  # at the rungs at 1 and 3, never at the end
     assert (final.measured(1), final.measured(3)) == (2, 2)
+
+
+def test_the_gate_says_how_it_judges_a_rung_its_correlation_and_its_cut_apart() -> None:
+    """``judged``: what ``reliability`` weighs, apart, so the summary can say why a rung
+    stays closed: here epoch 1 ranks the trials exactly as epoch 3 does (Spearman 1), but
+    its cut drops the trial that ends best."""
+    weighing, following = _gated(n_min=4, cut_cost=True), _gated(n_min=4)
+    curves = [[float(i)] * (MAX_T - 1) + [float(20 - i)] for i in range(3)]
+    curves.append([-1.0] * (MAX_T - 1) + [25.0])
+    for i, curve in enumerate(curves):
+        _run(weighing, f"t{i}", curve)
+        _run(following, f"t{i}", curve)
+    cost, _ = cut_cost(weighing._values_at(1.0), weighing._values_at(float(MAX_T)), 3)
+    assert weighing.judged(1.0) == (pytest.approx(1.0), pytest.approx(cost), 4) and cost > 0.1
+    assert not weighing.reliable(weighing._brackets[0], 1.0)
+    rho, no_cost, pairs = following.judged(1.0)  # without cut_cost: no cost
+    assert (rho, pairs) == (pytest.approx(1.0), 4) and np.isnan(no_cost)
+    rho, no_cost, pairs = weighing.judged(2.0)  # no rung there
+    assert np.isnan(rho) and np.isnan(no_cost) and pairs == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import pickle
 import time
 from pathlib import Path
@@ -276,9 +277,14 @@ def test_a_search_whose_budget_cut_only_a_trial_scoring_its_test_split_is_out_of
     assert outcome.out_of_time
 
 
-def test_the_gate_record_says_what_the_searchs_gate_judged_by() -> None:
+@pytest.mark.parametrize(
+    ("against", "cut"), [("next", True), ("chain", True), ("final", False), ("next", False)]
+)
+def test_the_gate_record_says_what_the_searchs_gate_judged_by(against: str, cut: bool) -> None:
     """The least number of trials a rung is judged by is the scheduler's own (summary.md
-    said "too few trials" without it), with each held rung's count when the search ended."""
+    said "too few trials" without it), with each held rung's count when the search ended;
+    and what the gate compares: gate_against: chain was recorded as "next", and nothing
+    said that a rung opened only if its cut also kept the best (gate_cut_cost)."""
     from types import SimpleNamespace
 
     from raysearch.search.gated_asha import GatedASHA
@@ -291,15 +297,19 @@ def test_the_gate_record_says_what_the_searchs_gate_judged_by() -> None:
 
     scheduler = build_scheduler(load_space("smoke"))  # gated_asha
     assert isinstance(scheduler, GatedASHA)
-    scheduler.n_min = 5
-    scheduler.held.update({1.0: 2, 2.0: 0})
-    scheduler.measured = {1.0: 4}.get  # type: ignore[method-assign]
-    assert gate_held(tuner(scheduler)) == {1: 2}  # type: ignore[arg-type]
+    scheduler.n_min, scheduler.against, scheduler.cut_cost = 5, against, cut  # type: ignore[assignment]
+    scheduler.held.update({1.0: 2, 2.0: 0, 3.0: 1})
+    judged = {1.0: (math.nan, math.nan, 4), 3.0: (1.0, 0.45 if cut else math.nan, 9)}
+    scheduler.judged = judged.__getitem__  # type: ignore[method-assign]
+    assert gate_held(tuner(scheduler)) == {1: 2, 3: 1}  # type: ignore[arg-type]
     assert gate_record(tuner(scheduler)) == {  # type: ignore[arg-type]
         "min_trials": 5,
         "threshold": 0.9,
-        "later": "next",
+        "against": against,
+        "cut_cost": cut,
         "unmeasured": scheduler.unmeasured,  # the space's gate_unmeasured, as summary.md says
-        "trials": {1: 4},
+        "trials": {1: 4, 3: 9},
+        "spearman": {1: None, 3: 1.0},  # NaN: none to compute, null in summary.json
+        "cost": {1: None, 3: 0.45 if cut else None},
     }
     assert gate_record(tuner(object())) is None  # type: ignore[arg-type]
