@@ -174,20 +174,6 @@ class GatedASHA(SeededASHA):
             return float(self._max_t)
         return float(min(above))
 
-    def measured(self, milestone: float) -> int:
-        """How many trials the gate can judge the rung at ``milestone`` by: those with a
-        value there and at its later point (the most over the brackets with that rung; the
-        first link's, for ``against="chain"``), the pairs that ``n_min`` counts."""
-        here = self._values_at(milestone)
-        return max(
-            (
-                len(here.keys() & self._values_at(self._later(bracket, milestone)).keys())
-                for bracket in self._brackets
-                if any(m == milestone for m, _ in bracket._rungs)
-            ),
-            default=0,
-        )
-
     def reliability(self, bracket: Any, milestone: float) -> tuple[float, int]:
         """The rung's Spearman correlation with its later point, and the number of pairs
         (``against="chain"``: the chain's product, and the pairs of its first link); with
@@ -214,7 +200,8 @@ class GatedASHA(SeededASHA):
     def judged(self, milestone: float) -> tuple[float, float, int]:
         """How the gate judges the rung at ``milestone`` now: its correlation, the cost of
         its cut and its number of pairs (``_judge``), in the bracket where it has the most
-        pairs (those ``measured`` counts); NaN, NaN, 0 where no bracket has the rung."""
+        pairs (the trials with a value at the rung and at its later point, those ``n_min``
+        counts); NaN, NaN, 0 where no bracket has the rung."""
         judged = [
             self._judge(bracket, milestone)
             for bracket in self._brackets

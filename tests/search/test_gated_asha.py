@@ -515,19 +515,20 @@ def test_weighing_the_cut_never_opens_a_rung_the_correlation_keeps_closed(
 
 
 def test_the_gate_says_how_many_trials_it_can_judge_a_rung_by() -> None:
-    """``measured``: the trials with a value at the rung and at its later point, the pairs
-    ``n_min`` counts; a trial that stopped at the rung is in the rung but not among them."""
+    """``judged``'s count: the trials with a value at the rung and at its later point, the
+    pairs ``n_min`` counts; a trial that stopped at the rung is in the rung but not among
+    them."""
     gated = _gated(n_min=6)
     for i, curve in enumerate(_ranked(3)):
         _run(gated, f"t{i}", curve)
     _run(gated, "short", [0.5])  # reported epoch 1 only
     assert len(gated._values_at(1)) == 4
-    assert (gated.measured(1), gated.measured(3), gated.measured(2)) == (3, 3, 0)
+    assert [gated.judged(m)[2] for m in (1, 3, 2)] == [3, 3, 0]
     final = _gated(n_min=6, against="final")
     for i, curve in enumerate(_ranked(3)[:2]):
         _run(final, f"t{i}", curve)
     _run(final, "to3", [0.5, 0.5, 0.5])  # at the rungs at 1 and 3, never at the end
-    assert (final.measured(1), final.measured(3)) == (2, 2)
+    assert [final.judged(m)[2] for m in (1, 3)] == [2, 2]
 
 
 def test_the_gate_says_how_it_judges_a_rung_its_correlation_and_its_cut_apart() -> None:
