@@ -3,6 +3,7 @@
     python -m bench han_table          # the table (about 2 hours of one core), resumable
     python -m bench han_table --quick  # a tiny table in about a minute -> results/benchmarks/quick/
     python -m bench.han_table --rebuild # train again though a table for this grid exists
+    python -m bench.han_table --rebuild --processes 2 # two runs at once, one core each
 
 Every configuration of bench/spaces/han_table.yaml's grid (its categorical values; A3DRO's
 budget and clip only under A3DRO) is trained with raysearch's own ``fit`` for the space's
@@ -90,9 +91,10 @@ def curve(table: pd.DataFrame, config: dict[str, Any], seed: int) -> pd.DataFram
     return table[mask].sort_values("epoch").reset_index(drop=True)
 
 
-def run(plan: CurvePlan, out: Path) -> pd.DataFrame:
-    """Record every (configuration, seed) not yet recorded, then write the table."""
-    return record(plan, out / f"{NAME}.parquet", log=log)
+def run(plan: CurvePlan, out: Path, processes: int = 1) -> pd.DataFrame:
+    """Record every (configuration, seed) not yet recorded, ``processes`` at once (each on
+    one core), then write the table."""
+    return record(plan, out / f"{NAME}.parquet", processes=processes, log=log)
 
 
 def existing(plan: CurvePlan, out: Path) -> pd.DataFrame | None:
@@ -116,13 +118,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--quick", action="store_true", help="a tiny table in about a minute")
     p.add_argument("--out", type=Path, default=OUT, help="output directory")
     p.add_argument("--rebuild", action="store_true", help="train again though a table exists")
+    p.add_argument(
+        "--processes", type=int, default=1,
+        help="runs trained at once, one core each (default 1)",
+    )  # fmt: skip
     args = p.parse_args(argv)
+    if args.processes < 1:
+        p.error(f"--processes {args.processes}: at least 1")
     from bench.han_table_report import write_report
 
     plan = plan_for(args.quick)
     table = None if args.quick or args.rebuild else existing(plan, args.out)
     if table is None:
-        table = run(plan, args.out)
+        table = run(plan, args.out, args.processes)
     else:
         log(f"{NAME}: the table for this grid exists; reporting it (--rebuild trains again)")
     write_report(table, plan, args.out, args.quick)

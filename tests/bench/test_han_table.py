@@ -201,3 +201,22 @@ def test_a_built_table_is_reused_and_a_stale_one_refused(
     with pytest.raises(SystemExit) as err:  # a new generator: the table is stale
         ht.existing(plan, tmp_path)
     assert err.value.code == 1
+
+
+def test_processes_reaches_the_recording_and_zero_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: list[int | None] = []
+
+    def fake_record(plan, out, *, processes=None, log=print):
+        seen.append(processes)
+        raise SystemExit(0)  # stop before the report: only the hand-over is under test
+
+    monkeypatch.setattr(ht, "record", fake_record)
+    with pytest.raises(SystemExit):
+        ht.main(["--quick", "--out", str(tmp_path), "--processes", "2"])
+    assert seen == [2]
+    with pytest.raises(SystemExit) as err:
+        ht.main(["--quick", "--out", str(tmp_path), "--processes", "0"])
+    assert err.value.code == 2 and seen == [2]
+    assert "--processes 0: at least 1" in capsys.readouterr().err
