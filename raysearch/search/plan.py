@@ -86,7 +86,6 @@ def _space_for(options: RunOptions) -> SearchSpace:
             scheduler=options.scheduler,
             # said above: the settings' own check of it is left out, the others' kept
             finalists=options.finalists if finalists is None else 0,
-            replicates=options.replicates,
         )
     except ConfigError as err:
         raise ConfigError(
@@ -96,6 +95,9 @@ def _space_for(options: RunOptions) -> SearchSpace:
         raise ConfigError([finalists], names.context)
     if (replicates := _replicates_problem(loaded, settled, options)) is not None:
         raise ConfigError([replicates], names.context)
+    if options.replicates is not None and settled.settings.finalists:
+        # given where there are no finalists, said above (or a resume's, which do nothing)
+        settled = settled.with_settings(replicates=options.replicates)
     return settled
 
 

@@ -37,9 +37,12 @@ def rung_epochs(grace_period: float, reduction_factor: float, max_epochs: int) -
     return epochs
 
 
-def _unused(scheduler: Any, searcher: Any, multivariate: Any) -> set[str]:
-    """The settings that mean nothing under this scheduler, searcher and multivariate."""
+def _unused(scheduler: Any, searcher: Any, multivariate: Any, finalists: Any) -> set[str]:
+    """The settings that mean nothing under this scheduler, searcher, multivariate and
+    number of finalists."""
     unused = set()
+    if not finalists:
+        unused.add("replicates")
     if scheduler == "fifo":
         unused |= {"grace_period", "reduction_factor", "brackets", "cutoff_window"}
     if scheduler != "gated_asha":
@@ -133,8 +136,8 @@ class SearchSettings(BaseModel):
         return rung_epochs(self.grace_period, self.reduction_factor, self.max_epochs)
 
     def unused(self) -> set[str]:
-        """The settings that mean nothing under this scheduler and searcher."""
-        return _unused(self.scheduler, self.searcher, self.multivariate)
+        """The settings that mean nothing under this scheduler, searcher and finalists."""
+        return _unused(self.scheduler, self.searcher, self.multivariate, self.finalists)
 
     def replaced(self, **values: Any) -> SearchSettings:
         """A copy with these settings, validated again. A setting of this one that means
@@ -147,7 +150,7 @@ class SearchSettings(BaseModel):
         unused = _unused(
             *(
                 merged.get(name, SearchSettings.model_fields[name].default)
-                for name in ("scheduler", "searcher", "multivariate")
+                for name in ("scheduler", "searcher", "multivariate", "finalists")
             )
         )
         aside = {k: v for k, v in earlier.items() if k in unused and k not in values}
@@ -184,6 +187,12 @@ class SearchSettings(BaseModel):
         if self.finalists > self.num_samples:
             problems.append(
                 f"finalists ({self.finalists}) cannot exceed num_samples ({self.num_samples})"
+            )
+        if "replicates" in self.model_fields_set and not self.finalists:
+            problems.append(
+                f"replicates ({self.replicates}) sets the fresh seeds each finalist is "
+                "re-trained with, and finalists is 0 (none re-trained); set finalists to N >= 1 "
+                "to re-train the N best configurations, or leave replicates out"
             )
         if not self.multivariate and self.searcher != "tpe":
             problems.append(

@@ -993,3 +993,25 @@ def test_a_start_point_the_search_would_not_draw_is_refused_saying_why(
     with pytest.raises(ConfigError) as err:
         load_space(str(path))
     assert err.value.problems == [f"start[0]: {problem}"]
+
+
+def test_replicates_in_a_space_without_finalists_are_refused_and_set_aside_when_turned_off(
+    tmp_path: Path,
+) -> None:
+    """A space file's ``replicates: 5`` beside ``finalists: 0`` (or none) was read and did
+    nothing: no finalist is re-trained. The file is refused, naming both. A space with
+    finalists whose run turns them off (``--finalists 0``, ``--smoke``) sets its replicates
+    aside, and a copy that turns them on again takes them up."""
+    path = _write(tmp_path, "settings: {num_samples: 8, max_epochs: 9, replicates: 5}\n")
+    with pytest.raises(ConfigError) as err:
+        load_space(str(path))
+    (problem,) = err.value.problems
+    assert problem.startswith("settings: replicates (5) sets the fresh seeds"), problem
+    assert "finalists is 0" in problem
+    space = load_space("loss_ablation")  # finalists: 2, replicates: 3
+    off = space.with_settings(finalists=0)
+    assert "replicates" not in off.settings.given()
+    assert off.with_settings(finalists=1).settings.replicates == 3
+    assert "replicates" not in space.smoke().settings.given()
+    with pytest.raises(ConfigError, match=re.escape("replicates (4) sets the fresh seeds")):
+        off.with_settings(replicates=4)  # given where nothing re-trains: refused
