@@ -2,6 +2,7 @@
 
     python -m bench.fair_splits            # the current generator -> fair_splits/<version>.json
                                            # and fair_splits.md (every version measured)
+    python -m bench.fair_splits --render   # fair_splits.md again from fair_splits/*.json
 
 For the data of ``make run`` (loss_ablation's settings on the small synthetic preset, data
 seed 0): the regime classes and transitions each split holds, and, for a few fixed
@@ -23,7 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import OUT, base_meta, header, log, markdown_table, write_outputs
+from bench.common import (
+    OUT,
+    base_meta,
+    header,
+    log,
+    markdown_table,
+    recorded_meta,
+    write_outputs,
+)
 
 EPOCHS = 8
 DATA = {"daily_window": 90, "monthly_window": 4, "anchor_stride": 3, "raion_pca_components": 4}
@@ -117,9 +126,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
         cov = [{"split": k, **v} for k, v in res["coverage"].items()]
         cols = {"split": "split", "target_months": "target months", "classes": "regime classes"}
         lines += [markdown_table(cov, cols | {"transitions": "transitions"})]
-        rows = res["rows"]
-        for r in rows:
-            r["config"] = f"{r['size']} {r['loss_strategy']}"
+        rows = [{**r, "config": f"{r['size']} {r['loss_strategy']}"} for r in res["rows"]]
         cols = {"config": "configuration", "best_epoch": "best epoch"}
         cols |= {"val_at_best": "val (best)", "test_at_best": "test (best)"}
         cols |= {"val_last": "val (last)", "test_last": "test (last)"}
@@ -134,16 +141,29 @@ def markdown(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def measured(folder: Path) -> list[dict[str, Any]]:
+    """Every generator version's result in ``folder``, oldest first, each with its meta
+    as a header reads it (one recorded before results kept their command and commit
+    says so: ``recorded_meta``)."""
+    results = [json.loads(f.read_text()) for f in sorted(folder.glob("*.json"))]
+    return [{**r, "meta": recorded_meta(r["meta"], "fair_splits")} for r in results]
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.fair_splits", description=__doc__)
-    p.add_argument("--epochs", type=int, default=EPOCHS)
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--epochs", type=int, default=EPOCHS)
+    how.add_argument("--render", action="store_true", help="re-render from fair_splits/*.json")
     p.add_argument("--out", type=Path, default=OUT)
     args = p.parse_args(argv)
-    result = measure(args.epochs)
     folder = args.out / "fair_splits"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{result['generator']}.json").write_text(json.dumps(result, indent=1) + "\n")
-    results = [json.loads(f.read_text()) for f in sorted(folder.glob("*.json"))]
+    if not args.render:
+        result = measure(args.epochs)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{result['generator']}.json").write_text(json.dumps(result, indent=1) + "\n")
+    results = measured(folder)
+    if not results:
+        p.error(f"--render: {folder} holds no result (run python -m bench.fair_splits)")
     write_outputs("fair_splits", markdown(results), {"generators": results}, args.out)
     log(f"wrote {args.out / 'fair_splits.md'}")
 
