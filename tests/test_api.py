@@ -596,12 +596,12 @@ def test_every_bad_keyword_is_one_error_quoting_each_value(tmp_path) -> None:
         (
             {"space": "{tmp}/nosuch.yaml", "num_samples": 0},
             ["num_samples: must be an int >= 1, got 0",
-             "search space: {tmp}/nosuch.yaml: file not found"],
+             "space='{tmp}/nosuch.yaml': file not found"],
         ),
         (  # a space given as a Path is loaded too, and its problems said
             {"space": Path("{tmp}/nosuch.yaml"), "num_samples": 0},
             ["num_samples: must be an int >= 1, got 0",
-             "search space: {tmp}/nosuch.yaml: file not found"],
+             "space='{tmp}/nosuch.yaml': file not found"],
         ),
         (
             {"space": "smoke", "num_sample": 3, "seed": -1},

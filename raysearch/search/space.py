@@ -226,12 +226,13 @@ def load_space(
                 names.context,
             )
         path = matches[0]
+    given = names.option("space", name_or_path)
     if path.is_dir():
-        raise ConfigError([f"{path}: is a directory; give a space file (.yaml)"], "search space")
+        raise ConfigError([f"{given}: is a directory; give a space file (.yaml)"], names.context)
     if not path.is_file():
         shipped = path.stem in available_spaces(directory) and not path.parent.name
         hint = f" (the shipped space is {names.option('space', path.stem)})" if shipped else ""
-        raise ConfigError([f"{path}: file not found{hint}"], "search space")
+        raise ConfigError([f"{given}: file not found{hint}"], names.context)
     parsed, settings = read_space_file(path, max_epochs)
     return SearchSpace(
         name=path.stem,

@@ -56,7 +56,7 @@ def test_a_directory_is_named_as_one_not_as_missing(
     monkeypatch.chdir(tmp_path)
     for name, said in (
         (str(tmp_path / "spaces"), f"--space {tmp_path / 'spaces'}: is a directory; give"),
-        ("grid.yaml", "grid.yaml: is a directory; give a space file (.yaml)"),
+        ("grid.yaml", "--space grid.yaml: is a directory; give a space file (.yaml)"),
         # a file without the suffix said 'unknown space' (found by a walkthrough helper)
         ("myspace", "--space myspace: is a file whose name does not end in .yaml or .yml"),
     ):
@@ -693,7 +693,9 @@ def test_a_misspelt_parameter_or_a_shipped_space_given_as_a_file_gets_a_hint(
     monkeypatch.chdir(tmp_path)  # no smoke.yml here: the shipped space is meant
     with pytest.raises(ConfigError) as err:
         load_space("smoke.yml")
-    assert err.value.problems == ["smoke.yml: file not found (the shipped space is --space smoke)"]
+    assert err.value.problems == [
+        "--space smoke.yml: file not found (the shipped space is --space smoke)"
+    ]
 
 
 def test_a_key_that_is_not_a_string_is_one_problem_naming_its_section(tmp_path: Path) -> None:

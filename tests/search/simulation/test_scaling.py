@@ -133,7 +133,7 @@ def test_every_bad_argument_is_named_by_its_keyword_at_once(space_file: Path) ->
             {"table": "nowhere.parquet", "space": "smoke"},
             "table='nowhere.parquet': file not found",
         ),
-        ({"table": "nowhere.parquet", "space": "nope.yaml"}, "space: nope.yaml: file not found"),
+        ({"table": "nowhere.parquet", "space": "nope.yaml"}, "space='nope.yaml': file not found"),
         ({"curves": "hartmann", "max_epochs": 9}, "max_epochs=9: the curves='hartmann' curves"),
         ({"curves": "hartmann", "against": "scheduler=asha"}, "against: expected a dict"),
         ({"space": 3, "table": "x.parquet"}, "space: expected a space's name or a path, got 3"),
