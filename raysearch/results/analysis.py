@@ -2,8 +2,11 @@
 
 The anytime curve is the best anchored validation loss found so far against the epochs
 consumed by the whole search. Epochs are counted in the order they ran when epochs.parquet
-has each report's time; otherwise trial by trial in the order the trials were created,
-each trial's epochs in a row: the budget a sequential search would have spent to get there.
+has each epoch's time (``RAN_AT``: ``time/end_unix``, when its metrics were ready, in
+sub-second Unix seconds; in a table without it, Tune's ``timestamp``, whole seconds,
+epochs of one second in the order their trials were created); otherwise trial by trial in
+the order the trials were created, each trial's epochs in a row: the budget a sequential
+search would have spent to get there.
 Every trial's epochs count as consumed, but only the values of the trials a result counts
 (``scored_trials``: not a failed trial's) count towards the best so far, so the curve ends at
 the best trial's value.
@@ -33,6 +36,7 @@ from raysearch.search.names import CLI, Names
 
 __all__ = [
     "PICK_COLUMN",
+    "RAN_AT",
     "STRATEGY_COLUMNS",
     "UNENDED",
     "anytime_curve",
@@ -52,11 +56,21 @@ STRATEGY_COLUMNS = ("config/loss_strategy", "config/loss.strategy", "config/stra
 UNENDED = ("out of time", "interrupted or not started")
 # the side-by-side table's column for what the run picked (its finalists' choice)
 PICK_COLUMN = "pick: mean ± sd over its replicates"
+# the columns of epochs.parquet saying when an epoch ran, the most precise first: when its
+# metrics were ready (the trainer's clock, sub-second), and Tune's report time (whole
+# seconds: epochs that ended in the same second are not ordered by it)
+RAN_AT = ("time/end_unix", "timestamp")
 
 
 def anytime_curve(run: RunData) -> pd.DataFrame:
     """Columns epochs_consumed (1..N), trial_id, anchored_val_loss, counted (the trial is
-    one ``scored_trials`` keeps), best_so_far (over the counted epochs)."""
+    one ``scored_trials`` keeps), best_so_far (over the counted epochs).
+
+    The epochs are in the order they ran by ``time/end_unix`` where every epoch has one (a
+    run written since the trainer records it), else by ``timestamp`` (whole seconds; an
+    older run's table); epochs of the same time, or all of them when the table has
+    neither, trial by trial in creation order (``RunData.trial_order``, else trial ids),
+    each trial's by epoch. ``curve_order`` says which, in words."""
     columns = ["epochs_consumed", "trial_id", "anchored_val_loss", "counted", "best_so_far"]
     epochs = run.epochs
     if epochs.empty:
@@ -67,7 +81,8 @@ def anytime_curve(run: RunData) -> pd.DataFrame:
         ids = sorted(epochs["trial_id"].unique())
         order = {t: i for i, t in enumerate(ids)}
     ordered = epochs.assign(_order=epochs["trial_id"].map(order).fillna(len(order)))
-    keys = ["timestamp", "_order", "epoch"] if "timestamp" in epochs else ["_order", "epoch"]
+    ran_at = _ran_at(epochs)
+    keys = ["_order", "epoch"] if ran_at is None else [ran_at, "_order", "epoch"]
     ordered = ordered.sort_values(keys, kind="stable")
     values = pd.to_numeric(ordered["anchored_val_loss"], errors="coerce")
     # a failed trial's epochs were spent, but its values are never the best (best_trial)
@@ -85,13 +100,31 @@ def anytime_curve(run: RunData) -> pd.DataFrame:
     )
 
 
+def _ran_at(epochs: pd.DataFrame) -> str | None:
+    """The first of ``RAN_AT`` that every epoch has, or None."""
+    for column in RAN_AT:
+        if column in epochs and epochs[column].notna().all():
+            return column
+    return None
+
+
 def curve_order(run: RunData) -> str:
     """How ``anytime_curve`` orders epochs, in words for the report."""
-    if "timestamp" in run.epochs:
-        return "in the order they ran (each epoch's report time)"
-    if run.trial_order:
-        return "trial by trial in the order the search created the trials"
-    return "trial by trial in trial-id order (the run's tables hold no creation order)"
+    ran_at = _ran_at(run.epochs)
+    if ran_at == RAN_AT[0]:
+        return "in the order they ran (each epoch's end time, time/end_unix)"
+    created = (
+        "the order the search created their trials"
+        if run.trial_order
+        else "trial-id order (the run's tables hold no creation order)"
+    )
+    if ran_at is not None:
+        return (
+            "in the order they ran, to the second (each epoch's report time, Tune's "
+            f"timestamp: this run's epochs.parquet has no time/end_unix), epochs of the same "
+            f"second in {created}"
+        )
+    return f"trial by trial in {created}"
 
 
 def strategies(trials: pd.DataFrame) -> pd.Series:

@@ -56,8 +56,10 @@ class RunData:
       ``epochs_run``, ``best_anchored_val_loss``, ``stop_reason``) when the search created
       no trial
     - ``epochs``: epochs.parquet, one row per trial and epoch it reported, sorted by
-      ``trial_id`` then ``epoch``: ``anchored_val_loss`` and the epoch's other metrics;
-      ``timestamp`` (Unix seconds) only when every row has one
+      ``trial_id`` then ``epoch``: ``anchored_val_loss`` and the epoch's other metrics,
+      among them ``time/end_unix`` (when its metrics were ready, in sub-second Unix
+      seconds; not in a run written before the trainer recorded it); ``timestamp``
+      (Tune's report time, whole Unix seconds) only when every row has one
     - ``metadata``: metadata.json as a dict (the command that repeats the run, the space,
       its settings, fixed values and parameters, the seed, the data's fingerprint, ...)
     - ``trial_order``: trial_id to the order the search created it (trials.parquet's

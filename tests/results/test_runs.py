@@ -9,7 +9,7 @@ import pytest
 
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import EPOCHS, METADATA, OPTIONS, SUMMARY_JSON, TRIALS, write_parquet
-from raysearch.results.analysis import anytime_curve, best_trial, curve_order
+from raysearch.results.analysis import anytime_curve, best_trial, curve_order, run_overview
 from raysearch.results.runs import load_run, load_runs
 from raysearch.results.trials import best_row
 from raysearch.search.collect import config_table
@@ -233,6 +233,39 @@ def test_wall_clock_order_comes_from_the_epochs_report_times(tmp_path):
     merged = curve.merge(run.epochs, on=["trial_id", "anchored_val_loss"])
     assert merged["timestamp"].is_monotonic_increasing
     assert merged["timestamp"].tolist() != sorted(merged["timestamp"].tolist(), reverse=True)
+
+
+def test_epochs_of_one_second_are_counted_in_the_order_their_end_times_say(tmp_path):
+    """Tune's timestamp is whole seconds: epochs that ended in the same second were
+    counted in trial creation order, so "epochs to best" counted 2 where 4 epochs had
+    ended before the best value was reached. time/end_unix orders them."""
+    path = write_fake_run(tmp_path / "r", n_trials=5, timestamps=False)
+    epochs = pd.read_parquet(path / EPOCHS)
+    trials = pd.read_parquet(path / TRIALS)
+    created = trials.set_index("trial_id")["created"]
+    # every epoch reported in one second; the last-created trial ran first
+    epochs["timestamp"] = 1_795_000_000
+    rank = -epochs["trial_id"].map(created) * 100 + epochs["epoch"]
+    epochs["time/end_unix"] = 1_795_000_000 + (rank - rank.min()) / 1000
+    epochs.to_parquet(path / EPOCHS)
+    run = load_run(path)
+    curve = anytime_curve(run)
+    ran = run.epochs.sort_values("time/end_unix")
+    assert curve["trial_id"].tolist() == ran["trial_id"].tolist()
+    best = best_trial(run)
+    assert best is not None
+    position = ran.reset_index(drop=True).query(
+        "trial_id == @best['trial_id'] and epoch == @best['best_epoch']"
+    )
+    assert run_overview(run)["epochs to best"] == int(position.index[0]) + 1
+    assert curve_order(run) == "in the order they ran (each epoch's end time, time/end_unix)"
+    # an older run's table, without the end times: to the second, and says so
+    epochs.drop(columns="time/end_unix").to_parquet(path / EPOCHS)
+    older = load_run(path)
+    by_creation = older.epochs.assign(c=older.epochs["trial_id"].map(created))
+    by_creation = by_creation.sort_values(["c", "epoch"])
+    assert anytime_curve(older)["trial_id"].tolist() == by_creation["trial_id"].tolist()
+    assert "to the second" in curve_order(older) and "no time/end_unix" in curve_order(older)
 
 
 def test_without_timestamps_trials_follow_creation_order(tmp_path):
