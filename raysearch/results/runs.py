@@ -52,7 +52,10 @@ class RunData:
       ``raysearch.core.metrics.TRIAL_STATUSES``), ``stop_reason``, ``epochs_run``,
       ``best_anchored_val_loss``, ``best_epoch``, ``config/<name>`` per fixed or searched
       value, ``test/<metric>`` where the test split was scored, ``time/...`` (where the
-      trial's time went); empty (with the columns ``trial_id``, ``status``,
+      trial's time went, from its final report; a trial that sent none, such as one ASHA
+      stopped, has only ``time/train_s``, ``time/val_s`` and ``time/end_unix``, from its
+      epochs, and none in a run written before they were collected so:
+      ``search.collect``); empty (with the columns ``trial_id``, ``status``,
       ``epochs_run``, ``best_anchored_val_loss``, ``stop_reason``) when the search created
       no trial
     - ``epochs``: epochs.parquet, one row per trial and epoch it reported, sorted by

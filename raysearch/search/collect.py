@@ -3,7 +3,20 @@
 Everything later readers need from Tune is copied into the tables here, so nothing above
 the search layer reads Tune's own files: ``created`` (the order Tune created the trials,
 from the index in their directory names) in trials.parquet, and each epoch's report time
-(``timestamp``, Unix seconds) in epochs.parquet.
+(``timestamp``, whole Unix seconds) in epochs.parquet, beside the trainer's own
+``time/end_unix`` (when the epoch's metrics were ready, in sub-second Unix seconds).
+
+Where a trial's time went (``time/...``): a trial's final report, sent once it ran its
+course, holds its fit's seconds per phase (``time/<phase>_s``: data, build, train, val,
+checkpoint, report, and test where it scored the test split; worker_start for a
+data-parallel trial) and ``time/..._unix`` times (when it started, when its last epoch
+ended, when it sent the report). Each epoch's report holds only ``time/train_s``,
+``time/val_s`` and ``time/end_unix``: epochs.parquet keeps those three and leaves out the
+final report's other ``time/`` keys, empty in every epoch's row (``epoch_columns``). A
+trial without a final report (stopped by ASHA, failed, cut short by the search's end) has
+in trials.parquet what its epochs say (``epochs_time``): its train and validation seconds
+summed over them and its last epoch's ``time/end_unix``, as a final report gives them; its
+other phases were not recorded and stay empty (NaN).
 """
 
 from __future__ import annotations
@@ -42,7 +55,9 @@ __all__ = [
     "best_report",
     "collect_results",
     "config_table",
+    "epoch_columns",
     "epoch_reports",
+    "epochs_time",
     "failure_reason",
     "grid_trials",
     "trial_error",
@@ -186,6 +201,38 @@ def epoch_reports(frame: pd.DataFrame) -> pd.DataFrame:
     return kept.drop_duplicates(TIME_ATTR, keep="last")
 
 
+def epoch_columns(reports: pd.DataFrame) -> list[str]:
+    """The columns of a trial's ``epoch_reports`` that epochs.parquet keeps: its metrics,
+    not Tune's bookkeeping, the final report's outcome and test metrics, nor a ``time/``
+    column empty in every epoch (Tune's table has a column for every key any report sent:
+    the final report's ``time/<phase>_s`` and ``time/..._unix`` of the phases an epoch does
+    not time, which no epoch's report holds)."""
+    return [
+        c
+        for c in reports.columns
+        if c not in _TUNE_COLUMNS | _OUTCOME_COLUMNS
+        and not is_test_metric(c)
+        and not (str(c).startswith(TIME_PREFIX) and reports[c].isna().all())
+    ]
+
+
+def epochs_time(reports: pd.DataFrame) -> dict[str, float]:
+    """A trial's ``time/`` values as its ``epoch_reports`` give them, for a trial that sent
+    no final report: each ``time/<phase>_s`` every epoch holds, summed over the epochs (as
+    the fit sums them for its final report), and each ``time/..._unix``, the last epoch's."""
+    times: dict[str, float] = {}
+    for column in reports.columns:
+        name = str(column)
+        values = pd.to_numeric(reports[column], errors="coerce")
+        if not name.startswith(TIME_PREFIX) or values.empty or values.isna().any():
+            continue
+        if name.endswith("_s"):
+            times[name] = math.fsum(values)
+        elif name.endswith("_unix"):
+            times[name] = float(values[reports[TIME_ATTR] == reports[TIME_ATTR].max()].iloc[-1])
+    return times
+
+
 def best_report(epochs: pd.DataFrame) -> tuple[float, int]:
     """(best value, the first epoch that reached it) of ``epoch_reports``' rows; (NaN, 0)
     without a value."""
@@ -250,13 +297,7 @@ def collect_results(
                 outcome = {str(k): v for k, v in finals.iloc[-1].items()}
         reports = epoch_reports(frame) if frame is not None else None
         if reports is not None and not reports.empty:
-            epochs_frame = reports[
-                [
-                    c
-                    for c in reports.columns
-                    if c not in _TUNE_COLUMNS | _OUTCOME_COLUMNS and not is_test_metric(c)
-                ]
-            ].copy()
+            epochs_frame = reports[epoch_columns(reports)].copy()
             epochs_frame.insert(0, "trial_id", trial_id)
             epoch_frames.append(epochs_frame)
             epochs_run = int(reports[TIME_ATTR].max())
@@ -297,6 +338,8 @@ def collect_results(
                 row[f"test/{key}"] = value
             elif key.startswith(TIME_PREFIX):  # where the trial's wall time went
                 row[key] = value
+        if outcome is None and reports is not None:  # ASHA stopped it, or it never ended
+            row.update(epochs_time(reports))
         trial_rows.append(row)
     trials = config_table(trial_rows)
     if not trials.empty:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,6 +173,77 @@ def test_a_completed_trial_keeps_the_stop_reason_its_final_report_gave() -> None
     trials, _ = collect_results(grid, 8, {})  # type: ignore[arg-type]
     row = trials.set_index("trial_id").loc["a"]
     assert (row["status"], row["stop_reason"]) == (COMPLETED, "early_stopping")
+
+
+def _timed_reports(epochs: int, final: bool) -> pd.DataFrame:
+    """A trial's reports as Tune's table holds them: each epoch's own phase seconds and end
+    time; with ``final``, the final report after them (the fit's totals, and the phases an
+    epoch does not time), which gives every epoch's row those columns too, empty."""
+    rows: list[dict[str, Any]] = [
+        {
+            TIME_ATTR: e,
+            VAL_METRIC: 1.0 / e,
+            FINAL_KEY: 0,
+            "time/train_s": 1.5 * e,
+            "time/val_s": 0.25,
+            "time/end_unix": 1_795_000_000.0 + e + 0.125,
+        }
+        for e in range(1, epochs + 1)
+    ]
+    if final:
+        rows.append(
+            {
+                **rows[-1],
+                FINAL_KEY: 1,
+                "stop_reason": "max_epochs",
+                "time/train_s": math.fsum(r["time/train_s"] for r in rows),
+                "time/val_s": 0.25 * epochs,
+                "time/build_s": 2.0,
+                "time/test_s": 0.5,
+                "time/entered_unix": 1_794_999_999.0,
+                "time/final_unix": 1_795_000_009.0,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def test_a_trial_without_a_final_report_has_the_phase_seconds_its_epochs_report() -> None:
+    """time/<phase>_s came only from a trial's final report, which a trial ASHA stopped
+    never sends: trials.parquet had no times for it, though epochs.parquet had each of
+    its epochs'. Its train and val seconds are summed over its epochs and its end time is
+    its last epoch's, as a final report gives them; a phase no epoch times stays empty."""
+    grid = _Grid(
+        [
+            (_Trial("done", {}), _Result({"done": True}, _timed_reports(3, final=True))),
+            (_Trial("cut", {}), _Result({"done": True}, _timed_reports(2, final=False))),
+        ]
+    )
+    trials, _ = collect_results(grid, 3, {})  # type: ignore[arg-type]
+    rows = trials.set_index("trial_id")
+    assert list(rows["status"]) == [COMPLETED, STOPPED]
+    cut, done = rows.loc["cut"], rows.loc["done"]
+    assert (cut["time/train_s"], cut["time/val_s"]) == (1.5 + 3.0, 0.5)
+    assert cut["time/end_unix"] == 1_795_000_002.125
+    assert cut[["time/build_s", "time/test_s", "time/entered_unix"]].isna().all()
+    # the finished trial's are its final report's
+    assert (done["time/train_s"], done["time/build_s"], done["time/test_s"]) == (9.0, 2.0, 0.5)
+    assert done["time/end_unix"] == 1_795_000_003.125
+
+
+def test_epochs_parquet_leaves_out_the_final_reports_times_no_epoch_holds() -> None:
+    """Tune's table of a trial's reports has a column for every key any report sent: the
+    final report's time/build_s, time/test_s, time/entered_unix, ... were columns of
+    epochs.parquet, empty in every row. The times each epoch reports stay."""
+    grid = _Grid(
+        [
+            (_Trial("done", {}), _Result({"done": True}, _timed_reports(3, final=True))),
+            (_Trial("cut", {}), _Result({"done": True}, _timed_reports(2, final=False))),
+        ]
+    )
+    _, epochs = collect_results(grid, 3, {})  # type: ignore[arg-type]
+    times = [c for c in epochs.columns if c.startswith("time/")]
+    assert times == ["time/train_s", "time/val_s", "time/end_unix"]
+    assert epochs[times].notna().all().all() and len(epochs) == 5
 
 
 def test_the_order_tune_created_a_trial_is_read_from_its_directorys_name(
