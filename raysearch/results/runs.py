@@ -127,9 +127,29 @@ class RunData:
 
 
 def _missing(run_dir: Path) -> list[str]:
-    """The run files ``run_dir`` lacks (os.path.isfile: a directory the user may not read,
-    such as another user's in /tmp, lacks them rather than raising PermissionError)."""
-    return [name for name in REQUIRED_FILES if not os.path.isfile(run_dir / name)]
+    """The run files ``run_dir`` lacks: ``REQUIRED_FILES``, and finalists.parquet where its
+    summary.json names it among the files the run wrote (os.path.isfile: a directory the
+    user may not read, such as another user's in /tmp, lacks them rather than raising
+    PermissionError)."""
+    required = list(REQUIRED_FILES)
+    if FINALISTS in _written(run_dir):
+        required.append(FINALISTS)
+    return [name for name in required if not os.path.isfile(run_dir / name)]
+
+
+def _written(run_dir: Path) -> list[str]:
+    """The files the run's summary.json names as written (its ``files``); none where it has
+    no summary.json (a run written before it), or one that cannot be read or whose
+    ``files`` is no object: ``_read_plan`` names those."""
+    path = run_dir / SUMMARY_JSON
+    if not os.path.isfile(path):
+        return []
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # unreadable, not UTF-8, not JSON: _read_plan names it
+        return []
+    files = summary.get("files") if isinstance(summary, dict) else None
+    return [str(name) for name in files] if isinstance(files, dict) else []
 
 
 def _check_dir(run_dir: Path, errors: ErrorCollector, names: Names) -> None:
@@ -139,6 +159,13 @@ def _check_dir(run_dir: Path, errors: ErrorCollector, names: Names) -> None:
     missing = _missing(run_dir)
     if TRIALS in missing and METADATA not in missing:  # a search writes metadata.json first
         errors.add(str(run_dir), _not_written(run_dir, missing, names))
+        return
+    if missing == [FINALISTS]:
+        errors.add(
+            str(run_dir),
+            f"missing {FINALISTS}, which its {SUMMARY_JSON} names among the files the run "
+            "wrote: the finalists' replicates and what they picked cannot be read without it",
+        )
         return
     if missing:
         # offered only what this check accepts: a directory with trials.parquet alone is not
@@ -320,6 +347,11 @@ def _read_plan(path: Path, errors: ErrorCollector) -> tuple[int | None, float | 
     if not os.path.isfile(path / SUMMARY_JSON):  # a run written before it: its tables say
         return None, None
     summary = _read_object(path / SUMMARY_JSON, errors)
+    if summary.get("files") is not None and not isinstance(summary["files"], dict):
+        errors.add(  # the files the run wrote, which _missing reads
+            str(path / SUMMARY_JSON),
+            f"files: a JSON object expected (as raysearch writes it), got {summary['files']!r:.60}",
+        )
     planned, budget = summary.get("planned"), summary.get("time_budget_s")
     if planned is not None and (type(planned) is not int or planned < 0):
         errors.add(

@@ -8,7 +8,15 @@ import pandas as pd
 import pytest
 
 from raysearch.core.errors import ConfigError
-from raysearch.core.files import EPOCHS, METADATA, OPTIONS, SUMMARY_JSON, TRIALS, write_parquet
+from raysearch.core.files import (
+    EPOCHS,
+    FINALISTS,
+    METADATA,
+    OPTIONS,
+    SUMMARY_JSON,
+    TRIALS,
+    write_parquet,
+)
 from raysearch.results.analysis import anytime_curve, best_trial, curve_order, run_overview
 from raysearch.results.runs import load_run, load_runs
 from raysearch.results.trials import best_row
@@ -175,6 +183,41 @@ def test_a_directory_of_runs_offers_only_the_runs_load_run_takes(tmp_path):
     load_run(tmp_path / "whole")
     with pytest.raises(ConfigError, match=r"missing metadata\.json"):
         load_run(tmp_path / "no_metadata")
+
+
+def test_a_run_whose_summary_names_finalists_parquet_needs_it(example_run, tmp_path):
+    """A run whose finalists.parquet was lost was read as a run without finalists: compare
+    showed its pick as '-' beside a best_config.yaml holding a finalist. Its summary.json
+    names the file among those the run wrote: it is missing, as a missing epochs.parquet is."""
+    path = example_run("war_losses", "w")
+    assert load_run(path).finalists is not None
+    (path / FINALISTS).unlink()
+    with pytest.raises(ConfigError) as err:
+        load_runs([path])
+    assert err.value.problems == [
+        f"{path}: missing finalists.parquet, which its summary.json names among the files the "
+        "run wrote: the finalists' replicates and what they picked cannot be read without it"
+    ]
+    # with epochs.parquet gone too, the directory is no run, named with both
+    (path / EPOCHS).unlink()
+    with pytest.raises(ConfigError, match=r"missing epochs\.parquet, finalists\.parquet"):
+        load_run(path)
+    # a run without finalists (its summary names no finalists.parquet) needs none
+    assert load_run(write_fake_run(tmp_path / "plain", n_trials=5)).finalists is None
+
+
+def test_a_summary_whose_files_are_no_object_is_named(tmp_path):
+    """summary.json's files say which files the run wrote (finalists.parquet among them):
+    a value that is no object is named, not taken for a run that wrote none."""
+    path = write_fake_run(tmp_path / "r", n_trials=5)
+    summary = json.loads((path / SUMMARY_JSON).read_text())
+    (path / SUMMARY_JSON).write_text(json.dumps({**summary, "files": ["finalists.parquet"]}))
+    with pytest.raises(ConfigError) as err:
+        load_runs([path])
+    assert err.value.problems == [
+        f"{path / SUMMARY_JSON}: files: a JSON object expected (as raysearch writes it), got "
+        "['finalists.parquet']"
+    ]
 
 
 def test_missing_columns_are_reported(tmp_path):
