@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from raysearch.core.errors import ConfigError, ErrorCollector
 from raysearch.core.files import EPOCHS, FINALISTS, METADATA, OPTIONS, SUMMARY_JSON, TRIALS
-from raysearch.core.metrics import BEST_VAL_METRIC
+from raysearch.core.metrics import BEST_VAL_METRIC, TRIAL_STATUSES
 from raysearch.data.reading import read_parquet
 from raysearch.results.evidence import SEED_PARAMETER
 from raysearch.search.names import API, CLI, Names
@@ -204,6 +204,22 @@ def _check_columns(run_dir: Path, name: str, frame: pd.DataFrame, need: Sequence
     return f"{run_dir / name}: missing column(s) {missing}" if missing else ""
 
 
+def _check_statuses(run_dir: Path, trials: pd.DataFrame) -> str:
+    """The problem of trials.parquet's ``status`` values outside ``TRIAL_STATUSES`` (the
+    report reads each trial by its status), or ""."""
+    unknown = dict.fromkeys(
+        "(empty)" if pd.isna(s) else repr(s)
+        for s in trials["status"].tolist()
+        if s not in TRIAL_STATUSES
+    )
+    if not unknown:
+        return ""
+    return (
+        f"{run_dir / TRIALS}: status: unknown value(s) {', '.join(unknown)} "
+        f"(raysearch writes one of {', '.join(TRIAL_STATUSES)})"
+    )
+
+
 def load_run(run_dir: str | Path) -> RunData:
     """One run directory read back (``raysearch.load_run``), as a ``RunData``: its trials
     and epochs as pandas DataFrames, its finalists' replicates, metadata and plan (the
@@ -274,6 +290,8 @@ def _read_tables(path: Path, errors: ErrorCollector) -> dict[str, pd.DataFrame]:
         # a search that created no trial writes a table without columns; finalists are
         # written only when re-trained, one row per replicate
         problem = _check_columns(path, name, frame, need) if len(frame) else ""
+        if not problem and name == TRIALS and len(frame):
+            problem = _check_statuses(path, frame)
         if problem:
             errors.problems.append(problem)
         tables[name] = frame

@@ -227,6 +227,22 @@ def test_missing_columns_are_reported(tmp_path):
         load_run(path)
 
 
+def test_a_status_raysearch_does_not_write_is_named_with_its_file_and_column(tmp_path):
+    """trials.parquet's status 'running' was loaded, and the compare report ended with a
+    KeyError from its plots."""
+    path = write_fake_run(tmp_path / "r", n_trials=5)
+    trials = pd.read_parquet(path / TRIALS)
+    trials.loc[0, "status"] = "running"
+    trials.loc[[1, 2], "status"] = None
+    trials.to_parquet(path / TRIALS)
+    with pytest.raises(ConfigError) as err:
+        load_runs([path])
+    assert err.value.problems == [
+        f"{path / TRIALS}: status: unknown value(s) 'running', (empty) (raysearch writes one "
+        "of completed, stopped, failed, interrupted, not started, out of time)"
+    ]
+
+
 def test_same_names_are_made_unique(tmp_path):
     runs = load_runs([write_fake_run(tmp_path / p / "run", n_trials=5) for p in ("a", "b")])
     assert [r.name for r in runs] == ["loss_ablation/run", "loss_ablation/run (2)"]
