@@ -225,7 +225,8 @@ def load_run(run_dir: str | Path) -> RunData:
     and epochs as pandas DataFrames, its finalists' replicates, metadata and plan (the
     attributes: ``help(raysearch.results.runs.RunData)``). Every file is checked before
     any is used: one ConfigError names the directory and each file or column missing or
-    unreadable."""
+    unreadable (finalists.parquet is missing where summary.json names it among the files
+    the run wrote), and each trial status raysearch does not write."""
     if not isinstance(run_dir, str | os.PathLike):  # the summary run_search returned, say
         raise ConfigError(
             [f"run_dir: expected a run directory (a str or a path), got {run_dir!r}"],
