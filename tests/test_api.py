@@ -560,6 +560,20 @@ def test_a_keyword_of_the_wrong_type_or_out_of_range_is_refused_before_ray(
     assert not (tmp_path / "r").exists()
 
 
+def test_a_poll_interval_for_a_search_of_one_worker_per_trial_is_refused_before_ray(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run_search('smoke', smoke=True, health_check_s=5) ran a whole search and said nothing
+    of an interval that polled no worker (its trials trained in-process)."""
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setattr(raysearch.api, "_search", _ray_must_not_start)
+    with pytest.raises(ConfigError) as raised:
+        run_search("smoke", smoke=True, health_check_s=5, results=str(tmp_path / "r"))
+    assert [p.split(":")[0] for p in raised.value.problems] == ["health_check_s=5"]
+    assert "train in-process, one worker each (workers_per_trial=1)" in raised.value.problems[0]
+    assert not (tmp_path / "r").exists()
+
+
 def test_every_bad_keyword_is_one_error_quoting_each_value(tmp_path) -> None:
     with pytest.raises(ConfigError) as raised:
         run_search(

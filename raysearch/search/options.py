@@ -125,7 +125,9 @@ class RunOptions:
     - ``warm_start``: a finished run whose trials seed this search's Optuna study (for
       TPE: refused by ``run_search`` with the ``random`` searcher, which reads none)
     - ``reuse_actors``: a trial process runs trial after trial (False: one per trial)
-    - ``health_check_s``: how often Ray Train polls a multi-worker trial's workers
+    - ``health_check_s``: how often Ray Train polls a multi-worker trial's workers (refused
+      by ``run_search`` where there are none to poll: ``workers_per_trial`` 1, or a cluster
+      joined with ``address``)
     - ``argv``: the command line that asked for it, recorded to repeat the run (not a
       ``run_search`` keyword)
     """
@@ -175,11 +177,13 @@ class RunOptions:
         no empty path; ``name`` one path component; ``storage`` a URI Ray Tune can keep its
         experiment on, or an absolute path. Not checked here, so a RunOptions naming an
         unknown space or searcher is made without complaint: what the names and paths
-        refer to. ``run_search`` checks those when called, before Ray starts, and raises a
-        ConfigError (a DataError for the dataset's files): the space (a shipped name, or a
-        valid space file), the searcher and scheduler names, ``finalists``, ``replicates``
-        and ``max_epochs`` against the space, the data directory, ``address``, the run
-        directory (``results``/``name``, ``resume``) and ``warm_start``'s run."""
+        refer to, and the options against the space and each other. ``run_search`` checks
+        those when called, before Ray starts, and raises a ConfigError (a DataError for the
+        dataset's files): the space (a shipped name, or a valid space file), the searcher
+        and scheduler names, ``finalists``, ``replicates`` and ``max_epochs`` against the
+        space, ``health_check_s`` against ``workers_per_trial`` and ``address``, the data
+        directory, ``address``, the run directory (``results``/``name``, ``resume``) and
+        ``warm_start``'s run."""
         errs = _Named(self.names)
         self._plain_values()
         for name, least in LEAST.items():

@@ -162,7 +162,8 @@ def _finalists_problem(space: SearchSpace, options: RunOptions) -> str | None:
 
 def _check_session(options: RunOptions) -> None:
     """What RunOptions cannot check by itself: the results root and a local storage on
-    disk, and a polling interval for a cluster this driver joins (RAY_ADDRESS too)."""
+    disk, and a polling interval for a cluster this driver joins (RAY_ADDRESS too) or for
+    a search whose trials run no worker group."""
     problems, names = [], options.names
     if why := directory_problem(options.results):
         problems.append(f"{names.head('results')}: {why}; give a directory")
@@ -180,8 +181,29 @@ def _check_session(options: RunOptions) -> None:
             f"driver starts, not to the cluster at {joined.field} {joined.address!r} (set "
             "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S where `ray start` runs)"
         )
+    if problem := _unpolled_problem(options):
+        problems.append(problem)
     if problems:
         raise ConfigError(problems, "run options")
+
+
+def _unpolled_problem(options: RunOptions) -> str | None:
+    """A polling interval given to a search with no worker group to poll: with one worker
+    per trial (``workers_per_trial``, which the finalists' replicates train with too, and
+    which --smoke leaves as given) a trial trains in-process, not through Ray Train. None
+    where it has one, or none was given, and for a resume: a run started with one before it
+    was refused goes on as it was."""
+    if options.health_check_s is None or options.workers_per_trial >= 2 or options.resume:
+        return None
+    names = options.names
+    return (
+        f"{names.option('health_check_s', options.health_check_s)}: sets how often Ray Train "
+        "polls a multi-worker trial's workers, and this search's trials and finalist "
+        "replicates train in-process, one worker each "
+        f"({names.option('workers_per_trial', options.workers_per_trial)}), with no workers to "
+        f"poll; give {names.example('workers_per_trial', 'N')} with N >= 2, or leave "
+        f"{names.option('health_check_s')} out"
+    )
 
 
 # The contexts of ConfigErrors whose problems name their flag or field themselves; another's

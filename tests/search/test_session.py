@@ -8,6 +8,7 @@ before; within and after a fit SIGTERM is Ctrl+C also where SIGINT is ignored.""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
@@ -132,6 +133,34 @@ def test_an_interval_for_a_joined_cluster_is_refused() -> None:
         resolve_search(options, {"CPU": 2.0})
     plan = resolve_search(RunOptions(space="smoke", address="ray://head:10001"), {"CPU": 2.0})
     assert plan.space.name == "smoke"  # the default (None) is fine on a cluster
+
+
+@pytest.mark.parametrize("smoke", [False, True])
+def test_an_interval_for_trials_with_no_worker_group_to_poll_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, smoke: bool
+) -> None:
+    """run_search('smoke', smoke=True, health_check_s=5) ran a whole search and said
+    nothing: a trial of one worker (the default; --smoke leaves workers_per_trial as given,
+    and the finalists' replicates train as the trials do) trains in-process, with no worker
+    group for Ray Train to poll. A resume goes on with the options its run started with."""
+    monkeypatch.delenv(RAY_ADDRESS_ENV, raising=False)
+    options = RunOptions(space="smoke", smoke=smoke, health_check_s=5, results=str(tmp_path))
+    with pytest.raises(ConfigError) as err:
+        resolve_search(options, {"CPU": 2.0})
+    assert err.value.problems == [
+        "health_check_s=5: sets how often Ray Train polls a multi-worker trial's workers, and "
+        "this search's trials and finalist replicates train in-process, one worker each "
+        "(workers_per_trial=1), with no workers to poll; give workers_per_trial=N with N >= 2, "
+        "or leave health_check_s= out"
+    ]
+    with pytest.raises(ConfigError) as err:  # each reason it does nothing, said together
+        resolve_search(dataclasses.replace(options, address="ray://head:10001"), {"CPU": 2.0})
+    assert [p.split(":")[0] for p in err.value.problems] == ["health_check_s=5"] * 2
+    two = resolve_search(dataclasses.replace(options, workers_per_trial=2), {"CPU": 4.0})
+    assert two.setup.resources.workers_per_trial == 2
+    resumed = dataclasses.replace(options, resume=str(tmp_path / "smoke" / "run"))
+    assert resolve_search(resumed, {"CPU": 2.0}).space.name == "smoke"
+    assert not any(tmp_path.iterdir())
 
 
 class _Tuner:
