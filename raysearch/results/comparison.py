@@ -23,6 +23,7 @@ import pandas as pd
 from raysearch.core.errors import ConfigError
 from raysearch.core.files import atomic_write_text, staged_directory
 from raysearch.core.metrics import BEST_VAL_METRIC, UNFINISHED
+from raysearch.core.numbers import plain
 from raysearch.results.analysis import (
     UNENDED,
     best_trial,
@@ -59,6 +60,7 @@ from raysearch.results.report_dir import REPORT, check_report_dir, runs_to_compa
 from raysearch.results.runs import RunData
 from raysearch.results.unlike import data_of, unlike_runs, warm_start_of
 from raysearch.search.names import Names
+from raysearch.search.options import count_problem
 
 __all__ = ["REPORT", "compare_runs", "new_out_dir", "unlike_runs", "write_report"]
 
@@ -331,22 +333,32 @@ def compare_runs(
     names: Names = _COMPARE_RUNS,
 ) -> Path:
     """``raysearch compare`` from Python: check every run directory (a list of them, or of
-    the runs ``load_run`` read) and ``out_dir`` (one ConfigError lists every problem), then
-    write report.md and its PNGs to ``out_dir`` and return report.md's path. ``seed``: the
-    bootstrap's. ``names`` is internal: how problems name ``out_dir`` and what writes a run
-    (Python's, by default; the command line's for ``--out``)."""
+    the runs ``load_run`` read), ``out_dir`` and ``seed`` (one ConfigError lists every
+    problem), then write report.md and its PNGs to ``out_dir`` and return report.md's
+    path. ``seed``: the fANOVA forest's (the parameter importance), an int from 0 to
+    2**32 - 1, as ``run_search``'s. ``names`` is internal: how problems name ``out_dir``
+    and what writes a run (Python's, by default; the command line's for ``--out``)."""
+    seed = plain(seed)  # NumPy's int as Python's
+    seeds = [] if (why := count_problem("seed", seed)) is None else [f"seed: {why}"]
     one = isinstance(run_dirs, str | os.PathLike)  # a str would be read letter by letter
     if one or isinstance(run_dirs, Mapping) or not isinstance(run_dirs, Iterable):
         hint = f"; give [{run_dirs!r}]" if one else ""
         raise ConfigError(
-            [f"run_dirs: expected a list of run directories, got {run_dirs!r}{hint}"],
+            [f"run_dirs: expected a list of run directories, got {run_dirs!r}{hint}", *seeds],
             names.context,
         )
     # read once (a generator), a run load_run read as its directory
     run_dirs = [run.path if isinstance(run, RunData) else run for run in run_dirs]
     if not run_dirs:
-        raise ConfigError(["run_dirs: give at least one run directory"], names.context)
-    runs = runs_to_compare(run_dirs, out_dir, names)  # raises before writing
+        raise ConfigError(["run_dirs: give at least one run directory", *seeds], names.context)
+    try:
+        runs = runs_to_compare(run_dirs, out_dir, names)  # raises before writing
+    except ConfigError as err:
+        if not seeds:
+            raise
+        raise ConfigError([*err.problems, *seeds], names.context) from None
+    if seeds:
+        raise ConfigError(seeds, names.context)
     return write_report(runs, out_dir, seed=seed, names=names)
 
 

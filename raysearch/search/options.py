@@ -29,6 +29,7 @@ __all__ = [
     "MOST",
     "PATH_FIELDS",
     "RunOptions",
+    "count_problem",
     "default_run_name",
     "load_run_options",
     "named",
@@ -67,6 +68,19 @@ LEAST: dict[str, int] = {
 # seed seeds NumPy generators (ASHA's brackets, TPE), which take 0 to 2**32 - 1; the seeds
 # derived from it (each trial's, the finalists') wrap into that range (wrap_seed).
 MOST: dict[str, int] = {"seed": SEED_MAX}
+
+
+def count_problem(name: str, value: object) -> str | None:
+    """Why ``value`` is not a value of RunOptions' count ``name`` (an int, never a bool, in
+    ``LEAST`` and ``MOST``'s range), as a problem after the field's name says it; None where
+    it is one. RunOptions checks its counts with it, and ``compare_runs`` its ``seed``."""
+    if not (is_int(value) and value >= LEAST[name]):
+        return f"must be an int >= {LEAST[name]}, got {value!r}"
+    if name in MOST and value > MOST[name]:
+        return f"must be an int <= {MOST[name]}, got {value!r}"
+    return None
+
+
 # RunOptions' fields that take a str, and those that take a str or None
 _STRS = ("space", "results")
 _OPTIONAL_STRS = (
@@ -186,17 +200,12 @@ class RunOptions:
         ``warm_start``'s run."""
         errs = _Named(self.names)
         self._plain_values()
-        for name, least in LEAST.items():
+        for name in LEAST:
             value = getattr(self, name)
             if value is None and name not in ("workers_per_trial", "seed", "max_failures"):
                 continue  # None: the space's setting, or as many as the cluster fits
-            errs.check(
-                is_int(value) and value >= least, name, f"must be an int >= {least}, got {value!r}"
-            )
-            if is_int(value) and name in MOST:
-                errs.check(
-                    value <= MOST[name], name, f"must be an int <= {MOST[name]}, got {value!r}"
-                )
+            if (why := count_problem(name, value)) is not None:
+                errs.add(name, why)
         for name in _STRS + _OPTIONAL_STRS:
             value = getattr(self, name)
             if not (isinstance(value, str) or (value is None and name in _OPTIONAL_STRS)):

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -114,6 +115,44 @@ def test_one_run_given_as_a_str_is_refused_not_read_letter_by_letter(two_runs, t
             f"run_dirs: expected a list of run directories, got {given!r}; give [{given!r}]"
         ]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("seed", "why"),
+    [
+        ("x", "must be an int >= 0, got 'x'"),
+        (-1, "must be an int >= 0, got -1"),
+        (1.5, "must be an int >= 0, got 1.5"),
+        (True, "must be an int >= 0, got True"),  # a bool is no count, as run_search's
+        (2**32, "must be an int <= 4294967295, got 4294967296"),
+    ],
+)
+def test_a_bad_seed_is_said_with_the_other_arguments_problems_before_anything_is_written(
+    two_runs, tmp_path, seed: object, why: str
+):
+    """compare_runs(RUNS, out, seed='x') (also -1, 1.5) ended in scikit-learn's
+    InvalidParameterError about random_state, once the runs were read and the report begun:
+    the seed was never checked."""
+    with pytest.raises(ConfigError) as err:
+        compare_runs(two_runs, tmp_path / "out", seed=seed)  # type: ignore[arg-type]
+    assert err.value.problems == [f"seed: {why}"]
+    twice = [two_runs[0], two_runs[0]]
+    with pytest.raises(ConfigError) as err:  # a run given twice: both, in one error
+        compare_runs(twice, tmp_path / "out", seed=seed)  # type: ignore[arg-type]
+    assert err.value.problems == [
+        f"{two_runs[0]}: given twice; a run is compared once",
+        f"seed: {why}",
+    ]
+    assert err.value.context == "compare_runs arguments"
+    with pytest.raises(ConfigError) as err:  # and with the run directories' type
+        compare_runs(str(two_runs[0]), tmp_path / "out", seed=seed)  # type: ignore[arg-type]
+    assert [p.split(":")[0] for p in err.value.problems] == ["run_dirs", "seed"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_seed_from_numpy_is_taken_as_an_int(two_runs, tmp_path):
+    """As run_search takes one (np.arange's, a DataFrame's)."""
+    assert compare_runs(two_runs, tmp_path / "out", seed=np.int64(3)).is_file()
 
 
 def test_runs_read_back_a_generator_or_nothing_are_taken_or_named(two_runs, tmp_path):
