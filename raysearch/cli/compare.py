@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from raysearch.cli import command_description
-from raysearch.cli.args import StrictParser, non_negative_int
+from raysearch.cli.args import StrictParser, int_between
 from raysearch.cli.entry_point import run_as_program
 from raysearch.core.errors import RaysearchError
 from raysearch.results.report_dir import runs_to_compare
 from raysearch.search.names import CLI, Names
+from raysearch.search.options import LEAST, MOST
 
 __all__ = ["main"]
 
@@ -43,9 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--seed",
-        type=non_negative_int,
+        type=int_between(LEAST["seed"], MOST["seed"]),  # run's --seed's bounds
         default=0,
-        help="seed of the fANOVA forest (default: %(default)s)",
+        help="seed of the fANOVA forest, 0 to 2**32 - 1 (default: %(default)s)",
     )
     args = parser.parse_args(argv)
     try:

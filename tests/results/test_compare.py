@@ -299,6 +299,11 @@ def test_a_corrupt_table_an_out_that_is_or_is_under_a_file_and_a_negative_seed_e
     with pytest.raises(SystemExit) as exit_info:
         main([str(two_runs[0]), "--seed", "-5"])
     assert exit_info.value.code == 2 and "-5" in capsys.readouterr().err
+    # scikit-learn's InvalidParameterError about random_state, once the report was begun
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(two_runs[0]), "--out", str(out), "--seed", str(2**32)])
+    assert exit_info.value.code == 2
+    assert "an integer from 0 to 4294967295, got 4294967296" in capsys.readouterr().err
     assert not out.exists()
 
 
