@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 import yaml
 
+from raysearch.core.errors import ConfigError
+
 __all__ = [
     "BEST_CONFIG",
     "CHECKPOINT_FILE",
@@ -41,6 +43,7 @@ __all__ = [
     "atomic_write_serialised",
     "atomic_write_text",
     "directory_problem",
+    "given_run_dir",
     "json_values",
     "read_yaml",
     "staged_directory",
@@ -217,6 +220,19 @@ def staged_directory(out: Path) -> Iterator[Path]:
     staging.rmdir()
     if replaced.exists():
         shutil.rmtree(replaced)
+
+
+def given_run_dir(run_dir: object) -> Path:
+    """The run directory a Python caller gave a function that reads one (``load_run``,
+    ``open_study``), as a Path; a ConfigError naming ``run_dir`` and quoting it where it is
+    no str or path (the summary dict ``run_search`` returns, say), which pathlib would
+    refuse with a bare TypeError."""
+    if not isinstance(run_dir, str | os.PathLike):
+        raise ConfigError(
+            [f"run_dir: expected a run directory (a str or a path), got {run_dir!r}"],
+            "arguments",
+        )
+    return Path(run_dir)
 
 
 def why_no_file(path: str | os.PathLike[str]) -> str | None:

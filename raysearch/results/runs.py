@@ -22,7 +22,15 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from raysearch.core.errors import ConfigError, ErrorCollector
-from raysearch.core.files import EPOCHS, FINALISTS, METADATA, OPTIONS, SUMMARY_JSON, TRIALS
+from raysearch.core.files import (
+    EPOCHS,
+    FINALISTS,
+    METADATA,
+    OPTIONS,
+    SUMMARY_JSON,
+    TRIALS,
+    given_run_dir,
+)
 from raysearch.core.metrics import BEST_VAL_METRIC, TRIAL_STATUSES
 from raysearch.data.reading import read_parquet
 from raysearch.results.evidence import SEED_PARAMETER
@@ -227,12 +235,7 @@ def load_run(run_dir: str | Path) -> RunData:
     any is used: one ConfigError names the directory and each file or column missing or
     unreadable (finalists.parquet is missing where summary.json names it among the files
     the run wrote), and each trial status raysearch does not write."""
-    if not isinstance(run_dir, str | os.PathLike):  # the summary run_search returned, say
-        raise ConfigError(
-            [f"run_dir: expected a run directory (a str or a path), got {run_dir!r}"],
-            "arguments",
-        )
-    return load_runs([run_dir], names=API)[0]  # raysearch.load_run: Python's
+    return load_runs([given_run_dir(run_dir)], names=API)[0]  # raysearch.load_run: Python's
 
 
 def load_runs(run_dirs: Sequence[str | Path], names: Names = CLI) -> list[RunData]:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from raysearch.core.errors import ConfigError
-from raysearch.core.files import OPTUNA_STUDY
+from raysearch.core.files import OPTUNA_STUDY, given_run_dir
 from raysearch.search.names import CLI, Names
 from raysearch.search.space import SearchSpace
 
@@ -98,12 +98,14 @@ def open_study(run_dir: str | Path) -> optuna.Study:
     (the absolute path of the run the warm start imported them from), ``warm_start_from``
     and ``warm_start_trial`` (the run each ran in, and its number in that run's study: the
     same run, but for a trial that run was itself warm-started with, which keeps where it
-    ran), and no intermediate values."""
+    ran), and no intermediate values. A ``run_dir`` that is no str or path is a ConfigError
+    naming it, as ``load_run``'s."""
     missing = (
         "give the directory of a search (results/<space>/<run>) made by a raysearch that "
         "keeps its Optuna study"
     )
-    return _open_study(Path(run_dir), str(run_dir), missing)
+    path = given_run_dir(run_dir)  # as load_run checks it
+    return _open_study(path, str(run_dir), missing)
 
 
 def resumed_study(run_dir: str | Path, why: str, names: Names = CLI) -> optuna.Study:

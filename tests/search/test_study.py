@@ -259,6 +259,17 @@ def test_a_warm_start_from_a_run_that_finished_no_trial_says_so_not_that_the_spa
     assert "do not fit" not in str(err.value)
 
 
+@pytest.mark.parametrize("wrong", [5, None, {"run_dir": "results/smoke/r"}])
+def test_open_study_of_no_str_or_path_names_run_dir_as_load_run_does(wrong: object) -> None:
+    """open_study(5) raised pathlib's bare TypeError, where load_run(5) named run_dir."""
+    for read in (raysearch.open_study, raysearch.load_run):
+        with pytest.raises(ConfigError) as err:
+            read(wrong)  # type: ignore[arg-type]
+        assert err.value.problems == [
+            f"run_dir: expected a run directory (a str or a path), got {wrong!r}"
+        ]
+
+
 def test_open_study_reads_a_runs_study_and_names_a_directory_without_one(
     tmp_path: Path,
 ) -> None:
