@@ -330,14 +330,13 @@ def compare_runs(
     out_dir: str | Path,
     *,
     seed: int = 0,
-    names: Names = _COMPARE_RUNS,
 ) -> Path:
     """``raysearch compare`` from Python: check every run directory (a list of them, or of
     the runs ``load_run`` read), ``out_dir`` and ``seed`` (one ConfigError lists every
-    problem), then write report.md and its PNGs to ``out_dir`` and return report.md's
-    path. ``seed``: the fANOVA forest's (the parameter importance), an int from 0 to
-    2**32 - 1, as ``run_search``'s. ``names`` is internal: how problems name ``out_dir``
-    and what writes a run (Python's, by default; the command line's for ``--out``)."""
+    problem, naming ``out_dir`` and what writes a run as Python does), then write report.md
+    and its PNGs to ``out_dir`` and return report.md's path. ``seed``: the fANOVA forest's
+    (the parameter importance), an int from 0 to 2**32 - 1, as ``run_search``'s."""
+    names = _COMPARE_RUNS  # the command line checks its own (cli/compare.py)
     seed = plain(seed)  # NumPy's int as Python's
     seeds = [] if (why := count_problem("seed", seed)) is None else [f"seed: {why}"]
     one = isinstance(run_dirs, str | os.PathLike)  # a str would be read letter by letter

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import json
 import math
@@ -147,6 +148,17 @@ def test_a_bad_seed_is_said_with_the_other_arguments_problems_before_anything_is
     with pytest.raises(ConfigError) as err:  # and with the run directories' type
         compare_runs(str(two_runs[0]), tmp_path / "out", seed=seed)  # type: ignore[arg-type]
     assert [p.split(":")[0] for p in err.value.problems] == ["run_dirs", "seed"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_compare_runs_takes_no_names_the_command_line_checks_its_own(two_runs, tmp_path):
+    """compare_runs(..., names='x') gave AttributeError: 'str' object has no attribute
+    'option': ``names`` (how problems name options: flags or keywords) was in its public
+    signature, though no caller passed it (raysearch compare calls runs_to_compare and
+    write_report)."""
+    assert list(inspect.signature(compare_runs).parameters) == ["run_dirs", "out_dir", "seed"]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'names'"):
+        compare_runs(two_runs, tmp_path / "out", names="x")  # type: ignore[call-arg]
     assert not (tmp_path / "out").exists()
 
 
