@@ -89,10 +89,11 @@ def _record(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     # Deferred: the search layer imports Ray and Optuna (seconds); --help needs neither.
     from raysearch.search.names import CLI
-    from raysearch.search.simulation.record import record_curves
+    from raysearch.search.simulation.record import record_curves_for
 
     try:
-        recorded = record_curves(
+        recorded = record_curves_for(
+            CLI,
             args.space,
             out=args.out,
             data=args.data,
@@ -102,7 +103,6 @@ def _record(argv: Sequence[str] | None) -> int:
             address=args.address,
             device=args.device,
             cache_dir=args.cache_dir,
-            names=CLI,
         )
     except KeyboardInterrupt:
         print("interrupted: the same command resumes from the finished runs", file=sys.stderr)

@@ -21,6 +21,7 @@ __all__ = [
     "TrialFailure",
     "close_names",
     "did_you_mean",
+    "not_an_argument",
 ]
 
 
@@ -94,6 +95,15 @@ def did_you_mean(close: Sequence[str]) -> str:
     """The names a misspelt one likely meant, as a problem offers them: "did you mean 'a'
     or 'b'?"."""
     return f"did you mean {' or '.join(repr(c) for c in close)}?"
+
+
+def not_an_argument(name: str, call: str, arguments: Sequence[str]) -> str:
+    """The problem of a keyword ``name`` that the function ``call`` does not take (its
+    ``arguments``, in the order they are listed): the one it was likely meant to be, else
+    every one there is."""
+    close = close_names(name, arguments)
+    hint = did_you_mean(close) if close else f"the arguments: {', '.join(arguments)}"
+    return f"{name}: not a {call} argument; {hint}"
 
 
 class _SearchEnded(RaysearchError):

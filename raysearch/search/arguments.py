@@ -9,7 +9,7 @@ import dataclasses
 import os
 from typing import Any
 
-from raysearch.core.errors import ConfigError, close_names, did_you_mean
+from raysearch.core.errors import ConfigError, not_an_argument
 from raysearch.core.numbers import plain
 from raysearch.search.names import API
 from raysearch.search.options import PATH_FIELDS, RunOptions
@@ -53,9 +53,7 @@ def _unknown(name: str, known: set[str]) -> str:
     """``name``, not a keyword of run_search: the one it was likely meant to be, else every
     one there is."""
     arguments = ["space", "options", "callbacks", *sorted(known - {"space"})]
-    close = close_names(name, arguments)
-    hint = did_you_mean(close) if close else f"the arguments: {', '.join(arguments)}"
-    return f"{name}: not a run_search argument; {hint}"
+    return not_an_argument(name, "run_search", arguments)
 
 
 def _resuming(options: RunOptions | None, fields: dict[str, Any]) -> bool:

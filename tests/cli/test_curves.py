@@ -229,7 +229,9 @@ def test_sigterm_stops_a_recording_as_ctrl_c_does(
         time.sleep(5)  # the handler raises within this
         pytest.fail("SIGTERM did not stop the recording")
 
-    monkeypatch.setattr("raysearch.search.simulation.record.record_curves", stopped_while_recording)
+    monkeypatch.setattr(
+        "raysearch.search.simulation.record.record_curves_for", stopped_while_recording
+    )
     before = signal.getsignal(signal.SIGTERM)
     # left in place if curves does not take SIGTERM: the test fails, not the test process
     signal.signal(signal.SIGTERM, lambda *a: pytest.fail("SIGTERM kept its default action"))

@@ -32,22 +32,29 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
 
 from raysearch.core.errors import ConfigError, DataError
-from raysearch.core.files import atomic_write_text, directory_problem, why_no_file
+from raysearch.core.files import atomic_write_text
 from raysearch.core.numbers import counted, is_int, plain
 from raysearch.core.timing import readable_seconds
 from raysearch.data.reading import read_parquet
-from raysearch.search.address import check_address
 from raysearch.search.names import CURVES_API, Names
 from raysearch.search.simulation.curve_plan import CurvePlan
 from raysearch.search.simulation.grid import discretized, grid, space_yaml
 from raysearch.search.simulation.partial import append_run, load_partial, partial_path, run_id
 from raysearch.search.simulation.plan_diff import held_plan
+from raysearch.search.simulation.record_arguments import (
+    address_problems,
+    address_used,
+    argument_problems,
+    data_problem,
+    out_problem,
+    seeds_problem,
+)
 from raysearch.search.simulation.record_runs import (
     forget_prepared,
     prepared_here,
@@ -67,6 +74,7 @@ __all__ = [
     "plan_for_space",
     "record",
     "record_curves",
+    "record_curves_for",
 ]
 
 # after the parameters' columns
@@ -84,7 +92,7 @@ def plan_for_space(
 ) -> CurvePlan:
     """The plan of a space's grid (ConfigError naming every problem, before anything trains;
     ``names``: how they name record_curves' arguments)."""
-    problems = [why for why in (_seeds_problem(seeds, names), _data_problem(data, names)) if why]
+    problems = [why for why in (seeds_problem(seeds, names), data_problem(data, names)) if why]
     problems += _grid_problems(space, data is not None, names)
     if problems:
         raise ConfigError(problems, "curve recording")
@@ -131,16 +139,6 @@ def _grid_problems(space: SearchSpace, data_given: bool, names: Names) -> list[s
             f"(requires_data); give its directory with {names.example('data', 'DATASET_DIR')}"
         )
     return problems
-
-
-def _seeds_problem(seeds: int, names: Names) -> str | None:
-    return f"{names.head('seeds')}: at least 1, got {seeds!r}" if seeds < 1 else None
-
-
-def _data_problem(data: str | os.PathLike[str] | None, names: Names) -> str | None:
-    if data is not None and not Path(data).is_dir():
-        return f"{names.head('data')}: {os.fspath(data)!r} is not a directory"
-    return None
 
 
 def record(
@@ -222,71 +220,6 @@ class Recorded:
     trained: bool
 
 
-# record_curves' arguments and the types each takes (None: left out)
-_PATHS = ("space", "out", "data", "cache_dir")
-_COUNTS = ("seeds", "points", "processes")
-_TEXTS = ("address", "device")
-
-
-def _argument_problems(names: Names, **given: Any) -> list[str]:
-    """What is wrong with each argument of record_curves that can be told without the space:
-    its type, then (of the right type) its range, the out file and the directories; each
-    named by ``names``."""
-    problems = []
-    for name, value in given.items():
-        if value is None and name not in ("space", "seeds", "log"):
-            continue
-        if name in _PATHS and not isinstance(value, str | os.PathLike):
-            problems.append(f"{names.head(name)}: expected a str or a path, got {value!r}")
-        elif name in _COUNTS and not is_int(value):
-            problems.append(f"{names.head(name)}: expected a whole number, got {value!r}")
-        elif name in _TEXTS and not isinstance(value, str):
-            problems.append(f"{names.head(name)}: expected a str, got {value!r}")
-        elif name == "out" and (why := _out_problem(Path(value))):
-            problems.append(f"{names.head('out')}: {why}")
-        elif name == "data" and (why := _data_problem(value, names)):
-            problems.append(why)
-        elif name == "seeds" and (why := _seeds_problem(value, names)):
-            problems.append(why)
-        elif name == "points" and value < 2:
-            problems.append(f"{names.head('points')}: at least 2, got {value!r}")
-        elif name == "processes" and value < 1:
-            problems.append(f"{names.head('processes')}: at least 1, got {value!r}")
-        elif name == "cache_dir" and (why := directory_problem(value)):
-            problems.append(
-                f"{names.head('cache_dir')}: {why}; give a directory for the data cache"
-            )
-        elif name == "log" and not callable(value):
-            problems.append(
-                f"{names.head('log')}: expected a function taking each progress line (a str), "
-                f"got {value!r}; to print nothing, give lambda line: None"
-            )
-    return problems
-
-
-def _address_used(address: object, out: object) -> TypeGuard[str]:
-    """Whether a recording would join the cluster at ``address``: not where a table given
-    as ``out`` is there already (it trains nothing), nor for an address of the wrong type
-    (one of the problems already)."""
-    return isinstance(address, str) and not (isinstance(out, str | Path) and Path(out).is_file())
-
-
-def _address_problems(address: str, names: Names) -> list[str]:
-    """What is wrong with the cluster at ``address`` ([]: a Ray cluster answers there)."""
-    try:
-        check_address(address, names)
-    except ConfigError as err:
-        return list(err.problems)
-    return []
-
-
-def _out_problem(table: Path) -> str | None:
-    """Why the table cannot be written to ``table`` (None: it can)."""
-    if table.suffix != ".parquet":
-        return f"{table} is not a .parquet file"
-    return why_no_file(table)  # a directory there, or a file in the way
-
-
 def _check_test_split(plan: CurvePlan, cache_dir: str | Path | None) -> None:
     """A DataError before anything trains where no curve could be recorded: each scores the
     test split every epoch, and the data (the grid's first configuration's; the searchable
@@ -328,19 +261,44 @@ def record_curves(
     device: str | None = None,
     cache_dir: str | Path | None = None,
     log: Callable[[str], None] = print,
-    names: Names = CURVES_API,
+    **unknown: Any,
 ) -> Recorded:
     """Record the curves of ``space`` (a name or a file) into ``out`` (default
-    results/curves/<space>.parquet): ``raysearch curves``. Every problem, the address's
-    too, is one ConfigError before anything is logged, prepared or trained; a table already
-    holding these curves is kept, one holding others refused. With ``points``, the grid's
-    space file is written beside the table.
-    The runs train ``processes`` at once on this machine, or with ``address`` as Ray tasks
-    on that cluster (``record``). ``names`` is internal, not for callers: ``raysearch
-    curves`` passes ``CLI`` so that errors name its flags rather than these keywords."""
+    results/curves/<space>.parquet): ``raysearch curves``, whose flags are its keywords.
+    Every problem, the address's too, is one ConfigError before anything is logged,
+    prepared or trained (a keyword it does not take among them, naming the one likely
+    meant); a table already holding these curves is kept, one holding others refused. With
+    ``points``, the grid's space file is written beside the table. The runs train
+    ``processes`` at once on this machine, or with ``address`` as Ray tasks on that
+    cluster (``record``). ``log``: called with each line of progress."""
+    return record_curves_for(
+        CURVES_API, space, out=out, data=data, seeds=seeds, points=points,
+        processes=processes, address=address, device=device, cache_dir=cache_dir, log=log,
+        unknown=unknown,
+    )  # fmt: skip
+
+
+def record_curves_for(
+    names: Names,
+    space: str,
+    *,
+    out: str | Path | None = None,
+    data: str | None = None,
+    seeds: int = 2,
+    points: int | None = None,
+    processes: int | None = None,
+    address: str | None = None,
+    device: str | None = None,
+    cache_dir: str | Path | None = None,
+    log: Callable[[str], None] = print,
+    unknown: dict[str, Any] | None = None,
+) -> Recorded:
+    """``record_curves``, its problems naming the arguments as ``names`` says: ``raysearch
+    curves`` passes ``CLI``, so that they name its flags rather than record_curves'
+    keywords. ``unknown``: the keywords given that record_curves does not take."""
     seeds, points, processes = plain(seeds), plain(points), plain(processes)  # NumPy's: ints
-    problems = _argument_problems(
-        names,
+    problems = argument_problems(
+        names, unknown or {},
         space=space, out=out, data=data, seeds=seeds, points=points, processes=processes,
         address=address, device=device, cache_dir=cache_dir, log=log,
     )  # fmt: skip
@@ -349,7 +307,7 @@ def record_curves(
     try:  # of the wrong type, it is one of the problems already
         loaded = load_space(space, names=names) if isinstance(space, str) else None
     except ConfigError as err:
-        if not problems and not _address_used(address, out):
+        if not problems and not address_used(address, out):
             raise  # the space's alone, as load_space says them
         problems += [
             p if err.context == names.context else f"{err.context}: {p}" for p in err.problems
@@ -361,8 +319,8 @@ def record_curves(
         # the grid's problems, said with the arguments' (a dataset of the wrong type is given)
         problems += _grid_problems(loaded, data is not None, names)
     if problems:  # with the address's, unless a table given is there (it trains nothing)
-        if _address_used(address, out):
-            problems += _address_problems(address, names)
+        if address_used(address, out):
+            problems += address_problems(address, names)
         raise ConfigError(problems, "curve recording")
     assert loaded is not None, "a space of the wrong type is one of the problems"
     plan = None
@@ -371,7 +329,7 @@ def record_curves(
     except ConfigError as err:
         problems += err.problems
     table = Path(out) if out is not None else Path("results") / "curves" / f"{loaded.name}.parquet"
-    if out is None and (why := _out_problem(table)):  # a given one was checked above
+    if out is None and (why := out_problem(table)):  # a given one was checked above
         problems.append(f"{names.head('out')}: {why}")
     # Deferred: the trainer imports torch (seconds); simulate imports this module.
     from raysearch.train.loop import device_problem
@@ -381,7 +339,7 @@ def record_curves(
             f"{names.head('device')}: {why}"
         )  # a cluster's nodes may have what this one lacks
     if address is not None and not table.is_file():  # a table there trains nothing on it
-        problems += _address_problems(address, names)  # before the data are prepared
+        problems += address_problems(address, names)  # before the data are prepared
     if problems:
         raise ConfigError(problems, "curve recording")
     assert plan is not None, "plan_for_space raised otherwise"

@@ -5,6 +5,7 @@ recording."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import math
 import os
@@ -27,6 +28,7 @@ from raysearch.search.names import CLI, CURVES_API, Names
 from raysearch.search.simulation import record as rec
 from raysearch.search.simulation import record_runs
 from raysearch.search.simulation.grid import discretized, grid, space_yaml
+from raysearch.search.simulation.record_arguments import KEYWORDS
 from raysearch.search.simulation.table import TableCurves, check_space
 from raysearch.search.space import ParamSpec, load_space
 from raysearch.testing.curves import fake_epochs, fake_recording
@@ -493,21 +495,48 @@ def test_record_curves_errors_name_its_arguments_as_their_caller_wrote_them(
     assert err.value.context == "record_curves arguments"
     assert err.value.problems[0].startswith("space: unknown space 'nosuch'")
     with pytest.raises(ConfigError) as err:
-        rec.record_curves("nosuch", names=CLI)
+        rec.record_curves_for(CLI, "nosuch")
     assert err.value.problems[0].startswith("--space: unknown space 'nosuch'")
     for names, points in [(CURVES_API, "points"), (CLI, "--points")]:
         with pytest.raises(ConfigError) as err:
-            rec.record_curves("smoke", points=1, names=names)
+            rec.record_curves_for(names, "smoke", points=1)
         assert err.value.problems == [f"{points}: at least 2, got 1"]
     space = tmp_path / "grid.yaml"
     space.write_text(space_yaml(discretized(load_space("smoke"), 2), "smoke"))
     for names, out in [(CURVES_API, "out"), (CLI, "--out")]:
         with pytest.raises(ConfigError) as err:
-            rec.record_curves(str(space), out=tmp_path / "x.txt", processes=0, names=names)
+            rec.record_curves_for(names, str(space), out=tmp_path / "x.txt", processes=0)
         assert [p.split(":")[0] for p in err.value.problems] == [
             out,
             out.replace("out", "processes"),
         ]
+
+
+def test_a_keyword_record_curves_does_not_take_is_named_with_the_one_meant(
+    tmp_path: Path, fake_training: list
+) -> None:
+    """record_curves('smoke', point=2) raised Python's plain TypeError, where run_search and
+    simulate_search offer the keyword meant; it is said with the other problems, before
+    anything trains. ``names`` (how the command line has problems name its flags) is no
+    keyword of it either: names='x' gave AttributeError: 'str' object has no attribute
+    'head'."""
+    out = tmp_path / "c.parquet"
+    with pytest.raises(ConfigError) as err:
+        rec.record_curves("smoke", point=2, seeds=0, out=out)  # type: ignore[call-arg]
+    assert err.value.problems[:2] == [
+        "point: not a record_curves argument; did you mean 'points'?",
+        "seeds: at least 1, got 0",
+    ]  # then smoke's float parameter, which points= would make a grid of
+    assert [p.split(":")[0] for p in err.value.problems[2:]] == ["parameters.budget_beta"]
+    with pytest.raises(ConfigError) as err:
+        rec.record_curves("smoke", points=2, out=out, names="x")  # type: ignore[call-arg]
+    assert err.value.problems == [
+        "names: not a record_curves argument; the arguments: space, out, data, seeds, "
+        "points, processes, address, device, cache_dir, log"
+    ]
+    assert fake_training == [] and not any(tmp_path.iterdir())
+    taken = [n for n in inspect.signature(rec.record_curves).parameters if n != "unknown"]
+    assert taken == list(KEYWORDS)  # the arguments offered are the function's
 
 
 @pytest.mark.parametrize(
