@@ -220,6 +220,10 @@ class Recorded:
     trained: bool
 
 
+def _silent(line: str) -> None:
+    """record_curves' ``log=None``: no line of progress is said."""
+
+
 def _check_test_split(plan: CurvePlan, cache_dir: str | Path | None) -> None:
     """A DataError before anything trains where no curve could be recorded: each scores the
     test split every epoch, and the data (the grid's first configuration's; the searchable
@@ -260,7 +264,7 @@ def record_curves(
     address: str | None = None,
     device: str | None = None,
     cache_dir: str | Path | None = None,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = print,
     **unknown: Any,
 ) -> Recorded:
     """Record the curves of ``space`` (a name or a file) into ``out`` (default
@@ -270,7 +274,8 @@ def record_curves(
     meant); a table already holding these curves is kept, one holding others refused. With
     ``points``, the grid's space file is written beside the table. The runs train
     ``processes`` at once on this machine, or with ``address`` as Ray tasks on that
-    cluster (``record``). ``log``: called with each line of progress."""
+    cluster (``record``). ``log``: called with each line of progress (None: silent, as
+    ``simulate_search``'s)."""
     return record_curves_for(
         CURVES_API, space, out=out, data=data, seeds=seeds, points=points,
         processes=processes, address=address, device=device, cache_dir=cache_dir, log=log,
@@ -290,7 +295,7 @@ def record_curves_for(
     address: str | None = None,
     device: str | None = None,
     cache_dir: str | Path | None = None,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = print,
     unknown: dict[str, Any] | None = None,
 ) -> Recorded:
     """``record_curves``, its problems naming the arguments as ``names`` says: ``raysearch
@@ -302,6 +307,7 @@ def record_curves_for(
         space=space, out=out, data=data, seeds=seeds, points=points, processes=processes,
         address=address, device=device, cache_dir=cache_dir, log=log,
     )  # fmt: skip
+    say = log if log is not None else _silent
     space = os.fspath(space) if isinstance(space, os.PathLike) else space  # a path, as a str
     loaded = None
     try:  # of the wrong type, it is one of the problems already
@@ -356,16 +362,16 @@ def record_curves_for(
     if trained:
         try:
             _check_test_split(plan, cache_dir)
-            log(f"curves: recording into {table} (finished runs kept in {partial_path(table)})")
+            say(f"curves: recording into {table} (finished runs kept in {partial_path(table)})")
             record(
                 plan, table, processes=processes, address=address, cache_dir=cache_dir,
-                log=log, names=names,
+                log=say, names=names,
             )  # fmt: skip
         finally:  # the data the check prepared, where the runs trained elsewhere
             forget_prepared()
-        log(f"curves: wrote {table}")
+        say(f"curves: wrote {table}")
     else:
-        log(f"curves: {table} already holds these curves" + (f", {otherwise}" if otherwise else ""))
+        say(f"curves: {table} already holds these curves" + (f", {otherwise}" if otherwise else ""))
     simulated = space
     if points is not None:  # the grid's own space file, beside the table once it is there
         simulated = str(table.with_suffix(".yaml"))

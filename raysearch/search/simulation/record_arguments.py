@@ -59,8 +59,8 @@ def argument_problems(names: Names, unknown: dict[str, Any], **given: Any) -> li
     file and the directories; each named by ``names``."""
     problems = [not_an_argument(name, names.call, KEYWORDS) for name in unknown]
     for name, value in given.items():
-        if value is None and name not in ("space", "seeds", "log"):
-            continue
+        if value is None and name not in ("space", "seeds"):
+            continue  # None: the default (log=None: no progress lines)
         if name in _PATHS and not isinstance(value, str | os.PathLike):
             problems.append(f"{names.head(name)}: expected a str or a path, got {value!r}")
         elif name in _COUNTS and not is_int(value):
@@ -84,7 +84,7 @@ def argument_problems(names: Names, unknown: dict[str, Any], **given: Any) -> li
         elif name == "log" and not callable(value):
             problems.append(
                 f"{names.head('log')}: expected a function taking each progress line (a str), "
-                f"got {value!r}; to print nothing, give lambda line: None"
+                f"or None, got {value!r}"
             )
     return problems
 

@@ -447,12 +447,23 @@ def test_record_curves_from_python_keeps_a_finished_table(
         rec.record_curves("loss_ablation", points=2, out="curves.csv", processes=0)
     assert "processes: at least 1, got 0" in str(both.value)  # every problem at once
     with pytest.raises(ConfigError) as no_log:  # refused before anything trains
-        rec.record_curves("loss_ablation", points=3, seeds=1, out="other.parquet", log=None)
+        rec.record_curves("loss_ablation", points=3, seeds=1, out="other.parquet", log=5)
     assert no_log.value.problems == [
-        "log: expected a function taking each progress line (a str), got None; to print "
-        "nothing, give lambda line: None"
+        "log: expected a function taking each progress line (a str), or None, got 5"
     ]
     assert len(fake_training) == 7 and not Path("other.parquet").exists()
+
+
+def test_record_curves_with_log_none_is_silent_as_simulate_search_is(
+    tmp_path: Path, fake_training: list, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """record_curves(log=None) was refused ('to print nothing, give lambda line: None'),
+    while simulate_search(log=None) is the documented way to be silent."""
+    got = rec.record_curves("smoke", points=2, seeds=1, out=tmp_path / "c.parquet", log=None)
+    assert got.trained and len(fake_training) == 5
+    again = rec.record_curves("smoke", points=2, seeds=1, out=got.table, log=None)
+    assert not again.trained
+    assert capsys.readouterr().out == ""
 
 
 @settings(max_examples=60, deadline=None)
