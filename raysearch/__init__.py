@@ -10,12 +10,14 @@ The Python API, for a notebook or a script::
     curves = raysearch.record_curves("loss_ablation", points=3)  # for raysearch simulate
     sim = raysearch.simulate_search(curves.space, table=curves.table, workers=[1, 16])
 
-``run_search(space=..., **fields)`` takes any field of ``raysearch.RunOptions`` (its help
-says what each is: ``num_samples``, ``max_epochs``, ``data``, ``results``, ``name``,
-``seed``, ``warm_start``, ...) and returns the summary it wrote to
-``results/<space>/<run>/``; each call gets its own run directory. ``load_run(run_dir)``
-returns a ``RunData`` (trials and epochs as pandas DataFrames, the metadata), and
-``open_study(run_dir)`` its ``optuna.Study``. ``compare_runs(run_dirs, out_dir)`` is
+``run_search(space=..., **fields)`` takes a keyword for each field of
+``raysearch.RunOptions`` (its help says what each is: ``num_samples``, ``max_epochs``,
+``data``, ``results``, ``name``, ``seed``, ``warm_start``, ...) but ``argv``, which
+records the command line and only the command line sets; or ``options=`` whole. It
+returns the summary it wrote to ``results/<space>/<run>/``; each call not given a
+``name`` gets a run directory of its own. ``load_run(run_dir)`` returns a ``RunData``
+(trials and epochs as pandas DataFrames, the metadata), and ``open_study(run_dir)`` its
+``optuna.Study``. ``compare_runs(run_dirs, out_dir)`` is
 ``raysearch compare``: report.md and its figures for the runs, in ``out_dir``.
 ``record_curves(space, ...)`` is ``raysearch curves``: it records the learning curves of a
 space's grid and returns where the table and the space file to simulate on are.

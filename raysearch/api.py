@@ -82,8 +82,9 @@ def run_search(
     """Run a whole search; returns the summary it wrote to the run directory.
 
     Give the space by name (a shipped space) or by path, and any field of ``RunOptions``
-    (``num_samples``, ``max_epochs``, ``smoke``, ``seed``, ``data``, ``results``, ``name``,
-    ...; ``help(raysearch.RunOptions)`` says what each is):
+    but ``argv`` (``num_samples``, ``max_epochs``, ``smoke``, ``seed``, ``data``,
+    ``results``, ``name``, ...; ``help(raysearch.RunOptions)`` says what each is; ``argv``
+    records the command line that made the options, and only the command line sets it):
     ``run_search(space="loss_ablation", num_samples=8)``. Or pass ``options`` whole (what
     the CLI does). ``callbacks``: extra Ray Tune callbacks (benchmarks and tests observe
     trials with them).
@@ -108,8 +109,11 @@ def run_search(
     ``failures`` (each failed trial's id and reason); ``time_budget_s``; the finalists'
     ``replicates`` and ``unfinished_replicates``; ``gate_held`` (the stops the rung gate
     held, per epoch) and ``gate`` (the rule it judges a rung by: its least number of
-    trials, threshold, what it compares and whether it weighs the cut's cost; and each of
-    those rungs' trials, Spearman and cut cost when the search ended); ``warm_start`` (a
+    trials, ``min_trials``, ``threshold``, what it compares, ``against``, whether it weighs
+    the cut's cost, ``cut_cost``, and what it does with ASHA's stops at a rung with too
+    few trials to judge, ``unmeasured``, the space's gate_unmeasured: ``'defer'`` puts them
+    off until it can judge the rung, ``'asha'`` lets them stand; and each of those rungs'
+    ``trials``, ``spearman`` and ``cost`` when the search ended); ``warm_start`` (a
     warm start's run, absolute, how many of its study's trials lead this run's Optuna
     study, how many of them ran in that run and in which earlier runs the others ran, and
     their best value; None for a search from scratch);

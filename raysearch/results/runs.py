@@ -51,8 +51,9 @@ _FINALIST_COLUMNS = ("finalist", "seed", "status", BEST_VAL_METRIC, "search_valu
 class RunData:
     """One search's results, read back from its run directory (what ``load_run`` returns).
 
-    - ``name``: its label, ``"<space>/<run directory's name>"`` (``load_runs`` adds
-      `` (2)``, ... to a label two runs share)
+    - ``name``: its label, ``"<space>/<run directory's name>"``; where runs are read
+      together (as ``compare_runs`` reads them), the second with a label gets `` (2)``
+      after it, the third `` (3)``, ...
     - ``path``: the run directory, absolute
     - ``trials``: trials.parquet, one row per trial, best first: sorted by
       ``best_anchored_val_loss`` ascending, trials without a value last (as the search

@@ -127,8 +127,9 @@ def summarize(
     as not started, unless ``time_budget_s`` is given: the search's time budget (seconds)
     ran out, and ended it before it created them. ``gate_held``: the stops ASHA made that
     its rung gate held, per epoch (None: no gate); ``gate``: what the gate judges a rung by
-    (``tuner.gate_record``: its least number of trials, its threshold, what it compares and
-    whether it weighs the cut's cost, and how each of those epochs stood when the search
+    (``tuner.gate_record``: its least number of trials, its threshold, what it compares,
+    whether it weighs the cut's cost and what it does with ASHA's stops at a rung with too
+    few trials to judge, ``unmeasured``; and how each of those epochs stood when the search
     ended: its trials, Spearman and cut cost). ``finalists``: the finalists' replicates
     (finalists.parquet); one left unfinished makes the search interrupted, as an
     unfinished trial does. ``warm_start``: what a warm start put first in the run's Optuna

@@ -8,11 +8,12 @@ would go with k trials at once, on recorded curves or augmented Hartmann, in sec
 For each k, ``seeds`` searches run raysearch's own searcher and scheduler (what
 ``raysearch run`` builds for the space) on a discrete-event clock with k simulated workers
 (``runs.run_search``); then, per seed, the search goes on (up to ``REACH_CAP`` times the
-space's trials) until it reaches the first k's median result: the simulated wall time to
-get there, against the first k's, is the speed-up. ``against``: the same searches with
-some settings changed, compared seed by seed. With ASHA, how well the space's rungs rank
-the curves (``rungs.rank_rungs``). A trial on a table of curves ends where the space's
-trainer would stop it (``stopping.TrainerStopped``).
+space's trials) until it reaches the first k's median result as one of its searches found
+it (with an even number of seeds, the worse of the two middle ones: ``runs.median_found``):
+the simulated wall time to get there, against the first k's, is the speed-up.
+``against``: the same searches with some settings changed, compared seed by seed. With
+ASHA, how well the space's rungs rank the curves (``rungs.rank_rungs``). A trial on a
+table of curves ends where the space's trainer would stop it (``stopping.TrainerStopped``).
 
 ``scaling_plan.check_simulation`` checks everything first and reports every problem in one
 ``ConfigError``, naming each as its user wrote it (``Names``: the command line's flags or
@@ -58,19 +59,24 @@ KEYWORDS = ("space", "table", "curves", "metric", "workers", "seeds", "against",
 @dataclass(frozen=True, eq=False)  # its rows are dicts: compared and hashed as an object
 class Simulation:
     """What ``simulate_search`` found. ``rows``: one per k, in the order given, each a dict
-    with ``workers`` (k), ``summary`` (medians and quartiles over the seeds of ``best``,
-    ``regret``, ``hours`` of simulated wall time, ``epochs``, ``trials``, ``busy``, ``drawn``
-    and ``stopped``: ``runs.summarise``), ``bests`` (each seed's best value),
-    ``anytime`` (each seed's best so far, as [simulated seconds, value] pairs where it
-    improved), ``ends`` (each seed's simulated seconds when its search ended),
-    ``reach_times`` (each seed's simulated seconds to the first k's median, inf: not
-    reached), ``reach_s`` (their median), ``speedup`` (the first k's ``reach_s`` over
-    this one's) and, past the first k, ``speedup_range`` (5th and 95th percentile over
-    bootstrap resamples of the seeds); with ``against``, ``against`` (its summary and the
-    seed-by-seed comparison: ``runs.paired``). ``target``: the first k's median best, the
-    value the reach runs go on to. ``rungs``: how the rungs rank the curves (None without
-    ASHA). ``frame()`` gives the rows as a table; ``record()`` as ``raysearch simulate
-    --out`` writes them; ``plot()`` draws them."""
+    with ``workers`` (k), ``summary`` (``seeds``: how many searches it is over; and the
+    median, ``median``, and quartiles, ``q25`` and ``q75``, over the seeds of ``best``,
+    ``regret``, ``hours`` of simulated wall time, ``epochs``, ``trials``, ``busy``,
+    ``decide_ms`` (each search's mean, over its trials, of the real milliseconds its
+    searcher and scheduler spent on a trial: drawing it, hearing its results, deciding
+    whether it goes on), ``drawn`` and ``stopped``: ``runs.summarise``), ``bests`` (each
+    seed's best value), ``anytime`` (each seed's best so far, as [simulated seconds,
+    value] pairs where it improved), ``ends`` (each seed's simulated seconds when its
+    search ended), ``reach_times`` (each seed's simulated seconds to ``target``, inf: not
+    reached), ``reach_s`` (their median), ``speedup`` (the first k's ``reach_s`` over this
+    one's) and, past the first k, ``speedup_range`` (5th and 95th percentile over
+    bootstrap resamples of the seeds); with ``against``, ``against`` (its summary, as
+    ``summary`` less ``drawn`` and ``stopped``, and the seed-by-seed comparison:
+    ``runs.paired``). ``target``: the first k's median best as one of its searches found
+    it (with an even number of seeds, the worse of the two middle ones, not their mean:
+    ``runs.median_found``), the value the reach runs go on to. ``rungs``: how the rungs
+    rank the curves (None without ASHA). ``frame()`` gives the rows as a table;
+    ``record()`` as ``raysearch simulate --out`` writes them; ``plot()`` draws them."""
 
     space: str
     source: str
@@ -91,9 +97,11 @@ class Simulation:
         the lowest value the curves reach), ``best_drawn`` (the best any drawn
         configuration's whole curve reaches), ``sim_hours`` (simulated wall time),
         ``epochs``, ``trials``, ``stopped_early`` and ``busy`` (the workers' busy share);
-        ``reach_sim_hours`` (simulated hours to the first k's median, ``target``; inf: not
-        reached) and ``speedup`` over the first k, with ``speedup_p5`` and ``speedup_p95``
-        (its 5th and 95th percentile over resamples of the seeds; NaN for the first k).
+        ``reach_sim_hours`` (simulated hours to ``target``, the first k's median best as
+        one of its searches found it: with an even number of seeds, the worse of the two
+        middle ones; inf: not reached) and ``speedup`` over the first k, with
+        ``speedup_p5`` and ``speedup_p95`` (its 5th and 95th percentile over resamples of
+        the seeds; NaN for the first k).
         With ``against``: ``against_best`` (its median best), and the seeds on which it
         found a lower value than the search (``against_better``), a higher one
         (``against_worse``), and the two-sided sign test's ``against_p``; the same at equal
