@@ -584,7 +584,7 @@ def test_record_curves_names_each_argument_of_the_wrong_type(
         ("smoke", {"points": 1, "address": "http://head:8265"}, ["points", "address"]),
         ("nosuch", {"address": "http://head:8265"}, ["space", "address"]),
         ("nosuch", {"processes": 0, "data": "{tmp}/none"}, ["data", "processes", "space"]),
-        ("{tmp}/none.yaml", {"seeds": 0}, ["seeds", "search space"]),
+        ("{tmp}/none.yaml", {"seeds": 0}, ["seeds", "space='{tmp}/none.yaml'"]),
         ("smoke", {"seeds": 0, "data": "{tmp}/none"}, ["data", "seeds", "parameters.budget_beta"]),
     ],
 )  # fmt: skip
@@ -598,6 +598,7 @@ def test_record_curves_says_every_bad_argument_at_once_with_the_spaces_problems(
     given = {k: v.format(tmp=tmp_path) if isinstance(v, str) else v for k, v in given.items()}
     with pytest.raises(ConfigError) as err:
         rec.record_curves(space.format(tmp=tmp_path), **given)
+    named = [n.format(tmp=tmp_path) for n in named]
     assert [p.split(":")[0] for p in err.value.problems] == named, err.value.problems
     assert err.value.context == "curve recording"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
