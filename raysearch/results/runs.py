@@ -163,7 +163,8 @@ def _written(run_dir: Path) -> list[str]:
 
 def _check_dir(run_dir: Path, errors: ErrorCollector, names: Names) -> None:
     if not run_dir.is_dir():
-        errors.add(str(run_dir), "not a directory (expected a run directory results/<space>/<run>)")
+        what = "not a directory" if run_dir.exists() else "does not exist"
+        errors.add(str(run_dir), f"{what} (expected a run directory results/<space>/<run>)")
         return
     missing = _missing(run_dir)
     if TRIALS in missing and METADATA not in missing:  # a search writes metadata.json first

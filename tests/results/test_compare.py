@@ -331,7 +331,7 @@ def test_the_run_directories_and_out_are_checked_together(tmp_path, capsys):
         assert main([str(tmp_path / "nosuch"), "--out", str(out)]) == 2
         err = capsys.readouterr().err
         assert "(2 problem(s))" in err, err
-        assert f"{tmp_path / 'nosuch'}: not a directory" in err and f"--out {out}: {said}" in err
+        assert f"{tmp_path / 'nosuch'}: does not exist" in err and f"--out {out}: {said}" in err
     assert [p.name for p in notes.iterdir()] == ["notes.txt"]
 
 
@@ -441,7 +441,7 @@ def test_a_finalists_table_that_cannot_be_read_is_refused_with_the_other_problem
     out = tmp_path / "out"
     assert main([str(run), str(tmp_path / "nosuch"), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert f"{path}: {said}" in err and f"{tmp_path / 'nosuch'}: not a directory" in err
+    assert f"{path}: {said}" in err and f"{tmp_path / 'nosuch'}: does not exist" in err
     assert "Traceback" not in err and not out.exists()
 
 

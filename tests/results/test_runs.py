@@ -101,8 +101,11 @@ def test_every_bad_directory_is_named_with_its_missing_file(tmp_path):
     text = str(err.value)
     assert len(err.value.problems) == 2
     assert str(no_trials) in text and TRIALS in text and METADATA in text
-    assert str(tmp_path / "absent") in text and "not a directory" in text
+    assert f"{tmp_path / 'absent'}: does not exist (expected a run directory" in text
     assert "good" not in text
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(ConfigError, match="a_file: not a directory"):
+        load_runs([tmp_path / "a_file"])
 
 
 @pytest.mark.parametrize("text", ["[1, 2]", '"a string"', "3", "null", "{bad"])
