@@ -58,6 +58,7 @@ from raysearch.results.plots import (
 )
 from raysearch.results.report_dir import REPORT, check_report_dir, runs_to_compare
 from raysearch.results.runs import RunData
+from raysearch.results.tables import markdown_table
 from raysearch.results.unlike import data_of, unlike_runs, warm_start_of
 from raysearch.search.names import Names
 from raysearch.search.options import count_problem
@@ -105,7 +106,7 @@ def _table(frame: pd.DataFrame) -> str:
     if frame.empty:
         return "(none)"
     cells = frame.astype(object).where(frame.notna(), None)  # None: tabulate's missing value
-    return cells.to_markdown(index=False, floatfmt=".4f", missingval="n/a")
+    return markdown_table(cells, floatfmt=".4f", missingval="n/a")
 
 
 def _best_section(run: RunData) -> list[str]:

@@ -36,6 +36,7 @@ from raysearch.results.evidence import (
     replicates_by_seed,
     val_test_agreement,
 )
+from raysearch.results.tables import markdown_table
 from raysearch.results.trials import FINAL_STATUSES, ranked_trials
 from raysearch.search.pick import failed_replicates, finalist_order
 
@@ -315,6 +316,8 @@ def evidence_markdown(
         ]
     if evidence["finalists"]:
         table = pd.DataFrame(evidence["finalists"])
+        # a missing value (the test scores of a finalist not picked, an sd of one) as "n/a"
+        cells = table.astype(object).where(table.notna(), None)
         lines += ["", "Finalists re-trained with fresh seeds (val = best_anchored_val_loss):", ""]
-        lines.append(table.to_markdown(index=False, floatfmt=".3f"))
+        lines.append(markdown_table(cells, floatfmt=".3f", missingval="n/a"))
     return [*lines, ""]

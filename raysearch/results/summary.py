@@ -33,6 +33,7 @@ from raysearch.core.metrics import (
 from raysearch.core.numbers import plain
 from raysearch.results.evidence_report import VALUE_FORMAT, evidence_markdown
 from raysearch.results.summary_lines import gate_line, warm_start_line
+from raysearch.results.tables import markdown_table
 from raysearch.results.trials import best_row, row_config
 from raysearch.search.names import CLI, Names
 
@@ -325,7 +326,7 @@ def _table_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
     # learning rate of 8.559e-06 is not 0.0000, nor 1e+30 thirty-one digits; the metric to
     # 4 decimals, as the rest of the file
     formats = [VALUE_FORMAT if c in params else ".4f" for c in table.columns]
-    return ["", table.to_markdown(index=False, floatfmt=formats, missingval="-")]
+    return ["", markdown_table(table, floatfmt=formats, missingval="-")]
 
 
 # the largest magnitude below which every integer is a float exactly (2**53)

@@ -667,3 +667,24 @@ def test_the_side_by_side_says_n_a_for_a_run_without_a_best_and_counts_epochs_wh
     assert rows["loss_ablation/failed"]["search's best anchored_val_loss"] == "n/a"
     assert rows["loss_ablation/good"]["epochs to best"].isdigit(), rows["loss_ablation/good"]
     assert "nan" not in " ".join(rows["loss_ablation/failed"].values())
+
+
+def test_trial_ids_that_read_as_numbers_are_shown_as_they_are(tmp_path):
+    """A one-run compare showed the best trial 785e0068 as 7849999...216.0000 in the side by
+    side: tabulate read a column of ids that all parse as numbers (one row) as floats. A
+    run whose every id parses showed them so in every table, and 00012345 lost its zeros."""
+    run = write_fake_run(tmp_path / "loss_ablation" / "ids", n_trials=6)
+    trials, epochs = pd.read_parquet(run / TRIALS), pd.read_parquet(run / "epochs.parquet")
+    ids = ["785e0068", "00012345", *(f"{k:03d}e{k:04d}" for k in range(2, len(trials)))]
+    renamed = dict(zip(trials["trial_id"], ids, strict=True))
+    write_results(
+        run, trials.assign(trial_id=ids), epochs.assign(trial_id=epochs["trial_id"].map(renamed))
+    )
+    text = compare_runs([run], tmp_path / "out").read_text()
+    best = pd.read_parquet(run / TRIALS)["trial_id"].iloc[0]
+    assert _side_by_side(text)["loss_ablation/ids"]["search's best trial"] == best
+    stopped = text[text.index("### Trials stopped by ASHA") : text.index("### Per loss")]
+    shown = [
+        line.split("|")[1].strip() for line in stopped.splitlines()[4:] if line.startswith("|")
+    ]
+    assert shown and set(shown) <= set(ids), shown

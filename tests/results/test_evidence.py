@@ -627,3 +627,24 @@ def test_the_terminal_prints_failure_reasons_and_values_with_brackets_verbatim(
     text = console.export_text()
     assert f"failed t9: {reason}" in text
     assert "[bold]not markup[/]" in text and "rung [1] of [/x]" in text
+
+
+def test_the_finalists_table_says_n_a_for_the_test_scores_no_finalist_but_the_pick_has(
+    tmp_path: Path,
+) -> None:
+    """summary.md's finalists table showed test_mean nan and test_sd nan for the finalists
+    not picked (only the pick is scored on test), where every other missing value is n/a."""
+    finals = [-0.6, -0.5, -0.4, -0.3, -0.2, -0.1]
+    trials, epochs = _search(finals, finals, [8] * 6)
+    write_results(
+        tmp_path, trials, epochs, settings=SETTINGS, finalists=_finalists([-0.5, -0.45], 0.01)
+    )
+    text = (tmp_path / "summary.md").read_text()
+    table = text[text.index("Finalists re-trained") :].splitlines()
+    header = [c.strip() for c in table[2].strip("|").split("|")]
+    rows = [
+        dict(zip(header, (c.strip() for c in r.strip("|").split("|")), strict=True))
+        for r in table[4:6]
+    ]
+    assert [(r["test_mean"], r["test_sd"]) for r in rows] == [("-0.450", "0.000"), ("n/a", "n/a")]
+    assert "nan" not in text

@@ -340,3 +340,14 @@ def test_the_gate_line_says_why_a_rung_with_enough_trials_held_its_stops(
     assert read["gate"]["spearman"] == {"1": spearman, "3": None}
     assert gate_line(read) == gate_line(written) == line
     assert line in (tmp_path / "summary.md").read_text()
+
+
+@pytest.mark.parametrize("ids", [["785e0068"], ["00012345", "001e0001"]])
+def test_a_trial_id_that_reads_as_a_number_is_shown_as_it_is(ids: list[str]) -> None:
+    """The trial table of a one-trial search showed 785e0068 as a float of 71 digits
+    (tabulate reads a column whose every cell parses as a number as numbers), and beside
+    001e0001 (10.0000), 00012345 showed as 12345.0000."""
+    trials = pd.DataFrame([_trial(trial_id, 0.25 * k) for k, trial_id in enumerate(ids, 1)])
+    text = markdown(summarize(trials, Path("results/s/r")), trials)
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "max_epochs" in line]
+    assert [row.split("|")[1].strip() for row in rows] == ids
