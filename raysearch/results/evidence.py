@@ -7,7 +7,8 @@ itself, its warnings and its markdown: ``raysearch.results.evidence_report``).
 - **Val-to-test agreement**: Spearman correlation of validation and test values over the
   completed trials (each scored on test with its best checkpoint).
 - **Seed-noise floor**: the pooled standard deviation of replicates (the finalists'
-  re-trainings; TPE re-draws of one configuration that ran the same number of epochs).
+  re-trainings; the search's re-draws of one configuration, by any searcher, that ran the
+  same number of epochs).
 - **The pick's margin** over the runner-up against the noise: inside it when the difference
   of their means is not significant at ``NOISE_LEVEL`` (two-sided; Student's t at the noise
   estimate's degrees of freedom, so a handful of replicates is not read as a large sample);
@@ -160,7 +161,8 @@ def config_key(row: pd.Series, columns: Sequence[str]) -> tuple:
 
 def redraw_groups(trials: pd.DataFrame, parameters: Sequence[str]) -> list[list[float]]:
     """Final values of trials that share every searched value but the seed and ran the
-    same number of epochs (TPE drew the configuration again): groups of two or more."""
+    same number of epochs (the searcher, TPE or random, drew the configuration again):
+    groups of two or more."""
     finals = final_values(trials)
     columns = [f"config/{p}" for p in parameters if p != SEED_PARAMETER]
     groups: dict[tuple, list[float]] = {}

@@ -288,11 +288,18 @@ def evidence_markdown(
     noise = evidence["noise"]
     floor = noise.get("finalists")
     redraws = noise["redraws"]
+    # any searcher may draw a configuration again (random search too): what is measured is
+    # the spread of one configuration's values, not anything of TPE's
+    again = (
+        f"the search's re-draws {shown_number(redraws['sd'])} ({redraws['groups']} "
+        "configuration(s) it drew again and ran for the same epochs)"
+        if redraws["groups"]
+        else "no re-draws (the search drew no configuration again to run for the same epochs)"
+    )
     lines.append(
         "- Seed-noise floor (sd of one training's value): "
         + (f"finalists {shown_number(floor['sd'])} ({floor['dof']} dof); " if floor else "")
-        + f"TPE re-draws {shown_number(redraws['sd'])} ({redraws['groups']} configuration(s) drawn "
-        "again with the same epochs)."
+        + f"{again}."
     )
     vt = evidence["val_test"]
     lines.append(
@@ -302,9 +309,21 @@ def evidence_markdown(
     )
     margin = evidence["margin"]
     if margin is not None:
+        threshold = margin["threshold"]  # NaN (None in summary.json): no noise estimate
+        unmeasured = (
+            "no finalist has two finished replicates"
+            if margin["basis"].startswith("finalists")
+            else "the search drew no configuration again to run for the same epochs"
+        )
+        judged = (
+            f"inside the noise up to {shown_number(threshold)}"
+            if threshold is not None and math.isfinite(threshold)
+            else f"there is no estimate of the seed noise ({unmeasured}), so whether the "
+            "margin is inside it cannot be judged"
+        )
         lines.append(
             f"- The pick's margin over the runner-up: {shown_number(margin['margin'])} "
-            f"({margin['basis']}); inside the noise up to {shown_number(margin['threshold'])}."
+            f"({margin['basis']}); {judged}."
             + (f" {margin['note']}" if margin.get("note") else "")
         )
     if evidence["rungs"]:

@@ -648,3 +648,31 @@ def test_the_finalists_table_says_n_a_for_the_test_scores_no_finalist_but_the_pi
     ]
     assert [(r["test_mean"], r["test_sd"]) for r in rows] == [("-0.450", "0.000"), ("n/a", "n/a")]
     assert "nan" not in text
+
+
+def test_a_margin_without_a_noise_estimate_is_said_to_be_unjudged_not_inside_n_a() -> None:
+    """A run that drew no configuration twice said 'inside the noise up to n/a', and its
+    noise floor 'TPE re-draws n/a' under --searcher random (any searcher's re-draws are
+    the measure; there may be no TPE). Finalists with one finished replicate each give no
+    estimate either."""
+    finals = [-0.6, -0.5, -0.4, -0.3]
+    trials, epochs = _search(finals, finals, [8] * 4)  # four configurations, each once
+    lines = evidence_markdown(gather_evidence(trials, epochs, SETTINGS), None)
+    noise = next(line for line in lines if line.startswith("- Seed-noise floor"))
+    assert noise.endswith(
+        "no re-draws (the search drew no configuration again to run for the same epochs)."
+    )
+    margin = next(line for line in lines if line.startswith("- The pick's margin"))
+    assert margin.endswith(
+        "(search (one run per trial)); there is no estimate of the seed noise (the search "
+        "drew no configuration again to run for the same epochs), so whether the margin is "
+        "inside it cannot be judged."
+    )
+    assert "n/a" not in noise + margin and "TPE" not in noise
+    trials["config/loss_strategy"] = ["a", "b", "b", "c"]  # b drawn again
+    lines = evidence_markdown(gather_evidence(trials, epochs, SETTINGS), None)
+    assert "the search's re-draws 0.071 (1 configuration(s) it drew again and ran" in "".join(lines)
+    single = _finalists([-0.5, -0.45], 0.01).drop_duplicates("finalist")  # one replicate each
+    lines = evidence_markdown(gather_evidence(trials, epochs, SETTINGS, single), None)
+    margin = next(line for line in lines if line.startswith("- The pick's margin"))
+    assert "(no finalist has two finished replicates), so whether the margin is" in margin
