@@ -271,7 +271,9 @@ def replicates_by_seed(finalists: pd.DataFrame, finalist: int) -> dict[int, floa
 
 def picked_config(finalists: pd.DataFrame | None) -> dict[str, Any] | None:
     """The finalists' pick: its searched values, the mean and sd of its replicates'
-    validation values, and the mean of their test metrics (None without finalists)."""
+    validation values, the mean of their test metrics, and ``seed``: the training seed of
+    its first finished replicate, as finalists.parquet lists them (None without
+    finalists)."""
     if finalists is None or not len(finalists) or not finalists["pick"].any():
         return None
     rows = finalists[finalists["pick"] & (finalists["status"] == "completed")]
@@ -289,6 +291,11 @@ def picked_config(finalists: pd.DataFrame | None) -> dict[str, Any] | None:
         "sd": float(values.std(ddof=1)) if len(values) >= 2 else math.nan,
         "replicates": len(values),
         "config": row_config(first),
+        # the seed best_config.yaml retrains with: one replicate's, a training measured at
+        # full budget among those averaged above. Not the search's trial of this
+        # configuration, which ASHA may have stopped early, nor the run's seed (what its
+        # values alone resolve to), with which the search's first trial trained
+        "seed": int(rows["seed"].iloc[0]) if len(rows) else None,
         # over the replicates whose value is finite; the others' seeds are named
         "test": {k: float(v[np.isfinite(v)].mean()) for k, v in tests.items()},
         "test_not_finite": (

@@ -323,8 +323,7 @@ def evidence_markdown(
         )
         lines.append(
             f"- The pick's margin over the runner-up: {shown_number(margin['margin'])} "
-            f"({margin['basis']}); {judged}."
-            + (f" {margin['note']}" if margin.get("note") else "")
+            f"({margin['basis']}); {judged}." + (f" {margin['note']}" if margin.get("note") else "")
         )
     if evidence["rungs"]:
         lines += ["", "Rung reliability (Spearman over the trials that went past each rung):", ""]

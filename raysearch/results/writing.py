@@ -88,7 +88,9 @@ def write_results(
         written.append(write_parquet(run_dir / FINALISTS, finalists))
     if summary["pick"]:  # best_config.yaml holds the finalists' pick, chosen on the mean
         pick = summary["pick"]
-        config = {**_fixed_values(best, finalists), **pick["config"]}
+        # with the seed of one of its replicates (picked_config): without one, its values
+        # resolve to the run's seed, a training of this configuration no one measured
+        config = {**_fixed_values(best, finalists), **pick["config"], SEED_PARAMETER: pick["seed"]}
         best = {
             **pick,
             "trial_id": f"finalist {pick['finalist']}",

@@ -518,15 +518,19 @@ def test_the_summary_holds_the_evidence_and_best_config_holds_the_pick(tmp_path:
 
 def test_best_config_holds_the_fixed_values_with_finalists_as_without(tmp_path: Path) -> None:
     """best_config.yaml's config is the searched and the fixed values (results/README.md),
-    whether it holds the best trial or the finalists' pick; the pick has no seed of its own
-    (its replicates trained with fresh ones)."""
+    whether it holds the best trial or the finalists' pick; the pick's seed is its first
+    replicate's (test_best_config_of_a_pick_retrains_with_a_seed_one_of_its_replicates_had)."""
     finals = [-0.6, -0.5, -0.4, -0.3, -0.2, -0.1]
     trials, epochs = _search(finals, finals, [8] * 6)
     trials = trials.assign(**{"config/size": "tiny", "config/daily_window": 60})
     fixed = {"size": "tiny", "daily_window": 60}
     for name, finalists, expected in (
         ("best", None, {**fixed, "loss_strategy": "s0", "trainer.seed": 0}),
-        ("pick", _finalists([-0.45, -0.5], 0.01), {**fixed, "loss_strategy": "s2"}),
+        (
+            "pick",
+            _finalists([-0.45, -0.5], 0.01),
+            {**fixed, "loss_strategy": "s2", "trainer.seed": 100},
+        ),
     ):
         write_results(tmp_path / name, trials, epochs, settings=SETTINGS, finalists=finalists)
         written = yaml.safe_load((tmp_path / name / "best_config.yaml").read_text())
@@ -547,7 +551,35 @@ def test_best_config_of_a_pick_holds_no_searched_value_of_the_searchs_best_trial
     finalists["config/budget_beta"] = np.where(finalists["finalist"] == 1, 0.3, math.nan)
     write_results(tmp_path, trials, epochs, settings=SETTINGS, finalists=finalists)
     written = yaml.safe_load((tmp_path / "best_config.yaml").read_text())
-    assert written["config"] == {"loss_strategy": "s2"}
+    assert written["config"] == {"loss_strategy": "s2", "trainer.seed": 100}
+
+
+def test_best_config_of_a_pick_retrains_with_a_seed_one_of_its_replicates_had(
+    tmp_path: Path,
+) -> None:
+    """best_config.yaml's resolved trainer.seed was the run's seed (2), which none of the
+    pick's replicates (100002, 100003) nor its search trial (3) trained with: `raysearch
+    train --config` retrained a run no one measured. It is the pick's first finished
+    replicate's, in config and in what resolved is made from."""
+    finals = [-0.6, -0.5, -0.4, -0.3, -0.2, -0.1]
+    trials, epochs = _search(finals, finals, [8] * 6)
+    finalists = _finalists([-0.45, -0.5], 0.01)
+    finalists.loc[finalists["finalist"] == 2, "seed"] = [100002, 100003, 100004]
+    # the first seed of each failed (so the pick passed over none for failing more often)
+    finalists.loc[finalists["seed"].isin([100, 100002]), "status"] = "failed"
+    resolved: list[dict] = []
+
+    def resolve(config: dict) -> dict:
+        resolved.append(config)
+        return {"trainer.seed": config.get("trainer.seed", 2)}  # 2: the run's seed
+
+    summary = write_results(
+        tmp_path, trials, epochs, resolve, settings=SETTINGS, finalists=finalists
+    )
+    assert summary["pick"]["finalist"] == 2 and summary["pick"]["seed"] == 100003
+    written = yaml.safe_load((tmp_path / "best_config.yaml").read_text())
+    assert written["config"]["trainer.seed"] == 100003
+    assert resolved[-1]["trainer.seed"] == written["resolved"]["trainer.seed"] == 100003
 
 
 def test_the_terminal_summary_names_the_pick_and_the_warnings(tmp_path: Path) -> None:
