@@ -31,7 +31,8 @@ from raysearch.core.metrics import (
     UNFINISHED,
 )
 from raysearch.core.numbers import plain
-from raysearch.results.evidence_report import VALUE_FORMAT, evidence_markdown
+from raysearch.results.evidence import SEED_PARAMETER
+from raysearch.results.evidence_report import VALUE_FORMAT, evidence_markdown, shown_number
 from raysearch.results.summary_lines import gate_line, warm_start_line
 from raysearch.results.tables import markdown_table
 from raysearch.results.trials import best_row, row_config
@@ -277,15 +278,58 @@ def _headline(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
     return [*lines, "", counts_line(summary) + ".", *[m for m in more if m]]
 
 
+def _pick_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
+    """The finalists' pick, first: what best_config.yaml holds (``writing.write_results``);
+    none without one (best_config.yaml then holds the search's best trial)."""
+    pick = summary.get("pick")
+    if not pick:
+        return []
+    lines = [
+        "",
+        f"Pick (what best_config.yaml holds): finalist {pick['finalist']}, {BEST_VAL_METRIC} "
+        f"= {shown_number(pick[BEST_VAL_METRIC], 4)} ± {shown_number(pick['sd'], 4)}, the "
+        f"mean over its {pick['replicates']} replicates re-trained with fresh seeds after the "
+        "search (best_config.yaml holds these values with the search's fixed ones)",
+        "",
+    ]
+    lines += [f"- {k}: {v}" for k, v in pick["config"].items()]
+    if pick.get("seed") is not None:  # a summary written before it was kept has none
+        lines.append(f"- {SEED_PARAMETER}: {pick['seed']} (its first finished replicate's)")
+    if pick["test"]:
+        unscored = pick.get("test_not_finite") or []  # a summary written before it: none
+        left_out = (
+            f"; seed(s) {', '.join(map(str, unscored))} left out: no finite value"
+            if unscored
+            else ""
+        )
+        lines += [
+            "",
+            f"Test split (same metric, mean over its replicates' best checkpoints{left_out}):",
+            "",
+        ]
+        lines += [f"- {k}: {shown_number(v, 4)}" for k, v in pick["test"].items()]
+    return lines
+
+
+# why the search's best trial is not the pick, beside it
+_NOT_THE_PICK = (
+    " (one training, picked as the best of many: the pick above is chosen on the mean of "
+    "re-trainings)"
+)
+
+
 def _best_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
     best = summary["best"]
     if not best:
         return ["", f"No trial produced a finite {BEST_VAL_METRIC}."]
     so_far = " so far" if summary["state"] == INTERRUPTED_SEARCH else ""
+    picked = bool(summary.get("pick"))  # then best_config.yaml holds the pick, not this trial
+    whose = "Search's best" if picked else "Best"
     lines = [
         "",
-        f"Best{so_far}: trial {best['trial_id']} ({best['status']}), {BEST_VAL_METRIC} = "
-        f"{best[BEST_VAL_METRIC]:.4f} at epoch {best['best_epoch']}",
+        f"{whose}{so_far}: trial {best['trial_id']} ({best['status']}), {BEST_VAL_METRIC} = "
+        f"{best[BEST_VAL_METRIC]:.4f} at epoch {best['best_epoch']}"
+        + (_NOT_THE_PICK if picked else ""),
         "",
     ]
     lines += [f"- {k}: {v}" for k, v in best["config"].items()]
@@ -360,6 +404,7 @@ def _evidence_section(summary: dict[str, Any], trials: pd.DataFrame) -> list[str
 
 SECTIONS: list[Section] = [
     _headline,
+    _pick_section,
     _best_section,
     _failures_section,
     _evidence_section,

@@ -708,3 +708,37 @@ def test_a_margin_without_a_noise_estimate_is_said_to_be_unjudged_not_inside_n_a
     lines = evidence_markdown(gather_evidence(trials, epochs, SETTINGS, single), None)
     margin = next(line for line in lines if line.startswith("- The pick's margin"))
     assert "(no finalist has two finished replicates), so whether the margin is" in margin
+
+
+def test_summary_md_leads_with_the_pick_best_config_holds_and_names_the_searchs_best_as_such(
+    tmp_path: Path,
+) -> None:
+    """With finalists, summary.md began 'Best: trial t0 ... s0' while best_config.yaml held
+    the pick (finalist 2, s2), which came only further down."""
+    finals = [-0.6, -0.5, -0.4, -0.3, -0.2, -0.1]
+    trials, epochs = _search(finals, finals, [8] * 6)
+    finalists = _finalists([-0.45, -0.5], 0.01)
+    finalists["test/anchored_test_loss"] = np.where(finalists["finalist"] == 2, -0.4, math.nan)
+    write_results(tmp_path, trials, epochs, settings=SETTINGS, finalists=finalists)
+    lines = (tmp_path / "summary.md").read_text().splitlines()
+    first = next(
+        i for i, line in enumerate(lines) if line.startswith(("Pick", "Best", "Search's best"))
+    )
+    assert lines[first].startswith(
+        "Pick (what best_config.yaml holds): finalist 2, best_anchored_val_loss = -0.5000 ± "
+        "0.0100, the mean over its 3 replicates"
+    )
+    assert lines[first + 2 : first + 4] == [
+        "- loss_strategy: s2",
+        "- trainer.seed: 100 (its first finished replicate's)",
+    ]
+    assert "- anchored_test_loss: -0.4000" in lines[first:]
+    searchs = next(i for i, line in enumerate(lines) if line.startswith("Search's best: trial t0"))
+    assert (
+        first < searchs and "the pick above is chosen on the mean of re-trainings" in lines[searchs]
+    )
+    config = yaml.safe_load((tmp_path / "best_config.yaml").read_text())["config"]
+    assert config == {"loss_strategy": "s2", "trainer.seed": 100}  # what the lead says
+    write_results(tmp_path / "plain", trials, epochs, settings=SETTINGS)  # no finalists
+    text = (tmp_path / "plain" / "summary.md").read_text()
+    assert "\nBest: trial t0 (completed)" in text and "Pick (" not in text
