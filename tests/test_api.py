@@ -5,6 +5,7 @@ repeats it, as a run started from the command line records its command."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import math
 import pickle
@@ -91,9 +92,14 @@ def test_the_recorded_call_names_wandb_options_so_it_runs_as_written(wandb) -> N
     )
 
 
-def test_a_search_from_the_command_line_records_its_command() -> None:
-    options = RunOptions(space="smoke", smoke=True, argv=("raysearch.run", "--space", "smoke"))
-    assert repeat_command(options) == "python -m raysearch.run --space smoke"
+def test_a_search_from_the_command_line_records_its_command_as_typed() -> None:
+    """metadata.json said `python -m raysearch.run ...` whatever the user typed; an
+    argument with a space is quoted, as a shell takes it back."""
+    argv = ("raysearch run", "--space", "smoke", "--name", "my run")
+    options = RunOptions(space="smoke", smoke=True, argv=argv)
+    assert repeat_command(options) == "raysearch run --space smoke --name 'my run'"
+    alias = dataclasses.replace(options, argv=("python -m raysearch.run", "--space", "smoke"))
+    assert repeat_command(alias) == "python -m raysearch.run --space smoke"
 
 
 def test_a_bad_argument_is_said_alone_beside_a_space_valid_for_the_max_epochs_given(

@@ -11,6 +11,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from raysearch.cli import command_description
 from raysearch.cli.args import StrictParser, duration, int_at_least, int_between, path
@@ -228,10 +229,30 @@ def _options(args: argparse.Namespace, argv: Sequence[str] | None) -> RunOptions
     )
 
 
+# The command a user typed, by the file Python ran for it: the package's __main__ for
+# `python -m raysearch run`, the promised alias for `python -m raysearch.run`, this module
+# for `python -m raysearch.cli.run`; the console script (and a call of main from Python,
+# whose arguments are this command's) is `raysearch run`.
+_PACKAGE = Path(__file__).resolve().parents[1]
+_PYTHON_M = {
+    _PACKAGE / "__main__.py": "python -m raysearch run",
+    _PACKAGE / "run.py": "python -m raysearch.run",
+    _PACKAGE / "cli" / "run.py": "python -m raysearch.cli.run",
+}
+_COMMAND = "raysearch run"
+
+
+def _typed_command() -> str:
+    """``raysearch run``, or the ``python -m`` form that started this process."""
+    ran = sys.argv[0] if sys.argv else ""
+    return _PYTHON_M.get(Path(ran).resolve(), _COMMAND) if ran else _COMMAND
+
+
 def _argv(argv: Sequence[str] | None) -> tuple[str, ...]:
-    """The command line, as RunOptions keeps it (its errors then name options by their
-    flags, and a new run's metadata repeats it)."""
-    return tuple(sys.argv if argv is None else ["raysearch.run", *argv])
+    """The command line as its user typed it, as RunOptions keeps it (its errors then name
+    options by their flags, and a new run's metadata repeats it): the command
+    (``_typed_command``), then its arguments (``argv``; None: this process's)."""
+    return (_typed_command(), *(sys.argv[1:] if argv is None else argv))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

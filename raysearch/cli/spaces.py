@@ -178,7 +178,7 @@ def _parser() -> StrictParser:
     export.add_argument(
         "--smoke",
         action="store_true",
-        help="as `raysearch.run --smoke` runs it: tiny model and data, a few short trials",
+        help="as `raysearch run --smoke` runs it: tiny model and data, a few short trials",
     )
     return parser
 

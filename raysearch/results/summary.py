@@ -261,13 +261,13 @@ def _headline(summary: dict[str, Any], trials: pd.DataFrame) -> list[str]:
     # the file is read by whoever comes to the run: said for the command line and Python
     if summary["state"] == INTERRUPTED_SEARCH:
         lines.append(
-            f"Continue it with: python -m raysearch.run --resume RESULTS/{name} (from Python: "
+            f"Continue it with: raysearch run --resume RESULTS/{name} (from Python: "
             f"raysearch.run_search(resume='RESULTS/{name}'))"
         )
     if summary["state"] == OUT_OF_TIME:
         lines.append(
             f"Its time budget of {summary['time_budget_s']:g} s ran out. Go on from its trials "
-            f"in a new search with: python -m raysearch.run --warm-start RESULTS/{name} ... "
+            f"in a new search with: raysearch run --warm-start RESULTS/{name} ... "
             f"(from Python: raysearch.run_search(..., warm_start='RESULTS/{name}'))"
         )
     if summary["state"] == NO_RESULT:

@@ -63,7 +63,7 @@ class Names:
     def search(self) -> str:
         """What runs a search, as its user starts one: the command line (as ``resume`` says
         it), or ``raysearch.run_search``."""
-        return "python -m raysearch.run" if self.cli else "raysearch.run_search"
+        return "raysearch run" if self.cli else "raysearch.run_search"
 
     def wandb_off(self) -> str:
         """What turns a search's W&B logging off, as its user writes it: the command line's
@@ -74,7 +74,7 @@ class Names:
         """What continues the search in ``run_dir``, as its user started it: the command
         line, or the ``run_search`` call."""
         if self.cli:
-            return f"python -m raysearch.run --resume {run_dir}"
+            return f"raysearch run --resume {run_dir}"
         return f"raysearch.run_search(resume={os.fspath(str(run_dir))!r})"
 
 

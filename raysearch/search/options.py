@@ -142,8 +142,9 @@ class RunOptions:
     - ``health_check_s``: how often Ray Train polls a multi-worker trial's workers (refused
       by ``run_search`` where there are none to poll: ``workers_per_trial`` 1, or a cluster
       joined with ``address``)
-    - ``argv``: the command line that asked for it, recorded to repeat the run (not a
-      ``run_search`` keyword)
+    - ``argv``: the command line that asked for it, as its user typed it (the command,
+      ``raysearch run`` or a ``python -m`` form, then its arguments), recorded to repeat
+      the run (not a ``run_search`` keyword)
     """
 
     space: str

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import platform
+import shlex
 import subprocess
 from importlib.metadata import version
 from pathlib import Path
@@ -21,11 +22,13 @@ __all__ = ["repeat_command", "run_metadata"]
 
 
 def repeat_command(options: RunOptions) -> str:
-    """What repeats the search: the command line it was started with, or for a search
-    started from Python the ``run_search`` call with the arguments that differ from their
-    defaults (not ``name``: a new search gets a new run directory)."""
+    """What repeats the search: the command line it was started with, as its user typed
+    it (``argv``: the command, ``raysearch run`` or a ``python -m`` form, then its
+    arguments, each quoted as a shell needs), or for a search started from Python the
+    ``run_search`` call with the arguments that differ from their defaults (not ``name``:
+    a new search gets a new run directory)."""
     if options.argv:
-        return " ".join(["python -m raysearch.run", *options.argv[1:]])
+        return " ".join([options.argv[0], *map(shlex.quote, options.argv[1:])])
     defaults = RunOptions(space=options.space)
     given = [
         f"{f.name}={_argument(getattr(options, f.name))}"

@@ -149,7 +149,7 @@ def write_fake_run(
     write_json(
         run_dir / METADATA,
         {
-            "command": f"python -m raysearch.run --space {space} --seed {seed}",
+            "command": f"raysearch run --space {space} --seed {seed}",
             "space": space,
             "space_file": f"raysearch/search/spaces/{space}.yaml",
             "settings": settings,

@@ -368,3 +368,27 @@ def test_run_errors_name_the_flags_as_the_api_names_its_keywords(
     first = err.splitlines()[1]
     assert first.startswith(f"  - {case.cli.format(tmp=tmp_path)}"), err
     assert "run_search" not in err and "=" not in first.split(":")[0], err
+
+
+_PACKAGE = Path(raysearch.api.__file__).parent
+
+
+@pytest.mark.parametrize(
+    ("started", "typed"),
+    [
+        (None, "raysearch run"),  # the console script, or main called from Python
+        (_PACKAGE / "__main__.py", "python -m raysearch run"),
+        (_PACKAGE / "run.py", "python -m raysearch.run"),  # the alias, recorded as typed
+        (_PACKAGE / "cli" / "run.py", "python -m raysearch.cli.run"),
+    ],
+)
+def test_the_command_line_is_kept_as_its_user_typed_it(
+    started: Path | None, typed: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RunOptions.argv (options.json; metadata.json's command repeats it) began
+    'raysearch.run' however the search was started, and metadata.json said
+    `python -m raysearch.run ...` for `raysearch run ...`."""
+    if started is not None:
+        monkeypatch.setattr(sys, "argv", [str(started), "--space", "smoke"])
+    given = None if started == _PACKAGE / "run.py" else ["--space", "smoke"]
+    assert parse_args(given).argv == (typed, "--space", "smoke")

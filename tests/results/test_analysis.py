@@ -199,7 +199,7 @@ def test_a_runs_state_is_how_its_summary_said_it_ended(tmp_path):
     run.trials.loc[first, "status"] = "interrupted"
     assert state_line(run) == (
         "interrupted (1 trial(s) interrupted or not started; 2 planned trial(s) never "
-        f"created): `python -m raysearch.run --resume {run.path}` would finish it; its "
+        f"created): `raysearch run --resume {run.path}` would finish it; its "
         "values here are those so far"
     )
 

@@ -510,7 +510,7 @@ def test_a_run_interrupted_as_its_finalists_re_trained_is_said_to_be_and_how_to_
     assert rows["loss_ablation/a"]["state"] == "finished"
     assert (
         "- state: interrupted (3 of 9 finalist replicates unfinished, nothing picked yet): "
-        f"`python -m raysearch.run --resume {run}` would finish it"
+        f"`raysearch run --resume {run}` would finish it"
     ) in text
     assert "- state: finished\n" in text
 

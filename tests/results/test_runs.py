@@ -141,7 +141,7 @@ def test_a_half_written_run_is_told_what_writes_it_as_its_caller_runs_a_search(t
     pd.DataFrame({"trial_id": ["t"]}).to_parquet(half / TRIALS)  # no metadata.json
     with pytest.raises(ConfigError, match=r"a finished `raysearch\.run_search` writes them"):
         load_run(half)
-    with pytest.raises(ConfigError, match=r"a finished `python -m raysearch\.run` writes them"):
+    with pytest.raises(ConfigError, match=r"a finished `raysearch run` writes them"):
         load_runs([half])  # raysearch compare's
 
 
@@ -161,7 +161,7 @@ def test_a_search_that_has_not_written_its_results_is_not_called_not_a_run_direc
     (running / OPTIONS).write_text("{}")
     with pytest.raises(ConfigError) as err:
         load_runs([running])
-    resume = f"python -m raysearch.run --resume {running}"
+    resume = f"raysearch run --resume {running}"
     assert err.value.problems == [f"{said}; `{resume}` finishes an interrupted one"]
     with pytest.raises(ConfigError) as err:
         load_run(running)

@@ -64,7 +64,8 @@ def test_an_interrupted_search_says_so_and_never_blames_asha(tmp_path: Path) -> 
         "3 of 4 trials created: 1 completed, 1 interrupted (resume continues them), "
         "1 not started; 1 never created." in text
     )
-    assert f"--resume RESULTS/{tmp_path.parent.name}/{tmp_path.name}" in text
+    # the command of today (python -m raysearch.run is its alias)
+    assert f"Continue it with: raysearch run --resume RESULTS/{tmp_path.parent.name}/" in text
     assert f"raysearch.run_search(resume='RESULTS/{tmp_path.parent.name}/{tmp_path.name}')" in text
     assert "Best so far" in text and str(tmp_path) not in text
 
@@ -248,7 +249,7 @@ def test_a_search_its_time_budget_ended_says_so_and_offers_a_warm_start(tmp_path
         "created (the time budget ran out first)." in text
     )
     assert "time budget of 90 s ran out" in text and "--resume" not in text
-    assert f"--warm-start RESULTS/{tmp_path.parent.name}/{tmp_path.name}" in text
+    assert f"raysearch run --warm-start RESULTS/{tmp_path.parent.name}/{tmp_path.name}" in text
     # and for a search started from Python (summary.md gave the command line's words alone)
     assert f"warm_start='RESULTS/{tmp_path.parent.name}/{tmp_path.name}'" in text
     # the same trials with no budget spent: an interrupted search, which --resume continues

@@ -16,7 +16,7 @@ from raysearch.search.options import RunOptions
 
 def test_the_command_that_continues_a_search_is_said_as_its_user_started_it() -> None:
     run = Path("/runs/smoke/r")
-    assert CLI.resume(run) == "python -m raysearch.run --resume /runs/smoke/r"
+    assert CLI.resume(run) == "raysearch run --resume /runs/smoke/r"
     assert API.resume(run) == "raysearch.run_search(resume='/runs/smoke/r')"
     assert API.resume("it's") == """raysearch.run_search(resume="it's")"""  # a valid literal
 
