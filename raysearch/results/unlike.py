@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from raysearch.results.runs import RunData
-from raysearch.search.settings import AFTER_SEARCH
+from raysearch.search.settings import AFTER_SEARCH, recorded_unused
 
 __all__ = ["data_of", "unlike_runs", "warm_start_of"]
 
@@ -97,13 +97,23 @@ def _alike(values: Mapping[str, Any]) -> list[tuple[Any, list[str]]]:
     return groups
 
 
+def _set_aside(run: RunData, field: str) -> set[str]:
+    """The entries of metadata.json's ``field`` that meant nothing in ``run``: the settings
+    its scheduler, searcher or finalists set aside (``SearchSettings.unused``: the gate's
+    under ``asha``, TPE's under ``random``, replicates without finalists)."""
+    return recorded_unused(run.metadata[field]) if field == "settings" else set()
+
+
 def _differences(runs: Sequence[RunData], field: str, what: str, names: Sequence[str]) -> list[str]:
-    """Each of ``names`` in metadata.json's ``field`` the runs that record it do not share,
-    with each run's value (its first run's text for a group of equal values)."""
+    """Each of ``names`` in metadata.json's ``field`` the runs that record it and use it do
+    not share, with each run's value (its first run's text for a group of equal values); a
+    run that set it aside (``_set_aside``) is not compared on it."""
     recorded = [run for run in runs if isinstance(run.metadata.get(field), dict)]
+    aside = {run.name: _set_aside(run, field) for run in recorded}
     differences = []
     for name in names:
-        groups = _alike({f"`{run.name}`": _entry(run, field, name) for run in recorded})
+        using = [run for run in recorded if name not in aside[run.name]]
+        groups = _alike({f"`{run.name}`": _entry(run, field, name) for run in using})
         if len(groups) > 1:
             shown = "; ".join(f"{', '.join(n)} {_shown(field, v)}" for v, n in groups)
             differences.append(f"{what.capitalize()} `{name}`: {shown}")

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-__all__ = ["AFTER_SEARCH", "SCHEDULERS", "SchedulerName", "SearchSettings", "rung_epochs"]
+__all__ = [
+    "AFTER_SEARCH",
+    "SCHEDULERS",
+    "SchedulerName",
+    "SearchSettings",
+    "recorded_unused",
+    "rung_epochs",
+]
 
 SchedulerName = Literal["asha", "gated_asha", "fifo"]
 SCHEDULERS: tuple[str, ...] = get_args(SchedulerName)
@@ -35,6 +43,20 @@ def rung_epochs(grace_period: float, reduction_factor: float, max_epochs: int) -
             epochs.append(epoch)
         k += 1
     return epochs
+
+
+# the settings that decide which others mean nothing (``_unused``'s arguments)
+_DECIDING = ("scheduler", "searcher", "multivariate", "finalists")
+
+
+def recorded_unused(recorded: Mapping[str, Any]) -> set[str]:
+    """The settings that meant nothing in a run, from the settings it recorded
+    (metadata.json's ``settings``): what ``SearchSettings.unused`` gives for them. A record
+    that lacks one of the settings deciding it (a run from before that setting) sets none
+    aside."""
+    if any(name not in recorded for name in _DECIDING):
+        return set()
+    return _unused(*(recorded[name] for name in _DECIDING))
 
 
 def _unused(scheduler: Any, searcher: Any, multivariate: Any, finalists: Any) -> set[str]:
@@ -148,10 +170,7 @@ class SearchSettings(BaseModel):
         earlier = {**self._set_aside, **self.given()}
         merged = {**earlier, **values}
         unused = _unused(
-            *(
-                merged.get(name, SearchSettings.model_fields[name].default)
-                for name in ("scheduler", "searcher", "multivariate", "finalists")
-            )
+            *(merged.get(name, SearchSettings.model_fields[name].default) for name in _DECIDING)
         )
         aside = {k: v for k, v in earlier.items() if k in unused and k not in values}
         kept = {k: v for k, v in earlier.items() if k not in aside}

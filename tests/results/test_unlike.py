@@ -128,7 +128,13 @@ def test_runs_differing_only_in_their_finalists_searched_alike_and_are_told_so(e
     assert note.startswith(
         "**Note: these runs differ in re-training their finalists after the search**"
     )
-    assert f"Setting `finalists`: {A} 0; {B} 2. Setting `replicates`: {A} 3; {B} 5" in note
+    # a's replicates meant nothing without finalists: not a difference (set aside, below)
+    assert f"Setting `finalists`: {A} 0; {B} 2. That changes" in note
+    assert "`replicates`" not in note
+    _edit(a, settings={"finalists": 2, "replicates": 3})
+    (note,) = unlike_runs(load_runs([a, b]))
+    assert f"Setting `replicates`: {A} 3; {B} 5. That changes" in note
+    _edit(a, settings={"finalists": 0})
     assert "changes only each run's pick" in note and "different searches" not in note
     _edit(b, settings={"finalists": 0})  # neither re-trained: its replicates mean nothing
     assert unlike_runs(load_runs([a, b])) == []
@@ -171,3 +177,24 @@ def test_one_run_alone_gets_no_note_even_without_its_data_recorded_or_warm_start
     report = compare_runs([a], tmp_path / "out").read_text()
     assert "**Note:" not in report and "- data: not recorded" in report
     assert "- warm start: from the trials of RESULTS/loss_ablation/x" in report
+
+
+def test_settings_a_runs_searcher_or_scheduler_set_aside_are_not_differences(example_run):
+    """Beside a --searcher random run the note listed n_startup_trials and
+    independent_when_running, and beside a --scheduler asha run every gate_* setting:
+    settings those runs set aside (SearchSettings.unused), which meant nothing there. That
+    one run searched at random and another with TPE is still said."""
+    a, b = example_run("loss_ablation", "a"), example_run("loss_ablation", "b")
+    _edit(a, parameters=_parameters())
+    random = {"searcher": "random", "n_startup_trials": 12, "independent_when_running": False}
+    ungated = {"scheduler": "asha", "gate_unmeasured": "asha", "gate_cut_cost": False}
+    _edit(b, parameters=_parameters(), settings={**random, **ungated})
+    (note,) = unlike_runs(load_runs([a, b]))
+    assert note.count("`: ") == 2, note  # the searcher and the scheduler only
+    assert f'Setting `scheduler`: {A} "gated_asha"; {B} "asha"' in note
+    assert f'Setting `searcher`: {A} "tpe"; {B} "random"' in note
+    c = example_run("loss_ablation", "c")  # a third run, TPE as a's: compared with it
+    _edit(c, parameters=_parameters(), settings={"n_startup_trials": 2})
+    (note,) = unlike_runs(load_runs([a, b, c]))
+    assert f"Setting `n_startup_trials`: {A} 5; `loss_ablation/c` 2" in note
+    assert f"{B} 12" not in note
