@@ -89,6 +89,18 @@ def anytime_quantiles(
     return q25, q50, q75
 
 
+def _line_times(
+    grid: np.ndarray, seeds: Sequence[Sequence[Sequence[float]]], end: float
+) -> np.ndarray:
+    """The times a k's line is drawn at, from ``grid[0]`` to ``end`` (its last search's end):
+    ``grid``'s, each time one of its searches (``seeds``, as ``anytime_quantiles`` takes
+    them) improved, so each step is drawn where it happened, and ``end``, when every search
+    has its best, so the line ends at the median best the table gives."""
+    events = [t for pairs in seeds for t, _ in pairs]
+    times = np.unique(np.concatenate([grid, np.asarray(events, dtype=float), [end]]))
+    return times[(times >= grid[0]) & (times <= end)]
+
+
 def draw_simulation(sim: Simulation, path: str | os.PathLike[str] | None = None) -> Figure:
     """``sim``'s figure; written to ``path`` (atomically; PNG, PDF or SVG, by its suffix)
     when given, or a ConfigError saying why it cannot be."""
@@ -120,7 +132,7 @@ def _anytime(ax: Axes, sim: Simulation) -> None:
     unit, per = time_unit(last)
     trials = sim.settings.num_samples
     for r in sim.rows:  # each k's line ends where its last search ended
-        until = grid[grid <= max(r["ends"])] if r["ends"] else grid
+        until = _line_times(grid, r["anytime"], max(r["ends"]))
         q25, q50, q75 = anytime_quantiles(r["anytime"], until)
         label, style = f"k={r['workers']}", "-"
         if r["workers"] > trials:  # its line lies on k=trials': dashed, so both are seen
