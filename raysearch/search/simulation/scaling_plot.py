@@ -2,8 +2,9 @@
 trials at once buy, in three panels.
 
 1. the best value so far against simulated wall time, one line per k (median over the
-   seeds, the band their 25th to 75th percentile) up to the end of its last search, and the
-   first k's median result, the target of the speed-up;
+   seeds, the band their 25th to 75th percentile) up to the end of its last search, a dot
+   there, and the first k's median result, the target of the speed-up; when no search had
+   a result within the time budget, a note saying so;
 2. the best value after all trials against k (median, bars to the quartiles), and the
    search ``against`` asked for beside it;
 3. the speed-up against k (bars: 5th to 95th percentile over resamples of the seeds)
@@ -137,8 +138,18 @@ def _anytime(ax: Axes, sim: Simulation) -> None:
         label, style = f"k={r['workers']}", "-"
         if r["workers"] > trials:  # its line lies on k=trials': dashed, so both are seen
             label, style = f"{label} (all {trials} trials at once)", "--"
-        (line,) = ax.step(until / per, q50, where="post", label=label, linestyle=style)
+        (line,) = ax.step(
+            until / per, q50, where="post", label=label, linestyle=style,
+            marker="o", markersize=4, markevery=[len(until) - 1],
+        )  # fmt: skip  # a dot at its end: seen when that end is its only value
         ax.fill_between(until / per, q25, q75, step="post", alpha=0.15, color=line.get_color())
+    budget = sim.time_budget_s
+    if budget is not None and all(p[0][0] > budget for r in sim.rows for p in r["anytime"]):
+        ax.text(
+            0.5, 0.5, "no search had a result within the time budget:\n"
+            "each ended with its first result, reported after the budget",
+            transform=ax.transAxes, ha="center", va="center", fontsize=9,
+        )  # fmt: skip
     k0 = sim.rows[0]["workers"]
     said = f"k={k0}'s median as found (the target)"  # the worse middle one of an even count
     ax.axhline(sim.target, color="grey", linestyle="--", linewidth=1, label=said)

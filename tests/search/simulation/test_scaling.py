@@ -392,3 +392,44 @@ def test_each_ks_line_ends_at_its_median_best_when_its_search_got_there(
     for row, line in zip(sim.rows, lines, strict=True):  # each step where it happened
         for pairs in row["anytime"]:
             assert np.any(np.isclose(line.get_xdata(), pairs[-1][0] / per))
+
+
+def test_a_time_budget_before_any_result_is_drawn_and_said(
+    tmp_path: Path, space_file: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A budget shorter than an epoch: each search ended with its first result, reported
+    after it. With the seeds' first results at different times no median best so far was
+    drawn at any time, and --plot raised matplotlib's 'Data cannot be log-scaled' after the
+    tables and --out were written; Simulation.plot too."""
+    curves = _curves()  # each configuration's epochs a little slower than the one before
+    size, dropout = curves["size"].eq("small"), curves["dropout"].map({0.0: 0, 0.15: 1, 0.3: 2})
+    curves["epoch_time_s"] = 1.0 + 0.001 * (3 * size + dropout)
+    table = tmp_path / "curves.parquet"
+    curves.to_parquet(table)
+    argv = ["--table", str(table), "--space", str(space_file), "--workers", "1", "2"]
+    argv += ["--seeds", "4", "--time-budget", "0.5", "--out", str(tmp_path / "tb.json")]
+    assert main([*argv, "--plot", str(tmp_path / "tb.png")]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    assert (tmp_path / "tb.png").read_bytes().startswith(b"\x89PNG")
+    sim = simulate_search(
+        space_file, table=curves, workers=[1, 2], seeds=4, time_budget_s=0.5, log=None
+    )
+    assert len({pairs[0][0] for pairs in sim.rows[0]["anytime"]}) > 1  # the case
+    anytime = sim.plot(tmp_path / "sim.png").axes[0]
+    said = [t.get_text() for t in anytime.texts]
+    assert said == [
+        "no search had a result within the time budget:\n"
+        "each ended with its first result, reported after the budget"
+    ]
+    lines = [
+        line
+        for line in anytime.get_lines()
+        if re.match(r"k=\d+( |$)", str(line.get_label()))  # not the target's line
+    ]
+    for row, line in zip(sim.rows, lines, strict=True):  # its only value, marked at its end
+        assert line.get_ydata()[-1] == pytest.approx(row["summary"]["best"]["median"])
+        assert line.get_marker() == "o" and line.get_markevery() == [len(line.get_xdata()) - 1]
+    budget = simulate_search(
+        space_file, table=_curves(), workers=[1], seeds=1, time_budget_s=3, log=None
+    )
+    assert not budget.plot().axes[0].texts  # a result within it: nothing said
