@@ -159,8 +159,11 @@ def unlike_space(
     its fixed values that differ from the recording's, and each field the recording's grid
     varied that the space does not search, where the table's column (``columns``: the
     values it holds) shows other values than the space trains with. A grid field whose
-    column the table lacks cannot be told: it is not compared."""
-    grid = {field_of(n): n for c in recorded.get("configs", []) for n in c}
+    column the table lacks (dropped after its rows were cut to one value, say) cannot say
+    which value its curves trained with: it is refused unless every value the recording's
+    grid gave it is the one the space trains with."""
+    configs = list(recorded.get("configs", []))
+    grid = {field_of(n): n for c in configs for n in c}
     problems = []
     if differ := fixed_changes(recorded.get("fixed", {}), fixed, leave=grid):
         problems.append(
@@ -171,9 +174,21 @@ def unlike_space(
     for field, column in sorted(grid.items()):
         held = sorted({json.dumps(v) for v in json_values(list(columns.get(column, [])))})
         name, value = setting(fixed, field)
-        if field in {field_of(n) for n in searched} or not held:
+        if field in {field_of(n) for n in searched}:
             continue
         how = f"fixed as {name}" if name is not None else "its default"
+        if not held:  # no column: the values the recording trained it with, if not the space's
+            trained = _grid_values(configs, column, recorded.get("fixed", {}), field)
+            if not all(same(v, value) for v in trained):
+                problems.append(
+                    f"the table has no column {column}, but its recording (the table's "
+                    f"metadata) trained {column} with {', '.join(map(_value, trained))}, and "
+                    f"the space does not search {column} and trains with {_value(value)} "
+                    f"({how}): the table cannot say which of its curves trained with that; keep "
+                    f"its column {column} (cut to the rows of one value) and fix {column} to "
+                    "that value, or search it"
+                )
+            continue
         if any(not same(json.loads(h), value) for h in held):  # 0 for 0.0 is the same
             values = ", ".join(repr(json.loads(h)) for h in held)
             problems.append(
@@ -182,6 +197,24 @@ def unlike_space(
                 "of one value and fix it to that value"
             )
     return problems
+
+
+def _grid_values(
+    configs: Sequence[Mapping[str, Any]],
+    column: str,
+    fixed: Mapping[str, Any],
+    field: tuple[str, ...],
+) -> list[Any]:
+    """The values a recording's grid (``configs``) trained ``column`` (the name of
+    ``field``) with, in the grid's order: a configuration without it (a conditional
+    parameter not active there) trained with the recording's ``fixed`` value or the
+    field's default."""
+    values: list[Any] = []
+    for config in configs:
+        value = config[column] if column in config else setting(fixed, field)[1]
+        if not any(same(value, v) for v in values):
+            values.append(value)
+    return values
 
 
 def same(a: Any, b: Any) -> bool:
@@ -199,6 +232,10 @@ def _hashable(value: Any) -> Any:
 
 def _text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
+
+
+def _value(value: Any) -> str:
+    return "not set" if value is _NO_DEFAULT else repr(value)
 
 
 def _shown(name: str | None, value: Any) -> str:

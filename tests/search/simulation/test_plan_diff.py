@@ -157,7 +157,9 @@ _HAN = _plan({"lr": 0.001}, [{"size": s, "dropout": d} for s in ("tiny", "small"
 def test_a_space_fixing_what_the_grid_varied_is_checked_against_the_tables_column() -> None:
     """A table cut to size tiny, simulated with a space that fixes size: tiny, was refused
     ('size: not set ('small' by default) -> 'tiny''); cut to dropout 0.3 with the column
-    dropped, the space fixing dropout 0.3 was refused and one training 0.1 accepted."""
+    dropped, the space fixing dropout 0.3 was refused and one training 0.1 accepted; then
+    any value was accepted, though the table could not say which its curves trained with.
+    A grid that trained it with the space's value alone can say it."""
     tiny = {"size": ["tiny"], "dropout": [0.1, 0.3]}
     assert unlike_space(_HAN, {"lr": 0.001, "size": "tiny"}, ["dropout"], tiny) == []
     zero = {"size": ["tiny"], "dropout": [0.0]}  # the space writes 0 for the column's 0.0
@@ -175,7 +177,17 @@ def test_a_space_fixing_what_the_grid_varied_is_checked_against_the_tables_colum
     assert "holds 'small', 'tiny'" in unlike_space(_HAN, {"size": "tiny"}, ["dropout"], both)[0]
     no_column = {"size": ["tiny"]}  # dropout's column dropped: what it held cannot be told
     for dropout in (0.3, 0.1):
-        assert unlike_space(_HAN, {"size": "tiny", "dropout": dropout}, [], no_column) == []
+        assert unlike_space(_HAN, {"size": "tiny", "dropout": dropout}, [], no_column) == [
+            "the table has no column dropout, but its recording (the table's metadata) "
+            f"trained dropout with 0.1, 0.3, and the space does not search dropout and trains "
+            f"with {dropout!r} (fixed as dropout): the table cannot say which of its curves "
+            "trained with that; keep its column dropout (cut to the rows of one value) and fix "
+            "dropout to that value, or search it"
+        ]
+    assert "trains with 0.1 (its default)" in unlike_space(_HAN, {"size": "tiny"}, [], no_column)[0]
+    one = _plan({}, [{"size": "tiny", "dropout": 0.3}], 2, 27)  # a grid of one dropout
+    assert unlike_space(one, {"size": "tiny", "dropout": 0.3}, [], no_column) == []
+    assert "trained dropout with 0.3, and" in unlike_space(one, {"size": "tiny"}, [], no_column)[0]
     assert unlike_space(_HAN, {"lr": 0.01, "size": "tiny"}, ["dropout"], tiny) == [
         "its curves were recorded with other fixed values than the space's (the table's -> "
         "the space's: lr: 0.001 -> 0.01); record the space's own curves (raysearch curves), "

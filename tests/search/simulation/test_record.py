@@ -288,6 +288,17 @@ def test_a_table_recorded_with_other_fixed_values_is_refused_by_the_simulator(
     fixed = SPACE.replace("size: tiny", "size: tiny, dropout: 0.3")
     fixed = fixed.replace("  dropout: {type: categorical, choices: [0.0, 0.3]}\n", "")
     assert check_space(cut, _space(tmp_path, fixed)) == []
+    # the column dropped as well (pandas keeps the recording's metadata): the table no
+    # longer says which dropout its curves trained with, and any fixed value was accepted
+    dropped = TableCurves(cut.frame.drop(columns=["dropout"]), cut.params)
+    assert dropped.frame.attrs["recorded"]
+    assert check_space(dropped, _space(tmp_path, fixed)) == [
+        "the table has no column dropout, but its recording (the table's metadata) trained "
+        "dropout with 0.0, 0.3, and the space does not search dropout and trains with 0.3 "
+        "(fixed as dropout): the table cannot say which of its curves trained with that; keep "
+        "its column dropout (cut to the rows of one value) and fix dropout to that value, or "
+        "search it"
+    ]
     wrong = fixed.replace("dropout: 0.3", "dropout: 0.0")
     assert check_space(cut, _space(tmp_path, wrong)) == [
         "its column dropout holds 0.3, but the space does not search dropout and trains with "
