@@ -270,9 +270,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if sim.rungs is not None:
         print()
         gated = s.gate_against if s.scheduler == "gated_asha" else None
+        held: dict[int, int] = {}  # the stops the gate held, over every k's searches
+        for r in rows:
+            for epoch, n in r["gate_held"].items():
+                held[epoch] = held.get(epoch, 0) + n
         print(
             rung_table(
-                sim.rungs, GATE_THRESHOLD, gated, s.gate_unmeasured, GATE_PAIRS, s.gate_cut_cost
+                sim.rungs,
+                GATE_THRESHOLD,
+                gated,
+                s.gate_unmeasured,
+                GATE_PAIRS,
+                s.gate_cut_cost,
+                held,
+                len(rows) * sim.seeds,
             )
         )
     if args.out:

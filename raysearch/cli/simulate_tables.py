@@ -4,6 +4,7 @@ another on the same seeds, and how the space's rungs rank the curves."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["POOR_RANK", "paired_table", "quality_table", "rung_table", "speedup_text"]
@@ -81,14 +82,23 @@ POOR_RANK = 0.5  # a rung ranks the best curves poorly below this Spearman's rho
 
 
 def rung_table(
-    ranks: Any, gate: float, gated: str | None, unmeasured: str, pairs: int, cut_cost: bool
+    ranks: Any,
+    gate: float,
+    gated: str | None,
+    unmeasured: str,
+    pairs: int,
+    cut_cost: bool,
+    held: Mapping[int, int],
+    searches: int,
 ) -> str:
     """How the space's rungs rank the curves (``rank_rungs``), and what to try where the
     best curves start slowly (``gated``: what gated_asha's gate judges a rung by, "next"
     (it lets a rung's stops stand once it agrees with the next rung at Spearman >=
     ``gate``) or "chain"; None without the gate; ``cut_cost``: the gate also weighs what a
-    rung's cut costs) and where the first rung ranks every curve poorly while the gate
-    leaves the stops at a rung with fewer than ``pairs`` pairs to ASHA (``unmeasured``)."""
+    rung's cut costs; ``held``: per rung epoch, the trials ASHA stopped there that the
+    gate let go on, over the ``searches`` searches run) and where the first rung ranks
+    every curve poorly while the gate leaves the stops at a rung with fewer than ``pairs``
+    pairs to ASHA (``unmeasured``)."""
     lines = [
         "How the rungs rank these curves: Spearman's rho of the value at a rung with the "
         f"curve's best, over {ranks.curves:,} distinct curves of random configurations and "
@@ -116,13 +126,17 @@ def rung_table(
         options.append(("no early stopping", "scheduler=fifo"))
         what = ", ".join(o[0] for o in options[:-1]) + (" or " if len(options) > 1 else "")
         runs = ", ".join(f"--against {o[1]}" for o in options)
+        # what the searches run did there: the gate's held stops, if it held any
+        kept = [(r.epoch, held[r.epoch]) for r in slow if held.get(r.epoch)]
         lines += [
             "",
             f"At epoch {', '.join(str(r.epoch) for r in slow)} the best curves rank poorly "
             f"(rho < {POOR_RANK}) while the next rung agrees: the configurations that end "
-            "best start slowly and ASHA stops them there"
-            + (", and the gate does not see it" if gated == "next" and not cut_cost else "")
-            + f". To measure what {what}{options[-1][0]} buys: {runs}.",
+            "best start slowly, and ASHA would stop them there"
+            + (", and the gate would not see it" if gated == "next" and not cut_cost else "")
+            + "."
+            + _held_text(kept, searches)
+            + f" To measure what {what}{options[-1][0]} buys: {runs}.",
         ]
     first = ranks.rungs[0] if ranks.rungs else None
     if first is not None and first.every < POOR_RANK and gated and unmeasured == "asha":
@@ -135,3 +149,17 @@ def rung_table(
             "the rung is measured: --against gate_unmeasured=defer.",
         ]
     return "\n".join(lines)
+
+
+def _held_text(kept: list[tuple[int, int]], searches: int) -> str:
+    """What the gate did at the slow rungs in the ``searches`` searches run: the trials
+    ASHA stopped there that it let go on (``kept``: rung epoch, trials); "" if none."""
+    if not kept:
+        return ""
+    (epoch, n), rest = kept[0], kept[1:]
+    which = "the search" if searches == 1 else f"the {searches:,} searches"
+    return (
+        f" In {which} above the gate held {n:,} of ASHA's stops at epoch {epoch}"
+        + "".join(f", and {m:,} at epoch {e}" for e, m in rest)
+        + f": th{'ose trials' if n + sum(m for _, m in rest) > 1 else 'at trial'} went on."
+    )

@@ -88,7 +88,15 @@ def test_it_shows_how_the_rungs_rank_and_names_rungs_that_stop_slow_starters(
     assert "| 3 | -1.00 | -1.00 | -1.00 (epoch 6) |" in printed
     assert "At epoch 1 the best curves rank poorly" in printed
     assert "its gate weighing what a cut costs" in printed  # the default weighs the cut
-    assert "the gate does not see it" not in printed and "gate_cut_cost=true" not in printed
+    # it said 'ASHA stops them there' of a search whose gate held every stop (0 of 12)
+    assert "| 0 of 12 |" in printed and "ASHA stops them" not in printed
+    held = json.loads(out.read_text())["rows"][0]["gate_held"]
+    assert held["1"] > 0  # the stops the gate held, by rung epoch
+    assert (
+        "start slowly, and ASHA would stop them there. In the search above the gate held "
+        f"{held['1']} of ASHA's stops at epoch 1: those trials went on. To measure" in printed
+    )
+    assert "the gate would not see it" not in printed and "gate_cut_cost=true" not in printed
     assert (
         "To measure what a later first rung, a gate judged along the chain of rungs or no "
         "early stopping buys: --against grace_period=3, --against gate_against=chain, "
@@ -98,7 +106,7 @@ def test_it_shows_how_the_rungs_rank_and_names_rungs_that_stop_slow_starters(
     assert main(["--table", slow, *args, "--no-gate-cut-cost"]) == 0
     printed = capsys.readouterr().out  # a gate that judges by the next rung alone is blind
     assert "cut costs," not in printed.splitlines()[0]
-    assert "ASHA stops them there, and the gate does not see it" in printed
+    assert "ASHA would stop them there, and the gate would not see it." in printed
     assert (
         "To measure what a later first rung, a gate that weighs what a cut costs, a gate "
         "judged along the chain of rungs or no early stopping buys: --against "
@@ -113,11 +121,12 @@ def test_it_shows_how_the_rungs_rank_and_names_rungs_that_stop_slow_starters(
     assert "--against gate_unmeasured=defer." in printed
     assert main(["--table", slow, *args, "--scheduler", "asha"]) == 0
     printed = capsys.readouterr().out
-    assert "ASHA stops them there. To measure" in printed  # no gate to speak of
+    assert "ASHA would stop them there. To measure" in printed  # no gate to speak of
+    assert json.loads(out.read_text())["rows"][0]["gate_held"] == {}
     assert "gate_against" not in printed and "gate_unmeasured" not in printed
     assert main(["--table", slow, *args, "--gate-against", "chain", "--no-gate-cut-cost"]) == 0
     printed = capsys.readouterr().out  # the gate is the chain already
-    assert "the gate does not see it" not in printed and "--against gate_against" not in printed
+    assert "the gate would not see it" not in printed and "--against gate_against" not in printed
     assert "--against gate_cut_cost=true" in printed
     assert main(["--table", slow, *args, "--scheduler", "fifo"]) == 0
     assert "How the rungs rank" not in capsys.readouterr().out  # nothing stops trials

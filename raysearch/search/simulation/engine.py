@@ -105,7 +105,9 @@ class SimResult:
     cut short by its target, epoch budget or time limit, paused_s: simulated seconds it spent paused
     between start and end, decide_s: real seconds the policy spent on it, decide_cpu_s: the
     CPU seconds of those). ``configs[i]``: trial i's configuration. ``end``: the simulated
-    time the run ended."""
+    time the run ended. ``gate_held``: per rung epoch, the trials ASHA stopped there that
+    a gated_asha scheduler's gate let go on (``runs.run_search`` reads them from the
+    scheduler; empty for another policy)."""
 
     epochs: pd.DataFrame
     trials: pd.DataFrame
@@ -113,6 +115,7 @@ class SimResult:
     end: float
     reached: bool  # the target was reached (False when there was none)
     workers: int
+    gate_held: Mapping[int, int] = dataclasses.field(default_factory=dict)
 
     @property
     def best(self) -> float:

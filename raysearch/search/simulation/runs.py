@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections.abc import Sequence
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import binomtest
 
+from raysearch.search.gated_asha import GatedASHA
 from raysearch.search.scheduler import build_scheduler
 from raysearch.search.searcher import build_searcher
 from raysearch.search.simulation.curves import CurveSource
@@ -19,6 +21,7 @@ from raysearch.search.simulation.tune_policy import TunePolicy
 __all__ = [
     "best_by",
     "check_epochs",
+    "held_stops",
     "median_found",
     "paired",
     "resampled_speedups",
@@ -57,9 +60,11 @@ def run_search(
     and scheduler, built as the product builds them) with ``workers`` trials at once;
     ``start_s``: simulated seconds each trial spends before its first epoch (and a paused
     one before it resumes), beside its epochs; ``time_limit``: simulated seconds after which
-    the search ends (``SimSettings``), as ``--time-budget`` ends a real one."""
+    the search ends (``SimSettings``), as ``--time-budget`` ends a real one. With
+    gated_asha, the result's ``gate_held`` counts the stops its gate held, by rung epoch."""
     check_epochs(space, source)
-    policy = TunePolicy(build_searcher(space, seed), build_scheduler(space, seed), workers)
+    scheduler = build_scheduler(space, seed)
+    policy = TunePolicy(build_searcher(space, seed), scheduler, workers)
     settings = SimSettings(
         workers=workers,
         num_trials=num_trials or space.settings.num_samples,
@@ -69,7 +74,11 @@ def run_search(
         start_s=start_s,
         time_limit=time_limit,
     )
-    return simulate(policy, source, settings)
+    result = simulate(policy, source, settings)
+    if isinstance(scheduler, GatedASHA):  # the stops its gate held, by rung epoch
+        held = {int(milestone): n for milestone, n in sorted(scheduler.held.items())}
+        return dataclasses.replace(result, gate_held=held)
+    return result
 
 
 def median_found(bests: Sequence[float]) -> float:
@@ -152,6 +161,16 @@ def whole_curve_bests(result: SimResult, source: CurveSource) -> np.ndarray:
         curve = source.curve(config, int(seeds[number]))
         bests.append(min(curve.value(e) for e in range(1, curve.epochs + 1)))
     return np.asarray(bests, dtype=float)
+
+
+def held_stops(results: Sequence[SimResult]) -> dict[int, int]:
+    """Per rung epoch, the trials ASHA stopped there that gated_asha's gate let go on, over
+    ``results`` (``SimResult.gate_held``); empty for another scheduler."""
+    total: dict[int, int] = {}
+    for result in results:
+        for epoch, n in result.gate_held.items():
+            total[epoch] = total.get(epoch, 0) + n
+    return dict(sorted(total.items()))
 
 
 def _stopped_early(result: SimResult, max_epochs: int) -> int:

@@ -67,7 +67,9 @@ class Simulation:
     whether it goes on), ``drawn`` and ``stopped``: ``runs.summarise``), ``bests`` (each
     seed's best value), ``anytime`` (each seed's best so far, as [simulated seconds,
     value] pairs where it improved), ``ends`` (each seed's simulated seconds when its
-    search ended), ``reach_times`` (each seed's simulated seconds to ``target``, inf: not
+    search ended), ``gate_held`` (with gated_asha, per rung epoch, the trials ASHA stopped
+    there that its gate let go on, over the seeds' searches: ``runs.held_stops``; empty
+    otherwise), ``reach_times`` (each seed's simulated seconds to ``target``, inf: not
     reached), ``reach_s`` (their median), ``speedup`` (the first k's ``reach_s`` over this
     one's) and, past the first k, ``speedup_range`` (5th and 95th percentile over
     bootstrap resamples of the seeds); with ``against``, ``against`` (its summary, as
@@ -287,6 +289,7 @@ def _run(
     # Deferred: as run_simulation's.
     from raysearch.search.simulation.rungs import rank_rungs, sample_curves
     from raysearch.search.simulation.runs import (
+        held_stops,
         median_found,
         paired,
         resampled_speedups,
@@ -311,6 +314,7 @@ def _run(
                 "bests": [x.best for x in results],
                 "anytime": [improvements(x) for x in results],
                 "ends": [x.end for x in results],
+                "gate_held": held_stops(results),
             }
         )
         if other is not None:
