@@ -204,12 +204,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             table=args.table,
             curves=args.curves,
             metric=args.metric,
-            against=against if args.against else None,
+            # the well-formed pairs: none of them (--against scheduler) is no comparison to
+            # check, not one with the space's own settings
+            against=against or None,
             settings={k: v for k, v in settings.items() if v is not None},  # flags given
             names=CLI,
             problems=problems,
             against_said=lambda key: (
-                f"--against {' '.join(args.against)}"
+                f"--against {' '.join(written.values())}"
                 if key is None
                 else f"--against {written[key]!r}"
             ),

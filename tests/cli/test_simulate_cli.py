@@ -289,6 +289,15 @@ def test_against_problems_are_reported_with_the_others_and_exit_2(
     assert "--against: multivariate" in capsys.readouterr().err
     assert main([*args, "--space", str(space_file), "--against", "grace_period=1"]) == 2
     assert "the space's settings already are these" in capsys.readouterr().err
+    # no SETTING=VALUE at all: that alone, not also 'the space's settings already are these'
+    assert main([*args, "--space", str(space_file), "--against", "scheduler"]) == 2
+    assert capsys.readouterr().err.splitlines()[1:] == [
+        "  - --against 'scheduler': expected SETTING=VALUE, e.g. multivariate=false"
+    ]
+    # the settings said to be the space's are the well-formed ones
+    assert main([*args, "--space", str(space_file), "--against", "x", "grace_period=1"]) == 2
+    err = capsys.readouterr().err
+    assert "--against grace_period=1: the space's settings already are these" in err
 
 
 @pytest.mark.parametrize("pair", ["finalists=2", "replicates=4"])
