@@ -59,7 +59,7 @@ def paired_table(rows: list[dict[str, Any]], what: str) -> str:
         "search above; equal wall time: by the end of the shorter of the two searches):",
         "",
         f"| k | best (median), above | best (median), {what} | better / worse / same | p | "
-        "at equal wall time: better / worse | p |",
+        "at equal wall time: better / worse / same | p |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -67,8 +67,8 @@ def paired_table(rows: list[dict[str, Any]], what: str) -> str:
         lines.append(
             f"| {r['workers']} | {r['summary']['best']['median']:.4g} | "
             f"{c['summary']['best']['median']:.4g} | {c['better']} / {c['worse']} / "
-            f"{c['same']} | {c['p']:.2g} | {c['time_better']} / {c['time_worse']} | "
-            f"{c['time_p']:.2g} |"
+            f"{c['same']} | {c['p']:.2g} | {c['time_better']} / {c['time_worse']} / "
+            f"{c['time_same']} | {c['time_p']:.2g} |"
         )
     lines += [
         "",

@@ -265,9 +265,18 @@ def test_against_runs_the_changed_search_on_the_same_seeds(
     record = json.loads(out.read_text())
     assert record["against"]["settings"]["scheduler"] == "fifo"
     assert record["settings"]["scheduler"] == "gated_asha"
+    assert "| better / worse / same | p | at equal wall time: better / worse / same | p |" in (
+        printed
+    )
     for row in record["rows"]:
         theirs = row["against"]
         assert theirs["better"] + theirs["worse"] + theirs["same"] == theirs["seeds"] == 3
+        # at equal wall time too, the seeds neither better nor worse are counted and shown
+        assert theirs["time_better"] + theirs["time_worse"] + theirs["time_same"] == 3
+        assert (
+            f"| {theirs['better']} / {theirs['worse']} / {theirs['same']} | {theirs['p']:.2g} "
+            f"| {theirs['time_better']} / {theirs['time_worse']} / {theirs['time_same']} |"
+        ) in printed
         # fifo stops no trial: every one of its 12 trials runs all 6 epochs
         assert theirs["summary"]["epochs"]["median"] == 12 * 6
         assert row["summary"]["epochs"]["median"] < 12 * 6  # the default's ASHA stops some

@@ -125,8 +125,9 @@ def sign_p(better: int, worse: int) -> float:
 
 def paired(base: Sequence[SimResult], other: Sequence[SimResult]) -> dict[str, Any]:
     """``other`` against ``base``, seed by seed (the i-th of each ran with the same seed):
-    in how many seeds its best value is lower, higher or the same after all its trials,
-    and at equal simulated wall time (by the end of the shorter of the two searches, so
+    in how many seeds its best value is lower, higher or the same after all its trials
+    (``better``, ``worse``, ``same``), and at equal simulated wall time (``time_better``,
+    ``time_worse``, ``time_same``) (by the end of the shorter of the two searches, so
     a search that spends longer per trial gets no more time for it); sign-test p of each."""
     if len(base) != len(other):
         raise ValueError(f"paired needs one run of each per seed: {len(base)} against {len(other)}")
@@ -146,6 +147,7 @@ def paired(base: Sequence[SimResult], other: Sequence[SimResult]) -> dict[str, A
         "p": sign_p(better, worse),
         "time_better": time_better,
         "time_worse": time_worse,
+        "time_same": len(base) - time_better - time_worse,
         "time_p": sign_p(time_better, time_worse),
     }
 

@@ -38,6 +38,7 @@ def test_better_after_its_trials_can_be_worse_at_equal_wall_time() -> None:
     found = paired([fast], [slow])
     assert (found["better"], found["worse"], found["same"]) == (1, 0, 0)
     assert (found["time_better"], found["time_worse"]) == (0, 1)  # at t=10: 2.0 against 1.0
+    assert found["time_same"] == 0
     assert best_by(slow, 4.0) == float("inf")
 
 
@@ -54,8 +55,13 @@ def test_swapping_the_searches_swaps_better_and_worse(pairs: list) -> None:
     assert (one["better"], one["worse"], one["same"]) == (two["worse"], two["better"], two["same"])
     assert (one["time_better"], one["time_worse"]) == (two["time_worse"], two["time_better"])
     assert one["p"] == pytest.approx(two["p"])
+    assert one["time_same"] == two["time_same"]
+    for found in (one, two):  # each seed better, worse or a tie, after all trials and by time
+        assert found["better"] + found["worse"] + found["same"] == len(pairs)
+        assert found["time_better"] + found["time_worse"] + found["time_same"] == len(pairs)
     itself = paired(base, base)
     assert (itself["better"], itself["worse"], itself["time_better"], itself["p"]) == (0, 0, 0, 1.0)
+    assert itself["same"] == itself["time_same"] == len(pairs)
 
 
 def test_the_sign_test() -> None:
