@@ -153,6 +153,10 @@ def test_search_settings_from_flags_reach_the_search(
     assert main([*args, "--cutoff-window", "9", "--out", str(out)]) == 0
     assert "cut-offs from each rung's last 9 values" in capsys.readouterr().out
     assert json.loads(out.read_text())["settings"]["cutoff_window"] == 9
+    assert main([*args, "--cutoff-window", "2"]) == 2  # named by its flag, as --workers is
+    assert capsys.readouterr().err.splitlines()[1:] == [
+        "  - --cutoff-window: Input should be greater than or equal to 3 (got 2)"
+    ]
     assert main([*args, "--cutoff-window", "9", "--scheduler", "fifo"]) == 2
     assert "cutoff_window (9) needs an ASHA scheduler" in capsys.readouterr().err
     assert main([*args, "--no-multivariate", "--out", str(out)]) == 0

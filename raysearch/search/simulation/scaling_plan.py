@@ -189,7 +189,7 @@ def _hartmann(
         found.append(f"{names.head('metric')}: not used with {hartmann} (it has one value, f(x))")
     source = HartmannCurves()
     base = hartmann_space(SearchSettings(num_samples=200, max_epochs=source.max_epochs))
-    space_ = _with_settings(base, settings, found)
+    space_ = _with_settings(base, settings, names, found)
     if space_ is not None and space_.settings.max_epochs != source.max_epochs:
         epochs = space_.settings.max_epochs
         found.append(
@@ -200,12 +200,16 @@ def _hartmann(
 
 
 def _with_settings(
-    space: SearchSpace, settings: dict[str, Any], found: list[str]
+    space: SearchSpace, settings: dict[str, Any], names: Names, found: list[str]
 ) -> SearchSpace | None:
+    """``space`` with ``settings`` (None: they are wrong); problems to ``found``, a
+    setting's own named as its user gave it (``--cutoff-window: ...``)."""
     try:
         return space.replace_settings(**settings)
     except ConfigError as err:
-        found += err.problems
+        for problem in err.problems:
+            field, sep, why = problem.partition(": ")
+            found.append(f"{names.head(field)}: {why}" if sep and field in settings else problem)
         return None
 
 
@@ -238,7 +242,7 @@ def _table(
         if path is not None and not path.is_file():
             found.append(f"{shown}: " + ("is a directory" if path.is_dir() else "file not found"))
         return None, None, None
-    space_ = _with_settings(loaded, settings, found)
+    space_ = _with_settings(loaded, settings, names, found)
     try:
         params, listed = list(loaded.parameters), listed_values(loaded)
         metric = metric or VAL_METRIC
