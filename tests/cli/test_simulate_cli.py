@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from raysearch.cli.simulate import main
+from raysearch.search.simulation.partial import append_run, partial_path
 from raysearch.testing.curves import GRID_SPACE, grid_curves
 
 SPACE = GRID_SPACE
@@ -198,7 +199,13 @@ def test_search_settings_from_flags_reach_the_search(
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ("missing", "file not found"),
+        ("missing", "curves.parquet: file not found\n"),
+        (
+            "interrupted",  # it said 'file not found' alone
+            "curves.parquet: file not found: its recording was interrupted "
+            "(curves.parquet.partial.jsonl beside it holds the runs it finished); run the same "
+            "`raysearch curves` command (or record_curves call) again to finish it",
+        ),
         ("directory", "curves.parquet: is a directory; give the table's file (parquet or CSV)"),
         ("hole", "dropout=0.15 (with size='small'); the table holds 0.0, 0.3"),
         ("float", "parameters.dropout: a table holds listed values; make it categorical"),
@@ -215,6 +222,8 @@ def test_bad_input_is_one_clear_error_and_exit_2(
         _table(table, epochs=4)
     elif change == "directory":
         table.mkdir()
+    elif change == "interrupted":  # the runs a recording finished, and no table yet
+        append_run(partial_path(table), {"plan": "0123"}, {"size": "tiny"}, 0, [])
     elif change != "missing":
         _table(table)
     if change == "float":
@@ -224,6 +233,10 @@ def test_bad_input_is_one_clear_error_and_exit_2(
     code = main(["--table", str(table), "--space", str(space_file), "--seeds", "1"])
     assert code == 2
     assert expected in capsys.readouterr().err
+    if change in {"missing", "interrupted"}:  # said as well beside a space that is missing
+        missing = str(tmp_path / "missing.yaml")
+        assert main(["--table", str(table), "--space", missing, "--seeds", "1"]) == 2
+        assert expected in capsys.readouterr().err
 
 
 def test_a_space_that_searches_fewer_parameters_than_the_table_says_what_is_wrong(

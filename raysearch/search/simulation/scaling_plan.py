@@ -27,6 +27,7 @@ from raysearch.search.simulation.table import (
     TableError,
     check_space,
     not_categorical,
+    not_found,
     read_table,
 )
 from raysearch.search.simulation.table_rows import listed_values
@@ -240,7 +241,7 @@ def _table(
     if loaded is None:  # the table's columns are the space's: say only if it is missing
         path = None if frame else Path(table)  # type: ignore[arg-type]
         if path is not None and not path.is_file():
-            found.append(f"{shown}: " + ("is a directory" if path.is_dir() else "file not found"))
+            found.append(f"{shown}: " + ("is a directory" if path.is_dir() else not_found(path)))
         return None, None, None
     space_ = _with_settings(loaded, settings, names, found)
     try:

@@ -23,6 +23,7 @@ from raysearch.data.reading import read_parquet
 from raysearch.search.simulation.curve_plan import recorded_fixed
 from raysearch.search.simulation.curves import Curve
 from raysearch.search.simulation.grid import grid
+from raysearch.search.simulation.partial import partial_path
 from raysearch.search.simulation.plan_diff import unlike_space
 from raysearch.search.simulation.table_rows import (
     Listed,
@@ -37,7 +38,15 @@ from raysearch.search.simulation.table_rows import (
     unlisted_rows,
 )
 
-__all__ = ["TIMES", "TableCurves", "TableError", "check_space", "not_categorical", "read_table"]
+__all__ = [
+    "TIMES",
+    "TableCurves",
+    "TableError",
+    "check_space",
+    "not_categorical",
+    "not_found",
+    "read_table",
+]
 
 Key = tuple[Any, ...]
 
@@ -254,7 +263,7 @@ def read_table(
     if path.is_dir():
         raise TableError(str(path), ["is a directory; give the table's file (parquet or CSV)"])
     if not path.is_file():
-        raise TableError(str(path), ["file not found"])
+        raise TableError(str(path), [not_found(path)])
     try:
         with path.open("rb") as file:
             parquet = file.read(len(PARQUET_MAGIC)) == PARQUET_MAGIC
@@ -262,6 +271,19 @@ def read_table(
         raise TableError(str(path), [f"cannot be read ({err.strerror})"]) from None
     frame = _read_frame(path, parquet)
     return TableCurves(frame, tuple(params), metric, name=str(path.name), listed=listed)
+
+
+def not_found(path: Path) -> str:
+    """Why there is no table at ``path`` (a missing file): its recording may not have
+    finished, which its partial file beside it (``partial.partial_path``) then says."""
+    partial = partial_path(path)
+    if not partial.is_file():
+        return "file not found"
+    return (
+        f"file not found: its recording was interrupted ({partial.name} beside it holds the "
+        "runs it finished); run the same `raysearch curves` command (or record_curves call) "
+        "again to finish it"
+    )
 
 
 def _read_frame(path: Path, parquet: bool) -> pd.DataFrame:
