@@ -38,6 +38,7 @@ from raysearch.cli.simulate_tables import paired_table, quality_table, rung_tabl
 from raysearch.core.errors import RaysearchError
 from raysearch.core.files import why_no_file, write_json
 from raysearch.core.metrics import VAL_METRIC
+from raysearch.core.timing import time_unit
 
 # pydantic only: --help stays quick
 from raysearch.search.settings import SCHEDULERS
@@ -168,6 +169,12 @@ def _against_values(pairs: list[str]) -> tuple[dict[str, Any], dict[str, str], l
     return values, written, problems
 
 
+def _seconds(seconds: float) -> str:
+    """A time in the unit it reads best in (s, min or h: ``time_unit``), however short."""
+    unit, per = time_unit(seconds)
+    return f"{seconds / per:.3g} {unit}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     against, written, problems = _against_values(args.against or [])
@@ -251,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         + (f", {sim.trial_ends}" if sim.trial_ends else "")
         + (f", each trial starting {start:g} s before its first epoch" if start else "")
         + (
-            f", each search ending after {budget / 3600:.3g} simulated h (--time-budget) "
+            f", each search ending after {_seconds(budget)} of simulated time (--time-budget) "
             "if its trials have not all ended ('sooner than k=1': its searches run on past the "
             "budget until they reach k=1's median)"
             if budget

@@ -7,6 +7,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from raysearch.core.timing import time_unit
+
 __all__ = ["POOR_RANK", "paired_table", "quality_table", "rung_table", "speedup_text"]
 
 
@@ -19,8 +21,11 @@ def speedup_text(x: float) -> str:
 
 
 def quality_table(rows: list[dict[str, Any]]) -> str:
+    """The quality and speed-up per k; the simulated wall time in one unit for every k, the
+    one its longest reads best in (s, min or h: ``time_unit``)."""
+    unit, per = time_unit(max(r["summary"]["hours"]["median"] * 3600 for r in rows))
     lines = [
-        "| k | best (median [q25, q75]) | best drawn | regret | sim. wall h | sooner than k="
+        "| k | best (median [q25, q75]) | best drawn | regret | sim. wall time | sooner than k="
         f"{rows[0]['workers']} [90% of seed resamples] | epochs | stopped early | busy |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -34,7 +39,8 @@ def quality_table(rows: list[dict[str, Any]]) -> str:
         )
         lines.append(
             f"| {r['workers']} | {b['median']:.4g} [{b['q25']:.4g}, {b['q75']:.4g}] | "
-            f"{s['drawn']['median']:.4g} | {g['median']:.3g} | {s['hours']['median']:.3g} | "
+            f"{s['drawn']['median']:.4g} | {g['median']:.3g} | "
+            f"{s['hours']['median'] * 3600 / per:.3g} {unit} | "
             f"{sooner} | "
             f"{s['epochs']['median']:.0f} | {s['stopped']['median']:.0f} of "
             f"{s['trials']['median']:.0f} | {s['busy']['median']:.0%} |"
