@@ -11,7 +11,7 @@ than with the first k it reaches the first k's median result (searches that go o
 they reach it, up to 5 times the trials), with the range 90% of bootstrap resamples of the
 seeds give it. ``--against SETTING=VALUE ...``: the search again
 with those settings changed, on the same seeds, compared with it seed by seed. With ASHA,
-how well its rungs rank the curves, over all of them and over the best tenth
+how well its rungs rank the curves, over all of them and over the best tenth, at least 5
 (search/simulation/rungs.py). ``--trial-start-s S``: each trial also takes S simulated
 seconds before its first epoch (what a cluster pays per trial beside its epochs), which
 costs most the searches that start many short trials. ``--time-budget T``: each search

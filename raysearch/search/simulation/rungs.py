@@ -5,7 +5,8 @@ the rung has recorded. That is only as good as the rung's ranking, and the ranki
 matters is among the configurations the search draws: once TPE has found the good region,
 it draws there, and the rung's cut-off comes from such trials. So ``rank_rungs`` reports,
 per rung, Spearman's rho of the value at the rung with the curve's best value over every
-curve, and over the best tenth of the curves only; and, over the best tenth, with the value
+curve, and over the best tenth of the curves only (at least 5 of them: every curve where
+there are 5 or fewer); and, over those best curves, with the value
 at the next rung (the last epoch after the last rung), which is what ``gated_asha``'s gate
 checks (search/gated_asha.py). Where the configurations that end best start slowly, the
 best tenth's rho with the curve's best is low while neighbouring rungs still agree: ASHA
