@@ -64,7 +64,12 @@ def test_finalists_retrain_with_fresh_seeds_and_only_the_pick_is_tested(run_dir:
     best = yaml.safe_load((run_dir / "best_config.yaml").read_text())
     # the pick's searched values, and the space's fixed ones, as without finalists
     assert summary["pick"]["config"].items() <= best["config"].items()
-    assert best["config"]["data.daily_window"] == 60 and "trainer.seed" not in best["config"]
+    assert best["config"]["data.daily_window"] == 60
+    # with the seed of one of its replicates, a training measured at full budget (not the
+    # run's seed, which its values alone resolve to)
+    assert best["config"]["trainer.seed"] == summary["pick"]["seed"]
+    assert summary["pick"]["seed"] in set(pick.loc[pick["status"] == "completed", "seed"])
+    assert best["resolved"]["trainer.seed"] == summary["pick"]["seed"]
     assert "Evidence: will the pick hold?" in (run_dir / "summary.md").read_text()
 
 
