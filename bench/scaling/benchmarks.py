@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from bench.common import OUT, ROOT
 
-__all__ = ["BENCHMARKS", "HAN_SPACE", "HAN_TABLE", "Benchmark", "load"]
+__all__ = [
+    "BENCHMARKS",
+    "HAN_SPACE",
+    "HAN_TABLE",
+    "TABLES",
+    "Benchmark",
+    "load",
+    "measured_on",
+    "table_digest",
+]
 
 HAN_TABLE = OUT / "han_table.parquet"
 HAN_SPACE = ROOT / "bench" / "spaces" / "han_table.yaml"
@@ -82,6 +93,28 @@ BENCHMARKS = {
         Benchmark("han", "HAN learning-curve table", han_table),
     )
 }
+
+
+# the benchmarks whose curves are a recorded table: a record measured on one names the
+# table's digest (``measured_on``), so figures measured on an earlier recording show as such
+TABLES = {"han": HAN_TABLE}
+
+
+@cache
+def table_digest(name: str) -> str | None:
+    """The first 12 hex digits of the SHA-256 of benchmark ``name``'s recorded table as it
+    is now (None for a benchmark whose curves are computed, or a table not there)."""
+    path = TABLES.get(name)
+    if path is None or not path.is_file():
+        return None
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def measured_on(name: str) -> dict[str, str]:
+    """What a record of benchmark ``name`` notes of the curves it was measured on:
+    ``{"table": digest}`` for a recorded table, nothing for computed curves."""
+    digest = table_digest(name)
+    return {} if digest is None else {"table": digest}
 
 
 def load(name: str) -> tuple[Any, Any]:

@@ -55,7 +55,7 @@ def run_job(job: Job) -> dict[str, Any]:
     """Run one simulated search; its record (plain JSON types)."""
     import numpy as np
 
-    from bench.scaling.benchmarks import load
+    from bench.scaling.benchmarks import load, measured_on
     from bench.scaling.methods import METHODS
     from raysearch.search.simulation.engine import SimSettings, simulate
 
@@ -90,6 +90,7 @@ def run_job(job: Job) -> dict[str, Any]:
     record = {
         **asdict(job),
         "source": source.name,
+        **measured_on(job.bench),
         "optimum": float(source.optimum),
         "trials": len(result.configs),
         "epochs": len(values),

@@ -145,7 +145,7 @@ def replay_with_ray(benches: list[str], seeds: list[int]) -> list[dict[str, Any]
     """Per benchmark and seed: the default search (200 trials) one trial at a time, in Ray
     Tune and on the simulator, and whether they ran the same trials (``same``) or where
     they first parted (``difference``)."""
-    from bench.scaling.benchmarks import load
+    from bench.scaling.benchmarks import load, measured_on
     from raysearch.search.simulation.replay import first_difference, run_in_tune
     from raysearch.search.simulation.runs import run_search
 
@@ -161,6 +161,7 @@ def replay_with_ray(benches: list[str], seeds: list[int]) -> list[dict[str, Any]
                 records.append(
                     {
                         "bench": bench,
+                        **measured_on(bench),
                         "seed": seed,
                         "trials": len(real.configs),
                         "epochs": len(real.epochs),

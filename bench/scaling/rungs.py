@@ -54,7 +54,7 @@ def rung_reliability(bench: str, n: int = 400, seed: int = 0) -> dict[str, Any]:
     import numpy as np
     from scipy.stats import spearmanr
 
-    from bench.scaling.benchmarks import load
+    from bench.scaling.benchmarks import load, measured_on
     from raysearch.search.simulation.rungs import sample_curves
 
     space, source = load(bench)
@@ -70,6 +70,7 @@ def rung_reliability(bench: str, n: int = 400, seed: int = 0) -> dict[str, Any]:
     values = sample_curves(space, source, BEST_OF, seed + 1)
     return {
         "bench": bench,
+        **measured_on(bench),
         "configs": n,
         "rho": found,
         "best": {**among_the_best(values), "drawn": BEST_OF},
