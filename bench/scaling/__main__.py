@@ -22,9 +22,10 @@ methods and parts not re-measured (W&B's slow runs: ``--methods wandb --merge``)
 figures there flatter it, and fresh seeds tell what it does on seeds nothing was picked on.
 ``--pool DIR DIR ...`` pools tables on disjoint seeds (the main table and fresh ones) into
 one (``--out``): their runs and budget runs of the methods they share, and the default's
-reach runs measured again against the median of all their k=1 runs. Ten seeds decide a
-target per (benchmark, k) only roughly, and the cells they miss move from one set of seeds
-to the next; more decide it more steadily.
+reach runs measured again against the median of all their k=1 runs (with ``--benchmarks``,
+of those benchmarks only, the others' kept from --out's earlier pool of the same tables).
+Ten seeds decide a target per (benchmark, k) only roughly, and the cells they miss move
+from one set of seeds to the next; more decide it more steadily.
 """
 
 from __future__ import annotations
@@ -382,12 +383,51 @@ def pooled(dirs: list[Path]) -> dict[str, Any]:
     }
 
 
+def _earlier_reach(out: Path, pool: dict[str, Any], benches: list[str]) -> list[dict[str, Any]]:
+    """The reach runs of the other benchmarks than ``benches`` that --out's earlier pool of
+    the same tables measured, which a pool of ``benches`` alone keeps. Refused (exit 2)
+    unless --out pools the same tables and seeds, and each kept benchmark's reach runs
+    were measured against the median of the k=1 runs the tables hold now (else they were
+    measured on other runs, and the pool measures every benchmark again)."""
+    path = out / "scaling.json"
+    again = f"--pool --benchmarks {' '.join(benches)}"
+    if not path.is_file():
+        _refuse(
+            f"{again}: {path} does not exist; a first pool measures every benchmark "
+            "(leave out --benchmarks)"
+        )
+    earlier = json.loads(path.read_text())
+    tables = [source["table"] for source in earlier["meta"].get("pooled", [])]
+    if earlier["meta"]["seeds"] != pool["seeds"] or tables != [s["table"] for s in pool["from"]]:
+        _refuse(
+            f"{again}: {path} pools {', '.join(tables) or 'nothing'} (seeds "
+            f"{earlier['meta']['seeds']}), not these tables; pool every benchmark (leave "
+            "out --benchmarks)"
+        )
+    kept = [r for r in earlier["reach"] if r["bench"] not in benches]
+    for bench in sorted({r["bench"] for r in kept}):
+        median = statistics.median(
+            r["best"]
+            for r in pool["runs"]
+            if r["bench"] == bench and r["method"] == DEFAULT and r["workers"] == 1
+        )
+        if {r["target"] for r in kept if r["bench"] == bench} != {median}:
+            _refuse(
+                f"{again}: {path}'s reach runs on {bench} were measured against another "
+                f"median than the pooled tables' k=1 runs give now ({median:g}); pool "
+                f"{bench} again too"
+            )
+    return kept
+
+
 def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
     scale = {**(QUICK if args.quick else FULL), "first_seed": args.first_seed}
     pool = pooled(args.pool) if args.pool else None
     if pool is not None:
         scale["seed_list"] = pool["seeds"]
         old = {k: pool[k] for k in ("runs", "budget", "rungs", "draws", "start")}
+        if set(args.benchmarks) != set(BENCHMARKS):  # the others' reach runs: --out's
+            old["reach"] = _earlier_reach(args.out, pool, args.benchmarks)
     if old and old.get("meta", {}).get("seeds") not in (None, seeds_of(scale)):
         _refuse(
             f"--merge: {args.out / 'scaling.json'} holds seeds {old['meta']['seeds']}, this "

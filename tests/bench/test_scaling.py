@@ -1201,7 +1201,7 @@ def test_a_pool_joins_tables_on_disjoint_seeds_and_reaches_the_pooled_median(
         ]
 
     monkeypatch.setattr(scaling, "pool_map", fake_pool)
-    argv = ["--benchmarks", "han", "--out", str(tmp_path / "pool"), "--pool", str(a), str(b)]
+    argv = ["--out", str(tmp_path / "pool"), "--pool", str(a), str(b)]
     data = scaling._run(scaling._parse(argv), {})
     assert data["meta"]["seeds"] == [0, 1, 2, 10, 11]
     assert [p["table"] for p in data["meta"]["pooled"]] == [
@@ -1213,6 +1213,66 @@ def test_a_pool_joins_tables_on_disjoint_seeds_and_reaches_the_pooled_median(
     assert {j.seed for j in ran if j.workers == 1} == {0, 1, 2, 10, 11}
     assert {j.target for j in ran} == {2.0}  # the median of bests 0, 1, 2, 10, 11
     assert {j.workers for j in ran} == {1, 4, 16, 64}
+
+
+def test_a_pool_of_some_benchmarks_keeps_the_others_reach_runs_from_the_same_pool(
+    monkeypatch, tmp_path, capsys
+) -> None:
+    """``--pool ... --benchmarks han`` measures the HAN reach runs again and keeps --out's
+    other benchmarks' from its earlier pool of the same tables, while they were measured
+    against the median the tables give now; else it is refused before anything runs."""
+    import bench.scaling.__main__ as scaling
+
+    tables = [
+        _table(tmp_path / "a", [0, 1, 2], ["default"]),
+        _table(tmp_path / "b", [10], ["default"]),
+    ]
+
+    def add_hartmann(path: Path, shift: float) -> None:
+        table = json.loads((path / "scaling.json").read_text())
+        table["runs"] += [
+            {**r, "bench": "hartmann", "best": r["best"] + shift} for r in table["runs"]
+        ]
+        (path / "scaling.json").write_text(json.dumps(table))
+
+    for path in tables:
+        add_hartmann(path, 100.0)
+    ran: list[Any] = []
+
+    def fake_pool(jobs: list[Any], processes: int) -> list[dict]:
+        ran.extend(jobs)
+        return [
+            {"bench": j.bench, "method": j.method, "workers": j.workers, "seed": j.seed}
+            | {"end": 100.0 + len(ran), "reached": True, "target": j.target}
+            for j in jobs
+        ]
+
+    monkeypatch.setattr(scaling, "pool_map", fake_pool)
+    out = tmp_path / "pool"
+    pool = ["--out", str(out), "--pool", *map(str, tables)]
+    with pytest.raises(SystemExit) as refused:  # no earlier pool to keep from
+        scaling._run(scaling._parse([*pool, "--benchmarks", "han"]), {})
+    assert refused.value.code == 2 and "leave out --benchmarks" in capsys.readouterr().err
+    first = scaling._run(scaling._parse(pool), {})
+    out.mkdir()
+    (out / "scaling.json").write_text(json.dumps(first))
+    hartmann = [r for r in first["reach"] if r["bench"] == "hartmann"]
+    assert {r["target"] for r in hartmann} == {101.5}  # the median of 100, 101, 102, 110
+    ran.clear()
+    again = scaling._run(scaling._parse([*pool, "--benchmarks", "han"]), {})
+    assert {j.bench for j in ran} == {"han"}
+    assert [r for r in again["reach"] if r["bench"] == "hartmann"] == hartmann
+    assert {r["bench"] for r in again["reach"]} == {"han", "hartmann"}
+    # a table's hartmann runs changed since: the kept reach runs aimed at another median
+    table = json.loads((tables[1] / "scaling.json").read_text())
+    for r in table["runs"]:
+        r["best"] -= 50.0 if r["bench"] == "hartmann" else 0.0
+    (tables[1] / "scaling.json").write_text(json.dumps(table))
+    ran.clear()
+    with pytest.raises(SystemExit) as refused:
+        scaling._run(scaling._parse([*pool, "--benchmarks", "han"]), {})
+    assert refused.value.code == 2 and "pool hartmann again too" in capsys.readouterr().err
+    assert ran == []
 
 
 def test_a_pool_carries_the_draws_runs_of_the_methods_every_table_drew(tmp_path) -> None:
