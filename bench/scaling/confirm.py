@@ -1,5 +1,5 @@
 """python -m bench.scaling.confirm --method NAME [--claim wall|reach] [--first-seed N]
-[--seeds N] [--out DIR] [--processes N] [--render]
+[--seeds N] [--out DIR] [--processes N] [--render] [--again BENCH]
 
 A candidate that looked better than its baseline (the default, or the search it was
 measured on) in scaling.md was picked from several candidates, all measured on seeds 0-9:
@@ -18,7 +18,10 @@ and render as they ran.
 scaling_confirm.{md,json} is a ledger: each confirmation is added to the ones before, and
 gets seeds no earlier confirmation used (by default the next block of ``--seeds`` after
 them, from 10 up), so no candidate is judged on seeds that judged another. ``--render``
-re-renders the ledger from the JSON.
+re-renders the ledger from the JSON. ``--again han``, after the HAN table is recorded
+again, measures every confirmation's HAN runs again on its own seeds, as its claim ran
+them (a reach claim with its baseline's k=1 target and time on the new table, from
+scaling.json, whose reach runs go first); each confirmation names the command.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from bench.common import (
     write_outputs,
 )
 from bench.scaling.analyse import quality, reach_against, reach_limit
-from bench.scaling.benchmarks import BENCHMARKS
+from bench.scaling.benchmarks import BENCHMARKS, TABLES
 from bench.scaling.grid import Job, pool_map
 from bench.scaling.methods import ADOPTED, DEFAULT, METHODS
 from bench.scaling.notes import (
@@ -142,6 +145,53 @@ def reach_jobs(
     ]
 
 
+def again_jobs(confirmation: dict[str, Any], bench: str, scaling: dict[str, Any]) -> list[Job]:
+    """A confirmation's runs on ``bench`` again: its seeds, claim and methods, and for a
+    reach claim its baseline's k=1 target and time on ``bench`` as scaling.json holds them
+    now (which the confirmation's references take, with limits if it recorded limits).
+    None where its baseline's k=1 never reached a target there (the benchmark drops out)."""
+    method, seeds = confirmation["method"], confirmation["seeds"]
+    pair = (METHODS[method].baseline, method)
+    if confirmation.get("claim") != "reach":
+        return [Job(bench, m, k, seed) for m in pair for k in WORKERS for seed in seeds]
+    references = confirmation["references"]
+    ref = reach_references(scaling, pair[0]).get(bench)
+    references.pop(bench, None)
+    if ref is None:
+        return []
+    if all("limits" in other for other in references.values()):
+        ref = with_limits({bench: ref})[bench]
+    references[bench] = ref
+    return [
+        Job(bench, m, k, seed, kind="reach", target=ref["target"], time_limit=run_limit(ref, k))
+        for m in pair
+        for k in REACH_WORKERS
+        for seed in seeds
+    ]
+
+
+def _again(old: dict[str, Any], bench: str, out: Path, processes: int) -> dict[str, Any]:
+    """The ledger with every confirmation's runs on ``bench`` measured again (``--again``):
+    its other runs, seeds and claims as they were, each noting the command that did."""
+    scaling = json.loads((out / "scaling.json").read_text())
+    confirmations = ledger(old)
+    runs = pool_map(
+        [job for c in confirmations for job in again_jobs(c, bench, scaling)], processes
+    )
+    seeds = sorted({s for c in confirmations for s in c["seeds"]})
+    meta = base_meta(False, seeds=seeds, again=bench, processes=processes)
+    for c in confirmations:  # on seeds of their own: a run's seed names its confirmation
+        c["runs"] = [r for r in c["runs"] if r["bench"] != bench] + [
+            r for r in runs if r["bench"] == bench and r["seed"] in c["seeds"]
+        ]
+        c["again"] = [
+            *c.get("again", []),
+            {"bench": bench, "command": meta["command"], "git": meta["git"]},
+        ]
+    later = [*old.get("later", []), {k: meta[k] for k in ("command", "invocation", "git")}]
+    return {"meta": old["meta"], "later": later, "confirmations": confirmations}
+
+
 def ledger(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The confirmations in the order they ran (a table written before the ledger held one
     confirmation in ``meta`` and ``runs``)."""
@@ -201,6 +251,15 @@ def _code(confirmation: dict[str, Any]) -> str:
     return f"git {git['sha'][:10]}" + (" with uncommitted changes" if git["dirty"] else "")
 
 
+def _again_lines(confirmation: dict[str, Any]) -> list[str]:
+    """Which of the confirmation's benchmarks were measured again, and by which command."""
+    return [
+        f"Its {again['bench']} runs measured again (the benchmark's table was recorded again): "
+        f"`{again['command']}` ({_code(again)})."
+        for again in confirmation.get("again", [])
+    ]
+
+
 def run_limit(reference: dict[str, Any], k: int) -> float:
     """How long the confirmation's reach runs at k went on: the limit it recorded, or, for
     a confirmation recorded before limits were (``reach_limit`` since), 2 T1 / k."""
@@ -249,6 +308,7 @@ def _reach_section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
         f"runs than later, two-sided sign test p < {ALPHA:g}.",
         "",
         f"Ran: `{confirmation['command']}` ({_code(confirmation)}).",
+        *_again_lines(confirmation),
         "",
         markdown_table(
             table,
@@ -293,6 +353,7 @@ def _section(confirmation: dict[str, Any]) -> tuple[list[str], Target]:
         f"{', '.join(map(str, WORKERS))} (200 trials each, as in scaling.md).",
         "",
         f"Ran: `{confirmation['command']}` ({_code(confirmation)}).",
+        *_again_lines(confirmation),
         "",
         f"Against {METHODS[base].label}: {against_baseline(cells, least_k=1)}",
         "",
@@ -344,9 +405,32 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--processes", type=int, default=2)
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument("--render", action="store_true", help="re-render from the JSON")
+    p.add_argument(
+        "--again",
+        choices=list(TABLES),
+        metavar="BENCH",
+        help="measure every confirmation's runs on this benchmark again, on its seeds, "
+        "after its recorded table was recorded again (a reach claim takes its baseline's "
+        f"k=1 target and time from scaling.json as they are now); one of {', '.join(TABLES)}",
+    )
     args = p.parse_args(argv)
-    if not args.render and args.method is None:
-        p.error("--method is required (or --render)")
+    if args.again is not None:
+        given = [
+            flag
+            for flag, used in (
+                ("--method", args.method is not None),
+                ("--render", args.render),
+                ("--first-seed", args.first_seed is not None),
+                ("--claim", args.claim != "wall"),
+            )
+            if used
+        ]
+        if given:
+            p.error(
+                f"--again measures the ledger's own confirmations again: drop {', '.join(given)}"
+            )
+    elif not args.render and args.method is None:
+        p.error("--method is required (or --render, or --again)")
     return args
 
 
@@ -363,10 +447,12 @@ def _confirm(args: argparse.Namespace, path: Path) -> None:
     old = json.loads(path.read_text()) if path.is_file() else {}
     if old:
         old["meta"] = recorded_meta(old["meta"], "scaling_confirm")
+    if (args.render or args.again) and not old:
+        refuse("python -m bench.scaling.confirm", f"--render/--again: no {path} to read")
     if args.render:
-        if not old:
-            refuse("python -m bench.scaling.confirm", f"--render: no {path} to render")
         data = old
+    elif args.again:
+        data = _again(old, args.again, args.out, args.processes)
     else:
         confirmations = ledger(old) if old else []
         try:

@@ -1658,3 +1658,85 @@ def test_a_speed_up_target_needs_every_benchmark_the_default_ran_on() -> None:
     assert not k16.met and "lcbench-189906 not measured" in k16.figure
     complete = _targets(speed, [], [], [], None, benches=["han", "hartmann"])
     assert next(t for t in complete if t.name.startswith("k=16 reaches")).met
+
+
+def test_again_measures_every_confirmations_runs_on_one_benchmark_anew(
+    monkeypatch, tmp_path, capsys
+) -> None:
+    """``confirm --again han``: each confirmation's HAN runs replaced by runs on its own
+    seeds and claim (a reach claim with its baseline's k=1 target and time from
+    scaling.json now), its other runs kept, the command named in its section; with
+    --method it is refused before anything runs."""
+    import bench.scaling.confirm as confirm
+    from bench.scaling.methods import METHODS
+
+    base = METHODS["window_asha"].baseline
+    git = {"sha": "0" * 40, "dirty": False}
+    old_run = {"method": base, "workers": 1, "seed": 10, "end": 1.0, "reached": True}
+    two = ("han", "hartmann")
+    wall = {"method": "window_asha", "claim": "wall", "seeds": [10], "command": "w", "git": git,
+            "runs": [{**old_run, "bench": b, "best": 9.0} for b in two]}  # fmt: skip
+    ref = {"target": 1.0, "t1": 100.0, "limits": {"16": 20.0, "64": 6.0}}
+    reach = {"method": "window_asha", "claim": "reach", "seeds": [20], "command": "r", "git": git,
+             "references": {"han": dict(ref), "hartmann": dict(ref)},
+             "runs": [{**old_run, "seed": 20, "bench": b} for b in two]}  # fmt: skip
+    meta = {"command": "c", "git": git, "seeds": [10]}
+    (tmp_path / "scaling_confirm.json").write_text(
+        json.dumps({"meta": meta, "confirmations": [wall, reach]})
+    )
+    # scaling.json now: window_asha's baseline reaches -2.0 at k=1 in 50 s
+    ones = [{"bench": "han", "method": base, "workers": 1, "seed": s, "target": -2.0,
+             "end": 50.0, "reached": True, "against": base} for s in range(3)]  # fmt: skip
+    (tmp_path / "scaling.json").write_text(json.dumps({"reach": ones}))
+    ran: list[Any] = []
+
+    def fake_pool(jobs: list[Any], processes: int) -> list[dict]:
+        ran.extend(jobs)
+        return [
+            {"bench": j.bench, "method": j.method, "workers": j.workers, "seed": j.seed}
+            | {"kind": j.kind, "target": j.target, "time_limit": j.time_limit, "new": True}
+            | {
+                "end": 1.0,
+                "reached": True,
+                "best": 0.5,
+                "epochs": 3,
+                "improvements": [[1, 1.0, 0.5]],
+            }
+            for j in jobs
+        ]
+
+    monkeypatch.setattr(confirm, "pool_map", fake_pool)
+    monkeypatch.setattr(confirm, "write_outputs", lambda *a, **k: None)
+    monkeypatch.setattr(confirm, "render", lambda data: ("", []))
+    out = ["--out", str(tmp_path)]
+    with pytest.raises(SystemExit) as refused:
+        confirm.main([*out, "--again", "han", "--method", "window_asha"])
+    assert refused.value.code == 2 and "drop --method" in capsys.readouterr().err
+    assert ran == []
+    written: dict[str, Any] = {}
+    monkeypatch.setattr(
+        confirm, "write_outputs", lambda name, text, data, out: written.update(data)
+    )
+    confirm.main([*out, "--again", "han"])
+    first, second = written["confirmations"]
+    # the wall claim: both methods at every k on its seed; the reach claim: k = 16, 64
+    assert sorted((j.method, j.workers, j.seed) for j in ran if j.kind == "trials") == [
+        (m, k, 10) for m in sorted((base, "window_asha")) for k in (1, 4, 16, 64)
+    ]
+    reach_jobs = [j for j in ran if j.kind == "reach"]
+    assert {(j.workers, j.seed) for j in reach_jobs} == {(16, 20), (64, 20)}
+    assert {j.target for j in reach_jobs} == {-2.0}
+    assert second["references"]["han"]["t1"] == 50.0
+    assert second["references"]["hartmann"] == ref  # the other benchmark's as it was
+    assert {j.time_limit for j in reach_jobs if j.workers == 16} == {
+        second["references"]["han"]["limits"]["16"]
+    }
+    for c in (first, second):
+        assert all(r.get("new") for r in c["runs"] if r["bench"] == "han")
+        assert [r for r in c["runs"] if r["bench"] == "hartmann"] == [
+            r for r in (wall if c is first else reach)["runs"] if r["bench"] == "hartmann"
+        ]
+        assert {r["seed"] for r in c["runs"]} == set(c["seeds"])
+        assert c["again"][0]["bench"] == "han"
+    (line,) = confirm._again_lines(first)  # each section says so, under its own command
+    assert line.startswith("Its han runs measured again") and first["again"][0]["command"] in line
