@@ -175,7 +175,8 @@ def markdown(s: dict[str, Any]) -> str:
         f"{data}, data seed 0, one torch thread.",
         "",
         f"Cost: {s['cpu_s'] / 3600:.2f} h of one core for training + validation "
-        f"({s['wall_s'] / 3600:.2f} h wall on the shared machine); median epoch "
+        f"(its epochs' wall times, summed over the runs, {s['wall_s'] / 3600:.2f} h; "
+        "runs recorded side by side share the time); median epoch "
         + ", ".join(f"{k} {v:.2f} s" for k, v in s["epoch_time_s_median"].items())
         + " (CPU seconds of train + validation).",
         "",
