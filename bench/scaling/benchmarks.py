@@ -73,7 +73,8 @@ def han_table(path: Path = HAN_TABLE, space_file: Path = HAN_SPACE) -> tuple[Any
     if not path.is_file():
         raise FileNotFoundError(
             f"{path}: the HAN learning-curve table is not there; build it with "
-            "`python -m bench han_table` (about 2 hours on 2 cores) or leave out --benchmarks han"
+            "`python -m bench han_table` (about 2 hours of one core; `python -m bench.han_table "
+            "--processes 2` trains two runs at once) or leave out --benchmarks han"
         )
     source = TableCurves(read_parquet(path), tuple(space.parameters), name="han-table")
     problems = check_space(source, space)
