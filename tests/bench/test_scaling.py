@@ -981,6 +981,32 @@ def test_the_chain_paragraph_counts_the_runs_that_are_its_baselines() -> None:
     assert _held_line([r for r in runs if r["bench"] == "lcbench"]) == ""
 
 
+def test_the_cut_paragraph_reads_the_han_loss_and_the_defer_paragraph_the_k64_loss() -> None:
+    from bench.scaling.analyse import quality
+    from bench.scaling.notes import _han_cut_loss, _han_k64
+
+    def run(method: str, k: int, seed: int, best: float, epochs: int) -> dict:
+        return {"method": method, "bench": "han", "workers": k, "seed": seed, "best": best,
+                "optimum": 0.0, "epochs": epochs, "end": 3600.0, "busy": 1.0,
+                "decide_ms_mean": 1.0}  # fmt: skip
+
+    runs = [run("before_cut", 1, s, 0.0, 5400) for s in range(4)] + [
+        run("gated_cut", 1, s, b, 3900) for s, b in enumerate((0.0, 0.0, 0.1, 0.2))
+    ]
+    cells = [{**_cell("han", 1, 0.05, 0.0), "better": 0, "worse": 2, "seeds": 4,
+              "time_better": 1, "time_worse": 3},
+             {**_cell("hartmann", 1, 0.1, 0.1), "better": 0, "worse": 0, "seeds": 4,
+              "time_better": 5, "time_worse": 0}]  # fmt: skip
+    loss = _han_cut_loss(cells, quality(runs))
+    assert loss.startswith(" (at k = 1 worse than the default in 2 of 4 seeds and better in 0")
+    assert "epochs 3,900 against 5,400" in loss
+    assert loss.endswith("over every k, 1 runs better and 3 worse)")  # the HAN table's only
+    assert _han_cut_loss([c for c in cells if c["bench"] != "han"], quality(runs)) == ""
+    k64 = [{**r, "workers": 64} for r in runs]
+    assert _han_k64(k64, "gated_cut") == "0.05 [0, 0.125]"
+    assert _han_k64(k64, "tpe_fifo") is None
+
+
 def test_a_missed_speed_up_names_the_other_searches_that_meet_it() -> None:
     from bench.scaling.notes import bound_lines
 
