@@ -448,7 +448,8 @@ def _confirm(args: argparse.Namespace, path: Path) -> None:
     if old:
         old["meta"] = recorded_meta(old["meta"], "scaling_confirm")
     if (args.render or args.again) and not old:
-        refuse("python -m bench.scaling.confirm", f"--render/--again: no {path} to read")
+        flag, what = ("--render", "render") if args.render else ("--again", "measure again")
+        refuse("python -m bench.scaling.confirm", f"{flag}: no {path} to {what}")
     if args.render:
         data = old
     elif args.again:

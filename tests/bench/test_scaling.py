@@ -1519,6 +1519,7 @@ def test_a_confirmation_refuses_what_it_cannot_run_before_it_runs(
     out = ["--out", str(tmp_path)]
     for argv, named in (
         (["--render"], "--render: no"),
+        (["--again", "han"], "--again: no"),
         (["--method", "gated_chain", "--first-seed", "3"], "--first-seed 3: seeds below"),
         (["--method", "gated_chain", "--claim", "reach"], "--claim reach: no reach runs"),
     ):
