@@ -57,6 +57,7 @@ from bench.scaling.notes import (
     paired_table,
     sign_p,
 )
+from bench.scaling.stale import stale_lines
 
 WORKERS = (1, 4, 16, 64)
 REACH_WORKERS = (16, 64)  # the speed-up targets' k
@@ -379,6 +380,7 @@ def render(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         "confirmation used, by a claim stated before its runs.",
         "",
     ]
+    lines += stale_lines(data)
     targets = []
     for confirmation in ledger(data):
         section, target = _section(confirmation)

@@ -44,6 +44,7 @@ from bench.scaling.notes import (
     why_lines,
 )
 from bench.scaling.reality import timed_lines
+from bench.scaling.stale import stale_lines
 from raysearch.search.simulation.runs import RESAMPLES
 
 __all__ = ["readme_speedups", "readme_workers", "render", "write_readme_blocks"]
@@ -934,6 +935,8 @@ def render(
         )
         + (" Last, every command that added to this file." if later else ""),
     ]
+    if stale := stale_lines(data):  # figures measured on an earlier recording of a table
+        lines += ["", *stale[:-1]]
     lines += targets_section(targets, "regret against k", "scaling.png")
     fresh = 0
     for other, where in beside:

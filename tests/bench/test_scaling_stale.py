@@ -4,6 +4,7 @@ scaling tables say which of their figures were measured on another recording."""
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,31 @@ def test_a_table_recorded_again_makes_the_records_of_the_last_stale(table: Path)
     table.write_bytes(table.read_bytes() + b"\0")  # recorded again
     benchmarks.table_digest.cache_clear()
     assert stale_counts({"runs": [record]}) == {("han", "runs", "random_asha"): 1}
+
+
+def _committed(name: str) -> dict:
+    return json.loads((benchmarks.OUT / name).read_text())
+
+
+@pytest.mark.parametrize("name", ["scaling_confirm.json", "scaling.json"])
+def test_a_table_says_which_of_its_records_another_recording_measured(name: str) -> None:
+    """The committed table (scaling.md, scaling_confirm.md) lists its records measured on
+    another recording of the HAN table, and only when there are some."""
+    from bench.scaling.confirm import render as confirm_render
+    from bench.scaling.report import render as scaling_render
+
+    def render(data: dict) -> str:
+        return confirm_render(data)[0] if "confirmations" in data else scaling_render(data)[0]
+
+    data = _committed(name)
+    said = "**Measured on another recording of results/benchmarks/han_table.parquet.**"
+    assert (said in render(data)) == bool(stale_counts(data))
+    runs = data["confirmations"][-1]["runs"] if "confirmations" in data else data["runs"]
+    han = next(r for r in runs if r["bench"] == "han" and r.get("table"))
+    before = stale_counts(data)
+    han["table"] = "0" * 12  # measured on another recording
+    text = render(data)
+    after = stale_counts(data)
+    (key,) = [k for k in after if after[k] != before.get(k, 0)]
+    assert said in text
+    assert f"- {key[1]}, `{key[2]}`: {after[key]} records" in text
