@@ -703,11 +703,8 @@ def candidate_lines(
             "time at 2,000 trials is in 'Decision time'. Not the default: the HAN "
             "table holds the curves of the model raysearch searches, and there joint TPE "
             "is ahead at equal wall time, narrowly ("
-            + "{} runs better to {} on these seeds, 16 to 13 on seeds 40-49".format(
-                *(
-                    sum(c[key] for c in found["tpe_independent"] if c["bench"] == "han")
-                    for key in ("time_worse", "time_better")
-                )
+            + "{1} runs better to {0} on these seeds, 16 to 13 on seeds 40-49".format(
+                *_time_counts([c for c in found["tpe_independent"] if c["bench"] == "han"])
             )
             + "), and sooner to the target on seeds 50-59, as it is better on "
             "Hartmann up to k = 16. A space whose curves look like LCBench's sets "
@@ -780,10 +777,7 @@ def candidate_lines(
             "sooner to the default's k=1 target at k = 16 and 64 (seeds 90-99); its gain is "
             "on LCBench. On the HAN table it is behind on these seeds (at equal wall time "
             + "{} runs better, {} worse".format(
-                *(
-                    sum(c[key] for c in found["pending_mix"] if c["bench"] == "han")
-                    for key in ("time_better", "time_worse")
-                )
+                *_time_counts([c for c in found["pending_mix"] if c["bench"] == "han"])
             )
             + ") and ahead on the fresh ones (18 better, 4 worse on seeds 80-89; sooner in 7 "
             "of 10 seeds at k = 16 and at 64 on seeds 90-99). The "
