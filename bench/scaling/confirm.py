@@ -150,7 +150,7 @@ def again_jobs(confirmation: dict[str, Any], bench: str, scaling: dict[str, Any]
     """A confirmation's runs on ``bench`` again: its seeds, claim and methods, and for a
     reach claim its baseline's k=1 target and time on ``bench`` as scaling.json holds them
     now (which the confirmation's references take, with limits if it recorded limits).
-    None where its baseline's k=1 never reached a target there (the benchmark drops out)."""
+    No runs where its baseline's k=1 never reached a target there (the benchmark drops out)."""
     method, seeds = confirmation["method"], confirmation["seeds"]
     pair = (METHODS[method].baseline, method)
     if confirmation.get("claim") != "reach":
