@@ -172,6 +172,17 @@ register(
 )
 register(
     Benchmark(
+        "scaling_anatomy",
+        "bench.scaling.anatomy",
+        "where the default's time to the HAN table's speed-up target goes: its reach runs "
+        "in scaling.json run again and split at the trial that reached the target (when it "
+        "started, its epochs, its pauses), and the speed-up no search could beat there",
+        writes=("scaling_anatomy",),
+        quick_args=(),  # it reads the reach runs scaling wrote, quick or not
+    )
+)
+register(
+    Benchmark(
         "scaling_confirm",
         "bench.scaling.confirm",
         "a candidate that beat the default in scaling.md (seeds 0-9), run again with the "

@@ -22,7 +22,7 @@ from typing import Any
 from bench.common import log
 from bench.scaling.analyse import TIME_DECIMALS
 
-__all__ = ["Job", "pool_map", "run_job"]
+__all__ = ["Job", "pool_map", "run_job", "simulate_job"]
 
 REACH_TRIALS = 3  # a reach run at k=1 starts at most this many times the space's trials
 BUDGET_TRIALS = 100  # a budget run starts at most this many times the space's trials
@@ -51,11 +51,12 @@ def _quiet() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
-def run_job(job: Job) -> dict[str, Any]:
-    """Run one simulated search; its record (plain JSON types)."""
+def simulate_job(job: Job) -> tuple[Any, Any, float]:
+    """Run one simulated search: its curve source, its ``SimResult`` and the real seconds
+    it took."""
     import numpy as np
 
-    from bench.scaling.benchmarks import load, measured_on
+    from bench.scaling.benchmarks import load
     from bench.scaling.methods import METHODS
     from raysearch.search.simulation.engine import SimSettings, simulate
 
@@ -81,7 +82,16 @@ def run_job(job: Job) -> dict[str, Any]:
     np.random.seed(job.seed)
     started = time.perf_counter()
     result = simulate(policy, source, settings)
-    spent = time.perf_counter() - started
+    return source, result, time.perf_counter() - started
+
+
+def run_job(job: Job) -> dict[str, Any]:
+    """Run one simulated search; its record (plain JSON types)."""
+    import numpy as np
+
+    from bench.scaling.benchmarks import measured_on
+
+    source, result, spent = simulate_job(job)
     values = result.epochs["value"].to_numpy()
     best = np.minimum.accumulate(values)
     new = np.flatnonzero(np.r_[True, best[1:] < best[:-1]])
