@@ -150,6 +150,13 @@ def _parquet_exit() -> dict[str, str]:
     return {"parquet_exit.md": markdown(summary, meta)}
 
 
+def _scaling_anatomy() -> dict[str, str]:
+    """As ``python -m bench.scaling.anatomy --render``."""
+    from bench.scaling.anatomy import render
+
+    return {"scaling_anatomy.md": render(_load("scaling_anatomy.json"))}
+
+
 RENDERS: dict[str, Callable[[], dict[str, str]]] = {
     "overhead": _overhead,
     "search": _search,
@@ -161,6 +168,7 @@ RENDERS: dict[str, Callable[[], dict[str, str]]] = {
     "finalist_margins": _finalist_margins,
     "parquet_exit": _parquet_exit,
     "fair_splits": _fair_splits,
+    "scaling_anatomy": _scaling_anatomy,
     "data": _data,
 }
 
