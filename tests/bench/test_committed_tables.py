@@ -180,3 +180,43 @@ def test_each_benchmark_table_renders_from_its_json_as_committed(
     """Every other table whose committed JSON holds what it is written from."""
     for name, text in RENDERS[benchmark]().items():
         as_committed(OUT / name, text)
+
+
+# Where scaling.md's and the README's prose quote a confirmation's verdict from the ledger
+# (the text is written in the notes, not computed from scaling_confirm.json): (the
+# candidate, the first of its fresh seeds) -> how each file words its runs better, worse
+# and p.
+QUOTED = {
+    ("gated_asha_lazy", 20): {
+        "scaling.md": "better in {better} runs and worse in {worse} (p = {p})",
+        "README": "better\nin {better} runs and worse in {worse} (p = {p};",
+    },
+    ("gated_chain", 100): {"scaling.md": "{better} runs better and {worse} worse, p = {p}"},
+    ("gated_defer", 120): {
+        "scaling.md": "{better} runs better and {worse} worse, p = {p}",
+        "README": "deferring the unmeasured stops, {better} and {worse} (p = {p})",
+    },
+}
+
+
+def test_the_ledger_verdicts_the_prose_quotes_are_the_ledgers() -> None:
+    """A confirmation measured again (``confirm --again``) changes its verdict in
+    scaling_confirm.md; the prose that quotes it must follow."""
+    import re
+
+    data = json.loads((OUT / "scaling_confirm.json").read_text())
+    texts = {
+        "scaling.md": (OUT / "scaling.md").read_text(),
+        "README": (ROOT / "README.md").read_text(),
+    }
+    verdicts = {
+        (c["method"], c["seeds"][0]): t["figure"]
+        for c, t in zip(data["confirmations"], data["targets"], strict=True)
+    }
+    for key, wordings in QUOTED.items():
+        found = re.fullmatch(r"\w+ in (\d+) runs, \w+ in (\d+), p = (\S+)", verdicts[key])
+        assert found, f"{key}: the ledger's figure {verdicts[key]!r} is not runs and p"
+        better, worse, p = found.groups()
+        for where, wording in wordings.items():
+            said = wording.format(better=better, worse=worse, p=p)
+            assert said in texts[where], f"{where} does not quote {key}'s verdict as {said!r}"
