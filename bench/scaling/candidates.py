@@ -42,6 +42,12 @@ was before the fix; the one kept is raysearch.search.live_tpe.
   trials reach the end. ``gated_next_cut``: that cost beside the default's correlation
   (a rung stops trials only if it ranks them and its cut keeps the best), which became
   the space setting ``gate_cut_cost`` (raysearch.search.gated_asha).
+- ``spread_start``: the default with its first wave spread (``first_wave``): with k trials
+  at once the first k start before any result is in, so TPE draws them blind, at random,
+  and on a small grid many repeat. Here they are the search's start points instead: on a
+  space of categorical parameters, its grid's configurations in a random order without
+  repeats (cycled where k is larger); otherwise a Latin hypercube. One trial at a time
+  the search is the default's.
 """
 
 from __future__ import annotations
@@ -429,3 +435,49 @@ class CutCostGatedASHA(GatedASHA):
         if pairs < self.n_min:
             return float("nan"), pairs
         return 1.0 - self._furthest_cut_cost(bracket, milestone), pairs
+
+
+def first_wave(space: Any, seed: int, points: int) -> list[dict[str, Any]]:
+    """``points`` configurations of ``space`` spread over it, for ``seed``: on a space
+    whose parameters are all categorical, its grid (``simulation.grid.grid``, ``when``
+    kept) in a random order, each configuration once before any repeats; otherwise a Latin
+    hypercube, each dimension's [0, 1) mapped onto a parameter's values (its choices, or
+    its range: geometric where ``log``, on its step), a parameter whose ``when`` fails
+    left out."""
+    from scipy.stats import qmc
+
+    from raysearch.search.simulation.grid import grid
+
+    params = space.parameters
+    rng = np.random.default_rng(seed)
+    if all(p.type == "categorical" for p in params.values()):
+        configs = grid(params)
+        order: list[int] = []
+        while len(order) < points:
+            order += list(rng.permutation(len(configs)))
+        return [dict(configs[i]) for i in order[:points]]
+    cube = qmc.LatinHypercube(d=len(params), seed=rng).random(points)
+    drawn = []
+    for row in cube:
+        config: dict[str, Any] = {}
+        for u, (name, p) in zip(row, params.items(), strict=True):
+            if p.allowed_by(config):
+                config[name] = _at(p, float(u))
+        drawn.append(config)
+    return drawn
+
+
+def _at(p: Any, u: float) -> Any:
+    """The value of parameter ``p`` at ``u`` in [0, 1)."""
+    if p.type == "categorical":
+        return p.choices[min(int(u * len(p.choices)), len(p.choices) - 1)]
+    low, high = p.bounds()
+    if p.log:
+        value = float(np.exp(np.log(low) + u * (np.log(high) - np.log(low))))
+    else:
+        value = low + u * (high - low)
+    if p.step:
+        value = min(low + round((value - low) / p.step) * p.step, high)
+    if p.type == "int":
+        return int(min(max(round(value), low), high))
+    return float(value)

@@ -416,6 +416,19 @@ def _window(space: Any, seed: int, workers: int) -> Any:
     return _before_mix(space, seed, workers, cutoff_window=WINDOW)
 
 
+def _spread_start(space: Any, seed: int, workers: int) -> Any:
+    """The default with its first wave of ``workers`` trials spread over the space
+    (bench.scaling.candidates.first_wave) as its start points; one at a time, the
+    default."""
+    import dataclasses
+
+    from bench.scaling.candidates import first_wave
+
+    if workers > 1:
+        space = dataclasses.replace(space, start=first_wave(space, seed, workers))
+    return _product(space, seed, workers)
+
+
 def _optuna_alone(space: Any, seed: int, workers: int) -> Any:
     from bench.scaling.others import OptunaAlonePolicy
 
@@ -665,6 +678,12 @@ METHODS = {
             "trials (the default's: r / (r + 16)), r the trials running",
             _uncut(_mix_half4),
             BEFORE_CUT,
+        ),
+        Method(
+            "spread_start",
+            "candidate: the default, its first k trials spread over the space (a grid's "
+            "configurations without repeats, or a Latin hypercube) instead of drawn at random",
+            _spread_start,
         ),
         Method(
             "promotion_asha",

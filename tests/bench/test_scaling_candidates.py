@@ -316,3 +316,62 @@ def test_the_cut_alone_opens_a_rung_that_ranks_badly_if_its_cut_keeps_the_best()
     assert _run(cut, "bad", [30.0] * MAX_T) == (TrialScheduler.STOP, 1)
     # the space setting gate_cut_cost weighs the cost beside the correlation: closed there
     # (tests/search/test_gated_asha.py)
+
+
+# ``spread_start``: the first wave of k trials spread over the space (first_wave)
+
+
+def _load_space(name: str) -> Any:
+    from bench.scaling.benchmarks import load
+
+    return load(name)[0]
+
+
+@given(seed=st.integers(0, 2**16), extra=st.integers(0, 60))
+@settings(max_examples=25, deadline=None)
+def test_a_grids_first_wave_draws_every_configuration_once_before_any_again(
+    seed: int, extra: int
+) -> None:
+    from bench.scaling.candidates import first_wave
+    from raysearch.search.simulation.grid import grid
+
+    space = _load_space("han")
+    configs = grid(space.parameters)  # 54, budget_beta and regret_clip under A3DRO only
+    drawn = first_wave(space, seed, len(configs) + extra)
+    key = [tuple(sorted(c.items())) for c in drawn]
+    assert sorted(key[: len(configs)]) == sorted(tuple(sorted(c.items())) for c in configs)
+    assert len(set(key[len(configs) :])) == extra  # the next cycle repeats none either
+
+
+@given(seed=st.integers(0, 2**16), points=st.integers(2, 40))
+@settings(max_examples=25, deadline=None)
+def test_a_continuous_first_wave_is_a_latin_hypercube(seed: int, points: int) -> None:
+    """Each parameter's range cut in ``points`` equal strata (geometric where ``log``)
+    holds one point in each, as a Latin hypercube's columns do."""
+    from bench.scaling.candidates import first_wave
+
+    space = _load_space("lcbench-189906")
+    drawn = first_wave(space, seed, points)
+    for name, p in space.parameters.items():
+        low, high = p.bounds()
+        values = np.array([c[name] for c in drawn])
+        assert ((values >= low) & (values <= high)).all()
+        if p.step or p.type == "int":
+            continue  # snapped to its values: strata can share one
+        at = np.log(values / low) / np.log(high / low) if p.log else (values - low) / (high - low)
+        strata = np.minimum((at * points + 1e-9).astype(int), points - 1)
+        assert sorted(strata) == list(range(points)), name
+
+
+def test_spread_start_runs_its_first_wave_first_and_is_the_default_one_at_a_time() -> None:
+    from bench.scaling.benchmarks import load
+    from bench.scaling.candidates import first_wave
+    from bench.scaling.grid import Job, run_job, simulate_job
+
+    space, _ = load("han")
+    _, result, _ = simulate_job(Job("han", "spread_start", 4, 3, trials=8))
+    assert result.configs[:4] == first_wave(space, 3, 4)
+    _, default, _ = simulate_job(Job("han", "default", 4, 3, trials=8))
+    assert default.configs[:4] != result.configs[:4]
+    one, alone = (run_job(Job("hartmann", m, 1, 0, trials=6)) for m in ("spread_start", "default"))
+    assert one["improvements"] == alone["improvements"]
