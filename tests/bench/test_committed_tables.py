@@ -220,3 +220,22 @@ def test_the_ledger_verdicts_the_prose_quotes_are_the_ledgers() -> None:
         for where, wording in wordings.items():
             said = wording.format(better=better, worse=worse, p=p)
             assert said in texts[where], f"{where} does not quote {key}'s verdict as {said!r}"
+
+
+def test_the_model_tables_parameter_counts_are_todays_models() -> None:
+    """model.md times each preset of the model as it was; a change to the model that
+    changes its size leaves the table describing another model until it is run again."""
+    import torch
+
+    from bench.bench_model import SPEC
+    from raysearch.core.model_config import ModelConfig
+    from raysearch.model.han import build_model
+
+    for row in _load("model.json")["rows"]:
+        torch.manual_seed(0)
+        model = build_model(SPEC, ModelConfig(size=row["size"]))
+        now = sum(p.numel() for p in model.parameters())
+        assert row["parameters"] == now, (
+            f"model.md's {row['size']} has {row['parameters']:,} parameters, today's model "
+            f"{now:,}: run python -m bench model again"
+        )
