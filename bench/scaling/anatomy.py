@@ -275,7 +275,8 @@ def render(data: dict[str, Any]) -> str:
         f"The target: the default's median regret after 200 trials at k=1 on {bench}, "
         f"{data['target_regret']:.4g} (the value {data['target']:.6g}); its median time to it at "
         f"k=1, T1 = {t1:.0f} simulated s. {len(able)} of the table's {data['curves']} curves "
-        "(a configuration with one of its training seeds) reach it, the fastest first: "
+        "(a configuration with one of its training seeds) "
+        + ("reaches it: " if len(able) == 1 else "reach it, the fastest first: ")
         + "; ".join(shown)
         + (f"; and {len(able) - 5} more" if len(able) > 5 else "")
         + f". So no search at any k gets there in less than {ceiling:.1f} s, a speed-up of "
