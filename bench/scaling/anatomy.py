@@ -12,7 +12,10 @@ them, or they were still training); and the fastest any search could get there a
 (the first curve to reach it, run from the first second), so the speed-up no search could
 beat on the benchmark.
 
+A candidate measured against the default's k=1 target (``--methods``) is split beside it.
+
     python -m bench.scaling.anatomy                # the HAN table, from results/benchmarks
+    python -m bench.scaling.anatomy --methods spread_start   # and a candidate's runs
     python -m bench.scaling.anatomy --render       # re-render from scaling_anatomy.json
 """
 
@@ -38,7 +41,7 @@ from bench.common import (
 from bench.scaling.analyse import SPEEDUP_TARGETS, Record, reach_against
 from bench.scaling.benchmarks import TABLES
 from bench.scaling.grid import Job, simulate_job
-from bench.scaling.methods import DEFAULT
+from bench.scaling.methods import DEFAULT, METHODS
 
 __all__ = ["Able", "anatomy_rows", "dissect", "fastest", "figure", "reach_runs", "render"]
 
@@ -82,13 +85,21 @@ def dissect(result: Any, source: Any, target: float) -> dict[str, Any]:
     target, the seconds it spent paused), and the trials before it that drew a
     configuration some curve of which reaches the target, by why they did not reach it
     first: ``other_seed`` (their curve never does), ``stopped`` (the scheduler ended them
-    before they did) or ``training`` (still running or paused when the target fell)."""
+    before they did) or ``training`` (still running or paused when the target fell); and,
+    reached or not, the first trial that drew such a configuration (``first_able``)."""
     able = {a.key for a in fastest(source, target)}
     epochs = result.epochs
     hits = epochs[epochs["value"] <= target]
     trials = result.trials.set_index("trial")
+    # the first trial to draw a configuration that can reach the target, with any seed
+    first = next((n for n, c in enumerate(result.configs) if source.key(c) in able), None)
     if hits.empty:
-        return {"reached": False, "end": float(result.end), "started": len(result.configs)}
+        return {
+            "reached": False,
+            "end": float(result.end),
+            "started": len(result.configs),
+            "first_able": first,
+        }
     winner = int(hits["trial"].iloc[0])
     row = trials.loc[winner]
     why = {"other_seed": 0, "stopped": 0, "training": 0}
@@ -112,16 +123,18 @@ def dissect(result: Any, source: Any, target: float) -> dict[str, Any]:
         "paused": paused,
         "trained": float(result.end) - start - paused,
         "drawn_before": why,
+        "first_able": first,
     }
 
 
-def reach_runs(scaling: dict[str, Any], bench: str) -> list[Record]:
-    """The default's reach runs on ``bench`` against its own k=1 target."""
+def reach_runs(scaling: dict[str, Any], bench: str, method: str = DEFAULT) -> list[Record]:
+    """``method``'s reach runs on ``bench`` against the default's k=1 target and time (the
+    default's own; a candidate's whose baseline is the default)."""
     return sorted(
         (
             r
             for r in scaling.get("reach", [])
-            if r["bench"] == bench and r["method"] == DEFAULT and reach_against(r) == DEFAULT
+            if r["bench"] == bench and r["method"] == method and reach_against(r) == DEFAULT
         ),
         key=lambda r: (r["workers"], r["seed"]),
     )
@@ -146,20 +159,28 @@ def _again(records: list[Record]) -> list[dict[str, Any]]:
         ):
             refuse(
                 PROG,
-                f"the reach run on {job.bench} at k={job.workers}, seed {job.seed} ended at "
+                f"{job.method}'s reach run on {job.bench} at k={job.workers}, seed {job.seed} "
+                "ended at "
                 f"{result.end:.2f} s (reached: {result.reached}), its record in scaling.json at "
                 f"{record['end']:.2f} s (reached: {record['reached']}): measure scaling's "
                 "reach runs again on this code and table first",
             )
         print(f"{PROG}: {i}/{len(records)} k={job.workers} seed {job.seed}", flush=True)
         dissected.append(
-            {"workers": job.workers, "seed": job.seed, **dissect(result, source, record["target"])}
+            {
+                "method": job.method,
+                "workers": job.workers,
+                "seed": job.seed,
+                **dissect(result, source, record["target"]),
+            }
         )
     return dissected
 
 
 def anatomy_rows(runs: list[dict[str, Any]], t1: float, ceiling: float) -> list[dict[str, Any]]:
-    """Per k, medians over the seeds that reached the target (and how many did)."""
+    """Per k, medians over the seeds that reached the target (and how many did); the
+    time to the target and the first draw of a configuration that can reach it, over all
+    seeds (never: inf)."""
     rows = []
     for k in sorted({r["workers"] for r in runs}):
         at = [r for r in runs if r["workers"] == k]
@@ -187,6 +208,9 @@ def anatomy_rows(runs: list[dict[str, Any]], t1: float, ceiling: float) -> list[
                 "other_seed": drawn("other_seed"),
                 "stopped": drawn("stopped"),
                 "training": drawn("training"),
+                "first_able": statistics.median(
+                    math.inf if r["first_able"] is None else r["first_able"] for r in at
+                ),
                 "ceiling": t1 / ceiling,
             }
         )
@@ -207,12 +231,16 @@ def _shown(row: dict[str, Any]) -> dict[str, Any]:
         **{k: _s(row[k]) for k in ("seconds", "target_seconds", "start", "trained", "paused")},
         **{k: f"{row[k]:.1f}x" for k in ("speedup", "ceiling")},
         **{k: f"{row[k]:g}" for k in ("winner", "other_seed", "stopped", "training")},
+        "first_able": "never" if math.isinf(row["first_able"]) else f"{row['first_able']:g}",
     }
 
 
-def _reading(runs: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[str]:
+def _reading(
+    runs: list[dict[str, Any]], rows: list[dict[str, Any]], one: dict[str, Any]
+) -> list[str]:
     """What the rows say: whether the scheduler cost the winners anything, and at each k
-    with a speed-up target, by when the winner had to start to meet it."""
+    with a speed-up target, by when the winner had to start to meet it (``one``: the
+    default's k=1 row)."""
     won = [r for r in runs if r["reached"]]
     paused = sum(r["paused"] for r in won)
     stopped = sum(r["drawn_before"]["stopped"] for r in won)
@@ -236,7 +264,9 @@ def _reading(runs: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[str
             f"At k={row['workers']} the target allows {row['target_seconds']:.1f} s (median); "
             f"with its epochs taking {row['trained']:.1f} s the winner must start by "
             f"{by:.1f} s, and it started at {row['start']:.1f} s, after {row['winner']:g} "
-            f"trials (at k=1 after {rows[0]['winner']:g})."
+            f"trials (the default's at k=1 after {one['winner']:g}); the first trial to draw "
+            f"its configuration was trial {_shown(row)['first_able']} (at k=1 "
+            f"{_shown(one)['first_able']})."
         )
     return [" ".join(lines), ""]
 
@@ -254,6 +284,7 @@ COLUMNS = {
     "other_seed": "able configurations drawn before it: another training seed",
     "stopped": "...: stopped",
     "training": "...: still training",
+    "first_able": "first trial to draw an able configuration (median of all seeds)",
     "ceiling": "speed-up no search could beat",
 }
 
@@ -263,14 +294,17 @@ def render(data: dict[str, Any]) -> str:
     meta, bench, runs, t1 = data["meta"], data["bench"], data["runs"], data["t1"]
     able = [Able(**{**a, "key": tuple(a["key"])}) for a in data["able"]]
     ceiling = able[0].seconds
-    rows = anatomy_rows(runs, t1, ceiling)
+    rows = {
+        m: anatomy_rows([r for r in runs if r["method"] == m], t1, ceiling) for m in data["methods"]
+    }
+    one = next(r for r in rows[DEFAULT] if r["workers"] == 1)
     params = data["params"]
     shown = [
         f"{dict(zip(params, a.key, strict=True))}, its curve {a.seed} (epoch {a.epoch}, "
         f"{a.seconds:.1f} s)"
         for a in able[:5]
     ]
-    lines = header(f"Where the default's time to the {bench} target goes (simulated)", meta)
+    lines = header(f"Where the time to the {bench} target goes (simulated)", meta)
     lines += [
         f"The target: the default's median regret after 200 trials at k=1 on {bench}, "
         f"{data['target_regret']:.4g} (the value {data['target']:.6g}); its median time to it at "
@@ -283,24 +317,34 @@ def render(data: dict[str, Any]) -> str:
         f"{t1 / ceiling:.1f}x: it would have to draw that configuration first, on a trial "
         "given that training seed, and never pause or stop it.",
         "",
-        "Each of the default's reach runs in scaling.json, run again (each ended as its "
-        "record did), split at the trial that reached the target: when it started, its own "
-        "epochs to the target and the time it waited paused add up to the run's time. "
-        "*Able configurations drawn before it*: trials started before it whose configuration "
-        "has a curve that reaches the target, by why they did not (another training seed's "
-        "curve, which never gets there; stopped by the scheduler first; still training). "
-        "The other medians are over the seeds that reached the target:",
+        "Each reach run in scaling.json against the default's k=1 target and time, run "
+        "again (each ended as its record did), split at the trial that reached the target: "
+        "when it started, its own epochs to the target and the time it waited paused add up "
+        "to the run's time. *Able configurations drawn before it*: trials started before it "
+        "whose configuration has a curve that reaches the target, by why they did not "
+        "(another training seed's curve, which never gets there; stopped by the scheduler "
+        "first; still training). The time to the target and the first draw of an able "
+        "configuration are medians of all seeds; the other medians are over the seeds that "
+        "reached the target.",
         "",
-        markdown_table([_shown(r) for r in rows], COLUMNS),
-        "",
-        *_reading(runs, rows),
+    ]
+    for method in data["methods"]:
+        lines += [
+            f"## {METHODS[method].label} (`{method}`)",
+            "",
+            markdown_table([_shown(r) for r in rows[method]], COLUMNS),
+            "",
+            *_reading([r for r in runs if r["method"] == method], rows[method], one),
+        ]
+    lines += [
         f"![where the time to the target goes, seed by seed]({NAME}.png)",
         "",
-        "Seed by seed:",
+        "## Seed by seed",
         "",
         markdown_table(
             [
                 {
+                    "method": r["method"],
                     "workers": r["workers"],
                     "seed": r["seed"],
                     "end": _s(r["end"] if r["reached"] else math.inf),
@@ -309,10 +353,12 @@ def render(data: dict[str, Any]) -> str:
                     "paused": _s(r.get("paused", math.nan)),
                     "winner": r.get("winner"),
                     **(r.get("drawn_before") or {}),
+                    "first_able": "never" if r["first_able"] is None else r["first_able"],
                 }
                 for r in runs
             ],
             {
+                "method": "method",
                 "workers": "k",
                 "seed": "seed",
                 "end": "sim. s to the target",
@@ -323,6 +369,7 @@ def render(data: dict[str, Any]) -> str:
                 "other_seed": "another seed",
                 "stopped": "stopped",
                 "training": "still training",
+                "first_able": "first able draw (trial)",
             },
         ),
     ]
@@ -330,70 +377,93 @@ def render(data: dict[str, Any]) -> str:
 
 
 def figure(data: dict[str, Any]) -> Any:
-    """Seed by seed at each k, the run's time to the target split as the table splits it,
-    beside the fastest possible time and the time the speed-up target allows."""
+    """Seed by seed, per method and k, the run's time to the target split as the table
+    splits it, beside the fastest possible time and the time the speed-up target allows."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs, t1, bench = data["runs"], data["t1"], data["bench"]
+    runs, t1, bench, methods = data["runs"], data["t1"], data["bench"], data["methods"]
     ceiling = data["able"][0]["seconds"]
     ks = sorted({r["workers"] for r in runs})
-    fig, axes = plt.subplots(1, len(ks), figsize=(3.6 * len(ks), 3.6), squeeze=False)
-    for ax, k in zip(axes[0], ks, strict=True):
-        at = sorted((r for r in runs if r["workers"] == k), key=lambda r: r["seed"])
-        unreached: str | None = "not reached (to the run's limit)"
-        for y, r in enumerate(at):
-            if not r["reached"]:
-                ax.barh(y, r["end"], color="0.9", hatch="//", edgecolor="0.6", label=unreached)
-                unreached = None
+    fig, axes = plt.subplots(
+        len(methods), len(ks), figsize=(3.6 * len(ks), 3.4 * len(methods)), squeeze=False
+    )
+    for row, method in zip(axes, methods, strict=True):
+        for ax, k in zip(row, ks, strict=True):
+            at = sorted(
+                (r for r in runs if r["workers"] == k and r["method"] == method),
+                key=lambda r: r["seed"],
+            )
+            if not at:
+                ax.axis("off")
                 continue
-            ax.barh(
-                y, r["start"], color="0.75", label="before the winner started" if y == 0 else None
-            )
-            ax.barh(
-                y,
-                r["paused"],
-                left=r["start"],
-                color="tab:orange",
-                label="it waited paused" if y == 0 else None,
-            )
-            ax.barh(
-                y,
-                r["trained"],
-                left=r["start"] + r["paused"],
-                color="tab:blue",
-                label="its epochs to the target" if y == 0 else None,
-            )
-        ax.axvline(ceiling, color="k", ls=":", lw=1, label="fastest possible")
-        if k in SPEEDUP_TARGETS:
-            ax.axvline(
-                t1 / SPEEDUP_TARGETS[k],
-                color="tab:red",
-                ls="--",
-                lw=1,
-                label="the median's speed-up target",
-            )
-        ax.set_yticks(range(len(at)), [str(r["seed"]) for r in at])
-        ax.set_title(f"k = {k}")
-        ax.set_xlabel("simulated s")
-    axes[0][0].set_ylabel("seed")
+            _bars(ax, at)
+            ax.axvline(ceiling, color="k", ls=":", lw=1, label="fastest possible")
+            if k in SPEEDUP_TARGETS:
+                ax.axvline(
+                    t1 / SPEEDUP_TARGETS[k],
+                    color="tab:red",
+                    ls="--",
+                    lw=1,
+                    label="the median's speed-up target",
+                )
+            ax.set_yticks(range(len(at)), [str(r["seed"]) for r in at])
+            ax.set_title(f"{method}, k = {k}", fontsize=10)
+            ax.set_xlabel("simulated s")
+            ax.set_ylabel("seed")
     legend: dict[str, Any] = {}  # each label once, from whichever panel drew it
-    for ax in axes[0]:
+    for ax in axes.flat:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             legend.setdefault(label, handle)
     fig.legend(
-        legend.values(), legend.keys(), loc="lower center", ncol=5, fontsize=8, frameon=False
+        legend.values(), legend.keys(), loc="lower center", ncol=6, fontsize=8, frameon=False
     )
-    fig.suptitle(f"The default's time to the {bench} target, seed by seed")
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.suptitle(f"Time to the {bench} target, seed by seed")
+    fig.tight_layout(rect=(0, 0.06 / len(methods) + 0.02, 1, 1))
     return fig
+
+
+def _bars(ax: Any, at: list[dict[str, Any]]) -> None:
+    """One bar per seed: before the winner started, its pauses, its epochs (or the run's
+    length, hatched, where the target was not reached)."""
+    unreached: str | None = "not reached (to the run's limit)"
+    for y, r in enumerate(at):
+        if not r["reached"]:
+            ax.barh(y, r["end"], color="0.9", hatch="//", edgecolor="0.6", label=unreached)
+            unreached = None
+            continue
+        first = y == 0
+        ax.barh(y, r["start"], color="0.75", label="before the winner started" if first else None)
+        ax.barh(
+            y,
+            r["paused"],
+            left=r["start"],
+            color="tab:orange",
+            label="it waited paused" if first else None,
+        )
+        ax.barh(
+            y,
+            r["trained"],
+            left=r["start"] + r["paused"],
+            color="tab:blue",
+            label="its epochs to the target" if first else None,
+        )
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__)
     p.add_argument("--bench", choices=list(TABLES), default="han")
+    p.add_argument(
+        "--methods",
+        nargs="+",
+        choices=sorted(METHODS),
+        default=[],
+        metavar="METHOD",
+        help="candidates whose reach runs against the default's k=1 target to split too "
+        "(the default's always)",
+    )
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument("--render", action="store_true", help="re-render from the JSON")
     return p.parse_args(argv)
@@ -409,14 +479,25 @@ def main(argv: list[str] | None = None) -> None:
         data["meta"] = recorded_meta(data["meta"], NAME)
     else:
         path = args.out / "scaling.json"
-        records = reach_runs(json.loads(path.read_text()), args.bench) if path.is_file() else []
-        ones = [r for r in records if r["workers"] == 1]
+        scaling = json.loads(path.read_text()) if path.is_file() else {}
+        methods = [DEFAULT, *(m for m in args.methods if m != DEFAULT)]
+        found = {m: reach_runs(scaling, args.bench, m) for m in methods}
+        ones = [r for r in found[DEFAULT] if r["workers"] == 1]
         if not ones:
             refuse(
                 PROG,
                 f"no reach runs of the default on {args.bench} at k=1 in {path}: run "
                 "python -m bench scaling first",
             )
+        missing = [m for m in methods if not found[m]]
+        if missing:
+            refuse(
+                PROG,
+                f"no reach runs of {', '.join(missing)} on {args.bench} against the default's "
+                f"k=1 target in {path}: run python -m bench.scaling --methods "
+                f"{' '.join(missing)} --parts reach --merge first",
+            )
+        records = [r for m in methods for r in found[m]]
         from bench.scaling.benchmarks import load
 
         _, source = load(args.bench)
@@ -425,6 +506,7 @@ def main(argv: list[str] | None = None) -> None:
         data = {
             "meta": base_meta(False, seeds=sorted({r["seed"] for r in records})),
             "bench": args.bench,
+            "methods": methods,
             "params": list(source.params),
             "target": target,
             "target_regret": target - source.optimum,

@@ -90,6 +90,7 @@ def test_a_run_is_split_at_the_trial_that_reached_the_target() -> None:
     assert split["trained"] == pytest.approx(2.0) and split["paused"] == 0.0
     assert split["start"] + split["trained"] + split["paused"] == pytest.approx(result.end)
     assert split["drawn_before"] == {"other_seed": 1, "stopped": 1, "training": 0}
+    assert split["first_able"] == 0  # a, on the seed whose curve never reaches it
 
 
 def test_an_able_trial_overtaken_while_it_trains_counts_as_training() -> None:
@@ -104,7 +105,9 @@ def test_an_able_trial_overtaken_while_it_trains_counts_as_training() -> None:
 def test_a_run_that_never_reaches_the_target_says_so() -> None:
     table = _table(("a", "b"))
     split = anatomy.dissect(_run(table, Scripted(["a", "b"])), table, TARGET)  # a on seed 0
-    assert split == {"reached": False, "end": 6.0, "started": 2}
+    assert split == {"reached": False, "end": 6.0, "started": 2, "first_able": 0}
+    never = anatomy.dissect(_run(table, Scripted(["b", "b"])), table, TARGET)
+    assert never["first_able"] is None
 
 
 def _k1_record(seed: int) -> dict[str, Any]:
@@ -139,3 +142,23 @@ def test_without_the_defaults_reach_runs_it_refuses_before_it_runs(
     assert exit_.value.code == 2
     assert f"no reach runs of the default on han at k=1 in {tmp_path}" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_a_candidates_reach_runs_against_the_defaults_target_are_split_beside_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scaling = json.loads((OUT / "scaling.json").read_text())
+    runs = anatomy.reach_runs(scaling, "han", "spread_start")
+    assert runs and {r["method"] for r in runs} == {"spread_start"}
+    # a candidate measured against its own k=1 (--own-reach) is not against the default's
+    own = [r for r in scaling["reach"] if r.get("against") == r["method"] != "default"]
+    assert own and not anatomy.reach_runs(scaling, own[0]["bench"], own[0]["method"])
+    # one without such runs is refused, naming it, before anything runs
+    (tmp_path / "scaling.json").write_text(
+        json.dumps({"reach": [r for r in scaling["reach"] if r["method"] == "default"]})
+    )
+    with pytest.raises(SystemExit) as exit_:
+        anatomy.main(["--out", str(tmp_path), "--methods", "spread_start"])
+    assert exit_.value.code == 2
+    assert "no reach runs of spread_start on han against the default's" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scaling.json"]
