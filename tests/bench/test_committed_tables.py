@@ -239,3 +239,49 @@ def test_the_model_tables_parameter_counts_are_todays_models() -> None:
             f"model.md's {row['size']} has {row['parameters']:,} parameters, today's model "
             f"{now:,}: run python -m bench model again"
         )
+
+
+# Where the prose quotes a confirmation's figures by benchmark: (file, the quote with its
+# figures as groups, the ledger section that holds them, how that section words them)
+QUOTED_IN_SECTION = [
+    (
+        "README",
+        r"on the HAN table (\d+) and (\d+), where",
+        "`gated_asha_lazy`: seeds 20-29",
+        "han {0} better, {1} worse",
+    ),
+    (
+        "scaling.md",
+        r"LCBench 167168 (\d+) better and (\d+) worse, LCBench 189873",
+        "`gated_chain`: seeds 100-109",
+        "lcbench-167168 {0} better, {1} worse",
+    ),
+    (
+        "scaling.md",
+        r"LCBench 189873 (\d+) better and (\d+) worse\), and did not",
+        "`gated_chain`: seeds 100-109",
+        "lcbench-189873 {0} better, {1} worse",
+    ),
+    (
+        "scaling.md",
+        r"k = 64 (\d+)x, the default (\d+\.\d)x; both reached",
+        "`gated_defer`, speed-ups: seeds 130-139",
+        "| han | 64 | 10/10 | {1}x | 10/10 | {0}.",
+    ),
+]
+
+
+@pytest.mark.parametrize("where, quote, section, worded", QUOTED_IN_SECTION)
+def test_the_ledger_figures_the_prose_quotes_by_benchmark_are_the_ledgers(
+    where: str, quote: str, section: str, worded: str
+) -> None:
+    import re
+
+    text = (OUT / "scaling.md" if where == "scaling.md" else ROOT / "README.md").read_text()
+    found = re.findall(quote, text)
+    assert len(found) == 1, f"{where} quotes {quote!r} {len(found)} times, not once"
+    ledger = (OUT / "scaling_confirm.md").read_text()
+    start = ledger.index(f"\n## {section}\n")
+    body = ledger[start : ledger.find("\n## ", start + 1)]
+    said = worded.format(*found[0])
+    assert said in body, f"{where}'s figures {found[0]} are not the ledger's ({said!r})"
