@@ -43,6 +43,19 @@ def test_a_star_import_loads_none_of_the_search_stack() -> None:
     assert _search_stack_after("from raysearch import *") == "[]"
 
 
+def test_a_trial_worker_loads_neither_scikit_learn_nor_scipy() -> None:
+    """What a trial's Ray Train workers import to train reads the prepared cache and fits
+    nothing: the PCA (scikit-learn) and the reference fit (SciPy) load only when a cache is
+    built. Both cost 1.2 s of CPU in each worker process of each trial."""
+    code = (
+        "import sys, raysearch.search.trainable, raysearch.train.ray_train, "
+        "raysearch.train.loop\n"
+        "print(sorted({n.split('.')[0] for n in sys.modules} & {'sklearn', 'scipy'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_record_curves_names_a_bad_argument_before_the_search_stack_loads() -> None:
     code = (
         "import raysearch\n"

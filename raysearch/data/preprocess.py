@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.decomposition import PCA
 
 from raysearch.core.errors import ConfigError
 
@@ -125,6 +124,11 @@ def fit_pca(z: np.ndarray, n_components: int, name: str) -> tuple[np.ndarray, ..
                 f"({f} features after the correlation filter, {len(rows)} observed rows)"
             ]
         )
+    # Deferred: scikit-learn (and the SciPy it loads) takes a second to import, in every
+    # process that imports the data package: each Ray Train worker of each trial, which
+    # reads the prepared cache and fits nothing.
+    from sklearn.decomposition import PCA
+
     pca = PCA(n_components=n_components, svd_solver="full", random_state=0)
     pca.fit(np.nan_to_num(rows))
     scale = np.sqrt(np.maximum(pca.explained_variance_, _MIN_STD))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.optimize import minimize
 
 from raysearch.core.spec import TaskKind, TaskSpec
 from raysearch.data.windows import SeriesTensors
@@ -94,6 +93,10 @@ def _fit_zinb(y: torch.Tensor) -> torch.Tensor:
     def nll(p: np.ndarray) -> float:
         out = torch.as_tensor(p, dtype=torch.float64).expand(len(v), 3)
         return float(zinb_nll(out, torch.as_tensor(v)).mean())
+
+    # Deferred: as sklearn in raysearch.data.preprocess, SciPy is not loaded by the trial
+    # workers that only read the prepared cache.
+    from scipy.optimize import minimize
 
     res = minimize(nll, init, method="L-BFGS-B", bounds=[(-12, 12), (-12, 20), (-8, 8)])
     return torch.as_tensor(res.x, dtype=torch.float32)
