@@ -28,6 +28,7 @@ from bench.scaling.analyse import (
     quality,
     quartiles,
     reach_against,
+    records_unchanged,
     speedups,
     worth,
 )
@@ -848,6 +849,13 @@ def render(
     """(markdown, targets as JSON, [(png stem, figure)]); ``beside``: other tables (their
     scaling.json, and their directory beside this one: a run on fresh seeds, a pool),
     whose targets follow ours."""
+    with records_unchanged():  # it reads the records, changing none
+        return _render(data, beside)
+
+
+def _render(
+    data: dict[str, Any], beside: Sequence[tuple[dict[str, Any], str]]
+) -> tuple[str, list[dict[str, Any]], list[tuple[str, Any]]]:
     from bench.scaling.plots import SEARCHERS, plot, plot_draws, plot_worth
 
     runs, reach = data["runs"], data["reach"]

@@ -185,6 +185,27 @@ def test_equal_epochs_compares_each_seed_at_the_smaller_budget() -> None:
     assert np.isclose(found["epochs"]["median"], 30)
 
 
+def test_records_unchanged_keeps_a_lists_cells_only_while_it_holds_the_same_records() -> None:
+    """A render groups the same lists hundreds of times, once each within
+    records_unchanged; a list given a record since is grouped again, and once it closes
+    nothing is kept (a record changed then is grouped as it is now)."""
+    from bench.scaling.analyse import records_unchanged
+
+    def run(seed: int, best: float) -> dict:
+        return {**_record([[1, 1.0, best]], epochs=10, seed=seed), "bench": "b", "workers": 2}
+
+    runs = [{**run(0, 0.5), "method": "a"}, {**run(0, 0.4), "method": "c"}]
+    with records_unchanged():
+        assert equal_epochs(runs, "b", "a", "c", 2)["seeds"] == 1
+        runs.append({**run(1, 0.3), "method": "a"})
+        runs.append({**run(1, 0.6), "method": "c"})
+        found = equal_epochs(runs, "b", "a", "c", 2)
+        assert found["seeds"] == 2 and found["a_not_worse"] == 1
+        assert equal_epochs(list(runs), "b", "a", "c", 2) == found  # another list alike
+    runs[3]["method"] = "d"  # changed in place, outside: nothing was kept, it counts
+    assert equal_epochs(runs, "b", "a", "c", 2)["seeds"] == 1
+
+
 def _budget_record(seed: int, best: float, epochs: int, trials: int = 200) -> dict:
     return {"seed": seed, "best": best, "optimum": 0.0, "epochs": epochs, "trials": trials}
 
