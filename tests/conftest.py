@@ -1,7 +1,8 @@
 """Shared test set-up: small thread counts (2-core machines), deterministic torch, no time
 limit on hypothesis examples, subprocesses that import this checkout, the real data shipped
-in data/, the ``--only-gpu-skips`` check (raysearch/testing/skips.py), and no child process
-left running at the end."""
+in data/, the ``--only-gpu-skips`` check (raysearch/testing/skips.py), an integration phase
+that imports only the files holding integration tests (raysearch/testing/phases.py), and no
+child process left running at the end."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 settings.register_profile("raysearch", deadline=None)
 settings.load_profile("raysearch")
 
-pytest_plugins = ["raysearch.testing.skips"]
+pytest_plugins = ["raysearch.testing.skips", "raysearch.testing.phases"]
 
 REAL_DATA = Path(__file__).resolve().parents[1] / "data"
 REAL_FILES = (
