@@ -33,7 +33,7 @@ def test_a_time_budget_cuts_the_running_trial_and_ends_the_search(
     space = tmp_path / "budget.yaml"
     space.write_text(SPACE)
     done = run_cli(
-        ["--space", str(space), "--time-budget", "30s", "--max-concurrent", "1",
+        ["--space", str(space), "--time-budget", "20s", "--max-concurrent", "1",
          "--results", str(tmp_path / "results"), "--name", "b", "--no-wandb"],
         timeout=600,
         address=ray_address,
@@ -42,7 +42,7 @@ def test_a_time_budget_cuts_the_running_trial_and_ends_the_search(
     assert done.returncode == 0, traceback_of(output)
     run_dir = tmp_path / "results" / "budget" / "b"
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["state"] == "out of time" and summary["time_budget_s"] == 30
+    assert summary["state"] == "out of time" and summary["time_budget_s"] == 20
     trials = pd.read_parquet(run_dir / "trials.parquet")
     assert 1 <= len(trials) < 20 and summary["n_trials"] == len(trials)
     cut = trials[trials["status"] == "out of time"]
@@ -52,7 +52,7 @@ def test_a_time_budget_cuts_the_running_trial_and_ends_the_search(
         assert row["epochs_run"] < 200
         assert row["stop_reason"].startswith("the time budget ran out")
     # Each cut trial's epochs are all recorded, however many it ran before the budget ran
-    # out: how many fit in 30 s is the machine's (none where Ray's workers start slowly;
+    # out: how many fit in 20 s is the machine's (none where Ray's workers start slowly;
     # epochs.parquet then has no columns), so the test asks for no number.
     epochs = pd.read_parquet(run_dir / "epochs.parquet")
     recorded: dict[str, list[int]] = {}
@@ -61,7 +61,7 @@ def test_a_time_budget_cuts_the_running_trial_and_ends_the_search(
     for _, row in cut.iterrows():
         ran = list(range(1, row["epochs_run"] + 1))
         assert sorted(recorded.get(row["trial_id"], [])) == ran
-    assert "time budget of 30 s ran out" in output and "--warm-start" in output  # rich wraps
+    assert "time budget of 20 s ran out" in output and "--warm-start" in output  # rich wraps
     study = optuna.load_study(study_name=STUDY_NAME, storage=open_storage(run_dir))
     assert not [t for t in study.trials if t.state == optuna.trial.TrialState.RUNNING]
     assert warm_start_trials(run_dir, load_space(str(space)))  # the cut trial seeds one
