@@ -1,7 +1,8 @@
 """A pytest plugin for ``make test``'s second phase, the integration tests (``-m
 integration`` alone): it imports only the test files that name the mark, as
 ``pytest.mark.integration``. Importing every other test module, to select none of their
-tests, was 8 s of that phase's 10 s of collection on 2 cores.
+tests, was 6 s of that phase's 9.6 s of collection on 2 cores (``pytest --co -m
+integration``: 14.8 s in all before, 7.7 s after).
 
 So a test marked integration must sit in a file that names the mark so. Every session that
 collects a test file checks it: a file whose tests are marked another way (``from pytest
