@@ -172,7 +172,6 @@ def run_search(
             f"it with: {options.names.resume(plan.run_dir)}",
             run_dir=Path(plan.run_dir),
         ) from None
-    print_summary(summary, names=options.names)
     summary = json_values(summary)  # as summary.json holds it: a missing number None, not NaN
     if summary["state"] == INTERRUPTED_SEARCH or outcome.unfinished:
         stopped = (
@@ -256,11 +255,16 @@ def _search(
                 plan, outcome, clock, (started, ended), finalists, options.names,
                 resumed=bool(options.resume),
             )  # fmt: skip
+        print_summary(written, names=options.names)
     except KeyboardInterrupt:
         if written is None:
             raise
-        # a Ctrl+C as Ray shut down: the results were written whole, nothing is left to do
-        log.warning("interrupted as Ray shut down, after the results were written")
+        # a Ctrl+C as Ray shut down or as the summary was printed: the results were written
+        # whole, nothing is left to do; the search ended as they say (run_search goes on)
+        log.warning(
+            "interrupted after the results were written; the summary is in %s",
+            Path(plan.run_dir) / "summary.md",
+        )
     return written, outcome
 
 

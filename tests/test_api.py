@@ -303,6 +303,32 @@ def test_a_ctrl_c_as_ray_shuts_down_after_the_results_leaves_a_finished_search(
     assert summary["state"] == "finished" and summary["best"]["trial_id"] == "a"
 
 
+def test_a_ctrl_c_as_the_summary_prints_ends_the_search_as_its_results_say(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Ctrl+C once the results were written, as the terminal's summary was printed (a
+    second Ctrl+C soon after Tune took the first, in a CI run), left run_search as a bare
+    KeyboardInterrupt: the command said "interrupted before the search started; nothing was
+    run" and gave no --resume. An interrupted search now says how to resume it, and a
+    finished one returns its summary; both point to summary.md."""
+    trials = pd.DataFrame([_trial("a", -0.3), _trial("b", -0.2)])
+    _stand_in_ray(monkeypatch, TuneOutcome(trials, pd.DataFrame(), started=2, unfinished=0))
+
+    def cut_short(summary, names):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(raysearch.api, "print_summary", cut_short)
+    with pytest.raises(SearchInterrupted, match="2 of 4 created; continue it with") as err:
+        run_search(space="smoke", results=str(tmp_path), name="cut", num_samples=4,
+                   wandb=False)  # fmt: skip
+    run_dir = (tmp_path / "smoke" / "cut").resolve()
+    assert err.value.run_dir == run_dir and err.value.summary["state"] == "interrupted"
+    assert f"the summary is in {run_dir / 'summary.md'}" in caplog.text
+    summary = run_search(space="smoke", results=str(tmp_path), name="whole", num_samples=2,
+                         wandb=False)  # fmt: skip
+    assert summary["state"] == "finished" and summary["best"]["trial_id"] == "a"
+
+
 def test_the_summary_returned_is_the_one_written(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     """It held NaN where summary.json holds null (two trials give no rung correlation): a
     script comparing the two, or testing ``is None`` as the file reads, was misled."""
