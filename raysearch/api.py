@@ -225,7 +225,7 @@ def _search(
     clock: PhaseClock,
     callbacks: list[Any] | None,
 ) -> tuple[dict[str, Any], TuneOutcome]:
-    """Start (or join) Ray, run Tune, write the results directory."""
+    """Start (or join) Ray, run Tune, write the results directory; print its summary."""
     # Deferred: Ray takes seconds to import; bad input is refused before (module doc).
     from raysearch.search.session import ray_session
 
