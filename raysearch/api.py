@@ -262,7 +262,8 @@ def _search(
         # a Ctrl+C as Ray shut down or as the summary was printed: the results were written
         # whole, nothing is left to do; the search ended as they say (run_search goes on)
         log.warning(
-            "interrupted after the results were written; the summary is in %s",
+            "interrupted after the results were written (search %s); the summary is in %s",
+            written["state"],
             Path(plan.run_dir) / "summary.md",
         )
     return written, outcome

@@ -323,10 +323,11 @@ def test_a_ctrl_c_as_the_summary_prints_ends_the_search_as_its_results_say(
                    wandb=False)  # fmt: skip
     run_dir = (tmp_path / "smoke" / "cut").resolve()
     assert err.value.run_dir == run_dir and err.value.summary["state"] == "interrupted"
-    assert f"the summary is in {run_dir / 'summary.md'}" in caplog.text
+    assert f"(search interrupted); the summary is in {run_dir / 'summary.md'}" in caplog.text
     summary = run_search(space="smoke", results=str(tmp_path), name="whole", num_samples=2,
                          wandb=False)  # fmt: skip
     assert summary["state"] == "finished" and summary["best"]["trial_id"] == "a"
+    assert "(search finished); the summary is in" in caplog.text
 
 
 def test_the_summary_returned_is_the_one_written(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
