@@ -56,7 +56,7 @@ from raysearch.search.options import (
 from raysearch.search.plan import SearchPlan, check_data_extremes, resolve_search
 from raysearch.search.resume import (
     check_resumed_data,
-    warm_start_data,
+    note_warm_start_data,
 )
 from raysearch.search.run_metadata import run_metadata
 from raysearch.search.tracking import flat_config
@@ -156,7 +156,7 @@ def run_search(
                         Path(options.resume), options.data, data.fingerprint, options.names
                     )
         if options.warm_start and not options.resume:
-            _note_warm_start_data(options, data.fingerprint)
+            note_warm_start_data(options.warm_start, data.fingerprint, options.names)
     try:
         summary, outcome = _search(options, plan, data, clock, callbacks)
     except KeyboardInterrupt:  # a second Ctrl+C, or one before Tune took the search over
@@ -202,20 +202,6 @@ def run_search(
             summary=summary,
         )
     return summary
-
-
-def _note_warm_start_data(options: RunOptions, fingerprint: str) -> None:
-    """Say so when a warm start's trials were measured on other data than this search's."""
-    assert options.warm_start is not None, "a warm start's options"
-    theirs = warm_start_data(Path(options.warm_start))
-    if theirs is not None and theirs != fingerprint:
-        log.warning(
-            "%s: its trials were measured on other data (fingerprint %s; this search's "
-            "data: %s); TPE starts from their values as it would from this data's",
-            options.names.option("warm_start", options.warm_start),
-            theirs,
-            fingerprint,
-        )
 
 
 def _search(

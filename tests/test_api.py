@@ -887,9 +887,9 @@ def test_a_warm_start_from_a_run_on_other_data_says_so_and_records_it(
         prepared = SimpleNamespace(fingerprint=fingerprint)
         monkeypatch.setattr(raysearch.api, "_prepare_data", lambda plan, raw, p=prepared: p)
         caplog.clear()
-        with caplog.at_level("WARNING", logger="raysearch.api"), pytest.raises(_Searched):
+        with caplog.at_level("WARNING", logger="raysearch"), pytest.raises(_Searched):
             run_search(space="smoke", results=str(tmp_path), name=name, warm_start=str(old_dir))
-        warnings = [r.getMessage() for r in caplog.records if r.name == "raysearch.api"]
+        warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
         assert warnings == (
             []
             if fingerprint == "abc123"

@@ -3,12 +3,14 @@
 the space now, its dataset's fingerprint, and Ray Tune's saved experiment with the run's
 Optuna study (``check_resume``). ``options.load_run_options`` reads the options back;
 ``plan.resolve_search`` calls these. A warm start (``--warm-start RUN_DIR``) goes on from
-another run's trials: ``warm_start_data`` reads which data they were measured on.
+another run's trials: ``warm_start_data`` reads which data they were measured on, and
+``note_warm_start_data`` warns when that is not the search's.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,8 @@ __all__ = [
 TUNER_STATE = "tuner.pkl"
 DATA_PREPARATION = "data_preparation"  # metadata.json: the CACHE_VERSION that prepared the data
 EXPERIMENT_STATE = "experiment_state"
+
+log = logging.getLogger(__name__)
 
 
 def read_run_file(path: Path) -> dict[str, Any]:
@@ -187,6 +191,21 @@ def warm_start_data(run_dir: Path) -> str | None:
     except ValueError:  # an overwritten metadata.json: the study alone makes the warm start
         return None
     return None if recorded is None else str(recorded)
+
+
+def note_warm_start_data(warm_start: str, fingerprint: str, names: Names = CLI) -> None:
+    """Warn when the trials of ``warm_start`` (a warm start's run directory, as its user gave
+    it) were measured on other data than the search's (``fingerprint``); ``names``: how
+    the warning names the option."""
+    theirs = warm_start_data(Path(warm_start))
+    if theirs is not None and theirs != fingerprint:
+        log.warning(
+            "%s: its trials were measured on other data (fingerprint %s; this search's "
+            "data: %s); TPE starts from their values as it would from this data's",
+            names.option("warm_start", warm_start),
+            theirs,
+            fingerprint,
+        )
 
 
 def experiment_saved(experiment: str) -> bool:
