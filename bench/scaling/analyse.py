@@ -79,9 +79,8 @@ def records_unchanged() -> Iterator[None]:
     """Within it, a list of runs is grouped by cell once, and a run's regret curve drawn
     once, however often the figures ask (a render of scaling.md asks for the cells of the
     same lists 805 times and for 3,600 curves of 1,200 runs: 12 s a render before, 6.7 s
-    after). For code that
-    changes no record's benchmark, method, k, seed or improvements while it is open, as
-    ``render`` does not; what it kept is let go when it closes."""
+    after). For code that changes no record's benchmark, method, k, seed or improvements
+    while it is open, as ``render`` does not; what it kept is let go when it closes."""
     global _kept_cells, _kept_curves
     if _kept_cells is not None:  # already open: the outer one keeps and lets go
         yield
