@@ -37,6 +37,7 @@ from raysearch.core.errors import (
     SearchInterrupted,
 )
 from raysearch.core.files import METADATA, OPTIONS, TIMING, json_values, write_json
+from raysearch.core.signals import ctrl_c_held_off
 from raysearch.core.timing import PhaseClock
 from raysearch.data.contract import load_dataset
 from raysearch.data.raw import RawDataset
@@ -46,6 +47,7 @@ from raysearch.results.terminal import print_summary
 from raysearch.results.writing import add_files, timing_over_parts, write_results
 from raysearch.search.address import check_address
 from raysearch.search.arguments import options_from_arguments
+from raysearch.search.interruption import interrupted_search
 from raysearch.search.names import Names
 from raysearch.search.options import (
     RunOptions,
@@ -160,18 +162,19 @@ def run_search(
     try:
         summary, outcome = _search(options, plan, data, clock, callbacks)
     except KeyboardInterrupt:  # a second Ctrl+C, or one before Tune took the search over
-        if not options.resume and not _tune_state_saved(plan):
-            _discard_new_run(plan)
-            raise SearchInterrupted(
-                "interrupted as the search started, before Ray Tune saved anything of it; "
-                "nothing was kept: run the command again"
-            ) from None  # run_dir None: nothing kept to resume
-        when = _WHEN_INTERRUPTED.get(clock.left_by_exception or "", "twice")
-        raise SearchInterrupted(
-            f"interrupted {when}; the search's state was saved at its last snapshot; continue "
-            f"it with: {options.names.resume(plan.run_dir)}",
-            run_dir=Path(plan.run_dir),
-        ) from None
+        # a further Ctrl+C as this is said would reach the command as one before the search
+        # started, and the command would say nothing was run
+        with ctrl_c_held_off("the interrupted search was said"):
+            raise interrupted_search(options, plan, clock.left_by_exception) from None
+    with ctrl_c_held_off("the search's outcome was said"):
+        return _outcome(options, plan, summary, outcome)
+
+
+def _outcome(
+    options: RunOptions, plan: SearchPlan, summary: dict[str, Any], outcome: TuneOutcome
+) -> dict[str, Any]:
+    """The summary of a search that gave a result; the error for one that was interrupted
+    (trials or finalist replicates unfinished) or gave none."""
     summary = json_values(summary)  # as summary.json holds it: a missing number None, not NaN
     if summary["state"] == INTERRUPTED_SEARCH or outcome.unfinished:
         stopped = (
@@ -253,36 +256,6 @@ def _search(
             Path(plan.run_dir) / "summary.md",
         )
     return written, outcome
-
-
-# What a KeyboardInterrupt that reaches run_search stopped, by the phase it came in: within
-# a Tune run (the search's, the finalists') Tune takes the first Ctrl+C, so it is a second.
-_WHEN_INTERRUPTED = {
-    "tune": "twice",
-    "finalists": "as the finalists re-trained (a second Ctrl+C, or one after their training)",
-    "collect": "as the results were written (whole files only: what was written is kept)",
-}
-
-
-def _tune_state_saved(plan: SearchPlan) -> bool:
-    # Deferred: Ray Tune (module doc); loaded by now, as the search had started.
-    from raysearch.search.tuner import tune_state_saved
-
-    return tune_state_saved(plan)
-
-
-def _discard_new_run(plan: SearchPlan) -> None:
-    """Remove the files a new search wrote before it was interrupted as it started, and its
-    run directory if that leaves it empty: the same command can then run again."""
-    # Deferred: as in _tune_state_saved.
-    from raysearch.search.tuner import discard_unsaved_search
-
-    discard_unsaved_search(plan)
-    run_dir = Path(plan.run_dir)
-    for name in (OPTIONS, METADATA):
-        (run_dir / name).unlink(missing_ok=True)
-    if run_dir.is_dir() and not any(run_dir.iterdir()):
-        run_dir.rmdir()
 
 
 def _run_finalists(

@@ -9,6 +9,7 @@ import dataclasses
 import json
 import math
 import pickle
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ import raysearch.api
 import raysearch.search.finalists
 import raysearch.search.plan
 import raysearch.search.session
+import raysearch.search.tuner
 from raysearch.api import run_search
 from raysearch.core.errors import ConfigError, DataError, SearchFailed, SearchInterrupted
 from raysearch.core.files import METADATA, OPTIONS, OPTUNA_STUDY
@@ -221,7 +223,7 @@ def test_an_interrupt_before_tune_saved_anything_leaves_nothing_behind(
         run_search(space="smoke", results=str(tmp_path), name="early")
     assert not written[0].exists() and (tmp_path / "smoke").is_dir()
     assert (err.value.run_dir, err.value.summary) == (None, None)  # nothing to resume
-    monkeypatch.setattr(raysearch.api, "_tune_state_saved", lambda plan: True)
+    monkeypatch.setattr(raysearch.search.tuner, "tune_state_saved", lambda plan: True)
     with pytest.raises(SearchInterrupted, match="interrupted twice") as err:
         run_search(space="smoke", results=str(tmp_path), name="later")
     assert (written[1] / OPTIONS).is_file() and (written[1] / OPTUNA_STUDY).is_file()
@@ -328,6 +330,58 @@ def test_a_ctrl_c_as_the_summary_prints_ends_the_search_as_its_results_say(
                          wandb=False)  # fmt: skip
     assert summary["state"] == "finished" and summary["best"]["trial_id"] == "a"
     assert "(search finished); the summary is in" in caplog.text
+
+
+@pytest.fixture
+def pythons_ctrl_c() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt (Python's handler), as in a command, whatever the
+    test process was started with."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+@pytest.mark.usefixtures("pythons_ctrl_c")
+def test_a_ctrl_c_as_the_search_ending_is_said_leaves_what_it_says_whole(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A third Ctrl+C as run_search said a search interrupted twice (checking whether Tune
+    had saved it), or one as it said how a finished search ended, left run_search as a bare
+    KeyboardInterrupt: the command would say "interrupted before the search started; nothing
+    was run". The interruption, and the finished search's summary, stand; the Ctrl+C is
+    logged."""
+
+    def interrupted_twice(options, plan, data, clock, *args):
+        with clock.phase("tune"):
+            raise KeyboardInterrupt
+
+    def saved_as_ctrl_c_comes(plan):
+        signal.raise_signal(signal.SIGINT)
+        return True
+
+    monkeypatch.setattr(raysearch.api, "_search", interrupted_twice)
+    monkeypatch.setattr(raysearch.api, "_prepare_data", lambda plan, raw: None)
+    monkeypatch.setattr(raysearch.search.tuner, "tune_state_saved", saved_as_ctrl_c_comes)
+    with pytest.raises(SearchInterrupted, match=r"^interrupted twice; .* continue it with"):
+        run_search(space="smoke", results=str(tmp_path), name="third")
+    assert "SIGINT came as the interrupted search was said" in caplog.text
+
+    trials = pd.DataFrame([_trial("a", -0.3), _trial("b", -0.2)])
+    monkeypatch.undo()
+    _stand_in_ray(monkeypatch, TuneOutcome(trials, pd.DataFrame(), started=2, unfinished=0))
+    said = raysearch.api.json_values
+
+    def said_as_ctrl_c_comes(summary):
+        signal.raise_signal(signal.SIGINT)
+        return said(summary)
+
+    monkeypatch.setattr(raysearch.api, "json_values", said_as_ctrl_c_comes)
+    summary = run_search(space="smoke", results=str(tmp_path), name="done", num_samples=2,
+                         wandb=False)  # fmt: skip
+    assert summary["state"] == "finished" and summary["best"]["trial_id"] == "a"
+    assert "SIGINT came as the search's outcome was said" in caplog.text
 
 
 def test_the_summary_returned_is_the_one_written(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

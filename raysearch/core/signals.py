@@ -23,6 +23,7 @@ from types import FrameType
 
 __all__ = [
     "command_takes_sigterm_as_ctrl_c",
+    "ctrl_c_held_off",
     "rays_sigterm_exit_as_ctrl_c",
     "sigterm_as_ctrl_c",
     "stopped_worker_exits_quietly",
@@ -74,6 +75,48 @@ def command_takes_sigterm_as_ctrl_c() -> Iterator[None]:
         yield
     finally:  # None: a handler not set from Python, which Python cannot put back
         signal.signal(signal.SIGTERM, signal.SIG_DFL if before is None else before)
+
+
+@contextmanager
+def ctrl_c_held_off(what: str) -> Iterator[None]:
+    """A Ctrl+C (or a SIGTERM taken as one) within the block stops nothing: for the
+    command's last word, said after its work has ended (what an interrupted or finished
+    search left: a file checked, an error built, milliseconds), where there is nothing left
+    to stop and a KeyboardInterrupt would only cut the word off midway, to reach the command
+    as one that came before anything ran. The block runs to its end, its outcome (its
+    return, its error) stands, and the Ctrl+C is logged, naming ``what`` the block did.
+    SIGINT ignored or at its default action is left so (Python raises nothing for it);
+    outside the main thread, where no signal handler runs, the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    came: list[int] = []
+
+    def held_off(signum: int, frame: FrameType | None) -> None:
+        came.append(signum)
+
+    replaced = {
+        signum: handler
+        for signum, handler in (
+            (signal.SIGINT, signal.getsignal(signal.SIGINT)),
+            (signal.SIGTERM, signal.getsignal(signal.SIGTERM)),
+        )
+        # Python's or Tune's Ctrl+C handler, and SIGTERM taken as Ctrl+C
+        if callable(handler) and (signum == signal.SIGINT or handler is sigterm_as_ctrl_c)
+    }
+    for signum in replaced:
+        signal.signal(signum, held_off)
+    try:
+        yield
+    finally:
+        for signum, handler in replaced.items():
+            signal.signal(signum, handler)
+        if came:
+            log.warning(
+                "%s came as %s, after the command's work had ended: it stopped nothing",
+                " and ".join(signal.Signals(signum).name for signum in came),
+                what,
+            )
 
 
 def _drop_exit_in_a_finalizer(unraisable: sys.UnraisableHookArgs) -> None:

@@ -5,14 +5,20 @@ logged and then ignored outside Tune's fit, and the search ran to its end)."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
 
-from raysearch.core.signals import sigterm_as_ctrl_c, stopped_worker_exits_quietly
+from raysearch.core.signals import (
+    ctrl_c_held_off,
+    sigterm_as_ctrl_c,
+    stopped_worker_exits_quietly,
+)
 
 CODE = """
 import os, signal, time
@@ -94,7 +100,6 @@ def test_a_command_called_from_python_leaves_sigterm_as_it_found_it_in_any_threa
     one, raised ValueError (signal only works in main thread) before reading its flags; run's
     main left its handler behind too. Found by a review helper."""
     import importlib
-    import threading
 
     main = importlib.import_module(f"raysearch.cli.{command}").main
 
@@ -142,3 +147,50 @@ def test_a_stopped_workers_exit_in_a_finalizer_leaves_no_traceback_and_other_err
     err = capsys.readouterr().err
     assert "SystemExit" not in err
     assert err.count("ValueError: still said") == 1
+
+
+@pytest.mark.parametrize("raises", [False, True], ids=["returns", "raises"])
+@pytest.mark.usefixtures("sigterm_as_ctrl_c_installed")
+def test_a_ctrl_c_held_off_stops_nothing_and_is_logged_and_handlers_come_back(
+    raises: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Ctrl+C and a SIGTERM within the block: it runs to its end, its outcome (a return,
+    an error) stands, both are logged, and the handlers are what they were."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # the fixture puts it back
+    done: list[str] = []
+    with contextlib.ExitStack() as outcome:
+        if raises:
+            outcome.enter_context(pytest.raises(LookupError, match="its own error"))
+        with ctrl_c_held_off("the test's work ended"):
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGTERM)
+            done.append("ran to its end")
+            if raises:
+                raise LookupError("its own error")
+    assert done == ["ran to its end"]
+    assert "SIGINT and SIGTERM came as the test's work ended" in caplog.text
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGTERM) is sigterm_as_ctrl_c
+    with pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGINT)
+
+
+def test_a_ctrl_c_held_off_leaves_sigint_ignored_so_and_needs_no_main_thread() -> None:
+    """SIGINT ignored stays ignored (nothing would have been raised for it); outside the
+    main thread, where Python sets no handler, the block runs as it is."""
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with ctrl_c_held_off("nothing"):
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+    ran: list[bool] = []
+
+    def in_a_thread() -> None:
+        with ctrl_c_held_off("nothing"):
+            ran.append(True)
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    thread.join()
+    assert ran == [True]
