@@ -40,7 +40,7 @@ from typing import Any, NoReturn, TypedDict
 
 from bench.common import OUT, ROOT, base_meta, log, merge_lock, recorded_meta, refuse, write_outputs
 from bench.scaling.analyse import reach_limit
-from bench.scaling.benchmarks import BENCHMARKS
+from bench.scaling.benchmarks import BENCHMARKS, MAIN_BENCHMARKS
 from bench.scaling.grid import Job, pool_map
 from bench.scaling.methods import DEFAULT, MAIN, METHODS
 
@@ -75,6 +75,9 @@ FRESH = "scaling_fresh"
 README = ROOT / "README.md"  # whose block of the default's speed-ups a render rewrites
 # Where the pool of the main table and the fresh ones (--pool) is kept, beside the main table.
 POOLED = "scaling_pooled"
+# Where the HAN table's runs with fresh replicates (benchmark han-fresh, beside han on the
+# same seeds) are kept, beside the main table: its targets section shows theirs too.
+REPLICATES = "scaling_replicates"
 PARTS = (
     "runs",
     "reach",
@@ -220,7 +223,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument("--render", action="store_true", help="re-render from scaling.json")
     p.add_argument("--processes", type=int, default=2)
-    p.add_argument("--benchmarks", nargs="+", choices=list(BENCHMARKS), default=list(BENCHMARKS))
+    p.add_argument(
+        "--benchmarks",
+        nargs="+",
+        choices=list(BENCHMARKS),
+        default=MAIN_BENCHMARKS,
+        help=f"default: {' '.join(MAIN_BENCHMARKS)} (the others only when named)",
+    )
     p.add_argument("--methods", nargs="+", choices=list(METHODS), help="default: " + " ".join(MAIN))
     p.add_argument("--merge", action="store_true", help="keep scaling.json's other runs")
     p.add_argument(
@@ -426,7 +435,7 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
     if pool is not None:
         scale["seed_list"] = pool["seeds"]
         old = {k: pool[k] for k in ("runs", "budget", "rungs", "draws", "start")}
-        if set(args.benchmarks) != set(BENCHMARKS):  # the others' reach runs: --out's
+        if set(args.benchmarks) != set(MAIN_BENCHMARKS):  # the others' reach runs: --out's
             old["reach"] = _earlier_reach(args.out, pool, args.benchmarks)
     if old and old.get("meta", {}).get("seeds") not in (None, seeds_of(scale)):
         _refuse(
@@ -538,15 +547,28 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
 def beside_tables(out: Path) -> list[tuple[dict[str, Any], str]]:
     """The tables kept beside the main table in ``out``, as (scaling.json, directory): each
     run on fresh seeds (``FRESH``, ``FRESH`` + "2", ... in the order of their first seed),
-    then the pool of them all (``POOLED``)."""
+    then the pool of them all (``POOLED``), then the HAN table with fresh replicates
+    (``REPLICATES``)."""
     fresh = [
         (json.loads(path.read_text()), path.parent.name)
         for path in out.glob(f"{FRESH}*/scaling.json")
         if path.parent.name == FRESH or path.parent.name[len(FRESH) :].isdigit()
     ]
     fresh.sort(key=lambda table: min(table[0]["meta"]["seeds"]))
-    pool = out / POOLED / "scaling.json"
-    return fresh + ([(json.loads(pool.read_text()), POOLED)] if pool.is_file() else [])
+    kept = [
+        (json.loads(path.read_text()), name)
+        for name in (POOLED, REPLICATES)
+        if (path := out / name / "scaling.json").is_file()
+    ]
+    return fresh + kept
+
+
+def readme_tables(
+    data: dict[str, Any], beside: list[tuple[dict[str, Any], str]]
+) -> list[dict[str, Any]]:
+    """The tables whose speed-ups the README shows: the main table and those beside it on
+    its benchmarks and other seeds (not the replicates' table, on a variant of one)."""
+    return [data, *(other for other, where in beside if where != REPLICATES)]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -568,7 +590,7 @@ def main(argv: list[str] | None = None) -> None:
         print(text)
         write_outputs("scaling", text, data, args.out, figures)
         if args.out.resolve() == OUT.resolve():  # the README's speed-ups follow the tables
-            tables = [data, *(other for other, _ in beside)]
+            tables = readme_tables(data, beside)
             write_readme_blocks(README, readme_speedups(tables), readme_workers(data["runs"]))
 
 

@@ -741,7 +741,17 @@ def beside_lines(
     with others."""
     theirs = other["meta"]["seeds"]
     link = f"([{where}/scaling.md]({where}/scaling.md), `{other['meta']['command']}`)"
-    if not set(theirs) & set(seeds) and again:
+    variants = [b for b in BENCHMARKS if BENCHMARKS[b].variant_of and _has_bench(other, b)]
+    if variants:
+        intro = (
+            "A recorded table gives a trial the recorded seed its own seed picks, so on the "
+            "HAN table (2 recorded seeds) two trials of one configuration train the same "
+            "curve half the time, where a real search trains each with a seed of its own and "
+            "gets a new curve. With each trial of a configuration on a recorded seed it has "
+            f"not had yet ({', '.join(f'`{b}`' for b in variants)}), beside the table as it "
+            f"is, on seeds {seed_ranges(theirs)}, the same targets read {link}:"
+        )
+    elif not set(theirs) & set(seeds) and again:
         intro = f"On fresh seeds {seed_ranges(theirs)} as well, the same targets read {link}:"
     elif not set(theirs) & set(seeds):
         intro = (
@@ -758,6 +768,11 @@ def beside_lines(
         )
     # what bounds a miss is told in their table
     return ["", intro, "", *(target_line(t, why=False) for t in other["targets"])]
+
+
+def _has_bench(data: dict[str, Any], bench: str) -> bool:
+    """Whether a table (its scaling.json) holds runs or reach runs of ``bench``."""
+    return any(r["bench"] == bench for part in ("runs", "reach") for r in data.get(part) or [])
 
 
 # The README's blocks of the default's figures, written by a render of the main table:
@@ -805,7 +820,8 @@ def readme_speedups(tables: Sequence[dict[str, Any]]) -> list[str]:
     """The default's speed-up targets on each table's seeds (the main table, then those
     kept beside it), one row per (seeds, k), for the README: its figures then follow the
     tables and go stale with them, not by hand."""
-    table, benches = [], list(BENCHMARKS)
+    table = []
+    benches = [b for b in BENCHMARKS if any(_has_bench(data, b) for data in tables)]
     for data in tables:
         rows = {(r["bench"], r["workers"]): r for r in speedups(data["reach"], data["runs"])}
         for k, need in SPEEDUP_TARGETS.items():
