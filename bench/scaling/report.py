@@ -6,7 +6,7 @@ import itertools
 import math
 import os
 import statistics
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -733,15 +733,21 @@ def _split_sentence(real: list[float], simulated: list[float]) -> str:
 
 
 def beside_lines(
-    other: dict[str, Any], where: str, seeds: list[int], again: bool = False
+    other: dict[str, Any],
+    where: str,
+    seeds: list[int],
+    again: bool = False,
+    mine: Collection[str] = (),
 ) -> list[str]:
     """The targets as another table reads them (``other``: its scaling.json, in the
-    directory ``where`` beside this table, whose runs have ``seeds``): a run on fresh
-    seeds (``again``: not the first set of them shown), or a pool of this table's seeds
-    with others."""
+    directory ``where`` beside this table, whose runs have ``seeds``, on benchmarks
+    ``mine``): a run on fresh seeds (``again``: not the first set of them shown), a pool of
+    this table's seeds with others, or a run on variants of this table's benchmarks."""
     theirs = other["meta"]["seeds"]
     link = f"([{where}/scaling.md]({where}/scaling.md), `{other['meta']['command']}`)"
-    variants = [b for b in BENCHMARKS if BENCHMARKS[b].variant_of and _has_bench(other, b)]
+    variants = [
+        b for b in BENCHMARKS if BENCHMARKS[b].variant_of and b not in mine and _has_bench(other, b)
+    ]
     if variants:
         intro = (
             "A recorded table gives a trial the recorded seed its own seed picks, so on the "
@@ -964,7 +970,9 @@ def _render(
     lines += targets_section(targets, "regret against k", "scaling.png")
     fresh = 0
     for other, where in beside:
-        lines += beside_lines(other, where, data["meta"]["seeds"], again=fresh > 0)
+        lines += beside_lines(
+            other, where, data["meta"]["seeds"], again=fresh > 0, mine={r["bench"] for r in runs}
+        )
         fresh += not set(other["meta"]["seeds"]) & set(data["meta"]["seeds"])
     lines += ["", *setup_lines({r["method"] for r in runs}, data["meta"]["seeds"])]
     lines += [

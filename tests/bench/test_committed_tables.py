@@ -29,19 +29,30 @@ def test_the_confirmation_ledger_renders_from_its_json_as_committed(
     assert all(f"| {t['figure']} |" in index for t in targets)
 
 
-@pytest.mark.parametrize("table", ["scaling_fresh", "scaling_fresh2", "scaling_pooled"])
+@pytest.mark.parametrize(
+    "table",
+    [
+        "scaling_fresh",
+        "scaling_fresh2",
+        "scaling_pooled",
+        "scaling_replicates",
+        "scaling_replicates/scaling_fresh",
+    ],
+)
 def test_each_table_beside_the_scaling_table_renders_from_its_json_as_committed(
     table: str, as_committed: Callable[[Path, str], None]
 ) -> None:
-    """The runs on fresh seeds and their pool, rendered as ``python -m bench.scaling
-    --render --out`` their directory does (nothing beside them: bench.scaling.__main__)."""
+    """The runs on fresh seeds, their pool and the HAN table's fresh replicates (with its
+    own run on fresh seeds beside it), rendered as ``python -m bench.scaling --render
+    --out`` their directory does (bench.scaling.__main__)."""
     import matplotlib.pyplot as plt
 
+    from bench.scaling.__main__ import beside_tables
     from bench.scaling.report import render
 
     data = json.loads((OUT / table / "scaling.json").read_text())
     data["meta"] = recorded_meta(data["meta"], "scaling")
-    text, targets, figures = render(data)
+    text, targets, figures = render(data, beside_tables(OUT / table))
     for _, figure in figures:
         plt.close(figure)
     as_committed(OUT / table / "scaling.md", text)

@@ -1460,7 +1460,7 @@ def test_the_readmes_speedups_are_the_committed_tables() -> None:
     """The README's table of the default's speed-ups is what the committed tables give (a
     re-run without its render, or a hand edit, would leave it stale)."""
     from bench.common import ROOT
-    from bench.scaling.__main__ import beside_tables
+    from bench.scaling.__main__ import beside_tables, readme_tables
     from bench.scaling.report import (
         README_SPEEDUPS,
         README_WORKERS,
@@ -1470,8 +1470,11 @@ def test_the_readmes_speedups_are_the_committed_tables() -> None:
 
     out = ROOT / "results" / "benchmarks"
     beside = beside_tables(out)
-    assert [where for _, where in beside] == ["scaling_fresh", "scaling_fresh2", "scaling_pooled"]
-    tables = [json.loads((out / "scaling.json").read_text()), *(t for t, _ in beside)]
+    assert [where for _, where in beside] == [
+        "scaling_fresh", "scaling_fresh2", "scaling_pooled", "scaling_replicates",
+    ]  # fmt: skip
+    tables = readme_tables(json.loads((out / "scaling.json").read_text()), beside)
+    assert len(tables) == 4  # not the replicates' table: a variant of the HAN table's
     readme = (ROOT / "README.md").read_text()
     block = readme[
         readme.index(README_SPEEDUPS[0]) : readme.index(README_SPEEDUPS[1])
@@ -1504,6 +1507,11 @@ def test_the_tables_beside_the_main_one_are_each_fresh_set_by_its_seeds_then_the
         ([1000], "scaling_fresh"),
         ([2000], "scaling_fresh3"),
         ([0, 1000, 2000], "scaling_pooled"),
+    ]
+    table("scaling_replicates", [0])
+    assert [where for _, where in beside_tables(tmp_path)][-2:] == [
+        "scaling_pooled",
+        "scaling_replicates",
     ]
 
 
