@@ -435,7 +435,8 @@ def _run(args: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
     if pool is not None:
         scale["seed_list"] = pool["seeds"]
         old = {k: pool[k] for k in ("runs", "budget", "rungs", "draws", "start")}
-        if set(args.benchmarks) != set(MAIN_BENCHMARKS):  # the others' reach runs: --out's
+        held = {r["bench"] for r in pool["runs"]}
+        if not held <= set(args.benchmarks):  # the others' reach runs: --out's
             old["reach"] = _earlier_reach(args.out, pool, args.benchmarks)
     if old and old.get("meta", {}).get("seeds") not in (None, seeds_of(scale)):
         _refuse(
