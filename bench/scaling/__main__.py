@@ -549,16 +549,25 @@ def beside_tables(out: Path) -> list[tuple[dict[str, Any], str]]:
     """The tables kept beside the main table in ``out``, as (scaling.json, directory): each
     run on fresh seeds (``FRESH``, ``FRESH`` + "2", ... in the order of their first seed),
     then the pool of them all (``POOLED``), then the HAN table with fresh replicates
-    (``REPLICATES``)."""
+    (``REPLICATES``: the pool of its seeds, ``REPLICATES/POOLED``, where there is one)."""
     fresh = [
         (json.loads(path.read_text()), path.parent.name)
         for path in out.glob(f"{FRESH}*/scaling.json")
         if path.parent.name == FRESH or path.parent.name[len(FRESH) :].isdigit()
     ]
     fresh.sort(key=lambda table: min(table[0]["meta"]["seeds"]))
+    # the replicates' table: the pool of its runs on every set of seeds, once there is one
+    replicates = next(
+        (
+            where
+            for where in (f"{REPLICATES}/{POOLED}", REPLICATES)
+            if (out / where / "scaling.json").is_file()
+        ),
+        REPLICATES,
+    )
     kept = [
         (json.loads(path.read_text()), name)
-        for name in (POOLED, REPLICATES)
+        for name in (POOLED, replicates)
         if (path := out / name / "scaling.json").is_file()
     ]
     return fresh + kept
@@ -569,7 +578,7 @@ def readme_tables(
 ) -> list[dict[str, Any]]:
     """The tables whose speed-ups the README shows: the main table and those beside it on
     its benchmarks and other seeds (not the replicates' table, on a variant of one)."""
-    return [data, *(other for other, where in beside if where != REPLICATES)]
+    return [data, *(other for other, where in beside if not where.startswith(REPLICATES))]
 
 
 def main(argv: list[str] | None = None) -> None:

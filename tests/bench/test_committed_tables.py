@@ -37,6 +37,8 @@ def test_the_confirmation_ledger_renders_from_its_json_as_committed(
         "scaling_pooled",
         "scaling_replicates",
         "scaling_replicates/scaling_fresh",
+        "scaling_replicates/scaling_fresh2",
+        "scaling_replicates/scaling_pooled",
     ],
 )
 def test_each_table_beside_the_scaling_table_renders_from_its_json_as_committed(

@@ -1471,7 +1471,7 @@ def test_the_readmes_speedups_are_the_committed_tables() -> None:
     out = ROOT / "results" / "benchmarks"
     beside = beside_tables(out)
     assert [where for _, where in beside] == [
-        "scaling_fresh", "scaling_fresh2", "scaling_pooled", "scaling_replicates",
+        "scaling_fresh", "scaling_fresh2", "scaling_pooled", "scaling_replicates/scaling_pooled",
     ]  # fmt: skip
     tables = readme_tables(json.loads((out / "scaling.json").read_text()), beside)
     assert len(tables) == 4  # not the replicates' table: a variant of the HAN table's
@@ -1494,7 +1494,7 @@ def test_the_tables_beside_the_main_one_are_each_fresh_set_by_its_seeds_then_the
     from bench.scaling.__main__ import beside_tables
 
     def table(where: str, seeds: list[int]) -> None:
-        (tmp_path / where).mkdir()
+        (tmp_path / where).mkdir(exist_ok=True)
         (tmp_path / where / "scaling.json").write_text(json.dumps({"meta": {"seeds": seeds}}))
 
     assert beside_tables(tmp_path) == []
@@ -1512,6 +1512,13 @@ def test_the_tables_beside_the_main_one_are_each_fresh_set_by_its_seeds_then_the
     assert [where for _, where in beside_tables(tmp_path)][-2:] == [
         "scaling_pooled",
         "scaling_replicates",
+    ]
+    (tmp_path / "scaling_replicates" / "scaling_pooled").mkdir()  # a pool not yet written
+    assert [where for _, where in beside_tables(tmp_path)][-1] == "scaling_replicates"
+    table("scaling_replicates/scaling_pooled", [0, 1000])  # written: it stands for them
+    assert [where for _, where in beside_tables(tmp_path)][-2:] == [
+        "scaling_pooled",
+        "scaling_replicates/scaling_pooled",
     ]
 
 
