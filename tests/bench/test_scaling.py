@@ -1211,12 +1211,18 @@ def test_the_main_table_shows_the_fresh_and_pooled_seeds_targets_beside_its_own(
 
 
 def _table(
-    path: Path, seeds: list[int], methods: list[str], drawn: tuple[str, ...] = (), **meta: Any
+    path: Path,
+    seeds: list[int],
+    methods: list[str],
+    drawn: tuple[str, ...] = (),
+    benches: tuple[str, ...] = ("han",),
+    **meta: Any,
 ) -> Path:
-    """A minimal scaling.json: k=1 runs of ``methods`` on the HAN table, best = seed, and
-    draws runs (k=1) of the methods ``drawn``."""
+    """A minimal scaling.json: k=1 runs of ``methods`` on ``benches`` (the HAN table),
+    best = seed, and draws runs (k=1) of the methods ``drawn``."""
     runs = [
-        {"bench": "han", "method": m, "workers": 1, "seed": s, "best": float(s)}
+        {"bench": b, "method": m, "workers": 1, "seed": s, "best": float(s)}
+        for b in benches
         for m in methods
         for s in seeds
     ]
@@ -1226,6 +1232,21 @@ def _table(
     table = {"meta": {**meta, "git": {"sha": "abc"}}, "runs": runs, "budget": [], "draws": draws}
     (path / "scaling.json").write_text(json.dumps(table))
     return path
+
+
+def _recording_pool(ran: list[Any]) -> Any:
+    """A stand-in for ``pool_map`` that keeps the jobs in ``ran`` and gives each a record
+    that reached its target at 100 simulated s."""
+
+    def pool_map(jobs: list[Any], processes: int) -> list[dict]:
+        ran.extend(jobs)
+        return [
+            {"bench": j.bench, "method": j.method, "workers": j.workers, "seed": j.seed}
+            | {"end": 100.0, "reached": True, "target": j.target}
+            for j in jobs
+        ]
+
+    return pool_map
 
 
 def test_a_pool_joins_tables_on_disjoint_seeds_and_reaches_the_pooled_median(
@@ -1238,16 +1259,7 @@ def test_a_pool_joins_tables_on_disjoint_seeds_and_reaches_the_pooled_median(
     a = _table(tmp_path / "a", [0, 1, 2], ["default", "random_asha"])
     b = _table(tmp_path / "b", [10, 11], ["default"])
     ran: list[Any] = []
-
-    def fake_pool(jobs: list[Any], processes: int) -> list[dict]:
-        ran.extend(jobs)
-        return [
-            {"bench": j.bench, "method": j.method, "workers": j.workers, "seed": j.seed}
-            | {"end": 100.0, "reached": True, "target": j.target}
-            for j in jobs
-        ]
-
-    monkeypatch.setattr(scaling, "pool_map", fake_pool)
+    monkeypatch.setattr(scaling, "pool_map", _recording_pool(ran))
     argv = ["--out", str(tmp_path / "pool"), "--pool", str(a), str(b)]
     data = scaling._run(scaling._parse(argv), {})
     assert data["meta"]["seeds"] == [0, 1, 2, 10, 11]
@@ -1260,6 +1272,26 @@ def test_a_pool_joins_tables_on_disjoint_seeds_and_reaches_the_pooled_median(
     assert {j.seed for j in ran if j.workers == 1} == {0, 1, 2, 10, 11}
     assert {j.target for j in ran} == {2.0}  # the median of bests 0, 1, 2, 10, 11
     assert {j.workers for j in ran} == {1, 4, 16, 64}
+
+
+def test_a_first_pool_of_a_variants_tables_measures_every_benchmark_they_hold(
+    monkeypatch, tmp_path
+) -> None:
+    """``--pool`` of the replicates' tables with ``--benchmarks han han-fresh`` (every
+    benchmark they hold, one not among the main ones) is a first pool, not one that keeps
+    another benchmark's reach runs from an earlier pool (it was refused: none existed)."""
+    import bench.scaling.__main__ as scaling
+
+    tables = [
+        str(_table(tmp_path / name, seeds, ["default"], benches=("han", "han-fresh")))
+        for name, seeds in (("a", [0, 1]), ("b", [10, 11]))
+    ]
+    ran: list[Any] = []
+    monkeypatch.setattr(scaling, "pool_map", _recording_pool(ran))
+    argv = ["--out", str(tmp_path / "pool"), "--pool", *tables, "--benchmarks", "han", "han-fresh"]
+    data = scaling._run(scaling._parse(argv), {})
+    assert {j.bench for j in ran} == {"han", "han-fresh"}
+    assert data["meta"]["seeds"] == [0, 1, 10, 11]
 
 
 def test_a_pool_of_some_benchmarks_keeps_the_others_reach_runs_from_the_same_pool(

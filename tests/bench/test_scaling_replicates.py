@@ -3,10 +3,6 @@ recorded seed it has not had yet (``FreshReplicates``), beside the table as it i
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -115,44 +111,3 @@ def test_a_table_on_a_variant_is_introduced_as_one_unless_this_table_has_it_too(
     fresh = {**other, "meta": {**other["meta"], "seeds": [1000, 1001]}}
     beside_own = "\n".join(beside_lines(fresh, "scaling_fresh", [0, 1], mine=mine))
     assert "has not had yet" not in beside_own and "On fresh seeds 1000-1001" in beside_own
-
-
-def test_a_first_pool_of_the_variants_tables_measures_every_benchmark_they_hold(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """``--pool`` of the replicates' tables with ``--benchmarks han han-fresh`` (every
-    benchmark they hold, one not among the main ones): a first pool, not one that keeps
-    another benchmark's reach runs from an earlier pool (it was refused: none existed)."""
-    import bench.scaling.__main__ as scaling
-
-    tables = []
-    for name, seeds in (("a", [0, 1]), ("b", [10, 11])):
-        runs = [
-            {"bench": b, "method": "default", "workers": 1, "seed": s, "best": float(s)}
-            for b in ("han", "han-fresh")
-            for s in seeds
-        ]
-        meta = {"quick": False, "workers": [1, 4, 16, 64], "seeds": seeds, "command": "c"}
-        (tmp_path / name).mkdir()
-        table = {"meta": {**meta, "git": {"sha": "abc"}}, "runs": runs, "budget": [], "draws": []}
-        (tmp_path / name / "scaling.json").write_text(json.dumps(table))
-        tables.append(str(tmp_path / name))
-    ran: list[Any] = []
-
-    def fake_pool(jobs: list[Any], processes: int) -> list[dict]:
-        ran.extend(jobs)
-        return [
-            {"bench": j.bench, "method": j.method, "workers": j.workers, "seed": j.seed}
-            | {"end": 100.0, "reached": True, "target": j.target}
-            for j in jobs
-        ]
-
-    monkeypatch.setattr(scaling, "pool_map", fake_pool)
-    argv = ["--out", str(tmp_path / "pool"), "--pool", *tables, "--benchmarks", "han", "han-fresh"]
-    data = scaling._run(scaling._parse(argv), {})
-    assert {j.bench for j in ran} == {"han", "han-fresh"} and data["meta"]["seeds"] == [
-        0,
-        1,
-        10,
-        11,
-    ]
