@@ -107,7 +107,7 @@ def dissect(result: Any, source: Any, target: float) -> dict[str, Any]:
         config = result.configs[number]
         if source.key(config) not in able:
             continue
-        curve = source.curve(config, int(trials.loc[number, "seed"]))
+        curve = source.curve(config, int(trials.loc[number, "curve_seed"]))
         if not any(v <= target for v in curve.values):
             why["other_seed"] += 1
         elif bool(trials.loc[number, "stopped"]) and not bool(trials.loc[number, "cut"]):

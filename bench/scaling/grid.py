@@ -56,7 +56,7 @@ def simulate_job(job: Job) -> tuple[Any, Any, float]:
     it took."""
     import numpy as np
 
-    from bench.scaling.benchmarks import load
+    from bench.scaling.benchmarks import BENCHMARKS, load
     from bench.scaling.methods import METHODS
     from raysearch.search.simulation.engine import SimSettings, simulate
 
@@ -76,6 +76,7 @@ def simulate_job(job: Job) -> tuple[Any, Any, float]:
         time_limit=job.time_limit,
         epoch_budget=job.epoch_budget,
         start_s=job.start_s,
+        fresh_replicates=BENCHMARKS[job.bench].fresh_replicates,
     )
     # Ray's ASHA drew a trial's bracket from NumPy's global generator; raysearch's draws
     # from its own (search/asha.py). Seeded still, for any library that draws from it.

@@ -145,7 +145,7 @@ def replay_with_ray(benches: list[str], seeds: list[int]) -> list[dict[str, Any]
     """Per benchmark and seed: the default search (200 trials) one trial at a time, in Ray
     Tune and on the simulator, and whether they ran the same trials (``same``) or where
     they first parted (``difference``)."""
-    from bench.scaling.benchmarks import load, measured_on
+    from bench.scaling.benchmarks import BENCHMARKS, load, measured_on
     from raysearch.search.simulation.replay import first_difference, run_in_tune
     from raysearch.search.simulation.runs import run_search
 
@@ -154,9 +154,10 @@ def replay_with_ray(benches: list[str], seeds: list[int]) -> list[dict[str, Any]
     with _local_ray(cpus), tempfile.TemporaryDirectory(prefix="bench-scaling-replay-") as root:
         for bench in benches:
             space, source = load(bench)
+            fresh = BENCHMARKS[bench].fresh_replicates
             for seed in seeds:
-                real = run_in_tune(space, source, seed, root)
-                simulated = run_search(space, source, 1, seed)
+                real = run_in_tune(space, source, seed, root, fresh_replicates=fresh)
+                simulated = run_search(space, source, 1, seed, fresh_replicates=fresh)
                 difference = first_difference(simulated, real)
                 records.append(
                     {
@@ -183,7 +184,7 @@ def timed_with_ray(benches: list[str], seeds: list[int]) -> list[dict[str, Any]]
     real Tuner, each epoch taking its recorded duration times the benchmark's time scale
     (TIMED_TOTAL_S over the sum of the simulated runs' lengths), and on the simulator; the
     regret and epochs of each."""
-    from bench.scaling.benchmarks import load
+    from bench.scaling.benchmarks import BENCHMARKS, load
     from raysearch.search.simulation.replay import run_in_tune
     from raysearch.search.simulation.runs import run_search
 
@@ -193,12 +194,22 @@ def timed_with_ray(benches: list[str], seeds: list[int]) -> list[dict[str, Any]]
     with _local_ray(cpus), tempfile.TemporaryDirectory(prefix="bench-scaling-timed-") as root:
         for bench in benches:
             space, source = load(bench)
-            simulated = {seed: run_search(space, source, WORKERS, seed) for seed in seeds}
+            fresh = BENCHMARKS[bench].fresh_replicates
+            simulated = {
+                seed: run_search(space, source, WORKERS, seed, fresh_replicates=fresh)
+                for seed in seeds
+            }
             scale = TIMED_TOTAL_S / sum(r.end for r in simulated.values())
             for seed in seeds:
                 sim = simulated[seed]
                 real = run_in_tune(
-                    space, source, seed, Path(root) / bench, workers=WORKERS, time_scale=scale
+                    space,
+                    source,
+                    seed,
+                    Path(root) / bench,
+                    workers=WORKERS,
+                    time_scale=scale,
+                    fresh_replicates=fresh,
                 )
                 records.append(
                     {

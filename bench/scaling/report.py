@@ -750,12 +750,13 @@ def beside_lines(
     ]
     if variants:
         intro = (
-            "A recorded table gives a trial the recorded seed its own seed picks, so on the "
-            "HAN table (2 recorded seeds) two trials of one configuration train the same "
+            "The HAN figures above give a trial the recorded seed its own seed picks, so on "
+            "the HAN table (2 recorded seeds) two trials of one configuration train the same "
             "curve half the time, where a real search trains each with a seed of its own and "
             "gets a new curve. With each trial of a configuration on a recorded seed it has "
-            f"not had yet ({', '.join(f'`{b}`' for b in variants)}), beside the table as it "
-            f"is, on seeds {seed_ranges(theirs)}, the same targets read {link}:"
+            "not had yet, as `raysearch simulate` runs a table "
+            f"({', '.join(f'`{b}`' for b in variants)}), beside the table as it is, on seeds "
+            f"{seed_ranges(theirs)}, the same targets read {link}:"
         )
     elif not set(theirs) & set(seeds) and again:
         intro = f"On fresh seeds {seed_ranges(theirs)} as well, the same targets read {link}:"

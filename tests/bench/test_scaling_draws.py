@@ -63,7 +63,9 @@ def test_the_first_epochs_index_is_the_epochs_reported_before_it() -> None:
         epochs=pd.DataFrame(
             {"trial": [0, 1, 0, 1, 2], "epoch": [1, 1, 2, 2, 1], "value": [3, 5, 2, 1, 0.5]}
         ),
-        trials=pd.DataFrame({"trial": [0, 1, 2, 3], "seed": [7, 8, 9, 10]}),
+        trials=pd.DataFrame(
+            {"trial": [0, 1, 2, 3], "seed": [7, 8, 9, 10], "curve_seed": [7, 8, 9, 10]}
+        ),
         configs=[{"x": 0}, {"x": 1}, {"x": 2}, {"x": 0}],  # trial 3: cut off before a result
     )
     assert drawn(result, source) == [[0, 2.0], [1, 1.0], [4, 0.5], [5, 2.0]]

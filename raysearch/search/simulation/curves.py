@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["Curve", "CurveSource", "TrialCurve"]
+__all__ = ["Curve", "CurveSource", "ReplicateSeeds", "TrialCurve"]
 
 
 @dataclass(frozen=True)
@@ -88,3 +88,25 @@ class CurveSource(Protocol):
         """The curve of ``config`` trained with ``seed``; a clear ``ValueError`` naming the
         value when the source cannot give one."""
         ...
+
+
+class ReplicateSeeds:
+    """The seed each trial of one search draws its curve with. A real search trains every
+    trial with a seed of its own (the search's seed plus the trial's number), so a
+    configuration drawn again trains a new curve. A recorded table holds a few seeds of
+    each configuration and picks one by the seed modulo their number: two trials of a
+    configuration whose seeds agree modulo it would train one curve (half the time with
+    two recorded seeds). Here a configuration's first trial draws with its own seed and
+    the j-th after it with that seed plus j, so a table gives a configuration each of its
+    recorded curves before any of them again, and a source with a curve for every seed a
+    new one each time. One instance per search: it counts each configuration's trials."""
+
+    def __init__(self) -> None:
+        self._drawn: dict[tuple[tuple[str, Any], ...], tuple[int, int]] = {}  # first seed, trials
+
+    def seed(self, config: Mapping[str, Any], seed: int) -> int:
+        """The seed of the curve for a new trial of ``config`` whose own seed is ``seed``."""
+        key = tuple(sorted(config.items()))
+        first, before = self._drawn.get(key, (seed, 0))
+        self._drawn[key] = (first, before + 1)
+        return first + before

@@ -27,7 +27,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
 
-from raysearch.search.simulation.curves import CurveSource, TrialCurve
+from raysearch.search.simulation.curves import CurveSource, ReplicateSeeds, TrialCurve
 
 __all__ = ["FINISHED", "PAUSE", "PausingPolicy", "Policy", "SimResult", "SimSettings", "simulate"]
 
@@ -71,7 +71,10 @@ class SimSettings:
     soon as a trial reports a value at or below it; ``epoch_budget``: as soon as that many
     epochs (of all trials) were reported; ``time_limit``: at the first epoch that ends at or
     after that many simulated seconds. ``seed`` gives the training seed of a
-    trial whose configuration has none (``seed`` + trial number)."""
+    trial whose configuration has none (``seed`` + trial number). ``fresh_replicates``:
+    a configuration drawn again draws its curve with a seed it has not had yet
+    (``ReplicateSeeds``), as a real search trains it with a new seed; False: with its own
+    trial's seed, so on a recorded table it may train a curve it trained before."""
 
     workers: int
     num_trials: int
@@ -80,6 +83,7 @@ class SimSettings:
     epoch_budget: int | None = None  # end the run when this many epochs were reported
     time_limit: float | None = None  # end the run at the first event after this time
     start_s: float = 0.0  # simulated seconds from a worker taking a trial to its first epoch
+    fresh_replicates: bool = True
 
     def __post_init__(self) -> None:
         problems = []
@@ -101,7 +105,8 @@ class SimSettings:
 class SimResult:
     """``epochs``: one row per reported epoch (trial, epoch, value, t: simulated seconds
     when it was known), in the order the policy heard them. ``trials``: one row per trial
-    (trial, seed, start, end, epochs, stopped, cut: still running or paused when the run was
+    (trial, seed, curve_seed: the seed its curve was drawn with (``SimSettings.fresh_replicates``),
+    start, end, epochs, stopped, cut: still running or paused when the run was
     cut short by its target, epoch budget or time limit, paused_s: simulated seconds it spent paused
     between start and end, decide_s: real seconds the policy spent on it, decide_cpu_s: the
     CPU seconds of those). ``configs[i]``: trial i's configuration. ``end``: the simulated
@@ -131,6 +136,7 @@ class SimResult:
 _TRIAL_COLUMNS = (
     "trial",
     "seed",
+    "curve_seed",
     "start",
     "end",
     "epochs",
@@ -187,6 +193,7 @@ def simulate(policy: Policy, source: CurveSource, settings: SimSettings) -> SimR
     epoch_rows: list[tuple[int, int, float, float]] = []
     trial_rows: list[dict[str, Any]] = []
     configs: list[dict[str, Any]] = []
+    replicates = ReplicateSeeds() if settings.fresh_replicates else None
     order = 0
     now = 0.0
     exhausted = False
@@ -236,9 +243,10 @@ def simulate(policy: Policy, source: CurveSource, settings: SimSettings) -> SimR
                 return
             values = {k: v for k, v in config.items() if k != SEED_KEY}
             seed = int(config.get(SEED_KEY, settings.seed + number))
+            drawn = seed if replicates is None else replicates.seed(values, seed)
             configs.append(values)
-            trial = dataclasses.replace(asking, curve=source.curve(values, seed))
-            trial_rows.append({"trial": number, "seed": seed})
+            trial = dataclasses.replace(asking, curve=source.curve(values, drawn))
+            trial_rows.append({"trial": number, "seed": seed, "curve_seed": drawn})
             running[number] = trial
             schedule(trial, 1, settings.start_s)
 

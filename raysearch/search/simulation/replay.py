@@ -5,7 +5,9 @@ controller makes, in Tune's order, on the searcher and scheduler raysearch build
 ``run_in_tune`` runs the same search in a real ``tune.Tuner`` on a Ray the caller started:
 ``build_searcher`` (its study in a journal file, as a run keeps it) and ``build_scheduler``
 for the space, each trial a function trainable that reports the source's curve for its
-configuration and training seed, epoch by epoch. One trial at a time, nothing but the search
+configuration and training seed, epoch by epoch (a configuration drawn again draws a curve
+with a seed it has not had yet, counted in one actor for every trial, as the simulator
+counts them: ``ReplicateSeeds``). One trial at a time, nothing but the search
 decides what happens next, so the two runs of a seed must agree trial for trial: the same
 configurations with the same seeds, stopped at the same epochs (``first_difference``). With
 k trials at once Ray's own timing orders the results, and only the distributions of many
@@ -33,7 +35,7 @@ from raysearch.core.metrics import BEST_VAL_METRIC, TIME_ATTR, VAL_METRIC
 from raysearch.search.loggers import result_loggers
 from raysearch.search.scheduler import build_scheduler
 from raysearch.search.searcher import TRIAL_SEED, build_searcher
-from raysearch.search.simulation.curves import CurveSource
+from raysearch.search.simulation.curves import CurveSource, ReplicateSeeds
 from raysearch.search.simulation.engine import SimResult
 from raysearch.search.simulation.runs import check_epochs
 from raysearch.search.study import open_storage
@@ -66,11 +68,20 @@ def _split(config: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
     return params, int(params.pop(TRIAL_SEED))
 
 
-def _report_curve(config: dict[str, Any], source: CurveSource, time_scale: float) -> None:
+# the search's one count of each configuration's trials, held for every trial's process
+_SharedReplicateSeeds = ray.remote(num_cpus=0)(ReplicateSeeds)
+
+
+def _report_curve(
+    config: dict[str, Any], source: CurveSource, time_scale: float, replicates: Any
+) -> None:
     """Tune's function trainable: the source's curve for the trial, epoch by epoch, with
     what raysearch's trainable reports to the scheduler and searcher; each epoch first
-    sleeps its recorded duration times ``time_scale`` (0: none)."""
+    sleeps its recorded duration times ``time_scale`` (0: none). ``replicates``: the
+    search's ``_SharedReplicateSeeds`` actor, or None to draw with the trial's own seed."""
     params, seed = _split(config)
+    if replicates is not None:
+        seed = ray.get(replicates.seed.remote(params, seed))
     curve = source.curve(params, seed)
     best = math.inf
     for epoch in range(1, curve.epochs + 1):
@@ -113,13 +124,15 @@ def run_in_tune(
     root: str | Path,
     workers: int = 1,
     time_scale: float = 0.0,
+    fresh_replicates: bool = True,
 ) -> TuneRun:
     """Run the search ``python -m raysearch.run`` would run on ``space`` (seeded with
     ``seed``) in a real Tuner, ``workers`` trials at once (one CPU each: the Ray this
     process has joined must have that many), each trial reporting its curve from
     ``source``, each epoch after sleeping its recorded duration times ``time_scale``
-    (0: at once). The study's journal and Tune's experiment go under ``root``. A
-    ValueError names every bad argument before anything runs."""
+    (0: at once); ``fresh_replicates`` as in ``SimSettings``. The study's journal and
+    Tune's experiment go under ``root``. A ValueError names every bad argument before
+    anything runs."""
     check_epochs(space, source)
     problems = []
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -133,8 +146,11 @@ def run_in_tune(
         raise ValueError("run_in_tune: " + "; ".join(problems))
     name = f"replay-{source.name}-seed{seed}"
     recorder = _Recorder()
+    replicates: Any = _SharedReplicateSeeds.remote() if fresh_replicates else None
     trainable = tune.with_resources(
-        tune.with_parameters(_report_curve, source=source, time_scale=float(time_scale)),
+        tune.with_parameters(
+            _report_curve, source=source, time_scale=float(time_scale), replicates=replicates
+        ),
         {"cpu": 1},
     )
     tuner = tune.Tuner(
@@ -154,7 +170,11 @@ def run_in_tune(
         ),
     )
     started = time.perf_counter()
-    grid = tuner.fit()
+    try:
+        grid = tuner.fit()
+    finally:
+        if replicates is not None:
+            ray.kill(replicates)
     wall = time.perf_counter() - started
     if grid.errors:
         raise RuntimeError(

@@ -55,13 +55,16 @@ def run_search(
     epoch_budget: int | None = None,
     start_s: float = 0.0,
     time_limit: float | None = None,
+    fresh_replicates: bool = True,
 ) -> SimResult:
     """Simulate the search ``python -m raysearch.run`` would run on ``space`` (its searcher
     and scheduler, built as the product builds them) with ``workers`` trials at once;
     ``start_s``: simulated seconds each trial spends before its first epoch (and a paused
     one before it resumes), beside its epochs; ``time_limit``: simulated seconds after which
-    the search ends (``SimSettings``), as ``--time-budget`` ends a real one. With
-    gated_asha, the result's ``gate_held`` counts the stops its gate held, by rung epoch."""
+    the search ends (``SimSettings``), as ``--time-budget`` ends a real one;
+    ``fresh_replicates``: a configuration drawn again draws a curve with a seed it has not
+    had yet (``SimSettings``). With gated_asha, the result's ``gate_held`` counts the
+    stops its gate held, by rung epoch."""
     check_epochs(space, source)
     scheduler = build_scheduler(space, seed)
     policy = TunePolicy(build_searcher(space, seed), scheduler, workers)
@@ -73,6 +76,7 @@ def run_search(
         epoch_budget=epoch_budget,
         start_s=start_s,
         time_limit=time_limit,
+        fresh_replicates=fresh_replicates,
     )
     result = simulate(policy, source, settings)
     if isinstance(scheduler, GatedASHA):  # the stops its gate held, by rung epoch
@@ -154,10 +158,10 @@ def paired(base: Sequence[SimResult], other: Sequence[SimResult]) -> dict[str, A
 
 def whole_curve_bests(result: SimResult, source: CurveSource) -> np.ndarray:
     """Per trial of ``result`` (a run on ``source``), in trial order: the best value its
-    configuration's whole curve reaches with the trial's seed, as if it had run to its
+    configuration's whole curve reaches (the curve the trial drew), as if it had run to its
     last epoch. Their least is what the search would have found had its stops, and its
     end, cut off nothing it drew."""
-    seeds = result.trials.set_index("trial")["seed"]
+    seeds = result.trials.set_index("trial")["curve_seed"]
     bests = []
     for number, config in enumerate(result.configs):
         curve = source.curve(config, int(seeds[number]))

@@ -3,8 +3,10 @@
 Long format, one row per (configuration, seed, epoch): a column per searched parameter
 (NaN where a conditional parameter is inactive), ``seed``, ``epoch`` (1..E), the metric
 (lower is better) and the epoch's duration in seconds. A sampled configuration is looked up
-by its parameter values; a trial seed picks one of the recorded seeds (seed mod their
-number), so replicates of a configuration see the seed-to-seed spread the table holds. A
+by its parameter values; a seed picks one of the recorded seeds (seed mod their number),
+so replicates of a configuration see the seed-to-seed spread the table holds. The
+simulator gives a configuration drawn again the seed after the one it drew before
+(``curves.ReplicateSeeds``), so it trains each recorded curve before any again. A
 configuration the table does not hold is refused, naming the value.
 """
 

@@ -16,10 +16,12 @@ from raysearch.core.metrics import VAL_METRIC
 from raysearch.search.searcher import TRIAL_SEED
 from raysearch.search.settings import SearchSettings
 from raysearch.search.simulation import replay
+from raysearch.search.simulation.curves import ReplicateSeeds
 from raysearch.search.simulation.engine import SimResult
 from raysearch.search.simulation.hartmann import HartmannCurves, hartmann_space
 from raysearch.search.simulation.replay import TuneRun, first_difference, run_in_tune
 from raysearch.search.simulation.runs import run_search
+from raysearch.search.simulation.table import TableCurves
 
 Trial = tuple[dict[str, object], int, list[float]]  # configuration, seed, its values
 
@@ -136,7 +138,7 @@ def test_each_epoch_sleeps_its_recorded_duration_scaled_before_it_reports(
     )
     source = HartmannCurves(max_epochs=5)
     params = {"x1": 0.1, "x2": 0.2, "x3": 0.3, "x4": 0.4, "x5": 0.5, "x6": 0.6}
-    replay._report_curve({**params, TRIAL_SEED: 7}, source, time_scale)
+    replay._report_curve({**params, TRIAL_SEED: 7}, source, time_scale, None)
     curve = source.curve(params, 7)
     expected: list[tuple[str, float]] = []
     for epoch in range(1, 6):
@@ -144,3 +146,36 @@ def test_each_epoch_sleeps_its_recorded_duration_scaled_before_it_reports(
             expected.append(("sleep", pytest.approx(curve.duration(epoch) * time_scale)))
         expected.append(("report", pytest.approx(curve.value(epoch))))
     assert events == expected
+
+
+def test_a_trial_draws_its_curve_with_the_seed_the_searchs_shared_count_gives(
+    monkeypatch,
+) -> None:
+    """Each trial runs in a process of its own, so the count of a configuration's trials
+    (``ReplicateSeeds``) is asked of the one actor the search shares: here a stand-in
+    handle over one count, its calls recorded. Of a table's two recorded seeds, trial
+    seeds 0 and 2 both pick the first; the configuration's second trial draws the other."""
+    asked: list[tuple[dict, int]] = []
+    counts = ReplicateSeeds()
+
+    class _Method:
+        def remote(self, params: dict, seed: int) -> int:
+            asked.append((params, seed))
+            return counts.seed(params, seed)
+
+    class _Handle:
+        seed = _Method()
+
+    reported: list[float] = []
+    monkeypatch.setattr(replay.ray, "get", lambda ref: ref)
+    monkeypatch.setattr(replay.tune, "report", lambda m: reported.append(m[VAL_METRIC]))
+    rows = [(0, seed, 1, float(seed), 1.0) for seed in (0, 1)]
+    columns = ["size", "seed", "epoch", "anchored_val_loss", "epoch_time_s"]
+    source = TableCurves(pd.DataFrame(rows, columns=columns), ("size",))
+    for seed in (0, 2):
+        replay._report_curve({"size": 0, TRIAL_SEED: seed}, source, 0.0, _Handle())
+    assert asked == [({"size": 0}, 0), ({"size": 0}, 2)]
+    assert reported == [0.0, 1.0]
+    reported.clear()
+    replay._report_curve({"size": 0, TRIAL_SEED: 2}, source, 0.0, None)
+    assert reported == [0.0]  # with no count: the curve its own seed picks
