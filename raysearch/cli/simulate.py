@@ -273,6 +273,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             "runs: all of them start at once, and a larger k adds nothing (the reach runs, "
             "which go on drawing, still use it); --num-samples sets the trials"
         )
+    if again := [r for r in rows if r["summary"]["retrained"]["median"] > 0]:
+        counts = ", ".join(
+            f"k={r['workers']}: {r['summary']['retrained']['median']:g} of "
+            f"{r['summary']['trials']['median']:g}"
+            for r in again
+        )
+        print(
+            f"\ncurves trained again: {counts} trials (median over seeds) trained a curve an "
+            "earlier trial of their configuration had trained: the search drew those "
+            "configurations more often than the table has seeds of them, where a real search "
+            "trains each trial with a new seed, so it saw less of the seed-to-seed spread "
+            "than a real one. Record more seeds (raysearch curves --seeds) to simulate "
+            "searches this long"
+        )
     if args.against:
         print()
         print(paired_table(rows, " ".join(args.against)))

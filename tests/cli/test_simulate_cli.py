@@ -527,3 +527,22 @@ def test_a_k_above_the_trials_a_search_runs_is_said(capsys) -> None:
     assert "k=16: more than the 4 trials each search runs" in capsys.readouterr().out
     assert main([*args, "--num-samples", "16"]) == 0
     assert "more than the" not in capsys.readouterr().out
+
+
+def test_the_trials_that_trained_a_curve_again_are_said_per_k(
+    tmp_path: Path, space_file: Path, capsys
+) -> None:
+    """The grid's 6 configurations have 2 recorded seeds each, and 12 trials of TPE draw
+    some of them 3 times or more: the output says how many trials trained a curve again,
+    per k; on Hartmann, whose configurations never repeat, nothing."""
+    table = _table(tmp_path / "curves.parquet")
+    out = tmp_path / "sim.json"
+    args = ["--table", str(table), "--space", str(space_file), "--workers", "1", "3"]
+    assert main([*args, "--seeds", "3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    again = [r["summary"]["retrained"]["median"] for r in json.loads(out.read_text())["rows"]]
+    assert again[0] > 0
+    assert f"curves trained again: k=1: {again[0]:g} of 12" in printed
+    hartmann = ["--curves", "hartmann", "--workers", "1", "--seeds", "1", "--num-samples", "6"]
+    assert main(hartmann) == 0
+    assert "curves trained again" not in capsys.readouterr().out

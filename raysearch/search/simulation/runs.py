@@ -25,6 +25,7 @@ __all__ = [
     "median_found",
     "paired",
     "resampled_speedups",
+    "retrained",
     "run_search",
     "sign_p",
     "summarise",
@@ -169,6 +170,26 @@ def whole_curve_bests(result: SimResult, source: CurveSource) -> np.ndarray:
     return np.asarray(bests, dtype=float)
 
 
+def retrained(result: SimResult, source: CurveSource) -> int:
+    """How many trials of ``result`` (a run on ``source``) trained a curve that an earlier
+    trial of the same configuration had trained. A table gives a configuration drawn again
+    its next recorded seed (``ReplicateSeeds``); once a configuration has been drawn more
+    often than the table has seeds of it, its curves come round again, where a real search
+    would train a new one."""
+    seeds = result.trials.set_index("trial")["curve_seed"]
+    seen: set[tuple[tuple[tuple[str, Any], ...], tuple[float, ...]]] = set()
+    count = 0
+    for number, config in enumerate(result.configs):
+        curve = source.curve(config, int(seeds[number]))
+        key = (
+            tuple(sorted(config.items())),
+            tuple(curve.value(e) for e in range(1, curve.epochs + 1)),
+        )
+        count += key in seen
+        seen.add(key)
+    return count
+
+
 def held_stops(results: Sequence[SimResult]) -> dict[int, int]:
     """Per rung epoch, the trials ASHA stopped there that gated_asha's gate let go on, over
     ``results`` (``SimResult.gate_held``); empty for another scheduler."""
@@ -191,7 +212,8 @@ def summarise(
     results: Sequence[SimResult], optimum: float, source: CurveSource | None = None
 ) -> dict[str, Any]:
     """Medians (and the spread: 25th and 75th percentiles) over seeds of one setting; with
-    the runs' ``source``, also of the best value drawn (``whole_curve_bests``)."""
+    the runs' ``source``, also of the best value drawn (``whole_curve_bests``), the trials
+    stopped early and the trials that trained a curve again (``retrained``)."""
 
     def spread(values: list[float]) -> dict[str, float]:
         q1, q3 = np.quantile(values, [0.25, 0.75])
@@ -212,6 +234,7 @@ def summarise(
                 # ended before max_epochs by the scheduler or the trainer's early stopping,
                 # not by the run's end (its target, epoch budget or time limit)
                 "stopped": spread([float(_stopped_early(r, source.max_epochs)) for r in results]),
+                "retrained": spread([float(retrained(r, source)) for r in results]),
             }
             if source is not None
             else {}

@@ -64,7 +64,8 @@ class Simulation:
     ``regret``, ``hours`` of simulated wall time, ``epochs``, ``trials``, ``busy``,
     ``decide_ms`` (each search's mean, over its trials, of the real milliseconds its
     searcher and scheduler spent on a trial: drawing it, hearing its results, deciding
-    whether it goes on), ``drawn`` and ``stopped``: ``runs.summarise``), ``bests`` (each
+    whether it goes on), ``drawn``, ``stopped`` and ``retrained``: ``runs.summarise``),
+    ``bests`` (each
     seed's best value), ``anytime`` (each seed's best so far, as [simulated seconds,
     value] pairs where it improved), ``ends`` (each seed's simulated seconds when its
     search ended), ``gate_held`` (with gated_asha, per rung epoch, the trials ASHA stopped
@@ -73,7 +74,7 @@ class Simulation:
     reached), ``reach_s`` (their median), ``speedup`` (the first k's ``reach_s`` over this
     one's) and, past the first k, ``speedup_range`` (5th and 95th percentile over
     bootstrap resamples of the seeds); with ``against``, ``against`` (its summary, as
-    ``summary`` less ``drawn`` and ``stopped``, and the seed-by-seed comparison:
+    ``summary`` less ``drawn``, ``stopped`` and ``retrained``, and the seed-by-seed comparison:
     ``runs.paired``). ``target``: the first k's median best as one of its searches found
     it (with an even number of seeds, the worse of the two middle ones, not their mean:
     ``runs.median_found``), the value the reach runs go on to. ``rungs``: how the rungs
@@ -98,7 +99,9 @@ class Simulation:
         ``best`` (with ``best_q25`` and ``best_q75``, its quartiles), ``regret`` (best minus
         the lowest value the curves reach), ``best_drawn`` (the best any drawn
         configuration's whole curve reaches), ``sim_hours`` (simulated wall time),
-        ``epochs``, ``trials``, ``stopped_early`` and ``busy`` (the workers' busy share);
+        ``epochs``, ``trials``, ``stopped_early``, ``retrained`` (trials that trained a
+        curve an earlier trial of their configuration had: ``runs.retrained``) and ``busy``
+        (the workers' busy share);
         ``reach_sim_hours`` (simulated hours to ``target``, the first k's median best as
         one of its searches found it: with an even number of seeds, the worse of the two
         middle ones; inf: not reached) and ``speedup`` over the first k, with
@@ -124,6 +127,7 @@ class Simulation:
                 "epochs": s["epochs"]["median"],
                 "trials": s["trials"]["median"],
                 "stopped_early": s["stopped"]["median"],
+                "retrained": s["retrained"]["median"],
                 "busy": s["busy"]["median"],
                 "reach_sim_hours": r["reach_s"] / 3600,
                 "speedup": r["speedup"],

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from raysearch.search.simulation.curves import ReplicateSeeds
 from raysearch.search.simulation.engine import SEED_KEY, SimSettings, simulate
+from raysearch.search.simulation.runs import retrained
 from raysearch.search.simulation.table import TableCurves
 
 
@@ -90,3 +91,36 @@ def test_each_search_counts_its_own_trials() -> None:
     for _ in range(2):  # a second search on the same source starts from its first curve
         run = simulate(_Again(), table, SimSettings(workers=1, num_trials=2))
         assert run.epochs["value"].tolist() == [0.0, 1.0]
+
+
+class _Script:
+    """Draws the sizes given, in order; trial i with seed i."""
+
+    def __init__(self, sizes: list[int]) -> None:
+        self.sizes = sizes
+        self.drawn = 0
+
+    def next_trial(self, trial_id: str) -> Mapping[str, Any]:
+        self.drawn += 1
+        return {"size": self.sizes[self.drawn - 1], SEED_KEY: self.drawn - 1}
+
+    def on_result(self, trial_id: str, epoch: int, value: float) -> bool:
+        return True
+
+    def on_end(self, trial_id: str, stopped: bool) -> None:
+        pass
+
+
+@settings(max_examples=40, deadline=None)
+@given(seeds=st.integers(1, 3), sizes=st.lists(st.integers(0, 2), min_size=1, max_size=20))
+def test_the_trials_that_train_a_curve_again_are_those_past_the_tables_seeds(
+    seeds: int, sizes: list[int]
+) -> None:
+    """With fresh replicates a configuration drawn n times trains a curve again n - S times
+    (S: the table's seeds of it); with each trial's own seed, it may sooner."""
+    table = _table(3, seeds)
+    run = simulate(_Script(sizes), table, SimSettings(workers=1, num_trials=len(sizes)))
+    drawn = [sizes.count(c) for c in set(sizes)]
+    assert retrained(run, table) == sum(max(0, n - seeds) for n in drawn)
+    alone = SimSettings(workers=1, num_trials=len(sizes), fresh_replicates=False)
+    assert retrained(simulate(_Script(sizes), table, alone), table) >= retrained(run, table)
